@@ -1,0 +1,68 @@
+// HTTP transport: the engine's only way to reach a Bitrix24 portal.
+//
+// An HttpTransport sends requests asynchronously and calls each request's
+// completion exactly once, on a transport-owned thread. Implementations must
+// not block the caller of Send(). The production implementation is
+// CurlTransport (libcurl multi interface, one event-loop thread); tests use
+// fakes that answer synchronously or on demand.
+//
+// Thread-safety: Send() may be called from any thread concurrently.
+#ifndef B24GATE_ENGINE_HTTP_TRANSPORT_H_
+#define B24GATE_ENGINE_HTTP_TRANSPORT_H_
+
+#include <functional>
+#include <map>
+#include <string>
+
+#include "absl/time/time.h"
+
+namespace b24gate {
+
+struct TlsOptions {
+  // Verify the server certificate and host name. Turning this off is the
+  // equivalent of fast_bitrix24's `ssl=False`; it is logged as a warning.
+  bool verify = true;
+  // PEM file with extra CA certificates (e.g. a self-hosted portal's CA).
+  // Empty: the system store.
+  std::string ca_file;
+};
+
+struct HttpRequest {
+  std::string method = "POST";  // "GET" or "POST"
+  std::string url;               // full URL, query string included
+  std::string content_type;      // for POST, e.g. "application/json"
+  std::string body;
+  // Whole-exchange timeout (connect + send + wait + receive).
+  absl::Duration timeout = absl::Seconds(70);
+  TlsOptions tls;
+};
+
+// Where in the exchange a transport failure happened. It decides whether a
+// request may have been executed by the server (see RetryClass).
+enum class TransportFailure {
+  kNone,
+  kNotSent,     // DNS, connect, TLS handshake failed: the server never saw it.
+  kAfterSend,   // timeout, reset or truncated response after the request was sent.
+};
+
+struct HttpResponse {
+  TransportFailure failure = TransportFailure::kNone;
+  // Human-readable failure text; never contains the URL (webhook secrets live
+  // in URLs).
+  std::string failure_message;
+  int status = 0;  // HTTP status when failure == kNone
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+};
+
+class HttpTransport {
+ public:
+  using Callback = std::function<void(HttpResponse)>;
+  virtual ~HttpTransport() = default;
+  // Starts `request`; `done` runs exactly once, never inside Send().
+  virtual void Send(HttpRequest request, Callback done) = 0;
+};
+
+}  // namespace b24gate
+
+#endif  // B24GATE_ENGINE_HTTP_TRANSPORT_H_

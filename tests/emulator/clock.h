@@ -1,0 +1,24 @@
+// The emulator's only source of "now". Everything that depends on time (the
+// leaky bucket, operating-time baskets, token expiry, the `time` envelope) reads
+// it through a Clock so that tests can drive boundaries exactly with a fake.
+//
+// Thread-safety: implementations must be safe to call from many threads.
+#ifndef B24EMU_CLOCK_H_
+#define B24EMU_CLOCK_H_
+
+#include "absl/time/time.h"
+
+namespace b24emu {
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual absl::Time Now() const = 0;
+};
+
+// The wall clock. Never null; lives for the whole process.
+Clock* RealClock();
+
+}  // namespace b24emu
+
+#endif  // B24EMU_CLOCK_H_

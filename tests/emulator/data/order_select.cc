@@ -1,0 +1,60 @@
+#include "data/order_select.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "data/params.h"
+#include "data/values.h"
+
+namespace b24emu::data {
+
+std::vector<OrderKey> ParseOrder(const json& order, const EntityDef& def) {
+  std::vector<OrderKey> out;
+  if (!order.is_object()) return out;
+  for (auto it = order.begin(); it != order.end(); ++it) {
+    int field = def.Find(it.key());
+    if (field < 0) continue;
+    std::optional<std::string> dir = ScalarText(it.value());
+    out.push_back({field, dir && absl::EqualsIgnoreCase(*dir, "desc")});
+  }
+  return out;
+}
+
+std::vector<int> ParseSelect(const json& select, const EntityDef& def, SelectDefault dflt) {
+  std::vector<bool> chosen(def.size(), false);
+  bool any = false;
+  for (const json* item : ListItems(select)) {
+    std::optional<std::string> name = ScalarText(*item);
+    if (!name || name->empty()) continue;
+    any = true;
+    if (*name == "*") {
+      for (int i = 0; i < def.size(); ++i) chosen[i] = chosen[i] || def.field(i).IsSelectedByStar();
+    } else if (absl::EqualsIgnoreCase(*name, "UF_*") || absl::EqualsIgnoreCase(*name, "uf_*") ) {
+      for (int i = 0; i < def.size(); ++i) chosen[i] = chosen[i] || def.field(i).custom;
+    } else {
+      int i = def.Find(*name);
+      if (i >= 0) chosen[i] = true;
+    }
+  }
+  if (!any) {
+    for (int i = 0; i < def.size(); ++i) {
+      const FieldDef& f = def.field(i);
+      chosen[i] = f.IsSelectedByStar() || (dflt == SelectDefault::kAll && f.custom);
+    }
+  }
+  chosen[0] = true;
+  std::vector<int> out;
+  for (int i = 0; i < def.size(); ++i) {
+    if (chosen[i]) out.push_back(i);
+  }
+  return out;
+}
+
+std::vector<int> AllFields(const EntityDef& def) {
+  std::vector<int> out;
+  for (int i = 0; i < def.size(); ++i) {
+    if (def.field(i).type != FieldType::kContactLinks) out.push_back(i);
+  }
+  return out;
+}
+
+}  // namespace b24emu::data

@@ -1,0 +1,364 @@
+#include "tests/emulator/portal.h"
+
+#include <exception>
+#include <string_view>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "tests/emulator/envelope.h"
+#include "tests/emulator/php_json.h"
+
+namespace b24emu {
+namespace {
+
+using OJson = nlohmann::ordered_json;
+
+constexpr char kJsonType[] = "application/json; charset=utf-8";
+
+std::string HtmlPage(int status, const char* reason) {
+  return absl::StrCat("<html>\r\n<head><title>", status, " ", reason,
+                      "</title></head>\r\n<body>\r\n<center><h1>", status, " ", reason,
+                      "</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n");
+}
+
+MethodResult ErrorResult(int status, std::string code, std::string description) {
+  MethodResult r;
+  r.http_status = status;
+  r.is_error = true;
+  r.error = std::move(code);
+  r.error_description = std::move(description);
+  return r;
+}
+
+}  // namespace
+
+Portal::Portal(PortalConfig config, MethodTable* methods, const Clock* clock)
+    : config_(std::move(config)),
+      methods_(methods),
+      clock_(clock),
+      bucket_(config_.bucket, clock),
+      operating_(config_.operating, clock),
+      faults_(config_.fault_seed) {
+  faults_.Set(config_.faults);
+  if (config_.oauth) oauth_ = std::make_unique<OAuthServer>(*config_.oauth, clock);
+}
+
+std::string Portal::InitialRefreshToken() const {
+  return oauth_ ? oauth_->InitialRefreshToken() : "";
+}
+
+HttpReply Portal::ErrorReply(int status, const std::string& code, const std::string& description) {
+  stats_.CountError(code);
+  HttpReply reply;
+  reply.status = status;
+  reply.body = PhpJsonEncode(ErrorObject(code, description));
+  return reply;
+}
+
+HttpReply Portal::FaultReply(FaultKind kind, const RestRequest& request) {
+  HttpReply reply;
+  switch (kind) {
+    case FaultKind::k502:
+      reply.status = 502;
+      reply.content_type = "text/html";
+      reply.body = HtmlPage(502, "Bad Gateway");
+      break;
+    case FaultKind::kOverload:
+      reply = ErrorReply(503, "OVERLOAD_LIMIT", "REST API is blocked due to overload");
+      break;
+    case FaultKind::kRedirect: {
+      // The portal "moved" to another name of this very server.
+      std::string_view host = request.host;
+      std::string port;
+      if (const size_t colon = host.rfind(':');
+          colon != std::string_view::npos && host.find(']', colon) == std::string_view::npos) {
+        port = std::string(host.substr(colon));
+        host = host.substr(0, colon);
+      }
+      std::string alias = config_.redirect_host;
+      if (alias.empty()) alias = host == "127.0.0.1" ? "localhost" : "127.0.0.1";
+      const std::string location =
+          absl::StrCat(request.https ? "https://" : "http://", alias, port, request.target);
+      reply.status = 302;
+      reply.content_type = "text/html";
+      reply.headers.emplace_back("Location", location);
+      reply.body = HtmlPage(302, "Found");
+      break;
+    }
+    default:
+      break;
+  }
+  return reply;
+}
+
+HttpReply Portal::HandleRest(const RestRequest& request) {
+  stats_.CountRequest();
+  const absl::Time start = clock_->Now();
+
+  // Route: /rest/{USER_ID}/{CODE}/{method} or /rest/{method}.
+  std::string_view path = request.path;
+  if (!absl::ConsumePrefix(&path, "/rest/")) {
+    return ErrorReply(404, "ERROR_METHOD_NOT_FOUND", "Method not found!");
+  }
+  std::vector<std::string> segments = absl::StrSplit(path, '/');
+  if (!segments.empty() && segments.back().empty()) segments.pop_back();  // "method/"
+  if (segments.size() != 1 && segments.size() != 3) {
+    return ErrorReply(404, "ERROR_METHOD_NOT_FOUND", "Method not found!");
+  }
+  const bool webhook = segments.size() == 3;
+  const std::string method = NormalizeMethod(segments.back());
+
+  const FaultKind fault = faults_.Draw(method);
+  if (fault != FaultKind::kNone) stats_.CountFault(FaultName(fault));
+  if (FaultPreventsExecution(fault)) return FaultReply(fault, request);
+
+  HttpReply reply = [&]() -> HttpReply {
+    if (config_.require_https && !request.https) {
+      return ErrorReply(400, "INVALID_REQUEST", "Https required");
+    }
+    absl::StatusOr<OJson> parsed = ParseRequestParams(request.params);
+    if (!parsed.ok()) return ErrorReply(400, "INVALID_REQUEST", std::string(parsed.status().message()));
+    OJson params = std::move(*parsed);
+    const std::string auth = TakeStringParam(params, "auth");
+    params = ListIfSequential(std::move(params));
+
+    Caller caller;
+    if (webhook) {
+      int64_t user_id = 0;
+      bool known = false;
+      if (absl::SimpleAtoi(segments[0], &user_id)) {
+        for (const PortalConfig::Webhook& w : config_.webhooks) {
+          known = known || (w.user_id == user_id && w.code == segments[1]);
+        }
+      }
+      if (!known) return ErrorReply(401, "INVALID_CREDENTIALS", "Invalid request credentials");
+      caller.credential = absl::StrCat("webhook:", segments[0], "/", segments[1]);
+      caller.user_id = user_id;
+    } else {
+      if (auth.empty()) return ErrorReply(401, "NO_AUTH_FOUND", "Wrong authorization data");
+      AccessCheck check = AccessCheck::kUnknown;
+      if (oauth_) check = oauth_->CheckAccessToken(auth, &caller.user_id);
+      if (check == AccessCheck::kExpired) {
+        return ErrorReply(401, "expired_token", "The access token provided has expired.");
+      }
+      if (check == AccessCheck::kUnknown) {
+        return ErrorReply(401, "invalid_token", "The access token provided is invalid.");
+      }
+      caller.credential = oauth_->CredentialKey();
+    }
+
+    if (!bucket_.TryAdmit()) return ErrorReply(503, "QUERY_LIMIT_EXCEEDED", "Too many requests");
+    if (method == "batch") return RunBatch(caller, params, start);
+    return RunSingle(caller, method, params, start);
+  }();
+
+  switch (fault) {
+    case FaultKind::k500: {
+      const absl::Duration delay = reply.delay;
+      reply = ErrorReply(500, "INTERNAL_SERVER_ERROR", "Internal server error");
+      reply.delay = delay;
+      break;
+    }
+    case FaultKind::k504:
+      reply.status = 504;
+      reply.content_type = "text/html";
+      reply.body = HtmlPage(504, "Gateway Time-out");
+      reply.headers.clear();
+      break;
+    case FaultKind::kReset:
+      reply.drop_connection = true;
+      break;
+    case FaultKind::kDelay:
+      reply.delay += config_.fault_delay;
+      break;
+    default:
+      break;
+  }
+  return reply;
+}
+
+Portal::Outcome Portal::RunCommand(const Caller& caller, const std::string& method,
+                                   const OJson& params, absl::Time start, bool check_operating,
+                                   const std::string& account_key, bool in_batch) {
+  Outcome out;
+  out.timing.start = start;
+  out.timing.finish = start;
+  const bool charge = check_operating;  // the modes that check also charge
+  auto refuse = [&](int status, const char* code, const char* description) {
+    out.result = ErrorResult(status, code, description);
+    stats_.CountError(code);
+    out.timing.operating = operating_.Peek(caller.credential, account_key);
+    return out;
+  };
+  if (method.empty()) return refuse(400, "ERROR_ARGUMENT", "Command must be a string");
+  if (in_batch && method == "batch") {
+    return refuse(405, "ERROR_BATCH_METHOD_NOT_ALLOWED", "Batch method is not allowed");
+  }
+  if (!methods_->HasMethod(method)) {
+    return refuse(404, "ERROR_METHOD_NOT_FOUND", "Method not found!");
+  }
+  if (check_operating) {
+    OperatingState state;
+    if (!operating_.Check(caller.credential, account_key, &state)) {
+      out.result = ErrorResult(429, "OPERATION_TIME_LIMIT",
+                               "Method is blocked due to operation time limit.");
+      stats_.CountError(out.result.error);
+      out.timing.operating = state;
+      return out;
+    }
+  }
+
+  MethodCall call;
+  call.method = method;
+  call.params = nlohmann::json(params);
+  call.user_id = caller.user_id;
+  try {
+    out.result = methods_->Invoke(call);
+  } catch (const std::exception& e) {
+    // A data-layer bug must not take the server down; report it like PHP would.
+    out.result = ErrorResult(500, "INTERNAL_SERVER_ERROR", e.what());
+  }
+  stats_.CountCommand();
+  if (out.result.is_error) {
+    stats_.CountError(out.result.error);
+  } else if (!out.result.created_entity.empty()) {
+    stats_.CountCreated(out.result.created_entity);
+  }
+
+  const absl::Duration cost = config_.cost.Cost(out.result.work);
+  out.timing.processing = cost;
+  out.timing.finish = start + cost;
+  out.timing.operating = charge ? operating_.Charge(caller.credential, account_key, cost, start)
+                                : operating_.Peek(caller.credential, account_key);
+  return out;
+}
+
+HttpReply Portal::RunSingle(const Caller& caller, const std::string& method, const OJson& params,
+                            absl::Time start) {
+  Outcome out = RunCommand(caller, method, params, start, /*check_operating=*/true, method,
+                           /*in_batch=*/false);
+  HttpReply reply;
+  reply.delay = out.timing.processing;
+  if (out.result.is_error) {
+    reply.status = out.result.http_status;
+    reply.body = PhpJsonEncode(ErrorObject(out.result.error, out.result.error_description));
+    return reply;
+  }
+  reply.status = out.result.http_status;
+  OJson envelope = OJson::object();
+  envelope["result"] = ToPhpOrdered(out.result.result);
+  if (out.result.next) envelope["next"] = *out.result.next;
+  if (out.result.total) envelope["total"] = *out.result.total;
+  envelope["time"] = TimeObject(out.timing, config_.integer_reset_at);
+  reply.body = PhpJsonEncode(envelope);
+  return reply;
+}
+
+HttpReply Portal::RunBatch(const Caller& caller, const OJson& params, absl::Time start) {
+  stats_.CountBatch();
+  const bool per_method = config_.per_method_batch_accounting;
+  if (!per_method) {
+    OperatingState state;
+    if (!operating_.Check(caller.credential, "batch", &state)) {
+      return ErrorReply(429, "OPERATION_TIME_LIMIT",
+                        "Method is blocked due to operation time limit.");
+    }
+  }
+  const std::vector<BatchCommand> commands = ParseBatchCommands(params);
+  const bool halt = ParseHalt(params);
+
+  BatchResults results;
+  absl::Time t = start;
+  absl::Duration total;
+  for (size_t i = 0; i < commands.size(); ++i) {
+    const BatchCommand& command = commands[i];
+    if (i >= static_cast<size_t>(kMaxBatchCommands)) {
+      stats_.CountError("ERROR_BATCH_LENGTH_EXCEEDED");
+      results.result_error[command.key] =
+          ErrorObject("ERROR_BATCH_LENGTH_EXCEEDED", "Max batch length exceeded");
+      if (halt) break;
+      continue;
+    }
+    OJson resolved = ResolveReferences(command.params, results);
+    TakeStringParam(resolved, "auth");
+    resolved = ListIfSequential(std::move(resolved));
+    Outcome out = RunCommand(caller, command.method, resolved, t, /*check_operating=*/per_method,
+                             per_method ? command.method : "batch", /*in_batch=*/true);
+    t = out.timing.finish;
+    total += out.timing.processing;
+    if (out.result.is_error) {
+      results.result_error[command.key] =
+          ErrorObject(out.result.error, out.result.error_description);
+      if (halt) break;
+      continue;
+    }
+    results.result[command.key] = ToPhpOrdered(out.result.result);
+    if (out.result.total) results.result_total[command.key] = *out.result.total;
+    if (out.result.next) results.result_next[command.key] = *out.result.next;
+    results.result_time[command.key] = TimeObject(out.timing, config_.integer_reset_at);
+  }
+
+  CallTiming timing;
+  timing.start = start;
+  timing.finish = start + total;
+  timing.processing = total;
+  timing.operating = per_method ? operating_.Peek(caller.credential, "batch")
+                                : operating_.Charge(caller.credential, "batch", total, start);
+  OJson body = OJson::object();
+  body["result"] = OJson{{"result", std::move(results.result)},
+                         {"result_error", std::move(results.result_error)},
+                         {"result_total", std::move(results.result_total)},
+                         {"result_next", std::move(results.result_next)},
+                         {"result_time", std::move(results.result_time)}};
+  body["time"] = TimeObject(timing, config_.integer_reset_at);
+  HttpReply reply;
+  reply.delay = total;
+  reply.body = PhpJsonEncode(body);
+  return reply;
+}
+
+HttpReply Portal::HandleToken(const OJson& params, const std::string& portal_url) {
+  HttpReply reply;
+  if (!oauth_) {
+    reply.status = 401;
+    reply.body = PhpJsonEncode(ErrorObject("invalid_client", "OAuth is not enabled"));
+    return reply;
+  }
+  TokenReply token = oauth_->HandleTokenRequest(params, portal_url);
+  reply.status = token.http_status;
+  reply.body = PhpJsonEncode(token.body);
+  return reply;
+}
+
+nlohmann::json Portal::StatsJson() {
+  nlohmann::json j = stats_.ToJson();
+  j["bucket_level"] = bucket_.Level();
+  j["peak_bucket_level"] = bucket_.PeakLevel();
+  nlohmann::json operating = nlohmann::json::object();
+  for (const auto& [method, seconds] : operating_.TotalsByMethod()) operating[method] = seconds;
+  j["operating"] = std::move(operating);
+  j["faults"] = faults_.Describe();
+  return j;
+}
+
+void Portal::Reset() {
+  stats_.Reset();
+  bucket_.Reset();
+  operating_.Reset();
+}
+
+absl::Status Portal::SetFaults(const std::string& spec) {
+  absl::StatusOr<FaultSpec> parsed = ParseFaultSpec(spec);
+  if (!parsed.ok()) return parsed.status();
+  faults_.Set(std::move(*parsed));
+  return absl::OkStatus();
+}
+
+void Portal::ExpireTokens() {
+  if (oauth_) oauth_->ExpireAccessTokens();
+}
+
+}  // namespace b24emu

@@ -1,0 +1,138 @@
+// The emulated portal, independent of HTTP: routing of /rest/ paths, auth
+// (webhooks and OAuth), the leaky bucket, operating-time limits, the cost
+// model, batch, faults, the Bitrix24 envelope with PHP json_encode quirks, and
+// the control endpoints' logic. The HTTP server (server.h) only translates
+// requests into RestRequest and sends back the HttpReply, sleeping
+// `reply.delay` first and dropping the connection if asked.
+//
+// Thread-safety: safe for concurrent use; every component has its own lock and
+// the MethodTable is thread-safe by contract.
+#ifndef B24EMU_PORTAL_H_
+#define B24EMU_PORTAL_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/time/time.h"
+#include "tests/emulator/batch.h"
+#include "tests/emulator/clock.h"
+#include "tests/emulator/cost_model.h"
+#include "tests/emulator/faults.h"
+#include "tests/emulator/leaky_bucket.h"
+#include "tests/emulator/method_api.h"
+#include "tests/emulator/oauth.h"
+#include "tests/emulator/operating_limiter.h"
+#include "tests/emulator/request_params.h"
+#include "tests/emulator/stats.h"
+
+namespace b24emu {
+
+// Everything the portal needs, with every duration and rate already scaled by
+// --time-scale (see options.h).
+struct PortalConfig {
+  struct Webhook {
+    int64_t user_id = 1;
+    std::string code;
+  };
+  std::vector<Webhook> webhooks;
+  std::optional<OAuthOptions> oauth;  // nullopt: OAuth calls are refused
+  LeakyBucketOptions bucket;
+  OperatingOptions operating;
+  // true: per sub-method (docs); false: the whole batch charged to `batch`.
+  bool per_method_batch_accounting = true;
+  CostModel cost = *CostProfile("small");
+  FaultSpec faults;
+  uint64_t fault_seed = 1;
+  absl::Duration fault_delay = absl::Seconds(65);
+  bool require_https = false;
+  // operating_reset_at in whole seconds (time scale >= 1) or fractional.
+  bool integer_reset_at = true;
+  // Host name for the `redirect` fault; empty: swap 127.0.0.1 <-> localhost.
+  std::string redirect_host;
+};
+
+// One HTTP request to /rest/..., already read from the wire.
+struct RestRequest {
+  std::string path;  // raw path without the query, e.g. "/rest/1/abc/crm.lead.get.json"
+  HttpParamsSource params;
+  bool https = false;
+  std::string host;  // Host header (with port)
+  std::string target;  // raw request target, for redirects
+};
+
+struct HttpReply {
+  int status = 200;
+  std::string content_type = "application/json; charset=utf-8";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  // Hold the response this long before sending (processing time, fault delay).
+  absl::Duration delay;
+  // `reset` fault: close the connection instead of answering.
+  bool drop_connection = false;
+};
+
+class Portal {
+ public:
+  // `methods` and `clock` must outlive the portal.
+  Portal(PortalConfig config, MethodTable* methods, const Clock* clock);
+
+  // A REST call (webhook or OAuth URL). Never fails: errors are replies.
+  HttpReply HandleRest(const RestRequest& request);
+
+  // /oauth/token/ with its merged parameters; `portal_url` is
+  // "http(s)://host:port" as the client reached us.
+  HttpReply HandleToken(const nlohmann::ordered_json& params, const std::string& portal_url);
+
+  // Control endpoints.
+  nlohmann::json StatsJson();
+  void Reset();
+  // Replaces the fault spec; InvalidArgument for a bad SPEC.
+  absl::Status SetFaults(const std::string& spec);
+  std::string DescribeFaults() const { return faults_.Describe(); }
+  void ExpireTokens();
+
+  Stats& stats() { return stats_; }
+  // Empty when OAuth is off.
+  std::string InitialRefreshToken() const;
+
+ private:
+  struct Caller {
+    std::string credential;  // operating-time key: "webhook:UID/CODE" or "app:CLIENT"
+    int64_t user_id = 1;
+  };
+  // The outcome of one command (top-level call or batch sub-command).
+  struct Outcome {
+    MethodResult result;
+    CallTiming timing;
+  };
+
+  HttpReply ErrorReply(int status, const std::string& code, const std::string& description);
+  HttpReply FaultReply(FaultKind kind, const RestRequest& request);
+  // Runs one method with operating checks (when `check_operating`) and costs.
+  // `charge_key` is the method name operating time is charged to ("" = none).
+  Outcome RunCommand(const Caller& caller, const std::string& method,
+                     const nlohmann::ordered_json& params, absl::Time start,
+                     bool check_operating, const std::string& charge_key, bool in_batch);
+  HttpReply RunSingle(const Caller& caller, const std::string& method,
+                      const nlohmann::ordered_json& params, absl::Time start);
+  HttpReply RunBatch(const Caller& caller, const nlohmann::ordered_json& params, absl::Time start);
+
+  const PortalConfig config_;
+  MethodTable* const methods_;
+  const Clock* const clock_;
+  LeakyBucket bucket_;
+  OperatingLimiter operating_;
+  FaultInjector faults_;
+  std::unique_ptr<OAuthServer> oauth_;
+  Stats stats_;
+};
+
+}  // namespace b24emu
+
+#endif  // B24EMU_PORTAL_H_

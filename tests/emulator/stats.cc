@@ -1,0 +1,56 @@
+#include "tests/emulator/stats.h"
+
+namespace b24emu {
+
+void Stats::CountError(const std::string& code) {
+  absl::MutexLock lock(&mu_);
+  ++errors_[code];
+}
+
+void Stats::CountCreated(const std::string& entity) {
+  absl::MutexLock lock(&mu_);
+  ++created_[entity];
+}
+
+void Stats::CountFault(const std::string& kind) {
+  absl::MutexLock lock(&mu_);
+  ++faults_[kind];
+}
+
+void Stats::Enter() {
+  const int64_t now = in_flight_.fetch_add(1, std::memory_order_relaxed) + 1;
+  int64_t peak = peak_concurrency_.load(std::memory_order_relaxed);
+  while (now > peak && !peak_concurrency_.compare_exchange_weak(peak, now)) {
+  }
+}
+
+nlohmann::json Stats::ToJson() const {
+  nlohmann::json j;
+  j["requests"] = requests_.load();
+  j["batches"] = batches_.load();
+  j["commands"] = commands_.load();
+  j["peak_concurrency"] = peak_concurrency_.load();
+  j["in_flight"] = in_flight_.load();
+  absl::MutexLock lock(&mu_);
+  j["errors"] = nlohmann::json(errors_);
+  j["created"] = nlohmann::json(created_);
+  j["faults_injected"] = nlohmann::json(faults_);
+  // nlohmann turns an empty std::map into `null`; stats promise objects.
+  for (const char* key : {"errors", "created", "faults_injected"}) {
+    if (!j[key].is_object()) j[key] = nlohmann::json::object();
+  }
+  return j;
+}
+
+void Stats::Reset() {
+  requests_ = 0;
+  batches_ = 0;
+  commands_ = 0;
+  peak_concurrency_ = in_flight_.load();
+  absl::MutexLock lock(&mu_);
+  errors_.clear();
+  created_.clear();
+  faults_.clear();
+}
+
+}  // namespace b24emu

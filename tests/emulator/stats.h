@@ -1,0 +1,59 @@
+// Counters served by GET /_emulator/stats and cleared by POST
+// /_emulator/reset. The bucket and operating figures live in their own
+// components; the portal merges them into the JSON.
+//
+// Thread-safety: safe for concurrent use; counters are atomics, the keyed maps
+// share one mutex (they are touched once per command, not per byte).
+#ifndef B24EMU_STATS_H_
+#define B24EMU_STATS_H_
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+
+namespace b24emu {
+
+class Stats {
+ public:
+  void CountRequest() { requests_.fetch_add(1, std::memory_order_relaxed); }
+  void CountBatch() { batches_.fetch_add(1, std::memory_order_relaxed); }
+  void CountCommand() { commands_.fetch_add(1, std::memory_order_relaxed); }
+  void CountError(const std::string& code);
+  void CountCreated(const std::string& entity);
+  void CountFault(const std::string& kind);
+
+  // Brackets one in-flight REST request (for peak_concurrency).
+  void Enter();
+  void Exit() { in_flight_.fetch_sub(1, std::memory_order_relaxed); }
+
+  int64_t requests() const { return requests_.load(); }
+  int64_t commands() const { return commands_.load(); }
+
+  // requests, batches, commands, errors, created, peak_concurrency,
+  // in_flight, faults_injected.
+  nlohmann::json ToJson() const;
+
+  // Clears everything except the in-flight count (requests may be running).
+  void Reset();
+
+ private:
+  std::atomic<int64_t> requests_{0};
+  std::atomic<int64_t> batches_{0};
+  std::atomic<int64_t> commands_{0};
+  std::atomic<int64_t> in_flight_{0};
+  std::atomic<int64_t> peak_concurrency_{0};
+  mutable absl::Mutex mu_;
+  std::map<std::string, int64_t> errors_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, int64_t> created_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, int64_t> faults_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace b24emu
+
+#endif  // B24EMU_STATS_H_

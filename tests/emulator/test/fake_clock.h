@@ -1,0 +1,33 @@
+// A manually advanced clock for deterministic tests.
+//
+// Thread-safety: safe for concurrent use.
+#ifndef B24EMU_TEST_FAKE_CLOCK_H_
+#define B24EMU_TEST_FAKE_CLOCK_H_
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "tests/emulator/clock.h"
+
+namespace b24emu {
+
+class FakeClock : public Clock {
+ public:
+  // Starts at a fixed, realistic instant so formatted dates are stable.
+  FakeClock() : now_(absl::FromUnixSeconds(1725000000)) {}
+  absl::Time Now() const override {
+    absl::MutexLock lock(&mu_);
+    return now_;
+  }
+  void Advance(absl::Duration d) {
+    absl::MutexLock lock(&mu_);
+    now_ += d;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  absl::Time now_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace b24emu
+
+#endif  // B24EMU_TEST_FAKE_CLOCK_H_
