@@ -127,7 +127,7 @@ OJson ResolveString(const std::string& s, const BatchResults& so_far) {
 std::string NormalizeMethod(std::string method) {
   method = absl::AsciiStrToLower(absl::StripAsciiWhitespace(method));
   while (!method.empty() && method.back() == '/') method.pop_back();
-  absl::ConsumeSuffix(&method, ".json");
+  if (absl::EndsWith(method, ".json")) method.resize(method.size() - 5);
   return method;
 }
 

@@ -35,18 +35,18 @@ bool FaultPreventsExecution(FaultKind kind) {
   return kind == FaultKind::k502 || kind == FaultKind::kRedirect || kind == FaultKind::kOverload;
 }
 
-absl::StatusOr<FaultSpec> ParseFaultSpec(std::string_view text) {
+absl::StatusOr<FaultSpec> ParseFaultSpec(absl::string_view text) {
   FaultSpec spec;
   text = absl::StripAsciiWhitespace(text);
   if (text.empty() || text == "none") return spec;
-  for (std::string_view item : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+  for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
     item = absl::StripAsciiWhitespace(item);
     const size_t eq = item.find('=');
-    if (eq == std::string_view::npos) {
+    if (eq == absl::string_view::npos) {
       return absl::InvalidArgumentError(absl::StrCat("fault item without '=': ", item));
     }
-    const std::string_view name = absl::StripAsciiWhitespace(item.substr(0, eq));
-    std::string_view value = absl::StripAsciiWhitespace(item.substr(eq + 1));
+    const absl::string_view name = absl::StripAsciiWhitespace(item.substr(0, eq));
+    absl::string_view value = absl::StripAsciiWhitespace(item.substr(eq + 1));
     if (name == "method") {
       spec.method = std::string(value);
       continue;

@@ -21,7 +21,7 @@
 #include <cstdint>
 #include <random>
 #include <string>
-#include <string_view>
+#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -49,7 +49,7 @@ struct FaultSpec {
 };
 
 // Parses SPEC; an empty string or "none" is the empty spec.
-absl::StatusOr<FaultSpec> ParseFaultSpec(std::string_view text);
+absl::StatusOr<FaultSpec> ParseFaultSpec(absl::string_view text);
 
 class FaultInjector {
  public:

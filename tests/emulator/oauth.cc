@@ -81,8 +81,8 @@ TokenReply OAuthServer::HandleTokenRequest(const nlohmann::ordered_json& params,
   access_tokens_[access] = expires;
   refresh_tokens_[refresh] = now + options_.refresh_lifetime;
 
-  std::string domain(portal_url);
-  absl::ConsumePrefix(&domain, "https://") || absl::ConsumePrefix(&domain, "http://");
+  absl::string_view domain(portal_url);
+  if (!absl::ConsumePrefix(&domain, "https://")) absl::ConsumePrefix(&domain, "http://");
   TokenReply reply;
   reply.body = {
       {"access_token", access},

@@ -1,7 +1,7 @@
 #include "tests/emulator/portal.h"
 
 #include <exception>
-#include <string_view>
+#include "absl/strings/string_view.h"
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -71,10 +71,10 @@ HttpReply Portal::FaultReply(FaultKind kind, const RestRequest& request) {
       break;
     case FaultKind::kRedirect: {
       // The portal "moved" to another name of this very server.
-      std::string_view host = request.host;
+      absl::string_view host = request.host;
       std::string port;
       if (const size_t colon = host.rfind(':');
-          colon != std::string_view::npos && host.find(']', colon) == std::string_view::npos) {
+          colon != absl::string_view::npos && host.find(']', colon) == absl::string_view::npos) {
         port = std::string(host.substr(colon));
         host = host.substr(0, colon);
       }
@@ -99,7 +99,7 @@ HttpReply Portal::HandleRest(const RestRequest& request) {
   const absl::Time start = clock_->Now();
 
   // Route: /rest/{USER_ID}/{CODE}/{method} or /rest/{method}.
-  std::string_view path = request.path;
+  absl::string_view path = request.path;
   if (!absl::ConsumePrefix(&path, "/rest/")) {
     return ErrorReply(404, "ERROR_METHOD_NOT_FOUND", "Method not found!");
   }

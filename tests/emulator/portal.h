@@ -23,6 +23,7 @@
 #include "tests/emulator/batch.h"
 #include "tests/emulator/clock.h"
 #include "tests/emulator/cost_model.h"
+#include "tests/emulator/envelope.h"
 #include "tests/emulator/faults.h"
 #include "tests/emulator/leaky_bucket.h"
 #include "tests/emulator/method_api.h"

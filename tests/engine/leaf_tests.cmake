@@ -11,7 +11,9 @@ endfunction()
 b24gate_leaf_test(query_encoder_test)
 b24gate_leaf_test(bitrix_response_test)
 b24gate_leaf_test(curl_transport_test)
-# The test's HTTPS server is cpp-httplib (header-only) on OpenSSL; the test
-# creates its self-signed certificate with the `openssl` command.
-target_compile_definitions(curl_transport_test PRIVATE CPPHTTPLIB_OPENSSL_SUPPORT)
-target_link_libraries(curl_transport_test OpenSSL::SSL OpenSSL::Crypto)
+# The test's HTTP(S) server is Debian's compiled cpp-httplib (found through
+# pkg-config, which also supplies the feature macros its ABI depends on); the
+# test creates its self-signed certificate with the `openssl` command.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(B24GATE_LEAF_HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+target_link_libraries(curl_transport_test PkgConfig::B24GATE_LEAF_HTTPLIB)

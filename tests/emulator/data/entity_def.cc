@@ -58,7 +58,7 @@ std::string SnakeToCamel(std::string_view upper) {
   while (pos <= upper.size()) {
     size_t end = upper.find('_', pos);
     if (end == std::string_view::npos) end = upper.size();
-    std::string part = absl::AsciiStrToLower(upper.substr(pos, end - pos));
+    std::string part = absl::AsciiStrToLower(std::string(upper.substr(pos, end - pos)));
     if (!part.empty()) {
       if (!first && !out.empty() && std::isdigit(static_cast<unsigned char>(out.back())) &&
           std::isdigit(static_cast<unsigned char>(part[0]))) {
@@ -85,13 +85,13 @@ EntityDef::EntityDef(std::string name, std::vector<FieldDef> fields)
 }
 
 int EntityDef::Find(std::string_view name) const {
-  auto it = by_name_.find(absl::AsciiStrToLower(name));
+  auto it = by_name_.find(absl::AsciiStrToLower(std::string(name)));
   return it == by_name_.end() ? -1 : it->second;
 }
 
 void EntityDef::AddAlias(std::string_view alias, std::string_view target) {
   int i = Find(target);
-  if (i >= 0) by_name_.emplace(absl::AsciiStrToLower(alias), i);
+  if (i >= 0) by_name_.emplace(absl::AsciiStrToLower(std::string(alias)), i);
 }
 
 }  // namespace b24emu::data

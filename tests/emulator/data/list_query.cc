@@ -97,7 +97,42 @@ void FinishCounted(ListPage& page, int64_t start, int64_t total) {
   if (start + kPageSize < total) page.next = start + kPageSize;
 }
 
+// Matching rows of [begin, end) sorted by `order`; ties keep id order since
+// candidates come in id order and the sort is stable.
+std::vector<const Row*> SortedMatches(const Table& table, const std::vector<Condition>& conditions,
+                                      const std::vector<OrderKey>& order, int64_t begin, int64_t end) {
+  struct Keyed {
+    const Row* row;
+    std::vector<SortValue> keys;
+  };
+  std::vector<Keyed> matches;
+  for (int64_t k = begin; k < end; ++k) {
+    const Row& row = table.rows()[k];
+    if (!MatchesAll(table, row, conditions)) continue;
+    Keyed m{&row, {}};
+    m.keys.reserve(order.size());
+    for (const OrderKey& o : order) m.keys.push_back(SortValueOf(table, row, o.field));
+    matches.push_back(std::move(m));
+  }
+  std::stable_sort(matches.begin(), matches.end(), [&](const Keyed& a, const Keyed& b) {
+    for (size_t i = 0; i < order.size(); ++i) {
+      int c = CompareValues(a.keys[i], b.keys[i]);
+      if (c != 0) return order[i].desc ? c > 0 : c < 0;
+    }
+    return false;
+  });
+  std::vector<const Row*> out;
+  out.reserve(matches.size());
+  for (const Keyed& m : matches) out.push_back(m.row);
+  return out;
+}
+
 }  // namespace
+
+std::vector<const Row*> AllMatches(const Table& table, const std::vector<Condition>& conditions,
+                                   const std::vector<OrderKey>& order) {
+  return SortedMatches(table, conditions, order, 0, table.size());
+}
 
 ListPage RunList(const Table& table, const std::vector<Condition>& conditions,
                  const std::vector<OrderKey>& order, int64_t start, TotalMode mode) {
@@ -150,30 +185,10 @@ ListPage RunList(const Table& table, const std::vector<Condition>& conditions,
     return page;
   }
 
-  // Any other order: collect every match, sort by precomputed keys (ties by
-  // id, since candidates come in id order and the sort is stable).
-  struct Keyed {
-    const Row* row;
-    std::vector<SortValue> keys;
-  };
-  std::vector<Keyed> matches;
-  for (int64_t k = begin; k < end; ++k) {
-    const Row& row = rows[k];
-    if (!MatchesAll(table, row, conditions)) continue;
-    Keyed m{&row, {}};
-    m.keys.reserve(order.size());
-    for (const OrderKey& o : order) m.keys.push_back(SortValueOf(table, row, o.field));
-    matches.push_back(std::move(m));
-  }
-  std::stable_sort(matches.begin(), matches.end(), [&](const Keyed& a, const Keyed& b) {
-    for (size_t i = 0; i < order.size(); ++i) {
-      int c = CompareValues(a.keys[i], b.keys[i]);
-      if (c != 0) return order[i].desc ? c > 0 : c < 0;
-    }
-    return false;
-  });
+  // Any other order: collect every match in the id range, sorted.
+  std::vector<const Row*> matches = SortedMatches(table, conditions, order, begin, end);
   const int64_t total = static_cast<int64_t>(matches.size());
-  for (int64_t k = offset; k < total && k < offset + kPageSize; ++k) page.rows.push_back(matches[k].row);
+  for (int64_t k = offset; k < total && k < offset + kPageSize; ++k) page.rows.push_back(matches[k]);
   if (no_count) {
     if (mode == TotalMode::kCount) page.total = 0;
   } else if (mode == TotalMode::kCount) {

@@ -40,6 +40,10 @@ struct ListPage {
 ListPage RunList(const Table& table, const std::vector<Condition>& conditions,
                  const std::vector<OrderKey>& order, int64_t start, TotalMode mode);
 
+// Every matching row, sorted by `order` then id (for unpaged methods).
+std::vector<const Row*> AllMatches(const Table& table, const std::vector<Condition>& conditions,
+                                   const std::vector<OrderKey>& order);
+
 }  // namespace b24emu::data
 
 #endif  // B24EMU_DATA_LIST_QUERY_H_

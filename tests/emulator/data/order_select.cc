@@ -27,8 +27,11 @@ std::vector<int> ParseSelect(const json& select, const EntityDef& def, SelectDef
     if (!name || name->empty()) continue;
     any = true;
     if (*name == "*") {
-      for (int i = 0; i < def.size(); ++i) chosen[i] = chosen[i] || def.field(i).IsSelectedByStar();
-    } else if (absl::EqualsIgnoreCase(*name, "UF_*") || absl::EqualsIgnoreCase(*name, "uf_*") ) {
+      for (int i = 0; i < def.size(); ++i) {
+        const FieldDef& f = def.field(i);
+        chosen[i] = chosen[i] || f.IsSelectedByStar() || (dflt == SelectDefault::kAll && f.custom);
+      }
+    } else if (absl::EqualsIgnoreCase(*name, "UF_*")) {
       for (int i = 0; i < def.size(); ++i) chosen[i] = chosen[i] || def.field(i).custom;
     } else {
       int i = def.Find(*name);

@@ -22,7 +22,7 @@ std::vector<OrderKey> ParseOrder(const nlohmann::json& order, const EntityDef& d
 
 enum class SelectDefault {
   kStandard,  // absent/empty select = "*" (classic CRM lists)
-  kAll,       // absent/empty select = "*" + "UF_*" (crm.item, get)
+  kAll,       // "*" and absent/empty select include UF_* too (crm.item)
 };
 
 // Field indices to render, in catalog order: `*` = standard fields (no UF_,

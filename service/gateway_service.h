@@ -1,0 +1,38 @@
+// bitrix24.gateway.v1.GatewayService on the gRPC callback API: translates
+// between protobuf messages and engine calls, and nothing more. No thread
+// waits on Bitrix24: every RPC completes from an engine callback.
+//
+// Thread-safety: thread-safe (gRPC calls it from many threads).
+#ifndef B24GATE_SERVICE_GATEWAY_SERVICE_H_
+#define B24GATE_SERVICE_GATEWAY_SERVICE_H_
+
+#include "bitrix24/gateway/v1/gateway.grpc.pb.h"
+#include "engine/gateway.h"
+
+namespace b24gate {
+
+class GatewayService final : public bitrix24::gateway::v1::GatewayService::CallbackService {
+ public:
+  // `gateway` must outlive the service.
+  explicit GatewayService(Gateway* gateway) : gateway_(gateway) {}
+
+  grpc::ServerUnaryReactor* Call(grpc::CallbackServerContext* context,
+                                 const bitrix24::gateway::v1::CallRequest* request,
+                                 bitrix24::gateway::v1::CallResponse* response) override;
+  grpc::ServerUnaryReactor* CallBatch(grpc::CallbackServerContext* context,
+                                      const bitrix24::gateway::v1::CallBatchRequest* request,
+                                      bitrix24::gateway::v1::CallBatchResponse* response) override;
+  grpc::ServerWriteReactor<bitrix24::gateway::v1::GetAllResponse>* GetAll(
+      grpc::CallbackServerContext* context,
+      const bitrix24::gateway::v1::GetAllRequest* request) override;
+  grpc::ServerWriteReactor<bitrix24::gateway::v1::GetByIdResponse>* GetById(
+      grpc::CallbackServerContext* context,
+      const bitrix24::gateway::v1::GetByIdRequest* request) override;
+
+ private:
+  Gateway* const gateway_;
+};
+
+}  // namespace b24gate
+
+#endif  // B24GATE_SERVICE_GATEWAY_SERVICE_H_

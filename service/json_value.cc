@@ -1,0 +1,103 @@
+#include "service/json_value.h"
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+namespace b24gate {
+namespace {
+
+// Integers up to 2^53 are exact in a double; beyond, a double is not a
+// trustworthy integer.
+constexpr double kMaxExactInteger = 9007199254740992.0;  // 2^53
+
+nlohmann::json NumberToJson(double number) {
+  if (std::isfinite(number) && std::trunc(number) == number &&
+      std::fabs(number) < kMaxExactInteger) {
+    return static_cast<int64_t>(number);
+  }
+  return number;
+}
+
+}  // namespace
+
+nlohmann::json ToJson(const google::protobuf::Value& value) {
+  switch (value.kind_case()) {
+    case google::protobuf::Value::kBoolValue:
+      return value.bool_value();
+    case google::protobuf::Value::kNumberValue:
+      return NumberToJson(value.number_value());
+    case google::protobuf::Value::kStringValue:
+      return value.string_value();
+    case google::protobuf::Value::kStructValue:
+      return ToJson(value.struct_value());
+    case google::protobuf::Value::kListValue:
+      return ToJson(value.list_value());
+    case google::protobuf::Value::kNullValue:
+    case google::protobuf::Value::KIND_NOT_SET:
+    default:
+      return nullptr;
+  }
+}
+
+nlohmann::json ToJson(const google::protobuf::Struct& object) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [key, value] : object.fields()) out[key] = ToJson(value);
+  return out;
+}
+
+nlohmann::json ToJson(const google::protobuf::ListValue& list) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const google::protobuf::Value& value : list.values()) {
+    out.push_back(ToJson(value));
+  }
+  return out;
+}
+
+google::protobuf::Value ToValue(const nlohmann::json& json) {
+  google::protobuf::Value out;
+  switch (json.type()) {
+    case nlohmann::json::value_t::boolean:
+      out.set_bool_value(json.get<bool>());
+      break;
+    case nlohmann::json::value_t::number_integer:
+      out.set_number_value(static_cast<double>(json.get<int64_t>()));
+      break;
+    case nlohmann::json::value_t::number_unsigned:
+      out.set_number_value(static_cast<double>(json.get<uint64_t>()));
+      break;
+    case nlohmann::json::value_t::number_float:
+      out.set_number_value(json.get<double>());
+      break;
+    case nlohmann::json::value_t::string:
+      out.set_string_value(json.get_ref<const std::string&>());
+      break;
+    case nlohmann::json::value_t::object:
+      *out.mutable_struct_value() = ToStruct(json);
+      break;
+    case nlohmann::json::value_t::array:
+      *out.mutable_list_value() = ToListValue(json);
+      break;
+    default:  // null, discarded, binary
+      out.set_null_value(google::protobuf::NULL_VALUE);
+      break;
+  }
+  return out;
+}
+
+google::protobuf::Struct ToStruct(const nlohmann::json& object) {
+  google::protobuf::Struct out;
+  if (!object.is_object()) return out;
+  auto& fields = *out.mutable_fields();
+  for (const auto& [key, value] : object.items()) fields[key] = ToValue(value);
+  return out;
+}
+
+google::protobuf::ListValue ToListValue(const nlohmann::json& array) {
+  google::protobuf::ListValue out;
+  if (!array.is_array()) return out;
+  for (const nlohmann::json& value : array) *out.add_values() = ToValue(value);
+  return out;
+}
+
+}  // namespace b24gate

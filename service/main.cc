@@ -1,0 +1,111 @@
+// b24gate: parses the configuration and runs the gRPC server until SIGTERM or
+// SIGINT, then drains: health turns NOT_SERVING, new calls are refused,
+// in-flight calls get the grace period, and the process exits 0.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "engine/clock.h"
+#include "engine/curl_transport.h"
+#include "engine/gateway.h"
+#include "service/config.h"
+#include "service/gateway_service.h"
+
+extern char** environ;
+
+namespace b24gate {
+namespace {
+
+std::map<std::string, std::string> Environment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; *e; ++e) {
+    std::string kv(*e);
+    size_t eq = kv.find('=');
+    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return env;
+}
+
+absl::StatusOr<ServerConfig> Load(int argc, char** argv) {
+  try {
+    return LoadConfig(std::vector<std::string>(argv + 1, argv + argc), Environment());
+  } catch (const std::exception& e) {
+    // nlohmann::json throws on type mismatches in the config file.
+    return absl::InvalidArgumentError(absl::StrCat("config: ", e.what()));
+  }
+}
+
+std::string HostOf(const std::string& listen) {
+  size_t colon = listen.rfind(':');
+  return colon == std::string::npos ? listen : listen.substr(0, colon);
+}
+
+int RunServer(const ServerConfig& config) {
+  // Signals are taken by sigwait below, not by whichever thread gets them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  for (const auto& p : config.portals) {
+    std::cerr << "portal " << p.name << ": " << RedactedWebhook(p.webhook_url)
+              << " burst=" << p.bucket.burst << " drain/s=" << p.bucket.drain_per_second
+              << (p.tls.verify ? "" : " TLS verification OFF") << std::endl;
+  }
+  Gateway gateway(config.portals, std::make_unique<CurlTransport>(), Clock::Real());
+  GatewayService service(&gateway);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || port == 0) {
+    std::cerr << "b24gate: cannot listen on " << config.listen << std::endl;
+    return 1;
+  }
+  std::printf("listening on %s:%d\n", HostOf(config.listen).c_str(), port);
+  std::fflush(stdout);
+  server->GetHealthCheckService()->SetServingStatus(true);
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  std::cerr << "b24gate: signal " << signal_number << ", draining for up to "
+            << absl::FormatDuration(config.shutdown_grace) << std::endl;
+  server->GetHealthCheckService()->SetServingStatus(false);
+  server->Shutdown(absl::ToChronoTime(absl::Now() + config.shutdown_grace));
+  server->Wait();
+  return 0;
+}
+
+}  // namespace
+}  // namespace b24gate
+
+int main(int argc, char** argv) {
+  absl::StatusOr<b24gate::ServerConfig> config = b24gate::Load(argc, argv);
+  if (!config.ok()) {
+    std::cerr << "b24gate: " << config.status().message() << std::endl;
+    return 2;
+  }
+  if (config->help) {
+    std::cout << b24gate::ConfigUsage();
+    return 0;
+  }
+  return b24gate::RunServer(*config);
+}

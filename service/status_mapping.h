@@ -1,0 +1,29 @@
+// The one place where engine statuses become gRPC statuses.
+//
+// The canonical code carries over unchanged (the engine already chose it on
+// purpose, see engine/errors.h); the Bitrix24 error code or gateway reason
+// travels as google.rpc.ErrorInfo in the status details, with the portal's
+// description and HTTP status in its metadata.
+//
+// Thread-safety: stateless functions.
+#ifndef B24GATE_SERVICE_STATUS_MAPPING_H_
+#define B24GATE_SERVICE_STATUS_MAPPING_H_
+
+#include <grpcpp/support/status.h>
+
+#include "absl/status/status.h"
+#include "bitrix24/gateway/v1/gateway.pb.h"
+
+namespace b24gate {
+
+inline constexpr char kBitrixDomain[] = "bitrix24.com";
+inline constexpr char kGatewayDomain[] = "b24gate";
+
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// For errors reported per item (bulk results, batch commands, ids).
+bitrix24::gateway::v1::CommandError ToCommandError(const absl::Status& status);
+
+}  // namespace b24gate
+
+#endif  // B24GATE_SERVICE_STATUS_MAPPING_H_

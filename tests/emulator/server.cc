@@ -1,0 +1,265 @@
+#include "tests/emulator/server.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string_view>
+#include <utility>
+
+#include <httplib.h>
+#include <openssl/ssl.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "tests/emulator/php_json.h"
+#include "tests/emulator/query_parser.h"
+
+namespace b24emu {
+namespace {
+
+// cpp-httplib (as built by Debian) listens with a backlog of 5, which drops
+// SYNs when many clients connect at once; its listening socket is protected,
+// so a subclass can raise the backlog after binding.
+template <typename Base>
+class TunedServer : public Base {
+ public:
+  using Base::Base;
+  void RaiseBacklog(int backlog) { ::listen(this->svr_sock_, backlog); }
+};
+
+// The numeric host of a socket address, formatted like cpp-httplib does.
+bool SocketEndpoint(int fd, bool peer, std::string* host, int* port) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof(addr);
+  const int rc = peer ? getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len)
+                      : getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  if (rc != 0) return false;
+  char buf[NI_MAXHOST];
+  char serv[NI_MAXSERV];
+  if (getnameinfo(reinterpret_cast<sockaddr*>(&addr), len, buf, sizeof(buf), serv, sizeof(serv),
+                  NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+    return false;
+  }
+  *host = buf;
+  *port = std::atoi(serv);
+  return true;
+}
+
+// Finds the accepted socket a plain-HTTP request arrived on. cpp-httplib
+// 0.11 does not expose it; the (local, remote) address pair identifies it
+// uniquely among this process's descriptors. Only used by the `reset` fault.
+int FindConnectionSocket(const httplib::Request& req) {
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return -1;
+  int found = -1;
+  while (dirent* entry = readdir(dir)) {
+    const int fd = std::atoi(entry->d_name);
+    if (fd <= 2 || fd == dirfd(dir)) continue;
+    std::string host;
+    int port = 0;
+    if (!SocketEndpoint(fd, /*peer=*/true, &host, &port)) continue;
+    if (port != req.remote_port || host != req.remote_addr) continue;
+    if (!SocketEndpoint(fd, /*peer=*/false, &host, &port)) continue;
+    if (port != req.local_port || host != req.local_addr) continue;
+    found = fd;
+    break;
+  }
+  closedir(dir);
+  return found;
+}
+
+// Resets the connection without a response: linger 0 makes the close send
+// RST, and dup2 closes the socket while leaving cpp-httplib a harmless
+// /dev/null descriptor under the same number (no double close, no fd reuse
+// race); cpp-httplib's own write then fails and it closes that descriptor.
+bool DropConnection(const httplib::Request& req) {
+  const int fd = req.ssl != nullptr ? SSL_get_fd(req.ssl) : FindConnectionSocket(req);
+  if (fd < 0) return false;
+  linger l{1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+  const int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (devnull < 0) return false;
+  const bool ok = dup2(devnull, fd) >= 0;
+  close(devnull);
+  return ok;
+}
+
+void SplitTarget(const std::string& target, std::string* path, std::string* query) {
+  const size_t q = target.find('?');
+  *path = target.substr(0, q);
+  *query = q == std::string::npos ? "" : target.substr(q + 1);
+}
+
+void SendJson(httplib::Response& res, int status, const nlohmann::json& body) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json; charset=utf-8");
+}
+
+}  // namespace
+
+EmulatorServer::EmulatorServer(ServerOptions options, Portal* portal)
+    : options_(std::move(options)), portal_(portal) {
+  if (tls()) {
+    server_ = std::make_unique<TunedServer<httplib::SSLServer>>(options_.tls_cert_file.c_str(),
+                                                               options_.tls_key_file.c_str());
+  } else {
+    server_ = std::make_unique<TunedServer<httplib::Server>>();
+  }
+  const size_t threads = static_cast<size_t>(options_.threads);
+  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server_->set_keep_alive_max_count(static_cast<size_t>(1) << 30);
+  server_->set_keep_alive_timeout(options_.keep_alive_timeout_seconds);
+  server_->set_tcp_nodelay(true);
+  InstallHandlers();
+}
+
+EmulatorServer::~EmulatorServer() { Stop(); }
+
+void EmulatorServer::InstallHandlers() {
+  const bool https = tls();
+  auto is_https = [https](const httplib::Request& req) {
+    return https || absl::EqualsIgnoreCase(req.get_header_value("X-Forwarded-Proto"), "https");
+  };
+
+  // REST: the request is read here (not by cpp-httplib's form parser, which
+  // sorts fields and caps form bodies at 8 KiB).
+  auto rest = [this, is_https](const httplib::Request& req, httplib::Response& res,
+                               const httplib::ContentReader* reader) {
+    Stats& stats = portal_->stats();
+    stats.Enter();
+    RestRequest r;
+    r.target = req.target;
+    SplitTarget(req.target, &r.path, &r.params.query);
+    r.params.content_type = req.get_header_value("Content-Type");
+    r.https = is_https(req);
+    r.host = req.get_header_value("Host");
+    if (reader != nullptr) {
+      if (req.is_multipart_form_data()) {
+        r.params.multipart = true;
+        auto& parts = r.params.parts;
+        (*reader)(
+            [&parts](const httplib::MultipartFormData& file) {
+              parts.emplace_back(file.name, "");
+              return true;
+            },
+            [&parts](const char* data, size_t n) {
+              parts.back().second.append(data, n);
+              return true;
+            });
+      } else {
+        (*reader)([&r](const char* data, size_t n) {
+          r.params.body.append(data, n);
+          return true;
+        });
+      }
+    }
+    HttpReply reply = portal_->HandleRest(r);
+    if (reply.delay > absl::ZeroDuration()) stopping_.WaitForNotificationWithTimeout(reply.delay);
+    if (reply.drop_connection && DropConnection(req)) {
+      res.status = 500;  // never reaches the client
+    } else {
+      res.status = reply.status;
+      for (const auto& [name, value] : reply.headers) res.set_header(name, value);
+      res.set_content(reply.body, reply.content_type);
+    }
+    stats.Exit();
+  };
+  server_->Get("/rest/.*", [rest](const httplib::Request& req, httplib::Response& res) {
+    rest(req, res, nullptr);
+  });
+  server_->Post("/rest/.*", [rest](const httplib::Request& req, httplib::Response& res,
+                                   const httplib::ContentReader& reader) {
+    rest(req, res, &reader);
+  });
+
+  auto token = [this, is_https](const httplib::Request& req, httplib::Response& res) {
+    HttpParamsSource source;
+    std::string path;
+    SplitTarget(req.target, &path, &source.query);
+    source.content_type = req.get_header_value("Content-Type");
+    source.body = req.body;
+    absl::StatusOr<nlohmann::ordered_json> params = ParseRequestParams(source);
+    if (!params.ok()) params = nlohmann::ordered_json::object();
+    const std::string url =
+        absl::StrCat(is_https(req) ? "https://" : "http://", req.get_header_value("Host"));
+    HttpReply reply = portal_->HandleToken(*params, url);
+    res.status = reply.status;
+    res.set_content(reply.body, reply.content_type);
+  };
+  server_->Get("/oauth/token/?", token);
+  server_->Post("/oauth/token/?", token);
+
+  server_->Get("/_emulator/stats", [this](const httplib::Request&, httplib::Response& res) {
+    SendJson(res, 200, portal_->StatsJson());
+  });
+  server_->Post("/_emulator/reset", [this](const httplib::Request&, httplib::Response& res) {
+    portal_->Reset();
+    SendJson(res, 200, {{"ok", true}});
+  });
+  server_->Post("/_emulator/expire-tokens", [this](const httplib::Request&, httplib::Response& res) {
+    portal_->ExpireTokens();
+    SendJson(res, 200, {{"ok", true}});
+  });
+  server_->Get("/_emulator/faults", [this](const httplib::Request&, httplib::Response& res) {
+    SendJson(res, 200, {{"spec", portal_->DescribeFaults()}});
+  });
+  server_->Post("/_emulator/faults", [this](const httplib::Request& req, httplib::Response& res) {
+    std::string spec = req.body;
+    if (absl::StartsWith(absl::StripLeadingAsciiWhitespace(spec), "{")) {
+      const nlohmann::json j = nlohmann::json::parse(spec, nullptr, /*allow_exceptions=*/false);
+      if (!j.is_object() || !j.contains("spec") || !j["spec"].is_string()) {
+        SendJson(res, 400, {{"error", "expected {\"spec\": \"...\"}"}});
+        return;
+      }
+      spec = j["spec"].get<std::string>();
+    }
+    const absl::Status status = portal_->SetFaults(spec);
+    if (!status.ok()) {
+      SendJson(res, 400, {{"error", std::string(status.message())}});
+      return;
+    }
+    SendJson(res, 200, {{"spec", portal_->DescribeFaults()}});
+  });
+}
+
+absl::StatusOr<int> EmulatorServer::Bind() {
+  if (!server_->is_valid()) {
+    return absl::InvalidArgumentError("cannot load the TLS certificate or key");
+  }
+  int port = options_.port;
+  if (port == 0) {
+    port = server_->bind_to_any_port(options_.host);
+    if (port < 0) return absl::UnavailableError(absl::StrCat("cannot bind ", options_.host));
+  } else if (!server_->bind_to_port(options_.host, port)) {
+    return absl::UnavailableError(absl::StrCat("cannot bind ", options_.host, ":", port));
+  }
+  if (tls()) {
+    static_cast<TunedServer<httplib::SSLServer>*>(server_.get())->RaiseBacklog(1024);
+  } else {
+    static_cast<TunedServer<httplib::Server>*>(server_.get())->RaiseBacklog(1024);
+  }
+  return port;
+}
+
+void EmulatorServer::Run() { server_->listen_after_bind(); }
+
+absl::StatusOr<int> EmulatorServer::Start() {
+  absl::StatusOr<int> port = Bind();
+  if (!port.ok()) return port;
+  thread_ = std::thread([this] { Run(); });
+  return port;
+}
+
+void EmulatorServer::Stop() {
+  if (stopped_.exchange(true)) return;
+  if (!stopping_.HasBeenNotified()) stopping_.Notify();
+  server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace b24emu
