@@ -131,6 +131,13 @@ std::optional<int64_t> CountOf(const Json* value) {
   return std::nullopt;
 }
 
+// An "error" member makes the answer an error, even with code "" -- unless
+// it is null next to a "result".
+bool IsError(const Json& body) {
+  auto error = body.find("error");
+  return error != body.end() && (!error->is_null() || !body.contains("result"));
+}
+
 const Json* Member(const Json& object, const char* name) {
   auto it = object.find(name);
   return it == object.end() ? nullptr : &*it;
@@ -222,7 +229,7 @@ absl::StatusOr<CommandOutcome> ParseCallResponse(const HttpResponse& response) {
   absl::StatusOr<Json> body = ParseBody(response);
   if (!body.ok()) return body.status();
   CommandOutcome outcome;
-  if (body->contains("error")) {
+  if (IsError(*body)) {
     outcome.error = ErrorFromObject(*body, response.status);
     return outcome;
   }
@@ -243,7 +250,7 @@ absl::StatusOr<BatchReply> ParseBatchResponse(
   if (const Json* time = Member(*body, "time"); time && time->is_object()) {
     reply.time = *time;
   }
-  if (body->contains("error")) {
+  if (IsError(*body)) {
     reply.batch_error = ErrorFromObject(*body, response.status);
     return reply;
   }
@@ -281,8 +288,8 @@ absl::StatusOr<BatchReply> ParseBatchResponse(
     if (const Json* error = errors.Find(key)) {
       outcome.error = ErrorFromEntry(*error, response.status);
     } else if (const Json* result = results.Find(key)) {
-      outcome.reply = ReplyOf(*result, totals.Find(key), nexts.Find(key),
-                              times.Find(key));
+      outcome.reply =
+          ReplyOf(*result, totals.Find(key), nexts.Find(key), times.Find(key));
     } else {
       continue;  // not executed, or not attributable
     }

@@ -20,11 +20,10 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
 #include "engine/http_transport.h"
@@ -33,7 +32,7 @@ namespace b24gate {
 
 // An error reported by Bitrix24 itself (as opposed to a transport failure).
 struct B24Error {
-  std::string code;         // e.g. "QUERY_LIMIT_EXCEEDED"; "" for old CRM methods
+  std::string code;  // e.g. "QUERY_LIMIT_EXCEEDED"; "" for old CRM methods
   std::string description;  // error_description, possibly empty
   int http_status = 0;      // status of the HTTP answer that carried it
 };

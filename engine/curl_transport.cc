@@ -264,9 +264,10 @@ class CurlTransport::Loop {
     SetOpt(easy, CURLOPT_TIMEOUT_MS,
            static_cast<long>(absl::ToInt64Milliseconds(request.timeout)),
            &setup);
-    SetOpt(easy, CURLOPT_CONNECTTIMEOUT_MS,
-           static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout)),
-           &setup);
+    SetOpt(
+        easy, CURLOPT_CONNECTTIMEOUT_MS,
+        static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout)),
+        &setup);
     SetOpt(easy, CURLOPT_SSL_VERIFYPEER, request.tls.verify ? 1L : 0L, &setup);
     SetOpt(easy, CURLOPT_SSL_VERIFYHOST, request.tls.verify ? 2L : 0L, &setup);
     if (!request.tls.ca_file.empty()) {

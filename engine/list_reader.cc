@@ -52,9 +52,10 @@ std::string IdKey(const nlohmann::json& item) {
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<ListReader>> ListReader::Start(Portal* portal, ListRequest request,
-                                                              ListSink* sink,
-                                                              int max_unacked_pages) {
+absl::StatusOr<std::shared_ptr<ListReader>> ListReader::Create(Portal* portal,
+                                                               ListRequest request,
+                                                               ListSink* sink,
+                                                               int max_unacked_pages) {
   if (!request.params.is_object()) {
     return absl::InvalidArgumentError("params: must be an object for a list method");
   }
@@ -75,7 +76,6 @@ absl::StatusOr<std::shared_ptr<ListReader>> ListReader::Start(Portal* portal, Li
   }
   std::shared_ptr<ListReader> reader(
       new ListReader(portal, std::move(request), sink, max_unacked_pages));
-  reader->Begin();
   return reader;
 }
 
@@ -92,6 +92,8 @@ CallOptions ListReader::Options() const {
   o.cancel = cancel_;
   return o;
 }
+
+void ListReader::Run() { Begin(); }
 
 void ListReader::Begin() {
   nlohmann::json first;

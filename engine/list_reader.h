@@ -72,11 +72,14 @@ class ListSink {
 
 class ListReader : public std::enable_shared_from_this<ListReader> {
  public:
-  // Validates the request (INVALID_ARGUMENT) and starts reading. `sink` must
-  // stay valid until OnDone has returned.
-  static absl::StatusOr<std::shared_ptr<ListReader>> Start(Portal* portal, ListRequest request,
-                                                           ListSink* sink,
-                                                           int max_unacked_pages = 100);
+  // Validates the request (INVALID_ARGUMENT) and makes a reader; Run()
+  // starts it. `sink` must stay valid until OnDone has returned. The two
+  // steps let the consumer store the reader before any page can arrive.
+  static absl::StatusOr<std::shared_ptr<ListReader>> Create(Portal* portal, ListRequest request,
+                                                            ListSink* sink,
+                                                            int max_unacked_pages = 100);
+  // Sends the first request. Call once, holding no lock the sink takes.
+  void Run();
   // The consumer has finished with one page.
   void Ack();
   // Stops: queued requests are dropped, OnDone(CANCELLED) follows.

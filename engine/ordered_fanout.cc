@@ -6,15 +6,18 @@
 
 namespace b24gate {
 
-std::shared_ptr<OrderedFanout> OrderedFanout::Start(Portal* portal, std::string method,
+std::shared_ptr<OrderedFanout> OrderedFanout::Create(Portal* portal, std::string method,
                                                     std::vector<nlohmann::json> params,
                                                     bool as_json, CallOptions options,
                                                     FanoutSink* sink, FanoutOptions fanout) {
   std::shared_ptr<OrderedFanout> f(new OrderedFanout(portal, std::move(method), std::move(params),
                                                      as_json, std::move(options), sink, fanout));
-  absl::MutexLock lock(&f->mu_);
-  f->Pump();
   return f;
+}
+
+void OrderedFanout::Run() {
+  absl::MutexLock lock(&mu_);
+  Pump();
 }
 
 OrderedFanout::OrderedFanout(Portal* portal, std::string method, std::vector<nlohmann::json> params,

@@ -44,11 +44,15 @@ struct FanoutOptions {
 
 class OrderedFanout : public std::enable_shared_from_this<OrderedFanout> {
  public:
-  // `sink` must stay valid until OnDone has returned.
-  static std::shared_ptr<OrderedFanout> Start(Portal* portal, std::string method,
+  // Makes a fanout; Run() starts it. `sink` must stay valid until OnDone has
+  // returned. The two steps let the consumer store the fanout before any
+  // result can arrive.
+  static std::shared_ptr<OrderedFanout> Create(Portal* portal, std::string method,
                                               std::vector<nlohmann::json> params, bool as_json,
                                               CallOptions options, FanoutSink* sink,
                                               FanoutOptions fanout = {});
+  // Call once, holding no lock the sink takes.
+  void Run();
   void Ack();
   void Cancel();
 

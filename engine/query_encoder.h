@@ -19,9 +19,8 @@
 #ifndef B24GATE_ENGINE_QUERY_ENCODER_H_
 #define B24GATE_ENGINE_QUERY_ENCODER_H_
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace b24gate {
 

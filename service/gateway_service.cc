@@ -111,16 +111,19 @@ class GetAllStream : public grpc::ServerWriteReactor<pb::GetAllResponse>, public
     list.params = request->has_params() ? ToJson(request->params()) : nlohmann::json::object();
     list.items_key = request->items_key();
     list.options = OptionsFrom(context, /*idempotent=*/true, cancel);
-    absl::MutexLock lock(&mu_);
-    started_ = true;
     absl::StatusOr<std::shared_ptr<ListReader>> reader =
-        ListReader::Start(*portal, std::move(list), this);
+        ListReader::Create(*portal, std::move(list), this);
     if (!reader.ok()) {
-      started_ = false;
       Finish(ToGrpcStatus(reader.status()));
       return;
     }
-    reader_ = *reader;
+    {
+      absl::MutexLock lock(&mu_);
+      reader_ = *reader;
+    }
+    // Lock order: the reader calls us holding its lock, so we never call it
+    // holding ours.
+    (*reader)->Run();
   }
 
   void OnPage(ListPage page) override {
@@ -161,14 +164,17 @@ class GetAllStream : public grpc::ServerWriteReactor<pb::GetAllResponse>, public
         // The client is gone: stop reading, finish once the reader has.
         broken_ = true;
         pending_.clear();
-        if (reader_) reader_->Cancel();
-      } else if (current_is_page_) {
-        reader = reader_;
       }
+      if (!ok || current_is_page_) reader = reader_;
       WriteNext();
     }
-    // Outside our lock: the reader may call OnPage from Ack.
-    if (reader) reader->Ack();
+    // Outside our lock: the reader calls OnPage/OnDone holding its own.
+    if (!reader) return;
+    if (ok) {
+      reader->Ack();
+    } else {
+      reader->Cancel();
+    }
   }
 
   void OnCancel() override {
@@ -212,7 +218,6 @@ class GetAllStream : public grpc::ServerWriteReactor<pb::GetAllResponse>, public
   std::deque<Outgoing> pending_ ABSL_GUARDED_BY(mu_);
   pb::GetAllResponse current_ ABSL_GUARDED_BY(mu_);
   bool current_is_page_ ABSL_GUARDED_BY(mu_) = false;
-  bool started_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool reader_done_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
@@ -251,11 +256,14 @@ class GetByIdStream : public grpc::ServerWriteReactor<pb::GetByIdResponse>, publ
       params.push_back(std::move(p));
     }
     Portal* portal = *gateway->FindPortal(request->portal());
-    absl::MutexLock lock(&mu_);
-    fanout_ = OrderedFanout::Start(portal, request->method(), std::move(params), /*as_json=*/false,
-                                   OptionsFrom(context, /*idempotent=*/false,
-                                               std::make_shared<CancelToken>()),
-                                   this);
+    std::shared_ptr<OrderedFanout> fanout = OrderedFanout::Create(
+        portal, request->method(), std::move(params), /*as_json=*/false,
+        OptionsFrom(context, /*idempotent=*/false, std::make_shared<CancelToken>()), this);
+    {
+      absl::MutexLock lock(&mu_);
+      fanout_ = fanout;
+    }
+    fanout->Run();  // outside our lock: the fanout calls us holding its own
   }
 
   static absl::Status Validate(Gateway* gateway, const pb::GetByIdRequest& request) {
@@ -411,8 +419,9 @@ grpc::ServerUnaryReactor* GatewayService::Call(grpc::CallbackServerContext* cont
     auto* sink = new BulkSink(call, response, list.size());
     FanoutOptions fanout;
     fanout.max_unacked_chunks = INT_MAX;  // everything is collected in one reply
-    OrderedFanout::Start(*portal, request->method(), std::move(list), request->raw(),
-                         std::move(options), sink, fanout);
+    OrderedFanout::Create(*portal, request->method(), std::move(list), request->raw(),
+                          std::move(options), sink, fanout)
+        ->Run();
     return call;
   }
   nlohmann::json params = request->has_params() ? ToJson(request->params()) : nlohmann::json::object();

@@ -3,13 +3,16 @@
 namespace b24emu {
 
 absl::Duration CostModel::Cost(const WorkDone& work) const {
-  return base + per_row_returned * work.rows_returned + per_row_counted * work.rows_counted +
-         per_row_skipped * work.rows_skipped;
+  const absl::Duration unscaled = base + per_row_returned * work.rows_returned +
+                                  per_row_counted * work.rows_counted +
+                                  per_row_skipped * work.rows_skipped;
+  return scale == 1 ? unscaled : unscaled * scale;
 }
 
 CostModel CostModel::Scaled(double factor) const {
-  return CostModel{base * factor, per_row_returned * factor, per_row_counted * factor,
-                   per_row_skipped * factor};
+  CostModel scaled = *this;
+  scaled.scale *= factor;
+  return scaled;
 }
 
 std::optional<CostModel> CostProfile(const std::string& name) {

@@ -1,11 +1,11 @@
 #include "engine/bitrix_response.h"
 
-#include <string>
-#include <vector>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 
@@ -47,7 +47,8 @@ TEST(ParseCallResponseTest, TotalAndNextAsStrings) {
 }
 
 TEST(ParseCallResponseTest, NextAbsentOnLastPage) {
-  auto outcome = ParseCallResponse(Answer(200, R"({"result": [], "total": 3})"));
+  auto outcome =
+      ParseCallResponse(Answer(200, R"({"result": [], "total": 3})"));
   ASSERT_TRUE(outcome.ok()) << outcome.status();
   EXPECT_EQ(outcome->reply->total, 3);
   EXPECT_FALSE(outcome->reply->next.has_value());
@@ -63,7 +64,8 @@ TEST(ParseCallResponseTest, TimeAbsentIsNull) {
 
 TEST(ParseCallResponseTest, PartialTimeWithoutOperatingIsKept) {
   auto outcome = ParseCallResponse(Answer(
-      200, R"({"result": 7, "time": {"start": 1.5, "finish": 2.0, "duration": 0.5}})"));
+      200,
+      R"({"result": 7, "time": {"start": 1.5, "finish": 2.0, "duration": 0.5}})"));
   ASSERT_TRUE(outcome.ok()) << outcome.status();
   EXPECT_EQ(outcome->reply->time["duration"], 0.5);
   EXPECT_FALSE(outcome->reply->time.contains("operating"));
@@ -71,7 +73,8 @@ TEST(ParseCallResponseTest, PartialTimeWithoutOperatingIsKept) {
 
 TEST(ParseCallResponseTest, EscapedSlashesAreDecoded) {
   auto outcome = ParseCallResponse(Answer(
-      200, R"({"result": {"client_endpoint": "https:\/\/x.bitrix24.ru\/rest\/"}})"));
+      200,
+      R"({"result": {"client_endpoint": "https:\/\/x.bitrix24.ru\/rest\/"}})"));
   ASSERT_TRUE(outcome.ok()) << outcome.status();
   EXPECT_EQ(outcome->reply->result["client_endpoint"],
             "https://x.bitrix24.ru/rest/");
@@ -86,7 +89,8 @@ TEST(ParseCallResponseTest, EmptyListResultIsKeptAsIs) {
 
 TEST(ParseCallResponseTest, ErrorWithCodeAndStatus) {
   auto outcome = ParseCallResponse(Answer(
-      503, R"({"error": "QUERY_LIMIT_EXCEEDED", "error_description": "Too many requests"})"));
+      503,
+      R"({"error": "QUERY_LIMIT_EXCEEDED", "error_description": "Too many requests"})"));
   ASSERT_TRUE(outcome.ok()) << outcome.status();
   ASSERT_TRUE(outcome->error.has_value());
   EXPECT_FALSE(outcome->reply.has_value());
@@ -106,8 +110,9 @@ TEST(ParseCallResponseTest, EmptyErrorCodeIsStillAnError) {
 }
 
 TEST(ParseCallResponseTest, ErrorInside200Body) {
-  auto outcome = ParseCallResponse(
-      Answer(200, R"({"error": "ACCESS_DENIED", "error_description": "Access denied."})"));
+  auto outcome = ParseCallResponse(Answer(
+      200,
+      R"({"error": "ACCESS_DENIED", "error_description": "Access denied."})"));
   ASSERT_TRUE(outcome.ok()) << outcome.status();
   ASSERT_TRUE(outcome->error.has_value());
   EXPECT_EQ(outcome->error->code, "ACCESS_DENIED");
@@ -115,17 +120,28 @@ TEST(ParseCallResponseTest, ErrorInside200Body) {
 }
 
 TEST(ParseCallResponseTest, ErrorWithoutDescription) {
-  auto outcome = ParseCallResponse(Answer(401, R"({"error": "expired_token"})"));
+  auto outcome =
+      ParseCallResponse(Answer(401, R"({"error": "expired_token"})"));
   ASSERT_TRUE(outcome.ok()) << outcome.status();
   EXPECT_EQ(outcome->error->code, "expired_token");
   EXPECT_EQ(outcome->error->description, "");
 }
 
+TEST(ParseCallResponseTest, NullErrorNextToResultIsSuccess) {
+  auto outcome =
+      ParseCallResponse(Answer(200, R"({"result": 5, "error": null})"));
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  ASSERT_TRUE(outcome->reply.has_value());
+  EXPECT_EQ(outcome->reply->result, 5);
+}
+
 TEST(ParseCallResponseTest, HtmlPageIsUnavailableWithStatusAndSnippet) {
   auto outcome = ParseCallResponse(Answer(
-      502, "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\n"
-           "<center><h1>502 Bad Gateway</h1></center>\n<hr><center>nginx</center>"
-           "\n</body>\n</html>\n" + std::string(500, 'x')));
+      502,
+      "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\n"
+      "<center><h1>502 Bad Gateway</h1></center>\n<hr><center>nginx</center>"
+      "\n</body>\n</html>\n" +
+          std::string(500, 'x')));
   ASSERT_FALSE(outcome.ok());
   EXPECT_EQ(outcome.status().code(), absl::StatusCode::kUnavailable);
   std::string message(outcome.status().message());
@@ -158,7 +174,8 @@ TEST(ParseCallResponseTest, EmptyBodyIsUnavailable) {
 }
 
 TEST(ParseCallResponseTest, TruncatedJsonIsUnavailable) {
-  auto outcome = ParseCallResponse(Answer(200, R"({"result": [{"ID": "1"}, {"ID)"));
+  auto outcome =
+      ParseCallResponse(Answer(200, R"({"result": [{"ID": "1"}, {"ID)"));
   ASSERT_FALSE(outcome.ok());
   EXPECT_EQ(outcome.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(outcome.status().message(), HasSubstr("HTTP 200"));
@@ -184,7 +201,8 @@ TEST(ParseCallResponseTest, TransportFailureIsUnavailableWithItsMessage) {
   auto outcome = ParseCallResponse(response);
   ASSERT_FALSE(outcome.ok());
   EXPECT_EQ(outcome.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_THAT(outcome.status().message(), HasSubstr("Couldn't connect to server"));
+  EXPECT_THAT(outcome.status().message(),
+              HasSubstr("Couldn't connect to server"));
   EXPECT_THAT(outcome.status().message(), HasSubstr("before sending"));
 }
 
@@ -199,7 +217,8 @@ TEST(ParseBatchResponseTest, ObjectMapsGiveEachKeyItsOutcome) {
       "result_total": {"c0": 120},
       "result_next": {"c0": 50},
       "result_time": {"c0": {"operating": 1.5}, "c1": {"operating": 0.1}}},
-    "time": {"start": 1.0, "duration": 0.2}})"), kThreeKeys);
+    "time": {"start": 1.0, "duration": 0.2}})"),
+                                  kThreeKeys);
   ASSERT_TRUE(reply.ok()) << reply.status();
   EXPECT_FALSE(reply->batch_error.has_value());
   ASSERT_EQ(reply->outcomes.size(), 3u);
@@ -220,7 +239,8 @@ TEST(ParseBatchResponseTest, ObjectMapsGiveEachKeyItsOutcome) {
 TEST(ParseBatchResponseTest, EmptyMapsWrittenAsListsAndTotalAsString) {
   auto reply = ParseBatchResponse(Answer(200, R"({"result": {
       "result": {"c0": []}, "result_error": [], "result_total": {"c0": "0"},
-      "result_next": [], "result_time": []}})"), {"c0"});
+      "result_next": [], "result_time": []}})"),
+                                  {"c0"});
   ASSERT_TRUE(reply.ok()) << reply.status();
   const CallReply& c0 = *reply->outcomes.at("c0").reply;
   EXPECT_EQ(c0.result, json::array());
@@ -234,7 +254,8 @@ TEST(ParseBatchResponseTest, ErrorEntriesAsObjectsAndStrings) {
   auto reply = ParseBatchResponse(Answer(200, R"({"result": {
       "result": {"c0": 1},
       "result_error": {"c1": {"error": "", "error_description": "Not found"},
-                       "c2": "ERROR_METHOD_NOT_FOUND"}}})"), kThreeKeys);
+                       "c2": "ERROR_METHOD_NOT_FOUND"}}})"),
+                                  kThreeKeys);
   ASSERT_TRUE(reply.ok()) << reply.status();
   const B24Error& c1 = *reply->outcomes.at("c1").error;
   EXPECT_EQ(c1.code, "");
@@ -284,7 +305,8 @@ TEST(ParseBatchResponseTest, ErrorListWithLostKeysMapsOntoFailedCommands) {
 
 TEST(ParseBatchResponseTest, SingleListedErrorAfterHaltGoesToFirstFailure) {
   auto reply = ParseBatchResponse(Answer(200, R"({"result": {
-      "result": {"c0": 1}, "result_error": [{"error": "E1"}]}})"), kThreeKeys);
+      "result": {"c0": 1}, "result_error": [{"error": "E1"}]}})"),
+                                  kThreeKeys);
   ASSERT_TRUE(reply.ok()) << reply.status();
   EXPECT_EQ(reply->outcomes.at("c1").error->code, "E1");
   EXPECT_EQ(reply->outcomes.count("c2"), 0u);
@@ -306,7 +328,8 @@ TEST(ParseBatchResponseTest, AmbiguousErrorListIsUnattributed) {
 
 TEST(ParseBatchResponseTest, ResultListOfFullLengthIsPositional) {
   auto reply = ParseBatchResponse(Answer(200, R"({"result": {
-      "result": ["r0", "r1"], "result_total": [10, 20]}})"), {"c0", "c1"});
+      "result": ["r0", "r1"], "result_total": [10, 20]}})"),
+                                  {"c0", "c1"});
   ASSERT_TRUE(reply.ok()) << reply.status();
   EXPECT_EQ(reply->outcomes.at("c0").reply->result, "r0");
   EXPECT_EQ(reply->outcomes.at("c1").reply->result, "r1");
@@ -315,7 +338,8 @@ TEST(ParseBatchResponseTest, ResultListOfFullLengthIsPositional) {
 
 TEST(ParseBatchResponseTest, ResultListOfOtherLengthIsNotAttributed) {
   auto reply = ParseBatchResponse(Answer(200, R"({"result": {
-      "result": ["r0", "r1"], "result_error": [{"error": "E"}]}})"), kThreeKeys);
+      "result": ["r0", "r1"], "result_error": [{"error": "E"}]}})"),
+                                  kThreeKeys);
   ASSERT_TRUE(reply.ok()) << reply.status();
   EXPECT_TRUE(reply->outcomes.empty());
   EXPECT_EQ(reply->unattributed_errors.size(), 1u);
@@ -325,7 +349,8 @@ TEST(ParseBatchResponseTest, NumericKeysAreReadByNameFromLists) {
   // PHP turned {"0": .., "1": ..} into a list; "2" failed.
   auto reply = ParseBatchResponse(Answer(200, R"({"result": {
       "result": ["r0", "r1"], "result_total": [5, 6],
-      "result_error": {"2": {"error": "E2"}}}})"), {"0", "1", "2"});
+      "result_error": {"2": {"error": "E2"}}}})"),
+                                  {"0", "1", "2"});
   ASSERT_TRUE(reply.ok()) << reply.status();
   EXPECT_EQ(reply->outcomes.at("0").reply->result, "r0");
   EXPECT_EQ(reply->outcomes.at("1").reply->total, 6);
@@ -336,7 +361,8 @@ TEST(ParseBatchResponseTest, NumericKeyErrorListCollidingWithAResult) {
   // Key "0" has a result, so the listed error cannot be "0"'s: it belongs to
   // the only command without a result.
   auto reply = ParseBatchResponse(Answer(200, R"({"result": {
-      "result": ["r0"], "result_error": [{"error": "E1"}]}})"), {"0", "1"});
+      "result": ["r0"], "result_error": [{"error": "E1"}]}})"),
+                                  {"0", "1"});
   ASSERT_TRUE(reply.ok()) << reply.status();
   EXPECT_EQ(reply->outcomes.at("0").reply->result, "r0");
   EXPECT_EQ(reply->outcomes.at("1").error->code, "E1");
@@ -352,7 +378,8 @@ TEST(ParseBatchResponseTest, NullResultIsAReply) {
 
 TEST(ParseBatchResponseTest, TopLevelErrorIsBatchError) {
   auto reply = ParseBatchResponse(Answer(401, R"({"error": "expired_token",
-      "error_description": "The access token provided has expired."})"), kThreeKeys);
+      "error_description": "The access token provided has expired."})"),
+                                  kThreeKeys);
   ASSERT_TRUE(reply.ok()) << reply.status();
   ASSERT_TRUE(reply->batch_error.has_value());
   EXPECT_EQ(reply->batch_error->code, "expired_token");
@@ -369,7 +396,8 @@ TEST(ParseBatchResponseTest, HtmlPageIsUnavailable) {
 }
 
 TEST(ParseBatchResponseTest, PlainCallShapeIsUnavailable) {
-  auto reply = ParseBatchResponse(Answer(200, R"({"result": [1, 2]})"), kThreeKeys);
+  auto reply =
+      ParseBatchResponse(Answer(200, R"({"result": [1, 2]})"), kThreeKeys);
   ASSERT_FALSE(reply.ok());
   EXPECT_EQ(reply.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(reply.status().message(), HasSubstr("not a batch answer"));

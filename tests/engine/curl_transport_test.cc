@@ -1,6 +1,9 @@
 #include "engine/curl_transport.h"
 
 #include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -12,10 +15,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <httplib.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -41,12 +40,15 @@ class TestServer {
     server_->set_keep_alive_max_count(1000);
     server_->set_keep_alive_timeout(2);
     server_->set_tcp_nodelay(true);  // else Nagle adds 40 ms per answer
-    server_->Get("/slow", [this](const httplib::Request&, httplib::Response& res) {
-      // Sleeps past any client timeout, but lets the server stop promptly.
-      absl::Time deadline = absl::Now() + absl::Seconds(5);
-      while (!stopping_ && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
-      res.set_content("late", "text/plain");
-    });
+    server_->Get("/slow",
+                 [this](const httplib::Request&, httplib::Response& res) {
+                   // Sleeps past any client timeout, but lets the server stop
+                   // promptly.
+                   absl::Time deadline = absl::Now() + absl::Seconds(5);
+                   while (!stopping_ && absl::Now() < deadline)
+                     absl::SleepFor(absl::Milliseconds(10));
+                   res.set_content("late", "text/plain");
+                 });
     server_->Get("/fast", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("fast", "text/plain");
     });
@@ -145,7 +147,8 @@ TEST(CurlTransportTest, GetReturnsStatusHeadersAndBody) {
   TestServer server(std::make_unique<httplib::Server>());
   server.server().Get("/rest/1/s3cr3tc0de/profile",
                       [](const httplib::Request& req, httplib::Response& res) {
-                        res.set_header("X-Seen-Agent", req.get_header_value("User-Agent"));
+                        res.set_header("X-Seen-Agent",
+                                       req.get_header_value("User-Agent"));
                         res.set_content(R"({"result": 1})", "application/json");
                       });
   std::string base = server.Start();
@@ -161,11 +164,12 @@ TEST(CurlTransportTest, GetReturnsStatusHeadersAndBody) {
 
 TEST(CurlTransportTest, PostSendsBodyAndContentType) {
   TestServer server(std::make_unique<httplib::Server>());
-  server.server().Post("/echo", [](const httplib::Request& req, httplib::Response& res) {
-    res.status = 201;
-    res.set_content(req.get_header_value("Content-Type") + "|" + req.body,
-                    "text/plain");
-  });
+  server.server().Post(
+      "/echo", [](const httplib::Request& req, httplib::Response& res) {
+        res.status = 201;
+        res.set_content(req.get_header_value("Content-Type") + "|" + req.body,
+                        "text/plain");
+      });
   std::string base = server.Start();
   CurlTransport transport;
   HttpRequest request;
@@ -195,11 +199,11 @@ TEST(CurlTransportTest, CompletionRunsOnTransportThread) {
 
 TEST(CurlTransportTest, HundredConcurrentRequestsEachCompleteOnce) {
   TestServer server(std::make_unique<httplib::Server>());
-  server.server().Get(R"(/item/(\d+))", [](const httplib::Request& req,
-                                           httplib::Response& res) {
-    absl::SleepFor(absl::Milliseconds(20));
-    res.set_content(req.matches[1].str(), "text/plain");
-  });
+  server.server().Get(R"(/item/(\d+))",
+                      [](const httplib::Request& req, httplib::Response& res) {
+                        absl::SleepFor(absl::Milliseconds(20));
+                        res.set_content(req.matches[1].str(), "text/plain");
+                      });
   std::string base = server.Start();
   constexpr int kRequests = 100;
   // Debian's compiled cpp-httplib listens with a backlog of 5: a burst of
@@ -212,17 +216,20 @@ TEST(CurlTransportTest, HundredConcurrentRequestsEachCompleteOnce) {
   std::vector<std::string> bodies(kRequests);
   int completed = 0;
   for (int i = 0; i < kRequests; ++i) {
-    transport.Send(Get(absl::StrCat(base, "/item/", i)), [&, i](HttpResponse r) {
-      absl::MutexLock lock(&mu);
-      ++calls[i];
-      bodies[i] = r.failure == TransportFailure::kNone ? r.body : r.failure_message;
-      ++completed;
-    });
+    transport.Send(
+        Get(absl::StrCat(base, "/item/", i)), [&, i](HttpResponse r) {
+          absl::MutexLock lock(&mu);
+          ++calls[i];
+          bodies[i] =
+              r.failure == TransportFailure::kNone ? r.body : r.failure_message;
+          ++completed;
+        });
   }
   {
     absl::MutexLock lock(&mu);
     auto all_done = [&] { return completed >= kRequests; };
-    ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(&all_done), absl::Seconds(30)));
+    ASSERT_TRUE(
+        mu.AwaitWithTimeout(absl::Condition(&all_done), absl::Seconds(30)));
   }
   absl::SleepFor(absl::Milliseconds(100));  // no late duplicates
   absl::MutexLock lock(&mu);
@@ -237,11 +244,12 @@ TEST(CurlTransportTest, SequentialRequestsReuseTheConnection) {
   TestServer server(std::make_unique<httplib::Server>());
   absl::Mutex mu;
   std::set<int> client_ports;
-  server.server().Get("/port", [&](const httplib::Request& req, httplib::Response& res) {
-    absl::MutexLock lock(&mu);
-    client_ports.insert(req.remote_port);
-    res.set_content("ok", "text/plain");
-  });
+  server.server().Get("/port",
+                      [&](const httplib::Request& req, httplib::Response& res) {
+                        absl::MutexLock lock(&mu);
+                        client_ports.insert(req.remote_port);
+                        res.set_content("ok", "text/plain");
+                      });
   std::string base = server.Start();
   CurlTransport transport;
   for (int i = 0; i < 10; ++i) {
@@ -253,9 +261,9 @@ TEST(CurlTransportTest, SequentialRequestsReuseTheConnection) {
 
 TEST(CurlTransportTest, ConnectionRefusedIsNotSent) {
   CurlTransport transport;
-  HttpResponse response = SendAndWait(
-      transport,
-      Get(absl::StrCat("http://127.0.0.1:", ClosedPort(), "/rest/1/", kSecret, "/x")));
+  HttpResponse response =
+      SendAndWait(transport, Get(absl::StrCat("http://127.0.0.1:", ClosedPort(),
+                                              "/rest/1/", kSecret, "/x")));
   EXPECT_EQ(response.failure, TransportFailure::kNotSent);
   EXPECT_THAT(response.failure_message, HasSubstr("connect"));
   EXPECT_THAT(response.failure_message, Not(HasSubstr(kSecret)));
@@ -264,7 +272,8 @@ TEST(CurlTransportTest, ConnectionRefusedIsNotSent) {
 TEST(CurlTransportTest, UnresolvableHostIsNotSent) {
   CurlTransport transport;
   HttpResponse response = SendAndWait(
-      transport, Get(absl::StrCat("http://no-such-host.invalid/rest/1/", kSecret, "/x")));
+      transport,
+      Get(absl::StrCat("http://no-such-host.invalid/rest/1/", kSecret, "/x")));
   EXPECT_EQ(response.failure, TransportFailure::kNotSent);
   EXPECT_THAT(response.failure_message, Not(HasSubstr(kSecret)));
 }
@@ -288,14 +297,16 @@ TEST(CurlTransportTest, TimeoutOnReusedConnectionIsAfterSend) {
   ASSERT_EQ(SendAndWait(transport, Get(base + "/fast")).status, 200);
   HttpRequest request = Get(base + "/slow");
   request.timeout = absl::Milliseconds(300);
-  EXPECT_EQ(SendAndWait(transport, request).failure, TransportFailure::kAfterSend);
+  EXPECT_EQ(SendAndWait(transport, request).failure,
+            TransportFailure::kAfterSend);
 }
 
 TEST(CurlTransportTest, ServerHangingUpIsAfterSend) {
   HangUpServer server;
   CurlTransport transport;
   HttpRequest request;
-  request.url = absl::StrCat("http://127.0.0.1:", server.port(), "/rest/1/", kSecret, "/x");
+  request.url = absl::StrCat("http://127.0.0.1:", server.port(), "/rest/1/",
+                             kSecret, "/x");
   request.body = "a=1";
   HttpResponse response = SendAndWait(transport, request);
   EXPECT_EQ(response.failure, TransportFailure::kAfterSend);
@@ -304,7 +315,8 @@ TEST(CurlTransportTest, ServerHangingUpIsAfterSend) {
 
 TEST(CurlTransportTest, RedirectIsNotFollowed) {
   TestServer server(std::make_unique<httplib::Server>());
-  server.server().Post("/moved", [](const httplib::Request&, httplib::Response& res) {
+  server.server().Post("/moved", [](const httplib::Request&,
+                                    httplib::Response& res) {
     res.status = 302;
     res.set_header("Location", "https://new.bitrix24.ru/rest/crm.lead.list");
   });
@@ -316,7 +328,8 @@ TEST(CurlTransportTest, RedirectIsNotFollowed) {
   HttpResponse response = SendAndWait(transport, request);
   EXPECT_EQ(response.failure, TransportFailure::kNone);
   EXPECT_EQ(response.status, 302);
-  EXPECT_EQ(response.headers["location"], "https://new.bitrix24.ru/rest/crm.lead.list");
+  EXPECT_EQ(response.headers["location"],
+            "https://new.bitrix24.ru/rest/crm.lead.list");
 }
 
 TEST(CurlTransportTest, CompletionMaySendAgain) {
@@ -396,7 +409,8 @@ TEST_F(CurlTransportTlsTest, CaFileMakesCertificateTrusted) {
   HttpRequest request = Get(base_ + "/fast");
   request.tls.ca_file = dir_ + "/cert.pem";
   HttpResponse response = SendAndWait(transport, request);
-  EXPECT_EQ(response.failure, TransportFailure::kNone) << response.failure_message;
+  EXPECT_EQ(response.failure, TransportFailure::kNone)
+      << response.failure_message;
   EXPECT_EQ(response.body, "fast");
 }
 
@@ -405,7 +419,8 @@ TEST_F(CurlTransportTlsTest, VerifyOffAcceptsAnyCertificate) {
   HttpRequest request = Get(base_ + "/fast");
   request.tls.verify = false;
   HttpResponse response = SendAndWait(transport, request);
-  EXPECT_EQ(response.failure, TransportFailure::kNone) << response.failure_message;
+  EXPECT_EQ(response.failure, TransportFailure::kNone)
+      << response.failure_message;
   EXPECT_EQ(response.body, "fast");
 }
 

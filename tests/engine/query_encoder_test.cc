@@ -1,9 +1,9 @@
 #include "engine/query_encoder.h"
 
-#include <string>
-
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace b24gate {
 namespace {
@@ -17,6 +17,7 @@ struct PhpCase {
 //   echo http_build_query(json_decode($params_json, true));
 // pasted verbatim. Inputs list object keys in byte order because
 // nlohmann::json stores them sorted (PHP would keep insertion order).
+// clang-format off
 constexpr PhpCase kPhpCases[] = {
     {R"json({"filter":{">ID":0}})json",
      "filter%5B%3EID%5D=0"},
@@ -93,6 +94,7 @@ constexpr PhpCase kPhpCases[] = {
     {R"json({"filter":{"!=STAGE_ID":"WON","%TITLE":"abc","<=DATE":"2024-08-30T14:29:00+02:00","@ID":[1,2,3]}})json",
      "filter%5B%21%3DSTAGE_ID%5D=WON&filter%5B%25TITLE%5D=abc&filter%5B%3C%3DDATE%5D=2024-08-30T14%3A29%3A00%2B02%3A00&filter%5B%40ID%5D%5B0%5D=1&filter%5B%40ID%5D%5B1%5D=2&filter%5B%40ID%5D%5B2%5D=3"},
 };
+// clang-format on
 
 class HttpBuildQueryPhpTest : public testing::TestWithParam<PhpCase> {};
 
@@ -116,8 +118,9 @@ TEST(HttpBuildQueryTest, BuiltInCodeMatchesParsedText) {
   params["filter"][">ID"] = 0;
   params["select"] = {"ID", "TITLE"};
   params["start"] = -1;
-  EXPECT_EQ(HttpBuildQuery(params),
-            "filter%5B%3EID%5D=0&select%5B0%5D=ID&select%5B1%5D=TITLE&start=-1");
+  EXPECT_EQ(
+      HttpBuildQuery(params),
+      "filter%5B%3EID%5D=0&select%5B0%5D=ID&select%5B1%5D=TITLE&start=-1");
 }
 
 TEST(UrlEncodeTest, EncodesEveryByteOutsideUnreserved) {

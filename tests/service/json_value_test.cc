@@ -1,14 +1,14 @@
 #include "service/json_value.h"
 
-#include <cmath>
-#include <limits>
-#include <string>
-
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace b24gate {
 namespace {

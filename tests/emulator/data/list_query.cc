@@ -5,6 +5,7 @@
 #include <limits>
 #include <string>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/ascii.h"
 #include "data/values.h"
 
@@ -97,13 +98,15 @@ void FinishCounted(ListPage& page, int64_t start, int64_t total) {
   if (start + kPageSize < total) page.next = start + kPageSize;
 }
 
-// Matching rows of [begin, end) sorted by `order`; ties keep id order since
-// candidates come in id order and the sort is stable.
+// Matching rows of [begin, end) sorted by `order`, ties by id ascending.
+// Only the first `limit` rows need to be in order (a partial sort: a page
+// near the start of a big table does not pay for sorting all of it).
 std::vector<const Row*> SortedMatches(const Table& table, const std::vector<Condition>& conditions,
-                                      const std::vector<OrderKey>& order, int64_t begin, int64_t end) {
+                                      const std::vector<OrderKey>& order, int64_t begin, int64_t end,
+                                      int64_t limit) {
   struct Keyed {
     const Row* row;
-    std::vector<SortValue> keys;
+    absl::InlinedVector<SortValue, 2> keys;
   };
   std::vector<Keyed> matches;
   for (int64_t k = begin; k < end; ++k) {
@@ -114,13 +117,18 @@ std::vector<const Row*> SortedMatches(const Table& table, const std::vector<Cond
     for (const OrderKey& o : order) m.keys.push_back(SortValueOf(table, row, o.field));
     matches.push_back(std::move(m));
   }
-  std::stable_sort(matches.begin(), matches.end(), [&](const Keyed& a, const Keyed& b) {
+  auto less = [&](const Keyed& a, const Keyed& b) {
     for (size_t i = 0; i < order.size(); ++i) {
       int c = CompareValues(a.keys[i], b.keys[i]);
       if (c != 0) return order[i].desc ? c > 0 : c < 0;
     }
-    return false;
-  });
+    return a.row->id < b.row->id;
+  };
+  if (limit < static_cast<int64_t>(matches.size())) {
+    std::partial_sort(matches.begin(), matches.begin() + limit, matches.end(), less);
+  } else {
+    std::sort(matches.begin(), matches.end(), less);
+  }
   std::vector<const Row*> out;
   out.reserve(matches.size());
   for (const Keyed& m : matches) out.push_back(m.row);
@@ -131,7 +139,7 @@ std::vector<const Row*> SortedMatches(const Table& table, const std::vector<Cond
 
 std::vector<const Row*> AllMatches(const Table& table, const std::vector<Condition>& conditions,
                                    const std::vector<OrderKey>& order) {
-  return SortedMatches(table, conditions, order, 0, table.size());
+  return SortedMatches(table, conditions, order, 0, table.size(), table.size());
 }
 
 ListPage RunList(const Table& table, const std::vector<Condition>& conditions,
@@ -186,7 +194,7 @@ ListPage RunList(const Table& table, const std::vector<Condition>& conditions,
   }
 
   // Any other order: collect every match in the id range, sorted.
-  std::vector<const Row*> matches = SortedMatches(table, conditions, order, begin, end);
+  std::vector<const Row*> matches = SortedMatches(table, conditions, order, begin, end, offset + kPageSize);
   const int64_t total = static_cast<int64_t>(matches.size());
   for (int64_t k = offset; k < total && k < offset + kPageSize; ++k) page.rows.push_back(matches[k]);
   if (no_count) {

@@ -16,27 +16,28 @@ namespace {
 
 using json = nlohmann::json;
 
-// The table behind an entityTypeId, or an error result.
+// The table behind an entityTypeId (as a member pointer, usable on a const
+// or mutable PortalData), or an error result.
 struct Target {
-  Table* table = nullptr;
+  Table PortalData::*table = nullptr;
   int type_id = 0;
   std::optional<MethodResult> error;
 };
 
-Target Resolve(PortalData& d, const json& params) {
+Target Resolve(const json& params) {
   Target t;
   std::optional<int64_t> type = IntParam(params, "entityTypeId");
   if (!type) {
     t.error = Error(400, "ENTITY_TYPE_NOT_SUPPORTED", "entityTypeId is required");
     return t;
   }
-  t.type_id = static_cast<int>(*type);
+  target.type_id = static_cast<int>(*type);
   switch (*type) {
-    case 1: t.table = &d.lead; break;
-    case 2: t.table = &d.deal; break;
-    case 3: t.table = &d.contact; break;
-    case 4: t.table = &d.company; break;
-    case kSmartProcessTypeId: t.table = &d.item; break;
+    case 1: t.table = &PortalData::lead; break;
+    case 2: t.table = &PortalData::deal; break;
+    case 3: t.table = &PortalData::contact; break;
+    case 4: t.table = &PortalData::company; break;
+    case kSmartProcessTypeId: t.table = &PortalData::item; break;
     default:
       if (*type >= 128) {
         t.error = Error(400, "NOT_FOUND", "Smart process not found");
@@ -98,67 +99,72 @@ void Stamp(Table& t, Row& row, const MethodCall& call, absl::Time now, bool add)
 
 void RegisterItemMethods(MethodRegistry* r) {
   r->AddWrite("crm.item.add", [](PortalData& d, const MethodCall& call) {
-    Target t = Resolve(d, call.params);
-    if (t.error) return *t.error;
+    Target target = Resolve(call.params);
+    if (target.error) return *target.error;
+    Table& table = d.*target.table;
     const json* fields = FieldsObject(call.params);
     if (fields == nullptr) return Error(400, "INVALID_ARG_VALUE", "Parameter 'fields' must be an object");
-    Row& row = t.table->Insert();
+    Row& row = table.Insert();
     const int64_t id = row.id;
-    Stamp(*t.table, row, call, d.now(), /*add=*/true);
-    ApplyFields(*t.table, row, *fields, &d.next_multi_id);
+    Stamp(table, row, call, d.now(), /*add=*/true);
+    ApplyFields(table, row, *fields, &d.next_multi_id);
     MethodResult res =
-        Ok({{"item", RenderItem(*t.table, *t.table->Find(id), ParseSelect(json(), t.table->def(), SelectDefault::kAll),
-                                t.type_id)}});
+        Ok({{"item", RenderItem(table, table->Find(id), ParseSelect(json(), table.def(), SelectDefault::kAll),
+                                target.type_id)}});
     res.created_entity = "crm.item";
     return res;
   });
 
   r->AddRead("crm.item.get", [](const PortalData& cd, const MethodCall& call) {
-    Target t = Resolve(const_cast<PortalData&>(cd), call.params);
-    if (t.error) return *t.error;
+    Target target = Resolve(call.params);
+    if (target.error) return *target.error;
+    const Table& table = cd.*target.table;
     std::optional<int64_t> id = IntParam(call.params, "id");
     if (!id) return Error(400, "INVALID_ARG_VALUE", "Parameter 'id' is required");
-    const Row* row = t.table->Find(*id);
+    const Row* row = table.Find(*id);
     if (row == nullptr) return NotFound(*id);
-    return Ok({{"item", RenderItem(*t.table, *row, ParseSelect(json(), t.table->def(), SelectDefault::kAll),
-                                   t.type_id)}});
+    return Ok({{"item", RenderItem(table, *row, ParseSelect(json(), table.def(), SelectDefault::kAll),
+                                   target.type_id)}});
   });
 
   r->AddWrite("crm.item.update", [](PortalData& d, const MethodCall& call) {
-    Target t = Resolve(d, call.params);
-    if (t.error) return *t.error;
+    Target target = Resolve(call.params);
+    if (target.error) return *target.error;
+    Table& table = d.*target.table;
     std::optional<int64_t> id = IntParam(call.params, "id");
     if (!id) return Error(400, "INVALID_ARG_VALUE", "Parameter 'id' is required");
-    Row* row = t.table->FindMutable(*id);
+    Row* row = table.FindMutable(*id);
     if (row == nullptr) return NotFound(*id);
     const json* fields = FieldsObject(call.params);
     if (fields == nullptr) return Error(400, "INVALID_ARG_VALUE", "Parameter 'fields' must be an object");
-    ApplyFields(*t.table, *row, *fields, &d.next_multi_id);
-    Stamp(*t.table, *row, call, d.now(), /*add=*/false);
-    return Ok({{"item", RenderItem(*t.table, *row, ParseSelect(json(), t.table->def(), SelectDefault::kAll),
-                                   t.type_id)}});
+    ApplyFields(table, *row, *fields, &d.next_multi_id);
+    Stamp(table, *row, call, d.now(), /*add=*/false);
+    return Ok({{"item", RenderItem(table, *row, ParseSelect(json(), table.def(), SelectDefault::kAll),
+                                   target.type_id)}});
   });
 
   r->AddWrite("crm.item.delete", [](PortalData& d, const MethodCall& call) {
-    Target t = Resolve(d, call.params);
-    if (t.error) return *t.error;
+    Target target = Resolve(call.params);
+    if (target.error) return *target.error;
+    Table& table = d.*target.table;
     std::optional<int64_t> id = IntParam(call.params, "id");
     if (!id) return Error(400, "INVALID_ARG_VALUE", "Parameter 'id' is required");
-    if (!t.table->Erase(*id)) return NotFound(*id);
+    if (!table.Erase(*id)) return NotFound(*id);
     return Ok(json::array());
   });
 
   r->AddRead("crm.item.list", [](const PortalData& cd, const MethodCall& call) {
-    Target t = Resolve(const_cast<PortalData&>(cd), call.params);
-    if (t.error) return *t.error;
+    Target target = Resolve(call.params);
+    if (target.error) return *target.error;
+    const Table& table = cd.*target.table;
     ListCall lc = ReadListParams(call.params);
     lc.select_default = SelectDefault::kAll;
-    ParsedFilter filter = ParseFilter(lc.filter != nullptr ? *lc.filter : json(), t.table->def());
-    std::vector<OrderKey> order = ParseOrder(lc.order != nullptr ? *lc.order : json(), t.table->def());
-    std::vector<int> fields = ParseSelect(lc.select != nullptr ? *lc.select : json(), t.table->def(), lc.select_default);
-    ListPage page = RunList(*t.table, filter.conditions, order, lc.start, TotalMode::kCount);
+    ParsedFilter filter = ParseFilter(lc.filter != nullptr ? *lc.filter : json(), table.def());
+    std::vector<OrderKey> order = ParseOrder(lc.order != nullptr ? *lc.order : json(), table.def());
+    std::vector<int> fields = ParseSelect(lc.select != nullptr ? *lc.select : json(), table.def(), lc.select_default);
+    ListPage page = RunList(table, filter.conditions, order, lc.start, TotalMode::kCount);
     json items = json::array();
-    for (const Row* row : page.rows) items.push_back(RenderItem(*t.table, *row, fields, t.type_id));
+    for (const Row* row : page.rows) items.push_back(RenderItem(table, *row, fields, target.type_id));
     MethodResult res = Ok({{"items", std::move(items)}});
     res.total = page.total;
     res.next = page.next;
@@ -167,10 +173,11 @@ void RegisterItemMethods(MethodRegistry* r) {
   });
 
   r->AddRead("crm.item.fields", [](const PortalData& cd, const MethodCall& call) {
-    Target t = Resolve(const_cast<PortalData&>(cd), call.params);
-    if (t.error) return *t.error;
+    Target target = Resolve(call.params);
+    if (target.error) return *target.error;
+    const Table& table = cd.*target.table;
     json fields = json::object();
-    for (const FieldDef& f : t.table->def().fields()) {
+    for (const FieldDef& f : table.def().fields()) {
       if (f.type == FieldType::kCrmMultifield) continue;  // crm.item has no PHONE/EMAIL fields
       json desc = DescribeField(f);
       desc["upperName"] = f.name;

@@ -7,14 +7,30 @@
 
 namespace b24emu::data {
 
+namespace {
+
+void AddKey(const std::string& name, const json& dir, const EntityDef& def, std::vector<OrderKey>* out) {
+  int field = def.Find(name);
+  if (field < 0) return;
+  std::optional<std::string> d = ScalarText(dir);
+  out->push_back({field, d && absl::EqualsIgnoreCase(*d, "desc")});
+}
+
+}  // namespace
+
 std::vector<OrderKey> ParseOrder(const json& order, const EntityDef& def) {
   std::vector<OrderKey> out;
-  if (!order.is_object()) return out;
-  for (auto it = order.begin(); it != order.end(); ++it) {
-    int field = def.Find(it.key());
-    if (field < 0) continue;
-    std::optional<std::string> dir = ScalarText(it.value());
-    out.push_back({field, dir && absl::EqualsIgnoreCase(*dir, "desc")});
+  if (order.is_object()) {
+    for (auto it = order.begin(); it != order.end(); ++it) AddKey(it.key(), it.value(), def, &out);
+  } else if (order.is_array()) {
+    // Ordered forms: [{"STAGE_ID":"ASC"},{"ID":"DESC"}] or [["STAGE_ID","ASC"],...].
+    for (const json& item : order) {
+      if (item.is_object()) {
+        for (auto it = item.begin(); it != item.end(); ++it) AddKey(it.key(), it.value(), def, &out);
+      } else if (item.is_array() && item.size() == 2 && item[0].is_string()) {
+        AddKey(item[0].get<std::string>(), item[1], def, &out);
+      }
+    }
   }
   return out;
 }

@@ -15,8 +15,12 @@ struct OrderKey {
   bool desc = false;
 };
 
-// `{"STAGE_ID":"ASC","ID":"DESC"}` → keys in the map's order (the JSON object
-// keeps insertion order). Unknown fields are ignored, as Bitrix does; any
+// `{"STAGE_ID":"ASC","ID":"DESC"}` → keys in the object's iteration order.
+// Caveat: nlohmann::json objects iterate in key order, not in the order the
+// client sent, so the protocol layer must keep the order some other way for
+// multi-key priority to survive; the ordered forms
+// `[{"STAGE_ID":"ASC"},{"ID":"DESC"}]` and `[["STAGE_ID","ASC"],...]` are
+// accepted for that. Unknown fields are ignored, as Bitrix does; any
 // direction other than DESC (case-insensitive) is ASC.
 std::vector<OrderKey> ParseOrder(const nlohmann::json& order, const EntityDef& def);
 

@@ -14,7 +14,7 @@ const json* Param(const json& params, std::string_view name) {
   auto exact = params.find(std::string(name));
   if (exact != params.end()) return &*exact;
   for (auto it = params.begin(); it != params.end(); ++it) {
-    if (absl::EqualsIgnoreCase(it.key(), name)) return &it.value();
+    if (absl::EqualsIgnoreCase(it.key(), absl::string_view(name.data(), name.size()))) return &it.value();
   }
   return nullptr;
 }

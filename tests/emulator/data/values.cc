@@ -19,20 +19,20 @@ const absl::TimeZone& PortalZone() {
 
 }  // namespace
 
-std::optional<double> ParseNumber(std::string_view text) {
+std::optional<double> ParseNumber(absl::string_view text) {
   double v;
   text = absl::StripAsciiWhitespace(text);
   if (text.empty() || !absl::SimpleAtod(text, &v)) return std::nullopt;
   return v;
 }
 
-std::optional<int64_t> ParseInteger(std::string_view text) {
+std::optional<int64_t> ParseInteger(absl::string_view text) {
   int64_t v;
   if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &v)) return std::nullopt;
   return v;
 }
 
-std::optional<int64_t> ParseDateTime(std::string_view text) {
+std::optional<int64_t> ParseDateTime(absl::string_view text) {
   std::string s(absl::StripAsciiWhitespace(text));
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, oh = 0, om = 0;
   char sign = 0;

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <string_view>
+#include "absl/strings/string_view.h"
 
 #include <nlohmann/json.hpp>
 
@@ -19,11 +19,11 @@ namespace b24emu::data {
 // The portal's time zone: every datetime is emitted with this offset.
 inline constexpr int kPortalUtcOffsetSeconds = 2 * 3600;
 
-std::optional<double> ParseNumber(std::string_view text);
-std::optional<int64_t> ParseInteger(std::string_view text);
+std::optional<double> ParseNumber(absl::string_view text);
+std::optional<int64_t> ParseInteger(absl::string_view text);
 // Unix seconds from "2024-08-30", "2024-08-30T14:29:00+02:00",
 // "2024-08-30 14:29:00", "30.08.2024[ 14:29:00]". No offset = portal zone.
-std::optional<int64_t> ParseDateTime(std::string_view text);
+std::optional<int64_t> ParseDateTime(absl::string_view text);
 // "2024-08-30T14:29:00+02:00".
 std::string FormatDateTime(int64_t unix_seconds);
 std::string FormatDateTime(absl::Time t);

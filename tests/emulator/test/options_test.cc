@@ -1,1 +1,73 @@
+#include "tests/emulator/options.h"
+
 #include <gtest/gtest.h>
+
+namespace b24emu {
+namespace {
+
+TEST(OptionsTest, Defaults) {
+  absl::StatusOr<EmulatorOptions> o = ParseOptions({});
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->listen_port, 0);
+  ASSERT_EQ(o->webhooks.size(), 1u);  // 1/emulator when no credential is given
+  EXPECT_EQ(o->webhooks[0].code, "emulator");
+  const PortalConfig c = MakePortalConfig(*o);
+  EXPECT_EQ(c.bucket.burst, 50);
+  EXPECT_EQ(c.bucket.drain_per_second, 2);
+  EXPECT_EQ(c.operating.limit, absl::Seconds(480));
+  EXPECT_TRUE(c.per_method_batch_accounting);
+  EXPECT_FALSE(c.oauth.has_value());
+}
+
+TEST(OptionsTest, AllFlags) {
+  absl::StatusOr<EmulatorOptions> o = ParseOptions(
+      {"--listen", "0.0.0.0:8080", "--webhook", "1/abc", "--webhook=7/def", "--oauth", "app:sec",
+       "--oauth-refresh-token", "rt", "--token-lifetime", "100", "--seed", "crm.lead=10",
+       "--plan", "enterprise", "--operating-limit", "0", "--batch-accounting", "batch",
+       "--profile", "huge", "--time-scale", "0.01", "--faults", "500=@1", "--seed-random", "9",
+       "--fault-delay", "5", "--require-https", "--threads", "16"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->listen_host, "0.0.0.0");
+  EXPECT_EQ(o->listen_port, 8080);
+  ASSERT_EQ(o->webhooks.size(), 2u);
+  EXPECT_EQ(o->webhooks[1].user_id, 7);
+  const PortalConfig c = MakePortalConfig(*o);
+  EXPECT_EQ(c.bucket.burst, 250);
+  EXPECT_DOUBLE_EQ(c.bucket.drain_per_second, 500);  // 5 / 0.01
+  EXPECT_FALSE(c.operating.enforce);
+  EXPECT_EQ(c.operating.basket, absl::Milliseconds(600));
+  EXPECT_FALSE(c.per_method_batch_accounting);
+  EXPECT_EQ(c.oauth->access_lifetime, absl::Seconds(1));
+  EXPECT_EQ(c.oauth->initial_refresh_token, "rt");
+  EXPECT_EQ(c.fault_delay, absl::Milliseconds(50));
+  EXPECT_FALSE(c.integer_reset_at);
+  EXPECT_TRUE(c.require_https);
+  EXPECT_EQ(MakeServerOptions(*o).threads, 16);
+}
+
+TEST(OptionsTest, ExplicitBucketAndNoLimits) {
+  absl::StatusOr<EmulatorOptions> o =
+      ParseOptions({"--bucket-burst", "10", "--bucket-rate", "1", "--no-limits", "--cost-zero"});
+  ASSERT_TRUE(o.ok());
+  const PortalConfig c = MakePortalConfig(*o);
+  EXPECT_EQ(c.bucket.burst, 10);
+  EXPECT_EQ(c.bucket.drain_per_second, 1);
+  EXPECT_FALSE(c.bucket.enforce);
+  EXPECT_FALSE(c.operating.enforce);
+  EXPECT_EQ(c.cost.Cost(WorkDone{50, 1000, 1000}), absl::ZeroDuration());
+}
+
+TEST(OptionsTest, Errors) {
+  EXPECT_FALSE(ParseOptions({"--listen", "nohost"}).ok());
+  EXPECT_FALSE(ParseOptions({"--webhook", "abc"}).ok());
+  EXPECT_FALSE(ParseOptions({"--plan", "gold"}).ok());
+  EXPECT_FALSE(ParseOptions({"--faults", "teapot=1"}).ok());
+  EXPECT_FALSE(ParseOptions({"--tls-cert", "x"}).ok());
+  EXPECT_FALSE(ParseOptions({"--time-scale", "0"}).ok());
+  EXPECT_FALSE(ParseOptions({"--bogus"}).ok());
+  EXPECT_FALSE(ParseOptions({"--seed"}).ok());
+  EXPECT_TRUE(ParseOptions({"--help"})->help);
+}
+
+}  // namespace
+}  // namespace b24emu

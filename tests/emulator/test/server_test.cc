@@ -1,1 +1,303 @@
+// End-to-end over real sockets: the server on 127.0.0.1:0 (HTTP and HTTPS)
+// with the in-test MethodTable, spoken to with cpp-httplib's client.
+#include "tests/emulator/server.h"
+
 #include <gtest/gtest.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <httplib.h>
+
+#include "tests/emulator/clock.h"
+#include "tests/emulator/query_parser.h"
+#include "tests/emulator/test/fake_methods.h"
+#include "tests/emulator/test/portal_harness.h"
+
+namespace b24emu {
+namespace {
+
+using nlohmann::json;
+
+class Emulator {
+ public:
+  explicit Emulator(PortalConfig config = TestConfig(), ServerOptions options = ServerOptions())
+      : portal_(std::move(config), &methods_, RealClock()), server_(options, &portal_) {
+    absl::StatusOr<int> port = server_.Start();
+    EXPECT_TRUE(port.ok()) << port.status();
+    port_ = port.value_or(0);
+  }
+  int port() const { return port_; }
+  Portal& portal() { return portal_; }
+  FakeMethods& methods() { return methods_; }
+  EmulatorServer& server() { return server_; }
+  std::unique_ptr<httplib::Client> Client(const std::string& host = "127.0.0.1") {
+    auto client = std::make_unique<httplib::Client>(host, port_);
+    client->set_read_timeout(10, 0);
+    return client;
+  }
+  json Stats() {
+    auto res = Client()->Get("/_emulator/stats");
+    return res ? json::parse(res->body) : json();
+  }
+
+ private:
+  FakeMethods methods_;
+  Portal portal_;
+  EmulatorServer server_;
+  int port_ = 0;
+};
+
+class ServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { std::signal(SIGPIPE, SIG_IGN); }
+};
+
+TEST_F(ServerTest, GetWebhookCall) {
+  Emulator e;
+  auto res = e.Client()->Get("/rest/1/secret/crm.lead.get.json?id=7");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/json; charset=utf-8");
+  EXPECT_EQ(json::parse(res->body)["result"]["ID"], "7");
+}
+
+TEST_F(ServerTest, QueryAndJsonBodyMerged) {
+  Emulator e;
+  auto res = e.Client()->Post("/rest/1/secret/echo?a=1", R"({"b":[1,2]})", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(e.methods().last().params, json::parse(R"({"a":"1","b":[1,2]})"));
+}
+
+TEST_F(ServerTest, LargeFormEncodedBatch) {
+  Emulator e;
+  std::string form = "halt=0";
+  for (int i = 0; i < 50; ++i) {
+    form += "&cmd[c" + std::to_string(i) + "]=" +
+            UrlEncode("crm.lead.list?filter[>ID]=" + std::to_string(i * 10) +
+                      "&select[]=ID&select[]=TITLE&start=-1&padding=" + std::string(150, 'x'));
+  }
+  ASSERT_GT(form.size(), 8192u);  // above cpp-httplib's own form limit
+  auto res = e.Client()->Post("/rest/1/secret/batch", form, "application/x-www-form-urlencoded");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  const json r = json::parse(res->body)["result"];
+  EXPECT_EQ(r["result"].size(), 50u);
+  EXPECT_EQ(r["result"]["c49"][0]["ID"], "491");
+}
+
+TEST_F(ServerTest, MultipartFieldsArePhpParsed) {
+  Emulator e;
+  httplib::MultipartFormDataItems items = {
+      {"order[TITLE]", "ASC", "", ""}, {"order[ID]", "DESC", "", ""}, {"select[]", "ID", "", ""}};
+  auto res = e.Client()->Post("/rest/1/secret/echo", items);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(e.methods().last().params,
+            json::parse(R"({"order":{"TITLE":"ASC","ID":"DESC"},"select":["ID"]})"));
+}
+
+TEST_F(ServerTest, ControlEndpoints) {
+  Emulator e;
+  auto client = e.Client();
+  client->Get("/rest/1/secret/crm.lead.add");
+  client->Get("/rest/1/wrong/crm.lead.add");
+  json stats = e.Stats();
+  EXPECT_EQ(stats["requests"], 2);
+  EXPECT_EQ(stats["commands"], 1);
+  EXPECT_EQ(stats["created"]["crm.lead"], 1);
+  EXPECT_EQ(stats["errors"]["INVALID_CREDENTIALS"], 1);
+  EXPECT_GE(stats["peak_concurrency"], 1);
+  for (const char* key : {"bucket_level", "peak_bucket_level", "operating", "faults_injected"}) {
+    EXPECT_TRUE(stats.contains(key)) << key;
+  }
+
+  auto res = client->Post("/_emulator/faults", "500=@1", "text/plain");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(json::parse(client->Get("/_emulator/faults")->body)["spec"], "500=@1");
+  res = client->Post("/_emulator/faults", R"({"spec":"overload=@1"})", "application/json");
+  EXPECT_EQ(json::parse(res->body)["spec"], "overload=@1");
+  EXPECT_EQ(client->Post("/_emulator/faults", "teapot=1", "text/plain")->status, 400);
+  EXPECT_EQ(client->Get("/rest/1/secret/echo")->status, 503);
+
+  ASSERT_EQ(client->Post("/_emulator/reset", "", "text/plain")->status, 200);
+  stats = e.Stats();
+  EXPECT_EQ(stats["requests"], 0);
+  EXPECT_EQ(stats["errors"], json::object());
+}
+
+TEST_F(ServerTest, ResetFaultDropsConnectionAfterExecuting) {
+  Emulator e;
+  ASSERT_TRUE(e.portal().SetFaults("reset=@1").ok());
+  auto client = e.Client();
+  auto res = client->Get("/rest/1/secret/crm.lead.add");
+  EXPECT_FALSE(res);  // no response at all
+  EXPECT_EQ(e.Stats()["created"]["crm.lead"], 1);
+  EXPECT_EQ(e.Stats()["faults_injected"]["reset"], 1);
+  // The server is fine afterwards, also on the same client.
+  res = client->Get("/rest/1/secret/crm.lead.get?id=1");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+}
+
+TEST_F(ServerTest, RedirectPointsAtTheOtherHostName) {
+  Emulator e;
+  ASSERT_TRUE(e.portal().SetFaults("redirect=@1").ok());
+  auto res = e.Client()->Post("/rest/1/secret/crm.lead.add?x=1", R"({"fields":{}})", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 302);
+  const std::string location = res->get_header_value("Location");
+  EXPECT_EQ(location, "http://localhost:" + std::to_string(e.port()) + "/rest/1/secret/crm.lead.add?x=1");
+  EXPECT_EQ(e.Stats()["commands"], 0);
+  // Re-sending as POST to the new host works.
+  res = e.Client("localhost")->Post("/rest/1/secret/crm.lead.add?x=1", R"({"fields":{}})",
+                                    "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+}
+
+TEST_F(ServerTest, DelayFaultOutlastsClientTimeoutAndStopInterruptsIt) {
+  PortalConfig config = TestConfig();
+  config.fault_delay = absl::Seconds(30);
+  auto e = std::make_unique<Emulator>(config);
+  ASSERT_TRUE(e->portal().SetFaults("delay=@1").ok());
+  auto client = e->Client();
+  client->set_read_timeout(0, 300000);
+  auto res = client->Get("/rest/1/secret/crm.lead.add");
+  EXPECT_FALSE(res);
+  EXPECT_EQ(res.error(), httplib::Error::Read);
+  EXPECT_EQ(e->Stats()["created"]["crm.lead"], 1);  // executed
+  client.reset();
+  e.reset();  // must not wait 30 s
+}
+
+TEST_F(ServerTest, NonJsonGatewayPages) {
+  Emulator e;
+  ASSERT_TRUE(e.portal().SetFaults("502=@1,504=@1").ok());
+  auto client = e.Client();
+  auto res = client->Get("/rest/1/secret/echo");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 502);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "text/html");
+  res = client->Get("/rest/1/secret/echo");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 504);
+  EXPECT_THROW(json::parse(res->body), json::parse_error);
+}
+
+TEST_F(ServerTest, ProcessingDelayHoldsResponsesAndPeakConcurrencyCounts) {
+  PortalConfig config = TestConfig();
+  config.cost = CostModel{absl::Milliseconds(800), absl::ZeroDuration(), absl::ZeroDuration(),
+                          absl::ZeroDuration()};
+  Emulator e(config);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] { e.Client()->Get("/rest/1/secret/echo"); });
+  }
+  for (auto& t : threads) t.join();
+  const json stats = e.Stats();
+  EXPECT_EQ(stats["requests"], 4);
+  EXPECT_GE(stats["peak_concurrency"], 2);  // four 0.8 s holds started together
+  EXPECT_EQ(stats["in_flight"], 0);
+}
+
+TEST_F(ServerTest, OAuthFlowOverHttp) {
+  PortalConfig config = TestConfig();
+  OAuthOptions oauth;
+  oauth.client_id = "app";
+  oauth.client_secret = "sec";
+  oauth.initial_refresh_token = "r0";
+  config.oauth = oauth;
+  Emulator e(config);
+  auto client = e.Client();
+  auto res = client->Get("/oauth/token/?grant_type=refresh_token&client_id=app&client_secret=sec&refresh_token=r0");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  const json token = json::parse(res->body);
+  EXPECT_EQ(token["client_endpoint"], "http://127.0.0.1:" + std::to_string(e.port()) + "/rest/");
+  EXPECT_EQ(client->Get("/rest/crm.lead.get?id=1&auth=" + token["access_token"].get<std::string>())->status, 200);
+  res = client->Post("/oauth/token/", "grant_type=refresh_token&client_id=app&client_secret=sec&refresh_token=r0",
+                     "application/x-www-form-urlencoded");
+  EXPECT_EQ(res->status, 400);
+  EXPECT_EQ(json::parse(res->body)["error"], "invalid_grant");
+  ASSERT_EQ(client->Post("/_emulator/expire-tokens", "", "text/plain")->status, 200);
+  res = client->Get("/rest/crm.lead.get?id=1&auth=" + token["access_token"].get<std::string>());
+  EXPECT_EQ(json::parse(res->body)["error"], "expired_token");
+}
+
+// HTTPS with a throwaway self-signed certificate for 127.0.0.1 and localhost.
+class TlsServerTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("b24emu-tls-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+    const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
+                            "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout " +
+                            (dir_ / "key.pem").string() + " -out " + (dir_ / "cert.pem").string() +
+                            " >/dev/null 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  ServerOptions TlsOptions() {
+    ServerOptions options;
+    options.tls_cert_file = (dir_ / "cert.pem").string();
+    options.tls_key_file = (dir_ / "key.pem").string();
+    return options;
+  }
+  std::unique_ptr<httplib::SSLClient> Client(int port) {
+    auto client = std::make_unique<httplib::SSLClient>("127.0.0.1", port);
+    client->set_ca_cert_path((dir_ / "cert.pem").string().c_str());
+    client->enable_server_certificate_verification(true);
+    client->set_read_timeout(10, 0);
+    return client;
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(TlsServerTest, VerifiedHttpsCall) {
+  Emulator e(TestConfig(), TlsOptions());
+  auto res = Client(e.port())->Get("/rest/1/secret/crm.lead.get?id=3");
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(json::parse(res->body)["result"]["ID"], "3");
+}
+
+TEST_F(TlsServerTest, RequireHttpsPassesOverTls) {
+  PortalConfig config = TestConfig();
+  config.require_https = true;
+  Emulator e(config, TlsOptions());
+  auto res = Client(e.port())->Get("/rest/1/secret/echo");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+}
+
+TEST_F(TlsServerTest, ResetFaultOverTls) {
+  Emulator e(TestConfig(), TlsOptions());
+  ASSERT_TRUE(e.portal().SetFaults("reset=@1").ok());
+  auto client = Client(e.port());
+  EXPECT_FALSE(client->Get("/rest/1/secret/crm.lead.add"));
+  EXPECT_EQ(e.portal().StatsJson()["created"]["crm.lead"], 1);
+  auto res = client->Get("/rest/1/secret/echo");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+}
+
+TEST_F(ServerTest, RequireHttpsRefusesPlainHttp) {
+  PortalConfig config = TestConfig();
+  config.require_https = true;
+  Emulator e(config);
+  auto res = e.Client()->Get("/rest/1/secret/echo");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_EQ(json::parse(res->body)["error_description"], "Https required");
+}
+
+}  // namespace
+}  // namespace b24emu

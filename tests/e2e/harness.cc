@@ -1,0 +1,206 @@
+#include "tests/e2e/harness.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include <httplib.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "service/json_value.h"
+
+namespace b24gate::e2e {
+
+absl::StatusOr<std::unique_ptr<Process>> Process::Start(std::vector<std::string> argv,
+                                                        double startup_seconds) {
+  int pipe_fds[2];
+  if (pipe(pipe_fds) != 0) return absl::InternalError("pipe failed");
+  pid_t pid = fork();
+  if (pid < 0) return absl::InternalError("fork failed");
+  if (pid == 0) {
+    dup2(pipe_fds[1], STDOUT_FILENO);
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  close(pipe_fds[1]);
+  std::unique_ptr<Process> p(new Process);
+  p->pid_ = pid;
+  p->stdout_fd_ = pipe_fds[0];
+  fcntl(p->stdout_fd_, F_SETFL, O_NONBLOCK);
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(static_cast<int>(startup_seconds * 1000));
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd pfd{p->stdout_fd_, POLLIN, 0};
+    poll(&pfd, 1, 100);
+    char buf[4096];
+    ssize_t n = read(p->stdout_fd_, buf, sizeof buf);
+    if (n > 0) p->buffer_.append(buf, n);
+    size_t nl = p->buffer_.find('\n');
+    if (nl != std::string::npos) {
+      std::string first = p->buffer_.substr(0, nl);
+      p->buffer_.erase(0, nl + 1);
+      if (!absl::StartsWith(first, "listening on ")) {
+        return absl::InternalError(absl::StrCat(argv[0], " printed \"", first, "\" first"));
+      }
+      p->address_ = first.substr(13);
+      return p;
+    }
+    int status;
+    if (n == 0 || waitpid(pid, &status, WNOHANG) == pid) {
+      p->exited_ = true;
+      return absl::InternalError(absl::StrCat(argv[0], " exited before listening"));
+    }
+  }
+  return absl::DeadlineExceededError(absl::StrCat(argv[0], " did not start listening"));
+}
+
+int Process::port() const {
+  int port = 0;
+  (void)absl::SimpleAtoi(address_.substr(address_.rfind(':') + 1), &port);
+  return port;
+}
+
+std::vector<std::string> Process::lines() {
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(stdout_fd_, buf, sizeof buf)) > 0) buffer_.append(buf, n);
+  size_t nl;
+  while ((nl = buffer_.find('\n')) != std::string::npos) {
+    lines_.push_back(buffer_.substr(0, nl));
+    buffer_.erase(0, nl + 1);
+  }
+  return lines_;
+}
+
+int Process::StopWith(int signal, double timeout_seconds) {
+  if (exited_ || pid_ <= 0) return -1;
+  kill(pid_, signal);
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(static_cast<int>(timeout_seconds * 1000));
+  int status = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      exited_ = true;
+      if (WIFEXITED(status)) return WEXITSTATUS(status);
+      return 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return -1;
+}
+
+Process::~Process() {
+  if (!exited_ && pid_ > 0) {
+    if (StopWith(SIGTERM, 10) == -1 && !exited_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  if (stdout_fd_ >= 0) close(stdout_fd_);
+}
+
+absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(EmulatorSpec emulator, GatewaySpec gateway) {
+  auto stack = std::unique_ptr<Stack>(new Stack);
+  std::vector<std::string> emu_args = {B24_EMULATOR_BIN, "--listen", "127.0.0.1:0", "--webhook",
+                                       emulator.webhook};
+  if (!emulator.seed.empty()) {
+    emu_args.push_back("--seed");
+    emu_args.push_back(emulator.seed);
+  }
+  for (auto& a : emulator.extra_args) emu_args.push_back(a);
+  absl::StatusOr<std::unique_ptr<Process>> emu = Process::Start(emu_args);
+  if (!emu.ok()) return emu.status();
+  stack->emulator_ = std::move(*emu);
+  bool tls = false;
+  for (auto& a : emulator.extra_args) tls = tls || a == "--tls-cert";
+  stack->webhook_url_ = absl::StrCat(tls ? "https://" : "http://", stack->emulator_->address(),
+                                     "/rest/", emulator.webhook, "/");
+
+  nlohmann::json portal = {{"name", "main"}, {"webhook", stack->webhook_url_}};
+  for (auto& [k, v] : gateway.portal.items()) portal[k] = v;
+  nlohmann::json config = {{"listen", "127.0.0.1:0"}, {"portals", {portal}}, {"shutdown_grace_seconds", 5}};
+  char path[] = "/tmp/b24gate-e2e-XXXXXX";
+  int fd = mkstemp(path);
+  if (fd < 0) return absl::InternalError("mkstemp failed");
+  close(fd);
+  stack->config_path_ = path;
+  std::ofstream(stack->config_path_) << config.dump(2);
+  std::vector<std::string> gw_args = {B24GATE_BIN, "--config", stack->config_path_};
+  for (auto& a : gateway.extra_args) gw_args.push_back(a);
+  absl::StatusOr<std::unique_ptr<Process>> gw = Process::Start(gw_args);
+  if (!gw.ok()) return gw.status();
+  stack->gateway_ = std::move(*gw);
+  grpc::ChannelArguments args;
+  stack->channel_ = grpc::CreateCustomChannel(stack->gateway_->address(),
+                                              grpc::InsecureChannelCredentials(), args);
+  stack->stub_ = bitrix24::gateway::v1::GatewayService::NewStub(stack->channel_);
+  return stack;
+}
+
+namespace {
+httplib::Client Control(const std::string& address) {
+  httplib::Client c(absl::StrCat("http://", address));
+  c.set_read_timeout(30, 0);
+  return c;
+}
+}  // namespace
+
+nlohmann::json Stack::EmulatorStats() {
+  // The control endpoints are plain HTTP unless the emulator runs TLS.
+  auto res = Control(emulator_->address()).Get("/_emulator/stats");
+  if (!res || res->status != 200) return nullptr;
+  return nlohmann::json::parse(res->body, nullptr, false);
+}
+
+void Stack::ResetEmulator() { Control(emulator_->address()).Post("/_emulator/reset", "", "text/plain"); }
+
+void Stack::SetFaults(const std::string& spec) {
+  Control(emulator_->address()).Post("/_emulator/faults", spec, "text/plain");
+}
+
+nlohmann::json Stack::Rest(const std::string& method, const nlohmann::json& params) {
+  std::string path = webhook_url_.substr(webhook_url_.find("/rest/")) + method;
+  auto res = Control(emulator_->address()).Post(path, params.dump(), "application/json");
+  if (!res) return nullptr;
+  return nlohmann::json::parse(res->body, nullptr, false);
+}
+
+google::protobuf::Value V(const nlohmann::json& j) { return ToValue(j); }
+google::protobuf::Struct S(const nlohmann::json& j) { return ToStruct(j); }
+nlohmann::json J(const google::protobuf::Value& v) { return ToJson(v); }
+nlohmann::json J(const google::protobuf::Struct& s) { return ToJson(s); }
+
+std::unique_ptr<grpc::ClientContext> Ctx(double seconds) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() +
+                    std::chrono::milliseconds(static_cast<int>(seconds * 1000)));
+  return ctx;
+}
+
+std::string ReasonOf(const grpc::Status& status) {
+  google::rpc::Status details;
+  if (!details.ParseFromString(status.error_details())) return "";
+  for (const auto& any : details.details()) {
+    google::rpc::ErrorInfo info;
+    if (any.UnpackTo(&info)) return info.reason();
+  }
+  return "";
+}
+
+}  // namespace b24gate::e2e

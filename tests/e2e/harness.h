@@ -1,0 +1,106 @@
+// End-to-end test fixtures: real `b24-emulator` and `b24gate` processes on
+// 127.0.0.1 with free ports, and a gRPC stub talking to the gateway.
+//
+// Process paths come from compile definitions set by tests/e2e/CMakeLists.txt.
+// Processes are stopped with SIGTERM (then SIGKILL) when their handle dies.
+//
+// Thread-safety: a fixture belongs to one test thread; Stats() may be called
+// from any thread.
+#ifndef B24GATE_TESTS_E2E_HARNESS_H_
+#define B24GATE_TESTS_E2E_HARNESS_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+#include <nlohmann/json.hpp>
+
+#include "absl/status/statusor.h"
+#include "bitrix24/gateway/v1/gateway.grpc.pb.h"
+
+namespace b24gate::e2e {
+
+// A child process whose first stdout line is "listening on HOST:PORT".
+class Process {
+ public:
+  // Starts argv[0] with the arguments; waits up to `startup` seconds for the
+  // listening line. Stdout lines after it are kept (see lines()).
+  static absl::StatusOr<std::unique_ptr<Process>> Start(std::vector<std::string> argv,
+                                                        double startup_seconds = 60);
+  ~Process();
+
+  const std::string& address() const { return address_; }  // HOST:PORT
+  int port() const;
+  pid_t pid() const { return pid_; }
+  // Sends `signal` and waits for the exit; returns the exit code (or
+  // 128+signal when killed), -1 on timeout.
+  int StopWith(int signal, double timeout_seconds = 30);
+  // Lines printed on stdout after the listening line, read so far.
+  std::vector<std::string> lines();
+
+ private:
+  Process() = default;
+  pid_t pid_ = -1;
+  int stdout_fd_ = -1;
+  std::string address_;
+  std::string buffer_;
+  std::vector<std::string> lines_;
+  bool exited_ = false;
+};
+
+// Options of the emulator under test.
+struct EmulatorSpec {
+  std::string webhook = "1/e2esecretcode";
+  std::string seed = "crm.lead=300,crm.deal=120,crm.contact=80,crm.company=20,tasks.task=60,user=12,crm.item=60";
+  std::vector<std::string> extra_args;  // e.g. {"--no-limits", "--cost-zero"}
+};
+
+// Options of the gateway under test: the config file's portal object.
+struct GatewaySpec {
+  nlohmann::json portal = nlohmann::json::object();  // merged into the default portal
+  std::vector<std::string> extra_args;
+};
+
+class Stack {
+ public:
+  static absl::StatusOr<std::unique_ptr<Stack>> Start(EmulatorSpec emulator = {},
+                                                      GatewaySpec gateway = {});
+  bitrix24::gateway::v1::GatewayService::Stub& stub() { return *stub_; }
+  std::shared_ptr<grpc::Channel> channel() { return channel_; }
+  Process& emulator() { return *emulator_; }
+  Process& gateway() { return *gateway_; }
+  const std::string& webhook_url() const { return webhook_url_; }
+  // GET /_emulator/stats, POST /_emulator/reset, POST /_emulator/faults.
+  nlohmann::json EmulatorStats();
+  void ResetEmulator();
+  void SetFaults(const std::string& spec);
+  // Direct REST call to the emulator, bypassing the gateway (for checks).
+  nlohmann::json Rest(const std::string& method, const nlohmann::json& params);
+
+ private:
+  std::unique_ptr<Process> emulator_;
+  std::unique_ptr<Process> gateway_;
+  std::string webhook_url_;
+  std::string config_path_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<bitrix24::gateway::v1::GatewayService::Stub> stub_;
+};
+
+// Test helpers for JSON-shaped protobuf values.
+google::protobuf::Value V(const nlohmann::json& j);
+google::protobuf::Struct S(const nlohmann::json& j);
+nlohmann::json J(const google::protobuf::Value& v);
+nlohmann::json J(const google::protobuf::Struct& s);
+
+// A context with a deadline `seconds` from now.
+std::unique_ptr<grpc::ClientContext> Ctx(double seconds = 60);
+
+// The ErrorInfo reason in a failed status's details ("" if none).
+std::string ReasonOf(const grpc::Status& status);
+
+}  // namespace b24gate::e2e
+
+#endif  // B24GATE_TESTS_E2E_HARNESS_H_
