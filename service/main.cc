@@ -21,6 +21,7 @@
 #include "engine/clock.h"
 #include "engine/curl_transport.h"
 #include "engine/gateway.h"
+#include "grpc/health/v1/health.pb.h"
 #include "service/config.h"
 #include "service/gateway_service.h"
 
@@ -70,6 +71,10 @@ int RunServer(const ServerConfig& config) {
   GatewayService service(&gateway);
 
   grpc::EnableDefaultHealthCheckService(true);
+  // gRPC's health service is not built from protobuf C++ code, so reflection
+  // finds grpc.health.v1 only if its generated descriptor is linked in; this
+  // reference keeps it (buf curl and grpcurl call Health/Check by reflection).
+  (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;

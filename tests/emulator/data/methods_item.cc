@@ -31,7 +31,7 @@ Target Resolve(const json& params) {
     t.error = Error(400, "ENTITY_TYPE_NOT_SUPPORTED", "entityTypeId is required");
     return t;
   }
-  target.type_id = static_cast<int>(*type);
+  t.type_id = static_cast<int>(*type);
   switch (*type) {
     case 1: t.table = &PortalData::lead; break;
     case 2: t.table = &PortalData::deal; break;
@@ -109,7 +109,7 @@ void RegisterItemMethods(MethodRegistry* r) {
     Stamp(table, row, call, d.now(), /*add=*/true);
     ApplyFields(table, row, *fields, &d.next_multi_id);
     MethodResult res =
-        Ok({{"item", RenderItem(table, table->Find(id), ParseSelect(json(), table.def(), SelectDefault::kAll),
+        Ok({{"item", RenderItem(table, *table.Find(id), ParseSelect(json(), table.def(), SelectDefault::kAll),
                                 target.type_id)}});
     res.created_entity = "crm.item";
     return res;
