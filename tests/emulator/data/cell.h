@@ -34,7 +34,9 @@ using LinkList = std::vector<ContactLink>;
 using Cell = std::variant<std::monostate, std::string, MultiList, LinkList>;
 
 inline bool IsNull(const Cell& c) { return std::holds_alternative<std::monostate>(c); }
+// The text of a cell, or nullptr. Points into `c`: never pass a temporary.
 inline const std::string* AsText(const Cell& c) { return std::get_if<std::string>(&c); }
+const std::string* AsText(const Cell&& c) = delete;
 
 }  // namespace b24emu::data
 

@@ -96,7 +96,8 @@ void RegisterMiscMethods(MethodRegistry* r) {
     t.Set(row, t.def().Find("AUTHOR_ID"), std::to_string(call.user_id));
     ApplyFields(t, row, *fields, &d.next_multi_id);
     int type = t.def().Find("ENTITY_TYPE");
-    if (const std::string* s = AsText(t.Get(row, type))) t.Set(row, type, absl::AsciiStrToLower(*s));
+    Cell entity_type = t.Get(row, type);  // kept alive: AsText points into it
+    if (const std::string* s = AsText(entity_type)) t.Set(row, type, absl::AsciiStrToLower(*s));
     MethodResult res = Ok(row.id);
     res.created_entity = "crm.timeline.comment";
     return res;

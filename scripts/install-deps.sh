@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs what building and testing b24gate needs on Debian 12, then the
+# pinned npm tools (buf). Idempotent: apt-get runs only when a package is
+# missing, so a second run costs a few dpkg queries and an `npm ci`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  cmake g++ make pkg-config ccache git ca-certificates openssl
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libabsl-dev nlohmann-json3-dev prometheus-cpp-dev
+  libcurl4-openssl-dev libssl-dev libgtest-dev libgmock-dev libcpp-httplib-dev
+)
+# Node.js only runs the npm tools. A newer node already on the machine (for
+# example from NodeSource) is kept; Debian's is installed only when none is.
+command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs)
+command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(npm)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  if [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]]; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  echo "install-deps: apt-get install ${missing[*]}"
+  sudo=()
+  if [[ "$(id -u)" != 0 ]]; then
+    command -v sudo >/dev/null 2>&1 || { echo "install-deps: not root and no sudo; install: ${missing[*]}" >&2; exit 1; }
+    sudo=(sudo)
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -q
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# buf (proto lint/build, and `buf curl` for the demo and the e2e test), pinned
+# by package-lock.json. Skipped when node_modules was installed from this very
+# lock file (a copy is kept as a stamp), so re-runs need no network.
+stamp=node_modules/.b24gate-installed-lock.json
+if [[ ! -x node_modules/.bin/buf ]] || ! cmp -s package-lock.json "$stamp"; then
+  echo "install-deps: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json "$stamp"
+fi

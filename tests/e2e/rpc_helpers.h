@@ -1,0 +1,211 @@
+// Small synchronous wrappers around the four RPCs and the emulator's REST and
+// stats endpoints, shared by the e2e test files (header-only; not a test).
+#ifndef B24GATE_TESTS_E2E_RPC_HELPERS_H_
+#define B24GATE_TESTS_E2E_RPC_HELPERS_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "tests/e2e/harness.h"
+
+namespace b24gate::e2e {
+
+namespace pb = bitrix24::gateway::v1;
+using nlohmann::json;
+
+struct CallOut {
+  grpc::Status status;
+  pb::CallResponse response;
+  json result() const { return J(response.result()); }
+};
+
+inline CallOut DoCall(Stack& stack, const pb::CallRequest& request, double seconds = 60) {
+  CallOut out;
+  out.status = stack.stub().Call(Ctx(seconds).get(), request, &out.response);
+  return out;
+}
+
+inline CallOut Call1(Stack& stack, const std::string& method, const json& params,
+                     bool raw = false, const std::string& portal = "") {
+  pb::CallRequest request;
+  request.set_method(method);
+  request.set_portal(portal);
+  *request.mutable_params() = V(params);
+  request.set_raw(raw);
+  return DoCall(stack, request);
+}
+
+inline CallOut CallBulk(Stack& stack, const std::string& method, const std::vector<json>& params,
+                        bool raw = false) {
+  pb::CallRequest request;
+  request.set_method(method);
+  for (const auto& p : params) *request.add_bulk_params() = V(p);
+  request.set_raw(raw);
+  return DoCall(stack, request, 120);
+}
+
+struct Cmd {
+  std::string key;
+  std::string method;
+  json params;  // null: unset
+};
+
+struct BatchOut {
+  grpc::Status status;
+  pb::CallBatchResponse response;
+  // key -> result entry
+  std::map<std::string, pb::CallResult> by_key() const {
+    std::map<std::string, pb::CallResult> m;
+    for (const auto& r : response.results()) m[r.key()] = r.result();
+    return m;
+  }
+};
+
+inline BatchOut CallBatch(Stack& stack, const std::vector<Cmd>& commands, bool halt = false,
+                          const std::string& portal = "") {
+  pb::CallBatchRequest request;
+  request.set_portal(portal);
+  request.set_halt(halt);
+  for (const auto& c : commands) {
+    pb::BatchCommand* b = request.add_commands();
+    b->set_key(c.key);
+    b->set_method(c.method);
+    if (!c.params.is_null()) *b->mutable_params() = S(c.params);
+  }
+  BatchOut out;
+  out.status = stack.stub().CallBatch(Ctx(120).get(), request, &out.response);
+  return out;
+}
+
+struct GetAllOut {
+  grpc::Status status;
+  std::vector<json> items;
+  std::vector<pb::Progress> progress;
+  bool has_summary = false;
+  pb::GetAllSummary summary;
+  int messages = 0;
+};
+
+inline GetAllOut GetAll(Stack& stack, const std::string& method, const json& params,
+                        const std::string& items_key = "", const std::string& portal = "") {
+  pb::GetAllRequest request;
+  request.set_portal(portal);
+  request.set_method(method);
+  if (!params.is_null()) *request.mutable_params() = S(params);
+  request.set_items_key(items_key);
+  auto ctx = Ctx(300);
+  auto reader = stack.stub().GetAll(ctx.get(), request);
+  GetAllOut out;
+  pb::GetAllResponse message;
+  while (reader->Read(&message)) {
+    ++out.messages;
+    for (const auto& item : message.items()) out.items.push_back(J(item));
+    out.progress.push_back(message.progress());
+    if (message.has_summary()) {
+      out.has_summary = true;
+      out.summary = message.summary();
+    }
+  }
+  out.status = reader->Finish();
+  return out;
+}
+
+struct GetByIdOut {
+  grpc::Status status;
+  std::vector<pb::IdResult> results;
+  int messages = 0;
+};
+
+inline GetByIdOut GetById(Stack& stack, const std::string& method, const std::vector<json>& ids,
+                          const std::string& id_field = "", const json& params = nullptr,
+                          const std::string& portal = "") {
+  pb::GetByIdRequest request;
+  request.set_portal(portal);
+  request.set_method(method);
+  for (const auto& id : ids) *request.add_ids() = V(id);
+  request.set_id_field(id_field);
+  if (!params.is_null()) *request.mutable_params() = S(params);
+  auto ctx = Ctx(300);
+  auto reader = stack.stub().GetById(ctx.get(), request);
+  GetByIdOut out;
+  pb::GetByIdResponse message;
+  while (reader->Read(&message)) {
+    ++out.messages;
+    for (const auto& r : message.results()) out.results.push_back(r);
+  }
+  out.status = reader->Finish();
+  return out;
+}
+
+// The ErrorInfo of a failed status (empty when absent).
+inline google::rpc::ErrorInfo InfoOf(const grpc::Status& status) {
+  google::rpc::Status details;
+  google::rpc::ErrorInfo info;
+  if (!details.ParseFromString(status.error_details())) return info;
+  for (const auto& any : details.details()) {
+    if (any.UnpackTo(&info)) return info;
+  }
+  return info;
+}
+
+inline int64_t StatInt(const json& stats, const std::string& key) {
+  if (!stats.is_object() || !stats.contains(key) || !stats[key].is_number()) return -1;
+  return stats[key].get<int64_t>();
+}
+
+inline int64_t Requests(Stack& stack) { return StatInt(stack.EmulatorStats(), "requests"); }
+
+// stats[map][key] as an integer, 0 when absent.
+inline int64_t StatIn(const json& stats, const std::string& map, const std::string& key) {
+  if (!stats.is_object() || !stats.contains(map) || !stats[map].is_object()) return 0;
+  const json& m = stats[map];
+  if (!m.contains(key) || !m[key].is_number()) return 0;
+  return m[key].get<int64_t>();
+}
+
+inline int64_t IdOf(const json& item, const char* key = "ID") {
+  const json& v = item.at(key);
+  return v.is_string() ? std::stoll(v.get<std::string>()) : v.get<int64_t>();
+}
+
+// Reads a whole ID-ordered list straight from the emulator (keyset paging,
+// start=-1), bypassing the gateway: the reference the tests compare with.
+inline std::vector<json> RestAll(Stack& stack, const std::string& method, json params) {
+  std::vector<json> out;
+  int64_t last = 0;
+  json filter = params.contains("filter") ? params["filter"] : json::object();
+  for (;;) {
+    json p = params;
+    json f = filter;
+    f[">ID"] = last;
+    p["filter"] = f;
+    p["order"] = {{"ID", "ASC"}};
+    p["start"] = -1;
+    json page = stack.Rest(method, p);
+    if (!page.is_object() || !page.contains("result") || !page["result"].is_array()) {
+      ADD_FAILURE() << "direct REST read failed: " << page.dump().substr(0, 300);
+      return out;
+    }
+    for (const auto& item : page["result"]) out.push_back(item);
+    if (page["result"].size() < 50) return out;
+    last = IdOf(page["result"].back());
+  }
+}
+
+inline std::vector<json> IdsOf(const std::vector<json>& items, const char* key = "ID") {
+  std::vector<json> ids;
+  for (const auto& i : items) ids.push_back(IdOf(i, key));
+  return ids;
+}
+
+}  // namespace b24gate::e2e
+
+#endif  // B24GATE_TESTS_E2E_RPC_HELPERS_H_
