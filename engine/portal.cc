@@ -23,6 +23,9 @@ struct Portal::Pending {
   CallCallback call_done;
   BatchCallback batch_done;
   int attempts = 0;
+  int auth_refreshes = 0;  // at most one per command: a token refused twice is final
+  int redirects = 0;
+  int64_t sent_generation = 0;  // credentials generation it was last sent with
   absl::Time not_before = absl::InfinitePast();
   absl::Time enqueued;
   absl::Status last_error;  // why it was last requeued
@@ -50,6 +53,24 @@ std::string BatchBody(const std::vector<std::string>& keys, const std::vector<st
   return body.dump();
 }
 
+bool IsRedirect(const HttpResponse& r) {
+  return r.failure == TransportFailure::kNone &&
+         (r.status == 301 || r.status == 302 || r.status == 303 || r.status == 307 ||
+          r.status == 308) &&
+         r.headers.count("location") > 0;
+}
+
+std::unique_ptr<Credentials> MakeCredentials(const PortalOptions& o, HttpTransport* transport) {
+  if (!o.oauth.enabled()) return std::make_unique<WebhookCredentials>(o.webhook_url);
+  std::unique_ptr<TokenStore> store;
+  if (o.oauth.token_file.empty()) {
+    store = std::make_unique<MemoryTokenStore>();
+  } else {
+    store = std::make_unique<FileTokenStore>(o.oauth.token_file);
+  }
+  return std::make_unique<OAuthCredentials>(o.oauth, std::move(store), transport, o.tls);
+}
+
 bool IsOutcomeUnknownCode(const B24Error& e) {
   if (e.code == "INTERNAL_SERVER_ERROR" || e.code == "ERROR_UNEXPECTED_ANSWER") return true;
   if (e.code == "OVERLOAD_LIMIT" || e.code == "PORTAL_DELETED") return false;
@@ -62,6 +83,7 @@ Portal::Portal(PortalOptions options, HttpTransport* transport, Clock* clock)
     : options_(std::move(options)),
       transport_(transport),
       clock_(clock),
+      credentials_(MakeCredentials(options_, transport)),
       bucket_(options_.bucket),
       operating_(options_.operating),
       backoff_(options_.backoff,
@@ -235,6 +257,16 @@ bool Portal::TakeGroup(std::vector<PendingPtr>* group, std::vector<Completion>* 
 }
 
 void Portal::Send(std::vector<PendingPtr> group) {
+  Auth auth = credentials_->Current();
+  if (auth.needs_refresh) {
+    RefreshThenRequeue(std::move(group), auth.generation);
+    return;
+  }
+  for (auto& p : group) p->sent_generation = auth.generation;
+  // OAuth: the token rides in the query string so JSON bodies (positional
+  // lists included) stay exactly as the caller wrote them.
+  std::string auth_query =
+      auth.access_token.empty() ? "" : absl::StrCat("?auth=", UrlEncode(auth.access_token));
   HttpRequest request;
   request.method = "POST";
   request.content_type = "application/json";
@@ -244,7 +276,7 @@ void Portal::Send(std::vector<PendingPtr> group) {
   size_t commands = 0;
   if (group.size() == 1 && !group[0]->is_batch) {
     Pending& p = *group[0];
-    request.url = options_.webhook_url + p.method;
+    request.url = absl::StrCat(auth.base_url, p.method, auth_query);
     request.body = p.params.dump();
     commands = 1;
   } else {
@@ -263,7 +295,7 @@ void Portal::Send(std::vector<PendingPtr> group) {
       }
     }
     commands = keys.size();
-    request.url = options_.webhook_url + "batch";
+    request.url = absl::StrCat(auth.base_url, "batch", auth_query);
     request.body = BatchBody(keys, cmds, halt);
   }
   {
@@ -285,7 +317,26 @@ void Portal::OnResponse(std::vector<PendingPtr> group, std::vector<std::string> 
   {
     absl::MutexLock lock(&mu_);
     --in_flight_;
-    if (keys.empty()) {
+    if (IsRedirect(response)) {
+      // The portal's domain changed; nothing was executed. Re-send (as POST,
+      // with the same body) to the new host.
+      stats_.redirects++;
+      credentials_->MoveTo(response.headers.at("location"));
+      for (auto& p : group) {
+        if (++p->redirects > 3) {
+          Fail(std::move(p),
+               GatewayError(absl::StatusCode::kUnavailable, kReasonTransport,
+                            "the portal redirected more than 3 times"),
+               &completions);
+        } else {
+          RetryNotExecuted(std::move(p),
+                           GatewayError(absl::StatusCode::kUnavailable, kReasonTransport,
+                                        "the portal moved (302) and the deadline ran out"),
+                           /*backoff=*/false, &completions);
+        }
+      }
+      wake_.Signal();
+    } else if (keys.empty()) {
       HandleSingle(std::move(group[0]), response, &completions);
     } else if (group[0]->is_batch) {
       HandleUserBatch(std::move(group[0]), response, &completions);
@@ -295,6 +346,26 @@ void Portal::OnResponse(std::vector<PendingPtr> group, std::vector<std::string> 
     wake_.Signal();
   }
   for (auto& c : completions) c();
+}
+
+void Portal::RefreshThenRequeue(std::vector<PendingPtr> group, int64_t generation) {
+  auto shared = std::make_shared<std::vector<PendingPtr>>(std::move(group));
+  credentials_->Refresh(generation, [this, shared](absl::Status status) {
+    std::vector<Completion> completions;
+    {
+      absl::MutexLock lock(&mu_);
+      --in_flight_;
+      for (auto& p : *shared) {
+        if (status.ok()) {
+          queue_.push_front(std::move(p));
+        } else {
+          Fail(std::move(p), status, &completions);
+        }
+      }
+      wake_.Signal();
+    }
+    for (auto& c : completions) c();
+  });
 }
 
 void Portal::HandleSingle(PendingPtr p, const HttpResponse& response,
@@ -415,6 +486,22 @@ void Portal::OnB24Error(PendingPtr p, const B24Error& error,
     stats_.operating_blocked++;
     operating_.Blocked(p->method, nullptr, now);
     RetryNotExecuted(std::move(p), status, /*backoff=*/false, completions);
+    return;
+  }
+  if ((error.code == "expired_token" || error.code == "invalid_token") &&
+      credentials_->CanRefresh() && p->auth_refreshes == 0) {
+    // Not executed. One refresh for everyone who failed with the same token,
+    // then repeat; a token refused again is final (no loop).
+    p->auth_refreshes++;
+    stats_.token_refreshes++;
+    ++in_flight_;  // keeps the destructor waiting until the refresh is done
+    std::vector<PendingPtr> group;
+    int64_t generation = p->sent_generation;
+    group.push_back(std::move(p));
+    auto shared = std::make_shared<std::vector<PendingPtr>>(std::move(group));
+    completions->push_back([this, shared, generation]() {
+      RefreshThenRequeue(std::move(*shared), generation);
+    });
     return;
   }
   if (IsOutcomeUnknownCode(error)) {

@@ -34,6 +34,7 @@
 #include "engine/backoff.h"
 #include "engine/call_types.h"
 #include "engine/clock.h"
+#include "engine/credentials.h"
 #include "engine/http_transport.h"
 #include "engine/leaky_bucket.h"
 #include "engine/operating_tracker.h"
@@ -50,6 +51,8 @@ struct PortalStats {
   int64_t rate_limited = 0;         // 503 QUERY_LIMIT_EXCEEDED received
   int64_t operating_blocked = 0;    // 429 OPERATION_TIME_LIMIT received
   int64_t outcome_unknown = 0;      // writes failed as OUTCOME_UNKNOWN
+  int64_t token_refreshes = 0;      // refreshes asked for after expired/invalid tokens
+  int64_t redirects = 0;            // 302 domain changes followed
   int64_t queued = 0;               // commands waiting now
   int64_t in_flight = 0;            // HTTP requests in flight now
   double bucket_level = 0;          // modelled leaky-bucket counter now
@@ -80,6 +83,7 @@ class Portal {
 
   PortalStats Stats() const;
   const std::string& name() const { return options_.name; }
+  Credentials& credentials() { return *credentials_; }
   const PortalOptions& options() const { return options_; }
 
  private:
@@ -97,6 +101,8 @@ class Portal {
   void Send(std::vector<PendingPtr> group);
   void OnResponse(std::vector<PendingPtr> group, std::vector<std::string> keys,
                   HttpResponse response);
+  // Gets a token first, then puts the group back at the head of the queue.
+  void RefreshThenRequeue(std::vector<PendingPtr> group, int64_t generation);
 
   // Outcome helpers. REQUIRES: mu_ held. They push the caller-facing work
   // into `completions`, to run after the lock is released.
@@ -121,6 +127,7 @@ class Portal {
   const PortalOptions options_;
   HttpTransport* const transport_;
   Clock* const clock_;
+  std::unique_ptr<Credentials> credentials_;
 
   mutable absl::Mutex mu_;
   absl::CondVar wake_;

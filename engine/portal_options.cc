@@ -27,11 +27,26 @@ absl::Status ValidatePortalOptions(const PortalOptions& o) {
     return absl::InvalidArgumentError(absl::StrCat("portal \"", o.name, "\": ", field, ": ", why));
   };
   if (o.name.empty()) return bad("name", "must not be empty");
-  if (!absl::StartsWith(o.webhook_url, "https://") && !absl::StartsWith(o.webhook_url, "http://")) {
-    return bad("webhook", "must be an http(s) URL like https://PORTAL/rest/1/CODE/");
-  }
-  if (!absl::StrContains(o.webhook_url, "/rest/")) {
-    return bad("webhook", "must contain /rest/ (https://PORTAL/rest/USER_ID/CODE/)");
+  auto is_url = [](const std::string& u) {
+    return absl::StartsWith(u, "https://") || absl::StartsWith(u, "http://");
+  };
+  if (o.oauth.enabled()) {
+    if (!o.webhook_url.empty()) return bad("webhook", "give either a webhook or oauth, not both");
+    if (o.oauth.client_secret.empty()) return bad("oauth.client_secret", "must not be empty");
+    if (o.oauth.refresh_token.empty() && o.oauth.token_file.empty()) {
+      return bad("oauth.refresh_token", "give the first refresh token or a token_file holding one");
+    }
+    if (!is_url(o.oauth.portal_url) || !absl::StrContains(o.oauth.portal_url, "/rest/")) {
+      return bad("oauth.portal_url", "must be an http(s) URL like https://PORTAL/rest/");
+    }
+    if (!is_url(o.oauth.oauth_url)) return bad("oauth.oauth_url", "must be an http(s) URL");
+  } else {
+    if (!is_url(o.webhook_url)) {
+      return bad("webhook", "must be an http(s) URL like https://PORTAL/rest/1/CODE/");
+    }
+    if (!absl::StrContains(o.webhook_url, "/rest/")) {
+      return bad("webhook", "must contain /rest/ (https://PORTAL/rest/USER_ID/CODE/)");
+    }
   }
   if (o.bucket.burst < 1) return bad("burst", "must be >= 1");
   if (o.bucket.drain_per_second <= 0) return bad("drain_per_second", "must be > 0");

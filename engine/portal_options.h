@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "engine/backoff.h"
+#include "engine/credentials.h"
 #include "engine/http_transport.h"
 #include "engine/leaky_bucket.h"
 #include "engine/operating_tracker.h"
@@ -18,8 +19,10 @@ struct PortalOptions {
   // Name used in requests' `portal` field.
   std::string name = "default";
   // Incoming webhook: "https://PORTAL/rest/USER_ID/CODE/". A secret: never
-  // logged. Normalised to end with '/'.
+  // logged. Normalised to end with '/'. Empty when `oauth` is used.
   std::string webhook_url;
+  // An OAuth application instead of a webhook (oauth.enabled()).
+  OAuthOptions oauth;
   // Request-rate model (docs section 4). Preset "standard": 50 / 2 per s.
   BucketPolicy bucket;
   // Operating-time limit per method.

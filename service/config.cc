@@ -27,6 +27,35 @@ std::string NormalizeWebhook(std::string url) {
   return url;
 }
 
+// Reads a portal's "oauth" object: an OAuth application instead of a webhook.
+absl::Status OAuthFromJson(const nlohmann::json& j, const std::string& where, OAuthOptions* o) {
+  if (!j.is_object()) return absl::InvalidArgumentError(where + ": must be an object");
+  for (const auto& [key, value] : j.items()) {
+    if (key != "client_id" && key != "client_secret" && key != "client_secret_file" &&
+        key != "refresh_token" && key != "oauth_url" && key != "portal_url" &&
+        key != "token_file") {
+      return absl::InvalidArgumentError(absl::StrCat(where, ".", key, ": unknown setting"));
+    }
+    if (!value.is_string()) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ".", key, ": must be a string"));
+    }
+  }
+  o->client_id = j.value("client_id", "");
+  o->client_secret = j.value("client_secret", "");
+  if (j.contains("client_secret_file")) {
+    absl::StatusOr<std::string> text =
+        ReadFile(j["client_secret_file"].get<std::string>(), where + ".client_secret_file");
+    if (!text.ok()) return text.status();
+    o->client_secret = std::string(absl::StripAsciiWhitespace(*text));
+  }
+  o->refresh_token = j.value("refresh_token", "");
+  o->oauth_url = j.value("oauth_url", o->oauth_url);
+  o->portal_url = NormalizeWebhook(j.value("portal_url", ""));
+  o->token_file = j.value("token_file", "");
+  if (o->client_id.empty()) return absl::InvalidArgumentError(where + ".client_id: must not be empty");
+  return absl::OkStatus();
+}
+
 // Reads one portal object of the config file.
 absl::StatusOr<PortalOptions> PortalFromJson(const nlohmann::json& j, size_t index) {
   std::string where = absl::StrCat("config: portals[", index, "]");
@@ -57,7 +86,8 @@ absl::StatusOr<PortalOptions> PortalFromJson(const nlohmann::json& j, size_t ind
                                  "request_timeout_seconds",
                                  "max_attempts",
                                  "ca_file",
-                                 "insecure_skip_verify"};
+                                 "insecure_skip_verify",
+                                 "oauth"};
   for (const auto& [key, value] : j.items()) {
     bool known = false;
     for (const char* k : kKnown) known = known || key == k;
@@ -79,7 +109,7 @@ absl::StatusOr<PortalOptions> PortalFromJson(const nlohmann::json& j, size_t ind
     if (!text.ok()) return text.status();
     o.webhook_url = *text;
   }
-  o.webhook_url = NormalizeWebhook(o.webhook_url);
+  if (!o.webhook_url.empty()) o.webhook_url = NormalizeWebhook(o.webhook_url);
   double v;
   struct Field {
     const char* key;
@@ -103,6 +133,9 @@ absl::StatusOr<PortalOptions> PortalFromJson(const nlohmann::json& j, size_t ind
     v = 0;
     if (absl::Status s = number(f.key, &v); !s.ok()) return s;
     f.set(v);
+  }
+  if (j.contains("oauth")) {
+    if (absl::Status s = OAuthFromJson(j["oauth"], where + ".oauth", &o.oauth); !s.ok()) return s;
   }
   if (j.contains("ca_file")) o.tls.ca_file = j["ca_file"].get<std::string>();
   if (j.contains("insecure_skip_verify")) {

@@ -63,7 +63,10 @@ int RunServer(const ServerConfig& config) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   for (const auto& p : config.portals) {
-    std::cerr << "portal " << p.name << ": " << RedactedWebhook(p.webhook_url)
+    std::string endpoint = p.oauth.enabled() ? absl::StrCat(p.oauth.portal_url, " (OAuth app ",
+                                                              p.oauth.client_id, ")")
+                                             : RedactedWebhook(p.webhook_url);
+    std::cerr << "portal " << p.name << ": " << endpoint
               << " burst=" << p.bucket.burst << " drain/s=" << p.bucket.drain_per_second
               << (p.tls.verify ? "" : " TLS verification OFF") << std::endl;
   }

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Configures and builds b24gate into build/ (RelWithDebInfo, ccache when
+# installed). JOBS=N sets the parallelism (default 2); extra arguments are
+# make targets (default: everything), e.g. `scripts/build.sh b24gate`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD_DIR=${BUILD_DIR:-build}
+JOBS=${JOBS:-2}
+BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo}
+
+launcher=()
+if command -v ccache >/dev/null 2>&1; then
+  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  # Paths relative to the checkout, so another clone on this machine (CI
+  # builds a fresh one each time) hits the same cache entries.
+  export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$(pwd)}
+  if [[ ${CI:-} == true ]]; then export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}; fi
+fi
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" "${launcher[@]}" >/dev/null
+if (($#)); then
+  cmake --build "$BUILD_DIR" -j "$JOBS" --target "$@"
+else
+  cmake --build "$BUILD_DIR" -j "$JOBS"
+fi

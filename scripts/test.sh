@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# README command 2 (and CI's): installs what is missing, builds everything,
+# checks the proto with buf, and runs every test with ctest — unit tests two at
+# a time, end-to-end tests (label e2e, RUN_SERIAL) one at a time. Ends with the
+# line "N passed, N failed" for the ctest run; exits non-zero on any failure.
+#
+#   JOBS=2         build and ctest parallelism
+#   CTEST_ARGS=..  extra ctest arguments, e.g. CTEST_ARGS="-L e2e" or "-R buf_curl"
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+JOBS=${JOBS:-2}
+BUILD_DIR=${BUILD_DIR:-build}
+
+bash scripts/install-deps.sh
+echo "== build"
+JOBS=$JOBS BUILD_DIR=$BUILD_DIR bash scripts/build.sh
+
+problems=()
+
+echo "== buf lint"
+if npx --no-install buf lint; then echo "buf lint: ok"; else problems+=("buf lint"); fi
+echo "== buf build"
+if npx --no-install buf build -o /dev/null; then echo "buf build: ok"; else problems+=("buf build"); fi
+
+echo "== ctest"
+log=$(mktemp -t b24gate-ctest.XXXXXX)
+trap 'rm -f "$log"' EXIT
+set +e
+# --timeout applies only to tests that set no TIMEOUT of their own.
+# shellcheck disable=SC2086
+ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS" --timeout 600 ${CTEST_ARGS:-} 2>&1 | tee "$log"
+ctest_status=${PIPESTATUS[0]}
+set -e
+
+# "100% tests passed, 0 tests failed out of 57"
+summary=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -1 || true)
+if [[ -n $summary ]]; then
+  failed=$(sed -E 's/.* ([0-9]+) tests? failed out of.*/\1/' <<<"$summary")
+  total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$summary")
+  passed=$((total - failed))
+else
+  passed=0
+  failed=0
+  problems+=("ctest ran no test (status $ctest_status)")
+fi
+if ((ctest_status != 0)); then problems+=("ctest"); fi
+
+if ((${#problems[@]})); then
+  echo "FAILED: ${problems[*]}" >&2
+fi
+echo "$passed passed, $failed failed"
+((${#problems[@]} == 0))
