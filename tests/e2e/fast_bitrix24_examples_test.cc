@@ -106,6 +106,9 @@ TEST(FastBitrix24Examples, GetAllDealsGetByIdContactsAndRetitle) {
 
 // bx.call('crm.lead.update', {"ID": 123, "fields": {"DESCRIPTION": None}},
 // raw=True) — and the same without raw: the gateway sends JSON by itself.
+// Leads have no field named DESCRIPTION (Bitrix24 ignores unknown fields), so
+// the call also erases the lead's real description fields, COMMENTS and
+// SOURCE_DESCRIPTION, to show that null arrives as null.
 TEST(FastBitrix24Examples, EraseDescriptionWithNull) {
   auto stack = Up();
   ASSERT_TRUE(stack);
@@ -113,14 +116,24 @@ TEST(FastBitrix24Examples, EraseDescriptionWithNull) {
   ASSERT_GE(leads.size(), 2u);
   for (bool raw : {false, true}) {
     int64_t id = IdOf(leads[raw ? 1 : 0]);
-    json set = stack->Rest("crm.lead.update", {{"id", id}, {"fields", {{"DESCRIPTION", "to be erased"}}}});
+    json set = stack->Rest("crm.lead.update",
+                           {{"id", id},
+                            {"fields", {{"COMMENTS", "to be erased"}, {"SOURCE_DESCRIPTION", "this too"}}}});
     ASSERT_EQ(set["result"], true) << set;
-    ASSERT_EQ(stack->Rest("crm.lead.get", {{"id", id}})["result"]["DESCRIPTION"], "to be erased");
-    CallOut out = Call1(*stack, "crm.lead.update", {{"ID", id}, {"fields", {{"DESCRIPTION", nullptr}}}}, raw);
+    json before = stack->Rest("crm.lead.get", {{"id", id}})["result"];
+    ASSERT_EQ(before["COMMENTS"], "to be erased");
+    ASSERT_EQ(before["SOURCE_DESCRIPTION"], "this too");
+    CallOut out = Call1(*stack, "crm.lead.update",
+                        {{"ID", id},
+                         {"fields",
+                          {{"DESCRIPTION", nullptr}, {"COMMENTS", nullptr}, {"SOURCE_DESCRIPTION", nullptr}}}},
+                        raw);
     ASSERT_TRUE(out.status.ok()) << out.status.error_message();
     EXPECT_EQ(out.result(), true);
-    EXPECT_TRUE(stack->Rest("crm.lead.get", {{"id", id}})["result"]["DESCRIPTION"].is_null())
-        << "raw=" << raw;
+    json after = stack->Rest("crm.lead.get", {{"id", id}})["result"];
+    EXPECT_TRUE(after["COMMENTS"].is_null()) << "raw=" << raw << ": " << after["COMMENTS"];
+    EXPECT_TRUE(after["SOURCE_DESCRIPTION"].is_null()) << "raw=" << raw << ": " << after["SOURCE_DESCRIPTION"];
+    EXPECT_EQ(after["TITLE"], before["TITLE"]);  // nothing else changed
   }
   // Neither call went inside a batch (a query string cannot carry null).
   EXPECT_EQ(StatInt(stack->EmulatorStats(), "batches"), 0);

@@ -133,7 +133,14 @@ absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(EmulatorSpec emulator, Gatew
                                      "/rest/", emulator.webhook, "/");
 
   nlohmann::json portal = {{"name", "main"}, {"webhook", stack->webhook_url_}};
-  for (auto& [k, v] : gateway.portal.items()) portal[k] = v;
+  for (auto& [k, v] : gateway.portal.items()) {
+    if (v.is_null()) {
+      portal.erase(k);
+    } else {
+      portal[k] = v;
+    }
+  }
+  if (gateway.customize) gateway.customize(&portal, stack->emulator_->address());
   nlohmann::json config = {{"listen", "127.0.0.1:0"}, {"portals", {portal}}, {"shutdown_grace_seconds", 5}};
   char path[] = "/tmp/b24gate-e2e-XXXXXX";
   int fd = mkstemp(path);
@@ -141,16 +148,27 @@ absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(EmulatorSpec emulator, Gatew
   close(fd);
   stack->config_path_ = path;
   std::ofstream(stack->config_path_) << config.dump(2);
-  std::vector<std::string> gw_args = {B24GATE_BIN, "--config", stack->config_path_};
-  for (auto& a : gateway.extra_args) gw_args.push_back(a);
-  absl::StatusOr<std::unique_ptr<Process>> gw = Process::Start(gw_args);
-  if (!gw.ok()) return gw.status();
-  stack->gateway_ = std::move(*gw);
-  grpc::ChannelArguments args;
-  stack->channel_ = grpc::CreateCustomChannel(stack->gateway_->address(),
-                                              grpc::InsecureChannelCredentials(), args);
-  stack->stub_ = bitrix24::gateway::v1::GatewayService::NewStub(stack->channel_);
+  stack->gateway_args_ = {B24GATE_BIN, "--config", stack->config_path_};
+  for (auto& a : gateway.extra_args) stack->gateway_args_.push_back(a);
+  if (absl::Status s = stack->StartGateway(); !s.ok()) return s;
   return stack;
+}
+
+absl::Status Stack::StartGateway() {
+  absl::StatusOr<std::unique_ptr<Process>> gw = Process::Start(gateway_args_);
+  if (!gw.ok()) return gw.status();
+  gateway_ = std::move(*gw);
+  grpc::ChannelArguments args;
+  channel_ = grpc::CreateCustomChannel(gateway_->address(), grpc::InsecureChannelCredentials(),
+                                       args);
+  stub_ = bitrix24::gateway::v1::GatewayService::NewStub(channel_);
+  return absl::OkStatus();
+}
+
+absl::Status Stack::RestartGateway() {
+  int code = gateway_->StopWith(SIGTERM);
+  if (code != 0) return absl::InternalError(absl::StrCat("gateway exited with ", code));
+  return StartGateway();
 }
 
 namespace {
@@ -172,6 +190,10 @@ void Stack::ResetEmulator() { Control(emulator_->address()).Post("/_emulator/res
 
 void Stack::SetFaults(const std::string& spec) {
   Control(emulator_->address()).Post("/_emulator/faults", spec, "text/plain");
+}
+
+void Stack::ExpireTokens() {
+  Control(emulator_->address()).Post("/_emulator/expire-tokens", "", "text/plain");
 }
 
 nlohmann::json Stack::Rest(const std::string& method, const nlohmann::json& params) {

@@ -11,6 +11,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -60,7 +61,10 @@ struct EmulatorSpec {
 
 // Options of the gateway under test: the config file's portal object.
 struct GatewaySpec {
-  nlohmann::json portal = nlohmann::json::object();  // merged into the default portal
+  // Merged into the default portal; a null value removes the key.
+  nlohmann::json portal = nlohmann::json::object();
+  // Last edit of the portal object, once the emulator's address is known.
+  std::function<void(nlohmann::json* portal, const std::string& emulator_address)> customize;
   std::vector<std::string> extra_args;
 };
 
@@ -73,10 +77,15 @@ class Stack {
   Process& emulator() { return *emulator_; }
   Process& gateway() { return *gateway_; }
   const std::string& webhook_url() const { return webhook_url_; }
+  // Stops the gateway (SIGTERM, expecting exit 0) and starts it again with
+  // the same configuration; the stub talks to the new process.
+  absl::Status RestartGateway();
   // GET /_emulator/stats, POST /_emulator/reset, POST /_emulator/faults.
   nlohmann::json EmulatorStats();
   void ResetEmulator();
   void SetFaults(const std::string& spec);
+  // POST /_emulator/expire-tokens: every access token expires now.
+  void ExpireTokens();
   // Direct REST call to the emulator, bypassing the gateway (for checks).
   nlohmann::json Rest(const std::string& method, const nlohmann::json& params);
 
@@ -85,6 +94,8 @@ class Stack {
   std::unique_ptr<Process> gateway_;
   std::string webhook_url_;
   std::string config_path_;
+  std::vector<std::string> gateway_args_;
+  absl::Status StartGateway();
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<bitrix24::gateway::v1::GatewayService::Stub> stub_;
 };

@@ -328,6 +328,7 @@ HttpReply Portal::HandleToken(const OJson& params, const std::string& portal_url
     return reply;
   }
   TokenReply token = oauth_->HandleTokenRequest(params, portal_url);
+  stats_.CountTokenRequest(token.http_status == 200);
   reply.status = token.http_status;
   reply.body = PhpJsonEncode(token.body);
   return reply;

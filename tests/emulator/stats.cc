@@ -30,6 +30,8 @@ nlohmann::json Stats::ToJson() const {
   j["batches"] = batches_.load();
   j["commands"] = commands_.load();
   j["peak_concurrency"] = peak_concurrency_.load();
+  j["token_refreshes"] = token_refreshes_.load();
+  j["token_refusals"] = token_refusals_.load();
   j["in_flight"] = in_flight_.load();
   absl::MutexLock lock(&mu_);
   j["errors"] = nlohmann::json(errors_);
@@ -47,6 +49,8 @@ void Stats::Reset() {
   batches_ = 0;
   commands_ = 0;
   peak_concurrency_ = in_flight_.load();
+  token_refreshes_ = 0;
+  token_refusals_ = 0;
   absl::MutexLock lock(&mu_);
   errors_.clear();
   created_.clear();

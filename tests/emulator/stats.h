@@ -27,6 +27,10 @@ class Stats {
   void CountError(const std::string& code);
   void CountCreated(const std::string& entity);
   void CountFault(const std::string& kind);
+  // One /oauth/token/ request; `granted` when a token was issued.
+  void CountTokenRequest(bool granted) {
+    (granted ? token_refreshes_ : token_refusals_).fetch_add(1, std::memory_order_relaxed);
+  }
 
   // Brackets one in-flight REST request (for peak_concurrency).
   void Enter();
@@ -36,7 +40,7 @@ class Stats {
   int64_t commands() const { return commands_.load(); }
 
   // requests, batches, commands, errors, created, peak_concurrency,
-  // in_flight, faults_injected.
+  // in_flight, faults_injected, token_refreshes, token_refusals.
   nlohmann::json ToJson() const;
 
   // Clears everything except the in-flight count (requests may be running).
@@ -48,6 +52,8 @@ class Stats {
   std::atomic<int64_t> commands_{0};
   std::atomic<int64_t> in_flight_{0};
   std::atomic<int64_t> peak_concurrency_{0};
+  std::atomic<int64_t> token_refreshes_{0};
+  std::atomic<int64_t> token_refusals_{0};
   mutable absl::Mutex mu_;
   std::map<std::string, int64_t> errors_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int64_t> created_ ABSL_GUARDED_BY(mu_);

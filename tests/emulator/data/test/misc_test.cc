@@ -75,5 +75,17 @@ TEST(ActivityTest, FilterByOwnerAsInTheFastBitrixReadme) {
   EXPECT_TRUE(r.total.has_value());
 }
 
+TEST(TimelineTest, AddThenListByDeal) {
+  auto p = Portal("crm.deal=3");
+  MethodResult add = Call(*p, "crm.timeline.comment.add",
+                          {{"fields", {{"ENTITY_ID", 1}, {"ENTITY_TYPE", "DEAL"}, {"COMMENT", "Called"}}}});
+  ASSERT_FALSE(add.is_error) << add.error_description;
+  EXPECT_EQ(add.created_entity, "crm.timeline.comment");
+  MethodResult r = Call(*p, "crm.timeline.comment.list", {{"filter", {{"ENTITY_TYPE", "deal"}, {"ENTITY_ID", 1}}}});
+  ASSERT_FALSE(r.result.empty());
+  EXPECT_EQ(r.result.back()["COMMENT"], "Called");
+  EXPECT_EQ(r.result.back()["ENTITY_TYPE"], "deal");
+}
+
 }  // namespace
 }  // namespace b24emu::data::testing
