@@ -516,7 +516,10 @@ void Portal::RetryNotExecuted(PendingPtr p, absl::Status cause, bool backoff,
   absl::Time now = clock_->Now();
   p->attempts++;
   absl::Duration delay = backoff ? backoff_.Delay(p->attempts) : absl::ZeroDuration();
-  if (now + delay >= p->options.deadline) {
+  // Transport failures (unreachable portal, refused TLS certificate) are
+  // bounded by max_attempts, so a call without a deadline cannot loop for
+  // ever; rate-limit answers (backoff=false) wait as long as the deadline.
+  if ((backoff && p->attempts >= options_.max_attempts) || now + delay >= p->options.deadline) {
     Fail(std::move(p), cause, completions);
     return;
   }

@@ -214,6 +214,21 @@ Portal::Outcome Portal::RunCommand(const Caller& caller, const std::string& meth
   MethodCall call;
   call.method = method;
   call.params = nlohmann::json(params);
+  // nlohmann::json sorts object keys, which would lose the priority of a
+  // multi-field `order` map; hand it to the data layer as an ordered list of
+  // single-field maps (a form it accepts).
+  if (params.is_object()) {
+    for (const char* key : {"order", "ORDER"}) {
+      auto it = params.find(key);
+      if (it != params.end() && it->is_object() && it->size() > 1) {
+        nlohmann::json ordered = nlohmann::json::array();
+        for (const auto& [field, direction] : it->items()) {
+          ordered.push_back(nlohmann::json::object({{field, nlohmann::json(direction)}}));
+        }
+        call.params[key] = std::move(ordered);
+      }
+    }
+  }
   call.user_id = caller.user_id;
   try {
     out.result = methods_->Invoke(call);
