@@ -60,7 +60,7 @@ void Gateway::Call(Portal* portal, std::string method, nlohmann::json params, bo
 void Gateway::CallBatch(Portal* portal, std::vector<BatchCommandSpec> commands, bool halt,
                         CallOptions options, CallBatchCallback done) {
   absl::StatusOr<std::vector<std::vector<BatchCommandSpec>>> plan =
-      PlanBatch(std::move(commands), portal->options().batch_size);
+      PlanBatch(std::move(commands), kMaxBatchCommands);
   if (!plan.ok()) {
     done(plan.status());
     return;

@@ -36,6 +36,10 @@ double LeakyBucket::Level(absl::Time now) const {
   return absl::FDivDuration(tat_ - now, Interval());
 }
 
-void LeakyBucket::SetPolicy(BucketPolicy policy) { policy_ = policy; }
+void LeakyBucket::SetPolicy(BucketPolicy policy, absl::Time now) {
+  double level = Level(now);  // in the old policy's terms
+  policy_ = policy;
+  if (level > 0) tat_ = now + Interval() * level;
+}
 
 }  // namespace b24gate

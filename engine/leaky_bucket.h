@@ -44,7 +44,11 @@ class LeakyBucket {
   // The modelled counter at `now` (0..burst), for metrics.
   double Level(absl::Time now) const;
 
-  void SetPolicy(BucketPolicy policy);
+  // Changes the policy at `now` (runtime tuning, autothrottle). The
+  // modelled counter is kept: the portal's counter does not change because
+  // our pace does, and re-reading the old state with a slower drain rate would
+  // think the bucket emptier than it is and overshoot.
+  void SetPolicy(BucketPolicy policy, absl::Time now);
   const BucketPolicy& policy() const { return policy_; }
 
  private:

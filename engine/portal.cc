@@ -84,7 +84,9 @@ Portal::Portal(PortalOptions options, HttpTransport* transport, Clock* clock)
       transport_(transport),
       clock_(clock),
       credentials_(MakeCredentials(options_, transport)),
+      tuning_(TuningOf(options_)),
       bucket_(options_.bucket),
+      autothrottle_(options_.autothrottle, options_.max_concurrency),
       operating_(options_.operating),
       backoff_(options_.backoff,
                [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
@@ -208,7 +210,8 @@ bool Portal::TakeGroup(std::vector<PendingPtr>* group, std::vector<Completion>* 
 
   // Sleep at most this long before looking again (deadlines, cancellations).
   absl::Duration max_sleep = absl::Milliseconds(200);
-  if (queue_.empty() || in_flight_ >= options_.max_concurrency) {
+  if (queue_.empty() ||
+      in_flight_ >= std::min(tuning_.max_concurrency, autothrottle_.concurrency())) {
     wake_.WaitWithTimeout(&mu_, max_sleep);
     return false;
   }
@@ -237,14 +240,14 @@ bool Portal::TakeGroup(std::vector<PendingPtr>* group, std::vector<Completion>* 
   std::vector<std::deque<PendingPtr>::iterator> picked{first};
   if (!head.is_batch && !head.as_json) {
     for (auto it = std::next(first);
-         it != queue_.end() && static_cast<int>(picked.size()) < options_.batch_size; ++it) {
+         it != queue_.end() && static_cast<int>(picked.size()) < tuning_.batch_size; ++it) {
       Pending& p = **it;
       if (!p.is_batch && !p.as_json && ReadyAt(p) <= now) picked.push_back(it);
     }
     // Give callers arriving together a moment to share the batch.
-    if (static_cast<int>(picked.size()) < options_.batch_size && head.attempts == 0 &&
-        now < head.enqueued + options_.linger) {
-      wake_.WaitWithTimeout(&mu_, head.enqueued + options_.linger - now);
+    if (static_cast<int>(picked.size()) < tuning_.batch_size && head.attempts == 0 &&
+        now < head.enqueued + tuning_.linger) {
+      wake_.WaitWithTimeout(&mu_, head.enqueued + tuning_.linger - now);
       return false;
     }
   }
@@ -371,6 +374,7 @@ void Portal::RefreshThenRequeue(std::vector<PendingPtr> group, int64_t generatio
 void Portal::HandleSingle(PendingPtr p, const HttpResponse& response,
                           std::vector<Completion>* completions) {
   if (response.failure == TransportFailure::kNotSent) {
+    ServerTrouble();
     RetryNotExecuted(std::move(p),
                      GatewayError(absl::StatusCode::kUnavailable, kReasonTransport,
                                   absl::StrCat("portal unreachable: ", response.failure_message)),
@@ -392,6 +396,7 @@ void Portal::HandleSingle(PendingPtr p, const HttpResponse& response,
 void Portal::HandleCoalesced(std::vector<PendingPtr> group, const std::vector<std::string>& keys,
                              const HttpResponse& response, std::vector<Completion>* completions) {
   if (response.failure == TransportFailure::kNotSent) {
+    ServerTrouble();
     for (auto& p : group) {
       RetryNotExecuted(std::move(p),
                        GatewayError(absl::StatusCode::kUnavailable, kReasonTransport,
@@ -429,6 +434,7 @@ void Portal::HandleCoalesced(std::vector<PendingPtr> group, const std::vector<st
 void Portal::HandleUserBatch(PendingPtr p, const HttpResponse& response,
                              std::vector<Completion>* completions) {
   if (response.failure == TransportFailure::kNotSent) {
+    ServerTrouble();
     RetryNotExecuted(std::move(p),
                      GatewayError(absl::StatusCode::kUnavailable, kReasonTransport,
                                   absl::StrCat("portal unreachable: ", response.failure_message)),
@@ -479,6 +485,7 @@ void Portal::OnB24Error(PendingPtr p, const B24Error& error,
     // modelled. Not executed, so always safe to repeat.
     stats_.rate_limited++;
     bucket_.MarkFull(now);
+    ServerTrouble();
     RetryNotExecuted(std::move(p), status, /*backoff=*/false, completions);
     return;
   }
@@ -531,6 +538,7 @@ void Portal::RetryNotExecuted(PendingPtr p, absl::Status cause, bool backoff,
 
 void Portal::OnOutcomeUnknown(PendingPtr p, absl::Status cause,
                               std::vector<Completion>* completions) {
+  ServerTrouble();
   if (!p->read) {
     stats_.outcome_unknown++;
     Fail(std::move(p),
@@ -563,7 +571,39 @@ void Portal::Fail(PendingPtr p, absl::Status status, std::vector<Completion>* co
   }
 }
 
+void Portal::ServerTrouble() {
+  autothrottle_.OnError(clock_->Now());
+  ApplyRate();
+}
+
+void Portal::ApplyRate() {
+  BucketPolicy policy = tuning_.bucket;
+  policy.drain_per_second *= autothrottle_.rate_factor();
+  if (policy.drain_per_second != bucket_.policy().drain_per_second ||
+      policy.burst != bucket_.policy().burst || policy.headroom != bucket_.policy().headroom) {
+    bucket_.SetPolicy(policy, clock_->Now());
+  }
+}
+
+absl::Status Portal::Tune(const PortalTuning& tuning) {
+  if (absl::Status s = ValidateTuning(tuning); !s.ok()) return s;
+  absl::MutexLock lock(&mu_);
+  tuning_ = tuning;
+  autothrottle_.SetMaxConcurrency(tuning.max_concurrency);
+  operating_.SetPolicy(tuning.operating);
+  ApplyRate();
+  wake_.SignalAll();
+  return absl::OkStatus();
+}
+
+PortalTuning Portal::Tuning() const {
+  absl::MutexLock lock(&mu_);
+  return tuning_;
+}
+
 void Portal::Succeed(PendingPtr p, CallReply reply, std::vector<Completion>* completions) {
+  autothrottle_.OnSuccess(clock_->Now());
+  ApplyRate();
   operating_.Observe(p->method, reply.time, clock_->Now());
   completions->push_back([done = std::move(p->call_done), reply = std::move(reply)]() mutable {
     done(std::move(reply));
@@ -577,6 +617,9 @@ PortalStats Portal::Stats() const {
   s.in_flight = in_flight_;
   s.bucket_level = bucket_.Level(clock_->Now());
   s.operating = operating_.Snapshot();
+  s.concurrency_limit = std::min(tuning_.max_concurrency, autothrottle_.concurrency());
+  s.rate_factor = autothrottle_.rate_factor();
+  s.slowdowns = autothrottle_.slowdowns();
   return s;
 }
 

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "engine/autothrottle.h"
 #include "engine/backoff.h"
 #include "engine/call_types.h"
 #include "engine/clock.h"
@@ -53,6 +54,9 @@ struct PortalStats {
   int64_t outcome_unknown = 0;      // writes failed as OUTCOME_UNKNOWN
   int64_t token_refreshes = 0;      // refreshes asked for after expired/invalid tokens
   int64_t redirects = 0;            // 302 domain changes followed
+  int concurrency_limit = 0;        // in-flight ceiling now (autothrottle)
+  double rate_factor = 1;           // share of the drain rate used now (autothrottle)
+  int64_t slowdowns = 0;            // autothrottle slow-downs so far
   int64_t queued = 0;               // commands waiting now
   int64_t in_flight = 0;            // HTTP requests in flight now
   double bucket_level = 0;          // modelled leaky-bucket counter now
@@ -82,6 +86,11 @@ class Portal {
              BatchCallback done);
 
   PortalStats Stats() const;
+
+  // Changes speed settings at once, without a restart.
+  // INVALID_ARGUMENT (and no change) when `tuning` is out of range.
+  absl::Status Tune(const PortalTuning& tuning);
+  PortalTuning Tuning() const;
   const std::string& name() const { return options_.name; }
   Credentials& credentials() { return *credentials_; }
   const PortalOptions& options() const { return options_; }
@@ -121,6 +130,9 @@ class Portal {
   void OnOutcomeUnknown(PendingPtr p, absl::Status cause, std::vector<Completion>* completions)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Fail(PendingPtr p, absl::Status status, std::vector<Completion>* completions);
+  // Feeds the autothrottle and applies its rate to the bucket.
+  void ServerTrouble() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ApplyRate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Succeed(PendingPtr p, CallReply reply, std::vector<Completion>* completions)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -132,7 +144,9 @@ class Portal {
   mutable absl::Mutex mu_;
   absl::CondVar wake_;
   std::deque<PendingPtr> queue_ ABSL_GUARDED_BY(mu_);
+  PortalTuning tuning_ ABSL_GUARDED_BY(mu_);
   LeakyBucket bucket_ ABSL_GUARDED_BY(mu_);
+  Autothrottle autothrottle_ ABSL_GUARDED_BY(mu_);
   OperatingTracker operating_ ABSL_GUARDED_BY(mu_);
   Backoff backoff_;
   std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_);

@@ -62,6 +62,28 @@ absl::Status ValidatePortalOptions(const PortalOptions& o) {
   return absl::OkStatus();
 }
 
+PortalTuning TuningOf(const PortalOptions& o) {
+  return PortalTuning{o.bucket, o.operating, o.batch_size, o.max_concurrency, o.linger};
+}
+
+absl::Status ValidateTuning(const PortalTuning& t) {
+  auto bad = [](absl::string_view field, absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
+  };
+  if (t.bucket.burst < 1) return bad("burst", "must be >= 1");
+  if (t.bucket.drain_per_second <= 0) return bad("drain_per_second", "must be > 0");
+  if (t.bucket.headroom < 0 || t.bucket.headroom >= t.bucket.burst) {
+    return bad("headroom", "must be >= 0 and below burst");
+  }
+  if (t.batch_size < 1 || t.batch_size > 50) return bad("batch_size", "must be 1..50");
+  if (t.max_concurrency < 1) return bad("max_concurrency", "must be >= 1");
+  if (t.operating.limit <= absl::ZeroDuration()) return bad("operating_limit", "must be > 0");
+  if (t.operating.window <= absl::ZeroDuration()) return bad("operating_window", "must be > 0");
+  if (t.operating.margin < absl::ZeroDuration()) return bad("operating_margin", "must be >= 0");
+  if (t.linger < absl::ZeroDuration()) return bad("linger", "must be >= 0");
+  return absl::OkStatus();
+}
+
 std::string RedactedWebhook(const std::string& webhook_url) {
   // https://host/rest/1/CODE/ -> https://host/rest/1/***/
   size_t rest = webhook_url.find("/rest/");

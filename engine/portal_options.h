@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "engine/autothrottle.h"
 #include "engine/backoff.h"
 #include "engine/credentials.h"
 #include "engine/http_transport.h"
@@ -37,11 +38,27 @@ struct PortalOptions {
   // Whole-exchange timeout of one HTTP request. The cloud cuts requests off
   // at 60 s, so a longer wait means the answer is lost.
   absl::Duration request_timeout = absl::Seconds(70);
+  // Slow-down on unexpected server errors.
+  AutothrottlePolicy autothrottle;
   // Retries of calls that were not executed or are safe to repeat.
   BackoffPolicy backoff;
   int max_attempts = 8;
   TlsOptions tls;
 };
+
+// The settings that can change while the gateway runs (admin RPC, the
+// service-side equivalent of fast_bitrix24's slow() and its tunables).
+struct PortalTuning {
+  BucketPolicy bucket;
+  OperatingPolicy operating;
+  int batch_size = 50;
+  int max_concurrency = 8;
+  absl::Duration linger = absl::Milliseconds(2);
+};
+
+PortalTuning TuningOf(const PortalOptions& options);
+// INVALID_ARGUMENT naming the offending field, or OK.
+absl::Status ValidateTuning(const PortalTuning& tuning);
 
 // Applies a plan preset: "standard" (50 / 2 per s) or "enterprise"
 // (250 / 5 per s). INVALID_ARGUMENT for other names.

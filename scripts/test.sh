@@ -18,10 +18,11 @@ JOBS=$JOBS BUILD_DIR=$BUILD_DIR bash scripts/build.sh
 
 problems=()
 
+BUF=node_modules/.bin/buf  # pinned by package-lock.json, installed by npm ci
 echo "== buf lint"
-if npx --no-install buf lint; then echo "buf lint: ok"; else problems+=("buf lint"); fi
+if "$BUF" lint; then echo "buf lint: ok"; else problems+=("buf lint"); fi
 echo "== buf build"
-if npx --no-install buf build -o /dev/null; then echo "buf build: ok"; else problems+=("buf build"); fi
+if "$BUF" build -o /dev/null; then echo "buf build: ok"; else problems+=("buf build"); fi
 
 echo "== ctest"
 log=$(mktemp -t b24gate-ctest.XXXXXX)

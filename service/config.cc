@@ -87,6 +87,7 @@ absl::StatusOr<PortalOptions> PortalFromJson(const nlohmann::json& j, size_t ind
                                  "max_attempts",
                                  "ca_file",
                                  "insecure_skip_verify",
+                                 "autothrottle",
                                  "oauth"};
   for (const auto& [key, value] : j.items()) {
     bool known = false;
@@ -133,6 +134,12 @@ absl::StatusOr<PortalOptions> PortalFromJson(const nlohmann::json& j, size_t ind
     v = 0;
     if (absl::Status s = number(f.key, &v); !s.ok()) return s;
     f.set(v);
+  }
+  if (j.contains("autothrottle")) {
+    if (!j["autothrottle"].is_boolean()) {
+      return absl::InvalidArgumentError(where + ".autothrottle: must be true or false");
+    }
+    o.autothrottle.enabled = j["autothrottle"].get<bool>();
   }
   if (j.contains("oauth")) {
     if (absl::Status s = OAuthFromJson(j["oauth"], where + ".oauth", &o.oauth); !s.ok()) return s;

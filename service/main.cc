@@ -22,6 +22,7 @@
 #include "engine/curl_transport.h"
 #include "engine/gateway.h"
 #include "grpc/health/v1/health.pb.h"
+#include "service/admin_service.h"
 #include "service/config.h"
 #include "service/gateway_service.h"
 
@@ -72,6 +73,7 @@ int RunServer(const ServerConfig& config) {
   }
   Gateway gateway(config.portals, std::make_unique<CurlTransport>(), Clock::Real());
   GatewayService service(&gateway);
+  AdminService admin(&gateway);
 
   grpc::EnableDefaultHealthCheckService(true);
   // gRPC's health service is not built from protobuf C++ code, so reflection
@@ -83,6 +85,7 @@ int RunServer(const ServerConfig& config) {
   int port = 0;
   builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&service);
+  builder.RegisterService(&admin);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
     std::cerr << "b24gate: cannot listen on " << config.listen << std::endl;

@@ -82,6 +82,36 @@ TEST(LeakyBucket, MarkFullResyncsAfterAForeign503) {
   EXPECT_EQ(bucket.NextFree(kT0), kT0 + absl::Milliseconds(500));
 }
 
+TEST(LeakyBucket, SlowingDownKeepsAFullBucketFull) {
+  // The autothrottle cuts the rate while the portal's counter is full: the
+  // model must not read the same state as a half-empty bucket.
+  LeakyBucket bucket(Standard());
+  for (int i = 0; i < 50; ++i) bucket.Reserve(kT0);
+  bucket.SetPolicy(BucketPolicy{50, 1, 0}, kT0);
+  EXPECT_DOUBLE_EQ(bucket.Level(kT0), 50);
+  // The next request waits one interval of the new rate, and not less.
+  absl::Time almost = kT0 + absl::Milliseconds(999);
+  EXPECT_GT(bucket.NextFree(almost), almost);
+  EXPECT_EQ(bucket.Reserve(kT0), kT0 + absl::Seconds(1));
+}
+
+TEST(LeakyBucket, SpeedingUpKeepsTheCounter) {
+  LeakyBucket bucket(BucketPolicy{50, 1, 0});
+  for (int i = 0; i < 50; ++i) bucket.Reserve(kT0);
+  absl::Time t = kT0 + absl::Seconds(10);  // 40 left at 1/s
+  bucket.SetPolicy(Standard(), t);
+  EXPECT_DOUBLE_EQ(bucket.Level(t), 40);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(bucket.Reserve(t), t) << i;
+  EXPECT_EQ(bucket.Reserve(t), t + absl::Milliseconds(500));
+}
+
+TEST(LeakyBucket, PolicyChangeOnAnEmptyBucketGivesTheNewBurst) {
+  LeakyBucket bucket(Standard());
+  bucket.SetPolicy(BucketPolicy{250, 5, 0}, kT0);
+  for (int i = 0; i < 250; ++i) EXPECT_EQ(bucket.Reserve(kT0), kT0) << i;
+  EXPECT_EQ(bucket.Reserve(kT0), kT0 + absl::Milliseconds(200));
+}
+
 TEST(LeakyBucket, EnterprisePreset) {
   LeakyBucket bucket(BucketPolicy{250, 5, 0});
   for (int i = 0; i < 250; ++i) EXPECT_EQ(bucket.Reserve(kT0), kT0);

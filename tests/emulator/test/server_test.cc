@@ -97,8 +97,10 @@ TEST_F(ServerTest, MultipartFieldsArePhpParsed) {
   auto res = e.Client()->Post("/rest/1/secret/echo", items);
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
+  // A multi-field order reaches the data layer as an ordered list of
+  // single-field maps, so TITLE keeps its priority over ID.
   EXPECT_EQ(e.methods().last().params,
-            json::parse(R"({"order":{"TITLE":"ASC","ID":"DESC"},"select":["ID"]})"));
+            json::parse(R"({"order":[{"TITLE":"ASC"},{"ID":"DESC"}],"select":["ID"]})"));
 }
 
 TEST_F(ServerTest, ControlEndpoints) {

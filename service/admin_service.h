@@ -1,0 +1,32 @@
+// bitrix24.gateway.v1.AdminService: portal state and run-time speed control.
+// Answers from engine state only; never calls Bitrix24.
+//
+// Thread-safety: thread-safe.
+#ifndef B24GATE_SERVICE_ADMIN_SERVICE_H_
+#define B24GATE_SERVICE_ADMIN_SERVICE_H_
+
+#include "bitrix24/gateway/v1/admin.grpc.pb.h"
+#include "engine/gateway.h"
+
+namespace b24gate {
+
+class AdminService final : public bitrix24::gateway::v1::AdminService::CallbackService {
+ public:
+  // `gateway` must outlive the service.
+  explicit AdminService(Gateway* gateway) : gateway_(gateway) {}
+
+  grpc::ServerUnaryReactor* ListPortals(grpc::CallbackServerContext* context,
+                                        const bitrix24::gateway::v1::ListPortalsRequest* request,
+                                        bitrix24::gateway::v1::ListPortalsResponse* response) override;
+  grpc::ServerUnaryReactor* UpdatePortalTuning(
+      grpc::CallbackServerContext* context,
+      const bitrix24::gateway::v1::UpdatePortalTuningRequest* request,
+      bitrix24::gateway::v1::UpdatePortalTuningResponse* response) override;
+
+ private:
+  Gateway* const gateway_;
+};
+
+}  // namespace b24gate
+
+#endif  // B24GATE_SERVICE_ADMIN_SERVICE_H_
