@@ -2,6 +2,8 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <thread>
@@ -41,6 +43,7 @@ struct Transfer {
   HttpResponse response;
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
+  size_t body_sent = 0;  // bytes of request.body handed to curl
   char error[CURL_ERROR_SIZE] = {};
 
   ~Transfer() {
@@ -48,6 +51,23 @@ struct Transfer {
     if (headers != nullptr) curl_slist_free_all(headers);
   }
 };
+
+// The request body goes through a read callback that cannot rewind, not
+// CURLOPT_POSTFIELDS: when a reused keep-alive connection dies before any
+// answer, curl silently re-sends the request on a new one, rewinding
+// POSTFIELDS by itself -- a second execution of a write the portal may
+// already have run. With no way to rewind, curl fails the transfer instead
+// (CURLE_SEND_FAIL_REWIND, classified as after-send: outcome unknown).
+size_t OnReadBody(char* buffer, size_t size, size_t count, void* user) {
+  auto* transfer = static_cast<Transfer*>(user);
+  const std::string& body = transfer->request.body;
+  size_t n = std::min(size * count, body.size() - transfer->body_sent);
+  std::memcpy(buffer, body.data() + transfer->body_sent, n);
+  transfer->body_sent += n;
+  return n;
+}
+
+int RefuseRewind(void*, curl_off_t, int) { return CURL_SEEKFUNC_FAIL; }
 
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
   static_cast<Transfer*>(user)->response.body.append(data, size * count);
@@ -280,7 +300,9 @@ class CurlTransport::Loop {
         SetOpt(easy, CURLOPT_CUSTOMREQUEST, request.method.c_str(), &setup);
       }
       SetOpt(easy, CURLOPT_POST, 1L, &setup);
-      SetOpt(easy, CURLOPT_POSTFIELDS, request.body.data(), &setup);
+      SetOpt(easy, CURLOPT_READFUNCTION, &OnReadBody, &setup);
+      SetOpt(easy, CURLOPT_READDATA, transfer.get(), &setup);
+      SetOpt(easy, CURLOPT_SEEKFUNCTION, &RefuseRewind, &setup);
       SetOpt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
              static_cast<curl_off_t>(request.body.size()), &setup);
     }

@@ -159,6 +159,8 @@ void Portal::Enqueue(PendingPtr pending, bool front) {
 absl::Time Portal::ReadyAt(const Pending& p) const {
   absl::Time at = p.not_before;
   if (p.is_batch) {
+    // Some portals charge a batch's operating time to `batch` itself.
+    at = std::max(at, operating_.ReadyAt("batch"));
     for (const auto& c : p.commands) at = std::max(at, operating_.ReadyAt(c.method));
   } else {
     at = std::max(at, operating_.ReadyAt(p.method));
@@ -238,7 +240,9 @@ bool Portal::TakeGroup(std::vector<PendingPtr>* group, std::vector<Completion>* 
 
   Pending& head = **first;
   std::vector<std::deque<PendingPtr>::iterator> picked{first};
-  if (!head.is_batch && !head.as_json) {
+  // While `batch` is paused (a portal that charges batches to it), calls
+  // travel one by one, each charged to its own method.
+  if (!head.is_batch && !head.as_json && operating_.ReadyAt("batch") <= now) {
     for (auto it = std::next(first);
          it != queue_.end() && static_cast<int>(picked.size()) < tuning_.batch_size; ++it) {
       Pending& p = **it;
@@ -412,6 +416,18 @@ void Portal::HandleCoalesced(std::vector<PendingPtr> group, const std::vector<st
     return;
   }
   operating_.Observe("batch", reply->time, clock_->Now());
+  if (reply->batch_error && reply->batch_error->code == "OPERATION_TIME_LIMIT") {
+    // The portal charges batches to `batch`: park that, not the callers'
+    // methods, which may still travel alone.
+    const B24Error& e = *reply->batch_error;
+    stats_.operating_blocked++;
+    operating_.Blocked("batch", reply->time, clock_->Now());
+    for (auto& p : group) {
+      RetryNotExecuted(std::move(p), B24ErrorStatus(e.code, e.description, e.http_status),
+                       /*backoff=*/false, completions);
+    }
+    return;
+  }
   if (reply->batch_error) {
     for (auto& p : group) OnB24Error(std::move(p), *reply->batch_error, completions);
     return;

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
@@ -17,6 +18,7 @@
 #include <grpcpp/health_check_service_interface.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "engine/clock.h"
 #include "engine/curl_transport.h"
@@ -100,8 +102,29 @@ int RunServer(const ServerConfig& config) {
   std::cerr << "b24gate: signal " << signal_number << ", draining for up to "
             << absl::FormatDuration(config.shutdown_grace) << std::endl;
   server->GetHealthCheckService()->SetServingStatus(false);
-  server->Shutdown(absl::ToChronoTime(absl::Now() + config.shutdown_grace));
-  server->Wait();
+  // At the deadline gRPC cancels the calls still running, but Shutdown()
+  // returns only once their reactors finish, and a reactor waiting for an
+  // upstream request finishes when the portal answers (up to
+  // request_timeout), long past the grace period. The Gateway's destructor
+  // would wait for those requests too. Nothing is left to save (rotated
+  // tokens are persisted when they arrive), so after the grace period and a
+  // moment for the cancellations to reach the clients, leave without waiting.
+  const absl::Time deadline = absl::Now() + config.shutdown_grace;
+  absl::Notification drained;
+  std::thread drain([&] {
+    server->Shutdown(absl::ToChronoTime(deadline));
+    server->Wait();
+    drained.Notify();
+  });
+  bool abandon = !drained.WaitForNotificationWithDeadline(deadline + absl::Seconds(1));
+  for (Portal* portal : gateway.portals()) abandon = abandon || portal->Stats().in_flight > 0;
+  if (abandon) {
+    std::cerr << "b24gate: grace period over; abandoning upstream requests still in flight"
+              << std::endl;
+    std::fflush(nullptr);
+    std::_Exit(0);
+  }
+  drain.join();
   return 0;
 }
 

@@ -75,12 +75,15 @@ int Main(int argc, char** argv) {
   }
   if (c.time_scale <= 0 || c.simulated_seconds <= 0 || c.clients <= 0) return Usage();
 
+  GatewaySpec gateway = LoadGatewaySpec(c);
   std::printf("plan %s (burst %g, drain %g/s simulated), time scale %g, %g simulated min, "
-              "%d clients, batch accounting %s, profile %s%s\n",
+              "%d clients, batch accounting %s, profile %s%s, operating limit %g s simulated, "
+              "gateway headroom %s, max_concurrency %d\n",
               c.plan.c_str(), c.burst, c.drain_per_second, c.time_scale,
               c.simulated_seconds / 60, c.clients, c.batch_accounting.c_str(), c.profile.c_str(),
-              c.cost_zero ? " (cost zero)" : "");
-  auto stack = Stack::Start(LoadEmulatorSpec(c), LoadGatewaySpec(c));
+              c.cost_zero ? " (cost zero)" : "", c.operating_limit,
+              gateway.portal["headroom"].dump().c_str(), c.max_concurrency);
+  auto stack = Stack::Start(LoadEmulatorSpec(c), gateway);
   if (!stack.ok()) {
     std::cerr << "cannot start: " << stack.status() << "\n";
     return 1;

@@ -3,7 +3,7 @@
 // plan; the emulator must report no QUERY_LIMIT_EXCEEDED and no
 // OPERATION_TIME_LIMIT, every RPC must end exactly once, and every
 // successful add must have created exactly one lead. Offset pages counting a
-// 200,000-row table make crm.deal.list reach its operating limit, so the
+// 400,000-row table make crm.deal.list reach its operating limit, so the
 // gateway's pacing is exercised, once with each batch accounting.
 //
 // Nothing here measures speed: the load runs for a fixed time and the checks
