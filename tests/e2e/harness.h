@@ -66,6 +66,7 @@ struct GatewaySpec {
   // Last edit of the portal object, once the emulator's address is known.
   std::function<void(nlohmann::json* portal, const std::string& emulator_address)> customize;
   std::vector<std::string> extra_args;
+  double shutdown_grace_seconds = 5;
 };
 
 class Stack {

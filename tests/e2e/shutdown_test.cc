@@ -60,10 +60,12 @@ bool WaitFor(const std::function<bool()>& done, double seconds = 30) {
   return done();
 }
 
-std::unique_ptr<Stack> Up(const std::string& fault_delay) {
+std::unique_ptr<Stack> Up(const std::string& fault_delay, double grace_seconds = 5) {
   EmulatorSpec emulator;
   emulator.extra_args = {"--no-limits", "--fault-delay", fault_delay};
-  auto stack = Stack::Start(std::move(emulator));
+  GatewaySpec gateway;
+  gateway.shutdown_grace_seconds = grace_seconds;
+  auto stack = Stack::Start(std::move(emulator), std::move(gateway));
   EXPECT_TRUE(stack.ok()) << stack.status();
   return stack.ok() ? std::move(*stack) : nullptr;
 }
@@ -119,8 +121,9 @@ void WarmUp(Stack& stack, const json& id) {
 }
 
 TEST(Shutdown, SigtermDrainsInFlightCallsAndExitsZero) {
-  // Every REST answer is held 3 s, well inside the 5 s grace period.
-  auto stack = Up("3");
+  // Every REST answer is held 3 s, well inside the 30 s grace period (wide
+  // so a loaded machine cannot push the calls past it).
+  auto stack = Up("3", 30);
   ASSERT_TRUE(stack);
   std::vector<json> ids = IdsOf(RestAll(*stack, "crm.lead.list", {{"select", {"ID"}}}));
   ASSERT_GE(ids.size(), 10u);
