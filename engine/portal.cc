@@ -53,6 +53,12 @@ std::string BatchBody(const std::vector<std::string>& keys, const std::vector<st
   return body.dump();
 }
 
+// A request that never reached the portal.
+absl::Status Unreachable(const HttpResponse& r) {
+  return GatewayError(absl::StatusCode::kUnavailable, kReasonTransport,
+                      absl::StrCat("portal unreachable: ", r.failure_message));
+}
+
 bool IsRedirect(const HttpResponse& r) {
   return r.failure == TransportFailure::kNone &&
          (r.status == 301 || r.status == 302 || r.status == 303 || r.status == 307 ||
@@ -380,8 +386,7 @@ void Portal::HandleSingle(PendingPtr p, const HttpResponse& response,
   if (response.failure == TransportFailure::kNotSent) {
     ServerTrouble();
     RetryNotExecuted(std::move(p),
-                     GatewayError(absl::StatusCode::kUnavailable, kReasonTransport,
-                                  absl::StrCat("portal unreachable: ", response.failure_message)),
+                     Unreachable(response),
                      /*backoff=*/true, completions);
     return;
   }
@@ -403,8 +408,7 @@ void Portal::HandleCoalesced(std::vector<PendingPtr> group, const std::vector<st
     ServerTrouble();
     for (auto& p : group) {
       RetryNotExecuted(std::move(p),
-                       GatewayError(absl::StatusCode::kUnavailable, kReasonTransport,
-                                    absl::StrCat("portal unreachable: ", response.failure_message)),
+                       Unreachable(response),
                        /*backoff=*/true, completions);
     }
     return;
@@ -452,8 +456,7 @@ void Portal::HandleUserBatch(PendingPtr p, const HttpResponse& response,
   if (response.failure == TransportFailure::kNotSent) {
     ServerTrouble();
     RetryNotExecuted(std::move(p),
-                     GatewayError(absl::StatusCode::kUnavailable, kReasonTransport,
-                                  absl::StrCat("portal unreachable: ", response.failure_message)),
+                     Unreachable(response),
                      /*backoff=*/true, completions);
     return;
   }

@@ -48,15 +48,10 @@ absl::Status ValidatePortalOptions(const PortalOptions& o) {
       return bad("webhook", "must contain /rest/ (https://PORTAL/rest/USER_ID/CODE/)");
     }
   }
-  if (o.bucket.burst < 1) return bad("burst", "must be >= 1");
-  if (o.bucket.drain_per_second <= 0) return bad("drain_per_second", "must be > 0");
-  if (o.bucket.headroom < 0 || o.bucket.headroom >= o.bucket.burst) {
-    return bad("headroom", "must be >= 0 and below burst");
+  // The settings that may also change at run time share one check.
+  if (absl::Status s = ValidateTuning(TuningOf(o)); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("portal \"", o.name, "\": ", s.message()));
   }
-  if (o.batch_size < 1 || o.batch_size > 50) return bad("batch_size", "must be 1..50");
-  if (o.max_concurrency < 1) return bad("max_concurrency", "must be >= 1");
-  if (o.operating.limit <= absl::ZeroDuration()) return bad("operating_limit", "must be > 0");
-  if (o.operating.window <= absl::ZeroDuration()) return bad("operating_window", "must be > 0");
   if (o.request_timeout <= absl::ZeroDuration()) return bad("request_timeout", "must be > 0");
   if (o.max_attempts < 1) return bad("max_attempts", "must be >= 1");
   return absl::OkStatus();
