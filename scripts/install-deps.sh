@@ -10,6 +10,7 @@ APT_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev nlohmann-json3-dev prometheus-cpp-dev
   libcurl4-openssl-dev libssl-dev libgtest-dev libgmock-dev libcpp-httplib-dev
+  buildah  # scripts/build-image.sh and tests/deploy/image_test.sh: the OCI image, offline
 )
 # Node.js only runs the npm tools. A newer node already on the machine (for
 # example from NodeSource) is kept; Debian's is installed only when none is.
