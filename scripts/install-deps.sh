@@ -10,6 +10,12 @@ APT_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev nlohmann-json3-dev prometheus-cpp-dev
   libcurl4-openssl-dev libssl-dev libgtest-dev libgmock-dev libcpp-httplib-dev
+  # Generated clients (clients/): code generators and each language's runtime.
+  python3 python3-grpcio python3-protobuf python3-tqdm python3-pip python3-setuptools
+  golang-go protoc-gen-go protoc-gen-go-grpc golang-google-grpc-dev golang-google-protobuf-dev
+  # protobuf 1.5 (not 1.3): grpc-go 1.33 marshals through it, and only 1.5 handles
+  # the APIv2 messages protoc-gen-go 1.28 generates.
+  golang-google-genproto-dev golang-github-golang-protobuf-1-5-dev
   buildah  # scripts/build-image.sh and tests/deploy/image_test.sh: the OCI image, offline
 )
 # Node.js only runs the npm tools. A newer node already on the machine (for
@@ -36,8 +42,9 @@ if ((${#missing[@]})); then
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# buf (proto lint/build, and `buf curl` for the demo and the e2e test), pinned
-# by package-lock.json. Skipped when node_modules was installed from this very
+# buf (proto lint/build/generate, and `buf curl` for the demo and the e2e
+# test), ts-proto, tsc and the TypeScript client's runtime, pinned by
+# package-lock.json. Skipped when node_modules was installed from this very
 # lock file (a copy is kept as a stamp), so re-runs need no network.
 stamp=node_modules/.b24gate-installed-lock.json
 if [[ ! -x node_modules/.bin/buf ]] || ! cmp -s package-lock.json "$stamp"; then

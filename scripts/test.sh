@@ -23,6 +23,13 @@ echo "== buf lint"
 if "$BUF" lint; then echo "buf lint: ok"; else problems+=("buf lint"); fi
 echo "== buf build"
 if "$BUF" build -o /dev/null; then echo "buf build: ok"; else problems+=("buf build"); fi
+# The v1 API never breaks silently: compare with the image committed when v1
+# was frozen (rebuild it with `buf build -o proto/v1-baseline.binpb` only for v2).
+echo "== buf breaking"
+if "$BUF" breaking --against proto/v1-baseline.binpb; then echo "buf breaking: ok"; else
+  problems+=("buf breaking"); fi
+echo "== generated clients"
+if bash scripts/generate-clients.sh --check; then :; else problems+=("generated clients drift"); fi
 
 echo "== ctest"
 log=$(mktemp -t b24gate-ctest.XXXXXX)

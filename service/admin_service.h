@@ -6,7 +6,7 @@
 #define B24GATE_SERVICE_ADMIN_SERVICE_H_
 
 #include "bitrix24/gateway/v1/admin.grpc.pb.h"
-#include "engine/gateway.h"
+#include "engine/gateway/gateway.h"
 
 namespace b24gate {
 

@@ -16,7 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "engine/portal_options.h"
+#include "engine/portal/portal_options.h"
 
 namespace b24gate {
 

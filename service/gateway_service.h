@@ -7,7 +7,7 @@
 #define B24GATE_SERVICE_GATEWAY_SERVICE_H_
 
 #include "bitrix24/gateway/v1/gateway.grpc.pb.h"
-#include "engine/gateway.h"
+#include "engine/gateway/gateway.h"
 
 namespace b24gate {
 

@@ -1,6 +1,6 @@
 #include "service/status_mapping.h"
 
-#include "engine/errors.h"
+#include "engine/common/errors.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 

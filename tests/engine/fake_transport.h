@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "absl/synchronization/mutex.h"
-#include "engine/http_transport.h"
+#include "engine/http/http_transport.h"
 
 namespace b24gate {
 

@@ -1,0 +1,41 @@
+"""The GetAll progress bar: tqdm on a terminal, nothing otherwise."""
+
+import sys
+
+
+class _NoBar:
+    def update(self, n):
+        pass
+
+    def set_total(self, total):
+        pass
+
+    def close(self):
+        pass
+
+
+class _TqdmBar:
+    def __init__(self, tqdm, desc):
+        self._bar = tqdm(desc=desc, unit=" items", total=None, leave=False)
+
+    def update(self, n):
+        self._bar.update(n)
+
+    def set_total(self, total):
+        if self._bar.total != total:
+            self._bar.total = total
+            self._bar.refresh()
+
+    def close(self):
+        self._bar.close()
+
+
+def progress_bar(enabled, desc):
+    """A bar when `enabled`, stderr is a terminal and tqdm is installed."""
+    if not enabled or not sys.stderr.isatty():
+        return _NoBar()
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return _NoBar()
+    return _TqdmBar(tqdm, desc)

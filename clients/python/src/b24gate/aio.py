@@ -1,0 +1,164 @@
+"""AsyncGateway: the asyncio client (grpc.aio), the same methods as Gateway.
+
+    from b24gate.aio import AsyncGateway
+    async with AsyncGateway("localhost:50051") as gw:
+        async for deal in gw.get_all("crm.deal.list", {"select": ["ID", "TITLE"]}):
+            print(deal["ID"], deal["TITLE"])
+
+Thread-safety: use an AsyncGateway from the event loop that created it.
+"""
+
+import grpc
+import grpc.aio
+
+from bitrix24.gateway.v1 import gateway_pb2_grpc
+from b24gate import _convert
+from b24gate._channel import channel_options
+from b24gate._list_state import ListState
+from b24gate._progress import progress_bar
+from b24gate.client import FALLBACK_CHUNK
+from b24gate.errors import from_rpc_error
+
+
+class AsyncGateway:
+    """See b24gate.Gateway for the arguments; every method is a coroutine
+    except get_all, which returns an async iterator."""
+
+    def __init__(self, target, *, portal="", credentials=None, params_as_json=True, options=()):
+        opts = channel_options(options)
+        if credentials is None:
+            self._channel = grpc.aio.insecure_channel(target, options=opts)
+        else:
+            self._channel = grpc.aio.secure_channel(target, credentials, options=opts)
+        self._stub = gateway_pb2_grpc.GatewayServiceStub(self._channel)
+        self._portal = portal
+        self._encoding = _convert.ParamsEncoding(params_as_json)
+        self.call_many_path = None
+
+    async def close(self):
+        await self._channel.close()
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        await self.close()
+
+    async def call(self, method, params=None, *, raw=False, idempotent=False, timeout=None):
+        request = self._encoding.call_request(self._portal, method, params, raw, idempotent)
+        try:
+            return _convert.call_response_result(await self._stub.Call(request, timeout=timeout))
+        except grpc.aio.AioRpcError as e:
+            raise from_rpc_error(e) from None
+
+    async def call_many(self, method, params_list, *, idempotent=False, timeout=None):
+        params_list = list(params_list)
+        request = self._encoding.call_many_request(self._portal, method, params_list, idempotent)
+        results = [None] * len(params_list)
+        try:
+            async for message in self._stub.CallMany(request, timeout=timeout):
+                for offset, result in enumerate(message.results):
+                    results[message.first_index + offset] = _convert.result_or_error(result)
+            self.call_many_path = "CallMany"
+            return results
+        except grpc.aio.AioRpcError as e:
+            if e.code() != grpc.StatusCode.UNIMPLEMENTED:  # see Gateway.call_many
+                raise from_rpc_error(e) from None
+        self.call_many_path = "Call"
+        results = []
+        try:
+            for start in range(0, len(params_list), FALLBACK_CHUNK):
+                chunk = params_list[start:start + FALLBACK_CHUNK]
+                bulk = self._encoding.bulk_call_request(self._portal, method, chunk, idempotent)
+                results += _convert.bulk_results(await self._stub.Call(bulk, timeout=timeout))
+        except grpc.aio.AioRpcError as e:
+            raise from_rpc_error(e) from None
+        return results
+
+    async def batch(self, commands, *, halt=False, timeout=None):
+        request = self._encoding.batch_request(self._portal, commands, halt)
+        try:
+            return _convert.batch_results(await self._stub.CallBatch(request, timeout=timeout))
+        except grpc.aio.AioRpcError as e:
+            raise from_rpc_error(e) from None
+
+    def get_all(self, method, params=None, *, progress=True, items_key="", strategy=None,
+                unordered=False, skip_total=False, resume_cursor=None, timeout=None):
+        request = self._encoding.get_all_request(self._portal, method, params, items_key, strategy,
+                                                 unordered, skip_total, resume_cursor)
+        call = self._stub.GetAll(request, timeout=timeout)
+        return AsyncListReader(call, ListState(progress_bar(progress, method)))
+
+    async def get_by_id(self, method, ids, *, id_field="", params=None, timeout=None):
+        ids = list(ids)
+        request = self._encoding.get_by_id_request(self._portal, method, ids, id_field, params)
+        results = {}
+        position = 0
+        try:
+            async for message in self._stub.GetById(request, timeout=timeout):
+                for entry in message.results:
+                    results[ids[position]] = _convert.result_or_error(entry)
+                    position += 1
+        except grpc.aio.AioRpcError as e:
+            raise from_rpc_error(e) from None
+        return results
+
+
+class AsyncListReader:
+    """Async iterator over a GetAll stream; see b24gate.client.ListReader."""
+
+    def __init__(self, call, state):
+        self._call = call
+        self._state = state
+        self._messages = call.__aiter__()
+        self._buffer = []
+        self._position = 0
+        self._done = False
+
+    @property
+    def summary(self):
+        return self._state.summary
+
+    @property
+    def total(self):
+        return self._state.total
+
+    @property
+    def resume_cursor(self):
+        return self._state.resume_cursor
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        while self._position >= len(self._buffer):
+            if self._done:
+                raise StopAsyncIteration
+            try:
+                message = await self._messages.__anext__()
+            except StopAsyncIteration:
+                self._finish()
+                raise
+            except grpc.aio.AioRpcError as e:
+                self._finish()
+                raise from_rpc_error(e) from None
+            self._buffer = self._state.take(message)
+            self._position = 0
+        item = self._buffer[self._position]
+        self._position += 1
+        return item
+
+    def cancel(self):
+        self._call.cancel()
+        self._finish()
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        self.cancel()
+
+    def _finish(self):
+        self._done = True
+        self._buffer, self._position = [], 0
+        self._state.bar.close()

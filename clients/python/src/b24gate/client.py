@@ -1,0 +1,211 @@
+"""Gateway: the synchronous client.
+
+    from b24gate import Gateway
+    with Gateway("localhost:50051") as gw:
+        for deal in gw.get_all("crm.deal.list", {"select": ["ID", "TITLE"]}):
+            print(deal["ID"], deal["TITLE"])
+
+Thread-safety: a Gateway may be shared by threads (gRPC channels are); a
+ListReader belongs to the thread iterating it.
+"""
+
+import grpc
+
+from bitrix24.gateway.v1 import gateway_pb2_grpc
+from b24gate import _convert
+from b24gate._channel import channel_options
+from b24gate._list_state import ListState
+from b24gate._progress import progress_bar
+from b24gate.errors import from_rpc_error
+
+# Parameter sets per Call when CallMany is not served (see call_many): keeps
+# each answer well below gRPC's 4 MiB message limit for ordinary records.
+FALLBACK_CHUNK = 500
+
+
+class Gateway:
+    """A connection to b24gate.
+
+    target:         "host:port".
+    portal:         the configured portal to use; "" = the gateway's default.
+    credentials:    grpc.ChannelCredentials for TLS; None = plaintext.
+    params_as_json: send params as JSON text (params_json), which keeps key
+                    order; False sends google.protobuf.Struct, for gateways
+                    that predate params_json.
+    options:        extra channel options, e.g. [("grpc.max_receive_message_length", N)].
+
+    Every method takes `timeout` (seconds); without it the deadlines of the
+    service config apply (Call 300 s, CallBatch 600 s, GetAll 2 h, ...).
+    Failures raise BitrixError.
+    """
+
+    def __init__(self, target, *, portal="", credentials=None, params_as_json=True, options=()):
+        opts = channel_options(options)
+        if credentials is None:
+            self._channel = grpc.insecure_channel(target, options=opts)
+        else:
+            self._channel = grpc.secure_channel(target, credentials, options=opts)
+        self._stub = gateway_pb2_grpc.GatewayServiceStub(self._channel)
+        self._portal = portal
+        self._encoding = _convert.ParamsEncoding(params_as_json)
+        # Which RPC the last call_many used: "CallMany", or "Call" when the
+        # gateway does not serve CallMany yet.
+        self.call_many_path = None
+
+    def close(self):
+        self._channel.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def call(self, method, params=None, *, raw=False, idempotent=False, timeout=None):
+        """Calls one REST method; returns its `result`."""
+        request = self._encoding.call_request(self._portal, method, params, raw, idempotent)
+        try:
+            return _convert.call_response_result(self._stub.Call(request, timeout=timeout))
+        except grpc.RpcError as e:
+            raise from_rpc_error(e) from None
+
+    def call_many(self, method, params_list, *, idempotent=False, timeout=None):
+        """Calls `method` once per parameter set; returns the results in the
+        same order. A failed item is a BitrixError in the list (not raised),
+        so the outcome of every other item is kept."""
+        params_list = list(params_list)
+        request = self._encoding.call_many_request(self._portal, method, params_list, idempotent)
+        results = [None] * len(params_list)
+        try:
+            for message in self._stub.CallMany(request, timeout=timeout):
+                for offset, result in enumerate(message.results):
+                    results[message.first_index + offset] = _convert.result_or_error(result)
+            self.call_many_path = "CallMany"
+            return results
+        except grpc.RpcError as e:
+            # UNIMPLEMENTED comes before anything ran: sending the same sets
+            # through Call cannot repeat a write.
+            if e.code() != grpc.StatusCode.UNIMPLEMENTED:
+                raise from_rpc_error(e) from None
+        self.call_many_path = "Call"
+        results = []
+        try:
+            for start in range(0, len(params_list), FALLBACK_CHUNK):
+                chunk = params_list[start:start + FALLBACK_CHUNK]
+                bulk = self._encoding.bulk_call_request(self._portal, method, chunk, idempotent)
+                results += _convert.bulk_results(self._stub.Call(bulk, timeout=timeout))
+        except grpc.RpcError as e:
+            raise from_rpc_error(e) from None
+        return results
+
+    def batch(self, commands, *, halt=False, timeout=None):
+        """Runs named commands as Bitrix24 batches; returns {key: result}.
+
+        commands: {key: (method, params)} or {key: "method?query"}; later
+        commands may refer to earlier ones as "$result[key][...]". A failed
+        command's value is a BitrixError; with halt=True, commands after the
+        first failure are BitrixError("NOT_EXECUTED")."""
+        request = self._encoding.batch_request(self._portal, commands, halt)
+        try:
+            return _convert.batch_results(self._stub.CallBatch(request, timeout=timeout))
+        except grpc.RpcError as e:
+            raise from_rpc_error(e) from None
+
+    def get_all(self, method, params=None, *, progress=True, items_key="", strategy=None,
+                unordered=False, skip_total=False, resume_cursor=None, timeout=None):
+        """Reads a whole list: an iterator over its items (a ListReader).
+
+        progress:      a tqdm bar on stderr when it is a terminal.
+        strategy:      None (the gateway chooses), "offset", "keyset", "parallel_keyset".
+        unordered:     items in arrival order (faster), each still exactly once.
+        skip_total:    do not count the list (slow on big tables).
+        resume_cursor: continue an earlier read (ListReader.resume_cursor).
+        """
+        request = self._encoding.get_all_request(self._portal, method, params, items_key, strategy,
+                                                 unordered, skip_total, resume_cursor)
+        call = self._stub.GetAll(request, timeout=timeout)
+        return ListReader(call, ListState(progress_bar(progress, method)))
+
+    def get_by_id(self, method, ids, *, id_field="", params=None, timeout=None):
+        """Calls a `.get`-style method per id; returns {id: result}, failed ids
+        mapping to a BitrixError."""
+        ids = list(ids)
+        request = self._encoding.get_by_id_request(self._portal, method, ids, id_field, params)
+        results = {}
+        position = 0
+        try:
+            for message in self._stub.GetById(request, timeout=timeout):
+                for entry in message.results:
+                    results[ids[position]] = _convert.result_or_error(entry)
+                    position += 1
+        except grpc.RpcError as e:
+            raise from_rpc_error(e) from None
+        return results
+
+
+class ListReader:
+    """Iterator over the items of a GetAll stream.
+
+    After the last item, `summary` holds {count, total, total_matched,
+    strategy, warnings}. `total` is the list's size as soon as the portal
+    reports it. cancel() (or closing the reader, or dropping it) stops the
+    read on the gateway too.
+    """
+
+    def __init__(self, call, state):
+        self._call = call
+        self._state = state
+        self._buffer = []
+        self._position = 0
+        self._done = False
+
+    @property
+    def summary(self):
+        return self._state.summary
+
+    @property
+    def total(self):
+        return self._state.total
+
+    @property
+    def resume_cursor(self):
+        return self._state.resume_cursor
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        while self._position >= len(self._buffer):
+            if self._done:
+                raise StopIteration
+            try:
+                message = next(self._call)
+            except StopIteration:
+                self._finish()
+                raise
+            except grpc.RpcError as e:
+                self._finish()
+                raise from_rpc_error(e) from None
+            self._buffer = self._state.take(message)
+            self._position = 0
+        item = self._buffer[self._position]
+        self._position += 1
+        return item
+
+    def cancel(self):
+        """Stops the read; iteration then ends."""
+        self._call.cancel()
+        self._finish()
+
+    close = cancel
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.cancel()
+
+    def _finish(self):
+        self._done = True
+        self._buffer, self._position = [], 0
+        self._state.bar.close()

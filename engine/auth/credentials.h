@@ -1,0 +1,117 @@
+// How a portal's requests are authorised and addressed.
+//
+// WebhookCredentials: the secret is part of the base URL
+// (https://PORTAL/rest/USER_ID/CODE/); nothing to refresh.
+// OAuthCredentials: requests go to https://PORTAL/rest/METHOD?auth=TOKEN; on
+// `expired_token` / `invalid_token` the portal asks for one refresh, and every
+// request that failed meanwhile waits for that same refresh (single flight).
+// The rotated refresh token is persisted before the new access token is used.
+// A refused refresh (invalid_grant / invalid_client) is final until restart:
+// later refreshes fail at once instead of hammering the OAuth server.
+//
+// Both follow a 302 domain change (MoveTo).
+//
+// Thread-safety: thread-safe. Refresh callbacks run on the transport thread or
+// inside Refresh() itself; callers must not hold locks the callback takes.
+#ifndef B24GATE_ENGINE_AUTH_CREDENTIALS_H_
+#define B24GATE_ENGINE_AUTH_CREDENTIALS_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "engine/http/http_transport.h"
+#include "engine/auth/token_store.h"
+
+namespace b24gate {
+
+struct Auth {
+  std::string base_url;      // ends with '/'; the method name is appended
+  std::string access_token;  // empty for webhooks
+  int64_t generation = 0;    // bumps on every refresh
+  bool needs_refresh = false;  // OAuth without an access token yet
+};
+
+class Credentials {
+ public:
+  virtual ~Credentials() = default;
+  virtual Auth Current() = 0;
+  virtual bool CanRefresh() const = 0;
+  // Gets a new access token unless one newer than `generation` exists; runs
+  // `done` with the outcome (UNAUTHENTICATED when the portal refused).
+  virtual void Refresh(int64_t generation, std::function<void(absl::Status)> done) = 0;
+  // The portal answered 302 to `location`: send to its scheme://host[:port]
+  // from now on.
+  virtual void MoveTo(const std::string& location) = 0;
+};
+
+class WebhookCredentials : public Credentials {
+ public:
+  explicit WebhookCredentials(std::string webhook_url) : base_url_(std::move(webhook_url)) {}
+  Auth Current() override;
+  bool CanRefresh() const override { return false; }
+  void Refresh(int64_t generation, std::function<void(absl::Status)> done) override;
+  void MoveTo(const std::string& location) override;
+
+ private:
+  absl::Mutex mu_;
+  std::string base_url_ ABSL_GUARDED_BY(mu_);
+};
+
+struct OAuthOptions {
+  std::string client_id;
+  std::string client_secret;  // a secret: never logged
+  // The first refresh token; the token store's copy wins when present.
+  std::string refresh_token;
+  // Bitrix24's OAuth server; overridable for the emulator.
+  std::string oauth_url = "https://oauth.bitrix.info/oauth/token/";
+  // REST endpoint, e.g. https://PORTAL/rest/ (replaced by the
+  // client_endpoint each refresh reports).
+  std::string portal_url;
+  // File keeping the rotated refresh token; empty = memory only.
+  std::string token_file;
+  bool enabled() const { return !client_id.empty(); }
+};
+
+class OAuthCredentials : public Credentials {
+ public:
+  // `transport` must outlive this object.
+  OAuthCredentials(OAuthOptions options, std::unique_ptr<TokenStore> store,
+                   HttpTransport* transport, TlsOptions tls);
+  Auth Current() override;
+  bool CanRefresh() const override { return true; }
+  void Refresh(int64_t generation, std::function<void(absl::Status)> done) override;
+  void MoveTo(const std::string& location) override;
+  int64_t refreshes() const;
+  int64_t persist_failures() const;
+
+ private:
+  void OnRefreshed(HttpResponse response);
+
+  const OAuthOptions options_;
+  std::unique_ptr<TokenStore> store_;
+  HttpTransport* const transport_;
+  const TlsOptions tls_;
+
+  mutable absl::Mutex mu_;
+  std::string base_url_ ABSL_GUARDED_BY(mu_);
+  std::string access_token_ ABSL_GUARDED_BY(mu_);
+  std::string refresh_token_ ABSL_GUARDED_BY(mu_);
+  int64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t refreshes_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t persist_failures_ ABSL_GUARDED_BY(mu_) = 0;
+  bool refreshing_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status refused_ ABSL_GUARDED_BY(mu_);  // set after invalid_grant / invalid_client
+  std::vector<std::function<void(absl::Status)>> waiters_ ABSL_GUARDED_BY(mu_);
+};
+
+// Replaces the scheme://host[:port] of `url` by the one of `location`.
+std::string WithOriginOf(const std::string& url, const std::string& location);
+
+}  // namespace b24gate
+
+#endif  // B24GATE_ENGINE_AUTH_CREDENTIALS_H_

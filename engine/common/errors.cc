@@ -1,0 +1,107 @@
+#include "engine/common/errors.h"
+
+#include <map>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
+
+namespace b24gate {
+namespace {
+
+constexpr char kReasonUrl[] = "type.b24gate.dev/reason";
+constexpr char kHttpStatusUrl[] = "type.b24gate.dev/http_status";
+constexpr char kSourceUrl[] = "type.b24gate.dev/source";
+
+using C = absl::StatusCode;
+
+// Bitrix24 error codes (docs section 3) and the gRPC code each one maps to.
+const std::map<std::string, C>& Table() {
+  static const auto* table = new std::map<std::string, C>{
+      {"QUERY_LIMIT_EXCEEDED", C::kResourceExhausted},
+      {"OPERATION_TIME_LIMIT", C::kResourceExhausted},
+      {"OVERLOAD_LIMIT", C::kResourceExhausted},
+      {"expired_token", C::kUnauthenticated},
+      {"invalid_token", C::kUnauthenticated},
+      {"NO_AUTH_FOUND", C::kUnauthenticated},
+      {"INVALID_CREDENTIALS", C::kUnauthenticated},
+      {"invalid_grant", C::kUnauthenticated},
+      {"invalid_client", C::kUnauthenticated},
+      {"METHOD_CONFIRM_WAITING", C::kPermissionDenied},
+      {"insufficient_scope", C::kPermissionDenied},
+      {"ACCESS_DENIED", C::kPermissionDenied},
+      {"user_access_error", C::kPermissionDenied},
+      {"WRONG_AUTH_TYPE", C::kPermissionDenied},
+      {"allowed_only_intranet_user", C::kPermissionDenied},
+      {"ERROR_METHOD_NOT_FOUND", C::kNotFound},
+      {"NOT_FOUND", C::kNotFound},
+      {"ERROR_BATCH_LENGTH_EXCEEDED", C::kInvalidArgument},
+      {"ERROR_BATCH_METHOD_NOT_ALLOWED", C::kInvalidArgument},
+      {"ERROR_CORE", C::kInvalidArgument},
+      {"ERROR_ARGUMENT", C::kInvalidArgument},
+      {"INVALID_ARG_VALUE", C::kInvalidArgument},
+      {"INVALID_REQUEST", C::kInvalidArgument},
+      {"INTERNAL_SERVER_ERROR", C::kUnavailable},
+      {"ERROR_UNEXPECTED_ANSWER", C::kUnavailable},
+      {"PORTAL_DELETED", C::kFailedPrecondition},
+  };
+  return *table;
+}
+
+C CodeForHttpStatus(int http_status) {
+  if (http_status == 400) return C::kInvalidArgument;
+  if (http_status == 401) return C::kUnauthenticated;
+  if (http_status == 403) return C::kPermissionDenied;
+  if (http_status == 404) return C::kNotFound;
+  if (http_status == 405) return C::kInvalidArgument;
+  if (http_status == 429) return C::kResourceExhausted;
+  if (http_status >= 500) return C::kUnavailable;
+  return C::kUnknown;
+}
+
+}  // namespace
+
+absl::StatusCode CodeForB24Error(absl::string_view code, int http_status) {
+  auto it = Table().find(std::string(code));
+  if (it != Table().end()) return it->second;
+  return CodeForHttpStatus(http_status);
+}
+
+absl::Status B24ErrorStatus(absl::string_view code, absl::string_view description,
+                            int http_status) {
+  C canonical = CodeForB24Error(code, http_status);
+  // Old CRM methods answer `"error": ""` with "Not found" as the only hint.
+  if (code.empty() && absl::AsciiStrToLower(description) == "not found") canonical = C::kNotFound;
+  std::string message(description.empty() ? code : description);
+  if (message.empty()) message = "Bitrix24 error without description";
+  absl::Status status(canonical, message);
+  status.SetPayload(kReasonUrl, absl::Cord(code));
+  status.SetPayload(kHttpStatusUrl, absl::Cord(std::to_string(http_status)));
+  status.SetPayload(kSourceUrl, absl::Cord("bitrix24"));
+  return status;
+}
+
+absl::Status GatewayError(absl::StatusCode code, absl::string_view reason,
+                          absl::string_view message) {
+  absl::Status status(code, message);
+  status.SetPayload(kReasonUrl, absl::Cord(reason));
+  return status;
+}
+
+std::string ReasonOf(const absl::Status& status) {
+  auto payload = status.GetPayload(kReasonUrl);
+  return payload ? std::string(*payload) : std::string();
+}
+
+int HttpStatusOf(const absl::Status& status) {
+  auto payload = status.GetPayload(kHttpStatusUrl);
+  int value = 0;
+  if (payload && absl::SimpleAtoi(std::string(*payload), &value)) return value;
+  return 0;
+}
+
+bool IsB24Error(const absl::Status& status) {
+  return status.GetPayload(kSourceUrl).has_value();
+}
+
+}  // namespace b24gate

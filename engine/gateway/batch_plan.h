@@ -1,0 +1,35 @@
+// Checks a caller's named batch (CallBatch) and splits it into Bitrix24
+// `batch` requests of at most 50 commands.
+//
+// A command may refer to an earlier one's result with `$result[key]...` (also
+// $result_error, $result_total, $result_next, $result_time). Such references
+// resolve only inside one batch request, so a split is allowed only where no
+// reference crosses it; otherwise the plan fails with INVALID_ARGUMENT naming
+// the command and the reference.
+//
+// Thread-safety: pure functions.
+#ifndef B24GATE_ENGINE_GATEWAY_BATCH_PLAN_H_
+#define B24GATE_ENGINE_GATEWAY_BATCH_PLAN_H_
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/portal/call_types.h"
+
+namespace b24gate {
+
+inline constexpr int kMaxBatchCommands = 50;
+
+// Validates keys, methods and parameters (a command written as
+// "method?query" is decoded into params), and splits into chunks.
+absl::StatusOr<std::vector<std::vector<BatchCommandSpec>>> PlanBatch(
+    std::vector<BatchCommandSpec> commands, int max_per_batch = kMaxBatchCommands);
+
+// The command keys a parameter tree refers to through `$result...[key]`.
+std::set<std::string> ReferencedKeys(const nlohmann::json& params);
+
+}  // namespace b24gate
+
+#endif  // B24GATE_ENGINE_GATEWAY_BATCH_PLAN_H_

@@ -1,0 +1,382 @@
+#include "engine/http/curl_transport.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+
+namespace b24gate {
+namespace {
+
+// Upper bound on one curl_multi_poll() wait. New requests wake the loop
+// through curl_multi_wakeup(); this only bounds how stale a missed wake-up
+// could leave it.
+constexpr int kMaxPollMillis = 1000;
+
+constexpr char kShutDown[] = "transport shut down";
+
+void InitCurlOnce() {
+  // curl_global_init is not thread-safe; a function-local static is.
+  static const CURLcode result = curl_global_init(CURL_GLOBAL_DEFAULT);
+  (void)result;
+}
+
+// One request on its way: owns the request (curl reads the URL and body from
+// it), the easy handle and the response being assembled.
+struct Transfer {
+  HttpRequest request;
+  HttpTransport::Callback done;
+  HttpResponse response;
+  CURL* easy = nullptr;
+  curl_slist* headers = nullptr;
+  size_t body_sent = 0;  // bytes of request.body handed to curl
+  char error[CURL_ERROR_SIZE] = {};
+
+  ~Transfer() {
+    if (easy != nullptr) curl_easy_cleanup(easy);
+    if (headers != nullptr) curl_slist_free_all(headers);
+  }
+};
+
+// The request body goes through a read callback that cannot rewind, not
+// CURLOPT_POSTFIELDS: when a reused keep-alive connection dies before any
+// answer, curl silently re-sends the request on a new one, rewinding
+// POSTFIELDS by itself -- a second execution of a write the portal may
+// already have run. With no way to rewind, curl fails the transfer instead
+// (CURLE_SEND_FAIL_REWIND, classified as after-send: outcome unknown).
+size_t OnReadBody(char* buffer, size_t size, size_t count, void* user) {
+  auto* transfer = static_cast<Transfer*>(user);
+  const std::string& body = transfer->request.body;
+  size_t n = std::min(size * count, body.size() - transfer->body_sent);
+  std::memcpy(buffer, body.data() + transfer->body_sent, n);
+  transfer->body_sent += n;
+  return n;
+}
+
+int RefuseRewind(void*, curl_off_t, int) { return CURL_SEEKFUNC_FAIL; }
+
+size_t OnBody(char* data, size_t size, size_t count, void* user) {
+  static_cast<Transfer*>(user)->response.body.append(data, size * count);
+  return size * count;
+}
+
+size_t OnHeader(char* data, size_t size, size_t count, void* user) {
+  auto* transfer = static_cast<Transfer*>(user);
+  absl::string_view line(data, size * count);
+  auto& headers = transfer->response.headers;
+  if (absl::StartsWith(line, "HTTP/")) {
+    headers.clear();  // a new response begins (e.g. after "100 Continue")
+    return line.size();
+  }
+  size_t colon = line.find(':');
+  if (colon == absl::string_view::npos) return line.size();
+  std::string name = absl::AsciiStrToLower(line.substr(0, colon));
+  std::string value(absl::StripAsciiWhitespace(line.substr(colon + 1)));
+  auto [it, inserted] = headers.emplace(std::move(name), value);
+  if (!inserted) absl::StrAppend(&it->second, ", ", value);
+  return line.size();
+}
+
+// kNotSent only where the server cannot have received the request.
+TransportFailure Classify(CURLcode code, CURL* easy) {
+  switch (code) {
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_CLIENTCERT:
+    case CURLE_USE_SSL_FAILED:
+      return TransportFailure::kNotSent;
+    case CURLE_OPERATION_TIMEDOUT: {
+      // A connect timeout sent nothing: no connection was made and not one
+      // byte of the request was handed to a connection.
+      curl_off_t connect_time = 0;
+      curl_off_t request_size = 0;
+      curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connect_time);
+      curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &request_size);
+      return connect_time == 0 && request_size == 0
+                 ? TransportFailure::kNotSent
+                 : TransportFailure::kAfterSend;
+    }
+    default:
+      // Timeouts, resets, empty or truncated answers: the request may have
+      // run, which is what a write's retry policy must assume.
+      return TransportFailure::kAfterSend;
+  }
+}
+
+// True if `text` quotes any meaningful piece of the URL after the host:
+// webhook codes and tokens live in the path and query.
+bool QuotesUrlSecrets(absl::string_view text, absl::string_view url) {
+  size_t authority = url.find("://");
+  authority = authority == absl::string_view::npos ? 0 : authority + 3;
+  size_t rest = url.find_first_of("/?#", authority);
+  if (rest == absl::string_view::npos) return false;
+  for (absl::string_view piece : absl::StrSplit(
+           url.substr(rest), absl::ByAnyChar("/?&=#"), absl::SkipEmpty())) {
+    if (piece.size() >= 3 && absl::StrContains(text, piece)) return true;
+  }
+  return false;
+}
+
+std::string FailureMessage(CURLcode code, const Transfer& transfer) {
+  absl::string_view detail = transfer.error;
+  if (detail.empty() || QuotesUrlSecrets(detail, transfer.request.url)) {
+    detail = curl_easy_strerror(code);
+  }
+  return absl::StrCat("curl error ", static_cast<int>(code), ": ", detail);
+}
+
+template <typename T>
+void SetOpt(CURL* easy, CURLoption option, T value, CURLcode* first_error) {
+  CURLcode result = curl_easy_setopt(easy, option, value);
+  if (result != CURLE_OK && *first_error == CURLE_OK) *first_error = result;
+}
+
+void Complete(std::unique_ptr<Transfer> transfer) {
+  HttpResponse response = std::move(transfer->response);
+  HttpTransport::Callback done = std::move(transfer->done);
+  transfer.reset();  // release curl resources before user code runs
+  done(std::move(response));
+}
+
+void Fail(std::unique_ptr<Transfer> transfer, TransportFailure failure,
+          std::string message) {
+  transfer->response = HttpResponse();
+  transfer->response.failure = failure;
+  transfer->response.failure_message = std::move(message);
+  Complete(std::move(transfer));
+}
+
+}  // namespace
+
+// The event loop. Owns the multi handle and every running transfer; only
+// its thread touches them. Other threads hand over requests through
+// `queued_`.
+class CurlTransport::Loop {
+ public:
+  explicit Loop(CurlTransportOptions options)
+      : options_(std::move(options)), multi_(curl_multi_init()) {
+    curl_multi_setopt(multi_, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+    curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+                      static_cast<long>(options_.max_total_connections));
+    curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS,
+                      static_cast<long>(options_.max_connections_per_host));
+    curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS,
+                      static_cast<long>(options_.max_total_connections));
+    thread_ = std::thread([this] { Run(); });
+  }
+
+  ~Loop() {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    curl_multi_wakeup(multi_);
+    thread_.join();
+    curl_multi_cleanup(multi_);
+  }
+
+  void Enqueue(std::unique_ptr<Transfer> transfer) {
+    {
+      absl::MutexLock lock(&mu_);
+      queued_.push_back(std::move(transfer));
+    }
+    curl_multi_wakeup(multi_);
+  }
+
+ private:
+  void Run() {
+    while (true) {
+      std::vector<std::unique_ptr<Transfer>> fresh;
+      bool stopping;
+      {
+        absl::MutexLock lock(&mu_);
+        fresh.swap(queued_);
+        stopping = stopping_;
+      }
+      if (stopping) {
+        for (auto& transfer : fresh) {
+          Fail(std::move(transfer), TransportFailure::kNotSent, kShutDown);
+        }
+        break;
+      }
+      for (auto& transfer : fresh) Start(std::move(transfer));
+      int still_running = 0;
+      curl_multi_perform(multi_, &still_running);
+      ReapFinished();
+      curl_multi_poll(multi_, nullptr, 0, kMaxPollMillis, nullptr);
+    }
+    for (auto& [easy, transfer] : running_) {
+      curl_multi_remove_handle(multi_, easy);
+      Fail(std::move(transfer), TransportFailure::kAfterSend, kShutDown);
+    }
+    running_.clear();
+    // Completions above may have sent more requests: refuse them too, so
+    // every callback still runs exactly once.
+    while (true) {
+      std::vector<std::unique_ptr<Transfer>> late;
+      {
+        absl::MutexLock lock(&mu_);
+        late.swap(queued_);
+      }
+      if (late.empty()) break;
+      for (auto& transfer : late) {
+        Fail(std::move(transfer), TransportFailure::kNotSent, kShutDown);
+      }
+    }
+  }
+
+  void Start(std::unique_ptr<Transfer> transfer) {
+    CURL* easy = curl_easy_init();
+    if (easy == nullptr) {
+      Fail(std::move(transfer), TransportFailure::kNotSent,
+           "curl_easy_init failed");
+      return;
+    }
+    transfer->easy = easy;
+    const HttpRequest& request = transfer->request;
+    CURLcode setup = CURLE_OK;
+    SetOpt(easy, CURLOPT_URL, request.url.c_str(), &setup);
+    SetOpt(easy, CURLOPT_PROTOCOLS_STR, "http,https", &setup);
+    SetOpt(easy, CURLOPT_NOSIGNAL, 1L, &setup);
+    SetOpt(easy, CURLOPT_ERRORBUFFER, transfer->error, &setup);
+    SetOpt(easy, CURLOPT_WRITEFUNCTION, &OnBody, &setup);
+    SetOpt(easy, CURLOPT_WRITEDATA, transfer.get(), &setup);
+    SetOpt(easy, CURLOPT_HEADERFUNCTION, &OnHeader, &setup);
+    SetOpt(easy, CURLOPT_HEADERDATA, transfer.get(), &setup);
+    SetOpt(easy, CURLOPT_USERAGENT, options_.user_agent.c_str(), &setup);
+    SetOpt(easy, CURLOPT_ACCEPT_ENCODING, "", &setup);  // all built-in codings
+    SetOpt(easy, CURLOPT_FOLLOWLOCATION, 0L, &setup);
+    SetOpt(easy, CURLOPT_HTTP_VERSION,
+           static_cast<long>(CURL_HTTP_VERSION_2TLS), &setup);
+    // Let a request wait for a connection that may multiplex (HTTP/2)
+    // rather than open another one.
+    SetOpt(easy, CURLOPT_PIPEWAIT, 1L, &setup);
+    SetOpt(easy, CURLOPT_TCP_KEEPALIVE, 1L, &setup);
+    SetOpt(easy, CURLOPT_TIMEOUT_MS,
+           static_cast<long>(absl::ToInt64Milliseconds(request.timeout)),
+           &setup);
+    SetOpt(
+        easy, CURLOPT_CONNECTTIMEOUT_MS,
+        static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout)),
+        &setup);
+    SetOpt(easy, CURLOPT_SSL_VERIFYPEER, request.tls.verify ? 1L : 0L, &setup);
+    SetOpt(easy, CURLOPT_SSL_VERIFYHOST, request.tls.verify ? 2L : 0L, &setup);
+    if (!request.tls.ca_file.empty()) {
+      SetOpt(easy, CURLOPT_CAINFO, request.tls.ca_file.c_str(), &setup);
+    }
+    if (request.method == "GET") {
+      SetOpt(easy, CURLOPT_HTTPGET, 1L, &setup);
+    } else {
+      if (request.method != "POST") {
+        SetOpt(easy, CURLOPT_CUSTOMREQUEST, request.method.c_str(), &setup);
+      }
+      SetOpt(easy, CURLOPT_POST, 1L, &setup);
+      SetOpt(easy, CURLOPT_READFUNCTION, &OnReadBody, &setup);
+      SetOpt(easy, CURLOPT_READDATA, transfer.get(), &setup);
+      SetOpt(easy, CURLOPT_SEEKFUNCTION, &RefuseRewind, &setup);
+      SetOpt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+             static_cast<curl_off_t>(request.body.size()), &setup);
+    }
+    if (!request.content_type.empty()) {
+      transfer->headers = curl_slist_append(
+          transfer->headers,
+          absl::StrCat("Content-Type: ", request.content_type).c_str());
+    }
+    // "Expect: 100-continue" would add a round trip to every large POST.
+    transfer->headers = curl_slist_append(transfer->headers, "Expect:");
+    SetOpt(easy, CURLOPT_HTTPHEADER, transfer->headers, &setup);
+
+    if (setup != CURLE_OK) {
+      std::string message =
+          absl::StrCat("curl setup failed: ", curl_easy_strerror(setup));
+      Fail(std::move(transfer), TransportFailure::kNotSent, std::move(message));
+      return;
+    }
+    if (curl_multi_add_handle(multi_, easy) != CURLM_OK) {
+      Fail(std::move(transfer), TransportFailure::kNotSent,
+           "curl_multi_add_handle failed");
+      return;
+    }
+    running_[easy] = std::move(transfer);
+  }
+
+  void ReapFinished() {
+    int left = 0;
+    while (CURLMsg* message = curl_multi_info_read(multi_, &left)) {
+      if (message->msg != CURLMSG_DONE) continue;
+      CURL* easy = message->easy_handle;
+      CURLcode code = message->data.result;  // `message` dies on removal
+      curl_multi_remove_handle(multi_, easy);
+      auto it = running_.find(easy);
+      if (it == running_.end()) continue;
+      std::unique_ptr<Transfer> transfer = std::move(it->second);
+      running_.erase(it);
+      if (code != CURLE_OK) {
+        TransportFailure failure = Classify(code, easy);
+        std::string text = FailureMessage(code, *transfer);
+        Fail(std::move(transfer), failure, std::move(text));
+        continue;
+      }
+      long status = 0;
+      curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+      transfer->response.status = static_cast<int>(status);
+      Complete(std::move(transfer));
+    }
+  }
+
+  const CurlTransportOptions options_;
+  CURLM* const multi_;
+  std::thread thread_;
+
+  absl::Mutex mu_;
+  std::vector<std::unique_ptr<Transfer>> queued_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+
+  // Loop thread only.
+  std::unordered_map<CURL*, std::unique_ptr<Transfer>> running_;
+};
+
+CurlTransport::CurlTransport(CurlTransportOptions options) {
+  InitCurlOnce();
+  loop_ = std::make_unique<Loop>(std::move(options));
+}
+
+CurlTransport::~CurlTransport() = default;
+
+void CurlTransport::Send(HttpRequest request, Callback done) {
+  auto transfer = std::make_unique<Transfer>();
+  transfer->request = std::move(request);
+  transfer->done = std::move(done);
+  loop_->Enqueue(std::move(transfer));
+}
+
+}  // namespace b24gate

@@ -1,0 +1,69 @@
+// CurlTransport: the production HttpTransport, on libcurl's multi interface.
+//
+// One event-loop thread, owned by the transport, drives every transfer:
+// Send() queues the request and wakes the loop (curl_multi_wakeup), the loop
+// starts it and polls all transfers together (curl_multi_poll), so many
+// requests are in flight without a thread each. Connections are kept alive
+// and reused; HTTPS connections negotiate HTTP/2 when the server offers it and
+// then multiplex requests. Redirects are not followed: the engine re-sends a
+// 302 itself (as POST, with its body) and reads the `location` header.
+//
+// Failures are classified for the retry policy: DNS, connect and TLS
+// handshake errors are kNotSent (the portal never saw the request); anything
+// after that, and anything uncertain, is kAfterSend (a write may have run).
+// Failure messages never contain the request's path or query, where webhook
+// secrets live.
+//
+// libcurl is used in curl_transport.cc only.
+//
+// Thread-safety: Send() may be called from any thread, including from a
+// completion. Completions run on the loop thread, one at a time; they must
+// not block (they delay every other transfer). The destructor must not run on
+// the loop thread (i.e. not from a completion).
+#ifndef B24GATE_ENGINE_HTTP_CURL_TRANSPORT_H_
+#define B24GATE_ENGINE_HTTP_CURL_TRANSPORT_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/time/time.h"
+#include "engine/http/http_transport.h"
+
+namespace b24gate {
+
+struct CurlTransportOptions {
+  // Open connections across all hosts; further requests wait for a free one.
+  int max_total_connections = 64;
+  // Open connections to one host. Bitrix24 throttles per portal anyway, and
+  // HTTP/2 multiplexes many requests on one connection.
+  int max_connections_per_host = 16;
+  // TCP connect plus TLS handshake; counts against the request's timeout too.
+  absl::Duration connect_timeout = absl::Seconds(10);
+  std::string user_agent = "b24gate/0.1";
+};
+
+class CurlTransport : public HttpTransport {
+ public:
+  // Starts the loop thread. libcurl's global state is initialised once per
+  // process, on first construction.
+  explicit CurlTransport(CurlTransportOptions options = {});
+  // Stops the loop. Requests in flight complete with kAfterSend, queued ones
+  // with kNotSent, both with the message "transport shut down".
+  // REQUIRES: not called from a completion.
+  ~CurlTransport() override;
+
+  CurlTransport(const CurlTransport&) = delete;
+  CurlTransport& operator=(const CurlTransport&) = delete;
+
+  // Supports "GET" and "POST" (any other method is sent as a custom verb
+  // with the body, if any). Never blocks on the network.
+  void Send(HttpRequest request, Callback done) override;
+
+ private:
+  class Loop;  // everything that touches libcurl
+  std::unique_ptr<Loop> loop_;
+};
+
+}  // namespace b24gate
+
+#endif  // B24GATE_ENGINE_HTTP_CURL_TRANSPORT_H_

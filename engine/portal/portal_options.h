@@ -1,0 +1,75 @@
+// Settings of one configured Bitrix24 portal. Filled from flags, the config
+// file or the environment and validated once at start-up (ValidatePortalOptions).
+#ifndef B24GATE_ENGINE_PORTAL_PORTAL_OPTIONS_H_
+#define B24GATE_ENGINE_PORTAL_PORTAL_OPTIONS_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "engine/throttle/autothrottle.h"
+#include "engine/throttle/backoff.h"
+#include "engine/auth/credentials.h"
+#include "engine/http/http_transport.h"
+#include "engine/throttle/leaky_bucket.h"
+#include "engine/throttle/operating_tracker.h"
+
+namespace b24gate {
+
+struct PortalOptions {
+  // Name used in requests' `portal` field.
+  std::string name = "default";
+  // Incoming webhook: "https://PORTAL/rest/USER_ID/CODE/". A secret: never
+  // logged. Normalised to end with '/'. Empty when `oauth` is used.
+  std::string webhook_url;
+  // An OAuth application instead of a webhook (oauth.enabled()).
+  OAuthOptions oauth;
+  // Request-rate model (docs section 4). Preset "standard": 50 / 2 per s.
+  BucketPolicy bucket;
+  // Operating-time limit per method.
+  OperatingPolicy operating;
+  // Commands per batch request (Bitrix24 allows at most 50).
+  int batch_size = 50;
+  // HTTP requests in flight at once for this portal.
+  int max_concurrency = 8;
+  // How long a lone queued call waits for company before it is sent, so
+  // calls arriving together share a batch.
+  absl::Duration linger = absl::Milliseconds(2);
+  // Whole-exchange timeout of one HTTP request. The cloud cuts requests off
+  // at 60 s, so a longer wait means the answer is lost.
+  absl::Duration request_timeout = absl::Seconds(70);
+  // Slow-down on unexpected server errors.
+  AutothrottlePolicy autothrottle;
+  // Retries of calls that were not executed or are safe to repeat.
+  BackoffPolicy backoff;
+  int max_attempts = 8;
+  TlsOptions tls;
+};
+
+// The settings that can change while the gateway runs (admin RPC, the
+// service-side equivalent of fast_bitrix24's slow() and its tunables).
+struct PortalTuning {
+  BucketPolicy bucket;
+  OperatingPolicy operating;
+  int batch_size = 50;
+  int max_concurrency = 8;
+  absl::Duration linger = absl::Milliseconds(2);
+};
+
+PortalTuning TuningOf(const PortalOptions& options);
+// INVALID_ARGUMENT naming the offending field, or OK.
+absl::Status ValidateTuning(const PortalTuning& tuning);
+
+// Applies a plan preset: "standard" (50 / 2 per s) or "enterprise"
+// (250 / 5 per s). INVALID_ARGUMENT for other names.
+absl::Status ApplyPlan(const std::string& plan, PortalOptions* options);
+
+// INVALID_ARGUMENT with the offending field named, or OK.
+absl::Status ValidatePortalOptions(const PortalOptions& options);
+
+// The webhook URL with its secret code replaced by "***", for logs.
+std::string RedactedWebhook(const std::string& webhook_url);
+
+}  // namespace b24gate
+
+#endif  // B24GATE_ENGINE_PORTAL_PORTAL_OPTIONS_H_

@@ -1,0 +1,171 @@
+"""End-to-end tests of the Python client against a real b24gate and
+b24-emulator (started by tests/clients/python_client_test.sh, which passes
+B24GATE_TARGET and B24_EXPECTED_LEADS)."""
+
+import asyncio
+import os
+import unittest
+
+import grpc
+
+from b24gate import BitrixError, Gateway
+from b24gate.aio import AsyncGateway
+
+TARGET = os.environ["B24GATE_TARGET"]
+EXPECTED_LEADS = int(os.environ["B24_EXPECTED_LEADS"])
+PARAMS_AS_JSON = True
+
+
+def setUpModule():
+    # Gateways that predate params_json ignore it; then `select` would be
+    # dropped and every field returned. Probe once, say which path is tested.
+    global PARAMS_AS_JSON
+    with Gateway(TARGET) as gw:
+        page = gw.call("crm.lead.list", {"select": ["ID"]})
+    PARAMS_AS_JSON = all(set(lead) == {"ID"} for lead in page)
+    print("params travel as:", "params_json (key order kept)" if PARAMS_AS_JSON
+          else "params Struct (this gateway ignores params_json)")
+
+
+def gateway():
+    return Gateway(TARGET, params_as_json=PARAMS_AS_JSON)
+
+
+class SyncClientTest(unittest.TestCase):
+    def setUp(self):
+        self.gw = gateway()
+        self.addCleanup(self.gw.close)
+
+    def lead_ids(self, n):
+        page = self.gw.call("crm.lead.list", {"select": ["ID"], "order": {"ID": "ASC"}})
+        return [int(lead["ID"]) for lead in page[:n]]
+
+    def test_call_returns_the_result_with_select_applied(self):
+        page = self.gw.call("crm.lead.list", {"filter": {">ID": 0}, "select": ["ID", "TITLE"]})
+        self.assertEqual(len(page), 50)
+        self.assertEqual(set(page[0]), {"ID", "TITLE"})
+
+    def test_unknown_method_raises_bitrix_error_with_its_code(self):
+        with self.assertRaises(BitrixError) as caught:
+            self.gw.call("no.such.method")
+        error = caught.exception
+        self.assertEqual(error.code, "ERROR_METHOD_NOT_FOUND")
+        self.assertEqual(error.grpc_code, grpc.StatusCode.NOT_FOUND)
+        self.assertEqual(error.domain, "bitrix24.com")
+        self.assertTrue(error.description)
+
+    def test_get_all_reads_every_lead_once(self):
+        reader = self.gw.get_all("crm.lead.list", {"select": ["ID", "TITLE"]}, progress=False)
+        ids = [lead["ID"] for lead in reader]
+        self.assertEqual(len(ids), EXPECTED_LEADS)
+        self.assertEqual(len(set(ids)), EXPECTED_LEADS)
+        self.assertEqual(reader.summary["count"], EXPECTED_LEADS)
+        self.assertTrue(reader.summary["total_matched"])
+        self.assertEqual(reader.total, EXPECTED_LEADS)
+
+    def test_get_all_of_unknown_method_raises_on_iteration(self):
+        with self.assertRaises(BitrixError) as caught:
+            list(self.gw.get_all("no.such.list", progress=False))
+        self.assertEqual(caught.exception.code, "ERROR_METHOD_NOT_FOUND")
+
+    def test_cancelled_get_all_stops_and_the_gateway_keeps_serving(self):
+        reader = self.gw.get_all("crm.lead.list", {"select": ["ID"]}, progress=False)
+        first = [next(reader) for _ in range(10)]
+        reader.cancel()
+        self.assertEqual(len(first), 10)
+        self.assertEqual(list(reader), [])
+        self.assertEqual(len(self.gw.call("crm.lead.list", {"select": ["ID"]})), 50)
+
+    def test_deadline_is_a_bitrix_error_with_deadline_exceeded(self):
+        with self.assertRaises(BitrixError) as caught:
+            list(self.gw.get_all("crm.lead.list", progress=False, timeout=0.001))
+        self.assertEqual(caught.exception.grpc_code, grpc.StatusCode.DEADLINE_EXCEEDED)
+        with self.assertRaises(BitrixError) as caught:
+            self.gw.call("crm.lead.list", timeout=0.001)
+        self.assertEqual(caught.exception.grpc_code, grpc.StatusCode.DEADLINE_EXCEEDED)
+
+    def test_get_by_id_maps_ids_to_results_and_errors(self):
+        first, second = self.lead_ids(2)
+        results = self.gw.get_by_id("crm.lead.get", [first, second, 987654321])
+        self.assertEqual(list(results), [first, second, 987654321])
+        self.assertEqual(results[first]["ID"], str(first))
+        self.assertEqual(results[second]["ID"], str(second))
+        self.assertIsInstance(results[987654321], BitrixError)
+        self.assertEqual(results[987654321].grpc_code, grpc.StatusCode.NOT_FOUND)
+
+    def test_call_many_writes_in_order_and_reports_item_errors(self):
+        deals = self.gw.call("crm.deal.list", {"select": ["ID"], "order": {"ID": "ASC"}})[:3]
+        updates = [{"id": d["ID"], "fields": {"TITLE": "python call_many %d" % i}}
+                   for i, d in enumerate(deals)]
+        updates.append({"id": 987654321, "fields": {"TITLE": "nobody"}})
+        results = self.gw.call_many("crm.deal.update", updates)
+        print("call_many used", self.gw.call_many_path)
+        self.assertIn(self.gw.call_many_path, ("CallMany", "Call"))
+        self.assertEqual(results[:3], [True, True, True])
+        self.assertIsInstance(results[3], BitrixError)
+        got = self.gw.get_by_id("crm.deal.get", [d["ID"] for d in deals])
+        self.assertEqual([got[d["ID"]]["TITLE"] for d in deals],
+                         ["python call_many %d" % i for i in range(3)])
+
+    def test_batch_resolves_references_and_halts(self):
+        results = self.gw.batch({
+            "last": ("crm.lead.list", {"select": ["ID"], "order": {"ID": "DESC"}}),
+            "lead": ("crm.lead.get", {"id": "$result[last][0][ID]"}),
+            "bad": "no.such.method",
+        })
+        self.assertEqual(list(results), ["last", "lead", "bad"])
+        self.assertEqual(results["lead"]["ID"], results["last"][0]["ID"])
+        self.assertIsInstance(results["bad"], BitrixError)
+        self.assertEqual(results["bad"].code, "ERROR_METHOD_NOT_FOUND")
+
+        halted = self.gw.batch({"bad": "no.such.method", "next": ("crm.lead.list", {})}, halt=True)
+        self.assertEqual(halted["next"].code, "NOT_EXECUTED")
+
+
+class AsyncClientTest(unittest.IsolatedAsyncioTestCase):
+    async def asyncSetUp(self):
+        self.gw = AsyncGateway(TARGET, params_as_json=PARAMS_AS_JSON)
+
+    async def asyncTearDown(self):
+        await self.gw.close()
+
+    async def test_every_rpc(self):
+        page = await self.gw.call("crm.lead.list", {"select": ["ID"], "order": {"ID": "ASC"}})
+        first, second = page[0]["ID"], page[1]["ID"]
+
+        count = 0
+        reader = self.gw.get_all("crm.lead.list", {"select": ["ID"]}, progress=False)
+        async for _ in reader:
+            count += 1
+        self.assertEqual(count, EXPECTED_LEADS)
+        self.assertEqual(reader.summary["count"], EXPECTED_LEADS)
+
+        by_id = await self.gw.get_by_id("crm.lead.get", [first, second])
+        self.assertEqual([r["ID"] for r in by_id.values()], [first, second])
+
+        many = await self.gw.call_many("crm.lead.get", [{"id": first}, {"id": second}])
+        print("async call_many used", self.gw.call_many_path)
+        self.assertEqual([r["ID"] for r in many], [first, second])
+
+        batch = await self.gw.batch({"a": ("crm.lead.get", {"id": first}), "b": "crm.lead.get?id=" + second})
+        self.assertEqual([batch["a"]["ID"], batch["b"]["ID"]], [first, second])
+
+    async def test_error_deadline_and_cancel(self):
+        with self.assertRaises(BitrixError) as caught:
+            await self.gw.call("no.such.method")
+        self.assertEqual(caught.exception.code, "ERROR_METHOD_NOT_FOUND")
+
+        with self.assertRaises(BitrixError) as caught:
+            async for _ in self.gw.get_all("crm.lead.list", progress=False, timeout=0.001):
+                pass
+        self.assertEqual(caught.exception.grpc_code, grpc.StatusCode.DEADLINE_EXCEEDED)
+
+        reader = self.gw.get_all("crm.lead.list", {"select": ["ID"]}, progress=False)
+        self.assertIsNotNone(await reader.__anext__())
+        reader.cancel()
+        self.assertEqual([item async for item in reader], [])
+        self.assertEqual(len(await self.gw.call("crm.lead.list", {"select": ["ID"]})), 50)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,439 @@
+#include "engine/http/curl_transport.h"
+
+#include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+namespace b24gate {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// Stands in for a webhook code: it must never appear in failure messages.
+constexpr char kSecret[] = "s3cr3tc0de";
+
+// An httplib server on 127.0.0.1:<ephemeral> serving on its own thread.
+class TestServer {
+ public:
+  explicit TestServer(std::unique_ptr<httplib::Server> server)
+      : server_(std::move(server)) {
+    server_->new_task_queue = [] { return new httplib::ThreadPool(64); };
+    server_->set_keep_alive_max_count(1000);
+    server_->set_keep_alive_timeout(2);
+    server_->set_tcp_nodelay(true);  // else Nagle adds 40 ms per answer
+    server_->Get("/slow",
+                 [this](const httplib::Request&, httplib::Response& res) {
+                   // Sleeps past any client timeout, but lets the server stop
+                   // promptly.
+                   absl::Time deadline = absl::Now() + absl::Seconds(5);
+                   while (!stopping_ && absl::Now() < deadline)
+                     absl::SleepFor(absl::Milliseconds(10));
+                   res.set_content("late", "text/plain");
+                 });
+    server_->Get("/fast", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("fast", "text/plain");
+    });
+  }
+  ~TestServer() {
+    stopping_ = true;
+    server_->stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  httplib::Server& server() { return *server_; }
+
+  // Binds and starts serving; returns the base URL.
+  std::string Start(const std::string& scheme = "http") {
+    port_ = server_->bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_->listen_after_bind(); });
+    return absl::StrCat(scheme, "://127.0.0.1:", port_);
+  }
+
+ private:
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  int port_ = 0;
+};
+
+// A TCP server that reads a request and hangs up without answering.
+class HangUpServer {
+ public:
+  HangUpServer() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    socklen_t len = sizeof(addr);
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    listen(fd_, 16);
+    thread_ = std::thread([this] {
+      while (true) {
+        int client = accept(fd_, nullptr, nullptr);
+        if (client < 0) return;
+        char buffer[4096];
+        recv(client, buffer, sizeof(buffer), 0);
+        close(client);
+      }
+    });
+  }
+  ~HangUpServer() {
+    shutdown(fd_, SHUT_RDWR);
+    close(fd_);
+    thread_.join();
+  }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+// A port with nothing listening on it.
+int ClosedPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+HttpRequest Get(const std::string& url) {
+  HttpRequest request;
+  request.method = "GET";
+  request.url = url;
+  request.timeout = absl::Seconds(10);
+  return request;
+}
+
+HttpResponse SendAndWait(HttpTransport& transport, HttpRequest request) {
+  absl::Notification done;
+  HttpResponse response;
+  transport.Send(std::move(request), [&](HttpResponse r) {
+    response = std::move(r);
+    done.Notify();
+  });
+  EXPECT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(20)));
+  return response;
+}
+
+TEST(CurlTransportTest, GetReturnsStatusHeadersAndBody) {
+  TestServer server(std::make_unique<httplib::Server>());
+  server.server().Get("/rest/1/s3cr3tc0de/profile",
+                      [](const httplib::Request& req, httplib::Response& res) {
+                        res.set_header("X-Seen-Agent",
+                                       req.get_header_value("User-Agent"));
+                        res.set_content(R"({"result": 1})", "application/json");
+                      });
+  std::string base = server.Start();
+  CurlTransport transport;
+  HttpResponse response =
+      SendAndWait(transport, Get(base + "/rest/1/s3cr3tc0de/profile"));
+  EXPECT_EQ(response.failure, TransportFailure::kNone);
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, R"({"result": 1})");
+  EXPECT_EQ(response.headers["content-type"], "application/json");
+  EXPECT_EQ(response.headers["x-seen-agent"], "b24gate/0.1");
+}
+
+TEST(CurlTransportTest, PostSendsBodyAndContentType) {
+  TestServer server(std::make_unique<httplib::Server>());
+  server.server().Post(
+      "/echo", [](const httplib::Request& req, httplib::Response& res) {
+        res.status = 201;
+        res.set_content(req.get_header_value("Content-Type") + "|" + req.body,
+                        "text/plain");
+      });
+  std::string base = server.Start();
+  CurlTransport transport;
+  HttpRequest request;
+  request.url = base + "/echo";
+  request.content_type = "application/json";
+  request.body = std::string(R"({"fields": {"TITLE": "Привет"}, "pad": ")") +
+                 std::string(5000, 'x') + "\"}";  // large: no Expect delay
+  HttpResponse response = SendAndWait(transport, request);
+  EXPECT_EQ(response.failure, TransportFailure::kNone);
+  EXPECT_EQ(response.status, 201);
+  EXPECT_EQ(response.body, "application/json|" + request.body);
+}
+
+TEST(CurlTransportTest, CompletionRunsOnTransportThread) {
+  TestServer server(std::make_unique<httplib::Server>());
+  std::string base = server.Start();
+  CurlTransport transport;
+  absl::Notification done;
+  std::thread::id callback_thread;
+  transport.Send(Get(base + "/fast"), [&](HttpResponse) {
+    callback_thread = std::this_thread::get_id();
+    done.Notify();
+  });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(20)));
+  EXPECT_NE(callback_thread, std::this_thread::get_id());
+}
+
+TEST(CurlTransportTest, HundredConcurrentRequestsEachCompleteOnce) {
+  TestServer server(std::make_unique<httplib::Server>());
+  server.server().Get(R"(/item/(\d+))",
+                      [](const httplib::Request& req, httplib::Response& res) {
+                        absl::SleepFor(absl::Milliseconds(20));
+                        res.set_content(req.matches[1].str(), "text/plain");
+                      });
+  std::string base = server.Start();
+  constexpr int kRequests = 100;
+  // Debian's compiled cpp-httplib listens with a backlog of 5: a burst of
+  // more new connections loses SYNs and waits a second for retransmission.
+  CurlTransportOptions options;
+  options.max_connections_per_host = 4;
+  CurlTransport transport(options);
+  absl::Mutex mu;
+  std::vector<int> calls(kRequests, 0);
+  std::vector<std::string> bodies(kRequests);
+  int completed = 0;
+  for (int i = 0; i < kRequests; ++i) {
+    transport.Send(
+        Get(absl::StrCat(base, "/item/", i)), [&, i](HttpResponse r) {
+          absl::MutexLock lock(&mu);
+          ++calls[i];
+          bodies[i] =
+              r.failure == TransportFailure::kNone ? r.body : r.failure_message;
+          ++completed;
+        });
+  }
+  {
+    absl::MutexLock lock(&mu);
+    auto all_done = [&] { return completed >= kRequests; };
+    ASSERT_TRUE(
+        mu.AwaitWithTimeout(absl::Condition(&all_done), absl::Seconds(30)));
+  }
+  absl::SleepFor(absl::Milliseconds(100));  // no late duplicates
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(completed, kRequests);
+  for (int i = 0; i < kRequests; ++i) {
+    EXPECT_EQ(calls[i], 1) << i;
+    EXPECT_EQ(bodies[i], std::to_string(i));
+  }
+}
+
+TEST(CurlTransportTest, SequentialRequestsReuseTheConnection) {
+  TestServer server(std::make_unique<httplib::Server>());
+  absl::Mutex mu;
+  std::set<int> client_ports;
+  server.server().Get("/port",
+                      [&](const httplib::Request& req, httplib::Response& res) {
+                        absl::MutexLock lock(&mu);
+                        client_ports.insert(req.remote_port);
+                        res.set_content("ok", "text/plain");
+                      });
+  std::string base = server.Start();
+  CurlTransport transport;
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(SendAndWait(transport, Get(base + "/port")).status, 200);
+  }
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(client_ports.size(), 1u);
+}
+
+TEST(CurlTransportTest, ConnectionRefusedIsNotSent) {
+  CurlTransport transport;
+  HttpResponse response =
+      SendAndWait(transport, Get(absl::StrCat("http://127.0.0.1:", ClosedPort(),
+                                              "/rest/1/", kSecret, "/x")));
+  EXPECT_EQ(response.failure, TransportFailure::kNotSent);
+  EXPECT_THAT(response.failure_message, HasSubstr("connect"));
+  EXPECT_THAT(response.failure_message, Not(HasSubstr(kSecret)));
+}
+
+TEST(CurlTransportTest, UnresolvableHostIsNotSent) {
+  CurlTransport transport;
+  HttpResponse response = SendAndWait(
+      transport,
+      Get(absl::StrCat("http://no-such-host.invalid/rest/1/", kSecret, "/x")));
+  EXPECT_EQ(response.failure, TransportFailure::kNotSent);
+  EXPECT_THAT(response.failure_message, Not(HasSubstr(kSecret)));
+}
+
+TEST(CurlTransportTest, ServerTooSlowIsAfterSend) {
+  TestServer server(std::make_unique<httplib::Server>());
+  std::string base = server.Start();
+  CurlTransport transport;
+  HttpRequest request = Get(base + "/slow?auth=" + kSecret);
+  request.timeout = absl::Milliseconds(300);
+  HttpResponse response = SendAndWait(transport, request);
+  EXPECT_EQ(response.failure, TransportFailure::kAfterSend);
+  EXPECT_THAT(response.failure_message, HasSubstr("timed out"));
+  EXPECT_THAT(response.failure_message, Not(HasSubstr(kSecret)));
+}
+
+TEST(CurlTransportTest, TimeoutOnReusedConnectionIsAfterSend) {
+  TestServer server(std::make_unique<httplib::Server>());
+  std::string base = server.Start();
+  CurlTransport transport;
+  ASSERT_EQ(SendAndWait(transport, Get(base + "/fast")).status, 200);
+  HttpRequest request = Get(base + "/slow");
+  request.timeout = absl::Milliseconds(300);
+  EXPECT_EQ(SendAndWait(transport, request).failure,
+            TransportFailure::kAfterSend);
+}
+
+TEST(CurlTransportTest, ServerHangingUpIsAfterSend) {
+  HangUpServer server;
+  CurlTransport transport;
+  HttpRequest request;
+  request.url = absl::StrCat("http://127.0.0.1:", server.port(), "/rest/1/",
+                             kSecret, "/x");
+  request.body = "a=1";
+  HttpResponse response = SendAndWait(transport, request);
+  EXPECT_EQ(response.failure, TransportFailure::kAfterSend);
+  EXPECT_THAT(response.failure_message, Not(HasSubstr(kSecret)));
+}
+
+TEST(CurlTransportTest, RedirectIsNotFollowed) {
+  TestServer server(std::make_unique<httplib::Server>());
+  server.server().Post("/moved", [](const httplib::Request&,
+                                    httplib::Response& res) {
+    res.status = 302;
+    res.set_header("Location", "https://new.bitrix24.ru/rest/crm.lead.list");
+  });
+  std::string base = server.Start();
+  CurlTransport transport;
+  HttpRequest request;
+  request.url = base + "/moved";
+  request.body = "a=1";
+  HttpResponse response = SendAndWait(transport, request);
+  EXPECT_EQ(response.failure, TransportFailure::kNone);
+  EXPECT_EQ(response.status, 302);
+  EXPECT_EQ(response.headers["location"],
+            "https://new.bitrix24.ru/rest/crm.lead.list");
+}
+
+TEST(CurlTransportTest, CompletionMaySendAgain) {
+  TestServer server(std::make_unique<httplib::Server>());
+  std::string base = server.Start();
+  CurlTransport transport;
+  absl::Notification second_done;
+  int second_status = 0;
+  transport.Send(Get(base + "/fast"), [&](HttpResponse) {
+    transport.Send(Get(base + "/fast"), [&](HttpResponse r) {
+      second_status = r.status;
+      second_done.Notify();
+    });
+  });
+  ASSERT_TRUE(second_done.WaitForNotificationWithTimeout(absl::Seconds(20)));
+  EXPECT_EQ(second_status, 200);
+}
+
+TEST(CurlTransportTest, DestructionCompletesRequestsInFlight) {
+  TestServer server(std::make_unique<httplib::Server>());
+  std::string base = server.Start();
+  HttpResponse response;
+  int calls = 0;
+  {
+    CurlTransport transport;
+    transport.Send(Get(base + "/slow"), [&](HttpResponse r) {
+      response = std::move(r);
+      ++calls;
+    });
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(response.failure, TransportFailure::kAfterSend);
+  EXPECT_EQ(response.failure_message, "transport shut down");
+}
+
+// HTTPS against a self-signed certificate made with the openssl command.
+class CurlTransportTlsTest : public testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    char dir_template[] = "/tmp/b24gate_tls_XXXXXX";
+    dir_ = mkdtemp(dir_template);
+    std::string command = absl::StrCat(
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+        "-nodes -days 2 -subj /CN=127.0.0.1 "
+        "-addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout ",
+        dir_, "/key.pem -out ", dir_, "/cert.pem 2>/dev/null");
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  }
+  static void TearDownTestSuite() {
+    std::system(absl::StrCat("rm -rf ", dir_).c_str());
+  }
+
+  void SetUp() override {
+    server_ = std::make_unique<TestServer>(std::make_unique<httplib::SSLServer>(
+        (dir_ + "/cert.pem").c_str(), (dir_ + "/key.pem").c_str()));
+    base_ = server_->Start("https");
+  }
+
+  static std::string dir_;
+  std::unique_ptr<TestServer> server_;
+  std::string base_;
+};
+
+std::string CurlTransportTlsTest::dir_;
+
+TEST_F(CurlTransportTlsTest, SelfSignedCertificateIsRejectedByDefault) {
+  CurlTransport transport;
+  HttpResponse response =
+      SendAndWait(transport, Get(absl::StrCat(base_, "/fast?auth=", kSecret)));
+  EXPECT_EQ(response.failure, TransportFailure::kNotSent);
+  EXPECT_THAT(response.failure_message, Not(HasSubstr(kSecret)));
+}
+
+TEST_F(CurlTransportTlsTest, CaFileMakesCertificateTrusted) {
+  CurlTransport transport;
+  HttpRequest request = Get(base_ + "/fast");
+  request.tls.ca_file = dir_ + "/cert.pem";
+  HttpResponse response = SendAndWait(transport, request);
+  EXPECT_EQ(response.failure, TransportFailure::kNone)
+      << response.failure_message;
+  EXPECT_EQ(response.body, "fast");
+}
+
+TEST_F(CurlTransportTlsTest, VerifyOffAcceptsAnyCertificate) {
+  CurlTransport transport;
+  HttpRequest request = Get(base_ + "/fast");
+  request.tls.verify = false;
+  HttpResponse response = SendAndWait(transport, request);
+  EXPECT_EQ(response.failure, TransportFailure::kNone)
+      << response.failure_message;
+  EXPECT_EQ(response.body, "fast");
+}
+
+TEST_F(CurlTransportTlsTest, ConnectionsDoNotMixTlsSettings) {
+  // A connection opened with verification off must not be reused by a
+  // request that asks for verification.
+  CurlTransport transport;
+  HttpRequest insecure = Get(base_ + "/fast");
+  insecure.tls.verify = false;
+  ASSERT_EQ(SendAndWait(transport, insecure).status, 200);
+  EXPECT_EQ(SendAndWait(transport, Get(base_ + "/fast")).failure,
+            TransportFailure::kNotSent);
+}
+
+}  // namespace
+}  // namespace b24gate
