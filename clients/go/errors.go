@@ -1,6 +1,7 @@
 package b24gate
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -30,7 +31,7 @@ type Error struct {
 func (e *Error) Error() string {
 	code := e.Code
 	if code == "" {
-		code = e.GRPCCode.String()
+		code = codeName(e.GRPCCode)
 	}
 	return fmt.Sprintf("b24gate: %s: %s", code, e.Description)
 }
@@ -73,9 +74,33 @@ func fromRPC(err error) error {
 		return &Error{Code: code, Description: description, GRPCCode: s.Code(),
 			Domain: info.GetDomain(), Metadata: info.GetMetadata()}
 	}
-	return &Error{Code: s.Code().String(), Description: s.Message(), GRPCCode: s.Code()}
+	return &Error{Code: codeName(s.Code()), Description: s.Message(), GRPCCode: s.Code()}
 }
 
 func fromCommandError(e *gatewayv1.CommandError) *Error {
 	return &Error{Code: e.GetCode(), Description: e.GetDescription(), GRPCCode: codes.Code(e.GetGrpcCode())}
+}
+
+// contextError is the *Error of a cancelled or expired ctx noticed by the
+// client itself, with the code gRPC would have given it.
+func contextError(err error) error {
+	code := codes.Canceled
+	if errors.Is(err, context.DeadlineExceeded) {
+		code = codes.DeadlineExceeded
+	}
+	return &Error{Code: codeName(code), Description: err.Error(), GRPCCode: code}
+}
+
+// codeName is the canonical name of a gRPC code ("DEADLINE_EXCEEDED"), as
+// the gateway and the other clients write it; codes.Code.String() gives Go's
+// own spelling ("DeadlineExceeded").
+func codeName(c codes.Code) string {
+	names := [...]string{"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
+		"NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+		"FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL",
+		"UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"}
+	if int(c) < len(names) {
+		return names[c]
+	}
+	return c.String()
 }

@@ -109,7 +109,7 @@ func (g *Gateway) GetAllChan(ctx context.Context, method string, params Params, 
 			case items <- item:
 				return nil
 			case <-ctx.Done():
-				return fromRPC(ctx.Err())
+				return contextError(ctx.Err())
 			}
 		}, opts...)
 		done <- err

@@ -190,7 +190,7 @@ func TestDeadlineIsDeadlineExceeded(t *testing.T) {
 	defer cancel()
 	_, err := gw.GetAll(ctx, "crm.lead.list", nil, func(json.RawMessage) error { return nil })
 	var e *b24gate.Error
-	if !errors.As(err, &e) || e.GRPCCode != codes.DeadlineExceeded {
+	if !errors.As(err, &e) || e.GRPCCode != codes.DeadlineExceeded || e.Code != "DEADLINE_EXCEEDED" {
 		t.Fatalf("want DEADLINE_EXCEEDED, got %v", err)
 	}
 	ctx2, cancel2 := context.WithTimeout(context.Background(), time.Millisecond)
