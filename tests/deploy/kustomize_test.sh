@@ -2,7 +2,8 @@
 # Renders every kustomization under deploy/kubernetes with `kubectl kustomize`
 # and validates every object offline (validate_manifests.mjs: the Kubernetes
 # and prometheus-operator schemas, unknown fields refused, cross-references
-# checked), checks the alert rules with promtool, and proves the validator
+# checked), checks the alert rules with promtool (syntax, and the unit tests
+# of alerts_test.yaml), and proves the validator
 # can fail: a few one-word mistakes must each be refused.
 #
 # kubectl is not a Debian package; without it the render step is skipped (said
@@ -66,6 +67,13 @@ if [[ -d $DIR/extracted ]]; then
         fail "promtool check rules"; cat "$DIR/promtool.out" >&2
       fi
     done
+    # Each alert fires on the series it is meant for, and only on those.
+    cp tests/deploy/alerts_test.yaml "$DIR/extracted/"
+    if (cd "$DIR/extracted" && promtool test rules alerts_test.yaml) >"$DIR/promtool.out" 2>&1; then
+      pass "promtool test rules: every alert fires on its series and stays quiet on the others"
+    else
+      fail "promtool test rules"; cat "$DIR/promtool.out" >&2
+    fi
   else
     echo "SKIP: promtool not found (Debian package prometheus): alert expressions not checked"
   fi
