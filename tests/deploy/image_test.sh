@@ -2,12 +2,14 @@
 # End-to-end: builds the runtime image offline (scripts/build-image.sh, in a
 # buildah storage of the test's own), checks its configuration, mounts it and
 # runs its b24gate with chroot as the image's non-root user, the way the
-# Kubernetes Deployment runs it: with the ConfigMap's config.json at
-# /etc/b24gate, the Secret's files under /run/secrets/b24gate (here holding
-# webhook URLs of a b24-emulator on 127.0.0.1) and the Deployment's arguments.
-# A reflection client (`buf curl`) then calls through it. Done once for every
-# kustomization's config.json. Container runtimes cannot set rlimits in this
-# sandbox, so the image's root file system is entered with chroot instead.
+# Kubernetes Deployment runs it. Once per kustomization, as `kubectl kustomize`
+# renders it: the config file from its ConfigMap at the path `--config` names,
+# the files that config names (the Secret's keys) holding webhook URLs of a
+# b24-emulator on 127.0.0.1, and the Deployment's arguments. A reflection
+# client (`buf curl`) then calls through it. Without kubectl, the base
+# Deployment's arguments and each config.json as written. Container runtimes
+# cannot set rlimits in this sandbox, so the image's root file system is
+# entered with chroot instead.
 #
 # usage: image_test.sh B24_EMULATOR B24GATE [BUF]
 # Exits 77 (ctest: skipped) only when not root: mount and chroot need it.
@@ -118,47 +120,76 @@ fi
 pids+=($!)
 EMU=$(listening "$DIR/emu.out") || { cat "$DIR/emu.err" >&2; echo "FAIL: emulator did not start" >&2; exit 1; }
 
-# The Deployment's arguments, minus flags this binary does not have yet (the
-# metrics and logging flags land separately), with the listeners moved to
-# 127.0.0.1 on free ports.
-read_args() {
+# What each kustomization renders: the gateway container's arguments and the
+# config file they name (from the ConfigMap), extracted by the validator.
+# Without kubectl, the base Deployment's arguments and each config.json as
+# written (the configMapGenerator copies them unchanged).
+cases=()  # "LABEL|ARGS_JSON|CONFIG_FILE"
+if command -v kubectl >/dev/null 2>&1; then
+  while read -r k; do
+    out="$DIR/render/$(tr / _ <<<"$k")"
+    mkdir -p "$out"
+    if kubectl kustomize "$ROOT/$k" >"$out/all.yaml" 2>"$out/err" &&
+        node "$ROOT/tests/deploy/validate_manifests.mjs" --out "$out" "$out/all.yaml" >/dev/null 2>>"$out/err"; then
+      cases+=("$k|$out/gateway-args.json|$out/gateway-config.json")
+    else
+      fail "$k does not render to valid objects"; cat "$out/err" >&2
+    fi
+  done < <(cd "$ROOT" && find deploy/kubernetes -name kustomization.yaml -printf '%h\n' | sort)
+else
+  echo "note: kubectl not found (not a Debian package): using the base Deployment's args and each config.json as written"
   node -e '
     const text = require("fs").readFileSync(process.argv[1], "utf8");
     const m = text.match(/^\s*args:\s*(\[.*\])\s*$/m);
     if (!m) { console.error("no one-line args: [...] in " + process.argv[1]); process.exit(1); }
-    for (const a of JSON.parse(m[1])) console.log(a);' "$1"
-}
-mapfile -t deploy_args < <(read_args "$ROOT/deploy/kubernetes/base/deployment.yaml")
-((${#deploy_args[@]})) || { echo "FAIL: cannot read the Deployment's args" >&2; exit 1; }
+    console.log(JSON.stringify(JSON.parse(m[1])));' "$ROOT/deploy/kubernetes/base/deployment.yaml" >"$DIR/args.json" ||
+    { echo "FAIL: cannot read the Deployment's args" >&2; exit 1; }
+  while read -r config; do
+    cases+=("$config|$DIR/args.json|$ROOT/$config")
+  done < <(cd "$ROOT" && find deploy/kubernetes -name config.json | sort)
+fi
+((${#cases[@]})) || { echo "FAIL: nothing to run: no kustomization rendered" >&2; exit 1; }
+
 help=$(chroot --userspec=$IMAGE_USER:$IMAGE_USER "$rootfs" /usr/local/bin/b24gate --help 2>&1)
-gateway_args=(--listen 127.0.0.1:0)
-metrics_port=
-for ((i = 0; i < ${#deploy_args[@]}; i += 2)); do
-  flag=${deploy_args[i]} value=${deploy_args[i + 1]:-}
-  if ! grep -q -- "$flag" <<<"$help"; then
-    echo "note: $flag $value left out: this b24gate has no such flag yet"
-    continue
-  fi
-  if [[ $flag == --metrics-listen ]]; then
-    # A fixed port, so the test knows where to scrape.
-    metrics_port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
-    value=127.0.0.1:$metrics_port
-  elif [[ $flag == *-listen ]]; then
-    value=127.0.0.1:0
-  fi
-  gateway_args+=("$flag" "$value")
-done
+
+# Sets gateway_args, config_path and metrics_port from the Deployment's
+# arguments in $1 (JSON): flags this binary does not have yet are left out (the
+# metrics and logging flags land separately), listeners move to 127.0.0.1.
+gateway_args_from() {
+  local deploy_args flag value i
+  mapfile -t deploy_args < <(node -e 'for (const a of JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))) console.log(a)' "$1")
+  gateway_args=(--listen 127.0.0.1:0)
+  config_path=
+  metrics_port=
+  for ((i = 0; i < ${#deploy_args[@]}; i += 2)); do
+    flag=${deploy_args[i]} value=${deploy_args[i + 1]:-}
+    if ! grep -q -- "$flag" <<<"$help"; then
+      echo "note: $flag $value left out: this b24gate has no such flag yet"
+      continue
+    fi
+    if [[ $flag == --metrics-listen ]]; then
+      # A fixed port, so the test knows where to scrape.
+      metrics_port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
+      value=127.0.0.1:$metrics_port
+    elif [[ $flag == *-listen ]]; then
+      value=127.0.0.1:0
+    fi
+    [[ $flag == --config ]] && config_path=$value
+    gateway_args+=("$flag" "$value")
+  done
+}
 
 bufcurl() { "$BUF" curl --protocol grpc --http2-prior-knowledge "$@"; }
 
-# 4. For every kustomization's config.json: put it where the ConfigMap is
-#    mounted, fill the files it names (the Secret's keys) with emulator
-#    webhooks, run, call, stop.
-run_config() {
-  local config=$1 name
-  name=${config#"$ROOT"/}
+# 4. For every kustomization: its config file where the ConfigMap is mounted,
+#    the files it names (the Secret's keys) holding emulator webhooks, its
+#    arguments; run, call, stop.
+run_case() {
+  local name=$1 args=$2 config=$3
+  gateway_args_from "$args"
+  if [[ -z $config_path ]]; then fail "$name: the Deployment passes no --config"; return; fi
   rm -rf "$rootfs/etc/b24gate" "$rootfs/run/secrets"
-  install -D -m 0644 "$config" "$rootfs/etc/b24gate/config.json"
+  install -D -m 0644 "$config" "$rootfs$config_path"
   # Each webhook_file gets an emulator webhook URL; client secrets a dummy.
   node -e '
     const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
@@ -242,9 +273,10 @@ run_config() {
   fi
 }
 
-mapfile -t configs < <(find "$ROOT/deploy/kubernetes" -name config.json | sort)
-((${#configs[@]})) || fail "no config.json under deploy/kubernetes"
-for config in "${configs[@]}"; do run_config "$config"; done
+for c in "${cases[@]}"; do
+  IFS="|" read -r label args config <<<"$c"
+  run_case "$label" "$args" "$config"
+done
 
 if ((failures)); then
   echo "$failures check(s) failed; last gateway log:" >&2

@@ -14,8 +14,10 @@
 //    gateway's config file parses and every file it names is mounted, the
 //    termination grace outlasts the shutdown sequence, and the pod is locked
 //    down (non-root, read-only root, no capabilities, seccomp).
-// 3. With --out DIR: writes each ConfigMap's config.json and each
-//    PrometheusRule's rule groups (JSON is YAML, so promtool reads it) there.
+// 3. With --out DIR: writes there every ConfigMap key (DIR/NAME/KEY), each
+//    PrometheusRule's rule groups (NAME.rules.yaml; JSON is YAML, so
+//    promtool reads it), and the gateway container's arguments and the config
+//    file they name (gateway-args.json, gateway-config.json).
 //
 // Exits 1 listing every problem as "FILE: Kind/name: path: message".
 import fs from "node:fs";
@@ -267,6 +269,9 @@ function crossCheck(file, objects) {
   }
 
   if (outDir) {
+    fs.mkdirSync(outDir, { recursive: true });
+    fs.writeFileSync(path.join(outDir, "gateway-args.json"), JSON.stringify(argv));
+    fs.writeFileSync(path.join(outDir, "gateway-config.json"), source.text);
     for (const cm of byKind("ConfigMap")) {
       for (const [key, text] of Object.entries(cm.data ?? {})) {
         fs.mkdirSync(path.join(outDir, cm.metadata.name), { recursive: true });
