@@ -16,6 +16,9 @@ APT_PACKAGES=(
   # protobuf 1.5 (not 1.3): grpc-go 1.33 marshals through it, and only 1.5 handles
   # the APIv2 messages protoc-gen-go 1.28 generates.
   golang-google-genproto-dev golang-github-golang-protobuf-1-5-dev
+  # tests/deploy: buildah assembles the OCI image offline; promtool (prometheus)
+  # checks and unit-tests the alert rules.
+  buildah prometheus
 )
 # Node.js only runs the npm tools. A newer node already on the machine (for
 # example from NodeSource) is kept; Debian's is installed only when none is.

@@ -15,7 +15,8 @@ constexpr char kSourceUrl[] = "type.b24gate.dev/source";
 
 using C = absl::StatusCode;
 
-// Bitrix24 error codes (docs section 3) and the gRPC code each one maps to.
+// Bitrix24 error codes (docs/bitrix24-protocol.md, "Errors and retry classes")
+// and the gRPC code each one maps to.
 const std::map<std::string, C>& Table() {
   static const auto* table = new std::map<std::string, C>{
       {"QUERY_LIMIT_EXCEEDED", C::kResourceExhausted},

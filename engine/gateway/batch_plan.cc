@@ -38,7 +38,8 @@ absl::Status ValidateKey(const std::string& key, size_t index) {
   }
   if (all_digits) {
     // PHP's json_encode turns a map with keys 0..n-1 into a list and loses
-    // the keys (docs section 1), so numeric keys cannot be told apart.
+    // the keys (docs/bitrix24-protocol.md, "Endpoints"), so numeric keys cannot
+    // be told apart.
     return absl::InvalidArgumentError(absl::StrCat(
         "commands[", index, "].key: \"", key,
         "\" is numeric; Bitrix24 may return results of numeric keys as a list without keys. "

@@ -24,7 +24,7 @@ struct PortalOptions {
   std::string webhook_url;
   // An OAuth application instead of a webhook (oauth.enabled()).
   OAuthOptions oauth;
-  // Request-rate model (docs section 4). Preset "standard": 50 / 2 per s.
+  // Request-rate model (docs/bitrix24-protocol.md, "Limits"). Preset "standard": 50 / 2 per s.
   BucketPolicy bucket;
   // Operating-time limit per method.
   OperatingPolicy operating;

@@ -1,4 +1,4 @@
-// Client-side model of a portal's request-rate limit (docs section 4).
+// Client-side model of a portal's request-rate limit (docs/bitrix24-protocol.md, "Limits").
 //
 // The portal keeps a counter per portal that grows by 1 per admitted request
 // and drains continuously at `drain_per_second`; a request arriving while the

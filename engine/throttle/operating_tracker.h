@@ -1,4 +1,4 @@
-// Per-method operating-time bookkeeping (docs section 4): what the portal
+// Per-method operating-time bookkeeping (docs/bitrix24-protocol.md, "Limits"): what the portal
 // reports in each answer's `time` (`operating`, `operating_reset_at`), and
 // whether a method must wait before its next call so it is never blocked.
 //

@@ -1,4 +1,4 @@
-// Every example of the fast_bitrix24 README (seed 004) run through the
+// Every example of the fast_bitrix24 README (docs/peers.md) run through the
 // gateway against the emulator: get_all, get_by_ID, call (bulk, raw, null,
 // positional), call_batch with $result.
 #include <map>

@@ -1,4 +1,4 @@
-// The fault matrix of issue 4: every emulator fault kind x reads (Call get and
+// The fault matrix: every emulator fault kind x reads (Call get and
 // list, GetAll, GetById) and writes (single and bulk crm.lead.add, CallBatch
 // with adds), a seeded mixed run, and token expiry in the middle of a GetAll
 // stream. Every RPC must end with exactly one outcome; reads complete (every

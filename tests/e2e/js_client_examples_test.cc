@@ -1,4 +1,4 @@
-// Every example of the JS client document (seed 000, BX.rest.callMethod /
+// Every example of the Bitrix24 JS REST client's documentation (BX.rest.callMethod /
 // callBatch) run through the gateway against the emulator.
 #include <algorithm>
 #include <set>

@@ -1,4 +1,4 @@
-// One test per known fast_bitrix24 defect (/work/shared/docs/peers.md) that
+// One test per known fast_bitrix24 defect (docs/peers.md) that
 // concerns Call / CallBatch / GetAll / GetById: b24gate gets each one right.
 #include <algorithm>
 #include <random>

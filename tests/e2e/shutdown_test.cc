@@ -1,4 +1,4 @@
-// SIGTERM with calls in flight (issue 4, "Shutdown"): health turns
+// SIGTERM with calls in flight (README, "Shutdown"): health turns
 // NOT_SERVING, new calls are refused, in-flight calls finish within the grace
 // period (the harness configures 5 s), and the process exits 0. Calls still
 // running when the grace period ends are cut off, each with one outcome, and

@@ -1,4 +1,4 @@
-// Issue 4, "Done when": many concurrent clients push list reads and writes as
+// The throttle's acceptance run: many concurrent clients push list reads and writes as
 // fast as they can for 20 simulated minutes against a time-scaled standard
 // plan; the emulator must report no QUERY_LIMIT_EXCEEDED and no
 // OPERATION_TIME_LIMIT, every RPC must end exactly once, and every

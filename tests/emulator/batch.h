@@ -1,4 +1,4 @@
-// The parsing half of `batch` (doc section 5): reading `cmd` and `halt`,
+// The parsing half of `batch` (docs/bitrix24-protocol.md, "batch"): reading `cmd` and `halt`,
 // splitting "method?query" sub-commands, and resolving `$result[...]`
 // references. Execution (limits, costs, accounting) lives in the portal.
 //

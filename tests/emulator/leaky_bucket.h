@@ -1,4 +1,4 @@
-// The portal-wide request-rate limit of doc section 4: a counter that drains
+// The portal-wide request-rate limit (docs/bitrix24-protocol.md, "Limits"): a counter that drains
 // continuously at `drain_per_second`; each admitted request adds 1. A request
 // is refused (503 QUERY_LIMIT_EXCEEDED) when admitting it would lift the
 // counter above `burst`, i.e. when the counter is above burst-1 on arrival.

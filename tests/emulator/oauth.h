@@ -1,4 +1,4 @@
-// The OAuth side of the portal (doc section 8): one application
+// The OAuth side of the portal (docs/bitrix24-protocol.md, "OAuth"): one application
 // (client_id/client_secret), refresh-token rotation and expiring access
 // tokens. Every refresh issues a new refresh token and invalidates the one
 // used (a second use is 400 invalid_grant); access tokens stay valid until

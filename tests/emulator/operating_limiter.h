@@ -1,4 +1,4 @@
-// Operating time per (credential, method), doc section 4: the seconds of work
+// Operating time per (credential, method), docs/bitrix24-protocol.md "Limits": the seconds of work
 // a method used, kept in one-minute baskets. A basket opens at the first call
 // after the previous basket's minute is over and leaves the window `baskets`
 // minutes after it opened. The check is made before a call: a method whose

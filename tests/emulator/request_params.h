@@ -1,5 +1,5 @@
 // Turns an HTTP request's query string and body into the parameter tree a
-// portal method sees (doc section 1): GET query and POST body merged, the body
+// portal method sees (docs/bitrix24-protocol.md, "Endpoints"): GET query and POST body merged, the body
 // winning, PHP-style nesting for query/form/multipart, JSON bodies kept typed.
 //
 // Thread-safety: pure functions.

@@ -1,4 +1,4 @@
-// List filters (protocol doc section 6): a `filter` map whose keys carry an
+// List filters (docs/bitrix24-protocol.md, "List methods"): a `filter` map whose keys carry an
 // operator prefix — `=` (default), `!`/`!=`, `>`, `>=`, `<`, `<=`, `@`, `!@`,
 // `%` (substring), `=%`/`%=` (LIKE pattern with % and _), `!%`, `><`
 // (between) — parsed once per call into Conditions and evaluated per row.

@@ -1,4 +1,4 @@
-// Paging of list methods (protocol doc section 6): fixed pages of 50 rows,
+// Paging of list methods (docs/bitrix24-protocol.md, "List methods"): fixed pages of 50 rows,
 // `start` offset, `total` and `next` (only when rows remain), and `start=-1`
 // (no counting: up to 50 rows, total 0, no next).
 //

@@ -1,4 +1,5 @@
-// Paging boundaries, order, select, and the list shapes of section 6.
+// Paging boundaries, order, select, and the list shapes of
+// docs/bitrix24-protocol.md, "List methods".
 #include <algorithm>
 
 #include <gtest/gtest.h>

@@ -1,0 +1,310 @@
+// Gateway: the TypeScript client of b24gate.
+//
+//   const gw = new Gateway("localhost:50051");
+//   for await (const deal of gw.getAll("crm.deal.list", { select: ["ID", "TITLE"] })) console.log(deal);
+//   gw.close();
+//
+// Failures reject/throw BitrixError. A Gateway may be shared by any number of
+// concurrent calls.
+import {
+  credentials as grpcCredentials,
+  Metadata,
+  type CallOptions,
+  type ChannelCredentials,
+  type ChannelOptions,
+  type ClientReadableStream,
+  type ServiceError,
+  status,
+} from "@grpc/grpc-js";
+
+import { channelOptions } from "./channel.js";
+import { BitrixError, fromCommandError, fromRpcError } from "./errors.js";
+import {
+  BatchCommand,
+  CallBatchRequest,
+  CallManyRequest,
+  CallRequest,
+  GatewayServiceClient,
+  GetAllRequest,
+  GetByIdRequest,
+  ListStrategy,
+  type CallBatchResponse,
+  type CallResponse,
+  type CallResult,
+  type GetAllResponse,
+  type GetByIdResponse,
+  type CallManyResponse,
+} from "./gen/bitrix24/gateway/v1/gateway.js";
+
+/** JSON-shaped parameters, as in the Bitrix24 docs. */
+export type Params = unknown;
+/** The result of one item: its `result`, or the BitrixError it failed with. */
+export type ItemResult = unknown | BitrixError;
+/** A batch command: [method, params], or Bitrix24-style "method?query". */
+export type Command = [method: string, params?: Params] | string;
+
+export interface GatewayOptions {
+  /** A configured portal's name; "" = the gateway's default. */
+  portal?: string;
+  /** TLS credentials; default plaintext. */
+  credentials?: ChannelCredentials;
+  /**
+   * Send params as JSON text (params_json), which keeps key order (default);
+   * false sends google.protobuf.Struct, for gateways older than params_json.
+   */
+  paramsAsJson?: boolean;
+  /** Extra channel options, e.g. {"grpc.max_receive_message_length": N}. */
+  channelOptions?: ChannelOptions;
+}
+
+export interface RpcOptions {
+  /** Deadline in milliseconds from now; default: the service config's. */
+  timeoutMs?: number;
+}
+
+export interface CallOptionsB24 extends RpcOptions {
+  /** Send the params as one JSON request, never inside a batch. */
+  raw?: boolean;
+  /** The method is safe to repeat when its outcome is unknown. */
+  idempotent?: boolean;
+}
+
+export interface GetAllOptions extends RpcOptions {
+  itemsKey?: string;
+  strategy?: "offset" | "keyset" | "parallel_keyset";
+  /** Items in arrival order (faster), each still exactly once. */
+  unordered?: boolean;
+  /** Do not count the list (slow on big tables). */
+  skipTotal?: boolean;
+  /** Continue an earlier read (ListReader.resumeCursor). */
+  resumeCursor?: string;
+  /** Called after each message. */
+  onProgress?: (itemsSoFar: number, total: number | undefined) => void;
+}
+
+export interface ListSummary {
+  count: number;
+  total: number | undefined;
+  totalMatched: boolean;
+  strategy: string;
+  warnings: string[];
+}
+
+const STRATEGIES = {
+  offset: ListStrategy.LIST_STRATEGY_OFFSET,
+  keyset: ListStrategy.LIST_STRATEGY_KEYSET,
+  parallel_keyset: ListStrategy.LIST_STRATEGY_PARALLEL_KEYSET,
+} as const;
+
+// Parameter sets per Call when CallMany is not served (see callMany): keeps
+// each answer well below gRPC's 4 MiB message limit for ordinary records.
+const FALLBACK_CHUNK = 500;
+
+type Callback<T> = (error: ServiceError | null, response: T) => void;
+
+function callOptions(o: RpcOptions | undefined): Partial<CallOptions> {
+  return o?.timeoutMs === undefined ? {} : { deadline: new Date(Date.now() + o.timeoutMs) };
+}
+
+function unary<T>(invoke: (md: Metadata, o: Partial<CallOptions>, cb: Callback<T>) => unknown,
+                  o: RpcOptions | undefined): Promise<T> {
+  return new Promise((resolve, reject) => {
+    invoke(new Metadata(), callOptions(o), (error, response) =>
+      error ? reject(fromRpcError(error)) : resolve(response));
+  });
+}
+
+async function drain<T>(stream: ClientReadableStream<T>, each: (message: T) => void): Promise<void> {
+  try {
+    for await (const message of stream) each(message as T);
+  } catch (e) {
+    throw fromRpcError(e);
+  }
+}
+
+function itemResult(r: CallResult): ItemResult {
+  return r.error ? fromCommandError(r.error) : r.result;
+}
+
+export class Gateway {
+  private readonly client: GatewayServiceClient;
+  private readonly portal: string;
+  private readonly paramsAsJson: boolean;
+  /** Which RPC the last callMany used: "CallMany", or "Call" on gateways without it. */
+  callManyPath: "CallMany" | "Call" | undefined;
+
+  constructor(target: string, options: GatewayOptions = {}) {
+    this.client = new GatewayServiceClient(target,
+      options.credentials ?? grpcCredentials.createInsecure(), channelOptions(options.channelOptions));
+    this.portal = options.portal ?? "";
+    this.paramsAsJson = options.paramsAsJson ?? true;
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  /** Calls one REST method; resolves to its `result`. */
+  async call(method: string, params?: Params, options?: CallOptionsB24): Promise<unknown> {
+    const request = CallRequest.fromPartial({
+      portal: this.portal, method, raw: options?.raw ?? false, idempotent: options?.idempotent ?? false,
+      ...this.valueParams(params),
+    });
+    const response = await unary<CallResponse>((md, o, cb) => this.client.call(request, md, o, cb), options);
+    return response.result;
+  }
+
+  /**
+   * Calls `method` once per parameter set; resolves to the results in the
+   * same order, a failed item being a BitrixError value (not thrown), so the
+   * outcome of every other item is kept.
+   */
+  async callMany(method: string, paramsList: Params[], options?: CallOptionsB24): Promise<ItemResult[]> {
+    const idempotent = options?.idempotent ?? false;
+    const request = CallManyRequest.fromPartial({
+      portal: this.portal, method, idempotent,
+      ...(this.paramsAsJson ? { paramsJson: paramsList.map((p) => JSON.stringify(p)) } : { params: paramsList }),
+    });
+    const results: ItemResult[] = new Array(paramsList.length);
+    try {
+      await drain(this.client.callMany(request, new Metadata(), callOptions(options)),
+        (message: CallManyResponse) => message.results.forEach((r, i) => {
+          results[message.firstIndex + i] = itemResult(r);
+        }));
+      this.callManyPath = "CallMany";
+      return results;
+    } catch (e) {
+      // UNIMPLEMENTED comes before anything ran: sending the same sets
+      // through Call cannot repeat a write.
+      if (!(e instanceof BitrixError) || e.grpcCode !== status.UNIMPLEMENTED) throw e;
+    }
+    this.callManyPath = "Call";
+    const fallback: ItemResult[] = [];
+    for (let start = 0; start < paramsList.length; start += FALLBACK_CHUNK) {
+      const bulk = CallRequest.fromPartial({
+        portal: this.portal, method, idempotent, bulkParams: paramsList.slice(start, start + FALLBACK_CHUNK),
+      });
+      const response = await unary<CallResponse>((md, o, cb) => this.client.call(bulk, md, o, cb), options);
+      fallback.push(...response.results.map(itemResult));
+    }
+    return fallback;
+  }
+
+  /**
+   * Runs named commands as Bitrix24 batches; resolves to {key: result}, a
+   * failed command being a BitrixError value. Later commands may refer to
+   * earlier ones as "$result[key][...]"; with halt, commands after the first
+   * failure are BitrixError("NOT_EXECUTED").
+   */
+  async batch(commands: Record<string, Command>, options?: RpcOptions & { halt?: boolean }):
+      Promise<Record<string, ItemResult>> {
+    const request = CallBatchRequest.fromPartial({
+      portal: this.portal, halt: options?.halt ?? false,
+      commands: Object.entries(commands).map(([key, command]) => typeof command === "string"
+        ? BatchCommand.fromPartial({ key, method: command })
+        : BatchCommand.fromPartial({ key, method: command[0], ...this.structParams(command[1]) })),
+    });
+    const response = await unary<CallBatchResponse>((md, o, cb) => this.client.callBatch(request, md, o, cb), options);
+    const results: Record<string, ItemResult> = {};
+    for (const entry of response.results) results[entry.key] = entry.result ? itemResult(entry.result) : undefined;
+    return results;
+  }
+
+  /** Reads a whole list: `for await (const item of gw.getAll(...))`. */
+  getAll(method: string, params?: Params, options: GetAllOptions = {}): ListReader {
+    const request = GetAllRequest.fromPartial({
+      portal: this.portal, method, itemsKey: options.itemsKey ?? "",
+      strategy: options.strategy ? STRATEGIES[options.strategy] : ListStrategy.LIST_STRATEGY_UNSPECIFIED,
+      unordered: options.unordered ?? false, skipTotal: options.skipTotal ?? false,
+      resumeCursor: options.resumeCursor ?? "", ...this.structParams(params),
+    });
+    return new ListReader(this.client.getAll(request, new Metadata(), callOptions(options)), options.onProgress);
+  }
+
+  /** Calls a `.get`-style method per id; resolves to a Map id → result (or BitrixError), in the order of ids. */
+  async getById(method: string, ids: Array<string | number>,
+                options: RpcOptions & { idField?: string; params?: Params } = {}): Promise<Map<string | number, ItemResult>> {
+    const request = GetByIdRequest.fromPartial({
+      portal: this.portal, method, ids, idField: options.idField ?? "", ...this.structParams(options.params),
+    });
+    const results = new Map<string | number, ItemResult>();
+    let position = 0;
+    await drain(this.client.getById(request, new Metadata(), callOptions(options)), (message: GetByIdResponse) => {
+      for (const entry of message.results) {
+        results.set(ids[position++], entry.error ? fromCommandError(entry.error) : entry.result);
+      }
+    });
+    return results;
+  }
+
+  // Call's `params` is a google.protobuf.Value; the others are Structs.
+  private valueParams(params: Params): { paramsJson?: string; params?: unknown } {
+    if (params === undefined) return {};
+    return this.paramsAsJson ? { paramsJson: JSON.stringify(params) } : { params };
+  }
+
+  private structParams(params: Params): { paramsJson?: string; params?: { [key: string]: unknown } } {
+    if (params === undefined) return {};
+    return this.paramsAsJson ? { paramsJson: JSON.stringify(params) } : { params: params as { [key: string]: unknown } };
+  }
+}
+
+/**
+ * The items of a GetAll stream, as an async iterable. `summary` is set after
+ * the last item; `total` as soon as the portal reports it. Leaving a
+ * for-await loop early, or cancel(), stops the read on the gateway too; after
+ * cancel() iteration ends quietly. A reader is iterated once.
+ */
+export class ListReader implements AsyncIterable<unknown> {
+  summary: ListSummary | undefined;
+  total: number | undefined;
+  itemsSoFar = 0;
+  resumeCursor = "";
+  private finished = false;
+  private cancelled = false;
+
+  constructor(private readonly stream: ClientReadableStream<GetAllResponse>,
+              private readonly onProgress?: (itemsSoFar: number, total: number | undefined) => void) {
+    // A cancelled call emits an error event; without a listener Node would
+    // treat it as unhandled when nobody is iterating.
+    stream.on("error", () => {});
+  }
+
+  cancel(): void {
+    this.cancelled = true;
+    this.stream.cancel();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<unknown> {
+    if (this.finished) return;
+    try {
+      for await (const message of this.stream) {
+        const m = message as GetAllResponse;
+        this.take(m);
+        yield* m.items;
+      }
+    } catch (e) {
+      const error = fromRpcError(e);
+      if (this.cancelled && error instanceof BitrixError && error.grpcCode === status.CANCELLED) return;
+      throw error;
+    } finally {
+      this.finished = true;
+      this.stream.cancel();  // no-op once the stream has ended
+    }
+  }
+
+  private take(m: GetAllResponse): void {
+    if (m.progress) {
+      this.itemsSoFar = m.progress.itemsSoFar;
+      if (m.progress.total !== undefined) this.total = m.progress.total;
+      this.onProgress?.(this.itemsSoFar, this.total);
+    }
+    if (m.resumeCursor) this.resumeCursor = m.resumeCursor;
+    if (m.summary) {
+      this.summary = {
+        count: m.summary.count, total: m.summary.total, totalMatched: m.summary.totalMatched,
+        strategy: m.summary.strategy, warnings: m.summary.warnings,
+      };
+    }
+  }
+}

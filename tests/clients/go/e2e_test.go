@@ -1,0 +1,341 @@
+// End-to-end tests of the Go client against a real b24gate and b24-emulator,
+// started by tests/clients/go_client_test.sh (B24GATE_TARGET,
+// B24_EXPECTED_LEADS).
+package clients_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+
+	b24gate "b24gate/clients/go"
+)
+
+var structParams bool // set by TestMain: the gateway predates params_json
+
+func TestMain(m *testing.M) {
+	// Gateways that predate params_json ignore it; then `select` would be
+	// dropped and every field returned. Probe once, say which path is tested.
+	gw := dial(nil)
+	raw, err := gw.Call(context.Background(), "crm.lead.list", map[string]any{"select": []string{"ID"}})
+	gw.Close()
+	if err != nil {
+		println("probe failed:", err.Error())
+		os.Exit(1)
+	}
+	var page []map[string]any
+	if err := json.Unmarshal(raw, &page); err != nil {
+		println("probe:", err.Error())
+		os.Exit(1)
+	}
+	for _, lead := range page {
+		if len(lead) != 1 {
+			structParams = true
+		}
+	}
+	if structParams {
+		println("params travel as: params Struct (this gateway ignores params_json)")
+	} else {
+		println("params travel as: params_json (key order kept)")
+	}
+	os.Exit(m.Run())
+}
+
+func dial(t *testing.T) *b24gate.Gateway {
+	var opts []b24gate.Option
+	if structParams {
+		opts = append(opts, b24gate.WithStructParams())
+	}
+	gw, err := b24gate.Dial(context.Background(), os.Getenv("B24GATE_TARGET"), opts...)
+	if err != nil {
+		panic(err)
+	}
+	if t != nil {
+		t.Cleanup(func() { gw.Close() })
+	}
+	return gw
+}
+
+func expectedLeads(t *testing.T) int {
+	n, err := strconv.Atoi(os.Getenv("B24_EXPECTED_LEADS"))
+	if err != nil {
+		t.Fatalf("B24_EXPECTED_LEADS: %v", err)
+	}
+	return n
+}
+
+type record struct {
+	ID    string `json:"ID"`
+	TITLE string `json:"TITLE"`
+}
+
+func firstIDs(t *testing.T, gw *b24gate.Gateway, method string, n int) []string {
+	raw, err := gw.Call(context.Background(), method, map[string]any{"select": []string{"ID"}, "order": map[string]string{"ID": "ASC"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page []record
+	if err := json.Unmarshal(raw, &page); err != nil || len(page) < n {
+		t.Fatalf("%s: %v, %d records", method, err, len(page))
+	}
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = page[i].ID
+	}
+	return ids
+}
+
+func TestCallAppliesParams(t *testing.T) {
+	gw := dial(t)
+	raw, err := gw.Call(context.Background(), "crm.lead.list",
+		b24gate.Ordered{"filter", map[string]any{">ID": 0}, "select", []string{"ID", "TITLE"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page []map[string]any
+	if err := json.Unmarshal(raw, &page); err != nil {
+		t.Fatal(err)
+	}
+	if len(page) != 50 || len(page[0]) != 2 || page[0]["ID"] == nil || page[0]["TITLE"] == nil {
+		t.Fatalf("want 50 leads with ID and TITLE only, got %d, first %v", len(page), page[0])
+	}
+}
+
+func TestUnknownMethodIsAnErrorWithTheBitrixCode(t *testing.T) {
+	_, err := dial(t).Call(context.Background(), "no.such.method", nil)
+	var e *b24gate.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("want *b24gate.Error, got %T %v", err, err)
+	}
+	if e.Code != "ERROR_METHOD_NOT_FOUND" || e.GRPCCode != codes.NotFound || e.Domain != "bitrix24.com" || e.Description == "" {
+		t.Fatalf("got %+v", e)
+	}
+}
+
+func TestGetAllReadsEveryLeadOnce(t *testing.T) {
+	gw := dial(t)
+	seen := map[string]bool{}
+	var lastTotal int64
+	summary, err := gw.GetAll(context.Background(), "crm.lead.list", map[string]any{"select": []string{"ID"}},
+		func(item json.RawMessage) error {
+			var r record
+			if err := json.Unmarshal(item, &r); err != nil {
+				return err
+			}
+			if seen[r.ID] {
+				t.Errorf("lead %s twice", r.ID)
+			}
+			seen[r.ID] = true
+			return nil
+		}, b24gate.ListOptions{Progress: func(_, total int64) { lastTotal = total }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := expectedLeads(t)
+	if len(seen) != want || summary.Count != int64(want) || !summary.TotalMatched || lastTotal != int64(want) {
+		t.Fatalf("want %d leads, got %d; summary %+v; progress total %d", want, len(seen), summary, lastTotal)
+	}
+}
+
+func TestGetAllChanDeliversEveryLead(t *testing.T) {
+	items, done := dial(t).GetAllChan(context.Background(), "crm.lead.list", map[string]any{"select": []string{"ID"}})
+	n := 0
+	for range items {
+		n++
+	}
+	if err := <-done; err != nil || n != expectedLeads(t) {
+		t.Fatalf("got %d leads, err %v", n, err)
+	}
+}
+
+func TestStoppingGetAllCancelsTheStream(t *testing.T) {
+	gw := dial(t)
+	stop := errors.New("enough")
+	n := 0
+	_, err := gw.GetAll(context.Background(), "crm.lead.list", nil, func(json.RawMessage) error {
+		n++
+		if n == 10 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || n != 10 {
+		t.Fatalf("want the callback's error after 10 items, got %v after %d", err, n)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	items, done := gw.GetAllChan(ctx, "crm.lead.list", nil)
+	<-items
+	cancel()
+	for range items {
+	}
+	var e *b24gate.Error
+	if err := <-done; !errors.As(err, &e) || e.GRPCCode != codes.Canceled {
+		t.Fatalf("want CANCELLED, got %v", err)
+	}
+	if _, err := gw.Call(context.Background(), "crm.lead.list", nil); err != nil {
+		t.Fatalf("gateway after cancel: %v", err)
+	}
+}
+
+func TestDeadlineIsDeadlineExceeded(t *testing.T) {
+	gw := dial(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel()
+	_, err := gw.GetAll(ctx, "crm.lead.list", nil, func(json.RawMessage) error { return nil })
+	var e *b24gate.Error
+	if !errors.As(err, &e) || e.GRPCCode != codes.DeadlineExceeded || e.Code != "DEADLINE_EXCEEDED" {
+		t.Fatalf("want DEADLINE_EXCEEDED, got %v", err)
+	}
+	ctx2, cancel2 := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel2()
+	if _, err := gw.Call(ctx2, "crm.lead.list", nil); !errors.As(err, &e) || e.GRPCCode != codes.DeadlineExceeded {
+		t.Fatalf("Call: want DEADLINE_EXCEEDED, got %v", err)
+	}
+}
+
+func TestGetByIDKeepsOrderAndReportsMissingIDs(t *testing.T) {
+	gw := dial(t)
+	ids := firstIDs(t, gw, "crm.lead.list", 2)
+	results, err := gw.GetByID(context.Background(), "crm.lead.get", []any{ids[0], ids[1], 987654321}, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 3 {
+		t.Fatalf("want 3 results, got %d", len(results))
+	}
+	for i, id := range ids {
+		var r record
+		if results[i].Err != nil || json.Unmarshal(results[i].Result, &r) != nil || r.ID != id {
+			t.Fatalf("result %d: %+v", i, results[i])
+		}
+	}
+	var e *b24gate.Error
+	if !errors.As(results[2].Err, &e) || e.GRPCCode != codes.NotFound {
+		t.Fatalf("missing id: %+v", results[2])
+	}
+}
+
+func TestCallManyWritesInOrder(t *testing.T) {
+	gw := dial(t)
+	ids := firstIDs(t, gw, "crm.deal.list", 3)
+	var params []b24gate.Params
+	for i, id := range ids {
+		params = append(params, map[string]any{"id": id, "fields": map[string]any{"TITLE": "go call_many " + strconv.Itoa(i)}})
+	}
+	params = append(params, map[string]any{"id": 987654321, "fields": map[string]any{"TITLE": "nobody"}})
+	results, path, err := gw.CallMany(context.Background(), "crm.deal.update", params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("CallMany used %s", path)
+	println("CallMany used", string(path))
+	for i := 0; i < 3; i++ {
+		if results[i].Err != nil || string(results[i].Result) != "true" {
+			t.Fatalf("update %d: %+v", i, results[i])
+		}
+	}
+	if results[3].Err == nil {
+		t.Fatalf("update of a missing deal succeeded")
+	}
+	got, err := gw.GetByID(context.Background(), "crm.deal.get", []any{ids[0], ids[1], ids[2]}, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range got {
+		var deal record
+		if json.Unmarshal(r.Result, &deal) != nil || deal.TITLE != "go call_many "+strconv.Itoa(i) {
+			t.Fatalf("deal %s: %s", ids[i], r.Result)
+		}
+	}
+}
+
+func TestBatchResolvesReferencesAndHalts(t *testing.T) {
+	gw := dial(t)
+	results, err := gw.Batch(context.Background(), []b24gate.Command{
+		{Key: "last", Method: "crm.lead.list", Params: map[string]any{"select": []string{"ID"}, "order": map[string]string{"ID": "DESC"}}},
+		{Key: "lead", Method: "crm.lead.get", Params: map[string]any{"id": "$result[last][0][ID]"}},
+		{Key: "bad", Method: "no.such.method"},
+	}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last []record
+	var lead record
+	if json.Unmarshal(results["last"].Result, &last) != nil || json.Unmarshal(results["lead"].Result, &lead) != nil ||
+		len(last) == 0 || lead.ID != last[0].ID {
+		t.Fatalf("reference not resolved: %s / %s", results["last"].Result, results["lead"].Result)
+	}
+	var e *b24gate.Error
+	if !errors.As(results["bad"].Err, &e) || e.Code != "ERROR_METHOD_NOT_FOUND" {
+		t.Fatalf("bad: %+v", results["bad"])
+	}
+	halted, err := gw.Batch(context.Background(), []b24gate.Command{
+		{Key: "bad", Method: "no.such.method"}, {Key: "next", Method: "crm.lead.list"}}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !errors.As(halted["next"].Err, &e) || e.Code != "NOT_EXECUTED" {
+		t.Fatalf("next: %+v", halted["next"])
+	}
+}
+
+// emulatorControl calls one of the emulator's /_emulator/ endpoints.
+func emulatorControl(t *testing.T, path, body string) map[string]any {
+	t.Helper()
+	url := os.Getenv("B24_EMULATOR_ADDR") + path
+	var resp *http.Response
+	var err error
+	if body == "" && path == "/_emulator/stats" {
+		resp, err = http.Get(url)
+	} else {
+		resp, err = http.Post(url, "text/plain", strings.NewReader(body))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	json.NewDecoder(resp.Body).Decode(&out)
+	return out
+}
+
+// The service config retries UNAVAILABLE for reads (GetAll) and never for
+// Call, which may write. The gateway makes 2 attempts per read (max_attempts
+// in servers.sh), so emulator requests = 2 x client attempts; every request
+// fails with a 500 here.
+func TestServiceConfigRetriesReadsOnly(t *testing.T) {
+	gw := dial(t)
+	emulatorControl(t, "/_emulator/faults", "500=1")
+	t.Cleanup(func() { emulatorControl(t, "/_emulator/faults", "none") })
+	requests := func() int { return int(emulatorControl(t, "/_emulator/stats", "")["requests"].(float64)) }
+
+	emulatorControl(t, "/_emulator/reset", "x")
+	started := time.Now()
+	_, err := gw.GetAll(context.Background(), "crm.lead.list", nil, func(json.RawMessage) error { return nil })
+	var e *b24gate.Error
+	if !errors.As(err, &e) || e.GRPCCode != codes.Unavailable {
+		t.Fatalf("GetAll: want UNAVAILABLE, got %v", err)
+	}
+	println("GetAll:", requests(), "emulator requests in", time.Since(started).Round(100*time.Millisecond).String())
+	if got := requests(); got != 4*2 { // maxAttempts 4 in service-config.json
+		t.Fatalf("GetAll: want 8 emulator requests (4 client attempts x 2), got %d", got)
+	}
+
+	emulatorControl(t, "/_emulator/reset", "x")
+	_, err = gw.Call(context.Background(), "crm.deal.update", map[string]any{"id": 1, "fields": map[string]any{"TITLE": "once"}})
+	if !errors.As(err, &e) || !e.OutcomeUnknown() || e.GRPCCode != codes.Unavailable {
+		t.Fatalf("write: want OUTCOME_UNKNOWN, got %v", err)
+	}
+	if got := requests(); got != 1 {
+		t.Fatalf("write: want exactly 1 emulator request, got %d", got)
+	}
+}

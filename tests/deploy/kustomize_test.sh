@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Renders every kustomization under deploy/kubernetes with `kubectl kustomize`
+# and validates every object offline (validate_manifests.mjs: the Kubernetes
+# and prometheus-operator schemas, unknown fields refused, cross-references
+# checked), checks the alert rules with promtool (syntax, and the unit tests
+# of alerts_test.yaml), and proves the validator
+# can fail: a few one-word mistakes must each be refused.
+#
+# kubectl is not a Debian package; without it the render step is skipped (said
+# so) and each resource file of the bases is validated alone instead.
+#
+# usage: kustomize_test.sh [REPO_ROOT]
+set -uo pipefail
+
+ROOT=${1:-$(cd "$(dirname "$0")/../.." && pwd)}
+cd "$ROOT" || exit 1
+VALIDATE=tests/deploy/validate_manifests.mjs
+[[ -d node_modules/kubernetes-models ]] || {
+  echo "FAIL: node_modules/kubernetes-models missing; run scripts/install-deps.sh (npm ci)" >&2
+  exit 1
+}
+
+DIR=$(mktemp -d -t b24gate-kustomize.XXXXXX)
+trap 'rm -rf "$DIR"' EXIT
+failures=0
+pass() { echo "PASS: $1"; }
+fail() { echo "FAIL: $1" >&2; failures=$((failures + 1)); }
+
+mapfile -t kustomizations < <(find deploy/kubernetes -name kustomization.yaml -printf '%h\n' | sort)
+((${#kustomizations[@]})) || { echo "FAIL: no kustomization under deploy/kubernetes" >&2; exit 1; }
+
+if command -v kubectl >/dev/null 2>&1; then
+  rendered=()
+  for k in "${kustomizations[@]}"; do
+    out="$DIR/$(tr / _ <<<"$k").yaml"
+    if kubectl kustomize "$k" >"$out" 2>"$out.err"; then
+      rendered+=("$out")
+      pass "kubectl kustomize $k"
+    else
+      fail "kubectl kustomize $k"; cat "$out.err" >&2
+    fi
+  done
+  if node "$VALIDATE" --out "$DIR/extracted" "${rendered[@]}"; then
+    pass "every rendered object is valid"
+  else
+    fail "rendered objects are invalid"
+  fi
+else
+  echo "SKIP: kubectl not found (not a Debian package): kustomizations not rendered;" \
+    "validating each resource file alone, without cross-checks"
+  mapfile -t resources < <(find deploy/kubernetes -name '*.yaml' ! -name kustomization.yaml \
+    ! -path '*/overlays/*' | sort)
+  if node "$VALIDATE" --no-cross-checks "${resources[@]}"; then
+    pass "every resource file is valid"
+  else
+    fail "resource files are invalid"
+  fi
+fi
+
+# Alert expressions are PromQL the real Prometheus accepts.
+if [[ -d $DIR/extracted ]]; then
+  if command -v promtool >/dev/null 2>&1; then
+    for rules in "$DIR"/extracted/*.rules.yaml; do
+      if promtool check rules "$rules" >"$DIR/promtool.out" 2>&1; then
+        pass "promtool check rules: $(grep -o '[0-9]* rules found' "$DIR/promtool.out")"
+      else
+        fail "promtool check rules"; cat "$DIR/promtool.out" >&2
+      fi
+    done
+    # Each alert fires on the series it is meant for, and only on those.
+    cp tests/deploy/alerts_test.yaml "$DIR/extracted/"
+    if (cd "$DIR/extracted" && promtool test rules alerts_test.yaml) >"$DIR/promtool.out" 2>&1; then
+      pass "promtool test rules: every alert fires on its series and stays quiet on the others"
+    else
+      fail "promtool test rules"; cat "$DIR/promtool.out" >&2
+    fi
+  else
+    echo "SKIP: promtool not found (Debian package prometheus): alert expressions not checked"
+  fi
+fi
+
+# The validator must refuse a one-word mistake of each kind. Mutates the base
+# rendering (or, without kubectl, the resource files' concatenation).
+if [[ -n ${rendered[0]:-} ]]; then
+  good=$(grep -l 'kind: Deployment' "${rendered[@]}" | head -1)
+  extra=()
+else
+  good="$DIR/resources.yaml"
+  for r in "${resources[@]}"; do cat "$r"; echo "---"; done >"$good"
+  extra=(--no-cross-checks)
+fi
+mistakes=(
+  's/readinessProbe:/readinessProbes:/'           # unknown field in a container
+  's/interval: 15s/intervall: 15s/'               # unknown field in a ServiceMonitor
+  's/- alert: B24gateOutcomeUnknownWrites/- alertt: B24gateOutcomeUnknownWrites/'
+  's/maxUnavailable: 1/maxUnavailabel: 1/'        # unknown field in a PodDisruptionBudget
+  's/memory: 256Mi/memory: 256 MiB/'              # not a quantity
+  's/containerPort: 50051/containerPort: "50051"/' # wrong type
+)
+if [[ -z ${extra[*]} ]]; then
+  mistakes+=(
+    's/targetPort: http-metrics/targetPort: metrics/'                       # dangling port name
+    's/terminationGracePeriodSeconds: 45/terminationGracePeriodSeconds: 20/' # shorter than the drain
+  )
+fi
+for m in "${mistakes[@]}"; do
+  sed "$m" "$good" >"$DIR/broken.yaml"
+  if cmp -s "$good" "$DIR/broken.yaml"; then
+    fail "mistake '$m' matched nothing in $(basename "$good")"
+  elif node "$VALIDATE" "${extra[@]}" "$DIR/broken.yaml" >/dev/null 2>"$DIR/broken.err"; then
+    fail "validator accepted the mistake '$m'"
+  else
+    pass "validator refuses '$m': $(grep -m1 INVALID "$DIR/broken.err" | sed 's/^INVALID: [^:]*: //')"
+  fi
+done
+
+if ((failures)); then
+  echo "$failures check(s) failed" >&2
+  exit 1
+fi
+echo "all kustomize checks passed"

@@ -1,0 +1,306 @@
+// Validates rendered Kubernetes manifests offline, strictly.
+//
+// usage: node validate_manifests.mjs [--no-cross-checks] [--out DIR] FILE.yaml...
+//
+// 1. Schema: every object is loaded with its kubernetes-models (or
+//    @kubernetes-models/prometheus-operator) class and validated. Those schemas
+//    come from the OpenAPI documents, which allow unknown fields, so a typo
+//    such as `readinessProbes` would pass. The validator therefore runs on a
+//    proxy that records every property the schema looked at; a field the
+//    schema never looked at is not part of the type, and is reported.
+// 2. Cross checks within one rendering (skipped with --no-cross-checks, for
+//    files that are not a whole kustomization): selectors match the pod
+//    labels, named ports exist, mounted ConfigMaps/Secrets/claims exist, the
+//    gateway's config file parses and every file it names is mounted, the
+//    termination grace outlasts the shutdown sequence, and the pod is locked
+//    down (non-root, read-only root, no capabilities, seccomp).
+// 3. With --out DIR: writes there every ConfigMap key (DIR/NAME/KEY), each
+//    PrometheusRule's rule groups (NAME.rules.yaml; JSON is YAML, so
+//    promtool reads it), and the gateway container's arguments and the config
+//    file they name (gateway-args.json, gateway-config.json).
+//
+// Exits 1 listing every problem as "FILE: Kind/name: path: message".
+import fs from "node:fs";
+import path from "node:path";
+import { parseAllDocuments } from "yaml";
+
+const args = process.argv.slice(2);
+let crossChecks = true;
+let outDir = null;
+const files = [];
+for (let i = 0; i < args.length; ++i) {
+  if (args[i] === "--no-cross-checks") crossChecks = false;
+  else if (args[i] === "--out") outDir = args[++i];
+  else files.push(args[i]);
+}
+if (files.length === 0) {
+  console.error("usage: validate_manifests.mjs [--no-cross-checks] [--out DIR] FILE.yaml...");
+  process.exit(2);
+}
+
+const problems = [];
+
+// Loads the model class for apiVersion + kind, or null.
+async function modelClass(apiVersion, kind) {
+  const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
+  const candidates =
+    group === "monitoring.coreos.com"
+      ? [`@kubernetes-models/prometheus-operator/${group}/${version}/${kind}`]
+      : [`kubernetes-models/${group ? `${group}/` : ""}${version}/${kind}`];
+  for (const module of candidates) {
+    try {
+      return (await import(module))[kind] ?? null;
+    } catch {
+      // Not a kind this package knows.
+    }
+  }
+  return null;
+}
+
+// Wraps `value` so that every property read (get, `in`, key enumeration) is
+// recorded in `seen` as a JSON pointer.
+function traced(value, pointer, seen) {
+  if (value === null || typeof value !== "object") return value;
+  return new Proxy(value, {
+    get(target, key, receiver) {
+      const child = Reflect.get(target, key, receiver);
+      if (typeof key !== "string") return child;
+      seen.add(`${pointer}/${key}`);
+      return traced(child, `${pointer}/${key}`, seen);
+    },
+    has(target, key) {
+      if (typeof key === "string") seen.add(`${pointer}/${key}`);
+      return Reflect.has(target, key);
+    },
+    ownKeys(target) {
+      // Maps (labels, data, ...) are checked by enumerating their keys.
+      for (const key of Reflect.ownKeys(target)) {
+        if (typeof key === "string") seen.add(`${pointer}/${key}`);
+      }
+      return Reflect.ownKeys(target);
+    },
+  });
+}
+
+// Pointers of every property of `value` that is not in `seen`.
+function unknownFields(value, pointer, seen, out) {
+  if (value === null || typeof value !== "object") return out;
+  for (const key of Object.keys(value)) {
+    const child = `${pointer}/${key}`;
+    if (!seen.has(child)) out.push(child);
+    else unknownFields(value[key], child, seen, out);
+  }
+  return out;
+}
+
+async function validateSchema(file, obj) {
+  const where = `${file}: ${obj.kind}/${obj.metadata?.name}`;
+  const Model = await modelClass(String(obj.apiVersion), String(obj.kind));
+  if (!Model) {
+    problems.push(`${where}: no schema for apiVersion ${obj.apiVersion} kind ${obj.kind}`);
+    return;
+  }
+  // kustomize folds long base64 values over several lines; the API server
+  // decodes them ignoring line breaks, so the check does too.
+  if (obj.kind === "Secret" && obj.data) {
+    obj = { ...obj, data: Object.fromEntries(Object.entries(obj.data).map(([k, v]) => [k, String(v).replace(/\s+/g, "")])) };
+  }
+  const model = new Model(obj);
+  try {
+    model.validate();
+  } catch (e) {
+    problems.push(`${where}: ${e.message}`);
+    return;
+  }
+  const seen = new Set();
+  Model.prototype.validate.call(traced(model.toJSON(), "", seen));
+  for (const pointer of unknownFields(obj, "", seen, [])) {
+    problems.push(`${where}: ${pointer}: unknown field (not in the ${obj.kind} schema)`);
+  }
+}
+
+const matches = (selector, labels) =>
+  Object.entries(selector ?? {}).every(([k, v]) => labels?.[k] === v);
+const under = (file, dir) => file.startsWith(dir.endsWith("/") ? dir : `${dir}/`);
+
+// The value following `flag` in an argument list ("--flag value" or "--flag=value").
+function flagValue(argv, flag) {
+  for (let i = 0; i < argv.length; ++i) {
+    if (argv[i] === flag) return argv[i + 1];
+    if (argv[i].startsWith(`${flag}=`)) return argv[i].slice(flag.length + 1);
+  }
+  return undefined;
+}
+
+function crossCheck(file, objects) {
+  const byKind = (kind) => objects.filter((o) => o.kind === kind);
+  const named = (kind, name) => byKind(kind).find((o) => o.metadata?.name === name);
+  const fail = (o, msg) => problems.push(`${file}: ${o.kind}/${o.metadata?.name}: ${msg}`);
+
+  const deployments = byKind("Deployment");
+  if (deployments.length !== 1) {
+    problems.push(`${file}: expected one Deployment, found ${deployments.length}`);
+    return;
+  }
+  const deploy = deployments[0];
+  const pod = deploy.spec.template;
+  const podLabels = pod.metadata?.labels ?? {};
+  const container = pod.spec.containers.find((c) => c.name === "b24gate");
+  if (!container) return fail(deploy, "no container named b24gate");
+  const portByName = Object.fromEntries((container.ports ?? []).map((p) => [p.name, p.containerPort]));
+
+  if (!matches(deploy.spec.selector.matchLabels, podLabels)) fail(deploy, "selector does not match its pod labels");
+  for (const kind of ["Service", "PodDisruptionBudget", "NetworkPolicy"]) {
+    for (const o of byKind(kind)) {
+      const selector = kind === "Service" ? o.spec.selector : kind === "NetworkPolicy"
+        ? o.spec.podSelector.matchLabels : o.spec.selector.matchLabels;
+      if (!selector || Object.keys(selector).length === 0) fail(o, "selects no pod labels");
+      else if (!matches(selector, podLabels)) fail(o, "selector does not match the gateway's pod labels");
+    }
+  }
+  for (const svc of byKind("Service")) {
+    for (const p of svc.spec.ports) {
+      if (typeof p.targetPort === "string" && !(p.targetPort in portByName)) {
+        fail(svc, `port ${p.name}: targetPort "${p.targetPort}" is not a container port name`);
+      }
+    }
+    if (!svc.spec.ports.some((p) => p.name === "grpc" && p.appProtocol === "grpc")) {
+      fail(svc, 'needs a port named "grpc" with appProtocol grpc');
+    }
+  }
+  for (const sm of byKind("ServiceMonitor")) {
+    const svcs = byKind("Service").filter((s) => matches(sm.spec.selector.matchLabels, s.metadata.labels));
+    if (svcs.length === 0) fail(sm, "selects no Service of this rendering");
+    for (const ep of sm.spec.endpoints) {
+      if (!svcs.some((s) => s.spec.ports.some((p) => p.name === ep.port))) {
+        fail(sm, `endpoint port "${ep.port}" is not a port of the selected Service`);
+      }
+    }
+  }
+  for (const np of byKind("NetworkPolicy")) {
+    for (const rule of np.spec.ingress ?? []) {
+      for (const p of rule.ports ?? []) {
+        if (typeof p.port === "string" && !(p.port in portByName)) fail(np, `ingress port "${p.port}" is not a container port name`);
+      }
+    }
+  }
+
+  // Probes: native gRPC on the gRPC port.
+  for (const probe of ["startupProbe", "readinessProbe", "livenessProbe"]) {
+    const port = container[probe]?.grpc?.port;
+    if (port === undefined) fail(deploy, `${probe}: must be a gRPC probe`);
+    else if (port !== portByName.grpc) fail(deploy, `${probe}: port ${port} is not the grpc port ${portByName.grpc}`);
+  }
+  const argv = container.args ?? [];
+  const metricsListen = flagValue(argv, "--metrics-listen");
+  if (metricsListen && Number(metricsListen.split(":").pop()) !== portByName["http-metrics"]) {
+    fail(deploy, `--metrics-listen ${metricsListen} is not the http-metrics port ${portByName["http-metrics"]}`);
+  }
+
+  // Locked down.
+  const psc = pod.spec.securityContext ?? {};
+  const csc = container.securityContext ?? {};
+  if (!(psc.runAsNonRoot || csc.runAsNonRoot)) fail(deploy, "runAsNonRoot is not set");
+  if (csc.readOnlyRootFilesystem !== true) fail(deploy, "readOnlyRootFilesystem is not true");
+  if (csc.allowPrivilegeEscalation !== false) fail(deploy, "allowPrivilegeEscalation is not false");
+  if (!(csc.capabilities?.drop ?? []).includes("ALL")) fail(deploy, "capabilities do not drop ALL");
+  if ((psc.seccompProfile ?? csc.seccompProfile)?.type !== "RuntimeDefault") fail(deploy, "seccomp profile is not RuntimeDefault");
+
+  // Volumes and what they refer to.
+  const volumes = Object.fromEntries((pod.spec.volumes ?? []).map((v) => [v.name, v]));
+  const mounts = (container.volumeMounts ?? []).map((m) => ({ ...m, volume: volumes[m.name] }));
+  for (const m of mounts) {
+    if (!m.volume) { fail(deploy, `volumeMount ${m.name}: no such volume`); continue; }
+    if (m.volume.configMap && !named("ConfigMap", m.volume.configMap.name)) fail(deploy, `volume ${m.name}: no ConfigMap ${m.volume.configMap.name}`);
+    if (m.volume.secret && !named("Secret", m.volume.secret.secretName)) fail(deploy, `volume ${m.name}: no Secret ${m.volume.secret.secretName}`);
+    if (m.volume.persistentVolumeClaim && !named("PersistentVolumeClaim", m.volume.persistentVolumeClaim.claimName)) {
+      fail(deploy, `volume ${m.name}: no PersistentVolumeClaim ${m.volume.persistentVolumeClaim.claimName}`);
+    }
+  }
+  // The object and key a file path of the container reads, or an error.
+  const fileSource = (p) => {
+    const m = mounts.find((x) => under(p, x.mountPath));
+    if (!m?.volume) return { error: `${p} is on no mounted volume` };
+    const key = p.slice(m.mountPath.replace(/\/$/, "").length + 1);
+    if (m.volume.configMap) {
+      const cm = named("ConfigMap", m.volume.configMap.name);
+      return key in (cm?.data ?? {}) ? { text: cm.data[key] } : { error: `${p}: ConfigMap ${m.volume.configMap.name} has no key ${key}` };
+    }
+    if (m.volume.secret) {
+      const s = named("Secret", m.volume.secret.secretName);
+      return key in (s?.data ?? {}) || key in (s?.stringData ?? {}) ? {} : { error: `${p}: Secret ${m.volume.secret.secretName} has no key ${key}` };
+    }
+    return { error: `${p} is on volume ${m.name}, neither a ConfigMap nor a Secret` };
+  };
+  const writable = (p) => mounts.some((m) => under(p, m.mountPath) && !m.readOnly && m.volume &&
+    (m.volume.persistentVolumeClaim || m.volume.emptyDir));
+
+  // The gateway's config file.
+  const configPath = flagValue(argv, "--config") ?? (container.env ?? []).find((e) => e.name === "B24GATE_CONFIG")?.value;
+  if (!configPath) return fail(deploy, "no --config argument");
+  const source = fileSource(configPath);
+  if (source.error) return fail(deploy, `--config ${source.error}`);
+  let config;
+  try {
+    config = JSON.parse(source.text);
+  } catch (e) {
+    return fail(deploy, `--config ${configPath}: not JSON: ${e.message}`);
+  }
+  for (const [i, portal] of (config.portals ?? []).entries()) {
+    const files = [portal.webhook_file, portal.ca_file, portal.oauth?.client_secret_file].filter(Boolean);
+    for (const f of files) {
+      const s = fileSource(f);
+      if (s.error) fail(deploy, `config portals[${i}] (${portal.name}): ${s.error}`);
+    }
+    if (portal.oauth?.token_file && !writable(portal.oauth.token_file)) {
+      fail(deploy, `config portals[${i}] (${portal.name}): token_file ${portal.oauth.token_file} is on no writable volume`);
+    }
+  }
+
+  // Shutdown: preStop sleep, then the gateway's pre-drain delay, then its
+  // grace period must all fit in terminationGracePeriodSeconds.
+  const preStop = container.lifecycle?.preStop?.sleep?.seconds ?? 0;
+  const predrain = parseFloat(flagValue(argv, "--predrain-delay") ?? "5");
+  const grace = config.shutdown_grace_seconds ?? 20;
+  const needed = preStop + predrain + grace;
+  const allowed = pod.spec.terminationGracePeriodSeconds ?? 30;
+  if (!(allowed > needed)) {
+    fail(deploy, `terminationGracePeriodSeconds ${allowed} does not exceed preStop ${preStop} + pre-drain ${predrain} + grace ${grace} = ${needed}`);
+  }
+
+  if (outDir) {
+    fs.mkdirSync(outDir, { recursive: true });
+    fs.writeFileSync(path.join(outDir, "gateway-args.json"), JSON.stringify(argv));
+    fs.writeFileSync(path.join(outDir, "gateway-config.json"), source.text);
+    for (const cm of byKind("ConfigMap")) {
+      for (const [key, text] of Object.entries(cm.data ?? {})) {
+        fs.mkdirSync(path.join(outDir, cm.metadata.name), { recursive: true });
+        fs.writeFileSync(path.join(outDir, cm.metadata.name, key), text);
+      }
+    }
+    for (const rule of byKind("PrometheusRule")) {
+      fs.mkdirSync(outDir, { recursive: true });
+      fs.writeFileSync(path.join(outDir, `${rule.metadata.name}.rules.yaml`), JSON.stringify({ groups: rule.spec.groups }, null, 2));
+    }
+  }
+}
+
+for (const file of files) {
+  const docs = parseAllDocuments(fs.readFileSync(file, "utf8"), { uniqueKeys: true, prettyErrors: true });
+  const objects = [];
+  for (const doc of Array.isArray(docs) ? docs : [docs]) {
+    for (const e of doc.errors) problems.push(`${file}: YAML: ${e.message}`);
+    const obj = doc.toJS();
+    if (obj !== null && obj !== undefined) objects.push(obj);
+  }
+  for (const obj of objects) await validateSchema(file, obj);
+  if (crossChecks) crossCheck(file, objects);
+  const kinds = objects.map((o) => o.kind).sort().join(", ");
+  console.log(`${file}: ${objects.length} objects (${kinds})`);
+}
+
+if (problems.length) {
+  for (const p of problems) console.error(`INVALID: ${p}`);
+  process.exit(1);
+}
+console.log(`all ${files.length} file(s) valid`);
