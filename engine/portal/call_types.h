@@ -45,7 +45,7 @@ struct CallOptions {
 struct BatchCommandSpec {
   std::string key;
   std::string method;
-  nlohmann::json params = nlohmann::json::object();
+  nlohmann::ordered_json params = nlohmann::ordered_json::object();
 };
 
 // Per-key outcomes of a pre-formed batch. Keys absent from `outcomes` were

@@ -1,8 +1,8 @@
 # Sourced by the client e2e scripts: starts a real b24-emulator and b24gate on
 # free ports (like tests/e2e/buf_curl_test.sh) and exports for the test program
 #   B24GATE_TARGET      host:port of the gateway
-#   B24_EMULATOR_URL    the emulator's webhook base URL (for its control endpoints
-#                       and for reading its data directly)
+#   B24_EMULATOR_URL    the emulator's webhook base URL (for reading its data directly)
+#   B24_EMULATOR_ADDR   http://host:port of the emulator (its /_emulator/ control endpoints)
 #   B24_EXPECTED_LEADS  crm.lead's total, asked of the emulator itself
 # Stops both (and removes $DIR) on exit.
 #
@@ -38,9 +38,13 @@ start_servers() {
   pids+=($!)
   local emu
   emu=$(listening "$DIR/emu.out") || { cat "$DIR/emu.err" >&2; echo "FAIL: emulator did not start" >&2; exit 1; }
-  export B24_EMULATOR_URL="http://$emu/rest/1/clients-test/"
+  export B24_EMULATOR_URL="http://$emu/rest/1/clients-test/" B24_EMULATOR_ADDR="http://$emu"
 
-  "$gateway" --listen 127.0.0.1:0 --portal "test=$B24_EMULATOR_URL" >"$DIR/gw.out" 2>"$DIR/gw.err" &
+  # Two attempts per read in the gateway, so the retry tests can tell the
+  # client's retries (service config) from the gateway's by counting requests.
+  printf '{"portals": [{"name": "test", "webhook": "%s", "max_attempts": 2}]}\n' "$B24_EMULATOR_URL" \
+    >"$DIR/gateway.json"
+  "$gateway" --listen 127.0.0.1:0 --config "$DIR/gateway.json" >"$DIR/gw.out" 2>"$DIR/gw.err" &
   pids+=($!)
   B24GATE_TARGET=$(listening "$DIR/gw.out") || { cat "$DIR/gw.err" >&2; echo "FAIL: gateway did not start" >&2; exit 1; }
   export B24GATE_TARGET

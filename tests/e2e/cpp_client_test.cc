@@ -24,7 +24,11 @@ class CppClientTest : public ::testing::Test {
     EmulatorSpec emulator;
     emulator.seed = "crm.lead=3100,crm.deal=40";
     emulator.extra_args = {"--no-limits"};
-    auto stack = Stack::Start(emulator);
+    GatewaySpec gateway;
+    // Two attempts per read in the gateway, so the retry test can tell the
+    // client's retries (service config) from the gateway's.
+    gateway.portal = {{"max_attempts", 2}};
+    auto stack = Stack::Start(emulator, gateway);
     ASSERT_TRUE(stack.ok()) << stack.status();
     stack_ = std::move(*stack).release();
     // Gateways that predate params_json ignore it (select would be dropped
@@ -133,6 +137,25 @@ TEST_F(CppClientTest, GetByIdCallManyAndBatch) {
   EXPECT_EQ(batch.value()[1].second.value()["ID"], batch.value()[0].second.value()[0]["ID"]);
   ASSERT_FALSE(batch.value()[2].second.ok());
   EXPECT_EQ(batch.value()[2].second.error().code, "ERROR_METHOD_NOT_FOUND");
+}
+
+// The service config retries UNAVAILABLE for reads (GetAll) and never for
+// Call, which may write: with every emulator request failing with a 500, a
+// GetAll costs 4 client attempts x 2 gateway attempts, a write exactly one.
+TEST_F(CppClientTest, ServiceConfigRetriesReadsOnly) {
+  stack_->SetFaults("500=1");
+  stack_->ResetEmulator();
+  auto summary = gw_.GetAll("crm.lead.list", nullptr, [](const Json&) { return true; });
+  ASSERT_FALSE(summary.ok());
+  EXPECT_EQ(summary.error().grpc_code, grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(stack_->EmulatorStats()["requests"], 4 * 2);
+
+  stack_->ResetEmulator();
+  auto write = gw_.Call("crm.deal.update", Params{{"id", 1}, {"fields", {{"TITLE", "once"}}}});
+  ASSERT_FALSE(write.ok());
+  EXPECT_TRUE(write.error().outcome_unknown()) << write.error().code;
+  EXPECT_EQ(stack_->EmulatorStats()["requests"], 1);
+  stack_->SetFaults("none");
 }
 
 }  // namespace

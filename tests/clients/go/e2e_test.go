@@ -7,8 +7,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -283,5 +285,57 @@ func TestBatchResolvesReferencesAndHalts(t *testing.T) {
 	}
 	if !errors.As(halted["next"].Err, &e) || e.Code != "NOT_EXECUTED" {
 		t.Fatalf("next: %+v", halted["next"])
+	}
+}
+
+// emulatorControl calls one of the emulator's /_emulator/ endpoints.
+func emulatorControl(t *testing.T, path, body string) map[string]any {
+	t.Helper()
+	url := os.Getenv("B24_EMULATOR_ADDR") + path
+	var resp *http.Response
+	var err error
+	if body == "" && path == "/_emulator/stats" {
+		resp, err = http.Get(url)
+	} else {
+		resp, err = http.Post(url, "text/plain", strings.NewReader(body))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	json.NewDecoder(resp.Body).Decode(&out)
+	return out
+}
+
+// The service config retries UNAVAILABLE for reads (GetAll) and never for
+// Call, which may write. The gateway makes 2 attempts per read (max_attempts
+// in servers.sh), so emulator requests = 2 x client attempts; every request
+// fails with a 500 here.
+func TestServiceConfigRetriesReadsOnly(t *testing.T) {
+	gw := dial(t)
+	emulatorControl(t, "/_emulator/faults", "500=1")
+	t.Cleanup(func() { emulatorControl(t, "/_emulator/faults", "none") })
+	requests := func() int { return int(emulatorControl(t, "/_emulator/stats", "")["requests"].(float64)) }
+
+	emulatorControl(t, "/_emulator/reset", "x")
+	started := time.Now()
+	_, err := gw.GetAll(context.Background(), "crm.lead.list", nil, func(json.RawMessage) error { return nil })
+	var e *b24gate.Error
+	if !errors.As(err, &e) || e.GRPCCode != codes.Unavailable {
+		t.Fatalf("GetAll: want UNAVAILABLE, got %v", err)
+	}
+	println("GetAll:", requests(), "emulator requests in", time.Since(started).Round(100*time.Millisecond).String())
+	if got := requests(); got != 4*2 { // maxAttempts 4 in service-config.json
+		t.Fatalf("GetAll: want 8 emulator requests (4 client attempts x 2), got %d", got)
+	}
+
+	emulatorControl(t, "/_emulator/reset", "x")
+	_, err = gw.Call(context.Background(), "crm.deal.update", map[string]any{"id": 1, "fields": map[string]any{"TITLE": "once"}})
+	if !errors.As(err, &e) || !e.OutcomeUnknown() || e.GRPCCode != codes.Unavailable {
+		t.Fatalf("write: want OUTCOME_UNKNOWN, got %v", err)
+	}
+	if got := requests(); got != 1 {
+		t.Fatalf("write: want exactly 1 emulator request, got %d", got)
 	}
 }

@@ -2,9 +2,11 @@
 b24-emulator (started by tests/clients/python_client_test.sh, which passes
 B24GATE_TARGET and B24_EXPECTED_LEADS)."""
 
-import asyncio
+import json
 import os
+import time
 import unittest
+import urllib.request
 
 import grpc
 
@@ -13,6 +15,7 @@ from b24gate.aio import AsyncGateway
 
 TARGET = os.environ["B24GATE_TARGET"]
 EXPECTED_LEADS = int(os.environ["B24_EXPECTED_LEADS"])
+EMULATOR = os.environ["B24_EMULATOR_ADDR"]
 PARAMS_AS_JSON = True
 
 
@@ -120,6 +123,49 @@ class SyncClientTest(unittest.TestCase):
 
         halted = self.gw.batch({"bad": "no.such.method", "next": ("crm.lead.list", {})}, halt=True)
         self.assertEqual(halted["next"].code, "NOT_EXECUTED")
+
+
+def emulator(path, body=None):
+    request = urllib.request.Request(EMULATOR + path, data=body, method="POST" if body is not None else "GET")
+    with urllib.request.urlopen(request) as response:
+        return json.load(response) if body is None else None
+
+
+class ServiceConfigTest(unittest.TestCase):
+    """The service config retries UNAVAILABLE for reads (GetAll) and never for
+    Call, which may write. The gateway makes 2 attempts per read
+    (max_attempts in servers.sh), so emulator requests = 2 x client attempts;
+    every request fails with a 500 here."""
+
+    def setUp(self):
+        self.gw = gateway()
+        self.addCleanup(self.gw.close)
+        emulator("/_emulator/faults", b"500=1")
+        self.addCleanup(emulator, "/_emulator/faults", b"none")
+        emulator("/_emulator/reset", b"")
+
+    def test_get_all_is_retried_on_unavailable(self):
+        started = time.monotonic()
+        with self.assertRaises(BitrixError) as caught:
+            list(self.gw.get_all("crm.lead.list", progress=False))
+        self.assertEqual(caught.exception.grpc_code, grpc.StatusCode.UNAVAILABLE)
+        requests = emulator("/_emulator/stats")["requests"]
+        print("GetAll: %d emulator requests, %.1f s" % (requests, time.monotonic() - started))
+        self.assertEqual(requests, 4 * 2)  # maxAttempts 4 in service-config.json
+
+    def test_a_write_with_unknown_outcome_is_never_repeated(self):
+        with self.assertRaises(BitrixError) as caught:
+            self.gw.call("crm.deal.update", {"id": 1, "fields": {"TITLE": "once"}})
+        self.assertEqual(caught.exception.code, "OUTCOME_UNKNOWN")
+        self.assertTrue(caught.exception.outcome_unknown)
+        self.assertEqual(caught.exception.grpc_code, grpc.StatusCode.UNAVAILABLE)
+        self.assertEqual(emulator("/_emulator/stats")["requests"], 1)
+
+    def test_a_read_through_call_is_not_retried_by_the_client(self):
+        with self.assertRaises(BitrixError) as caught:
+            self.gw.call("crm.lead.get", {"id": 1})
+        self.assertEqual(caught.exception.grpc_code, grpc.StatusCode.UNAVAILABLE)
+        self.assertEqual(emulator("/_emulator/stats")["requests"], 2)  # the gateway's two
 
 
 class AsyncClientTest(unittest.IsolatedAsyncioTestCase):

@@ -135,3 +135,34 @@ describe("typescript client", () => {
     assert.equal(halted.next.code, "NOT_EXECUTED");
   });
 });
+
+// The service config retries UNAVAILABLE for reads (GetAll) and never for
+// Call, which may write. The gateway makes 2 attempts per read (max_attempts
+// in servers.sh), so emulator requests = 2 x client attempts; every request
+// fails with a 500 here.
+describe("service config", () => {
+  const emulator = async (path, body) => {
+    const response = await fetch(process.env.B24_EMULATOR_ADDR + path,
+      body === undefined ? {} : { method: "POST", body });
+    return body === undefined ? response.json() : response.text();
+  };
+  before(() => emulator("/_emulator/faults", "500=1"));
+  after(() => emulator("/_emulator/faults", "none"));
+
+  test("GetAll is retried on UNAVAILABLE", async () => {
+    await emulator("/_emulator/reset", "");
+    const started = Date.now();
+    await assert.rejects(async () => { for await (const _ of gw.getAll("crm.lead.list")) { /* fails */ } },
+      (e) => e instanceof BitrixError && e.grpcCode === status.UNAVAILABLE);
+    const { requests } = await emulator("/_emulator/stats");
+    console.log(`GetAll: ${requests} emulator requests in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    assert.equal(requests, 4 * 2);  // maxAttempts 4 in service-config.json
+  });
+
+  test("a write with an unknown outcome is never repeated", async () => {
+    await emulator("/_emulator/reset", "");
+    await assert.rejects(gw.call("crm.deal.update", { id: 1, fields: { TITLE: "once" } }),
+      (e) => e instanceof BitrixError && e.outcomeUnknown && e.grpcCode === status.UNAVAILABLE);
+    assert.equal((await emulator("/_emulator/stats")).requests, 1);
+  });
+});
