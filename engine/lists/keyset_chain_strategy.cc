@@ -98,6 +98,7 @@ void KeysetChainStrategy::OnBatch(int pages, absl::StatusOr<BatchResult> result)
     context_->Fail(read.status());
     return;
   }
+  context_->ListAnswered();
   range_.after = read->last_id;
   if (read->range_done) done_ = true;
   DeliverByPage(context_, std::move(read->items), query_.shape.item_id_field, range_.after,

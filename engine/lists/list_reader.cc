@@ -98,7 +98,6 @@ CallOptions ListReader::Options() const {
 
 void ListReader::Run() {
   absl::MutexLock lock(&mu_);
-  if (strategy_->kind() != ListStrategyKind::kOffset && !request_.skip_total) StartCount();
   strategy_->Start();
   Pump();
 }
@@ -133,6 +132,13 @@ BatchCallback ListReader::GuardBatch(std::function<void(absl::StatusOr<BatchResu
     fn(std::move(result));
     self->Pump();
   };
+}
+
+void ListReader::ListAnswered() {
+  // Offset pages count anyway; keyset pages never do.
+  if (count_started_ || request_.skip_total || strategy_->kind() == ListStrategyKind::kOffset) return;
+  count_started_ = true;
+  StartCount();
 }
 
 void ListReader::StartCount() {

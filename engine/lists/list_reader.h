@@ -72,6 +72,7 @@ class ListReader : public std::enable_shared_from_this<ListReader>, private List
   void ReportTotal(int64_t total) override;
   std::optional<int64_t> total() const override;
   int64_t delivered() const override;
+  void ListAnswered() override;
   void Warn(std::string warning) override;
   void Fail(absl::Status status) override;
 
@@ -95,6 +96,7 @@ class ListReader : public std::enable_shared_from_this<ListReader>, private List
   ItemExtractor extractor_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<ListStrategy> strategy_ ABSL_GUARDED_BY(mu_);
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool count_started_ ABSL_GUARDED_BY(mu_) = false;
   bool count_in_flight_ ABSL_GUARDED_BY(mu_) = false;
   int unacked_pages_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t count_ ABSL_GUARDED_BY(mu_) = 0;  // delivered, the cursor's earlier reads included

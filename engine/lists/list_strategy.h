@@ -57,6 +57,10 @@ class ListContext {
   // them, since pages past the end of a chain re-read the list.
   virtual std::optional<int64_t> total() const = 0;
   virtual int64_t delivered() const = 0;
+  // The list has answered a first time: the reader asks for the total now,
+  // in parallel with the reading (not before: a refused credential or an
+  // empty list should cost no count).
+  virtual void ListAnswered() = 0;
   // A warning for the summary.
   virtual void Warn(std::string warning) = 0;
   // Ends the read with an error (at most once; later calls are ignored).

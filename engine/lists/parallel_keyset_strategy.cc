@@ -88,50 +88,67 @@ void ParallelKeysetStrategy::Start() {
 }
 
 void ParallelKeysetStrategy::QueryBounds() {
+  // Both ends in one request: the first page ascending and descending.
   const IdRange& r = ranges_.front()->left;
+  std::vector<BatchCommandSpec> commands;
   for (bool ascending : {true, false}) {
     Json p = KeysetPageParams(query_.params, query_.base_filter, query_.shape, r.after, r.before);
     p["select"] = Json::array({query_.shape.keyset_filter_field});
     p["order"] = Json::object({{query_.shape.keyset_order_field, ascending ? "ASC" : "DESC"}});
-    in_flight_++;
-    context_->portal()->Call(query_.method, std::move(p), /*as_json=*/false, context_->Options(),
-                             context_->Guard([this, ascending](absl::StatusOr<CallReply> reply) {
-                               OnBounds(ascending, std::move(reply));
-                             }));
+    commands.push_back({ascending ? "asc" : "desc", query_.method, std::move(p)});
   }
+  in_flight_++;
+  context_->portal()->Batch(std::move(commands), /*halt=*/false, context_->Options(),
+                            context_->GuardBatch([this](absl::StatusOr<BatchResult> result) {
+                              OnBounds(std::move(result));
+                            }));
 }
 
-void ParallelKeysetStrategy::OnBounds(bool ascending, absl::StatusOr<CallReply> reply) {
+void ParallelKeysetStrategy::OnBounds(absl::StatusOr<BatchResult> result) {
   in_flight_--;
-  if (!reply.ok()) {
-    context_->Fail(reply.status());
+  if (!result.ok()) {
+    context_->Fail(result.status());
     return;
   }
-  std::vector<Json> items;
-  if (!context_->extractor()->Extract(reply->result, &items)) {
-    context_->Fail(absl::InvalidArgumentError(absl::StrCat(
-        query_.method, " did not return a list; set items_key to where the items sit in `result`")));
-    return;
-  }
-  // A first guess of a batch's cost: this page's, times the pages of a batch.
-  if (reply->time.is_object() && reply->time.contains("processing") &&
-      reply->time["processing"].is_number()) {
-    double page = reply->time["processing"].get<double>();
-    cost_.operating_seconds = std::max(cost_.operating_seconds, page * kMaxPages);
-    cost_.wall_seconds = page * kMaxPages;
-  }
-  std::vector<int64_t> ids;
-  for (const Json& item : items) {
-    std::optional<int64_t> id = ItemId(item, query_.shape.item_id_field);
-    if (!id) {
-      context_->Fail(absl::InvalidArgumentError(absl::StrCat(
-          "items of ", query_.method, " lack an integer `", query_.shape.item_id_field, "` field")));
+  std::vector<int64_t> ends[2];
+  for (int side = 0; side < 2; ++side) {
+    auto it = result->outcomes.find(side == 0 ? "asc" : "desc");
+    if (it == result->outcomes.end()) {
+      context_->Fail(absl::UnavailableError("the portal did not answer the id bounds query"));
       return;
     }
-    ids.push_back(*id);
+    if (!it->second.ok()) {
+      context_->Fail(it->second.status());
+      return;
+    }
+    const CallReply& reply = *it->second;
+    // A first guess of a batch's cost: this page's, times the pages of a batch.
+    if (reply.time.is_object() && reply.time.contains("processing") &&
+        reply.time["processing"].is_number()) {
+      double page = reply.time["processing"].get<double>();
+      cost_.operating_seconds = std::max(cost_.operating_seconds, page * kMaxPages);
+      cost_.wall_seconds = page * kMaxPages;
+    }
+    std::vector<Json> items;
+    if (!context_->extractor()->Extract(reply.result, &items)) {
+      context_->Fail(absl::InvalidArgumentError(absl::StrCat(
+          query_.method, " did not return a list; set items_key to where the items sit in `result`")));
+      return;
+    }
+    for (const Json& item : items) {
+      std::optional<int64_t> id = ItemId(item, query_.shape.item_id_field);
+      if (!id) {
+        context_->Fail(absl::InvalidArgumentError(absl::StrCat(
+            "items of ", query_.method, " lack an integer `", query_.shape.item_id_field, "` field")));
+        return;
+      }
+      ends[side].push_back(*id);
+    }
   }
-  (ascending ? ascending_ids_ : descending_ids_) = std::move(ids);
-  if (ascending_ids_ && descending_ids_) SplitBounds();
+  ascending_ids_ = std::move(ends[0]);
+  descending_ids_ = std::move(ends[1]);
+  context_->ListAnswered();
+  SplitBounds();
 }
 
 void ParallelKeysetStrategy::SplitBounds() {

@@ -68,7 +68,7 @@ class ParallelKeysetStrategy : public ListStrategy {
 
   bool ordered() const { return !context_->request().unordered; }
   void QueryBounds();
-  void OnBounds(bool ascending, absl::StatusOr<CallReply> reply);
+  void OnBounds(absl::StatusOr<BatchResult> result);
   void SplitBounds();
   int64_t EffectiveEnd(const Range& r) const;  // exclusive
   int PagesFor(const Range& r) const;
