@@ -28,7 +28,7 @@ std::string NormalizeWebhook(std::string url) {
 }
 
 // Reads a portal's "oauth" object: an OAuth application instead of a webhook.
-absl::Status OAuthFromJson(const nlohmann::json& j, const std::string& where, OAuthOptions* o) {
+absl::Status OAuthFromJson(const nlohmann::ordered_json& j, const std::string& where, OAuthOptions* o) {
   if (!j.is_object()) return absl::InvalidArgumentError(where + ": must be an object");
   for (const auto& [key, value] : j.items()) {
     if (key != "client_id" && key != "client_secret" && key != "client_secret_file" &&
@@ -57,7 +57,7 @@ absl::Status OAuthFromJson(const nlohmann::json& j, const std::string& where, OA
 }
 
 // Reads one portal object of the config file.
-absl::StatusOr<PortalOptions> PortalFromJson(const nlohmann::json& j, size_t index) {
+absl::StatusOr<PortalOptions> PortalFromJson(const nlohmann::ordered_json& j, size_t index) {
   std::string where = absl::StrCat("config: portals[", index, "]");
   if (!j.is_object()) return absl::InvalidArgumentError(absl::StrCat(where, ": must be an object"));
   PortalOptions o;
@@ -241,7 +241,7 @@ absl::StatusOr<ServerConfig> LoadConfig(const std::vector<std::string>& args,
   if (!config_file.empty()) {
     absl::StatusOr<std::string> text = ReadFile(config_file, "--config");
     if (!text.ok()) return text.status();
-    nlohmann::json j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+    nlohmann::ordered_json j = nlohmann::ordered_json::parse(*text, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded() || !j.is_object()) {
       return absl::InvalidArgumentError(absl::StrCat("--config: \"", config_file, "\" is not a JSON object"));
     }

@@ -108,7 +108,7 @@ class GetAllStream : public grpc::ServerWriteReactor<pb::GetAllResponse>, public
     }
     ListRequest list;
     list.method = request->method();
-    list.params = request->has_params() ? ToJson(request->params()) : nlohmann::json::object();
+    list.params = request->has_params() ? ToJson(request->params()) : nlohmann::ordered_json::object();
     list.items_key = request->items_key();
     list.options = OptionsFrom(context, /*idempotent=*/true, cancel);
     absl::StatusOr<std::shared_ptr<ListReader>> reader =
@@ -246,12 +246,12 @@ class GetByIdStream : public grpc::ServerWriteReactor<pb::GetByIdResponse>, publ
       return;
     }
     std::string id_field = request->id_field().empty() ? "ID" : request->id_field();
-    nlohmann::json base =
-        request->has_params() ? ToJson(request->params()) : nlohmann::json::object();
-    std::vector<nlohmann::json> params;
+    nlohmann::ordered_json base =
+        request->has_params() ? ToJson(request->params()) : nlohmann::ordered_json::object();
+    std::vector<nlohmann::ordered_json> params;
     params.reserve(ids_.size());
     for (const auto& id : ids_) {
-      nlohmann::json p = base;
+      nlohmann::ordered_json p = base;
       p[id_field] = ToJson(id);
       params.push_back(std::move(p));
     }
@@ -269,7 +269,7 @@ class GetByIdStream : public grpc::ServerWriteReactor<pb::GetByIdResponse>, publ
   static absl::Status Validate(Gateway* gateway, const pb::GetByIdRequest& request) {
     absl::StatusOr<Portal*> portal = gateway->FindPortal(request.portal());
     if (!portal.ok()) return portal.status();
-    if (absl::Status s = Gateway::ValidateCall(request.method(), nlohmann::json::object(), "params");
+    if (absl::Status s = Gateway::ValidateCall(request.method(), nlohmann::ordered_json::object(), "params");
         !s.ok()) {
       return s;
     }
@@ -405,9 +405,9 @@ grpc::ServerUnaryReactor* GatewayService::Call(grpc::CallbackServerContext* cont
           "params and bulk_params are exclusive: use bulk_params for many parameter sets"));
       return call;
     }
-    std::vector<nlohmann::json> list;
+    std::vector<nlohmann::ordered_json> list;
     for (int i = 0; i < request->bulk_params_size(); ++i) {
-      nlohmann::json p = ToJson(request->bulk_params(i));
+      nlohmann::ordered_json p = ToJson(request->bulk_params(i));
       if (absl::Status s =
               Gateway::ValidateCall(request->method(), p, absl::StrCat("bulk_params[", i, "]"));
           !s.ok()) {
@@ -424,7 +424,7 @@ grpc::ServerUnaryReactor* GatewayService::Call(grpc::CallbackServerContext* cont
         ->Run();
     return call;
   }
-  nlohmann::json params = request->has_params() ? ToJson(request->params()) : nlohmann::json::object();
+  nlohmann::ordered_json params = request->has_params() ? ToJson(request->params()) : nlohmann::ordered_json::object();
   if (absl::Status s = Gateway::ValidateCall(request->method(), params, "params"); !s.ok()) {
     call->Reply(s);
     return call;
@@ -457,7 +457,7 @@ grpc::ServerUnaryReactor* GatewayService::CallBatch(grpc::CallbackServerContext*
   std::vector<BatchCommandSpec> commands;
   for (const auto& c : request->commands()) {
     commands.push_back(
-        {c.key(), c.method(), c.has_params() ? ToJson(c.params()) : nlohmann::json::object()});
+        {c.key(), c.method(), c.has_params() ? ToJson(c.params()) : nlohmann::ordered_json::object()});
   }
   gateway_->CallBatch(*portal, std::move(commands), request->halt(),
                       OptionsFrom(context, false, call->cancel()),

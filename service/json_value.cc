@@ -11,7 +11,7 @@ namespace {
 // trustworthy integer.
 constexpr double kMaxExactInteger = 9007199254740992.0;  // 2^53
 
-nlohmann::json NumberToJson(double number) {
+nlohmann::ordered_json NumberToJson(double number) {
   if (std::isfinite(number) && std::trunc(number) == number &&
       std::fabs(number) < kMaxExactInteger) {
     return static_cast<int64_t>(number);
@@ -21,7 +21,7 @@ nlohmann::json NumberToJson(double number) {
 
 }  // namespace
 
-nlohmann::json ToJson(const google::protobuf::Value& value) {
+nlohmann::ordered_json ToJson(const google::protobuf::Value& value) {
   switch (value.kind_case()) {
     case google::protobuf::Value::kBoolValue:
       return value.bool_value();
@@ -40,42 +40,42 @@ nlohmann::json ToJson(const google::protobuf::Value& value) {
   }
 }
 
-nlohmann::json ToJson(const google::protobuf::Struct& object) {
-  nlohmann::json out = nlohmann::json::object();
+nlohmann::ordered_json ToJson(const google::protobuf::Struct& object) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
   for (const auto& [key, value] : object.fields()) out[key] = ToJson(value);
   return out;
 }
 
-nlohmann::json ToJson(const google::protobuf::ListValue& list) {
-  nlohmann::json out = nlohmann::json::array();
+nlohmann::ordered_json ToJson(const google::protobuf::ListValue& list) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (const google::protobuf::Value& value : list.values()) {
     out.push_back(ToJson(value));
   }
   return out;
 }
 
-google::protobuf::Value ToValue(const nlohmann::json& json) {
+google::protobuf::Value ToValue(const nlohmann::ordered_json& json) {
   google::protobuf::Value out;
   switch (json.type()) {
-    case nlohmann::json::value_t::boolean:
+    case nlohmann::ordered_json::value_t::boolean:
       out.set_bool_value(json.get<bool>());
       break;
-    case nlohmann::json::value_t::number_integer:
+    case nlohmann::ordered_json::value_t::number_integer:
       out.set_number_value(static_cast<double>(json.get<int64_t>()));
       break;
-    case nlohmann::json::value_t::number_unsigned:
+    case nlohmann::ordered_json::value_t::number_unsigned:
       out.set_number_value(static_cast<double>(json.get<uint64_t>()));
       break;
-    case nlohmann::json::value_t::number_float:
+    case nlohmann::ordered_json::value_t::number_float:
       out.set_number_value(json.get<double>());
       break;
-    case nlohmann::json::value_t::string:
+    case nlohmann::ordered_json::value_t::string:
       out.set_string_value(json.get_ref<const std::string&>());
       break;
-    case nlohmann::json::value_t::object:
+    case nlohmann::ordered_json::value_t::object:
       *out.mutable_struct_value() = ToStruct(json);
       break;
-    case nlohmann::json::value_t::array:
+    case nlohmann::ordered_json::value_t::array:
       *out.mutable_list_value() = ToListValue(json);
       break;
     default:  // null, discarded, binary
@@ -85,7 +85,7 @@ google::protobuf::Value ToValue(const nlohmann::json& json) {
   return out;
 }
 
-google::protobuf::Struct ToStruct(const nlohmann::json& object) {
+google::protobuf::Struct ToStruct(const nlohmann::ordered_json& object) {
   google::protobuf::Struct out;
   if (!object.is_object()) return out;
   auto& fields = *out.mutable_fields();
@@ -93,10 +93,10 @@ google::protobuf::Struct ToStruct(const nlohmann::json& object) {
   return out;
 }
 
-google::protobuf::ListValue ToListValue(const nlohmann::json& array) {
+google::protobuf::ListValue ToListValue(const nlohmann::ordered_json& array) {
   google::protobuf::ListValue out;
   if (!array.is_array()) return out;
-  for (const nlohmann::json& value : array) *out.add_values() = ToValue(value);
+  for (const nlohmann::ordered_json& value : array) *out.add_values() = ToValue(value);
   return out;
 }
 

@@ -1,14 +1,14 @@
 // Conversions between protobuf's JSON-shaped messages (google.protobuf.Value,
-// Struct, ListValue) and nlohmann::json.
+// Struct, ListValue) and nlohmann::ordered_json.
 //
 // The gRPC API carries parameters and results as Struct/Value so that
 // requests read like the Bitrix24 documentation; the engine works on
-// nlohmann::json. These functions are the whole bridge.
+// nlohmann::ordered_json. These functions are the whole bridge.
 //
 // Numbers: a protobuf Value holds every number as a double.
 //   - Value -> JSON: a finite integral double with |x| < 2^53 becomes a JSON
 //     integer (so an id 410 is sent as "410", not "410.0"); any other double
-//     stays a float (NaN and infinities too, which nlohmann::json prints as
+//     stays a float (NaN and infinities too, which nlohmann::ordered_json prints as
 //     null).
 //   - JSON -> Value: integers become doubles. Integers beyond 2^53 lose
 //     precision, as they would in any JSON-in-protobuf API; Bitrix24 sends
@@ -24,20 +24,20 @@
 
 namespace b24gate {
 
-nlohmann::json ToJson(const google::protobuf::Value& value);
-nlohmann::json ToJson(const google::protobuf::Struct& object);
-nlohmann::json ToJson(const google::protobuf::ListValue& list);
+nlohmann::ordered_json ToJson(const google::protobuf::Value& value);
+nlohmann::ordered_json ToJson(const google::protobuf::Struct& object);
+nlohmann::ordered_json ToJson(const google::protobuf::ListValue& list);
 
 // JSON null, bools, numbers, strings, arrays and objects map onto the
 // matching Value kinds; a discarded or binary json becomes null.
-google::protobuf::Value ToValue(const nlohmann::json& json);
+google::protobuf::Value ToValue(const nlohmann::ordered_json& json);
 
 // Returns the Struct for a JSON object, and an empty Struct for anything
 // else (callers check is_object() first when the difference matters).
-google::protobuf::Struct ToStruct(const nlohmann::json& object);
+google::protobuf::Struct ToStruct(const nlohmann::ordered_json& object);
 
 // Returns the ListValue for a JSON array, and an empty one for anything else.
-google::protobuf::ListValue ToListValue(const nlohmann::json& array);
+google::protobuf::ListValue ToListValue(const nlohmann::ordered_json& array);
 
 }  // namespace b24gate
 

@@ -87,7 +87,7 @@ void OAuthCredentials::Refresh(int64_t generation, std::function<void(absl::Stat
       if (!refreshing_) {
         refreshing_ = true;
         start = true;
-        nlohmann::json query = {{"grant_type", "refresh_token"},
+        nlohmann::ordered_json query = {{"grant_type", "refresh_token"},
                                 {"client_id", options_.client_id},
                                 {"client_secret", options_.client_secret},
                                 {"refresh_token", refresh_token_}};
@@ -107,7 +107,7 @@ void OAuthCredentials::Refresh(int64_t generation, std::function<void(absl::Stat
 
 void OAuthCredentials::OnRefreshed(HttpResponse response) {
   absl::Status status;
-  nlohmann::json body = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+  nlohmann::ordered_json body = nlohmann::ordered_json::parse(response.body, nullptr, /*allow_exceptions=*/false);
   if (response.failure != TransportFailure::kNone) {
     status = GatewayError(absl::StatusCode::kUnavailable, kReasonTransport,
                           absl::StrCat("OAuth server unreachable: ", response.failure_message));

@@ -7,8 +7,8 @@
 // POSIX), then fsyncs the directory.
 //
 // Thread-safety: implementations are safe for concurrent use.
-#ifndef B24GATE_ENGINE_TOKEN_STORE_H_
-#define B24GATE_ENGINE_TOKEN_STORE_H_
+#ifndef B24GATE_ENGINE_AUTH_TOKEN_STORE_H_
+#define B24GATE_ENGINE_AUTH_TOKEN_STORE_H_
 
 #include <string>
 
@@ -49,4 +49,4 @@ class MemoryTokenStore : public TokenStore {
 
 }  // namespace b24gate
 
-#endif  // B24GATE_ENGINE_TOKEN_STORE_H_
+#endif  // B24GATE_ENGINE_AUTH_TOKEN_STORE_H_

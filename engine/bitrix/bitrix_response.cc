@@ -18,7 +18,7 @@
 namespace b24gate {
 namespace {
 
-using Json = nlohmann::json;
+using Json = nlohmann::ordered_json;
 
 // Enough of a body to recognise an nginx page or a PHP fatal error, short
 // enough for a log line and a gRPC status message.

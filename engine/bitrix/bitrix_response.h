@@ -39,10 +39,10 @@ struct B24Error {
 
 // The successful answer of one method call.
 struct CallReply {
-  nlohmann::json result;
+  nlohmann::ordered_json result;
   std::optional<int64_t> total;  // list methods only
   std::optional<int64_t> next;   // only when more items remain
-  nlohmann::json time;           // the "time" object, or null when absent
+  nlohmann::ordered_json time;           // the "time" object, or null when absent
 };
 
 // Exactly one of `reply` and `error` is set.
@@ -63,7 +63,7 @@ struct BatchReply {
   // Errors listed in `result_error` that could not be tied to a command key
   // (the server sent the map as a list and the keys were ambiguous).
   std::vector<B24Error> unattributed_errors;
-  nlohmann::json time;  // top-level "time" object, or null
+  nlohmann::ordered_json time;  // top-level "time" object, or null
 };
 
 // Parses the answer of one method call.

@@ -3,8 +3,8 @@
 // its items, and whether it can be read by ID keyset.
 //
 // Thread-safety: stateless functions over constant tables.
-#ifndef B24GATE_ENGINE_METHOD_TRAITS_H_
-#define B24GATE_ENGINE_METHOD_TRAITS_H_
+#ifndef B24GATE_ENGINE_BITRIX_METHOD_TRAITS_H_
+#define B24GATE_ENGINE_BITRIX_METHOD_TRAITS_H_
 
 #include <optional>
 #include <string>
@@ -42,4 +42,4 @@ std::optional<ListShape> KnownListShape(absl::string_view method);
 
 }  // namespace b24gate
 
-#endif  // B24GATE_ENGINE_METHOD_TRAITS_H_
+#endif  // B24GATE_ENGINE_BITRIX_METHOD_TRAITS_H_

@@ -67,21 +67,21 @@ std::string PhpFloatToString(double value) {
 }
 
 // The text PHP gives a scalar in a query string; false for null (dropped).
-bool ScalarText(const nlohmann::json& value, std::string* text) {
+bool ScalarText(const nlohmann::ordered_json& value, std::string* text) {
   switch (value.type()) {
-    case nlohmann::json::value_t::string:
+    case nlohmann::ordered_json::value_t::string:
       *text = value.get_ref<const std::string&>();
       return true;
-    case nlohmann::json::value_t::boolean:
+    case nlohmann::ordered_json::value_t::boolean:
       *text = value.get<bool>() ? "1" : "0";
       return true;
-    case nlohmann::json::value_t::number_integer:
+    case nlohmann::ordered_json::value_t::number_integer:
       *text = std::to_string(value.get<int64_t>());
       return true;
-    case nlohmann::json::value_t::number_unsigned:
+    case nlohmann::ordered_json::value_t::number_unsigned:
       *text = std::to_string(value.get<uint64_t>());
       return true;
-    case nlohmann::json::value_t::number_float:
+    case nlohmann::ordered_json::value_t::number_float:
       *text = PhpFloatToString(value.get<double>());
       return true;
     default:
@@ -89,11 +89,11 @@ bool ScalarText(const nlohmann::json& value, std::string* text) {
   }
 }
 
-void AppendPair(const std::string& encoded_key, const nlohmann::json& value,
+void AppendPair(const std::string& encoded_key, const nlohmann::ordered_json& value,
                 std::string* out);
 
 // `prefix` is already URL-encoded; children become prefix%5Bkey%5D.
-void AppendChildren(const std::string& prefix, const nlohmann::json& container,
+void AppendChildren(const std::string& prefix, const nlohmann::ordered_json& container,
                     std::string* out) {
   if (container.is_array()) {
     for (size_t i = 0; i < container.size(); ++i) {
@@ -110,7 +110,7 @@ void AppendChildren(const std::string& prefix, const nlohmann::json& container,
   }
 }
 
-void AppendPair(const std::string& encoded_key, const nlohmann::json& value,
+void AppendPair(const std::string& encoded_key, const nlohmann::ordered_json& value,
                 std::string* out) {
   if (value.is_structured()) {
     AppendChildren(encoded_key, value, out);
@@ -124,7 +124,7 @@ void AppendPair(const std::string& encoded_key, const nlohmann::json& value,
   *out += UrlEncode(text);
 }
 
-bool ContainsNull(const nlohmann::json& value) {
+bool ContainsNull(const nlohmann::ordered_json& value) {
   if (value.is_null()) return true;
   if (!value.is_structured()) return false;
   for (const auto& child : value) {
@@ -153,13 +153,13 @@ std::string UrlEncode(const std::string& text) {
   return out;
 }
 
-std::string HttpBuildQuery(const nlohmann::json& params) {
+std::string HttpBuildQuery(const nlohmann::ordered_json& params) {
   std::string out;
   if (params.is_structured()) AppendChildren("", params, &out);
   return out;
 }
 
-bool ContainsNullOrTopLevelList(const nlohmann::json& params) {
+bool ContainsNullOrTopLevelList(const nlohmann::ordered_json& params) {
   return params.is_array() || ContainsNull(params);
 }
 

@@ -11,13 +11,13 @@
 // to it. ContainsNullOrTopLevelList() detects both so the engine can send such
 // calls as a JSON body instead.
 //
-// Key order: nlohmann::json stores object keys sorted byte-wise, so the
-// output lists keys in that order rather than in the caller's insertion order.
-// PHP decodes the same values either way.
+// Key order: the output lists keys in the caller's order (ordered_json), as
+// PHP's http_build_query does. Bitrix24 gives it meaning: the keys of a
+// multi-field `order` are its sort priority.
 //
 // Thread-safety: pure functions; safe to call from any thread.
-#ifndef B24GATE_ENGINE_QUERY_ENCODER_H_
-#define B24GATE_ENGINE_QUERY_ENCODER_H_
+#ifndef B24GATE_ENGINE_BITRIX_QUERY_ENCODER_H_
+#define B24GATE_ENGINE_BITRIX_QUERY_ENCODER_H_
 
 #include <nlohmann/json.hpp>
 #include <string>
@@ -34,7 +34,7 @@ namespace b24gate {
 //     "-_." kept, space -> "+", every other byte -> "%XX", upper-case hex).
 // A top-level list is encoded with its indexes as keys ("0=a&1=b"), as PHP
 // does; a scalar encodes as "".
-std::string HttpBuildQuery(const nlohmann::json& params);
+std::string HttpBuildQuery(const nlohmann::ordered_json& params);
 
 // PHP `urlencode` of one string (exposed for tests and for callers that
 // build "method?query" strings).
@@ -43,8 +43,8 @@ std::string UrlEncode(const std::string& text);
 // True if `params` is a list, or if any value nested in it is null: such a
 // call cannot be expressed as a query string and must be sent on its own as a
 // JSON body.
-bool ContainsNullOrTopLevelList(const nlohmann::json& params);
+bool ContainsNullOrTopLevelList(const nlohmann::ordered_json& params);
 
 }  // namespace b24gate
 
-#endif  // B24GATE_ENGINE_QUERY_ENCODER_H_
+#endif  // B24GATE_ENGINE_BITRIX_QUERY_ENCODER_H_

@@ -16,16 +16,16 @@ int HexValue(char c) {
 }
 
 // Lists whose keys were written as 0..n-1 become JSON arrays, recursively.
-void Listify(nlohmann::json* v) {
+void Listify(nlohmann::ordered_json* v) {
   if (!v->is_object()) return;
   for (auto& [key, child] : v->items()) Listify(&child);
-  std::vector<nlohmann::json> list;
+  std::vector<nlohmann::ordered_json> list;
   for (size_t i = 0; i < v->size(); ++i) {
     auto it = v->find(std::to_string(i));
     if (it == v->end()) return;
     list.push_back(*it);
   }
-  if (!list.empty()) *v = nlohmann::json(list);
+  if (!list.empty()) *v = nlohmann::ordered_json(list);
 }
 
 }  // namespace
@@ -55,8 +55,8 @@ absl::StatusOr<std::string> UrlDecode(absl::string_view text) {
   return out;
 }
 
-absl::StatusOr<nlohmann::json> ParseQueryString(absl::string_view query) {
-  nlohmann::json root = nlohmann::json::object();
+absl::StatusOr<nlohmann::ordered_json> ParseQueryString(absl::string_view query) {
+  nlohmann::ordered_json root = nlohmann::ordered_json::object();
   for (absl::string_view pair : absl::StrSplit(query, '&', absl::SkipEmpty())) {
     size_t eq = pair.find('=');
     absl::StatusOr<std::string> key = UrlDecode(pair.substr(0, eq));
@@ -79,9 +79,9 @@ absl::StatusOr<nlohmann::json> ParseQueryString(absl::string_view query) {
       path.push_back(key->substr(open + 1, close - open - 1));
       open = key->find('[', close);
     }
-    nlohmann::json* node = &root[base];
+    nlohmann::ordered_json* node = &root[base];
     for (const std::string& part : path) {
-      if (!node->is_object()) *node = nlohmann::json::object();
+      if (!node->is_object()) *node = nlohmann::ordered_json::object();
       std::string k = part.empty() ? std::to_string(node->size()) : part;
       node = &(*node)[k];
     }
@@ -91,7 +91,7 @@ absl::StatusOr<nlohmann::json> ParseQueryString(absl::string_view query) {
   if (root.is_array()) {
     // Top-level numeric keys ("0=..&1=..") stay an object keyed "0", "1":
     // callers treat them as named parameters.
-    nlohmann::json obj = nlohmann::json::object();
+    nlohmann::ordered_json obj = nlohmann::ordered_json::object();
     for (size_t i = 0; i < root.size(); ++i) obj[std::to_string(i)] = root[i];
     return obj;
   }

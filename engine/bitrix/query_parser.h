@@ -6,8 +6,8 @@
 // appends to a list; keys 0..n-1 written explicitly also form a list.
 //
 // Thread-safety: pure functions.
-#ifndef B24GATE_ENGINE_QUERY_PARSER_H_
-#define B24GATE_ENGINE_QUERY_PARSER_H_
+#ifndef B24GATE_ENGINE_BITRIX_QUERY_PARSER_H_
+#define B24GATE_ENGINE_BITRIX_QUERY_PARSER_H_
 
 #include <string>
 
@@ -19,11 +19,11 @@
 namespace b24gate {
 
 // INVALID_ARGUMENT on malformed percent escapes or unbalanced brackets.
-absl::StatusOr<nlohmann::json> ParseQueryString(absl::string_view query);
+absl::StatusOr<nlohmann::ordered_json> ParseQueryString(absl::string_view query);
 
 // PHP urldecode: "+" is a space, %XX a byte.
 absl::StatusOr<std::string> UrlDecode(absl::string_view text);
 
 }  // namespace b24gate
 
-#endif  // B24GATE_ENGINE_QUERY_PARSER_H_
+#endif  // B24GATE_ENGINE_BITRIX_QUERY_PARSER_H_

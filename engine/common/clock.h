@@ -2,8 +2,8 @@
 // directly: it asks a Clock, so tests can drive time by hand.
 //
 // Thread-safety: implementations are safe for concurrent use.
-#ifndef B24GATE_ENGINE_CLOCK_H_
-#define B24GATE_ENGINE_CLOCK_H_
+#ifndef B24GATE_ENGINE_COMMON_CLOCK_H_
+#define B24GATE_ENGINE_COMMON_CLOCK_H_
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -43,4 +43,4 @@ class FakeClock : public Clock {
 
 }  // namespace b24gate
 
-#endif  // B24GATE_ENGINE_CLOCK_H_
+#endif  // B24GATE_ENGINE_COMMON_CLOCK_H_

@@ -8,8 +8,8 @@
 // grpc::Status with google.rpc.ErrorInfo in one place.
 //
 // Thread-safety: stateless functions.
-#ifndef B24GATE_ENGINE_ERRORS_H_
-#define B24GATE_ENGINE_ERRORS_H_
+#ifndef B24GATE_ENGINE_COMMON_ERRORS_H_
+#define B24GATE_ENGINE_COMMON_ERRORS_H_
 
 #include <string>
 
@@ -49,4 +49,4 @@ bool IsB24Error(const absl::Status& status);
 
 }  // namespace b24gate
 
-#endif  // B24GATE_ENGINE_ERRORS_H_
+#endif  // B24GATE_ENGINE_COMMON_ERRORS_H_

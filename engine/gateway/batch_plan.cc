@@ -12,7 +12,7 @@
 namespace b24gate {
 namespace {
 
-void CollectRefs(const nlohmann::json& v, std::set<std::string>* keys) {
+void CollectRefs(const nlohmann::ordered_json& v, std::set<std::string>* keys) {
   static const std::regex kRef(R"(\$result(?:_error|_total|_next|_time)?\[([^\]]*)\])");
   if (v.is_string()) {
     const std::string& s = v.get_ref<const std::string&>();
@@ -50,7 +50,7 @@ absl::Status ValidateKey(const std::string& key, size_t index) {
 
 }  // namespace
 
-std::set<std::string> ReferencedKeys(const nlohmann::json& params) {
+std::set<std::string> ReferencedKeys(const nlohmann::ordered_json& params) {
   std::set<std::string> keys;
   CollectRefs(params, &keys);
   return keys;
@@ -73,7 +73,7 @@ absl::StatusOr<std::vector<std::vector<BatchCommandSpec>>> PlanBatch(
         return absl::InvalidArgumentError(absl::StrCat(
             "commands[", i, "]: give parameters either in the method's query string or in params"));
       }
-      absl::StatusOr<nlohmann::json> parsed = ParseQueryString(c.method.substr(q + 1));
+      absl::StatusOr<nlohmann::ordered_json> parsed = ParseQueryString(c.method.substr(q + 1));
       if (!parsed.ok()) {
         return absl::InvalidArgumentError(
             absl::StrCat("commands[", i, "].method: ", parsed.status().message()));
@@ -89,7 +89,7 @@ absl::StatusOr<std::vector<std::vector<BatchCommandSpec>>> PlanBatch(
       return absl::InvalidArgumentError(
           absl::StrCat("commands[", i, "].method: Bitrix24 refuses a batch inside a batch"));
     }
-    if (c.params.is_null()) c.params = nlohmann::json::object();
+    if (c.params.is_null()) c.params = nlohmann::ordered_json::object();
     if (!c.params.is_object()) {
       return absl::InvalidArgumentError(absl::StrCat("commands[", i, "].params: must be an object"));
     }

@@ -28,7 +28,7 @@ absl::StatusOr<std::vector<std::vector<BatchCommandSpec>>> PlanBatch(
     std::vector<BatchCommandSpec> commands, int max_per_batch = kMaxBatchCommands);
 
 // The command keys a parameter tree refers to through `$result...[key]`.
-std::set<std::string> ReferencedKeys(const nlohmann::json& params);
+std::set<std::string> ReferencedKeys(const nlohmann::ordered_json& params);
 
 }  // namespace b24gate
 

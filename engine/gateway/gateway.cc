@@ -8,10 +8,10 @@
 namespace b24gate {
 
 Gateway::Gateway(std::vector<PortalOptions> portals, std::unique_ptr<HttpTransport> transport,
-                 Clock* clock)
+                 Clock* clock, PortalObserver* observer)
     : transport_(std::move(transport)) {
   for (auto& options : portals) {
-    auto portal = std::make_unique<Portal>(std::move(options), transport_.get(), clock);
+    auto portal = std::make_unique<Portal>(std::move(options), transport_.get(), clock, observer);
     by_name_[portal->name()] = portal.get();
     portals_.push_back(std::move(portal));
   }
@@ -39,7 +39,7 @@ std::vector<Portal*> Gateway::portals() const {
   return out;
 }
 
-absl::Status Gateway::ValidateCall(const std::string& method, const nlohmann::json& params,
+absl::Status Gateway::ValidateCall(const std::string& method, const nlohmann::ordered_json& params,
                                    const std::string& where) {
   if (absl::Status s = ValidateMethodName(method); !s.ok()) return s;
   if (NormalizeMethod(method) == "batch") {
@@ -52,7 +52,7 @@ absl::Status Gateway::ValidateCall(const std::string& method, const nlohmann::js
   return absl::OkStatus();
 }
 
-void Gateway::Call(Portal* portal, std::string method, nlohmann::json params, bool raw,
+void Gateway::Call(Portal* portal, std::string method, nlohmann::ordered_json params, bool raw,
                    CallOptions options, CallCallback done) {
   portal->Call(std::move(method), std::move(params), raw, std::move(options), std::move(done));
 }

@@ -30,8 +30,9 @@ using CallBatchCallback = std::function<void(absl::StatusOr<std::vector<KeyedOut
 class Gateway {
  public:
   // REQUIRES: portals non-empty, each validated; the first is the default.
+  // `clock` and `observer` must outlive the Gateway.
   Gateway(std::vector<PortalOptions> portals, std::unique_ptr<HttpTransport> transport,
-          Clock* clock);
+          Clock* clock, PortalObserver* observer = PortalObserver::Null());
   ~Gateway();
 
   // The named portal ("" = default), or NOT_FOUND.
@@ -39,11 +40,11 @@ class Gateway {
   std::vector<Portal*> portals() const;
 
   // Validates method and params (INVALID_ARGUMENT) before anything is queued.
-  static absl::Status ValidateCall(const std::string& method, const nlohmann::json& params,
+  static absl::Status ValidateCall(const std::string& method, const nlohmann::ordered_json& params,
                                    const std::string& where);
 
   // One call. `raw` sends params as one JSON request, unchanged.
-  void Call(Portal* portal, std::string method, nlohmann::json params, bool raw,
+  void Call(Portal* portal, std::string method, nlohmann::ordered_json params, bool raw,
             CallOptions options, CallCallback done);
 
   // A named batch, split into requests of up to 50 (see PlanBatch).

@@ -7,8 +7,8 @@
 // fakes that answer synchronously or on demand.
 //
 // Thread-safety: Send() may be called from any thread concurrently.
-#ifndef B24GATE_ENGINE_HTTP_TRANSPORT_H_
-#define B24GATE_ENGINE_HTTP_TRANSPORT_H_
+#ifndef B24GATE_ENGINE_HTTP_HTTP_TRANSPORT_H_
+#define B24GATE_ENGINE_HTTP_HTTP_TRANSPORT_H_
 
 #include <functional>
 #include <map>
@@ -65,4 +65,4 @@ class HttpTransport {
 
 }  // namespace b24gate
 
-#endif  // B24GATE_ENGINE_HTTP_TRANSPORT_H_
+#endif  // B24GATE_ENGINE_HTTP_HTTP_TRANSPORT_H_

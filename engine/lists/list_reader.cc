@@ -16,7 +16,7 @@ constexpr int kMaxBatch = 50;      // commands per batch
 constexpr int kParallelUnits = 4;  // offset batches in flight per reader
 
 // True when `order` is absent or sorts by the keyset field ascending only.
-bool OrderAllowsKeyset(const nlohmann::json& params, const std::string& field) {
+bool OrderAllowsKeyset(const nlohmann::ordered_json& params, const std::string& field) {
   auto it = params.find("order");
   if (it == params.end() || it->is_null()) return true;
   if (it->is_array() && it->empty()) return true;
@@ -28,7 +28,7 @@ bool OrderAllowsKeyset(const nlohmann::json& params, const std::string& field) {
          absl::AsciiStrToUpper(f->get<std::string>()) == "ASC";
 }
 
-bool ToInt64(const nlohmann::json& v, int64_t* out) {
+bool ToInt64(const nlohmann::ordered_json& v, int64_t* out) {
   if (v.is_number_integer()) {
     *out = v.get<int64_t>();
     return true;
@@ -41,7 +41,7 @@ bool ToInt64(const nlohmann::json& v, int64_t* out) {
   return false;
 }
 
-std::string IdKey(const nlohmann::json& item) {
+std::string IdKey(const nlohmann::ordered_json& item) {
   if (!item.is_object()) return "";
   for (const char* key : {"ID", "id"}) {
     auto it = item.find(key);
@@ -96,7 +96,7 @@ CallOptions ListReader::Options() const {
 void ListReader::Run() { Begin(); }
 
 void ListReader::Begin() {
-  nlohmann::json first;
+  nlohmann::ordered_json first;
   {
     absl::MutexLock lock(&mu_);
     std::optional<ListShape> known = KnownListShape(request_.method);
@@ -121,18 +121,18 @@ void ListReader::Begin() {
                 [self](absl::StatusOr<CallReply> reply) { self->OnFirstPage(std::move(reply)); });
 }
 
-nlohmann::json ListReader::PageParams(int64_t start) const {
-  nlohmann::json p = request_.params;
+nlohmann::ordered_json ListReader::PageParams(int64_t start) const {
+  nlohmann::ordered_json p = request_.params;
   p["start"] = start;
   return p;
 }
 
-nlohmann::json ListReader::KeysetParams(const nlohmann::json& after) const {
-  nlohmann::json p = request_.params;
+nlohmann::ordered_json ListReader::KeysetParams(const nlohmann::ordered_json& after) const {
+  nlohmann::ordered_json p = request_.params;
   const std::string& f = shape_.keyset_filter_field;
-  if (!p.contains("filter") || !p["filter"].is_object()) p["filter"] = nlohmann::json::object();
+  if (!p.contains("filter") || !p["filter"].is_object()) p["filter"] = nlohmann::ordered_json::object();
   p["filter"][">" + f] = after;
-  p["order"] = nlohmann::json::object({{shape_.keyset_order_field, "ASC"}});
+  p["order"] = nlohmann::ordered_json::object({{shape_.keyset_order_field, "ASC"}});
   // The next page's reference needs the ID in every row.
   auto select = p.find("select");
   if (select != p.end() && select->is_array() && !select->empty()) {
@@ -150,8 +150,8 @@ nlohmann::json ListReader::KeysetParams(const nlohmann::json& after) const {
   return p;
 }
 
-bool ListReader::ExtractItems(const nlohmann::json& result, std::vector<nlohmann::json>* items) {
-  const nlohmann::json* list = &result;
+bool ListReader::ExtractItems(const nlohmann::ordered_json& result, std::vector<nlohmann::ordered_json>* items) {
+  const nlohmann::ordered_json* list = &result;
   if (!shape_.items_key.empty()) {
     if (!result.is_object() || !result.contains(shape_.items_key)) {
       // An empty wrapped list may come back as `[]` (PHP's empty map).
@@ -175,11 +175,11 @@ bool ListReader::ExtractItems(const nlohmann::json& result, std::vector<nlohmann
   return true;
 }
 
-void ListReader::Deliver(std::vector<nlohmann::json> items) {
+void ListReader::Deliver(std::vector<nlohmann::ordered_json> items) {
   if (!keyset_ && !items.empty()) {
     // Offset pages shift when rows are added or deleted during the read:
     // drop rows already delivered.
-    std::vector<nlohmann::json> fresh;
+    std::vector<nlohmann::ordered_json> fresh;
     for (auto& item : items) {
       std::string id = IdKey(item);
       if (!id.empty() && !seen_ids_.insert(id).second) {
@@ -225,7 +225,7 @@ void ListReader::OnFirstPage(absl::StatusOr<CallReply> reply) {
     Finish(reply.status());
     return;
   }
-  std::vector<nlohmann::json> items;
+  std::vector<nlohmann::ordered_json> items;
   if (!ExtractItems(reply->result, &items)) {
     Finish(absl::InvalidArgumentError(absl::StrCat(
         request_.method,
@@ -235,7 +235,7 @@ void ListReader::OnFirstPage(absl::StatusOr<CallReply> reply) {
   total_ = reply->total;
   size_t page_rows = items.size();
   if (keyset_) {
-    if (!items.empty() && !ToInt64(items.back().value(shape_.item_id_field, nlohmann::json()),
+    if (!items.empty() && !ToInt64(items.back().value(shape_.item_id_field, nlohmann::ordered_json()),
                                    &last_id_)) {
       Finish(absl::InvalidArgumentError(absl::StrCat("items of ", request_.method, " lack the `",
                                                      shape_.item_id_field, "` field")));
@@ -313,7 +313,7 @@ void ListReader::StartKeysetUnit() {
   }
   std::vector<BatchCommandSpec> commands;
   for (int64_t i = 0; i < pages; ++i) {
-    nlohmann::json after;
+    nlohmann::ordered_json after;
     if (i == 0) {
       after = last_id_;
     } else {
@@ -348,7 +348,7 @@ void ListReader::OnKeysetUnit(int pages, absl::StatusOr<BatchResult> result) {
       Finish(it->second.status());
       return;
     }
-    std::vector<nlohmann::json> items;
+    std::vector<nlohmann::ordered_json> items;
     if (!ExtractItems(it->second->result, &items)) {
       Finish(absl::InvalidArgumentError(
           absl::StrCat(request_.method, " did not return a list in a keyset page")));
@@ -356,10 +356,10 @@ void ListReader::OnKeysetUnit(int pages, absl::StatusOr<BatchResult> result) {
     }
     size_t page_rows = items.size();
     // Only rows past the last delivered ID: each row exactly once.
-    std::vector<nlohmann::json> fresh;
+    std::vector<nlohmann::ordered_json> fresh;
     for (auto& item : items) {
       int64_t id = 0;
-      if (!ToInt64(item.value(shape_.item_id_field, nlohmann::json()), &id)) {
+      if (!ToInt64(item.value(shape_.item_id_field, nlohmann::ordered_json()), &id)) {
         Finish(absl::InvalidArgumentError(absl::StrCat("items of ", request_.method, " lack the `",
                                                        shape_.item_id_field, "` field")));
         return;
@@ -400,7 +400,7 @@ void ListReader::OnOffsetUnit(int64_t unit, std::vector<int64_t> starts,
     Finish(result.status());
     return;
   }
-  std::vector<std::vector<nlohmann::json>> pages;
+  std::vector<std::vector<nlohmann::ordered_json>> pages;
   std::optional<int64_t> last_next;
   for (size_t i = 0; i < starts.size(); ++i) {
     auto it = result->outcomes.find(absl::StrCat("o", i));
@@ -413,7 +413,7 @@ void ListReader::OnOffsetUnit(int64_t unit, std::vector<int64_t> starts,
       Finish(it->second.status());
       return;
     }
-    std::vector<nlohmann::json> items;
+    std::vector<nlohmann::ordered_json> items;
     if (!ExtractItems(it->second->result, &items)) {
       Finish(absl::InvalidArgumentError(absl::StrCat(request_.method, " did not return a list")));
       return;
@@ -455,7 +455,7 @@ void ListReader::OnNextPage(absl::StatusOr<CallReply> reply) {
     Finish(reply.status());
     return;
   }
-  std::vector<nlohmann::json> items;
+  std::vector<nlohmann::ordered_json> items;
   if (!ExtractItems(reply->result, &items)) {
     Finish(absl::InvalidArgumentError(absl::StrCat(request_.method, " did not return a list")));
     return;

@@ -43,13 +43,13 @@ namespace b24gate {
 
 struct ListRequest {
   std::string method;
-  nlohmann::json params = nlohmann::json::object();
+  nlohmann::ordered_json params = nlohmann::ordered_json::object();
   std::string items_key;  // override; empty = table or auto-detect
   CallOptions options;
 };
 
 struct ListPage {
-  std::vector<nlohmann::json> items;
+  std::vector<nlohmann::ordered_json> items;
   int64_t items_so_far = 0;
   std::optional<int64_t> total;
 };
@@ -100,12 +100,12 @@ class ListReader : public std::enable_shared_from_this<ListReader> {
   void OnNextPage(absl::StatusOr<CallReply> reply);
 
   // Items of one page's `result`; false if the shape is not a list.
-  bool ExtractItems(const nlohmann::json& result, std::vector<nlohmann::json>* items)
+  bool ExtractItems(const nlohmann::ordered_json& result, std::vector<nlohmann::ordered_json>* items)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Deliver(std::vector<nlohmann::json> items) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Deliver(std::vector<nlohmann::ordered_json> items) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Finish(absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  nlohmann::json PageParams(int64_t start) const;
-  nlohmann::json KeysetParams(const nlohmann::json& after) const;
+  nlohmann::ordered_json PageParams(int64_t start) const;
+  nlohmann::ordered_json KeysetParams(const nlohmann::ordered_json& after) const;
   CallOptions Options() const;
 
   Portal* const portal_;
@@ -130,7 +130,7 @@ class ListReader : public std::enable_shared_from_this<ListReader> {
   int64_t next_start_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t next_unit_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t deliver_unit_ ABSL_GUARDED_BY(mu_) = 0;
-  std::map<int64_t, std::vector<std::vector<nlohmann::json>>> ready_units_ ABSL_GUARDED_BY(mu_);
+  std::map<int64_t, std::vector<std::vector<nlohmann::ordered_json>>> ready_units_ ABSL_GUARDED_BY(mu_);
   std::optional<int64_t> follow_next_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> seen_ids_ ABSL_GUARDED_BY(mu_);
   int64_t duplicates_ ABSL_GUARDED_BY(mu_) = 0;

@@ -7,7 +7,7 @@
 namespace b24gate {
 
 std::shared_ptr<OrderedFanout> OrderedFanout::Create(Portal* portal, std::string method,
-                                                    std::vector<nlohmann::json> params,
+                                                    std::vector<nlohmann::ordered_json> params,
                                                     bool as_json, CallOptions options,
                                                     FanoutSink* sink, FanoutOptions fanout) {
   std::shared_ptr<OrderedFanout> f(new OrderedFanout(portal, std::move(method), std::move(params),
@@ -20,7 +20,7 @@ void OrderedFanout::Run() {
   Pump();
 }
 
-OrderedFanout::OrderedFanout(Portal* portal, std::string method, std::vector<nlohmann::json> params,
+OrderedFanout::OrderedFanout(Portal* portal, std::string method, std::vector<nlohmann::ordered_json> params,
                              bool as_json, CallOptions options, FanoutSink* sink,
                              FanoutOptions fanout)
     : portal_(portal),
@@ -73,7 +73,7 @@ void OrderedFanout::Pump() {
   auto self = shared_from_this();
   while (next_submit_ < params_.size() && next_submit_ - next_deliver_ < fanout_.window) {
     size_t index = next_submit_++;
-    nlohmann::json params = std::move(params_[index]);
+    nlohmann::ordered_json params = std::move(params_[index]);
     portal_->Call(method_, std::move(params), as_json_, options_,
                   [self, index](absl::StatusOr<CallReply> reply) {
                     self->OnResult(index, std::move(reply));

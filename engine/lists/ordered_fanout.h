@@ -48,7 +48,7 @@ class OrderedFanout : public std::enable_shared_from_this<OrderedFanout> {
   // returned. The two steps let the consumer store the fanout before any
   // result can arrive.
   static std::shared_ptr<OrderedFanout> Create(Portal* portal, std::string method,
-                                              std::vector<nlohmann::json> params, bool as_json,
+                                              std::vector<nlohmann::ordered_json> params, bool as_json,
                                               CallOptions options, FanoutSink* sink,
                                               FanoutOptions fanout = {});
   // Call once, holding no lock the sink takes.
@@ -57,14 +57,14 @@ class OrderedFanout : public std::enable_shared_from_this<OrderedFanout> {
   void Cancel();
 
  private:
-  OrderedFanout(Portal* portal, std::string method, std::vector<nlohmann::json> params,
+  OrderedFanout(Portal* portal, std::string method, std::vector<nlohmann::ordered_json> params,
                 bool as_json, CallOptions options, FanoutSink* sink, FanoutOptions fanout);
   void Pump() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnResult(size_t index, absl::StatusOr<CallReply> reply);
 
   Portal* const portal_;
   const std::string method_;
-  std::vector<nlohmann::json> params_;
+  std::vector<nlohmann::ordered_json> params_;
   const bool as_json_;
   CallOptions options_;
   FanoutSink* const sink_;

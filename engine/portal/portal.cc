@@ -14,7 +14,7 @@ namespace b24gate {
 struct Portal::Pending {
   bool is_batch = false;
   std::string method;  // normalised; "batch" for pre-formed batches
-  nlohmann::json params;
+  nlohmann::ordered_json params;
   bool as_json = false;  // must travel alone as a JSON body
   bool read = false;     // safe to repeat when the outcome is unknown
   std::vector<BatchCommandSpec> commands;
@@ -36,15 +36,15 @@ namespace {
 bool IsCancelled(const CallOptions& o) { return o.cancel && o.cancel->cancelled(); }
 
 // Batch sub-command: "method?query".
-std::string SubCommand(const std::string& method, const nlohmann::json& params) {
+std::string SubCommand(const std::string& method, const nlohmann::ordered_json& params) {
   std::string query = HttpBuildQuery(params);
   return query.empty() ? method : absl::StrCat(method, "?", query);
 }
 
 std::string BatchBody(const std::vector<std::string>& keys, const std::vector<std::string>& cmds,
                       bool halt) {
-  // ordered_json keeps the keys in execution order; nlohmann::json would sort
-  // them and break `$result` references to earlier commands.
+  // Keys stay in execution order (ordered_json); sorted keys would break
+  // `$result` references to earlier commands.
   nlohmann::ordered_json cmd = nlohmann::ordered_json::object();
   for (size_t i = 0; i < keys.size(); ++i) cmd[keys[i]] = cmds[i];
   nlohmann::ordered_json body;
@@ -77,6 +77,22 @@ std::unique_ptr<Credentials> MakeCredentials(const PortalOptions& o, HttpTranspo
   return std::make_unique<OAuthCredentials>(o.oauth, std::move(store), transport, o.tls);
 }
 
+// How a request ended, for the observer. A JSON body with `error` is a
+// Bitrix24 error whatever the status; other non-2xx answers (proxy pages,
+// cut-offs) leave the outcome unknown.
+HttpOutcome ClassifyHttp(const HttpResponse& r) {
+  if (r.failure == TransportFailure::kNotSent) return HttpOutcome::kNotSent;
+  if (r.failure != TransportFailure::kNone) return HttpOutcome::kOutcomeUnknown;
+  if (IsRedirect(r)) return HttpOutcome::kRedirect;
+  bool has_error = r.body.find("\"error\"") != std::string::npos;
+  if (r.status >= 200 && r.status < 300) {
+    // A batch answer is 200 even when commands fail; only a top-level
+    // error makes the whole request an error.
+    return r.body.rfind("{\"error\"", 0) == 0 ? HttpOutcome::kBitrixError : HttpOutcome::kOk;
+  }
+  return has_error ? HttpOutcome::kBitrixError : HttpOutcome::kOutcomeUnknown;
+}
+
 bool IsOutcomeUnknownCode(const B24Error& e) {
   if (e.code == "INTERNAL_SERVER_ERROR" || e.code == "ERROR_UNEXPECTED_ANSWER") return true;
   if (e.code == "OVERLOAD_LIMIT" || e.code == "PORTAL_DELETED") return false;
@@ -85,10 +101,12 @@ bool IsOutcomeUnknownCode(const B24Error& e) {
 
 }  // namespace
 
-Portal::Portal(PortalOptions options, HttpTransport* transport, Clock* clock)
+Portal::Portal(PortalOptions options, HttpTransport* transport, Clock* clock,
+               PortalObserver* observer)
     : options_(std::move(options)),
       transport_(transport),
       clock_(clock),
+      observer_(observer),
       credentials_(MakeCredentials(options_, transport)),
       tuning_(TuningOf(options_)),
       bucket_(options_.bucket),
@@ -99,6 +117,7 @@ Portal::Portal(PortalOptions options, HttpTransport* transport, Clock* clock)
                  return std::uniform_real_distribution<double>(0, 1)(rng_);
                }),
       rng_(std::random_device{}()) {
+  reported_concurrency_ = autothrottle_.concurrency();
   dispatcher_ = std::thread([this] { DispatchLoop(); });
 }
 
@@ -121,11 +140,11 @@ Portal::~Portal() {
       +[](int* n) { return *n == 0; }, &in_flight_));
 }
 
-void Portal::Call(std::string method, nlohmann::json params, bool as_json, CallOptions options,
+void Portal::Call(std::string method, nlohmann::ordered_json params, bool as_json, CallOptions options,
                   CallCallback done) {
   auto p = std::make_unique<Pending>();
   p->method = NormalizeMethod(method);
-  if (params.is_null()) params = nlohmann::json::object();
+  if (params.is_null()) params = nlohmann::ordered_json::object();
   p->as_json = as_json || ContainsNullOrTopLevelList(params);
   p->params = std::move(params);
   p->read = options.idempotent || IsReadMethod(p->method);
@@ -316,16 +335,29 @@ void Portal::Send(std::vector<PendingPtr> group) {
     stats_.commands_sent += commands;
     if (!keys.empty()) stats_.batch_requests++;
   }
+  observer_->OnRequestSent(options_.name, static_cast<int>(commands));
+  if (group[0]->is_batch) {
+    for (const auto& c : group[0]->commands) observer_->OnCommandSent(options_.name, c.method);
+  } else {
+    for (const auto& p : group) observer_->OnCommandSent(options_.name, p->method);
+  }
   // The transport calls back on its own thread; the group moves along.
   auto shared_group = std::make_shared<std::vector<PendingPtr>>(std::move(group));
-  transport_->Send(std::move(request),
-                   [this, shared_group, keys = std::move(keys)](HttpResponse response) mutable {
-                     OnResponse(std::move(*shared_group), std::move(keys), std::move(response));
-                   });
+  absl::Time sent_at = clock_->Now();
+  transport_->Send(std::move(request), [this, shared_group, keys = std::move(keys),
+                                        sent_at](HttpResponse response) mutable {
+    OnResponse(std::move(*shared_group), std::move(keys), sent_at, std::move(response));
+  });
 }
 
 void Portal::OnResponse(std::vector<PendingPtr> group, std::vector<std::string> keys,
-                        HttpResponse response) {
+                        absl::Time sent_at, HttpResponse response) {
+  HttpOutcome outcome = ClassifyHttp(response);
+  observer_->OnRequestDone(options_.name, outcome, clock_->Now() - sent_at);
+  if (outcome == HttpOutcome::kRedirect) observer_->OnRedirect(options_.name);
+  if (response.failure != TransportFailure::kNone) {
+    observer_->OnTransportFailure(options_.name, response.failure_message);
+  }
   std::vector<Completion> completions;
   {
     absl::MutexLock lock(&mu_);
@@ -345,7 +377,7 @@ void Portal::OnResponse(std::vector<PendingPtr> group, std::vector<std::string> 
           RetryNotExecuted(std::move(p),
                            GatewayError(absl::StatusCode::kUnavailable, kReasonTransport,
                                         "the portal moved (302) and the deadline ran out"),
-                           /*backoff=*/false, &completions);
+                           RetryReason::kRedirect, /*backoff=*/false, &completions);
         }
       }
       wake_.Signal();
@@ -364,12 +396,15 @@ void Portal::OnResponse(std::vector<PendingPtr> group, std::vector<std::string> 
 void Portal::RefreshThenRequeue(std::vector<PendingPtr> group, int64_t generation) {
   auto shared = std::make_shared<std::vector<PendingPtr>>(std::move(group));
   credentials_->Refresh(generation, [this, shared](absl::Status status) {
+    observer_->OnTokenRefresh(options_.name, status.ok());
     std::vector<Completion> completions;
     {
       absl::MutexLock lock(&mu_);
       --in_flight_;
       for (auto& p : *shared) {
         if (status.ok()) {
+          observer_->OnRetry(options_.name, p->method, RetryReason::kTokenRefresh,
+                             absl::ZeroDuration());
           queue_.push_front(std::move(p));
         } else {
           Fail(std::move(p), status, &completions);
@@ -386,7 +421,7 @@ void Portal::HandleSingle(PendingPtr p, const HttpResponse& response,
   if (response.failure == TransportFailure::kNotSent) {
     ServerTrouble();
     RetryNotExecuted(std::move(p),
-                     Unreachable(response),
+                     Unreachable(response), RetryReason::kNotSent,
                      /*backoff=*/true, completions);
     return;
   }
@@ -408,7 +443,7 @@ void Portal::HandleCoalesced(std::vector<PendingPtr> group, const std::vector<st
     ServerTrouble();
     for (auto& p : group) {
       RetryNotExecuted(std::move(p),
-                       Unreachable(response),
+                       Unreachable(response), RetryReason::kNotSent,
                        /*backoff=*/true, completions);
     }
     return;
@@ -428,7 +463,7 @@ void Portal::HandleCoalesced(std::vector<PendingPtr> group, const std::vector<st
     operating_.Blocked("batch", reply->time, clock_->Now());
     for (auto& p : group) {
       RetryNotExecuted(std::move(p), B24ErrorStatus(e.code, e.description, e.http_status),
-                       /*backoff=*/false, completions);
+                       RetryReason::kOperatingLimit, /*backoff=*/false, completions);
     }
     return;
   }
@@ -456,7 +491,7 @@ void Portal::HandleUserBatch(PendingPtr p, const HttpResponse& response,
   if (response.failure == TransportFailure::kNotSent) {
     ServerTrouble();
     RetryNotExecuted(std::move(p),
-                     Unreachable(response),
+                     Unreachable(response), RetryReason::kNotSent,
                      /*backoff=*/true, completions);
     return;
   }
@@ -479,6 +514,7 @@ void Portal::HandleUserBatch(PendingPtr p, const HttpResponse& response,
     if (it == reply->outcomes.end()) continue;
     if (it->second.error) {
       const B24Error& e = *it->second.error;
+      observer_->OnBitrixError(options_.name, c.method, e.code, e.description);
       if (e.code == "OPERATION_TIME_LIMIT") {
         operating_.Blocked(c.method, nullptr, now);
         stats_.operating_blocked++;
@@ -499,19 +535,22 @@ void Portal::OnB24Error(PendingPtr p, const B24Error& error,
                         std::vector<Completion>* completions) {
   absl::Status status = B24ErrorStatus(error.code, error.description, error.http_status);
   absl::Time now = clock_->Now();
+  observer_->OnBitrixError(options_.name, p->method, error.code, error.description);
   if (error.code == "QUERY_LIMIT_EXCEEDED") {
     // Someone else shares the portal's budget: the bucket is fuller than
     // modelled. Not executed, so always safe to repeat.
     stats_.rate_limited++;
     bucket_.MarkFull(now);
     ServerTrouble();
-    RetryNotExecuted(std::move(p), status, /*backoff=*/false, completions);
+    RetryNotExecuted(std::move(p), status, RetryReason::kRateLimited, /*backoff=*/false,
+                     completions);
     return;
   }
   if (error.code == "OPERATION_TIME_LIMIT") {
     stats_.operating_blocked++;
     operating_.Blocked(p->method, nullptr, now);
-    RetryNotExecuted(std::move(p), status, /*backoff=*/false, completions);
+    RetryNotExecuted(std::move(p), status, RetryReason::kOperatingLimit, /*backoff=*/false,
+                     completions);
     return;
   }
   if ((error.code == "expired_token" || error.code == "invalid_token") &&
@@ -537,8 +576,8 @@ void Portal::OnB24Error(PendingPtr p, const B24Error& error,
   Fail(std::move(p), status, completions);
 }
 
-void Portal::RetryNotExecuted(PendingPtr p, absl::Status cause, bool backoff,
-                              std::vector<Completion>* completions) {
+void Portal::RetryNotExecuted(PendingPtr p, absl::Status cause, RetryReason reason,
+                              bool backoff, std::vector<Completion>* completions) {
   absl::Time now = clock_->Now();
   p->attempts++;
   absl::Duration delay = backoff ? backoff_.Delay(p->attempts) : absl::ZeroDuration();
@@ -550,6 +589,7 @@ void Portal::RetryNotExecuted(PendingPtr p, absl::Status cause, bool backoff,
     return;
   }
   stats_.retries++;
+  observer_->OnRetry(options_.name, p->method, reason, delay);
   p->not_before = now + delay;
   p->last_error = cause;
   queue_.push_front(std::move(p));
@@ -560,6 +600,7 @@ void Portal::OnOutcomeUnknown(PendingPtr p, absl::Status cause,
   ServerTrouble();
   if (!p->read) {
     stats_.outcome_unknown++;
+    observer_->OnOutcomeUnknown(options_.name, p->method, std::string(cause.message()));
     Fail(std::move(p),
          GatewayError(absl::StatusCode::kUnavailable, kReasonOutcomeUnknown,
                       absl::StrCat("outcome unknown: the request may have been executed and was "
@@ -573,7 +614,7 @@ void Portal::OnOutcomeUnknown(PendingPtr p, absl::Status cause,
     Fail(std::move(p), cause, completions);
     return;
   }
-  RetryNotExecuted(std::move(p), cause, /*backoff=*/true, completions);
+  RetryNotExecuted(std::move(p), cause, RetryReason::kServerError, /*backoff=*/true, completions);
 }
 
 void Portal::Fail(PendingPtr p, absl::Status status, std::vector<Completion>* completions) {
@@ -602,6 +643,12 @@ void Portal::ApplyRate() {
       policy.burst != bucket_.policy().burst || policy.headroom != bucket_.policy().headroom) {
     bucket_.SetPolicy(policy, clock_->Now());
   }
+  int concurrency = autothrottle_.concurrency();
+  if (autothrottle_.rate_factor() != reported_rate_factor_ || concurrency != reported_concurrency_) {
+    reported_rate_factor_ = autothrottle_.rate_factor();
+    reported_concurrency_ = concurrency;
+    observer_->OnAutothrottle(options_.name, reported_rate_factor_, concurrency);
+  }
 }
 
 absl::Status Portal::Tune(const PortalTuning& tuning) {
@@ -629,13 +676,36 @@ void Portal::Succeed(PendingPtr p, CallReply reply, std::vector<Completion>* com
   });
 }
 
+PortalBudget Portal::Budget(const std::string& method) const {
+  std::string normalized = NormalizeMethod(method);
+  absl::MutexLock lock(&mu_);
+  absl::Time now = clock_->Now();
+  PortalBudget b;
+  const BucketPolicy& policy = bucket_.policy();
+  b.bucket_level = bucket_.Level(now);
+  b.bucket_usable = std::max(1.0, policy.burst - policy.headroom);
+  b.drain_per_second = policy.drain_per_second;
+  b.requests_free_now = std::max(0.0, b.bucket_usable - b.bucket_level);
+  b.in_flight = in_flight_;
+  b.max_in_flight = std::min(tuning_.max_concurrency, autothrottle_.concurrency());
+  b.queued = static_cast<int>(queue_.size());
+  b.operating_used = absl::Seconds(operating_.Operating(normalized));
+  b.operating_left = std::max(absl::ZeroDuration(), tuning_.operating.limit -
+                                                        tuning_.operating.margin - b.operating_used);
+  absl::Time ready = operating_.ReadyAt(normalized);
+  if (ready > now) b.paused_until = ready;
+  return b;
+}
+
 PortalStats Portal::Stats() const {
   absl::MutexLock lock(&mu_);
   PortalStats s = stats_;
-  s.queued = static_cast<int64_t>(queue_.size());
+  absl::Time now = clock_->Now();
+  s.queued = static_cast<double>(queue_.size());
   s.in_flight = in_flight_;
-  s.bucket_level = bucket_.Level(clock_->Now());
+  s.bucket_level = bucket_.Level(now);
   s.operating = operating_.Snapshot();
+  for (const auto& [method, seconds] : s.operating) s.paused[method] = operating_.ReadyAt(method) > now;
   s.concurrency_limit = std::min(tuning_.max_concurrency, autothrottle_.concurrency());
   s.rate_factor = autothrottle_.rate_factor();
   s.slowdowns = autothrottle_.slowdowns();

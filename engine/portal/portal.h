@@ -39,34 +39,17 @@
 #include "engine/http/http_transport.h"
 #include "engine/throttle/leaky_bucket.h"
 #include "engine/throttle/operating_tracker.h"
+#include "engine/portal/portal_observer.h"
 #include "engine/portal/portal_options.h"
+#include "engine/portal/portal_stats.h"
 
 namespace b24gate {
 
-// Counters and gauges of one portal, for metrics and tests.
-struct PortalStats {
-  int64_t http_requests = 0;        // HTTP requests sent
-  int64_t batch_requests = 0;       // of which `batch`
-  int64_t commands_sent = 0;        // commands carried (batch entries counted)
-  int64_t retries = 0;              // commands requeued
-  int64_t rate_limited = 0;         // 503 QUERY_LIMIT_EXCEEDED received
-  int64_t operating_blocked = 0;    // 429 OPERATION_TIME_LIMIT received
-  int64_t outcome_unknown = 0;      // writes failed as OUTCOME_UNKNOWN
-  int64_t token_refreshes = 0;      // refreshes asked for after expired/invalid tokens
-  int64_t redirects = 0;            // 302 domain changes followed
-  int concurrency_limit = 0;        // in-flight ceiling now (autothrottle)
-  double rate_factor = 1;           // share of the drain rate used now (autothrottle)
-  int64_t slowdowns = 0;            // autothrottle slow-downs so far
-  int64_t queued = 0;               // commands waiting now
-  int64_t in_flight = 0;            // HTTP requests in flight now
-  double bucket_level = 0;          // modelled leaky-bucket counter now
-  std::map<std::string, double> operating;  // method -> last reported seconds
-};
-
 class Portal {
  public:
-  // `transport` and `clock` must outlive the Portal.
-  Portal(PortalOptions options, HttpTransport* transport, Clock* clock);
+  // `transport`, `clock` and `observer` must outlive the Portal.
+  Portal(PortalOptions options, HttpTransport* transport, Clock* clock,
+         PortalObserver* observer = PortalObserver::Null());
   // Fails queued commands with UNAVAILABLE and waits for in-flight requests.
   ~Portal();
 
@@ -76,7 +59,7 @@ class Portal {
   // Queues one call. `params` is an object, or a list for positional
   // methods. When `as_json` is true, or params hold a null or are a list, the
   // call travels alone as a JSON body; otherwise it may share a batch.
-  void Call(std::string method, nlohmann::json params, bool as_json, CallOptions options,
+  void Call(std::string method, nlohmann::ordered_json params, bool as_json, CallOptions options,
             CallCallback done);
 
   // Queues a pre-formed batch of at most 50 commands; keys and order are kept
@@ -86,6 +69,12 @@ class Portal {
              BatchCallback done);
 
   PortalStats Stats() const;
+
+  // What the portal can take now, for callers that size their own
+  // parallelism (parallel list reading). A snapshot: read-only, cheap, and
+  // stale as soon as it returns, so use it to choose how much to queue, not
+  // as a promise that it will be sent at once.
+  PortalBudget Budget(const std::string& method) const;
 
   // Changes speed settings at once, without a restart.
   // INVALID_ARGUMENT (and no change) when `tuning` is out of range.
@@ -109,7 +98,7 @@ class Portal {
   absl::Time ReadyAt(const Pending& p) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Send(std::vector<PendingPtr> group);
   void OnResponse(std::vector<PendingPtr> group, std::vector<std::string> keys,
-                  HttpResponse response);
+                  absl::Time sent_at, HttpResponse response);
   // Gets a token first, then puts the group back at the head of the queue.
   void RefreshThenRequeue(std::vector<PendingPtr> group, int64_t generation);
 
@@ -125,7 +114,7 @@ class Portal {
   // A Bitrix24 error answer for `p` (whole request or one batch entry).
   void OnB24Error(PendingPtr p, const B24Error& error, std::vector<Completion>* completions)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void RetryNotExecuted(PendingPtr p, absl::Status cause, bool backoff,
+  void RetryNotExecuted(PendingPtr p, absl::Status cause, RetryReason reason, bool backoff,
                         std::vector<Completion>* completions) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnOutcomeUnknown(PendingPtr p, absl::Status cause, std::vector<Completion>* completions)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -139,6 +128,7 @@ class Portal {
   const PortalOptions options_;
   HttpTransport* const transport_;
   Clock* const clock_;
+  PortalObserver* const observer_;
   std::unique_ptr<Credentials> credentials_;
 
   mutable absl::Mutex mu_;
@@ -151,6 +141,9 @@ class Portal {
   Backoff backoff_;
   std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_);
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  // The autothrottle's last reported speed, to report changes only.
+  double reported_rate_factor_ ABSL_GUARDED_BY(mu_) = 1;
+  int reported_concurrency_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   PortalStats stats_ ABSL_GUARDED_BY(mu_);
   std::thread dispatcher_;

@@ -11,8 +11,8 @@
 // metrics and the admin RPC.
 //
 // Thread-safety: not thread-safe; the owner serialises calls.
-#ifndef B24GATE_ENGINE_AUTOTHROTTLE_H_
-#define B24GATE_ENGINE_AUTOTHROTTLE_H_
+#ifndef B24GATE_ENGINE_THROTTLE_AUTOTHROTTLE_H_
+#define B24GATE_ENGINE_THROTTLE_AUTOTHROTTLE_H_
 
 #include <cstdint>
 
@@ -52,4 +52,4 @@ class Autothrottle {
 
 }  // namespace b24gate
 
-#endif  // B24GATE_ENGINE_AUTOTHROTTLE_H_
+#endif  // B24GATE_ENGINE_THROTTLE_AUTOTHROTTLE_H_

@@ -2,8 +2,8 @@
 // a parameter so tests are deterministic.
 //
 // Thread-safety: immutable after construction.
-#ifndef B24GATE_ENGINE_BACKOFF_H_
-#define B24GATE_ENGINE_BACKOFF_H_
+#ifndef B24GATE_ENGINE_THROTTLE_BACKOFF_H_
+#define B24GATE_ENGINE_THROTTLE_BACKOFF_H_
 
 #include <functional>
 
@@ -33,4 +33,4 @@ class Backoff {
 
 }  // namespace b24gate
 
-#endif  // B24GATE_ENGINE_BACKOFF_H_
+#endif  // B24GATE_ENGINE_THROTTLE_BACKOFF_H_

@@ -12,8 +12,8 @@
 // jitter that compresses the spacing of requests on their way to the portal.
 //
 // Thread-safety: not thread-safe; the owner serialises calls.
-#ifndef B24GATE_ENGINE_LEAKY_BUCKET_H_
-#define B24GATE_ENGINE_LEAKY_BUCKET_H_
+#ifndef B24GATE_ENGINE_THROTTLE_LEAKY_BUCKET_H_
+#define B24GATE_ENGINE_THROTTLE_LEAKY_BUCKET_H_
 
 #include "absl/time/time.h"
 
@@ -61,4 +61,4 @@ class LeakyBucket {
 
 }  // namespace b24gate
 
-#endif  // B24GATE_ENGINE_LEAKY_BUCKET_H_
+#endif  // B24GATE_ENGINE_THROTTLE_LEAKY_BUCKET_H_

@@ -5,7 +5,7 @@
 namespace b24gate {
 namespace {
 
-bool ReadNumber(const nlohmann::json& time, const char* key, double* out) {
+bool ReadNumber(const nlohmann::ordered_json& time, const char* key, double* out) {
   if (!time.is_object()) return false;
   auto it = time.find(key);
   if (it == time.end() || !it->is_number()) return false;
@@ -15,7 +15,7 @@ bool ReadNumber(const nlohmann::json& time, const char* key, double* out) {
 
 }  // namespace
 
-void OperatingTracker::Observe(const std::string& method, const nlohmann::json& time,
+void OperatingTracker::Observe(const std::string& method, const nlohmann::ordered_json& time,
                                absl::Time now) {
   double operating = 0;
   if (!ReadNumber(time, "operating", &operating)) return;
@@ -32,7 +32,7 @@ void OperatingTracker::Observe(const std::string& method, const nlohmann::json& 
   }
 }
 
-void OperatingTracker::Blocked(const std::string& method, const nlohmann::json& time,
+void OperatingTracker::Blocked(const std::string& method, const nlohmann::ordered_json& time,
                                absl::Time now) {
   MethodState& state = methods_[method];
   double reset_at = 0;

@@ -8,8 +8,8 @@
 // parks the method until that time too. Other methods are unaffected.
 //
 // Thread-safety: not thread-safe; the owner serialises calls.
-#ifndef B24GATE_ENGINE_OPERATING_TRACKER_H_
-#define B24GATE_ENGINE_OPERATING_TRACKER_H_
+#ifndef B24GATE_ENGINE_THROTTLE_OPERATING_TRACKER_H_
+#define B24GATE_ENGINE_THROTTLE_OPERATING_TRACKER_H_
 
 #include <map>
 #include <string>
@@ -33,9 +33,9 @@ class OperatingTracker {
   explicit OperatingTracker(OperatingPolicy policy) : policy_(policy) {}
 
   // Records a `time` object the portal returned for `method` at `now`.
-  void Observe(const std::string& method, const nlohmann::json& time, absl::Time now);
+  void Observe(const std::string& method, const nlohmann::ordered_json& time, absl::Time now);
   // The method was refused with 429 at `now`; `time` may be null.
-  void Blocked(const std::string& method, const nlohmann::json& time, absl::Time now);
+  void Blocked(const std::string& method, const nlohmann::ordered_json& time, absl::Time now);
   // The time before which `method` must not be called (<= now: go ahead).
   absl::Time ReadyAt(const std::string& method) const;
   // Last reported seconds used in the window, for metrics.
@@ -56,4 +56,4 @@ class OperatingTracker {
 
 }  // namespace b24gate
 
-#endif  // B24GATE_ENGINE_OPERATING_TRACKER_H_
+#endif  // B24GATE_ENGINE_THROTTLE_OPERATING_TRACKER_H_

@@ -63,18 +63,25 @@ listening() {
   return 1
 }
 
-# Storage: overlay where the kernel allows it, else vfs (slower, always works).
-if ! bh from --name probe-$$ scratch >"$DIR/probe.out" 2>&1; then
+# Storage: overlay where the kernel allows it, else vfs (slower, always
+# works). The probe creates, mounts and removes a container, because some
+# overlay failures only show at mount time.
+probe() {
+  bh from --name probe-$$ scratch && bh mount probe-$$ >/dev/null && bh umount probe-$$ >/dev/null &&
+    bh rm probe-$$ >/dev/null
+}
+if ! probe >"$DIR/probe.out" 2>&1; then
   echo "note: buildah overlay storage failed ($(tail -1 "$DIR/probe.out")); using vfs"
+  bh rm probe-$$ >/dev/null 2>&1
+  grep -o " $DIR[^ ]*" /proc/mounts | sort -r | while read -r m; do umount "$m" 2>/dev/null; done
   rm -rf "$DIR/storage" "$DIR/run"
   BUILDAH_ARGS="$BUILDAH_ARGS --storage-driver vfs"
-  if ! bh from --name probe-$$ scratch >"$DIR/probe.out" 2>&1; then
-    echo "FAIL: buildah cannot create a container with overlay or vfs storage:" >&2
+  if ! probe >"$DIR/probe.out" 2>&1; then
+    echo "FAIL: buildah cannot create and mount a container with overlay or vfs storage:" >&2
     cat "$DIR/probe.out" >&2
     exit 1
   fi
 fi
-bh rm probe-$$ >/dev/null
 
 # 1. Build.
 if BUILDAH_ARGS=$BUILDAH_ARGS IMAGE=$IMAGE bash "$ROOT/scripts/build-image.sh" "$GATEWAY" >"$DIR/build.out" 2>&1; then

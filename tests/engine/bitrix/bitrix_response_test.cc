@@ -12,7 +12,7 @@
 namespace b24gate {
 namespace {
 
-using ::nlohmann::json;
+using json = ::nlohmann::ordered_json;
 using ::testing::HasSubstr;
 using ::testing::Not;
 

@@ -15,8 +15,7 @@ struct PhpCase {
 
 // Every expected string below is PHP 8.2.36's output for
 //   echo http_build_query(json_decode($params_json, true));
-// pasted verbatim. Inputs list object keys in byte order because
-// nlohmann::json stores them sorted (PHP would keep insertion order).
+// pasted verbatim. Object keys keep their order, as in PHP.
 // clang-format off
 constexpr PhpCase kPhpCases[] = {
     {R"json({"filter":{">ID":0}})json",
@@ -100,7 +99,7 @@ class HttpBuildQueryPhpTest : public testing::TestWithParam<PhpCase> {};
 
 TEST_P(HttpBuildQueryPhpTest, MatchesPhp) {
   const PhpCase& c = GetParam();
-  EXPECT_EQ(HttpBuildQuery(nlohmann::json::parse(c.params_json)), c.php_output)
+  EXPECT_EQ(HttpBuildQuery(nlohmann::ordered_json::parse(c.params_json)), c.php_output)
       << "params: " << c.params_json;
 }
 
@@ -108,13 +107,13 @@ INSTANTIATE_TEST_SUITE_P(Php82, HttpBuildQueryPhpTest,
                          testing::ValuesIn(kPhpCases));
 
 TEST(HttpBuildQueryTest, ScalarTopLevelEncodesNothing) {
-  EXPECT_EQ(HttpBuildQuery(nlohmann::json(5)), "");
-  EXPECT_EQ(HttpBuildQuery(nlohmann::json()), "");
+  EXPECT_EQ(HttpBuildQuery(nlohmann::ordered_json(5)), "");
+  EXPECT_EQ(HttpBuildQuery(nlohmann::ordered_json()), "");
 }
 
 TEST(HttpBuildQueryTest, BuiltInCodeMatchesParsedText) {
   // Values built in code (not parsed) take the same paths.
-  nlohmann::json params;
+  nlohmann::ordered_json params;
   params["filter"][">ID"] = 0;
   params["select"] = {"ID", "TITLE"};
   params["start"] = -1;
@@ -129,21 +128,21 @@ TEST(UrlEncodeTest, EncodesEveryByteOutsideUnreserved) {
 }
 
 TEST(ContainsNullOrTopLevelListTest, TopLevelListIsTrue) {
-  EXPECT_TRUE(ContainsNullOrTopLevelList(nlohmann::json::parse(R"([1, 2])")));
-  EXPECT_TRUE(ContainsNullOrTopLevelList(nlohmann::json::array()));
+  EXPECT_TRUE(ContainsNullOrTopLevelList(nlohmann::ordered_json::parse(R"([1, 2])")));
+  EXPECT_TRUE(ContainsNullOrTopLevelList(nlohmann::ordered_json::array()));
 }
 
 TEST(ContainsNullOrTopLevelListTest, NestedNullIsTrue) {
   EXPECT_TRUE(ContainsNullOrTopLevelList(
-      nlohmann::json::parse(R"({"id": 1, "fields": {"DESCRIPTION": null}})")));
+      nlohmann::ordered_json::parse(R"({"id": 1, "fields": {"DESCRIPTION": null}})")));
   EXPECT_TRUE(ContainsNullOrTopLevelList(
-      nlohmann::json::parse(R"({"a": [1, {"b": [null]}]})")));
+      nlohmann::ordered_json::parse(R"({"a": [1, {"b": [null]}]})")));
 }
 
 TEST(ContainsNullOrTopLevelListTest, PlainObjectIsFalse) {
-  EXPECT_FALSE(ContainsNullOrTopLevelList(nlohmann::json::parse(
+  EXPECT_FALSE(ContainsNullOrTopLevelList(nlohmann::ordered_json::parse(
       R"({"filter": {">ID": 0}, "select": ["ID"], "e": [], "o": {}, "b": false})")));
-  EXPECT_FALSE(ContainsNullOrTopLevelList(nlohmann::json::object()));
+  EXPECT_FALSE(ContainsNullOrTopLevelList(nlohmann::ordered_json::object()));
 }
 
 }  // namespace

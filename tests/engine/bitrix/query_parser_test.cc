@@ -10,7 +10,7 @@ TEST(QueryParser, NestedKeysListsAndEscapes) {
       "filter%5B%3EID%5D=5&select[]=ID&select[]=NAME&fields[PHONE][0][VALUE]=%2B7+999&order[ID]=ASC");
   ASSERT_TRUE(q.ok()) << q.status();
   EXPECT_EQ((*q)["filter"][">ID"], "5");
-  EXPECT_EQ((*q)["select"], nlohmann::json({"ID", "NAME"}));
+  EXPECT_EQ((*q)["select"], nlohmann::ordered_json({"ID", "NAME"}));
   EXPECT_EQ((*q)["fields"]["PHONE"][0]["VALUE"], "+7 999");
   EXPECT_EQ((*q)["order"]["ID"], "ASC");
 }
@@ -18,7 +18,7 @@ TEST(QueryParser, NestedKeysListsAndEscapes) {
 TEST(QueryParser, ExplicitIndexesFormAList) {
   auto q = ParseQueryString("select[0]=ID&select[1]=TITLE");
   ASSERT_TRUE(q.ok());
-  EXPECT_EQ((*q)["select"], nlohmann::json({"ID", "TITLE"}));
+  EXPECT_EQ((*q)["select"], nlohmann::ordered_json({"ID", "TITLE"}));
 }
 
 TEST(QueryParser, ReferencesStayText) {

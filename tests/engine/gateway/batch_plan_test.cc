@@ -53,10 +53,10 @@ TEST(BatchPlan, ReferenceToALaterOrUnknownCommandIsRefused) {
 
 TEST(BatchPlan, BitrixStyleQueryStringIsDecoded) {
   std::vector<BatchCommandSpec> c = {
-      {"deals", "crm.deal.list", nlohmann::json::object()},
+      {"deals", "crm.deal.list", nlohmann::ordered_json::object()},
       {"activities",
        "crm.activity.list?filter[ENTITY_TYPE]=3&filter[ENTITY_ID]=$result[deals][0][ID]",
-       nlohmann::json::object()}};
+       nlohmann::ordered_json::object()}};
   auto plan = PlanBatch(c);
   ASSERT_TRUE(plan.ok()) << plan.status();
   const auto& cmd = (*plan)[0][1];
@@ -79,7 +79,7 @@ TEST(BatchPlan, NullAndNestedBatchAreRefused) {
   std::vector<BatchCommandSpec> null_param = {
       {"u", "crm.lead.update", {{"id", 1}, {"fields", {{"DESCRIPTION", nullptr}}}}}};
   EXPECT_EQ(PlanBatch(null_param).status().code(), absl::StatusCode::kInvalidArgument);
-  std::vector<BatchCommandSpec> nested = {{"b", "batch", nlohmann::json::object()}};
+  std::vector<BatchCommandSpec> nested = {{"b", "batch", nlohmann::ordered_json::object()}};
   EXPECT_EQ(PlanBatch(nested).status().code(), absl::StatusCode::kInvalidArgument);
 }
 

@@ -46,7 +46,7 @@ PortalOptions Options() {
 }
 
 std::string Body(double operating, absl::Time reset_at) {
-  return nlohmann::json({{"result", nlohmann::json::array()},
+  return nlohmann::ordered_json({{"result", nlohmann::ordered_json::array()},
                          {"time",
                           {{"operating", operating},
                            {"operating_reset_at", absl::ToUnixMicros(reset_at) / 1e6}}}})
@@ -56,7 +56,7 @@ std::string Body(double operating, absl::Time reset_at) {
 // Answers one crm.deal.list call so that the method is paused until `reset`.
 void PauseDealList(Portal& portal, FakeTransport& transport, absl::Time reset) {
   Outcome first;
-  portal.Call("crm.deal.list", nlohmann::json::object(), true, {}, first.Callback());
+  portal.Call("crm.deal.list", nlohmann::ordered_json::object(), true, {}, first.Callback());
   auto e = transport.Next();
   ASSERT_TRUE(e);
   e->done(FakeTransport::Json(200, Body(/*operating=*/470, reset)));
@@ -74,7 +74,7 @@ TEST(PortalLimits, ParkedCallIsSentAtTheResetNotBefore) {
   Outcome parked;
   CallOptions o;
   o.deadline = reset + absl::Seconds(10);
-  portal.Call("crm.deal.list", nlohmann::json::object(), true, o, parked.Callback());
+  portal.Call("crm.deal.list", nlohmann::ordered_json::object(), true, o, parked.Callback());
   clock.Set(reset - absl::Microseconds(1));
   EXPECT_FALSE(transport.Next(kSettle)) << "sent before the reset";
   clock.Set(reset);
@@ -95,7 +95,7 @@ TEST(PortalLimits, ParkedCallFailsAtItsDeadlineWithoutBeingSent) {
   Outcome parked;
   CallOptions o;
   o.deadline = clock.Now() + absl::Seconds(10);  // before the reset
-  portal.Call("crm.deal.list", nlohmann::json::object(), true, o, parked.Callback());
+  portal.Call("crm.deal.list", nlohmann::ordered_json::object(), true, o, parked.Callback());
   clock.Set(o.deadline - absl::Microseconds(1));
   EXPECT_FALSE(parked.Wait(kSettle)) << "failed before its deadline";
   clock.Set(o.deadline);
@@ -157,7 +157,7 @@ TEST(PortalLimits, BatchChargedToBatchParksBatchingNotTheMethods) {
   options.max_concurrency = 1;
   Portal portal(options, &transport, &clock);
   Outcome blocker;
-  portal.Call("crm.deal.list", nlohmann::json::object(), true, {}, blocker.Callback());
+  portal.Call("crm.deal.list", nlohmann::ordered_json::object(), true, {}, blocker.Callback());
   auto first = transport.Next();  // holds the only slot while the others queue
   ASSERT_TRUE(first);
   Outcome outs[3];
@@ -190,7 +190,7 @@ TEST(PortalLimits, PreformedBatchWaitsWhileBatchIsNearItsLimit) {
   const absl::Time reset = clock.Now() + absl::Seconds(20);
   // A coalesced batch whose answer reports `batch` at 470 of 480 s.
   Outcome blocker;
-  portal.Call("crm.deal.list", nlohmann::json::object(), true, {}, blocker.Callback());
+  portal.Call("crm.deal.list", nlohmann::ordered_json::object(), true, {}, blocker.Callback());
   auto first = transport.Next();
   ASSERT_TRUE(first);
   Outcome a, b;
@@ -200,20 +200,20 @@ TEST(PortalLimits, PreformedBatchWaitsWhileBatchIsNearItsLimit) {
   auto batch = transport.Next();
   ASSERT_TRUE(batch);
   ASSERT_TRUE(absl::EndsWith(batch->request.url, "/batch"));
-  nlohmann::json answer = {
+  nlohmann::ordered_json answer = {
       {"result",
        {{"result", {{"c0", {{"ID", "1"}}}, {"c1", {{"ID", "2"}}}}},
-        {"result_error", nlohmann::json::array()},
-        {"result_total", nlohmann::json::array()},
-        {"result_next", nlohmann::json::array()},
-        {"result_time", nlohmann::json::array()}}},
+        {"result_error", nlohmann::ordered_json::array()},
+        {"result_total", nlohmann::ordered_json::array()},
+        {"result_next", nlohmann::ordered_json::array()},
+        {"result_time", nlohmann::ordered_json::array()}}},
       {"time", {{"operating", 470}, {"operating_reset_at", absl::ToUnixMicros(reset) / 1e6}}}};
   batch->done(FakeTransport::Json(200, answer.dump()));
   ASSERT_TRUE(a.Wait());
   ASSERT_TRUE(b.Wait());
 
   absl::Notification batch_done;
-  portal.Batch({{"x", "crm.lead.list", nlohmann::json::object()}}, false, {},
+  portal.Batch({{"x", "crm.lead.list", nlohmann::ordered_json::object()}}, false, {},
                [&](absl::StatusOr<BatchResult>) { batch_done.Notify(); });
   clock.Set(reset - absl::Microseconds(1));
   EXPECT_FALSE(transport.Next(kSettle)) << "a batch was sent while `batch` was paused";

@@ -43,7 +43,7 @@ TEST(Portal, ALoneCallGoesAsAPlainJsonRequest) {
   auto e = transport.Next();
   ASSERT_TRUE(e);
   EXPECT_EQ(e->request.url, "https://portal.example/rest/1/secret/crm.lead.get");
-  EXPECT_EQ(nlohmann::json::parse(e->request.body), nlohmann::json({{"id", 7}}));
+  EXPECT_EQ(nlohmann::ordered_json::parse(e->request.body), nlohmann::ordered_json({{"id", 7}}));
   e->done(FakeTransport::Json(200, R"({"result":{"ID":"7"},"time":{"operating":0.1}})"));
   ASSERT_TRUE(out.Wait());
   ASSERT_TRUE(out.reply.ok()) << out.reply.status();
@@ -58,7 +58,7 @@ TEST(Portal, CallsArrivingTogetherShareOneBatch) {
   auto e = transport.Next();
   ASSERT_TRUE(e);
   EXPECT_TRUE(absl::EndsWith(e->request.url, "/batch"));
-  auto body = nlohmann::json::parse(e->request.body);
+  auto body = nlohmann::ordered_json::parse(e->request.body);
   EXPECT_EQ(body["cmd"]["c0"], "crm.lead.get?id=0");
   EXPECT_EQ(body["cmd"]["c2"], "crm.lead.get?id=2");
   e->done(FakeTransport::Json(
@@ -82,7 +82,7 @@ TEST(Portal, NullParamsTravelAloneAsJson) {
   auto first = transport.Next();
   ASSERT_TRUE(first);
   EXPECT_TRUE(absl::EndsWith(first->request.url, "/crm.lead.update"));
-  EXPECT_EQ(nlohmann::json::parse(first->request.body)["fields"]["DESCRIPTION"], nullptr);
+  EXPECT_EQ(nlohmann::ordered_json::parse(first->request.body)["fields"]["DESCRIPTION"], nullptr);
   first->done(FakeTransport::Json(200, R"({"result":true})"));
   auto second = transport.Next();
   ASSERT_TRUE(second);
@@ -133,7 +133,7 @@ TEST(Portal, ReadWithUnknownOutcomeIsRepeated) {
   FakeTransport transport;
   Portal portal(Options(), &transport, Clock::Real());
   Outcome out;
-  portal.Call("crm.deal.list", nlohmann::json::object(), false, {}, out.Callback());
+  portal.Call("crm.deal.list", nlohmann::ordered_json::object(), false, {}, out.Callback());
   auto e = transport.Next();
   ASSERT_TRUE(e);
   e->done(FakeTransport::Failure(TransportFailure::kAfterSend));
@@ -177,7 +177,7 @@ TEST(Portal, FinalErrorsReturnAtOnce) {
   FakeTransport transport;
   Portal portal(Options(), &transport, Clock::Real());
   Outcome out;
-  portal.Call("crm.deal.add", nlohmann::json::object(), false, {}, out.Callback());
+  portal.Call("crm.deal.add", nlohmann::ordered_json::object(), false, {}, out.Callback());
   transport.Next()->done(FakeTransport::Json(
       401, R"({"error":"INVALID_CREDENTIALS","error_description":"Invalid request credentials"})"));
   ASSERT_TRUE(out.Wait());
@@ -215,7 +215,7 @@ TEST(Portal, CancelledCallIsNotSent) {
   options.max_concurrency = 1;
   Portal portal(options, &transport, Clock::Real());
   Outcome blocker, cancelled;
-  portal.Call("crm.lead.list", nlohmann::json::object(), true, {}, blocker.Callback());
+  portal.Call("crm.lead.list", nlohmann::ordered_json::object(), true, {}, blocker.Callback());
   auto first = transport.Next();  // occupies the only slot
   ASSERT_TRUE(first);
   CallOptions o;
@@ -235,16 +235,16 @@ TEST(Portal, OperatingLimitParksOnlyThatMethod) {
   options.linger = absl::ZeroDuration();
   Portal portal(options, &transport, Clock::Real());
   Outcome a;
-  portal.Call("crm.deal.list", nlohmann::json::object(), true, {}, a.Callback());
+  portal.Call("crm.deal.list", nlohmann::ordered_json::object(), true, {}, a.Callback());
   double reset = absl::ToUnixMicros(absl::Now() + absl::Seconds(30)) / 1e6;
   transport.Next()->done(FakeTransport::Json(
-      200, nlohmann::json({{"result", nlohmann::json::array()},
+      200, nlohmann::ordered_json({{"result", nlohmann::ordered_json::array()},
                            {"time", {{"operating", 470}, {"operating_reset_at", reset}}}})
                .dump()));
   ASSERT_TRUE(a.Wait());
   Outcome parked, other;
-  portal.Call("crm.deal.list", nlohmann::json::object(), true, {}, parked.Callback());
-  portal.Call("crm.lead.list", nlohmann::json::object(), true, {}, other.Callback());
+  portal.Call("crm.deal.list", nlohmann::ordered_json::object(), true, {}, parked.Callback());
+  portal.Call("crm.lead.list", nlohmann::ordered_json::object(), true, {}, other.Callback());
   auto e = transport.Next();
   ASSERT_TRUE(e);
   EXPECT_TRUE(absl::EndsWith(e->request.url, "/crm.lead.list")) << "the parked method went first";
@@ -252,6 +252,47 @@ TEST(Portal, OperatingLimitParksOnlyThatMethod) {
   ASSERT_TRUE(other.Wait());
   EXPECT_FALSE(transport.Next(absl::Milliseconds(200))) << "crm.deal.list was sent while parked";
   EXPECT_EQ(portal.Stats().queued, 1);
+}
+
+TEST(Portal, BudgetReportsBucketAndOperatingTimeLeft) {
+  FakeClock clock;
+  FakeTransport transport;
+  PortalOptions options = Options();
+  options.bucket = BucketPolicy{50, 2, 1};
+  Portal portal(options, &transport, &clock);
+  PortalBudget fresh = portal.Budget("crm.deal.list");
+  EXPECT_EQ(fresh.bucket_level, 0);
+  EXPECT_EQ(fresh.bucket_usable, 49);
+  EXPECT_EQ(fresh.drain_per_second, 2);
+  EXPECT_EQ(fresh.requests_free_now, 49);
+  EXPECT_EQ(fresh.max_in_flight, 8);
+  EXPECT_EQ(fresh.operating_left, absl::Seconds(420));
+  EXPECT_EQ(fresh.paused_until, absl::InfinitePast());
+
+  Outcome out;
+  portal.Call("crm.deal.list", nlohmann::ordered_json::object(), true, {}, out.Callback());
+  auto e = transport.Next();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(portal.Budget("crm.deal.list").in_flight, 1);
+  absl::Time reset = clock.Now() + absl::Seconds(30);
+  e->done(FakeTransport::Json(
+      200, nlohmann::ordered_json({{"result", nlohmann::ordered_json::array()},
+                                   {"time",
+                                    {{"operating", 400},
+                                     {"operating_reset_at", absl::ToUnixMicros(reset) / 1e6}}}})
+               .dump()));
+  ASSERT_TRUE(out.Wait());
+  PortalBudget after = portal.Budget("CRM.DEAL.LIST");
+  EXPECT_EQ(after.bucket_level, 1);
+  EXPECT_EQ(after.requests_free_now, 48);
+  EXPECT_EQ(after.in_flight, 0);
+  EXPECT_EQ(after.operating_used, absl::Seconds(400));
+  EXPECT_EQ(after.operating_left, absl::Seconds(20));
+  EXPECT_EQ(after.paused_until, absl::InfinitePast());
+  EXPECT_EQ(portal.Budget("crm.lead.list").operating_left, absl::Seconds(420))
+      << "another method's window is its own";
+  clock.Advance(absl::Seconds(0.5));
+  EXPECT_DOUBLE_EQ(portal.Budget("crm.deal.list").bucket_level, 0);
 }
 
 }  // namespace

@@ -7,7 +7,7 @@ namespace {
 
 const absl::Time kT0 = absl::FromUnixSeconds(1700000000);
 
-nlohmann::json Time(double operating, double reset_at) {
+nlohmann::ordered_json Time(double operating, double reset_at) {
   return {{"operating", operating}, {"operating_reset_at", reset_at}};
 }
 
@@ -44,7 +44,7 @@ TEST(OperatingTracker, A429WithoutAnyReportParksOneBasket) {
 
 TEST(OperatingTracker, AnswersWithoutOperatingAreIgnored) {
   OperatingTracker t(Policy());
-  t.Observe("crm.item.list", nlohmann::json::object({{"start", 1.0}}), kT0);
+  t.Observe("crm.item.list", nlohmann::ordered_json::object({{"start", 1.0}}), kT0);
   EXPECT_EQ(t.Operating("crm.item.list"), 0);
   EXPECT_LE(t.ReadyAt("crm.item.list"), kT0);
 }

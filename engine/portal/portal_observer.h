@@ -1,0 +1,72 @@
+// Events of one portal's traffic, for metrics and logs.
+//
+// The dispatcher reports what happens to each HTTP request and command; an
+// observer turns the events into Prometheus series and log lines. The
+// default observer ignores everything, so the engine runs without one.
+//
+// Thread-safety: methods are called from the dispatcher and transport
+// threads, sometimes while the portal's lock is held. Implementations must be
+// thread-safe, must not block, and must never call back into the Portal.
+#ifndef B24GATE_ENGINE_PORTAL_PORTAL_OBSERVER_H_
+#define B24GATE_ENGINE_PORTAL_PORTAL_OBSERVER_H_
+
+#include <string>
+
+#include "absl/time/time.h"
+
+namespace b24gate {
+
+// How an HTTP request to the portal ended.
+enum class HttpOutcome {
+  kOk,              // a JSON answer without a top-level error
+  kBitrixError,     // a JSON error answer (the whole request failed)
+  kNotSent,         // never reached the portal (connect, TLS, DNS)
+  kOutcomeUnknown,  // may have been executed: timeout, reset, 5xx page, garbage
+  kRedirect,        // 3xx domain change
+};
+const char* HttpOutcomeName(HttpOutcome outcome);
+
+// Why a command was put back in the queue.
+enum class RetryReason {
+  kRateLimited,     // 503 QUERY_LIMIT_EXCEEDED
+  kOperatingLimit,  // 429 OPERATION_TIME_LIMIT
+  kNotSent,         // transport failure before sending
+  kServerError,     // outcome unknown, safe to repeat (a read)
+  kRedirect,        // the portal moved
+  kTokenRefresh,    // expired or invalid token, refreshed
+};
+const char* RetryReasonName(RetryReason reason);
+
+class PortalObserver {
+ public:
+  virtual ~PortalObserver() = default;
+  // An HTTP request carrying `commands` commands is about to be sent.
+  virtual void OnRequestSent(const std::string& portal, int commands) {}
+  // One command of that request (the batch itself is not a command).
+  virtual void OnCommandSent(const std::string& portal, const std::string& method) {}
+  // The request ended after `latency`.
+  virtual void OnRequestDone(const std::string& portal, HttpOutcome outcome,
+                             absl::Duration latency) {}
+  // The portal answered a command (or a whole request) with an error. `code`
+  // is Bitrix24's ("" for old CRM methods).
+  virtual void OnBitrixError(const std::string& portal, const std::string& method,
+                             const std::string& code, const std::string& description) {}
+  virtual void OnRetry(const std::string& portal, const std::string& method, RetryReason reason,
+                       absl::Duration delay) {}
+  // A write failed as OUTCOME_UNKNOWN: it may have been executed.
+  virtual void OnOutcomeUnknown(const std::string& portal, const std::string& method,
+                                const std::string& cause) {}
+  // The transport failed (message has no secrets: URLs are not included).
+  virtual void OnTransportFailure(const std::string& portal, const std::string& message) {}
+  virtual void OnTokenRefresh(const std::string& portal, bool ok) {}
+  virtual void OnRedirect(const std::string& portal) {}
+  // The autothrottle changed speed.
+  virtual void OnAutothrottle(const std::string& portal, double rate_factor, int concurrency) {}
+
+  // An observer that ignores everything.
+  static PortalObserver* Null();
+};
+
+}  // namespace b24gate
+
+#endif  // B24GATE_ENGINE_PORTAL_PORTAL_OBSERVER_H_
