@@ -144,14 +144,14 @@ export class Gateway {
     this.client.close();
   }
 
-  /** Calls one REST method; resolves to its `result`. */
-  async call(method: string, params?: Params, options?: CallOptionsB24): Promise<unknown> {
+  /** Calls one REST method; resolves to its `result` (T is the caller's claim about its shape). */
+  async call<T = unknown>(method: string, params?: Params, options?: CallOptionsB24): Promise<T> {
     const request = CallRequest.fromPartial({
       portal: this.portal, method, raw: options?.raw ?? false, idempotent: options?.idempotent ?? false,
       ...this.valueParams(params),
     });
     const response = await unary<CallResponse>((md, o, cb) => this.client.call(request, md, o, cb), options);
-    return response.result;
+    return response.result as T;
   }
 
   /**
@@ -159,17 +159,18 @@ export class Gateway {
    * same order, a failed item being a BitrixError value (not thrown), so the
    * outcome of every other item is kept.
    */
-  async callMany(method: string, paramsList: Params[], options?: CallOptionsB24): Promise<ItemResult[]> {
+  async callMany<T = unknown>(method: string, paramsList: Params[], options?: CallOptionsB24):
+      Promise<Array<T | BitrixError>> {
     const idempotent = options?.idempotent ?? false;
     const request = CallManyRequest.fromPartial({
       portal: this.portal, method, idempotent,
       ...(this.paramsAsJson ? { paramsJson: paramsList.map((p) => JSON.stringify(p)) } : { params: paramsList }),
     });
-    const results: ItemResult[] = new Array(paramsList.length);
+    const results: Array<T | BitrixError> = new Array(paramsList.length);
     try {
       await drain(this.client.callMany(request, new Metadata(), callOptions(options)),
         (message: CallManyResponse) => message.results.forEach((r, i) => {
-          results[message.firstIndex + i] = itemResult(r);
+          results[message.firstIndex + i] = itemResult(r) as T | BitrixError;
         }));
       this.callManyPath = "CallMany";
       return results;
@@ -179,13 +180,13 @@ export class Gateway {
       if (!(e instanceof BitrixError) || e.grpcCode !== status.UNIMPLEMENTED) throw e;
     }
     this.callManyPath = "Call";
-    const fallback: ItemResult[] = [];
+    const fallback: Array<T | BitrixError> = [];
     for (let start = 0; start < paramsList.length; start += FALLBACK_CHUNK) {
       const bulk = CallRequest.fromPartial({
         portal: this.portal, method, idempotent, bulkParams: paramsList.slice(start, start + FALLBACK_CHUNK),
       });
       const response = await unary<CallResponse>((md, o, cb) => this.client.call(bulk, md, o, cb), options);
-      fallback.push(...response.results.map(itemResult));
+      fallback.push(...response.results.map((r) => itemResult(r) as T | BitrixError));
     }
     return fallback;
   }
@@ -211,27 +212,28 @@ export class Gateway {
   }
 
   /** Reads a whole list: `for await (const item of gw.getAll(...))`. */
-  getAll(method: string, params?: Params, options: GetAllOptions = {}): ListReader {
+  getAll<T = unknown>(method: string, params?: Params, options: GetAllOptions = {}): ListReader<T> {
     const request = GetAllRequest.fromPartial({
       portal: this.portal, method, itemsKey: options.itemsKey ?? "",
       strategy: options.strategy ? STRATEGIES[options.strategy] : ListStrategy.LIST_STRATEGY_UNSPECIFIED,
       unordered: options.unordered ?? false, skipTotal: options.skipTotal ?? false,
       resumeCursor: options.resumeCursor ?? "", ...this.structParams(params),
     });
-    return new ListReader(this.client.getAll(request, new Metadata(), callOptions(options)), options.onProgress);
+    return new ListReader<T>(this.client.getAll(request, new Metadata(), callOptions(options)), options.onProgress);
   }
 
   /** Calls a `.get`-style method per id; resolves to a Map id → result (or BitrixError), in the order of ids. */
-  async getById(method: string, ids: Array<string | number>,
-                options: RpcOptions & { idField?: string; params?: Params } = {}): Promise<Map<string | number, ItemResult>> {
+  async getById<T = unknown>(method: string, ids: Array<string | number>,
+                             options: RpcOptions & { idField?: string; params?: Params } = {}):
+      Promise<Map<string | number, T | BitrixError>> {
     const request = GetByIdRequest.fromPartial({
       portal: this.portal, method, ids, idField: options.idField ?? "", ...this.structParams(options.params),
     });
-    const results = new Map<string | number, ItemResult>();
+    const results = new Map<string | number, T | BitrixError>();
     let position = 0;
     await drain(this.client.getById(request, new Metadata(), callOptions(options)), (message: GetByIdResponse) => {
       for (const entry of message.results) {
-        results.set(ids[position++], entry.error ? fromCommandError(entry.error) : entry.result);
+        results.set(ids[position++], entry.error ? fromCommandError(entry.error) : entry.result as T);
       }
     });
     return results;
@@ -255,7 +257,7 @@ export class Gateway {
  * for-await loop early, or cancel(), stops the read on the gateway too; after
  * cancel() iteration ends quietly. A reader is iterated once.
  */
-export class ListReader implements AsyncIterable<unknown> {
+export class ListReader<T = unknown> implements AsyncIterable<T> {
   summary: ListSummary | undefined;
   total: number | undefined;
   itemsSoFar = 0;
@@ -275,13 +277,13 @@ export class ListReader implements AsyncIterable<unknown> {
     this.stream.cancel();
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<unknown> {
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
     if (this.finished) return;
     try {
       for await (const message of this.stream) {
         const m = message as GetAllResponse;
         this.take(m);
-        yield* m.items;
+        yield* m.items as T[];
       }
     } catch (e) {
       const error = fromRpcError(e);
