@@ -78,6 +78,8 @@ export interface GetAllOptions extends RpcOptions {
   skipTotal?: boolean;
   /** Continue an earlier read (ListReader.resumeCursor). */
   resumeCursor?: string;
+  /** Times a stream broken by UNAVAILABLE is continued from its last resume cursor; default 3. */
+  maxResumes?: number;
   /** Called after each message. */
   onProgress?: (itemsSoFar: number, total: number | undefined) => void;
 }
@@ -216,10 +218,12 @@ export class Gateway {
     const request = GetAllRequest.fromPartial({
       portal: this.portal, method, itemsKey: options.itemsKey ?? "",
       strategy: options.strategy ? STRATEGIES[options.strategy] : ListStrategy.LIST_STRATEGY_UNSPECIFIED,
-      unordered: options.unordered ?? false, skipTotal: options.skipTotal ?? false,
-      resumeCursor: options.resumeCursor ?? "", ...this.structParams(params),
+      unordered: options.unordered ?? false, skipTotal: options.skipTotal ?? false, ...this.structParams(params),
     });
-    return new ListReader<T>(this.client.getAll(request, new Metadata(), callOptions(options)), options.onProgress);
+    const callOpts = callOptions(options);  // one deadline for the read, resumptions included
+    return new ListReader<T>(
+      (resumeCursor) => this.client.getAll({ ...request, resumeCursor }, new Metadata(), callOpts),
+      options);
   }
 
   /** Calls a `.get`-style method per id; resolves to a Map id → result (or BitrixError), in the order of ids. */
@@ -251,25 +255,43 @@ export class Gateway {
   }
 }
 
+/** Pause before the n-th resumption (0-based): 0.5 s doubling, at most 5 s. */
+function resumeDelayMs(n: number): number {
+  return Math.min(500 * 2 ** n, 5000);
+}
+
 /**
  * The items of a GetAll stream, as an async iterable. `summary` is set after
  * the last item; `total` as soon as the portal reports it. Leaving a
  * for-await loop early, or cancel(), stops the read on the gateway too; after
  * cancel() iteration ends quietly. A reader is iterated once.
+ *
+ * A stream broken by UNAVAILABLE (the connection or a gateway replica went
+ * away) is continued from its last resume cursor, up to `maxResumes` times: a
+ * read is safe to repeat, and the cursor points past every item already
+ * delivered. gRPC's own retries cover failures before the first message.
  */
 export class ListReader<T = unknown> implements AsyncIterable<T> {
   summary: ListSummary | undefined;
   total: number | undefined;
   itemsSoFar = 0;
-  resumeCursor = "";
+  resumeCursor: string;
+  /** Times the stream broke and was continued from resumeCursor. */
+  resumes = 0;
+  private stream: ClientReadableStream<GetAllResponse>;
   private finished = false;
   private cancelled = false;
+  private readonly maxResumes: number;
+  private readonly onProgress?: (itemsSoFar: number, total: number | undefined) => void;
 
-  constructor(private readonly stream: ClientReadableStream<GetAllResponse>,
-              private readonly onProgress?: (itemsSoFar: number, total: number | undefined) => void) {
-    // A cancelled call emits an error event; without a listener Node would
-    // treat it as unhandled when nobody is iterating.
-    stream.on("error", () => {});
+  /** `start` opens a GetAll stream from a resume cursor ("" = the beginning). */
+  constructor(private readonly start: (resumeCursor: string) => ClientReadableStream<GetAllResponse>,
+              options: Pick<GetAllOptions, "resumeCursor" | "maxResumes" | "onProgress"> = {},
+              private readonly delayMs: (n: number) => number = resumeDelayMs) {
+    this.resumeCursor = options.resumeCursor ?? "";
+    this.maxResumes = options.maxResumes ?? 3;
+    this.onProgress = options.onProgress;
+    this.stream = this.open(this.resumeCursor);
   }
 
   cancel(): void {
@@ -280,19 +302,39 @@ export class ListReader<T = unknown> implements AsyncIterable<T> {
   async *[Symbol.asyncIterator](): AsyncIterator<T> {
     if (this.finished) return;
     try {
-      for await (const message of this.stream) {
-        const m = message as GetAllResponse;
-        this.take(m);
-        yield* m.items as T[];
+      for (;;) {
+        try {
+          for await (const message of this.stream) {
+            const m = message as GetAllResponse;
+            this.take(m);
+            yield* m.items as T[];
+          }
+          return;
+        } catch (e) {
+          const error = fromRpcError(e);
+          if (this.cancelled && error instanceof BitrixError && error.grpcCode === status.CANCELLED) return;
+          if (!(error instanceof BitrixError) || error.grpcCode !== status.UNAVAILABLE || !this.resumeCursor ||
+              this.resumes >= this.maxResumes) {
+            throw error;
+          }
+        }
+        await new Promise((resolve) => setTimeout(resolve, this.delayMs(this.resumes)));
+        if (this.cancelled) return;
+        this.resumes++;
+        this.stream = this.open(this.resumeCursor);
       }
-    } catch (e) {
-      const error = fromRpcError(e);
-      if (this.cancelled && error instanceof BitrixError && error.grpcCode === status.CANCELLED) return;
-      throw error;
     } finally {
       this.finished = true;
       this.stream.cancel();  // no-op once the stream has ended
     }
+  }
+
+  private open(resumeCursor: string): ClientReadableStream<GetAllResponse> {
+    const stream = this.start(resumeCursor);
+    // A cancelled call emits an error event; without a listener Node would
+    // treat it as unhandled when nobody is iterating.
+    stream.on("error", () => {});
+    return stream;
   }
 
   private take(m: GetAllResponse): void {
