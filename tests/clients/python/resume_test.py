@@ -14,6 +14,7 @@ from google.protobuf import struct_pb2
 from b24gate import BitrixError
 from b24gate._list_state import ListState, Resumption
 from b24gate._progress import progress_bar
+from b24gate.aio import AsyncListReader
 from b24gate.client import ListReader
 
 
@@ -130,6 +131,58 @@ class ResumeTest(unittest.TestCase):
         with self.assertRaises(BitrixError):
             list(reader(stub, timeout=0.2))  # the first backoff alone is 0.5 s
         self.assertEqual(len(stub.requests), 1)
+
+
+class FakeAioCall:
+    """What grpc.aio's stream call offers the reader: async iteration, cancel()."""
+
+    def __init__(self, messages, error):
+        self._messages, self._error = list(messages), error
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        if self._messages:
+            return self._messages.pop(0)
+        if self._error is not None:
+            raise FakeAioRpcError(self._error)
+        raise StopAsyncIteration
+
+    def cancel(self):
+        pass
+
+
+class FakeAioRpcError(grpc.aio.AioRpcError):
+    def __init__(self, code):
+        super().__init__(code, grpc.aio.Metadata(), grpc.aio.Metadata(), "fake " + code.name)
+
+
+@mock.patch("b24gate.aio.asyncio.sleep", new=mock.AsyncMock())
+class AsyncResumeTest(unittest.IsolatedAsyncioTestCase):
+    async def test_unavailable_after_a_cursor_continues_from_it(self):
+        scripts = [([message([1, 2], "c1")], grpc.StatusCode.UNAVAILABLE),
+                   ([message([3], "c2", summary=True)], None)]
+        cursors = []
+
+        def start(request, timeout):
+            cursors.append(request.resume_cursor)
+            return FakeAioCall(*scripts.pop(0))
+        request = pb.GetAllRequest(method="crm.lead.list")
+        reader = AsyncListReader(start, Resumption(request, None, 3), request, None,
+                                 ListState(progress_bar(False, "test")))
+        self.assertEqual([item async for item in reader], [1, 2, 3])
+        self.assertEqual(cursors, ["", "c1"])
+        self.assertEqual(reader.resumes, 1)
+
+    async def test_cancelled_is_raised(self):
+        request = pb.GetAllRequest(method="crm.lead.list")
+        reader = AsyncListReader(lambda r, t: FakeAioCall([message([1], "c1")], grpc.StatusCode.CANCELLED),
+                                 Resumption(request, None, 3), request, None,
+                                 ListState(progress_bar(False, "test")))
+        with self.assertRaises(BitrixError) as caught:
+            [item async for item in reader]
+        self.assertEqual(caught.exception.grpc_code, grpc.StatusCode.CANCELLED)
 
 
 if __name__ == "__main__":
