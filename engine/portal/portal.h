@@ -71,6 +71,12 @@ class Portal {
 
   PortalStats Stats() const;
 
+  // What the portal can take now, for callers that size their own
+  // parallelism (parallel list reading). A snapshot: read-only, cheap, and
+  // stale as soon as it returns, so use it to choose how much to queue, not
+  // as a promise that it will be sent at once.
+  PortalBudget Budget(const std::string& method) const;
+
   // Shutdown, step 1: refuses new calls and answers every queued command at
   // once with UNAVAILABLE / NOT_EXECUTED (it was never sent). Requests
   // already on the wire continue and answer their callers.
