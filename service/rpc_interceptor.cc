@@ -106,7 +106,18 @@ class RpcInterceptor : public grpc::experimental::Interceptor {
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
       if (request_id_.empty()) request_id_ = RequestIdFor("");
-      methods->GetSendInitialMetadata()->emplace(kRequestIdHeader, request_id_);
+      // An error answered at once (status, no message) can go as a
+      // "Trailers-Only" response, which clients may retry under their retry
+      // policy; headers would commit the call and stop that. So such
+      // answers carry the id in the trailers.
+      bool status_only =
+          methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS) &&
+          !methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_MESSAGE);
+      if (status_only) {
+        methods->GetSendTrailingMetadata()->emplace(kRequestIdHeader, request_id_);
+      } else {
+        methods->GetSendInitialMetadata()->emplace(kRequestIdHeader, request_id_);
+      }
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_MESSAGE) &&
         server_stream_ && metrics_) {

@@ -1,7 +1,8 @@
 // A gRPC server interceptor that observes every RPC without the services
 // knowing: it counts it in GrpcMetrics, gives it a request id (the client's
 // `x-request-id` metadata, or a generated one) that is echoed back in the
-// initial metadata, and writes one log line when the RPC ends, with the gRPC
+// response headers (in the trailers when the answer is a bare error status,
+// so clients' retry policies still apply), and writes one log line when the RPC ends, with the gRPC
 // method, request id, portal and Bitrix24 method of the request, status code
 // and duration.
 //
