@@ -120,6 +120,13 @@ class SyncClientTest(unittest.TestCase):
         self.assertEqual([got[d["ID"]]["TITLE"] for d in deals],
                          ["python call_many %d" % i for i in range(3)])
 
+    def test_call_many_of_hundreds_keeps_request_order(self):
+        ids = [lead["ID"] for lead in self.gw.get_all("crm.lead.list", {"select": ["ID"]}, progress=False)]
+        wanted = list(reversed(ids[:320]))  # not the list's own order
+        results = self.gw.call_many("crm.lead.get", [{"id": i} for i in wanted])
+        print("call_many of %d used %s" % (len(wanted), self.gw.call_many_path))
+        self.assertEqual([r["ID"] for r in results], wanted)
+
     def test_batch_resolves_references_and_halts(self):
         results = self.gw.batch({
             "last": ("crm.lead.list", {"select": ["ID"], "order": {"ID": "DESC"}}),
