@@ -76,6 +76,24 @@ class SyncClientTest(unittest.TestCase):
         self.assertTrue(reader.summary["total_matched"])
         self.assertEqual(reader.total, EXPECTED_LEADS)
 
+    def test_a_read_resumed_from_its_cursor_loses_and_repeats_nothing(self):
+        reader = self.gw.get_all("crm.lead.list", {"select": ["ID"]}, progress=False)
+        first, cursor = [], reader.resume_cursor
+        for lead in reader:
+            first.append(lead["ID"])
+            if reader.resume_cursor != cursor:  # this lead ended a message
+                cursor = reader.resume_cursor
+                if len(first) >= 100:
+                    break
+        reader.cancel()
+        self.assertLess(len(first), EXPECTED_LEADS, "the stream ended before a cursor past 100 leads")
+        rest = [lead["ID"] for lead in self.gw.get_all("crm.lead.list", {"select": ["ID"]}, progress=False,
+                                                       resume_cursor=cursor)]
+        print("resumed after %d leads, %d more" % (len(first), len(rest)))
+        self.assertEqual(set(first) & set(rest), set())
+        self.assertEqual(len(first) + len(rest), EXPECTED_LEADS)
+        self.assertEqual(len(set(first) | set(rest)), EXPECTED_LEADS)
+
     def test_get_all_of_unknown_method_raises_on_iteration(self):
         with self.assertRaises(BitrixError) as caught:
             list(self.gw.get_all("no.such.list", progress=False))
