@@ -5,16 +5,17 @@
 namespace b24gate {
 
 std::vector<BatchCommandSpec> ChainCommands(const KeysetQuery& query, const std::string& items_key,
-                                            const IdRange& range, int pages) {
+                                            const IdRange& range, int pages,
+                                            const std::string& prefix) {
   std::vector<BatchCommandSpec> commands;
   const std::string path = items_key.empty() ? "" : absl::StrCat("[", items_key, "]");
   for (int i = 0; i < pages; ++i) {
     Json after = range.after;
     if (i > 0) {
-      after = absl::StrCat("$result[p", i - 1, "]", path, "[", kPageSize - 1, "][",
+      after = absl::StrCat("$result[", prefix, i - 1, "]", path, "[", kPageSize - 1, "][",
                            query.shape.item_id_field, "]");
     }
-    commands.push_back({absl::StrCat("p", i), query.method,
+    commands.push_back({absl::StrCat(prefix, i), query.method,
                         KeysetPageParams(query.params, query.base_filter, query.shape, after,
                                          range.before)});
   }
@@ -22,11 +23,12 @@ std::vector<BatchCommandSpec> ChainCommands(const KeysetQuery& query, const std:
 }
 
 absl::StatusOr<ChainPages> ReadChain(const KeysetQuery& query, const BatchResult& result, int pages,
-                                     const IdRange& range, ItemExtractor* extractor) {
+                                     const IdRange& range, ItemExtractor* extractor,
+                                     const std::string& prefix) {
   ChainPages out;
   out.last_id = range.after;
   for (int i = 0; i < pages && !out.range_done; ++i) {
-    auto it = result.outcomes.find(absl::StrCat("p", i));
+    auto it = result.outcomes.find(absl::StrCat(prefix, i));
     if (it == result.outcomes.end()) break;
     if (!it->second.ok()) {
       if (it->second.status().code() == absl::StatusCode::kResourceExhausted) break;

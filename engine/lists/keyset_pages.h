@@ -27,9 +27,12 @@ struct KeysetQuery {
   ListShape shape;
 };
 
+// The commands of one chain, keyed `{prefix}0`, `{prefix}1`, …: several
+// chains (prefixes) may share one batch.
 // REQUIRES: 1 <= pages <= kMaxPages; shape.keyset_filter_field not empty.
 std::vector<BatchCommandSpec> ChainCommands(const KeysetQuery& query, const std::string& items_key,
-                                            const IdRange& range, int pages);
+                                            const IdRange& range, int pages,
+                                            const std::string& prefix = "p");
 
 struct ChainPages {
   std::vector<Json> items;  // ids in (range.after, range.before), ascending
@@ -46,7 +49,8 @@ struct ChainPages {
 // Errors: the status of a failed page; INVALID_ARGUMENT for a page that is
 // not a list or items without an integer id.
 absl::StatusOr<ChainPages> ReadChain(const KeysetQuery& query, const BatchResult& result, int pages,
-                                     const IdRange& range, ItemExtractor* extractor);
+                                     const IdRange& range, ItemExtractor* extractor,
+                                     const std::string& prefix = "p");
 
 }  // namespace b24gate
 

@@ -6,8 +6,9 @@
 // owns what every strategy shares:
 //   - the consumer: pages go to the sink in the strategy's order, each with
 //     the resume cursor that continues after it (list_cursor.h);
-//   - flow control: at most `max_unacked_pages` pages are handed to the sink
-//     and not yet acknowledged; strategies fetch more only as the consumer
+//   - flow control: at most `max_unacked_pages` pages (of at most 50 items)
+//     are handed to the sink and not yet acknowledged (a parallel read may
+//     hand over its buffer at once, so the limit leaves room for it); strategies fetch more only as the consumer
 //     Ack()s, so a slow consumer slows the reading and memory stays bounded
 //     whatever the list's size;
 //   - the count: keyset strategies read with `start=-1` (no counting); the
@@ -47,7 +48,7 @@ class ListReader : public std::enable_shared_from_this<ListReader>, private List
   // the reader before any page can arrive.
   static absl::StatusOr<std::shared_ptr<ListReader>> Create(Portal* portal, ListRequest request,
                                                             ListSink* sink,
-                                                            int max_unacked_pages = 100);
+                                                            int max_unacked_pages = 400);
   ~ListReader() override;
   // Sends the first requests. Call once, holding no lock the sink takes.
   void Run();

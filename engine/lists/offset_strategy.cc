@@ -97,8 +97,7 @@ void OffsetStrategy::Pump() {
   }
   if (!end_) return;  // the first page is out, or a page followed through `next`
   cost_.operating_seconds = page_seconds_ * kMaxPages;
-  int allowed = BatchesAllowed(context_->portal()->Stats(), context_->portal()->Tuning(),
-                               context_->request().method, cost_);
+  int allowed = BatchesAllowed(context_->portal()->Budget(context_->request().method), cost_);
   while (in_flight_ < allowed && next_start_ < *end_ && context_->ConsumerHasRoom() &&
          static_cast<int>(ready_units_.size()) < 2 * allowed) {
     StartUnit();
@@ -111,14 +110,7 @@ int OffsetStrategy::PagesPerUnit() const {
   // of operating time. Size the batch to what the method has left, so the
   // batches in flight never carry it past its limit.
   if (page_seconds_ <= 0) return kMaxPages;
-  PortalStats stats = context_->portal()->Stats();
-  PortalTuning tuning = context_->portal()->Tuning();
-  double used = 0;
-  for (const std::string& m : {context_->request().method, std::string("batch")}) {
-    auto it = stats.operating.find(m);
-    if (it != stats.operating.end()) used = std::max(used, it->second);
-  }
-  double left = absl::ToDoubleSeconds(tuning.operating.limit - tuning.operating.margin) - used -
+  double left = absl::ToDoubleSeconds(context_->portal()->Budget(context_->request().method).operating_left) -
                 in_flight_operating_;
   return static_cast<int>(std::clamp(std::floor(left / page_seconds_), 1.0, double{kMaxPages}));
 }

@@ -10,9 +10,10 @@
 namespace b24gate {
 namespace {
 
-// Items one range is cut for: a batch's 2,500 less room for a wrong guess of
-// the density, so most ranges end within their first batch.
-constexpr double kItemsPerRange = 2000;
+// Items one range is cut for: a little under a batch's 2,500, so a range
+// guessed a little too small still ends within one batch; a batch is filled
+// up with the next ranges' first pages, so small ranges cost no requests.
+constexpr double kItemsPerRange = 1000;
 
 // A resume state's range list, clipped to the caller's range.
 absl::StatusOr<std::vector<IdRange>> ResumeRanges(const Json& resume, const IdRange& whole) {
@@ -172,8 +173,7 @@ void ParallelKeysetStrategy::SplitBounds() {
     return;
   }
   double expected = static_cast<double>(hi_ - lo + 1) * density();
-  int chains = BatchesAllowed(context_->portal()->Stats(), context_->portal()->Tuning(), query_.method,
-                              cost_);
+  int chains = BatchesAllowed(context_->portal()->Budget(query_.method), cost_);
   int64_t pieces = static_cast<int64_t>(std::ceil(expected / kItemsPerRange));
   pieces = (pieces + chains - 1) / chains * chains;  // full waves
   pieces = std::clamp<int64_t>(pieces, 1, std::max<int64_t>(1, (hi_ - lo + 1) / kPageSize));
@@ -201,25 +201,39 @@ int64_t ParallelKeysetStrategy::EffectiveEnd(const Range& r) const {
 int ParallelKeysetStrategy::PagesFor(const Range& r) const {
   // A resumed open range with no bounds looked up: no idea how far it goes.
   if (!r.left.before && hi_ <= r.left.after) return kMaxPages;
+  // Exactly the pages expected: a page past a range's end re-reads the range
+  // (operating time and batch room wasted), while a range guessed short
+  // only needs one more piece in some later batch.
   double expected = static_cast<double>(EffectiveEnd(r) - r.left.after - 1) * density();
-  double pages = std::ceil(expected * 1.1 / kPageSize) + 1;
+  double pages = std::ceil(expected / kPageSize);
   return static_cast<int>(std::clamp(pages, 1.0, static_cast<double>(kMaxPages)));
 }
 
-bool ParallelKeysetStrategy::BufferHasRoom(const Range& r) const {
-  return buffered_ + expected_in_flight_ + PagesFor(r) * kPageSize <= max_buffered_;
+bool ParallelKeysetStrategy::BufferHasRoom(const Range& r, bool filling) const {
+  // Filling a batch that goes anyway may use twice the room: a request
+  // half empty costs more than the items it would have brought.
+  int64_t limit = filling ? 2 * max_buffered_ : max_buffered_;
+  return buffered_ + expected_in_flight_ + PagesFor(r) * kPageSize <= limit;
+}
+
+int ParallelKeysetStrategy::IdlePages() const {
+  int pages = 0;
+  for (size_t i = ordered() ? head_ : 0; i < ranges_.size() && pages < kMaxPages; ++i) {
+    if (!ranges_[i]->done && !ranges_[i]->in_flight) pages += PagesFor(*ranges_[i]);
+  }
+  return pages;
 }
 
 bool ParallelKeysetStrategy::IsHead(const Range* r) const {
   return head_ < ranges_.size() && ranges_[head_].get() == r;
 }
 
-ParallelKeysetStrategy::Range* ParallelKeysetStrategy::NextIdle() {
+ParallelKeysetStrategy::Range* ParallelKeysetStrategy::NextIdle(bool filling) {
   for (size_t i = ordered() ? head_ : 0; i < ranges_.size(); ++i) {
     Range* r = ranges_[i].get();
     if (r->done || r->in_flight) continue;
     // Ordered: a range past the first waits while the buffer is full.
-    if (ordered() && !IsHead(r) && !BufferHasRoom(*r)) return nullptr;
+    if (ordered() && !IsHead(r) && !BufferHasRoom(*r, filling)) return nullptr;
     return r;
   }
   return nullptr;
@@ -251,7 +265,7 @@ ParallelKeysetStrategy::Range* ParallelKeysetStrategy::StealWork() {
   old.left.before = best_split;  // the batch in flight drops what it reads past this
   Range* out = piece.get();
   ranges_.insert(ranges_.begin() + static_cast<std::ptrdiff_t>(best) + 1, std::move(piece));
-  if (ordered() && !BufferHasRoom(*out)) return nullptr;
+  if (ordered() && !BufferHasRoom(*out, /*filling=*/false)) return nullptr;
   return out;
 }
 
@@ -264,65 +278,89 @@ void ParallelKeysetStrategy::Pump() {
     done_ = true;
     return;
   }
-  int allowed = BatchesAllowed(context_->portal()->Stats(), context_->portal()->Tuning(),
-                               query_.method, cost_);
+  PortalBudget budget = context_->portal()->Budget(query_.method);
+  int allowed = BatchesAllowed(budget, cost_);
   while (in_flight_ < allowed && context_->ConsumerHasRoom()) {
-    Range* r = NextIdle();
+    // While the bucket has no request to spare, a batch would wait for it
+    // anyway: hold a part-filled one until the batches in flight leave more
+    // to put in it, so every scarce request carries 50 pages.
+    if (budget.requests_free_now < 1 && in_flight_ > 0 && IdlePages() < kMaxPages) break;
+    Range* r = NextIdle(/*filling=*/false);
     if (r == nullptr) r = StealWork();
     if (r == nullptr) break;
     StartBatch(r);
   }
 }
 
-void ParallelKeysetStrategy::StartBatch(Range* r) {
-  int pages = PagesFor(*r);
-  r->in_flight = true;
-  r->pages = pages;
+void ParallelKeysetStrategy::StartBatch(Range* first) {
+  // `first`'s pages, then the next waiting ranges' first pages until the
+  // batch holds 50: each range is its own chain inside the batch.
+  std::vector<Segment> segments;
+  std::vector<BatchCommandSpec> commands;
+  Range* r = first;
+  while (r != nullptr) {
+    int room = kMaxPages - static_cast<int>(commands.size());
+    Segment seg{r, std::min(PagesFor(*r), room), absl::StrCat("r", segments.size(), "p")};
+    for (auto& c : ChainCommands(query_, context_->extractor()->items_key(), r->left, seg.pages, seg.prefix)) {
+      commands.push_back(std::move(c));
+    }
+    r->in_flight = true;
+    r->pages = seg.pages;
+    expected_in_flight_ += seg.pages * kPageSize;
+    segments.push_back(std::move(seg));
+    r = static_cast<int>(commands.size()) < kMaxPages ? NextIdle(/*filling=*/true) : nullptr;
+  }
   in_flight_++;
-  expected_in_flight_ += pages * kPageSize;
   absl::Time sent = absl::Now();
   context_->portal()->Batch(
-      ChainCommands(query_, context_->extractor()->items_key(), r->left, pages), /*halt=*/false,
-      context_->Options(),
-      context_->GuardBatch([this, r, pages, sent](absl::StatusOr<BatchResult> result) {
-        OnBatch(r, pages, sent, std::move(result));
+      std::move(commands), /*halt=*/false, context_->Options(),
+      context_->GuardBatch([this, segments, sent](absl::StatusOr<BatchResult> result) {
+        OnBatch(segments, sent, std::move(result));
       }));
 }
 
-void ParallelKeysetStrategy::OnBatch(Range* r, int pages, absl::Time sent,
+void ParallelKeysetStrategy::OnBatch(const std::vector<Segment>& segments, absl::Time sent,
                                      absl::StatusOr<BatchResult> result) {
   in_flight_--;
-  expected_in_flight_ -= pages * kPageSize;
-  r->in_flight = false;
+  for (const Segment& seg : segments) {
+    expected_in_flight_ -= seg.pages * kPageSize;
+    seg.range->in_flight = false;
+  }
   if (!result.ok()) {
     context_->Fail(result.status());
     return;
   }
-  absl::StatusOr<ChainPages> read = ReadChain(query_, *result, pages, r->left, context_->extractor());
-  if (!read.ok()) {
-    context_->Fail(read.status());
-    return;
-  }
-  // What this batch taught about the ids' density and a batch's cost.
-  int64_t read_to = read->range_done ? EffectiveEnd(*r) - 1 : read->last_id;
-  if (read_to > r->left.after) {
-    rows_seen_ += static_cast<double>(read->items.size());
-    ids_spanned_ += static_cast<double>(read_to - r->left.after);
-  }
   cost_.wall_seconds = absl::ToDoubleSeconds(absl::Now() - sent);
-  cost_.operating_seconds = read->processing_seconds;
-
-  int64_t last_id = read->last_id;
-  bool range_done = read->range_done;
-  if (ordered() && !IsHead(r)) {
-    buffered_ += static_cast<int64_t>(read->items.size());
-    for (auto& item : read->items) r->buffer.push_back(std::move(item));
-    r->left.after = last_id;
-    r->done = range_done;
-    return;
+  cost_.operating_seconds = 0;
+  int pages = 0;
+  for (const Segment& seg : segments) pages += seg.pages;
+  for (const Segment& seg : segments) {
+    Range* r = seg.range;
+    absl::StatusOr<ChainPages> read =
+        ReadChain(query_, *result, seg.pages, r->left, context_->extractor(), seg.prefix);
+    if (!read.ok()) {
+      context_->Fail(read.status());
+      return;
+    }
+    // What this piece taught about the ids' density and a batch's cost.
+    int64_t read_to = read->range_done ? EffectiveEnd(*r) - 1 : read->last_id;
+    if (read_to > r->left.after) {
+      rows_seen_ += static_cast<double>(read->items.size());
+      ids_spanned_ += static_cast<double>(read_to - r->left.after);
+    }
+    cost_.operating_seconds += read->processing_seconds;
+    if (ordered() && !IsHead(r)) {
+      buffered_ += static_cast<int64_t>(read->items.size());
+      for (auto& item : read->items) r->buffer.push_back(std::move(item));
+      r->left.after = read->last_id;
+      r->done = read->range_done;
+      continue;
+    }
+    DeliverRange(r, std::move(read->items), read->last_id);
+    r->done = read->range_done;
+    if (ordered()) DeliverHead();  // the next range may be head now, with its buffer
   }
-  DeliverRange(r, std::move(read->items), last_id);
-  r->done = range_done;
+  if (pages > 0) page_seconds_ = cost_.operating_seconds / pages;
 }
 
 void ParallelKeysetStrategy::DeliverRange(Range* r, std::vector<Json> items, int64_t last_id) {

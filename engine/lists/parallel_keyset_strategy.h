@@ -4,20 +4,21 @@
 //   1. Bounds: the first page of the list ordered by id ascending and the
 //      first ordered descending (`start=-1`, ids only: no counting) give the
 //      lowest and highest id and how dense the ids are.
-//   2. Split: the range is cut into pieces of about 2,000 expected items (one
-//      batch each), their number a multiple of the chains allowed so the last
-//      wave is full. The caller's own id bounds are intersected, not
+//   2. Split: the range is cut into pieces of about 2,000 expected items,
+//      their number a multiple of the chains allowed so the last wave is full. The caller's own id bounds are intersected, not
 //      overwritten; the last range stays open so rows added meanwhile are read.
 //   3. Read: as many chains run as BatchesAllowed gives (connections, bucket,
 //      the method's operating time left). A batch asks for as many pages as
 //      its range is expected to hold (pages past a range's end would re-read
-//      it). A range that ends early frees its slot for the next; when none is
+//      it) and is filled up to 50 pages with the next ranges' chains, so every
+//      request carries a full batch. A range that ends early frees its slot for the next; when none is
 //      waiting, the range with most left is split again (work stealing), so
 //      sparse or uneven ids leave no slot idle.
 //
 // Items come out exactly once. Ordered (default): ranges are delivered in id
 // order; items of later ranges wait in a buffer of at most `max_buffered`
-// items (chains beyond the first range stop while it is full). Unordered:
+// items (twice that to fill a batch that goes anyway; chains beyond the first
+// range stop while it is full). Unordered:
 // each batch's items as they arrive.
 //
 // Resume state: {"after": ID} (ordered: everything up to ID delivered) or
@@ -29,6 +30,7 @@
 
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -40,7 +42,7 @@ namespace b24gate {
 
 class ParallelKeysetStrategy : public ListStrategy {
  public:
-  static constexpr int64_t kDefaultMaxBuffered = 40000;
+  static constexpr int64_t kDefaultMaxBuffered = 50000;
 
   // INVALID_ARGUMENT as KeysetChainStrategy::Create, or for a malformed
   // `resume`.
@@ -63,6 +65,13 @@ class ParallelKeysetStrategy : public ListStrategy {
     std::vector<Json> buffer;  // ordered: read, waiting for earlier ranges
   };
 
+  // One range's chain inside a batch.
+  struct Segment {
+    Range* range;
+    int pages;
+    std::string prefix;  // of its commands' keys
+  };
+
   ParallelKeysetStrategy(ListContext* context, KeysetQuery query, std::vector<IdRange> ranges,
                          bool find_bounds, int64_t max_buffered);
 
@@ -72,17 +81,19 @@ class ParallelKeysetStrategy : public ListStrategy {
   void SplitBounds();
   int64_t EffectiveEnd(const Range& r) const;  // exclusive
   int PagesFor(const Range& r) const;
-  Range* NextIdle();
+  // The first range waiting to be read; `filling` a batch already going.
+  Range* NextIdle(bool filling);
   Range* StealWork();
   void StartBatch(Range* r);
-  void OnBatch(Range* r, int pages, absl::Time sent, absl::StatusOr<BatchResult> result);
+  void OnBatch(const std::vector<Segment>& segments, absl::Time sent,
+               absl::StatusOr<BatchResult> result);
   void DeliverHead();
   void DeliverRange(Range* r, std::vector<Json> items, int64_t last_id);
   Json ResumeState() const;
   bool IsHead(const Range* r) const;
   // Ordered: may a range past the first start a batch without the buffer
   // (items waiting plus batches in flight) passing max_buffered?
-  bool BufferHasRoom(const Range& r) const;
+  bool BufferHasRoom(const Range& r, bool filling) const;
 
   ListContext* const context_;
   const KeysetQuery query_;
@@ -105,6 +116,9 @@ class ParallelKeysetStrategy : public ListStrategy {
   double ids_spanned_ = 0;
   double density() const { return ids_spanned_ > 0 ? std::min(1.0, rows_seen_ / ids_spanned_) : 1.0; }
   BatchCost cost_;
+  double page_seconds_ = 0;  // operating seconds of one page, last seen
+  // Pages the waiting ranges would fill a batch with (at most 50).
+  int IdlePages() const;
 };
 
 }  // namespace b24gate
