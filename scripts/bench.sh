@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Benchmarks: starts real b24-emulator and b24gate processes (through the
+# drivers in tests/bench/) and prints one table per part, in Markdown.
+#   1. GetAll of 20,000 and 200,000 leads, `select ID,TITLE`, standard plan,
+#      profiles small and huge, for each strategy (offset, keyset chain,
+#      parallel keyset).
+#   2. The unthrottled relay: items/s through the gateway vs straight from the
+#      emulator, and the latency the gateway adds to one Call.
+#   3. A 1,000,000-item GetAll read by a slow consumer: the gateway's RSS.
+#   4. Every other benchmark binary in build/tests/bench/.
+# Figures only, never pass/fail; the machine's load shows in them.
+# QUICK=1 runs part 1 on 20,000 leads only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh >/dev/null
+bash scripts/build.sh >/dev/null
+B=build/tests/bench/getall_bench
+
+echo "## GetAll, standard plan (burst 50, 2 requests/s), gateway max_concurrency 8"
+echo
+echo "200,000-lead runs on the huge profile are time-scaled (emulator --time-scale 0.2, gateway policy"
+echo "scaled to match); their seconds are simulated seconds (real / 0.2). Offset runs that would take"
+echo "longer than their cap (every offset page counts the whole table) stop there; their rate is partial."
+echo
+$B list --header
+sizes=(20000 200000)
+[[ ${QUICK:-0} == 1 ]] && sizes=(20000)
+for leads in "${sizes[@]}"; do
+  for profile in small huge; do
+    scale=1
+    [[ $profile == huge && $leads == 200000 ]] && scale=0.2
+    for strategy in offset keyset parallel; do
+      cap=300
+      [[ $strategy == offset ]] && cap=90
+      $B list --profile "$profile" --leads "$leads" --strategy "$strategy" --time-scale "$scale" \
+        --max-seconds "$cap" 2>/dev/null || echo "| $profile | $leads | $strategy | failed |"
+    done
+  done
+done
+$B list --profile small --leads 20000 --strategy parallel --unordered 2>/dev/null || true
+
+echo
+echo "## Unthrottled relay (emulator --no-limits --cost-zero)"
+echo
+$B relay --leads 100000 --calls 1000 2>/dev/null || echo "relay failed"
+
+echo
+echo "## A slow consumer: the gateway's memory while a long list is read"
+echo
+echo "| list | read | gateway RSS |"
+echo "|---|---|---|"
+$B slow --leads 100000 --time-scale 0.1 --reader-items-per-second 20000 2>/dev/null || echo "| 100000 | failed | |"
+$B slow --leads 1000000 --time-scale 0.1 --reader-items-per-second 20000 --max-seconds 300 2>/dev/null ||
+  echo "| 1000000 | failed | |"
+
+for bench in build/tests/bench/*; do
+  name=$(basename "$bench")
+  [[ -x $bench && -f $bench && $name != getall_bench ]] || continue
+  echo
+  echo "## $name"
+  echo
+  "$bench" 2>/dev/null || echo "$name failed"
+done
