@@ -299,9 +299,9 @@ struct Tally {
 
 struct Moment {
   const char* name;
-  const char* fault_delay;   // seconds each REST answer is held
-  double sigterm_after;      // seconds after the calls start
-  double grace;              // --shutdown-grace
+  const char* fault_delay;  // seconds each REST answer is held
+  int64_t sigterm_after;    // SIGTERM once the emulator has run this many commands
+  double grace;             // --shutdown-grace
 };
 
 class ShutdownCounts : public ::testing::TestWithParam<Moment> {};
@@ -351,7 +351,10 @@ TEST_P(ShutdownCounts, CreatedEqualsAcknowledgedPlusOutcomeUnknown) {
       reads.Add(out, params.size());
     });
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(m.sigterm_after * 1000)));
+  // The moment is defined by progress, not by a clock, so a slow machine
+  // shifts it in time but not in what has happened.
+  EXPECT_TRUE(WaitFor([&] { return StatInt(stack.EmulatorStats(), "commands") >= m.sigterm_after; }, 60))
+      << stack.EmulatorStats().dump();
   ASSERT_EQ(kill(stack.gateway().pid(), SIGTERM), 0);
   int exit_code = stack.gateway().StopWith(0, 60);
   for (auto& t : threads) t.join();
@@ -385,13 +388,14 @@ TEST_P(ShutdownCounts, CreatedEqualsAcknowledgedPlusOutcomeUnknown) {
 INSTANTIATE_TEST_SUITE_P(
     Moments, ShutdownCounts,
     ::testing::Values(
-        // Right after the first requests went out: most commands still queued.
-        Moment{"early", "0.5", 0.3, 5},
-        // Half-way through: some answered, two requests on the wire (they
-        // finish inside the grace and bring their results).
-        Moment{"midway", "0.5", 1.6, 5},
+        // The first request has run (its answer held 0.5 s): most commands
+        // are still queued.
+        Moment{"early", "0.5", 1, 5},
+        // Half of the 200 commands have run: some answered, two requests on
+        // the wire (they finish inside the grace and bring their results).
+        Moment{"midway", "0.5", 100, 5},
         // Requests on the wire outlive the grace: OUTCOME_UNKNOWN.
-        Moment{"held_past_grace", "60", 0.6, 2}),
+        Moment{"held_past_grace", "60", 1, 2}),
     [](const ::testing::TestParamInfo<Moment>& info) { return info.param.name; });
 
 }  // namespace
