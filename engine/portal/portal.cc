@@ -8,6 +8,7 @@
 #include "engine/common/errors.h"
 #include "engine/bitrix/method_traits.h"
 #include "engine/bitrix/query_encoder.h"
+#include "engine/throttle/coalescing.h"
 
 namespace b24gate {
 
@@ -28,6 +29,8 @@ struct Portal::Pending {
   int64_t sent_generation = 0;  // credentials generation it was last sent with
   absl::Time not_before = absl::InfinitePast();
   absl::Time enqueued;
+  // A partial batch headed by this command may wait for company until then.
+  absl::Time hold_until = absl::InfinitePast();
   absl::Status last_error;  // why it was last requeued
 };
 
@@ -127,7 +130,6 @@ Portal::~Portal() {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
     left.swap(queue_);
-    wake_.SignalAll();
   }
   dispatcher_.join();
   for (auto& p : left) {
@@ -173,12 +175,13 @@ void Portal::Batch(std::vector<BatchCommandSpec> commands, bool halt, CallOption
 void Portal::Enqueue(PendingPtr pending, bool front) {
   absl::MutexLock lock(&mu_);
   pending->enqueued = clock_->Now();
+  pending->hold_until = CoalesceUntil(bucket_, pending->enqueued, tuning_.linger);
   if (front) {
     queue_.push_front(std::move(pending));
   } else {
     queue_.push_back(std::move(pending));
   }
-  wake_.Signal();
+  kicked_ = true;
 }
 
 absl::Time Portal::ReadyAt(const Pending& p) const {
@@ -197,95 +200,122 @@ void Portal::DispatchLoop() {
   for (;;) {
     std::vector<PendingPtr> group;
     std::vector<Completion> completions;
-    bool stop = false;
     {
       absl::MutexLock lock(&mu_);
-      if (stopping_) {
-        stop = true;
-      } else {
-        TakeGroup(&group, &completions);
+      if (stopping_) return;
+      absl::Time look_again = TakeGroup(&group, &completions);
+      if (group.empty() && completions.empty()) {
+        // Nothing to do before `look_again` unless something changes: a
+        // call queued, an answer in, a tuning change (kicked_), or stop.
+        kicked_ = false;
+        clock_->AwaitWithDeadline(
+            &mu_,
+            absl::Condition(
+                +[](Portal* p) ABSL_NO_THREAD_SAFETY_ANALYSIS { return p->kicked_ || p->stopping_; },
+                this),
+            look_again);
+        continue;
       }
     }
     for (auto& c : completions) c();
-    if (stop) return;
     if (!group.empty()) Send(std::move(group));
   }
 }
 
-bool Portal::TakeGroup(std::vector<PendingPtr>* group, std::vector<Completion>* completions) {
-  absl::Time now = clock_->Now();
-  // Drop what nobody waits for any more.
-  for (auto it = queue_.begin(); it != queue_.end();) {
-    Pending& p = **it;
-    if (IsCancelled(p.options) || p.options.deadline <= now) {
-      absl::Status why =
-          IsCancelled(p.options)
-              ? GatewayError(absl::StatusCode::kCancelled, kReasonCancelled, "the call was cancelled")
-              : GatewayError(absl::StatusCode::kDeadlineExceeded, kReasonDeadline,
-                             p.last_error.ok()
-                                 ? "deadline exceeded while queued (portal limits)"
-                                 : absl::StrCat("deadline exceeded; last failure: ",
-                                                p.last_error.message()));
-      PendingPtr dead = std::move(*it);
-      it = queue_.erase(it);
-      Fail(std::move(dead), why, completions);
-    } else {
-      ++it;
-    }
-  }
-  if (!completions->empty()) return false;
+absl::Time Portal::TakeGroup(std::vector<PendingPtr>* group, std::vector<Completion>* completions) {
+  const absl::Time now = clock_->Now();
+  // Callers who gave up are answered at once; their commands are not sent.
+  // Cancellation is set without our lock, so it is noticed when we look;
+  // the first deadline in the queue is the latest time to look again.
+  absl::Time first_deadline = absl::InfiniteFuture();
+  if (DropAbandoned(now, completions, &first_deadline)) return now;
+  const absl::Time recheck = std::min(now + kRecheckCancellation, first_deadline);
 
-  // Sleep at most this long before looking again (deadlines, cancellations).
-  absl::Duration max_sleep = absl::Milliseconds(200);
+  // Every allowed HTTP request is in flight: an answer will kick us.
   if (queue_.empty() ||
       in_flight_ >= std::min(tuning_.max_concurrency, autothrottle_.concurrency())) {
-    wake_.WaitWithTimeout(&mu_, max_sleep);
-    return false;
-  }
-  // The first ready item, in queue order.
-  auto first = queue_.end();
-  absl::Time earliest = absl::InfiniteFuture();
-  for (auto it = queue_.begin(); it != queue_.end(); ++it) {
-    absl::Time at = ReadyAt(**it);
-    if (at <= now) {
-      first = it;
-      break;
-    }
-    earliest = std::min(earliest, at);
-  }
-  if (first == queue_.end()) {
-    wake_.WaitWithTimeout(&mu_, std::min(max_sleep, earliest - now));
-    return false;
-  }
-  absl::Time slot = bucket_.NextFree(now);
-  if (slot > now) {
-    wake_.WaitWithTimeout(&mu_, std::min(max_sleep, slot - now));
-    return false;
+    return recheck;
   }
 
-  Pending& head = **first;
-  std::vector<std::deque<PendingPtr>::iterator> picked{first};
-  // While `batch` is paused (a portal that charges batches to it), calls
-  // travel one by one, each charged to its own method.
-  if (!head.is_batch && !head.as_json && operating_.ReadyAt("batch") <= now) {
-    for (auto it = std::next(first);
-         it != queue_.end() && static_cast<int>(picked.size()) < tuning_.batch_size; ++it) {
-      Pending& p = **it;
-      if (!p.is_batch && !p.as_json && ReadyAt(p) <= now) picked.push_back(it);
-    }
-    // Give callers arriving together a moment to share the batch.
-    if (static_cast<int>(picked.size()) < tuning_.batch_size && head.attempts == 0 &&
-        now < head.enqueued + tuning_.linger) {
-      wake_.WaitWithTimeout(&mu_, head.enqueued + tuning_.linger - now);
-      return false;
-    }
+  // The oldest command whose methods may run now (others wait for their
+  // operating-time window or backoff without holding up the queue).
+  absl::Time earliest = absl::InfiniteFuture();
+  auto first = FirstReady(now, &earliest);
+  if (first == queue_.end()) return std::min(recheck, earliest);
+
+  // The portal's request budget admits one more request.
+  if (absl::Time slot = bucket_.NextFree(now); slot > now) return std::min(recheck, slot);
+
+  // Company for the first command; a partial batch waits while the budget
+  // is scarce (CoalesceUntil), a full one or a repeat goes at once.
+  std::vector<std::deque<PendingPtr>::iterator> picked = Companions(first, now);
+  const Pending& head = **first;
+  if (Shareable(head, now) && head.attempts == 0 && head.hold_until > now &&
+      static_cast<int>(picked.size()) < tuning_.batch_size) {
+    return std::min(recheck, head.hold_until);
   }
+
   bucket_.Reserve(now);
   for (auto it : picked) group->push_back(std::move(*it));
   queue_.erase(std::remove(queue_.begin(), queue_.end(), nullptr), queue_.end());
   ++in_flight_;
   stats_.http_requests++;
-  return true;
+  return now;
+}
+
+bool Portal::DropAbandoned(absl::Time now, std::vector<Completion>* completions,
+                           absl::Time* first_deadline) {
+  bool dropped = false;
+  for (auto it = queue_.begin(); it != queue_.end();) {
+    Pending& p = **it;
+    bool cancelled = IsCancelled(p.options);
+    if (!cancelled && p.options.deadline > now) {
+      *first_deadline = std::min(*first_deadline, p.options.deadline);
+      ++it;
+      continue;
+    }
+    absl::Status why =
+        cancelled ? GatewayError(absl::StatusCode::kCancelled, kReasonCancelled,
+                                 "the call was cancelled")
+                  : GatewayError(absl::StatusCode::kDeadlineExceeded, kReasonDeadline,
+                                 p.last_error.ok()
+                                     ? "deadline exceeded while queued (portal limits)"
+                                     : absl::StrCat("deadline exceeded; last failure: ",
+                                                    p.last_error.message()));
+    PendingPtr dead = std::move(*it);
+    it = queue_.erase(it);
+    Fail(std::move(dead), why, completions);
+    dropped = true;
+  }
+  return dropped;
+}
+
+std::deque<Portal::PendingPtr>::iterator Portal::FirstReady(absl::Time now, absl::Time* earliest) {
+  for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+    absl::Time at = ReadyAt(**it);
+    if (at <= now) return it;
+    *earliest = std::min(*earliest, at);
+  }
+  return queue_.end();
+}
+
+bool Portal::Shareable(const Pending& head, absl::Time now) const {
+  // Pre-formed batches and JSON-bodied calls travel alone. While `batch` is
+  // paused (a portal that charges batches to it), calls travel one by one,
+  // each charged to its own method.
+  return !head.is_batch && !head.as_json && operating_.ReadyAt("batch") <= now;
+}
+
+std::vector<std::deque<Portal::PendingPtr>::iterator> Portal::Companions(
+    std::deque<PendingPtr>::iterator first, absl::Time now) {
+  std::vector<std::deque<PendingPtr>::iterator> picked{first};
+  if (!Shareable(**first, now)) return picked;
+  for (auto it = std::next(first);
+       it != queue_.end() && static_cast<int>(picked.size()) < tuning_.batch_size; ++it) {
+    const Pending& p = **it;
+    if (!p.is_batch && !p.as_json && ReadyAt(p) <= now) picked.push_back(it);
+  }
+  return picked;
 }
 
 void Portal::Send(std::vector<PendingPtr> group) {
@@ -362,7 +392,15 @@ void Portal::OnResponse(std::vector<PendingPtr> group, std::vector<std::string> 
   {
     absl::MutexLock lock(&mu_);
     --in_flight_;
-    if (IsRedirect(response)) {
+    kicked_ = true;
+    if (response.failure == TransportFailure::kNotSent) {
+      // Nothing reached the portal: every command may go again.
+      ServerTrouble();
+      for (auto& p : group) {
+        RetryNotExecuted(std::move(p), Unreachable(response), RetryReason::kNotSent,
+                         /*backoff=*/true, &completions);
+      }
+    } else if (IsRedirect(response)) {
       // The portal's domain changed; nothing was executed. Re-send (as POST,
       // with the same body) to the new host.
       stats_.redirects++;
@@ -380,7 +418,6 @@ void Portal::OnResponse(std::vector<PendingPtr> group, std::vector<std::string> 
                            RetryReason::kRedirect, /*backoff=*/false, &completions);
         }
       }
-      wake_.Signal();
     } else if (keys.empty()) {
       HandleSingle(std::move(group[0]), response, &completions);
     } else if (group[0]->is_batch) {
@@ -388,7 +425,6 @@ void Portal::OnResponse(std::vector<PendingPtr> group, std::vector<std::string> 
     } else {
       HandleCoalesced(std::move(group), keys, response, &completions);
     }
-    wake_.Signal();
   }
   for (auto& c : completions) c();
 }
@@ -410,7 +446,7 @@ void Portal::RefreshThenRequeue(std::vector<PendingPtr> group, int64_t generatio
           Fail(std::move(p), status, &completions);
         }
       }
-      wake_.Signal();
+      kicked_ = true;
     }
     for (auto& c : completions) c();
   });
@@ -418,13 +454,6 @@ void Portal::RefreshThenRequeue(std::vector<PendingPtr> group, int64_t generatio
 
 void Portal::HandleSingle(PendingPtr p, const HttpResponse& response,
                           std::vector<Completion>* completions) {
-  if (response.failure == TransportFailure::kNotSent) {
-    ServerTrouble();
-    RetryNotExecuted(std::move(p),
-                     Unreachable(response), RetryReason::kNotSent,
-                     /*backoff=*/true, completions);
-    return;
-  }
   absl::StatusOr<CommandOutcome> outcome = ParseCallResponse(response);
   if (!outcome.ok()) {
     OnOutcomeUnknown(std::move(p), outcome.status(), completions);
@@ -439,15 +468,6 @@ void Portal::HandleSingle(PendingPtr p, const HttpResponse& response,
 
 void Portal::HandleCoalesced(std::vector<PendingPtr> group, const std::vector<std::string>& keys,
                              const HttpResponse& response, std::vector<Completion>* completions) {
-  if (response.failure == TransportFailure::kNotSent) {
-    ServerTrouble();
-    for (auto& p : group) {
-      RetryNotExecuted(std::move(p),
-                       Unreachable(response), RetryReason::kNotSent,
-                       /*backoff=*/true, completions);
-    }
-    return;
-  }
   absl::StatusOr<BatchReply> reply = ParseBatchResponse(response, keys);
   if (!reply.ok()) {
     // Each command decides for itself: reads are repeated, writes are not.
@@ -488,13 +508,6 @@ void Portal::HandleCoalesced(std::vector<PendingPtr> group, const std::vector<st
 
 void Portal::HandleUserBatch(PendingPtr p, const HttpResponse& response,
                              std::vector<Completion>* completions) {
-  if (response.failure == TransportFailure::kNotSent) {
-    ServerTrouble();
-    RetryNotExecuted(std::move(p),
-                     Unreachable(response), RetryReason::kNotSent,
-                     /*backoff=*/true, completions);
-    return;
-  }
   std::vector<std::string> keys;
   for (const auto& c : p->commands) keys.push_back(c.key);
   absl::StatusOr<BatchReply> reply = ParseBatchResponse(response, keys);
@@ -658,7 +671,7 @@ absl::Status Portal::Tune(const PortalTuning& tuning) {
   autothrottle_.SetMaxConcurrency(tuning.max_concurrency);
   operating_.SetPolicy(tuning.operating);
   ApplyRate();
-  wake_.SignalAll();
+  kicked_ = true;
   return absl::OkStatus();
 }
 

@@ -91,9 +91,25 @@ class Portal {
 
   void Enqueue(PendingPtr pending, bool front);
   void DispatchLoop();
-  // Picks the next group to send, or returns false after waiting.
-  // REQUIRES: mu_ held.
-  bool TakeGroup(std::vector<PendingPtr>* group, std::vector<Completion>* completions)
+  // One look at the queue: moves the next group to send into `group`, or
+  // answers abandoned calls into `completions`, or (both left empty) returns
+  // when to look again if nothing changes before then.
+  absl::Time TakeGroup(std::vector<PendingPtr>* group, std::vector<Completion>* completions)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The steps of TakeGroup.
+  // Fails cancelled and expired calls; true if there were any. Lowers
+  // `first_deadline` to the earliest deadline of those left.
+  bool DropAbandoned(absl::Time now, std::vector<Completion>* completions,
+                     absl::Time* first_deadline) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The oldest command that may be sent now, or end() with `earliest` lowered
+  // to the first time one may.
+  std::deque<PendingPtr>::iterator FirstReady(absl::Time now, absl::Time* earliest)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether `head` may share a coalesced batch with other calls.
+  bool Shareable(const Pending& head, absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // `first` and the ready calls that may ride with it, up to the batch size.
+  std::vector<std::deque<PendingPtr>::iterator> Companions(std::deque<PendingPtr>::iterator first,
+                                                           absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Time ReadyAt(const Pending& p) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Send(std::vector<PendingPtr> group);
@@ -131,8 +147,14 @@ class Portal {
   PortalObserver* const observer_;
   std::unique_ptr<Credentials> credentials_;
 
+  // Cancellation tokens are set without our lock; a queued command that was
+  // cancelled is noticed within this long (of the clock's time).
+  static constexpr absl::Duration kRecheckCancellation = absl::Milliseconds(200);
+
   mutable absl::Mutex mu_;
-  absl::CondVar wake_;
+  // Set when something the dispatcher's decision depends on changed (a call
+  // queued, an answer in, tuning): wakes it from its wait on the clock.
+  bool kicked_ ABSL_GUARDED_BY(mu_) = false;
   std::deque<PendingPtr> queue_ ABSL_GUARDED_BY(mu_);
   PortalTuning tuning_ ABSL_GUARDED_BY(mu_);
   LeakyBucket bucket_ ABSL_GUARDED_BY(mu_);
