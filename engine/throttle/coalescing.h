@@ -7,9 +7,16 @@
 // full the next request slot is one drain interval away in any case, so
 // holding a partial batch that long costs nothing either, and lets the batch
 // fill. In between, the hold grows with the bucket's level: the scarcer the
-// budget, the fuller each request must travel. This replaces a fixed linger,
-// which spends the burst on small batches when many callers send one call at
-// a time and then crawls at the drain rate.
+// budget, the fuller each request must travel. It grows as the square root
+// of the level, so the first few requests out of an idle bucket already hold
+// a noticeable part of the interval: callers that fell out of step with the
+// rest (one answered early) merge back into the next full batch instead of
+// spending the burst on small ones. This replaces a fixed linger, which spends
+// the burst on small batches when many callers send one call at a time and
+// then crawls at the drain rate.
+//
+// The dispatcher applies the hold only while answers are in flight, whose
+// callers may send more; see Portal::TakeGroup.
 //
 // Thread-safety: a pure function.
 #ifndef B24GATE_ENGINE_THROTTLE_COALESCING_H_
@@ -21,11 +28,10 @@
 namespace b24gate {
 
 // Until when a partial batch headed by a command queued at `enqueued` may
-// wait for company: `enqueued` plus one drain interval scaled by the share of
-// the usable burst in use then (never less than `floor`, the configured
-// linger for callers arriving together). Fixed when the command is queued, so
-// the dispatcher knows when to look again.
-absl::Time CoalesceUntil(const LeakyBucket& bucket, absl::Time enqueued, absl::Duration floor);
+// wait for company: `enqueued` plus one drain interval times the square root
+// of the share of the usable burst in use then. Fixed when the command is
+// queued, so the dispatcher knows when to look again.
+absl::Time CoalesceUntil(const LeakyBucket& bucket, absl::Time enqueued);
 
 }  // namespace b24gate
 

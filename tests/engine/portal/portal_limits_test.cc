@@ -109,7 +109,6 @@ TEST(PortalLimits, RateLimitedCallIsRepeatedWhenItsDeadlineAllows) {
   ASSERT_TRUE(h.Idle());
   EXPECT_EQ(transport.sent(), 1) << "repeated into a full bucket";
   clock.Advance(absl::Nanoseconds(1));
-  clock.Advance(absl::Milliseconds(1));
   auto again = transport.Next();
   ASSERT_TRUE(again) << "not repeated within its deadline";
   again->done(ResultAnswer({{"ID", "1"}}));
@@ -176,6 +175,7 @@ TEST(PortalLimits, BatchChargedToBatchParksBatchingNotTheMethods) {
 }
 
 TEST(PortalLimits, PreformedBatchWaitsWhileBatchIsNearItsLimit) {
+  absl::Notification batch_done;  // before the portal, which may answer while it is destroyed
   PortalOptions options = Options();
   options.max_concurrency = 1;
   PortalHarness h(options);
@@ -204,7 +204,6 @@ TEST(PortalLimits, PreformedBatchWaitsWhileBatchIsNearItsLimit) {
   ASSERT_TRUE(a.Wait());
   ASSERT_TRUE(b.Wait());
 
-  absl::Notification batch_done;
   portal.Batch({{"x", "crm.lead.list", nlohmann::ordered_json::object()}}, false, {},
                [&](absl::StatusOr<BatchResult>) { batch_done.Notify(); });
   clock.Set(reset - absl::Microseconds(1));
@@ -219,6 +218,97 @@ TEST(PortalLimits, PreformedBatchWaitsWhileBatchIsNearItsLimit) {
               .Time({{"operating", 0}})
               .Response());
   EXPECT_TRUE(batch_done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+}
+
+// Operating time predicted before sending.
+
+PortalOptions SmallWindow() {
+  PortalOptions o = Options();
+  // 9 s usable per method: limit 10 s, margin 1 s.
+  o.operating = OperatingPolicy{absl::Seconds(10), absl::Seconds(60), absl::Seconds(1)};
+  return o;
+}
+
+nlohmann::ordered_json Spent(double processing, double operating, absl::Time reset_at) {
+  nlohmann::ordered_json t = OperatingTime(operating, reset_at);
+  t["processing"] = processing;
+  return t;
+}
+
+TEST(PortalLimits, BatchesAreSizedToTheOperatingTimeLeft) {
+  PortalHarness h(SmallWindow());
+  const absl::Time reset = h.clock.Now() + absl::Seconds(30);
+  // One command reports 1 s of processing: 1 s used, 8 s left.
+  Outcome first;
+  h.portal->Call("crm.lead.get", {{"id", 0}}, false, {}, first.Callback());
+  auto e = h.transport.Next();
+  ASSERT_TRUE(e);
+  e->done(ResultAnswer({{"ID", "0"}}, Spent(1, 1, reset)));
+  ASSERT_TRUE(first.Wait());
+  EXPECT_EQ(h.portal->Budget("crm.lead.get").command_cost, absl::Seconds(1));
+
+  Outcome outs[20];
+  for (int i = 0; i < 20; ++i) {
+    h.portal->Call("crm.lead.get", {{"id", i + 1}}, false, {}, outs[i].Callback());
+  }
+  h.clock.Advance(absl::Seconds(1));  // past any coalescing hold
+  auto batch = h.transport.Next();
+  ASSERT_TRUE(batch);
+  auto cmd = nlohmann::ordered_json::parse(batch->request.body)["cmd"];
+  EXPECT_EQ(cmd.size(), 8u) << "8 commands of 1 s fit in the 8 s left";
+  EXPECT_EQ(h.portal->Budget("crm.lead.get").operating_left, absl::ZeroDuration());
+  ASSERT_TRUE(h.Idle());
+  EXPECT_EQ(h.transport.sent(), 2) << "more was sent than the window holds";
+
+  BatchAnswer answer;
+  for (int i = 0; i < 8; ++i) {
+    answer.Result("c" + std::to_string(i), {{"ID", i + 1}}, Spent(1, 2 + i, reset));
+  }
+  batch->done(answer.Response());
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(outs[i].Wait());
+  // 9 s used: the method waits for its window, then the rest goes.
+  h.clock.Set(reset - absl::Microseconds(1));
+  ASSERT_TRUE(h.Idle());
+  EXPECT_EQ(h.transport.sent(), 2) << "sent before the window freed";
+  h.clock.Set(reset);
+  auto rest = h.transport.Next();
+  ASSERT_TRUE(rest);
+  EXPECT_GE(nlohmann::ordered_json::parse(rest->request.body)["cmd"].size(), 1u);
+}
+
+TEST(PortalLimits, RefusedSubCommandsOfABatchAreSentAgainNotFailed) {
+  // Declared before the portal, which may answer while it is destroyed.
+  absl::Notification done;
+  absl::StatusOr<BatchResult> result = absl::UnknownError("not answered");
+  PortalHarness h(Options());
+  h.portal->Batch({{"a", "crm.lead.list", kNoParams},
+                   {"b", "crm.deal.list", kNoParams},
+                   {"c", "crm.lead.list", {{"start", 50}}}},
+                  /*halt=*/false, {}, [&](absl::StatusOr<BatchResult> r) {
+                    result = std::move(r);
+                    done.Notify();
+                  });
+  auto e = h.transport.Next();
+  ASSERT_TRUE(e);
+  e->done(BatchAnswer()
+              .Result("a", nlohmann::ordered_json::array())
+              .Error("b", "OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit.")
+              .Result("c", nlohmann::ordered_json::array())
+              .Response());
+  ASSERT_TRUE(h.Idle());
+  EXPECT_FALSE(done.HasBeenNotified()) << "the refusal reached the caller";
+  h.clock.Advance(absl::Minutes(10));  // the method's window frees
+  auto again = h.transport.Next();
+  ASSERT_TRUE(again);
+  auto cmd = nlohmann::ordered_json::parse(again->request.body)["cmd"];
+  ASSERT_EQ(cmd.size(), 1u) << "only the refused command goes again";
+  EXPECT_EQ(cmd.begin().key(), "b");
+  again->done(BatchAnswer().Result("b", nlohmann::ordered_json::array()).Response());
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_EQ(result->outcomes.size(), 3u);
+  for (const auto& [key, outcome] : result->outcomes) EXPECT_TRUE(outcome.ok()) << key;
+  EXPECT_EQ(h.transport.sent(), 2);
 }
 
 }  // namespace

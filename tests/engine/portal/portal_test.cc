@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "absl/strings/match.h"
 #include "engine/common/errors.h"
 #include "tests/engine/fake_transport.h"
@@ -292,8 +294,14 @@ TEST(PortalCoalescing, ALoneCallOnAnIdlePortalGoesAtOnce) {
 
 TEST(PortalCoalescing, APartialBatchWaitsLongerAsTheBucketFills) {
   PortalHarness h(Standard());
-  SpendBucket(h, 25);  // 25 of 49 usable: hold 25/49 of the 500 ms interval
-  const absl::Duration hold = absl::Milliseconds(500) * (25.0 / 49);
+  // 25 of 49 usable, one of them still in flight (its caller may send more):
+  // a partial batch holds sqrt(25/49) of the 500 ms interval.
+  SpendBucket(h, 24);
+  Outcome blocker;
+  h.portal->Call("crm.lead.list", kNoParams, /*as_json=*/true, {}, blocker.Callback());
+  auto in_flight = h.transport.Next();
+  ASSERT_TRUE(in_flight);
+  const absl::Duration hold = absl::Milliseconds(500) * std::sqrt(25.0 / 49);
   Outcome outs[2];
   for (auto& out : outs) h.portal->Call("crm.lead.get", {{"id", 1}}, false, {}, out.Callback());
   h.clock.Advance(hold - absl::Microseconds(1));
@@ -305,11 +313,58 @@ TEST(PortalCoalescing, APartialBatchWaitsLongerAsTheBucketFills) {
   EXPECT_TRUE(absl::EndsWith(e->request.url, "/batch"));
   e->done(BatchAnswer().Result("c0", {{"ID", "1"}}).Result("c1", {{"ID", "1"}}).Response());
   for (auto& out : outs) ASSERT_TRUE(out.Wait());
+  in_flight->done(ResultAnswer(nlohmann::ordered_json::array()));
+  ASSERT_TRUE(blocker.Wait());
+}
+
+TEST(PortalCoalescing, APartialBatchGoesAtOnceWhenNoOneElseIsExpected) {
+  PortalHarness h(Standard());
+  SpendBucket(h, 25);
+  // Nothing in flight, and the answered callers did not come back within
+  // the longest hold: no company is coming.
+  h.clock.Advance(absl::Milliseconds(501));
+  Outcome out;
+  h.portal->Call("crm.lead.get", {{"id", 1}}, false, {}, out.Callback());
+  auto e = h.transport.Next();  // the clock does not move
+  ASSERT_TRUE(e) << "held although no one else was expected";
+  e->done(ResultAnswer({{"ID", "1"}}));
+  ASSERT_TRUE(out.Wait());
+}
+
+TEST(PortalCoalescing, CallersComingBackFillTheNextBatch) {
+  // Three callers sending one call at a time: answered together, they come
+  // back one by one, and the first waits for the others.
+  PortalOptions options = Standard();
+  options.linger = absl::Milliseconds(1);
+  PortalHarness h(options);
+  Outcome first[3];
+  for (auto& out : first) h.portal->Call("crm.lead.get", {{"id", 1}}, false, {}, out.Callback());
+  h.clock.Advance(absl::Milliseconds(1));
+  auto e = h.transport.Next();
+  ASSERT_TRUE(e);
+  e->done(BatchAnswer().Result("c0", 1).Result("c1", 1).Result("c2", 1).Response());
+  for (auto& out : first) ASSERT_TRUE(out.Wait());
+  Outcome second[3];
+  h.portal->Call("crm.lead.get", {{"id", 2}}, false, {}, second[0].Callback());
+  h.clock.Advance(absl::Milliseconds(50));  // past the linger, within the hold
+  ASSERT_TRUE(h.Idle());
+  EXPECT_EQ(h.transport.sent(), 1) << "sent before the callers answered with it came back";
+  h.portal->Call("crm.lead.get", {{"id", 2}}, false, {}, second[1].Callback());
+  h.portal->Call("crm.lead.get", {{"id", 2}}, false, {}, second[2].Callback());
+  auto again = h.transport.Next();  // everyone is back: no more waiting
+  ASSERT_TRUE(again);
+  EXPECT_EQ(nlohmann::ordered_json::parse(again->request.body)["cmd"].size(), 3u);
+  again->done(BatchAnswer().Result("c0", 1).Result("c1", 1).Result("c2", 1).Response());
+  for (auto& out : second) ASSERT_TRUE(out.Wait());
 }
 
 TEST(PortalCoalescing, AFullBatchGoesAtOnceWhateverTheBucket) {
   PortalHarness h(Standard());
-  SpendBucket(h, 40);
+  SpendBucket(h, 39);
+  Outcome blocker;  // in flight: its caller may send more, so partial batches hold
+  h.portal->Call("crm.lead.list", kNoParams, /*as_json=*/true, {}, blocker.Callback());
+  auto in_flight = h.transport.Next();
+  ASSERT_TRUE(in_flight);
   Outcome outs[50];
   for (int i = 0; i < 50; ++i) {
     h.portal->Call("crm.lead.get", {{"id", i}}, false, {}, outs[i].Callback());
@@ -321,6 +376,8 @@ TEST(PortalCoalescing, AFullBatchGoesAtOnceWhateverTheBucket) {
   for (int i = 0; i < 50; ++i) answer.Result("c" + std::to_string(i), {{"ID", i}});
   e->done(answer.Response());
   for (auto& out : outs) ASSERT_TRUE(out.Wait());
+  in_flight->done(ResultAnswer(nlohmann::ordered_json::array()));
+  ASSERT_TRUE(blocker.Wait());
 }
 
 TEST(Portal, BudgetReportsBucketAndOperatingTimeLeft) {
