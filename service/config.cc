@@ -246,13 +246,21 @@ absl::StatusOr<ServerConfig> LoadConfig(const std::vector<std::string>& args,
       return absl::InvalidArgumentError(absl::StrCat("--config: \"", config_file, "\" is not a JSON object"));
     }
     for (const auto& [key, value] : j.items()) {
-      if (key != "listen" && key != "portals" && key != "shutdown_grace_seconds") {
+      if (key != "listen" && key != "portals" && key != "shutdown_grace_seconds" &&
+          key != "max_bulk_items") {
         return absl::InvalidArgumentError(absl::StrCat("config: ", key, ": unknown setting"));
       }
     }
     if (j.contains("listen")) config.listen = j["listen"].get<std::string>();
     if (j.contains("shutdown_grace_seconds")) {
       config.shutdown_grace = absl::Seconds(j["shutdown_grace_seconds"].get<double>());
+    }
+    if (j.contains("max_bulk_items")) {
+      const auto& v = j["max_bulk_items"];
+      if (!v.is_number_integer() || v.get<int64_t>() < 1) {
+        return absl::InvalidArgumentError("config: max_bulk_items: must be a whole number >= 1");
+      }
+      config.gateway.max_bulk_items = v.get<size_t>();
     }
     if (j.contains("portals")) {
       if (!j["portals"].is_array()) return absl::InvalidArgumentError("config: portals: must be a list");

@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "engine/gateway/gateway_options.h"
 #include "engine/portal/portal_options.h"
 
 namespace b24gate {
@@ -27,6 +28,8 @@ struct ServerConfig {
   std::vector<PortalOptions> portals;
   // On SIGTERM, in-flight calls get this long to finish.
   absl::Duration shutdown_grace = absl::Seconds(20);
+  // Settings of the gateway as a whole (file key "max_bulk_items").
+  GatewayOptions gateway;
   bool help = false;
 };
 

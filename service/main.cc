@@ -73,7 +73,8 @@ int RunServer(const ServerConfig& config) {
               << " burst=" << p.bucket.burst << " drain/s=" << p.bucket.drain_per_second
               << (p.tls.verify ? "" : " TLS verification OFF") << std::endl;
   }
-  Gateway gateway(config.portals, std::make_unique<CurlTransport>(), Clock::Real());
+  Gateway gateway(config.portals, std::make_unique<CurlTransport>(), Clock::Real(),
+                  PortalObserver::Null(), config.gateway);
   GatewayService service(&gateway);
   AdminService admin(&gateway);
 

@@ -8,12 +8,6 @@
 namespace b24gate::e2e {
 namespace {
 
-std::unique_ptr<Stack> Up(EmulatorSpec emulator = {}, GatewaySpec gateway = {}) {
-  auto stack = Stack::Start(std::move(emulator), std::move(gateway));
-  EXPECT_TRUE(stack.ok()) << stack.status();
-  return stack.ok() ? std::move(*stack) : nullptr;
-}
-
 void ExpectInvalid(const grpc::Status& status, const std::string& what) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
       << what << ": " << status.error_code() << " " << status.error_message();
