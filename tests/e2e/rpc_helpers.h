@@ -153,18 +153,8 @@ struct CallManyOut {
   bool indexes_consecutive = true;
 };
 
-// CallMany with the sets as Values, or (`as_text`) as params_json texts.
-inline CallManyOut CallMany(Stack& stack, const std::string& method, const std::vector<json>& sets,
-                            bool as_text = false, double seconds = 600) {
-  pb::CallManyRequest request;
-  request.set_method(method);
-  for (const auto& p : sets) {
-    if (as_text) {
-      request.add_params_json(p.dump());
-    } else {
-      *request.add_params() = V(p);
-    }
-  }
+inline CallManyOut DoCallMany(Stack& stack, const pb::CallManyRequest& request,
+                              double seconds = 600) {
   auto ctx = Ctx(seconds);
   auto reader = stack.stub().CallMany(ctx.get(), request);
   CallManyOut out;
@@ -178,6 +168,23 @@ inline CallManyOut CallMany(Stack& stack, const std::string& method, const std::
   }
   out.status = reader->Finish();
   return out;
+}
+
+// CallMany with the sets as Values.
+inline CallManyOut CallMany(Stack& stack, const std::string& method, const std::vector<json>& sets) {
+  pb::CallManyRequest request;
+  request.set_method(method);
+  for (const auto& p : sets) *request.add_params() = V(p);
+  return DoCallMany(stack, request);
+}
+
+// CallMany with the sets as params_json texts, sent as written.
+inline CallManyOut CallManyText(Stack& stack, const std::string& method,
+                                const std::vector<std::string>& texts) {
+  pb::CallManyRequest request;
+  request.set_method(method);
+  for (const auto& t : texts) request.add_params_json(t);
+  return DoCallMany(stack, request);
 }
 
 // The ErrorInfo of a failed status (empty when absent).
