@@ -676,6 +676,27 @@ void Portal::Succeed(PendingPtr p, CallReply reply, std::vector<Completion>* com
   });
 }
 
+PortalBudget Portal::Budget(const std::string& method) const {
+  std::string normalized = NormalizeMethod(method);
+  absl::MutexLock lock(&mu_);
+  absl::Time now = clock_->Now();
+  PortalBudget b;
+  const BucketPolicy& policy = bucket_.policy();
+  b.bucket_level = bucket_.Level(now);
+  b.bucket_usable = std::max(1.0, policy.burst - policy.headroom);
+  b.drain_per_second = policy.drain_per_second;
+  b.requests_free_now = std::max(0.0, b.bucket_usable - b.bucket_level);
+  b.in_flight = in_flight_;
+  b.max_in_flight = std::min(tuning_.max_concurrency, autothrottle_.concurrency());
+  b.queued = static_cast<int>(queue_.size());
+  b.operating_used = absl::Seconds(operating_.Operating(normalized));
+  b.operating_left = std::max(absl::ZeroDuration(), tuning_.operating.limit -
+                                                        tuning_.operating.margin - b.operating_used);
+  absl::Time ready = operating_.ReadyAt(normalized);
+  if (ready > now) b.paused_until = ready;
+  return b;
+}
+
 PortalStats Portal::Stats() const {
   absl::MutexLock lock(&mu_);
   PortalStats s = stats_;

@@ -70,6 +70,12 @@ class Portal {
 
   PortalStats Stats() const;
 
+  // What the portal can take now, for callers that size their own
+  // parallelism (parallel list reading). A snapshot: read-only, cheap, and
+  // stale as soon as it returns, so use it to choose how much to queue, not
+  // as a promise that it will be sent at once.
+  PortalBudget Budget(const std::string& method) const;
+
   // Changes speed settings at once, without a restart.
   // INVALID_ARGUMENT (and no change) when `tuning` is out of range.
   absl::Status Tune(const PortalTuning& tuning);

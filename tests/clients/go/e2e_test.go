@@ -109,6 +109,40 @@ func TestCallAppliesParams(t *testing.T) {
 	}
 }
 
+func TestMultiFieldOrderKeepsItsPriority(t *testing.T) {
+	if structParams {
+		t.Skip("this gateway ignores params_json, so key order cannot reach the portal")
+	}
+	gw := dial(t)
+	type lead struct{ ID, STATUS_ID string }
+	page := func(order b24gate.Ordered) []lead {
+		raw, err := gw.Call(context.Background(), "crm.lead.list",
+			b24gate.Ordered{"order", order, "select", []string{"ID", "STATUS_ID"}})
+		var leads []lead
+		if err != nil || json.Unmarshal(raw, &leads) != nil || len(leads) == 0 {
+			t.Fatalf("crm.lead.list: %v, %s", err, raw)
+		}
+		return leads
+	}
+	id := func(l lead) int { n, _ := strconv.Atoi(l.ID); return n }
+	byStatus := page(b24gate.Ordered{"STATUS_ID", "ASC", "ID", "DESC"})
+	for i := 1; i < len(byStatus); i++ {
+		a, b := byStatus[i-1], byStatus[i]
+		if a.STATUS_ID > b.STATUS_ID || (a.STATUS_ID == b.STATUS_ID && id(a) < id(b)) {
+			t.Fatalf("STATUS_ID, ID order broken at %d: %v then %v", i, a, b)
+		}
+	}
+	byID := page(b24gate.Ordered{"ID", "DESC", "STATUS_ID", "ASC"})
+	for i := 1; i < len(byID); i++ {
+		if id(byID[i-1]) < id(byID[i]) {
+			t.Fatalf("ID order broken at %d: %v then %v", i, byID[i-1], byID[i])
+		}
+	}
+	if byStatus[0] == byID[0] {
+		t.Fatalf("the two key orders gave the same first lead %v", byID[0])
+	}
+}
+
 func TestUnknownMethodIsAnErrorWithTheBitrixCode(t *testing.T) {
 	_, err := dial(t).Call(context.Background(), "no.such.method", nil)
 	var e *b24gate.Error

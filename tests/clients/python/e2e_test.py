@@ -48,6 +48,16 @@ class SyncClientTest(unittest.TestCase):
         self.assertEqual(len(page), 50)
         self.assertEqual(set(page[0]), {"ID", "TITLE"})
 
+    def test_multi_field_order_keeps_its_priority(self):
+        if not PARAMS_AS_JSON:
+            self.skipTest("this gateway ignores params_json, so key order cannot reach the portal")
+        select = ["ID", "STATUS_ID"]
+        by_status = self.gw.call("crm.lead.list", {"order": {"STATUS_ID": "ASC", "ID": "DESC"}, "select": select})
+        by_id = self.gw.call("crm.lead.list", {"order": {"ID": "DESC", "STATUS_ID": "ASC"}, "select": select})
+        self.assertEqual(by_status, sorted(by_status, key=lambda r: (r["STATUS_ID"], -int(r["ID"]))))
+        self.assertEqual(by_id, sorted(by_id, key=lambda r: -int(r["ID"])))
+        self.assertNotEqual(by_status, by_id)
+
     def test_unknown_method_raises_bitrix_error_with_its_code(self):
         with self.assertRaises(BitrixError) as caught:
             self.gw.call("no.such.method")
