@@ -498,9 +498,9 @@ TEST(FaultMatrixOAuth, TokenExpiryMidStreamIsRefreshedOnceAndTheReadCompletes) {
                           {"oauth_url", "http://" + address + "/oauth/token/"},
                           {"portal_url", "http://" + address + "/rest/"}};
   };
-  auto started = Stack::Start(emulator, gateway);
-  ASSERT_TRUE(started.ok()) << started.status();
-  Stack& stack = **started;
+  auto started = Up(emulator, gateway);
+  ASSERT_TRUE(started);
+  Stack& stack = *started;
   const std::vector<json> want = Projected(RestAll(stack, "crm.lead.list", {{"select", kSelect}}));
   ASSERT_EQ(want.size(), 3000u);
   // Warm up: the first call gets the first access token.
