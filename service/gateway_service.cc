@@ -287,6 +287,15 @@ class CallManyStream final : public FanoutStream<pb::CallManyResponse> {
   }
 };
 
+ListStrategyKind StrategyFrom(pb::ListStrategy strategy) {
+  switch (strategy) {
+    case pb::LIST_STRATEGY_OFFSET: return ListStrategyKind::kOffset;
+    case pb::LIST_STRATEGY_KEYSET: return ListStrategyKind::kKeysetChain;
+    case pb::LIST_STRATEGY_PARALLEL_KEYSET: return ListStrategyKind::kParallelKeyset;
+    default: return ListStrategyKind::kDefault;
+  }
+}
+
 // GetAll: pages of items with progress, then the summary.
 class GetAllStream final : public StreamWriter<pb::GetAllResponse, ListReader>, public ListSink {
  public:
@@ -303,6 +312,10 @@ class GetAllStream final : public StreamWriter<pb::GetAllResponse, ListReader>, 
     list.params = std::move(*params);
     list.items_key = request->items_key();
     list.options = OptionsFrom(context, /*idempotent=*/true, std::make_shared<CancelToken>());
+    list.strategy = StrategyFrom(request->strategy());
+    list.unordered = request->unordered();
+    list.skip_total = request->skip_total();
+    list.resume_cursor = request->resume_cursor();
     absl::StatusOr<std::shared_ptr<ListReader>> reader =
         gateway->PrepareGetAll(request->portal(), std::move(list), this);
     if (!reader.ok()) {
@@ -317,6 +330,7 @@ class GetAllStream final : public StreamWriter<pb::GetAllResponse, ListReader>, 
     for (auto& item : page.items) *message.add_items() = ToValue(item);
     message.mutable_progress()->set_items_so_far(page.items_so_far);
     if (page.total) message.mutable_progress()->set_total(*page.total);
+    message.set_resume_cursor(page.resume_cursor);
     Send(std::move(message), /*ends_unit=*/true);
   }
 
@@ -336,6 +350,7 @@ class GetAllStream final : public StreamWriter<pb::GetAllResponse, ListReader>, 
     s->set_total_matched(summary.total_matched);
     s->set_strategy(summary.strategy);
     for (const auto& w : summary.warnings) s->add_warnings(w);
+    message.set_resume_cursor(summary.resume_cursor);
     return message;
   }
 };
