@@ -2,8 +2,9 @@
 // gRPC service exposes. All input validation happens here, before anything is
 // queued, so a request is either refused whole (INVALID_ARGUMENT naming the
 // field and position, NOT_FOUND for an unknown portal) or handed to a portal.
-// The service above only translates between protobuf and these types, much
-// as leveldb's db.h stands in front of db_impl. Knows nothing of gRPC.
+// The service above only translates between protobuf and these types; the
+// work itself lives in the files beside this one (bulk_call, get_by_id,
+// batch_plan, batch_run) and below. Knows nothing of gRPC.
 //
 // Operations that produce many results (bulk calls, GetById, GetAll) are
 // prepared in one step and started in a second (Run() on the returned
