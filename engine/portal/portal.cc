@@ -239,6 +239,7 @@ void Portal::DispatchLoop() {
     std::vector<Completion> completions;
     {
       absl::MutexLock lock(&mu_);
+<<<<<<< HEAD
       if (stopping_) return;
       absl::Time look_again = TakeGroup(&group, &completions);
       if (group.empty() && completions.empty()) {
@@ -252,6 +253,15 @@ void Portal::DispatchLoop() {
                 this),
             look_again);
         continue;
+=======
+      if (stopping_) {
+        stop = true;
+      } else if (draining_) {
+        FailQueueForShutdown(&completions);
+        if (completions.empty()) wake_.WaitWithTimeout(&mu_, absl::Milliseconds(200));
+      } else {
+        TakeGroup(&group, &completions);
+>>>>>>> main
       }
     }
     for (auto& c : completions) c();
@@ -443,9 +453,14 @@ void Portal::Send(std::vector<PendingPtr> group) {
   }
   // The transport calls back on its own thread; the group moves along.
   auto shared_group = std::make_shared<std::vector<PendingPtr>>(std::move(group));
+  {
+    absl::MutexLock lock(&mu_);
+    on_wire_.insert(shared_group.get());
+  }
   absl::Time sent_at = clock_->Now();
   transport_->Send(std::move(request), [this, shared_group, keys = std::move(keys),
                                         sent_at](HttpResponse response) mutable {
+    if (!ClaimFromWire(shared_group.get())) return;  // answered at shutdown already
     OnResponse(std::move(*shared_group), std::move(keys), sent_at, std::move(response));
   });
 }
@@ -844,6 +859,62 @@ PortalStats Portal::Stats() const {
   s.rate_factor = autothrottle_.rate_factor();
   s.slowdowns = autothrottle_.slowdowns();
   return s;
+}
+
+// ---- Shutdown (the server's drain) ----------------------------------------
+
+absl::Status Portal::ShuttingDownNotExecuted() {
+  return GatewayError(absl::StatusCode::kUnavailable, kReasonNotExecuted,
+                      "the gateway is shutting down; the command was not sent");
+}
+
+void Portal::BeginShutdown() {
+  std::vector<Completion> completions;
+  {
+    absl::MutexLock lock(&mu_);
+    draining_ = true;
+    FailQueueForShutdown(&completions);
+    wake_.SignalAll();
+  }
+  for (auto& c : completions) c();
+}
+
+void Portal::FailQueueForShutdown(std::vector<Completion>* completions) {
+  std::deque<PendingPtr> queued;
+  queued.swap(queue_);
+  for (auto& p : queued) Fail(std::move(p), ShuttingDownNotExecuted(), completions);
+}
+
+void Portal::AbandonInFlight() {
+  std::vector<Completion> completions;
+  {
+    absl::MutexLock lock(&mu_);
+    for (std::vector<PendingPtr>* group : on_wire_) {
+      for (PendingPtr& p : *group) {
+        if (!p) continue;
+        if (!p->read) {
+          stats_.outcome_unknown++;
+          observer_->OnOutcomeUnknown(options_.name, p->method, "gateway shutdown");
+        }
+        Fail(std::move(p),
+             GatewayError(absl::StatusCode::kUnavailable, kReasonOutcomeUnknown,
+                          "outcome unknown: the gateway shut down before the portal answered; "
+                          "the request may have been executed"),
+             &completions);
+      }
+    }
+    // The late answers find their group gone (ClaimFromWire) and are dropped.
+    on_wire_.clear();
+  }
+  for (auto& c : completions) c();
+}
+
+bool Portal::ClaimFromWire(std::vector<PendingPtr>* group) {
+  absl::MutexLock lock(&mu_);
+  if (on_wire_.erase(group) > 0) return true;
+  --in_flight_;
+  wake_.Signal();
+  return false;
 }
 
 }  // namespace b24gate

@@ -127,6 +127,16 @@ class FakeTransport : public HttpTransport {
     r.failure_message = "simulated";
     return r;
   }
+  // A `batch` answer as Bitrix24 writes it: `results` maps command keys to
+  // their results, `errors` to their error objects (see Error); PHP writes
+  // an empty map as []. (BatchBuilder below also sets per-command times.)
+  static HttpResponse BatchAnswer(
+      const nlohmann::ordered_json& results,
+      const nlohmann::ordered_json& errors = nlohmann::ordered_json::object());
+  // A Bitrix24 error object.
+  static nlohmann::ordered_json Error(const std::string& code, const std::string& description) {
+    return {{"error", code}, {"error_description", description}};
+  }
 
  private:
   static HttpResponse Closed() {
@@ -168,22 +178,22 @@ inline nlohmann::ordered_json OperatingTime(double operating, absl::Time reset_a
 }
 
 // A `batch` answer, built entry by entry:
-//   BatchAnswer().Result("c0", {{"ID", "1"}}).Error("c1", "", "Not found").Response()
-class BatchAnswer {
+//   BatchBuilder().Result("c0", {{"ID", "1"}}).Error("c1", "", "Not found").Response()
+class BatchBuilder {
  public:
-  BatchAnswer& Result(const std::string& key, nlohmann::ordered_json result,
+  BatchBuilder& Result(const std::string& key, nlohmann::ordered_json result,
                       nlohmann::ordered_json time = nullptr) {
     result_[key] = std::move(result);
     if (!time.is_null()) time_[key] = std::move(time);
     return *this;
   }
-  BatchAnswer& Error(const std::string& key, const std::string& code,
+  BatchBuilder& Error(const std::string& key, const std::string& code,
                      const std::string& description = "simulated") {
     error_[key] = {{"error", code}, {"error_description", description}};
     return *this;
   }
   // The whole request's `time` (charged to `batch`).
-  BatchAnswer& Time(nlohmann::ordered_json time) {
+  BatchBuilder& Time(nlohmann::ordered_json time) {
     batch_time_ = std::move(time);
     return *this;
   }
@@ -208,6 +218,16 @@ class BatchAnswer {
   nlohmann::ordered_json time_ = nlohmann::ordered_json::object();
   nlohmann::ordered_json batch_time_ = nlohmann::ordered_json::object();
 };
+
+inline HttpResponse FakeTransport::BatchAnswer(const nlohmann::ordered_json& results,
+                                              const nlohmann::ordered_json& errors) {
+  BatchBuilder builder;
+  for (const auto& [key, result] : results.items()) builder.Result(key, result);
+  for (const auto& [key, error] : errors.items()) {
+    builder.Error(key, error.value("error", ""), error.value("error_description", ""));
+  }
+  return builder.Response();
+}
 
 }  // namespace b24gate
 

@@ -275,10 +275,12 @@ export class ListReader<T = unknown> implements AsyncIterable<T> {
   summary: ListSummary | undefined;
   total: number | undefined;
   itemsSoFar = 0;
+  /** Past the last message whose items have all been yielded: getAll(..., { resumeCursor }) from it loses nothing. */
   resumeCursor: string;
   /** Times the stream broke and was continued from resumeCursor. */
   resumes = 0;
   private stream: ClientReadableStream<GetAllResponse>;
+  private received: string;  // the newest cursor, waiting for its message's last item
   private finished = false;
   private cancelled = false;
   private readonly maxResumes: number;
@@ -289,6 +291,7 @@ export class ListReader<T = unknown> implements AsyncIterable<T> {
               options: Pick<GetAllOptions, "resumeCursor" | "maxResumes" | "onProgress"> = {},
               private readonly delayMs: (n: number) => number = resumeDelayMs) {
     this.resumeCursor = options.resumeCursor ?? "";
+    this.received = this.resumeCursor;
     this.maxResumes = options.maxResumes ?? 3;
     this.onProgress = options.onProgress;
     this.stream = this.open(this.resumeCursor);
@@ -307,7 +310,14 @@ export class ListReader<T = unknown> implements AsyncIterable<T> {
           for await (const message of this.stream) {
             const m = message as GetAllResponse;
             this.take(m);
-            yield* m.items as T[];
+            // The cursor moves with the message's last item, so a read resumed
+            // from it loses nothing (a half-read message comes again).
+            const items = m.items as T[];
+            if (items.length === 0) this.resumeCursor = this.received;
+            for (let i = 0; i < items.length; i++) {
+              if (i === items.length - 1) this.resumeCursor = this.received;
+              yield items[i];
+            }
           }
           return;
         } catch (e) {
@@ -343,7 +353,7 @@ export class ListReader<T = unknown> implements AsyncIterable<T> {
       if (m.progress.total !== undefined) this.total = m.progress.total;
       this.onProgress?.(this.itemsSoFar, this.total);
     }
-    if (m.resumeCursor) this.resumeCursor = m.resumeCursor;
+    if (m.resumeCursor) this.received = m.resumeCursor;
     if (m.summary) {
       this.summary = {
         count: m.summary.count, total: m.summary.total, totalMatched: m.summary.totalMatched,

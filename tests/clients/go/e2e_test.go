@@ -179,6 +179,51 @@ func TestGetAllReadsEveryLeadOnce(t *testing.T) {
 	}
 }
 
+func TestAReadResumedFromItsCursorLosesNothing(t *testing.T) {
+	gw := dial(t)
+	stop := errors.New("enough")
+	var first, rest []string
+	collect := func(into *[]string, limit int) func(json.RawMessage) error {
+		return func(item json.RawMessage) error {
+			var r record
+			if err := json.Unmarshal(item, &r); err != nil {
+				return err
+			}
+			*into = append(*into, r.ID)
+			if limit > 0 && len(*into) == limit {
+				return stop
+			}
+			return nil
+		}
+	}
+	params := map[string]any{"select": []string{"ID"}}
+	summary, err := gw.GetAll(context.Background(), "crm.lead.list", params, collect(&first, 150))
+	if !errors.Is(err, stop) || summary.ResumeCursor == "" {
+		t.Fatalf("want a stop with a cursor after 150 leads, got %v, cursor %q", err, summary.ResumeCursor)
+	}
+	// The cursor is past the last message fully handed to the callback: the
+	// rest of the message being read when it stopped comes again, nothing is lost.
+	if _, err := gw.GetAll(context.Background(), "crm.lead.list", params, collect(&rest, 0),
+		b24gate.ListOptions{ResumeCursor: summary.ResumeCursor}); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, id := range first {
+		seen[id] = true
+	}
+	again := 0
+	for _, id := range rest {
+		if seen[id] {
+			again++
+		}
+		seen[id] = true
+	}
+	println("resumed after", len(first), "leads,", len(rest), "more,", again, "of them again")
+	if want := expectedLeads(t); len(seen) != want || len(first)+len(rest)-again != want || again >= len(first) {
+		t.Fatalf("first %d, rest %d, again %d, distinct %d, want %d", len(first), len(rest), again, len(seen), want)
+	}
+}
+
 func TestGetAllChanDeliversEveryLead(t *testing.T) {
 	items, done := dial(t).GetAllChan(context.Background(), "crm.lead.list", map[string]any{"select": []string{"ID"}})
 	n := 0

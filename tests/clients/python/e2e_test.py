@@ -76,6 +76,35 @@ class SyncClientTest(unittest.TestCase):
         self.assertTrue(reader.summary["total_matched"])
         self.assertEqual(reader.total, EXPECTED_LEADS)
 
+    def test_a_read_resumed_from_its_cursor_loses_and_repeats_nothing(self):
+        reader = self.gw.get_all("crm.lead.list", {"select": ["ID"]}, progress=False)
+        first, cursor = [], reader.resume_cursor
+        for lead in reader:
+            first.append(lead["ID"])
+            if reader.resume_cursor != cursor:  # this lead ended a message
+                cursor = reader.resume_cursor
+                if len(first) >= 100:
+                    break
+        reader.cancel()
+        self.assertLess(len(first), EXPECTED_LEADS, "the stream ended before a cursor past 100 leads")
+        rest = [lead["ID"] for lead in self.gw.get_all("crm.lead.list", {"select": ["ID"]}, progress=False,
+                                                       resume_cursor=cursor)]
+        print("resumed after %d leads, %d more" % (len(first), len(rest)))
+        self.assertEqual(set(first) & set(rest), set())
+        self.assertEqual(len(first) + len(rest), EXPECTED_LEADS)
+        self.assertEqual(len(set(first) | set(rest)), EXPECTED_LEADS)
+
+    def test_get_all_options_reach_the_gateway(self):
+        for strategy in ("offset", "keyset", "parallel_keyset"):
+            reader = self.gw.get_all("crm.lead.list", {"select": ["ID"]}, progress=False, strategy=strategy)
+            ids = [lead["ID"] for lead in reader]
+            self.assertEqual(len(set(ids)), EXPECTED_LEADS, strategy)
+            self.assertEqual(reader.summary["strategy"], strategy)
+        reader = self.gw.get_all("crm.lead.list", {"select": ["ID"]}, progress=False, unordered=True,
+                                 skip_total=True)
+        self.assertEqual(len({lead["ID"] for lead in reader}), EXPECTED_LEADS)
+        self.assertIsNone(reader.summary["total"])  # not counted
+
     def test_get_all_of_unknown_method_raises_on_iteration(self):
         with self.assertRaises(BitrixError) as caught:
             list(self.gw.get_all("no.such.list", progress=False))
@@ -119,6 +148,13 @@ class SyncClientTest(unittest.TestCase):
         got = self.gw.get_by_id("crm.deal.get", [d["ID"] for d in deals])
         self.assertEqual([got[d["ID"]]["TITLE"] for d in deals],
                          ["python call_many %d" % i for i in range(3)])
+
+    def test_call_many_of_hundreds_keeps_request_order(self):
+        ids = [lead["ID"] for lead in self.gw.get_all("crm.lead.list", {"select": ["ID"]}, progress=False)]
+        wanted = list(reversed(ids[:320]))  # not the list's own order
+        results = self.gw.call_many("crm.lead.get", [{"id": i} for i in wanted])
+        print("call_many of %d used %s" % (len(wanted), self.gw.call_many_path))
+        self.assertEqual([r["ID"] for r in results], wanted)
 
     def test_batch_resolves_references_and_halts(self):
         results = self.gw.batch({

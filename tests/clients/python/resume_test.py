@@ -77,6 +77,13 @@ class ResumeTest(unittest.TestCase):
         self.assertEqual(r.summary["count"], 4)
         sleep.assert_called_once()
 
+    def test_the_cursor_moves_when_its_message_has_been_returned(self, sleep):
+        stub = FakeStub(([message([1, 2], "c1"), message([3], "c2", summary=True)], None))
+        r = reader(stub)
+        self.assertEqual((next(r), r.resume_cursor), (1, ""))  # 2 not returned yet
+        self.assertEqual((next(r), r.resume_cursor), (2, "c1"))
+        self.assertEqual((next(r), r.resume_cursor), (3, "c2"))
+
     def test_the_latest_cursor_is_used_after_repeated_breaks(self, sleep):
         stub = FakeStub(([message([1], "c1")], grpc.StatusCode.UNAVAILABLE),
                         ([message([2], "c2")], grpc.StatusCode.UNAVAILABLE),

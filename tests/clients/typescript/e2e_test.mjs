@@ -74,6 +74,26 @@ describe("typescript client", () => {
     assert.equal(reader.total, EXPECTED_LEADS);
   });
 
+  test("a read resumed from its cursor loses and repeats nothing", async () => {
+    const reader = gw.getAll("crm.lead.list", { select: ["ID"] });
+    const first = [];
+    let cursor = reader.resumeCursor;
+    for await (const lead of reader) {
+      first.push(lead.ID);
+      if (reader.resumeCursor !== cursor) {  // this lead ended a message
+        cursor = reader.resumeCursor;
+        if (first.length >= 100) break;
+      }
+    }
+    assert.ok(first.length < EXPECTED_LEADS, "the stream ended before a cursor past 100 leads");
+    const rest = [];
+    for await (const lead of gw.getAll("crm.lead.list", { select: ["ID"] }, { resumeCursor: cursor })) rest.push(lead.ID);
+    console.log(`resumed after ${first.length} leads, ${rest.length} more`);
+    assert.equal(rest.filter((id) => first.includes(id)).length, 0);
+    assert.equal(first.length + rest.length, EXPECTED_LEADS);
+    assert.equal(new Set([...first, ...rest]).size, EXPECTED_LEADS);
+  });
+
   test("getAll of an unknown method throws while iterating", async () => {
     await assert.rejects(async () => {
       for await (const _ of gw.getAll("no.such.list")) { /* nothing arrives */ }

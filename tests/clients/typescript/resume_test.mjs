@@ -76,3 +76,11 @@ test("a read started from a cursor sends it", async () => {
   assert.deepEqual(await readAll(new ListReader(start, { resumeCursor: "c8" })), [7]);
   assert.deepEqual(cursors, ["c8"]);
 });
+
+test("the cursor moves when its message's last item is yielded", async () => {
+  const { start } = fakeStart([{ messages: [message("c1", 1, 2), message("c2", 3)] }]);
+  const reader = new ListReader(start);
+  const seen = [];
+  for await (const item of reader) seen.push([item, reader.resumeCursor]);
+  assert.deepEqual(seen, [[1, ""], [2, "c1"], [3, "c2"]]);
+});

@@ -9,12 +9,16 @@ from b24gate._convert import to_python
 
 
 class ListState:
-    def __init__(self, bar):
+    def __init__(self, bar, resume_cursor=""):
         self.bar = bar
         self.items_so_far = 0
         self.total = None
         self.summary = None
-        self.resume_cursor = ""
+        # Past the last message whose items were all handed to the caller, so
+        # a read resumed from it loses nothing; the newest cursor received
+        # waits in _received until its message's last item has gone out.
+        self.resume_cursor = resume_cursor or ""
+        self._received = self.resume_cursor
 
     def take(self, message):
         """Records a GetAllResponse; returns its items as Python values."""
@@ -25,7 +29,7 @@ class ListState:
                 self.total = message.progress.total
                 self.bar.set_total(self.total)
         if message.resume_cursor:
-            self.resume_cursor = message.resume_cursor
+            self._received = message.resume_cursor
         if message.HasField("summary"):
             s = message.summary
             self.summary = {
@@ -37,6 +41,10 @@ class ListState:
             }
         self.bar.update(len(items))
         return items
+
+    def delivered(self):
+        """The caller has every item taken so far."""
+        self.resume_cursor = self._received
 
 
 class Resumption:

@@ -90,7 +90,7 @@ class AsyncGateway:
                                                  unordered, skip_total, resume_cursor)
         return AsyncListReader(lambda r, t: self._stub.GetAll(r, timeout=t),
                                Resumption(request, timeout, max_resumes), request, timeout,
-                               ListState(progress_bar(progress, method)))
+                               ListState(progress_bar(progress, method), resume_cursor))
 
     async def get_by_id(self, method, ids, *, id_field="", params=None, timeout=None):
         ids = list(ids)
@@ -160,8 +160,12 @@ class AsyncListReader:
                 continue
             self._buffer = self._state.take(message)
             self._position = 0
+            if not self._buffer:
+                self._state.delivered()
         item = self._buffer[self._position]
         self._position += 1
+        if self._position == len(self._buffer):
+            self._state.delivered()
         return item
 
     def cancel(self):

@@ -129,7 +129,7 @@ class Gateway:
                                                  unordered, skip_total, resume_cursor)
         return ListReader(lambda r, t: self._stub.GetAll(r, timeout=t),
                           Resumption(request, timeout, max_resumes), request, timeout,
-                          ListState(progress_bar(progress, method)))
+                          ListState(progress_bar(progress, method), resume_cursor))
 
     def get_by_id(self, method, ids, *, id_field="", params=None, timeout=None):
         """Calls a `.get`-style method per id; returns {id: result}, failed ids
@@ -156,6 +156,10 @@ class ListReader:
     reports it; `resumes` counts the times a broken stream was continued
     from its resume cursor. cancel() (or closing the reader, or dropping it)
     stops the read on the gateway too.
+
+    `resume_cursor` points past the last message whose items have all been
+    returned: get_all(..., resume_cursor=reader.resume_cursor) loses nothing,
+    and repeats only the items of a message left half-read.
     """
 
     def __init__(self, start, resumption, request, timeout, state):
@@ -206,8 +210,12 @@ class ListReader:
                 continue
             self._buffer = self._state.take(message)
             self._position = 0
+            if not self._buffer:
+                self._state.delivered()
         item = self._buffer[self._position]
         self._position += 1
+        if self._position == len(self._buffer):
+            self._state.delivered()
         return item
 
     def cancel(self):
