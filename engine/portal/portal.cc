@@ -239,9 +239,14 @@ void Portal::DispatchLoop() {
     std::vector<Completion> completions;
     {
       absl::MutexLock lock(&mu_);
-<<<<<<< HEAD
       if (stopping_) return;
-      absl::Time look_again = TakeGroup(&group, &completions);
+      absl::Time look_again = absl::InfiniteFuture();
+      if (draining_) {
+        // Shutting down: whatever is queued is answered, nothing is sent.
+        FailQueueForShutdown(&completions);
+      } else {
+        look_again = TakeGroup(&group, &completions);
+      }
       if (group.empty() && completions.empty()) {
         // Nothing to do before `look_again` unless something changes: a
         // call queued, an answer in, a tuning change (kicked_), or stop.
@@ -253,15 +258,6 @@ void Portal::DispatchLoop() {
                 this),
             look_again);
         continue;
-=======
-      if (stopping_) {
-        stop = true;
-      } else if (draining_) {
-        FailQueueForShutdown(&completions);
-        if (completions.empty()) wake_.WaitWithTimeout(&mu_, absl::Milliseconds(200));
-      } else {
-        TakeGroup(&group, &completions);
->>>>>>> main
       }
     }
     for (auto& c : completions) c();
@@ -874,7 +870,7 @@ void Portal::BeginShutdown() {
     absl::MutexLock lock(&mu_);
     draining_ = true;
     FailQueueForShutdown(&completions);
-    wake_.SignalAll();
+    kicked_ = true;
   }
   for (auto& c : completions) c();
 }
@@ -890,6 +886,8 @@ void Portal::AbandonInFlight() {
   {
     absl::MutexLock lock(&mu_);
     for (std::vector<PendingPtr>* group : on_wire_) {
+      ReleaseCosts(*group);
+      calls_in_flight_ -= CallsIn(*group);
       for (PendingPtr& p : *group) {
         if (!p) continue;
         if (!p->read) {
@@ -913,7 +911,7 @@ bool Portal::ClaimFromWire(std::vector<PendingPtr>* group) {
   absl::MutexLock lock(&mu_);
   if (on_wire_.erase(group) > 0) return true;
   --in_flight_;
-  wake_.Signal();
+  kicked_ = true;
   return false;
 }
 
