@@ -1,5 +1,6 @@
 #include "service/config.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -67,7 +68,9 @@ absl::StatusOr<PortalOptions> PortalFromJson(const nlohmann::ordered_json& j, si
     if (!it->is_number()) {
       return absl::InvalidArgumentError(absl::StrCat(where, ".", key, ": must be a number"));
     }
-    *out = it->get<double>();
+    // Clamped so that the int settings' casts stay defined (1e300 is then
+    // refused by the range checks, not undefined behaviour).
+    *out = std::clamp(it->get<double>(), -1e9, 1e9);
     return absl::OkStatus();
   };
   static const char* kKnown[] = {"name",
@@ -104,6 +107,11 @@ absl::StatusOr<PortalOptions> PortalFromJson(const nlohmann::ordered_json& j, si
     }
   }
   if (j.contains("webhook") && j["webhook"].is_string()) o.webhook_url = j["webhook"].get<std::string>();
+  for (const char* key : {"webhook_file", "ca_file"}) {
+    if (j.contains(key) && !j[key].is_string()) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ".", key, ": must be a string"));
+    }
+  }
   if (j.contains("webhook_file")) {
     // Kubernetes mounts secrets as files; the webhook URL holds a secret.
     absl::StatusOr<std::string> text = ReadFile(j["webhook_file"].get<std::string>(), where + ".webhook_file");
@@ -205,7 +213,7 @@ absl::StatusOr<ServerConfig> LoadConfig(const std::vector<std::string>& args,
       return args[++i];
     };
     auto is = [&](const std::string& name) { return a == name || absl::StartsWith(a, name + "="); };
-    absl::StatusOr<std::string> v;
+    absl::StatusOr<std::string> v = std::string();  // flags without a value stay ok
     if (a == "--help" || a == "-h") {
       config.help = true;
       return config;
@@ -249,6 +257,12 @@ absl::StatusOr<ServerConfig> LoadConfig(const std::vector<std::string>& args,
       if (key != "listen" && key != "portals" && key != "shutdown_grace_seconds") {
         return absl::InvalidArgumentError(absl::StrCat("config: ", key, ": unknown setting"));
       }
+    }
+    if (j.contains("listen") && !j["listen"].is_string()) {
+      return absl::InvalidArgumentError("config: listen: must be a string (HOST:PORT)");
+    }
+    if (j.contains("shutdown_grace_seconds") && !j["shutdown_grace_seconds"].is_number()) {
+      return absl::InvalidArgumentError("config: shutdown_grace_seconds: must be a number");
     }
     if (j.contains("listen")) config.listen = j["listen"].get<std::string>();
     if (j.contains("shutdown_grace_seconds")) {
