@@ -1,6 +1,11 @@
 #include "service/admin_service.h"
 
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
+
 #include "absl/strings/str_cat.h"
+#include "engine/portal/portal_stats.h"
+#include "engine/portal/tuning_fields.h"
 #include "service/status_mapping.h"
 
 namespace b24gate {
@@ -8,56 +13,74 @@ namespace {
 
 namespace pb = bitrix24::gateway::v1;
 
-void FillState(Portal& portal, pb::PortalState* out) {
-  out->set_name(portal.name());
-  PortalTuning t = portal.Tuning();
-  pb::PortalTuning* tuning = out->mutable_tuning();
-  tuning->set_burst(t.bucket.burst);
-  tuning->set_drain_per_second(t.bucket.drain_per_second);
-  tuning->set_headroom(t.bucket.headroom);
-  tuning->set_operating_limit_seconds(absl::ToDoubleSeconds(t.operating.limit));
-  tuning->set_operating_window_seconds(absl::ToDoubleSeconds(t.operating.window));
-  tuning->set_operating_margin_seconds(absl::ToDoubleSeconds(t.operating.margin));
-  tuning->set_batch_size(t.batch_size);
-  tuning->set_max_concurrency(t.max_concurrency);
-  tuning->set_linger_ms(absl::ToDoubleMilliseconds(t.linger));
-  PortalStats s = portal.Stats();
-  pb::PortalStatus* status = out->mutable_status();
-  status->set_bucket_level(s.bucket_level);
-  status->set_queued(s.queued);
-  status->set_in_flight(s.in_flight);
-  status->set_concurrency_limit(s.concurrency_limit);
-  status->set_rate_factor(s.rate_factor);
-  status->set_slowdowns(s.slowdowns);
-  status->set_http_requests(s.http_requests);
-  status->set_batch_requests(s.batch_requests);
-  status->set_commands_sent(s.commands_sent);
-  status->set_retries(s.retries);
-  status->set_rate_limited(s.rate_limited);
-  status->set_operating_blocked(s.operating_blocked);
-  status->set_outcome_unknown(s.outcome_unknown);
-  status->set_token_refreshes(s.token_refreshes);
-  status->set_redirects(s.redirects);
+// Sets the numeric proto field `name` of `message` to `value`; false when the
+// message has no such field (a stat or tunable without a proto field, which
+// admin_fields_test catches).
+bool SetNumber(google::protobuf::Message* message, const std::string& name, double value) {
+  const google::protobuf::FieldDescriptor* f = message->GetDescriptor()->FindFieldByName(name);
+  if (f == nullptr || f->is_repeated()) return false;
+  const google::protobuf::Reflection* r = message->GetReflection();
+  switch (f->cpp_type()) {
+    case google::protobuf::FieldDescriptor::CPPTYPE_DOUBLE:
+      r->SetDouble(message, f, value);
+      return true;
+    case google::protobuf::FieldDescriptor::CPPTYPE_FLOAT:
+      r->SetFloat(message, f, static_cast<float>(value));
+      return true;
+    case google::protobuf::FieldDescriptor::CPPTYPE_INT64:
+      r->SetInt64(message, f, static_cast<int64_t>(value));
+      return true;
+    case google::protobuf::FieldDescriptor::CPPTYPE_INT32:
+      r->SetInt32(message, f, static_cast<int32_t>(value));
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+void FillStatus(const PortalStats& s, pb::PortalStatus* status) {
+#define B24GATE_FILL_STAT(name, help) SetNumber(status, #name, static_cast<double>(s.name));
+  B24GATE_PORTAL_COUNTERS(B24GATE_FILL_STAT)
+  B24GATE_PORTAL_GAUGES(B24GATE_FILL_STAT)
+#undef B24GATE_FILL_STAT
   for (const auto& [method, seconds] : s.operating) {
     (*status->mutable_operating_seconds())[method] = seconds;
   }
 }
 
-// Applies the fields set in `in` over `t`.
-void Merge(const pb::PortalTuning& in, PortalTuning* t) {
-  if (in.has_burst()) t->bucket.burst = in.burst();
-  if (in.has_drain_per_second()) t->bucket.drain_per_second = in.drain_per_second();
-  if (in.has_headroom()) t->bucket.headroom = in.headroom();
-  if (in.has_operating_limit_seconds()) t->operating.limit = absl::Seconds(in.operating_limit_seconds());
-  if (in.has_operating_window_seconds()) {
-    t->operating.window = absl::Seconds(in.operating_window_seconds());
+void FillTuning(const PortalTuning& t, pb::PortalTuning* tuning) {
+  for (const TuningField& field : TuningFields()) SetNumber(tuning, field.name, field.get(t));
+}
+
+void MergeTuning(const pb::PortalTuning& in, PortalTuning* t) {
+  const google::protobuf::Reflection* r = in.GetReflection();
+  for (const TuningField& field : TuningFields()) {
+    const google::protobuf::FieldDescriptor* f = in.GetDescriptor()->FindFieldByName(field.name);
+    if (f == nullptr || !r->HasField(in, f)) continue;
+    switch (f->cpp_type()) {
+      case google::protobuf::FieldDescriptor::CPPTYPE_DOUBLE:
+        field.set(t, r->GetDouble(in, f));
+        break;
+      case google::protobuf::FieldDescriptor::CPPTYPE_INT32:
+        field.set(t, r->GetInt32(in, f));
+        break;
+      case google::protobuf::FieldDescriptor::CPPTYPE_INT64:
+        field.set(t, static_cast<double>(r->GetInt64(in, f)));
+        break;
+      default:
+        break;
+    }
   }
-  if (in.has_operating_margin_seconds()) {
-    t->operating.margin = absl::Seconds(in.operating_margin_seconds());
-  }
-  if (in.has_batch_size()) t->batch_size = in.batch_size();
-  if (in.has_max_concurrency()) t->max_concurrency = in.max_concurrency();
-  if (in.has_linger_ms()) t->linger = absl::Milliseconds(in.linger_ms());
+}
+
+namespace {
+
+void FillState(Portal& portal, pb::PortalState* out) {
+  out->set_name(portal.name());
+  FillTuning(portal.Tuning(), out->mutable_tuning());
+  FillStatus(portal.Stats(), out->mutable_status());
 }
 
 }  // namespace
@@ -81,7 +104,7 @@ grpc::ServerUnaryReactor* AdminService::UpdatePortalTuning(
     return reactor;
   }
   PortalTuning tuning = request->reset() ? TuningOf((*portal)->options()) : (*portal)->Tuning();
-  Merge(request->tuning(), &tuning);
+  MergeTuning(request->tuning(), &tuning);
   if (absl::Status s = (*portal)->Tune(tuning); !s.ok()) {
     reactor->Finish(ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat("tuning.", s.message()))));
     return reactor;

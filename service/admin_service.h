@@ -10,6 +10,13 @@
 
 namespace b24gate {
 
+// The proto views of the engine's lists, filled by field name from the
+// X-macro stat lists (portal_stats.h) and the tuning table (tuning_fields.h).
+void FillStatus(const PortalStats& stats, bitrix24::gateway::v1::PortalStatus* status);
+void FillTuning(const PortalTuning& tuning, bitrix24::gateway::v1::PortalTuning* out);
+// Applies the fields set in `in` over `tuning`.
+void MergeTuning(const bitrix24::gateway::v1::PortalTuning& in, PortalTuning* tuning);
+
 class AdminService final : public bitrix24::gateway::v1::AdminService::CallbackService {
  public:
   // `gateway` must outlive the service.

@@ -1,330 +1,604 @@
 #include "service/config.h"
 
-#include <algorithm>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "engine/portal/tuning_fields.h"
 
 namespace b24gate {
 namespace {
 
+using Json = nlohmann::ordered_json;
+
+absl::Status Bad(absl::string_view where, absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat(where, ": ", why));
+}
+
+#define B24GATE_RETURN_IF_ERROR(expr)          \
+  do {                                         \
+    if (absl::Status _s = (expr); !_s.ok()) {  \
+      return _s;                               \
+    }                                          \
+  } while (false)
+
 absl::StatusOr<std::string> ReadFile(const std::string& path, const std::string& what) {
   std::ifstream in(path);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat(what, ": cannot read \"", path, "\""));
+  if (!in) return Bad(what, absl::StrCat("cannot read \"", path, "\""));
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
 }
 
-std::string NormalizeWebhook(std::string url) {
+// Webhooks, portal and OAuth URLs carry credentials in their path; a
+// user:password@ in the authority is one more, which the gateway would
+// have to print to say what is wrong. Refused without echoing the URL.
+absl::Status CheckUrlHasNoUserInfo(const std::string& url, const std::string& where) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return absl::OkStatus();
+  size_t start = scheme + 3;
+  size_t end = url.find_first_of("/?#", start);
+  std::string authority = url.substr(start, end == std::string::npos ? end : end - start);
+  if (absl::StrContains(authority, "@")) {
+    return Bad(where,
+               "the URL must not contain user:password@ (credentials belong in the webhook code "
+               "or the oauth settings); the URL is not printed");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> NormalizeUrl(std::string url, const std::string& where) {
   url = std::string(absl::StripAsciiWhitespace(url));
+  B24GATE_RETURN_IF_ERROR(CheckUrlHasNoUserInfo(url, where));
   if (!url.empty() && url.back() != '/') url.push_back('/');
   return url;
 }
 
-// Reads a portal's "oauth" object: an OAuth application instead of a webhook.
-absl::Status OAuthFromJson(const nlohmann::ordered_json& j, const std::string& where, OAuthOptions* o) {
-  if (!j.is_object()) return absl::InvalidArgumentError(where + ": must be an object");
-  for (const auto& [key, value] : j.items()) {
-    if (key != "client_id" && key != "client_secret" && key != "client_secret_file" &&
-        key != "refresh_token" && key != "oauth_url" && key != "portal_url" &&
-        key != "token_file") {
-      return absl::InvalidArgumentError(absl::StrCat(where, ".", key, ": unknown setting"));
+// "5", "2.5" (seconds) or an absl duration ("5s", "250ms").
+absl::StatusOr<absl::Duration> ParseDurationText(const std::string& text, const std::string& where) {
+  absl::Duration d;
+  double seconds;
+  if (absl::SimpleAtod(text, &seconds)) {
+    d = absl::Seconds(seconds);
+  } else if (!absl::ParseDuration(text, &d)) {
+    return Bad(where, absl::StrCat("\"", text, "\" is not a duration (e.g. 5s, 250ms, 2.5)"));
+  }
+  if (d < absl::ZeroDuration() || d == absl::InfiniteDuration()) {
+    return Bad(where, "must be a finite duration >= 0");
+  }
+  return d;
+}
+
+// ---- Step 1: flags -------------------------------------------------------
+
+struct FlagValues {
+  std::optional<std::string> listen, metrics_listen, config_file, plan, ca_file, log_format,
+      log_level, predrain_delay, shutdown_grace;
+  std::vector<std::string> portals;
+  bool insecure = false;
+  bool help = false;
+};
+
+absl::StatusOr<FlagValues> ParseFlags(const std::vector<std::string>& args) {
+  FlagValues f;
+  // Flags that take a value, and where it goes.
+  const std::vector<std::pair<std::string, std::optional<std::string> FlagValues::*>> kValued = {
+      {"--listen", &FlagValues::listen},
+      {"--metrics-listen", &FlagValues::metrics_listen},
+      {"--config", &FlagValues::config_file},
+      {"--plan", &FlagValues::plan},
+      {"--ca-file", &FlagValues::ca_file},
+      {"--log-format", &FlagValues::log_format},
+      {"--log-level", &FlagValues::log_level},
+      {"--predrain-delay", &FlagValues::predrain_delay},
+      {"--shutdown-grace", &FlagValues::shutdown_grace},
+  };
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    // "--name=value" or "--name value". Only the name is ever echoed: a
+    // value may be a webhook URL.
+    std::string name = arg.substr(0, arg.find('='));
+    std::optional<std::string> inline_value;
+    if (name.size() < arg.size()) inline_value = arg.substr(name.size() + 1);
+    auto value = [&]() -> absl::StatusOr<std::string> {
+      if (inline_value) return *inline_value;
+      if (i + 1 >= args.size()) return Bad(name, "missing value");
+      return args[++i];
+    };
+    if (name == "--help" || name == "-h") {
+      f.help = true;
+      return f;
     }
-    if (!value.is_string()) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ".", key, ": must be a string"));
+    if (name == "--insecure-skip-verify" && !inline_value) {
+      f.insecure = true;
+      continue;
+    }
+    if (name == "--portal") {
+      absl::StatusOr<std::string> v = value();
+      if (!v.ok()) return v.status();
+      f.portals.push_back(*v);
+      continue;
+    }
+    bool known = false;
+    for (const auto& [flag, field] : kValued) {
+      if (name != flag) continue;
+      known = true;
+      absl::StatusOr<std::string> v = value();
+      if (!v.ok()) return v.status();
+      if (f.*field) return Bad(name, "given twice");
+      f.*field = *v;
+    }
+    if (!known) return absl::InvalidArgumentError(absl::StrCat("unknown flag \"", name, "\" (see --help)"));
+  }
+  return f;
+}
+
+// ---- Step 2: environment ---------------------------------------------------
+
+struct EnvValues {
+  std::optional<std::string> listen, config_file;
+  std::vector<std::string> portals;
+};
+
+EnvValues ReadEnvironment(const std::map<std::string, std::string>& env) {
+  EnvValues e;
+  auto get = [&](const char* name) -> std::optional<std::string> {
+    auto it = env.find(name);
+    if (it == env.end() || it->second.empty()) return std::nullopt;
+    return it->second;
+  };
+  e.listen = get("B24GATE_LISTEN");
+  e.config_file = get("B24GATE_CONFIG");
+  if (auto portals = get("B24GATE_PORTALS")) {
+    for (absl::string_view spec : absl::StrSplit(*portals, ',', absl::SkipWhitespace())) {
+      e.portals.emplace_back(absl::StripAsciiWhitespace(spec));
     }
   }
-  o->client_id = j.value("client_id", "");
-  o->client_secret = j.value("client_secret", "");
-  if (j.contains("client_secret_file")) {
-    absl::StatusOr<std::string> text =
-        ReadFile(j["client_secret_file"].get<std::string>(), where + ".client_secret_file");
-    if (!text.ok()) return text.status();
-    o->client_secret = std::string(absl::StripAsciiWhitespace(*text));
-  }
-  o->refresh_token = j.value("refresh_token", "");
-  o->oauth_url = j.value("oauth_url", o->oauth_url);
-  o->portal_url = NormalizeWebhook(j.value("portal_url", ""));
-  o->token_file = j.value("token_file", "");
-  if (o->client_id.empty()) return absl::InvalidArgumentError(where + ".client_id: must not be empty");
+  return e;
+}
+
+// ---- Step 3: the config file -----------------------------------------------
+
+struct FileValues {
+  std::optional<std::string> listen, metrics_listen, log_format, log_level;
+  std::optional<absl::Duration> predrain_delay, shutdown_grace;
+  std::vector<PortalOptions> portals;
+};
+
+// Typed reads of an object's key; absent keys leave `out` alone.
+absl::Status ReadString(const Json& j, const char* key, const std::string& where, std::string* out) {
+  auto it = j.find(key);
+  if (it == j.end()) return absl::OkStatus();
+  if (!it->is_string()) return Bad(absl::StrCat(where, ".", key), "must be a string");
+  *out = it->get<std::string>();
+  return absl::OkStatus();
+}
+absl::Status ReadNumber(const Json& j, const char* key, const std::string& where, double* out) {
+  auto it = j.find(key);
+  if (it == j.end()) return absl::OkStatus();
+  if (!it->is_number()) return Bad(absl::StrCat(where, ".", key), "must be a number");
+  *out = it->get<double>();
+  return absl::OkStatus();
+}
+absl::Status ReadBool(const Json& j, const char* key, const std::string& where, bool* out) {
+  auto it = j.find(key);
+  if (it == j.end()) return absl::OkStatus();
+  if (!it->is_boolean()) return Bad(absl::StrCat(where, ".", key), "must be true or false");
+  *out = it->get<bool>();
   return absl::OkStatus();
 }
 
-// Reads one portal object of the config file.
-absl::StatusOr<PortalOptions> PortalFromJson(const nlohmann::ordered_json& j, size_t index) {
-  std::string where = absl::StrCat("config: portals[", index, "]");
-  if (!j.is_object()) return absl::InvalidArgumentError(absl::StrCat(where, ": must be an object"));
-  PortalOptions o;
-  auto number = [&](const char* key, double* out) -> absl::Status {
-    auto it = j.find(key);
-    if (it == j.end()) return absl::OkStatus();
-    if (!it->is_number()) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ".", key, ": must be a number"));
-    }
-    // Clamped so that the int settings' casts stay defined (1e300 is then
-    // refused by the range checks, not undefined behaviour).
-    *out = std::clamp(it->get<double>(), -1e9, 1e9);
-    return absl::OkStatus();
-  };
-  static const char* kKnown[] = {"name",
-                                 "webhook",
-                                 "webhook_file",
-                                 "plan",
-                                 "burst",
-                                 "drain_per_second",
-                                 "headroom",
-                                 "operating_limit_seconds",
-                                 "operating_window_seconds",
-                                 "operating_margin_seconds",
-                                 "batch_size",
-                                 "max_concurrency",
-                                 "linger_ms",
-                                 "request_timeout_seconds",
-                                 "max_attempts",
-                                 "ca_file",
-                                 "insecure_skip_verify",
-                                 "autothrottle",
-                                 "oauth"};
+absl::Status CheckKeys(const Json& j, const std::string& where,
+                       const std::vector<std::string>& known) {
   for (const auto& [key, value] : j.items()) {
-    bool known = false;
-    for (const char* k : kKnown) known = known || key == k;
-    if (!known) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ".", key, ": unknown setting"));
-    }
+    bool ok = false;
+    for (const auto& k : known) ok = ok || key == k;
+    if (!ok) return Bad(absl::StrCat(where, ".", key), "unknown setting");
   }
-  if (j.contains("name")) o.name = j["name"].is_string() ? j["name"].get<std::string>() : "";
-  if (j.contains("plan")) {
-    if (!j["plan"].is_string()) return absl::InvalidArgumentError(where + ".plan: must be a string");
-    if (absl::Status s = ApplyPlan(j["plan"].get<std::string>(), &o); !s.ok()) {
+  return absl::OkStatus();
+}
+
+// A portal's "oauth" object: an OAuth application instead of a webhook.
+absl::Status OAuthFromJson(const Json& j, const std::string& where, OAuthOptions* o) {
+  if (!j.is_object()) return Bad(where, "must be an object");
+  B24GATE_RETURN_IF_ERROR(CheckKeys(j, where,
+                                    {"client_id", "client_secret", "client_secret_file",
+                                     "refresh_token", "oauth_url", "portal_url", "token_file"}));
+  for (const auto& [key, value] : j.items()) {
+    if (!value.is_string()) return Bad(absl::StrCat(where, ".", key), "must be a string");
+  }
+  B24GATE_RETURN_IF_ERROR(ReadString(j, "client_id", where, &o->client_id));
+  B24GATE_RETURN_IF_ERROR(ReadString(j, "client_secret", where, &o->client_secret));
+  std::string secret_file;
+  B24GATE_RETURN_IF_ERROR(ReadString(j, "client_secret_file", where, &secret_file));
+  if (!secret_file.empty()) {
+    absl::StatusOr<std::string> text = ReadFile(secret_file, where + ".client_secret_file");
+    if (!text.ok()) return text.status();
+    o->client_secret = std::string(absl::StripAsciiWhitespace(*text));
+  }
+  B24GATE_RETURN_IF_ERROR(ReadString(j, "refresh_token", where, &o->refresh_token));
+  B24GATE_RETURN_IF_ERROR(ReadString(j, "oauth_url", where, &o->oauth_url));
+  B24GATE_RETURN_IF_ERROR(CheckUrlHasNoUserInfo(o->oauth_url, where + ".oauth_url"));
+  std::string portal_url;
+  B24GATE_RETURN_IF_ERROR(ReadString(j, "portal_url", where, &portal_url));
+  absl::StatusOr<std::string> normalized = NormalizeUrl(portal_url, where + ".portal_url");
+  if (!normalized.ok()) return normalized.status();
+  o->portal_url = *normalized;
+  B24GATE_RETURN_IF_ERROR(ReadString(j, "token_file", where, &o->token_file));
+  if (o->client_id.empty()) return Bad(where + ".client_id", "must not be empty");
+  return absl::OkStatus();
+}
+
+// The portal keys that are not tunables (those come from TuningFields()).
+const std::vector<std::string>& PortalKeys() {
+  static const auto* keys = [] {
+    auto* k = new std::vector<std::string>{
+        "name",    "webhook",     "webhook_file", "plan", "request_timeout_seconds", "max_attempts",
+        "ca_file", "insecure_skip_verify", "autothrottle", "oauth"};
+    for (const TuningField& f : TuningFields()) k->push_back(f.name);
+    return k;
+  }();
+  return *keys;
+}
+
+// One portal object of the config file.
+absl::StatusOr<PortalOptions> PortalFromJson(const Json& j, size_t index) {
+  std::string where = absl::StrCat("config: portals[", index, "]");
+  if (!j.is_object()) return Bad(where, "must be an object");
+  B24GATE_RETURN_IF_ERROR(CheckKeys(j, where, PortalKeys()));
+  PortalOptions o;
+  B24GATE_RETURN_IF_ERROR(ReadString(j, "name", where, &o.name));
+  // The plan first: explicit tunables below override its preset.
+  std::string plan;
+  B24GATE_RETURN_IF_ERROR(ReadString(j, "plan", where, &plan));
+  if (!plan.empty()) {
+    if (absl::Status s = ApplyPlan(plan, &o); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(where, ".", s.message()));
     }
   }
-  if (j.contains("webhook") && j["webhook"].is_string()) o.webhook_url = j["webhook"].get<std::string>();
-  for (const char* key : {"webhook_file", "ca_file"}) {
-    if (j.contains(key) && !j[key].is_string()) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ".", key, ": must be a string"));
-    }
-  }
-  if (j.contains("webhook_file")) {
+  std::string webhook, webhook_file;
+  B24GATE_RETURN_IF_ERROR(ReadString(j, "webhook", where, &webhook));
+  B24GATE_RETURN_IF_ERROR(ReadString(j, "webhook_file", where, &webhook_file));
+  if (!webhook_file.empty()) {
     // Kubernetes mounts secrets as files; the webhook URL holds a secret.
-    absl::StatusOr<std::string> text = ReadFile(j["webhook_file"].get<std::string>(), where + ".webhook_file");
+    absl::StatusOr<std::string> text = ReadFile(webhook_file, where + ".webhook_file");
     if (!text.ok()) return text.status();
-    o.webhook_url = *text;
+    webhook = *text;
   }
-  if (!o.webhook_url.empty()) o.webhook_url = NormalizeWebhook(o.webhook_url);
-  double v;
-  struct Field {
-    const char* key;
-    std::function<void(double)> set;
-  };
-  std::vector<Field> fields = {
-      {"burst", [&](double x) { o.bucket.burst = x; }},
-      {"drain_per_second", [&](double x) { o.bucket.drain_per_second = x; }},
-      {"headroom", [&](double x) { o.bucket.headroom = x; }},
-      {"operating_limit_seconds", [&](double x) { o.operating.limit = absl::Seconds(x); }},
-      {"operating_window_seconds", [&](double x) { o.operating.window = absl::Seconds(x); }},
-      {"operating_margin_seconds", [&](double x) { o.operating.margin = absl::Seconds(x); }},
-      {"batch_size", [&](double x) { o.batch_size = static_cast<int>(x); }},
-      {"max_concurrency", [&](double x) { o.max_concurrency = static_cast<int>(x); }},
-      {"linger_ms", [&](double x) { o.linger = absl::Milliseconds(x); }},
-      {"request_timeout_seconds", [&](double x) { o.request_timeout = absl::Seconds(x); }},
-      {"max_attempts", [&](double x) { o.max_attempts = static_cast<int>(x); }},
-  };
-  for (const auto& f : fields) {
-    if (!j.contains(f.key)) continue;
-    v = 0;
-    if (absl::Status s = number(f.key, &v); !s.ok()) return s;
-    f.set(v);
+  if (!webhook.empty()) {
+    absl::StatusOr<std::string> url = NormalizeUrl(webhook, where + ".webhook");
+    if (!url.ok()) return url.status();
+    o.webhook_url = *url;
   }
-  if (j.contains("autothrottle")) {
-    if (!j["autothrottle"].is_boolean()) {
-      return absl::InvalidArgumentError(where + ".autothrottle: must be true or false");
+  PortalTuning tuning = TuningOf(o);
+  for (const TuningField& field : TuningFields()) {
+    double v = field.get(tuning);
+    B24GATE_RETURN_IF_ERROR(ReadNumber(j, field.name, where, &v));
+    if (absl::Status s = CheckTuningValue(field, v); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ".", s.message()));
     }
-    o.autothrottle.enabled = j["autothrottle"].get<bool>();
+    field.set(&tuning, v);
   }
-  if (j.contains("oauth")) {
-    if (absl::Status s = OAuthFromJson(j["oauth"], where + ".oauth", &o.oauth); !s.ok()) return s;
-  }
-  if (j.contains("ca_file")) o.tls.ca_file = j["ca_file"].get<std::string>();
-  if (j.contains("insecure_skip_verify")) {
-    if (!j["insecure_skip_verify"].is_boolean()) {
-      return absl::InvalidArgumentError(where + ".insecure_skip_verify: must be true or false");
-    }
-    o.tls.verify = !j["insecure_skip_verify"].get<bool>();
-  }
+  o.bucket = tuning.bucket;
+  o.operating = tuning.operating;
+  o.batch_size = tuning.batch_size;
+  o.max_concurrency = tuning.max_concurrency;
+  o.linger = tuning.linger;
+  double timeout = absl::ToDoubleSeconds(o.request_timeout);
+  B24GATE_RETURN_IF_ERROR(ReadNumber(j, "request_timeout_seconds", where, &timeout));
+  o.request_timeout = absl::Seconds(timeout);
+  double attempts = o.max_attempts;
+  B24GATE_RETURN_IF_ERROR(ReadNumber(j, "max_attempts", where, &attempts));
+  if (attempts != static_cast<int>(attempts)) return Bad(where + ".max_attempts", "must be a whole number");
+  o.max_attempts = static_cast<int>(attempts);
+  B24GATE_RETURN_IF_ERROR(ReadBool(j, "autothrottle", where, &o.autothrottle.enabled));
+  B24GATE_RETURN_IF_ERROR(ReadString(j, "ca_file", where, &o.tls.ca_file));
+  bool insecure = !o.tls.verify;
+  B24GATE_RETURN_IF_ERROR(ReadBool(j, "insecure_skip_verify", where, &insecure));
+  o.tls.verify = !insecure;
+  if (j.contains("oauth")) B24GATE_RETURN_IF_ERROR(OAuthFromJson(j["oauth"], where + ".oauth", &o.oauth));
   return o;
 }
 
-absl::Status AddPortal(const std::string& spec, const std::string& where,
-                       std::vector<PortalOptions>* portals) {
-  std::pair<std::string, std::string> kv = absl::StrSplit(spec, absl::MaxSplits('=', 1));
-  if (kv.first.empty() || kv.second.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(where, ": expected NAME=WEBHOOK_URL (e.g. main=https://x.bitrix24.ru/rest/1/CODE/)"));
-  }
-  for (auto& p : *portals) {
-    if (p.name == kv.first) {
-      p.webhook_url = NormalizeWebhook(kv.second);
-      return absl::OkStatus();
+// Line and column of byte `offset` in `text`, for parse errors (the text
+// itself is never quoted: it may hold a webhook).
+std::string PositionOf(const std::string& text, size_t offset) {
+  size_t line = 1, column = 1;
+  for (size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
     }
   }
-  PortalOptions o;
-  o.name = kv.first;
-  o.webhook_url = NormalizeWebhook(kv.second);
-  portals->push_back(o);
+  return absl::StrCat("line ", line, ", column ", column);
+}
+
+absl::StatusOr<FileValues> ReadConfigFile(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadFile(path, "--config");
+  if (!text.ok()) return text.status();
+  const std::string what = absl::StrCat("--config \"", path, "\"");
+  Json j;
+  try {
+    j = Json::parse(*text);
+  } catch (const Json::parse_error& e) {
+    // e.what() quotes the last token read, which may be a secret.
+    bool at_end = e.byte >= text->size();
+    return Bad(what, absl::StrCat("not valid JSON: ",
+                                  at_end ? "unexpected end of file (truncated?)"
+                                         : "syntax error",
+                                  " at ", PositionOf(*text, e.byte == 0 ? 0 : e.byte - 1)));
+  }
+  if (!j.is_object()) return Bad(what, "must hold a JSON object ({...})");
+  B24GATE_RETURN_IF_ERROR(CheckKeys(j, "config",
+                                    {"listen", "metrics_listen", "portals", "shutdown_grace_seconds",
+                                     "predrain_delay_seconds", "log_format", "log_level"}));
+  FileValues f;
+  for (auto [key, out] : {std::pair{"listen", &f.listen}, std::pair{"metrics_listen", &f.metrics_listen},
+                          std::pair{"log_format", &f.log_format}, std::pair{"log_level", &f.log_level}}) {
+    if (!j.contains(key)) continue;
+    std::string v;
+    B24GATE_RETURN_IF_ERROR(ReadString(j, key, "config", &v));
+    *out = v;
+  }
+  for (auto [key, out] : {std::pair{"shutdown_grace_seconds", &f.shutdown_grace},
+                          std::pair{"predrain_delay_seconds", &f.predrain_delay}}) {
+    if (!j.contains(key)) continue;
+    double seconds = 0;
+    B24GATE_RETURN_IF_ERROR(ReadNumber(j, key, "config", &seconds));
+    if (seconds < 0) return Bad(absl::StrCat("config.", key), "must be >= 0");
+    *out = absl::Seconds(seconds);
+  }
+  if (j.contains("portals")) {
+    if (!j["portals"].is_array()) return Bad("config.portals", "must be a list");
+    for (size_t i = 0; i < j["portals"].size(); ++i) {
+      absl::StatusOr<PortalOptions> p = PortalFromJson(j["portals"][i], i);
+      if (!p.ok()) return p.status();
+      for (const auto& earlier : f.portals) {
+        if (earlier.name == p->name) {
+          return Bad(absl::StrCat("config: portals[", i, "]"),
+                     absl::StrCat("portal \"", p->name, "\" is configured twice"));
+        }
+      }
+      f.portals.push_back(std::move(*p));
+    }
+  }
+  return f;
+}
+
+// ---- Step 4: merge -----------------------------------------------------------
+
+// "NAME=WEBHOOK_URL" specs of one source, in order; a name twice is an error.
+absl::StatusOr<std::vector<PortalOptions>> PortalsFromSpecs(const std::vector<std::string>& specs,
+                                                            const std::string& where) {
+  std::vector<PortalOptions> portals;
+  for (const std::string& spec : specs) {
+    std::pair<std::string, std::string> kv = absl::StrSplit(spec, absl::MaxSplits('=', 1));
+    if (kv.first.empty() || kv.second.empty()) {
+      return Bad(where, "expected NAME=WEBHOOK_URL (e.g. main=https://x.bitrix24.com/rest/1/CODE/)");
+    }
+    for (const auto& p : portals) {
+      if (p.name == kv.first) return Bad(where, absl::StrCat("portal \"", kv.first, "\" is given twice"));
+    }
+    PortalOptions o;
+    o.name = kv.first;
+    absl::StatusOr<std::string> url =
+        NormalizeUrl(kv.second, absl::StrCat(where, " portal \"", kv.first, "\""));
+    if (!url.ok()) return url.status();
+    o.webhook_url = *url;
+    portals.push_back(std::move(o));
+  }
+  return portals;
+}
+
+absl::StatusOr<std::vector<PortalOptions>> MergePortals(const FlagValues& flags, const EnvValues& env,
+                                                        const FileValues& file) {
+  absl::StatusOr<std::vector<PortalOptions>> from_flags = PortalsFromSpecs(flags.portals, "--portal");
+  if (!from_flags.ok()) return from_flags.status();
+  absl::StatusOr<std::vector<PortalOptions>> from_env = PortalsFromSpecs(env.portals, "B24GATE_PORTALS");
+  if (!from_env.ok()) return from_env.status();
+  // Flag portals first (the first flag names the default), then the
+  // environment's; a name in both takes the flag's webhook.
+  std::vector<PortalOptions> portals = std::move(*from_flags);
+  for (auto& e : *from_env) {
+    bool in_flags = false;
+    for (const auto& p : portals) in_flags = in_flags || p.name == e.name;
+    if (!in_flags) portals.push_back(std::move(e));
+  }
+  for (auto& p : portals) {
+    if (flags.plan) {
+      if (absl::Status s = ApplyPlan(*flags.plan, &p); !s.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("--", s.message()));
+      }
+    }
+    if (flags.ca_file) p.tls.ca_file = *flags.ca_file;
+    if (flags.insecure) p.tls.verify = false;
+  }
+  // A portal named by a flag/environment and in the file takes its settings
+  // from the file and its webhook from the flag or environment.
+  for (const auto& fp : file.portals) {
+    bool overridden = false;
+    for (auto& p : portals) {
+      if (p.name != fp.name) continue;
+      std::string url = p.webhook_url;
+      TlsOptions tls = p.tls;
+      p = fp;
+      p.webhook_url = url;
+      if (flags.ca_file || flags.insecure) p.tls = tls;
+      overridden = true;
+    }
+    if (!overridden) portals.push_back(fp);
+  }
+  return portals;
+}
+
+absl::StatusOr<ServerConfig> Merge(const FlagValues& flags, const EnvValues& env,
+                                   const FileValues& file) {
+  ServerConfig config;
+  // Each setting: the flag, else the environment, else the file, else the default.
+  if (flags.listen) {
+    config.listen = *flags.listen;
+  } else if (env.listen) {
+    config.listen = *env.listen;
+  } else if (file.listen) {
+    config.listen = *file.listen;
+  }
+  if (flags.metrics_listen) {
+    config.metrics_listen = *flags.metrics_listen;
+  } else if (file.metrics_listen) {
+    config.metrics_listen = *file.metrics_listen;
+  }
+  if (file.predrain_delay) config.predrain_delay = *file.predrain_delay;
+  if (flags.predrain_delay) {
+    absl::StatusOr<absl::Duration> d = ParseDurationText(*flags.predrain_delay, "--predrain-delay");
+    if (!d.ok()) return d.status();
+    config.predrain_delay = *d;
+  }
+  if (file.shutdown_grace) config.shutdown_grace = *file.shutdown_grace;
+  if (flags.shutdown_grace) {
+    absl::StatusOr<absl::Duration> d = ParseDurationText(*flags.shutdown_grace, "--shutdown-grace");
+    if (!d.ok()) return d.status();
+    config.shutdown_grace = *d;
+  }
+  std::optional<std::string> format = flags.log_format ? flags.log_format : file.log_format;
+  if (format) {
+    absl::StatusOr<LogFormat> f = ParseLogFormat(*format);
+    if (!f.ok()) return Bad("--log-format", f.status().message());
+    config.log.format = *f;
+  }
+  std::optional<std::string> level = flags.log_level ? flags.log_level : file.log_level;
+  if (level) {
+    absl::StatusOr<LogLevel> l = ParseLogLevel(*level);
+    if (!l.ok()) return Bad("--log-level", l.status().message());
+    config.log.level = *l;
+  }
+  absl::StatusOr<std::vector<PortalOptions>> portals = MergePortals(flags, env, file);
+  if (!portals.ok()) return portals.status();
+  config.portals = std::move(*portals);
+  return config;
+}
+
+// ---- Step 5: validate --------------------------------------------------------
+
+absl::Status Validate(ServerConfig* config) {
+  absl::StatusOr<std::string> listen = ParseListenAddress(config->listen, "listen");
+  if (!listen.ok()) return listen.status();
+  config->listen = *listen;
+  if (!config->metrics_listen.empty()) {
+    absl::StatusOr<std::string> metrics = ParseListenAddress(config->metrics_listen, "metrics-listen");
+    if (!metrics.ok()) return metrics.status();
+    config->metrics_listen = *metrics;
+  }
+  if (config->portals.empty()) {
+    return absl::InvalidArgumentError(
+        "no portal configured: pass --portal NAME=WEBHOOK_URL, set B24GATE_PORTALS, or list "
+        "portals in --config");
+  }
+  for (size_t i = 0; i < config->portals.size(); ++i) {
+    for (size_t k = 0; k < i; ++k) {
+      if (config->portals[k].name == config->portals[i].name) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("portal \"", config->portals[i].name, "\" is configured twice"));
+      }
+    }
+    B24GATE_RETURN_IF_ERROR(ValidatePortalOptions(config->portals[i]));
+  }
   return absl::OkStatus();
 }
 
 }  // namespace
 
+absl::StatusOr<std::string> ParseListenAddress(const std::string& address, const std::string& what) {
+  const std::string where = absl::StrCat(what, " \"", address, "\"");
+  std::string host;
+  std::string port;
+  if (absl::StartsWith(address, "[")) {
+    size_t close = address.find(']');
+    if (close == std::string::npos) return Bad(where, "unclosed [ in an IPv6 address");
+    host = address.substr(0, close + 1);
+    if (close + 1 >= address.size() || address[close + 1] != ':') {
+      return Bad(where, "has no port; expected HOST:PORT, e.g. [::1]:50051");
+    }
+    port = address.substr(close + 2);
+  } else {
+    size_t colon = address.rfind(':');
+    if (colon == std::string::npos) return Bad(where, "has no port; expected HOST:PORT, e.g. 0.0.0.0:50051");
+    host = address.substr(0, colon);
+    port = address.substr(colon + 1);
+    if (absl::StrContains(host, ":")) return Bad(where, "an IPv6 host needs brackets: [::1]:50051");
+  }
+  bool digits = !port.empty() && port.size() <= 5;
+  for (char c : port) digits = digits && absl::ascii_isdigit(static_cast<unsigned char>(c));
+  int number = 0;
+  if (!digits || !absl::SimpleAtoi(port, &number) || number > 65535) {
+    return Bad(where, "the port must be a number in 0..65535");
+  }
+  if (host.empty()) host = "0.0.0.0";
+  return absl::StrCat(host, ":", number);
+}
+
+std::vector<std::string> SecretsOf(const ServerConfig& config) {
+  std::vector<std::string> secrets;
+  for (const auto& p : config.portals) {
+    // https://host/rest/USER/CODE/ -> CODE
+    size_t rest = p.webhook_url.find("/rest/");
+    if (rest != std::string::npos) {
+      std::vector<std::string> parts =
+          absl::StrSplit(p.webhook_url.substr(rest + 6), '/', absl::SkipEmpty());
+      if (parts.size() > 1) secrets.push_back(parts[1]);
+    }
+    if (!p.oauth.client_secret.empty()) secrets.push_back(p.oauth.client_secret);
+    if (!p.oauth.refresh_token.empty()) secrets.push_back(p.oauth.refresh_token);
+  }
+  return secrets;
+}
+
 std::string ConfigUsage() {
   return R"(usage: b24gate [flags]
   --listen HOST:PORT        gRPC address (default 0.0.0.0:50051; port 0 = any free port)
+  --metrics-listen HOST:PORT  serve Prometheus metrics at GET /metrics (off when not given)
   --portal NAME=WEBHOOK     a portal's incoming-webhook URL (repeatable; the first is the default)
   --config FILE             JSON configuration (see README "Configuration")
   --plan standard|enterprise  rate-limit preset for --portal portals (default standard)
   --ca-file FILE            extra CA certificates for --portal portals
   --insecure-skip-verify    do not verify TLS certificates (like fast_bitrix24's ssl=False)
+  --log-format json|text    log lines on stderr (default json)
+  --log-level LEVEL         debug, info, warn or error (default info)
+  --predrain-delay D        after SIGTERM, keep accepting calls this long (default 5s)
+  --shutdown-grace D        then answer every accepted call within this (default 20s)
 environment: B24GATE_LISTEN, B24GATE_CONFIG, B24GATE_PORTALS="NAME=URL,NAME=URL"
 )";
 }
 
 absl::StatusOr<ServerConfig> LoadConfig(const std::vector<std::string>& args,
                                         const std::map<std::string, std::string>& env) {
-  ServerConfig config;
-  std::string config_file;
-  std::string listen_flag;
-  std::vector<std::string> portal_flags;
-  std::string plan;
-  std::string ca_file;
-  bool insecure = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&](const std::string& name) -> absl::StatusOr<std::string> {
-      if (absl::StartsWith(a, name + "=")) return a.substr(name.size() + 1);
-      if (i + 1 >= args.size()) return absl::InvalidArgumentError(absl::StrCat(name, ": missing value"));
-      return args[++i];
-    };
-    auto is = [&](const std::string& name) { return a == name || absl::StartsWith(a, name + "="); };
-    absl::StatusOr<std::string> v = std::string();  // flags without a value stay ok
-    if (a == "--help" || a == "-h") {
-      config.help = true;
-      return config;
-    } else if (is("--listen")) {
-      v = value("--listen");
-      if (v.ok()) listen_flag = *v;
-    } else if (is("--portal")) {
-      v = value("--portal");
-      if (v.ok()) portal_flags.push_back(*v);
-    } else if (is("--config")) {
-      v = value("--config");
-      if (v.ok()) config_file = *v;
-    } else if (is("--plan")) {
-      v = value("--plan");
-      if (v.ok()) plan = *v;
-    } else if (is("--ca-file")) {
-      v = value("--ca-file");
-      if (v.ok()) ca_file = *v;
-    } else if (a == "--insecure-skip-verify") {
-      insecure = true;
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat("unknown flag \"", a, "\" (see --help)"));
-    }
-    if (!v.ok()) return v.status();
+  absl::StatusOr<FlagValues> flags = ParseFlags(args);
+  if (!flags.ok()) return flags.status();
+  if (flags->help) {
+    ServerConfig config;
+    config.help = true;
+    return config;
   }
-  auto env_get = [&](const char* name) {
-    auto it = env.find(name);
-    return it == env.end() ? std::string() : it->second;
-  };
-  if (config_file.empty()) config_file = env_get("B24GATE_CONFIG");
-
-  std::vector<PortalOptions> file_portals;
-  if (!config_file.empty()) {
-    absl::StatusOr<std::string> text = ReadFile(config_file, "--config");
-    if (!text.ok()) return text.status();
-    nlohmann::ordered_json j = nlohmann::ordered_json::parse(*text, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded() || !j.is_object()) {
-      return absl::InvalidArgumentError(absl::StrCat("--config: \"", config_file, "\" is not a JSON object"));
-    }
-    for (const auto& [key, value] : j.items()) {
-      if (key != "listen" && key != "portals" && key != "shutdown_grace_seconds") {
-        return absl::InvalidArgumentError(absl::StrCat("config: ", key, ": unknown setting"));
-      }
-    }
-    if (j.contains("listen") && !j["listen"].is_string()) {
-      return absl::InvalidArgumentError("config: listen: must be a string (HOST:PORT)");
-    }
-    if (j.contains("shutdown_grace_seconds") && !j["shutdown_grace_seconds"].is_number()) {
-      return absl::InvalidArgumentError("config: shutdown_grace_seconds: must be a number");
-    }
-    if (j.contains("listen")) config.listen = j["listen"].get<std::string>();
-    if (j.contains("shutdown_grace_seconds")) {
-      config.shutdown_grace = absl::Seconds(j["shutdown_grace_seconds"].get<double>());
-    }
-    if (j.contains("portals")) {
-      if (!j["portals"].is_array()) return absl::InvalidArgumentError("config: portals: must be a list");
-      for (size_t i = 0; i < j["portals"].size(); ++i) {
-        absl::StatusOr<PortalOptions> p = PortalFromJson(j["portals"][i], i);
-        if (!p.ok()) return p.status();
-        file_portals.push_back(std::move(*p));
-      }
-    }
+  EnvValues environment = ReadEnvironment(env);
+  FileValues file;
+  std::optional<std::string> path = flags->config_file ? flags->config_file : environment.config_file;
+  if (path) {
+    absl::StatusOr<FileValues> read = ReadConfigFile(*path);
+    if (!read.ok()) return read.status();
+    file = std::move(*read);
   }
-  if (!env_get("B24GATE_LISTEN").empty()) config.listen = env_get("B24GATE_LISTEN");
-  if (!listen_flag.empty()) config.listen = listen_flag;
-
-  // Flag portals first (the first flag names the default), then the
-  // environment's, then the file's.
-  std::vector<PortalOptions> portals;
-  for (const auto& spec : portal_flags) {
-    if (absl::Status s = AddPortal(spec, "--portal", &portals); !s.ok()) return s;
-  }
-  for (absl::string_view spec : absl::StrSplit(env_get("B24GATE_PORTALS"), ',', absl::SkipEmpty())) {
-    if (absl::Status s = AddPortal(std::string(spec), "B24GATE_PORTALS", &portals); !s.ok()) return s;
-  }
-  for (auto& p : portals) {
-    if (!plan.empty()) {
-      if (absl::Status s = ApplyPlan(plan, &p); !s.ok()) return absl::InvalidArgumentError(absl::StrCat("--", s.message()));
-    }
-    if (!ca_file.empty()) p.tls.ca_file = ca_file;
-    if (insecure) p.tls.verify = false;
-  }
-  for (auto& fp : file_portals) {
-    bool overridden = false;
-    for (auto& p : portals) {
-      if (p.name == fp.name) {
-        // Settings from the file, webhook from the flag or environment.
-        std::string url = p.webhook_url;
-        TlsOptions tls = p.tls;
-        p = fp;
-        p.webhook_url = url;
-        if (!ca_file.empty() || insecure) p.tls = tls;
-        overridden = true;
-      }
-    }
-    if (!overridden) portals.push_back(fp);
-  }
-  if (portals.empty()) {
-    return absl::InvalidArgumentError(
-        "no portal configured: pass --portal NAME=WEBHOOK_URL, set B24GATE_PORTALS, or list "
-        "portals in --config");
-  }
-  for (size_t i = 0; i < portals.size(); ++i) {
-    for (size_t k = 0; k < i; ++k) {
-      if (portals[k].name == portals[i].name) {
-        return absl::InvalidArgumentError(absl::StrCat("portal \"", portals[i].name, "\" is configured twice"));
-      }
-    }
-    if (absl::Status s = ValidatePortalOptions(portals[i]); !s.ok()) return s;
-  }
-  config.portals = std::move(portals);
+  absl::StatusOr<ServerConfig> config = Merge(*flags, environment, file);
+  if (!config.ok()) return config.status();
+  B24GATE_RETURN_IF_ERROR(Validate(&*config));
   return config;
 }
 

@@ -1,10 +1,13 @@
 // Server configuration: a JSON file (--config / B24GATE_CONFIG), environment
 // variables (for Kubernetes) and command-line flags, in increasing priority.
-// Validated once, at start-up, with errors that name the offending setting.
+// Read in named steps (flags, environment, file), merged, then validated once
+// with errors that name the offending setting and never print a secret.
 //
-// Flags:   --listen HOST:PORT  --portal NAME=WEBHOOK_URL (repeatable; the first
-//          is the default)  --config FILE  --plan standard|enterprise
-//          --ca-file FILE  --insecure-skip-verify  --help
+// Flags:   --listen HOST:PORT  --metrics-listen HOST:PORT  --portal NAME=WEBHOOK_URL
+//          (repeatable; the first is the default)  --config FILE
+//          --plan standard|enterprise  --ca-file FILE  --insecure-skip-verify
+//          --log-format json|text  --log-level debug|info|warn|error
+//          --predrain-delay DURATION  --shutdown-grace DURATION  --help
 // Env:     B24GATE_LISTEN, B24GATE_CONFIG, B24GATE_PORTALS ("NAME=URL,NAME=URL")
 // File:    see README.md "Configuration".
 #ifndef B24GATE_SERVICE_CONFIG_H_
@@ -17,22 +20,38 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "engine/portal/portal_options.h"
+#include "service/logging/logger.h"
 
 namespace b24gate {
 
 struct ServerConfig {
-  // Where gRPC listens; port 0 picks a free port.
+  // Where gRPC listens (HOST:PORT, validated); port 0 picks a free port.
   std::string listen = "0.0.0.0:50051";
+  // Where GET /metrics is served; empty = metrics off.
+  std::string metrics_listen;
   // The first portal is the default one.
   std::vector<PortalOptions> portals;
-  // On SIGTERM, in-flight calls get this long to finish.
+  // On SIGTERM: health turns NOT_SERVING and the listener keeps accepting
+  // this long (so load balancers take the endpoint out first) ...
+  absl::Duration predrain_delay = absl::Seconds(5);
+  // ... then accepted calls get this long to be answered.
   absl::Duration shutdown_grace = absl::Seconds(20);
+  LogOptions log;
   bool help = false;
 };
 
-// `env` holds the process environment (injected for tests).
+// `env` holds the process environment (injected for tests). Never throws.
 absl::StatusOr<ServerConfig> LoadConfig(const std::vector<std::string>& args,
                                         const std::map<std::string, std::string>& env);
+
+// "HOST:PORT" (or "[IPV6]:PORT") with a port in 0..65535; ":PORT" means all
+// interfaces. Returns the address gRPC should bind, or INVALID_ARGUMENT
+// naming `what` (e.g. "--listen").
+absl::StatusOr<std::string> ParseListenAddress(const std::string& address, const std::string& what);
+
+// Every secret in `config` (webhook codes, OAuth client secrets and refresh
+// tokens), for the logger to mask.
+std::vector<std::string> SecretsOf(const ServerConfig& config);
 
 // Text for --help.
 std::string ConfigUsage();

@@ -94,6 +94,15 @@ class BulkSink : public FanoutSink {
   pb::CallResponse* response_;
 };
 
+ListStrategyKind StrategyFrom(pb::ListStrategy strategy) {
+  switch (strategy) {
+    case pb::LIST_STRATEGY_OFFSET: return ListStrategyKind::kOffset;
+    case pb::LIST_STRATEGY_KEYSET: return ListStrategyKind::kKeysetChain;
+    case pb::LIST_STRATEGY_PARALLEL_KEYSET: return ListStrategyKind::kParallelKeyset;
+    default: return ListStrategyKind::kDefault;
+  }
+}
+
 // Streams GetAll pages; never finishes before the reader has finished.
 class GetAllStream : public grpc::ServerWriteReactor<pb::GetAllResponse>, public ListSink {
  public:
@@ -111,6 +120,10 @@ class GetAllStream : public grpc::ServerWriteReactor<pb::GetAllResponse>, public
     list.params = request->has_params() ? ToJson(request->params()) : nlohmann::ordered_json::object();
     list.items_key = request->items_key();
     list.options = OptionsFrom(context, /*idempotent=*/true, cancel);
+    list.strategy = StrategyFrom(request->strategy());
+    list.unordered = request->unordered();
+    list.skip_total = request->skip_total();
+    list.resume_cursor = request->resume_cursor();
     absl::StatusOr<std::shared_ptr<ListReader>> reader =
         ListReader::Create(*portal, std::move(list), this);
     if (!reader.ok()) {
@@ -132,6 +145,7 @@ class GetAllStream : public grpc::ServerWriteReactor<pb::GetAllResponse>, public
     for (auto& item : page.items) *message.add_items() = ToValue(item);
     message.mutable_progress()->set_items_so_far(page.items_so_far);
     if (page.total) message.mutable_progress()->set_total(*page.total);
+    message.set_resume_cursor(page.resume_cursor);
     pending_.push_back({std::move(message), true});
     WriteNext();
   }
@@ -150,6 +164,7 @@ class GetAllStream : public grpc::ServerWriteReactor<pb::GetAllResponse>, public
       s->set_total_matched(summary.total_matched);
       s->set_strategy(summary.strategy);
       for (const auto& w : summary.warnings) s->add_warnings(w);
+      message.set_resume_cursor(summary.resume_cursor);
       pending_.push_back({std::move(message), false});
     }
     WriteNext();

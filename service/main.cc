@@ -1,9 +1,14 @@
 // b24gate: parses the configuration and runs the gRPC server until SIGTERM or
-// SIGINT, then drains: health turns NOT_SERVING, new calls are refused,
-// in-flight calls get the grace period, and the process exits 0.
+// SIGINT, then shuts down so that every accepted call gets its answer
+// (README "Shutdown"): health turns NOT_SERVING at once; after SIGTERM the
+// listener keeps accepting for the pre-drain delay (load balancers take the
+// endpoint out meanwhile); then new calls are refused, queued commands are
+// answered NOT_EXECUTED, requests on the wire get until shortly before the
+// grace deadline, and what is left is answered OUTCOME_UNKNOWN. Exit 0.
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -16,17 +21,26 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <prometheus/exposer.h>
+#include <prometheus/registry.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "engine/common/clock.h"
-#include "engine/http/curl_transport.h"
 #include "engine/gateway/gateway.h"
+#include "engine/http/curl_transport.h"
 #include "grpc/health/v1/health.pb.h"
 #include "service/admin_service.h"
 #include "service/config.h"
 #include "service/gateway_service.h"
+#include "service/logging/log_observer.h"
+#include "service/logging/logger.h"
+#include "service/metrics/grpc_metrics.h"
+#include "service/metrics/portal_gauges.h"
+#include "service/metrics/portal_metrics.h"
+#include "service/observer_fanout.h"
+#include "service/rpc_interceptor.h"
 
 extern char** environ;
 
@@ -43,40 +57,75 @@ std::map<std::string, std::string> Environment() {
   return env;
 }
 
-absl::StatusOr<ServerConfig> Load(int argc, char** argv) {
-  try {
-    return LoadConfig(std::vector<std::string>(argv + 1, argv + argc), Environment());
-  } catch (const std::exception& e) {
-    // nlohmann::json throws on type mismatches in the config file.
-    return absl::InvalidArgumentError(absl::StrCat("config: ", e.what()));
-  }
-}
-
 std::string HostOf(const std::string& listen) {
   size_t colon = listen.rfind(':');
   return colon == std::string::npos ? listen : listen.substr(0, colon);
 }
 
-int RunServer(const ServerConfig& config) {
-  // Signals are taken by sigwait below, not by whichever thread gets them.
+// SIGTERM and SIGINT are taken by sigwait, not by whichever thread gets them.
+// Called before any thread starts, so every thread inherits the mask.
+sigset_t BlockShutdownSignals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
 
+void LogPortals(const ServerConfig& config, Logger& logger) {
   for (const auto& p : config.portals) {
     std::string endpoint = p.oauth.enabled() ? absl::StrCat(p.oauth.portal_url, " (OAuth app ",
                                                               p.oauth.client_id, ")")
                                              : RedactedWebhook(p.webhook_url);
-    std::cerr << "portal " << p.name << ": " << endpoint
-              << " burst=" << p.bucket.burst << " drain/s=" << p.bucket.drain_per_second
-              << (p.tls.verify ? "" : " TLS verification OFF") << std::endl;
+    logger.Log(p.tls.verify ? LogLevel::kInfo : LogLevel::kWarn, "portal configured",
+               {{"portal", p.name},
+                {"endpoint", endpoint},
+                {"burst", p.bucket.burst},
+                {"drain_per_second", p.bucket.drain_per_second},
+                {"tls_verify", p.tls.verify}});
   }
-  Gateway gateway(config.portals, std::make_unique<CurlTransport>(), Clock::Real());
-  GatewayService service(&gateway);
-  AdminService admin(&gateway);
+}
 
+// Prometheus: one registry, the families built once, served by an Exposer
+// when --metrics-listen is given.
+struct Metrics {
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  std::unique_ptr<PortalMetrics> portal;
+  std::unique_ptr<GrpcMetrics> grpc;
+  std::shared_ptr<PortalGauges> gauges;
+  std::unique_ptr<prometheus::Exposer> exposer;
+  int port = 0;
+};
+
+std::unique_ptr<Metrics> MakeMetrics(const ServerConfig& config) {
+  if (config.metrics_listen.empty()) return nullptr;
+  auto m = std::make_unique<Metrics>();
+  m->portal = std::make_unique<PortalMetrics>(*m->registry);
+  m->grpc = std::make_unique<GrpcMetrics>(*m->registry);
+  return m;
+}
+
+// Starts serving GET /metrics; the gauges read `gateway`'s portals per scrape.
+absl::Status ServeMetrics(const ServerConfig& config, Gateway& gateway, Metrics* m) {
+  m->gauges = std::make_shared<PortalGauges>(gateway.portals());
+  try {
+    // CivetWeb's Exposer throws when it cannot bind.
+    m->exposer = std::make_unique<prometheus::Exposer>(config.metrics_listen);
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot serve metrics on ", config.metrics_listen, ": ", e.what()));
+  }
+  m->exposer->RegisterCollectable(m->registry);
+  m->exposer->RegisterCollectable(m->gauges);
+  std::vector<int> ports = m->exposer->GetListeningPorts();
+  m->port = ports.empty() ? 0 : ports.front();
+  return absl::OkStatus();
+}
+
+std::unique_ptr<grpc::Server> StartGrpc(const ServerConfig& config,
+                                        std::vector<grpc::Service*> services, GrpcMetrics* metrics,
+                                        Logger* logger, int* port) {
   grpc::EnableDefaultHealthCheckService(true);
   // gRPC's health service is not built from protobuf C++ code, so reflection
   // finds grpc.health.v1 only if its generated descriptor is linked in; this
@@ -84,47 +133,106 @@ int RunServer(const ServerConfig& config) {
   (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&service);
-  builder.RegisterService(&admin);
+  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), port);
+  for (grpc::Service* s : services) builder.RegisterService(s);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<RpcInterceptorFactory>(metrics, logger));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (!server || port == 0) {
-    std::cerr << "b24gate: cannot listen on " << config.listen << std::endl;
-    return 1;
-  }
-  std::printf("listening on %s:%d\n", HostOf(config.listen).c_str(), port);
-  std::fflush(stdout);
-  server->GetHealthCheckService()->SetServingStatus(true);
+  if (server) server->GetHealthCheckService()->SetServingStatus(true);
+  return server;
+}
 
+// Waits for SIGTERM or SIGINT and returns it.
+int WaitForSignal(const sigset_t& signals) {
   int signal_number = 0;
   sigwait(&signals, &signal_number);
-  std::cerr << "b24gate: signal " << signal_number << ", draining for up to "
-            << absl::FormatDuration(config.shutdown_grace) << std::endl;
-  server->GetHealthCheckService()->SetServingStatus(false);
-  // At the deadline gRPC cancels the calls still running, but Shutdown()
-  // returns only once their reactors finish, and a reactor waiting for an
-  // upstream request finishes when the portal answers (up to
-  // request_timeout), long past the grace period. The Gateway's destructor
-  // would wait for those requests too. Nothing is left to save (rotated
-  // tokens are persisted when they arrive), so after the grace period and a
-  // moment for the cancellations to reach the clients, leave without waiting.
+  return signal_number;
+}
+
+// See the comment at the top of this file. Returns when every accepted call
+// has its answer, or exits the process when upstream requests are still on
+// the wire (their callers are answered; nothing is left to save: rotated
+// tokens are persisted when they arrive).
+void Drain(const ServerConfig& config, int signal_number, const sigset_t& signals,
+           grpc::Server& server, Gateway& gateway, Logger& logger) {
+  server.GetHealthCheckService()->SetServingStatus(false);
+  // Ctrl-C (SIGINT) is a person at a terminal, not an orchestrator: no delay.
+  absl::Duration predrain = signal_number == SIGTERM ? config.predrain_delay : absl::ZeroDuration();
+  logger.Log(LogLevel::kInfo, "shutting down",
+             {{"signal", signal_number},
+              {"predrain_delay_ms", absl::ToDoubleMilliseconds(predrain)},
+              {"shutdown_grace_ms", absl::ToDoubleMilliseconds(config.shutdown_grace)}});
+  if (predrain > absl::ZeroDuration()) {
+    // Still serving; a second signal ends the wait.
+    timespec wait = absl::ToTimespec(predrain);
+    sigtimedwait(&signals, nullptr, &wait);
+  }
+
   const absl::Time deadline = absl::Now() + config.shutdown_grace;
+  // At the deadline gRPC cancels whatever is left, without our per-item
+  // answers; so in-flight commands are answered a little before it, leaving
+  // time for the answers to reach the clients.
+  const absl::Time answer_by =
+      deadline - std::min(config.shutdown_grace / 4, absl::Seconds(1));
   absl::Notification drained;
-  std::thread drain([&] {
-    server->Shutdown(absl::ToChronoTime(deadline));
-    server->Wait();
+  std::thread stop([&] {
+    server.Shutdown(absl::ToChronoTime(deadline));  // refuses new calls at once
+    server.Wait();
     drained.Notify();
   });
-  bool abandon = !drained.WaitForNotificationWithDeadline(deadline + absl::Seconds(1));
-  for (Portal* portal : gateway.portals()) abandon = abandon || portal->Stats().in_flight > 0;
-  if (abandon) {
-    std::cerr << "b24gate: grace period over; abandoning upstream requests still in flight"
-              << std::endl;
+  gateway.BeginShutdown();
+  if (!drained.WaitForNotificationWithDeadline(answer_by)) {
+    logger.Log(LogLevel::kWarn, "grace period nearly over: answering calls still waiting for the "
+                                "portal with OUTCOME_UNKNOWN");
+    gateway.AbandonInFlight();
+  }
+  bool done = drained.WaitForNotificationWithDeadline(deadline + absl::Seconds(1));
+  bool upstream_left = false;
+  for (Portal* portal : gateway.portals()) upstream_left = upstream_left || portal->Stats().in_flight > 0;
+  if (!done || upstream_left) {
+    logger.Log(LogLevel::kWarn, "exiting with upstream requests still in flight");
     std::fflush(nullptr);
     std::_Exit(0);
   }
-  drain.join();
+  stop.join();
+  logger.Log(LogLevel::kInfo, "stopped");
+}
+
+int RunServer(const ServerConfig& config) {
+  const sigset_t signals = BlockShutdownSignals();
+  Logger logger(config.log, &std::cerr);
+  for (const std::string& secret : SecretsOf(config)) logger.AddSecret(secret);
+  LogPortals(config, logger);
+
+  std::unique_ptr<Metrics> metrics = MakeMetrics(config);
+  LogObserver log_observer(&logger);
+  ObserverFanout observer({metrics ? metrics->portal.get() : nullptr, &log_observer});
+  Gateway gateway(config.portals, std::make_unique<CurlTransport>(), Clock::Real(), &observer);
+  GatewayService service(&gateway);
+  AdminService admin(&gateway);
+
+  if (metrics) {
+    if (absl::Status s = ServeMetrics(config, gateway, metrics.get()); !s.ok()) {
+      logger.Log(LogLevel::kError, std::string(s.message()));
+      return 1;
+    }
+  }
+  int port = 0;
+  std::unique_ptr<grpc::Server> server = StartGrpc(
+      config, {&service, &admin}, metrics ? metrics->grpc.get() : nullptr, &logger, &port);
+  if (!server || port == 0) {
+    logger.Log(LogLevel::kError, absl::StrCat("cannot listen on ", config.listen));
+    return 1;
+  }
+  // The first stdout line is the contract with scripts and tests.
+  std::printf("listening on %s:%d\n", HostOf(config.listen).c_str(), port);
+  if (metrics) std::printf("metrics on %s:%d\n", HostOf(config.metrics_listen).c_str(), metrics->port);
+  std::fflush(stdout);
+  logger.Log(LogLevel::kInfo, "serving", {{"listen", absl::StrCat(HostOf(config.listen), ":", port)}});
+
+  int signal_number = WaitForSignal(signals);
+  Drain(config, signal_number, signals, *server, gateway, logger);
   return 0;
 }
 
@@ -132,8 +240,11 @@ int RunServer(const ServerConfig& config) {
 }  // namespace b24gate
 
 int main(int argc, char** argv) {
-  absl::StatusOr<b24gate::ServerConfig> config = b24gate::Load(argc, argv);
+  absl::StatusOr<b24gate::ServerConfig> config =
+      b24gate::LoadConfig(std::vector<std::string>(argv + 1, argv + argc), b24gate::Environment());
   if (!config.ok()) {
+    // One line, never a secret (LoadConfig's messages do not quote values
+    // that may hold one).
     std::cerr << "b24gate: " << config.status().message() << std::endl;
     return 2;
   }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"time"
 
 	"google.golang.org/grpc/codes"
 
@@ -27,6 +28,9 @@ type ListOptions struct {
 	// Called after each message: items so far and the list's total (-1 until
 	// the portal reports it).
 	Progress func(itemsSoFar, total int64)
+	// Times a stream broken by UNAVAILABLE is continued from its last resume
+	// cursor (see resumeDelay); 0 means 3, negative means never.
+	MaxResumes int
 }
 
 // ListSummary is what GetAll learnt about the list.
@@ -39,6 +43,19 @@ type ListSummary struct {
 	// The cursor after the last item delivered: a GetAll with it continues
 	// from there. Kept also when GetAll fails or the callback stops it.
 	ResumeCursor string
+	// Times the stream broke with UNAVAILABLE and was continued from
+	// ResumeCursor.
+	Resumes int
+}
+
+// resumeDelay is the pause before the n-th resumption (0-based): 0.5 s
+// doubling, at most 5 s. A variable so tests can shorten it.
+var resumeDelay = func(n int) time.Duration {
+	d := 500 * time.Millisecond << n
+	if d > 5*time.Second || d <= 0 {
+		d = 5 * time.Second
+	}
+	return d
 }
 
 // GetAll reads a whole list, calling fn for each item in order. An error
@@ -56,35 +73,64 @@ func (g *Gateway) GetAll(ctx context.Context, method string, params Params, fn f
 	req := &gatewayv1.GetAllRequest{Portal: g.portal, Method: method, ParamsJson: text,
 		Params: value.GetStructValue(), ItemsKey: o.ItemsKey, Strategy: o.Strategy,
 		Unordered: o.Unordered, SkipTotal: o.SkipTotal, ResumeCursor: o.ResumeCursor}
+	maxResumes := o.MaxResumes
+	if maxResumes == 0 {
+		maxResumes = 3
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // stops the gateway's read when fn returns early
+	summary := &ListSummary{Total: -1, ResumeCursor: o.ResumeCursor}
+	for {
+		err := g.readList(ctx, req, fn, o.Progress, summary)
+		// A stream broken by UNAVAILABLE (the connection or a gateway replica
+		// went away) continues from its last cursor: a read is safe to repeat,
+		// and the cursor points past every item already delivered. gRPC's own
+		// retries cover failures before the first message.
+		var e *Error
+		if err == nil || !errors.As(err, &e) || e.GRPCCode != codes.Unavailable ||
+			summary.ResumeCursor == "" || summary.Resumes >= maxResumes {
+			return summary, err
+		}
+		select {
+		case <-time.After(resumeDelay(summary.Resumes)):
+		case <-ctx.Done():
+			return summary, err
+		}
+		summary.Resumes++
+		req.ResumeCursor = summary.ResumeCursor
+	}
+}
+
+// readList runs one GetAll stream to its end, recording progress in summary.
+// Errors from fn are returned as they are; RPC errors as *Error.
+func (g *Gateway) readList(ctx context.Context, req *gatewayv1.GetAllRequest, fn func(json.RawMessage) error,
+	progress func(int64, int64), summary *ListSummary) error {
 	stream, err := g.stub.GetAll(ctx, req)
 	if err != nil {
-		return nil, fromRPC(err)
+		return fromRPC(err)
 	}
-	summary := &ListSummary{Total: -1, ResumeCursor: o.ResumeCursor}
 	for {
 		msg, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
-			return summary, nil
+			return nil
 		}
 		if err != nil {
-			return summary, fromRPC(err)
+			return fromRPC(err)
 		}
 		for _, item := range msg.GetItems() {
 			if err := fn(toJSON(item)); err != nil {
-				return summary, err
+				return err
 			}
 		}
 		if msg.GetResumeCursor() != "" {
 			summary.ResumeCursor = msg.GetResumeCursor()
 		}
-		if p := msg.GetProgress(); p != nil && o.Progress != nil {
+		if p := msg.GetProgress(); p != nil && progress != nil {
 			total := int64(-1)
 			if p.Total != nil {
 				total = p.GetTotal()
 			}
-			o.Progress(p.GetItemsSoFar(), total)
+			progress(p.GetItemsSoFar(), total)
 		}
 		if s := msg.GetSummary(); s != nil {
 			summary.Count, summary.TotalMatched = s.GetCount(), s.GetTotalMatched()

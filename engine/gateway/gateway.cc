@@ -39,6 +39,14 @@ std::vector<Portal*> Gateway::portals() const {
   return out;
 }
 
+void Gateway::BeginShutdown() {
+  for (const auto& p : portals_) p->BeginShutdown();
+}
+
+void Gateway::AbandonInFlight() {
+  for (const auto& p : portals_) p->AbandonInFlight();
+}
+
 absl::Status Gateway::ValidateCall(const std::string& method, const nlohmann::ordered_json& params,
                                    const std::string& where) {
   if (absl::Status s = ValidateMethodName(method); !s.ok()) return s;

@@ -39,6 +39,12 @@ class Gateway {
   absl::StatusOr<Portal*> FindPortal(const std::string& name) const;
   std::vector<Portal*> portals() const;
 
+  // Server shutdown, in two steps (see Portal): queued commands are answered
+  // NOT_EXECUTED and nothing new is sent; then, at the grace deadline, what
+  // is still on the wire is answered OUTCOME_UNKNOWN.
+  void BeginShutdown();
+  void AbandonInFlight();
+
   // Validates method and params (INVALID_ARGUMENT) before anything is queued.
   static absl::Status ValidateCall(const std::string& method, const nlohmann::ordered_json& params,
                                    const std::string& where);

@@ -54,6 +54,29 @@ struct BatchResult {
   std::map<std::string, absl::StatusOr<CallReply>> outcomes;
 };
 
+// A snapshot of one portal's spare capacity for one method (Portal::Budget).
+struct PortalBudget {
+  // Leaky-bucket model of the request limit, autothrottle applied.
+  double bucket_level = 0;      // modelled requests in the portal's counter now
+  double bucket_usable = 0;     // the burst minus the headroom kept in reserve
+  double drain_per_second = 0;  // requests per second the counter drains now
+  // Requests that may be sent at once without waiting for the bucket.
+  double requests_free_now = 0;
+  // HTTP requests in flight, and the ceiling on them now.
+  int in_flight = 0;
+  int max_in_flight = 0;
+  // Commands waiting in the portal's queue (all methods).
+  int queued = 0;
+  // The method's operating time in the portal's rolling window: the seconds
+  // the portal last reported, and those left before the method must pause
+  // (limit - margin - used, never negative).
+  absl::Duration operating_used;
+  absl::Duration operating_left;
+  // While the method is paused for its operating time: when it may run again
+  // (InfinitePast when it is not paused).
+  absl::Time paused_until = absl::InfinitePast();
+};
+
 using CallCallback = std::function<void(absl::StatusOr<CallReply>)>;
 using BatchCallback = std::function<void(absl::StatusOr<BatchResult>)>;
 

@@ -205,6 +205,9 @@ void Portal::DispatchLoop() {
       absl::MutexLock lock(&mu_);
       if (stopping_) {
         stop = true;
+      } else if (draining_) {
+        FailQueueForShutdown(&completions);
+        if (completions.empty()) wake_.WaitWithTimeout(&mu_, absl::Milliseconds(200));
       } else {
         TakeGroup(&group, &completions);
       }
@@ -346,9 +349,14 @@ void Portal::Send(std::vector<PendingPtr> group) {
   }
   // The transport calls back on its own thread; the group moves along.
   auto shared_group = std::make_shared<std::vector<PendingPtr>>(std::move(group));
+  {
+    absl::MutexLock lock(&mu_);
+    on_wire_.insert(shared_group.get());
+  }
   absl::Time sent_at = clock_->Now();
   transport_->Send(std::move(request), [this, shared_group, keys = std::move(keys),
                                         sent_at](HttpResponse response) mutable {
+    if (!ClaimFromWire(shared_group.get())) return;  // answered at shutdown already
     OnResponse(std::move(*shared_group), std::move(keys), sent_at, std::move(response));
   });
 }
@@ -679,6 +687,27 @@ void Portal::Succeed(PendingPtr p, CallReply reply, std::vector<Completion>* com
   });
 }
 
+PortalBudget Portal::Budget(const std::string& method) const {
+  std::string normalized = NormalizeMethod(method);
+  absl::MutexLock lock(&mu_);
+  absl::Time now = clock_->Now();
+  PortalBudget b;
+  const BucketPolicy& policy = bucket_.policy();
+  b.bucket_level = bucket_.Level(now);
+  b.bucket_usable = std::max(1.0, policy.burst - policy.headroom);
+  b.drain_per_second = policy.drain_per_second;
+  b.requests_free_now = std::max(0.0, b.bucket_usable - b.bucket_level);
+  b.in_flight = in_flight_;
+  b.max_in_flight = std::min(tuning_.max_concurrency, autothrottle_.concurrency());
+  b.queued = static_cast<int>(queue_.size());
+  b.operating_used = absl::Seconds(operating_.Operating(normalized));
+  b.operating_left = std::max(absl::ZeroDuration(), tuning_.operating.limit -
+                                                        tuning_.operating.margin - b.operating_used);
+  absl::Time ready = operating_.ReadyAt(normalized);
+  if (ready > now) b.paused_until = ready;
+  return b;
+}
+
 PortalStats Portal::Stats() const {
   absl::MutexLock lock(&mu_);
   PortalStats s = stats_;
@@ -692,6 +721,62 @@ PortalStats Portal::Stats() const {
   s.rate_factor = autothrottle_.rate_factor();
   s.slowdowns = autothrottle_.slowdowns();
   return s;
+}
+
+// ---- Shutdown (the server's drain) ----------------------------------------
+
+absl::Status Portal::ShuttingDownNotExecuted() {
+  return GatewayError(absl::StatusCode::kUnavailable, kReasonNotExecuted,
+                      "the gateway is shutting down; the command was not sent");
+}
+
+void Portal::BeginShutdown() {
+  std::vector<Completion> completions;
+  {
+    absl::MutexLock lock(&mu_);
+    draining_ = true;
+    FailQueueForShutdown(&completions);
+    wake_.SignalAll();
+  }
+  for (auto& c : completions) c();
+}
+
+void Portal::FailQueueForShutdown(std::vector<Completion>* completions) {
+  std::deque<PendingPtr> queued;
+  queued.swap(queue_);
+  for (auto& p : queued) Fail(std::move(p), ShuttingDownNotExecuted(), completions);
+}
+
+void Portal::AbandonInFlight() {
+  std::vector<Completion> completions;
+  {
+    absl::MutexLock lock(&mu_);
+    for (std::vector<PendingPtr>* group : on_wire_) {
+      for (PendingPtr& p : *group) {
+        if (!p) continue;
+        if (!p->read) {
+          stats_.outcome_unknown++;
+          observer_->OnOutcomeUnknown(options_.name, p->method, "gateway shutdown");
+        }
+        Fail(std::move(p),
+             GatewayError(absl::StatusCode::kUnavailable, kReasonOutcomeUnknown,
+                          "outcome unknown: the gateway shut down before the portal answered; "
+                          "the request may have been executed"),
+             &completions);
+      }
+    }
+    // The late answers find their group gone (ClaimFromWire) and are dropped.
+    on_wire_.clear();
+  }
+  for (auto& c : completions) c();
+}
+
+bool Portal::ClaimFromWire(std::vector<PendingPtr>* group) {
+  absl::MutexLock lock(&mu_);
+  if (on_wire_.erase(group) > 0) return true;
+  --in_flight_;
+  wake_.Signal();
+  return false;
 }
 
 }  // namespace b24gate

@@ -26,6 +26,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -69,6 +70,21 @@ class Portal {
              BatchCallback done);
 
   PortalStats Stats() const;
+
+  // What the portal can take now, for callers that size their own
+  // parallelism (parallel list reading). A snapshot: read-only, cheap, and
+  // stale as soon as it returns, so use it to choose how much to queue, not
+  // as a promise that it will be sent at once.
+  PortalBudget Budget(const std::string& method) const;
+
+  // Shutdown, step 1: refuses new calls and answers every queued command at
+  // once with UNAVAILABLE / NOT_EXECUTED (it was never sent). Requests
+  // already on the wire continue and answer their callers.
+  void BeginShutdown();
+  // Shutdown, step 2 (at the grace deadline): answers every command still on
+  // the wire with UNAVAILABLE / OUTCOME_UNKNOWN (it may have run). Their late
+  // HTTP answers are dropped.
+  void AbandonInFlight();
 
   // Changes speed settings at once, without a restart.
   // INVALID_ARGUMENT (and no change) when `tuning` is out of range.
@@ -119,6 +135,14 @@ class Portal {
   void Succeed(PendingPtr p, CallReply reply, std::vector<Completion>* completions)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  // Shutdown helpers (see BeginShutdown / AbandonInFlight).
+  static absl::Status ShuttingDownNotExecuted();
+  void FailQueueForShutdown(std::vector<Completion>* completions)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // False when AbandonInFlight already answered `group` (then the in-flight
+  // count is settled here).
+  bool ClaimFromWire(std::vector<PendingPtr>* group);
+
   const PortalOptions options_;
   HttpTransport* const transport_;
   Clock* const clock_;
@@ -139,6 +163,10 @@ class Portal {
   double reported_rate_factor_ ABSL_GUARDED_BY(mu_) = 1;
   int reported_concurrency_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Set by BeginShutdown: nothing more is sent.
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  // Groups whose HTTP request is on the wire, for AbandonInFlight.
+  std::set<std::vector<PendingPtr>*> on_wire_ ABSL_GUARDED_BY(mu_);
   PortalStats stats_ ABSL_GUARDED_BY(mu_);
   std::thread dispatcher_;
 };

@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "engine/portal/tuning_fields.h"
 
 namespace b24gate {
 
@@ -62,20 +63,13 @@ PortalTuning TuningOf(const PortalOptions& o) {
 }
 
 absl::Status ValidateTuning(const PortalTuning& t) {
-  auto bad = [](absl::string_view field, absl::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
-  };
-  if (t.bucket.burst < 1) return bad("burst", "must be >= 1");
-  if (t.bucket.drain_per_second <= 0) return bad("drain_per_second", "must be > 0");
-  if (t.bucket.headroom < 0 || t.bucket.headroom >= t.bucket.burst) {
-    return bad("headroom", "must be >= 0 and below burst");
+  for (const TuningField& field : TuningFields()) {
+    if (absl::Status s = CheckTuningValue(field, field.get(t)); !s.ok()) return s;
   }
-  if (t.batch_size < 1 || t.batch_size > 50) return bad("batch_size", "must be 1..50");
-  if (t.max_concurrency < 1) return bad("max_concurrency", "must be >= 1");
-  if (t.operating.limit <= absl::ZeroDuration()) return bad("operating_limit", "must be > 0");
-  if (t.operating.window <= absl::ZeroDuration()) return bad("operating_window", "must be > 0");
-  if (t.operating.margin < absl::ZeroDuration()) return bad("operating_margin", "must be >= 0");
-  if (t.linger < absl::ZeroDuration()) return bad("linger", "must be >= 0");
+  // The one rule that relates two fields.
+  if (t.bucket.headroom >= t.bucket.burst) {
+    return absl::InvalidArgumentError("headroom: must be >= 0 and below burst");
+  }
   return absl::OkStatus();
 }
 

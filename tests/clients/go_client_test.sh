@@ -18,7 +18,9 @@ export GOPATH="$DIR/gopath:/usr/share/gocode" GO111MODULE=off GOFLAGS= GOPROXY=o
 export GOCACHE=${GOCACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/b24gate-go-build}
 export GRPC_GO_RETRY=on  # grpc-go < 1.40 applies the service config's retries only with this
 
+# The package's own unit tests (fake stub) first, then the end-to-end tests.
 go vet b24gate/clients/go b24gate/tests/clients/go && \
+  go test -count=1 b24gate/clients/go 2>&1 && \
   go test -count=1 -v b24gate/tests/clients/go 2>&1
 status=$?
 gateway_log_on_failure $status

@@ -41,8 +41,12 @@ start_servers() {
   export B24_EMULATOR_URL="http://$emu/rest/1/clients-test/" B24_EMULATOR_ADDR="http://$emu"
 
   # Two attempts per read in the gateway, so the retry tests can tell the
-  # client's retries (service config) from the gateway's by counting requests.
-  printf '{"portals": [{"name": "test", "webhook": "%s", "max_attempts": 2}]}\n' "$B24_EMULATOR_URL" \
+  # client's retries (service config) from the gateway's by counting requests;
+  # no autothrottle and a roomy bucket (the emulator runs --no-limits): these
+  # tests are about the clients, not about pacing.
+  printf '{"portals": [{"name": "test", "webhook": "%s", "max_attempts": 2, "autothrottle": false,
+                  "burst": 1000, "drain_per_second": 1000}]}\n' \
+    "$B24_EMULATOR_URL" \
     >"$DIR/gateway.json"
   "$gateway" --listen 127.0.0.1:0 --config "$DIR/gateway.json" >"$DIR/gw.out" 2>"$DIR/gw.err" &
   pids+=($!)

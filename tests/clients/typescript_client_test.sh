@@ -13,8 +13,12 @@ start_servers "${1:?usage: typescript_client_test.sh B24_EMULATOR B24GATE}" "${2
 # The package's own build (dist/ is ignored by git): ESM + .d.ts.
 "$TSC" -p "$ROOT/clients/typescript" || { echo "FAIL: tsc" >&2; exit 1; }
 [[ -f $ROOT/clients/typescript/dist/index.d.ts ]] || { echo "FAIL: no type declarations" >&2; exit 1; }
+# A consumer's code type-checks against those declarations.
+"$TSC" -p "$ROOT/tests/clients/typescript" || { echo "FAIL: types_check.ts" >&2; exit 1; }
 
-node --test --test-reporter=spec "$ROOT/tests/clients/typescript/e2e_test.mjs" 2>&1
+# resume_test.mjs: the layer's own logic over fake streams; e2e_test.mjs: against the servers.
+node --test --test-reporter=spec "$ROOT/tests/clients/typescript/resume_test.mjs" \
+  "$ROOT/tests/clients/typescript/e2e_test.mjs" 2>&1
 status=$?
 gateway_log_on_failure $status
 exit $status

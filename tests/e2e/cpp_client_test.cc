@@ -60,6 +60,28 @@ TEST_F(CppClientTest, CallAppliesParams) {
   EXPECT_EQ(page.value()[0].size(), 2u) << page.value()[0];
 }
 
+TEST_F(CppClientTest, MultiFieldOrderKeepsItsPriority) {
+  if (!params_as_json_) GTEST_SKIP() << "this gateway ignores params_json, so key order cannot reach the portal";
+  auto page = [&](Params order) {
+    auto result = gw_.Call("crm.lead.list", Params{{"order", order}, {"select", {"ID", "STATUS_ID"}}});
+    EXPECT_TRUE(result.ok()) << result.error().description;
+    return result.ok() ? result.value() : Json::array();
+  };
+  // ordered_json keeps these keys in the order written.
+  Json by_status = page(Params{{"STATUS_ID", "ASC"}, {"ID", "DESC"}});
+  Json by_id = page(Params{{"ID", "DESC"}, {"STATUS_ID", "ASC"}});
+  ASSERT_FALSE(by_status.empty());
+  ASSERT_FALSE(by_id.empty());
+  auto id = [](const Json& lead) { return std::stoll(lead["ID"].get<std::string>()); };
+  for (size_t i = 1; i < by_status.size(); ++i) {
+    const Json &a = by_status[i - 1], &b = by_status[i];
+    EXPECT_TRUE(a["STATUS_ID"] < b["STATUS_ID"] || (a["STATUS_ID"] == b["STATUS_ID"] && id(a) > id(b)))
+        << a << " then " << b;
+  }
+  for (size_t i = 1; i < by_id.size(); ++i) EXPECT_GT(id(by_id[i - 1]), id(by_id[i]));
+  EXPECT_NE(by_status, by_id);
+}
+
 TEST_F(CppClientTest, UnknownMethodCarriesTheBitrixCode) {
   auto result = gw_.Call("no.such.method");
   ASSERT_FALSE(result.ok());

@@ -141,7 +141,7 @@ absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(EmulatorSpec emulator, Gatew
     }
   }
   if (gateway.customize) gateway.customize(&portal, stack->emulator_->address());
-  nlohmann::json config = {{"listen", "127.0.0.1:0"}, {"portals", {portal}}, {"shutdown_grace_seconds", gateway.shutdown_grace_seconds}};
+  nlohmann::json config = {{"listen", "127.0.0.1:0"}, {"portals", {portal}}, {"shutdown_grace_seconds", gateway.shutdown_grace_seconds}, {"predrain_delay_seconds", gateway.predrain_delay_seconds}};
   char path[] = "/tmp/b24gate-e2e-XXXXXX";
   int fd = mkstemp(path);
   if (fd < 0) return absl::InternalError("mkstemp failed");

@@ -67,6 +67,8 @@ struct GatewaySpec {
   std::function<void(nlohmann::json* portal, const std::string& emulator_address)> customize;
   std::vector<std::string> extra_args;
   double shutdown_grace_seconds = 5;
+  // After SIGTERM the gateway keeps accepting this long (0: tests stop fast).
+  double predrain_delay_seconds = 0;
 };
 
 class Stack {

@@ -47,7 +47,7 @@ TEST(Smoke, GetAllReadsEveryLeadOnceInIdOrder) {
   EXPECT_EQ(std::adjacent_find(ids.begin(), ids.end()), ids.end());
   EXPECT_EQ(summary.count(), 300);
   EXPECT_TRUE(summary.total_matched());
-  EXPECT_EQ(summary.strategy(), "keyset");
+  EXPECT_EQ(summary.strategy(), "parallel_keyset");
 }
 
 }  // namespace

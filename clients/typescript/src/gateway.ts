@@ -78,6 +78,8 @@ export interface GetAllOptions extends RpcOptions {
   skipTotal?: boolean;
   /** Continue an earlier read (ListReader.resumeCursor). */
   resumeCursor?: string;
+  /** Times a stream broken by UNAVAILABLE is continued from its last resume cursor; default 3. */
+  maxResumes?: number;
   /** Called after each message. */
   onProgress?: (itemsSoFar: number, total: number | undefined) => void;
 }
@@ -144,14 +146,14 @@ export class Gateway {
     this.client.close();
   }
 
-  /** Calls one REST method; resolves to its `result`. */
-  async call(method: string, params?: Params, options?: CallOptionsB24): Promise<unknown> {
+  /** Calls one REST method; resolves to its `result` (T is the caller's claim about its shape). */
+  async call<T = unknown>(method: string, params?: Params, options?: CallOptionsB24): Promise<T> {
     const request = CallRequest.fromPartial({
       portal: this.portal, method, raw: options?.raw ?? false, idempotent: options?.idempotent ?? false,
       ...this.valueParams(params),
     });
     const response = await unary<CallResponse>((md, o, cb) => this.client.call(request, md, o, cb), options);
-    return response.result;
+    return response.result as T;
   }
 
   /**
@@ -159,17 +161,18 @@ export class Gateway {
    * same order, a failed item being a BitrixError value (not thrown), so the
    * outcome of every other item is kept.
    */
-  async callMany(method: string, paramsList: Params[], options?: CallOptionsB24): Promise<ItemResult[]> {
+  async callMany<T = unknown>(method: string, paramsList: Params[], options?: CallOptionsB24):
+      Promise<Array<T | BitrixError>> {
     const idempotent = options?.idempotent ?? false;
     const request = CallManyRequest.fromPartial({
       portal: this.portal, method, idempotent,
       ...(this.paramsAsJson ? { paramsJson: paramsList.map((p) => JSON.stringify(p)) } : { params: paramsList }),
     });
-    const results: ItemResult[] = new Array(paramsList.length);
+    const results: Array<T | BitrixError> = new Array(paramsList.length);
     try {
       await drain(this.client.callMany(request, new Metadata(), callOptions(options)),
         (message: CallManyResponse) => message.results.forEach((r, i) => {
-          results[message.firstIndex + i] = itemResult(r);
+          results[message.firstIndex + i] = itemResult(r) as T | BitrixError;
         }));
       this.callManyPath = "CallMany";
       return results;
@@ -179,13 +182,13 @@ export class Gateway {
       if (!(e instanceof BitrixError) || e.grpcCode !== status.UNIMPLEMENTED) throw e;
     }
     this.callManyPath = "Call";
-    const fallback: ItemResult[] = [];
+    const fallback: Array<T | BitrixError> = [];
     for (let start = 0; start < paramsList.length; start += FALLBACK_CHUNK) {
       const bulk = CallRequest.fromPartial({
         portal: this.portal, method, idempotent, bulkParams: paramsList.slice(start, start + FALLBACK_CHUNK),
       });
       const response = await unary<CallResponse>((md, o, cb) => this.client.call(bulk, md, o, cb), options);
-      fallback.push(...response.results.map(itemResult));
+      fallback.push(...response.results.map((r) => itemResult(r) as T | BitrixError));
     }
     return fallback;
   }
@@ -211,27 +214,30 @@ export class Gateway {
   }
 
   /** Reads a whole list: `for await (const item of gw.getAll(...))`. */
-  getAll(method: string, params?: Params, options: GetAllOptions = {}): ListReader {
+  getAll<T = unknown>(method: string, params?: Params, options: GetAllOptions = {}): ListReader<T> {
     const request = GetAllRequest.fromPartial({
       portal: this.portal, method, itemsKey: options.itemsKey ?? "",
       strategy: options.strategy ? STRATEGIES[options.strategy] : ListStrategy.LIST_STRATEGY_UNSPECIFIED,
-      unordered: options.unordered ?? false, skipTotal: options.skipTotal ?? false,
-      resumeCursor: options.resumeCursor ?? "", ...this.structParams(params),
+      unordered: options.unordered ?? false, skipTotal: options.skipTotal ?? false, ...this.structParams(params),
     });
-    return new ListReader(this.client.getAll(request, new Metadata(), callOptions(options)), options.onProgress);
+    const callOpts = callOptions(options);  // one deadline for the read, resumptions included
+    return new ListReader<T>(
+      (resumeCursor) => this.client.getAll({ ...request, resumeCursor }, new Metadata(), callOpts),
+      options);
   }
 
   /** Calls a `.get`-style method per id; resolves to a Map id → result (or BitrixError), in the order of ids. */
-  async getById(method: string, ids: Array<string | number>,
-                options: RpcOptions & { idField?: string; params?: Params } = {}): Promise<Map<string | number, ItemResult>> {
+  async getById<T = unknown>(method: string, ids: Array<string | number>,
+                             options: RpcOptions & { idField?: string; params?: Params } = {}):
+      Promise<Map<string | number, T | BitrixError>> {
     const request = GetByIdRequest.fromPartial({
       portal: this.portal, method, ids, idField: options.idField ?? "", ...this.structParams(options.params),
     });
-    const results = new Map<string | number, ItemResult>();
+    const results = new Map<string | number, T | BitrixError>();
     let position = 0;
     await drain(this.client.getById(request, new Metadata(), callOptions(options)), (message: GetByIdResponse) => {
       for (const entry of message.results) {
-        results.set(ids[position++], entry.error ? fromCommandError(entry.error) : entry.result);
+        results.set(ids[position++], entry.error ? fromCommandError(entry.error) : entry.result as T);
       }
     });
     return results;
@@ -249,25 +255,46 @@ export class Gateway {
   }
 }
 
+/** Pause before the n-th resumption (0-based): 0.5 s doubling, at most 5 s. */
+function resumeDelayMs(n: number): number {
+  return Math.min(500 * 2 ** n, 5000);
+}
+
 /**
  * The items of a GetAll stream, as an async iterable. `summary` is set after
  * the last item; `total` as soon as the portal reports it. Leaving a
  * for-await loop early, or cancel(), stops the read on the gateway too; after
  * cancel() iteration ends quietly. A reader is iterated once.
+ *
+ * A stream broken by UNAVAILABLE (the connection or a gateway replica went
+ * away) is continued from its last resume cursor, up to `maxResumes` times: a
+ * read is safe to repeat, and the cursor points past every item already
+ * delivered. gRPC's own retries cover failures before the first message.
  */
-export class ListReader implements AsyncIterable<unknown> {
+export class ListReader<T = unknown> implements AsyncIterable<T> {
   summary: ListSummary | undefined;
   total: number | undefined;
   itemsSoFar = 0;
-  resumeCursor = "";
+  /** Past the last message whose items have all been yielded: getAll(..., { resumeCursor }) from it loses nothing. */
+  resumeCursor: string;
+  /** Times the stream broke and was continued from resumeCursor. */
+  resumes = 0;
+  private stream: ClientReadableStream<GetAllResponse>;
+  private received: string;  // the newest cursor, waiting for its message's last item
   private finished = false;
   private cancelled = false;
+  private readonly maxResumes: number;
+  private readonly onProgress?: (itemsSoFar: number, total: number | undefined) => void;
 
-  constructor(private readonly stream: ClientReadableStream<GetAllResponse>,
-              private readonly onProgress?: (itemsSoFar: number, total: number | undefined) => void) {
-    // A cancelled call emits an error event; without a listener Node would
-    // treat it as unhandled when nobody is iterating.
-    stream.on("error", () => {});
+  /** `start` opens a GetAll stream from a resume cursor ("" = the beginning). */
+  constructor(private readonly start: (resumeCursor: string) => ClientReadableStream<GetAllResponse>,
+              options: Pick<GetAllOptions, "resumeCursor" | "maxResumes" | "onProgress"> = {},
+              private readonly delayMs: (n: number) => number = resumeDelayMs) {
+    this.resumeCursor = options.resumeCursor ?? "";
+    this.received = this.resumeCursor;
+    this.maxResumes = options.maxResumes ?? 3;
+    this.onProgress = options.onProgress;
+    this.stream = this.open(this.resumeCursor);
   }
 
   cancel(): void {
@@ -275,22 +302,49 @@ export class ListReader implements AsyncIterable<unknown> {
     this.stream.cancel();
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<unknown> {
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
     if (this.finished) return;
     try {
-      for await (const message of this.stream) {
-        const m = message as GetAllResponse;
-        this.take(m);
-        yield* m.items;
+      for (;;) {
+        try {
+          for await (const message of this.stream) {
+            const m = message as GetAllResponse;
+            this.take(m);
+            // The cursor moves with the message's last item, so a read resumed
+            // from it loses nothing (a half-read message comes again).
+            const items = m.items as T[];
+            if (items.length === 0) this.resumeCursor = this.received;
+            for (let i = 0; i < items.length; i++) {
+              if (i === items.length - 1) this.resumeCursor = this.received;
+              yield items[i];
+            }
+          }
+          return;
+        } catch (e) {
+          const error = fromRpcError(e);
+          if (this.cancelled && error instanceof BitrixError && error.grpcCode === status.CANCELLED) return;
+          if (!(error instanceof BitrixError) || error.grpcCode !== status.UNAVAILABLE || !this.resumeCursor ||
+              this.resumes >= this.maxResumes) {
+            throw error;
+          }
+        }
+        await new Promise((resolve) => setTimeout(resolve, this.delayMs(this.resumes)));
+        if (this.cancelled) return;
+        this.resumes++;
+        this.stream = this.open(this.resumeCursor);
       }
-    } catch (e) {
-      const error = fromRpcError(e);
-      if (this.cancelled && error instanceof BitrixError && error.grpcCode === status.CANCELLED) return;
-      throw error;
     } finally {
       this.finished = true;
       this.stream.cancel();  // no-op once the stream has ended
     }
+  }
+
+  private open(resumeCursor: string): ClientReadableStream<GetAllResponse> {
+    const stream = this.start(resumeCursor);
+    // A cancelled call emits an error event; without a listener Node would
+    // treat it as unhandled when nobody is iterating.
+    stream.on("error", () => {});
+    return stream;
   }
 
   private take(m: GetAllResponse): void {
@@ -299,7 +353,7 @@ export class ListReader implements AsyncIterable<unknown> {
       if (m.progress.total !== undefined) this.total = m.progress.total;
       this.onProgress?.(this.itemsSoFar, this.total);
     }
-    if (m.resumeCursor) this.resumeCursor = m.resumeCursor;
+    if (m.resumeCursor) this.received = m.resumeCursor;
     if (m.summary) {
       this.summary = {
         count: m.summary.count, total: m.summary.total, totalMatched: m.summary.totalMatched,

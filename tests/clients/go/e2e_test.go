@@ -109,6 +109,40 @@ func TestCallAppliesParams(t *testing.T) {
 	}
 }
 
+func TestMultiFieldOrderKeepsItsPriority(t *testing.T) {
+	if structParams {
+		t.Skip("this gateway ignores params_json, so key order cannot reach the portal")
+	}
+	gw := dial(t)
+	type lead struct{ ID, STATUS_ID string }
+	page := func(order b24gate.Ordered) []lead {
+		raw, err := gw.Call(context.Background(), "crm.lead.list",
+			b24gate.Ordered{"order", order, "select", []string{"ID", "STATUS_ID"}})
+		var leads []lead
+		if err != nil || json.Unmarshal(raw, &leads) != nil || len(leads) == 0 {
+			t.Fatalf("crm.lead.list: %v, %s", err, raw)
+		}
+		return leads
+	}
+	id := func(l lead) int { n, _ := strconv.Atoi(l.ID); return n }
+	byStatus := page(b24gate.Ordered{"STATUS_ID", "ASC", "ID", "DESC"})
+	for i := 1; i < len(byStatus); i++ {
+		a, b := byStatus[i-1], byStatus[i]
+		if a.STATUS_ID > b.STATUS_ID || (a.STATUS_ID == b.STATUS_ID && id(a) < id(b)) {
+			t.Fatalf("STATUS_ID, ID order broken at %d: %v then %v", i, a, b)
+		}
+	}
+	byID := page(b24gate.Ordered{"ID", "DESC", "STATUS_ID", "ASC"})
+	for i := 1; i < len(byID); i++ {
+		if id(byID[i-1]) < id(byID[i]) {
+			t.Fatalf("ID order broken at %d: %v then %v", i, byID[i-1], byID[i])
+		}
+	}
+	if byStatus[0] == byID[0] {
+		t.Fatalf("the two key orders gave the same first lead %v", byID[0])
+	}
+}
+
 func TestUnknownMethodIsAnErrorWithTheBitrixCode(t *testing.T) {
 	_, err := dial(t).Call(context.Background(), "no.such.method", nil)
 	var e *b24gate.Error
@@ -142,6 +176,51 @@ func TestGetAllReadsEveryLeadOnce(t *testing.T) {
 	want := expectedLeads(t)
 	if len(seen) != want || summary.Count != int64(want) || !summary.TotalMatched || lastTotal != int64(want) {
 		t.Fatalf("want %d leads, got %d; summary %+v; progress total %d", want, len(seen), summary, lastTotal)
+	}
+}
+
+func TestAReadResumedFromItsCursorLosesNothing(t *testing.T) {
+	gw := dial(t)
+	stop := errors.New("enough")
+	var first, rest []string
+	collect := func(into *[]string, limit int) func(json.RawMessage) error {
+		return func(item json.RawMessage) error {
+			var r record
+			if err := json.Unmarshal(item, &r); err != nil {
+				return err
+			}
+			*into = append(*into, r.ID)
+			if limit > 0 && len(*into) == limit {
+				return stop
+			}
+			return nil
+		}
+	}
+	params := map[string]any{"select": []string{"ID"}}
+	summary, err := gw.GetAll(context.Background(), "crm.lead.list", params, collect(&first, 150))
+	if !errors.Is(err, stop) || summary.ResumeCursor == "" {
+		t.Fatalf("want a stop with a cursor after 150 leads, got %v, cursor %q", err, summary.ResumeCursor)
+	}
+	// The cursor is past the last message fully handed to the callback: the
+	// rest of the message being read when it stopped comes again, nothing is lost.
+	if _, err := gw.GetAll(context.Background(), "crm.lead.list", params, collect(&rest, 0),
+		b24gate.ListOptions{ResumeCursor: summary.ResumeCursor}); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, id := range first {
+		seen[id] = true
+	}
+	again := 0
+	for _, id := range rest {
+		if seen[id] {
+			again++
+		}
+		seen[id] = true
+	}
+	println("resumed after", len(first), "leads,", len(rest), "more,", again, "of them again")
+	if want := expectedLeads(t); len(seen) != want || len(first)+len(rest)-again != want || again >= len(first) {
+		t.Fatalf("first %d, rest %d, again %d, distinct %d, want %d", len(first), len(rest), again, len(seen), want)
 	}
 }
 

@@ -254,5 +254,46 @@ TEST(Portal, OperatingLimitParksOnlyThatMethod) {
   EXPECT_EQ(portal.Stats().queued, 1);
 }
 
+TEST(Portal, BudgetReportsBucketAndOperatingTimeLeft) {
+  FakeClock clock;
+  FakeTransport transport;
+  PortalOptions options = Options();
+  options.bucket = BucketPolicy{50, 2, 1};
+  Portal portal(options, &transport, &clock);
+  PortalBudget fresh = portal.Budget("crm.deal.list");
+  EXPECT_EQ(fresh.bucket_level, 0);
+  EXPECT_EQ(fresh.bucket_usable, 49);
+  EXPECT_EQ(fresh.drain_per_second, 2);
+  EXPECT_EQ(fresh.requests_free_now, 49);
+  EXPECT_EQ(fresh.max_in_flight, 8);
+  EXPECT_EQ(fresh.operating_left, absl::Seconds(420));
+  EXPECT_EQ(fresh.paused_until, absl::InfinitePast());
+
+  Outcome out;
+  portal.Call("crm.deal.list", nlohmann::ordered_json::object(), true, {}, out.Callback());
+  auto e = transport.Next();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(portal.Budget("crm.deal.list").in_flight, 1);
+  absl::Time reset = clock.Now() + absl::Seconds(30);
+  e->done(FakeTransport::Json(
+      200, nlohmann::ordered_json({{"result", nlohmann::ordered_json::array()},
+                                   {"time",
+                                    {{"operating", 400},
+                                     {"operating_reset_at", absl::ToUnixMicros(reset) / 1e6}}}})
+               .dump()));
+  ASSERT_TRUE(out.Wait());
+  PortalBudget after = portal.Budget("CRM.DEAL.LIST");
+  EXPECT_EQ(after.bucket_level, 1);
+  EXPECT_EQ(after.requests_free_now, 48);
+  EXPECT_EQ(after.in_flight, 0);
+  EXPECT_EQ(after.operating_used, absl::Seconds(400));
+  EXPECT_EQ(after.operating_left, absl::Seconds(20));
+  EXPECT_EQ(after.paused_until, absl::InfinitePast());
+  EXPECT_EQ(portal.Budget("crm.lead.list").operating_left, absl::Seconds(420))
+      << "another method's window is its own";
+  clock.Advance(absl::Seconds(0.5));
+  EXPECT_DOUBLE_EQ(portal.Budget("crm.deal.list").bucket_level, 0);
+}
+
 }  // namespace
 }  // namespace b24gate

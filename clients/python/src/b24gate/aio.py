@@ -8,13 +8,15 @@
 Thread-safety: use an AsyncGateway from the event loop that created it.
 """
 
+import asyncio
+
 import grpc
 import grpc.aio
 
 from bitrix24.gateway.v1 import gateway_pb2_grpc
 from b24gate import _convert
 from b24gate._channel import channel_options
-from b24gate._list_state import ListState
+from b24gate._list_state import ListState, Resumption
 from b24gate._progress import progress_bar
 from b24gate.client import FALLBACK_CHUNK
 from b24gate.errors import from_rpc_error
@@ -83,11 +85,12 @@ class AsyncGateway:
             raise from_rpc_error(e) from None
 
     def get_all(self, method, params=None, *, progress=True, items_key="", strategy=None,
-                unordered=False, skip_total=False, resume_cursor=None, timeout=None):
+                unordered=False, skip_total=False, resume_cursor=None, max_resumes=3, timeout=None):
         request = self._encoding.get_all_request(self._portal, method, params, items_key, strategy,
                                                  unordered, skip_total, resume_cursor)
-        call = self._stub.GetAll(request, timeout=timeout)
-        return AsyncListReader(call, ListState(progress_bar(progress, method)))
+        return AsyncListReader(lambda r, t: self._stub.GetAll(r, timeout=t),
+                               Resumption(request, timeout, max_resumes), request, timeout,
+                               ListState(progress_bar(progress, method), resume_cursor))
 
     async def get_by_id(self, method, ids, *, id_field="", params=None, timeout=None):
         ids = list(ids)
@@ -107,10 +110,12 @@ class AsyncGateway:
 class AsyncListReader:
     """Async iterator over a GetAll stream; see b24gate.client.ListReader."""
 
-    def __init__(self, call, state):
-        self._call = call
+    def __init__(self, start, resumption, request, timeout, state):
+        self._start = start  # (request, timeout) -> a GetAll call
+        self._resumption = resumption
+        self._call = start(request, timeout)
         self._state = state
-        self._messages = call.__aiter__()
+        self._messages = self._call.__aiter__()
         self._buffer = []
         self._position = 0
         self._done = False
@@ -127,6 +132,10 @@ class AsyncListReader:
     def resume_cursor(self):
         return self._state.resume_cursor
 
+    @property
+    def resumes(self):
+        return self._resumption.count
+
     def __aiter__(self):
         return self
 
@@ -140,12 +149,23 @@ class AsyncListReader:
                 self._finish()
                 raise
             except grpc.aio.AioRpcError as e:
-                self._finish()
-                raise from_rpc_error(e) from None
+                attempt = None if self._done else self._resumption.next(e.code(), self._state.resume_cursor)
+                if attempt is None:
+                    self._finish()
+                    raise from_rpc_error(e) from None
+                request, timeout, delay = attempt
+                await asyncio.sleep(delay)
+                self._call = self._start(request, timeout)
+                self._messages = self._call.__aiter__()
+                continue
             self._buffer = self._state.take(message)
             self._position = 0
+            if not self._buffer:
+                self._state.delivered()
         item = self._buffer[self._position]
         self._position += 1
+        if self._position == len(self._buffer):
+            self._state.delivered()
         return item
 
     def cancel(self):

@@ -9,12 +9,14 @@ Thread-safety: a Gateway may be shared by threads (gRPC channels are); a
 ListReader belongs to the thread iterating it.
 """
 
+import time
+
 import grpc
 
 from bitrix24.gateway.v1 import gateway_pb2_grpc
 from b24gate import _convert
 from b24gate._channel import channel_options
-from b24gate._list_state import ListState
+from b24gate._list_state import ListState, Resumption
 from b24gate._progress import progress_bar
 from b24gate.errors import from_rpc_error
 
@@ -112,7 +114,7 @@ class Gateway:
             raise from_rpc_error(e) from None
 
     def get_all(self, method, params=None, *, progress=True, items_key="", strategy=None,
-                unordered=False, skip_total=False, resume_cursor=None, timeout=None):
+                unordered=False, skip_total=False, resume_cursor=None, max_resumes=3, timeout=None):
         """Reads a whole list: an iterator over its items (a ListReader).
 
         progress:      a tqdm bar on stderr when it is a terminal.
@@ -120,11 +122,14 @@ class Gateway:
         unordered:     items in arrival order (faster), each still exactly once.
         skip_total:    do not count the list (slow on big tables).
         resume_cursor: continue an earlier read (ListReader.resume_cursor).
+        max_resumes:   times a stream broken by UNAVAILABLE is continued from
+                       its last resume cursor (0 = never).
         """
         request = self._encoding.get_all_request(self._portal, method, params, items_key, strategy,
                                                  unordered, skip_total, resume_cursor)
-        call = self._stub.GetAll(request, timeout=timeout)
-        return ListReader(call, ListState(progress_bar(progress, method)))
+        return ListReader(lambda r, t: self._stub.GetAll(r, timeout=t),
+                          Resumption(request, timeout, max_resumes), request, timeout,
+                          ListState(progress_bar(progress, method), resume_cursor))
 
     def get_by_id(self, method, ids, *, id_field="", params=None, timeout=None):
         """Calls a `.get`-style method per id; returns {id: result}, failed ids
@@ -148,12 +153,19 @@ class ListReader:
 
     After the last item, `summary` holds {count, total, total_matched,
     strategy, warnings}. `total` is the list's size as soon as the portal
-    reports it. cancel() (or closing the reader, or dropping it) stops the
-    read on the gateway too.
+    reports it; `resumes` counts the times a broken stream was continued
+    from its resume cursor. cancel() (or closing the reader, or dropping it)
+    stops the read on the gateway too.
+
+    `resume_cursor` points past the last message whose items have all been
+    returned: get_all(..., resume_cursor=reader.resume_cursor) loses nothing,
+    and repeats only the items of a message left half-read.
     """
 
-    def __init__(self, call, state):
-        self._call = call
+    def __init__(self, start, resumption, request, timeout, state):
+        self._start = start  # (request, timeout) -> a GetAll call
+        self._resumption = resumption
+        self._call = start(request, timeout)
         self._state = state
         self._buffer = []
         self._position = 0
@@ -171,6 +183,10 @@ class ListReader:
     def resume_cursor(self):
         return self._state.resume_cursor
 
+    @property
+    def resumes(self):
+        return self._resumption.count
+
     def __iter__(self):
         return self
 
@@ -184,12 +200,22 @@ class ListReader:
                 self._finish()
                 raise
             except grpc.RpcError as e:
-                self._finish()
-                raise from_rpc_error(e) from None
+                attempt = None if self._done else self._resumption.next(e.code(), self._state.resume_cursor)
+                if attempt is None:
+                    self._finish()
+                    raise from_rpc_error(e) from None
+                request, timeout, delay = attempt
+                time.sleep(delay)
+                self._call = self._start(request, timeout)
+                continue
             self._buffer = self._state.take(message)
             self._position = 0
+            if not self._buffer:
+                self._state.delivered()
         item = self._buffer[self._position]
         self._position += 1
+        if self._position == len(self._buffer):
+            self._state.delivered()
         return item
 
     def cancel(self):

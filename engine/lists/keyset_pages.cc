@@ -1,0 +1,65 @@
+#include "engine/lists/keyset_pages.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace b24gate {
+
+std::vector<BatchCommandSpec> ChainCommands(const KeysetQuery& query, const std::string& items_key,
+                                            const IdRange& range, int pages) {
+  std::vector<BatchCommandSpec> commands;
+  const std::string path = items_key.empty() ? "" : absl::StrCat("[", items_key, "]");
+  for (int i = 0; i < pages; ++i) {
+    Json after = range.after;
+    if (i > 0) {
+      after = absl::StrCat("$result[p", i - 1, "]", path, "[", kPageSize - 1, "][",
+                           query.shape.item_id_field, "]");
+    }
+    commands.push_back({absl::StrCat("p", i), query.method,
+                        KeysetPageParams(query.params, query.base_filter, query.shape, after,
+                                         range.before)});
+  }
+  return commands;
+}
+
+absl::StatusOr<ChainPages> ReadChain(const KeysetQuery& query, const BatchResult& result, int pages,
+                                     const IdRange& range, ItemExtractor* extractor) {
+  ChainPages out;
+  out.last_id = range.after;
+  for (int i = 0; i < pages && !out.range_done; ++i) {
+    auto it = result.outcomes.find(absl::StrCat("p", i));
+    if (it == result.outcomes.end()) break;
+    if (!it->second.ok()) {
+      if (it->second.status().code() == absl::StatusCode::kResourceExhausted) break;
+      return it->second.status();
+    }
+    const CallReply& reply = *it->second;
+    if (reply.time.is_object() && reply.time.contains("processing") &&
+        reply.time["processing"].is_number()) {
+      out.processing_seconds += reply.time["processing"].get<double>();
+    }
+    std::vector<Json> items;
+    if (!extractor->Extract(reply.result, &items)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(query.method, " did not return a list in a keyset page"));
+    }
+    if (items.size() < static_cast<size_t>(kPageSize)) out.range_done = true;
+    for (auto& item : items) {
+      std::optional<int64_t> id = ItemId(item, query.shape.item_id_field);
+      if (!id) {
+        return absl::InvalidArgumentError(absl::StrCat("items of ", query.method, " lack an integer `",
+                                                       query.shape.item_id_field, "` field"));
+      }
+      if (*id <= out.last_id) continue;
+      if (range.before && *id >= *range.before) {
+        out.range_done = true;
+        break;
+      }
+      out.last_id = *id;
+      out.items.push_back(std::move(item));
+    }
+    if (range.before && out.last_id + 1 >= *range.before) out.range_done = true;
+  }
+  return out;
+}
+
+}  // namespace b24gate

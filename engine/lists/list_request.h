@@ -1,0 +1,68 @@
+// What a GetAll asks for and what it gets back: the request, the pages and
+// summary handed to the consumer, and the consumer's interface.
+#ifndef B24GATE_ENGINE_LISTS_LIST_REQUEST_H_
+#define B24GATE_ENGINE_LISTS_LIST_REQUEST_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/status.h"
+#include "engine/portal/call_types.h"
+
+namespace b24gate {
+
+// How a list is read. kDefault lets the reader choose: parallel keyset where
+// the method can be ordered by id, else offset.
+enum class ListStrategyKind { kDefault, kOffset, kKeysetChain, kParallelKeyset };
+
+// "offset", "keyset", "parallel_keyset" (the summary's and the cursor's name).
+const char* ListStrategyName(ListStrategyKind kind);
+
+struct ListRequest {
+  std::string method;
+  nlohmann::ordered_json params = nlohmann::ordered_json::object();
+  std::string items_key;  // override; empty = table or auto-detect
+  CallOptions options;
+  ListStrategyKind strategy = ListStrategyKind::kDefault;
+  // Deliver items as they arrive rather than in list order.
+  bool unordered = false;
+  // Do not ask for the list's total.
+  bool skip_total = false;
+  // A cursor from an earlier read of the same method and params; empty: from
+  // the start.
+  std::string resume_cursor;
+};
+
+struct ListPage {
+  // May be empty: a message that only brings the total.
+  std::vector<nlohmann::ordered_json> items;
+  int64_t items_so_far = 0;
+  std::optional<int64_t> total;
+  // Opaque; a read given it continues after `items`.
+  std::string resume_cursor;
+};
+
+struct ListSummary {
+  int64_t count = 0;
+  std::optional<int64_t> total;
+  bool total_matched = true;
+  std::string strategy;
+  std::vector<std::string> warnings;
+  std::string resume_cursor;
+};
+
+class ListSink {
+ public:
+  virtual ~ListSink() = default;
+  virtual void OnPage(ListPage page) = 0;
+  // Called once, last.
+  virtual void OnDone(absl::Status status, ListSummary summary) = 0;
+};
+
+}  // namespace b24gate
+
+#endif  // B24GATE_ENGINE_LISTS_LIST_REQUEST_H_

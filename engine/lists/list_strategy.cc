@@ -1,0 +1,34 @@
+#include "engine/lists/list_strategy.h"
+
+#include "engine/lists/keyset_chain_strategy.h"
+#include "engine/lists/offset_strategy.h"
+#include "engine/lists/parallel_keyset_strategy.h"
+
+namespace b24gate {
+
+absl::StatusOr<std::unique_ptr<ListStrategy>> MakeListStrategy(ListStrategyKind kind,
+                                                               ListContext* context,
+                                                               const ListShape& shape,
+                                                               const Json& resume) {
+  switch (kind) {
+    case ListStrategyKind::kOffset: {
+      auto s = OffsetStrategy::Create(context, resume);
+      if (!s.ok()) return s.status();
+      return std::unique_ptr<ListStrategy>(std::move(*s));
+    }
+    case ListStrategyKind::kKeysetChain: {
+      auto s = KeysetChainStrategy::Create(context, shape, resume);
+      if (!s.ok()) return s.status();
+      return std::unique_ptr<ListStrategy>(std::move(*s));
+    }
+    case ListStrategyKind::kParallelKeyset:
+    case ListStrategyKind::kDefault: {
+      auto s = ParallelKeysetStrategy::Create(context, shape, resume);
+      if (!s.ok()) return s.status();
+      return std::unique_ptr<ListStrategy>(std::move(*s));
+    }
+  }
+  return absl::InvalidArgumentError("strategy: unknown");
+}
+
+}  // namespace b24gate

@@ -1,0 +1,96 @@
+// One way of reading a whole list, behind one interface, and what the reader
+// offers the strategy it runs.
+//
+// The reader (list_reader.h) owns the consumer, flow control, the count, the
+// resume cursor and finishing; a strategy only decides which requests to send
+// and hands items over in the order it promises:
+//   - OffsetStrategy (offset_strategy.h): start=0,50,… pages, several batches
+//     at once, delivered in list order; works for every list method.
+//   - KeysetChainStrategy (keyset_chain_strategy.h): one chain of id-ordered
+//     pages, 50 to a batch.
+//   - ParallelKeysetStrategy (parallel_keyset_strategy.h): the id range split
+//     into several chains read at once.
+//
+// Thread-safety: a strategy is driven under the reader's lock: Start, Pump
+// and the callbacks wrapped by ListContext::Guard all run holding it, so a
+// strategy needs no lock of its own. It must not block.
+#ifndef B24GATE_ENGINE_LISTS_LIST_STRATEGY_H_
+#define B24GATE_ENGINE_LISTS_LIST_STRATEGY_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "engine/lists/list_items.h"
+#include "engine/lists/list_request.h"
+#include "engine/portal/portal.h"
+
+namespace b24gate {
+
+// What the reader offers its strategy. All methods REQUIRE the reader's lock,
+// except Guard's returned callbacks, which take it.
+class ListContext {
+ public:
+  virtual ~ListContext() = default;
+  virtual Portal* portal() = 0;
+  virtual const ListRequest& request() const = 0;
+  // The caller's options with the read's own cancellation.
+  virtual CallOptions Options() const = 0;
+  virtual ItemExtractor* extractor() = 0;
+  // Wraps a portal callback: keeps the reader alive, takes its lock, runs
+  // `fn` unless the read has already finished, then lets the strategy pump.
+  virtual CallCallback Guard(std::function<void(absl::StatusOr<CallReply>)> fn) = 0;
+  virtual BatchCallback GuardBatch(std::function<void(absl::StatusOr<BatchResult>)> fn) = 0;
+  // Hands items to the consumer. `resume` is the strategy's state after
+  // them (see ListStrategy::Resume): a read resumed from it continues with
+  // what follows these items.
+  virtual void Deliver(std::vector<Json> items, Json resume) = 0;
+  // False while the consumer holds as many pages as it may: fetch no more.
+  virtual bool ConsumerHasRoom() const = 0;
+  // The list's total as a page reported it (offset pages count anyway).
+  virtual void ReportTotal(int64_t total) = 0;
+  // The total when known (from the count or a page), and the items
+  // delivered so far by this read: a keyset chain sizes its last batch by
+  // them, since pages past the end of a chain re-read the list.
+  virtual std::optional<int64_t> total() const = 0;
+  virtual int64_t delivered() const = 0;
+  // The list has answered a first time: the reader asks for the total now,
+  // in parallel with the reading (not before: a refused credential or an
+  // empty list should cost no count).
+  virtual void ListAnswered() = 0;
+  // A warning for the summary.
+  virtual void Warn(std::string warning) = 0;
+  // Ends the read with an error (at most once; later calls are ignored).
+  virtual void Fail(absl::Status status) = 0;
+};
+
+class ListStrategy {
+ public:
+  virtual ~ListStrategy() = default;
+  virtual ListStrategyKind kind() const = 0;
+  // Sends the first requests.
+  virtual void Start() = 0;
+  // Something changed (an answer arrived, the consumer made room): send what
+  // may be sent now, deliver what may be delivered.
+  virtual void Pump() = 0;
+  // True once every item has been delivered.
+  virtual bool done() const = 0;
+  // Requests this strategy has in flight.
+  virtual int in_flight() const = 0;
+};
+
+// A strategy for `context`, continuing from `resume` (null: from the start;
+// else a value the same kind of strategy passed to Deliver). `shape` is the
+// method's list shape. INVALID_ARGUMENT when the request cannot be read this
+// way (e.g. keyset for a method with no id order) or `resume` is malformed.
+absl::StatusOr<std::unique_ptr<ListStrategy>> MakeListStrategy(ListStrategyKind kind,
+                                                               ListContext* context,
+                                                               const ListShape& shape,
+                                                               const Json& resume);
+
+}  // namespace b24gate
+
+#endif  // B24GATE_ENGINE_LISTS_LIST_STRATEGY_H_

@@ -1,0 +1,368 @@
+#include "engine/lists/parallel_keyset_strategy.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "engine/lists/keyset_chain_strategy.h"
+
+namespace b24gate {
+namespace {
+
+// Items one range is cut for: a batch's 2,500 less room for a wrong guess of
+// the density, so most ranges end within their first batch.
+constexpr double kItemsPerRange = 2000;
+
+// A resume state's range list, clipped to the caller's range.
+absl::StatusOr<std::vector<IdRange>> ResumeRanges(const Json& resume, const IdRange& whole) {
+  std::vector<IdRange> out;
+  if (resume.is_object() && resume.contains("after")) {
+    absl::StatusOr<int64_t> after = KeysetResumeAfter(resume);
+    if (!after.ok()) return after.status();
+    out.push_back({std::max(whole.after, *after), whole.before});
+    return out;
+  }
+  if (!resume.is_object() || !resume.contains("ranges") || !resume["ranges"].is_array()) {
+    return absl::InvalidArgumentError("resume_cursor: not a cursor of a parallel keyset read");
+  }
+  for (const Json& r : resume["ranges"]) {
+    IdRange range;
+    int64_t before = 0;
+    if (!r.is_array() || r.size() != 2 || !ToInt64(r[0], &range.after) ||
+        !(r[1].is_null() || ToInt64(r[1], &before))) {
+      return absl::InvalidArgumentError("resume_cursor: not a cursor of a parallel keyset read");
+    }
+    if (!r[1].is_null()) range.before = before;
+    range.after = std::max(range.after, whole.after);
+    if (whole.before) range.before = range.before ? std::min(*range.before, *whole.before) : *whole.before;
+    if (!range.empty()) out.push_back(range);
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ParallelKeysetStrategy>> ParallelKeysetStrategy::Create(
+    ListContext* context, const ListShape& shape, const Json& resume, int64_t max_buffered) {
+  KeysetQuery query;
+  IdRange whole;
+  if (absl::Status s = PrepareKeyset(context->request(), shape, &query, &whole); !s.ok()) return s;
+  std::vector<IdRange> ranges = {whole};
+  if (!resume.is_null()) {
+    absl::StatusOr<std::vector<IdRange>> resumed = ResumeRanges(resume, whole);
+    if (!resumed.ok()) return resumed.status();
+    ranges = std::move(*resumed);
+  }
+  // One range is looked at first (bounds, then split); several come from an
+  // unordered read's cursor and are read as they are.
+  bool find_bounds = ranges.size() == 1;
+  auto strategy = std::unique_ptr<ParallelKeysetStrategy>(new ParallelKeysetStrategy(
+      context, std::move(query), std::move(ranges), find_bounds, max_buffered));
+  strategy->whole_ = whole;
+  return strategy;
+}
+
+ParallelKeysetStrategy::ParallelKeysetStrategy(ListContext* context, KeysetQuery query,
+                                               std::vector<IdRange> ranges, bool find_bounds,
+                                               int64_t max_buffered)
+    : context_(context), query_(std::move(query)), max_buffered_(std::max<int64_t>(max_buffered, 1)),
+      find_bounds_(find_bounds) {
+  for (const IdRange& r : ranges) {
+    if (r.empty()) continue;
+    auto range = std::make_unique<Range>();
+    range->left = r;
+    ranges_.push_back(std::move(range));
+    hi_ = std::max(hi_, r.before ? *r.before - 1 : r.after);
+  }
+  if (!ranges_.empty()) delivered_after_ = ranges_.front()->left.after;
+}
+
+void ParallelKeysetStrategy::Start() {
+  if (ranges_.empty()) {
+    done_ = true;
+    return;
+  }
+  if (find_bounds_) QueryBounds();
+  Pump();
+}
+
+void ParallelKeysetStrategy::QueryBounds() {
+  // Both ends in one request: the first page ascending and descending.
+  const IdRange& r = ranges_.front()->left;
+  std::vector<BatchCommandSpec> commands;
+  for (bool ascending : {true, false}) {
+    Json p = KeysetPageParams(query_.params, query_.base_filter, query_.shape, r.after, r.before);
+    p["select"] = Json::array({query_.shape.keyset_filter_field});
+    p["order"] = Json::object({{query_.shape.keyset_order_field, ascending ? "ASC" : "DESC"}});
+    commands.push_back({ascending ? "asc" : "desc", query_.method, std::move(p)});
+  }
+  in_flight_++;
+  context_->portal()->Batch(std::move(commands), /*halt=*/false, context_->Options(),
+                            context_->GuardBatch([this](absl::StatusOr<BatchResult> result) {
+                              OnBounds(std::move(result));
+                            }));
+}
+
+void ParallelKeysetStrategy::OnBounds(absl::StatusOr<BatchResult> result) {
+  in_flight_--;
+  if (!result.ok()) {
+    context_->Fail(result.status());
+    return;
+  }
+  std::vector<int64_t> ends[2];
+  for (int side = 0; side < 2; ++side) {
+    auto it = result->outcomes.find(side == 0 ? "asc" : "desc");
+    if (it == result->outcomes.end()) {
+      context_->Fail(absl::UnavailableError("the portal did not answer the id bounds query"));
+      return;
+    }
+    if (!it->second.ok()) {
+      context_->Fail(it->second.status());
+      return;
+    }
+    const CallReply& reply = *it->second;
+    // A first guess of a batch's cost: this page's, times the pages of a batch.
+    if (reply.time.is_object() && reply.time.contains("processing") &&
+        reply.time["processing"].is_number()) {
+      double page = reply.time["processing"].get<double>();
+      cost_.operating_seconds = std::max(cost_.operating_seconds, page * kMaxPages);
+      cost_.wall_seconds = page * kMaxPages;
+    }
+    std::vector<Json> items;
+    if (!context_->extractor()->Extract(reply.result, &items)) {
+      context_->Fail(absl::InvalidArgumentError(absl::StrCat(
+          query_.method, " did not return a list; set items_key to where the items sit in `result`")));
+      return;
+    }
+    for (const Json& item : items) {
+      std::optional<int64_t> id = ItemId(item, query_.shape.item_id_field);
+      if (!id) {
+        context_->Fail(absl::InvalidArgumentError(absl::StrCat(
+            "items of ", query_.method, " lack an integer `", query_.shape.item_id_field, "` field")));
+        return;
+      }
+      ends[side].push_back(*id);
+    }
+  }
+  ascending_ids_ = std::move(ends[0]);
+  descending_ids_ = std::move(ends[1]);
+  context_->ListAnswered();
+  SplitBounds();
+}
+
+void ParallelKeysetStrategy::SplitBounds() {
+  find_bounds_ = false;
+  Range& only = *ranges_.front();
+  if (ascending_ids_->empty()) {
+    only.done = true;  // nothing matches
+    return;
+  }
+  int64_t lo = ascending_ids_->front();
+  hi_ = std::max(lo, descending_ids_->empty() ? lo : descending_ids_->front());
+  // Density from both ends: n ids spread over their span.
+  auto span = [](const std::vector<int64_t>& ids) {
+    return ids.empty() ? 0.0 : static_cast<double>(std::llabs(ids.back() - ids.front()) + 1);
+  };
+  rows_seen_ = static_cast<double>(ascending_ids_->size() + descending_ids_->size());
+  ids_spanned_ = span(*ascending_ids_) + span(*descending_ids_);
+  if (ascending_ids_->size() < static_cast<size_t>(kPageSize)) {
+    // The whole list fits in one page: one range, one short batch.
+    only.left.after = lo - 1;
+    return;
+  }
+  double expected = static_cast<double>(hi_ - lo + 1) * density();
+  int chains = BatchesAllowed(context_->portal()->Stats(), context_->portal()->Tuning(), query_.method,
+                              cost_);
+  int64_t pieces = static_cast<int64_t>(std::ceil(expected / kItemsPerRange));
+  pieces = (pieces + chains - 1) / chains * chains;  // full waves
+  pieces = std::clamp<int64_t>(pieces, 1, std::max<int64_t>(1, (hi_ - lo + 1) / kPageSize));
+  std::optional<int64_t> before = only.left.before;
+  ranges_.clear();
+  const int64_t width = hi_ - lo + 1;
+  int64_t after = lo - 1;
+  for (int64_t k = 1; k <= pieces; ++k) {
+    auto r = std::make_unique<Range>();
+    r->left.after = after;
+    if (k < pieces) {
+      r->left.before = lo + width * k / pieces;
+      after = *r->left.before - 1;
+    } else {
+      r->left.before = before;  // the last range stays open: rows added meanwhile
+    }
+    ranges_.push_back(std::move(r));
+  }
+}
+
+int64_t ParallelKeysetStrategy::EffectiveEnd(const Range& r) const {
+  return r.left.before ? *r.left.before : std::max(hi_ + 1, r.left.after + 1);
+}
+
+int ParallelKeysetStrategy::PagesFor(const Range& r) const {
+  // A resumed open range with no bounds looked up: no idea how far it goes.
+  if (!r.left.before && hi_ <= r.left.after) return kMaxPages;
+  double expected = static_cast<double>(EffectiveEnd(r) - r.left.after - 1) * density();
+  double pages = std::ceil(expected * 1.1 / kPageSize) + 1;
+  return static_cast<int>(std::clamp(pages, 1.0, static_cast<double>(kMaxPages)));
+}
+
+bool ParallelKeysetStrategy::BufferHasRoom(const Range& r) const {
+  return buffered_ + expected_in_flight_ + PagesFor(r) * kPageSize <= max_buffered_;
+}
+
+bool ParallelKeysetStrategy::IsHead(const Range* r) const {
+  return head_ < ranges_.size() && ranges_[head_].get() == r;
+}
+
+ParallelKeysetStrategy::Range* ParallelKeysetStrategy::NextIdle() {
+  for (size_t i = ordered() ? head_ : 0; i < ranges_.size(); ++i) {
+    Range* r = ranges_[i].get();
+    if (r->done || r->in_flight) continue;
+    // Ordered: a range past the first waits while the buffer is full.
+    if (ordered() && !IsHead(r) && !BufferHasRoom(*r)) return nullptr;
+    return r;
+  }
+  return nullptr;
+}
+
+ParallelKeysetStrategy::Range* ParallelKeysetStrategy::StealWork() {
+  // The range in flight with most left beyond what its batch will reach.
+  size_t best = ranges_.size();
+  double best_left = 2 * kPageSize;  // not worth a chain below two pages
+  int64_t best_split = 0;
+  for (size_t i = ordered() ? head_ : 0; i < ranges_.size(); ++i) {
+    Range& r = *ranges_[i];
+    if (r.done || !r.in_flight) continue;
+    double reach = static_cast<double>(r.left.after) + r.pages * kPageSize / std::max(density(), 1e-9);
+    double end = static_cast<double>(EffectiveEnd(r));
+    double left = (end - reach) * density();
+    if (left > best_left) {
+      best = i;
+      best_left = left;
+      best_split = static_cast<int64_t>(reach + (end - reach) / 2);
+    }
+  }
+  if (best == ranges_.size()) return nullptr;
+  Range& old = *ranges_[best];
+  if (best_split <= old.left.after + 1 || best_split >= EffectiveEnd(old)) return nullptr;
+  auto piece = std::make_unique<Range>();
+  piece->left.after = best_split - 1;
+  piece->left.before = old.left.before;
+  old.left.before = best_split;  // the batch in flight drops what it reads past this
+  Range* out = piece.get();
+  ranges_.insert(ranges_.begin() + static_cast<std::ptrdiff_t>(best) + 1, std::move(piece));
+  if (ordered() && !BufferHasRoom(*out)) return nullptr;
+  return out;
+}
+
+void ParallelKeysetStrategy::Pump() {
+  if (done_ || find_bounds_) return;
+  if (ordered()) DeliverHead();
+  bool all_done = std::all_of(ranges_.begin(), ranges_.end(),
+                              [](const auto& r) { return r->done && !r->in_flight; });
+  if (all_done && buffered_ == 0 && in_flight_ == 0) {
+    done_ = true;
+    return;
+  }
+  int allowed = BatchesAllowed(context_->portal()->Stats(), context_->portal()->Tuning(),
+                               query_.method, cost_);
+  while (in_flight_ < allowed && context_->ConsumerHasRoom()) {
+    Range* r = NextIdle();
+    if (r == nullptr) r = StealWork();
+    if (r == nullptr) break;
+    StartBatch(r);
+  }
+}
+
+void ParallelKeysetStrategy::StartBatch(Range* r) {
+  int pages = PagesFor(*r);
+  r->in_flight = true;
+  r->pages = pages;
+  in_flight_++;
+  expected_in_flight_ += pages * kPageSize;
+  absl::Time sent = absl::Now();
+  context_->portal()->Batch(
+      ChainCommands(query_, context_->extractor()->items_key(), r->left, pages), /*halt=*/false,
+      context_->Options(),
+      context_->GuardBatch([this, r, pages, sent](absl::StatusOr<BatchResult> result) {
+        OnBatch(r, pages, sent, std::move(result));
+      }));
+}
+
+void ParallelKeysetStrategy::OnBatch(Range* r, int pages, absl::Time sent,
+                                     absl::StatusOr<BatchResult> result) {
+  in_flight_--;
+  expected_in_flight_ -= pages * kPageSize;
+  r->in_flight = false;
+  if (!result.ok()) {
+    context_->Fail(result.status());
+    return;
+  }
+  absl::StatusOr<ChainPages> read = ReadChain(query_, *result, pages, r->left, context_->extractor());
+  if (!read.ok()) {
+    context_->Fail(read.status());
+    return;
+  }
+  // What this batch taught about the ids' density and a batch's cost.
+  int64_t read_to = read->range_done ? EffectiveEnd(*r) - 1 : read->last_id;
+  if (read_to > r->left.after) {
+    rows_seen_ += static_cast<double>(read->items.size());
+    ids_spanned_ += static_cast<double>(read_to - r->left.after);
+  }
+  cost_.wall_seconds = absl::ToDoubleSeconds(absl::Now() - sent);
+  cost_.operating_seconds = read->processing_seconds;
+
+  int64_t last_id = read->last_id;
+  bool range_done = read->range_done;
+  if (ordered() && !IsHead(r)) {
+    buffered_ += static_cast<int64_t>(read->items.size());
+    for (auto& item : read->items) r->buffer.push_back(std::move(item));
+    r->left.after = last_id;
+    r->done = range_done;
+    return;
+  }
+  DeliverRange(r, std::move(read->items), last_id);
+  r->done = range_done;
+}
+
+void ParallelKeysetStrategy::DeliverRange(Range* r, std::vector<Json> items, int64_t last_id) {
+  DeliverByPage(context_, std::move(items), query_.shape.item_id_field, last_id,
+                [this, r](int64_t after) {
+                  r->left.after = std::max(r->left.after, after);
+                  if (ordered()) delivered_after_ = std::max(delivered_after_, after);
+                  return ResumeState();
+                });
+}
+
+void ParallelKeysetStrategy::DeliverHead() {
+  while (head_ < ranges_.size()) {
+    Range* h = ranges_[head_].get();
+    if (!h->buffer.empty()) {
+      std::vector<Json> items = std::move(h->buffer);
+      h->buffer.clear();
+      buffered_ -= static_cast<int64_t>(items.size());
+      int64_t last = ItemId(items.back(), query_.shape.item_id_field).value_or(h->left.after);
+      DeliverRange(h, std::move(items), last);
+    }
+    if (!h->done || h->in_flight) return;
+    head_++;
+  }
+}
+
+Json ParallelKeysetStrategy::ResumeState() const {
+  if (ordered()) return Json{{"after", delivered_after_}};
+  Json ranges = Json::array();
+  for (const auto& r : ranges_) {
+    if (r->done && !r->in_flight) continue;
+    Json before = r->left.before ? Json(*r->left.before) : Json(nullptr);
+    // A range not yet started continues the one before it: one entry.
+    if (!ranges.empty() && ranges.back()[1] == Json(r->left.after + 1)) {
+      ranges.back()[1] = before;
+      continue;
+    }
+    ranges.push_back(Json::array({r->left.after, before}));
+  }
+  return Json{{"ranges", ranges}};
+}
+
+}  // namespace b24gate

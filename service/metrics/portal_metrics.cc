@@ -1,0 +1,181 @@
+#include "service/metrics/portal_metrics.h"
+
+#include <array>
+
+namespace b24gate {
+namespace {
+
+using prometheus::Counter;
+using prometheus::Family;
+using prometheus::Histogram;
+
+constexpr HttpOutcome kOutcomes[] = {HttpOutcome::kOk, HttpOutcome::kBitrixError,
+                                     HttpOutcome::kNotSent, HttpOutcome::kOutcomeUnknown,
+                                     HttpOutcome::kRedirect};
+constexpr RetryReason kReasons[] = {RetryReason::kRateLimited, RetryReason::kOperatingLimit,
+                                    RetryReason::kNotSent,     RetryReason::kServerError,
+                                    RetryReason::kRedirect,    RetryReason::kTokenRefresh};
+
+// Metric label values; match the names in README "Metrics".
+const char* OutcomeLabel(HttpOutcome o) {
+  switch (o) {
+    case HttpOutcome::kOk:
+      return "ok";
+    case HttpOutcome::kBitrixError:
+      return "b24_error";
+    case HttpOutcome::kNotSent:
+      return "not_sent";
+    case HttpOutcome::kOutcomeUnknown:
+      return "outcome_unknown";
+    case HttpOutcome::kRedirect:
+      return "redirect";
+  }
+  return "ok";
+}
+
+const char* ReasonLabel(RetryReason r) {
+  switch (r) {
+    case RetryReason::kRateLimited:
+      return "rate_limited";
+    case RetryReason::kOperatingLimit:
+      return "operating_limit";
+    case RetryReason::kNotSent:
+      return "not_sent";
+    case RetryReason::kServerError:
+      return "server_error";
+    case RetryReason::kRedirect:
+      return "redirect";
+    case RetryReason::kTokenRefresh:
+      return "token_refresh";
+  }
+  return "other";
+}
+
+Family<Counter>& CounterFamily(prometheus::Registry& r, const char* name, const char* help) {
+  return prometheus::BuildCounter().Name(name).Help(help).Register(r);
+}
+
+Family<Histogram>& HistogramFamily(prometheus::Registry& r, const char* name, const char* help) {
+  return prometheus::BuildHistogram().Name(name).Help(help).Register(r);
+}
+
+}  // namespace
+
+struct PortalMetrics::Series {
+  std::array<Counter*, std::size(kOutcomes)> http_requests{};
+  std::array<Counter*, std::size(kReasons)> retries{};
+  Histogram* batch_commands = nullptr;
+  Histogram* latency = nullptr;
+  Counter* outcome_unknown = nullptr;
+  Counter* token_refreshes = nullptr;
+  Counter* redirects = nullptr;
+  std::map<std::string, Counter*> commands;  // by method label
+  std::map<std::string, Counter*> errors;    // by code label
+};
+
+PortalMetrics::PortalMetrics(prometheus::Registry& registry, size_t label_cap)
+    : methods_(label_cap),
+      codes_(label_cap),
+      http_requests_(CounterFamily(registry, "b24gate_http_requests_total",
+                                   "HTTP requests to the portal by how they ended")),
+      commands_(CounterFamily(registry, "b24gate_commands_total",
+                              "commands sent to the portal, batch entries one by one")),
+      batch_commands_(HistogramFamily(registry, "b24gate_batch_commands",
+                                      "commands carried per HTTP request (the batching ratio)")),
+      latency_(HistogramFamily(registry, "b24gate_upstream_latency_seconds",
+                               "time from sending an HTTP request to its answer")),
+      errors_(CounterFamily(registry, "b24gate_bitrix_errors_total",
+                            "Bitrix24 error answers by code (\"\" for old CRM methods)")),
+      retries_(CounterFamily(registry, "b24gate_retries_total",
+                             "commands requeued after a failure that allows it, by reason")),
+      outcome_unknown_(CounterFamily(registry, "b24gate_outcome_unknown_total",
+                                     "writes failed as OUTCOME_UNKNOWN (may have run)")),
+      token_refreshes_(CounterFamily(registry, "b24gate_token_refreshes_total",
+                                     "OAuth token refreshes")),
+      redirects_(CounterFamily(registry, "b24gate_redirects_total",
+                               "domain changes (3xx) followed")) {}
+
+PortalMetrics::~PortalMetrics() = default;
+
+PortalMetrics::Series& PortalMetrics::SeriesOf(const std::string& portal) {
+  absl::MutexLock lock(&mu_);
+  std::unique_ptr<Series>& s = portals_[portal];
+  if (s) return *s;
+  // First event of this portal: every fixed-label series at once, so they
+  // show 0 from the start (rate() needs the zero).
+  s = std::make_unique<Series>();
+  for (size_t i = 0; i < std::size(kOutcomes); ++i) {
+    s->http_requests[i] = &http_requests_.Add({{"portal", portal}, {"outcome", OutcomeLabel(kOutcomes[i])}});
+  }
+  for (size_t i = 0; i < std::size(kReasons); ++i) {
+    s->retries[i] = &retries_.Add({{"portal", portal}, {"reason", ReasonLabel(kReasons[i])}});
+  }
+  s->batch_commands = &batch_commands_.Add(
+      {{"portal", portal}}, Histogram::BucketBoundaries{1, 2, 5, 10, 20, 30, 40, 50});
+  s->latency = &latency_.Add({{"portal", portal}},
+                             Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                                                         1, 2.5, 5, 10, 30, 60});
+  s->outcome_unknown = &outcome_unknown_.Add({{"portal", portal}});
+  s->token_refreshes = &token_refreshes_.Add({{"portal", portal}});
+  s->redirects = &redirects_.Add({{"portal", portal}});
+  return *s;
+}
+
+prometheus::Counter& PortalMetrics::Keyed(std::map<std::string, prometheus::Counter*>* cache,
+                                          Family<Counter>* family, const std::string& portal,
+                                          const char* label, const std::string& value) {
+  auto it = cache->find(value);
+  if (it != cache->end()) return *it->second;
+  Counter* c = &family->Add({{"portal", portal}, {label, value}});
+  cache->emplace(value, c);
+  return *c;
+}
+
+void PortalMetrics::OnRequestSent(const std::string& portal, int commands) {
+  SeriesOf(portal).batch_commands->Observe(commands);
+}
+
+void PortalMetrics::OnCommandSent(const std::string& portal, const std::string& method) {
+  Series& s = SeriesOf(portal);
+  std::string label = methods_.Label(method);
+  absl::MutexLock lock(&mu_);
+  Keyed(&s.commands, &commands_, portal, "method", label).Increment();
+}
+
+void PortalMetrics::OnRequestDone(const std::string& portal, HttpOutcome outcome,
+                                  absl::Duration latency) {
+  Series& s = SeriesOf(portal);
+  for (size_t i = 0; i < std::size(kOutcomes); ++i) {
+    if (kOutcomes[i] == outcome) s.http_requests[i]->Increment();
+  }
+  s.latency->Observe(absl::ToDoubleSeconds(latency));
+}
+
+void PortalMetrics::OnBitrixError(const std::string& portal, const std::string&,
+                                  const std::string& code, const std::string&) {
+  Series& s = SeriesOf(portal);
+  std::string label = codes_.Label(code);
+  absl::MutexLock lock(&mu_);
+  Keyed(&s.errors, &errors_, portal, "code", label).Increment();
+}
+
+void PortalMetrics::OnRetry(const std::string& portal, const std::string&, RetryReason reason,
+                            absl::Duration) {
+  Series& s = SeriesOf(portal);
+  for (size_t i = 0; i < std::size(kReasons); ++i) {
+    if (kReasons[i] == reason) s.retries[i]->Increment();
+  }
+}
+
+void PortalMetrics::OnOutcomeUnknown(const std::string& portal, const std::string&,
+                                     const std::string&) {
+  SeriesOf(portal).outcome_unknown->Increment();
+}
+
+void PortalMetrics::OnTokenRefresh(const std::string& portal, bool) {
+  SeriesOf(portal).token_refreshes->Increment();
+}
+
+void PortalMetrics::OnRedirect(const std::string& portal) { SeriesOf(portal).redirects->Increment(); }
+
+}  // namespace b24gate

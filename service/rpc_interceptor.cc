@@ -1,0 +1,186 @@
+#include "service/rpc_interceptor.h"
+
+#include <cmath>
+#include <random>
+
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+namespace b24gate {
+namespace {
+
+using grpc::experimental::InterceptionHookPoints;
+
+constexpr char kRequestIdHeader[] = "x-request-id";
+// Our own services' messages: their `portal` and `method` fields are logged.
+constexpr char kOwnPackage[] = "/bitrix24.gateway.v1.";
+
+const char* CodeName(grpc::StatusCode code) {
+  static const char* kNames[] = {"OK",
+                                 "CANCELLED",
+                                 "UNKNOWN",
+                                 "INVALID_ARGUMENT",
+                                 "DEADLINE_EXCEEDED",
+                                 "NOT_FOUND",
+                                 "ALREADY_EXISTS",
+                                 "PERMISSION_DENIED",
+                                 "RESOURCE_EXHAUSTED",
+                                 "FAILED_PRECONDITION",
+                                 "ABORTED",
+                                 "OUT_OF_RANGE",
+                                 "UNIMPLEMENTED",
+                                 "INTERNAL",
+                                 "UNAVAILABLE",
+                                 "DATA_LOSS",
+                                 "UNAUTHENTICATED"};
+  int i = static_cast<int>(code);
+  return i >= 0 && i < 17 ? kNames[i] : "UNKNOWN";
+}
+
+// A string field of `message` by name, or "".
+std::string StringField(const google::protobuf::Message& message, const char* name) {
+  const google::protobuf::FieldDescriptor* f = message.GetDescriptor()->FindFieldByName(name);
+  if (f == nullptr || f->is_repeated() ||
+      f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
+    return "";
+  }
+  return message.GetReflection()->GetString(message, f);
+}
+
+// What a streamed message carries: the size of its `items` or `results`
+// list, or 1.
+int ItemsIn(const google::protobuf::Message& message) {
+  for (const char* name : {"items", "results"}) {
+    const google::protobuf::FieldDescriptor* f = message.GetDescriptor()->FindFieldByName(name);
+    if (f != nullptr && f->is_repeated()) return message.GetReflection()->FieldSize(message, f);
+  }
+  return 1;
+}
+
+class RpcInterceptor : public grpc::experimental::Interceptor {
+ public:
+  RpcInterceptor(grpc::experimental::ServerRpcInfo* info, GrpcMetrics* metrics, Logger* logger)
+      : metrics_(metrics),
+        logger_(logger),
+        full_method_(info->method()),
+        own_(full_method_.rfind(kOwnPackage, 0) == 0),
+        server_stream_(info->type() ==
+                           grpc::experimental::ServerRpcInfo::Type::SERVER_STREAMING ||
+                       info->type() == grpc::experimental::ServerRpcInfo::Type::BIDI_STREAMING),
+        start_(absl::Now()) {
+    // "/pkg.Service/Method"
+    size_t slash = full_method_.rfind('/');
+    service_ = full_method_.substr(1, slash == std::string::npos ? 0 : slash - 1);
+    method_ = slash == std::string::npos ? full_method_ : full_method_.substr(slash + 1);
+    if (metrics_) metrics_->Started(service_, method_, server_stream_);
+  }
+
+  // A call gRPC ended without sending a status (the client went away first).
+  ~RpcInterceptor() override {
+    if (!finished_) Finish("CANCELLED");
+  }
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+      std::string given;
+      auto* md = methods->GetRecvInitialMetadata();
+      auto it = md->find(kRequestIdHeader);
+      if (it != md->end()) given.assign(it->second.data(), it->second.size());
+      request_id_ = RequestIdFor(given);
+    }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) && own_ &&
+        !have_request_) {
+      // gRPC hands the deserialized request as void*; our services' messages
+      // are all protobuf messages.
+      if (void* m = methods->GetRecvMessage(); m != nullptr) {
+        const auto* message = static_cast<const google::protobuf::Message*>(m);
+        portal_ = StringField(*message, "portal");
+        method_param_ = StringField(*message, "method");
+        have_request_ = true;
+      }
+    }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
+      if (request_id_.empty()) request_id_ = RequestIdFor("");
+      // An error answered at once (status, no message) can go as a
+      // "Trailers-Only" response, which clients may retry under their retry
+      // policy; headers would commit the call and stop that. So such
+      // answers carry the id in the trailers.
+      bool status_only =
+          methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS) &&
+          !methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_MESSAGE);
+      if (status_only) {
+        methods->GetSendTrailingMetadata()->emplace(kRequestIdHeader, request_id_);
+      } else {
+        methods->GetSendInitialMetadata()->emplace(kRequestIdHeader, request_id_);
+      }
+    }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_MESSAGE) &&
+        server_stream_ && metrics_) {
+      const void* m = methods->GetSendMessage();
+      int items = 1;
+      if (own_ && m != nullptr) items = ItemsIn(*static_cast<const google::protobuf::Message*>(m));
+      metrics_->Streamed(method_, items);
+    }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      grpc::Status status = methods->GetSendStatus();
+      Finish(CodeName(status.error_code()), status.error_message());
+    }
+    methods->Proceed();
+  }
+
+ private:
+  void Finish(const std::string& code, const std::string& message = "") {
+    if (finished_) return;
+    finished_ = true;
+    double seconds = absl::ToDoubleSeconds(absl::Now() - start_);
+    if (metrics_) metrics_->Handled(service_, method_, server_stream_, code, seconds);
+    // Probes and reflection are frequent and dull: debug level.
+    LogLevel level = !own_ ? LogLevel::kDebug : code == "OK" ? LogLevel::kInfo : LogLevel::kWarn;
+    if (!logger_->Enabled(level)) return;
+    nlohmann::ordered_json fields = {{"grpc_method", full_method_},
+                                     {"request_id", request_id_},
+                                     {"outcome", code},
+                                     {"duration_ms", std::round(seconds * 1e6) / 1e3}};
+    // An empty portal is the default one.
+    if (!portal_.empty()) fields["portal"] = portal_;
+    if (!method_param_.empty()) fields["method"] = method_param_;
+    if (!message.empty()) fields["error"] = message;
+    logger_->Log(level, "rpc", fields);
+  }
+
+  GrpcMetrics* const metrics_;
+  Logger* const logger_;
+  const std::string full_method_;
+  const bool own_;
+  const bool server_stream_;
+  const absl::Time start_;
+  std::string service_;
+  std::string method_;
+  std::string request_id_;
+  bool have_request_ = false;
+  std::string portal_;
+  std::string method_param_;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+std::string RequestIdFor(const std::string& given) {
+  bool ok = !given.empty() && given.size() <= 128;
+  for (char c : given) ok = ok && c > ' ' && c < 127;
+  if (ok) return given;
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return absl::StrFormat("%016x", rng());
+}
+
+grpc::experimental::Interceptor* RpcInterceptorFactory::CreateServerInterceptor(
+    grpc::experimental::ServerRpcInfo* info) {
+  return new RpcInterceptor(info, metrics_, logger_);
+}
+
+}  // namespace b24gate

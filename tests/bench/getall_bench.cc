@@ -1,0 +1,436 @@
+// GetAll speed and memory against a real b24-emulator and b24gate: one table
+// row per run. Prints figures only; never asserts timing.
+//
+//   getall_bench list   --profile small|huge --leads N --strategy offset|keyset|parallel
+//                       [--time-scale F] [--max-seconds S] [--unordered] [--header]
+//                       [--offset-by-order]
+//   getall_bench relay  --leads N [--calls N]      (emulator --no-limits --cost-zero)
+//   getall_bench slow   --leads N [--time-scale F] [--reader-items-per-second R]
+//
+// `list` reads the leads with `select ID,TITLE` on the standard plan and
+// prints: simulated seconds (real seconds / F), items/s, HTTP requests, the
+// emulator's peak bucket level and peak operating seconds of crm.lead.list,
+// its 503 and 429 counts, the policy ceiling for the list and the fraction of
+// it reached, and the gateway's peak RSS during the run.
+//
+// The policy ceiling is the shortest time the portal's policy allows for the
+// list, read as keyset pages (50 items, start=-1) chained 50 to a batch:
+//   requests: ceil(pages / 50); beyond the burst (less the gateway's
+//             headroom) they drain at the plan's rate;
+//   operating: pages x page cost; each window of 600 s allows limit - margin
+//             (420 s) per method;
+//   connections: at most max_concurrency requests are processed at once, and
+//             one batch of 50 pages runs back to back on the server.
+// The slowest of the three is the ceiling; page cost is the profile's
+// (small 10 ms + 50 x 100 us, huge 77 ms + 50 x 400 us).
+//
+// `--offset-by-order` reads the offset row with `order: {ID: DESC}`, which
+// makes a gateway that predates the `strategy` field choose offset reading.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/e2e/rpc_helpers.h"
+
+namespace b24gate::e2e {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+struct Args {
+  std::string mode;
+  std::string profile = "small";
+  int64_t leads = 20000;
+  std::string strategy = "parallel";
+  double time_scale = 1;
+  double max_seconds = 600;
+  bool unordered = false;
+  bool header = false;
+  bool offset_by_order = false;
+  int calls = 1000;
+  double reader_items_per_second = 20000;
+  int max_concurrency = 8;
+};
+
+int Usage() {
+  std::cerr << "usage: getall_bench list|relay|slow [--profile small|huge] [--leads N]\n"
+               "  [--strategy offset|keyset|parallel] [--time-scale F] [--max-seconds S]\n"
+               "  [--unordered] [--header] [--offset-by-order] [--calls N]\n"
+               "  [--reader-items-per-second R]\n";
+  return 2;
+}
+
+// Peak resident set of `pid` since the last ResetPeakRss, in MiB.
+double PeakRssMiB(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::atof(line.c_str() + 6) / 1024.0;
+  }
+  return -1;
+}
+
+double RssMiB(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atof(line.c_str() + 6) / 1024.0;
+  }
+  return -1;
+}
+
+// Writing 5 to clear_refs resets VmHWM to the current RSS (Linux >= 4.0).
+void ResetPeakRss(pid_t pid) {
+  std::ofstream("/proc/" + std::to_string(pid) + "/clear_refs") << "5";
+}
+
+struct Profile {
+  double base;
+  double per_row;
+};
+
+Profile ProfileCost(const std::string& name) {
+  if (name == "huge") return {0.077, 0.0004};
+  return {0.010, 0.0001};
+}
+
+// The policy ceiling for `items` (see the file comment), in simulated seconds.
+double CeilingSeconds(int64_t items, const std::string& profile, int max_concurrency) {
+  const double burst = 50, drain = 2, headroom = 1, window_allowance = 480 - 60, window = 600;
+  Profile p = ProfileCost(profile);
+  double pages = std::ceil(items / 50.0);
+  double requests = std::ceil(pages / 50.0);
+  double page_cost = p.base + 50 * p.per_row;
+  double operating = pages * page_cost;
+  double t_bucket = std::max(0.0, requests - (burst - headroom)) / drain;
+  double t_conn = std::max(std::min(pages, 50.0) * page_cost, operating / max_concurrency);
+  double t_operating = operating <= window_allowance
+                           ? 0
+                           : (std::ceil(operating / window_allowance) - 1) * window;
+  return std::max({t_bucket, t_conn, t_operating});
+}
+
+GatewaySpec ScaledGateway(const Args& a) {
+  const double f = a.time_scale;
+  GatewaySpec g;
+  g.portal = {{"burst", 50},
+              {"drain_per_second", 2 / f},
+              {"headroom", 1},
+              {"operating_limit_seconds", 480 * f},
+              {"operating_window_seconds", 600 * f},
+              {"operating_margin_seconds", 60 * f},
+              {"max_concurrency", a.max_concurrency},
+              {"request_timeout_seconds", std::max(5.0, 70 * f)}};
+  return g;
+}
+
+pb::ListStrategy StrategyOf(const std::string& name) {
+  if (name == "offset") return pb::LIST_STRATEGY_OFFSET;
+  if (name == "keyset") return pb::LIST_STRATEGY_KEYSET;
+  return pb::LIST_STRATEGY_PARALLEL_KEYSET;
+}
+
+struct ReadResult {
+  grpc::Status status;
+  int64_t items = 0;
+  int64_t ordered_violations = 0;
+  double seconds = 0;
+  std::string summary_strategy;
+};
+
+// Reads the whole list through the gateway; `per_item_delay` slows the reader.
+ReadResult ReadAll(Stack& stack, const Args& a, double max_seconds, double items_per_second = 0) {
+  pb::GetAllRequest request;
+  request.set_method("crm.lead.list");
+  json params = {{"select", {"ID", "TITLE"}}};
+  if (a.strategy == "offset" && a.offset_by_order) params["order"] = {{"ID", "DESC"}};
+  *request.mutable_params() = S(params);
+  request.set_strategy(StrategyOf(a.strategy));
+  request.set_unordered(a.unordered);
+  auto ctx = Ctx(max_seconds);
+  ReadResult out;
+  auto start = SteadyClock::now();
+  auto reader = stack.stub().GetAll(ctx.get(), request);
+  pb::GetAllResponse message;
+  int64_t last_id = -1;
+  while (reader->Read(&message)) {
+    for (const auto& item : message.items()) {
+      int64_t id = std::atoll(item.struct_value().fields().at("ID").string_value().c_str());
+      if (id <= last_id) out.ordered_violations++;
+      last_id = id;
+    }
+    out.items += message.items_size();
+    if (message.has_summary()) out.summary_strategy = message.summary().strategy();
+    if (items_per_second > 0) {
+      // A slow consumer: it takes this long to handle what it received.
+      double due = out.items / items_per_second;
+      auto at = start + std::chrono::duration_cast<SteadyClock::duration>(
+                            std::chrono::duration<double>(due));
+      std::this_thread::sleep_until(at);
+    }
+  }
+  out.status = reader->Finish();
+  out.seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
+  return out;
+}
+
+std::string Fmt(double v, int decimals = 1) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+int List(const Args& a) {
+  if (a.header) {
+    std::printf("| profile | leads | strategy | time scale | seconds | items/s | HTTP requests | peak bucket "
+                "| peak operating s | 503 | 429 | ceiling items/s | of ceiling | gateway peak RSS MiB | "
+                "result |\n");
+    std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    return 0;
+  }
+  EmulatorSpec emulator;
+  emulator.seed = absl::StrCat("crm.lead=", a.leads);
+  emulator.extra_args = {"--plan", "standard", "--profile", a.profile};
+  if (a.time_scale != 1) {
+    emulator.extra_args.push_back("--time-scale");
+    emulator.extra_args.push_back(Fmt(a.time_scale, 4));
+  }
+  auto stack = Stack::Start(emulator, ScaledGateway(a));
+  if (!stack.ok()) {
+    std::cerr << "start: " << stack.status() << "\n";
+    return 1;
+  }
+  (*stack)->ResetEmulator();
+  pid_t gateway_pid = (*stack)->gateway().pid();
+  ResetPeakRss(gateway_pid);
+
+  // Sample the emulator's operating seconds while the list is read.
+  std::atomic<bool> stop{false};
+  std::atomic<double> peak_operating{0};
+  std::thread sampler([&] {
+    while (!stop.load()) {
+      json s = (*stack)->EmulatorStats();
+      if (s.is_object() && s["operating"].is_object()) {
+        for (auto& [method, seconds] : s["operating"].items()) {
+          if (seconds.is_number() && seconds.get<double>() > peak_operating.load()) {
+            peak_operating.store(seconds.get<double>());
+          }
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  ReadResult r = ReadAll(**stack, a, a.max_seconds);
+  stop.store(true);
+  sampler.join();
+  json stats = (*stack)->EmulatorStats();
+  double seconds = r.seconds / a.time_scale;
+  double ceiling_seconds = CeilingSeconds(a.leads, a.profile, a.max_concurrency);
+  double items_per_second = r.items / seconds;
+  double ceiling_rate = a.leads / ceiling_seconds;
+  std::string result = r.status.ok() ? "ok" : absl::StrCat("stopped: ", r.status.error_message());
+  if (r.status.error_code() == grpc::DEADLINE_EXCEEDED) {
+    result = absl::StrCat("stopped after ", Fmt(a.max_seconds, 0), " s real, ", r.items, " items");
+  }
+  if (r.ordered_violations > 0 && !a.unordered) {
+    result += absl::StrCat(", ", r.ordered_violations, " out of order");
+  }
+  if (r.status.ok() && r.items != a.leads) result += absl::StrCat(", ", r.items, " items!");
+  std::printf("| %s | %lld | %s%s | %s | %s | %.0f | %lld | %.0f | %s | %lld | %lld | %.0f | %.0f%% | %.0f | %s |\n",
+              a.profile.c_str(), static_cast<long long>(a.leads), a.strategy.c_str(),
+              a.unordered ? " (unordered)" : "", a.time_scale == 1 ? "real" : Fmt(a.time_scale, 2).c_str(),
+              Fmt(seconds, 2).c_str(), items_per_second,
+              static_cast<long long>(StatInt(stats, "requests")),
+              stats.value("peak_bucket_level", 0.0), Fmt(peak_operating.load() / a.time_scale, 1).c_str(),
+              static_cast<long long>(StatIn(stats, "errors", "QUERY_LIMIT_EXCEEDED")),
+              static_cast<long long>(StatIn(stats, "errors", "OPERATION_TIME_LIMIT")), ceiling_rate,
+              100 * items_per_second / ceiling_rate, PeakRssMiB(gateway_pid), result.c_str());
+  return 0;
+}
+
+double Percentile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(q * v.size()))];
+}
+
+// Unthrottled relay: items/s through the gateway vs straight from the
+// emulator, and the latency the gateway adds to one Call.
+int Relay(const Args& a) {
+  EmulatorSpec emulator;
+  emulator.seed = absl::StrCat("crm.lead=", a.leads);
+  emulator.extra_args = {"--no-limits", "--cost-zero"};
+  GatewaySpec gateway;
+  gateway.portal = {{"burst", 1000000}, {"drain_per_second", 1000000}, {"headroom", 0}};
+  auto stack = Stack::Start(emulator, gateway);
+  if (!stack.ok()) {
+    std::cerr << "start: " << stack.status() << "\n";
+    return 1;
+  }
+  Stack& s = **stack;
+  // Straight from the emulator: keyset chains of 50 pages per batch.
+  auto t0 = SteadyClock::now();
+  int64_t direct_items = 0;
+  int64_t last = 0;
+  for (;;) {
+    json cmd = json::object();
+    for (int i = 0; i < 50; ++i) {
+      std::string after = i == 0 ? std::to_string(last) : absl::StrCat("$result[p", i - 1, "][49][ID]");
+      cmd[absl::StrCat("p", i)] = absl::StrCat(
+          "crm.lead.list?select[]=ID&select[]=TITLE&order[ID]=ASC&start=-1&filter[>ID]=", after);
+    }
+    json answer = s.Rest("batch", {{"halt", 0}, {"cmd", cmd}});
+    bool end = false;
+    for (int i = 0; i < 50 && !end; ++i) {
+      const json& page = answer["result"]["result"][absl::StrCat("p", i)];
+      if (!page.is_array()) {
+        end = true;
+        break;
+      }
+      direct_items += static_cast<int64_t>(page.size());
+      if (page.size() < 50) end = true;
+      if (!page.empty()) last = IdOf(page.back());
+    }
+    if (end) break;
+  }
+  double direct_seconds = std::chrono::duration<double>(SteadyClock::now() - t0).count();
+  Args through = a;
+  through.strategy = "parallel";
+  ReadResult r = ReadAll(s, through, 600);
+  Args chain = a;
+  chain.strategy = "keyset";
+  ReadResult rc = ReadAll(s, chain, 600);
+
+  // One Call, one after another: gateway vs direct.
+  std::vector<double> direct_ms, gateway_ms;
+  for (int i = 0; i < a.calls; ++i) {
+    auto c0 = SteadyClock::now();
+    s.Rest("crm.lead.get", {{"id", 1}});
+    auto c1 = SteadyClock::now();
+    Call1(s, "crm.lead.get", {{"id", 1}});
+    auto c2 = SteadyClock::now();
+    direct_ms.push_back(std::chrono::duration<double, std::milli>(c1 - c0).count());
+    gateway_ms.push_back(std::chrono::duration<double, std::milli>(c2 - c1).count());
+  }
+  std::printf("| reading %lld leads, no limits, zero cost | items/s |\n|---|---|\n",
+              static_cast<long long>(a.leads));
+  std::printf("| straight from the emulator (one keyset chain, 50 pages per batch) | %.0f |\n",
+              direct_items / direct_seconds);
+  std::printf("| through the gateway, keyset chain | %.0f (%s) |\n", rc.items / rc.seconds,
+              rc.status.ok() ? "ok" : rc.status.error_message().c_str());
+  std::printf("| through the gateway, parallel keyset | %.0f (%s) |\n", r.items / r.seconds,
+              r.status.ok() ? "ok" : r.status.error_message().c_str());
+  std::printf("\n| one `crm.lead.get`, %d in a row | p50 ms | p99 ms |\n|---|---|---|\n", a.calls);
+  std::printf("| straight from the emulator | %.2f | %.2f |\n", Percentile(direct_ms, 0.5),
+              Percentile(direct_ms, 0.99));
+  std::printf("| through the gateway | %.2f | %.2f |\n", Percentile(gateway_ms, 0.5),
+              Percentile(gateway_ms, 0.99));
+  std::printf("| added by the gateway | %.2f | %.2f |\n",
+              Percentile(gateway_ms, 0.5) - Percentile(direct_ms, 0.5),
+              Percentile(gateway_ms, 0.99) - Percentile(direct_ms, 0.99));
+  return 0;
+}
+
+// A big list read by a slow consumer: the gateway's RSS must stay flat.
+int Slow(const Args& a) {
+  EmulatorSpec emulator;
+  emulator.seed = absl::StrCat("crm.lead=", a.leads);
+  emulator.extra_args = {"--plan", "standard", "--profile", a.profile};
+  if (a.time_scale != 1) {
+    emulator.extra_args.push_back("--time-scale");
+    emulator.extra_args.push_back(Fmt(a.time_scale, 4));
+  }
+  auto stack = Stack::Start(emulator, ScaledGateway(a));
+  if (!stack.ok()) {
+    std::cerr << "start: " << stack.status() << "\n";
+    return 1;
+  }
+  pid_t pid = (*stack)->gateway().pid();
+  double rss_before = RssMiB(pid);
+  ResetPeakRss(pid);
+  std::atomic<bool> stop{false};
+  std::vector<std::pair<double, double>> samples;  // (seconds, RSS MiB)
+  auto t0 = SteadyClock::now();
+  std::thread sampler([&] {
+    while (!stop.load()) {
+      samples.emplace_back(std::chrono::duration<double>(SteadyClock::now() - t0).count(), RssMiB(pid));
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+  });
+  ReadResult r = ReadAll(**stack, a, a.max_seconds, a.reader_items_per_second);
+  stop.store(true);
+  sampler.join();
+  double mid = -1, late = -1;
+  if (!samples.empty()) {
+    mid = samples[samples.size() / 2].second;
+    late = samples.back().second;
+  }
+  std::printf("| %lld leads, %s, time scale %s, reader %.0f items/s | %lld items in %.1f s real (%s) | "
+              "RSS before %.0f MiB, at half-way %.0f MiB, at the end %.0f MiB, peak %.0f MiB |\n",
+              static_cast<long long>(a.leads), a.strategy.c_str(), Fmt(a.time_scale, 2).c_str(),
+              a.reader_items_per_second, static_cast<long long>(r.items), r.seconds,
+              r.status.ok() ? "ok" : r.status.error_message().c_str(), rss_before, mid, late,
+              PeakRssMiB(pid));
+  return 0;
+}
+
+int Main(int argc, char** argv) {
+  if (argc < 2) return Usage();
+  Args a;
+  a.mode = argv[1];
+  for (int i = 2; i < argc; ++i) {
+    std::string f = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::cerr << f << ": missing value\n";
+        std::exit(Usage());
+      }
+      return argv[++i];
+    };
+    if (f == "--profile") {
+      a.profile = next();
+    } else if (f == "--leads") {
+      a.leads = std::atoll(next().c_str());
+    } else if (f == "--strategy") {
+      a.strategy = next();
+    } else if (f == "--time-scale") {
+      a.time_scale = std::atof(next().c_str());
+    } else if (f == "--max-seconds") {
+      a.max_seconds = std::atof(next().c_str());
+    } else if (f == "--unordered") {
+      a.unordered = true;
+    } else if (f == "--header") {
+      a.header = true;
+    } else if (f == "--offset-by-order") {
+      a.offset_by_order = true;
+    } else if (f == "--calls") {
+      a.calls = std::atoi(next().c_str());
+    } else if (f == "--reader-items-per-second") {
+      a.reader_items_per_second = std::atof(next().c_str());
+    } else if (f == "--max-concurrency") {
+      a.max_concurrency = std::atoi(next().c_str());
+    } else {
+      return Usage();
+    }
+  }
+  if (a.time_scale <= 0 || a.leads <= 0) return Usage();
+  if (a.mode == "list") return List(a);
+  if (a.mode == "relay") return Relay(a);
+  if (a.mode == "slow") return Slow(a);
+  return Usage();
+}
+
+}  // namespace
+}  // namespace b24gate::e2e
+
+int main(int argc, char** argv) { return b24gate::e2e::Main(argc, argv); }

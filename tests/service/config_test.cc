@@ -1,0 +1,219 @@
+// LoadConfig: flags over environment over file, and start-up input that must
+// fail with one clear line (and never quote a secret).
+#include "service/config.h"
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace b24gate {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const char kHook[] = "https://p.example.com/rest/1/s3cretcode/";
+
+std::string TempFile(const std::string& text) {
+  char path[] = "/tmp/b24gate-config-test-XXXXXX";
+  int fd = mkstemp(path);
+  EXPECT_GE(fd, 0);
+  std::FILE* f = fdopen(fd, "w");
+  std::fputs(text.c_str(), f);
+  std::fclose(f);
+  return path;
+}
+
+absl::StatusOr<ServerConfig> Load(std::vector<std::string> args,
+                                  std::map<std::string, std::string> env = {}) {
+  return LoadConfig(args, env);
+}
+
+// The error's message, checked to be one line without the webhook code.
+std::string ErrorOf(const absl::StatusOr<ServerConfig>& config) {
+  EXPECT_FALSE(config.ok());
+  if (config.ok()) return "";
+  std::string message(config.status().message());
+  EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  EXPECT_THAT(message, Not(HasSubstr("s3cretcode")));
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  return message;
+}
+
+TEST(Config, Defaults) {
+  auto c = Load({"--portal", std::string("main=") + kHook});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->listen, "0.0.0.0:50051");
+  EXPECT_EQ(c->metrics_listen, "");
+  EXPECT_EQ(c->predrain_delay, absl::Seconds(5));
+  EXPECT_EQ(c->shutdown_grace, absl::Seconds(20));
+  EXPECT_EQ(c->log.format, LogFormat::kJson);
+  EXPECT_EQ(c->log.level, LogLevel::kInfo);
+  ASSERT_EQ(c->portals.size(), 1u);
+  EXPECT_EQ(c->portals[0].name, "main");
+  EXPECT_EQ(c->portals[0].webhook_url, kHook);
+}
+
+TEST(Config, FlagsBeatEnvironmentBeatFile) {
+  std::string file = TempFile(R"({"listen": "127.0.0.1:1", "metrics_listen": "127.0.0.1:9464",
+      "shutdown_grace_seconds": 7, "predrain_delay_seconds": 1, "log_level": "warn",
+      "portals": [{"name": "main", "burst": 10, "drain_per_second": 1, "batch_size": 20}]})");
+  auto c = Load({"--config", file, "--listen", "127.0.0.1:3", "--log-format", "text",
+                 "--shutdown-grace", "250ms"},
+                {{"B24GATE_LISTEN", "127.0.0.1:2"},
+                 {"B24GATE_PORTALS", std::string("main=") + kHook + ",eu=https://eu.example.com/rest/1/x1/"}});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->listen, "127.0.0.1:3");
+  EXPECT_EQ(c->metrics_listen, "127.0.0.1:9464");
+  EXPECT_EQ(c->shutdown_grace, absl::Milliseconds(250));
+  EXPECT_EQ(c->predrain_delay, absl::Seconds(1));
+  EXPECT_EQ(c->log.format, LogFormat::kText);
+  EXPECT_EQ(c->log.level, LogLevel::kWarn);
+  ASSERT_EQ(c->portals.size(), 2u);
+  // Settings from the file, webhook from the environment.
+  EXPECT_EQ(c->portals[0].name, "main");
+  EXPECT_EQ(c->portals[0].webhook_url, kHook);
+  EXPECT_EQ(c->portals[0].bucket.burst, 10);
+  EXPECT_EQ(c->portals[0].batch_size, 20);
+  EXPECT_EQ(c->portals[1].name, "eu");
+  std::remove(file.c_str());
+}
+
+TEST(Config, EnvironmentListenBeatsFile) {
+  auto c = Load({"--portal", std::string("a=") + kHook}, {{"B24GATE_LISTEN", "127.0.0.1:2"}});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->listen, "127.0.0.1:2");
+}
+
+TEST(Config, ListenWithoutPortIsAnError) {
+  std::string e = ErrorOf(Load({"--listen", "127.0.0.1", "--portal", std::string("a=") + kHook}));
+  EXPECT_THAT(e, HasSubstr("has no port"));
+  EXPECT_THAT(e, HasSubstr("127.0.0.1"));
+}
+
+TEST(Config, PortOutOfRangeIsAnError) {
+  for (const char* listen : {":70000", "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:http", "h:"}) {
+    std::string e = ErrorOf(Load({"--listen", listen, "--portal", std::string("a=") + kHook}));
+    EXPECT_THAT(e, HasSubstr("0..65535")) << listen;
+  }
+  std::string e = ErrorOf(Load({"--metrics-listen", "0.0.0.0:99999", "--portal", std::string("a=") + kHook}));
+  EXPECT_THAT(e, HasSubstr("metrics-listen"));
+}
+
+TEST(Config, ListenForms) {
+  for (auto [given, bound] : std::vector<std::pair<std::string, std::string>>{
+           {":50051", "0.0.0.0:50051"},
+           {"[::1]:0", "[::1]:0"},
+           {"localhost:65535", "localhost:65535"}}) {
+    auto c = Load({"--listen", given, "--portal", std::string("a=") + kHook});
+    ASSERT_TRUE(c.ok()) << given << ": " << c.status();
+    EXPECT_EQ(c->listen, bound);
+  }
+}
+
+TEST(Config, SamePortalTwiceIsAnError) {
+  std::string e = ErrorOf(Load({"--portal", std::string("a=") + kHook, "--portal",
+                                "a=https://q.example.com/rest/1/othercode/"}));
+  EXPECT_THAT(e, HasSubstr("\"a\" is given twice"));
+  e = ErrorOf(Load({}, {{"B24GATE_PORTALS", std::string("a=") + kHook + ",a=" + kHook}}));
+  EXPECT_THAT(e, HasSubstr("B24GATE_PORTALS"));
+  std::string file = TempFile(std::string(R"({"portals": [{"name": "a", "webhook": ")") + kHook +
+                              R"("}, {"name": "a", "webhook": ")" + kHook + R"("}]})");
+  e = ErrorOf(Load({"--config", file}));
+  EXPECT_THAT(e, HasSubstr("configured twice"));
+  std::remove(file.c_str());
+}
+
+TEST(Config, FlagPortalBeatsEnvironmentPortalOfTheSameName) {
+  auto c = Load({"--portal", std::string("a=") + kHook},
+                {{"B24GATE_PORTALS", "a=https://other.example.com/rest/1/zz9/"}});
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->portals.size(), 1u);
+  EXPECT_EQ(c->portals[0].webhook_url, kHook);
+}
+
+TEST(Config, UserInfoInAUrlIsRefusedWithoutPrintingIt) {
+  std::string hook = "https://admin:hunter2pass@p.example.com/rest/1/s3cretcode/";
+  for (auto load : {Load({"--portal", "a=" + hook}), Load({}, {{"B24GATE_PORTALS", "a=" + hook}})}) {
+    std::string e = ErrorOf(load);
+    EXPECT_THAT(e, HasSubstr("user:password@"));
+    EXPECT_THAT(e, Not(HasSubstr("hunter2pass")));
+    EXPECT_THAT(e, Not(HasSubstr("admin")));
+  }
+  std::string file = TempFile(R"({"portals": [{"name": "a", "webhook": ")" + hook + R"("}]})");
+  std::string e = ErrorOf(Load({"--config", file}));
+  EXPECT_THAT(e, Not(HasSubstr("hunter2pass")));
+  std::remove(file.c_str());
+}
+
+TEST(Config, TruncatedJsonSaysWhereAndWhy) {
+  std::string file = TempFile("{\n  \"portals\": [\n    {\"name\": \"a\", \"webhook\": \"https://p.example.com/rest/1/s3cretcode/\"");
+  std::string e = ErrorOf(Load({"--config", file}));
+  EXPECT_THAT(e, HasSubstr("not valid JSON"));
+  EXPECT_THAT(e, HasSubstr("unexpected end of file"));
+  EXPECT_THAT(e, HasSubstr("line 3"));
+  std::remove(file.c_str());
+  file = TempFile("{\"listen\": 127.0.0.1:5}");
+  e = ErrorOf(Load({"--config", file}));
+  EXPECT_THAT(e, HasSubstr("syntax error at line 1"));
+  std::remove(file.c_str());
+  file = TempFile("[1, 2]");
+  EXPECT_THAT(ErrorOf(Load({"--config", file})), HasSubstr("must hold a JSON object"));
+  std::remove(file.c_str());
+}
+
+TEST(Config, WrongTypesAreErrorsNotExceptions) {
+  for (const char* text :
+       {R"({"listen": 5})", R"({"shutdown_grace_seconds": "20"})", R"({"portals": {}})",
+        R"({"portals": [{"name": 3}]})", R"({"portals": [{"webhook_file": 3}]})",
+        R"({"portals": [{"ca_file": true}]})", R"({"portals": [{"burst": "50"}]})",
+        R"({"portals": [{"oauth": {"client_id": 1}}]})", R"({"log_level": "loud"})"}) {
+    std::string file = TempFile(text);
+    absl::StatusOr<ServerConfig> c = Load({"--config", file});
+    EXPECT_FALSE(c.ok()) << text;
+    std::remove(file.c_str());
+  }
+}
+
+TEST(Config, TuningValuesAreCheckedByTheSharedTable) {
+  std::string file = TempFile(std::string(R"({"portals": [{"name": "a", "batch_size": 60, "webhook": ")") +
+                              kHook + R"("}]})");
+  EXPECT_THAT(ErrorOf(Load({"--config", file})), HasSubstr("portals[0].batch_size: must be 1..50"));
+  std::remove(file.c_str());
+  file = TempFile(std::string(R"({"portals": [{"name": "a", "max_concurrency": 2.5, "webhook": ")") +
+                  kHook + R"("}]})");
+  EXPECT_THAT(ErrorOf(Load({"--config", file})), HasSubstr("max_concurrency: must be a whole number"));
+  std::remove(file.c_str());
+}
+
+TEST(Config, UnknownFlagEchoesOnlyItsName) {
+  std::string e = ErrorOf(Load({std::string("--portl=a=") + kHook}));
+  EXPECT_THAT(e, HasSubstr("unknown flag \"--portl\""));
+}
+
+TEST(Config, DurationsAndLogFlags) {
+  auto c = Load({"--portal", std::string("a=") + kHook, "--predrain-delay", "0", "--shutdown-grace=2.5",
+                 "--log-level", "debug"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->predrain_delay, absl::ZeroDuration());
+  EXPECT_EQ(c->shutdown_grace, absl::Milliseconds(2500));
+  EXPECT_EQ(c->log.level, LogLevel::kDebug);
+  ErrorOf(Load({"--portal", std::string("a=") + kHook, "--predrain-delay", "soon"}));
+  ErrorOf(Load({"--portal", std::string("a=") + kHook, "--shutdown-grace", "-1s"}));
+  ErrorOf(Load({"--portal", std::string("a=") + kHook, "--log-format", "xml"}));
+}
+
+TEST(Config, SecretsOfListsWebhookCodesAndOAuthSecrets) {
+  std::string file = TempFile(R"({"portals": [{"name": "app", "oauth": {"client_id": "local.1",
+      "client_secret": "appsecret42", "refresh_token": "refresh99", "portal_url": "https://p.example.com/rest/"}}]})");
+  auto c = Load({"--config", file, "--portal", std::string("a=") + kHook});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_THAT(SecretsOf(*c), ::testing::UnorderedElementsAre("s3cretcode", "appsecret42", "refresh99"));
+  std::remove(file.c_str());
+}
+
+}  // namespace
+}  // namespace b24gate

@@ -1,0 +1,192 @@
+// Prometheus series read through Collect(), no HTTP: the portal observer's
+// counters and histograms, the label cap, the scrape-time gauges generated
+// from the stat and tuning lists, and the gRPC series.
+#include <algorithm>
+#include <map>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <prometheus/registry.h>
+
+#include "absl/synchronization/notification.h"
+#include "engine/common/clock.h"
+#include "engine/portal/portal.h"
+#include "engine/portal/portal_stats.h"
+#include "engine/portal/tuning_fields.h"
+#include "service/metrics/grpc_metrics.h"
+#include "service/metrics/portal_gauges.h"
+#include "service/metrics/portal_metrics.h"
+#include "tests/engine/fake_transport.h"
+
+namespace b24gate {
+namespace {
+
+using prometheus::MetricFamily;
+
+// name{label=value,...} -> value (counter, gauge, or a histogram's count),
+// labels sorted by name. Reading a missing key adds a 0 entry (std::map).
+std::map<std::string, double> Flatten(const std::vector<MetricFamily>& families) {
+  std::map<std::string, double> out;
+  for (const auto& f : families) {
+    for (const auto& m : f.metric) {
+      std::string key = f.name + "{";
+      auto labels = m.label;
+      std::sort(labels.begin(), labels.end(),
+                [](const auto& a, const auto& b) { return a.name < b.name; });
+      for (const auto& l : labels) key += l.name + "=" + l.value + ",";
+      key += "}";
+      switch (f.type) {
+        case prometheus::MetricType::Counter:
+          out[key] = m.counter.value;
+          break;
+        case prometheus::MetricType::Gauge:
+          out[key] = m.gauge.value;
+          break;
+        case prometheus::MetricType::Histogram:
+          out[key] = static_cast<double>(m.histogram.sample_count);
+          out[f.name + "_sum" + key.substr(f.name.size())] = m.histogram.sample_sum;
+          break;
+        default:
+          break;
+      }
+    }
+  }
+  return out;
+}
+
+TEST(PortalMetrics, EventsBecomeLabelledSeries) {
+  prometheus::Registry registry;
+  PortalMetrics metrics(registry);
+  metrics.OnRequestSent("main", 3);
+  metrics.OnCommandSent("main", "crm.lead.get");
+  metrics.OnCommandSent("main", "crm.lead.get");
+  metrics.OnCommandSent("main", "crm.deal.add");
+  metrics.OnRequestDone("main", HttpOutcome::kOk, absl::Milliseconds(120));
+  metrics.OnRequestDone("main", HttpOutcome::kBitrixError, absl::Milliseconds(20));
+  metrics.OnBitrixError("main", "no.such", "ERROR_METHOD_NOT_FOUND", "Method not found!");
+  metrics.OnBitrixError("main", "crm.old.get", "", "Not found");
+  metrics.OnRetry("main", "crm.lead.get", RetryReason::kRateLimited, absl::ZeroDuration());
+  metrics.OnOutcomeUnknown("main", "crm.deal.add", "reset");
+  metrics.OnTokenRefresh("main", true);
+  metrics.OnRedirect("main");
+  auto m = Flatten(registry.Collect());
+  EXPECT_EQ(m["b24gate_http_requests_total{outcome=ok,portal=main,}"], 1);
+  EXPECT_EQ(m["b24gate_http_requests_total{outcome=b24_error,portal=main,}"], 1);
+  EXPECT_EQ(m["b24gate_http_requests_total{outcome=outcome_unknown,portal=main,}"], 0);
+  EXPECT_EQ(m["b24gate_commands_total{method=crm.lead.get,portal=main,}"], 2);
+  EXPECT_EQ(m["b24gate_commands_total{method=crm.deal.add,portal=main,}"], 1);
+  EXPECT_EQ(m["b24gate_batch_commands{portal=main,}"], 1);
+  EXPECT_EQ(m["b24gate_batch_commands_sum{portal=main,}"], 3);
+  EXPECT_EQ(m["b24gate_upstream_latency_seconds{portal=main,}"], 2);
+  EXPECT_NEAR(m["b24gate_upstream_latency_seconds_sum{portal=main,}"], 0.14, 1e-9);
+  EXPECT_EQ(m["b24gate_bitrix_errors_total{code=ERROR_METHOD_NOT_FOUND,portal=main,}"], 1);
+  EXPECT_EQ(m["b24gate_bitrix_errors_total{code=,portal=main,}"], 1);
+  EXPECT_EQ(m["b24gate_retries_total{portal=main,reason=rate_limited,}"], 1);
+  EXPECT_EQ(m["b24gate_retries_total{portal=main,reason=not_sent,}"], 0);
+  EXPECT_EQ(m["b24gate_outcome_unknown_total{portal=main,}"], 1);
+  EXPECT_EQ(m["b24gate_token_refreshes_total{portal=main,}"], 1);
+  EXPECT_EQ(m["b24gate_redirects_total{portal=main,}"], 1);
+}
+
+TEST(PortalMetrics, MethodLabelsAreCapped) {
+  prometheus::Registry registry;
+  PortalMetrics metrics(registry, /*label_cap=*/3);
+  for (int i = 0; i < 10; ++i) metrics.OnCommandSent("p", "m" + std::to_string(i));
+  metrics.OnCommandSent("p", "m1");  // seen before: keeps its label
+  auto m = Flatten(registry.Collect());
+  EXPECT_EQ(m["b24gate_commands_total{method=m0,portal=p,}"], 1);
+  EXPECT_EQ(m["b24gate_commands_total{method=m1,portal=p,}"], 2);
+  EXPECT_EQ(m["b24gate_commands_total{method=m2,portal=p,}"], 1);
+  EXPECT_EQ(m["b24gate_commands_total{method=other,portal=p,}"], 7);
+  int series = 0;
+  for (const auto& f : registry.Collect()) {
+    if (f.name == "b24gate_commands_total") series = static_cast<int>(f.metric.size());
+  }
+  EXPECT_EQ(series, 4);
+}
+
+TEST(PortalGauges, EveryListedStatAndTunableIsExported) {
+  FakeTransport transport;
+  FakeClock clock;
+  PortalOptions options;
+  options.name = "main";
+  options.webhook_url = "https://p.example.com/rest/1/code/";
+  options.bucket.burst = 77;
+  options.batch_size = 12;
+  Portal portal(options, &transport, &clock);
+  PortalGauges gauges({&portal});
+  auto m = Flatten(gauges.Collect());
+#define B24GATE_EXPECT_GAUGE(name, help) \
+  EXPECT_EQ(m.count(PortalGauges::GaugeName(#name) + "{portal=main,}"), 1u) << #name;
+#define B24GATE_EXPECT_COUNTER(name, help) \
+  EXPECT_EQ(m.count(PortalGauges::CounterName(#name) + "{portal=main,}"), 1u) << #name;
+  B24GATE_PORTAL_GAUGES(B24GATE_EXPECT_GAUGE)
+  B24GATE_PORTAL_COUNTERS(B24GATE_EXPECT_COUNTER)
+#undef B24GATE_EXPECT_GAUGE
+#undef B24GATE_EXPECT_COUNTER
+  for (const TuningField& f : TuningFields()) {
+    if (f.metric) EXPECT_EQ(m.count(std::string(f.metric) + "{portal=main,}"), 1u) << f.name;
+  }
+  // The agreed operational names.
+  EXPECT_EQ(m["b24gate_bucket_burst{portal=main,}"], 77);
+  EXPECT_EQ(m["b24gate_batch_size{portal=main,}"], 12);
+  EXPECT_EQ(m["b24gate_queued_commands{portal=main,}"], 0);
+  EXPECT_EQ(m["b24gate_inflight_requests{portal=main,}"], 0);
+  EXPECT_EQ(m["b24gate_autothrottle_rate_factor{portal=main,}"], 1);
+  EXPECT_EQ(m["b24gate_concurrency_limit{portal=main,}"], 8);
+  EXPECT_EQ(m.count("b24gate_bucket_level{portal=main,}"), 1u);
+  EXPECT_EQ(m.count("b24gate_bucket_drain_per_second{portal=main,}"), 1u);
+  EXPECT_EQ(m.count("b24gate_bucket_headroom{portal=main,}"), 1u);
+  EXPECT_EQ(m.count("b24gate_operating_limit_seconds{portal=main,}"), 1u);
+}
+
+TEST(PortalGauges, QueueAndOperatingSecondsPerMethodAreSampledAtScrape) {
+  FakeTransport transport;
+  FakeClock clock;
+  PortalOptions options;
+  options.name = "main";
+  options.webhook_url = "https://p.example.com/rest/1/code/";
+  options.linger = absl::ZeroDuration();
+  Portal portal(options, &transport, &clock);
+  PortalGauges gauges({&portal});
+  absl::Notification done;
+  portal.Call("crm.lead.get", {{"id", 1}}, false, CallOptions{}, [&](absl::StatusOr<CallReply>) {
+    done.Notify();
+  });
+  auto exchange = transport.Next();
+  ASSERT_TRUE(exchange);
+  auto m = Flatten(gauges.Collect());
+  EXPECT_EQ(m["b24gate_inflight_requests{portal=main,}"], 1);
+  EXPECT_EQ(m["b24gate_portal_http_requests_total{portal=main,}"], 1);
+  exchange->done(FakeTransport::Json(
+      200, R"({"result": {"ID": "1"}, "time": {"start": 1, "finish": 1.5, "duration": 0.5,
+               "processing": 0.5, "operating": 3.25, "operating_reset_at": 1700000600}})"));
+  done.WaitForNotification();
+  m = Flatten(gauges.Collect());
+  EXPECT_EQ(m["b24gate_inflight_requests{portal=main,}"], 0);
+  EXPECT_EQ(m["b24gate_operating_seconds{method=crm.lead.get,portal=main,}"], 3.25);
+  EXPECT_EQ(m["b24gate_method_paused{method=crm.lead.get,portal=main,}"], 0);
+}
+
+TEST(GrpcMetrics, StartedHandledStreamsAndItems) {
+  prometheus::Registry registry;
+  GrpcMetrics metrics(registry);
+  const std::string svc = "bitrix24.gateway.v1.GatewayService";
+  metrics.Started(svc, "Call", false);
+  metrics.Handled(svc, "Call", false, "NOT_FOUND", 0.25);
+  metrics.Started(svc, "GetAll", true);
+  metrics.Started(svc, "GetAll", true);
+  metrics.Streamed("GetAll", 50);
+  metrics.Streamed("GetAll", 7);
+  metrics.Handled(svc, "GetAll", true, "OK", 1);
+  auto m = Flatten(registry.Collect());
+  EXPECT_EQ(m["b24gate_grpc_started_total{grpc_method=Call,grpc_service=" + svc + ",}"], 1);
+  EXPECT_EQ(m["b24gate_grpc_handled_total{grpc_code=NOT_FOUND,grpc_method=Call,grpc_service=" + svc + ",}"], 1);
+  EXPECT_EQ(m["b24gate_grpc_handling_seconds{grpc_method=Call,grpc_service=" + svc + ",}"], 1);
+  EXPECT_EQ(m["b24gate_grpc_open_streams{grpc_method=GetAll,}"], 1);
+  EXPECT_EQ(m["b24gate_grpc_stream_items_total{grpc_method=GetAll,}"], 57);
+}
+
+}  // namespace
+}  // namespace b24gate
