@@ -67,9 +67,7 @@ std::unique_ptr<Stack> Up(const std::string& fault_delay, double grace_seconds =
   emulator.extra_args = {"--no-limits", "--fault-delay", fault_delay};
   GatewaySpec gateway;
   gateway.shutdown_grace_seconds = grace_seconds;
-  auto stack = Stack::Start(std::move(emulator), std::move(gateway));
-  EXPECT_TRUE(stack.ok()) << stack.status();
-  return stack.ok() ? std::move(*stack) : nullptr;
+  return e2e::Up(std::move(emulator), std::move(gateway));
 }
 
 // Calls of every shape, started at once; each records its one outcome.

@@ -5,7 +5,10 @@
 
 #include <deque>
 #include <optional>
+#include <string>
 #include <utility>
+
+#include <nlohmann/json.hpp>
 
 #include "absl/synchronization/mutex.h"
 #include "engine/http/http_transport.h"
@@ -46,6 +49,25 @@ class FakeTransport : public HttpTransport {
     r.headers["content-type"] = "application/json";
     r.body = body;
     return r;
+  }
+  // A `batch` answer as Bitrix24 writes it: `results` maps command keys to
+  // their results, `errors` to their error objects (see Error); PHP writes
+  // an empty map as [].
+  static HttpResponse BatchAnswer(const nlohmann::ordered_json& results,
+                                  const nlohmann::ordered_json& errors = nlohmann::ordered_json::object()) {
+    auto map = [](const nlohmann::ordered_json& m) {
+      return m.empty() ? nlohmann::ordered_json::array() : m;
+    };
+    nlohmann::ordered_json inner = {{"result", map(results)},
+                                    {"result_error", map(errors)},
+                                    {"result_total", nlohmann::ordered_json::array()},
+                                    {"result_next", nlohmann::ordered_json::array()},
+                                    {"result_time", nlohmann::ordered_json::array()}};
+    return Json(200, nlohmann::ordered_json({{"result", inner}, {"time", nlohmann::ordered_json::object()}}).dump());
+  }
+  // A Bitrix24 error object.
+  static nlohmann::ordered_json Error(const std::string& code, const std::string& description) {
+    return {{"error", code}, {"error_description", description}};
   }
   static HttpResponse Failure(TransportFailure failure) {
     HttpResponse r;

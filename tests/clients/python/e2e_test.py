@@ -94,6 +94,17 @@ class SyncClientTest(unittest.TestCase):
         self.assertEqual(len(first) + len(rest), EXPECTED_LEADS)
         self.assertEqual(len(set(first) | set(rest)), EXPECTED_LEADS)
 
+    def test_get_all_options_reach_the_gateway(self):
+        for strategy in ("offset", "keyset", "parallel_keyset"):
+            reader = self.gw.get_all("crm.lead.list", {"select": ["ID"]}, progress=False, strategy=strategy)
+            ids = [lead["ID"] for lead in reader]
+            self.assertEqual(len(set(ids)), EXPECTED_LEADS, strategy)
+            self.assertEqual(reader.summary["strategy"], strategy)
+        reader = self.gw.get_all("crm.lead.list", {"select": ["ID"]}, progress=False, unordered=True,
+                                 skip_total=True)
+        self.assertEqual(len({lead["ID"] for lead in reader}), EXPECTED_LEADS)
+        self.assertIsNone(reader.summary["total"])  # not counted
+
     def test_get_all_of_unknown_method_raises_on_iteration(self):
         with self.assertRaises(BitrixError) as caught:
             list(self.gw.get_all("no.such.list", progress=False))

@@ -1,0 +1,181 @@
+// Parallel keyset reading against a fake portal: several chains at once,
+// every item exactly once in id order (or unordered), dense, sparse and
+// clustered ids, the caller's id bounds intersected, the count never waited
+// for, resume from any message.
+#include "engine/lists/parallel_keyset_strategy.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <set>
+
+#include "tests/engine/lists/list_test_util.h"
+
+namespace b24gate {
+namespace {
+
+ListRequest ParallelRequest(nlohmann::ordered_json params = {{"select", {"ID", "TITLE"}}}) {
+  ListRequest r;
+  r.method = "crm.lead.list";
+  r.params = std::move(params);
+  return r;  // the default for an id-ordered method
+}
+
+std::vector<int64_t> RandomIds(int n, int seed) {
+  std::mt19937 rng(seed);
+  std::vector<int64_t> ids;
+  int64_t id = 0;
+  for (int i = 0; i < n; ++i) {
+    id += 1 + static_cast<int64_t>(rng() % 4);
+    ids.push_back(id);
+  }
+  return ids;
+}
+
+TEST(ParallelKeysetStrategy, IsTheDefaultAndReadsEveryItemOnceInIdOrder) {
+  FakeTransport transport;
+  std::vector<int64_t> ids = RandomIds(20000, 1);
+  FakeListServer server(&transport, ids);
+  Portal portal(ListPortalOptions(), &transport, Clock::Real());
+  ReadOutcome out = ReadList(&portal, ParallelRequest());
+  ASSERT_TRUE(out.status.ok()) << out.status;
+  EXPECT_EQ(out.summary.strategy, "parallel_keyset");
+  EXPECT_EQ(out.Ids(), ids);
+  EXPECT_EQ(out.summary.total, 20000);
+  EXPECT_TRUE(out.summary.total_matched);
+  EXPECT_EQ(server.counted_pages(), 1);
+  // 400 pages in chained batches: a handful more requests than 400/50.
+  EXPECT_LE(server.requests(), 20);
+}
+
+TEST(ParallelKeysetStrategy, RunsSeveralChainsAtOnce) {
+  FakeTransport transport;
+  FakeListServer server(&transport, Ids(20000));
+  Portal portal(ListPortalOptions(), &transport, Clock::Real());
+  // After the bounds request, hold answers until 8 requests wait: the
+  // dispatcher's connection limit (8) is what bounds the chains.
+  std::thread reader([&] {
+    ReadOutcome out = ReadList(&portal, ParallelRequest());
+    EXPECT_TRUE(out.status.ok()) << out.status;
+    EXPECT_EQ(out.Ids(), Ids(20000));
+  });
+  while (server.requests() == 0) absl::SleepFor(absl::Milliseconds(1));
+  server.HoldUntil(8);
+  reader.join();
+  EXPECT_EQ(server.max_waiting(), 8);
+}
+
+TEST(ParallelKeysetStrategy, ClusteredIdsAreStolenIntoFreeChains) {
+  FakeTransport transport;
+  // 50 ids at the bottom, 6,000 dense ids in one narrow cluster far above:
+  // the first split gives most ranges nothing; the busy one must be split.
+  std::vector<int64_t> ids = Ids(50, 1000);
+  for (int64_t id : Ids(6000, 1, 10000000)) ids.push_back(id);
+  for (int64_t id : Ids(50, 1, 20000000)) ids.push_back(id);
+  FakeListServer server(&transport, ids);
+  Portal portal(ListPortalOptions(), &transport, Clock::Real());
+  ReadOutcome out = ReadList(&portal, ParallelRequest());
+  ASSERT_TRUE(out.status.ok()) << out.status;
+  EXPECT_EQ(out.Ids(), ids);
+}
+
+TEST(ParallelKeysetStrategy, UnorderedDeliversEveryItemExactlyOnce) {
+  FakeTransport transport;
+  std::vector<int64_t> ids = RandomIds(12000, 2);
+  FakeListServer server(&transport, ids);
+  Portal portal(ListPortalOptions(), &transport, Clock::Real());
+  ListRequest r = ParallelRequest();
+  r.unordered = true;
+  ReadOutcome out = ReadList(&portal, r);
+  ASSERT_TRUE(out.status.ok()) << out.status;
+  std::vector<int64_t> got = out.Ids();
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, ids);
+}
+
+TEST(ParallelKeysetStrategy, IntersectsTheCallersIdConditions) {
+  FakeTransport transport;
+  FakeListServer server(&transport, Ids(9000));
+  Portal portal(ListPortalOptions(), &transport, Clock::Real());
+  ReadOutcome out = ReadList(
+      &portal, ParallelRequest({{"filter", {{">id", "499"}, {"<=ID", 7000}}}, {"select", {"ID"}}}));
+  ASSERT_TRUE(out.status.ok()) << out.status;
+  EXPECT_EQ(out.Ids(), Ids(6501, 1, 500));
+  EXPECT_EQ(out.summary.total, 6501);
+}
+
+TEST(ParallelKeysetStrategy, AnEmptyListEndsAtOnce) {
+  FakeTransport transport;
+  FakeListServer server(&transport, {});
+  Portal portal(ListPortalOptions(), &transport, Clock::Real());
+  ReadOutcome out = ReadList(&portal, ParallelRequest());
+  ASSERT_TRUE(out.status.ok()) << out.status;
+  EXPECT_TRUE(out.items.empty());
+  EXPECT_EQ(out.summary.count, 0);
+}
+
+TEST(ParallelKeysetStrategy, StreamsWithoutWaitingForTheCount) {
+  FakeTransport transport;
+  FakeListServer server(&transport, Ids(6000));
+  Portal portal(ListPortalOptions(), &transport, Clock::Real());
+  server.HoldCounts();
+  ReadOutcome out;
+  std::thread reader([&] { out = ReadList(&portal, ParallelRequest()); });
+  // Every page of the list is read while the count is still unanswered.
+  absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (server.pages() < 6000 / 50 + 2 && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(5));
+  EXPECT_GE(server.pages(), 6000 / 50 + 2);
+  server.ReleaseCounts();
+  reader.join();
+  ASSERT_TRUE(out.status.ok()) << out.status;
+  EXPECT_EQ(out.Ids(), Ids(6000));
+  ASSERT_FALSE(out.pages.empty());
+  EXPECT_FALSE(out.pages.front().total.has_value());
+  // The total comes once it is known, and the summary checks the count.
+  EXPECT_TRUE(out.pages.back().total.has_value());
+  EXPECT_EQ(out.summary.total, 6000);
+  EXPECT_TRUE(out.summary.total_matched);
+}
+
+class ParallelResume : public ::testing::TestWithParam<std::tuple<bool, int>> {};
+
+TEST_P(ParallelResume, ContinuesAfterTheLastMessageWithNoneLostOrRepeated) {
+  auto [unordered, stop_after] = GetParam();
+  FakeTransport transport;
+  std::vector<int64_t> ids = RandomIds(9000, 3);
+  FakeListServer server(&transport, ids);
+  Portal portal(ListPortalOptions(), &transport, Clock::Real());
+  ListRequest r = ParallelRequest();
+  r.unordered = unordered;
+  ReadOutcome first = ReadList(&portal, r, stop_after);
+  ASSERT_EQ(first.pages.size(), static_cast<size_t>(stop_after));
+  r.resume_cursor = first.pages.back().resume_cursor;
+  ReadOutcome rest = ReadList(&portal, r);
+  ASSERT_TRUE(rest.status.ok()) << rest.status;
+  std::vector<int64_t> got = first.Ids();
+  for (int64_t id : rest.Ids()) got.push_back(id);
+  if (unordered) std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, ids);
+  EXPECT_EQ(rest.summary.count, 9000);
+  EXPECT_TRUE(rest.summary.total_matched);
+}
+
+INSTANTIATE_TEST_SUITE_P(OrderedAndUnordered, ParallelResume,
+                         ::testing::Combine(::testing::Bool(), ::testing::Values(1, 9, 60)));
+
+TEST(ParallelKeysetStrategy, ReadsTasksWrappedWithLowerCaseIds) {
+  FakeTransport transport;
+  FakeListShape shape{"tasks.task.list", "tasks", "id", true};
+  FakeListServer server(&transport, Ids(3100, 2), shape);
+  Portal portal(ListPortalOptions(), &transport, Clock::Real());
+  ListRequest r;
+  r.method = "tasks.task.list";
+  r.params = {{"select", {"ID", "TITLE"}}};
+  ReadOutcome out = ReadList(&portal, r);
+  ASSERT_TRUE(out.status.ok()) << out.status;
+  EXPECT_EQ(out.summary.strategy, "parallel_keyset");
+  EXPECT_EQ(out.Ids("id"), Ids(3100, 2));
+}
+
+}  // namespace
+}  // namespace b24gate
