@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "tests/e2e/rpc_helpers.h"
 
 namespace b24gate::e2e {
@@ -359,6 +360,27 @@ TEST(Injection, HugeReferenceIsRefusedNotFatal) {
   BatchOut out = CallBatch(*stack, {{"a", "crm.lead.get", {{"id", huge}}}});
   ExpectInvalid(out.status, "commands[0]", "1 MiB reference");
   EXPECT_LT(out.status.error_message().size(), 400u);
+  EXPECT_TRUE(Call1(*stack, "crm.lead.get", {{"id", 1}}).status.ok()) << "gateway stopped serving";
+}
+
+// A resume cursor comes back from the client: a forged one whose fields have
+// the wrong types is refused, and the gateway keeps serving (reading the
+// version as a number once threw out of the handler).
+TEST(Injection, ForgedResumeCursorIsRefusedNotFatal) {
+  auto stack = Up();
+  ASSERT_TRUE(stack);
+  for (const std::string& forged :
+       {R"({"v":"1","s":"keyset","n":1,"h":"0"})", R"({"v":1,"s":5,"n":"x","h":[]})", R"([1])"}) {
+    pb::GetAllRequest request;
+    request.set_method("crm.lead.list");
+    request.set_resume_cursor(absl::WebSafeBase64Escape(forged));
+    auto ctx = Ctx(30);
+    auto reader = stack->stub().GetAll(ctx.get(), request);
+    pb::GetAllResponse message;
+    while (reader->Read(&message)) {
+    }
+    ExpectInvalid(reader->Finish(), "resume_cursor", forged);
+  }
   EXPECT_TRUE(Call1(*stack, "crm.lead.get", {{"id", 1}}).status.ok()) << "gateway stopped serving";
 }
 
