@@ -1,5 +1,5 @@
 // The fault matrix: every emulator fault kind x reads (Call get and
-// list, GetAll, GetById) and writes (single and bulk crm.lead.add, CallBatch
+// list, GetAll, GetById) and writes (single and bulk crm.lead.add, CallMany, CallBatch
 // with adds), a seeded mixed run, and token expiry in the middle of a GetAll
 // stream. Every RPC must end with exactly one outcome; reads complete (every
 // row once, in order, as a direct read shows it); writes are never sent twice
@@ -135,6 +135,24 @@ WriteTally BulkAdd(Stack& stack, const std::string& title, int n) {
     return t;
   }
   for (const auto& r : out.response.results()) t.Item(r, "bulk add " + title);
+  return t;
+}
+
+WriteTally ManyAdd(Stack& stack, const std::string& title, int n) {
+  std::vector<json> params;
+  for (int i = 0; i < n; ++i) params.push_back({{"fields", {{"TITLE", absl::StrCat(title, "-", i)}}}});
+  CallManyOut out = CallMany(stack, "crm.lead.add", params);
+  WriteTally t;
+  if (!out.status.ok()) {
+    t.Whole(out.status, n, "CallMany add " + title);
+    return t;
+  }
+  if (static_cast<int>(out.results.size()) != n || !out.indexes_consecutive) {
+    t.unexpected.push_back(absl::StrCat("CallMany add ", title, ": ", out.results.size(),
+                                        " results for ", n, " commands"));
+    return t;
+  }
+  for (const auto& r : out.results) t.Item(r, "CallMany add " + title);
   return t;
 }
 
@@ -340,6 +358,7 @@ TEST_P(FaultMatrix, WritesAreNeverRepeatedAndAlwaysAccounted) {
       {"single add", "crm.lead.add", [&] { return SingleAdd(*stack, "fm-" + k + "-single"); }},
       {"bulk add", "batch", [&] { return BulkAdd(*stack, "fm-" + k + "-bulk", 5); }},
       {"CallBatch add", "batch", [&] { return BatchAdd(*stack, "fm-" + k + "-batch", 3); }},
+      {"CallMany add", "batch", [&] { return ManyAdd(*stack, "fm-" + k + "-many", 5); }},
   };
   for (auto& step : steps) {
     SCOPED_TRACE(step.what);
