@@ -1,5 +1,6 @@
 #include "service/config.h"
 
+#include <cmath>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -170,6 +171,7 @@ EnvValues ReadEnvironment(const std::map<std::string, std::string>& env) {
 struct FileValues {
   std::optional<std::string> listen, metrics_listen, log_format, log_level;
   std::optional<absl::Duration> predrain_delay, shutdown_grace;
+  std::optional<size_t> max_bulk_items;
   std::vector<PortalOptions> portals;
 };
 
@@ -297,7 +299,9 @@ absl::StatusOr<PortalOptions> PortalFromJson(const Json& j, size_t index) {
   o.request_timeout = absl::Seconds(timeout);
   double attempts = o.max_attempts;
   B24GATE_RETURN_IF_ERROR(ReadNumber(j, "max_attempts", where, &attempts));
-  if (attempts != static_cast<int>(attempts)) return Bad(where + ".max_attempts", "must be a whole number");
+  if (!(std::fabs(attempts) < 1e9) || attempts != static_cast<int>(attempts)) {  // cast defined
+    return Bad(where + ".max_attempts", "must be a whole number below 1e9");
+  }
   o.max_attempts = static_cast<int>(attempts);
   B24GATE_RETURN_IF_ERROR(ReadBool(j, "autothrottle", where, &o.autothrottle.enabled));
   B24GATE_RETURN_IF_ERROR(ReadString(j, "ca_file", where, &o.tls.ca_file));
@@ -337,11 +341,14 @@ absl::StatusOr<FileValues> ReadConfigFile(const std::string& path) {
                                   at_end ? "unexpected end of file (truncated?)"
                                          : "syntax error",
                                   " at ", PositionOf(*text, e.byte == 0 ? 0 : e.byte - 1)));
+  } catch (const Json::out_of_range&) {
+    return Bad(what, "not valid JSON: a number beyond the range of a double");  // e.g. 1e600
   }
   if (!j.is_object()) return Bad(what, "must hold a JSON object ({...})");
   B24GATE_RETURN_IF_ERROR(CheckKeys(j, "config",
                                     {"listen", "metrics_listen", "portals", "shutdown_grace_seconds",
-                                     "predrain_delay_seconds", "log_format", "log_level"}));
+                                     "predrain_delay_seconds", "log_format", "log_level",
+                                     "max_bulk_items"}));
   FileValues f;
   for (auto [key, out] : {std::pair{"listen", &f.listen}, std::pair{"metrics_listen", &f.metrics_listen},
                           std::pair{"log_format", &f.log_format}, std::pair{"log_level", &f.log_level}}) {
@@ -357,6 +364,13 @@ absl::StatusOr<FileValues> ReadConfigFile(const std::string& path) {
     B24GATE_RETURN_IF_ERROR(ReadNumber(j, key, "config", &seconds));
     if (seconds < 0) return Bad(absl::StrCat("config.", key), "must be >= 0");
     *out = absl::Seconds(seconds);
+  }
+  if (j.contains("max_bulk_items")) {
+    const Json& v = j["max_bulk_items"];
+    if (!v.is_number_integer() || v.get<int64_t>() < 1) {
+      return Bad("config.max_bulk_items", "must be a whole number >= 1");
+    }
+    f.max_bulk_items = v.get<size_t>();
   }
   if (j.contains("portals")) {
     if (!j["portals"].is_array()) return Bad("config.portals", "must be a list");
@@ -464,6 +478,7 @@ absl::StatusOr<ServerConfig> Merge(const FlagValues& flags, const EnvValues& env
     config.predrain_delay = *d;
   }
   if (file.shutdown_grace) config.shutdown_grace = *file.shutdown_grace;
+  if (file.max_bulk_items) config.gateway.max_bulk_items = *file.max_bulk_items;
   if (flags.shutdown_grace) {
     absl::StatusOr<absl::Duration> d = ParseDurationText(*flags.shutdown_grace, "--shutdown-grace");
     if (!d.ok()) return d.status();

@@ -19,6 +19,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "engine/gateway/gateway_options.h"
 #include "engine/portal/portal_options.h"
 #include "service/logging/logger.h"
 
@@ -37,6 +38,8 @@ struct ServerConfig {
   // ... then accepted calls get this long to be answered.
   absl::Duration shutdown_grace = absl::Seconds(20);
   LogOptions log;
+  // Settings of the gateway as a whole (file key "max_bulk_items").
+  GatewayOptions gateway;
   bool help = false;
 };
 

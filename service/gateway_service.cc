@@ -1,29 +1,24 @@
 #include "service/gateway_service.h"
 
-#include <climits>
-#include <deque>
 #include <memory>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "engine/common/errors.h"
-#include "engine/lists/list_reader.h"
 #include "engine/bitrix/method_traits.h"
-#include "engine/lists/ordered_fanout.h"
+#include "engine/common/errors.h"
 #include "service/json_value.h"
+#include "service/message_limit.h"
+#include "service/request_params.h"
 #include "service/status_mapping.h"
+#include "service/stream_writer.h"
 
 namespace b24gate {
 namespace {
 
 namespace pb = bitrix24::gateway::v1;
-
-// gRPC clients refuse messages above 4 MiB by default; stay clearly below.
-constexpr size_t kMaxMessageBytes = 4 * 1024 * 1024 - 64 * 1024;
-// Streamed messages are cut at this size so each stays small.
-constexpr size_t kStreamChunkBytes = 1024 * 1024;
 
 CallOptions OptionsFrom(grpc::CallbackServerContext* context, bool idempotent,
                         std::shared_ptr<CancelToken> cancel) {
@@ -35,26 +30,42 @@ CallOptions OptionsFrom(grpc::CallbackServerContext* context, bool idempotent,
   return o;
 }
 
-void FillResult(const CallReply& reply, pb::CallResult* out) {
-  *out->mutable_result() = ToValue(reply.result);
-  if (reply.total) out->set_total(*reply.total);
-  if (reply.next) out->set_next(*reply.next);
-  if (reply.time.is_object()) *out->mutable_time() = ToStruct(reply.time);
-}
-
 void FillOutcome(const absl::StatusOr<CallReply>& outcome, pb::CallResult* out) {
-  if (outcome.ok()) {
-    FillResult(*outcome, out);
-  } else {
+  if (!outcome.ok()) {
     *out->mutable_error() = ToCommandError(outcome.status());
+    return;
   }
+  *out->mutable_result() = ToValue(outcome->result);
+  if (outcome->total) out->set_total(*outcome->total);
+  if (outcome->next) out->set_next(*outcome->next);
+  if (outcome->time.is_object()) *out->mutable_time() = ToStruct(outcome->time);
 }
 
-absl::Status TooLarge(size_t bytes) {
-  return absl::ResourceExhaustedError(absl::StrCat(
-      "the response would be ", bytes,
-      " bytes, above gRPC's default 4 MiB message limit; use GetById or GetAll (they stream), "
-      "or send fewer parameter sets per call"));
+// A read may be asked for again, so its body may be left out of an answer
+// that is too large; a write's result may not (see message_limit.h).
+bool IsRead(const std::string& method, bool idempotent) {
+  return idempotent || IsReadMethod(method);
+}
+
+// Parameter sets given as Values or as JSON texts, never both.
+absl::StatusOr<std::vector<nlohmann::ordered_json>> ParameterSets(
+    const google::protobuf::RepeatedPtrField<google::protobuf::Value>& values,
+    const google::protobuf::RepeatedPtrField<std::string>& texts, const std::string& values_field,
+    const std::string& texts_field) {
+  if (!values.empty() && !texts.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(values_field, " and ", texts_field,
+                                                   " are exclusive: give the parameter sets once"));
+  }
+  std::vector<nlohmann::ordered_json> sets;
+  sets.reserve(values.size() + texts.size());
+  for (const auto& value : values) sets.push_back(ToJson(value));
+  for (int i = 0; i < texts.size(); ++i) {
+    absl::StatusOr<nlohmann::ordered_json> set =
+        ParseJsonText(texts[i], absl::StrCat(texts_field, "[", i, "]"));
+    if (!set.ok()) return set.status();
+    sets.push_back(std::move(*set));
+  }
+  return sets;
 }
 
 // A unary RPC whose cancellation stops its engine work.
@@ -70,10 +81,47 @@ class UnaryCall : public grpc::ServerUnaryReactor {
   std::shared_ptr<CancelToken> cancel_;
 };
 
-// Collects a bulk Call's results in request order.
-class BulkSink : public FanoutSink {
+// Call with one parameter set: the method's answer, or the RPC's error.
+void StartSingleCall(Gateway* gateway, grpc::CallbackServerContext* context,
+                     const pb::CallRequest& request, pb::CallResponse* response, UnaryCall* call) {
+  absl::StatusOr<nlohmann::ordered_json> params = ParamsOrJson(
+      request.has_params() ? &request.params() : nullptr, request.params_json());
+  if (!params.ok()) {
+    call->Reply(params.status());
+    return;
+  }
+  CallSpec spec;
+  spec.portal = request.portal();
+  spec.method = request.method();
+  spec.params = std::move(*params);
+  spec.params_field = request.params_json().empty() ? "params" : "params_json";
+  spec.raw = request.raw();
+  const bool is_read = IsRead(request.method(), request.idempotent());
+  gateway->Call(std::move(spec), OptionsFrom(context, request.idempotent(), call->cancel()),
+                [call, response, is_read](absl::StatusOr<CallReply> reply) {
+                  if (!reply.ok()) {
+                    call->Reply(reply.status());
+                    return;
+                  }
+                  pb::CallResult result;
+                  FillOutcome(reply, &result);
+                  *response->mutable_result() = std::move(*result.mutable_result());
+                  if (result.has_total()) response->set_total(result.total());
+                  if (result.has_next()) response->set_next(result.next());
+                  if (result.has_time()) *response->mutable_time() = std::move(*result.mutable_time());
+                  // A read can be repeated through a stream; a write's answer
+                  // is sent whatever its size (message_limit.h).
+                  size_t bytes = response->ByteSizeLong();
+                  call->Reply(is_read && bytes > kMaxMessageBytes ? TooLarge(bytes)
+                                                                  : absl::OkStatus());
+                });
+}
+
+// Collects a bulk Call's results in request order into one reply.
+class BulkReply : public FanoutSink {
  public:
-  BulkSink(UnaryCall* call, pb::CallResponse* response, size_t n) : call_(call), response_(response) {
+  BulkReply(UnaryCall* call, pb::CallResponse* response, size_t n, bool is_read)
+      : call_(call), response_(response), is_read_(is_read) {
     for (size_t i = 0; i < n; ++i) response_->add_results();
   }
   void OnResults(size_t first, std::vector<absl::StatusOr<CallReply>> results) override {
@@ -82,16 +130,161 @@ class BulkSink : public FanoutSink {
     }
   }
   void OnDone(absl::Status status) override {
-    if (status.ok() && response_->ByteSizeLong() > kMaxMessageBytes) {
-      status = TooLarge(response_->ByteSizeLong());
+    if (status.ok()) {
+      std::vector<FittableResult> parts;
+      for (auto& r : *response_->mutable_results()) parts.push_back({&r, is_read_});
+      FitUnderMessageLimit(std::move(parts), response_->ByteSizeLong());
     }
     call_->Reply(status);
     delete this;
   }
 
  private:
-  UnaryCall* call_;
-  pb::CallResponse* response_;
+  UnaryCall* const call_;
+  pb::CallResponse* const response_;
+  const bool is_read_;
+};
+
+// Call with bulk_params: one result per parameter set, in one reply.
+void StartBulkCall(Gateway* gateway, grpc::CallbackServerContext* context,
+                   const pb::CallRequest& request, pb::CallResponse* response, UnaryCall* call) {
+  if (request.has_params() || !request.params_json().empty()) {
+    call->Reply(absl::InvalidArgumentError(absl::StrCat(
+        request.has_params() ? "params" : "params_json",
+        " and bulk_params are exclusive: use bulk_params (or CallMany's params_json) for many "
+        "parameter sets")));
+    return;
+  }
+  BulkSpec bulk;
+  bulk.portal = request.portal();
+  bulk.method = request.method();
+  for (const auto& p : request.bulk_params()) bulk.params.push_back(ToJson(p));
+  bulk.params_field = "bulk_params";
+  bulk.raw = request.raw();
+  auto* reply = new BulkReply(call, response, bulk.params.size(),
+                              IsRead(request.method(), request.idempotent()));
+  absl::StatusOr<std::shared_ptr<OrderedFanout>> fanout =
+      gateway->PrepareBulk(std::move(bulk), BulkForm::kUnary,
+                           OptionsFrom(context, request.idempotent(), call->cancel()), reply);
+  if (!fanout.ok()) {
+    response->Clear();
+    delete reply;
+    call->Reply(fanout.status());
+    return;
+  }
+  (*fanout)->Run();
+}
+
+// Results of an OrderedFanout streamed in request order, each delivered
+// chunk cut into messages of about kStreamChunkBytes; the chunk is
+// acknowledged when its last message is written. `Fill` adds result `index`
+// to a message and returns the bytes it added.
+template <typename Message>
+class FanoutStream : public StreamWriter<Message, OrderedFanout>, public FanoutSink {
+ protected:
+  virtual size_t Fill(size_t index, absl::StatusOr<CallReply> result, Message* message) = 0;
+  // Called for each new message with the index of its first result.
+  virtual void Begin(size_t first, Message* message) { (void)first, (void)message; }
+
+ public:
+  void OnResults(size_t first, std::vector<absl::StatusOr<CallReply>> results) override {
+    Message message;
+    Begin(first, &message);
+    size_t bytes = 0;
+    for (size_t i = 0; i < results.size(); ++i) {
+      bytes += Fill(first + i, std::move(results[i]), &message);
+      if (bytes >= kStreamChunkBytes && i + 1 < results.size()) {
+        this->Send(std::move(message), /*ends_unit=*/false);
+        message = Message();
+        Begin(first + i + 1, &message);
+        bytes = 0;
+      }
+    }
+    this->Send(std::move(message), /*ends_unit=*/true);
+  }
+  void OnDone(absl::Status status) override { this->ProducerDone(status); }
+
+  // Starts `fanout`, or refuses the RPC with its validation error.
+  void StartOrRefuse(absl::StatusOr<std::shared_ptr<OrderedFanout>> fanout) {
+    if (!fanout.ok()) {
+      this->Refuse(fanout.status());
+      return;
+    }
+    this->Start(std::move(*fanout));
+  }
+};
+
+// GetById: results in id order.
+class GetByIdStream final : public FanoutStream<pb::GetByIdResponse> {
+ public:
+  GetByIdStream(Gateway* gateway, grpc::CallbackServerContext* context,
+                const pb::GetByIdRequest* request)
+      : ids_(request->ids().begin(), request->ids().end()) {
+    absl::StatusOr<nlohmann::ordered_json> params =
+        ParamsOrJson(request->has_params() ? &request->params() : nullptr, request->params_json());
+    if (!params.ok()) {
+      Refuse(params.status());
+      return;
+    }
+    GetByIdSpec spec;
+    spec.portal = request->portal();
+    spec.method = request->method();
+    for (const auto& id : ids_) spec.ids.push_back(ToJson(id));
+    spec.id_field = request->id_field();
+    spec.params = std::move(*params);
+    spec.params_field = request->params_json().empty() ? "params" : "params_json";
+    StartOrRefuse(gateway->PrepareGetById(
+        std::move(spec), OptionsFrom(context, /*idempotent=*/false, std::make_shared<CancelToken>()),
+        this));
+  }
+
+ private:
+  size_t Fill(size_t index, absl::StatusOr<CallReply> result,
+              pb::GetByIdResponse* message) override {
+    pb::IdResult* r = message->add_results();
+    *r->mutable_id() = ids_[index];
+    if (result.ok()) {
+      *r->mutable_result() = ToValue(result->result);
+    } else {
+      *r->mutable_error() = ToCommandError(result.status());
+    }
+    return r->ByteSizeLong();
+  }
+
+  const std::vector<google::protobuf::Value> ids_;
+};
+
+// CallMany: one result per parameter set, streamed in request order.
+class CallManyStream final : public FanoutStream<pb::CallManyResponse> {
+ public:
+  CallManyStream(Gateway* gateway, grpc::CallbackServerContext* context,
+                 const pb::CallManyRequest* request) {
+    absl::StatusOr<std::vector<nlohmann::ordered_json>> sets =
+        ParameterSets(request->params(), request->params_json(), "params", "params_json");
+    if (!sets.ok()) {
+      Refuse(sets.status());
+      return;
+    }
+    BulkSpec bulk;
+    bulk.portal = request->portal();
+    bulk.method = request->method();
+    bulk.params = std::move(*sets);
+    bulk.params_field = request->params_json().empty() ? "params" : "params_json";
+    StartOrRefuse(gateway->PrepareBulk(
+        std::move(bulk), BulkForm::kStreaming,
+        OptionsFrom(context, request->idempotent(), std::make_shared<CancelToken>()), this));
+  }
+
+ private:
+  void Begin(size_t first, pb::CallManyResponse* message) override {
+    message->set_first_index(static_cast<int64_t>(first));
+  }
+  size_t Fill(size_t /*index*/, absl::StatusOr<CallReply> result,
+              pb::CallManyResponse* message) override {
+    pb::CallResult* r = message->add_results();
+    FillOutcome(result, r);
+    return r->ByteSizeLong();
+  }
 };
 
 ListStrategyKind StrategyFrom(pb::ListStrategy strategy) {
@@ -103,304 +296,80 @@ ListStrategyKind StrategyFrom(pb::ListStrategy strategy) {
   }
 }
 
-// Streams GetAll pages; never finishes before the reader has finished.
-class GetAllStream : public grpc::ServerWriteReactor<pb::GetAllResponse>, public ListSink {
+// GetAll: pages of items with progress, then the summary.
+class GetAllStream final : public StreamWriter<pb::GetAllResponse, ListReader>, public ListSink {
  public:
   GetAllStream(Gateway* gateway, grpc::CallbackServerContext* context,
                const pb::GetAllRequest* request) {
-    auto cancel = std::make_shared<CancelToken>();
-    absl::StatusOr<Portal*> portal = gateway->FindPortal(request->portal());
-    absl::Status valid = portal.ok() ? ValidateMethodName(request->method()) : portal.status();
-    if (!valid.ok()) {
-      Finish(ToGrpcStatus(valid));
+    absl::StatusOr<nlohmann::ordered_json> params =
+        ParamsOrJson(request->has_params() ? &request->params() : nullptr, request->params_json());
+    if (!params.ok()) {
+      Refuse(params.status());
       return;
     }
     ListRequest list;
     list.method = request->method();
-    list.params = request->has_params() ? ToJson(request->params()) : nlohmann::ordered_json::object();
+    list.params = std::move(*params);
     list.items_key = request->items_key();
-    list.options = OptionsFrom(context, /*idempotent=*/true, cancel);
+    list.options = OptionsFrom(context, /*idempotent=*/true, std::make_shared<CancelToken>());
     list.strategy = StrategyFrom(request->strategy());
     list.unordered = request->unordered();
     list.skip_total = request->skip_total();
     list.resume_cursor = request->resume_cursor();
     absl::StatusOr<std::shared_ptr<ListReader>> reader =
-        ListReader::Create(*portal, std::move(list), this);
+        gateway->PrepareGetAll(request->portal(), std::move(list), this);
     if (!reader.ok()) {
-      Finish(ToGrpcStatus(reader.status()));
+      Refuse(reader.status());
       return;
     }
-    {
-      absl::MutexLock lock(&mu_);
-      reader_ = *reader;
-    }
-    // Lock order: the reader calls us holding its lock, so we never call it
-    // holding ours.
-    (*reader)->Run();
+    Start(std::move(*reader));
   }
 
   void OnPage(ListPage page) override {
-    absl::MutexLock lock(&mu_);
     pb::GetAllResponse message;
     for (auto& item : page.items) *message.add_items() = ToValue(item);
     message.mutable_progress()->set_items_so_far(page.items_so_far);
     if (page.total) message.mutable_progress()->set_total(*page.total);
     message.set_resume_cursor(page.resume_cursor);
-    pending_.push_back({std::move(message), true});
-    WriteNext();
+    Send(std::move(message), /*ends_unit=*/true);
   }
 
   void OnDone(absl::Status status, ListSummary summary) override {
-    absl::MutexLock lock(&mu_);
-    reader_done_ = true;
-    final_status_ = status;
-    if (status.ok()) {
-      pb::GetAllResponse message;
-      message.mutable_progress()->set_items_so_far(summary.count);
-      if (summary.total) message.mutable_progress()->set_total(*summary.total);
-      pb::GetAllSummary* s = message.mutable_summary();
-      s->set_count(summary.count);
-      if (summary.total) s->set_total(*summary.total);
-      s->set_total_matched(summary.total_matched);
-      s->set_strategy(summary.strategy);
-      for (const auto& w : summary.warnings) s->add_warnings(w);
-      message.set_resume_cursor(summary.resume_cursor);
-      pending_.push_back({std::move(message), false});
-    }
-    WriteNext();
-  }
-
-  void OnWriteDone(bool ok) override {
-    std::shared_ptr<ListReader> reader;
-    {
-      absl::MutexLock lock(&mu_);
-      writing_ = false;
-      if (!ok) {
-        // The client is gone: stop reading, finish once the reader has.
-        broken_ = true;
-        pending_.clear();
-      }
-      if (!ok || current_is_page_) reader = reader_;
-      WriteNext();
-    }
-    // Outside our lock: the reader calls OnPage/OnDone holding its own.
-    if (!reader) return;
-    if (ok) {
-      reader->Ack();
-    } else {
-      reader->Cancel();
-    }
-  }
-
-  void OnCancel() override {
-    std::shared_ptr<ListReader> reader;
-    {
-      absl::MutexLock lock(&mu_);
-      reader = reader_;
-    }
-    if (reader) reader->Cancel();
-  }
-
-  void OnDone() override {
-    { absl::MutexLock lock(&mu_); }
-    delete this;
+    if (status.ok()) Send(SummaryMessage(summary), /*ends_unit=*/false);
+    ProducerDone(status);
   }
 
  private:
-  struct Outgoing {
+  static pb::GetAllResponse SummaryMessage(const ListSummary& summary) {
     pb::GetAllResponse message;
-    bool is_page;
-  };
-
-  void WriteNext() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (writing_ || finished_) return;
-    if (!pending_.empty() && !broken_) {
-      current_ = std::move(pending_.front().message);
-      current_is_page_ = pending_.front().is_page;
-      pending_.pop_front();
-      writing_ = true;
-      StartWrite(&current_);
-      return;
-    }
-    if (reader_done_) {
-      finished_ = true;
-      Finish(ToGrpcStatus(final_status_));
-    }
+    message.mutable_progress()->set_items_so_far(summary.count);
+    if (summary.total) message.mutable_progress()->set_total(*summary.total);
+    pb::GetAllSummary* s = message.mutable_summary();
+    s->set_count(summary.count);
+    if (summary.total) s->set_total(*summary.total);
+    s->set_total_matched(summary.total_matched);
+    s->set_strategy(summary.strategy);
+    for (const auto& w : summary.warnings) s->add_warnings(w);
+    message.set_resume_cursor(summary.resume_cursor);
+    return message;
   }
-
-  absl::Mutex mu_;
-  std::shared_ptr<ListReader> reader_ ABSL_GUARDED_BY(mu_);
-  std::deque<Outgoing> pending_ ABSL_GUARDED_BY(mu_);
-  pb::GetAllResponse current_ ABSL_GUARDED_BY(mu_);
-  bool current_is_page_ ABSL_GUARDED_BY(mu_) = false;
-  bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  bool reader_done_ ABSL_GUARDED_BY(mu_) = false;
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;
-  bool broken_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Status final_status_ ABSL_GUARDED_BY(mu_);
 };
 
-absl::Status CheckId(const google::protobuf::Value& id, int index) {
-  if (id.kind_case() == google::protobuf::Value::kNumberValue ||
-      (id.kind_case() == google::protobuf::Value::kStringValue && !id.string_value().empty())) {
-    return absl::OkStatus();
+// Reads each command's params or params_json.
+absl::StatusOr<std::vector<BatchCommandSpec>> BatchCommands(const pb::CallBatchRequest& request) {
+  std::vector<BatchCommandSpec> commands;
+  for (int i = 0; i < request.commands_size(); ++i) {
+    const pb::BatchCommand& c = request.commands(i);
+    ParamsFields fields;
+    fields.params = absl::StrCat("commands[", i, "].params");
+    fields.params_json = absl::StrCat("commands[", i, "].params_json");
+    absl::StatusOr<nlohmann::ordered_json> params =
+        ParamsOrJson(c.has_params() ? &c.params() : nullptr, c.params_json(), fields);
+    if (!params.ok()) return params.status();
+    commands.push_back({c.key(), c.method(), std::move(*params)});
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("ids[", index, "]: must be a number or a non-empty string"));
+  return commands;
 }
-
-// Streams GetById results in id order, cut into messages below 1 MiB.
-class GetByIdStream : public grpc::ServerWriteReactor<pb::GetByIdResponse>, public FanoutSink {
- public:
-  GetByIdStream(Gateway* gateway, grpc::CallbackServerContext* context,
-                const pb::GetByIdRequest* request)
-      : ids_(request->ids().begin(), request->ids().end()) {
-    absl::Status valid = Validate(gateway, *request);
-    if (!valid.ok()) {
-      Finish(ToGrpcStatus(valid));
-      return;
-    }
-    std::string id_field = request->id_field().empty() ? "ID" : request->id_field();
-    nlohmann::ordered_json base =
-        request->has_params() ? ToJson(request->params()) : nlohmann::ordered_json::object();
-    std::vector<nlohmann::ordered_json> params;
-    params.reserve(ids_.size());
-    for (const auto& id : ids_) {
-      nlohmann::ordered_json p = base;
-      p[id_field] = ToJson(id);
-      params.push_back(std::move(p));
-    }
-    Portal* portal = *gateway->FindPortal(request->portal());
-    std::shared_ptr<OrderedFanout> fanout = OrderedFanout::Create(
-        portal, request->method(), std::move(params), /*as_json=*/false,
-        OptionsFrom(context, /*idempotent=*/false, std::make_shared<CancelToken>()), this);
-    {
-      absl::MutexLock lock(&mu_);
-      fanout_ = fanout;
-    }
-    fanout->Run();  // outside our lock: the fanout calls us holding its own
-  }
-
-  static absl::Status Validate(Gateway* gateway, const pb::GetByIdRequest& request) {
-    absl::StatusOr<Portal*> portal = gateway->FindPortal(request.portal());
-    if (!portal.ok()) return portal.status();
-    if (absl::Status s = Gateway::ValidateCall(request.method(), nlohmann::ordered_json::object(), "params");
-        !s.ok()) {
-      return s;
-    }
-    if (request.ids().empty()) return absl::InvalidArgumentError("ids: at least one id is required");
-    for (int i = 0; i < request.ids_size(); ++i) {
-      if (absl::Status s = CheckId(request.ids(i), i); !s.ok()) return s;
-    }
-    std::string id_field = request.id_field().empty() ? "ID" : request.id_field();
-    if (request.has_params() && request.params().fields().count(id_field)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "params.", id_field, ": the id parameter is filled from ids; remove it from params"));
-    }
-    return absl::OkStatus();
-  }
-
-  void OnResults(size_t first, std::vector<absl::StatusOr<CallReply>> results) override {
-    absl::MutexLock lock(&mu_);
-    pb::GetByIdResponse message;
-    size_t bytes = 0;
-    for (size_t i = 0; i < results.size(); ++i) {
-      pb::IdResult* r = message.add_results();
-      *r->mutable_id() = ids_[first + i];
-      if (results[i].ok()) {
-        *r->mutable_result() = ToValue(results[i]->result);
-      } else {
-        *r->mutable_error() = ToCommandError(results[i].status());
-      }
-      bytes += r->ByteSizeLong();
-      if (bytes >= kStreamChunkBytes && i + 1 < results.size()) {
-        pending_.push_back({std::move(message), false});
-        message = pb::GetByIdResponse();
-        bytes = 0;
-      }
-    }
-    // The chunk is acknowledged when its last message is written.
-    pending_.push_back({std::move(message), true});
-    WriteNext();
-  }
-
-  void OnDone(absl::Status status) override {
-    absl::MutexLock lock(&mu_);
-    fanout_done_ = true;
-    final_status_ = status;
-    WriteNext();
-  }
-
-  void OnWriteDone(bool ok) override {
-    std::shared_ptr<OrderedFanout> fanout;
-    {
-      absl::MutexLock lock(&mu_);
-      writing_ = false;
-      if (!ok) {
-        // The client is gone: stop the calls, finish once the fanout has.
-        broken_ = true;
-        pending_.clear();
-      }
-      if (!ok || current_ends_chunk_) fanout = fanout_;
-      WriteNext();
-    }
-    // Outside our lock: the fanout may call OnResults from Ack.
-    if (!fanout) return;
-    if (ok) {
-      fanout->Ack();
-    } else {
-      fanout->Cancel();
-    }
-  }
-
-  void OnCancel() override {
-    std::shared_ptr<OrderedFanout> fanout;
-    {
-      absl::MutexLock lock(&mu_);
-      fanout = fanout_;
-    }
-    if (fanout) fanout->Cancel();
-  }
-
-  void OnDone() override {
-    { absl::MutexLock lock(&mu_); }
-    delete this;
-  }
-
- private:
-  struct Outgoing {
-    pb::GetByIdResponse message;
-    bool ends_chunk;
-  };
-
-  void WriteNext() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (writing_ || finished_) return;
-    if (!pending_.empty() && !broken_) {
-      current_ = std::move(pending_.front().message);
-      current_ends_chunk_ = pending_.front().ends_chunk;
-      pending_.pop_front();
-      writing_ = true;
-      StartWrite(&current_);
-      return;
-    }
-    if (fanout_done_) {
-      finished_ = true;
-      Finish(ToGrpcStatus(final_status_));
-    }
-  }
-
-  const std::vector<google::protobuf::Value> ids_;
-  absl::Mutex mu_;
-  std::shared_ptr<OrderedFanout> fanout_ ABSL_GUARDED_BY(mu_);
-  std::deque<Outgoing> pending_ ABSL_GUARDED_BY(mu_);
-  pb::GetByIdResponse current_ ABSL_GUARDED_BY(mu_);
-  bool current_ends_chunk_ ABSL_GUARDED_BY(mu_) = false;
-  bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  bool fanout_done_ ABSL_GUARDED_BY(mu_) = false;
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;
-  bool broken_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Status final_status_ ABSL_GUARDED_BY(mu_);
-};
 
 }  // namespace
 
@@ -408,55 +377,11 @@ grpc::ServerUnaryReactor* GatewayService::Call(grpc::CallbackServerContext* cont
                                                const pb::CallRequest* request,
                                                pb::CallResponse* response) {
   auto* call = new UnaryCall();
-  absl::StatusOr<Portal*> portal = gateway_->FindPortal(request->portal());
-  if (!portal.ok()) {
-    call->Reply(portal.status());
-    return call;
-  }
-  CallOptions options = OptionsFrom(context, request->idempotent(), call->cancel());
   if (request->bulk_params_size() > 0) {
-    if (request->has_params()) {
-      call->Reply(absl::InvalidArgumentError(
-          "params and bulk_params are exclusive: use bulk_params for many parameter sets"));
-      return call;
-    }
-    std::vector<nlohmann::ordered_json> list;
-    for (int i = 0; i < request->bulk_params_size(); ++i) {
-      nlohmann::ordered_json p = ToJson(request->bulk_params(i));
-      if (absl::Status s =
-              Gateway::ValidateCall(request->method(), p, absl::StrCat("bulk_params[", i, "]"));
-          !s.ok()) {
-        call->Reply(s);
-        return call;
-      }
-      list.push_back(std::move(p));
-    }
-    auto* sink = new BulkSink(call, response, list.size());
-    FanoutOptions fanout;
-    fanout.max_unacked_chunks = INT_MAX;  // everything is collected in one reply
-    OrderedFanout::Create(*portal, request->method(), std::move(list), request->raw(),
-                          std::move(options), sink, fanout)
-        ->Run();
-    return call;
+    StartBulkCall(gateway_, context, *request, response, call);
+  } else {
+    StartSingleCall(gateway_, context, *request, response, call);
   }
-  nlohmann::ordered_json params = request->has_params() ? ToJson(request->params()) : nlohmann::ordered_json::object();
-  if (absl::Status s = Gateway::ValidateCall(request->method(), params, "params"); !s.ok()) {
-    call->Reply(s);
-    return call;
-  }
-  gateway_->Call(*portal, request->method(), std::move(params), request->raw(), std::move(options),
-                 [call, response](absl::StatusOr<CallReply> reply) {
-                   if (!reply.ok()) {
-                     call->Reply(reply.status());
-                     return;
-                   }
-                   *response->mutable_result() = ToValue(reply->result);
-                   if (reply->total) response->set_total(*reply->total);
-                   if (reply->next) response->set_next(*reply->next);
-                   if (reply->time.is_object()) *response->mutable_time() = ToStruct(reply->time);
-                   size_t bytes = response->ByteSizeLong();
-                   call->Reply(bytes > kMaxMessageBytes ? TooLarge(bytes) : absl::OkStatus());
-                 });
   return call;
 }
 
@@ -464,31 +389,31 @@ grpc::ServerUnaryReactor* GatewayService::CallBatch(grpc::CallbackServerContext*
                                                     const pb::CallBatchRequest* request,
                                                     pb::CallBatchResponse* response) {
   auto* call = new UnaryCall();
-  absl::StatusOr<Portal*> portal = gateway_->FindPortal(request->portal());
-  if (!portal.ok()) {
-    call->Reply(portal.status());
+  absl::StatusOr<std::vector<BatchCommandSpec>> commands = BatchCommands(*request);
+  if (!commands.ok()) {
+    call->Reply(commands.status());
     return call;
   }
-  std::vector<BatchCommandSpec> commands;
-  for (const auto& c : request->commands()) {
-    commands.push_back(
-        {c.key(), c.method(), c.has_params() ? ToJson(c.params()) : nlohmann::ordered_json::object()});
-  }
-  gateway_->CallBatch(*portal, std::move(commands), request->halt(),
-                      OptionsFrom(context, false, call->cancel()),
-                      [call, response](absl::StatusOr<std::vector<KeyedOutcome>> results) {
-                        if (!results.ok()) {
-                          call->Reply(results.status());
-                          return;
-                        }
-                        for (const auto& r : *results) {
-                          pb::BatchResult* out = response->add_results();
-                          out->set_key(r.key);
-                          FillOutcome(r.outcome, out->mutable_result());
-                        }
-                        size_t bytes = response->ByteSizeLong();
-                        call->Reply(bytes > kMaxMessageBytes ? TooLarge(bytes) : absl::OkStatus());
-                      });
+  std::vector<bool> reads;
+  for (const auto& c : *commands) reads.push_back(IsReadMethod(c.method.substr(0, c.method.find('?'))));
+  gateway_->CallBatch(
+      request->portal(), std::move(*commands), request->halt(),
+      OptionsFrom(context, false, call->cancel()),
+      [call, response, reads](absl::StatusOr<std::vector<KeyedOutcome>> results) {
+        if (!results.ok()) {
+          call->Reply(results.status());
+          return;
+        }
+        std::vector<FittableResult> parts;
+        for (size_t i = 0; i < results->size(); ++i) {
+          pb::BatchResult* out = response->add_results();
+          out->set_key((*results)[i].key);
+          FillOutcome((*results)[i].outcome, out->mutable_result());
+          parts.push_back({out->mutable_result(), i < reads.size() && reads[i]});
+        }
+        FitUnderMessageLimit(std::move(parts), response->ByteSizeLong());
+        call->Reply(absl::OkStatus());
+      });
   return call;
 }
 
@@ -500,6 +425,11 @@ grpc::ServerWriteReactor<pb::GetAllResponse>* GatewayService::GetAll(
 grpc::ServerWriteReactor<pb::GetByIdResponse>* GatewayService::GetById(
     grpc::CallbackServerContext* context, const pb::GetByIdRequest* request) {
   return new GetByIdStream(gateway_, context, request);
+}
+
+grpc::ServerWriteReactor<pb::CallManyResponse>* GatewayService::CallMany(
+    grpc::CallbackServerContext* context, const pb::CallManyRequest* request) {
+  return new CallManyStream(gateway_, context, request);
 }
 
 }  // namespace b24gate

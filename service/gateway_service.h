@@ -1,6 +1,8 @@
-// bitrix24.gateway.v1.GatewayService on the gRPC callback API: translates
-// between protobuf messages and engine calls, and nothing more. No thread
-// waits on Bitrix24: every RPC completes from an engine callback.
+// bitrix24.gateway.v1.GatewayService on the gRPC callback API: one small
+// reactor per RPC that translates between protobuf messages and the engine's
+// Gateway (which validates and does the work), maps statuses, and writes.
+// The streaming RPCs share one writer (stream_writer.h). No thread waits on
+// Bitrix24: every RPC completes from an engine callback.
 //
 // Thread-safety: thread-safe (gRPC calls it from many threads).
 #ifndef B24GATE_SERVICE_GATEWAY_SERVICE_H_
@@ -28,6 +30,9 @@ class GatewayService final : public bitrix24::gateway::v1::GatewayService::Callb
   grpc::ServerWriteReactor<bitrix24::gateway::v1::GetByIdResponse>* GetById(
       grpc::CallbackServerContext* context,
       const bitrix24::gateway::v1::GetByIdRequest* request) override;
+  grpc::ServerWriteReactor<bitrix24::gateway::v1::CallManyResponse>* CallMany(
+      grpc::CallbackServerContext* context,
+      const bitrix24::gateway::v1::CallManyRequest* request) override;
 
  private:
   Gateway* const gateway_;

@@ -3,7 +3,8 @@
 //
 // The gRPC API carries parameters and results as Struct/Value so that
 // requests read like the Bitrix24 documentation; the engine works on
-// nlohmann::ordered_json. These functions are the whole bridge.
+// nlohmann::ordered_json. These functions are the whole bridge for Values;
+// parameters given as JSON text are read by request_params.h.
 //
 // Numbers: a protobuf Value holds every number as a double.
 //   - Value -> JSON: a finite integral double with |x| < 2^53 becomes a JSON

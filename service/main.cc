@@ -208,7 +208,8 @@ int RunServer(const ServerConfig& config) {
   std::unique_ptr<Metrics> metrics = MakeMetrics(config);
   LogObserver log_observer(&logger);
   ObserverFanout observer({metrics ? metrics->portal.get() : nullptr, &log_observer});
-  Gateway gateway(config.portals, std::make_unique<CurlTransport>(), Clock::Real(), &observer);
+  Gateway gateway(config.portals, std::make_unique<CurlTransport>(), Clock::Real(), &observer,
+                  config.gateway);
   GatewayService service(&gateway);
   AdminService admin(&gateway);
 

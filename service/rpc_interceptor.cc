@@ -1,10 +1,12 @@
 #include "service/rpc_interceptor.h"
 
+#include <chrono>
 #include <cmath>
 #include <random>
 
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
+#include <grpcpp/server_context.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -65,7 +67,8 @@ int ItemsIn(const google::protobuf::Message& message) {
 class RpcInterceptor : public grpc::experimental::Interceptor {
  public:
   RpcInterceptor(grpc::experimental::ServerRpcInfo* info, GrpcMetrics* metrics, Logger* logger)
-      : metrics_(metrics),
+      : info_(info),
+        metrics_(metrics),
         logger_(logger),
         full_method_(info->method()),
         own_(full_method_.rfind(kOwnPackage, 0) == 0),
@@ -80,9 +83,12 @@ class RpcInterceptor : public grpc::experimental::Interceptor {
     if (metrics_) metrics_->Started(service_, method_, server_stream_);
   }
 
-  // A call gRPC ended without sending a status (the client went away first).
+  // A call gRPC ended without sending a status: the client went away, or
+  // its deadline passed (then gRPC drops the late status).
   ~RpcInterceptor() override {
-    if (!finished_) Finish("CANCELLED");
+    if (!finished_) {
+      Finish(std::chrono::system_clock::now() >= deadline_ ? "DEADLINE_EXCEEDED" : "CANCELLED");
+    }
   }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
@@ -92,6 +98,7 @@ class RpcInterceptor : public grpc::experimental::Interceptor {
       auto it = md->find(kRequestIdHeader);
       if (it != md->end()) given.assign(it->second.data(), it->second.size());
       request_id_ = RequestIdFor(given);
+      deadline_ = info_->server_context()->deadline();
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) && own_ &&
         !have_request_) {
@@ -128,7 +135,14 @@ class RpcInterceptor : public grpc::experimental::Interceptor {
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       grpc::Status status = methods->GetSendStatus();
-      Finish(CodeName(status.error_code()), status.error_message());
+      // A call "cancelled" because its deadline passed is what the client
+      // sees: DEADLINE_EXCEEDED.
+      std::string code = CodeName(status.error_code());
+      if (status.error_code() == grpc::StatusCode::CANCELLED &&
+          std::chrono::system_clock::now() >= deadline_) {
+        code = "DEADLINE_EXCEEDED";
+      }
+      Finish(code, status.error_message());
     }
     methods->Proceed();
   }
@@ -153,6 +167,7 @@ class RpcInterceptor : public grpc::experimental::Interceptor {
     logger_->Log(level, "rpc", fields);
   }
 
+  grpc::experimental::ServerRpcInfo* const info_;
   GrpcMetrics* const metrics_;
   Logger* const logger_;
   const std::string full_method_;
@@ -166,6 +181,7 @@ class RpcInterceptor : public grpc::experimental::Interceptor {
   std::string portal_;
   std::string method_param_;
   bool finished_ = false;
+  std::chrono::system_clock::time_point deadline_ = std::chrono::system_clock::time_point::max();
 };
 
 }  // namespace

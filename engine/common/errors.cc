@@ -50,6 +50,12 @@ const std::map<std::string, C>& Table() {
 }
 
 C CodeForHttpStatus(int http_status) {
+  // An error in a 2xx answer is a command of a `batch` (the batch itself
+  // succeeded); it has no HTTP status of its own. Bitrix24 answers the same
+  // error of a lone call with 400, so it maps as a 400: one code for the
+  // same problem whichever way it was sent (e.g. a `$result[...]` naming a
+  // missing field, which the portal resolves to an empty parameter).
+  if (http_status == 0 || (http_status >= 200 && http_status < 300)) return C::kInvalidArgument;
   if (http_status == 400) return C::kInvalidArgument;
   if (http_status == 401) return C::kUnauthenticated;
   if (http_status == 403) return C::kPermissionDenied;

@@ -1,17 +1,20 @@
 #include "engine/gateway/gateway.h"
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
-#include "engine/gateway/batch_plan.h"
-#include "engine/common/errors.h"
 #include "engine/bitrix/method_traits.h"
+#include "engine/common/errors.h"
+#include "engine/gateway/batch_plan.h"
 
 namespace b24gate {
 
 Gateway::Gateway(std::vector<PortalOptions> portals, std::unique_ptr<HttpTransport> transport,
-                 Clock* clock, PortalObserver* observer)
-    : transport_(std::move(transport)) {
-  for (auto& options : portals) {
-    auto portal = std::make_unique<Portal>(std::move(options), transport_.get(), clock, observer);
+                 Clock* clock, PortalObserver* observer, GatewayOptions options)
+    : options_(options), transport_(std::move(transport)) {
+  for (auto& portal_options : portals) {
+    auto portal =
+        std::make_unique<Portal>(std::move(portal_options), transport_.get(), clock, observer);
     by_name_[portal->name()] = portal.get();
     portals_.push_back(std::move(portal));
   }
@@ -60,84 +63,66 @@ absl::Status Gateway::ValidateCall(const std::string& method, const nlohmann::or
   return absl::OkStatus();
 }
 
-void Gateway::Call(Portal* portal, std::string method, nlohmann::ordered_json params, bool raw,
-                   CallOptions options, CallCallback done) {
-  portal->Call(std::move(method), std::move(params), raw, std::move(options), std::move(done));
+void Gateway::Call(CallSpec call, CallOptions options, CallCallback done) {
+  absl::StatusOr<Portal*> portal = FindPortal(call.portal);
+  if (!portal.ok()) {
+    done(portal.status());
+    return;
+  }
+  if (absl::Status s = ValidateCall(call.method, call.params, call.params_field); !s.ok()) {
+    done(s);
+    return;
+  }
+  (*portal)->Call(std::move(call.method), std::move(call.params), call.raw, std::move(options),
+                  std::move(done));
 }
 
-void Gateway::CallBatch(Portal* portal, std::vector<BatchCommandSpec> commands, bool halt,
-                        CallOptions options, CallBatchCallback done) {
+void Gateway::CallBatch(const std::string& portal_name, std::vector<BatchCommandSpec> commands,
+                        bool halt, CallOptions options, CallBatchCallback done) {
+  absl::StatusOr<Portal*> portal = FindPortal(portal_name);
+  if (!portal.ok()) {
+    done(portal.status());
+    return;
+  }
   absl::StatusOr<std::vector<std::vector<BatchCommandSpec>>> plan =
       PlanBatch(std::move(commands), kMaxBatchCommands);
   if (!plan.ok()) {
     done(plan.status());
     return;
   }
-  auto chunks = std::make_shared<std::vector<std::vector<BatchCommandSpec>>>(std::move(*plan));
-  RunBatchChunks(portal, chunks, 0, halt, std::move(options),
-                 std::make_shared<std::vector<KeyedOutcome>>(), std::move(done));
+  BatchRun::Start(*portal, std::move(*plan), halt, std::move(options), std::move(done));
 }
 
-void Gateway::RunBatchChunks(Portal* portal,
-                             std::shared_ptr<std::vector<std::vector<BatchCommandSpec>>> chunks,
-                             size_t next, bool halt, CallOptions options,
-                             std::shared_ptr<std::vector<KeyedOutcome>> results,
-                             CallBatchCallback done) {
-  if (next == chunks->size()) {
-    done(std::move(*results));
-    return;
-  }
-  std::vector<BatchCommandSpec> chunk = (*chunks)[next];
-  portal->Batch(
-      chunk, halt, options,
-      [this, portal, chunks, next, halt, options, results, done,
-       chunk](absl::StatusOr<BatchResult> batch) mutable {
-        if (!batch.ok()) {
-          // The whole request failed: every command of this and later chunks
-          // shares the status (none of them ran, or the outcome is unknown).
-          for (size_t c = next; c < chunks->size(); ++c) {
-            for (const auto& cmd : (*chunks)[c]) {
-              results->push_back({cmd.key, c == next ? batch.status()
-                                                     : GatewayError(absl::StatusCode::kAborted,
-                                                                    kReasonNotExecuted,
-                                                                    "not executed: an earlier "
-                                                                    "batch request failed")});
-            }
-          }
-          done(std::move(*results));
-          return;
-        }
-        bool failed = false;
-        std::string halted_at;
-        for (const auto& cmd : chunk) {
-          auto it = batch->outcomes.find(cmd.key);
-          if (it == batch->outcomes.end()) {
-            results->push_back(
-                {cmd.key, GatewayError(absl::StatusCode::kAborted, kReasonNotExecuted,
-                                       absl::StrCat("not executed: the batch halted at \"",
-                                                    halted_at, "\""))});
-            continue;
-          }
-          if (!it->second.ok()) {
-            failed = true;
-            if (halted_at.empty()) halted_at = cmd.key;
-          }
-          results->push_back({cmd.key, std::move(it->second)});
-        }
-        if (halt && failed) {
-          for (size_t c = next + 1; c < chunks->size(); ++c) {
-            for (const auto& cmd : (*chunks)[c]) {
-              results->push_back(
-                  {cmd.key, GatewayError(absl::StatusCode::kAborted, kReasonNotExecuted,
-                                         absl::StrCat("not executed: the batch halted at \"",
-                                                      halted_at, "\""))});
-            }
-          }
-          done(std::move(*results));
-          return;
-        }
-        RunBatchChunks(portal, chunks, next + 1, halt, options, results, done);
-      });
+absl::StatusOr<std::shared_ptr<OrderedFanout>> Gateway::PrepareBulk(BulkSpec bulk, BulkForm form,
+                                                                   CallOptions options,
+                                                                   FanoutSink* sink) {
+  absl::StatusOr<Portal*> portal = FindPortal(bulk.portal);
+  if (!portal.ok()) return portal.status();
+  if (absl::Status s = ValidateBulk(bulk, form, options_.max_bulk_items); !s.ok()) return s;
+  return OrderedFanout::Create(*portal, std::move(bulk.method), std::move(bulk.params), bulk.raw,
+                               std::move(options), sink, BulkFanoutOptions(form));
+}
+
+absl::StatusOr<std::shared_ptr<OrderedFanout>> Gateway::PrepareGetById(GetByIdSpec request,
+                                                                      CallOptions options,
+                                                                      FanoutSink* sink) {
+  absl::StatusOr<Portal*> portal = FindPortal(request.portal);
+  if (!portal.ok()) return portal.status();
+  absl::StatusOr<std::vector<nlohmann::ordered_json>> calls = ExpandGetById(request);
+  if (!calls.ok()) return calls.status();
+  return OrderedFanout::Create(*portal, std::move(request.method), std::move(*calls),
+                               /*as_json=*/false, std::move(options), sink);
+}
+
+absl::StatusOr<std::shared_ptr<ListReader>> Gateway::PrepareGetAll(const std::string& portal_name,
+                                                                  ListRequest request,
+                                                                  ListSink* sink) {
+  absl::StatusOr<Portal*> portal = FindPortal(portal_name);
+  if (!portal.ok()) return portal.status();
+  if (absl::Status s = ValidateMethodName(request.method); !s.ok()) return s;
+  // Reads are safe to repeat whatever the method's name.
+  request.options.idempotent = true;
+  return ListReader::Create(*portal, std::move(request), sink);
 }
 
 }  // namespace b24gate

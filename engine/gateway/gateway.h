@@ -1,43 +1,69 @@
-// The engine's front door: the configured portals and the operations the
-// gRPC service exposes, with all input validation. Knows nothing of gRPC.
+// The engine's front door: the configured portals and every operation the
+// gRPC service exposes. All input validation happens here, before anything is
+// queued, so a request is either refused whole (INVALID_ARGUMENT naming the
+// field and position, NOT_FOUND for an unknown portal) or handed to a portal.
+// The service above only translates between protobuf and these types; the
+// work itself lives in the files beside this one (bulk_call, get_by_id,
+// batch_plan, batch_run) and below. Knows nothing of gRPC.
 //
-// Thread-safety: thread-safe. Callbacks run on engine threads.
+// Operations that produce many results (bulk calls, GetById, GetAll) are
+// prepared in one step and started in a second (Run() on the returned
+// fan-out or reader): the consumer stores the producer before its first
+// result can arrive, and acknowledges results to bound memory.
+//
+// Thread-safety: thread-safe. Callbacks and sink calls run on engine threads.
 #ifndef B24GATE_ENGINE_GATEWAY_GATEWAY_H_
 #define B24GATE_ENGINE_GATEWAY_GATEWAY_H_
 
+#include <cstddef>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
-#include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "absl/status/statusor.h"
-#include "engine/portal/call_types.h"
 #include "engine/common/clock.h"
+#include "engine/gateway/batch_run.h"
+#include "engine/gateway/bulk_call.h"
+#include "engine/gateway/gateway_options.h"
+#include "engine/gateway/get_by_id.h"
 #include "engine/http/http_transport.h"
+#include "engine/lists/list_reader.h"
+#include "engine/lists/ordered_fanout.h"
+#include "engine/portal/call_types.h"
 #include "engine/portal/portal.h"
 #include "engine/portal/portal_options.h"
 
 namespace b24gate {
 
-// One command's outcome in a CallBatch, in request order.
-struct KeyedOutcome {
-  std::string key;
-  absl::StatusOr<CallReply> outcome;
+// One method call.
+struct CallSpec {
+  std::string portal;  // "" = the default portal
+  std::string method;
+  // An object, or a list for positional methods; null sends no parameters.
+  nlohmann::ordered_json params = nlohmann::ordered_json::object();
+  // The request field `params` came from, for error messages.
+  std::string params_field = "params";
+  // Send params as one JSON request, unchanged (never inside a batch).
+  bool raw = false;
 };
-using CallBatchCallback = std::function<void(absl::StatusOr<std::vector<KeyedOutcome>>)>;
 
 class Gateway {
  public:
   // REQUIRES: portals non-empty, each validated; the first is the default.
   // `clock` and `observer` must outlive the Gateway.
   Gateway(std::vector<PortalOptions> portals, std::unique_ptr<HttpTransport> transport,
-          Clock* clock, PortalObserver* observer = PortalObserver::Null());
+          Clock* clock, PortalObserver* observer = PortalObserver::Null(),
+          GatewayOptions options = {});
   ~Gateway();
 
-  // The named portal ("" = default), or NOT_FOUND.
+  // The named portal ("" = default), or NOT_FOUND (reason UNKNOWN_PORTAL).
   absl::StatusOr<Portal*> FindPortal(const std::string& name) const;
   std::vector<Portal*> portals() const;
+  const GatewayOptions& options() const { return options_; }
 
   // Server shutdown, in two steps (see Portal): queued commands are answered
   // NOT_EXECUTED and nothing new is sent; then, at the grace deadline, what
@@ -45,24 +71,37 @@ class Gateway {
   void BeginShutdown();
   void AbandonInFlight();
 
-  // Validates method and params (INVALID_ARGUMENT) before anything is queued.
+  // Validates method and params (INVALID_ARGUMENT, naming `where`).
   static absl::Status ValidateCall(const std::string& method, const nlohmann::ordered_json& params,
                                    const std::string& where);
 
-  // One call. `raw` sends params as one JSON request, unchanged.
-  void Call(Portal* portal, std::string method, nlohmann::ordered_json params, bool raw,
-            CallOptions options, CallCallback done);
+  // One call. Invalid input and unknown portals fail through `done` before
+  // anything is queued.
+  void Call(CallSpec call, CallOptions options, CallCallback done);
 
-  // A named batch, split into requests of up to 50 (see PlanBatch).
-  void CallBatch(Portal* portal, std::vector<BatchCommandSpec> commands, bool halt,
+  // A named batch, split into requests of up to 50 (see PlanBatch); commands
+  // run in order, one `batch` request after another.
+  void CallBatch(const std::string& portal, std::vector<BatchCommandSpec> commands, bool halt,
                  CallOptions options, CallBatchCallback done);
 
- private:
-  void RunBatchChunks(Portal* portal,
-                      std::shared_ptr<std::vector<std::vector<BatchCommandSpec>>> chunks,
-                      size_t next, bool halt, CallOptions options,
-                      std::shared_ptr<std::vector<KeyedOutcome>> results, CallBatchCallback done);
+  // One method with many parameter sets. The unary form collects every
+  // result before replying, so it is refused above max_bulk_items; the
+  // streaming form delivers results in chunks the sink acknowledges.
+  // Returns the fan-out, not yet running (Run() it), or the validation error.
+  absl::StatusOr<std::shared_ptr<OrderedFanout>> PrepareBulk(BulkSpec bulk, BulkForm form,
+                                                            CallOptions options, FanoutSink* sink);
 
+  // One `.get`-style call per id, results in id order (see get_by_id.h).
+  absl::StatusOr<std::shared_ptr<OrderedFanout>> PrepareGetById(GetByIdSpec request,
+                                                               CallOptions options,
+                                                               FanoutSink* sink);
+
+  // A whole list (GetAll). Returns the reader, not yet running.
+  absl::StatusOr<std::shared_ptr<ListReader>> PrepareGetAll(const std::string& portal,
+                                                           ListRequest request, ListSink* sink);
+
+ private:
+  const GatewayOptions options_;
   std::unique_ptr<HttpTransport> transport_;
   std::vector<std::unique_ptr<Portal>> portals_;
   std::map<std::string, Portal*> by_name_;

@@ -68,10 +68,16 @@ struct PortalBudget {
   // Commands waiting in the portal's queue (all methods).
   int queued = 0;
   // The method's operating time in the portal's rolling window: the seconds
-  // the portal last reported, and those left before the method must pause
-  // (limit - margin - used, never negative).
+  // the portal last reported, the predicted cost of its commands in flight,
+  // and what is left before the method must pause (limit - margin - used -
+  // reserved, never negative).
   absl::Duration operating_used;
+  absl::Duration operating_reserved;
   absl::Duration operating_left;
+  // Predicted operating time of one command of the method, from what the
+  // portal recently reported (zero until it has reported one). Left /
+  // command_cost is how many more commands fit in flight now.
+  absl::Duration command_cost;
   // While the method is paused for its operating time: when it may run again
   // (InfinitePast when it is not paused).
   absl::Time paused_until = absl::InfinitePast();

@@ -8,6 +8,7 @@
 #include "engine/common/errors.h"
 #include "engine/bitrix/method_traits.h"
 #include "engine/bitrix/query_encoder.h"
+#include "engine/throttle/coalescing.h"
 
 namespace b24gate {
 
@@ -28,7 +29,16 @@ struct Portal::Pending {
   int64_t sent_generation = 0;  // credentials generation it was last sent with
   absl::Time not_before = absl::InfinitePast();
   absl::Time enqueued;
+  // A partial batch headed by this command waits for callers arriving with
+  // it until `linger_until`, and while answers are in flight (whose callers
+  // may send more) until `hold_until`.
+  absl::Time linger_until = absl::InfinitePast();
+  absl::Time hold_until = absl::InfinitePast();
   absl::Status last_error;  // why it was last requeued
+  // Operating time booked for it while in flight (Portal::ReserveCosts).
+  std::map<std::string, absl::Duration> reserved;
+  // A pre-formed batch sent again in part: the outcomes of earlier passes.
+  BatchResult partial;
 };
 
 namespace {
@@ -127,7 +137,6 @@ Portal::~Portal() {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
     left.swap(queue_);
-    wake_.SignalAll();
   }
   dispatcher_.join();
   for (auto& p : left) {
@@ -145,7 +154,10 @@ void Portal::Call(std::string method, nlohmann::ordered_json params, bool as_jso
   auto p = std::make_unique<Pending>();
   p->method = NormalizeMethod(method);
   if (params.is_null()) params = nlohmann::ordered_json::object();
-  p->as_json = as_json || ContainsNullOrTopLevelList(params);
+  // "$result" in a caller's value must stay data: inside a batch shared with
+  // other calls Bitrix24 would replace it with another command's result.
+  p->as_json = as_json || ContainsNullOrTopLevelList(params) ||
+               FindBatchReference(params).has_value();
   p->params = std::move(params);
   p->read = options.idempotent || IsReadMethod(p->method);
   p->options = std::move(options);
@@ -173,122 +185,216 @@ void Portal::Batch(std::vector<BatchCommandSpec> commands, bool halt, CallOption
 void Portal::Enqueue(PendingPtr pending, bool front) {
   absl::MutexLock lock(&mu_);
   pending->enqueued = clock_->Now();
+  pending->linger_until = pending->enqueued + tuning_.linger;
+  if (!pending->is_batch && pending->attempts == 0) CallerReturned();
+  pending->hold_until = CoalesceUntil(bucket_, pending->enqueued);
   if (front) {
     queue_.push_front(std::move(pending));
   } else {
     queue_.push_back(std::move(pending));
   }
-  wake_.Signal();
+  kicked_ = true;
 }
 
-absl::Time Portal::ReadyAt(const Pending& p) const {
-  absl::Time at = p.not_before;
+Portal::Costs Portal::CostOf(const Pending& p) const {
+  Costs costs;
   if (p.is_batch) {
-    // Some portals charge a batch's operating time to `batch` itself.
-    at = std::max(at, operating_.ReadyAt("batch"));
-    for (const auto& c : p.commands) at = std::max(at, operating_.ReadyAt(c.method));
+    for (const auto& c : p.commands) costs[c.method] += operating_.Estimate(c.method);
   } else {
-    at = std::max(at, operating_.ReadyAt(p.method));
+    costs[p.method] += operating_.Estimate(p.method);
+  }
+  return costs;
+}
+
+absl::Time Portal::ReadyAt(const Pending& p, const Costs& booked, absl::Time now) const {
+  absl::Time at = p.not_before;
+  // Portals that charge batches to `batch` itself are protected by that
+  // method's reported use (no prediction: what a batch costs there is the
+  // sum of its commands, already booked per method).
+  if (p.is_batch) at = std::max(at, operating_.ReadyAt("batch"));
+  for (const auto& [method, cost] : CostOf(p)) {
+    at = std::max(at, operating_.ReadyAt(method));
+    auto it = booked.find(method);
+    absl::Duration total = cost + (it == booked.end() ? absl::ZeroDuration() : it->second);
+    at = std::max(at, operating_.FitsAt(method, total, now));
   }
   return at;
+}
+
+void Portal::ReserveCosts(std::vector<PendingPtr>& group) {
+  for (auto& p : group) {
+    p->reserved = CostOf(*p);
+    for (const auto& [method, cost] : p->reserved) operating_.Reserve(method, cost);
+  }
+}
+
+void Portal::ReleaseCosts(std::vector<PendingPtr>& group) {
+  for (auto& p : group) {
+    if (!p) continue;
+    for (const auto& [method, cost] : p->reserved) operating_.Release(method, cost);
+    p->reserved.clear();
+  }
 }
 
 void Portal::DispatchLoop() {
   for (;;) {
     std::vector<PendingPtr> group;
     std::vector<Completion> completions;
-    bool stop = false;
     {
       absl::MutexLock lock(&mu_);
-      if (stopping_) {
-        stop = true;
-      } else if (draining_) {
+      if (stopping_) return;
+      absl::Time look_again = absl::InfiniteFuture();
+      if (draining_) {
+        // Shutting down: whatever is queued is answered, nothing is sent.
         FailQueueForShutdown(&completions);
-        if (completions.empty()) wake_.WaitWithTimeout(&mu_, absl::Milliseconds(200));
       } else {
-        TakeGroup(&group, &completions);
+        look_again = TakeGroup(&group, &completions);
+      }
+      if (group.empty() && completions.empty()) {
+        // Nothing to do before `look_again` unless something changes: a
+        // call queued, an answer in, a tuning change (kicked_), or stop.
+        kicked_ = false;
+        clock_->AwaitWithDeadline(
+            &mu_,
+            absl::Condition(
+                +[](Portal* p) ABSL_NO_THREAD_SAFETY_ANALYSIS { return p->kicked_ || p->stopping_; },
+                this),
+            look_again);
+        continue;
       }
     }
     for (auto& c : completions) c();
-    if (stop) return;
     if (!group.empty()) Send(std::move(group));
   }
 }
 
-bool Portal::TakeGroup(std::vector<PendingPtr>* group, std::vector<Completion>* completions) {
-  absl::Time now = clock_->Now();
-  // Drop what nobody waits for any more.
-  for (auto it = queue_.begin(); it != queue_.end();) {
-    Pending& p = **it;
-    if (IsCancelled(p.options) || p.options.deadline <= now) {
-      absl::Status why =
-          IsCancelled(p.options)
-              ? GatewayError(absl::StatusCode::kCancelled, kReasonCancelled, "the call was cancelled")
-              : GatewayError(absl::StatusCode::kDeadlineExceeded, kReasonDeadline,
-                             p.last_error.ok()
-                                 ? "deadline exceeded while queued (portal limits)"
-                                 : absl::StrCat("deadline exceeded; last failure: ",
-                                                p.last_error.message()));
-      PendingPtr dead = std::move(*it);
-      it = queue_.erase(it);
-      Fail(std::move(dead), why, completions);
-    } else {
-      ++it;
-    }
-  }
-  if (!completions->empty()) return false;
+absl::Time Portal::TakeGroup(std::vector<PendingPtr>* group, std::vector<Completion>* completions) {
+  const absl::Time now = clock_->Now();
+  // Callers who gave up are answered at once; their commands are not sent.
+  // Cancellation is set without our lock, so it is noticed when we look;
+  // the first deadline in the queue is the latest time to look again.
+  absl::Time first_deadline = absl::InfiniteFuture();
+  if (DropAbandoned(now, completions, &first_deadline)) return now;
+  const absl::Time recheck = std::min(now + kRecheckCancellation, first_deadline);
 
-  // Sleep at most this long before looking again (deadlines, cancellations).
-  absl::Duration max_sleep = absl::Milliseconds(200);
+  // Every allowed HTTP request is in flight: an answer will kick us.
   if (queue_.empty() ||
       in_flight_ >= std::min(tuning_.max_concurrency, autothrottle_.concurrency())) {
-    wake_.WaitWithTimeout(&mu_, max_sleep);
-    return false;
-  }
-  // The first ready item, in queue order.
-  auto first = queue_.end();
-  absl::Time earliest = absl::InfiniteFuture();
-  for (auto it = queue_.begin(); it != queue_.end(); ++it) {
-    absl::Time at = ReadyAt(**it);
-    if (at <= now) {
-      first = it;
-      break;
-    }
-    earliest = std::min(earliest, at);
-  }
-  if (first == queue_.end()) {
-    wake_.WaitWithTimeout(&mu_, std::min(max_sleep, earliest - now));
-    return false;
-  }
-  absl::Time slot = bucket_.NextFree(now);
-  if (slot > now) {
-    wake_.WaitWithTimeout(&mu_, std::min(max_sleep, slot - now));
-    return false;
+    return recheck;
   }
 
-  Pending& head = **first;
-  std::vector<std::deque<PendingPtr>::iterator> picked{first};
-  // While `batch` is paused (a portal that charges batches to it), calls
-  // travel one by one, each charged to its own method.
-  if (!head.is_batch && !head.as_json && operating_.ReadyAt("batch") <= now) {
-    for (auto it = std::next(first);
-         it != queue_.end() && static_cast<int>(picked.size()) < tuning_.batch_size; ++it) {
-      Pending& p = **it;
-      if (!p.is_batch && !p.as_json && ReadyAt(p) <= now) picked.push_back(it);
-    }
-    // Give callers arriving together a moment to share the batch.
-    if (static_cast<int>(picked.size()) < tuning_.batch_size && head.attempts == 0 &&
-        now < head.enqueued + tuning_.linger) {
-      wake_.WaitWithTimeout(&mu_, head.enqueued + tuning_.linger - now);
-      return false;
-    }
+  // The oldest command whose methods may run now (others wait for their
+  // operating-time window or backoff without holding up the queue).
+  absl::Time earliest = absl::InfiniteFuture();
+  auto first = FirstReady(now, &earliest);
+  if (first == queue_.end()) return std::min(recheck, earliest);
+
+  // The portal's request budget admits one more request.
+  if (absl::Time slot = bucket_.NextFree(now); slot > now) return std::min(recheck, slot);
+
+  // Company for the first command. A full batch or a repeat goes at once.
+  // A partial one waits out the linger (callers arriving together), and,
+  // while more callers are expected (CompanyExpected), a hold that grows as
+  // the request budget runs low (CoalesceUntil). When everyone expected is
+  // here, waiting would only add latency.
+  std::vector<std::deque<PendingPtr>::iterator> picked = Companions(first, now);
+  const Pending& head = **first;
+  const int size = static_cast<int>(picked.size());
+  if (Shareable(head, now) && head.attempts == 0 && size < tuning_.batch_size) {
+    absl::Time hold = head.linger_until;
+    if (CompanyExpected(now)) hold = std::max(hold, head.hold_until);
+    if (hold > now) return std::min(recheck, hold);
   }
+
   bucket_.Reserve(now);
   for (auto it : picked) group->push_back(std::move(*it));
   queue_.erase(std::remove(queue_.begin(), queue_.end(), nullptr), queue_.end());
+  ReserveCosts(*group);
   ++in_flight_;
+  calls_in_flight_ += CallsIn(*group);
   stats_.http_requests++;
-  return true;
+  return now;
+}
+
+int Portal::CallsIn(const std::vector<PendingPtr>& group) {
+  int calls = 0;
+  for (const auto& p : group) calls += p && !p->is_batch ? 1 : 0;
+  return calls;
+}
+
+bool Portal::CompanyExpected(absl::Time now) {
+  // Answered callers who have not sent again within the longest hold are
+  // not coming back (or not soon).
+  const absl::Duration window = absl::Seconds(1.0 / bucket_.policy().drain_per_second);
+  while (!awaiting_return_.empty() && awaiting_return_.front().first + window < now) {
+    awaiting_return_.pop_front();
+  }
+  return calls_in_flight_ > 0 || !awaiting_return_.empty();
+}
+
+void Portal::CallerReturned() {
+  if (awaiting_return_.empty()) return;
+  if (--awaiting_return_.front().second == 0) awaiting_return_.pop_front();
+}
+
+bool Portal::DropAbandoned(absl::Time now, std::vector<Completion>* completions,
+                           absl::Time* first_deadline) {
+  bool dropped = false;
+  for (auto it = queue_.begin(); it != queue_.end();) {
+    Pending& p = **it;
+    bool cancelled = IsCancelled(p.options);
+    if (!cancelled && p.options.deadline > now) {
+      *first_deadline = std::min(*first_deadline, p.options.deadline);
+      ++it;
+      continue;
+    }
+    absl::Status why =
+        cancelled ? GatewayError(absl::StatusCode::kCancelled, kReasonCancelled,
+                                 "the call was cancelled")
+                  : GatewayError(absl::StatusCode::kDeadlineExceeded, kReasonDeadline,
+                                 p.last_error.ok()
+                                     ? "deadline exceeded while queued (portal limits)"
+                                     : absl::StrCat("deadline exceeded; last failure: ",
+                                                    p.last_error.message()));
+    PendingPtr dead = std::move(*it);
+    it = queue_.erase(it);
+    Fail(std::move(dead), why, completions);
+    dropped = true;
+  }
+  return dropped;
+}
+
+std::deque<Portal::PendingPtr>::iterator Portal::FirstReady(absl::Time now, absl::Time* earliest) {
+  for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+    absl::Time at = ReadyAt(**it, {}, now);
+    if (at <= now) return it;
+    *earliest = std::min(*earliest, at);
+  }
+  return queue_.end();
+}
+
+bool Portal::Shareable(const Pending& head, absl::Time now) const {
+  // Pre-formed batches and JSON-bodied calls travel alone. While `batch` is
+  // paused (a portal that charges batches to it), calls travel one by one,
+  // each charged to its own method.
+  return !head.is_batch && !head.as_json && operating_.ReadyAt("batch") <= now;
+}
+
+std::vector<std::deque<Portal::PendingPtr>::iterator> Portal::Companions(
+    std::deque<PendingPtr>::iterator first, absl::Time now) {
+  std::vector<std::deque<PendingPtr>::iterator> picked{first};
+  if (!Shareable(**first, now)) return picked;
+  // Commands join while their methods' predicted operating time still fits
+  // next to what the batch already carries.
+  Costs booked = CostOf(**first);
+  for (auto it = std::next(first);
+       it != queue_.end() && static_cast<int>(picked.size()) < tuning_.batch_size; ++it) {
+    const Pending& p = **it;
+    if (p.is_batch || p.as_json || ReadyAt(p, booked, now) > now) continue;
+    picked.push_back(it);
+    for (const auto& [method, cost] : CostOf(p)) booked[method] += cost;
+  }
+  return picked;
 }
 
 void Portal::Send(std::vector<PendingPtr> group) {
@@ -370,7 +476,19 @@ void Portal::OnResponse(std::vector<PendingPtr> group, std::vector<std::string> 
   {
     absl::MutexLock lock(&mu_);
     --in_flight_;
-    if (IsRedirect(response)) {
+    kicked_ = true;
+    ReleaseCosts(group);
+    int calls = CallsIn(group);
+    calls_in_flight_ -= calls;
+    if (calls > 0) awaiting_return_.emplace_back(clock_->Now(), calls);
+    if (response.failure == TransportFailure::kNotSent) {
+      // Nothing reached the portal: every command may go again.
+      ServerTrouble();
+      for (auto& p : group) {
+        RetryNotExecuted(std::move(p), Unreachable(response), RetryReason::kNotSent,
+                         /*backoff=*/true, &completions);
+      }
+    } else if (IsRedirect(response)) {
       // The portal's domain changed; nothing was executed. Re-send (as POST,
       // with the same body) to the new host.
       stats_.redirects++;
@@ -388,7 +506,6 @@ void Portal::OnResponse(std::vector<PendingPtr> group, std::vector<std::string> 
                            RetryReason::kRedirect, /*backoff=*/false, &completions);
         }
       }
-      wake_.Signal();
     } else if (keys.empty()) {
       HandleSingle(std::move(group[0]), response, &completions);
     } else if (group[0]->is_batch) {
@@ -396,7 +513,6 @@ void Portal::OnResponse(std::vector<PendingPtr> group, std::vector<std::string> 
     } else {
       HandleCoalesced(std::move(group), keys, response, &completions);
     }
-    wake_.Signal();
   }
   for (auto& c : completions) c();
 }
@@ -409,6 +525,8 @@ void Portal::RefreshThenRequeue(std::vector<PendingPtr> group, int64_t generatio
     {
       absl::MutexLock lock(&mu_);
       --in_flight_;
+      calls_in_flight_ -= CallsIn(*shared);
+      ReleaseCosts(*shared);
       for (auto& p : *shared) {
         if (status.ok()) {
           observer_->OnRetry(options_.name, p->method, RetryReason::kTokenRefresh,
@@ -418,7 +536,7 @@ void Portal::RefreshThenRequeue(std::vector<PendingPtr> group, int64_t generatio
           Fail(std::move(p), status, &completions);
         }
       }
-      wake_.Signal();
+      kicked_ = true;
     }
     for (auto& c : completions) c();
   });
@@ -426,13 +544,6 @@ void Portal::RefreshThenRequeue(std::vector<PendingPtr> group, int64_t generatio
 
 void Portal::HandleSingle(PendingPtr p, const HttpResponse& response,
                           std::vector<Completion>* completions) {
-  if (response.failure == TransportFailure::kNotSent) {
-    ServerTrouble();
-    RetryNotExecuted(std::move(p),
-                     Unreachable(response), RetryReason::kNotSent,
-                     /*backoff=*/true, completions);
-    return;
-  }
   absl::StatusOr<CommandOutcome> outcome = ParseCallResponse(response);
   if (!outcome.ok()) {
     OnOutcomeUnknown(std::move(p), outcome.status(), completions);
@@ -447,15 +558,6 @@ void Portal::HandleSingle(PendingPtr p, const HttpResponse& response,
 
 void Portal::HandleCoalesced(std::vector<PendingPtr> group, const std::vector<std::string>& keys,
                              const HttpResponse& response, std::vector<Completion>* completions) {
-  if (response.failure == TransportFailure::kNotSent) {
-    ServerTrouble();
-    for (auto& p : group) {
-      RetryNotExecuted(std::move(p),
-                       Unreachable(response), RetryReason::kNotSent,
-                       /*backoff=*/true, completions);
-    }
-    return;
-  }
   absl::StatusOr<BatchReply> reply = ParseBatchResponse(response, keys);
   if (!reply.ok()) {
     // Each command decides for itself: reads are repeated, writes are not.
@@ -496,13 +598,6 @@ void Portal::HandleCoalesced(std::vector<PendingPtr> group, const std::vector<st
 
 void Portal::HandleUserBatch(PendingPtr p, const HttpResponse& response,
                              std::vector<Completion>* completions) {
-  if (response.failure == TransportFailure::kNotSent) {
-    ServerTrouble();
-    RetryNotExecuted(std::move(p),
-                     Unreachable(response), RetryReason::kNotSent,
-                     /*backoff=*/true, completions);
-    return;
-  }
   std::vector<std::string> keys;
   for (const auto& c : p->commands) keys.push_back(c.key);
   absl::StatusOr<BatchReply> reply = ParseBatchResponse(response, keys);
@@ -516,27 +611,62 @@ void Portal::HandleUserBatch(PendingPtr p, const HttpResponse& response,
     OnB24Error(std::move(p), *reply->batch_error, completions);
     return;
   }
-  BatchResult result;
+  // Outcomes accumulate over passes: sub-commands refused for operating
+  // time were not executed and go again (RetryRefusedCommands).
+  BatchResult& result = p->partial;
+  std::vector<BatchCommandSpec> refused;
+  bool halted = false;
   for (const auto& c : p->commands) {
     auto it = reply->outcomes.find(c.key);
-    if (it == reply->outcomes.end()) continue;
+    if (it == reply->outcomes.end()) {
+      // Not executed: `halt` stopped the batch before it.
+      if (halted) refused.push_back(c);
+      continue;
+    }
     if (it->second.error) {
       const B24Error& e = *it->second.error;
       observer_->OnBitrixError(options_.name, c.method, e.code, e.description);
       if (e.code == "OPERATION_TIME_LIMIT") {
         operating_.Blocked(c.method, nullptr, now);
         stats_.operating_blocked++;
+        refused.push_back(c);
+        halted = p->halt;
       }
-      result.outcomes.emplace(c.key, B24ErrorStatus(e.code, e.description, e.http_status));
+      result.outcomes.insert_or_assign(c.key,
+                                       B24ErrorStatus(e.code, e.description, e.http_status));
     } else {
       operating_.Observe(c.method, it->second.reply->time, now);
-      result.outcomes.emplace(c.key, std::move(*it->second.reply));
+      result.outcomes.insert_or_assign(c.key, std::move(*it->second.reply));
     }
   }
+  if (!refused.empty() && RetryRefusedCommands(p.get(), std::move(refused), now)) {
+    queue_.push_front(std::move(p));
+    return;
+  }
   completions->push_back(
-      [done = std::move(p->batch_done), result = std::move(result)]() mutable {
+      [done = std::move(p->batch_done), result = std::move(p->partial)]() mutable {
         done(std::move(result));
       });
+}
+
+bool Portal::RetryRefusedCommands(Pending* p, std::vector<BatchCommandSpec> refused,
+                                  absl::Time now) {
+  // A command that refers to another's result cannot travel without it.
+  for (const auto& c : refused) {
+    if (c.params.dump().find("$result") != std::string::npos) return false;
+  }
+  if (now >= p->options.deadline) return false;
+  for (const auto& c : refused) {
+    p->partial.outcomes.erase(c.key);
+    observer_->OnRetry(options_.name, c.method, RetryReason::kOperatingLimit,
+                       absl::ZeroDuration());
+  }
+  stats_.retries++;
+  p->attempts++;
+  p->last_error = B24ErrorStatus("OPERATION_TIME_LIMIT",
+                                 "Method is blocked due to operation time limit.", 429);
+  p->commands = std::move(refused);
+  return true;
 }
 
 void Portal::OnB24Error(PendingPtr p, const B24Error& error,
@@ -568,6 +698,7 @@ void Portal::OnB24Error(PendingPtr p, const B24Error& error,
     p->auth_refreshes++;
     stats_.token_refreshes++;
     ++in_flight_;  // keeps the destructor waiting until the refresh is done
+    calls_in_flight_ += p->is_batch ? 0 : 1;
     std::vector<PendingPtr> group;
     int64_t generation = p->sent_generation;
     group.push_back(std::move(p));
@@ -627,7 +758,15 @@ void Portal::OnOutcomeUnknown(PendingPtr p, absl::Status cause,
 
 void Portal::Fail(PendingPtr p, absl::Status status, std::vector<Completion>* completions) {
   Completion c;
-  if (p->is_batch) {
+  if (p->is_batch && !p->partial.outcomes.empty()) {
+    // Part of the batch already ran: its outcomes reach the caller, and only
+    // the commands still waiting fail.
+    BatchResult result = std::move(p->partial);
+    for (const auto& command : p->commands) result.outcomes.insert_or_assign(command.key, status);
+    c = [done = std::move(p->batch_done), result = std::move(result)]() mutable {
+      done(std::move(result));
+    };
+  } else if (p->is_batch) {
     c = [done = std::move(p->batch_done), status]() { done(status); };
   } else {
     c = [done = std::move(p->call_done), status]() { done(status); };
@@ -666,7 +805,7 @@ absl::Status Portal::Tune(const PortalTuning& tuning) {
   autothrottle_.SetMaxConcurrency(tuning.max_concurrency);
   operating_.SetPolicy(tuning.operating);
   ApplyRate();
-  wake_.SignalAll();
+  kicked_ = true;
   return absl::OkStatus();
 }
 
@@ -698,8 +837,9 @@ PortalBudget Portal::Budget(const std::string& method) const {
   b.max_in_flight = std::min(tuning_.max_concurrency, autothrottle_.concurrency());
   b.queued = static_cast<int>(queue_.size());
   b.operating_used = absl::Seconds(operating_.Operating(normalized));
-  b.operating_left = std::max(absl::ZeroDuration(), tuning_.operating.limit -
-                                                        tuning_.operating.margin - b.operating_used);
+  b.operating_reserved = operating_.Reserved(normalized);
+  b.operating_left = operating_.Left(normalized);
+  b.command_cost = operating_.Estimate(normalized);
   absl::Time ready = operating_.ReadyAt(normalized);
   if (ready > now) b.paused_until = ready;
   return b;
@@ -733,7 +873,7 @@ void Portal::BeginShutdown() {
     absl::MutexLock lock(&mu_);
     draining_ = true;
     FailQueueForShutdown(&completions);
-    wake_.SignalAll();
+    kicked_ = true;
   }
   for (auto& c : completions) c();
 }
@@ -749,6 +889,8 @@ void Portal::AbandonInFlight() {
   {
     absl::MutexLock lock(&mu_);
     for (std::vector<PendingPtr>* group : on_wire_) {
+      ReleaseCosts(*group);
+      calls_in_flight_ -= CallsIn(*group);
       for (PendingPtr& p : *group) {
         if (!p) continue;
         if (!p->read) {
@@ -772,7 +914,7 @@ bool Portal::ClaimFromWire(std::vector<PendingPtr>* group) {
   absl::MutexLock lock(&mu_);
   if (on_wire_.erase(group) > 0) return true;
   --in_flight_;
-  wake_.Signal();
+  kicked_ = true;
   return false;
 }
 

@@ -101,11 +101,49 @@ class Portal {
 
   void Enqueue(PendingPtr pending, bool front);
   void DispatchLoop();
-  // Picks the next group to send, or returns false after waiting.
-  // REQUIRES: mu_ held.
-  bool TakeGroup(std::vector<PendingPtr>* group, std::vector<Completion>* completions)
+  // One look at the queue: moves the next group to send into `group`, or
+  // answers abandoned calls into `completions`, or (both left empty) returns
+  // when to look again if nothing changes before then.
+  absl::Time TakeGroup(std::vector<PendingPtr>* group, std::vector<Completion>* completions)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Time ReadyAt(const Pending& p) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The steps of TakeGroup.
+  // Fails cancelled and expired calls; true if there were any. Lowers
+  // `first_deadline` to the earliest deadline of those left.
+  bool DropAbandoned(absl::Time now, std::vector<Completion>* completions,
+                     absl::Time* first_deadline) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The oldest command that may be sent now, or end() with `earliest` lowered
+  // to the first time one may.
+  std::deque<PendingPtr>::iterator FirstReady(absl::Time now, absl::Time* earliest)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Plain calls (not pre-formed batches) in `group`.
+  static int CallsIn(const std::vector<PendingPtr>& group);
+  // Whether more calls are likely to join a batch being formed soon: calls
+  // are in flight, or calls were answered (within the last drain interval)
+  // whose callers have not sent again yet. Callers that send one call at a
+  // time come back right after their answer.
+  bool CompanyExpected(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A new call arrived: counts one answered caller as back.
+  void CallerReturned() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether `head` may share a coalesced batch with other calls.
+  bool Shareable(const Pending& head, absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // `first` and the ready calls that may ride with it, up to the batch size.
+  std::vector<std::deque<PendingPtr>::iterator> Companions(std::deque<PendingPtr>::iterator first,
+                                                           absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Predicted operating time per method ("batch" included when the request
+  // is a batch).
+  using Costs = std::map<std::string, absl::Duration>;
+  // What sending `p` would add to each method's operating time.
+  Costs CostOf(const Pending& p) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // When `p` may be sent, `booked` being already taken by the request being
+  // formed: its backoff, its methods' pauses and operating-time room.
+  // InfiniteFuture while it waits for an answer in flight.
+  absl::Time ReadyAt(const Pending& p, const Costs& booked, absl::Time now) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Books the group's predicted cost; ReleaseCosts gives it back when the
+  // answer (or failure) arrives. Idempotent per command.
+  void ReserveCosts(std::vector<PendingPtr>& group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ReleaseCosts(std::vector<PendingPtr>& group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Send(std::vector<PendingPtr> group);
   void OnResponse(std::vector<PendingPtr> group, std::vector<std::string> keys,
                   absl::Time sent_at, HttpResponse response);
@@ -121,6 +159,12 @@ class Portal {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void HandleUserBatch(PendingPtr p, const HttpResponse& response,
                        std::vector<Completion>* completions) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sub-commands of a pre-formed batch refused with OPERATION_TIME_LIMIT (and,
+  // with `halt`, those after them) were not executed: makes `p` a batch of
+  // just those, to be queued again. False (nothing changed) when one refers
+  // to another's `$result` or the deadline has passed.
+  bool RetryRefusedCommands(Pending* p, std::vector<BatchCommandSpec> refused, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A Bitrix24 error answer for `p` (whole request or one batch entry).
   void OnB24Error(PendingPtr p, const B24Error& error, std::vector<Completion>* completions)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -149,8 +193,14 @@ class Portal {
   PortalObserver* const observer_;
   std::unique_ptr<Credentials> credentials_;
 
+  // Cancellation tokens are set without our lock; a queued command that was
+  // cancelled is noticed within this long (of the clock's time).
+  static constexpr absl::Duration kRecheckCancellation = absl::Milliseconds(200);
+
   mutable absl::Mutex mu_;
-  absl::CondVar wake_;
+  // Set when something the dispatcher's decision depends on changed (a call
+  // queued, an answer in, tuning): wakes it from its wait on the clock.
+  bool kicked_ ABSL_GUARDED_BY(mu_) = false;
   std::deque<PendingPtr> queue_ ABSL_GUARDED_BY(mu_);
   PortalTuning tuning_ ABSL_GUARDED_BY(mu_);
   LeakyBucket bucket_ ABSL_GUARDED_BY(mu_);
@@ -159,6 +209,10 @@ class Portal {
   Backoff backoff_;
   std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_);
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  // Plain calls in the requests in flight, and (answered at, callers not
+  // back yet) of recent answers, for CompanyExpected.
+  int calls_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  std::deque<std::pair<absl::Time, int>> awaiting_return_ ABSL_GUARDED_BY(mu_);
   // The autothrottle's last reported speed, to report changes only.
   double reported_rate_factor_ ABSL_GUARDED_BY(mu_) = 1;
   int reported_concurrency_ ABSL_GUARDED_BY(mu_) = 0;

@@ -20,6 +20,7 @@ void OperatingTracker::Observe(const std::string& method, const nlohmann::ordere
   double operating = 0;
   if (!ReadNumber(time, "operating", &operating)) return;
   MethodState& state = methods_[method];
+  Learn(state, time);
   state.operating = operating;
   double reset_at = 0;
   // Without operating_reset_at (older portals) the oldest basket leaves at
@@ -41,6 +42,66 @@ void OperatingTracker::Blocked(const std::string& method, const nlohmann::ordere
                          : std::max(state.reset_at, now + policy_.window / 10);
   if (until <= now) until = now + policy_.window / 10;
   state.paused_until = std::max(state.paused_until, until);
+}
+
+void OperatingTracker::Learn(MethodState& state, const nlohmann::ordered_json& time) {
+  double processing = 0;
+  if (!ReadNumber(time, "processing", &processing) || processing < 0) return;
+  absl::Duration sample = absl::Seconds(processing);
+  // Up at once, down slowly: an underestimate overspends the window, an
+  // overestimate only sends a little less in parallel.
+  if (!state.estimated || sample >= state.estimate) {
+    state.estimate = sample;
+  } else {
+    state.estimate = state.estimate * 0.8 + sample * 0.2;
+  }
+  state.estimated = true;
+}
+
+absl::Duration OperatingTracker::Estimate(const std::string& method) const {
+  auto it = methods_.find(method);
+  return it == methods_.end() ? absl::ZeroDuration() : it->second.estimate;
+}
+
+absl::Time OperatingTracker::FitsAt(const std::string& method, absl::Duration cost,
+                                    absl::Time now) const {
+  auto it = methods_.find(method);
+  if (it == methods_.end()) return now;
+  const MethodState& state = it->second;
+  if (absl::Seconds(state.operating) + state.reserved + cost <= policy_.limit - policy_.margin) {
+    return now;
+  }
+  if (state.in_flight > 0) return absl::InfiniteFuture();  // their answers bring news
+  // Nothing in flight: the reported use stands until the oldest basket
+  // leaves the window; after that it is stale, and one request finds out.
+  return std::max(now, state.reset_at);
+}
+
+void OperatingTracker::Reserve(const std::string& method, absl::Duration cost) {
+  MethodState& state = methods_[method];
+  state.reserved += cost;
+  state.in_flight++;
+}
+
+void OperatingTracker::Release(const std::string& method, absl::Duration cost) {
+  auto it = methods_.find(method);
+  if (it == methods_.end()) return;
+  MethodState& state = it->second;
+  state.reserved = std::max(absl::ZeroDuration(), state.reserved - cost);
+  state.in_flight = std::max(0, state.in_flight - 1);
+}
+
+absl::Duration OperatingTracker::Left(const std::string& method) const {
+  auto it = methods_.find(method);
+  absl::Duration used = it == methods_.end()
+                            ? absl::ZeroDuration()
+                            : absl::Seconds(it->second.operating) + it->second.reserved;
+  return std::max(absl::ZeroDuration(), policy_.limit - policy_.margin - used);
+}
+
+absl::Duration OperatingTracker::Reserved(const std::string& method) const {
+  auto it = methods_.find(method);
+  return it == methods_.end() ? absl::ZeroDuration() : it->second.reserved;
 }
 
 absl::Time OperatingTracker::ReadyAt(const std::string& method) const {

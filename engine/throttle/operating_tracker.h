@@ -7,6 +7,19 @@
 // oldest one-minute basket leaves the window). A 429 OPERATION_TIME_LIMIT
 // parks the method until that time too. Other methods are unaffected.
 //
+// Answers report the time spent only after it is spent, and a batch of 50
+// heavy commands can cost more than the whole margin, so the tracker also
+// predicts: it keeps a per-method estimate of one command's cost (from the
+// `processing` the portal reports for each command) and lets the dispatcher
+// reserve the predicted cost of what it sends, as the leaky bucket reserves
+// requests. A request fits while reported use + reserved + its cost stays
+// within limit - margin. A method with nothing in flight may always send
+// (unless paused): its answer brings a fresh figure, so a stale one (after a
+// basket has left the window) never blocks it for good. A method whose cost
+// is not known yet is predicted to cost nothing: holding it back would make
+// every first use of a method wait for a possibly slow answer, and the
+// margin covers what its first requests spend.
+//
 // Thread-safety: not thread-safe; the owner serialises calls.
 #ifndef B24GATE_ENGINE_THROTTLE_OPERATING_TRACKER_H_
 #define B24GATE_ENGINE_THROTTLE_OPERATING_TRACKER_H_
@@ -44,12 +57,37 @@ class OperatingTracker {
 
   void SetPolicy(OperatingPolicy policy) { policy_ = policy; }
 
+  // Prediction and reservations.
+  //
+  // The predicted cost of one command of `method` (zero until the portal
+  // has reported one).
+  absl::Duration Estimate(const std::string& method) const;
+  // When a request adding `cost` to `method` may be sent, as far as
+  // reservations go (pauses are ReadyAt's): `now` when it fits (see above);
+  // the reported reset when only fresh reported use stands in the way;
+  // InfiniteFuture while it waits for requests in flight to answer.
+  absl::Time FitsAt(const std::string& method, absl::Duration cost, absl::Time now) const;
+  // Books `cost` for a request in flight; Release() it when the answer (or
+  // failure) arrives, before Observe()ing that answer.
+  void Reserve(const std::string& method, absl::Duration cost);
+  void Release(const std::string& method, absl::Duration cost);
+  // What `method` may still spend before it must pause: limit - margin -
+  // reported use - reserved, never negative.
+  absl::Duration Left(const std::string& method) const;
+  absl::Duration Reserved(const std::string& method) const;
+
  private:
   struct MethodState {
     double operating = 0;
     absl::Time reset_at = absl::InfinitePast();
     absl::Time paused_until = absl::InfinitePast();
+    absl::Duration estimate;     // predicted cost of one command
+    bool estimated = false;      // `estimate` is from a reported cost
+    absl::Duration reserved;     // predicted cost of the requests in flight
+    int in_flight = 0;           // requests holding a reservation
   };
+  // Folds one command's reported `processing` into the estimate.
+  void Learn(MethodState& state, const nlohmann::ordered_json& time);
   OperatingPolicy policy_;
   std::map<std::string, MethodState> methods_;
 };

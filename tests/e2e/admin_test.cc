@@ -2,19 +2,17 @@
 #include <gtest/gtest.h>
 
 #include "bitrix24/gateway/v1/admin.grpc.pb.h"
-#include "tests/e2e/harness.h"
+#include "tests/e2e/rpc_helpers.h"
 
 namespace b24gate::e2e {
 namespace {
 
-namespace pb = bitrix24::gateway::v1;
-
 TEST(Admin, ListPortalsShowsTheConfiguredTuning) {
   GatewaySpec gateway;
   gateway.portal = {{"burst", 40}, {"drain_per_second", 3}, {"batch_size", 25}};
-  auto stack = Stack::Start({}, gateway);
-  ASSERT_TRUE(stack.ok()) << stack.status();
-  auto admin = pb::AdminService::NewStub((*stack)->channel());
+  auto stack = Up({}, gateway);
+  ASSERT_TRUE(stack);
+  auto admin = pb::AdminService::NewStub(stack->channel());
   pb::ListPortalsResponse response;
   ASSERT_TRUE(admin->ListPortals(Ctx().get(), {}, &response).ok());
   ASSERT_EQ(response.portals_size(), 1);
@@ -27,9 +25,9 @@ TEST(Admin, ListPortalsShowsTheConfiguredTuning) {
 }
 
 TEST(Admin, SlowingDownTakesEffectWithoutARestart) {
-  auto stack = Stack::Start();
-  ASSERT_TRUE(stack.ok()) << stack.status();
-  auto admin = pb::AdminService::NewStub((*stack)->channel());
+  auto stack = Up();
+  ASSERT_TRUE(stack);
+  auto admin = pb::AdminService::NewStub(stack->channel());
   pb::UpdatePortalTuningRequest update;
   update.mutable_tuning()->set_batch_size(5);
   update.mutable_tuning()->set_linger_ms(200);
@@ -42,9 +40,9 @@ TEST(Admin, SlowingDownTakesEffectWithoutARestart) {
   bulk.set_method("crm.lead.list");
   for (int i = 0; i < 20; ++i) *bulk.add_bulk_params() = V({{"select", {"ID"}}, {"start", 50 * i}});
   pb::CallResponse response;
-  ASSERT_TRUE((*stack)->stub().Call(Ctx().get(), bulk, &response).ok());
+  ASSERT_TRUE(stack->stub().Call(Ctx().get(), bulk, &response).ok());
   ASSERT_EQ(response.results_size(), 20);
-  auto stats = (*stack)->EmulatorStats();
+  auto stats = stack->EmulatorStats();
   // 20 calls in batches of at most 5: at least 4 HTTP requests.
   EXPECT_GE(stats["requests"].get<int>(), 4);
   EXPECT_EQ(stats["commands"].get<int>(), 20);
@@ -56,9 +54,9 @@ TEST(Admin, SlowingDownTakesEffectWithoutARestart) {
 }
 
 TEST(Admin, OutOfRangeTuningIsRefusedAndChangesNothing) {
-  auto stack = Stack::Start();
-  ASSERT_TRUE(stack.ok()) << stack.status();
-  auto admin = pb::AdminService::NewStub((*stack)->channel());
+  auto stack = Up();
+  ASSERT_TRUE(stack);
+  auto admin = pb::AdminService::NewStub(stack->channel());
   pb::UpdatePortalTuningRequest update;
   update.mutable_tuning()->set_batch_size(51);
   update.mutable_tuning()->set_drain_per_second(1);

@@ -8,12 +8,6 @@
 namespace b24gate::e2e {
 namespace {
 
-std::unique_ptr<Stack> Up(EmulatorSpec emulator = {}, GatewaySpec gateway = {}) {
-  auto stack = Stack::Start(std::move(emulator), std::move(gateway));
-  EXPECT_TRUE(stack.ok()) << stack.status();
-  return stack.ok() ? std::move(*stack) : nullptr;
-}
-
 void ExpectInvalid(const grpc::Status& status, const std::string& what) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
       << what << ": " << status.error_code() << " " << status.error_message();
@@ -164,6 +158,26 @@ TEST(Errors, SubCommandErrorsArePerItem) {
   EXPECT_EQ(r["nomethod"].error().grpc_code(), static_cast<int>(grpc::StatusCode::NOT_FOUND));
   EXPECT_FALSE(r["also_good"].has_error());
   EXPECT_EQ(r["also_good"].total(), 300);
+}
+
+// A `$result[...]` naming a missing field resolves to an empty parameter on
+// the portal; the command's error gets the code the same parameter gets in a
+// lone Call, though a batch entry carries no HTTP status of its own.
+TEST(Errors, AMissingResultFieldMapsAsInASingleCall) {
+  auto stack = Up();
+  ASSERT_TRUE(stack);
+  BatchOut batch = CallBatch(*stack, {{"first", "crm.lead.list", {{"select", {"ID"}}}},
+                                      {"lead", "crm.lead.get", {{"id", "$result[first][0][NO_SUCH_FIELD]"}}}});
+  ASSERT_TRUE(batch.status.ok()) << batch.status.error_message();
+  auto r = batch.by_key();
+  ASSERT_TRUE(r["lead"].has_error());
+  EXPECT_EQ(r["lead"].error().grpc_code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT))
+      << r["lead"].error().code() << " " << r["lead"].error().description();
+
+  CallOut single = Call1(*stack, "crm.lead.get", {{"id", ""}});
+  EXPECT_EQ(single.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(r["lead"].error().grpc_code(), static_cast<int>(single.status.error_code()));
+  EXPECT_EQ(r["lead"].error().description(), single.status.error_message());
 }
 
 TEST(Errors, HaltStopsAtTheFirstError) {

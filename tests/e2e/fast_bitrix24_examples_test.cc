@@ -10,12 +10,6 @@
 namespace b24gate::e2e {
 namespace {
 
-std::unique_ptr<Stack> Up(EmulatorSpec emulator = {}, GatewaySpec gateway = {}) {
-  auto stack = Stack::Start(std::move(emulator), std::move(gateway));
-  EXPECT_TRUE(stack.ok()) << stack.status();
-  return stack.ok() ? std::move(*stack) : nullptr;
-}
-
 // leads = bx.get_all('crm.lead.list')
 TEST(FastBitrix24Examples, GetAllLeads) {
   auto stack = Up();

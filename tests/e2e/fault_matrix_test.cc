@@ -1,5 +1,5 @@
 // The fault matrix: every emulator fault kind x reads (Call get and
-// list, GetAll, GetById) and writes (single and bulk crm.lead.add, CallBatch
+// list, GetAll, GetById) and writes (single and bulk crm.lead.add, CallMany, CallBatch
 // with adds), a seeded mixed run, and token expiry in the middle of a GetAll
 // stream. Every RPC must end with exactly one outcome; reads complete (every
 // row once, in order, as a direct read shows it); writes are never sent twice
@@ -44,7 +44,7 @@ const Kind kKinds[] = {
     {"overload", false, true, false},
 };
 
-std::unique_ptr<Stack> Up(bool short_timeout, const std::string& seed_random = "1",
+std::unique_ptr<Stack> UpWithFaults(bool short_timeout, const std::string& seed_random = "1",
                           const std::string& seed = "") {
   EmulatorSpec emulator;
   if (!seed.empty()) emulator.seed = seed;
@@ -54,9 +54,7 @@ std::unique_ptr<Stack> Up(bool short_timeout, const std::string& seed_random = "
   // the gateway's model does not pace these few requests.
   gateway.portal = {{"burst", 10000}, {"drain_per_second", 10000}};
   if (short_timeout) gateway.portal["request_timeout_seconds"] = kShortRequestTimeout;
-  auto stack = Stack::Start(std::move(emulator), std::move(gateway));
-  EXPECT_TRUE(stack.ok()) << stack.status();
-  return stack.ok() ? std::move(*stack) : nullptr;
+  return Up(std::move(emulator), std::move(gateway));
 }
 
 bool IsOutcomeUnknown(const grpc::Status& s) {
@@ -140,6 +138,24 @@ WriteTally BulkAdd(Stack& stack, const std::string& title, int n) {
   return t;
 }
 
+WriteTally ManyAdd(Stack& stack, const std::string& title, int n) {
+  std::vector<json> params;
+  for (int i = 0; i < n; ++i) params.push_back({{"fields", {{"TITLE", absl::StrCat(title, "-", i)}}}});
+  CallManyOut out = CallMany(stack, "crm.lead.add", params);
+  WriteTally t;
+  if (!out.status.ok()) {
+    t.Whole(out.status, n, "CallMany add " + title);
+    return t;
+  }
+  if (static_cast<int>(out.results.size()) != n || !out.indexes_consecutive) {
+    t.unexpected.push_back(absl::StrCat("CallMany add ", title, ": ", out.results.size(),
+                                        " results for ", n, " commands"));
+    return t;
+  }
+  for (const auto& r : out.results) t.Item(r, "CallMany add " + title);
+  return t;
+}
+
 WriteTally BatchAdd(Stack& stack, const std::string& title, int n) {
   std::vector<Cmd> cmds;
   for (int i = 0; i < n; ++i) {
@@ -210,7 +226,7 @@ class FaultMatrix : public testing::TestWithParam<Kind> {};
 
 TEST_P(FaultMatrix, ReadsRecoverOrFailClearly) {
   const Kind kind = GetParam();
-  auto stack = Up(std::string(kind.name) == "delay");
+  auto stack = UpWithFaults(std::string(kind.name) == "delay");
   ASSERT_TRUE(stack);
   Reference ref = ReadReference(*stack);
   ASSERT_EQ(ref.leads.size(), 300u);
@@ -327,7 +343,7 @@ TEST_P(FaultMatrix, ReadsRecoverOrFailClearly) {
 
 TEST_P(FaultMatrix, WritesAreNeverRepeatedAndAlwaysAccounted) {
   const Kind kind = GetParam();
-  auto stack = Up(std::string(kind.name) == "delay");
+  auto stack = UpWithFaults(std::string(kind.name) == "delay");
   ASSERT_TRUE(stack);
   const std::string k = kind.name;
   stack->ResetEmulator();
@@ -342,6 +358,7 @@ TEST_P(FaultMatrix, WritesAreNeverRepeatedAndAlwaysAccounted) {
       {"single add", "crm.lead.add", [&] { return SingleAdd(*stack, "fm-" + k + "-single"); }},
       {"bulk add", "batch", [&] { return BulkAdd(*stack, "fm-" + k + "-bulk", 5); }},
       {"CallBatch add", "batch", [&] { return BatchAdd(*stack, "fm-" + k + "-batch", 3); }},
+      {"CallMany add", "batch", [&] { return ManyAdd(*stack, "fm-" + k + "-many", 5); }},
   };
   for (auto& step : steps) {
     SCOPED_TRACE(step.what);
@@ -394,7 +411,7 @@ INSTANTIATE_TEST_SUITE_P(Kinds, FaultMatrix, testing::ValuesIn(kKinds),
 constexpr char kMixedSpec[] = "500=0.05,502=0.05,504=0.04,reset=0.05,redirect=0.04,delay=0.02";
 
 TEST(FaultMatrixMixed, ConcurrentReadsCompleteUnderRandomFaults) {
-  auto stack = Up(/*short_timeout=*/true, "20240611");
+  auto stack = UpWithFaults(/*short_timeout=*/true, "20240611");
   ASSERT_TRUE(stack);
   const std::vector<json> deals =
       Projected(RestAll(*stack, "crm.deal.list", {{"select", kSelect}}));
@@ -450,7 +467,7 @@ TEST(FaultMatrixMixed, ConcurrentReadsCompleteUnderRandomFaults) {
 }
 
 TEST(FaultMatrixMixed, ConcurrentWritesAreAccountedUnderRandomFaults) {
-  auto stack = Up(/*short_timeout=*/true, "977");
+  auto stack = UpWithFaults(/*short_timeout=*/true, "977");
   ASSERT_TRUE(stack);
   stack->ResetEmulator();
   stack->SetFaults(absl::StrCat(kMixedSpec, ",overload=0.03"));
@@ -500,9 +517,9 @@ TEST(FaultMatrixOAuth, TokenExpiryMidStreamIsRefreshedOnceAndTheReadCompletes) {
                           {"oauth_url", "http://" + address + "/oauth/token/"},
                           {"portal_url", "http://" + address + "/rest/"}};
   };
-  auto started = Stack::Start(emulator, gateway);
-  ASSERT_TRUE(started.ok()) << started.status();
-  Stack& stack = **started;
+  auto started = Up(emulator, gateway);
+  ASSERT_TRUE(started);
+  Stack& stack = *started;
   const std::vector<json> want = Projected(RestAll(stack, "crm.lead.list", {{"select", kSelect}}));
   ASSERT_EQ(want.size(), 3000u);
   // Warm up: the first call gets the first access token.

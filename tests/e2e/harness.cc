@@ -11,6 +11,7 @@
 #include <fstream>
 #include <thread>
 
+#include <gtest/gtest.h>
 #include <httplib.h>
 
 #include "absl/strings/match.h"
@@ -142,6 +143,7 @@ absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(EmulatorSpec emulator, Gatew
   }
   if (gateway.customize) gateway.customize(&portal, stack->emulator_->address());
   nlohmann::json config = {{"listen", "127.0.0.1:0"}, {"portals", {portal}}, {"shutdown_grace_seconds", gateway.shutdown_grace_seconds}, {"predrain_delay_seconds", gateway.predrain_delay_seconds}};
+  for (auto& [k, v] : gateway.settings.items()) config[k] = v;
   char path[] = "/tmp/b24gate-e2e-XXXXXX";
   int fd = mkstemp(path);
   if (fd < 0) return absl::InternalError("mkstemp failed");
@@ -201,6 +203,12 @@ nlohmann::json Stack::Rest(const std::string& method, const nlohmann::json& para
   auto res = Control(emulator_->address()).Post(path, params.dump(), "application/json");
   if (!res) return nullptr;
   return nlohmann::json::parse(res->body, nullptr, false);
+}
+
+std::unique_ptr<Stack> Up(EmulatorSpec emulator, GatewaySpec gateway) {
+  auto stack = Stack::Start(std::move(emulator), std::move(gateway));
+  EXPECT_TRUE(stack.ok()) << stack.status();
+  return stack.ok() ? std::move(*stack) : nullptr;
 }
 
 google::protobuf::Value V(const nlohmann::json& j) { return ToValue(j); }

@@ -69,6 +69,8 @@ struct GatewaySpec {
   double shutdown_grace_seconds = 5;
   // After SIGTERM the gateway keeps accepting this long (0: tests stop fast).
   double predrain_delay_seconds = 0;
+  // Merged into the top level of the config file (e.g. max_bulk_items).
+  nlohmann::json settings = nlohmann::json::object();
 };
 
 class Stack {
@@ -102,6 +104,11 @@ class Stack {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<bitrix24::gateway::v1::GatewayService::Stub> stub_;
 };
+
+// Starts a stack for the running test: a failure to start fails the test
+// and returns null (tests then ASSERT_TRUE(stack)). The one preamble of the
+// e2e tests.
+std::unique_ptr<Stack> Up(EmulatorSpec emulator = {}, GatewaySpec gateway = {});
 
 // Test helpers for JSON-shaped protobuf values.
 google::protobuf::Value V(const nlohmann::json& j);

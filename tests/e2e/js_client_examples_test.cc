@@ -10,12 +10,6 @@
 namespace b24gate::e2e {
 namespace {
 
-std::unique_ptr<Stack> Up(EmulatorSpec emulator = {}, GatewaySpec gateway = {}) {
-  auto stack = Stack::Start(std::move(emulator), std::move(gateway));
-  EXPECT_TRUE(stack.ok()) << stack.status();
-  return stack.ok() ? std::move(*stack) : nullptr;
-}
-
 // callMethod('crm.lead.list', {filter:{'>ID':0}, select:[ID,NAME,EMAIL],
 // order:{ID:'DESC'}, start:0, limit:50})
 TEST(JsClientExamples, LeadListWithOrderStartAndLimit) {

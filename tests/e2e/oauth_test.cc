@@ -41,9 +41,7 @@ OAuthStack StartOAuth(const std::string& initial_refresh = kInitialRefresh) {
                           {"portal_url", "http://" + address + "/rest/"},
                           {"token_file", token_file}};
   };
-  auto stack = Stack::Start(emulator, gateway);
-  EXPECT_TRUE(stack.ok()) << stack.status();
-  if (stack.ok()) s.stack = std::move(*stack);
+  s.stack = Up(emulator, gateway);
   return s;
 }
 

@@ -11,12 +11,6 @@
 namespace b24gate::e2e {
 namespace {
 
-std::unique_ptr<Stack> Up(EmulatorSpec emulator = {}, GatewaySpec gateway = {}) {
-  auto stack = Stack::Start(std::move(emulator), std::move(gateway));
-  EXPECT_TRUE(stack.ok()) << stack.status();
-  return stack.ok() ? std::move(*stack) : nullptr;
-}
-
 std::vector<json> LeadIds(Stack& stack, size_t n) {
   std::vector<json> ids = IdsOf(RestAll(stack, "crm.lead.list", {{"select", {"ID"}}}));
   if (ids.size() > n) ids.resize(n);

@@ -1,4 +1,4 @@
-// Small synchronous wrappers around the four RPCs and the emulator's REST and
+// Small synchronous wrappers around the RPCs and the emulator's REST and
 // stats endpoints, shared by the e2e test files (header-only; not a test).
 #ifndef B24GATE_TESTS_E2E_RPC_HELPERS_H_
 #define B24GATE_TESTS_E2E_RPC_HELPERS_H_
@@ -143,6 +143,48 @@ inline GetByIdOut GetById(Stack& stack, const std::string& method, const std::ve
   }
   out.status = reader->Finish();
   return out;
+}
+
+struct CallManyOut {
+  grpc::Status status;
+  std::vector<pb::CallResult> results;
+  int messages = 0;
+  // Each message's first_index equals the number of results before it.
+  bool indexes_consecutive = true;
+};
+
+inline CallManyOut DoCallMany(Stack& stack, const pb::CallManyRequest& request,
+                              double seconds = 600) {
+  auto ctx = Ctx(seconds);
+  auto reader = stack.stub().CallMany(ctx.get(), request);
+  CallManyOut out;
+  pb::CallManyResponse message;
+  while (reader->Read(&message)) {
+    ++out.messages;
+    if (message.first_index() != static_cast<int64_t>(out.results.size())) {
+      out.indexes_consecutive = false;
+    }
+    for (const auto& r : message.results()) out.results.push_back(r);
+  }
+  out.status = reader->Finish();
+  return out;
+}
+
+// CallMany with the sets as Values.
+inline CallManyOut CallMany(Stack& stack, const std::string& method, const std::vector<json>& sets) {
+  pb::CallManyRequest request;
+  request.set_method(method);
+  for (const auto& p : sets) *request.add_params() = V(p);
+  return DoCallMany(stack, request);
+}
+
+// CallMany with the sets as params_json texts, sent as written.
+inline CallManyOut CallManyText(Stack& stack, const std::string& method,
+                                const std::vector<std::string>& texts) {
+  pb::CallManyRequest request;
+  request.set_method(method);
+  for (const auto& t : texts) request.add_params_json(t);
+  return DoCallMany(stack, request);
 }
 
 // The ErrorInfo of a failed status (empty when absent).

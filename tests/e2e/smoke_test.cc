@@ -2,21 +2,19 @@
 // each RPC.
 #include <gtest/gtest.h>
 
-#include "tests/e2e/harness.h"
+#include "tests/e2e/rpc_helpers.h"
 
 namespace b24gate::e2e {
 namespace {
 
-namespace pb = bitrix24::gateway::v1;
-
 TEST(Smoke, CallListsLeadsThroughTheGateway) {
-  auto stack = Stack::Start();
-  ASSERT_TRUE(stack.ok()) << stack.status();
+  auto stack = Up();
+  ASSERT_TRUE(stack);
   pb::CallRequest request;
   request.set_method("crm.lead.list");
   *request.mutable_params() = V({{"filter", {{">ID", 0}}}, {"select", {"ID", "TITLE"}}});
   pb::CallResponse response;
-  grpc::Status status = (*stack)->stub().Call(Ctx().get(), request, &response);
+  grpc::Status status = stack->stub().Call(Ctx().get(), request, &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
   nlohmann::json result = J(response.result());
   ASSERT_TRUE(result.is_array());
@@ -26,13 +24,13 @@ TEST(Smoke, CallListsLeadsThroughTheGateway) {
 }
 
 TEST(Smoke, GetAllReadsEveryLeadOnceInIdOrder) {
-  auto stack = Stack::Start();
-  ASSERT_TRUE(stack.ok()) << stack.status();
+  auto stack = Up();
+  ASSERT_TRUE(stack);
   pb::GetAllRequest request;
   request.set_method("crm.lead.list");
   *request.mutable_params() = S({{"select", {"ID", "TITLE"}}});
   auto ctx = Ctx();
-  auto reader = (*stack)->stub().GetAll(ctx.get(), request);
+  auto reader = stack->stub().GetAll(ctx.get(), request);
   pb::GetAllResponse message;
   std::vector<long> ids;
   pb::GetAllSummary summary;

@@ -16,9 +16,9 @@ namespace b24gate::e2e {
 namespace {
 
 void RunAndCheck(const LoadConfig& config) {
-  auto stack = Stack::Start(LoadEmulatorSpec(config), LoadGatewaySpec(config));
-  ASSERT_TRUE(stack.ok()) << stack.status();
-  LoadResult r = RunLoad(**stack, config);
+  auto stack = Up(LoadEmulatorSpec(config), LoadGatewaySpec(config));
+  ASSERT_TRUE(stack);
+  LoadResult r = RunLoad(*stack, config);
   const json& stats = r.stats_end;
   ASSERT_TRUE(stats.is_object());
 

@@ -36,9 +36,7 @@ class Tls : public ::testing::Test {
   }
 
   static std::unique_ptr<Stack> Up(GatewaySpec gateway) {
-    auto stack = Stack::Start(Https(), std::move(gateway));
-    EXPECT_TRUE(stack.ok()) << stack.status();
-    return stack.ok() ? std::move(*stack) : nullptr;
+    return e2e::Up(Https(), std::move(gateway));
   }
 
   static std::string dir_;

@@ -19,48 +19,12 @@ import (
 	b24gate "b24gate/clients/go"
 )
 
-var structParams bool // set by TestMain: the gateway predates params_json
-
-func TestMain(m *testing.M) {
-	// Gateways that predate params_json ignore it; then `select` would be
-	// dropped and every field returned. Probe once, say which path is tested.
-	gw := dial(nil)
-	raw, err := gw.Call(context.Background(), "crm.lead.list", map[string]any{"select": []string{"ID"}})
-	gw.Close()
-	if err != nil {
-		println("probe failed:", err.Error())
-		os.Exit(1)
-	}
-	var page []map[string]any
-	if err := json.Unmarshal(raw, &page); err != nil {
-		println("probe:", err.Error())
-		os.Exit(1)
-	}
-	for _, lead := range page {
-		if len(lead) != 1 {
-			structParams = true
-		}
-	}
-	if structParams {
-		println("params travel as: params Struct (this gateway ignores params_json)")
-	} else {
-		println("params travel as: params_json (key order kept)")
-	}
-	os.Exit(m.Run())
-}
-
 func dial(t *testing.T) *b24gate.Gateway {
-	var opts []b24gate.Option
-	if structParams {
-		opts = append(opts, b24gate.WithStructParams())
-	}
-	gw, err := b24gate.Dial(context.Background(), os.Getenv("B24GATE_TARGET"), opts...)
+	gw, err := b24gate.Dial(context.Background(), os.Getenv("B24GATE_TARGET")) // params as params_json
 	if err != nil {
 		panic(err)
 	}
-	if t != nil {
-		t.Cleanup(func() { gw.Close() })
-	}
+	t.Cleanup(func() { gw.Close() })
 	return gw
 }
 
@@ -110,9 +74,6 @@ func TestCallAppliesParams(t *testing.T) {
 }
 
 func TestMultiFieldOrderKeepsItsPriority(t *testing.T) {
-	if structParams {
-		t.Skip("this gateway ignores params_json, so key order cannot reach the portal")
-	}
 	gw := dial(t)
 	type lead struct{ ID, STATUS_ID string }
 	page := func(order b24gate.Ordered) []lead {
@@ -315,8 +276,10 @@ func TestCallManyWritesInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("CallMany used %s", path)
 	println("CallMany used", string(path))
+	if path != b24gate.PathCallMany {
+		t.Fatalf("want the CallMany RPC, got %s", path)
+	}
 	for i := 0; i < 3; i++ {
 		if results[i].Err != nil || string(results[i].Result) != "true" {
 			t.Fatalf("update %d: %+v", i, results[i])

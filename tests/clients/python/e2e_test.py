@@ -16,22 +16,10 @@ from b24gate.aio import AsyncGateway
 TARGET = os.environ["B24GATE_TARGET"]
 EXPECTED_LEADS = int(os.environ["B24_EXPECTED_LEADS"])
 EMULATOR = os.environ["B24_EMULATOR_ADDR"]
-PARAMS_AS_JSON = True
-
-
-def setUpModule():
-    # Gateways that predate params_json ignore it; then `select` would be
-    # dropped and every field returned. Probe once, say which path is tested.
-    global PARAMS_AS_JSON
-    with Gateway(TARGET) as gw:
-        page = gw.call("crm.lead.list", {"select": ["ID"]})
-    PARAMS_AS_JSON = all(set(lead) == {"ID"} for lead in page)
-    print("params travel as:", "params_json (key order kept)" if PARAMS_AS_JSON
-          else "params Struct (this gateway ignores params_json)")
 
 
 def gateway():
-    return Gateway(TARGET, params_as_json=PARAMS_AS_JSON)
+    return Gateway(TARGET)  # params travel as params_json
 
 
 class SyncClientTest(unittest.TestCase):
@@ -49,8 +37,6 @@ class SyncClientTest(unittest.TestCase):
         self.assertEqual(set(page[0]), {"ID", "TITLE"})
 
     def test_multi_field_order_keeps_its_priority(self):
-        if not PARAMS_AS_JSON:
-            self.skipTest("this gateway ignores params_json, so key order cannot reach the portal")
         select = ["ID", "STATUS_ID"]
         by_status = self.gw.call("crm.lead.list", {"order": {"STATUS_ID": "ASC", "ID": "DESC"}, "select": select})
         by_id = self.gw.call("crm.lead.list", {"order": {"ID": "DESC", "STATUS_ID": "ASC"}, "select": select})
@@ -94,6 +80,17 @@ class SyncClientTest(unittest.TestCase):
         self.assertEqual(len(first) + len(rest), EXPECTED_LEADS)
         self.assertEqual(len(set(first) | set(rest)), EXPECTED_LEADS)
 
+    def test_get_all_options_reach_the_gateway(self):
+        for strategy in ("offset", "keyset", "parallel_keyset"):
+            reader = self.gw.get_all("crm.lead.list", {"select": ["ID"]}, progress=False, strategy=strategy)
+            ids = [lead["ID"] for lead in reader]
+            self.assertEqual(len(set(ids)), EXPECTED_LEADS, strategy)
+            self.assertEqual(reader.summary["strategy"], strategy)
+        reader = self.gw.get_all("crm.lead.list", {"select": ["ID"]}, progress=False, unordered=True,
+                                 skip_total=True)
+        self.assertEqual(len({lead["ID"] for lead in reader}), EXPECTED_LEADS)
+        self.assertIsNone(reader.summary["total"])  # not counted
+
     def test_get_all_of_unknown_method_raises_on_iteration(self):
         with self.assertRaises(BitrixError) as caught:
             list(self.gw.get_all("no.such.list", progress=False))
@@ -131,7 +128,7 @@ class SyncClientTest(unittest.TestCase):
         updates.append({"id": 987654321, "fields": {"TITLE": "nobody"}})
         results = self.gw.call_many("crm.deal.update", updates)
         print("call_many used", self.gw.call_many_path)
-        self.assertIn(self.gw.call_many_path, ("CallMany", "Call"))
+        self.assertEqual(self.gw.call_many_path, "CallMany")
         self.assertEqual(results[:3], [True, True, True])
         self.assertIsInstance(results[3], BitrixError)
         got = self.gw.get_by_id("crm.deal.get", [d["ID"] for d in deals])
@@ -143,6 +140,7 @@ class SyncClientTest(unittest.TestCase):
         wanted = list(reversed(ids[:320]))  # not the list's own order
         results = self.gw.call_many("crm.lead.get", [{"id": i} for i in wanted])
         print("call_many of %d used %s" % (len(wanted), self.gw.call_many_path))
+        self.assertEqual(self.gw.call_many_path, "CallMany")
         self.assertEqual([r["ID"] for r in results], wanted)
 
     def test_batch_resolves_references_and_halts(self):
@@ -205,7 +203,7 @@ class ServiceConfigTest(unittest.TestCase):
 
 class AsyncClientTest(unittest.IsolatedAsyncioTestCase):
     async def asyncSetUp(self):
-        self.gw = AsyncGateway(TARGET, params_as_json=PARAMS_AS_JSON)
+        self.gw = AsyncGateway(TARGET)
 
     async def asyncTearDown(self):
         await self.gw.close()
@@ -226,6 +224,7 @@ class AsyncClientTest(unittest.IsolatedAsyncioTestCase):
 
         many = await self.gw.call_many("crm.lead.get", [{"id": first}, {"id": second}])
         print("async call_many used", self.gw.call_many_path)
+        self.assertEqual(self.gw.call_many_path, "CallMany")
         self.assertEqual([r["ID"] for r in many], [first, second])
 
         batch = await self.gw.batch({"a": ("crm.lead.get", {"id": first}), "b": "crm.lead.get?id=" + second})

@@ -1,143 +1,144 @@
-// The portal dispatcher against a hand-answered transport: packing, and the
-// retry rules (not executed → repeat; outcome unknown → repeat reads only;
-// final → return).
+// The portal dispatcher against a hand-answered transport, on a fake clock:
+// packing, coalescing, and the retry rules (not executed → repeat; outcome
+// unknown → repeat reads only; final → return).
 #include "engine/portal/portal.h"
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "absl/strings/match.h"
-#include "absl/synchronization/notification.h"
 #include "engine/common/errors.h"
 #include "tests/engine/fake_transport.h"
+#include "tests/engine/portal/portal_harness.h"
 
 namespace b24gate {
 namespace {
 
-// Collects one call's outcome.
-struct Outcome {
-  absl::Notification done;
-  absl::StatusOr<CallReply> reply = absl::UnknownError("not called");
-  CallCallback Callback() {
-    return [this](absl::StatusOr<CallReply> r) {
-      reply = std::move(r);
-      done.Notify();
-    };
-  }
-  bool Wait() { return done.WaitForNotificationWithTimeout(absl::Seconds(5)); }
-};
+const nlohmann::ordered_json kNoParams = nlohmann::ordered_json::object();
 
 PortalOptions Options() {
   PortalOptions o;
   o.webhook_url = "https://portal.example/rest/1/secret/";
   o.bucket = BucketPolicy{1000, 1000, 0};
-  o.linger = absl::Milliseconds(50);
+  o.linger = absl::ZeroDuration();
   o.backoff = BackoffPolicy{absl::Milliseconds(1), absl::Milliseconds(5), 2};
   return o;
 }
 
+// Longer than any backoff in Options(): a repeat, if any, is due by then.
+const absl::Duration kPastBackoff = absl::Seconds(1);
+
 TEST(Portal, ALoneCallGoesAsAPlainJsonRequest) {
-  FakeTransport transport;
-  Portal portal(Options(), &transport, Clock::Real());
+  PortalHarness h(Options());
   Outcome out;
-  portal.Call("crm.lead.get", {{"id", 7}}, false, {}, out.Callback());
-  auto e = transport.Next();
+  h.portal->Call("crm.lead.get", {{"id", 7}}, false, {}, out.Callback());
+  auto e = h.transport.Next();
   ASSERT_TRUE(e);
   EXPECT_EQ(e->request.url, "https://portal.example/rest/1/secret/crm.lead.get");
   EXPECT_EQ(nlohmann::ordered_json::parse(e->request.body), nlohmann::ordered_json({{"id", 7}}));
-  e->done(FakeTransport::Json(200, R"({"result":{"ID":"7"},"time":{"operating":0.1}})"));
+  e->done(ResultAnswer({{"ID", "7"}}, {{"operating", 0.1}}));
   ASSERT_TRUE(out.Wait());
   ASSERT_TRUE(out.reply.ok()) << out.reply.status();
   EXPECT_EQ(out.reply->result["ID"], "7");
 }
 
 TEST(Portal, CallsArrivingTogetherShareOneBatch) {
-  FakeTransport transport;
-  Portal portal(Options(), &transport, Clock::Real());
+  PortalOptions options = Options();
+  options.linger = absl::Milliseconds(50);
+  PortalHarness h(options);
   Outcome outs[3];
-  for (int i = 0; i < 3; ++i) portal.Call("crm.lead.get", {{"id", i}}, false, {}, outs[i].Callback());
-  auto e = transport.Next();
+  for (int i = 0; i < 3; ++i) {
+    h.portal->Call("crm.lead.get", {{"id", i}}, false, {}, outs[i].Callback());
+  }
+  ASSERT_TRUE(h.Idle());
+  EXPECT_EQ(h.transport.sent(), 0) << "sent before the linger ended";
+  h.clock.Advance(absl::Milliseconds(50));
+  auto e = h.transport.Next();
   ASSERT_TRUE(e);
   EXPECT_TRUE(absl::EndsWith(e->request.url, "/batch"));
   auto body = nlohmann::ordered_json::parse(e->request.body);
   EXPECT_EQ(body["cmd"]["c0"], "crm.lead.get?id=0");
   EXPECT_EQ(body["cmd"]["c2"], "crm.lead.get?id=2");
-  e->done(FakeTransport::Json(
-      200, R"({"result":{"result":{"c0":{"ID":"0"},"c2":{"ID":"2"}},
-               "result_error":{"c1":{"error":"","error_description":"Not found"}},
-               "result_total":[],"result_next":[],"result_time":[]},"time":{}})"));
+  e->done(BatchBuilder()
+              .Result("c0", {{"ID", "0"}})
+              .Error("c1", "", "Not found")
+              .Result("c2", {{"ID", "2"}})
+              .Response());
   for (auto& o : outs) ASSERT_TRUE(o.Wait());
   EXPECT_EQ(outs[0].reply->result["ID"], "0");
   EXPECT_EQ(outs[1].reply.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(outs[2].reply->result["ID"], "2");
-  EXPECT_EQ(transport.sent(), 1);
+  EXPECT_EQ(h.transport.sent(), 1);
 }
 
 TEST(Portal, NullParamsTravelAloneAsJson) {
-  FakeTransport transport;
-  Portal portal(Options(), &transport, Clock::Real());
+  PortalHarness h(Options());
   Outcome a, b;
-  portal.Call("crm.lead.update", {{"id", 1}, {"fields", {{"DESCRIPTION", nullptr}}}}, false, {},
-              a.Callback());
-  portal.Call("crm.lead.get", {{"id", 1}}, false, {}, b.Callback());
-  auto first = transport.Next();
+  h.portal->Call("crm.lead.update", {{"id", 1}, {"fields", {{"DESCRIPTION", nullptr}}}}, false, {},
+                 a.Callback());
+  auto first = h.transport.Next();
   ASSERT_TRUE(first);
   EXPECT_TRUE(absl::EndsWith(first->request.url, "/crm.lead.update"));
   EXPECT_EQ(nlohmann::ordered_json::parse(first->request.body)["fields"]["DESCRIPTION"], nullptr);
-  first->done(FakeTransport::Json(200, R"({"result":true})"));
-  auto second = transport.Next();
+  h.portal->Call("crm.lead.get", {{"id", 1}}, false, {}, b.Callback());
+  h.clock.Advance(absl::Milliseconds(1));  // one request in the bucket: a short hold
+  auto second = h.transport.Next();
   ASSERT_TRUE(second);
-  second->done(FakeTransport::Json(200, R"({"result":{"ID":"1"}})"));
+  EXPECT_TRUE(absl::EndsWith(second->request.url, "/crm.lead.get"));
+  first->done(ResultAnswer(true));
+  second->done(ResultAnswer({{"ID", "1"}}));
   ASSERT_TRUE(a.Wait());
   ASSERT_TRUE(b.Wait());
   EXPECT_TRUE(a.reply.ok());
 }
 
 TEST(Portal, RateLimitedRequestIsRepeated) {
-  FakeTransport transport;
-  Portal portal(Options(), &transport, Clock::Real());
+  PortalHarness h(Options());
   Outcome out;
-  portal.Call("crm.lead.add", {{"fields", {{"TITLE", "x"}}}}, false, {}, out.Callback());
-  auto e = transport.Next();
+  h.portal->Call("crm.lead.add", {{"fields", {{"TITLE", "x"}}}}, false, {}, out.Callback());
+  auto e = h.transport.Next();
   ASSERT_TRUE(e);
-  e->done(FakeTransport::Json(
-      503, R"({"error":"QUERY_LIMIT_EXCEEDED","error_description":"Too many requests"})"));
-  auto again = transport.Next();
+  e->done(ErrorAnswer(503, "QUERY_LIMIT_EXCEEDED", "Too many requests"));
+  h.clock.Advance(kPastBackoff);  // the model is full after a 503
+  auto again = h.transport.Next();
   ASSERT_TRUE(again) << "a 503 was not executed: the write must be repeated";
-  again->done(FakeTransport::Json(200, R"({"result":42})"));
+  again->done(ResultAnswer(42));
   ASSERT_TRUE(out.Wait());
   ASSERT_TRUE(out.reply.ok());
   EXPECT_EQ(out.reply->result, 42);
-  EXPECT_EQ(portal.Stats().rate_limited, 1);
+  EXPECT_EQ(h.portal->Stats().rate_limited, 1);
 }
 
 TEST(Portal, WriteWithUnknownOutcomeIsNeverRepeated) {
-  for (auto response : {FakeTransport::Json(500, R"({"error":"INTERNAL_SERVER_ERROR","error_description":"x"})"),
+  for (auto response : {ErrorAnswer(500, "INTERNAL_SERVER_ERROR"),
                         FakeTransport::Failure(TransportFailure::kAfterSend),
                         FakeTransport::Json(504, "<html>Gateway Timeout</html>")}) {
-    FakeTransport transport;
-    Portal portal(Options(), &transport, Clock::Real());
+    PortalHarness h(Options());
     Outcome out;
-    portal.Call("crm.deal.add", {{"fields", {{"TITLE", "x"}}}}, false, {}, out.Callback());
-    auto e = transport.Next();
+    h.portal->Call("crm.deal.add", {{"fields", {{"TITLE", "x"}}}}, false, {}, out.Callback());
+    auto e = h.transport.Next();
     ASSERT_TRUE(e);
     e->done(response);
     ASSERT_TRUE(out.Wait());
     EXPECT_EQ(out.reply.status().code(), absl::StatusCode::kUnavailable);
     EXPECT_EQ(ReasonOf(out.reply.status()), kReasonOutcomeUnknown);
-    EXPECT_FALSE(transport.Next(absl::Milliseconds(100))) << "the write was sent again";
-    EXPECT_EQ(transport.sent(), 1);
+    h.clock.Advance(absl::Minutes(1));
+    ASSERT_TRUE(h.Idle());
+    EXPECT_EQ(h.transport.sent(), 1) << "the write was sent again";
+    EXPECT_EQ(out.answers(), 1);
   }
 }
 
 TEST(Portal, ReadWithUnknownOutcomeIsRepeated) {
-  FakeTransport transport;
-  Portal portal(Options(), &transport, Clock::Real());
+  PortalHarness h(Options());
   Outcome out;
-  portal.Call("crm.deal.list", nlohmann::ordered_json::object(), false, {}, out.Callback());
-  auto e = transport.Next();
+  h.portal->Call("crm.deal.list", kNoParams, false, {}, out.Callback());
+  auto e = h.transport.Next();
   ASSERT_TRUE(e);
   e->done(FakeTransport::Failure(TransportFailure::kAfterSend));
-  auto again = transport.Next();
+  h.clock.Advance(kPastBackoff);
+  auto again = h.transport.Next();
   ASSERT_TRUE(again);
   again->done(FakeTransport::Json(200, R"({"result":[],"total":0})"));
   ASSERT_TRUE(out.Wait());
@@ -145,122 +146,245 @@ TEST(Portal, ReadWithUnknownOutcomeIsRepeated) {
 }
 
 TEST(Portal, IdempotentFlagMakesAWriteRepeatable) {
-  FakeTransport transport;
-  Portal portal(Options(), &transport, Clock::Real());
+  PortalHarness h(Options());
   Outcome out;
   CallOptions o;
   o.idempotent = true;
-  portal.Call("crm.deal.update", {{"id", 1}, {"fields", {{"TITLE", "t"}}}}, false, o,
-              out.Callback());
-  transport.Next()->done(FakeTransport::Failure(TransportFailure::kAfterSend));
-  auto again = transport.Next();
+  h.portal->Call("crm.deal.update", {{"id", 1}, {"fields", {{"TITLE", "t"}}}}, false, o,
+                 out.Callback());
+  auto e = h.transport.Next();
+  ASSERT_TRUE(e);
+  e->done(FakeTransport::Failure(TransportFailure::kAfterSend));
+  h.clock.Advance(kPastBackoff);
+  auto again = h.transport.Next();
   ASSERT_TRUE(again);
-  again->done(FakeTransport::Json(200, R"({"result":true})"));
+  again->done(ResultAnswer(true));
   ASSERT_TRUE(out.Wait());
   EXPECT_TRUE(out.reply.ok());
 }
 
 TEST(Portal, NotSentWriteIsRepeated) {
-  FakeTransport transport;
-  Portal portal(Options(), &transport, Clock::Real());
+  PortalHarness h(Options());
   Outcome out;
-  portal.Call("crm.deal.add", {{"fields", {{"TITLE", "x"}}}}, false, {}, out.Callback());
-  transport.Next()->done(FakeTransport::Failure(TransportFailure::kNotSent));
-  auto again = transport.Next();
+  h.portal->Call("crm.deal.add", {{"fields", {{"TITLE", "x"}}}}, false, {}, out.Callback());
+  auto e = h.transport.Next();
+  ASSERT_TRUE(e);
+  e->done(FakeTransport::Failure(TransportFailure::kNotSent));
+  h.clock.Advance(kPastBackoff);
+  auto again = h.transport.Next();
   ASSERT_TRUE(again);
-  again->done(FakeTransport::Json(200, R"({"result":5})"));
+  again->done(ResultAnswer(5));
   ASSERT_TRUE(out.Wait());
   EXPECT_TRUE(out.reply.ok());
 }
 
 TEST(Portal, FinalErrorsReturnAtOnce) {
-  FakeTransport transport;
-  Portal portal(Options(), &transport, Clock::Real());
+  PortalHarness h(Options());
   Outcome out;
-  portal.Call("crm.deal.add", nlohmann::ordered_json::object(), false, {}, out.Callback());
-  transport.Next()->done(FakeTransport::Json(
-      401, R"({"error":"INVALID_CREDENTIALS","error_description":"Invalid request credentials"})"));
+  h.portal->Call("crm.deal.add", kNoParams, false, {}, out.Callback());
+  auto e = h.transport.Next();
+  ASSERT_TRUE(e);
+  e->done(ErrorAnswer(401, "INVALID_CREDENTIALS", "Invalid request credentials"));
   ASSERT_TRUE(out.Wait());
   EXPECT_EQ(out.reply.status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(ReasonOf(out.reply.status()), "INVALID_CREDENTIALS");
-  EXPECT_FALSE(transport.Next(absl::Milliseconds(100)));
+  h.clock.Advance(absl::Minutes(1));
+  ASSERT_TRUE(h.Idle());
+  EXPECT_EQ(h.transport.sent(), 1);
 }
 
 TEST(Portal, ErrorInA200BodyIsAnError) {
-  FakeTransport transport;
-  Portal portal(Options(), &transport, Clock::Real());
+  PortalHarness h(Options());
   Outcome out;
-  portal.Call("crm.lead.get", {{"id", 1}}, false, {}, out.Callback());
-  transport.Next()->done(
-      FakeTransport::Json(200, R"({"error":"ACCESS_DENIED","error_description":"Access denied."})"));
+  h.portal->Call("crm.lead.get", {{"id", 1}}, false, {}, out.Callback());
+  auto e = h.transport.Next();
+  ASSERT_TRUE(e);
+  e->done(ErrorAnswer(200, "ACCESS_DENIED", "Access denied."));
   ASSERT_TRUE(out.Wait());
   EXPECT_EQ(out.reply.status().code(), absl::StatusCode::kPermissionDenied);
 }
 
 TEST(Portal, ExpiredDeadlineIsNotSent) {
-  FakeTransport transport;
-  Portal portal(Options(), &transport, Clock::Real());
+  PortalHarness h(Options());
   Outcome out;
   CallOptions o;
-  o.deadline = absl::Now() - absl::Seconds(1);
-  portal.Call("crm.lead.get", {{"id", 1}}, false, o, out.Callback());
+  o.deadline = h.clock.Now() - absl::Seconds(1);
+  h.portal->Call("crm.lead.get", {{"id", 1}}, false, o, out.Callback());
   ASSERT_TRUE(out.Wait());
   EXPECT_EQ(out.reply.status().code(), absl::StatusCode::kDeadlineExceeded);
-  EXPECT_EQ(transport.sent(), 0);
+  EXPECT_EQ(h.transport.sent(), 0);
 }
 
 TEST(Portal, CancelledCallIsNotSent) {
-  FakeTransport transport;
   PortalOptions options = Options();
   options.max_concurrency = 1;
-  Portal portal(options, &transport, Clock::Real());
+  PortalHarness h(options);
   Outcome blocker, cancelled;
-  portal.Call("crm.lead.list", nlohmann::ordered_json::object(), true, {}, blocker.Callback());
-  auto first = transport.Next();  // occupies the only slot
+  h.portal->Call("crm.lead.list", kNoParams, true, {}, blocker.Callback());
+  auto first = h.transport.Next();  // occupies the only slot
   ASSERT_TRUE(first);
   CallOptions o;
   o.cancel = std::make_shared<CancelToken>();
-  portal.Call("crm.lead.get", {{"id", 1}}, false, o, cancelled.Callback());
+  h.portal->Call("crm.lead.get", {{"id", 1}}, false, o, cancelled.Callback());
   o.cancel->Cancel();
+  // Cancellation is set without the portal's lock: noticed at its next look.
+  h.clock.Advance(absl::Milliseconds(200));
   ASSERT_TRUE(cancelled.Wait());
   EXPECT_EQ(cancelled.reply.status().code(), absl::StatusCode::kCancelled);
-  first->done(FakeTransport::Json(200, R"({"result":[]})"));
+  first->done(ResultAnswer(nlohmann::ordered_json::array()));
   ASSERT_TRUE(blocker.Wait());
-  EXPECT_EQ(transport.sent(), 1);
+  ASSERT_TRUE(h.Idle());
+  EXPECT_EQ(h.transport.sent(), 1);
 }
 
 TEST(Portal, OperatingLimitParksOnlyThatMethod) {
-  FakeTransport transport;
-  PortalOptions options = Options();
-  options.linger = absl::ZeroDuration();
-  Portal portal(options, &transport, Clock::Real());
+  PortalHarness h(Options());
   Outcome a;
-  portal.Call("crm.deal.list", nlohmann::ordered_json::object(), true, {}, a.Callback());
-  double reset = absl::ToUnixMicros(absl::Now() + absl::Seconds(30)) / 1e6;
-  transport.Next()->done(FakeTransport::Json(
-      200, nlohmann::ordered_json({{"result", nlohmann::ordered_json::array()},
-                           {"time", {{"operating", 470}, {"operating_reset_at", reset}}}})
-               .dump()));
+  h.portal->Call("crm.deal.list", kNoParams, true, {}, a.Callback());
+  auto first = h.transport.Next();
+  ASSERT_TRUE(first);
+  first->done(ResultAnswer(nlohmann::ordered_json::array(),
+                           OperatingTime(470, h.clock.Now() + absl::Seconds(30))));
   ASSERT_TRUE(a.Wait());
   Outcome parked, other;
-  portal.Call("crm.deal.list", nlohmann::ordered_json::object(), true, {}, parked.Callback());
-  portal.Call("crm.lead.list", nlohmann::ordered_json::object(), true, {}, other.Callback());
-  auto e = transport.Next();
+  h.portal->Call("crm.deal.list", kNoParams, true, {}, parked.Callback());
+  h.portal->Call("crm.lead.list", kNoParams, true, {}, other.Callback());
+  auto e = h.transport.Next();
   ASSERT_TRUE(e);
   EXPECT_TRUE(absl::EndsWith(e->request.url, "/crm.lead.list")) << "the parked method went first";
-  e->done(FakeTransport::Json(200, R"({"result":[]})"));
+  e->done(ResultAnswer(nlohmann::ordered_json::array()));
   ASSERT_TRUE(other.Wait());
-  EXPECT_FALSE(transport.Next(absl::Milliseconds(200))) << "crm.deal.list was sent while parked";
-  EXPECT_EQ(portal.Stats().queued, 1);
+  ASSERT_TRUE(h.Idle());
+  EXPECT_EQ(h.transport.sent(), 2) << "crm.deal.list was sent while parked";
+  EXPECT_EQ(h.portal->Stats().queued, 1);
+}
+
+// Coalescing: how long a partial batch waits depends on the request budget.
+
+PortalOptions Standard() {
+  PortalOptions o = Options();
+  o.bucket = BucketPolicy{50, 2, 1};  // 49 usable, one request per 500 ms
+  o.max_concurrency = 50;
+  o.autothrottle.enabled = false;
+  return o;
+}
+
+// Spends `requests` of the bucket with calls that travel alone.
+void SpendBucket(PortalHarness& h, int requests) {
+  for (int i = 0; i < requests; ++i) {
+    Outcome out;
+    h.portal->Call("crm.lead.list", kNoParams, /*as_json=*/true, {}, out.Callback());
+    auto e = h.transport.Next();
+    ASSERT_TRUE(e);
+    e->done(ResultAnswer(nlohmann::ordered_json::array()));
+    ASSERT_TRUE(out.Wait());
+  }
+}
+
+TEST(PortalCoalescing, ALoneCallOnAnIdlePortalGoesAtOnce) {
+  PortalHarness h(Standard());
+  Outcome out;
+  h.portal->Call("crm.lead.get", {{"id", 1}}, false, {}, out.Callback());
+  auto e = h.transport.Next();  // the clock never moves
+  ASSERT_TRUE(e) << "an idle gateway held a lone call";
+  EXPECT_TRUE(absl::EndsWith(e->request.url, "/crm.lead.get"));
+  e->done(ResultAnswer({{"ID", "1"}}));
+  ASSERT_TRUE(out.Wait());
+}
+
+TEST(PortalCoalescing, APartialBatchWaitsLongerAsTheBucketFills) {
+  PortalHarness h(Standard());
+  // 25 of 49 usable, one of them still in flight (its caller may send more):
+  // a partial batch holds sqrt(25/49) of the 500 ms interval.
+  SpendBucket(h, 24);
+  Outcome blocker;
+  h.portal->Call("crm.lead.list", kNoParams, /*as_json=*/true, {}, blocker.Callback());
+  auto in_flight = h.transport.Next();
+  ASSERT_TRUE(in_flight);
+  const absl::Duration hold = absl::Milliseconds(500) * std::sqrt(25.0 / 49);
+  Outcome outs[2];
+  for (auto& out : outs) h.portal->Call("crm.lead.get", {{"id", 1}}, false, {}, out.Callback());
+  h.clock.Advance(hold - absl::Microseconds(1));
+  ASSERT_TRUE(h.Idle());
+  EXPECT_EQ(h.transport.sent(), 25) << "a partial batch went before its hold ended";
+  h.clock.Advance(absl::Microseconds(1));
+  auto e = h.transport.Next();
+  ASSERT_TRUE(e);
+  EXPECT_TRUE(absl::EndsWith(e->request.url, "/batch"));
+  e->done(BatchBuilder().Result("c0", {{"ID", "1"}}).Result("c1", {{"ID", "1"}}).Response());
+  for (auto& out : outs) ASSERT_TRUE(out.Wait());
+  in_flight->done(ResultAnswer(nlohmann::ordered_json::array()));
+  ASSERT_TRUE(blocker.Wait());
+}
+
+TEST(PortalCoalescing, APartialBatchGoesAtOnceWhenNoOneElseIsExpected) {
+  PortalHarness h(Standard());
+  SpendBucket(h, 25);
+  // Nothing in flight, and the answered callers did not come back within
+  // the longest hold: no company is coming.
+  h.clock.Advance(absl::Milliseconds(501));
+  Outcome out;
+  h.portal->Call("crm.lead.get", {{"id", 1}}, false, {}, out.Callback());
+  auto e = h.transport.Next();  // the clock does not move
+  ASSERT_TRUE(e) << "held although no one else was expected";
+  e->done(ResultAnswer({{"ID", "1"}}));
+  ASSERT_TRUE(out.Wait());
+}
+
+TEST(PortalCoalescing, CallersComingBackFillTheNextBatch) {
+  // Three callers sending one call at a time: answered together, they come
+  // back one by one, and the first waits for the others.
+  PortalOptions options = Standard();
+  options.linger = absl::Milliseconds(1);
+  PortalHarness h(options);
+  Outcome first[3];
+  for (auto& out : first) h.portal->Call("crm.lead.get", {{"id", 1}}, false, {}, out.Callback());
+  h.clock.Advance(absl::Milliseconds(1));
+  auto e = h.transport.Next();
+  ASSERT_TRUE(e);
+  e->done(BatchBuilder().Result("c0", 1).Result("c1", 1).Result("c2", 1).Response());
+  for (auto& out : first) ASSERT_TRUE(out.Wait());
+  Outcome second[3];
+  h.portal->Call("crm.lead.get", {{"id", 2}}, false, {}, second[0].Callback());
+  h.clock.Advance(absl::Milliseconds(50));  // past the linger, within the hold
+  ASSERT_TRUE(h.Idle());
+  EXPECT_EQ(h.transport.sent(), 1) << "sent before the callers answered with it came back";
+  h.portal->Call("crm.lead.get", {{"id", 2}}, false, {}, second[1].Callback());
+  h.portal->Call("crm.lead.get", {{"id", 2}}, false, {}, second[2].Callback());
+  auto again = h.transport.Next();  // everyone is back: no more waiting
+  ASSERT_TRUE(again);
+  EXPECT_EQ(nlohmann::ordered_json::parse(again->request.body)["cmd"].size(), 3u);
+  again->done(BatchBuilder().Result("c0", 1).Result("c1", 1).Result("c2", 1).Response());
+  for (auto& out : second) ASSERT_TRUE(out.Wait());
+}
+
+TEST(PortalCoalescing, AFullBatchGoesAtOnceWhateverTheBucket) {
+  PortalHarness h(Standard());
+  SpendBucket(h, 39);
+  Outcome blocker;  // in flight: its caller may send more, so partial batches hold
+  h.portal->Call("crm.lead.list", kNoParams, /*as_json=*/true, {}, blocker.Callback());
+  auto in_flight = h.transport.Next();
+  ASSERT_TRUE(in_flight);
+  Outcome outs[50];
+  for (int i = 0; i < 50; ++i) {
+    h.portal->Call("crm.lead.get", {{"id", i}}, false, {}, outs[i].Callback());
+  }
+  auto e = h.transport.Next();  // the clock never moves
+  ASSERT_TRUE(e) << "a full batch was held";
+  EXPECT_EQ(nlohmann::ordered_json::parse(e->request.body)["cmd"].size(), 50u);
+  BatchBuilder answer;
+  for (int i = 0; i < 50; ++i) answer.Result("c" + std::to_string(i), {{"ID", i}});
+  e->done(answer.Response());
+  for (auto& out : outs) ASSERT_TRUE(out.Wait());
+  in_flight->done(ResultAnswer(nlohmann::ordered_json::array()));
+  ASSERT_TRUE(blocker.Wait());
 }
 
 TEST(Portal, BudgetReportsBucketAndOperatingTimeLeft) {
-  FakeClock clock;
-  FakeTransport transport;
   PortalOptions options = Options();
   options.bucket = BucketPolicy{50, 2, 1};
-  Portal portal(options, &transport, &clock);
-  PortalBudget fresh = portal.Budget("crm.deal.list");
+  PortalHarness h(options);
+  PortalBudget fresh = h.portal->Budget("crm.deal.list");
   EXPECT_EQ(fresh.bucket_level, 0);
   EXPECT_EQ(fresh.bucket_usable, 49);
   EXPECT_EQ(fresh.drain_per_second, 2);
@@ -270,29 +394,24 @@ TEST(Portal, BudgetReportsBucketAndOperatingTimeLeft) {
   EXPECT_EQ(fresh.paused_until, absl::InfinitePast());
 
   Outcome out;
-  portal.Call("crm.deal.list", nlohmann::ordered_json::object(), true, {}, out.Callback());
-  auto e = transport.Next();
+  h.portal->Call("crm.deal.list", kNoParams, true, {}, out.Callback());
+  auto e = h.transport.Next();
   ASSERT_TRUE(e);
-  EXPECT_EQ(portal.Budget("crm.deal.list").in_flight, 1);
-  absl::Time reset = clock.Now() + absl::Seconds(30);
-  e->done(FakeTransport::Json(
-      200, nlohmann::ordered_json({{"result", nlohmann::ordered_json::array()},
-                                   {"time",
-                                    {{"operating", 400},
-                                     {"operating_reset_at", absl::ToUnixMicros(reset) / 1e6}}}})
-               .dump()));
+  EXPECT_EQ(h.portal->Budget("crm.deal.list").in_flight, 1);
+  e->done(ResultAnswer(nlohmann::ordered_json::array(),
+                       OperatingTime(400, h.clock.Now() + absl::Seconds(30))));
   ASSERT_TRUE(out.Wait());
-  PortalBudget after = portal.Budget("CRM.DEAL.LIST");
+  PortalBudget after = h.portal->Budget("CRM.DEAL.LIST");
   EXPECT_EQ(after.bucket_level, 1);
   EXPECT_EQ(after.requests_free_now, 48);
   EXPECT_EQ(after.in_flight, 0);
   EXPECT_EQ(after.operating_used, absl::Seconds(400));
   EXPECT_EQ(after.operating_left, absl::Seconds(20));
   EXPECT_EQ(after.paused_until, absl::InfinitePast());
-  EXPECT_EQ(portal.Budget("crm.lead.list").operating_left, absl::Seconds(420))
+  EXPECT_EQ(h.portal->Budget("crm.lead.list").operating_left, absl::Seconds(420))
       << "another method's window is its own";
-  clock.Advance(absl::Seconds(0.5));
-  EXPECT_DOUBLE_EQ(portal.Budget("crm.deal.list").bucket_level, 0);
+  h.clock.Advance(absl::Seconds(0.5));
+  EXPECT_DOUBLE_EQ(h.portal->Budget("crm.deal.list").bucket_level, 0);
 }
 
 }  // namespace

@@ -1,0 +1,52 @@
+#include "engine/gateway/get_by_id.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "engine/gateway/gateway.h"
+
+namespace b24gate {
+namespace {
+
+absl::Status CheckId(const nlohmann::ordered_json& id, size_t index) {
+  if (id.is_number() || (id.is_string() && !id.get_ref<const std::string&>().empty())) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("ids[", index, "]: must be a number or a non-empty string"));
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<nlohmann::ordered_json>> ExpandGetById(const GetByIdSpec& request) {
+  if (absl::Status s = Gateway::ValidateCall(request.method, nlohmann::ordered_json::object(),
+                                             request.params_field);
+      !s.ok()) {
+    return s;
+  }
+  if (request.ids.empty()) return absl::InvalidArgumentError("ids: at least one id is required");
+  for (size_t i = 0; i < request.ids.size(); ++i) {
+    if (absl::Status s = CheckId(request.ids[i], i); !s.ok()) return s;
+  }
+  if (!request.params.is_object()) {
+    return absl::InvalidArgumentError(absl::StrCat(request.params_field, ": must be an object, got ",
+                                                   request.params.type_name()));
+  }
+  const std::string id_field = request.id_field.empty() ? "ID" : request.id_field;
+  if (request.params.contains(id_field)) {
+    return absl::InvalidArgumentError(absl::StrCat(request.params_field, ".", id_field,
+                                                   ": the id parameter is filled from ids; "
+                                                   "remove it from ",
+                                                   request.params_field));
+  }
+  std::vector<nlohmann::ordered_json> calls;
+  calls.reserve(request.ids.size());
+  for (const auto& id : request.ids) {
+    nlohmann::ordered_json p = request.params;
+    p[id_field] = id;
+    calls.push_back(std::move(p));
+  }
+  return calls;
+}
+
+}  // namespace b24gate

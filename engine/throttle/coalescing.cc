@@ -1,0 +1,16 @@
+#include "engine/throttle/coalescing.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace b24gate {
+
+absl::Time CoalesceUntil(const LeakyBucket& bucket, absl::Time enqueued) {
+  const BucketPolicy& policy = bucket.policy();
+  double usable = std::max(1.0, policy.burst - policy.headroom);
+  double fill = std::sqrt(std::clamp(bucket.Level(enqueued) / usable, 0.0, 1.0));
+  absl::Duration interval = absl::Seconds(1.0 / policy.drain_per_second);
+  return enqueued + interval * fill;
+}
+
+}  // namespace b24gate

@@ -1,0 +1,193 @@
+// The Gateway as the engine's one entry point: input is validated before
+// anything is queued, GetById is expanded in id order, the unary bulk form is
+// capped, and a planned CallBatch runs chunk after chunk with NOT_EXECUTED for
+// what a halt or a failed request left unsent.
+#include "engine/gateway/gateway.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/match.h"
+#include "absl/synchronization/notification.h"
+#include "engine/common/errors.h"
+#include "tests/engine/fake_transport.h"
+
+namespace b24gate {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+PortalOptions Options(const std::string& name = "main") {
+  PortalOptions o;
+  o.name = name;
+  o.webhook_url = "https://portal.example/rest/1/secret/";
+  o.bucket = BucketPolicy{1000, 1000, 0};
+  o.linger = absl::Milliseconds(1);
+  return o;
+}
+
+class GatewayTest : public ::testing::Test {
+ protected:
+  GatewayTest() {
+    auto transport = std::make_unique<FakeTransport>();
+    transport_ = transport.get();
+    GatewayOptions options;
+    options.max_bulk_items = 10;
+    gateway_ = std::make_unique<Gateway>(std::vector<PortalOptions>{Options()}, std::move(transport),
+                                         Clock::Real(), PortalObserver::Null(), options);
+  }
+
+  FakeTransport* transport_;
+  std::unique_ptr<Gateway> gateway_;
+};
+
+// A sink that is never run in these tests.
+class NoSink : public FanoutSink {
+ public:
+  void OnResults(size_t, std::vector<absl::StatusOr<CallReply>>) override {}
+  void OnDone(absl::Status) override {}
+};
+
+BulkSpec Adds(int n) {
+  BulkSpec bulk;
+  bulk.method = "crm.lead.add";
+  for (int i = 0; i < n; ++i) bulk.params.push_back({{"fields", {{"TITLE", std::to_string(i)}}}});
+  return bulk;
+}
+
+TEST_F(GatewayTest, UnaryBulkAboveTheCapIsRefusedNamingCallMany) {
+  NoSink sink;
+  auto refused = gateway_->PrepareBulk(Adds(11), BulkForm::kUnary, {}, &sink);
+  ASSERT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "CallMany")) << refused.status();
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "10")) << refused.status();
+  EXPECT_TRUE(gateway_->PrepareBulk(Adds(10), BulkForm::kUnary, {}, &sink).ok());
+  EXPECT_TRUE(gateway_->PrepareBulk(Adds(11), BulkForm::kStreaming, {}, &sink).ok());
+  EXPECT_EQ(transport_->sent(), 0);
+}
+
+TEST_F(GatewayTest, BulkNamesTheFirstBadParameterSetAndField) {
+  NoSink sink;
+  BulkSpec bulk = Adds(5);
+  bulk.params[3] = "text";
+  bulk.params_field = "params_json";
+  auto refused = gateway_->PrepareBulk(bulk, BulkForm::kStreaming, {}, &sink);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "params_json[3]")) << refused.status();
+  EXPECT_EQ(gateway_->PrepareBulk(Adds(0), BulkForm::kStreaming, {}, &sink).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(GatewayTest, UnknownPortalIsNotFoundBeforeAnythingIsSent) {
+  absl::Notification done;
+  absl::Status status;
+  CallSpec call;
+  call.portal = "nope";
+  call.method = "crm.lead.list";
+  gateway_->Call(call, {}, [&](absl::StatusOr<CallReply> r) {
+    status = r.status();
+    done.Notify();
+  });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(ReasonOf(status), kReasonUnknownPortal);
+  EXPECT_EQ(transport_->sent(), 0);
+}
+
+TEST(GetById, ExpandsEachIdIntoTheIdFieldKeepingParamOrder) {
+  GetByIdSpec request;
+  request.method = "tasks.task.get";
+  request.ids = {3, "7", 3};
+  request.id_field = "taskId";
+  request.params = Json::parse(R"({"select":["ID","TITLE"],"order":{"B":"ASC","A":"DESC"}})");
+  auto calls = ExpandGetById(request);
+  ASSERT_TRUE(calls.ok()) << calls.status();
+  ASSERT_EQ(calls->size(), 3u);
+  EXPECT_EQ((*calls)[0].dump(), R"({"select":["ID","TITLE"],"order":{"B":"ASC","A":"DESC"},"taskId":3})");
+  EXPECT_EQ((*calls)[1]["taskId"], "7");
+  EXPECT_EQ((*calls)[2]["taskId"], 3);
+}
+
+TEST(GetById, RefusesBadIdsAndAnIdAlreadyInParams) {
+  GetByIdSpec request;
+  request.method = "crm.deal.get";
+  EXPECT_EQ(ExpandGetById(request).status().code(), absl::StatusCode::kInvalidArgument);
+  request.ids = {1, ""};
+  auto empty_id = ExpandGetById(request);
+  EXPECT_TRUE(absl::StrContains(empty_id.status().message(), "ids[1]")) << empty_id.status();
+  request.ids = {1};
+  request.params = {{"ID", 5}};
+  auto twice = ExpandGetById(request);
+  EXPECT_TRUE(absl::StrContains(twice.status().message(), "params.ID")) << twice.status();
+  request.params = Json::object();
+  request.method = "batch";
+  EXPECT_EQ(ExpandGetById(request).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+std::vector<BatchCommandSpec> Gets(int n) {
+  std::vector<BatchCommandSpec> commands;
+  for (int i = 0; i < n; ++i) {
+    commands.push_back({"c" + std::to_string(i), "crm.lead.get", {{"id", i}}});
+  }
+  return commands;
+}
+
+struct BatchOutcome {
+  absl::Notification done;
+  absl::StatusOr<std::vector<KeyedOutcome>> results = absl::UnknownError("not called");
+  CallBatchCallback Callback() {
+    return [this](absl::StatusOr<std::vector<KeyedOutcome>> r) {
+      results = std::move(r);
+      done.Notify();
+    };
+  }
+};
+
+TEST_F(GatewayTest, HaltInTheFirstChunkLeavesTheSecondUnsent) {
+  BatchOutcome out;
+  gateway_->CallBatch("", Gets(55), /*halt=*/true, {}, out.Callback());
+  auto first = transport_->Next();
+  ASSERT_TRUE(first);
+  Json results = Json::object();
+  for (int i = 0; i < 10; ++i) results["c" + std::to_string(i)] = {{"ID", std::to_string(i)}};
+  // The portal halted at c10: c11..c49 are absent from its answer.
+  first->done(FakeTransport::BatchAnswer(
+      results, {{"c10", FakeTransport::Error("NOT_FOUND", "Not found")}}));
+  ASSERT_TRUE(out.done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  ASSERT_TRUE(out.results.ok()) << out.results.status();
+  ASSERT_EQ(out.results->size(), 55u);
+  EXPECT_TRUE((*out.results)[9].outcome.ok());
+  EXPECT_EQ((*out.results)[10].outcome.status().code(), absl::StatusCode::kNotFound);
+  for (size_t i : {11u, 49u, 50u, 54u}) {
+    EXPECT_EQ((*out.results)[i].key, "c" + std::to_string(i));
+    EXPECT_EQ(ReasonOf((*out.results)[i].outcome.status()), kReasonNotExecuted) << i;
+  }
+  EXPECT_EQ(transport_->sent(), 1);
+}
+
+TEST_F(GatewayTest, WithoutHaltEveryChunkIsSentInOrder) {
+  BatchOutcome out;
+  gateway_->CallBatch("", Gets(55), /*halt=*/false, {}, out.Callback());
+  for (int chunk = 0; chunk < 2; ++chunk) {
+    auto e = transport_->Next();
+    ASSERT_TRUE(e) << "chunk " << chunk;
+    Json body = Json::parse(e->request.body);
+    Json results = Json::object();
+    for (const auto& [key, command] : body["cmd"].items()) results[key] = {{"ID", key}};
+    EXPECT_EQ(results.size(), chunk == 0 ? 50u : 5u);
+    e->done(FakeTransport::BatchAnswer(results));
+  }
+  ASSERT_TRUE(out.done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  ASSERT_TRUE(out.results.ok());
+  ASSERT_EQ(out.results->size(), 55u);
+  for (size_t i = 0; i < 55; ++i) {
+    ASSERT_TRUE((*out.results)[i].outcome.ok()) << i;
+    EXPECT_EQ((*out.results)[i].outcome->result["ID"], "c" + std::to_string(i));
+  }
+}
+
+}  // namespace
+}  // namespace b24gate

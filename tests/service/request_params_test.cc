@@ -1,0 +1,53 @@
+// params / params_json: exclusive, key order kept, parse errors with a
+// position.
+#include "service/request_params.h"
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/match.h"
+
+namespace b24gate {
+namespace {
+
+TEST(RequestParams, JsonTextKeepsTheCallersKeyOrder) {
+  auto params = ParamsOrJson(static_cast<const google::protobuf::Value*>(nullptr),
+                             R"({"order":{"STAGE_ID":"ASC","OPPORTUNITY":"DESC"},"a":1})");
+  ASSERT_TRUE(params.ok()) << params.status();
+  EXPECT_EQ(params->dump(), R"({"order":{"STAGE_ID":"ASC","OPPORTUNITY":"DESC"},"a":1})");
+}
+
+TEST(RequestParams, NeitherGivenIsAnEmptyObject) {
+  auto params = ParamsOrJson(static_cast<const google::protobuf::Struct*>(nullptr), "");
+  ASSERT_TRUE(params.ok());
+  EXPECT_EQ(*params, nlohmann::ordered_json::object());
+}
+
+TEST(RequestParams, BothGivenIsRefusedNamingBothFields) {
+  google::protobuf::Struct s;
+  ParamsFields fields{"commands[2].params", "commands[2].params_json"};
+  auto params = ParamsOrJson(&s, "{}", fields);
+  EXPECT_EQ(params.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(params.status().message(), "commands[2].params and commands[2].params_json"))
+      << params.status();
+}
+
+TEST(RequestParams, MalformedTextNamesTheFieldAndPosition) {
+  auto params = ParseJsonText("{\"a\":1,\n \"b\": }", "params_json[4]");
+  EXPECT_EQ(params.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(params.status().message(), "params_json[4]: not valid JSON (byte "))
+      << params.status();
+  EXPECT_TRUE(absl::StrContains(params.status().message(), "line 2, column")) << params.status();
+  EXPECT_FALSE(absl::StrContains(params.status().message(), "json.exception")) << params.status();
+}
+
+TEST(RequestParams, ObjectsOnlyWhereListsMeanNothing) {
+  auto list_for_call = ParamsOrJson(static_cast<const google::protobuf::Value*>(nullptr), "[1,2]");
+  EXPECT_TRUE(list_for_call.ok()) << "positional methods take a list";
+  auto list_for_struct = ParamsOrJson(static_cast<const google::protobuf::Struct*>(nullptr), "[1,2]");
+  EXPECT_EQ(list_for_struct.status().code(), absl::StatusCode::kInvalidArgument);
+  auto number = ParamsOrJson(static_cast<const google::protobuf::Value*>(nullptr), "42");
+  EXPECT_TRUE(absl::StrContains(number.status().message(), "got number")) << number.status();
+}
+
+}  // namespace
+}  // namespace b24gate
