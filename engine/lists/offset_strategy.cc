@@ -110,9 +110,11 @@ int OffsetStrategy::PagesPerUnit() const {
   // of operating time. Size the batch to what the method has left, so the
   // batches in flight never carry it past its limit.
   if (page_seconds_ <= 0) return kMaxPages;
+  // Deeper pages cost more (the portal walks the skipped rows too), so a
+  // page is reckoned at twice the dearest seen so far.
   double left = absl::ToDoubleSeconds(context_->portal()->Budget(context_->request().method).operating_left) -
                 in_flight_operating_;
-  return static_cast<int>(std::clamp(std::floor(left / page_seconds_), 1.0, double{kMaxPages}));
+  return static_cast<int>(std::clamp(std::floor(left / (2 * page_seconds_)), 1.0, double{kMaxPages}));
 }
 
 void OffsetStrategy::StartUnit() {
@@ -134,7 +136,7 @@ void OffsetStrategy::SendUnit(int64_t unit, std::vector<int64_t> starts) {
     commands.push_back({absl::StrCat("o", i), context_->request().method, PageParams(starts[i])});
   }
   in_flight_++;
-  double operating = page_seconds_ * static_cast<double>(starts.size());
+  double operating = 2 * page_seconds_ * static_cast<double>(starts.size());
   in_flight_operating_ += operating;
   absl::Time sent = absl::Now();
   context_->portal()->Batch(

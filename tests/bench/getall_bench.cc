@@ -278,21 +278,23 @@ int Relay(const Args& a) {
     return 1;
   }
   Stack& s = **stack;
-  // Straight from the emulator: keyset chains of 50 pages per batch.
+  // Straight from the emulator: keyset chains of 50 pages per batch. Keys
+  // are zero-padded: `json` sorts them, and the portal runs commands in order.
+  auto key = [](int i) { return absl::StrCat("p", i < 10 ? "0" : "", i); };
   auto t0 = SteadyClock::now();
   int64_t direct_items = 0;
   int64_t last = 0;
   for (;;) {
     json cmd = json::object();
     for (int i = 0; i < 50; ++i) {
-      std::string after = i == 0 ? std::to_string(last) : absl::StrCat("$result[p", i - 1, "][49][ID]");
-      cmd[absl::StrCat("p", i)] = absl::StrCat(
+      std::string after = i == 0 ? std::to_string(last) : absl::StrCat("$result[", key(i - 1), "][49][ID]");
+      cmd[key(i)] = absl::StrCat(
           "crm.lead.list?select[]=ID&select[]=TITLE&order[ID]=ASC&start=-1&filter[>ID]=", after);
     }
     json answer = s.Rest("batch", {{"halt", 0}, {"cmd", cmd}});
     bool end = false;
     for (int i = 0; i < 50 && !end; ++i) {
-      const json& page = answer["result"]["result"][absl::StrCat("p", i)];
+      const json& page = answer["result"]["result"][key(i)];
       if (!page.is_array()) {
         end = true;
         break;
