@@ -10,7 +10,8 @@ namespace b24gate {
 absl::Status TooLarge(size_t bytes) {
   return absl::ResourceExhaustedError(absl::StrCat(
       "the response would be ", bytes,
-      " bytes, above gRPC's default 4 MiB message limit; use GetById or GetAll (they stream)"));
+      " bytes, above gRPC's default 4 MiB message limit; read it with GetAll, GetById or CallMany, "
+      "which stream"));
 }
 
 namespace {

@@ -34,7 +34,10 @@ bool OperatingLimiter::Check(const std::string& credential, const std::string& m
   }
   ExpireLocked(it->second, now);
   *state = StateLocked(it->second, now);
-  return !options_.enforce || state->used < options_.limit;
+  if (!options_.enforce) return true;
+  auto blocked = blocked_until_.find(Key(credential, method));
+  if (blocked != blocked_until_.end() && now < blocked->second) return false;
+  return state->used < options_.limit;
 }
 
 OperatingState OperatingLimiter::Charge(const std::string& credential, const std::string& method,
@@ -50,7 +53,14 @@ OperatingState OperatingLimiter::Charge(const std::string& credential, const std
     baskets.back().used += cost;
   }
   ExpireLocked(baskets, now);
-  return StateLocked(baskets, now);
+  OperatingState state = StateLocked(baskets, now);
+  if (options_.block_whole_window && state.used >= options_.limit) {
+    // Crossing starts the block; calls already running when it started
+    // do not extend it.
+    absl::Time& until = blocked_until_[Key(credential, method)];
+    if (until <= now) until = now + Window();
+  }
+  return state;
 }
 
 OperatingState OperatingLimiter::Peek(const std::string& credential, const std::string& method) {
@@ -77,6 +87,7 @@ std::map<std::string, double> OperatingLimiter::TotalsByMethod() {
 void OperatingLimiter::Reset() {
   absl::MutexLock lock(&mu_);
   baskets_.clear();
+  blocked_until_.clear();
 }
 
 }  // namespace b24emu

@@ -28,6 +28,7 @@ struct OperatingOptions {
   absl::Duration basket = absl::Seconds(60);  // width of one basket
   int baskets = 10;                           // window = basket × baskets
   bool enforce = true;                        // false: track and report only
+  bool block_whole_window = false;            // the harsher rule (above)
 };
 
 // What a response reports for one method.
@@ -75,6 +76,8 @@ class OperatingLimiter {
   absl::Mutex mu_;
   // Keyed by credential + '\n' + method.
   std::map<std::string, Baskets> baskets_ ABSL_GUARDED_BY(mu_);
+  // Under block_whole_window: until when a method is refused. Same keys.
+  std::map<std::string, absl::Time> blocked_until_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace b24emu

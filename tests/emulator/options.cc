@@ -48,6 +48,9 @@ A local Bitrix24 REST portal: protocol, limits, costs and faults (see README.md)
                                 (still tracked in /_emulator/stats)
   --operating-limit SECONDS     per (credential, method) per 600 s (default 480; 0 = off)
   --batch-accounting MODE       per-method (default) or batch
+  --operating-rule RULE         rolling (default): refused until enough of the
+                                window's baskets leave; block-window: a method
+                                reaching the limit is refused for a whole window
   --profile small|huge          cost model (default small)
   --cost-zero                   every call costs 0 s (throughput benchmarks)
   --time-scale F                durations x F, rates / F (default 1)
@@ -139,6 +142,12 @@ absl::StatusOr<EmulatorOptions> ParseOptions(const std::vector<std::string>& arg
        [&](const std::string& f, const std::string& v) {
          if (v != "per-method" && v != "batch") return Bad(f, "expected per-method|batch");
          o.per_method_batch_accounting = v == "per-method";
+         return absl::OkStatus();
+       }},
+      {"--operating-rule",
+       [&](const std::string& f, const std::string& v) {
+         if (v != "rolling" && v != "block-window") return Bad(f, "expected rolling|block-window");
+         o.operating_block_window = v == "block-window";
          return absl::OkStatus();
        }},
       {"--profile",
@@ -250,6 +259,7 @@ PortalConfig MakePortalConfig(const EmulatorOptions& o) {
   c.operating.basket = absl::Seconds(60 * f);
   c.operating.baskets = 10;
   c.operating.enforce = !o.no_limits && o.operating_limit_seconds > 0;
+  c.operating.block_whole_window = o.operating_block_window;
   c.per_method_batch_accounting = o.per_method_batch_accounting;
   c.cost = o.cost_zero ? *CostProfile("zero") : CostProfile(o.profile)->Scaled(f);
   c.faults = *ParseFaultSpec(o.faults);

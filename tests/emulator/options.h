@@ -31,6 +31,7 @@ struct EmulatorOptions {
   bool no_limits = false;            // bucket and operating limit tracked, never enforced
   double operating_limit_seconds = 480;  // 0: off
   bool per_method_batch_accounting = true;  // --batch-accounting per-method|batch
+  bool operating_block_window = false;      // --operating-rule rolling|block-window
   std::string profile = "small";     // small|huge
   bool cost_zero = false;
   double time_scale = 1;

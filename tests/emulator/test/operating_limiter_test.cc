@@ -93,5 +93,59 @@ TEST_F(OperatingLimiterTest, TotalsByMethodSumCredentials) {
   EXPECT_TRUE(limiter_.TotalsByMethod().empty());
 }
 
+class BlockWindowTest : public ::testing::Test {
+ protected:
+  bool Allowed(const std::string& method = "crm.lead.list") {
+    OperatingState state;
+    return limiter_.Check("hook", method, &state);
+  }
+  OperatingState Charge(double seconds, const std::string& method = "crm.lead.list") {
+    return limiter_.Charge("hook", method, absl::Seconds(seconds), clock_.Now());
+  }
+  static OperatingOptions Harsh() {
+    OperatingOptions o;
+    o.block_whole_window = true;
+    return o;
+  }
+
+  FakeClock clock_;
+  OperatingLimiter limiter_{Harsh(), &clock_};
+};
+
+TEST_F(BlockWindowTest, BelowTheLimitNothingIsBlocked) {
+  Charge(479);
+  EXPECT_TRUE(Allowed());
+  clock_.Advance(absl::Seconds(599));
+  EXPECT_TRUE(Allowed());
+}
+
+TEST_F(BlockWindowTest, CrossingBlocksForAWholeWindowThoughTheBasketsLeave) {
+  Charge(300);  // basket at t0, leaves at t0 + 600
+  clock_.Advance(absl::Seconds(300));
+  const absl::Time crossed = clock_.Now();
+  Charge(200);  // 500 >= 480: blocked until crossed + 600
+  EXPECT_FALSE(Allowed());
+  clock_.Advance(absl::Seconds(301));  // the first basket left: rolling would allow
+  OperatingState state;
+  EXPECT_FALSE(limiter_.Check("hook", "crm.lead.list", &state));
+  EXPECT_EQ(state.used, absl::Seconds(200)) << "answers still report the rolling window";
+  clock_.Advance(crossed + absl::Seconds(600) - absl::Microseconds(1) - clock_.Now());
+  EXPECT_FALSE(Allowed());
+  clock_.Advance(absl::Microseconds(1));
+  EXPECT_TRUE(Allowed()) << "the block lasts one window, not longer";
+}
+
+TEST_F(BlockWindowTest, OtherMethodsAreNotBlocked) {
+  Charge(480);
+  EXPECT_FALSE(Allowed());
+  EXPECT_TRUE(Allowed("crm.deal.list"));
+}
+
+TEST_F(BlockWindowTest, ResetClearsTheBlock) {
+  Charge(480);
+  limiter_.Reset();
+  EXPECT_TRUE(Allowed());
+}
+
 }  // namespace
 }  // namespace b24emu

@@ -19,6 +19,16 @@ TEST(OptionsTest, Defaults) {
   EXPECT_FALSE(c.oauth.has_value());
 }
 
+TEST(OptionsTest, OperatingRule) {
+  absl::StatusOr<EmulatorOptions> rolling = ParseOptions({});
+  ASSERT_TRUE(rolling.ok()) << rolling.status();
+  EXPECT_FALSE(MakePortalConfig(*rolling).operating.block_whole_window);
+  absl::StatusOr<EmulatorOptions> harsh = ParseOptions({"--operating-rule", "block-window"});
+  ASSERT_TRUE(harsh.ok()) << harsh.status();
+  EXPECT_TRUE(MakePortalConfig(*harsh).operating.block_whole_window);
+  EXPECT_FALSE(ParseOptions({"--operating-rule", "fixed"}).ok());
+}
+
 TEST(OptionsTest, AllFlags) {
   absl::StatusOr<EmulatorOptions> o = ParseOptions(
       {"--listen", "0.0.0.0:8080", "--webhook", "1/abc", "--webhook=7/def", "--oauth", "app:sec",
