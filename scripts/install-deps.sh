@@ -19,6 +19,8 @@ APT_PACKAGES=(
   # tests/deploy: buildah assembles the OCI image offline; promtool (prometheus)
   # checks and unit-tests the alert rules.
   buildah prometheus
+  # tests/fuzz: libFuzzer targets, built with clang (scripts/fuzz.sh).
+  clang libfuzzer-14-dev
 )
 # Node.js only runs the npm tools. A newer node already on the machine (for
 # example from NodeSource) is kept; Debian's is installed only when none is.

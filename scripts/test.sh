@@ -6,6 +6,7 @@
 #
 #   JOBS=2         build and ctest parallelism
 #   CTEST_ARGS=..  extra ctest arguments, e.g. CTEST_ARGS="-L e2e" or "-R buf_curl"
+#   FUZZ_SECONDS=20  run time of each fuzz target (scripts/fuzz.sh); 0 skips fuzzing
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,6 +41,16 @@ set +e
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS" --timeout 600 ${CTEST_ARGS:-} 2>&1 | tee "$log"
 ctest_status=${PIPESTATUS[0]}
 set -e
+
+# Each fuzz target replays its corpus (seeds and regressions) and fuzzes for
+# FUZZ_SECONDS (default 20; 0 skips) in a separate clang build, build-fuzz/.
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+if ((FUZZ_SECONDS > 0)) && command -v clang++ >/dev/null 2>&1; then
+  echo "== fuzz (${FUZZ_SECONDS}s per target)"
+  if JOBS=$JOBS bash scripts/fuzz.sh "$FUZZ_SECONDS"; then :; else problems+=("fuzz"); fi
+else
+  echo "== fuzz: skipped (FUZZ_SECONDS=$FUZZ_SECONDS, clang++ $(command -v clang++ || echo missing))"
+fi
 
 # "100% tests passed, 0 tests failed out of 57"
 summary=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -1 || true)

@@ -1,5 +1,6 @@
 #include "service/config.h"
 
+#include <cmath>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -298,7 +299,9 @@ absl::StatusOr<PortalOptions> PortalFromJson(const Json& j, size_t index) {
   o.request_timeout = absl::Seconds(timeout);
   double attempts = o.max_attempts;
   B24GATE_RETURN_IF_ERROR(ReadNumber(j, "max_attempts", where, &attempts));
-  if (attempts != static_cast<int>(attempts)) return Bad(where + ".max_attempts", "must be a whole number");
+  if (!(std::fabs(attempts) < 1e9) || attempts != static_cast<int>(attempts)) {  // cast defined
+    return Bad(where + ".max_attempts", "must be a whole number below 1e9");
+  }
   o.max_attempts = static_cast<int>(attempts);
   B24GATE_RETURN_IF_ERROR(ReadBool(j, "autothrottle", where, &o.autothrottle.enabled));
   B24GATE_RETURN_IF_ERROR(ReadString(j, "ca_file", where, &o.tls.ca_file));
@@ -338,6 +341,8 @@ absl::StatusOr<FileValues> ReadConfigFile(const std::string& path) {
                                   at_end ? "unexpected end of file (truncated?)"
                                          : "syntax error",
                                   " at ", PositionOf(*text, e.byte == 0 ? 0 : e.byte - 1)));
+  } catch (const Json::out_of_range&) {
+    return Bad(what, "not valid JSON: a number beyond the range of a double");  // e.g. 1e600
   }
   if (!j.is_object()) return Bad(what, "must hold a JSON object ({...})");
   B24GATE_RETURN_IF_ERROR(CheckKeys(j, "config",

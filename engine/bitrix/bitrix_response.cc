@@ -24,24 +24,48 @@ using Json = nlohmann::ordered_json;
 // enough for a log line and a gRPC status message.
 constexpr size_t kSnippetBytes = 120;
 
+// Length of the valid UTF-8 sequence at body[i], or 0 (overlong forms,
+// surrogates and stray continuation bytes are invalid, as for protobuf).
+size_t Utf8Length(const std::string& body, size_t i) {
+  unsigned char c = static_cast<unsigned char>(body[i]);
+  if (c < 0x80) return 1;
+  size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+  if (c < 0xC2 || c > 0xF4) return 0;
+  if (c == 0xE0) lo = 0xA0;
+  if (c == 0xED) hi = 0x9F;
+  if (c == 0xF0) lo = 0x90;
+  if (c == 0xF4) hi = 0x8F;
+  if (i + len > body.size()) return 0;
+  for (size_t k = 1; k < len; ++k) {
+    unsigned char next = static_cast<unsigned char>(body[i + k]);
+    if (next < (k == 1 ? lo : 0x80) || next > (k == 1 ? hi : 0xBF)) return 0;
+  }
+  return len;
+}
+
 // Quotes the start of `body` with control characters folded into single
-// spaces; never cuts a UTF-8 sequence in half.
+// spaces and bytes that are not UTF-8 shown as '?': the text goes into gRPC
+// statuses and proto3 strings, which must be valid UTF-8.
 std::string Snippet(const std::string& body) {
   if (body.empty()) return "empty body";
   std::string out;
   size_t i = 0;
-  for (; i < body.size() && out.size() < kSnippetBytes; ++i) {
+  while (i < body.size() && out.size() < kSnippetBytes) {
     unsigned char c = static_cast<unsigned char>(body[i]);
     if (c < 0x20 || c == 0x7f) {
       if (!out.empty() && out.back() != ' ') out.push_back(' ');
+      ++i;
       continue;
     }
-    out.push_back(static_cast<char>(c));
-  }
-  // Finish a multi-byte character rather than emit half of it.
-  while (i < body.size() &&
-         (static_cast<unsigned char>(body[i]) & 0xC0) == 0x80) {
-    out.push_back(body[i++]);
+    size_t len = Utf8Length(body, i);
+    if (len == 0) {
+      out.push_back('?');
+      ++i;
+    } else {
+      out.append(body, i, len);
+      i += len;
+    }
   }
   return absl::StrCat("body \"", out, i < body.size() ? "...\"" : "\"");
 }

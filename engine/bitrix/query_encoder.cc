@@ -92,21 +92,22 @@ bool ScalarText(const nlohmann::ordered_json& value, std::string* text) {
 void AppendPair(const std::string& encoded_key, const nlohmann::ordered_json& value,
                 std::string* out);
 
-// `prefix` is already URL-encoded; children become prefix%5Bkey%5D.
+// `prefix` is already URL-encoded; children become prefix%5Bkey%5D. The top
+// level is told by `top`, not by an empty prefix: under an empty key ("")
+// children stay nested (%5Bkey%5D, as PHP writes them) instead of becoming
+// top-level parameters.
 void AppendChildren(const std::string& prefix, const nlohmann::ordered_json& container,
-                    std::string* out) {
+                    std::string* out, bool top = false) {
   if (container.is_array()) {
     for (size_t i = 0; i < container.size(); ++i) {
       std::string key = std::to_string(i);
-      AppendPair(prefix.empty() ? key : prefix + "%5B" + key + "%5D",
-                 container[i], out);
+      AppendPair(top ? key : prefix + "%5B" + key + "%5D", container[i], out);
     }
     return;
   }
   for (const auto& [key, child] : container.items()) {
     std::string encoded = UrlEncode(key);
-    AppendPair(prefix.empty() ? encoded : prefix + "%5B" + encoded + "%5D",
-               child, out);
+    AppendPair(top ? encoded : prefix + "%5B" + encoded + "%5D", child, out);
   }
 }
 
@@ -133,6 +134,26 @@ bool ContainsNull(const nlohmann::ordered_json& value) {
   return false;
 }
 
+// FindBatchReference's search; the path comes as ".key" / "[i]" steps.
+std::optional<std::string> ReferencePath(const nlohmann::ordered_json& value) {
+  constexpr const char* kMark = "$result";
+  if (value.is_string()) {
+    if (value.get_ref<const std::string&>().find(kMark) == std::string::npos) return std::nullopt;
+    return "";
+  }
+  if (value.is_array()) {
+    for (size_t i = 0; i < value.size(); ++i) {
+      if (auto inner = ReferencePath(value[i])) return "[" + std::to_string(i) + "]" + *inner;
+    }
+  } else if (value.is_object()) {
+    for (const auto& [key, child] : value.items()) {
+      if (key.find(kMark) != std::string::npos) return "." + key;
+      if (auto inner = ReferencePath(child)) return "." + key + *inner;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string UrlEncode(const std::string& text) {
@@ -155,12 +176,18 @@ std::string UrlEncode(const std::string& text) {
 
 std::string HttpBuildQuery(const nlohmann::ordered_json& params) {
   std::string out;
-  if (params.is_structured()) AppendChildren("", params, &out);
+  if (params.is_structured()) AppendChildren("", params, &out, /*top=*/true);
   return out;
 }
 
 bool ContainsNullOrTopLevelList(const nlohmann::ordered_json& params) {
   return params.is_array() || ContainsNull(params);
+}
+
+std::optional<std::string> FindBatchReference(const nlohmann::ordered_json& params) {
+  std::optional<std::string> at = ReferencePath(params);
+  if (at && !at->empty() && (*at)[0] == '.') at->erase(0, 1);
+  return at;
 }
 
 }  // namespace b24gate

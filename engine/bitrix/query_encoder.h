@@ -20,6 +20,7 @@
 #define B24GATE_ENGINE_BITRIX_QUERY_ENCODER_H_
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 namespace b24gate {
@@ -44,6 +45,13 @@ std::string UrlEncode(const std::string& text);
 // call cannot be expressed as a query string and must be sent on its own as a
 // JSON body.
 bool ContainsNullOrTopLevelList(const nlohmann::ordered_json& params);
+
+// Where `params` holds "$result" in a key or string value: the path of the
+// first such place ("fields.TITLE", "select[0]"), or nullopt. Inside a
+// `batch` request Bitrix24 replaces `$result[key]...` (and $result_error,
+// ...) with results of other commands, so such parameters must never travel
+// inside a batch their caller did not write.
+std::optional<std::string> FindBatchReference(const nlohmann::ordered_json& params);
 
 }  // namespace b24gate
 

@@ -74,7 +74,9 @@ absl::StatusOr<nlohmann::ordered_json> ParseQueryString(absl::string_view query)
     while (open != std::string::npos) {
       size_t close = key->find(']', open);
       if (close == std::string::npos) {
-        return absl::InvalidArgumentError(absl::StrCat("unbalanced '[' in \"", *key, "\""));
+        // Quotes the key as written: decoded, it may not be UTF-8.
+        return absl::InvalidArgumentError(
+            absl::StrCat("unbalanced '[' in \"", pair.substr(0, eq), "\""));
       }
       path.push_back(key->substr(open + 1, close - open - 1));
       open = key->find('[', close);

@@ -1,10 +1,10 @@
 #include "engine/gateway/batch_plan.h"
 
 #include <map>
-#include <regex>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "engine/bitrix/method_traits.h"
 #include "engine/bitrix/query_encoder.h"
 #include "engine/bitrix/query_parser.h"
@@ -12,13 +12,45 @@
 namespace b24gate {
 namespace {
 
-void CollectRefs(const nlohmann::ordered_json& v, std::set<std::string>* keys) {
-  static const std::regex kRef(R"(\$result(?:_error|_total|_next|_time)?\[([^\]]*)\])");
-  if (v.is_string()) {
-    const std::string& s = v.get_ref<const std::string&>();
-    for (std::sregex_iterator it(s.begin(), s.end(), kRef), end; it != end; ++it) {
-      keys->insert((*it)[1].str());
+// The keys of `$result[KEY]` (also $result_error/_total/_next/_time) in `s`,
+// i.e. the matches of \$result(?:_error|_total|_next|_time)?\[([^\]]*)\].
+// Scanned by hand: std::regex recurses once per character and overflowed
+// the stack on a 50 KB parameter.
+void CollectRefsInText(const std::string& s, std::set<std::string>* keys) {
+  static constexpr absl::string_view kKinds[] = {"_error", "_total", "_next", "_time"};
+  for (size_t at = s.find("$result"); at != std::string::npos; at = s.find("$result", at + 1)) {
+    absl::string_view rest = absl::string_view(s).substr(at + 7);
+    for (absl::string_view kind : kKinds) {
+      if (absl::ConsumePrefix(&rest, kind)) break;
     }
+    if (!absl::ConsumePrefix(&rest, "[")) continue;
+    size_t close = rest.find(']');
+    if (close == absl::string_view::npos) return;  // no later reference can close either
+    keys->insert(std::string(rest.substr(0, close)));
+    at = s.size() - rest.size() + close;  // resume after the ']'
+  }
+}
+
+// A reference key for an error message: at most 40 bytes, printable ASCII
+// (others as \xHH), so a huge or binary key (decoded from a query string)
+// cannot bloat or break the status text, which must be UTF-8.
+std::string QuoteRef(const std::string& ref) {
+  std::string out;
+  for (size_t i = 0; i < ref.size() && i < 40; ++i) {
+    unsigned char c = static_cast<unsigned char>(ref[i]);
+    if (c >= 0x20 && c < 0x7f) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      absl::StrAppend(&out, "\\x", absl::Hex(c, absl::kZeroPad2));
+    }
+  }
+  if (ref.size() > 40) out += "...";
+  return out;
+}
+
+void CollectRefs(const nlohmann::ordered_json& v, std::set<std::string>* keys) {
+  if (v.is_string()) {
+    CollectRefsInText(v.get_ref<const std::string&>(), keys);
   } else if (v.is_structured()) {
     for (const auto& child : v) CollectRefs(child, keys);
   }
@@ -102,7 +134,7 @@ absl::StatusOr<std::vector<std::vector<BatchCommandSpec>>> PlanBatch(
       auto it = index_of.find(ref);
       if (it == index_of.end() || it->second >= i) {
         return absl::InvalidArgumentError(absl::StrCat("commands[", i, "] (\"", c.key,
-                                                       "\") refers to $result[", ref,
+                                                       "\") refers to $result[", QuoteRef(ref),
                                                        "], which is not an earlier command"));
       }
       if (it->second / max_per_batch != i / max_per_batch) {

@@ -62,7 +62,10 @@ absl::StatusOr<ListCursor> DecodeListCursor(const std::string& text, uint64_t re
   std::string raw;
   if (!absl::WebSafeBase64Unescape(text, &raw)) return NotACursor();
   Json j = Json::parse(raw, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object() || j.value("v", 0) != kVersion || !j.contains("s") || !j["s"].is_string() ||
+  // Types are checked before values are read: get<>/value() throw on a
+  // mismatch, and the text comes from the client.
+  if (!j.is_object() || !j.contains("v") || !j["v"].is_number_integer() || j["v"] != kVersion ||
+      !j.contains("s") || !j["s"].is_string() ||
       !j.contains("n") || !j["n"].is_number_integer() || !j.contains("h") || !j["h"].is_string()) {
     return NotACursor();
   }

@@ -1,9 +1,11 @@
 #include "engine/lists/list_reader.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "engine/bitrix/query_encoder.h"
 #include "engine/common/errors.h"
 
 namespace b24gate {
@@ -23,6 +25,12 @@ absl::Status ValidateParams(const ListRequest& request) {
   if (request.params.contains("start")) {
     return absl::InvalidArgumentError(
         "params.start: GetAll manages paging itself; remove `start` (use Call for one page)");
+  }
+  if (std::optional<std::string> at = FindBatchReference(request.params)) {
+    // Pages travel in batches, where Bitrix24 would resolve the reference.
+    return absl::InvalidArgumentError(absl::StrCat(
+        "params.", *at, ": holds \"$result\", which Bitrix24 would replace inside the batches "
+        "GetAll sends; read such a list with Call"));
   }
   auto select = request.params.find("select");
   if (select != request.params.end() && !select->is_array()) {

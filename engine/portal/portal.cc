@@ -154,7 +154,10 @@ void Portal::Call(std::string method, nlohmann::ordered_json params, bool as_jso
   auto p = std::make_unique<Pending>();
   p->method = NormalizeMethod(method);
   if (params.is_null()) params = nlohmann::ordered_json::object();
-  p->as_json = as_json || ContainsNullOrTopLevelList(params);
+  // "$result" in a caller's value must stay data: inside a batch shared with
+  // other calls Bitrix24 would replace it with another command's result.
+  p->as_json = as_json || ContainsNullOrTopLevelList(params) ||
+               FindBatchReference(params).has_value();
   p->params = std::move(params);
   p->read = options.idempotent || IsReadMethod(p->method);
   p->options = std::move(options);

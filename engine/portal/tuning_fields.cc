@@ -60,6 +60,10 @@ absl::Status CheckTuningValue(const TuningField& f, double v) {
   };
   if (std::isnan(v)) return bad("must be a number");
   if (f.integer && v != std::floor(v)) return bad("must be a whole number");
+  // Integer fields end up in an int: beyond its range the cast is undefined.
+  if (f.integer && std::fabs(v) > std::numeric_limits<int>::max()) {
+    return bad("must be below 2^31");
+  }
   bool low = f.min_inclusive ? v < f.min : v <= f.min;
   if (low || v > f.max) {
     std::string range = absl::StrCat(f.min_inclusive ? ">= " : "> ", f.min);

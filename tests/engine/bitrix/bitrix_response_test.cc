@@ -165,6 +165,17 @@ TEST(ParseCallResponseTest, SnippetNeverSplitsUtf8) {
   EXPECT_EQ(static_cast<unsigned char>(message[dots - 2]), 0xD0);
 }
 
+TEST(ParseCallResponseTest, SnippetShowsBytesThatAreNotUtf8AsQuestionMarks) {
+  // Stray continuation bytes, an overlong '/', a surrogate, a cut sequence:
+  // the message goes into proto3 strings, which must be UTF-8.
+  std::string body = "x\x80\x80\xC0\xAF\xED\xA0\x80ok\xE2\x82";
+  auto outcome = ParseCallResponse(Answer(502, body + "." + std::string(10000, '\x80')));
+  ASSERT_FALSE(outcome.ok());
+  std::string message(outcome.status().message());
+  EXPECT_THAT(message, HasSubstr("body \"x???????ok??.???"));
+  EXPECT_LT(message.size(), 250u);  // a long tail of continuation bytes stays cut
+}
+
 TEST(ParseCallResponseTest, EmptyBodyIsUnavailable) {
   auto outcome = ParseCallResponse(Answer(504, ""));
   ASSERT_FALSE(outcome.ok());

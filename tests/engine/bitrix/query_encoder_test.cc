@@ -145,5 +145,23 @@ TEST(ContainsNullOrTopLevelListTest, PlainObjectIsFalse) {
   EXPECT_FALSE(ContainsNullOrTopLevelList(nlohmann::ordered_json::object()));
 }
 
+TEST(HttpBuildQueryTest, ChildrenOfAnEmptyKeyStayNested) {
+  // PHP 8.2: echo http_build_query(["" => ["fields" => ["TITLE" => "x"]], "id" => 1]);
+  // Read as a top-level `fields`, the child would override the caller's own.
+  EXPECT_EQ(HttpBuildQuery(nlohmann::ordered_json::parse(
+                R"({"": {"fields": {"TITLE": "x"}}, "id": 1})")),
+            "%5Bfields%5D%5BTITLE%5D=x&id=1");
+}
+
+TEST(FindBatchReferenceTest, NamesThePathOfTheFirstReference) {
+  using J = nlohmann::ordered_json;
+  EXPECT_EQ(FindBatchReference(J::parse(R"({"id": 1, "fields": {"TITLE": "a $result[c0] b"}})")),
+            "fields.TITLE");
+  EXPECT_EQ(FindBatchReference(J::parse(R"({"select": ["ID", "$result_total[x]"]})")), "select[1]");
+  EXPECT_EQ(FindBatchReference(J::parse(R"({"filter": {"$result[a]": 1}})")), "filter.$result[a]");
+  EXPECT_EQ(FindBatchReference(J::parse(R"({"a": [{"b": "$result"}]})")), "a[0].b");
+  EXPECT_EQ(FindBatchReference(J::parse(R"({"TITLE": "$resul", "n": 5, "x": null})")), std::nullopt);
+}
+
 }  // namespace
 }  // namespace b24gate
