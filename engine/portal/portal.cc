@@ -128,6 +128,8 @@ Portal::Portal(PortalOptions options, HttpTransport* transport, Clock* clock,
                }),
       rng_(std::random_device{}()) {
   reported_concurrency_ = autothrottle_.concurrency();
+  autothrottle_.SetCooldown(
+      CooldownFor(options_.autothrottle.cooldown, options_.bucket.drain_per_second));
   dispatcher_ = std::thread([this] { DispatchLoop(); });
 }
 
@@ -789,6 +791,8 @@ void Portal::ServerTrouble() {
 }
 
 void Portal::ApplyRate() {
+  autothrottle_.SetCooldown(
+      CooldownFor(options_.autothrottle.cooldown, tuning_.bucket.drain_per_second));
   BucketPolicy policy = tuning_.bucket;
   policy.drain_per_second *= autothrottle_.rate_factor();
   if (policy.drain_per_second != bucket_.policy().drain_per_second ||
