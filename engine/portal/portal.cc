@@ -481,7 +481,12 @@ void Portal::OnResponse(std::vector<PendingPtr> group, std::vector<std::string> 
     int calls = CallsIn(group);
     calls_in_flight_ -= calls;
     if (calls > 0) awaiting_return_.emplace_back(clock_->Now(), calls);
-    if (response.failure == TransportFailure::kNotSent) {
+    if (response.failure == TransportFailure::kNotSent && response.permanent) {
+      // Nothing reached the portal, and sending again will not change that
+      // (its certificate failed verification): fail now, not max_attempts
+      // backoffs later.
+      for (auto& p : group) Fail(std::move(p), Unreachable(response), &completions);
+    } else if (response.failure == TransportFailure::kNotSent) {
       // Nothing reached the portal: every command may go again.
       ServerTrouble();
       for (auto& p : group) {

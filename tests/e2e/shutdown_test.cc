@@ -20,6 +20,7 @@
 #include <grpcpp/impl/codegen/sync_stream.h>
 #include <gtest/gtest.h>
 
+#include "bitrix24/gateway/v1/admin.grpc.pb.h"
 #include "grpc/health/v1/health.pb.h"
 #include "tests/e2e/rpc_helpers.h"
 
@@ -297,9 +298,9 @@ struct Tally {
 
 struct Moment {
   const char* name;
-  const char* fault_delay;   // seconds each REST answer is held
-  double sigterm_after;      // seconds after the calls start
-  double grace;              // --shutdown-grace
+  const char* fault_delay;  // seconds each REST answer is held
+  int64_t sigterm_after;    // SIGTERM once the emulator has run this many commands
+  double grace;             // --shutdown-grace
 };
 
 class ShutdownCounts : public ::testing::TestWithParam<Moment> {};
@@ -349,7 +350,20 @@ TEST_P(ShutdownCounts, CreatedEqualsAcknowledgedPlusOutcomeUnknown) {
       reads.Add(out, params.size());
     });
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(m.sigterm_after * 1000)));
+  // Every RPC is accepted first (its items queued or sent, per the portal's
+  // own counts): a call refused at the door after SIGTERM has no per-item
+  // answer to give, which is not what this test is about.
+  auto admin = pb::AdminService::NewStub(stack.channel());
+  EXPECT_TRUE(WaitFor([&] {
+    pb::ListPortalsResponse portals;
+    if (!admin->ListPortals(Ctx(5).get(), {}, &portals).ok() || portals.portals_size() != 1) return false;
+    const pb::PortalStatus& st = portals.portals(0).status();
+    return st.commands_sent() + st.queued() >= (kWriters + kReaders) * kItems;
+  }, 60)) << "not every call reached the gateway's queue";
+  // The moment is defined by progress, not by a clock, so a slow machine
+  // shifts it in time but not in what has happened.
+  EXPECT_TRUE(WaitFor([&] { return StatInt(stack.EmulatorStats(), "commands") >= m.sigterm_after; }, 60))
+      << stack.EmulatorStats().dump();
   ASSERT_EQ(kill(stack.gateway().pid(), SIGTERM), 0);
   int exit_code = stack.gateway().StopWith(0, 60);
   for (auto& t : threads) t.join();
@@ -383,13 +397,14 @@ TEST_P(ShutdownCounts, CreatedEqualsAcknowledgedPlusOutcomeUnknown) {
 INSTANTIATE_TEST_SUITE_P(
     Moments, ShutdownCounts,
     ::testing::Values(
-        // Right after the first requests went out: most commands still queued.
-        Moment{"early", "0.5", 0.3, 5},
-        // Half-way through: some answered, two requests on the wire (they
-        // finish inside the grace and bring their results).
-        Moment{"midway", "0.5", 1.6, 5},
+        // The first request has run (its answer held 0.5 s): most commands
+        // are still queued.
+        Moment{"early", "0.5", 1, 5},
+        // Half of the 200 commands have run: some answered, two requests on
+        // the wire (they finish inside the grace and bring their results).
+        Moment{"midway", "0.5", 100, 5},
         // Requests on the wire outlive the grace: OUTCOME_UNKNOWN.
-        Moment{"held_past_grace", "60", 0.6, 2}),
+        Moment{"held_past_grace", "60", 1, 2}),
     [](const ::testing::TestParamInfo<Moment>& info) { return info.param.name; });
 
 }  // namespace
