@@ -167,11 +167,33 @@ void Complete(std::unique_ptr<Transfer> transfer) {
   done(std::move(response));
 }
 
+// Failures that sending again cannot cure: the peer's certificate or our
+// trust settings are wrong, or the URL is. (A refused connection or a TLS
+// handshake cut short may heal; those stay retryable.)
+bool IsPermanent(CURLcode code) {
+  switch (code) {
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CLIENTCERT:
+      return true;
+    default:
+      return false;
+  }
+}
+
 void Fail(std::unique_ptr<Transfer> transfer, TransportFailure failure,
-          std::string message) {
+          std::string message, bool permanent = false) {
   transfer->response = HttpResponse();
   transfer->response.failure = failure;
   transfer->response.failure_message = std::move(message);
+  transfer->response.permanent = permanent && failure == TransportFailure::kNotSent;
   Complete(std::move(transfer));
 }
 
@@ -343,7 +365,7 @@ class CurlTransport::Loop {
       if (code != CURLE_OK) {
         TransportFailure failure = Classify(code, easy);
         std::string text = FailureMessage(code, *transfer);
-        Fail(std::move(transfer), failure, std::move(text));
+        Fail(std::move(transfer), failure, std::move(text), IsPermanent(code));
         continue;
       }
       long status = 0;

@@ -50,6 +50,10 @@ struct HttpResponse {
   // Human-readable failure text; never contains the URL (webhook secrets live
   // in URLs).
   std::string failure_message;
+  // The failure will not heal by sending again (the portal's certificate
+  // failed verification, a malformed URL): callers fail at once instead of
+  // retrying. Only with failure == kNotSent.
+  bool permanent = false;
   int status = 0;  // HTTP status when failure == kNone
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;

@@ -128,6 +128,8 @@ Portal::Portal(PortalOptions options, HttpTransport* transport, Clock* clock,
                }),
       rng_(std::random_device{}()) {
   reported_concurrency_ = autothrottle_.concurrency();
+  autothrottle_.SetCooldown(
+      CooldownFor(options_.autothrottle.cooldown, options_.bucket.drain_per_second));
   dispatcher_ = std::thread([this] { DispatchLoop(); });
 }
 
@@ -481,7 +483,12 @@ void Portal::OnResponse(std::vector<PendingPtr> group, std::vector<std::string> 
     int calls = CallsIn(group);
     calls_in_flight_ -= calls;
     if (calls > 0) awaiting_return_.emplace_back(clock_->Now(), calls);
-    if (response.failure == TransportFailure::kNotSent) {
+    if (response.failure == TransportFailure::kNotSent && response.permanent) {
+      // Nothing reached the portal, and sending again will not change that
+      // (its certificate failed verification): fail now, not max_attempts
+      // backoffs later.
+      for (auto& p : group) Fail(std::move(p), Unreachable(response), &completions);
+    } else if (response.failure == TransportFailure::kNotSent) {
       // Nothing reached the portal: every command may go again.
       ServerTrouble();
       for (auto& p : group) {
@@ -784,6 +791,8 @@ void Portal::ServerTrouble() {
 }
 
 void Portal::ApplyRate() {
+  autothrottle_.SetCooldown(
+      CooldownFor(options_.autothrottle.cooldown, tuning_.bucket.drain_per_second));
   BucketPolicy policy = tuning_.bucket;
   policy.drain_per_second *= autothrottle_.rate_factor();
   if (policy.drain_per_second != bucket_.policy().drain_per_second ||

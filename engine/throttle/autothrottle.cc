@@ -23,8 +23,14 @@ void Autothrottle::OnSuccess(absl::Time now) {
   if (now - last_error_ < policy_.cooldown) return;  // still recovering from an error
   if (++successes_ < policy_.recover_every) return;
   successes_ = 0;
-  concurrency_ = std::min(max_concurrency_, concurrency_ + 1);
-  rate_factor_ = std::min(1.0, rate_factor_ + 0.05);
+  concurrency_ = std::min(max_concurrency_, concurrency_ * 2);
+  rate_factor_ = std::min(1.0, rate_factor_ / 0.7);
+  if (rate_factor_ > 0.999) rate_factor_ = 1.0;  // 0.7^n / 0.7^n, rounded
+}
+
+absl::Duration CooldownFor(absl::Duration configured, double drain_per_second) {
+  if (drain_per_second <= 0) return configured;
+  return std::min(configured, absl::Seconds(10 / drain_per_second));
 }
 
 void Autothrottle::SetMaxConcurrency(int max_concurrency) {

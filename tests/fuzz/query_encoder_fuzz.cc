@@ -2,9 +2,9 @@
 // a round-trip property: whatever keys and values a caller sends, each one
 // stays data inside its own parameter.
 //
-// Input: a JSON document; bytes that are not JSON are used as a raw key and as
-// a raw value ({"k": BYTES, BYTES: "v"}), so arbitrary bytes (NUL, CR/LF,
-// invalid UTF-8) reach the encoder too.
+// Input: a JSON document; bytes that are not JSON are used as raw keys and
+// values ({"k": BYTES, "filter": {BYTES: BYTES}} and {BYTES: "v"}), so
+// arbitrary bytes (NUL, CR/LF, invalid UTF-8) reach the encoder too.
 //
 // Checked for every input:
 //   - the output holds only unreserved characters, "+", "%XX" (upper-case

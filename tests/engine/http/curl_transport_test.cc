@@ -265,6 +265,7 @@ TEST(CurlTransportTest, ConnectionRefusedIsNotSent) {
       SendAndWait(transport, Get(absl::StrCat("http://127.0.0.1:", ClosedPort(),
                                               "/rest/1/", kSecret, "/x")));
   EXPECT_EQ(response.failure, TransportFailure::kNotSent);
+  EXPECT_FALSE(response.permanent) << "the portal may come back: retried";
   EXPECT_THAT(response.failure_message, HasSubstr("connect"));
   EXPECT_THAT(response.failure_message, Not(HasSubstr(kSecret)));
 }
@@ -401,6 +402,7 @@ TEST_F(CurlTransportTlsTest, SelfSignedCertificateIsRejectedByDefault) {
   HttpResponse response =
       SendAndWait(transport, Get(absl::StrCat(base_, "/fast?auth=", kSecret)));
   EXPECT_EQ(response.failure, TransportFailure::kNotSent);
+  EXPECT_TRUE(response.permanent) << "a certificate that fails verification will not heal";
   EXPECT_THAT(response.failure_message, Not(HasSubstr(kSecret)));
 }
 

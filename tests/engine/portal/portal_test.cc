@@ -178,6 +178,23 @@ TEST(Portal, NotSentWriteIsRepeated) {
   EXPECT_TRUE(out.reply.ok());
 }
 
+TEST(Portal, ACertificateThatFailsVerificationFailsAtOnce) {
+  PortalHarness h(Options());
+  Outcome out;
+  h.portal->Call("crm.lead.get", {{"id", 1}}, false, {}, out.Callback());
+  auto e = h.transport.Next();
+  ASSERT_TRUE(e);
+  HttpResponse refused = FakeTransport::Failure(TransportFailure::kNotSent);
+  refused.permanent = true;
+  e->done(refused);
+  ASSERT_TRUE(out.Wait());
+  EXPECT_EQ(out.reply.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ReasonOf(out.reply.status()), kReasonTransport);
+  h.clock.Advance(absl::Minutes(1));
+  ASSERT_TRUE(h.Idle());
+  EXPECT_EQ(h.transport.sent(), 1) << "a certificate that failed verification was tried again";
+}
+
 TEST(Portal, FinalErrorsReturnAtOnce) {
   PortalHarness h(Options());
   Outcome out;

@@ -40,9 +40,33 @@ TEST(Autothrottle, RecoversOnlyAfterAQuietCooldown) {
   EXPECT_EQ(t.concurrency(), 4) << "recovered inside the cooldown";
   for (int i = 0; i < 9; ++i) t.OnSuccess(kT0 + absl::Seconds(5));
   EXPECT_EQ(t.concurrency(), 4);
-  t.OnSuccess(kT0 + absl::Seconds(5));  // the 10th success
-  EXPECT_EQ(t.concurrency(), 5);
-  EXPECT_DOUBLE_EQ(t.rate_factor(), 0.75);
+  t.OnSuccess(kT0 + absl::Seconds(5));  // the 10th success: one slow-down undone
+  EXPECT_EQ(t.concurrency(), 8);
+  EXPECT_DOUBLE_EQ(t.rate_factor(), 1.0);
+}
+
+TEST(Autothrottle, ThreeIncidentsAreUndoneByAFewHealthyAnswers) {
+  // Three 5xx incidents (0.7^3 = 0.34 of the rate, concurrency 1): once the
+  // answers are healthy, 3 x 5 successes restore full speed.
+  AutothrottlePolicy p = Policy();
+  p.recover_every = 5;
+  Autothrottle t(p, 8);
+  for (int i = 0; i < 3; ++i) t.OnError(kT0 + absl::Seconds(5 * i));
+  ASSERT_NEAR(t.rate_factor(), 0.343, 1e-9);
+  ASSERT_EQ(t.concurrency(), 1);
+  const absl::Time healthy = kT0 + absl::Seconds(15);
+  for (int i = 0; i < 14; ++i) t.OnSuccess(healthy);
+  EXPECT_LT(t.rate_factor(), 1.0);
+  t.OnSuccess(healthy);
+  EXPECT_DOUBLE_EQ(t.rate_factor(), 1.0);
+  EXPECT_EQ(t.concurrency(), 8);
+}
+
+TEST(Autothrottle, TheCooldownFollowsThePortalsPace) {
+  EXPECT_EQ(CooldownFor(absl::Seconds(5), 2), absl::Seconds(5));             // standard
+  EXPECT_EQ(CooldownFor(absl::Seconds(5), 5), absl::Seconds(2));             // enterprise
+  EXPECT_EQ(CooldownFor(absl::Seconds(5), 100), absl::Milliseconds(100));    // time-scaled
+  EXPECT_EQ(CooldownFor(absl::Seconds(5), 0.5), absl::Seconds(5)) << "never longer than configured";
 }
 
 TEST(Autothrottle, NeverAboveTheCeiling) {

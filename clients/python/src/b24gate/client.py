@@ -51,7 +51,8 @@ class Gateway:
         self._portal = portal
         self._encoding = _convert.ParamsEncoding(params_as_json)
         # Which RPC the last call_many used: "CallMany", or "Call" when the
-        # gateway does not serve CallMany yet.
+        # gateway does not serve CallMany. Informational; with several threads
+        # it is whichever call_many finished last.
         self.call_many_path = None
 
     def close(self):
