@@ -26,6 +26,9 @@ namespace {
 // through curl_multi_wakeup(); this only bounds how stale a missed wake-up
 // could leave it.
 constexpr int kMaxPollMillis = 1000;
+// How often transfers that may be abandoned (HttpRequest::abandoned) are
+// checked.
+constexpr int kAbandonPollMillis = 100;
 
 constexpr char kShutDown[] = "transport shut down";
 
@@ -254,7 +257,8 @@ class CurlTransport::Loop {
       int still_running = 0;
       curl_multi_perform(multi_, &still_running);
       ReapFinished();
-      curl_multi_poll(multi_, nullptr, 0, kMaxPollMillis, nullptr);
+      bool watching = AbortAbandoned();
+      curl_multi_poll(multi_, nullptr, 0, watching ? kAbandonPollMillis : kMaxPollMillis, nullptr);
     }
     for (auto& [easy, transfer] : running_) {
       curl_multi_remove_handle(multi_, easy);
@@ -349,6 +353,30 @@ class CurlTransport::Loop {
       return;
     }
     running_[easy] = std::move(transfer);
+  }
+
+  // Aborts the transfers nobody waits for any more; returns whether any
+  // running transfer can be abandoned (so the loop wakes often enough).
+  bool AbortAbandoned() {
+    bool watching = false;
+    for (auto it = running_.begin(); it != running_.end();) {
+      const HttpRequest& request = it->second->request;
+      if (!request.abandoned) {
+        ++it;
+        continue;
+      }
+      if (!request.abandoned()) {
+        watching = true;
+        ++it;
+        continue;
+      }
+      curl_multi_remove_handle(multi_, it->first);
+      std::unique_ptr<Transfer> transfer = std::move(it->second);
+      it = running_.erase(it);
+      Fail(std::move(transfer), TransportFailure::kAfterSend,
+           "abandoned by its caller; the transfer was aborted");
+    }
+    return watching;
   }
 
   void ReapFinished() {
