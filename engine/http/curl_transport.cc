@@ -95,8 +95,10 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
 }
 
 // kNotSent only where the server cannot have received the request.
-TransportFailure Classify(CURLcode code, CURL* easy) {
+TransportFailure Classify(CURLcode code, CURL* easy, absl::string_view error_text) {
   switch (code) {
+    case CURLE_HTTP2_STREAM:
+      return Http2StreamFailure(error_text);
     case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_URL_MALFORMAT:
     case CURLE_COULDNT_RESOLVE_PROXY:
@@ -201,6 +203,15 @@ void Fail(std::unique_ptr<Transfer> transfer, TransportFailure failure,
 }
 
 }  // namespace
+
+TransportFailure Http2StreamFailure(absl::string_view curl_error_text) {
+  // RFC 9113 section 8.7: a stream reset with REFUSED_STREAM was closed
+  // before any of it was processed, so the request is safe to send again.
+  // libcurl names the HTTP/2 error code in its message ("... was not closed
+  // cleanly: REFUSED_STREAM (err 7)").
+  return absl::StrContains(curl_error_text, "REFUSED_STREAM") ? TransportFailure::kNotSent
+                                                               : TransportFailure::kAfterSend;
+}
 
 // The event loop. Owns the multi handle and every running transfer; only
 // its thread touches them. Other threads hand over requests through
@@ -391,7 +402,7 @@ class CurlTransport::Loop {
       std::unique_ptr<Transfer> transfer = std::move(it->second);
       running_.erase(it);
       if (code != CURLE_OK) {
-        TransportFailure failure = Classify(code, easy);
+        TransportFailure failure = Classify(code, easy, transfer->error);
         std::string text = FailureMessage(code, *transfer);
         Fail(std::move(transfer), failure, std::move(text), IsPermanent(code));
         continue;

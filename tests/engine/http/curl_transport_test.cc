@@ -318,6 +318,14 @@ TEST(CurlTransportTest, AnAbandonedTransferIsAbortedNotWaitedFor) {
   EXPECT_EQ(SendAndWait(transport, Get(base + "/fast")).status, 200);
 }
 
+TEST(CurlTransportTest, ARefusedHttp2StreamWasNotSent) {
+  EXPECT_EQ(Http2StreamFailure("HTTP/2 stream 3 was not closed cleanly: REFUSED_STREAM (err 7)"),
+            TransportFailure::kNotSent);
+  EXPECT_EQ(Http2StreamFailure("HTTP/2 stream 3 was not closed cleanly: INTERNAL_ERROR (err 2)"),
+            TransportFailure::kAfterSend);
+  EXPECT_EQ(Http2StreamFailure(""), TransportFailure::kAfterSend);
+}
+
 TEST(CurlTransportTest, TimeoutOnReusedConnectionIsAfterSend) {
   TestServer server(std::make_unique<httplib::Server>());
   std::string base = server.Start();
