@@ -26,6 +26,9 @@ namespace {
 // through curl_multi_wakeup(); this only bounds how stale a missed wake-up
 // could leave it.
 constexpr int kMaxPollMillis = 1000;
+// How often transfers that may be abandoned (HttpRequest::abandoned) are
+// checked.
+constexpr int kAbandonPollMillis = 100;
 
 constexpr char kShutDown[] = "transport shut down";
 
@@ -92,8 +95,10 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
 }
 
 // kNotSent only where the server cannot have received the request.
-TransportFailure Classify(CURLcode code, CURL* easy) {
+TransportFailure Classify(CURLcode code, CURL* easy, absl::string_view error_text) {
   switch (code) {
+    case CURLE_HTTP2_STREAM:
+      return Http2StreamFailure(error_text);
     case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_URL_MALFORMAT:
     case CURLE_COULDNT_RESOLVE_PROXY:
@@ -199,6 +204,15 @@ void Fail(std::unique_ptr<Transfer> transfer, TransportFailure failure,
 
 }  // namespace
 
+TransportFailure Http2StreamFailure(absl::string_view curl_error_text) {
+  // RFC 9113 section 8.7: a stream reset with REFUSED_STREAM was closed
+  // before any of it was processed, so the request is safe to send again.
+  // libcurl names the HTTP/2 error code in its message ("... was not closed
+  // cleanly: REFUSED_STREAM (err 7)").
+  return absl::StrContains(curl_error_text, "REFUSED_STREAM") ? TransportFailure::kNotSent
+                                                               : TransportFailure::kAfterSend;
+}
+
 // The event loop. Owns the multi handle and every running transfer; only
 // its thread touches them. Other threads hand over requests through
 // `queued_`.
@@ -254,7 +268,8 @@ class CurlTransport::Loop {
       int still_running = 0;
       curl_multi_perform(multi_, &still_running);
       ReapFinished();
-      curl_multi_poll(multi_, nullptr, 0, kMaxPollMillis, nullptr);
+      bool watching = AbortAbandoned();
+      curl_multi_poll(multi_, nullptr, 0, watching ? kAbandonPollMillis : kMaxPollMillis, nullptr);
     }
     for (auto& [easy, transfer] : running_) {
       curl_multi_remove_handle(multi_, easy);
@@ -351,6 +366,30 @@ class CurlTransport::Loop {
     running_[easy] = std::move(transfer);
   }
 
+  // Aborts the transfers nobody waits for any more; returns whether any
+  // running transfer can be abandoned (so the loop wakes often enough).
+  bool AbortAbandoned() {
+    bool watching = false;
+    for (auto it = running_.begin(); it != running_.end();) {
+      const HttpRequest& request = it->second->request;
+      if (!request.abandoned) {
+        ++it;
+        continue;
+      }
+      if (!request.abandoned()) {
+        watching = true;
+        ++it;
+        continue;
+      }
+      curl_multi_remove_handle(multi_, it->first);
+      std::unique_ptr<Transfer> transfer = std::move(it->second);
+      it = running_.erase(it);
+      Fail(std::move(transfer), TransportFailure::kAfterSend,
+           "abandoned by its caller; the transfer was aborted");
+    }
+    return watching;
+  }
+
   void ReapFinished() {
     int left = 0;
     while (CURLMsg* message = curl_multi_info_read(multi_, &left)) {
@@ -363,7 +402,7 @@ class CurlTransport::Loop {
       std::unique_ptr<Transfer> transfer = std::move(it->second);
       running_.erase(it);
       if (code != CURLE_OK) {
-        TransportFailure failure = Classify(code, easy);
+        TransportFailure failure = Classify(code, easy, transfer->error);
         std::string text = FailureMessage(code, *transfer);
         Fail(std::move(transfer), failure, std::move(text), IsPermanent(code));
         continue;

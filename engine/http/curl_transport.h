@@ -27,6 +27,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "absl/strings/string_view.h"
 #include "engine/http/http_transport.h"
 
 namespace b24gate {
@@ -63,6 +64,11 @@ class CurlTransport : public HttpTransport {
   class Loop;  // everything that touches libcurl
   std::unique_ptr<Loop> loop_;
 };
+
+// How an HTTP/2 stream error (CURLE_HTTP2_STREAM) ended, from libcurl's error
+// text: kNotSent when the server refused the stream (REFUSED_STREAM: surely
+// not executed), kAfterSend for any other reset. Exposed for tests.
+TransportFailure Http2StreamFailure(absl::string_view curl_error_text);
 
 }  // namespace b24gate
 

@@ -35,6 +35,11 @@ struct HttpRequest {
   // Whole-exchange timeout (connect + send + wait + receive).
   absl::Duration timeout = absl::Seconds(70);
   TlsOptions tls;
+  // May be empty. Polled by the transport while the request runs (at least
+  // every 100 ms); once it returns true nobody wants the answer any more, so
+  // the transfer is aborted, freeing its connection, and answered as a
+  // kAfterSend failure. Must be cheap, thread-safe and non-blocking.
+  std::function<bool()> abandoned;
 };
 
 // Where in the exchange a transport failure happened. It decides whether a

@@ -45,6 +45,10 @@ namespace {
 
 bool IsCancelled(const CallOptions& o) { return o.cancel && o.cancel->cancelled(); }
 
+absl::Status CancelledStatus() {
+  return GatewayError(absl::StatusCode::kCancelled, kReasonCancelled, "the call was cancelled");
+}
+
 // Batch sub-command: "method?query".
 std::string SubCommand(const std::string& method, const nlohmann::ordered_json& params) {
   std::string query = HttpBuildQuery(params);
@@ -351,8 +355,7 @@ bool Portal::DropAbandoned(absl::Time now, std::vector<Completion>* completions,
       continue;
     }
     absl::Status why =
-        cancelled ? GatewayError(absl::StatusCode::kCancelled, kReasonCancelled,
-                                 "the call was cancelled")
+        cancelled ? CancelledStatus()
                   : GatewayError(absl::StatusCode::kDeadlineExceeded, kReasonDeadline,
                                  p.last_error.ok()
                                      ? "deadline exceeded while queued (portal limits)"
@@ -399,6 +402,29 @@ std::vector<std::deque<Portal::PendingPtr>::iterator> Portal::Companions(
   return picked;
 }
 
+bool Portal::AllCancelled(const std::vector<PendingPtr>& group) {
+  for (const auto& p : group) {
+    if (!p || !IsCancelled(p->options)) return false;
+  }
+  return !group.empty();
+}
+
+std::function<bool()> Portal::AbandonedWhenAllCancel(const std::vector<PendingPtr>& group) {
+  // Only reads: a write already sent may run whether or not anyone waits,
+  // and its answer (or OUTCOME_UNKNOWN) is what the caller is owed.
+  std::vector<std::shared_ptr<CancelToken>> tokens;
+  for (const auto& p : group) {
+    if (!p->read || !p->options.cancel) return nullptr;
+    tokens.push_back(p->options.cancel);
+  }
+  return [tokens = std::move(tokens)] {
+    for (const auto& token : tokens) {
+      if (!token->cancelled()) return false;
+    }
+    return true;
+  };
+}
+
 void Portal::Send(std::vector<PendingPtr> group) {
   Auth auth = credentials_->Current();
   if (auth.needs_refresh) {
@@ -415,6 +441,7 @@ void Portal::Send(std::vector<PendingPtr> group) {
   request.content_type = "application/json";
   request.timeout = options_.request_timeout;
   request.tls = options_.tls;
+  request.abandoned = AbandonedWhenAllCancel(group);
   std::vector<std::string> keys;
   size_t commands = 0;
   if (group.size() == 1 && !group[0]->is_batch) {
@@ -483,7 +510,11 @@ void Portal::OnResponse(std::vector<PendingPtr> group, std::vector<std::string> 
     int calls = CallsIn(group);
     calls_in_flight_ -= calls;
     if (calls > 0) awaiting_return_.emplace_back(clock_->Now(), calls);
-    if (response.failure == TransportFailure::kNotSent && response.permanent) {
+    if (response.failure != TransportFailure::kNone && AllCancelled(group)) {
+      // Every caller gave up, and the transfer was aborted for them (or
+      // failed anyway): nothing to retry, and no sign of server trouble.
+      for (auto& p : group) Fail(std::move(p), CancelledStatus(), &completions);
+    } else if (response.failure == TransportFailure::kNotSent && response.permanent) {
       // Nothing reached the portal, and sending again will not change that
       // (its certificate failed verification): fail now, not max_attempts
       // backoffs later.

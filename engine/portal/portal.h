@@ -145,6 +145,11 @@ class Portal {
   void ReserveCosts(std::vector<PendingPtr>& group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReleaseCosts(std::vector<PendingPtr>& group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Send(std::vector<PendingPtr> group);
+  // Whether every command of `group` has been cancelled by its caller.
+  static bool AllCancelled(const std::vector<PendingPtr>& group);
+  // For HttpRequest::abandoned: true once every caller of a group of reads
+  // has cancelled (empty when the group holds a write or an uncancellable call).
+  static std::function<bool()> AbandonedWhenAllCancel(const std::vector<PendingPtr>& group);
   void OnResponse(std::vector<PendingPtr> group, std::vector<std::string> keys,
                   absl::Time sent_at, HttpResponse response);
   // Gets a token first, then puts the group back at the head of the queue.

@@ -291,6 +291,41 @@ TEST(CurlTransportTest, ServerTooSlowIsAfterSend) {
   EXPECT_THAT(response.failure_message, Not(HasSubstr(kSecret)));
 }
 
+TEST(CurlTransportTest, AnAbandonedTransferIsAbortedNotWaitedFor) {
+  // The server would answer after 5 s; the caller gives up after the
+  // request is out, and the transfer ends then, not at the answer.
+  TestServer server(std::make_unique<httplib::Server>());
+  std::string base = server.Start();
+  CurlTransport transport;
+  auto abandoned = std::make_shared<std::atomic<bool>>(false);
+  HttpRequest request = Get(base + "/slow");
+  request.timeout = absl::Seconds(30);
+  request.abandoned = [abandoned] { return abandoned->load(); };
+  absl::Notification done;
+  HttpResponse response;
+  transport.Send(request, [&](HttpResponse r) {
+    response = std::move(r);
+    done.Notify();
+  });
+  EXPECT_FALSE(done.WaitForNotificationWithTimeout(absl::Milliseconds(300)))
+      << "ended before it was abandoned";
+  abandoned->store(true);
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(2)))
+      << "the transfer ran on after its caller abandoned it";
+  EXPECT_EQ(response.failure, TransportFailure::kAfterSend);
+  EXPECT_THAT(response.failure_message, HasSubstr("abandoned"));
+  // The transport stays usable.
+  EXPECT_EQ(SendAndWait(transport, Get(base + "/fast")).status, 200);
+}
+
+TEST(CurlTransportTest, ARefusedHttp2StreamWasNotSent) {
+  EXPECT_EQ(Http2StreamFailure("HTTP/2 stream 3 was not closed cleanly: REFUSED_STREAM (err 7)"),
+            TransportFailure::kNotSent);
+  EXPECT_EQ(Http2StreamFailure("HTTP/2 stream 3 was not closed cleanly: INTERNAL_ERROR (err 2)"),
+            TransportFailure::kAfterSend);
+  EXPECT_EQ(Http2StreamFailure(""), TransportFailure::kAfterSend);
+}
+
 TEST(CurlTransportTest, TimeoutOnReusedConnectionIsAfterSend) {
   TestServer server(std::make_unique<httplib::Server>());
   std::string base = server.Start();

@@ -254,6 +254,40 @@ TEST(Portal, CancelledCallIsNotSent) {
   EXPECT_EQ(h.transport.sent(), 1);
 }
 
+TEST(Portal, ACancelledReadInFlightIsAbandoned) {
+  PortalHarness h(Options());
+  Outcome out;
+  CallOptions o;
+  o.cancel = std::make_shared<CancelToken>();
+  h.portal->Call("crm.lead.list", kNoParams, true, o, out.Callback());
+  auto e = h.transport.Next();
+  ASSERT_TRUE(e);
+  ASSERT_TRUE(e->request.abandoned) << "a cancellable read must be abortable";
+  EXPECT_FALSE(e->request.abandoned());
+  o.cancel->Cancel();
+  EXPECT_TRUE(e->request.abandoned()) << "the transport would now abort the transfer";
+  e->done(FakeTransport::Failure(TransportFailure::kAfterSend));  // what it answers then
+  ASSERT_TRUE(out.Wait());
+  EXPECT_EQ(out.reply.status().code(), absl::StatusCode::kCancelled);
+  h.clock.Advance(absl::Minutes(1));
+  ASSERT_TRUE(h.Idle());
+  EXPECT_EQ(h.transport.sent(), 1) << "an abandoned read was sent again";
+  EXPECT_EQ(h.portal->Stats().slowdowns, 0) << "our own abort is no server trouble";
+}
+
+TEST(Portal, AWriteInFlightIsNeverAbandoned) {
+  PortalHarness h(Options());
+  Outcome out;
+  CallOptions o;
+  o.cancel = std::make_shared<CancelToken>();
+  h.portal->Call("crm.lead.add", {{"fields", {{"TITLE", "x"}}}}, false, o, out.Callback());
+  auto e = h.transport.Next();
+  ASSERT_TRUE(e);
+  EXPECT_FALSE(e->request.abandoned) << "a write already sent is answered, not dropped";
+  e->done(ResultAnswer(5));
+  ASSERT_TRUE(out.Wait());
+}
+
 TEST(Portal, OperatingLimitParksOnlyThatMethod) {
   PortalHarness h(Options());
   Outcome a;
