@@ -166,9 +166,16 @@ void ListReader::StartCount() {
 void ListReader::OnCount(absl::StatusOr<CallReply> reply) {
   count_in_flight_ = false;
   if (!reply.ok()) {
-    if (!cancel_->cancelled()) {
-      warnings_.push_back(absl::StrCat("the total could not be counted: ", reply.status().message()));
+    if (cancel_->cancelled()) return;
+    // The count asks the same list the chains read: a refusal by the portal
+    // (overload, access, bad filter) would fail them too, so it is not
+    // hidden in a warning. A count that only timed out or could not be
+    // sent leaves the read going without a total.
+    if (IsB24Error(reply.status())) {
+      Fail(reply.status());
+      return;
     }
+    warnings_.push_back(absl::StrCat("the total could not be counted: ", reply.status().message()));
     return;
   }
   if (!reply->total) return;

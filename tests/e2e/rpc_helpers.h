@@ -94,13 +94,8 @@ struct GetAllOut {
   int messages = 0;
 };
 
-inline GetAllOut GetAll(Stack& stack, const std::string& method, const json& params,
-                        const std::string& items_key = "", const std::string& portal = "") {
-  pb::GetAllRequest request;
-  request.set_portal(portal);
-  request.set_method(method);
-  if (!params.is_null()) *request.mutable_params() = S(params);
-  request.set_items_key(items_key);
+// Reads a whole list with a request built by the caller (strategy, cursor...).
+inline GetAllOut GetAllWith(Stack& stack, const pb::GetAllRequest& request) {
   auto ctx = Ctx(300);
   auto reader = stack.stub().GetAll(ctx.get(), request);
   GetAllOut out;
@@ -116,6 +111,16 @@ inline GetAllOut GetAll(Stack& stack, const std::string& method, const json& par
   }
   out.status = reader->Finish();
   return out;
+}
+
+inline GetAllOut GetAll(Stack& stack, const std::string& method, const json& params,
+                        const std::string& items_key = "", const std::string& portal = "") {
+  pb::GetAllRequest request;
+  request.set_portal(portal);
+  request.set_method(method);
+  if (!params.is_null()) *request.mutable_params() = S(params);
+  request.set_items_key(items_key);
+  return GetAllWith(stack, request);
 }
 
 struct GetByIdOut {
