@@ -737,6 +737,7 @@ void Portal::OnB24Error(PendingPtr p, const B24Error& error,
     stats_.token_refreshes++;
     ++in_flight_;  // keeps the destructor waiting until the refresh is done
     calls_in_flight_ += p->is_batch ? 0 : 1;
+    if (!p->is_batch) CallerReturned();  // requeued after the refresh, unanswered
     std::vector<PendingPtr> group;
     int64_t generation = p->sent_generation;
     group.push_back(std::move(p));
@@ -769,6 +770,10 @@ void Portal::RetryNotExecuted(PendingPtr p, absl::Status cause, RetryReason reas
   observer_->OnRetry(options_.name, p->method, reason, delay);
   p->not_before = now + delay;
   p->last_error = cause;
+  // OnResponse counted this call as answered and its caller as due back; it
+  // is back already, unanswered. Left counted, the stale entry would make
+  // every later lone call wait for company that is not coming.
+  if (!p->is_batch) CallerReturned();
   queue_.push_front(std::move(p));
 }
 

@@ -382,6 +382,32 @@ TEST(PortalCoalescing, APartialBatchGoesAtOnceWhenNoOneElseIsExpected) {
   ASSERT_TRUE(out.Wait());
 }
 
+TEST(PortalCoalescing, ARepeatedCallLeavesNoOneExpected) {
+  // A lone caller's read fails with a server error and is repeated; once it
+  // is answered, its next call goes at once. (The failed attempt was once
+  // counted as an answered caller due back, so every later lone call waited
+  // a hold for company that never came.)
+  PortalHarness h(Standard());
+  SpendBucket(h, 25);
+  h.clock.Advance(absl::Milliseconds(501));  // the bucket's callers are gone
+  Outcome first;
+  h.portal->Call("crm.lead.get", {{"id", 1}}, false, {}, first.Callback());
+  auto e = h.transport.Next();
+  ASSERT_TRUE(e);
+  e->done(FakeTransport::Failure(TransportFailure::kAfterSend));
+  h.clock.Advance(absl::Seconds(2));  // past the backoff
+  auto again = h.transport.Next();
+  ASSERT_TRUE(again);
+  again->done(ResultAnswer({{"ID", "1"}}));
+  ASSERT_TRUE(first.Wait());
+  Outcome next;
+  h.portal->Call("crm.lead.get", {{"id", 1}}, false, {}, next.Callback());
+  auto third = h.transport.Next();  // the clock does not move
+  ASSERT_TRUE(third) << "a lone call waited for company after a repeated call";
+  third->done(ResultAnswer({{"ID", "1"}}));
+  ASSERT_TRUE(next.Wait());
+}
+
 TEST(PortalCoalescing, CallersComingBackFillTheNextBatch) {
   // Three callers sending one call at a time: answered together, they come
   // back one by one, and the first waits for the others.
