@@ -17,7 +17,6 @@
 #include <iostream>
 #include <string>
 
-#include "bitrix24/gateway/v1/admin.grpc.pb.h"
 #include "tests/e2e/rpc_helpers.h"
 
 namespace b24gate::e2e {
@@ -32,16 +31,6 @@ double SecondsSince(SteadyClock::time_point t) {
 int Usage() {
   std::cerr << "usage: recovery_bench [--errors N] [--calls N] [--plan standard|enterprise]\n";
   return 2;
-}
-
-// The default portal's live state.
-bool PortalStatus(pb::AdminService::Stub& admin, pb::PortalStatus* status) {
-  pb::ListPortalsResponse response;
-  if (!admin.ListPortals(Ctx(10).get(), {}, &response).ok() || response.portals().empty()) {
-    return false;
-  }
-  *status = response.portals(0).status();
-  return true;
 }
 
 // `n` sequential reads; seconds taken, or a negative number on a failure.
@@ -88,7 +77,6 @@ int Main(int argc, char** argv) {
     return 1;
   }
   Stack& s = **stack;
-  auto admin = pb::AdminService::NewStub(s.channel());
 
   const double healthy_seconds = SequentialCalls(s, calls);
 
@@ -102,19 +90,19 @@ int Main(int argc, char** argv) {
     }
   }
   const auto last_error = SteadyClock::now();
-  pb::PortalStatus status;
-  if (!PortalStatus(*admin, &status)) return 1;
-  double lowest_rate = status.rate_factor();
-  const int full_concurrency = 8;  // the gateway's default max_concurrency
+  pb::PortalState state;
+  if (!OnlyPortalState(s, &state)) return 1;
+  double lowest_rate = state.status().rate_factor();
+  const int full_concurrency = state.tuning().max_concurrency();
 
   const double after_seconds = SequentialCalls(s, calls);
 
   // Keep calling until the autothrottle is back to full speed (or 120 s).
   double recovered_after = -1;
   while (SecondsSince(last_error) < 120) {
-    if (!PortalStatus(*admin, &status)) return 1;
-    lowest_rate = std::min(lowest_rate, status.rate_factor());
-    if (status.rate_factor() >= 1 && status.concurrency_limit() >= full_concurrency) {
+    if (!OnlyPortalState(s, &state)) return 1;
+    lowest_rate = std::min(lowest_rate, state.status().rate_factor());
+    if (state.status().rate_factor() >= 1 && state.status().concurrency_limit() >= full_concurrency) {
       recovered_after = SecondsSince(last_error);
       break;
     }

@@ -7,8 +7,6 @@
 #include <algorithm>
 #include <set>
 
-#include "absl/time/clock.h"
-#include "bitrix24/gateway/v1/admin.grpc.pb.h"
 #include "tests/e2e/rpc_helpers.h"
 
 namespace b24gate::e2e {
@@ -23,22 +21,6 @@ struct Partial {
 };
 
 // Reads up to `max_messages` messages (all when < 0), then hangs up.
-// Waits (at most 10 s) until the gateway has no request queued or in flight,
-// so what a stopped read had under way is not counted against what follows.
-void AwaitGatewayIdle(Stack& stack) {
-  auto admin = pb::AdminService::NewStub(stack.channel());
-  const absl::Time give_up = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < give_up) {
-    pb::ListPortalsResponse response;
-    if (admin->ListPortals(Ctx(5).get(), {}, &response).ok() && !response.portals().empty() &&
-        response.portals(0).status().in_flight() == 0 && response.portals(0).status().queued() == 0) {
-      return;
-    }
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  ADD_FAILURE() << "the gateway still has requests under way after 10 s";
-}
-
 Partial Read(Stack& stack, pb::GetAllRequest request, int max_messages = -1) {
   auto ctx = Ctx(120);
   auto reader = stack.stub().GetAll(ctx.get(), request);
@@ -122,7 +104,12 @@ TEST(ResumeCursor, GarbledOrForeignCursorsAreRefused) {
   ASSERT_TRUE(stack);
   Partial first = Read(*stack, Leads(pb::LIST_STRATEGY_UNSPECIFIED, false), 2);
   ASSERT_EQ(first.cursors.size(), 2u);
-  AwaitGatewayIdle(*stack);
+  // What the stopped read had under way must not count against what follows.
+  ASSERT_TRUE(WaitFor([&] {
+    pb::PortalState portal;
+    return OnlyPortalState(*stack, &portal) && portal.status().in_flight() == 0 &&
+           portal.status().queued() == 0;
+  }, 10)) << "the gateway still has requests under way after 10 s";
   stack->ResetEmulator();
 
   pb::GetAllRequest garbled = Leads(pb::LIST_STRATEGY_UNSPECIFIED, false);

@@ -3,15 +3,19 @@
 #ifndef B24GATE_TESTS_E2E_RPC_HELPERS_H_
 #define B24GATE_TESTS_E2E_RPC_HELPERS_H_
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "bitrix24/gateway/v1/admin.grpc.pb.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "tests/e2e/harness.h"
@@ -209,6 +213,29 @@ inline int64_t StatInt(const json& stats, const std::string& key) {
 }
 
 inline int64_t Requests(Stack& stack) { return StatInt(stack.EmulatorStats(), "requests"); }
+
+// Polls `done` every 20 ms until it holds or `seconds` pass; its last answer.
+inline bool WaitFor(const std::function<bool()>& done, double seconds = 30) {
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(static_cast<int>(seconds * 1000));
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return done();
+}
+
+// The gateway's only (default) portal as AdminService's ListPortals shows it
+// now; false when the RPC fails or the gateway serves another number of portals.
+inline bool OnlyPortalState(Stack& stack, pb::PortalState* state) {
+  auto admin = pb::AdminService::NewStub(stack.channel());
+  pb::ListPortalsResponse response;
+  if (!admin->ListPortals(Ctx(10).get(), {}, &response).ok() || response.portals_size() != 1) {
+    return false;
+  }
+  *state = response.portals(0);
+  return true;
+}
 
 // stats[map][key] as an integer, 0 when absent.
 inline int64_t StatIn(const json& stats, const std::string& map, const std::string& key) {

@@ -53,16 +53,6 @@ std::unique_ptr<grpc::ClientReader<hv1::HealthCheckResponse>> HealthWatch(
 }
 
 // Polls `done` every 20 ms for up to `seconds`.
-bool WaitFor(const std::function<bool()>& done, double seconds = 30) {
-  auto deadline = std::chrono::steady_clock::now() +
-                  std::chrono::milliseconds(static_cast<int>(seconds * 1000));
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return done();
-}
-
 std::unique_ptr<Stack> Up(const std::string& fault_delay, double grace_seconds = 5) {
   EmulatorSpec emulator;
   emulator.extra_args = {"--no-limits", "--fault-delay", fault_delay};
@@ -353,11 +343,10 @@ TEST_P(ShutdownCounts, CreatedEqualsAcknowledgedPlusOutcomeUnknown) {
   // Every RPC is accepted first (its items queued or sent, per the portal's
   // own counts): a call refused at the door after SIGTERM has no per-item
   // answer to give, which is not what this test is about.
-  auto admin = pb::AdminService::NewStub(stack.channel());
   EXPECT_TRUE(WaitFor([&] {
-    pb::ListPortalsResponse portals;
-    if (!admin->ListPortals(Ctx(5).get(), {}, &portals).ok() || portals.portals_size() != 1) return false;
-    const pb::PortalStatus& st = portals.portals(0).status();
+    pb::PortalState portal;
+    if (!OnlyPortalState(stack, &portal)) return false;
+    const pb::PortalStatus& st = portal.status();
     return st.commands_sent() + st.queued() >= (kWriters + kReaders) * kItems;
   }, 60)) << "not every call reached the gateway's queue";
   // The moment is defined by progress, not by a clock, so a slow machine
