@@ -68,7 +68,13 @@ class FakeListServer {
   void HoldCounts() { hold_counts_ = true; }
   void ReleaseCounts() { hold_counts_ = false; }
 
+  // The `processing` seconds each page reports (default 1 ms): a dear
+  // table's pages, without waiting for them.
+  void ReportPageProcessing(double seconds) { page_processing_ = seconds; }
+
   int requests() const { return requests_; }
+  // The most pages one batch request carried.
+  int max_batch_pages() const { return max_batch_pages_; }
   int counted_pages() const { return counted_pages_; }
   int pages() const { return pages_; }
   int max_waiting() const { return max_waiting_; }
@@ -119,6 +125,7 @@ class FakeListServer {
     }
     json results = json::object(), totals = json::object(), nexts = json::object(),
          times = json::object(), errors = json::object();
+    max_batch_pages_ = std::max<int>(max_batch_pages_, static_cast<int>(body["cmd"].size()));
     for (auto& [key, cmd] : body["cmd"].items()) {
       std::string text = cmd.get<std::string>();
       size_t q = text.find('?');
@@ -230,7 +237,7 @@ class FakeListServer {
       reply["total"] = match.size();
       if (from + 50 < match.size()) reply["next"] = from + 50;
     }
-    reply["time"] = {{"processing", 0.001}, {"operating", 0}};
+    reply["time"] = {{"processing", page_processing_.load()}, {"operating", 0}};
     return reply;
   }
 
@@ -247,6 +254,8 @@ class FakeListServer {
   std::atomic<int> counted_pages_{0};
   std::atomic<int> pages_{0};
   std::atomic<int> max_waiting_{0};
+  std::atomic<int> max_batch_pages_{0};
+  std::atomic<double> page_processing_{0.001};
   std::thread thread_;
 };
 
