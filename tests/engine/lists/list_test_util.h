@@ -63,8 +63,8 @@ class FakeListServer {
     insert_ = id;
   }
 
-  // Counted single calls (the reader's count) wait unanswered until
-  // ReleaseCounts().
+  // Counted pages (the reader's count), alone or with the batch carrying
+  // them, wait unanswered until ReleaseCounts().
   void HoldCounts() { hold_counts_ = true; }
   void ReleaseCounts() { hold_counts_ = false; }
 
@@ -76,6 +76,8 @@ class FakeListServer {
   // The most pages one batch request carried.
   int max_batch_pages() const { return max_batch_pages_; }
   int counted_pages() const { return counted_pages_; }
+  // Counted pages sent alone (seen while counts are held).
+  int plain_counts() const { return plain_counts_; }
   int pages() const { return pages_; }
   int max_waiting() const { return max_waiting_; }
 
@@ -110,10 +112,18 @@ class FakeListServer {
     }
   }
 
-  static bool IsCount(const HttpRequest& request) {
-    if (absl::EndsWith(request.url, "/batch")) return false;
+  // A counted page alone, or a batch carrying one.
+  bool IsCount(const HttpRequest& request) {
     json body = json::parse(request.body);
-    return body.contains("start") && body["start"].is_number() && body["start"].get<int64_t>() >= 0;
+    if (!absl::EndsWith(request.url, "/batch")) {
+      bool counted = body.contains("start") && body["start"].is_number() && body["start"].get<int64_t>() >= 0;
+      if (counted) plain_counts_++;
+      return counted;
+    }
+    for (auto& [key, cmd] : body["cmd"].items()) {
+      if (absl::StrContains(cmd.get<std::string>(), "start=0")) return true;
+    }
+    return false;
   }
 
   json Answer(const HttpRequest& request) {
@@ -252,6 +262,7 @@ class FakeListServer {
   std::vector<FakeTransport::Exchange> held_;  // the server thread's
   std::atomic<int> requests_{0};
   std::atomic<int> counted_pages_{0};
+  std::atomic<int> plain_counts_{0};
   std::atomic<int> pages_{0};
   std::atomic<int> max_waiting_{0};
   std::atomic<int> max_batch_pages_{0};
