@@ -101,6 +101,10 @@ class Gateway {
                                                            ListRequest request, ListSink* sink);
 
  private:
+  // OK, or options_.authorize's refusal prefixed with `where` (if any).
+  absl::Status Authorize(const CallOptions& options, const Portal& portal,
+                         const std::string& method, const std::string& where = "") const;
+
   const GatewayOptions options_;
   std::unique_ptr<HttpTransport> transport_;
   std::vector<std::unique_ptr<Portal>> portals_;
