@@ -44,8 +44,9 @@ class CacheStore {
   virtual std::optional<int64_t> Generation(const std::string& scope) = 0;
   virtual void Bump(const std::string& scope) = 0;
   virtual std::map<std::string, StoreCounts> Counts() = 0;
-  // False when Counts() cannot tell how many entries are held (Redis).
-  virtual bool counts_entries() const { return true; }
+  // False when the store cannot tell entries and evictions per portal
+  // (Redis: its own INFO reports them).
+  virtual bool keeps_counts() const { return true; }
 };
 
 }  // namespace b24gate

@@ -71,8 +71,8 @@ std::map<std::string, CacheCounts> ReadCache::Counts() {
     out[portal].evictions = s.evictions;
     out[portal].entries = s.entries;
   }
-  if (!store_->counts_entries()) {
-    for (auto& [portal, c] : out) c.entries = -1;
+  if (!store_->keeps_counts()) {
+    for (auto& [portal, c] : out) c.entries = c.evictions = -1;
   }
   return out;
 }

@@ -45,8 +45,9 @@ struct CacheLookup {
 struct CacheCounts {
   int64_t hits = 0;
   int64_t misses = 0;  // cacheable reads answered by the portal, refreshes included
+  // -1: the store cannot tell (Redis).
   int64_t evictions = 0;
-  int64_t entries = 0;  // -1: the store cannot tell (Redis)
+  int64_t entries = 0;
 };
 
 class ReadCache {
