@@ -153,6 +153,21 @@ TEST(ClientAcl, AdminServiceNeedsTheAdminRole) {
   EXPECT_EQ(portals.portals(0).tuning().batch_size(), 50);
 }
 
+TEST(ClientAcl, ACachedAnswerIsGuardedLikeAFreshOne) {
+  GatewaySpec spec = WithClients(kFullToken);
+  spec.settings["cache"] = {{"rules", {{{"methods", "crm.deal.get"}, {"ttl_seconds", 300}}}}};
+  auto stack = Up({}, spec);
+  ASSERT_TRUE(stack);
+  ASSERT_TRUE(Call1(*stack, "crm.deal.get", {{"id", 1}}).status.ok());
+  const int64_t before = Requests(*stack);
+  EXPECT_TRUE(Call1(*stack, "crm.deal.get", {{"id", 1}}).status.ok());
+  EXPECT_EQ(Requests(*stack), before) << "the second read was not answered from the cache";
+  // A client not allowed crm.deal.* gets no cached deal either.
+  stack->UseToken(kNarrowToken);
+  ExpectDenied(Call1(*stack, "crm.deal.get", {{"id", 1}}).status, {"crm.deal.get", "\"narrow\""});
+  ExpectDenied(GetById(*stack, "crm.deal.get", {1}).status, {"crm.deal.get"});
+}
+
 TEST(ClientAcl, GetAllCannotRunABatch) {
   // A `batch` page would run whatever its cmd parameter names, past the
   // per-command checks; GetAll refuses it (for anonymous callers too).
