@@ -21,6 +21,8 @@
 #include "absl/time/time.h"
 #include "engine/gateway/gateway_options.h"
 #include "engine/portal/portal_options.h"
+#include "engine/cache/cache_options.h"
+#include "service/auth/client_config.h"
 #include "service/logging/logger.h"
 
 namespace b24gate {
@@ -40,6 +42,10 @@ struct ServerConfig {
   LogOptions log;
   // Settings of the gateway as a whole (file key "max_bulk_items").
   GatewayOptions gateway;
+  // API clients (the file's "clients" list); empty = no client authentication.
+  std::vector<ClientSpec> clients;
+  // The read cache (the file's "cache" section); off when it has no rules.
+  CacheOptions cache;
   bool help = false;
 };
 
