@@ -87,6 +87,17 @@ void LogPortals(const ServerConfig& config, Logger& logger) {
   }
 }
 
+// Every portal queues the configured clients' commands in weighted fair
+// order (engine/throttle/fair_share.h).
+std::vector<PortalOptions> WithFairShare(const ServerConfig& config) {
+  FairSharePolicy policy;
+  policy.enabled = config.fair_share;
+  for (const ClientSpec& client : config.clients) policy.weights[client.name] = client.weight;
+  std::vector<PortalOptions> portals = config.portals;
+  for (PortalOptions& portal : portals) portal.fair_share = policy;
+  return portals;
+}
+
 // Prometheus: one registry, the families built once, served by an Exposer
 // when --metrics-listen is given.
 struct Metrics {
@@ -208,7 +219,7 @@ int RunServer(const ServerConfig& config) {
   std::unique_ptr<Metrics> metrics = MakeMetrics(config);
   LogObserver log_observer(&logger);
   ObserverFanout observer({metrics ? metrics->portal.get() : nullptr, &log_observer});
-  Gateway gateway(config.portals, std::make_unique<CurlTransport>(), Clock::Real(), &observer,
+  Gateway gateway(WithFairShare(config), std::make_unique<CurlTransport>(), Clock::Real(), &observer,
                   config.gateway);
   GatewayService service(&gateway);
   AdminService admin(&gateway);
