@@ -21,6 +21,7 @@
 #include "absl/time/time.h"
 #include "engine/gateway/gateway_options.h"
 #include "engine/portal/portal_options.h"
+#include "engine/cache/cache_options.h"
 #include "service/auth/client_config.h"
 #include "service/logging/logger.h"
 
@@ -46,6 +47,8 @@ struct ServerConfig {
   // Commands of different clients queue in weighted fair order (file key
   // "fair_share"; off = one queue in arrival order).
   bool fair_share = true;
+  // The read cache (the file's "cache" section); off when it has no rules.
+  CacheOptions cache;
   bool help = false;
 };
 
