@@ -45,6 +45,9 @@ struct Portal::Pending {
   std::map<std::string, absl::Duration> reserved;
   // A pre-formed batch sent again in part: the outcomes of earlier passes.
   BatchResult partial;
+
+  // Commands it carries: what it costs of its client's fair share.
+  int Commands() const { return is_batch ? static_cast<int>(commands.size()) : 1; }
 };
 
 namespace {
@@ -111,12 +114,6 @@ HttpOutcome ClassifyHttp(const HttpResponse& r) {
     return r.body.rfind("{\"error\"", 0) == 0 ? HttpOutcome::kBitrixError : HttpOutcome::kOk;
   }
   return has_error ? HttpOutcome::kBitrixError : HttpOutcome::kOutcomeUnknown;
-}
-
-// What a command costs of its client's share: a pre-formed batch counts its
-// commands.
-double FairCost(size_t batch_commands, bool is_batch) {
-  return is_batch ? static_cast<double>(std::max<size_t>(batch_commands, 1)) : 1.0;
 }
 
 bool IsOutcomeUnknownCode(const B24Error& e) {
@@ -208,8 +205,7 @@ void Portal::Enqueue(PendingPtr pending) {
   if (!pending->is_batch && pending->attempts == 0) CallerReturned();
   pending->hold_until = CoalesceUntil(bucket_, pending->enqueued);
   pending->client = fair_.ClassOf(pending->options.client_id);
-  pending->place =
-      fair_.Arrive(pending->client, FairCost(pending->commands.size(), pending->is_batch));
+  pending->place = fair_.Arrive(pending->client, std::max(pending->Commands(), 1));
   // The queue is requeued commands first, then the rest in fair order (ties
   // in arrival order).
   auto at = std::upper_bound(queue_.begin(), queue_.end(), pending,
@@ -499,7 +495,7 @@ void Portal::Send(std::vector<PendingPtr> group) {
     stats_.commands_sent += commands;
     if (!keys.empty()) stats_.batch_requests++;
     for (const auto& p : group) {
-      stats_.client_commands[p->client] += p->is_batch ? p->commands.size() : 1;
+      stats_.client_commands[p->client] += p->Commands();
     }
   }
   observer_->OnRequestSent(options_.name, static_cast<int>(commands));
@@ -929,7 +925,7 @@ PortalStats Portal::Stats() const {
     s.client_commands.emplace(client, 0);
   }
   for (const auto& p : queue_) {
-    s.client_queued[p->client] += p->is_batch ? p->commands.size() : 1;
+    s.client_queued[p->client] += p->Commands();
   }
   s.in_flight = in_flight_;
   s.bucket_level = bucket_.Level(now);
