@@ -526,6 +526,13 @@ void Portal::OnResponse(std::vector<PendingPtr> group, std::vector<std::string> 
   if (response.failure != TransportFailure::kNone) {
     observer_->OnTransportFailure(options_.name, response.failure_message);
   }
+  // A list batch's answer can be megabytes: it is parsed before the lock is
+  // taken, so the dispatcher keeps sending other callers' commands meanwhile.
+  const bool answered = response.failure == TransportFailure::kNone && !IsRedirect(response);
+  absl::StatusOr<CommandOutcome> single = absl::UnknownError("not parsed");
+  absl::StatusOr<BatchReply> batch = absl::UnknownError("not parsed");
+  if (answered && keys.empty()) single = ParseCallResponse(response);
+  if (answered && !keys.empty()) batch = ParseBatchResponse(response, keys);
   std::vector<Completion> completions;
   {
     absl::MutexLock lock(&mu_);
@@ -570,11 +577,11 @@ void Portal::OnResponse(std::vector<PendingPtr> group, std::vector<std::string> 
         }
       }
     } else if (keys.empty()) {
-      HandleSingle(std::move(group[0]), response, &completions);
+      HandleSingle(std::move(group[0]), std::move(single), &completions);
     } else if (group[0]->is_batch) {
-      HandleUserBatch(std::move(group[0]), response, &completions);
+      HandleUserBatch(std::move(group[0]), std::move(batch), &completions);
     } else {
-      HandleCoalesced(std::move(group), keys, response, &completions);
+      HandleCoalesced(std::move(group), keys, std::move(batch), &completions);
     }
   }
   for (auto& c : completions) c();
@@ -605,9 +612,8 @@ void Portal::RefreshThenRequeue(std::vector<PendingPtr> group, int64_t generatio
   });
 }
 
-void Portal::HandleSingle(PendingPtr p, const HttpResponse& response,
+void Portal::HandleSingle(PendingPtr p, absl::StatusOr<CommandOutcome> outcome,
                           std::vector<Completion>* completions) {
-  absl::StatusOr<CommandOutcome> outcome = ParseCallResponse(response);
   if (!outcome.ok()) {
     OnOutcomeUnknown(std::move(p), outcome.status(), completions);
     return;
@@ -620,8 +626,7 @@ void Portal::HandleSingle(PendingPtr p, const HttpResponse& response,
 }
 
 void Portal::HandleCoalesced(std::vector<PendingPtr> group, const std::vector<std::string>& keys,
-                             const HttpResponse& response, std::vector<Completion>* completions) {
-  absl::StatusOr<BatchReply> reply = ParseBatchResponse(response, keys);
+                             absl::StatusOr<BatchReply> reply, std::vector<Completion>* completions) {
   if (!reply.ok()) {
     // Each command decides for itself: reads are repeated, writes are not.
     for (auto& p : group) OnOutcomeUnknown(std::move(p), reply.status(), completions);
@@ -659,11 +664,8 @@ void Portal::HandleCoalesced(std::vector<PendingPtr> group, const std::vector<st
   }
 }
 
-void Portal::HandleUserBatch(PendingPtr p, const HttpResponse& response,
+void Portal::HandleUserBatch(PendingPtr p, absl::StatusOr<BatchReply> reply,
                              std::vector<Completion>* completions) {
-  std::vector<std::string> keys;
-  for (const auto& c : p->commands) keys.push_back(c.key);
-  absl::StatusOr<BatchReply> reply = ParseBatchResponse(response, keys);
   if (!reply.ok()) {
     OnOutcomeUnknown(std::move(p), reply.status(), completions);
     return;
