@@ -152,6 +152,7 @@ absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(EmulatorSpec emulator, Gatew
   std::ofstream(stack->config_path_) << config.dump(2);
   stack->gateway_args_ = {B24GATE_BIN, "--config", stack->config_path_};
   for (auto& a : gateway.extra_args) stack->gateway_args_.push_back(a);
+  stack->credentials_ = gateway.credentials ? gateway.credentials : grpc::InsecureChannelCredentials();
   if (absl::Status s = stack->StartGateway(); !s.ok()) return s;
   return stack;
 }
@@ -161,8 +162,7 @@ absl::Status Stack::StartGateway() {
   if (!gw.ok()) return gw.status();
   gateway_ = std::move(*gw);
   grpc::ChannelArguments args;
-  channel_ = grpc::CreateCustomChannel(gateway_->address(), grpc::InsecureChannelCredentials(),
-                                       args);
+  channel_ = grpc::CreateCustomChannel(gateway_->address(), credentials_, args);
   stub_ = bitrix24::gateway::v1::GatewayService::NewStub(channel_);
   return absl::OkStatus();
 }
