@@ -13,6 +13,7 @@
 #include "absl/strings/strip.h"
 #include "engine/portal/tuning_fields.h"
 #include "service/auth/client_config.h"
+#include "service/cache_config.h"
 #include "service/config_reading.h"
 #include "service/listen_exposure.h"
 #include "service/tls/server_tls_options.h"
@@ -167,6 +168,7 @@ struct FileValues {
   std::vector<ClientSpec> clients;
   ServerTlsOptions tls;
   bool insecure_listen_any = false;
+  CacheOptions cache;
 };
 
 // A portal's "oauth" object: an OAuth application instead of a webhook.
@@ -309,7 +311,8 @@ absl::StatusOr<FileValues> ReadConfigFile(const std::string& path) {
   B24GATE_RETURN_IF_ERROR(CheckKeys(j, "config",
                                     {"listen", "metrics_listen", "portals", "shutdown_grace_seconds",
                                      "predrain_delay_seconds", "log_format", "log_level",
-                                     "max_bulk_items", "clients", "tls", "insecure_listen_any"}));
+                                     "max_bulk_items", "clients", "cache", "tls",
+                                     "insecure_listen_any"}));
   FileValues f;
   for (auto [key, out] : {std::pair{"listen", &f.listen}, std::pair{"metrics_listen", &f.metrics_listen},
                           std::pair{"log_format", &f.log_format}, std::pair{"log_level", &f.log_level}}) {
@@ -344,6 +347,11 @@ absl::StatusOr<FileValues> ReadConfigFile(const std::string& path) {
     f.tls = std::move(*tls);
   }
   B24GATE_RETURN_IF_ERROR(ReadBool(j, "insecure_listen_any", "config", &f.insecure_listen_any));
+  if (j.contains("cache")) {
+    absl::StatusOr<CacheOptions> cache = ParseCacheConfig(j["cache"], "config.cache");
+    if (!cache.ok()) return cache.status();
+    f.cache = std::move(*cache);
+  }
   if (j.contains("portals")) {
     if (!j["portals"].is_array()) return Bad("config.portals", "must be a list");
     for (size_t i = 0; i < j["portals"].size(); ++i) {
@@ -477,6 +485,7 @@ absl::StatusOr<ServerConfig> Merge(const FlagValues& flags, const EnvValues& env
   if (flags.tls_key) config.tls.key_file = *flags.tls_key;
   if (flags.tls_client_ca) config.tls.client_ca_file = *flags.tls_client_ca;
   config.insecure_listen_any = flags.insecure_listen_any || file.insecure_listen_any;
+  config.cache = file.cache;
   return config;
 }
 
