@@ -1,9 +1,10 @@
 // TLS and mutual TLS on the gateway's gRPC port, against a real b24gate:
 // TLS calls work and plain text is refused; client certificates from the
-// configured CA only; a replaced certificate reaches new connections while an
-// open stream finishes on the old one (periodic check and SIGHUP); a bad
-// replacement keeps the old certificate and is counted. The PKI is made fresh
-// by make_test_certs.sh.
+// configured CA only; a client certificate logs in as the configured client
+// whose certificate_identity it carries, an unknown one is refused; a
+// replaced certificate reaches new connections while an open stream finishes
+// on the old one (periodic check and SIGHUP); a bad replacement keeps the old
+// certificate and is counted. The PKI is made fresh by make_test_certs.sh.
 #include <signal.h>
 #include <unistd.h>
 
@@ -244,6 +245,76 @@ TEST_F(GrpcTls, ReplacedCertificateReachesNewConnectionsWhileAStreamFinishes) {
   ASSERT_TRUE(info.ok());
   EXPECT_EQ(MetricValue(metrics, "b24gate_tls_certificate_expiry_timestamp_seconds"),
             std::to_string(absl::ToUnixSeconds(info->not_after)));
+}
+
+// One Call on a new connection with `credentials`.
+grpc::Status CallOnNewConnection(const std::string& address,
+                                 std::shared_ptr<grpc::ChannelCredentials> credentials,
+                                 const std::string& method, const json& params) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  auto stub = pb::GatewayService::NewStub(grpc::CreateCustomChannel(address, std::move(credentials), args));
+  pb::CallRequest request;
+  request.set_method(method);
+  *request.mutable_params() = V(params);
+  pb::CallResponse response;
+  return stub->Call(Ctx(10).get(), request, &response);
+}
+
+// Clients known by their certificates: "reports" by a URI SAN of client.pem
+// (read-only), "billing" by a CN no test certificate has.
+TEST_F(GrpcTls, ClientCertificateLogsInAsItsConfiguredClient) {
+  GatewaySpec gateway;
+  gateway.settings = {
+      {"tls", TlsSettings({{"client_ca_file", File("ca.pem")}})},
+      {"clients",
+       {{{"name", "reports"},
+         {"certificate_identity", "spiffe://b24gate.test/reports"},
+         {"roles", {"read-only"}}},
+        {{"name", "billing"}, {"certificate_identity", "svc-billing"}}}}};
+  gateway.credentials = Credentials("client");
+  auto stack = Up({}, gateway);
+  ASSERT_TRUE(stack);
+  const std::string address = stack->gateway().address();
+
+  CallOut read = Call1(*stack, "crm.lead.list", {{"select", {"ID"}}});
+  EXPECT_TRUE(read.status.ok()) << read.status.error_message();
+  // The read-only rule of "reports" applies: the call was made as that client.
+  CallOut write = Call1(*stack, "crm.lead.add", {{"fields", {{"TITLE", "x"}}}});
+  EXPECT_EQ(write.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(write.status.error_message(), HasSubstr("client \"reports\""));
+
+  // Signed by the CA, but no client has its identity.
+  grpc::Status unknown = CallOnNewConnection(address, Credentials("unknown-client"), "crm.lead.list", {});
+  EXPECT_EQ(unknown.error_code(), grpc::StatusCode::UNAUTHENTICATED) << unknown.error_message();
+  EXPECT_THAT(unknown.error_message(), HasSubstr("unknown client certificate"));
+  // Same names as client.pem, another CA: refused in the handshake.
+  grpc::Status stranger = CallOnNewConnection(address, Credentials("stranger"), "crm.lead.list", {});
+  EXPECT_EQ(stranger.error_code(), grpc::StatusCode::UNAVAILABLE) << stranger.error_message();
+}
+
+// Optional client certificates next to tokens: the subject CN identifies a
+// client too, and a caller with neither credential is refused.
+TEST_F(GrpcTls, OptionalCertificateByCommonNameNextToTokens) {
+  GatewaySpec gateway;
+  gateway.settings = {
+      {"tls", TlsSettings({{"client_ca_file", File("ca.pem")}, {"require_client_cert", false}})},
+      {"clients",
+       {{{"name", "reports"}, {"certificate_identity", "svc-reports"}, {"roles", {"read-only"}}},
+        // sha256("a test token")
+        {{"name", "sync"},
+         {"token_sha256", "b8c5be7eec5618f93ae685a066b77d13979ada2a80af593c7b39423104cf13ef"}}}}};
+  gateway.credentials = Credentials("client");
+  auto stack = Up({}, gateway);
+  ASSERT_TRUE(stack);
+  CallOut write = Call1(*stack, "crm.lead.add", {{"fields", {{"TITLE", "x"}}}});
+  EXPECT_EQ(write.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(write.status.error_message(), HasSubstr("client \"reports\""));
+
+  grpc::Status anonymous =
+      CallOnNewConnection(stack->gateway().address(), Credentials(), "crm.lead.list", {});
+  EXPECT_EQ(anonymous.error_code(), grpc::StatusCode::UNAUTHENTICATED) << anonymous.error_message();
+  EXPECT_THAT(anonymous.error_message(), HasSubstr("missing credentials"));
 }
 
 // With an hour between periodic checks only SIGHUP can load the new files;
