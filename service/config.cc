@@ -164,6 +164,7 @@ struct FileValues {
   std::optional<std::string> listen, metrics_listen, log_format, log_level;
   std::optional<absl::Duration> predrain_delay, shutdown_grace;
   std::optional<size_t> max_bulk_items;
+  std::optional<bool> fair_share;
   std::vector<PortalOptions> portals;
   std::vector<ClientSpec> clients;
   ServerTlsOptions tls;
@@ -311,7 +312,7 @@ absl::StatusOr<FileValues> ReadConfigFile(const std::string& path) {
   B24GATE_RETURN_IF_ERROR(CheckKeys(j, "config",
                                     {"listen", "metrics_listen", "portals", "shutdown_grace_seconds",
                                      "predrain_delay_seconds", "log_format", "log_level",
-                                     "max_bulk_items", "clients", "cache", "tls",
+                                     "max_bulk_items", "clients", "cache", "fair_share", "tls",
                                      "insecure_listen_any"}));
   FileValues f;
   for (auto [key, out] : {std::pair{"listen", &f.listen}, std::pair{"metrics_listen", &f.metrics_listen},
@@ -335,6 +336,11 @@ absl::StatusOr<FileValues> ReadConfigFile(const std::string& path) {
       return Bad("config.max_bulk_items", "must be a whole number >= 1");
     }
     f.max_bulk_items = v.get<size_t>();
+  }
+  if (j.contains("fair_share")) {
+    bool on = true;
+    B24GATE_RETURN_IF_ERROR(ReadBool(j, "fair_share", "config", &on));
+    f.fair_share = on;
   }
   if (j.contains("clients")) {
     absl::StatusOr<std::vector<ClientSpec>> clients = ParseClients(j["clients"], "config.clients");
@@ -485,6 +491,7 @@ absl::StatusOr<ServerConfig> Merge(const FlagValues& flags, const EnvValues& env
   if (flags.tls_key) config.tls.key_file = *flags.tls_key;
   if (flags.tls_client_ca) config.tls.client_ca_file = *flags.tls_client_ca;
   config.insecure_listen_any = flags.insecure_listen_any || file.insecure_listen_any;
+  if (file.fair_share) config.fair_share = *file.fair_share;
   config.cache = file.cache;
   return config;
 }
