@@ -73,6 +73,10 @@ void Gateway::Call(CallSpec call, CallOptions options, CallCallback done) {
     done(s);
     return;
   }
+  if (absl::Status s = CheckParams(call.params, call.params_field, options_.limits); !s.ok()) {
+    done(s);
+    return;
+  }
   (*portal)->Call(std::move(call.method), std::move(call.params), call.raw, std::move(options),
                   std::move(done));
 }
@@ -85,7 +89,7 @@ void Gateway::CallBatch(const std::string& portal_name, std::vector<BatchCommand
     return;
   }
   absl::StatusOr<std::vector<std::vector<BatchCommandSpec>>> plan =
-      PlanBatch(std::move(commands), kMaxBatchCommands);
+      PlanBatch(std::move(commands), kMaxBatchCommands, options_.limits);
   if (!plan.ok()) {
     done(plan.status());
     return;
@@ -98,7 +102,7 @@ absl::StatusOr<std::shared_ptr<OrderedFanout>> Gateway::PrepareBulk(BulkSpec bul
                                                                    FanoutSink* sink) {
   absl::StatusOr<Portal*> portal = FindPortal(bulk.portal);
   if (!portal.ok()) return portal.status();
-  if (absl::Status s = ValidateBulk(bulk, form, options_.max_bulk_items); !s.ok()) return s;
+  if (absl::Status s = ValidateBulk(bulk, form, options_.limits); !s.ok()) return s;
   return OrderedFanout::Create(*portal, std::move(bulk.method), std::move(bulk.params), bulk.raw,
                                std::move(options), sink, BulkFanoutOptions(form));
 }
@@ -108,7 +112,7 @@ absl::StatusOr<std::shared_ptr<OrderedFanout>> Gateway::PrepareGetById(GetByIdSp
                                                                       FanoutSink* sink) {
   absl::StatusOr<Portal*> portal = FindPortal(request.portal);
   if (!portal.ok()) return portal.status();
-  absl::StatusOr<std::vector<nlohmann::ordered_json>> calls = ExpandGetById(request);
+  absl::StatusOr<std::vector<nlohmann::ordered_json>> calls = ExpandGetById(request, options_.limits);
   if (!calls.ok()) return calls.status();
   return OrderedFanout::Create(*portal, std::move(request.method), std::move(*calls),
                                /*as_json=*/false, std::move(options), sink);
@@ -120,6 +124,9 @@ absl::StatusOr<std::shared_ptr<ListReader>> Gateway::PrepareGetAll(const std::st
   absl::StatusOr<Portal*> portal = FindPortal(portal_name);
   if (!portal.ok()) return portal.status();
   if (absl::Status s = ValidateMethodName(request.method); !s.ok()) return s;
+  if (absl::Status s = CheckParams(request.params, request.params_field, options_.limits); !s.ok()) {
+    return s;
+  }
   // Reads are safe to repeat whatever the method's name.
   request.options.idempotent = true;
   return ListReader::Create(*portal, std::move(request), sink);

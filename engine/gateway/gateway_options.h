@@ -2,15 +2,15 @@
 #ifndef B24GATE_ENGINE_GATEWAY_GATEWAY_OPTIONS_H_
 #define B24GATE_ENGINE_GATEWAY_GATEWAY_OPTIONS_H_
 
-#include <cstddef>
+#include "engine/gateway/input_limits.h"
 
 namespace b24gate {
 
 struct GatewayOptions {
-  // Most parameter sets one unary bulk call may carry. Its whole answer must
-  // fit in one gRPC message, so more are refused before anything is sent and
-  // the caller is pointed at the streaming form (CallMany).
-  size_t max_bulk_items = 1000;
+  // What a request may hold (sizes, counts, depth); checked before anything
+  // is sent. limits.max_bulk_items caps a unary bulk call, whose whole
+  // answer must fit in one gRPC message (CallMany streams instead).
+  InputLimits limits;
 };
 
 }  // namespace b24gate

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
+#include "engine/gateway/input_limits.h"
 
 namespace b24gate {
 
@@ -29,7 +30,9 @@ struct GetByIdSpec {
 
 // The parameters of each call, in id order; INVALID_ARGUMENT naming the
 // method, the first bad id, or a params object that already holds the id.
-absl::StatusOr<std::vector<nlohmann::ordered_json>> ExpandGetById(const GetByIdSpec& request);
+// Ids, id_field and params are checked against `limits`.
+absl::StatusOr<std::vector<nlohmann::ordered_json>> ExpandGetById(const GetByIdSpec& request,
+                                                                 const InputLimits& limits);
 
 }  // namespace b24gate
 
