@@ -10,6 +10,9 @@ APT_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev nlohmann-json3-dev prometheus-cpp-dev
   libcurl4-openssl-dev libssl-dev libgtest-dev libgmock-dev libcpp-httplib-dev
+  # Replicas share portal budgets through Redis (engine/redis: hiredis); tests
+  # start a real redis-server.
+  libhiredis-dev redis-server
   # Generated clients (clients/): code generators and each language's runtime.
   python3 python3-grpcio python3-protobuf python3-tqdm python3-pip python3-setuptools
   golang-go protoc-gen-go protoc-gen-go-grpc golang-google-grpc-dev golang-google-protobuf-dev

@@ -1,9 +1,7 @@
 #include "service/config.h"
 
 #include <cmath>
-#include <fstream>
 #include <optional>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -14,30 +12,13 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "engine/portal/tuning_fields.h"
+#include "service/auth/client_config.h"
+#include "service/config_reading.h"
 
 namespace b24gate {
 namespace {
 
-using Json = nlohmann::ordered_json;
-
-absl::Status Bad(absl::string_view where, absl::string_view why) {
-  return absl::InvalidArgumentError(absl::StrCat(where, ": ", why));
-}
-
-#define B24GATE_RETURN_IF_ERROR(expr)          \
-  do {                                         \
-    if (absl::Status _s = (expr); !_s.ok()) {  \
-      return _s;                               \
-    }                                          \
-  } while (false)
-
-absl::StatusOr<std::string> ReadFile(const std::string& path, const std::string& what) {
-  std::ifstream in(path);
-  if (!in) return Bad(what, absl::StrCat("cannot read \"", path, "\""));
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using Json = ConfigJson;
 
 // Webhooks, portal and OAuth URLs carry credentials in their path; a
 // user:password@ in the authority is one more, which the gateway would
@@ -173,40 +154,8 @@ struct FileValues {
   std::optional<absl::Duration> predrain_delay, shutdown_grace;
   std::optional<size_t> max_bulk_items;
   std::vector<PortalOptions> portals;
+  std::vector<ClientSpec> clients;
 };
-
-// Typed reads of an object's key; absent keys leave `out` alone.
-absl::Status ReadString(const Json& j, const char* key, const std::string& where, std::string* out) {
-  auto it = j.find(key);
-  if (it == j.end()) return absl::OkStatus();
-  if (!it->is_string()) return Bad(absl::StrCat(where, ".", key), "must be a string");
-  *out = it->get<std::string>();
-  return absl::OkStatus();
-}
-absl::Status ReadNumber(const Json& j, const char* key, const std::string& where, double* out) {
-  auto it = j.find(key);
-  if (it == j.end()) return absl::OkStatus();
-  if (!it->is_number()) return Bad(absl::StrCat(where, ".", key), "must be a number");
-  *out = it->get<double>();
-  return absl::OkStatus();
-}
-absl::Status ReadBool(const Json& j, const char* key, const std::string& where, bool* out) {
-  auto it = j.find(key);
-  if (it == j.end()) return absl::OkStatus();
-  if (!it->is_boolean()) return Bad(absl::StrCat(where, ".", key), "must be true or false");
-  *out = it->get<bool>();
-  return absl::OkStatus();
-}
-
-absl::Status CheckKeys(const Json& j, const std::string& where,
-                       const std::vector<std::string>& known) {
-  for (const auto& [key, value] : j.items()) {
-    bool ok = false;
-    for (const auto& k : known) ok = ok || key == k;
-    if (!ok) return Bad(absl::StrCat(where, ".", key), "unknown setting");
-  }
-  return absl::OkStatus();
-}
 
 // A portal's "oauth" object: an OAuth application instead of a webhook.
 absl::Status OAuthFromJson(const Json& j, const std::string& where, OAuthOptions* o) {
@@ -348,7 +297,7 @@ absl::StatusOr<FileValues> ReadConfigFile(const std::string& path) {
   B24GATE_RETURN_IF_ERROR(CheckKeys(j, "config",
                                     {"listen", "metrics_listen", "portals", "shutdown_grace_seconds",
                                      "predrain_delay_seconds", "log_format", "log_level",
-                                     "max_bulk_items"}));
+                                     "max_bulk_items", "clients"}));
   FileValues f;
   for (auto [key, out] : {std::pair{"listen", &f.listen}, std::pair{"metrics_listen", &f.metrics_listen},
                           std::pair{"log_format", &f.log_format}, std::pair{"log_level", &f.log_level}}) {
@@ -371,6 +320,11 @@ absl::StatusOr<FileValues> ReadConfigFile(const std::string& path) {
       return Bad("config.max_bulk_items", "must be a whole number >= 1");
     }
     f.max_bulk_items = v.get<size_t>();
+  }
+  if (j.contains("clients")) {
+    absl::StatusOr<std::vector<ClientSpec>> clients = ParseClients(j["clients"], "config.clients");
+    if (!clients.ok()) return clients.status();
+    f.clients = std::move(*clients);
   }
   if (j.contains("portals")) {
     if (!j["portals"].is_array()) return Bad("config.portals", "must be a list");
@@ -499,6 +453,7 @@ absl::StatusOr<ServerConfig> Merge(const FlagValues& flags, const EnvValues& env
   absl::StatusOr<std::vector<PortalOptions>> portals = MergePortals(flags, env, file);
   if (!portals.ok()) return portals.status();
   config.portals = std::move(*portals);
+  config.clients = file.clients;
   return config;
 }
 

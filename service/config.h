@@ -21,6 +21,7 @@
 #include "absl/time/time.h"
 #include "engine/gateway/gateway_options.h"
 #include "engine/portal/portal_options.h"
+#include "service/auth/client_config.h"
 #include "service/logging/logger.h"
 
 namespace b24gate {
@@ -40,6 +41,8 @@ struct ServerConfig {
   LogOptions log;
   // Settings of the gateway as a whole (file key "max_bulk_items").
   GatewayOptions gateway;
+  // API clients (the file's "clients" list); empty = no client authentication.
+  std::vector<ClientSpec> clients;
   bool help = false;
 };
 

@@ -215,5 +215,55 @@ TEST(Config, SecretsOfListsWebhookCodesAndOAuthSecrets) {
   std::remove(file.c_str());
 }
 
+
+const char kTokenHash[] = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+TEST(Config, ClientsAreReadWithTheirDefaults) {
+  std::string file = TempFile(std::string(R"({"portals": [{"name": "a", "webhook": ")") + kHook +
+                              R"("}], "clients": [
+      {"name": "billing", "token_sha256": ")" + kTokenHash + R"(", "roles": ["read-only"]},
+      {"name": "ops", "certificate_identity": "ops.internal", "roles": "admin", "portals": ["a"],
+       "allow": ["crm.*"], "deny": ["crm.deal.delete"], "weight": 3}]})");
+  auto c = Load({"--config", file});
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->clients.size(), 2u);
+  EXPECT_EQ(c->clients[0].name, "billing");
+  EXPECT_TRUE(c->clients[0].has_role(kRoleReadOnly));
+  EXPECT_FALSE(c->clients[0].has_role(kRoleAdmin));
+  EXPECT_EQ(c->clients[0].portals, std::vector<std::string>{"*"});
+  EXPECT_EQ(c->clients[0].allow, std::vector<std::string>{"*"});
+  EXPECT_EQ(c->clients[0].weight, 1);
+  EXPECT_TRUE(c->clients[1].has_role(kRoleAdmin));
+  EXPECT_EQ(c->clients[1].deny, std::vector<std::string>{"crm.deal.delete"});
+  EXPECT_EQ(c->clients[1].weight, 3);
+}
+
+TEST(Config, BadClientsSayWhichAndWhy) {
+  auto error_of = [](const std::string& clients) {
+    std::string file = TempFile(std::string(R"({"portals": [{"name": "a", "webhook": ")") + kHook +
+                                R"("}], "clients": )" + clients + "}");
+    return ErrorOf(Load({"--config", file}));
+  };
+  EXPECT_THAT(error_of(R"([{"name": "x"}])"), HasSubstr("config.clients[0]: needs a credential"));
+  EXPECT_THAT(error_of(R"([{"name": "x y", "certificate_identity": "c"}])"),
+              HasSubstr("config.clients[0].name"));
+  // A pasted token is refused without being echoed.
+  std::string e = error_of(R"([{"name": "x", "token_sha256": "my-plain-token"}])");
+  EXPECT_THAT(e, HasSubstr("config.clients[0].token_sha256: must be 64 hex digits"));
+  EXPECT_THAT(e, Not(HasSubstr("my-plain-token")));
+  EXPECT_THAT(error_of(std::string(R"([{"name": "x", "token_sha256": ")") + kTokenHash +
+                       R"("}, {"name": "y", "token_sha256": ")" + kTokenHash + R"("}])"),
+              HasSubstr("config.clients[1].token_sha256: the same token as client \"x\""));
+  EXPECT_THAT(error_of(R"([{"name": "x", "certificate_identity": "c"}, {"name": "x", "certificate_identity": "d"}])"),
+              HasSubstr("config.clients[1].name: \"x\" is used twice"));
+  EXPECT_THAT(error_of(R"([{"name": "x", "certificate_identity": "c", "roles": ["root"]}])"),
+              HasSubstr("config.clients[0].roles[0]: unknown role \"root\""));
+  EXPECT_THAT(error_of(R"([{"name": "x", "certificate_identity": "c", "weight": 0}])"),
+              HasSubstr("config.clients[0].weight"));
+  EXPECT_THAT(error_of(R"([{"name": "x", "certificate_identity": "c", "alow": ["*"]}])"),
+              HasSubstr("config.clients[0].alow: unknown setting"));
+  EXPECT_THAT(error_of(R"({"name": "x"})"), HasSubstr("config.clients: must be a list"));
+}
+
 }  // namespace
 }  // namespace b24gate

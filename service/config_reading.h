@@ -1,0 +1,48 @@
+// Typed reads of the JSON config file, shared by every section's parser so
+// each section (portals, clients, limits, redis, cache, ...) can live in its
+// own file. Errors name the setting ("config.clients[1].weight: ...") and
+// never quote a value: it may be a secret.
+#ifndef B24GATE_SERVICE_CONFIG_READING_H_
+#define B24GATE_SERVICE_CONFIG_READING_H_
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace b24gate {
+
+using ConfigJson = nlohmann::ordered_json;
+
+// INVALID_ARGUMENT "WHERE: WHY".
+absl::Status Bad(absl::string_view where, absl::string_view why);
+
+// Each reads `j[key]` into `out` when the key is present and has the right
+// type; an absent key leaves `out` alone. `where` is the object's path.
+absl::Status ReadString(const ConfigJson& j, const char* key, const std::string& where, std::string* out);
+absl::Status ReadNumber(const ConfigJson& j, const char* key, const std::string& where, double* out);
+absl::Status ReadBool(const ConfigJson& j, const char* key, const std::string& where, bool* out);
+// A list of strings; a single string is taken as a list of one.
+absl::Status ReadStringList(const ConfigJson& j, const char* key, const std::string& where,
+                            std::vector<std::string>* out);
+
+// Refuses keys not in `known` (a typo must not silently drop a setting).
+absl::Status CheckKeys(const ConfigJson& j, const std::string& where, const std::vector<std::string>& known);
+
+// The whole file at `path`; INVALID_ARGUMENT naming `what` when unreadable.
+absl::StatusOr<std::string> ReadFile(const std::string& path, const std::string& what);
+
+}  // namespace b24gate
+
+#define B24GATE_RETURN_IF_ERROR(expr)          \
+  do {                                         \
+    if (absl::Status _s = (expr); !_s.ok()) {  \
+      return _s;                               \
+    }                                          \
+  } while (false)
+
+#endif  // B24GATE_SERVICE_CONFIG_READING_H_

@@ -1,0 +1,121 @@
+#include "tests/support/redis_server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+
+namespace b24gate::testing {
+namespace {
+
+// A port the kernel just handed out (and took back): free unless someone
+// races us for it, in which case redis-server fails to start and we retry.
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+bool AnswersPing(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  bool ok = false;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    timeval tv{1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    const char ping[] = "PING\r\n";
+    char buf[16] = {0};
+    ok = write(fd, ping, sizeof ping - 1) == sizeof ping - 1 && read(fd, buf, sizeof buf - 1) > 0 &&
+         std::string(buf).rfind("+PONG", 0) == 0;
+  }
+  close(fd);
+  return ok;
+}
+
+}  // namespace
+
+std::string RedisServer::url() const { return absl::StrCat("redis://127.0.0.1:", port_); }
+
+absl::StatusOr<std::unique_ptr<RedisServer>> RedisServer::Start() {
+  std::unique_ptr<RedisServer> server(new RedisServer);
+  absl::Status last;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    server->port_ = FreePort();
+    last = server->Launch();
+    if (last.ok()) return server;
+  }
+  return last;
+}
+
+absl::Status RedisServer::Launch() {
+  std::vector<std::string> argv = {REDIS_SERVER_BIN, "--port", absl::StrCat(port_),
+                                   "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                                   "--protected-mode", "no", "--loglevel", "warning"};
+  pid_t pid = fork();
+  if (pid < 0) return absl::InternalError("fork failed");
+  if (pid == 0) {
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, STDOUT_FILENO);
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  pid_ = pid;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (AnswersPing(port_)) return absl::OkStatus();
+    if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+      pid_ = -1;
+      return absl::InternalError(absl::StrCat("redis-server exited on port ", port_));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  Kill();
+  return absl::DeadlineExceededError("redis-server did not answer PING");
+}
+
+void RedisServer::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGCONT);  // a paused server must be able to die
+  kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+absl::Status RedisServer::Restart() {
+  Kill();
+  return Launch();
+}
+
+void RedisServer::Pause() {
+  if (pid_ > 0) kill(pid_, SIGSTOP);
+}
+
+void RedisServer::Resume() {
+  if (pid_ > 0) kill(pid_, SIGCONT);
+}
+
+RedisServer::~RedisServer() { Kill(); }
+
+}  // namespace b24gate::testing

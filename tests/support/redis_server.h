@@ -1,0 +1,44 @@
+// A real `redis-server` (Debian's package) for tests: started on a free port
+// of 127.0.0.1 with no persistence, killed with the handle. Kill() and
+// Restart() let a test take it away and bring it back on the same port.
+//
+// Thread-safety: one thread owns it.
+#ifndef B24GATE_TESTS_SUPPORT_REDIS_SERVER_H_
+#define B24GATE_TESTS_SUPPORT_REDIS_SERVER_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace b24gate::testing {
+
+class RedisServer {
+ public:
+  // Starts `redis-server` (REDIS_SERVER_BIN) on a free port and waits until
+  // it answers PING (up to 10 s).
+  static absl::StatusOr<std::unique_ptr<RedisServer>> Start();
+  ~RedisServer();
+
+  int port() const { return port_; }
+  std::string url() const;  // redis://127.0.0.1:PORT
+  // SIGKILL: gone at once, with all its data.
+  void Kill();
+  // Starts it again on the same port (empty: there is no persistence).
+  absl::Status Restart();
+  // SIGSTOP / SIGCONT: the port stays open but nothing answers (slow Redis).
+  void Pause();
+  void Resume();
+
+ private:
+  RedisServer() = default;
+  absl::Status Launch();
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+}  // namespace b24gate::testing
+
+#endif  // B24GATE_TESTS_SUPPORT_REDIS_SERVER_H_
