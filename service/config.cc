@@ -14,6 +14,7 @@
 #include "engine/portal/tuning_fields.h"
 #include "service/auth/client_config.h"
 #include "service/config_reading.h"
+#include "service/limits_config.h"
 
 namespace b24gate {
 namespace {
@@ -152,7 +153,7 @@ EnvValues ReadEnvironment(const std::map<std::string, std::string>& env) {
 struct FileValues {
   std::optional<std::string> listen, metrics_listen, log_format, log_level;
   std::optional<absl::Duration> predrain_delay, shutdown_grace;
-  std::optional<size_t> max_bulk_items;
+  InputLimits limits;
   std::vector<PortalOptions> portals;
   std::vector<ClientSpec> clients;
 };
@@ -297,7 +298,7 @@ absl::StatusOr<FileValues> ReadConfigFile(const std::string& path) {
   B24GATE_RETURN_IF_ERROR(CheckKeys(j, "config",
                                     {"listen", "metrics_listen", "portals", "shutdown_grace_seconds",
                                      "predrain_delay_seconds", "log_format", "log_level",
-                                     "max_bulk_items", "clients"}));
+                                     "max_bulk_items", "clients", "limits"}));
   FileValues f;
   for (auto [key, out] : {std::pair{"listen", &f.listen}, std::pair{"metrics_listen", &f.metrics_listen},
                           std::pair{"log_format", &f.log_format}, std::pair{"log_level", &f.log_level}}) {
@@ -319,8 +320,9 @@ absl::StatusOr<FileValues> ReadConfigFile(const std::string& path) {
     if (!v.is_number_integer() || v.get<int64_t>() < 1) {
       return Bad("config.max_bulk_items", "must be a whole number >= 1");
     }
-    f.max_bulk_items = v.get<size_t>();
+    f.limits.max_bulk_items = v.get<size_t>();  // the older key; limits.max_bulk_items wins
   }
+  if (j.contains("limits")) B24GATE_RETURN_IF_ERROR(ReadLimits(j["limits"], "config.limits", &f.limits));
   if (j.contains("clients")) {
     absl::StatusOr<std::vector<ClientSpec>> clients = ParseClients(j["clients"], "config.clients");
     if (!clients.ok()) return clients.status();
@@ -432,7 +434,7 @@ absl::StatusOr<ServerConfig> Merge(const FlagValues& flags, const EnvValues& env
     config.predrain_delay = *d;
   }
   if (file.shutdown_grace) config.shutdown_grace = *file.shutdown_grace;
-  if (file.max_bulk_items) config.gateway.max_bulk_items = *file.max_bulk_items;
+  config.gateway.limits = file.limits;
   if (flags.shutdown_grace) {
     absl::StatusOr<absl::Duration> d = ParseDurationText(*flags.shutdown_grace, "--shutdown-grace");
     if (!d.ok()) return d.status();

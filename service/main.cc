@@ -34,6 +34,7 @@
 #include "service/admin_service.h"
 #include "service/config.h"
 #include "service/gateway_service.h"
+#include "service/limits_config.h"
 #include "service/logging/log_observer.h"
 #include "service/logging/logger.h"
 #include "service/metrics/grpc_metrics.h"
@@ -41,6 +42,7 @@
 #include "service/metrics/portal_metrics.h"
 #include "service/observer_fanout.h"
 #include "service/rpc_interceptor.h"
+#include "service/wire/request_decoder.h"
 
 extern char** environ;
 
@@ -135,6 +137,11 @@ std::unique_ptr<grpc::Server> StartGrpc(const ServerConfig& config,
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), port);
   for (grpc::Service* s : services) builder.RegisterService(s);
+  // Requests are decoded under the input limits (service/wire/); gRPC's own
+  // receive limit sits a little above, for the far too large.
+  const InputLimits& limits = config.gateway.limits;
+  SetWireLimits({limits.max_depth, limits.max_request_bytes});
+  builder.SetMaxReceiveMessageSize(GrpcReceiveLimit(limits));
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<RpcInterceptorFactory>(metrics, logger));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));

@@ -33,7 +33,15 @@ class TextCheck : public nlohmann::json_sax<nlohmann::ordered_json> {
   bool boolean(bool) override { return Value(); }
   bool number_integer(number_integer_t) override { return Value(); }
   bool number_unsigned(number_unsigned_t) override { return Value(); }
-  bool number_float(number_float_t, const string_t&) override { return Value(); }
+  bool number_float(number_float_t, const string_t& literal) override {
+    Value();
+    // An integer literal too large for 64 bits arrives as a double, rounded.
+    if (literal.find_first_of(".eE") != string_t::npos) return true;
+    status_ = absl::InvalidArgumentError(absl::StrCat(
+        Path(), ": ", literal.substr(0, 40), literal.size() > 40 ? "..." : "",
+        " is beyond 2^53, which a JSON number does not carry exactly; send it as a string"));
+    return false;
+  }
   bool string(string_t&) override { return Value(); }
   bool binary(binary_t&) override { return Value(); }
   bool start_object(std::size_t) override { return Open(false); }
@@ -78,7 +86,7 @@ class TextCheck : public nlohmann::json_sax<nlohmann::ordered_json> {
     levels_.pop_back();
     return true;
   }
-  // The path to the value being opened, its middle cut when long.
+  // The path to the value being read, its middle cut when long.
   std::string Path() const {
     std::string path(field_);
     for (size_t i = 0; i < levels_.size(); ++i) {

@@ -32,7 +32,7 @@ struct GetByIdSpec {
 // method, the first bad id, or a params object that already holds the id.
 // Ids, id_field and params are checked against `limits`.
 absl::StatusOr<std::vector<nlohmann::ordered_json>> ExpandGetById(const GetByIdSpec& request,
-                                                                 const InputLimits& limits);
+                                                                 const InputLimits& limits = InputLimits());
 
 }  // namespace b24gate
 

@@ -68,7 +68,7 @@ std::string DeepCallBytes(int levels, bool lists) {
     inner += prefix.size();
     prefixes.push_back(std::move(prefix));
   }
-  std::string out = header(1, 12) + "crm.lead.add" + header(3, inner);  // method, params
+  std::string out = header(2, 12) + "crm.lead.add" + header(3, inner);  // method, params
   for (auto it = prefixes.rbegin(); it != prefixes.rend(); ++it) out += *it;
   return out + innermost;
 }
