@@ -149,10 +149,12 @@ absl::StatusOr<std::vector<std::vector<BatchCommandSpec>>> PlanBatch(
       c.params = std::move(*parsed);
       c.method.resize(q);
     }
-    c.method = NormalizeMethod(c.method);
+    // Checked as written, as Call checks it: normalizing first would strip
+    // surrounding whitespace, CR/LF and a trailing '/' and hide them.
     if (absl::Status s = ValidateMethodName(c.method); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("commands[", i, "].", s.message()));
     }
+    c.method = NormalizeMethod(c.method);
     if (c.method == "batch") {
       return absl::InvalidArgumentError(
           absl::StrCat("commands[", i, "].method: Bitrix24 refuses a batch inside a batch"));

@@ -86,9 +86,13 @@ class Checker {
   }
 
   absl::Status CheckInteger(const Json& value, const std::string& path) {
-    const bool negative = value.is_number_integer() && value.get<int64_t>() < 0;
-    const uint64_t magnitude = negative ? uint64_t{0} - static_cast<uint64_t>(value.get<int64_t>())
-                                        : value.get<uint64_t>();
+    uint64_t magnitude;
+    if (value.is_number_unsigned()) {
+      magnitude = value.get<uint64_t>();
+    } else {
+      const int64_t v = value.get<int64_t>();
+      magnitude = v < 0 ? uint64_t{0} - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+    }
     if (magnitude <= kMaxExactJsonInteger) return absl::OkStatus();
     return absl::InvalidArgumentError(absl::StrCat(
         path, ": ", value.dump(), " is beyond 2^53, which a JSON number does not carry exactly; "

@@ -43,12 +43,12 @@ TEST(InputLimits, DepthOnBothSides) {
 TEST(InputLimits, StringsAndKeys) {
   InputLimits limits;
   limits.max_string_bytes = 4;
-  EXPECT_TRUE(CheckParams(Json{{"FIELDS", {{"TITLE", "abcd"}}}}, "params", limits).ok());
-  EXPECT_THAT(MessageOf(Json{{"FIELDS", {{"TITLE", "abcde"}}}}, limits),
-              HasSubstr("params.FIELDS.TITLE: a string of 5 bytes, above the limit of 4 "
+  EXPECT_TRUE(CheckParams(Json{{"F", {{"T", "abcd"}}}}, "params", limits).ok());
+  EXPECT_THAT(MessageOf(Json{{"F", {{"T", "abcde"}}}}, limits),
+              HasSubstr("params.F.T: a string of 5 bytes, above the limit of 4 "
                         "(limits.max_string_bytes)"));
-  EXPECT_THAT(MessageOf(Json{{"FIELDS", {{"TITLEX", 1}}}}, limits),
-              HasSubstr("params.FIELDS: the key \"TITLEX\" has 6 bytes"));
+  EXPECT_THAT(MessageOf(Json{{"F", {{"TITLE", 1}}}}, limits),
+              HasSubstr("params.F: the key \"TITLE\" has 5 bytes"));
   EXPECT_THAT(MessageOf(Json{{"FIELDS", {{"TITLE", std::string("a\0b", 3)}}}}),
               HasSubstr("params.FIELDS.TITLE: holds a NUL byte (byte 1)"));
   EXPECT_THAT(MessageOf(Json{{"FIELDS", {{std::string("T\0", 2), 1}}}}),
