@@ -13,6 +13,7 @@
 #include "absl/strings/strip.h"
 #include "engine/portal/tuning_fields.h"
 #include "service/auth/client_config.h"
+#include "service/cache_config.h"
 #include "service/config_reading.h"
 #include "service/limits_config.h"
 
@@ -156,6 +157,7 @@ struct FileValues {
   InputLimits limits;
   std::vector<PortalOptions> portals;
   std::vector<ClientSpec> clients;
+  CacheOptions cache;
 };
 
 // A portal's "oauth" object: an OAuth application instead of a webhook.
@@ -298,7 +300,7 @@ absl::StatusOr<FileValues> ReadConfigFile(const std::string& path) {
   B24GATE_RETURN_IF_ERROR(CheckKeys(j, "config",
                                     {"listen", "metrics_listen", "portals", "shutdown_grace_seconds",
                                      "predrain_delay_seconds", "log_format", "log_level",
-                                     "max_bulk_items", "clients", "limits"}));
+                                     "max_bulk_items", "clients", "cache", "limits"}));
   FileValues f;
   for (auto [key, out] : {std::pair{"listen", &f.listen}, std::pair{"metrics_listen", &f.metrics_listen},
                           std::pair{"log_format", &f.log_format}, std::pair{"log_level", &f.log_level}}) {
@@ -327,6 +329,11 @@ absl::StatusOr<FileValues> ReadConfigFile(const std::string& path) {
     absl::StatusOr<std::vector<ClientSpec>> clients = ParseClients(j["clients"], "config.clients");
     if (!clients.ok()) return clients.status();
     f.clients = std::move(*clients);
+  }
+  if (j.contains("cache")) {
+    absl::StatusOr<CacheOptions> cache = ParseCacheConfig(j["cache"], "config.cache");
+    if (!cache.ok()) return cache.status();
+    f.cache = std::move(*cache);
   }
   if (j.contains("portals")) {
     if (!j["portals"].is_array()) return Bad("config.portals", "must be a list");
@@ -456,6 +463,7 @@ absl::StatusOr<ServerConfig> Merge(const FlagValues& flags, const EnvValues& env
   if (!portals.ok()) return portals.status();
   config.portals = std::move(*portals);
   config.clients = file.clients;
+  config.cache = file.cache;
   return config;
 }
 

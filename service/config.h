@@ -21,6 +21,7 @@
 #include "absl/time/time.h"
 #include "engine/gateway/gateway_options.h"
 #include "engine/portal/portal_options.h"
+#include "engine/cache/cache_options.h"
 #include "service/auth/client_config.h"
 #include "service/logging/logger.h"
 
@@ -43,6 +44,8 @@ struct ServerConfig {
   GatewayOptions gateway;
   // API clients (the file's "clients" list); empty = no client authentication.
   std::vector<ClientSpec> clients;
+  // The read cache (the file's "cache" section); off when it has no rules.
+  CacheOptions cache;
   bool help = false;
 };
 

@@ -27,16 +27,21 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "engine/cache/memory_store.h"
+#include "engine/cache/read_cache.h"
 #include "engine/common/clock.h"
 #include "engine/gateway/gateway.h"
 #include "engine/http/curl_transport.h"
 #include "grpc/health/v1/health.pb.h"
 #include "service/admin_service.h"
+#include "service/auth/access_control.h"
 #include "service/config.h"
 #include "service/gateway_service.h"
 #include "service/limits_config.h"
 #include "service/logging/log_observer.h"
 #include "service/logging/logger.h"
+#include "service/metrics/auth_metrics.h"
+#include "service/metrics/cache_metrics.h"
 #include "service/metrics/grpc_metrics.h"
 #include "service/metrics/portal_gauges.h"
 #include "service/metrics/portal_metrics.h"
@@ -89,13 +94,23 @@ void LogPortals(const ServerConfig& config, Logger& logger) {
   }
 }
 
+// The read cache, when the config has rules: in this process.
+std::unique_ptr<ReadCache> MakeReadCache(const ServerConfig& config) {
+  if (!config.cache.enabled()) return nullptr;
+  auto store = std::make_unique<MemoryCacheStore>(config.cache.max_entries, config.cache.max_bytes,
+                                                  Clock::Real());
+  return std::make_unique<ReadCache>(config.cache, std::move(store));
+}
+
 // Prometheus: one registry, the families built once, served by an Exposer
 // when --metrics-listen is given.
 struct Metrics {
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
   std::unique_ptr<PortalMetrics> portal;
   std::unique_ptr<GrpcMetrics> grpc;
+  std::unique_ptr<AuthMetrics> auth;
   std::shared_ptr<PortalGauges> gauges;
+  std::shared_ptr<CacheMetrics> cache;
   std::unique_ptr<prometheus::Exposer> exposer;
   int port = 0;
 };
@@ -105,6 +120,8 @@ std::unique_ptr<Metrics> MakeMetrics(const ServerConfig& config) {
   auto m = std::make_unique<Metrics>();
   m->portal = std::make_unique<PortalMetrics>(*m->registry);
   m->grpc = std::make_unique<GrpcMetrics>(*m->registry);
+  m->auth = std::make_unique<AuthMetrics>(*m->registry, AccessControl::FailureReasons(),
+                                          AccessControl::ClientNames(config.clients));
   return m;
 }
 
@@ -120,6 +137,10 @@ absl::Status ServeMetrics(const ServerConfig& config, Gateway& gateway, Metrics*
   }
   m->exposer->RegisterCollectable(m->registry);
   m->exposer->RegisterCollectable(m->gauges);
+  if (gateway.cache() != nullptr) {
+    m->cache = std::make_shared<CacheMetrics>(gateway.cache());
+    m->exposer->RegisterCollectable(m->cache);
+  }
   std::vector<int> ports = m->exposer->GetListeningPorts();
   m->port = ports.empty() ? 0 : ports.front();
   return absl::OkStatus();
@@ -127,7 +148,8 @@ absl::Status ServeMetrics(const ServerConfig& config, Gateway& gateway, Metrics*
 
 std::unique_ptr<grpc::Server> StartGrpc(const ServerConfig& config,
                                         std::vector<grpc::Service*> services, GrpcMetrics* metrics,
-                                        Logger* logger, int* port) {
+                                        Logger* logger, const Authenticator* authenticator,
+                                        int* port) {
   grpc::EnableDefaultHealthCheckService(true);
   // gRPC's health service is not built from protobuf C++ code, so reflection
   // finds grpc.health.v1 only if its generated descriptor is linked in; this
@@ -143,7 +165,7 @@ std::unique_ptr<grpc::Server> StartGrpc(const ServerConfig& config,
   SetWireLimits({limits.max_depth, limits.max_request_bytes});
   builder.SetMaxReceiveMessageSize(GrpcReceiveLimit(limits));
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(std::make_unique<RpcInterceptorFactory>(metrics, logger));
+  interceptors.push_back(std::make_unique<RpcInterceptorFactory>(metrics, logger, authenticator));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server) server->GetHealthCheckService()->SetServingStatus(true);
@@ -215,10 +237,20 @@ int RunServer(const ServerConfig& config) {
   std::unique_ptr<Metrics> metrics = MakeMetrics(config);
   LogObserver log_observer(&logger);
   ObserverFanout observer({metrics ? metrics->portal.get() : nullptr, &log_observer});
+  AccessControl access(config.clients, metrics ? metrics->auth.get() : nullptr);
+  logger.Log(LogLevel::kInfo, access.enabled() ? "client authentication on" : "client authentication off",
+             {{"clients", config.clients.size()}});
+  GatewayOptions gateway_options = config.gateway;
+  if (access.enabled()) {
+    gateway_options.authorize = [&access](const std::string& client, const std::string& portal,
+                                          const std::string& method) {
+      return access.AuthorizeCommand(client, portal, method);
+    };
+  }
   Gateway gateway(config.portals, std::make_unique<CurlTransport>(), Clock::Real(), &observer,
-                  config.gateway);
-  GatewayService service(&gateway);
-  AdminService admin(&gateway);
+                  gateway_options, MakeReadCache(config));
+  GatewayService service(&gateway, &access);
+  AdminService admin(&gateway, &access);
 
   if (metrics) {
     if (absl::Status s = ServeMetrics(config, gateway, metrics.get()); !s.ok()) {
@@ -228,7 +260,8 @@ int RunServer(const ServerConfig& config) {
   }
   int port = 0;
   std::unique_ptr<grpc::Server> server = StartGrpc(
-      config, {&service, &admin}, metrics ? metrics->grpc.get() : nullptr, &logger, &port);
+      config, {&service, &admin}, metrics ? metrics->grpc.get() : nullptr, &logger,
+      &access.authenticator(), &port);
   if (!server || port == 0) {
     logger.Log(LogLevel::kError, absl::StrCat("cannot listen on ", config.listen));
     return 1;

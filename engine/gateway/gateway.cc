@@ -10,8 +10,9 @@
 namespace b24gate {
 
 Gateway::Gateway(std::vector<PortalOptions> portals, std::unique_ptr<HttpTransport> transport,
-                 Clock* clock, PortalObserver* observer, GatewayOptions options)
-    : options_(options), transport_(std::move(transport)) {
+                 Clock* clock, PortalObserver* observer, GatewayOptions options,
+                 std::unique_ptr<ReadCache> cache)
+    : options_(options), cache_(std::move(cache)), transport_(std::move(transport)) {
   for (auto& portal_options : portals) {
     auto portal =
         std::make_unique<Portal>(std::move(portal_options), transport_.get(), clock, observer);
@@ -77,8 +78,33 @@ void Gateway::Call(CallSpec call, CallOptions options, CallCallback done) {
     done(s);
     return;
   }
+  // Before the cache: a cached answer is no less guarded than a fresh one.
+  if (absl::Status s = Authorize(options, **portal, call.method); !s.ok()) {
+    done(s);
+    return;
+  }
+  if (cache_) {
+    CacheLookup lookup = cache_->Find((*portal)->name(), call.method, call.params, call.cache);
+    if (lookup.hit) {
+      done(std::move(*lookup.hit));
+      return;
+    }
+    done = ThroughCache((*portal)->name(), call.method, std::move(lookup.ticket), std::move(done));
+  }
   (*portal)->Call(std::move(call.method), std::move(call.params), call.raw, std::move(options),
                   std::move(done));
+}
+
+CallCallback Gateway::ThroughCache(const std::string& portal, const std::string& method,
+                                   CacheTicket ticket, CallCallback done) {
+  ReadCache* cache = cache_.get();
+  return [cache, portal, method, ticket = std::move(ticket),
+          done = std::move(done)](absl::StatusOr<CallReply> reply) {
+    cache->Store(ticket, reply);
+    // Whatever the outcome: a failed write may still have run.
+    cache->Invalidate(portal, method);
+    done(std::move(reply));
+  };
 }
 
 void Gateway::CallBatch(const std::string& portal_name, std::vector<BatchCommandSpec> commands,
@@ -94,6 +120,33 @@ void Gateway::CallBatch(const std::string& portal_name, std::vector<BatchCommand
     done(plan.status());
     return;
   }
+  // Every command is checked before any is sent: a refused one refuses the
+  // whole batch.
+  size_t index = 0;
+  for (const auto& chunk : *plan) {
+    for (const BatchCommandSpec& c : chunk) {
+      if (absl::Status s = Authorize(options, **portal, c.method,
+                                     absl::StrCat("commands[", index, "] (\"", c.key, "\")"));
+          !s.ok()) {
+        done(s);
+        return;
+      }
+      ++index;
+    }
+  }
+  if (cache_) {
+    // Reads inside a batch are not cached (their parameters may refer to
+    // other commands' results); its writes drop cached reads as any write.
+    std::vector<std::string> methods;
+    for (const auto& chunk : *plan) {
+      for (const auto& c : chunk) methods.push_back(c.method.substr(0, c.method.find('?')));
+    }
+    done = [cache = cache_.get(), portal = (*portal)->name(), methods = std::move(methods),
+            done = std::move(done)](absl::StatusOr<std::vector<KeyedOutcome>> outcomes) {
+      for (const auto& m : methods) cache->Invalidate(portal, m);
+      done(std::move(outcomes));
+    };
+  }
   BatchRun::Start(*portal, std::move(*plan), halt, std::move(options), std::move(done));
 }
 
@@ -103,8 +156,12 @@ absl::StatusOr<std::shared_ptr<OrderedFanout>> Gateway::PrepareBulk(BulkSpec bul
   absl::StatusOr<Portal*> portal = FindPortal(bulk.portal);
   if (!portal.ok()) return portal.status();
   if (absl::Status s = ValidateBulk(bulk, form, options_.limits); !s.ok()) return s;
+  if (absl::Status s = Authorize(options, **portal, bulk.method); !s.ok()) return s;
+  FanoutOptions fanout = BulkFanoutOptions(form);
+  fanout.cache = cache_.get();
+  fanout.cache_mode = bulk.cache;
   return OrderedFanout::Create(*portal, std::move(bulk.method), std::move(bulk.params), bulk.raw,
-                               std::move(options), sink, BulkFanoutOptions(form));
+                               std::move(options), sink, fanout);
 }
 
 absl::StatusOr<std::shared_ptr<OrderedFanout>> Gateway::PrepareGetById(GetByIdSpec request,
@@ -114,8 +171,12 @@ absl::StatusOr<std::shared_ptr<OrderedFanout>> Gateway::PrepareGetById(GetByIdSp
   if (!portal.ok()) return portal.status();
   absl::StatusOr<std::vector<nlohmann::ordered_json>> calls = ExpandGetById(request, options_.limits);
   if (!calls.ok()) return calls.status();
+  if (absl::Status s = Authorize(options, **portal, request.method); !s.ok()) return s;
+  FanoutOptions fanout;
+  fanout.cache = cache_.get();
+  fanout.cache_mode = request.cache;
   return OrderedFanout::Create(*portal, std::move(request.method), std::move(*calls),
-                               /*as_json=*/false, std::move(options), sink);
+                               /*as_json=*/false, std::move(options), sink, fanout);
 }
 
 absl::StatusOr<std::shared_ptr<ListReader>> Gateway::PrepareGetAll(const std::string& portal_name,
@@ -127,9 +188,22 @@ absl::StatusOr<std::shared_ptr<ListReader>> Gateway::PrepareGetAll(const std::st
   if (absl::Status s = CheckParams(request.params, request.params_field, options_.limits); !s.ok()) {
     return s;
   }
+  // A `batch` page would run whatever its `cmd` parameter names.
+  if (NormalizeMethod(request.method) == "batch") {
+    return absl::InvalidArgumentError("method: GetAll cannot read batch; use CallBatch");
+  }
+  if (absl::Status s = Authorize(request.options, **portal, request.method); !s.ok()) return s;
   // Reads are safe to repeat whatever the method's name.
   request.options.idempotent = true;
   return ListReader::Create(*portal, std::move(request), sink);
+}
+
+absl::Status Gateway::Authorize(const CallOptions& options, const Portal& portal,
+                               const std::string& method, const std::string& where) const {
+  if (!options_.authorize) return absl::OkStatus();
+  absl::Status s = options_.authorize(options.client_id, portal.name(), NormalizeMethod(method));
+  if (s.ok() || where.empty()) return s;
+  return absl::Status(s.code(), absl::StrCat(where, ": ", s.message()));
 }
 
 }  // namespace b24gate
