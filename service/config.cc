@@ -155,6 +155,7 @@ struct FileValues {
   std::optional<std::string> listen, metrics_listen, log_format, log_level;
   std::optional<absl::Duration> predrain_delay, shutdown_grace;
   InputLimits limits;
+  std::optional<bool> fair_share;
   std::vector<PortalOptions> portals;
   std::vector<ClientSpec> clients;
   CacheOptions cache;
@@ -300,7 +301,7 @@ absl::StatusOr<FileValues> ReadConfigFile(const std::string& path) {
   B24GATE_RETURN_IF_ERROR(CheckKeys(j, "config",
                                     {"listen", "metrics_listen", "portals", "shutdown_grace_seconds",
                                      "predrain_delay_seconds", "log_format", "log_level",
-                                     "max_bulk_items", "clients", "cache", "limits"}));
+                                     "max_bulk_items", "clients", "cache", "fair_share", "limits"}));
   FileValues f;
   for (auto [key, out] : {std::pair{"listen", &f.listen}, std::pair{"metrics_listen", &f.metrics_listen},
                           std::pair{"log_format", &f.log_format}, std::pair{"log_level", &f.log_level}}) {
@@ -325,6 +326,11 @@ absl::StatusOr<FileValues> ReadConfigFile(const std::string& path) {
     f.limits.max_bulk_items = v.get<size_t>();  // the older key; limits.max_bulk_items wins
   }
   if (j.contains("limits")) B24GATE_RETURN_IF_ERROR(ReadLimits(j["limits"], "config.limits", &f.limits));
+  if (j.contains("fair_share")) {
+    bool on = true;
+    B24GATE_RETURN_IF_ERROR(ReadBool(j, "fair_share", "config", &on));
+    f.fair_share = on;
+  }
   if (j.contains("clients")) {
     absl::StatusOr<std::vector<ClientSpec>> clients = ParseClients(j["clients"], "config.clients");
     if (!clients.ok()) return clients.status();
@@ -463,6 +469,7 @@ absl::StatusOr<ServerConfig> Merge(const FlagValues& flags, const EnvValues& env
   if (!portals.ok()) return portals.status();
   config.portals = std::move(*portals);
   config.clients = file.clients;
+  if (file.fair_share) config.fair_share = *file.fair_share;
   config.cache = file.cache;
   return config;
 }

@@ -44,6 +44,9 @@ struct ServerConfig {
   GatewayOptions gateway;
   // API clients (the file's "clients" list); empty = no client authentication.
   std::vector<ClientSpec> clients;
+  // Commands of different clients queue in weighted fair order (file key
+  // "fair_share"; off = one queue in arrival order).
+  bool fair_share = true;
   // The read cache (the file's "cache" section); off when it has no rules.
   CacheOptions cache;
   bool help = false;

@@ -94,6 +94,17 @@ void LogPortals(const ServerConfig& config, Logger& logger) {
   }
 }
 
+// Every portal queues the configured clients' commands in weighted fair
+// order (engine/throttle/fair_share.h).
+std::vector<PortalOptions> WithFairShare(const ServerConfig& config) {
+  FairSharePolicy policy;
+  policy.enabled = config.fair_share;
+  for (const ClientSpec& client : config.clients) policy.weights[client.name] = client.weight;
+  std::vector<PortalOptions> portals = config.portals;
+  for (PortalOptions& portal : portals) portal.fair_share = policy;
+  return portals;
+}
+
 // The read cache, when the config has rules: in this process.
 std::unique_ptr<ReadCache> MakeReadCache(const ServerConfig& config) {
   if (!config.cache.enabled()) return nullptr;
@@ -247,7 +258,7 @@ int RunServer(const ServerConfig& config) {
       return access.AuthorizeCommand(client, portal, method);
     };
   }
-  Gateway gateway(config.portals, std::make_unique<CurlTransport>(), Clock::Real(), &observer,
+  Gateway gateway(WithFairShare(config), std::make_unique<CurlTransport>(), Clock::Real(), &observer,
                   gateway_options, MakeReadCache(config));
   GatewayService service(&gateway, &access);
   AdminService admin(&gateway, &access);

@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "engine/throttle/autothrottle.h"
 #include "engine/throttle/backoff.h"
+#include "engine/throttle/fair_share.h"
 #include "engine/auth/credentials.h"
 #include "engine/http/http_transport.h"
 #include "engine/throttle/leaky_bucket.h"
@@ -44,6 +45,8 @@ struct PortalOptions {
   BackoffPolicy backoff;
   int max_attempts = 8;
   TlsOptions tls;
+  // Each API client's share of the portal when several queue at once.
+  FairSharePolicy fair_share;
 };
 
 // The settings that can change while the gateway runs (admin RPC, the
