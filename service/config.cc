@@ -16,6 +16,8 @@
 #include "service/cache_config.h"
 #include "service/config_reading.h"
 #include "service/limits_config.h"
+#include "service/listen_exposure.h"
+#include "service/tls/server_tls_options.h"
 
 namespace b24gate {
 namespace {
@@ -65,9 +67,10 @@ absl::StatusOr<absl::Duration> ParseDurationText(const std::string& text, const 
 
 struct FlagValues {
   std::optional<std::string> listen, metrics_listen, config_file, plan, ca_file, log_format,
-      log_level, predrain_delay, shutdown_grace;
+      log_level, predrain_delay, shutdown_grace, tls_cert, tls_key, tls_client_ca;
   std::vector<std::string> portals;
   bool insecure = false;
+  bool insecure_listen_any = false;
   bool help = false;
 };
 
@@ -84,6 +87,9 @@ absl::StatusOr<FlagValues> ParseFlags(const std::vector<std::string>& args) {
       {"--log-level", &FlagValues::log_level},
       {"--predrain-delay", &FlagValues::predrain_delay},
       {"--shutdown-grace", &FlagValues::shutdown_grace},
+      {"--tls-cert", &FlagValues::tls_cert},
+      {"--tls-key", &FlagValues::tls_key},
+      {"--tls-client-ca", &FlagValues::tls_client_ca},
   };
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -103,6 +109,10 @@ absl::StatusOr<FlagValues> ParseFlags(const std::vector<std::string>& args) {
     }
     if (name == "--insecure-skip-verify" && !inline_value) {
       f.insecure = true;
+      continue;
+    }
+    if (name == "--insecure-listen-any" && !inline_value) {
+      f.insecure_listen_any = true;
       continue;
     }
     if (name == "--portal") {
@@ -158,6 +168,8 @@ struct FileValues {
   std::optional<bool> fair_share;
   std::vector<PortalOptions> portals;
   std::vector<ClientSpec> clients;
+  ServerTlsOptions tls;
+  bool insecure_listen_any = false;
   CacheOptions cache;
 };
 
@@ -301,7 +313,8 @@ absl::StatusOr<FileValues> ReadConfigFile(const std::string& path) {
   B24GATE_RETURN_IF_ERROR(CheckKeys(j, "config",
                                     {"listen", "metrics_listen", "portals", "shutdown_grace_seconds",
                                      "predrain_delay_seconds", "log_format", "log_level",
-                                     "max_bulk_items", "clients", "cache", "fair_share", "limits"}));
+                                     "max_bulk_items", "clients", "cache", "fair_share", "tls",
+                                     "insecure_listen_any", "limits"}));
   FileValues f;
   for (auto [key, out] : {std::pair{"listen", &f.listen}, std::pair{"metrics_listen", &f.metrics_listen},
                           std::pair{"log_format", &f.log_format}, std::pair{"log_level", &f.log_level}}) {
@@ -336,6 +349,12 @@ absl::StatusOr<FileValues> ReadConfigFile(const std::string& path) {
     if (!clients.ok()) return clients.status();
     f.clients = std::move(*clients);
   }
+  if (j.contains("tls")) {
+    absl::StatusOr<ServerTlsOptions> tls = ParseServerTls(j["tls"], "config.tls");
+    if (!tls.ok()) return tls.status();
+    f.tls = std::move(*tls);
+  }
+  B24GATE_RETURN_IF_ERROR(ReadBool(j, "insecure_listen_any", "config", &f.insecure_listen_any));
   if (j.contains("cache")) {
     absl::StatusOr<CacheOptions> cache = ParseCacheConfig(j["cache"], "config.cache");
     if (!cache.ok()) return cache.status();
@@ -469,6 +488,11 @@ absl::StatusOr<ServerConfig> Merge(const FlagValues& flags, const EnvValues& env
   if (!portals.ok()) return portals.status();
   config.portals = std::move(*portals);
   config.clients = file.clients;
+  config.tls = file.tls;
+  if (flags.tls_cert) config.tls.cert_file = *flags.tls_cert;
+  if (flags.tls_key) config.tls.key_file = *flags.tls_key;
+  if (flags.tls_client_ca) config.tls.client_ca_file = *flags.tls_client_ca;
+  config.insecure_listen_any = flags.insecure_listen_any || file.insecure_listen_any;
   if (file.fair_share) config.fair_share = *file.fair_share;
   config.cache = file.cache;
   return config;
@@ -499,6 +523,10 @@ absl::Status Validate(ServerConfig* config) {
     }
     B24GATE_RETURN_IF_ERROR(ValidatePortalOptions(config->portals[i]));
   }
+  B24GATE_RETURN_IF_ERROR(ValidateServerTls(config->tls));
+  absl::StatusOr<std::string> exposure = DescribeListenExposure(
+      config->listen, config->authenticates_clients(), config->insecure_listen_any);
+  if (!exposure.ok()) return exposure.status();
   return absl::OkStatus();
 }
 
@@ -551,7 +579,12 @@ std::vector<std::string> SecretsOf(const ServerConfig& config) {
 
 std::string ConfigUsage() {
   return R"(usage: b24gate [flags]
-  --listen HOST:PORT        gRPC address (default 0.0.0.0:50051; port 0 = any free port)
+  --listen HOST:PORT        gRPC address (default 127.0.0.1:50051; port 0 = any free port);
+                            beyond loopback only with client authentication or:
+  --insecure-listen-any     listen on any address without client authentication
+  --tls-cert FILE           serve gRPC over TLS with this PEM certificate chain ...
+  --tls-key FILE            ... and its private key (both re-read on change and on SIGHUP)
+  --tls-client-ca FILE      mutual TLS: client certificates must be signed by these CAs
   --metrics-listen HOST:PORT  serve Prometheus metrics at GET /metrics (off when not given)
   --portal NAME=WEBHOOK     a portal's incoming-webhook URL (repeatable; the first is the default)
   --config FILE             JSON configuration (see README "Configuration")
