@@ -15,6 +15,7 @@
 #include "service/auth/client_config.h"
 #include "service/cache_config.h"
 #include "service/config_reading.h"
+#include "service/limits_config.h"
 #include "service/listen_exposure.h"
 #include "service/tls/server_tls_options.h"
 
@@ -163,7 +164,7 @@ EnvValues ReadEnvironment(const std::map<std::string, std::string>& env) {
 struct FileValues {
   std::optional<std::string> listen, metrics_listen, log_format, log_level;
   std::optional<absl::Duration> predrain_delay, shutdown_grace;
-  std::optional<size_t> max_bulk_items;
+  InputLimits limits;
   std::optional<bool> fair_share;
   std::vector<PortalOptions> portals;
   std::vector<ClientSpec> clients;
@@ -313,7 +314,7 @@ absl::StatusOr<FileValues> ReadConfigFile(const std::string& path) {
                                     {"listen", "metrics_listen", "portals", "shutdown_grace_seconds",
                                      "predrain_delay_seconds", "log_format", "log_level",
                                      "max_bulk_items", "clients", "cache", "fair_share", "tls",
-                                     "insecure_listen_any"}));
+                                     "insecure_listen_any", "limits"}));
   FileValues f;
   for (auto [key, out] : {std::pair{"listen", &f.listen}, std::pair{"metrics_listen", &f.metrics_listen},
                           std::pair{"log_format", &f.log_format}, std::pair{"log_level", &f.log_level}}) {
@@ -335,8 +336,9 @@ absl::StatusOr<FileValues> ReadConfigFile(const std::string& path) {
     if (!v.is_number_integer() || v.get<int64_t>() < 1) {
       return Bad("config.max_bulk_items", "must be a whole number >= 1");
     }
-    f.max_bulk_items = v.get<size_t>();
+    f.limits.max_bulk_items = v.get<size_t>();  // the older key; limits.max_bulk_items wins
   }
+  if (j.contains("limits")) B24GATE_RETURN_IF_ERROR(ReadLimits(j["limits"], "config.limits", &f.limits));
   if (j.contains("fair_share")) {
     bool on = true;
     B24GATE_RETURN_IF_ERROR(ReadBool(j, "fair_share", "config", &on));
@@ -464,7 +466,7 @@ absl::StatusOr<ServerConfig> Merge(const FlagValues& flags, const EnvValues& env
     config.predrain_delay = *d;
   }
   if (file.shutdown_grace) config.shutdown_grace = *file.shutdown_grace;
-  if (file.max_bulk_items) config.gateway.max_bulk_items = *file.max_bulk_items;
+  config.gateway.limits = file.limits;
   if (flags.shutdown_grace) {
     absl::StatusOr<absl::Duration> d = ParseDurationText(*flags.shutdown_grace, "--shutdown-grace");
     if (!d.ok()) return d.status();

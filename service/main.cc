@@ -38,6 +38,7 @@
 #include "service/auth/access_control.h"
 #include "service/config.h"
 #include "service/gateway_service.h"
+#include "service/limits_config.h"
 #include "service/listen_exposure.h"
 #include "service/logging/log_observer.h"
 #include "service/logging/logger.h"
@@ -48,6 +49,7 @@
 #include "service/metrics/portal_metrics.h"
 #include "service/observer_fanout.h"
 #include "service/rpc_interceptor.h"
+#include "service/wire/request_decoder.h"
 #include "service/tls/server_tls.h"
 #include "service/tls/tls_metrics.h"
 
@@ -178,6 +180,11 @@ std::unique_ptr<grpc::Server> StartGrpc(const ServerConfig& config,
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listen, std::move(credentials), port);
   for (grpc::Service* s : services) builder.RegisterService(s);
+  // Requests are decoded under the input limits (service/wire/); gRPC's own
+  // receive limit sits a little above, for the far too large.
+  const InputLimits& limits = config.gateway.limits;
+  SetWireLimits({limits.max_depth, limits.max_request_bytes});
+  builder.SetMaxReceiveMessageSize(GrpcReceiveLimit(limits));
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<RpcInterceptorFactory>(metrics, logger, authenticator));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));

@@ -237,6 +237,13 @@ nlohmann::json Stack::EmulatorStats() {
   return nlohmann::json::parse(res->body, nullptr, false);
 }
 
+nlohmann::json Stack::EmulatorCommands() {
+  auto res = Control(emulator_->address()).Get("/_emulator/commands");
+  if (!res || res->status != 200) return nullptr;
+  nlohmann::json j = nlohmann::json::parse(res->body, nullptr, false);
+  return j.is_object() && j.contains("commands") ? j["commands"] : nlohmann::json::array();
+}
+
 void Stack::ResetEmulator() { Control(emulator_->address()).Post("/_emulator/reset", "", "text/plain"); }
 
 void Stack::SetFaults(const std::string& spec) {

@@ -99,6 +99,9 @@ class Stack {
   std::shared_ptr<grpc::Channel> ChannelAs(const std::string& token);
   // GET /_emulator/stats, POST /_emulator/reset, POST /_emulator/faults.
   nlohmann::json EmulatorStats();
+  // GET /_emulator/commands: the last commands the emulator ran, as it read
+  // them ({"method", "params"}), oldest first; reset with the stats.
+  nlohmann::json EmulatorCommands();
   void ResetEmulator();
   void SetFaults(const std::string& spec);
   // POST /_emulator/expire-tokens: every access token expires now.

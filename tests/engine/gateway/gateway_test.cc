@@ -36,7 +36,7 @@ class GatewayTest : public ::testing::Test {
     auto transport = std::make_unique<FakeTransport>();
     transport_ = transport.get();
     GatewayOptions options;
-    options.max_bulk_items = 10;
+    options.limits.max_bulk_items = 10;
     gateway_ = std::make_unique<Gateway>(std::vector<PortalOptions>{Options()}, std::move(transport),
                                          Clock::Real(), PortalObserver::Null(), options);
   }
