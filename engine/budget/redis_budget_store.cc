@@ -36,14 +36,22 @@ class RedisBudgetStore::RequestsFace : public RequestBudget {
 
   absl::Time NextFree(absl::Time now) const override {
     absl::MutexLock lock(&s_.mu_);
-    return s_.fallback_ ? s_.share_.NextFree(now) : s_.mirror_.NextFree(now);
+    if (s_.fallback_) return s_.share_.NextFree(now);
+    absl::Time free = s_.mirror_.NextFree(now);
+    return now < s_.grace_until_ ? std::max(free, s_.share_.NextFree(now)) : free;
   }
 
   absl::Time Reserve(absl::Time now) override {
     absl::MutexLock lock(&s_.mu_);
     if (!s_.fallback_) {
+      const bool grace = now < s_.grace_until_;
+      if (absl::Time free = s_.share_.NextFree(now); grace && free > now) return free;
       absl::StatusOr<absl::Duration> wait = s_.RunBucket("take", now);
-      if (wait.ok()) return now + *wait;
+      if (wait.ok()) {
+        if (*wait > absl::ZeroDuration()) return now + *wait;
+        if (grace) s_.share_.Reserve(now);
+        return now;
+      }
       s_.FallBack(wait.status(), now);
     }
     if (absl::Time free = s_.share_.NextFree(now); free > now) return free;
@@ -318,6 +326,7 @@ void RedisBudgetStore::SyncOnce() {
     // start it full, as after a 503.
     if (!RunBucket("full", now).ok()) return;
     fallback_ = false;
+    grace_until_ = now + options_.resume_grace;
     if (options_.on_switch) options_.on_switch(portal_, false, "");
   }
   // The answer lists every method someone has in flight; the rest have none.

@@ -23,8 +23,11 @@
 // known), says so once through `on_switch`, and counts the failure. The sync
 // thread keeps trying (at the client's reconnect backoff); when Redis answers
 // again the store marks the shared bucket full (the replicas' sends while
-// apart are not in it) and shares again, saying so once. Callers never see
-// an error from any of this. While apart, a request's predicted operating
+// apart are not in it) and shares again, saying so once. For `resume_grace`
+// after that it still keeps to its share as well: the other replicas notice
+// Redis is back only at their next reconnect attempt, and until they do they
+// send on their own shares, which the shared counter does not see. Callers
+// never see an error from any of this. While apart, a request's predicted operating
 // time counts `replicas` times against what is left of its method.
 //
 // Thread-safety: thread-safe. The portal calls it under its own lock; only
@@ -58,6 +61,10 @@ struct SharedBudgetOptions {
   int replicas = 1;
   absl::Duration sync_interval = absl::Milliseconds(250);
   absl::Duration reservation_ttl = absl::Seconds(3);
+  // After Redis returns, how long a replica keeps to its share as well (see
+  // above): at least the longest reconnect backoff (redis.max_backoff) plus
+  // sync_interval, so that every replica has shared again by then.
+  absl::Duration resume_grace = absl::Seconds(5);
   // Told once on each switch: (portal, true, why) on falling back,
   // (portal, false, "") on sharing again. Never gets a secret.
   std::function<void(const std::string& portal, bool fallback, const std::string& why)> on_switch;
@@ -118,6 +125,8 @@ class RedisBudgetStore : public BudgetStore {
   absl::Duration window_ ABSL_GUARDED_BY(mu_);  // the operating-time window
   std::set<std::string> reported_ ABSL_GUARDED_BY(mu_);  // reports not published yet
   bool fallback_ ABSL_GUARDED_BY(mu_) = false;
+  // Until then, after Redis came back, the share binds too.
+  absl::Time grace_until_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   int64_t errors_ ABSL_GUARDED_BY(mu_) = 0;
   bool kicked_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
