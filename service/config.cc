@@ -13,6 +13,7 @@
 #include "absl/strings/strip.h"
 #include "engine/portal/tuning_fields.h"
 #include "service/auth/client_config.h"
+#include "service/cache_config.h"
 #include "service/config_reading.h"
 #include "service/redis_config.h"
 
@@ -159,6 +160,7 @@ struct FileValues {
   std::vector<PortalOptions> portals;
   std::vector<ClientSpec> clients;
   RedisConfig redis;
+  CacheOptions cache;
 };
 
 // A portal's "oauth" object: an OAuth application instead of a webhook.
@@ -301,7 +303,7 @@ absl::StatusOr<FileValues> ReadConfigFile(const std::string& path) {
   B24GATE_RETURN_IF_ERROR(CheckKeys(j, "config",
                                     {"listen", "metrics_listen", "portals", "shutdown_grace_seconds",
                                      "predrain_delay_seconds", "log_format", "log_level",
-                                     "max_bulk_items", "clients", "redis"}));
+                                     "max_bulk_items", "clients", "cache", "redis"}));
   FileValues f;
   for (auto [key, out] : {std::pair{"listen", &f.listen}, std::pair{"metrics_listen", &f.metrics_listen},
                           std::pair{"log_format", &f.log_format}, std::pair{"log_level", &f.log_level}}) {
@@ -329,6 +331,11 @@ absl::StatusOr<FileValues> ReadConfigFile(const std::string& path) {
     absl::StatusOr<std::vector<ClientSpec>> clients = ParseClients(j["clients"], "config.clients");
     if (!clients.ok()) return clients.status();
     f.clients = std::move(*clients);
+  }
+  if (j.contains("cache")) {
+    absl::StatusOr<CacheOptions> cache = ParseCacheConfig(j["cache"], "config.cache");
+    if (!cache.ok()) return cache.status();
+    f.cache = std::move(*cache);
   }
   if (j.contains("redis")) {
     B24GATE_RETURN_IF_ERROR(ParseRedisSection(j["redis"], "config.redis", &f.redis));
@@ -462,6 +469,7 @@ absl::StatusOr<ServerConfig> Merge(const FlagValues& flags, const EnvValues& env
   if (!portals.ok()) return portals.status();
   config.portals = std::move(*portals);
   config.clients = file.clients;
+  config.cache = file.cache;
   config.redis = file.redis;
   B24GATE_RETURN_IF_ERROR(FinishRedisConfig(flags.redis, flags.replicas, env_map, &config.redis));
   return config;

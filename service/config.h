@@ -23,6 +23,7 @@
 #include "absl/time/time.h"
 #include "engine/gateway/gateway_options.h"
 #include "engine/portal/portal_options.h"
+#include "engine/cache/cache_options.h"
 #include "service/auth/client_config.h"
 #include "service/logging/logger.h"
 #include "service/redis_config.h"
@@ -48,6 +49,8 @@ struct ServerConfig {
   std::vector<ClientSpec> clients;
   // Redis shared by replicas (the file's "redis", --redis, --replicas).
   RedisConfig redis;
+  // The read cache (the file's "cache" section); off when it has no rules.
+  CacheOptions cache;
   bool help = false;
 };
 

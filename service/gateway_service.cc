@@ -41,6 +41,14 @@ void FillOutcome(const absl::StatusOr<CallReply>& outcome, pb::CallResult* out) 
   if (outcome->time.is_object()) *out->mutable_time() = ToStruct(outcome->time);
 }
 
+CacheMode CacheModeFrom(pb::CacheMode mode) {
+  switch (mode) {
+    case pb::CACHE_MODE_BYPASS: return CacheMode::kBypass;
+    case pb::CACHE_MODE_REFRESH: return CacheMode::kRefresh;
+    default: return CacheMode::kUse;
+  }
+}
+
 // A read may be asked for again, so its body may be left out of an answer
 // that is too large; a write's result may not (see message_limit.h).
 bool IsRead(const std::string& method, bool idempotent) {
@@ -96,6 +104,7 @@ void StartSingleCall(Gateway* gateway, grpc::CallbackServerContext* context,
   spec.params = std::move(*params);
   spec.params_field = request.params_json().empty() ? "params" : "params_json";
   spec.raw = request.raw();
+  spec.cache = CacheModeFrom(request.cache());
   const bool is_read = IsRead(request.method(), request.idempotent());
   gateway->Call(std::move(spec), OptionsFrom(context, request.idempotent(), call->cancel()),
                 [call, response, is_read](absl::StatusOr<CallReply> reply) {
@@ -161,6 +170,7 @@ void StartBulkCall(Gateway* gateway, grpc::CallbackServerContext* context,
   for (const auto& p : request.bulk_params()) bulk.params.push_back(ToJson(p));
   bulk.params_field = "bulk_params";
   bulk.raw = request.raw();
+  bulk.cache = CacheModeFrom(request.cache());
   auto* reply = new BulkReply(call, response, bulk.params.size(),
                               IsRead(request.method(), request.idempotent()));
   absl::StatusOr<std::shared_ptr<OrderedFanout>> fanout =
@@ -233,6 +243,7 @@ class GetByIdStream final : public FanoutStream<pb::GetByIdResponse> {
     spec.id_field = request->id_field();
     spec.params = std::move(*params);
     spec.params_field = request->params_json().empty() ? "params" : "params_json";
+    spec.cache = CacheModeFrom(request->cache());
     StartOrRefuse(gateway->PrepareGetById(
         std::move(spec), OptionsFrom(context, /*idempotent=*/false, std::make_shared<CancelToken>()),
         this));
@@ -270,6 +281,7 @@ class CallManyStream final : public FanoutStream<pb::CallManyResponse> {
     bulk.method = request->method();
     bulk.params = std::move(*sets);
     bulk.params_field = request->params_json().empty() ? "params" : "params_json";
+    bulk.cache = CacheModeFrom(request->cache());
     StartOrRefuse(gateway->PrepareBulk(
         std::move(bulk), BulkForm::kStreaming,
         OptionsFrom(context, request->idempotent(), std::make_shared<CancelToken>()), this));

@@ -27,6 +27,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "engine/cache/memory_store.h"
+#include "engine/cache/read_cache.h"
 #include "engine/common/clock.h"
 #include "engine/gateway/gateway.h"
 #include "engine/http/curl_transport.h"
@@ -36,6 +38,7 @@
 #include "service/gateway_service.h"
 #include "service/logging/log_observer.h"
 #include "service/logging/logger.h"
+#include "service/metrics/cache_metrics.h"
 #include "service/metrics/grpc_metrics.h"
 #include "service/metrics/portal_gauges.h"
 #include "service/metrics/portal_metrics.h"
@@ -87,6 +90,14 @@ void LogPortals(const ServerConfig& config, Logger& logger) {
   }
 }
 
+// The read cache, when the config has rules: in this process.
+std::unique_ptr<ReadCache> MakeReadCache(const ServerConfig& config) {
+  if (!config.cache.enabled()) return nullptr;
+  auto store = std::make_unique<MemoryCacheStore>(config.cache.max_entries, config.cache.max_bytes,
+                                                  Clock::Real());
+  return std::make_unique<ReadCache>(config.cache, std::move(store));
+}
+
 // Prometheus: one registry, the families built once, served by an Exposer
 // when --metrics-listen is given.
 struct Metrics {
@@ -94,6 +105,7 @@ struct Metrics {
   std::unique_ptr<PortalMetrics> portal;
   std::unique_ptr<GrpcMetrics> grpc;
   std::shared_ptr<PortalGauges> gauges;
+  std::shared_ptr<CacheMetrics> cache;
   std::unique_ptr<prometheus::Exposer> exposer;
   int port = 0;
 };
@@ -118,6 +130,10 @@ absl::Status ServeMetrics(const ServerConfig& config, Gateway& gateway, Metrics*
   }
   m->exposer->RegisterCollectable(m->registry);
   m->exposer->RegisterCollectable(m->gauges);
+  if (gateway.cache() != nullptr) {
+    m->cache = std::make_shared<CacheMetrics>(gateway.cache());
+    m->exposer->RegisterCollectable(m->cache);
+  }
   std::vector<int> ports = m->exposer->GetListeningPorts();
   m->port = ports.empty() ? 0 : ports.front();
   return absl::OkStatus();
@@ -239,7 +255,7 @@ int RunServer(const ServerConfig& config) {
     for (PortalOptions& portal : portals) portal.sharing = sharing;
   }
   Gateway gateway(portals, std::make_unique<CurlTransport>(), Clock::Real(), &observer,
-                  config.gateway);
+                  config.gateway, MakeReadCache(config));
   GatewayService service(&gateway);
   AdminService admin(&gateway);
 

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/status/status.h"
+#include "engine/cache/cache_options.h"
 #include "engine/lists/ordered_fanout.h"
 
 namespace b24gate {
@@ -27,6 +28,8 @@ struct BulkSpec {
   std::string params_field = "bulk_params";
   // Send each set as one JSON request, unchanged (never inside a batch).
   bool raw = false;
+  // What the calls ask of the read cache (when one is configured).
+  CacheMode cache = CacheMode::kUse;
 };
 
 enum class BulkForm {

@@ -10,8 +10,9 @@
 namespace b24gate {
 
 Gateway::Gateway(std::vector<PortalOptions> portals, std::unique_ptr<HttpTransport> transport,
-                 Clock* clock, PortalObserver* observer, GatewayOptions options)
-    : options_(options), transport_(std::move(transport)) {
+                 Clock* clock, PortalObserver* observer, GatewayOptions options,
+                 std::unique_ptr<ReadCache> cache)
+    : options_(options), cache_(std::move(cache)), transport_(std::move(transport)) {
   for (auto& portal_options : portals) {
     auto portal =
         std::make_unique<Portal>(std::move(portal_options), transport_.get(), clock, observer);
@@ -73,8 +74,28 @@ void Gateway::Call(CallSpec call, CallOptions options, CallCallback done) {
     done(s);
     return;
   }
+  if (cache_) {
+    CacheLookup lookup = cache_->Find((*portal)->name(), call.method, call.params, call.cache);
+    if (lookup.hit) {
+      done(std::move(*lookup.hit));
+      return;
+    }
+    done = ThroughCache((*portal)->name(), call.method, std::move(lookup.ticket), std::move(done));
+  }
   (*portal)->Call(std::move(call.method), std::move(call.params), call.raw, std::move(options),
                   std::move(done));
+}
+
+CallCallback Gateway::ThroughCache(const std::string& portal, const std::string& method,
+                                   CacheTicket ticket, CallCallback done) {
+  ReadCache* cache = cache_.get();
+  return [cache, portal, method, ticket = std::move(ticket),
+          done = std::move(done)](absl::StatusOr<CallReply> reply) {
+    cache->Store(ticket, reply);
+    // Whatever the outcome: a failed write may still have run.
+    cache->Invalidate(portal, method);
+    done(std::move(reply));
+  };
 }
 
 void Gateway::CallBatch(const std::string& portal_name, std::vector<BatchCommandSpec> commands,
@@ -90,6 +111,19 @@ void Gateway::CallBatch(const std::string& portal_name, std::vector<BatchCommand
     done(plan.status());
     return;
   }
+  if (cache_) {
+    // Reads inside a batch are not cached (their parameters may refer to
+    // other commands' results); its writes drop cached reads as any write.
+    std::vector<std::string> methods;
+    for (const auto& chunk : *plan) {
+      for (const auto& c : chunk) methods.push_back(c.method.substr(0, c.method.find('?')));
+    }
+    done = [cache = cache_.get(), portal = (*portal)->name(), methods = std::move(methods),
+            done = std::move(done)](absl::StatusOr<std::vector<KeyedOutcome>> outcomes) {
+      for (const auto& m : methods) cache->Invalidate(portal, m);
+      done(std::move(outcomes));
+    };
+  }
   BatchRun::Start(*portal, std::move(*plan), halt, std::move(options), std::move(done));
 }
 
@@ -99,8 +133,11 @@ absl::StatusOr<std::shared_ptr<OrderedFanout>> Gateway::PrepareBulk(BulkSpec bul
   absl::StatusOr<Portal*> portal = FindPortal(bulk.portal);
   if (!portal.ok()) return portal.status();
   if (absl::Status s = ValidateBulk(bulk, form, options_.max_bulk_items); !s.ok()) return s;
+  FanoutOptions fanout = BulkFanoutOptions(form);
+  fanout.cache = cache_.get();
+  fanout.cache_mode = bulk.cache;
   return OrderedFanout::Create(*portal, std::move(bulk.method), std::move(bulk.params), bulk.raw,
-                               std::move(options), sink, BulkFanoutOptions(form));
+                               std::move(options), sink, fanout);
 }
 
 absl::StatusOr<std::shared_ptr<OrderedFanout>> Gateway::PrepareGetById(GetByIdSpec request,
@@ -110,8 +147,11 @@ absl::StatusOr<std::shared_ptr<OrderedFanout>> Gateway::PrepareGetById(GetByIdSp
   if (!portal.ok()) return portal.status();
   absl::StatusOr<std::vector<nlohmann::ordered_json>> calls = ExpandGetById(request);
   if (!calls.ok()) return calls.status();
+  FanoutOptions fanout;
+  fanout.cache = cache_.get();
+  fanout.cache_mode = request.cache;
   return OrderedFanout::Create(*portal, std::move(request.method), std::move(*calls),
-                               /*as_json=*/false, std::move(options), sink);
+                               /*as_json=*/false, std::move(options), sink, fanout);
 }
 
 absl::StatusOr<std::shared_ptr<ListReader>> Gateway::PrepareGetAll(const std::string& portal_name,

@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
+#include "engine/cache/read_cache.h"
 #include "engine/common/clock.h"
 #include "engine/gateway/batch_run.h"
 #include "engine/gateway/bulk_call.h"
@@ -49,21 +50,27 @@ struct CallSpec {
   std::string params_field = "params";
   // Send params as one JSON request, unchanged (never inside a batch).
   bool raw = false;
+  // What the call asks of the read cache (when one is configured).
+  CacheMode cache = CacheMode::kUse;
 };
 
 class Gateway {
  public:
   // REQUIRES: portals non-empty, each validated; the first is the default.
-  // `clock` and `observer` must outlive the Gateway.
+  // `clock` and `observer` must outlive the Gateway. `cache` (may be null:
+  // no read cache) answers and keeps reads of Call, bulk calls, CallMany and
+  // GetById, and is told of every write (README "Read cache").
   Gateway(std::vector<PortalOptions> portals, std::unique_ptr<HttpTransport> transport,
           Clock* clock, PortalObserver* observer = PortalObserver::Null(),
-          GatewayOptions options = {});
+          GatewayOptions options = {}, std::unique_ptr<ReadCache> cache = nullptr);
   ~Gateway();
 
   // The named portal ("" = default), or NOT_FOUND (reason UNKNOWN_PORTAL).
   absl::StatusOr<Portal*> FindPortal(const std::string& name) const;
   std::vector<Portal*> portals() const;
   const GatewayOptions& options() const { return options_; }
+  // Null when no read cache is configured.
+  ReadCache* cache() const { return cache_.get(); }
 
   // Server shutdown, in two steps (see Portal): queued commands are answered
   // NOT_EXECUTED and nothing new is sent; then, at the grace deadline, what
@@ -101,7 +108,13 @@ class Gateway {
                                                            ListRequest request, ListSink* sink);
 
  private:
+  // `done`, preceded by keeping a read's answer in the cache and dropping
+  // the cached reads a write may have changed.
+  CallCallback ThroughCache(const std::string& portal, const std::string& method,
+                            CacheTicket ticket, CallCallback done);
+
   const GatewayOptions options_;
+  const std::unique_ptr<ReadCache> cache_;
   std::unique_ptr<HttpTransport> transport_;
   std::vector<std::unique_ptr<Portal>> portals_;
   std::map<std::string, Portal*> by_name_;

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
+#include "engine/cache/cache_options.h"
 
 namespace b24gate {
 
@@ -25,6 +26,8 @@ struct GetByIdSpec {
   nlohmann::ordered_json params = nlohmann::ordered_json::object();
   // The request field `params` came from, for error messages.
   std::string params_field = "params";
+  // What the calls ask of the read cache (when one is configured).
+  CacheMode cache = CacheMode::kUse;
 };
 
 // The parameters of each call, in id order; INVALID_ARGUMENT naming the

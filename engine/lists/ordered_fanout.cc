@@ -44,13 +44,19 @@ void OrderedFanout::Cancel() {
   absl::MutexLock lock(&mu_);
   if (!finished_) {
     finished_ = true;
+    // Writes may have run before the cancellation.
+    if (fanout_.cache != nullptr) fanout_.cache->Invalidate(portal_->name(), method_);
     sink_->OnDone(GatewayError(absl::StatusCode::kCancelled, kReasonCancelled, "cancelled"));
   }
 }
 
 void OrderedFanout::Pump() {
   if (finished_) return;
-  // Deliver the complete prefix.
+  while (!Deliver() && Submit()) {
+  }
+}
+
+bool OrderedFanout::Deliver() {
   while (unacked_ < fanout_.max_unacked_chunks) {
     std::vector<absl::StatusOr<CallReply>> chunk;
     size_t first = next_deliver_;
@@ -62,23 +68,43 @@ void OrderedFanout::Pump() {
     }
     if (chunk.empty()) break;
     unacked_++;
+    // A caller that reads after its write's result must not get a cached
+    // answer from before the write.
+    if (fanout_.cache != nullptr) fanout_.cache->Invalidate(portal_->name(), method_);
     sink_->OnResults(first, std::move(chunk));
   }
   if (next_deliver_ == params_.size()) {
     finished_ = true;
     sink_->OnDone(absl::OkStatus());
-    return;
+    return true;
   }
-  // Keep the window full.
+  return false;
+}
+
+bool OrderedFanout::Submit() {
+  bool hits = false;
   auto self = shared_from_this();
   while (next_submit_ < params_.size() && next_submit_ - next_deliver_ < fanout_.window) {
     size_t index = next_submit_++;
     nlohmann::ordered_json params = std::move(params_[index]);
+    CacheTicket ticket;
+    if (fanout_.cache != nullptr) {
+      CacheLookup lookup =
+          fanout_.cache->Find(portal_->name(), method_, params, fanout_.cache_mode);
+      if (lookup.hit) {
+        done_.emplace(index, std::move(*lookup.hit));
+        hits = true;
+        continue;
+      }
+      ticket = std::move(lookup.ticket);
+    }
     portal_->Call(method_, std::move(params), as_json_, options_,
-                  [self, index](absl::StatusOr<CallReply> reply) {
+                  [self, index, ticket = std::move(ticket)](absl::StatusOr<CallReply> reply) {
+                    if (self->fanout_.cache != nullptr) self->fanout_.cache->Store(ticket, reply);
                     self->OnResult(index, std::move(reply));
                   });
   }
+  return hits;
 }
 
 void OrderedFanout::OnResult(size_t index, absl::StatusOr<CallReply> reply) {

@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/synchronization/mutex.h"
+#include "engine/cache/read_cache.h"
 #include "engine/portal/call_types.h"
 #include "engine/portal/portal.h"
 
@@ -40,6 +41,11 @@ struct FanoutOptions {
   size_t window = 1000;
   size_t chunk = 500;
   int max_unacked_chunks = 4;
+  // When set: reads are answered from it where they can be and their answers
+  // kept; the results of writes drop their entity type's cached reads before
+  // they are delivered. Must outlive the fan-out.
+  ReadCache* cache = nullptr;
+  CacheMode cache_mode = CacheMode::kUse;
 };
 
 class OrderedFanout : public std::enable_shared_from_this<OrderedFanout> {
@@ -60,6 +66,10 @@ class OrderedFanout : public std::enable_shared_from_this<OrderedFanout> {
   OrderedFanout(Portal* portal, std::string method, std::vector<nlohmann::ordered_json> params,
                 bool as_json, CallOptions options, FanoutSink* sink, FanoutOptions fanout);
   void Pump() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Delivers the complete prefix; true when the run is finished.
+  bool Deliver() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Submits calls up to the window; true when cache hits completed some.
+  bool Submit() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnResult(size_t index, absl::StatusOr<CallReply> reply);
 
   Portal* const portal_;

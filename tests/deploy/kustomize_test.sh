@@ -114,6 +114,33 @@ for m in "${mistakes[@]}"; do
   fi
 done
 
+# The same for mistakes only a rendering with several replicas can make
+# (overlays/replicas: Redis, the autoscaler).
+if [[ -n ${rendered[0]:-} ]]; then
+  several=$(grep -l -e '- --redis$' "${rendered[@]}" | head -1)
+  if [[ -z $several ]]; then
+    fail "no rendering runs several replicas with --redis (overlays/replicas)"
+  else
+    replica_mistakes=(
+      's#redis://b24gate-redis:6379#redis://b24gate-redis:6380#'         # no such Service port
+      's/^\(\s*\)- --redis$/\1- --redis-url/'                           # several pods, no shared state
+      '/scaleTargetRef:/,/name:/s/name: b24gate$/name: b24gate-redis/'  # autoscales the wrong Deployment
+      's/maxReplicas: 6/maxReplicas: 1/'                                # below minReplicas
+      's/averageUtilization: 70/averageUtilisation: 70/'                # unknown field in the autoscaler
+    )
+    for m in "${replica_mistakes[@]}"; do
+      sed "$m" "$several" >"$DIR/broken.yaml"
+      if cmp -s "$several" "$DIR/broken.yaml"; then
+        fail "mistake '$m' matched nothing in $(basename "$several")"
+      elif node "$VALIDATE" "$DIR/broken.yaml" >/dev/null 2>"$DIR/broken.err"; then
+        fail "validator accepted the mistake '$m'"
+      else
+        pass "validator refuses '$m': $(grep -m1 INVALID "$DIR/broken.err" | sed 's/^INVALID: [^:]*: //')"
+      fi
+    done
+  fi
+fi
+
 if ((failures)); then
   echo "$failures check(s) failed" >&2
   exit 1

@@ -137,36 +137,55 @@ function crossCheck(file, objects) {
   const named = (kind, name) => byKind(kind).find((o) => o.metadata?.name === name);
   const fail = (o, msg) => problems.push(`${file}: ${o.kind}/${o.metadata?.name}: ${msg}`);
 
+  // The gateway is the Deployment with a container named b24gate; others
+  // (Redis in overlays/replicas) are its helpers.
   const deployments = byKind("Deployment");
-  if (deployments.length !== 1) {
-    problems.push(`${file}: expected one Deployment, found ${deployments.length}`);
+  const gateways = deployments.filter((d) => d.spec.template.spec.containers.some((c) => c.name === "b24gate"));
+  if (gateways.length !== 1) {
+    problems.push(`${file}: expected one Deployment with a container named b24gate, found ${gateways.length}`);
     return;
   }
-  const deploy = deployments[0];
+  const deploy = gateways[0];
   const pod = deploy.spec.template;
   const podLabels = pod.metadata?.labels ?? {};
   const container = pod.spec.containers.find((c) => c.name === "b24gate");
-  if (!container) return fail(deploy, "no container named b24gate");
-  const portByName = Object.fromEntries((container.ports ?? []).map((p) => [p.name, p.containerPort]));
+  const portsOf = (d) => Object.fromEntries(d.spec.template.spec.containers.flatMap((c) => c.ports ?? [])
+    .map((p) => [p.name, p.containerPort]));
+  const portByName = portsOf(deploy);
 
-  if (!matches(deploy.spec.selector.matchLabels, podLabels)) fail(deploy, "selector does not match its pod labels");
+  for (const d of deployments) {
+    if (!matches(d.spec.selector.matchLabels, d.spec.template.metadata?.labels ?? {})) fail(d, "selector does not match its pod labels");
+  }
+  // Which Deployment's pods a selector picks: the gateway's, another's, or none.
+  const selected = (selector) => deployments.find((d) => matches(selector, d.spec.template.metadata?.labels ?? {}));
+  const selectorOf = (o) => o.kind === "Service" ? o.spec.selector : o.kind === "NetworkPolicy"
+    ? o.spec.podSelector.matchLabels : o.spec.selector.matchLabels;
   for (const kind of ["Service", "PodDisruptionBudget", "NetworkPolicy"]) {
     for (const o of byKind(kind)) {
-      const selector = kind === "Service" ? o.spec.selector : kind === "NetworkPolicy"
-        ? o.spec.podSelector.matchLabels : o.spec.selector.matchLabels;
+      const selector = selectorOf(o);
       if (!selector || Object.keys(selector).length === 0) fail(o, "selects no pod labels");
-      else if (!matches(selector, podLabels)) fail(o, "selector does not match the gateway's pod labels");
+      else if (!selected(selector)) fail(o, "selector does not match the pod labels of any Deployment");
     }
   }
   for (const svc of byKind("Service")) {
+    const target = selected(svc.spec.selector ?? {});
+    if (!target) continue;
+    const ports = portsOf(target);
     for (const p of svc.spec.ports) {
-      if (typeof p.targetPort === "string" && !(p.targetPort in portByName)) {
+      if (typeof p.targetPort === "string" && !(p.targetPort in ports)) {
         fail(svc, `port ${p.name}: targetPort "${p.targetPort}" is not a container port name`);
       }
     }
-    if (!svc.spec.ports.some((p) => p.name === "grpc" && p.appProtocol === "grpc")) {
+    if (target === deploy && !svc.spec.ports.some((p) => p.name === "grpc" && p.appProtocol === "grpc")) {
       fail(svc, 'needs a port named "grpc" with appProtocol grpc');
     }
+  }
+  for (const hpa of byKind("HorizontalPodAutoscaler")) {
+    const ref = hpa.spec.scaleTargetRef;
+    if (ref.kind !== "Deployment" || ref.name !== deploy.metadata.name) {
+      fail(hpa, `scaleTargetRef ${ref.kind}/${ref.name} is not the gateway's Deployment ${deploy.metadata.name}`);
+    }
+    if ((hpa.spec.minReplicas ?? 1) > hpa.spec.maxReplicas) fail(hpa, "minReplicas above maxReplicas");
   }
   for (const sm of byKind("ServiceMonitor")) {
     const svcs = byKind("Service").filter((s) => matches(sm.spec.selector.matchLabels, s.metadata.labels));
@@ -178,9 +197,11 @@ function crossCheck(file, objects) {
     }
   }
   for (const np of byKind("NetworkPolicy")) {
+    const target = selected(np.spec.podSelector.matchLabels ?? {});
+    const ports = target ? portsOf(target) : {};
     for (const rule of np.spec.ingress ?? []) {
       for (const p of rule.ports ?? []) {
-        if (typeof p.port === "string" && !(p.port in portByName)) fail(np, `ingress port "${p.port}" is not a container port name`);
+        if (typeof p.port === "string" && !(p.port in ports)) fail(np, `ingress port "${p.port}" is not a container port name`);
       }
     }
   }
@@ -192,6 +213,29 @@ function crossCheck(file, objects) {
     else if (port !== portByName.grpc) fail(deploy, `${probe}: port ${port} is not the grpc port ${portByName.grpc}`);
   }
   const argv = container.args ?? [];
+  // More than one gateway pod shares state through Redis: --redis must be
+  // given, and name a Service of this rendering (or a host outside it) whose
+  // port the gateway's NetworkPolicy lets it reach.
+  const redis = flagValue(argv, "--redis");
+  const mostPods = Math.max(deploy.spec.replicas ?? 1, ...byKind("HorizontalPodAutoscaler").map((h) => h.spec.maxReplicas));
+  if (mostPods > 1 && !redis) fail(deploy, `up to ${mostPods} pods but no --redis: each would spend the portals' whole budget`);
+  if (mostPods > 1 && deploy.spec.strategy?.type === "Recreate") fail(deploy, "several pods but strategy Recreate");
+  if (redis) {
+    const m = /^redis:\/\/([^/:]+)(?::(\d+))?/.exec(redis);
+    if (!m) fail(deploy, `--redis ${redis} is not redis://HOST[:PORT]`);
+    else if (!m[1].includes(".")) {
+      const port = Number(m[2] ?? 6379);
+      const svc = named("Service", m[1]);
+      if (!svc) fail(deploy, `--redis ${redis}: no Service ${m[1]} in this rendering`);
+      else if (!svc.spec.ports.some((p) => p.port === port)) fail(deploy, `--redis ${redis}: Service ${m[1]} has no port ${port}`);
+      const own = byKind("NetworkPolicy").filter((np) => matches(np.spec.podSelector.matchLabels ?? {}, podLabels));
+      for (const np of own) {
+        if (!(np.spec.egress ?? []).some((rule) => (rule.ports ?? []).some((p) => p.port === port))) {
+          fail(np, `egress does not allow the gateway to reach Redis on port ${port}`);
+        }
+      }
+    }
+  }
   const metricsListen = flagValue(argv, "--metrics-listen");
   if (metricsListen && Number(metricsListen.split(":").pop()) !== portByName["http-metrics"]) {
     fail(deploy, `--metrics-listen ${metricsListen} is not the http-metrics port ${portByName["http-metrics"]}`);

@@ -265,5 +265,47 @@ TEST(Config, BadClientsSayWhichAndWhy) {
   EXPECT_THAT(error_of(R"({"name": "x"})"), HasSubstr("config.clients: must be a list"));
 }
 
+TEST(Config, CacheSectionIsReadOffWithoutIt) {
+  auto none = Load({"--portal", std::string("a=") + kHook});
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->cache.enabled());
+  std::string file = TempFile(std::string(R"({"portals": [{"name": "a", "webhook": ")") + kHook +
+                              R"("}], "cache": {"rules": [
+      {"methods": "crm.*.list", "ttl_seconds": 300},
+      {"methods": ["crm.deal.get", "user.get"], "ttl_seconds": 0.5}], "max_entries": 50}})");
+  auto c = Load({"--config", file});
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_TRUE(c->cache.enabled());
+  ASSERT_EQ(c->cache.rules.size(), 3u);
+  EXPECT_EQ(c->cache.rules[0].pattern, "crm.*.list");
+  EXPECT_EQ(c->cache.rules[0].ttl, absl::Seconds(300));
+  EXPECT_EQ(c->cache.rules[2].pattern, "user.get");
+  EXPECT_EQ(c->cache.rules[2].ttl, absl::Milliseconds(500));
+  EXPECT_EQ(c->cache.max_entries, 50u);
+  EXPECT_EQ(c->cache.max_bytes, size_t{64} << 20);
+}
+
+TEST(Config, BadCacheSectionsSayWhichAndWhy) {
+  auto error_of = [](const std::string& cache) {
+    std::string file = TempFile(std::string(R"({"portals": [{"name": "a", "webhook": ")") + kHook +
+                                R"("}], "cache": )" + cache + "}");
+    return ErrorOf(Load({"--config", file}));
+  };
+  EXPECT_THAT(error_of(R"({"rules": []})"), HasSubstr("config.cache.rules: must be a non-empty list"));
+  EXPECT_THAT(error_of(R"({"rules": [{"methods": "crm.*.list"}]})"),
+              HasSubstr("config.cache.rules[0].ttl_seconds: is required"));
+  EXPECT_THAT(error_of(R"({"rules": [{"methods": "crm.*.list", "ttl_seconds": -1}]})"),
+              HasSubstr("config.cache.rules[0].ttl_seconds"));
+  EXPECT_THAT(error_of(R"({"rules": [{"ttl_seconds": 5}]})"),
+              HasSubstr("config.cache.rules[0].methods: is required"));
+  EXPECT_THAT(error_of(R"({"rules": [{"methods": ["crm.deal.get", "crm deal"], "ttl_seconds": 5}]})"),
+              HasSubstr("config.cache.rules[0].methods[1]: may hold only"));
+  EXPECT_THAT(error_of(R"({"rules": [{"methods": "x", "ttl_seconds": 5, "ttl": 1}]})"),
+              HasSubstr("config.cache.rules[0].ttl: unknown setting"));
+  EXPECT_THAT(error_of(R"({"rules": [{"methods": "x", "ttl_seconds": 5}], "max_entries": 0})"),
+              HasSubstr("config.cache.max_entries: must be a whole number >= 1"));
+  EXPECT_THAT(error_of(R"([1])"), HasSubstr("config.cache: must be an object"));
+}
+
 }  // namespace
 }  // namespace b24gate

@@ -5,6 +5,9 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
+CACHE_MODE_BYPASS: CacheMode
+CACHE_MODE_REFRESH: CacheMode
+CACHE_MODE_UNSPECIFIED: CacheMode
 DESCRIPTOR: _descriptor.FileDescriptor
 LIST_STRATEGY_KEYSET: ListStrategy
 LIST_STRATEGY_OFFSET: ListStrategy
@@ -48,18 +51,20 @@ class CallBatchResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[BatchResult, _Mapping]]] = ...) -> None: ...
 
 class CallManyRequest(_message.Message):
-    __slots__ = ["idempotent", "method", "params", "params_json", "portal"]
+    __slots__ = ["cache", "idempotent", "method", "params", "params_json", "portal"]
+    CACHE_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENT_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
     PARAMS_FIELD_NUMBER: _ClassVar[int]
     PARAMS_JSON_FIELD_NUMBER: _ClassVar[int]
     PORTAL_FIELD_NUMBER: _ClassVar[int]
+    cache: CacheMode
     idempotent: bool
     method: str
     params: _containers.RepeatedCompositeFieldContainer[_struct_pb2.Value]
     params_json: _containers.RepeatedScalarFieldContainer[str]
     portal: str
-    def __init__(self, portal: _Optional[str] = ..., method: _Optional[str] = ..., params: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., params_json: _Optional[_Iterable[str]] = ..., idempotent: bool = ...) -> None: ...
+    def __init__(self, portal: _Optional[str] = ..., method: _Optional[str] = ..., params: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., params_json: _Optional[_Iterable[str]] = ..., idempotent: bool = ..., cache: _Optional[_Union[CacheMode, str]] = ...) -> None: ...
 
 class CallManyResponse(_message.Message):
     __slots__ = ["first_index", "results"]
@@ -70,8 +75,9 @@ class CallManyResponse(_message.Message):
     def __init__(self, first_index: _Optional[int] = ..., results: _Optional[_Iterable[_Union[CallResult, _Mapping]]] = ...) -> None: ...
 
 class CallRequest(_message.Message):
-    __slots__ = ["bulk_params", "idempotent", "method", "params", "params_json", "portal", "raw"]
+    __slots__ = ["bulk_params", "cache", "idempotent", "method", "params", "params_json", "portal", "raw"]
     BULK_PARAMS_FIELD_NUMBER: _ClassVar[int]
+    CACHE_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENT_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
     PARAMS_FIELD_NUMBER: _ClassVar[int]
@@ -79,13 +85,14 @@ class CallRequest(_message.Message):
     PORTAL_FIELD_NUMBER: _ClassVar[int]
     RAW_FIELD_NUMBER: _ClassVar[int]
     bulk_params: _containers.RepeatedCompositeFieldContainer[_struct_pb2.Value]
+    cache: CacheMode
     idempotent: bool
     method: str
     params: _struct_pb2.Value
     params_json: str
     portal: str
     raw: bool
-    def __init__(self, portal: _Optional[str] = ..., method: _Optional[str] = ..., params: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., bulk_params: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., raw: bool = ..., idempotent: bool = ..., params_json: _Optional[str] = ...) -> None: ...
+    def __init__(self, portal: _Optional[str] = ..., method: _Optional[str] = ..., params: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., bulk_params: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., raw: bool = ..., idempotent: bool = ..., params_json: _Optional[str] = ..., cache: _Optional[_Union[CacheMode, str]] = ...) -> None: ...
 
 class CallResponse(_message.Message):
     __slots__ = ["next", "result", "results", "time", "total"]
@@ -174,20 +181,22 @@ class GetAllSummary(_message.Message):
     def __init__(self, count: _Optional[int] = ..., total: _Optional[int] = ..., total_matched: bool = ..., strategy: _Optional[str] = ..., warnings: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetByIdRequest(_message.Message):
-    __slots__ = ["id_field", "ids", "method", "params", "params_json", "portal"]
+    __slots__ = ["cache", "id_field", "ids", "method", "params", "params_json", "portal"]
+    CACHE_FIELD_NUMBER: _ClassVar[int]
     IDS_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
     PARAMS_FIELD_NUMBER: _ClassVar[int]
     PARAMS_JSON_FIELD_NUMBER: _ClassVar[int]
     PORTAL_FIELD_NUMBER: _ClassVar[int]
+    cache: CacheMode
     id_field: str
     ids: _containers.RepeatedCompositeFieldContainer[_struct_pb2.Value]
     method: str
     params: _struct_pb2.Struct
     params_json: str
     portal: str
-    def __init__(self, portal: _Optional[str] = ..., method: _Optional[str] = ..., ids: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., id_field: _Optional[str] = ..., params: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., params_json: _Optional[str] = ...) -> None: ...
+    def __init__(self, portal: _Optional[str] = ..., method: _Optional[str] = ..., ids: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., id_field: _Optional[str] = ..., params: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., params_json: _Optional[str] = ..., cache: _Optional[_Union[CacheMode, str]] = ...) -> None: ...
 
 class GetByIdResponse(_message.Message):
     __slots__ = ["results"]
@@ -212,6 +221,9 @@ class Progress(_message.Message):
     items_so_far: int
     total: int
     def __init__(self, items_so_far: _Optional[int] = ..., total: _Optional[int] = ...) -> None: ...
+
+class CacheMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
 
 class ListStrategy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []

@@ -41,6 +41,55 @@ export const protobufFileName = "bitrix24/gateway/v1/gateway.proto";
  * and never become the RPC's status.
  */
 
+/**
+ * How a read uses the gateway's read cache. Only reads of methods the
+ * gateway's configuration names are cached, and only successful answers.
+ */
+export enum CacheMode {
+  /**
+   * CACHE_MODE_UNSPECIFIED - Answer from the cache when an entry is there, else ask the portal and
+   * keep its answer.
+   */
+  CACHE_MODE_UNSPECIFIED = 0,
+  /** CACHE_MODE_BYPASS - Ask the portal; neither read nor change the cache. */
+  CACHE_MODE_BYPASS = 1,
+  /** CACHE_MODE_REFRESH - Ask the portal and replace the cached answer with its answer. */
+  CACHE_MODE_REFRESH = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function cacheModeFromJSON(object: any): CacheMode {
+  switch (object) {
+    case 0:
+    case "CACHE_MODE_UNSPECIFIED":
+      return CacheMode.CACHE_MODE_UNSPECIFIED;
+    case 1:
+    case "CACHE_MODE_BYPASS":
+      return CacheMode.CACHE_MODE_BYPASS;
+    case 2:
+    case "CACHE_MODE_REFRESH":
+      return CacheMode.CACHE_MODE_REFRESH;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return CacheMode.UNRECOGNIZED;
+  }
+}
+
+export function cacheModeToJSON(object: CacheMode): string {
+  switch (object) {
+    case CacheMode.CACHE_MODE_UNSPECIFIED:
+      return "CACHE_MODE_UNSPECIFIED";
+    case CacheMode.CACHE_MODE_BYPASS:
+      return "CACHE_MODE_BYPASS";
+    case CacheMode.CACHE_MODE_REFRESH:
+      return "CACHE_MODE_REFRESH";
+    case CacheMode.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** How GetAll reads a list. */
 export enum ListStrategy {
   LIST_STRATEGY_UNSPECIFIED = 0,
@@ -137,6 +186,11 @@ export interface CallRequest {
    * multi-field `order`). Exclusive with `params` and `bulk_params`.
    */
   paramsJson: string;
+  /**
+   * What this call asks of the read cache, when the gateway has one
+   * configured (with bulk_params: of each parameter set).
+   */
+  cache: CacheMode;
 }
 
 export interface CallResult {
@@ -299,6 +353,8 @@ export interface GetByIdRequest {
     | undefined;
   /** `params` as JSON text, keeping key order (see CallRequest.params_json). */
   paramsJson: string;
+  /** What each per-id call asks of the read cache (see CallRequest.cache). */
+  cache: CacheMode;
 }
 
 export interface IdResult {
@@ -323,6 +379,8 @@ export interface CallManyRequest {
   paramsJson: string[];
   /** See CallRequest.idempotent. */
   idempotent: boolean;
+  /** What each call asks of the read cache (see CallRequest.cache). */
+  cache: CacheMode;
 }
 
 export interface CallManyResponse {
@@ -437,7 +495,16 @@ export const CommandError: MessageFns<CommandError> = {
 };
 
 function createBaseCallRequest(): CallRequest {
-  return { portal: "", method: "", params: undefined, bulkParams: [], raw: false, idempotent: false, paramsJson: "" };
+  return {
+    portal: "",
+    method: "",
+    params: undefined,
+    bulkParams: [],
+    raw: false,
+    idempotent: false,
+    paramsJson: "",
+    cache: 0,
+  };
 }
 
 export const CallRequest: MessageFns<CallRequest> = {
@@ -462,6 +529,9 @@ export const CallRequest: MessageFns<CallRequest> = {
     }
     if (message.paramsJson !== "") {
       writer.uint32(58).string(message.paramsJson);
+    }
+    if (message.cache !== 0) {
+      writer.uint32(64).int32(message.cache);
     }
     return writer;
   },
@@ -535,6 +605,14 @@ export const CallRequest: MessageFns<CallRequest> = {
             message.paramsJson = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.cache = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -564,6 +642,7 @@ export const CallRequest: MessageFns<CallRequest> = {
         : isSet(object.params_json)
         ? globalThis.String(object.params_json)
         : "",
+      cache: isSet(object.cache) ? cacheModeFromJSON(object.cache) : 0,
     };
   },
 
@@ -590,6 +669,9 @@ export const CallRequest: MessageFns<CallRequest> = {
     if (message.paramsJson !== "") {
       obj.paramsJson = message.paramsJson;
     }
+    if (message.cache !== 0) {
+      obj.cache = cacheModeToJSON(message.cache);
+    }
     return obj;
   },
 
@@ -605,6 +687,7 @@ export const CallRequest: MessageFns<CallRequest> = {
     message.raw = object.raw ?? false;
     message.idempotent = object.idempotent ?? false;
     message.paramsJson = object.paramsJson ?? "";
+    message.cache = object.cache ?? 0;
     return message;
   },
 };
@@ -1832,7 +1915,7 @@ export const GetAllResponse: MessageFns<GetAllResponse> = {
 };
 
 function createBaseGetByIdRequest(): GetByIdRequest {
-  return { portal: "", method: "", ids: [], idField: "", params: undefined, paramsJson: "" };
+  return { portal: "", method: "", ids: [], idField: "", params: undefined, paramsJson: "", cache: 0 };
 }
 
 export const GetByIdRequest: MessageFns<GetByIdRequest> = {
@@ -1854,6 +1937,9 @@ export const GetByIdRequest: MessageFns<GetByIdRequest> = {
     }
     if (message.paramsJson !== "") {
       writer.uint32(50).string(message.paramsJson);
+    }
+    if (message.cache !== 0) {
+      writer.uint32(56).int32(message.cache);
     }
     return writer;
   },
@@ -1919,6 +2005,14 @@ export const GetByIdRequest: MessageFns<GetByIdRequest> = {
             message.paramsJson = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.cache = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1947,6 +2041,7 @@ export const GetByIdRequest: MessageFns<GetByIdRequest> = {
         : isSet(object.params_json)
         ? globalThis.String(object.params_json)
         : "",
+      cache: isSet(object.cache) ? cacheModeFromJSON(object.cache) : 0,
     };
   },
 
@@ -1970,6 +2065,9 @@ export const GetByIdRequest: MessageFns<GetByIdRequest> = {
     if (message.paramsJson !== "") {
       obj.paramsJson = message.paramsJson;
     }
+    if (message.cache !== 0) {
+      obj.cache = cacheModeToJSON(message.cache);
+    }
     return obj;
   },
 
@@ -1984,6 +2082,7 @@ export const GetByIdRequest: MessageFns<GetByIdRequest> = {
     message.idField = object.idField ?? "";
     message.params = object.params ?? undefined;
     message.paramsJson = object.paramsJson ?? "";
+    message.cache = object.cache ?? 0;
     return message;
   },
 };
@@ -2161,7 +2260,7 @@ export const GetByIdResponse: MessageFns<GetByIdResponse> = {
 };
 
 function createBaseCallManyRequest(): CallManyRequest {
-  return { portal: "", method: "", params: [], paramsJson: [], idempotent: false };
+  return { portal: "", method: "", params: [], paramsJson: [], idempotent: false, cache: 0 };
 }
 
 export const CallManyRequest: MessageFns<CallManyRequest> = {
@@ -2180,6 +2279,9 @@ export const CallManyRequest: MessageFns<CallManyRequest> = {
     }
     if (message.idempotent !== false) {
       writer.uint32(40).bool(message.idempotent);
+    }
+    if (message.cache !== 0) {
+      writer.uint32(48).int32(message.cache);
     }
     return writer;
   },
@@ -2237,6 +2339,14 @@ export const CallManyRequest: MessageFns<CallManyRequest> = {
             message.idempotent = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.cache = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2260,6 +2370,7 @@ export const CallManyRequest: MessageFns<CallManyRequest> = {
         ? object.params_json.map((e: any) => globalThis.String(e))
         : [],
       idempotent: isSet(object.idempotent) ? globalThis.Boolean(object.idempotent) : false,
+      cache: isSet(object.cache) ? cacheModeFromJSON(object.cache) : 0,
     };
   },
 
@@ -2280,6 +2391,9 @@ export const CallManyRequest: MessageFns<CallManyRequest> = {
     if (message.idempotent !== false) {
       obj.idempotent = message.idempotent;
     }
+    if (message.cache !== 0) {
+      obj.cache = cacheModeToJSON(message.cache);
+    }
     return obj;
   },
 
@@ -2293,6 +2407,7 @@ export const CallManyRequest: MessageFns<CallManyRequest> = {
     message.params = object.params?.map((e) => e) || [];
     message.paramsJson = object.paramsJson?.map((e) => e) || [];
     message.idempotent = object.idempotent ?? false;
+    message.cache = object.cache ?? 0;
     return message;
   },
 };
