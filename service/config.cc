@@ -18,6 +18,7 @@
 #include "service/limits_config.h"
 #include "service/listen_exposure.h"
 #include "service/tls/server_tls_options.h"
+#include "service/redis_config.h"
 
 namespace b24gate {
 namespace {
@@ -67,7 +68,7 @@ absl::StatusOr<absl::Duration> ParseDurationText(const std::string& text, const 
 
 struct FlagValues {
   std::optional<std::string> listen, metrics_listen, config_file, plan, ca_file, log_format,
-      log_level, predrain_delay, shutdown_grace, tls_cert, tls_key, tls_client_ca;
+      log_level, predrain_delay, shutdown_grace, tls_cert, tls_key, tls_client_ca, redis, replicas;
   std::vector<std::string> portals;
   bool insecure = false;
   bool insecure_listen_any = false;
@@ -90,6 +91,8 @@ absl::StatusOr<FlagValues> ParseFlags(const std::vector<std::string>& args) {
       {"--tls-cert", &FlagValues::tls_cert},
       {"--tls-key", &FlagValues::tls_key},
       {"--tls-client-ca", &FlagValues::tls_client_ca},
+      {"--redis", &FlagValues::redis},
+      {"--replicas", &FlagValues::replicas},
   };
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -168,6 +171,7 @@ struct FileValues {
   std::optional<bool> fair_share;
   std::vector<PortalOptions> portals;
   std::vector<ClientSpec> clients;
+  RedisConfig redis;
   ServerTlsOptions tls;
   bool insecure_listen_any = false;
   CacheOptions cache;
@@ -314,7 +318,7 @@ absl::StatusOr<FileValues> ReadConfigFile(const std::string& path) {
                                     {"listen", "metrics_listen", "portals", "shutdown_grace_seconds",
                                      "predrain_delay_seconds", "log_format", "log_level",
                                      "max_bulk_items", "clients", "cache", "fair_share", "tls",
-                                     "insecure_listen_any", "limits"}));
+                                     "insecure_listen_any", "limits", "redis"}));
   FileValues f;
   for (auto [key, out] : {std::pair{"listen", &f.listen}, std::pair{"metrics_listen", &f.metrics_listen},
                           std::pair{"log_format", &f.log_format}, std::pair{"log_level", &f.log_level}}) {
@@ -359,6 +363,9 @@ absl::StatusOr<FileValues> ReadConfigFile(const std::string& path) {
     absl::StatusOr<CacheOptions> cache = ParseCacheConfig(j["cache"], "config.cache");
     if (!cache.ok()) return cache.status();
     f.cache = std::move(*cache);
+  }
+  if (j.contains("redis")) {
+    B24GATE_RETURN_IF_ERROR(ParseRedisSection(j["redis"], "config.redis", &f.redis));
   }
   if (j.contains("portals")) {
     if (!j["portals"].is_array()) return Bad("config.portals", "must be a list");
@@ -444,7 +451,8 @@ absl::StatusOr<std::vector<PortalOptions>> MergePortals(const FlagValues& flags,
 }
 
 absl::StatusOr<ServerConfig> Merge(const FlagValues& flags, const EnvValues& env,
-                                   const FileValues& file) {
+                                   const FileValues& file,
+                                   const std::map<std::string, std::string>& env_map) {
   ServerConfig config;
   // Each setting: the flag, else the environment, else the file, else the default.
   if (flags.listen) {
@@ -495,6 +503,8 @@ absl::StatusOr<ServerConfig> Merge(const FlagValues& flags, const EnvValues& env
   config.insecure_listen_any = flags.insecure_listen_any || file.insecure_listen_any;
   if (file.fair_share) config.fair_share = *file.fair_share;
   config.cache = file.cache;
+  config.redis = file.redis;
+  B24GATE_RETURN_IF_ERROR(FinishRedisConfig(flags.redis, flags.replicas, env_map, &config.redis));
   return config;
 }
 
@@ -574,6 +584,7 @@ std::vector<std::string> SecretsOf(const ServerConfig& config) {
     if (!p.oauth.client_secret.empty()) secrets.push_back(p.oauth.client_secret);
     if (!p.oauth.refresh_token.empty()) secrets.push_back(p.oauth.refresh_token);
   }
+  if (!config.redis.password.empty()) secrets.push_back(config.redis.password);
   return secrets;
 }
 
@@ -595,7 +606,11 @@ std::string ConfigUsage() {
   --log-level LEVEL         debug, info, warn or error (default info)
   --predrain-delay D        after SIGTERM, keep accepting calls this long (default 5s)
   --shutdown-grace D        then answer every accepted call within this (default 20s)
-environment: B24GATE_LISTEN, B24GATE_CONFIG, B24GATE_PORTALS="NAME=URL,NAME=URL"
+  --redis redis://HOST:PORT[/DB]  replicas share each portal's budget through this Redis
+  --replicas N              replicas that may run at once; while Redis is away each uses 1/N of
+                            a portal's budget (default 1)
+environment: B24GATE_LISTEN, B24GATE_CONFIG, B24GATE_PORTALS="NAME=URL,NAME=URL",
+             B24GATE_REDIS_URL, B24GATE_REDIS_PASSWORD
 )";
 }
 
@@ -616,7 +631,7 @@ absl::StatusOr<ServerConfig> LoadConfig(const std::vector<std::string>& args,
     if (!read.ok()) return read.status();
     file = std::move(*read);
   }
-  absl::StatusOr<ServerConfig> config = Merge(*flags, environment, file);
+  absl::StatusOr<ServerConfig> config = Merge(*flags, environment, file, env);
   if (!config.ok()) return config.status();
   B24GATE_RETURN_IF_ERROR(Validate(&*config));
   return config;

@@ -9,8 +9,9 @@
 //          --log-format json|text  --log-level debug|info|warn|error
 //          --predrain-delay DURATION  --shutdown-grace DURATION
 //          --tls-cert FILE  --tls-key FILE  --tls-client-ca FILE
-//          --insecure-listen-any  --help
-// Env:     B24GATE_LISTEN, B24GATE_CONFIG, B24GATE_PORTALS ("NAME=URL,NAME=URL")
+//          --insecure-listen-any  --redis redis://HOST:PORT[/DB]  --replicas N  --help
+// Env:     B24GATE_LISTEN, B24GATE_CONFIG, B24GATE_PORTALS ("NAME=URL,NAME=URL"),
+//          B24GATE_REDIS_URL, B24GATE_REDIS_PASSWORD
 // File:    see README.md "Configuration".
 #ifndef B24GATE_SERVICE_CONFIG_H_
 #define B24GATE_SERVICE_CONFIG_H_
@@ -26,6 +27,7 @@
 #include "engine/cache/cache_options.h"
 #include "service/auth/client_config.h"
 #include "service/logging/logger.h"
+#include "service/redis_config.h"
 #include "service/tls/server_tls_options.h"
 
 namespace b24gate {
@@ -52,6 +54,8 @@ struct ServerConfig {
   GatewayOptions gateway;
   // API clients (the file's "clients" list); empty = no client authentication.
   std::vector<ClientSpec> clients;
+  // Redis shared by replicas (the file's "redis", --redis, --replicas).
+  RedisConfig redis;
   // Commands of different clients queue in weighted fair order (file key
   // "fair_share"; off = one queue in arrival order).
   bool fair_share = true;
@@ -74,7 +78,7 @@ absl::StatusOr<ServerConfig> LoadConfig(const std::vector<std::string>& args,
 absl::StatusOr<std::string> ParseListenAddress(const std::string& address, const std::string& what);
 
 // Every secret in `config` (webhook codes, OAuth client secrets and refresh
-// tokens), for the logger to mask.
+// tokens, the Redis password), for the logger to mask.
 std::vector<std::string> SecretsOf(const ServerConfig& config);
 
 // Text for --help.

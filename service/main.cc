@@ -259,6 +259,31 @@ void Drain(const ServerConfig& config, int signal_number, const sigset_t& signal
   logger.Log(LogLevel::kInfo, "stopped");
 }
 
+// Replicas share each portal's budget through Redis. Each switch to and from
+// the local fallback is logged once per portal.
+std::shared_ptr<BudgetSharing> ShareBudgets(const RedisConfig& redis, Logger& logger) {
+  SharedBudgetOptions options = SharedBudgetOptionsOf(redis);
+  options.on_switch = [&logger, replicas = redis.replicas](const std::string& portal, bool fallback,
+                                                          const std::string& why) {
+    if (fallback) {
+      logger.Log(LogLevel::kWarn,
+                 "Redis unreachable: this replica now uses its own share of the portal's budget "
+                 "until Redis answers again",
+                 {{"portal", portal}, {"replicas", replicas}, {"error", why}});
+    } else {
+      logger.Log(LogLevel::kInfo, "Redis reachable again: sharing the portal's budget",
+                 {{"portal", portal}});
+    }
+  };
+  auto sharing = std::make_shared<RedisBudgetSharing>(options, Clock::Real());
+  logger.Log(LogLevel::kInfo, "sharing portal budgets through Redis",
+             {{"redis", RedisUrlOf(options.redis.address)},
+              {"replicas", redis.replicas},
+              {"key_prefix", redis.key_prefix},
+              {"replica", sharing->replica_id()}});
+  return sharing;
+}
+
 int RunServer(const ServerConfig& config) {
   const sigset_t signals = BlockShutdownSignals();
   Logger logger(config.log, &std::cerr);
@@ -290,7 +315,12 @@ int RunServer(const ServerConfig& config) {
       return access.AuthorizeCommand(client, portal, method);
     };
   }
-  Gateway gateway(WithFairShare(config), std::make_unique<CurlTransport>(), Clock::Real(), &observer,
+  std::vector<PortalOptions> portals = WithFairShare(config);
+  if (config.redis.enabled()) {
+    std::shared_ptr<BudgetSharing> sharing = ShareBudgets(config.redis, logger);
+    for (PortalOptions& portal : portals) portal.sharing = sharing;
+  }
+  Gateway gateway(portals, std::make_unique<CurlTransport>(), Clock::Real(), &observer,
                   gateway_options, MakeReadCache(config));
   GatewayService service(&gateway, &access);
   AdminService admin(&gateway, &access);

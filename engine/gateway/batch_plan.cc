@@ -45,16 +45,18 @@ void CollectRefsInText(const std::string& s, RefScan* scan) {
     if (close == 0) malformed("an empty command key");
     scan->keys.insert(std::string(rest.substr(0, close)));
     rest.remove_prefix(close + 1);
+    // The scan resumes after the key's ']' (as the regex above would), so
+    // a reference inside the path below is still found.
+    at = s.size() - rest.size() - 1;
     // The path into the result: [FIELD][0]... each closed.
     while (absl::ConsumePrefix(&rest, "[")) {
       close = rest.find(']');
       if (close == absl::string_view::npos) {
         malformed("a '[' in its path does not close");
-        return;
+        break;
       }
       rest.remove_prefix(close + 1);
     }
-    at = s.size() - rest.size() - 1;  // resume after the last ']'
   }
 }
 

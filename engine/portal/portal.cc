@@ -100,6 +100,11 @@ std::unique_ptr<Credentials> MakeCredentials(const PortalOptions& o, HttpTranspo
   return std::make_unique<OAuthCredentials>(o.oauth, std::move(store), transport, o.tls);
 }
 
+std::unique_ptr<BudgetStore> MakeBudgetStore(const PortalOptions& o, Clock* clock) {
+  if (!o.sharing) return MakeLocalBudgetStore(o.bucket, o.operating);
+  return o.sharing->StoreFor(o.name, o.bucket, o.operating, clock);
+}
+
 // How a request ended, for the observer. A JSON body with `error` is a
 // Bitrix24 error whatever the status; other non-2xx answers (proxy pages,
 // cut-offs) leave the outcome unknown.
@@ -131,11 +136,12 @@ Portal::Portal(PortalOptions options, HttpTransport* transport, Clock* clock,
       clock_(clock),
       observer_(observer),
       credentials_(MakeCredentials(options_, transport)),
-      tuning_(TuningOf(options_)),
-      bucket_(options_.bucket),
-      autothrottle_(options_.autothrottle, options_.max_concurrency),
-      operating_(options_.operating),
       fair_(options_.fair_share),
+      tuning_(TuningOf(options_)),
+      budget_(MakeBudgetStore(options_, clock)),
+      bucket_(budget_->requests()),
+      autothrottle_(options_.autothrottle, options_.max_concurrency),
+      operating_(budget_->operating()),
       backoff_(options_.backoff,
                [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
                  return std::uniform_real_distribution<double>(0, 1)(rng_);
@@ -203,7 +209,8 @@ void Portal::Enqueue(PendingPtr pending) {
   pending->enqueued = clock_->Now();
   pending->linger_until = pending->enqueued + tuning_.linger;
   if (!pending->is_batch && pending->attempts == 0) CallerReturned();
-  pending->hold_until = CoalesceUntil(bucket_, pending->enqueued);
+  pending->hold_until =
+      CoalesceUntil(bucket_.Level(pending->enqueued), bucket_.policy(), pending->enqueued);
   pending->client = fair_.ClassOf(pending->options.client_id);
   pending->place = fair_.Arrive(pending->client, std::max(pending->Commands(), 1));
   // The queue is requeued commands first, then the rest in fair order (ties
@@ -331,7 +338,8 @@ absl::Time Portal::TakeGroup(std::vector<PendingPtr>* group, std::vector<Complet
     if (hold > now) return std::min(recheck, hold);
   }
 
-  bucket_.Reserve(now);
+  // Replicas sharing the budget may have taken the slot meanwhile.
+  if (absl::Time slot = bucket_.Reserve(now); slot > now) return std::min(recheck, slot);
   for (auto it : picked) {
     fair_.Taken((*it)->place);
     group->push_back(std::move(*it));
@@ -900,7 +908,7 @@ PortalBudget Portal::Budget(const std::string& method) const {
   absl::MutexLock lock(&mu_);
   absl::Time now = clock_->Now();
   PortalBudget b;
-  const BucketPolicy& policy = bucket_.policy();
+  const BucketPolicy policy = bucket_.policy();
   b.bucket_level = bucket_.Level(now);
   b.bucket_usable = std::max(1.0, policy.burst - policy.headroom);
   b.drain_per_second = policy.drain_per_second;
@@ -936,6 +944,9 @@ PortalStats Portal::Stats() const {
   s.concurrency_limit = std::min(tuning_.max_concurrency, autothrottle_.concurrency());
   s.rate_factor = autothrottle_.rate_factor();
   s.slowdowns = autothrottle_.slowdowns();
+  BudgetStatus sharing = budget_->Status();
+  s.shared_budget_fallback = sharing.fallback ? 1 : 0;
+  s.redis_errors = sharing.redis_errors;
   return s;
 }
 

@@ -3,10 +3,12 @@
 #ifndef B24GATE_ENGINE_PORTAL_PORTAL_OPTIONS_H_
 #define B24GATE_ENGINE_PORTAL_PORTAL_OPTIONS_H_
 
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "engine/budget/budget_store.h"
 #include "engine/throttle/autothrottle.h"
 #include "engine/throttle/backoff.h"
 #include "engine/throttle/fair_share.h"
@@ -47,6 +49,10 @@ struct PortalOptions {
   TlsOptions tls;
   // Each API client's share of the portal when several queue at once.
   FairSharePolicy fair_share;
+  // Where the request budget and operating-time state live: null keeps them
+  // in this process; a shared store (Redis) lets several gateway replicas
+  // share the portal's one budget.
+  std::shared_ptr<BudgetSharing> sharing;
 };
 
 // The settings that can change while the gateway runs (admin RPC, the

@@ -90,6 +90,9 @@ class Stack {
   // Stops the gateway (SIGTERM, expecting exit 0) and starts it again with
   // the same configuration; the stub talks to the new process.
   absl::Status RestartGateway();
+  // One more gateway process with the same configuration and flags, in front
+  // of the same emulator: replicas (talk to it through its address()).
+  absl::StatusOr<std::unique_ptr<Process>> StartReplica();
   // From now on stub() and channel() send "authorization: Bearer TOKEN" on
   // every call (empty: no credentials), so the shared helpers act as that
   // client.
