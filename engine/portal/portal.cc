@@ -80,7 +80,8 @@ bool IsRedirect(const HttpResponse& r) {
          r.headers.count("location") > 0;
 }
 
-std::unique_ptr<Credentials> MakeCredentials(const PortalOptions& o, HttpTransport* transport) {
+std::unique_ptr<Credentials> MakeCredentials(const PortalOptions& o, HttpTransport* transport,
+                                             Clock* clock) {
   if (!o.oauth.enabled()) return std::make_unique<WebhookCredentials>(o.webhook_url);
   std::unique_ptr<TokenStore> store;
   if (o.oauth.token_file.empty()) {
@@ -88,7 +89,7 @@ std::unique_ptr<Credentials> MakeCredentials(const PortalOptions& o, HttpTranspo
   } else {
     store = std::make_unique<FileTokenStore>(o.oauth.token_file);
   }
-  return std::make_unique<OAuthCredentials>(o.oauth, std::move(store), transport, o.tls);
+  return std::make_unique<OAuthCredentials>(o.oauth, std::move(store), transport, o.tls, clock);
 }
 
 // How a request ended, for the observer. A JSON body with `error` is a
@@ -121,7 +122,7 @@ Portal::Portal(PortalOptions options, HttpTransport* transport, Clock* clock,
       transport_(transport),
       clock_(clock),
       observer_(observer),
-      credentials_(MakeCredentials(options_, transport)),
+      credentials_(MakeCredentials(options_, transport, clock)),
       tuning_(TuningOf(options_)),
       bucket_(options_.bucket),
       autothrottle_(options_.autothrottle, options_.max_concurrency),
