@@ -325,22 +325,19 @@ void OAuthCredentials::RefreshShared(std::string failed_access) {
       }
       SharedTokens next{issued->access_token, issued->refresh_token, issued->client_endpoint,
                         (*shared ? (*shared)->version : 0) + 1};
-      {
-        absl::MutexLock lock(&mu_);
-        Adopt(next.access_token, next.refresh_token, next.base_url);
-      }
-      // Written before the lock is released, so a replica that takes the
-      // lock next finds the new tokens and does not spend the old one. A few
-      // tries: the new refresh token is on disk already, but the others
-      // can only get it from here.
+      // Shared before anyone uses the new access token, and before the lock
+      // is released, so a replica that takes the lock next finds the new
+      // tokens and does not spend the old one. A few tries: the others can
+      // only get the new refresh token from here.
       bool stored = false;
       for (int attempt = 0; attempt < 5 && !stored; ++attempt) {
         stored = sharing.Store(next).ok();
         if (!stored) clock_->SleepUntil(clock_->Now() + absl::Milliseconds(100));
       }
-      if (!stored) {
+      {
         absl::MutexLock lock(&mu_);
-        persist_failures_++;
+        if (!stored) persist_failures_++;
+        Adopt(next.access_token, next.refresh_token, next.base_url);  // token_file first
       }
       sharing.Unlock();
       break;
