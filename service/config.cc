@@ -15,6 +15,7 @@
 #include "service/auth/client_config.h"
 #include "service/cache_config.h"
 #include "service/config_reading.h"
+#include "service/redis_config.h"
 
 namespace b24gate {
 namespace {
@@ -64,7 +65,7 @@ absl::StatusOr<absl::Duration> ParseDurationText(const std::string& text, const 
 
 struct FlagValues {
   std::optional<std::string> listen, metrics_listen, config_file, plan, ca_file, log_format,
-      log_level, predrain_delay, shutdown_grace;
+      log_level, predrain_delay, shutdown_grace, redis, replicas;
   std::vector<std::string> portals;
   bool insecure = false;
   bool help = false;
@@ -83,6 +84,8 @@ absl::StatusOr<FlagValues> ParseFlags(const std::vector<std::string>& args) {
       {"--log-level", &FlagValues::log_level},
       {"--predrain-delay", &FlagValues::predrain_delay},
       {"--shutdown-grace", &FlagValues::shutdown_grace},
+      {"--redis", &FlagValues::redis},
+      {"--replicas", &FlagValues::replicas},
   };
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -157,6 +160,7 @@ struct FileValues {
   std::vector<PortalOptions> portals;
   std::vector<ClientSpec> clients;
   CacheOptions cache;
+  RedisConfig redis;
 };
 
 // A portal's "oauth" object: an OAuth application instead of a webhook.
@@ -299,7 +303,7 @@ absl::StatusOr<FileValues> ReadConfigFile(const std::string& path) {
   B24GATE_RETURN_IF_ERROR(CheckKeys(j, "config",
                                     {"listen", "metrics_listen", "portals", "shutdown_grace_seconds",
                                      "predrain_delay_seconds", "log_format", "log_level",
-                                     "max_bulk_items", "clients", "cache"}));
+                                     "max_bulk_items", "clients", "cache", "redis"}));
   FileValues f;
   for (auto [key, out] : {std::pair{"listen", &f.listen}, std::pair{"metrics_listen", &f.metrics_listen},
                           std::pair{"log_format", &f.log_format}, std::pair{"log_level", &f.log_level}}) {
@@ -332,6 +336,9 @@ absl::StatusOr<FileValues> ReadConfigFile(const std::string& path) {
     absl::StatusOr<CacheOptions> cache = ParseCacheConfig(j["cache"], "config.cache");
     if (!cache.ok()) return cache.status();
     f.cache = std::move(*cache);
+  }
+  if (j.contains("redis")) {
+    B24GATE_RETURN_IF_ERROR(ParseRedisSection(j["redis"], "config.redis", &f.redis));
   }
   if (j.contains("portals")) {
     if (!j["portals"].is_array()) return Bad("config.portals", "must be a list");
@@ -417,7 +424,8 @@ absl::StatusOr<std::vector<PortalOptions>> MergePortals(const FlagValues& flags,
 }
 
 absl::StatusOr<ServerConfig> Merge(const FlagValues& flags, const EnvValues& env,
-                                   const FileValues& file) {
+                                   const FileValues& file,
+                                   const std::map<std::string, std::string>& env_map) {
   ServerConfig config;
   // Each setting: the flag, else the environment, else the file, else the default.
   if (flags.listen) {
@@ -462,6 +470,8 @@ absl::StatusOr<ServerConfig> Merge(const FlagValues& flags, const EnvValues& env
   config.portals = std::move(*portals);
   config.clients = file.clients;
   config.cache = file.cache;
+  config.redis = file.redis;
+  B24GATE_RETURN_IF_ERROR(FinishRedisConfig(flags.redis, flags.replicas, env_map, &config.redis));
   return config;
 }
 
@@ -537,6 +547,7 @@ std::vector<std::string> SecretsOf(const ServerConfig& config) {
     if (!p.oauth.client_secret.empty()) secrets.push_back(p.oauth.client_secret);
     if (!p.oauth.refresh_token.empty()) secrets.push_back(p.oauth.refresh_token);
   }
+  if (!config.redis.password.empty()) secrets.push_back(config.redis.password);
   return secrets;
 }
 
@@ -553,7 +564,11 @@ std::string ConfigUsage() {
   --log-level LEVEL         debug, info, warn or error (default info)
   --predrain-delay D        after SIGTERM, keep accepting calls this long (default 5s)
   --shutdown-grace D        then answer every accepted call within this (default 20s)
-environment: B24GATE_LISTEN, B24GATE_CONFIG, B24GATE_PORTALS="NAME=URL,NAME=URL"
+  --redis redis://HOST:PORT[/DB]  replicas share each portal's budget through this Redis
+  --replicas N              replicas that may run at once; while Redis is away each uses 1/N of
+                            a portal's budget (default 1)
+environment: B24GATE_LISTEN, B24GATE_CONFIG, B24GATE_PORTALS="NAME=URL,NAME=URL",
+             B24GATE_REDIS_URL, B24GATE_REDIS_PASSWORD
 )";
 }
 
@@ -574,7 +589,7 @@ absl::StatusOr<ServerConfig> LoadConfig(const std::vector<std::string>& args,
     if (!read.ok()) return read.status();
     file = std::move(*read);
   }
-  absl::StatusOr<ServerConfig> config = Merge(*flags, environment, file);
+  absl::StatusOr<ServerConfig> config = Merge(*flags, environment, file, env);
   if (!config.ok()) return config.status();
   B24GATE_RETURN_IF_ERROR(Validate(&*config));
   return config;

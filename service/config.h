@@ -7,8 +7,10 @@
 //          (repeatable; the first is the default)  --config FILE
 //          --plan standard|enterprise  --ca-file FILE  --insecure-skip-verify
 //          --log-format json|text  --log-level debug|info|warn|error
-//          --predrain-delay DURATION  --shutdown-grace DURATION  --help
-// Env:     B24GATE_LISTEN, B24GATE_CONFIG, B24GATE_PORTALS ("NAME=URL,NAME=URL")
+//          --predrain-delay DURATION  --shutdown-grace DURATION
+//          --redis redis://HOST:PORT[/DB]  --replicas N  --help
+// Env:     B24GATE_LISTEN, B24GATE_CONFIG, B24GATE_PORTALS ("NAME=URL,NAME=URL"),
+//          B24GATE_REDIS_URL, B24GATE_REDIS_PASSWORD
 // File:    see README.md "Configuration".
 #ifndef B24GATE_SERVICE_CONFIG_H_
 #define B24GATE_SERVICE_CONFIG_H_
@@ -24,6 +26,7 @@
 #include "engine/cache/cache_options.h"
 #include "service/auth/client_config.h"
 #include "service/logging/logger.h"
+#include "service/redis_config.h"
 
 namespace b24gate {
 
@@ -46,6 +49,8 @@ struct ServerConfig {
   std::vector<ClientSpec> clients;
   // The read cache (the file's "cache" section); off when it has no rules.
   CacheOptions cache;
+  // Redis shared by replicas (the file's "redis", --redis, --replicas).
+  RedisConfig redis;
   bool help = false;
 };
 
@@ -59,7 +64,7 @@ absl::StatusOr<ServerConfig> LoadConfig(const std::vector<std::string>& args,
 absl::StatusOr<std::string> ParseListenAddress(const std::string& address, const std::string& what);
 
 // Every secret in `config` (webhook codes, OAuth client secrets and refresh
-// tokens), for the logger to mask.
+// tokens, the Redis password), for the logger to mask.
 std::vector<std::string> SecretsOf(const ServerConfig& config);
 
 // Text for --help.

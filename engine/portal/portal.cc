@@ -92,6 +92,11 @@ std::unique_ptr<Credentials> MakeCredentials(const PortalOptions& o, HttpTranspo
   return std::make_unique<OAuthCredentials>(o.oauth, std::move(store), transport, o.tls, clock);
 }
 
+std::unique_ptr<BudgetStore> MakeBudgetStore(const PortalOptions& o, Clock* clock) {
+  if (!o.sharing) return MakeLocalBudgetStore(o.bucket, o.operating);
+  return o.sharing->StoreFor(o.name, o.bucket, o.operating, clock);
+}
+
 // How a request ended, for the observer. A JSON body with `error` is a
 // Bitrix24 error whatever the status; other non-2xx answers (proxy pages,
 // cut-offs) leave the outcome unknown.
@@ -124,9 +129,10 @@ Portal::Portal(PortalOptions options, HttpTransport* transport, Clock* clock,
       observer_(observer),
       credentials_(MakeCredentials(options_, transport, clock)),
       tuning_(TuningOf(options_)),
-      bucket_(options_.bucket),
+      budget_(MakeBudgetStore(options_, clock)),
+      bucket_(budget_->requests()),
       autothrottle_(options_.autothrottle, options_.max_concurrency),
-      operating_(options_.operating),
+      operating_(budget_->operating()),
       backoff_(options_.backoff,
                [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
                  return std::uniform_real_distribution<double>(0, 1)(rng_);
@@ -194,7 +200,8 @@ void Portal::Enqueue(PendingPtr pending, bool front) {
   pending->enqueued = clock_->Now();
   pending->linger_until = pending->enqueued + tuning_.linger;
   if (!pending->is_batch && pending->attempts == 0) CallerReturned();
-  pending->hold_until = CoalesceUntil(bucket_, pending->enqueued);
+  pending->hold_until =
+      CoalesceUntil(bucket_.Level(pending->enqueued), bucket_.policy(), pending->enqueued);
   if (front) {
     queue_.push_front(std::move(pending));
   } else {
@@ -313,7 +320,8 @@ absl::Time Portal::TakeGroup(std::vector<PendingPtr>* group, std::vector<Complet
     if (hold > now) return std::min(recheck, hold);
   }
 
-  bucket_.Reserve(now);
+  // Replicas sharing the budget may have taken the slot meanwhile.
+  if (absl::Time slot = bucket_.Reserve(now); slot > now) return std::min(recheck, slot);
   for (auto it : picked) group->push_back(std::move(*it));
   queue_.erase(std::remove(queue_.begin(), queue_.end(), nullptr), queue_.end());
   ReserveCosts(*group);
@@ -874,7 +882,7 @@ PortalBudget Portal::Budget(const std::string& method) const {
   absl::MutexLock lock(&mu_);
   absl::Time now = clock_->Now();
   PortalBudget b;
-  const BucketPolicy& policy = bucket_.policy();
+  const BucketPolicy policy = bucket_.policy();
   b.bucket_level = bucket_.Level(now);
   b.bucket_usable = std::max(1.0, policy.burst - policy.headroom);
   b.drain_per_second = policy.drain_per_second;
@@ -903,6 +911,9 @@ PortalStats Portal::Stats() const {
   s.concurrency_limit = std::min(tuning_.max_concurrency, autothrottle_.concurrency());
   s.rate_factor = autothrottle_.rate_factor();
   s.slowdowns = autothrottle_.slowdowns();
+  BudgetStatus sharing = budget_->Status();
+  s.shared_budget_fallback = sharing.fallback ? 1 : 0;
+  s.redis_errors = sharing.redis_errors;
   return s;
 }
 

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "engine/budget/budget_store.h"
 #include "engine/throttle/autothrottle.h"
 #include "engine/throttle/backoff.h"
 #include "engine/portal/call_types.h"
@@ -208,9 +209,12 @@ class Portal {
   bool kicked_ ABSL_GUARDED_BY(mu_) = false;
   std::deque<PendingPtr> queue_ ABSL_GUARDED_BY(mu_);
   PortalTuning tuning_ ABSL_GUARDED_BY(mu_);
-  LeakyBucket bucket_ ABSL_GUARDED_BY(mu_);
+  // The portal's limits (engine/budget): in memory, or shared with other
+  // replicas; bucket_ and operating_ are its two faces.
+  const std::unique_ptr<BudgetStore> budget_;
+  RequestBudget& bucket_ ABSL_GUARDED_BY(mu_);
   Autothrottle autothrottle_ ABSL_GUARDED_BY(mu_);
-  OperatingTracker operating_ ABSL_GUARDED_BY(mu_);
+  OperatingBudget& operating_ ABSL_GUARDED_BY(mu_);
   Backoff backoff_;
   std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_);
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;

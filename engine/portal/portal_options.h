@@ -3,10 +3,12 @@
 #ifndef B24GATE_ENGINE_PORTAL_PORTAL_OPTIONS_H_
 #define B24GATE_ENGINE_PORTAL_PORTAL_OPTIONS_H_
 
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "engine/budget/budget_store.h"
 #include "engine/throttle/autothrottle.h"
 #include "engine/throttle/backoff.h"
 #include "engine/auth/credentials.h"
@@ -44,6 +46,10 @@ struct PortalOptions {
   BackoffPolicy backoff;
   int max_attempts = 8;
   TlsOptions tls;
+  // Where the request budget and operating-time state live: null keeps them
+  // in this process; a shared store (Redis) lets several gateway replicas
+  // share the portal's one budget.
+  std::shared_ptr<BudgetSharing> sharing;
 };
 
 // The settings that can change while the gateway runs (admin RPC, the

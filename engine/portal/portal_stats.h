@@ -23,7 +23,8 @@
   X(outcome_unknown, "writes failed as OUTCOME_UNKNOWN (may have been executed)")  \
   X(token_refreshes, "OAuth token refreshes asked for")                             \
   X(redirects, "302 domain changes followed")                                       \
-  X(slowdowns, "autothrottle slow-downs")
+  X(slowdowns, "autothrottle slow-downs")                                           \
+  X(redis_errors, "failed calls to Redis, where replicas share the budget")
 
 // Gauges (double), sampled when the stats are read.
 #define B24GATE_PORTAL_GAUGES(X)                                                    \
@@ -31,7 +32,8 @@
   X(queued, "commands waiting in the queue now")                                    \
   X(in_flight, "HTTP requests in flight now")                                       \
   X(concurrency_limit, "in-flight ceiling now (autothrottle)")                      \
-  X(rate_factor, "share of the drain rate used now (autothrottle; 1 = full)")
+  X(rate_factor, "share of the drain rate used now (autothrottle; 1 = full)")      \
+  X(shared_budget_fallback, "1 while Redis is unreachable and a local 1/N share is used")
 
 namespace b24gate {
 

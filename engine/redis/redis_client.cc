@@ -78,6 +78,11 @@ bool RedisClient::healthy() const {
   return context_ != nullptr;
 }
 
+bool RedisClient::WaitingToReconnect() const {
+  absl::MutexLock lock(&mu_);
+  return context_ == nullptr && clock_->Now() < retry_at_;
+}
+
 void RedisClient::Broken() {
   if (context_ != nullptr) redisFree(context_);
   context_ = nullptr;

@@ -99,6 +99,9 @@ class RedisClient {
 
   // True while connected and the last command succeeded.
   bool healthy() const;
+  // True while a command would fail at once, waiting out the reconnect
+  // backoff (so callers that poll need not count those as failures).
+  bool WaitingToReconnect() const;
   const RedisAddress& address() const { return options_.address; }
 
  private:

@@ -6,9 +6,12 @@
 namespace b24gate {
 
 absl::Time CoalesceUntil(const LeakyBucket& bucket, absl::Time enqueued) {
-  const BucketPolicy& policy = bucket.policy();
+  return CoalesceUntil(bucket.Level(enqueued), bucket.policy(), enqueued);
+}
+
+absl::Time CoalesceUntil(double level, const BucketPolicy& policy, absl::Time enqueued) {
   double usable = std::max(1.0, policy.burst - policy.headroom);
-  double fill = std::sqrt(std::clamp(bucket.Level(enqueued) / usable, 0.0, 1.0));
+  double fill = std::sqrt(std::clamp(level / usable, 0.0, 1.0));
   absl::Duration interval = absl::Seconds(1.0 / policy.drain_per_second);
   return enqueued + interval * fill;
 }

@@ -32,6 +32,8 @@ namespace b24gate {
 // of the share of the usable burst in use then. Fixed when the command is
 // queued, so the dispatcher knows when to look again.
 absl::Time CoalesceUntil(const LeakyBucket& bucket, absl::Time enqueued);
+// The same from the bucket's `level` at `enqueued` and its policy.
+absl::Time CoalesceUntil(double level, const BucketPolicy& policy, absl::Time enqueued);
 
 }  // namespace b24gate
 

@@ -36,6 +36,10 @@ double LeakyBucket::Level(absl::Time now) const {
   return absl::FDivDuration(tat_ - now, Interval());
 }
 
+void LeakyBucket::SetLevel(double level, absl::Time now) {
+  tat_ = level > 0 ? now + Interval() * level : absl::InfinitePast();
+}
+
 void LeakyBucket::SetPolicy(BucketPolicy policy, absl::Time now) {
   double level = Level(now);  // in the old policy's terms
   policy_ = policy;

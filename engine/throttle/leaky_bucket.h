@@ -44,6 +44,10 @@ class LeakyBucket {
   // The modelled counter at `now` (0..burst), for metrics.
   double Level(absl::Time now) const;
 
+  // Sets the modelled counter to `level` at `now`: a mirror of a counter
+  // kept elsewhere (replicas sharing the budget through Redis).
+  void SetLevel(double level, absl::Time now);
+
   // Changes the policy at `now` (runtime tuning, autothrottle). The
   // modelled counter is kept: the portal's counter does not change because
   // our pace does, and re-reading the old state with a slower drain rate would

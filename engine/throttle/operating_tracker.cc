@@ -22,6 +22,7 @@ void OperatingTracker::Observe(const std::string& method, const nlohmann::ordere
   MethodState& state = methods_[method];
   Learn(state, time);
   state.operating = operating;
+  state.reported = true;
   double reset_at = 0;
   // Without operating_reset_at (older portals) the oldest basket leaves at
   // worst one window from now.
@@ -68,10 +69,11 @@ absl::Time OperatingTracker::FitsAt(const std::string& method, absl::Duration co
   auto it = methods_.find(method);
   if (it == methods_.end()) return now;
   const MethodState& state = it->second;
-  if (absl::Seconds(state.operating) + state.reserved + cost <= policy_.limit - policy_.margin) {
+  if (absl::Seconds(state.operating) + state.reserved + state.others_reserved + cost <=
+      policy_.limit - policy_.margin) {
     return now;
   }
-  if (state.in_flight > 0) return absl::InfiniteFuture();  // their answers bring news
+  if (state.in_flight + state.others_in_flight > 0) return absl::InfiniteFuture();  // their answers bring news
   // Nothing in flight: the reported use stands until the oldest basket
   // leaves the window; after that it is stale, and one request finds out.
   return std::max(now, state.reset_at);
@@ -95,13 +97,54 @@ absl::Duration OperatingTracker::Left(const std::string& method) const {
   auto it = methods_.find(method);
   absl::Duration used = it == methods_.end()
                             ? absl::ZeroDuration()
-                            : absl::Seconds(it->second.operating) + it->second.reserved;
+                            : absl::Seconds(it->second.operating) + it->second.reserved +
+                                  it->second.others_reserved;
   return std::max(absl::ZeroDuration(), policy_.limit - policy_.margin - used);
 }
 
 absl::Duration OperatingTracker::Reserved(const std::string& method) const {
   auto it = methods_.find(method);
-  return it == methods_.end() ? absl::ZeroDuration() : it->second.reserved;
+  return it == methods_.end() ? absl::ZeroDuration()
+                              : it->second.reserved + it->second.others_reserved;
+}
+
+OperatingTracker::Shared OperatingTracker::Own(const std::string& method) const {
+  Shared own;
+  auto it = methods_.find(method);
+  if (it == methods_.end()) return own;
+  const MethodState& state = it->second;
+  own.reported = state.reported;
+  own.operating = state.operating;
+  own.reset_at = state.reset_at;
+  own.paused_until = state.paused_until;
+  own.reserved = state.reserved;
+  own.in_flight = state.in_flight;
+  return own;
+}
+
+void OperatingTracker::Adopt(const std::string& method, const Shared& shared) {
+  MethodState& state = methods_[method];
+  if (shared.reported) {
+    state.operating = shared.operating;
+    state.reset_at = shared.reset_at;
+    state.reported = true;
+  }
+  state.paused_until = std::max(state.paused_until, shared.paused_until);
+  state.others_reserved = shared.reserved;
+  state.others_in_flight = shared.in_flight;
+}
+
+void OperatingTracker::ForgetOthers() {
+  for (auto& [method, state] : methods_) {
+    state.others_reserved = absl::ZeroDuration();
+    state.others_in_flight = 0;
+  }
+}
+
+std::vector<std::string> OperatingTracker::Methods() const {
+  std::vector<std::string> out;
+  for (const auto& [method, state] : methods_) out.push_back(method);
+  return out;
 }
 
 absl::Time OperatingTracker::ReadyAt(const std::string& method) const {

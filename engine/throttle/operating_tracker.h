@@ -26,6 +26,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -76,6 +77,28 @@ class OperatingTracker {
   absl::Duration Left(const std::string& method) const;
   absl::Duration Reserved(const std::string& method) const;
 
+  // Sharing with other gateway replicas (engine/budget). What one replica
+  // knows of a method that the others need: the portal's latest report, the
+  // pause, and the reservations in flight.
+  struct Shared {
+    bool reported = false;  // `operating` / `reset_at` hold a report
+    double operating = 0;
+    absl::Time reset_at = absl::InfinitePast();
+    absl::Time paused_until = absl::InfinitePast();
+    absl::Duration reserved;
+    int in_flight = 0;
+  };
+  // This replica's own view of `method` (its reservations only).
+  Shared Own(const std::string& method) const;
+  // Takes in what the replicas share: the latest report (when `shared`
+  // has one), the later pause, and the other replicas' reservations, which
+  // count from then on in FitsAt, Left and Reserved as if they were ours.
+  void Adopt(const std::string& method, const Shared& shared);
+  // Forgets the other replicas' reservations (they can no longer be known).
+  void ForgetOthers();
+  // Every method with state.
+  std::vector<std::string> Methods() const;
+
  private:
   struct MethodState {
     double operating = 0;
@@ -85,6 +108,10 @@ class OperatingTracker {
     bool estimated = false;      // `estimate` is from a reported cost
     absl::Duration reserved;     // predicted cost of the requests in flight
     int in_flight = 0;           // requests holding a reservation
+    bool reported = false;       // `operating` is from a report
+    // Other replicas' reservations (Adopt), counted with ours.
+    absl::Duration others_reserved;
+    int others_in_flight = 0;
   };
   // Folds one command's reported `processing` into the estimate.
   void Learn(MethodState& state, const nlohmann::ordered_json& time);

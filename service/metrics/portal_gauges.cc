@@ -47,6 +47,8 @@ std::string PortalGauges::GaugeName(const std::string& stat) {
 }
 
 std::string PortalGauges::CounterName(const std::string& stat) {
+  // Not a portal counter to operators: a Redis health series.
+  if (stat == "redis_errors") return "b24gate_redis_errors_total";
   return absl::StrCat("b24gate_portal_", stat, "_total");
 }
 

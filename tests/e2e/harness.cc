@@ -167,6 +167,10 @@ absl::Status Stack::StartGateway() {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::unique_ptr<Process>> Stack::StartReplica() {
+  return Process::Start(gateway_args_);
+}
+
 absl::Status Stack::RestartGateway() {
   int code = gateway_->StopWith(SIGTERM);
   if (code != 0) return absl::InternalError(absl::StrCat("gateway exited with ", code));

@@ -85,6 +85,9 @@ class Stack {
   // Stops the gateway (SIGTERM, expecting exit 0) and starts it again with
   // the same configuration; the stub talks to the new process.
   absl::Status RestartGateway();
+  // One more gateway process with the same configuration and flags, in front
+  // of the same emulator: replicas (talk to it through its address()).
+  absl::StatusOr<std::unique_ptr<Process>> StartReplica();
   // GET /_emulator/stats, POST /_emulator/reset, POST /_emulator/faults.
   nlohmann::json EmulatorStats();
   void ResetEmulator();
