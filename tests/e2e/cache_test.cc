@@ -273,6 +273,13 @@ TEST(ReadCache, TwoGatewaysShareItThroughRedis) {
   EXPECT_EQ(TitleOf(fresh), "Shared");
   EXPECT_EQ(RequestsDuring(*stack, [&] { call_second(Read("crm.deal.get", deal)); }), 0);
 
+  // Redis's expiry is the TTL: lead gets live one second.
+  const std::string lead = R"({"id":2})";
+  EXPECT_EQ(RequestsDuring(*stack, [&] { DoCall(*stack, Read("crm.lead.get", lead)); }), 1);
+  EXPECT_EQ(RequestsDuring(*stack, [&] { call_second(Read("crm.lead.get", lead)); }), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1300));
+  EXPECT_EQ(RequestsDuring(*stack, [&] { call_second(Read("crm.lead.get", lead)); }), 1);
+
   // Redis gone: reads go to the portal, callers see no error.
   (*redis)->Kill();
   CallOut without;
