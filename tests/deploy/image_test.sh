@@ -265,6 +265,17 @@ run_case() {
   else
     fail "$name: Call crm.lead.list"; cat "$DIR/call.err" >&2; head -c 1000 "$DIR/call" >&2
   fi
+  # With --redis the gateway keeps its shared state (budgets, cached
+  # answers) in that Redis.
+  if [[ " ${gateway_args[*]} " == *" --redis "* && -n $REDIS_URL ]]; then
+    local keys
+    keys=$(redis-cli -u "$REDIS_URL" --scan --pattern 'b24gate:*' 2>/dev/null | wc -l)
+    if ((keys > 0)); then
+      pass "$name: shared state in the Redis --redis names ($keys keys)"
+    else
+      fail "$name: nothing in the Redis --redis names"
+    fi
+  fi
 
   # The alerts of the PrometheusRule query metrics this binary exports: after
   # a list call and an unknown method every one of them has a series, except
