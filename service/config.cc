@@ -159,8 +159,8 @@ struct FileValues {
   std::optional<size_t> max_bulk_items;
   std::vector<PortalOptions> portals;
   std::vector<ClientSpec> clients;
-  CacheOptions cache;
   RedisConfig redis;
+  CacheOptions cache;
 };
 
 // A portal's "oauth" object: an OAuth application instead of a webhook.

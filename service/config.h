@@ -47,10 +47,10 @@ struct ServerConfig {
   GatewayOptions gateway;
   // API clients (the file's "clients" list); empty = no client authentication.
   std::vector<ClientSpec> clients;
-  // The read cache (the file's "cache" section); off when it has no rules.
-  CacheOptions cache;
   // Redis shared by replicas (the file's "redis", --redis, --replicas).
   RedisConfig redis;
+  // The read cache (the file's "cache" section); off when it has no rules.
+  CacheOptions cache;
   bool help = false;
 };
 
