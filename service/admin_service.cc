@@ -85,9 +85,21 @@ void FillState(Portal& portal, pb::PortalState* out) {
 
 }  // namespace
 
+absl::Status AdminService::Admit(grpc::CallbackServerContext* context) const {
+  if (access_ == nullptr) return absl::OkStatus();
+  absl::StatusOr<const ClientSpec*> client = access_->Admit(*context);
+  if (!client.ok()) return client.status();
+  return access_->AuthorizeAdmin(*client);
+}
+
 grpc::ServerUnaryReactor* AdminService::ListPortals(grpc::CallbackServerContext* context,
                                                     const pb::ListPortalsRequest*,
                                                     pb::ListPortalsResponse* response) {
+  if (absl::Status s = Admit(context); !s.ok()) {
+    auto* reactor = context->DefaultReactor();
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
   for (Portal* portal : gateway_->portals()) FillState(*portal, response->add_portals());
   auto* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
@@ -98,6 +110,10 @@ grpc::ServerUnaryReactor* AdminService::UpdatePortalTuning(
     grpc::CallbackServerContext* context, const pb::UpdatePortalTuningRequest* request,
     pb::UpdatePortalTuningResponse* response) {
   auto* reactor = context->DefaultReactor();
+  if (absl::Status s = Admit(context); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
   absl::StatusOr<Portal*> portal = gateway_->FindPortal(request->portal());
   if (!portal.ok()) {
     reactor->Finish(ToGrpcStatus(portal.status()));

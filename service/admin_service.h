@@ -7,6 +7,7 @@
 
 #include "bitrix24/gateway/v1/admin.grpc.pb.h"
 #include "engine/gateway/gateway.h"
+#include "service/auth/access_control.h"
 
 namespace b24gate {
 
@@ -19,8 +20,11 @@ void MergeTuning(const bitrix24::gateway::v1::PortalTuning& in, PortalTuning* tu
 
 class AdminService final : public bitrix24::gateway::v1::AdminService::CallbackService {
  public:
-  // `gateway` must outlive the service.
-  explicit AdminService(Gateway* gateway) : gateway_(gateway) {}
+  // `gateway` and `access` must outlive the service; `access` null: no
+  // client authentication. With clients configured, only clients with the
+  // `admin` role may call it.
+  explicit AdminService(Gateway* gateway, const AccessControl* access = nullptr)
+      : gateway_(gateway), access_(access) {}
 
   grpc::ServerUnaryReactor* ListPortals(grpc::CallbackServerContext* context,
                                         const bitrix24::gateway::v1::ListPortalsRequest* request,
@@ -31,7 +35,12 @@ class AdminService final : public bitrix24::gateway::v1::AdminService::CallbackS
       bitrix24::gateway::v1::UpdatePortalTuningResponse* response) override;
 
  private:
+  // OK when the caller may use this service; UNAUTHENTICATED or
+  // PERMISSION_DENIED otherwise.
+  absl::Status Admit(grpc::CallbackServerContext* context) const;
+
   Gateway* const gateway_;
+  const AccessControl* const access_;
 };
 
 }  // namespace b24gate

@@ -157,6 +157,7 @@ struct FileValues {
   std::optional<std::string> listen, metrics_listen, log_format, log_level;
   std::optional<absl::Duration> predrain_delay, shutdown_grace;
   std::optional<size_t> max_bulk_items;
+  std::optional<bool> fair_share;
   std::vector<PortalOptions> portals;
   std::vector<ClientSpec> clients;
   RedisConfig redis;
@@ -303,7 +304,7 @@ absl::StatusOr<FileValues> ReadConfigFile(const std::string& path) {
   B24GATE_RETURN_IF_ERROR(CheckKeys(j, "config",
                                     {"listen", "metrics_listen", "portals", "shutdown_grace_seconds",
                                      "predrain_delay_seconds", "log_format", "log_level",
-                                     "max_bulk_items", "clients", "cache", "redis"}));
+                                     "max_bulk_items", "clients", "cache", "fair_share", "redis"}));
   FileValues f;
   for (auto [key, out] : {std::pair{"listen", &f.listen}, std::pair{"metrics_listen", &f.metrics_listen},
                           std::pair{"log_format", &f.log_format}, std::pair{"log_level", &f.log_level}}) {
@@ -326,6 +327,11 @@ absl::StatusOr<FileValues> ReadConfigFile(const std::string& path) {
       return Bad("config.max_bulk_items", "must be a whole number >= 1");
     }
     f.max_bulk_items = v.get<size_t>();
+  }
+  if (j.contains("fair_share")) {
+    bool on = true;
+    B24GATE_RETURN_IF_ERROR(ReadBool(j, "fair_share", "config", &on));
+    f.fair_share = on;
   }
   if (j.contains("clients")) {
     absl::StatusOr<std::vector<ClientSpec>> clients = ParseClients(j["clients"], "config.clients");
@@ -469,6 +475,7 @@ absl::StatusOr<ServerConfig> Merge(const FlagValues& flags, const EnvValues& env
   if (!portals.ok()) return portals.status();
   config.portals = std::move(*portals);
   config.clients = file.clients;
+  if (file.fair_share) config.fair_share = *file.fair_share;
   config.cache = file.cache;
   config.redis = file.redis;
   B24GATE_RETURN_IF_ERROR(FinishRedisConfig(flags.redis, flags.replicas, env_map, &config.redis));

@@ -49,6 +49,9 @@ struct ServerConfig {
   std::vector<ClientSpec> clients;
   // Redis shared by replicas (the file's "redis", --redis, --replicas).
   RedisConfig redis;
+  // Commands of different clients queue in weighted fair order (file key
+  // "fair_share"; off = one queue in arrival order).
+  bool fair_share = true;
   // The read cache (the file's "cache" section); off when it has no rules.
   CacheOptions cache;
   bool help = false;

@@ -20,9 +20,11 @@ namespace {
 
 namespace pb = bitrix24::gateway::v1;
 
-CallOptions OptionsFrom(grpc::CallbackServerContext* context, bool idempotent,
-                        std::shared_ptr<CancelToken> cancel) {
+// `client` is the caller's client name ("" = anonymous).
+CallOptions OptionsFrom(grpc::CallbackServerContext* context, const std::string& client,
+                        bool idempotent, std::shared_ptr<CancelToken> cancel) {
   CallOptions o;
+  o.client_id = client;
   auto deadline = context->deadline();
   if (deadline != std::chrono::system_clock::time_point::max()) o.deadline = absl::FromChrono(deadline);
   o.cancel = std::move(cancel);
@@ -91,7 +93,7 @@ class UnaryCall : public grpc::ServerUnaryReactor {
 
 // Call with one parameter set: the method's answer, or the RPC's error.
 void StartSingleCall(Gateway* gateway, grpc::CallbackServerContext* context,
-                     const pb::CallRequest& request, pb::CallResponse* response, UnaryCall* call) {
+                     const std::string& client, const pb::CallRequest& request, pb::CallResponse* response, UnaryCall* call) {
   absl::StatusOr<nlohmann::ordered_json> params = ParamsOrJson(
       request.has_params() ? &request.params() : nullptr, request.params_json());
   if (!params.ok()) {
@@ -106,7 +108,7 @@ void StartSingleCall(Gateway* gateway, grpc::CallbackServerContext* context,
   spec.raw = request.raw();
   spec.cache = CacheModeFrom(request.cache());
   const bool is_read = IsRead(request.method(), request.idempotent());
-  gateway->Call(std::move(spec), OptionsFrom(context, request.idempotent(), call->cancel()),
+  gateway->Call(std::move(spec), OptionsFrom(context, client, request.idempotent(), call->cancel()),
                 [call, response, is_read](absl::StatusOr<CallReply> reply) {
                   if (!reply.ok()) {
                     call->Reply(reply.status());
@@ -156,7 +158,7 @@ class BulkReply : public FanoutSink {
 
 // Call with bulk_params: one result per parameter set, in one reply.
 void StartBulkCall(Gateway* gateway, grpc::CallbackServerContext* context,
-                   const pb::CallRequest& request, pb::CallResponse* response, UnaryCall* call) {
+                   const std::string& client, const pb::CallRequest& request, pb::CallResponse* response, UnaryCall* call) {
   if (request.has_params() || !request.params_json().empty()) {
     call->Reply(absl::InvalidArgumentError(absl::StrCat(
         request.has_params() ? "params" : "params_json",
@@ -175,7 +177,7 @@ void StartBulkCall(Gateway* gateway, grpc::CallbackServerContext* context,
                               IsRead(request.method(), request.idempotent()));
   absl::StatusOr<std::shared_ptr<OrderedFanout>> fanout =
       gateway->PrepareBulk(std::move(bulk), BulkForm::kUnary,
-                           OptionsFrom(context, request.idempotent(), call->cancel()), reply);
+                           OptionsFrom(context, client, request.idempotent(), call->cancel()), reply);
   if (!fanout.ok()) {
     response->Clear();
     delete reply;
@@ -228,8 +230,12 @@ class FanoutStream : public StreamWriter<Message, OrderedFanout>, public FanoutS
 class GetByIdStream final : public FanoutStream<pb::GetByIdResponse> {
  public:
   GetByIdStream(Gateway* gateway, grpc::CallbackServerContext* context,
-                const pb::GetByIdRequest* request)
+                const absl::StatusOr<std::string>& client, const pb::GetByIdRequest* request)
       : ids_(request->ids().begin(), request->ids().end()) {
+    if (!client.ok()) {
+      Refuse(client.status());
+      return;
+    }
     absl::StatusOr<nlohmann::ordered_json> params =
         ParamsOrJson(request->has_params() ? &request->params() : nullptr, request->params_json());
     if (!params.ok()) {
@@ -245,7 +251,8 @@ class GetByIdStream final : public FanoutStream<pb::GetByIdResponse> {
     spec.params_field = request->params_json().empty() ? "params" : "params_json";
     spec.cache = CacheModeFrom(request->cache());
     StartOrRefuse(gateway->PrepareGetById(
-        std::move(spec), OptionsFrom(context, /*idempotent=*/false, std::make_shared<CancelToken>()),
+        std::move(spec),
+        OptionsFrom(context, *client, /*idempotent=*/false, std::make_shared<CancelToken>()),
         this));
   }
 
@@ -269,7 +276,11 @@ class GetByIdStream final : public FanoutStream<pb::GetByIdResponse> {
 class CallManyStream final : public FanoutStream<pb::CallManyResponse> {
  public:
   CallManyStream(Gateway* gateway, grpc::CallbackServerContext* context,
-                 const pb::CallManyRequest* request) {
+                 const absl::StatusOr<std::string>& client, const pb::CallManyRequest* request) {
+    if (!client.ok()) {
+      Refuse(client.status());
+      return;
+    }
     absl::StatusOr<std::vector<nlohmann::ordered_json>> sets =
         ParameterSets(request->params(), request->params_json(), "params", "params_json");
     if (!sets.ok()) {
@@ -284,7 +295,8 @@ class CallManyStream final : public FanoutStream<pb::CallManyResponse> {
     bulk.cache = CacheModeFrom(request->cache());
     StartOrRefuse(gateway->PrepareBulk(
         std::move(bulk), BulkForm::kStreaming,
-        OptionsFrom(context, request->idempotent(), std::make_shared<CancelToken>()), this));
+        OptionsFrom(context, *client, request->idempotent(), std::make_shared<CancelToken>()),
+        this));
   }
 
  private:
@@ -312,7 +324,11 @@ ListStrategyKind StrategyFrom(pb::ListStrategy strategy) {
 class GetAllStream final : public StreamWriter<pb::GetAllResponse, ListReader>, public ListSink {
  public:
   GetAllStream(Gateway* gateway, grpc::CallbackServerContext* context,
-               const pb::GetAllRequest* request) {
+               const absl::StatusOr<std::string>& client, const pb::GetAllRequest* request) {
+    if (!client.ok()) {
+      Refuse(client.status());
+      return;
+    }
     absl::StatusOr<nlohmann::ordered_json> params =
         ParamsOrJson(request->has_params() ? &request->params() : nullptr, request->params_json());
     if (!params.ok()) {
@@ -323,7 +339,8 @@ class GetAllStream final : public StreamWriter<pb::GetAllResponse, ListReader>, 
     list.method = request->method();
     list.params = std::move(*params);
     list.items_key = request->items_key();
-    list.options = OptionsFrom(context, /*idempotent=*/true, std::make_shared<CancelToken>());
+    list.options =
+        OptionsFrom(context, *client, /*idempotent=*/true, std::make_shared<CancelToken>());
     list.strategy = StrategyFrom(request->strategy());
     list.unordered = request->unordered();
     list.skip_total = request->skip_total();
@@ -385,14 +402,24 @@ absl::StatusOr<std::vector<BatchCommandSpec>> BatchCommands(const pb::CallBatchR
 
 }  // namespace
 
+absl::StatusOr<std::string> GatewayService::CallerOf(grpc::CallbackServerContext* context) const {
+  if (access_ == nullptr) return std::string();
+  absl::StatusOr<const ClientSpec*> client = access_->Admit(*context);
+  if (!client.ok()) return client.status();
+  return *client == nullptr ? std::string() : (*client)->name;
+}
+
 grpc::ServerUnaryReactor* GatewayService::Call(grpc::CallbackServerContext* context,
                                                const pb::CallRequest* request,
                                                pb::CallResponse* response) {
   auto* call = new UnaryCall();
-  if (request->bulk_params_size() > 0) {
-    StartBulkCall(gateway_, context, *request, response, call);
+  absl::StatusOr<std::string> client = CallerOf(context);
+  if (!client.ok()) {
+    call->Reply(client.status());
+  } else if (request->bulk_params_size() > 0) {
+    StartBulkCall(gateway_, context, *client, *request, response, call);
   } else {
-    StartSingleCall(gateway_, context, *request, response, call);
+    StartSingleCall(gateway_, context, *client, *request, response, call);
   }
   return call;
 }
@@ -401,6 +428,11 @@ grpc::ServerUnaryReactor* GatewayService::CallBatch(grpc::CallbackServerContext*
                                                     const pb::CallBatchRequest* request,
                                                     pb::CallBatchResponse* response) {
   auto* call = new UnaryCall();
+  absl::StatusOr<std::string> client = CallerOf(context);
+  if (!client.ok()) {
+    call->Reply(client.status());
+    return call;
+  }
   absl::StatusOr<std::vector<BatchCommandSpec>> commands = BatchCommands(*request);
   if (!commands.ok()) {
     call->Reply(commands.status());
@@ -410,7 +442,7 @@ grpc::ServerUnaryReactor* GatewayService::CallBatch(grpc::CallbackServerContext*
   for (const auto& c : *commands) reads.push_back(IsReadMethod(c.method.substr(0, c.method.find('?'))));
   gateway_->CallBatch(
       request->portal(), std::move(*commands), request->halt(),
-      OptionsFrom(context, false, call->cancel()),
+      OptionsFrom(context, *client, false, call->cancel()),
       [call, response, reads](absl::StatusOr<std::vector<KeyedOutcome>> results) {
         if (!results.ok()) {
           call->Reply(results.status());
@@ -431,17 +463,17 @@ grpc::ServerUnaryReactor* GatewayService::CallBatch(grpc::CallbackServerContext*
 
 grpc::ServerWriteReactor<pb::GetAllResponse>* GatewayService::GetAll(
     grpc::CallbackServerContext* context, const pb::GetAllRequest* request) {
-  return new GetAllStream(gateway_, context, request);
+  return new GetAllStream(gateway_, context, CallerOf(context), request);
 }
 
 grpc::ServerWriteReactor<pb::GetByIdResponse>* GatewayService::GetById(
     grpc::CallbackServerContext* context, const pb::GetByIdRequest* request) {
-  return new GetByIdStream(gateway_, context, request);
+  return new GetByIdStream(gateway_, context, CallerOf(context), request);
 }
 
 grpc::ServerWriteReactor<pb::CallManyResponse>* GatewayService::CallMany(
     grpc::CallbackServerContext* context, const pb::CallManyRequest* request) {
-  return new CallManyStream(gateway_, context, request);
+  return new CallManyStream(gateway_, context, CallerOf(context), request);
 }
 
 }  // namespace b24gate

@@ -37,10 +37,12 @@
 #include "engine/http/curl_transport.h"
 #include "grpc/health/v1/health.pb.h"
 #include "service/admin_service.h"
+#include "service/auth/access_control.h"
 #include "service/config.h"
 #include "service/gateway_service.h"
 #include "service/logging/log_observer.h"
 #include "service/logging/logger.h"
+#include "service/metrics/auth_metrics.h"
 #include "service/metrics/cache_metrics.h"
 #include "service/metrics/grpc_metrics.h"
 #include "service/metrics/portal_gauges.h"
@@ -93,6 +95,17 @@ void LogPortals(const ServerConfig& config, Logger& logger) {
   }
 }
 
+// Every portal queues the configured clients' commands in weighted fair
+// order (engine/throttle/fair_share.h).
+std::vector<PortalOptions> WithFairShare(const ServerConfig& config) {
+  FairSharePolicy policy;
+  policy.enabled = config.fair_share;
+  for (const ClientSpec& client : config.clients) policy.weights[client.name] = client.weight;
+  std::vector<PortalOptions> portals = config.portals;
+  for (PortalOptions& portal : portals) portal.fair_share = policy;
+  return portals;
+}
+
 // A connection of its own to the configured Redis (each client serialises
 // its commands on one connection, so the cache and the token refreshes do
 // not wait behind the budget's scripts).
@@ -136,6 +149,7 @@ struct Metrics {
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
   std::unique_ptr<PortalMetrics> portal;
   std::unique_ptr<GrpcMetrics> grpc;
+  std::unique_ptr<AuthMetrics> auth;
   std::shared_ptr<PortalGauges> gauges;
   std::shared_ptr<CacheMetrics> cache;
   std::unique_ptr<prometheus::Exposer> exposer;
@@ -147,6 +161,8 @@ std::unique_ptr<Metrics> MakeMetrics(const ServerConfig& config) {
   auto m = std::make_unique<Metrics>();
   m->portal = std::make_unique<PortalMetrics>(*m->registry);
   m->grpc = std::make_unique<GrpcMetrics>(*m->registry);
+  m->auth = std::make_unique<AuthMetrics>(*m->registry, AccessControl::FailureReasons(),
+                                          AccessControl::ClientNames(config.clients));
   return m;
 }
 
@@ -173,7 +189,8 @@ absl::Status ServeMetrics(const ServerConfig& config, Gateway& gateway, Metrics*
 
 std::unique_ptr<grpc::Server> StartGrpc(const ServerConfig& config,
                                         std::vector<grpc::Service*> services, GrpcMetrics* metrics,
-                                        Logger* logger, int* port) {
+                                        Logger* logger, const Authenticator* authenticator,
+                                        int* port) {
   grpc::EnableDefaultHealthCheckService(true);
   // gRPC's health service is not built from protobuf C++ code, so reflection
   // finds grpc.health.v1 only if its generated descriptor is linked in; this
@@ -184,7 +201,7 @@ std::unique_ptr<grpc::Server> StartGrpc(const ServerConfig& config,
   builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), port);
   for (grpc::Service* s : services) builder.RegisterService(s);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(std::make_unique<RpcInterceptorFactory>(metrics, logger));
+  interceptors.push_back(std::make_unique<RpcInterceptorFactory>(metrics, logger, authenticator));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server) server->GetHealthCheckService()->SetServingStatus(true);
@@ -281,16 +298,26 @@ int RunServer(const ServerConfig& config) {
   std::unique_ptr<Metrics> metrics = MakeMetrics(config);
   LogObserver log_observer(&logger);
   ObserverFanout observer({metrics ? metrics->portal.get() : nullptr, &log_observer});
-  std::vector<PortalOptions> portals = config.portals;
+  AccessControl access(config.clients, metrics ? metrics->auth.get() : nullptr);
+  logger.Log(LogLevel::kInfo, access.enabled() ? "client authentication on" : "client authentication off",
+             {{"clients", config.clients.size()}});
+  GatewayOptions gateway_options = config.gateway;
+  if (access.enabled()) {
+    gateway_options.authorize = [&access](const std::string& client, const std::string& portal,
+                                          const std::string& method) {
+      return access.AuthorizeCommand(client, portal, method);
+    };
+  }
+  std::vector<PortalOptions> portals = WithFairShare(config);
   if (config.redis.enabled()) {
     std::shared_ptr<BudgetSharing> sharing = ShareBudgets(config.redis, logger);
     for (PortalOptions& portal : portals) portal.sharing = sharing;
     ShareOAuthTokens(config.redis, &portals);
   }
   Gateway gateway(portals, std::make_unique<CurlTransport>(), Clock::Real(), &observer,
-                  config.gateway, MakeReadCache(config, logger));
-  GatewayService service(&gateway);
-  AdminService admin(&gateway);
+                  gateway_options, MakeReadCache(config, logger));
+  GatewayService service(&gateway, &access);
+  AdminService admin(&gateway, &access);
 
   if (metrics) {
     if (absl::Status s = ServeMetrics(config, gateway, metrics.get()); !s.ok()) {
@@ -300,7 +327,8 @@ int RunServer(const ServerConfig& config) {
   }
   int port = 0;
   std::unique_ptr<grpc::Server> server = StartGrpc(
-      config, {&service, &admin}, metrics ? metrics->grpc.get() : nullptr, &logger, &port);
+      config, {&service, &admin}, metrics ? metrics->grpc.get() : nullptr, &logger,
+      &access.authenticator(), &port);
   if (!server || port == 0) {
     logger.Log(LogLevel::kError, absl::StrCat("cannot listen on ", config.listen));
     return 1;

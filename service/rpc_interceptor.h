@@ -3,8 +3,9 @@
 // `x-request-id` metadata, or a generated one) that is echoed back in the
 // response headers (in the trailers when the answer is a bare error status,
 // so clients' retry policies still apply), and writes one log line when the RPC ends, with the gRPC
-// method, request id, portal and Bitrix24 method of the request, status code
-// and duration.
+// method, request id, portal and Bitrix24 method of the request, the calling
+// client (when clients are configured), status code and duration; a call
+// refused UNAUTHENTICATED or PERMISSION_DENIED also gets the peer's address.
 //
 // Thread-safety: the factory is thread-safe; each interceptor belongs to one
 // RPC, whose hook points gRPC runs one batch at a time.
@@ -15,6 +16,7 @@
 
 #include <grpcpp/support/server_interceptor.h>
 
+#include "service/auth/authenticator.h"
 #include "service/logging/logger.h"
 #include "service/metrics/grpc_metrics.h"
 
@@ -22,9 +24,11 @@ namespace b24gate {
 
 class RpcInterceptorFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  // `metrics` may be null (metrics off). Both must outlive the server.
-  RpcInterceptorFactory(GrpcMetrics* metrics, Logger* logger)
-      : metrics_(metrics), logger_(logger) {}
+  // `metrics` may be null (metrics off); `authenticator` may be null (no
+  // client names in the log). All must outlive the server.
+  RpcInterceptorFactory(GrpcMetrics* metrics, Logger* logger,
+                        const Authenticator* authenticator = nullptr)
+      : metrics_(metrics), logger_(logger), authenticator_(authenticator) {}
 
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override;
@@ -32,6 +36,7 @@ class RpcInterceptorFactory : public grpc::experimental::ServerInterceptorFactor
  private:
   GrpcMetrics* const metrics_;
   Logger* const logger_;
+  const Authenticator* const authenticator_;
 };
 
 // The id to use for a request: `given` when it is 1..128 printable ASCII

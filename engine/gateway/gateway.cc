@@ -74,6 +74,11 @@ void Gateway::Call(CallSpec call, CallOptions options, CallCallback done) {
     done(s);
     return;
   }
+  // Before the cache: a cached answer is no less guarded than a fresh one.
+  if (absl::Status s = Authorize(options, **portal, call.method); !s.ok()) {
+    done(s);
+    return;
+  }
   if (cache_) {
     CacheLookup lookup = cache_->Find((*portal)->name(), call.method, call.params, call.cache);
     if (lookup.hit) {
@@ -111,6 +116,20 @@ void Gateway::CallBatch(const std::string& portal_name, std::vector<BatchCommand
     done(plan.status());
     return;
   }
+  // Every command is checked before any is sent: a refused one refuses the
+  // whole batch.
+  size_t index = 0;
+  for (const auto& chunk : *plan) {
+    for (const BatchCommandSpec& c : chunk) {
+      if (absl::Status s = Authorize(options, **portal, c.method,
+                                     absl::StrCat("commands[", index, "] (\"", c.key, "\")"));
+          !s.ok()) {
+        done(s);
+        return;
+      }
+      ++index;
+    }
+  }
   if (cache_) {
     // Reads inside a batch are not cached (their parameters may refer to
     // other commands' results); its writes drop cached reads as any write.
@@ -133,6 +152,7 @@ absl::StatusOr<std::shared_ptr<OrderedFanout>> Gateway::PrepareBulk(BulkSpec bul
   absl::StatusOr<Portal*> portal = FindPortal(bulk.portal);
   if (!portal.ok()) return portal.status();
   if (absl::Status s = ValidateBulk(bulk, form, options_.max_bulk_items); !s.ok()) return s;
+  if (absl::Status s = Authorize(options, **portal, bulk.method); !s.ok()) return s;
   FanoutOptions fanout = BulkFanoutOptions(form);
   fanout.cache = cache_.get();
   fanout.cache_mode = bulk.cache;
@@ -147,6 +167,7 @@ absl::StatusOr<std::shared_ptr<OrderedFanout>> Gateway::PrepareGetById(GetByIdSp
   if (!portal.ok()) return portal.status();
   absl::StatusOr<std::vector<nlohmann::ordered_json>> calls = ExpandGetById(request);
   if (!calls.ok()) return calls.status();
+  if (absl::Status s = Authorize(options, **portal, request.method); !s.ok()) return s;
   FanoutOptions fanout;
   fanout.cache = cache_.get();
   fanout.cache_mode = request.cache;
@@ -160,9 +181,22 @@ absl::StatusOr<std::shared_ptr<ListReader>> Gateway::PrepareGetAll(const std::st
   absl::StatusOr<Portal*> portal = FindPortal(portal_name);
   if (!portal.ok()) return portal.status();
   if (absl::Status s = ValidateMethodName(request.method); !s.ok()) return s;
+  // A `batch` page would run whatever its `cmd` parameter names.
+  if (NormalizeMethod(request.method) == "batch") {
+    return absl::InvalidArgumentError("method: GetAll cannot read batch; use CallBatch");
+  }
+  if (absl::Status s = Authorize(request.options, **portal, request.method); !s.ok()) return s;
   // Reads are safe to repeat whatever the method's name.
   request.options.idempotent = true;
   return ListReader::Create(*portal, std::move(request), sink);
+}
+
+absl::Status Gateway::Authorize(const CallOptions& options, const Portal& portal,
+                               const std::string& method, const std::string& where) const {
+  if (!options_.authorize) return absl::OkStatus();
+  absl::Status s = options_.authorize(options.client_id, portal.name(), NormalizeMethod(method));
+  if (s.ok() || where.empty()) return s;
+  return absl::Status(s.code(), absl::StrCat(where, ": ", s.message()));
 }
 
 }  // namespace b24gate

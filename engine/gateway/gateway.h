@@ -108,6 +108,9 @@ class Gateway {
                                                            ListRequest request, ListSink* sink);
 
  private:
+  // OK, or options_.authorize's refusal prefixed with `where` (if any).
+  absl::Status Authorize(const CallOptions& options, const Portal& portal,
+                         const std::string& method, const std::string& where = "") const;
   // `done`, preceded by keeping a read's answer in the cache and dropping
   // the cached reads a write may have changed.
   CallCallback ThroughCache(const std::string& portal, const std::string& method,

@@ -3,6 +3,10 @@
 #define B24GATE_ENGINE_GATEWAY_GATEWAY_OPTIONS_H_
 
 #include <cstddef>
+#include <functional>
+#include <string>
+
+#include "absl/status/status.h"
 
 namespace b24gate {
 
@@ -11,6 +15,20 @@ struct GatewayOptions {
   // fit in one gRPC message, so more are refused before anything is sent and
   // the caller is pointed at the streaming form (CallMany).
   size_t max_bulk_items = 1000;
+  // Whether a caller may send a command: gets the caller's
+  // CallOptions::client_id, the portal's configured name and the method in
+  // its normal form (NormalizeMethod); returns OK or the refusal
+  // (PERMISSION_DENIED). Null: every command is allowed.
+  //
+  // The Gateway calls it for every command of every entry point (each
+  // CallBatch command after its "method?query" is decoded, the one method
+  // of a bulk call, GetById or GetAll), after validation and before anything
+  // is queued; a batch with one refused command is refused whole. Checking
+  // here, where the commands are final, rather than in each RPC handler,
+  // leaves no request form a second parser could read differently.
+  std::function<absl::Status(const std::string& client_id, const std::string& portal,
+                             const std::string& method)>
+      authorize;
 };
 
 }  // namespace b24gate

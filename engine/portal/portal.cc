@@ -9,6 +9,7 @@
 #include "engine/bitrix/method_traits.h"
 #include "engine/bitrix/query_encoder.h"
 #include "engine/throttle/coalescing.h"
+#include "engine/throttle/fair_share.h"
 
 namespace b24gate {
 
@@ -35,6 +36,11 @@ struct Portal::Pending {
   absl::Time linger_until = absl::InfinitePast();
   absl::Time hold_until = absl::InfinitePast();
   absl::Status last_error;  // why it was last requeued
+  // Who sent it (a FairShare class name) and its place in the fair order.
+  // Requeued commands (retries, token refreshes) go ahead of the order.
+  std::string client;
+  FairShare::Place place;
+  bool requeued = false;
   // Operating time booked for it while in flight (Portal::ReserveCosts).
   std::map<std::string, absl::Duration> reserved;
   // A pre-formed batch sent again in part: the outcomes of earlier passes.
@@ -113,6 +119,12 @@ HttpOutcome ClassifyHttp(const HttpResponse& r) {
   return has_error ? HttpOutcome::kBitrixError : HttpOutcome::kOutcomeUnknown;
 }
 
+// What a command costs of its client's share: a pre-formed batch counts its
+// commands.
+double FairCost(size_t batch_commands, bool is_batch) {
+  return is_batch ? static_cast<double>(std::max<size_t>(batch_commands, 1)) : 1.0;
+}
+
 bool IsOutcomeUnknownCode(const B24Error& e) {
   if (e.code == "INTERNAL_SERVER_ERROR" || e.code == "ERROR_UNEXPECTED_ANSWER") return true;
   if (e.code == "OVERLOAD_LIMIT" || e.code == "PORTAL_DELETED") return false;
@@ -128,6 +140,7 @@ Portal::Portal(PortalOptions options, HttpTransport* transport, Clock* clock,
       clock_(clock),
       observer_(observer),
       credentials_(MakeCredentials(options_, transport, clock)),
+      fair_(options_.fair_share),
       tuning_(TuningOf(options_)),
       budget_(MakeBudgetStore(options_, clock)),
       bucket_(budget_->requests()),
@@ -175,7 +188,7 @@ void Portal::Call(std::string method, nlohmann::ordered_json params, bool as_jso
   p->read = options.idempotent || IsReadMethod(p->method);
   p->options = std::move(options);
   p->call_done = std::move(done);
-  Enqueue(std::move(p), /*front=*/false);
+  Enqueue(std::move(p));
 }
 
 void Portal::Batch(std::vector<BatchCommandSpec> commands, bool halt, CallOptions options,
@@ -192,22 +205,32 @@ void Portal::Batch(std::vector<BatchCommandSpec> commands, bool halt, CallOption
   p->halt = halt;
   p->options = std::move(options);
   p->batch_done = std::move(done);
-  Enqueue(std::move(p), /*front=*/false);
+  Enqueue(std::move(p));
 }
 
-void Portal::Enqueue(PendingPtr pending, bool front) {
+void Portal::Enqueue(PendingPtr pending) {
   absl::MutexLock lock(&mu_);
   pending->enqueued = clock_->Now();
   pending->linger_until = pending->enqueued + tuning_.linger;
   if (!pending->is_batch && pending->attempts == 0) CallerReturned();
   pending->hold_until =
       CoalesceUntil(bucket_.Level(pending->enqueued), bucket_.policy(), pending->enqueued);
-  if (front) {
-    queue_.push_front(std::move(pending));
-  } else {
-    queue_.push_back(std::move(pending));
-  }
+  pending->client = fair_.ClassOf(pending->options.client_id);
+  pending->place =
+      fair_.Arrive(pending->client, FairCost(pending->commands.size(), pending->is_batch));
+  // The queue is requeued commands first, then the rest in fair order (ties
+  // in arrival order).
+  auto at = std::upper_bound(queue_.begin(), queue_.end(), pending,
+                             [](const PendingPtr& a, const PendingPtr& b) {
+                               return !b->requeued && a->place.finish < b->place.finish;
+                             });
+  queue_.insert(at, std::move(pending));
   kicked_ = true;
+}
+
+void Portal::Requeue(PendingPtr pending) {
+  pending->requeued = true;
+  queue_.push_front(std::move(pending));
 }
 
 Portal::Costs Portal::CostOf(const Pending& p) const {
@@ -322,7 +345,10 @@ absl::Time Portal::TakeGroup(std::vector<PendingPtr>* group, std::vector<Complet
 
   // Replicas sharing the budget may have taken the slot meanwhile.
   if (absl::Time slot = bucket_.Reserve(now); slot > now) return std::min(recheck, slot);
-  for (auto it : picked) group->push_back(std::move(*it));
+  for (auto it : picked) {
+    fair_.Taken((*it)->place);
+    group->push_back(std::move(*it));
+  }
   queue_.erase(std::remove(queue_.begin(), queue_.end(), nullptr), queue_.end());
   ReserveCosts(*group);
   ++in_flight_;
@@ -481,6 +507,9 @@ void Portal::Send(std::vector<PendingPtr> group) {
     absl::MutexLock lock(&mu_);
     stats_.commands_sent += commands;
     if (!keys.empty()) stats_.batch_requests++;
+    for (const auto& p : group) {
+      stats_.client_commands[p->client] += p->is_batch ? p->commands.size() : 1;
+    }
   }
   observer_->OnRequestSent(options_.name, static_cast<int>(commands));
   if (group[0]->is_batch) {
@@ -578,7 +607,7 @@ void Portal::RefreshThenRequeue(std::vector<PendingPtr> group, int64_t generatio
         if (status.ok()) {
           observer_->OnRetry(options_.name, p->method, RetryReason::kTokenRefresh,
                              absl::ZeroDuration());
-          queue_.push_front(std::move(p));
+          Requeue(std::move(p));
         } else {
           Fail(std::move(p), status, &completions);
         }
@@ -687,7 +716,7 @@ void Portal::HandleUserBatch(PendingPtr p, const HttpResponse& response,
     }
   }
   if (!refused.empty() && RetryRefusedCommands(p.get(), std::move(refused), now)) {
-    queue_.push_front(std::move(p));
+    Requeue(std::move(p));
     return;
   }
   completions->push_back(
@@ -783,7 +812,7 @@ void Portal::RetryNotExecuted(PendingPtr p, absl::Status cause, RetryReason reas
   // is back already, unanswered. Left counted, the stale entry would make
   // every later lone call wait for company that is not coming.
   if (!p->is_batch) CallerReturned();
-  queue_.push_front(std::move(p));
+  Requeue(std::move(p));
 }
 
 void Portal::OnOutcomeUnknown(PendingPtr p, absl::Status cause,
@@ -904,6 +933,13 @@ PortalStats Portal::Stats() const {
   PortalStats s = stats_;
   absl::Time now = clock_->Now();
   s.queued = static_cast<double>(queue_.size());
+  for (const std::string& client : fair_.Classes()) {
+    s.client_queued[client] = 0;
+    s.client_commands.emplace(client, 0);
+  }
+  for (const auto& p : queue_) {
+    s.client_queued[p->client] += p->is_batch ? p->commands.size() : 1;
+  }
   s.in_flight = in_flight_;
   s.bucket_level = bucket_.Level(now);
   s.operating = operating_.Snapshot();

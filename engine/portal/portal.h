@@ -2,8 +2,9 @@
 // dispatcher thread drains into HTTP requests, never faster than the portal's
 // limits allow.
 //
-// Calls from any number of callers are queued; the dispatcher takes the
-// oldest ready ones, packs up to `batch_size` of them into one `batch`
+// Calls from any number of callers are queued, each client's in its fair
+// place (engine/throttle/fair_share.h); the dispatcher takes the first ready
+// ones in that order, packs up to `batch_size` of them into one `batch`
 // request (a lone call, or one that must travel as JSON, goes as a plain
 // request), reserves a slot in the leaky-bucket model, and sends. Answers are
 // split back to each caller. Failures are classified:
@@ -35,6 +36,7 @@
 #include "engine/budget/budget_store.h"
 #include "engine/throttle/autothrottle.h"
 #include "engine/throttle/backoff.h"
+#include "engine/throttle/fair_share.h"
 #include "engine/portal/call_types.h"
 #include "engine/common/clock.h"
 #include "engine/auth/credentials.h"
@@ -100,7 +102,11 @@ class Portal {
   using PendingPtr = std::unique_ptr<Pending>;
   using Completion = std::function<void()>;
 
-  void Enqueue(PendingPtr pending, bool front);
+  // Queues a new command in its client's fair place (FairShare).
+  void Enqueue(PendingPtr pending);
+  // Puts a command that was taken back at the head of the queue: a retry or
+  // a command waiting for a token goes before new work.
+  void Requeue(PendingPtr pending) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void DispatchLoop();
   // One look at the queue: moves the next group to send into `group`, or
   // answers abandoned calls into `completions`, or (both left empty) returns
@@ -207,7 +213,9 @@ class Portal {
   // Set when something the dispatcher's decision depends on changed (a call
   // queued, an answer in, tuning): wakes it from its wait on the clock.
   bool kicked_ ABSL_GUARDED_BY(mu_) = false;
+  // Requeued commands first, then new ones in fair order (Enqueue).
   std::deque<PendingPtr> queue_ ABSL_GUARDED_BY(mu_);
+  FairShare fair_ ABSL_GUARDED_BY(mu_);
   PortalTuning tuning_ ABSL_GUARDED_BY(mu_);
   // The portal's limits (engine/budget): in memory, or shared with other
   // replicas; bucket_ and operating_ are its two faces.

@@ -11,6 +11,7 @@
 #include "engine/budget/budget_store.h"
 #include "engine/throttle/autothrottle.h"
 #include "engine/throttle/backoff.h"
+#include "engine/throttle/fair_share.h"
 #include "engine/auth/credentials.h"
 #include "engine/http/http_transport.h"
 #include "engine/throttle/leaky_bucket.h"
@@ -46,6 +47,8 @@ struct PortalOptions {
   BackoffPolicy backoff;
   int max_attempts = 8;
   TlsOptions tls;
+  // Each API client's share of the portal when several queue at once.
+  FairSharePolicy fair_share;
   // Where the request budget and operating-time state live: null keeps them
   // in this process; a shared store (Redis) lets several gateway replicas
   // share the portal's one budget.

@@ -48,6 +48,10 @@ struct PortalStats {
   std::map<std::string, double> operating;
   // Per method: true while it waits for its operating-time window.
   std::map<std::string, bool> paused;
+  // Per client (configured name or "anonymous"): commands waiting in the
+  // queue now, and commands sent since start (batch entries one by one).
+  std::map<std::string, double> client_queued;
+  std::map<std::string, int64_t> client_commands;
 };
 
 }  // namespace b24gate

@@ -96,6 +96,16 @@ std::vector<MetricFamily> PortalGauges::Collect() const {
       add("b24gate_method_paused", "1 while the method waits for its operating-time window",
           MetricType::Gauge, {{"portal", name}, {"method", method}}, paused[method]);
     }
+    // Per API client (configured names and "anonymous": a fixed set).
+    for (const auto& [client, commands] : stats.client_queued) {
+      add("b24gate_client_queued_commands", "commands of the client waiting in the queue now",
+          MetricType::Gauge, {{"portal", name}, {"client", client}}, commands);
+    }
+    for (const auto& [client, commands] : stats.client_commands) {
+      add("b24gate_client_commands_total", "commands of the client sent to the portal",
+          MetricType::Counter, {{"portal", name}, {"client", client}},
+          static_cast<double>(commands));
+    }
   }
   return families;
 }

@@ -4,6 +4,10 @@
 #   B24_EMULATOR_URL    the emulator's webhook base URL (for reading its data directly)
 #   B24_EMULATOR_ADDR   http://host:port of the emulator (its /_emulator/ control endpoints)
 #   B24_EXPECTED_LEADS  crm.lead's total, asked of the emulator itself
+#   B24GATE_TOKEN       the bearer token of the gateway's one API client: the
+#                       clients send it through their token option, so every
+#                       test also checks that option (a call without it is
+#                       refused UNAUTHENTICATED)
 # Stops both (and removes $DIR) on exit.
 #
 # usage: start_servers B24_EMULATOR B24GATE
@@ -44,8 +48,12 @@ start_servers() {
   # client's retries (service config) from the gateway's by counting requests;
   # no autothrottle and a roomy bucket (the emulator runs --no-limits): these
   # tests are about the clients, not about pacing.
+  # One API client; its token_sha256 is printf %s clients-test-token | sha256sum.
+  export B24GATE_TOKEN=clients-test-token
   printf '{"portals": [{"name": "test", "webhook": "%s", "max_attempts": 2, "autothrottle": false,
-                  "burst": 1000, "drain_per_second": 1000}]}\n' \
+                  "burst": 1000, "drain_per_second": 1000}],
+           "clients": [{"name": "clients-test", "roles": ["admin"],
+                        "token_sha256": "8bc5c257c6344c5f89832e5c4411dddc8fa329e3a9e2c536b8ab4272fdbe832c"}]}\n' \
     "$B24_EMULATOR_URL" \
     >"$DIR/gateway.json"
   "$gateway" --listen 127.0.0.1:0 --config "$DIR/gateway.json" >"$DIR/gw.out" 2>"$DIR/gw.err" &

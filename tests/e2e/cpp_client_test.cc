@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "clients/cpp/b24gate/client.h"
+#include "tests/e2e/auth_clients.h"
 #include "tests/e2e/harness.h"
 
 namespace b24gate::e2e {
@@ -167,6 +168,29 @@ TEST_F(CppClientTest, ServiceConfigRetriesReadsOnly) {
   EXPECT_TRUE(write.error().outcome_unknown()) << write.error().code;
   EXPECT_EQ(stack_->EmulatorStats()["requests"], 1);
   stack_->SetFaults("none");
+}
+
+// Options::token reaches a gateway configured with API clients.
+TEST(CppClientToken, SendsTheTokenOnEveryCall) {
+  auto stack = Up({}, WithClients(""));
+  ASSERT_TRUE(stack);
+  client::Options with_token;
+  with_token.token = kReaderToken;
+  client::Gateway gw(client::MakeChannel(stack->gateway().address()), with_token);
+  auto listed = gw.Call("crm.lead.list", Json{{"select", {"ID"}}});
+  EXPECT_TRUE(listed.ok()) << listed.error().description;
+  auto many = gw.CallMany("crm.lead.get", {Json{{"id", 1}}, Json{{"id", 2}}});
+  ASSERT_TRUE(many.ok()) << many.error().description;
+  EXPECT_EQ(many.value().size(), 2u);
+  // The read-only client's write is refused by name, so the token was the one sent.
+  auto write = gw.Call("crm.lead.add", Json{{"fields", {{"TITLE", "x"}}}});
+  ASSERT_FALSE(write.ok());
+  EXPECT_EQ(write.error().grpc_code, grpc::StatusCode::PERMISSION_DENIED);
+
+  client::Gateway anonymous(client::MakeChannel(stack->gateway().address()));
+  auto refused = anonymous.Call("crm.lead.list", Json{{"select", {"ID"}}});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().grpc_code, grpc::StatusCode::UNAUTHENTICATED);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <thread>
 
+#include <grpcpp/support/client_interceptor.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -150,20 +151,67 @@ absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(EmulatorSpec emulator, Gatew
   close(fd);
   stack->config_path_ = path;
   std::ofstream(stack->config_path_) << config.dump(2);
+  stack->token_ = gateway.token;
   stack->gateway_args_ = {B24GATE_BIN, "--config", stack->config_path_};
   for (auto& a : gateway.extra_args) stack->gateway_args_.push_back(a);
   if (absl::Status s = stack->StartGateway(); !s.ok()) return s;
   return stack;
 }
 
+namespace {
+
+// Adds "authorization: Bearer TOKEN" to every call of a channel.
+class BearerInterceptor : public grpc::experimental::Interceptor {
+ public:
+  explicit BearerInterceptor(const std::string& token) : value_("Bearer " + token) {}
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
+      methods->GetSendInitialMetadata()->emplace("authorization", value_);
+    }
+    methods->Proceed();
+  }
+
+ private:
+  const std::string value_;
+};
+
+class BearerInterceptorFactory : public grpc::experimental::ClientInterceptorFactoryInterface {
+ public:
+  explicit BearerInterceptorFactory(std::string token) : token_(std::move(token)) {}
+  grpc::experimental::Interceptor* CreateClientInterceptor(
+      grpc::experimental::ClientRpcInfo*) override {
+    return new BearerInterceptor(token_);
+  }
+
+ private:
+  const std::string token_;
+};
+
+}  // namespace
+
+std::shared_ptr<grpc::Channel> Stack::ChannelAs(const std::string& token) {
+  grpc::ChannelArguments args;
+  if (token.empty()) {
+    return grpc::CreateCustomChannel(gateway_->address(), grpc::InsecureChannelCredentials(), args);
+  }
+  std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<BearerInterceptorFactory>(token));
+  return grpc::experimental::CreateCustomChannelWithInterceptors(
+      gateway_->address(), grpc::InsecureChannelCredentials(), args, std::move(interceptors));
+}
+
+void Stack::UseToken(const std::string& token) {
+  token_ = token;
+  channel_ = ChannelAs(token_);
+  stub_ = bitrix24::gateway::v1::GatewayService::NewStub(channel_);
+}
+
 absl::Status Stack::StartGateway() {
   absl::StatusOr<std::unique_ptr<Process>> gw = Process::Start(gateway_args_);
   if (!gw.ok()) return gw.status();
   gateway_ = std::move(*gw);
-  grpc::ChannelArguments args;
-  channel_ = grpc::CreateCustomChannel(gateway_->address(), grpc::InsecureChannelCredentials(),
-                                       args);
-  stub_ = bitrix24::gateway::v1::GatewayService::NewStub(channel_);
+  UseToken(token_);
   return absl::OkStatus();
 }
 

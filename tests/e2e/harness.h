@@ -71,6 +71,9 @@ struct GatewaySpec {
   double predrain_delay_seconds = 0;
   // Merged into the top level of the config file (e.g. max_bulk_items).
   nlohmann::json settings = nlohmann::json::object();
+  // Sent as "authorization: Bearer TOKEN" on every call of stub() and
+  // channel() (see Stack::UseToken); empty: no credentials.
+  std::string token;
 };
 
 class Stack {
@@ -88,6 +91,13 @@ class Stack {
   // One more gateway process with the same configuration and flags, in front
   // of the same emulator: replicas (talk to it through its address()).
   absl::StatusOr<std::unique_ptr<Process>> StartReplica();
+  // From now on stub() and channel() send "authorization: Bearer TOKEN" on
+  // every call (empty: no credentials), so the shared helpers act as that
+  // client.
+  void UseToken(const std::string& token);
+  // A channel to the gateway whose calls carry `token` (as UseToken), for
+  // tests that act as several clients at once.
+  std::shared_ptr<grpc::Channel> ChannelAs(const std::string& token);
   // GET /_emulator/stats, POST /_emulator/reset, POST /_emulator/faults.
   nlohmann::json EmulatorStats();
   void ResetEmulator();
@@ -103,6 +113,7 @@ class Stack {
   std::string webhook_url_;
   std::string config_path_;
   std::vector<std::string> gateway_args_;
+  std::string token_;
   absl::Status StartGateway();
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<bitrix24::gateway::v1::GatewayService::Stub> stub_;

@@ -238,6 +238,22 @@ TEST(Config, ClientsAreReadWithTheirDefaults) {
   EXPECT_EQ(c->clients[1].weight, 3);
 }
 
+TEST(Config, FairShareIsOnUnlessTheFileSaysOff) {
+  std::string on = TempFile(std::string(R"({"portals": [{"name": "a", "webhook": ")") + kHook + R"("}]})");
+  auto c = Load({"--config", on});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->fair_share);
+  std::string off = TempFile(std::string(R"({"fair_share": false, "portals": [{"name": "a", "webhook": ")") +
+                             kHook + R"("}]})");
+  c = Load({"--config", off});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_FALSE(c->fair_share);
+  std::string bad = TempFile(std::string(R"({"fair_share": "no", "portals": [{"name": "a", "webhook": ")") +
+                             kHook + R"("}]})");
+  EXPECT_THAT(ErrorOf(Load({"--config", bad})), HasSubstr("config.fair_share"));
+  for (const std::string& f : {on, off, bad}) std::remove(f.c_str());
+}
+
 TEST(Config, BadClientsSayWhichAndWhy) {
   auto error_of = [](const std::string& clients) {
     std::string file = TempFile(std::string(R"({"portals": [{"name": "a", "webhook": ")") + kHook +

@@ -169,6 +169,41 @@ TEST(PortalGauges, QueueAndOperatingSecondsPerMethodAreSampledAtScrape) {
   EXPECT_EQ(m["b24gate_method_paused{method=crm.lead.get,portal=main,}"], 0);
 }
 
+TEST(PortalGauges, QueuedAndSentCommandsPerClient) {
+  FakeTransport transport;
+  FakeClock clock;
+  PortalOptions options;
+  options.name = "main";
+  options.webhook_url = "https://p.example.com/rest/1/code/";
+  options.linger = absl::ZeroDuration();
+  options.max_concurrency = 1;
+  options.fair_share.weights = {{"billing", 1}, {"ops", 2}};
+  Portal portal(options, &transport, &clock);
+  PortalGauges gauges({&portal});
+  auto call = [&](const std::string& client) {
+    CallOptions o;
+    o.client_id = client;
+    portal.Call("crm.lead.get", {{"id", 1}}, false, o, [](absl::StatusOr<CallReply>) {});
+  };
+  call("ops");  // sent at once; the rest wait behind it
+  auto exchange = transport.Next();
+  ASSERT_TRUE(exchange);
+  call("billing");
+  call("billing");
+  call("not-configured");
+  auto m = Flatten(gauges.Collect());
+  EXPECT_EQ(m["b24gate_client_commands_total{client=ops,portal=main,}"], 1);
+  EXPECT_EQ(m["b24gate_client_commands_total{client=billing,portal=main,}"], 0);
+  EXPECT_EQ(m["b24gate_client_queued_commands{client=billing,portal=main,}"], 2);
+  EXPECT_EQ(m["b24gate_client_queued_commands{client=anonymous,portal=main,}"], 1);
+  EXPECT_EQ(m["b24gate_client_queued_commands{client=ops,portal=main,}"], 0);
+  for (const auto& [series, value] : m) {
+    EXPECT_EQ(series.find("not-configured"), std::string::npos) << series;
+  }
+  exchange->done(FakeTransport::Failure(TransportFailure::kNotSent));
+  transport.Close();
+}
+
 TEST(GrpcMetrics, StartedHandledStreamsAndItems) {
   prometheus::Registry registry;
   GrpcMetrics metrics(registry);

@@ -76,6 +76,9 @@ struct Options {
   std::string portal;  // "" = the gateway's default portal
   // false sends google.protobuf.Struct, for gateways older than params_json.
   bool params_as_json = true;
+  // The client's bearer token, sent as "authorization: Bearer TOKEN" on every
+  // call (gateways configured with API clients); "" = none.
+  std::string token;
 };
 
 struct CallOptions {
@@ -208,7 +211,7 @@ class Gateway {
       }
     }
     grpc::ClientContext context;
-    internal::SetTimeout(&context, options.timeout);
+    Prepare(&context, options.timeout);
     bitrix24::gateway::v1::CallResponse response;
     grpc::Status status = stub_->Call(&context, request, &response);
     if (!status.ok()) return internal::FromStatus(status);
@@ -232,7 +235,7 @@ class Gateway {
       }
     }
     grpc::ClientContext context;
-    internal::SetTimeout(&context, options.timeout);
+    Prepare(&context, options.timeout);
     std::vector<Item> items(
         params.size(), Item(Error{"BAD_RESPONSE", "no result for this item", grpc::StatusCode::INTERNAL, "", {}}));
     auto reader = stub_->CallMany(&context, request);
@@ -258,7 +261,7 @@ class Gateway {
     bulk.set_idempotent(options.idempotent);
     for (const auto& p : params) *bulk.add_bulk_params() = internal::ToValue(p);
     grpc::ClientContext bulk_context;
-    internal::SetTimeout(&bulk_context, options.timeout);
+    Prepare(&bulk_context, options.timeout);
     bitrix24::gateway::v1::CallResponse response;
     status = stub_->Call(&bulk_context, bulk, &response);
     if (!status.ok()) return internal::FromStatus(status);
@@ -286,7 +289,7 @@ class Gateway {
       }
     }
     grpc::ClientContext context;
-    internal::SetTimeout(&context, options.timeout);
+    Prepare(&context, options.timeout);
     bitrix24::gateway::v1::CallBatchResponse response;
     grpc::Status status = stub_->CallBatch(&context, request, &response);
     if (!status.ok()) return internal::FromStatus(status);
@@ -316,7 +319,7 @@ class Gateway {
       }
     }
     grpc::ClientContext context;
-    internal::SetTimeout(&context, options.timeout);
+    Prepare(&context, options.timeout);
     auto reader = stub_->GetAll(&context, request);
     ListSummary summary;
     summary.resume_cursor = options.resume_cursor;
@@ -362,7 +365,7 @@ class Gateway {
       }
     }
     grpc::ClientContext context;
-    internal::SetTimeout(&context, options.timeout);
+    Prepare(&context, options.timeout);
     auto reader = stub_->GetById(&context, request);
     std::vector<Item> items;
     bitrix24::gateway::v1::GetByIdResponse message;
@@ -381,6 +384,12 @@ class Gateway {
   bitrix24::gateway::v1::GatewayService::Stub& stub() { return *stub_; }
 
  private:
+  // Every call's context: its deadline and the token.
+  void Prepare(grpc::ClientContext* context, std::chrono::milliseconds timeout) const {
+    internal::SetTimeout(context, timeout);
+    if (!options_.token.empty()) context->AddMetadata("authorization", "Bearer " + options_.token);
+  }
+
   std::unique_ptr<bitrix24::gateway::v1::GatewayService::Stub> stub_;
   Options options_;
 };

@@ -8,6 +8,8 @@
 // concurrent calls.
 import {
   credentials as grpcCredentials,
+  InterceptingCall,
+  type Interceptor,
   Metadata,
   type CallOptions,
   type ChannelCredentials,
@@ -48,6 +50,11 @@ export interface GatewayOptions {
   portal?: string;
   /** TLS credentials; default plaintext. */
   credentials?: ChannelCredentials;
+  /**
+   * The client's bearer token, sent as "authorization: Bearer TOKEN" on every
+   * call (gateways configured with API clients).
+   */
+  token?: string;
   /**
    * Send params as JSON text (params_json), which keeps key order (default);
    * false sends google.protobuf.Struct, for gateways older than params_json.
@@ -128,6 +135,21 @@ function itemResult(r: CallResult): ItemResult {
   return r.error ? fromCommandError(r.error) : r.result;
 }
 
+/**
+ * Adds the token to every call's metadata. An interceptor rather than call
+ * credentials: grpc-js refuses call credentials on plaintext channels, and a
+ * gateway on loopback may well be plaintext.
+ */
+export function bearerToken(token: string): Interceptor {
+  return (options, nextCall) =>
+    new InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        metadata.set("authorization", `Bearer ${token}`);
+        next(metadata, listener);
+      },
+    });
+}
+
 export class Gateway {
   private readonly client: GatewayServiceClient;
   private readonly portal: string;
@@ -136,8 +158,10 @@ export class Gateway {
   callManyPath: "CallMany" | "Call" | undefined;
 
   constructor(target: string, options: GatewayOptions = {}) {
+    const interceptors = options.token ? [bearerToken(options.token)] : [];
     this.client = new GatewayServiceClient(target,
-      options.credentials ?? grpcCredentials.createInsecure(), channelOptions(options.channelOptions));
+      options.credentials ?? grpcCredentials.createInsecure(),
+      { ...channelOptions(options.channelOptions), interceptors });
     this.portal = options.portal ?? "";
     this.paramsAsJson = options.paramsAsJson ?? true;
   }

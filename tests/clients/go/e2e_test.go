@@ -20,12 +20,26 @@ import (
 )
 
 func dial(t *testing.T) *b24gate.Gateway {
-	gw, err := b24gate.Dial(context.Background(), os.Getenv("B24GATE_TARGET")) // params as params_json
+	gw, err := b24gate.Dial(context.Background(), os.Getenv("B24GATE_TARGET"),
+		b24gate.WithToken(os.Getenv("B24GATE_TOKEN"))) // params as params_json
 	if err != nil {
 		panic(err)
 	}
 	t.Cleanup(func() { gw.Close() })
 	return gw
+}
+
+func TestWithoutTheTokenCallsAreRefused(t *testing.T) {
+	gw, err := b24gate.Dial(context.Background(), os.Getenv("B24GATE_TARGET"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gw.Close()
+	_, err = gw.Call(context.Background(), "crm.lead.list", map[string]any{"select": []string{"ID"}})
+	var be *b24gate.Error
+	if !errors.As(err, &be) || be.GRPCCode != codes.Unauthenticated {
+		t.Fatalf("without a token: %v", err)
+	}
 }
 
 func expectedLeads(t *testing.T) int {

@@ -16,10 +16,24 @@ from b24gate.aio import AsyncGateway
 TARGET = os.environ["B24GATE_TARGET"]
 EXPECTED_LEADS = int(os.environ["B24_EXPECTED_LEADS"])
 EMULATOR = os.environ["B24_EMULATOR_ADDR"]
+TOKEN = os.environ["B24GATE_TOKEN"]
 
 
 def gateway():
-    return Gateway(TARGET)  # params travel as params_json
+    return Gateway(TARGET, token=TOKEN)  # params travel as params_json
+
+
+class TokenTest(unittest.TestCase):
+    def test_without_the_token_calls_are_refused(self):
+        with Gateway(TARGET) as anonymous:
+            with self.assertRaises(BitrixError) as caught:
+                anonymous.call("crm.lead.list", {"select": ["ID"]})
+        self.assertEqual(caught.exception.grpc_code, grpc.StatusCode.UNAUTHENTICATED)
+        with Gateway(TARGET, token="not-" + TOKEN) as wrong:
+            with self.assertRaises(BitrixError) as caught:
+                list(wrong.get_all("crm.deal.list", {"select": ["ID"]}))
+        self.assertEqual(caught.exception.grpc_code, grpc.StatusCode.UNAUTHENTICATED)
+        self.assertNotIn(TOKEN, str(caught.exception))
 
 
 class SyncClientTest(unittest.TestCase):
@@ -203,7 +217,7 @@ class ServiceConfigTest(unittest.TestCase):
 
 class AsyncClientTest(unittest.IsolatedAsyncioTestCase):
     async def asyncSetUp(self):
-        self.gw = AsyncGateway(TARGET)
+        self.gw = AsyncGateway(TARGET, token=TOKEN)
 
     async def asyncTearDown(self):
         await self.gw.close()

@@ -11,8 +11,10 @@ const TARGET = process.env.B24GATE_TARGET;
 const EXPECTED_LEADS = Number(process.env.B24_EXPECTED_LEADS);
 let gw;
 
+const TOKEN = process.env.B24GATE_TOKEN;
+
 before(() => {
-  gw = new Gateway(TARGET);  // params travel as params_json
+  gw = new Gateway(TARGET, { token: TOKEN });  // params travel as params_json
 });
 after(() => gw.close());
 
@@ -22,6 +24,16 @@ async function firstIds(method, n) {
 }
 
 describe("typescript client", () => {
+  test("without the token calls are refused", async () => {
+    const anonymous = new Gateway(TARGET);
+    try {
+      await assert.rejects(anonymous.call("crm.lead.list", { select: ["ID"] }),
+        (e) => e instanceof BitrixError && e.grpcCode === status.UNAUTHENTICATED);
+    } finally {
+      anonymous.close();
+    }
+  });
+
   test("call returns the result with select applied", async () => {
     const page = await gw.call("crm.lead.list", { filter: { ">ID": 0 }, select: ["ID", "TITLE"] });
     assert.equal(page.length, 50);

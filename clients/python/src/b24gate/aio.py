@@ -16,6 +16,7 @@ import grpc.aio
 from bitrix24.gateway.v1 import gateway_pb2_grpc
 from b24gate import _convert
 from b24gate._channel import channel_options
+from b24gate._token import token_metadata
 from b24gate._list_state import ListState, Resumption
 from b24gate._progress import progress_bar
 from b24gate.client import FALLBACK_CHUNK
@@ -26,12 +27,17 @@ class AsyncGateway:
     """See b24gate.Gateway for the arguments; every method is a coroutine
     except get_all, which returns an async iterator."""
 
-    def __init__(self, target, *, portal="", credentials=None, params_as_json=True, options=()):
+    def __init__(self, target, *, portal="", credentials=None, token=None, params_as_json=True,
+                 options=()):
         opts = channel_options(options)
         if credentials is None:
             self._channel = grpc.aio.insecure_channel(target, options=opts)
         else:
             self._channel = grpc.aio.secure_channel(target, credentials, options=opts)
+        # Per-call metadata rather than an aio interceptor: grpcio 1.51's
+        # intercepted streams end silently instead of raising when their
+        # deadline passes.
+        self._metadata = token_metadata(token)
         self._stub = gateway_pb2_grpc.GatewayServiceStub(self._channel)
         self._portal = portal
         self._encoding = _convert.ParamsEncoding(params_as_json)
@@ -49,7 +55,8 @@ class AsyncGateway:
     async def call(self, method, params=None, *, raw=False, idempotent=False, timeout=None):
         request = self._encoding.call_request(self._portal, method, params, raw, idempotent)
         try:
-            return _convert.call_response_result(await self._stub.Call(request, timeout=timeout))
+            reply = await self._stub.Call(request, timeout=timeout, metadata=self._metadata)
+            return _convert.call_response_result(reply)
         except grpc.aio.AioRpcError as e:
             raise from_rpc_error(e) from None
 
@@ -58,7 +65,8 @@ class AsyncGateway:
         request = self._encoding.call_many_request(self._portal, method, params_list, idempotent)
         results = [None] * len(params_list)
         try:
-            async for message in self._stub.CallMany(request, timeout=timeout):
+            stream = self._stub.CallMany(request, timeout=timeout, metadata=self._metadata)
+            async for message in stream:
                 for offset, result in enumerate(message.results):
                     results[message.first_index + offset] = _convert.result_or_error(result)
             self.call_many_path = "CallMany"
@@ -72,7 +80,8 @@ class AsyncGateway:
             for start in range(0, len(params_list), FALLBACK_CHUNK):
                 chunk = params_list[start:start + FALLBACK_CHUNK]
                 bulk = self._encoding.bulk_call_request(self._portal, method, chunk, idempotent)
-                results += _convert.bulk_results(await self._stub.Call(bulk, timeout=timeout))
+                reply = await self._stub.Call(bulk, timeout=timeout, metadata=self._metadata)
+                results += _convert.bulk_results(reply)
         except grpc.aio.AioRpcError as e:
             raise from_rpc_error(e) from None
         return results
@@ -80,7 +89,8 @@ class AsyncGateway:
     async def batch(self, commands, *, halt=False, timeout=None):
         request = self._encoding.batch_request(self._portal, commands, halt)
         try:
-            return _convert.batch_results(await self._stub.CallBatch(request, timeout=timeout))
+            reply = await self._stub.CallBatch(request, timeout=timeout, metadata=self._metadata)
+            return _convert.batch_results(reply)
         except grpc.aio.AioRpcError as e:
             raise from_rpc_error(e) from None
 
@@ -88,7 +98,7 @@ class AsyncGateway:
                 unordered=False, skip_total=False, resume_cursor=None, max_resumes=3, timeout=None):
         request = self._encoding.get_all_request(self._portal, method, params, items_key, strategy,
                                                  unordered, skip_total, resume_cursor)
-        return AsyncListReader(lambda r, t: self._stub.GetAll(r, timeout=t),
+        return AsyncListReader(lambda r, t: self._stub.GetAll(r, timeout=t, metadata=self._metadata),
                                Resumption(request, timeout, max_resumes), request, timeout,
                                ListState(progress_bar(progress, method), resume_cursor))
 
@@ -98,7 +108,8 @@ class AsyncGateway:
         results = {}
         position = 0
         try:
-            async for message in self._stub.GetById(request, timeout=timeout):
+            stream = self._stub.GetById(request, timeout=timeout, metadata=self._metadata)
+            async for message in stream:
                 for entry in message.results:
                     results[ids[position]] = _convert.result_or_error(entry)
                     position += 1

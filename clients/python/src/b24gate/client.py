@@ -18,6 +18,7 @@ from b24gate import _convert
 from b24gate._channel import channel_options
 from b24gate._list_state import ListState, Resumption
 from b24gate._progress import progress_bar
+from b24gate._token import BearerToken
 from b24gate.errors import from_rpc_error
 
 # Parameter sets per Call when CallMany is not served (see call_many): keeps
@@ -31,6 +32,9 @@ class Gateway:
     target:         "host:port".
     portal:         the configured portal to use; "" = the gateway's default.
     credentials:    grpc.ChannelCredentials for TLS; None = plaintext.
+    token:          the client's bearer token, sent as "authorization: Bearer
+                    TOKEN" on every call (gateways configured with clients);
+                    None = no token.
     params_as_json: send params as JSON text (params_json), which keeps key
                     order; False sends google.protobuf.Struct, for gateways
                     that predate params_json.
@@ -41,13 +45,15 @@ class Gateway:
     Failures raise BitrixError.
     """
 
-    def __init__(self, target, *, portal="", credentials=None, params_as_json=True, options=()):
+    def __init__(self, target, *, portal="", credentials=None, token=None, params_as_json=True,
+                 options=()):
         opts = channel_options(options)
         if credentials is None:
             self._channel = grpc.insecure_channel(target, options=opts)
         else:
             self._channel = grpc.secure_channel(target, credentials, options=opts)
-        self._stub = gateway_pb2_grpc.GatewayServiceStub(self._channel)
+        calls = grpc.intercept_channel(self._channel, BearerToken(token)) if token else self._channel
+        self._stub = gateway_pb2_grpc.GatewayServiceStub(calls)
         self._portal = portal
         self._encoding = _convert.ParamsEncoding(params_as_json)
         # Which RPC the last call_many used: "CallMany", or "Call" when the
