@@ -42,6 +42,9 @@ LABEL org.opencontainers.image.title="b24gate" \
 USER 10001:10001
 WORKDIR /var/lib/b24gate
 VOLUME /var/lib/b24gate
-# gRPC, and Prometheus metrics (--metrics-listen).
+# gRPC, and Prometheus metrics (--metrics-listen). Without client
+# authentication the gateway listens on 127.0.0.1 only: give it clients in its
+# config, or --listen 0.0.0.0:50051 --insecure-listen-any where something else
+# (a NetworkPolicy) keeps callers out.
 EXPOSE 50051 9464
 ENTRYPOINT ["/usr/local/bin/b24gate"]

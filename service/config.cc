@@ -15,6 +15,9 @@
 #include "service/auth/client_config.h"
 #include "service/cache_config.h"
 #include "service/config_reading.h"
+#include "service/limits_config.h"
+#include "service/listen_exposure.h"
+#include "service/tls/server_tls_options.h"
 #include "service/redis_config.h"
 
 namespace b24gate {
@@ -65,9 +68,10 @@ absl::StatusOr<absl::Duration> ParseDurationText(const std::string& text, const 
 
 struct FlagValues {
   std::optional<std::string> listen, metrics_listen, config_file, plan, ca_file, log_format,
-      log_level, predrain_delay, shutdown_grace, redis, replicas;
+      log_level, predrain_delay, shutdown_grace, tls_cert, tls_key, tls_client_ca, redis, replicas;
   std::vector<std::string> portals;
   bool insecure = false;
+  bool insecure_listen_any = false;
   bool help = false;
 };
 
@@ -84,6 +88,9 @@ absl::StatusOr<FlagValues> ParseFlags(const std::vector<std::string>& args) {
       {"--log-level", &FlagValues::log_level},
       {"--predrain-delay", &FlagValues::predrain_delay},
       {"--shutdown-grace", &FlagValues::shutdown_grace},
+      {"--tls-cert", &FlagValues::tls_cert},
+      {"--tls-key", &FlagValues::tls_key},
+      {"--tls-client-ca", &FlagValues::tls_client_ca},
       {"--redis", &FlagValues::redis},
       {"--replicas", &FlagValues::replicas},
   };
@@ -105,6 +112,10 @@ absl::StatusOr<FlagValues> ParseFlags(const std::vector<std::string>& args) {
     }
     if (name == "--insecure-skip-verify" && !inline_value) {
       f.insecure = true;
+      continue;
+    }
+    if (name == "--insecure-listen-any" && !inline_value) {
+      f.insecure_listen_any = true;
       continue;
     }
     if (name == "--portal") {
@@ -156,11 +167,13 @@ EnvValues ReadEnvironment(const std::map<std::string, std::string>& env) {
 struct FileValues {
   std::optional<std::string> listen, metrics_listen, log_format, log_level;
   std::optional<absl::Duration> predrain_delay, shutdown_grace;
-  std::optional<size_t> max_bulk_items;
+  InputLimits limits;
   std::optional<bool> fair_share;
   std::vector<PortalOptions> portals;
   std::vector<ClientSpec> clients;
   RedisConfig redis;
+  ServerTlsOptions tls;
+  bool insecure_listen_any = false;
   CacheOptions cache;
 };
 
@@ -304,7 +317,8 @@ absl::StatusOr<FileValues> ReadConfigFile(const std::string& path) {
   B24GATE_RETURN_IF_ERROR(CheckKeys(j, "config",
                                     {"listen", "metrics_listen", "portals", "shutdown_grace_seconds",
                                      "predrain_delay_seconds", "log_format", "log_level",
-                                     "max_bulk_items", "clients", "cache", "fair_share", "redis"}));
+                                     "max_bulk_items", "clients", "cache", "fair_share", "tls",
+                                     "insecure_listen_any", "limits", "redis"}));
   FileValues f;
   for (auto [key, out] : {std::pair{"listen", &f.listen}, std::pair{"metrics_listen", &f.metrics_listen},
                           std::pair{"log_format", &f.log_format}, std::pair{"log_level", &f.log_level}}) {
@@ -326,8 +340,9 @@ absl::StatusOr<FileValues> ReadConfigFile(const std::string& path) {
     if (!v.is_number_integer() || v.get<int64_t>() < 1) {
       return Bad("config.max_bulk_items", "must be a whole number >= 1");
     }
-    f.max_bulk_items = v.get<size_t>();
+    f.limits.max_bulk_items = v.get<size_t>();  // the older key; limits.max_bulk_items wins
   }
+  if (j.contains("limits")) B24GATE_RETURN_IF_ERROR(ReadLimits(j["limits"], "config.limits", &f.limits));
   if (j.contains("fair_share")) {
     bool on = true;
     B24GATE_RETURN_IF_ERROR(ReadBool(j, "fair_share", "config", &on));
@@ -338,6 +353,12 @@ absl::StatusOr<FileValues> ReadConfigFile(const std::string& path) {
     if (!clients.ok()) return clients.status();
     f.clients = std::move(*clients);
   }
+  if (j.contains("tls")) {
+    absl::StatusOr<ServerTlsOptions> tls = ParseServerTls(j["tls"], "config.tls");
+    if (!tls.ok()) return tls.status();
+    f.tls = std::move(*tls);
+  }
+  B24GATE_RETURN_IF_ERROR(ReadBool(j, "insecure_listen_any", "config", &f.insecure_listen_any));
   if (j.contains("cache")) {
     absl::StatusOr<CacheOptions> cache = ParseCacheConfig(j["cache"], "config.cache");
     if (!cache.ok()) return cache.status();
@@ -453,7 +474,7 @@ absl::StatusOr<ServerConfig> Merge(const FlagValues& flags, const EnvValues& env
     config.predrain_delay = *d;
   }
   if (file.shutdown_grace) config.shutdown_grace = *file.shutdown_grace;
-  if (file.max_bulk_items) config.gateway.max_bulk_items = *file.max_bulk_items;
+  config.gateway.limits = file.limits;
   if (flags.shutdown_grace) {
     absl::StatusOr<absl::Duration> d = ParseDurationText(*flags.shutdown_grace, "--shutdown-grace");
     if (!d.ok()) return d.status();
@@ -475,6 +496,11 @@ absl::StatusOr<ServerConfig> Merge(const FlagValues& flags, const EnvValues& env
   if (!portals.ok()) return portals.status();
   config.portals = std::move(*portals);
   config.clients = file.clients;
+  config.tls = file.tls;
+  if (flags.tls_cert) config.tls.cert_file = *flags.tls_cert;
+  if (flags.tls_key) config.tls.key_file = *flags.tls_key;
+  if (flags.tls_client_ca) config.tls.client_ca_file = *flags.tls_client_ca;
+  config.insecure_listen_any = flags.insecure_listen_any || file.insecure_listen_any;
   if (file.fair_share) config.fair_share = *file.fair_share;
   config.cache = file.cache;
   config.redis = file.redis;
@@ -507,6 +533,10 @@ absl::Status Validate(ServerConfig* config) {
     }
     B24GATE_RETURN_IF_ERROR(ValidatePortalOptions(config->portals[i]));
   }
+  B24GATE_RETURN_IF_ERROR(ValidateServerTls(config->tls));
+  absl::StatusOr<std::string> exposure = DescribeListenExposure(
+      config->listen, config->authenticates_clients(), config->insecure_listen_any);
+  if (!exposure.ok()) return exposure.status();
   return absl::OkStatus();
 }
 
@@ -560,7 +590,12 @@ std::vector<std::string> SecretsOf(const ServerConfig& config) {
 
 std::string ConfigUsage() {
   return R"(usage: b24gate [flags]
-  --listen HOST:PORT        gRPC address (default 0.0.0.0:50051; port 0 = any free port)
+  --listen HOST:PORT        gRPC address (default 127.0.0.1:50051; port 0 = any free port);
+                            beyond loopback only with client authentication or:
+  --insecure-listen-any     listen on any address without client authentication
+  --tls-cert FILE           serve gRPC over TLS with this PEM certificate chain ...
+  --tls-key FILE            ... and its private key (both re-read on change and on SIGHUP)
+  --tls-client-ca FILE      mutual TLS: client certificates must be signed by these CAs
   --metrics-listen HOST:PORT  serve Prometheus metrics at GET /metrics (off when not given)
   --portal NAME=WEBHOOK     a portal's incoming-webhook URL (repeatable; the first is the default)
   --config FILE             JSON configuration (see README "Configuration")

@@ -8,7 +8,8 @@
 //          --plan standard|enterprise  --ca-file FILE  --insecure-skip-verify
 //          --log-format json|text  --log-level debug|info|warn|error
 //          --predrain-delay DURATION  --shutdown-grace DURATION
-//          --redis redis://HOST:PORT[/DB]  --replicas N  --help
+//          --tls-cert FILE  --tls-key FILE  --tls-client-ca FILE
+//          --insecure-listen-any  --redis redis://HOST:PORT[/DB]  --replicas N  --help
 // Env:     B24GATE_LISTEN, B24GATE_CONFIG, B24GATE_PORTALS ("NAME=URL,NAME=URL"),
 //          B24GATE_REDIS_URL, B24GATE_REDIS_PASSWORD
 // File:    see README.md "Configuration".
@@ -27,12 +28,18 @@
 #include "service/auth/client_config.h"
 #include "service/logging/logger.h"
 #include "service/redis_config.h"
+#include "service/tls/server_tls_options.h"
 
 namespace b24gate {
 
 struct ServerConfig {
   // Where gRPC listens (HOST:PORT, validated); port 0 picks a free port.
-  std::string listen = "0.0.0.0:50051";
+  // Beyond loopback only with client authentication or insecure_listen_any.
+  std::string listen = "127.0.0.1:50051";
+  // Listen beyond loopback even without client authentication.
+  bool insecure_listen_any = false;
+  // TLS (and mutual TLS) on the gRPC port; off when no certificate is given.
+  ServerTlsOptions tls;
   // Where GET /metrics is served; empty = metrics off.
   std::string metrics_listen;
   // The first portal is the default one.
@@ -55,6 +62,10 @@ struct ServerConfig {
   // The read cache (the file's "cache" section); off when it has no rules.
   CacheOptions cache;
   bool help = false;
+
+  // Callers must prove who they are: configured clients, or required
+  // client certificates.
+  bool authenticates_clients() const { return !clients.empty() || tls.requires_client_cert(); }
 };
 
 // `env` holds the process environment (injected for tests). Never throws.

@@ -14,6 +14,7 @@
 #include "service/request_params.h"
 #include "service/status_mapping.h"
 #include "service/stream_writer.h"
+#include "service/wire/request_decoder.h"
 
 namespace b24gate {
 namespace {
@@ -57,11 +58,21 @@ bool IsRead(const std::string& method, bool idempotent) {
   return idempotent || IsReadMethod(method);
 }
 
+// The field names of a request's params, and the configured depth limit.
+ParamsFields FieldsFor(const Gateway* gateway, std::string params = "params",
+                       std::string params_json = "params_json") {
+  ParamsFields fields;
+  fields.params = std::move(params);
+  fields.params_json = std::move(params_json);
+  fields.max_depth = gateway->options().limits.max_depth;
+  return fields;
+}
+
 // Parameter sets given as Values or as JSON texts, never both.
 absl::StatusOr<std::vector<nlohmann::ordered_json>> ParameterSets(
     const google::protobuf::RepeatedPtrField<google::protobuf::Value>& values,
     const google::protobuf::RepeatedPtrField<std::string>& texts, const std::string& values_field,
-    const std::string& texts_field) {
+    const std::string& texts_field, int max_depth) {
   if (!values.empty() && !texts.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(values_field, " and ", texts_field,
                                                    " are exclusive: give the parameter sets once"));
@@ -71,7 +82,7 @@ absl::StatusOr<std::vector<nlohmann::ordered_json>> ParameterSets(
   for (const auto& value : values) sets.push_back(ToJson(value));
   for (int i = 0; i < texts.size(); ++i) {
     absl::StatusOr<nlohmann::ordered_json> set =
-        ParseJsonText(texts[i], absl::StrCat(texts_field, "[", i, "]"));
+        ParseJsonText(texts[i], absl::StrCat(texts_field, "[", i, "]"), max_depth);
     if (!set.ok()) return set.status();
     sets.push_back(std::move(*set));
   }
@@ -94,8 +105,9 @@ class UnaryCall : public grpc::ServerUnaryReactor {
 // Call with one parameter set: the method's answer, or the RPC's error.
 void StartSingleCall(Gateway* gateway, grpc::CallbackServerContext* context,
                      const std::string& client, const pb::CallRequest& request, pb::CallResponse* response, UnaryCall* call) {
-  absl::StatusOr<nlohmann::ordered_json> params = ParamsOrJson(
-      request.has_params() ? &request.params() : nullptr, request.params_json());
+  absl::StatusOr<nlohmann::ordered_json> params =
+      ParamsOrJson(request.has_params() ? &request.params() : nullptr, request.params_json(),
+                   FieldsFor(gateway));
   if (!params.ok()) {
     call->Reply(params.status());
     return;
@@ -236,8 +248,13 @@ class GetByIdStream final : public FanoutStream<pb::GetByIdResponse> {
       Refuse(client.status());
       return;
     }
+    if (absl::Status s = DecodeError(*request); !s.ok()) {
+      Refuse(s);
+      return;
+    }
     absl::StatusOr<nlohmann::ordered_json> params =
-        ParamsOrJson(request->has_params() ? &request->params() : nullptr, request->params_json());
+        ParamsOrJson(request->has_params() ? &request->params() : nullptr, request->params_json(),
+                     FieldsFor(gateway));
     if (!params.ok()) {
       Refuse(params.status());
       return;
@@ -281,8 +298,13 @@ class CallManyStream final : public FanoutStream<pb::CallManyResponse> {
       Refuse(client.status());
       return;
     }
+    if (absl::Status s = DecodeError(*request); !s.ok()) {
+      Refuse(s);
+      return;
+    }
     absl::StatusOr<std::vector<nlohmann::ordered_json>> sets =
-        ParameterSets(request->params(), request->params_json(), "params", "params_json");
+        ParameterSets(request->params(), request->params_json(), "params", "params_json",
+                      gateway->options().limits.max_depth);
     if (!sets.ok()) {
       Refuse(sets.status());
       return;
@@ -329,8 +351,13 @@ class GetAllStream final : public StreamWriter<pb::GetAllResponse, ListReader>, 
       Refuse(client.status());
       return;
     }
+    if (absl::Status s = DecodeError(*request); !s.ok()) {
+      Refuse(s);
+      return;
+    }
     absl::StatusOr<nlohmann::ordered_json> params =
-        ParamsOrJson(request->has_params() ? &request->params() : nullptr, request->params_json());
+        ParamsOrJson(request->has_params() ? &request->params() : nullptr, request->params_json(),
+                     FieldsFor(gateway));
     if (!params.ok()) {
       Refuse(params.status());
       return;
@@ -338,6 +365,7 @@ class GetAllStream final : public StreamWriter<pb::GetAllResponse, ListReader>, 
     ListRequest list;
     list.method = request->method();
     list.params = std::move(*params);
+    list.params_field = request->params_json().empty() ? "params" : "params_json";
     list.items_key = request->items_key();
     list.options =
         OptionsFrom(context, *client, /*idempotent=*/true, std::make_shared<CancelToken>());
@@ -385,13 +413,13 @@ class GetAllStream final : public StreamWriter<pb::GetAllResponse, ListReader>, 
 };
 
 // Reads each command's params or params_json.
-absl::StatusOr<std::vector<BatchCommandSpec>> BatchCommands(const pb::CallBatchRequest& request) {
+absl::StatusOr<std::vector<BatchCommandSpec>> BatchCommands(const Gateway* gateway,
+                                                            const pb::CallBatchRequest& request) {
   std::vector<BatchCommandSpec> commands;
   for (int i = 0; i < request.commands_size(); ++i) {
     const pb::BatchCommand& c = request.commands(i);
-    ParamsFields fields;
-    fields.params = absl::StrCat("commands[", i, "].params");
-    fields.params_json = absl::StrCat("commands[", i, "].params_json");
+    ParamsFields fields = FieldsFor(gateway, absl::StrCat("commands[", i, "].params"),
+                                    absl::StrCat("commands[", i, "].params_json"));
     absl::StatusOr<nlohmann::ordered_json> params =
         ParamsOrJson(c.has_params() ? &c.params() : nullptr, c.params_json(), fields);
     if (!params.ok()) return params.status();
@@ -414,8 +442,11 @@ grpc::ServerUnaryReactor* GatewayService::Call(grpc::CallbackServerContext* cont
                                                pb::CallResponse* response) {
   auto* call = new UnaryCall();
   absl::StatusOr<std::string> client = CallerOf(context);
+  absl::Status decoded = DecodeError(*request);
   if (!client.ok()) {
     call->Reply(client.status());
+  } else if (!decoded.ok()) {
+    call->Reply(decoded);
   } else if (request->bulk_params_size() > 0) {
     StartBulkCall(gateway_, context, *client, *request, response, call);
   } else {
@@ -433,7 +464,11 @@ grpc::ServerUnaryReactor* GatewayService::CallBatch(grpc::CallbackServerContext*
     call->Reply(client.status());
     return call;
   }
-  absl::StatusOr<std::vector<BatchCommandSpec>> commands = BatchCommands(*request);
+  if (absl::Status s = DecodeError(*request); !s.ok()) {
+    call->Reply(s);
+    return call;
+  }
+  absl::StatusOr<std::vector<BatchCommandSpec>> commands = BatchCommands(gateway_, *request);
   if (!commands.ok()) {
     call->Reply(commands.status());
     return call;

@@ -5,6 +5,7 @@
 // endpoint out meanwhile); then new calls are refused, queued commands are
 // answered NOT_EXECUTED, requests on the wire get until shortly before the
 // grace deadline, and what is left is answered OUTCOME_UNKNOWN. Exit 0.
+// SIGHUP re-reads the TLS certificate files (service/tls/server_tls.h).
 #include <pthread.h>
 #include <signal.h>
 
@@ -40,6 +41,8 @@
 #include "service/auth/access_control.h"
 #include "service/config.h"
 #include "service/gateway_service.h"
+#include "service/limits_config.h"
+#include "service/listen_exposure.h"
 #include "service/logging/log_observer.h"
 #include "service/logging/logger.h"
 #include "service/metrics/auth_metrics.h"
@@ -49,6 +52,9 @@
 #include "service/metrics/portal_metrics.h"
 #include "service/observer_fanout.h"
 #include "service/rpc_interceptor.h"
+#include "service/wire/request_decoder.h"
+#include "service/tls/server_tls.h"
+#include "service/tls/tls_metrics.h"
 
 extern char** environ;
 
@@ -70,14 +76,17 @@ std::string HostOf(const std::string& listen) {
   return colon == std::string::npos ? listen : listen.substr(0, colon);
 }
 
-// SIGTERM and SIGINT are taken by sigwait, not by whichever thread gets them.
-// Called before any thread starts, so every thread inherits the mask.
+// SIGTERM and SIGINT (and SIGHUP, for a TLS reload) are taken by sigwait,
+// not by whichever thread gets them. Called before any thread starts, so
+// every thread inherits the mask. Returns the shutdown signals.
 sigset_t BlockShutdownSignals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  sigset_t blocked = signals;
+  sigaddset(&blocked, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &blocked, nullptr);
   return signals;
 }
 
@@ -149,6 +158,7 @@ struct Metrics {
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
   std::unique_ptr<PortalMetrics> portal;
   std::unique_ptr<GrpcMetrics> grpc;
+  std::unique_ptr<TlsMetrics> tls;
   std::unique_ptr<AuthMetrics> auth;
   std::shared_ptr<PortalGauges> gauges;
   std::shared_ptr<CacheMetrics> cache;
@@ -163,6 +173,7 @@ std::unique_ptr<Metrics> MakeMetrics(const ServerConfig& config) {
   m->grpc = std::make_unique<GrpcMetrics>(*m->registry);
   m->auth = std::make_unique<AuthMetrics>(*m->registry, AccessControl::FailureReasons(),
                                           AccessControl::ClientNames(config.clients));
+  if (config.tls.enabled()) m->tls = std::make_unique<TlsMetrics>(*m->registry);
   return m;
 }
 
@@ -188,6 +199,7 @@ absl::Status ServeMetrics(const ServerConfig& config, Gateway& gateway, Metrics*
 }
 
 std::unique_ptr<grpc::Server> StartGrpc(const ServerConfig& config,
+                                        std::shared_ptr<grpc::ServerCredentials> credentials,
                                         std::vector<grpc::Service*> services, GrpcMetrics* metrics,
                                         Logger* logger, const Authenticator* authenticator,
                                         int* port) {
@@ -198,8 +210,13 @@ std::unique_ptr<grpc::Server> StartGrpc(const ServerConfig& config,
   (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), port);
+  builder.AddListeningPort(config.listen, std::move(credentials), port);
   for (grpc::Service* s : services) builder.RegisterService(s);
+  // Requests are decoded under the input limits (service/wire/); gRPC's own
+  // receive limit sits a little above, for the far too large.
+  const InputLimits& limits = config.gateway.limits;
+  SetWireLimits({limits.max_depth, limits.max_request_bytes});
+  builder.SetMaxReceiveMessageSize(GrpcReceiveLimit(limits));
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<RpcInterceptorFactory>(metrics, logger, authenticator));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
@@ -208,11 +225,21 @@ std::unique_ptr<grpc::Server> StartGrpc(const ServerConfig& config,
   return server;
 }
 
-// Waits for SIGTERM or SIGINT and returns it.
-int WaitForSignal(const sigset_t& signals) {
-  int signal_number = 0;
-  sigwait(&signals, &signal_number);
-  return signal_number;
+// Waits for SIGTERM or SIGINT and returns it; a SIGHUP meanwhile re-reads
+// the TLS files (`tls` may be null) and the wait goes on.
+int WaitForSignal(const sigset_t& signals, ServerTls* tls, Logger& logger) {
+  sigset_t with_hup = signals;
+  sigaddset(&with_hup, SIGHUP);
+  while (true) {
+    int signal_number = 0;
+    sigwait(&with_hup, &signal_number);
+    if (signal_number != SIGHUP) return signal_number;
+    if (tls == nullptr) {
+      logger.Log(LogLevel::kInfo, "SIGHUP: no TLS certificate to reload");
+    } else {
+      (void)tls->Reload(/*forced=*/true);  // logged and counted inside
+    }
+  }
 }
 
 // See the comment at the top of this file. Returns when every accepted call
@@ -293,9 +320,21 @@ int RunServer(const ServerConfig& config) {
   const sigset_t signals = BlockShutdownSignals();
   Logger logger(config.log, &std::cerr);
   for (const std::string& secret : SecretsOf(config)) logger.AddSecret(secret);
-  LogPortals(config, logger);
 
   std::unique_ptr<Metrics> metrics = MakeMetrics(config);
+  // Declared before the server so that it outlives it.
+  std::unique_ptr<ServerTls> tls;
+  if (config.tls.enabled()) {
+    absl::StatusOr<std::unique_ptr<ServerTls>> started =
+        ServerTls::Start(config.tls, &logger, metrics ? metrics->tls.get() : nullptr);
+    if (!started.ok()) {
+      // Start-up input: one line, exit 2, like a configuration error.
+      std::cerr << "b24gate: " << started.status().message() << std::endl;
+      return 2;
+    }
+    tls = std::move(*started);
+  }
+  LogPortals(config, logger);
   LogObserver log_observer(&logger);
   ObserverFanout observer({metrics ? metrics->portal.get() : nullptr, &log_observer});
   AccessControl access(config.clients, metrics ? metrics->auth.get() : nullptr);
@@ -326,9 +365,10 @@ int RunServer(const ServerConfig& config) {
     }
   }
   int port = 0;
-  std::unique_ptr<grpc::Server> server = StartGrpc(
-      config, {&service, &admin}, metrics ? metrics->grpc.get() : nullptr, &logger,
-      &access.authenticator(), &port);
+  std::unique_ptr<grpc::Server> server =
+      StartGrpc(config, tls ? tls->credentials() : grpc::InsecureServerCredentials(),
+                {&service, &admin}, metrics ? metrics->grpc.get() : nullptr, &logger,
+                &access.authenticator(), &port);
   if (!server || port == 0) {
     logger.Log(LogLevel::kError, absl::StrCat("cannot listen on ", config.listen));
     return 1;
@@ -337,9 +377,17 @@ int RunServer(const ServerConfig& config) {
   std::printf("listening on %s:%d\n", HostOf(config.listen).c_str(), port);
   if (metrics) std::printf("metrics on %s:%d\n", HostOf(config.metrics_listen).c_str(), metrics->port);
   std::fflush(stdout);
-  logger.Log(LogLevel::kInfo, "serving", {{"listen", absl::StrCat(HostOf(config.listen), ":", port)}});
+  const std::string bound = absl::StrCat(HostOf(config.listen), ":", port);
+  logger.Log(LogLevel::kInfo, "serving", {{"listen", bound}, {"tls", tls != nullptr}});
+  // Validated by LoadConfig; here it only says which mode the gateway is in.
+  absl::StatusOr<std::string> exposure = DescribeListenExposure(
+      bound, config.authenticates_clients(), config.insecure_listen_any);
+  logger.Log(config.authenticates_clients() || IsLoopbackHost(HostOf(config.listen))
+                 ? LogLevel::kInfo
+                 : LogLevel::kWarn,
+             exposure.ok() ? *exposure : std::string(exposure.status().message()));
 
-  int signal_number = WaitForSignal(signals);
+  int signal_number = WaitForSignal(signals, tls.get(), logger);
   Drain(config, signal_number, signals, *server, gateway, logger);
   return 0;
 }

@@ -17,18 +17,25 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "engine/gateway/input_limits.h"
 
 namespace b24gate {
 
 // The JSON in `text`; INVALID_ARGUMENT naming `field` and the line, column
-// and byte where parsing failed.
+// and byte where parsing failed, or the path where the text nests deeper than
+// `max_depth` levels. Depth is checked while reading (a SAX pass that keeps
+// one frame per open level and stops at the limit), so the tree of a hostile
+// 100,000-level text is never built.
 absl::StatusOr<nlohmann::ordered_json> ParseJsonText(const std::string& text,
-                                                     absl::string_view field);
+                                                     absl::string_view field,
+                                                     int max_depth = InputLimits().max_depth);
 
-// Names of the two exclusive fields, for error messages.
+// Names of the two exclusive fields, for error messages, and the depth limit
+// of the text.
 struct ParamsFields {
   std::string params = "params";
   std::string params_json = "params_json";
+  int max_depth = InputLimits().max_depth;
 };
 
 // `params` (null when unset) or the parsed `params_json` ("" when unset);

@@ -12,22 +12,51 @@
 namespace b24gate {
 namespace {
 
-// The keys of `$result[KEY]` (also $result_error/_total/_next/_time) in `s`,
-// i.e. the matches of \$result(?:_error|_total|_next|_time)?\[([^\]]*)\].
-// Scanned by hand: std::regex recurses once per character and overflowed
-// the stack on a 50 KB parameter.
-void CollectRefsInText(const std::string& s, std::set<std::string>* keys) {
+// The references of a parameter tree: the keys they name, and the first
+// malformed one (a "$result[" that does not close, or an empty key).
+struct RefScan {
+  std::set<std::string> keys;
+  std::string malformed;  // the reference's text, "" when none
+  std::string why;
+};
+
+// The references `$result[KEY][...]` (also $result_error/_total/_next/_time)
+// in `s`, i.e. the matches of \$result(?:_error|_total|_next|_time)?\[([^\]]*)\]
+// and the brackets after them. Scanned by hand: std::regex recurses once per
+// character and overflowed the stack on a 50 KB parameter.
+void CollectRefsInText(const std::string& s, RefScan* scan) {
   static constexpr absl::string_view kKinds[] = {"_error", "_total", "_next", "_time"};
   for (size_t at = s.find("$result"); at != std::string::npos; at = s.find("$result", at + 1)) {
     absl::string_view rest = absl::string_view(s).substr(at + 7);
     for (absl::string_view kind : kKinds) {
       if (absl::ConsumePrefix(&rest, kind)) break;
     }
-    if (!absl::ConsumePrefix(&rest, "[")) continue;
+    if (!absl::ConsumePrefix(&rest, "[")) continue;  // text, not a reference
     size_t close = rest.find(']');
-    if (close == absl::string_view::npos) return;  // no later reference can close either
-    keys->insert(std::string(rest.substr(0, close)));
-    at = s.size() - rest.size() + close;  // resume after the ']'
+    const auto malformed = [&](const char* why) {
+      if (!scan->malformed.empty()) return;
+      scan->malformed = s.substr(at);
+      scan->why = why;
+    };
+    if (close == absl::string_view::npos) {
+      malformed("no closing ']'");
+      return;  // no later reference can close either
+    }
+    if (close == 0) malformed("an empty command key");
+    scan->keys.insert(std::string(rest.substr(0, close)));
+    rest.remove_prefix(close + 1);
+    // The scan resumes after the key's ']' (as the regex above would), so
+    // a reference inside the path below is still found.
+    at = s.size() - rest.size() - 1;
+    // The path into the result: [FIELD][0]... each closed.
+    while (absl::ConsumePrefix(&rest, "[")) {
+      close = rest.find(']');
+      if (close == absl::string_view::npos) {
+        malformed("a '[' in its path does not close");
+        break;
+      }
+      rest.remove_prefix(close + 1);
+    }
   }
 }
 
@@ -48,11 +77,12 @@ std::string QuoteRef(const std::string& ref) {
   return out;
 }
 
-void CollectRefs(const nlohmann::ordered_json& v, std::set<std::string>* keys) {
+// Values only: Bitrix24 resolves references in values, not in keys.
+void CollectRefs(const nlohmann::ordered_json& v, RefScan* scan) {
   if (v.is_string()) {
-    CollectRefsInText(v.get_ref<const std::string&>(), keys);
+    CollectRefsInText(v.get_ref<const std::string&>(), scan);
   } else if (v.is_structured()) {
-    for (const auto& child : v) CollectRefs(child, keys);
+    for (const auto& child : v) CollectRefs(child, scan);
   }
 }
 
@@ -83,14 +113,20 @@ absl::Status ValidateKey(const std::string& key, size_t index) {
 }  // namespace
 
 std::set<std::string> ReferencedKeys(const nlohmann::ordered_json& params) {
-  std::set<std::string> keys;
-  CollectRefs(params, &keys);
-  return keys;
+  RefScan scan;
+  CollectRefs(params, &scan);
+  return scan.keys;
 }
 
 absl::StatusOr<std::vector<std::vector<BatchCommandSpec>>> PlanBatch(
-    std::vector<BatchCommandSpec> commands, int max_per_batch) {
+    std::vector<BatchCommandSpec> commands, int max_per_batch, const InputLimits& limits) {
   if (commands.empty()) return absl::InvalidArgumentError("commands: at least one is required");
+  if (absl::Status s = CheckCount(commands.size(), limits.max_batch_commands, "commands",
+                                  "commands", "max_batch_commands",
+                                  "split them over several CallBatch requests");
+      !s.ok()) {
+    return s;
+  }
   std::map<std::string, size_t> index_of;
   for (size_t i = 0; i < commands.size(); ++i) {
     BatchCommandSpec& c = commands[i];
@@ -100,7 +136,9 @@ absl::StatusOr<std::vector<std::vector<BatchCommandSpec>>> PlanBatch(
           absl::StrCat("commands[", i, "].key: \"", c.key, "\" is used twice"));
     }
     size_t q = c.method.find('?');
+    std::string params_where = absl::StrCat("commands[", i, "].params");
     if (q != std::string::npos) {
+      params_where = absl::StrCat("commands[", i, "].method?query");
       if (c.params.is_object() && !c.params.empty()) {
         return absl::InvalidArgumentError(absl::StrCat(
             "commands[", i, "]: give parameters either in the method's query string or in params"));
@@ -113,10 +151,12 @@ absl::StatusOr<std::vector<std::vector<BatchCommandSpec>>> PlanBatch(
       c.params = std::move(*parsed);
       c.method.resize(q);
     }
-    c.method = NormalizeMethod(c.method);
+    // Checked as written, as Call checks it: normalizing first would strip
+    // surrounding whitespace, CR/LF and a trailing '/' and hide them.
     if (absl::Status s = ValidateMethodName(c.method); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("commands[", i, "].", s.message()));
     }
+    c.method = NormalizeMethod(c.method);
     if (c.method == "batch") {
       return absl::InvalidArgumentError(
           absl::StrCat("commands[", i, "].method: Bitrix24 refuses a batch inside a batch"));
@@ -130,7 +170,15 @@ absl::StatusOr<std::vector<std::vector<BatchCommandSpec>>> PlanBatch(
           "commands[", i, "].params: contain null, which a batch (query strings) cannot carry; "
           "send this call with Call (it goes as JSON)"));
     }
-    for (const std::string& ref : ReferencedKeys(c.params)) {
+    if (absl::Status s = CheckParams(c.params, params_where, limits); !s.ok()) return s;
+    RefScan refs;
+    CollectRefs(c.params, &refs);
+    if (!refs.malformed.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("commands[", i, "] (\"", c.key,
+                                                     "\"): malformed reference \"",
+                                                     QuoteRef(refs.malformed), "\": ", refs.why));
+    }
+    for (const std::string& ref : refs.keys) {
       auto it = index_of.find(ref);
       if (it == index_of.end() || it->second >= i) {
         return absl::InvalidArgumentError(absl::StrCat("commands[", i, "] (\"", c.key,

@@ -16,16 +16,19 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/gateway/input_limits.h"
 #include "engine/portal/call_types.h"
 
 namespace b24gate {
 
 inline constexpr int kMaxBatchCommands = 50;
 
-// Validates keys, methods and parameters (a command written as
-// "method?query" is decoded into params), and splits into chunks.
+// Validates keys, methods, parameters (a command written as "method?query"
+// is decoded into params) against `limits`, and the syntax of `$result`
+// references, and splits into chunks.
 absl::StatusOr<std::vector<std::vector<BatchCommandSpec>>> PlanBatch(
-    std::vector<BatchCommandSpec> commands, int max_per_batch = kMaxBatchCommands);
+    std::vector<BatchCommandSpec> commands, int max_per_batch = kMaxBatchCommands,
+    const InputLimits& limits = InputLimits());
 
 // The command keys a parameter tree refers to through `$result...[key]`.
 std::set<std::string> ReferencedKeys(const nlohmann::ordered_json& params);

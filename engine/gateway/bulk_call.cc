@@ -7,24 +7,32 @@
 
 namespace b24gate {
 
-absl::Status ValidateBulk(const BulkSpec& bulk, BulkForm form, size_t max_unary_items) {
+absl::Status ValidateBulk(const BulkSpec& bulk, BulkForm form, const InputLimits& limits) {
   if (bulk.params.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat(bulk.params_field, ": at least one parameter set is required"));
   }
   // Refused before anything is sent: an answer too big for one message would
   // come after the writes ran, and could only be dropped.
-  if (form == BulkForm::kUnary && bulk.params.size() > max_unary_items) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        bulk.params_field, ": ", bulk.params.size(), " parameter sets, above the limit of ",
-        max_unary_items, " for one Call; use CallMany, which streams the results"));
-  }
-  for (size_t i = 0; i < bulk.params.size(); ++i) {
-    if (absl::Status s = Gateway::ValidateCall(bulk.method, bulk.params[i],
-                                               absl::StrCat(bulk.params_field, "[", i, "]"));
+  if (form == BulkForm::kUnary) {
+    if (absl::Status s = CheckCount(bulk.params.size(), limits.max_bulk_items, bulk.params_field,
+                                    "parameter sets", "max_bulk_items",
+                                    "use CallMany, which streams the results");
         !s.ok()) {
       return s;
     }
+  } else if (absl::Status s = CheckCount(bulk.params.size(), limits.max_call_many_items,
+                                         bulk.params_field, "parameter sets",
+                                         "max_call_many_items", "split them over several CallMany");
+             !s.ok()) {
+    return s;
+  }
+  for (size_t i = 0; i < bulk.params.size(); ++i) {
+    const std::string where = absl::StrCat(bulk.params_field, "[", i, "]");
+    if (absl::Status s = Gateway::ValidateCall(bulk.method, bulk.params[i], where); !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = CheckParams(bulk.params[i], where, limits); !s.ok()) return s;
   }
   return absl::OkStatus();
 }

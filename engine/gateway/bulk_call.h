@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "engine/cache/cache_options.h"
+#include "engine/gateway/input_limits.h"
 #include "engine/lists/ordered_fanout.h"
 
 namespace b24gate {
@@ -41,8 +42,8 @@ enum class BulkForm {
 };
 
 // INVALID_ARGUMENT naming the first bad parameter set, an empty request, or
-// (unary form) more than `max_unary_items` sets.
-absl::Status ValidateBulk(const BulkSpec& bulk, BulkForm form, size_t max_unary_items);
+// more sets than the form's limit (max_bulk_items, max_call_many_items).
+absl::Status ValidateBulk(const BulkSpec& bulk, BulkForm form, const InputLimits& limits);
 
 // How the fan-out of each form is paced.
 FanoutOptions BulkFanoutOptions(BulkForm form);

@@ -74,6 +74,10 @@ void Gateway::Call(CallSpec call, CallOptions options, CallCallback done) {
     done(s);
     return;
   }
+  if (absl::Status s = CheckParams(call.params, call.params_field, options_.limits); !s.ok()) {
+    done(s);
+    return;
+  }
   // Before the cache: a cached answer is no less guarded than a fresh one.
   if (absl::Status s = Authorize(options, **portal, call.method); !s.ok()) {
     done(s);
@@ -111,7 +115,7 @@ void Gateway::CallBatch(const std::string& portal_name, std::vector<BatchCommand
     return;
   }
   absl::StatusOr<std::vector<std::vector<BatchCommandSpec>>> plan =
-      PlanBatch(std::move(commands), kMaxBatchCommands);
+      PlanBatch(std::move(commands), kMaxBatchCommands, options_.limits);
   if (!plan.ok()) {
     done(plan.status());
     return;
@@ -151,7 +155,7 @@ absl::StatusOr<std::shared_ptr<OrderedFanout>> Gateway::PrepareBulk(BulkSpec bul
                                                                    FanoutSink* sink) {
   absl::StatusOr<Portal*> portal = FindPortal(bulk.portal);
   if (!portal.ok()) return portal.status();
-  if (absl::Status s = ValidateBulk(bulk, form, options_.max_bulk_items); !s.ok()) return s;
+  if (absl::Status s = ValidateBulk(bulk, form, options_.limits); !s.ok()) return s;
   if (absl::Status s = Authorize(options, **portal, bulk.method); !s.ok()) return s;
   FanoutOptions fanout = BulkFanoutOptions(form);
   fanout.cache = cache_.get();
@@ -165,7 +169,7 @@ absl::StatusOr<std::shared_ptr<OrderedFanout>> Gateway::PrepareGetById(GetByIdSp
                                                                       FanoutSink* sink) {
   absl::StatusOr<Portal*> portal = FindPortal(request.portal);
   if (!portal.ok()) return portal.status();
-  absl::StatusOr<std::vector<nlohmann::ordered_json>> calls = ExpandGetById(request);
+  absl::StatusOr<std::vector<nlohmann::ordered_json>> calls = ExpandGetById(request, options_.limits);
   if (!calls.ok()) return calls.status();
   if (absl::Status s = Authorize(options, **portal, request.method); !s.ok()) return s;
   FanoutOptions fanout;
@@ -181,6 +185,9 @@ absl::StatusOr<std::shared_ptr<ListReader>> Gateway::PrepareGetAll(const std::st
   absl::StatusOr<Portal*> portal = FindPortal(portal_name);
   if (!portal.ok()) return portal.status();
   if (absl::Status s = ValidateMethodName(request.method); !s.ok()) return s;
+  if (absl::Status s = CheckParams(request.params, request.params_field, options_.limits); !s.ok()) {
+    return s;
+  }
   // A `batch` page would run whatever its `cmd` parameter names.
   if (NormalizeMethod(request.method) == "batch") {
     return absl::InvalidArgumentError("method: GetAll cannot read batch; use CallBatch");

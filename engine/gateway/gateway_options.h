@@ -8,13 +8,15 @@
 
 #include "absl/status/status.h"
 
+#include "engine/gateway/input_limits.h"
+
 namespace b24gate {
 
 struct GatewayOptions {
-  // Most parameter sets one unary bulk call may carry. Its whole answer must
-  // fit in one gRPC message, so more are refused before anything is sent and
-  // the caller is pointed at the streaming form (CallMany).
-  size_t max_bulk_items = 1000;
+  // What a request may hold (sizes, counts, depth); checked before anything
+  // is sent. limits.max_bulk_items caps a unary bulk call, whose whole
+  // answer must fit in one gRPC message (CallMany streams instead).
+  InputLimits limits;
   // Whether a caller may send a command: gets the caller's
   // CallOptions::client_id, the portal's configured name and the method in
   // its normal form (NormalizeMethod); returns OK or the refusal

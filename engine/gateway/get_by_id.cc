@@ -18,16 +18,27 @@ absl::Status CheckId(const nlohmann::ordered_json& id, size_t index) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<nlohmann::ordered_json>> ExpandGetById(const GetByIdSpec& request) {
+absl::StatusOr<std::vector<nlohmann::ordered_json>> ExpandGetById(const GetByIdSpec& request,
+                                                                 const InputLimits& limits) {
   if (absl::Status s = Gateway::ValidateCall(request.method, nlohmann::ordered_json::object(),
                                              request.params_field);
       !s.ok()) {
     return s;
   }
   if (request.ids.empty()) return absl::InvalidArgumentError("ids: at least one id is required");
+  if (absl::Status s = CheckCount(request.ids.size(), limits.max_ids, "ids", "ids", "max_ids",
+                                  "split them over several GetById calls");
+      !s.ok()) {
+    return s;
+  }
   for (size_t i = 0; i < request.ids.size(); ++i) {
     if (absl::Status s = CheckId(request.ids[i], i); !s.ok()) return s;
+    if (absl::Status s = CheckParams(request.ids[i], absl::StrCat("ids[", i, "]"), limits); !s.ok()) {
+      return s;
+    }
   }
+  if (absl::Status s = CheckParams(request.id_field, "id_field", limits); !s.ok()) return s;
+  if (absl::Status s = CheckParams(request.params, request.params_field, limits); !s.ok()) return s;
   if (!request.params.is_object()) {
     return absl::InvalidArgumentError(absl::StrCat(request.params_field, ": must be an object, got ",
                                                    request.params.type_name()));

@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "engine/cache/cache_options.h"
+#include "engine/gateway/input_limits.h"
 
 namespace b24gate {
 
@@ -32,7 +33,9 @@ struct GetByIdSpec {
 
 // The parameters of each call, in id order; INVALID_ARGUMENT naming the
 // method, the first bad id, or a params object that already holds the id.
-absl::StatusOr<std::vector<nlohmann::ordered_json>> ExpandGetById(const GetByIdSpec& request);
+// Ids, id_field and params are checked against `limits`.
+absl::StatusOr<std::vector<nlohmann::ordered_json>> ExpandGetById(const GetByIdSpec& request,
+                                                                 const InputLimits& limits = InputLimits());
 
 }  // namespace b24gate
 

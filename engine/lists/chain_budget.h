@@ -6,9 +6,12 @@
 //   - request budget: the bucket's free requests now plus what drains while
 //     one batch is processed, plus one batch waiting in the queue so the next
 //     request leaves the moment the bucket allows;
-//   - operating time: the method's seconds left in its window divided by one
+//   - operating time: the method's seconds still free in its window (limit
+//     less margin less reported use; the reservations of the requests in
+//     flight count as this read's, which they mostly are) divided by one
 //     batch's cost, so the batches in flight cannot push the method past its
-//     limit (their cost is not in the portal's figure until they answer).
+//     limit. Counting the reservations as spent instead would take each batch
+//     in flight off twice and starve a long read near the end of its window.
 // At least one batch is always allowed: the dispatcher itself waits for the
 // bucket and pauses a method near its limit, so one batch can never trip them.
 //
@@ -22,7 +25,7 @@ namespace b24gate {
 
 // What one batch of the read is expected to cost, from the batches so far.
 struct BatchCost {
-  double wall_seconds = 1;       // from sending to the answer
+  double wall_seconds = 1;       // the portal's work on it, not its wait in the queue
   double operating_seconds = 1;  // charged to the method
 };
 

@@ -146,18 +146,36 @@ void ListReader::ListAnswered() {
   // Offset pages count anyway; keyset pages never do.
   if (count_started_ || request_.skip_total || strategy_->kind() == ListStrategyKind::kOffset) return;
   count_started_ = true;
+  if (strategy_->CarriesCount()) {
+    count_offered_ = true;
+    return;
+  }
   StartCount();
 }
 
-void ListReader::StartCount() {
-  // One counted page, ids only, alone in its request: a counted page of a
-  // big table takes long and must not hold up the chains' batches.
+Json ListReader::CountParams() const {
+  // One counted page, ids only.
   Json p = request_.params;
   if (!shape_.keyset_filter_field.empty()) p["select"] = Json::array({shape_.keyset_filter_field});
   p.erase("order");
   p["start"] = 0;
+  return p;
+}
+
+std::optional<BatchCommandSpec> ListReader::TakeCountCommand() {
+  if (!count_offered_) return std::nullopt;
+  count_offered_ = false;
   count_in_flight_ = true;
-  portal_->Call(request_.method, std::move(p), /*as_json=*/true, Options(),
+  return BatchCommandSpec{"count", request_.method, CountParams()};
+}
+
+void ListReader::CountAnswered(absl::StatusOr<CallReply> reply) { OnCount(std::move(reply)); }
+
+void ListReader::StartCount() {
+  // Alone in its request: a counted page of a big table takes long and must
+  // not hold up the chains' batches.
+  count_in_flight_ = true;
+  portal_->Call(request_.method, CountParams(), /*as_json=*/true, Options(),
                 Guard([this](absl::StatusOr<CallReply> reply) ABSL_NO_THREAD_SAFETY_ANALYSIS {
                   OnCount(std::move(reply));
                 }));
@@ -185,6 +203,7 @@ void ListReader::OnCount(absl::StatusOr<CallReply> reply) {
 }
 
 void ListReader::Deliver(std::vector<Json> items, Json resume) {
+  if (finished_) return;  // a batch that also carried the count may have failed the read
   resume_state_ = std::move(resume);
   bool total_news = total_ && !total_sent_;
   if (items.empty() && !total_news) return;  // the cursor moves with the next message

@@ -6,11 +6,11 @@
 // owns what every strategy shares:
 //   - the consumer: pages go to the sink in the strategy's order, each with
 //     the resume cursor that continues after it (list_cursor.h);
-//   - flow control: at most `max_unacked_pages` pages (of at most 50 items)
-//     are handed to the sink and not yet acknowledged (a parallel read may
-//     hand over its buffer at once, so the limit leaves room for it); strategies fetch more only as the consumer
-//     Ack()s, so a slow consumer slows the reading and memory stays bounded
-//     whatever the list's size;
+//   - flow control: about `max_unacked_pages` pages (of at most 50 items)
+//     are handed to the sink and not yet acknowledged (a strategy may pass
+//     it by what one range or batch holds); strategies fetch and hand over
+//     more only as the consumer Ack()s, so a slow consumer slows the reading
+//     and memory stays bounded whatever the list's size;
 //   - the count: keyset strategies read with `start=-1` (no counting); the
 //     total is asked for once, alone, in parallel with the first chains
 //     (never waited for before streaming) unless `skip_total`, and sent with
@@ -48,7 +48,7 @@ class ListReader : public std::enable_shared_from_this<ListReader>, private List
   // the reader before any page can arrive.
   static absl::StatusOr<std::shared_ptr<ListReader>> Create(Portal* portal, ListRequest request,
                                                             ListSink* sink,
-                                                            int max_unacked_pages = 400);
+                                                            int max_unacked_pages = 100);
   ~ListReader() override;
   // Sends the first requests. Call once, holding no lock the sink takes.
   void Run();
@@ -74,9 +74,13 @@ class ListReader : public std::enable_shared_from_this<ListReader>, private List
   std::optional<int64_t> total() const override;
   int64_t delivered() const override;
   void ListAnswered() override;
+  bool CountOffered() const override { return count_offered_; }
+  std::optional<BatchCommandSpec> TakeCountCommand() override;
+  void CountAnswered(absl::StatusOr<CallReply> reply) override;
   void Warn(std::string warning) override;
   void Fail(absl::Status status) override;
 
+  Json CountParams() const;
   void StartCount() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnCount(absl::StatusOr<CallReply> reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Lets the strategy send more, then finishes when everything is done.
@@ -99,6 +103,8 @@ class ListReader : public std::enable_shared_from_this<ListReader>, private List
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool count_started_ ABSL_GUARDED_BY(mu_) = false;
   bool count_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  // The strategy may take the count into one of its batches.
+  bool count_offered_ ABSL_GUARDED_BY(mu_) = false;
   int unacked_pages_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t count_ ABSL_GUARDED_BY(mu_) = 0;  // delivered, the cursor's earlier reads included
   int64_t delivered_here_ ABSL_GUARDED_BY(mu_) = 0;  // delivered by this read

@@ -25,6 +25,8 @@ const char* ListStrategyName(ListStrategyKind kind);
 struct ListRequest {
   std::string method;
   nlohmann::ordered_json params = nlohmann::ordered_json::object();
+  // The request field `params` came from, for error messages.
+  std::string params_field = "params";
   std::string items_key;  // override; empty = table or auto-detect
   CallOptions options;
   ListStrategyKind strategy = ListStrategyKind::kDefault;

@@ -61,6 +61,15 @@ class ListContext {
   // in parallel with the reading (not before: a refused credential or an
   // empty list should cost no count).
   virtual void ListAnswered() = 0;
+  // For a strategy that CarriesCount(): the counted page, once, to put in one
+  // of its batches (a request saved); nullopt when no count is wanted or it
+  // was taken already. Its answer (or the batch's failure) goes to
+  // CountAnswered.
+  // The strategy must send what it takes; CountOffered() tells, without
+  // taking it, whether there is one.
+  virtual bool CountOffered() const = 0;
+  virtual std::optional<BatchCommandSpec> TakeCountCommand() = 0;
+  virtual void CountAnswered(absl::StatusOr<CallReply> reply) = 0;
   // A warning for the summary.
   virtual void Warn(std::string warning) = 0;
   // Ends the read with an error (at most once; later calls are ignored).
@@ -80,6 +89,9 @@ class ListStrategy {
   virtual bool done() const = 0;
   // Requests this strategy has in flight.
   virtual int in_flight() const = 0;
+  // Whether the count rides in the strategy's own batches
+  // (ListContext::TakeCountCommand) instead of a request of its own.
+  virtual bool CarriesCount() const { return false; }
 };
 
 // A strategy for `context`, continuing from `resume` (null: from the start;

@@ -96,7 +96,7 @@ void OffsetStrategy::Pump() {
     return;
   }
   if (!end_) return;  // the first page is out, or a page followed through `next`
-  cost_.operating_seconds = page_seconds_ * kMaxPages;
+  cost_.operating_seconds = page_seconds_ * PagesPerUnit();
   int allowed = BatchesAllowed(context_->portal()->Budget(context_->request().method), cost_);
   while (in_flight_ < allowed && next_start_ < *end_ && context_->ConsumerHasRoom() &&
          static_cast<int>(ready_units_.size()) < 2 * allowed) {
@@ -107,14 +107,19 @@ void OffsetStrategy::Pump() {
 
 int OffsetStrategy::PagesPerUnit() const {
   // Every offset page counts the list: on a big table one page costs seconds
-  // of operating time. Size the batch to what the method has left, so the
-  // batches in flight never carry it past its limit.
+  // of operating time. Deeper pages cost more (the portal walks the skipped
+  // rows too), so a page is reckoned at twice the dearest seen so far.
   if (page_seconds_ <= 0) return kMaxPages;
-  // Deeper pages cost more (the portal walks the skipped rows too), so a
-  // page is reckoned at twice the dearest seen so far.
+  const double page = 2 * page_seconds_;
+  // The batch's pages run back to back on the portal: they must end well
+  // within the request timeout, or the answer is lost while the portal still
+  // charges their time (and a read sent again is charged twice).
+  double per_request = absl::ToDoubleSeconds(context_->portal()->options().request_timeout) / 2;
+  // And the batches in flight must never carry the method past its limit.
   double left = absl::ToDoubleSeconds(context_->portal()->Budget(context_->request().method).operating_left) -
                 in_flight_operating_;
-  return static_cast<int>(std::clamp(std::floor(left / (2 * page_seconds_)), 1.0, double{kMaxPages}));
+  double pages = std::floor(std::min(left, per_request) / page);
+  return static_cast<int>(std::clamp(pages, 1.0, double{kMaxPages}));
 }
 
 void OffsetStrategy::StartUnit() {

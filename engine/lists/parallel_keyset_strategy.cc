@@ -10,10 +10,27 @@
 namespace b24gate {
 namespace {
 
-// Items one range is cut for: a little under a batch's 2,500, so a range
-// guessed a little too small still ends within one batch; a batch is filled
-// up with the next ranges' first pages, so small ranges cost no requests.
-constexpr double kItemsPerRange = 1000;
+// Items one range is cut for. Every range's last page is part-empty (half a
+// page wasted on average, and pages are what the request budget pays for),
+// so ranges are as long as the ordered buffer and the last wave allow: about
+// three ranges per chain, between 1,000 items and two full batches (5,000).
+constexpr double kMinItemsPerRange = 1000;
+constexpr double kMaxItemsPerRange = 2 * kMaxPages * kPageSize;
+constexpr double kRangesPerChain = 3;
+// The share of a range's expected items a batch asks pages for. A page past
+// a range's end re-reads the range (its `$result` reference is empty): a
+// whole page wasted. A page short costs nothing: the rest of the range is
+// read on from its last id in a later batch, to the same number of pages.
+// The density is a guess, so asks stay under it.
+constexpr double kAskShare = 0.95;
+// What a short rest of a range part read is asked for: a little over, so it
+// ends in this round.
+constexpr double kRestShare = 1.05;
+constexpr double kShortRestPages = 10;
+// Near the end of the list (this many batches left to read), every range is
+// asked to just past its end: a few pages wasted rather than rounds for the
+// rests, each of which would take a request and a wait of its own.
+constexpr double kNearEndBatches = 2;
 
 // A resume state's range list, clipped to the caller's range.
 absl::StatusOr<std::vector<IdRange>> ResumeRanges(const Json& resume, const IdRange& whole) {
@@ -174,7 +191,8 @@ void ParallelKeysetStrategy::SplitBounds() {
   }
   double expected = static_cast<double>(hi_ - lo + 1) * density();
   int chains = BatchesAllowed(context_->portal()->Budget(query_.method), cost_);
-  int64_t pieces = static_cast<int64_t>(std::ceil(expected / kItemsPerRange));
+  double per_range = std::clamp(expected / (kRangesPerChain * chains), kMinItemsPerRange, kMaxItemsPerRange);
+  int64_t pieces = static_cast<int64_t>(std::ceil(expected / per_range));
   pieces = (pieces + chains - 1) / chains * chains;  // full waves
   pieces = std::clamp<int64_t>(pieces, 1, std::max<int64_t>(1, (hi_ - lo + 1) / kPageSize));
   std::optional<int64_t> before = only.left.before;
@@ -198,21 +216,51 @@ int64_t ParallelKeysetStrategy::EffectiveEnd(const Range& r) const {
   return r.left.before ? *r.left.before : std::max(hi_ + 1, r.left.after + 1);
 }
 
+double ParallelKeysetStrategy::ExpectedItems(const Range& r) const {
+  double d = r.rows_read >= kPageSize ? std::min(1.0, r.rows_read / r.ids_passed) : density();
+  return static_cast<double>(EffectiveEnd(r) - r.left.after - 1) * d;
+}
+
 int ParallelKeysetStrategy::PagesFor(const Range& r) const {
   // A resumed open range with no bounds looked up: no idea how far it goes.
   if (!r.left.before && hi_ <= r.left.after) return kMaxPages;
-  // Exactly the pages expected: a page past a range's end re-reads the range
-  // (operating time and batch room wasted), while a range guessed short
-  // only needs one more piece in some later batch.
-  double expected = static_cast<double>(EffectiveEnd(r) - r.left.after - 1) * density();
-  double pages = std::ceil(expected / kPageSize);
+  if (near_end_) return PagesToEnd(r);
+  double expected = ExpectedItems(r);
+  // A short rest of a range part read is asked to just past its expected
+  // end: a page wasted now and then rather than another round for most
+  // ranges. Longer ones, where a small error in the density is a whole page,
+  // stay under (see kAskShare).
+  bool short_rest = r.started && expected <= kShortRestPages * kPageSize;
+  double pages = short_rest ? std::ceil(expected * kRestShare / kPageSize)
+                            : std::floor(expected * kAskShare / kPageSize);
   return static_cast<int>(std::clamp(pages, 1.0, static_cast<double>(kMaxPages)));
+}
+
+int ParallelKeysetStrategy::PagesToEnd(const Range& r) const {
+  if (!r.left.before && hi_ <= r.left.after) return kMaxPages;
+  double pages = std::ceil(ExpectedItems(r) / kAskShare / kPageSize);
+  return static_cast<int>(std::clamp(pages, 1.0, static_cast<double>(kMaxPages)));
+}
+
+bool ParallelKeysetStrategy::NearTheEnd() const {
+  double pages = 0;
+  for (size_t i = ordered() ? head_ : 0; i < ranges_.size(); ++i) {
+    const Range& r = *ranges_[i];
+    if (r.done) continue;
+    double left = ExpectedItems(r) / kPageSize;
+    pages += r.in_flight ? std::max(0.0, left - r.pages) : left;
+    if (pages > kNearEndBatches * kMaxPages) return false;
+  }
+  return true;
 }
 
 bool ParallelKeysetStrategy::BufferHasRoom(const Range& r, bool filling) const {
   // Filling a batch that goes anyway may use twice the room: a request
-  // half empty costs more than the items it would have brought.
-  int64_t limit = filling ? 2 * max_buffered_ : max_buffered_;
+  // half empty costs more than the items it would have brought. So may the
+  // rest of a range already part read (a cautious ask leaves one): its
+  // range's items wait in the buffer until it is done, so reading it is what
+  // lets the buffer drain.
+  int64_t limit = filling || r.started ? 2 * max_buffered_ : max_buffered_;
   return buffered_ + expected_in_flight_ + PagesFor(r) * kPageSize <= limit;
 }
 
@@ -237,6 +285,11 @@ ParallelKeysetStrategy::Range* ParallelKeysetStrategy::NextIdle(bool filling) {
     return r;
   }
   return nullptr;
+}
+
+bool ParallelKeysetStrategy::AnyIdle() const {
+  return std::any_of(ranges_.begin() + static_cast<std::ptrdiff_t>(ordered() ? head_ : 0), ranges_.end(),
+                     [](const auto& r) { return !r->done && !r->in_flight; });
 }
 
 ParallelKeysetStrategy::Range* ParallelKeysetStrategy::StealWork() {
@@ -280,15 +333,24 @@ void ParallelKeysetStrategy::Pump() {
   }
   PortalBudget budget = context_->portal()->Budget(query_.method);
   int allowed = BatchesAllowed(budget, cost_);
+  near_end_ = NearTheEnd();
+  double free = budget.requests_free_now;
   while (in_flight_ < allowed && context_->ConsumerHasRoom()) {
     // While the bucket has no request to spare, a batch would wait for it
     // anyway: hold a part-filled one until the batches in flight leave more
-    // to put in it, so every scarce request carries 50 pages.
-    if (budget.requests_free_now < 1 && in_flight_ > 0 && IdlePages() < kMaxPages) break;
+    // to put in it, so every scarce request carries 50 pages. Near the end
+    // there is no more to wait for, and an idle bucket is time lost.
+    bool bucket_bound = free < 1;
+    if (bucket_bound && in_flight_ > 0 && !near_end_ && IdlePages() < kMaxPages) break;
     Range* r = NextIdle(/*filling=*/false);
-    if (r == nullptr) r = StealWork();
+    // Splitting a range in flight helps only when none is waiting (while the
+    // ordered buffer is full it would only cut the list into more pieces),
+    // and only when connections bind: a piece taken from a batch in flight
+    // costs a request of its own.
+    if (r == nullptr && !AnyIdle() && !bucket_bound) r = StealWork();
     if (r == nullptr) break;
     StartBatch(r);
+    free -= 1;
   }
 }
 
@@ -296,25 +358,54 @@ void ParallelKeysetStrategy::StartBatch(Range* first) {
   // `first`'s pages, then the next waiting ranges' first pages until the
   // batch holds 50: each range is its own chain inside the batch.
   std::vector<Segment> segments;
-  std::vector<BatchCommandSpec> commands;
+  int total = 0;
+  // The count rides here if this batch does not carry the first range.
+  bool with_count = context_->CountOffered() && !(ordered() && IsHead(first));
+  const int capacity = with_count ? kMaxPages - 1 : kMaxPages;
   Range* r = first;
   while (r != nullptr) {
-    int room = kMaxPages - static_cast<int>(commands.size());
-    Segment seg{r, std::min(PagesFor(*r), room), absl::StrCat("r", segments.size(), "p")};
-    for (auto& c : ChainCommands(query_, context_->extractor()->items_key(), r->left, seg.pages, seg.prefix)) {
-      commands.push_back(std::move(c));
-    }
+    Segment seg{r, std::min(PagesFor(*r), capacity - total), absl::StrCat("r", segments.size(), "p")};
     r->in_flight = true;
-    r->pages = seg.pages;
+    total += seg.pages;
     expected_in_flight_ += seg.pages * kPageSize;
     segments.push_back(std::move(seg));
-    r = static_cast<int>(commands.size()) < kMaxPages ? NextIdle(/*filling=*/true) : nullptr;
+    r = total < capacity ? NextIdle(/*filling=*/true) : nullptr;
+  }
+  // Or if it has room to spare.
+  if (!with_count && total < kMaxPages && context_->CountOffered()) with_count = true;
+  const int room_to = with_count ? kMaxPages - 1 : kMaxPages;
+  // Nothing else waits to fill the batch (the last ones of the read): its
+  // room is free, so each range is asked to its expected end and beyond,
+  // sparing a round for what a cautious ask would leave.
+  for (Segment& seg : segments) {
+    int more = std::min(PagesToEnd(*seg.range) - seg.pages, room_to - total);
+    if (more <= 0) continue;
+    seg.pages += more;
+    total += more;
+    expected_in_flight_ += more * kPageSize;
+  }
+  std::vector<BatchCommandSpec> commands;
+  for (Segment& seg : segments) {
+    seg.range->pages = seg.pages;
+    seg.range->started = true;
+    for (auto& c : ChainCommands(query_, context_->extractor()->items_key(), seg.range->left, seg.pages,
+                                 seg.prefix)) {
+      commands.push_back(std::move(c));
+    }
+  }
+  bool count_carried = false;
+  if (with_count) {
+    if (std::optional<BatchCommandSpec> count = context_->TakeCountCommand()) {
+      commands.push_back(std::move(*count));
+      count_carried = true;
+    }
   }
   in_flight_++;
   absl::Time sent = absl::Now();
   context_->portal()->Batch(
       std::move(commands), /*halt=*/false, context_->Options(),
-      context_->GuardBatch([this, segments, sent](absl::StatusOr<BatchResult> result) {
+      context_->GuardBatch([this, segments, sent, count_carried](absl::StatusOr<BatchResult> result) {
+        if (count_carried) AnswerCount(result);
         OnBatch(segments, sent, std::move(result));
       }));
 }
@@ -347,20 +438,51 @@ void ParallelKeysetStrategy::OnBatch(const std::vector<Segment>& segments, absl:
     if (read_to > r->left.after) {
       rows_seen_ += static_cast<double>(read->items.size());
       ids_spanned_ += static_cast<double>(read_to - r->left.after);
+      r->rows_read += static_cast<double>(read->items.size());
+      r->ids_passed += static_cast<double>(read_to - r->left.after);
     }
     cost_.operating_seconds += read->processing_seconds;
-    if (ordered() && !IsHead(r)) {
-      buffered_ += static_cast<int64_t>(read->items.size());
-      for (auto& item : read->items) r->buffer.push_back(std::move(item));
+    if (ordered()) {
+      // Through the buffer, the first range's items too: they go out in
+      // order, and only as fast as the consumer takes them (DeliverHead).
+      if (!read->items.empty()) {
+        buffered_ += static_cast<int64_t>(read->items.size());
+        r->buffer.push_back(Json::to_msgpack(Json(std::move(read->items))));
+      }
       r->left.after = read->last_id;
       r->done = read->range_done;
       continue;
     }
     DeliverRange(r, std::move(read->items), read->last_id);
     r->done = read->range_done;
-    if (ordered()) DeliverHead();  // the next range may be head now, with its buffer
   }
+  if (ordered()) DeliverHead();
   if (pages > 0) page_seconds_ = cost_.operating_seconds / pages;
+  // The bucket term of BatchesAllowed wants how long the portal works on a
+  // batch; the wall time also holds its wait in the gateway's queue for the
+  // bucket, and would let the batches queued grow with that very wait (the
+  // last ranges then sit in the queue instead of being split).
+  if (cost_.operating_seconds > 0) {
+    cost_.wall_seconds = std::min(cost_.wall_seconds, 1.1 * cost_.operating_seconds);
+  }
+}
+
+void ParallelKeysetStrategy::AnswerCount(const absl::StatusOr<BatchResult>& result) {
+  if (!result.ok()) {
+    context_->CountAnswered(result.status());
+    return;
+  }
+  auto it = result->outcomes.find("count");
+  // Not run (the batch halted before it, or the method's time ran out).
+  if (it == result->outcomes.end()) {
+    context_->CountAnswered(absl::UnavailableError("the portal did not run the count"));
+    return;
+  }
+  if (!it->second.ok() && it->second.status().code() == absl::StatusCode::kResourceExhausted) {
+    context_->CountAnswered(absl::UnavailableError("the method's operating time ran out"));
+    return;
+  }
+  context_->CountAnswered(it->second);
 }
 
 void ParallelKeysetStrategy::DeliverRange(Range* r, std::vector<Json> items, int64_t last_id) {
@@ -375,9 +497,16 @@ void ParallelKeysetStrategy::DeliverRange(Range* r, std::vector<Json> items, int
 void ParallelKeysetStrategy::DeliverHead() {
   while (head_ < ranges_.size()) {
     Range* h = ranges_[head_].get();
-    if (!h->buffer.empty()) {
-      std::vector<Json> items = std::move(h->buffer);
-      h->buffer.clear();
+    while (!h->buffer.empty()) {
+      // The consumer's queue holds messages ready to write, each item far
+      // bigger than here: items wait in the buffer (which holds the reading
+      // back) until the consumer has taken what it was given.
+      if (!context_->ConsumerHasRoom()) return;
+      Json unpacked = Json::from_msgpack(h->buffer.front());
+      h->buffer.pop_front();
+      std::vector<Json> items;
+      items.reserve(unpacked.size());
+      for (Json& item : unpacked) items.push_back(std::move(item));
       buffered_ -= static_cast<int64_t>(items.size());
       int64_t last = ItemId(items.back(), query_.shape.item_id_field).value_or(h->left.after);
       DeliverRange(h, std::move(items), last);

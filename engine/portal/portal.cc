@@ -45,6 +45,9 @@ struct Portal::Pending {
   std::map<std::string, absl::Duration> reserved;
   // A pre-formed batch sent again in part: the outcomes of earlier passes.
   BatchResult partial;
+
+  // Commands it carries: what it costs of its client's fair share.
+  int Commands() const { return is_batch ? static_cast<int>(commands.size()) : 1; }
 };
 
 namespace {
@@ -117,12 +120,6 @@ HttpOutcome ClassifyHttp(const HttpResponse& r) {
     return r.body.rfind("{\"error\"", 0) == 0 ? HttpOutcome::kBitrixError : HttpOutcome::kOk;
   }
   return has_error ? HttpOutcome::kBitrixError : HttpOutcome::kOutcomeUnknown;
-}
-
-// What a command costs of its client's share: a pre-formed batch counts its
-// commands.
-double FairCost(size_t batch_commands, bool is_batch) {
-  return is_batch ? static_cast<double>(std::max<size_t>(batch_commands, 1)) : 1.0;
 }
 
 bool IsOutcomeUnknownCode(const B24Error& e) {
@@ -216,8 +213,7 @@ void Portal::Enqueue(PendingPtr pending) {
   pending->hold_until =
       CoalesceUntil(bucket_.Level(pending->enqueued), bucket_.policy(), pending->enqueued);
   pending->client = fair_.ClassOf(pending->options.client_id);
-  pending->place =
-      fair_.Arrive(pending->client, FairCost(pending->commands.size(), pending->is_batch));
+  pending->place = fair_.Arrive(pending->client, std::max(pending->Commands(), 1));
   // The queue is requeued commands first, then the rest in fair order (ties
   // in arrival order).
   auto at = std::upper_bound(queue_.begin(), queue_.end(), pending,
@@ -508,7 +504,7 @@ void Portal::Send(std::vector<PendingPtr> group) {
     stats_.commands_sent += commands;
     if (!keys.empty()) stats_.batch_requests++;
     for (const auto& p : group) {
-      stats_.client_commands[p->client] += p->is_batch ? p->commands.size() : 1;
+      stats_.client_commands[p->client] += p->Commands();
     }
   }
   observer_->OnRequestSent(options_.name, static_cast<int>(commands));
@@ -539,6 +535,13 @@ void Portal::OnResponse(std::vector<PendingPtr> group, std::vector<std::string> 
   if (response.failure != TransportFailure::kNone) {
     observer_->OnTransportFailure(options_.name, response.failure_message);
   }
+  // A list batch's answer can be megabytes: it is parsed before the lock is
+  // taken, so the dispatcher keeps sending other callers' commands meanwhile.
+  const bool answered = response.failure == TransportFailure::kNone && !IsRedirect(response);
+  absl::StatusOr<CommandOutcome> single = absl::UnknownError("not parsed");
+  absl::StatusOr<BatchReply> batch = absl::UnknownError("not parsed");
+  if (answered && keys.empty()) single = ParseCallResponse(response);
+  if (answered && !keys.empty()) batch = ParseBatchResponse(response, keys);
   std::vector<Completion> completions;
   {
     absl::MutexLock lock(&mu_);
@@ -583,11 +586,11 @@ void Portal::OnResponse(std::vector<PendingPtr> group, std::vector<std::string> 
         }
       }
     } else if (keys.empty()) {
-      HandleSingle(std::move(group[0]), response, &completions);
+      HandleSingle(std::move(group[0]), std::move(single), &completions);
     } else if (group[0]->is_batch) {
-      HandleUserBatch(std::move(group[0]), response, &completions);
+      HandleUserBatch(std::move(group[0]), std::move(batch), &completions);
     } else {
-      HandleCoalesced(std::move(group), keys, response, &completions);
+      HandleCoalesced(std::move(group), keys, std::move(batch), &completions);
     }
   }
   for (auto& c : completions) c();
@@ -618,9 +621,8 @@ void Portal::RefreshThenRequeue(std::vector<PendingPtr> group, int64_t generatio
   });
 }
 
-void Portal::HandleSingle(PendingPtr p, const HttpResponse& response,
+void Portal::HandleSingle(PendingPtr p, absl::StatusOr<CommandOutcome> outcome,
                           std::vector<Completion>* completions) {
-  absl::StatusOr<CommandOutcome> outcome = ParseCallResponse(response);
   if (!outcome.ok()) {
     OnOutcomeUnknown(std::move(p), outcome.status(), completions);
     return;
@@ -633,8 +635,7 @@ void Portal::HandleSingle(PendingPtr p, const HttpResponse& response,
 }
 
 void Portal::HandleCoalesced(std::vector<PendingPtr> group, const std::vector<std::string>& keys,
-                             const HttpResponse& response, std::vector<Completion>* completions) {
-  absl::StatusOr<BatchReply> reply = ParseBatchResponse(response, keys);
+                             absl::StatusOr<BatchReply> reply, std::vector<Completion>* completions) {
   if (!reply.ok()) {
     // Each command decides for itself: reads are repeated, writes are not.
     for (auto& p : group) OnOutcomeUnknown(std::move(p), reply.status(), completions);
@@ -672,11 +673,8 @@ void Portal::HandleCoalesced(std::vector<PendingPtr> group, const std::vector<st
   }
 }
 
-void Portal::HandleUserBatch(PendingPtr p, const HttpResponse& response,
+void Portal::HandleUserBatch(PendingPtr p, absl::StatusOr<BatchReply> reply,
                              std::vector<Completion>* completions) {
-  std::vector<std::string> keys;
-  for (const auto& c : p->commands) keys.push_back(c.key);
-  absl::StatusOr<BatchReply> reply = ParseBatchResponse(response, keys);
   if (!reply.ok()) {
     OnOutcomeUnknown(std::move(p), reply.status(), completions);
     return;
@@ -938,7 +936,7 @@ PortalStats Portal::Stats() const {
     s.client_commands.emplace(client, 0);
   }
   for (const auto& p : queue_) {
-    s.client_queued[p->client] += p->is_batch ? p->commands.size() : 1;
+    s.client_queued[p->client] += p->Commands();
   }
   s.in_flight = in_flight_;
   s.bucket_level = bucket_.Level(now);

@@ -40,6 +40,7 @@
 #include "engine/portal/call_types.h"
 #include "engine/common/clock.h"
 #include "engine/auth/credentials.h"
+#include "engine/bitrix/bitrix_response.h"
 #include "engine/http/http_transport.h"
 #include "engine/throttle/leaky_bucket.h"
 #include "engine/throttle/operating_tracker.h"
@@ -162,14 +163,15 @@ class Portal {
   // Gets a token first, then puts the group back at the head of the queue.
   void RefreshThenRequeue(std::vector<PendingPtr> group, int64_t generation);
 
-  // Outcome helpers. REQUIRES: mu_ held. They push the caller-facing work
+  // Outcome helpers, given the answer already parsed (outside the lock).
+  // REQUIRES: mu_ held. They push the caller-facing work
   // into `completions`, to run after the lock is released.
-  void HandleSingle(PendingPtr p, const HttpResponse& response,
+  void HandleSingle(PendingPtr p, absl::StatusOr<CommandOutcome> outcome,
                     std::vector<Completion>* completions) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void HandleCoalesced(std::vector<PendingPtr> group, const std::vector<std::string>& keys,
-                       const HttpResponse& response, std::vector<Completion>* completions)
+                       absl::StatusOr<BatchReply> reply, std::vector<Completion>* completions)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void HandleUserBatch(PendingPtr p, const HttpResponse& response,
+  void HandleUserBatch(PendingPtr p, absl::StatusOr<BatchReply> reply,
                        std::vector<Completion>* completions) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Sub-commands of a pre-formed batch refused with OPERATION_TIME_LIMIT (and,
   // with `halt`, those after them) were not executed: makes `p` a batch of

@@ -14,13 +14,19 @@
 // it reached, and the gateway's peak RSS during the run.
 //
 // The policy ceiling is the shortest time the portal's policy allows for the
-// list, read as keyset pages (50 items, start=-1) chained 50 to a batch:
-//   requests: ceil(pages / 50); beyond the burst (less the gateway's
-//             headroom) they drain at the plan's rate;
-//   operating: pages x page cost; each window of 600 s allows limit - margin
-//             (420 s) per method;
-//   connections: at most max_concurrency requests are processed at once, and
-//             one batch of 50 pages runs back to back on the server.
+// list, read as keyset pages (50 items, start=-1) chained 50 to a batch, the
+// fewest requests there can be (no id-bounds probe, no count):
+//   requests: ceil(pages / 50); the first 50 (the plan's burst) go at once,
+//             the rest at the plan's drain rate (2/s), and the list is read
+//             when the last one's pages have been processed: (requests - 50)
+//             / 2 s + one batch's processing. The gateway's own headroom in
+//             the bucket is its choice, not the policy's, so it is not
+//             subtracted;
+//   operating: pages x page cost; each window of 600 s allows the method
+//             480 s (the policy's limit, again without the gateway's margin);
+//   connections: at most max_concurrency requests (the gateway's setting, 8;
+//             the policy sets none) are processed at once, and one batch of
+//             50 pages runs back to back on the server: pages x page cost / 8.
 // The slowest of the three is the ceiling; page cost is the profile's
 // (small 10 ms + 50 x 100 us, huge 77 ms + 50 x 400 us).
 //
@@ -106,17 +112,18 @@ Profile ProfileCost(const std::string& name) {
 
 // The policy ceiling for `items` (see the file comment), in simulated seconds.
 double CeilingSeconds(int64_t items, const std::string& profile, int max_concurrency) {
-  const double burst = 50, drain = 2, headroom = 1, window_allowance = 480 - 60, window = 600;
+  const double burst = 50, drain = 2, operating_limit = 480, window = 600;
   Profile p = ProfileCost(profile);
   double pages = std::ceil(items / 50.0);
   double requests = std::ceil(pages / 50.0);
   double page_cost = p.base + 50 * p.per_row;
   double operating = pages * page_cost;
-  double t_bucket = std::max(0.0, requests - (burst - headroom)) / drain;
-  double t_conn = std::max(std::min(pages, 50.0) * page_cost, operating / max_concurrency);
-  double t_operating = operating <= window_allowance
+  double batch_seconds = std::min(pages, 50.0) * page_cost;
+  double t_bucket = std::max(0.0, requests - burst) / drain + batch_seconds;
+  double t_conn = std::max(batch_seconds, operating / max_concurrency);
+  double t_operating = operating <= operating_limit
                            ? 0
-                           : (std::ceil(operating / window_allowance) - 1) * window;
+                           : (std::ceil(operating / operating_limit) - 1) * window;
   return std::max({t_bucket, t_conn, t_operating});
 }
 

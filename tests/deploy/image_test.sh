@@ -169,8 +169,14 @@ gateway_args_from() {
   gateway_args=(--listen 127.0.0.1:0)
   config_path=
   metrics_port=
-  for ((i = 0; i < ${#deploy_args[@]}; i += 2)); do
+  for ((i = 0; i < ${#deploy_args[@]}; i++)); do
     flag=${deploy_args[i]} value=${deploy_args[i + 1]:-}
+    # A flag followed by another flag (or nothing) is a switch.
+    if [[ -z $value || $value == --* ]]; then
+      if grep -q -- "$flag" <<<"$help"; then gateway_args+=("$flag"); else echo "note: $flag left out: this b24gate has no such flag yet"; fi
+      continue
+    fi
+    ((i++))
     if ! grep -q -- "$flag" <<<"$help"; then
       echo "note: $flag $value left out: this b24gate has no such flag yet"
       continue

@@ -154,6 +154,7 @@ absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(EmulatorSpec emulator, Gatew
   stack->token_ = gateway.token;
   stack->gateway_args_ = {B24GATE_BIN, "--config", stack->config_path_};
   for (auto& a : gateway.extra_args) stack->gateway_args_.push_back(a);
+  stack->credentials_ = gateway.credentials ? gateway.credentials : grpc::InsecureChannelCredentials();
   if (absl::Status s = stack->StartGateway(); !s.ok()) return s;
   return stack;
 }
@@ -193,12 +194,12 @@ class BearerInterceptorFactory : public grpc::experimental::ClientInterceptorFac
 std::shared_ptr<grpc::Channel> Stack::ChannelAs(const std::string& token) {
   grpc::ChannelArguments args;
   if (token.empty()) {
-    return grpc::CreateCustomChannel(gateway_->address(), grpc::InsecureChannelCredentials(), args);
+    return grpc::CreateCustomChannel(gateway_->address(), credentials_, args);
   }
   std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<BearerInterceptorFactory>(token));
   return grpc::experimental::CreateCustomChannelWithInterceptors(
-      gateway_->address(), grpc::InsecureChannelCredentials(), args, std::move(interceptors));
+      gateway_->address(), credentials_, args, std::move(interceptors));
 }
 
 void Stack::UseToken(const std::string& token) {
@@ -238,6 +239,13 @@ nlohmann::json Stack::EmulatorStats() {
   auto res = Control(emulator_->address()).Get("/_emulator/stats");
   if (!res || res->status != 200) return nullptr;
   return nlohmann::json::parse(res->body, nullptr, false);
+}
+
+nlohmann::json Stack::EmulatorCommands() {
+  auto res = Control(emulator_->address()).Get("/_emulator/commands");
+  if (!res || res->status != 200) return nullptr;
+  nlohmann::json j = nlohmann::json::parse(res->body, nullptr, false);
+  return j.is_object() && j.contains("commands") ? j["commands"] : nlohmann::json::array();
 }
 
 void Stack::ResetEmulator() { Control(emulator_->address()).Post("/_emulator/reset", "", "text/plain"); }

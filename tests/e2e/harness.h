@@ -71,6 +71,8 @@ struct GatewaySpec {
   double predrain_delay_seconds = 0;
   // Merged into the top level of the config file (e.g. max_bulk_items).
   nlohmann::json settings = nlohmann::json::object();
+  // How stub() connects (e.g. grpc::SslCredentials); null = plain text.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
   // Sent as "authorization: Bearer TOKEN" on every call of stub() and
   // channel() (see Stack::UseToken); empty: no credentials.
   std::string token;
@@ -100,6 +102,9 @@ class Stack {
   std::shared_ptr<grpc::Channel> ChannelAs(const std::string& token);
   // GET /_emulator/stats, POST /_emulator/reset, POST /_emulator/faults.
   nlohmann::json EmulatorStats();
+  // GET /_emulator/commands: the last commands the emulator ran, as it read
+  // them ({"method", "params"}), oldest first; reset with the stats.
+  nlohmann::json EmulatorCommands();
   void ResetEmulator();
   void SetFaults(const std::string& spec);
   // POST /_emulator/expire-tokens: every access token expires now.
@@ -113,6 +118,7 @@ class Stack {
   std::string webhook_url_;
   std::string config_path_;
   std::vector<std::string> gateway_args_;
+  std::shared_ptr<grpc::ChannelCredentials> credentials_;
   std::string token_;
   absl::Status StartGateway();
   std::shared_ptr<grpc::Channel> channel_;

@@ -4,6 +4,8 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <iterator>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -34,9 +36,11 @@ std::string Quote(const std::string& arg) {
   return q + "'";
 }
 
-// Runs b24gate with `args` (and `env` assignments) and a 10 s timeout.
-RunResult Gateway(const std::vector<std::string>& args, const std::string& env = "") {
-  std::string cmd = env + " timeout 10 " + Quote(B24GATE_BIN);
+// Runs b24gate with `args` (and `env` assignments); SIGTERM after
+// `seconds` (then the exit code is timeout's 124: it was still running).
+RunResult Gateway(const std::vector<std::string>& args, const std::string& env = "",
+                  int seconds = 10) {
+  std::string cmd = env + " timeout " + std::to_string(seconds) + " " + Quote(B24GATE_BIN);
   for (const auto& a : args) cmd += " " + Quote(a);
   cmd += " 2>&1 </dev/null";
   RunResult run;
@@ -121,6 +125,86 @@ TEST(StartupInput, MetricsAddressThatCannotBeBound) {
   EXPECT_NE(run.exit_code, 124) << "timed out: the gateway started";
   EXPECT_THAT(run.output, HasSubstr("cannot serve metrics"));
   EXPECT_THAT(run.output, Not(HasSubstr(kCode)));
+}
+
+// Without client authentication the gateway binds loopback only, unless told.
+TEST(StartupInput, AnyInterfaceWithoutClientAuthenticationIsRefused) {
+  for (const char* listen : {"0.0.0.0:0", ":0", "[::]:0", "192.0.2.1:0"}) {
+    ExpectOneLineError(Gateway({"--listen", listen, "--portal", "a=" + kHook}),
+                       "no client authentication is configured, so only a loopback address");
+  }
+  std::string file = TempFile(R"({"listen": "0.0.0.0:0", "portals": [{"name": "a", "webhook": ")" +
+                              kHook + R"("}]})");
+  ExpectOneLineError(Gateway({"--config", file}), "--insecure-listen-any");
+  std::remove(file.c_str());
+}
+
+TEST(StartupInput, AnyInterfaceWithInsecureListenAnyStartsAndSaysSo) {
+  RunResult run = Gateway({"--listen", "0.0.0.0:0", "--insecure-listen-any", "--predrain-delay", "0",
+                           "--log-format", "text", "--portal", "a=" + kHook},
+                          "", 2);
+  EXPECT_EQ(run.exit_code, 124) << run.output;  // ran until timeout's SIGTERM
+  EXPECT_THAT(run.output, HasSubstr("listening on 0.0.0.0:"));
+  EXPECT_THAT(run.output, HasSubstr("no client authentication: listening on 0.0.0.0:"));
+  EXPECT_THAT(run.output, HasSubstr("because of --insecure-listen-any"));
+
+  std::string file = TempFile(R"({"listen": "0.0.0.0:0", "insecure_listen_any": true,
+                                  "portals": [{"name": "a", "webhook": ")" + kHook + R"("}]})");
+  run = Gateway({"--config", file, "--predrain-delay", "0"}, "", 2);
+  EXPECT_EQ(run.exit_code, 124) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("because of --insecure-listen-any"));
+  std::remove(file.c_str());
+}
+
+TEST(StartupInput, LoopbackWithoutClientAuthenticationSaysSo) {
+  RunResult run = Gateway({"--listen", "127.0.0.1:0", "--predrain-delay", "0", "--portal", "a=" + kHook},
+                          "", 2);
+  EXPECT_EQ(run.exit_code, 124) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("no client authentication: listening on loopback only"));
+}
+
+TEST(StartupInput, AnyInterfaceWithConfiguredClientsIsAllowed) {
+  // sha256("a test token")
+  std::string file = TempFile(
+      R"({"listen": "0.0.0.0:0", "clients": [{"name": "svc", "token_sha256":
+          "b8c5be7eec5618f93ae685a066b77d13979ada2a80af593c7b39423104cf13ef"}],
+          "portals": [{"name": "a", "webhook": ")" + kHook + R"("}]})");
+  RunResult run = Gateway({"--config", file, "--predrain-delay", "0"}, "", 2);
+  EXPECT_EQ(run.exit_code, 124) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("client authentication on: listening on 0.0.0.0:"));
+  std::remove(file.c_str());
+}
+
+// A key given as the certificate (and the other way round), an unreadable
+// file, a TLS client CA without TLS: one line each, exit 2, no key material.
+TEST(StartupInput, BadTlsFilesAreOneLineWithoutKeyMaterial) {
+  std::string dir = TempFile("");
+  std::remove(dir.c_str());
+  ASSERT_EQ(std::system(("bash " + Quote(B24GATE_TEST_CERTS_SCRIPT) + " " + dir + " >/dev/null").c_str()), 0);
+  const std::string cert = dir + "/server-1001.pem", key = dir + "/server-1001.key";
+  std::ifstream key_in(key);
+  std::string key_text((std::istreambuf_iterator<char>(key_in)), std::istreambuf_iterator<char>());
+  // A line of the key's base64, which must appear nowhere.
+  std::vector<std::string> key_lines = absl::StrSplit(key_text, '\n', absl::SkipEmpty());
+  ASSERT_GE(key_lines.size(), 3u);
+  const std::vector<std::string> secrets = {kCode, key_lines[1], "PRIVATE KEY-----"};
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.end(), {"--listen", "127.0.0.1:0", "--portal", "a=" + kHook});
+    RunResult r = Gateway(args);
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    return r;
+  };
+  ExpectOneLineError(run({"--tls-cert", key, "--tls-key", key}), "no PEM certificate", secrets);
+  ExpectOneLineError(run({"--tls-cert", cert, "--tls-key", cert}), "not a PEM private key", secrets);
+  ExpectOneLineError(run({"--tls-cert", cert, "--tls-key", dir + "/client.key"}),
+                     "does not belong to the certificate", secrets);
+  ExpectOneLineError(run({"--tls-cert", cert, "--tls-key", dir + "/missing.key"}),
+                     "cannot read", secrets);
+  ExpectOneLineError(run({"--tls-cert", cert}), "needs both a certificate and its key", secrets);
+  ExpectOneLineError(run({"--tls-client-ca", dir + "/ca.pem"}), "needs TLS", secrets);
+  ExpectOneLineError(run({"--tls-cert", cert, "--tls-key", key, "--tls-client-ca", key}),
+                     "TLS client CA", secrets);
+  std::system(("rm -rf " + dir).c_str());
 }
 
 }  // namespace

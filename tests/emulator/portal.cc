@@ -193,6 +193,7 @@ Portal::Outcome Portal::RunCommand(const Caller& caller, const std::string& meth
     out.timing.operating = operating_.Peek(caller.credential, account_key);
     return out;
   };
+  stats_.RecordCommand(method, nlohmann::json(params));
   if (method.empty()) return refuse(400, "ERROR_ARGUMENT", "Command must be a string");
   if (in_batch && method == "batch") {
     return refuse(405, "ERROR_BATCH_METHOD_NOT_ALLOWED", "Batch method is not allowed");

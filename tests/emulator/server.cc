@@ -197,6 +197,9 @@ void EmulatorServer::InstallHandlers() {
   server_->Get("/_emulator/stats", [this](const httplib::Request&, httplib::Response& res) {
     SendJson(res, 200, portal_->StatsJson());
   });
+  server_->Get("/_emulator/commands", [this](const httplib::Request&, httplib::Response& res) {
+    SendJson(res, 200, portal_->stats().CommandsJson());
+  });
   server_->Post("/_emulator/reset", [this](const httplib::Request&, httplib::Response& res) {
     portal_->Reset();
     SendJson(res, 200, {{"ok", true}});

@@ -17,6 +17,20 @@ void Stats::CountFault(const std::string& kind) {
   ++faults_[kind];
 }
 
+void Stats::RecordCommand(const std::string& method, const nlohmann::json& params) {
+  nlohmann::json entry = {{"method", method}, {"params", params}};
+  absl::MutexLock lock(&mu_);
+  if (commands_seen_.size() == kRecordedCommands) commands_seen_.pop_front();
+  commands_seen_.push_back(std::move(entry));
+}
+
+nlohmann::json Stats::CommandsJson() const {
+  nlohmann::json list = nlohmann::json::array();
+  absl::MutexLock lock(&mu_);
+  for (const auto& c : commands_seen_) list.push_back(c);
+  return {{"commands", std::move(list)}};
+}
+
 void Stats::Enter() {
   const int64_t now = in_flight_.fetch_add(1, std::memory_order_relaxed) + 1;
   int64_t peak = peak_concurrency_.load(std::memory_order_relaxed);
@@ -55,6 +69,7 @@ void Stats::Reset() {
   errors_.clear();
   created_.clear();
   faults_.clear();
+  commands_seen_.clear();
 }
 
 }  // namespace b24emu

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <string>
 
@@ -31,6 +32,13 @@ class Stats {
   void CountTokenRequest(bool granted) {
     (granted ? token_refreshes_ : token_refusals_).fetch_add(1, std::memory_order_relaxed);
   }
+
+  // Keeps the last kRecordedCommands commands as the portal read them
+  // (method and decoded params), so tests can check what arrived as data.
+  void RecordCommand(const std::string& method, const nlohmann::json& params);
+  // {"commands": [{"method": ..., "params": ...}, ...]}, oldest first.
+  nlohmann::json CommandsJson() const;
+  static constexpr size_t kRecordedCommands = 1000;
 
   // Brackets one in-flight REST request (for peak_concurrency).
   void Enter();
@@ -58,6 +66,7 @@ class Stats {
   std::map<std::string, int64_t> errors_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int64_t> created_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int64_t> faults_ ABSL_GUARDED_BY(mu_);
+  std::deque<nlohmann::json> commands_seen_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace b24emu

@@ -46,7 +46,9 @@ std::string ErrorOf(const absl::StatusOr<ServerConfig>& config) {
 TEST(Config, Defaults) {
   auto c = Load({"--portal", std::string("main=") + kHook});
   ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_EQ(c->listen, "0.0.0.0:50051");
+  EXPECT_EQ(c->listen, "127.0.0.1:50051");
+  EXPECT_FALSE(c->insecure_listen_any);
+  EXPECT_FALSE(c->tls.enabled());
   EXPECT_EQ(c->metrics_listen, "");
   EXPECT_EQ(c->predrain_delay, absl::Seconds(5));
   EXPECT_EQ(c->shutdown_grace, absl::Seconds(20));
@@ -108,9 +110,62 @@ TEST(Config, ListenForms) {
            {":50051", "0.0.0.0:50051"},
            {"[::1]:0", "[::1]:0"},
            {"localhost:65535", "localhost:65535"}}) {
-    auto c = Load({"--listen", given, "--portal", std::string("a=") + kHook});
+    auto c = Load({"--listen", given, "--insecure-listen-any", "--portal", std::string("a=") + kHook});
     ASSERT_TRUE(c.ok()) << given << ": " << c.status();
     EXPECT_EQ(c->listen, bound);
+  }
+}
+
+TEST(Config, BeyondLoopbackNeedsClientAuthenticationOrInsecureListenAny) {
+  const std::string portal = std::string("a=") + kHook;
+  for (const char* listen : {"0.0.0.0:1", ":1", "[::]:1", "10.0.0.1:1", "gateway.example.com:1"}) {
+    std::string e = ErrorOf(Load({"--listen", listen, "--portal", portal}));
+    EXPECT_THAT(e, HasSubstr("no client authentication is configured")) << listen;
+    EXPECT_THAT(e, HasSubstr("--insecure-listen-any")) << listen;
+  }
+  for (const char* listen : {"127.0.0.1:1", "127.1.2.3:1", "[::1]:1", "localhost:1"}) {
+    EXPECT_TRUE(Load({"--listen", listen, "--portal", portal}).ok()) << listen;
+  }
+  EXPECT_TRUE(Load({"--listen", "0.0.0.0:1", "--insecure-listen-any", "--portal", portal}).ok());
+  std::string file = TempFile(R"({"listen": "0.0.0.0:1", "insecure_listen_any": true})");
+  EXPECT_TRUE(Load({"--config", file, "--portal", portal}).ok());
+  std::remove(file.c_str());
+  // Required client certificates authenticate callers; optional ones do not.
+  auto mtls = Load({"--listen", "0.0.0.0:1", "--tls-cert", "c.pem", "--tls-key", "k.pem",
+                    "--tls-client-ca", "ca.pem", "--portal", portal});
+  EXPECT_TRUE(mtls.ok()) << mtls.status();
+  file = TempFile(R"({"listen": "0.0.0.0:1", "tls": {"cert_file": "c.pem", "key_file": "k.pem",
+                      "client_ca_file": "ca.pem", "require_client_cert": false}})");
+  EXPECT_THAT(ErrorOf(Load({"--config", file, "--portal", portal})),
+              HasSubstr("no client authentication"));
+  std::remove(file.c_str());
+}
+
+TEST(Config, TlsFromFileAndFlags) {
+  std::string file = TempFile(R"({"tls": {"cert_file": "/f/cert.pem", "key_file": "/f/key.pem",
+                                          "client_ca_file": "/f/ca.pem", "require_client_cert": false,
+                                          "reload_interval_seconds": 5}})");
+  auto c = Load({"--config", file, "--tls-cert", "/flag/cert.pem", "--portal", std::string("a=") + kHook});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->tls.cert_file, "/flag/cert.pem");
+  EXPECT_EQ(c->tls.key_file, "/f/key.pem");
+  EXPECT_EQ(c->tls.client_ca_file, "/f/ca.pem");
+  EXPECT_FALSE(c->tls.require_client_cert);
+  EXPECT_FALSE(c->tls.requires_client_cert());
+  EXPECT_EQ(c->tls.reload_interval, absl::Seconds(5));
+  std::remove(file.c_str());
+}
+
+TEST(Config, TlsMistakes) {
+  const std::string portal = std::string("a=") + kHook;
+  EXPECT_THAT(ErrorOf(Load({"--tls-key", "k.pem", "--portal", portal})),
+              HasSubstr("both a certificate and its key"));
+  EXPECT_THAT(ErrorOf(Load({"--tls-client-ca", "ca.pem", "--portal", portal})), HasSubstr("needs TLS"));
+  for (const char* tls : {R"({"cert": "c.pem"})", R"({"cert_file": 5})", R"({"require_client_cert": "no"})",
+                          R"({"reload_interval_seconds": 0})", R"([])"}) {
+    std::string file = TempFile(std::string(R"({"tls": )") + tls + "}");
+    EXPECT_THAT(ErrorOf(Load({"--config", file, "--portal", portal})), HasSubstr("config.tls")) << tls;
+    std::remove(file.c_str());
   }
 }
 

@@ -41,7 +41,7 @@ class GatewayServiceTest : public ::testing::Test {
     portal.bucket = BucketPolicy{1000, 1000, 0};
     portal.linger = absl::Milliseconds(1);
     GatewayOptions options;
-    options.max_bulk_items = 4;
+    options.limits.max_bulk_items = 4;
     gateway_ = std::make_unique<Gateway>(std::vector<PortalOptions>{portal}, std::move(transport),
                                          Clock::Real(), PortalObserver::Null(), options);
     service_ = std::make_unique<GatewayService>(gateway_.get());

@@ -4,6 +4,7 @@
 // what a halt or a failed request left unsent.
 #include "engine/gateway/gateway.h"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,7 +36,7 @@ class GatewayTest : public ::testing::Test {
     auto transport = std::make_unique<FakeTransport>();
     transport_ = transport.get();
     GatewayOptions options;
-    options.max_bulk_items = 10;
+    options.limits.max_bulk_items = 10;
     gateway_ = std::make_unique<Gateway>(std::vector<PortalOptions>{Options()}, std::move(transport),
                                          Clock::Real(), PortalObserver::Null(), options);
   }
@@ -187,6 +188,73 @@ TEST_F(GatewayTest, WithoutHaltEveryChunkIsSentInOrder) {
     ASSERT_TRUE((*out.results)[i].outcome.ok()) << i;
     EXPECT_EQ((*out.results)[i].outcome->result["ID"], "c" + std::to_string(i));
   }
+}
+
+// The authorize hook sees every command in its final form (portal name,
+// normal method, the caller's client_id) before anything is queued, from
+// every entry point; one refused command refuses its whole batch.
+class AuthorizeHookTest : public ::testing::Test {
+ protected:
+  AuthorizeHookTest() {
+    auto transport = std::make_unique<FakeTransport>();
+    transport_ = transport.get();
+    GatewayOptions options;
+    options.authorize = [this](const std::string& client, const std::string& portal,
+                               const std::string& method) {
+      seen_.push_back(client + "|" + portal + "|" + method);
+      return method == "crm.deal.delete" ? absl::PermissionDeniedError("no deletes")
+                                         : absl::OkStatus();
+    };
+    gateway_ = std::make_unique<Gateway>(std::vector<PortalOptions>{Options()}, std::move(transport),
+                                         Clock::Real(), PortalObserver::Null(), options);
+  }
+
+  CallOptions As(const std::string& client) {
+    CallOptions o;
+    o.client_id = client;
+    return o;
+  }
+
+  FakeTransport* transport_;
+  std::unique_ptr<Gateway> gateway_;
+  std::vector<std::string> seen_;
+};
+
+TEST_F(AuthorizeHookTest, EveryEntryPointAsksBeforeQueueing) {
+  absl::Status call_status;
+  CallSpec call;
+  call.method = "CRM.Deal.Delete.json";
+  call.params = {{"id", 1}};
+  gateway_->Call(call, As("app"), [&](absl::StatusOr<CallReply> r) { call_status = r.status(); });
+  EXPECT_EQ(call_status.code(), absl::StatusCode::kPermissionDenied);
+
+  NoSink sink;
+  BulkSpec bulk;
+  bulk.method = "crm.deal.delete";
+  bulk.params = {{{"id", 1}}};
+  EXPECT_EQ(gateway_->PrepareBulk(bulk, BulkForm::kStreaming, As("app"), &sink).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  GetByIdSpec by_id;
+  by_id.method = "crm.deal.delete";
+  by_id.ids = {1};
+  EXPECT_EQ(gateway_->PrepareGetById(by_id, As("app"), &sink).status().code(),
+            absl::StatusCode::kPermissionDenied);
+
+  BatchOutcome out;
+  std::vector<BatchCommandSpec> commands = Gets(3);
+  commands.push_back({"del", "Crm.Deal.DELETE?ID=1", Json::object()});
+  gateway_->CallBatch("", commands, /*halt=*/false, As("app"), out.Callback());
+  ASSERT_TRUE(out.done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_EQ(out.results.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(absl::StrContains(out.results.status().message(), "commands[3] (\"del\")"))
+      << out.results.status();
+
+  EXPECT_EQ(transport_->sent(), 0);
+  ASSERT_FALSE(seen_.empty());
+  EXPECT_EQ(seen_.front(), "app|main|crm.deal.delete");
+  EXPECT_EQ(seen_.back(), "app|main|crm.deal.delete");
+  // The batch's three allowed reads were asked about too, before the refusal.
+  EXPECT_EQ(std::count(seen_.begin(), seen_.end(), "app|main|crm.lead.get"), 3);
 }
 
 }  // namespace

@@ -63,13 +63,21 @@ class FakeListServer {
     insert_ = id;
   }
 
-  // Counted single calls (the reader's count) wait unanswered until
-  // ReleaseCounts().
+  // Counted pages (the reader's count), alone or with the batch carrying
+  // them, wait unanswered until ReleaseCounts().
   void HoldCounts() { hold_counts_ = true; }
   void ReleaseCounts() { hold_counts_ = false; }
 
+  // The `processing` seconds each page reports (default 1 ms): a dear
+  // table's pages, without waiting for them.
+  void ReportPageProcessing(double seconds) { page_processing_ = seconds; }
+
   int requests() const { return requests_; }
+  // The most pages one batch request carried.
+  int max_batch_pages() const { return max_batch_pages_; }
   int counted_pages() const { return counted_pages_; }
+  // Counted pages sent alone (seen while counts are held).
+  int plain_counts() const { return plain_counts_; }
   int pages() const { return pages_; }
   int max_waiting() const { return max_waiting_; }
 
@@ -104,10 +112,18 @@ class FakeListServer {
     }
   }
 
-  static bool IsCount(const HttpRequest& request) {
-    if (absl::EndsWith(request.url, "/batch")) return false;
+  // A counted page alone, or a batch carrying one.
+  bool IsCount(const HttpRequest& request) {
     json body = json::parse(request.body);
-    return body.contains("start") && body["start"].is_number() && body["start"].get<int64_t>() >= 0;
+    if (!absl::EndsWith(request.url, "/batch")) {
+      bool counted = body.contains("start") && body["start"].is_number() && body["start"].get<int64_t>() >= 0;
+      if (counted) plain_counts_++;
+      return counted;
+    }
+    for (auto& [key, cmd] : body["cmd"].items()) {
+      if (absl::StrContains(cmd.get<std::string>(), "start=0")) return true;
+    }
+    return false;
   }
 
   json Answer(const HttpRequest& request) {
@@ -119,6 +135,7 @@ class FakeListServer {
     }
     json results = json::object(), totals = json::object(), nexts = json::object(),
          times = json::object(), errors = json::object();
+    max_batch_pages_ = std::max<int>(max_batch_pages_, static_cast<int>(body["cmd"].size()));
     for (auto& [key, cmd] : body["cmd"].items()) {
       std::string text = cmd.get<std::string>();
       size_t q = text.find('?');
@@ -230,7 +247,7 @@ class FakeListServer {
       reply["total"] = match.size();
       if (from + 50 < match.size()) reply["next"] = from + 50;
     }
-    reply["time"] = {{"processing", 0.001}, {"operating", 0}};
+    reply["time"] = {{"processing", page_processing_.load()}, {"operating", 0}};
     return reply;
   }
 
@@ -245,8 +262,11 @@ class FakeListServer {
   std::vector<FakeTransport::Exchange> held_;  // the server thread's
   std::atomic<int> requests_{0};
   std::atomic<int> counted_pages_{0};
+  std::atomic<int> plain_counts_{0};
   std::atomic<int> pages_{0};
   std::atomic<int> max_waiting_{0};
+  std::atomic<int> max_batch_pages_{0};
+  std::atomic<double> page_processing_{0.001};
   std::thread thread_;
 };
 
