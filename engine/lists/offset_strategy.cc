@@ -110,16 +110,17 @@ int OffsetStrategy::PagesPerUnit() const {
   // of operating time. Deeper pages cost more (the portal walks the skipped
   // rows too), so a page is reckoned at twice the dearest seen so far.
   if (page_seconds_ <= 0) return kMaxPages;
-  const double page = 2 * page_seconds_;
-  // The batch's pages run back to back on the portal: they must end well
-  // within the request timeout, or the answer is lost while the portal still
-  // charges their time (and a read sent again is charged twice).
-  double per_request = absl::ToDoubleSeconds(context_->portal()->options().request_timeout) / 2;
-  // And the batches in flight must never carry the method past its limit.
+  // The batches in flight must never carry the method past its limit.
   double left = absl::ToDoubleSeconds(context_->portal()->Budget(context_->request().method).operating_left) -
                 in_flight_operating_;
-  double pages = std::floor(std::min(left, per_request) / page);
-  return static_cast<int>(std::clamp(pages, 1.0, double{kMaxPages}));
+  double by_operating = std::floor(left / (2 * page_seconds_));
+  // The batch's pages run back to back on the portal: they must end well
+  // within the request timeout (here: in 60% of it, a page reckoned at a
+  // quarter more than the dearest seen), or the answer is lost while the
+  // portal still charges their time, and a read sent again is charged twice.
+  double timeout = absl::ToDoubleSeconds(context_->portal()->options().request_timeout);
+  double by_timeout = std::floor(0.6 * timeout / (1.25 * page_seconds_));
+  return static_cast<int>(std::clamp(std::min(by_operating, by_timeout), 1.0, double{kMaxPages}));
 }
 
 void OffsetStrategy::StartUnit() {

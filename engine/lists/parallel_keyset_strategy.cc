@@ -333,8 +333,8 @@ void ParallelKeysetStrategy::Pump() {
   }
   PortalBudget budget = context_->portal()->Budget(query_.method);
   int allowed = BatchesAllowed(budget, cost_);
-  near_end_ = NearTheEnd();
   double free = budget.requests_free_now;
+  near_end_ = NearTheEnd();
   while (in_flight_ < allowed && context_->ConsumerHasRoom()) {
     // While the bucket has no request to spare, a batch would wait for it
     // anyway: hold a part-filled one until the batches in flight leave more
@@ -442,9 +442,12 @@ void ParallelKeysetStrategy::OnBatch(const std::vector<Segment>& segments, absl:
       r->ids_passed += static_cast<double>(read_to - r->left.after);
     }
     cost_.operating_seconds += read->processing_seconds;
-    if (ordered()) {
-      // Through the buffer, the first range's items too: they go out in
-      // order, and only as fast as the consumer takes them (DeliverHead).
+    // Ordered: the first range's items go straight out while the consumer
+    // has room and nothing of the range waits before them; the rest through
+    // the buffer, in order and only as fast as the consumer takes them
+    // (DeliverHead).
+    bool straight = !ordered() || (IsHead(r) && r->buffer.empty() && context_->ConsumerHasRoom());
+    if (!straight) {
       if (!read->items.empty()) {
         buffered_ += static_cast<int64_t>(read->items.size());
         r->buffer.push_back(Json::to_msgpack(Json(std::move(read->items))));

@@ -108,6 +108,7 @@ class ParallelKeysetStrategy : public ListStrategy {
   int PagesToEnd(const Range& r) const;
   // Items `r` is expected to hold still.
   double ExpectedItems(const Range& r) const;
+  // Whether no more than kNearEndBatches batches are left to read.
   bool NearTheEnd() const;
   // The first range waiting to be read; `filling` a batch already going.
   Range* NextIdle(bool filling);

@@ -55,7 +55,7 @@ TEST(OffsetStrategy, ABatchOfDearPagesEndsWellWithinTheRequestTimeout) {
   ASSERT_TRUE(out.status.ok()) << out.status;
   EXPECT_EQ(out.Ids(), Ids(3000));
   EXPECT_GT(server.max_batch_pages(), 1);
-  EXPECT_LE(server.max_batch_pages() * page_seconds, 70.0 / 2)
+  EXPECT_LE(server.max_batch_pages() * page_seconds, 0.6 * 70)
       << server.max_batch_pages() << " pages in one batch";
 }
 
