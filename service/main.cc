@@ -28,8 +28,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "engine/auth/redis_token_sharing.h"
 #include "engine/cache/memory_store.h"
 #include "engine/cache/read_cache.h"
+#include "engine/cache/redis_store.h"
+#include "engine/redis/redis_client.h"
 #include "engine/common/clock.h"
 #include "engine/gateway/gateway.h"
 #include "engine/http/curl_transport.h"
@@ -112,12 +115,41 @@ std::vector<PortalOptions> WithFairShare(const ServerConfig& config) {
   return portals;
 }
 
-// The read cache, when the config has rules: in this process.
-std::unique_ptr<ReadCache> MakeReadCache(const ServerConfig& config) {
+// A connection of its own to the configured Redis (each client serialises
+// its commands on one connection, so the cache and the token refreshes do
+// not wait behind the budget's scripts).
+std::shared_ptr<RedisClient> ConnectRedis(const RedisConfig& redis) {
+  return std::make_shared<RedisClient>(SharedBudgetOptionsOf(redis).redis, Clock::Real());
+}
+
+// The read cache, when the config has rules: in Redis when one is
+// configured (shared by the replicas), else in this process.
+std::unique_ptr<ReadCache> MakeReadCache(const ServerConfig& config, Logger& logger) {
   if (!config.cache.enabled()) return nullptr;
-  auto store = std::make_unique<MemoryCacheStore>(config.cache.max_entries, config.cache.max_bytes,
-                                                  Clock::Real());
+  std::unique_ptr<CacheStore> store;
+  if (config.redis.enabled()) {
+    store = std::make_unique<RedisCacheStore>(ConnectRedis(config.redis), config.redis.key_prefix,
+                                              config.cache.max_bytes);
+  } else {
+    store = std::make_unique<MemoryCacheStore>(config.cache.max_entries, config.cache.max_bytes,
+                                               Clock::Real());
+  }
+  logger.Log(LogLevel::kInfo, "read cache on",
+             {{"rules", static_cast<int64_t>(config.cache.rules.size())},
+              {"store", config.redis.enabled() ? "redis" : "memory"}});
   return std::make_unique<ReadCache>(config.cache, std::move(store));
+}
+
+// OAuth portals share their tokens through Redis, so that one replica
+// refreshes and the others take the result.
+void ShareOAuthTokens(const RedisConfig& redis, std::vector<PortalOptions>* portals) {
+  std::shared_ptr<RedisClient> client;
+  for (PortalOptions& portal : *portals) {
+    if (!portal.oauth.enabled()) continue;
+    if (!client) client = ConnectRedis(redis);
+    portal.oauth.sharing = std::make_shared<RedisTokenSharing>(client, redis.key_prefix, portal.name,
+                                                               portal.oauth.client_id);
+  }
 }
 
 // Prometheus: one registry, the families built once, served by an Exposer
@@ -319,9 +351,10 @@ int RunServer(const ServerConfig& config) {
   if (config.redis.enabled()) {
     std::shared_ptr<BudgetSharing> sharing = ShareBudgets(config.redis, logger);
     for (PortalOptions& portal : portals) portal.sharing = sharing;
+    ShareOAuthTokens(config.redis, &portals);
   }
   Gateway gateway(portals, std::make_unique<CurlTransport>(), Clock::Real(), &observer,
-                  gateway_options, MakeReadCache(config));
+                  gateway_options, MakeReadCache(config, logger));
   GatewayService service(&gateway, &access);
   AdminService admin(&gateway, &access);
 

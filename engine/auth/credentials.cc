@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "engine/common/errors.h"
 #include "engine/bitrix/query_encoder.h"
 
@@ -41,13 +42,26 @@ void WebhookCredentials::MoveTo(const std::string& location) {
 }
 
 OAuthCredentials::OAuthCredentials(OAuthOptions options, std::unique_ptr<TokenStore> store,
-                                   HttpTransport* transport, TlsOptions tls)
-    : options_(std::move(options)), store_(std::move(store)), transport_(transport), tls_(tls) {
+                                   HttpTransport* transport, TlsOptions tls, Clock* clock)
+    : options_(std::move(options)),
+      store_(std::move(store)),
+      transport_(transport),
+      tls_(tls),
+      clock_(clock) {
   base_url_ = options_.portal_url;
   absl::StatusOr<std::string> saved = store_->Load();
   // The stored token is newer than the configured one whenever it exists:
   // every refresh rotates it.
   refresh_token_ = saved.ok() ? *saved : options_.refresh_token;
+}
+
+OAuthCredentials::~OAuthCredentials() {
+  std::thread worker;
+  {
+    absl::MutexLock lock(&mu_);
+    worker.swap(sharing_thread_);
+  }
+  if (worker.joinable()) worker.join();
 }
 
 Auth OAuthCredentials::Current() {
@@ -70,14 +84,28 @@ void OAuthCredentials::MoveTo(const std::string& location) {
   base_url_ = WithOriginOf(base_url_, location);
 }
 
+HttpRequest OAuthCredentials::RefreshRequest(const std::string& refresh_token) const {
+  nlohmann::ordered_json query = {{"grant_type", "refresh_token"},
+                                  {"client_id", options_.client_id},
+                                  {"client_secret", options_.client_secret},
+                                  {"refresh_token", refresh_token}};
+  HttpRequest request;
+  request.method = "GET";
+  request.url = absl::StrCat(options_.oauth_url, "?", HttpBuildQuery(query));
+  request.timeout = absl::Seconds(30);
+  request.tls = tls_;
+  return request;
+}
+
 void OAuthCredentials::Refresh(int64_t generation, std::function<void(absl::Status)> done) {
   absl::Status immediate;
   bool answer_now = false;
   bool start = false;
   HttpRequest request;
+  std::thread finished;
   {
     absl::MutexLock lock(&mu_);
-    if (!refused_.ok()) {
+    if (!refused_.ok() && !options_.sharing) {
       immediate = refused_;
       answer_now = true;
     } else if (generation_ > generation && !access_token_.empty()) {
@@ -87,69 +115,241 @@ void OAuthCredentials::Refresh(int64_t generation, std::function<void(absl::Stat
       if (!refreshing_) {
         refreshing_ = true;
         start = true;
-        nlohmann::ordered_json query = {{"grant_type", "refresh_token"},
-                                {"client_id", options_.client_id},
-                                {"client_secret", options_.client_secret},
-                                {"refresh_token", refresh_token_}};
-        request.method = "GET";
-        request.url = absl::StrCat(options_.oauth_url, "?", HttpBuildQuery(query));
-        request.timeout = absl::Seconds(30);
-        request.tls = tls_;
+        if (options_.sharing) {
+          // The previous refresh's thread has ended (or is about to):
+          // refreshing_ was false.
+          finished.swap(sharing_thread_);
+          sharing_thread_ = std::thread(&OAuthCredentials::RefreshShared, this, access_token_);
+        } else {
+          request = RefreshRequest(refresh_token_);
+        }
       }
+    }
+  }
+  if (finished.joinable()) {
+    // A waiter of the last refresh may call again from that refresh's thread.
+    if (finished.get_id() == std::this_thread::get_id()) {
+      finished.detach();
+    } else {
+      finished.join();
     }
   }
   if (answer_now) {
     done(immediate);
-  } else if (start) {
+  } else if (start && !options_.sharing) {
     transport_->Send(std::move(request), [this](HttpResponse r) { OnRefreshed(std::move(r)); });
   }
 }
 
-void OAuthCredentials::OnRefreshed(HttpResponse response) {
-  absl::Status status;
-  nlohmann::ordered_json body = nlohmann::ordered_json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+absl::StatusOr<OAuthCredentials::Issued> OAuthCredentials::ParseAnswer(const HttpResponse& response) {
+  nlohmann::ordered_json body =
+      nlohmann::ordered_json::parse(response.body, nullptr, /*allow_exceptions=*/false);
   if (response.failure != TransportFailure::kNone) {
-    status = GatewayError(absl::StatusCode::kUnavailable, kReasonTransport,
-                          absl::StrCat("OAuth server unreachable: ", response.failure_message));
-  } else if (body.is_object() && body.contains("error")) {
+    return GatewayError(absl::StatusCode::kUnavailable, kReasonTransport,
+                        absl::StrCat("OAuth server unreachable: ", response.failure_message));
+  }
+  if (body.is_object() && body.contains("error")) {
     std::string code = body["error"].is_string() ? body["error"].get<std::string>() : "";
     std::string description = body.value("error_description", "");
-    status = B24ErrorStatus(code, absl::StrCat("OAuth token refresh refused: ", code,
-                                               description.empty() ? "" : " (" + description + ")"),
-                            response.status);
+    absl::Status status = B24ErrorStatus(code, absl::StrCat("OAuth token refresh refused: ", code,
+                                                            description.empty() ? "" : " (" + description + ")"),
+                                         response.status);
     if (code == "invalid_grant" || code == "invalid_client") {
       status = GatewayError(absl::StatusCode::kUnauthenticated, code, status.message());
     }
-  } else if (!body.is_object() || !body.contains("access_token") ||
-             !body.contains("refresh_token")) {
-    status = GatewayError(absl::StatusCode::kUnavailable, kReasonBadResponse,
-                          absl::StrCat("OAuth server answered HTTP ", response.status,
-                                       " without access_token/refresh_token"));
+    return status;
   }
+  if (!body.is_object() || !body.contains("access_token") || !body.contains("refresh_token") ||
+      !body["access_token"].is_string() || !body["refresh_token"].is_string()) {
+    return GatewayError(absl::StatusCode::kUnavailable, kReasonBadResponse,
+                        absl::StrCat("OAuth server answered HTTP ", response.status,
+                                     " without access_token/refresh_token"));
+  }
+  Issued issued;
+  issued.access_token = body["access_token"].get<std::string>();
+  issued.refresh_token = body["refresh_token"].get<std::string>();
+  if (body.contains("client_endpoint") && body["client_endpoint"].is_string()) {
+    issued.client_endpoint = body["client_endpoint"].get<std::string>();
+    if (!issued.client_endpoint.empty() && issued.client_endpoint.back() != '/') {
+      issued.client_endpoint.push_back('/');
+    }
+  }
+  return issued;
+}
+
+void OAuthCredentials::Adopt(const std::string& access_token, const std::string& refresh_token,
+                             const std::string& base_url) {
+  // Persist first: the old refresh token is dead from now on. If the store
+  // fails, the token still works in memory; the failure is counted
+  // (persist_failures) so the operator can see it.
+  if (refresh_token != refresh_token_ && !store_->Save(refresh_token).ok()) persist_failures_++;
+  refresh_token_ = refresh_token;
+  access_token_ = access_token;
+  if (!base_url.empty()) base_url_ = base_url;
+  generation_++;
+}
+
+void OAuthCredentials::Finish(absl::Status status) {
   std::vector<std::function<void(absl::Status)>> waiters;
   {
     absl::MutexLock lock(&mu_);
-    if (status.ok()) {
-      std::string refresh = body["refresh_token"].get<std::string>();
-      // Persist first: the old refresh token is dead from now on. If the
-      // store fails, the token still works in memory; the failure is counted
-      // (persist_failures) so the operator can see it.
-      if (!store_->Save(refresh).ok()) persist_failures_++;
-      refresh_token_ = refresh;
-      access_token_ = body["access_token"].get<std::string>();
-      if (body.contains("client_endpoint") && body["client_endpoint"].is_string()) {
-        base_url_ = body["client_endpoint"].get<std::string>();
-        if (!base_url_.empty() && base_url_.back() != '/') base_url_.push_back('/');
-      }
-      generation_++;
-      refreshes_++;
-    } else if (status.code() == absl::StatusCode::kUnauthenticated) {
-      refused_ = status;
-    }
+    // Shared: RefreshWithFirstOf keeps the refused tokens instead, so tokens
+    // other replicas write later are still tried.
+    if (status.code() == absl::StatusCode::kUnauthenticated && !options_.sharing) refused_ = status;
     refreshing_ = false;
     waiters.swap(waiters_);
   }
   for (auto& w : waiters) w(status);
+}
+
+void OAuthCredentials::OnRefreshed(HttpResponse response) {
+  absl::StatusOr<Issued> issued = ParseAnswer(response);
+  if (issued.ok()) {
+    absl::MutexLock lock(&mu_);
+    Adopt(issued->access_token, issued->refresh_token, issued->client_endpoint);
+    refreshes_++;
+  }
+  Finish(issued.status());
+}
+
+absl::StatusOr<OAuthCredentials::Issued> OAuthCredentials::RefreshNow(const std::string& refresh_token) {
+  absl::Notification answered;
+  HttpResponse response;
+  transport_->Send(RefreshRequest(refresh_token), [&](HttpResponse r) {
+    response = std::move(r);
+    answered.Notify();
+  });
+  answered.WaitForNotification();
+  absl::StatusOr<Issued> issued = ParseAnswer(response);
+  if (issued.ok()) {
+    absl::MutexLock lock(&mu_);
+    refreshes_++;
+  }
+  return issued;
+}
+
+absl::StatusOr<OAuthCredentials::Issued> OAuthCredentials::RefreshWithFirstOf(
+    const std::vector<std::string>& candidates) {
+  absl::StatusOr<Issued> issued = absl::UnknownError("no refresh token");
+  bool tried = false;
+  for (const std::string& candidate : candidates) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (candidate.empty() || refused_tokens_.contains(candidate)) continue;
+    }
+    tried = true;
+    issued = RefreshNow(candidate);
+    if (issued.ok() || issued.status().code() != absl::StatusCode::kUnauthenticated) break;
+    absl::MutexLock lock(&mu_);
+    refused_tokens_.insert(candidate);
+    refused_ = issued.status();
+  }
+  if (!tried) {
+    absl::MutexLock lock(&mu_);
+    if (!refused_.ok()) return refused_;
+    return GatewayError(absl::StatusCode::kUnauthenticated, "invalid_grant",
+                        "OAuth: no refresh token left to try");
+  }
+  return issued;
+}
+
+absl::Status OAuthCredentials::RefreshAlone() {
+  std::string refresh_token;
+  {
+    absl::MutexLock lock(&mu_);
+    refresh_token = refresh_token_;
+  }
+  absl::StatusOr<Issued> issued = RefreshWithFirstOf({refresh_token});
+  if (!issued.ok()) return issued.status();
+  absl::MutexLock lock(&mu_);
+  Adopt(issued->access_token, issued->refresh_token, issued->client_endpoint);
+  return absl::OkStatus();
+}
+
+namespace {
+
+// How long the refresh lock lasts: longer than one refresh request (30 s)
+// plus writing its result, so it never frees itself while its holder works.
+constexpr absl::Duration kLockTime = absl::Seconds(45);
+// How often a replica waiting for another's refresh looks again.
+constexpr absl::Duration kPollEvery = absl::Milliseconds(25);
+// A replica gives up waiting after this (the holder died: the lock freed
+// itself after kLockTime and someone should have taken over).
+constexpr absl::Duration kMaxWait = absl::Seconds(100);
+
+bool NewerThan(const std::optional<SharedTokens>& shared, const std::string& failed_access) {
+  return shared && !shared->access_token.empty() && shared->access_token != failed_access;
+}
+
+}  // namespace
+
+void OAuthCredentials::RefreshShared(std::string failed_access) {
+  TokenSharing& sharing = *options_.sharing;
+  const absl::Time give_up = clock_->Now() + kMaxWait;
+  for (;;) {
+    absl::StatusOr<std::optional<SharedTokens>> shared = sharing.Load();
+    if (!shared.ok()) return Finish(RefreshAlone());  // Redis unreachable
+    if (NewerThan(*shared, failed_access)) {
+      absl::MutexLock lock(&mu_);
+      Adopt((*shared)->access_token, (*shared)->refresh_token, (*shared)->base_url);
+      break;
+    }
+    absl::StatusOr<bool> locked = sharing.Lock(kLockTime);
+    if (!locked.ok()) return Finish(RefreshAlone());
+    if (*locked) {
+      // Another replica may have finished between the look and the lock.
+      shared = sharing.Load();
+      if (!shared.ok()) {
+        sharing.Unlock();
+        return Finish(RefreshAlone());
+      }
+      if (NewerThan(*shared, failed_access)) {
+        absl::MutexLock lock(&mu_);
+        Adopt((*shared)->access_token, (*shared)->refresh_token, (*shared)->base_url);
+        sharing.Unlock();
+        break;
+      }
+      // The shared refresh token is the newest; this process's own (from its
+      // token file) is tried only when the shared one is refused and differs
+      // (Redis lost its data and came back with an older copy).
+      std::vector<std::string> candidates;
+      if (*shared && !(*shared)->refresh_token.empty()) candidates.push_back((*shared)->refresh_token);
+      {
+        absl::MutexLock lock(&mu_);
+        if (candidates.empty() || candidates.front() != refresh_token_) candidates.push_back(refresh_token_);
+      }
+      absl::StatusOr<Issued> issued = RefreshWithFirstOf(candidates);
+      if (!issued.ok()) {
+        sharing.Unlock();
+        return Finish(issued.status());
+      }
+      SharedTokens next{issued->access_token, issued->refresh_token, issued->client_endpoint,
+                        (*shared ? (*shared)->version : 0) + 1};
+      // Shared before anyone uses the new access token, and before the lock
+      // is released, so a replica that takes the lock next finds the new
+      // tokens and does not spend the old one. A few tries: the others can
+      // only get the new refresh token from here.
+      bool stored = false;
+      for (int attempt = 0; attempt < 5 && !stored; ++attempt) {
+        stored = sharing.Store(next).ok();
+        if (!stored) clock_->SleepUntil(clock_->Now() + absl::Milliseconds(100));
+      }
+      {
+        absl::MutexLock lock(&mu_);
+        if (!stored) persist_failures_++;
+        Adopt(next.access_token, next.refresh_token, next.base_url);  // token_file first
+      }
+      sharing.Unlock();
+      break;
+    }
+    // Another replica is refreshing: wait for its tokens.
+    if (clock_->Now() >= give_up) {
+      return Finish(GatewayError(absl::StatusCode::kUnavailable, kReasonTransport,
+                                 "OAuth: gave up waiting for another replica's token refresh"));
+    }
+    clock_->SleepUntil(clock_->Now() + kPollEvery);
+  }
+  Finish(absl::OkStatus());
 }
 
 }  // namespace b24gate

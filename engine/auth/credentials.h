@@ -9,10 +9,20 @@
 // A refused refresh (invalid_grant / invalid_client) is final until restart:
 // later refreshes fail at once instead of hammering the OAuth server.
 //
+// With several replicas (OAuthOptions::sharing, Redis), the tokens are shared:
+// a refresh first looks for a newer access token another replica got, and
+// otherwise refreshes under the shared lock (token_sharing.h), so one refresh
+// serves every replica and a rotated refresh token is used once. That work
+// blocks on Redis, so it runs on a thread of its own. When the shared store
+// cannot be reached, the replica refreshes on its own as a single process does.
+// A refusal is then not final: a refused refresh token is never sent again,
+// but one another replica shares later is tried.
+//
 // Both follow a 302 domain change (MoveTo).
 //
-// Thread-safety: thread-safe. Refresh callbacks run on the transport thread or
-// inside Refresh() itself; callers must not hold locks the callback takes.
+// Thread-safety: thread-safe. Refresh callbacks run on the transport thread,
+// inside Refresh() itself, or on the sharing thread; callers must not hold
+// locks the callback takes.
 #ifndef B24GATE_ENGINE_AUTH_CREDENTIALS_H_
 #define B24GATE_ENGINE_AUTH_CREDENTIALS_H_
 
@@ -20,12 +30,16 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
-#include "engine/http/http_transport.h"
+#include "engine/auth/token_sharing.h"
 #include "engine/auth/token_store.h"
+#include "engine/common/clock.h"
+#include "engine/http/http_transport.h"
 
 namespace b24gate {
 
@@ -74,28 +88,60 @@ struct OAuthOptions {
   std::string portal_url;
   // File keeping the rotated refresh token; empty = memory only.
   std::string token_file;
+  // Where replicas share the current tokens (Redis); null: this process only.
+  std::shared_ptr<TokenSharing> sharing;
   bool enabled() const { return !client_id.empty(); }
 };
 
 class OAuthCredentials : public Credentials {
  public:
-  // `transport` must outlive this object.
+  // `transport` and `clock` must outlive this object.
   OAuthCredentials(OAuthOptions options, std::unique_ptr<TokenStore> store,
-                   HttpTransport* transport, TlsOptions tls);
+                   HttpTransport* transport, TlsOptions tls, Clock* clock = Clock::Real());
+  // Waits for a shared refresh in progress.
+  ~OAuthCredentials() override;
   Auth Current() override;
   bool CanRefresh() const override { return true; }
   void Refresh(int64_t generation, std::function<void(absl::Status)> done) override;
   void MoveTo(const std::string& location) override;
+  // Refreshes this process asked the OAuth server for.
   int64_t refreshes() const;
   int64_t persist_failures() const;
 
  private:
+  // What the OAuth server issued.
+  struct Issued {
+    std::string access_token;
+    std::string refresh_token;
+    std::string client_endpoint;  // may be empty
+  };
+  HttpRequest RefreshRequest(const std::string& refresh_token) const;
+  // The server's answer, or UNAUTHENTICATED (invalid_grant / invalid_client:
+  // final), UNAVAILABLE (unreachable, not an OAuth answer), or as mapped.
+  static absl::StatusOr<Issued> ParseAnswer(const HttpResponse& response);
+  // One request to the OAuth server, waited for (the sharing thread only).
+  absl::StatusOr<Issued> RefreshNow(const std::string& refresh_token);
+  // Single process: the answer to the refresh Refresh() sent.
   void OnRefreshed(HttpResponse response);
+  // With sharing: the work of one refresh, on the sharing thread.
+  // `failed_access` is the access token the portal refused.
+  void RefreshShared(std::string failed_access);
+  absl::Status RefreshAlone();
+  // Refreshes with the first of `candidates` the server has not refused
+  // before; a refused one (invalid_grant) is remembered and the next tried.
+  absl::StatusOr<Issued> RefreshWithFirstOf(const std::vector<std::string>& candidates);
+  // Makes `issued` current: the refresh token is persisted first (the old
+  // one is dead once the new one was issued).
+  void Adopt(const std::string& access_token, const std::string& refresh_token,
+             const std::string& base_url) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends a refresh: every waiter gets `status`.
+  void Finish(absl::Status status);
 
   const OAuthOptions options_;
   std::unique_ptr<TokenStore> store_;
   HttpTransport* const transport_;
   const TlsOptions tls_;
+  Clock* const clock_;
 
   mutable absl::Mutex mu_;
   std::string base_url_ ABSL_GUARDED_BY(mu_);
@@ -106,7 +152,11 @@ class OAuthCredentials : public Credentials {
   int64_t persist_failures_ ABSL_GUARDED_BY(mu_) = 0;
   bool refreshing_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status refused_ ABSL_GUARDED_BY(mu_);  // set after invalid_grant / invalid_client
+  // With sharing: refresh tokens the server refused, never sent again.
+  absl::flat_hash_set<std::string> refused_tokens_ ABSL_GUARDED_BY(mu_);
   std::vector<std::function<void(absl::Status)>> waiters_ ABSL_GUARDED_BY(mu_);
+  // Runs RefreshShared; joined before the next one starts and at destruction.
+  std::thread sharing_thread_ ABSL_GUARDED_BY(mu_);
 };
 
 // Replaces the scheme://host[:port] of `url` by the one of `location`.

@@ -6,17 +6,17 @@
 #include "absl/strings/str_cat.h"
 
 namespace b24gate {
-namespace {
+RedisCacheStore::RedisCacheStore(std::shared_ptr<RedisClient> redis, std::string key_prefix,
+                                 size_t max_bytes)
+    : redis_(std::move(redis)), prefix_(std::move(key_prefix)), max_bytes_(max_bytes) {}
 
-std::string EntryKey(const std::string& key) { return absl::StrCat("b24gate:cache:", key); }
-std::string GenerationKey(const std::string& scope) {
-  return absl::StrCat("b24gate:cache-generation:", scope);
+std::string RedisCacheStore::EntryKey(const std::string& key) const {
+  return absl::StrCat(prefix_, "cache:", key);
 }
 
-}  // namespace
-
-RedisCacheStore::RedisCacheStore(std::unique_ptr<RedisClient> redis, size_t max_bytes)
-    : redis_(std::move(redis)), max_bytes_(max_bytes) {}
+std::string RedisCacheStore::GenerationKey(const std::string& scope) const {
+  return absl::StrCat(prefix_, "cache-generation:", scope);
+}
 
 std::optional<std::string> RedisCacheStore::Get(const std::string& key) {
   absl::StatusOr<RedisReply> reply = redis_->Command({"GET", EntryKey(key)});

@@ -25,8 +25,10 @@ namespace b24gate {
 
 class RedisCacheStore : public CacheStore {
  public:
-  // `max_bytes`: larger entries are not stored.
-  RedisCacheStore(std::unique_ptr<RedisClient> redis, size_t max_bytes);
+  // Keys start with `key_prefix` ("b24gate:"): "PREFIXcache:..." for entries,
+  // "PREFIXcache-generation:..." for the counters. `max_bytes`: larger
+  // entries are not stored. `redis` may be shared with other users.
+  RedisCacheStore(std::shared_ptr<RedisClient> redis, std::string key_prefix, size_t max_bytes);
 
   std::optional<std::string> Get(const std::string& key) override;
   void Put(const std::string& portal, const std::string& key, std::string value,
@@ -37,7 +39,11 @@ class RedisCacheStore : public CacheStore {
   bool keeps_counts() const override { return false; }
 
  private:
-  const std::unique_ptr<RedisClient> redis_;
+  std::string EntryKey(const std::string& key) const;
+  std::string GenerationKey(const std::string& scope) const;
+
+  const std::shared_ptr<RedisClient> redis_;
+  const std::string prefix_;
   const size_t max_bytes_;
 };
 

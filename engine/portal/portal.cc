@@ -89,7 +89,8 @@ bool IsRedirect(const HttpResponse& r) {
          r.headers.count("location") > 0;
 }
 
-std::unique_ptr<Credentials> MakeCredentials(const PortalOptions& o, HttpTransport* transport) {
+std::unique_ptr<Credentials> MakeCredentials(const PortalOptions& o, HttpTransport* transport,
+                                             Clock* clock) {
   if (!o.oauth.enabled()) return std::make_unique<WebhookCredentials>(o.webhook_url);
   std::unique_ptr<TokenStore> store;
   if (o.oauth.token_file.empty()) {
@@ -97,7 +98,7 @@ std::unique_ptr<Credentials> MakeCredentials(const PortalOptions& o, HttpTranspo
   } else {
     store = std::make_unique<FileTokenStore>(o.oauth.token_file);
   }
-  return std::make_unique<OAuthCredentials>(o.oauth, std::move(store), transport, o.tls);
+  return std::make_unique<OAuthCredentials>(o.oauth, std::move(store), transport, o.tls, clock);
 }
 
 std::unique_ptr<BudgetStore> MakeBudgetStore(const PortalOptions& o, Clock* clock) {
@@ -135,7 +136,7 @@ Portal::Portal(PortalOptions options, HttpTransport* transport, Clock* clock,
       transport_(transport),
       clock_(clock),
       observer_(observer),
-      credentials_(MakeCredentials(options_, transport)),
+      credentials_(MakeCredentials(options_, transport, clock)),
       fair_(options_.fair_share),
       tuning_(TuningOf(options_)),
       budget_(MakeBudgetStore(options_, clock)),

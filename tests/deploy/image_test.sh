@@ -5,7 +5,8 @@
 # Kubernetes Deployment runs it. Once per kustomization, as `kubectl kustomize`
 # renders it: the config file from its ConfigMap at the path `--config` names,
 # the files that config names (the Secret's keys) holding webhook URLs of a
-# b24-emulator on 127.0.0.1, and the Deployment's arguments. A reflection
+# b24-emulator on 127.0.0.1, and the Deployment's arguments (a --redis URL
+# pointed at a real redis-server on 127.0.0.1). A reflection
 # client (`buf curl`) then calls through it. Without kubectl, the base
 # Deployment's arguments and each config.json as written. Container runtimes
 # cannot set rlimits in this sandbox, so the image's root file system is
@@ -186,10 +187,32 @@ gateway_args_from() {
       value=127.0.0.1:$metrics_port
     elif [[ $flag == *-listen ]]; then
       value=127.0.0.1:0
+    elif [[ $flag == --redis ]]; then
+      # The overlay's Redis Service is a real redis-server on 127.0.0.1 here.
+      start_local_redis || fail "redis-server did not start"
+      value=${REDIS_URL:-redis://127.0.0.1:1}
     fi
     [[ $flag == --config ]] && config_path=$value
     gateway_args+=("$flag" "$value")
   done
+}
+
+# Sets REDIS_URL to redis://127.0.0.1:PORT of one redis-server (Debian's
+# package) for every case whose Deployment passes --redis, started on first use.
+REDIS_URL=
+start_local_redis() {
+  if [[ -z $REDIS_URL ]]; then
+    command -v redis-server >/dev/null || return 1
+    local port
+    port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
+    redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no >"$DIR/redis.out" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 1 100); do
+      redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && { REDIS_URL=redis://127.0.0.1:$port; break; }
+      sleep 0.1
+    done
+    [[ -n $REDIS_URL ]] || return 1
+  fi
 }
 
 bufcurl() { "$BUF" curl --protocol grpc --http2-prior-knowledge "$@"; }
@@ -247,6 +270,17 @@ run_case() {
     pass "$name: Call crm.lead.list on portal \"$first\" through the image: 50 leads of 120"
   else
     fail "$name: Call crm.lead.list"; cat "$DIR/call.err" >&2; head -c 1000 "$DIR/call" >&2
+  fi
+  # With --redis the gateway keeps its shared state (budgets, cached
+  # answers) in that Redis.
+  if [[ " ${gateway_args[*]} " == *" --redis "* && -n $REDIS_URL ]]; then
+    local keys
+    keys=$(redis-cli -u "$REDIS_URL" --scan --pattern 'b24gate:*' 2>/dev/null | wc -l)
+    if ((keys > 0)); then
+      pass "$name: shared state in the Redis --redis names ($keys keys)"
+    else
+      fail "$name: nothing in the Redis --redis names"
+    fi
   fi
 
   # The alerts of the PrometheusRule query metrics this binary exports: after

@@ -3,7 +3,8 @@
 // (whatever the parameters' key order), a different `order` key order is a
 // different read, TTL expiry, bypass, refresh, invalidation by writes (Call,
 // bulk Call, CallBatch), errors never cached, GetById per id, LRU eviction
-// at the size bound, and the cache metrics.
+// at the size bound, and the cache metrics; then two gateways sharing the
+// cache through a real redis-server.
 #include <chrono>
 #include <thread>
 
@@ -12,7 +13,9 @@
 
 #include "absl/strings/match.h"
 #include "tests/e2e/harness.h"
+#include "tests/e2e/replica.h"
 #include "tests/e2e/rpc_helpers.h"
+#include "tests/support/redis_server.h"
 
 namespace b24gate::e2e {
 namespace {
@@ -233,6 +236,56 @@ TEST(ReadCache, OffWithoutACacheSection) {
   ASSERT_TRUE(stack);
   DoCall(*stack, Read("crm.deal.get", R"({"id":1})"));
   EXPECT_EQ(RequestsDuring(*stack, [&] { DoCall(*stack, Read("crm.deal.get", R"({"id":1})")); }), 1);
+}
+
+TEST(ReadCache, TwoGatewaysShareItThroughRedis) {
+  auto redis = testing::RedisServer::Start();
+  ASSERT_TRUE(redis.ok()) << redis.status();
+  const std::vector<std::string> args = {"--redis", (*redis)->url(), "--replicas", "2"};
+  auto stack = CachedStack(1000, args);
+  ASSERT_TRUE(stack);
+  json portal = {{"name", "main"}, {"webhook", stack->webhook_url()}};
+  json config = GatewayConfig(portal);
+  config["cache"] = CacheSection();
+  auto second = StartReplica(config, args);
+  ASSERT_TRUE(second.ok()) << second.status();
+  auto call_second = [&](const pb::CallRequest& request) {
+    CallOut out;
+    out.status = second->stub->Call(Ctx().get(), request, &out.response);
+    return out;
+  };
+
+  const std::string deal = json{{"id", DealIds(*stack, 1)[0]}}.dump();
+  CallOut first, other;
+  EXPECT_EQ(RequestsDuring(*stack, [&] { first = DoCall(*stack, Read("crm.deal.get", deal)); }), 1);
+  EXPECT_EQ(RequestsDuring(*stack, [&] { other = call_second(Read("crm.deal.get", deal)); }), 0)
+      << "the other gateway's answer is a hit through Redis";
+  ASSERT_TRUE(other.status.ok()) << other.status.error_message();
+  EXPECT_EQ(first.result(), other.result());
+
+  // A write through the second gateway drops the entry for the first.
+  pb::CallRequest update;
+  update.set_method("crm.deal.update");
+  *update.mutable_params() = V({{"id", json::parse(deal)["id"]}, {"fields", {{"TITLE", "Shared"}}}});
+  ASSERT_TRUE(call_second(update).status.ok());
+  CallOut fresh;
+  EXPECT_EQ(RequestsDuring(*stack, [&] { fresh = DoCall(*stack, Read("crm.deal.get", deal)); }), 1);
+  EXPECT_EQ(TitleOf(fresh), "Shared");
+  EXPECT_EQ(RequestsDuring(*stack, [&] { call_second(Read("crm.deal.get", deal)); }), 0);
+
+  // Redis's expiry is the TTL: lead gets live one second.
+  const std::string lead = R"({"id":2})";
+  EXPECT_EQ(RequestsDuring(*stack, [&] { DoCall(*stack, Read("crm.lead.get", lead)); }), 1);
+  EXPECT_EQ(RequestsDuring(*stack, [&] { call_second(Read("crm.lead.get", lead)); }), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1300));
+  EXPECT_EQ(RequestsDuring(*stack, [&] { call_second(Read("crm.lead.get", lead)); }), 1);
+
+  // Redis gone: reads go to the portal, callers see no error.
+  (*redis)->Kill();
+  CallOut without;
+  EXPECT_EQ(RequestsDuring(*stack, [&] { without = DoCall(*stack, Read("crm.deal.get", deal)); }), 1);
+  EXPECT_TRUE(without.status.ok()) << without.status.error_message();
+  EXPECT_EQ(TitleOf(without), "Shared");
 }
 
 }  // namespace

@@ -1,0 +1,49 @@
+// An OAuth portal's current tokens, shared by the gateway's replicas, and the
+// lock that lets one of them at a time refresh (README "OAuth with several
+// replicas").
+//
+// Bitrix24 refuses a refresh token once it has been used, so replicas that
+// each refreshed on their own would lock each other out. With sharing, a
+// replica that needs a new access token first looks at the shared tokens (a
+// newer access token than the one that failed is simply taken); otherwise it
+// takes the lock, looks again, and only then refreshes, with the shared
+// refresh token, and writes the new pair back before releasing the lock. The
+// others wait for the shared tokens to change.
+//
+// Thread-safety: implementations are safe for concurrent use.
+#ifndef B24GATE_ENGINE_AUTH_TOKEN_SHARING_H_
+#define B24GATE_ENGINE_AUTH_TOKEN_SHARING_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace b24gate {
+
+struct SharedTokens {
+  std::string access_token;
+  std::string refresh_token;
+  std::string base_url;  // the client_endpoint of the last refresh; may be empty
+  int64_t version = 0;   // +1 per refresh
+};
+
+class TokenSharing {
+ public:
+  virtual ~TokenSharing() = default;
+  // The shared tokens; nullopt when none were shared yet. UNAVAILABLE when
+  // the store cannot be reached (the caller then refreshes on its own).
+  virtual absl::StatusOr<std::optional<SharedTokens>> Load() = 0;
+  // Takes the refresh lock for at most `ttl` (it frees itself after that,
+  // should its holder die); false when another replica holds it.
+  virtual absl::StatusOr<bool> Lock(absl::Duration ttl) = 0;
+  // Releases the lock if this object still holds it (never another's).
+  virtual void Unlock() = 0;
+  virtual absl::Status Store(const SharedTokens& tokens) = 0;
+};
+
+}  // namespace b24gate
+
+#endif  // B24GATE_ENGINE_AUTH_TOKEN_SHARING_H_

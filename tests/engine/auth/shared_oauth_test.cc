@@ -1,0 +1,207 @@
+// OAuthCredentials with shared tokens: replicas (several credential objects)
+// sharing one TokenSharing refresh once between them, a rotated refresh token
+// is never sent twice, and a sharing store that cannot be reached leaves
+// each replica refreshing on its own.
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "engine/auth/credentials.h"
+#include "engine/bitrix/query_parser.h"
+
+namespace b24gate {
+namespace {
+
+// Bitrix24's OAuth server as far as refreshes go: each valid refresh token
+// works once and yields a new pair. Answers on a thread of its own.
+class FakeOAuthServer : public HttpTransport {
+ public:
+  explicit FakeOAuthServer(std::string first_refresh) { valid_.insert(std::move(first_refresh)); }
+  ~FakeOAuthServer() override {
+    for (auto& t : threads_) t.join();
+  }
+  void Send(HttpRequest request, Callback done) override {
+    std::string token;
+    size_t at = request.url.find("refresh_token=");
+    if (at != std::string::npos) token = request.url.substr(at + 14);
+    HttpResponse response;
+    response.status = 200;
+    {
+      absl::MutexLock lock(&mu_);
+      sent_.push_back(token);
+      if (valid_.erase(token) == 1) {
+        ++issued_;
+        std::string next = absl::StrCat("refresh-", issued_);
+        valid_.insert(next);
+        response.body = nlohmann::json{{"access_token", absl::StrCat("access-", issued_)},
+                                       {"refresh_token", next}}
+                            .dump();
+      } else {
+        response.status = 400;
+        response.body = R"({"error":"invalid_grant","error_description":"refresh token spent"})";
+      }
+      threads_.emplace_back([response, done = std::move(done)]() mutable {
+        absl::SleepFor(absl::Milliseconds(20));  // a round trip
+        done(std::move(response));
+      });
+    }
+  }
+  int issued() {
+    absl::MutexLock lock(&mu_);
+    return issued_;
+  }
+  std::vector<std::string> sent() {
+    absl::MutexLock lock(&mu_);
+    return sent_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::set<std::string> valid_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> sent_ ABSL_GUARDED_BY(mu_);
+  int issued_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::thread> threads_;
+};
+
+// One shared store (what Redis is to the replicas); each replica holds a
+// handle of its own (its own lock value), as with RedisTokenSharing.
+struct SharedState {
+  absl::Mutex mu;
+  std::optional<SharedTokens> tokens;
+  int lock_holder = 0;  // 0: free
+  bool unreachable = false;
+};
+
+class FakeSharing : public TokenSharing {
+ public:
+  FakeSharing(SharedState* state, int id) : state_(state), id_(id) {}
+  absl::StatusOr<std::optional<SharedTokens>> Load() override {
+    absl::MutexLock lock(&state_->mu);
+    if (state_->unreachable) return absl::UnavailableError("down");
+    return state_->tokens;
+  }
+  absl::StatusOr<bool> Lock(absl::Duration) override {
+    absl::MutexLock lock(&state_->mu);
+    if (state_->unreachable) return absl::UnavailableError("down");
+    if (state_->lock_holder != 0) return false;
+    state_->lock_holder = id_;
+    return true;
+  }
+  void Unlock() override {
+    absl::MutexLock lock(&state_->mu);
+    if (state_->lock_holder == id_) state_->lock_holder = 0;
+  }
+  absl::Status Store(const SharedTokens& tokens) override {
+    absl::MutexLock lock(&state_->mu);
+    if (state_->unreachable) return absl::UnavailableError("down");
+    state_->tokens = tokens;
+    return absl::OkStatus();
+  }
+
+ private:
+  SharedState* const state_;
+  const int id_;
+};
+
+std::unique_ptr<OAuthCredentials> Replica(FakeOAuthServer* server, SharedState* state, int id,
+                                          const std::string& refresh = "refresh-0") {
+  OAuthOptions o;
+  o.client_id = "app";
+  o.client_secret = "secret";
+  o.refresh_token = refresh;
+  o.oauth_url = "https://oauth.example/token/";
+  o.portal_url = "https://portal.example/rest/";
+  o.sharing = std::make_shared<FakeSharing>(state, id);
+  return std::make_unique<OAuthCredentials>(o, std::make_unique<MemoryTokenStore>(), server,
+                                            TlsOptions{});
+}
+
+absl::Status RefreshAndWait(OAuthCredentials& c, int64_t generation) {
+  absl::Notification done;
+  absl::Status result;
+  c.Refresh(generation, [&](absl::Status s) {
+    result = s;
+    done.Notify();
+  });
+  done.WaitForNotification();
+  return result;
+}
+
+TEST(SharedOAuth, ReplicasRefreshOnceBetweenThem) {
+  FakeOAuthServer server("refresh-0");
+  SharedState state;
+  std::vector<std::unique_ptr<OAuthCredentials>> replicas;
+  for (int i = 1; i <= 3; ++i) replicas.push_back(Replica(&server, &state, i));
+
+  // Start-up: nobody has an access token.
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (auto& r : replicas) {
+    threads.emplace_back([&] { ok += RefreshAndWait(*r, 0).ok(); });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 3);
+  EXPECT_EQ(server.issued(), 1);
+  for (auto& r : replicas) EXPECT_EQ(r->Current().access_token, "access-1");
+
+  // Every access token expired: each replica refreshes from its generation.
+  threads.clear();
+  for (auto& r : replicas) {
+    threads.emplace_back([&] {
+      int64_t generation = r->Current().generation;
+      ok += RefreshAndWait(*r, generation).ok();
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 6);
+  EXPECT_EQ(server.issued(), 2);
+  for (auto& r : replicas) EXPECT_EQ(r->Current().access_token, "access-2");
+  EXPECT_EQ(state.tokens->refresh_token, "refresh-2");
+  EXPECT_EQ(state.tokens->version, 2);
+  std::vector<std::string> sent = server.sent();
+  EXPECT_EQ(sent, (std::vector<std::string>{"refresh-0", "refresh-1"}))
+      << "each refresh token sent once";
+}
+
+TEST(SharedOAuth, UnreachableStoreMeansRefreshingAlone) {
+  FakeOAuthServer server("refresh-0");
+  SharedState state;
+  state.unreachable = true;
+  auto replica = Replica(&server, &state, 1);
+  EXPECT_TRUE(RefreshAndWait(*replica, 0).ok());
+  EXPECT_EQ(replica->Current().access_token, "access-1");
+  EXPECT_EQ(server.issued(), 1);
+}
+
+TEST(SharedOAuth, ARefusedTokenIsNeverSentAgainButANewSharedOneIsTried) {
+  FakeOAuthServer server("refresh-0");
+  SharedState state;
+  auto first = Replica(&server, &state, 1);
+  ASSERT_TRUE(RefreshAndWait(*first, 0).ok());  // spends refresh-0, shares refresh-1
+  // A replica that starts while the store is down has only the spent token.
+  {
+    absl::MutexLock lock(&state.mu);
+    state.unreachable = true;
+  }
+  auto late = Replica(&server, &state, 2);
+  absl::Status refused = RefreshAndWait(*late, 0);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(RefreshAndWait(*late, 0).code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(server.sent().size(), 2u) << "the refused token was sent once";
+  // The store is back: the shared tokens are taken without a refresh.
+  {
+    absl::MutexLock lock(&state.mu);
+    state.unreachable = false;
+  }
+  EXPECT_TRUE(RefreshAndWait(*late, 0).ok());
+  EXPECT_EQ(late->Current().access_token, "access-1");
+  EXPECT_EQ(server.issued(), 1);
+}
+
+}  // namespace
+}  // namespace b24gate
