@@ -13,7 +13,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x62itrix24/gateway/v1/admin.proto\x12\x13\x62itrix24.gateway.v1\"\xdb\x04\n\x0cPortalTuning\x12\x19\n\x05\x62urst\x18\x01 \x01(\x01H\x00R\x05\x62urst\x88\x01\x01\x12-\n\x10\x64rain_per_second\x18\x02 \x01(\x01H\x01R\x0e\x64rainPerSecond\x88\x01\x01\x12\x1f\n\x08headroom\x18\x03 \x01(\x01H\x02R\x08headroom\x88\x01\x01\x12;\n\x17operating_limit_seconds\x18\x04 \x01(\x01H\x03R\x15operatingLimitSeconds\x88\x01\x01\x12=\n\x18operating_window_seconds\x18\x05 \x01(\x01H\x04R\x16operatingWindowSeconds\x88\x01\x01\x12=\n\x18operating_margin_seconds\x18\x06 \x01(\x01H\x05R\x16operatingMarginSeconds\x88\x01\x01\x12\"\n\nbatch_size\x18\x07 \x01(\x05H\x06R\tbatchSize\x88\x01\x01\x12,\n\x0fmax_concurrency\x18\x08 \x01(\x05H\x07R\x0emaxConcurrency\x88\x01\x01\x12 \n\tlinger_ms\x18\t \x01(\x01H\x08R\x08lingerMs\x88\x01\x01\x42\x08\n\x06_burstB\x13\n\x11_drain_per_secondB\x0b\n\t_headroomB\x1a\n\x18_operating_limit_secondsB\x1b\n\x19_operating_window_secondsB\x1b\n\x19_operating_margin_secondsB\r\n\x0b_batch_sizeB\x12\n\x10_max_concurrencyB\x0c\n\n_linger_ms\"\xc8\x05\n\x0cPortalStatus\x12!\n\x0c\x62ucket_level\x18\x01 \x01(\x01R\x0b\x62ucketLevel\x12\x16\n\x06queued\x18\x02 \x01(\x03R\x06queued\x12\x1b\n\tin_flight\x18\x03 \x01(\x03R\x08inFlight\x12+\n\x11\x63oncurrency_limit\x18\x04 \x01(\x05R\x10\x63oncurrencyLimit\x12\x1f\n\x0brate_factor\x18\x05 \x01(\x01R\nrateFactor\x12\x1c\n\tslowdowns\x18\x06 \x01(\x03R\tslowdowns\x12#\n\rhttp_requests\x18\x07 \x01(\x03R\x0chttpRequests\x12%\n\x0e\x62\x61tch_requests\x18\x08 \x01(\x03R\rbatchRequests\x12#\n\rcommands_sent\x18\t \x01(\x03R\x0c\x63ommandsSent\x12\x18\n\x07retries\x18\n \x01(\x03R\x07retries\x12!\n\x0crate_limited\x18\x0b \x01(\x03R\x0brateLimited\x12+\n\x11operating_blocked\x18\x0c \x01(\x03R\x10operatingBlocked\x12\'\n\x0foutcome_unknown\x18\r \x01(\x03R\x0eoutcomeUnknown\x12\'\n\x0ftoken_refreshes\x18\x0e \x01(\x03R\x0etokenRefreshes\x12\x1c\n\tredirects\x18\x0f \x01(\x03R\tredirects\x12\x64\n\x11operating_seconds\x18\x10 \x03(\x0b\x32\x37.bitrix24.gateway.v1.PortalStatus.OperatingSecondsEntryR\x10operatingSeconds\x1a\x43\n\x15OperatingSecondsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\x01R\x05value:\x02\x38\x01\"\x97\x01\n\x0bPortalState\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x39\n\x06tuning\x18\x02 \x01(\x0b\x32!.bitrix24.gateway.v1.PortalTuningR\x06tuning\x12\x39\n\x06status\x18\x03 \x01(\x0b\x32!.bitrix24.gateway.v1.PortalStatusR\x06status\"\x14\n\x12ListPortalsRequest\"Q\n\x13ListPortalsResponse\x12:\n\x07portals\x18\x01 \x03(\x0b\x32 .bitrix24.gateway.v1.PortalStateR\x07portals\"\x84\x01\n\x19UpdatePortalTuningRequest\x12\x16\n\x06portal\x18\x01 \x01(\tR\x06portal\x12\x39\n\x06tuning\x18\x02 \x01(\x0b\x32!.bitrix24.gateway.v1.PortalTuningR\x06tuning\x12\x14\n\x05reset\x18\x03 \x01(\x08R\x05reset\"V\n\x1aUpdatePortalTuningResponse\x12\x38\n\x06portal\x18\x01 \x01(\x0b\x32 .bitrix24.gateway.v1.PortalStateR\x06portal2\xe7\x01\n\x0c\x41\x64minService\x12`\n\x0bListPortals\x12\'.bitrix24.gateway.v1.ListPortalsRequest\x1a(.bitrix24.gateway.v1.ListPortalsResponse\x12u\n\x12UpdatePortalTuning\x12..bitrix24.gateway.v1.UpdatePortalTuningRequest\x1a/.bitrix24.gateway.v1.UpdatePortalTuningResponseB*P\x01Z&b24gate/clients/go/gatewayv1;gatewayv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x62itrix24/gateway/v1/admin.proto\x12\x13\x62itrix24.gateway.v1\"\xdb\x04\n\x0cPortalTuning\x12\x19\n\x05\x62urst\x18\x01 \x01(\x01H\x00R\x05\x62urst\x88\x01\x01\x12-\n\x10\x64rain_per_second\x18\x02 \x01(\x01H\x01R\x0e\x64rainPerSecond\x88\x01\x01\x12\x1f\n\x08headroom\x18\x03 \x01(\x01H\x02R\x08headroom\x88\x01\x01\x12;\n\x17operating_limit_seconds\x18\x04 \x01(\x01H\x03R\x15operatingLimitSeconds\x88\x01\x01\x12=\n\x18operating_window_seconds\x18\x05 \x01(\x01H\x04R\x16operatingWindowSeconds\x88\x01\x01\x12=\n\x18operating_margin_seconds\x18\x06 \x01(\x01H\x05R\x16operatingMarginSeconds\x88\x01\x01\x12\"\n\nbatch_size\x18\x07 \x01(\x05H\x06R\tbatchSize\x88\x01\x01\x12,\n\x0fmax_concurrency\x18\x08 \x01(\x05H\x07R\x0emaxConcurrency\x88\x01\x01\x12 \n\tlinger_ms\x18\t \x01(\x01H\x08R\x08lingerMs\x88\x01\x01\x42\x08\n\x06_burstB\x13\n\x11_drain_per_secondB\x0b\n\t_headroomB\x1a\n\x18_operating_limit_secondsB\x1b\n\x19_operating_window_secondsB\x1b\n\x19_operating_margin_secondsB\r\n\x0b_batch_sizeB\x12\n\x10_max_concurrencyB\x0c\n\n_linger_ms\"\xa1\x06\n\x0cPortalStatus\x12!\n\x0c\x62ucket_level\x18\x01 \x01(\x01R\x0b\x62ucketLevel\x12\x16\n\x06queued\x18\x02 \x01(\x03R\x06queued\x12\x1b\n\tin_flight\x18\x03 \x01(\x03R\x08inFlight\x12+\n\x11\x63oncurrency_limit\x18\x04 \x01(\x05R\x10\x63oncurrencyLimit\x12\x1f\n\x0brate_factor\x18\x05 \x01(\x01R\nrateFactor\x12\x1c\n\tslowdowns\x18\x06 \x01(\x03R\tslowdowns\x12#\n\rhttp_requests\x18\x07 \x01(\x03R\x0chttpRequests\x12%\n\x0e\x62\x61tch_requests\x18\x08 \x01(\x03R\rbatchRequests\x12#\n\rcommands_sent\x18\t \x01(\x03R\x0c\x63ommandsSent\x12\x18\n\x07retries\x18\n \x01(\x03R\x07retries\x12!\n\x0crate_limited\x18\x0b \x01(\x03R\x0brateLimited\x12+\n\x11operating_blocked\x18\x0c \x01(\x03R\x10operatingBlocked\x12\'\n\x0foutcome_unknown\x18\r \x01(\x03R\x0eoutcomeUnknown\x12\'\n\x0ftoken_refreshes\x18\x0e \x01(\x03R\x0etokenRefreshes\x12\x1c\n\tredirects\x18\x0f \x01(\x03R\tredirects\x12\x64\n\x11operating_seconds\x18\x10 \x03(\x0b\x32\x37.bitrix24.gateway.v1.PortalStatus.OperatingSecondsEntryR\x10operatingSeconds\x12\x34\n\x16shared_budget_fallback\x18\x11 \x01(\x01R\x14sharedBudgetFallback\x12!\n\x0credis_errors\x18\x12 \x01(\x03R\x0bredisErrors\x1a\x43\n\x15OperatingSecondsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\x01R\x05value:\x02\x38\x01\"\x97\x01\n\x0bPortalState\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x39\n\x06tuning\x18\x02 \x01(\x0b\x32!.bitrix24.gateway.v1.PortalTuningR\x06tuning\x12\x39\n\x06status\x18\x03 \x01(\x0b\x32!.bitrix24.gateway.v1.PortalStatusR\x06status\"\x14\n\x12ListPortalsRequest\"Q\n\x13ListPortalsResponse\x12:\n\x07portals\x18\x01 \x03(\x0b\x32 .bitrix24.gateway.v1.PortalStateR\x07portals\"\x84\x01\n\x19UpdatePortalTuningRequest\x12\x16\n\x06portal\x18\x01 \x01(\tR\x06portal\x12\x39\n\x06tuning\x18\x02 \x01(\x0b\x32!.bitrix24.gateway.v1.PortalTuningR\x06tuning\x12\x14\n\x05reset\x18\x03 \x01(\x08R\x05reset\"V\n\x1aUpdatePortalTuningResponse\x12\x38\n\x06portal\x18\x01 \x01(\x0b\x32 .bitrix24.gateway.v1.PortalStateR\x06portal2\xe7\x01\n\x0c\x41\x64minService\x12`\n\x0bListPortals\x12\'.bitrix24.gateway.v1.ListPortalsRequest\x1a(.bitrix24.gateway.v1.ListPortalsResponse\x12u\n\x12UpdatePortalTuning\x12..bitrix24.gateway.v1.UpdatePortalTuningRequest\x1a/.bitrix24.gateway.v1.UpdatePortalTuningResponseB*P\x01Z&b24gate/clients/go/gatewayv1;gatewayv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'bitrix24.gateway.v1.admin_pb2', globals())
@@ -26,19 +26,19 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _PORTALTUNING._serialized_start=57
   _PORTALTUNING._serialized_end=660
   _PORTALSTATUS._serialized_start=663
-  _PORTALSTATUS._serialized_end=1375
-  _PORTALSTATUS_OPERATINGSECONDSENTRY._serialized_start=1308
-  _PORTALSTATUS_OPERATINGSECONDSENTRY._serialized_end=1375
-  _PORTALSTATE._serialized_start=1378
-  _PORTALSTATE._serialized_end=1529
-  _LISTPORTALSREQUEST._serialized_start=1531
-  _LISTPORTALSREQUEST._serialized_end=1551
-  _LISTPORTALSRESPONSE._serialized_start=1553
-  _LISTPORTALSRESPONSE._serialized_end=1634
-  _UPDATEPORTALTUNINGREQUEST._serialized_start=1637
-  _UPDATEPORTALTUNINGREQUEST._serialized_end=1769
-  _UPDATEPORTALTUNINGRESPONSE._serialized_start=1771
-  _UPDATEPORTALTUNINGRESPONSE._serialized_end=1857
-  _ADMINSERVICE._serialized_start=1860
-  _ADMINSERVICE._serialized_end=2091
+  _PORTALSTATUS._serialized_end=1464
+  _PORTALSTATUS_OPERATINGSECONDSENTRY._serialized_start=1397
+  _PORTALSTATUS_OPERATINGSECONDSENTRY._serialized_end=1464
+  _PORTALSTATE._serialized_start=1467
+  _PORTALSTATE._serialized_end=1618
+  _LISTPORTALSREQUEST._serialized_start=1620
+  _LISTPORTALSREQUEST._serialized_end=1640
+  _LISTPORTALSRESPONSE._serialized_start=1642
+  _LISTPORTALSRESPONSE._serialized_end=1723
+  _UPDATEPORTALTUNINGREQUEST._serialized_start=1726
+  _UPDATEPORTALTUNINGREQUEST._serialized_end=1858
+  _UPDATEPORTALTUNINGRESPONSE._serialized_start=1860
+  _UPDATEPORTALTUNINGRESPONSE._serialized_end=1946
+  _ADMINSERVICE._serialized_start=1949
+  _ADMINSERVICE._serialized_end=2180
 # @@protoc_insertion_point(module_scope)

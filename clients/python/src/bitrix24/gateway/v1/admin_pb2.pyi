@@ -26,7 +26,7 @@ class PortalState(_message.Message):
     def __init__(self, name: _Optional[str] = ..., tuning: _Optional[_Union[PortalTuning, _Mapping]] = ..., status: _Optional[_Union[PortalStatus, _Mapping]] = ...) -> None: ...
 
 class PortalStatus(_message.Message):
-    __slots__ = ["batch_requests", "bucket_level", "commands_sent", "concurrency_limit", "http_requests", "in_flight", "operating_blocked", "operating_seconds", "outcome_unknown", "queued", "rate_factor", "rate_limited", "redirects", "retries", "slowdowns", "token_refreshes"]
+    __slots__ = ["batch_requests", "bucket_level", "commands_sent", "concurrency_limit", "http_requests", "in_flight", "operating_blocked", "operating_seconds", "outcome_unknown", "queued", "rate_factor", "rate_limited", "redirects", "redis_errors", "retries", "shared_budget_fallback", "slowdowns", "token_refreshes"]
     class OperatingSecondsEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -47,7 +47,9 @@ class PortalStatus(_message.Message):
     RATE_FACTOR_FIELD_NUMBER: _ClassVar[int]
     RATE_LIMITED_FIELD_NUMBER: _ClassVar[int]
     REDIRECTS_FIELD_NUMBER: _ClassVar[int]
+    REDIS_ERRORS_FIELD_NUMBER: _ClassVar[int]
     RETRIES_FIELD_NUMBER: _ClassVar[int]
+    SHARED_BUDGET_FALLBACK_FIELD_NUMBER: _ClassVar[int]
     SLOWDOWNS_FIELD_NUMBER: _ClassVar[int]
     TOKEN_REFRESHES_FIELD_NUMBER: _ClassVar[int]
     batch_requests: int
@@ -63,10 +65,12 @@ class PortalStatus(_message.Message):
     rate_factor: float
     rate_limited: int
     redirects: int
+    redis_errors: int
     retries: int
+    shared_budget_fallback: float
     slowdowns: int
     token_refreshes: int
-    def __init__(self, bucket_level: _Optional[float] = ..., queued: _Optional[int] = ..., in_flight: _Optional[int] = ..., concurrency_limit: _Optional[int] = ..., rate_factor: _Optional[float] = ..., slowdowns: _Optional[int] = ..., http_requests: _Optional[int] = ..., batch_requests: _Optional[int] = ..., commands_sent: _Optional[int] = ..., retries: _Optional[int] = ..., rate_limited: _Optional[int] = ..., operating_blocked: _Optional[int] = ..., outcome_unknown: _Optional[int] = ..., token_refreshes: _Optional[int] = ..., redirects: _Optional[int] = ..., operating_seconds: _Optional[_Mapping[str, float]] = ...) -> None: ...
+    def __init__(self, bucket_level: _Optional[float] = ..., queued: _Optional[int] = ..., in_flight: _Optional[int] = ..., concurrency_limit: _Optional[int] = ..., rate_factor: _Optional[float] = ..., slowdowns: _Optional[int] = ..., http_requests: _Optional[int] = ..., batch_requests: _Optional[int] = ..., commands_sent: _Optional[int] = ..., retries: _Optional[int] = ..., rate_limited: _Optional[int] = ..., operating_blocked: _Optional[int] = ..., outcome_unknown: _Optional[int] = ..., token_refreshes: _Optional[int] = ..., redirects: _Optional[int] = ..., operating_seconds: _Optional[_Mapping[str, float]] = ..., shared_budget_fallback: _Optional[float] = ..., redis_errors: _Optional[int] = ...) -> None: ...
 
 class PortalTuning(_message.Message):
     __slots__ = ["batch_size", "burst", "drain_per_second", "headroom", "linger_ms", "max_concurrency", "operating_limit_seconds", "operating_margin_seconds", "operating_window_seconds"]

@@ -78,6 +78,12 @@ export interface PortalStatus {
   redirects: number;
   /** Last reported operating seconds per method. */
   operatingSeconds: { [key: string]: number };
+  /**
+   * Replicas sharing the budget through Redis: 1 while Redis is unreachable
+   * and this replica uses its 1/N share; failed calls to Redis.
+   */
+  sharedBudgetFallback: number;
+  redisErrors: number;
 }
 
 export interface PortalStatus_OperatingSecondsEntry {
@@ -363,6 +369,8 @@ function createBasePortalStatus(): PortalStatus {
     tokenRefreshes: 0,
     redirects: 0,
     operatingSeconds: {},
+    sharedBudgetFallback: 0,
+    redisErrors: 0,
   };
 }
 
@@ -416,6 +424,12 @@ export const PortalStatus: MessageFns<PortalStatus> = {
     globalThis.Object.entries(message.operatingSeconds).forEach(([key, value]: [string, number]) => {
       PortalStatus_OperatingSecondsEntry.encode({ key: key as any, value }, writer.uint32(130).fork()).join();
     });
+    if (message.sharedBudgetFallback !== 0) {
+      writer.uint32(137).double(message.sharedBudgetFallback);
+    }
+    if (message.redisErrors !== 0) {
+      writer.uint32(144).int64(message.redisErrors);
+    }
     return writer;
   },
 
@@ -563,6 +577,22 @@ export const PortalStatus: MessageFns<PortalStatus> = {
             }
             continue;
           }
+          case 17: {
+            if (tag !== 137) {
+              break;
+            }
+
+            message.sharedBudgetFallback = reader.double();
+            continue;
+          }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.redisErrors = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -663,6 +693,16 @@ export const PortalStatus: MessageFns<PortalStatus> = {
           {},
         )
         : {},
+      sharedBudgetFallback: isSet(object.sharedBudgetFallback)
+        ? globalThis.Number(object.sharedBudgetFallback)
+        : isSet(object.shared_budget_fallback)
+        ? globalThis.Number(object.shared_budget_fallback)
+        : 0,
+      redisErrors: isSet(object.redisErrors)
+        ? globalThis.Number(object.redisErrors)
+        : isSet(object.redis_errors)
+        ? globalThis.Number(object.redis_errors)
+        : 0,
     };
   },
 
@@ -722,6 +762,12 @@ export const PortalStatus: MessageFns<PortalStatus> = {
         });
       }
     }
+    if (message.sharedBudgetFallback !== 0) {
+      obj.sharedBudgetFallback = floatToJson(message.sharedBudgetFallback);
+    }
+    if (message.redisErrors !== 0) {
+      obj.redisErrors = Math.round(message.redisErrors);
+    }
     return obj;
   },
 
@@ -754,6 +800,8 @@ export const PortalStatus: MessageFns<PortalStatus> = {
       },
       {},
     );
+    message.sharedBudgetFallback = object.sharedBudgetFallback ?? 0;
+    message.redisErrors = object.redisErrors ?? 0;
     return message;
   },
 };
