@@ -19,6 +19,14 @@
 namespace b24gate {
 namespace {
 
+// Why a call is refused before any work: an unauthenticated caller first
+// (its request is not looked at), then a request the decoder refused.
+absl::Status Admission(const absl::StatusOr<std::string>& client,
+                       const google::protobuf::Message& request) {
+  if (!client.ok()) return client.status();
+  return DecodeError(request);
+}
+
 namespace pb = bitrix24::gateway::v1;
 
 // `client` is the caller's client name ("" = anonymous).
@@ -244,11 +252,7 @@ class GetByIdStream final : public FanoutStream<pb::GetByIdResponse> {
   GetByIdStream(Gateway* gateway, grpc::CallbackServerContext* context,
                 const absl::StatusOr<std::string>& client, const pb::GetByIdRequest* request)
       : ids_(request->ids().begin(), request->ids().end()) {
-    if (!client.ok()) {
-      Refuse(client.status());
-      return;
-    }
-    if (absl::Status s = DecodeError(*request); !s.ok()) {
+    if (absl::Status s = Admission(client, *request); !s.ok()) {
       Refuse(s);
       return;
     }
@@ -294,11 +298,7 @@ class CallManyStream final : public FanoutStream<pb::CallManyResponse> {
  public:
   CallManyStream(Gateway* gateway, grpc::CallbackServerContext* context,
                  const absl::StatusOr<std::string>& client, const pb::CallManyRequest* request) {
-    if (!client.ok()) {
-      Refuse(client.status());
-      return;
-    }
-    if (absl::Status s = DecodeError(*request); !s.ok()) {
+    if (absl::Status s = Admission(client, *request); !s.ok()) {
       Refuse(s);
       return;
     }
@@ -347,11 +347,7 @@ class GetAllStream final : public StreamWriter<pb::GetAllResponse, ListReader>, 
  public:
   GetAllStream(Gateway* gateway, grpc::CallbackServerContext* context,
                const absl::StatusOr<std::string>& client, const pb::GetAllRequest* request) {
-    if (!client.ok()) {
-      Refuse(client.status());
-      return;
-    }
-    if (absl::Status s = DecodeError(*request); !s.ok()) {
+    if (absl::Status s = Admission(client, *request); !s.ok()) {
       Refuse(s);
       return;
     }
@@ -442,11 +438,8 @@ grpc::ServerUnaryReactor* GatewayService::Call(grpc::CallbackServerContext* cont
                                                pb::CallResponse* response) {
   auto* call = new UnaryCall();
   absl::StatusOr<std::string> client = CallerOf(context);
-  absl::Status decoded = DecodeError(*request);
-  if (!client.ok()) {
-    call->Reply(client.status());
-  } else if (!decoded.ok()) {
-    call->Reply(decoded);
+  if (absl::Status s = Admission(client, *request); !s.ok()) {
+    call->Reply(s);
   } else if (request->bulk_params_size() > 0) {
     StartBulkCall(gateway_, context, *client, *request, response, call);
   } else {
@@ -460,11 +453,7 @@ grpc::ServerUnaryReactor* GatewayService::CallBatch(grpc::CallbackServerContext*
                                                     pb::CallBatchResponse* response) {
   auto* call = new UnaryCall();
   absl::StatusOr<std::string> client = CallerOf(context);
-  if (!client.ok()) {
-    call->Reply(client.status());
-    return call;
-  }
-  if (absl::Status s = DecodeError(*request); !s.ok()) {
+  if (absl::Status s = Admission(client, *request); !s.ok()) {
     call->Reply(s);
     return call;
   }
