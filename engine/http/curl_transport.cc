@@ -47,6 +47,7 @@ struct Transfer {
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
   size_t body_sent = 0;  // bytes of request.body handed to curl
+  bool withdrawn = false;  // request.starting said no: nothing was written
   char error[CURL_ERROR_SIZE] = {};
 
   ~Transfer() {
@@ -54,6 +55,15 @@ struct Transfer {
     if (headers != nullptr) curl_slist_free_all(headers);
   }
 };
+
+// CURLOPT_PREREQFUNCTION: runs once the connection is ready, before the
+// request is written; asks the sender whether it still wants it sent.
+int OnPrereq(void* data, char*, char*, int, int) {
+  auto* transfer = static_cast<Transfer*>(data);
+  if (!transfer->request.starting || transfer->request.starting()) return CURL_PREREQFUNC_OK;
+  transfer->withdrawn = true;
+  return CURL_PREREQFUNC_ABORT;
+}
 
 // The request body goes through a read callback that cannot rewind, not
 // CURLOPT_POSTFIELDS: when a reused keep-alive connection dies before any
@@ -351,6 +361,10 @@ class CurlTransport::Loop {
     // "Expect: 100-continue" would add a round trip to every large POST.
     transfer->headers = curl_slist_append(transfer->headers, "Expect:");
     SetOpt(easy, CURLOPT_HTTPHEADER, transfer->headers, &setup);
+    if (request.starting) {
+      SetOpt(easy, CURLOPT_PREREQFUNCTION, &OnPrereq, &setup);
+      SetOpt(easy, CURLOPT_PREREQDATA, transfer.get(), &setup);
+    }
 
     if (setup != CURLE_OK) {
       std::string message =
@@ -401,6 +415,11 @@ class CurlTransport::Loop {
       if (it == running_.end()) continue;
       std::unique_ptr<Transfer> transfer = std::move(it->second);
       running_.erase(it);
+      if (code != CURLE_OK && transfer->withdrawn) {
+        Fail(std::move(transfer), TransportFailure::kNotSent,
+             "withdrawn by its sender before it was sent");
+        continue;
+      }
       if (code != CURLE_OK) {
         TransportFailure failure = Classify(code, easy, transfer->error);
         std::string text = FailureMessage(code, *transfer);

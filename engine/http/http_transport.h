@@ -40,6 +40,13 @@ struct HttpRequest {
   // the transfer is aborted, freeing its connection, and answered as a
   // kAfterSend failure. Must be cheap, thread-safe and non-blocking.
   std::function<bool()> abandoned;
+  // May be empty. Called on the transport's thread right before the request
+  // is written to a connection (after connecting; again if the transport
+  // has to write it anew before any answer). Returning false withdraws it:
+  // nothing is written, and it is answered as a kNotSent failure. So a
+  // sender can take back, without a race, work that is still waiting for a
+  // connection. Must be cheap, thread-safe and non-blocking.
+  std::function<bool()> starting;
 };
 
 // Where in the exchange a transport failure happened. It decides whether a

@@ -23,8 +23,6 @@
 #define B24GATE_ENGINE_PORTAL_PORTAL_H_
 
 #include <cstdint>
-#include <deque>
-#include <map>
 #include <memory>
 #include <random>
 #include <set>
@@ -47,6 +45,11 @@
 #include "engine/portal/portal_observer.h"
 #include "engine/portal/portal_options.h"
 #include "engine/portal/portal_stats.h"
+#include "engine/portal/dispatch_queue.h"
+#include "engine/portal/inflight_ledger.h"
+#include "engine/portal/portal_events.h"
+#include "engine/portal/retry_policy.h"
+#include "engine/portal/work.h"
 
 namespace b24gate {
 
@@ -99,107 +102,72 @@ class Portal {
   const PortalOptions& options() const { return options_; }
 
  private:
-  struct Pending;
-  using PendingPtr = std::unique_ptr<Pending>;
-  using Completion = std::function<void()>;
+  // One HTTP request's worth of work, from the moment it is taken off the
+  // queue until its answer is handled (or it is answered at shutdown).
+  struct Flight;
+  using FlightPtr = std::shared_ptr<Flight>;
 
-  // Queues a new command in its client's fair place (FairShare).
-  void Enqueue(PendingPtr pending);
-  // Puts a command that was taken back at the head of the queue: a retry or
-  // a command waiting for a token goes before new work.
-  void Requeue(PendingPtr pending) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues new work (the caller's side).
+  void Enqueue(WorkPtr w);
+  // The leader loop; see portal.cc.
   void DispatchLoop();
-  // One look at the queue: moves the next group to send into `group`, or
-  // answers abandoned calls into `completions`, or (both left empty) returns
+  // One pass of the loop at `now`: answers abandoned work, takes the next
+  // request to send into `*flight` (if the limits allow one), and returns
   // when to look again if nothing changes before then.
-  absl::Time TakeGroup(std::vector<PendingPtr>* group, std::vector<Completion>* completions)
+  absl::Time Pass(absl::Time now, Outbox* out, FlightPtr* flight)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The steps of TakeGroup.
-  // Fails cancelled and expired calls; true if there were any. Lowers
-  // `first_deadline` to the earliest deadline of those left.
-  bool DropAbandoned(absl::Time now, std::vector<Completion>* completions,
-                     absl::Time* first_deadline) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The oldest command that may be sent now, or end() with `earliest` lowered
-  // to the first time one may.
-  std::deque<PendingPtr>::iterator FirstReady(absl::Time now, absl::Time* earliest)
+  // Answers writes on the wire whose caller's deadline has passed.
+  void ExpireWritesOnWire(absl::Time now, Outbox* out, absl::Time* next)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Plain calls (not pre-formed batches) in `group`.
-  static int CallsIn(const std::vector<PendingPtr>& group);
-  // Whether more calls are likely to join a batch being formed soon: calls
-  // are in flight, or calls were answered (within the last drain interval)
-  // whose callers have not sent again yet. Callers that send one call at a
-  // time come back right after their answer.
-  bool CompanyExpected(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // A new call arrived: counts one answered caller as back.
-  void CallerReturned() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Whether `head` may share a coalesced batch with other calls.
-  bool Shareable(const Pending& head, absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // `first` and the ready calls that may ride with it, up to the batch size.
-  std::vector<std::deque<PendingPtr>::iterator> Companions(std::deque<PendingPtr>::iterator first,
-                                                           absl::Time now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Predicted operating time per method ("batch" included when the request
-  // is a batch).
-  using Costs = std::map<std::string, absl::Duration>;
-  // What sending `p` would add to each method's operating time.
-  Costs CostOf(const Pending& p) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // When `p` may be sent, `booked` being already taken by the request being
-  // formed: its backoff, its methods' pauses and operating-time room.
-  // InfiniteFuture while it waits for an answer in flight.
-  absl::Time ReadyAt(const Pending& p, const Costs& booked, absl::Time now) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Books the group's predicted cost; ReleaseCosts gives it back when the
-  // answer (or failure) arrives. Idempotent per command.
-  void ReserveCosts(std::vector<PendingPtr>& group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void ReleaseCosts(std::vector<PendingPtr>& group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Send(std::vector<PendingPtr> group);
-  // Whether every command of `group` has been cancelled by its caller.
-  static bool AllCancelled(const std::vector<PendingPtr>& group);
-  // For HttpRequest::abandoned: true once every caller of a group of reads
-  // has cancelled (empty when the group holds a write or an uncancellable call).
-  static std::function<bool()> AbandonedWhenAllCancel(const std::vector<PendingPtr>& group);
-  void OnResponse(std::vector<PendingPtr> group, std::vector<std::string> keys,
-                  absl::Time sent_at, HttpResponse response);
-  // Gets a token first, then puts the group back at the head of the queue.
-  void RefreshThenRequeue(std::vector<PendingPtr> group, int64_t generation);
+  FlightPtr TakeFlight(absl::Time now, absl::Time* next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  int MaxInFlight() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Books (and gives back) the predicted operating cost of work in flight.
+  void ReserveCosts(std::vector<WorkPtr>& group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ReleaseCosts(Work& w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  // Outcome helpers, given the answer already parsed (outside the lock).
-  // REQUIRES: mu_ held. They push the caller-facing work
-  // into `completions`, to run after the lock is released.
-  void HandleSingle(PendingPtr p, absl::StatusOr<CommandOutcome> outcome,
-                    std::vector<Completion>* completions) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void HandleCoalesced(std::vector<PendingPtr> group, const std::vector<std::string>& keys,
-                       absl::StatusOr<BatchReply> reply, std::vector<Completion>* completions)
+  // Encodes and sends `flight` (no lock held).
+  void Send(FlightPtr flight);
+  void OnResponse(FlightPtr flight, HttpResponse response);
+  // Settles a flight's answer. REQUIRES: the flight was still on the wire.
+  // Returns how many of its plain calls were answered.
+  int HandleResponse(Flight& flight, const HttpResponse& response,
+                     absl::StatusOr<CommandOutcome> single, absl::StatusOr<BatchReply> batch,
+                     absl::Time now, Outbox* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // What became of one piece of work after an answer.
+  enum class Fate { kAnswered, kRequeued, kRefreshing };
+  // Applies the retry policy's disposition to `w` after `outcome`.
+  Fate Dispose(WorkPtr w, const AttemptOutcome& outcome, absl::Time now, Outbox* out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void HandleUserBatch(PendingPtr p, absl::StatusOr<BatchReply> reply,
-                       std::vector<Completion>* completions) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Sub-commands of a pre-formed batch refused with OPERATION_TIME_LIMIT (and,
-  // with `halt`, those after them) were not executed: makes `p` a batch of
-  // just those, to be queued again. False (nothing changed) when one refers
-  // to another's `$result` or the deadline has passed.
-  bool RetryRefusedCommands(Pending* p, std::vector<BatchCommandSpec> refused, absl::Time now)
+  Fate OnB24Error(WorkPtr w, const B24Error& error, absl::Time now, Outbox* out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // A Bitrix24 error answer for `p` (whole request or one batch entry).
-  void OnB24Error(PendingPtr p, const B24Error& error, std::vector<Completion>* completions)
+  Fate OnOutcomeUnknown(WorkPtr w, absl::Status cause, absl::Time now, Outbox* out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void RetryNotExecuted(PendingPtr p, absl::Status cause, RetryReason reason, bool backoff,
-                        std::vector<Completion>* completions) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void OnOutcomeUnknown(PendingPtr p, absl::Status cause, std::vector<Completion>* completions)
+  Fate Succeed(WorkPtr w, CallReply reply, absl::Time now, Outbox* out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Fail(PendingPtr p, absl::Status status, std::vector<Completion>* completions);
+  Fate Answer(WorkPtr w, absl::Status status, Outbox* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Fate HandleSingle(WorkPtr w, absl::StatusOr<CommandOutcome> outcome, absl::Time now,
+                    Outbox* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Returns the plain calls answered.
+  int HandleCoalesced(std::vector<WorkPtr> group, const std::vector<std::string>& keys,
+                      absl::StatusOr<BatchReply> reply, absl::Time now, Outbox* out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void HandleUserBatch(WorkPtr w, absl::StatusOr<BatchReply> reply, absl::Time now, Outbox* out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sub-commands of a pre-formed batch refused with OPERATION_TIME_LIMIT
+  // (and, with `halt`, those after them) were not executed: makes `w` a
+  // batch of just those, to be queued again. False (nothing changed) when
+  // one refers to another's `$result` or the deadline has passed.
+  bool RetryRefusedCommands(Work* w, std::vector<BatchCommandSpec> refused, absl::Time now,
+                            Outbox* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Gets a new token (no lock held), then queues `flight`'s work again.
+  // REQUIRES: the flight counted as started in ledger_.
+  void RefreshThenRequeue(FlightPtr flight, int64_t generation);
   // Feeds the autothrottle and applies its rate to the bucket.
-  void ServerTrouble() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void ApplyRate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Succeed(PendingPtr p, CallReply reply, std::vector<Completion>* completions)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-
-  // Shutdown helpers (see BeginShutdown / AbandonInFlight).
-  static absl::Status ShuttingDownNotExecuted();
-  void FailQueueForShutdown(std::vector<Completion>* completions)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // False when AbandonInFlight already answered `group` (then the in-flight
-  // count is settled here).
-  bool ClaimFromWire(std::vector<PendingPtr>* group);
+  void ServerTrouble(absl::Time now, Outbox* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ApplyRate(absl::Time now, Outbox* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Answers every queued work NOT_EXECUTED (shutdown).
+  void FailQueueForShutdown(Outbox* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const PortalOptions options_;
   HttpTransport* const transport_;
@@ -212,12 +180,10 @@ class Portal {
   static constexpr absl::Duration kRecheckCancellation = absl::Milliseconds(200);
 
   mutable absl::Mutex mu_;
-  // Set when something the dispatcher's decision depends on changed (a call
+  // Set when something the dispatcher's decision depends on changed (work
   // queued, an answer in, tuning): wakes it from its wait on the clock.
   bool kicked_ ABSL_GUARDED_BY(mu_) = false;
-  // Requeued commands first, then new ones in fair order (Enqueue).
-  std::deque<PendingPtr> queue_ ABSL_GUARDED_BY(mu_);
-  FairShare fair_ ABSL_GUARDED_BY(mu_);
+  DispatchQueue queue_ ABSL_GUARDED_BY(mu_);
   PortalTuning tuning_ ABSL_GUARDED_BY(mu_);
   // The portal's limits (engine/budget): in memory, or shared with other
   // replicas; bucket_ and operating_ are its two faces.
@@ -227,19 +193,15 @@ class Portal {
   OperatingBudget& operating_ ABSL_GUARDED_BY(mu_);
   Backoff backoff_;
   std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_);
-  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
-  // Plain calls in the requests in flight, and (answered at, callers not
-  // back yet) of recent answers, for CompanyExpected.
-  int calls_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
-  std::deque<std::pair<absl::Time, int>> awaiting_return_ ABSL_GUARDED_BY(mu_);
+  InflightLedger ledger_ ABSL_GUARDED_BY(mu_);
+  // Flights whose HTTP request is with the transport.
+  std::set<Flight*> on_wire_ ABSL_GUARDED_BY(mu_);
   // The autothrottle's last reported speed, to report changes only.
   double reported_rate_factor_ ABSL_GUARDED_BY(mu_) = 1;
   int reported_concurrency_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   // Set by BeginShutdown: nothing more is sent.
   bool draining_ ABSL_GUARDED_BY(mu_) = false;
-  // Groups whose HTTP request is on the wire, for AbandonInFlight.
-  std::set<std::vector<PendingPtr>*> on_wire_ ABSL_GUARDED_BY(mu_);
   PortalStats stats_ ABSL_GUARDED_BY(mu_);
   std::thread dispatcher_;
 };

@@ -79,14 +79,33 @@ class FakeTransport : public HttpTransport {
   }
 
   // The next request sent, waiting up to `timeout` (real time: the engine
-  // sends from its own thread).
+  // sends from its own thread). Taking it is what puts it on the wire: its
+  // HttpRequest::starting runs here, and a request its sender withdrew
+  // meanwhile is answered kNotSent and skipped.
   std::optional<Exchange> Next(absl::Duration timeout = absl::Seconds(5)) {
+    for (;;) {
+      std::optional<std::pair<HttpRequest, Callback>> next;
+      {
+        absl::MutexLock lock(&mu_);
+        auto has = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return !pending_.empty(); };
+        if (!mu_.AwaitWithTimeout(absl::Condition(&has), timeout)) return std::nullopt;
+        next = std::move(pending_.front());
+        pending_.pop_front();
+      }
+      auto& [request, callback] = *next;
+      if (!request.starting || request.starting()) {
+        return Exchange(std::move(request), std::move(callback), this);
+      }
+      HttpResponse withdrawn = Failure(TransportFailure::kNotSent);
+      withdrawn.failure_message = "withdrawn before it was sent";
+      callback(std::move(withdrawn));
+    }
+  }
+
+  // Requests sent by the engine that the test has not taken with Next().
+  int waiting() {
     absl::MutexLock lock(&mu_);
-    auto has = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return !pending_.empty(); };
-    if (!mu_.AwaitWithTimeout(absl::Condition(&has), timeout)) return std::nullopt;
-    auto [request, callback] = std::move(pending_.front());
-    pending_.pop_front();
-    return Exchange(std::move(request), std::move(callback), this);
+    return static_cast<int>(pending_.size());
   }
 
   // Requests sent so far, answered or not.

@@ -1,0 +1,66 @@
+// What a portal has in flight, and whose callers it expects back: the only
+// place these counts change.
+//
+//   requests  HTTP requests on the wire, and token refreshes holding work
+//             (each takes one of the portal's concurrency slots);
+//   calls     plain calls among them;
+//   awaiting  callers answered recently who have not sent their next call.
+//
+// A request is started with the calls it carries and settled once, with how
+// many of them were answered: those callers are expected back (a caller
+// that sends one call at a time comes back right after its answer); calls
+// sent again were never answered, so nobody waits for their callers.
+// Coalescing waits for company only while calls are in flight or answered
+// callers are due back (CompanyExpected).
+//
+// It also keeps the latencies of recent answers, to tell whether a write
+// can still finish before its caller's deadline.
+//
+// Thread-safety: not thread-safe; the portal's lock guards it.
+#ifndef B24GATE_ENGINE_PORTAL_INFLIGHT_LEDGER_H_
+#define B24GATE_ENGINE_PORTAL_INFLIGHT_LEDGER_H_
+
+#include <deque>
+#include <utility>
+
+#include "absl/time/time.h"
+
+namespace b24gate {
+
+class InflightLedger {
+ public:
+  // A request (or a token refresh) carrying `calls` plain calls started.
+  void Started(int calls);
+  // `calls` plain calls of a started request are settled at `now`;
+  // `answered` of them reached their callers, the rest were queued again.
+  // REQUIRES: answered <= calls.
+  void Settled(int calls, int answered, absl::Time now);
+  // The request's concurrency slot is free again (after Settled; at
+  // shutdown, calls may be settled long before their request ends).
+  void Ended();
+  // A caller queued a new call: one answered caller is back.
+  void CallArrived();
+  // Whether more calls are likely to join a batch soon: calls are in
+  // flight, or callers answered within `window` before `now` are not back.
+  bool CompanyExpected(absl::Time now, absl::Duration window);
+
+  // An answer came `latency` after its request was sent.
+  void Answered(absl::Duration latency);
+  // The median latency of recent answers (zero before the first).
+  absl::Duration TypicalLatency() const;
+
+  int requests() const { return requests_; }
+  int calls() const { return calls_; }
+
+ private:
+  static constexpr size_t kLatencies = 32;
+  int requests_ = 0;
+  int calls_ = 0;
+  // (answered at, callers not back yet), oldest first.
+  std::deque<std::pair<absl::Time, int>> awaiting_;
+  std::deque<absl::Duration> latencies_;  // newest last
+};
+
+}  // namespace b24gate
+
+#endif  // B24GATE_ENGINE_PORTAL_INFLIGHT_LEDGER_H_
