@@ -54,7 +54,16 @@ bool FakeClock::AwaitWithDeadline(absl::Mutex* mu, const absl::Condition& cond,
   } wait{this, &cond, &waiter};
   mu->Await(absl::Condition(
       +[](Wait* w) {
-        if (!w->waiter->fired && !w->cond->Eval()) return false;
+        if (!w->waiter->fired && !w->cond->Eval()) {
+          // Several waiters may share `mu` and a condition (a pool's
+          // workers): one found true may lose the race for the lock and
+          // wait on; it is blocked again.
+          if (!w->waiter->counted) {
+            w->waiter->counted = true;
+            w->clock->blocked_.fetch_add(1);
+          }
+          return false;
+        }
         w->clock->Unblocked(w->waiter);
         return true;
       },

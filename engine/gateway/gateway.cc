@@ -12,18 +12,23 @@ namespace b24gate {
 Gateway::Gateway(std::vector<PortalOptions> portals, std::unique_ptr<HttpTransport> transport,
                  Clock* clock, PortalObserver* observer, GatewayOptions options,
                  std::unique_ptr<ReadCache> cache)
-    : options_(options), cache_(std::move(cache)), transport_(std::move(transport)) {
+    : options_(options),
+      cache_(std::move(cache)),
+      transport_(std::move(transport)),
+      pool_(std::make_unique<DispatchPool>(clock, kDispatchThreads)) {
   for (auto& portal_options : portals) {
-    auto portal =
-        std::make_unique<Portal>(std::move(portal_options), transport_.get(), clock, observer);
+    auto portal = std::make_unique<Portal>(std::move(portal_options), transport_.get(), clock,
+                                           pool_.get(), observer);
     by_name_[portal->name()] = portal.get();
     portals_.push_back(std::move(portal));
   }
 }
 
 Gateway::~Gateway() {
-  // Portals wait for their in-flight requests, which need the transport.
+  // Portals wait for their in-flight requests, which need the transport;
+  // the pool runs their turns until they are gone.
   portals_.clear();
+  pool_.reset();
   transport_.reset();
 }
 

@@ -35,6 +35,7 @@
 #include "engine/lists/list_reader.h"
 #include "engine/lists/ordered_fanout.h"
 #include "engine/portal/call_types.h"
+#include "engine/portal/dispatch_pool.h"
 #include "engine/portal/portal.h"
 #include "engine/portal/portal_options.h"
 
@@ -116,9 +117,16 @@ class Gateway {
   CallCallback ThroughCache(const std::string& portal, const std::string& method,
                             CacheTicket ticket, CallCallback done);
 
+  // Threads of the dispatcher pool: sending is asynchronous, so a turn is
+  // short (pick, encode, hand to the transport); two keep one slow encode
+  // (a large batch) from delaying the other portals.
+  static constexpr int kDispatchThreads = 2;
+
   const GatewayOptions options_;
   const std::unique_ptr<ReadCache> cache_;
   std::unique_ptr<HttpTransport> transport_;
+  // Runs every portal's dispatcher: a portal costs memory, not a thread.
+  std::unique_ptr<DispatchPool> pool_;
   std::vector<std::unique_ptr<Portal>> portals_;
   std::map<std::string, Portal*> by_name_;
 };

@@ -1,6 +1,7 @@
-// One Bitrix24 portal as the engine sees it: a queue of commands that a
-// dispatcher thread drains into HTTP requests, never faster than the portal's
-// limits allow.
+// One Bitrix24 portal as the engine sees it: a queue of commands that its
+// dispatcher drains into HTTP requests, never faster than the portal's limits
+// allow. The dispatcher runs in turns on a DispatchPool shared by every portal
+// of a gateway (engine/portal/dispatch_pool.h): a portal owns no thread.
 //
 // Calls from any number of callers are queued, each client's in its fair
 // place (engine/throttle/fair_share.h); the dispatcher takes the first ready
@@ -18,7 +19,7 @@
 // methods flow.
 //
 // Thread-safety: thread-safe. Callbacks run on the transport's thread or on
-// the dispatcher thread, never while internal locks are held.
+// a pool thread, never while internal locks are held.
 #ifndef B24GATE_ENGINE_PORTAL_PORTAL_H_
 #define B24GATE_ENGINE_PORTAL_PORTAL_H_
 
@@ -27,7 +28,6 @@
 #include <random>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -45,6 +45,7 @@
 #include "engine/portal/portal_observer.h"
 #include "engine/portal/portal_options.h"
 #include "engine/portal/portal_stats.h"
+#include "engine/portal/dispatch_pool.h"
 #include "engine/portal/dispatch_queue.h"
 #include "engine/portal/inflight_ledger.h"
 #include "engine/portal/portal_events.h"
@@ -53,13 +54,18 @@
 
 namespace b24gate {
 
-class Portal {
+class Portal : private DispatchPool::Task {
  public:
-  // `transport`, `clock` and `observer` must outlive the Portal.
+  // Runs its dispatcher on `pool`. `transport`, `clock`, `pool` and
+  // `observer` must outlive the Portal.
+  Portal(PortalOptions options, HttpTransport* transport, Clock* clock, DispatchPool* pool,
+         PortalObserver* observer = PortalObserver::Null());
+  // On the process's real-time pool (DispatchPool::Real()).
+  // REQUIRES: clock == Clock::Real().
   Portal(PortalOptions options, HttpTransport* transport, Clock* clock,
          PortalObserver* observer = PortalObserver::Null());
   // Fails queued commands with UNAVAILABLE and waits for in-flight requests.
-  ~Portal();
+  ~Portal() override;
 
   Portal(const Portal&) = delete;
   Portal& operator=(const Portal&) = delete;
@@ -109,8 +115,8 @@ class Portal {
 
   // Queues new work (the caller's side).
   void Enqueue(WorkPtr w);
-  // The leader loop; see portal.cc.
-  void DispatchLoop();
+  // One turn of the leader loop (DispatchPool::Task); see portal.cc.
+  absl::Time RunTurn() override;
   // One pass of the loop at `now`: answers abandoned work, takes the next
   // request to send into `*flight` (if the limits allow one), and returns
   // when to look again if nothing changes before then.
@@ -180,9 +186,6 @@ class Portal {
   static constexpr absl::Duration kRecheckCancellation = absl::Milliseconds(200);
 
   mutable absl::Mutex mu_;
-  // Set when something the dispatcher's decision depends on changed (work
-  // queued, an answer in, tuning): wakes it from its wait on the clock.
-  bool kicked_ ABSL_GUARDED_BY(mu_) = false;
   DispatchQueue queue_ ABSL_GUARDED_BY(mu_);
   PortalTuning tuning_ ABSL_GUARDED_BY(mu_);
   // The portal's limits (engine/budget): in memory, or shared with other
@@ -203,7 +206,9 @@ class Portal {
   // Set by BeginShutdown: nothing more is sent.
   bool draining_ ABSL_GUARDED_BY(mu_) = false;
   PortalStats stats_ ABSL_GUARDED_BY(mu_);
-  std::thread dispatcher_;
+  // Runs our turns; woken (under mu_) whenever something a turn's decision
+  // depends on changed: work queued, an answer in, tuning, shutdown.
+  DispatchPool* const pool_;
 };
 
 }  // namespace b24gate

@@ -85,12 +85,12 @@ void Outbox::Add(PortalEvent e, PortalStats* stats) {
   events_.push_back(std::move(e));
 }
 
-void Outbox::Deliver(const std::string& portal, PortalObserver* observer) {
+void Outbox::Deliver() {
   std::vector<PortalEvent> events;
   std::vector<Completion> completions;
   events.swap(events_);
   completions.swap(completions_);
-  for (const PortalEvent& e : events) FireEvent(e, portal, observer);
+  for (const PortalEvent& e : events) FireEvent(e, portal_, observer_);
   for (Completion& c : completions) c();
 }
 

@@ -58,6 +58,10 @@ void FireEvent(const PortalEvent& e, const std::string& portal, PortalObserver* 
 // observer, then the callers' completions.
 class Outbox {
  public:
+  // `observer` must outlive the outbox.
+  Outbox(std::string portal, PortalObserver* observer)
+      : portal_(std::move(portal)), observer_(observer) {}
+
   // Counts `e` into `stats` now and keeps it for Deliver.
   // REQUIRES: the lock guarding `stats` held.
   void Add(PortalEvent e, PortalStats* stats);
@@ -65,9 +69,11 @@ class Outbox {
   bool empty() const { return events_.empty() && completions_.empty(); }
   // Fires the events, then runs the completions, and empties the outbox.
   // REQUIRES: no portal lock held.
-  void Deliver(const std::string& portal, PortalObserver* observer);
+  void Deliver();
 
  private:
+  const std::string portal_;
+  PortalObserver* const observer_;
   std::vector<PortalEvent> events_;
   std::vector<Completion> completions_;
 };

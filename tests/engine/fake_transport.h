@@ -102,10 +102,14 @@ class FakeTransport : public HttpTransport {
     }
   }
 
-  // Requests sent by the engine that the test has not taken with Next().
-  int waiting() {
+  // Waits, up to `timeout` of real time, until `n` requests sent by the
+  // engine wait to be taken with Next() (still "waiting for a connection").
+  bool AwaitWaiting(int n, absl::Duration timeout = absl::Seconds(5)) {
     absl::MutexLock lock(&mu_);
-    return static_cast<int>(pending_.size());
+    auto has = [this, n]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+      return static_cast<int>(pending_.size()) >= n;
+    };
+    return mu_.AwaitWithTimeout(absl::Condition(&has), timeout);
   }
 
   // Requests sent so far, answered or not.

@@ -114,7 +114,8 @@ TEST(PortalGauges, EveryListedStatAndTunableIsExported) {
   options.webhook_url = "https://p.example.com/rest/1/code/";
   options.bucket.burst = 77;
   options.batch_size = 12;
-  Portal portal(options, &transport, &clock);
+  DispatchPool pool(&clock, 1);
+  Portal portal(options, &transport, &clock, &pool);
   PortalGauges gauges({&portal});
   auto m = Flatten(gauges.Collect());
 #define B24GATE_EXPECT_GAUGE(name, help) \
@@ -148,7 +149,8 @@ TEST(PortalGauges, QueueAndOperatingSecondsPerMethodAreSampledAtScrape) {
   options.name = "main";
   options.webhook_url = "https://p.example.com/rest/1/code/";
   options.linger = absl::ZeroDuration();
-  Portal portal(options, &transport, &clock);
+  DispatchPool pool(&clock, 1);
+  Portal portal(options, &transport, &clock, &pool);
   PortalGauges gauges({&portal});
   absl::Notification done;
   portal.Call("crm.lead.get", {{"id", 1}}, false, CallOptions{}, [&](absl::StatusOr<CallReply>) {
@@ -178,7 +180,8 @@ TEST(PortalGauges, QueuedAndSentCommandsPerClient) {
   options.linger = absl::ZeroDuration();
   options.max_concurrency = 1;
   options.fair_share.weights = {{"billing", 1}, {"ops", 2}};
-  Portal portal(options, &transport, &clock);
+  DispatchPool pool(&clock, 1);
+  Portal portal(options, &transport, &clock, &pool);
   PortalGauges gauges({&portal});
   auto call = [&](const std::string& client) {
     CallOptions o;

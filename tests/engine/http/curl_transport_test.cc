@@ -183,6 +183,36 @@ TEST(CurlTransportTest, PostSendsBodyAndContentType) {
   EXPECT_EQ(response.body, "application/json|" + request.body);
 }
 
+TEST(CurlTransportTest, ARequestWithdrawnBeforeItLeavesIsNotSent) {
+  TestServer server(std::make_unique<httplib::Server>());
+  std::atomic<int> seen{0};
+  server.server().Post("/write", [&](const httplib::Request&, httplib::Response& res) {
+    seen++;
+    res.set_content("{}", "application/json");
+  });
+  std::string base = server.Start();
+  CurlTransport transport;
+  std::atomic<int> asked{0};
+  HttpRequest withdrawn;
+  withdrawn.url = base + "/write";
+  withdrawn.body = "{}";
+  withdrawn.starting = [&asked] {
+    asked++;
+    return false;
+  };
+  HttpResponse response = SendAndWait(transport, withdrawn);
+  EXPECT_EQ(response.failure, TransportFailure::kNotSent);
+  EXPECT_EQ(asked.load(), 1);
+  HttpRequest kept = withdrawn;
+  kept.starting = [&asked] {
+    asked++;
+    return true;
+  };
+  EXPECT_EQ(SendAndWait(transport, kept).status, 200);
+  EXPECT_EQ(asked.load(), 2);
+  EXPECT_EQ(seen.load(), 1) << "the withdrawn request reached the server";
+}
+
 TEST(CurlTransportTest, CompletionRunsOnTransportThread) {
   TestServer server(std::make_unique<httplib::Server>());
   std::string base = server.Start();

@@ -62,7 +62,7 @@ class Outcome {
 class PortalHarness {
  public:
   explicit PortalHarness(PortalOptions options)
-      : portal(std::make_unique<Portal>(std::move(options), &transport, &clock)) {}
+      : portal(std::make_unique<Portal>(std::move(options), &transport, &clock, &pool)) {}
   ~PortalHarness() {
     transport.Close();
     portal.reset();
@@ -75,6 +75,7 @@ class PortalHarness {
 
   FakeClock clock;
   FakeTransport transport;
+  DispatchPool pool{&clock, 1};
   std::unique_ptr<Portal> portal;
 };
 

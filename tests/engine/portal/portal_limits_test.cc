@@ -236,11 +236,17 @@ nlohmann::ordered_json Spent(double processing, double operating, absl::Time res
 }
 
 TEST(PortalLimits, BatchesAreSizedToTheOperatingTimeLeft) {
-  PortalHarness h(SmallWindow());
+  // A linger, so the 20 calls below are all queued before a batch is formed
+  // (without one, the dispatcher may send the first alone while the test is
+  // still queueing the rest).
+  PortalOptions options = SmallWindow();
+  options.linger = absl::Milliseconds(10);
+  PortalHarness h(options);
   const absl::Time reset = h.clock.Now() + absl::Seconds(30);
   // One command reports 1 s of processing: 1 s used, 8 s left.
   Outcome first;
   h.portal->Call("crm.lead.get", {{"id", 0}}, false, {}, first.Callback());
+  h.clock.Advance(options.linger);
   auto e = h.transport.Next();
   ASSERT_TRUE(e);
   e->done(ResultAnswer({{"ID", "0"}}, Spent(1, 1, reset)));
@@ -309,6 +315,58 @@ TEST(PortalLimits, RefusedSubCommandsOfABatchAreSentAgainNotFailed) {
   ASSERT_EQ(result->outcomes.size(), 3u);
   for (const auto& [key, outcome] : result->outcomes) EXPECT_TRUE(outcome.ok()) << key;
   EXPECT_EQ(h.transport.sent(), 2);
+}
+
+// A write whose deadline leaves less time than the portal's answers
+// typically take is not started: its caller learns for certain that it did
+// not run. A read may still try.
+TEST(PortalLimits, AWriteThatCannotFinishBeforeItsDeadlineIsNotSent) {
+  PortalHarness h(Options());
+  Outcome first;
+  h.portal->Call("crm.lead.get", {{"id", 1}}, false, {}, first.Callback());
+  auto e = h.transport.Next();
+  ASSERT_TRUE(e);
+  h.clock.Advance(absl::Milliseconds(100));  // the portal answers in 100 ms
+  e->done(ResultAnswer({{"ID", "1"}}));
+  ASSERT_TRUE(first.Wait());
+
+  CallOptions o;
+  o.deadline = h.clock.Now() + absl::Milliseconds(50);
+  Outcome write;
+  h.portal->Call("crm.lead.add", {{"fields", {{"TITLE", "x"}}}}, false, o, write.Callback());
+  ASSERT_TRUE(write.Wait());
+  EXPECT_EQ(write.reply.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(ReasonOf(write.reply.status()), "NOT_EXECUTED") << write.reply.status();
+  Outcome read;
+  h.portal->Call("crm.lead.get", {{"id", 2}}, false, o, read.Callback());
+  auto r = h.transport.Next();
+  ASSERT_TRUE(r) << "a read may still try";
+  EXPECT_TRUE(absl::EndsWith(r->request.url, "/crm.lead.get"));
+  r->done(ResultAnswer({{"ID", "2"}}));
+  ASSERT_TRUE(read.Wait());
+  EXPECT_EQ(h.transport.sent(), 2) << "the write was sent";
+}
+
+// A write still on the wire when its caller's deadline passes is answered
+// then, as DEADLINE_EXCEEDED with reason OUTCOME_UNKNOWN (it may have run);
+// the late answer reaches nobody.
+TEST(PortalLimits, AWriteOnTheWireAtItsDeadlineIsAnsweredOutcomeUnknown) {
+  PortalHarness h(Options());
+  CallOptions o;
+  o.deadline = h.clock.Now() + absl::Seconds(1);
+  Outcome write;
+  h.portal->Call("crm.lead.add", {{"fields", {{"TITLE", "x"}}}}, false, o, write.Callback());
+  auto e = h.transport.Next();
+  ASSERT_TRUE(e);
+  h.clock.Advance(absl::Seconds(1));
+  ASSERT_TRUE(write.Wait());
+  EXPECT_EQ(write.reply.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(ReasonOf(write.reply.status()), "OUTCOME_UNKNOWN") << write.reply.status();
+  EXPECT_EQ(h.portal->Stats().outcome_unknown, 1);
+  EXPECT_EQ(h.portal->Stats().in_flight, 1) << "the request itself is still out";
+  e->done(ResultAnswer(42));
+  EXPECT_EQ(h.portal->Stats().in_flight, 0);
+  EXPECT_EQ(write.answers(), 1);
 }
 
 }  // namespace

@@ -116,5 +116,32 @@ TEST(PortalShutdown, AbandonedWritesAreOutcomeUnknownOnceAndLateAnswersDropped) 
   EXPECT_EQ(out.Answers(1), 1);
 }
 
+TEST(PortalShutdown, RequestsStillWaitingForAConnectionAreNotExecuted) {
+  // Two writes handed to the transport: one on the wire, one still waiting
+  // for a connection. Only the first may have run.
+  FakeTransport transport;
+  PortalOptions options = Options();
+  options.max_concurrency = 2;
+  Portal portal(options, &transport, Clock::Real());
+  Outcomes out;
+  portal.Call("crm.lead.add", {{"fields", {{"TITLE", "a"}}}}, false, {}, out.Callback(0));
+  portal.Call("crm.lead.add", {{"fields", {{"TITLE", "b"}}}}, false, {}, out.Callback(1));
+  ASSERT_TRUE(transport.AwaitWaiting(2));
+  auto on_wire = transport.Next();
+  ASSERT_TRUE(on_wire);
+  portal.BeginShutdown();
+  portal.AbandonInFlight();
+  ASSERT_TRUE(out.WaitAnswered(2));
+  EXPECT_EQ(out.Reason(0), "OUTCOME_UNKNOWN");
+  EXPECT_EQ(out.Reason(1), "NOT_EXECUTED");
+  EXPECT_EQ(portal.Stats().outcome_unknown, 1);
+  // The transport asks before it writes the withdrawn request: never sent.
+  EXPECT_FALSE(transport.Next(absl::Milliseconds(300)));
+  on_wire->done(FakeTransport::Json(200, kAnswer));
+  EXPECT_EQ(portal.Stats().in_flight, 0);
+  EXPECT_EQ(out.Answers(0), 1);
+  EXPECT_EQ(out.Answers(1), 1);
+}
+
 }  // namespace
 }  // namespace b24gate

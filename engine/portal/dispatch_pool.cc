@@ -1,0 +1,115 @@
+#include "engine/portal/dispatch_pool.h"
+
+namespace b24gate {
+
+DispatchPool::DispatchPool(Clock* clock, int threads) : clock_(clock) {
+  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
+}
+
+DispatchPool::~DispatchPool() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  for (auto& t : threads_) t.join();
+}
+
+DispatchPool* DispatchPool::Real() {
+  static DispatchPool* const pool = new DispatchPool(Clock::Real(), 2);
+  return pool;
+}
+
+void DispatchPool::Add(Task* task) {
+  absl::MutexLock lock(&mu_);
+  MakeReady(task, tasks_[task]);
+}
+
+void DispatchPool::Remove(Task* task) {
+  absl::MutexLock lock(&mu_);
+  auto idle = [this, task]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    auto it = tasks_.find(task);
+    return it == tasks_.end() || !it->second.running;
+  };
+  mu_.Await(absl::Condition(&idle));
+  tasks_.erase(task);
+  for (auto it = ready_.begin(); it != ready_.end();) {
+    it = *it == task ? ready_.erase(it) : std::next(it);
+  }
+}
+
+void DispatchPool::Wake(Task* task) {
+  absl::MutexLock lock(&mu_);
+  auto it = tasks_.find(task);
+  if (it == tasks_.end()) return;
+  if (it->second.running) {
+    it->second.woken = true;
+  } else {
+    MakeReady(task, it->second);
+  }
+}
+
+void DispatchPool::MakeReady(Task* task, Entry& e) {
+  e.due = absl::InfiniteFuture();
+  if (e.ready || e.running) return;
+  e.ready = true;
+  ready_.push_back(task);
+}
+
+void DispatchPool::Schedule(Task* task, Entry& e, absl::Time at, absl::Time now) {
+  if (at <= now) {
+    MakeReady(task, e);
+    return;
+  }
+  e.due = at;
+  if (at != absl::InfiniteFuture()) timers_.emplace(at, task);
+}
+
+absl::Time DispatchPool::FireTimers(absl::Time now) {
+  while (!timers_.empty() && timers_.begin()->first <= now) {
+    auto [at, task] = *timers_.begin();
+    timers_.erase(timers_.begin());
+    auto it = tasks_.find(task);
+    if (it != tasks_.end() && it->second.due == at && !it->second.running) {
+      MakeReady(task, it->second);
+    }
+  }
+  return timers_.empty() ? absl::InfiniteFuture() : timers_.begin()->first;
+}
+
+void DispatchPool::Work() {
+  absl::MutexLock lock(&mu_);
+  for (;;) {
+    if (stopping_) return;
+    const absl::Time next_timer = FireTimers(clock_->Now());
+    if (ready_.empty()) {
+      // Nothing to run before the next timer, unless a task is woken.
+      clock_->AwaitWithDeadline(
+          &mu_,
+          absl::Condition(
+              +[](DispatchPool* p) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                return !p->ready_.empty() || p->stopping_;
+              },
+              this),
+          next_timer);
+      continue;
+    }
+    Task* task = ready_.front();
+    ready_.pop_front();
+    Entry& entry = tasks_[task];
+    entry.ready = false;
+    entry.running = true;
+    entry.woken = false;
+    mu_.Unlock();
+    const absl::Time again = task->RunTurn();
+    mu_.Lock();
+    // `entry` stays valid: Remove waits while the task is running.
+    entry.running = false;
+    if (entry.woken) {
+      MakeReady(task, entry);
+    } else {
+      Schedule(task, entry, again, clock_->Now());
+    }
+  }
+}
+
+}  // namespace b24gate

@@ -1,0 +1,91 @@
+// A small pool of threads that runs the dispatchers of every portal of a
+// gateway, so that a portal costs memory, not a thread.
+//
+// Each portal is a Task: it runs in turns (RunTurn), never two at once, and
+// each turn says when it wants the next one if nothing wakes it before
+// (Wake: work queued, an answer in). Waits for the request budget or for an
+// operating-time window are timers here, not sleeping threads. Ready tasks
+// take their turns in the order they became ready, and a task that still
+// has work after a turn goes to the back of the line: a saturated portal
+// sends one request per turn and cannot hold up another's calls.
+//
+// Time is the injected Clock's: on a FakeClock, idle workers block on the
+// clock (FakeClock::AwaitBlocked counts them) and timers fire when the test
+// moves it.
+//
+// Thread-safety: thread-safe. RunTurn is called without any pool lock held.
+#ifndef B24GATE_ENGINE_PORTAL_DISPATCH_POOL_H_
+#define B24GATE_ENGINE_PORTAL_DISPATCH_POOL_H_
+
+#include <deque>
+#include <map>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "engine/common/clock.h"
+
+namespace b24gate {
+
+class DispatchPool {
+ public:
+  class Task {
+   public:
+    virtual ~Task() = default;
+    // One turn. Returns when to run again unless woken first
+    // (InfiniteFuture: only when woken; <= now: as soon as others have had
+    // theirs).
+    virtual absl::Time RunTurn() = 0;
+  };
+
+  // `clock` must outlive the pool. REQUIRES: threads >= 1.
+  DispatchPool(Clock* clock, int threads);
+  // REQUIRES: every task removed.
+  ~DispatchPool();
+
+  DispatchPool(const DispatchPool&) = delete;
+  DispatchPool& operator=(const DispatchPool&) = delete;
+
+  // Registers `task` and gives it a first turn.
+  void Add(Task* task);
+  // Unregisters `task`, waiting for a turn in progress to end; it gets no
+  // turn after this returns. Wake() on it afterwards is ignored.
+  void Remove(Task* task);
+  // Gives `task` a turn soon (after its current one, if it is running).
+  void Wake(Task* task);
+
+  // The pool of the process's real clock, for engines built without one
+  // (created on first use, never destroyed).
+  static DispatchPool* Real();
+
+  int threads() const { return static_cast<int>(threads_.size()); }
+
+ private:
+  struct Entry {
+    absl::Time due = absl::InfiniteFuture();  // its timer, if not ready
+    bool ready = false;     // in ready_
+    bool running = false;   // a worker runs its turn
+    bool woken = false;     // woken while running: another turn follows
+  };
+  void Work();
+  // REQUIRES: mu_ held.
+  void MakeReady(Task* task, Entry& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Schedule(Task* task, Entry& e, absl::Time at, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Moves tasks whose timer is due to ready_; returns the next timer.
+  absl::Time FireTimers(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  Clock* const clock_;
+  absl::Mutex mu_;
+  std::map<Task*, Entry> tasks_ ABSL_GUARDED_BY(mu_);
+  std::deque<Task*> ready_ ABSL_GUARDED_BY(mu_);
+  // (due, task); stale pairs (the task's due moved) are skipped.
+  std::multimap<absl::Time, Task*> timers_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace b24gate
+
+#endif  // B24GATE_ENGINE_PORTAL_DISPATCH_POOL_H_

@@ -1,0 +1,73 @@
+// Portal, third part: run-time tuning and the read-only views (Budget,
+// Stats), each a short look under the lock.
+#include <algorithm>
+
+#include "engine/bitrix/method_traits.h"
+#include "engine/portal/portal.h"
+
+namespace b24gate {
+
+absl::Status Portal::Tune(const PortalTuning& tuning) {
+  if (absl::Status s = ValidateTuning(tuning); !s.ok()) return s;
+  Outbox out(options_.name, observer_);
+  {
+    absl::MutexLock lock(&mu_);
+    tuning_ = tuning;
+    autothrottle_.SetMaxConcurrency(tuning.max_concurrency);
+    operating_.SetPolicy(tuning.operating);
+    ApplyRate(clock_->Now(), &out);
+    pool_->Wake(this);
+  }
+  out.Deliver();
+  return absl::OkStatus();
+}
+
+PortalTuning Portal::Tuning() const {
+  absl::MutexLock lock(&mu_);
+  return tuning_;
+}
+
+
+PortalBudget Portal::Budget(const std::string& method) const {
+  std::string normalized = NormalizeMethod(method);
+  absl::MutexLock lock(&mu_);
+  absl::Time now = clock_->Now();
+  PortalBudget b;
+  const BucketPolicy policy = bucket_.policy();
+  b.bucket_level = bucket_.Level(now);
+  b.bucket_usable = std::max(1.0, policy.burst - policy.headroom);
+  b.drain_per_second = policy.drain_per_second;
+  b.requests_free_now = std::max(0.0, b.bucket_usable - b.bucket_level);
+  b.in_flight = ledger_.requests();
+  b.max_in_flight = MaxInFlight();
+  b.queued = static_cast<int>(queue_.size());
+  b.operating_used = absl::Seconds(operating_.Operating(normalized));
+  b.operating_reserved = operating_.Reserved(normalized);
+  b.operating_left = operating_.Left(normalized);
+  b.command_cost = operating_.Estimate(normalized);
+  absl::Time ready = operating_.ReadyAt(normalized);
+  if (ready > now) b.paused_until = ready;
+  return b;
+}
+
+PortalStats Portal::Stats() const {
+  absl::MutexLock lock(&mu_);
+  PortalStats s = stats_;
+  absl::Time now = clock_->Now();
+  s.queued = static_cast<double>(queue_.size());
+  s.client_queued = queue_.QueuedPerClient();
+  for (const auto& [client, queued] : s.client_queued) s.client_commands.emplace(client, 0);
+  s.in_flight = ledger_.requests();
+  s.bucket_level = bucket_.Level(now);
+  s.operating = operating_.Snapshot();
+  for (const auto& [method, seconds] : s.operating) s.paused[method] = operating_.ReadyAt(method) > now;
+  s.concurrency_limit = MaxInFlight();
+  s.rate_factor = autothrottle_.rate_factor();
+  s.slowdowns = autothrottle_.slowdowns();
+  BudgetStatus sharing = budget_->Status();
+  s.shared_budget_fallback = sharing.fallback ? 1 : 0;
+  s.redis_errors = sharing.redis_errors;
+  return s;
+}
+
+}  // namespace b24gate

@@ -1,0 +1,56 @@
+// A gateway's threads do not grow with its portals: the dispatcher pool and
+// the HTTP transport are shared, so 500 portals run on the threads of one.
+#include <dirent.h>
+
+#include <cstdio>
+#include <memory>
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "engine/gateway/gateway.h"
+#include "engine/http/curl_transport.h"
+
+namespace b24gate {
+namespace {
+
+int ThreadsOfThisProcess() {
+  DIR* dir = opendir("/proc/self/task");
+  if (dir == nullptr) return -1;
+  int threads = 0;
+  while (dirent* entry = readdir(dir)) threads += entry->d_name[0] != '.';
+  closedir(dir);
+  return threads;
+}
+
+std::unique_ptr<Gateway> GatewayWith(int portals) {
+  std::vector<PortalOptions> options;
+  for (int i = 0; i < portals; ++i) {
+    PortalOptions o;
+    o.name = absl::StrCat("p", i);
+    o.webhook_url = absl::StrCat("https://p", i, ".example/rest/1/secret/");
+    options.push_back(std::move(o));
+  }
+  return std::make_unique<Gateway>(std::move(options), std::make_unique<CurlTransport>(),
+                                   Clock::Real());
+}
+
+TEST(GatewayThreads, FiveHundredPortalsRunOnTheThreadsOfOne) {
+  const int at_start = ThreadsOfThisProcess();
+  int with_one = 0;
+  int with_many = 0;
+  {
+    auto gateway = GatewayWith(1);
+    with_one = ThreadsOfThisProcess() - at_start;
+  }
+  {
+    auto gateway = GatewayWith(500);
+    with_many = ThreadsOfThisProcess() - at_start;
+  }
+  std::printf("gateway threads: 1 portal %d, 500 portals %d\n", with_one, with_many);
+  EXPECT_GT(with_one, 0);
+  EXPECT_EQ(with_many, with_one);
+}
+
+}  // namespace
+}  // namespace b24gate

@@ -1,0 +1,151 @@
+// DispatchPool: tasks run in turns, on timers of the injected clock, one at
+// a time each, in fair order; and portals sharing one pool do not wait for
+// each other.
+#include "engine/portal/dispatch_pool.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "engine/portal/portal.h"
+#include "tests/engine/fake_transport.h"
+#include "tests/engine/portal/portal_harness.h"
+
+namespace b24gate {
+namespace {
+
+// Records its turns in a shared log; each turn returns the next entry of
+// `plan` (InfiniteFuture when the plan is over).
+class PlannedTask : public DispatchPool::Task {
+ public:
+  PlannedTask(std::string name, std::vector<absl::Time> plan, absl::Mutex* mu,
+              std::vector<std::string>* log)
+      : name_(std::move(name)), plan_(std::move(plan)), mu_(mu), log_(log) {}
+  absl::Time RunTurn() override {
+    absl::MutexLock lock(mu_);
+    log_->push_back(name_);
+    return turns_ < plan_.size() ? plan_[turns_++] : absl::InfiniteFuture();
+  }
+
+ private:
+  const std::string name_;
+  const std::vector<absl::Time> plan_;
+  size_t turns_ = 0;
+  absl::Mutex* mu_;
+  std::vector<std::string>* log_;
+};
+
+class DispatchPoolTest : public ::testing::Test {
+ protected:
+  std::vector<std::string> Log() {
+    absl::MutexLock lock(&mu_);
+    return log_;
+  }
+  FakeClock clock_;
+  absl::Mutex mu_;
+  std::vector<std::string> log_ ABSL_GUARDED_BY(mu_);
+};
+
+TEST_F(DispatchPoolTest, ATurnAskedForLaterRunsWhenTheClockGetsThere) {
+  DispatchPool pool(&clock_, 1);
+  PlannedTask task("a", {clock_.Now() + absl::Seconds(1)}, &mu_, &log_);
+  pool.Add(&task);
+  ASSERT_TRUE(clock_.AwaitBlocked(1));
+  EXPECT_EQ(Log().size(), 1u);
+  clock_.Advance(absl::Milliseconds(999));
+  ASSERT_TRUE(clock_.AwaitBlocked(1));
+  EXPECT_EQ(Log().size(), 1u) << "ran before its time";
+  clock_.Advance(absl::Milliseconds(1));
+  ASSERT_TRUE(clock_.AwaitBlocked(1));
+  EXPECT_EQ(Log().size(), 2u);
+  pool.Remove(&task);
+}
+
+TEST_F(DispatchPoolTest, AWokenTaskRunsAtOnceAndAnIdleOneNever) {
+  DispatchPool pool(&clock_, 2);
+  PlannedTask task("a", {}, &mu_, &log_);
+  pool.Add(&task);
+  ASSERT_TRUE(clock_.AwaitBlocked(2));
+  EXPECT_EQ(Log().size(), 1u);
+  pool.Wake(&task);
+  ASSERT_TRUE(clock_.AwaitBlocked(2));
+  EXPECT_EQ(Log().size(), 2u);
+  clock_.Advance(absl::Hours(1));
+  ASSERT_TRUE(clock_.AwaitBlocked(2));
+  EXPECT_EQ(Log().size(), 2u);
+  pool.Remove(&task);
+  pool.Wake(&task);  // ignored
+}
+
+TEST_F(DispatchPoolTest, BusyTasksTakeTurnsInRoundRobin) {
+  DispatchPool pool(&clock_, 1);
+  // Each always has more to do (a time already reached) for 3 more turns.
+  const absl::Time now = clock_.Now();
+  PlannedTask a("a", {now, now, now}, &mu_, &log_);
+  PlannedTask b("b", {now, now, now}, &mu_, &log_);
+  pool.Add(&a);
+  pool.Add(&b);
+  ASSERT_TRUE(clock_.AwaitBlocked(1));
+  EXPECT_EQ(Log(), (std::vector<std::string>{"a", "b", "a", "b", "a", "b", "a", "b"}));
+  pool.Remove(&a);
+  pool.Remove(&b);
+}
+
+PortalOptions BusyOptions(const std::string& name) {
+  PortalOptions o;
+  o.name = name;
+  o.webhook_url = absl::StrCat("https://", name, ".example/rest/1/secret/");
+  o.bucket = BucketPolicy{100000, 100000, 0};
+  o.batch_size = 1;
+  o.max_concurrency = 1000;
+  o.linger = absl::ZeroDuration();
+  o.autothrottle.enabled = false;
+  return o;
+}
+
+// Holds the pool's thread until released, so the test can queue work for
+// several portals before any of them runs.
+class Blocker : public DispatchPool::Task {
+ public:
+  absl::Time RunTurn() override {
+    release.WaitForNotification();
+    return absl::InfiniteFuture();
+  }
+  absl::Notification release;
+};
+
+TEST_F(DispatchPoolTest, ASaturatedPortalDoesNotHoldUpAnothersCall) {
+  // Two portals on one thread: the first has 200 calls ready to go, each
+  // its own request; the second's one call goes right after the first's
+  // first request, not after all of them.
+  FakeTransport transport;
+  DispatchPool pool(&clock_, 1);
+  Blocker blocker;
+  pool.Add(&blocker);
+  auto busy = std::make_unique<Portal>(BusyOptions("busy"), &transport, &clock_, &pool);
+  auto quiet = std::make_unique<Portal>(BusyOptions("quiet"), &transport, &clock_, &pool);
+  std::vector<Outcome> outs(201);
+  for (int i = 0; i < 200; ++i) {
+    busy->Call("crm.lead.get", {{"id", i}}, false, {}, outs[i].Callback());
+  }
+  quiet->Call("crm.lead.get", {{"id", 1}}, false, {}, outs[200].Callback());
+  blocker.release.Notify();
+  std::vector<std::string> hosts;
+  for (int i = 0; i < 4; ++i) {
+    auto e = transport.Next();
+    ASSERT_TRUE(e);
+    hosts.push_back(absl::StrContains(e->request.url, "quiet.example") ? "quiet" : "busy");
+  }
+  EXPECT_EQ(hosts, (std::vector<std::string>{"busy", "quiet", "busy", "busy"}));
+  transport.Close();
+  busy.reset();
+  quiet.reset();
+  pool.Remove(&blocker);
+}
+
+}  // namespace
+}  // namespace b24gate
