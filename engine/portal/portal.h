@@ -42,6 +42,7 @@
 #include "engine/http/http_transport.h"
 #include "engine/throttle/leaky_bucket.h"
 #include "engine/throttle/operating_tracker.h"
+#include "engine/portal/dispatcher.h"
 #include "engine/portal/portal_observer.h"
 #include "engine/portal/portal_options.h"
 #include "engine/portal/portal_stats.h"
@@ -54,7 +55,7 @@
 
 namespace b24gate {
 
-class Portal : private DispatchPool::Task {
+class Portal : public Dispatcher, private DispatchPool::Task {
  public:
   // Runs its dispatcher on `pool`. `transport`, `clock`, `pool` and
   // `observer` must outlive the Portal.
@@ -70,40 +71,31 @@ class Portal : private DispatchPool::Task {
   Portal(const Portal&) = delete;
   Portal& operator=(const Portal&) = delete;
 
-  // Queues one call. `params` is an object, or a list for positional
-  // methods. When `as_json` is true, or params hold a null or are a list, the
-  // call travels alone as a JSON body; otherwise it may share a batch.
+  // Dispatcher (dispatcher.h).
   void Call(std::string method, nlohmann::ordered_json params, bool as_json, CallOptions options,
-            CallCallback done);
-
-  // Queues a pre-formed batch of at most 50 commands; keys and order are kept
-  // so `$result[key]` references work.
-  // REQUIRES: 1 <= commands.size() <= 50, keys unique.
+            CallCallback done) override;
   void Batch(std::vector<BatchCommandSpec> commands, bool halt, CallOptions options,
-             BatchCallback done);
+             BatchCallback done) override;
+  PortalBudget Budget(const std::string& method) const override;
+  const std::string& name() const override { return options_.name; }
 
   PortalStats Stats() const;
-
-  // What the portal can take now, for callers that size their own
-  // parallelism (parallel list reading). A snapshot: read-only, cheap, and
-  // stale as soon as it returns, so use it to choose how much to queue, not
-  // as a promise that it will be sent at once.
-  PortalBudget Budget(const std::string& method) const;
 
   // Shutdown, step 1: refuses new calls and answers every queued command at
   // once with UNAVAILABLE / NOT_EXECUTED (it was never sent). Requests
   // already on the wire continue and answer their callers.
   void BeginShutdown();
   // Shutdown, step 2 (at the grace deadline): answers every command still on
-  // the wire with UNAVAILABLE / OUTCOME_UNKNOWN (it may have run). Their late
-  // HTTP answers are dropped.
+  // the wire with UNAVAILABLE / OUTCOME_UNKNOWN (it may have run), except
+  // those whose request the transport had not started to write yet: those
+  // are withdrawn and answered UNAVAILABLE / NOT_EXECUTED. Late HTTP answers
+  // are dropped.
   void AbandonInFlight();
 
   // Changes speed settings at once, without a restart.
   // INVALID_ARGUMENT (and no change) when `tuning` is out of range.
   absl::Status Tune(const PortalTuning& tuning);
   PortalTuning Tuning() const;
-  const std::string& name() const { return options_.name; }
   Credentials& credentials() { return *credentials_; }
   const PortalOptions& options() const { return options_; }
 
