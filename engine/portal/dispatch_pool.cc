@@ -14,11 +14,6 @@ DispatchPool::~DispatchPool() {
   for (auto& t : threads_) t.join();
 }
 
-DispatchPool* DispatchPool::Real() {
-  static DispatchPool* const pool = new DispatchPool(Clock::Real(), 2);
-  return pool;
-}
-
 void DispatchPool::Add(Task* task) {
   absl::MutexLock lock(&mu_);
   MakeReady(task, tasks_[task]);

@@ -55,10 +55,6 @@ class DispatchPool {
   // Gives `task` a turn soon (after its current one, if it is running).
   void Wake(Task* task);
 
-  // The pool of the process's real clock, for engines built without one
-  // (created on first use, never destroyed).
-  static DispatchPool* Real();
-
   int threads() const { return static_cast<int>(threads_.size()); }
 
  private:

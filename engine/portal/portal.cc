@@ -83,10 +83,6 @@ std::unique_ptr<BudgetStore> MakeBudgetStore(const PortalOptions& o, Clock* cloc
 
 }  // namespace
 
-Portal::Portal(PortalOptions options, HttpTransport* transport, Clock* clock,
-               PortalObserver* observer)
-    : Portal(std::move(options), transport, clock, DispatchPool::Real(), observer) {}
-
 Portal::Portal(PortalOptions options, HttpTransport* transport, Clock* clock, DispatchPool* pool,
                PortalObserver* observer)
     : options_(std::move(options)),

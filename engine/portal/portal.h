@@ -61,10 +61,6 @@ class Portal : public Dispatcher, private DispatchPool::Task {
   // `observer` must outlive the Portal.
   Portal(PortalOptions options, HttpTransport* transport, Clock* clock, DispatchPool* pool,
          PortalObserver* observer = PortalObserver::Null());
-  // On the process's real-time pool (DispatchPool::Real()).
-  // REQUIRES: clock == Clock::Real().
-  Portal(PortalOptions options, HttpTransport* transport, Clock* clock,
-         PortalObserver* observer = PortalObserver::Null());
   // Fails queued commands with UNAVAILABLE and waits for in-flight requests.
   ~Portal() override;
 

@@ -71,7 +71,8 @@ const char kAnswer[] = R"({"result": {"ID": "1"}, "time": {"start": 1, "finish":
 
 TEST(PortalShutdown, QueuedAreNotExecutedAndInFlightKeepTheirResult) {
   FakeTransport transport;
-  Portal portal(Options(), &transport, Clock::Real());
+  DispatchPool pool(Clock::Real(), 1);
+  Portal portal(Options(), &transport, Clock::Real(), &pool);
   Outcomes out;
   for (int i = 0; i < 3; ++i) portal.Call("crm.lead.get", {{"id", i}}, false, {}, out.Callback(i));
   auto first = transport.Next();
@@ -94,7 +95,8 @@ TEST(PortalShutdown, QueuedAreNotExecutedAndInFlightKeepTheirResult) {
 
 TEST(PortalShutdown, AbandonedWritesAreOutcomeUnknownOnceAndLateAnswersDropped) {
   FakeTransport transport;
-  Portal portal(Options(), &transport, Clock::Real());
+  DispatchPool pool(Clock::Real(), 1);
+  Portal portal(Options(), &transport, Clock::Real(), &pool);
   Outcomes out;
   portal.Call("crm.lead.add", {{"fields", {{"TITLE", "x"}}}}, false, {}, out.Callback(0));
   portal.Call("crm.lead.get", {{"id", 1}}, false, {}, out.Callback(1));
@@ -122,7 +124,8 @@ TEST(PortalShutdown, RequestsStillWaitingForAConnectionAreNotExecuted) {
   FakeTransport transport;
   PortalOptions options = Options();
   options.max_concurrency = 2;
-  Portal portal(options, &transport, Clock::Real());
+  DispatchPool pool(Clock::Real(), 1);
+  Portal portal(options, &transport, Clock::Real(), &pool);
   Outcomes out;
   portal.Call("crm.lead.add", {{"fields", {{"TITLE", "a"}}}}, false, {}, out.Callback(0));
   portal.Call("crm.lead.add", {{"fields", {{"TITLE", "b"}}}}, false, {}, out.Callback(1));
