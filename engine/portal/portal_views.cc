@@ -57,11 +57,13 @@ PortalStats Portal::Stats() const {
   absl::Time now = clock_->Now();
   s.queued = static_cast<double>(queue_.size());
   s.client_queued = queue_.QueuedPerClient();
-  for (const auto& [client, queued] : s.client_queued) s.client_commands.emplace(client, 0);
+  for (const std::string& client : queue_.Classes()) s.client_commands.emplace(client, 0);
   s.in_flight = ledger_.requests();
   s.bucket_level = bucket_.Level(now);
   s.operating = operating_.Snapshot();
-  for (const auto& [method, seconds] : s.operating) s.paused[method] = operating_.ReadyAt(method) > now;
+  for (const auto& [method, seconds] : s.operating) {
+    s.paused[method] = operating_.ReadyAt(method) > now;
+  }
   s.concurrency_limit = MaxInFlight();
   s.rate_factor = autothrottle_.rate_factor();
   s.slowdowns = autothrottle_.slowdowns();
