@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -17,13 +18,29 @@
 namespace b24gate::e2e {
 namespace {
 
-int ThreadsOf(pid_t pid) {
+// Threads of process `pid` that the gateway's own code started: they keep
+// the process's name. gRPC names its threads ("grpc_global_timer",
+// "event_engine", ...) and starts or ends some with its internal timers, so
+// those are counted apart and not compared.
+struct Threads {
+  int own = 0;
+  int all = 0;
+};
+
+Threads ThreadsOf(pid_t pid) {
+  Threads t;
   DIR* dir = opendir(absl::StrCat("/proc/", pid, "/task").c_str());
-  if (dir == nullptr) return -1;
-  int threads = 0;
-  while (dirent* entry = readdir(dir)) threads += entry->d_name[0] != '.';
+  if (dir == nullptr) return t;
+  while (dirent* entry = readdir(dir)) {
+    if (entry->d_name[0] == '.') continue;
+    std::ifstream comm(absl::StrCat("/proc/", pid, "/task/", entry->d_name, "/comm"));
+    std::string name;
+    std::getline(comm, name);
+    ++t.all;
+    if (name == "b24gate") ++t.own;
+  }
   closedir(dir);
-  return threads;
+  return t;
 }
 
 // One call of crm.lead.list through `portal`; OK or the failure.
@@ -59,7 +76,7 @@ std::unique_ptr<Process> StartGateway(int portals, const std::string& webhook_ur
 TEST(PortalThreads, FiveHundredPortalsRunOnTheThreadsOfOne) {
   auto stack = Up();
   ASSERT_TRUE(stack);
-  int threads[2] = {0, 0};
+  Threads threads[2];
   const int portals[2] = {1, 500};
   for (int run = 0; run < 2; ++run) {
     auto gateway = StartGateway(portals[run], stack->webhook_url());
@@ -76,9 +93,10 @@ TEST(PortalThreads, FiveHundredPortalsRunOnTheThreadsOfOne) {
     threads[run] = ThreadsOf(gateway->pid());
     EXPECT_EQ(gateway->StopWith(SIGTERM), 0);
   }
-  std::printf("gateway threads: 1 portal %d, 500 portals %d\n", threads[0], threads[1]);
-  EXPECT_GT(threads[0], 0);
-  EXPECT_EQ(threads[1], threads[0]);
+  std::printf("gateway threads (own / with gRPC's): 1 portal %d / %d, 500 portals %d / %d\n",
+              threads[0].own, threads[0].all, threads[1].own, threads[1].all);
+  EXPECT_GT(threads[0].own, 0);
+  EXPECT_EQ(threads[1].own, threads[0].own);
 }
 
 }  // namespace
