@@ -6,28 +6,19 @@
 
 #include <atomic>
 #include <chrono>
-#include <functional>
 #include <thread>
 
 #include <gtest/gtest.h>
 
 #include "engine/budget/local_budget_store.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/wait_for.h"
 
 namespace b24gate {
 namespace {
 
 using testing::RedisServer;
-
-// Polls `cond` every 10 ms for up to `seconds`.
-bool Eventually(const std::function<bool()>& cond, double seconds = 5) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(int(seconds * 1000));
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return cond();
-}
+using testing::WaitFor;
 
 // One replica: its own sharing (connection, replica id) and its store.
 struct Replica {
@@ -110,16 +101,16 @@ TEST_F(RedisBudgetStoreTest, OneReplicasReportPausesTheMethodForAll) {
   // 430 s of 480 used: within the 60 s margin, so paused until the reset.
   a->store->operating().Observe("crm.deal.list",
                                 {{"operating", 430}, {"operating_reset_at", reset}}, now);
-  ASSERT_TRUE(Eventually([&] { return b->store->operating().Operating("crm.deal.list") == 430; }));
+  ASSERT_TRUE(WaitFor([&] { return b->store->operating().Operating("crm.deal.list") == 430; }));
   EXPECT_GT(b->store->operating().ReadyAt("crm.deal.list"), absl::Now() + absl::Seconds(20));
   // A 429 seen by one parks the method for the others too.
   a->store->operating().Blocked("tasks.task.list", {{"operating_reset_at", reset}}, now);
-  ASSERT_TRUE(Eventually(
+  ASSERT_TRUE(WaitFor(
       [&] { return b->store->operating().ReadyAt("tasks.task.list") > absl::Now(); }));
   // A later report from the other replica replaces the figure.
   b->store->operating().Observe("crm.deal.list", {{"operating", 12}, {"operating_reset_at", reset}},
                                 absl::Now());
-  ASSERT_TRUE(Eventually([&] { return a->store->operating().Operating("crm.deal.list") == 12; }));
+  ASSERT_TRUE(WaitFor([&] { return a->store->operating().Operating("crm.deal.list") == 12; }));
 }
 
 TEST_F(RedisBudgetStoreTest, ReservationsCountForOthersAndExpireWithTheirReplica) {
@@ -127,18 +118,18 @@ TEST_F(RedisBudgetStoreTest, ReservationsCountForOthersAndExpireWithTheirReplica
   auto b = StartReplica();
   const std::string m = "crm.lead.list";
   a->store->operating().Reserve(m, absl::Seconds(400));
-  ASSERT_TRUE(Eventually([&] { return b->store->operating().Reserved(m) == absl::Seconds(400); }));
+  ASSERT_TRUE(WaitFor([&] { return b->store->operating().Reserved(m) == absl::Seconds(400); }));
   // 400 s booked elsewhere: 30 more does not fit B's 420, and A's answer is awaited.
   EXPECT_EQ(b->store->operating().FitsAt(m, absl::Seconds(30), absl::Now()),
             absl::InfiniteFuture());
   // Released: gone for B too.
   a->store->operating().Release(m, absl::Seconds(400));
-  ASSERT_TRUE(Eventually([&] { return b->store->operating().Reserved(m) == absl::ZeroDuration(); }));
+  ASSERT_TRUE(WaitFor([&] { return b->store->operating().Reserved(m) == absl::ZeroDuration(); }));
   // A replica that dies holding a reservation: it expires with the TTL.
   a->store->operating().Reserve(m, absl::Seconds(400));
-  ASSERT_TRUE(Eventually([&] { return b->store->operating().Reserved(m) == absl::Seconds(400); }));
+  ASSERT_TRUE(WaitFor([&] { return b->store->operating().Reserved(m) == absl::Seconds(400); }));
   a.reset();  // stops publishing, releases nothing
-  EXPECT_TRUE(Eventually([&] { return b->store->operating().Reserved(m) == absl::ZeroDuration(); }, 3));
+  EXPECT_TRUE(WaitFor([&] { return b->store->operating().Reserved(m) == absl::ZeroDuration(); }, 3));
 }
 
 TEST_F(RedisBudgetStoreTest, FallsBackToALocalShareAndResumesWhenRedisReturns) {
@@ -166,7 +157,7 @@ TEST_F(RedisBudgetStoreTest, FallsBackToALocalShareAndResumesWhenRedisReturns) {
   EXPECT_EQ(a->fallbacks, 1);
 
   ASSERT_TRUE(server_->Restart().ok());
-  ASSERT_TRUE(Eventually([&] { return !a->store->Status().fallback; }, 3));
+  ASSERT_TRUE(WaitFor([&] { return !a->store->Status().fallback; }, 3));
   EXPECT_EQ(a->resumes, 1);
   // The shared counter restarts full: the replicas' sends while apart are
   // not in it.
@@ -188,7 +179,7 @@ TEST_F(RedisBudgetStoreTest, ASilentRedisCostsOneTimeoutThenTheShare) {
   // Behaviour, not speed: at most the first call waited for Redis (100 ms
   // timeout); the others answered from the share. Generous bound.
   EXPECT_LT(ms, 1000);
-  EXPECT_TRUE(Eventually([&] { return !a->store->Status().fallback; }, 3));
+  EXPECT_TRUE(WaitFor([&] { return !a->store->Status().fallback; }, 3));
 }
 
 TEST(LocalBudgetStoreTest, ReserveTakesOnlyAFreeSlot) {
