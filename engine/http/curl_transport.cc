@@ -47,6 +47,8 @@ struct Transfer {
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
   size_t body_sent = 0;  // bytes of request.body handed to curl
+  size_t max_answer_bytes = 0;
+  bool answer_too_large = false;
   char error[CURL_ERROR_SIZE] = {};
 
   ~Transfer() {
@@ -73,7 +75,14 @@ size_t OnReadBody(char* buffer, size_t size, size_t count, void* user) {
 int RefuseRewind(void*, curl_off_t, int) { return CURL_SEEKFUNC_FAIL; }
 
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
-  static_cast<Transfer*>(user)->response.body.append(data, size * count);
+  auto* transfer = static_cast<Transfer*>(user);
+  std::string& body = transfer->response.body;
+  // Counted after decompression, so a small compressed bomb is caught too.
+  if (size * count > transfer->max_answer_bytes - body.size()) {
+    transfer->answer_too_large = true;
+    return 0;  // curl aborts the transfer (CURLE_WRITE_ERROR)
+  }
+  body.append(data, size * count);
   return size * count;
 }
 
@@ -97,6 +106,8 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
 // kNotSent only where the server cannot have received the request.
 TransportFailure Classify(CURLcode code, CURL* easy, absl::string_view error_text) {
   switch (code) {
+    case CURLE_PARTIAL_FILE:  // the body ended before its Content-Length
+      return TransportFailure::kBadAnswer;
     case CURLE_HTTP2_STREAM:
       return Http2StreamFailure(error_text);
     case CURLE_UNSUPPORTED_PROTOCOL:
@@ -225,8 +236,6 @@ class CurlTransport::Loop {
                       static_cast<long>(options_.max_total_connections));
     curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS,
                       static_cast<long>(options_.max_connections_per_host));
-    curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS,
-                      static_cast<long>(options_.max_total_connections));
     thread_ = std::thread([this] { Run(); });
   }
 
@@ -299,6 +308,7 @@ class CurlTransport::Loop {
       return;
     }
     transfer->easy = easy;
+    transfer->max_answer_bytes = options_.max_answer_bytes;
     const HttpRequest& request = transfer->request;
     CURLcode setup = CURLE_OK;
     SetOpt(easy, CURLOPT_URL, request.url.c_str(), &setup);
@@ -314,9 +324,13 @@ class CurlTransport::Loop {
     SetOpt(easy, CURLOPT_FOLLOWLOCATION, 0L, &setup);
     SetOpt(easy, CURLOPT_HTTP_VERSION,
            static_cast<long>(CURL_HTTP_VERSION_2TLS), &setup);
-    // Let a request wait for a connection that may multiplex (HTTP/2)
-    // rather than open another one.
-    SetOpt(easy, CURLOPT_PIPEWAIT, 1L, &setup);
+    // Over TLS, let a request wait for a connection that may multiplex
+    // (HTTP/2) rather than open another one: ALPN settles the question at
+    // the handshake. Over plain HTTP nothing does until the first answer, so
+    // waiting would queue every request behind one the portal holds.
+    if (absl::StartsWithIgnoreCase(request.url, "https://")) {
+      SetOpt(easy, CURLOPT_PIPEWAIT, 1L, &setup);
+    }
     SetOpt(easy, CURLOPT_TCP_KEEPALIVE, 1L, &setup);
     SetOpt(easy, CURLOPT_TIMEOUT_MS,
            static_cast<long>(absl::ToInt64Milliseconds(request.timeout)),
@@ -401,6 +415,12 @@ class CurlTransport::Loop {
       if (it == running_.end()) continue;
       std::unique_ptr<Transfer> transfer = std::move(it->second);
       running_.erase(it);
+      if (transfer->answer_too_large) {
+        std::string text = absl::StrCat("the answer is larger than ", transfer->max_answer_bytes,
+                                        " bytes (the transport's limit); it was not read");
+        Fail(std::move(transfer), TransportFailure::kBadAnswer, std::move(text));
+        continue;
+      }
       if (code != CURLE_OK) {
         TransportFailure failure = Classify(code, easy, transfer->error);
         std::string text = FailureMessage(code, *transfer);

@@ -537,11 +537,12 @@ void Portal::OnResponse(std::vector<PendingPtr> group, std::vector<std::string> 
   }
   // A list batch's answer can be megabytes: it is parsed before the lock is
   // taken, so the dispatcher keeps sending other callers' commands meanwhile.
-  const bool answered = response.failure == TransportFailure::kNone && !IsRedirect(response);
+  // A failed transfer parses to its failure (TRANSPORT_ERROR, or
+  // BAD_RESPONSE for an answer cut short), which the branches below use.
   absl::StatusOr<CommandOutcome> single = absl::UnknownError("not parsed");
   absl::StatusOr<BatchReply> batch = absl::UnknownError("not parsed");
-  if (answered && keys.empty()) single = ParseCallResponse(response);
-  if (answered && !keys.empty()) batch = ParseBatchResponse(response, keys);
+  if (!IsRedirect(response) && keys.empty()) single = ParseCallResponse(response);
+  if (!IsRedirect(response) && !keys.empty()) batch = ParseBatchResponse(response, keys);
   std::vector<Completion> completions;
   {
     absl::MutexLock lock(&mu_);
