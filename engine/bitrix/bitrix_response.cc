@@ -71,10 +71,32 @@ std::string Snippet(const std::string& body) {
   return absl::StrCat("body \"", out, i < body.size() ? "...\"" : "\"");
 }
 
+// The code of a 4xx refusal that is not Bitrix24's: the web server or a
+// proxy in front of the REST API turned the request away unread (414 URI too
+// long, 413, 400, an nginx 404 ...). Timeouts and rate limits pass; the rest
+// will not change by sending the same request again.
+absl::StatusCode CodeOfRefusal(int http_status) {
+  switch (http_status) {
+    case 401: return absl::StatusCode::kUnauthenticated;
+    case 403: return absl::StatusCode::kPermissionDenied;
+    case 404: return absl::StatusCode::kNotFound;
+    case 408:
+    case 429: return absl::StatusCode::kUnavailable;
+    default: return absl::StatusCode::kInvalidArgument;
+  }
+}
+
+// An answer that is not Bitrix24's. Under a 4xx status it proves the request
+// was not run (Bitrix24 itself answers errors as JSON with "error"), so it is
+// NOT_EXECUTED, not BAD_RESPONSE: a write refused so is safe to repeat.
 absl::Status Unreadable(const HttpResponse& response, absl::string_view why) {
-  return GatewayError(absl::StatusCode::kUnavailable, kReasonBadResponse,
-                      absl::StrCat("unreadable Bitrix24 answer (HTTP ", response.status, "): ", why,
-                                   "; ", Snippet(response.body)));
+  const bool refused = response.status >= 400 && response.status < 500;
+  return GatewayError(
+      refused ? CodeOfRefusal(response.status) : absl::StatusCode::kUnavailable,
+      refused ? kReasonNotExecuted : kReasonBadResponse,
+      absl::StrCat(refused ? "the portal refused the request without running it (HTTP "
+                           : "unreadable Bitrix24 answer (HTTP ",
+                   response.status, "): ", why, "; ", Snippet(response.body)));
 }
 
 // Builds an answer's tree in one pass and without recursion (nlohmann's SAX

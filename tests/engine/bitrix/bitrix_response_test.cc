@@ -321,6 +321,22 @@ TEST(PortalAnswerLimitsTest, ANonJsonPageIsABadResponse) {
   EXPECT_EQ(ReasonOf(outcome.status()), "BAD_RESPONSE");
 }
 
+TEST(PortalAnswerLimitsTest, A4xxPageProvesTheRequestWasNotRun) {
+  auto too_long = ParseCallResponse(Answer(414, "<html>414 Request-URI Too Large</html>"));
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_EQ(too_long.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ReasonOf(too_long.status()), "NOT_EXECUTED");
+  EXPECT_THAT(too_long.status().message(), HasSubstr("HTTP 414"));
+  auto busy = ParseBatchResponse(Answer(429, "Too Many Requests"), {"c0"});
+  ASSERT_FALSE(busy.ok());
+  EXPECT_EQ(busy.status().code(), absl::StatusCode::kUnavailable) << "transient: may go again";
+  EXPECT_EQ(ReasonOf(busy.status()), "NOT_EXECUTED");
+  // Bitrix24's own 4xx errors are JSON and stay errors.
+  auto own = ParseCallResponse(Answer(400, R"({"error": "", "error_description": "Not found"})"));
+  ASSERT_TRUE(own.ok());
+  EXPECT_TRUE(own->error.has_value());
+}
+
 // ---- ParseBatchResponse ---------------------------------------------------
 
 const std::vector<std::string> kThreeKeys = {"c0", "c1", "c2"};
