@@ -580,26 +580,8 @@ void Portal::OnResponse(std::vector<PendingPtr> group, std::vector<std::string> 
         RetryNotExecuted(std::move(p), Unreachable(response), RetryReason::kNotSent,
                          /*backoff=*/true, &completions);
       }
-    } else if (redirect && !redirect->follow) {
-      for (auto& p : group) Fail(std::move(p), RedirectRefused(*redirect), &completions);
     } else if (redirect) {
-      // The portal's domain changed to one the operator allowed; nothing was
-      // executed. Re-send (as POST, with the same body) to the new host.
-      stats_.redirects++;
-      credentials_->MoveTo(redirect->to);
-      for (auto& p : group) {
-        if (++p->redirects > 3) {
-          Fail(std::move(p),
-               GatewayError(absl::StatusCode::kUnavailable, kReasonTransport,
-                            "the portal redirected more than 3 times"),
-               &completions);
-        } else {
-          RetryNotExecuted(std::move(p),
-                           GatewayError(absl::StatusCode::kUnavailable, kReasonTransport,
-                                        "the portal moved (302) and the deadline ran out"),
-                           RetryReason::kRedirect, /*backoff=*/false, &completions);
-        }
-      }
+      OnRedirectAnswer(std::move(group), *redirect, &completions);
     } else if (keys.empty()) {
       HandleSingle(std::move(group[0]), std::move(single), &completions);
     } else if (group[0]->is_batch) {
@@ -609,6 +591,31 @@ void Portal::OnResponse(std::vector<PendingPtr> group, std::vector<std::string> 
     }
   }
   for (auto& c : completions) c();
+}
+
+void Portal::OnRedirectAnswer(std::vector<PendingPtr> group, const RedirectDecision& redirect,
+                              std::vector<Completion>* completions) {
+  if (!redirect.follow) {
+    for (auto& p : group) Fail(std::move(p), RedirectRefused(redirect), completions);
+    return;
+  }
+  // The portal's domain changed to one the operator allowed; nothing was
+  // executed. Re-send (as POST, with the same body) to the new host.
+  stats_.redirects++;
+  credentials_->MoveTo(redirect.to);
+  for (auto& p : group) {
+    if (++p->redirects > 3) {
+      Fail(std::move(p),
+           GatewayError(absl::StatusCode::kUnavailable, kReasonTransport,
+                        "the portal redirected more than 3 times"),
+           completions);
+    } else {
+      RetryNotExecuted(std::move(p),
+                       GatewayError(absl::StatusCode::kUnavailable, kReasonTransport,
+                                    "the portal moved (302) and the deadline ran out"),
+                       RetryReason::kRedirect, /*backoff=*/false, completions);
+    }
+  }
 }
 
 std::optional<RedirectDecision> Portal::CheckRedirect(const HttpResponse& response) {

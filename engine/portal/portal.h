@@ -157,6 +157,10 @@ class Portal : public Dispatcher {
   // other answer. REQUIRES: mu_ not held.
   std::optional<RedirectDecision> CheckRedirect(const HttpResponse& response)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // Fails the group (a refused redirect) or moves the portal and requeues
+  // it (a followed one). REQUIRES: mu_ held.
+  void OnRedirectAnswer(std::vector<PendingPtr> group, const RedirectDecision& redirect,
+                        std::vector<Completion>* completions) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Gets a token first, then puts the group back at the head of the queue.
   void RefreshThenRequeue(std::vector<PendingPtr> group, int64_t generation);
 
