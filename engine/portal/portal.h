@@ -25,6 +25,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -40,6 +41,7 @@
 #include "engine/auth/credentials.h"
 #include "engine/bitrix/bitrix_response.h"
 #include "engine/http/http_transport.h"
+#include "engine/http/redirect_policy.h"
 #include "engine/throttle/leaky_bucket.h"
 #include "engine/throttle/operating_tracker.h"
 #include "engine/portal/dispatcher.h"
@@ -125,6 +127,7 @@ class Portal : public Dispatcher, private DispatchPool::Task {
   // Settles a flight's answer. REQUIRES: the flight was still on the wire.
   // Returns how many of its plain calls were answered.
   int HandleResponse(Flight& flight, const HttpResponse& response,
+                     const std::optional<RedirectDecision>& redirect,
                      absl::StatusOr<CommandOutcome> single, absl::StatusOr<BatchReply> batch,
                      absl::Time now, Outbox* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -140,6 +143,11 @@ class Portal : public Dispatcher, private DispatchPool::Task {
   Fate Succeed(WorkPtr w, CallReply reply, absl::Time now, Outbox* out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Fate Answer(WorkPtr w, absl::Status status, Outbox* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // An answer that could not be used (its parse failed): NOT_EXECUTED (a
+  // 4xx refusal) fails at once, or is sent again when transient; anything
+  // else leaves the outcome unknown.
+  Fate OnUnusable(WorkPtr w, absl::Status status, absl::Time now, Outbox* out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Fate HandleSingle(WorkPtr w, absl::StatusOr<CommandOutcome> outcome, absl::Time now,
                     Outbox* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Returns the plain calls answered.

@@ -3,6 +3,7 @@
 // (the retry policy's Decide), the limits learn from the answer (bucket,
 // operating time, autothrottle), and the ledger learns how many callers were
 // answered. Events and answers go into the Outbox, delivered after the lock.
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -36,8 +37,8 @@ bool IsRedirect(const HttpResponse& r) {
 }
 
 // How a request ended, for the observer. A JSON body with `error` is a
-// Bitrix24 error whatever the status; other non-2xx answers (proxy pages,
-// cut-offs) leave the outcome unknown.
+// Bitrix24 error whatever the status; other 4xx answers were not executed,
+// other non-2xx answers (proxy pages, cut-offs) leave the outcome unknown.
 HttpOutcome ClassifyHttp(const HttpResponse& r) {
   if (r.failure == TransportFailure::kNotSent) return HttpOutcome::kNotSent;
   if (r.failure != TransportFailure::kNone) return HttpOutcome::kOutcomeUnknown;
@@ -48,34 +49,40 @@ HttpOutcome ClassifyHttp(const HttpResponse& r) {
     // error makes the whole request an error.
     return r.body.rfind("{\"error\"", 0) == 0 ? HttpOutcome::kBitrixError : HttpOutcome::kOk;
   }
-  return has_error ? HttpOutcome::kBitrixError : HttpOutcome::kOutcomeUnknown;
+  if (has_error) return HttpOutcome::kBitrixError;
+  // A 4xx page from in front of the REST API: turned away unread.
+  return r.status >= 400 && r.status < 500 ? HttpOutcome::kNotSent : HttpOutcome::kOutcomeUnknown;
 }
 
-// What a whole request's failure means for each work it carried (before
-// any answer was parsed): the transport's failures and redirects.
-AttemptOutcome TransportOutcome(const HttpResponse& r, bool all_cancelled) {
+// What a request that was not answered at all means for each work it
+// carried: every caller gone, or nothing reached the portal. Nullopt for
+// any other answer (failed transfers included: they parse to their own
+// reason, see HandleSingle and OnUnusable).
+std::optional<AttemptOutcome> Unanswered(const HttpResponse& r, bool all_cancelled) {
   AttemptOutcome o;
   if (r.failure != TransportFailure::kNone && all_cancelled) {
     // Every caller gave up, and the transfer was aborted for them (or
     // failed anyway): nothing to retry, and no sign of server trouble.
     o.kind = AttemptOutcome::Kind::kCancelled;
     o.cause = CancelledStatus();
-  } else if (r.failure == TransportFailure::kNotSent) {
-    // A permanent failure (a certificate that failed verification) will not
-    // heal by sending again: fail now, not max_attempts backoffs later.
-    o.kind = r.permanent ? AttemptOutcome::Kind::kNotSentPermanent
-                         : AttemptOutcome::Kind::kNotSent;
-    o.cause = Unreachable(r);
-  } else if (r.failure == TransportFailure::kAfterSend) {
-    o.kind = AttemptOutcome::Kind::kOutcomeUnknown;
-    o.cause = GatewayError(absl::StatusCode::kUnavailable, kReasonTransport,
-                           absl::StrCat("no answer from the portal: ", r.failure_message));
-  } else {
-    o.kind = AttemptOutcome::Kind::kRedirect;
-    o.cause = GatewayError(absl::StatusCode::kUnavailable, kReasonTransport,
-                           "the portal moved (302) and the deadline ran out");
+    return o;
   }
+  if (r.failure != TransportFailure::kNotSent) return std::nullopt;
+  // A permanent failure (a certificate that failed verification) will not
+  // heal by sending again: fail now, not max_attempts backoffs later.
+  o.kind = r.permanent ? AttemptOutcome::Kind::kNotSentPermanent : AttemptOutcome::Kind::kNotSent;
+  o.cause = Unreachable(r);
   return o;
+}
+
+// A redirect the policy refused: nothing was executed, and sending again
+// would meet the same answer.
+absl::Status RedirectRefused(const RedirectDecision& d) {
+  return GatewayError(
+      absl::StatusCode::kUnavailable, kReasonTransport,
+      absl::StrCat("the portal redirected the request to ",
+                   d.to.empty() ? "an unusable address" : d.to,
+                   " and the gateway did not follow: ", d.why, "; the request was not executed"));
 }
 
 bool AllCancelled(const std::vector<WorkPtr>& group) {
@@ -88,42 +95,62 @@ bool AllCancelled(const std::vector<WorkPtr>& group) {
   return any;
 }
 
+// The events of a request's end. REQUIRES: the lock guarding `stats` held.
+void RecordDone(const HttpResponse& response, HttpOutcome outcome,
+                const std::optional<RedirectDecision>& redirect, absl::Duration latency,
+                PortalStats* stats, Outbox* out) {
+  PortalEvent done = Event(Type::kRequestDone);
+  done.outcome = outcome;
+  done.duration = latency;
+  out->Add(done, stats);
+  if (redirect && redirect->follow) out->Add(Event(Type::kRedirect), stats);
+  if (redirect && !redirect->follow) {
+    PortalEvent refused = Event(Type::kRedirectRefused);
+    refused.code = redirect->to;
+    refused.text = redirect->why;
+    out->Add(refused, stats);
+  }
+  if (response.failure != TransportFailure::kNone) {
+    PortalEvent failure = Event(Type::kTransportFailure);
+    failure.text = response.failure_message;
+    out->Add(failure, stats);
+  }
+}
+
 }  // namespace
 
 // ---- Answers ------------------------------------------------------------------
 
 void Portal::OnResponse(FlightPtr flight, HttpResponse response) {
   const HttpOutcome outcome = ClassifyHttp(response);
+  // Whether to follow a redirect (the current address and redirect_to).
+  std::optional<RedirectDecision> redirect;
+  if (IsRedirect(response)) {
+    redirect = DecideRedirect(credentials_->Current().base_url, response.headers.at("location"),
+                              options_.redirect_to);
+  }
   // A list batch's answer can be megabytes: it is parsed before the lock is
-  // taken, so the dispatcher keeps sending other callers' work meanwhile.
-  const bool answered = response.failure == TransportFailure::kNone && !IsRedirect(response);
+  // taken, so the dispatcher keeps sending other callers' work meanwhile. A
+  // failed transfer parses to its failure (TRANSPORT_ERROR, or BAD_RESPONSE
+  // for an answer cut short), which the handlers use.
   absl::StatusOr<CommandOutcome> single = absl::UnknownError("not parsed");
   absl::StatusOr<BatchReply> batch = absl::UnknownError("not parsed");
-  if (answered && flight->keys.empty()) single = ParseCallResponse(response);
-  if (answered && !flight->keys.empty()) batch = ParseBatchResponse(response, flight->keys);
+  if (!redirect && flight->keys.empty()) single = ParseCallResponse(response);
+  if (!redirect && !flight->keys.empty()) batch = ParseBatchResponse(response, flight->keys);
   Outbox out(options_.name, observer_);
   {
     absl::MutexLock lock(&mu_);
     const absl::Time now = clock_->Now();
-    PortalEvent done = Event(Type::kRequestDone);
-    done.outcome = outcome;
-    done.duration = now - flight->sent_at;
-    out.Add(done, &stats_);
-    if (outcome == HttpOutcome::kRedirect) out.Add(Event(Type::kRedirect), &stats_);
-    if (response.failure != TransportFailure::kNone) {
-      PortalEvent failure = Event(Type::kTransportFailure);
-      failure.text = response.failure_message;
-      out.Add(failure, &stats_);
-    }
+    RecordDone(response, outcome, redirect, now - flight->sent_at, &stats_, &out);
     // Not on the wire any more: answered at shutdown already.
     if (on_wire_.erase(flight.get()) > 0) {
-      if (answered) ledger_.Answered(now - flight->sent_at);
+      if (response.failure == TransportFailure::kNone) ledger_.Answered(now - flight->sent_at);
       const int calls = CallsIn(flight->group);
       for (auto& w : flight->group) {
         if (w) ReleaseCosts(*w);
       }
-      const int answered_calls =
-          HandleResponse(*flight, response, std::move(single), std::move(batch), now, &out);
+      const int answered_calls = HandleResponse(*flight, response, redirect, std::move(single),
+                                                std::move(batch), now, &out);
       ledger_.Settled(calls, answered_calls, now);
     }
     ledger_.Ended();
@@ -133,25 +160,28 @@ void Portal::OnResponse(FlightPtr flight, HttpResponse response) {
 }
 
 int Portal::HandleResponse(Flight& flight, const HttpResponse& response,
+                           const std::optional<RedirectDecision>& redirect,
                            absl::StatusOr<CommandOutcome> single, absl::StatusOr<BatchReply> batch,
                            absl::Time now, Outbox* out) {
   std::vector<WorkPtr>& group = flight.group;
   int answered = 0;
-  if (response.failure != TransportFailure::kNone || IsRedirect(response)) {
-    const AttemptOutcome o = TransportOutcome(response, AllCancelled(group));
-    if (o.kind == AttemptOutcome::Kind::kNotSent) ServerTrouble(now, out);
-    // The portal's domain changed; nothing was executed. Sent again (as
-    // POST, with the same body) to the new host.
-    if (o.kind == AttemptOutcome::Kind::kRedirect) {
-      credentials_->MoveTo(response.headers.at("location"));
-    }
+  std::optional<AttemptOutcome> whole = Unanswered(response, AllCancelled(group));
+  if (!whole && redirect && !redirect->follow) {
+    whole = AttemptOutcome{AttemptOutcome::Kind::kNotSentPermanent, RedirectRefused(*redirect)};
+  } else if (!whole && redirect) {
+    // The portal's domain changed to one the operator allowed; nothing was
+    // executed. Sent again (as POST, with the same body) to the new host.
+    credentials_->MoveTo(redirect->to);
+    whole = AttemptOutcome{AttemptOutcome::Kind::kRedirect,
+                           GatewayError(absl::StatusCode::kUnavailable, kReasonTransport,
+                                        "the portal moved (302) and the deadline ran out")};
+  }
+  if (whole) {
+    if (whole->kind == AttemptOutcome::Kind::kNotSent) ServerTrouble(now, out);
     for (auto& w : group) {
       if (!w) continue;
       const bool call = !w->is_batch();
-      Fate fate = o.kind == AttemptOutcome::Kind::kOutcomeUnknown
-                      ? OnOutcomeUnknown(std::move(w), o.cause, now, out)
-                      : Dispose(std::move(w), o, now, out);
-      answered += call && fate == Fate::kAnswered;
+      answered += call && Dispose(std::move(w), *whole, now, out) == Fate::kAnswered;
     }
     return answered;
   }
@@ -166,9 +196,20 @@ int Portal::HandleResponse(Flight& flight, const HttpResponse& response,
   return HandleCoalesced(std::move(group), flight.keys, std::move(batch), now, out);
 }
 
+Portal::Fate Portal::OnUnusable(WorkPtr w, absl::Status status, absl::Time now, Outbox* out) {
+  if (ReasonOf(status) != kReasonNotExecuted) {
+    return OnOutcomeUnknown(std::move(w), std::move(status), now, out);
+  }
+  if (status.code() != absl::StatusCode::kUnavailable) return Answer(std::move(w), status, out);
+  AttemptOutcome o;
+  o.kind = AttemptOutcome::Kind::kNotSent;
+  o.cause = std::move(status);
+  return Dispose(std::move(w), o, now, out);
+}
+
 Portal::Fate Portal::HandleSingle(WorkPtr w, absl::StatusOr<CommandOutcome> outcome,
                                   absl::Time now, Outbox* out) {
-  if (!outcome.ok()) return OnOutcomeUnknown(std::move(w), outcome.status(), now, out);
+  if (!outcome.ok()) return OnUnusable(std::move(w), outcome.status(), now, out);
   if (outcome->error) return OnB24Error(std::move(w), *outcome->error, now, out);
   return Succeed(std::move(w), std::move(*outcome->reply), now, out);
 }
@@ -180,7 +221,7 @@ int Portal::HandleCoalesced(std::vector<WorkPtr> group, const std::vector<std::s
   if (!reply.ok()) {
     // Each call decides for itself: reads are repeated, writes are not.
     for (auto& w : group) {
-      if (w) count(OnOutcomeUnknown(std::move(w), reply.status(), now, out));
+      if (w) count(OnUnusable(std::move(w), reply.status(), now, out));
     }
     return answered;
   }
@@ -225,7 +266,7 @@ int Portal::HandleCoalesced(std::vector<WorkPtr> group, const std::vector<std::s
 void Portal::HandleUserBatch(WorkPtr w, absl::StatusOr<BatchReply> reply, absl::Time now,
                              Outbox* out) {
   if (!reply.ok()) {
-    OnOutcomeUnknown(std::move(w), reply.status(), now, out);
+    OnUnusable(std::move(w), reply.status(), now, out);
     return;
   }
   operating_.Observe("batch", reply->time, now);

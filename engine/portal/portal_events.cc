@@ -35,6 +35,7 @@ void CountEvent(const PortalEvent& e, PortalStats* s) {
       s->operating_blocked++;
       break;
     case Type::kRequestDone:
+    case Type::kRedirectRefused:
     case Type::kBitrixError:
     case Type::kTransportFailure:
     case Type::kAutothrottle:
@@ -70,6 +71,9 @@ void FireEvent(const PortalEvent& e, const std::string& portal, PortalObserver* 
       break;
     case Type::kRedirect:
       o->OnRedirect(portal);
+      break;
+    case Type::kRedirectRefused:
+      o->OnRedirectRefused(portal, e.code, e.text);
       break;
     case Type::kAutothrottle:
       o->OnAutothrottle(portal, e.rate, e.count);

@@ -31,7 +31,8 @@ struct PortalEvent {
     kOutcomeUnknown,    // method, text
     kTransportFailure,  // text
     kTokenRefresh,      // flag: ok
-    kRedirect,
+    kRedirect,          // followed
+    kRedirectRefused,   // code: where it pointed; text: why it was refused
     kAutothrottle,      // rate, count: concurrency
     kRateLimited,       // a 503 QUERY_LIMIT_EXCEEDED answer
     kOperatingBlocked,  // a 429 OPERATION_TIME_LIMIT answer
