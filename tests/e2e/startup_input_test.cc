@@ -166,7 +166,8 @@ TEST(StartupInput, ListenOnAPortInUseIsAnError) {
 // gRPC turns SO_REUSEPORT on by default: a second gateway on the same port
 // started too and the kernel split the connections between them.
 TEST(StartupInput, SecondGatewayOnTheSamePortIsAnError) {
-  auto first = Process::Start({B24GATE_BIN, "--listen", "127.0.0.1:0", "--portal", "a=" + kHook});
+  auto first = Process::Start(
+      {B24GATE_BIN, "--listen", "127.0.0.1:0", "--predrain-delay", "0", "--portal", "a=" + kHook});
   ASSERT_TRUE(first.ok()) << first.status();
   RunResult run = Gateway({"--listen", (*first)->address(), "--portal", "a=" + kHook});
   EXPECT_EQ(run.exit_code, 2) << run.output;
