@@ -38,7 +38,7 @@ absl::Status Wait(const SettingValue& v, absl::Duration* out) {
   double seconds = 0;
   if (v.json.is_number()) {
     d = absl::Seconds(v.json.get<double>());
-  } else if (!v.json.is_string()) {
+  } else if (!v.json.is_string() || v.source == SettingSource::kFile) {
     return Bad(v.where, "must be a number of seconds");
   } else if (const std::string text = v.json.get<std::string>(); absl::SimpleAtod(text, &seconds)) {
     d = absl::Seconds(seconds);
