@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "engine/http/redirect_policy.h"
 #include "engine/portal/tuning_fields.h"
 
 namespace b24gate {
@@ -105,7 +106,7 @@ const std::vector<std::string>& PortalKeys() {
   static const auto* keys = [] {
     auto* k = new std::vector<std::string>{
         "name",    "webhook",     "webhook_file", "plan", "request_timeout_seconds", "max_attempts",
-        "ca_file", "insecure_skip_verify", "autothrottle", "oauth"};
+        "ca_file", "insecure_skip_verify", "autothrottle", "oauth", "redirect_to"};
     for (const TuningField& f : TuningFields()) k->push_back(f.name);
     return k;
   }();
@@ -159,6 +160,25 @@ absl::Status ReadTuning(const ConfigJson& j, const std::string& where, PortalOpt
   return absl::OkStatus();
 }
 
+// "redirect_to": the addresses ("https://host[:port]", nothing after) a
+// redirect of this portal may lead to; kept as UrlOrigin() normalises them.
+absl::Status ReadRedirectTo(const ConfigJson& j, const std::string& where, PortalOptions* o) {
+  std::vector<std::string> targets;
+  B24GATE_RETURN_IF_ERROR(ReadStringList(j, "redirect_to", where, &targets));
+  for (size_t i = 0; i < targets.size(); ++i) {
+    absl::string_view target = absl::StripSuffix(targets[i], "/");
+    size_t authority = target.find("://");
+    std::optional<std::string> origin = UrlOrigin(target);
+    if (!origin || target.find_first_of("/?#@", authority + 3) != absl::string_view::npos) {
+      return Bad(absl::StrCat(where, ".redirect_to[", i, "]"),
+                 "must be an address like \"https://new.bitrix24.ru\" (scheme, host and an "
+                 "optional port; no path)");
+    }
+    o->redirect_to.push_back(*origin);
+  }
+  return absl::OkStatus();
+}
+
 // Timeout, attempts, autothrottle and the portal's TLS.
 absl::Status ReadRequestSettings(const ConfigJson& j, const std::string& where, PortalOptions* o) {
   B24GATE_RETURN_IF_ERROR(
@@ -184,6 +204,7 @@ absl::StatusOr<PortalOptions> PortalFromJson(const ConfigJson& j, const std::str
   PortalOptions o;
   B24GATE_RETURN_IF_ERROR(ReadString(j, "name", where, &o.name));
   B24GATE_RETURN_IF_ERROR(ReadTuning(j, where, &o));
+  B24GATE_RETURN_IF_ERROR(ReadRedirectTo(j, where, &o));
   B24GATE_RETURN_IF_ERROR(ReadWebhook(j, where, &o));
   B24GATE_RETURN_IF_ERROR(ReadRequestSettings(j, where, &o));
   if (j.contains("oauth")) B24GATE_RETURN_IF_ERROR(OAuthFromJson(j["oauth"], where + ".oauth", &o.oauth));
