@@ -19,14 +19,14 @@ absl::Status HaltedAt(const std::string& key) {
 
 }  // namespace
 
-void BatchRun::Start(Portal* portal, std::vector<std::vector<BatchCommandSpec>> chunks, bool halt,
+void BatchRun::Start(Dispatcher* portal, std::vector<std::vector<BatchCommandSpec>> chunks, bool halt,
                      CallOptions options, CallBatchCallback done) {
   std::shared_ptr<BatchRun> run(
       new BatchRun(portal, std::move(chunks), halt, std::move(options), std::move(done)));
   run->SendChunk();
 }
 
-BatchRun::BatchRun(Portal* portal, std::vector<std::vector<BatchCommandSpec>> chunks, bool halt,
+BatchRun::BatchRun(Dispatcher* portal, std::vector<std::vector<BatchCommandSpec>> chunks, bool halt,
                    CallOptions options, CallBatchCallback done)
     : portal_(portal),
       chunks_(std::move(chunks)),

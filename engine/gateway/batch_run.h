@@ -14,7 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "engine/portal/call_types.h"
-#include "engine/portal/portal.h"
+#include "engine/portal/dispatcher.h"
 
 namespace b24gate {
 
@@ -29,11 +29,11 @@ class BatchRun : public std::enable_shared_from_this<BatchRun> {
  public:
   // Sends the first chunk; `done` gets every command's outcome.
   // REQUIRES: `chunks` non-empty, each as PlanBatch makes them.
-  static void Start(Portal* portal, std::vector<std::vector<BatchCommandSpec>> chunks, bool halt,
+  static void Start(Dispatcher* portal, std::vector<std::vector<BatchCommandSpec>> chunks, bool halt,
                     CallOptions options, CallBatchCallback done);
 
  private:
-  BatchRun(Portal* portal, std::vector<std::vector<BatchCommandSpec>> chunks, bool halt,
+  BatchRun(Dispatcher* portal, std::vector<std::vector<BatchCommandSpec>> chunks, bool halt,
            CallOptions options, CallBatchCallback done);
 
   void SendChunk();
@@ -45,7 +45,7 @@ class BatchRun : public std::enable_shared_from_this<BatchRun> {
   void FailFrom(size_t from, const absl::Status& first, const absl::Status& rest);
   void Finish();
 
-  Portal* const portal_;
+  Dispatcher* const portal_;
   const std::vector<std::vector<BatchCommandSpec>> chunks_;
   const bool halt_;
   const CallOptions options_;

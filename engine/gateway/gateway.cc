@@ -29,13 +29,20 @@ absl::Status CheckReadMethod(const std::string& method, bool vouched, absl::stri
 Gateway::Gateway(std::vector<PortalOptions> portals, std::unique_ptr<HttpTransport> transport,
                  Clock* clock, PortalObserver* observer, GatewayOptions options,
                  std::unique_ptr<ReadCache> cache)
-    : options_(options), cache_(std::move(cache)), transport_(std::move(transport)) {
+    : clock_(clock), options_(options), cache_(std::move(cache)), transport_(std::move(transport)) {
   for (auto& portal_options : portals) {
     auto portal =
         std::make_unique<Portal>(std::move(portal_options), transport_.get(), clock, observer);
+    dispatchers_.push_back(portal.get());
     by_name_[portal->name()] = portal.get();
     portals_.push_back(std::move(portal));
   }
+}
+
+Gateway::Gateway(std::vector<Dispatcher*> dispatchers, Clock* clock, GatewayOptions options,
+                 std::unique_ptr<ReadCache> cache)
+    : clock_(clock), options_(options), cache_(std::move(cache)), dispatchers_(std::move(dispatchers)) {
+  for (Dispatcher* d : dispatchers_) by_name_[d->name()] = d;
 }
 
 Gateway::~Gateway() {
@@ -44,14 +51,24 @@ Gateway::~Gateway() {
   transport_.reset();
 }
 
-absl::StatusOr<Portal*> Gateway::FindPortal(const std::string& name) const {
-  if (name.empty()) return portals_.front().get();
+absl::StatusOr<Dispatcher*> Gateway::Find(const std::string& name) const {
+  if (name.empty()) return dispatchers_.front();
   auto it = by_name_.find(name);
   if (it == by_name_.end()) {
     return GatewayError(absl::StatusCode::kNotFound, kReasonUnknownPortal,
                         absl::StrCat("portal: \"", EchoText(name), "\" is not configured"));
   }
   return it->second;
+}
+
+absl::StatusOr<Portal*> Gateway::FindPortal(const std::string& name) const {
+  absl::StatusOr<Dispatcher*> found = Find(name);
+  if (!found.ok()) return found.status();
+  for (const auto& p : portals_) {
+    if (p.get() == *found) return p.get();
+  }
+  return GatewayError(absl::StatusCode::kNotFound, kReasonUnknownPortal,
+                      absl::StrCat("portal: \"", name, "\" is not a portal of this gateway"));
 }
 
 std::vector<Portal*> Gateway::portals() const {
@@ -82,7 +99,7 @@ absl::Status Gateway::ValidateCall(const std::string& method, const nlohmann::or
 }
 
 void Gateway::Call(CallSpec call, CallOptions options, CallCallback done) {
-  absl::StatusOr<Portal*> portal = FindPortal(call.portal);
+  absl::StatusOr<Dispatcher*> portal = Find(call.portal);
   if (!portal.ok()) {
     done(portal.status());
     return;
@@ -126,7 +143,7 @@ CallCallback Gateway::ThroughCache(const std::string& portal, const std::string&
 
 void Gateway::CallBatch(const std::string& portal_name, std::vector<BatchCommandSpec> commands,
                         bool halt, CallOptions options, CallBatchCallback done) {
-  absl::StatusOr<Portal*> portal = FindPortal(portal_name);
+  absl::StatusOr<Dispatcher*> portal = Find(portal_name);
   if (!portal.ok()) {
     done(portal.status());
     return;
@@ -170,7 +187,7 @@ void Gateway::CallBatch(const std::string& portal_name, std::vector<BatchCommand
 absl::StatusOr<std::shared_ptr<OrderedFanout>> Gateway::PrepareBulk(BulkSpec bulk, BulkForm form,
                                                                    CallOptions options,
                                                                    FanoutSink* sink) {
-  absl::StatusOr<Portal*> portal = FindPortal(bulk.portal);
+  absl::StatusOr<Dispatcher*> portal = Find(bulk.portal);
   if (!portal.ok()) return portal.status();
   if (absl::Status s = ValidateBulk(bulk, form, options_.limits); !s.ok()) return s;
   if (absl::Status s = Authorize(options, **portal, bulk.method); !s.ok()) return s;
@@ -184,7 +201,7 @@ absl::StatusOr<std::shared_ptr<OrderedFanout>> Gateway::PrepareBulk(BulkSpec bul
 absl::StatusOr<std::shared_ptr<OrderedFanout>> Gateway::PrepareGetById(GetByIdSpec request,
                                                                       CallOptions options,
                                                                       FanoutSink* sink) {
-  absl::StatusOr<Portal*> portal = FindPortal(request.portal);
+  absl::StatusOr<Dispatcher*> portal = Find(request.portal);
   if (!portal.ok()) return portal.status();
   absl::StatusOr<std::vector<nlohmann::ordered_json>> calls = ExpandGetById(request, options_.limits);
   if (!calls.ok()) return calls.status();
@@ -202,7 +219,7 @@ absl::StatusOr<std::shared_ptr<OrderedFanout>> Gateway::PrepareGetById(GetByIdSp
 absl::StatusOr<std::shared_ptr<ListReader>> Gateway::PrepareGetAll(const std::string& portal_name,
                                                                   ListRequest request,
                                                                   ListSink* sink) {
-  absl::StatusOr<Portal*> portal = FindPortal(portal_name);
+  absl::StatusOr<Dispatcher*> portal = Find(portal_name);
   if (!portal.ok()) return portal.status();
   if (absl::Status s = ValidateMethodName(request.method); !s.ok()) return s;
   if (absl::Status s = CheckParams(request.params, request.params_field, options_.limits); !s.ok()) {
@@ -219,10 +236,10 @@ absl::StatusOr<std::shared_ptr<ListReader>> Gateway::PrepareGetAll(const std::st
   if (absl::Status s = Authorize(request.options, **portal, request.method); !s.ok()) return s;
   // Known reads, or vouched for: safe to repeat whatever the method's name.
   request.options.idempotent = true;
-  return ListReader::Create(*portal, std::move(request), sink);
+  return ListReader::Create(*portal, clock_, std::move(request), sink);
 }
 
-absl::Status Gateway::Authorize(const CallOptions& options, const Portal& portal,
+absl::Status Gateway::Authorize(const CallOptions& options, const Dispatcher& portal,
                                const std::string& method, const std::string& where) const {
   if (!options_.authorize) return absl::OkStatus();
   absl::Status s = options_.authorize(options.client_id, portal.name(), NormalizeMethod(method));

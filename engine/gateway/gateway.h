@@ -35,6 +35,7 @@
 #include "engine/lists/list_reader.h"
 #include "engine/lists/ordered_fanout.h"
 #include "engine/portal/call_types.h"
+#include "engine/portal/dispatcher.h"
 #include "engine/portal/portal.h"
 #include "engine/portal/portal_options.h"
 
@@ -63,6 +64,12 @@ class Gateway {
   Gateway(std::vector<PortalOptions> portals, std::unique_ptr<HttpTransport> transport,
           Clock* clock, PortalObserver* observer = PortalObserver::Null(),
           GatewayOptions options = {}, std::unique_ptr<ReadCache> cache = nullptr);
+  // A gateway in front of dispatchers it does not own (a test's fakes): the
+  // operations work the same; FindPortal, portals() and the shutdown steps
+  // see none of them. REQUIRES: dispatchers non-empty, names unique; they,
+  // `clock` and `cache` outlive the Gateway.
+  Gateway(std::vector<Dispatcher*> dispatchers, Clock* clock, GatewayOptions options = {},
+          std::unique_ptr<ReadCache> cache = nullptr);
   ~Gateway();
 
   // The named portal ("" = default), or NOT_FOUND (reason UNKNOWN_PORTAL).
@@ -112,19 +119,26 @@ class Gateway {
                                                            ListRequest request, ListSink* sink);
 
  private:
+  // The named dispatcher ("" = default), or NOT_FOUND (reason UNKNOWN_PORTAL).
+  absl::StatusOr<Dispatcher*> Find(const std::string& name) const;
   // OK, or options_.authorize's refusal prefixed with `where` (if any).
-  absl::Status Authorize(const CallOptions& options, const Portal& portal,
+  absl::Status Authorize(const CallOptions& options, const Dispatcher& portal,
                          const std::string& method, const std::string& where = "") const;
   // `done`, preceded by keeping a read's answer in the cache and dropping
   // the cached reads a write may have changed.
   CallCallback ThroughCache(const std::string& portal, const std::string& method,
                             CacheTicket ticket, CallCallback done);
 
+  Clock* const clock_;
   const GatewayOptions options_;
   const std::unique_ptr<ReadCache> cache_;
   std::unique_ptr<HttpTransport> transport_;
+  // The portals this gateway made (none when given dispatchers).
   std::vector<std::unique_ptr<Portal>> portals_;
-  std::map<std::string, Portal*> by_name_;
+  // What the operations use: the portals, or the dispatchers given; the
+  // first is the default.
+  std::vector<Dispatcher*> dispatchers_;
+  std::map<std::string, Dispatcher*> by_name_;
 };
 
 }  // namespace b24gate

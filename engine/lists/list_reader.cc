@@ -52,8 +52,8 @@ ListStrategyKind DefaultStrategy(const ListRequest& request, const ListShape& sh
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<ListReader>> ListReader::Create(Portal* portal, ListRequest request,
-                                                               ListSink* sink,
+absl::StatusOr<std::shared_ptr<ListReader>> ListReader::Create(Dispatcher* portal, Clock* clock,
+                                                               ListRequest request, ListSink* sink,
                                                                int max_unacked_pages) {
   if (absl::Status s = ValidateParams(request); !s.ok()) return s;
   ListShape shape = KnownListShape(request.method).value_or(ListShape{});
@@ -74,7 +74,7 @@ absl::StatusOr<std::shared_ptr<ListReader>> ListReader::Create(Portal* portal, L
                                                                     : request.strategy;
   }
   std::shared_ptr<ListReader> reader(
-      new ListReader(portal, std::move(request), sink, max_unacked_pages, shape, resume, hash));
+      new ListReader(portal, clock, std::move(request), sink, max_unacked_pages, shape, resume, hash));
   absl::MutexLock lock(&reader->mu_);
   absl::StatusOr<std::unique_ptr<ListStrategy>> strategy =
       MakeListStrategy(resume.strategy, reader.get(), shape, resume.state);
@@ -83,9 +83,11 @@ absl::StatusOr<std::shared_ptr<ListReader>> ListReader::Create(Portal* portal, L
   return reader;
 }
 
-ListReader::ListReader(Portal* portal, ListRequest request, ListSink* sink, int max_unacked_pages,
-                       ListShape shape, ListCursor resume, uint64_t request_hash)
+ListReader::ListReader(Dispatcher* portal, Clock* clock, ListRequest request, ListSink* sink,
+                       int max_unacked_pages, ListShape shape, ListCursor resume,
+                       uint64_t request_hash)
     : portal_(portal),
+      clock_(clock),
       request_(std::move(request)),
       sink_(sink),
       max_unacked_pages_(std::max(max_unacked_pages, 1)),

@@ -33,10 +33,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "engine/common/clock.h"
 #include "engine/lists/list_cursor.h"
 #include "engine/lists/list_request.h"
 #include "engine/lists/list_strategy.h"
-#include "engine/portal/portal.h"
+#include "engine/portal/dispatcher.h"
 
 namespace b24gate {
 
@@ -44,10 +45,11 @@ class ListReader : public std::enable_shared_from_this<ListReader>, private List
  public:
   // Validates the request and its resume cursor (INVALID_ARGUMENT saying
   // what is wrong) and makes a reader; Run() starts it. `sink` must stay
-  // valid until OnDone has returned. The two steps let the consumer store
-  // the reader before any page can arrive.
-  static absl::StatusOr<std::shared_ptr<ListReader>> Create(Portal* portal, ListRequest request,
-                                                            ListSink* sink,
+  // valid until OnDone has returned; `portal` and `clock` must outlive the
+  // reader. The two steps let the consumer store the reader before any page
+  // can arrive.
+  static absl::StatusOr<std::shared_ptr<ListReader>> Create(Dispatcher* portal, Clock* clock,
+                                                            ListRequest request, ListSink* sink,
                                                             int max_unacked_pages = 100);
   ~ListReader() override;
   // Sends the first requests. Call once, holding no lock the sink takes.
@@ -58,11 +60,12 @@ class ListReader : public std::enable_shared_from_this<ListReader>, private List
   void Cancel();
 
  private:
-  ListReader(Portal* portal, ListRequest request, ListSink* sink, int max_unacked_pages,
-             ListShape shape, ListCursor resume, uint64_t request_hash);
+  ListReader(Dispatcher* portal, Clock* clock, ListRequest request, ListSink* sink,
+             int max_unacked_pages, ListShape shape, ListCursor resume, uint64_t request_hash);
 
   // ListContext, called holding mu_.
-  Portal* portal() override { return portal_; }
+  Dispatcher* portal() override { return portal_; }
+  absl::Time Now() const override { return clock_->Now(); }
   const ListRequest& request() const override { return request_; }
   CallOptions Options() const override;
   ItemExtractor* extractor() override { return &extractor_; }
@@ -88,7 +91,8 @@ class ListReader : public std::enable_shared_from_this<ListReader>, private List
   void Finish(absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string Cursor() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  Portal* const portal_;
+  Dispatcher* const portal_;
+  Clock* const clock_;
   const ListRequest request_;
   ListSink* const sink_;
   const int max_unacked_pages_;

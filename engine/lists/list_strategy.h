@@ -24,9 +24,10 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "engine/lists/list_items.h"
 #include "engine/lists/list_request.h"
-#include "engine/portal/portal.h"
+#include "engine/portal/dispatcher.h"
 
 namespace b24gate {
 
@@ -35,7 +36,9 @@ namespace b24gate {
 class ListContext {
  public:
   virtual ~ListContext() = default;
-  virtual Portal* portal() = 0;
+  virtual Dispatcher* portal() = 0;
+  // The reader's clock's time (engine code never reads the real clock).
+  virtual absl::Time Now() const = 0;
   virtual const ListRequest& request() const = 0;
   // The caller's options with the read's own cancellation.
   virtual CallOptions Options() const = 0;

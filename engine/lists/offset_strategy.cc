@@ -111,14 +111,14 @@ int OffsetStrategy::PagesPerUnit() const {
   // rows too), so a page is reckoned at twice the dearest seen so far.
   if (page_seconds_ <= 0) return kMaxPages;
   // The batches in flight must never carry the method past its limit.
-  double left = absl::ToDoubleSeconds(context_->portal()->Budget(context_->request().method).operating_left) -
-                in_flight_operating_;
+  PortalBudget budget = context_->portal()->Budget(context_->request().method);
+  double left = absl::ToDoubleSeconds(budget.operating_left) - in_flight_operating_;
   double by_operating = std::floor(left / (2 * page_seconds_));
   // The batch's pages run back to back on the portal: they must end well
   // within the request timeout (here: in 60% of it, a page reckoned at a
   // quarter more than the dearest seen), or the answer is lost while the
   // portal still charges their time, and a read sent again is charged twice.
-  double timeout = absl::ToDoubleSeconds(context_->portal()->options().request_timeout);
+  double timeout = absl::ToDoubleSeconds(budget.request_timeout);
   double by_timeout = std::floor(0.6 * timeout / (1.25 * page_seconds_));
   return static_cast<int>(std::clamp(std::min(by_operating, by_timeout), 1.0, double{kMaxPages}));
 }
@@ -144,7 +144,7 @@ void OffsetStrategy::SendUnit(int64_t unit, std::vector<int64_t> starts) {
   in_flight_++;
   double operating = 2 * page_seconds_ * static_cast<double>(starts.size());
   in_flight_operating_ += operating;
-  absl::Time sent = absl::Now();
+  absl::Time sent = context_->Now();
   context_->portal()->Batch(
       std::move(commands), /*halt=*/false, context_->Options(),
       context_->GuardBatch([this, unit, starts, sent, operating](absl::StatusOr<BatchResult> r) {
@@ -187,7 +187,7 @@ void OffsetStrategy::OnUnit(int64_t unit, std::vector<int64_t> starts, absl::Tim
   }
   size_t answered = starts.size() - again.size();
   if (answered > 0) {
-    cost_.wall_seconds = absl::ToDoubleSeconds(absl::Now() - sent);
+    cost_.wall_seconds = absl::ToDoubleSeconds(context_->Now() - sent);
     page_seconds_ = std::max(page_seconds_, operating / static_cast<double>(answered));
   }
   if (!again.empty()) {

@@ -6,7 +6,7 @@
 
 namespace b24gate {
 
-std::shared_ptr<OrderedFanout> OrderedFanout::Create(Portal* portal, std::string method,
+std::shared_ptr<OrderedFanout> OrderedFanout::Create(Dispatcher* portal, std::string method,
                                                     std::vector<nlohmann::ordered_json> params,
                                                     bool as_json, CallOptions options,
                                                     FanoutSink* sink, FanoutOptions fanout) {
@@ -20,7 +20,7 @@ void OrderedFanout::Run() {
   Pump();
 }
 
-OrderedFanout::OrderedFanout(Portal* portal, std::string method, std::vector<nlohmann::ordered_json> params,
+OrderedFanout::OrderedFanout(Dispatcher* portal, std::string method, std::vector<nlohmann::ordered_json> params,
                              bool as_json, CallOptions options, FanoutSink* sink,
                              FanoutOptions fanout)
     : portal_(portal),

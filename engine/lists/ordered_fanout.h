@@ -23,7 +23,7 @@
 #include "absl/synchronization/mutex.h"
 #include "engine/cache/read_cache.h"
 #include "engine/portal/call_types.h"
-#include "engine/portal/portal.h"
+#include "engine/portal/dispatcher.h"
 
 namespace b24gate {
 
@@ -53,7 +53,7 @@ class OrderedFanout : public std::enable_shared_from_this<OrderedFanout> {
   // Makes a fanout; Run() starts it. `sink` must stay valid until OnDone has
   // returned. The two steps let the consumer store the fanout before any
   // result can arrive.
-  static std::shared_ptr<OrderedFanout> Create(Portal* portal, std::string method,
+  static std::shared_ptr<OrderedFanout> Create(Dispatcher* portal, std::string method,
                                               std::vector<nlohmann::ordered_json> params, bool as_json,
                                               CallOptions options, FanoutSink* sink,
                                               FanoutOptions fanout = {});
@@ -63,7 +63,7 @@ class OrderedFanout : public std::enable_shared_from_this<OrderedFanout> {
   void Cancel();
 
  private:
-  OrderedFanout(Portal* portal, std::string method, std::vector<nlohmann::ordered_json> params,
+  OrderedFanout(Dispatcher* portal, std::string method, std::vector<nlohmann::ordered_json> params,
                 bool as_json, CallOptions options, FanoutSink* sink, FanoutOptions fanout);
   void Pump() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Delivers the complete prefix; true when the run is finished.
@@ -72,7 +72,7 @@ class OrderedFanout : public std::enable_shared_from_this<OrderedFanout> {
   bool Submit() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnResult(size_t index, absl::StatusOr<CallReply> reply);
 
-  Portal* const portal_;
+  Dispatcher* const portal_;
   const std::string method_;
   std::vector<nlohmann::ordered_json> params_;
   const bool as_json_;

@@ -4,7 +4,6 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "engine/lists/keyset_chain_strategy.h"
 
 namespace b24gate {
@@ -401,7 +400,7 @@ void ParallelKeysetStrategy::StartBatch(Range* first) {
     }
   }
   in_flight_++;
-  absl::Time sent = absl::Now();
+  absl::Time sent = context_->Now();
   context_->portal()->Batch(
       std::move(commands), /*halt=*/false, context_->Options(),
       context_->GuardBatch([this, segments, sent, count_carried](absl::StatusOr<BatchResult> result) {
@@ -421,7 +420,7 @@ void ParallelKeysetStrategy::OnBatch(const std::vector<Segment>& segments, absl:
     context_->Fail(result.status());
     return;
   }
-  cost_.wall_seconds = absl::ToDoubleSeconds(absl::Now() - sent);
+  cost_.wall_seconds = absl::ToDoubleSeconds(context_->Now() - sent);
   cost_.operating_seconds = 0;
   int pages = 0;
   for (const Segment& seg : segments) pages += seg.pages;

@@ -81,6 +81,9 @@ struct PortalBudget {
   // While the method is paused for its operating time: when it may run again
   // (InfinitePast when it is not paused).
   absl::Time paused_until = absl::InfinitePast();
+  // How long one request may take before it is given up as outcome unknown:
+  // a batch whose commands run back to back must end well within it.
+  absl::Duration request_timeout = absl::Seconds(30);
 };
 
 using CallCallback = std::function<void(absl::StatusOr<CallReply>)>;

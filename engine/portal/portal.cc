@@ -923,6 +923,7 @@ PortalBudget Portal::Budget(const std::string& method) const {
   b.command_cost = operating_.Estimate(normalized);
   absl::Time ready = operating_.ReadyAt(normalized);
   if (ready > now) b.paused_until = ready;
+  b.request_timeout = options_.request_timeout;
   return b;
 }
 

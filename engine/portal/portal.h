@@ -44,42 +44,33 @@
 #include "engine/http/http_transport.h"
 #include "engine/throttle/leaky_bucket.h"
 #include "engine/throttle/operating_tracker.h"
+#include "engine/portal/dispatcher.h"
 #include "engine/portal/portal_observer.h"
 #include "engine/portal/portal_options.h"
 #include "engine/portal/portal_stats.h"
 
 namespace b24gate {
 
-class Portal {
+class Portal : public Dispatcher {
  public:
   // `transport`, `clock` and `observer` must outlive the Portal.
   Portal(PortalOptions options, HttpTransport* transport, Clock* clock,
          PortalObserver* observer = PortalObserver::Null());
   // Fails queued commands with UNAVAILABLE and waits for in-flight requests.
-  ~Portal();
+  ~Portal() override;
 
   Portal(const Portal&) = delete;
   Portal& operator=(const Portal&) = delete;
 
-  // Queues one call. `params` is an object, or a list for positional
-  // methods. When `as_json` is true, or params hold a null or are a list, the
-  // call travels alone as a JSON body; otherwise it may share a batch.
+  // Dispatcher (dispatcher.h).
   void Call(std::string method, nlohmann::ordered_json params, bool as_json, CallOptions options,
-            CallCallback done);
-
-  // Queues a pre-formed batch of at most 50 commands; keys and order are kept
-  // so `$result[key]` references work.
-  // REQUIRES: 1 <= commands.size() <= 50, keys unique.
+            CallCallback done) override;
   void Batch(std::vector<BatchCommandSpec> commands, bool halt, CallOptions options,
-             BatchCallback done);
+             BatchCallback done) override;
+  PortalBudget Budget(const std::string& method) const override;
+  const std::string& name() const override { return options_.name; }
 
   PortalStats Stats() const;
-
-  // What the portal can take now, for callers that size their own
-  // parallelism (parallel list reading). A snapshot: read-only, cheap, and
-  // stale as soon as it returns, so use it to choose how much to queue, not
-  // as a promise that it will be sent at once.
-  PortalBudget Budget(const std::string& method) const;
 
   // Shutdown, step 1: refuses new calls and answers every queued command at
   // once with UNAVAILABLE / NOT_EXECUTED (it was never sent). Requests
@@ -94,7 +85,6 @@ class Portal {
   // INVALID_ARGUMENT (and no change) when `tuning` is out of range.
   absl::Status Tune(const PortalTuning& tuning);
   PortalTuning Tuning() const;
-  const std::string& name() const { return options_.name; }
   Credentials& credentials() { return *credentials_; }
   const PortalOptions& options() const { return options_; }
 

@@ -6,6 +6,7 @@
 //                       [--offset-by-order]
 //   getall_bench relay  --leads N [--calls N]      (emulator --no-limits --cost-zero)
 //   getall_bench slow   --leads N [--time-scale F] [--reader-items-per-second R]
+//                       [--full-rows]
 //
 // `list` reads the leads with `select ID,TITLE` on the standard plan and
 // prints: simulated seconds (real seconds / F), items/s, HTTP requests, the
@@ -29,6 +30,10 @@
 //             50 pages runs back to back on the server: pages x page cost / 8.
 // The slowest of the three is the ceiling; page cost is the profile's
 // (small 10 ms + 50 x 100 us, huge 77 ms + 50 x 400 us).
+//
+// `--full-rows` reads every field (`select: ["*", "UF_*"]`) instead of
+// ID and TITLE: rows about a hundred times wider, for the read-ahead's
+// memory.
 //
 // `--offset-by-order` reads the offset row with `order: {ID: DESC}`, which
 // makes a gateway that predates the `strategy` field choose offset reading.
@@ -63,6 +68,7 @@ struct Args {
   bool unordered = false;
   bool header = false;
   bool offset_by_order = false;
+  bool full_rows = false;
   int calls = 1000;
   double reader_items_per_second = 20000;
   int max_concurrency = 8;
@@ -72,7 +78,7 @@ int Usage() {
   std::cerr << "usage: getall_bench list|relay|slow [--profile small|huge] [--leads N]\n"
                "  [--strategy offset|keyset|parallel] [--time-scale F] [--max-seconds S]\n"
                "  [--unordered] [--header] [--offset-by-order] [--calls N]\n"
-               "  [--reader-items-per-second R]\n";
+               "  [--reader-items-per-second R] [--full-rows]\n";
   return 2;
 }
 
@@ -160,6 +166,7 @@ ReadResult ReadAll(Stack& stack, const Args& a, double max_seconds, double items
   pb::GetAllRequest request;
   request.set_method("crm.lead.list");
   json params = {{"select", {"ID", "TITLE"}}};
+  if (a.full_rows) params["select"] = {"*", "UF_*"};
   if (a.strategy == "offset" && a.offset_by_order) params["order"] = {{"ID", "DESC"}};
   *request.mutable_params() = S(params);
   request.set_strategy(StrategyOf(a.strategy));
@@ -384,9 +391,10 @@ int Slow(const Args& a) {
     mid = samples[samples.size() / 2].second;
     late = samples.back().second;
   }
-  std::printf("| %lld leads, %s, time scale %s, reader %.0f items/s | %lld items in %.1f s real (%s) | "
+  std::printf("| %lld leads%s, %s, time scale %s, reader %.0f items/s | %lld items in %.1f s real (%s) | "
               "RSS before %.0f MiB, at half-way %.0f MiB, at the end %.0f MiB, peak %.0f MiB |\n",
-              static_cast<long long>(a.leads), a.strategy.c_str(), Fmt(a.time_scale, 2).c_str(),
+              static_cast<long long>(a.leads), a.full_rows ? " (every field)" : "", a.strategy.c_str(),
+              Fmt(a.time_scale, 2).c_str(),
               a.reader_items_per_second, static_cast<long long>(r.items), r.seconds,
               r.status.ok() ? "ok" : r.status.error_message().c_str(), rss_before, mid, late,
               PeakRssMiB(pid));
@@ -422,6 +430,8 @@ int Main(int argc, char** argv) {
       a.header = true;
     } else if (f == "--offset-by-order") {
       a.offset_by_order = true;
+    } else if (f == "--full-rows") {
+      a.full_rows = true;
     } else if (f == "--calls") {
       a.calls = std::atoi(next().c_str());
     } else if (f == "--reader-items-per-second") {

@@ -13,35 +13,26 @@
 
 #include "absl/strings/match.h"
 #include "absl/synchronization/notification.h"
+#include "engine/common/clock.h"
 #include "engine/common/errors.h"
-#include "tests/engine/fake_transport.h"
+#include "tests/support/fake_dispatcher.h"
 
 namespace b24gate {
 namespace {
 
 using Json = nlohmann::ordered_json;
 
-PortalOptions Options(const std::string& name = "main") {
-  PortalOptions o;
-  o.name = name;
-  o.webhook_url = "https://portal.example/rest/1/secret/";
-  o.bucket = BucketPolicy{1000, 1000, 0};
-  o.linger = absl::Milliseconds(1);
-  return o;
-}
-
+// A gateway in front of one fake portal, "main", on a clock nobody moves.
 class GatewayTest : public ::testing::Test {
  protected:
   GatewayTest() {
-    auto transport = std::make_unique<FakeTransport>();
-    transport_ = transport.get();
     GatewayOptions options;
     options.limits.max_bulk_items = 10;
-    gateway_ = std::make_unique<Gateway>(std::vector<PortalOptions>{Options()}, std::move(transport),
-                                         Clock::Real(), PortalObserver::Null(), options);
+    gateway_ = std::make_unique<Gateway>(std::vector<Dispatcher*>{&portal_}, &clock_, options);
   }
 
-  FakeTransport* transport_;
+  FakeClock clock_;
+  FakeDispatcher portal_{"main"};
   std::unique_ptr<Gateway> gateway_;
 };
 
@@ -67,7 +58,7 @@ TEST_F(GatewayTest, UnaryBulkAboveTheCapIsRefusedNamingCallMany) {
   EXPECT_TRUE(absl::StrContains(refused.status().message(), "10")) << refused.status();
   EXPECT_TRUE(gateway_->PrepareBulk(Adds(10), BulkForm::kUnary, {}, &sink).ok());
   EXPECT_TRUE(gateway_->PrepareBulk(Adds(11), BulkForm::kStreaming, {}, &sink).ok());
-  EXPECT_EQ(transport_->sent(), 0);
+  EXPECT_EQ(portal_.requests(), 0);
 }
 
 TEST_F(GatewayTest, BulkNamesTheFirstBadParameterSetAndField) {
@@ -92,10 +83,10 @@ TEST_F(GatewayTest, UnknownPortalIsNotFoundBeforeAnythingIsSent) {
     status = r.status();
     done.Notify();
   });
-  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  ASSERT_TRUE(done.HasBeenNotified());
   EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(ReasonOf(status), kReasonUnknownPortal);
-  EXPECT_EQ(transport_->sent(), 0);
+  EXPECT_EQ(portal_.requests(), 0);
 }
 
 TEST(GetById, ExpandsEachIdIntoTheIdFieldKeepingParamOrder) {
@@ -216,14 +207,18 @@ struct BatchOutcome {
 TEST_F(GatewayTest, HaltInTheFirstChunkLeavesTheSecondUnsent) {
   BatchOutcome out;
   gateway_->CallBatch("", Gets(55), /*halt=*/true, {}, out.Callback());
-  auto first = transport_->Next();
+  auto first = portal_.Take();
   ASSERT_TRUE(first);
-  Json results = Json::object();
-  for (int i = 0; i < 10; ++i) results["c" + std::to_string(i)] = {{"ID", std::to_string(i)}};
+  ASSERT_EQ(first->commands.size(), 50u);
+  EXPECT_TRUE(first->halt);
+  BatchResult result;
+  for (int i = 0; i < 10; ++i) {
+    result.outcomes["c" + std::to_string(i)] = CallReply{{{"ID", std::to_string(i)}}};
+  }
   // The portal halted at c10: c11..c49 are absent from its answer.
-  first->done(FakeTransport::BatchAnswer(
-      results, {{"c10", FakeTransport::Error("NOT_FOUND", "Not found")}}));
-  ASSERT_TRUE(out.done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  result.outcomes["c10"] = absl::NotFoundError("Not found");
+  first->batch_done(std::move(result));
+  ASSERT_TRUE(out.done.HasBeenNotified());
   ASSERT_TRUE(out.results.ok()) << out.results.status();
   ASSERT_EQ(out.results->size(), 55u);
   EXPECT_TRUE((*out.results)[9].outcome.ok());
@@ -232,22 +227,23 @@ TEST_F(GatewayTest, HaltInTheFirstChunkLeavesTheSecondUnsent) {
     EXPECT_EQ((*out.results)[i].key, "c" + std::to_string(i));
     EXPECT_EQ(ReasonOf((*out.results)[i].outcome.status()), kReasonNotExecuted) << i;
   }
-  EXPECT_EQ(transport_->sent(), 1);
+  EXPECT_EQ(portal_.requests(), 1);
 }
 
 TEST_F(GatewayTest, WithoutHaltEveryChunkIsSentInOrder) {
   BatchOutcome out;
   gateway_->CallBatch("", Gets(55), /*halt=*/false, {}, out.Callback());
   for (int chunk = 0; chunk < 2; ++chunk) {
-    auto e = transport_->Next();
+    auto e = portal_.Take();
     ASSERT_TRUE(e) << "chunk " << chunk;
-    Json body = Json::parse(e->request.body);
-    Json results = Json::object();
-    for (const auto& [key, command] : body["cmd"].items()) results[key] = {{"ID", key}};
-    EXPECT_EQ(results.size(), chunk == 0 ? 50u : 5u);
-    e->done(FakeTransport::BatchAnswer(results));
+    // One chunk at a time: the next is sent once this one is answered.
+    EXPECT_EQ(portal_.waiting(), 0u);
+    BatchResult result;
+    for (const BatchCommandSpec& c : e->commands) result.outcomes[c.key] = CallReply{{{"ID", c.key}}};
+    EXPECT_EQ(result.outcomes.size(), chunk == 0 ? 50u : 5u);
+    e->batch_done(std::move(result));
   }
-  ASSERT_TRUE(out.done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  ASSERT_TRUE(out.done.HasBeenNotified());
   ASSERT_TRUE(out.results.ok());
   ASSERT_EQ(out.results->size(), 55u);
   for (size_t i = 0; i < 55; ++i) {
@@ -262,8 +258,6 @@ TEST_F(GatewayTest, WithoutHaltEveryChunkIsSentInOrder) {
 class AuthorizeHookTest : public ::testing::Test {
  protected:
   AuthorizeHookTest() {
-    auto transport = std::make_unique<FakeTransport>();
-    transport_ = transport.get();
     GatewayOptions options;
     options.authorize = [this](const std::string& client, const std::string& portal,
                                const std::string& method) {
@@ -271,8 +265,7 @@ class AuthorizeHookTest : public ::testing::Test {
       return method == "crm.deal.delete" ? absl::PermissionDeniedError("no deletes")
                                          : absl::OkStatus();
     };
-    gateway_ = std::make_unique<Gateway>(std::vector<PortalOptions>{Options()}, std::move(transport),
-                                         Clock::Real(), PortalObserver::Null(), options);
+    gateway_ = std::make_unique<Gateway>(std::vector<Dispatcher*>{&portal_}, &clock_, options);
   }
 
   CallOptions As(const std::string& client) {
@@ -281,7 +274,8 @@ class AuthorizeHookTest : public ::testing::Test {
     return o;
   }
 
-  FakeTransport* transport_;
+  FakeClock clock_;
+  FakeDispatcher portal_{"main"};
   std::unique_ptr<Gateway> gateway_;
   std::vector<std::string> seen_;
 };
@@ -312,12 +306,12 @@ TEST_F(AuthorizeHookTest, EveryEntryPointAsksBeforeQueueing) {
   std::vector<BatchCommandSpec> commands = Gets(3);
   commands.push_back({"del", "Crm.Deal.DELETE?ID=1", Json::object()});
   gateway_->CallBatch("", commands, /*halt=*/false, As("app"), out.Callback());
-  ASSERT_TRUE(out.done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  ASSERT_TRUE(out.done.HasBeenNotified());
   EXPECT_EQ(out.results.status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_TRUE(absl::StrContains(out.results.status().message(), "commands[3] (\"del\")"))
       << out.results.status();
 
-  EXPECT_EQ(transport_->sent(), 0);
+  EXPECT_EQ(portal_.requests(), 0);
   ASSERT_FALSE(seen_.empty());
   EXPECT_EQ(seen_.front(), "app|main|crm.deal.delete");
   EXPECT_EQ(seen_.back(), "app|main|crm.deal.delete");

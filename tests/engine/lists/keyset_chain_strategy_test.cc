@@ -19,10 +19,8 @@ ListRequest ChainRequest(nlohmann::ordered_json params = {{"select", {"ID", "TIT
 }
 
 TEST(KeysetChainStrategy, ReadsEveryItemOnceInIdOrder) {
-  FakeTransport transport;
-  FakeListServer server(&transport, Ids(5200, 7));
-  Portal portal(ListPortalOptions(), &transport, Clock::Real());
-  ReadOutcome out = ReadList(&portal, ChainRequest());
+  FakeListServer server(Ids(5200, 7));
+  ReadOutcome out = ReadList(&server, ChainRequest());
   ASSERT_TRUE(out.status.ok()) << out.status;
   EXPECT_EQ(out.Ids(), Ids(5200, 7));
   EXPECT_EQ(out.summary.strategy, "keyset");
@@ -35,22 +33,18 @@ TEST(KeysetChainStrategy, ReadsEveryItemOnceInIdOrder) {
 }
 
 TEST(KeysetChainStrategy, KeepsTheCallersIdBounds) {
-  FakeTransport transport;
-  FakeListServer server(&transport, Ids(3000));
-  Portal portal(ListPortalOptions(), &transport, Clock::Real());
+  FakeListServer server(Ids(3000));
   ReadOutcome out = ReadList(
-      &portal, ChainRequest({{"filter", {{">=ID", 101}, {"<ID", "2900"}}}, {"select", {"ID"}}}));
+      &server, ChainRequest({{"filter", {{">=ID", 101}, {"<ID", "2900"}}}, {"select", {"ID"}}}));
   ASSERT_TRUE(out.status.ok()) << out.status;
   EXPECT_EQ(out.Ids(), Ids(2799, 1, 101));
 }
 
 TEST(KeysetChainStrategy, SkipTotalAsksForNoCount) {
-  FakeTransport transport;
-  FakeListServer server(&transport, Ids(700));
-  Portal portal(ListPortalOptions(), &transport, Clock::Real());
+  FakeListServer server(Ids(700));
   ListRequest r = ChainRequest();
   r.skip_total = true;
-  ReadOutcome out = ReadList(&portal, r);
+  ReadOutcome out = ReadList(&server, r);
   ASSERT_TRUE(out.status.ok()) << out.status;
   EXPECT_EQ(out.Ids().size(), 700u);
   EXPECT_EQ(server.counted_pages(), 0);
@@ -60,28 +54,24 @@ TEST(KeysetChainStrategy, SkipTotalAsksForNoCount) {
 }
 
 TEST(KeysetChainStrategy, ReadsWrappedListsWithLowerCaseIds) {
-  FakeTransport transport;
   FakeListShape shape{"crm.item.list", "items", "id", false};
-  FakeListServer server(&transport, Ids(260, 3), shape);
-  Portal portal(ListPortalOptions(), &transport, Clock::Real());
+  FakeListServer server(Ids(260, 3), shape);
   ListRequest r;
   r.method = "crm.item.list";
   r.params = {{"entityTypeId", 1036}, {"select", {"id", "title"}}};
   r.strategy = ListStrategyKind::kKeysetChain;
-  ReadOutcome out = ReadList(&portal, r);
+  ReadOutcome out = ReadList(&server, r);
   ASSERT_TRUE(out.status.ok()) << out.status;
   EXPECT_EQ(out.Ids("id"), Ids(260, 3));
 }
 
 TEST(KeysetChainStrategy, ResumesAfterTheLastMessageReceived) {
-  FakeTransport transport;
-  FakeListServer server(&transport, Ids(2600, 5));
-  Portal portal(ListPortalOptions(), &transport, Clock::Real());
-  ReadOutcome first = ReadList(&portal, ChainRequest(), /*stop_after_pages=*/3);
+  FakeListServer server(Ids(2600, 5));
+  ReadOutcome first = ReadList(&server, ChainRequest(), /*stop_after_pages=*/3);
   ASSERT_EQ(first.pages.size(), 3u);
   ListRequest again = ChainRequest();
   again.resume_cursor = first.pages.back().resume_cursor;
-  ReadOutcome rest = ReadList(&portal, again);
+  ReadOutcome rest = ReadList(&server, again);
   ASSERT_TRUE(rest.status.ok()) << rest.status;
   std::vector<int64_t> ids = first.Ids();
   for (int64_t id : rest.Ids()) ids.push_back(id);
@@ -89,16 +79,15 @@ TEST(KeysetChainStrategy, ResumesAfterTheLastMessageReceived) {
 }
 
 TEST(KeysetChainStrategy, RefusesAMethodWithoutIdOrder) {
-  FakeTransport transport;
-  Portal portal(ListPortalOptions(), &transport, Clock::Real());
+  FakeListServer server({});
   ListRequest r = ChainRequest();
   r.method = "crm.status.list";
-  ReadOutcome out = ReadList(&portal, r);
+  ReadOutcome out = ReadList(&server, r);
   EXPECT_EQ(out.status.code(), absl::StatusCode::kInvalidArgument);
   r = ChainRequest({{"order", {{"TITLE", "ASC"}}}});
-  out = ReadList(&portal, r);
+  out = ReadList(&server, r);
   EXPECT_EQ(out.status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(transport.sent(), 0);
+  EXPECT_EQ(server.requests(), 0);
 }
 
 }  // namespace

@@ -1,18 +1,17 @@
 // Shared by the list strategy tests: a fake portal that answers list methods
 // from an in-memory table of ids (plain calls and `batch` with `$result`
-// references, as Bitrix24 does), and a consumer that reads a whole list
-// through a ListReader, acknowledging pages as it goes.
+// references, as Bitrix24 does), and a driver that reads a whole list
+// through a ListReader on the test's thread, answering the portal's requests
+// and acknowledging pages in turn: no threads, no real time, no waits.
 #ifndef B24GATE_TESTS_ENGINE_LISTS_LIST_TEST_UTIL_H_
 #define B24GATE_TESTS_ENGINE_LISTS_LIST_TEST_UTIL_H_
 
 #include <algorithm>
-#include <atomic>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -22,10 +21,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/synchronization/mutex.h"
-#include "engine/bitrix/query_parser.h"
+#include "engine/common/clock.h"
 #include "engine/lists/list_reader.h"
-#include "tests/engine/fake_transport.h"
+#include "tests/support/fake_dispatcher.h"
 
 namespace b24gate {
 
@@ -37,31 +35,23 @@ struct FakeListShape {
   bool ids_as_strings = true;  // CRM sends "ID": "7"
 };
 
-// Answers every request the transport receives, on its own thread, from
-// `ids` (ascending). Supports filter >ID >=ID <ID <=ID (any key case), order
-// by id ASC/DESC, start=-1 (no total) or an offset (total and next), and
-// batch references `$result[key][..][..]` (a missing one becomes "", as on
-// the portal). Counts what it was asked.
+// A fake portal behind a FakeDispatcher that answers list methods from
+// `ids` (ascending), when the test's driver (ReadList) says so. Supports
+// filter >ID >=ID <ID <=ID (any key case), order by id ASC/DESC, start=-1
+// (no total) or an offset (total and next), and batch references
+// `$result[key][..][..]` (a missing one becomes "", as on the portal).
+// Counts what it was asked. Time is a FakeClock nobody moves.
 class FakeListServer {
  public:
-  FakeListServer(FakeTransport* transport, std::vector<int64_t> ids, FakeListShape shape = {})
-      : transport_(transport), ids_(std::move(ids)), shape_(std::move(shape)) {
-    thread_ = std::thread([this] { Loop(); });
-  }
-  ~FakeListServer() {
-    stop_ = true;
-    thread_.join();
-  }
+  explicit FakeListServer(std::vector<int64_t> ids, FakeListShape shape = {})
+      : ids_(std::move(ids)), shape_(std::move(shape)) {}
 
-  // Answers nothing until `n` requests are waiting (then all of them), up to
-  // 5 s: shows how many were sent at once.
-  void HoldUntil(int n) { hold_until_ = n; }
+  FakeDispatcher* dispatcher() { return &dispatcher_; }
+  Clock* clock() { return &clock_; }
+
   // Inserts an id before the next offset page is answered (rows added
   // while a list is read).
-  void InsertBeforeNextPage(int64_t id) {
-    absl::MutexLock lock(&mu_);
-    insert_ = id;
-  }
+  void InsertBeforeNextPage(int64_t id) { insert_ = id; }
 
   // Counted pages (the reader's count), alone or with the batch carrying
   // them, wait unanswered until ReleaseCounts().
@@ -72,88 +62,83 @@ class FakeListServer {
   // table's pages, without waiting for them.
   void ReportPageProcessing(double seconds) { page_processing_ = seconds; }
 
-  int requests() const { return requests_; }
+  // Answers every request waiting (a cancelled one CANCELLED, as the portal
+  // drops it), held counts aside; returns how many it answered.
+  int AnswerWaiting() {
+    std::vector<FakeDispatcher::Request> now = dispatcher_.TakeAll();
+    if (!hold_counts_) {
+      for (auto& r : held_) now.push_back(std::move(r));
+      held_.clear();
+    }
+    int answered = 0;
+    for (auto& r : now) {
+      if (hold_counts_ && !r.cancelled() && IsCount(r)) {
+        held_.push_back(std::move(r));
+        continue;
+      }
+      Answer(r);
+      answered++;
+    }
+    return answered;
+  }
+
+  int requests() const { return dispatcher_.requests(); }
+  // The most requests waiting at once.
+  int max_waiting() const { return dispatcher_.max_waiting(); }
   // The most pages one batch request carried.
   int max_batch_pages() const { return max_batch_pages_; }
   int counted_pages() const { return counted_pages_; }
-  // Counted pages sent alone (seen while counts are held).
+  // Counted pages sent alone.
   int plain_counts() const { return plain_counts_; }
   int pages() const { return pages_; }
-  int max_waiting() const { return max_waiting_; }
 
  private:
   using json = nlohmann::ordered_json;
 
-  void Loop() {
-    while (!stop_) {
-      std::vector<FakeTransport::Exchange> batch;
-      if (!hold_counts_) {
-        for (auto& x : held_) batch.push_back(std::move(x));
-        held_.clear();
-      }
-      auto e = transport_->Next(absl::Milliseconds(20));
-      if (e && hold_counts_ && IsCount(e->request)) {
-        held_.push_back(std::move(*e));
-        continue;
-      }
-      if (e) batch.push_back(std::move(*e));
-      if (batch.empty()) continue;
-      int want = hold_until_.exchange(0);
-      absl::Time give_up = absl::Now() + absl::Seconds(5);
-      while (static_cast<int>(batch.size()) < want && absl::Now() < give_up) {
-        auto more = transport_->Next(absl::Milliseconds(50));
-        if (more) batch.push_back(std::move(*more));
-      }
-      max_waiting_ = std::max<int>(max_waiting_, static_cast<int>(batch.size()));
-      for (auto& x : batch) {
-        requests_++;
-        x.done(FakeTransport::Json(200, Answer(x.request).dump()));
-      }
-    }
+  static bool Counted(const json& params) {
+    return params.contains("start") && params["start"].is_number() &&
+           params["start"].get<int64_t>() >= 0;
   }
 
-  // A counted page alone, or a batch carrying one.
-  bool IsCount(const HttpRequest& request) {
-    json body = json::parse(request.body);
-    if (!absl::EndsWith(request.url, "/batch")) {
-      bool counted = body.contains("start") && body["start"].is_number() && body["start"].get<int64_t>() >= 0;
-      if (counted) plain_counts_++;
-      return counted;
-    }
-    for (auto& [key, cmd] : body["cmd"].items()) {
-      if (absl::StrContains(cmd.get<std::string>(), "start=0")) return true;
-    }
-    return false;
+  // A counted page alone, or a batch carrying one (its `start=0` page).
+  static bool IsCount(const FakeDispatcher::Request& r) {
+    if (!r.is_batch) return Counted(r.params);
+    return std::any_of(r.commands.begin(), r.commands.end(), [](const BatchCommandSpec& c) {
+      return Counted(c.params) && c.params["start"].get<int64_t>() == 0;
+    });
   }
 
-  json Answer(const HttpRequest& request) {
-    std::string method = request.url.substr(request.url.rfind('/') + 1);
-    json body = json::parse(request.body);
-    if (method != "batch") {
-      json reply = List(body);
-      return reply;
+  static CallReply Reply(const json& answer) {
+    CallReply reply;
+    reply.result = answer["result"];
+    if (answer.contains("total")) reply.total = answer["total"].get<int64_t>();
+    if (answer.contains("next")) reply.next = answer["next"].get<int64_t>();
+    reply.time = answer["time"];
+    return reply;
+  }
+
+  void Answer(FakeDispatcher::Request& r) {
+    if (r.cancelled()) {
+      if (r.is_batch) r.batch_done(absl::CancelledError("cancelled"));
+      else r.call_done(absl::CancelledError("cancelled"));
+      return;
     }
-    json results = json::object(), totals = json::object(), nexts = json::object(),
-         times = json::object(), errors = json::object();
-    max_batch_pages_ = std::max<int>(max_batch_pages_, static_cast<int>(body["cmd"].size()));
-    for (auto& [key, cmd] : body["cmd"].items()) {
-      std::string text = cmd.get<std::string>();
-      size_t q = text.find('?');
-      json params = *ParseQueryString(q == std::string::npos ? "" : text.substr(q + 1));
+    if (!r.is_batch) {
+      if (Counted(r.params)) plain_counts_++;
+      r.call_done(Reply(List(r.params)));
+      return;
+    }
+    max_batch_pages_ = std::max<int>(max_batch_pages_, static_cast<int>(r.commands.size()));
+    json results = json::object();
+    BatchResult out;
+    for (const BatchCommandSpec& c : r.commands) {
+      json params = c.params;
       Resolve(&params, results);
-      json reply = List(params);
-      results[key] = reply["result"];
-      if (reply.contains("total")) totals[key] = reply["total"];
-      if (reply.contains("next")) nexts[key] = reply["next"];
-      times[key] = reply["time"];
+      json answer = List(params);
+      results[c.key] = answer["result"];
+      out.outcomes[c.key] = Reply(answer);
     }
-    return json{{"result",
-                 {{"result", results},
-                  {"result_error", json::array()},
-                  {"result_total", totals},
-                  {"result_next", nexts},
-                  {"result_time", times}}},
-                {"time", {{"processing", 0.01}}}};
+    r.batch_done(std::move(out));
   }
 
   // `$result[key][a][b]` → the value, or "" when any step is missing.
@@ -188,21 +173,11 @@ class FakeListServer {
   }
 
   json List(const json& params) {
-    std::vector<int64_t> ids;
-    {
-      absl::MutexLock lock(&mu_);
-      int64_t start_probe = 0;
-      if (insert_ && params.contains("start") && params["start"].is_number() &&
-          params["start"].get<int64_t>() > 0) {
-        ids_.insert(std::lower_bound(ids_.begin(), ids_.end(), *insert_), *insert_);
-        insert_.reset();
-      } else if (insert_ && params.contains("start") && params["start"].is_string() &&
-                 absl::SimpleAtoi(params["start"].get<std::string>(), &start_probe) && start_probe > 0) {
-        ids_.insert(std::lower_bound(ids_.begin(), ids_.end(), *insert_), *insert_);
-        insert_.reset();
-      }
-      ids = ids_;
+    if (insert_ && Counted(params) && params["start"].get<int64_t>() > 0) {
+      ids_.insert(std::lower_bound(ids_.begin(), ids_.end(), *insert_), *insert_);
+      insert_.reset();
     }
+    const std::vector<int64_t>& ids = ids_;
     json filter = params.value("filter", json::object());
     std::vector<int64_t> match;
     for (int64_t id : ids) {
@@ -247,37 +222,23 @@ class FakeListServer {
       reply["total"] = match.size();
       if (from + 50 < match.size()) reply["next"] = from + 50;
     }
-    reply["time"] = {{"processing", page_processing_.load()}, {"operating", 0}};
+    reply["time"] = {{"processing", page_processing_}, {"operating", 0}};
     return reply;
   }
 
-  FakeTransport* const transport_;
-  absl::Mutex mu_;
-  std::vector<int64_t> ids_ ABSL_GUARDED_BY(mu_);
-  std::optional<int64_t> insert_ ABSL_GUARDED_BY(mu_);
+  FakeDispatcher dispatcher_;
+  FakeClock clock_;
+  std::vector<int64_t> ids_;
+  std::optional<int64_t> insert_;
   const FakeListShape shape_;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> hold_until_{0};
-  std::atomic<bool> hold_counts_{false};
-  std::vector<FakeTransport::Exchange> held_;  // the server thread's
-  std::atomic<int> requests_{0};
-  std::atomic<int> counted_pages_{0};
-  std::atomic<int> plain_counts_{0};
-  std::atomic<int> pages_{0};
-  std::atomic<int> max_waiting_{0};
-  std::atomic<int> max_batch_pages_{0};
-  std::atomic<double> page_processing_{0.001};
-  std::thread thread_;
+  bool hold_counts_ = false;
+  std::vector<FakeDispatcher::Request> held_;
+  int counted_pages_ = 0;
+  int plain_counts_ = 0;
+  int pages_ = 0;
+  int max_batch_pages_ = 0;
+  double page_processing_ = 0.001;
 };
-
-inline PortalOptions ListPortalOptions() {
-  PortalOptions o;
-  o.webhook_url = "https://portal.example/rest/1/secret/";
-  o.bucket = BucketPolicy{1000, 1000, 0};
-  o.linger = absl::Milliseconds(1);
-  o.backoff = BackoffPolicy{absl::Milliseconds(1), absl::Milliseconds(5), 2};
-  return o;
-}
 
 // What a consumer received from one read.
 struct ReadOutcome {
@@ -295,80 +256,82 @@ struct ReadOutcome {
   }
 };
 
-// A consumer on the test thread: pages are queued by the reader and taken,
-// acknowledged (outside the reader's lock) and recorded here.
+// A consumer that records what the reader hands it.
 class Consumer : public ListSink {
  public:
-  void OnPage(ListPage page) override {
-    absl::MutexLock lock(&mu_);
-    queue_.push_back(std::move(page));
-  }
+  void OnPage(ListPage page) override { queue_.push_back(std::move(page)); }
   void OnDone(absl::Status status, ListSummary summary) override {
-    absl::MutexLock lock(&mu_);
     status_ = std::move(status);
     summary_ = std::move(summary);
     done_ = true;
   }
 
-  // Reads to the end; after `stop_after_pages` pages (if >= 0) cancels.
-  ReadOutcome Read(ListReader* reader, int stop_after_pages = -1) {
-    ReadOutcome out;
-    int pages = 0;
-    bool cancelled = false;
-    for (;;) {
-      std::optional<ListPage> page;
-      {
-        absl::MutexLock lock(&mu_);
-        auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return !queue_.empty() || done_; };
-        if (!mu_.AwaitWithTimeout(absl::Condition(&ready), absl::Seconds(10))) {
-          ADD_FAILURE() << "the read stalled";
-          reader->Cancel();
-          cancelled = true;
-          continue;
-        }
-        if (!queue_.empty()) {
-          page = std::move(queue_.front());
-          queue_.pop_front();
-        } else {
-          out.status = status_;
-          out.summary = summary_;
-          return out;
-        }
-      }
-      if (!cancelled) {
-        for (auto& item : page->items) out.items.push_back(std::move(item));
-        page->items.clear();
-        out.pages.push_back(std::move(*page));
-        ++pages;
-      }
-      reader->Ack();
-      if (stop_after_pages >= 0 && pages == stop_after_pages && !cancelled) {
-        reader->Cancel();
-        cancelled = true;
-      }
-    }
+  std::optional<ListPage> Pop() {
+    if (queue_.empty()) return std::nullopt;
+    ListPage page = std::move(queue_.front());
+    queue_.pop_front();
+    return page;
   }
+  bool done() const { return done_; }
+  const absl::Status& status() const { return status_; }
+  const ListSummary& summary() const { return summary_; }
 
  private:
-  absl::Mutex mu_;
-  std::deque<ListPage> queue_ ABSL_GUARDED_BY(mu_);
-  bool done_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Status status_ ABSL_GUARDED_BY(mu_);
-  ListSummary summary_ ABSL_GUARDED_BY(mu_);
+  std::deque<ListPage> queue_;
+  bool done_ = false;
+  absl::Status status_ = absl::UnknownError("not finished");
+  ListSummary summary_;
 };
 
-// Reads `request` to the end (or `stop_after_pages` pages) on `portal`.
-inline ReadOutcome ReadList(Portal* portal, ListRequest request, int stop_after_pages = -1,
-                            int max_unacked_pages = 100) {
+// Reads `request` from `server` on this thread, step by step: takes and
+// acknowledges every page handed over, else answers every request waiting,
+// else (nothing can move) asks `on_stall` whether it changed something, and
+// fails the test when it did not. After `stop_after_pages` pages (if >= 0)
+// it cancels, and records nothing more.
+inline ReadOutcome ReadList(FakeListServer* server, ListRequest request, int stop_after_pages = -1,
+                            int max_unacked_pages = 100,
+                            const std::function<bool()>& on_stall = nullptr) {
   Consumer consumer;
-  auto reader = ListReader::Create(portal, std::move(request), &consumer, max_unacked_pages);
+  ReadOutcome out;
+  auto reader = ListReader::Create(server->dispatcher(), server->clock(), std::move(request),
+                                   &consumer, max_unacked_pages);
   if (!reader.ok()) {
-    ReadOutcome out;
     out.status = reader.status();
     return out;
   }
   (*reader)->Run();
-  return consumer.Read(reader->get(), stop_after_pages);
+  bool cancelled = false;
+  // A bound on the steps, so a strategy that never ends fails the test.
+  for (int steps = 0;; ++steps) {
+    if (steps == 10000000) {
+      ADD_FAILURE() << "the read did not end";
+      break;
+    }
+    if (std::optional<ListPage> page = consumer.Pop()) {
+      if (!cancelled) {
+        for (auto& item : page->items) out.items.push_back(std::move(item));
+        page->items.clear();
+        out.pages.push_back(std::move(*page));
+      }
+      (*reader)->Ack();
+      if (!cancelled && static_cast<int>(out.pages.size()) == stop_after_pages) {
+        (*reader)->Cancel();
+        cancelled = true;
+      }
+      continue;
+    }
+    if (consumer.done()) break;
+    if (server->AnswerWaiting() > 0) continue;
+    if (on_stall && on_stall()) continue;
+    ADD_FAILURE() << "the read stalled";
+    break;
+  }
+  // What is still waiting was sent for a read that has ended.
+  for (int rounds = 0; rounds < 100 && server->AnswerWaiting() > 0; ++rounds) {
+  }
+  out.status = consumer.status();
+  out.summary = consumer.summary();
+  return out;
 }
 
 // Ids 1..n*step with the given step: a list of n rows.

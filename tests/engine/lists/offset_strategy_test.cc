@@ -22,10 +22,8 @@ ListRequest OffsetRequest() {
 }
 
 TEST(OffsetStrategy, ReadsEveryPageOnceInListOrder) {
-  FakeTransport transport;
-  FakeListServer server(&transport, Ids(3333, 3));
-  Portal portal(ListPortalOptions(), &transport, Clock::Real());
-  ReadOutcome out = ReadList(&portal, OffsetRequest());
+  FakeListServer server(Ids(3333, 3));
+  ReadOutcome out = ReadList(&server, OffsetRequest());
   ASSERT_TRUE(out.status.ok()) << out.status;
   EXPECT_EQ(out.Ids(), Ids(3333, 3));
   EXPECT_EQ(out.summary.strategy, "offset");
@@ -44,14 +42,13 @@ TEST(OffsetStrategy, ABatchOfDearPagesEndsWellWithinTheRequestTimeout) {
   // request timeout; the answer would be lost while the portal still charged
   // their time, and the read sent again would be charged twice, into
   // OPERATION_TIME_LIMIT.
-  FakeTransport transport;
-  FakeListServer server(&transport, Ids(3000));
+  FakeListServer server(Ids(3000));
   const double page_seconds = 4.3;
   server.ReportPageProcessing(page_seconds);
-  PortalOptions options = ListPortalOptions();
-  options.request_timeout = absl::Seconds(70);
-  Portal portal(options, &transport, Clock::Real());
-  ReadOutcome out = ReadList(&portal, OffsetRequest());
+  PortalBudget budget = FakeDispatcher::RoomyBudget();
+  budget.request_timeout = absl::Seconds(70);
+  server.dispatcher()->set_budget(budget);
+  ReadOutcome out = ReadList(&server, OffsetRequest());
   ASSERT_TRUE(out.status.ok()) << out.status;
   EXPECT_EQ(out.Ids(), Ids(3000));
   EXPECT_GT(server.max_batch_pages(), 1);
@@ -60,13 +57,11 @@ TEST(OffsetStrategy, ABatchOfDearPagesEndsWellWithinTheRequestTimeout) {
 }
 
 TEST(OffsetStrategy, ARowMetTwiceIsDeliveredOnce) {
-  FakeTransport transport;
-  FakeListServer server(&transport, Ids(500, 10));
-  Portal portal(ListPortalOptions(), &transport, Clock::Real());
+  FakeListServer server(Ids(500, 10));
   // A row added at the front after the first page pushes every later row
   // one place on: the last row of each page comes again on the next.
   server.InsertBeforeNextPage(5);
-  ReadOutcome out = ReadList(&portal, OffsetRequest());
+  ReadOutcome out = ReadList(&server, OffsetRequest());
   ASSERT_TRUE(out.status.ok()) << out.status;
   std::vector<int64_t> ids = out.Ids();
   EXPECT_EQ(std::set<int64_t>(ids.begin(), ids.end()).size(), ids.size()) << "a row came twice";
@@ -75,14 +70,12 @@ TEST(OffsetStrategy, ARowMetTwiceIsDeliveredOnce) {
 }
 
 TEST(OffsetStrategy, ResumesAfterTheLastMessageReceived) {
-  FakeTransport transport;
-  FakeListServer server(&transport, Ids(1234, 2));
-  Portal portal(ListPortalOptions(), &transport, Clock::Real());
-  ReadOutcome first = ReadList(&portal, OffsetRequest(), /*stop_after_pages=*/7);
+  FakeListServer server(Ids(1234, 2));
+  ReadOutcome first = ReadList(&server, OffsetRequest(), /*stop_after_pages=*/7);
   ASSERT_EQ(first.pages.size(), 7u);
   ListRequest again = OffsetRequest();
   again.resume_cursor = first.pages.back().resume_cursor;
-  ReadOutcome rest = ReadList(&portal, again);
+  ReadOutcome rest = ReadList(&server, again);
   ASSERT_TRUE(rest.status.ok()) << rest.status;
   std::vector<int64_t> ids = first.Ids();
   for (int64_t id : rest.Ids()) ids.push_back(id);
@@ -92,14 +85,12 @@ TEST(OffsetStrategy, ResumesAfterTheLastMessageReceived) {
 }
 
 TEST(OffsetStrategy, AMethodWithoutIdOrderReadsByOffsetByDefault) {
-  FakeTransport transport;
   FakeListShape shape;
   shape.method = "crm.status.list";
-  FakeListServer server(&transport, Ids(120), shape);
-  Portal portal(ListPortalOptions(), &transport, Clock::Real());
+  FakeListServer server(Ids(120), shape);
   ListRequest r;
   r.method = "crm.status.list";
-  ReadOutcome out = ReadList(&portal, r);
+  ReadOutcome out = ReadList(&server, r);
   ASSERT_TRUE(out.status.ok()) << out.status;
   EXPECT_EQ(out.summary.strategy, "offset");
   EXPECT_EQ(out.Ids(), Ids(120));

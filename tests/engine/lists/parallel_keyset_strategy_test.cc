@@ -33,11 +33,9 @@ std::vector<int64_t> RandomIds(int n, int seed) {
 }
 
 TEST(ParallelKeysetStrategy, IsTheDefaultAndReadsEveryItemOnceInIdOrder) {
-  FakeTransport transport;
   std::vector<int64_t> ids = RandomIds(20000, 1);
-  FakeListServer server(&transport, ids);
-  Portal portal(ListPortalOptions(), &transport, Clock::Real());
-  ReadOutcome out = ReadList(&portal, ParallelRequest());
+  FakeListServer server(ids);
+  ReadOutcome out = ReadList(&server, ParallelRequest());
   ASSERT_TRUE(out.status.ok()) << out.status;
   EXPECT_EQ(out.summary.strategy, "parallel_keyset");
   EXPECT_EQ(out.Ids(), ids);
@@ -49,44 +47,33 @@ TEST(ParallelKeysetStrategy, IsTheDefaultAndReadsEveryItemOnceInIdOrder) {
 }
 
 TEST(ParallelKeysetStrategy, RunsSeveralChainsAtOnce) {
-  FakeTransport transport;
-  FakeListServer server(&transport, Ids(20000));
-  Portal portal(ListPortalOptions(), &transport, Clock::Real());
-  // After the bounds request, hold answers until 8 requests wait: the
-  // dispatcher's connection limit (8) is what bounds the chains.
-  std::thread reader([&] {
-    ReadOutcome out = ReadList(&portal, ParallelRequest());
-    EXPECT_TRUE(out.status.ok()) << out.status;
-    EXPECT_EQ(out.Ids(), Ids(20000));
-  });
-  while (server.requests() == 0) absl::SleepFor(absl::Milliseconds(1));
-  server.HoldUntil(8);
-  reader.join();
+  FakeListServer server(Ids(20000));
+  // Answers come only once nothing more is sent: the dispatcher's
+  // connection limit (8) is what bounds the chains.
+  ReadOutcome out = ReadList(&server, ParallelRequest());
+  EXPECT_TRUE(out.status.ok()) << out.status;
+  EXPECT_EQ(out.Ids(), Ids(20000));
   EXPECT_EQ(server.max_waiting(), 8);
 }
 
 TEST(ParallelKeysetStrategy, ClusteredIdsAreStolenIntoFreeChains) {
-  FakeTransport transport;
   // 50 ids at the bottom, 6,000 dense ids in one narrow cluster far above:
   // the first split gives most ranges nothing; the busy one must be split.
   std::vector<int64_t> ids = Ids(50, 1000);
   for (int64_t id : Ids(6000, 1, 10000000)) ids.push_back(id);
   for (int64_t id : Ids(50, 1, 20000000)) ids.push_back(id);
-  FakeListServer server(&transport, ids);
-  Portal portal(ListPortalOptions(), &transport, Clock::Real());
-  ReadOutcome out = ReadList(&portal, ParallelRequest());
+  FakeListServer server(ids);
+  ReadOutcome out = ReadList(&server, ParallelRequest());
   ASSERT_TRUE(out.status.ok()) << out.status;
   EXPECT_EQ(out.Ids(), ids);
 }
 
 TEST(ParallelKeysetStrategy, UnorderedDeliversEveryItemExactlyOnce) {
-  FakeTransport transport;
   std::vector<int64_t> ids = RandomIds(12000, 2);
-  FakeListServer server(&transport, ids);
-  Portal portal(ListPortalOptions(), &transport, Clock::Real());
+  FakeListServer server(ids);
   ListRequest r = ParallelRequest();
   r.unordered = true;
-  ReadOutcome out = ReadList(&portal, r);
+  ReadOutcome out = ReadList(&server, r);
   ASSERT_TRUE(out.status.ok()) << out.status;
   std::vector<int64_t> got = out.Ids();
   std::sort(got.begin(), got.end());
@@ -94,42 +81,37 @@ TEST(ParallelKeysetStrategy, UnorderedDeliversEveryItemExactlyOnce) {
 }
 
 TEST(ParallelKeysetStrategy, IntersectsTheCallersIdConditions) {
-  FakeTransport transport;
-  FakeListServer server(&transport, Ids(9000));
-  Portal portal(ListPortalOptions(), &transport, Clock::Real());
+  FakeListServer server(Ids(9000));
   ReadOutcome out = ReadList(
-      &portal, ParallelRequest({{"filter", {{">id", "499"}, {"<=ID", 7000}}}, {"select", {"ID"}}}));
+      &server, ParallelRequest({{"filter", {{">id", "499"}, {"<=ID", 7000}}}, {"select", {"ID"}}}));
   ASSERT_TRUE(out.status.ok()) << out.status;
   EXPECT_EQ(out.Ids(), Ids(6501, 1, 500));
   EXPECT_EQ(out.summary.total, 6501);
 }
 
 TEST(ParallelKeysetStrategy, AnEmptyListEndsAtOnce) {
-  FakeTransport transport;
-  FakeListServer server(&transport, {});
-  Portal portal(ListPortalOptions(), &transport, Clock::Real());
-  ReadOutcome out = ReadList(&portal, ParallelRequest());
+  FakeListServer server({});
+  ReadOutcome out = ReadList(&server, ParallelRequest());
   ASSERT_TRUE(out.status.ok()) << out.status;
   EXPECT_TRUE(out.items.empty());
   EXPECT_EQ(out.summary.count, 0);
 }
 
 TEST(ParallelKeysetStrategy, StreamsWithoutWaitingForTheCount) {
-  FakeTransport transport;
-  FakeListServer server(&transport, Ids(6000));
-  Portal portal(ListPortalOptions(), &transport, Clock::Real());
+  FakeListServer server(Ids(6000));
   server.HoldCounts();
-  ReadOutcome out;
-  std::thread reader([&] { out = ReadList(&portal, ParallelRequest()); });
   // The count rides in one of the chains' batches (no request of its own):
   // every page but those of that batch (at most 49) is read while the count
   // is still unanswered, the first range's among them.
   const int others = 6000 / 50 - 49;
-  absl::Time give_up = absl::Now() + absl::Seconds(10);
-  while (server.pages() < others && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(5));
-  EXPECT_GE(server.pages(), others);
-  server.ReleaseCounts();
-  reader.join();
+  int stalls = 0;
+  ReadOutcome out = ReadList(&server, ParallelRequest(), -1, 100, [&] {
+    if (stalls++ > 0) return false;
+    EXPECT_GE(server.pages(), others);
+    server.ReleaseCounts();
+    return true;
+  });
+  EXPECT_EQ(stalls, 1);
   ASSERT_TRUE(out.status.ok()) << out.status;
   EXPECT_EQ(out.Ids(), Ids(6000));
   EXPECT_EQ(server.plain_counts(), 0);
@@ -146,16 +128,14 @@ class ParallelResume : public ::testing::TestWithParam<std::tuple<bool, int>> {}
 
 TEST_P(ParallelResume, ContinuesAfterTheLastMessageWithNoneLostOrRepeated) {
   auto [unordered, stop_after] = GetParam();
-  FakeTransport transport;
   std::vector<int64_t> ids = RandomIds(9000, 3);
-  FakeListServer server(&transport, ids);
-  Portal portal(ListPortalOptions(), &transport, Clock::Real());
+  FakeListServer server(ids);
   ListRequest r = ParallelRequest();
   r.unordered = unordered;
-  ReadOutcome first = ReadList(&portal, r, stop_after);
+  ReadOutcome first = ReadList(&server, r, stop_after);
   ASSERT_EQ(first.pages.size(), static_cast<size_t>(stop_after));
   r.resume_cursor = first.pages.back().resume_cursor;
-  ReadOutcome rest = ReadList(&portal, r);
+  ReadOutcome rest = ReadList(&server, r);
   ASSERT_TRUE(rest.status.ok()) << rest.status;
   std::vector<int64_t> got = first.Ids();
   for (int64_t id : rest.Ids()) got.push_back(id);
@@ -169,14 +149,12 @@ INSTANTIATE_TEST_SUITE_P(OrderedAndUnordered, ParallelResume,
                          ::testing::Combine(::testing::Bool(), ::testing::Values(1, 9, 60)));
 
 TEST(ParallelKeysetStrategy, ReadsTasksWrappedWithLowerCaseIds) {
-  FakeTransport transport;
   FakeListShape shape{"tasks.task.list", "tasks", "id", true};
-  FakeListServer server(&transport, Ids(3100, 2), shape);
-  Portal portal(ListPortalOptions(), &transport, Clock::Real());
+  FakeListServer server(Ids(3100, 2), shape);
   ListRequest r;
   r.method = "tasks.task.list";
   r.params = {{"select", {"ID", "TITLE"}}};
-  ReadOutcome out = ReadList(&portal, r);
+  ReadOutcome out = ReadList(&server, r);
   ASSERT_TRUE(out.status.ok()) << out.status;
   EXPECT_EQ(out.summary.strategy, "parallel_keyset");
   EXPECT_EQ(out.Ids("id"), Ids(3100, 2));
