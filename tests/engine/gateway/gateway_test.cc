@@ -169,7 +169,7 @@ TEST_F(GatewayTest, ListAndIdReadsRefuseWritesUnlessVouchedFor) {
   ListRequest list;
   list.method = "tasks.task.list";
   EXPECT_TRUE(gateway_->PrepareGetAll("", list, &list_sink).ok());
-  EXPECT_EQ(transport_->sent(), 0);
+  EXPECT_EQ(portal_.requests(), 0);
 }
 
 TEST(Gateway, MethodNamesAreAtMost128Bytes) {
