@@ -168,6 +168,7 @@ struct FileValues {
   std::optional<std::string> listen, metrics_listen, log_format, log_level;
   std::optional<absl::Duration> predrain_delay, shutdown_grace;
   InputLimits limits;
+  std::optional<int64_t> list_read_ahead_bytes;
   std::optional<bool> fair_share;
   std::vector<PortalOptions> portals;
   std::vector<ClientSpec> clients;
@@ -318,7 +319,8 @@ absl::StatusOr<FileValues> ReadConfigFile(const std::string& path) {
                                     {"listen", "metrics_listen", "portals", "shutdown_grace_seconds",
                                      "predrain_delay_seconds", "log_format", "log_level",
                                      "max_bulk_items", "clients", "cache", "fair_share", "tls",
-                                     "insecure_listen_any", "limits", "redis"}));
+                                     "insecure_listen_any", "limits", "redis",
+                                     "list_read_ahead_bytes"}));
   FileValues f;
   for (auto [key, out] : {std::pair{"listen", &f.listen}, std::pair{"metrics_listen", &f.metrics_listen},
                           std::pair{"log_format", &f.log_format}, std::pair{"log_level", &f.log_level}}) {
@@ -343,6 +345,13 @@ absl::StatusOr<FileValues> ReadConfigFile(const std::string& path) {
     f.limits.max_bulk_items = v.get<size_t>();  // the older key; limits.max_bulk_items wins
   }
   if (j.contains("limits")) B24GATE_RETURN_IF_ERROR(ReadLimits(j["limits"], "config.limits", &f.limits));
+  if (j.contains("list_read_ahead_bytes")) {
+    const Json& v = j["list_read_ahead_bytes"];
+    if (!v.is_number_integer() || v.get<int64_t>() < 1) {
+      return Bad("config.list_read_ahead_bytes", "must be a whole number of bytes >= 1");
+    }
+    f.list_read_ahead_bytes = v.get<int64_t>();
+  }
   if (j.contains("fair_share")) {
     bool on = true;
     B24GATE_RETURN_IF_ERROR(ReadBool(j, "fair_share", "config", &on));
@@ -475,6 +484,7 @@ absl::StatusOr<ServerConfig> Merge(const FlagValues& flags, const EnvValues& env
   }
   if (file.shutdown_grace) config.shutdown_grace = *file.shutdown_grace;
   config.gateway.limits = file.limits;
+  if (file.list_read_ahead_bytes) config.gateway.list_read_ahead_bytes = *file.list_read_ahead_bytes;
   if (flags.shutdown_grace) {
     absl::StatusOr<absl::Duration> d = ParseDurationText(*flags.shutdown_grace, "--shutdown-grace");
     if (!d.ok()) return d.status();
