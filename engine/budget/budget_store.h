@@ -6,7 +6,9 @@
 // default). Several replicas in front of one portal must share them, because
 // the portal counts one budget for everyone: RedisBudgetStore keeps them in
 // Redis. The dispatcher (engine/portal) sees only these interfaces, which
-// mirror LeakyBucket and OperatingTracker, and calls them under its own lock.
+// mirror LeakyBucket and OperatingTracker, and calls them under its own lock:
+// so no method does I/O or waits on anything but the store's own short lock
+// (the Redis store talks to Redis from a thread of its own).
 //
 // Thread-safety: the dispatcher serialises its calls to one store; a store may
 // run a thread of its own, and Status() may be called from any thread.
@@ -35,8 +37,8 @@ class RequestBudget {
   // as far as this replica knows (others may take it first). Cheap: no I/O.
   virtual absl::Time NextFree(absl::Time now) const = 0;
   // Takes one request slot at `now` if one is free and returns `now`; when
-  // none is (another replica took it), takes nothing and returns when to
-  // try again.
+  // none is (another replica took it, or a shared store's refill has not
+  // arrived yet), takes nothing and returns when to try again.
   virtual absl::Time Reserve(absl::Time now) = 0;
   // A 503 QUERY_LIMIT_EXCEEDED at `now`: the portal's counter is full.
   virtual void MarkFull(absl::Time now) = 0;

@@ -5,10 +5,7 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "engine/budget/budget_scripts.h"
 
 namespace b24gate {
 namespace {
@@ -19,12 +16,18 @@ std::string RandomReplicaId() {
   return absl::StrCat(absl::Hex(rng(), absl::kZeroPad16));
 }
 
-int64_t Micros(absl::Time t) { return t == absl::InfinitePast() ? 0 : absl::ToUnixMicros(t); }
-absl::Time FromMicros(int64_t us) { return us <= 0 ? absl::InfinitePast() : absl::FromUnixMicros(us); }
-
-// After publishing, the sync thread waits this long before publishing again,
-// so the answers of a batch (one Observe per command) go in one round trip.
+// After publishing, the sync thread waits this long before publishing news
+// again, so the answers of a batch (one Observe per command) go in one round.
 constexpr absl::Duration kCoalesce = absl::Milliseconds(5);
+// With no slot at hand, the dispatcher looks again this long after the
+// refill may arrive (no wake-up comes from the sync thread).
+constexpr absl::Duration kRefillPoll = absl::Milliseconds(2);
+
+// Each replica may hold up to its share of what the bucket admits at once.
+int MaxHeld(const BucketPolicy& leased, int replicas) {
+  const double usable = std::max(1.0, leased.burst - leased.headroom);
+  return std::max(1, static_cast<int>(usable / std::max(1, replicas)));
+}
 
 }  // namespace
 
@@ -36,49 +39,35 @@ class RedisBudgetStore::RequestsFace : public RequestBudget {
 
   absl::Time NextFree(absl::Time now) const override {
     absl::MutexLock lock(&s_.mu_);
-    if (s_.fallback_) return s_.share_.NextFree(now);
-    absl::Time free = s_.mirror_.NextFree(now);
-    return now < s_.grace_until_ ? std::max(free, s_.share_.NextFree(now)) : free;
+    return s_.FreeAt(now);
   }
 
   absl::Time Reserve(absl::Time now) override {
     absl::MutexLock lock(&s_.mu_);
-    if (!s_.fallback_) {
-      const bool grace = now < s_.grace_until_;
-      if (absl::Time free = s_.share_.NextFree(now); grace && free > now) return free;
-      absl::StatusOr<absl::Duration> wait = s_.RunBucket("take", now);
-      if (wait.ok()) {
-        if (*wait > absl::ZeroDuration()) return now + *wait;
-        if (grace) s_.share_.Reserve(now);
-        return now;
-      }
-      s_.FallBack(wait.status(), now);
-    }
-    if (absl::Time free = s_.share_.NextFree(now); free > now) return free;
-    return s_.share_.Reserve(now);
+    if (absl::Time free = s_.FreeAt(now); free > now) return free;
+    s_.Spend(now);
+    return now;
   }
 
   void MarkFull(absl::Time now) override {
     absl::MutexLock lock(&s_.mu_);
+    // The held slots were taken on a model the portal just contradicted.
+    s_.lease_.Drop();
     s_.mirror_.MarkFull(now);
-    if (!s_.fallback_) {
-      absl::StatusOr<absl::Duration> done = s_.RunBucket("full", now);
-      if (done.ok()) return;
-      s_.FallBack(done.status(), now);
-    }
-    s_.share_.MarkFull(now);
+    s_.bucket_free_at_ = s_.mirror_.NextFree(now);
+    if (s_.share_.apart()) s_.share_.MarkFull(now);
+    s_.full_pending_ = true;
+    s_.News();
   }
 
   double Level(absl::Time now) const override {
     absl::MutexLock lock(&s_.mu_);
-    return s_.fallback_ ? s_.share_.Level(now) * s_.options_.replicas : s_.mirror_.Level(now);
+    return s_.share_.apart() ? s_.share_.Level(now) : s_.mirror_.Level(now);
   }
 
   void SetPolicy(BucketPolicy policy, absl::Time now) override {
     absl::MutexLock lock(&s_.mu_);
-    s_.policy_ = policy;
-    s_.mirror_.SetPolicy(policy, now);
-    s_.share_.SetPolicy(s_.ShareOf(policy), now);
+    s_.SetBucketPolicy(policy, now);
   }
 
   BucketPolicy policy() const override {
@@ -99,14 +88,14 @@ class RedisBudgetStore::OperatingFace : public OperatingBudget {
     absl::MutexLock lock(&s_.mu_);
     s_.tracker_.Observe(method, time, now);
     s_.reported_.insert(method);
-    s_.kicked_ = true;
+    s_.News();
   }
   void Blocked(const std::string& method, const nlohmann::ordered_json& time,
                absl::Time now) override {
     absl::MutexLock lock(&s_.mu_);
     s_.tracker_.Blocked(method, time, now);
     s_.reported_.insert(method);
-    s_.kicked_ = true;
+    s_.News();
   }
   absl::Time ReadyAt(const std::string& method) const override {
     absl::MutexLock lock(&s_.mu_);
@@ -134,17 +123,17 @@ class RedisBudgetStore::OperatingFace : public OperatingBudget {
     absl::MutexLock lock(&s_.mu_);
     // Apart from the others, each replica may spend only its share of what
     // is left: its costs count N times.
-    return s_.tracker_.FitsAt(method, s_.fallback_ ? cost * s_.options_.replicas : cost, now);
+    return s_.tracker_.FitsAt(method, s_.share_.apart() ? cost * s_.options_.replicas : cost, now);
   }
   void Reserve(const std::string& method, absl::Duration cost) override {
     absl::MutexLock lock(&s_.mu_);
     s_.tracker_.Reserve(method, cost);
-    s_.kicked_ = true;
+    s_.News();
   }
   void Release(const std::string& method, absl::Duration cost) override {
     absl::MutexLock lock(&s_.mu_);
     s_.tracker_.Release(method, cost);
-    s_.kicked_ = true;
+    s_.News();
   }
   absl::Duration Left(const std::string& method) const override {
     absl::MutexLock lock(&s_.mu_);
@@ -186,8 +175,10 @@ RedisBudgetStore::RedisBudgetStore(std::shared_ptr<RedisClient> client,
       replica_id_(std::move(replica_id)),
       clock_(clock),
       policy_(bucket),
-      mirror_(bucket),
-      share_(ShareOf(bucket)),
+      lease_(options_.lease_ttl,
+             MaxHeld(LeasedPolicy(bucket, options_.lease_ttl), options_.replicas)),
+      mirror_(LeasedPolicy(bucket, options_.lease_ttl)),
+      share_(bucket, options_.replicas, options_.resume_grace),
       tracker_(operating),
       window_(operating.window),
       requests_(std::make_unique<RequestsFace>(this)),
@@ -208,150 +199,153 @@ OperatingBudget& RedisBudgetStore::operating() { return *operating_; }
 
 BudgetStatus RedisBudgetStore::Status() const {
   absl::MutexLock lock(&mu_);
-  return {fallback_, errors_};
+  return {share_.apart(), errors_};
 }
 
-std::string RedisBudgetStore::Key(const std::string& name) const {
-  return absl::StrCat(options_.key_prefix, "{", portal_, "}:", name);
+// ---- Spending (the dispatcher, in memory) -------------------------------------
+
+absl::Time RedisBudgetStore::FreeAt(absl::Time now) const {
+  const absl::Time share_free = share_.Binds(now) ? share_.NextFree(now) : now;
+  // Apart, a held slot needs no share: it is in the shared counter already.
+  if (lease_.Held(now) > 0) return share_.apart() ? now : share_free;
+  if (share_.apart()) return share_free;
+  lease_.Asked(now);
+  wake_ = true;
+  return std::max({share_free, mirror_.NextFree(now), now}) + kRefillPoll;
 }
 
-BucketPolicy RedisBudgetStore::ShareOf(const BucketPolicy& policy) const {
-  BucketPolicy share = policy;
-  double n = std::max(1, options_.replicas);
-  share.burst = policy.burst / n;
-  share.drain_per_second = policy.drain_per_second / n;
-  share.headroom = policy.headroom / n;
-  return share;
-}
-
-absl::StatusOr<absl::Duration> RedisBudgetStore::RunBucket(const char* op, absl::Time now) {
-  absl::StatusOr<RedisReply> reply = client_->Eval(
-      BucketScript(), {Key("bucket")},
-      {absl::StrCat(policy_.burst), absl::StrCat(policy_.drain_per_second),
-       absl::StrCat(policy_.headroom), op});
-  double level = 0;
-  if (reply.ok() && (reply->elements.size() != 3 ||
-                     !absl::SimpleAtod(reply->elements[1].str, &level))) {
-    reply = absl::InternalError("unexpected answer from the bucket script");
+void RedisBudgetStore::Spend(absl::Time now) {
+  if (lease_.Held(now) > 0) {
+    lease_.Spend(now);
+    wake_ = true;  // the lease may want topping up
+    if (share_.Binds(now) && !share_.apart()) share_.Spend(now);  // the grace
+    return;
   }
-  if (!reply.ok()) {
-    errors_++;
-    return reply.status();
-  }
-  mirror_.SetLevel(level, now);
-  if (reply->elements[0].integer == 1) return absl::ZeroDuration();
-  return std::max(absl::Microseconds(reply->elements[2].integer), absl::Microseconds(1));
+  share_.Spend(now);  // apart: counted, and added to the shared counter on rejoining
 }
 
-void RedisBudgetStore::FallBack(const absl::Status& why, absl::Time now) {
-  if (fallback_) return;
-  fallback_ = true;
-  // What the others sent just before is unknown: start from a full share.
-  share_.SetPolicy(ShareOf(policy_), now);
-  share_.MarkFull(now);
-  if (options_.on_switch) options_.on_switch(portal_, true, std::string(why.message()));
+void RedisBudgetStore::SetBucketPolicy(const BucketPolicy& policy, absl::Time now) {
+  policy_ = policy;
+  const BucketPolicy leased = LeasedPolicy(policy, options_.lease_ttl);
+  mirror_.SetPolicy(leased, now);
+  lease_.set_max_held(MaxHeld(leased, options_.replicas));
+  share_.SetPolicy(policy, now);
 }
+
+// ---- The sync thread (Redis, never under mu_) ---------------------------------
 
 void RedisBudgetStore::SyncLoop() {
-  absl::MutexLock lock(&mu_);
-  while (!stopping_) {
-    // Wake on news to publish, or every sync_interval to read the others'.
+  for (;;) {
+    Round round;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!AwaitRound()) return;
+      round = NextRound(clock_->Now());
+    }
+    // While apart and the client waits out its backoff, a call would fail at
+    // once: not a new error, and the news waits for the next round.
+    std::optional<absl::StatusOr<RedisReply>> reply;
+    if (!round.apart || !client_->WaitingToReconnect()) {
+      SyncCall call = EncodeSync(round.request);
+      reply = client_->Eval(SyncScript(), call.keys, call.args);
+    }
+    std::optional<Switch> switched;
+    {
+      absl::MutexLock lock(&mu_);
+      switched = Apply(round, reply, clock_->Now());
+    }
+    if (switched && options_.on_switch) {
+      options_.on_switch(portal_, switched->fallback, switched->why);
+    }
+  }
+}
+
+bool RedisBudgetStore::AwaitRound() {
+  for (;;) {
+    if (stopping_) return false;
+    const absl::Time at = NextRoundAt(clock_->Now());
+    if (clock_->Now() >= at) return true;
+    wake_ = false;
     clock_->AwaitWithDeadline(
         &mu_,
         absl::Condition(
             +[](RedisBudgetStore* s) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-              return s->kicked_ || s->stopping_;
+              return s->wake_ || s->stopping_;
             },
             this),
-        clock_->Now() + options_.sync_interval);
-    if (stopping_) break;
-    kicked_ = false;
-    SyncOnce();
-    clock_->AwaitWithDeadline(
-        &mu_,
-        absl::Condition(
-            +[](RedisBudgetStore* s) ABSL_NO_THREAD_SAFETY_ANALYSIS { return s->stopping_; },
-            this),
-        clock_->Now() + kCoalesce);
+        at);
   }
 }
 
-void RedisBudgetStore::SyncOnce() {
-  // While apart and the client waits out its backoff, a call would fail at
-  // once: not a new error.
-  if (fallback_ && client_->WaitingToReconnect()) return;
-  std::vector<std::string> args = {
-      replica_id_, absl::StrCat(absl::ToInt64Milliseconds(options_.reservation_ttl)),
-      Key("res:"),
-      absl::StrCat(absl::ToInt64Milliseconds(window_))};
-  std::set<std::string> sent;
-  sent.swap(reported_);
-  args.push_back(absl::StrCat(sent.size()));
-  for (const std::string& method : sent) {
-    OperatingTracker::Shared own = tracker_.Own(method);
-    // A 429 before any report publishes the pause alone ("-": the report
-    // others gave, if any, stands).
-    args.push_back(method);
-    args.push_back(own.reported ? absl::StrCat(own.operating) : "-");
-    args.push_back(absl::StrCat(Micros(own.reset_at)));
-    args.push_back(absl::StrCat(Micros(own.paused_until)));
+absl::Time RedisBudgetStore::NextRoundAt(absl::Time now) const {
+  // Every sync_interval to read the others' news; soon after news of ours.
+  absl::Time at = last_round_ + options_.sync_interval;
+  if (news_) at = std::min(at, last_round_ + kCoalesce);
+  // Slots wanted: as soon as the bucket has one (apart, at the pace above:
+  // the client's backoff decides when Redis is tried again).
+  if (!share_.apart() && lease_.Wanted(now) > 0) {
+    at = std::min(at, std::max(last_round_, bucket_free_at_));
   }
-  std::vector<std::string> reservations;
-  int count = 0;
+  return at;
+}
+
+RedisBudgetStore::Round RedisBudgetStore::NextRound(absl::Time now) {
+  Round round;
+  round.started = now;
+  round.apart = share_.apart();
+  news_ = false;
+  SyncRequest& r = round.request;
+  r.key_prefix = absl::StrCat(options_.key_prefix, "{", portal_, "}:");
+  r.replica_id = replica_id_;
+  const BucketPolicy leased = LeasedPolicy(policy_, options_.lease_ttl);
+  r.burst = policy_.burst;
+  r.drain_per_second = policy_.drain_per_second;
+  r.usable = std::max(1.0, leased.burst - leased.headroom);
+  r.take = std::min(lease_.Wanted(now), kMaxTake);
+  r.add = share_.unreported();
+  r.full = std::exchange(full_pending_, false);
+  r.reservation_ttl = options_.reservation_ttl;
+  r.window = window_;
+  round.reported.swap(reported_);
+  for (const std::string& method : round.reported) {
+    r.reports.emplace_back(method, tracker_.Own(method));
+  }
   for (const std::string& method : tracker_.Methods()) {
     OperatingTracker::Shared own = tracker_.Own(method);
-    if (own.in_flight == 0) continue;
-    reservations.push_back(method);
-    reservations.push_back(absl::StrCat(absl::ToInt64Microseconds(own.reserved)));
-    reservations.push_back(absl::StrCat(own.in_flight));
-    count++;
+    if (own.in_flight > 0) r.reservations.emplace_back(method, own);
   }
-  args.push_back(absl::StrCat(count));
-  args.insert(args.end(), reservations.begin(), reservations.end());
-  const std::vector<std::string> keys = {Key("ops"), Key("replicas"), Key(absl::StrCat("res:", replica_id_))};
+  return round;
+}
 
-  mu_.Unlock();
-  absl::StatusOr<RedisReply> reply = client_->Eval(SyncScript(), keys, args);
-  mu_.Lock();
-  absl::Time now = clock_->Now();
-  if (!reply.ok()) {
+std::optional<RedisBudgetStore::Switch> RedisBudgetStore::Apply(
+    const Round& round, const std::optional<absl::StatusOr<RedisReply>>& reply, absl::Time now) {
+  last_round_ = now;
+  absl::StatusOr<SyncAnswer> answer = absl::UnavailableError("not sent");
+  if (reply) answer = reply->ok() ? DecodeSync(**reply, round.request.take) : reply->status();
+  if (!answer.ok()) {
+    // Not published: publish with the next round.
+    reported_.insert(round.reported.begin(), round.reported.end());
+    full_pending_ |= round.request.full;
+    if (!reply) return std::nullopt;
     errors_++;
-    // Not published: publish with the next attempt.
-    reported_.insert(sent.begin(), sent.end());
-    FallBack(reply.status(), now);
-    return;
+    if (!share_.Apart(now)) return std::nullopt;
+    return Switch{true, std::string(answer.status().message())};
   }
-  if (fallback_) {
-    // Back. The replicas' sends while apart are not in the shared counter:
-    // start it full, as after a 503.
-    if (!RunBucket("full", now).ok()) return;
-    fallback_ = false;
-    grace_until_ = now + options_.resume_grace;
-    if (options_.on_switch) options_.on_switch(portal_, false, "");
-  }
+  const bool rejoined = share_.Rejoin(now, round.request.add);
+  lease_.Granted(answer->granted, round.started);
+  mirror_.SetLevel(answer->level, now);
+  bucket_free_at_ = now + answer->wait;
+  Adopt(*answer);
+  if (!rejoined) return std::nullopt;
+  return Switch{false, ""};
+}
+
+void RedisBudgetStore::Adopt(const SyncAnswer& answer) {
   // The answer lists every method someone has in flight; the rest have none.
   tracker_.ForgetOthers();
-  const std::vector<RedisReply>& e = reply->elements;
-  for (size_t i = 0; i + 2 < e.size(); i += 3) {
-    const std::string& method = e[i].str;
-    OperatingTracker::Shared shared;
-    std::vector<std::string> report = absl::StrSplit(e[i + 1].str, ' ');
-    int64_t reset_us = 0, paused_us = 0;
-    if (report.size() == 3 && absl::SimpleAtoi(report[1], &reset_us) &&
-        absl::SimpleAtoi(report[2], &paused_us)) {
-      shared.paused_until = FromMicros(paused_us);
-      // A report newer than this one waits to be published: keep ours.
-      if (reported_.count(method) == 0 && absl::SimpleAtod(report[0], &shared.operating)) {
-        shared.reported = true;
-        shared.reset_at = FromMicros(reset_us);
-      }
-    }
-    std::vector<std::string> others = absl::StrSplit(e[i + 2].str, ' ');
-    int64_t reserved_us = 0;
-    if (others.size() == 2 && absl::SimpleAtoi(others[0], &reserved_us)) {
-      shared.reserved = absl::Microseconds(reserved_us);
-      (void)absl::SimpleAtoi(others[1], &shared.in_flight);
-    }
+  for (auto [method, shared] : answer.methods) {
+    // A report newer than this one waits to be published: keep ours.
+    if (reported_.count(method) > 0) shared.reported = false;
     tracker_.Adopt(method, shared);
   }
 }

@@ -1,49 +1,55 @@
-// Portal budgets shared by gateway replicas through Redis.
+// Portal budgets shared by gateway replicas through Redis, spent locally.
 //
-// The request bucket lives in Redis: every request a replica sends first
-// takes a slot with one atomic script (BucketScript) on Redis's clock, so the
-// replicas together never send faster than the portal admits, and a replica
-// that dies holds nothing beyond the slots it already took (they drain as the
-// portal's counter does). Each replica keeps a mirror of the counter from
-// the script's answers, so looking (NextFree, Level) costs no round trip.
+// The request bucket lives in Redis, on Redis's clock, so the replicas
+// together never send faster than the portal admits. Each replica holds a
+// lease of slots taken from it ahead of time (BucketLease): the dispatcher
+// spends them in memory, and a sync thread tops the lease up. A replica
+// that dies holds nothing beyond the slots it already took (they drain as
+// the portal's counter does). The replica mirrors the shared counter from
+// the answers, for Level() and for when to look again.
 //
-// Operating time: each replica still predicts costs and reserves them
-// locally, as OperatingTracker does; a sync thread publishes its news (the
-// portal's reports, pauses after a 429, its reservations in flight) within
+// Operating time: each replica predicts costs and reserves them locally, as
+// OperatingTracker does; the sync thread publishes its news (the portal's
+// reports, pauses after a 429, its reservations in flight) within
 // milliseconds of a change and at least every `sync_interval`, and reads
-// everyone's (SyncScript). Reservations of a replica expire
-// `reservation_ttl` after it last published them. The publish is not atomic
-// with the local check: two replicas may both take the last room for a
-// method within one round trip; the operating margin (60 s by default)
-// covers that.
+// everyone's. Reservations of a replica expire `reservation_ttl` after it
+// last published them. The publish is not atomic with the local check: two
+// replicas may both take the last room for a method within one round trip;
+// the operating margin (60 s by default) covers that.
 //
-// Redis unreachable or slow (a command takes longer than `timeout`): the
-// store falls back to a local share of the portal, 1/`replicas` of its burst
-// and drain rate, starting full (what the others sent just before is not
-// known), says so once through `on_switch`, and counts the failure. The sync
-// thread keeps trying (at the client's reconnect backoff); when Redis answers
-// again the store marks the shared bucket full (the replicas' sends while
-// apart are not in it) and shares again, saying so once. For `resume_grace`
-// after that it still keeps to its share as well: the other replicas notice
-// Redis is back only at their next reconnect attempt, and until they do they
-// send on their own shares, which the shared counter does not see. Callers
-// never see an error from any of this. While apart, a request's predicted operating
-// time counts `replicas` times against what is left of its method.
+// Both travel in one round (engine/budget/sync_protocol.h). Only the sync
+// thread talks to Redis, and never while holding the store's lock: the lock
+// guards the in-memory state alone, so Redis latency or an outage changes
+// only how fast the lease is refilled, never how long a dispatcher call
+// takes.
 //
-// Thread-safety: thread-safe. The portal calls it under its own lock; only
-// Reserve and MarkFull wait on Redis there (at most `timeout`, and not at all
-// while fallen back).
+// Redis unreachable or slow (a round takes longer than `timeout`): the store
+// falls back to a local share of the portal (FallbackShare: 1/`replicas`,
+// starting full, still spending the slots it holds), says so once through
+// `on_switch`, and counts the failure. The sync thread keeps trying (at the
+// client's reconnect backoff); when Redis answers again it adds what it sent
+// apart to the shared counter, shares again, says so once, and keeps to its
+// share as well for `resume_grace`. Callers never see an error from any of
+// this. While apart, a request's predicted operating time counts
+// `replicas` times against what is left of its method.
+//
+// Thread-safety: thread-safe. No method waits on Redis; on_switch is called
+// from the sync thread without any lock held.
 #ifndef B24GATE_ENGINE_BUDGET_REDIS_BUDGET_STORE_H_
 #define B24GATE_ENGINE_BUDGET_REDIS_BUDGET_STORE_H_
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
+#include "engine/budget/bucket_lease.h"
 #include "engine/budget/budget_store.h"
+#include "engine/budget/fallback_share.h"
+#include "engine/budget/sync_protocol.h"
 #include "engine/common/clock.h"
 #include "engine/redis/redis_client.h"
 
@@ -61,6 +67,10 @@ struct SharedBudgetOptions {
   int replicas = 1;
   absl::Duration sync_interval = absl::Milliseconds(250);
   absl::Duration reservation_ttl = absl::Seconds(3);
+  // How long a leased request slot stays good (see BucketLease): the shared
+  // bucket keeps what the portal drains in this time unused. Long enough to
+  // carry steady traffic over a Redis stall until the fallback share admits.
+  absl::Duration lease_ttl = absl::Seconds(1);
   // After Redis returns, how long a replica keeps to its share as well (see
   // above): at least the longest reconnect backoff (redis.max_backoff) plus
   // sync_interval, so that every replica has shared again by then.
@@ -99,17 +109,43 @@ class RedisBudgetStore : public BudgetStore {
  private:
   class RequestsFace;
   class OperatingFace;
+  struct Round {
+    SyncRequest request;
+    std::set<std::string> reported;  // methods whose news it publishes
+    absl::Time started;
+    bool apart = false;
+  };
+  struct Switch {
+    bool fallback;
+    std::string why;
+  };
 
-  // The bucket script; UNAVAILABLE/INTERNAL as RedisClient. Sets the mirror.
-  // REQUIRES: mu_ held.
-  absl::StatusOr<absl::Duration> RunBucket(const char* op, absl::Time now)
+  // When one more request may go at `now`: now when a slot is at hand (the
+  // lease's, or the share's while apart). Otherwise says the dispatcher
+  // asked, so the sync thread refills. REQUIRES: mu_ held.
+  absl::Time FreeAt(absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Spends the slot FreeAt(now) found. REQUIRES: mu_ held, FreeAt(now) <= now.
+  void Spend(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SetBucketPolicy(const BucketPolicy& policy, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void FallBack(const absl::Status& why, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  BucketPolicy ShareOf(const BucketPolicy& policy) const;
-  // The sync thread: publish, read, adopt; resume sharing when Redis is back.
+  // There is news for the next round. REQUIRES: mu_ held.
+  void News() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { news_ = wake_ = true; }
+
+  // The sync thread: rounds with Redis, none of them under mu_.
   void SyncLoop();
-  void SyncOnce() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  std::string Key(const std::string& name) const;
+  // Waits until a round is due; false when stopping. REQUIRES: mu_ held.
+  bool AwaitRound() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Time NextRoundAt(absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // What to send: this replica's news and the slots it wants. Takes the
+  // news out of reported_ and full_pending_. REQUIRES: mu_ held.
+  Round NextRound(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Takes in Redis's answer to `round`, its failure, or nullopt when it was
+  // not sent (waiting to reconnect); says when sharing switched.
+  // REQUIRES: mu_ held.
+  std::optional<Switch> Apply(const Round& round,
+                              const std::optional<absl::StatusOr<RedisReply>>& reply,
+                              absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Adopt(const SyncAnswer& answer) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::shared_ptr<RedisClient> client_;
   const SharedBudgetOptions options_;
@@ -119,16 +155,19 @@ class RedisBudgetStore : public BudgetStore {
 
   mutable absl::Mutex mu_;
   BucketPolicy policy_ ABSL_GUARDED_BY(mu_);
+  // A look that finds no slot is demand for the sync thread (hence mutable).
+  mutable BucketLease lease_ ABSL_GUARDED_BY(mu_);
   LeakyBucket mirror_ ABSL_GUARDED_BY(mu_);  // the shared counter, as last read
-  LeakyBucket share_ ABSL_GUARDED_BY(mu_);   // 1/N of it, while fallen back
+  absl::Time bucket_free_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();  // per the last answer
+  FallbackShare share_ ABSL_GUARDED_BY(mu_);
   OperatingTracker tracker_ ABSL_GUARDED_BY(mu_);
   absl::Duration window_ ABSL_GUARDED_BY(mu_);  // the operating-time window
-  std::set<std::string> reported_ ABSL_GUARDED_BY(mu_);  // reports not published yet
-  bool fallback_ ABSL_GUARDED_BY(mu_) = false;
-  // Until then, after Redis came back, the share binds too.
-  absl::Time grace_until_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  std::set<std::string> reported_ ABSL_GUARDED_BY(mu_);  // news not published yet
+  bool full_pending_ ABSL_GUARDED_BY(mu_) = false;       // a 503 not published yet
   int64_t errors_ ABSL_GUARDED_BY(mu_) = 0;
-  bool kicked_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time last_round_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  bool news_ ABSL_GUARDED_BY(mu_) = false;  // operating news or a 503 to publish
+  mutable bool wake_ ABSL_GUARDED_BY(mu_) = false;  // the next round may be due earlier
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::unique_ptr<RequestsFace> requests_;
   std::unique_ptr<OperatingFace> operating_;

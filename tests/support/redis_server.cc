@@ -32,24 +32,30 @@ int FreePort() {
   return ntohs(addr.sin_port);
 }
 
-bool AnswersPing(int port) {
+// Sends `command` (inline form) and reads the start of the reply, waiting up
+// to `timeout`; "" when nothing came.
+std::string Ask(int port, const std::string& command, int timeout_seconds) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = htons(port);
-  bool ok = false;
+  std::string reply;
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    timeval tv{1, 0};
+    timeval tv{timeout_seconds, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    const char ping[] = "PING\r\n";
-    char buf[16] = {0};
-    ok = write(fd, ping, sizeof ping - 1) == sizeof ping - 1 && read(fd, buf, sizeof buf - 1) > 0 &&
-         std::string(buf).rfind("+PONG", 0) == 0;
+    const std::string line = command + "\r\n";
+    char buf[64] = {0};
+    if (write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+        read(fd, buf, sizeof buf - 1) > 0) {
+      reply = buf;
+    }
   }
   close(fd);
-  return ok;
+  return reply;
 }
+
+bool AnswersPing(int port) { return Ask(port, "PING", 1).rfind("+PONG", 0) == 0; }
 
 }  // namespace
 
@@ -69,7 +75,9 @@ absl::StatusOr<std::unique_ptr<RedisServer>> RedisServer::Start() {
 absl::Status RedisServer::Launch() {
   std::vector<std::string> argv = {REDIS_SERVER_BIN, "--port", absl::StrCat(port_),
                                    "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                                   "--protected-mode", "no", "--loglevel", "warning"};
+                                   "--protected-mode", "no", "--loglevel", "warning",
+                                   // DEBUG SLEEP for Stall(); off by default since Redis 7.
+                                   "--enable-debug-command", "local"};
   pid_t pid = fork();
   if (pid < 0) return absl::InternalError("fork failed");
   if (pid == 0) {
@@ -114,6 +122,14 @@ void RedisServer::Pause() {
 
 void RedisServer::Resume() {
   if (pid_ > 0) kill(pid_, SIGCONT);
+}
+
+absl::Status RedisServer::Stall(absl::Duration d) {
+  const std::string reply =
+      Ask(port_, absl::StrCat("DEBUG SLEEP ", absl::ToDoubleSeconds(d)),
+          static_cast<int>(absl::ToInt64Seconds(d)) + 10);
+  if (reply.rfind("+OK", 0) != 0) return absl::InternalError("DEBUG SLEEP: " + reply);
+  return absl::OkStatus();
 }
 
 RedisServer::~RedisServer() { Kill(); }

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace b24gate::testing {
 
@@ -31,6 +32,9 @@ class RedisServer {
   // SIGSTOP / SIGCONT: the port stays open but nothing answers (slow Redis).
   void Pause();
   void Resume();
+  // DEBUG SLEEP: the server answers nobody for `d` (a slow Redis, as one
+  // stalled by a long command or a fork). Returns when it is over.
+  absl::Status Stall(absl::Duration d);
 
  private:
   RedisServer() = default;
