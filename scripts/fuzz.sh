@@ -5,10 +5,10 @@
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 #
 # SECONDS per target (default 300); TARGETs default to all of them
-# (query_encoder_fuzz call_response_fuzz batch_response_fuzz batch_plan_fuzz
-# json_value_fuzz config_fuzz list_cursor_fuzz sync_protocol_fuzz). Each run
-# first replays the seed and regression inputs in tests/fuzz/corpus/TARGET/,
-# then mutates them
+# (query_encoder_fuzz portal_answer_fuzz call_response_fuzz batch_response_fuzz
+# batch_plan_fuzz json_value_fuzz config_fuzz list_cursor_fuzz sync_protocol_fuzz).
+# Each run first replays the seed and regression inputs in
+# tests/fuzz/corpus/TARGET/, then mutates them
 # (inputs up to FUZZ_MAX_LEN bytes, default 4096); new interesting inputs go
 # to build-fuzz/corpus/TARGET/ (copy the useful ones into the repo's
 # corpus). A crash, leak, sanitizer report or failed property stops the
@@ -22,7 +22,7 @@ cd "$(dirname "$0")/.."
 
 SECONDS_PER_TARGET=${1:-300}
 shift || true
-ALL_TARGETS=(query_encoder_fuzz call_response_fuzz batch_response_fuzz batch_plan_fuzz
+ALL_TARGETS=(query_encoder_fuzz portal_answer_fuzz call_response_fuzz batch_response_fuzz batch_plan_fuzz
              json_value_fuzz config_fuzz list_cursor_fuzz sync_protocol_fuzz)
 if (($#)); then TARGETS=("$@"); else TARGETS=("${ALL_TARGETS[@]}"); fi
 JOBS=${JOBS:-2}
