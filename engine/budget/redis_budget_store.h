@@ -19,11 +19,11 @@
 // the operating margin (60 s by default) covers that.
 //
 // Both travel in one round (engine/budget/sync_protocol.h). Only the sync
-// thread talks to Redis (a stalled round of another portal holds this one's
-// up for at most one Redis timeout: see BudgetSyncer), and never while holding the store's lock: the lock
+// thread talks to Redis, and never while holding the store's lock: the lock
 // guards the in-memory state alone, so Redis latency or an outage changes
 // only how fast the lease is refilled, never how long a dispatcher call
-// takes.
+// takes. A stalled round of another portal delays this one's rounds by at
+// most the client's timeouts (see BudgetSyncer).
 //
 // Redis unreachable or slow (a round takes longer than `timeout`): the store
 // falls back to a local share of the portal (FallbackShare: 1/`replicas`,
