@@ -49,8 +49,8 @@
 
 #include "absl/synchronization/mutex.h"
 #include "engine/budget/bucket_lease.h"
-#include "engine/budget/budget_syncer.h"
 #include "engine/budget/budget_store.h"
+#include "engine/budget/budget_syncer.h"
 #include "engine/budget/fallback_share.h"
 #include "engine/budget/sync_protocol.h"
 #include "engine/common/clock.h"
