@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh >/dev/null
-bash scripts/build.sh >/dev/null
+BENCHMARKS=ON bash scripts/build.sh >/dev/null
 B=build/tests/bench/getall_bench
 
 echo "## GetAll, standard plan (burst 50, 2 requests/s), gateway max_concurrency 8"

@@ -2,6 +2,8 @@
 # Configures and builds b24gate into build/ (RelWithDebInfo, ccache when
 # installed). JOBS=N sets the parallelism (default 2); extra arguments are
 # make targets (default: everything), e.g. `scripts/build.sh b24gate`.
+# BENCHMARKS=ON also builds the benchmark drivers (scripts/bench.sh does);
+# the build directory remembers it until BENCHMARKS=OFF.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +11,8 @@ BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${JOBS:-2}
 BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo}
 
+options=(-DCMAKE_BUILD_TYPE="$BUILD_TYPE")
+if [[ -n ${BENCHMARKS:-} ]]; then options+=(-DB24GATE_BENCHMARKS="$BENCHMARKS"); fi
 launcher=()
 if command -v ccache >/dev/null 2>&1; then
   launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
@@ -17,7 +21,7 @@ if command -v ccache >/dev/null 2>&1; then
   export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$(pwd)}
   if [[ ${CI:-} == true ]]; then export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}; fi
 fi
-cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" "${launcher[@]}" >/dev/null
+cmake -S . -B "$BUILD_DIR" "${options[@]}" "${launcher[@]}" >/dev/null
 if (($#)); then
   cmake --build "$BUILD_DIR" -j "$JOBS" --target "$@"
 else

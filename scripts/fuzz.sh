@@ -2,27 +2,35 @@
 # Builds the libFuzzer targets (tests/fuzz/) with clang, AddressSanitizer and
 # UndefinedBehaviorSanitizer into build-fuzz/, then runs each for a while.
 #
-#   scripts/fuzz.sh [SECONDS] [TARGET...]
+#   scripts/fuzz.sh [--build-only | --no-build] [SECONDS] [TARGET...]
 #
+# --build-only stops after the build; --no-build runs what an earlier
+# --build-only built (scripts/test.sh builds while ctest runs, then fuzzes).
 # SECONDS per target (default 300); TARGETs default to all of them
-# (query_encoder_fuzz call_response_fuzz batch_response_fuzz batch_plan_fuzz
-# json_value_fuzz config_fuzz list_cursor_fuzz sync_protocol_fuzz). Each run
-# first replays the seed and regression inputs in tests/fuzz/corpus/TARGET/,
-# then mutates them
+# (query_encoder_fuzz portal_answer_fuzz call_response_fuzz batch_response_fuzz
+# batch_plan_fuzz json_value_fuzz config_fuzz list_cursor_fuzz sync_protocol_fuzz).
+# Each run first replays the seed and regression inputs in
+# tests/fuzz/corpus/TARGET/, then mutates them
 # (inputs up to FUZZ_MAX_LEN bytes, default 4096); new interesting inputs go
 # to build-fuzz/corpus/TARGET/ (copy the useful ones into the repo's
 # corpus). A crash, leak, sanitizer report or failed property stops the
 # target, saves the input as build-fuzz/artifacts/TARGET-crash-..., prints
 # how to replay it, and makes the script exit non-zero.
 #
-#   JOBS=2           build parallelism
+#   JOBS=2           build parallelism, and how many targets fuzz at once
 #   FUZZ_BUILD_DIR   build directory (default build-fuzz)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+build=1
+run=1
+case ${1:-} in
+  --build-only) run=0; shift ;;
+  --no-build) build=0; shift ;;
+esac
 SECONDS_PER_TARGET=${1:-300}
 shift || true
-ALL_TARGETS=(query_encoder_fuzz call_response_fuzz batch_response_fuzz batch_plan_fuzz
+ALL_TARGETS=(query_encoder_fuzz portal_answer_fuzz call_response_fuzz batch_response_fuzz batch_plan_fuzz
              json_value_fuzz config_fuzz list_cursor_fuzz sync_protocol_fuzz)
 if (($#)); then TARGETS=("$@"); else TARGETS=("${ALL_TARGETS[@]}"); fi
 JOBS=${JOBS:-2}
@@ -42,24 +50,30 @@ if command -v ccache >/dev/null 2>&1; then
   launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
   export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$(pwd)}
 fi
-echo "== fuzz: build (${BUILD_DIR})"
-CC=clang CXX=clang++ cmake -S . -B "$BUILD_DIR" -DB24GATE_FUZZ=ON \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS="$SAN_FLAGS" "${launcher[@]}" >/dev/null
-cmake --build "$BUILD_DIR" -j "$JOBS" --target "${TARGETS[@]}"
+if ((build)); then
+  echo "== fuzz: build (${BUILD_DIR})"
+  CC=clang CXX=clang++ cmake -S . -B "$BUILD_DIR" -DB24GATE_FUZZ=ON \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS="$SAN_FLAGS" "${launcher[@]}" >/dev/null
+  cmake --build "$BUILD_DIR" -j "$JOBS" --target "${TARGETS[@]}"
+fi
+((run)) || exit 0
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-failed=()
-for target in "${TARGETS[@]}"; do
-  bin=$BUILD_DIR/tests/fuzz/$target
-  seeds=tests/fuzz/corpus/$target
-  work=$BUILD_DIR/corpus/$target
-  artifacts=$BUILD_DIR/artifacts
+# Fuzzes one target (replay, then mutation); prints one line with the
+# outcome and leaves $BUILD_DIR/TARGET.failed behind when it failed.
+fuzz_one() {
+  local target=$1
+  local bin=$BUILD_DIR/tests/fuzz/$target
+  local seeds=tests/fuzz/corpus/$target
+  local work=$BUILD_DIR/corpus/$target
+  local artifacts=$BUILD_DIR/artifacts
+  local log=$BUILD_DIR/$target.log
   mkdir -p "$work" "$artifacts" "$seeds"
-  dict=()
+  local dict=()
   [[ -f tests/fuzz/$target.dict ]] && dict=(-dict="tests/fuzz/$target.dict")
-  log=$BUILD_DIR/$target.log
+  local inputs
   mapfile -t inputs < <(find "$seeds" -type f | sort)
   echo "== fuzz: $target for ${SECONDS_PER_TARGET}s (${#inputs[@]} seed inputs)"
   # Every seed and regression input runs once at full length first (some
@@ -74,21 +88,39 @@ for target in "${TARGETS[@]}"; do
      "$bin" -max_total_time="$SECONDS_PER_TARGET" -max_len="${FUZZ_MAX_LEN:-4096}" -timeout=10 \
        -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/$target-" \
        "${dict[@]}" "$work" "$seeds" >>"$log" 2>&1; then
+    local runs added
     runs=$(grep -oE '^Done [0-9]+ runs' "$log" | tail -1 | grep -oE '[0-9]+')
     added=$(grep -oE 'new_units_added: *[0-9]+' "$log" | grep -oE '[0-9]+$')
     echo "fuzz: $target ok: ${runs:-?} inputs in ${SECONDS_PER_TARGET}s, ${added:-0} new in $work"
   else
-    echo "fuzz: $target FAILED; last lines of $log:" >&2
-    tail -n 40 "$log" >&2
-    crash=$(grep -oE "Test unit written to [^ ]+" "$log" | tail -1 | sed 's/Test unit written to //')
-    if [[ -z $crash ]]; then
-      crash=$(grep -oE "^Running: [^ ]+" "$log" | tail -1 | sed 's/Running: //')
-    fi
-    if [[ -n $crash ]]; then
-      echo "fuzz: replay with: $bin $crash" >&2
-      echo "fuzz: once fixed, keep it: cp $crash $seeds/regression-WHAT" >&2
-    fi
-    failed+=("$target")
+    echo "fuzz: $target FAILED" >&2
+    touch "$BUILD_DIR/$target.failed"
+  fi
+}
+
+# Each target is one single-threaded process: JOBS of them run at a time.
+for target in "${TARGETS[@]}"; do
+  rm -f "$BUILD_DIR/$target.failed"
+  while (($(jobs -rp | wc -l) >= JOBS)); do wait -n || true; done
+  fuzz_one "$target" &
+done
+wait
+
+failed=()
+for target in "${TARGETS[@]}"; do
+  [[ -f $BUILD_DIR/$target.failed ]] || continue
+  failed+=("$target")
+  bin=$BUILD_DIR/tests/fuzz/$target
+  log=$BUILD_DIR/$target.log
+  echo "fuzz: $target FAILED; last lines of $log:" >&2
+  tail -n 40 "$log" >&2
+  crash=$(grep -oE "Test unit written to [^ ]+" "$log" | tail -1 | sed 's/Test unit written to //')
+  if [[ -z $crash ]]; then
+    crash=$(grep -oE "^Running: [^ ]+" "$log" | tail -1 | sed 's/Running: //')
+  fi
+  if [[ -n $crash ]]; then
+    echo "fuzz: replay with: $bin $crash" >&2
+    echo "fuzz: once fixed, keep it: cp $crash tests/fuzz/corpus/$target/regression-WHAT" >&2
   fi
 done
 

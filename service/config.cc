@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "engine/http/redirect_policy.h"
 #include "engine/portal/tuning_fields.h"
 #include "service/auth/client_config.h"
 #include "service/cache_config.h"
@@ -213,11 +214,50 @@ const std::vector<std::string>& PortalKeys() {
   static const auto* keys = [] {
     auto* k = new std::vector<std::string>{
         "name",    "webhook",     "webhook_file", "plan", "request_timeout_seconds", "max_attempts",
-        "ca_file", "insecure_skip_verify", "autothrottle", "oauth"};
+        "ca_file", "insecure_skip_verify", "autothrottle", "oauth", "redirect_to"};
     for (const TuningField& f : TuningFields()) k->push_back(f.name);
     return k;
   }();
   return *keys;
+}
+
+// A portal's tunables: the plan's preset (already in `o`) overridden by the
+// keys given.
+absl::Status ReadTuning(const Json& j, const std::string& where, PortalOptions* o) {
+  PortalTuning tuning = TuningOf(*o);
+  for (const TuningField& field : TuningFields()) {
+    double v = field.get(tuning);
+    B24GATE_RETURN_IF_ERROR(ReadNumber(j, field.name, where, &v));
+    if (absl::Status s = CheckTuningValue(field, v); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ".", s.message()));
+    }
+    field.set(&tuning, v);
+  }
+  o->bucket = tuning.bucket;
+  o->operating = tuning.operating;
+  o->batch_size = tuning.batch_size;
+  o->max_concurrency = tuning.max_concurrency;
+  o->linger = tuning.linger;
+  return absl::OkStatus();
+}
+
+// "redirect_to": the addresses ("https://host[:port]", nothing after) a
+// redirect of this portal may lead to; kept as UrlOrigin() normalises them.
+absl::Status ReadRedirectTo(const Json& j, const std::string& where, PortalOptions* o) {
+  std::vector<std::string> targets;
+  B24GATE_RETURN_IF_ERROR(ReadStringList(j, "redirect_to", where, &targets));
+  for (size_t i = 0; i < targets.size(); ++i) {
+    absl::string_view target = absl::StripSuffix(targets[i], "/");
+    size_t authority = target.find("://");
+    std::optional<std::string> origin = UrlOrigin(target);
+    if (!origin || target.find_first_of("/?#@", authority + 3) != absl::string_view::npos) {
+      return Bad(absl::StrCat(where, ".redirect_to[", i, "]"),
+                 "must be an address like \"https://new.bitrix24.ru\" (scheme, host and an "
+                 "optional port; no path)");
+    }
+    o->redirect_to.push_back(*origin);
+  }
+  return absl::OkStatus();
 }
 
 // One portal object of the config file.
@@ -249,20 +289,8 @@ absl::StatusOr<PortalOptions> PortalFromJson(const Json& j, size_t index) {
     if (!url.ok()) return url.status();
     o.webhook_url = *url;
   }
-  PortalTuning tuning = TuningOf(o);
-  for (const TuningField& field : TuningFields()) {
-    double v = field.get(tuning);
-    B24GATE_RETURN_IF_ERROR(ReadNumber(j, field.name, where, &v));
-    if (absl::Status s = CheckTuningValue(field, v); !s.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ".", s.message()));
-    }
-    field.set(&tuning, v);
-  }
-  o.bucket = tuning.bucket;
-  o.operating = tuning.operating;
-  o.batch_size = tuning.batch_size;
-  o.max_concurrency = tuning.max_concurrency;
-  o.linger = tuning.linger;
+  B24GATE_RETURN_IF_ERROR(ReadTuning(j, where, &o));
+  B24GATE_RETURN_IF_ERROR(ReadRedirectTo(j, where, &o));
   double timeout = absl::ToDoubleSeconds(o.request_timeout);
   B24GATE_RETURN_IF_ERROR(ReadNumber(j, "request_timeout_seconds", where, &timeout));
   o.request_timeout = absl::Seconds(timeout);

@@ -52,6 +52,10 @@ class ObserverFanout : public PortalObserver {
   void OnRedirect(const std::string& portal) override {
     for (auto* o : observers_) o->OnRedirect(portal);
   }
+  void OnRedirectRefused(const std::string& portal, const std::string& to,
+                         const std::string& why) override {
+    for (auto* o : observers_) o->OnRedirectRefused(portal, to, why);
+  }
   void OnAutothrottle(const std::string& portal, double rate_factor, int concurrency) override {
     for (auto* o : observers_) o->OnAutothrottle(portal, rate_factor, concurrency);
   }

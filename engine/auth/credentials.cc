@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "engine/common/errors.h"
+#include "engine/bitrix/bitrix_response.h"
 #include "engine/bitrix/query_encoder.h"
 
 namespace b24gate {
@@ -142,12 +143,14 @@ void OAuthCredentials::Refresh(int64_t generation, std::function<void(absl::Stat
 }
 
 absl::StatusOr<OAuthCredentials::Issued> OAuthCredentials::ParseAnswer(const HttpResponse& response) {
-  nlohmann::ordered_json body =
-      nlohmann::ordered_json::parse(response.body, nullptr, /*allow_exceptions=*/false);
   if (response.failure != TransportFailure::kNone) {
     return GatewayError(absl::StatusCode::kUnavailable, kReasonTransport,
                         absl::StrCat("OAuth server unreachable: ", response.failure_message));
   }
+  // Bounded like a portal's answer; anything unreadable is discarded JSON,
+  // refused below as an answer without tokens.
+  nlohmann::ordered_json body =
+      ReadAnswerJson(response.body).value_or(nlohmann::ordered_json::value_t::discarded);
   if (body.is_object() && body.contains("error")) {
     std::string code = body["error"].is_string() ? body["error"].get<std::string>() : "";
     std::string description = body.value("error_description", "");

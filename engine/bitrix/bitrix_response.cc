@@ -3,7 +3,6 @@
 #include <cctype>
 #include <cmath>
 #include <cstdint>
-#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -14,6 +13,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "engine/common/errors.h"
 
 namespace b24gate {
 namespace {
@@ -70,25 +71,108 @@ std::string Snippet(const std::string& body) {
   return absl::StrCat("body \"", out, i < body.size() ? "...\"" : "\"");
 }
 
-absl::Status Unreadable(const HttpResponse& response, absl::string_view why) {
-  return absl::UnavailableError(
-      absl::StrCat("unreadable Bitrix24 answer (HTTP ", response.status,
-                   "): ", why, "; ", Snippet(response.body)));
+// The code of a 4xx refusal that is not Bitrix24's: the web server or a
+// proxy in front of the REST API turned the request away unread (414 URI too
+// long, 413, 400, an nginx 404 ...). Timeouts and rate limits pass; the rest
+// will not change by sending the same request again.
+absl::StatusCode CodeOfRefusal(int http_status) {
+  switch (http_status) {
+    case 401: return absl::StatusCode::kUnauthenticated;
+    case 403: return absl::StatusCode::kPermissionDenied;
+    case 404: return absl::StatusCode::kNotFound;
+    case 408:
+    case 429: return absl::StatusCode::kUnavailable;
+    default: return absl::StatusCode::kInvalidArgument;
+  }
 }
 
-// Returns the body as a JSON object, or UnavailableError.
-absl::StatusOr<Json> ParseBody(const HttpResponse& response) {
-  if (response.failure != TransportFailure::kNone) {
-    return absl::UnavailableError(absl::StrCat(
-        "transport failure ",
-        response.failure == TransportFailure::kNotSent ? "before sending"
-                                                       : "after sending",
-        ": ", response.failure_message));
+// An answer that is not Bitrix24's. Under a 4xx status it proves the request
+// was not run (Bitrix24 itself answers errors as JSON with "error"), so it is
+// NOT_EXECUTED, not BAD_RESPONSE: a write refused so is safe to repeat.
+absl::Status Unreadable(const HttpResponse& response, absl::string_view why) {
+  const bool refused = response.status >= 400 && response.status < 500;
+  return GatewayError(
+      refused ? CodeOfRefusal(response.status) : absl::StatusCode::kUnavailable,
+      refused ? kReasonNotExecuted : kReasonBadResponse,
+      absl::StrCat(refused ? "the portal refused the request without running it (HTTP "
+                           : "unreadable Bitrix24 answer (HTTP ",
+                   response.status, "): ", why, "; ", Snippet(response.body)));
+}
+
+// Builds an answer's tree in one pass and without recursion (nlohmann's SAX
+// parser keeps its own stack), refusing it past kMaxAnswerDepth levels, so
+// no later step (copies, dumps, protobuf conversion, all recursive) meets a
+// deep tree. Integers beyond 2^53 become their exact text: the answer
+// travels on as protobuf Values, whose numbers are doubles.
+class AnswerReader {
+ public:
+  explicit AnswerReader(Json* root) : dom_(*root, /*allow_exceptions=*/false) {}
+
+  bool too_deep() const { return too_deep_; }
+
+  bool null() { return dom_.null(); }
+  bool boolean(bool value) { return dom_.boolean(value); }
+  bool number_integer(Json::number_integer_t value) {
+    if (value >= -kExact && value <= kExact) return dom_.number_integer(value);
+    return Text(std::to_string(value));
   }
-  Json body = Json::parse(response.body, /*cb=*/nullptr,
-                          /*allow_exceptions=*/false);
-  if (body.is_discarded()) return Unreadable(response, "not JSON");
-  if (!body.is_object()) return Unreadable(response, "JSON is not an object");
+  bool number_unsigned(Json::number_unsigned_t value) {
+    if (value <= static_cast<uint64_t>(kExact)) return dom_.number_unsigned(value);
+    return Text(std::to_string(value));
+  }
+  bool number_float(Json::number_float_t value, const Json::string_t& literal) {
+    // An integer literal arrives here when 64 bits cannot hold it.
+    if (literal.find_first_of(".eE") == Json::string_t::npos) return Text(literal);
+    return dom_.number_float(value, literal);
+  }
+  bool string(Json::string_t& value) { return dom_.string(value); }
+  bool binary(Json::binary_t& value) { return dom_.binary(value); }
+  bool start_object(std::size_t size) { return Open() && dom_.start_object(size); }
+  bool key(Json::string_t& name) { return dom_.key(name); }
+  bool end_object() { return Close() && dom_.end_object(); }
+  bool start_array(std::size_t size) { return Open() && dom_.start_array(size); }
+  bool end_array() { return Close() && dom_.end_array(); }
+  bool parse_error(std::size_t position, const std::string& token,
+                   const nlohmann::detail::exception& e) {
+    return dom_.parse_error(position, token, e);
+  }
+
+ private:
+  static constexpr int64_t kExact = int64_t{1} << 53;
+
+  bool Text(std::string text) { return dom_.string(text); }
+  bool Open() {
+    too_deep_ = ++depth_ > kMaxAnswerDepth;
+    return !too_deep_;
+  }
+  bool Close() {
+    --depth_;
+    return true;
+  }
+
+  nlohmann::detail::json_sax_dom_parser<Json> dom_;
+  int depth_ = 0;
+  bool too_deep_ = false;
+};
+
+absl::Status TransportFailed(const HttpResponse& response) {
+  // An answer cut short or too large did arrive: the portal ran the
+  // request, and what it said is lost.
+  const bool bad_answer = response.failure == TransportFailure::kBadAnswer;
+  return GatewayError(
+      absl::StatusCode::kUnavailable, bad_answer ? kReasonBadResponse : kReasonTransport,
+      absl::StrCat(bad_answer ? "unreadable Bitrix24 answer: "
+                   : response.failure == TransportFailure::kNotSent ? "transport failure before sending: "
+                                                                    : "transport failure after sending: ",
+                   response.failure_message));
+}
+
+// Returns the body as a JSON object, or UNAVAILABLE.
+absl::StatusOr<Json> ParseBody(const HttpResponse& response) {
+  if (response.failure != TransportFailure::kNone) return TransportFailed(response);
+  absl::StatusOr<Json> body = ReadAnswerJson(response.body);
+  if (!body.ok()) return Unreadable(response, body.status().message());
+  if (!body->is_object()) return Unreadable(response, "JSON is not an object");
   return body;
 }
 
@@ -129,30 +213,33 @@ B24Error ErrorFromEntry(const Json& entry, int http_status) {
   return error;
 }
 
-// `total` and `next` arrive as numbers or as numeric strings.
-std::optional<int64_t> CountOf(const Json* value) {
-  if (value == nullptr) return std::nullopt;
+// `total` and `next` arrive as numbers or as numeric strings. Absent or null:
+// no count. Anything else that is not a whole number in 64 bits is refused,
+// not dropped: a caller paging by it would stop early or loop.
+absl::Status CountOf(const Json* value, absl::string_view name, std::optional<int64_t>* count) {
+  if (value == nullptr || value->is_null()) return absl::OkStatus();
+  int64_t parsed = 0;
   if (value->is_number_integer()) {
-    if (value->is_number_unsigned() &&
-        value->get<uint64_t>() >
-            static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-      return std::nullopt;
-    }
-    return value->get<int64_t>();
+    // Beyond 2^53 integers are text already (AnswerReader).
+    *count = value->get<int64_t>();
+    return absl::OkStatus();
   }
   if (value->is_number_float()) {
     double d = value->get<double>();
     if (std::trunc(d) == d && std::fabs(d) < 9.2e18) {
-      return static_cast<int64_t>(d);
+      *count = static_cast<int64_t>(d);
+      return absl::OkStatus();
     }
-    return std::nullopt;
+  } else if (value->is_string() &&
+             absl::SimpleAtoi(value->get_ref<const std::string&>(), &parsed)) {
+    *count = parsed;
+    return absl::OkStatus();
   }
-  int64_t parsed = 0;
-  if (value->is_string() &&
-      absl::SimpleAtoi(value->get_ref<const std::string&>(), &parsed)) {
-    return parsed;
-  }
-  return std::nullopt;
+  std::string text = value->dump();
+  if (text.size() > 40) text = absl::StrCat(text.substr(0, 40), "...");
+  return GatewayError(absl::StatusCode::kUnavailable, kReasonBadResponse,
+                      absl::StrCat("unreadable Bitrix24 answer: \"", name, "\" is ", text,
+                                   ", not a whole number of 64 bits"));
 }
 
 // An "error" member makes the answer an error, even with code "" -- unless
@@ -167,12 +254,12 @@ const Json* Member(const Json& object, const char* name) {
   return it == object.end() ? nullptr : &*it;
 }
 
-CallReply ReplyOf(const Json& result, const Json* total, const Json* next,
-                  const Json* time) {
+absl::StatusOr<CallReply> ReplyOf(const Json& result, const Json* total, const Json* next,
+                                  const Json* time) {
   CallReply reply;
+  if (absl::Status s = CountOf(total, "total", &reply.total); !s.ok()) return s;
+  if (absl::Status s = CountOf(next, "next", &reply.next); !s.ok()) return s;
   reply.result = result;
-  reply.total = CountOf(total);
-  reply.next = CountOf(next);
   if (time != nullptr && time->is_object()) reply.time = *time;
   return reply;
 }
@@ -249,6 +336,16 @@ void AttributeHaltedError(const std::vector<std::string>& keys,
 
 }  // namespace
 
+absl::StatusOr<nlohmann::ordered_json> ReadAnswerJson(const std::string& text) {
+  Json root;
+  AnswerReader reader(&root);
+  if (Json::sax_parse(text, &reader)) return root;
+  return GatewayError(absl::StatusCode::kUnavailable, kReasonBadResponse,
+                      reader.too_deep()
+                          ? absl::StrCat("nested deeper than ", kMaxAnswerDepth, " levels")
+                          : std::string("not JSON"));
+}
+
 absl::StatusOr<CommandOutcome> ParseCallResponse(const HttpResponse& response) {
   absl::StatusOr<Json> body = ParseBody(response);
   if (!body.ok()) return body.status();
@@ -261,8 +358,10 @@ absl::StatusOr<CommandOutcome> ParseCallResponse(const HttpResponse& response) {
   if (result == nullptr) {
     return Unreadable(response, "neither \"result\" nor \"error\"");
   }
-  outcome.reply = ReplyOf(*result, Member(*body, "total"),
-                          Member(*body, "next"), Member(*body, "time"));
+  absl::StatusOr<CallReply> reply =
+      ReplyOf(*result, Member(*body, "total"), Member(*body, "next"), Member(*body, "time"));
+  if (!reply.ok()) return reply.status();
+  outcome.reply = std::move(*reply);
   return outcome;
 }
 
@@ -312,8 +411,12 @@ absl::StatusOr<BatchReply> ParseBatchResponse(
     if (const Json* error = errors.Find(key)) {
       outcome.error = ErrorFromEntry(*error, response.status);
     } else if (const Json* result = results.Find(key)) {
-      outcome.reply =
+      // A count that cannot be read fails the whole answer: attributing it
+      // to one command of a batch would be a guess too.
+      absl::StatusOr<CallReply> command_reply =
           ReplyOf(*result, totals.Find(key), nexts.Find(key), times.Find(key));
+      if (!command_reply.ok()) return command_reply.status();
+      outcome.reply = std::move(*command_reply);
     } else {
       continue;  // not executed, or not attributable
     }

@@ -10,9 +10,13 @@
 //   - PHP's json_encode writes empty maps as `[]` and maps keyed 0..n-1 as
 //     lists, so each batch map may be an object or a list (see
 //     ParseBatchResponse for how list entries are attributed to keys);
-//   - non-JSON pages (proxies, 60 s cut-offs) and JSON of an unknown shape are
-//     reported as absl::UnavailableError carrying the HTTP status and a short
-//     sanitized snippet of the body; the caller decides whether to retry.
+//   - non-JSON pages (proxies, 60 s cut-offs), JSON of an unknown shape,
+//     answers nested deeper than kMaxAnswerDepth and counts that are not
+//     64-bit whole numbers are reported as UNAVAILABLE with reason
+//     BAD_RESPONSE, carrying the HTTP status and a short sanitized snippet of
+//     the body; the caller decides whether to retry;
+//   - integers beyond 2^53 are kept as their exact decimal text (a string):
+//     results travel on as protobuf Values, whose numbers are doubles.
 //
 // Thread-safety: pure functions on values; safe from any thread.
 #ifndef B24GATE_ENGINE_BITRIX_BITRIX_RESPONSE_H_
@@ -66,11 +70,26 @@ struct BatchReply {
   nlohmann::ordered_json time;  // top-level "time" object, or null
 };
 
+// The deepest answer read, counting the body's object as level 1. Bitrix24's
+// answers stay below 10 levels. The bound matters downstream: a result is
+// sent on as a google.protobuf.Value, where each JSON object level costs
+// three nested messages (Value, Struct, map entry), and protobuf readers
+// (C++, Python, Java) refuse messages nested deeper than 100 by default; a
+// result at most 31 levels deep (32 minus the envelope) fits with the
+// response around it.
+inline constexpr int kMaxAnswerDepth = 32;
+
+// Reads JSON text from a portal (or its OAuth server) without recursion:
+// UNAVAILABLE with reason BAD_RESPONSE when it is not JSON or nests deeper
+// than kMaxAnswerDepth. Integers beyond 2^53 become their decimal text.
+absl::StatusOr<nlohmann::ordered_json> ReadAnswerJson(const std::string& text);
+
 // Parses the answer of one method call.
-// Returns UnavailableError when the transport failed (the message is the
+// Returns UNAVAILABLE when the transport failed (reason TRANSPORT_ERROR, or
+// BAD_RESPONSE for an answer cut short or too large; the message is the
 // transport's, which never holds the URL) or when the body is not a JSON
-// object with "result" or "error" (the message names the HTTP status and
-// quotes at most ~120 sanitized characters of the body).
+// object with "result" or "error" (reason BAD_RESPONSE; the message names the
+// HTTP status and quotes at most ~120 sanitized characters of the body).
 absl::StatusOr<CommandOutcome> ParseCallResponse(const HttpResponse& response);
 
 // Parses the answer of a `batch` request whose commands were sent under

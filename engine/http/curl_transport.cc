@@ -47,6 +47,8 @@ struct Transfer {
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
   size_t body_sent = 0;  // bytes of request.body handed to curl
+  size_t max_answer_bytes = 0;
+  bool answer_too_large = false;
   char error[CURL_ERROR_SIZE] = {};
 
   ~Transfer() {
@@ -73,7 +75,14 @@ size_t OnReadBody(char* buffer, size_t size, size_t count, void* user) {
 int RefuseRewind(void*, curl_off_t, int) { return CURL_SEEKFUNC_FAIL; }
 
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
-  static_cast<Transfer*>(user)->response.body.append(data, size * count);
+  auto* transfer = static_cast<Transfer*>(user);
+  std::string& body = transfer->response.body;
+  // Counted after decompression, so a small compressed bomb is caught too.
+  if (size * count > transfer->max_answer_bytes - body.size()) {
+    transfer->answer_too_large = true;
+    return 0;  // curl aborts the transfer (CURLE_WRITE_ERROR)
+  }
+  body.append(data, size * count);
   return size * count;
 }
 
@@ -97,6 +106,8 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
 // kNotSent only where the server cannot have received the request.
 TransportFailure Classify(CURLcode code, CURL* easy, absl::string_view error_text) {
   switch (code) {
+    case CURLE_PARTIAL_FILE:  // the body ended before its Content-Length
+      return TransportFailure::kBadAnswer;
     case CURLE_HTTP2_STREAM:
       return Http2StreamFailure(error_text);
     case CURLE_UNSUPPORTED_PROTOCOL:
@@ -202,6 +213,76 @@ void Fail(std::unique_ptr<Transfer> transfer, TransportFailure failure,
   Complete(std::move(transfer));
 }
 
+// The options of the exchange itself: where, callbacks, protocol, timeouts
+// and TLS. Returns the first option libcurl refused.
+CURLcode ConfigureExchange(CURL* easy, Transfer* transfer, const CurlTransportOptions& options) {
+  const HttpRequest& request = transfer->request;
+  CURLcode setup = CURLE_OK;
+  SetOpt(easy, CURLOPT_URL, request.url.c_str(), &setup);
+  SetOpt(easy, CURLOPT_PROTOCOLS_STR, "http,https", &setup);
+  SetOpt(easy, CURLOPT_NOSIGNAL, 1L, &setup);
+  SetOpt(easy, CURLOPT_ERRORBUFFER, transfer->error, &setup);
+  SetOpt(easy, CURLOPT_WRITEFUNCTION, &OnBody, &setup);
+  SetOpt(easy, CURLOPT_WRITEDATA, transfer, &setup);
+  SetOpt(easy, CURLOPT_HEADERFUNCTION, &OnHeader, &setup);
+  SetOpt(easy, CURLOPT_HEADERDATA, transfer, &setup);
+  SetOpt(easy, CURLOPT_USERAGENT, options.user_agent.c_str(), &setup);
+  SetOpt(easy, CURLOPT_ACCEPT_ENCODING, "", &setup);  // all built-in codings
+  SetOpt(easy, CURLOPT_FOLLOWLOCATION, 0L, &setup);
+  SetOpt(easy, CURLOPT_HTTP_VERSION,
+         static_cast<long>(CURL_HTTP_VERSION_2TLS), &setup);
+  // Over TLS, let a request wait for a connection that may multiplex
+  // (HTTP/2) rather than open another one: ALPN settles the question at
+  // the handshake. Over plain HTTP nothing does until the first answer, so
+  // waiting would queue every request behind one the portal holds.
+  if (absl::StartsWithIgnoreCase(request.url, "https://")) {
+    SetOpt(easy, CURLOPT_PIPEWAIT, 1L, &setup);
+  }
+  SetOpt(easy, CURLOPT_TCP_KEEPALIVE, 1L, &setup);
+  SetOpt(easy, CURLOPT_TIMEOUT_MS,
+         static_cast<long>(absl::ToInt64Milliseconds(request.timeout)),
+         &setup);
+  SetOpt(
+      easy, CURLOPT_CONNECTTIMEOUT_MS,
+      static_cast<long>(absl::ToInt64Milliseconds(options.connect_timeout)),
+      &setup);
+  SetOpt(easy, CURLOPT_SSL_VERIFYPEER, request.tls.verify ? 1L : 0L, &setup);
+  SetOpt(easy, CURLOPT_SSL_VERIFYHOST, request.tls.verify ? 2L : 0L, &setup);
+  if (!request.tls.ca_file.empty()) {
+    SetOpt(easy, CURLOPT_CAINFO, request.tls.ca_file.c_str(), &setup);
+  }
+  return setup;
+}
+
+// The method, the body (read through OnReadBody, never rewound) and the
+// headers. Returns the first option libcurl refused.
+CURLcode ConfigureBody(CURL* easy, Transfer* transfer) {
+  const HttpRequest& request = transfer->request;
+  CURLcode setup = CURLE_OK;
+  if (request.method == "GET") {
+    SetOpt(easy, CURLOPT_HTTPGET, 1L, &setup);
+  } else {
+    if (request.method != "POST") {
+      SetOpt(easy, CURLOPT_CUSTOMREQUEST, request.method.c_str(), &setup);
+    }
+    SetOpt(easy, CURLOPT_POST, 1L, &setup);
+    SetOpt(easy, CURLOPT_READFUNCTION, &OnReadBody, &setup);
+    SetOpt(easy, CURLOPT_READDATA, transfer, &setup);
+    SetOpt(easy, CURLOPT_SEEKFUNCTION, &RefuseRewind, &setup);
+    SetOpt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+           static_cast<curl_off_t>(request.body.size()), &setup);
+  }
+  if (!request.content_type.empty()) {
+    transfer->headers = curl_slist_append(
+        transfer->headers,
+        absl::StrCat("Content-Type: ", request.content_type).c_str());
+  }
+  // "Expect: 100-continue" would add a round trip to every large POST.
+  transfer->headers = curl_slist_append(transfer->headers, "Expect:");
+  SetOpt(easy, CURLOPT_HTTPHEADER, transfer->headers, &setup);
+  return setup;
+}
+
 }  // namespace
 
 TransportFailure Http2StreamFailure(absl::string_view curl_error_text) {
@@ -225,8 +306,6 @@ class CurlTransport::Loop {
                       static_cast<long>(options_.max_total_connections));
     curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS,
                       static_cast<long>(options_.max_connections_per_host));
-    curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS,
-                      static_cast<long>(options_.max_total_connections));
     thread_ = std::thread([this] { Run(); });
   }
 
@@ -299,59 +378,9 @@ class CurlTransport::Loop {
       return;
     }
     transfer->easy = easy;
-    const HttpRequest& request = transfer->request;
-    CURLcode setup = CURLE_OK;
-    SetOpt(easy, CURLOPT_URL, request.url.c_str(), &setup);
-    SetOpt(easy, CURLOPT_PROTOCOLS_STR, "http,https", &setup);
-    SetOpt(easy, CURLOPT_NOSIGNAL, 1L, &setup);
-    SetOpt(easy, CURLOPT_ERRORBUFFER, transfer->error, &setup);
-    SetOpt(easy, CURLOPT_WRITEFUNCTION, &OnBody, &setup);
-    SetOpt(easy, CURLOPT_WRITEDATA, transfer.get(), &setup);
-    SetOpt(easy, CURLOPT_HEADERFUNCTION, &OnHeader, &setup);
-    SetOpt(easy, CURLOPT_HEADERDATA, transfer.get(), &setup);
-    SetOpt(easy, CURLOPT_USERAGENT, options_.user_agent.c_str(), &setup);
-    SetOpt(easy, CURLOPT_ACCEPT_ENCODING, "", &setup);  // all built-in codings
-    SetOpt(easy, CURLOPT_FOLLOWLOCATION, 0L, &setup);
-    SetOpt(easy, CURLOPT_HTTP_VERSION,
-           static_cast<long>(CURL_HTTP_VERSION_2TLS), &setup);
-    // Let a request wait for a connection that may multiplex (HTTP/2)
-    // rather than open another one.
-    SetOpt(easy, CURLOPT_PIPEWAIT, 1L, &setup);
-    SetOpt(easy, CURLOPT_TCP_KEEPALIVE, 1L, &setup);
-    SetOpt(easy, CURLOPT_TIMEOUT_MS,
-           static_cast<long>(absl::ToInt64Milliseconds(request.timeout)),
-           &setup);
-    SetOpt(
-        easy, CURLOPT_CONNECTTIMEOUT_MS,
-        static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout)),
-        &setup);
-    SetOpt(easy, CURLOPT_SSL_VERIFYPEER, request.tls.verify ? 1L : 0L, &setup);
-    SetOpt(easy, CURLOPT_SSL_VERIFYHOST, request.tls.verify ? 2L : 0L, &setup);
-    if (!request.tls.ca_file.empty()) {
-      SetOpt(easy, CURLOPT_CAINFO, request.tls.ca_file.c_str(), &setup);
-    }
-    if (request.method == "GET") {
-      SetOpt(easy, CURLOPT_HTTPGET, 1L, &setup);
-    } else {
-      if (request.method != "POST") {
-        SetOpt(easy, CURLOPT_CUSTOMREQUEST, request.method.c_str(), &setup);
-      }
-      SetOpt(easy, CURLOPT_POST, 1L, &setup);
-      SetOpt(easy, CURLOPT_READFUNCTION, &OnReadBody, &setup);
-      SetOpt(easy, CURLOPT_READDATA, transfer.get(), &setup);
-      SetOpt(easy, CURLOPT_SEEKFUNCTION, &RefuseRewind, &setup);
-      SetOpt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
-             static_cast<curl_off_t>(request.body.size()), &setup);
-    }
-    if (!request.content_type.empty()) {
-      transfer->headers = curl_slist_append(
-          transfer->headers,
-          absl::StrCat("Content-Type: ", request.content_type).c_str());
-    }
-    // "Expect: 100-continue" would add a round trip to every large POST.
-    transfer->headers = curl_slist_append(transfer->headers, "Expect:");
-    SetOpt(easy, CURLOPT_HTTPHEADER, transfer->headers, &setup);
-
+    transfer->max_answer_bytes = options_.max_answer_bytes;
+    CURLcode setup = ConfigureExchange(easy, transfer.get(), options_);
+    if (setup == CURLE_OK) setup = ConfigureBody(easy, transfer.get());
     if (setup != CURLE_OK) {
       std::string message =
           absl::StrCat("curl setup failed: ", curl_easy_strerror(setup));
@@ -401,6 +430,12 @@ class CurlTransport::Loop {
       if (it == running_.end()) continue;
       std::unique_ptr<Transfer> transfer = std::move(it->second);
       running_.erase(it);
+      if (transfer->answer_too_large) {
+        std::string text = absl::StrCat("the answer is larger than ", transfer->max_answer_bytes,
+                                        " bytes (the transport's limit); it was not read");
+        Fail(std::move(transfer), TransportFailure::kBadAnswer, std::move(text));
+        continue;
+      }
       if (code != CURLE_OK) {
         TransportFailure failure = Classify(code, easy, transfer->error);
         std::string text = FailureMessage(code, *transfer);

@@ -5,12 +5,14 @@
 // starts it and polls all transfers together (curl_multi_poll), so many
 // requests are in flight without a thread each. Connections are kept alive
 // and reused; HTTPS connections negotiate HTTP/2 when the server offers it and
-// then multiplex requests. Redirects are not followed: the engine re-sends a
+// then multiplex requests, HTTP/1.1 ones run one request each, in parallel. Redirects are not followed: the engine re-sends a
 // 302 itself (as POST, with its body) and reads the `location` header.
 //
 // Failures are classified for the retry policy: DNS, connect and TLS
 // handshake errors are kNotSent (the portal never saw the request); anything
-// after that, and anything uncertain, is kAfterSend (a write may have run).
+// after that, and anything uncertain, is kAfterSend (a write may have run); an
+// answer cut short of its Content-Length or over max_answer_bytes is
+// kBadAnswer.
 // Failure messages never contain the request's path or query, where webhook
 // secrets live.
 //
@@ -33,11 +35,17 @@
 namespace b24gate {
 
 struct CurlTransportOptions {
-  // Open connections across all hosts; further requests wait for a free one.
-  int max_total_connections = 64;
-  // Open connections to one host. Bitrix24 throttles per portal anyway, and
-  // HTTP/2 multiplexes many requests on one connection.
-  int max_connections_per_host = 16;
+  // Open connections across all hosts, and to one host; further requests
+  // wait for a free one. 0: no limit. The defaults set none: each portal
+  // bounds its own requests in flight (max_concurrency, which the operator
+  // may raise at run time), and a transport-wide cap below the sum would let
+  // one portal's held requests delay another portal's calls.
+  int max_total_connections = 0;
+  int max_connections_per_host = 0;
+  // Largest answer body (after decompression) read; a larger one ends as
+  // kBadAnswer. Bitrix24's largest answers (a batch of 50 list pages) are a
+  // few megabytes; the bound is on memory, not on use.
+  size_t max_answer_bytes = size_t{256} << 20;
   // TCP connect plus TLS handshake; counts against the request's timeout too.
   absl::Duration connect_timeout = absl::Seconds(10);
   std::string user_agent = "b24gate/0.1";

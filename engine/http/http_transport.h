@@ -47,7 +47,11 @@ struct HttpRequest {
 enum class TransportFailure {
   kNone,
   kNotSent,     // DNS, connect, TLS handshake failed: the server never saw it.
-  kAfterSend,   // timeout, reset or truncated response after the request was sent.
+  kAfterSend,   // timeout or reset after the request was sent.
+  // The server answered, but the answer cannot be used: its body ended
+  // before its Content-Length, or it was larger than the transport accepts.
+  // The request was executed; what came of it is lost.
+  kBadAnswer,
 };
 
 struct HttpResponse {

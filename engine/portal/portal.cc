@@ -82,6 +82,16 @@ absl::Status Unreachable(const HttpResponse& r) {
                       absl::StrCat("portal unreachable: ", r.failure_message));
 }
 
+// A redirect the policy refused: nothing was executed, and sending again
+// would meet the same answer.
+absl::Status RedirectRefused(const RedirectDecision& d) {
+  return GatewayError(
+      absl::StatusCode::kUnavailable, kReasonTransport,
+      absl::StrCat("the portal redirected the request to ", d.to.empty() ? "an unusable address" : d.to,
+                   " and the gateway did not follow: ", d.why,
+                   "; the request was not executed"));
+}
+
 bool IsRedirect(const HttpResponse& r) {
   return r.failure == TransportFailure::kNone &&
          (r.status == 301 || r.status == 302 || r.status == 303 || r.status == 307 ||
@@ -107,8 +117,8 @@ std::unique_ptr<BudgetStore> MakeBudgetStore(const PortalOptions& o, Clock* cloc
 }
 
 // How a request ended, for the observer. A JSON body with `error` is a
-// Bitrix24 error whatever the status; other non-2xx answers (proxy pages,
-// cut-offs) leave the outcome unknown.
+// Bitrix24 error whatever the status; other 4xx answers were not executed,
+// other non-2xx answers (proxy pages, cut-offs) leave the outcome unknown.
 HttpOutcome ClassifyHttp(const HttpResponse& r) {
   if (r.failure == TransportFailure::kNotSent) return HttpOutcome::kNotSent;
   if (r.failure != TransportFailure::kNone) return HttpOutcome::kOutcomeUnknown;
@@ -119,7 +129,9 @@ HttpOutcome ClassifyHttp(const HttpResponse& r) {
     // error makes the whole request an error.
     return r.body.rfind("{\"error\"", 0) == 0 ? HttpOutcome::kBitrixError : HttpOutcome::kOk;
   }
-  return has_error ? HttpOutcome::kBitrixError : HttpOutcome::kOutcomeUnknown;
+  if (has_error) return HttpOutcome::kBitrixError;
+  // A 4xx page from in front of the REST API: turned away unread.
+  return r.status >= 400 && r.status < 500 ? HttpOutcome::kNotSent : HttpOutcome::kOutcomeUnknown;
 }
 
 bool IsOutcomeUnknownCode(const B24Error& e) {
@@ -531,17 +543,18 @@ void Portal::OnResponse(std::vector<PendingPtr> group, std::vector<std::string> 
                         absl::Time sent_at, HttpResponse response) {
   HttpOutcome outcome = ClassifyHttp(response);
   observer_->OnRequestDone(options_.name, outcome, clock_->Now() - sent_at);
-  if (outcome == HttpOutcome::kRedirect) observer_->OnRedirect(options_.name);
+  std::optional<RedirectDecision> redirect = CheckRedirect(response);
   if (response.failure != TransportFailure::kNone) {
     observer_->OnTransportFailure(options_.name, response.failure_message);
   }
   // A list batch's answer can be megabytes: it is parsed before the lock is
   // taken, so the dispatcher keeps sending other callers' commands meanwhile.
-  const bool answered = response.failure == TransportFailure::kNone && !IsRedirect(response);
+  // A failed transfer parses to its failure (TRANSPORT_ERROR, or
+  // BAD_RESPONSE for an answer cut short), which the branches below use.
   absl::StatusOr<CommandOutcome> single = absl::UnknownError("not parsed");
   absl::StatusOr<BatchReply> batch = absl::UnknownError("not parsed");
-  if (answered && keys.empty()) single = ParseCallResponse(response);
-  if (answered && !keys.empty()) batch = ParseBatchResponse(response, keys);
+  if (!IsRedirect(response) && keys.empty()) single = ParseCallResponse(response);
+  if (!IsRedirect(response) && !keys.empty()) batch = ParseBatchResponse(response, keys);
   std::vector<Completion> completions;
   {
     absl::MutexLock lock(&mu_);
@@ -567,24 +580,8 @@ void Portal::OnResponse(std::vector<PendingPtr> group, std::vector<std::string> 
         RetryNotExecuted(std::move(p), Unreachable(response), RetryReason::kNotSent,
                          /*backoff=*/true, &completions);
       }
-    } else if (IsRedirect(response)) {
-      // The portal's domain changed; nothing was executed. Re-send (as POST,
-      // with the same body) to the new host.
-      stats_.redirects++;
-      credentials_->MoveTo(response.headers.at("location"));
-      for (auto& p : group) {
-        if (++p->redirects > 3) {
-          Fail(std::move(p),
-               GatewayError(absl::StatusCode::kUnavailable, kReasonTransport,
-                            "the portal redirected more than 3 times"),
-               &completions);
-        } else {
-          RetryNotExecuted(std::move(p),
-                           GatewayError(absl::StatusCode::kUnavailable, kReasonTransport,
-                                        "the portal moved (302) and the deadline ran out"),
-                           RetryReason::kRedirect, /*backoff=*/false, &completions);
-        }
-      }
+    } else if (redirect) {
+      OnRedirectAnswer(std::move(group), *redirect, &completions);
     } else if (keys.empty()) {
       HandleSingle(std::move(group[0]), std::move(single), &completions);
     } else if (group[0]->is_batch) {
@@ -594,6 +591,43 @@ void Portal::OnResponse(std::vector<PendingPtr> group, std::vector<std::string> 
     }
   }
   for (auto& c : completions) c();
+}
+
+void Portal::OnRedirectAnswer(std::vector<PendingPtr> group, const RedirectDecision& redirect,
+                              std::vector<Completion>* completions) {
+  if (!redirect.follow) {
+    for (auto& p : group) Fail(std::move(p), RedirectRefused(redirect), completions);
+    return;
+  }
+  // The portal's domain changed to one the operator allowed; nothing was
+  // executed. Re-send (as POST, with the same body) to the new host.
+  stats_.redirects++;
+  credentials_->MoveTo(redirect.to);
+  for (auto& p : group) {
+    if (++p->redirects > 3) {
+      Fail(std::move(p),
+           GatewayError(absl::StatusCode::kUnavailable, kReasonTransport,
+                        "the portal redirected more than 3 times"),
+           completions);
+    } else {
+      RetryNotExecuted(std::move(p),
+                       GatewayError(absl::StatusCode::kUnavailable, kReasonTransport,
+                                    "the portal moved (302) and the deadline ran out"),
+                       RetryReason::kRedirect, /*backoff=*/false, completions);
+    }
+  }
+}
+
+std::optional<RedirectDecision> Portal::CheckRedirect(const HttpResponse& response) {
+  if (!IsRedirect(response)) return std::nullopt;
+  RedirectDecision d = DecideRedirect(credentials_->Current().base_url,
+                                      response.headers.at("location"), options_.redirect_to);
+  if (d.follow) {
+    observer_->OnRedirect(options_.name);
+  } else {
+    observer_->OnRedirectRefused(options_.name, d.to, d.why);
+  }
+  return d;
 }
 
 void Portal::RefreshThenRequeue(std::vector<PendingPtr> group, int64_t generation) {
@@ -621,10 +655,21 @@ void Portal::RefreshThenRequeue(std::vector<PendingPtr> group, int64_t generatio
   });
 }
 
+void Portal::OnUnusable(PendingPtr p, absl::Status status, std::vector<Completion>* completions) {
+  if (ReasonOf(status) != kReasonNotExecuted) {
+    OnOutcomeUnknown(std::move(p), std::move(status), completions);
+  } else if (status.code() == absl::StatusCode::kUnavailable) {
+    RetryNotExecuted(std::move(p), std::move(status), RetryReason::kNotSent, /*backoff=*/true,
+                     completions);
+  } else {
+    Fail(std::move(p), std::move(status), completions);
+  }
+}
+
 void Portal::HandleSingle(PendingPtr p, absl::StatusOr<CommandOutcome> outcome,
                           std::vector<Completion>* completions) {
   if (!outcome.ok()) {
-    OnOutcomeUnknown(std::move(p), outcome.status(), completions);
+    OnUnusable(std::move(p), outcome.status(), completions);
     return;
   }
   if (outcome->error) {
@@ -638,7 +683,7 @@ void Portal::HandleCoalesced(std::vector<PendingPtr> group, const std::vector<st
                              absl::StatusOr<BatchReply> reply, std::vector<Completion>* completions) {
   if (!reply.ok()) {
     // Each command decides for itself: reads are repeated, writes are not.
-    for (auto& p : group) OnOutcomeUnknown(std::move(p), reply.status(), completions);
+    for (auto& p : group) OnUnusable(std::move(p), reply.status(), completions);
     return;
   }
   operating_.Observe("batch", reply->time, clock_->Now());
@@ -676,7 +721,7 @@ void Portal::HandleCoalesced(std::vector<PendingPtr> group, const std::vector<st
 void Portal::HandleUserBatch(PendingPtr p, absl::StatusOr<BatchReply> reply,
                              std::vector<Completion>* completions) {
   if (!reply.ok()) {
-    OnOutcomeUnknown(std::move(p), reply.status(), completions);
+    OnUnusable(std::move(p), reply.status(), completions);
     return;
   }
   absl::Time now = clock_->Now();

@@ -26,6 +26,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -42,6 +43,7 @@
 #include "engine/auth/credentials.h"
 #include "engine/bitrix/bitrix_response.h"
 #include "engine/http/http_transport.h"
+#include "engine/http/redirect_policy.h"
 #include "engine/throttle/leaky_bucket.h"
 #include "engine/throttle/operating_tracker.h"
 #include "engine/portal/dispatcher.h"
@@ -150,6 +152,15 @@ class Portal : public Dispatcher {
   static std::function<bool()> AbandonedWhenAllCancel(const std::vector<PendingPtr>& group);
   void OnResponse(std::vector<PendingPtr> group, std::vector<std::string> keys,
                   absl::Time sent_at, HttpResponse response);
+  // For a redirect answer, whether to follow it (DecideRedirect on the
+  // current address and redirect_to), told to the observer; nullopt for any
+  // other answer. REQUIRES: mu_ not held.
+  std::optional<RedirectDecision> CheckRedirect(const HttpResponse& response)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Fails the group (a refused redirect) or moves the portal and requeues
+  // it (a followed one). REQUIRES: mu_ held.
+  void OnRedirectAnswer(std::vector<PendingPtr> group, const RedirectDecision& redirect,
+                        std::vector<Completion>* completions) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Gets a token first, then puts the group back at the head of the queue.
   void RefreshThenRequeue(std::vector<PendingPtr> group, int64_t generation);
 
@@ -158,6 +169,11 @@ class Portal : public Dispatcher {
   // into `completions`, to run after the lock is released.
   void HandleSingle(PendingPtr p, absl::StatusOr<CommandOutcome> outcome,
                     std::vector<Completion>* completions) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // An answer that could not be used: NOT_EXECUTED (a 4xx refusal) fails at
+  // once, or is sent again when transient; anything else is an unknown
+  // outcome (OnOutcomeUnknown).
+  void OnUnusable(PendingPtr p, absl::Status status, std::vector<Completion>* completions)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void HandleCoalesced(std::vector<PendingPtr> group, const std::vector<std::string>& keys,
                        absl::StatusOr<BatchReply> reply, std::vector<Completion>* completions)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

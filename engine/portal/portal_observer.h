@@ -59,7 +59,14 @@ class PortalObserver {
   // The transport failed (message has no secrets: URLs are not included).
   virtual void OnTransportFailure(const std::string& portal, const std::string& message) {}
   virtual void OnTokenRefresh(const std::string& portal, bool ok) {}
+  // A redirect was followed: the portal moved to an address the operator
+  // allowed (redirect_to).
   virtual void OnRedirect(const std::string& portal) {}
+  // A redirect was refused: the call failed, the portal's address stayed.
+  // `to` is the scheme, host and port the portal pointed at (no path), or ""
+  // when the Location named none; `why` says what rule refused it.
+  virtual void OnRedirectRefused(const std::string& portal, const std::string& to,
+                                 const std::string& why) {}
   // The autothrottle changed speed.
   virtual void OnAutothrottle(const std::string& portal, double rate_factor, int concurrency) {}
 

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -47,6 +48,9 @@ struct PortalOptions {
   BackoffPolicy backoff;
   int max_attempts = 8;
   TlsOptions tls;
+  // Origins ("https://host[:port]", UrlOrigin form) a redirect may lead to;
+  // one that does is followed and kept. Other redirects fail the call.
+  std::vector<std::string> redirect_to;
   // Each API client's share of the portal when several queue at once.
   FairSharePolicy fair_share;
   // Where the request budget and operating-time state live: null keeps them

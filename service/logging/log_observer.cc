@@ -56,6 +56,11 @@ void LogObserver::OnRedirect(const std::string& portal) {
   logger_->Log(LogLevel::kWarn, "portal redirected to a new address", {{"portal", portal}});
 }
 
+void LogObserver::OnRedirectRefused(const std::string& portal, const std::string& to,
+                                    const std::string& why) {
+  logger_->Log(LogLevel::kWarn, "portal redirect refused", {{"portal", portal}, {"to", to}, {"why", why}});
+}
+
 void LogObserver::OnAutothrottle(const std::string& portal, double rate_factor, int concurrency) {
   logger_->Log(LogLevel::kWarn, "autothrottle speed changed",
                {{"portal", portal}, {"rate_factor", rate_factor}, {"concurrency", concurrency}});

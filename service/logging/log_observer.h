@@ -30,6 +30,8 @@ class LogObserver : public PortalObserver {
   void OnTransportFailure(const std::string& portal, const std::string& message) override;
   void OnTokenRefresh(const std::string& portal, bool ok) override;
   void OnRedirect(const std::string& portal) override;
+  void OnRedirectRefused(const std::string& portal, const std::string& to,
+                         const std::string& why) override;
   void OnAutothrottle(const std::string& portal, double rate_factor, int concurrency) override;
 
  private:

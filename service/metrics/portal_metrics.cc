@@ -69,6 +69,7 @@ struct PortalMetrics::Series {
   Counter* outcome_unknown = nullptr;
   Counter* token_refreshes = nullptr;
   Counter* redirects = nullptr;
+  Counter* redirects_refused = nullptr;
   std::map<std::string, Counter*> commands;  // by method label
   std::map<std::string, Counter*> errors;    // by code label
 };
@@ -93,7 +94,10 @@ PortalMetrics::PortalMetrics(prometheus::Registry& registry, size_t label_cap)
       token_refreshes_(CounterFamily(registry, "b24gate_token_refreshes_total",
                                      "OAuth token refreshes")),
       redirects_(CounterFamily(registry, "b24gate_redirects_total",
-                               "domain changes (3xx) followed")) {}
+                               "domain changes (3xx) followed")),
+      redirects_refused_(CounterFamily(registry, "b24gate_redirects_refused_total",
+                                       "redirects (3xx) refused: to plain http, or to an "
+                                       "address not in the portal's redirect_to")) {}
 
 PortalMetrics::~PortalMetrics() = default;
 
@@ -118,6 +122,7 @@ PortalMetrics::Series& PortalMetrics::SeriesOf(const std::string& portal) {
   s->outcome_unknown = &outcome_unknown_.Add({{"portal", portal}});
   s->token_refreshes = &token_refreshes_.Add({{"portal", portal}});
   s->redirects = &redirects_.Add({{"portal", portal}});
+  s->redirects_refused = &redirects_refused_.Add({{"portal", portal}});
   return *s;
 }
 
@@ -177,5 +182,10 @@ void PortalMetrics::OnTokenRefresh(const std::string& portal, bool) {
 }
 
 void PortalMetrics::OnRedirect(const std::string& portal) { SeriesOf(portal).redirects->Increment(); }
+
+void PortalMetrics::OnRedirectRefused(const std::string& portal, const std::string&,
+                                      const std::string&) {
+  SeriesOf(portal).redirects_refused->Increment();
+}
 
 }  // namespace b24gate

@@ -48,6 +48,8 @@ class PortalMetrics : public PortalObserver {
                         const std::string& cause) override;
   void OnTokenRefresh(const std::string& portal, bool ok) override;
   void OnRedirect(const std::string& portal) override;
+  void OnRedirectRefused(const std::string& portal, const std::string& to,
+                         const std::string& why) override;
 
  private:
   // The series of one portal, created on its first event.
@@ -69,6 +71,7 @@ class PortalMetrics : public PortalObserver {
   prometheus::Family<prometheus::Counter>& outcome_unknown_;
   prometheus::Family<prometheus::Counter>& token_refreshes_;
   prometheus::Family<prometheus::Counter>& redirects_;
+  prometheus::Family<prometheus::Counter>& redirects_refused_;
 
   absl::Mutex mu_;
   std::map<std::string, std::unique_ptr<Series>> portals_ ABSL_GUARDED_BY(mu_);

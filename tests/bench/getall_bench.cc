@@ -52,6 +52,7 @@
 #include <vector>
 
 #include "tests/e2e/rpc_helpers.h"
+#include "tests/support/percentile.h"
 
 namespace b24gate::e2e {
 namespace {
@@ -272,11 +273,7 @@ int List(const Args& a) {
   return 0;
 }
 
-double Percentile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(q * v.size()))];
-}
+using ::b24gate::testing::Percentile;
 
 // Unthrottled relay: items/s through the gateway vs straight from the
 // emulator, and the latency the gateway adds to one Call.

@@ -14,7 +14,6 @@
 //   single_calls_bench [--calls N] [--clients N] [--plan standard|enterprise]
 //                      [--profile small|huge|zero] [--max-concurrency N]
 //                      [--linger-ms MS] [--leads N]
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -27,6 +26,7 @@
 #include <vector>
 
 #include "tests/e2e/rpc_helpers.h"
+#include "tests/support/percentile.h"
 
 namespace b24gate::e2e {
 namespace {
@@ -47,12 +47,7 @@ int Usage() {
   return 2;
 }
 
-double Percentile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = std::min(v.size() - 1, static_cast<size_t>(q * (v.size() - 1) + 0.5));
-  return v[i];
-}
+using ::b24gate::testing::Percentile;
 
 int Main(int argc, char** argv) {
   Config c;

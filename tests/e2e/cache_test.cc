@@ -9,7 +9,6 @@
 #include <thread>
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include "absl/strings/match.h"
 #include "tests/e2e/harness.h"
@@ -213,18 +212,8 @@ TEST(ReadCache, LeastRecentlyUsedEntryIsEvictedAtTheBound) {
 
   // The metrics say the same: 4 hits (1, 1, 3, 4), 5 misses, 2 evictions
   // (2, then 1 for 2's return), 3 entries.
-  std::string metrics;
-  for (int i = 0; i < 100 && metrics.empty(); ++i) {
-    for (const auto& line : stack->gateway().lines()) {
-      if (absl::StartsWith(line, "metrics on ")) metrics = line.substr(11);
-    }
-    if (metrics.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ASSERT_FALSE(metrics.empty());
-  httplib::Client client("http://" + metrics);
-  auto scraped = client.Get("/metrics");
-  ASSERT_TRUE(scraped && scraped->status == 200);
-  const std::string& text = scraped->body;
+  std::string text = ScrapeMetrics(stack->gateway());
+  ASSERT_FALSE(text.empty());
   EXPECT_TRUE(absl::StrContains(text, "b24gate_cache_hits_total{portal=\"main\"} 4")) << text;
   EXPECT_TRUE(absl::StrContains(text, "b24gate_cache_misses_total{portal=\"main\"} 5"));
   EXPECT_TRUE(absl::StrContains(text, "b24gate_cache_evictions_total{portal=\"main\"} 2"));

@@ -17,7 +17,6 @@
 #include <grpcpp/impl/codegen/client_unary_call.h>
 #include <grpcpp/impl/codegen/rpc_method.h>
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include "absl/strings/match.h"
 #include "bitrix24/gateway/v1/admin.grpc.pb.h"
@@ -155,20 +154,6 @@ class Capture {
   int saved_out_ = -1, saved_err_ = -1;
 };
 
-std::string Scrape(Process& gateway) {
-  std::string address;
-  for (int i = 0; i < 100 && address.empty(); ++i) {
-    for (const auto& line : gateway.lines()) {
-      if (absl::StartsWith(line, "metrics on ")) address = line.substr(11);
-    }
-    if (address.empty()) usleep(20000);
-  }
-  if (address.empty()) return "";
-  httplib::Client c("http://" + address);
-  auto res = c.Get("/metrics");
-  return res && res->status == 200 ? res->body : "";
-}
-
 TEST(ClientAuth, RefusalsAreCountedAndLoggedWithoutTheToken) {
   GatewaySpec spec = WithClients(kWrongToken);
   spec.extra_args = {"--metrics-listen", "127.0.0.1:0", "--log-level", "debug"};
@@ -184,7 +169,7 @@ TEST(ClientAuth, RefusalsAreCountedAndLoggedWithoutTheToken) {
       errors.push_back(Call1(*stack, "crm.deal.list", {{"select", {"ID"}}}).status.error_message());
       stack->UseToken("");
       errors.push_back(Call1(*stack, "crm.deal.list", {}).status.error_message());
-      metrics = Scrape(stack->gateway());
+      metrics = ScrapeMetrics(stack->gateway());
     }
   }
   std::string output = capture.Stop();

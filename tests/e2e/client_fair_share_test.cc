@@ -9,7 +9,6 @@
 // only. Every call and every bulk write is answered; with fair share on, the
 // interactive calls are served while the bulk work is still running, not
 // after it.
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -20,6 +19,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "tests/e2e/rpc_helpers.h"
+#include "tests/support/percentile.h"
 
 namespace b24gate::e2e {
 namespace {
@@ -71,12 +71,7 @@ struct Sample {
   int during_bulk = 0;
 };
 
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(p * (v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
+using ::b24gate::testing::Percentile;
 
 // Single calls, one at a time, until `max_calls` or `stop` is set.
 Sample Interactive(Stack& stack, int64_t lead_id, int max_calls,

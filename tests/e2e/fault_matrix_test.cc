@@ -222,7 +222,7 @@ std::vector<json> Projected(const std::vector<json>& items) {
 // ---------------------------------------------------------------------------
 // One fault kind, deterministic (@1) placements.
 
-class FaultMatrix : public testing::TestWithParam<Kind> {};
+class FaultMatrix : public ::testing::TestWithParam<Kind> {};
 
 TEST_P(FaultMatrix, ReadsRecoverOrFailClearly) {
   const Kind kind = GetParam();
@@ -415,8 +415,8 @@ TEST_P(FaultMatrix, WritesAreNeverRepeatedAndAlwaysAccounted) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Kinds, FaultMatrix, testing::ValuesIn(kKinds),
-                         [](const testing::TestParamInfo<Kind>& info) {
+INSTANTIATE_TEST_SUITE_P(Kinds, FaultMatrix, ::testing::ValuesIn(kKinds),
+                         [](const ::testing::TestParamInfo<Kind>& info) {
                            std::string n = info.param.name;
                            return std::isdigit(static_cast<unsigned char>(n[0])) ? "http" + n : n;
                          });

@@ -20,7 +20,6 @@
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include "absl/strings/str_cat.h"
 #include "service/tls/certificate_check.h"
@@ -150,16 +149,6 @@ std::string MetricValue(const std::string& page, const std::string& name) {
   std::string line;
   while (std::getline(lines, line)) {
     if (line.rfind(name + " ", 0) == 0) return line.substr(name.size() + 1);
-  }
-  return "";
-}
-
-std::string ScrapeMetrics(Process& gateway) {
-  for (const std::string& line : gateway.lines()) {
-    if (line.rfind("metrics on ", 0) != 0) continue;
-    httplib::Client client(absl::StrCat("http://", line.substr(11)));
-    auto res = client.Get("/metrics");
-    return res && res->status == 200 ? res->body : "";
   }
   return "";
 }

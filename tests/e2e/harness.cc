@@ -8,7 +8,6 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
 #include <thread>
 
 #include <grpcpp/support/client_interceptor.h>
@@ -21,6 +20,8 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "service/json_value.h"
+#include "tests/support/temp_file.h"
+#include "tests/support/wait_for.h"
 
 namespace b24gate::e2e {
 
@@ -145,12 +146,7 @@ absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(EmulatorSpec emulator, Gatew
   if (gateway.customize) gateway.customize(&portal, stack->emulator_->address());
   nlohmann::json config = {{"listen", "127.0.0.1:0"}, {"portals", {portal}}, {"shutdown_grace_seconds", gateway.shutdown_grace_seconds}, {"predrain_delay_seconds", gateway.predrain_delay_seconds}};
   for (auto& [k, v] : gateway.settings.items()) config[k] = v;
-  char path[] = "/tmp/b24gate-e2e-XXXXXX";
-  int fd = mkstemp(path);
-  if (fd < 0) return absl::InternalError("mkstemp failed");
-  close(fd);
-  stack->config_path_ = path;
-  std::ofstream(stack->config_path_) << config.dump(2);
+  stack->config_path_ = testing::TempFile(config.dump(2));
   stack->token_ = gateway.token;
   stack->gateway_args_ = {B24GATE_BIN, "--config", stack->config_path_};
   for (auto& a : gateway.extra_args) stack->gateway_args_.push_back(a);
@@ -224,6 +220,27 @@ absl::Status Stack::RestartGateway() {
   int code = gateway_->StopWith(SIGTERM);
   if (code != 0) return absl::InternalError(absl::StrCat("gateway exited with ", code));
   return StartGateway();
+}
+
+std::string MetricsAddress(Process& gateway) {
+  std::string address;
+  testing::WaitFor(
+      [&] {
+        for (const std::string& line : gateway.lines()) {
+          if (absl::StartsWith(line, "metrics on ")) address = line.substr(11);
+        }
+        return !address.empty();
+      },
+      5);
+  return address;
+}
+
+std::string ScrapeMetrics(Process& gateway) {
+  std::string address = MetricsAddress(gateway);
+  if (address.empty()) return "";
+  httplib::Client client("http://" + address);
+  httplib::Result page = client.Get("/metrics");
+  return page && page->status == 200 ? page->body : "";
 }
 
 namespace {

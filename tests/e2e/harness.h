@@ -125,6 +125,13 @@ class Stack {
   std::unique_ptr<bitrix24::gateway::v1::GatewayService::Stub> stub_;
 };
 
+// The HOST:PORT of a gateway's /metrics endpoint (started with
+// --metrics-listen), from the "metrics on HOST:PORT" line it prints; waits up
+// to 5 s for it, "" when none comes.
+std::string MetricsAddress(Process& gateway);
+// The gateway's /metrics page; "" when there is none or it cannot be read.
+std::string ScrapeMetrics(Process& gateway);
+
 // Starts a stack for the running test: a failure to start fails the test
 // and returns null (tests then ASSERT_TRUE(stack)). The one preamble of the
 // e2e tests.

@@ -24,8 +24,8 @@ struct OAuthStack {
 
 OAuthStack StartOAuth(const std::string& initial_refresh = kInitialRefresh) {
   OAuthStack s;
-  s.token_file = testing::TempDir() + "/b24gate-oauth-" + std::to_string(getpid()) + "-" +
-                 testing::UnitTest::GetInstance()->current_test_info()->name();
+  s.token_file = ::testing::TempDir() + "/b24gate-oauth-" + std::to_string(getpid()) + "-" +
+                 ::testing::UnitTest::GetInstance()->current_test_info()->name();
   std::remove(s.token_file.c_str());
   EmulatorSpec emulator;
   emulator.extra_args = {"--oauth", "app.test:app-secret", "--oauth-refresh-token", kInitialRefresh};

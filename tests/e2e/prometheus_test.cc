@@ -126,16 +126,6 @@ class Prometheus {
   std::string dir_;
 };
 
-std::string MetricsAddress(Process& gateway) {
-  for (int i = 0; i < 100; ++i) {
-    for (const auto& line : gateway.lines()) {
-      if (absl::StartsWith(line, "metrics on ")) return line.substr(11);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return "";
-}
-
 TEST(Prometheus, ScrapesTheGatewaysSeries) {
   EmulatorSpec emulator;
   // 0.1 s of operating time per method and window (default 480 s).

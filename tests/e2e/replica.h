@@ -3,10 +3,6 @@
 #ifndef B24GATE_TESTS_E2E_REPLICA_H_
 #define B24GATE_TESTS_E2E_REPLICA_H_
 
-#include <stdlib.h>
-#include <unistd.h>
-
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/e2e/harness.h"
+#include "tests/support/temp_file.h"
 
 namespace b24gate::e2e {
 
@@ -33,12 +30,7 @@ inline nlohmann::json GatewayConfig(const nlohmann::json& portal) {
 // Starts b24gate with `config` (written to a temporary file) and `args`.
 inline absl::StatusOr<Replica> StartReplica(const nlohmann::json& config,
                                             const std::vector<std::string>& args) {
-  char path[] = "/tmp/b24gate-replica-XXXXXX";
-  int fd = mkstemp(path);
-  if (fd < 0) return absl::InternalError("mkstemp failed");
-  close(fd);
-  std::ofstream(path) << config.dump(2);
-  std::vector<std::string> argv = {B24GATE_BIN, "--config", path};
+  std::vector<std::string> argv = {B24GATE_BIN, "--config", testing::TempFile(config.dump(2))};
   argv.insert(argv.end(), args.begin(), args.end());
   absl::StatusOr<std::unique_ptr<Process>> process = Process::Start(argv);
   if (!process.ok()) return process.status();

@@ -19,6 +19,7 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "tests/e2e/harness.h"
+#include "tests/support/wait_for.h"
 
 namespace b24gate::e2e {
 
@@ -214,16 +215,7 @@ inline int64_t StatInt(const json& stats, const std::string& key) {
 
 inline int64_t Requests(Stack& stack) { return StatInt(stack.EmulatorStats(), "requests"); }
 
-// Polls `done` every 20 ms until it holds or `seconds` pass; its last answer.
-inline bool WaitFor(const std::function<bool()>& done, double seconds = 30) {
-  auto deadline = std::chrono::steady_clock::now() +
-                  std::chrono::milliseconds(static_cast<int>(seconds * 1000));
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return done();
-}
+using ::b24gate::testing::WaitFor;
 
 // The gateway's only (default) portal as AdminService's ListPortals shows it
 // now; false when the RPC fails or the gateway serves another number of portals.

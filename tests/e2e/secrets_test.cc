@@ -22,7 +22,6 @@
 #include <vector>
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include "absl/strings/match.h"
 #include "bitrix24/gateway/v1/admin.grpc.pb.h"
@@ -73,23 +72,8 @@ class Capture {
   int saved_out_ = -1, saved_err_ = -1;
 };
 
-std::string MetricsAddress(Process& gateway) {
-  for (int i = 0; i < 100; ++i) {
-    for (const auto& line : gateway.lines()) {
-      if (absl::StartsWith(line, "metrics on ")) return line.substr(11);
-    }
-    usleep(50000);
-  }
-  return "";
-}
-
 void PrintMetricsAndPortals(Stack& stack) {
-  std::string address = MetricsAddress(stack.gateway());
-  if (!address.empty()) {
-    httplib::Client c("http://" + address);
-    auto res = c.Get("/metrics");
-    if (res) std::cout << res->body << std::endl;
-  }
+  std::cout << ScrapeMetrics(stack.gateway()) << std::endl;
   auto admin = bitrix24::gateway::v1::AdminService::NewStub(stack.channel());
   bitrix24::gateway::v1::ListPortalsResponse portals;
   grpc::Status s = admin->ListPortals(Ctx(10).get(), {}, &portals);
@@ -114,7 +98,7 @@ void Traffic(Stack& stack) {
 }
 
 TEST(Secrets, NeverInAnyOutputOfAFullRun) {
-  std::string token_file = testing::TempDir() + "/b24gate-secrets-token-" + std::to_string(getpid());
+  std::string token_file = ::testing::TempDir() + "/b24gate-secrets-token-" + std::to_string(getpid());
   std::remove(token_file.c_str());
   Capture capture;
   {

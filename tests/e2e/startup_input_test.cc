@@ -15,12 +15,14 @@
 
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "tests/support/temp_file.h"
 
 namespace b24gate::e2e {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
+using ::b24gate::testing::TempFile;
 
 constexpr char kCode[] = "startupsecretcode";
 const std::string kHook = std::string("https://p.example.com/rest/1/") + kCode + "/";
@@ -52,14 +54,6 @@ RunResult Gateway(const std::vector<std::string>& args, const std::string& env =
   int status = pclose(p);
   run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
   return run;
-}
-
-std::string TempFile(const std::string& text) {
-  char path[] = "/tmp/b24gate-startup-XXXXXX";
-  int fd = mkstemp(path);
-  close(fd);
-  std::ofstream(path) << text;
-  return path;
 }
 
 // One line, starting "b24gate: ", non-zero exit, no secret.

@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::ResponseInput in = fuzz::ReadResponseInput(data, size);
   absl::StatusOr<BatchReply> reply = ParseBatchResponse(in.response, in.keys);
   if (!reply.ok()) {
-    fuzz::CheckUnreadable(reply.status());
+    fuzz::CheckUnreadable(reply.status(), in.response.status);
     return 0;
   }
   if (reply->batch_error) {

@@ -19,7 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::ResponseInput in = fuzz::ReadResponseInput(data, size);
   absl::StatusOr<CommandOutcome> outcome = ParseCallResponse(in.response);
   if (!outcome.ok()) {
-    fuzz::CheckUnreadable(outcome.status());
+    fuzz::CheckUnreadable(outcome.status(), in.response.status);
     return 0;
   }
   FUZZ_CHECK(outcome->reply.has_value() != outcome->error.has_value(),

@@ -22,6 +22,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "engine/common/errors.h"
 #include "engine/http/http_transport.h"
 #include "tests/fuzz/fuzz_check.h"
 
@@ -57,12 +58,15 @@ inline ResponseInput ReadResponseInput(const uint8_t* data, size_t size) {
   return in;
 }
 
-// A failed parse is UNAVAILABLE with a message that is one short line: it
-// quotes at most a snippet of the body, without control characters, so it is
-// safe in logs and in gRPC statuses (valid UTF-8).
-inline void CheckUnreadable(const absl::Status& status) {
-  FUZZ_CHECK(status.code() == absl::StatusCode::kUnavailable,
-             "failure is not UNAVAILABLE: " + status.ToString());
+// A failed parse is UNAVAILABLE (or, for a 4xx page, a refusal of the
+// request: NOT_EXECUTED) with a message that is one short line: it quotes at
+// most a snippet of the body, without control characters, so it is safe in
+// logs and in gRPC statuses (valid UTF-8).
+inline void CheckUnreadable(const absl::Status& status, int http_status) {
+  const bool refused = http_status >= 400 && http_status < 500;
+  FUZZ_CHECK(refused ? ReasonOf(status) == "NOT_EXECUTED"
+                     : status.code() == absl::StatusCode::kUnavailable,
+             "failure is not UNAVAILABLE (or NOT_EXECUTED for a 4xx): " + status.ToString());
   // "unreadable Bitrix24 answer (HTTP -2147483648): ...; body \"<120 bytes>...\""
   FUZZ_CHECK(status.message().size() <= 300,
              "message of " + std::to_string(status.message().size()) + " bytes");

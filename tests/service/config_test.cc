@@ -3,29 +3,22 @@
 #include "service/config.h"
 
 #include <cstdio>
-#include <fstream>
 #include <string>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "tests/support/temp_file.h"
 
 namespace b24gate {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
+using ::b24gate::testing::TempFile;
 
 const char kHook[] = "https://p.example.com/rest/1/s3cretcode/";
 
-std::string TempFile(const std::string& text) {
-  char path[] = "/tmp/b24gate-config-test-XXXXXX";
-  int fd = mkstemp(path);
-  EXPECT_GE(fd, 0);
-  std::FILE* f = fdopen(fd, "w");
-  std::fputs(text.c_str(), f);
-  std::fclose(f);
-  return path;
-}
 
 absl::StatusOr<ServerConfig> Load(std::vector<std::string> args,
                                   std::map<std::string, std::string> env = {}) {

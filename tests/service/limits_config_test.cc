@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "service/config.h"
+#include "tests/support/temp_file.h"
 
 namespace b24gate {
 namespace {
@@ -16,17 +17,11 @@ namespace {
 using ::testing::HasSubstr;
 
 absl::StatusOr<ServerConfig> LoadFile(const std::string& settings) {
-  char path[] = "/tmp/b24gate-limits-test-XXXXXX";
-  int fd = mkstemp(path);
-  EXPECT_GE(fd, 0);
-  std::FILE* f = fdopen(fd, "w");
-  std::fputs((R"({"portals": [{"name": "a", "webhook": "https://p.example.com/rest/1/code/"}])" +
-              settings + "}")
-                 .c_str(),
-             f);
-  std::fclose(f);
+  std::string path = ::b24gate::testing::TempFile(
+      R"({"portals": [{"name": "a", "webhook": "https://p.example.com/rest/1/code/"}])" + settings +
+      "}");
   auto config = LoadConfig({"--config", path}, {});
-  std::remove(path);
+  std::remove(path.c_str());
   return config;
 }
 

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "service/config.h"
+#include "tests/support/temp_file.h"
 
 namespace b24gate {
 namespace {
@@ -18,18 +19,10 @@ namespace {
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using ::b24gate::testing::TempFile;
 
 const char kHook[] = "https://p.example.com/rest/1/s3cretcode/";
 
-std::string TempFile(const std::string& text) {
-  char path[] = "/tmp/b24gate-redis-config-test-XXXXXX";
-  int fd = mkstemp(path);
-  EXPECT_GE(fd, 0);
-  std::FILE* f = fdopen(fd, "w");
-  std::fputs(text.c_str(), f);
-  std::fclose(f);
-  return path;
-}
 
 absl::StatusOr<ServerConfig> LoadWith(const std::string& redis_json,
                                       std::vector<std::string> flags = {},

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "engine/common/errors.h"
 
 namespace b24gate {
 namespace {
@@ -215,6 +216,125 @@ TEST(ParseCallResponseTest, TransportFailureIsUnavailableWithItsMessage) {
   EXPECT_THAT(outcome.status().message(),
               HasSubstr("Couldn't connect to server"));
   EXPECT_THAT(outcome.status().message(), HasSubstr("before sending"));
+}
+
+// ---- Answers a portal should never send ----------------------------------
+
+// {"result": [[[...1...]]]} with `levels` lists (or objects) in the result.
+std::string Nested(int levels, bool objects) {
+  std::string open = objects ? "{\"a\":" : "[";
+  std::string close = objects ? "}" : "]";
+  std::string text = "{\"result\":";
+  for (int i = 0; i < levels; ++i) text += open;
+  text += "1";
+  for (int i = 0; i < levels; ++i) text += close;
+  return text + "}";
+}
+
+TEST(PortalAnswerLimitsTest, DeepNestingIsABadResponseNotACrash) {
+  for (bool objects : {false, true}) {
+    for (int levels : {33, 5000, 30000, 200000}) {
+      auto outcome = ParseCallResponse(Answer(200, Nested(levels, objects)));
+      ASSERT_FALSE(outcome.ok()) << levels;
+      EXPECT_EQ(outcome.status().code(), absl::StatusCode::kUnavailable);
+      EXPECT_EQ(ReasonOf(outcome.status()), "BAD_RESPONSE");
+      EXPECT_THAT(outcome.status().message(), HasSubstr("nested deeper than 32 levels"));
+      EXPECT_LE(outcome.status().message().size(), 300u);
+      auto batch = ParseBatchResponse(
+          Answer(200, "{\"result\":{\"result\":{\"c0\":" + Nested(levels, objects) + "}}}"),
+          {"c0"});
+      ASSERT_FALSE(batch.ok());
+      EXPECT_EQ(ReasonOf(batch.status()), "BAD_RESPONSE");
+    }
+  }
+}
+
+TEST(PortalAnswerLimitsTest, DepthLimitCountsTheBodyAsLevelOne) {
+  // The body is level 1, so the result may hold 31 levels.
+  auto deepest = ParseCallResponse(Answer(200, Nested(31, true)));
+  ASSERT_TRUE(deepest.ok()) << deepest.status();
+  EXPECT_EQ(deepest->reply->result.dump().size(), 31 * 6 + 1);
+  EXPECT_FALSE(ParseCallResponse(Answer(200, Nested(32, false))).ok());
+}
+
+TEST(PortalAnswerLimitsTest, IntegersBeyondTwoToThe53AreKeptAsExactText) {
+  auto outcome = ParseCallResponse(Answer(200, R"({"result": {
+      "big": 99999999999999999999, "negative": -99999999999999999999,
+      "u64": 18446744073709551615, "i64": -9007199254740993,
+      "edge": 9007199254740992, "float": 1.5e300, "small": -42}})"));
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  const json& r = outcome->reply->result;
+  EXPECT_EQ(r["big"], "99999999999999999999");
+  EXPECT_EQ(r["negative"], "-99999999999999999999");
+  EXPECT_EQ(r["u64"], "18446744073709551615");
+  EXPECT_EQ(r["i64"], "-9007199254740993");
+  EXPECT_EQ(r["edge"], 9007199254740992);  // 2^53 itself is exact
+  EXPECT_EQ(r["float"], 1.5e300);
+  EXPECT_EQ(r["small"], -42);
+}
+
+TEST(PortalAnswerLimitsTest, CountsThatAreNotWholeNumbersAreRefusedNotDropped) {
+  for (const char* body : {R"({"result": [], "total": 99999999999999999999})",
+                           R"({"result": [], "total": 18446744073709551615})",
+                           R"({"result": [], "next": 1.5})",
+                           R"({"result": [], "next": "fifty"})",
+                           R"({"result": [], "total": {"n": 1}})"}) {
+    auto outcome = ParseCallResponse(Answer(200, body));
+    ASSERT_FALSE(outcome.ok()) << body;
+    EXPECT_EQ(ReasonOf(outcome.status()), "BAD_RESPONSE") << body;
+  }
+  auto batch = ParseBatchResponse(Answer(200, R"({"result": {"result": {"c0": []},
+      "result_total": {"c0": 99999999999999999999}}})"),
+                                  {"c0"});
+  ASSERT_FALSE(batch.ok());
+  EXPECT_EQ(ReasonOf(batch.status()), "BAD_RESPONSE");
+  // The largest 64-bit count and a null one are fine.
+  auto fine = ParseCallResponse(
+      Answer(200, R"({"result": [], "total": 9223372036854775807, "next": null})"));
+  ASSERT_TRUE(fine.ok()) << fine.status();
+  EXPECT_EQ(fine->reply->total, INT64_MAX);
+  EXPECT_FALSE(fine->reply->next.has_value());
+}
+
+TEST(PortalAnswerLimitsTest, AnAnswerCutShortIsABadResponseAndATimeoutATransportError) {
+  HttpResponse cut;
+  cut.failure = TransportFailure::kBadAnswer;
+  cut.failure_message = "curl error 18: transfer closed with 10 bytes remaining";
+  auto outcome = ParseCallResponse(cut);
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ReasonOf(outcome.status()), "BAD_RESPONSE");
+  EXPECT_THAT(outcome.status().message(), HasSubstr("10 bytes remaining"));
+
+  HttpResponse late;
+  late.failure = TransportFailure::kAfterSend;
+  late.failure_message = "curl error 28: timed out";
+  auto batch = ParseBatchResponse(late, {"c0"});
+  ASSERT_FALSE(batch.ok());
+  EXPECT_EQ(ReasonOf(batch.status()), "TRANSPORT_ERROR");
+  EXPECT_THAT(batch.status().message(), HasSubstr("after sending"));
+}
+
+TEST(PortalAnswerLimitsTest, ANonJsonPageIsABadResponse) {
+  auto outcome = ParseCallResponse(Answer(502, "<html>Bad Gateway</html>"));
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(ReasonOf(outcome.status()), "BAD_RESPONSE");
+}
+
+TEST(PortalAnswerLimitsTest, A4xxPageProvesTheRequestWasNotRun) {
+  auto too_long = ParseCallResponse(Answer(414, "<html>414 Request-URI Too Large</html>"));
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_EQ(too_long.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ReasonOf(too_long.status()), "NOT_EXECUTED");
+  EXPECT_THAT(too_long.status().message(), HasSubstr("HTTP 414"));
+  auto busy = ParseBatchResponse(Answer(429, "Too Many Requests"), {"c0"});
+  ASSERT_FALSE(busy.ok());
+  EXPECT_EQ(busy.status().code(), absl::StatusCode::kUnavailable) << "transient: may go again";
+  EXPECT_EQ(ReasonOf(busy.status()), "NOT_EXECUTED");
+  // Bitrix24's own 4xx errors are JSON and stay errors.
+  auto own = ParseCallResponse(Answer(400, R"({"error": "", "error_description": "Not found"})"));
+  ASSERT_TRUE(own.ok());
+  EXPECT_TRUE(own->error.has_value());
 }
 
 // ---- ParseBatchResponse ---------------------------------------------------

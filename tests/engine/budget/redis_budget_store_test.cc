@@ -7,7 +7,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <functional>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -16,22 +15,14 @@
 #include "engine/budget/local_budget_store.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/threads.h"
+#include "tests/support/wait_for.h"
 
 namespace b24gate {
 namespace {
 
 using testing::RedisServer;
 using testing::ThreadsOfThisProcess;
-
-// Polls `cond` every 10 ms for up to `seconds`.
-bool Eventually(const std::function<bool()>& cond, double seconds = 5) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(int(seconds * 1000));
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return cond();
-}
+using testing::WaitFor;
 
 // One replica: its own sharing (connection, replica id) and its store.
 struct Replica {
@@ -104,7 +95,7 @@ TEST_F(RedisBudgetStoreTest, ReplicasTogetherGetOneBurst) {
   EXPECT_GE(sent, 40);
   EXPECT_LE(sent, 48);
   // The shared counter is full: every replica's mirror knows it.
-  EXPECT_TRUE(Eventually([&] { return a->store->requests().Level(absl::Now()) > 44; }));
+  EXPECT_TRUE(WaitFor([&] { return a->store->requests().Level(absl::Now()) > 44; }));
   EXPECT_GT(b->store->requests().Level(absl::Now()), 44);
 }
 
@@ -113,7 +104,7 @@ TEST_F(RedisBudgetStoreTest, AFullBucketSeenByOneHoldsBackAll) {
   auto b = StartReplica();
   a->store->requests().MarkFull(absl::Now());
   // Published with the next round; B's mirror reads it at its next.
-  ASSERT_TRUE(Eventually([&] { return b->store->requests().Level(absl::Now()) > 48; }));
+  ASSERT_TRUE(WaitFor([&] { return b->store->requests().Level(absl::Now()) > 48; }));
   // Full at 50: nothing for B until it drains to 46, 2 s on.
   EXPECT_EQ(SendFor({b.get()}, 0.5), 0);
 }
@@ -126,16 +117,16 @@ TEST_F(RedisBudgetStoreTest, OneReplicasReportPausesTheMethodForAll) {
   // 430 s of 480 used: within the 60 s margin, so paused until the reset.
   a->store->operating().Observe("crm.deal.list",
                                 {{"operating", 430}, {"operating_reset_at", reset}}, now);
-  ASSERT_TRUE(Eventually([&] { return b->store->operating().Operating("crm.deal.list") == 430; }));
+  ASSERT_TRUE(WaitFor([&] { return b->store->operating().Operating("crm.deal.list") == 430; }));
   EXPECT_GT(b->store->operating().ReadyAt("crm.deal.list"), absl::Now() + absl::Seconds(20));
   // A 429 seen by one parks the method for the others too.
   a->store->operating().Blocked("tasks.task.list", {{"operating_reset_at", reset}}, now);
-  ASSERT_TRUE(Eventually(
+  ASSERT_TRUE(WaitFor(
       [&] { return b->store->operating().ReadyAt("tasks.task.list") > absl::Now(); }));
   // A later report from the other replica replaces the figure.
   b->store->operating().Observe("crm.deal.list", {{"operating", 12}, {"operating_reset_at", reset}},
                                 absl::Now());
-  ASSERT_TRUE(Eventually([&] { return a->store->operating().Operating("crm.deal.list") == 12; }));
+  ASSERT_TRUE(WaitFor([&] { return a->store->operating().Operating("crm.deal.list") == 12; }));
 }
 
 TEST_F(RedisBudgetStoreTest, ReservationsCountForOthersAndExpireWithTheirReplica) {
@@ -143,28 +134,28 @@ TEST_F(RedisBudgetStoreTest, ReservationsCountForOthersAndExpireWithTheirReplica
   auto b = StartReplica();
   const std::string m = "crm.lead.list";
   a->store->operating().Reserve(m, absl::Seconds(400));
-  ASSERT_TRUE(Eventually([&] { return b->store->operating().Reserved(m) == absl::Seconds(400); }));
+  ASSERT_TRUE(WaitFor([&] { return b->store->operating().Reserved(m) == absl::Seconds(400); }));
   // 400 s booked elsewhere: 30 more does not fit B's 420, and A's answer is awaited.
   EXPECT_EQ(b->store->operating().FitsAt(m, absl::Seconds(30), absl::Now()),
             absl::InfiniteFuture());
   // Released: gone for B too.
   a->store->operating().Release(m, absl::Seconds(400));
-  ASSERT_TRUE(Eventually([&] { return b->store->operating().Reserved(m) == absl::ZeroDuration(); }));
+  ASSERT_TRUE(WaitFor([&] { return b->store->operating().Reserved(m) == absl::ZeroDuration(); }));
   // A replica that dies holding a reservation: it expires with the TTL.
   a->store->operating().Reserve(m, absl::Seconds(400));
-  ASSERT_TRUE(Eventually([&] { return b->store->operating().Reserved(m) == absl::Seconds(400); }));
+  ASSERT_TRUE(WaitFor([&] { return b->store->operating().Reserved(m) == absl::Seconds(400); }));
   a.reset();  // stops publishing, releases nothing
-  EXPECT_TRUE(Eventually([&] { return b->store->operating().Reserved(m) == absl::ZeroDuration(); }, 3));
+  EXPECT_TRUE(WaitFor([&] { return b->store->operating().Reserved(m) == absl::ZeroDuration(); }, 3));
 }
 
 TEST_F(RedisBudgetStoreTest, FallsBackToALocalShareAndResumesWhenRedisReturns) {
   auto a = StartReplica(/*replicas=*/3);
-  ASSERT_TRUE(Eventually([&] { return a->Send(); }));
+  ASSERT_TRUE(WaitFor([&] { return a->Send(); }));
   EXPECT_FALSE(a->store->Status().fallback);
 
   server_->Kill();
   // No error for the caller: the next round fails and the store falls back.
-  ASSERT_TRUE(Eventually([&] { return a->store->Status().fallback; }));
+  ASSERT_TRUE(WaitFor([&] { return a->store->Status().fallback; }));
   EXPECT_GE(a->store->Status().redis_errors, 1);
   EXPECT_EQ(a->fallbacks, 1);
   // Once the slots it held have expired (1 s), it sends on its share, which
@@ -182,7 +173,7 @@ TEST_F(RedisBudgetStoreTest, FallsBackToALocalShareAndResumesWhenRedisReturns) {
   EXPECT_EQ(a->fallbacks, 1);
 
   ASSERT_TRUE(server_->Restart().ok());
-  ASSERT_TRUE(Eventually([&] { return !a->store->Status().fallback; }, 3));
+  ASSERT_TRUE(WaitFor([&] { return !a->store->Status().fallback; }, 3));
   EXPECT_EQ(a->resumes, 1);
   // The restarted (empty) counter was told of the request sent apart.
   EXPECT_GT(a->store->requests().Level(absl::Now()), 0.5);
@@ -191,7 +182,7 @@ TEST_F(RedisBudgetStoreTest, FallsBackToALocalShareAndResumesWhenRedisReturns) {
 TEST_F(RedisBudgetStoreTest, AStalledRoundHoldsUpNoDispatcherCall) {
   // A long timeout: the round below stays stalled while the calls run.
   auto a = StartReplica(/*replicas=*/3, /*timeout=*/absl::Seconds(3));
-  ASSERT_TRUE(Eventually([&] { return a->Send(); }));
+  ASSERT_TRUE(WaitFor([&] { return a->Send(); }));
   server_->Pause();
   // News to publish: a round starts within milliseconds and waits on Redis.
   a->store->operating().Observe("crm.deal.list", {{"operating", 1}}, absl::Now());
@@ -223,7 +214,7 @@ TEST_F(RedisBudgetStoreTest, AllPortalsOfAGatewayShareOneSyncThread) {
   // Every portal's rounds run: each gets slots from its own bucket.
   for (int i = 0; i < 50; ++i) {
     RequestBudget& requests = stores[i]->requests();
-    EXPECT_TRUE(Eventually([&] {
+    EXPECT_TRUE(WaitFor([&] {
       absl::Time now = absl::Now();
       return requests.Reserve(now) == now;
     })) << i;

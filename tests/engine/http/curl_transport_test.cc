@@ -52,9 +52,22 @@ class TestServer {
     server_->Get("/fast", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("fast", "text/plain");
     });
+    // Held until Release() (or 10 s, so a failing test ends).
+    server_->Get("/hold", [this](const httplib::Request&, httplib::Response& res) {
+      held_.Notify();
+      release_.WaitForNotificationWithTimeout(absl::Seconds(10));
+      res.set_content("held", "text/plain");
+    });
+  }
+
+  // Notified when a request to /hold arrives.
+  absl::Notification& held() { return held_; }
+  void Release() {
+    if (!release_.HasBeenNotified()) release_.Notify();
   }
   ~TestServer() {
     stopping_ = true;
+    Release();
     server_->stop();
     if (thread_.joinable()) thread_.join();
   }
@@ -72,13 +85,17 @@ class TestServer {
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
+  absl::Notification held_;
+  absl::Notification release_;
   int port_ = 0;
 };
 
-// A TCP server that reads a request and hangs up without answering.
-class HangUpServer {
+// A TCP server that reads a request, writes `reply` (raw HTTP, possibly
+// malformed) and hangs up; with an empty `reply` it hangs up without
+// answering.
+class RawServer {
  public:
-  HangUpServer() {
+  explicit RawServer(std::string reply = "") : reply_(std::move(reply)) {
     fd_ = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -94,11 +111,12 @@ class HangUpServer {
         if (client < 0) return;
         char buffer[4096];
         recv(client, buffer, sizeof(buffer), 0);
+        if (!reply_.empty()) send(client, reply_.data(), reply_.size(), MSG_NOSIGNAL);
         close(client);
       }
     });
   }
-  ~HangUpServer() {
+  ~RawServer() {
     shutdown(fd_, SHUT_RDWR);
     close(fd_);
     thread_.join();
@@ -106,6 +124,7 @@ class HangUpServer {
   int port() const { return port_; }
 
  private:
+  const std::string reply_;
   int fd_ = -1;
   int port_ = 0;
   std::thread thread_;
@@ -338,7 +357,7 @@ TEST(CurlTransportTest, TimeoutOnReusedConnectionIsAfterSend) {
 }
 
 TEST(CurlTransportTest, ServerHangingUpIsAfterSend) {
-  HangUpServer server;
+  RawServer server;
   CurlTransport transport;
   HttpRequest request;
   request.url = absl::StrCat("http://127.0.0.1:", server.port(), "/rest/1/",
@@ -366,6 +385,63 @@ TEST(CurlTransportTest, RedirectIsNotFollowed) {
   EXPECT_EQ(response.status, 302);
   EXPECT_EQ(response.headers["location"],
             "https://new.bitrix24.ru/rest/crm.lead.list");
+}
+
+TEST(CurlTransportTest, AnAnswerShorterThanItsContentLengthIsABadAnswer) {
+  RawServer server(
+      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+      "{\"result\": 1}");
+  CurlTransport transport;
+  HttpRequest request;
+  request.url = absl::StrCat("http://127.0.0.1:", server.port(), "/rest/1/", kSecret, "/x");
+  request.body = "{}";
+  HttpResponse response = SendAndWait(transport, request);
+  EXPECT_EQ(response.failure, TransportFailure::kBadAnswer) << response.failure_message;
+  EXPECT_THAT(response.failure_message, Not(HasSubstr(kSecret)));
+}
+
+TEST(CurlTransportTest, AnAnswerOverTheLimitIsABadAnswer) {
+  TestServer server(std::make_unique<httplib::Server>());
+  server.server().Get("/big", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(std::string(5000, 'x'), "text/plain");
+  });
+  std::string base = server.Start();
+  CurlTransportOptions options;
+  options.max_answer_bytes = 4096;
+  CurlTransport transport(options);
+  HttpResponse response = SendAndWait(transport, Get(base + "/big"));
+  EXPECT_EQ(response.failure, TransportFailure::kBadAnswer);
+  EXPECT_THAT(response.failure_message, HasSubstr("larger than 4096 bytes"));
+  EXPECT_TRUE(response.body.empty());
+  options.max_answer_bytes = 5000;  // exactly the limit is fine
+  CurlTransport roomier(options);
+  EXPECT_EQ(SendAndWait(roomier, Get(base + "/big")).body.size(), 5000u);
+}
+
+// A request the server holds must not hold up the next one: on a fresh
+// transport (nothing yet known about the server) the second request reaches
+// the server and is answered while the first is still held.
+void ExpectAHeldRequestDelaysNoOther(TestServer& server, const std::string& base,
+                                     const TlsOptions& tls) {
+  CurlTransport transport;
+  HttpRequest hold = Get(base + "/hold");
+  hold.tls = tls;
+  absl::Notification hold_done;
+  transport.Send(hold, [&](HttpResponse) { hold_done.Notify(); });
+  ASSERT_TRUE(server.held().WaitForNotificationWithTimeout(absl::Seconds(10)));
+  HttpRequest fast = Get(base + "/fast");
+  fast.tls = tls;
+  HttpResponse response = SendAndWait(transport, fast);
+  EXPECT_EQ(response.body, "fast") << response.failure_message;
+  EXPECT_FALSE(hold_done.HasBeenNotified()) << "the second request waited for the held one";
+  server.Release();
+  EXPECT_TRUE(hold_done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+}
+
+TEST(CurlTransportTest, AHeldRequestDelaysNoOtherOverHttp) {
+  TestServer server(std::make_unique<httplib::Server>());
+  std::string base = server.Start();
+  ExpectAHeldRequestDelaysNoOther(server, base, TlsOptions{});
 }
 
 TEST(CurlTransportTest, CompletionMaySendAgain) {
@@ -459,6 +535,12 @@ TEST_F(CurlTransportTlsTest, VerifyOffAcceptsAnyCertificate) {
   EXPECT_EQ(response.failure, TransportFailure::kNone)
       << response.failure_message;
   EXPECT_EQ(response.body, "fast");
+}
+
+TEST_F(CurlTransportTlsTest, AHeldRequestDelaysNoOtherOverHttps) {
+  TlsOptions tls;
+  tls.ca_file = dir_ + "/cert.pem";
+  ExpectAHeldRequestDelaysNoOther(*server_, base_, tls);
 }
 
 TEST_F(CurlTransportTlsTest, ConnectionsDoNotMixTlsSettings) {

@@ -1,0 +1,20 @@
+// Files with given contents for tests (config files mostly).
+//
+// Thread-safety: safe to call from any thread (every call makes a new file).
+#ifndef B24GATE_TESTS_SUPPORT_TEMP_FILE_H_
+#define B24GATE_TESTS_SUPPORT_TEMP_FILE_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace b24gate::testing {
+
+// Writes `text` to a new file /tmp/b24gate-test-XXXXXX and returns its path;
+// the caller may remove it. Aborts the program when /tmp cannot be written:
+// no test can run then.
+std::string TempFile(absl::string_view text);
+
+}  // namespace b24gate::testing
+
+#endif  // B24GATE_TESTS_SUPPORT_TEMP_FILE_H_
