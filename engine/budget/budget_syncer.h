@@ -2,13 +2,12 @@
 // gateway, so that a gateway's threads do not grow with its portals: each
 // store (a Task) says when its next round is due, and the syncer runs the
 // due rounds one after another. A store with news calls Wake() and is asked
-// again at once; the others are not asked until their round is due, so a
-// busy portal costs the syncer no more than its own rounds.
+// again at once; the others are not asked until their round is due.
 //
 // A round's only wait is its Redis call, and the stores of a gateway share
 // one RedisClient, whose commands are serialised on one connection anyway.
-// So a stalled round holds up the rounds behind it for at most one Redis
-// timeout (the client's connect_timeout + command_timeout): after that the
+// So a stalled round holds up the rounds behind it for at most the client's
+// timeouts (connect_timeout + command_timeout): after that the
 // client fails fast until its reconnect backoff has passed, and the rounds
 // behind it run (and fail, or are skipped) at once. The dispatchers never
 // wait for a round at all (see RedisBudgetStore).
