@@ -91,6 +91,14 @@ absl::Status Portals(const SettingValue& v, SettingsState* s) {
   return absl::OkStatus();
 }
 
+absl::Status ListReadAheadBytes(const SettingValue& v, SettingsState* s) {
+  if (!v.json.is_number_integer() || v.json.get<int64_t>() < 1) {
+    return Bad(v.where, "must be a whole number of bytes >= 1");
+  }
+  s->config.gateway.list_read_ahead_bytes = v.json.get<int64_t>();
+  return absl::OkStatus();
+}
+
 absl::Status MaxBulkItems(const SettingValue& v, SettingsState* s) {
   if (!v.json.is_number_integer() || v.json.get<int64_t>() < 1) {
     return Bad(v.where, "must be a whole number >= 1");
@@ -176,6 +184,8 @@ const Setting kSettings[] = {
      false, &MaxBulkItems},
     {nullptr, nullptr, nullptr, "limits", "", "what one request may hold", false,
      [](const Value& v, State* s) { return ReadLimits(v.json, v.where, &s->config.gateway.limits); }},
+    {nullptr, nullptr, nullptr, "list_read_ahead_bytes", "33554432",
+     "how far a parallel GetAll reads ahead of its client, in bytes", false, &ListReadAheadBytes},
     {nullptr, nullptr, nullptr, "clients", "", "API clients and their rights (off: no client "
      "authentication)", false,
      [](const Value& v, State* s) { return Assign(ParseClients(v.json, v.where), &s->config.clients); }},

@@ -236,7 +236,9 @@ absl::StatusOr<std::shared_ptr<ListReader>> Gateway::PrepareGetAll(const std::st
   if (absl::Status s = Authorize(request.options, **portal, request.method); !s.ok()) return s;
   // Known reads, or vouched for: safe to repeat whatever the method's name.
   request.options.idempotent = true;
-  return ListReader::Create(*portal, clock_, std::move(request), sink);
+  ListReaderOptions reader;
+  reader.read_ahead_bytes = options_.list_read_ahead_bytes;
+  return ListReader::Create(*portal, clock_, std::move(request), sink, reader);
 }
 
 absl::Status Gateway::Authorize(const CallOptions& options, const Dispatcher& portal,

@@ -304,6 +304,28 @@ TEST(Config, FairShareIsOnUnlessTheFileSaysOff) {
   for (const std::string& f : {on, off, bad}) std::remove(f.c_str());
 }
 
+TEST(Config, ListReadAheadIsABudgetInBytes) {
+  auto file_with = [](const std::string& value) {
+    return TempFile(std::string(R"({"list_read_ahead_bytes": )") + value +
+                    R"(, "portals": [{"name": "a", "webhook": ")" + kHook + R"("}]})");
+  };
+  std::string plain = TempFile(std::string(R"({"portals": [{"name": "a", "webhook": ")") + kHook + R"("}]})");
+  auto c = Load({"--config", plain});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->gateway.list_read_ahead_bytes, 32 << 20);
+  std::string set = file_with("1048576");
+  c = Load({"--config", set});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->gateway.list_read_ahead_bytes, 1 << 20);
+  std::vector<std::string> files = {plain, set};
+  for (const char* bad : {"0", "1.5", "\"32M\""}) {
+    files.push_back(file_with(bad));
+    EXPECT_THAT(ErrorOf(Load({"--config", files.back()})), HasSubstr("config.list_read_ahead_bytes"))
+        << bad;
+  }
+  for (const std::string& f : files) std::remove(f.c_str());
+}
+
 TEST(Config, BadClientsSayWhichAndWhy) {
   auto error_of = [](const std::string& clients) {
     std::string file = TempFile(std::string(R"({"portals": [{"name": "a", "webhook": ")") + kHook +
