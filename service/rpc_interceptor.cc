@@ -104,7 +104,7 @@ class RpcInterceptor : public grpc::experimental::Interceptor {
   // its deadline passed (then gRPC drops the late status).
   ~RpcInterceptor() override {
     if (!finished_) {
-      Finish(std::chrono::system_clock::now() >= deadline_ ? "DEADLINE_EXCEEDED" : "CANCELLED");
+      Finish(DeadlinePassed() ? "DEADLINE_EXCEEDED" : "CANCELLED");
     }
   }
 
@@ -181,13 +181,21 @@ class RpcInterceptor : public grpc::experimental::Interceptor {
     const grpc::StatusCode code = status.error_code();
     const bool unread = known_ && code == grpc::StatusCode::UNIMPLEMENTED;
     if (code != grpc::StatusCode::CANCELLED && !unread) return CodeName(code);
-    if (std::chrono::system_clock::now() >= deadline_) return "DEADLINE_EXCEEDED";
+    if (DeadlinePassed()) return "DEADLINE_EXCEEDED";
     return unread ? "" : CodeName(code);
+  }
+
+  // The client's deadline timer fires first: the server reckons the deadline
+  // from when the call arrived, so a client that gave up at its deadline
+  // cancels the call a little before the server's copy of that deadline.
+  bool DeadlinePassed() const {
+    constexpr auto kClientAhead = std::chrono::milliseconds(100);
+    return std::chrono::system_clock::now() + kClientAhead >= deadline_;
   }
 
   // At POST_RECV_CLOSE, for a call whose request was never read.
   std::string UnreadOutcome() const {
-    if (std::chrono::system_clock::now() >= deadline_) return "DEADLINE_EXCEEDED";
+    if (DeadlinePassed()) return "DEADLINE_EXCEEDED";
     return info_->server_context()->IsCancelled() ? "CANCELLED" : "UNIMPLEMENTED";
   }
 
