@@ -1,18 +1,9 @@
 // Server configuration: a JSON file (--config / B24GATE_CONFIG), environment
 // variables (for Kubernetes) and command-line flags, in increasing priority.
-// Read in named steps (flags, environment, file), merged, then validated once
-// with errors that name the offending setting and never print a secret.
-//
-// Flags:   --listen HOST:PORT  --metrics-listen HOST:PORT  --portal NAME=WEBHOOK_URL
-//          (repeatable; the first is the default)  --config FILE
-//          --plan standard|enterprise  --ca-file FILE  --insecure-skip-verify
-//          --log-format json|text  --log-level debug|info|warn|error
-//          --predrain-delay DURATION  --shutdown-grace DURATION
-//          --tls-cert FILE  --tls-key FILE  --tls-client-ca FILE
-//          --insecure-listen-any  --redis redis://HOST:PORT[/DB]  --replicas N  --help
-// Env:     B24GATE_LISTEN, B24GATE_CONFIG, B24GATE_PORTALS ("NAME=URL,NAME=URL"),
-//          B24GATE_REDIS_URL, B24GATE_REDIS_PASSWORD
-// File:    see README.md "Configuration".
+// Which flag, variable and file key each setting has, its default and how it
+// applies is one table (service/settings.h); LoadConfig reads the sources in
+// named steps by that table, merges them, then validates once with errors
+// that name the offending setting and never print a secret.
 #ifndef B24GATE_SERVICE_CONFIG_H_
 #define B24GATE_SERVICE_CONFIG_H_
 
@@ -80,9 +71,6 @@ absl::StatusOr<std::string> ParseListenAddress(const std::string& address, const
 // Every secret in `config` (webhook codes, OAuth client secrets and refresh
 // tokens, the Redis password), for the logger to mask.
 std::vector<std::string> SecretsOf(const ServerConfig& config);
-
-// Text for --help.
-std::string ConfigUsage();
 
 }  // namespace b24gate
 

@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace b24gate {
 
@@ -33,8 +34,23 @@ absl::Status ReadStringList(const ConfigJson& j, const char* key, const std::str
 // Refuses keys not in `known` (a typo must not silently drop a setting).
 absl::Status CheckKeys(const ConfigJson& j, const std::string& where, const std::vector<std::string>& known);
 
-// The whole file at `path`; INVALID_ARGUMENT naming `what` when unreadable.
+// The whole file at `path`; INVALID_ARGUMENT naming `what` when it is
+// missing, unreadable or a directory.
 absl::StatusOr<std::string> ReadFile(const std::string& path, const std::string& what);
+
+// OK when `path` names a readable regular file, else INVALID_ARGUMENT naming
+// `what` and saying which of missing, unreadable or a directory it is.
+absl::Status CheckReadableFile(const std::string& path, const std::string& what);
+
+// A number of seconds in [min, max] at j[key], when present, into `out`.
+absl::Status ReadSeconds(const ConfigJson& j, const char* key, const std::string& where, double min,
+                         double max, absl::Duration* out);
+
+// `text` as a JSON document. INVALID_ARGUMENT naming `what` with the line and
+// column of a syntax error (never the text: it may hold a webhook), or the
+// path of a key given twice in one object anywhere in the document
+// ("config.portals[1].name"): JSON parsers keep one of the two silently.
+absl::StatusOr<ConfigJson> ParseConfigJson(const std::string& text, const std::string& what);
 
 }  // namespace b24gate
 

@@ -273,7 +273,7 @@ class GetByIdStream final : public FanoutStream<pb::GetByIdResponse> {
     spec.cache = CacheModeFrom(request->cache());
     StartOrRefuse(gateway->PrepareGetById(
         std::move(spec),
-        OptionsFrom(context, *client, /*idempotent=*/false, std::make_shared<CancelToken>()),
+        OptionsFrom(context, *client, request->idempotent(), std::make_shared<CancelToken>()),
         this));
   }
 
@@ -364,7 +364,7 @@ class GetAllStream final : public StreamWriter<pb::GetAllResponse, ListReader>, 
     list.params_field = request->params_json().empty() ? "params" : "params_json";
     list.items_key = request->items_key();
     list.options =
-        OptionsFrom(context, *client, /*idempotent=*/true, std::make_shared<CancelToken>());
+        OptionsFrom(context, *client, request->idempotent(), std::make_shared<CancelToken>());
     list.strategy = StrategyFrom(request->strategy());
     list.unordered = request->unordered();
     list.skip_total = request->skip_total();

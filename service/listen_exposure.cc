@@ -28,4 +28,11 @@ absl::StatusOr<std::string> DescribeListenExposure(const std::string& listen, bo
       "--insecure-listen-any to accept calls from anyone who reaches the port"));
 }
 
+std::string MetricsExposureWarning(const std::string& metrics_listen) {
+  return absl::StrCat("metrics beyond loopback: anyone who reaches ", metrics_listen,
+                      " can read GET /metrics without authentication (portal, client and method "
+                      "names, call counts); keep the port to the scraper with a firewall or "
+                      "NetworkPolicy, or use a loopback address");
+}
+
 }  // namespace b24gate

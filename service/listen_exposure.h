@@ -1,6 +1,7 @@
 // Who can reach the gRPC port. Without client authentication anyone who
 // reaches the port can use every portal, so the gateway then binds loopback
-// only unless the operator says otherwise (--insecure-listen-any).
+// only unless the operator says otherwise (--insecure-listen-any). The
+// metrics port beyond loopback is allowed with a warning.
 #ifndef B24GATE_SERVICE_LISTEN_EXPOSURE_H_
 #define B24GATE_SERVICE_LISTEN_EXPOSURE_H_
 
@@ -20,6 +21,13 @@ bool IsLoopbackHost(const std::string& host);
 // loopback without `insecure_listen_any`.
 absl::StatusOr<std::string> DescribeListenExposure(const std::string& listen, bool authenticated,
                                                    bool insecure_listen_any);
+
+// The start-up warning for a metrics listener (a validated HOST:PORT)
+// beyond loopback. Metrics are read without authentication and tell portal,
+// client and method names and call counts, but carry no secret and allow no
+// call; Prometheus usually scrapes from another host. So this is a warning,
+// not a refusal as for the gRPC port.
+std::string MetricsExposureWarning(const std::string& metrics_listen);
 
 }  // namespace b24gate
 

@@ -24,10 +24,10 @@ absl::Status ParseRedisSection(const ConfigJson& j, const std::string& where, Re
   B24GATE_RETURN_IF_ERROR(
       CheckKeys(j, where, {"url", "replicas", "key_prefix", "timeout_ms", "password_file"}));
   B24GATE_RETURN_IF_ERROR(ReadString(j, "url", where, &out->url));
-  double replicas = out->replicas;
-  B24GATE_RETURN_IF_ERROR(ReadNumber(j, "replicas", where, &replicas));
-  B24GATE_RETURN_IF_ERROR(CheckWhole(replicas, 1, 1000, where + ".replicas"));
-  out->replicas = static_cast<int>(replicas);
+  if (j.contains("replicas")) {
+    if (!j["replicas"].is_number()) return Bad(where + ".replicas", "must be a number");
+    B24GATE_RETURN_IF_ERROR(ReadReplicas(j["replicas"], where + ".replicas", out));
+  }
   B24GATE_RETURN_IF_ERROR(ReadString(j, "key_prefix", where, &out->key_prefix));
   double timeout_ms = absl::ToDoubleMilliseconds(out->timeout);
   B24GATE_RETURN_IF_ERROR(ReadNumber(j, "timeout_ms", where, &timeout_ms));
@@ -43,30 +43,22 @@ absl::Status ParseRedisSection(const ConfigJson& j, const std::string& where, Re
   return absl::OkStatus();
 }
 
-absl::Status FinishRedisConfig(const std::optional<std::string>& flag_url,
-                               const std::optional<std::string>& flag_replicas,
-                               const std::map<std::string, std::string>& env, RedisConfig* config) {
-  auto get = [&](const char* name) -> std::optional<std::string> {
-    auto it = env.find(name);
-    if (it == env.end() || it->second.empty()) return std::nullopt;
-    return it->second;
-  };
-  // Flag, else environment, else file.
-  if (flag_url) {
-    config->url = *flag_url;
-  } else if (auto url = get("B24GATE_REDIS_URL")) {
-    config->url = *url;
+absl::Status ReadReplicas(const ConfigJson& value, const std::string& where, RedisConfig* config) {
+  double n = 0;
+  if (value.is_number()) {
+    n = value.get<double>();
+  } else if (!value.is_string() || !absl::SimpleAtod(value.get<std::string>(), &n)) {
+    return Bad(where, "must be a number");
   }
-  if (flag_replicas) {
-    double n = 0;
-    if (!absl::SimpleAtod(*flag_replicas, &n)) return Bad("--replicas", "must be a number");
-    B24GATE_RETURN_IF_ERROR(CheckWhole(n, 1, 1000, "--replicas"));
-    config->replicas = static_cast<int>(n);
-  }
-  if (auto password = get("B24GATE_REDIS_PASSWORD")) config->password = *password;
-  if (!config->enabled()) return absl::OkStatus();
-  absl::StatusOr<RedisAddress> address = ParseRedisUrl(config->url);
-  if (!address.ok()) return Bad(flag_url ? "--redis" : "redis.url", address.status().message());
+  B24GATE_RETURN_IF_ERROR(CheckWhole(n, 1, 1000, where));
+  config->replicas = static_cast<int>(n);
+  return absl::OkStatus();
+}
+
+absl::Status ValidateRedisConfig(const RedisConfig& config, const std::string& url_from) {
+  if (!config.enabled()) return absl::OkStatus();
+  absl::StatusOr<RedisAddress> address = ParseRedisUrl(config.url);
+  if (!address.ok()) return Bad(url_from, address.status().message());
   return absl::OkStatus();
 }
 

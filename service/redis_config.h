@@ -1,6 +1,6 @@
 // Redis, where gateway replicas share state: the config file's "redis"
 // section, the --redis / --replicas flags and the password's environment
-// variable. Without a URL there is no Redis and each gateway keeps its
+// variable (service/settings.h says which is which). Without a URL there is no Redis and each gateway keeps its
 // portals' limits in memory (one replica).
 //
 //   "redis": { "url": "redis://HOST:PORT[/DB]", "replicas": 3,
@@ -12,8 +12,6 @@
 #ifndef B24GATE_SERVICE_REDIS_CONFIG_H_
 #define B24GATE_SERVICE_REDIS_CONFIG_H_
 
-#include <map>
-#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -42,15 +40,16 @@ struct RedisConfig {
 // Reads the "redis" object `j` into `out`. INVALID_ARGUMENT naming the key.
 absl::Status ParseRedisSection(const ConfigJson& j, const std::string& where, RedisConfig* out);
 
-// Applies the flags (when given) and the environment over what the file
-// said, then checks the whole: the URL parses, replicas 1..1000, timeout
-// 1..10000 ms. INVALID_ARGUMENT naming the setting, never the password.
-absl::Status FinishRedisConfig(const std::optional<std::string>& flag_url,
-                               const std::optional<std::string>& flag_replicas,
-                               const std::map<std::string, std::string>& env, RedisConfig* config);
+// The number of replicas, from the file's number or a flag's text, into
+// `config`: a whole number in 1..1000, else INVALID_ARGUMENT naming `where`.
+absl::Status ReadReplicas(const ConfigJson& value, const std::string& where, RedisConfig* config);
+
+// Checks the whole once every source has been applied: the URL parses (its
+// errors name `url_from`, e.g. "--redis"). Never prints the password.
+absl::Status ValidateRedisConfig(const RedisConfig& config, const std::string& url_from);
 
 // What the engine needs to share portal budgets. REQUIRES: config.enabled()
-// and FinishRedisConfig passed.
+// and ValidateRedisConfig passed.
 SharedBudgetOptions SharedBudgetOptionsOf(const RedisConfig& config);
 
 }  // namespace b24gate

@@ -1,9 +1,10 @@
 #include "service/request_params.h"
 
-#include "absl/strings/str_cat.h"
 #include <string>
+#include <unordered_set>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "engine/common/field_text.h"
 #include "service/json_value.h"
@@ -21,9 +22,10 @@ absl::string_view WithoutExceptionId(absl::string_view what) {
   return what;
 }
 
-// A SAX reader that stops at the first syntax error, or where the text nests
-// deeper than the limit; it keeps one frame per open level, so its memory is
-// bounded by the limit.
+// A SAX reader that stops at the first syntax error, where the text nests
+// deeper than the limit, or at a key given twice in one object; it keeps one
+// frame per open level (with the keys of an object read so far), so its
+// memory is bounded by the limit and the text.
 class TextCheck : public nlohmann::json_sax<nlohmann::ordered_json> {
  public:
   TextCheck(absl::string_view field, int max_depth) : field_(field), max_depth_(max_depth) {}
@@ -46,8 +48,14 @@ class TextCheck : public nlohmann::json_sax<nlohmann::ordered_json> {
   bool binary(binary_t&) override { return Value(); }
   bool start_object(std::size_t) override { return Open(false); }
   bool key(string_t& key) override {
-    levels_.back().key = key;
-    return true;
+    Level& level = levels_.back();
+    level.key = key;
+    if (level.keys.insert(key).second) return true;
+    // nlohmann keeps the last of the two; other readers the first.
+    status_ = absl::InvalidArgumentError(absl::StrCat(
+        Path(), ": the key is given twice in one object; JSON readers disagree on which one "
+        "counts, so give it once"));
+    return false;
   }
   bool end_object() override { return Close(); }
   bool start_array(std::size_t) override { return Open(true); }
@@ -64,6 +72,7 @@ class TextCheck : public nlohmann::json_sax<nlohmann::ordered_json> {
     bool array;
     size_t next_index = 0;
     std::string key;
+    std::unordered_set<std::string> keys;  // of an object, read so far
   };
 
   // Counts a value in the open list, for the path.

@@ -44,6 +44,19 @@ const char* CodeName(grpc::StatusCode code) {
   return i >= 0 && i < 17 ? kNames[i] : "UNKNOWN";
 }
 
+constexpr char kUnknown[] = "unknown";
+
+// "/pkg.Service/Method" names a method of a service compiled into this
+// binary (ours, health, reflection: a fixed set). Calls of others are
+// answered UNIMPLEMENTED by gRPC, and counted and logged under "unknown".
+bool IsKnownMethod(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (path.empty() || path[0] != '/' || slash == 0 || slash == std::string::npos) return false;
+  const google::protobuf::ServiceDescriptor* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(path.substr(1, slash - 1));
+  return service != nullptr && service->FindMethodByName(path.substr(slash + 1)) != nullptr;
+}
+
 // A string field of `message` by name, or "".
 std::string StringField(const google::protobuf::Message& message, const char* name) {
   const google::protobuf::FieldDescriptor* f = message.GetDescriptor()->FindFieldByName(name);
@@ -72,16 +85,18 @@ class RpcInterceptor : public grpc::experimental::Interceptor {
         metrics_(metrics),
         logger_(logger),
         authenticator_(authenticator),
-        full_method_(info->method()),
-        own_(full_method_.rfind(kOwnPackage, 0) == 0),
+        full_method_(info->method() == nullptr ? "" : info->method()),
+        known_(IsKnownMethod(full_method_)),
+        own_(known_ && full_method_.rfind(kOwnPackage, 0) == 0),
         server_stream_(info->type() ==
                            grpc::experimental::ServerRpcInfo::Type::SERVER_STREAMING ||
                        info->type() == grpc::experimental::ServerRpcInfo::Type::BIDI_STREAMING),
         start_(absl::Now()) {
-    // "/pkg.Service/Method"
+    // "/pkg.Service/Method"; any other path is one "unknown" label value,
+    // so that callers inventing paths cannot add series without bound.
     size_t slash = full_method_.rfind('/');
-    service_ = full_method_.substr(1, slash == std::string::npos ? 0 : slash - 1);
-    method_ = slash == std::string::npos ? full_method_ : full_method_.substr(slash + 1);
+    service_ = known_ ? full_method_.substr(1, slash - 1) : kUnknown;
+    method_ = known_ ? full_method_.substr(slash + 1) : kUnknown;
     if (metrics_) metrics_->Started(service_, method_, server_stream_);
   }
 
@@ -89,25 +104,13 @@ class RpcInterceptor : public grpc::experimental::Interceptor {
   // its deadline passed (then gRPC drops the late status).
   ~RpcInterceptor() override {
     if (!finished_) {
-      Finish(std::chrono::system_clock::now() >= deadline_ ? "DEADLINE_EXCEEDED" : "CANCELLED");
+      Finish(DeadlinePassed() ? "DEADLINE_EXCEEDED" : "CANCELLED");
     }
   }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
-      std::string given;
-      auto* md = methods->GetRecvInitialMetadata();
-      auto it = md->find(kRequestIdHeader);
-      if (it != md->end()) given.assign(it->second.data(), it->second.size());
-      request_id_ = RequestIdFor(given);
-      deadline_ = info_->server_context()->deadline();
-      // The same identification the service enforces, repeated here (a hash
-      // and a few comparisons) only to name the client in the log line.
-      if (authenticator_ != nullptr && authenticator_->enabled() && own_) {
-        std::shared_ptr<const grpc::AuthContext> auth = info_->server_context()->auth_context();
-        AuthOutcome who = authenticator_->Identify(*md, auth.get());
-        if (who.client != nullptr) client_ = who.client->name;
-      }
+      OnInitialMetadata(*methods->GetRecvInitialMetadata());
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) && own_ &&
         !have_request_) {
@@ -144,19 +147,58 @@ class RpcInterceptor : public grpc::experimental::Interceptor {
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       grpc::Status status = methods->GetSendStatus();
-      // A call "cancelled" because its deadline passed is what the client
-      // sees: DEADLINE_EXCEEDED.
-      std::string code = CodeName(status.error_code());
-      if (status.error_code() == grpc::StatusCode::CANCELLED &&
-          std::chrono::system_clock::now() >= deadline_) {
-        code = "DEADLINE_EXCEEDED";
-      }
-      Finish(code, status.error_message());
+      std::string code = OutcomeOf(status);
+      if (!code.empty()) Finish(code, status.error_message());
+    }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_CLOSE) && !finished_) {
+      Finish(UnreadOutcome());
     }
     methods->Proceed();
   }
 
  private:
+  void OnInitialMetadata(const std::multimap<grpc::string_ref, grpc::string_ref>& md) {
+    std::string given;
+    auto it = md.find(kRequestIdHeader);
+    if (it != md.end()) given.assign(it->second.data(), it->second.size());
+    request_id_ = RequestIdFor(given);
+    deadline_ = info_->server_context()->deadline();
+    // The same identification the service enforces, repeated here (a hash
+    // and a few comparisons) only to name the client in the log line.
+    if (authenticator_ != nullptr && authenticator_->enabled() && own_) {
+      std::shared_ptr<const grpc::AuthContext> auth = info_->server_context()->auth_context();
+      AuthOutcome who = authenticator_->Identify(md, auth.get());
+      if (who.client != nullptr) client_ = who.client->name;
+    }
+  }
+
+  // The code the client sees: a call "cancelled" because its deadline
+  // passed is DEADLINE_EXCEEDED. "" when it is not known yet: gRPC answers
+  // UNIMPLEMENTED for a method of ours when it could not read the request,
+  // which mostly means the call ended (deadline, cancel) before its message
+  // arrived; whether it did shows at POST_RECV_CLOSE.
+  std::string OutcomeOf(const grpc::Status& status) const {
+    const grpc::StatusCode code = status.error_code();
+    const bool unread = known_ && code == grpc::StatusCode::UNIMPLEMENTED;
+    if (code != grpc::StatusCode::CANCELLED && !unread) return CodeName(code);
+    if (DeadlinePassed()) return "DEADLINE_EXCEEDED";
+    return unread ? "" : CodeName(code);
+  }
+
+  // The client's deadline timer fires first: the server reckons the deadline
+  // from when the call arrived, so a client that gave up at its deadline
+  // cancels the call a little before the server's copy of that deadline.
+  bool DeadlinePassed() const {
+    constexpr auto kClientAhead = std::chrono::milliseconds(100);
+    return std::chrono::system_clock::now() + kClientAhead >= deadline_;
+  }
+
+  // At POST_RECV_CLOSE, for a call whose request was never read.
+  std::string UnreadOutcome() const {
+    if (DeadlinePassed()) return "DEADLINE_EXCEEDED";
+    return info_->server_context()->IsCancelled() ? "CANCELLED" : "UNIMPLEMENTED";
+  }
+
   void Finish(const std::string& code, const std::string& message = "") {
     if (finished_) return;
     finished_ = true;
@@ -165,7 +207,8 @@ class RpcInterceptor : public grpc::experimental::Interceptor {
     // Probes and reflection are frequent and dull: debug level.
     LogLevel level = !own_ ? LogLevel::kDebug : code == "OK" ? LogLevel::kInfo : LogLevel::kWarn;
     if (!logger_->Enabled(level)) return;
-    nlohmann::ordered_json fields = {{"grpc_method", full_method_},
+    // An unknown path is the caller's text: logged, but cut short.
+    nlohmann::ordered_json fields = {{"grpc_method", known_ ? full_method_ : full_method_.substr(0, 128)},
                                      {"request_id", request_id_},
                                      {"outcome", code},
                                      {"duration_ms", std::round(seconds * 1e6) / 1e3}};
@@ -187,6 +230,7 @@ class RpcInterceptor : public grpc::experimental::Interceptor {
   Logger* const logger_;
   const Authenticator* const authenticator_;
   const std::string full_method_;
+  const bool known_;  // a method of a service this binary links
   const bool own_;
   const bool server_stream_;
   const absl::Time start_;

@@ -1,6 +1,7 @@
 #include "service/status_mapping.h"
 
 #include "engine/common/errors.h"
+#include "engine/common/field_text.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 
@@ -9,32 +10,34 @@ namespace b24gate {
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   google::rpc::ErrorInfo info;
-  std::string reason = ReasonOf(status);
+  const std::string message = EchoText(status.message(), kMaxStatusMessageBytes);
+  const std::string bitrix_error = EchoText(ReasonOf(status));
+  std::string reason = bitrix_error;
   bool from_bitrix = IsB24Error(status);
   // Old CRM methods answer with an empty code; ErrorInfo.reason must not be
   // empty, so that case gets a name of its own.
   if (reason.empty()) reason = from_bitrix ? "CRM_ERROR" : absl::StatusCodeToString(status.code());
   info.set_reason(reason);
   info.set_domain(from_bitrix ? kBitrixDomain : kGatewayDomain);
-  (*info.mutable_metadata())["description"] = std::string(status.message());
+  (*info.mutable_metadata())["description"] = message;
   if (from_bitrix) {
-    (*info.mutable_metadata())["bitrix_error"] = ReasonOf(status);
+    (*info.mutable_metadata())["bitrix_error"] = bitrix_error;
     (*info.mutable_metadata())["http_status"] = std::to_string(HttpStatusOf(status));
   }
   google::rpc::Status details;
   details.set_code(static_cast<int>(status.code()));
-  details.set_message(std::string(status.message()));
+  details.set_message(message);
   details.add_details()->PackFrom(info);
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()),
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), message,
                       details.SerializeAsString());
 }
 
 bitrix24::gateway::v1::CommandError ToCommandError(const absl::Status& status) {
   bitrix24::gateway::v1::CommandError error;
-  std::string reason = ReasonOf(status);
+  std::string reason = EchoText(ReasonOf(status));
   error.set_code(reason.empty() && !IsB24Error(status) ? absl::StatusCodeToString(status.code())
                                                        : reason);
-  error.set_description(std::string(status.message()));
+  error.set_description(EchoText(status.message(), kMaxStatusMessageBytes));
   error.set_grpc_code(static_cast<int>(status.code()));
   return error;
 }

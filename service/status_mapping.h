@@ -5,9 +5,20 @@
 // travels as google.rpc.ErrorInfo in the status details, with the portal's
 // description and HTTP status in its metadata.
 //
+// Texts are cut here, whatever produced them: the message (and the
+// description) to kMaxStatusMessageBytes, a reason to kMaxEchoBytes, each
+// cut noting the whole length. A status travels in gRPC metadata, where the
+// message appears three times (grpc-message, non-ASCII percent-encoded to
+// three bytes a byte; twice inside the base64 details); clients refuse
+// metadata above 8 KiB and then show RESOURCE_EXHAUSTED instead of the real
+// error. A portal's error_description or an echoed request field is
+// otherwise unbounded.
+//
 // Thread-safety: stateless functions.
 #ifndef B24GATE_SERVICE_STATUS_MAPPING_H_
 #define B24GATE_SERVICE_STATUS_MAPPING_H_
+
+#include <cstddef>
 
 #include <grpcpp/support/status.h>
 
@@ -18,6 +29,8 @@ namespace b24gate {
 
 inline constexpr char kBitrixDomain[] = "bitrix24.com";
 inline constexpr char kGatewayDomain[] = "b24gate";
+// The longest status message (or per-command description) sent.
+inline constexpr size_t kMaxStatusMessageBytes = 512;
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
 

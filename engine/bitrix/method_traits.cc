@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "engine/common/field_text.h"
 
 namespace b24gate {
 
@@ -19,6 +20,11 @@ std::string NormalizeMethod(absl::string_view method) {
 
 absl::Status ValidateMethodName(absl::string_view method) {
   if (method.empty()) return absl::InvalidArgumentError("method: must not be empty");
+  if (method.size() > kMaxMethodBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "method: \"", EchoText(method), "\" has ", method.size(),
+        " bytes, above the limit of ", kMaxMethodBytes, " for a method name"));
+  }
   for (absl::string_view part : absl::StrSplit(method, '.')) {
     if (part.empty()) {
       return absl::InvalidArgumentError(

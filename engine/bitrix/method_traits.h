@@ -6,6 +6,7 @@
 #ifndef B24GATE_ENGINE_BITRIX_METHOD_TRAITS_H_
 #define B24GATE_ENGINE_BITRIX_METHOD_TRAITS_H_
 
+#include <cstddef>
 #include <optional>
 #include <string>
 
@@ -17,8 +18,16 @@ namespace b24gate {
 // Lower-cases and strips a ".json" suffix or trailing "/".
 std::string NormalizeMethod(absl::string_view method);
 
+// The longest method name accepted. Bitrix24's longest documented names
+// have about 60 characters
+// (catalog.productPropertyFeature.getAvailableFeaturesByProperty); a name
+// goes into the request's URL, and a portal answers a very long one with
+// HTTP 414 without saying whether anything ran.
+inline constexpr size_t kMaxMethodBytes = 128;
+
 // INVALID_ARGUMENT unless `method` looks like a REST method name
-// ("crm.lead.list": dot-separated words of letters, digits and underscores).
+// ("crm.lead.list": dot-separated words of letters, digits and underscores,
+// at most kMaxMethodBytes).
 absl::Status ValidateMethodName(absl::string_view method);
 
 // True for methods that only read: the last name part is get, list, fields,

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "engine/common/field_text.h"
 
 namespace b24gate {
 namespace {
@@ -39,12 +40,14 @@ absl::StatusOr<std::string> UrlDecode(absl::string_view text) {
       out.push_back(' ');
     } else if (c == '%') {
       if (i + 2 >= text.size()) {
-        return absl::InvalidArgumentError(absl::StrCat("truncated %-escape in \"", text, "\""));
+        return absl::InvalidArgumentError(
+            absl::StrCat("truncated %-escape in \"", EchoText(text), "\""));
       }
       int hi = HexValue(text[i + 1]);
       int lo = HexValue(text[i + 2]);
       if (hi < 0 || lo < 0) {
-        return absl::InvalidArgumentError(absl::StrCat("bad %-escape in \"", text, "\""));
+        return absl::InvalidArgumentError(
+            absl::StrCat("bad %-escape in \"", EchoText(text), "\""));
       }
       out.push_back(static_cast<char>(hi * 16 + lo));
       i += 2;
@@ -68,7 +71,8 @@ absl::StatusOr<nlohmann::ordered_json> ParseQueryString(absl::string_view query)
     size_t open = key->find('[');
     std::string base = key->substr(0, open);
     if (base.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("parameter without a name in \"", query, "\""));
+      return absl::InvalidArgumentError(
+          absl::StrCat("parameter without a name in \"", EchoText(query), "\""));
     }
     std::vector<std::string> path;
     while (open != std::string::npos) {
@@ -76,7 +80,7 @@ absl::StatusOr<nlohmann::ordered_json> ParseQueryString(absl::string_view query)
       if (close == std::string::npos) {
         // Quotes the key as written: decoded, it may not be UTF-8.
         return absl::InvalidArgumentError(
-            absl::StrCat("unbalanced '[' in \"", pair.substr(0, eq), "\""));
+            absl::StrCat("unbalanced '[' in \"", EchoText(pair.substr(0, eq)), "\""));
       }
       path.push_back(key->substr(open + 1, close - open - 1));
       open = key->find('[', close);

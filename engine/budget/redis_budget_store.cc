@@ -16,11 +16,11 @@ std::string RandomReplicaId() {
   return absl::StrCat(absl::Hex(rng(), absl::kZeroPad16));
 }
 
-// After publishing, the sync thread waits this long before publishing news
+// After publishing, the syncer waits this long before publishing news
 // again, so the answers of a batch (one Observe per command) go in one round.
 constexpr absl::Duration kCoalesce = absl::Milliseconds(5);
 // With no slot at hand, the dispatcher looks again this long after the
-// refill may arrive (no wake-up comes from the sync thread).
+// refill may arrive (no wake-up comes from the syncer).
 constexpr absl::Duration kRefillPoll = absl::Milliseconds(2);
 
 // Each replica may hold up to its share of what the bucket admits at once.
@@ -153,23 +153,26 @@ class RedisBudgetStore::OperatingFace : public OperatingBudget {
 RedisBudgetSharing::RedisBudgetSharing(SharedBudgetOptions options, Clock* clock)
     : options_(std::move(options)),
       client_(std::make_shared<RedisClient>(options_.redis, clock)),
+      syncer_(std::make_shared<BudgetSyncer>(clock)),
       replica_id_(RandomReplicaId()) {}
 
 std::unique_ptr<BudgetStore> RedisBudgetSharing::StoreFor(const std::string& portal,
                                                           BucketPolicy bucket,
                                                           OperatingPolicy operating,
                                                           Clock* clock) {
-  return std::make_unique<RedisBudgetStore>(client_, options_, portal, replica_id_, bucket,
-                                            operating, clock);
+  return std::make_unique<RedisBudgetStore>(client_, syncer_, options_, portal, replica_id_,
+                                            bucket, operating, clock);
 }
 
 // ---- The store ---------------------------------------------------------------
 
 RedisBudgetStore::RedisBudgetStore(std::shared_ptr<RedisClient> client,
+                                   std::shared_ptr<BudgetSyncer> syncer,
                                    SharedBudgetOptions options, std::string portal,
                                    std::string replica_id, BucketPolicy bucket,
                                    OperatingPolicy operating, Clock* clock)
     : client_(std::move(client)),
+      syncer_(std::move(syncer)),
       options_(std::move(options)),
       portal_(std::move(portal)),
       replica_id_(std::move(replica_id)),
@@ -183,16 +186,10 @@ RedisBudgetStore::RedisBudgetStore(std::shared_ptr<RedisClient> client,
       window_(operating.window),
       requests_(std::make_unique<RequestsFace>(this)),
       operating_(std::make_unique<OperatingFace>(this)) {
-  sync_ = std::thread([this] { SyncLoop(); });
+  syncer_->Add(this);
 }
 
-RedisBudgetStore::~RedisBudgetStore() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-  }
-  sync_.join();
-}
+RedisBudgetStore::~RedisBudgetStore() { syncer_->Remove(this); }
 
 RequestBudget& RedisBudgetStore::requests() { return *requests_; }
 OperatingBudget& RedisBudgetStore::operating() { return *operating_; }
@@ -204,20 +201,20 @@ BudgetStatus RedisBudgetStore::Status() const {
 
 // ---- Spending (the dispatcher, in memory) -------------------------------------
 
-absl::Time RedisBudgetStore::FreeAt(absl::Time now) const {
+absl::Time RedisBudgetStore::FreeAt(absl::Time now) {
   const absl::Time share_free = share_.Binds(now) ? share_.NextFree(now) : now;
   // Apart, a held slot needs no share: it is in the shared counter already.
   if (lease_.Held(now) > 0) return share_.apart() ? now : share_free;
   if (share_.apart()) return share_free;
   lease_.Asked(now);
-  wake_ = true;
+  syncer_->Wake(this);
   return std::max({share_free, mirror_.NextFree(now), now}) + kRefillPoll;
 }
 
 void RedisBudgetStore::Spend(absl::Time now) {
   if (lease_.Held(now) > 0) {
     lease_.Spend(now);
-    wake_ = true;  // the lease may want topping up
+    syncer_->Wake(this);  // the lease may want topping up
     if (share_.Binds(now) && !share_.apart()) share_.Spend(now);  // the grace
     return;
   }
@@ -232,48 +229,33 @@ void RedisBudgetStore::SetBucketPolicy(const BucketPolicy& policy, absl::Time no
   share_.SetPolicy(policy, now);
 }
 
-// ---- The sync thread (Redis, never under mu_) ---------------------------------
+// ---- The rounds (on the syncer's thread; Redis, never under mu_) -------------
 
-void RedisBudgetStore::SyncLoop() {
-  for (;;) {
-    Round round;
-    {
-      absl::MutexLock lock(&mu_);
-      if (!AwaitRound()) return;
-      round = NextRound(clock_->Now());
-    }
-    // While apart and the client waits out its backoff, a call would fail at
-    // once: not a new error, and the news waits for the next round.
-    std::optional<absl::StatusOr<RedisReply>> reply;
-    if (!round.apart || !client_->WaitingToReconnect()) {
-      SyncCall call = EncodeSync(round.request);
-      reply = client_->Eval(SyncScript(), call.keys, call.args);
-    }
-    std::optional<Switch> switched;
-    {
-      absl::MutexLock lock(&mu_);
-      switched = Apply(round, reply, clock_->Now());
-    }
-    if (switched && options_.on_switch) {
-      options_.on_switch(portal_, switched->fallback, switched->why);
-    }
-  }
+absl::Time RedisBudgetStore::DueAt(absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  return NextRoundAt(now);
 }
 
-bool RedisBudgetStore::AwaitRound() {
-  for (;;) {
-    if (stopping_) return false;
-    const absl::Time at = NextRoundAt(clock_->Now());
-    if (clock_->Now() >= at) return true;
-    wake_ = false;
-    clock_->AwaitWithDeadline(
-        &mu_,
-        absl::Condition(
-            +[](RedisBudgetStore* s) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-              return s->wake_ || s->stopping_;
-            },
-            this),
-        at);
+void RedisBudgetStore::RunRound() {
+  Round round;
+  {
+    absl::MutexLock lock(&mu_);
+    round = NextRound(clock_->Now());
+  }
+  // While apart and the client waits out its backoff, a call would fail at
+  // once: not a new error, and the news waits for the next round.
+  std::optional<absl::StatusOr<RedisReply>> reply;
+  if (!round.apart || !client_->WaitingToReconnect()) {
+    SyncCall call = EncodeSync(round.request);
+    reply = client_->Eval(SyncScript(), call.keys, call.args);
+  }
+  std::optional<Switch> switched;
+  {
+    absl::MutexLock lock(&mu_);
+    switched = Apply(round, reply, clock_->Now());
+  }
+  if (switched && options_.on_switch) {
+    options_.on_switch(portal_, switched->fallback, switched->why);
   }
 }
 

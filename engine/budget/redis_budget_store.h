@@ -3,7 +3,8 @@
 // The request bucket lives in Redis, on Redis's clock, so the replicas
 // together never send faster than the portal admits. Each replica holds a
 // lease of slots taken from it ahead of time (BucketLease): the dispatcher
-// spends them in memory, and a sync thread tops the lease up. A replica
+// spends them in memory, and the gateway's sync thread (BudgetSyncer, one for
+// all its portals) tops the lease up. A replica
 // that dies holds nothing beyond the slots it already took (they drain as
 // the portal's counter does). The replica mirrors the shared counter from
 // the answers, for Level() and for when to look again.
@@ -21,7 +22,8 @@
 // thread talks to Redis, and never while holding the store's lock: the lock
 // guards the in-memory state alone, so Redis latency or an outage changes
 // only how fast the lease is refilled, never how long a dispatcher call
-// takes.
+// takes. A stalled round of another portal delays this one's rounds by at
+// most the client's timeouts (see BudgetSyncer).
 //
 // Redis unreachable or slow (a round takes longer than `timeout`): the store
 // falls back to a local share of the portal (FallbackShare: 1/`replicas`,
@@ -34,7 +36,8 @@
 // `replicas` times against what is left of its method.
 //
 // Thread-safety: thread-safe. No method waits on Redis; on_switch is called
-// from the sync thread without any lock held.
+// from the sync thread without any lock held. The lock order is the store's
+// mu_, then the syncer's.
 #ifndef B24GATE_ENGINE_BUDGET_REDIS_BUDGET_STORE_H_
 #define B24GATE_ENGINE_BUDGET_REDIS_BUDGET_STORE_H_
 
@@ -43,11 +46,11 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <thread>
 
 #include "absl/synchronization/mutex.h"
 #include "engine/budget/bucket_lease.h"
 #include "engine/budget/budget_store.h"
+#include "engine/budget/budget_syncer.h"
 #include "engine/budget/fallback_share.h"
 #include "engine/budget/sync_protocol.h"
 #include "engine/common/clock.h"
@@ -82,7 +85,8 @@ struct SharedBudgetOptions {
 
 class RedisBudgetSharing : public BudgetSharing {
  public:
-  // One connection for all the gateway's portals; `clock` must outlive this.
+  // One connection and one sync thread for all the gateway's portals;
+  // `clock` must outlive this and every store it makes.
   RedisBudgetSharing(SharedBudgetOptions options, Clock* clock);
   std::unique_ptr<BudgetStore> StoreFor(const std::string& portal, BucketPolicy bucket,
                                         OperatingPolicy operating, Clock* clock) override;
@@ -91,15 +95,18 @@ class RedisBudgetSharing : public BudgetSharing {
  private:
   const SharedBudgetOptions options_;
   std::shared_ptr<RedisClient> client_;
+  std::shared_ptr<BudgetSyncer> syncer_;  // kept alive by the stores too
   const std::string replica_id_;  // random per process
 };
 
-class RedisBudgetStore : public BudgetStore {
+class RedisBudgetStore : public BudgetStore, private BudgetSyncer::Task {
  public:
-  RedisBudgetStore(std::shared_ptr<RedisClient> client, SharedBudgetOptions options,
-                   std::string portal, std::string replica_id, BucketPolicy bucket,
-                   OperatingPolicy operating, Clock* clock);
-  // Stops the sync thread; this replica's reservations expire in Redis.
+  // Runs its rounds on `syncer`.
+  RedisBudgetStore(std::shared_ptr<RedisClient> client, std::shared_ptr<BudgetSyncer> syncer,
+                   SharedBudgetOptions options, std::string portal, std::string replica_id,
+                   BucketPolicy bucket, OperatingPolicy operating, Clock* clock);
+  // Leaves the syncer (waiting for a round under way); this replica's
+  // reservations expire in Redis.
   ~RedisBudgetStore() override;
 
   RequestBudget& requests() override;
@@ -122,19 +129,22 @@ class RedisBudgetStore : public BudgetStore {
 
   // When one more request may go at `now`: now when a slot is at hand (the
   // lease's, or the share's while apart). Otherwise says the dispatcher
-  // asked, so the sync thread refills. REQUIRES: mu_ held.
-  absl::Time FreeAt(absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // asked, so the syncer refills. REQUIRES: mu_ held.
+  absl::Time FreeAt(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Spends the slot FreeAt(now) found. REQUIRES: mu_ held, FreeAt(now) <= now.
   void Spend(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SetBucketPolicy(const BucketPolicy& policy, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // There is news for the next round. REQUIRES: mu_ held.
-  void News() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { news_ = wake_ = true; }
+  void News() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    news_ = true;
+    syncer_->Wake(this);
+  }
 
-  // The sync thread: rounds with Redis, none of them under mu_.
-  void SyncLoop();
-  // Waits until a round is due; false when stopping. REQUIRES: mu_ held.
-  bool AwaitRound() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // BudgetSyncer::Task, on the sync thread. REQUIRES: mu_ not held.
+  absl::Time DueAt(absl::Time now) override ABSL_LOCKS_EXCLUDED(mu_);
+  // One round with Redis, not under mu_. REQUIRES: mu_ not held.
+  void RunRound() override ABSL_LOCKS_EXCLUDED(mu_);
   absl::Time NextRoundAt(absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // What to send: this replica's news and the slots it wants. Takes the
   // news out of reported_ and full_pending_. REQUIRES: mu_ held.
@@ -148,6 +158,7 @@ class RedisBudgetStore : public BudgetStore {
   void Adopt(const SyncAnswer& answer) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::shared_ptr<RedisClient> client_;
+  const std::shared_ptr<BudgetSyncer> syncer_;
   const SharedBudgetOptions options_;
   const std::string portal_;
   const std::string replica_id_;
@@ -155,8 +166,7 @@ class RedisBudgetStore : public BudgetStore {
 
   mutable absl::Mutex mu_;
   BucketPolicy policy_ ABSL_GUARDED_BY(mu_);
-  // A look that finds no slot is demand for the sync thread (hence mutable).
-  mutable BucketLease lease_ ABSL_GUARDED_BY(mu_);
+  BucketLease lease_ ABSL_GUARDED_BY(mu_);
   LeakyBucket mirror_ ABSL_GUARDED_BY(mu_);  // the shared counter, as last read
   absl::Time bucket_free_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();  // per the last answer
   FallbackShare share_ ABSL_GUARDED_BY(mu_);
@@ -167,11 +177,8 @@ class RedisBudgetStore : public BudgetStore {
   int64_t errors_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time last_round_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   bool news_ ABSL_GUARDED_BY(mu_) = false;  // operating news or a 503 to publish
-  mutable bool wake_ ABSL_GUARDED_BY(mu_) = false;  // the next round may be due earlier
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::unique_ptr<RequestsFace> requests_;
   std::unique_ptr<OperatingFace> operating_;
-  std::thread sync_;
 };
 
 }  // namespace b24gate

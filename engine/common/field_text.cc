@@ -66,4 +66,12 @@ std::string PathKey(absl::string_view key) {
   return out;
 }
 
+std::string EchoText(absl::string_view text, size_t max) {
+  if (text.size() <= max) return std::string(text);
+  size_t cut = max;
+  // Back to the start of a character: UTF-8 continuation bytes are 10xxxxxx.
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return absl::StrCat(text.substr(0, cut), "...(", text.size(), " bytes)");
+}
+
 }  // namespace b24gate

@@ -24,6 +24,15 @@ size_t FindInvalidUtf8(absl::string_view text);
 // An empty key is written as "" (two quotes).
 std::string PathKey(absl::string_view key);
 
+// The most of a caller's (or a portal's) text an error message quotes.
+inline constexpr size_t kMaxEchoBytes = 200;
+
+// `text` as an error message quotes it: whole when it is at most `max`
+// bytes, else its first bytes (cut at a character boundary) and
+// "...(N bytes)". A request's text can be megabytes long, and a status
+// message travels in gRPC metadata, which clients cap at 8 KiB.
+std::string EchoText(absl::string_view text, size_t max = kMaxEchoBytes);
+
 }  // namespace b24gate
 
 #endif  // B24GATE_ENGINE_COMMON_FIELD_TEXT_H_

@@ -8,6 +8,7 @@
 #include "engine/bitrix/method_traits.h"
 #include "engine/bitrix/query_encoder.h"
 #include "engine/bitrix/query_parser.h"
+#include "engine/common/field_text.h"
 
 namespace b24gate {
 namespace {
@@ -89,6 +90,14 @@ void CollectRefs(const nlohmann::ordered_json& v, RefScan* scan) {
 absl::Status ValidateKey(const std::string& key, size_t index) {
   if (key.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("commands[", index, "].key: must not be empty"));
+  }
+  // Bitrix24 keys are short names; a longer one would be quoted whole in
+  // every error naming the command.
+  if (key.size() > kMaxBatchKeyBytes) {
+    return absl::InvalidArgumentError(absl::StrCat("commands[", index, "].key: \"", EchoText(key),
+                                                   "\" has ", key.size(),
+                                                   " bytes, above the limit of ",
+                                                   kMaxBatchKeyBytes));
   }
   bool all_digits = true;
   for (char c : key) {

@@ -11,6 +11,7 @@
 #ifndef B24GATE_ENGINE_GATEWAY_BATCH_PLAN_H_
 #define B24GATE_ENGINE_GATEWAY_BATCH_PLAN_H_
 
+#include <cstddef>
 #include <set>
 #include <string>
 #include <vector>
@@ -22,6 +23,8 @@
 namespace b24gate {
 
 inline constexpr int kMaxBatchCommands = 50;
+// The longest command key accepted.
+inline constexpr size_t kMaxBatchKeyBytes = 128;
 
 // Validates keys, methods, parameters (a command written as "method?query"
 // is decoded into params) against `limits`, and the syntax of `$result`

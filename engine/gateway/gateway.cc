@@ -5,9 +5,26 @@
 #include "absl/strings/str_cat.h"
 #include "engine/bitrix/method_traits.h"
 #include "engine/common/errors.h"
+#include "engine/common/field_text.h"
 #include "engine/gateway/batch_plan.h"
 
 namespace b24gate {
+namespace {
+
+// GetAll and GetById send their method many times, repeat a request after
+// a fault and expect a read's answer: a write there would run once per
+// page or id, and again after each fault. So a method must be known as a
+// read (IsReadMethod: *.list, *.get, ... and every list in the table of
+// known methods), or vouched for by the caller (`idempotent`).
+absl::Status CheckReadMethod(const std::string& method, bool vouched, absl::string_view rpc) {
+  if (vouched || IsReadMethod(method)) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "method: ", rpc, " reads, and \"", method,
+      "\" is not a method the gateway knows as a read (a list or get); "
+      "use Call or CallMany for writes, or set idempotent if the method only reads"));
+}
+
+}  // namespace
 
 Gateway::Gateway(std::vector<PortalOptions> portals, std::unique_ptr<HttpTransport> transport,
                  Clock* clock, PortalObserver* observer, GatewayOptions options,
@@ -45,7 +62,7 @@ absl::StatusOr<Dispatcher*> Gateway::Find(const std::string& name) const {
   auto it = by_name_.find(name);
   if (it == by_name_.end()) {
     return GatewayError(absl::StatusCode::kNotFound, kReasonUnknownPortal,
-                        absl::StrCat("portal: \"", name, "\" is not configured"));
+                        absl::StrCat("portal: \"", EchoText(name), "\" is not configured"));
   }
   return it->second;
 }
@@ -194,6 +211,9 @@ absl::StatusOr<std::shared_ptr<OrderedFanout>> Gateway::PrepareGetById(GetByIdSp
   if (!portal.ok()) return portal.status();
   absl::StatusOr<std::vector<nlohmann::ordered_json>> calls = ExpandGetById(request, options_.limits);
   if (!calls.ok()) return calls.status();
+  if (absl::Status s = CheckReadMethod(request.method, options.idempotent, "GetById"); !s.ok()) {
+    return s;
+  }
   if (absl::Status s = Authorize(options, **portal, request.method); !s.ok()) return s;
   FanoutOptions fanout;
   fanout.cache = cache_.get();
@@ -215,10 +235,16 @@ absl::StatusOr<std::shared_ptr<ListReader>> Gateway::PrepareGetAll(const std::st
   if (NormalizeMethod(request.method) == "batch") {
     return absl::InvalidArgumentError("method: GetAll cannot read batch; use CallBatch");
   }
+  if (absl::Status s = CheckReadMethod(request.method, request.options.idempotent, "GetAll");
+      !s.ok()) {
+    return s;
+  }
   if (absl::Status s = Authorize(request.options, **portal, request.method); !s.ok()) return s;
-  // Reads are safe to repeat whatever the method's name.
+  // Known reads, or vouched for: safe to repeat whatever the method's name.
   request.options.idempotent = true;
-  return ListReader::Create(*portal, clock_, std::move(request), sink);
+  ListReaderOptions reader;
+  reader.read_ahead_bytes = options_.list_read_ahead_bytes;
+  return ListReader::Create(*portal, clock_, std::move(request), sink, reader);
 }
 
 absl::Status Gateway::Authorize(const CallOptions& options, const Dispatcher& portal,

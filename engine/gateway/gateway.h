@@ -107,11 +107,15 @@ class Gateway {
                                                             CallOptions options, FanoutSink* sink);
 
   // One `.get`-style call per id, results in id order (see get_by_id.h).
+  // The method must be known as a read (IsReadMethod), or vouched for by
+  // options.idempotent; else INVALID_ARGUMENT before anything is sent.
   absl::StatusOr<std::shared_ptr<OrderedFanout>> PrepareGetById(GetByIdSpec request,
                                                                CallOptions options,
                                                                FanoutSink* sink);
 
-  // A whole list (GetAll). Returns the reader, not yet running.
+  // A whole list (GetAll). Returns the reader, not yet running. As for
+  // GetById, the method must be a known read or request.options.idempotent
+  // set; the reader then treats every page as safe to repeat.
   absl::StatusOr<std::shared_ptr<ListReader>> PrepareGetAll(const std::string& portal,
                                                            ListRequest request, ListSink* sink);
 

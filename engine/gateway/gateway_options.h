@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 
 #include "engine/gateway/input_limits.h"
+#include "engine/lists/list_request.h"
 
 namespace b24gate {
 
@@ -17,6 +18,10 @@ struct GatewayOptions {
   // is sent. limits.max_bulk_items caps a unary bulk call, whose whole
   // answer must fit in one gRPC message (CallMany streams instead).
   InputLimits limits;
+  // How far a GetAll read by parallel keyset may get ahead of its client,
+  // in bytes of rows (ListReaderOptions::read_ahead_bytes; config file key
+  // "list_read_ahead_bytes").
+  int64_t list_read_ahead_bytes = kDefaultListReadAheadBytes;
   // Whether a caller may send a command: gets the caller's
   // CallOptions::client_id, the portal's configured name and the method in
   // its normal form (NormalizeMethod); returns OK or the refusal

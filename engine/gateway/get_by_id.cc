@@ -8,12 +8,24 @@
 namespace b24gate {
 namespace {
 
+// Bitrix24 ids are positive integers; a fraction, zero, a negative number
+// or one beyond 2^53 (which JSON does not carry exactly) would be rounded
+// or read as "no id" by the portal, and the answer would not be the id's.
+// Strings are passed as given (some methods take codes as ids).
 absl::Status CheckId(const nlohmann::ordered_json& id, size_t index) {
-  if (id.is_number() || (id.is_string() && !id.get_ref<const std::string&>().empty())) {
+  if (id.is_string() && !id.get_ref<const std::string&>().empty()) return absl::OkStatus();
+  if (!id.is_number()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ids[", index, "]: must be a number or a non-empty string, got ",
+                     id.type_name()));
+  }
+  const bool whole = id.is_number_unsigned() || id.is_number_integer();
+  if (whole && id.get<int64_t>() >= 1 && id.get<uint64_t>() <= kMaxExactJsonInteger) {
     return absl::OkStatus();
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("ids[", index, "]: must be a number or a non-empty string"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "ids[", index, "]: ", id.dump(), " is not an id; ids are whole numbers from 1 to 2^53 "
+      "(or strings)"));
 }
 
 }  // namespace

@@ -54,7 +54,7 @@ ListStrategyKind DefaultStrategy(const ListRequest& request, const ListShape& sh
 
 absl::StatusOr<std::shared_ptr<ListReader>> ListReader::Create(Dispatcher* portal, Clock* clock,
                                                                ListRequest request, ListSink* sink,
-                                                               int max_unacked_pages) {
+                                                               ListReaderOptions options) {
   if (absl::Status s = ValidateParams(request); !s.ok()) return s;
   ListShape shape = KnownListShape(request.method).value_or(ListShape{});
   if (!request.items_key.empty()) shape.items_key = request.items_key;
@@ -74,7 +74,7 @@ absl::StatusOr<std::shared_ptr<ListReader>> ListReader::Create(Dispatcher* porta
                                                                     : request.strategy;
   }
   std::shared_ptr<ListReader> reader(
-      new ListReader(portal, clock, std::move(request), sink, max_unacked_pages, shape, resume, hash));
+      new ListReader(portal, clock, std::move(request), sink, options, shape, resume, hash));
   absl::MutexLock lock(&reader->mu_);
   absl::StatusOr<std::unique_ptr<ListStrategy>> strategy =
       MakeListStrategy(resume.strategy, reader.get(), shape, resume.state);
@@ -84,13 +84,13 @@ absl::StatusOr<std::shared_ptr<ListReader>> ListReader::Create(Dispatcher* porta
 }
 
 ListReader::ListReader(Dispatcher* portal, Clock* clock, ListRequest request, ListSink* sink,
-                       int max_unacked_pages, ListShape shape, ListCursor resume,
+                       ListReaderOptions options, ListShape shape, ListCursor resume,
                        uint64_t request_hash)
     : portal_(portal),
       clock_(clock),
       request_(std::move(request)),
       sink_(sink),
-      max_unacked_pages_(std::max(max_unacked_pages, 1)),
+      options_(options),
       shape_(std::move(shape)),
       request_hash_(request_hash),
       cancel_(request_.options.cancel ? request_.options.cancel : std::make_shared<CancelToken>()),
@@ -221,7 +221,7 @@ void ListReader::Deliver(std::vector<Json> items, Json resume) {
   sink_->OnPage(std::move(page));
 }
 
-bool ListReader::ConsumerHasRoom() const { return unacked_pages_ < max_unacked_pages_; }
+bool ListReader::ConsumerHasRoom() const { return unacked_pages_ < std::max(options_.max_unacked_pages, 1); }
 
 void ListReader::ReportTotal(int64_t total) {
   if (request_.skip_total) return;

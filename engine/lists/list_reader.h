@@ -9,8 +9,9 @@
 //   - flow control: about `max_unacked_pages` pages (of at most 50 items)
 //     are handed to the sink and not yet acknowledged (a strategy may pass
 //     it by what one range or batch holds); strategies fetch and hand over
-//     more only as the consumer Ack()s, so a slow consumer slows the reading
-//     and memory stays bounded whatever the list's size;
+//     more only as the consumer Ack()s, and read ahead of it no more than
+//     `read_ahead_bytes`, so a slow consumer slows the reading and memory
+//     stays bounded whatever the list's size and the width of its rows;
 //   - the count: keyset strategies read with `start=-1` (no counting); the
 //     total is asked for once, alone, in parallel with the first chains
 //     (never waited for before streaming) unless `skip_total`, and sent with
@@ -41,6 +42,16 @@
 
 namespace b24gate {
 
+struct ListReaderOptions {
+  // Pages handed to the sink and not yet acknowledged, about.
+  int max_unacked_pages = 100;
+  // How far a parallel keyset read may get ahead of the consumer: bytes of
+  // items waiting in its ordered buffer (MessagePack) plus those expected
+  // from the batches in flight, reckoned at the size of the items seen so
+  // far (the first batches, sent before any was seen, at 256 bytes each).
+  int64_t read_ahead_bytes = kDefaultListReadAheadBytes;
+};
+
 class ListReader : public std::enable_shared_from_this<ListReader>, private ListContext {
  public:
   // Validates the request and its resume cursor (INVALID_ARGUMENT saying
@@ -50,7 +61,7 @@ class ListReader : public std::enable_shared_from_this<ListReader>, private List
   // can arrive.
   static absl::StatusOr<std::shared_ptr<ListReader>> Create(Dispatcher* portal, Clock* clock,
                                                             ListRequest request, ListSink* sink,
-                                                            int max_unacked_pages = 100);
+                                                            ListReaderOptions options = {});
   ~ListReader() override;
   // Sends the first requests. Call once, holding no lock the sink takes.
   void Run();
@@ -61,7 +72,7 @@ class ListReader : public std::enable_shared_from_this<ListReader>, private List
 
  private:
   ListReader(Dispatcher* portal, Clock* clock, ListRequest request, ListSink* sink,
-             int max_unacked_pages, ListShape shape, ListCursor resume, uint64_t request_hash);
+             ListReaderOptions options, ListShape shape, ListCursor resume, uint64_t request_hash);
 
   // ListContext, called holding mu_.
   Dispatcher* portal() override { return portal_; }
@@ -73,6 +84,7 @@ class ListReader : public std::enable_shared_from_this<ListReader>, private List
   BatchCallback GuardBatch(std::function<void(absl::StatusOr<BatchResult>)> fn) override;
   void Deliver(std::vector<Json> items, Json resume) override;
   bool ConsumerHasRoom() const override;
+  int64_t read_ahead_bytes() const override { return options_.read_ahead_bytes; }
   void ReportTotal(int64_t total) override;
   std::optional<int64_t> total() const override;
   int64_t delivered() const override;
@@ -95,7 +107,7 @@ class ListReader : public std::enable_shared_from_this<ListReader>, private List
   Clock* const clock_;
   const ListRequest request_;
   ListSink* const sink_;
-  const int max_unacked_pages_;
+  const ListReaderOptions options_;
   const ListShape shape_;
   const uint64_t request_hash_;
   std::shared_ptr<CancelToken> cancel_;

@@ -15,6 +15,10 @@
 
 namespace b24gate {
 
+// How far a read may get ahead of its consumer, by default (32 MiB): see
+// ListReaderOptions::read_ahead_bytes.
+constexpr int64_t kDefaultListReadAheadBytes = int64_t{32} << 20;
+
 // How a list is read. kDefault lets the reader choose: parallel keyset where
 // the method can be ordered by id, else offset.
 enum class ListStrategyKind { kDefault, kOffset, kKeysetChain, kParallelKeyset };

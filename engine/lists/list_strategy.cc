@@ -23,7 +23,7 @@ absl::StatusOr<std::unique_ptr<ListStrategy>> MakeListStrategy(ListStrategyKind 
     }
     case ListStrategyKind::kParallelKeyset:
     case ListStrategyKind::kDefault: {
-      auto s = ParallelKeysetStrategy::Create(context, shape, resume);
+      auto s = ParallelKeysetStrategy::Create(context, shape, resume, context->read_ahead_bytes());
       if (!s.ok()) return s.status();
       return std::unique_ptr<ListStrategy>(std::move(*s));
     }

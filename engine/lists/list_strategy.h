@@ -53,6 +53,9 @@ class ListContext {
   virtual void Deliver(std::vector<Json> items, Json resume) = 0;
   // False while the consumer holds as many pages as it may: fetch no more.
   virtual bool ConsumerHasRoom() const = 0;
+  // How far a strategy may read ahead of the consumer, in bytes of items
+  // (ListReaderOptions::read_ahead_bytes).
+  virtual int64_t read_ahead_bytes() const = 0;
   // The list's total as a page reported it (offset pages count anyway).
   virtual void ReportTotal(int64_t total) = 0;
   // The total when known (from the count or a page), and the items

@@ -1,35 +1,12 @@
 #include "engine/lists/parallel_keyset_strategy.h"
 
 #include <algorithm>
-#include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "engine/lists/keyset_chain_strategy.h"
 
 namespace b24gate {
 namespace {
-
-// Items one range is cut for. Every range's last page is part-empty (half a
-// page wasted on average, and pages are what the request budget pays for),
-// so ranges are as long as the ordered buffer and the last wave allow: about
-// three ranges per chain, between 1,000 items and two full batches (5,000).
-constexpr double kMinItemsPerRange = 1000;
-constexpr double kMaxItemsPerRange = 2 * kMaxPages * kPageSize;
-constexpr double kRangesPerChain = 3;
-// The share of a range's expected items a batch asks pages for. A page past
-// a range's end re-reads the range (its `$result` reference is empty): a
-// whole page wasted. A page short costs nothing: the rest of the range is
-// read on from its last id in a later batch, to the same number of pages.
-// The density is a guess, so asks stay under it.
-constexpr double kAskShare = 0.95;
-// What a short rest of a range part read is asked for: a little over, so it
-// ends in this round.
-constexpr double kRestShare = 1.05;
-constexpr double kShortRestPages = 10;
-// Near the end of the list (this many batches left to read), every range is
-// asked to just past its end: a few pages wasted rather than rounds for the
-// rests, each of which would take a request and a wait of its own.
-constexpr double kNearEndBatches = 2;
 
 // A resume state's range list, clipped to the caller's range.
 absl::StatusOr<std::vector<IdRange>> ResumeRanges(const Json& resume, const IdRange& whole) {
@@ -58,10 +35,14 @@ absl::StatusOr<std::vector<IdRange>> ResumeRanges(const Json& resume, const IdRa
   return out;
 }
 
+// How many items of each range delivered straight are measured for the
+// buffer's reckoning of what an item costs: a sample, not all of them.
+constexpr size_t kMeasuredItems = 8;
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ParallelKeysetStrategy>> ParallelKeysetStrategy::Create(
-    ListContext* context, const ListShape& shape, const Json& resume, int64_t max_buffered) {
+    ListContext* context, const ListShape& shape, const Json& resume, int64_t read_ahead_bytes) {
   KeysetQuery query;
   IdRange whole;
   if (absl::Status s = PrepareKeyset(context->request(), shape, &query, &whole); !s.ok()) return s;
@@ -74,29 +55,26 @@ absl::StatusOr<std::unique_ptr<ParallelKeysetStrategy>> ParallelKeysetStrategy::
   // One range is looked at first (bounds, then split); several come from an
   // unordered read's cursor and are read as they are.
   bool find_bounds = ranges.size() == 1;
-  auto strategy = std::unique_ptr<ParallelKeysetStrategy>(new ParallelKeysetStrategy(
-      context, std::move(query), std::move(ranges), find_bounds, max_buffered));
-  strategy->whole_ = whole;
-  return strategy;
+  return std::unique_ptr<ParallelKeysetStrategy>(new ParallelKeysetStrategy(
+      context, std::move(query), ranges, find_bounds, read_ahead_bytes));
 }
 
 ParallelKeysetStrategy::ParallelKeysetStrategy(ListContext* context, KeysetQuery query,
-                                               std::vector<IdRange> ranges, bool find_bounds,
-                                               int64_t max_buffered)
-    : context_(context), query_(std::move(query)), max_buffered_(std::max<int64_t>(max_buffered, 1)),
-      find_bounds_(find_bounds) {
-  for (const IdRange& r : ranges) {
-    if (r.empty()) continue;
-    auto range = std::make_unique<Range>();
-    range->left = r;
-    ranges_.push_back(std::move(range));
-    hi_ = std::max(hi_, r.before ? *r.before - 1 : r.after);
+                                               const std::vector<IdRange>& ranges, bool find_bounds,
+                                               int64_t read_ahead_bytes)
+    : context_(context),
+      query_(std::move(query)),
+      read_ahead_bytes_(std::max<int64_t>(read_ahead_bytes, 1)),
+      find_bounds_(find_bounds),
+      plan_(ranges) {
+  if (plan_.size() > 0) {
+    delivered_after_ = plan_.at(0).left.after;
+    buffer_.Restart(delivered_after_);
   }
-  if (!ranges_.empty()) delivered_after_ = ranges_.front()->left.after;
 }
 
 void ParallelKeysetStrategy::Start() {
-  if (ranges_.empty()) {
+  if (plan_.size() == 0) {
     done_ = true;
     return;
   }
@@ -104,9 +82,13 @@ void ParallelKeysetStrategy::Start() {
   Pump();
 }
 
+bool ParallelKeysetStrategy::IsHead(const PlannedRange* r) const {
+  return head_ < plan_.size() && &plan_.at(head_) == r;
+}
+
 void ParallelKeysetStrategy::QueryBounds() {
   // Both ends in one request: the first page ascending and descending.
-  const IdRange& r = ranges_.front()->left;
+  const IdRange& r = plan_.at(0).left;
   std::vector<BatchCommandSpec> commands;
   for (bool ascending : {true, false}) {
     Json p = KeysetPageParams(query_.params, query_.base_filter, query_.shape, r.after, r.before);
@@ -127,273 +109,128 @@ void ParallelKeysetStrategy::OnBounds(absl::StatusOr<BatchResult> result) {
     context_->Fail(result.status());
     return;
   }
-  std::vector<int64_t> ends[2];
-  for (int side = 0; side < 2; ++side) {
-    auto it = result->outcomes.find(side == 0 ? "asc" : "desc");
-    if (it == result->outcomes.end()) {
-      context_->Fail(absl::UnavailableError("the portal did not answer the id bounds query"));
-      return;
-    }
-    if (!it->second.ok()) {
-      context_->Fail(it->second.status());
-      return;
-    }
-    const CallReply& reply = *it->second;
-    // A first guess of a batch's cost: this page's, times the pages of a batch.
-    if (reply.time.is_object() && reply.time.contains("processing") &&
-        reply.time["processing"].is_number()) {
-      double page = reply.time["processing"].get<double>();
-      cost_.operating_seconds = std::max(cost_.operating_seconds, page * kMaxPages);
-      cost_.wall_seconds = page * kMaxPages;
-    }
-    std::vector<Json> items;
-    if (!context_->extractor()->Extract(reply.result, &items)) {
-      context_->Fail(absl::InvalidArgumentError(absl::StrCat(
-          query_.method, " did not return a list; set items_key to where the items sit in `result`")));
-      return;
-    }
-    for (const Json& item : items) {
-      std::optional<int64_t> id = ItemId(item, query_.shape.item_id_field);
-      if (!id) {
-        context_->Fail(absl::InvalidArgumentError(absl::StrCat(
-            "items of ", query_.method, " lack an integer `", query_.shape.item_id_field, "` field")));
-        return;
-      }
-      ends[side].push_back(*id);
-    }
+  absl::StatusOr<std::vector<int64_t>> ascending = BoundIds(*result, "asc");
+  if (!ascending.ok()) {
+    context_->Fail(ascending.status());
+    return;
   }
-  ascending_ids_ = std::move(ends[0]);
-  descending_ids_ = std::move(ends[1]);
+  absl::StatusOr<std::vector<int64_t>> descending = BoundIds(*result, "desc");
+  if (!descending.ok()) {
+    context_->Fail(descending.status());
+    return;
+  }
   context_->ListAnswered();
-  SplitBounds();
-}
-
-void ParallelKeysetStrategy::SplitBounds() {
   find_bounds_ = false;
-  Range& only = *ranges_.front();
-  if (ascending_ids_->empty()) {
-    only.done = true;  // nothing matches
-    return;
+  plan_.Split(*ascending, *descending,
+              BatchesAllowed(context_->portal()->Budget(query_.method), cost_));
+  // Nothing lies before the lowest id: delivery starts there.
+  buffer_.Restart(plan_.at(0).left.after);
+}
+
+absl::StatusOr<std::vector<int64_t>> ParallelKeysetStrategy::BoundIds(const BatchResult& result,
+                                                                      const std::string& key) {
+  auto it = result.outcomes.find(key);
+  if (it == result.outcomes.end()) {
+    return absl::UnavailableError("the portal did not answer the id bounds query");
   }
-  int64_t lo = ascending_ids_->front();
-  hi_ = std::max(lo, descending_ids_->empty() ? lo : descending_ids_->front());
-  // Density from both ends: n ids spread over their span.
-  auto span = [](const std::vector<int64_t>& ids) {
-    return ids.empty() ? 0.0 : static_cast<double>(std::llabs(ids.back() - ids.front()) + 1);
-  };
-  rows_seen_ = static_cast<double>(ascending_ids_->size() + descending_ids_->size());
-  ids_spanned_ = span(*ascending_ids_) + span(*descending_ids_);
-  if (ascending_ids_->size() < static_cast<size_t>(kPageSize)) {
-    // The whole list fits in one page: one range, one short batch.
-    only.left.after = lo - 1;
-    return;
+  if (!it->second.ok()) return it->second.status();
+  const CallReply& reply = *it->second;
+  // A first guess of a batch's cost: this page's, times the pages of a batch.
+  if (reply.time.is_object() && reply.time.contains("processing") &&
+      reply.time["processing"].is_number()) {
+    double page = reply.time["processing"].get<double>();
+    cost_.operating_seconds = std::max(cost_.operating_seconds, page * kMaxPages);
+    cost_.wall_seconds = page * kMaxPages;
   }
-  double expected = static_cast<double>(hi_ - lo + 1) * density();
-  int chains = BatchesAllowed(context_->portal()->Budget(query_.method), cost_);
-  double per_range = std::clamp(expected / (kRangesPerChain * chains), kMinItemsPerRange, kMaxItemsPerRange);
-  int64_t pieces = static_cast<int64_t>(std::ceil(expected / per_range));
-  pieces = (pieces + chains - 1) / chains * chains;  // full waves
-  pieces = std::clamp<int64_t>(pieces, 1, std::max<int64_t>(1, (hi_ - lo + 1) / kPageSize));
-  std::optional<int64_t> before = only.left.before;
-  ranges_.clear();
-  const int64_t width = hi_ - lo + 1;
-  int64_t after = lo - 1;
-  for (int64_t k = 1; k <= pieces; ++k) {
-    auto r = std::make_unique<Range>();
-    r->left.after = after;
-    if (k < pieces) {
-      r->left.before = lo + width * k / pieces;
-      after = *r->left.before - 1;
-    } else {
-      r->left.before = before;  // the last range stays open: rows added meanwhile
+  std::vector<Json> items;
+  if (!context_->extractor()->Extract(reply.result, &items)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        query_.method, " did not return a list; set items_key to where the items sit in `result`"));
+  }
+  std::vector<int64_t> ids;
+  for (const Json& item : items) {
+    std::optional<int64_t> id = ItemId(item, query_.shape.item_id_field);
+    if (!id) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "items of ", query_.method, " lack an integer `", query_.shape.item_id_field, "` field"));
     }
-    ranges_.push_back(std::move(r));
+    ids.push_back(*id);
   }
+  return ids;
 }
 
-int64_t ParallelKeysetStrategy::EffectiveEnd(const Range& r) const {
-  return r.left.before ? *r.left.before : std::max(hi_ + 1, r.left.after + 1);
-}
-
-double ParallelKeysetStrategy::ExpectedItems(const Range& r) const {
-  double d = r.rows_read >= kPageSize ? std::min(1.0, r.rows_read / r.ids_passed) : density();
-  return static_cast<double>(EffectiveEnd(r) - r.left.after - 1) * d;
-}
-
-int ParallelKeysetStrategy::PagesFor(const Range& r) const {
-  // A resumed open range with no bounds looked up: no idea how far it goes.
-  if (!r.left.before && hi_ <= r.left.after) return kMaxPages;
-  if (near_end_) return PagesToEnd(r);
-  double expected = ExpectedItems(r);
-  // A short rest of a range part read is asked to just past its expected
-  // end: a page wasted now and then rather than another round for most
-  // ranges. Longer ones, where a small error in the density is a whole page,
-  // stay under (see kAskShare).
-  bool short_rest = r.started && expected <= kShortRestPages * kPageSize;
-  double pages = short_rest ? std::ceil(expected * kRestShare / kPageSize)
-                            : std::floor(expected * kAskShare / kPageSize);
-  return static_cast<int>(std::clamp(pages, 1.0, static_cast<double>(kMaxPages)));
-}
-
-int ParallelKeysetStrategy::PagesToEnd(const Range& r) const {
-  if (!r.left.before && hi_ <= r.left.after) return kMaxPages;
-  double pages = std::ceil(ExpectedItems(r) / kAskShare / kPageSize);
-  return static_cast<int>(std::clamp(pages, 1.0, static_cast<double>(kMaxPages)));
-}
-
-bool ParallelKeysetStrategy::NearTheEnd() const {
-  double pages = 0;
-  for (size_t i = ordered() ? head_ : 0; i < ranges_.size(); ++i) {
-    const Range& r = *ranges_[i];
-    if (r.done) continue;
-    double left = ExpectedItems(r) / kPageSize;
-    pages += r.in_flight ? std::max(0.0, left - r.pages) : left;
-    if (pages > kNearEndBatches * kMaxPages) return false;
-  }
-  return true;
-}
-
-bool ParallelKeysetStrategy::BufferHasRoom(const Range& r, bool filling) const {
-  // Filling a batch that goes anyway may use twice the room: a request
+bool ParallelKeysetStrategy::BudgetHasRoom(const PlannedRange& r, bool filling) const {
+  // Filling a batch that goes anyway may use the whole budget: a request
   // half empty costs more than the items it would have brought. So may the
   // rest of a range already part read (a cautious ask leaves one): its
-  // range's items wait in the buffer until it is done, so reading it is what
-  // lets the buffer drain.
-  int64_t limit = filling || r.started ? 2 * max_buffered_ : max_buffered_;
-  return buffered_ + expected_in_flight_ + PagesFor(r) * kPageSize <= limit;
+  // items wait in the buffer until it is done, so reading it is what lets
+  // the buffer drain. A new range starts within half of it.
+  int64_t limit = filling || r.started ? read_ahead_bytes_ : read_ahead_bytes_ / 2;
+  double items = static_cast<double>(expected_in_flight_ + plan_.PagesFor(r) * kPageSize);
+  return static_cast<double>(buffer_.bytes()) + items * buffer_.ItemBytes() <=
+         static_cast<double>(limit);
 }
 
-int ParallelKeysetStrategy::IdlePages() const {
-  int pages = 0;
-  for (size_t i = ordered() ? head_ : 0; i < ranges_.size() && pages < kMaxPages; ++i) {
-    if (!ranges_[i]->done && !ranges_[i]->in_flight) pages += PagesFor(*ranges_[i]);
-  }
-  return pages;
+PlannedRange* ParallelKeysetStrategy::NextToRead(bool filling) {
+  PlannedRange* r = plan_.NextIdle(first());
+  if (r != nullptr && ordered() && !IsHead(r) && !BudgetHasRoom(*r, filling)) return nullptr;
+  return r;
 }
 
-bool ParallelKeysetStrategy::IsHead(const Range* r) const {
-  return head_ < ranges_.size() && ranges_[head_].get() == r;
-}
-
-ParallelKeysetStrategy::Range* ParallelKeysetStrategy::NextIdle(bool filling) {
-  for (size_t i = ordered() ? head_ : 0; i < ranges_.size(); ++i) {
-    Range* r = ranges_[i].get();
-    if (r->done || r->in_flight) continue;
-    // Ordered: a range past the first waits while the buffer is full.
-    if (ordered() && !IsHead(r) && !BufferHasRoom(*r, filling)) return nullptr;
-    return r;
-  }
-  return nullptr;
-}
-
-bool ParallelKeysetStrategy::AnyIdle() const {
-  return std::any_of(ranges_.begin() + static_cast<std::ptrdiff_t>(ordered() ? head_ : 0), ranges_.end(),
-                     [](const auto& r) { return !r->done && !r->in_flight; });
-}
-
-ParallelKeysetStrategy::Range* ParallelKeysetStrategy::StealWork() {
-  // The range in flight with most left beyond what its batch will reach.
-  size_t best = ranges_.size();
-  double best_left = 2 * kPageSize;  // not worth a chain below two pages
-  int64_t best_split = 0;
-  for (size_t i = ordered() ? head_ : 0; i < ranges_.size(); ++i) {
-    Range& r = *ranges_[i];
-    if (r.done || !r.in_flight) continue;
-    double reach = static_cast<double>(r.left.after) + r.pages * kPageSize / std::max(density(), 1e-9);
-    double end = static_cast<double>(EffectiveEnd(r));
-    double left = (end - reach) * density();
-    if (left > best_left) {
-      best = i;
-      best_left = left;
-      best_split = static_cast<int64_t>(reach + (end - reach) / 2);
-    }
-  }
-  if (best == ranges_.size()) return nullptr;
-  Range& old = *ranges_[best];
-  if (best_split <= old.left.after + 1 || best_split >= EffectiveEnd(old)) return nullptr;
-  auto piece = std::make_unique<Range>();
-  piece->left.after = best_split - 1;
-  piece->left.before = old.left.before;
-  old.left.before = best_split;  // the batch in flight drops what it reads past this
-  Range* out = piece.get();
-  ranges_.insert(ranges_.begin() + static_cast<std::ptrdiff_t>(best) + 1, std::move(piece));
-  if (ordered() && !BufferHasRoom(*out, /*filling=*/false)) return nullptr;
-  return out;
+bool ParallelKeysetStrategy::HoldForFuller(double free_requests) const {
+  // While the bucket has no request to spare, a batch would wait for it
+  // anyway: hold a part-filled one until the batches in flight leave more
+  // to put in it, so every scarce request carries 50 pages. Near the end
+  // there is no more to wait for, and an idle bucket is time lost.
+  return free_requests < 1 && in_flight_ > 0 && !plan_.near_end() &&
+         plan_.IdlePages(first()) < kMaxPages;
 }
 
 void ParallelKeysetStrategy::Pump() {
   if (done_ || find_bounds_) return;
   if (ordered()) DeliverHead();
-  bool all_done = std::all_of(ranges_.begin(), ranges_.end(),
-                              [](const auto& r) { return r->done && !r->in_flight; });
-  if (all_done && buffered_ == 0 && in_flight_ == 0) {
+  bool all_done = true;
+  for (size_t i = 0; i < plan_.size() && all_done; ++i) {
+    all_done = plan_.at(i).done && !plan_.at(i).in_flight;
+  }
+  if (all_done && buffer_.items() == 0 && in_flight_ == 0) {
     done_ = true;
     return;
   }
   PortalBudget budget = context_->portal()->Budget(query_.method);
   int allowed = BatchesAllowed(budget, cost_);
   double free = budget.requests_free_now;
-  near_end_ = NearTheEnd();
-  while (in_flight_ < allowed && context_->ConsumerHasRoom()) {
-    // While the bucket has no request to spare, a batch would wait for it
-    // anyway: hold a part-filled one until the batches in flight leave more
-    // to put in it, so every scarce request carries 50 pages. Near the end
-    // there is no more to wait for, and an idle bucket is time lost.
-    bool bucket_bound = free < 1;
-    if (bucket_bound && in_flight_ > 0 && !near_end_ && IdlePages() < kMaxPages) break;
-    Range* r = NextIdle(/*filling=*/false);
+  plan_.UpdateNearEnd(first());
+  while (in_flight_ < allowed && context_->ConsumerHasRoom() && !HoldForFuller(free)) {
+    PlannedRange* r = NextToRead(/*filling=*/false);
     // Splitting a range in flight helps only when none is waiting (while the
     // ordered buffer is full it would only cut the list into more pieces),
     // and only when connections bind: a piece taken from a batch in flight
     // costs a request of its own.
-    if (r == nullptr && !AnyIdle() && !bucket_bound) r = StealWork();
+    if (r == nullptr && plan_.NextIdle(first()) == nullptr && free >= 1) {
+      r = plan_.Steal(first());
+      if (r != nullptr && ordered() && !BudgetHasRoom(*r, /*filling=*/false)) r = nullptr;
+    }
     if (r == nullptr) break;
     StartBatch(r);
     free -= 1;
   }
 }
 
-void ParallelKeysetStrategy::StartBatch(Range* first) {
-  // `first`'s pages, then the next waiting ranges' first pages until the
-  // batch holds 50: each range is its own chain inside the batch.
-  std::vector<Segment> segments;
-  int total = 0;
+void ParallelKeysetStrategy::StartBatch(PlannedRange* first) {
   // The count rides here if this batch does not carry the first range.
-  bool with_count = context_->CountOffered() && !(ordered() && IsHead(first));
-  const int capacity = with_count ? kMaxPages - 1 : kMaxPages;
-  Range* r = first;
-  while (r != nullptr) {
-    Segment seg{r, std::min(PagesFor(*r), capacity - total), absl::StrCat("r", segments.size(), "p")};
-    r->in_flight = true;
-    total += seg.pages;
-    expected_in_flight_ += seg.pages * kPageSize;
-    segments.push_back(std::move(seg));
-    r = total < capacity ? NextIdle(/*filling=*/true) : nullptr;
-  }
-  // Or if it has room to spare.
-  if (!with_count && total < kMaxPages && context_->CountOffered()) with_count = true;
-  const int room_to = with_count ? kMaxPages - 1 : kMaxPages;
-  // Nothing else waits to fill the batch (the last ones of the read): its
-  // room is free, so each range is asked to its expected end and beyond,
-  // sparing a round for what a cautious ask would leave.
-  for (Segment& seg : segments) {
-    int more = std::min(PagesToEnd(*seg.range) - seg.pages, room_to - total);
-    if (more <= 0) continue;
-    seg.pages += more;
-    total += more;
-    expected_in_flight_ += more * kPageSize;
-  }
-  std::vector<BatchCommandSpec> commands;
+  BatchBuilder batch(context_->CountOffered() && !(ordered() && IsHead(first)));
+  std::vector<Segment> segments = FillBatch(first, &batch);
+  std::vector<IdRange> ranges;
   for (Segment& seg : segments) {
     seg.range->pages = seg.pages;
     seg.range->started = true;
-    for (auto& c : ChainCommands(query_, context_->extractor()->items_key(), seg.range->left, seg.pages,
-                                 seg.prefix)) {
-      commands.push_back(std::move(c));
-    }
+    ranges.push_back(seg.range->left);
   }
+  std::vector<BatchCommandSpec> commands =
+      batch.Commands(query_, context_->extractor()->items_key(), ranges);
   bool count_carried = false;
-  if (with_count) {
+  if (batch.with_count()) {
     if (std::optional<BatchCommandSpec> count = context_->TakeCountCommand()) {
       commands.push_back(std::move(*count));
       count_carried = true;
@@ -409,6 +246,26 @@ void ParallelKeysetStrategy::StartBatch(Range* first) {
       }));
 }
 
+std::vector<ParallelKeysetStrategy::Segment> ParallelKeysetStrategy::FillBatch(
+    PlannedRange* first, BatchBuilder* batch) {
+  // `first`'s pages, then the next waiting ranges' pages while there is
+  // room: each range is its own chain inside the batch.
+  std::vector<Segment> segments;
+  for (PlannedRange* r = first; r != nullptr;) {
+    int pages = batch->Add(plan_.PagesFor(*r), plan_.PagesToEnd(*r));
+    r->in_flight = true;
+    expected_in_flight_ += pages * kPageSize;
+    segments.push_back({r, pages, BatchBuilder::Prefix(segments.size())});
+    r = batch->HasRoom() ? NextToRead(/*filling=*/true) : nullptr;
+  }
+  std::vector<int> added = batch->Finish(context_->CountOffered());
+  for (size_t i = 0; i < segments.size(); ++i) {
+    segments[i].pages += added[i];
+    expected_in_flight_ += added[i] * kPageSize;
+  }
+  return segments;
+}
+
 void ParallelKeysetStrategy::OnBatch(const std::vector<Segment>& segments, absl::Time sent,
                                      absl::StatusOr<BatchResult> result) {
   in_flight_--;
@@ -422,44 +279,10 @@ void ParallelKeysetStrategy::OnBatch(const std::vector<Segment>& segments, absl:
   }
   cost_.wall_seconds = absl::ToDoubleSeconds(context_->Now() - sent);
   cost_.operating_seconds = 0;
-  int pages = 0;
-  for (const Segment& seg : segments) pages += seg.pages;
   for (const Segment& seg : segments) {
-    Range* r = seg.range;
-    absl::StatusOr<ChainPages> read =
-        ReadChain(query_, *result, seg.pages, r->left, context_->extractor(), seg.prefix);
-    if (!read.ok()) {
-      context_->Fail(read.status());
-      return;
-    }
-    // What this piece taught about the ids' density and a batch's cost.
-    int64_t read_to = read->range_done ? EffectiveEnd(*r) - 1 : read->last_id;
-    if (read_to > r->left.after) {
-      rows_seen_ += static_cast<double>(read->items.size());
-      ids_spanned_ += static_cast<double>(read_to - r->left.after);
-      r->rows_read += static_cast<double>(read->items.size());
-      r->ids_passed += static_cast<double>(read_to - r->left.after);
-    }
-    cost_.operating_seconds += read->processing_seconds;
-    // Ordered: the first range's items go straight out while the consumer
-    // has room and nothing of the range waits before them; the rest through
-    // the buffer, in order and only as fast as the consumer takes them
-    // (DeliverHead).
-    bool straight = !ordered() || (IsHead(r) && r->buffer.empty() && context_->ConsumerHasRoom());
-    if (!straight) {
-      if (!read->items.empty()) {
-        buffered_ += static_cast<int64_t>(read->items.size());
-        r->buffer.push_back(Json::to_msgpack(Json(std::move(read->items))));
-      }
-      r->left.after = read->last_id;
-      r->done = read->range_done;
-      continue;
-    }
-    DeliverRange(r, std::move(read->items), read->last_id);
-    r->done = read->range_done;
+    if (!ReadSegment(seg, *result)) return;
   }
   if (ordered()) DeliverHead();
-  if (pages > 0) page_seconds_ = cost_.operating_seconds / pages;
   // The bucket term of BatchesAllowed wants how long the portal works on a
   // batch; the wall time also holds its wait in the gateway's queue for the
   // bucket, and would let the batches queued grow with that very wait (the
@@ -469,6 +292,35 @@ void ParallelKeysetStrategy::OnBatch(const std::vector<Segment>& segments, absl:
   }
 }
 
+bool ParallelKeysetStrategy::ReadSegment(const Segment& seg, const BatchResult& result) {
+  PlannedRange* r = seg.range;
+  absl::StatusOr<ChainPages> read =
+      ReadChain(query_, result, seg.pages, r->left, context_->extractor(), seg.prefix);
+  if (!read.ok()) {
+    context_->Fail(read.status());
+    return false;
+  }
+  // What this piece taught about the ids' density and a batch's cost.
+  int64_t read_to = read->range_done ? plan_.EffectiveEnd(*r) - 1 : read->last_id;
+  plan_.Learn(r, static_cast<double>(read->items.size()), read_to);
+  cost_.operating_seconds += read->processing_seconds;
+  // Ordered: items that continue right where delivery stands go straight
+  // out while the consumer has room; the rest through the buffer, in order
+  // and only as fast as the consumer takes them (DeliverHead).
+  if (ordered() && !(buffer_.IsNext(r->left.after) && context_->ConsumerHasRoom())) {
+    buffer_.Add(r->left.after, read_to, std::move(read->items));
+    r->left.after = read->last_id;
+  } else {
+    if (ordered()) {
+      size_t n = std::min(read->items.size(), kMeasuredItems);
+      buffer_.Measure(std::vector<Json>(read->items.begin(), read->items.begin() + n));
+      buffer_.Delivered(read_to);
+    }
+    Deliver(r, std::move(read->items), read->last_id);
+  }
+  r->done = read->range_done;
+  return true;
+}
 void ParallelKeysetStrategy::AnswerCount(const absl::StatusOr<BatchResult>& result) {
   if (!result.ok()) {
     context_->CountAnswered(result.status());
@@ -487,49 +339,51 @@ void ParallelKeysetStrategy::AnswerCount(const absl::StatusOr<BatchResult>& resu
   context_->CountAnswered(it->second);
 }
 
-void ParallelKeysetStrategy::DeliverRange(Range* r, std::vector<Json> items, int64_t last_id) {
+void ParallelKeysetStrategy::Deliver(PlannedRange* r, std::vector<Json> items, int64_t last_id) {
   DeliverByPage(context_, std::move(items), query_.shape.item_id_field, last_id,
                 [this, r](int64_t after) {
-                  r->left.after = std::max(r->left.after, after);
+                  if (r != nullptr) r->left.after = std::max(r->left.after, after);
                   if (ordered()) delivered_after_ = std::max(delivered_after_, after);
                   return ResumeState();
                 });
 }
 
 void ParallelKeysetStrategy::DeliverHead() {
-  while (head_ < ranges_.size()) {
-    Range* h = ranges_[head_].get();
-    while (!h->buffer.empty()) {
-      // The consumer's queue holds messages ready to write, each item far
-      // bigger than here: items wait in the buffer (which holds the reading
-      // back) until the consumer has taken what it was given.
-      if (!context_->ConsumerHasRoom()) return;
-      Json unpacked = Json::from_msgpack(h->buffer.front());
-      h->buffer.pop_front();
-      std::vector<Json> items;
-      items.reserve(unpacked.size());
-      for (Json& item : unpacked) items.push_back(std::move(item));
-      buffered_ -= static_cast<int64_t>(items.size());
-      int64_t last = ItemId(items.back(), query_.shape.item_id_field).value_or(h->left.after);
-      DeliverRange(h, std::move(items), last);
+  for (;;) {
+    // Past the ranges delivered to their end; across a gap between ranges
+    // (a resumed read's) there is nothing to wait for.
+    while (head_ < plan_.size()) {
+      const PlannedRange& h = plan_.at(head_);
+      if (!h.done || h.in_flight || buffer_.delivered_upto() < plan_.EffectiveEnd(h) - 1) break;
+      if (++head_ < plan_.size()) {
+        buffer_.Delivered(std::max(buffer_.delivered_upto(), plan_.at(head_).start));
+      }
     }
-    if (!h->done || h->in_flight) return;
-    head_++;
+    // The consumer's queue holds messages ready to write, each item far
+    // bigger than here: items wait in the buffer (which holds the reading
+    // back) until the consumer has taken what it was given.
+    if (!context_->ConsumerHasRoom()) return;
+    std::optional<OrderedRangeBuffer::Piece> piece = buffer_.PopNext();
+    if (!piece) return;
+    if (piece->items.empty()) continue;
+    int64_t last = ItemId(piece->items.back(), query_.shape.item_id_field).value_or(piece->upto);
+    Deliver(nullptr, std::move(piece->items), last);
   }
 }
 
 Json ParallelKeysetStrategy::ResumeState() const {
   if (ordered()) return Json{{"after", delivered_after_}};
   Json ranges = Json::array();
-  for (const auto& r : ranges_) {
-    if (r->done && !r->in_flight) continue;
-    Json before = r->left.before ? Json(*r->left.before) : Json(nullptr);
+  for (size_t i = 0; i < plan_.size(); ++i) {
+    const PlannedRange& r = plan_.at(i);
+    if (r.done && !r.in_flight) continue;
+    Json before = r.left.before ? Json(*r.left.before) : Json(nullptr);
     // A range not yet started continues the one before it: one entry.
-    if (!ranges.empty() && ranges.back()[1] == Json(r->left.after + 1)) {
+    if (!ranges.empty() && ranges.back()[1] == Json(r.left.after + 1)) {
       ranges.back()[1] = before;
       continue;
     }
-    ranges.push_back(Json::array({r->left.after, before}));
+    ranges.push_back(Json::array({r.left.after, before}));
   }
   return Json{{"ranges", ranges}};
 }

@@ -26,11 +26,17 @@
 // by it), or of one with room to spare: a request saved.
 //
 // Items come out exactly once. Ordered (default): ranges are delivered in id
-// order; items read wait in a buffer (as MessagePack) until their range is
-// the first and the consumer has room. New ranges start only while the
-// buffer plus the batches in flight stay within `max_buffered` items (twice
-// that to fill a batch that goes anyway or to read a range's rest, which is
-// what lets the buffer drain). Unordered: each batch's items as they arrive.
+// order; items read out of order wait in the ordered buffer (range_buffer.h)
+// until everything before them has gone out and the consumer has room. New
+// ranges start only while the buffer plus the batches in flight stay within
+// half the read-ahead budget, in bytes (ListReaderOptions::read_ahead_bytes);
+// filling a batch that goes anyway, or reading a range's rest (which is what
+// lets the buffer drain), may use all of it. Unordered: each batch's items
+// as they arrive.
+//
+// The parts: the ranges and their arithmetic (range_plan.h), the ordered
+// buffer (range_buffer.h), one batch's contents (batch_builder.h); this
+// class sends, reads the answers and delivers.
 //
 // Resume state: {"after": ID} (ordered: everything up to ID delivered) or
 // {"ranges": [[after, before or null], …]} (unordered: what is left).
@@ -40,28 +46,29 @@
 #define B24GATE_ENGINE_LISTS_PARALLEL_KEYSET_STRATEGY_H_
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/time/time.h"
+#include "engine/lists/batch_builder.h"
 #include "engine/lists/chain_budget.h"
 #include "engine/lists/keyset_pages.h"
 #include "engine/lists/list_strategy.h"
+#include "engine/lists/range_buffer.h"
+#include "engine/lists/range_plan.h"
 
 namespace b24gate {
 
 class ParallelKeysetStrategy : public ListStrategy {
  public:
-  static constexpr int64_t kDefaultMaxBuffered = 50000;
-
   // INVALID_ARGUMENT as KeysetChainStrategy::Create, or for a malformed
-  // `resume`.
-  static absl::StatusOr<std::unique_ptr<ParallelKeysetStrategy>> Create(
-      ListContext* context, const ListShape& shape, const Json& resume,
-      int64_t max_buffered = kDefaultMaxBuffered);
+  // `resume`. REQUIRES: read_ahead_bytes > 0.
+  static absl::StatusOr<std::unique_ptr<ParallelKeysetStrategy>> Create(ListContext* context,
+                                                                        const ListShape& shape,
+                                                                        const Json& resume,
+                                                                        int64_t read_ahead_bytes);
 
   ListStrategyKind kind() const override { return ListStrategyKind::kParallelKeyset; }
   void Start() override;
@@ -71,87 +78,61 @@ class ParallelKeysetStrategy : public ListStrategy {
   bool CarriesCount() const override { return true; }
 
  private:
-  struct Range {
-    IdRange left;       // still to read: ids in (left.after, left.before)
-    bool in_flight = false;
-    int pages = 0;      // of the batch in flight
-    bool done = false;  // read to its end
-    bool started = false;  // a batch has read part of it
-    // Items read and ids passed so far: the range's own density, which
-    // guesses its rest better than the list's (ids thin out unevenly).
-    double rows_read = 0;
-    double ids_passed = 0;
-    // Ordered: pieces read, waiting for earlier ranges (or for the consumer
-    // to take what it has), each as MessagePack: a tenth of the memory of
-    // the items' trees, so the buffer's bound costs little.
-    std::deque<std::vector<uint8_t>> buffer;
-  };
-
   // One range's chain inside a batch.
   struct Segment {
-    Range* range;
+    PlannedRange* range;
     int pages;
     std::string prefix;  // of its commands' keys
   };
 
-  ParallelKeysetStrategy(ListContext* context, KeysetQuery query, std::vector<IdRange> ranges,
-                         bool find_bounds, int64_t max_buffered);
+  ParallelKeysetStrategy(ListContext* context, KeysetQuery query, const std::vector<IdRange>& ranges,
+                         bool find_bounds, int64_t read_ahead_bytes);
 
   bool ordered() const { return !context_->request().unordered; }
+  // Ordered reads skip the ranges already delivered.
+  size_t first() const { return ordered() ? head_ : 0; }
+  bool IsHead(const PlannedRange* r) const;
   void QueryBounds();
   void OnBounds(absl::StatusOr<BatchResult> result);
-  void SplitBounds();
-  int64_t EffectiveEnd(const Range& r) const;  // exclusive
-  // Pages a batch asks of `r`: under what it is expected to hold, or (when
-  // the batch has room to spare) a little over, to its end.
-  int PagesFor(const Range& r) const;
-  int PagesToEnd(const Range& r) const;
-  // Items `r` is expected to hold still.
-  double ExpectedItems(const Range& r) const;
-  // Whether no more than kNearEndBatches batches are left to read.
-  bool NearTheEnd() const;
-  // The first range waiting to be read; `filling` a batch already going.
-  Range* NextIdle(bool filling);
-  bool AnyIdle() const;
-  Range* StealWork();
-  void StartBatch(Range* r);
+  // The ids of one side of the bounds query, or the error that ends the read.
+  absl::StatusOr<std::vector<int64_t>> BoundIds(const BatchResult& result, const std::string& key);
+  // The next range to read, or null. Ordered: a range past the first waits
+  // while the read-ahead budget is spent.
+  PlannedRange* NextToRead(bool filling);
+  // Ordered: may `r`, past the first range, start a batch without the
+  // buffer and the batches in flight passing the read-ahead budget?
+  bool BudgetHasRoom(const PlannedRange& r, bool filling) const;
+  // Whether Pump should hold a part-filled batch back (see Pump).
+  bool HoldForFuller(double free_requests) const;
+  void StartBatch(PlannedRange* first);
+  std::vector<Segment> FillBatch(PlannedRange* first, BatchBuilder* batch);
   void OnBatch(const std::vector<Segment>& segments, absl::Time sent,
                absl::StatusOr<BatchResult> result);
+  // One segment of an answered batch: learns from it and delivers or
+  // buffers its items. False when the read failed.
+  bool ReadSegment(const Segment& seg, const BatchResult& result);
   // Hands the carried count's answer to the reader.
   void AnswerCount(const absl::StatusOr<BatchResult>& result);
+  // Ordered: hands over what the buffer holds in order, while the consumer
+  // has room.
   void DeliverHead();
-  void DeliverRange(Range* r, std::vector<Json> items, int64_t last_id);
+  // Hands `items` (ascending, ending at `last_id`) to the consumer; `r`, if
+  // not null, is the range they were read from (it has read up to them).
+  void Deliver(PlannedRange* r, std::vector<Json> items, int64_t last_id);
   Json ResumeState() const;
-  bool IsHead(const Range* r) const;
-  // Ordered: may a range past the first start a batch without the buffer
-  // (items waiting plus batches in flight) passing max_buffered?
-  bool BufferHasRoom(const Range& r, bool filling) const;
 
   ListContext* const context_;
   const KeysetQuery query_;
-  const int64_t max_buffered_;
+  const int64_t read_ahead_bytes_;
   bool find_bounds_;
-  // The caller's range, to which bounds and ranges are clipped.
-  IdRange whole_;
-  std::vector<std::unique_ptr<Range>> ranges_;  // ascending, disjoint
-  size_t head_ = 0;        // ordered: the first range not fully delivered
+  RangePlan plan_;
+  OrderedRangeBuffer buffer_;
+  size_t head_ = 0;              // ordered: the first range not fully delivered
   int64_t delivered_after_ = 0;  // ordered: every id up to this delivered
-  int64_t buffered_ = 0;   // items in range buffers
   int64_t expected_in_flight_ = 0;  // items the batches in flight may bring
   bool done_ = false;
   int in_flight_ = 0;
-  // Bounds phase.
-  std::optional<std::vector<int64_t>> ascending_ids_, descending_ids_;
-  int64_t hi_ = 0;  // highest id seen by the bounds query
-  // Ids per unit of id range (<= 1), from the bounds and every batch read.
-  double rows_seen_ = 0;
-  double ids_spanned_ = 0;
-  double density() const { return ids_spanned_ > 0 ? std::min(1.0, rows_seen_ / ids_spanned_) : 1.0; }
   BatchCost cost_;
-  double page_seconds_ = 0;  // operating seconds of one page, last seen
-  bool near_end_ = false;    // see kNearEndBatches
-  // Pages the waiting ranges would fill a batch with (at most 50).
-  int IdlePages() const;
 };
 
 }  // namespace b24gate

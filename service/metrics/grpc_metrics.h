@@ -4,7 +4,8 @@
 //
 // Families are registered once; the series of each (service, method[, code])
 // are created on first use and kept, so an event is one cached lookup.
-// Methods are the server's own (a fixed set), so no cap is needed.
+// Methods are the server's own (a fixed set: RpcInterceptor passes any
+// other path as "unknown"), so no cap is needed.
 //
 // Thread-safety: thread-safe.
 #ifndef B24GATE_SERVICE_METRICS_GRPC_METRICS_H_

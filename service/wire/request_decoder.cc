@@ -87,6 +87,10 @@ class Scanner {
       } else if (field != nullptr && delimited && field->type() == FieldDescriptor::TYPE_STRING) {
         absl::Status s = CheckString(field);
         if (!s.ok() || stopped_) return s;
+      } else if (field != nullptr && field->type() == FieldDescriptor::TYPE_ENUM &&
+                 WireFormatLite::GetTagWireType(tag) == WireFormatLite::WIRETYPE_VARINT) {
+        absl::Status s = CheckEnum(field);
+        if (!s.ok() || stopped_) return s;
       } else if (!WireFormatLite::SkipField(&in_, tag)) {
         return absl::OkStatus();
       }
@@ -142,6 +146,25 @@ class Scanner {
     }
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": not valid UTF-8 (byte ", bad, "); text must be UTF-8"));
+  }
+
+  // Protobuf keeps an enum value it does not know (proto3 enums are open),
+  // and the service would read it as the default: `strategy: 99` would run
+  // as if no strategy were given.
+  absl::Status CheckEnum(const FieldDescriptor* field) {
+    uint64_t value = 0;
+    if (!in_.ReadVarint64(&value)) return Stop();
+    const auto number = static_cast<int32_t>(value);  // as protobuf reads it
+    if (field->enum_type()->FindValueByNumber(number) != nullptr) return absl::OkStatus();
+    std::string path = Path();
+    absl::StrAppend(&path, path.empty() ? "" : ".", field->name());
+    std::string known;
+    for (int i = 0; i < field->enum_type()->value_count(); ++i) {
+      absl::StrAppend(&known, i == 0 ? "" : ", ", field->enum_type()->value(i)->name());
+    }
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", number, " is not a ",
+                                                   field->enum_type()->name(), " (known: ", known,
+                                                   ")"));
   }
 
   absl::Status Stop() {

@@ -12,8 +12,10 @@
 //   2. walks the wire bytes once without recursion (an explicit stack that
 //      stops growing at the depth limit, so a 100,000-level payload costs
 //      neither stack nor much memory), checking the JSON nesting depth of
-//      every Struct/ListValue and that every string is UTF-8, and keeping the
-//      path of the field it is in (`commands[2].params.filter.TITLE`),
+//      every Struct/ListValue, that every string is UTF-8 and every enum
+//      value one the proto defines (protobuf keeps an unknown number, which
+//      the service would read as the default), and keeping the path of the
+//      field it is in (`commands[2].params.filter.TITLE`),
 //   3. parses with a recursion limit just large enough for max_depth.
 // A refusal cannot travel through gRPC's deserializer (any error there
 // becomes UNIMPLEMENTED), so the message is left empty and carries the

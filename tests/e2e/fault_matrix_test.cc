@@ -54,6 +54,13 @@ std::unique_ptr<Stack> UpWithFaults(bool short_timeout, const std::string& seed_
   // the gateway's model does not pace these few requests.
   gateway.portal = {{"burst", 10000}, {"drain_per_second", 10000}};
   if (short_timeout) gateway.portal["request_timeout_seconds"] = kShortRequestTimeout;
+  // The redirect fault sends the request to the emulator's other name
+  // (127.0.0.1 <-> localhost): the operator lists it, as redirects to another
+  // host are followed only when listed.
+  gateway.customize = [](json* portal, const std::string& address) {
+    const std::string port = address.substr(address.rfind(':'));
+    (*portal)["redirect_to"] = {"http://localhost" + port, "http://127.0.0.1" + port};
+  };
   return Up(std::move(emulator), std::move(gateway));
 }
 

@@ -312,16 +312,6 @@ class Redirects : public ::testing::Test {
 
 std::string Redirects::dir_;
 
-std::string MetricsAddress(Process& gateway) {
-  for (int i = 0; i < 100; ++i) {
-    for (const auto& line : gateway.lines()) {
-      if (absl::StartsWith(line, "metrics on ")) return line.substr(11);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return "";
-}
-
 TEST_F(Redirects, FromHttpsToHttpIsRefusedCountedAndNotKept) {
   FakePortal plain([](const httplib::Request&, httplib::Response& res) {
     res.set_content(R"({"result": "cleartext"})", "application/json");

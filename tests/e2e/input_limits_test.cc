@@ -333,5 +333,110 @@ TEST(InputLimits, MalformedResultReferencesNameTheCommand) {
   }
 }
 
+// GetAll and GetById send their method once per page or id and repeat a
+// request after a fault: given a write, one RPC once created 4 leads before
+// answering "did not return a list". A method not known as a read is
+// refused before anything is sent, even with every request failing.
+TEST(InputLimits, ListAndIdReadsRefuseWrites) {
+  auto stack = UpWith(json::object());
+  ASSERT_TRUE(stack);
+  stack->SetFaults("500=@3");
+  for (const std::string method : {"crm.lead.add", "crm.lead.delete"}) {
+    ExpectRefused(*stack, GetAll(*stack, method, {{"fields", {{"TITLE", "x"}}}}).status,
+                  {"method: GetAll reads", method, "set idempotent"}, "GetAll " + method);
+    ExpectRefused(*stack, GetById(*stack, method, {json(1), json(2)}).status,
+                  {"method: GetById reads", method}, "GetById " + method);
+  }
+  EXPECT_EQ(StatIn(stack->EmulatorStats(), "created", "crm.lead"), 0);
+  stack->SetFaults("none");
+  // A caller may vouch for a read the gateway does not know by name.
+  pb::GetByIdRequest vouched;
+  vouched.set_method("crm.duplicate.findbycomm");
+  *vouched.add_ids() = V(1);
+  vouched.set_idempotent(true);
+  EXPECT_NE(GetByIdWith(*stack, vouched).status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_GT(Requests(*stack), 0);
+}
+
+// What a refusal quotes of a long method, portal name or portal error is
+// cut with its length, so the status stays far below gRPC's 8 KiB metadata
+// limit (above it the client shows RESOURCE_EXHAUSTED, not the error).
+TEST(InputLimits, LongTextIsQuotedCut) {
+  auto stack = UpWith(json::object());
+  ASSERT_TRUE(stack);
+  CallOut method = Call1(*stack, std::string(9000, 'm') + "!", json::object());
+  ExpectRefused(*stack, method.status, {"method: \"mmm", "...(9001 bytes)\" has 9001 bytes"},
+                "9,000-byte method");
+  EXPECT_LT(method.status.error_message().size(), 600u);
+  CallOut portal = Call1(*stack, "crm.lead.list", json::object(), false, std::string(20000, 'p'));
+  EXPECT_EQ(portal.status.error_code(), grpc::StatusCode::NOT_FOUND) << portal.status.error_message();
+  EXPECT_NE(portal.status.error_message().find("...(20000 bytes)"), std::string::npos);
+  EXPECT_LT(portal.status.error_message().size(), 600u);
+  EXPECT_EQ(Requests(*stack), 0);
+  // The portal quotes an unknown parameter name in its error_description.
+  CallOut portal_error =
+      Call1(*stack, "task.commentitem.getlist", {{std::string(20000, 'k'), 1}});
+  EXPECT_NE(portal_error.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(portal_error.status.error_message().find("TASKS_ERROR_EXCEPTION_#256"),
+            std::string::npos)
+      << portal_error.status.error_message().substr(0, 300);
+  EXPECT_NE(portal_error.status.error_message().find(" bytes)"), std::string::npos);
+  EXPECT_LE(portal_error.status.error_message().size(), 600u);
+  EXPECT_EQ(InfoOf(portal_error.status).reason(), "ERROR_CORE");
+  EXPECT_LE(InfoOf(portal_error.status).metadata().at("description").size(), 600u);
+}
+
+// Method names are short (the longest documented has about 60 bytes); a
+// long one would reach the portal's URL limit (HTTP 414, outcome unknown).
+TEST(InputLimits, MethodNameLength) {
+  auto stack = UpWith(json::object());
+  ASSERT_TRUE(stack);
+  ExpectRefused(*stack, Call1(*stack, std::string(10000, 'm'), json::object()).status,
+                {"method: ", "has 10000 bytes, above the limit of 128"}, "10,000-byte method");
+  ExpectRefused(*stack, CallBatch(*stack, {{"a", "crm." + std::string(200, 'x') + ".get", nullptr}}).status,
+                {"commands[0].method: ", "above the limit of 128"}, "batch method");
+  ExpectRefused(*stack, GetAll(*stack, std::string(200, 'l') + ".list", json::object()).status,
+                {"method: ", "above the limit of 128"}, "GetAll method");
+  // 128 bytes are within the limit and reach the portal.
+  Call1(*stack, "crm." + std::string(119, 'x') + ".list", json::object());
+  EXPECT_GT(Requests(*stack), 0);
+}
+
+// An enum value the proto does not define, an id that is no id and a key
+// given twice in params_json are refused naming the field.
+TEST(InputLimits, EnumsIdsAndDuplicateKeys) {
+  auto stack = UpWith(json::object());
+  ASSERT_TRUE(stack);
+  pb::GetAllRequest all;
+  all.set_method("crm.lead.list");
+  all.set_strategy(static_cast<pb::ListStrategy>(99));
+  ExpectRefused(*stack, GetAllWith(*stack, all).status,
+                {"strategy: 99 is not a ListStrategy", "LIST_STRATEGY_OFFSET"}, "strategy 99");
+  pb::CallRequest cached;
+  cached.set_method("crm.lead.get");
+  cached.set_cache(static_cast<pb::CacheMode>(-1));
+  ExpectRefused(*stack, DoCall(*stack, cached).status, {"cache: -1 is not a CacheMode"}, "cache -1");
+  for (const json& id : {json(1.5), json(1e20), json(-1), json(0)}) {
+    ExpectRefused(*stack, GetById(*stack, "crm.lead.get", {json(7), id}).status,
+                  {"ids[1]: ", "is not an id"}, "id " + id.dump());
+  }
+  ExpectRefused(*stack, GetById(*stack, "crm.lead.get", {json(true)}).status,
+                {"ids[0]: must be a number or a non-empty string, got boolean"}, "id true");
+  pb::CallRequest twice;
+  twice.set_method("crm.lead.get");
+  twice.set_params_json(R"({"id":1,"id":2})");
+  ExpectRefused(*stack, DoCall(*stack, twice).status,
+                {"params_json.id: the key is given twice"}, "id twice");
+  twice.set_method("crm.lead.list");
+  twice.set_params_json(R"({"filter":{"ID":1,"TITLE":"a","ID":2}})");
+  ExpectRefused(*stack, DoCall(*stack, twice).status,
+                {"params_json.filter.ID: the key is given twice"}, "filter.ID twice");
+  ExpectRefused(*stack, CallManyText(*stack, "crm.lead.get", {R"({"id":1})", R"({"id":1,"id":1})"}).status,
+                {"params_json[1].id: the key is given twice"}, "CallMany id twice");
+  // The same key in sibling objects is no duplicate.
+  twice.set_params_json(R"({"filter":{"ID":1},"order":{"ID":"ASC"}})");
+  EXPECT_TRUE(DoCall(*stack, twice).status.ok()) << DoCall(*stack, twice).status.error_message();
+}
+
 }  // namespace
 }  // namespace b24gate::e2e

@@ -172,7 +172,8 @@ TEST(PeerDefects, NoInjectedParametersPositionalMethodInBulkCall) {
 }
 
 // An error inside a 200 answer (a batch's result_error) is an error, never an
-// empty result (fast_bitrix24 yields None).
+// empty result (fast_bitrix24 yields None), and the bulk call's other
+// results are kept (the PHP SDK loses them).
 TEST(PeerDefects, ErrorInside200AnswerIsAnError) {
   auto stack = Up();
   ASSERT_TRUE(stack);
@@ -189,6 +190,37 @@ TEST(PeerDefects, ErrorInside200AnswerIsAnError) {
   EXPECT_EQ(bad.error().grpc_code(), static_cast<int>(grpc::StatusCode::NOT_FOUND));
   EXPECT_FALSE(out.response.results(2).has_error());
   EXPECT_EQ(StatInt(stack->EmulatorStats(), "batches"), 1);
+}
+
+// The PHP SDK throws for a whole `halt=0` batch when one command fails
+// (result_error set, HTTP 200), losing the others' results. CallBatch keeps
+// each: the failed command's error in its place, every other result as
+// answered, all from one batch request.
+TEST(PeerDefects, OneFailedCommandInABatchLosesNoOtherResult) {
+  auto stack = Up();
+  ASSERT_TRUE(stack);
+  std::vector<json> ids = LeadIds(*stack, 2);
+  ASSERT_EQ(ids.size(), 2u);
+  stack->ResetEmulator();
+  BatchOut out = CallBatch(*stack,
+                           {{"first", "crm.lead.get", {{"id", ids[0]}}},
+                            {"broken", "crm.lead.get", {{"id", 999999}}},
+                            {"added", "crm.lead.add", {{"fields", {{"TITLE", "kept"}}}}},
+                            {"last", "crm.lead.get", {{"id", ids[1]}}}},
+                           /*halt=*/false);
+  ASSERT_TRUE(out.status.ok()) << out.status.error_message();
+  EXPECT_EQ(StatInt(stack->EmulatorStats(), "requests"), 1);
+  auto results = out.by_key();
+  ASSERT_EQ(results.size(), 4u);
+  EXPECT_EQ(results["broken"].error().description(), "Not found");
+  EXPECT_EQ(results["broken"].error().grpc_code(), static_cast<int>(grpc::StatusCode::NOT_FOUND));
+  ASSERT_FALSE(results["first"].has_error()) << results["first"].error().description();
+  EXPECT_EQ(IdOf(J(results["first"].result())), ids[0].get<int64_t>());
+  ASSERT_FALSE(results["last"].has_error()) << results["last"].error().description();
+  EXPECT_EQ(IdOf(J(results["last"].result())), ids[1].get<int64_t>());
+  ASSERT_FALSE(results["added"].has_error()) << results["added"].error().description();
+  const json added = stack->Rest("crm.lead.get", {{"id", J(results["added"].result())}});
+  EXPECT_EQ(added["result"]["TITLE"], "kept") << added;
 }
 
 // An HTML error page is a clear error, not a crash. Reads are repeated (and

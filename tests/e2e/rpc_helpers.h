@@ -134,15 +134,8 @@ struct GetByIdOut {
   int messages = 0;
 };
 
-inline GetByIdOut GetById(Stack& stack, const std::string& method, const std::vector<json>& ids,
-                          const std::string& id_field = "", const json& params = nullptr,
-                          const std::string& portal = "") {
-  pb::GetByIdRequest request;
-  request.set_portal(portal);
-  request.set_method(method);
-  for (const auto& id : ids) *request.add_ids() = V(id);
-  request.set_id_field(id_field);
-  if (!params.is_null()) *request.mutable_params() = S(params);
+// Reads every result of a request built by the caller.
+inline GetByIdOut GetByIdWith(Stack& stack, const pb::GetByIdRequest& request) {
   auto ctx = Ctx(300);
   auto reader = stack.stub().GetById(ctx.get(), request);
   GetByIdOut out;
@@ -153,6 +146,18 @@ inline GetByIdOut GetById(Stack& stack, const std::string& method, const std::ve
   }
   out.status = reader->Finish();
   return out;
+}
+
+inline GetByIdOut GetById(Stack& stack, const std::string& method, const std::vector<json>& ids,
+                          const std::string& id_field = "", const json& params = nullptr,
+                          const std::string& portal = "") {
+  pb::GetByIdRequest request;
+  request.set_portal(portal);
+  request.set_method(method);
+  for (const auto& id : ids) *request.add_ids() = V(id);
+  request.set_id_field(id_field);
+  if (!params.is_null()) *request.mutable_params() = S(params);
+  return GetByIdWith(stack, request);
 }
 
 struct CallManyOut {

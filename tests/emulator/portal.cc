@@ -35,6 +35,16 @@ MethodResult ErrorResult(int status, std::string code, std::string description) 
 
 }  // namespace
 
+std::string MergeSlashes(absl::string_view path) {
+  std::string out;
+  out.reserve(path.size());
+  for (char c : path) {
+    if (c == '/' && !out.empty() && out.back() == '/') continue;
+    out.push_back(c);
+  }
+  return out;
+}
+
 Portal::Portal(PortalConfig config, MethodTable* methods, const Clock* clock)
     : config_(std::move(config)),
       methods_(methods),
@@ -98,8 +108,10 @@ HttpReply Portal::HandleRest(const RestRequest& request) {
   stats_.CountRequest();
   const absl::Time start = clock_->Now();
 
-  // Route: /rest/{USER_ID}/{CODE}/{method} or /rest/{method}.
-  absl::string_view path = request.path;
+  // Route: /rest/{USER_ID}/{CODE}/{method} or /rest/{method}, once runs of
+  // '/' are merged as nginx does by default (README "URLs").
+  const std::string merged = MergeSlashes(request.path);
+  absl::string_view path = merged;
   if (!absl::ConsumePrefix(&path, "/rest/")) {
     return ErrorReply(404, "ERROR_METHOD_NOT_FOUND", "Method not found!");
   }

@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "tests/emulator/batch.h"
 #include "tests/emulator/clock.h"
@@ -57,6 +58,10 @@ struct PortalConfig {
   // Host name for the `redirect` fault; empty: swap 127.0.0.1 <-> localhost.
   std::string redirect_host;
 };
+
+// `path` with every run of '/' made one, as nginx's `merge_slashes on` (its
+// default) does before a real portal's PHP sees the request.
+std::string MergeSlashes(absl::string_view path);
 
 // One HTTP request to /rest/..., already read from the wire.
 struct RestRequest {

@@ -169,11 +169,13 @@ void EmulatorServer::InstallHandlers() {
     }
     stats.Exit();
   };
-  server_->Get("/rest/.*", [rest](const httplib::Request& req, httplib::Response& res) {
+  // Repeated slashes anywhere (a client that joins "https://host/" and
+  // "/rest/..." sends "//rest/..."): the Portal merges them, as nginx does.
+  server_->Get("/+rest/.*", [rest](const httplib::Request& req, httplib::Response& res) {
     rest(req, res, nullptr);
   });
-  server_->Post("/rest/.*", [rest](const httplib::Request& req, httplib::Response& res,
-                                   const httplib::ContentReader& reader) {
+  server_->Post("/+rest/.*", [rest](const httplib::Request& req, httplib::Response& res,
+                                    const httplib::ContentReader& reader) {
     rest(req, res, &reader);
   });
 
@@ -191,8 +193,8 @@ void EmulatorServer::InstallHandlers() {
     res.status = reply.status;
     res.set_content(reply.body, reply.content_type);
   };
-  server_->Get("/oauth/token/?", token);
-  server_->Post("/oauth/token/?", token);
+  server_->Get("/+oauth/+token/*", token);
+  server_->Post("/+oauth/+token/*", token);
 
   server_->Get("/_emulator/stats", [this](const httplib::Request&, httplib::Response& res) {
     SendJson(res, 200, portal_->StatsJson());

@@ -152,7 +152,7 @@ class FakeTransport : public HttpTransport {
   }
   // A `batch` answer as Bitrix24 writes it: `results` maps command keys to
   // their results, `errors` to their error objects (see Error); PHP writes
-  // an empty map as []. (BatchBuilder below also sets per-command times.)
+  // an empty map as []. (BatchAnswerBuilder below also sets per-command times.)
   static HttpResponse BatchAnswer(
       const nlohmann::ordered_json& results,
       const nlohmann::ordered_json& errors = nlohmann::ordered_json::object());
@@ -201,22 +201,22 @@ inline nlohmann::ordered_json OperatingTime(double operating, absl::Time reset_a
 }
 
 // A `batch` answer, built entry by entry:
-//   BatchBuilder().Result("c0", {{"ID", "1"}}).Error("c1", "", "Not found").Response()
-class BatchBuilder {
+//   BatchAnswerBuilder().Result("c0", {{"ID", "1"}}).Error("c1", "", "Not found").Response()
+class BatchAnswerBuilder {
  public:
-  BatchBuilder& Result(const std::string& key, nlohmann::ordered_json result,
+  BatchAnswerBuilder& Result(const std::string& key, nlohmann::ordered_json result,
                       nlohmann::ordered_json time = nullptr) {
     result_[key] = std::move(result);
     if (!time.is_null()) time_[key] = std::move(time);
     return *this;
   }
-  BatchBuilder& Error(const std::string& key, const std::string& code,
+  BatchAnswerBuilder& Error(const std::string& key, const std::string& code,
                      const std::string& description = "simulated") {
     error_[key] = {{"error", code}, {"error_description", description}};
     return *this;
   }
   // The whole request's `time` (charged to `batch`).
-  BatchBuilder& Time(nlohmann::ordered_json time) {
+  BatchAnswerBuilder& Time(nlohmann::ordered_json time) {
     batch_time_ = std::move(time);
     return *this;
   }
@@ -244,7 +244,7 @@ class BatchBuilder {
 
 inline HttpResponse FakeTransport::BatchAnswer(const nlohmann::ordered_json& results,
                                               const nlohmann::ordered_json& errors) {
-  BatchBuilder builder;
+  BatchAnswerBuilder builder;
   for (const auto& [key, result] : results.items()) builder.Result(key, result);
   for (const auto& [key, error] : errors.items()) {
     builder.Error(key, error.value("error", ""), error.value("error_description", ""));

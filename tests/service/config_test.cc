@@ -4,10 +4,12 @@
 
 #include <cstdio>
 #include <string>
+#include <tuple>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "service/config_reading.h"
 #include "tests/support/temp_file.h"
 
 namespace b24gate {
@@ -171,7 +173,7 @@ TEST(Config, SamePortalTwiceIsAnError) {
   std::string file = TempFile(std::string(R"({"portals": [{"name": "a", "webhook": ")") + kHook +
                               R"("}, {"name": "a", "webhook": ")" + kHook + R"("}]})");
   e = ErrorOf(Load({"--config", file}));
-  EXPECT_THAT(e, HasSubstr("configured twice"));
+  EXPECT_THAT(e, HasSubstr("config: portals[1]: portal \"a\" is given twice"));
   std::remove(file.c_str());
 }
 
@@ -302,6 +304,28 @@ TEST(Config, FairShareIsOnUnlessTheFileSaysOff) {
   for (const std::string& f : {on, off, bad}) std::remove(f.c_str());
 }
 
+TEST(Config, ListReadAheadIsABudgetInBytes) {
+  auto file_with = [](const std::string& value) {
+    return TempFile(std::string(R"({"list_read_ahead_bytes": )") + value +
+                    R"(, "portals": [{"name": "a", "webhook": ")" + kHook + R"("}]})");
+  };
+  std::string plain = TempFile(std::string(R"({"portals": [{"name": "a", "webhook": ")") + kHook + R"("}]})");
+  auto c = Load({"--config", plain});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->gateway.list_read_ahead_bytes, 32 << 20);
+  std::string set = file_with("1048576");
+  c = Load({"--config", set});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->gateway.list_read_ahead_bytes, 1 << 20);
+  std::vector<std::string> files = {plain, set};
+  for (const char* bad : {"0", "1.5", "\"32M\""}) {
+    files.push_back(file_with(bad));
+    EXPECT_THAT(ErrorOf(Load({"--config", files.back()})), HasSubstr("config.list_read_ahead_bytes"))
+        << bad;
+  }
+  for (const std::string& f : files) std::remove(f.c_str());
+}
+
 TEST(Config, BadClientsSayWhichAndWhy) {
   auto error_of = [](const std::string& clients) {
     std::string file = TempFile(std::string(R"({"portals": [{"name": "a", "webhook": ")") + kHook +
@@ -369,6 +393,122 @@ TEST(Config, BadCacheSectionsSayWhichAndWhy) {
   EXPECT_THAT(error_of(R"({"rules": [{"methods": "x", "ttl_seconds": 5}], "max_entries": 0})"),
               HasSubstr("config.cache.max_entries: must be a whole number >= 1"));
   EXPECT_THAT(error_of(R"([1])"), HasSubstr("config.cache: must be an object"));
+}
+
+// The file's text with one portal "a" whose object ends in `portal_extra`.
+std::string FileWith(const std::string& top_extra, const std::string& portal_extra = "") {
+  return TempFile(std::string(R"({"portals": [{"name": "a", "webhook": ")") + kHook + "\"" +
+                  portal_extra + "}]" + top_extra + "}");
+}
+
+TEST(Config, OutOfRangeNumbersNameTheKey) {
+  for (auto [top, portal, expected] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"", R"(, "request_timeout_seconds": 1e308)", "portals[0].request_timeout_seconds"},
+           {"", R"(, "request_timeout_seconds": 0)", "portals[0].request_timeout_seconds"},
+           {"", R"(, "max_attempts": 1e308)", "portals[0].max_attempts"},
+           {R"(, "shutdown_grace_seconds": 1e308)", "", "config.shutdown_grace_seconds"},
+           {R"(, "predrain_delay_seconds": 1e308)", "", "config.predrain_delay_seconds"},
+           {R"(, "predrain_delay_seconds": -1)", "", "config.predrain_delay_seconds"},
+       }) {
+    std::string file = FileWith(top, portal);
+    EXPECT_THAT(ErrorOf(Load({"--config", file})), HasSubstr(expected));
+    std::remove(file.c_str());
+  }
+  EXPECT_THAT(ErrorOf(Load({"--portal", std::string("a=") + kHook, "--shutdown-grace", "1e308"})),
+              HasSubstr("--shutdown-grace: must be a duration from 0 to 1h"));
+  EXPECT_THAT(ErrorOf(Load({"--portal", std::string("a=") + kHook, "--predrain-delay", "2h"})),
+              HasSubstr("--predrain-delay"));
+}
+
+TEST(Config, AKeyTwiceInOneObjectIsAnErrorAnywhere) {
+  for (auto [text, expected] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"listen": "127.0.0.1:1", "listen": "127.0.0.1:2"})", "config.listen: given twice"},
+           {R"({"portals": [{"name": "a"}, {"name": "b", "burst": 5, "name": "c"}]})",
+            "config.portals[1].name: given twice"},
+           {R"({"portals": [[], {"name": "b"}], "redis": {"url": "redis://x:1", "url": "redis://y:1"}})",
+            "config.redis.url: given twice"},
+           {R"({"cache": {"rules": [{"methods": "x", "ttl_seconds": 1, "methods": "y"}]}})",
+            "config.cache.rules[0].methods: given twice"},
+       }) {
+    std::string file = TempFile(text);
+    EXPECT_THAT(ErrorOf(Load({"--config", file, "--portal", std::string("z=") + kHook})),
+                HasSubstr(expected));
+    std::remove(file.c_str());
+  }
+  // The same key in two objects is fine.
+  std::string file = TempFile(std::string(R"({"portals": [{"name": "a", "webhook": ")") + kHook +
+                              R"("}, {"name": "b", "webhook": ")" + kHook + R"("}]})");
+  EXPECT_TRUE(Load({"--config", file}).ok());
+  std::remove(file.c_str());
+}
+
+TEST(Config, WebhookAndWebhookFileTogetherAreRefused) {
+  std::string hook = TempFile(kHook);
+  std::string file = FileWith("", R"(, "webhook_file": ")" + hook + "\"");
+  EXPECT_THAT(ErrorOf(Load({"--config", file})),
+              HasSubstr("config: portals[0]: give either webhook or webhook_file, not both"));
+  std::remove(file.c_str());
+  std::remove(hook.c_str());
+}
+
+TEST(Config, PortalNamesArePlainAndNotEchoed) {
+  for (const std::string& name : {std::string("a b"), std::string("a/b"), std::string(".."),
+                                  std::string("a\0b", 3), std::string(".hidden"), std::string(65, 'n'),
+                                  std::string("")}) {
+    std::string file = TempFile(std::string(R"({"portals": [{"name": )") +
+                                ConfigJson(name).dump() + R"(, "webhook": ")" + kHook + R"("}]})");
+    std::string e = ErrorOf(Load({"--config", file}));
+    EXPECT_THAT(e, HasSubstr("config: portals[0]: a portal name is 1 to 64 letters")) << name;
+    if (!name.empty()) EXPECT_THAT(e, Not(HasSubstr(name))) << name;
+    std::remove(file.c_str());
+    if (name.empty()) continue;  // "=URL" is a malformed spec, below
+    EXPECT_THAT(ErrorOf(Load({"--portal", name + "=" + kHook})), HasSubstr("--portal: a portal name is"))
+        << name;
+  }
+  EXPECT_TRUE(Load({"--portal", std::string("Main_2.eu-1=") + kHook}).ok());
+}
+
+TEST(Config, UrlsWithSpacesAreRefusedWithoutPrintingThem) {
+  EXPECT_THAT(ErrorOf(Load({"--portal", "a=https://p.example.com/rest/1/s3cretcode /"})),
+              HasSubstr("must not contain spaces"));
+  std::string file = TempFile(R"({"portals": [{"name": "a",
+      "webhook": "https://p.example.com/rest/1/s3cret\tcode/"}]})");
+  EXPECT_THAT(ErrorOf(Load({"--config", file})), HasSubstr("portals[0].webhook: the URL must not"));
+  std::remove(file.c_str());
+  // Surrounding white space (a file's newline) is not part of the URL.
+  auto c = Load({"--portal", std::string("a= ") + kHook + "\n"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->portals[0].webhook_url, kHook);
+}
+
+TEST(Config, MissingFilesAndDirectoriesSaySo) {
+  std::string file = FileWith("", R"(, "ca_file": "/nonexistent/ca.pem")");
+  EXPECT_THAT(ErrorOf(Load({"--config", file})), HasSubstr("portal \"a\": ca_file: cannot read"));
+  std::remove(file.c_str());
+  EXPECT_THAT(ErrorOf(Load({"--portal", std::string("a=") + kHook, "--ca-file", "/nonexistent/ca.pem"})),
+              HasSubstr("ca_file: cannot read \"/nonexistent/ca.pem\""));
+  EXPECT_THAT(ErrorOf(Load({"--portal", std::string("a=") + kHook, "--ca-file", "/tmp"})),
+              HasSubstr("is a directory"));
+  file = TempFile(R"({"portals": [{"name": "a", "webhook_file": "/tmp"}]})");
+  EXPECT_THAT(ErrorOf(Load({"--config", file})),
+              HasSubstr("portals[0].webhook_file: \"/tmp\" is a directory, not a file"));
+  std::remove(file.c_str());
+  EXPECT_THAT(ErrorOf(Load({"--config", "/tmp"})), HasSubstr("--config: \"/tmp\" is a directory"));
+}
+
+TEST(Config, MetricsNeedAPortOfTheirOwn) {
+  const std::string portal = std::string("a=") + kHook;
+  for (auto [listen, metrics] : std::vector<std::pair<std::string, std::string>>{
+           {"127.0.0.1:7000", "127.0.0.1:7000"},
+           {"127.0.0.1:7000", "0.0.0.0:7000"},
+           {"0.0.0.0:7000", "127.0.0.1:7000"}}) {
+    EXPECT_THAT(ErrorOf(Load({"--listen", listen, "--metrics-listen", metrics, "--portal", portal,
+                              "--insecure-listen-any"})),
+                HasSubstr("the same port as listen")) << listen << " " << metrics;
+  }
+  EXPECT_TRUE(Load({"--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--portal", portal}).ok());
+  EXPECT_TRUE(Load({"--listen", "127.0.0.1:7000", "--metrics-listen", "127.0.0.2:7000", "--portal", portal})
+                  .ok());
 }
 
 }  // namespace

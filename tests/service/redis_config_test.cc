@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "service/config.h"
+#include "service/settings.h"
 #include "tests/support/temp_file.h"
 
 namespace b24gate {
@@ -108,8 +109,8 @@ TEST(RedisConfig, APasswordInTheUrlIsRefusedWithoutBeingPrinted) {
 }
 
 TEST(RedisConfig, UsageNamesTheFlags) {
-  EXPECT_THAT(ConfigUsage(), HasSubstr("--redis"));
-  EXPECT_THAT(ConfigUsage(), HasSubstr("--replicas"));
+  EXPECT_THAT(SettingsUsage(), HasSubstr("--redis"));
+  EXPECT_THAT(SettingsUsage(), HasSubstr("--replicas"));
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// The request decoder on its own: depth, UTF-8 and size refusals name the
-// field; the refusal travels in the message; deep payloads cost no recursion.
+// The request decoder on its own: depth, UTF-8, size and enum refusals name
+// the field; the refusal travels in the message; deep payloads cost no recursion.
 #include "service/wire/request_decoder.h"
 
 #include <gmock/gmock.h>
@@ -187,6 +187,27 @@ TEST(RequestDecoder, RefusalTravelsInTheMessage) {
   ASSERT_TRUE(DecodeRequest(&good_buffer, &decoded).ok());
   EXPECT_TRUE(DecodeError(decoded).ok());
   EXPECT_EQ(decoded.method(), "crm.lead.get");
+}
+
+// Protobuf keeps an enum number it does not know; the service would read it
+// as the default.
+TEST(RequestDecoder, EnumValuesOutsideTheProtoAreRefused) {
+  pb::GetAllRequest request;
+  request.set_method("crm.lead.list");
+  request.set_strategy(static_cast<pb::ListStrategy>(99));
+  pb::GetAllRequest decoded;
+  absl::Status s = DecodeBytes(request.SerializeAsString(), WireLimits(), &decoded);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("strategy: 99 is not a ListStrategy (known: "
+                                     "LIST_STRATEGY_UNSPECIFIED, LIST_STRATEGY_OFFSET"));
+  request.set_strategy(pb::LIST_STRATEGY_KEYSET);
+  EXPECT_TRUE(DecodeBytes(request.SerializeAsString(), WireLimits(), &decoded).ok());
+  EXPECT_EQ(decoded.strategy(), pb::LIST_STRATEGY_KEYSET);
+  pb::CallRequest call;
+  call.set_cache(static_cast<pb::CacheMode>(-5));
+  pb::CallRequest decoded_call;
+  EXPECT_THAT(DecodeBytes(call.SerializeAsString(), WireLimits(), &decoded_call).message(),
+              HasSubstr("cache: -5 is not a CacheMode"));
 }
 
 TEST(RequestDecoder, MalformedBytesAreRefused) {

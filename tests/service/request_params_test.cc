@@ -40,6 +40,19 @@ TEST(RequestParams, MalformedTextNamesTheFieldAndPosition) {
   EXPECT_FALSE(absl::StrContains(params.status().message(), "json.exception")) << params.status();
 }
 
+// {"id":1,"id":2}: nlohmann keeps the last, other readers the first.
+TEST(RequestParams, AKeyGivenTwiceInOneObjectIsRefused) {
+  auto twice = ParseJsonText(R"({"filter":{"ID":1,"TITLE":"a","ID":2}})", "params_json");
+  EXPECT_EQ(twice.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(twice.status().message(),
+                               "params_json.filter.ID: the key is given twice"))
+      << twice.status();
+  auto in_list = ParseJsonText(R"([{"a":1},{"a":2,"a":3}])", "params_json[2]");
+  EXPECT_TRUE(absl::StartsWith(in_list.status().message(), "params_json[2][1].a: the key"))
+      << in_list.status();
+  EXPECT_TRUE(ParseJsonText(R"({"a":{"ID":1},"b":{"ID":1},"ID":[{"ID":2},{"ID":3}]})", "p").ok());
+}
+
 TEST(RequestParams, ObjectsOnlyWhereListsMeanNothing) {
   auto list_for_call = ParamsOrJson(static_cast<const google::protobuf::Value*>(nullptr), "[1,2]");
   EXPECT_TRUE(list_for_call.ok()) << "positional methods take a list";

@@ -8,7 +8,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <httplib.h>
@@ -64,6 +66,48 @@ TEST_F(ServerTest, GetWebhookCall) {
   EXPECT_EQ(res->status, 200);
   EXPECT_EQ(res->get_header_value("Content-Type"), "application/json; charset=utf-8");
   EXPECT_EQ(json::parse(res->body)["result"]["ID"], "7");
+}
+
+// Real portals sit behind nginx, whose default `merge_slashes on` makes
+// every run of '/' one before the path is routed; clients rely on it. Each
+// path below is one the peers' clients send, and gets the clean path's
+// answer.
+TEST_F(ServerTest, RepeatedSlashesAndSuffixesReachTheMethod) {
+  Emulator e;
+  auto client = e.Client();
+  auto clean = client->Post("/rest/1/secret/crm.lead.get.json", R"({"id":7})", "application/json");
+  ASSERT_TRUE(clean);
+  ASSERT_EQ(clean->status, 200) << clean->body;
+  const json expected = json::parse(clean->body)["result"];
+  for (const char* path : {
+           "/rest/1/secret//crm.lead.get/",    // PHP SDK, webhook written with a trailing '/'
+           "/rest/1/secret/crm.lead.get/",     // PHP SDK, webhook without it
+           "/rest/1/secret/crm.lead.get",      // fast_bitrix24: webhook + method
+           "//rest/1/secret/crm.lead.get.json",  // JS SDK, portal address ending in '/'
+           "/rest//1//secret//crm.lead.get.json//",
+           "///rest///1///secret///crm.lead.get///",
+       }) {
+    auto res = client->Post(path, R"({"id":7})", "application/json");
+    ASSERT_TRUE(res) << path;
+    EXPECT_EQ(res->status, 200) << path << ": " << res->body;
+    EXPECT_EQ(json::parse(res->body)["result"], expected) << path;
+    EXPECT_EQ(e.methods().last().method, "crm.lead.get") << path;
+  }
+  // Errors are the clean path's too: a wrong code, an unknown method, and the
+  // REST 3.0 prefix (/rest/api/..., which the emulator does not serve).
+  for (const auto& [messy, tidy] : std::vector<std::pair<std::string, std::string>>{
+           {"/rest/1/wrong//crm.lead.get/", "/rest/1/wrong/crm.lead.get"},
+           {"/rest/1/secret//crm.nothing.here/", "/rest/1/secret/crm.nothing.here"},
+           {"/rest//api//1/secret//crm.lead.get/", "/rest/api/1/secret/crm.lead.get/"},
+           {"//rest/api/crm.lead.get", "/rest/api/crm.lead.get"},
+       }) {
+    auto a = client->Get(messy + "?id=7");
+    auto b = client->Get(tidy + "?id=7");
+    ASSERT_TRUE(a && b) << messy;
+    EXPECT_EQ(a->status, b->status) << messy;
+    EXPECT_EQ(a->body, b->body) << messy;
+    EXPECT_NE(a->status, 200) << messy;
+  }
 }
 
 TEST_F(ServerTest, QueryAndJsonBodyMerged) {
@@ -223,7 +267,7 @@ TEST_F(ServerTest, OAuthFlowOverHttp) {
   const json token = json::parse(res->body);
   EXPECT_EQ(token["client_endpoint"], "http://127.0.0.1:" + std::to_string(e.port()) + "/rest/");
   EXPECT_EQ(client->Get("/rest/crm.lead.get?id=1&auth=" + token["access_token"].get<std::string>())->status, 200);
-  res = client->Post("/oauth/token/", "grant_type=refresh_token&client_id=app&client_secret=sec&refresh_token=r0",
+  res = client->Post("/oauth//token/", "grant_type=refresh_token&client_id=app&client_secret=sec&refresh_token=r0",
                      "application/x-www-form-urlencoded");
   EXPECT_EQ(res->status, 400);
   EXPECT_EQ(json::parse(res->body)["error"], "invalid_grant");

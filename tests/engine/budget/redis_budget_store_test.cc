@@ -11,14 +11,17 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "engine/budget/local_budget_store.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/threads.h"
 #include "tests/support/wait_for.h"
 
 namespace b24gate {
 namespace {
 
 using testing::RedisServer;
+using testing::ThreadsOfThisProcess;
 using testing::WaitFor;
 
 // One replica: its own sharing (connection, replica id) and its store.
@@ -197,6 +200,25 @@ TEST_F(RedisBudgetStoreTest, AStalledRoundHoldsUpNoDispatcherCall) {
   EXPECT_EQ(a->store->Status().redis_errors, 0);
   EXPECT_FALSE(a->store->Status().fallback);
   server_->Resume();
+}
+
+TEST_F(RedisBudgetStoreTest, AllPortalsOfAGatewayShareOneSyncThread) {
+  auto a = StartReplica(/*replicas=*/1);
+  const int before = ThreadsOfThisProcess();
+  std::vector<std::unique_ptr<BudgetStore>> stores;
+  for (int i = 0; i < 50; ++i) {
+    stores.push_back(a->sharing->StoreFor(absl::StrCat("portal", i), BucketPolicy{},
+                                          OperatingPolicy{}, Clock::Real()));
+  }
+  EXPECT_EQ(ThreadsOfThisProcess(), before);
+  // Every portal's rounds run: each gets slots from its own bucket.
+  for (int i = 0; i < 50; ++i) {
+    RequestBudget& requests = stores[i]->requests();
+    EXPECT_TRUE(WaitFor([&] {
+      absl::Time now = absl::Now();
+      return requests.Reserve(now) == now;
+    })) << i;
+  }
 }
 
 TEST(LocalBudgetStoreTest, ReserveTakesOnlyAFreeSlot) {

@@ -75,6 +75,20 @@ TEST(BatchPlan, BadKeysAreRefused) {
   EXPECT_EQ(PlanBatch(dup).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// Keys are quoted in every error naming a command: a long one is refused,
+// quoted cut.
+TEST(BatchPlan, KeysAreAtMost128Bytes) {
+  std::vector<BatchCommandSpec> c = {{std::string(128, 'k'), "crm.lead.get", {{"id", 1}}}};
+  EXPECT_TRUE(PlanBatch(c).ok());
+  c[0].key = std::string(20000, 'k') + " ";
+  absl::Status s = PlanBatch(c).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("k...(20001 bytes)\" has 20001 bytes, above the limit of 128"),
+            absl::string_view::npos)
+      << s.message().substr(0, 400);
+  EXPECT_LT(s.message().size(), 400u);
+}
+
 TEST(BatchPlan, NullAndNestedBatchAreRefused) {
   std::vector<BatchCommandSpec> null_param = {
       {"u", "crm.lead.update", {{"id", 1}, {"fields", {{"DESCRIPTION", nullptr}}}}}};

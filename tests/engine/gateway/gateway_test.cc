@@ -119,6 +119,72 @@ TEST(GetById, RefusesBadIdsAndAnIdAlreadyInParams) {
   EXPECT_EQ(ExpandGetById(request).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(GetById, IdsAreWholeNumbersFromOneTo2Pow53OrStrings) {
+  GetByIdSpec request;
+  request.method = "crm.deal.get";
+  for (const Json& bad : {Json(1.5), Json(1e20), Json(-1), Json(0), Json(uint64_t{1} << 54)}) {
+    request.ids = {7, bad};
+    auto refused = ExpandGetById(request);
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << bad.dump();
+    EXPECT_TRUE(absl::StrContains(refused.status().message(), "ids[1]: ")) << refused.status();
+  }
+  request.ids = {1, Json(uint64_t{1} << 53), "C_42"};
+  EXPECT_TRUE(ExpandGetById(request).ok());
+}
+
+class NoListSink : public ListSink {
+ public:
+  void OnPage(ListPage) override {}
+  void OnDone(absl::Status, ListSummary) override {}
+};
+
+// GetAll and GetById would run a write once per page or id, and again after
+// each fault: a method not known as a read needs the caller's word.
+TEST_F(GatewayTest, ListAndIdReadsRefuseWritesUnlessVouchedFor) {
+  NoSink sink;
+  NoListSink list_sink;
+  for (const char* method : {"crm.lead.add", "crm.lead.delete", "some.custom.method"}) {
+    GetByIdSpec ids;
+    ids.method = method;
+    ids.ids = {1};
+    auto refused = gateway_->PrepareGetById(ids, {}, &sink);
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << method;
+    EXPECT_TRUE(absl::StrContains(refused.status().message(), "GetById reads")) << refused.status();
+    ListRequest list;
+    list.method = method;
+    auto list_refused = gateway_->PrepareGetAll("", list, &list_sink);
+    EXPECT_EQ(list_refused.status().code(), absl::StatusCode::kInvalidArgument) << method;
+    EXPECT_TRUE(absl::StrContains(list_refused.status().message(), "idempotent"))
+        << list_refused.status();
+    CallOptions vouched;
+    vouched.idempotent = true;
+    EXPECT_TRUE(gateway_->PrepareGetById(ids, vouched, &sink).ok()) << method;
+    list.options = vouched;
+    EXPECT_TRUE(gateway_->PrepareGetAll("", list, &list_sink).ok()) << method;
+  }
+  GetByIdSpec get;
+  get.method = "crm.deal.get";
+  get.ids = {1};
+  EXPECT_TRUE(gateway_->PrepareGetById(get, {}, &sink).ok());
+  ListRequest list;
+  list.method = "tasks.task.list";
+  EXPECT_TRUE(gateway_->PrepareGetAll("", list, &list_sink).ok());
+  EXPECT_EQ(portal_.requests(), 0);
+}
+
+TEST(Gateway, MethodNamesAreAtMost128Bytes) {
+  const std::string longest = "crm." + std::string(119, 'x') + ".list";
+  ASSERT_EQ(longest.size(), 128u);
+  EXPECT_TRUE(Gateway::ValidateCall(longest, Json::object(), "params").ok());
+  absl::Status refused = Gateway::ValidateCall(longest + "x", Json::object(), "params");
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(refused.message(), "129 bytes, above the limit of 128")) << refused;
+  // The name is quoted cut, with its length.
+  refused = Gateway::ValidateCall(std::string(9000, 'm'), Json::object(), "params");
+  EXPECT_TRUE(absl::StrContains(refused.message(), "m...(9000 bytes)\"")) << refused;
+  EXPECT_LT(refused.message().size(), 300u);
+}
+
 std::vector<BatchCommandSpec> Gets(int n) {
   std::vector<BatchCommandSpec> commands;
   for (int i = 0; i < n; ++i) {
@@ -231,7 +297,9 @@ TEST_F(AuthorizeHookTest, EveryEntryPointAsksBeforeQueueing) {
   GetByIdSpec by_id;
   by_id.method = "crm.deal.delete";
   by_id.ids = {1};
-  EXPECT_EQ(gateway_->PrepareGetById(by_id, As("app"), &sink).status().code(),
+  CallOptions vouched = As("app");  // else refused as no read, before the hook
+  vouched.idempotent = true;
+  EXPECT_EQ(gateway_->PrepareGetById(by_id, vouched, &sink).status().code(),
             absl::StatusCode::kPermissionDenied);
 
   BatchOutcome out;

@@ -33,6 +33,7 @@ struct FakeListShape {
   std::string items_key;       // "" = result is the list
   std::string id_key = "ID";   // key of the id in items
   bool ids_as_strings = true;  // CRM sends "ID": "7"
+  size_t padding = 0;          // characters of a TEXT field in every row
 };
 
 // A fake portal behind a FakeDispatcher that answers list methods from
@@ -91,6 +92,8 @@ class FakeListServer {
   // Counted pages sent alone.
   int plain_counts() const { return plain_counts_; }
   int pages() const { return pages_; }
+  // Items in every answer so far.
+  int64_t items_served() const { return items_served_; }
 
  private:
   using json = nlohmann::ordered_json;
@@ -212,9 +215,11 @@ class FakeListServer {
       json item = json::object();
       item[shape_.id_key] = shape_.ids_as_strings ? json(std::to_string(match[i])) : json(match[i]);
       item["TITLE"] = absl::StrCat("Lead ", match[i]);
+      if (shape_.padding > 0) item["TEXT"] = std::string(shape_.padding, 'x');
       items.push_back(item);
     }
     pages_++;
+    items_served_ += static_cast<int64_t>(items.size());
     if (counted) counted_pages_++;
     json reply;
     reply["result"] = shape_.items_key.empty() ? items : json{{shape_.items_key, items}};
@@ -236,6 +241,7 @@ class FakeListServer {
   int counted_pages_ = 0;
   int plain_counts_ = 0;
   int pages_ = 0;
+  int64_t items_served_ = 0;
   int max_batch_pages_ = 0;
   double page_processing_ = 0.001;
 };
@@ -289,12 +295,12 @@ class Consumer : public ListSink {
 // fails the test when it did not. After `stop_after_pages` pages (if >= 0)
 // it cancels, and records nothing more.
 inline ReadOutcome ReadList(FakeListServer* server, ListRequest request, int stop_after_pages = -1,
-                            int max_unacked_pages = 100,
+                            ListReaderOptions options = {},
                             const std::function<bool()>& on_stall = nullptr) {
   Consumer consumer;
   ReadOutcome out;
   auto reader = ListReader::Create(server->dispatcher(), server->clock(), std::move(request),
-                                   &consumer, max_unacked_pages);
+                                   &consumer, options);
   if (!reader.ok()) {
     out.status = reader.status();
     return out;

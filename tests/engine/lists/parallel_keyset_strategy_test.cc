@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -105,7 +107,7 @@ TEST(ParallelKeysetStrategy, StreamsWithoutWaitingForTheCount) {
   // is still unanswered, the first range's among them.
   const int others = 6000 / 50 - 49;
   int stalls = 0;
-  ReadOutcome out = ReadList(&server, ParallelRequest(), -1, 100, [&] {
+  ReadOutcome out = ReadList(&server, ParallelRequest(), -1, {}, [&] {
     if (stalls++ > 0) return false;
     EXPECT_GE(server.pages(), others);
     server.ReleaseCounts();
@@ -122,6 +124,45 @@ TEST(ParallelKeysetStrategy, StreamsWithoutWaitingForTheCount) {
   EXPECT_TRUE(out.pages.back().total.has_value());
   EXPECT_EQ(out.summary.total, 6000);
   EXPECT_TRUE(out.summary.total_matched);
+}
+
+TEST(ParallelKeysetStrategy, ReadsAheadOfASlowConsumerNoFurtherThanItsBudgetInBytes) {
+  // Rows of about 2 KB, a consumer that takes a page only when nothing else
+  // can move, a budget of 4 MiB: about 2,000 such rows.
+  FakeListShape shape;
+  shape.padding = 2000;
+  FakeListServer server(Ids(20000), shape);
+  PortalBudget budget = FakeDispatcher::RoomyBudget();
+  budget.max_in_flight = 2;
+  server.dispatcher()->set_budget(budget);
+  ListReaderOptions options;
+  options.max_unacked_pages = 4;
+  options.read_ahead_bytes = int64_t{4} << 20;
+  Consumer consumer;
+  auto reader = ListReader::Create(server.dispatcher(), server.clock(), ParallelRequest(), &consumer,
+                                   options);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  (*reader)->Run();
+  int64_t consumed = 0, most_ahead = 0;
+  for (int steps = 0; steps < 1000000; ++steps) {
+    if (server.AnswerWaiting() > 0) {
+      most_ahead = std::max(most_ahead, server.items_served() - consumed);
+      continue;
+    }
+    std::optional<ListPage> page = consumer.Pop();
+    if (!page) break;
+    consumed += static_cast<int64_t>(page->items.size());
+    (*reader)->Ack();
+  }
+  ASSERT_TRUE(consumer.done());
+  EXPECT_TRUE(consumer.status().ok()) << consumer.status();
+  EXPECT_EQ(consumed, 20000);
+  // The budget, plus what may come before the rows' width is known (the
+  // first wave: one batch per connection) and the first range's batch,
+  // which is never held back: 4 MiB of rows plus 3 x 2,500 rows. Reckoned
+  // in rows, not bytes, it would be 50,000 rows: the whole list.
+  // A row is over 2,000 bytes as MessagePack.
+  EXPECT_LE(most_ahead, (int64_t{4} << 20) / 2000 + 3 * 2500) << "rows read ahead";
 }
 
 class ParallelResume : public ::testing::TestWithParam<std::tuple<bool, int>> {};

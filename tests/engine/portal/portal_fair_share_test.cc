@@ -80,7 +80,7 @@ Sent TakeAndAnswer(PortalHarness& h, const std::function<void()>& before_answer 
     e->done(ResultAnswer({{"ID", "1"}}));
     return sent;
   }
-  BatchBuilder answer;
+  BatchAnswerBuilder answer;
   for (const auto& [key, command] : body["cmd"].items()) {
     std::string text = command.get<std::string>();
     int id = 0;

@@ -196,7 +196,7 @@ TEST(PortalLimits, PreformedBatchWaitsWhileBatchIsNearItsLimit) {
   auto batch = transport.Next();
   ASSERT_TRUE(batch);
   ASSERT_TRUE(absl::EndsWith(batch->request.url, "/batch"));
-  batch->done(BatchBuilder()
+  batch->done(BatchAnswerBuilder()
                   .Result("c0", {{"ID", "1"}})
                   .Result("c1", {{"ID", "2"}})
                   .Time(OperatingTime(470, reset))
@@ -213,7 +213,7 @@ TEST(PortalLimits, PreformedBatchWaitsWhileBatchIsNearItsLimit) {
   auto e = transport.Next();
   ASSERT_TRUE(e);
   EXPECT_TRUE(absl::EndsWith(e->request.url, "/batch"));
-  e->done(BatchBuilder()
+  e->done(BatchAnswerBuilder()
               .Result("x", nlohmann::ordered_json::array())
               .Time({{"operating", 0}})
               .Response());
@@ -266,7 +266,7 @@ TEST(PortalLimits, BatchesAreSizedToTheOperatingTimeLeft) {
   ASSERT_TRUE(h.Idle());
   EXPECT_EQ(h.transport.sent(), 2) << "more was sent than the window holds";
 
-  BatchBuilder answer;
+  BatchAnswerBuilder answer;
   for (int i = 0; i < 8; ++i) {
     answer.Result("c" + std::to_string(i), {{"ID", i + 1}}, Spent(1, 2 + i, reset));
   }
@@ -296,7 +296,7 @@ TEST(PortalLimits, RefusedSubCommandsOfABatchAreSentAgainNotFailed) {
                   });
   auto e = h.transport.Next();
   ASSERT_TRUE(e);
-  e->done(BatchBuilder()
+  e->done(BatchAnswerBuilder()
               .Result("a", nlohmann::ordered_json::array())
               .Error("b", "OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit.")
               .Result("c", nlohmann::ordered_json::array())
@@ -309,7 +309,7 @@ TEST(PortalLimits, RefusedSubCommandsOfABatchAreSentAgainNotFailed) {
   auto cmd = nlohmann::ordered_json::parse(again->request.body)["cmd"];
   ASSERT_EQ(cmd.size(), 1u) << "only the refused command goes again";
   EXPECT_EQ(cmd.begin().key(), "b");
-  again->done(BatchBuilder().Result("b", nlohmann::ordered_json::array()).Response());
+  again->done(BatchAnswerBuilder().Result("b", nlohmann::ordered_json::array()).Response());
   ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(5)));
   ASSERT_TRUE(result.ok()) << result.status();
   ASSERT_EQ(result->outcomes.size(), 3u);

@@ -60,7 +60,7 @@ TEST(Portal, CallsArrivingTogetherShareOneBatch) {
   auto body = nlohmann::ordered_json::parse(e->request.body);
   EXPECT_EQ(body["cmd"]["c0"], "crm.lead.get?id=0");
   EXPECT_EQ(body["cmd"]["c2"], "crm.lead.get?id=2");
-  e->done(BatchBuilder()
+  e->done(BatchAnswerBuilder()
               .Result("c0", {{"ID", "0"}})
               .Error("c1", "", "Not found")
               .Result("c2", {{"ID", "2"}})
@@ -362,7 +362,7 @@ TEST(PortalCoalescing, APartialBatchWaitsLongerAsTheBucketFills) {
   auto e = h.transport.Next();
   ASSERT_TRUE(e);
   EXPECT_TRUE(absl::EndsWith(e->request.url, "/batch"));
-  e->done(BatchBuilder().Result("c0", {{"ID", "1"}}).Result("c1", {{"ID", "1"}}).Response());
+  e->done(BatchAnswerBuilder().Result("c0", {{"ID", "1"}}).Result("c1", {{"ID", "1"}}).Response());
   for (auto& out : outs) ASSERT_TRUE(out.Wait());
   in_flight->done(ResultAnswer(nlohmann::ordered_json::array()));
   ASSERT_TRUE(blocker.Wait());
@@ -419,7 +419,7 @@ TEST(PortalCoalescing, CallersComingBackFillTheNextBatch) {
   h.clock.Advance(absl::Milliseconds(1));
   auto e = h.transport.Next();
   ASSERT_TRUE(e);
-  e->done(BatchBuilder().Result("c0", 1).Result("c1", 1).Result("c2", 1).Response());
+  e->done(BatchAnswerBuilder().Result("c0", 1).Result("c1", 1).Result("c2", 1).Response());
   for (auto& out : first) ASSERT_TRUE(out.Wait());
   Outcome second[3];
   h.portal->Call("crm.lead.get", {{"id", 2}}, false, {}, second[0].Callback());
@@ -431,7 +431,7 @@ TEST(PortalCoalescing, CallersComingBackFillTheNextBatch) {
   auto again = h.transport.Next();  // everyone is back: no more waiting
   ASSERT_TRUE(again);
   EXPECT_EQ(nlohmann::ordered_json::parse(again->request.body)["cmd"].size(), 3u);
-  again->done(BatchBuilder().Result("c0", 1).Result("c1", 1).Result("c2", 1).Response());
+  again->done(BatchAnswerBuilder().Result("c0", 1).Result("c1", 1).Result("c2", 1).Response());
   for (auto& out : second) ASSERT_TRUE(out.Wait());
 }
 
@@ -449,7 +449,7 @@ TEST(PortalCoalescing, AFullBatchGoesAtOnceWhateverTheBucket) {
   auto e = h.transport.Next();  // the clock never moves
   ASSERT_TRUE(e) << "a full batch was held";
   EXPECT_EQ(nlohmann::ordered_json::parse(e->request.body)["cmd"].size(), 50u);
-  BatchBuilder answer;
+  BatchAnswerBuilder answer;
   for (int i = 0; i < 50; ++i) answer.Result("c" + std::to_string(i), {{"ID", i}});
   e->done(answer.Response());
   for (auto& out : outs) ASSERT_TRUE(out.Wait());

@@ -133,7 +133,8 @@ class CommandError(_message.Message):
     def __init__(self, code: _Optional[str] = ..., description: _Optional[str] = ..., grpc_code: _Optional[int] = ...) -> None: ...
 
 class GetAllRequest(_message.Message):
-    __slots__ = ["items_key", "method", "params", "params_json", "portal", "resume_cursor", "skip_total", "strategy", "unordered"]
+    __slots__ = ["idempotent", "items_key", "method", "params", "params_json", "portal", "resume_cursor", "skip_total", "strategy", "unordered"]
+    IDEMPOTENT_FIELD_NUMBER: _ClassVar[int]
     ITEMS_KEY_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
     PARAMS_FIELD_NUMBER: _ClassVar[int]
@@ -143,6 +144,7 @@ class GetAllRequest(_message.Message):
     SKIP_TOTAL_FIELD_NUMBER: _ClassVar[int]
     STRATEGY_FIELD_NUMBER: _ClassVar[int]
     UNORDERED_FIELD_NUMBER: _ClassVar[int]
+    idempotent: bool
     items_key: str
     method: str
     params: _struct_pb2.Struct
@@ -152,7 +154,7 @@ class GetAllRequest(_message.Message):
     skip_total: bool
     strategy: ListStrategy
     unordered: bool
-    def __init__(self, portal: _Optional[str] = ..., method: _Optional[str] = ..., params: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., items_key: _Optional[str] = ..., params_json: _Optional[str] = ..., strategy: _Optional[_Union[ListStrategy, str]] = ..., unordered: bool = ..., skip_total: bool = ..., resume_cursor: _Optional[str] = ...) -> None: ...
+    def __init__(self, portal: _Optional[str] = ..., method: _Optional[str] = ..., params: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., items_key: _Optional[str] = ..., params_json: _Optional[str] = ..., strategy: _Optional[_Union[ListStrategy, str]] = ..., unordered: bool = ..., skip_total: bool = ..., resume_cursor: _Optional[str] = ..., idempotent: bool = ...) -> None: ...
 
 class GetAllResponse(_message.Message):
     __slots__ = ["items", "progress", "resume_cursor", "summary"]
@@ -181,8 +183,9 @@ class GetAllSummary(_message.Message):
     def __init__(self, count: _Optional[int] = ..., total: _Optional[int] = ..., total_matched: bool = ..., strategy: _Optional[str] = ..., warnings: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetByIdRequest(_message.Message):
-    __slots__ = ["cache", "id_field", "ids", "method", "params", "params_json", "portal"]
+    __slots__ = ["cache", "id_field", "idempotent", "ids", "method", "params", "params_json", "portal"]
     CACHE_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENT_FIELD_NUMBER: _ClassVar[int]
     IDS_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
@@ -191,12 +194,13 @@ class GetByIdRequest(_message.Message):
     PORTAL_FIELD_NUMBER: _ClassVar[int]
     cache: CacheMode
     id_field: str
+    idempotent: bool
     ids: _containers.RepeatedCompositeFieldContainer[_struct_pb2.Value]
     method: str
     params: _struct_pb2.Struct
     params_json: str
     portal: str
-    def __init__(self, portal: _Optional[str] = ..., method: _Optional[str] = ..., ids: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., id_field: _Optional[str] = ..., params: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., params_json: _Optional[str] = ..., cache: _Optional[_Union[CacheMode, str]] = ...) -> None: ...
+    def __init__(self, portal: _Optional[str] = ..., method: _Optional[str] = ..., ids: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., id_field: _Optional[str] = ..., params: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., params_json: _Optional[str] = ..., cache: _Optional[_Union[CacheMode, str]] = ..., idempotent: bool = ...) -> None: ...
 
 class GetByIdResponse(_message.Message):
     __slots__ = ["results"]

@@ -295,6 +295,14 @@ export interface GetAllRequest {
    * received. The same method and params must be given.
    */
   resumeCursor: string;
+  /**
+   * Reads a method the gateway does not know as a read. GetAll sends the
+   * method once per page and repeats a page after a fault, so it refuses
+   * (INVALID_ARGUMENT, before sending anything) a method whose name is not
+   * a read's (*.list, *.get, ...); set this only for a method that changes
+   * nothing.
+   */
+  idempotent: boolean;
 }
 
 export interface Progress {
@@ -355,6 +363,12 @@ export interface GetByIdRequest {
   paramsJson: string;
   /** What each per-id call asks of the read cache (see CallRequest.cache). */
   cache: CacheMode;
+  /**
+   * Calls a method the gateway does not know as a read (see
+   * GetAllRequest.idempotent): GetById refuses a write such as
+   * crm.lead.delete, which it would run once per id.
+   */
+  idempotent: boolean;
 }
 
 export interface IdResult {
@@ -1351,6 +1365,7 @@ function createBaseGetAllRequest(): GetAllRequest {
     unordered: false,
     skipTotal: false,
     resumeCursor: "",
+    idempotent: false,
   };
 }
 
@@ -1382,6 +1397,9 @@ export const GetAllRequest: MessageFns<GetAllRequest> = {
     }
     if (message.resumeCursor !== "") {
       writer.uint32(74).string(message.resumeCursor);
+    }
+    if (message.idempotent !== false) {
+      writer.uint32(80).bool(message.idempotent);
     }
     return writer;
   },
@@ -1471,6 +1489,14 @@ export const GetAllRequest: MessageFns<GetAllRequest> = {
             message.resumeCursor = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.idempotent = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1510,6 +1536,7 @@ export const GetAllRequest: MessageFns<GetAllRequest> = {
         : isSet(object.resume_cursor)
         ? globalThis.String(object.resume_cursor)
         : "",
+      idempotent: isSet(object.idempotent) ? globalThis.Boolean(object.idempotent) : false,
     };
   },
 
@@ -1542,6 +1569,9 @@ export const GetAllRequest: MessageFns<GetAllRequest> = {
     if (message.resumeCursor !== "") {
       obj.resumeCursor = message.resumeCursor;
     }
+    if (message.idempotent !== false) {
+      obj.idempotent = message.idempotent;
+    }
     return obj;
   },
 
@@ -1559,6 +1589,7 @@ export const GetAllRequest: MessageFns<GetAllRequest> = {
     message.unordered = object.unordered ?? false;
     message.skipTotal = object.skipTotal ?? false;
     message.resumeCursor = object.resumeCursor ?? "";
+    message.idempotent = object.idempotent ?? false;
     return message;
   },
 };
@@ -1915,7 +1946,16 @@ export const GetAllResponse: MessageFns<GetAllResponse> = {
 };
 
 function createBaseGetByIdRequest(): GetByIdRequest {
-  return { portal: "", method: "", ids: [], idField: "", params: undefined, paramsJson: "", cache: 0 };
+  return {
+    portal: "",
+    method: "",
+    ids: [],
+    idField: "",
+    params: undefined,
+    paramsJson: "",
+    cache: 0,
+    idempotent: false,
+  };
 }
 
 export const GetByIdRequest: MessageFns<GetByIdRequest> = {
@@ -1940,6 +1980,9 @@ export const GetByIdRequest: MessageFns<GetByIdRequest> = {
     }
     if (message.cache !== 0) {
       writer.uint32(56).int32(message.cache);
+    }
+    if (message.idempotent !== false) {
+      writer.uint32(64).bool(message.idempotent);
     }
     return writer;
   },
@@ -2013,6 +2056,14 @@ export const GetByIdRequest: MessageFns<GetByIdRequest> = {
             message.cache = reader.int32() as any;
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.idempotent = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2042,6 +2093,7 @@ export const GetByIdRequest: MessageFns<GetByIdRequest> = {
         ? globalThis.String(object.params_json)
         : "",
       cache: isSet(object.cache) ? cacheModeFromJSON(object.cache) : 0,
+      idempotent: isSet(object.idempotent) ? globalThis.Boolean(object.idempotent) : false,
     };
   },
 
@@ -2068,6 +2120,9 @@ export const GetByIdRequest: MessageFns<GetByIdRequest> = {
     if (message.cache !== 0) {
       obj.cache = cacheModeToJSON(message.cache);
     }
+    if (message.idempotent !== false) {
+      obj.idempotent = message.idempotent;
+    }
     return obj;
   },
 
@@ -2083,6 +2138,7 @@ export const GetByIdRequest: MessageFns<GetByIdRequest> = {
     message.params = object.params ?? undefined;
     message.paramsJson = object.paramsJson ?? "";
     message.cache = object.cache ?? 0;
+    message.idempotent = object.idempotent ?? false;
     return message;
   },
 };

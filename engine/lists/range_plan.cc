@@ -1,0 +1,190 @@
+#include "engine/lists/range_plan.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+
+#include "engine/lists/keyset_pages.h"
+
+namespace b24gate {
+namespace {
+
+// Items one range is cut for. Every range's last page is part-empty (half a
+// page wasted on average, and pages are what the request budget pays for),
+// so ranges are as long as the ordered buffer and the last wave allow: about
+// three ranges per chain, between 1,000 items and two full batches (5,000).
+constexpr double kMinItemsPerRange = 1000;
+constexpr double kMaxItemsPerRange = 2 * kMaxPages * kPageSize;
+constexpr double kRangesPerChain = 3;
+// The share of a range's expected items a batch asks pages for. A page past
+// a range's end re-reads the range (its `$result` reference is empty): a
+// whole page wasted. A page short costs nothing: the rest of the range is
+// read on from its last id in a later batch, to the same number of pages.
+// The density is a guess, so asks stay under it.
+constexpr double kAskShare = 0.95;
+// What a short rest of a range part read is asked for: a little over, so it
+// ends in this round.
+constexpr double kRestShare = 1.05;
+constexpr double kShortRestPages = 10;
+// Near the end of the list (this many batches left to read), every range is
+// asked to just past its end: a few pages wasted rather than rounds for the
+// rests, each of which would take a request and a wait of its own.
+constexpr double kNearEndBatches = 2;
+
+// n ids spread over their span.
+double Span(const std::vector<int64_t>& ids) {
+  return ids.empty() ? 0.0 : static_cast<double>(std::llabs(ids.back() - ids.front()) + 1);
+}
+
+}  // namespace
+
+RangePlan::RangePlan(const std::vector<IdRange>& ranges) {
+  for (const IdRange& r : ranges) {
+    if (r.empty()) continue;
+    auto range = std::make_unique<PlannedRange>();
+    range->start = r.after;
+    range->left = r;
+    ranges_.push_back(std::move(range));
+    hi_ = std::max(hi_, r.before ? *r.before - 1 : r.after);
+  }
+}
+
+double RangePlan::density() const {
+  return ids_spanned_ > 0 ? std::min(1.0, rows_seen_ / ids_spanned_) : 1.0;
+}
+
+void RangePlan::Split(const std::vector<int64_t>& ascending, const std::vector<int64_t>& descending,
+                      int chains) {
+  PlannedRange& only = *ranges_.front();
+  if (ascending.empty()) {
+    only.done = true;  // nothing matches
+    return;
+  }
+  const int64_t lo = ascending.front();
+  hi_ = std::max(lo, descending.empty() ? lo : descending.front());
+  rows_seen_ = static_cast<double>(ascending.size() + descending.size());
+  ids_spanned_ = Span(ascending) + Span(descending);
+  only.start = only.left.after = lo - 1;
+  // The whole list fits in one page: one range, one short batch.
+  if (ascending.size() < static_cast<size_t>(kPageSize)) return;
+  const int64_t width = hi_ - lo + 1;
+  double expected = static_cast<double>(width) * density();
+  double per_range =
+      std::clamp(expected / (kRangesPerChain * chains), kMinItemsPerRange, kMaxItemsPerRange);
+  int64_t pieces = static_cast<int64_t>(std::ceil(expected / per_range));
+  pieces = (pieces + chains - 1) / chains * chains;  // full waves
+  pieces = std::clamp<int64_t>(pieces, 1, std::max<int64_t>(1, width / kPageSize));
+  const std::optional<int64_t> before = only.left.before;
+  ranges_.clear();
+  int64_t after = lo - 1;
+  for (int64_t k = 1; k <= pieces; ++k) {
+    auto r = std::make_unique<PlannedRange>();
+    r->start = r->left.after = after;
+    if (k < pieces) {
+      r->left.before = lo + width * k / pieces;
+      after = *r->left.before - 1;
+    } else {
+      r->left.before = before;  // the last range stays open: rows added meanwhile
+    }
+    ranges_.push_back(std::move(r));
+  }
+}
+
+int64_t RangePlan::EffectiveEnd(const PlannedRange& r) const {
+  return r.left.before ? *r.left.before : std::max(hi_ + 1, r.left.after + 1);
+}
+
+double RangePlan::ExpectedItems(const PlannedRange& r) const {
+  double d = r.rows_read >= kPageSize ? std::min(1.0, r.rows_read / r.ids_passed) : density();
+  return static_cast<double>(EffectiveEnd(r) - r.left.after - 1) * d;
+}
+
+int RangePlan::PagesFor(const PlannedRange& r) const {
+  // A resumed open range with no bounds looked up: no idea how far it goes.
+  if (!r.left.before && hi_ <= r.left.after) return kMaxPages;
+  if (near_end_) return PagesToEnd(r);
+  double expected = ExpectedItems(r);
+  // A short rest of a range part read is asked to just past its expected
+  // end: a page wasted now and then rather than another round for most
+  // ranges. Longer ones, where a small error in the density is a whole page,
+  // stay under (see kAskShare).
+  bool short_rest = r.started && expected <= kShortRestPages * kPageSize;
+  double pages = short_rest ? std::ceil(expected * kRestShare / kPageSize)
+                            : std::floor(expected * kAskShare / kPageSize);
+  return static_cast<int>(std::clamp(pages, 1.0, static_cast<double>(kMaxPages)));
+}
+
+int RangePlan::PagesToEnd(const PlannedRange& r) const {
+  if (!r.left.before && hi_ <= r.left.after) return kMaxPages;
+  double pages = std::ceil(ExpectedItems(r) / kAskShare / kPageSize);
+  return static_cast<int>(std::clamp(pages, 1.0, static_cast<double>(kMaxPages)));
+}
+
+void RangePlan::UpdateNearEnd(size_t first) {
+  double pages = 0;
+  for (size_t i = first; i < ranges_.size(); ++i) {
+    const PlannedRange& r = *ranges_[i];
+    if (r.done) continue;
+    double left = ExpectedItems(r) / kPageSize;
+    pages += r.in_flight ? std::max(0.0, left - r.pages) : left;
+    if (pages > kNearEndBatches * kMaxPages) {
+      near_end_ = false;
+      return;
+    }
+  }
+  near_end_ = true;
+}
+
+int RangePlan::IdlePages(size_t first) const {
+  int pages = 0;
+  for (size_t i = first; i < ranges_.size() && pages < kMaxPages; ++i) {
+    if (!ranges_[i]->done && !ranges_[i]->in_flight) pages += PagesFor(*ranges_[i]);
+  }
+  return pages;
+}
+
+PlannedRange* RangePlan::NextIdle(size_t first) {
+  for (size_t i = first; i < ranges_.size(); ++i) {
+    if (!ranges_[i]->done && !ranges_[i]->in_flight) return ranges_[i].get();
+  }
+  return nullptr;
+}
+
+PlannedRange* RangePlan::Steal(size_t first) {
+  size_t best = ranges_.size();
+  double best_left = 2 * kPageSize;  // not worth a chain below two pages
+  int64_t best_split = 0;
+  for (size_t i = first; i < ranges_.size(); ++i) {
+    const PlannedRange& r = *ranges_[i];
+    if (r.done || !r.in_flight) continue;
+    double reach = static_cast<double>(r.left.after) + r.pages * kPageSize / std::max(density(), 1e-9);
+    double end = static_cast<double>(EffectiveEnd(r));
+    double left = (end - reach) * density();
+    if (left > best_left) {
+      best = i;
+      best_left = left;
+      best_split = static_cast<int64_t>(reach + (end - reach) / 2);
+    }
+  }
+  if (best == ranges_.size()) return nullptr;
+  PlannedRange& old = *ranges_[best];
+  if (best_split <= old.left.after + 1 || best_split >= EffectiveEnd(old)) return nullptr;
+  auto piece = std::make_unique<PlannedRange>();
+  piece->start = piece->left.after = best_split - 1;
+  piece->left.before = old.left.before;
+  old.left.before = best_split;  // the batch in flight drops what it reads past this
+  PlannedRange* out = piece.get();
+  ranges_.insert(ranges_.begin() + static_cast<std::ptrdiff_t>(best) + 1, std::move(piece));
+  return out;
+}
+
+void RangePlan::Learn(PlannedRange* r, double rows, int64_t read_to) {
+  if (read_to <= r->left.after) return;
+  double ids = static_cast<double>(read_to - r->left.after);
+  rows_seen_ += rows;
+  ids_spanned_ += ids;
+  r->rows_read += rows;
+  r->ids_passed += ids;
+}
+
+}  // namespace b24gate

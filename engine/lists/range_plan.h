@@ -1,0 +1,97 @@
+// The parallel keyset reader's ranges and the arithmetic on them: how the
+// list's id range is cut, how many pages a batch asks of a range, which range
+// is read next, which one is split when a chain would stay idle, and what the
+// ranges read so far say about how dense the ids are. Numbers in, numbers out:
+// no requests, no items, no consumer (parallel_keyset_strategy.h drives it).
+//
+// Ranges are kept ascending and disjoint; a range's `left` is what is still
+// to be read. "From `first`" below means the ranges at index `first` and
+// after (an ordered read skips those already delivered).
+//
+// Thread-safety: not thread-safe; the strategy uses it under the reader's
+// lock.
+#ifndef B24GATE_ENGINE_LISTS_RANGE_PLAN_H_
+#define B24GATE_ENGINE_LISTS_RANGE_PLAN_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "engine/lists/list_items.h"
+
+namespace b24gate {
+
+struct PlannedRange {
+  int64_t start = 0;     // the range is the ids after this (and before left.before)
+  IdRange left;          // still to read: ids in (left.after, left.before)
+  bool in_flight = false;
+  int pages = 0;         // of the batch in flight
+  bool done = false;     // read to its end
+  bool started = false;  // a batch has read part of it
+  // Items read and ids passed so far: the range's own density, which
+  // guesses its rest better than the list's (ids thin out unevenly).
+  double rows_read = 0;
+  double ids_passed = 0;
+};
+
+class RangePlan {
+ public:
+  // `ranges` are read as they are (empty ones dropped); a single one is
+  // usually cut first (Split).
+  explicit RangePlan(const std::vector<IdRange>& ranges);
+
+  // Cuts the only range, once its bounds are known from the first page of
+  // ids ascending and the first descending (both within the range), into
+  // about three pieces per chain allowed (1,000 to 5,000 expected items
+  // each), their number a multiple of `chains` so the last wave is full. The
+  // last piece stays open: rows added meanwhile are read. `ascending` empty:
+  // nothing matches, the range is done.
+  // REQUIRES: size() == 1, chains >= 1.
+  void Split(const std::vector<int64_t>& ascending, const std::vector<int64_t>& descending,
+             int chains);
+
+  size_t size() const { return ranges_.size(); }
+  PlannedRange& at(size_t i) { return *ranges_[i]; }
+  const PlannedRange& at(size_t i) const { return *ranges_[i]; }
+  // Ids per unit of id range (<= 1), from the bounds and every batch read.
+  double density() const;
+
+  // Where `r` ends (exclusive): its bound, or past the highest id known.
+  int64_t EffectiveEnd(const PlannedRange& r) const;
+  // Items `r` is expected to hold still.
+  double ExpectedItems(const PlannedRange& r) const;
+  // Pages a batch asks of `r`: a little under what it is expected to hold,
+  // a short rest of a started range (and near the end, every range) to just
+  // past its end. Between 1 and kMaxPages.
+  int PagesFor(const PlannedRange& r) const;
+  int PagesToEnd(const PlannedRange& r) const;
+  // Recomputes whether no more than two batches are left to read from
+  // `first` on (then every range is asked to its end: PagesFor).
+  void UpdateNearEnd(size_t first);
+  bool near_end() const { return near_end_; }
+  // Pages the waiting ranges from `first` would fill a batch with (at most
+  // kMaxPages).
+  int IdlePages(size_t first) const;
+  // The first range from `first` that is neither done nor in flight, or
+  // null.
+  PlannedRange* NextIdle(size_t first);
+  // Splits the range in flight from `first` on with most left beyond what
+  // its batch will reach (at least two pages' worth) in two; the second
+  // half, a new range right after it, is returned. Null when none is worth
+  // it.
+  PlannedRange* Steal(size_t first);
+  // A batch read `rows` items of `r`, passing ids up to `read_to`.
+  void Learn(PlannedRange* r, double rows, int64_t read_to);
+
+ private:
+  std::vector<std::unique_ptr<PlannedRange>> ranges_;
+  int64_t hi_ = 0;  // the highest id known
+  double rows_seen_ = 0;
+  double ids_spanned_ = 0;
+  bool near_end_ = false;
+};
+
+}  // namespace b24gate
+
+#endif  // B24GATE_ENGINE_LISTS_RANGE_PLAN_H_

@@ -1,0 +1,365 @@
+#include "service/server.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <prometheus/exposer.h>
+#include <prometheus/registry.h>
+
+#include "absl/strings/str_cat.h"
+#include "engine/auth/redis_token_sharing.h"
+#include "engine/cache/memory_store.h"
+#include "engine/cache/read_cache.h"
+#include "engine/cache/redis_store.h"
+#include "engine/http/curl_transport.h"
+#include "engine/redis/redis_client.h"
+#include "engine/redis/redis_url.h"
+#include "grpc/health/v1/health.pb.h"
+#include "service/limits_config.h"
+#include "service/listen_exposure.h"
+#include "service/metrics/auth_metrics.h"
+#include "service/metrics/cache_metrics.h"
+#include "service/metrics/grpc_metrics.h"
+#include "service/metrics/portal_gauges.h"
+#include "service/metrics/portal_metrics.h"
+#include "service/port_check.h"
+#include "service/redis_config.h"
+#include "service/rpc_interceptor.h"
+#include "service/tls/tls_metrics.h"
+#include "service/wire/request_decoder.h"
+
+namespace b24gate {
+
+// Prometheus: one registry, the families built once, served by an Exposer
+// when --metrics-listen is given.
+struct ServerMetrics {
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  std::unique_ptr<PortalMetrics> portal;
+  std::unique_ptr<GrpcMetrics> grpc;
+  std::unique_ptr<TlsMetrics> tls;
+  std::unique_ptr<AuthMetrics> auth;
+  std::shared_ptr<PortalGauges> gauges;
+  std::shared_ptr<CacheMetrics> cache;
+  std::unique_ptr<prometheus::Exposer> exposer;
+};
+
+namespace {
+
+std::string HostOf(const std::string& listen) { return listen.substr(0, listen.rfind(':')); }
+
+void LogPortals(const ServerConfig& config, Logger& logger) {
+  for (const auto& p : config.portals) {
+    std::string endpoint = p.oauth.enabled() ? absl::StrCat(p.oauth.portal_url, " (OAuth app ",
+                                                              p.oauth.client_id, ")")
+                                             : RedactedWebhook(p.webhook_url);
+    logger.Log(p.tls.verify ? LogLevel::kInfo : LogLevel::kWarn, "portal configured",
+               {{"portal", p.name},
+                {"endpoint", endpoint},
+                {"burst", p.bucket.burst},
+                {"drain_per_second", p.bucket.drain_per_second},
+                {"tls_verify", p.tls.verify}});
+  }
+}
+
+// Every portal queues the configured clients' commands in weighted fair
+// order (engine/throttle/fair_share.h).
+std::vector<PortalOptions> WithFairShare(const ServerConfig& config) {
+  FairSharePolicy policy;
+  policy.enabled = config.fair_share;
+  for (const ClientSpec& client : config.clients) policy.weights[client.name] = client.weight;
+  std::vector<PortalOptions> portals = config.portals;
+  for (PortalOptions& portal : portals) portal.fair_share = policy;
+  return portals;
+}
+
+// A connection of its own to the configured Redis (each client serialises
+// its commands on one connection, so the cache and the token refreshes do
+// not wait behind the budget's scripts).
+std::shared_ptr<RedisClient> ConnectRedis(const RedisConfig& redis, Clock* clock) {
+  return std::make_shared<RedisClient>(SharedBudgetOptionsOf(redis).redis, clock);
+}
+
+// The read cache, when the config has rules: in Redis when one is
+// configured (shared by the replicas), else in this process.
+std::unique_ptr<ReadCache> MakeReadCache(const ServerConfig& config, Clock* clock, Logger& logger) {
+  if (!config.cache.enabled()) return nullptr;
+  std::unique_ptr<CacheStore> store;
+  if (config.redis.enabled()) {
+    store = std::make_unique<RedisCacheStore>(ConnectRedis(config.redis, clock),
+                                              config.redis.key_prefix, config.cache.max_bytes);
+  } else {
+    store = std::make_unique<MemoryCacheStore>(config.cache.max_entries, config.cache.max_bytes, clock);
+  }
+  logger.Log(LogLevel::kInfo, "read cache on",
+             {{"rules", static_cast<int64_t>(config.cache.rules.size())},
+              {"store", config.redis.enabled() ? "redis" : "memory"}});
+  return std::make_unique<ReadCache>(config.cache, std::move(store));
+}
+
+// OAuth portals share their tokens through Redis, so that one replica
+// refreshes and the others take the result.
+void ShareOAuthTokens(const RedisConfig& redis, Clock* clock, std::vector<PortalOptions>* portals) {
+  std::shared_ptr<RedisClient> client;
+  for (PortalOptions& portal : *portals) {
+    if (!portal.oauth.enabled()) continue;
+    if (!client) client = ConnectRedis(redis, clock);
+    portal.oauth.sharing = std::make_shared<RedisTokenSharing>(client, redis.key_prefix, portal.name,
+                                                               portal.oauth.client_id);
+  }
+}
+
+// Replicas share each portal's budget through Redis. Each switch to and from
+// the local fallback is logged once per portal.
+std::shared_ptr<BudgetSharing> ShareBudgets(const RedisConfig& redis, Clock* clock, Logger& logger) {
+  SharedBudgetOptions options = SharedBudgetOptionsOf(redis);
+  options.on_switch = [&logger, replicas = redis.replicas](const std::string& portal, bool fallback,
+                                                          const std::string& why) {
+    if (fallback) {
+      logger.Log(LogLevel::kWarn,
+                 "Redis unreachable: this replica now uses its own share of the portal's budget "
+                 "until Redis answers again",
+                 {{"portal", portal}, {"replicas", replicas}, {"error", why}});
+    } else {
+      logger.Log(LogLevel::kInfo, "Redis reachable again: sharing the portal's budget",
+                 {{"portal", portal}});
+    }
+  };
+  auto sharing = std::make_shared<RedisBudgetSharing>(options, clock);
+  logger.Log(LogLevel::kInfo, "sharing portal budgets through Redis",
+             {{"redis", RedisUrlOf(options.redis.address)},
+              {"replicas", redis.replicas},
+              {"key_prefix", redis.key_prefix},
+              {"replica", sharing->replica_id()}});
+  return sharing;
+}
+
+std::unique_ptr<ServerMetrics> MakeMetrics(const ServerConfig& config) {
+  if (config.metrics_listen.empty()) return nullptr;
+  auto m = std::make_unique<ServerMetrics>();
+  m->portal = std::make_unique<PortalMetrics>(*m->registry);
+  m->grpc = std::make_unique<GrpcMetrics>(*m->registry);
+  m->auth = std::make_unique<AuthMetrics>(*m->registry, AccessControl::FailureReasons(),
+                                          AccessControl::ClientNames(config.clients));
+  if (config.tls.enabled()) m->tls = std::make_unique<TlsMetrics>(*m->registry);
+  return m;
+}
+
+}  // namespace
+
+Server::Server(const ServerConfig& config, Clock* clock, std::ostream* log)
+    : config_(config), clock_(clock), logger_(config.log, log) {
+  for (const std::string& secret : SecretsOf(config_)) logger_.AddSecret(secret);
+}
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config, Clock* clock,
+                                                      ServerParts parts) {
+  // Both addresses first: a busy port is start-up input, reported before
+  // anything is logged.
+  B24GATE_RETURN_IF_ERROR(CheckAddressFree(config.listen, "listen"));
+  if (!config.metrics_listen.empty()) {
+    B24GATE_RETURN_IF_ERROR(CheckAddressFree(config.metrics_listen, "metrics-listen"));
+  }
+  std::unique_ptr<Server> server(new Server(config, clock, parts.log));
+  server->metrics_ = MakeMetrics(config);
+  if (config.tls.enabled()) {
+    absl::StatusOr<std::unique_ptr<ServerTls>> tls = ServerTls::Start(
+        config.tls, &server->logger_, server->metrics_ ? server->metrics_->tls.get() : nullptr);
+    if (!tls.ok()) return absl::InvalidArgumentError(tls.status().message());
+    server->tls_ = std::move(*tls);
+  }
+  if (!parts.transport) parts.transport = std::make_unique<CurlTransport>();
+  B24GATE_RETURN_IF_ERROR(server->Wire(std::move(parts.transport)));
+  B24GATE_RETURN_IF_ERROR(server->ServeMetrics());
+  B24GATE_RETURN_IF_ERROR(server->ServeGrpc());
+  server->LogServing();
+  return server;
+}
+
+absl::Status Server::Wire(std::unique_ptr<HttpTransport> transport) {
+  LogPortals(config_, logger_);
+  log_observer_ = std::make_unique<LogObserver>(&logger_);
+  observer_ = std::make_unique<ObserverFanout>(std::vector<PortalObserver*>{
+      metrics_ ? metrics_->portal.get() : nullptr, log_observer_.get()});
+  access_ = std::make_unique<AccessControl>(config_.clients, metrics_ ? metrics_->auth.get() : nullptr);
+  logger_.Log(LogLevel::kInfo,
+              access_->enabled() ? "client authentication on" : "client authentication off",
+              {{"clients", config_.clients.size()}});
+  GatewayOptions gateway_options = config_.gateway;
+  if (access_->enabled()) {
+    gateway_options.authorize = [access = access_.get()](const std::string& client,
+                                                         const std::string& portal,
+                                                         const std::string& method) {
+      return access->AuthorizeCommand(client, portal, method);
+    };
+  }
+  std::vector<PortalOptions> portals = WithFairShare(config_);
+  if (config_.redis.enabled()) {
+    std::shared_ptr<BudgetSharing> sharing = ShareBudgets(config_.redis, clock_, logger_);
+    for (PortalOptions& portal : portals) portal.sharing = sharing;
+    ShareOAuthTokens(config_.redis, clock_, &portals);
+  }
+  gateway_ = std::make_unique<Gateway>(portals, std::move(transport), clock_, observer_.get(),
+                                       gateway_options, MakeReadCache(config_, clock_, logger_));
+  service_ = std::make_unique<GatewayService>(gateway_.get(), access_.get());
+  admin_ = std::make_unique<AdminService>(gateway_.get(), access_.get());
+  return absl::OkStatus();
+}
+
+// GET /metrics; the gauges read the gateway's portals per scrape.
+absl::Status Server::ServeMetrics() {
+  if (!metrics_) return absl::OkStatus();
+  ServerMetrics& m = *metrics_;
+  m.gauges = std::make_shared<PortalGauges>(gateway_->portals());
+  try {
+    // CivetWeb's Exposer throws when it cannot bind.
+    m.exposer = std::make_unique<prometheus::Exposer>(config_.metrics_listen);
+  } catch (const std::exception& e) {
+    // Rarely here: CheckAddressFree saw the address free a moment ago.
+    return absl::InvalidArgumentError(
+        absl::StrCat("metrics-listen \"", config_.metrics_listen, "\": cannot serve metrics: ", e.what()));
+  }
+  m.exposer->RegisterCollectable(m.registry);
+  m.exposer->RegisterCollectable(m.gauges);
+  if (gateway_->cache() != nullptr) {
+    m.cache = std::make_shared<CacheMetrics>(gateway_->cache());
+    m.exposer->RegisterCollectable(m.cache);
+  }
+  std::vector<int> ports = m.exposer->GetListeningPorts();
+  metrics_port_ = ports.empty() ? 0 : ports.front();
+  return absl::OkStatus();
+}
+
+absl::Status Server::ServeGrpc() {
+  grpc::EnableDefaultHealthCheckService(true);
+  // gRPC's health service is not built from protobuf C++ code, so reflection
+  // finds grpc.health.v1 only if its generated descriptor is linked in; this
+  // reference keeps it (buf curl and grpcurl call Health/Check by reflection).
+  (void)grpc::health::v1::HealthCheckRequest::descriptor();
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config_.listen,
+                           tls_ ? tls_->credentials() : grpc::InsecureServerCredentials(), &port_);
+  // Without this a second gateway on the same port starts too and the
+  // kernel splits the connections between the two.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.RegisterService(service_.get());
+  builder.RegisterService(admin_.get());
+  // Requests are decoded under the input limits (service/wire/); gRPC's own
+  // receive limit sits a little above, for the far too large.
+  const InputLimits& limits = config_.gateway.limits;
+  SetWireLimits({limits.max_depth, limits.max_request_bytes});
+  builder.SetMaxReceiveMessageSize(GrpcReceiveLimit(limits));
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<RpcInterceptorFactory>(
+      metrics_ ? metrics_->grpc.get() : nullptr, &logger_, &access_->authenticator()));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  grpc_ = builder.BuildAndStart();
+  if (!grpc_ || port_ == 0) {
+    return absl::InvalidArgumentError(absl::StrCat("listen \"", config_.listen, "\": cannot listen there"));
+  }
+  grpc_->GetHealthCheckService()->SetServingStatus(true);
+  return absl::OkStatus();
+}
+
+void Server::LogServing() {
+  // The first stdout lines are the contract with scripts and tests.
+  std::printf("listening on %s:%d\n", HostOf(config_.listen).c_str(), port_);
+  if (metrics_) std::printf("metrics on %s:%d\n", HostOf(config_.metrics_listen).c_str(), metrics_port_);
+  std::fflush(stdout);
+  const std::string bound = absl::StrCat(HostOf(config_.listen), ":", port_);
+  logger_.Log(LogLevel::kInfo, "serving", {{"listen", bound}, {"tls", tls_ != nullptr}});
+  // Validated by LoadConfig; here it only says which mode the gateway is in.
+  absl::StatusOr<std::string> exposure = DescribeListenExposure(
+      bound, config_.authenticates_clients(), config_.insecure_listen_any);
+  logger_.Log(config_.authenticates_clients() || IsLoopbackHost(HostOf(config_.listen))
+                  ? LogLevel::kInfo
+                  : LogLevel::kWarn,
+              exposure.ok() ? *exposure : std::string(exposure.status().message()));
+  if (metrics_ && !IsLoopbackHost(HostOf(config_.metrics_listen))) {
+    logger_.Log(LogLevel::kWarn, MetricsExposureWarning(config_.metrics_listen));
+  }
+}
+
+bool Server::AwaitDrained(absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  return clock_->AwaitWithDeadline(&mu_, absl::Condition(&drained_), deadline);
+}
+
+bool Server::Drain(absl::Duration predrain) {
+  grpc_->GetHealthCheckService()->SetServingStatus(false);
+  logger_.Log(LogLevel::kInfo, "shutting down",
+              {{"predrain_delay_ms", absl::ToDoubleMilliseconds(predrain)},
+               {"shutdown_grace_ms", absl::ToDoubleMilliseconds(config_.shutdown_grace)}});
+  {
+    // Still serving; CutShort() ends the wait.
+    absl::MutexLock lock(&mu_);
+    clock_->AwaitWithDeadline(&mu_, absl::Condition(&cut_short_), clock_->Now() + predrain);
+  }
+  const absl::Duration grace = config_.shutdown_grace;
+  const absl::Time deadline = clock_->Now() + grace;
+  // At its deadline gRPC cancels whatever is left, without our per-item
+  // answers; so in-flight commands are answered a little before it, leaving
+  // time for the answers to reach the clients. gRPC's deadline is in real
+  // time whatever `clock_` is: the same length from now.
+  const absl::Time answer_by = deadline - std::min(grace / 4, absl::Seconds(1));
+  stop_ = std::thread([this, grpc_deadline = absl::Now() + grace] {
+    grpc_->Shutdown(absl::ToChronoTime(grpc_deadline));  // refuses new calls at once
+    grpc_->Wait();
+    absl::MutexLock lock(&mu_);
+    drained_ = true;
+  });
+  gateway_->BeginShutdown();
+  if (!AwaitDrained(answer_by)) {
+    logger_.Log(LogLevel::kWarn, "grace period nearly over: answering calls still waiting for the "
+                                 "portal with OUTCOME_UNKNOWN");
+    gateway_->AbandonInFlight();
+  }
+  bool done = AwaitDrained(deadline + absl::Seconds(1));
+  bool upstream_left = false;
+  for (Portal* portal : gateway_->portals()) upstream_left = upstream_left || portal->Stats().in_flight > 0;
+  if (!done || upstream_left) {
+    logger_.Log(LogLevel::kWarn, "exiting with upstream requests still in flight");
+    return false;
+  }
+  logger_.Log(LogLevel::kInfo, "stopped");
+  return true;
+}
+
+void Server::CutShort() {
+  absl::MutexLock lock(&mu_);
+  cut_short_ = true;
+}
+
+void Server::ReloadTls() {
+  if (tls_ == nullptr) {
+    logger_.Log(LogLevel::kInfo, "SIGHUP: no TLS certificate to reload");
+  } else {
+    (void)tls_->Reload(/*forced=*/true);  // logged and counted inside
+  }
+}
+
+Server::~Server() {
+  // The metrics first: a scrape reads the gateway's portals. The listener is
+  // left open rather than stopped: civetweb's stop waits for its listener's
+  // poll, which wakes every 2 s, and an idle gateway took that long to exit
+  // after SIGINT. A scrape now gets no series; the process's exit closes it.
+  if (metrics_ && metrics_->exposer) {
+    for (const std::shared_ptr<prometheus::Collectable>& c :
+         std::vector<std::shared_ptr<prometheus::Collectable>>{metrics_->registry, metrics_->gauges,
+                                                               metrics_->cache}) {
+      if (c) metrics_->exposer->RemoveCollectable(c);
+    }
+    (void)metrics_->exposer.release();
+  }
+  if (grpc_ && !stop_.joinable()) {
+    grpc_->Shutdown();
+    grpc_->Wait();
+  }
+  if (stop_.joinable()) stop_.join();
+}
+
+}  // namespace b24gate

@@ -1,0 +1,110 @@
+// The gateway as one object: Start() wires the configured parts (logger,
+// metrics, TLS, the portals and their gateway, the gRPC services) and binds
+// the ports; Drain() is the shutdown sequence (README "Shutdown"). main only
+// parses the configuration, starts a Server, waits for a signal and drains
+// it, so tests start and drain a Server on a FakeClock.
+//
+// Drain: health turns NOT_SERVING at once; the listener keeps accepting for
+// the pre-drain delay (load balancers take the endpoint out meanwhile), which
+// CutShort() ends early; then new calls are refused, queued commands are
+// answered NOT_EXECUTED, requests on the wire get until shortly before the
+// grace deadline, and what is left is answered OUTCOME_UNKNOWN.
+//
+// Thread-safety: Start, Drain and the destructor run on one thread;
+// CutShort() and ReloadTls() may be called from any thread meanwhile.
+#ifndef B24GATE_SERVICE_SERVER_H_
+#define B24GATE_SERVICE_SERVER_H_
+
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "engine/common/clock.h"
+#include "engine/gateway/gateway.h"
+#include "engine/http/http_transport.h"
+#include "service/admin_service.h"
+#include "service/auth/access_control.h"
+#include "service/config.h"
+#include "service/gateway_service.h"
+#include "service/logging/log_observer.h"
+#include "service/logging/logger.h"
+#include "service/observer_fanout.h"
+#include "service/tls/server_tls.h"
+
+namespace b24gate {
+
+struct ServerMetrics;  // server.cc
+
+// What tests replace in a Server; the defaults are the real ones.
+struct ServerParts {
+  std::unique_ptr<HttpTransport> transport;  // null: libcurl
+  std::ostream* log = &std::cerr;            // must outlive the Server
+};
+
+class Server {
+ public:
+
+  // Starts serving `config` (validated by LoadConfig). `clock` must outlive
+  // the Server. INVALID_ARGUMENT for start-up input that only shows now (TLS
+  // files, an address in use): main prints it as one line and exits 2; it
+  // is returned before anything is logged.
+  static absl::StatusOr<std::unique_ptr<Server>> Start(const ServerConfig& config, Clock* clock,
+                                                       ServerParts parts = {});
+  ~Server();
+
+  int port() const { return port_; }                  // the bound gRPC port
+  int metrics_port() const { return metrics_port_; }  // 0: metrics off
+
+  // The sequence above. `predrain` is the pre-drain delay (main passes 0
+  // for SIGINT). Returns true when every accepted call has its answer and no
+  // request is left on the wire; false when requests to a portal are still
+  // in flight after the grace (their callers were answered; nothing is left
+  // to save, so main exits at once). REQUIRES: called once.
+  bool Drain(absl::Duration predrain);
+
+  // Ends the pre-drain wait now (a second signal).
+  void CutShort();
+
+  // Re-reads the TLS certificate files (SIGHUP); logged and counted inside.
+  void ReloadTls();
+
+ private:
+  Server(const ServerConfig& config, Clock* clock, std::ostream* log);
+  absl::Status Wire(std::unique_ptr<HttpTransport> transport);
+  absl::Status ServeMetrics();
+  absl::Status ServeGrpc();
+  void LogServing();
+  // Waits until the gRPC server has drained or the clock reaches `deadline`.
+  bool AwaitDrained(absl::Time deadline);
+
+  const ServerConfig config_;
+  Clock* const clock_;
+  Logger logger_;
+  // Declared in the order they are built, so they are destroyed in reverse.
+  std::unique_ptr<ServerMetrics> metrics_;
+  std::unique_ptr<ServerTls> tls_;
+  std::unique_ptr<LogObserver> log_observer_;
+  std::unique_ptr<ObserverFanout> observer_;
+  std::unique_ptr<AccessControl> access_;
+  std::unique_ptr<Gateway> gateway_;
+  std::unique_ptr<GatewayService> service_;
+  std::unique_ptr<AdminService> admin_;
+  std::unique_ptr<grpc::Server> grpc_;
+  int port_ = 0;
+  int metrics_port_ = 0;
+  std::thread stop_;  // runs the gRPC server's Shutdown and Wait
+
+  absl::Mutex mu_;
+  bool cut_short_ ABSL_GUARDED_BY(mu_) = false;
+  bool drained_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace b24gate
+
+#endif  // B24GATE_SERVICE_SERVER_H_

@@ -1,0 +1,129 @@
+// The ordered buffer of a parallel keyset read: pieces read out of order come
+// back in id order, gaps hold delivery, empty ranges move it on, and what is
+// held is counted in bytes, so wide rows weigh what they cost.
+#include "engine/lists/range_buffer.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace b24gate {
+namespace {
+
+std::vector<Json> Rows(std::vector<int64_t> ids, size_t padding = 0) {
+  std::vector<Json> rows;
+  for (int64_t id : ids) rows.push_back(Json{{"ID", id}, {"TEXT", std::string(padding, 'x')}});
+  return rows;
+}
+
+std::vector<int64_t> IdsOf(const std::vector<Json>& rows) {
+  std::vector<int64_t> ids;
+  for (const Json& r : rows) ids.push_back(r["ID"].get<int64_t>());
+  return ids;
+}
+
+struct Piece {
+  int64_t after, upto;
+  std::vector<int64_t> ids;
+};
+
+struct Order {
+  std::vector<Piece> added;                  // in this order
+  std::vector<std::vector<int64_t>> popped;  // PopNext until nothing is next
+  int64_t delivered_upto;                    // then
+  int64_t items_left;
+};
+
+class RangeBufferOrder : public ::testing::TestWithParam<Order> {};
+
+TEST_P(RangeBufferOrder, HandsPiecesBackInIdOrder) {
+  const Order& o = GetParam();
+  OrderedRangeBuffer buffer(0);
+  for (const Piece& p : o.added) buffer.Add(p.after, p.upto, Rows(p.ids));
+  std::vector<std::vector<int64_t>> popped;
+  for (int i = 0; i < 100; ++i) {
+    auto piece = buffer.PopNext();
+    if (!piece) break;
+    popped.push_back(IdsOf(piece->items));
+  }
+  EXPECT_EQ(popped, o.popped);
+  EXPECT_EQ(buffer.delivered_upto(), o.delivered_upto);
+  EXPECT_EQ(buffer.items(), o.items_left);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, RangeBufferOrder,
+    ::testing::Values(
+        // Read backwards, delivered forwards.
+        Order{{{200, 300, {250}}, {100, 200, {150, 160}}, {0, 100, {5, 50}}},
+              {{5, 50}, {150, 160}, {250}}, 300, 0},
+        // A gap (ids 100..200 not read yet) holds back what lies after it.
+        Order{{{0, 100, {5}}, {200, 300, {250}}}, {{5}}, 100, 1},
+        // A range read to its end with nothing in it moves delivery on.
+        Order{{{100, 200, {}}, {200, 300, {201}}, {0, 100, {1}}}, {{1}, {}, {201}}, 300, 0},
+        // An interval that is no interval (nothing read, nothing closed) is
+        // no piece.
+        Order{{{0, 0, {}}, {0, 10, {3}}}, {{3}}, 10, 0}));
+
+TEST(RangeBuffer, DeliveredStraightMovesDeliveryOn) {
+  OrderedRangeBuffer buffer(0);
+  buffer.Add(100, 200, Rows({150}));
+  EXPECT_FALSE(buffer.PopNext().has_value());
+  EXPECT_TRUE(buffer.IsNext(0));
+  buffer.Delivered(100);  // (0, 100] went straight out
+  EXPECT_TRUE(buffer.IsNext(100));
+  auto piece = buffer.PopNext();
+  ASSERT_TRUE(piece.has_value());
+  EXPECT_EQ(IdsOf(piece->items), std::vector<int64_t>{150});
+  EXPECT_EQ(piece->upto, 200);
+}
+
+// What rows of a given width cost in the buffer: MessagePack bytes, each row
+// {"ID": id, "TEXT": padding} plus one array header per piece.
+struct Width {
+  size_t padding;  // characters of TEXT
+  int rows;
+  int64_t bytes;   // held
+};
+
+class RangeBufferBytes : public ::testing::TestWithParam<Width> {};
+
+TEST_P(RangeBufferBytes, CountsWhatRowsCost) {
+  const Width& w = GetParam();
+  OrderedRangeBuffer buffer(0);
+  EXPECT_EQ(buffer.ItemBytes(), OrderedRangeBuffer::kDefaultItemBytes);
+  std::vector<int64_t> ids;
+  for (int i = 1; i <= w.rows; ++i) ids.push_back(100 + i);  // ids of 1 byte
+  buffer.Add(100, 1000, Rows(ids, w.padding));
+  EXPECT_EQ(buffer.bytes(), w.bytes);
+  EXPECT_EQ(buffer.items(), w.rows);
+  EXPECT_DOUBLE_EQ(buffer.ItemBytes(), static_cast<double>(w.bytes) / w.rows);
+  // Nothing before 100 was asked for yet: held until it is.
+  EXPECT_FALSE(buffer.PopNext().has_value());
+  buffer.Delivered(100);
+  ASSERT_TRUE(buffer.PopNext().has_value());
+  EXPECT_EQ(buffer.bytes(), 0);
+  EXPECT_EQ(buffer.items(), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, RangeBufferBytes,
+    ::testing::Values(
+        // A row: map header 1, "ID" 3, id 1, "TEXT" 5, the text 1 + n
+        // (n < 32), 2 + n (n < 256), 3 + n (n < 65536). Array header: 1
+        // byte (up to 15 rows), 3 (up to 65535).
+        Width{0, 2, 1 + 2 * 11},            // 11 bytes a row
+        Width{10, 10, 1 + 10 * 21},         // 21 bytes a row
+        Width{2000, 10, 1 + 10 * 2013},     // a wide row: 2,013 bytes
+        Width{2000, 20, 3 + 20 * 2013}));
+
+TEST(RangeBuffer, RowsMeasuredOnTheirWayOutCountTowardsTheirCost) {
+  OrderedRangeBuffer buffer(0);
+  buffer.Measure(Rows({101, 102}, 10));  // 21 bytes a row, array header 1
+  EXPECT_DOUBLE_EQ(buffer.ItemBytes(), (1 + 2 * 21) / 2.0);
+  EXPECT_EQ(buffer.bytes(), 0);  // measured, not held
+}
+
+}  // namespace
+}  // namespace b24gate
