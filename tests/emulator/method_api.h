@@ -22,6 +22,7 @@ namespace b24emu {
 // One method invocation, already authenticated.
 struct MethodCall {
   // Normalised method name: lower-case, without ".json" suffix or trailing "/".
+  // REST 3.0 methods (/rest/api/) are "v3/" + their name.
   std::string method;
   // Parameters as parsed from query string + body, merged. Values parsed from
   // query strings or form bodies are JSON strings; JSON bodies keep their types.
@@ -48,6 +49,9 @@ struct MethodResult {
   bool is_error = false;
   std::string error;
   std::string error_description;
+  // REST 3.0 errors: the `validation` list ([{"field", "message"}, ...]),
+  // null when the error has none.
+  nlohmann::json validation;
   // The value of "result" on success.
   nlohmann::json result;
   std::optional<int64_t> total;  // list methods only (absent for methods without total)
@@ -70,6 +74,10 @@ class MethodTable {
   virtual bool HasMethod(const std::string& method) const = 0;
   // REQUIRES: HasMethod(call.method).
   virtual MethodResult Invoke(const MethodCall& call) = 0;
+  // True when `method` changes data (REST 3.0 keeps the answers of writes
+  // sent with an Idempotency-Key). Tables that never say so serve no writes
+  // worth replaying.
+  virtual bool IsWrite(const std::string& /*method*/) const { return false; }
 };
 
 // Seeding: "crm.lead=1000,crm.deal=500,..." (see README). Deterministic for a

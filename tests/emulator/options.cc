@@ -268,6 +268,7 @@ PortalConfig MakePortalConfig(const EmulatorOptions& o) {
   c.require_https = o.require_https;
   c.integer_reset_at = f >= 1;
   c.redirect_host = o.redirect_host;
+  c.idempotency_ttl = absl::Hours(24) * f;
   return c;
 }
 

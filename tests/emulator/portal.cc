@@ -4,6 +4,8 @@
 #include "absl/strings/string_view.h"
 #include <utility>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -51,7 +53,8 @@ Portal::Portal(PortalConfig config, MethodTable* methods, const Clock* clock)
       clock_(clock),
       bucket_(config_.bucket, clock),
       operating_(config_.operating, clock),
-      faults_(config_.fault_seed) {
+      faults_(config_.fault_seed),
+      idempotency_(config_.idempotency_ttl, clock) {
   faults_.Set(config_.faults);
   if (config_.oauth) oauth_ = std::make_unique<OAuthServer>(*config_.oauth, clock);
 }
@@ -108,11 +111,13 @@ HttpReply Portal::HandleRest(const RestRequest& request) {
   stats_.CountRequest();
   const absl::Time start = clock_->Now();
 
-  // Route: /rest/{USER_ID}/{CODE}/{method} or /rest/{method}, once runs of
+  // Route: /rest/{USER_ID}/{CODE}/{method} or /rest/{method}, and REST 3.0's
+  // /rest/api/{USER_ID}/{CODE}/{method} or /rest/api/{method}, once runs of
   // '/' are merged as nginx does by default (README "URLs").
   const std::string merged = MergeSlashes(request.path);
   absl::string_view path = merged;
-  if (!absl::ConsumePrefix(&path, "/rest/")) {
+  const bool v3 = absl::ConsumePrefix(&path, "/rest/api/");
+  if (!v3 && !absl::ConsumePrefix(&path, "/rest/")) {
     return ErrorReply(404, "ERROR_METHOD_NOT_FOUND", "Method not found!");
   }
   std::vector<std::string> segments = absl::StrSplit(path, '/');
@@ -120,81 +125,94 @@ HttpReply Portal::HandleRest(const RestRequest& request) {
   if (segments.size() != 1 && segments.size() != 3) {
     return ErrorReply(404, "ERROR_METHOD_NOT_FOUND", "Method not found!");
   }
-  const bool webhook = segments.size() == 3;
-  const std::string method = NormalizeMethod(segments.back());
+  // REST 3.0 has no ".json" suffix: only the case is normalised.
+  const std::string method =
+      v3 ? absl::AsciiStrToLower(segments.back()) : NormalizeMethod(segments.back());
 
   const FaultKind fault = faults_.Draw(method);
   if (fault != FaultKind::kNone) stats_.CountFault(FaultName(fault));
   if (FaultPreventsExecution(fault)) return FaultReply(fault, request);
 
-  HttpReply reply = [&]() -> HttpReply {
-    if (config_.require_https && !request.https) {
-      return ErrorReply(400, "INVALID_REQUEST", "Https required");
+  HttpReply reply = v3 ? ServeV3(request, segments, method, start)
+                       : ServeClassic(request, segments, method, start);
+  ApplyFault(fault, &reply);
+  return reply;
+}
+
+std::optional<HttpReply> Portal::Authenticate(const std::vector<std::string>& segments,
+                                              const std::string& auth, Caller* caller) {
+  if (segments.size() == 3) {
+    int64_t user_id = 0;
+    bool known = false;
+    if (absl::SimpleAtoi(segments[0], &user_id)) {
+      for (const PortalConfig::Webhook& w : config_.webhooks) {
+        known = known || (w.user_id == user_id && w.code == segments[1]);
+      }
     }
-    absl::StatusOr<OJson> parsed = ParseRequestParams(request.params);
-    if (!parsed.ok()) return ErrorReply(400, "INVALID_REQUEST", std::string(parsed.status().message()));
-    OJson params = std::move(*parsed);
-    const std::string auth = TakeStringParam(params, "auth");
-    params = ListIfSequential(std::move(params));
+    if (!known) return ErrorReply(401, "INVALID_CREDENTIALS", "Invalid request credentials");
+    caller->credential = absl::StrCat("webhook:", segments[0], "/", segments[1]);
+    caller->user_id = user_id;
+    return std::nullopt;
+  }
+  if (auth.empty()) return ErrorReply(401, "NO_AUTH_FOUND", "Wrong authorization data");
+  AccessCheck check = AccessCheck::kUnknown;
+  if (oauth_) check = oauth_->CheckAccessToken(auth, &caller->user_id);
+  if (check == AccessCheck::kExpired) {
+    return ErrorReply(401, "expired_token", "The access token provided has expired.");
+  }
+  if (check == AccessCheck::kUnknown) {
+    return ErrorReply(401, "invalid_token", "The access token provided is invalid.");
+  }
+  caller->credential = oauth_->CredentialKey();
+  return std::nullopt;
+}
 
-    Caller caller;
-    if (webhook) {
-      int64_t user_id = 0;
-      bool known = false;
-      if (absl::SimpleAtoi(segments[0], &user_id)) {
-        for (const PortalConfig::Webhook& w : config_.webhooks) {
-          known = known || (w.user_id == user_id && w.code == segments[1]);
-        }
-      }
-      if (!known) return ErrorReply(401, "INVALID_CREDENTIALS", "Invalid request credentials");
-      caller.credential = absl::StrCat("webhook:", segments[0], "/", segments[1]);
-      caller.user_id = user_id;
-    } else {
-      if (auth.empty()) return ErrorReply(401, "NO_AUTH_FOUND", "Wrong authorization data");
-      AccessCheck check = AccessCheck::kUnknown;
-      if (oauth_) check = oauth_->CheckAccessToken(auth, &caller.user_id);
-      if (check == AccessCheck::kExpired) {
-        return ErrorReply(401, "expired_token", "The access token provided has expired.");
-      }
-      if (check == AccessCheck::kUnknown) {
-        return ErrorReply(401, "invalid_token", "The access token provided is invalid.");
-      }
-      caller.credential = oauth_->CredentialKey();
-    }
+HttpReply Portal::ServeClassic(const RestRequest& request, const std::vector<std::string>& segments,
+                               const std::string& method, absl::Time start) {
+  if (config_.require_https && !request.https) {
+    return ErrorReply(400, "INVALID_REQUEST", "Https required");
+  }
+  absl::StatusOr<OJson> parsed = ParseRequestParams(request.params);
+  if (!parsed.ok()) return ErrorReply(400, "INVALID_REQUEST", std::string(parsed.status().message()));
+  OJson params = std::move(*parsed);
+  const std::string auth = TakeStringParam(params, "auth");
+  params = ListIfSequential(std::move(params));
 
-    if (!bucket_.TryAdmit()) return ErrorReply(503, "QUERY_LIMIT_EXCEEDED", "Too many requests");
-    if (method == "batch") return RunBatch(caller, params, start);
-    return RunSingle(caller, method, params, start);
-  }();
+  Caller caller;
+  if (std::optional<HttpReply> refused = Authenticate(segments, auth, &caller)) return *refused;
+  if (!bucket_.TryAdmit()) return ErrorReply(503, "QUERY_LIMIT_EXCEEDED", "Too many requests");
+  if (method == "batch") return RunBatch(caller, params, start);
+  return RunSingle(caller, method, params, start);
+}
 
-  switch (fault) {
+void Portal::ApplyFault(FaultKind kind, HttpReply* reply) {
+  switch (kind) {
     case FaultKind::k500: {
-      const absl::Duration delay = reply.delay;
-      reply = ErrorReply(500, "INTERNAL_SERVER_ERROR", "Internal server error");
-      reply.delay = delay;
+      const absl::Duration delay = reply->delay;
+      *reply = ErrorReply(500, "INTERNAL_SERVER_ERROR", "Internal server error");
+      reply->delay = delay;
       break;
     }
     case FaultKind::k504:
-      reply.status = 504;
-      reply.content_type = "text/html";
-      reply.body = HtmlPage(504, "Gateway Time-out");
-      reply.headers.clear();
+      reply->status = 504;
+      reply->content_type = "text/html";
+      reply->body = HtmlPage(504, "Gateway Time-out");
+      reply->headers.clear();
       break;
     case FaultKind::kReset:
-      reply.drop_connection = true;
+      reply->drop_connection = true;
       break;
     case FaultKind::kDelay:
-      reply.delay += config_.fault_delay;
+      reply->delay += config_.fault_delay;
       break;
     default:
       break;
   }
-  return reply;
 }
 
 Portal::Outcome Portal::RunCommand(const Caller& caller, const std::string& method,
                                    const OJson& params, absl::Time start, bool check_operating,
-                                   const std::string& account_key, bool in_batch) {
+                                   const std::string& account_key, bool in_batch, bool v3) {
   Outcome out;
   out.timing.start = start;
   out.timing.finish = start;
@@ -210,7 +228,7 @@ Portal::Outcome Portal::RunCommand(const Caller& caller, const std::string& meth
   if (in_batch && method == "batch") {
     return refuse(405, "ERROR_BATCH_METHOD_NOT_ALLOWED", "Batch method is not allowed");
   }
-  if (!methods_->HasMethod(method)) {
+  if (!methods_->HasMethod(method) || absl::StartsWith(method, "v3/") != v3) {
     return refuse(404, "ERROR_METHOD_NOT_FOUND", "Method not found!");
   }
   if (check_operating) {

@@ -26,6 +26,7 @@
 #include "tests/emulator/cost_model.h"
 #include "tests/emulator/envelope.h"
 #include "tests/emulator/faults.h"
+#include "tests/emulator/idempotency_store.h"
 #include "tests/emulator/leaky_bucket.h"
 #include "tests/emulator/method_api.h"
 #include "tests/emulator/oauth.h"
@@ -57,6 +58,9 @@ struct PortalConfig {
   bool integer_reset_at = true;
   // Host name for the `redirect` fault; empty: swap 127.0.0.1 <-> localhost.
   std::string redirect_host;
+  // How long REST 3.0 keeps the answer of a write sent with an
+  // Idempotency-Key (24 h on a real portal).
+  absl::Duration idempotency_ttl = absl::Hours(24);
 };
 
 // `path` with every run of '/' made one, as nginx's `merge_slashes on` (its
@@ -70,6 +74,9 @@ struct RestRequest {
   bool https = false;
   std::string host;  // Host header (with port)
   std::string target;  // raw request target, for redirects
+  std::string http_method = "POST";  // "GET" or "POST"
+  // The Idempotency-Key header, when the request had one.
+  std::optional<std::string> idempotency_key;
 };
 
 struct HttpReply {
@@ -120,11 +127,29 @@ class Portal {
 
   HttpReply ErrorReply(int status, const std::string& code, const std::string& description);
   HttpReply FaultReply(FaultKind kind, const RestRequest& request);
+  // The faults that let the call run change its reply afterwards.
+  void ApplyFault(FaultKind kind, HttpReply* reply);
+  // Webhook (`segments` = USER_ID, CODE, method) or OAuth (`auth`): fills
+  // *caller, or returns the refusal.
+  std::optional<HttpReply> Authenticate(const std::vector<std::string>& segments,
+                                        const std::string& auth, Caller* caller);
+  // A classic call (/rest/...) once routed.
+  HttpReply ServeClassic(const RestRequest& request, const std::vector<std::string>& segments,
+                         const std::string& method, absl::Time start);
+  // A REST 3.0 call (/rest/api/..., portal_v3.cc) once routed.
+  HttpReply ServeV3(const RestRequest& request, const std::vector<std::string>& segments,
+                    const std::string& method, absl::Time start);
+  // Runs a REST 3.0 method ("tasks.task.add") and renders its reply.
+  HttpReply RunV3(const Caller& caller, const std::string& method,
+                  const nlohmann::ordered_json& params, absl::Time start);
   // Runs one method with operating checks (when `check_operating`) and costs.
   // `charge_key` is the method name operating time is charged to ("" = none).
+  // REST 3.0 methods ("v3/...") run only when `v3`: a classic batch cannot
+  // reach them.
   Outcome RunCommand(const Caller& caller, const std::string& method,
                      const nlohmann::ordered_json& params, absl::Time start,
-                     bool check_operating, const std::string& charge_key, bool in_batch);
+                     bool check_operating, const std::string& charge_key, bool in_batch,
+                     bool v3 = false);
   HttpReply RunSingle(const Caller& caller, const std::string& method,
                       const nlohmann::ordered_json& params, absl::Time start);
   HttpReply RunBatch(const Caller& caller, const nlohmann::ordered_json& params, absl::Time start);
@@ -136,6 +161,7 @@ class Portal {
   OperatingLimiter operating_;
   FaultInjector faults_;
   std::unique_ptr<OAuthServer> oauth_;
+  IdempotencyStore idempotency_;
   Stats stats_;
 };
 

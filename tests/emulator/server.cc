@@ -138,6 +138,8 @@ void EmulatorServer::InstallHandlers() {
     r.params.content_type = req.get_header_value("Content-Type");
     r.https = is_https(req);
     r.host = req.get_header_value("Host");
+    r.http_method = req.method;
+    if (req.has_header("Idempotency-Key")) r.idempotency_key = req.get_header_value("Idempotency-Key");
     if (reader != nullptr) {
       if (req.is_multipart_form_data()) {
         r.params.multipart = true;

@@ -46,6 +46,8 @@ nlohmann::json Stats::ToJson() const {
   j["peak_concurrency"] = peak_concurrency_.load();
   j["token_refreshes"] = token_refreshes_.load();
   j["token_refusals"] = token_refusals_.load();
+  j["idempotent_replays"] = idempotent_replays_.load();
+  j["idempotency_overlaps"] = idempotency_overlaps_.load();
   j["in_flight"] = in_flight_.load();
   absl::MutexLock lock(&mu_);
   j["errors"] = nlohmann::json(errors_);
@@ -65,6 +67,8 @@ void Stats::Reset() {
   peak_concurrency_ = in_flight_.load();
   token_refreshes_ = 0;
   token_refusals_ = 0;
+  idempotent_replays_ = 0;
+  idempotency_overlaps_ = 0;
   absl::MutexLock lock(&mu_);
   errors_.clear();
   created_.clear();

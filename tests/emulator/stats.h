@@ -28,6 +28,10 @@ class Stats {
   void CountError(const std::string& code);
   void CountCreated(const std::string& entity);
   void CountFault(const std::string& kind);
+  // REST 3.0: a write answered from the idempotency store without running;
+  // a write whose key was still running under an earlier request.
+  void CountReplay() { idempotent_replays_.fetch_add(1, std::memory_order_relaxed); }
+  void CountOverlap() { idempotency_overlaps_.fetch_add(1, std::memory_order_relaxed); }
   // One /oauth/token/ request; `granted` when a token was issued.
   void CountTokenRequest(bool granted) {
     (granted ? token_refreshes_ : token_refusals_).fetch_add(1, std::memory_order_relaxed);
@@ -48,7 +52,8 @@ class Stats {
   int64_t commands() const { return commands_.load(); }
 
   // requests, batches, commands, errors, created, peak_concurrency,
-  // in_flight, faults_injected, token_refreshes, token_refusals.
+  // in_flight, faults_injected, token_refreshes, token_refusals,
+  // idempotent_replays, idempotency_overlaps.
   nlohmann::json ToJson() const;
 
   // Clears everything except the in-flight count (requests may be running).
@@ -62,6 +67,8 @@ class Stats {
   std::atomic<int64_t> peak_concurrency_{0};
   std::atomic<int64_t> token_refreshes_{0};
   std::atomic<int64_t> token_refusals_{0};
+  std::atomic<int64_t> idempotent_replays_{0};
+  std::atomic<int64_t> idempotency_overlaps_{0};
   mutable absl::Mutex mu_;
   std::map<std::string, int64_t> errors_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int64_t> created_ ABSL_GUARDED_BY(mu_);

@@ -48,9 +48,14 @@ class Portal : public MethodTable {
     RegisterItemMethods(&registry_);
     RegisterTaskMethods(&registry_);
     RegisterMiscMethods(&registry_);
+    RegisterTaskV3Methods(&registry_);
   }
 
   bool HasMethod(const std::string& method) const override { return registry_.Find(method) != nullptr; }
+  bool IsWrite(const std::string& method) const override {
+    const MethodRegistry::Entry* entry = registry_.Find(method);
+    return entry != nullptr && entry->write != nullptr;
+  }
 
   MethodResult Invoke(const MethodCall& call) override {
     const MethodRegistry::Entry* entry = registry_.Find(call.method);

@@ -66,6 +66,7 @@ void RegisterCrmMethods(MethodRegistry* registry);    // methods_crm.cc
 void RegisterItemMethods(MethodRegistry* registry);   // methods_item.cc
 void RegisterTaskMethods(MethodRegistry* registry);   // methods_tasks.cc
 void RegisterMiscMethods(MethodRegistry* registry);   // methods_misc.cc: user, status, timeline, activity
+void RegisterTaskV3Methods(MethodRegistry* registry); // methods_tasks_v3.cc: REST 3.0 "v3/tasks.task.*"
 
 // The MethodTable over `data` (takes ownership).
 std::unique_ptr<MethodTable> MakePortal(std::unique_ptr<PortalData> data);

@@ -1,0 +1,144 @@
+// Portal, REST 3.0 half (/rest/api/...): JSON bodies only, `auth` in the body
+// for OAuth, v3 answers `{"result": ..., "time": ...}` and errors
+// `{"error": {"code", "message", "validation"?}}`, and Idempotency-Key for
+// writes (idempotency_store.h). Limits are the classic ones, shared: the same
+// leaky bucket, and operating time charged to the method's name whichever
+// API called it. System errors (auth, limits) keep the classic flat shape,
+// as on a real portal.
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "tests/emulator/php_json.h"
+#include "tests/emulator/portal.h"
+
+namespace b24emu {
+namespace {
+
+using OJson = nlohmann::ordered_json;
+
+constexpr char kV3Prefix[] = "v3/";
+constexpr char kInvalidJson[] = "BITRIX_REST_V3_EXCEPTION_INVALIDJSONEXCEPTION";
+constexpr char kMethodNotFound[] = "BITRIX_REST_V3_EXCEPTION_METHODNOTFOUNDEXCEPTION";
+constexpr char kInvalidKey[] = "BITRIX_REST_V3_EXCEPTION_INVALIDIDEMPOTENCYKEYEXCEPTION";
+constexpr char kKeyReused[] = "BITRIX_REST_V3_EXCEPTION_IDEMPOTENCYKEYREUSEDEXCEPTION";
+
+OJson V3ErrorObject(const std::string& code, const std::string& message,
+                    const nlohmann::json& validation) {
+  OJson error = OJson::object();
+  error["code"] = code;
+  error["message"] = message;
+  if (validation.is_array() && !validation.empty()) error["validation"] = OJson(validation);
+  return OJson{{"error", std::move(error)}};
+}
+
+bool IsJsonContentType(const std::string& content_type) {
+  return absl::StartsWithIgnoreCase(absl::StripLeadingAsciiWhitespace(content_type),
+                                    "application/json");
+}
+
+// The parameters of a REST 3.0 request: the JSON object in a POST body.
+// GET requests carry none (query strings are not read).
+std::optional<OJson> V3Params(const RestRequest& request) {
+  const std::string& body = request.params.body;
+  if (request.http_method == "GET" || absl::StripAsciiWhitespace(body).empty()) {
+    return OJson::object();
+  }
+  if (!IsJsonContentType(request.params.content_type)) return std::nullopt;
+  OJson params = OJson::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!params.is_object()) return std::nullopt;
+  return params;
+}
+
+}  // namespace
+
+HttpReply Portal::ServeV3(const RestRequest& request, const std::vector<std::string>& segments,
+                          const std::string& method, absl::Time start) {
+  auto error = [this](int status, const std::string& code, const std::string& message) {
+    stats_.CountError(code);
+    HttpReply reply;
+    reply.status = status;
+    reply.body = PhpJsonEncode(V3ErrorObject(code, message, nullptr));
+    return reply;
+  };
+  if (config_.require_https && !request.https) {
+    return ErrorReply(400, "INVALID_REQUEST", "Https required");
+  }
+  std::optional<OJson> params = V3Params(request);
+  if (!params) return error(400, kInvalidJson, "The request body is not a JSON object");
+  std::string auth;
+  if (auto it = params->find("auth"); it != params->end()) {
+    if (it->is_string()) auth = it->get<std::string>();
+    params->erase(it);
+  }
+  Caller caller;
+  if (std::optional<HttpReply> refused = Authenticate(segments, auth, &caller)) return *refused;
+  if (!bucket_.TryAdmit()) return ErrorReply(503, "QUERY_LIMIT_EXCEEDED", "Too many requests");
+  const std::string name = absl::StrCat(kV3Prefix, method);
+  if (!methods_->HasMethod(name)) {
+    return error(404, kMethodNotFound, absl::StrCat("Method `", method, "` not found"));
+  }
+  // The key matters only for writes; a read runs as often as it is asked.
+  std::optional<std::string> key;
+  if (methods_->IsWrite(name)) key = request.idempotency_key;
+  if (key && !ValidIdempotencyKey(*key)) {
+    return error(400, kInvalidKey, "Idempotency-Key must be 1 to 255 printable ASCII characters");
+  }
+  if (!key) return RunV3(caller, method, *params, start);
+  const std::string scope = absl::StrCat(caller.credential, "\n", caller.user_id, "\n", method,
+                                         "\n", *key);
+  // Compared without `auth`: a token refreshed between two tries is the
+  // same request.
+  const std::string fingerprint = params->dump();
+  IdempotencyStore::Lookup lookup = idempotency_.Find(scope, fingerprint);
+  switch (lookup.verdict) {
+    case IdempotencyStore::Lookup::Verdict::kReplay: {
+      stats_.CountReplay();
+      HttpReply reply;
+      reply.status = lookup.answer.status;
+      reply.body = std::move(lookup.answer.body);
+      reply.headers.emplace_back("Idempotent-Replayed", "true");
+      return reply;
+    }
+    case IdempotencyStore::Lookup::Verdict::kReused:
+      return error(422, kKeyReused,
+                   "The Idempotency-Key was already used with a different request body");
+    case IdempotencyStore::Lookup::Verdict::kRun:
+      break;
+  }
+  if (lookup.overlap) stats_.CountOverlap();
+  HttpReply reply = RunV3(caller, method, *params, start);
+  if (reply.status >= 200 && reply.status < 300) {
+    idempotency_.Keep(scope, fingerprint, {reply.status, reply.body}, start + reply.delay);
+  }
+  return reply;
+}
+
+HttpReply Portal::RunV3(const Caller& caller, const std::string& method, const OJson& params,
+                        absl::Time start) {
+  const Outcome out = RunCommand(caller, absl::StrCat(kV3Prefix, method), params, start,
+                                 /*check_operating=*/true, method, /*in_batch=*/false,
+                                 /*v3=*/true);
+  HttpReply reply;
+  reply.delay = out.timing.processing;
+  reply.status = out.result.http_status;
+  if (!out.result.is_error) {
+    OJson envelope = OJson::object();
+    envelope["result"] = ToPhpOrdered(out.result.result);
+    envelope["time"] = TimeObject(out.timing, config_.integer_reset_at);
+    reply.body = PhpJsonEncode(envelope);
+    return reply;
+  }
+  // Limits and system errors keep the classic shape; method errors are v3.
+  reply.body = PhpJsonEncode(
+      absl::StartsWith(out.result.error, "BITRIX_REST_V3_")
+          ? V3ErrorObject(out.result.error, out.result.error_description, out.result.validation)
+          : ErrorObject(out.result.error, out.result.error_description));
+  return reply;
+}
+
+}  // namespace b24emu
