@@ -12,6 +12,7 @@
 #include "service/json_value.h"
 #include "service/message_limit.h"
 #include "service/request_params.h"
+#include "service/rest_v3_call.h"
 #include "service/status_mapping.h"
 #include "service/stream_writer.h"
 #include "service/wire/request_decoder.h"
@@ -128,7 +129,12 @@ void StartSingleCall(Gateway* gateway, grpc::CallbackServerContext* context,
   spec.raw = request.raw();
   spec.cache = CacheModeFrom(request.cache());
   const bool is_read = IsRead(request.method(), request.idempotent());
-  gateway->Call(std::move(spec), OptionsFrom(context, client, request.idempotent(), call->cancel()),
+  CallOptions options = OptionsFrom(context, client, request.idempotent(), call->cancel());
+  if (absl::Status s = ApplyApiVersion(request, &spec, &options); !s.ok()) {
+    call->Reply(s);
+    return;
+  }
+  gateway->Call(std::move(spec), std::move(options),
                 [call, response, is_read](absl::StatusOr<CallReply> reply) {
                   if (!reply.ok()) {
                     call->Reply(reply.status());
@@ -184,6 +190,13 @@ void StartBulkCall(Gateway* gateway, grpc::CallbackServerContext* context,
         request.has_params() ? "params" : "params_json",
         " and bulk_params are exclusive: use bulk_params (or CallMany's params_json) for many "
         "parameter sets")));
+    return;
+  }
+  // Only the checks matter here: a bulk call is classic.
+  CallSpec checked;
+  CallOptions checked_options;
+  if (absl::Status s = ApplyApiVersion(request, &checked, &checked_options); !s.ok()) {
+    call->Reply(s);
     return;
   }
   BulkSpec bulk;

@@ -59,6 +59,12 @@ class ObserverFanout : public PortalObserver {
   void OnAutothrottle(const std::string& portal, double rate_factor, int concurrency) override {
     for (auto* o : observers_) o->OnAutothrottle(portal, rate_factor, concurrency);
   }
+  void OnRestV3Sent(const std::string& portal, const std::string& method) override {
+    for (auto* o : observers_) o->OnRestV3Sent(portal, method);
+  }
+  void OnIdempotentReplay(const std::string& portal, const std::string& method) override {
+    for (auto* o : observers_) o->OnIdempotentReplay(portal, method);
+  }
 
  private:
   std::vector<PortalObserver*> observers_;

@@ -28,6 +28,18 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   details.set_code(static_cast<int>(status.code()));
   details.set_message(message);
   details.add_details()->PackFrom(info);
+  // REST 3.0 validation errors name each bad field (the first
+  // kMaxFieldViolations: the details travel in metadata, see the header).
+  if (std::vector<FieldViolation> violations = FieldViolationsOf(status); !violations.empty()) {
+    google::rpc::BadRequest bad_request;
+    for (const FieldViolation& v : violations) {
+      if (bad_request.field_violations_size() == kMaxFieldViolations) break;
+      google::rpc::BadRequest::FieldViolation* out = bad_request.add_field_violations();
+      out->set_field(EchoText(v.field, kMaxViolationFieldBytes));
+      out->set_description(EchoText(v.description, kMaxViolationBytes));
+    }
+    details.add_details()->PackFrom(bad_request);
+  }
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), message,
                       details.SerializeAsString());
 }

@@ -31,6 +31,12 @@ inline constexpr char kBitrixDomain[] = "bitrix24.com";
 inline constexpr char kGatewayDomain[] = "b24gate";
 // The longest status message (or per-command description) sent.
 inline constexpr size_t kMaxStatusMessageBytes = 512;
+// google.rpc.BadRequest (REST 3.0 validation errors): at most this many
+// field violations, each field name and description cut to these lengths,
+// so the whole status stays well inside the metadata limit.
+inline constexpr int kMaxFieldViolations = 8;
+inline constexpr size_t kMaxViolationFieldBytes = 64;
+inline constexpr size_t kMaxViolationBytes = 120;
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
 

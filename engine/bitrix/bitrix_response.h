@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/common/errors.h"
 #include "engine/http/http_transport.h"
 
 namespace b24gate {
@@ -39,6 +40,8 @@ struct B24Error {
   std::string code;  // e.g. "QUERY_LIMIT_EXCEEDED"; "" for old CRM methods
   std::string description;  // error_description, possibly empty
   int http_status = 0;      // status of the HTTP answer that carried it
+  // REST 3.0: the fields the portal named in `validation`.
+  std::vector<FieldViolation> violations;
 };
 
 // The successful answer of one method call.

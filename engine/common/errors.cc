@@ -4,7 +4,10 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace b24gate {
 namespace {
@@ -12,6 +15,7 @@ namespace {
 constexpr char kReasonUrl[] = "type.b24gate.dev/reason";
 constexpr char kHttpStatusUrl[] = "type.b24gate.dev/http_status";
 constexpr char kSourceUrl[] = "type.b24gate.dev/source";
+constexpr char kViolationsUrl[] = "type.b24gate.dev/field_violations";
 
 using C = absl::StatusCode;
 
@@ -45,6 +49,21 @@ const std::map<std::string, C>& Table() {
       {"INTERNAL_SERVER_ERROR", C::kUnavailable},
       {"ERROR_UNEXPECTED_ANSWER", C::kUnavailable},
       {"PORTAL_DELETED", C::kFailedPrecondition},
+      // REST 3.0 (docs/bitrix24-protocol.md, "REST 3.0").
+      {"BITRIX_REST_V3_EXCEPTION_VALIDATION_REQUESTVALIDATIONEXCEPTION", C::kInvalidArgument},
+      {"BITRIX_REST_V3_EXCEPTION_INVALIDJSONEXCEPTION", C::kInvalidArgument},
+      {"BITRIX_REST_V3_EXCEPTION_UNKNOWNFILTEROPERATOREXCEPTION", C::kInvalidArgument},
+      {"BITRIX_REST_V3_EXCEPTION_INVALIDPAGINATIONEXCEPTION", C::kInvalidArgument},
+      {"BITRIX_REST_V3_EXCEPTION_INVALIDORDEREXCEPTION", C::kInvalidArgument},
+      {"BITRIX_REST_V3_EXCEPTION_UNKNOWNDTOPROPERTYEXCEPTION", C::kInvalidArgument},
+      {"BITRIX_REST_V3_EXCEPTION_INVALIDIDEMPOTENCYKEYEXCEPTION", C::kInvalidArgument},
+      {"BITRIX_REST_V3_EXCEPTION_ENTITYNOTFOUNDEXCEPTION", C::kNotFound},
+      {"BITRIX_REST_V3_EXCEPTION_METHODNOTFOUNDEXCEPTION", C::kNotFound},
+      {"BITRIX_REST_V3_EXCEPTION_ACCESSDENIEDEXCEPTION", C::kPermissionDenied},
+      {"BITRIX_REST_V3_EXCEPTION_INSUFFICIENTSCOPEEXCEPTION", C::kPermissionDenied},
+      // The key already stands for another request: nothing ran, and the
+      // same call will be refused until the key expires.
+      {"BITRIX_REST_V3_EXCEPTION_IDEMPOTENCYKEYREUSEDEXCEPTION", C::kFailedPrecondition},
   };
   return *table;
 }
@@ -109,6 +128,30 @@ int HttpStatusOf(const absl::Status& status) {
 
 bool IsB24Error(const absl::Status& status) {
   return status.GetPayload(kSourceUrl).has_value();
+}
+
+// One line per violation: escaped field, tab, escaped description.
+void AttachFieldViolations(absl::Status* status, const std::vector<FieldViolation>& violations) {
+  if (violations.empty() || status->ok()) return;
+  std::string lines;
+  for (const FieldViolation& v : violations) {
+    absl::StrAppend(&lines, absl::CEscape(v.field), "\t", absl::CEscape(v.description), "\n");
+  }
+  status->SetPayload(kViolationsUrl, absl::Cord(lines));
+}
+
+std::vector<FieldViolation> FieldViolationsOf(const absl::Status& status) {
+  std::vector<FieldViolation> out;
+  auto payload = status.GetPayload(kViolationsUrl);
+  if (!payload) return out;
+  for (absl::string_view line : absl::StrSplit(std::string(*payload), '\n', absl::SkipEmpty())) {
+    std::pair<absl::string_view, absl::string_view> parts = absl::StrSplit(line, '\t');
+    FieldViolation v;
+    absl::CUnescape(parts.first, &v.field);
+    absl::CUnescape(parts.second, &v.description);
+    out.push_back(std::move(v));
+  }
+  return out;
 }
 
 }  // namespace b24gate

@@ -12,6 +12,7 @@
 #define B24GATE_ENGINE_COMMON_ERRORS_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -46,6 +47,17 @@ std::string ReasonOf(const absl::Status& status);
 int HttpStatusOf(const absl::Status& status);
 // True when the status came from a Bitrix24 error answer (not from the gateway).
 bool IsB24Error(const absl::Status& status);
+
+// One bad request field a portal named (REST 3.0 errors list them under
+// `validation`); the service sends them as google.rpc.BadRequest.
+struct FieldViolation {
+  std::string field;
+  std::string description;
+};
+// Adds `violations` to `status` (nothing when empty).
+void AttachFieldViolations(absl::Status* status, const std::vector<FieldViolation>& violations);
+// Those attached, in order; empty when none.
+std::vector<FieldViolation> FieldViolationsOf(const absl::Status& status);
 
 }  // namespace b24gate
 

@@ -287,6 +287,10 @@ CURLcode ConfigureBody(CURL* easy, Transfer* transfer) {
         transfer->headers,
         absl::StrCat("Content-Type: ", request.content_type).c_str());
   }
+  for (const auto& [name, value] : request.headers) {
+    transfer->headers =
+        curl_slist_append(transfer->headers, absl::StrCat(name, ": ", value).c_str());
+  }
   // "Expect: 100-continue" would add a round trip to every large POST.
   transfer->headers = curl_slist_append(transfer->headers, "Expect:");
   SetOpt(easy, CURLOPT_HTTPHEADER, transfer->headers, &setup);

@@ -13,6 +13,8 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/time/time.h"
 
@@ -31,6 +33,8 @@ struct HttpRequest {
   std::string method = "POST";  // "GET" or "POST"
   std::string url;               // full URL, query string included
   std::string content_type;      // for POST, e.g. "application/json"
+  // Further request headers (name, value), e.g. Idempotency-Key.
+  std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   // Whole-exchange timeout (connect + send + wait + receive).
   absl::Duration timeout = absl::Seconds(70);

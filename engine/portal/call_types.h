@@ -30,6 +30,10 @@ class CancelToken {
   std::atomic<bool> cancelled_{false};
 };
 
+// Which Bitrix24 REST API serves a call: classic (/rest/...) or REST 3.0
+// (/rest/api/..., docs/bitrix24-protocol.md "REST 3.0").
+enum class RestApi { kClassic, kV3 };
+
 struct CallOptions {
   // Bounds queueing plus retries.
   absl::Time deadline = absl::InfiniteFuture();
@@ -39,6 +43,11 @@ struct CallOptions {
   bool idempotent = false;
   // Who asked (for per-client accounting); empty = anonymous.
   std::string client_id;
+  // Plain calls only (Dispatcher::Call); batches are classic.
+  RestApi api = RestApi::kClassic;
+  // REST 3.0 writes: the Idempotency-Key sent with every attempt. Empty:
+  // the portal makes one per call.
+  std::string idempotency_key;
 };
 
 // One command of a pre-formed batch (CallBatch, chained list pages).

@@ -32,6 +32,7 @@
 #include "engine/common/errors.h"
 #include "engine/portal/portal_internal.h"
 #include "engine/portal/request_encoder.h"
+#include "engine/portal/rest_v3.h"
 #include "engine/throttle/coalescing.h"
 
 namespace b24gate {
@@ -133,13 +134,33 @@ void Portal::Call(std::string method, nlohmann::ordered_json params, bool as_jso
   CallWork call;
   call.method = NormalizeMethod(method);
   if (params.is_null()) params = nlohmann::ordered_json::object();
+  const bool v3 = options.api == RestApi::kV3;
   // "$result" in a caller's value must stay data: inside a batch shared with
   // other calls Bitrix24 would replace it with another command's result.
-  call.as_json = as_json || ContainsNullOrTopLevelList(params) ||
+  // REST 3.0 calls travel alone (this gateway sends no REST 3.0 batch).
+  call.as_json = v3 || as_json || ContainsNullOrTopLevelList(params) ||
                  FindBatchReference(params).has_value();
   call.params = std::move(params);
   call.done = std::move(done);
   w->read = options.idempotent || IsReadMethod(call.method);
+  // Every REST 3.0 write carries a key, the same on every attempt, so the
+  // portal runs it at most once however often it is sent.
+  if (v3 && !w->read && options.idempotency_key.empty()) {
+    options.idempotency_key = NewIdempotencyKey();
+  }
+  if (v3 && !options.idempotency_key.empty()) {
+    const std::string key = options.idempotency_key;
+    if (!ClaimKey(key)) {
+      call.done(GatewayError(absl::StatusCode::kAborted, kReasonNotExecuted,
+                             "another call with this idempotency_key is in progress; this one "
+                             "was not sent"));
+      return;
+    }
+    call.done = [this, key, done = std::move(call.done)](absl::StatusOr<CallReply> reply) {
+      ReleaseKey(key);
+      done(std::move(reply));
+    };
+  }
   w->body = std::move(call);
   w->options = std::move(options);
   Enqueue(std::move(w));
@@ -160,6 +181,16 @@ void Portal::Batch(std::vector<BatchCommandSpec> commands, bool halt, CallOption
   w->body = std::move(batch);
   w->options = std::move(options);
   Enqueue(std::move(w));
+}
+
+bool Portal::ClaimKey(const std::string& key) {
+  absl::MutexLock lock(&keys_mu_);
+  return keys_in_use_.insert(key).second;
+}
+
+void Portal::ReleaseKey(const std::string& key) {
+  absl::MutexLock lock(&keys_mu_);
+  keys_in_use_.erase(key);
 }
 
 void Portal::Enqueue(WorkPtr w) {
@@ -279,18 +310,27 @@ void Portal::ReleaseCosts(Work& w) {
 
 namespace {
 
+bool IsV3(const std::vector<WorkPtr>& group) {
+  return group.size() == 1 && !group[0]->is_batch() && group[0]->options.api == RestApi::kV3;
+}
+
 // The HTTP request that carries `encoded` for `group`.
 HttpRequest RequestFor(const Auth& auth, EncodedRequest encoded, const PortalOptions& options,
                        const std::vector<WorkPtr>& group) {
   HttpRequest request;
   request.method = "POST";
   request.content_type = "application/json";
-  // OAuth: the token rides in the query string so JSON bodies (positional
-  // lists included) stay exactly as the caller wrote them.
-  request.url = absl::StrCat(
-      auth.base_url, encoded.method,
-      auth.access_token.empty() ? "" : absl::StrCat("?auth=", UrlEncode(auth.access_token)));
-  request.body = std::move(encoded.body);
+  if (IsV3(group)) {
+    const Work& w = *group[0];
+    MakeV3Request(auth, encoded.method, w.call().params, w.options.idempotency_key, &request);
+  } else {
+    // OAuth: the token rides in the query string so JSON bodies (positional
+    // lists included) stay exactly as the caller wrote them.
+    request.url = absl::StrCat(
+        auth.base_url, encoded.method,
+        auth.access_token.empty() ? "" : absl::StrCat("?auth=", UrlEncode(auth.access_token)));
+    request.body = std::move(encoded.body);
+  }
   request.timeout = options.request_timeout;
   request.tls = options.tls;
   request.abandoned = AbandonedWhenAllCancel(group);
@@ -311,6 +351,11 @@ void RecordSent(const std::vector<WorkPtr>& group, int commands, bool batch, Por
     if (!w->is_batch()) {
       command.method = w->call().method;
       out->Add(command, stats);
+      if (w->options.api == RestApi::kV3) {
+        PortalEvent v3 = Event(Type::kRestV3Sent);
+        v3.method = w->call().method;
+        out->Add(v3, stats);
+      }
       continue;
     }
     for (const auto& c : w->batch().commands) {
@@ -332,6 +377,7 @@ void Portal::Send(FlightPtr flight) {
   EncodedRequest encoded = EncodeRequest(flight->group);
   const int commands = encoded.commands;
   flight->keys = encoded.keys;
+  flight->v3 = IsV3(flight->group);
   HttpRequest request = RequestFor(auth, std::move(encoded), options_, flight->group);
   request.starting = [flight] {
     int waiting = Flight::kWaiting;

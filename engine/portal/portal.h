@@ -168,6 +168,10 @@ class Portal : public Dispatcher, private DispatchPool::Task {
   // Feeds the autothrottle and applies its rate to the bucket.
   void ServerTrouble(absl::Time now, Outbox* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ApplyRate(absl::Time now, Outbox* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Marks a REST 3.0 write's Idempotency-Key as in use until its caller is
+  // answered: false when it already is (see keys_in_use_).
+  bool ClaimKey(const std::string& key);
+  void ReleaseKey(const std::string& key);
   // Answers every queued work NOT_EXECUTED (shutdown).
   void FailQueueForShutdown(Outbox* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -202,6 +206,11 @@ class Portal : public Dispatcher, private DispatchPool::Task {
   // Set by BeginShutdown: nothing more is sent.
   bool draining_ ABSL_GUARDED_BY(mu_) = false;
   PortalStats stats_ ABSL_GUARDED_BY(mu_);
+  // Idempotency-Keys of the REST 3.0 writes queued or in flight. A second
+  // call with a key in use is refused unsent: the portal may run two
+  // requests with one key that reach it at the same time.
+  absl::Mutex keys_mu_;
+  std::set<std::string> keys_in_use_ ABSL_GUARDED_BY(keys_mu_);
   // Runs our turns; woken (under mu_) whenever something a turn's decision
   // depends on changed: work queued, an answer in, tuning, shutdown.
   DispatchPool* const pool_;

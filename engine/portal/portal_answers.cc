@@ -6,7 +6,9 @@
 #include <optional>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "engine/bitrix/v3_response.h"
 #include "engine/common/errors.h"
 #include "engine/portal/portal.h"
 #include "engine/portal/portal_internal.h"
@@ -85,6 +87,13 @@ absl::Status RedirectRefused(const RedirectDecision& d) {
                    " and the gateway did not follow: ", d.why, "; the request was not executed"));
 }
 
+// A REST 3.0 write answered from the portal's idempotency store.
+bool IsReplay(const HttpResponse& r) {
+  auto it = r.headers.find("idempotent-replayed");
+  return r.failure == TransportFailure::kNone && it != r.headers.end() &&
+         absl::AsciiStrToLower(it->second) == "true";
+}
+
 bool AllCancelled(const std::vector<WorkPtr>& group) {
   bool any = false;
   for (const auto& w : group) {
@@ -135,13 +144,20 @@ void Portal::OnResponse(FlightPtr flight, HttpResponse response) {
   // for an answer cut short), which the handlers use.
   absl::StatusOr<CommandOutcome> single = absl::UnknownError("not parsed");
   absl::StatusOr<BatchReply> batch = absl::UnknownError("not parsed");
-  if (!redirect && flight->keys.empty()) single = ParseCallResponse(response);
+  if (!redirect && flight->keys.empty()) {
+    single = flight->v3 ? ParseV3CallResponse(response) : ParseCallResponse(response);
+  }
   if (!redirect && !flight->keys.empty()) batch = ParseBatchResponse(response, flight->keys);
   Outbox out(options_.name, observer_);
   {
     absl::MutexLock lock(&mu_);
     const absl::Time now = clock_->Now();
     RecordDone(response, outcome, redirect, now - flight->sent_at, &stats_, &out);
+    if (flight->v3 && IsReplay(response)) {
+      PortalEvent replay = Event(Type::kIdempotentReplay);
+      if (!flight->group.empty() && flight->group[0]) replay.method = flight->group[0]->method();
+      out.Add(replay, &stats_);
+    }
     // Not on the wire any more: answered at shutdown already.
     if (on_wire_.erase(flight.get()) > 0) {
       if (response.failure == TransportFailure::kNone) ledger_.Answered(now - flight->sent_at);
@@ -352,6 +368,7 @@ Portal::Fate Portal::OnB24Error(WorkPtr w, const B24Error& error, absl::Time now
   AttemptOutcome o;
   o.kind = AttemptOutcome::Kind::kBitrixError;
   o.cause = B24ErrorStatus(error.code, error.description, error.http_status);
+  AttachFieldViolations(&o.cause, error.violations);
   o.code = error.code;
   o.http_status = error.http_status;
   return Dispose(std::move(w), o, now, out);
@@ -371,6 +388,8 @@ Portal::Fate Portal::Dispose(WorkPtr w, const AttemptOutcome& outcome, absl::Tim
   AttemptFacts facts;
   facts.method = w->method();
   facts.read = w->read;
+  facts.keyed = !w->is_batch() && w->options.api == RestApi::kV3 &&
+                !w->options.idempotency_key.empty();
   facts.attempts = w->attempts;
   facts.auth_refreshes = w->auth_refreshes;
   facts.redirects = w->redirects;

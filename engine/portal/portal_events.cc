@@ -39,6 +39,8 @@ void CountEvent(const PortalEvent& e, PortalStats* s) {
     case Type::kBitrixError:
     case Type::kTransportFailure:
     case Type::kAutothrottle:
+    case Type::kRestV3Sent:
+    case Type::kIdempotentReplay:
       break;
   }
 }
@@ -77,6 +79,12 @@ void FireEvent(const PortalEvent& e, const std::string& portal, PortalObserver* 
       break;
     case Type::kAutothrottle:
       o->OnAutothrottle(portal, e.rate, e.count);
+      break;
+    case Type::kRestV3Sent:
+      o->OnRestV3Sent(portal, e.method);
+      break;
+    case Type::kIdempotentReplay:
+      o->OnIdempotentReplay(portal, e.method);
       break;
     case Type::kRateLimited:
     case Type::kOperatingBlocked:

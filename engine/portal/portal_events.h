@@ -36,6 +36,8 @@ struct PortalEvent {
     kAutothrottle,      // rate, count: concurrency
     kRateLimited,       // a 503 QUERY_LIMIT_EXCEEDED answer
     kOperatingBlocked,  // a 429 OPERATION_TIME_LIMIT answer
+    kRestV3Sent,        // method: a REST 3.0 request
+    kIdempotentReplay,  // method: a REST 3.0 write answered Idempotent-Replayed
   };
   Type type;
   std::string method;

@@ -21,6 +21,7 @@ const char* RetryReasonName(RetryReason reason) {
     case RetryReason::kServerError: return "server_error";
     case RetryReason::kRedirect: return "redirect";
     case RetryReason::kTokenRefresh: return "token_refresh";
+    case RetryReason::kIdempotentWrite: return "idempotent_write";
   }
   return "unknown";
 }

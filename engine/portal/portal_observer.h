@@ -34,6 +34,7 @@ enum class RetryReason {
   kServerError,     // outcome unknown, safe to repeat (a read)
   kRedirect,        // the portal moved
   kTokenRefresh,    // expired or invalid token, refreshed
+  kIdempotentWrite, // outcome unknown, a REST 3.0 write sent again with its key
 };
 const char* RetryReasonName(RetryReason reason);
 
@@ -67,6 +68,11 @@ class PortalObserver {
   // when the Location named none; `why` says what rule refused it.
   virtual void OnRedirectRefused(const std::string& portal, const std::string& to,
                                  const std::string& why) {}
+  // A REST 3.0 request (/rest/api/) is about to be sent.
+  virtual void OnRestV3Sent(const std::string& portal, const std::string& method) {}
+  // The portal answered a REST 3.0 write from its idempotency store
+  // (Idempotent-Replayed: true): an earlier attempt had run it.
+  virtual void OnIdempotentReplay(const std::string& portal, const std::string& method) {}
   // The autothrottle changed speed.
   virtual void OnAutothrottle(const std::string& portal, double rate_factor, int concurrency) {}
 

@@ -35,20 +35,30 @@ Disposition NotExecuted(const AttemptFacts& f, absl::Status cause, RetryReason r
   return d;
 }
 
+// A write that may have run and is not sent again: its caller is told so.
+Disposition UnknownWrite(const AttemptFacts& f, const absl::Status& cause, const char* why) {
+  Disposition d = Answer(GatewayError(
+      absl::StatusCode::kUnavailable, kReasonOutcomeUnknown,
+      absl::StrCat("outcome unknown: the request may have been executed and was not repeated "
+                   "because ",
+                   f.method, " ", why, " (", cause.message(), ")")));
+  d.outcome_unknown = true;
+  return d;
+}
+
 Disposition OutcomeUnknown(const AttemptFacts& f, const absl::Status& cause, absl::Time now,
                            const RetryLimits& limits, const Backoff& backoff) {
-  if (!f.read) {
-    Disposition d = Answer(GatewayError(
-        absl::StatusCode::kUnavailable, kReasonOutcomeUnknown,
-        absl::StrCat("outcome unknown: the request may have been executed and was not "
-                     "repeated because ",
-                     f.method, " is not known to be safe to repeat (", cause.message(), ")")));
-    d.outcome_unknown = true;
-    return d;
+  if (!f.read && !f.keyed) return UnknownWrite(f, cause, "is not known to be safe to repeat");
+  if (f.attempts + 1 >= limits.max_attempts) {
+    return f.read ? Answer(cause) : UnknownWrite(f, cause, "ran out of attempts");
   }
-  if (f.attempts + 1 >= limits.max_attempts) return Answer(cause);
-  return NotExecuted(f, cause, RetryReason::kServerError, /*with_backoff=*/true, now, limits,
-                     backoff);
+  Disposition d = NotExecuted(f, cause, f.read ? RetryReason::kServerError
+                                               : RetryReason::kIdempotentWrite,
+                              /*with_backoff=*/true, now, limits, backoff);
+  if (d.action == Disposition::Action::kAnswer && !f.read) {
+    return UnknownWrite(f, cause, "ran out of time before the next attempt");
+  }
+  return d;
 }
 
 Disposition BitrixError(const AttemptFacts& f, const AttemptOutcome& o, absl::Time now,

@@ -8,8 +8,12 @@
 //     are bounded by max_attempts, limit answers wait as long as the
 //     deadline allows;
 //   - outcome unknown (timeout or reset after sending, 500, a 5xx page):
-//     reads (and calls marked idempotent) are sent again with backoff;
-//     writes are answered UNAVAILABLE / OUTCOME_UNKNOWN, never repeated;
+//     reads (and calls marked idempotent) are sent again with backoff; so
+//     are REST 3.0 writes that carry an Idempotency-Key (the portal keeps
+//     the first successful answer per key and replays it instead of running
+//     the write again), within the deadline and max_attempts, after which
+//     they are answered OUTCOME_UNKNOWN; other writes are answered
+//     UNAVAILABLE / OUTCOME_UNKNOWN, never repeated;
 //   - an expired or invalid token: one refresh, then sent again;
 //   - anything else (auth, access, bad parameters) is final.
 //
@@ -47,6 +51,10 @@ struct AttemptOutcome {
 struct AttemptFacts {
   std::string method;  // for messages
   bool read = false;  // safe to repeat when the outcome is unknown
+  // A REST 3.0 write sent with an Idempotency-Key: the portal runs it at most
+  // once per key, so it may be sent again (with the same key) when its
+  // outcome is unknown.
+  bool keyed = false;
   int attempts = 0;   // attempts before this one failed
   int auth_refreshes = 0;
   int redirects = 0;  // redirects before this one

@@ -14,7 +14,8 @@ constexpr HttpOutcome kOutcomes[] = {HttpOutcome::kOk, HttpOutcome::kBitrixError
                                      HttpOutcome::kRedirect};
 constexpr RetryReason kReasons[] = {RetryReason::kRateLimited, RetryReason::kOperatingLimit,
                                     RetryReason::kNotSent,     RetryReason::kServerError,
-                                    RetryReason::kRedirect,    RetryReason::kTokenRefresh};
+                                    RetryReason::kRedirect,    RetryReason::kTokenRefresh,
+                                    RetryReason::kIdempotentWrite};
 
 // Metric label values; match the names in README "Metrics".
 const char* OutcomeLabel(HttpOutcome o) {
@@ -47,6 +48,8 @@ const char* ReasonLabel(RetryReason r) {
       return "redirect";
     case RetryReason::kTokenRefresh:
       return "token_refresh";
+    case RetryReason::kIdempotentWrite:
+      return "idempotent_write";
   }
   return "other";
 }
@@ -70,6 +73,8 @@ struct PortalMetrics::Series {
   Counter* token_refreshes = nullptr;
   Counter* redirects = nullptr;
   Counter* redirects_refused = nullptr;
+  Counter* rest_v3_requests = nullptr;
+  Counter* idempotent_replays = nullptr;
   std::map<std::string, Counter*> commands;  // by method label
   std::map<std::string, Counter*> errors;    // by code label
 };
@@ -97,7 +102,12 @@ PortalMetrics::PortalMetrics(prometheus::Registry& registry, size_t label_cap)
                                "domain changes (3xx) followed")),
       redirects_refused_(CounterFamily(registry, "b24gate_redirects_refused_total",
                                        "redirects (3xx) refused: to plain http, or to an "
-                                       "address not in the portal's redirect_to")) {}
+                                       "address not in the portal's redirect_to")),
+      rest_v3_requests_(CounterFamily(registry, "b24gate_rest_v3_requests_total",
+                                      "REST 3.0 (/rest/api/) requests sent to the portal")),
+      idempotent_replays_(CounterFamily(registry, "b24gate_idempotent_replays_total",
+                                        "REST 3.0 writes the portal answered from its "
+                                        "idempotency store (an earlier attempt had run them)")) {}
 
 PortalMetrics::~PortalMetrics() = default;
 
@@ -123,6 +133,8 @@ PortalMetrics::Series& PortalMetrics::SeriesOf(const std::string& portal) {
   s->token_refreshes = &token_refreshes_.Add({{"portal", portal}});
   s->redirects = &redirects_.Add({{"portal", portal}});
   s->redirects_refused = &redirects_refused_.Add({{"portal", portal}});
+  s->rest_v3_requests = &rest_v3_requests_.Add({{"portal", portal}});
+  s->idempotent_replays = &idempotent_replays_.Add({{"portal", portal}});
   return *s;
 }
 
@@ -186,6 +198,14 @@ void PortalMetrics::OnRedirect(const std::string& portal) { SeriesOf(portal).red
 void PortalMetrics::OnRedirectRefused(const std::string& portal, const std::string&,
                                       const std::string&) {
   SeriesOf(portal).redirects_refused->Increment();
+}
+
+void PortalMetrics::OnRestV3Sent(const std::string& portal, const std::string&) {
+  SeriesOf(portal).rest_v3_requests->Increment();
+}
+
+void PortalMetrics::OnIdempotentReplay(const std::string& portal, const std::string&) {
+  SeriesOf(portal).idempotent_replays->Increment();
 }
 
 }  // namespace b24gate

@@ -1,7 +1,8 @@
 // A PortalObserver that counts each portal's Bitrix24 traffic as Prometheus
 // series: HTTP requests by outcome, commands by method, commands per request
 // and upstream latency (histograms), Bitrix24 errors by code, retries by
-// reason, outcome-unknown writes, token refreshes, redirects.
+// reason, outcome-unknown writes, token refreshes, redirects, REST 3.0
+// requests and idempotent replays.
 //
 // Families are registered once, in the constructor. The series of a label
 // combination are created the first time it is seen and kept, so an event
@@ -50,6 +51,8 @@ class PortalMetrics : public PortalObserver {
   void OnRedirect(const std::string& portal) override;
   void OnRedirectRefused(const std::string& portal, const std::string& to,
                          const std::string& why) override;
+  void OnRestV3Sent(const std::string& portal, const std::string& method) override;
+  void OnIdempotentReplay(const std::string& portal, const std::string& method) override;
 
  private:
   // The series of one portal, created on its first event.
@@ -72,6 +75,8 @@ class PortalMetrics : public PortalObserver {
   prometheus::Family<prometheus::Counter>& token_refreshes_;
   prometheus::Family<prometheus::Counter>& redirects_;
   prometheus::Family<prometheus::Counter>& redirects_refused_;
+  prometheus::Family<prometheus::Counter>& rest_v3_requests_;
+  prometheus::Family<prometheus::Counter>& idempotent_replays_;
 
   absl::Mutex mu_;
   std::map<std::string, std::unique_ptr<Series>> portals_ ABSL_GUARDED_BY(mu_);

@@ -44,6 +44,34 @@ TEST(StatusMapping, LongPortalTextIsCutWithItsLength) {
   EXPECT_EQ(error.code(), info.reason());
 }
 
+TEST(StatusMapping, FieldViolationsBecomeABadRequestKeptSmall) {
+  absl::Status error = B24ErrorStatus(
+      "BITRIX_REST_V3_EXCEPTION_VALIDATION_REQUESTVALIDATIONEXCEPTION", Cyrillic(10000), 400);
+  std::vector<FieldViolation> violations = {{"title", "Required field `title`"}};
+  for (int i = 0; i < 50; ++i) violations.push_back({std::string(1000, 'f'), Cyrillic(1000)});
+  AttachFieldViolations(&error, violations);
+  grpc::Status status = ToGrpcStatus(error);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_LT(status.error_message().size() * 3 + status.error_details().size() * 4 / 3, 6144u);
+  google::rpc::Status details;
+  ASSERT_TRUE(details.ParseFromString(status.error_details()));
+  ASSERT_EQ(details.details_size(), 2);
+  google::rpc::BadRequest bad_request;
+  ASSERT_TRUE(details.details(1).UnpackTo(&bad_request));
+  ASSERT_EQ(bad_request.field_violations_size(), kMaxFieldViolations);
+  EXPECT_EQ(bad_request.field_violations(0).field(), "title");
+  EXPECT_EQ(bad_request.field_violations(0).description(), "Required field `title`");
+  EXPECT_LE(bad_request.field_violations(1).field().size(), kMaxViolationFieldBytes + 20);
+  EXPECT_EQ(FindInvalidUtf8(bad_request.field_violations(1).description()), std::string::npos);
+}
+
+TEST(StatusMapping, NoViolationsNoBadRequest) {
+  google::rpc::Status details;
+  ASSERT_TRUE(details.ParseFromString(
+      ToGrpcStatus(B24ErrorStatus("ERROR_CORE", "bad", 400)).error_details()));
+  EXPECT_EQ(details.details_size(), 1);
+}
+
 TEST(StatusMapping, ShortTextIsUnchanged) {
   grpc::Status status = ToGrpcStatus(B24ErrorStatus("NOT_FOUND", "Not found", 404));
   EXPECT_EQ(status.error_message(), "Not found");

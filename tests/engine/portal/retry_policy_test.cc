@@ -136,6 +136,60 @@ TEST(RetryPolicy, Table) {
   }
 }
 
+// A REST 3.0 write with an Idempotency-Key: the portal runs it at most once
+// per key, so an unknown outcome sends it again (with backoff, within the
+// deadline and max_attempts); what is final for any call stays final.
+TEST(RetryPolicy, KeyedWritesTable) {
+  const absl::Duration kLong = absl::Hours(1);
+  const absl::Duration k0 = absl::ZeroDuration();
+  Backoff backoff(BackoffPolicy{absl::Milliseconds(100), absl::Seconds(10), 2}, [] { return 1.0; });
+  RetryLimits limits;
+  limits.max_attempts = 4;
+  const std::vector<Row> rows = {
+      {"timeout or reset after sending: sent again with backoff", false, 0, kLong,
+       Outcome(Kind::kOutcomeUnknown), Action::kRetry, RetryReason::kIdempotentWrite,
+       backoff.Delay(1), ""},
+      {"500 INTERNAL_SERVER_ERROR: sent again", false, 1, kLong,
+       Outcome(Kind::kBitrixError, "INTERNAL_SERVER_ERROR", 500), Action::kRetry,
+       RetryReason::kIdempotentWrite, backoff.Delay(2), ""},
+      {"out of attempts: outcome unknown", false, 3, kLong, Outcome(Kind::kOutcomeUnknown),
+       Action::kAnswer, {}, k0, "OUTCOME_UNKNOWN", true},
+      {"backoff would pass the deadline: outcome unknown", false, 0, absl::Milliseconds(50),
+       Outcome(Kind::kOutcomeUnknown), Action::kAnswer, {}, k0, "OUTCOME_UNKNOWN", true},
+      {"validation error: final", false, 0, kLong,
+       Outcome(Kind::kBitrixError, "BITRIX_REST_V3_EXCEPTION_VALIDATION_REQUESTVALIDATIONEXCEPTION",
+               400),
+       Action::kAnswer, {}, k0, "BITRIX_REST_V3_EXCEPTION_VALIDATION_REQUESTVALIDATIONEXCEPTION"},
+      {"key reused with another body: final", false, 0, kLong,
+       Outcome(Kind::kBitrixError, "BITRIX_REST_V3_EXCEPTION_IDEMPOTENCYKEYREUSEDEXCEPTION", 422),
+       Action::kAnswer, {}, k0, "BITRIX_REST_V3_EXCEPTION_IDEMPOTENCYKEYREUSEDEXCEPTION"},
+      {"503: repeated at once as any call", false, 0, kLong,
+       Outcome(Kind::kBitrixError, "QUERY_LIMIT_EXCEEDED", 503), Action::kRetry,
+       RetryReason::kRateLimited, k0, ""},
+      {"a keyed read is repeated as a read", true, 0, kLong, Outcome(Kind::kOutcomeUnknown),
+       Action::kRetry, RetryReason::kServerError, backoff.Delay(1), ""},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.name);
+    AttemptFacts facts;
+    facts.method = "tasks.task.add";
+    facts.read = row.read;
+    facts.keyed = true;
+    facts.attempts = row.attempts;
+    facts.deadline = row.deadline_in == kLong ? absl::InfiniteFuture() : kNow + row.deadline_in;
+    Disposition d = Decide(facts, row.outcome, kNow, limits, backoff);
+    ASSERT_EQ(static_cast<int>(d.action), static_cast<int>(row.action));
+    if (row.action == Action::kRetry) {
+      EXPECT_EQ(d.reason, row.reason);
+      EXPECT_EQ(d.delay, row.delay);
+    }
+    if (row.action == Action::kAnswer) {
+      EXPECT_EQ(ReasonOf(d.status), row.answer_reason) << d.status;
+      EXPECT_EQ(d.outcome_unknown, row.outcome_unknown);
+    }
+  }
+}
+
 TEST(RetryPolicy, AWriteLeftUnknownNamesItsMethodAndCause) {
   Backoff backoff(BackoffPolicy{}, [] { return 0.5; });
   AttemptFacts facts;

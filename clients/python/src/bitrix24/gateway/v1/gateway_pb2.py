@@ -14,7 +14,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!bitrix24/gateway/v1/gateway.proto\x12\x13\x62itrix24.gateway.v1\x1a\x1cgoogle/protobuf/struct.proto\"a\n\x0c\x43ommandError\x12\x12\n\x04\x63ode\x18\x01 \x01(\tR\x04\x63ode\x12 \n\x0b\x64\x65scription\x18\x02 \x01(\tR\x0b\x64\x65scription\x12\x1b\n\tgrpc_code\x18\x03 \x01(\x05R\x08grpcCode\"\xaf\x02\n\x0b\x43\x61llRequest\x12\x16\n\x06portal\x18\x01 \x01(\tR\x06portal\x12\x16\n\x06method\x18\x02 \x01(\tR\x06method\x12.\n\x06params\x18\x03 \x01(\x0b\x32\x16.google.protobuf.ValueR\x06params\x12\x37\n\x0b\x62ulk_params\x18\x04 \x03(\x0b\x32\x16.google.protobuf.ValueR\nbulkParams\x12\x10\n\x03raw\x18\x05 \x01(\x08R\x03raw\x12\x1e\n\nidempotent\x18\x06 \x01(\x08R\nidempotent\x12\x1f\n\x0bparams_json\x18\x07 \x01(\tR\nparamsJson\x12\x34\n\x05\x63\x61\x63he\x18\x08 \x01(\x0e\x32\x1e.bitrix24.gateway.v1.CacheModeR\x05\x63\x61\x63he\"\xe9\x01\n\nCallResult\x12.\n\x06result\x18\x01 \x01(\x0b\x32\x16.google.protobuf.ValueR\x06result\x12\x19\n\x05total\x18\x02 \x01(\x03H\x00R\x05total\x88\x01\x01\x12\x17\n\x04next\x18\x03 \x01(\x03H\x01R\x04next\x88\x01\x01\x12+\n\x04time\x18\x04 \x01(\x0b\x32\x17.google.protobuf.StructR\x04time\x12\x37\n\x05\x65rror\x18\x05 \x01(\x0b\x32!.bitrix24.gateway.v1.CommandErrorR\x05\x65rrorB\x08\n\x06_totalB\x07\n\x05_next\"\xed\x01\n\x0c\x43\x61llResponse\x12.\n\x06result\x18\x01 \x01(\x0b\x32\x16.google.protobuf.ValueR\x06result\x12\x19\n\x05total\x18\x02 \x01(\x03H\x00R\x05total\x88\x01\x01\x12\x17\n\x04next\x18\x03 \x01(\x03H\x01R\x04next\x88\x01\x01\x12+\n\x04time\x18\x04 \x01(\x0b\x32\x17.google.protobuf.StructR\x04time\x12\x39\n\x07results\x18\x05 \x03(\x0b\x32\x1f.bitrix24.gateway.v1.CallResultR\x07resultsB\x08\n\x06_totalB\x07\n\x05_next\"\x8a\x01\n\x0c\x42\x61tchCommand\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x16\n\x06method\x18\x02 \x01(\tR\x06method\x12/\n\x06params\x18\x03 \x01(\x0b\x32\x17.google.protobuf.StructR\x06params\x12\x1f\n\x0bparams_json\x18\x04 \x01(\tR\nparamsJson\"}\n\x10\x43\x61llBatchRequest\x12\x16\n\x06portal\x18\x01 \x01(\tR\x06portal\x12=\n\x08\x63ommands\x18\x02 \x03(\x0b\x32!.bitrix24.gateway.v1.BatchCommandR\x08\x63ommands\x12\x12\n\x04halt\x18\x03 \x01(\x08R\x04halt\"X\n\x0b\x42\x61tchResult\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x37\n\x06result\x18\x02 \x01(\x0b\x32\x1f.bitrix24.gateway.v1.CallResultR\x06result\"O\n\x11\x43\x61llBatchResponse\x12:\n\x07results\x18\x01 \x03(\x0b\x32 .bitrix24.gateway.v1.BatchResultR\x07results\"\xef\x02\n\rGetAllRequest\x12\x16\n\x06portal\x18\x01 \x01(\tR\x06portal\x12\x16\n\x06method\x18\x02 \x01(\tR\x06method\x12/\n\x06params\x18\x03 \x01(\x0b\x32\x17.google.protobuf.StructR\x06params\x12\x1b\n\titems_key\x18\x04 \x01(\tR\x08itemsKey\x12\x1f\n\x0bparams_json\x18\x05 \x01(\tR\nparamsJson\x12=\n\x08strategy\x18\x06 \x01(\x0e\x32!.bitrix24.gateway.v1.ListStrategyR\x08strategy\x12\x1c\n\tunordered\x18\x07 \x01(\x08R\tunordered\x12\x1d\n\nskip_total\x18\x08 \x01(\x08R\tskipTotal\x12#\n\rresume_cursor\x18\t \x01(\tR\x0cresumeCursor\x12\x1e\n\nidempotent\x18\n \x01(\x08R\nidempotent\"Q\n\x08Progress\x12 \n\x0citems_so_far\x18\x01 \x01(\x03R\nitemsSoFar\x12\x19\n\x05total\x18\x02 \x01(\x03H\x00R\x05total\x88\x01\x01\x42\x08\n\x06_total\"\xa7\x01\n\rGetAllSummary\x12\x14\n\x05\x63ount\x18\x01 \x01(\x03R\x05\x63ount\x12\x19\n\x05total\x18\x02 \x01(\x03H\x00R\x05total\x88\x01\x01\x12#\n\rtotal_matched\x18\x03 \x01(\x08R\x0ctotalMatched\x12\x1a\n\x08strategy\x18\x04 \x01(\tR\x08strategy\x12\x1a\n\x08warnings\x18\x05 \x03(\tR\x08warningsB\x08\n\x06_total\"\xdc\x01\n\x0eGetAllResponse\x12,\n\x05items\x18\x01 \x03(\x0b\x32\x16.google.protobuf.ValueR\x05items\x12\x39\n\x08progress\x18\x02 \x01(\x0b\x32\x1d.bitrix24.gateway.v1.ProgressR\x08progress\x12<\n\x07summary\x18\x03 \x01(\x0b\x32\".bitrix24.gateway.v1.GetAllSummaryR\x07summary\x12#\n\rresume_cursor\x18\x04 \x01(\tR\x0cresumeCursor\"\xad\x02\n\x0eGetByIdRequest\x12\x16\n\x06portal\x18\x01 \x01(\tR\x06portal\x12\x16\n\x06method\x18\x02 \x01(\tR\x06method\x12(\n\x03ids\x18\x03 \x03(\x0b\x32\x16.google.protobuf.ValueR\x03ids\x12\x19\n\x08id_field\x18\x04 \x01(\tR\x07idField\x12/\n\x06params\x18\x05 \x01(\x0b\x32\x17.google.protobuf.StructR\x06params\x12\x1f\n\x0bparams_json\x18\x06 \x01(\tR\nparamsJson\x12\x34\n\x05\x63\x61\x63he\x18\x07 \x01(\x0e\x32\x1e.bitrix24.gateway.v1.CacheModeR\x05\x63\x61\x63he\x12\x1e\n\nidempotent\x18\x08 \x01(\x08R\nidempotent\"\x9b\x01\n\x08IdResult\x12&\n\x02id\x18\x01 \x01(\x0b\x32\x16.google.protobuf.ValueR\x02id\x12.\n\x06result\x18\x02 \x01(\x0b\x32\x16.google.protobuf.ValueR\x06result\x12\x37\n\x05\x65rror\x18\x03 \x01(\x0b\x32!.bitrix24.gateway.v1.CommandErrorR\x05\x65rror\"J\n\x0fGetByIdResponse\x12\x37\n\x07results\x18\x01 \x03(\x0b\x32\x1d.bitrix24.gateway.v1.IdResultR\x07results\"\xe8\x01\n\x0f\x43\x61llManyRequest\x12\x16\n\x06portal\x18\x01 \x01(\tR\x06portal\x12\x16\n\x06method\x18\x02 \x01(\tR\x06method\x12.\n\x06params\x18\x03 \x03(\x0b\x32\x16.google.protobuf.ValueR\x06params\x12\x1f\n\x0bparams_json\x18\x04 \x03(\tR\nparamsJson\x12\x1e\n\nidempotent\x18\x05 \x01(\x08R\nidempotent\x12\x34\n\x05\x63\x61\x63he\x18\x06 \x01(\x0e\x32\x1e.bitrix24.gateway.v1.CacheModeR\x05\x63\x61\x63he\"n\n\x10\x43\x61llManyResponse\x12\x1f\n\x0b\x66irst_index\x18\x01 \x01(\x03R\nfirstIndex\x12\x39\n\x07results\x18\x02 \x03(\x0b\x32\x1f.bitrix24.gateway.v1.CallResultR\x07results*V\n\tCacheMode\x12\x1a\n\x16\x43\x41\x43HE_MODE_UNSPECIFIED\x10\x00\x12\x15\n\x11\x43\x41\x43HE_MODE_BYPASS\x10\x01\x12\x16\n\x12\x43\x41\x43HE_MODE_REFRESH\x10\x02*\x84\x01\n\x0cListStrategy\x12\x1d\n\x19LIST_STRATEGY_UNSPECIFIED\x10\x00\x12\x18\n\x14LIST_STRATEGY_OFFSET\x10\x01\x12\x18\n\x14LIST_STRATEGY_KEYSET\x10\x02\x12!\n\x1dLIST_STRATEGY_PARALLEL_KEYSET\x10\x03\x32\xc1\x03\n\x0eGatewayService\x12K\n\x04\x43\x61ll\x12 .bitrix24.gateway.v1.CallRequest\x1a!.bitrix24.gateway.v1.CallResponse\x12Z\n\tCallBatch\x12%.bitrix24.gateway.v1.CallBatchRequest\x1a&.bitrix24.gateway.v1.CallBatchResponse\x12S\n\x06GetAll\x12\".bitrix24.gateway.v1.GetAllRequest\x1a#.bitrix24.gateway.v1.GetAllResponse0\x01\x12V\n\x07GetById\x12#.bitrix24.gateway.v1.GetByIdRequest\x1a$.bitrix24.gateway.v1.GetByIdResponse0\x01\x12Y\n\x08\x43\x61llMany\x12$.bitrix24.gateway.v1.CallManyRequest\x1a%.bitrix24.gateway.v1.CallManyResponse0\x01\x42*P\x01Z&b24gate/clients/go/gatewayv1;gatewayv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!bitrix24/gateway/v1/gateway.proto\x12\x13\x62itrix24.gateway.v1\x1a\x1cgoogle/protobuf/struct.proto\"a\n\x0c\x43ommandError\x12\x12\n\x04\x63ode\x18\x01 \x01(\tR\x04\x63ode\x12 \n\x0b\x64\x65scription\x18\x02 \x01(\tR\x0b\x64\x65scription\x12\x1b\n\tgrpc_code\x18\x03 \x01(\x05R\x08grpcCode\"\x9a\x03\n\x0b\x43\x61llRequest\x12\x16\n\x06portal\x18\x01 \x01(\tR\x06portal\x12\x16\n\x06method\x18\x02 \x01(\tR\x06method\x12.\n\x06params\x18\x03 \x01(\x0b\x32\x16.google.protobuf.ValueR\x06params\x12\x37\n\x0b\x62ulk_params\x18\x04 \x03(\x0b\x32\x16.google.protobuf.ValueR\nbulkParams\x12\x10\n\x03raw\x18\x05 \x01(\x08R\x03raw\x12\x1e\n\nidempotent\x18\x06 \x01(\x08R\nidempotent\x12\x1f\n\x0bparams_json\x18\x07 \x01(\tR\nparamsJson\x12\x34\n\x05\x63\x61\x63he\x18\x08 \x01(\x0e\x32\x1e.bitrix24.gateway.v1.CacheModeR\x05\x63\x61\x63he\x12@\n\x0b\x61pi_version\x18\t \x01(\x0e\x32\x1f.bitrix24.gateway.v1.ApiVersionR\napiVersion\x12\'\n\x0fidempotency_key\x18\n \x01(\tR\x0eidempotencyKey\"\xe9\x01\n\nCallResult\x12.\n\x06result\x18\x01 \x01(\x0b\x32\x16.google.protobuf.ValueR\x06result\x12\x19\n\x05total\x18\x02 \x01(\x03H\x00R\x05total\x88\x01\x01\x12\x17\n\x04next\x18\x03 \x01(\x03H\x01R\x04next\x88\x01\x01\x12+\n\x04time\x18\x04 \x01(\x0b\x32\x17.google.protobuf.StructR\x04time\x12\x37\n\x05\x65rror\x18\x05 \x01(\x0b\x32!.bitrix24.gateway.v1.CommandErrorR\x05\x65rrorB\x08\n\x06_totalB\x07\n\x05_next\"\xed\x01\n\x0c\x43\x61llResponse\x12.\n\x06result\x18\x01 \x01(\x0b\x32\x16.google.protobuf.ValueR\x06result\x12\x19\n\x05total\x18\x02 \x01(\x03H\x00R\x05total\x88\x01\x01\x12\x17\n\x04next\x18\x03 \x01(\x03H\x01R\x04next\x88\x01\x01\x12+\n\x04time\x18\x04 \x01(\x0b\x32\x17.google.protobuf.StructR\x04time\x12\x39\n\x07results\x18\x05 \x03(\x0b\x32\x1f.bitrix24.gateway.v1.CallResultR\x07resultsB\x08\n\x06_totalB\x07\n\x05_next\"\x8a\x01\n\x0c\x42\x61tchCommand\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x16\n\x06method\x18\x02 \x01(\tR\x06method\x12/\n\x06params\x18\x03 \x01(\x0b\x32\x17.google.protobuf.StructR\x06params\x12\x1f\n\x0bparams_json\x18\x04 \x01(\tR\nparamsJson\"}\n\x10\x43\x61llBatchRequest\x12\x16\n\x06portal\x18\x01 \x01(\tR\x06portal\x12=\n\x08\x63ommands\x18\x02 \x03(\x0b\x32!.bitrix24.gateway.v1.BatchCommandR\x08\x63ommands\x12\x12\n\x04halt\x18\x03 \x01(\x08R\x04halt\"X\n\x0b\x42\x61tchResult\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x37\n\x06result\x18\x02 \x01(\x0b\x32\x1f.bitrix24.gateway.v1.CallResultR\x06result\"O\n\x11\x43\x61llBatchResponse\x12:\n\x07results\x18\x01 \x03(\x0b\x32 .bitrix24.gateway.v1.BatchResultR\x07results\"\xef\x02\n\rGetAllRequest\x12\x16\n\x06portal\x18\x01 \x01(\tR\x06portal\x12\x16\n\x06method\x18\x02 \x01(\tR\x06method\x12/\n\x06params\x18\x03 \x01(\x0b\x32\x17.google.protobuf.StructR\x06params\x12\x1b\n\titems_key\x18\x04 \x01(\tR\x08itemsKey\x12\x1f\n\x0bparams_json\x18\x05 \x01(\tR\nparamsJson\x12=\n\x08strategy\x18\x06 \x01(\x0e\x32!.bitrix24.gateway.v1.ListStrategyR\x08strategy\x12\x1c\n\tunordered\x18\x07 \x01(\x08R\tunordered\x12\x1d\n\nskip_total\x18\x08 \x01(\x08R\tskipTotal\x12#\n\rresume_cursor\x18\t \x01(\tR\x0cresumeCursor\x12\x1e\n\nidempotent\x18\n \x01(\x08R\nidempotent\"Q\n\x08Progress\x12 \n\x0citems_so_far\x18\x01 \x01(\x03R\nitemsSoFar\x12\x19\n\x05total\x18\x02 \x01(\x03H\x00R\x05total\x88\x01\x01\x42\x08\n\x06_total\"\xa7\x01\n\rGetAllSummary\x12\x14\n\x05\x63ount\x18\x01 \x01(\x03R\x05\x63ount\x12\x19\n\x05total\x18\x02 \x01(\x03H\x00R\x05total\x88\x01\x01\x12#\n\rtotal_matched\x18\x03 \x01(\x08R\x0ctotalMatched\x12\x1a\n\x08strategy\x18\x04 \x01(\tR\x08strategy\x12\x1a\n\x08warnings\x18\x05 \x03(\tR\x08warningsB\x08\n\x06_total\"\xdc\x01\n\x0eGetAllResponse\x12,\n\x05items\x18\x01 \x03(\x0b\x32\x16.google.protobuf.ValueR\x05items\x12\x39\n\x08progress\x18\x02 \x01(\x0b\x32\x1d.bitrix24.gateway.v1.ProgressR\x08progress\x12<\n\x07summary\x18\x03 \x01(\x0b\x32\".bitrix24.gateway.v1.GetAllSummaryR\x07summary\x12#\n\rresume_cursor\x18\x04 \x01(\tR\x0cresumeCursor\"\xad\x02\n\x0eGetByIdRequest\x12\x16\n\x06portal\x18\x01 \x01(\tR\x06portal\x12\x16\n\x06method\x18\x02 \x01(\tR\x06method\x12(\n\x03ids\x18\x03 \x03(\x0b\x32\x16.google.protobuf.ValueR\x03ids\x12\x19\n\x08id_field\x18\x04 \x01(\tR\x07idField\x12/\n\x06params\x18\x05 \x01(\x0b\x32\x17.google.protobuf.StructR\x06params\x12\x1f\n\x0bparams_json\x18\x06 \x01(\tR\nparamsJson\x12\x34\n\x05\x63\x61\x63he\x18\x07 \x01(\x0e\x32\x1e.bitrix24.gateway.v1.CacheModeR\x05\x63\x61\x63he\x12\x1e\n\nidempotent\x18\x08 \x01(\x08R\nidempotent\"\x9b\x01\n\x08IdResult\x12&\n\x02id\x18\x01 \x01(\x0b\x32\x16.google.protobuf.ValueR\x02id\x12.\n\x06result\x18\x02 \x01(\x0b\x32\x16.google.protobuf.ValueR\x06result\x12\x37\n\x05\x65rror\x18\x03 \x01(\x0b\x32!.bitrix24.gateway.v1.CommandErrorR\x05\x65rror\"J\n\x0fGetByIdResponse\x12\x37\n\x07results\x18\x01 \x03(\x0b\x32\x1d.bitrix24.gateway.v1.IdResultR\x07results\"\xe8\x01\n\x0f\x43\x61llManyRequest\x12\x16\n\x06portal\x18\x01 \x01(\tR\x06portal\x12\x16\n\x06method\x18\x02 \x01(\tR\x06method\x12.\n\x06params\x18\x03 \x03(\x0b\x32\x16.google.protobuf.ValueR\x06params\x12\x1f\n\x0bparams_json\x18\x04 \x03(\tR\nparamsJson\x12\x1e\n\nidempotent\x18\x05 \x01(\x08R\nidempotent\x12\x34\n\x05\x63\x61\x63he\x18\x06 \x01(\x0e\x32\x1e.bitrix24.gateway.v1.CacheModeR\x05\x63\x61\x63he\"n\n\x10\x43\x61llManyResponse\x12\x1f\n\x0b\x66irst_index\x18\x01 \x01(\x03R\nfirstIndex\x12\x39\n\x07results\x18\x02 \x03(\x0b\x32\x1f.bitrix24.gateway.v1.CallResultR\x07results*V\n\nApiVersion\x12\x1b\n\x17\x41PI_VERSION_UNSPECIFIED\x10\x00\x12\x17\n\x13\x41PI_VERSION_CLASSIC\x10\x01\x12\x12\n\x0e\x41PI_VERSION_V3\x10\x02*V\n\tCacheMode\x12\x1a\n\x16\x43\x41\x43HE_MODE_UNSPECIFIED\x10\x00\x12\x15\n\x11\x43\x41\x43HE_MODE_BYPASS\x10\x01\x12\x16\n\x12\x43\x41\x43HE_MODE_REFRESH\x10\x02*\x84\x01\n\x0cListStrategy\x12\x1d\n\x19LIST_STRATEGY_UNSPECIFIED\x10\x00\x12\x18\n\x14LIST_STRATEGY_OFFSET\x10\x01\x12\x18\n\x14LIST_STRATEGY_KEYSET\x10\x02\x12!\n\x1dLIST_STRATEGY_PARALLEL_KEYSET\x10\x03\x32\xc1\x03\n\x0eGatewayService\x12K\n\x04\x43\x61ll\x12 .bitrix24.gateway.v1.CallRequest\x1a!.bitrix24.gateway.v1.CallResponse\x12Z\n\tCallBatch\x12%.bitrix24.gateway.v1.CallBatchRequest\x1a&.bitrix24.gateway.v1.CallBatchResponse\x12S\n\x06GetAll\x12\".bitrix24.gateway.v1.GetAllRequest\x1a#.bitrix24.gateway.v1.GetAllResponse0\x01\x12V\n\x07GetById\x12#.bitrix24.gateway.v1.GetByIdRequest\x1a$.bitrix24.gateway.v1.GetByIdResponse0\x01\x12Y\n\x08\x43\x61llMany\x12$.bitrix24.gateway.v1.CallManyRequest\x1a%.bitrix24.gateway.v1.CallManyResponse0\x01\x42*P\x01Z&b24gate/clients/go/gatewayv1;gatewayv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'bitrix24.gateway.v1.gateway_pb2', globals())
@@ -22,44 +22,46 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'P\001Z&b24gate/clients/go/gatewayv1;gatewayv1'
-  _CACHEMODE._serialized_start=3139
-  _CACHEMODE._serialized_end=3225
-  _LISTSTRATEGY._serialized_start=3228
-  _LISTSTRATEGY._serialized_end=3360
+  _APIVERSION._serialized_start=3246
+  _APIVERSION._serialized_end=3332
+  _CACHEMODE._serialized_start=3334
+  _CACHEMODE._serialized_end=3420
+  _LISTSTRATEGY._serialized_start=3423
+  _LISTSTRATEGY._serialized_end=3555
   _COMMANDERROR._serialized_start=88
   _COMMANDERROR._serialized_end=185
   _CALLREQUEST._serialized_start=188
-  _CALLREQUEST._serialized_end=491
-  _CALLRESULT._serialized_start=494
-  _CALLRESULT._serialized_end=727
-  _CALLRESPONSE._serialized_start=730
-  _CALLRESPONSE._serialized_end=967
-  _BATCHCOMMAND._serialized_start=970
-  _BATCHCOMMAND._serialized_end=1108
-  _CALLBATCHREQUEST._serialized_start=1110
-  _CALLBATCHREQUEST._serialized_end=1235
-  _BATCHRESULT._serialized_start=1237
-  _BATCHRESULT._serialized_end=1325
-  _CALLBATCHRESPONSE._serialized_start=1327
-  _CALLBATCHRESPONSE._serialized_end=1406
-  _GETALLREQUEST._serialized_start=1409
-  _GETALLREQUEST._serialized_end=1776
-  _PROGRESS._serialized_start=1778
-  _PROGRESS._serialized_end=1859
-  _GETALLSUMMARY._serialized_start=1862
-  _GETALLSUMMARY._serialized_end=2029
-  _GETALLRESPONSE._serialized_start=2032
-  _GETALLRESPONSE._serialized_end=2252
-  _GETBYIDREQUEST._serialized_start=2255
-  _GETBYIDREQUEST._serialized_end=2556
-  _IDRESULT._serialized_start=2559
-  _IDRESULT._serialized_end=2714
-  _GETBYIDRESPONSE._serialized_start=2716
-  _GETBYIDRESPONSE._serialized_end=2790
-  _CALLMANYREQUEST._serialized_start=2793
-  _CALLMANYREQUEST._serialized_end=3025
-  _CALLMANYRESPONSE._serialized_start=3027
-  _CALLMANYRESPONSE._serialized_end=3137
-  _GATEWAYSERVICE._serialized_start=3363
-  _GATEWAYSERVICE._serialized_end=3812
+  _CALLREQUEST._serialized_end=598
+  _CALLRESULT._serialized_start=601
+  _CALLRESULT._serialized_end=834
+  _CALLRESPONSE._serialized_start=837
+  _CALLRESPONSE._serialized_end=1074
+  _BATCHCOMMAND._serialized_start=1077
+  _BATCHCOMMAND._serialized_end=1215
+  _CALLBATCHREQUEST._serialized_start=1217
+  _CALLBATCHREQUEST._serialized_end=1342
+  _BATCHRESULT._serialized_start=1344
+  _BATCHRESULT._serialized_end=1432
+  _CALLBATCHRESPONSE._serialized_start=1434
+  _CALLBATCHRESPONSE._serialized_end=1513
+  _GETALLREQUEST._serialized_start=1516
+  _GETALLREQUEST._serialized_end=1883
+  _PROGRESS._serialized_start=1885
+  _PROGRESS._serialized_end=1966
+  _GETALLSUMMARY._serialized_start=1969
+  _GETALLSUMMARY._serialized_end=2136
+  _GETALLRESPONSE._serialized_start=2139
+  _GETALLRESPONSE._serialized_end=2359
+  _GETBYIDREQUEST._serialized_start=2362
+  _GETBYIDREQUEST._serialized_end=2663
+  _IDRESULT._serialized_start=2666
+  _IDRESULT._serialized_end=2821
+  _GETBYIDRESPONSE._serialized_start=2823
+  _GETBYIDRESPONSE._serialized_end=2897
+  _CALLMANYREQUEST._serialized_start=2900
+  _CALLMANYREQUEST._serialized_end=3132
+  _CALLMANYRESPONSE._serialized_start=3134
+  _CALLMANYRESPONSE._serialized_end=3244
+  _GATEWAYSERVICE._serialized_start=3558
+  _GATEWAYSERVICE._serialized_end=4007
 # @@protoc_insertion_point(module_scope)

@@ -5,6 +5,9 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
+API_VERSION_CLASSIC: ApiVersion
+API_VERSION_UNSPECIFIED: ApiVersion
+API_VERSION_V3: ApiVersion
 CACHE_MODE_BYPASS: CacheMode
 CACHE_MODE_REFRESH: CacheMode
 CACHE_MODE_UNSPECIFIED: CacheMode
@@ -75,24 +78,28 @@ class CallManyResponse(_message.Message):
     def __init__(self, first_index: _Optional[int] = ..., results: _Optional[_Iterable[_Union[CallResult, _Mapping]]] = ...) -> None: ...
 
 class CallRequest(_message.Message):
-    __slots__ = ["bulk_params", "cache", "idempotent", "method", "params", "params_json", "portal", "raw"]
+    __slots__ = ["api_version", "bulk_params", "cache", "idempotency_key", "idempotent", "method", "params", "params_json", "portal", "raw"]
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
     BULK_PARAMS_FIELD_NUMBER: _ClassVar[int]
     CACHE_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENT_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
     PARAMS_FIELD_NUMBER: _ClassVar[int]
     PARAMS_JSON_FIELD_NUMBER: _ClassVar[int]
     PORTAL_FIELD_NUMBER: _ClassVar[int]
     RAW_FIELD_NUMBER: _ClassVar[int]
+    api_version: ApiVersion
     bulk_params: _containers.RepeatedCompositeFieldContainer[_struct_pb2.Value]
     cache: CacheMode
+    idempotency_key: str
     idempotent: bool
     method: str
     params: _struct_pb2.Value
     params_json: str
     portal: str
     raw: bool
-    def __init__(self, portal: _Optional[str] = ..., method: _Optional[str] = ..., params: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., bulk_params: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., raw: bool = ..., idempotent: bool = ..., params_json: _Optional[str] = ..., cache: _Optional[_Union[CacheMode, str]] = ...) -> None: ...
+    def __init__(self, portal: _Optional[str] = ..., method: _Optional[str] = ..., params: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., bulk_params: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., raw: bool = ..., idempotent: bool = ..., params_json: _Optional[str] = ..., cache: _Optional[_Union[CacheMode, str]] = ..., api_version: _Optional[_Union[ApiVersion, str]] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
 
 class CallResponse(_message.Message):
     __slots__ = ["next", "result", "results", "time", "total"]
@@ -225,6 +232,9 @@ class Progress(_message.Message):
     items_so_far: int
     total: int
     def __init__(self, items_so_far: _Optional[int] = ..., total: _Optional[int] = ...) -> None: ...
+
+class ApiVersion(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
 
 class CacheMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []

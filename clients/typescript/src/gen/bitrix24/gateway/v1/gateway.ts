@@ -41,6 +41,51 @@ export const protobufFileName = "bitrix24/gateway/v1/gateway.proto";
  * and never become the RPC's status.
  */
 
+/** The Bitrix24 REST API a call goes to. */
+export enum ApiVersion {
+  /** API_VERSION_UNSPECIFIED - Classic REST (/rest/...), as API_VERSION_CLASSIC. */
+  API_VERSION_UNSPECIFIED = 0,
+  API_VERSION_CLASSIC = 1,
+  /**
+   * API_VERSION_V3 - REST 3.0 (/rest/api/...): JSON parameters, typed answers, errors with
+   * field violations, and writes made exactly-once with Idempotency-Key.
+   */
+  API_VERSION_V3 = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function apiVersionFromJSON(object: any): ApiVersion {
+  switch (object) {
+    case 0:
+    case "API_VERSION_UNSPECIFIED":
+      return ApiVersion.API_VERSION_UNSPECIFIED;
+    case 1:
+    case "API_VERSION_CLASSIC":
+      return ApiVersion.API_VERSION_CLASSIC;
+    case 2:
+    case "API_VERSION_V3":
+      return ApiVersion.API_VERSION_V3;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ApiVersion.UNRECOGNIZED;
+  }
+}
+
+export function apiVersionToJSON(object: ApiVersion): string {
+  switch (object) {
+    case ApiVersion.API_VERSION_UNSPECIFIED:
+      return "API_VERSION_UNSPECIFIED";
+    case ApiVersion.API_VERSION_CLASSIC:
+      return "API_VERSION_CLASSIC";
+    case ApiVersion.API_VERSION_V3:
+      return "API_VERSION_V3";
+    case ApiVersion.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /**
  * How a read uses the gateway's read cache. Only reads of methods the
  * gateway's configuration names are cached, and only successful answers.
@@ -191,6 +236,21 @@ export interface CallRequest {
    * configured (with bulk_params: of each parameter set).
    */
   cache: CacheMode;
+  /**
+   * Which Bitrix24 REST API serves the call. API_VERSION_V3 takes the single
+   * form only (`params` or `params_json`, an object) and is not cached.
+   */
+  apiVersion: ApiVersion;
+  /**
+   * REST 3.0 writes: the Idempotency-Key sent with the write (1 to 255
+   * printable ASCII characters). The portal keeps the first successful
+   * answer per key for 24 hours and answers a repeat with it instead of
+   * running the write again, so the gateway retries a write whose outcome is
+   * unknown with the same key. Empty: the gateway makes a key for the call;
+   * give your own to make your own retries (after a gateway restart too)
+   * land once. Only with API_VERSION_V3.
+   */
+  idempotencyKey: string;
 }
 
 export interface CallResult {
@@ -518,6 +578,8 @@ function createBaseCallRequest(): CallRequest {
     idempotent: false,
     paramsJson: "",
     cache: 0,
+    apiVersion: 0,
+    idempotencyKey: "",
   };
 }
 
@@ -546,6 +608,12 @@ export const CallRequest: MessageFns<CallRequest> = {
     }
     if (message.cache !== 0) {
       writer.uint32(64).int32(message.cache);
+    }
+    if (message.apiVersion !== 0) {
+      writer.uint32(72).int32(message.apiVersion);
+    }
+    if (message.idempotencyKey !== "") {
+      writer.uint32(82).string(message.idempotencyKey);
     }
     return writer;
   },
@@ -627,6 +695,22 @@ export const CallRequest: MessageFns<CallRequest> = {
             message.cache = reader.int32() as any;
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.apiVersion = reader.int32() as any;
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -657,6 +741,16 @@ export const CallRequest: MessageFns<CallRequest> = {
         ? globalThis.String(object.params_json)
         : "",
       cache: isSet(object.cache) ? cacheModeFromJSON(object.cache) : 0,
+      apiVersion: isSet(object.apiVersion)
+        ? apiVersionFromJSON(object.apiVersion)
+        : isSet(object.api_version)
+        ? apiVersionFromJSON(object.api_version)
+        : 0,
+      idempotencyKey: isSet(object.idempotencyKey)
+        ? globalThis.String(object.idempotencyKey)
+        : isSet(object.idempotency_key)
+        ? globalThis.String(object.idempotency_key)
+        : "",
     };
   },
 
@@ -686,6 +780,12 @@ export const CallRequest: MessageFns<CallRequest> = {
     if (message.cache !== 0) {
       obj.cache = cacheModeToJSON(message.cache);
     }
+    if (message.apiVersion !== 0) {
+      obj.apiVersion = apiVersionToJSON(message.apiVersion);
+    }
+    if (message.idempotencyKey !== "") {
+      obj.idempotencyKey = message.idempotencyKey;
+    }
     return obj;
   },
 
@@ -702,6 +802,8 @@ export const CallRequest: MessageFns<CallRequest> = {
     message.idempotent = object.idempotent ?? false;
     message.paramsJson = object.paramsJson ?? "";
     message.cache = object.cache ?? 0;
+    message.apiVersion = object.apiVersion ?? 0;
+    message.idempotencyKey = object.idempotencyKey ?? "";
     return message;
   },
 };

@@ -1,0 +1,24 @@
+// Parsing of REST 3.0 answers (docs/bitrix24-protocol.md, "REST 3.0"). A
+// success is `{"result": ..., "time": ...}` (read as a classic answer); a
+// method's error is `{"error": {"code", "message", "validation"?}}`, whose
+// `validation` entries become the error's field violations. System errors
+// (limits, auth) may still come in the classic flat shape
+// `{"error": CODE, "error_description": ...}`: both are read, and the code
+// decides, never the HTTP status alone.
+//
+// Thread-safety: pure functions.
+#ifndef B24GATE_ENGINE_BITRIX_V3_RESPONSE_H_
+#define B24GATE_ENGINE_BITRIX_V3_RESPONSE_H_
+
+#include "absl/status/statusor.h"
+#include "engine/bitrix/bitrix_response.h"
+#include "engine/http/http_transport.h"
+
+namespace b24gate {
+
+// As ParseCallResponse, for an answer of /rest/api/.
+absl::StatusOr<CommandOutcome> ParseV3CallResponse(const HttpResponse& response);
+
+}  // namespace b24gate
+
+#endif  // B24GATE_ENGINE_BITRIX_V3_RESPONSE_H_
