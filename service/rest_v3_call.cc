@@ -36,6 +36,13 @@ absl::Status ApplyApiVersion(const pb::CallRequest& request, CallSpec* spec,
       return s;
     }
   }
+  // A Struct's key order is arbitrary (protobuf maps): its keys are sorted,
+  // so the same call is the same bytes every time and a repeat under the
+  // caller's key matches however the portal compares bodies. JSON text is
+  // sent as written.
+  if (spec->params_field == "params") {
+    spec->params = nlohmann::ordered_json(nlohmann::json(spec->params));
+  }
   options->api = RestApi::kV3;
   options->idempotency_key = request.idempotency_key();
   spec->cache = CacheMode::kBypass;

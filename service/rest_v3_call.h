@@ -14,8 +14,9 @@
 namespace b24gate {
 
 // Checks `request`'s API fields; for REST 3.0 sets `options` (the API, the
-// caller's key) and makes `spec` bypass the read cache (its entries are
-// classic answers). `spec` holds the request's parameters already.
+// caller's key), sorts the keys of parameters that came as a Struct, and
+// makes `spec` bypass the read cache (its entries are classic answers).
+// `spec` holds the request's parameters already.
 absl::Status ApplyApiVersion(const bitrix24::gateway::v1::CallRequest& request, CallSpec* spec,
                              CallOptions* options);
 

@@ -91,9 +91,9 @@ HttpReply Portal::ServeV3(const RestRequest& request, const std::vector<std::str
   if (!key) return RunV3(caller, method, *params, start);
   const std::string scope = absl::StrCat(caller.credential, "\n", caller.user_id, "\n", method,
                                          "\n", *key);
-  // Compared without `auth`: a token refreshed between two tries is the
-  // same request.
-  const std::string fingerprint = params->dump();
+  // Compared as parameters, not bytes: without `auth` (a token refreshed
+  // between two tries is the same request) and with keys sorted.
+  const std::string fingerprint = nlohmann::json(*params).dump();
   IdempotencyStore::Lookup lookup = idempotency_.Find(scope, fingerprint);
   switch (lookup.verdict) {
     case IdempotencyStore::Lookup::Verdict::kReplay: {

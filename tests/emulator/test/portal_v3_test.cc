@@ -151,6 +151,13 @@ TEST_F(PortalV3Test, SameKeySameBodyReplaysWithoutRunning) {
   EXPECT_EQ(Json(Add(R"({"fields":{"title":"x"}})", "k2"))["result"]["item"]["id"], 2);
 }
 
+TEST_F(PortalV3Test, BodiesAreComparedAsParameters) {
+  Add(R"({"fields":{"title":"x","creatorId":1}})", "k1");
+  EXPECT_TRUE(Replayed(Add(R"({"fields":{"creatorId":1,"title":"x"}})", "k1")));
+  EXPECT_TRUE(Replayed(Add(R"({"fields":{"title":"x","creatorId":1},"auth":"refreshed"})", "k1")));
+  EXPECT_EQ(methods_.created, 1);
+}
+
 TEST_F(PortalV3Test, SameKeyOtherBodyIs422) {
   Add(R"({"fields":{"title":"x"}})", "k1");
   const HttpReply reused = Add(R"({"fields":{"title":"y"}})", "k1");
