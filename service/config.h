@@ -40,6 +40,9 @@ struct ServerConfig {
   absl::Duration predrain_delay = absl::Seconds(5);
   // ... then accepted calls get this long to be answered.
   absl::Duration shutdown_grace = absl::Seconds(20);
+  // How long an event subscription waits before reading an empty offline
+  // queue again (EventService).
+  absl::Duration events_poll_interval = absl::Seconds(1);
   LogOptions log;
   // Settings of the gateway as a whole (file key "max_bulk_items").
   GatewayOptions gateway;

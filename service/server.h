@@ -31,6 +31,7 @@
 #include "service/admin_service.h"
 #include "service/auth/access_control.h"
 #include "service/config.h"
+#include "service/event_service.h"
 #include "service/gateway_service.h"
 #include "service/logging/log_observer.h"
 #include "service/logging/logger.h"
@@ -92,9 +93,16 @@ class Server {
   std::unique_ptr<LogObserver> log_observer_;
   std::unique_ptr<ObserverFanout> observer_;
   std::unique_ptr<AccessControl> access_;
+  // What event subscriptions delivered: it outlives the gateway, whose
+  // last callbacks may still count.
+  std::unique_ptr<EventLedger> event_ledger_;
   std::unique_ptr<Gateway> gateway_;
   std::unique_ptr<GatewayService> service_;
   std::unique_ptr<AdminService> admin_;
+  // The one timer thread between event polls: it goes before the gateway
+  // its callbacks call.
+  std::unique_ptr<PollTimer> poll_timer_;
+  std::unique_ptr<EventService> events_;
   std::unique_ptr<grpc::Server> grpc_;
   int port_ = 0;
   int metrics_port_ = 0;
