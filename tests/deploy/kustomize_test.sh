@@ -4,7 +4,7 @@
 # and prometheus-operator schemas, unknown fields refused, cross-references
 # checked), checks the alert rules with promtool (syntax, and the unit tests
 # of alerts_test.yaml), validates the Grafana dashboard and its ConfigMap,
-# and proves the validators can fail: a few one-word mistakes must each be
+# checks every alert has a runbook, and proves the validators can fail: a few one-word mistakes must each be
 # refused.
 #
 # kubectl is not a Debian package; without it the render step is skipped (said
@@ -188,6 +188,34 @@ for m in "${dashboard_mistakes[@]}"; do
     fail "dashboard validator accepted the mistake '$m'"
   else
     pass "dashboard validator refuses '$m': $(head -1 "$DIR/broken.err" | sed 's/^INVALID: [^:]*: //')"
+  fi
+done
+
+# Every alert links its runbook, and the runbooks name only panels the
+# dashboard has (check_runbooks.mjs); a missing link, a missing runbook and a
+# renamed panel must each be refused.
+RULES=deploy/kubernetes/base/prometheus-rule.yaml
+if node tests/deploy/check_runbooks.mjs "$RULES" "$DASHBOARD" >"$DIR/runbooks.out" 2>&1; then
+  pass "$(cat "$DIR/runbooks.out")"
+else
+  fail "runbooks"; cat "$DIR/runbooks.out" >&2
+fi
+mkdir -p "$DIR/repo/docs"
+cp -r docs/runbooks "$DIR/repo/docs/"
+rm "$DIR/repo/docs/runbooks/B24gateBitrixErrors.md"
+sed '0,/runbook_url: /{/runbook_url: /d}' "$RULES" >"$DIR/no-link.yaml"
+sed 's/"title": "Paused methods"/"title": "Methods paused"/' "$DASHBOARD" >"$DIR/renamed.json"
+runbook_mistakes=(
+  "$DIR/no-link.yaml $DASHBOARD ."                    # an alert without runbook_url
+  "$RULES $DASHBOARD $DIR/repo"                       # a runbook file missing
+  "$RULES $DIR/renamed.json ."                        # a runbook names a panel that is gone
+)
+for m in "${runbook_mistakes[@]}"; do
+  # shellcheck disable=SC2086  # three words on purpose
+  if node tests/deploy/check_runbooks.mjs $m >/dev/null 2>"$DIR/broken.err"; then
+    fail "runbook check accepted: $m"
+  else
+    pass "runbook check refuses: $(head -1 "$DIR/broken.err" | sed 's/^INVALID: //')"
   fi
 done
 
