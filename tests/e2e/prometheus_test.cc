@@ -1,6 +1,6 @@
 // A real Prometheus (the Debian package) scrapes the gateway's /metrics every
-// 0.5 s while the test drives traffic: successful calls, a GetAll stream, an
-// unknown method (ERROR_METHOD_NOT_FOUND) and a forced 429
+// 0.5 s while the test drives traffic: successful calls, a cached read, a
+// GetAll stream, an unknown method (ERROR_METHOD_NOT_FOUND) and a forced 429
 // (OPERATION_TIME_LIMIT: the emulator's operating-time limit is cut to
 // 0.1 s per method, which about ten ~10 ms calls of one method spend).
 // The test then asks Prometheus's HTTP API for the series and checks their
@@ -355,9 +355,10 @@ TEST(Prometheus, ScrapesTheGatewaysSeries) {
   EXPECT_EQ(prometheus->WaitFor("b24gate_cache_hits_total{" + p + "}", 1), 1.0);
   EXPECT_EQ(prometheus->WaitFor("b24gate_cache_misses_total{" + p + "}", 1), 1.0);
 
-  // Counters are created at their first event, so the traffic above shows
-  // as series but not as rates yet: the same kinds of calls again, seen by a
-  // later scrape, make every rate and ratio of the dashboard a number.
+  // A series appears at its first event, and the traffic above may all fall
+  // between two scrapes, so rate() may see no increase yet: the same kinds
+  // of calls again, seen by a later scrape, make every rate and ratio of the
+  // dashboard a number.
   MoreTraffic(stack, lead, deal);
   double more = static_cast<double>(Requests(stack));
   EXPECT_EQ(prometheus->WaitFor("sum(b24gate_http_requests_total{" + p + "})", more), more);
