@@ -4,8 +4,8 @@
 # and prometheus-operator schemas, unknown fields refused, cross-references
 # checked), checks the alert rules with promtool (syntax, and the unit tests
 # of alerts_test.yaml), validates the Grafana dashboard and its ConfigMap,
-# checks every alert has a runbook, and proves the validators can fail: a few one-word mistakes must each be
-# refused.
+# checks every alert has a runbook, and proves the validators can fail: a
+# few one-word mistakes must each be refused.
 #
 # kubectl is not a Debian package; without it the render step is skipped (said
 # so) and each resource file of the bases is validated alone instead.
@@ -175,6 +175,7 @@ dashboard_mistakes=(
   's/"type": "state-timeline"/"type": "state-timelines"/'      # no such panel type
   '0,/"id": 3,/s//"id": 2,/'                                   # id used twice
   '0,/"x": 12,/s//"x": 14,/'                                   # wider than the grid
+  '0,/"y": 9/s//"y": 8/'                                       # two panels overlap
   '0,/\$portal/s//$portals/'                                   # undefined variable
   '0,/"unit": "percentunit"/s//"unit": "percent_unit"/'        # no such unit
   '0,/"uid": "\${datasource}"/s//"uid": "prometheus"/'         # data source not the variable
