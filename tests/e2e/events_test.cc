@@ -205,28 +205,31 @@ TEST(Events, EventsOfOneRecordArriveInTheOrderTheyHappened) {
   ASSERT_TRUE(Bound(*stack, {kAdd, kUpdate}));
   const int64_t a = AddDeal(*stack, "a0");
   const int64_t b = AddDeal(*stack, "b0");
-  constexpr int kUpdates = 20;
-  for (int i = 1; i <= kUpdates; ++i) {
-    UpdateDeal(*stack, i % 3 == 0 ? b : a, "v" + std::to_string(i));
-  }
+  for (int i = 1; i <= 20; ++i) UpdateDeal(*stack, i % 3 == 0 ? b : a, "v" + std::to_string(i));
+  // Queued after every change above, so read after all of them.
+  const std::string sentinel = std::to_string(AddDeal(*stack, "end"));
   std::map<std::string, std::vector<std::string>> by_record;
   std::vector<long> queue_ids;
-  for (int n = 0; n < kUpdates + 2; ++n) {
+  for (;;) {
     std::optional<pb::QueuedEvent> e = sub.Next();
-    ASSERT_TRUE(e) << "after " << n << " events";
+    ASSERT_TRUE(e) << "after " << queue_ids.size() << " events";
+    ASSERT_TRUE(sub.Ack({e->delivery_id()}));
+    if (e->record_id() == sentinel) break;
     by_record[e->record_id()].push_back(e->event());
     queue_ids.push_back(std::stol(e->delivery_id()));
-    ASSERT_TRUE(sub.Ack({e->delivery_id()}));
   }
   EXPECT_TRUE(std::is_sorted(queue_ids.begin(), queue_ids.end()));
-  for (const std::string record : {std::to_string(a), std::to_string(b)}) {
+  EXPECT_EQ(by_record.size(), 2u);
+  // The portal keeps an object's latest change rather than each one, so
+  // updates may arrive as fewer events; but the add comes first, once, and
+  // the last change is never missing.
+  for (const std::string& record : {std::to_string(a), std::to_string(b)}) {
     const std::vector<std::string>& seen = by_record[record];
-    ASSERT_FALSE(seen.empty());
+    ASSERT_GE(seen.size(), 2u) << record;
     EXPECT_EQ(seen.front(), kAdd) << record;
     EXPECT_EQ(std::count(seen.begin(), seen.end(), kAdd), 1) << record;
+    EXPECT_EQ(seen.back(), kUpdate) << record;
   }
-  EXPECT_EQ(by_record[std::to_string(a)].size() + by_record[std::to_string(b)].size(),
-            static_cast<size_t>(kUpdates + 2));
 }
 
 TEST(Events, AGatewayKilledMidStreamLosesNothing) {

@@ -184,6 +184,15 @@ void EventingMethods::Fire(const MethodCall& call, const MethodResult& result,
   for (const Binding& b : bindings_) {
     if (b.event != event) continue;
     if (!b.auth_connector.empty() && b.auth_connector == connector) continue;
+    // The queue keeps the object's latest change, not each one: a row of the
+    // same event and data that no process has taken only gets the new time.
+    auto same = std::find_if(queue_.begin(), queue_.end(), [&](const Row& row) {
+      return row.process_id.empty() && !row.error && row.event == event && row.data == data;
+    });
+    if (same != queue_.end()) {
+      same->timestamp = timestamp;
+      continue;
+    }
     Row row;
     row.id = next_row_id_++;
     row.timestamp = timestamp;

@@ -5,7 +5,9 @@
 // {add,update,delete}, directly or inside a batch) fire ONCRM<ENTITY><ACTION>
 // with data {"FIELDS": {"ID": id}}; a fired event is queued once for an
 // offline binding of its name unless the call carried the binding's
-// `auth_connector`. Online handlers (a `handler` URL) are not emulated: such
+// `auth_connector`; a change of an object whose event is still queued and not
+// taken by a reader only updates that row's time (the queue holds the latest
+// change per object, not every change). Online handlers (a `handler` URL) are not emulated: such
 // a bind is refused, so nothing is silently dropped. README "Events".
 //
 // Thread-safety: thread-safe; the wrapped table is called without the lock.

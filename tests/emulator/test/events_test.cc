@@ -134,6 +134,22 @@ TEST_F(EventsTest, ClearZeroMarksRowsThatTheSameProcessReadsAgainUntilCleared) {
   EXPECT_EQ(Run("event.offline.clear", Json::object()).error, "ERROR_ARGUMENT");
 }
 
+TEST_F(EventsTest, RepeatedChangesOfAnObjectCollapseUntilAReaderTakesTheRow) {
+  BindOffline("ONCRMDEALUPDATE");
+  Run("crm.deal.update", {{"id", "5"}});
+  clock_.Advance(absl::Seconds(3));
+  Run("crm.deal.update", {{"id", "5"}});
+  Run("crm.deal.update", {{"id", "6"}});
+  Json taken = Run("event.offline.get", {{"clear", "0"}, {"process_id", "p"}}).result;
+  ASSERT_EQ(Names(taken["events"]),
+            (std::vector<std::string>{"ONCRMDEALUPDATE:5", "ONCRMDEALUPDATE:6"}));
+  EXPECT_EQ(taken["events"][0]["TIMESTAMP_X"], taken["events"][1]["TIMESTAMP_X"])
+      << "the collapsed row carries the time of the latest change";
+  // Once taken, a new change is a new row: the reader must not clear it unseen.
+  Run("crm.deal.update", {{"id", "5"}});
+  EXPECT_EQ(Run("event.offline.list").result.size(), 3u);
+}
+
 TEST_F(EventsTest, DefaultClearDeletesWhatItReturns) {
   BindOffline("ONCRMDEALADD");
   Run("crm.deal.add");
