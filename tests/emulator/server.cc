@@ -265,8 +265,11 @@ void EmulatorServer::InstallFileHandlers(std::function<bool(const httplib::Reque
     bool write_failed = out == nullptr;
     int64_t size = 0;
     std::string file_name;
+    // A body cut short (the client went away mid-file) leaves an incomplete
+    // form, which a portal never files: the reader reports it.
+    bool complete = false;
     if (req.is_multipart_form_data()) {
-      reader(
+      complete = reader(
           [&](const httplib::MultipartFormData& part) {
             in_field = !found && part.name == slot.field;
             if (in_field) {
@@ -283,7 +286,7 @@ void EmulatorServer::InstallFileHandlers(std::function<bool(const httplib::Reque
           });
     }
     if (out != nullptr) write_failed = std::fclose(out) != 0 || write_failed;
-    if (!found || write_failed) {
+    if (!complete || !found || write_failed) {
       portal_->AbandonUpload(slot);
       return send(res, HttpReply{400, "application/json; charset=utf-8",
                                  absl::StrCat("{\"error\":\"ERROR_ARGUMENT\",\"error_description\":"
