@@ -75,7 +75,7 @@ absl::StatusOr<UploadResult> UploadOutcome(const StreamResult& r) {
   if (r.failure != TransportFailure::kNone || r.status >= 500) {
     return GatewayError(
         absl::StatusCode::kUnavailable, kReasonOutcomeUnknown,
-        absl::StrCat("the portal took the whole file but its answer was lost (",
+        absl::StrCat("the whole file was sent but the portal's answer was lost (",
                      r.failure != TransportFailure::kNone ? r.failure_message
                                                           : absl::StrCat("HTTP ", r.status),
                      "); the file may have been stored: look before uploading again"));

@@ -269,6 +269,27 @@ TEST(Files, ClientCancelledMidUploadStoresNothing) {
   EXPECT_EQ(folder["result"][0]["NAME"], "whole.bin");
 }
 
+// The portal took the whole file, then failed its answer: the caller learns
+// the file may exist (OUTCOME_UNKNOWN), and the gateway never sends it again.
+TEST(Files, AnswerLostAfterTheBytesIsOutcomeUnknownNeverResent) {
+  auto stack = Up();
+  ASSERT_TRUE(stack);
+  int uploads = 0;
+  for (const char* fault : {"500=@1,method=upload", "reset=@1,method=upload"}) {
+    SCOPED_TRACE(fault);
+    stack->SetFaults(fault);
+    pb::UploadFileHeader header = Header(std::string("f") + std::to_string(uploads) + ".bin");
+    header.set_size(200000);
+    Uploaded r = Upload(*stack, header, 200000, 65536);
+    ++uploads;
+    EXPECT_EQ(r.status.error_code(), grpc::StatusCode::UNAVAILABLE) << r.status.error_message();
+    EXPECT_EQ(ReasonOf(r.status), "OUTCOME_UNKNOWN") << r.status.error_message();
+    EXPECT_NE(r.status.error_message().find("may have been stored"), std::string::npos);
+  }
+  // Each was stored exactly once by the one POST that carried it.
+  EXPECT_EQ(Folder(*stack)["total"], uploads) << Folder(*stack);
+}
+
 // A file far larger than the gateway's memory bound goes up and comes back
 // whole, and the gateway's peak resident memory stays far below its size.
 TEST(Files, LargeFileKeepsGatewayMemoryBounded) {

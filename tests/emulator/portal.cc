@@ -423,6 +423,13 @@ HttpReply Portal::OpenUpload(const FileRequest& request, UploadSlot* slot, DiskC
 
 HttpReply Portal::FinishUpload(const UploadSlot& slot, int64_t size, const std::string& file_name,
                                const DiskCaller& caller) {
+  // Faults hit the POST as the method `upload` (README "Drive (files)").
+  const FaultKind fault = faults_.Draw("upload");
+  if (fault != FaultKind::kNone) stats_.CountFault(FaultName(fault));
+  if (fault == FaultKind::k502) {
+    disk_->AbandonUpload(slot);
+    return FaultReply(fault, RestRequest{});
+  }
   MethodResult result = disk_->FinishUpload(slot, size, file_name, caller);
   if (result.is_error) return ErrorReply(result.http_status, result.error, result.error_description);
   stats_.CountCreated(result.created_entity);
@@ -430,6 +437,23 @@ HttpReply Portal::FinishUpload(const UploadSlot& slot, int64_t size, const std::
   OJson envelope = OJson::object();
   envelope["result"] = ToPhpOrdered(result.result);
   reply.body = PhpJsonEncode(envelope);
+  switch (fault) {  // each after the file was stored
+    case FaultKind::k500:
+      return ErrorReply(500, "INTERNAL_SERVER_ERROR", "Internal server error");
+    case FaultKind::k504:
+      reply.status = 504;
+      reply.content_type = "text/html";
+      reply.body = HtmlPage(504, "Gateway Time-out");
+      break;
+    case FaultKind::kReset:
+      reply.drop_connection = true;
+      break;
+    case FaultKind::kDelay:
+      reply.delay = config_.fault_delay;
+      break;
+    default:
+      break;
+  }
   return reply;
 }
 

@@ -293,7 +293,13 @@ void EmulatorServer::InstallFileHandlers(std::function<bool(const httplib::Reque
                                               "\"No file in the form field '", slot.field,
                                               "'\"}")});
     }
-    send(res, portal_->FinishUpload(slot, size, file_name, caller));
+    HttpReply done = portal_->FinishUpload(slot, size, file_name, caller);
+    if (done.delay > absl::ZeroDuration()) stopping_.WaitForNotificationWithTimeout(done.delay);
+    if (done.drop_connection && DropConnection(req)) {
+      res.status = 500;  // never reaches the client
+      return;
+    }
+    send(res, done);
   });
   // A DOWNLOAD_URL: the file's bytes, read in pieces as the client takes
   // them (cpp-httplib answers Range requests from the same provider).
