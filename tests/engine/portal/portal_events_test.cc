@@ -88,7 +88,7 @@ TEST(PortalEvents, StatsAndObserverCountTheSameTraffic) {
                 /*halt=*/false, {}, [&](absl::StatusOr<BatchResult>) { batch_done.Notify(); });
   auto e = transport.Next();
   ASSERT_TRUE(e);
-  e->done(BatchBuilder()
+  e->done(BatchAnswerBuilder()
               .Result("a", nlohmann::ordered_json::array())
               .Error("b", "OPERATION_TIME_LIMIT", "blocked")
               .Error("c", "OPERATION_TIME_LIMIT", "blocked")
@@ -96,7 +96,7 @@ TEST(PortalEvents, StatsAndObserverCountTheSameTraffic) {
   clock.Advance(absl::Minutes(10));
   auto again = transport.Next();
   ASSERT_TRUE(again);
-  again->done(BatchBuilder()
+  again->done(BatchAnswerBuilder()
                   .Result("b", nlohmann::ordered_json::array())
                   .Result("c", nlohmann::ordered_json::array())
                   .Response());
