@@ -130,7 +130,9 @@ class UploadCall : public grpc::ServerReadReactor<pb::UploadFileRequest> {
     }
     if (!start) return pipe_->Abort();  // Done() comes with local_error_
     files_->Upload(std::move(*start), OptionsFrom(context_, *client_, cancel_), pipe_,
-                   [this](absl::StatusOr<UploadResult> result) { Done(std::move(result)); });
+                   [this](absl::StatusOr<UploadResult> result, int64_t sent) {
+                     Done(std::move(result), sent);
+                   });
     absl::MutexLock lock(&mu_);
     if (!finished_) StartRead(&message_);
   }
@@ -189,14 +191,14 @@ class UploadCall : public grpc::ServerReadReactor<pb::UploadFileRequest> {
     if (!finished_ && !held_.empty()) OfferHeld();
   }
 
-  void Done(absl::StatusOr<UploadResult> result) {
+  void Done(absl::StatusOr<UploadResult> result, int64_t sent) {
     absl::MutexLock lock(&mu_);
     if (result.ok() && local_error_.ok()) {
       *response_->mutable_file() = ToStruct(result->file);
       response_->set_size(result->bytes);
       response_->set_sha256(hash_.HexDigest());
     }
-    if (metrics_ != nullptr) metrics_->Moved(portal_, /*upload=*/true, pipe_->written());
+    if (metrics_ != nullptr) metrics_->Moved(portal_, /*upload=*/true, sent);
     Refuse(!local_error_.ok() ? local_error_ : result.status());
   }
 

@@ -30,7 +30,6 @@ BytePipe::WriteResult BytePipe::Write(absl::string_view data) {
       read_pos_ = 0;
     }
     buffer_.append(data.data(), data.size());
-    written_ += static_cast<int64_t>(data.size());
     if (reader_waiting_ && !data.empty()) {
       reader_waiting_ = false;
       wake = reader_wake_;
@@ -103,11 +102,6 @@ void BytePipe::Abort() {
 bool BytePipe::aborted() const {
   absl::MutexLock lock(&mu_);
   return aborted_;
-}
-
-int64_t BytePipe::written() const {
-  absl::MutexLock lock(&mu_);
-  return written_;
 }
 
 }  // namespace b24gate

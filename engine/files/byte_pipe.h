@@ -15,7 +15,6 @@
 #define B24GATE_ENGINE_FILES_BYTE_PIPE_H_
 
 #include <cstddef>
-#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -57,9 +56,6 @@ class BytePipe {
   void Abort();
   bool aborted() const;
 
-  // Bytes written in total (for progress and metrics).
-  int64_t written() const;
-
  private:
   // Runs `wake` (a copy taken under the lock) outside it.
   static void Run(const std::function<void()>& wake) {
@@ -74,7 +70,6 @@ class BytePipe {
   bool aborted_ ABSL_GUARDED_BY(mu_) = false;
   bool reader_waiting_ ABSL_GUARDED_BY(mu_) = false;
   bool writer_waiting_ ABSL_GUARDED_BY(mu_) = false;
-  int64_t written_ ABSL_GUARDED_BY(mu_) = 0;
   std::function<void()> reader_wake_ ABSL_GUARDED_BY(mu_);
   std::function<void()> writer_wake_ ABSL_GUARDED_BY(mu_);
 };

@@ -139,7 +139,7 @@ absl::Status FileGateway::PortalTransport(const std::string& portal, StreamReque
 }
 
 void FileGateway::Upload(UploadSpec spec, CallOptions options, std::shared_ptr<BytePipe> body,
-                         std::function<void(absl::StatusOr<UploadResult>)> done) {
+                         UploadDone done) {
   CallSpec call;
   call.portal = spec.portal;
   call.method = spec.folder_id > 0 ? "disk.folder.uploadfile" : "disk.storage.uploadfile";
@@ -153,18 +153,17 @@ void FileGateway::Upload(UploadSpec spec, CallOptions options, std::shared_ptr<B
                  [this, spec, body, done](absl::StatusOr<CallReply> reply) {
                    if (!reply.ok()) {
                      body->Abort();
-                     return done(reply.status());
+                     return done(reply.status(), 0);
                    }
                    SendUpload(spec, *reply, body, done);
                  });
 }
 
 void FileGateway::SendUpload(const UploadSpec& spec, const CallReply& reply,
-                             std::shared_ptr<BytePipe> body,
-                             std::function<void(absl::StatusOr<UploadResult>)> done) {
+                             std::shared_ptr<BytePipe> body, UploadDone done) {
   auto fail = [&](absl::Status status) {
     body->Abort();
-    done(std::move(status));
+    done(std::move(status), 0);
   };
   const OJson& result = reply.result;
   if (!result.is_object() || !result.contains("uploadUrl") || !result["uploadUrl"].is_string() ||
@@ -187,7 +186,7 @@ void FileGateway::SendUpload(const UploadSpec& spec, const CallReply& reply,
   request.upload_size = spec.size;
   request.content_type = framing.content_type;
   transport_->Start(std::move(request),
-                    [done](StreamResult r) { done(UploadOutcome(r)); });
+                    [done](StreamResult r) { done(UploadOutcome(r), r.bytes_sent); });
 }
 
 void FileGateway::Download(DownloadSpec spec, CallOptions options, std::shared_ptr<BytePipe> body,

@@ -80,11 +80,13 @@ class FileGateway {
   static absl::Status Validate(const UploadSpec& spec);
 
   // Runs both steps, the POST's body read from `body` (which the caller
-  // closes at the end or aborts). `done` runs once. On any failure `body`
-  // is aborted, so the caller stops filling it.
-  // REQUIRES: Validate(spec).ok().
+  // closes at the end or aborts). `done` runs once, with the outcome and
+  // the bytes of the file handed to the portal's connection (also when it
+  // failed). On any failure `body` is aborted, so the caller stops filling
+  // it. REQUIRES: Validate(spec).ok().
+  using UploadDone = std::function<void(absl::StatusOr<UploadResult>, int64_t bytes_sent)>;
   void Upload(UploadSpec spec, CallOptions options, std::shared_ptr<BytePipe> body,
-              std::function<void(absl::StatusOr<UploadResult>)> done);
+              UploadDone done);
 
   // Resolves the file, then streams its body (from spec.offset) into
   // `body`. `ready` runs once: the file's info before any byte, or the
@@ -99,7 +101,7 @@ class FileGateway {
   absl::Status PortalTransport(const std::string& portal, StreamRequest* request,
                                std::string* origin) const;
   void SendUpload(const UploadSpec& spec, const CallReply& reply, std::shared_ptr<BytePipe> body,
-                  std::function<void(absl::StatusOr<UploadResult>)> done);
+                  UploadDone done);
 
   Gateway* const gateway_;
   StreamTransport* const transport_;

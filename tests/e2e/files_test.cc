@@ -177,6 +177,27 @@ TEST(Files, AnswerLostAfterTheBytesIsOutcomeUnknownNeverResent) {
   EXPECT_EQ(Folder(*stack)["total"], uploads) << Folder(*stack);
 }
 
+TEST(Files, BytesMovedAreCounted) {
+  GatewaySpec gateway;
+  gateway.extra_args = {"--metrics-listen", "127.0.0.1:0"};
+  auto stack = Up({}, gateway);
+  ASSERT_TRUE(stack);
+  Uploaded up = Upload(*stack, Header("m.bin"), 100000, 30000);
+  ASSERT_TRUE(up.status.ok()) << up.status.error_message();
+  Downloaded down = Download(*stack, FileId(up.response));
+  ASSERT_TRUE(down.status.ok()) << down.status.error_message();
+  Uploaded bad = Upload(*stack, Header("m.bin", 999), 10, 10);
+  ASSERT_EQ(bad.status.error_code(), grpc::StatusCode::NOT_FOUND);
+  const std::string metrics = ScrapeMetrics(stack->gateway());
+  for (const char* line : {"b24gate_file_bytes_total{direction=\"up\",portal=\"main\"} 100000",
+                           "b24gate_file_bytes_total{direction=\"down\",portal=\"main\"} 100000",
+                           "b24gate_file_transfers_total{code=\"OK\",direction=\"up\"} 1",
+                           "b24gate_file_transfers_total{code=\"OK\",direction=\"down\"} 1",
+                           "b24gate_file_transfers_total{code=\"NOT_FOUND\",direction=\"up\"} 1"}) {
+    EXPECT_NE(metrics.find(line), std::string::npos) << line;
+  }
+}
+
 // A file far larger than the gateway's memory bound goes up and comes back
 // whole, and the gateway's peak resident memory stays far below its size.
 TEST(Files, LargeFileKeepsGatewayMemoryBounded) {

@@ -33,7 +33,6 @@ TEST(BytePipe, RefusesWritesOnceFullAndWakesTheWriterWhenRoomAppears) {
   BytePipe::ReadResult last;
   EXPECT_EQ(ReadAll(pipe, &last), "67890abc");
   EXPECT_EQ(last, BytePipe::ReadResult::kEmpty);
-  EXPECT_EQ(pipe.written(), 13);
 }
 
 TEST(BytePipe, WakesTheReaderOnDataAndOnCloseAfterItFoundNothing) {
