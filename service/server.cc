@@ -24,6 +24,7 @@
 #include "service/metrics/auth_metrics.h"
 #include "service/metrics/cache_metrics.h"
 #include "service/metrics/event_metrics.h"
+#include "service/metrics/file_metrics.h"
 #include "service/metrics/grpc_metrics.h"
 #include "service/metrics/portal_gauges.h"
 #include "service/metrics/portal_metrics.h"
@@ -43,6 +44,7 @@ struct ServerMetrics {
   std::unique_ptr<GrpcMetrics> grpc;
   std::unique_ptr<TlsMetrics> tls;
   std::unique_ptr<AuthMetrics> auth;
+  std::unique_ptr<FileMetrics> files;
   std::shared_ptr<PortalGauges> gauges;
   std::shared_ptr<CacheMetrics> cache;
   std::shared_ptr<EventMetrics> events;
@@ -147,6 +149,9 @@ std::unique_ptr<ServerMetrics> MakeMetrics(const ServerConfig& config) {
   m->auth = std::make_unique<AuthMetrics>(*m->registry, AccessControl::FailureReasons(),
                                           AccessControl::ClientNames(config.clients));
   if (config.tls.enabled()) m->tls = std::make_unique<TlsMetrics>(*m->registry);
+  std::vector<std::string> portals;
+  for (const PortalOptions& p : config.portals) portals.push_back(p.name);
+  m->files = std::make_unique<FileMetrics>(*m->registry, portals);
   return m;
 }
 
@@ -212,6 +217,10 @@ absl::Status Server::Wire(std::unique_ptr<HttpTransport> transport) {
   poll_timer_ = std::make_unique<PollTimer>(clock_);
   events_ = std::make_unique<EventService>(gateway_.get(), access_.get(), event_ledger_.get(),
                                            poll_timer_.get(), config_.events_poll_interval);
+  file_transport_ = std::make_unique<StreamTransport>();
+  files_ = std::make_unique<FileGateway>(gateway_.get(), file_transport_.get());
+  files_service_ = std::make_unique<FilesService>(files_.get(), access_.get(),
+                                                  metrics_ ? metrics_->files.get() : nullptr);
   return absl::OkStatus();
 }
 
@@ -257,6 +266,7 @@ absl::Status Server::ServeGrpc() {
   builder.RegisterService(service_.get());
   builder.RegisterService(admin_.get());
   builder.RegisterService(events_.get());
+  builder.RegisterService(files_service_.get());
   // Requests are decoded under the input limits (service/wire/); gRPC's own
   // receive limit sits a little above, for the far too large.
   const InputLimits& limits = config_.gateway.limits;

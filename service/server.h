@@ -26,12 +26,15 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "engine/common/clock.h"
+#include "engine/files/file_gateway.h"
+#include "engine/files/stream_transport.h"
 #include "engine/gateway/gateway.h"
 #include "engine/http/http_transport.h"
 #include "service/admin_service.h"
 #include "service/auth/access_control.h"
 #include "service/config.h"
 #include "service/event_service.h"
+#include "service/files_service.h"
 #include "service/gateway_service.h"
 #include "service/logging/log_observer.h"
 #include "service/logging/logger.h"
@@ -103,6 +106,9 @@ class Server {
   // its callbacks call.
   std::unique_ptr<PollTimer> poll_timer_;
   std::unique_ptr<EventService> events_;
+  std::unique_ptr<StreamTransport> file_transport_;
+  std::unique_ptr<FileGateway> files_;
+  std::unique_ptr<FilesService> files_service_;
   std::unique_ptr<grpc::Server> grpc_;
   int port_ = 0;
   int metrics_port_ = 0;
