@@ -196,8 +196,10 @@ int Portal::HandleResponse(Flight& flight, const HttpResponse& response,
     if (whole->kind == AttemptOutcome::Kind::kNotSent) ServerTrouble(now, out);
     for (auto& w : group) {
       if (!w) continue;
+      // Batches are disposed of too; only plain calls count as answered.
       const bool call = !w->is_batch();
-      answered += call && Dispose(std::move(w), *whole, now, out) == Fate::kAnswered;
+      const Fate fate = Dispose(std::move(w), *whole, now, out);
+      answered += call && fate == Fate::kAnswered;
     }
     return answered;
   }

@@ -3,8 +3,9 @@
 # and validates every object offline (validate_manifests.mjs: the Kubernetes
 # and prometheus-operator schemas, unknown fields refused, cross-references
 # checked), checks the alert rules with promtool (syntax, and the unit tests
-# of alerts_test.yaml), and proves the validator
-# can fail: a few one-word mistakes must each be refused.
+# of alerts_test.yaml), validates the Grafana dashboard and its ConfigMap,
+# checks every alert has a runbook, and proves the validators can fail: a
+# few one-word mistakes must each be refused.
 #
 # kubectl is not a Debian package; without it the render step is skipped (said
 # so) and each resource file of the bases is validated alone instead.
@@ -140,6 +141,84 @@ if [[ -n ${rendered[0]:-} ]]; then
     done
   fi
 fi
+
+# The Grafana dashboard: valid offline (its queries run against a real
+# Prometheus in tests/e2e/prometheus_test.cc), small enough for `kubectl
+# apply` (whose last-applied annotation holds 256 KiB), shipped unchanged by
+# every overlay in a ConfigMap labelled for Grafana's sidecar, and the
+# validator refuses a one-word mistake of each kind.
+DASHBOARD=deploy/grafana/b24gate.json
+if node tests/deploy/validate_dashboard.mjs "$DASHBOARD" >"$DIR/dashboard.out" 2>&1; then
+  pass "$(cat "$DIR/dashboard.out")"
+else
+  fail "dashboard is invalid"; cat "$DIR/dashboard.out" >&2
+fi
+size=$(wc -c <"$DASHBOARD")
+if ((size < 200000)); then pass "dashboard is $size bytes"; else fail "dashboard is $size bytes (kubectl apply takes 256 KiB)"; fi
+for r in "${rendered[@]:-}"; do
+  [[ $r == *overlays* ]] || continue
+  if node --input-type=module - "$r" "$DASHBOARD" <<'JS'
+import fs from "node:fs";
+import { parseAllDocuments } from "yaml";
+const [rendering, dashboard] = process.argv.slice(2);
+const maps = parseAllDocuments(fs.readFileSync(rendering, "utf8")).map((d) => d.toJS())
+  .filter((o) => o?.kind === "ConfigMap" && o.metadata?.labels?.grafana_dashboard === "1");
+process.exit(maps.length === 1 && maps[0].data?.["b24gate.json"] === fs.readFileSync(dashboard, "utf8") ? 0 : 1);
+JS
+  then
+    pass "$(basename "$r"): one ConfigMap labelled grafana_dashboard=1 holds $DASHBOARD"
+  else
+    fail "$(basename "$r"): no ConfigMap labelled grafana_dashboard=1 holding $DASHBOARD unchanged"
+  fi
+done
+dashboard_mistakes=(
+  's/"type": "state-timeline"/"type": "state-timelines"/'      # no such panel type
+  '0,/"id": 3,/s//"id": 2,/'                                   # id used twice
+  '0,/"x": 12,/s//"x": 14,/'                                   # wider than the grid
+  '0,/"y": 9/s//"y": 8/'                                       # two panels overlap
+  '0,/\$portal/s//$portals/'                                   # undefined variable
+  '0,/"unit": "percentunit"/s//"unit": "percent_unit"/'        # no such unit
+  '0,/"uid": "\${datasource}"/s//"uid": "prometheus"/'         # data source not the variable
+  's/"schemaVersion": 41/"schemaVersion": 16/'                 # not the current schema
+)
+for m in "${dashboard_mistakes[@]}"; do
+  sed "$m" "$DASHBOARD" >"$DIR/broken.json"
+  if cmp -s "$DASHBOARD" "$DIR/broken.json"; then
+    fail "mistake '$m' matched nothing in $DASHBOARD"
+  elif node tests/deploy/validate_dashboard.mjs "$DIR/broken.json" >/dev/null 2>"$DIR/broken.err"; then
+    fail "dashboard validator accepted the mistake '$m'"
+  else
+    pass "dashboard validator refuses '$m': $(head -1 "$DIR/broken.err" | sed 's/^INVALID: [^:]*: //')"
+  fi
+done
+
+# Every alert links its runbook, and the runbooks name only panels the
+# dashboard has (check_runbooks.mjs); a missing link, a missing runbook and a
+# renamed panel must each be refused.
+RULES=deploy/kubernetes/base/prometheus-rule.yaml
+if node tests/deploy/check_runbooks.mjs "$RULES" "$DASHBOARD" >"$DIR/runbooks.out" 2>&1; then
+  pass "$(cat "$DIR/runbooks.out")"
+else
+  fail "runbooks"; cat "$DIR/runbooks.out" >&2
+fi
+mkdir -p "$DIR/repo/docs"
+cp -r docs/runbooks "$DIR/repo/docs/"
+rm "$DIR/repo/docs/runbooks/B24gateBitrixErrors.md"
+sed '0,/runbook_url: /{/runbook_url: /d}' "$RULES" >"$DIR/no-link.yaml"
+sed 's/"title": "Paused methods"/"title": "Methods paused"/' "$DASHBOARD" >"$DIR/renamed.json"
+runbook_mistakes=(
+  "$DIR/no-link.yaml $DASHBOARD ."                    # an alert without runbook_url
+  "$RULES $DASHBOARD $DIR/repo"                       # a runbook file missing
+  "$RULES $DIR/renamed.json ."                        # a runbook names a panel that is gone
+)
+for m in "${runbook_mistakes[@]}"; do
+  # shellcheck disable=SC2086  # three words on purpose
+  if node tests/deploy/check_runbooks.mjs $m >/dev/null 2>"$DIR/broken.err"; then
+    fail "runbook check accepted: $m"
+  else
+    pass "runbook check refuses: $(head -1 "$DIR/broken.err" | sed 's/^INVALID: //')"
+  fi
+done
 
 if ((failures)); then
   echo "$failures check(s) failed" >&2

@@ -58,15 +58,20 @@ inline ResponseInput ReadResponseInput(const uint8_t* data, size_t size) {
   return in;
 }
 
-// A failed parse is UNAVAILABLE (or, for a 4xx page, a refusal of the
-// request: NOT_EXECUTED) with a message that is one short line: it quotes at
-// most a snippet of the body, without control characters, so it is safe in
-// logs and in gRPC statuses (valid UTF-8).
+// A failed parse is UNAVAILABLE, or, for a 4xx page that is not Bitrix24's,
+// a refusal of the request: NOT_EXECUTED. Only a 4xx may claim that the
+// request was not run (a write so answered is repeated); a malformed JSON
+// object under a 4xx may stay UNAVAILABLE, the cautious answer. The message is
+// one short line: it quotes at most a snippet of the body, without control
+// characters, so it is safe in logs and in gRPC statuses (valid UTF-8).
 inline void CheckUnreadable(const absl::Status& status, int http_status) {
   const bool refused = http_status >= 400 && http_status < 500;
-  FUZZ_CHECK(refused ? ReasonOf(status) == "NOT_EXECUTED"
-                     : status.code() == absl::StatusCode::kUnavailable,
-             "failure is not UNAVAILABLE (or NOT_EXECUTED for a 4xx): " + status.ToString());
+  if (ReasonOf(status) == "NOT_EXECUTED") {
+    FUZZ_CHECK(refused, "NOT_EXECUTED claimed for HTTP " + std::to_string(http_status));
+  } else {
+    FUZZ_CHECK(status.code() == absl::StatusCode::kUnavailable,
+               "failure is not UNAVAILABLE (nor NOT_EXECUTED for a 4xx): " + status.ToString());
+  }
   // "unreadable Bitrix24 answer (HTTP -2147483648): ...; body \"<120 bytes>...\""
   FUZZ_CHECK(status.message().size() <= 300,
              "message of " + std::to_string(status.message().size()) + " bytes");

@@ -5,8 +5,44 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
 
 namespace b24gate::testing {
+namespace {
+
+// The files this process made, removed when it exits so that test runs do
+// not pile files up in /tmp (a test that aborts leaves its own behind).
+struct MadeFiles {
+  absl::Mutex mu;
+  std::vector<std::string> paths ABSL_GUARDED_BY(mu);
+  bool removal_registered ABSL_GUARDED_BY(mu) = false;
+};
+
+MadeFiles& Made() {
+  static MadeFiles* made = new MadeFiles;  // never destroyed: used at exit
+  return *made;
+}
+
+void RemoveMadeFiles() {
+  MadeFiles& made = Made();
+  absl::MutexLock lock(&made.mu);
+  for (const std::string& path : made.paths) unlink(path.c_str());
+  made.paths.clear();
+}
+
+void Remember(const std::string& path) {
+  MadeFiles& made = Made();
+  absl::MutexLock lock(&made.mu);
+  if (!made.removal_registered) {
+    made.removal_registered = true;
+    std::atexit(RemoveMadeFiles);
+  }
+  made.paths.push_back(path);
+}
+
+}  // namespace
 
 std::string TempFile(absl::string_view text) {
   char path[] = "/tmp/b24gate-test-XXXXXX";
@@ -15,6 +51,7 @@ std::string TempFile(absl::string_view text) {
     std::perror("TempFile: mkstemp");
     std::abort();
   }
+  Remember(path);
   std::FILE* f = fdopen(fd, "w");
   if (f == nullptr || std::fwrite(text.data(), 1, text.size(), f) != text.size() ||
       std::fclose(f) != 0) {

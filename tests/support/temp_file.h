@@ -11,7 +11,7 @@
 namespace b24gate::testing {
 
 // Writes `text` to a new file /tmp/b24gate-test-XXXXXX and returns its path;
-// the caller may remove it. Aborts the program when /tmp cannot be written:
+// the caller may remove it, and the process does when it exits. Aborts the program when /tmp cannot be written:
 // no test can run then.
 std::string TempFile(absl::string_view text);
 

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -109,9 +110,15 @@ class RawServer {
       while (true) {
         int client = accept(fd_, nullptr, nullptr);
         if (client < 0) return;
-        char buffer[4096];
-        recv(client, buffer, sizeof(buffer), 0);
+        ReadWholeRequest(client);
         if (!reply_.empty()) send(client, reply_.data(), reply_.size(), MSG_NOSIGNAL);
+        // Closing with unread bytes makes the kernel send a reset instead of
+        // a clean end, and the client would see "reset by peer" before the
+        // answer: end the write side, then wait for the client to hang up.
+        shutdown(client, SHUT_WR);
+        char drain[4096];
+        while (recv(client, drain, sizeof(drain), 0) > 0) {
+        }
         close(client);
       }
     });
@@ -124,6 +131,28 @@ class RawServer {
   int port() const { return port_; }
 
  private:
+  // Reads the head and as many body bytes as its Content-Length names.
+  static void ReadWholeRequest(int client) {
+    std::string request;
+    char buffer[4096];
+    while (true) {
+      size_t head_end = request.find("\r\n\r\n");
+      if (head_end != std::string::npos &&
+          request.size() >= head_end + 4 + ContentLength(request.substr(0, head_end))) {
+        return;
+      }
+      ssize_t got = recv(client, buffer, sizeof(buffer), 0);
+      if (got <= 0) return;
+      request.append(buffer, static_cast<size_t>(got));
+    }
+  }
+  static size_t ContentLength(const std::string& head) {
+    std::string lower = absl::AsciiStrToLower(head);
+    size_t at = lower.find("content-length:");
+    if (at == std::string::npos) return 0;
+    return static_cast<size_t>(std::strtoul(lower.c_str() + at + 15, nullptr, 10));
+  }
+
   const std::string reply_;
   int fd_ = -1;
   int port_ = 0;

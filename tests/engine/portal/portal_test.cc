@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "absl/strings/match.h"
+#include "absl/synchronization/notification.h"
 #include "engine/common/errors.h"
 #include "tests/engine/fake_transport.h"
 #include "tests/engine/portal/portal_harness.h"
@@ -176,6 +177,33 @@ TEST(Portal, NotSentWriteIsRepeated) {
   again->done(ResultAnswer(5));
   ASSERT_TRUE(out.Wait());
   EXPECT_TRUE(out.reply.ok());
+}
+
+// A batch whose request never reached the portal is sent again like a
+// call, not dropped (its caller would wait until its deadline).
+TEST(Portal, NotSentBatchIsRepeated) {
+  absl::Notification done;
+  absl::StatusOr<BatchResult> result = absl::UnknownError("not answered");
+  PortalHarness h(Options());
+  h.portal->Batch({{"a", "crm.lead.add", {{"fields", {{"TITLE", "x"}}}}},
+                   {"b", "crm.lead.list", kNoParams}},
+                  /*halt=*/false, {}, [&](absl::StatusOr<BatchResult> r) {
+                    result = std::move(r);
+                    done.Notify();
+                  });
+  auto e = h.transport.Next();
+  ASSERT_TRUE(e);
+  e->done(FakeTransport::Failure(TransportFailure::kNotSent));
+  h.clock.Advance(kPastBackoff);
+  auto again = h.transport.Next();
+  ASSERT_TRUE(again) << "the batch was dropped, not sent again";
+  again->done(BatchAnswerBuilder()
+                  .Result("a", 7)
+                  .Result("b", nlohmann::ordered_json::array())
+                  .Response());
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->outcomes.size(), 2u);
 }
 
 TEST(Portal, ACertificateThatFailsVerificationFailsAtOnce) {
