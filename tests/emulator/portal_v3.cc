@@ -76,7 +76,9 @@ HttpReply Portal::ServeV3(const RestRequest& request, const std::vector<std::str
     params->erase(it);
   }
   Caller caller;
-  if (std::optional<HttpReply> refused = Authenticate(segments, auth, &caller)) return *refused;
+  if (std::optional<HttpReply> refused = Authenticate(request, segments, auth, &caller)) {
+    return *refused;
+  }
   if (!bucket_.TryAdmit()) return ErrorReply(503, "QUERY_LIMIT_EXCEEDED", "Too many requests");
   const std::string name = absl::StrCat(kV3Prefix, method);
   if (!methods_->HasMethod(name)) {
