@@ -35,6 +35,7 @@ class EventingMethods : public MethodTable {
 
   bool HasMethod(const std::string& method) const override;
   MethodResult Invoke(const MethodCall& call) override;
+  bool IsWrite(const std::string& method) const override { return inner_->IsWrite(method); }
 
   // The event a successful call fires ("" = none), e.g. crm.deal.update ->
   // ONCRMDEALUPDATE. Exposed for tests.
