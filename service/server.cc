@@ -23,6 +23,7 @@
 #include "service/listen_exposure.h"
 #include "service/metrics/auth_metrics.h"
 #include "service/metrics/cache_metrics.h"
+#include "service/metrics/event_metrics.h"
 #include "service/metrics/file_metrics.h"
 #include "service/metrics/grpc_metrics.h"
 #include "service/metrics/portal_gauges.h"
@@ -46,6 +47,7 @@ struct ServerMetrics {
   std::unique_ptr<FileMetrics> files;
   std::shared_ptr<PortalGauges> gauges;
   std::shared_ptr<CacheMetrics> cache;
+  std::shared_ptr<EventMetrics> events;
   std::unique_ptr<prometheus::Exposer> exposer;
 };
 
@@ -211,6 +213,10 @@ absl::Status Server::Wire(std::unique_ptr<HttpTransport> transport) {
                                        gateway_options, MakeReadCache(config_, clock_, logger_));
   service_ = std::make_unique<GatewayService>(gateway_.get(), access_.get());
   admin_ = std::make_unique<AdminService>(gateway_.get(), access_.get());
+  event_ledger_ = std::make_unique<EventLedger>(clock_);
+  poll_timer_ = std::make_unique<PollTimer>(clock_);
+  events_ = std::make_unique<EventService>(gateway_.get(), access_.get(), event_ledger_.get(),
+                                           poll_timer_.get(), config_.events_poll_interval);
   file_transport_ = std::make_unique<StreamTransport>();
   files_ = std::make_unique<FileGateway>(gateway_.get(), file_transport_.get());
   files_service_ = std::make_unique<FilesService>(files_.get(), access_.get(),
@@ -233,6 +239,8 @@ absl::Status Server::ServeMetrics() {
   }
   m.exposer->RegisterCollectable(m.registry);
   m.exposer->RegisterCollectable(m.gauges);
+  m.events = std::make_shared<EventMetrics>(event_ledger_.get());
+  m.exposer->RegisterCollectable(m.events);
   if (gateway_->cache() != nullptr) {
     m.cache = std::make_shared<CacheMetrics>(gateway_->cache());
     m.exposer->RegisterCollectable(m.cache);
@@ -257,6 +265,7 @@ absl::Status Server::ServeGrpc() {
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(service_.get());
   builder.RegisterService(admin_.get());
+  builder.RegisterService(events_.get());
   builder.RegisterService(files_service_.get());
   // Requests are decoded under the input limits (service/wire/); gRPC's own
   // receive limit sits a little above, for the far too large.
@@ -322,6 +331,10 @@ bool Server::Drain(absl::Duration predrain) {
     absl::MutexLock lock(&mu_);
     drained_ = true;
   });
+  // Subscription streams never end on their own: end them now (their
+  // unacknowledged events stay in the portals' queues) so they do not hold
+  // the drain until the grace runs out.
+  events_->Shutdown();
   gateway_->BeginShutdown();
   if (!AwaitDrained(answer_by)) {
     logger_.Log(LogLevel::kWarn, "grace period nearly over: answering calls still waiting for the "
@@ -360,7 +373,7 @@ Server::~Server() {
   if (metrics_ && metrics_->exposer) {
     for (const std::shared_ptr<prometheus::Collectable>& c :
          std::vector<std::shared_ptr<prometheus::Collectable>>{metrics_->registry, metrics_->gauges,
-                                                               metrics_->cache}) {
+                                                               metrics_->cache, metrics_->events}) {
       if (c) metrics_->exposer->RemoveCollectable(c);
     }
     (void)metrics_->exposer.release();
