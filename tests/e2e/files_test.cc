@@ -74,6 +74,32 @@ TEST(Files, UndeclaredSizesAndEmptyFilesRoundTrip) {
   }
 }
 
+// Empty chunks carry nothing and hold nothing up, even when the gateway's
+// buffer is full as they arrive.
+TEST(Files, EmptyChunksAreSkipped) {
+  auto stack = Up();
+  ASSERT_TRUE(stack);
+  auto stub = pb::FilesService::NewStub(stack->channel());
+  pb::UploadFileResponse response;
+  auto ctx = Ctx(60);
+  auto writer = stub->UploadFile(ctx.get(), &response);
+  pb::UploadFileRequest message;
+  *message.mutable_header() = Header("gaps.bin");
+  ASSERT_TRUE(writer->Write(message));
+  ByteSource source(11);
+  Sha256 sha;
+  for (int i = 0; i < 40; ++i) {
+    message.set_chunk(i % 2 == 0 ? source.Next(512 * 1024) : std::string());
+    sha.Update(message.chunk());
+    ASSERT_TRUE(writer->Write(message));
+  }
+  writer->WritesDone();
+  grpc::Status status = writer->Finish();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.size(), 20 * 512 * 1024);
+  EXPECT_EQ(response.sha256(), sha.Hex());
+}
+
 TEST(Files, DownloadResumesFromAnOffset) {
   auto stack = Up();
   ASSERT_TRUE(stack);
