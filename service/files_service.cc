@@ -121,6 +121,7 @@ class UploadCall : public grpc::ServerReadReactor<pb::UploadFileRequest> {
         start = Header();
         if (!start) return;
       } else if (message_.part_case() == pb::UploadFileRequest::kChunk) {
+        if (message_.chunk().empty()) return StartRead(&message_);  // nothing to hold
         held_ = std::move(*message_.mutable_chunk());
         hash_.Update(held_);
         return OfferHeld();

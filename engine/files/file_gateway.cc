@@ -67,6 +67,11 @@ absl::StatusOr<UploadResult> UploadOutcome(const StreamResult& r) {
     return GatewayError(absl::StatusCode::kCancelled, kReasonCancelled,
                         "the upload stream ended early; nothing was stored");
   }
+  if (r.local_stop == LocalStop::kStalled && !r.body_complete) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        "the upload stalled (", r.failure_message,
+        ": the caller's stream or the portal stopped); nothing was stored"));
+  }
   if (r.failure != TransportFailure::kNone && !r.body_complete) {
     return GatewayError(absl::StatusCode::kUnavailable, kReasonNotExecuted,
                         absl::StrCat("the upload failed before its last byte reached the portal (",

@@ -15,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 
 namespace b24gate {
 namespace {
@@ -36,6 +37,7 @@ struct Transfer {
   size_t tail_sent = 0;
   bool body_ended = false;
   std::string refusal;  // why our side stopped the transfer ("" = it did not)
+  absl::Time last_progress;  // when a byte last moved (or the transfer began)
   size_t max_answer_bytes = 0;
   char error[CURL_ERROR_SIZE] = {};
 
@@ -53,9 +55,16 @@ size_t CopyOut(const std::string& from, size_t* sent, char* to, size_t max) {
 }
 
 // The POST body: head, the pipe's bytes, tail. Never rewound.
+size_t ReadBody(Transfer* t, char* buffer, size_t max);
+
 size_t OnRead(char* buffer, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
-  const size_t max = size * count;
+  const size_t n = ReadBody(t, buffer, size * count);
+  if (n > 0 && n != CURL_READFUNC_PAUSE && n != CURL_READFUNC_ABORT) t->last_progress = absl::Now();
+  return n;
+}
+
+size_t ReadBody(Transfer* t, char* buffer, size_t max) {
   if (t->head_sent < t->request.head.size()) return CopyOut(t->request.head, &t->head_sent, buffer, max);
   if (!t->body_ended) {
     size_t n = 0;
@@ -100,6 +109,7 @@ size_t Collect(Transfer* t, const char* data, size_t n) {
     return 0;
   }
   t->result.answer.append(data, n);
+  t->last_progress = absl::Now();
   return n;
 }
 
@@ -122,6 +132,7 @@ size_t OnWrite(char* data, size_t size, size_t count, void* user) {
   switch (t->request.download->Write(absl::string_view(data, n))) {
     case BytePipe::WriteResult::kTaken:
       t->result.bytes_received += static_cast<int64_t>(n);
+      t->last_progress = absl::Now();
       return n;
     case BytePipe::WriteResult::kFull:
       return CURL_WRITEFUNC_PAUSE;  // libcurl keeps `data` and offers it again
@@ -169,9 +180,6 @@ CURLcode Configure(Transfer* t, const StreamTransportOptions& options) {
   SetOpt(easy, CURLOPT_BUFFERSIZE, kDownloadBufferBytes, &setup);
   SetOpt(easy, CURLOPT_CONNECTTIMEOUT_MS,
          static_cast<long>(absl::ToInt64Milliseconds(options.connect_timeout)), &setup);
-  SetOpt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L, &setup);
-  SetOpt(easy, CURLOPT_LOW_SPEED_TIME,
-         static_cast<long>(std::max<int64_t>(1, absl::ToInt64Seconds(r.stall_timeout))), &setup);
   SetOpt(easy, CURLOPT_SSL_VERIFYPEER, r.tls.verify ? 1L : 0L, &setup);
   SetOpt(easy, CURLOPT_SSL_VERIFYHOST, r.tls.verify ? 2L : 0L, &setup);
   if (!r.tls.ca_file.empty()) SetOpt(easy, CURLOPT_CAINFO, r.tls.ca_file.c_str(), &setup);
@@ -293,6 +301,7 @@ class StreamTransport::Loop {
       int still_running = 0;
       curl_multi_perform(multi_, &still_running);
       Reap();
+      FailStalled(absl::Now());
       curl_multi_poll(multi_, nullptr, 0, kMaxPollMillis, nullptr);
     }
     for (auto& [easy, t] : running_) {
@@ -336,8 +345,30 @@ class StreamTransport::Loop {
     if (curl_multi_add_handle(multi_, t->easy) != CURLM_OK) {
       return Fail(std::move(t), TransportFailure::kNotSent, "curl_multi_add_handle failed");
     }
+    t->last_progress = absl::Now();
     by_id_[id] = t->easy;
     running_[t->easy] = std::move(t);
+  }
+
+  // Fails the transfers no byte moved for in their stall_timeout (a paused
+  // one too: libcurl's own low-speed check skips paused transfers).
+  void FailStalled(absl::Time now) {
+    for (auto it = running_.begin(); it != running_.end();) {
+      Transfer& t = *it->second;
+      if (now - t.last_progress < t.request.stall_timeout) {
+        ++it;
+        continue;
+      }
+      curl_multi_remove_handle(multi_, it->first);
+      std::unique_ptr<Transfer> stalled = std::move(it->second);
+      by_id_.erase(stalled->id);
+      it = running_.erase(it);
+      stalled->result.local_stop = LocalStop::kStalled;
+      const TransportFailure failure = Classify(CURLE_OPERATION_TIMEDOUT, stalled->easy);
+      std::string why =
+          absl::StrCat("no byte moved for ", absl::FormatDuration(stalled->request.stall_timeout));
+      Fail(std::move(stalled), failure, std::move(why));
+    }
   }
 
   void Reap() {

@@ -54,8 +54,9 @@ struct StreamRequest {
   // A download from this offset (an HTTP Range request); 0: the whole body.
   int64_t range_from = 0;
   TlsOptions tls;
-  // No byte moved either way for this long (the far side, not our pipe, is
-  // stalled): the transfer fails. A transfer paused on its pipe is exempt.
+  // No byte moved either way for this long: the transfer fails (kStalled),
+  // whichever side stopped -- the far side, or the caller feeding or
+  // draining the pipe (a gRPC client that stopped sending or reading).
   absl::Duration stall_timeout = absl::Seconds(60);
 };
 
@@ -64,7 +65,8 @@ enum class LocalStop {
   kNone,
   kSizeMismatch,   // the upload's pipe held more or fewer bytes than declared
   kPipeAborted,    // the other side of a pipe gave up
-  kAnswerTooLarge  // the answer passed max_answer_bytes
+  kAnswerTooLarge,  // the answer passed max_answer_bytes
+  kStalled          // no byte moved for stall_timeout
 };
 
 struct StreamResult {

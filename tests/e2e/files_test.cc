@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <fstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -70,6 +72,32 @@ TEST(Files, UndeclaredSizesAndEmptyFilesRoundTrip) {
     EXPECT_EQ(down.bytes, size);
     EXPECT_EQ(down.sha256, up.sha256);
   }
+}
+
+// Empty chunks carry nothing and hold nothing up, even when the gateway's
+// buffer is full as they arrive.
+TEST(Files, EmptyChunksAreSkipped) {
+  auto stack = Up();
+  ASSERT_TRUE(stack);
+  auto stub = pb::FilesService::NewStub(stack->channel());
+  pb::UploadFileResponse response;
+  auto ctx = Ctx(60);
+  auto writer = stub->UploadFile(ctx.get(), &response);
+  pb::UploadFileRequest message;
+  *message.mutable_header() = Header("gaps.bin");
+  ASSERT_TRUE(writer->Write(message));
+  ByteSource source(11);
+  Sha256 sha;
+  for (int i = 0; i < 40; ++i) {
+    message.set_chunk(i % 2 == 0 ? source.Next(512 * 1024) : std::string());
+    sha.Update(message.chunk());
+    ASSERT_TRUE(writer->Write(message));
+  }
+  writer->WritesDone();
+  grpc::Status status = writer->Finish();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.size(), 20 * 512 * 1024);
+  EXPECT_EQ(response.sha256(), sha.Hex());
 }
 
 TEST(Files, DownloadResumesFromAnOffset) {
@@ -196,6 +224,38 @@ TEST(Files, BytesMovedAreCounted) {
                            "b24gate_file_transfers_total{code=\"NOT_FOUND\",direction=\"up\"} 1"}) {
     EXPECT_NE(metrics.find(line), std::string::npos) << line;
   }
+}
+
+// Many uploads at once on one channel: every file lands whole, the first
+// steps stay within the portal's request bucket, and the gateway's memory
+// stays far below the bytes in flight (at most 16 transfers run; the others
+// wait with their pipes full, their senders held back by flow control).
+TEST(Files, ConcurrentUploadsAllLandWithinTheBucketAndBoundedMemory) {
+  auto stack = Up();
+  ASSERT_TRUE(stack);
+  constexpr int kUploads = 32;
+  constexpr int64_t kSize = int64_t{8} << 20;
+  std::vector<Uploaded> results(kUploads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kUploads; ++i) {
+    threads.emplace_back([&, i] {
+      pb::UploadFileHeader header = Header("c" + std::to_string(i) + ".bin");
+      header.set_size(kSize);
+      results[i] = Upload(*stack, header, kSize, 256 << 10, static_cast<uint64_t>(100 + i));
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < kUploads; ++i) {
+    ASSERT_TRUE(results[i].status.ok()) << i << ": " << results[i].status.error_message();
+    EXPECT_EQ(results[i].response.sha256(), results[i].sha256) << i;
+    EXPECT_EQ(J(results[i].response.file())["SIZE"], std::to_string(kSize)) << i;
+  }
+  EXPECT_EQ(Folder(*stack)["total"], kUploads);
+  EXPECT_LE(stack->EmulatorStats()["peak_bucket_level"].get<double>(), 50.0);
+  const int64_t peak = PeakRss(stack->gateway().pid());
+  std::printf("gateway VmHWM after %d concurrent %lld MiB uploads: %lld MiB\n", kUploads,
+              static_cast<long long>(kSize >> 20), static_cast<long long>(peak >> 20));
+  EXPECT_LT(peak, int64_t{128} << 20) << "the gateway held a large part of the files in flight";
 }
 
 // A file far larger than the gateway's memory bound goes up and comes back

@@ -226,7 +226,32 @@ json Disk::Render(const Object& o, const DiskCaller& caller) const {
   return j;
 }
 
+std::optional<Disk::Inline> Disk::WriteInline(const json& content, MethodResult* refused) {
+  if (!content.is_array() || content.size() != 2 || !content[0].is_string() ||
+      !content[1].is_string()) {
+    *refused = Fail(400, "ERROR_ARGUMENT", "Parameter 'fileContent' must be [name, base64 content]");
+    return std::nullopt;
+  }
+  std::string bytes;
+  if (!absl::Base64Unescape(content[1].get<std::string>(), &bytes)) {
+    *refused = Fail(400, "ERROR_ARGUMENT", "Parameter 'fileContent' is not valid base64");
+    return std::nullopt;
+  }
+  Inline file{absl::StrCat(dir_, "/inline-", next_temp_.fetch_add(1)), content[0].get<std::string>(),
+              static_cast<int64_t>(bytes.size())};
+  std::ofstream(file.path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  return file;
+}
+
 MethodResult Disk::Invoke(const std::string& method, const json& params, const DiskCaller& caller) {
+  // A one-step upload's bytes are decoded and written before the lock.
+  std::optional<Inline> inline_file;
+  if ((method == "disk.storage.uploadfile" || method == "disk.folder.uploadfile") &&
+      params.is_object() && params.contains("fileContent")) {
+    MethodResult refused;
+    inline_file = WriteInline(params["fileContent"], &refused);
+    if (!inline_file) return refused;
+  }
   absl::MutexLock lock(&mu_);
   if (method == "disk.storage.getlist") {
     json list = json::array();
@@ -244,7 +269,7 @@ MethodResult Disk::Invoke(const std::string& method, const json& params, const D
   const std::optional<int64_t> id = IdParam(params, "id");
   if (!id) return Fail(400, "ERROR_ARGUMENT", "Required parameter 'id' is not set or not valid");
   if (method == "disk.storage.uploadfile" || method == "disk.folder.uploadfile") {
-    return Upload(params, storage, caller);
+    return Upload(params, storage, caller, inline_file ? &*inline_file : nullptr);
   }
   if (method == "disk.storage.getchildren" || method == "disk.folder.getchildren") {
     const Object* folder = FolderOf(*id, storage);
@@ -319,35 +344,27 @@ MethodResult Disk::AddSubfolder(const json& params, int64_t user_id) {
   return Answer(Render(objects_[new_id], DiskCaller{}));
 }
 
-MethodResult Disk::Upload(const json& params, bool storage, const DiskCaller& caller) {
+MethodResult Disk::Upload(const json& params, bool storage, const DiskCaller& caller,
+                          const Inline* inline_file) {
   const int64_t id = *IdParam(params, "id");
   const Object* folder = FolderOf(id, storage);
-  if (folder == nullptr) return NotFound(id);
   const bool unique = TruthyParam(params, "generateUniqueName");
   std::string name = DataName(params);
-  const json* content = params.is_object() && params.contains("fileContent") ? &params["fileContent"]
-                                                                             : nullptr;
-  if (content == nullptr) {
-    // First step of the two-step upload: where to POST the bytes.
-    const std::string token = NewToken();
-    pending_[token] = Pending{folder->id, name, unique};
-    return Answer({{"field", kUploadField},
-                   {"uploadUrl", absl::StrCat(caller.base_url, "/rest/upload.json?auth=",
-                                              caller.url_auth, "&token=disk%7C", token)}});
+  if (inline_file != nullptr) {  // one step: [name, base64], already written
+    if (name.empty()) name = inline_file->name;
+    if (folder == nullptr) {
+      AbandonUpload(UploadSlot{inline_file->path, ""});
+      return NotFound(id);
+    }
+    return StoreFile(folder->id, name, unique, inline_file->path, inline_file->size, caller);
   }
-  // One step: [name, base64].
-  if (!content->is_array() || content->size() != 2 || !(*content)[0].is_string() ||
-      !(*content)[1].is_string()) {
-    return Fail(400, "ERROR_ARGUMENT", "Parameter 'fileContent' must be [name, base64 content]");
-  }
-  if (name.empty()) name = (*content)[0].get<std::string>();
-  std::string bytes;
-  if (!absl::Base64Unescape((*content)[1].get<std::string>(), &bytes)) {
-    return Fail(400, "ERROR_ARGUMENT", "Parameter 'fileContent' is not valid base64");
-  }
-  const std::string path = absl::StrCat(dir_, "/inline-", next_temp_++);
-  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  return StoreFile(folder->id, name, unique, path, static_cast<int64_t>(bytes.size()), caller);
+  if (folder == nullptr) return NotFound(id);
+  // First step of the two-step upload: where to POST the bytes.
+  const std::string token = NewToken();
+  pending_[token] = Pending{folder->id, name, unique};
+  return Answer({{"field", kUploadField},
+                 {"uploadUrl", absl::StrCat(caller.base_url, "/rest/upload.json?auth=",
+                                            caller.url_auth, "&token=disk%7C", token)}});
 }
 
 MethodResult Disk::StoreFile(int64_t folder_id, std::string name, bool unique,
@@ -394,7 +411,7 @@ std::optional<UploadSlot> Disk::BeginUpload(const std::string& token) {
   absl::MutexLock lock(&mu_);
   if (pending_.find(token) == pending_.end()) return std::nullopt;
   UploadSlot slot;
-  slot.temp_path = absl::StrCat(dir_, "/upload-", next_temp_++, "-", token);
+  slot.temp_path = absl::StrCat(dir_, "/upload-", next_temp_.fetch_add(1), "-", token);
   slot.field = kUploadField;
   return slot;
 }

@@ -12,6 +12,7 @@
 #ifndef B24EMU_DISK_H_
 #define B24EMU_DISK_H_
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -91,10 +92,18 @@ class Disk {
  private:
   struct Object;
   struct Pending;
+  struct Inline {  // a one-step upload's bytes, written to a file
+    std::string path;
+    std::string name;
+    int64_t size = 0;
+  };
   explicit Disk(const Clock* clock, std::string dir);
 
-  MethodResult Upload(const nlohmann::json& params, bool storage, const DiskCaller& caller)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Decodes fileContent ([name, base64]) into a file; nullopt and *refused
+  // when it is malformed. Called without the lock.
+  std::optional<Inline> WriteInline(const nlohmann::json& content, MethodResult* refused);
+  MethodResult Upload(const nlohmann::json& params, bool storage, const DiskCaller& caller,
+                      const Inline* inline_file) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   MethodResult Children(int64_t folder_id, const nlohmann::json& params, const DiskCaller& caller)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   MethodResult AddSubfolder(const nlohmann::json& params, int64_t user_id)
@@ -118,7 +127,7 @@ class Disk {
   std::map<std::string, std::string> webhook_auth_ ABSL_GUARDED_BY(mu_);  // credential -> token
   std::map<std::string, int64_t> webhook_users_ ABSL_GUARDED_BY(mu_);     // token -> user
   int64_t next_id_ ABSL_GUARDED_BY(mu_) = 3;
-  int64_t next_temp_ ABSL_GUARDED_BY(mu_) = 1;
+  std::atomic<int64_t> next_temp_{1};  // names temp files
   std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -168,6 +168,34 @@ TEST(StreamTransport, DownloadWaitsForItsReaderAndDeliversEveryByte) {
   EXPECT_TRUE(got == server.payload_) << got.size();
 }
 
+// A caller that stops feeding an upload (or draining a download) leaves the
+// transfer paused; after stall_timeout without a byte it fails, freeing its
+// slot, instead of waiting for ever.
+TEST(StreamTransport, ATransferNoByteMovesForFails) {
+  Server server;
+  server.payload_ = Pattern(1 << 20);
+  StreamTransport transport;
+  auto up = std::make_shared<BytePipe>(4096);
+  up->Write("some bytes, then nothing");
+  StreamRequest upload;
+  upload.url = server.Url("/up");
+  upload.upload = up;
+  upload.stall_timeout = absl::Seconds(1);
+  StreamResult r = Transfer(transport, upload);
+  EXPECT_EQ(r.local_stop, LocalStop::kStalled) << r.failure_message;
+  EXPECT_FALSE(r.body_complete);
+  EXPECT_TRUE(up->aborted());
+
+  auto down = std::make_shared<BytePipe>(4096);  // never read
+  StreamRequest download;
+  download.url = server.Url("/down");
+  download.download = down;
+  download.stall_timeout = absl::Seconds(1);
+  r = Transfer(transport, download);
+  EXPECT_EQ(r.local_stop, LocalStop::kStalled) << r.failure_message;
+  EXPECT_LT(r.bytes_received, 1 << 20);
+}
+
 TEST(StreamTransport, AnAbandonedDownloadEndsTheTransfer) {
   Server server;
   server.payload_ = Pattern(4 << 20);
