@@ -1,0 +1,80 @@
+// ApplyApiVersion: what a Call asks of REST 3.0 is checked before anything is
+// queued, and a REST 3.0 call's options and parameters are set for sending.
+#include "service/rest_v3_call.h"
+
+#include <gtest/gtest.h>
+
+namespace b24gate {
+namespace {
+
+namespace pb = bitrix24::gateway::v1;
+
+pb::CallRequest Request(pb::ApiVersion api, const std::string& key = "") {
+  pb::CallRequest r;
+  r.set_method("tasks.task.add");
+  r.set_api_version(api);
+  r.set_idempotency_key(key);
+  return r;
+}
+
+CallSpec Spec(const char* params_json, const char* field = "params") {
+  CallSpec spec;
+  spec.params = nlohmann::ordered_json::parse(params_json);
+  spec.params_field = field;
+  return spec;
+}
+
+TEST(RestV3Call, ClassicCallsAreUntouched) {
+  CallSpec spec = Spec(R"({"b":1,"a":2})");
+  CallOptions options;
+  ASSERT_TRUE(ApplyApiVersion(Request(pb::API_VERSION_UNSPECIFIED), &spec, &options).ok());
+  EXPECT_EQ(options.api, RestApi::kClassic);
+  EXPECT_EQ(spec.params.dump(), R"({"b":1,"a":2})");
+  EXPECT_EQ(spec.cache, CacheMode::kUse);
+}
+
+TEST(RestV3Call, AV3CallIsSetUpForSending) {
+  CallSpec spec = Spec(R"({"fields":{"title":"t","creatorId":1},"auth":"x"})");
+  CallOptions options;
+  ASSERT_TRUE(ApplyApiVersion(Request(pb::API_VERSION_V3, "order-1"), &spec, &options).ok());
+  EXPECT_EQ(options.api, RestApi::kV3);
+  EXPECT_EQ(options.idempotency_key, "order-1");
+  EXPECT_EQ(spec.cache, CacheMode::kBypass);
+  // A Struct keeps no key order: sorted, so one call is always the same bytes.
+  EXPECT_EQ(spec.params.dump(), R"({"auth":"x","fields":{"creatorId":1,"title":"t"}})");
+}
+
+TEST(RestV3Call, JsonTextKeepsItsOrder) {
+  CallSpec spec = Spec(R"({"order":{"title":"ASC"},"filter":[]})", "params_json");
+  CallOptions options;
+  ASSERT_TRUE(ApplyApiVersion(Request(pb::API_VERSION_V3), &spec, &options).ok());
+  EXPECT_EQ(spec.params.dump(), R"({"order":{"title":"ASC"},"filter":[]})");
+}
+
+TEST(RestV3Call, RefusalsNameTheField) {
+  struct Case {
+    pb::CallRequest request;
+    CallSpec spec;
+    const char* field;
+  };
+  pb::CallRequest bulk = Request(pb::API_VERSION_V3);
+  bulk.add_bulk_params();
+  std::vector<Case> cases = {
+      {Request(pb::API_VERSION_CLASSIC, "k"), Spec("{}"), "idempotency_key"},
+      {Request(pb::API_VERSION_V3, std::string(256, 'k')), Spec("{}"), "idempotency_key"},
+      {Request(pb::API_VERSION_V3, "a\nb"), Spec("{}"), "idempotency_key"},
+      {bulk, Spec("{}"), "bulk_params"},
+      {Request(pb::API_VERSION_V3), Spec("[1,2]", "params_json"), "params_json"},
+      {Request(static_cast<pb::ApiVersion>(7)), Spec("{}"), "api_version"},
+  };
+  for (Case& c : cases) {
+    CallOptions options;
+    absl::Status s = ApplyApiVersion(c.request, &c.spec, &options);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.field;
+    EXPECT_NE(s.message().find(c.field), absl::string_view::npos) << s;
+    EXPECT_EQ(options.api, RestApi::kClassic);
+  }
+}
+
+}  // namespace
+}  // namespace b24gate
