@@ -40,6 +40,10 @@ struct ServerConfig {
   absl::Duration predrain_delay = absl::Seconds(5);
   // ... then accepted calls get this long to be answered.
   absl::Duration shutdown_grace = absl::Seconds(20);
+  // How long an event subscription waits before reading an empty offline
+  // queue again (EventService). Each read is a request out of the portal's
+  // budget (2 per second on most plans), hence not every second.
+  absl::Duration events_poll_interval = absl::Seconds(5);
   LogOptions log;
   // Settings of the gateway as a whole (file key "max_bulk_items").
   GatewayOptions gateway;

@@ -23,6 +23,8 @@
 #include "service/listen_exposure.h"
 #include "service/metrics/auth_metrics.h"
 #include "service/metrics/cache_metrics.h"
+#include "service/metrics/event_metrics.h"
+#include "service/metrics/file_metrics.h"
 #include "service/metrics/grpc_metrics.h"
 #include "service/metrics/portal_gauges.h"
 #include "service/metrics/portal_metrics.h"
@@ -42,12 +44,16 @@ struct ServerMetrics {
   std::unique_ptr<GrpcMetrics> grpc;
   std::unique_ptr<TlsMetrics> tls;
   std::unique_ptr<AuthMetrics> auth;
+  std::unique_ptr<FileMetrics> files;
   std::shared_ptr<PortalGauges> gauges;
   std::shared_ptr<CacheMetrics> cache;
+  std::shared_ptr<EventMetrics> events;
   std::unique_ptr<prometheus::Exposer> exposer;
 };
 
 namespace {
+
+constexpr int kStreamWindowBytes = 2 << 20;
 
 std::string HostOf(const std::string& listen) { return listen.substr(0, listen.rfind(':')); }
 
@@ -145,6 +151,9 @@ std::unique_ptr<ServerMetrics> MakeMetrics(const ServerConfig& config) {
   m->auth = std::make_unique<AuthMetrics>(*m->registry, AccessControl::FailureReasons(),
                                           AccessControl::ClientNames(config.clients));
   if (config.tls.enabled()) m->tls = std::make_unique<TlsMetrics>(*m->registry);
+  std::vector<std::string> portals;
+  for (const PortalOptions& p : config.portals) portals.push_back(p.name);
+  m->files = std::make_unique<FileMetrics>(*m->registry, portals);
   return m;
 }
 
@@ -206,6 +215,14 @@ absl::Status Server::Wire(std::unique_ptr<HttpTransport> transport) {
                                        gateway_options, MakeReadCache(config_, clock_, logger_));
   service_ = std::make_unique<GatewayService>(gateway_.get(), access_.get());
   admin_ = std::make_unique<AdminService>(gateway_.get(), access_.get());
+  event_ledger_ = std::make_unique<EventLedger>(clock_);
+  poll_timer_ = std::make_unique<PollTimer>(clock_);
+  events_ = std::make_unique<EventService>(gateway_.get(), access_.get(), event_ledger_.get(),
+                                           poll_timer_.get(), config_.events_poll_interval);
+  file_transport_ = std::make_unique<StreamTransport>();
+  files_ = std::make_unique<FileGateway>(gateway_.get(), file_transport_.get());
+  files_service_ = std::make_unique<FilesService>(files_.get(), access_.get(),
+                                                  metrics_ ? metrics_->files.get() : nullptr);
   return absl::OkStatus();
 }
 
@@ -224,6 +241,8 @@ absl::Status Server::ServeMetrics() {
   }
   m.exposer->RegisterCollectable(m.registry);
   m.exposer->RegisterCollectable(m.gauges);
+  m.events = std::make_shared<EventMetrics>(event_ledger_.get());
+  m.exposer->RegisterCollectable(m.events);
   if (gateway_->cache() != nullptr) {
     m.cache = std::make_shared<CacheMetrics>(gateway_->cache());
     m.exposer->RegisterCollectable(m.cache);
@@ -246,8 +265,17 @@ absl::Status Server::ServeGrpc() {
   // Without this a second gateway on the same port starts too and the
   // kernel splits the connections between the two.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // What a client may send ahead of what the service has read, per stream:
+  // gRPC's bandwidth probe would grow it to many megabytes per stream on a
+  // fast link, so concurrent file uploads (FilesService) would be buffered
+  // here, not held back by flow control. 2 MiB still fills a 40 MB/s link at
+  // 50 ms round trip per stream.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, kStreamWindowBytes);
   builder.RegisterService(service_.get());
   builder.RegisterService(admin_.get());
+  builder.RegisterService(events_.get());
+  builder.RegisterService(files_service_.get());
   // Requests are decoded under the input limits (service/wire/); gRPC's own
   // receive limit sits a little above, for the far too large.
   const InputLimits& limits = config_.gateway.limits;
@@ -312,6 +340,10 @@ bool Server::Drain(absl::Duration predrain) {
     absl::MutexLock lock(&mu_);
     drained_ = true;
   });
+  // Subscription streams never end on their own: end them now (their
+  // unacknowledged events stay in the portals' queues) so they do not hold
+  // the drain until the grace runs out.
+  events_->Shutdown();
   gateway_->BeginShutdown();
   if (!AwaitDrained(answer_by)) {
     logger_.Log(LogLevel::kWarn, "grace period nearly over: answering calls still waiting for the "
@@ -350,7 +382,7 @@ Server::~Server() {
   if (metrics_ && metrics_->exposer) {
     for (const std::shared_ptr<prometheus::Collectable>& c :
          std::vector<std::shared_ptr<prometheus::Collectable>>{metrics_->registry, metrics_->gauges,
-                                                               metrics_->cache}) {
+                                                               metrics_->cache, metrics_->events}) {
       if (c) metrics_->exposer->RemoveCollectable(c);
     }
     (void)metrics_->exposer.release();

@@ -26,11 +26,15 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "engine/common/clock.h"
+#include "engine/files/file_gateway.h"
+#include "engine/files/stream_transport.h"
 #include "engine/gateway/gateway.h"
 #include "engine/http/http_transport.h"
 #include "service/admin_service.h"
 #include "service/auth/access_control.h"
 #include "service/config.h"
+#include "service/event_service.h"
+#include "service/files_service.h"
 #include "service/gateway_service.h"
 #include "service/logging/log_observer.h"
 #include "service/logging/logger.h"
@@ -92,9 +96,19 @@ class Server {
   std::unique_ptr<LogObserver> log_observer_;
   std::unique_ptr<ObserverFanout> observer_;
   std::unique_ptr<AccessControl> access_;
+  // What event subscriptions delivered: it outlives the gateway, whose
+  // last callbacks may still count.
+  std::unique_ptr<EventLedger> event_ledger_;
   std::unique_ptr<Gateway> gateway_;
   std::unique_ptr<GatewayService> service_;
   std::unique_ptr<AdminService> admin_;
+  // The one timer thread between event polls: it goes before the gateway
+  // its callbacks call.
+  std::unique_ptr<PollTimer> poll_timer_;
+  std::unique_ptr<EventService> events_;
+  std::unique_ptr<StreamTransport> file_transport_;
+  std::unique_ptr<FileGateway> files_;
+  std::unique_ptr<FilesService> files_service_;
   std::unique_ptr<grpc::Server> grpc_;
   int port_ = 0;
   int metrics_port_ = 0;

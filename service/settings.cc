@@ -165,6 +165,15 @@ const Setting kSettings[] = {
     {"--shutdown-grace", "DURATION", nullptr, "shutdown_grace_seconds", "20s",
      "then answer every accepted call within this (at most 1h)", false,
      [](const Value& v, State* s) { return Wait(v, &s->config.shutdown_grace); }},
+    {"--events-poll-interval", "DURATION", nullptr, "events_poll_interval_seconds", "5s",
+     "an event subscription reads an empty offline queue again after this (100ms to 1h)", false,
+     [](const Value& v, State* s) {
+       B24GATE_RETURN_IF_ERROR(Wait(v, &s->config.events_poll_interval));
+       if (s->config.events_poll_interval < absl::Milliseconds(100)) {
+         return Bad(v.where, "must be at least 100ms (each read is a request to the portal)");
+       }
+       return absl::OkStatus();
+     }},
     {"--redis", "redis://HOST:PORT[/DB]", "B24GATE_REDIS_URL", "redis.url", "off",
      "replicas share each portal's budget through this Redis", false,
      [](const Value& v, State* s) {

@@ -36,6 +36,7 @@ const std::map<std::string, C>& Table() {
       {"allowed_only_intranet_user", C::kPermissionDenied},
       {"ERROR_METHOD_NOT_FOUND", C::kNotFound},
       {"NOT_FOUND", C::kNotFound},
+      {"ERROR_NOT_FOUND", C::kNotFound},
       {"ERROR_BATCH_LENGTH_EXCEEDED", C::kInvalidArgument},
       {"ERROR_BATCH_METHOD_NOT_ALLOWED", C::kInvalidArgument},
       {"ERROR_CORE", C::kInvalidArgument},

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tests/emulator/clock.h"
+#include "tests/emulator/events.h"
 #include "tests/emulator/method_api.h"
 #include "tests/emulator/options.h"
 #include "tests/emulator/portal.h"
@@ -23,7 +24,8 @@ int RunEmulator(const EmulatorOptions& options) {
     std::cerr << "b24-emulator: --seed: " << error << "\n";
     return 2;
   }
-  Portal portal(MakePortalConfig(options), methods.get(), RealClock());
+  EventingMethods with_events(methods.get(), RealClock());
+  Portal portal(MakePortalConfig(options), &with_events, RealClock());
   EmulatorServer server(MakeServerOptions(options), &portal);
   absl::StatusOr<int> port = server.Bind();
   if (!port.ok()) {

@@ -1,6 +1,7 @@
 #include "tests/emulator/portal.h"
 
 #include <exception>
+#include <stdexcept>
 #include "absl/strings/string_view.h"
 #include <utility>
 
@@ -54,6 +55,9 @@ Portal::Portal(PortalConfig config, MethodTable* methods, const Clock* clock)
       faults_(config_.fault_seed) {
   faults_.Set(config_.faults);
   if (config_.oauth) oauth_ = std::make_unique<OAuthServer>(*config_.oauth, clock);
+  absl::StatusOr<std::unique_ptr<Disk>> disk = Disk::Create(clock);
+  if (!disk.ok()) throw std::runtime_error(std::string(disk.status().message()));
+  disk_ = std::move(*disk);
 }
 
 std::string Portal::InitialRefreshToken() const {
@@ -149,6 +153,7 @@ HttpReply Portal::HandleRest(const RestRequest& request) {
       if (!known) return ErrorReply(401, "INVALID_CREDENTIALS", "Invalid request credentials");
       caller.credential = absl::StrCat("webhook:", segments[0], "/", segments[1]);
       caller.user_id = user_id;
+      caller.disk.url_auth = disk_->WebhookUrlAuth(caller.credential, user_id);
     } else {
       if (auth.empty()) return ErrorReply(401, "NO_AUTH_FOUND", "Wrong authorization data");
       AccessCheck check = AccessCheck::kUnknown;
@@ -160,7 +165,10 @@ HttpReply Portal::HandleRest(const RestRequest& request) {
         return ErrorReply(401, "invalid_token", "The access token provided is invalid.");
       }
       caller.credential = oauth_->CredentialKey();
+      caller.disk.url_auth = auth;
     }
+    caller.disk.user_id = caller.user_id;
+    caller.disk.base_url = absl::StrCat(request.https ? "https://" : "http://", request.host);
 
     if (!bucket_.TryAdmit()) return ErrorReply(503, "QUERY_LIMIT_EXCEEDED", "Too many requests");
     if (method == "batch") return RunBatch(caller, params, start);
@@ -210,7 +218,8 @@ Portal::Outcome Portal::RunCommand(const Caller& caller, const std::string& meth
   if (in_batch && method == "batch") {
     return refuse(405, "ERROR_BATCH_METHOD_NOT_ALLOWED", "Batch method is not allowed");
   }
-  if (!methods_->HasMethod(method)) {
+  const bool disk_method = Disk::Serves(method);
+  if (!disk_method && !methods_->HasMethod(method)) {
     return refuse(404, "ERROR_METHOD_NOT_FOUND", "Method not found!");
   }
   if (check_operating) {
@@ -244,7 +253,8 @@ Portal::Outcome Portal::RunCommand(const Caller& caller, const std::string& meth
   }
   call.user_id = caller.user_id;
   try {
-    out.result = methods_->Invoke(call);
+    out.result = disk_method ? disk_->Invoke(method, call.params, caller.disk)
+                             : methods_->Invoke(call);
   } catch (const std::exception& e) {
     // A data-layer bug must not take the server down; report it like PHP would.
     out.result = ErrorResult(500, "INTERNAL_SERVER_ERROR", e.what());
@@ -359,6 +369,102 @@ HttpReply Portal::HandleToken(const OJson& params, const std::string& portal_url
   stats_.CountTokenRequest(token.http_status == 200);
   reply.status = token.http_status;
   reply.body = PhpJsonEncode(token.body);
+  return reply;
+}
+
+HttpReply Portal::FileAuth(const OJson& query, const FileRequest& request, DiskCaller* caller) {
+  const std::string auth = query.contains("auth") && query["auth"].is_string()
+                               ? query["auth"].get<std::string>()
+                               : "";
+  if (auth.empty()) return ErrorReply(401, "NO_AUTH_FOUND", "Wrong authorization data");
+  if (!disk_->CheckWebhookUrlAuth(auth, &caller->user_id)) {
+    const AccessCheck check =
+        oauth_ ? oauth_->CheckAccessToken(auth, &caller->user_id) : AccessCheck::kUnknown;
+    if (check == AccessCheck::kExpired) {
+      return ErrorReply(401, "expired_token", "The access token provided has expired.");
+    }
+    if (check == AccessCheck::kUnknown) {
+      return ErrorReply(401, "invalid_token", "The access token provided is invalid.");
+    }
+  }
+  caller->url_auth = auth;
+  caller->base_url = absl::StrCat(request.https ? "https://" : "http://", request.host);
+  HttpReply ok;
+  return ok;
+}
+
+namespace {
+
+// The `token` of a Drive byte URL: "disk|T" (sent as disk%7CT) -> "T".
+std::string DiskToken(const OJson& query) {
+  if (!query.contains("token") || !query["token"].is_string()) return "";
+  absl::string_view token = query["token"].get_ref<const std::string&>();
+  return absl::ConsumePrefix(&token, "disk|") ? std::string(token) : "";
+}
+
+OJson FileQuery(const FileRequest& request) {
+  HttpParamsSource source;
+  source.query = request.query;
+  absl::StatusOr<OJson> query = ParseRequestParams(source);
+  return query.ok() ? *query : OJson::object();
+}
+
+}  // namespace
+
+HttpReply Portal::OpenUpload(const FileRequest& request, UploadSlot* slot, DiskCaller* caller) {
+  const OJson query = FileQuery(request);
+  HttpReply reply = FileAuth(query, request, caller);
+  if (reply.status != 200) return reply;
+  std::optional<UploadSlot> opened = disk_->BeginUpload(DiskToken(query));
+  if (!opened) return ErrorReply(400, "ERROR_ARGUMENT", "Unknown or used upload token");
+  *slot = std::move(*opened);
+  return reply;
+}
+
+HttpReply Portal::FinishUpload(const UploadSlot& slot, int64_t size, const std::string& file_name,
+                               const DiskCaller& caller) {
+  // Faults hit the POST as the method `upload` (README "Drive (files)").
+  const FaultKind fault = faults_.Draw("upload");
+  if (fault != FaultKind::kNone) stats_.CountFault(FaultName(fault));
+  if (fault == FaultKind::k502) {
+    disk_->AbandonUpload(slot);
+    return FaultReply(fault, RestRequest{});
+  }
+  MethodResult result = disk_->FinishUpload(slot, size, file_name, caller);
+  if (result.is_error) return ErrorReply(result.http_status, result.error, result.error_description);
+  stats_.CountCreated(result.created_entity);
+  HttpReply reply;
+  OJson envelope = OJson::object();
+  envelope["result"] = ToPhpOrdered(result.result);
+  reply.body = PhpJsonEncode(envelope);
+  switch (fault) {  // each after the file was stored
+    case FaultKind::k500:
+      return ErrorReply(500, "INTERNAL_SERVER_ERROR", "Internal server error");
+    case FaultKind::k504:
+      reply.status = 504;
+      reply.content_type = "text/html";
+      reply.body = HtmlPage(504, "Gateway Time-out");
+      break;
+    case FaultKind::kReset:
+      reply.drop_connection = true;
+      break;
+    case FaultKind::kDelay:
+      reply.delay = config_.fault_delay;
+      break;
+    default:
+      break;
+  }
+  return reply;
+}
+
+HttpReply Portal::OpenDownload(const FileRequest& request, StoredFile* file) {
+  const OJson query = FileQuery(request);
+  DiskCaller caller;
+  HttpReply reply = FileAuth(query, request, &caller);
+  if (reply.status != 200) return reply;
+  std::optional<StoredFile> found = disk_->FindDownload(DiskToken(query));
+  if (!found) return ErrorReply(404, "ERROR_NOT_FOUND", "File not found");
+  *file = std::move(*found);
   return reply;
 }
 

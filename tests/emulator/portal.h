@@ -24,6 +24,7 @@
 #include "tests/emulator/batch.h"
 #include "tests/emulator/clock.h"
 #include "tests/emulator/cost_model.h"
+#include "tests/emulator/disk.h"
 #include "tests/emulator/envelope.h"
 #include "tests/emulator/faults.h"
 #include "tests/emulator/leaky_bucket.h"
@@ -72,6 +73,13 @@ struct RestRequest {
   std::string target;  // raw request target, for redirects
 };
 
+// The byte endpoints of the Drive: a request's query, and how it arrived.
+struct FileRequest {
+  std::string query;  // raw, without '?'
+  bool https = false;
+  std::string host;
+};
+
 struct HttpReply {
   int status = 200;
   std::string content_type = "application/json; charset=utf-8";
@@ -95,6 +103,16 @@ class Portal {
   // "http(s)://host:port" as the client reached us.
   HttpReply HandleToken(const nlohmann::ordered_json& params, const std::string& portal_url);
 
+  // The second step of a Drive upload (POST to an uploadUrl), in two halves
+  // around the server streaming the bytes into `slot->temp_path`. An error
+  // reply (status != 200) from OpenUpload means: read nothing, send it.
+  HttpReply OpenUpload(const FileRequest& request, UploadSlot* slot, DiskCaller* caller);
+  HttpReply FinishUpload(const UploadSlot& slot, int64_t size, const std::string& file_name,
+                         const DiskCaller& caller);
+  void AbandonUpload(const UploadSlot& slot) { disk_->AbandonUpload(slot); }
+  // A DOWNLOAD_URL: the file to stream, or an error reply (status != 200).
+  HttpReply OpenDownload(const FileRequest& request, StoredFile* file);
+
   // Control endpoints.
   nlohmann::json StatsJson();
   void Reset();
@@ -111,6 +129,7 @@ class Portal {
   struct Caller {
     std::string credential;  // operating-time key: "webhook:UID/CODE" or "app:CLIENT"
     int64_t user_id = 1;
+    DiskCaller disk;  // for URLs a disk method hands out
   };
   // The outcome of one command (top-level call or batch sub-command).
   struct Outcome {
@@ -119,6 +138,10 @@ class Portal {
   };
 
   HttpReply ErrorReply(int status, const std::string& code, const std::string& description);
+  // Checks a byte endpoint's `auth` (an OAuth access token or a webhook's
+  // URL token): an error reply, or status 200 with *caller filled.
+  HttpReply FileAuth(const nlohmann::ordered_json& query, const FileRequest& request,
+                     DiskCaller* caller);
   HttpReply FaultReply(FaultKind kind, const RestRequest& request);
   // Runs one method with operating checks (when `check_operating`) and costs.
   // `charge_key` is the method name operating time is charged to ("" = none).
@@ -136,6 +159,7 @@ class Portal {
   OperatingLimiter operating_;
   FaultInjector faults_;
   std::unique_ptr<OAuthServer> oauth_;
+  std::unique_ptr<Disk> disk_;
   Stats stats_;
 };
 

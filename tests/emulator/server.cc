@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <string_view>
 #include <utility>
@@ -169,6 +171,9 @@ void EmulatorServer::InstallHandlers() {
     }
     stats.Exit();
   };
+  // The Drive's byte endpoints, before the REST route that would take
+  // them for OAuth methods.
+  InstallFileHandlers(is_https);
   // Repeated slashes anywhere (a client that joins "https://host/" and
   // "/rest/..." sends "//rest/..."): the Portal merges them, as nginx does.
   server_->Get("/+rest/.*", [rest](const httplib::Request& req, httplib::Response& res) {
@@ -229,6 +234,92 @@ void EmulatorServer::InstallHandlers() {
       return;
     }
     SendJson(res, 200, {{"spec", portal_->DescribeFaults()}});
+  });
+}
+
+void EmulatorServer::InstallFileHandlers(std::function<bool(const httplib::Request&)> is_https) {
+  auto file_request = [is_https](const httplib::Request& req) {
+    FileRequest r;
+    std::string path;
+    SplitTarget(req.target, &path, &r.query);
+    r.https = is_https(req);
+    r.host = req.get_header_value("Host");
+    return r;
+  };
+  auto send = [](httplib::Response& res, const HttpReply& reply) {
+    res.status = reply.status;
+    res.set_content(reply.body, reply.content_type);
+  };
+  // Second step of an upload: the multipart part named by the first step's
+  // `field` goes straight into a file, piece by piece as it arrives.
+  server_->Post("/+rest/+upload\\.json", [this, file_request, send](
+                                              const httplib::Request& req, httplib::Response& res,
+                                              const httplib::ContentReader& reader) {
+    UploadSlot slot;
+    DiskCaller caller;
+    HttpReply reply = portal_->OpenUpload(file_request(req), &slot, &caller);
+    if (reply.status != 200) return send(res, reply);
+    FILE* out = std::fopen(slot.temp_path.c_str(), "wb");
+    bool in_field = false;
+    bool found = false;
+    bool write_failed = out == nullptr;
+    int64_t size = 0;
+    std::string file_name;
+    // A body cut short (the client went away mid-file) leaves an incomplete
+    // form, which a portal never files: the reader reports it.
+    bool complete = false;
+    if (req.is_multipart_form_data()) {
+      complete = reader(
+          [&](const httplib::MultipartFormData& part) {
+            in_field = !found && part.name == slot.field;
+            if (in_field) {
+              found = true;
+              file_name = part.filename;
+            }
+            return true;
+          },
+          [&](const char* data, size_t n) {
+            if (!in_field || write_failed) return true;
+            write_failed = std::fwrite(data, 1, n, out) != n;
+            size += static_cast<int64_t>(n);
+            return true;
+          });
+    }
+    if (out != nullptr) write_failed = std::fclose(out) != 0 || write_failed;
+    if (!complete || !found || write_failed) {
+      portal_->AbandonUpload(slot);
+      return send(res, HttpReply{400, "application/json; charset=utf-8",
+                                 absl::StrCat("{\"error\":\"ERROR_ARGUMENT\",\"error_description\":"
+                                              "\"No file in the form field '", slot.field,
+                                              "'\"}")});
+    }
+    HttpReply done = portal_->FinishUpload(slot, size, file_name, caller);
+    if (done.delay > absl::ZeroDuration()) stopping_.WaitForNotificationWithTimeout(done.delay);
+    if (done.drop_connection && DropConnection(req)) {
+      res.status = 500;  // never reaches the client
+      return;
+    }
+    send(res, done);
+  });
+  // A DOWNLOAD_URL: the file's bytes, read in pieces as the client takes
+  // them (cpp-httplib answers Range requests from the same provider).
+  server_->Get("/+rest/+download\\.json", [this, file_request, send](const httplib::Request& req,
+                                                                  httplib::Response& res) {
+    StoredFile file;
+    HttpReply reply = portal_->OpenDownload(file_request(req), &file);
+    if (reply.status != 200) return send(res, reply);
+    const int fd = ::open(file.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return send(res, HttpReply{404, "text/plain", "gone"});
+    res.set_header("Content-Disposition", absl::StrCat("attachment; filename=\"", file.name, "\""));
+    res.set_content_provider(
+        static_cast<size_t>(file.size), "application/octet-stream",
+        [fd](size_t offset, size_t length, httplib::DataSink& sink) {
+          char buffer[64 * 1024];
+          const ssize_t n = ::pread(fd, buffer, std::min(length, sizeof(buffer)),
+                                    static_cast<off_t>(offset));
+          return n > 0 && sink.write(buffer, static_cast<size_t>(n));
+        },
+        [fd](bool) { ::close(fd); });
   });
 }
 

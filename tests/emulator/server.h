@@ -11,6 +11,7 @@
 #define B24EMU_SERVER_H_
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -21,6 +22,7 @@
 
 namespace httplib {
 class Server;
+struct Request;
 }
 
 namespace b24emu {
@@ -53,6 +55,7 @@ class EmulatorServer {
 
  private:
   void InstallHandlers();
+  void InstallFileHandlers(std::function<bool(const httplib::Request&)> is_https);
 
   const ServerOptions options_;
   Portal* const portal_;

@@ -1,0 +1,68 @@
+from google.protobuf import struct_pb2 as _struct_pb2
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from typing import ClassVar as _ClassVar, Mapping as _Mapping, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class DownloadFileHeader(_message.Message):
+    __slots__ = ["file", "name", "size"]
+    FILE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    file: _struct_pb2.Struct
+    name: str
+    size: int
+    def __init__(self, name: _Optional[str] = ..., size: _Optional[int] = ..., file: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class DownloadFileRequest(_message.Message):
+    __slots__ = ["file_id", "offset", "portal"]
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    PORTAL_FIELD_NUMBER: _ClassVar[int]
+    file_id: int
+    offset: int
+    portal: str
+    def __init__(self, portal: _Optional[str] = ..., file_id: _Optional[int] = ..., offset: _Optional[int] = ...) -> None: ...
+
+class DownloadFileResponse(_message.Message):
+    __slots__ = ["chunk", "header"]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    HEADER_FIELD_NUMBER: _ClassVar[int]
+    chunk: bytes
+    header: DownloadFileHeader
+    def __init__(self, header: _Optional[_Union[DownloadFileHeader, _Mapping]] = ..., chunk: _Optional[bytes] = ...) -> None: ...
+
+class UploadFileHeader(_message.Message):
+    __slots__ = ["folder_id", "generate_unique_name", "name", "portal", "size", "storage_id"]
+    FOLDER_ID_FIELD_NUMBER: _ClassVar[int]
+    GENERATE_UNIQUE_NAME_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PORTAL_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    STORAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    folder_id: int
+    generate_unique_name: bool
+    name: str
+    portal: str
+    size: int
+    storage_id: int
+    def __init__(self, portal: _Optional[str] = ..., folder_id: _Optional[int] = ..., storage_id: _Optional[int] = ..., name: _Optional[str] = ..., generate_unique_name: bool = ..., size: _Optional[int] = ...) -> None: ...
+
+class UploadFileRequest(_message.Message):
+    __slots__ = ["chunk", "header"]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    HEADER_FIELD_NUMBER: _ClassVar[int]
+    chunk: bytes
+    header: UploadFileHeader
+    def __init__(self, header: _Optional[_Union[UploadFileHeader, _Mapping]] = ..., chunk: _Optional[bytes] = ...) -> None: ...
+
+class UploadFileResponse(_message.Message):
+    __slots__ = ["file", "sha256", "size"]
+    FILE_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    file: _struct_pb2.Struct
+    sha256: str
+    size: int
+    def __init__(self, file: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., size: _Optional[int] = ..., sha256: _Optional[str] = ...) -> None: ...

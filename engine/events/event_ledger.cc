@@ -1,0 +1,46 @@
+#include "engine/events/event_ledger.h"
+
+#include <algorithm>
+
+namespace b24gate {
+
+int EventLedger::Delivered(const std::string& portal, const std::string& consumer,
+                           const std::string& id) {
+  absl::MutexLock lock(&mu_);
+  Attempts& attempts = rows_[{portal, consumer}][id];
+  if (attempts.count++ == 0) attempts.first = clock_->Now();
+  Counts& counts = counts_[portal];
+  ++counts.delivered;
+  if (attempts.count > 1) ++counts.redelivered;
+  return attempts.count;
+}
+
+void EventLedger::Acknowledged(const std::string& portal, int64_t count) {
+  absl::MutexLock lock(&mu_);
+  counts_[portal].acknowledged += count;
+}
+
+void EventLedger::Cleared(const std::string& portal, const std::string& consumer,
+                          const std::vector<std::string>& ids) {
+  absl::MutexLock lock(&mu_);
+  auto it = rows_.find({portal, consumer});
+  if (it == rows_.end()) return;
+  for (const std::string& id : ids) it->second.erase(id);
+  if (it->second.empty()) rows_.erase(it);
+}
+
+std::map<std::string, EventLedger::Counts> EventLedger::Snapshot() const {
+  const absl::Time now = clock_->Now();
+  absl::MutexLock lock(&mu_);
+  std::map<std::string, Counts> out = counts_;
+  for (auto& [portal, counts] : out) counts.oldest_unacknowledged = absl::ZeroDuration();
+  for (const auto& [key, rows] : rows_) {
+    Counts& counts = out[key.first];
+    for (const auto& [id, attempts] : rows) {
+      counts.oldest_unacknowledged = std::max(counts.oldest_unacknowledged, now - attempts.first);
+    }
+  }
+  return out;
+}
+
+}  // namespace b24gate

@@ -1,0 +1,70 @@
+// What the event subscriptions of this replica have delivered: per portal,
+// events delivered, redelivered and acknowledged, and the age of the oldest
+// event delivered but not yet cleared from the portal's queue (the consumer
+// lag). It also numbers the attempts of each queue row per consumer, so a
+// row read again after a subscriber left without acknowledging it is
+// delivered with attempt 2, 3, ... The numbering is this replica's memory
+// only: after a restart a redelivery starts again at 1 (README "Events").
+//
+// Memory: one entry per row delivered and not yet cleared; a consumer holds
+// at most one batch (OfflineSubscription), so the ledger is bounded by the
+// batch size times the consumers.
+//
+// Thread-safety: thread-safe.
+#ifndef B24GATE_ENGINE_EVENTS_EVENT_LEDGER_H_
+#define B24GATE_ENGINE_EVENTS_EVENT_LEDGER_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "engine/common/clock.h"
+
+namespace b24gate {
+
+class EventLedger {
+ public:
+  struct Counts {
+    int64_t delivered = 0;    // every event written to a stream, redeliveries included
+    int64_t redelivered = 0;  // of which attempt > 1
+    int64_t acknowledged = 0;
+    // Age of the oldest event delivered and not yet cleared; zero when none.
+    absl::Duration oldest_unacknowledged;
+  };
+
+  // `clock` must outlive the ledger.
+  explicit EventLedger(Clock* clock) : clock_(clock) {}
+
+  // Counts one delivery of queue row `id` to `consumer` and returns its
+  // attempt number (1 for the first).
+  int Delivered(const std::string& portal, const std::string& consumer, const std::string& id);
+  void Acknowledged(const std::string& portal, int64_t count);
+  // The rows are gone from the portal's queue: forget their attempts.
+  void Cleared(const std::string& portal, const std::string& consumer,
+               const std::vector<std::string>& ids);
+
+  // Per portal that has had a subscriber.
+  std::map<std::string, Counts> Snapshot() const;
+
+ private:
+  struct Attempts {
+    int count = 0;
+    absl::Time first;
+  };
+  // (portal, consumer) -> row id -> attempts.
+  using Key = std::pair<std::string, std::string>;
+
+  Clock* const clock_;
+  mutable absl::Mutex mu_;
+  std::map<std::string, Counts> counts_ ABSL_GUARDED_BY(mu_);
+  std::map<Key, std::map<std::string, Attempts>> rows_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace b24gate
+
+#endif  // B24GATE_ENGINE_EVENTS_EVENT_LEDGER_H_

@@ -1,0 +1,112 @@
+// Drive uploads and downloads of any size through the gateway, in bounded
+// memory (README "Files"; the protocol in docs/bitrix24-protocol.md,
+// "Files").
+//
+// Upload: disk.folder.uploadfile (or disk.storage.uploadfile) without file
+// content, sent through the portal's queue and throttle like any call,
+// answers an uploadUrl and a form field name; the file then goes there as a
+// multipart POST whose body is streamed from a BytePipe the caller fills.
+// The first step creates nothing and is repeated like a read; the POST
+// creates the file and is never sent twice: once any byte of it may have
+// reached the portal, a failure is reported as UNAVAILABLE with reason
+// OUTCOME_UNKNOWN (the file may exist), not retried.
+//
+// Download: disk.file.get (a read, through the queue) gives NAME, SIZE and
+// DOWNLOAD_URL, which carries its own authorization; its body is streamed
+// into a BytePipe the caller drains.
+//
+// Both byte transfers run on a StreamTransport, which bounds how many run at
+// once; they do not count against the portal's request rate (the portal's
+// limits are on REST calls). The URLs the portal hands out must be on the
+// portal's own origin: bytes and the URL's credentials go nowhere else.
+//
+// Thread-safety: thread-safe. Callbacks run on engine threads, never inline
+// in the call that starts the work.
+#ifndef B24GATE_ENGINE_FILES_FILE_GATEWAY_H_
+#define B24GATE_ENGINE_FILES_FILE_GATEWAY_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/statusor.h"
+#include "engine/files/byte_pipe.h"
+#include "engine/files/stream_transport.h"
+#include "engine/gateway/gateway.h"
+
+namespace b24gate {
+
+struct UploadSpec {
+  std::string portal;  // "" = the default portal
+  // Exactly one of the two is set (> 0).
+  int64_t folder_id = 0;
+  int64_t storage_id = 0;
+  std::string name;
+  bool generate_unique_name = false;
+  // Bytes the caller will send; -1 when not known in advance.
+  int64_t size = -1;
+};
+
+struct DownloadSpec {
+  std::string portal;
+  int64_t file_id = 0;
+  int64_t offset = 0;  // resume from this byte
+};
+
+// What disk.file.get says of a file, without DOWNLOAD_URL (it carries the
+// portal's credentials, which stay in the gateway).
+struct FileInfo {
+  std::string name;
+  int64_t size = -1;
+  nlohmann::ordered_json file;
+};
+
+struct UploadResult {
+  nlohmann::ordered_json file;  // the new file's object, without DOWNLOAD_URL
+  int64_t bytes = 0;            // bytes sent to the portal
+};
+
+class FileGateway {
+ public:
+  // `gateway` and `transport` must outlive it.
+  FileGateway(Gateway* gateway, StreamTransport* transport)
+      : gateway_(gateway), transport_(transport) {}
+
+  // Checks `spec` (INVALID_ARGUMENT naming the field, before anything is
+  // sent); nothing else happens on an error.
+  static absl::Status Validate(const UploadSpec& spec);
+
+  // Runs both steps, the POST's body read from `body` (which the caller
+  // closes at the end or aborts). `done` runs once, with the outcome and
+  // the bytes of the file handed to the portal's connection (also when it
+  // failed). On any failure `body` is aborted, so the caller stops filling
+  // it. REQUIRES: Validate(spec).ok().
+  using UploadDone = std::function<void(absl::StatusOr<UploadResult>, int64_t bytes_sent)>;
+  void Upload(UploadSpec spec, CallOptions options, std::shared_ptr<BytePipe> body,
+              UploadDone done);
+
+  // Resolves the file, then streams its body (from spec.offset) into
+  // `body`. `ready` runs once: the file's info before any byte, or the
+  // error (then nothing else runs). After a successful `ready`, `done` runs
+  // once when the transfer ended; `body` is then closed (whole) or aborted.
+  void Download(DownloadSpec spec, CallOptions options, std::shared_ptr<BytePipe> body,
+                std::function<void(absl::StatusOr<FileInfo>)> ready,
+                std::function<void(absl::Status)> done);
+
+ private:
+  // The portal's TLS settings and origin, or NOT_FOUND for an unknown one.
+  absl::Status PortalTransport(const std::string& portal, StreamRequest* request,
+                               std::string* origin) const;
+  void SendUpload(const UploadSpec& spec, const CallReply& reply, std::shared_ptr<BytePipe> body,
+                  UploadDone done);
+
+  Gateway* const gateway_;
+  StreamTransport* const transport_;
+};
+
+}  // namespace b24gate
+
+#endif  // B24GATE_ENGINE_FILES_FILE_GATEWAY_H_

@@ -1,0 +1,272 @@
+#include "service/event_service.h"
+
+#include <deque>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "engine/events/offline_subscription.h"
+#include "service/json_value.h"
+#include "service/status_mapping.h"
+
+namespace b24gate {
+namespace {
+
+namespace pb = bitrix24::gateway::v1;
+
+constexpr int kMaxEventNames = 64;
+
+absl::Status ValidateStart(const pb::SubscribeStart& start) {
+  if (absl::Status s = OfflineSubscription::ValidateConsumer(start.consumer(), "start.consumer");
+      !s.ok()) {
+    return s;
+  }
+  if (start.events_size() > kMaxEventNames) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("start.events: at most ", kMaxEventNames, " names (got ", start.events_size(), ")"));
+  }
+  for (int i = 0; i < start.events_size(); ++i) {
+    const std::string& name = start.events(i);
+    bool ok = !name.empty() && name.size() <= 64;
+    for (char c : name) ok = ok && (absl::ascii_isalnum(c) || c == '_');
+    if (!ok) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "start.events[", i, "]: an event name is 1 to 64 of A-Z a-z 0-9 _ (got ", name.size(),
+          " characters)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+pb::SubscribeResponse ToResponse(const std::string& portal, const QueuedEvent& e) {
+  pb::SubscribeResponse response;
+  pb::QueuedEvent* out = response.mutable_event();
+  out->set_delivery_id(e.delivery_id);
+  out->set_event(e.event);
+  out->set_portal(portal);
+  out->set_record_id(e.record_id);
+  out->set_timestamp(e.timestamp);
+  *out->mutable_data() = ToStruct(e.data);
+  out->set_attempt(e.attempt);
+  return response;
+}
+
+}  // namespace
+
+// One Subscribe stream. The subscription writes through Deliver/End; the
+// stream's own reasons to end (the client left, a bad request, a takeover,
+// shutdown) go through Close, which stops the subscription first, so after
+// it no subscription call can reach a finished reactor.
+class SubscribeReactor final
+    : public grpc::ServerBidiReactor<pb::SubscribeRequest, pb::SubscribeResponse>,
+      public OfflineSubscription::Sink {
+ public:
+  SubscribeReactor(EventService* service, absl::StatusOr<std::string> client)
+      : service_(service) {
+    if (!client.ok()) {
+      Close(client.status());
+      return;
+    }
+    client_ = *client;
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return Close(absl::OkStatus());  // the client ended its side
+    absl::Status status;
+    if (request_.has_start()) {
+      status = started_ ? absl::InvalidArgumentError("start: sent twice on one stream")
+                        : OnStart(request_.start());
+    } else if (request_.has_ack()) {
+      std::vector<std::string> ids(request_.ack().delivery_ids().begin(),
+                                   request_.ack().delivery_ids().end());
+      status = started_ ? subscription()->Ack(ids, "ack.delivery_ids")
+                        : absl::InvalidArgumentError("ack: the first request of a stream is start");
+    } else {
+      status = absl::InvalidArgumentError("request: neither start nor ack");
+    }
+    if (!status.ok()) return Close(status);
+    absl::MutexLock lock(&mu_);
+    if (!ending_) StartRead(&request_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    {
+      absl::MutexLock lock(&mu_);
+      writing_ = false;
+      if (ok) return WriteNext();
+    }
+    Close(absl::UnavailableError("the stream to the subscriber broke"));
+  }
+
+  void OnCancel() override { Close(absl::CancelledError("the subscriber cancelled the stream")); }
+
+  void OnDone() override {
+    if (started_) service_->Unregister(key_, this);
+    if (std::shared_ptr<OfflineSubscription> sub = subscription()) sub->Stop();
+    { absl::MutexLock lock(&mu_); }  // a Deliver/End still returning from the lock
+    delete this;
+  }
+
+  void Deliver(std::vector<QueuedEvent> events) override {
+    absl::MutexLock lock(&mu_);
+    if (ending_) return;
+    for (const QueuedEvent& e : events) pending_.push_back(ToResponse(key_.first, e));
+    WriteNext();
+  }
+
+  void End(const absl::Status& status) override {
+    absl::MutexLock lock(&mu_);
+    EndLocked(status);
+  }
+
+  // Ends the stream with `status` once the write in flight (if any) is done;
+  // events not yet written stay unacknowledged in the portal's queue.
+  void Close(const absl::Status& status) {
+    if (std::shared_ptr<OfflineSubscription> sub = subscription()) sub->Stop();
+    absl::MutexLock lock(&mu_);
+    EndLocked(status);
+  }
+
+ private:
+  absl::Status OnStart(const pb::SubscribeStart& start) {
+    if (absl::Status s = ValidateStart(start); !s.ok()) return s;
+    absl::StatusOr<Portal*> portal = service_->gateway_->FindPortal(start.portal());
+    if (!portal.ok()) return portal.status();
+    OfflineSubscription::Options options;
+    options.portal = (*portal)->name();
+    options.consumer = start.consumer();
+    options.events.assign(start.events().begin(), start.events().end());
+    options.poll_interval = service_->poll_interval_;
+    auto sub = std::make_shared<OfflineSubscription>(
+        options, CallerFor(options.portal),
+        [timer = service_->timer_](absl::Duration delay, std::function<void()> fire) {
+          timer->After(delay, std::move(fire));
+        },
+        service_->ledger_, this);
+    started_ = true;
+    key_ = {options.portal, options.consumer};
+    {
+      absl::MutexLock lock(&mu_);
+      sub_ = sub;
+    }
+    if (!service_->Register(key_, this)) {
+      return absl::UnavailableError("the gateway is shutting down");
+    }
+    sub->Start();
+    return absl::OkStatus();
+  }
+
+  // The subscription's calls: through the gateway as this client, never
+  // from the read cache; all but event.bind are safe to repeat (a get with
+  // the same process_id reads the same rows, a clear of the same ids
+  // deletes nothing more).
+  OfflineSubscription::Caller CallerFor(const std::string& portal) {
+    return [gateway = service_->gateway_, portal, client = client_](
+               const std::string& method, nlohmann::ordered_json params, CallCallback done) {
+      CallSpec spec;
+      spec.portal = portal;
+      spec.method = method;
+      spec.params = std::move(params);
+      spec.cache = CacheMode::kBypass;
+      CallOptions options;
+      options.client_id = client;
+      options.idempotent = method != "event.bind";
+      gateway->Call(std::move(spec), std::move(options), std::move(done));
+    };
+  }
+
+  std::shared_ptr<OfflineSubscription> subscription() {
+    absl::MutexLock lock(&mu_);
+    return sub_;
+  }
+
+  void EndLocked(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (ending_) return;
+    ending_ = true;
+    final_ = status;
+    pending_.clear();
+    WriteNext();
+  }
+
+  void WriteNext() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (writing_ || finished_) return;
+    if (ending_) {
+      finished_ = true;
+      Finish(ToGrpcStatus(final_));
+      return;
+    }
+    if (pending_.empty()) return;
+    current_ = std::move(pending_.front());
+    pending_.pop_front();
+    writing_ = true;
+    StartWrite(&current_);
+  }
+
+  EventService* const service_;
+  std::string client_;
+  // Touched only by the read callbacks, which gRPC runs one at a time.
+  pb::SubscribeRequest request_;
+  bool started_ = false;
+  EventService::Key key_;
+
+  absl::Mutex mu_;
+  std::shared_ptr<OfflineSubscription> sub_ ABSL_GUARDED_BY(mu_);
+  std::deque<pb::SubscribeResponse> pending_ ABSL_GUARDED_BY(mu_);
+  pb::SubscribeResponse current_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool ending_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status final_ ABSL_GUARDED_BY(mu_);
+};
+
+EventService::EventService(Gateway* gateway, const AccessControl* access, EventLedger* ledger,
+                           PollTimer* timer, absl::Duration poll_interval)
+    : gateway_(gateway),
+      access_(access),
+      ledger_(ledger),
+      timer_(timer),
+      poll_interval_(poll_interval) {}
+
+grpc::ServerBidiReactor<pb::SubscribeRequest, pb::SubscribeResponse>* EventService::Subscribe(
+    grpc::CallbackServerContext* context) {
+  absl::StatusOr<std::string> client = std::string();
+  if (access_ != nullptr) {
+    absl::StatusOr<const ClientSpec*> spec = access_->Admit(*context);
+    client = !spec.ok() ? absl::StatusOr<std::string>(spec.status())
+                        : (*spec == nullptr ? std::string() : (*spec)->name);
+  }
+  return new SubscribeReactor(this, std::move(client));
+}
+
+bool EventService::Register(const Key& key, SubscribeReactor* reactor) {
+  absl::MutexLock lock(&mu_);
+  if (shutting_down_) return false;
+  SubscribeReactor*& slot = active_[key];
+  // Under the lock, so the older stream's OnDone (which unregisters first)
+  // cannot delete it meanwhile.
+  if (slot != nullptr && slot != reactor) {
+    slot->Close(absl::AbortedError(absl::StrCat("a newer stream of consumer \"", key.second,
+                                                "\" on portal \"", key.first, "\" took over")));
+  }
+  slot = reactor;
+  return true;
+}
+
+void EventService::Unregister(const Key& key, SubscribeReactor* reactor) {
+  absl::MutexLock lock(&mu_);
+  auto it = active_.find(key);
+  if (it != active_.end() && it->second == reactor) active_.erase(it);
+}
+
+void EventService::Shutdown() {
+  absl::MutexLock lock(&mu_);
+  shutting_down_ = true;
+  for (auto& [key, reactor] : active_) {
+    reactor->Close(absl::UnavailableError("the gateway is shutting down; reconnect to another"));
+  }
+}
+
+}  // namespace b24gate

@@ -1,0 +1,70 @@
+// bitrix24.gateway.v1.EventService on the gRPC callback API: each Subscribe
+// stream is one small bidirectional reactor in front of an
+// OfflineSubscription (engine/events/), which does the work through the
+// gateway's portals (so its calls pass the throttle and the client's
+// permissions like any other). No thread per stream: engine callbacks, gRPC
+// callbacks and the shared PollTimer drive it.
+//
+// One stream per (portal, consumer) in this replica: a newer stream takes
+// over and the older one ends ABORTED (a reconnecting client need not wait
+// for the gateway to notice the old connection is gone).
+//
+// Thread-safety: thread-safe (gRPC calls it from many threads).
+#ifndef B24GATE_SERVICE_EVENT_SERVICE_H_
+#define B24GATE_SERVICE_EVENT_SERVICE_H_
+
+#include <map>
+#include <string>
+#include <utility>
+
+#include "bitrix24/gateway/v1/events.grpc.pb.h"
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "engine/events/event_ledger.h"
+#include "engine/events/poll_timer.h"
+#include "engine/gateway/gateway.h"
+#include "service/auth/access_control.h"
+
+namespace b24gate {
+
+class SubscribeReactor;  // event_service.cc
+
+class EventService final : public bitrix24::gateway::v1::EventService::CallbackService {
+ public:
+  // Everything must outlive the service; `access` null: every call is
+  // anonymous. `poll_interval`: how long an empty queue rests between reads.
+  EventService(Gateway* gateway, const AccessControl* access, EventLedger* ledger,
+               PollTimer* timer, absl::Duration poll_interval);
+
+  grpc::ServerBidiReactor<bitrix24::gateway::v1::SubscribeRequest,
+                          bitrix24::gateway::v1::SubscribeResponse>*
+  Subscribe(grpc::CallbackServerContext* context) override;
+
+  // Server shutdown: every stream ends UNAVAILABLE (its unacknowledged
+  // events stay in the portal's queue) and new ones are refused.
+  void Shutdown();
+
+ private:
+  friend class SubscribeReactor;
+  using Key = std::pair<std::string, std::string>;  // (portal, consumer)
+
+  // Makes `reactor` the stream of `key`, ending the one before it. False
+  // when shutting down.
+  bool Register(const Key& key, SubscribeReactor* reactor);
+  void Unregister(const Key& key, SubscribeReactor* reactor);
+
+  Gateway* const gateway_;
+  const AccessControl* const access_;
+  EventLedger* const ledger_;
+  PollTimer* const timer_;
+  const absl::Duration poll_interval_;
+
+  absl::Mutex mu_;
+  std::map<Key, SubscribeReactor*> active_ ABSL_GUARDED_BY(mu_);
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace b24gate
+
+#endif  // B24GATE_SERVICE_EVENT_SERVICE_H_

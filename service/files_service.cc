@@ -1,0 +1,372 @@
+#include "service/files_service.h"
+
+#include <openssl/evp.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "engine/files/byte_pipe.h"
+#include "service/json_value.h"
+#include "service/status_mapping.h"
+
+namespace b24gate {
+namespace {
+
+namespace pb = bitrix24::gateway::v1;
+
+// What one transfer may hold between the client and the portal: the pipe's
+// capacity plus a message in hand. Bounds memory per transfer whatever the
+// file's size.
+constexpr size_t kPipeCapacity = size_t{1} << 20;
+// A download's chunk: well below gRPC's default 4 MiB message limit.
+constexpr size_t kDownloadChunk = size_t{256} << 10;
+
+// Lets a pipe's wake callback reach a reactor that may be gone: the reactor
+// detaches itself before it is deleted, and a wake runs under the same lock.
+template <typename Reactor>
+class WakeTarget {
+ public:
+  explicit WakeTarget(Reactor* reactor) : reactor_(reactor) {}
+  void Run(void (Reactor::*method)()) {
+    absl::MutexLock lock(&mu_);
+    if (reactor_ != nullptr) (reactor_->*method)();
+  }
+  void Detach() {
+    absl::MutexLock lock(&mu_);
+    reactor_ = nullptr;
+  }
+
+ private:
+  absl::Mutex mu_;
+  Reactor* reactor_ ABSL_GUARDED_BY(mu_);
+};
+
+CallOptions OptionsFrom(grpc::CallbackServerContext* context, const std::string& client,
+                        std::shared_ptr<CancelToken> cancel) {
+  CallOptions o;
+  o.client_id = client;
+  auto deadline = context->deadline();
+  if (deadline != std::chrono::system_clock::time_point::max()) o.deadline = absl::FromChrono(deadline);
+  o.cancel = std::move(cancel);
+  return o;
+}
+
+// SHA-256 of a stream, fed as it passes.
+class Sha256 {
+ public:
+  Sha256() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
+  ~Sha256() { EVP_MD_CTX_free(ctx_); }
+  void Update(absl::string_view data) { EVP_DigestUpdate(ctx_, data.data(), data.size()); }
+  std::string HexDigest() {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_DigestFinal_ex(ctx_, digest, &n);
+    return absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(digest), n));
+  }
+
+ private:
+  EVP_MD_CTX* ctx_;
+};
+
+UploadSpec SpecFrom(const pb::UploadFileHeader& h) {
+  UploadSpec spec;
+  spec.portal = h.portal();
+  if (h.target_case() == pb::UploadFileHeader::kFolderId) spec.folder_id = h.folder_id();
+  if (h.target_case() == pb::UploadFileHeader::kStorageId) spec.storage_id = h.storage_id();
+  spec.name = h.name();
+  spec.generate_unique_name = h.generate_unique_name();
+  spec.size = h.has_size() ? h.size() : -1;
+  return spec;
+}
+
+// UploadFile: the header starts the engine's upload; each chunk goes into
+// the pipe, and the next message is read once the pipe took it.
+class UploadCall : public grpc::ServerReadReactor<pb::UploadFileRequest> {
+ public:
+  UploadCall(FileGateway* files, FileMetrics* metrics, grpc::CallbackServerContext* context,
+             absl::StatusOr<std::string> client, pb::UploadFileResponse* response)
+      : files_(files), metrics_(metrics), context_(context), client_(std::move(client)),
+        response_(response), pipe_(std::make_shared<BytePipe>(kPipeCapacity)),
+        cancel_(std::make_shared<CancelToken>()),
+        wake_(std::make_shared<WakeTarget<UploadCall>>(this)) {
+    pipe_->SetWriterWake([wake = wake_] { wake->Run(&UploadCall::OnRoom); });
+    absl::MutexLock lock(&mu_);
+    if (!client_.ok()) {
+      Refuse(client_.status());
+      return;
+    }
+    StartRead(&message_);
+  }
+
+  // Locks are released before the engine or the pipe's Abort is called:
+  // either may call back into this reactor.
+  void OnReadDone(bool ok) override {
+    std::optional<UploadSpec> start;
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_) return;
+      if (!ok) {  // the client sent its last message (or went away)
+        if (!started_) return Refuse(absl::InvalidArgumentError("header: the stream carried no header"));
+        pipe_->Close();
+        return;
+      }
+      if (!started_) {
+        start = Header();
+        if (!start) return;
+      } else if (message_.part_case() == pb::UploadFileRequest::kChunk) {
+        if (message_.chunk().empty()) return StartRead(&message_);  // nothing to hold
+        held_ = std::move(*message_.mutable_chunk());
+        hash_.Update(held_);
+        return OfferHeld();
+      } else {
+        local_error_ = absl::InvalidArgumentError("header: only the first message may carry one");
+      }
+    }
+    if (!start) return pipe_->Abort();  // Done() comes with local_error_
+    files_->Upload(std::move(*start), OptionsFrom(context_, *client_, cancel_), pipe_,
+                   [this](absl::StatusOr<UploadResult> result, int64_t sent) {
+                     Done(std::move(result), sent);
+                   });
+    absl::MutexLock lock(&mu_);
+    if (!finished_) StartRead(&message_);
+  }
+
+  void OnCancel() override {
+    cancel_->Cancel();
+    pipe_->Abort();
+  }
+
+  void OnDone() override {
+    wake_->Detach();
+    { absl::MutexLock lock(&mu_); }  // a Done() still returning from the lock
+    delete this;
+  }
+
+ private:
+  void Refuse(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    finished_ = true;
+    if (metrics_ != nullptr) metrics_->Ended(/*upload=*/true, status);
+    Finish(ToGrpcStatus(status));
+  }
+
+  // The first message: the upload's spec, or nullopt after refusing it.
+  std::optional<UploadSpec> Header() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (message_.part_case() != pb::UploadFileRequest::kHeader) {
+      Refuse(absl::InvalidArgumentError("header: the first message must carry the header"));
+      return std::nullopt;
+    }
+    UploadSpec spec = SpecFrom(message_.header());
+    if (absl::Status s = FileGateway::Validate(spec); !s.ok()) {
+      Refuse(s);
+      return std::nullopt;
+    }
+    started_ = true;
+    portal_ = spec.portal;
+    return spec;
+  }
+
+  // Hands the chunk in hand to the pipe; reads on once it is taken.
+  void OfferHeld() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    switch (pipe_->Write(held_)) {
+      case BytePipe::WriteResult::kTaken:
+        held_.clear();
+        StartRead(&message_);
+        break;
+      case BytePipe::WriteResult::kFull:
+        break;  // OnRoom comes once the transfer has read some
+      case BytePipe::WriteResult::kAborted:
+        held_.clear();  // Done() comes with the reason
+        break;
+    }
+  }
+
+  void OnRoom() {
+    absl::MutexLock lock(&mu_);
+    if (!finished_ && !held_.empty()) OfferHeld();
+  }
+
+  void Done(absl::StatusOr<UploadResult> result, int64_t sent) {
+    absl::MutexLock lock(&mu_);
+    if (result.ok() && local_error_.ok()) {
+      *response_->mutable_file() = ToStruct(result->file);
+      response_->set_size(result->bytes);
+      response_->set_sha256(hash_.HexDigest());
+    }
+    if (metrics_ != nullptr) metrics_->Moved(portal_, /*upload=*/true, sent);
+    Refuse(!local_error_.ok() ? local_error_ : result.status());
+  }
+
+  FileGateway* const files_;
+  FileMetrics* const metrics_;
+  grpc::CallbackServerContext* const context_;
+  const absl::StatusOr<std::string> client_;
+  pb::UploadFileResponse* const response_;
+  const std::shared_ptr<BytePipe> pipe_;
+  const std::shared_ptr<CancelToken> cancel_;
+  const std::shared_ptr<WakeTarget<UploadCall>> wake_;
+
+  absl::Mutex mu_;
+  pb::UploadFileRequest message_;  // the read in progress (gRPC writes it)
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  std::string portal_ ABSL_GUARDED_BY(mu_);
+  std::string held_ ABSL_GUARDED_BY(mu_);  // a chunk the pipe has not taken yet
+  Sha256 hash_ ABSL_GUARDED_BY(mu_);
+  absl::Status local_error_ ABSL_GUARDED_BY(mu_);  // the client's stream was wrong
+};
+
+// DownloadFile: the header once the engine resolved the file, then chunks
+// read from the pipe, one write at a time.
+class DownloadCall : public grpc::ServerWriteReactor<pb::DownloadFileResponse> {
+ public:
+  DownloadCall(FileGateway* files, FileMetrics* metrics, grpc::CallbackServerContext* context,
+               absl::StatusOr<std::string> client, const pb::DownloadFileRequest& request)
+      : metrics_(metrics), portal_(request.portal()),
+        pipe_(std::make_shared<BytePipe>(kPipeCapacity)), cancel_(std::make_shared<CancelToken>()),
+        wake_(std::make_shared<WakeTarget<DownloadCall>>(this)) {
+    absl::Status refusal = client.status();
+    if (refusal.ok() && request.file_id() <= 0) {
+      refusal = absl::InvalidArgumentError("file_id: must be a positive Drive file ID");
+    }
+    if (refusal.ok() && request.offset() < 0) {
+      refusal = absl::InvalidArgumentError("offset: must not be negative");
+    }
+    if (!refusal.ok()) {
+      absl::MutexLock lock(&mu_);
+      Refuse(refusal);
+      return;
+    }
+    pipe_->SetReaderWake([wake = wake_] { wake->Run(&DownloadCall::Pump); });
+    DownloadSpec spec{request.portal(), request.file_id(), request.offset()};
+    // No lock: the engine may answer at once, calling Ready().
+    files->Download(
+        spec, OptionsFrom(context, *client, cancel_), pipe_,
+        [this](absl::StatusOr<FileInfo> info) { Ready(std::move(info)); },
+        [this](absl::Status status) { Ended(std::move(status)); });
+  }
+
+  void OnWriteDone(bool ok) override {
+    {
+      absl::MutexLock lock(&mu_);
+      writing_ = false;
+      if (ok) return PumpLocked();
+    }
+    pipe_->Abort();  // the client is gone; Ended() comes next
+  }
+
+  void OnCancel() override {
+    cancel_->Cancel();
+    pipe_->Abort();
+  }
+
+  void OnDone() override {
+    wake_->Detach();
+    { absl::MutexLock lock(&mu_); }
+    delete this;
+  }
+
+ private:
+  void Refuse(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    finished_ = true;
+    if (metrics_ != nullptr) metrics_->Ended(/*upload=*/false, status);
+    Finish(ToGrpcStatus(status));
+  }
+
+  void Ready(absl::StatusOr<FileInfo> info) {
+    absl::MutexLock lock(&mu_);
+    if (!info.ok()) return Refuse(info.status());
+    pb::DownloadFileHeader* header = out_.mutable_header();
+    header->set_name(info->name);
+    header->set_size(info->size);
+    *header->mutable_file() = ToStruct(info->file);
+    writing_ = true;
+    header_sent_ = true;
+    StartWrite(&out_);
+  }
+
+  void Pump() {
+    absl::MutexLock lock(&mu_);
+    PumpLocked();
+  }
+
+  // Writes the pipe's next chunk, or finishes once it ended and the
+  // transfer reported.
+  void PumpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (writing_ || finished_ || !header_sent_ || ended_) return MaybeFinish();
+    std::string* chunk = out_.mutable_chunk();
+    chunk->resize(kDownloadChunk);
+    size_t n = 0;
+    switch (pipe_->Read(chunk->data(), chunk->size(), &n)) {
+      case BytePipe::ReadResult::kData:
+        chunk->resize(n);
+        sent_ += static_cast<int64_t>(n);
+        writing_ = true;
+        StartWrite(&out_);
+        return;
+      case BytePipe::ReadResult::kEmpty:
+        chunk->clear();
+        return;  // Pump comes with more
+      case BytePipe::ReadResult::kEnd:
+      case BytePipe::ReadResult::kAborted:
+        chunk->clear();
+        ended_ = true;
+        return MaybeFinish();
+    }
+  }
+
+  void Ended(absl::Status status) {
+    absl::MutexLock lock(&mu_);
+    result_ = std::move(status);
+    if (!ended_ && !result_->ok()) ended_ = true;  // the pipe was aborted
+    MaybeFinish();
+  }
+
+  void MaybeFinish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_ || writing_ || !ended_ || !result_) return;
+    if (metrics_ != nullptr) metrics_->Moved(portal_, /*upload=*/false, sent_);
+    Refuse(*result_);
+  }
+
+  FileMetrics* const metrics_;
+  const std::string portal_;
+  const std::shared_ptr<BytePipe> pipe_;
+  const std::shared_ptr<CancelToken> cancel_;
+  const std::shared_ptr<WakeTarget<DownloadCall>> wake_;
+
+  absl::Mutex mu_;
+  pb::DownloadFileResponse out_ ABSL_GUARDED_BY(mu_);  // the write in progress
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool header_sent_ ABSL_GUARDED_BY(mu_) = false;
+  bool ended_ ABSL_GUARDED_BY(mu_) = false;  // the pipe has nothing more
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t sent_ ABSL_GUARDED_BY(mu_) = 0;
+  std::optional<absl::Status> result_ ABSL_GUARDED_BY(mu_);  // the transfer's end
+};
+
+}  // namespace
+
+absl::StatusOr<std::string> FilesService::CallerOf(grpc::CallbackServerContext* context) const {
+  if (access_ == nullptr) return std::string();
+  absl::StatusOr<const ClientSpec*> client = access_->Admit(*context);
+  if (!client.ok()) return client.status();
+  return *client == nullptr ? std::string() : (*client)->name;
+}
+
+grpc::ServerReadReactor<pb::UploadFileRequest>* FilesService::UploadFile(
+    grpc::CallbackServerContext* context, pb::UploadFileResponse* response) {
+  return new UploadCall(files_, metrics_, context, CallerOf(context), response);
+}
+
+grpc::ServerWriteReactor<pb::DownloadFileResponse>* FilesService::DownloadFile(
+    grpc::CallbackServerContext* context, const pb::DownloadFileRequest* request) {
+  return new DownloadCall(files_, metrics_, context, CallerOf(context), *request);
+}
+
+}  // namespace b24gate

@@ -1,0 +1,45 @@
+#include "service/metrics/file_metrics.h"
+
+#include "absl/status/status.h"
+
+namespace b24gate {
+namespace {
+constexpr char kOther[] = "other";
+const char* Direction(bool upload) { return upload ? "up" : "down"; }
+}  // namespace
+
+FileMetrics::FileMetrics(prometheus::Registry& registry, const std::vector<std::string>& portals) {
+  auto& bytes = prometheus::BuildCounter()
+                    .Name("b24gate_file_bytes_total")
+                    .Help("bytes of files moved through the gateway, by portal and direction")
+                    .Register(registry);
+  auto& ended = prometheus::BuildCounter()
+                    .Name("b24gate_file_transfers_total")
+                    .Help("file transfers ended, by direction and gRPC status code")
+                    .Register(registry);
+  if (!portals.empty()) default_portal_ = portals.front();
+  std::vector<std::string> names = portals;
+  names.push_back(kOther);
+  for (bool upload : {true, false}) {
+    for (const std::string& p : names) {
+      bytes_[{p, upload}] = &bytes.Add({{"portal", p}, {"direction", Direction(upload)}});
+    }
+    for (int code = 0; code <= static_cast<int>(absl::StatusCode::kUnauthenticated); ++code) {
+      const std::string name = absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
+      ended_[{code, upload}] = &ended.Add({{"direction", Direction(upload)}, {"code", name}});
+    }
+  }
+}
+
+void FileMetrics::Moved(const std::string& portal, bool upload, int64_t bytes) {
+  auto it = bytes_.find({portal.empty() ? default_portal_ : portal, upload});
+  if (it == bytes_.end()) it = bytes_.find({kOther, upload});
+  it->second->Increment(static_cast<double>(bytes));
+}
+
+void FileMetrics::Ended(bool upload, const absl::Status& status) {
+  auto it = ended_.find({static_cast<int>(status.code()), upload});
+  if (it != ended_.end()) it->second->Increment();
+}
+
+}  // namespace b24gate

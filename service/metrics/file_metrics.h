@@ -1,0 +1,44 @@
+// File transfers as Prometheus series: b24gate_file_bytes_total{portal,
+// direction} (bytes of files moved: "up" to the portal, "down" from it) and
+// b24gate_file_transfers_total{direction, code} (transfers ended, by gRPC
+// status code name). Portal labels are fixed at start-up from the
+// configuration, so a caller cannot grow them; an unknown name counts as
+// "other".
+//
+// Thread-safety: thread-safe (the series are created in the constructor).
+#ifndef B24GATE_SERVICE_METRICS_FILE_METRICS_H_
+#define B24GATE_SERVICE_METRICS_FILE_METRICS_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/registry.h>
+
+#include "absl/status/status.h"
+
+namespace b24gate {
+
+class FileMetrics {
+ public:
+  // `registry` must outlive this object. `portals`: the configured names;
+  // the first is also what "" (the default portal) counts as.
+  FileMetrics(prometheus::Registry& registry, const std::vector<std::string>& portals);
+
+  void Moved(const std::string& portal, bool upload, int64_t bytes);
+  void Ended(bool upload, const absl::Status& status);
+
+ private:
+  std::string default_portal_;
+  // Built in the constructor and only read afterwards.
+  std::map<std::pair<std::string, bool>, prometheus::Counter*> bytes_;
+  std::map<std::pair<int, bool>, prometheus::Counter*> ended_;
+};
+
+}  // namespace b24gate
+
+#endif  // B24GATE_SERVICE_METRICS_FILE_METRICS_H_

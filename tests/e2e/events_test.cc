@@ -1,0 +1,321 @@
+// EventService.Subscribe end to end: deals written through the gateway reach
+// a subscriber from the emulator's offline queue; what is not acknowledged
+// comes back on the next stream (after a disconnect or a gateway killed with
+// SIGKILL), what is acknowledged never does; events of one record arrive in
+// order; bad requests are refused naming the field.
+#include <csignal>
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "bitrix24/gateway/v1/events.grpc.pb.h"
+#include "tests/e2e/rpc_helpers.h"
+
+namespace b24gate::e2e {
+namespace {
+
+constexpr char kAdd[] = "ONCRMDEALADD";
+constexpr char kUpdate[] = "ONCRMDEALUPDATE";
+
+// A gateway that reads an empty queue again after 100 ms, with /metrics.
+GatewaySpec FastPolls() {
+  GatewaySpec spec;
+  spec.extra_args = {"--events-poll-interval", "100ms", "--metrics-listen", "127.0.0.1:0"};
+  return spec;
+}
+
+// The stack of these tests: an emulator that answers at once.
+std::unique_ptr<Stack> EventStack() {
+  EmulatorSpec emulator;
+  emulator.extra_args = {"--no-limits", "--cost-zero"};
+  return Up(emulator, FastPolls());
+}
+
+// One Subscribe stream, driven synchronously.
+class Subscriber {
+ public:
+  Subscriber(std::shared_ptr<grpc::Channel> channel, const std::string& consumer,
+             std::vector<std::string> events = {kAdd, kUpdate})
+      : stub_(pb::EventService::NewStub(channel)), ctx_(Ctx(120)) {
+    stream_ = stub_->Subscribe(ctx_.get());
+    pb::SubscribeRequest start;
+    start.mutable_start()->set_consumer(consumer);
+    for (const std::string& e : events) start.mutable_start()->add_events(e);
+    written_ = stream_->Write(start);
+  }
+  ~Subscriber() {
+    if (!finished_) Drop();
+  }
+
+  // The next event; nullopt when the stream ended (see Finish()).
+  std::optional<pb::QueuedEvent> Next() {
+    pb::SubscribeResponse response;
+    if (!written_ || !stream_->Read(&response)) return std::nullopt;
+    return response.event();
+  }
+  std::vector<pb::QueuedEvent> Take(size_t n) {
+    std::vector<pb::QueuedEvent> out;
+    while (out.size() < n) {
+      std::optional<pb::QueuedEvent> e = Next();
+      if (!e) break;
+      out.push_back(*e);
+    }
+    return out;
+  }
+  bool Ack(const std::vector<std::string>& ids) {
+    pb::SubscribeRequest ack;
+    for (const std::string& id : ids) ack.mutable_ack()->add_delivery_ids(id);
+    return stream_->Write(ack);
+  }
+  // The client goes away without a word (like a crash).
+  void Drop() {
+    ctx_->TryCancel();
+    Finish();
+  }
+  grpc::Status Finish() {
+    finished_ = true;
+    stream_->WritesDone();
+    return stream_->Finish();
+  }
+
+ private:
+  std::unique_ptr<pb::EventService::Stub> stub_;
+  std::unique_ptr<grpc::ClientContext> ctx_;
+  std::unique_ptr<grpc::ClientReaderWriter<pb::SubscribeRequest, pb::SubscribeResponse>> stream_;
+  bool written_ = false;
+  bool finished_ = false;
+};
+
+// Waits until the portal has offline bindings for `events`.
+bool Bound(Stack& stack, const std::vector<std::string>& events) {
+  return testing::WaitFor([&] {
+    json bound = stack.Rest("event.get", json::object());
+    if (!bound.is_object() || !bound["result"].is_array()) return false;
+    size_t found = 0;
+    for (const std::string& e : events) {
+      for (const json& b : bound["result"]) found += b["event"] == e ? 1 : 0;
+    }
+    return found == events.size();
+  });
+}
+
+// A stream only to bind the events, gone before anything is queued: the
+// events written next are all in the queue when a consumer connects, so its
+// first batch holds them all (a consumer gets the next batch only after
+// acknowledging the last).
+void BindOnly(Stack& stack) {
+  Subscriber binder(stack.channel(), "binder");
+  ASSERT_TRUE(Bound(stack, {kAdd, kUpdate}));
+}
+
+// The rows left in the emulator's offline queue.
+size_t QueueLength(Stack& stack) {
+  json list = stack.Rest("event.offline.list", json::object());
+  return list.is_object() && list.contains("total") ? list["total"].get<size_t>() : 999999;
+}
+
+int64_t AddDeal(Stack& stack, const std::string& title) {
+  CallOut out = Call1(stack, "crm.deal.add", {{"fields", {{"TITLE", title}}}});
+  EXPECT_TRUE(out.status.ok()) << out.status.error_message();
+  return out.status.ok() ? out.result().get<int64_t>() : -1;
+}
+
+void UpdateDeal(Stack& stack, int64_t id, const std::string& title) {
+  CallOut out = Call1(stack, "crm.deal.update", {{"id", id}, {"fields", {{"TITLE", title}}}});
+  EXPECT_TRUE(out.status.ok()) << out.status.error_message();
+}
+
+std::vector<std::string> IdsOf(const std::vector<pb::QueuedEvent>& events) {
+  std::vector<std::string> ids;
+  for (const pb::QueuedEvent& e : events) ids.push_back(e.delivery_id());
+  return ids;
+}
+
+// A metric's value on the gateway's /metrics page (-1 when absent).
+double Metric(Process& gateway, const std::string& series) {
+  const std::string page = ScrapeMetrics(gateway);
+  const size_t at = page.find(series + " ");
+  return at == std::string::npos ? -1 : std::stod(page.substr(at + series.size() + 1));
+}
+
+TEST(Events, ADealAddedThroughTheGatewayReachesTheSubscriber) {
+  auto stack = EventStack();
+  ASSERT_TRUE(stack);
+  Subscriber sub(stack->channel(), "crm-sync");
+  ASSERT_TRUE(Bound(*stack, {kAdd, kUpdate}));
+  const int64_t id = AddDeal(*stack, "first");
+  std::optional<pb::QueuedEvent> e = sub.Next();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->event(), kAdd);
+  EXPECT_EQ(e->record_id(), std::to_string(id));
+  EXPECT_EQ(e->attempt(), 1);
+  EXPECT_EQ(e->portal(), "main");
+  EXPECT_EQ(J(e->data())["FIELDS"]["ID"], id);
+  ASSERT_TRUE(sub.Ack({e->delivery_id()}));
+  EXPECT_TRUE(testing::WaitFor([&] { return QueueLength(*stack) == 0; }))
+      << "acknowledged: cleared from the portal's queue";
+}
+
+TEST(Events, WhatWasNotAcknowledgedComesBackOnceAndWhatWasNeverDoes) {
+  auto stack = EventStack();
+  ASSERT_TRUE(stack);
+  BindOnly(*stack);
+  for (int i = 0; i < 3; ++i) AddDeal(*stack, "d" + std::to_string(i));
+  std::vector<pb::QueuedEvent> first;
+  {
+    Subscriber sub(stack->channel(), "crm-sync");
+    first = sub.Take(3);
+    ASSERT_EQ(first.size(), 3u);
+    ASSERT_TRUE(sub.Ack({first[0].delivery_id()}));
+    ASSERT_TRUE(testing::WaitFor([&] { return QueueLength(*stack) == 2; }));
+    sub.Drop();  // gone with two events unacknowledged
+  }
+  Subscriber again(stack->channel(), "crm-sync");
+  std::vector<pb::QueuedEvent> second = again.Take(2);
+  ASSERT_EQ(IdsOf(second),
+            (std::vector<std::string>{first[1].delivery_id(), first[2].delivery_id()}));
+  EXPECT_EQ(second[0].attempt(), 2);
+  EXPECT_EQ(second[1].attempt(), 2);
+  ASSERT_TRUE(again.Ack(IdsOf(second)));
+  // The next event is a new deal's: nothing acknowledged is delivered again.
+  const int64_t id = AddDeal(*stack, "later");
+  std::optional<pb::QueuedEvent> next = again.Next();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->record_id(), std::to_string(id));
+  EXPECT_EQ(next->attempt(), 1);
+  ASSERT_TRUE(again.Ack({next->delivery_id()}));
+  EXPECT_TRUE(testing::WaitFor([&] { return QueueLength(*stack) == 0; }));
+  EXPECT_TRUE(testing::WaitFor([&] {
+    return Metric(stack->gateway(), "b24gate_events_acknowledged_total{portal=\"main\"}") == 4;
+  }));
+  EXPECT_EQ(Metric(stack->gateway(), "b24gate_events_delivered_total{portal=\"main\"}"), 6);
+  EXPECT_EQ(Metric(stack->gateway(), "b24gate_events_redelivered_total{portal=\"main\"}"), 2);
+}
+
+TEST(Events, EventsOfOneRecordArriveInTheOrderTheyHappened) {
+  auto stack = EventStack();
+  ASSERT_TRUE(stack);
+  Subscriber sub(stack->channel(), "crm-sync");
+  ASSERT_TRUE(Bound(*stack, {kAdd, kUpdate}));
+  const int64_t a = AddDeal(*stack, "a0");
+  const int64_t b = AddDeal(*stack, "b0");
+  for (int i = 1; i <= 20; ++i) UpdateDeal(*stack, i % 3 == 0 ? b : a, "v" + std::to_string(i));
+  // Queued after every change above, so read after all of them.
+  const std::string sentinel = std::to_string(AddDeal(*stack, "end"));
+  std::map<std::string, std::vector<std::string>> by_record;
+  std::vector<long> queue_ids;
+  for (;;) {
+    std::optional<pb::QueuedEvent> e = sub.Next();
+    ASSERT_TRUE(e) << "after " << queue_ids.size() << " events";
+    ASSERT_TRUE(sub.Ack({e->delivery_id()}));
+    if (e->record_id() == sentinel) break;
+    by_record[e->record_id()].push_back(e->event());
+    queue_ids.push_back(std::stol(e->delivery_id()));
+  }
+  EXPECT_TRUE(std::is_sorted(queue_ids.begin(), queue_ids.end()));
+  EXPECT_EQ(by_record.size(), 2u);
+  // The portal keeps an object's latest change rather than each one, so
+  // updates may arrive as fewer events; but the add comes first, once, and
+  // the last change is never missing.
+  for (const std::string& record : {std::to_string(a), std::to_string(b)}) {
+    const std::vector<std::string>& seen = by_record[record];
+    ASSERT_GE(seen.size(), 2u) << record;
+    EXPECT_EQ(seen.front(), kAdd) << record;
+    EXPECT_EQ(std::count(seen.begin(), seen.end(), kAdd), 1) << record;
+    EXPECT_EQ(seen.back(), kUpdate) << record;
+  }
+}
+
+TEST(Events, AGatewayKilledMidStreamLosesNothing) {
+  auto stack = EventStack();
+  ASSERT_TRUE(stack);
+  BindOnly(*stack);
+  for (int i = 0; i < 4; ++i) AddDeal(*stack, "k" + std::to_string(i));
+  std::vector<pb::QueuedEvent> before;
+  {
+    Subscriber sub(stack->channel(), "crm-sync");
+    before = sub.Take(4);
+    ASSERT_EQ(before.size(), 4u);
+    ASSERT_TRUE(sub.Ack({before[0].delivery_id(), before[1].delivery_id()}));
+    ASSERT_TRUE(testing::WaitFor([&] { return QueueLength(*stack) == 2; }));
+    ASSERT_EQ(stack->gateway().StopWith(SIGKILL), 128 + SIGKILL);
+  }
+  // Written while no gateway runs: the portal queues them.
+  for (int i = 0; i < 3; ++i) {
+    json added = stack->Rest("crm.deal.add", {{"fields", {{"TITLE", "while down"}}}});
+    ASSERT_TRUE(added.is_object() && added.contains("result")) << added.dump();
+  }
+  absl::StatusOr<std::unique_ptr<Process>> replica = stack->StartReplica();
+  ASSERT_TRUE(replica.ok()) << replica.status();
+  Subscriber after(grpc::CreateChannel((*replica)->address(), grpc::InsecureChannelCredentials()),
+                   "crm-sync");
+  std::vector<pb::QueuedEvent> got = after.Take(5);
+  ASSERT_EQ(got.size(), 5u);
+  EXPECT_EQ(got[0].delivery_id(), before[2].delivery_id());
+  EXPECT_EQ(got[1].delivery_id(), before[3].delivery_id());
+  std::set<std::string> unique;
+  for (const pb::QueuedEvent& e : got) unique.insert(e.delivery_id());
+  EXPECT_EQ(unique.size(), 5u);
+  EXPECT_EQ(unique.count(before[0].delivery_id()) + unique.count(before[1].delivery_id()), 0u)
+      << "acknowledged before the kill: never again";
+  ASSERT_TRUE(after.Ack(IdsOf(got)));
+  EXPECT_TRUE(testing::WaitFor([&] { return QueueLength(*stack) == 0; }));
+}
+
+TEST(Events, BadRequestsAreRefusedNamingTheField) {
+  auto stack = EventStack();
+  ASSERT_TRUE(stack);
+  {
+    Subscriber sub(stack->channel(), "no spaces allowed");
+    EXPECT_FALSE(sub.Next());
+    grpc::Status status = sub.Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(status.error_message().find("start.consumer"), std::string::npos)
+        << status.error_message();
+  }
+  {
+    Subscriber sub(stack->channel(), "ok", {"ONCRMDEALADD", "bad name!"});
+    EXPECT_FALSE(sub.Next());
+    grpc::Status status = sub.Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(status.error_message().find("start.events[1]"), std::string::npos)
+        << status.error_message();
+  }
+  {
+    Subscriber sub(stack->channel(), "crm-sync");
+    ASSERT_TRUE(Bound(*stack, {kAdd, kUpdate}));
+    AddDeal(*stack, "x");
+    std::optional<pb::QueuedEvent> e = sub.Next();
+    ASSERT_TRUE(e);
+    ASSERT_TRUE(sub.Ack({"424242"}));
+    EXPECT_FALSE(sub.Next());
+    grpc::Status status = sub.Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(status.error_message().find("ack.delivery_ids[0]"), std::string::npos)
+        << status.error_message();
+  }
+  EXPECT_EQ(QueueLength(*stack), 1u) << "a refused acknowledgement clears nothing";
+}
+
+TEST(Events, ANewerStreamOfTheConsumerTakesOver) {
+  auto stack = EventStack();
+  ASSERT_TRUE(stack);
+  Subscriber old(stack->channel(), "crm-sync");
+  ASSERT_TRUE(Bound(*stack, {kAdd, kUpdate}));
+  Subscriber fresh(stack->channel(), "crm-sync");
+  EXPECT_FALSE(old.Next());
+  EXPECT_EQ(old.Finish().error_code(), grpc::StatusCode::ABORTED);
+  const int64_t id = AddDeal(*stack, "after takeover");
+  std::optional<pb::QueuedEvent> e = fresh.Next();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->record_id(), std::to_string(id));
+}
+
+}  // namespace
+}  // namespace b24gate::e2e

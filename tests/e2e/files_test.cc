@@ -1,0 +1,286 @@
+// Files through the gateway end to end: uploads streamed into the
+// emulator's Drive and downloaded back byte for byte, bad input refused
+// before any byte goes on, and the gateway's memory bounded whatever the
+// file's size (VmHWM of the real b24gate process).
+#include <cstdint>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/numbers.h"
+#include "tests/e2e/file_helpers.h"
+#include "tests/e2e/rpc_helpers.h"
+
+namespace b24gate::e2e {
+namespace {
+
+pb::UploadFileHeader Header(const std::string& name, int64_t folder = 1) {
+  pb::UploadFileHeader h;
+  h.set_folder_id(folder);
+  h.set_name(name);
+  return h;
+}
+
+int64_t FileId(const pb::UploadFileResponse& response) {
+  int64_t id = 0;
+  EXPECT_TRUE(absl::SimpleAtoi(J(response.file())["ID"].get<std::string>(), &id)) << J(response.file());
+  return id;
+}
+
+// The emulator's folder 1, as the portal lists it.
+json Folder(Stack& stack) { return stack.Rest("disk.folder.getchildren", {{"id", 1}}); }
+
+TEST(Files, SeveralMegabytesRoundTripByteIdentical) {
+  auto stack = Up();
+  ASSERT_TRUE(stack);
+  const int64_t size = 5 * 1024 * 1024 + 123;
+  pb::UploadFileHeader header = Header("scan.pdf");
+  header.set_size(size);
+  Uploaded up = Upload(*stack, header, size, 64 * 1024);
+  ASSERT_TRUE(up.status.ok()) << up.status.error_message();
+  json file = J(up.response.file());
+  EXPECT_EQ(file["NAME"], "scan.pdf");
+  EXPECT_EQ(file["SIZE"], std::to_string(size));
+  EXPECT_FALSE(file.contains("DOWNLOAD_URL")) << "the portal's credentials left the gateway";
+  EXPECT_EQ(up.response.size(), size);
+  EXPECT_EQ(up.response.sha256(), up.sha256);
+
+  Downloaded down = Download(*stack, FileId(up.response));
+  ASSERT_TRUE(down.status.ok()) << down.status.error_message();
+  EXPECT_EQ(down.header.name(), "scan.pdf");
+  EXPECT_EQ(down.header.size(), size);
+  EXPECT_FALSE(J(down.header.file()).contains("DOWNLOAD_URL"));
+  EXPECT_EQ(down.bytes, size);
+  EXPECT_EQ(down.sha256, up.sha256);
+  EXPECT_GT(down.chunks, 1);
+}
+
+TEST(Files, UndeclaredSizesAndEmptyFilesRoundTrip) {
+  auto stack = Up();
+  ASSERT_TRUE(stack);
+  for (int64_t size : {int64_t{0}, int64_t{1}, int64_t{1024 * 1024 + 1}}) {
+    SCOPED_TRACE(size);
+    Uploaded up = Upload(*stack, Header("f" + std::to_string(size) + ".bin"), size, 100000,
+                         static_cast<uint64_t>(size) + 7);
+    ASSERT_TRUE(up.status.ok()) << up.status.error_message();
+    EXPECT_EQ(J(up.response.file())["SIZE"], std::to_string(size));
+    Downloaded down = Download(*stack, FileId(up.response));
+    ASSERT_TRUE(down.status.ok()) << down.status.error_message();
+    EXPECT_EQ(down.bytes, size);
+    EXPECT_EQ(down.sha256, up.sha256);
+  }
+}
+
+// Empty chunks carry nothing and hold nothing up, even when the gateway's
+// buffer is full as they arrive.
+TEST(Files, EmptyChunksAreSkipped) {
+  auto stack = Up();
+  ASSERT_TRUE(stack);
+  auto stub = pb::FilesService::NewStub(stack->channel());
+  pb::UploadFileResponse response;
+  auto ctx = Ctx(60);
+  auto writer = stub->UploadFile(ctx.get(), &response);
+  pb::UploadFileRequest message;
+  *message.mutable_header() = Header("gaps.bin");
+  ASSERT_TRUE(writer->Write(message));
+  ByteSource source(11);
+  Sha256 sha;
+  for (int i = 0; i < 40; ++i) {
+    message.set_chunk(i % 2 == 0 ? source.Next(512 * 1024) : std::string());
+    sha.Update(message.chunk());
+    ASSERT_TRUE(writer->Write(message));
+  }
+  writer->WritesDone();
+  grpc::Status status = writer->Finish();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.size(), 20 * 512 * 1024);
+  EXPECT_EQ(response.sha256(), sha.Hex());
+}
+
+TEST(Files, DownloadResumesFromAnOffset) {
+  auto stack = Up();
+  ASSERT_TRUE(stack);
+  Uploaded up = Upload(*stack, Header("r.bin"), 300000, 50000, 9);
+  ASSERT_TRUE(up.status.ok()) << up.status.error_message();
+  ByteSource source(9);
+  const std::string whole = source.Next(300000);
+  Downloaded tail = Download(*stack, FileId(up.response), 250000);
+  ASSERT_TRUE(tail.status.ok()) << tail.status.error_message();
+  EXPECT_EQ(tail.bytes, 50000);
+  EXPECT_EQ(tail.first_bytes, whole.substr(250000, 64));
+}
+
+TEST(Files, BadInputIsRefusedBeforeAnyByteGoesOn) {
+  auto stack = Up();
+  ASSERT_TRUE(stack);
+  pb::UploadFileHeader no_name = Header("");
+  Uploaded r = Upload(*stack, no_name, 1000, 100);
+  EXPECT_EQ(r.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(r.status.error_message().find("header.name"), std::string::npos) << r.status.error_message();
+
+  pb::UploadFileHeader no_target;
+  no_target.set_name("a.txt");
+  r = Upload(*stack, no_target, 1000, 100);
+  EXPECT_EQ(r.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(r.status.error_message().find("header.target"), std::string::npos);
+
+  r = Upload(*stack, Header("a/b.txt"), 10, 10);
+  EXPECT_EQ(r.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  // None of these reached the portal.
+  for (const json& command : stack->EmulatorCommands()) {
+    EXPECT_EQ(command["method"].get<std::string>().rfind("disk.", 0), std::string::npos) << command;
+  }
+
+  r = Upload(*stack, Header("a.txt", /*folder=*/999), 1000, 100);
+  EXPECT_EQ(r.status.error_code(), grpc::StatusCode::NOT_FOUND) << r.status.error_message();
+  EXPECT_EQ(ReasonOf(r.status), "ERROR_NOT_FOUND");
+
+  Downloaded d = Download(*stack, 12345);
+  EXPECT_EQ(d.status.error_code(), grpc::StatusCode::NOT_FOUND) << d.status.error_message();
+  d = Download(*stack, 0);
+  EXPECT_EQ(d.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Folder(*stack)["total"], 0) << Folder(*stack);
+}
+
+TEST(Files, WrongDeclaredSizeStoresNothing) {
+  auto stack = Up();
+  ASSERT_TRUE(stack);
+  for (int64_t declared : {int64_t{1000}, int64_t{10}}) {
+    pb::UploadFileHeader header = Header("short.bin");
+    header.set_size(declared);
+    Uploaded r = Upload(*stack, header, 500, 100);
+    EXPECT_EQ(r.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << r.status.error_message();
+    EXPECT_NE(r.status.error_message().find("nothing was stored"), std::string::npos)
+        << r.status.error_message();
+  }
+  EXPECT_EQ(Folder(*stack)["total"], 0) << Folder(*stack);
+}
+
+TEST(Files, ClientCancelledMidUploadStoresNothing) {
+  auto stack = Up();
+  ASSERT_TRUE(stack);
+  auto stub = pb::FilesService::NewStub(stack->channel());
+  pb::UploadFileResponse response;
+  auto ctx = Ctx(60);
+  auto writer = stub->UploadFile(ctx.get(), &response);
+  pb::UploadFileRequest message;
+  *message.mutable_header() = Header("cut.bin");
+  ASSERT_TRUE(writer->Write(message));
+  ByteSource source(3);
+  for (int i = 0; i < 20; ++i) {
+    message.set_chunk(source.Next(64 * 1024));
+    ASSERT_TRUE(writer->Write(message));
+  }
+  ctx->TryCancel();
+  EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  // The gateway keeps serving, and the cut file never appears.
+  Uploaded after = Upload(*stack, Header("whole.bin"), 1000, 100);
+  ASSERT_TRUE(after.status.ok()) << after.status.error_message();
+  json folder = Folder(*stack);
+  ASSERT_EQ(folder["total"], 1) << folder;
+  EXPECT_EQ(folder["result"][0]["NAME"], "whole.bin");
+}
+
+// The portal took the whole file, then failed its answer: the caller learns
+// the file may exist (OUTCOME_UNKNOWN), and the gateway never sends it again.
+TEST(Files, AnswerLostAfterTheBytesIsOutcomeUnknownNeverResent) {
+  auto stack = Up();
+  ASSERT_TRUE(stack);
+  int uploads = 0;
+  for (const char* fault : {"500=@1,method=upload", "reset=@1,method=upload"}) {
+    SCOPED_TRACE(fault);
+    stack->SetFaults(fault);
+    pb::UploadFileHeader header = Header(std::string("f") + std::to_string(uploads) + ".bin");
+    header.set_size(200000);
+    Uploaded r = Upload(*stack, header, 200000, 65536);
+    ++uploads;
+    EXPECT_EQ(r.status.error_code(), grpc::StatusCode::UNAVAILABLE) << r.status.error_message();
+    EXPECT_EQ(ReasonOf(r.status), "OUTCOME_UNKNOWN") << r.status.error_message();
+    EXPECT_NE(r.status.error_message().find("may have been stored"), std::string::npos);
+  }
+  // Each was stored exactly once by the one POST that carried it.
+  EXPECT_EQ(Folder(*stack)["total"], uploads) << Folder(*stack);
+}
+
+TEST(Files, BytesMovedAreCounted) {
+  GatewaySpec gateway;
+  gateway.extra_args = {"--metrics-listen", "127.0.0.1:0"};
+  auto stack = Up({}, gateway);
+  ASSERT_TRUE(stack);
+  Uploaded up = Upload(*stack, Header("m.bin"), 100000, 30000);
+  ASSERT_TRUE(up.status.ok()) << up.status.error_message();
+  Downloaded down = Download(*stack, FileId(up.response));
+  ASSERT_TRUE(down.status.ok()) << down.status.error_message();
+  Uploaded bad = Upload(*stack, Header("m.bin", 999), 10, 10);
+  ASSERT_EQ(bad.status.error_code(), grpc::StatusCode::NOT_FOUND);
+  const std::string metrics = ScrapeMetrics(stack->gateway());
+  for (const char* line : {"b24gate_file_bytes_total{direction=\"up\",portal=\"main\"} 100000",
+                           "b24gate_file_bytes_total{direction=\"down\",portal=\"main\"} 100000",
+                           "b24gate_file_transfers_total{code=\"OK\",direction=\"up\"} 1",
+                           "b24gate_file_transfers_total{code=\"OK\",direction=\"down\"} 1",
+                           "b24gate_file_transfers_total{code=\"NOT_FOUND\",direction=\"up\"} 1"}) {
+    EXPECT_NE(metrics.find(line), std::string::npos) << line;
+  }
+}
+
+// Many uploads at once on one channel: every file lands whole, the first
+// steps stay within the portal's request bucket, and the gateway's memory
+// stays far below the bytes in flight (at most 16 transfers run; the others
+// wait with their pipes full, their senders held back by flow control).
+TEST(Files, ConcurrentUploadsAllLandWithinTheBucketAndBoundedMemory) {
+  auto stack = Up();
+  ASSERT_TRUE(stack);
+  constexpr int kUploads = 32;
+  constexpr int64_t kSize = int64_t{8} << 20;
+  std::vector<Uploaded> results(kUploads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kUploads; ++i) {
+    threads.emplace_back([&, i] {
+      pb::UploadFileHeader header = Header("c" + std::to_string(i) + ".bin");
+      header.set_size(kSize);
+      results[i] = Upload(*stack, header, kSize, 256 << 10, static_cast<uint64_t>(100 + i));
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < kUploads; ++i) {
+    ASSERT_TRUE(results[i].status.ok()) << i << ": " << results[i].status.error_message();
+    EXPECT_EQ(results[i].response.sha256(), results[i].sha256) << i;
+    EXPECT_EQ(J(results[i].response.file())["SIZE"], std::to_string(kSize)) << i;
+  }
+  EXPECT_EQ(Folder(*stack)["total"], kUploads);
+  EXPECT_LE(stack->EmulatorStats()["peak_bucket_level"].get<double>(), 50.0);
+  const int64_t peak = PeakRss(stack->gateway().pid());
+  std::printf("gateway VmHWM after %d concurrent %lld MiB uploads: %lld MiB\n", kUploads,
+              static_cast<long long>(kSize >> 20), static_cast<long long>(peak >> 20));
+  EXPECT_LT(peak, int64_t{128} << 20) << "the gateway held a large part of the files in flight";
+}
+
+// A file far larger than the gateway's memory bound goes up and comes back
+// whole, and the gateway's peak resident memory stays far below its size.
+TEST(Files, LargeFileKeepsGatewayMemoryBounded) {
+  auto stack = Up();
+  ASSERT_TRUE(stack);
+  const int64_t size = int64_t{256} << 20;
+  const int64_t before = PeakRss(stack->gateway().pid());
+  pb::UploadFileHeader header = Header("big.bin");
+  header.set_size(size);
+  Uploaded up = Upload(*stack, header, size, 1 << 20, 42);
+  ASSERT_TRUE(up.status.ok()) << up.status.error_message();
+  EXPECT_EQ(up.response.sha256(), up.sha256);
+  Downloaded down = Download(*stack, FileId(up.response));
+  ASSERT_TRUE(down.status.ok()) << down.status.error_message();
+  EXPECT_EQ(down.bytes, size);
+  EXPECT_EQ(down.sha256, up.sha256);
+  const int64_t peak = PeakRss(stack->gateway().pid());
+  std::printf("gateway VmHWM: %lld MiB before, %lld MiB after moving 2 x %lld MiB\n",
+              static_cast<long long>(before >> 20), static_cast<long long>(peak >> 20),
+              static_cast<long long>(size >> 20));
+  ASSERT_GT(peak, 0);
+  EXPECT_LT(peak, int64_t{96} << 20) << "the gateway held a large part of the file";
+}
+
+}  // namespace
+}  // namespace b24gate::e2e

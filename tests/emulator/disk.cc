@@ -1,0 +1,448 @@
+#include "tests/emulator/disk.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace b24emu {
+
+using json = nlohmann::json;
+
+struct Disk::Object {
+  int64_t id = 0;
+  std::string name;
+  bool folder = true;
+  int64_t storage_id = 0;
+  int64_t parent_id = 0;  // 0: a storage's root folder
+  int64_t created_by = 1;
+  absl::Time created;
+  // Files only.
+  int64_t size = 0;
+  std::string path;
+  std::string download_token;
+};
+
+struct Disk::Pending {
+  int64_t folder_id = 0;
+  std::string name;  // "" : the multipart part's file name
+  bool unique = false;
+};
+
+namespace {
+
+constexpr int kPageSize = 50;
+constexpr char kUploadField[] = "file";
+
+// The storages are fixed: a user storage and the shared drive; their root
+// folders are objects 1 and 2.
+struct StorageDef {
+  int64_t id;
+  const char* name;
+  const char* entity_type;
+  int64_t root;
+};
+constexpr StorageDef kStorages[] = {{1, "Admin", "user", 1}, {2, "Shared drive", "common", 2}};
+
+MethodResult Fail(int status, std::string code, std::string description) {
+  MethodResult r;
+  r.http_status = status;
+  r.is_error = true;
+  r.error = std::move(code);
+  r.error_description = std::move(description);
+  return r;
+}
+
+MethodResult Answer(json result) {
+  MethodResult r;
+  r.result = std::move(result);
+  return r;
+}
+
+MethodResult NotFound(int64_t id) {
+  return Fail(400, "ERROR_NOT_FOUND", absl::StrCat("Could not find entity with id '", id, "'"));
+}
+
+// A parameter's value as a positive integer id (strings from forms count).
+std::optional<int64_t> IdParam(const json& params, const char* name) {
+  if (!params.is_object()) return std::nullopt;
+  auto it = params.find(name);
+  if (it == params.end()) return std::nullopt;
+  int64_t id = 0;
+  if (it->is_number_integer()) id = it->get<int64_t>();
+  if (it->is_string() && !absl::SimpleAtoi(it->get<std::string>(), &id)) return std::nullopt;
+  return id > 0 ? std::optional<int64_t>(id) : std::nullopt;
+}
+
+bool TruthyParam(const json& params, const char* name) {
+  if (!params.is_object() || !params.contains(name)) return false;
+  const json& v = params[name];
+  if (v.is_boolean()) return v.get<bool>();
+  if (v.is_number()) return v.get<double>() != 0;
+  if (v.is_string()) {
+    const std::string s = absl::AsciiStrToLower(v.get<std::string>());
+    return s == "true" || s == "1" || s == "y";
+  }
+  return false;
+}
+
+std::string DataName(const json& params) {
+  if (!params.is_object()) return "";
+  auto data = params.find("data");
+  if (data == params.end() || !data->is_object()) return "";
+  auto name = data->find("NAME");
+  return name != data->end() && name->is_string() ? name->get<std::string>() : "";
+}
+
+std::string Iso(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%S+00:00", t, absl::UTCTimeZone());
+}
+
+// "name.ext" -> "name (n).ext", as the portal makes a name unique.
+std::string Numbered(const std::string& name, int n) {
+  const size_t dot = name.rfind('.');
+  if (dot == std::string::npos || dot == 0) return absl::StrCat(name, " (", n, ")");
+  return absl::StrCat(name.substr(0, dot), " (", n, ")", name.substr(dot));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Disk>> Disk::Create(const Clock* clock) {
+  const char* tmp = getenv("TMPDIR");
+  std::string templ = absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/b24emu-disk-XXXXXX");
+  if (mkdtemp(templ.data()) == nullptr) {
+    return absl::UnavailableError(absl::StrCat("cannot create a directory for files: ", templ));
+  }
+  return std::unique_ptr<Disk>(new Disk(clock, templ));
+}
+
+Disk::Disk(const Clock* clock, std::string dir)
+    : clock_(clock), dir_(std::move(dir)), rng_(std::random_device{}()) {
+  absl::MutexLock lock(&mu_);
+  for (const StorageDef& s : kStorages) {
+    Object root;
+    root.id = s.root;
+    root.name = s.name;
+    root.storage_id = s.id;
+    root.created = clock_->Now();
+    objects_[root.id] = root;
+  }
+}
+
+Disk::~Disk() {
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+bool Disk::Serves(const std::string& method) {
+  static const char* const kMethods[] = {
+      "disk.storage.getlist",   "disk.storage.get",       "disk.storage.getchildren",
+      "disk.storage.uploadfile", "disk.folder.get",       "disk.folder.getchildren",
+      "disk.folder.addsubfolder", "disk.folder.uploadfile", "disk.file.get",
+      "disk.file.delete"};
+  for (const char* m : kMethods) {
+    if (method == m) return true;
+  }
+  return false;
+}
+
+std::string Disk::NewToken() {
+  return absl::StrFormat("%016x%016x", rng_(), rng_());
+}
+
+std::string Disk::WebhookUrlAuth(const std::string& credential, int64_t user_id) {
+  absl::MutexLock lock(&mu_);
+  auto [it, fresh] = webhook_auth_.emplace(credential, "");
+  if (fresh) {
+    it->second = NewToken();
+    webhook_users_[it->second] = user_id;
+  }
+  return it->second;
+}
+
+bool Disk::CheckWebhookUrlAuth(const std::string& auth, int64_t* user_id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = webhook_users_.find(auth);
+  if (it == webhook_users_.end()) return false;
+  *user_id = it->second;
+  return true;
+}
+
+const Disk::Object* Disk::FolderOf(int64_t id, bool storage) const {
+  if (storage) {
+    for (const StorageDef& s : kStorages) {
+      if (s.id == id) return &objects_.at(s.root);
+    }
+    return nullptr;
+  }
+  auto it = objects_.find(id);
+  return it != objects_.end() && it->second.folder ? &it->second : nullptr;
+}
+
+bool Disk::NameTaken(int64_t folder_id, const std::string& name) const {
+  for (const auto& [id, object] : objects_) {
+    if (object.parent_id == folder_id && absl::EqualsIgnoreCase(object.name, name)) return true;
+  }
+  return false;
+}
+
+json Disk::Render(const Object& o, const DiskCaller& caller) const {
+  json j = json::object();
+  j["ID"] = std::to_string(o.id);
+  j["NAME"] = o.name;
+  j["CODE"] = nullptr;
+  j["STORAGE_ID"] = std::to_string(o.storage_id);
+  j["TYPE"] = o.folder ? "folder" : "file";
+  if (o.folder) j["REAL_OBJECT_ID"] = std::to_string(o.id);
+  j["PARENT_ID"] = o.parent_id == 0 ? json(nullptr) : json(std::to_string(o.parent_id));
+  j["DELETED_TYPE"] = "0";
+  if (!o.folder) {
+    j["GLOBAL_CONTENT_VERSION"] = "1";
+    j["FILE_ID"] = std::to_string(o.id);
+    j["SIZE"] = std::to_string(o.size);
+  }
+  j["CREATE_TIME"] = Iso(o.created);
+  j["UPDATE_TIME"] = Iso(o.created);
+  j["DELETE_TIME"] = nullptr;
+  j["CREATED_BY"] = std::to_string(o.created_by);
+  j["UPDATED_BY"] = std::to_string(o.created_by);
+  j["DELETED_BY"] = "0";
+  if (!o.folder) {
+    j["DOWNLOAD_URL"] = absl::StrCat(caller.base_url, "/rest/download.json?auth=", caller.url_auth,
+                                     "&token=disk%7C", o.download_token);
+  }
+  j["DETAIL_URL"] = absl::StrCat(caller.base_url, "/docs/path/", o.name);
+  return j;
+}
+
+std::optional<Disk::Inline> Disk::WriteInline(const json& content, MethodResult* refused) {
+  if (!content.is_array() || content.size() != 2 || !content[0].is_string() ||
+      !content[1].is_string()) {
+    *refused = Fail(400, "ERROR_ARGUMENT", "Parameter 'fileContent' must be [name, base64 content]");
+    return std::nullopt;
+  }
+  std::string bytes;
+  if (!absl::Base64Unescape(content[1].get<std::string>(), &bytes)) {
+    *refused = Fail(400, "ERROR_ARGUMENT", "Parameter 'fileContent' is not valid base64");
+    return std::nullopt;
+  }
+  Inline file{absl::StrCat(dir_, "/inline-", next_temp_.fetch_add(1)), content[0].get<std::string>(),
+              static_cast<int64_t>(bytes.size())};
+  std::ofstream(file.path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  return file;
+}
+
+MethodResult Disk::Invoke(const std::string& method, const json& params, const DiskCaller& caller) {
+  // A one-step upload's bytes are decoded and written before the lock.
+  std::optional<Inline> inline_file;
+  if ((method == "disk.storage.uploadfile" || method == "disk.folder.uploadfile") &&
+      params.is_object() && params.contains("fileContent")) {
+    MethodResult refused;
+    inline_file = WriteInline(params["fileContent"], &refused);
+    if (!inline_file) return refused;
+  }
+  absl::MutexLock lock(&mu_);
+  if (method == "disk.storage.getlist") {
+    json list = json::array();
+    for (const StorageDef& s : kStorages) {
+      list.push_back({{"ID", std::to_string(s.id)}, {"NAME", s.name}, {"CODE", nullptr},
+                      {"MODULE_ID", "disk"}, {"ENTITY_TYPE", s.entity_type},
+                      {"ENTITY_ID", s.id == 1 ? "1" : "shared_files_s1"},
+                      {"ROOT_OBJECT_ID", std::to_string(s.root)}});
+    }
+    MethodResult r = Answer(std::move(list));
+    r.total = static_cast<int64_t>(r.result.size());
+    return r;
+  }
+  const bool storage = method.rfind("disk.storage.", 0) == 0;
+  const std::optional<int64_t> id = IdParam(params, "id");
+  if (!id) return Fail(400, "ERROR_ARGUMENT", "Required parameter 'id' is not set or not valid");
+  if (method == "disk.storage.uploadfile" || method == "disk.folder.uploadfile") {
+    return Upload(params, storage, caller, inline_file ? &*inline_file : nullptr);
+  }
+  if (method == "disk.storage.getchildren" || method == "disk.folder.getchildren") {
+    const Object* folder = FolderOf(*id, storage);
+    if (folder == nullptr) return NotFound(*id);
+    return Children(folder->id, params, caller);
+  }
+  if (method == "disk.folder.addsubfolder") return AddSubfolder(params, caller.user_id);
+  if (method == "disk.storage.get") {
+    for (const StorageDef& s : kStorages) {
+      if (s.id == *id) {
+        return Answer({{"ID", std::to_string(s.id)}, {"NAME", s.name}, {"MODULE_ID", "disk"},
+                       {"ENTITY_TYPE", s.entity_type}, {"ROOT_OBJECT_ID", std::to_string(s.root)}});
+      }
+    }
+    return NotFound(*id);
+  }
+  auto it = objects_.find(*id);
+  const bool want_folder = method == "disk.folder.get";
+  if (it == objects_.end() || it->second.folder != want_folder) return NotFound(*id);
+  if (method == "disk.file.delete") {
+    std::error_code ignored;
+    std::filesystem::remove(it->second.path, ignored);
+    downloads_.erase(it->second.download_token);
+    objects_.erase(it);
+    return Answer(true);
+  }
+  return Answer(Render(it->second, caller));
+}
+
+MethodResult Disk::Children(int64_t folder_id, const json& params, const DiskCaller& caller) {
+  std::vector<const Object*> children;
+  for (const auto& [id, object] : objects_) {
+    if (object.parent_id == folder_id) children.push_back(&object);
+  }
+  int64_t start = 0;
+  if (params.is_object() && params.contains("start")) {
+    const json& s = params["start"];
+    if (s.is_number_integer()) start = s.get<int64_t>();
+    if (s.is_string()) (void)absl::SimpleAtoi(s.get<std::string>(), &start);
+  }
+  start = std::max<int64_t>(0, start);
+  json page = json::array();
+  const int64_t total = static_cast<int64_t>(children.size());
+  for (int64_t i = start; i < total && i < start + kPageSize; ++i) {
+    page.push_back(Render(*children[i], caller));
+  }
+  MethodResult r = Answer(std::move(page));
+  r.total = total;
+  if (start + kPageSize < total) r.next = start + kPageSize;
+  r.work.rows_returned = static_cast<int64_t>(r.result.size());
+  return r;
+}
+
+MethodResult Disk::AddSubfolder(const json& params, int64_t user_id) {
+  const int64_t id = *IdParam(params, "id");
+  const Object* parent = FolderOf(id, /*storage=*/false);
+  if (parent == nullptr) return NotFound(id);
+  const std::string name = DataName(params);
+  if (name.empty()) return Fail(400, "ERROR_ARGUMENT", "Required field 'data[NAME]' is empty");
+  if (NameTaken(id, name)) {
+    return Fail(400, "DISK_OBJ_22000", "A file or folder with this name already exists");
+  }
+  Object folder;
+  folder.id = next_id_++;
+  folder.name = name;
+  folder.storage_id = parent->storage_id;
+  folder.parent_id = id;
+  folder.created_by = user_id;
+  folder.created = clock_->Now();
+  const int64_t new_id = folder.id;
+  objects_[new_id] = std::move(folder);
+  return Answer(Render(objects_[new_id], DiskCaller{}));
+}
+
+MethodResult Disk::Upload(const json& params, bool storage, const DiskCaller& caller,
+                          const Inline* inline_file) {
+  const int64_t id = *IdParam(params, "id");
+  const Object* folder = FolderOf(id, storage);
+  const bool unique = TruthyParam(params, "generateUniqueName");
+  std::string name = DataName(params);
+  if (inline_file != nullptr) {  // one step: [name, base64], already written
+    if (name.empty()) name = inline_file->name;
+    if (folder == nullptr) {
+      AbandonUpload(UploadSlot{inline_file->path, ""});
+      return NotFound(id);
+    }
+    return StoreFile(folder->id, name, unique, inline_file->path, inline_file->size, caller);
+  }
+  if (folder == nullptr) return NotFound(id);
+  // First step of the two-step upload: where to POST the bytes.
+  const std::string token = NewToken();
+  pending_[token] = Pending{folder->id, name, unique};
+  return Answer({{"field", kUploadField},
+                 {"uploadUrl", absl::StrCat(caller.base_url, "/rest/upload.json?auth=",
+                                            caller.url_auth, "&token=disk%7C", token)}});
+}
+
+MethodResult Disk::StoreFile(int64_t folder_id, std::string name, bool unique,
+                             const std::string& path, int64_t size, const DiskCaller& caller) {
+  auto fail = [&path](MethodResult r) {
+    std::error_code ignored;
+    std::filesystem::remove(path, ignored);
+    return r;
+  };
+  const auto folder = objects_.find(folder_id);
+  if (folder == objects_.end()) return fail(NotFound(folder_id));  // deleted meanwhile
+  if (name.empty()) return fail(Fail(400, "ERROR_ARGUMENT", "The file has no name"));
+  if (NameTaken(folder_id, name)) {
+    if (!unique) {
+      return fail(Fail(400, "DISK_OBJ_22000", "A file or folder with this name already exists"));
+    }
+    int n = 1;
+    while (NameTaken(folder_id, Numbered(name, n))) ++n;
+    name = Numbered(name, n);
+  }
+  Object file;
+  file.id = next_id_++;
+  file.name = std::move(name);
+  file.folder = false;
+  file.storage_id = folder->second.storage_id;
+  file.parent_id = folder_id;
+  file.created_by = caller.user_id;
+  file.created = clock_->Now();
+  file.size = size;
+  file.path = absl::StrCat(dir_, "/file-", file.id);
+  file.download_token = NewToken();
+  std::error_code error;
+  std::filesystem::rename(path, file.path, error);
+  if (error) return fail(Fail(500, "INTERNAL_SERVER_ERROR", "cannot store the file"));
+  downloads_[file.download_token] = file.id;
+  const int64_t id = file.id;
+  objects_[id] = std::move(file);
+  MethodResult r = Answer(Render(objects_[id], caller));
+  r.created_entity = "disk.file";
+  return r;
+}
+
+std::optional<UploadSlot> Disk::BeginUpload(const std::string& token) {
+  absl::MutexLock lock(&mu_);
+  if (pending_.find(token) == pending_.end()) return std::nullopt;
+  UploadSlot slot;
+  slot.temp_path = absl::StrCat(dir_, "/upload-", next_temp_.fetch_add(1), "-", token);
+  slot.field = kUploadField;
+  return slot;
+}
+
+MethodResult Disk::FinishUpload(const UploadSlot& slot, int64_t size, const std::string& file_name,
+                                const DiskCaller& caller) {
+  absl::MutexLock lock(&mu_);
+  const std::string token = slot.temp_path.substr(slot.temp_path.rfind('-') + 1);
+  auto it = pending_.find(token);
+  if (it == pending_.end()) {  // two POSTs raced for one uploadUrl
+    std::error_code ignored;
+    std::filesystem::remove(slot.temp_path, ignored);
+    return Fail(400, "ERROR_ARGUMENT", "The upload URL was used already");
+  }
+  const Pending pending = it->second;
+  pending_.erase(it);
+  return StoreFile(pending.folder_id, pending.name.empty() ? file_name : pending.name,
+                   pending.unique, slot.temp_path, size, caller);
+}
+
+void Disk::AbandonUpload(const UploadSlot& slot) {
+  std::error_code ignored;
+  std::filesystem::remove(slot.temp_path, ignored);
+}
+
+std::optional<StoredFile> Disk::FindDownload(const std::string& token) const {
+  absl::MutexLock lock(&mu_);
+  auto it = downloads_.find(token);
+  if (it == downloads_.end()) return std::nullopt;
+  const Object& file = objects_.at(it->second);
+  return StoredFile{file.path, file.name, file.size};
+}
+
+}  // namespace b24emu

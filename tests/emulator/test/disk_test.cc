@@ -1,0 +1,188 @@
+// The Drive over real sockets: disk.* methods, the two-step upload (an
+// uploadUrl, then a multipart POST) and the authorised DOWNLOAD_URL.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <string>
+
+#include <httplib.h>
+
+#include "tests/emulator/clock.h"
+#include "tests/emulator/portal.h"
+#include "tests/emulator/server.h"
+#include "tests/emulator/test/fake_methods.h"
+#include "tests/emulator/test/portal_harness.h"
+
+namespace b24emu {
+namespace {
+
+using nlohmann::json;
+
+class DiskTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { std::signal(SIGPIPE, SIG_IGN); }
+
+  DiskTest() : portal_(TestConfig(), &methods_, RealClock()), server_(ServerOptions(), &portal_) {
+    port_ = server_.Start().value_or(0);
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
+    client_->set_read_timeout(10, 0);
+  }
+
+  json Call(const std::string& method, const json& params) {
+    auto res = client_->Post("/rest/1/secret/" + method, params.dump(), "application/json");
+    return res ? json::parse(res->body) : json();
+  }
+
+  // POSTs `bytes` as the multipart field `field` to an uploadUrl.
+  httplib::Result PostFile(const std::string& url, const std::string& field,
+                           const std::string& bytes, const std::string& filename = "x.bin") {
+    httplib::MultipartFormDataItems items = {{field, bytes, filename, "application/octet-stream"}};
+    return client_->Post(PathOf(url), items);
+  }
+
+  // "http://host:port/path?q" -> "/path?q": every URL the Drive hands out
+  // is on this server.
+  std::string PathOf(const std::string& url) {
+    const std::string base = "http://127.0.0.1:" + std::to_string(port_);
+    EXPECT_EQ(url.substr(0, base.size()), base) << url;
+    return url.substr(base.size());
+  }
+
+  json UploadTwoStep(const std::string& name, const std::string& bytes, int64_t folder = 1,
+                     bool unique = false) {
+    json first = Call("disk.folder.uploadfile",
+                      {{"id", folder}, {"data", {{"NAME", name}}}, {"generateUniqueName", unique}});
+    EXPECT_EQ(first["result"]["field"], "file") << first;
+    auto res = PostFile(first["result"]["uploadUrl"].get<std::string>(), "file", bytes);
+    EXPECT_TRUE(res);
+    return res ? json::parse(res->body) : json();
+  }
+
+  FakeMethods methods_;
+  Portal portal_;
+  EmulatorServer server_;
+  int port_ = 0;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+std::string Bytes(size_t n) {
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>((i * 7919 + i / 251) & 0xff);
+  return s;
+}
+
+TEST_F(DiskTest, StoragesHaveRootFolders) {
+  json list = Call("disk.storage.getlist", json::object());
+  ASSERT_EQ(list["result"].size(), 2u) << list;
+  EXPECT_EQ(list["total"], 2);
+  EXPECT_EQ(list["result"][0]["ROOT_OBJECT_ID"], "1");
+  EXPECT_EQ(list["result"][1]["ENTITY_TYPE"], "common");
+}
+
+TEST_F(DiskTest, TwoStepUploadThenDownloadIsByteIdentical) {
+  const std::string bytes = Bytes(3 * 1024 * 1024 + 17);
+  json file = UploadTwoStep("scan.pdf", bytes);
+  ASSERT_TRUE(file.contains("result")) << file;
+  EXPECT_EQ(file["result"]["NAME"], "scan.pdf");
+  EXPECT_EQ(file["result"]["SIZE"], std::to_string(bytes.size()));
+  EXPECT_EQ(file["result"]["PARENT_ID"], "1");
+
+  const std::string url = file["result"]["DOWNLOAD_URL"];
+  auto res = client_->Get(PathOf(url));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_TRUE(res->body == bytes) << "downloaded " << res->body.size() << " bytes";
+
+  // disk.file.get names the same file and URL.
+  json got = Call("disk.file.get", {{"id", file["result"]["ID"]}});
+  EXPECT_EQ(got["result"]["DOWNLOAD_URL"], url);
+  // A range of it (resuming a download).
+  auto part = client_->Get(PathOf(url), {{"Range", "bytes=1000-1999"}});
+  ASSERT_TRUE(part);
+  EXPECT_EQ(part->status, 206);
+  EXPECT_EQ(part->body, bytes.substr(1000, 1000));
+}
+
+TEST_F(DiskTest, StorageUploadLandsInItsRootFolder) {
+  json first = Call("disk.storage.uploadfile", {{"id", 2}, {"data", {{"NAME", "a.txt"}}}});
+  auto res = PostFile(first["result"]["uploadUrl"].get<std::string>(), "file", "hello");
+  ASSERT_TRUE(res);
+  json file = json::parse(res->body);
+  EXPECT_EQ(file["result"]["STORAGE_ID"], "2") << file;
+  EXPECT_EQ(file["result"]["PARENT_ID"], "2");
+  json children = Call("disk.storage.getchildren", {{"id", 2}});
+  ASSERT_EQ(children["result"].size(), 1u) << children;
+  EXPECT_EQ(children["result"][0]["NAME"], "a.txt");
+}
+
+TEST_F(DiskTest, ByteUrlsNeedTheirAuthorization) {
+  json file = UploadTwoStep("a.bin", "abc");
+  std::string url = PathOf(file["result"]["DOWNLOAD_URL"]);
+  const size_t auth = url.find("auth=") + 5;
+  const std::string forged = url.substr(0, auth) + "nope" + url.substr(url.find('&', auth));
+  auto res = client_->Get(forged);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+  EXPECT_EQ(json::parse(res->body)["error"], "invalid_token");
+  const std::string no_auth = url.substr(0, auth - 5) + url.substr(url.find('&', auth) + 1);
+  res = client_->Get(no_auth);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+  EXPECT_EQ(json::parse(res->body)["error"], "NO_AUTH_FOUND");
+}
+
+TEST_F(DiskTest, AnUploadUrlFilesOneUpload) {
+  json first = Call("disk.folder.uploadfile", {{"id", 1}, {"data", {{"NAME", "once.bin"}}}});
+  const std::string url = first["result"]["uploadUrl"];
+  // A POST without the announced field files nothing and leaves the URL usable.
+  auto wrong = PostFile(url, "other", "abc");
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 400);
+  auto ok = PostFile(url, "file", "abc");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200) << ok->body;
+  auto again = PostFile(url, "file", "abc");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 400);
+  json children = Call("disk.folder.getchildren", {{"id", 1}});
+  EXPECT_EQ(children["total"], 1) << children;
+}
+
+TEST_F(DiskTest, NameClashRefusedOrMadeUnique) {
+  ASSERT_TRUE(UploadTwoStep("r.txt", "1").contains("result"));
+  json clash = UploadTwoStep("r.txt", "2");
+  EXPECT_EQ(clash["error"], "DISK_OBJ_22000") << clash;
+  json unique = UploadTwoStep("r.txt", "3", 1, /*unique=*/true);
+  EXPECT_EQ(unique["result"]["NAME"], "r (1).txt") << unique;
+}
+
+TEST_F(DiskTest, UnknownFolderIsNotFound) {
+  json r = Call("disk.folder.uploadfile", {{"id", 999}, {"data", {{"NAME", "x"}}}});
+  EXPECT_EQ(r["error"], "ERROR_NOT_FOUND") << r;
+  r = Call("disk.file.get", {{"id", 1}});  // a folder, not a file
+  EXPECT_EQ(r["error"], "ERROR_NOT_FOUND") << r;
+}
+
+TEST_F(DiskTest, OneStepBase64UploadAndDelete) {
+  json r = Call("disk.folder.uploadfile",
+                {{"id", 1}, {"data", {{"NAME", "b.txt"}}}, {"fileContent", {"b.txt", "aGVsbG8="}}});
+  ASSERT_EQ(r["result"]["SIZE"], "5") << r;
+  auto res = client_->Get(PathOf(r["result"]["DOWNLOAD_URL"]));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body, "hello");
+  EXPECT_EQ(Call("disk.file.delete", {{"id", r["result"]["ID"]}})["result"], true);
+  res = client_->Get(PathOf(r["result"]["DOWNLOAD_URL"]));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+}
+
+TEST_F(DiskTest, SubfoldersTakeUploads) {
+  json folder = Call("disk.folder.addsubfolder", {{"id", 1}, {"data", {{"NAME", "deals"}}}});
+  ASSERT_EQ(folder["result"]["TYPE"], "folder") << folder;
+  const int64_t id = std::stoll(folder["result"]["ID"].get<std::string>());
+  json file = UploadTwoStep("c.bin", "xyz", id);
+  EXPECT_EQ(file["result"]["PARENT_ID"], std::to_string(id)) << file;
+}
+
+}  // namespace
+}  // namespace b24emu

@@ -1,0 +1,54 @@
+// PollTimer on a FakeClock: callbacks run when their time comes, in time
+// order, and not before.
+#include "engine/events/poll_timer.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "absl/synchronization/mutex.h"
+#include "engine/common/clock.h"
+
+namespace b24gate {
+namespace {
+
+TEST(PollTimerTest, RunsEachCallbackOnceItsDelayHasPassedInTimeOrder) {
+  FakeClock clock;
+  PollTimer timer(&clock);
+  absl::Mutex mu;
+  std::string fired;
+  auto mark = [&](char c) {
+    return [&, c] {
+      absl::MutexLock lock(&mu);
+      fired += c;
+    };
+  };
+  timer.After(absl::Seconds(2), mark('b'));
+  timer.After(absl::Seconds(1), mark('a'));
+  ASSERT_TRUE(clock.AwaitBlocked(1));
+  EXPECT_EQ(timer.pending(), 2);
+  clock.Advance(absl::Milliseconds(999));
+  ASSERT_TRUE(clock.AwaitBlocked(1));
+  EXPECT_EQ(timer.pending(), 2);
+  clock.Advance(absl::Seconds(1));
+  ASSERT_TRUE(clock.AwaitBlocked(1));
+  EXPECT_EQ(timer.pending(), 1);
+  clock.Advance(absl::Seconds(1));
+  ASSERT_TRUE(clock.AwaitBlocked(1));
+  EXPECT_EQ(timer.pending(), 0);
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(fired, "ab");
+}
+
+TEST(PollTimerTest, DestroyingDropsWhatIsNotDue) {
+  FakeClock clock;
+  bool ran = false;
+  {
+    PollTimer timer(&clock);
+    timer.After(absl::Hours(1), [&] { ran = true; });
+  }
+  EXPECT_FALSE(ran);
+}
+
+}  // namespace
+}  // namespace b24gate

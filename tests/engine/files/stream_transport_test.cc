@@ -1,0 +1,221 @@
+// StreamTransport against a local HTTP server: bodies stream through pipes
+// in both directions, a transfer waits (paused, no thread) for an empty or
+// full pipe, and a wrong declared size stops the body before it is whole.
+#include "engine/files/stream_transport.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+
+namespace b24gate {
+namespace {
+
+class Server {
+ public:
+  Server() {
+    server_.Post("/up", [this](const httplib::Request& req, httplib::Response& res,
+                               const httplib::ContentReader& reader) {
+      std::string body;
+      const bool whole = reader([&](const char* data, size_t n) {
+        body.append(data, n);
+        return true;
+      });
+      absl::MutexLock lock(&mu_);
+      received_ = body;
+      whole_ = whole;
+      content_type_ = req.get_header_value("Content-Type");
+      res.set_content(R"({"result":{"ID":"7"}})", "application/json");
+    });
+    server_.Get("/down", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(payload_, "application/octet-stream");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) std::this_thread::yield();
+  }
+  ~Server() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string Url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+  std::string received() {
+    absl::MutexLock lock(&mu_);
+    return received_;
+  }
+  bool whole() {
+    absl::MutexLock lock(&mu_);
+    return whole_;
+  }
+  std::string payload_;
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+  absl::Mutex mu_;
+  std::string received_;
+  bool whole_ = false;
+  std::string content_type_;
+};
+
+// Runs `request` and waits for its result.
+StreamResult Transfer(StreamTransport& transport, StreamRequest request,
+                 const std::function<void()>& meanwhile = [] {}) {
+  absl::Notification done;
+  StreamResult result;
+  transport.Start(std::move(request), [&](StreamResult r) {
+    result = std::move(r);
+    done.Notify();
+  });
+  meanwhile();
+  EXPECT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(20)));
+  return result;
+}
+
+std::string Pattern(size_t n) {
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>(i * 31 + i / 977);
+  return s;
+}
+
+TEST(StreamTransport, UploadBodyIsHeadThenThePipesBytesAsTheyComeThenTail) {
+  Server server;
+  StreamTransport transport;
+  auto pipe = std::make_shared<BytePipe>(4096);
+  const std::string bytes = Pattern(200000);
+  StreamRequest request;
+  request.url = server.Url("/up");
+  request.upload = pipe;
+  request.head = "HEAD|";
+  request.tail = "|TAIL";
+  request.content_type = "application/x-test";
+  // The feeder writes only when the pipe has room: the transfer pauses on
+  // an empty pipe and is woken when more comes.
+  StreamResult r = Transfer(transport, request, [&] {
+    size_t at = 0;
+    while (at < bytes.size()) {
+      const size_t n = std::min<size_t>(1000, bytes.size() - at);
+      if (pipe->Write(absl::string_view(bytes).substr(at, n)) == BytePipe::WriteResult::kTaken) {
+        at += n;
+      } else {
+        absl::SleepFor(absl::Milliseconds(1));
+      }
+    }
+    pipe->Close();
+  });
+  ASSERT_EQ(r.failure, TransportFailure::kNone) << r.failure_message;
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(r.body_complete);
+  EXPECT_EQ(r.bytes_sent, 200000);
+  EXPECT_EQ(r.answer, R"({"result":{"ID":"7"}})");
+  EXPECT_TRUE(server.received() == "HEAD|" + bytes + "|TAIL");
+}
+
+TEST(StreamTransport, ADeclaredSizeTheStreamMissesStopsTheBodyBeforeItIsWhole) {
+  Server server;
+  StreamTransport transport;
+  for (int64_t declared : {int64_t{10}, int64_t{5000}}) {
+    auto pipe = std::make_shared<BytePipe>(1 << 16);
+    pipe->Write(Pattern(1000));
+    pipe->Close();
+    StreamRequest request;
+    request.url = server.Url("/up");
+    request.upload = pipe;
+    request.upload_size = declared;
+    request.tail = "end";
+    StreamResult r = Transfer(transport, request);
+    EXPECT_NE(r.failure, TransportFailure::kNone) << declared;
+    EXPECT_EQ(r.local_stop, LocalStop::kSizeMismatch) << declared;
+    EXPECT_FALSE(r.body_complete) << declared;
+  }
+}
+
+TEST(StreamTransport, DownloadWaitsForItsReaderAndDeliversEveryByte) {
+  Server server;
+  server.payload_ = Pattern(3 << 20);
+  StreamTransport transport;
+  auto pipe = std::make_shared<BytePipe>(8192);
+  StreamRequest request;
+  request.url = server.Url("/down");
+  request.download = pipe;
+  std::string got;
+  // A slow reader: the transfer is paused whenever the small pipe is full.
+  absl::Notification started;
+  std::thread reader([&] {
+    char buf[3000];
+    size_t n = 0;
+    while (true) {
+      BytePipe::ReadResult r = pipe->Read(buf, sizeof(buf), &n);
+      if (r == BytePipe::ReadResult::kData) got.append(buf, n);
+      if (r == BytePipe::ReadResult::kEnd || r == BytePipe::ReadResult::kAborted) break;
+      if (r == BytePipe::ReadResult::kEmpty) absl::SleepFor(absl::Microseconds(200));
+    }
+  });
+  StreamResult r = Transfer(transport, request);
+  reader.join();
+  ASSERT_EQ(r.failure, TransportFailure::kNone) << r.failure_message;
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.bytes_received, 3 << 20);
+  EXPECT_TRUE(got == server.payload_) << got.size();
+}
+
+// A caller that stops feeding an upload (or draining a download) leaves the
+// transfer paused; after stall_timeout without a byte it fails, freeing its
+// slot, instead of waiting for ever.
+TEST(StreamTransport, ATransferNoByteMovesForFails) {
+  Server server;
+  server.payload_ = Pattern(1 << 20);
+  StreamTransport transport;
+  auto up = std::make_shared<BytePipe>(4096);
+  up->Write("some bytes, then nothing");
+  StreamRequest upload;
+  upload.url = server.Url("/up");
+  upload.upload = up;
+  upload.stall_timeout = absl::Seconds(1);
+  StreamResult r = Transfer(transport, upload);
+  EXPECT_EQ(r.local_stop, LocalStop::kStalled) << r.failure_message;
+  EXPECT_FALSE(r.body_complete);
+  EXPECT_TRUE(up->aborted());
+
+  auto down = std::make_shared<BytePipe>(4096);  // never read
+  StreamRequest download;
+  download.url = server.Url("/down");
+  download.download = down;
+  download.stall_timeout = absl::Seconds(1);
+  r = Transfer(transport, download);
+  EXPECT_EQ(r.local_stop, LocalStop::kStalled) << r.failure_message;
+  EXPECT_LT(r.bytes_received, 1 << 20);
+}
+
+TEST(StreamTransport, AnAbandonedDownloadEndsTheTransfer) {
+  Server server;
+  server.payload_ = Pattern(4 << 20);
+  StreamTransport transport;
+  auto pipe = std::make_shared<BytePipe>(4096);
+  StreamRequest request;
+  request.url = server.Url("/down");
+  request.download = pipe;
+  StreamResult r = Transfer(transport, request, [&] {
+    char buf[100];
+    size_t n = 0;
+    while (pipe->Read(buf, sizeof(buf), &n) != BytePipe::ReadResult::kData) {
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+    pipe->Abort();
+  });
+  EXPECT_NE(r.failure, TransportFailure::kNone);
+  EXPECT_EQ(r.local_stop, LocalStop::kPipeAborted);
+  EXPECT_LT(r.bytes_received, 4 << 20);
+}
+
+}  // namespace
+}  // namespace b24gate
