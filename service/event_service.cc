@@ -19,9 +19,15 @@ namespace pb = bitrix24::gateway::v1;
 constexpr int kMaxEventNames = 64;
 
 absl::Status ValidateStart(const pb::SubscribeStart& start) {
-  if (absl::Status s = OfflineSubscription::ValidateConsumer(start.consumer(), "start.consumer");
+  if (absl::Status s = OfflineSubscription::ValidateName(start.consumer(), "start.consumer");
       !s.ok()) {
     return s;
+  }
+  if (!start.auth_connector().empty()) {
+    if (absl::Status s = OfflineSubscription::ValidateName(start.auth_connector(), "start.auth_connector");
+        !s.ok()) {
+      return s;
+    }
   }
   if (start.events_size() > kMaxEventNames) {
     return absl::InvalidArgumentError(
@@ -139,6 +145,7 @@ class SubscribeReactor final
     options.portal = (*portal)->name();
     options.consumer = start.consumer();
     options.events.assign(start.events().begin(), start.events().end());
+    options.auth_connector = start.auth_connector();
     options.poll_interval = service_->poll_interval_;
     auto sub = std::make_shared<OfflineSubscription>(
         options, CallerFor(options.portal),

@@ -42,14 +42,12 @@ absl::StatusOr<std::vector<QueuedEvent>> ParseBatch(const OJson& result) {
 
 }  // namespace
 
-absl::Status OfflineSubscription::ValidateConsumer(const std::string& consumer,
-                                                   const std::string& where) {
-  bool ok = !consumer.empty() && consumer.size() <= 64;
-  for (char c : consumer) ok = ok && (absl::ascii_isalnum(c) || c == '_' || c == '.' || c == '-');
+absl::Status OfflineSubscription::ValidateName(const std::string& name, const std::string& where) {
+  bool ok = !name.empty() && name.size() <= 64;
+  for (char c : name) ok = ok && (absl::ascii_isalnum(c) || c == '_' || c == '.' || c == '-');
   if (ok) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat(where, ": a consumer name is 1 to 64 of A-Z a-z 0-9 _ . - (got ",
-                   consumer.size(), " characters)"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      where, ": must be 1 to 64 of A-Z a-z 0-9 _ . - (got ", name.size(), " characters)"));
 }
 
 OfflineSubscription::OfflineSubscription(Options options, Caller caller, Timer timer,
@@ -82,6 +80,7 @@ void OfflineSubscription::BindMissing(std::vector<std::string> missing) {
   const std::string event = missing.back();
   missing.pop_back();
   OJson params = {{"event", event}, {"event_type", "offline"}};
+  if (!options_.auth_connector.empty()) params["auth_connector"] = options_.auth_connector;
   std::shared_ptr<OfflineSubscription> self = shared_from_this();
   caller_("event.bind", std::move(params),
           [self, missing = std::move(missing)](absl::StatusOr<CallReply> reply) mutable {

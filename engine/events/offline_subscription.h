@@ -68,14 +68,18 @@ class OfflineSubscription : public std::enable_shared_from_this<OfflineSubscript
 
   struct Options {
     std::string portal;
-    std::string consumer;             // REQUIRES: a valid name (ValidateConsumer)
+    std::string consumer;             // REQUIRES: a valid name (ValidateName)
     std::vector<std::string> events;  // bound as offline events at start
+    // Given to those binds: writes carrying the same auth_connector are not
+    // queued for them. "" = none. REQUIRES: empty or a valid name.
+    std::string auth_connector;
     int batch_size = 50;
     absl::Duration poll_interval = absl::Seconds(1);
   };
 
-  // OK, or INVALID_ARGUMENT naming `where`: 1 to 64 of [A-Za-z0-9_.-].
-  static absl::Status ValidateConsumer(const std::string& consumer, const std::string& where);
+  // For consumer names and auth_connector keys: OK, or INVALID_ARGUMENT
+  // naming `where`; 1 to 64 of [A-Za-z0-9_.-].
+  static absl::Status ValidateName(const std::string& name, const std::string& where);
   // The process_id the consumer's rows are marked with.
   static std::string ProcessId(const std::string& consumer) { return "b24gate." + consumer; }
 

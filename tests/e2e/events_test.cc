@@ -41,11 +41,13 @@ std::unique_ptr<Stack> EventStack() {
 class Subscriber {
  public:
   Subscriber(std::shared_ptr<grpc::Channel> channel, const std::string& consumer,
-             std::vector<std::string> events = {kAdd, kUpdate})
+             std::vector<std::string> events = {kAdd, kUpdate},
+             const std::string& auth_connector = "")
       : stub_(pb::EventService::NewStub(channel)), ctx_(Ctx(120)) {
     stream_ = stub_->Subscribe(ctx_.get());
     pb::SubscribeRequest start;
     start.mutable_start()->set_consumer(consumer);
+    start.mutable_start()->set_auth_connector(auth_connector);
     for (const std::string& e : events) start.mutable_start()->add_events(e);
     written_ = stream_->Write(start);
   }
@@ -120,14 +122,19 @@ size_t QueueLength(Stack& stack) {
   return list.is_object() && list.contains("total") ? list["total"].get<size_t>() : 999999;
 }
 
-int64_t AddDeal(Stack& stack, const std::string& title) {
-  CallOut out = Call1(stack, "crm.deal.add", {{"fields", {{"TITLE", title}}}});
+int64_t AddDeal(Stack& stack, const std::string& title, const std::string& auth_connector = "") {
+  json params = {{"fields", {{"TITLE", title}}}};
+  if (!auth_connector.empty()) params["auth_connector"] = auth_connector;
+  CallOut out = Call1(stack, "crm.deal.add", params);
   EXPECT_TRUE(out.status.ok()) << out.status.error_message();
   return out.status.ok() ? out.result().get<int64_t>() : -1;
 }
 
-void UpdateDeal(Stack& stack, int64_t id, const std::string& title) {
-  CallOut out = Call1(stack, "crm.deal.update", {{"id", id}, {"fields", {{"TITLE", title}}}});
+void UpdateDeal(Stack& stack, int64_t id, const std::string& title,
+                const std::string& auth_connector = "") {
+  json params = {{"id", id}, {"fields", {{"TITLE", title}}}};
+  if (!auth_connector.empty()) params["auth_connector"] = auth_connector;
+  CallOut out = Call1(stack, "crm.deal.update", params);
   EXPECT_TRUE(out.status.ok()) << out.status.error_message();
 }
 
@@ -266,6 +273,55 @@ TEST(Events, AGatewayKilledMidStreamLosesNothing) {
       << "acknowledged before the kill: never again";
   ASSERT_TRUE(after.Ack(IdsOf(got)));
   EXPECT_TRUE(testing::WaitFor([&] { return QueueLength(*stack) == 0; }));
+}
+
+TEST(Events, AGracefulRestartEndsTheStreamAndTheNextGatewayDeliversAgain) {
+  auto stack = EventStack();
+  ASSERT_TRUE(stack);
+  std::string delivery;
+  int64_t id = 0;
+  {
+    Subscriber sub(stack->channel(), "crm-sync");
+    ASSERT_TRUE(Bound(*stack, {kAdd, kUpdate}));
+    id = AddDeal(*stack, "across a restart");
+    std::optional<pb::QueuedEvent> e = sub.Next();
+    ASSERT_TRUE(e);
+    delivery = e->delivery_id();
+    // The open stream does not hold the drain: the gateway exits 0.
+    ASSERT_TRUE(stack->RestartGateway().ok());
+    EXPECT_FALSE(sub.Next());
+    grpc::Status status = sub.Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+    EXPECT_NE(status.error_message().find("shutting down"), std::string::npos)
+        << status.error_message();
+  }
+  Subscriber again(stack->channel(), "crm-sync");
+  std::optional<pb::QueuedEvent> e = again.Next();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->delivery_id(), delivery);
+  EXPECT_EQ(e->record_id(), std::to_string(id));
+  ASSERT_TRUE(again.Ack({delivery}));
+  EXPECT_TRUE(testing::WaitFor([&] { return QueueLength(*stack) == 0; }));
+}
+
+TEST(Events, WritesCarryingTheSubscriptionsAuthConnectorDoNotComeBack) {
+  auto stack = EventStack();
+  ASSERT_TRUE(stack);
+  Subscriber sub(stack->channel(), "crm-sync", {kAdd, kUpdate}, "crm-sync-writes");
+  ASSERT_TRUE(Bound(*stack, {kAdd, kUpdate}));
+  AddDeal(*stack, "own write", "crm-sync-writes");
+  const int64_t id = AddDeal(*stack, "someone else's");
+  std::optional<pb::QueuedEvent> e = sub.Next();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->record_id(), std::to_string(id)) << "the own write queued nothing";
+  // Reacting to the event with a write of its own does not loop.
+  UpdateDeal(*stack, id, "reacted", "crm-sync-writes");
+  ASSERT_TRUE(sub.Ack({e->delivery_id()}));
+  const std::string sentinel = std::to_string(AddDeal(*stack, "end"));
+  std::optional<pb::QueuedEvent> next = sub.Next();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->event(), kAdd);
+  EXPECT_EQ(next->record_id(), sentinel);
 }
 
 TEST(Events, BadRequestsAreRefusedNamingTheField) {

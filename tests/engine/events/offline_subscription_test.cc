@@ -45,8 +45,10 @@ OJson Row(int id, const std::string& event, int record) {
 class OfflineSubscriptionTest : public ::testing::Test {
  protected:
   std::shared_ptr<OfflineSubscription> Subscribe(RecordingSink* sink,
-                                                 std::vector<std::string> events = {}) {
+                                                 std::vector<std::string> events = {},
+                                                 std::string auth_connector = "") {
     OfflineSubscription::Options options;
+    options.auth_connector = std::move(auth_connector);
     options.portal = "p";
     options.consumer = "billing";
     options.events = std::move(events);
@@ -96,13 +98,15 @@ class OfflineSubscriptionTest : public ::testing::Test {
 
 TEST_F(OfflineSubscriptionTest, BindsWhatIsMissingThenReadsWithItsProcessIdWithoutClearing) {
   RecordingSink sink;
-  auto sub = Subscribe(&sink, {"ONCRMDEALADD", "onCrmDealUpdate"});
+  auto sub = Subscribe(&sink, {"ONCRMDEALADD", "onCrmDealUpdate"}, "billing-writes");
   PendingCall get = Next();
   ASSERT_EQ(get.method, "event.get");
   Answer(get, OJson::array({{{"event", "ONCRMDEALUPDATE"}, {"offline", 1}}}));
   PendingCall bind = Next();
   EXPECT_EQ(bind.method, "event.bind");
-  EXPECT_EQ(bind.params, (OJson{{"event", "ONCRMDEALADD"}, {"event_type", "offline"}}));
+  EXPECT_EQ(bind.params, (OJson{{"event", "ONCRMDEALADD"},
+                                {"event_type", "offline"},
+                                {"auth_connector", "billing-writes"}}));
   Answer(bind, true);
   PendingCall poll = Next();
   EXPECT_EQ(poll.method, "event.offline.get");
@@ -206,9 +210,9 @@ TEST_F(OfflineSubscriptionTest, AFailedReadEndsTheStreamAndAStoppedOneIsNotCalle
 }
 
 TEST_F(OfflineSubscriptionTest, ConsumerNamesAreChecked) {
-  EXPECT_TRUE(OfflineSubscription::ValidateConsumer("billing-v2.eu_1", "start.consumer").ok());
+  EXPECT_TRUE(OfflineSubscription::ValidateName("billing-v2.eu_1", "start.consumer").ok());
   for (const std::string& bad : std::vector<std::string>{"", "a b", std::string(65, 'a'), "x/y"}) {
-    absl::Status s = OfflineSubscription::ValidateConsumer(bad, "start.consumer");
+    absl::Status s = OfflineSubscription::ValidateName(bad, "start.consumer");
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
     EXPECT_NE(s.message().find("start.consumer"), std::string::npos);
   }

@@ -45,11 +45,13 @@ class SubscribeResponse(_message.Message):
     def __init__(self, event: _Optional[_Union[QueuedEvent, _Mapping]] = ...) -> None: ...
 
 class SubscribeStart(_message.Message):
-    __slots__ = ["consumer", "events", "portal"]
+    __slots__ = ["auth_connector", "consumer", "events", "portal"]
+    AUTH_CONNECTOR_FIELD_NUMBER: _ClassVar[int]
     CONSUMER_FIELD_NUMBER: _ClassVar[int]
     EVENTS_FIELD_NUMBER: _ClassVar[int]
     PORTAL_FIELD_NUMBER: _ClassVar[int]
+    auth_connector: str
     consumer: str
     events: _containers.RepeatedScalarFieldContainer[str]
     portal: str
-    def __init__(self, portal: _Optional[str] = ..., consumer: _Optional[str] = ..., events: _Optional[_Iterable[str]] = ...) -> None: ...
+    def __init__(self, portal: _Optional[str] = ..., consumer: _Optional[str] = ..., events: _Optional[_Iterable[str]] = ..., auth_connector: _Optional[str] = ...) -> None: ...

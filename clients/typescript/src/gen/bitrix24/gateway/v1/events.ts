@@ -49,6 +49,14 @@ export interface SubscribeStart {
    * ONCRMDEALADD. The stream carries every event in the portal's queue.
    */
   events: string[];
+  /**
+   * Given to the binds this stream makes (1 to 64 of A-Z a-z 0-9 _ . -):
+   * the portal does not queue events for changes made by calls that carry
+   * the same `auth_connector` parameter, so a service that writes back with
+   * it does not hear its own writes. Bindings that exist already keep
+   * theirs.
+   */
+  authConnector: string;
 }
 
 export interface SubscribeAck {
@@ -169,7 +177,7 @@ export const SubscribeRequest: MessageFns<SubscribeRequest> = {
 };
 
 function createBaseSubscribeStart(): SubscribeStart {
-  return { portal: "", consumer: "", events: [] };
+  return { portal: "", consumer: "", events: [], authConnector: "" };
 }
 
 export const SubscribeStart: MessageFns<SubscribeStart> = {
@@ -182,6 +190,9 @@ export const SubscribeStart: MessageFns<SubscribeStart> = {
     }
     for (const v of message.events) {
       writer.uint32(26).string(v!);
+    }
+    if (message.authConnector !== "") {
+      writer.uint32(34).string(message.authConnector);
     }
     return writer;
   },
@@ -223,6 +234,14 @@ export const SubscribeStart: MessageFns<SubscribeStart> = {
             message.events.push(reader.string());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.authConnector = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -240,6 +259,11 @@ export const SubscribeStart: MessageFns<SubscribeStart> = {
       portal: isSet(object.portal) ? globalThis.String(object.portal) : "",
       consumer: isSet(object.consumer) ? globalThis.String(object.consumer) : "",
       events: globalThis.Array.isArray(object?.events) ? object.events.map((e: any) => globalThis.String(e)) : [],
+      authConnector: isSet(object.authConnector)
+        ? globalThis.String(object.authConnector)
+        : isSet(object.auth_connector)
+        ? globalThis.String(object.auth_connector)
+        : "",
     };
   },
 
@@ -254,6 +278,9 @@ export const SubscribeStart: MessageFns<SubscribeStart> = {
     if (message.events?.length) {
       obj.events = message.events;
     }
+    if (message.authConnector !== "") {
+      obj.authConnector = message.authConnector;
+    }
     return obj;
   },
 
@@ -265,6 +292,7 @@ export const SubscribeStart: MessageFns<SubscribeStart> = {
     message.portal = object.portal ?? "";
     message.consumer = object.consumer ?? "";
     message.events = object.events?.map((e) => e) || [];
+    message.authConnector = object.authConnector ?? "";
     return message;
   },
 };
