@@ -185,7 +185,14 @@ void OAuthCredentials::Adopt(const std::string& access_token, const std::string&
   // Persist first: the old refresh token is dead from now on. If the store
   // fails, the token still works in memory; the failure is counted
   // (persist_failures) so the operator can see it.
-  if (refresh_token != refresh_token_ && !store_->Save(refresh_token).ok()) persist_failures_++;
+  bool rotated;
+  {
+    absl::MutexLock lock(&mu_);
+    rotated = refresh_token != refresh_token_;
+  }
+  const bool saved = !rotated || store_->Save(refresh_token).ok();
+  absl::MutexLock lock(&mu_);
+  if (!saved) persist_failures_++;
   refresh_token_ = refresh_token;
   access_token_ = access_token;
   if (!base_url.empty()) base_url_ = base_url;
@@ -208,8 +215,8 @@ void OAuthCredentials::Finish(absl::Status status) {
 void OAuthCredentials::OnRefreshed(HttpResponse response) {
   absl::StatusOr<Issued> issued = ParseAnswer(response);
   if (issued.ok()) {
-    absl::MutexLock lock(&mu_);
     Adopt(issued->access_token, issued->refresh_token, issued->client_endpoint);
+    absl::MutexLock lock(&mu_);
     refreshes_++;
   }
   Finish(issued.status());
@@ -264,7 +271,6 @@ absl::Status OAuthCredentials::RefreshAlone() {
   }
   absl::StatusOr<Issued> issued = RefreshWithFirstOf({refresh_token});
   if (!issued.ok()) return issued.status();
-  absl::MutexLock lock(&mu_);
   Adopt(issued->access_token, issued->refresh_token, issued->client_endpoint);
   return absl::OkStatus();
 }
@@ -293,58 +299,12 @@ void OAuthCredentials::RefreshShared(std::string failed_access) {
     absl::StatusOr<std::optional<SharedTokens>> shared = sharing.Load();
     if (!shared.ok()) return Finish(RefreshAlone());  // Redis unreachable
     if (NewerThan(*shared, failed_access)) {
-      absl::MutexLock lock(&mu_);
       Adopt((*shared)->access_token, (*shared)->refresh_token, (*shared)->base_url);
-      break;
+      return Finish(absl::OkStatus());
     }
     absl::StatusOr<bool> locked = sharing.Lock(kLockTime);
     if (!locked.ok()) return Finish(RefreshAlone());
-    if (*locked) {
-      // Another replica may have finished between the look and the lock.
-      shared = sharing.Load();
-      if (!shared.ok()) {
-        sharing.Unlock();
-        return Finish(RefreshAlone());
-      }
-      if (NewerThan(*shared, failed_access)) {
-        absl::MutexLock lock(&mu_);
-        Adopt((*shared)->access_token, (*shared)->refresh_token, (*shared)->base_url);
-        sharing.Unlock();
-        break;
-      }
-      // The shared refresh token is the newest; this process's own (from its
-      // token file) is tried only when the shared one is refused and differs
-      // (Redis lost its data and came back with an older copy).
-      std::vector<std::string> candidates;
-      if (*shared && !(*shared)->refresh_token.empty()) candidates.push_back((*shared)->refresh_token);
-      {
-        absl::MutexLock lock(&mu_);
-        if (candidates.empty() || candidates.front() != refresh_token_) candidates.push_back(refresh_token_);
-      }
-      absl::StatusOr<Issued> issued = RefreshWithFirstOf(candidates);
-      if (!issued.ok()) {
-        sharing.Unlock();
-        return Finish(issued.status());
-      }
-      SharedTokens next{issued->access_token, issued->refresh_token, issued->client_endpoint,
-                        (*shared ? (*shared)->version : 0) + 1};
-      // Shared before anyone uses the new access token, and before the lock
-      // is released, so a replica that takes the lock next finds the new
-      // tokens and does not spend the old one. A few tries: the others can
-      // only get the new refresh token from here.
-      bool stored = false;
-      for (int attempt = 0; attempt < 5 && !stored; ++attempt) {
-        stored = sharing.Store(next).ok();
-        if (!stored) clock_->SleepUntil(clock_->Now() + absl::Milliseconds(100));
-      }
-      {
-        absl::MutexLock lock(&mu_);
-        if (!stored) persist_failures_++;
-        Adopt(next.access_token, next.refresh_token, next.base_url);  // token_file first
-      }
-      sharing.Unlock();
-      break;
-    }
+    if (*locked) return Finish(RefreshUnderSharedLock(sharing, failed_access));
     // Another replica is refreshing: wait for its tokens.
     if (clock_->Now() >= give_up) {
       return Finish(GatewayError(absl::StatusCode::kUnavailable, kReasonTransport,
@@ -352,7 +312,53 @@ void OAuthCredentials::RefreshShared(std::string failed_access) {
     }
     clock_->SleepUntil(clock_->Now() + kPollEvery);
   }
-  Finish(absl::OkStatus());
+}
+
+absl::Status OAuthCredentials::RefreshUnderSharedLock(TokenSharing& sharing,
+                                                      const std::string& failed_access) {
+  // Another replica may have finished between the look and the lock.
+  absl::StatusOr<std::optional<SharedTokens>> shared = sharing.Load();
+  if (!shared.ok()) {
+    sharing.Unlock();
+    return RefreshAlone();
+  }
+  if (NewerThan(*shared, failed_access)) {
+    Adopt((*shared)->access_token, (*shared)->refresh_token, (*shared)->base_url);
+    sharing.Unlock();
+    return absl::OkStatus();
+  }
+  // The shared refresh token is the newest; this process's own (from its
+  // token file) is tried only when the shared one is refused and differs
+  // (Redis lost its data and came back with an older copy).
+  std::vector<std::string> candidates;
+  if (*shared && !(*shared)->refresh_token.empty()) candidates.push_back((*shared)->refresh_token);
+  {
+    absl::MutexLock lock(&mu_);
+    if (candidates.empty() || candidates.front() != refresh_token_) candidates.push_back(refresh_token_);
+  }
+  absl::StatusOr<Issued> issued = RefreshWithFirstOf(candidates);
+  if (!issued.ok()) {
+    sharing.Unlock();
+    return issued.status();
+  }
+  SharedTokens next{issued->access_token, issued->refresh_token, issued->client_endpoint,
+                    (*shared ? (*shared)->version : 0) + 1};
+  // Shared before anyone uses the new access token, and before the lock is
+  // released, so a replica that takes the lock next finds the new tokens and
+  // does not spend the old one. A few tries: the others can only get the new
+  // refresh token from here.
+  bool stored = false;
+  for (int attempt = 0; attempt < 5 && !stored; ++attempt) {
+    stored = sharing.Store(next).ok();
+    if (!stored) clock_->SleepUntil(clock_->Now() + absl::Milliseconds(100));
+  }
+  if (!stored) {
+    absl::MutexLock lock(&mu_);
+    persist_failures_++;
+  }
+  Adopt(next.access_token, next.refresh_token, next.base_url);  // token_file first
+  sharing.Unlock();
+  return absl::OkStatus();
 }
 
 }  // namespace b24gate

@@ -130,10 +130,17 @@ class OAuthCredentials : public Credentials {
   // Refreshes with the first of `candidates` the server has not refused
   // before; a refused one (invalid_grant) is remembered and the next tried.
   absl::StatusOr<Issued> RefreshWithFirstOf(const std::vector<std::string>& candidates);
-  // Makes `issued` current: the refresh token is persisted first (the old
-  // one is dead once the new one was issued).
+  // Makes the tokens current: the refresh token is persisted first (the old
+  // one is dead once the new one was issued), without mu_, so that a slow
+  // disk never holds up Current() and the requests waiting on it.
+  // REQUIRES: mu_ not held; called by the refresh in progress only
+  // (refreshing_), so no other Adopt runs meanwhile.
   void Adopt(const std::string& access_token, const std::string& refresh_token,
-             const std::string& base_url) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+             const std::string& base_url) ABSL_LOCKS_EXCLUDED(mu_);
+  // With sharing, holding the replicas' refresh lock: adopts tokens another
+  // replica shared meanwhile, or refreshes and shares the new ones; then
+  // releases the lock. REQUIRES: this replica holds the sharing lock.
+  absl::Status RefreshUnderSharedLock(TokenSharing& sharing, const std::string& failed_access);
   // Ends a refresh: every waiter gets `status`.
   void Finish(absl::Status status);
 

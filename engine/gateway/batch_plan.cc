@@ -119,6 +119,76 @@ absl::Status ValidateKey(const std::string& key, size_t index) {
   return absl::OkStatus();
 }
 
+// Checks command `i` and puts it in the form it travels in: parameters from
+// the method's query string moved into `params`, the method normalized.
+absl::Status NormalizeCommand(BatchCommandSpec& c, size_t i, const InputLimits& limits) {
+  size_t q = c.method.find('?');
+  std::string params_where = absl::StrCat("commands[", i, "].params");
+  if (q != std::string::npos) {
+    params_where = absl::StrCat("commands[", i, "].method?query");
+    if (c.params.is_object() && !c.params.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "commands[", i, "]: give parameters either in the method's query string or in params"));
+    }
+    absl::StatusOr<nlohmann::ordered_json> parsed = ParseQueryString(c.method.substr(q + 1));
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("commands[", i, "].method: ", parsed.status().message()));
+    }
+    c.params = std::move(*parsed);
+    c.method.resize(q);
+  }
+  // Checked as written, as Call checks it: normalizing first would strip
+  // surrounding whitespace, CR/LF and a trailing '/' and hide them.
+  if (absl::Status s = ValidateMethodName(c.method); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("commands[", i, "].", s.message()));
+  }
+  c.method = NormalizeMethod(c.method);
+  if (c.method == "batch") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("commands[", i, "].method: Bitrix24 refuses a batch inside a batch"));
+  }
+  if (c.params.is_null()) c.params = nlohmann::ordered_json::object();
+  if (!c.params.is_object()) {
+    return absl::InvalidArgumentError(absl::StrCat("commands[", i, "].params: must be an object"));
+  }
+  if (ContainsNullOrTopLevelList(c.params)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "commands[", i, "].params: contain null, which a batch (query strings) cannot carry; "
+        "send this call with Call (it goes as JSON)"));
+  }
+  return CheckParams(c.params, params_where, limits);
+}
+
+// Checks that command `i`'s $result references name earlier commands of the
+// same batch (`index_of`: key → position).
+absl::Status CheckReferences(const BatchCommandSpec& c, size_t i,
+                             const std::map<std::string, size_t>& index_of, int max_per_batch) {
+  RefScan refs;
+  CollectRefs(c.params, &refs);
+  if (!refs.malformed.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("commands[", i, "] (\"", c.key,
+                                                   "\"): malformed reference \"",
+                                                   QuoteRef(refs.malformed), "\": ", refs.why));
+  }
+  for (const std::string& ref : refs.keys) {
+    auto it = index_of.find(ref);
+    if (it == index_of.end() || it->second >= i) {
+      return absl::InvalidArgumentError(absl::StrCat("commands[", i, "] (\"", c.key,
+                                                     "\") refers to $result[", QuoteRef(ref),
+                                                     "], which is not an earlier command"));
+    }
+    if (it->second / max_per_batch != i / max_per_batch) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "commands[", i, "] (\"", c.key, "\") refers to $result[", ref, "] across the ",
+          max_per_batch,
+          "-command batch boundary; references work only inside one batch. Reorder the "
+          "commands or send them in separate CallBatch requests"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::set<std::string> ReferencedKeys(const nlohmann::ordered_json& params) {
@@ -144,64 +214,8 @@ absl::StatusOr<std::vector<std::vector<BatchCommandSpec>>> PlanBatch(
       return absl::InvalidArgumentError(
           absl::StrCat("commands[", i, "].key: \"", c.key, "\" is used twice"));
     }
-    size_t q = c.method.find('?');
-    std::string params_where = absl::StrCat("commands[", i, "].params");
-    if (q != std::string::npos) {
-      params_where = absl::StrCat("commands[", i, "].method?query");
-      if (c.params.is_object() && !c.params.empty()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "commands[", i, "]: give parameters either in the method's query string or in params"));
-      }
-      absl::StatusOr<nlohmann::ordered_json> parsed = ParseQueryString(c.method.substr(q + 1));
-      if (!parsed.ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("commands[", i, "].method: ", parsed.status().message()));
-      }
-      c.params = std::move(*parsed);
-      c.method.resize(q);
-    }
-    // Checked as written, as Call checks it: normalizing first would strip
-    // surrounding whitespace, CR/LF and a trailing '/' and hide them.
-    if (absl::Status s = ValidateMethodName(c.method); !s.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("commands[", i, "].", s.message()));
-    }
-    c.method = NormalizeMethod(c.method);
-    if (c.method == "batch") {
-      return absl::InvalidArgumentError(
-          absl::StrCat("commands[", i, "].method: Bitrix24 refuses a batch inside a batch"));
-    }
-    if (c.params.is_null()) c.params = nlohmann::ordered_json::object();
-    if (!c.params.is_object()) {
-      return absl::InvalidArgumentError(absl::StrCat("commands[", i, "].params: must be an object"));
-    }
-    if (ContainsNullOrTopLevelList(c.params)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "commands[", i, "].params: contain null, which a batch (query strings) cannot carry; "
-          "send this call with Call (it goes as JSON)"));
-    }
-    if (absl::Status s = CheckParams(c.params, params_where, limits); !s.ok()) return s;
-    RefScan refs;
-    CollectRefs(c.params, &refs);
-    if (!refs.malformed.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("commands[", i, "] (\"", c.key,
-                                                     "\"): malformed reference \"",
-                                                     QuoteRef(refs.malformed), "\": ", refs.why));
-    }
-    for (const std::string& ref : refs.keys) {
-      auto it = index_of.find(ref);
-      if (it == index_of.end() || it->second >= i) {
-        return absl::InvalidArgumentError(absl::StrCat("commands[", i, "] (\"", c.key,
-                                                       "\") refers to $result[", QuoteRef(ref),
-                                                       "], which is not an earlier command"));
-      }
-      if (it->second / max_per_batch != i / max_per_batch) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "commands[", i, "] (\"", c.key, "\") refers to $result[", ref, "] across the ",
-            max_per_batch,
-            "-command batch boundary; references work only inside one batch. Reorder the "
-            "commands or send them in separate CallBatch requests"));
-      }
-    }
+    if (absl::Status s = NormalizeCommand(c, i, limits); !s.ok()) return s;
+    if (absl::Status s = CheckReferences(c, i, index_of, max_per_batch); !s.ok()) return s;
   }
   std::vector<std::vector<BatchCommandSpec>> chunks;
   for (size_t i = 0; i < commands.size(); ++i) {
