@@ -11,6 +11,8 @@
 #include <prometheus/registry.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "engine/auth/redis_token_sharing.h"
 #include "engine/cache/memory_store.h"
 #include "engine/cache/read_cache.h"
@@ -317,6 +319,9 @@ bool Server::AwaitDrained(absl::Time deadline) {
   return clock_->AwaitWithDeadline(&mu_, absl::Condition(&drained_), deadline);
 }
 
+// How long a drained gateway waits before it exits (see Drain).
+constexpr absl::Duration kAnswerLinger = absl::Milliseconds(200);
+
 bool Server::Drain(absl::Duration predrain) {
   grpc_->GetHealthCheckService()->SetServingStatus(false);
   logger_.Log(LogLevel::kInfo, "shutting down",
@@ -357,6 +362,12 @@ bool Server::Drain(absl::Duration predrain) {
     logger_.Log(LogLevel::kWarn, "exiting with upstream requests still in flight");
     return false;
   }
+  // The last answers were handed to the kernel a moment ago. A client that
+  // has not read them when the process exits loses them: the exit closes the
+  // connection with the client's last frames unread, the kernel answers with
+  // a reset, and the client's kernel drops what it had not read yet (seen as
+  // "Broken pipe" by a GetById answered OK 1 ms before the exit).
+  absl::SleepFor(kAnswerLinger);
   logger_.Log(LogLevel::kInfo, "stopped");
   return true;
 }
