@@ -1,7 +1,5 @@
 // A gateway's threads do not grow with its portals: the dispatcher pool and
 // the HTTP transport are shared, so 500 portals run on the threads of one.
-#include <dirent.h>
-
 #include <cstdio>
 #include <memory>
 
@@ -11,18 +9,12 @@
 #include "engine/common/clock.h"
 #include "engine/gateway/gateway.h"
 #include "engine/http/curl_transport.h"
+#include "tests/support/threads.h"
 
 namespace b24gate {
 namespace {
 
-int ThreadsOfThisProcess() {
-  DIR* dir = opendir("/proc/self/task");
-  if (dir == nullptr) return -1;
-  int threads = 0;
-  while (dirent* entry = readdir(dir)) threads += entry->d_name[0] != '.';
-  closedir(dir);
-  return threads;
-}
+using ::b24gate::testing::ThreadsOfThisProcess;
 
 // `clock` must outlive the gateway.
 std::unique_ptr<Gateway> GatewayWith(int portals, Clock* clock) {

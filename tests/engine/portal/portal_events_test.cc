@@ -62,11 +62,7 @@ class CountingObserver : public PortalObserver {
 };
 
 PortalOptions Options() {
-  PortalOptions o;
-  o.webhook_url = "https://portal.example/rest/1/secret/";
-  o.bucket = BucketPolicy{1000, 1000, 0};
-  o.linger = absl::ZeroDuration();
-  o.backoff = BackoffPolicy{absl::Milliseconds(1), absl::Milliseconds(5), 2};
+  PortalOptions o = QuickPortalOptions();
   o.autothrottle.enabled = false;
   return o;
 }

@@ -19,6 +19,17 @@
 
 namespace b24gate {
 
+// A portal that sends at once: a bucket that never runs dry, no linger,
+// backoff in milliseconds. Tests change what they exercise.
+inline PortalOptions QuickPortalOptions() {
+  PortalOptions o;
+  o.webhook_url = "https://portal.example/rest/1/secret/";
+  o.bucket = BucketPolicy{1000, 1000, 0};
+  o.linger = absl::ZeroDuration();
+  o.backoff = BackoffPolicy{absl::Milliseconds(1), absl::Milliseconds(5), 2};
+  return o;
+}
+
 // One call's outcome. The callback may outlive the Outcome (a call answered
 // while a failed test unwinds); it then writes into the shared state only.
 class Outcome {

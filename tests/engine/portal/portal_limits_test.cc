@@ -22,11 +22,7 @@ namespace {
 const nlohmann::ordered_json kNoParams = nlohmann::ordered_json::object();
 
 PortalOptions Options() {
-  PortalOptions o;
-  o.webhook_url = "https://portal.example/rest/1/secret/";
-  o.bucket = BucketPolicy{1000, 1000, 0};
-  o.linger = absl::ZeroDuration();
-  o.backoff = BackoffPolicy{absl::Milliseconds(1), absl::Milliseconds(5), 2};
+  PortalOptions o = QuickPortalOptions();
   o.operating = OperatingPolicy{absl::Seconds(480), absl::Seconds(600), absl::Seconds(60)};
   o.autothrottle.enabled = false;  // exact slots; the autothrottle has its own tests
   return o;

@@ -18,14 +18,7 @@ namespace {
 
 const nlohmann::ordered_json kNoParams = nlohmann::ordered_json::object();
 
-PortalOptions Options() {
-  PortalOptions o;
-  o.webhook_url = "https://portal.example/rest/1/secret/";
-  o.bucket = BucketPolicy{1000, 1000, 0};
-  o.linger = absl::ZeroDuration();
-  o.backoff = BackoffPolicy{absl::Milliseconds(1), absl::Milliseconds(5), 2};
-  return o;
-}
+PortalOptions Options() { return QuickPortalOptions(); }
 
 // Longer than any backoff in Options(): a repeat, if any, is due by then.
 const absl::Duration kPastBackoff = absl::Seconds(1);

@@ -14,11 +14,7 @@ namespace b24gate {
 namespace {
 
 PortalOptions Options() {
-  PortalOptions o;
-  o.webhook_url = "https://portal.example/rest/1/secret/";
-  o.bucket = BucketPolicy{1000, 1000, 0};
-  o.linger = absl::ZeroDuration();
-  o.backoff = BackoffPolicy{absl::Milliseconds(1), absl::Milliseconds(5), 2};
+  PortalOptions o = QuickPortalOptions();
   o.max_attempts = 3;
   return o;
 }
