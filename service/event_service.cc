@@ -239,13 +239,7 @@ EventService::EventService(Gateway* gateway, const AccessControl* access, EventL
 
 grpc::ServerBidiReactor<pb::SubscribeRequest, pb::SubscribeResponse>* EventService::Subscribe(
     grpc::CallbackServerContext* context) {
-  absl::StatusOr<std::string> client = std::string();
-  if (access_ != nullptr) {
-    absl::StatusOr<const ClientSpec*> spec = access_->Admit(*context);
-    client = !spec.ok() ? absl::StatusOr<std::string>(spec.status())
-                        : (*spec == nullptr ? std::string() : (*spec)->name);
-  }
-  return new SubscribeReactor(this, std::move(client));
+  return new SubscribeReactor(this, AdmittedClientName(access_, *context));
 }
 
 bool EventService::Register(const Key& key, SubscribeReactor* reactor) {

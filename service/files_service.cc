@@ -352,21 +352,15 @@ class DownloadCall : public grpc::ServerWriteReactor<pb::DownloadFileResponse> {
 
 }  // namespace
 
-absl::StatusOr<std::string> FilesService::CallerOf(grpc::CallbackServerContext* context) const {
-  if (access_ == nullptr) return std::string();
-  absl::StatusOr<const ClientSpec*> client = access_->Admit(*context);
-  if (!client.ok()) return client.status();
-  return *client == nullptr ? std::string() : (*client)->name;
-}
-
 grpc::ServerReadReactor<pb::UploadFileRequest>* FilesService::UploadFile(
     grpc::CallbackServerContext* context, pb::UploadFileResponse* response) {
-  return new UploadCall(files_, metrics_, context, CallerOf(context), response);
+  return new UploadCall(files_, metrics_, context, AdmittedClientName(access_, *context), response);
 }
 
 grpc::ServerWriteReactor<pb::DownloadFileResponse>* FilesService::DownloadFile(
     grpc::CallbackServerContext* context, const pb::DownloadFileRequest* request) {
-  return new DownloadCall(files_, metrics_, context, CallerOf(context), *request);
+  return new DownloadCall(files_, metrics_, context, AdmittedClientName(access_, *context),
+                          *request);
 }
 
 }  // namespace b24gate

@@ -40,8 +40,6 @@ class FilesService final : public bitrix24::gateway::v1::FilesService::CallbackS
       const bitrix24::gateway::v1::DownloadFileRequest* request) override;
 
  private:
-  absl::StatusOr<std::string> CallerOf(grpc::CallbackServerContext* context) const;
-
   FileGateway* const files_;
   const AccessControl* const access_;
   FileMetrics* const metrics_;

@@ -439,18 +439,11 @@ absl::StatusOr<std::vector<BatchCommandSpec>> BatchCommands(const Gateway* gatew
 
 }  // namespace
 
-absl::StatusOr<std::string> GatewayService::CallerOf(grpc::CallbackServerContext* context) const {
-  if (access_ == nullptr) return std::string();
-  absl::StatusOr<const ClientSpec*> client = access_->Admit(*context);
-  if (!client.ok()) return client.status();
-  return *client == nullptr ? std::string() : (*client)->name;
-}
-
 grpc::ServerUnaryReactor* GatewayService::Call(grpc::CallbackServerContext* context,
                                                const pb::CallRequest* request,
                                                pb::CallResponse* response) {
   auto* call = new UnaryCall();
-  absl::StatusOr<std::string> client = CallerOf(context);
+  absl::StatusOr<std::string> client = AdmittedClientName(access_, *context);
   if (absl::Status s = Admission(client, *request); !s.ok()) {
     call->Reply(s);
   } else if (request->bulk_params_size() > 0) {
@@ -465,7 +458,7 @@ grpc::ServerUnaryReactor* GatewayService::CallBatch(grpc::CallbackServerContext*
                                                     const pb::CallBatchRequest* request,
                                                     pb::CallBatchResponse* response) {
   auto* call = new UnaryCall();
-  absl::StatusOr<std::string> client = CallerOf(context);
+  absl::StatusOr<std::string> client = AdmittedClientName(access_, *context);
   if (absl::Status s = Admission(client, *request); !s.ok()) {
     call->Reply(s);
     return call;
@@ -500,17 +493,17 @@ grpc::ServerUnaryReactor* GatewayService::CallBatch(grpc::CallbackServerContext*
 
 grpc::ServerWriteReactor<pb::GetAllResponse>* GatewayService::GetAll(
     grpc::CallbackServerContext* context, const pb::GetAllRequest* request) {
-  return new GetAllStream(gateway_, context, CallerOf(context), request);
+  return new GetAllStream(gateway_, context, AdmittedClientName(access_, *context), request);
 }
 
 grpc::ServerWriteReactor<pb::GetByIdResponse>* GatewayService::GetById(
     grpc::CallbackServerContext* context, const pb::GetByIdRequest* request) {
-  return new GetByIdStream(gateway_, context, CallerOf(context), request);
+  return new GetByIdStream(gateway_, context, AdmittedClientName(access_, *context), request);
 }
 
 grpc::ServerWriteReactor<pb::CallManyResponse>* GatewayService::CallMany(
     grpc::CallbackServerContext* context, const pb::CallManyRequest* request) {
-  return new CallManyStream(gateway_, context, CallerOf(context), request);
+  return new CallManyStream(gateway_, context, AdmittedClientName(access_, *context), request);
 }
 
 }  // namespace b24gate

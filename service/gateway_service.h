@@ -43,9 +43,6 @@ class GatewayService final : public bitrix24::gateway::v1::GatewayService::Callb
       const bitrix24::gateway::v1::CallManyRequest* request) override;
 
  private:
-  // The caller's client name ("" = anonymous), or UNAUTHENTICATED.
-  absl::StatusOr<std::string> CallerOf(grpc::CallbackServerContext* context) const;
-
   Gateway* const gateway_;
   const AccessControl* const access_;
 };

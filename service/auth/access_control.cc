@@ -59,4 +59,12 @@ std::vector<std::string> AccessControl::ClientNames(const std::vector<ClientSpec
   return names;
 }
 
+absl::StatusOr<std::string> AdmittedClientName(const AccessControl* access,
+                                               const grpc::ServerContextBase& context) {
+  if (access == nullptr) return std::string();
+  absl::StatusOr<const ClientSpec*> client = access->Admit(context);
+  if (!client.ok()) return client.status();
+  return *client == nullptr ? std::string() : (*client)->name;
+}
+
 }  // namespace b24gate

@@ -56,6 +56,12 @@ class AccessControl {
   AuthMetrics* const metrics_;
 };
 
+// The caller's client name, as CallOptions::client_id wants it: "" when
+// `access` is null (no access control) or the caller is anonymous; the
+// status of Admit when it refuses.
+absl::StatusOr<std::string> AdmittedClientName(const AccessControl* access,
+                                               const grpc::ServerContextBase& context);
+
 }  // namespace b24gate
 
 #endif  // B24GATE_SERVICE_AUTH_ACCESS_CONTROL_H_
