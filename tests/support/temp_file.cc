@@ -27,9 +27,12 @@ MadeFiles& Made() {
 
 void RemoveMadeFiles() {
   MadeFiles& made = Made();
-  absl::MutexLock lock(&made.mu);
-  for (const std::string& path : made.paths) unlink(path.c_str());
-  made.paths.clear();
+  std::vector<std::string> paths;
+  {
+    absl::MutexLock lock(&made.mu);
+    paths.swap(made.paths);
+  }
+  for (const std::string& path : paths) unlink(path.c_str());
 }
 
 void Remember(const std::string& path) {
