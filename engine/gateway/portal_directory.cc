@@ -351,23 +351,41 @@ absl::StatusOr<PortalRecord> PortalDirectory::Get(const std::string& key) const 
   return entries_.at(*name).record;
 }
 
+PortalListing PortalDirectory::ListingOf(const Entry& entry) const {
+  PortalListing listing;
+  listing.record = entry.record;
+  listing.record.webhook_url.clear();
+  listing.record.refresh_token.clear();
+  listing.record.client_secret.clear();
+  listing.record.application_token.clear();
+  listing.configured = entry.configured != nullptr;
+  listing.live = entry.live;
+  // Memory only: the base, the plan and the record's tunables.
+  PortalOptions options = entry.configured ? *entry.configured : options_.base;
+  if (!entry.configured && !entry.record.plan.empty()) {
+    (void)ApplyPlan(entry.record.plan, &options);
+  }
+  if (!entry.configured) (void)ApplyTuning(entry.record, &options);
+  listing.tuning = TuningOf(options);
+  return listing;
+}
+
 std::vector<PortalListing> PortalDirectory::List(
     const std::string& after, size_t limit,
-    const std::function<bool(const PortalListing&)>& keep) const {
+    const std::function<bool(const PortalRecord&)>& keep) const {
   std::vector<PortalListing> out;
   absl::ReaderMutexLock lock(&mu_);
   for (auto it = entries_.upper_bound(after); it != entries_.end() && out.size() < limit; ++it) {
-    PortalListing listing;
-    listing.record = it->second.record;
-    listing.record.webhook_url.clear();
-    listing.record.refresh_token.clear();
-    listing.record.client_secret.clear();
-    listing.record.application_token.clear();
-    listing.configured = it->second.configured != nullptr;
-    listing.live = it->second.live != nullptr;
-    if (!keep || keep(listing)) out.push_back(std::move(listing));
+    if (!keep || keep(it->second.record)) out.push_back(ListingOf(it->second));
   }
   return out;
+}
+
+absl::StatusOr<PortalListing> PortalDirectory::Describe(const std::string& key) const {
+  absl::ReaderMutexLock lock(&mu_);
+  const std::string* name = Resolve(key);
+  if (name == nullptr) return UnknownPortal(key);
+  return ListingOf(entries_.at(*name));
 }
 
 std::vector<std::shared_ptr<Portal>> PortalDirectory::Live() const {

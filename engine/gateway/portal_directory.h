@@ -79,7 +79,11 @@ struct DirectoryOptions {
 struct PortalListing {
   PortalRecord record;  // secrets cleared
   bool configured = false;
-  bool live = false;
+  // In memory: ask it for its state (Stats, Tuning). Null when not.
+  std::shared_ptr<Portal> live;
+  // The settings it runs with (or will, once built); for a live portal,
+  // its current tuning is live->Tuning().
+  PortalTuning tuning;
 };
 
 class PortalDirectory : private DispatchPool::Task {
@@ -122,9 +126,11 @@ class PortalDirectory : private DispatchPool::Task {
   // The record of `key`, secrets included (never print it). NOT_FOUND.
   absl::StatusOr<PortalRecord> Get(const std::string& key) const;
   // Up to `limit` portals with names after `after`, in name order, for which
-  // `keep` (may be null) is true.
+  // `keep` (may be null; sees the whole record: never print it) is true.
   std::vector<PortalListing> List(const std::string& after, size_t limit,
-                                  const std::function<bool(const PortalListing&)>& keep) const;
+                                  const std::function<bool(const PortalRecord&)>& keep) const;
+  // The listing of one portal. NOT_FOUND.
+  absl::StatusOr<PortalListing> Describe(const std::string& key) const;
   // The portals in memory now.
   std::vector<std::shared_ptr<Portal>> Live() const;
   // Portals known (configured and registered).
@@ -152,6 +158,7 @@ class PortalDirectory : private DispatchPool::Task {
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // The options a registered portal runs with; INVALID_ARGUMENT naming the field.
   absl::StatusOr<PortalOptions> OptionsFor(const PortalRecord& record);
+  PortalListing ListingOf(const Entry& entry) const;
   void Index(const PortalRecord& record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Unindex(const PortalRecord& record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status AddLocked(PortalRecord record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);

@@ -219,7 +219,7 @@ TEST_F(PortalDirectoryTest, RestartKeepsPortalsAndTheRotatedRefreshToken) {
   // token is kept before the call is sent with the new access token.
   std::optional<FakeTransport::Exchange> refresh = transport_->Next();
   ASSERT_TRUE(refresh);
-  EXPECT_NE(refresh->request.body.find("refresh-0"), std::string::npos);
+  EXPECT_NE(refresh->request.url.find("refresh_token=refresh-0"), std::string::npos);
   refresh->done(FakeTransport::Json(
       200, OJson{{"access_token", "access-1"}, {"refresh_token", "refresh-1"}}.dump()));
   std::optional<FakeTransport::Exchange> call = transport_->Next();
