@@ -232,7 +232,9 @@ run_case() {
     for (const p of c.portals ?? []) {
       if (p.webhook_file) console.log(`${p.webhook_file} webhook`);
       if (p.oauth?.client_secret_file) console.log(`${p.oauth.client_secret_file} secret`);
-    }' "$config" | while read -r file kind; do
+    }
+    if (c.application?.client_secret_file) console.log(`${c.application.client_secret_file} secret`);
+    ' "$config" | while read -r file kind; do
     if [[ $kind == webhook ]]; then
       echo "http://$EMU/rest/1/image-test/" >"$DIR/secret"
     else
@@ -240,8 +242,10 @@ run_case() {
     fi
     install -D -m 0440 -g "$IMAGE_USER" "$DIR/secret" "$rootfs$file"
   done
+  # The first configured portal; a configuration without one (a Marketplace
+  # application's) gets one registered at run time, kept in its portal store.
   local first
-  first=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).portals[0].name)' "$config")
+  first=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).portals?.[0]?.name ?? "")' "$config")
 
   env -i "$(command -v chroot)" --userspec=$IMAGE_USER:$IMAGE_USER "$rootfs" /usr/local/bin/b24gate "${gateway_args[@]}" \
     >"$DIR/gw.out" 2>"$DIR/gw.err" &
@@ -261,6 +265,16 @@ run_case() {
     pass "$name: Health/Check SERVING"
   else
     fail "$name: Health/Check"; cat "$DIR/health" >&2
+  fi
+  if [[ -z $first ]]; then
+    first=registered
+    if bufcurl "http://$gw/bitrix24.gateway.v1.AdminService/AddPortal" \
+        -d "{\"name\":\"$first\",\"credentials\":{\"webhookUrl\":\"http://$EMU/rest/1/image-test/\"}}" \
+        >"$DIR/add" 2>&1; then
+      pass "$name: AddPortal \"$first\" through the image"
+    else
+      fail "$name: AddPortal"; cat "$DIR/add" >&2
+    fi
   fi
   if bufcurl "http://$gw/bitrix24.gateway.v1.GatewayService/Call" \
       -d "{\"portal\":\"$first\",\"method\":\"crm.lead.list\",\"params\":{\"select\":[\"ID\",\"TITLE\"]}}" \
