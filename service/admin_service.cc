@@ -3,6 +3,12 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 
+#include <functional>
+#include <memory>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/portal/portal_stats.h"
 #include "engine/portal/tuning_fields.h"
@@ -54,20 +60,24 @@ void FillTuning(const PortalTuning& t, pb::PortalTuning* tuning) {
   for (const TuningField& field : TuningFields()) SetNumber(tuning, field.name, field.get(t));
 }
 
-void MergeTuning(const pb::PortalTuning& in, PortalTuning* t) {
+namespace {
+
+// Calls `apply` with each tunable set in `in`, by its name.
+void ForEachSetTuning(const pb::PortalTuning& in,
+                      const std::function<void(const TuningField&, double)>& apply) {
   const google::protobuf::Reflection* r = in.GetReflection();
   for (const TuningField& field : TuningFields()) {
     const google::protobuf::FieldDescriptor* f = in.GetDescriptor()->FindFieldByName(field.name);
     if (f == nullptr || !r->HasField(in, f)) continue;
     switch (f->cpp_type()) {
       case google::protobuf::FieldDescriptor::CPPTYPE_DOUBLE:
-        field.set(t, r->GetDouble(in, f));
+        apply(field, r->GetDouble(in, f));
         break;
       case google::protobuf::FieldDescriptor::CPPTYPE_INT32:
-        field.set(t, r->GetInt32(in, f));
+        apply(field, r->GetInt32(in, f));
         break;
       case google::protobuf::FieldDescriptor::CPPTYPE_INT64:
-        field.set(t, static_cast<double>(r->GetInt64(in, f)));
+        apply(field, static_cast<double>(r->GetInt64(in, f)));
         break;
       default:
         break;
@@ -75,12 +85,82 @@ void MergeTuning(const pb::PortalTuning& in, PortalTuning* t) {
   }
 }
 
+}  // namespace
+
+void MergeTuning(const pb::PortalTuning& in, PortalTuning* t) {
+  ForEachSetTuning(in, [t](const TuningField& field, double value) { field.set(t, value); });
+}
+
+void MergeTuning(const pb::PortalTuning& in, std::map<std::string, double>* tuning) {
+  ForEachSetTuning(in, [tuning](const TuningField& field, double value) {
+    (*tuning)[field.name] = value;
+  });
+}
+
 namespace {
+
+constexpr int kDefaultPageSize = 100;
+constexpr int kMaxPageSize = 1000;
 
 void FillState(Portal& portal, pb::PortalState* out) {
   out->set_name(portal.name());
   FillTuning(portal.Tuning(), out->mutable_tuning());
   FillStatus(portal.Stats(), out->mutable_status());
+}
+
+// A listed portal: its record and, when in memory, its live state.
+void FillState(const PortalListing& listing, pb::PortalState* out) {
+  if (listing.live) {
+    FillState(*listing.live, out);
+  } else {
+    out->set_name(listing.record.name);
+    FillTuning(listing.tuning, out->mutable_tuning());
+  }
+  out->set_member_id(listing.record.member_id);
+  out->set_domain(listing.record.Domain());
+  out->set_configured(listing.configured);
+  out->set_live(listing.live != nullptr);
+  out->set_plan(listing.record.plan);
+  out->set_oauth(listing.oauth);
+}
+
+// Surrounding white space dropped, '/' appended (files and forms add and
+// drop them).
+std::string TrimUrl(const std::string& url) {
+  std::string out(absl::StripAsciiWhitespace(url));
+  if (!out.empty() && out.back() != '/') out.push_back('/');
+  return out;
+}
+
+void SetCredentials(const pb::PortalCredentials& c, PortalRecord* r) {
+  r->webhook_url = TrimUrl(c.webhook_url());
+  r->portal_url = TrimUrl(c.portal_url());
+  r->refresh_token = c.refresh_token();
+  r->client_id = c.client_id();
+  r->client_secret = c.client_secret();
+  r->application_token = c.application_token();
+}
+
+absl::Status CheckCredentials(const PortalRecord& r) {
+  if (!r.webhook_url.empty() && (!r.portal_url.empty() || !r.refresh_token.empty())) {
+    return absl::InvalidArgumentError(
+        "credentials: give either webhook_url or portal_url with refresh_token, not both");
+  }
+  if (r.webhook_url.empty() && (r.portal_url.empty() || r.refresh_token.empty())) {
+    return absl::InvalidArgumentError(
+        "credentials: give webhook_url, or portal_url and refresh_token (OAuth)");
+  }
+  return absl::OkStatus();
+}
+
+// The page token is the last name listed, base64 so that callers treat it
+// as opaque.
+absl::StatusOr<std::string> NameAfter(const std::string& token) {
+  std::string name;
+  if (!absl::WebSafeBase64Unescape(token, &name)) {
+    return absl::InvalidArgumentError("page_token: not a token this gateway gave");
+  }
+  return name;
 }
 
 }  // namespace
@@ -92,42 +172,114 @@ absl::Status AdminService::Admit(grpc::CallbackServerContext* context) const {
   return access_->AuthorizeAdmin(*client);
 }
 
-grpc::ServerUnaryReactor* AdminService::ListPortals(grpc::CallbackServerContext* context,
-                                                    const pb::ListPortalsRequest*,
-                                                    pb::ListPortalsResponse* response) {
-  if (absl::Status s = Admit(context); !s.ok()) {
-    auto* reactor = context->DefaultReactor();
-    reactor->Finish(ToGrpcStatus(s));
-    return reactor;
-  }
-  for (const auto& portal : gateway_->portals()) FillState(*portal, response->add_portals());
+grpc::ServerUnaryReactor* AdminService::Run(grpc::CallbackServerContext* context,
+                                            const std::function<absl::Status()>& work) const {
   auto* reactor = context->DefaultReactor();
-  reactor->Finish(grpc::Status::OK);
+  absl::Status s = Admit(context);
+  if (s.ok()) s = work();
+  reactor->Finish(ToGrpcStatus(s));
   return reactor;
+}
+
+absl::Status AdminService::Describe(const std::string& key, pb::PortalState* out) const {
+  absl::StatusOr<PortalListing> listing = gateway_->directory().Describe(key);
+  if (!listing.ok()) return listing.status();
+  FillState(*listing, out);
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* AdminService::ListPortals(grpc::CallbackServerContext* context,
+                                                    const pb::ListPortalsRequest* request,
+                                                    pb::ListPortalsResponse* response) {
+  return Run(context, [&]() -> absl::Status {
+    if (request->page_size() < 0 || request->page_size() > kMaxPageSize) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("page_size: must be 0 (default ", kDefaultPageSize, ") to ", kMaxPageSize));
+    }
+    absl::StatusOr<std::string> after = NameAfter(request->page_token());
+    if (!after.ok()) return after.status();
+    const size_t size = request->page_size() == 0 ? kDefaultPageSize : request->page_size();
+    const std::string filter = absl::AsciiStrToLower(request->filter());
+    auto keep = [&filter](const PortalRecord& r) {
+      return filter.empty() || absl::StrContains(absl::AsciiStrToLower(r.name), filter) ||
+             absl::StrContains(absl::AsciiStrToLower(r.member_id), filter) ||
+             absl::StrContains(absl::AsciiStrToLower(r.Domain()), filter);
+    };
+    // One more than the page: whether a next page exists.
+    std::vector<PortalListing> page = gateway_->directory().List(*after, size + 1, keep);
+    if (page.size() > size) {
+      page.pop_back();
+      response->set_next_page_token(absl::WebSafeBase64Escape(page.back().record.name));
+    }
+    for (const PortalListing& listing : page) FillState(listing, response->add_portals());
+    return absl::OkStatus();
+  });
 }
 
 grpc::ServerUnaryReactor* AdminService::UpdatePortalTuning(
     grpc::CallbackServerContext* context, const pb::UpdatePortalTuningRequest* request,
     pb::UpdatePortalTuningResponse* response) {
-  auto* reactor = context->DefaultReactor();
-  if (absl::Status s = Admit(context); !s.ok()) {
-    reactor->Finish(ToGrpcStatus(s));
-    return reactor;
-  }
-  absl::StatusOr<std::shared_ptr<Portal>> portal = gateway_->FindPortal(request->portal());
-  if (!portal.ok()) {
-    reactor->Finish(ToGrpcStatus(portal.status()));
-    return reactor;
-  }
-  PortalTuning tuning = request->reset() ? TuningOf((*portal)->options()) : (*portal)->Tuning();
-  MergeTuning(request->tuning(), &tuning);
-  if (absl::Status s = (*portal)->Tune(tuning); !s.ok()) {
-    reactor->Finish(ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat("tuning.", s.message()))));
-    return reactor;
-  }
-  FillState(**portal, response->mutable_portal());
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
+  return Run(context, [&]() -> absl::Status {
+    absl::StatusOr<std::shared_ptr<Portal>> portal = gateway_->FindPortal(request->portal());
+    if (!portal.ok()) return portal.status();
+    PortalTuning tuning = request->reset() ? TuningOf((*portal)->options()) : (*portal)->Tuning();
+    MergeTuning(request->tuning(), &tuning);
+    if (absl::Status s = (*portal)->Tune(tuning); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("tuning.", s.message()));
+    }
+    FillState(**portal, response->mutable_portal());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AdminService::GetPortal(grpc::CallbackServerContext* context,
+                                                  const pb::GetPortalRequest* request,
+                                                  pb::GetPortalResponse* response) {
+  return Run(context, [&] { return Describe(request->portal(), response->mutable_portal()); });
+}
+
+grpc::ServerUnaryReactor* AdminService::AddPortal(grpc::CallbackServerContext* context,
+                                                  const pb::AddPortalRequest* request,
+                                                  pb::AddPortalResponse* response) {
+  return Run(context, [&]() -> absl::Status {
+    PortalRecord record;
+    record.name = request->name();
+    record.member_id = request->member_id();
+    record.domain = request->domain();
+    record.plan = request->plan();
+    SetCredentials(request->credentials(), &record);
+    if (absl::Status s = CheckCredentials(record); !s.ok()) return s;
+    MergeTuning(request->tuning(), &record.tuning);
+    if (absl::Status s = gateway_->directory().Add(record); !s.ok()) return s;
+    return Describe(record.name, response->mutable_portal());
+  });
+}
+
+grpc::ServerUnaryReactor* AdminService::UpdatePortal(grpc::CallbackServerContext* context,
+                                                     const pb::UpdatePortalRequest* request,
+                                                     pb::UpdatePortalResponse* response) {
+  return Run(context, [&]() -> absl::Status {
+    std::string name;
+    absl::Status s = gateway_->directory().Update(request->portal(), [&](PortalRecord* r) {
+      name = r->name;
+      if (request->has_credentials()) {
+        SetCredentials(request->credentials(), r);
+        if (absl::Status bad = CheckCredentials(*r); !bad.ok()) return bad;
+      }
+      if (request->has_plan()) r->plan = request->plan();
+      if (request->reset_tuning()) r->tuning.clear();
+      MergeTuning(request->tuning(), &r->tuning);
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+    return Describe(name, response->mutable_portal());
+  });
+}
+
+grpc::ServerUnaryReactor* AdminService::RemovePortal(grpc::CallbackServerContext* context,
+                                                     const pb::RemovePortalRequest* request,
+                                                     pb::RemovePortalResponse*) {
+  return Run(context, [&] { return gateway_->directory().Remove(request->portal()); });
 }
 
 }  // namespace b24gate

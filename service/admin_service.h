@@ -1,9 +1,14 @@
-// bitrix24.gateway.v1.AdminService: portal state and run-time speed control.
-// Answers from engine state only; never calls Bitrix24.
+// bitrix24.gateway.v1.AdminService: portal state, run-time speed control, and
+// portals added, changed and removed at run time (PortalDirectory). Answers
+// from engine state and the portal registry; never calls Bitrix24. Secrets
+// given (webhooks, tokens, client secrets) are never returned.
 //
 // Thread-safety: thread-safe.
 #ifndef B24GATE_SERVICE_ADMIN_SERVICE_H_
 #define B24GATE_SERVICE_ADMIN_SERVICE_H_
+
+#include <map>
+#include <string>
 
 #include "bitrix24/gateway/v1/admin.grpc.pb.h"
 #include "engine/gateway/gateway.h"
@@ -17,6 +22,10 @@ void FillStatus(const PortalStats& stats, bitrix24::gateway::v1::PortalStatus* s
 void FillTuning(const PortalTuning& tuning, bitrix24::gateway::v1::PortalTuning* out);
 // Applies the fields set in `in` over `tuning`.
 void MergeTuning(const bitrix24::gateway::v1::PortalTuning& in, PortalTuning* tuning);
+// The fields set in `in`, by name, over `tuning` (a registered portal's
+// record keeps them so).
+void MergeTuning(const bitrix24::gateway::v1::PortalTuning& in,
+                 std::map<std::string, double>* tuning);
 
 class AdminService final : public bitrix24::gateway::v1::AdminService::CallbackService {
  public:
@@ -33,11 +42,28 @@ class AdminService final : public bitrix24::gateway::v1::AdminService::CallbackS
       grpc::CallbackServerContext* context,
       const bitrix24::gateway::v1::UpdatePortalTuningRequest* request,
       bitrix24::gateway::v1::UpdatePortalTuningResponse* response) override;
+  grpc::ServerUnaryReactor* GetPortal(grpc::CallbackServerContext* context,
+                                      const bitrix24::gateway::v1::GetPortalRequest* request,
+                                      bitrix24::gateway::v1::GetPortalResponse* response) override;
+  grpc::ServerUnaryReactor* AddPortal(grpc::CallbackServerContext* context,
+                                      const bitrix24::gateway::v1::AddPortalRequest* request,
+                                      bitrix24::gateway::v1::AddPortalResponse* response) override;
+  grpc::ServerUnaryReactor* UpdatePortal(grpc::CallbackServerContext* context,
+                                         const bitrix24::gateway::v1::UpdatePortalRequest* request,
+                                         bitrix24::gateway::v1::UpdatePortalResponse* response) override;
+  grpc::ServerUnaryReactor* RemovePortal(grpc::CallbackServerContext* context,
+                                         const bitrix24::gateway::v1::RemovePortalRequest* request,
+                                         bitrix24::gateway::v1::RemovePortalResponse* response) override;
 
  private:
   // OK when the caller may use this service; UNAUTHENTICATED or
   // PERMISSION_DENIED otherwise.
   absl::Status Admit(grpc::CallbackServerContext* context) const;
+  // Admits the caller, runs `work`, and finishes the RPC with its status.
+  grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context,
+                                const std::function<absl::Status()>& work) const;
+  // The state of portal `key` (name, member_id or domain) into `out`.
+  absl::Status Describe(const std::string& key, bitrix24::gateway::v1::PortalState* out) const;
 
   Gateway* const gateway_;
   const AccessControl* const access_;

@@ -33,6 +33,9 @@ struct ServerConfig {
   ServerTlsOptions tls;
   // Where GET /metrics is served; empty = metrics off.
   std::string metrics_listen;
+  // Portals besides the configured ones whose metrics have series of their
+  // own (the first to be busy); the others are summed as portal="other".
+  size_t metrics_portals = 100;
   // The first portal is the default one.
   std::vector<PortalOptions> portals;
   // The OAuth application of the portals registered at run time (the file's

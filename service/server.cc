@@ -173,7 +173,9 @@ absl::StatusOr<RegistryParts> MakeRegistry(const ServerConfig& config, const Por
 std::unique_ptr<ServerMetrics> MakeMetrics(const ServerConfig& config) {
   if (config.metrics_listen.empty()) return nullptr;
   auto m = std::make_unique<ServerMetrics>();
-  m->portal = std::make_unique<PortalMetrics>(*m->registry);
+  std::vector<std::string> configured;
+  for (const PortalOptions& p : config.portals) configured.push_back(p.name);
+  m->portal = std::make_unique<PortalMetrics>(*m->registry, 200, configured, config.metrics_portals);
   m->grpc = std::make_unique<GrpcMetrics>(*m->registry);
   m->auth = std::make_unique<AuthMetrics>(*m->registry, AccessControl::FailureReasons(),
                                           AccessControl::ClientNames(config.clients));
@@ -273,7 +275,9 @@ absl::Status Server::Wire(std::unique_ptr<HttpTransport> transport) {
 absl::Status Server::ServeMetrics() {
   if (!metrics_) return absl::OkStatus();
   ServerMetrics& m = *metrics_;
-  m.gauges = std::make_shared<PortalGauges>([gateway = gateway_.get()] { return gateway->portals(); });
+  m.gauges = std::make_shared<PortalGauges>(
+      [gateway = gateway_.get()] { return gateway->portals(); },
+      [metrics = m.portal.get()](const std::string& portal) { return metrics->PortalLabel(portal); });
   try {
     // CivetWeb's Exposer throws when it cannot bind.
     m.exposer = std::make_unique<prometheus::Exposer>(config_.metrics_listen);

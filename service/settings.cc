@@ -91,6 +91,21 @@ absl::Status Portals(const SettingValue& v, SettingsState* s) {
   return absl::OkStatus();
 }
 
+// A flag's "100" or the file's 100: a whole number from 0 to 100,000.
+absl::Status MetricsPortals(const SettingValue& v, SettingsState* s) {
+  double n = 0;
+  if (v.json.is_number()) {
+    n = v.json.get<double>();
+  } else if (!v.json.is_string() || !absl::SimpleAtod(v.json.get<std::string>(), &n)) {
+    return Bad(v.where, "must be a number");
+  }
+  if (n < 0 || n > 100000 || n != static_cast<double>(static_cast<int64_t>(n))) {
+    return Bad(v.where, "must be a whole number from 0 to 100000");
+  }
+  s->config.metrics_portals = static_cast<size_t>(n);
+  return absl::OkStatus();
+}
+
 absl::Status ListReadAheadBytes(const SettingValue& v, SettingsState* s) {
   if (!v.json.is_number_integer() || v.json.get<int64_t>() < 1) {
     return Bad(v.where, "must be a whole number of bytes >= 1");
@@ -144,6 +159,9 @@ const Setting kSettings[] = {
     {"--metrics-listen", "HOST:PORT", nullptr, "metrics_listen", "off",
      "serve Prometheus metrics at GET /metrics (beyond loopback: a warning)", false,
      [](const Value& v, State* s) { return Text(v, &s->config.metrics_listen); }},
+    {"--metrics-portals", "N", nullptr, "metrics_portals", "100",
+     "registered portals with series of their own (besides the configured ones); the others are "
+     "summed as portal=\"other\"", false, &MetricsPortals},
     {"--portal", "NAME=WEBHOOK_URL", "B24GATE_PORTALS", "portals", "",
      "a portal's incoming webhook (the first is the default; the variable: NAME=URL,NAME=URL; "
      "the file: a list of portal objects)", true, &Portals},

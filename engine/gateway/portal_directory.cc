@@ -354,6 +354,8 @@ absl::StatusOr<PortalRecord> PortalDirectory::Get(const std::string& key) const 
 PortalListing PortalDirectory::ListingOf(const Entry& entry) const {
   PortalListing listing;
   listing.record = entry.record;
+  listing.record.domain = entry.record.Domain();
+  listing.oauth = entry.record.oauth();
   listing.record.webhook_url.clear();
   listing.record.refresh_token.clear();
   listing.record.client_secret.clear();

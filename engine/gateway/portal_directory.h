@@ -77,8 +77,9 @@ struct DirectoryOptions {
 
 // One portal as listed: its record without the secrets, and where it is.
 struct PortalListing {
-  PortalRecord record;  // secrets cleared
+  PortalRecord record;  // secrets cleared; domain filled in
   bool configured = false;
+  bool oauth = false;  // else an incoming webhook
   // In memory: ask it for its state (Stats, Tuning). Null when not.
   std::shared_ptr<Portal> live;
   // The settings it runs with (or will, once built); for a live portal,

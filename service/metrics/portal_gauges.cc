@@ -38,8 +38,8 @@ ClientMetric Sample(std::vector<ClientMetric::Label> labels, double value, Metri
 
 }  // namespace
 
-PortalGauges::PortalGauges(PortalsFn portals, size_t method_cap)
-    : portals_(std::move(portals)), methods_(method_cap) {}
+PortalGauges::PortalGauges(PortalsFn portals, LabelFn label, size_t method_cap)
+    : portals_(std::move(portals)), label_(std::move(label)), methods_(method_cap) {}
 
 std::string PortalGauges::GaugeName(const std::string& stat) {
   auto it = GaugeNames().find(stat);
@@ -52,62 +52,107 @@ std::string PortalGauges::CounterName(const std::string& stat) {
   return absl::StrCat("b24gate_portal_", stat, "_total");
 }
 
+namespace {
+
+// The families of one scrape, one per name, filled in order.
+class Families {
+ public:
+  void Add(const std::string& name, const char* help, MetricType type,
+           std::vector<ClientMetric::Label> labels, double value) {
+    auto [it, inserted] = index_.emplace(name, families_.size());
+    if (inserted) families_.push_back(MetricFamily{name, help, type, {}});
+    families_[it->second].metric.push_back(Sample(std::move(labels), value, type));
+  }
+  std::vector<MetricFamily> Take() { return std::move(families_); }
+
+ private:
+  std::vector<MetricFamily> families_;
+  std::map<std::string, size_t> index_;
+};
+
+// The counters and gauges of PortalStats under `portal`.
+void AddStats(const std::string& portal, const PortalStats& stats, Families* out) {
+  std::vector<ClientMetric::Label> by_portal = {{"portal", portal}};
+#define B24GATE_EXPORT_GAUGE(field, help)                                             \
+  out->Add(PortalGauges::GaugeName(#field), help, MetricType::Gauge, by_portal,       \
+           static_cast<double>(stats.field));
+#define B24GATE_EXPORT_COUNTER(field, help)                                           \
+  out->Add(PortalGauges::CounterName(#field), help, MetricType::Counter, by_portal,   \
+           static_cast<double>(stats.field));
+  B24GATE_PORTAL_GAUGES(B24GATE_EXPORT_GAUGE)
+  B24GATE_PORTAL_COUNTERS(B24GATE_EXPORT_COUNTER)
+#undef B24GATE_EXPORT_GAUGE
+#undef B24GATE_EXPORT_COUNTER
+}
+
+// Adds `stats`'s counters and gauges into `sum`.
+void Accumulate(const PortalStats& stats, PortalStats* sum) {
+#define B24GATE_SUM_STAT(field, help) sum->field += stats.field;
+  B24GATE_PORTAL_GAUGES(B24GATE_SUM_STAT)
+  B24GATE_PORTAL_COUNTERS(B24GATE_SUM_STAT)
+#undef B24GATE_SUM_STAT
+}
+
+// Per API client (configured names and "anonymous": a fixed set).
+void AddClients(const std::string& name, const PortalStats& stats, Families* out) {
+  for (const auto& [client, commands] : stats.client_queued) {
+    out->Add("b24gate_client_queued_commands", "commands of the client waiting in the queue now",
+             MetricType::Gauge, {{"portal", name}, {"client", client}}, commands);
+  }
+  for (const auto& [client, commands] : stats.client_commands) {
+    out->Add("b24gate_client_commands_total", "commands of the client sent to the portal",
+             MetricType::Counter, {{"portal", name}, {"client", client}},
+             static_cast<double>(commands));
+  }
+}
+
+// Tuning, operating time per method and clients of one portal.
+void AddDetail(const std::string& name, const PortalStats& stats, const PortalTuning& tuning,
+               LabelLimiter& methods, Families* out) {
+  for (const TuningField& field : TuningFields()) {
+    if (field.metric != nullptr) {
+      out->Add(field.metric, field.help, MetricType::Gauge, {{"portal", name}}, field.get(tuning));
+    }
+  }
+  // Per method; methods past the cap fold into "other" with the largest
+  // value, which is what an alert on "near the limit" needs.
+  std::map<std::string, double> operating;
+  std::map<std::string, double> paused;
+  for (const auto& [method, seconds] : stats.operating) {
+    std::string label = methods.Label(method);
+    operating[label] = std::max(operating[label], seconds);
+    auto p = stats.paused.find(method);
+    paused[label] = std::max(paused[label], p != stats.paused.end() && p->second ? 1.0 : 0.0);
+  }
+  for (const auto& [method, seconds] : operating) {
+    out->Add("b24gate_operating_seconds", "operating seconds the portal reported in the window",
+             MetricType::Gauge, {{"portal", name}, {"method", method}}, seconds);
+    out->Add("b24gate_method_paused", "1 while the method waits for its operating-time window",
+             MetricType::Gauge, {{"portal", name}, {"method", method}}, paused[method]);
+  }
+  AddClients(name, stats, out);
+}
+
+}  // namespace
+
 std::vector<MetricFamily> PortalGauges::Collect() const {
-  // One family per name, filled portal by portal, in list order.
-  std::vector<MetricFamily> families;
-  std::map<std::string, size_t> index;
-  auto add = [&](const std::string& name, const char* help, MetricType type,
-                 std::vector<ClientMetric::Label> labels, double value) {
-    auto [it, inserted] = index.emplace(name, families.size());
-    if (inserted) families.push_back(MetricFamily{name, help, type, {}});
-    families[it->second].metric.push_back(Sample(std::move(labels), value, type));
-  };
+  Families families;
+  // Portals without series of their own, summed.
+  PortalStats other;
+  bool any_other = false;
   for (const std::shared_ptr<Portal>& portal : portals_()) {
     const std::string& name = portal->name();
     PortalStats stats = portal->Stats();
-    PortalTuning tuning = portal->Tuning();
-    std::vector<ClientMetric::Label> by_portal = {{"portal", name}};
-#define B24GATE_EXPORT_GAUGE(field, help) \
-  add(GaugeName(#field), help, MetricType::Gauge, by_portal, static_cast<double>(stats.field));
-#define B24GATE_EXPORT_COUNTER(field, help) \
-  add(CounterName(#field), help, MetricType::Counter, by_portal, static_cast<double>(stats.field));
-    B24GATE_PORTAL_GAUGES(B24GATE_EXPORT_GAUGE)
-    B24GATE_PORTAL_COUNTERS(B24GATE_EXPORT_COUNTER)
-#undef B24GATE_EXPORT_GAUGE
-#undef B24GATE_EXPORT_COUNTER
-    for (const TuningField& field : TuningFields()) {
-      if (field.metric != nullptr) {
-        add(field.metric, field.help, MetricType::Gauge, by_portal, field.get(tuning));
-      }
+    if (label_ && label_(name) != name) {
+      Accumulate(stats, &other);
+      any_other = true;
+      continue;
     }
-    // Per method; methods past the cap fold into "other" with the largest
-    // value, which is what an alert on "near the limit" needs.
-    std::map<std::string, double> operating;
-    std::map<std::string, double> paused;
-    for (const auto& [method, seconds] : stats.operating) {
-      std::string label = methods_.Label(method);
-      operating[label] = std::max(operating[label], seconds);
-      auto p = stats.paused.find(method);
-      paused[label] = std::max(paused[label], p != stats.paused.end() && p->second ? 1.0 : 0.0);
-    }
-    for (const auto& [method, seconds] : operating) {
-      add("b24gate_operating_seconds", "operating seconds the portal reported in the window",
-          MetricType::Gauge, {{"portal", name}, {"method", method}}, seconds);
-      add("b24gate_method_paused", "1 while the method waits for its operating-time window",
-          MetricType::Gauge, {{"portal", name}, {"method", method}}, paused[method]);
-    }
-    // Per API client (configured names and "anonymous": a fixed set).
-    for (const auto& [client, commands] : stats.client_queued) {
-      add("b24gate_client_queued_commands", "commands of the client waiting in the queue now",
-          MetricType::Gauge, {{"portal", name}, {"client", client}}, commands);
-    }
-    for (const auto& [client, commands] : stats.client_commands) {
-      add("b24gate_client_commands_total", "commands of the client sent to the portal",
-          MetricType::Counter, {{"portal", name}, {"client", client}},
-          static_cast<double>(commands));
-    }
+    AddStats(name, stats, &families);
+    AddDetail(name, stats, portal->Tuning(), methods_, &families);
   }
-  return families;
+  if (any_other) AddStats("other", other, &families);
+  return families.Take();
 }
 
 }  // namespace b24gate

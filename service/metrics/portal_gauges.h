@@ -26,11 +26,15 @@ namespace b24gate {
 
 class PortalGauges : public prometheus::Collectable {
  public:
-  // `portals` gives the portals in memory at each scrape; it must stay
+  // `portals` gives the portals in memory at each scrape; `label` (may be
+  // null: every portal its own) the label of a portal's series, where
+  // "other" sums the portal's counters and gauges with the other portals'
+  // without series of their own (PortalMetrics::PortalLabel). Both must stay
   // callable while this object lives. `method_cap` bounds the method
   // labels; later methods are reported as "other" (the largest value).
   using PortalsFn = std::function<std::vector<std::shared_ptr<Portal>>()>;
-  explicit PortalGauges(PortalsFn portals, size_t method_cap = 200);
+  using LabelFn = std::function<std::string(const std::string&)>;
+  explicit PortalGauges(PortalsFn portals, LabelFn label = nullptr, size_t method_cap = 200);
 
   std::vector<prometheus::MetricFamily> Collect() const override;
 
@@ -41,6 +45,7 @@ class PortalGauges : public prometheus::Collectable {
 
  private:
   const PortalsFn portals_;
+  const LabelFn label_;
   mutable LabelLimiter methods_;
 };
 

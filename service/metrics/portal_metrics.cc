@@ -1,5 +1,7 @@
 #include "service/metrics/portal_metrics.h"
 
+#include <vector>
+
 #include <array>
 
 namespace b24gate {
@@ -65,6 +67,7 @@ Family<Histogram>& HistogramFamily(prometheus::Registry& r, const char* name, co
 }  // namespace
 
 struct PortalMetrics::Series {
+  std::string portal;  // the portal label: its name, or "other"
   std::array<Counter*, std::size(kOutcomes)> http_requests{};
   std::array<Counter*, std::size(kReasons)> retries{};
   Histogram* batch_commands = nullptr;
@@ -79,8 +82,10 @@ struct PortalMetrics::Series {
   std::map<std::string, Counter*> errors;    // by code label
 };
 
-PortalMetrics::PortalMetrics(prometheus::Registry& registry, size_t label_cap)
-    : methods_(label_cap),
+PortalMetrics::PortalMetrics(prometheus::Registry& registry, size_t label_cap,
+                             const std::vector<std::string>& named, size_t portal_cap)
+    : portal_labels_(named.size() + portal_cap),
+      methods_(label_cap),
       codes_(label_cap),
       http_requests_(CounterFamily(registry, "b24gate_http_requests_total",
                                    "HTTP requests to the portal by how they ended")),
@@ -107,17 +112,26 @@ PortalMetrics::PortalMetrics(prometheus::Registry& registry, size_t label_cap)
                                       "REST 3.0 (/rest/api/) requests sent to the portal")),
       idempotent_replays_(CounterFamily(registry, "b24gate_idempotent_replays_total",
                                         "REST 3.0 writes the portal answered from its "
-                                        "idempotency store (an earlier attempt had run them)")) {}
+                                        "idempotency store (an earlier attempt had run them)")) {
+  // The configuration's portals always have series of their own.
+  for (const std::string& portal : named) portal_labels_.Label(portal);
+}
 
 PortalMetrics::~PortalMetrics() = default;
 
-PortalMetrics::Series& PortalMetrics::SeriesOf(const std::string& portal) {
+std::string PortalMetrics::PortalLabel(const std::string& portal) {
+  return portal_labels_.Label(portal);
+}
+
+PortalMetrics::Series& PortalMetrics::SeriesOf(const std::string& name) {
+  const std::string portal = portal_labels_.Label(name);
   absl::MutexLock lock(&mu_);
   std::unique_ptr<Series>& s = portals_[portal];
   if (s) return *s;
   // First event of this portal: every fixed-label series at once, so they
   // show 0 from the start (rate() needs the zero).
   s = std::make_unique<Series>();
+  s->portal = portal;
   for (size_t i = 0; i < std::size(kOutcomes); ++i) {
     s->http_requests[i] = &http_requests_.Add({{"portal", portal}, {"outcome", OutcomeLabel(kOutcomes[i])}});
   }
@@ -156,7 +170,7 @@ void PortalMetrics::OnCommandSent(const std::string& portal, const std::string& 
   Series& s = SeriesOf(portal);
   std::string label = methods_.Label(method);
   absl::MutexLock lock(&mu_);
-  Keyed(&s.commands, &commands_, portal, "method", label).Increment();
+  Keyed(&s.commands, &commands_, s.portal, "method", label).Increment();
 }
 
 void PortalMetrics::OnRequestDone(const std::string& portal, HttpOutcome outcome,
@@ -173,7 +187,7 @@ void PortalMetrics::OnBitrixError(const std::string& portal, const std::string&,
   Series& s = SeriesOf(portal);
   std::string label = codes_.Label(code);
   absl::MutexLock lock(&mu_);
-  Keyed(&s.errors, &errors_, portal, "code", label).Increment();
+  Keyed(&s.errors, &errors_, s.portal, "code", label).Increment();
 }
 
 void PortalMetrics::OnRetry(const std::string& portal, const std::string&, RetryReason reason,

@@ -7,7 +7,11 @@
 // Families are registered once, in the constructor. The series of a label
 // combination are created the first time it is seen and kept, so an event
 // costs one map lookup under a lock and the increments. Method and error-code
-// labels are capped (LabelLimiter); the rest count as "other".
+// labels are capped (LabelLimiter); the rest count as "other". So are the
+// portals: the named ones (the configuration's) and the first `portal_cap`
+// others to be busy get series of their own; later ones are counted
+// together as portal="other", so thousands of registered portals do not
+// make thousands of series (AdminService GetPortal shows any one of them).
 //
 // Thread-safety: thread-safe; never blocks on I/O.
 #ifndef B24GATE_SERVICE_METRICS_PORTAL_METRICS_H_
@@ -16,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -34,8 +39,12 @@ class PortalMetrics : public PortalObserver {
   // Registers the families in `registry`, which must outlive this object.
   // `label_cap` bounds distinct method names (and, separately, error codes).
   // Throws what prometheus-cpp throws on a name clash (a programming error).
-  explicit PortalMetrics(prometheus::Registry& registry, size_t label_cap = 200);
+  PortalMetrics(prometheus::Registry& registry, size_t label_cap = 200,
+                const std::vector<std::string>& named = {}, size_t portal_cap = 100);
   ~PortalMetrics() override;
+
+  // The label the portal's series carry: its name, or "other".
+  std::string PortalLabel(const std::string& portal);
 
   void OnRequestSent(const std::string& portal, int commands) override;
   void OnCommandSent(const std::string& portal, const std::string& method) override;
@@ -63,6 +72,7 @@ class PortalMetrics : public PortalObserver {
                              const std::string& portal, const char* label,
                              const std::string& value) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  LabelLimiter portal_labels_;
   LabelLimiter methods_;
   LabelLimiter codes_;
   prometheus::Family<prometheus::Counter>& http_requests_;

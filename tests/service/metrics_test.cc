@@ -3,6 +3,8 @@
 // from the stat and tuning lists, and the gRPC series.
 #include <algorithm>
 #include <map>
+#include <memory>
+#include <set>
 #include <string>
 
 #include <gmock/gmock.h>
@@ -106,6 +108,28 @@ TEST(PortalMetrics, MethodLabelsAreCapped) {
   EXPECT_EQ(series, 4);
 }
 
+TEST(PortalMetrics, PortalsBeyondTheCapAreCountedTogetherAsOther) {
+  prometheus::Registry registry;
+  PortalMetrics metrics(registry, 200, /*named=*/{"main"}, /*portal_cap=*/2);
+  for (const std::string portal : {"a", "b", "c", "d", "main", "a"}) {
+    metrics.OnRequestDone(portal, HttpOutcome::kOk, absl::Milliseconds(1));
+  }
+  auto m = Flatten(registry.Collect());
+  EXPECT_EQ(m["b24gate_http_requests_total{outcome=ok,portal=main,}"], 1);
+  EXPECT_EQ(m["b24gate_http_requests_total{outcome=ok,portal=a,}"], 2);
+  EXPECT_EQ(m["b24gate_http_requests_total{outcome=ok,portal=b,}"], 1);
+  EXPECT_EQ(m["b24gate_http_requests_total{outcome=ok,portal=other,}"], 2);  // c and d
+  std::set<std::string> portals;
+  for (const auto& f : registry.Collect()) {
+    for (const auto& metric : f.metric) {
+      for (const auto& label : metric.label) {
+        if (label.name == "portal") portals.insert(label.value);
+      }
+    }
+  }
+  EXPECT_EQ(portals, (std::set<std::string>{"main", "a", "b", "other"}));
+}
+
 // The gauges' view of one portal the test owns.
 PortalGauges::PortalsFn Only(Portal* portal) {
   return [portal] { return std::vector<std::shared_ptr<Portal>>{{portal, [](Portal*) {}}}; };
@@ -174,6 +198,46 @@ TEST(PortalGauges, QueueAndOperatingSecondsPerMethodAreSampledAtScrape) {
   EXPECT_EQ(m["b24gate_inflight_requests{portal=main,}"], 0);
   EXPECT_EQ(m["b24gate_operating_seconds{method=crm.lead.get,portal=main,}"], 3.25);
   EXPECT_EQ(m["b24gate_method_paused{method=crm.lead.get,portal=main,}"], 0);
+}
+
+TEST(PortalGauges, PortalsWithoutSeriesOfTheirOwnAreSummedAsOther) {
+  FakeTransport transport;
+  FakeClock clock;
+  DispatchPool pool(&clock, 1);
+  std::vector<std::unique_ptr<Portal>> portals;
+  for (const std::string name : {"main", "x", "y"}) {
+    PortalOptions options;
+    options.name = name;
+    options.webhook_url = "https://p.example.com/rest/1/code/";
+    options.max_concurrency = 1;
+    options.linger = absl::ZeroDuration();
+    portals.push_back(std::make_unique<Portal>(options, &transport, &clock, &pool));
+  }
+  PortalGauges gauges(
+      [&] {
+        std::vector<std::shared_ptr<Portal>> out;
+        for (auto& p : portals) out.emplace_back(p.get(), [](Portal*) {});
+        return out;
+      },
+      [](const std::string& portal) { return portal == "main" ? portal : std::string("other"); });
+  // x and y: one call on the wire and one queued each.
+  for (int i = 0; i < 4; ++i) {
+    portals[1 + i % 2]->Call("crm.lead.get", {{"id", i}}, false, CallOptions(),
+                             [](absl::StatusOr<CallReply>) {});
+  }
+  auto first = transport.Next();
+  auto second = transport.Next();
+  ASSERT_TRUE(first && second);
+  auto m = Flatten(gauges.Collect());
+  EXPECT_EQ(m["b24gate_queued_commands{portal=other,}"], 2);
+  EXPECT_EQ(m["b24gate_inflight_requests{portal=other,}"], 2);
+  EXPECT_EQ(m["b24gate_queued_commands{portal=main,}"], 0);
+  EXPECT_EQ(m.count("b24gate_queued_commands{portal=x,}"), 0u);
+  EXPECT_EQ(m.count("b24gate_bucket_burst{portal=other,}"), 0u);  // no tuning for a sum
+  first->done(FakeTransport::Failure(TransportFailure::kNotSent));
+  second->done(FakeTransport::Failure(TransportFailure::kNotSent));
+  transport.Close();
+  portals.clear();
 }
 
 TEST(PortalGauges, QueuedAndSentCommandsPerClient) {

@@ -17,11 +17,24 @@ const _ = grpc.SupportPackageIsVersion7
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 type AdminServiceClient interface {
-	// Every configured portal with its speed settings and live state.
+	// The portals, configured and registered, in name order, a page at a time,
+	// with their speed settings and live state.
 	ListPortals(ctx context.Context, in *ListPortalsRequest, opts ...grpc.CallOption) (*ListPortalsResponse, error)
 	// Changes a portal's speed settings at once; unset fields keep their
 	// value. `reset` restores the configured values first.
 	UpdatePortalTuning(ctx context.Context, in *UpdatePortalTuningRequest, opts ...grpc.CallOption) (*UpdatePortalTuningResponse, error)
+	// One portal's whole state, addressed by name, member_id or domain.
+	GetPortal(ctx context.Context, in *GetPortalRequest, opts ...grpc.CallOption) (*GetPortalResponse, error)
+	// Registers a portal at run time; it is kept in the portal registry
+	// (--portal-store, or Redis) and survives restarts.
+	AddPortal(ctx context.Context, in *AddPortalRequest, opts ...grpc.CallOption) (*AddPortalResponse, error)
+	// Changes a registered portal's credentials, plan or tuning, and keeps the
+	// change in the registry.
+	UpdatePortal(ctx context.Context, in *UpdatePortalRequest, opts ...grpc.CallOption) (*UpdatePortalResponse, error)
+	// Unregisters a portal and deletes its stored credentials: its queued
+	// commands are answered NOT_EXECUTED, those on the wire finish, later
+	// calls get NOT_FOUND.
+	RemovePortal(ctx context.Context, in *RemovePortalRequest, opts ...grpc.CallOption) (*RemovePortalResponse, error)
 }
 
 type adminServiceClient struct {
@@ -50,15 +63,64 @@ func (c *adminServiceClient) UpdatePortalTuning(ctx context.Context, in *UpdateP
 	return out, nil
 }
 
+func (c *adminServiceClient) GetPortal(ctx context.Context, in *GetPortalRequest, opts ...grpc.CallOption) (*GetPortalResponse, error) {
+	out := new(GetPortalResponse)
+	err := c.cc.Invoke(ctx, "/bitrix24.gateway.v1.AdminService/GetPortal", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) AddPortal(ctx context.Context, in *AddPortalRequest, opts ...grpc.CallOption) (*AddPortalResponse, error) {
+	out := new(AddPortalResponse)
+	err := c.cc.Invoke(ctx, "/bitrix24.gateway.v1.AdminService/AddPortal", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) UpdatePortal(ctx context.Context, in *UpdatePortalRequest, opts ...grpc.CallOption) (*UpdatePortalResponse, error) {
+	out := new(UpdatePortalResponse)
+	err := c.cc.Invoke(ctx, "/bitrix24.gateway.v1.AdminService/UpdatePortal", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) RemovePortal(ctx context.Context, in *RemovePortalRequest, opts ...grpc.CallOption) (*RemovePortalResponse, error) {
+	out := new(RemovePortalResponse)
+	err := c.cc.Invoke(ctx, "/bitrix24.gateway.v1.AdminService/RemovePortal", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility
 type AdminServiceServer interface {
-	// Every configured portal with its speed settings and live state.
+	// The portals, configured and registered, in name order, a page at a time,
+	// with their speed settings and live state.
 	ListPortals(context.Context, *ListPortalsRequest) (*ListPortalsResponse, error)
 	// Changes a portal's speed settings at once; unset fields keep their
 	// value. `reset` restores the configured values first.
 	UpdatePortalTuning(context.Context, *UpdatePortalTuningRequest) (*UpdatePortalTuningResponse, error)
+	// One portal's whole state, addressed by name, member_id or domain.
+	GetPortal(context.Context, *GetPortalRequest) (*GetPortalResponse, error)
+	// Registers a portal at run time; it is kept in the portal registry
+	// (--portal-store, or Redis) and survives restarts.
+	AddPortal(context.Context, *AddPortalRequest) (*AddPortalResponse, error)
+	// Changes a registered portal's credentials, plan or tuning, and keeps the
+	// change in the registry.
+	UpdatePortal(context.Context, *UpdatePortalRequest) (*UpdatePortalResponse, error)
+	// Unregisters a portal and deletes its stored credentials: its queued
+	// commands are answered NOT_EXECUTED, those on the wire finish, later
+	// calls get NOT_FOUND.
+	RemovePortal(context.Context, *RemovePortalRequest) (*RemovePortalResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -71,6 +133,18 @@ func (UnimplementedAdminServiceServer) ListPortals(context.Context, *ListPortals
 }
 func (UnimplementedAdminServiceServer) UpdatePortalTuning(context.Context, *UpdatePortalTuningRequest) (*UpdatePortalTuningResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method UpdatePortalTuning not implemented")
+}
+func (UnimplementedAdminServiceServer) GetPortal(context.Context, *GetPortalRequest) (*GetPortalResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetPortal not implemented")
+}
+func (UnimplementedAdminServiceServer) AddPortal(context.Context, *AddPortalRequest) (*AddPortalResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method AddPortal not implemented")
+}
+func (UnimplementedAdminServiceServer) UpdatePortal(context.Context, *UpdatePortalRequest) (*UpdatePortalResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UpdatePortal not implemented")
+}
+func (UnimplementedAdminServiceServer) RemovePortal(context.Context, *RemovePortalRequest) (*RemovePortalResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RemovePortal not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 
@@ -121,6 +195,78 @@ func _AdminService_UpdatePortalTuning_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_GetPortal_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPortalRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).GetPortal(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/bitrix24.gateway.v1.AdminService/GetPortal",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).GetPortal(ctx, req.(*GetPortalRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_AddPortal_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddPortalRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).AddPortal(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/bitrix24.gateway.v1.AdminService/AddPortal",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).AddPortal(ctx, req.(*AddPortalRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_UpdatePortal_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdatePortalRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).UpdatePortal(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/bitrix24.gateway.v1.AdminService/UpdatePortal",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).UpdatePortal(ctx, req.(*UpdatePortalRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_RemovePortal_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemovePortalRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).RemovePortal(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/bitrix24.gateway.v1.AdminService/RemovePortal",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).RemovePortal(ctx, req.(*RemovePortalRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _AdminService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "bitrix24.gateway.v1.AdminService",
 	HandlerType: (*AdminServiceServer)(nil),
@@ -132,6 +278,22 @@ var _AdminService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdatePortalTuning",
 			Handler:    _AdminService_UpdatePortalTuning_Handler,
+		},
+		{
+			MethodName: "GetPortal",
+			Handler:    _AdminService_GetPortal_Handler,
+		},
+		{
+			MethodName: "AddPortal",
+			Handler:    _AdminService_AddPortal_Handler,
+		},
+		{
+			MethodName: "UpdatePortal",
+			Handler:    _AdminService_UpdatePortal_Handler,
+		},
+		{
+			MethodName: "RemovePortal",
+			Handler:    _AdminService_RemovePortal_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -5,25 +5,95 @@ from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Map
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class AddPortalRequest(_message.Message):
+    __slots__ = ["credentials", "domain", "member_id", "name", "plan", "tuning"]
+    CREDENTIALS_FIELD_NUMBER: _ClassVar[int]
+    DOMAIN_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    TUNING_FIELD_NUMBER: _ClassVar[int]
+    credentials: PortalCredentials
+    domain: str
+    member_id: str
+    name: str
+    plan: str
+    tuning: PortalTuning
+    def __init__(self, name: _Optional[str] = ..., member_id: _Optional[str] = ..., domain: _Optional[str] = ..., credentials: _Optional[_Union[PortalCredentials, _Mapping]] = ..., plan: _Optional[str] = ..., tuning: _Optional[_Union[PortalTuning, _Mapping]] = ...) -> None: ...
+
+class AddPortalResponse(_message.Message):
+    __slots__ = ["portal"]
+    PORTAL_FIELD_NUMBER: _ClassVar[int]
+    portal: PortalState
+    def __init__(self, portal: _Optional[_Union[PortalState, _Mapping]] = ...) -> None: ...
+
+class GetPortalRequest(_message.Message):
+    __slots__ = ["portal"]
+    PORTAL_FIELD_NUMBER: _ClassVar[int]
+    portal: str
+    def __init__(self, portal: _Optional[str] = ...) -> None: ...
+
+class GetPortalResponse(_message.Message):
+    __slots__ = ["portal"]
+    PORTAL_FIELD_NUMBER: _ClassVar[int]
+    portal: PortalState
+    def __init__(self, portal: _Optional[_Union[PortalState, _Mapping]] = ...) -> None: ...
+
 class ListPortalsRequest(_message.Message):
-    __slots__ = []
-    def __init__(self) -> None: ...
+    __slots__ = ["filter", "page_size", "page_token"]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    filter: str
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., filter: _Optional[str] = ...) -> None: ...
 
 class ListPortalsResponse(_message.Message):
-    __slots__ = ["portals"]
+    __slots__ = ["next_page_token", "portals"]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     PORTALS_FIELD_NUMBER: _ClassVar[int]
+    next_page_token: str
     portals: _containers.RepeatedCompositeFieldContainer[PortalState]
-    def __init__(self, portals: _Optional[_Iterable[_Union[PortalState, _Mapping]]] = ...) -> None: ...
+    def __init__(self, portals: _Optional[_Iterable[_Union[PortalState, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class PortalCredentials(_message.Message):
+    __slots__ = ["application_token", "client_id", "client_secret", "portal_url", "refresh_token", "webhook_url"]
+    APPLICATION_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_SECRET_FIELD_NUMBER: _ClassVar[int]
+    PORTAL_URL_FIELD_NUMBER: _ClassVar[int]
+    REFRESH_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_URL_FIELD_NUMBER: _ClassVar[int]
+    application_token: str
+    client_id: str
+    client_secret: str
+    portal_url: str
+    refresh_token: str
+    webhook_url: str
+    def __init__(self, webhook_url: _Optional[str] = ..., portal_url: _Optional[str] = ..., refresh_token: _Optional[str] = ..., client_id: _Optional[str] = ..., client_secret: _Optional[str] = ..., application_token: _Optional[str] = ...) -> None: ...
 
 class PortalState(_message.Message):
-    __slots__ = ["name", "status", "tuning"]
+    __slots__ = ["configured", "domain", "live", "member_id", "name", "oauth", "plan", "status", "tuning"]
+    CONFIGURED_FIELD_NUMBER: _ClassVar[int]
+    DOMAIN_FIELD_NUMBER: _ClassVar[int]
+    LIVE_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
+    OAUTH_FIELD_NUMBER: _ClassVar[int]
+    PLAN_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     TUNING_FIELD_NUMBER: _ClassVar[int]
+    configured: bool
+    domain: str
+    live: bool
+    member_id: str
     name: str
+    oauth: bool
+    plan: str
     status: PortalStatus
     tuning: PortalTuning
-    def __init__(self, name: _Optional[str] = ..., tuning: _Optional[_Union[PortalTuning, _Mapping]] = ..., status: _Optional[_Union[PortalStatus, _Mapping]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., tuning: _Optional[_Union[PortalTuning, _Mapping]] = ..., status: _Optional[_Union[PortalStatus, _Mapping]] = ..., member_id: _Optional[str] = ..., domain: _Optional[str] = ..., configured: bool = ..., live: bool = ..., plan: _Optional[str] = ..., oauth: bool = ...) -> None: ...
 
 class PortalStatus(_message.Message):
     __slots__ = ["batch_requests", "bucket_level", "commands_sent", "concurrency_limit", "http_requests", "in_flight", "operating_blocked", "operating_seconds", "outcome_unknown", "queued", "rate_factor", "rate_limited", "redirects", "redis_errors", "retries", "shared_budget_fallback", "slowdowns", "token_refreshes"]
@@ -93,6 +163,36 @@ class PortalTuning(_message.Message):
     operating_margin_seconds: float
     operating_window_seconds: float
     def __init__(self, burst: _Optional[float] = ..., drain_per_second: _Optional[float] = ..., headroom: _Optional[float] = ..., operating_limit_seconds: _Optional[float] = ..., operating_window_seconds: _Optional[float] = ..., operating_margin_seconds: _Optional[float] = ..., batch_size: _Optional[int] = ..., max_concurrency: _Optional[int] = ..., linger_ms: _Optional[float] = ...) -> None: ...
+
+class RemovePortalRequest(_message.Message):
+    __slots__ = ["portal"]
+    PORTAL_FIELD_NUMBER: _ClassVar[int]
+    portal: str
+    def __init__(self, portal: _Optional[str] = ...) -> None: ...
+
+class RemovePortalResponse(_message.Message):
+    __slots__ = []
+    def __init__(self) -> None: ...
+
+class UpdatePortalRequest(_message.Message):
+    __slots__ = ["credentials", "plan", "portal", "reset_tuning", "tuning"]
+    CREDENTIALS_FIELD_NUMBER: _ClassVar[int]
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    PORTAL_FIELD_NUMBER: _ClassVar[int]
+    RESET_TUNING_FIELD_NUMBER: _ClassVar[int]
+    TUNING_FIELD_NUMBER: _ClassVar[int]
+    credentials: PortalCredentials
+    plan: str
+    portal: str
+    reset_tuning: bool
+    tuning: PortalTuning
+    def __init__(self, portal: _Optional[str] = ..., credentials: _Optional[_Union[PortalCredentials, _Mapping]] = ..., plan: _Optional[str] = ..., tuning: _Optional[_Union[PortalTuning, _Mapping]] = ..., reset_tuning: bool = ...) -> None: ...
+
+class UpdatePortalResponse(_message.Message):
+    __slots__ = ["portal"]
+    PORTAL_FIELD_NUMBER: _ClassVar[int]
+    portal: PortalState
+    def __init__(self, portal: _Optional[_Union[PortalState, _Mapping]] = ...) -> None: ...
 
 class UpdatePortalTuningRequest(_message.Message):
     __slots__ = ["portal", "reset", "tuning"]

@@ -24,13 +24,34 @@ class AdminServiceStub(object):
                 request_serializer=bitrix24_dot_gateway_dot_v1_dot_admin__pb2.UpdatePortalTuningRequest.SerializeToString,
                 response_deserializer=bitrix24_dot_gateway_dot_v1_dot_admin__pb2.UpdatePortalTuningResponse.FromString,
                 )
+        self.GetPortal = channel.unary_unary(
+                '/bitrix24.gateway.v1.AdminService/GetPortal',
+                request_serializer=bitrix24_dot_gateway_dot_v1_dot_admin__pb2.GetPortalRequest.SerializeToString,
+                response_deserializer=bitrix24_dot_gateway_dot_v1_dot_admin__pb2.GetPortalResponse.FromString,
+                )
+        self.AddPortal = channel.unary_unary(
+                '/bitrix24.gateway.v1.AdminService/AddPortal',
+                request_serializer=bitrix24_dot_gateway_dot_v1_dot_admin__pb2.AddPortalRequest.SerializeToString,
+                response_deserializer=bitrix24_dot_gateway_dot_v1_dot_admin__pb2.AddPortalResponse.FromString,
+                )
+        self.UpdatePortal = channel.unary_unary(
+                '/bitrix24.gateway.v1.AdminService/UpdatePortal',
+                request_serializer=bitrix24_dot_gateway_dot_v1_dot_admin__pb2.UpdatePortalRequest.SerializeToString,
+                response_deserializer=bitrix24_dot_gateway_dot_v1_dot_admin__pb2.UpdatePortalResponse.FromString,
+                )
+        self.RemovePortal = channel.unary_unary(
+                '/bitrix24.gateway.v1.AdminService/RemovePortal',
+                request_serializer=bitrix24_dot_gateway_dot_v1_dot_admin__pb2.RemovePortalRequest.SerializeToString,
+                response_deserializer=bitrix24_dot_gateway_dot_v1_dot_admin__pb2.RemovePortalResponse.FromString,
+                )
 
 
 class AdminServiceServicer(object):
     """Missing associated documentation comment in .proto file."""
 
     def ListPortals(self, request, context):
-        """Every configured portal with its speed settings and live state.
+        """The portals, configured and registered, in name order, a page at a time,
+        with their speed settings and live state.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -39,6 +60,38 @@ class AdminServiceServicer(object):
     def UpdatePortalTuning(self, request, context):
         """Changes a portal's speed settings at once; unset fields keep their
         value. `reset` restores the configured values first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPortal(self, request, context):
+        """One portal's whole state, addressed by name, member_id or domain.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddPortal(self, request, context):
+        """Registers a portal at run time; it is kept in the portal registry
+        (--portal-store, or Redis) and survives restarts.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdatePortal(self, request, context):
+        """Changes a registered portal's credentials, plan or tuning, and keeps the
+        change in the registry.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemovePortal(self, request, context):
+        """Unregisters a portal and deletes its stored credentials: its queued
+        commands are answered NOT_EXECUTED, those on the wire finish, later
+        calls get NOT_FOUND.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -56,6 +109,26 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.UpdatePortalTuning,
                     request_deserializer=bitrix24_dot_gateway_dot_v1_dot_admin__pb2.UpdatePortalTuningRequest.FromString,
                     response_serializer=bitrix24_dot_gateway_dot_v1_dot_admin__pb2.UpdatePortalTuningResponse.SerializeToString,
+            ),
+            'GetPortal': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPortal,
+                    request_deserializer=bitrix24_dot_gateway_dot_v1_dot_admin__pb2.GetPortalRequest.FromString,
+                    response_serializer=bitrix24_dot_gateway_dot_v1_dot_admin__pb2.GetPortalResponse.SerializeToString,
+            ),
+            'AddPortal': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddPortal,
+                    request_deserializer=bitrix24_dot_gateway_dot_v1_dot_admin__pb2.AddPortalRequest.FromString,
+                    response_serializer=bitrix24_dot_gateway_dot_v1_dot_admin__pb2.AddPortalResponse.SerializeToString,
+            ),
+            'UpdatePortal': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdatePortal,
+                    request_deserializer=bitrix24_dot_gateway_dot_v1_dot_admin__pb2.UpdatePortalRequest.FromString,
+                    response_serializer=bitrix24_dot_gateway_dot_v1_dot_admin__pb2.UpdatePortalResponse.SerializeToString,
+            ),
+            'RemovePortal': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemovePortal,
+                    request_deserializer=bitrix24_dot_gateway_dot_v1_dot_admin__pb2.RemovePortalRequest.FromString,
+                    response_serializer=bitrix24_dot_gateway_dot_v1_dot_admin__pb2.RemovePortalResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -98,5 +171,73 @@ class AdminService(object):
         return grpc.experimental.unary_unary(request, target, '/bitrix24.gateway.v1.AdminService/UpdatePortalTuning',
             bitrix24_dot_gateway_dot_v1_dot_admin__pb2.UpdatePortalTuningRequest.SerializeToString,
             bitrix24_dot_gateway_dot_v1_dot_admin__pb2.UpdatePortalTuningResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def GetPortal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/bitrix24.gateway.v1.AdminService/GetPortal',
+            bitrix24_dot_gateway_dot_v1_dot_admin__pb2.GetPortalRequest.SerializeToString,
+            bitrix24_dot_gateway_dot_v1_dot_admin__pb2.GetPortalResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def AddPortal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/bitrix24.gateway.v1.AdminService/AddPortal',
+            bitrix24_dot_gateway_dot_v1_dot_admin__pb2.AddPortalRequest.SerializeToString,
+            bitrix24_dot_gateway_dot_v1_dot_admin__pb2.AddPortalResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def UpdatePortal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/bitrix24.gateway.v1.AdminService/UpdatePortal',
+            bitrix24_dot_gateway_dot_v1_dot_admin__pb2.UpdatePortalRequest.SerializeToString,
+            bitrix24_dot_gateway_dot_v1_dot_admin__pb2.UpdatePortalResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def RemovePortal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/bitrix24.gateway.v1.AdminService/RemovePortal',
+            bitrix24_dot_gateway_dot_v1_dot_admin__pb2.RemovePortalRequest.SerializeToString,
+            bitrix24_dot_gateway_dot_v1_dot_admin__pb2.RemovePortalResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -93,15 +93,111 @@ export interface PortalStatus_OperatingSecondsEntry {
 
 export interface PortalState {
   name: string;
-  tuning?: PortalTuning | undefined;
+  tuning?:
+    | PortalTuning
+    | undefined;
+  /** Zero for a registered portal not in memory (unused for a while). */
   status?: PortalStatus | undefined;
+  memberId: string;
+  /** The portal's host (given, or that of its webhook or REST URL). */
+  domain: string;
+  /** From the configuration (not changeable here), or registered at run time. */
+  configured: boolean;
+  /** In memory now: used recently (status is live). */
+  live: boolean;
+  plan: string;
+  /** OAuth (true) or an incoming webhook (false). */
+  oauth: boolean;
 }
 
 export interface ListPortalsRequest {
+  /** At most this many portals (default 100, at most 1000). */
+  pageSize: number;
+  /** The next_page_token of the previous page; empty for the first. */
+  pageToken: string;
+  /** Only portals whose name, member_id or domain contains this text. */
+  filter: string;
 }
 
 export interface ListPortalsResponse {
   portals: PortalState[];
+  /** Empty on the last page. */
+  nextPageToken: string;
+}
+
+/**
+ * How a portal is reached: an incoming webhook, or OAuth tokens of an
+ * application. Secrets: never returned by any RPC.
+ */
+export interface PortalCredentials {
+  /** https://PORTAL/rest/USER_ID/CODE/ */
+  webhookUrl: string;
+  /** OAuth: the REST endpoint (https://PORTAL/rest/) and a refresh token. */
+  portalUrl: string;
+  refreshToken: string;
+  /** OAuth application; empty = the gateway's configured application. */
+  clientId: string;
+  clientSecret: string;
+  /** The application_token Bitrix24 sends with this portal's events. */
+  applicationToken: string;
+}
+
+export interface GetPortalRequest {
+  /** Name, member_id or domain; empty = the default portal. */
+  portal: string;
+}
+
+export interface GetPortalResponse {
+  portal?: PortalState | undefined;
+}
+
+export interface AddPortalRequest {
+  /** 1 to 64 letters, digits, '_', '-' or '.', starting with a letter or digit. */
+  name: string;
+  memberId: string;
+  /** Empty: the host of the webhook or portal_url. */
+  domain: string;
+  credentials?:
+    | PortalCredentials
+    | undefined;
+  /** "standard" (default) or "enterprise". */
+  plan: string;
+  tuning?: PortalTuning | undefined;
+}
+
+export interface AddPortalResponse {
+  portal?: PortalState | undefined;
+}
+
+export interface UpdatePortalRequest {
+  /** Name, member_id or domain. */
+  portal: string;
+  /** When set: replaces the credentials (calls made after use them). */
+  credentials?:
+    | PortalCredentials
+    | undefined;
+  /** When set: the new plan. */
+  plan?:
+    | string
+    | undefined;
+  /** Fields set here change; the others keep their value. */
+  tuning?:
+    | PortalTuning
+    | undefined;
+  /** Forget the tuning set for this portal first (the plan's values apply). */
+  resetTuning: boolean;
+}
+
+export interface UpdatePortalResponse {
+  portal?: PortalState | undefined;
+}
+
+export interface RemovePortalRequest {
+  /** Name, member_id or domain. */
+  portal: string;
+}
+
+export interface RemovePortalResponse {
 }
 
 export interface UpdatePortalTuningRequest {
@@ -896,7 +992,17 @@ export const PortalStatus_OperatingSecondsEntry: MessageFns<PortalStatus_Operati
 };
 
 function createBasePortalState(): PortalState {
-  return { name: "", tuning: undefined, status: undefined };
+  return {
+    name: "",
+    tuning: undefined,
+    status: undefined,
+    memberId: "",
+    domain: "",
+    configured: false,
+    live: false,
+    plan: "",
+    oauth: false,
+  };
 }
 
 export const PortalState: MessageFns<PortalState> = {
@@ -909,6 +1015,24 @@ export const PortalState: MessageFns<PortalState> = {
     }
     if (message.status !== undefined) {
       PortalStatus.encode(message.status, writer.uint32(26).fork()).join();
+    }
+    if (message.memberId !== "") {
+      writer.uint32(34).string(message.memberId);
+    }
+    if (message.domain !== "") {
+      writer.uint32(42).string(message.domain);
+    }
+    if (message.configured !== false) {
+      writer.uint32(48).bool(message.configured);
+    }
+    if (message.live !== false) {
+      writer.uint32(56).bool(message.live);
+    }
+    if (message.plan !== "") {
+      writer.uint32(66).string(message.plan);
+    }
+    if (message.oauth !== false) {
+      writer.uint32(72).bool(message.oauth);
     }
     return writer;
   },
@@ -950,6 +1074,54 @@ export const PortalState: MessageFns<PortalState> = {
             message.status = PortalStatus.decode(reader, reader.uint32());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.memberId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.domain = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.configured = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.live = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.plan = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.oauth = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -967,6 +1139,16 @@ export const PortalState: MessageFns<PortalState> = {
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       tuning: isSet(object.tuning) ? PortalTuning.fromJSON(object.tuning) : undefined,
       status: isSet(object.status) ? PortalStatus.fromJSON(object.status) : undefined,
+      memberId: isSet(object.memberId)
+        ? globalThis.String(object.memberId)
+        : isSet(object.member_id)
+        ? globalThis.String(object.member_id)
+        : "",
+      domain: isSet(object.domain) ? globalThis.String(object.domain) : "",
+      configured: isSet(object.configured) ? globalThis.Boolean(object.configured) : false,
+      live: isSet(object.live) ? globalThis.Boolean(object.live) : false,
+      plan: isSet(object.plan) ? globalThis.String(object.plan) : "",
+      oauth: isSet(object.oauth) ? globalThis.Boolean(object.oauth) : false,
     };
   },
 
@@ -980,6 +1162,24 @@ export const PortalState: MessageFns<PortalState> = {
     }
     if (message.status !== undefined) {
       obj.status = PortalStatus.toJSON(message.status);
+    }
+    if (message.memberId !== "") {
+      obj.memberId = message.memberId;
+    }
+    if (message.domain !== "") {
+      obj.domain = message.domain;
+    }
+    if (message.configured !== false) {
+      obj.configured = message.configured;
+    }
+    if (message.live !== false) {
+      obj.live = message.live;
+    }
+    if (message.plan !== "") {
+      obj.plan = message.plan;
+    }
+    if (message.oauth !== false) {
+      obj.oauth = message.oauth;
     }
     return obj;
   },
@@ -996,16 +1196,31 @@ export const PortalState: MessageFns<PortalState> = {
     message.status = (object.status !== undefined && object.status !== null)
       ? PortalStatus.fromPartial(object.status)
       : undefined;
+    message.memberId = object.memberId ?? "";
+    message.domain = object.domain ?? "";
+    message.configured = object.configured ?? false;
+    message.live = object.live ?? false;
+    message.plan = object.plan ?? "";
+    message.oauth = object.oauth ?? false;
     return message;
   },
 };
 
 function createBaseListPortalsRequest(): ListPortalsRequest {
-  return {};
+  return { pageSize: 0, pageToken: "", filter: "" };
 }
 
 export const ListPortalsRequest: MessageFns<ListPortalsRequest> = {
-  encode(_: ListPortalsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+  encode(message: ListPortalsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pageSize !== 0) {
+      writer.uint32(8).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(18).string(message.pageToken);
+    }
+    if (message.filter !== "") {
+      writer.uint32(26).string(message.filter);
+    }
     return writer;
   },
 
@@ -1022,6 +1237,30 @@ export const ListPortalsRequest: MessageFns<ListPortalsRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.filter = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1034,32 +1273,59 @@ export const ListPortalsRequest: MessageFns<ListPortalsRequest> = {
     }
   },
 
-  fromJSON(_: any): ListPortalsRequest {
-    return {};
+  fromJSON(object: any): ListPortalsRequest {
+    return {
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+      filter: isSet(object.filter) ? globalThis.String(object.filter) : "",
+    };
   },
 
-  toJSON(_: ListPortalsRequest): unknown {
+  toJSON(message: ListPortalsRequest): unknown {
     const obj: any = {};
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    if (message.filter !== "") {
+      obj.filter = message.filter;
+    }
     return obj;
   },
 
   create<I extends Exact<DeepPartial<ListPortalsRequest>, I>>(base?: I): ListPortalsRequest {
     return ListPortalsRequest.fromPartial(base ?? ({} as any));
   },
-  fromPartial<I extends Exact<DeepPartial<ListPortalsRequest>, I>>(_: I): ListPortalsRequest {
+  fromPartial<I extends Exact<DeepPartial<ListPortalsRequest>, I>>(object: I): ListPortalsRequest {
     const message = createBaseListPortalsRequest();
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    message.filter = object.filter ?? "";
     return message;
   },
 };
 
 function createBaseListPortalsResponse(): ListPortalsResponse {
-  return { portals: [] };
+  return { portals: [], nextPageToken: "" };
 }
 
 export const ListPortalsResponse: MessageFns<ListPortalsResponse> = {
   encode(message: ListPortalsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.portals) {
       PortalState.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
     }
     return writer;
   },
@@ -1085,6 +1351,14 @@ export const ListPortalsResponse: MessageFns<ListPortalsResponse> = {
             message.portals.push(PortalState.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1100,6 +1374,11 @@ export const ListPortalsResponse: MessageFns<ListPortalsResponse> = {
   fromJSON(object: any): ListPortalsResponse {
     return {
       portals: globalThis.Array.isArray(object?.portals) ? object.portals.map((e: any) => PortalState.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
     };
   },
 
@@ -1107,6 +1386,9 @@ export const ListPortalsResponse: MessageFns<ListPortalsResponse> = {
     const obj: any = {};
     if (message.portals?.length) {
       obj.portals = message.portals.map((e) => PortalState.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
     }
     return obj;
   },
@@ -1117,6 +1399,871 @@ export const ListPortalsResponse: MessageFns<ListPortalsResponse> = {
   fromPartial<I extends Exact<DeepPartial<ListPortalsResponse>, I>>(object: I): ListPortalsResponse {
     const message = createBaseListPortalsResponse();
     message.portals = object.portals?.map((e) => PortalState.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBasePortalCredentials(): PortalCredentials {
+  return { webhookUrl: "", portalUrl: "", refreshToken: "", clientId: "", clientSecret: "", applicationToken: "" };
+}
+
+export const PortalCredentials: MessageFns<PortalCredentials> = {
+  encode(message: PortalCredentials, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.webhookUrl !== "") {
+      writer.uint32(10).string(message.webhookUrl);
+    }
+    if (message.portalUrl !== "") {
+      writer.uint32(18).string(message.portalUrl);
+    }
+    if (message.refreshToken !== "") {
+      writer.uint32(26).string(message.refreshToken);
+    }
+    if (message.clientId !== "") {
+      writer.uint32(34).string(message.clientId);
+    }
+    if (message.clientSecret !== "") {
+      writer.uint32(42).string(message.clientSecret);
+    }
+    if (message.applicationToken !== "") {
+      writer.uint32(50).string(message.applicationToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PortalCredentials {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePortalCredentials();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.webhookUrl = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.portalUrl = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.refreshToken = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.clientSecret = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.applicationToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PortalCredentials {
+    return {
+      webhookUrl: isSet(object.webhookUrl)
+        ? globalThis.String(object.webhookUrl)
+        : isSet(object.webhook_url)
+        ? globalThis.String(object.webhook_url)
+        : "",
+      portalUrl: isSet(object.portalUrl)
+        ? globalThis.String(object.portalUrl)
+        : isSet(object.portal_url)
+        ? globalThis.String(object.portal_url)
+        : "",
+      refreshToken: isSet(object.refreshToken)
+        ? globalThis.String(object.refreshToken)
+        : isSet(object.refresh_token)
+        ? globalThis.String(object.refresh_token)
+        : "",
+      clientId: isSet(object.clientId)
+        ? globalThis.String(object.clientId)
+        : isSet(object.client_id)
+        ? globalThis.String(object.client_id)
+        : "",
+      clientSecret: isSet(object.clientSecret)
+        ? globalThis.String(object.clientSecret)
+        : isSet(object.client_secret)
+        ? globalThis.String(object.client_secret)
+        : "",
+      applicationToken: isSet(object.applicationToken)
+        ? globalThis.String(object.applicationToken)
+        : isSet(object.application_token)
+        ? globalThis.String(object.application_token)
+        : "",
+    };
+  },
+
+  toJSON(message: PortalCredentials): unknown {
+    const obj: any = {};
+    if (message.webhookUrl !== "") {
+      obj.webhookUrl = message.webhookUrl;
+    }
+    if (message.portalUrl !== "") {
+      obj.portalUrl = message.portalUrl;
+    }
+    if (message.refreshToken !== "") {
+      obj.refreshToken = message.refreshToken;
+    }
+    if (message.clientId !== "") {
+      obj.clientId = message.clientId;
+    }
+    if (message.clientSecret !== "") {
+      obj.clientSecret = message.clientSecret;
+    }
+    if (message.applicationToken !== "") {
+      obj.applicationToken = message.applicationToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PortalCredentials>, I>>(base?: I): PortalCredentials {
+    return PortalCredentials.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PortalCredentials>, I>>(object: I): PortalCredentials {
+    const message = createBasePortalCredentials();
+    message.webhookUrl = object.webhookUrl ?? "";
+    message.portalUrl = object.portalUrl ?? "";
+    message.refreshToken = object.refreshToken ?? "";
+    message.clientId = object.clientId ?? "";
+    message.clientSecret = object.clientSecret ?? "";
+    message.applicationToken = object.applicationToken ?? "";
+    return message;
+  },
+};
+
+function createBaseGetPortalRequest(): GetPortalRequest {
+  return { portal: "" };
+}
+
+export const GetPortalRequest: MessageFns<GetPortalRequest> = {
+  encode(message: GetPortalRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.portal !== "") {
+      writer.uint32(10).string(message.portal);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetPortalRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetPortalRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.portal = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetPortalRequest {
+    return { portal: isSet(object.portal) ? globalThis.String(object.portal) : "" };
+  },
+
+  toJSON(message: GetPortalRequest): unknown {
+    const obj: any = {};
+    if (message.portal !== "") {
+      obj.portal = message.portal;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetPortalRequest>, I>>(base?: I): GetPortalRequest {
+    return GetPortalRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetPortalRequest>, I>>(object: I): GetPortalRequest {
+    const message = createBaseGetPortalRequest();
+    message.portal = object.portal ?? "";
+    return message;
+  },
+};
+
+function createBaseGetPortalResponse(): GetPortalResponse {
+  return { portal: undefined };
+}
+
+export const GetPortalResponse: MessageFns<GetPortalResponse> = {
+  encode(message: GetPortalResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.portal !== undefined) {
+      PortalState.encode(message.portal, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetPortalResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetPortalResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.portal = PortalState.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetPortalResponse {
+    return { portal: isSet(object.portal) ? PortalState.fromJSON(object.portal) : undefined };
+  },
+
+  toJSON(message: GetPortalResponse): unknown {
+    const obj: any = {};
+    if (message.portal !== undefined) {
+      obj.portal = PortalState.toJSON(message.portal);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetPortalResponse>, I>>(base?: I): GetPortalResponse {
+    return GetPortalResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetPortalResponse>, I>>(object: I): GetPortalResponse {
+    const message = createBaseGetPortalResponse();
+    message.portal = (object.portal !== undefined && object.portal !== null)
+      ? PortalState.fromPartial(object.portal)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseAddPortalRequest(): AddPortalRequest {
+  return { name: "", memberId: "", domain: "", credentials: undefined, plan: "", tuning: undefined };
+}
+
+export const AddPortalRequest: MessageFns<AddPortalRequest> = {
+  encode(message: AddPortalRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.memberId !== "") {
+      writer.uint32(18).string(message.memberId);
+    }
+    if (message.domain !== "") {
+      writer.uint32(26).string(message.domain);
+    }
+    if (message.credentials !== undefined) {
+      PortalCredentials.encode(message.credentials, writer.uint32(34).fork()).join();
+    }
+    if (message.plan !== "") {
+      writer.uint32(42).string(message.plan);
+    }
+    if (message.tuning !== undefined) {
+      PortalTuning.encode(message.tuning, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddPortalRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddPortalRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.memberId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.domain = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.credentials = PortalCredentials.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.plan = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.tuning = PortalTuning.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddPortalRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      memberId: isSet(object.memberId)
+        ? globalThis.String(object.memberId)
+        : isSet(object.member_id)
+        ? globalThis.String(object.member_id)
+        : "",
+      domain: isSet(object.domain) ? globalThis.String(object.domain) : "",
+      credentials: isSet(object.credentials) ? PortalCredentials.fromJSON(object.credentials) : undefined,
+      plan: isSet(object.plan) ? globalThis.String(object.plan) : "",
+      tuning: isSet(object.tuning) ? PortalTuning.fromJSON(object.tuning) : undefined,
+    };
+  },
+
+  toJSON(message: AddPortalRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.memberId !== "") {
+      obj.memberId = message.memberId;
+    }
+    if (message.domain !== "") {
+      obj.domain = message.domain;
+    }
+    if (message.credentials !== undefined) {
+      obj.credentials = PortalCredentials.toJSON(message.credentials);
+    }
+    if (message.plan !== "") {
+      obj.plan = message.plan;
+    }
+    if (message.tuning !== undefined) {
+      obj.tuning = PortalTuning.toJSON(message.tuning);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddPortalRequest>, I>>(base?: I): AddPortalRequest {
+    return AddPortalRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddPortalRequest>, I>>(object: I): AddPortalRequest {
+    const message = createBaseAddPortalRequest();
+    message.name = object.name ?? "";
+    message.memberId = object.memberId ?? "";
+    message.domain = object.domain ?? "";
+    message.credentials = (object.credentials !== undefined && object.credentials !== null)
+      ? PortalCredentials.fromPartial(object.credentials)
+      : undefined;
+    message.plan = object.plan ?? "";
+    message.tuning = (object.tuning !== undefined && object.tuning !== null)
+      ? PortalTuning.fromPartial(object.tuning)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseAddPortalResponse(): AddPortalResponse {
+  return { portal: undefined };
+}
+
+export const AddPortalResponse: MessageFns<AddPortalResponse> = {
+  encode(message: AddPortalResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.portal !== undefined) {
+      PortalState.encode(message.portal, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddPortalResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddPortalResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.portal = PortalState.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddPortalResponse {
+    return { portal: isSet(object.portal) ? PortalState.fromJSON(object.portal) : undefined };
+  },
+
+  toJSON(message: AddPortalResponse): unknown {
+    const obj: any = {};
+    if (message.portal !== undefined) {
+      obj.portal = PortalState.toJSON(message.portal);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddPortalResponse>, I>>(base?: I): AddPortalResponse {
+    return AddPortalResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddPortalResponse>, I>>(object: I): AddPortalResponse {
+    const message = createBaseAddPortalResponse();
+    message.portal = (object.portal !== undefined && object.portal !== null)
+      ? PortalState.fromPartial(object.portal)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUpdatePortalRequest(): UpdatePortalRequest {
+  return { portal: "", credentials: undefined, plan: undefined, tuning: undefined, resetTuning: false };
+}
+
+export const UpdatePortalRequest: MessageFns<UpdatePortalRequest> = {
+  encode(message: UpdatePortalRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.portal !== "") {
+      writer.uint32(10).string(message.portal);
+    }
+    if (message.credentials !== undefined) {
+      PortalCredentials.encode(message.credentials, writer.uint32(18).fork()).join();
+    }
+    if (message.plan !== undefined) {
+      writer.uint32(26).string(message.plan);
+    }
+    if (message.tuning !== undefined) {
+      PortalTuning.encode(message.tuning, writer.uint32(34).fork()).join();
+    }
+    if (message.resetTuning !== false) {
+      writer.uint32(40).bool(message.resetTuning);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdatePortalRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdatePortalRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.portal = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.credentials = PortalCredentials.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.plan = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.tuning = PortalTuning.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.resetTuning = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdatePortalRequest {
+    return {
+      portal: isSet(object.portal) ? globalThis.String(object.portal) : "",
+      credentials: isSet(object.credentials) ? PortalCredentials.fromJSON(object.credentials) : undefined,
+      plan: isSet(object.plan) ? globalThis.String(object.plan) : undefined,
+      tuning: isSet(object.tuning) ? PortalTuning.fromJSON(object.tuning) : undefined,
+      resetTuning: isSet(object.resetTuning)
+        ? globalThis.Boolean(object.resetTuning)
+        : isSet(object.reset_tuning)
+        ? globalThis.Boolean(object.reset_tuning)
+        : false,
+    };
+  },
+
+  toJSON(message: UpdatePortalRequest): unknown {
+    const obj: any = {};
+    if (message.portal !== "") {
+      obj.portal = message.portal;
+    }
+    if (message.credentials !== undefined) {
+      obj.credentials = PortalCredentials.toJSON(message.credentials);
+    }
+    if (message.plan !== undefined) {
+      obj.plan = message.plan;
+    }
+    if (message.tuning !== undefined) {
+      obj.tuning = PortalTuning.toJSON(message.tuning);
+    }
+    if (message.resetTuning !== false) {
+      obj.resetTuning = message.resetTuning;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdatePortalRequest>, I>>(base?: I): UpdatePortalRequest {
+    return UpdatePortalRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdatePortalRequest>, I>>(object: I): UpdatePortalRequest {
+    const message = createBaseUpdatePortalRequest();
+    message.portal = object.portal ?? "";
+    message.credentials = (object.credentials !== undefined && object.credentials !== null)
+      ? PortalCredentials.fromPartial(object.credentials)
+      : undefined;
+    message.plan = object.plan ?? undefined;
+    message.tuning = (object.tuning !== undefined && object.tuning !== null)
+      ? PortalTuning.fromPartial(object.tuning)
+      : undefined;
+    message.resetTuning = object.resetTuning ?? false;
+    return message;
+  },
+};
+
+function createBaseUpdatePortalResponse(): UpdatePortalResponse {
+  return { portal: undefined };
+}
+
+export const UpdatePortalResponse: MessageFns<UpdatePortalResponse> = {
+  encode(message: UpdatePortalResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.portal !== undefined) {
+      PortalState.encode(message.portal, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdatePortalResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdatePortalResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.portal = PortalState.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdatePortalResponse {
+    return { portal: isSet(object.portal) ? PortalState.fromJSON(object.portal) : undefined };
+  },
+
+  toJSON(message: UpdatePortalResponse): unknown {
+    const obj: any = {};
+    if (message.portal !== undefined) {
+      obj.portal = PortalState.toJSON(message.portal);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdatePortalResponse>, I>>(base?: I): UpdatePortalResponse {
+    return UpdatePortalResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdatePortalResponse>, I>>(object: I): UpdatePortalResponse {
+    const message = createBaseUpdatePortalResponse();
+    message.portal = (object.portal !== undefined && object.portal !== null)
+      ? PortalState.fromPartial(object.portal)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRemovePortalRequest(): RemovePortalRequest {
+  return { portal: "" };
+}
+
+export const RemovePortalRequest: MessageFns<RemovePortalRequest> = {
+  encode(message: RemovePortalRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.portal !== "") {
+      writer.uint32(10).string(message.portal);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemovePortalRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemovePortalRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.portal = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemovePortalRequest {
+    return { portal: isSet(object.portal) ? globalThis.String(object.portal) : "" };
+  },
+
+  toJSON(message: RemovePortalRequest): unknown {
+    const obj: any = {};
+    if (message.portal !== "") {
+      obj.portal = message.portal;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RemovePortalRequest>, I>>(base?: I): RemovePortalRequest {
+    return RemovePortalRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RemovePortalRequest>, I>>(object: I): RemovePortalRequest {
+    const message = createBaseRemovePortalRequest();
+    message.portal = object.portal ?? "";
+    return message;
+  },
+};
+
+function createBaseRemovePortalResponse(): RemovePortalResponse {
+  return {};
+}
+
+export const RemovePortalResponse: MessageFns<RemovePortalResponse> = {
+  encode(_: RemovePortalResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemovePortalResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemovePortalResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RemovePortalResponse {
+    return {};
+  },
+
+  toJSON(_: RemovePortalResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RemovePortalResponse>, I>>(base?: I): RemovePortalResponse {
+    return RemovePortalResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RemovePortalResponse>, I>>(_: I): RemovePortalResponse {
+    const message = createBaseRemovePortalResponse();
     return message;
   },
 };
@@ -1295,7 +2442,10 @@ export const UpdatePortalTuningResponse: MessageFns<UpdatePortalTuningResponse> 
 
 export type AdminServiceService = typeof AdminServiceService;
 export const AdminServiceService = {
-  /** Every configured portal with its speed settings and live state. */
+  /**
+   * The portals, configured and registered, in name order, a page at a time,
+   * with their speed settings and live state.
+   */
   listPortals: {
     path: "/bitrix24.gateway.v1.AdminService/ListPortals" as const,
     requestStream: false as const,
@@ -1320,20 +2470,96 @@ export const AdminServiceService = {
       Buffer.from(UpdatePortalTuningResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): UpdatePortalTuningResponse => UpdatePortalTuningResponse.decode(value),
   },
+  /** One portal's whole state, addressed by name, member_id or domain. */
+  getPortal: {
+    path: "/bitrix24.gateway.v1.AdminService/GetPortal" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetPortalRequest): Buffer => Buffer.from(GetPortalRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetPortalRequest => GetPortalRequest.decode(value),
+    responseSerialize: (value: GetPortalResponse): Buffer => Buffer.from(GetPortalResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetPortalResponse => GetPortalResponse.decode(value),
+  },
+  /**
+   * Registers a portal at run time; it is kept in the portal registry
+   * (--portal-store, or Redis) and survives restarts.
+   */
+  addPortal: {
+    path: "/bitrix24.gateway.v1.AdminService/AddPortal" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AddPortalRequest): Buffer => Buffer.from(AddPortalRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AddPortalRequest => AddPortalRequest.decode(value),
+    responseSerialize: (value: AddPortalResponse): Buffer => Buffer.from(AddPortalResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AddPortalResponse => AddPortalResponse.decode(value),
+  },
+  /**
+   * Changes a registered portal's credentials, plan or tuning, and keeps the
+   * change in the registry.
+   */
+  updatePortal: {
+    path: "/bitrix24.gateway.v1.AdminService/UpdatePortal" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdatePortalRequest): Buffer => Buffer.from(UpdatePortalRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdatePortalRequest => UpdatePortalRequest.decode(value),
+    responseSerialize: (value: UpdatePortalResponse): Buffer =>
+      Buffer.from(UpdatePortalResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdatePortalResponse => UpdatePortalResponse.decode(value),
+  },
+  /**
+   * Unregisters a portal and deletes its stored credentials: its queued
+   * commands are answered NOT_EXECUTED, those on the wire finish, later
+   * calls get NOT_FOUND.
+   */
+  removePortal: {
+    path: "/bitrix24.gateway.v1.AdminService/RemovePortal" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RemovePortalRequest): Buffer => Buffer.from(RemovePortalRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RemovePortalRequest => RemovePortalRequest.decode(value),
+    responseSerialize: (value: RemovePortalResponse): Buffer =>
+      Buffer.from(RemovePortalResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RemovePortalResponse => RemovePortalResponse.decode(value),
+  },
 } as const;
 
 export interface AdminServiceServer extends UntypedServiceImplementation {
-  /** Every configured portal with its speed settings and live state. */
+  /**
+   * The portals, configured and registered, in name order, a page at a time,
+   * with their speed settings and live state.
+   */
   listPortals: handleUnaryCall<ListPortalsRequest, ListPortalsResponse>;
   /**
    * Changes a portal's speed settings at once; unset fields keep their
    * value. `reset` restores the configured values first.
    */
   updatePortalTuning: handleUnaryCall<UpdatePortalTuningRequest, UpdatePortalTuningResponse>;
+  /** One portal's whole state, addressed by name, member_id or domain. */
+  getPortal: handleUnaryCall<GetPortalRequest, GetPortalResponse>;
+  /**
+   * Registers a portal at run time; it is kept in the portal registry
+   * (--portal-store, or Redis) and survives restarts.
+   */
+  addPortal: handleUnaryCall<AddPortalRequest, AddPortalResponse>;
+  /**
+   * Changes a registered portal's credentials, plan or tuning, and keeps the
+   * change in the registry.
+   */
+  updatePortal: handleUnaryCall<UpdatePortalRequest, UpdatePortalResponse>;
+  /**
+   * Unregisters a portal and deletes its stored credentials: its queued
+   * commands are answered NOT_EXECUTED, those on the wire finish, later
+   * calls get NOT_FOUND.
+   */
+  removePortal: handleUnaryCall<RemovePortalRequest, RemovePortalResponse>;
 }
 
 export interface AdminServiceClient extends Client {
-  /** Every configured portal with its speed settings and live state. */
+  /**
+   * The portals, configured and registered, in name order, a page at a time,
+   * with their speed settings and live state.
+   */
   listPortals(
     request: ListPortalsRequest,
     callback: (error: ServiceError | null, response: ListPortalsResponse) => void,
@@ -1367,6 +2593,80 @@ export interface AdminServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: UpdatePortalTuningResponse) => void,
+  ): ClientUnaryCall;
+  /** One portal's whole state, addressed by name, member_id or domain. */
+  getPortal(
+    request: GetPortalRequest,
+    callback: (error: ServiceError | null, response: GetPortalResponse) => void,
+  ): ClientUnaryCall;
+  getPortal(
+    request: GetPortalRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetPortalResponse) => void,
+  ): ClientUnaryCall;
+  getPortal(
+    request: GetPortalRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetPortalResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Registers a portal at run time; it is kept in the portal registry
+   * (--portal-store, or Redis) and survives restarts.
+   */
+  addPortal(
+    request: AddPortalRequest,
+    callback: (error: ServiceError | null, response: AddPortalResponse) => void,
+  ): ClientUnaryCall;
+  addPortal(
+    request: AddPortalRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AddPortalResponse) => void,
+  ): ClientUnaryCall;
+  addPortal(
+    request: AddPortalRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AddPortalResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Changes a registered portal's credentials, plan or tuning, and keeps the
+   * change in the registry.
+   */
+  updatePortal(
+    request: UpdatePortalRequest,
+    callback: (error: ServiceError | null, response: UpdatePortalResponse) => void,
+  ): ClientUnaryCall;
+  updatePortal(
+    request: UpdatePortalRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdatePortalResponse) => void,
+  ): ClientUnaryCall;
+  updatePortal(
+    request: UpdatePortalRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdatePortalResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Unregisters a portal and deletes its stored credentials: its queued
+   * commands are answered NOT_EXECUTED, those on the wire finish, later
+   * calls get NOT_FOUND.
+   */
+  removePortal(
+    request: RemovePortalRequest,
+    callback: (error: ServiceError | null, response: RemovePortalResponse) => void,
+  ): ClientUnaryCall;
+  removePortal(
+    request: RemovePortalRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RemovePortalResponse) => void,
+  ): ClientUnaryCall;
+  removePortal(
+    request: RemovePortalRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RemovePortalResponse) => void,
   ): ClientUnaryCall;
 }
 
