@@ -117,6 +117,11 @@ class Portal {
   HttpReply FinishUpload(const UploadSlot& slot, int64_t size, const std::string& file_name,
                          const DiskCaller& caller);
   void AbandonUpload(const UploadSlot& slot) { disk_->AbandonUpload(slot); }
+  // /_emulator/attach: see Disk::Attach.
+  absl::StatusOr<int64_t> AttachFile(int64_t file_id, const std::string& entity_type,
+                                     int64_t entity_id) {
+    return disk_->Attach(file_id, entity_type, entity_id, /*user_id=*/1);
+  }
   // A DOWNLOAD_URL: the file to stream, or an error reply (status != 200).
   HttpReply OpenDownload(const FileRequest& request, StoredFile* file);
 
@@ -175,6 +180,9 @@ class Portal {
                      const nlohmann::ordered_json& params, absl::Time start,
                      bool check_operating, const std::string& charge_key, bool in_batch,
                      bool v3 = false);
+  // tasks.task.files.attach: attaches a Drive file to a task (the task from
+  // the data layer, the attachment in the Disk).
+  MethodResult AttachTaskFile(const nlohmann::json& params, int64_t user_id);
   HttpReply RunSingle(const Caller& caller, const std::string& method,
                       const nlohmann::ordered_json& params, absl::Time start);
   HttpReply RunBatch(const Caller& caller, const nlohmann::ordered_json& params, absl::Time start);
