@@ -122,8 +122,11 @@ TEST(Files, DownloadByAttachedObjectId) {
   ASSERT_TRUE(stack);
   Uploaded up = Upload(*stack, Header("attached.pdf"), 700000, 65536, 5);
   ASSERT_TRUE(up.status.ok()) << up.status.error_message();
+  CallOut task = Call1(*stack, "tasks.task.add", {{"fields", {{"TITLE", "Sign the scan"}}}});
+  ASSERT_TRUE(task.status.ok()) << task.status.error_message();
+  const json task_id = task.result()["task"]["id"];
   CallOut attach =
-      Call1(*stack, "tasks.task.files.attach", {{"taskId", 12}, {"fileId", FileId(up.response)}});
+      Call1(*stack, "tasks.task.files.attach", {{"taskId", task_id}, {"fileId", FileId(up.response)}});
   ASSERT_TRUE(attach.status.ok()) << attach.status.error_message();
   const int64_t attached = attach.result()["attachmentId"].get<int64_t>();
   pb::DownloadFileRequest request;
@@ -134,7 +137,8 @@ TEST(Files, DownloadByAttachedObjectId) {
   EXPECT_EQ(down.header.size(), 700000);
   json object = J(down.header.file());
   EXPECT_EQ(object["ID"], std::to_string(attached)) << object;
-  EXPECT_EQ(object["ENTITY_ID"], "12") << object;
+  EXPECT_EQ(object["ENTITY_ID"], task_id.is_string() ? task_id.get<std::string>() : task_id.dump())
+      << object;
   EXPECT_FALSE(object.contains("DOWNLOAD_URL"));
   EXPECT_EQ(down.sha256, up.sha256);
   const json last = stack->EmulatorCommands().back();
