@@ -102,11 +102,8 @@ absl::Status ListReadAheadBytes(const SettingValue& v, SettingsState* s) {
 // A byte count from a flag (text) or the file (a number); 0 turns it off.
 absl::Status MaxFileSize(const SettingValue& v, SettingsState* s) {
   int64_t bytes = -1;
-  if (v.json.is_number_integer()) {
-    bytes = v.json.get<int64_t>();
-  } else if (v.json.is_string() && !absl::SimpleAtoi(v.json.get<std::string>(), &bytes)) {
-    bytes = -1;
-  }
+  if (v.json.is_number_integer()) bytes = v.json.get<int64_t>();
+  if (v.json.is_string() && !absl::SimpleAtoi(v.json.get<std::string>(), &bytes)) bytes = -1;
   if (bytes < 0) return Bad(v.where, "must be a whole number of bytes (0: no limit)");
   s->config.max_file_size = bytes;
   return absl::OkStatus();

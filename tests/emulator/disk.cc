@@ -226,15 +226,14 @@ json Disk::Render(const Object& o, const DiskCaller& caller) const {
   return j;
 }
 
-absl::StatusOr<int64_t> Disk::Attach(int64_t file_id, const std::string& entity_type,
-                                     int64_t entity_id, int64_t user_id) {
+absl::StatusOr<int64_t> Disk::AttachToTask(int64_t file_id, int64_t task_id, int64_t user_id) {
   absl::MutexLock lock(&mu_);
   auto it = objects_.find(file_id);
   if (it == objects_.end() || it->second.folder) {
     return absl::NotFoundError(absl::StrCat("no file ", file_id));
   }
   const int64_t id = next_attachment_id_++;
-  attachments_[id] = Attachment{file_id, entity_type, entity_id, user_id, clock_->Now()};
+  attachments_[id] = Attachment{file_id, task_id, user_id, clock_->Now()};
   return id;
 }
 
@@ -252,9 +251,9 @@ MethodResult Disk::AttachedObject(int64_t id, const DiskCaller& caller) const {
   const json object = Render(file->second, caller);
   return Answer({{"ID", std::to_string(id)},
                  {"OBJECT_ID", std::to_string(a.file_id)},
-                 {"MODULE_ID", absl::StartsWith(a.entity_type, "tasks") ? "tasks" : "crm"},
-                 {"ENTITY_TYPE", a.entity_type},
-                 {"ENTITY_ID", std::to_string(a.entity_id)},
+                 {"MODULE_ID", "tasks"},
+                 {"ENTITY_TYPE", "tasks_task"},
+                 {"ENTITY_ID", std::to_string(a.task_id)},
                  {"CREATE_TIME", Iso(a.created)},
                  {"CREATED_BY", std::to_string(a.created_by)},
                  {"DOWNLOAD_URL", object["DOWNLOAD_URL"]},

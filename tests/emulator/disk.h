@@ -89,19 +89,17 @@ class Disk {
   // The file a DOWNLOAD_URL's `token` names; nullopt when none (deleted).
   std::optional<StoredFile> FindDownload(const std::string& token) const;
 
-  // Attaches file `file_id` to a record (tasks.task.files.attach): the new
-  // attached object's ID for disk.attachedObject.get, or NOT_FOUND for an
-  // unknown file.
-  absl::StatusOr<int64_t> Attach(int64_t file_id, const std::string& entity_type,
-                                 int64_t entity_id, int64_t user_id);
+  // Attaches file `file_id` to task `task_id` (tasks.task.files.attach):
+  // the new attached object's ID for disk.attachedObject.get, or NOT_FOUND
+  // for an unknown file.
+  absl::StatusOr<int64_t> AttachToTask(int64_t file_id, int64_t task_id, int64_t user_id);
 
  private:
   struct Object;
   struct Pending;
   struct Attachment {
     int64_t file_id = 0;
-    std::string entity_type;
-    int64_t entity_id = 0;
+    int64_t task_id = 0;
     int64_t created_by = 1;
     absl::Time created;
   };

@@ -331,7 +331,7 @@ MethodResult Portal::AttachTaskFile(const nlohmann::json& params, int64_t user_i
   task.user_id = user_id;
   MethodResult found = methods_->Invoke(task);
   if (found.is_error) return found;
-  absl::StatusOr<int64_t> attached = disk_->Attach(*file_id, "tasks_task", *task_id, user_id);
+  absl::StatusOr<int64_t> attached = disk_->AttachToTask(*file_id, *task_id, user_id);
   if (!attached.ok()) return ErrorResult(400, "ERROR_CORE", "Insufficient rights.");
   MethodResult r;
   r.result = {{"attachmentId", *attached}};

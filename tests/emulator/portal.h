@@ -117,11 +117,6 @@ class Portal {
   HttpReply FinishUpload(const UploadSlot& slot, int64_t size, const std::string& file_name,
                          const DiskCaller& caller);
   void AbandonUpload(const UploadSlot& slot) { disk_->AbandonUpload(slot); }
-  // /_emulator/attach: see Disk::Attach.
-  absl::StatusOr<int64_t> AttachFile(int64_t file_id, const std::string& entity_type,
-                                     int64_t entity_id) {
-    return disk_->Attach(file_id, entity_type, entity_id, /*user_id=*/1);
-  }
   // A DOWNLOAD_URL: the file to stream, or an error reply (status != 200).
   HttpReply OpenDownload(const FileRequest& request, StoredFile* file);
 
