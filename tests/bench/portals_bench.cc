@@ -1,0 +1,222 @@
+// Many portals in one gateway: real b24gate processes started on a portal
+// store (--portal-store) holding 1, 1,000 and 10,000 registered portals, all
+// in front of one b24-emulator (--no-limits: the emulator's one budget is not
+// what is measured). For each size it prints the start-up time (process
+// start to listening, the store read included), the gateway's threads, its
+// RSS, the RSS each stored portal adds while idle, and after one call through
+// each of up to 1,000 portals, the RSS each portal in memory adds.
+// Then one busy portal next to a quiet one, on the same gateway: the quiet
+// portal's call latency (p50, p99 of 200 calls one after another; its own
+// bucket wide open) alone, and while 64 callers keep the busy portal's queue
+// full at its own limit (burst 50, 2 requests/s, as the standard plan): the
+// dispatcher pool takes the portals in turns, so the busy one should not
+// slow the quiet one.
+// Prints figures only; never asserts.
+//
+//   portals_bench [--sizes 1,1000,10000] [--live 1000]
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "tests/e2e/rpc_helpers.h"
+#include "tests/support/percentile.h"
+#include "tests/support/temp_file.h"
+
+namespace b24gate::e2e {
+namespace {
+
+// A field of /proc/PID/status ("Threads", "VmRSS"), as a number (kB for sizes).
+long StatusField(pid_t pid, const std::string& field) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field + ":", 0) == 0) return std::atol(line.c_str() + field.size() + 1);
+  }
+  return -1;
+}
+
+// A portal store of `n` webhook portals p0..p{n-1} (the registry's file
+// format: one JSON record per file), each with its own member_id and domain.
+std::string WriteStore(int n, const std::string& webhook_url) {
+  const std::string dir = ::b24gate::testing::TempDir();
+  for (int i = 0; i < n; ++i) {
+    const std::string name = absl::StrCat("p", i);
+    nlohmann::json record = {{"name", name},
+                             {"member_id", absl::StrCat("member-", i)},
+                             {"domain", absl::StrCat(name, ".example")},
+                             {"webhook_url", webhook_url}};
+    std::ofstream(absl::StrCat(dir, "/portal-", absl::BytesToHexString(name), ".json"))
+        << record.dump();
+  }
+  return dir;
+}
+
+std::string WriteConfig() {
+  nlohmann::json config = {{"listen", "127.0.0.1:0"},
+                           {"shutdown_grace_seconds", 2},
+                           {"predrain_delay_seconds", 0}};
+  return ::b24gate::testing::TempFile(config.dump());
+}
+
+struct Run {
+  double startup_seconds = 0;
+  long threads = 0;
+  long rss_kb = 0;
+  long rss_live_kb = 0;
+  int live = 0;
+  int failed = 0;
+};
+
+Run Measure(int portals, int live, const std::string& webhook_url) {
+  Run run;
+  const std::string store = WriteStore(portals, webhook_url);
+  const auto start = std::chrono::steady_clock::now();
+  auto gateway = Process::Start({B24GATE_BIN, "--config", WriteConfig(), "--portal-store", store});
+  if (!gateway.ok()) {
+    std::cerr << "gateway did not start: " << gateway.status() << "\n";
+    std::exit(1);
+  }
+  run.startup_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  run.threads = StatusField((*gateway)->pid(), "Threads");
+  run.rss_kb = StatusField((*gateway)->pid(), "VmRSS");
+  auto stub = pb::GatewayService::NewStub(
+      grpc::CreateChannel((*gateway)->address(), grpc::InsecureChannelCredentials()));
+  run.live = std::min(portals, live);
+  for (int i = 0; i < run.live; ++i) {
+    pb::CallRequest request;
+    request.set_portal(absl::StrCat("member-", i));
+    request.set_method("user.current");
+    pb::CallResponse response;
+    if (!stub->Call(Ctx().get(), request, &response).ok()) ++run.failed;
+  }
+  run.rss_live_kb = StatusField((*gateway)->pid(), "VmRSS");
+  (*gateway)->StopWith(SIGTERM);
+  return run;
+}
+
+// Latencies (ms) of `n` calls through `portal`, one after another.
+std::vector<double> Latencies(pb::GatewayService::Stub& stub, const std::string& portal, int n) {
+  std::vector<double> ms;
+  for (int i = 0; i < n; ++i) {
+    pb::CallRequest request;
+    request.set_portal(portal);
+    request.set_method("user.current");
+    pb::CallResponse response;
+    const auto start = std::chrono::steady_clock::now();
+    if (stub.Call(Ctx().get(), request, &response).ok()) {
+      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                       .count());
+    }
+  }
+  return ms;
+}
+
+void Fairness(const std::string& webhook_url) {
+  // p0 busy, p1 quiet; p1's own bucket is made wide, so that what its calls
+  // wait for is the gateway, not its own limit.
+  const std::string store = WriteStore(2, webhook_url);
+  nlohmann::json quiet = {{"name", "p1"},
+                          {"member_id", "member-1"},
+                          {"domain", "p1.example"},
+                          {"webhook_url", webhook_url},
+                          {"tuning", {{"burst", 10000}, {"drain_per_second", 10000}}}};
+  std::ofstream(absl::StrCat(store, "/portal-", absl::BytesToHexString("p1"), ".json")) << quiet.dump();
+  auto gateway = Process::Start({B24GATE_BIN, "--config", WriteConfig(), "--portal-store", store});
+  if (!gateway.ok()) return;
+  auto channel = grpc::CreateChannel((*gateway)->address(), grpc::InsecureChannelCredentials());
+  auto stub = pb::GatewayService::NewStub(channel);
+  std::vector<double> alone = Latencies(*stub, "p1", 200);
+  std::atomic<bool> stop{false};
+  std::atomic<int> busy_calls{0};
+  std::vector<std::thread> callers;
+  for (int i = 0; i < 64; ++i) {
+    callers.emplace_back([&] {
+      auto own = pb::GatewayService::NewStub(channel);
+      while (!stop) {
+        pb::CallRequest request;
+        request.set_portal("p0");
+        request.set_method("crm.lead.add");
+        *request.mutable_params() = V({{"fields", {{"TITLE", "busy"}}}});
+        pb::CallResponse response;
+        if (own->Call(Ctx(120).get(), request, &response).ok()) ++busy_calls;
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // the busy portal's queue fills
+  std::vector<double> beside = Latencies(*stub, "p1", 200);
+  stop = true;
+  (*gateway)->StopWith(SIGTERM);
+  for (auto& t : callers) t.join();
+  using ::b24gate::testing::Percentile;
+  std::printf("\n| quiet portal's calls | p50 | p99 |\n|---|---|---|\n");
+  std::printf("| alone | %.2f ms | %.2f ms |\n", Percentile(alone, 0.5), Percentile(alone, 0.99));
+  std::printf("| beside a saturated portal (%d of its calls answered meanwhile) | %.2f ms | %.2f ms |\n",
+              busy_calls.load(), Percentile(beside, 0.5), Percentile(beside, 0.99));
+}
+
+int Main(int argc, char** argv) {
+  std::vector<int> sizes = {1, 1000, 10000};
+  int live = 1000;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string a = argv[i];
+    if (a == "--sizes") {
+      sizes.clear();
+      for (absl::string_view s : absl::StrSplit(argv[i + 1], ',')) {
+        int n = 0;
+        if (!absl::SimpleAtoi(s, &n) || n < 1) return 2;
+        sizes.push_back(n);
+      }
+    } else if (a == "--live") {
+      live = std::atoi(argv[i + 1]);
+    } else {
+      std::cerr << "usage: portals_bench [--sizes 1,1000,10000] [--live 1000]\n";
+      return 2;
+    }
+  }
+  EmulatorSpec emulator;
+  emulator.extra_args = {"--no-limits", "--cost-zero"};
+  auto stack = Stack::Start(emulator);
+  if (!stack.ok()) {
+    std::cerr << "emulator did not start: " << stack.status() << "\n";
+    return 1;
+  }
+  std::printf("| stored portals | start-up | threads | RSS | RSS per idle stored portal | "
+              "portals called | RSS per portal in memory | failed calls |\n");
+  std::printf("|---|---|---|---|---|---|---|---|\n");
+  Run base;
+  for (size_t k = 0; k < sizes.size(); ++k) {
+    Run run = Measure(sizes[k], live, (*stack)->webhook_url());
+    if (k == 0) base = run;
+    std::string per_idle = "";
+    if (k > 0 && sizes[k] > sizes[0]) {
+      per_idle = absl::StrCat(
+          (run.rss_kb - base.rss_kb) * 1024 / (sizes[k] - sizes[0]), " B");
+    }
+    std::string per_live = run.live == 0 ? "" : absl::StrCat(
+        (run.rss_live_kb - run.rss_kb) * 1024 / run.live, " B");
+    std::printf("| %d | %.2f s | %ld | %ld KiB | %s | %d | %s | %d |\n", sizes[k],
+                run.startup_seconds, run.threads, run.rss_kb, per_idle.c_str(), run.live,
+                per_live.c_str(), run.failed);
+    std::fflush(stdout);
+  }
+  Fairness((*stack)->webhook_url());
+  return 0;
+}
+
+}  // namespace
+}  // namespace b24gate::e2e
+
+int main(int argc, char** argv) { return b24gate::e2e::Main(argc, argv); }
