@@ -233,9 +233,12 @@ TEST(V3ListStrategy, RefusalsNameTheField) {
   }
 }
 
+// The cursor of a classic read of the same method and params is refused,
+// not read as a REST 3.0 read's (an offset cursor would otherwise start a
+// classic offset read against /rest/api/).
 TEST(V3ListStrategy, AClassicCursorDoesNotResumeAV3Read) {
   FakeV3List server(Ids(200), 50);
-  ListRequest classic = V3Request();
+  ListRequest classic = V3Request(json::object(), ListStrategyKind::kOffset);
   classic.method = "crm.lead.list";
   classic.options.api = RestApi::kClassic;
   FakeListServer classic_server(Ids(200));
@@ -246,6 +249,7 @@ TEST(V3ListStrategy, AClassicCursorDoesNotResumeAV3Read) {
   v3.resume_cursor = first.pages.back().resume_cursor;
   ReadOutcome out = ReadList(&server, v3);
   EXPECT_EQ(out.status.code(), absl::StatusCode::kInvalidArgument) << out.status;
+  EXPECT_EQ(server.requests(), 0);
 }
 
 }  // namespace
