@@ -84,7 +84,7 @@ absl::Status ApplyFanoutApiVersion(pb::ApiVersion api, RestApi portal_default,
 }
 
 RestApi DefaultApiOf(const Gateway& gateway, const std::string& portal) {
-  absl::StatusOr<Portal*> found = gateway.FindPortal(portal);
+  absl::StatusOr<std::shared_ptr<Portal>> found = gateway.FindPortal(portal);
   return found.ok() ? (*found)->options().default_api : RestApi::kClassic;
 }
 
