@@ -272,6 +272,7 @@ Portal::FlightPtr Portal::TakeFlight(absl::Time now, absl::Time* next) {
   limits.bucket_free_at = bucket_.NextFree(now);
   limits.company_expected =
       ledger_.CompanyExpected(now, absl::Seconds(1.0 / bucket_.policy().drain_per_second));
+  limits.budget_scarce = BudgetScarce(bucket_.Level(now), bucket_.policy());
   DispatchQueue::Choice choice = queue_.Next(now, limits, operating_);
   if (choice.picked.empty()) {
     *next = std::min(*next, choice.wait_until);
