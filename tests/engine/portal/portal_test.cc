@@ -73,6 +73,39 @@ TEST(Portal, CallsArrivingTogetherShareOneBatch) {
   ASSERT_TRUE(blocker.Wait());
 }
 
+TEST(Portal, AGroupOfCallsRidesInFullBatches) {
+  // Handed over at once, a bulk's calls are never split by a look at the
+  // queue between two of them: 60 calls go as 50 + 10, not 1 + 50 + 9.
+  PortalHarness h(Options());
+  Outcome outs[60];
+  std::vector<GroupedCall> calls;
+  for (int i = 0; i < 60; ++i) calls.push_back({{{"id", i}}, outs[i].Callback()});
+  h.portal->Calls("crm.lead.get", std::move(calls), false, {});
+  auto first = h.transport.Next();
+  ASSERT_TRUE(first);
+  auto cmd = nlohmann::ordered_json::parse(first->request.body)["cmd"];
+  ASSERT_EQ(cmd.size(), 50u);
+  EXPECT_EQ(cmd["c0"], "crm.lead.get?id=0");
+  EXPECT_EQ(cmd["c49"], "crm.lead.get?id=49");
+  auto second = h.transport.Next();  // the clock never moves
+  ASSERT_TRUE(second);
+  cmd = nlohmann::ordered_json::parse(second->request.body)["cmd"];
+  ASSERT_EQ(cmd.size(), 10u);
+  EXPECT_EQ(cmd["c0"], "crm.lead.get?id=50");
+  BatchAnswerBuilder a, b;
+  for (int i = 0; i < 50; ++i) a.Result("c" + std::to_string(i), i);
+  for (int i = 0; i < 10; ++i) b.Result("c" + std::to_string(i), 50 + i);
+  first->done(a.Response());
+  second->done(b.Response());
+  for (int i = 0; i < 60; ++i) {
+    ASSERT_TRUE(outs[i].Wait());
+    ASSERT_TRUE(outs[i].reply.ok()) << outs[i].reply.status();
+    EXPECT_EQ(outs[i].reply->result, i);
+    EXPECT_EQ(outs[i].answers(), 1);
+  }
+  EXPECT_EQ(h.transport.sent(), 2);
+}
+
 TEST(Portal, NullParamsTravelAloneAsJson) {
   PortalHarness h(Options());
   Outcome a, b;
