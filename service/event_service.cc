@@ -139,7 +139,7 @@ class SubscribeReactor final
  private:
   absl::Status OnStart(const pb::SubscribeStart& start) {
     if (absl::Status s = ValidateStart(start); !s.ok()) return s;
-    absl::StatusOr<Portal*> portal = service_->gateway_->FindPortal(start.portal());
+    absl::StatusOr<std::shared_ptr<Portal>> portal = service_->gateway_->FindPortal(start.portal());
     if (!portal.ok()) return portal.status();
     OfflineSubscription::Options options;
     options.portal = (*portal)->name();
