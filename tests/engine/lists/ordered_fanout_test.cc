@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <vector>
 
 #include "tests/support/fake_dispatcher.h"
@@ -46,15 +47,22 @@ void AnswerOne(FakeDispatcher& portal) {
   r->call_done(reply);
 }
 
+// A running fan-out of `n` adds, at most `window` of them handed over.
+std::shared_ptr<OrderedFanout> Started(FakeDispatcher* portal, RecordingSink* sink, int n,
+                                       size_t window) {
+  FanoutOptions options;
+  options.window = window;
+  options.max_unacked_chunks = 1000;
+  auto fanout =
+      OrderedFanout::Create(portal, "crm.lead.add", Params(n), false, {}, sink, options);
+  fanout->Run();
+  return fanout;
+}
+
 TEST(OrderedFanout, HandsItsWindowOverAsOneGroupAndRefillsInFullBatches) {
   FakeDispatcher portal;
   RecordingSink sink;
-  FanoutOptions options;
-  options.window = 100;
-  options.max_unacked_chunks = 1000;
-  auto fanout = OrderedFanout::Create(&portal, "crm.lead.add", Params(230), false, {}, &sink,
-                                      options);
-  fanout->Run();
+  auto fanout = Started(&portal, &sink, 230, 100);
   EXPECT_EQ(portal.groups(), 1) << "the first window was not handed over at once";
   EXPECT_EQ(portal.waiting(), 100u);
   // 49 answers leave room for less than a batch: nothing more is handed over.
@@ -77,12 +85,7 @@ TEST(OrderedFanout, HandsItsWindowOverAsOneGroupAndRefillsInFullBatches) {
 TEST(OrderedFanout, AWindowSmallerThanABatchStillRefills) {
   FakeDispatcher portal;
   RecordingSink sink;
-  FanoutOptions options;
-  options.window = 3;
-  options.max_unacked_chunks = 1000;
-  auto fanout = OrderedFanout::Create(&portal, "crm.lead.add", Params(10), false, {}, &sink,
-                                      options);
-  fanout->Run();
+  auto fanout = Started(&portal, &sink, 10, 3);
   while (portal.waiting() > 0) {
     EXPECT_LE(portal.waiting(), 3u);
     AnswerOne(portal);
