@@ -52,6 +52,8 @@ struct ServerConfig {
   // queue again (EventService). Each read is a request out of the portal's
   // budget (2 per second on most plans), hence not every second.
   absl::Duration events_poll_interval = absl::Seconds(5);
+  // The largest file UploadFile takes, in bytes; 0 = no limit of ours.
+  int64_t max_file_size = 0;
   LogOptions log;
   // Settings of the gateway as a whole (file key "max_bulk_items").
   GatewayOptions gateway;

@@ -262,8 +262,9 @@ absl::Status Server::Wire(std::unique_ptr<HttpTransport> transport) {
   poll_timer_ = std::make_unique<PollTimer>(clock_);
   events_ = std::make_unique<EventService>(gateway_.get(), access_.get(), event_ledger_.get(),
                                            poll_timer_.get(), config_.events_poll_interval);
-  file_transport_ = std::make_unique<StreamTransport>();
-  files_ = std::make_unique<FileGateway>(gateway_.get(), file_transport_.get());
+  file_transport_ = std::make_unique<StreamTransport>(clock_);
+  files_ = std::make_unique<FileGateway>(gateway_.get(), file_transport_.get(),
+                                         config_.max_file_size);
   files_service_ = std::make_unique<FilesService>(files_.get(), access_.get(),
                                                   metrics_ ? metrics_->files.get() : nullptr);
   return absl::OkStatus();
