@@ -296,18 +296,18 @@ TEST(Files, PlainCallsNeverHandOutTheLinksAuthorization) {
   const size_t at = portal_url.find("auth=");
   ASSERT_NE(at, std::string::npos) << portal_url;
   const std::string secret = portal_url.substr(at + 5, portal_url.find('&', at) - at - 5);
-  ASSERT_GE(secret.size(), 8u) << portal_url;
+  ASSERT_GE(secret.size(), 8u);
+  // A failure names the RPC, never the answer (it would print the secret).
   auto expect_clean = [&](const json& answer, const char* where) {
-    EXPECT_EQ(answer.dump().find(secret), std::string::npos) << where << ": " << answer;
-    EXPECT_EQ(answer.dump().find("auth="), std::string::npos) << where << ": " << answer;
+    EXPECT_EQ(answer.dump().find(secret), std::string::npos) << where;
+    EXPECT_EQ(answer.dump().find("auth="), std::string::npos) << where;
   };
 
   CallOut call = Call1(*stack, "disk.file.get", {{"id", id}});
   ASSERT_TRUE(call.status.ok()) << call.status.error_message();
   expect_clean(call.result(), "Call");
   const std::string token = portal_url.substr(portal_url.find("token="));
-  EXPECT_EQ(call.result()["DOWNLOAD_URL"],
-            portal_url.substr(0, portal_url.find('?') + 1) + token)
+  EXPECT_TRUE(call.result()["DOWNLOAD_URL"] == portal_url.substr(0, portal_url.find('?') + 1) + token)
       << "the link still names the file";
   CallOut upload_url = Call1(*stack, "disk.folder.uploadfile", {{"id", 1}, {"data", {{"NAME", "x"}}}});
   ASSERT_TRUE(upload_url.status.ok()) << upload_url.status.error_message();
