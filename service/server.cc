@@ -180,9 +180,7 @@ std::unique_ptr<ServerMetrics> MakeMetrics(const ServerConfig& config) {
   m->auth = std::make_unique<AuthMetrics>(*m->registry, AccessControl::FailureReasons(),
                                           AccessControl::ClientNames(config.clients));
   if (config.tls.enabled()) m->tls = std::make_unique<TlsMetrics>(*m->registry);
-  std::vector<std::string> portals;
-  for (const PortalOptions& p : config.portals) portals.push_back(p.name);
-  m->files = std::make_unique<FileMetrics>(*m->registry, portals);
+  m->files = std::make_unique<FileMetrics>(*m->registry, configured);
   return m;
 }
 
