@@ -100,7 +100,7 @@ grpc::ServerUnaryReactor* AdminService::ListPortals(grpc::CallbackServerContext*
     reactor->Finish(ToGrpcStatus(s));
     return reactor;
   }
-  for (Portal* portal : gateway_->portals()) FillState(*portal, response->add_portals());
+  for (const auto& portal : gateway_->portals()) FillState(*portal, response->add_portals());
   auto* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
   return reactor;
@@ -114,7 +114,7 @@ grpc::ServerUnaryReactor* AdminService::UpdatePortalTuning(
     reactor->Finish(ToGrpcStatus(s));
     return reactor;
   }
-  absl::StatusOr<Portal*> portal = gateway_->FindPortal(request->portal());
+  absl::StatusOr<std::shared_ptr<Portal>> portal = gateway_->FindPortal(request->portal());
   if (!portal.ok()) {
     reactor->Finish(ToGrpcStatus(portal.status()));
     return reactor;

@@ -131,10 +131,10 @@ absl::Status Validate(ServerConfig* config) {
     if (!events.ok()) return events.status();
     config->events_listen = *events;
   }
-  if (config->portals.empty()) {
+  if (config->portals.empty() && !config->registers_portals()) {
     return absl::InvalidArgumentError(
-        "no portal configured: pass --portal NAME=WEBHOOK_URL, set B24GATE_PORTALS, or list "
-        "portals in --config");
+        "no portal configured: pass --portal NAME=WEBHOOK_URL, set B24GATE_PORTALS, list "
+        "portals in --config, or give --portal-store or an application to register them at run time");
   }
   for (const PortalOptions& portal : config->portals) B24GATE_RETURN_IF_ERROR(ValidatePortal(portal));
   B24GATE_RETURN_IF_ERROR(ValidateServerTls(config->tls));
@@ -189,6 +189,7 @@ std::vector<std::string> SecretsOf(const ServerConfig& config) {
     if (!p.application_token.empty()) secrets.push_back(p.application_token);
   }
   if (!config.redis.password.empty()) secrets.push_back(config.redis.password);
+  if (!config.application.client_secret.empty()) secrets.push_back(config.application.client_secret);
   return secrets;
 }
 

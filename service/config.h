@@ -35,6 +35,14 @@ struct ServerConfig {
   std::string metrics_listen;
   // The first portal is the default one.
   std::vector<PortalOptions> portals;
+  // The OAuth application of the portals registered at run time (the file's
+  // "application": client_id, client_secret or client_secret_file,
+  // oauth_url); off when client_id is empty.
+  OAuthOptions application;
+  // Where the portals registered at run time and their rotated tokens are
+  // kept (--portal-store DIR); with Redis configured they are kept there
+  // instead; neither: in memory, lost at exit.
+  std::string portal_store;
   // On SIGTERM: health turns NOT_SERVING and the listener keeps accepting
   // this long (so load balancers take the endpoint out first) ...
   absl::Duration predrain_delay = absl::Seconds(5);
@@ -65,6 +73,10 @@ struct ServerConfig {
 
   // Callers must prove who they are: configured clients, or required
   // client certificates.
+  // Portals may be registered at run time, so none need be configured.
+  bool registers_portals() const {
+    return application.enabled() || !portal_store.empty() || redis.enabled();
+  }
   bool authenticates_clients() const { return !clients.empty() || tls.requires_client_cert(); }
 };
 

@@ -150,7 +150,7 @@ class SubscribeReactor final
       return absl::FailedPreconditionError(
           "start.source: online events need the gateway's inbound endpoint (--events-listen)");
     }
-    absl::StatusOr<Portal*> portal = service_->gateway_->FindPortal(start.portal());
+    absl::StatusOr<std::shared_ptr<Portal>> portal = service_->gateway_->FindPortal(start.portal());
     if (!portal.ok()) return portal.status();
     const std::string name = (*portal)->name();
     std::vector<std::string> events(start.events().begin(), start.events().end());

@@ -44,19 +44,10 @@ absl::StatusOr<std::string> NormalizeUrl(std::string url, const std::string& whe
   return url;
 }
 
-// Names travel into Redis keys, token files, metrics labels and logs, so
-// they are short and plain: no spaces, no '/', no "..", no NUL.
+// See ValidatePortalName.
 absl::Status CheckPortalName(const std::string& name, const std::string& where) {
-  bool ok = !name.empty() && name.size() <= 64 && absl::ascii_isalnum(static_cast<unsigned char>(name[0]));
-  for (char c : name) {
-    ok = ok && (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.');
-  }
-  if (!ok) {
-    return Bad(where,
-               "a portal name is 1 to 64 letters, digits, '_', '-' or '.', starting with a letter "
-               "or digit");
-  }
-  return absl::OkStatus();
+  absl::Status s = ValidatePortalName(name);
+  return s.ok() ? s : Bad(where, s.message());
 }
 
 // The one way into a list of portals: the name is checked and must be new.
@@ -299,6 +290,15 @@ absl::Status ValidatePortal(const PortalOptions& portal) {
         CheckReadableFile(portal.tls.ca_file, absl::StrCat("portal \"", portal.name, "\": ca_file")));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<OAuthOptions> ParseApplication(const ConfigJson& j, const std::string& where) {
+  B24GATE_RETURN_IF_ERROR(
+      CheckKeys(j, where, {"client_id", "client_secret", "client_secret_file", "oauth_url"}));
+  OAuthOptions app;
+  B24GATE_RETURN_IF_ERROR(OAuthFromJson(j, where, &app));
+  if (app.client_secret.empty()) return Bad(where + ".client_secret", "must not be empty");
+  return app;
 }
 
 }  // namespace b24gate

@@ -40,6 +40,11 @@ absl::StatusOr<std::vector<PortalOptions>> ParsePortalList(const ConfigJson& j);
 // settings from the file and its webhook from the flag or environment.
 absl::StatusOr<std::vector<PortalOptions>> MergePortals(const PortalSources& sources);
 
+// The file's "application" object: the OAuth application of the portals
+// registered at run time (client_id, client_secret or client_secret_file,
+// oauth_url). INVALID_ARGUMENT naming the key.
+absl::StatusOr<OAuthOptions> ParseApplication(const ConfigJson& j, const std::string& where);
+
 // The whole portal, after the merge: the engine's checks, and the CA file
 // exists. INVALID_ARGUMENT naming the portal and the setting.
 absl::Status ValidatePortal(const PortalOptions& portal);

@@ -20,6 +20,8 @@
 #include "engine/http/curl_transport.h"
 #include "engine/redis/redis_client.h"
 #include "engine/redis/redis_url.h"
+#include "engine/registry/file_registry.h"
+#include "engine/registry/redis_registry.h"
 #include "grpc/health/v1/health.pb.h"
 #include "service/limits_config.h"
 #include "service/listen_exposure.h"
@@ -75,13 +77,11 @@ void LogPortals(const ServerConfig& config, Logger& logger) {
 
 // Every portal queues the configured clients' commands in weighted fair
 // order (engine/throttle/fair_share.h).
-std::vector<PortalOptions> WithFairShare(const ServerConfig& config) {
+FairSharePolicy FairShareOf(const ServerConfig& config) {
   FairSharePolicy policy;
   policy.enabled = config.fair_share;
   for (const ClientSpec& client : config.clients) policy.weights[client.name] = client.weight;
-  std::vector<PortalOptions> portals = config.portals;
-  for (PortalOptions& portal : portals) portal.fair_share = policy;
-  return portals;
+  return policy;
 }
 
 // A connection of its own to the configured Redis (each client serialises
@@ -143,6 +143,31 @@ std::shared_ptr<BudgetSharing> ShareBudgets(const RedisConfig& redis, Clock* clo
               {"key_prefix", redis.key_prefix},
               {"replica", sharing->replica_id()}});
   return sharing;
+}
+
+// Where the portals registered at run time live (Redis when configured, so
+// the replicas share them; else --portal-store; else memory) and what they
+// start from: the application's OAuth client, the clients' fair share, and
+// the budget and token sharing of the replicas.
+absl::StatusOr<RegistryParts> MakeRegistry(const ServerConfig& config, const PortalOptions& base,
+                                           Clock* clock) {
+  RegistryParts parts;
+  parts.options.base = base;
+  parts.options.base.oauth = config.application;
+  if (config.redis.enabled()) {
+    std::shared_ptr<RedisClient> redis = ConnectRedis(config.redis, clock);
+    parts.registry = std::make_unique<RedisPortalRegistry>(redis, config.redis.key_prefix);
+    parts.options.token_sharing = [redis, prefix = config.redis.key_prefix](
+                                      const std::string& portal, const std::string& client_id) {
+      return std::make_shared<RedisTokenSharing>(redis, prefix, portal, client_id);
+    };
+  } else if (!config.portal_store.empty()) {
+    absl::StatusOr<std::unique_ptr<FilePortalRegistry>> files =
+        FilePortalRegistry::Open(config.portal_store);
+    if (!files.ok()) return files.status();
+    parts.registry = std::move(*files);
+  }
+  return parts;
 }
 
 std::unique_ptr<ServerMetrics> MakeMetrics(const ServerConfig& config) {
@@ -210,14 +235,30 @@ absl::Status Server::Wire(std::unique_ptr<HttpTransport> transport) {
       return access->AuthorizeCommand(client, portal, method);
     };
   }
-  std::vector<PortalOptions> portals = WithFairShare(config_);
+  std::vector<PortalOptions> portals = config_.portals;
+  // What a portal registered at run time starts from.
+  PortalOptions base;
+  base.fair_share = FairShareOf(config_);
+  for (PortalOptions& portal : portals) portal.fair_share = base.fair_share;
   if (config_.redis.enabled()) {
     std::shared_ptr<BudgetSharing> sharing = ShareBudgets(config_.redis, clock_, logger_);
     for (PortalOptions& portal : portals) portal.sharing = sharing;
+    base.sharing = sharing;
     ShareOAuthTokens(config_.redis, clock_, &portals);
   }
+  absl::StatusOr<RegistryParts> registry = MakeRegistry(config_, base, clock_);
+  if (!registry.ok()) return absl::InvalidArgumentError(registry.status().message());
+  const std::string store = registry->registry ? registry->registry->Describe() : "memory";
   gateway_ = std::make_unique<Gateway>(portals, std::move(transport), clock_, observer_.get(),
-                                       gateway_options, MakeReadCache(config_, clock_, logger_));
+                                       gateway_options, MakeReadCache(config_, clock_, logger_),
+                                       std::move(*registry));
+  if (absl::Status s = gateway_->directory().Load(); !s.ok()) {
+    return absl::InvalidArgumentError(s.message());
+  }
+  logger_.Log(LogLevel::kInfo, "portal registry",
+              {{"store", store},
+               {"portals", static_cast<int64_t>(gateway_->directory().size())},
+               {"application", config_.application.client_id}});
   service_ = std::make_unique<GatewayService>(gateway_.get(), access_.get());
   admin_ = std::make_unique<AdminService>(gateway_.get(), access_.get());
   B24GATE_RETURN_IF_ERROR(WireEvents());
@@ -258,7 +299,7 @@ absl::Status Server::WireEvents() {
 absl::Status Server::ServeMetrics() {
   if (!metrics_) return absl::OkStatus();
   ServerMetrics& m = *metrics_;
-  m.gauges = std::make_shared<PortalGauges>(gateway_->portals());
+  m.gauges = std::make_shared<PortalGauges>([gateway = gateway_.get()] { return gateway->portals(); });
   try {
     // CivetWeb's Exposer throws when it cannot bind.
     m.exposer = std::make_unique<prometheus::Exposer>(config_.metrics_listen);
@@ -385,7 +426,7 @@ bool Server::Drain(absl::Duration predrain) {
   }
   bool done = AwaitDrained(deadline + absl::Seconds(1));
   bool upstream_left = false;
-  for (Portal* portal : gateway_->portals()) upstream_left = upstream_left || portal->Stats().in_flight > 0;
+  for (const auto& portal : gateway_->portals()) upstream_left = upstream_left || portal->Stats().in_flight > 0;
   if (!done || upstream_left) {
     logger_.Log(LogLevel::kWarn, "exiting with upstream requests still in flight");
     return false;

@@ -207,6 +207,15 @@ const Setting kSettings[] = {
     {nullptr, nullptr, nullptr, "fair_share", "true",
      "queue the clients' commands in weighted fair order", false,
      [](const Value& v, State* s) { return Switch(v, &s->config.fair_share); }},
+    {"--portal-store", "DIR", "B24GATE_PORTAL_STORE", "portal_store", "memory",
+     "keep the portals registered at run time and their rotated tokens in this directory (with "
+     "--redis: in Redis)", false,
+     [](const Value& v, State* s) { return Text(v, &s->config.portal_store); }},
+    {nullptr, nullptr, nullptr, "application", "", "the OAuth application of the portals "
+     "registered at run time (client_id, client_secret_file, oauth_url)", false,
+     [](const Value& v, State* s) {
+       return Assign(ParseApplication(v.json, v.where), &s->config.application);
+     }},
     {nullptr, nullptr, nullptr, "cache", "", "the read cache (off without rules)", false,
      [](const Value& v, State* s) { return Assign(ParseCacheConfig(v.json, v.where), &s->config.cache); }},
 };

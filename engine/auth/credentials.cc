@@ -42,7 +42,7 @@ void WebhookCredentials::MoveTo(const std::string& location) {
   base_url_ = WithOriginOf(base_url_, location);
 }
 
-OAuthCredentials::OAuthCredentials(OAuthOptions options, std::unique_ptr<TokenStore> store,
+OAuthCredentials::OAuthCredentials(OAuthOptions options, std::shared_ptr<TokenStore> store,
                                    HttpTransport* transport, TlsOptions tls, Clock* clock)
     : options_(std::move(options)),
       store_(std::move(store)),

@@ -88,6 +88,9 @@ struct OAuthOptions {
   std::string portal_url;
   // File keeping the rotated refresh token; empty = memory only.
   std::string token_file;
+  // Where the rotated refresh token is kept instead of token_file (the
+  // portal registry, engine/registry/); null: token_file decides.
+  std::shared_ptr<TokenStore> token_store;
   // Where replicas share the current tokens (Redis); null: this process only.
   std::shared_ptr<TokenSharing> sharing;
   bool enabled() const { return !client_id.empty(); }
@@ -96,7 +99,7 @@ struct OAuthOptions {
 class OAuthCredentials : public Credentials {
  public:
   // `transport` and `clock` must outlive this object.
-  OAuthCredentials(OAuthOptions options, std::unique_ptr<TokenStore> store,
+  OAuthCredentials(OAuthOptions options, std::shared_ptr<TokenStore> store,
                    HttpTransport* transport, TlsOptions tls, Clock* clock = Clock::Real());
   // Waits for a shared refresh in progress.
   ~OAuthCredentials() override;
@@ -145,7 +148,7 @@ class OAuthCredentials : public Credentials {
   void Finish(absl::Status status);
 
   const OAuthOptions options_;
-  std::unique_ptr<TokenStore> store_;
+  const std::shared_ptr<TokenStore> store_;
   HttpTransport* const transport_;
   const TlsOptions tls_;
   Clock* const clock_;

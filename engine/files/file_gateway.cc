@@ -135,7 +135,7 @@ absl::Status FileGateway::Validate(const UploadSpec& spec) {
 
 absl::Status FileGateway::PortalTransport(const std::string& portal, StreamRequest* request,
                                           std::string* origin) const {
-  absl::StatusOr<Portal*> found = gateway_->FindPortal(portal);
+  absl::StatusOr<std::shared_ptr<Portal>> found = gateway_->FindPortal(portal);
   if (!found.ok()) return found.status();
   request->tls = (*found)->options().tls;
   std::optional<std::string> own = UrlOrigin((*found)->credentials().Current().base_url);

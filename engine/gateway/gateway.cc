@@ -24,71 +24,77 @@ absl::Status CheckReadMethod(const std::string& method, bool vouched, absl::stri
       "use Call or CallMany for writes, or set idempotent if the method only reads"));
 }
 
+// `done`, keeping `hold` (the portal the operation runs on) until it has run.
+template <typename Callback>
+Callback Holding(std::shared_ptr<Portal> hold, Callback done) {
+  if (!hold) return done;
+  return [hold = std::move(hold), done = std::move(done)](auto result) mutable {
+    done(std::move(result));
+  };
+}
+
 }  // namespace
 
 Gateway::Gateway(std::vector<PortalOptions> portals, std::unique_ptr<HttpTransport> transport,
                  Clock* clock, PortalObserver* observer, GatewayOptions options,
-                 std::unique_ptr<ReadCache> cache)
+                 std::unique_ptr<ReadCache> cache, RegistryParts registry)
     : clock_(clock),
       options_(options),
       cache_(std::move(cache)),
       transport_(std::move(transport)),
-      pool_(std::make_unique<DispatchPool>(clock, kDispatchThreads)) {
-  for (auto& portal_options : portals) {
-    auto portal = std::make_unique<Portal>(std::move(portal_options), transport_.get(), clock,
-                                           pool_.get(), observer);
-    dispatchers_.push_back(portal.get());
-    by_name_[portal->name()] = portal.get();
-    portals_.push_back(std::move(portal));
-  }
-}
+      pool_(std::make_unique<DispatchPool>(clock, kDispatchThreads)),
+      directory_(std::make_unique<PortalDirectory>(std::move(portals), std::move(registry.registry),
+                                                   std::move(registry.options), transport_.get(),
+                                                   clock, pool_.get(), observer)) {}
 
 Gateway::Gateway(std::vector<Dispatcher*> dispatchers, Clock* clock, GatewayOptions options,
                  std::unique_ptr<ReadCache> cache)
-    : clock_(clock), options_(options), cache_(std::move(cache)), dispatchers_(std::move(dispatchers)) {
-  for (Dispatcher* d : dispatchers_) by_name_[d->name()] = d;
+    : clock_(clock), options_(options), cache_(std::move(cache)), fakes_(std::move(dispatchers)) {
+  for (Dispatcher* d : fakes_) fakes_by_name_[d->name()] = d;
 }
 
 Gateway::~Gateway() {
   // Portals wait for their in-flight requests, which need the transport;
   // the pool runs their turns until they are gone.
-  portals_.clear();
+  directory_.reset();
   pool_.reset();
   transport_.reset();
 }
 
-absl::StatusOr<Dispatcher*> Gateway::Find(const std::string& name) const {
-  if (name.empty()) return dispatchers_.front();
-  auto it = by_name_.find(name);
-  if (it == by_name_.end()) {
+absl::StatusOr<Gateway::PortalRef> Gateway::Find(const std::string& name) const {
+  if (directory_) {
+    absl::StatusOr<std::shared_ptr<Portal>> portal = directory_->Acquire(name);
+    if (!portal.ok()) return portal.status();
+    return PortalRef{portal->get(), *std::move(portal)};
+  }
+  if (name.empty()) return PortalRef{fakes_.front(), nullptr};
+  auto it = fakes_by_name_.find(name);
+  if (it == fakes_by_name_.end()) {
     return GatewayError(absl::StatusCode::kNotFound, kReasonUnknownPortal,
                         absl::StrCat("portal: \"", EchoText(name), "\" is not configured"));
   }
-  return it->second;
+  return PortalRef{it->second, nullptr};
 }
 
-absl::StatusOr<Portal*> Gateway::FindPortal(const std::string& name) const {
-  absl::StatusOr<Dispatcher*> found = Find(name);
-  if (!found.ok()) return found.status();
-  for (const auto& p : portals_) {
-    if (p.get() == *found) return p.get();
+absl::StatusOr<std::shared_ptr<Portal>> Gateway::FindPortal(const std::string& name) const {
+  if (!directory_) {
+    return GatewayError(absl::StatusCode::kNotFound, kReasonUnknownPortal,
+                        absl::StrCat("portal: \"", EchoText(name), "\" is not a portal of this gateway"));
   }
-  return GatewayError(absl::StatusCode::kNotFound, kReasonUnknownPortal,
-                      absl::StrCat("portal: \"", name, "\" is not a portal of this gateway"));
+  return directory_->Acquire(name);
 }
 
-std::vector<Portal*> Gateway::portals() const {
-  std::vector<Portal*> out;
-  for (const auto& p : portals_) out.push_back(p.get());
-  return out;
+std::vector<std::shared_ptr<Portal>> Gateway::portals() const {
+  if (!directory_) return {};
+  return directory_->Live();
 }
 
 void Gateway::BeginShutdown() {
-  for (const auto& p : portals_) p->BeginShutdown();
+  if (directory_) directory_->BeginShutdown();
 }
 
 void Gateway::AbandonInFlight() {
-  for (const auto& p : portals_) p->AbandonInFlight();
+  if (directory_) directory_->AbandonInFlight();
 }
 
 absl::Status Gateway::ValidateCall(const std::string& method, const nlohmann::ordered_json& params,
@@ -105,7 +111,7 @@ absl::Status Gateway::ValidateCall(const std::string& method, const nlohmann::or
 }
 
 void Gateway::Call(CallSpec call, CallOptions options, CallCallback done) {
-  absl::StatusOr<Dispatcher*> portal = Find(call.portal);
+  absl::StatusOr<PortalRef> portal = Find(call.portal);
   if (!portal.ok()) {
     done(portal.status());
     return;
@@ -132,7 +138,7 @@ void Gateway::Call(CallSpec call, CallOptions options, CallCallback done) {
     done = ThroughCache((*portal)->name(), call.method, std::move(lookup.ticket), std::move(done));
   }
   (*portal)->Call(std::move(call.method), std::move(call.params), call.raw, std::move(options),
-                  std::move(done));
+                  Holding(portal->hold, std::move(done)));
 }
 
 CallCallback Gateway::ThroughCache(const std::string& portal, const std::string& method,
@@ -149,7 +155,7 @@ CallCallback Gateway::ThroughCache(const std::string& portal, const std::string&
 
 void Gateway::CallBatch(const std::string& portal_name, std::vector<BatchCommandSpec> commands,
                         bool halt, CallOptions options, CallBatchCallback done) {
-  absl::StatusOr<Dispatcher*> portal = Find(portal_name);
+  absl::StatusOr<PortalRef> portal = Find(portal_name);
   if (!portal.ok()) {
     done(portal.status());
     return;
@@ -187,27 +193,29 @@ void Gateway::CallBatch(const std::string& portal_name, std::vector<BatchCommand
       done(std::move(outcomes));
     };
   }
-  BatchRun::Start(*portal, std::move(*plan), halt, std::move(options), std::move(done));
+  BatchRun::Start(portal->dispatcher, std::move(*plan), halt, std::move(options),
+                  Holding(portal->hold, std::move(done)));
 }
 
 absl::StatusOr<std::shared_ptr<OrderedFanout>> Gateway::PrepareBulk(BulkSpec bulk, BulkForm form,
                                                                    CallOptions options,
                                                                    FanoutSink* sink) {
-  absl::StatusOr<Dispatcher*> portal = Find(bulk.portal);
+  absl::StatusOr<PortalRef> portal = Find(bulk.portal);
   if (!portal.ok()) return portal.status();
   if (absl::Status s = ValidateBulk(bulk, form, options_.limits); !s.ok()) return s;
   if (absl::Status s = Authorize(options, **portal, bulk.method); !s.ok()) return s;
   FanoutOptions fanout = BulkFanoutOptions(form);
   fanout.cache = cache_.get();
   fanout.cache_mode = bulk.cache;
-  return OrderedFanout::Create(*portal, std::move(bulk.method), std::move(bulk.params), bulk.raw,
+  fanout.portal_hold = portal->hold;
+  return OrderedFanout::Create(portal->dispatcher, std::move(bulk.method), std::move(bulk.params), bulk.raw,
                                std::move(options), sink, fanout);
 }
 
 absl::StatusOr<std::shared_ptr<OrderedFanout>> Gateway::PrepareGetById(GetByIdSpec request,
                                                                       CallOptions options,
                                                                       FanoutSink* sink) {
-  absl::StatusOr<Dispatcher*> portal = Find(request.portal);
+  absl::StatusOr<PortalRef> portal = Find(request.portal);
   if (!portal.ok()) return portal.status();
   absl::StatusOr<std::vector<nlohmann::ordered_json>> calls = ExpandGetById(request, options_.limits);
   if (!calls.ok()) return calls.status();
@@ -218,14 +226,15 @@ absl::StatusOr<std::shared_ptr<OrderedFanout>> Gateway::PrepareGetById(GetByIdSp
   FanoutOptions fanout;
   fanout.cache = cache_.get();
   fanout.cache_mode = request.cache;
-  return OrderedFanout::Create(*portal, std::move(request.method), std::move(*calls),
+  fanout.portal_hold = portal->hold;
+  return OrderedFanout::Create(portal->dispatcher, std::move(request.method), std::move(*calls),
                                /*as_json=*/false, std::move(options), sink, fanout);
 }
 
 absl::StatusOr<std::shared_ptr<ListReader>> Gateway::PrepareGetAll(const std::string& portal_name,
                                                                   ListRequest request,
                                                                   ListSink* sink) {
-  absl::StatusOr<Dispatcher*> portal = Find(portal_name);
+  absl::StatusOr<PortalRef> portal = Find(portal_name);
   if (!portal.ok()) return portal.status();
   if (absl::Status s = ValidateMethodName(request.method); !s.ok()) return s;
   if (absl::Status s = CheckParams(request.params, request.params_field, options_.limits); !s.ok()) {
@@ -244,7 +253,8 @@ absl::StatusOr<std::shared_ptr<ListReader>> Gateway::PrepareGetAll(const std::st
   request.options.idempotent = true;
   ListReaderOptions reader;
   reader.read_ahead_bytes = options_.list_read_ahead_bytes;
-  return ListReader::Create(*portal, clock_, std::move(request), sink, reader);
+  reader.portal_hold = portal->hold;
+  return ListReader::Create(portal->dispatcher, clock_, std::move(request), sink, reader);
 }
 
 absl::Status Gateway::Authorize(const CallOptions& options, const Dispatcher& portal,

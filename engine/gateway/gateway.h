@@ -1,4 +1,5 @@
-// The engine's front door: the configured portals and every operation the
+// The engine's front door: the portals (configured, or registered at run
+// time through directory(), see portal_directory.h) and every operation the
 // gRPC service exposes. All input validation happens here, before anything is
 // queued, so a request is either refused whole (INVALID_ARGUMENT naming the
 // field and position, NOT_FOUND for an unknown portal) or handed to a portal.
@@ -31,6 +32,7 @@
 #include "engine/gateway/bulk_call.h"
 #include "engine/gateway/gateway_options.h"
 #include "engine/gateway/get_by_id.h"
+#include "engine/gateway/portal_directory.h"
 #include "engine/http/http_transport.h"
 #include "engine/lists/list_reader.h"
 #include "engine/lists/ordered_fanout.h"
@@ -44,7 +46,7 @@ namespace b24gate {
 
 // One method call.
 struct CallSpec {
-  std::string portal;  // "" = the default portal
+  std::string portal;  // name, member_id or domain; "" = the default portal
   std::string method;
   // An object, or a list for positional methods; null sends no parameters.
   nlohmann::ordered_json params = nlohmann::ordered_json::object();
@@ -56,26 +58,42 @@ struct CallSpec {
   CacheMode cache = CacheMode::kUse;
 };
 
+// Where the portals registered at run time are kept, and what they start
+// from (portal_directory.h). The default keeps them in memory.
+struct RegistryParts {
+  std::unique_ptr<PortalRegistry> registry;  // null: memory
+  DirectoryOptions options;
+};
+
 class Gateway {
  public:
-  // REQUIRES: portals non-empty, each validated; the first is the default.
-  // `clock` and `observer` must outlive the Gateway. `cache` (may be null:
-  // no read cache) answers and keeps reads of Call, bulk calls, CallMany and
-  // GetById, and is told of every write (README "Read cache").
+  // REQUIRES: portals validated, names unique; the first is the default (with
+  // none, every call must name a registered portal). `clock` and `observer`
+  // must outlive the Gateway. `cache` (may be null: no read cache) answers
+  // and keeps reads of Call, bulk calls, CallMany and GetById, and is told
+  // of every write (README "Read cache"). The registry is read by
+  // directory().Load(), not here.
   Gateway(std::vector<PortalOptions> portals, std::unique_ptr<HttpTransport> transport,
           Clock* clock, PortalObserver* observer = PortalObserver::Null(),
-          GatewayOptions options = {}, std::unique_ptr<ReadCache> cache = nullptr);
+          GatewayOptions options = {}, std::unique_ptr<ReadCache> cache = nullptr,
+          RegistryParts registry = {});
   // A gateway in front of dispatchers it does not own (a test's fakes): the
-  // operations work the same; FindPortal, portals() and the shutdown steps
-  // see none of them. REQUIRES: dispatchers non-empty, names unique; they,
-  // `clock` and `cache` outlive the Gateway.
+  // operations work the same; FindPortal, directory(), portals() and the
+  // shutdown steps see none of them. REQUIRES: dispatchers non-empty, names
+  // unique; they, `clock` and `cache` outlive the Gateway.
   Gateway(std::vector<Dispatcher*> dispatchers, Clock* clock, GatewayOptions options = {},
           std::unique_ptr<ReadCache> cache = nullptr);
   ~Gateway();
 
-  // The named portal ("" = default), or NOT_FOUND (reason UNKNOWN_PORTAL).
-  absl::StatusOr<Portal*> FindPortal(const std::string& name) const;
-  std::vector<Portal*> portals() const;
+  // The portal by name, member_id or domain ("" = default), or NOT_FOUND
+  // (reason UNKNOWN_PORTAL). Hold it only while using it: a removed portal
+  // leaves memory when its last holder lets go.
+  absl::StatusOr<std::shared_ptr<Portal>> FindPortal(const std::string& name) const;
+  // The portals in memory now (registered ones appear on first use).
+  std::vector<std::shared_ptr<Portal>> portals() const;
+  // The portals, and adding and removing them at run time. REQUIRES: not
+  // the gateway of fakes.
+  PortalDirectory& directory() const { return *directory_; }
   const GatewayOptions& options() const { return options_; }
   // Null when no read cache is configured.
   ReadCache* cache() const { return cache_.get(); }
@@ -120,8 +138,17 @@ class Gateway {
                                                            ListRequest request, ListSink* sink);
 
  private:
-  // The named dispatcher ("" = default), or NOT_FOUND (reason UNKNOWN_PORTAL).
-  absl::StatusOr<Dispatcher*> Find(const std::string& name) const;
+  // A portal found for one operation: `hold` keeps it in memory until the
+  // operation is over (null for a test's fakes).
+  struct PortalRef {
+    Dispatcher* dispatcher;
+    std::shared_ptr<Portal> hold;
+    Dispatcher* operator->() const { return dispatcher; }
+    Dispatcher& operator*() const { return *dispatcher; }
+  };
+  // The portal by name, member_id or domain ("" = default), or NOT_FOUND
+  // (reason UNKNOWN_PORTAL).
+  absl::StatusOr<PortalRef> Find(const std::string& name) const;
   // OK, or options_.authorize's refusal prefixed with `where` (if any).
   absl::Status Authorize(const CallOptions& options, const Dispatcher& portal,
                          const std::string& method, const std::string& where = "") const;
@@ -142,12 +169,11 @@ class Gateway {
   // Runs the dispatchers of the portals this gateway made: a portal costs
   // memory, not a thread (null when given dispatchers).
   std::unique_ptr<DispatchPool> pool_;
-  // The portals this gateway made (none when given dispatchers).
-  std::vector<std::unique_ptr<Portal>> portals_;
-  // What the operations use: the portals, or the dispatchers given; the
-  // first is the default.
-  std::vector<Dispatcher*> dispatchers_;
-  std::map<std::string, Dispatcher*> by_name_;
+  // The portals this gateway made (null when given dispatchers).
+  std::unique_ptr<PortalDirectory> directory_;
+  // The dispatchers given (a test's fakes); the first is the default.
+  std::vector<Dispatcher*> fakes_;
+  std::map<std::string, Dispatcher*> fakes_by_name_;
 };
 
 }  // namespace b24gate

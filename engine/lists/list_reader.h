@@ -50,6 +50,9 @@ struct ListReaderOptions {
   // from the batches in flight, reckoned at the size of the items seen so
   // far (the first batches, sent before any was seen, at 256 bytes each).
   int64_t read_ahead_bytes = kDefaultListReadAheadBytes;
+  // Kept as long as the reader: what keeps its portal alive (the gateway's
+  // portals may be removed while a read runs on them).
+  std::shared_ptr<const void> portal_hold;
 };
 
 class ListReader : public std::enable_shared_from_this<ListReader>, private ListContext {

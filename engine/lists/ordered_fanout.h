@@ -46,6 +46,9 @@ struct FanoutOptions {
   // they are delivered. Must outlive the fan-out.
   ReadCache* cache = nullptr;
   CacheMode cache_mode = CacheMode::kUse;
+  // Kept as long as the fan-out: what keeps `portal` alive (the gateway's
+  // portals may be removed while an operation runs on them).
+  std::shared_ptr<const void> portal_hold;
 };
 
 class OrderedFanout : public std::enable_shared_from_this<OrderedFanout> {

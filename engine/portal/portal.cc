@@ -68,12 +68,10 @@ std::function<bool()> AbandonedWhenAllCancel(const std::vector<WorkPtr>& group) 
 std::unique_ptr<Credentials> MakeCredentials(const PortalOptions& o, HttpTransport* transport,
                                              Clock* clock) {
   if (!o.oauth.enabled()) return std::make_unique<WebhookCredentials>(o.webhook_url);
-  std::unique_ptr<TokenStore> store;
-  if (o.oauth.token_file.empty()) {
-    store = std::make_unique<MemoryTokenStore>();
-  } else {
-    store = std::make_unique<FileTokenStore>(o.oauth.token_file);
-  }
+  // The portal registry's store, else the token file, else memory.
+  std::shared_ptr<TokenStore> store = o.oauth.token_store;
+  if (!store && o.oauth.token_file.empty()) store = std::make_shared<MemoryTokenStore>();
+  if (!store) store = std::make_shared<FileTokenStore>(o.oauth.token_file);
   return std::make_unique<OAuthCredentials>(o.oauth, std::move(store), transport, o.tls, clock);
 }
 

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -21,6 +22,16 @@ absl::Status ApplyPlan(const std::string& plan, PortalOptions* options) {
         absl::StrCat("plan: \"", plan, "\" is not one of standard, enterprise"));
   }
   return absl::OkStatus();
+}
+
+absl::Status ValidatePortalName(const std::string& name) {
+  bool ok = !name.empty() && name.size() <= 64 && absl::ascii_isalnum(static_cast<unsigned char>(name[0]));
+  for (char c : name) {
+    ok = ok && (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.');
+  }
+  if (ok) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      "a portal name is 1 to 64 letters, digits, '_', '-' or '.', starting with a letter or digit");
 }
 
 absl::Status ValidatePortalOptions(const PortalOptions& o) {

@@ -81,6 +81,12 @@ absl::Status ValidateTuning(const PortalTuning& tuning);
 // (250 / 5 per s). INVALID_ARGUMENT for other names.
 absl::Status ApplyPlan(const std::string& plan, PortalOptions* options);
 
+// Names travel into Redis keys, file names, metrics labels and logs, so
+// they are short and plain: 1 to 64 letters, digits, '_', '-' or '.',
+// starting with a letter or digit. INVALID_ARGUMENT saying so (the name is
+// not quoted: it may be anything), or OK.
+absl::Status ValidatePortalName(const std::string& name);
+
 // INVALID_ARGUMENT with the offending field named, or OK.
 absl::Status ValidatePortalOptions(const PortalOptions& options);
 

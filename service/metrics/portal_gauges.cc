@@ -38,7 +38,7 @@ ClientMetric Sample(std::vector<ClientMetric::Label> labels, double value, Metri
 
 }  // namespace
 
-PortalGauges::PortalGauges(std::vector<Portal*> portals, size_t method_cap)
+PortalGauges::PortalGauges(PortalsFn portals, size_t method_cap)
     : portals_(std::move(portals)), methods_(method_cap) {}
 
 std::string PortalGauges::GaugeName(const std::string& stat) {
@@ -62,7 +62,7 @@ std::vector<MetricFamily> PortalGauges::Collect() const {
     if (inserted) families.push_back(MetricFamily{name, help, type, {}});
     families[it->second].metric.push_back(Sample(std::move(labels), value, type));
   };
-  for (Portal* portal : portals_) {
+  for (const std::shared_ptr<Portal>& portal : portals_()) {
     const std::string& name = portal->name();
     PortalStats stats = portal->Stats();
     PortalTuning tuning = portal->Tuning();

@@ -11,6 +11,8 @@
 #ifndef B24GATE_SERVICE_METRICS_PORTAL_GAUGES_H_
 #define B24GATE_SERVICE_METRICS_PORTAL_GAUGES_H_
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,9 +26,11 @@ namespace b24gate {
 
 class PortalGauges : public prometheus::Collectable {
  public:
-  // The portals must outlive this object. `method_cap` bounds the method
+  // `portals` gives the portals in memory at each scrape; it must stay
+  // callable while this object lives. `method_cap` bounds the method
   // labels; later methods are reported as "other" (the largest value).
-  explicit PortalGauges(std::vector<Portal*> portals, size_t method_cap = 200);
+  using PortalsFn = std::function<std::vector<std::shared_ptr<Portal>>()>;
+  explicit PortalGauges(PortalsFn portals, size_t method_cap = 200);
 
   std::vector<prometheus::MetricFamily> Collect() const override;
 
@@ -36,7 +40,7 @@ class PortalGauges : public prometheus::Collectable {
   static std::string CounterName(const std::string& stat);
 
  private:
-  const std::vector<Portal*> portals_;
+  const PortalsFn portals_;
   mutable LabelLimiter methods_;
 };
 

@@ -106,6 +106,11 @@ TEST(PortalMetrics, MethodLabelsAreCapped) {
   EXPECT_EQ(series, 4);
 }
 
+// The gauges' view of one portal the test owns.
+PortalGauges::PortalsFn Only(Portal* portal) {
+  return [portal] { return std::vector<std::shared_ptr<Portal>>{{portal, [](Portal*) {}}}; };
+}
+
 TEST(PortalGauges, EveryListedStatAndTunableIsExported) {
   FakeTransport transport;
   FakeClock clock;
@@ -116,7 +121,7 @@ TEST(PortalGauges, EveryListedStatAndTunableIsExported) {
   options.batch_size = 12;
   DispatchPool pool(&clock, 1);
   Portal portal(options, &transport, &clock, &pool);
-  PortalGauges gauges({&portal});
+  PortalGauges gauges(Only(&portal));
   auto m = Flatten(gauges.Collect());
 #define B24GATE_EXPECT_GAUGE(name, help) \
   EXPECT_EQ(m.count(PortalGauges::GaugeName(#name) + "{portal=main,}"), 1u) << #name;
@@ -151,7 +156,7 @@ TEST(PortalGauges, QueueAndOperatingSecondsPerMethodAreSampledAtScrape) {
   options.linger = absl::ZeroDuration();
   DispatchPool pool(&clock, 1);
   Portal portal(options, &transport, &clock, &pool);
-  PortalGauges gauges({&portal});
+  PortalGauges gauges(Only(&portal));
   absl::Notification done;
   portal.Call("crm.lead.get", {{"id", 1}}, false, CallOptions{}, [&](absl::StatusOr<CallReply>) {
     done.Notify();
@@ -182,7 +187,7 @@ TEST(PortalGauges, QueuedAndSentCommandsPerClient) {
   options.fair_share.weights = {{"billing", 1}, {"ops", 2}};
   DispatchPool pool(&clock, 1);
   Portal portal(options, &transport, &clock, &pool);
-  PortalGauges gauges({&portal});
+  PortalGauges gauges(Only(&portal));
   auto call = [&](const std::string& client) {
     CallOptions o;
     o.client_id = client;

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -32,7 +33,8 @@ void RemoveMadeFiles() {
     absl::MutexLock lock(&made.mu);
     paths.swap(made.paths);
   }
-  for (const std::string& path : paths) unlink(path.c_str());
+  std::error_code ignored;
+  for (const std::string& path : paths) std::filesystem::remove_all(path, ignored);
 }
 
 void Remember(const std::string& path) {
@@ -61,6 +63,16 @@ std::string TempFile(absl::string_view text) {
     std::perror("TempFile: write");
     std::abort();
   }
+  return path;
+}
+
+std::string TempDir() {
+  char path[] = "/tmp/b24gate-test-XXXXXX";
+  if (mkdtemp(path) == nullptr) {
+    std::perror("TempDir: mkdtemp");
+    std::abort();
+  }
+  Remember(path);
   return path;
 }
 

@@ -130,6 +130,27 @@ TEST_F(PortalV3Test, GetReadsNoQueryParameters) {
   EXPECT_EQ(Json(reply)["result"]["item"]["id"], 0);
 }
 
+// Repeated slashes are merged and a trailing '/' dropped on REST 3.0 paths
+// as on classic ones (nginx's default merge_slashes): the forms a client
+// makes of a base URL written with a trailing '/' reach the method, and an
+// Idempotency-Key belongs to the method, not to how its path was spelled.
+TEST_F(PortalV3Test, RepeatedSlashesReachTheMethod) {
+  const json clean = Json(Send("/rest/api/1/secret/things.thing.get", R"({"id":7})"));
+  ASSERT_EQ(clean["result"]["item"]["id"], 7) << clean;
+  for (const char* path : {"/rest/api/1/secret//things.thing.get/", "//rest/api/1/secret/things.thing.get",
+                           "/rest//api//1//secret//things.thing.get//"}) {
+    const HttpReply reply = Send(path, R"({"id":7})");
+    EXPECT_EQ(reply.status, 200) << path << ": " << reply.body;
+    EXPECT_EQ(Json(reply)["result"], clean["result"]) << path;
+  }
+  const HttpReply oauth = Send("//rest/api//things.thing.get/", R"({"id":7})");
+  EXPECT_EQ(Json(oauth)["error"], "NO_AUTH_FOUND") << oauth.body;
+  clock_.Advance(absl::Seconds(10));  // the bucket (burst 5) drains
+  ASSERT_EQ(Add(R"({"fields":{"title":"x"}})", "k1").status, 200);
+  EXPECT_TRUE(Replayed(Send("/rest/api/1/secret//things.thing.add/", R"({"fields":{"title":"x"}})", "k1")));
+  EXPECT_EQ(methods_.created, 1);
+}
+
 TEST_F(PortalV3Test, V3MethodsAreNotReachableFromClassicPaths) {
   EXPECT_EQ(Json(Send("/rest/1/secret/things.thing.add", "{}"))["error"], "ERROR_METHOD_NOT_FOUND");
   const json batch = Json(Send("/rest/1/secret/batch",

@@ -93,8 +93,9 @@ TEST_F(ServerTest, RepeatedSlashesAndSuffixesReachTheMethod) {
     EXPECT_EQ(json::parse(res->body)["result"], expected) << path;
     EXPECT_EQ(e.methods().last().method, "crm.lead.get") << path;
   }
-  // Errors are the clean path's too: a wrong code, an unknown method, and the
-  // REST 3.0 prefix (/rest/api/..., which the emulator does not serve).
+  // Errors are the clean path's too: a wrong code, an unknown method, and a
+  // classic method asked for on the REST 3.0 prefix (REST 3.0 paths'
+  // answers: portal_v3_test.cc).
   for (const auto& [messy, tidy] : std::vector<std::pair<std::string, std::string>>{
            {"/rest/1/wrong//crm.lead.get/", "/rest/1/wrong/crm.lead.get"},
            {"/rest/1/secret//crm.nothing.here/", "/rest/1/secret/crm.nothing.here"},

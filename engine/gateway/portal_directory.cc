@@ -1,0 +1,482 @@
+#include "engine/gateway/portal_directory.h"
+
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "engine/common/errors.h"
+#include "engine/common/field_text.h"
+#include "engine/portal/tuning_fields.h"
+
+namespace b24gate {
+namespace {
+
+absl::Status UnknownPortal(const std::string& key) {
+  if (key.empty()) {
+    return GatewayError(absl::StatusCode::kNotFound, kReasonUnknownPortal,
+                        "portal: no portal is configured, so there is no default portal; name one");
+  }
+  return GatewayError(absl::StatusCode::kNotFound, kReasonUnknownPortal,
+                      absl::StrCat("portal: \"", EchoText(key), "\" is not a portal of this gateway"));
+}
+
+absl::Status Configured(const std::string& name) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "portal: \"", name, "\" comes from the configuration; change it there and restart"));
+}
+
+// Domains are compared without case, as DNS does.
+std::string DomainKey(const PortalRecord& record) { return absl::AsciiStrToLower(record.Domain()); }
+
+// The record a configured portal is listed and addressed with.
+PortalRecord RecordOf(const PortalOptions& o) {
+  PortalRecord r;
+  r.name = o.name;
+  if (o.oauth.enabled()) {
+    r.portal_url = o.oauth.portal_url;
+    r.client_id = o.oauth.client_id;
+  } else {
+    r.webhook_url = o.webhook_url;
+  }
+  return r;
+}
+
+// The tunables of `record` over `options`. INVALID_ARGUMENT naming one.
+absl::Status ApplyTuning(const PortalRecord& record, PortalOptions* options) {
+  PortalTuning tuning = TuningOf(*options);
+  for (const auto& [name, value] : record.tuning) {
+    const TuningField* field = nullptr;
+    for (const TuningField& f : TuningFields()) {
+      if (name == f.name) field = &f;
+    }
+    if (field == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("tuning: \"", EchoText(name), "\" is not a tunable"));
+    }
+    if (absl::Status s = CheckTuningValue(*field, value); !s.ok()) return s;
+    field->set(&tuning, value);
+  }
+  options->bucket = tuning.bucket;
+  options->operating = tuning.operating;
+  options->batch_size = tuning.batch_size;
+  options->max_concurrency = tuning.max_concurrency;
+  options->linger = tuning.linger;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+// The rotated refresh token of a registered portal goes into its record.
+class PortalDirectory::RecordTokenStore : public TokenStore {
+ public:
+  RecordTokenStore(PortalDirectory* directory, std::string name)
+      : directory_(directory), name_(std::move(name)) {}
+  absl::StatusOr<std::string> Load() override { return directory_->StoredRefreshToken(name_); }
+  absl::Status Save(const std::string& token) override {
+    return directory_->SaveRefreshToken(name_, token);
+  }
+
+ private:
+  PortalDirectory* const directory_;
+  const std::string name_;
+};
+
+PortalDirectory::PortalDirectory(std::vector<PortalOptions> configured,
+                                 std::unique_ptr<PortalRegistry> registry, DirectoryOptions options,
+                                 HttpTransport* transport, Clock* clock, DispatchPool* pool,
+                                 PortalObserver* observer)
+    : registry_(registry ? std::move(registry) : std::make_unique<MemoryPortalRegistry>()),
+      options_(std::move(options)),
+      transport_(transport),
+      clock_(clock),
+      pool_(pool),
+      observer_(observer) {
+  absl::MutexLock lock(&mu_);
+  for (PortalOptions& o : configured) {
+    Entry entry;
+    entry.record = RecordOf(o);
+    entry.configured = std::make_shared<const PortalOptions>(o);
+    entry.live = std::make_shared<Portal>(std::move(o), transport_, clock_, pool_, observer_);
+    if (default_name_.empty()) default_name_ = entry.record.name;
+    // A configured portal is addressed by its domain unless another was first.
+    by_domain_.emplace(DomainKey(entry.record), entry.record.name);
+    entries_.emplace(entry.record.name, std::move(entry));
+  }
+  pool_->Add(this);
+}
+
+PortalDirectory::~PortalDirectory() {
+  pool_->Remove(this);
+  std::map<std::string, Entry> entries;
+  std::vector<std::shared_ptr<Portal>> retired;
+  {
+    absl::MutexLock lock(&mu_);
+    entries.swap(entries_);
+    retired.swap(retired_);
+  }
+  // Portals are destroyed here, without mu_: their token stores call back.
+}
+
+absl::Status PortalDirectory::Load() {
+  absl::StatusOr<std::vector<PortalRecord>> records = registry_->LoadAll();
+  if (!records.ok()) {
+    return absl::Status(records.status().code(),
+                        absl::StrCat("portal registry ", registry_->Describe(), ": ",
+                                     records.status().message()));
+  }
+  absl::MutexLock write(&write_mu_);
+  absl::MutexLock lock(&mu_);
+  for (PortalRecord& record : *records) {
+    if (absl::Status s = CheckKeysFree(record, ""); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("portal registry ", registry_->Describe(),
+                                                     ": stored ", s.message()));
+    }
+    Index(record);
+    Entry entry;
+    entry.record = std::move(record);
+    std::string name = entry.record.name;
+    entries_.emplace(std::move(name), std::move(entry));
+  }
+  return absl::OkStatus();
+}
+
+const std::string* PortalDirectory::Resolve(const std::string& key) const {
+  if (key.empty()) return default_name_.empty() ? nullptr : &default_name_;
+  if (auto it = entries_.find(key); it != entries_.end()) return &it->first;
+  if (auto it = by_member_id_.find(key); it != by_member_id_.end()) return &it->second;
+  if (auto it = by_domain_.find(absl::AsciiStrToLower(key)); it != by_domain_.end()) {
+    return &it->second;
+  }
+  return nullptr;
+}
+
+absl::Status PortalDirectory::CheckKeysFree(const PortalRecord& record,
+                                            const std::string& self) const {
+  auto taken = [&](const std::string& key, const char* what) -> absl::Status {
+    const std::string* owner = key.empty() ? nullptr : Resolve(key);
+    if (owner == nullptr || *owner == self) return absl::OkStatus();
+    return absl::AlreadyExistsError(absl::StrCat("portal: the ", what, " \"", EchoText(key),
+                                                 "\" already addresses portal \"", *owner, "\""));
+  };
+  if (absl::Status s = taken(record.name, "name"); !s.ok()) return s;
+  if (absl::Status s = taken(record.member_id, "member_id"); !s.ok()) return s;
+  return taken(DomainKey(record), "domain");
+}
+
+void PortalDirectory::Index(const PortalRecord& record) {
+  if (!record.member_id.empty()) by_member_id_[record.member_id] = record.name;
+  if (std::string domain = DomainKey(record); !domain.empty()) by_domain_[domain] = record.name;
+}
+
+void PortalDirectory::Unindex(const PortalRecord& record) {
+  if (auto it = by_member_id_.find(record.member_id); it != by_member_id_.end() && it->second == record.name) {
+    by_member_id_.erase(it);
+  }
+  if (auto it = by_domain_.find(DomainKey(record)); it != by_domain_.end() && it->second == record.name) {
+    by_domain_.erase(it);
+  }
+}
+
+absl::StatusOr<PortalOptions> PortalDirectory::OptionsFor(const PortalRecord& record) {
+  if (absl::Status s = ValidatePortalName(record.name); !s.ok()) return s;
+  PortalOptions o = options_.base;
+  o.name = record.name;
+  if (!record.plan.empty()) {
+    if (absl::Status s = ApplyPlan(record.plan, &o); !s.ok()) return s;
+  }
+  if (absl::Status s = ApplyTuning(record, &o); !s.ok()) return s;
+  if (record.oauth()) {
+    if (!record.client_id.empty()) o.oauth.client_id = record.client_id;
+    if (!record.client_secret.empty()) o.oauth.client_secret = record.client_secret;
+    if (!o.oauth.enabled()) {
+      return absl::InvalidArgumentError(
+          "client_id: the portal has no webhook, and no OAuth application is configured for the "
+          "gateway nor given for the portal");
+    }
+    o.oauth.portal_url = record.portal_url;
+    o.oauth.refresh_token = record.refresh_token;
+    o.oauth.token_file.clear();
+    o.oauth.token_store = std::make_shared<RecordTokenStore>(this, record.name);
+    if (options_.token_sharing) o.oauth.sharing = options_.token_sharing(o.name, o.oauth.client_id);
+  } else {
+    o.webhook_url = record.webhook_url;
+    o.oauth = OAuthOptions();
+  }
+  if (absl::Status s = ValidatePortalOptions(o); !s.ok()) return s;
+  return o;
+}
+
+absl::Status PortalDirectory::Add(PortalRecord record) {
+  absl::MutexLock write(&write_mu_);
+  return AddLocked(std::move(record));
+}
+
+absl::Status PortalDirectory::AddLocked(PortalRecord record) {
+  if (absl::Status s = OptionsFor(record).status(); !s.ok()) return s;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    if (absl::Status s = CheckKeysFree(record, ""); !s.ok()) return s;
+  }
+  if (absl::Status s = registry_->Put(record); !s.ok()) return s;
+  absl::MutexLock lock(&mu_);
+  Index(record);
+  Entry entry;
+  entry.record = std::move(record);
+  std::string name = entry.record.name;
+  entries_.emplace(std::move(name), std::move(entry));
+  return absl::OkStatus();
+}
+
+absl::Status PortalDirectory::Install(PortalRecord record) {
+  absl::MutexLock write(&write_mu_);
+  std::optional<PortalRecord> known;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    const std::string* name = record.member_id.empty() ? nullptr : Resolve(record.member_id);
+    if (name != nullptr && entries_.at(*name).configured) return Configured(*name);
+    if (name != nullptr) known = entries_.at(*name).record;
+  }
+  if (!known) return AddLocked(std::move(record));
+  known->webhook_url = record.webhook_url;
+  known->portal_url = record.portal_url;
+  known->refresh_token = record.refresh_token;
+  known->client_id = record.client_id;
+  known->client_secret = record.client_secret;
+  known->application_token = record.application_token;
+  if (!record.domain.empty()) known->domain = record.domain;
+  return Replace(std::move(*known));
+}
+
+absl::Status PortalDirectory::Update(const std::string& key,
+                                     const std::function<absl::Status(PortalRecord*)>& change) {
+  absl::MutexLock write(&write_mu_);
+  PortalRecord record;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    const std::string* name = Resolve(key);
+    if (name == nullptr) return UnknownPortal(key);
+    if (entries_.at(*name).configured) return Configured(*name);
+    record = entries_.at(*name).record;
+  }
+  const std::string name = record.name;
+  if (absl::Status s = change(&record); !s.ok()) return s;
+  if (record.name != name) return absl::InvalidArgumentError("name: a portal's name cannot change");
+  return Replace(std::move(record));
+}
+
+absl::Status PortalDirectory::Replace(PortalRecord record) {
+  absl::StatusOr<PortalOptions> options = OptionsFor(record);
+  if (absl::Status s = options.status(); !s.ok()) return s;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    if (absl::Status s = CheckKeysFree(record, record.name); !s.ok()) return s;
+  }
+  if (absl::Status s = registry_->Put(record); !s.ok()) return s;
+  std::shared_ptr<Portal> live;
+  {
+    absl::MutexLock lock(&mu_);
+    Entry& entry = entries_.at(record.name);
+    const bool same_credentials = entry.record.webhook_url == record.webhook_url &&
+                                  entry.record.portal_url == record.portal_url &&
+                                  entry.record.client_id == record.client_id &&
+                                  entry.record.client_secret == record.client_secret &&
+                                  entry.record.refresh_token == record.refresh_token;
+    Unindex(entry.record);
+    Index(record);
+    entry.record = std::move(record);
+    // New credentials: the next call builds a portal with them; the old one
+    // finishes its work and goes when nobody holds it.
+    if (!same_credentials && entry.live) retired_.push_back(std::move(entry.live));
+    live = entry.live;
+  }
+  // Not under mu_: a portal is never called with it held.
+  if (live) return live->Tune(TuningOf(*options));
+  return absl::OkStatus();
+}
+
+absl::Status PortalDirectory::Remove(const std::string& key) {
+  absl::MutexLock write(&write_mu_);
+  std::string name;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    const std::string* found = Resolve(key);
+    if (found == nullptr) return UnknownPortal(key);
+    if (entries_.at(*found).configured) return Configured(*found);
+    name = *found;
+  }
+  if (absl::Status s = registry_->Remove(name); !s.ok()) return s;
+  std::shared_ptr<Portal> live;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(name);
+    Unindex(it->second.record);
+    live = std::move(it->second.live);
+    entries_.erase(it);
+    if (live) retired_.push_back(live);
+  }
+  if (live) live->BeginShutdown();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<Portal>> PortalDirectory::Acquire(const std::string& key) {
+  PortalRecord record;
+  {
+    absl::MutexLock lock(&mu_);
+    const std::string* name = Resolve(key);
+    if (name == nullptr) return UnknownPortal(key);
+    Entry& entry = entries_.at(*name);
+    entry.last_used = clock_->Now();
+    if (entry.live) return entry.live;
+    record = entry.record;
+  }
+  // Built without mu_: its token store reads the record.
+  absl::StatusOr<PortalOptions> options = OptionsFor(record);
+  if (!options.ok()) return options.status();
+  auto portal = std::make_shared<Portal>(std::move(*options), transport_, clock_, pool_, observer_);
+  absl::MutexLock lock(&mu_);
+  auto it = entries_.find(record.name);
+  // Removed meanwhile: the new portal was never used and goes at once.
+  if (it == entries_.end()) {
+    retired_.push_back(std::move(portal));
+    return UnknownPortal(key);
+  }
+  if (!it->second.live) it->second.live = std::move(portal);
+  else retired_.push_back(std::move(portal));
+  return it->second.live;
+}
+
+absl::StatusOr<PortalRecord> PortalDirectory::Get(const std::string& key) const {
+  absl::ReaderMutexLock lock(&mu_);
+  const std::string* name = Resolve(key);
+  if (name == nullptr) return UnknownPortal(key);
+  return entries_.at(*name).record;
+}
+
+PortalListing PortalDirectory::ListingOf(const Entry& entry) const {
+  PortalListing listing;
+  listing.record = entry.record;
+  listing.record.webhook_url.clear();
+  listing.record.refresh_token.clear();
+  listing.record.client_secret.clear();
+  listing.record.application_token.clear();
+  listing.configured = entry.configured != nullptr;
+  listing.live = entry.live;
+  // Memory only: the base, the plan and the record's tunables.
+  PortalOptions options = entry.configured ? *entry.configured : options_.base;
+  if (!entry.configured && !entry.record.plan.empty()) {
+    (void)ApplyPlan(entry.record.plan, &options);
+  }
+  if (!entry.configured) (void)ApplyTuning(entry.record, &options);
+  listing.tuning = TuningOf(options);
+  return listing;
+}
+
+std::vector<PortalListing> PortalDirectory::List(
+    const std::string& after, size_t limit,
+    const std::function<bool(const PortalRecord&)>& keep) const {
+  std::vector<PortalListing> out;
+  absl::ReaderMutexLock lock(&mu_);
+  for (auto it = entries_.upper_bound(after); it != entries_.end() && out.size() < limit; ++it) {
+    if (!keep || keep(it->second.record)) out.push_back(ListingOf(it->second));
+  }
+  return out;
+}
+
+absl::StatusOr<PortalListing> PortalDirectory::Describe(const std::string& key) const {
+  absl::ReaderMutexLock lock(&mu_);
+  const std::string* name = Resolve(key);
+  if (name == nullptr) return UnknownPortal(key);
+  return ListingOf(entries_.at(*name));
+}
+
+std::vector<std::shared_ptr<Portal>> PortalDirectory::Live() const {
+  std::vector<std::shared_ptr<Portal>> out;
+  absl::ReaderMutexLock lock(&mu_);
+  for (const auto& [name, entry] : entries_) {
+    if (entry.live) out.push_back(entry.live);
+  }
+  return out;
+}
+
+size_t PortalDirectory::size() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return entries_.size();
+}
+
+void PortalDirectory::BeginShutdown() {
+  std::vector<std::shared_ptr<Portal>> portals = Live();
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    portals.insert(portals.end(), retired_.begin(), retired_.end());
+  }
+  for (const auto& p : portals) p->BeginShutdown();
+}
+
+void PortalDirectory::AbandonInFlight() {
+  std::vector<std::shared_ptr<Portal>> portals = Live();
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    portals.insert(portals.end(), retired_.begin(), retired_.end());
+  }
+  for (const auto& p : portals) p->AbandonInFlight();
+}
+
+absl::StatusOr<std::string> PortalDirectory::StoredRefreshToken(const std::string& name) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = entries_.find(name);
+  if (it == entries_.end() || it->second.record.refresh_token.empty()) {
+    return absl::NotFoundError("no refresh token stored");
+  }
+  return it->second.record.refresh_token;
+}
+
+absl::Status PortalDirectory::SaveRefreshToken(const std::string& name, const std::string& token) {
+  absl::MutexLock write(&write_mu_);
+  PortalRecord record;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    auto it = entries_.find(name);
+    // Removed: its tokens are not kept.
+    if (it == entries_.end()) return absl::OkStatus();
+    record = it->second.record;
+  }
+  record.refresh_token = token;
+  if (absl::Status s = registry_->Put(record); !s.ok()) return s;
+  absl::MutexLock lock(&mu_);
+  auto it = entries_.find(name);
+  if (it != entries_.end()) it->second.record.refresh_token = token;
+  return absl::OkStatus();
+}
+
+std::vector<std::shared_ptr<Portal>> PortalDirectory::TakeIdle(absl::Time now) {
+  std::vector<std::shared_ptr<Portal>> out;
+  absl::MutexLock lock(&mu_);
+  // A removed portal nobody holds: its last operation has ended.
+  for (auto it = retired_.begin(); it != retired_.end();) {
+    if (it->use_count() == 1) {
+      out.push_back(std::move(*it));
+      it = retired_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  // Nobody can take a new hold without mu_, and every operation holds its
+  // portal until its last callback: one holder means nothing queued or in
+  // flight.
+  for (auto& [name, entry] : entries_) {
+    if (entry.configured || !entry.live || entry.live.use_count() != 1) continue;
+    if (now - entry.last_used < options_.idle_after) continue;
+    out.push_back(std::move(entry.live));
+  }
+  return out;
+}
+
+absl::Time PortalDirectory::RunTurn() {
+  const absl::Time now = clock_->Now();
+  // Destroyed here, outside mu_ (a portal's destructor waits for its turn
+  // in progress on the pool and for its requests).
+  std::vector<std::shared_ptr<Portal>> idle = TakeIdle(now);
+  idle.clear();
+  return now + options_.sweep_every;
+}
+
+}  // namespace b24gate
