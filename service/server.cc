@@ -352,7 +352,7 @@ absl::Status Server::ServeGrpc() {
   builder.SetMaxReceiveMessageSize(GrpcReceiveLimit(limits));
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<RpcInterceptorFactory>(
-      metrics_ ? metrics_->grpc.get() : nullptr, &logger_, &access_->authenticator()));
+      metrics_ ? metrics_->grpc.get() : nullptr, &logger_, &access_->authenticator(), &live_calls_));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   grpc_ = builder.BuildAndStart();
   if (!grpc_ || port_ == 0) {
@@ -387,6 +387,14 @@ bool Server::AwaitDrained(absl::Time deadline) {
   return clock_->AwaitWithDeadline(&mu_, absl::Condition(&drained_), deadline);
 }
 
+bool Server::AwaitAnswered(absl::Time deadline) {
+  // gRPC's shutdown ends when every connection is closed. A client that
+  // keeps its half of a finished stream open (a subscriber whose stream the
+  // drain ended) keeps its connection, so with every call over the
+  // connections are closed here: nothing is left on them to answer.
+  if (live_calls_.AwaitNone(clock_, deadline)) grpc_server_cancel_all_calls(grpc_->c_server());
+  return AwaitDrained(deadline);
+}
 
 // How long a drained gateway waits before it exits (see Drain).
 constexpr absl::Duration kAnswerLinger = absl::Milliseconds(200);
@@ -419,12 +427,12 @@ bool Server::Drain(absl::Duration predrain) {
   // the drain until the grace runs out.
   events_->Shutdown();
   gateway_->BeginShutdown();
-  if (!AwaitDrained(answer_by)) {
+  if (!AwaitAnswered(answer_by)) {
     logger_.Log(LogLevel::kWarn, "grace period nearly over: answering calls still waiting for the "
                                  "portal with OUTCOME_UNKNOWN");
     gateway_->AbandonInFlight();
   }
-  bool done = AwaitDrained(deadline + absl::Seconds(1));
+  bool done = AwaitAnswered(deadline + absl::Seconds(1));
   bool upstream_left = false;
   for (const auto& portal : gateway_->portals()) upstream_left = upstream_left || portal->Stats().in_flight > 0;
   if (!done || upstream_left) {

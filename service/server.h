@@ -38,6 +38,7 @@
 #include "service/gateway_service.h"
 #include "service/inbound_endpoint.h"
 #include "service/inbound_events.h"
+#include "service/live_calls.h"
 #include "service/logging/log_observer.h"
 #include "service/logging/logger.h"
 #include "service/observer_fanout.h"
@@ -91,6 +92,9 @@ class Server {
   void LogServing();
   // Waits until the gRPC server has drained or the clock reaches `deadline`.
   bool AwaitDrained(absl::Time deadline);
+  // The same, but once every call is over the connections still open are
+  // closed (gRPC would wait for their clients until its deadline).
+  bool AwaitAnswered(absl::Time deadline);
 
   const ServerConfig config_;
   Clock* const clock_;
@@ -120,6 +124,8 @@ class Server {
   std::unique_ptr<StreamTransport> file_transport_;
   std::unique_ptr<FileGateway> files_;
   std::unique_ptr<FilesService> files_service_;
+  // Every RPC from its arrival until gRPC destroys it (the interceptor counts).
+  LiveCalls live_calls_;
   std::unique_ptr<grpc::Server> grpc_;
   int port_ = 0;
   int metrics_port_ = 0;

@@ -293,5 +293,21 @@ TEST(Events, ANewerStreamOfTheConsumerTakesOver) {
   EXPECT_EQ(e->record_id(), std::to_string(id));
 }
 
+TEST(Events, ASubscriberThatKeepsItsSideOpenDoesNotHoldTheShutdown) {
+  EmulatorSpec emulator;
+  emulator.extra_args = {"--no-limits", "--cost-zero"};
+  GatewaySpec gateway = FastPolls();
+  gateway.shutdown_grace_seconds = 120;
+  auto stack = Up(emulator, gateway);
+  ASSERT_TRUE(stack);
+  Subscriber sub(stack->channel(), "crm-sync");
+  ASSERT_TRUE(Bound(*stack, {kAdd, kUpdate}));
+  // The drain ends the stream; the subscriber neither reads its end nor
+  // closes its side while the gateway stops. The exit comes long before the
+  // 120 s grace (StopWith gives up after 60 s and answers -1).
+  EXPECT_EQ(stack->gateway().StopWith(SIGTERM, 60), 0);
+  EXPECT_FALSE(sub.Next());
+}
+
 }  // namespace
 }  // namespace b24gate::e2e
