@@ -17,20 +17,36 @@ InboundEndpoint::InboundEndpoint(const InboundPostLimits& limits)
   server_->set_keep_alive_timeout(kIoTimeoutSeconds);
 }
 
-void InboundEndpoint::Serve(InboundEvents* events) {
+namespace {
+
+// The form body, or the refusal of any other content type.
+bool IsForm(const httplib::Request& req, InboundEvents* events, httplib::Response& res) {
+  if (absl::StartsWith(req.get_header_value("Content-Type"), "application/x-www-form-urlencoded")) {
+    return true;
+  }
+  events->CountRefused("malformed");
+  res.status = 415;
+  res.set_content("refused: the body must be application/x-www-form-urlencoded", "text/plain");
+  return false;
+}
+
+void Answer(const InboundEvents::Reply& reply, httplib::Response& res) {
+  res.status = reply.http_status;
+  res.set_content(reply.body, "text/plain");
+}
+
+}  // namespace
+
+void InboundEndpoint::Serve(InboundEvents* events, AppInstall* install) {
   server_->Post(R"(/events/([A-Za-z0-9_.-]{1,64}))",
                 [events](const httplib::Request& req, httplib::Response& res) {
-                  InboundEvents::Reply reply;
-                  if (!absl::StartsWith(req.get_header_value("Content-Type"),
-                                        "application/x-www-form-urlencoded")) {
-                    events->CountRefused("malformed");
-                    reply = {415, "refused: the body must be application/x-www-form-urlencoded"};
-                  } else {
-                    reply = events->Handle(req.matches[1], req.body);
-                  }
-                  res.status = reply.http_status;
-                  res.set_content(reply.body, "text/plain");
+                  if (IsForm(req, events, res)) Answer(events->Handle(req.matches[1], req.body), res);
                 });
+  if (install != nullptr) {
+    server_->Post("/app", [events, install](const httplib::Request& req, httplib::Response& res) {
+      if (IsForm(req, events, res)) Answer(install->Handle(req.body), res);
+    });
+  }
   // The pool refuses a body over the limit before any handler runs.
   httplib::Server::HandlerWithResponse on_error = [events](const httplib::Request&,
                                                            httplib::Response& res) {

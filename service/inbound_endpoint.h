@@ -1,5 +1,6 @@
 // The inbound HTTP endpoint Bitrix24 posts events to (--events-listen):
-// POST /events/PORTAL, decided by InboundEvents. It faces the internet, so
+// POST /events/PORTAL, decided by InboundEvents, and the application's
+// install and uninstall events at POST /app (AppInstall). It faces the internet, so
 // it runs on a fixed pool of kWorkers threads (connections beyond them wait
 // in the accept queue, never get a thread of their own), reads at most
 // InboundPostLimits::max_bytes of body (more is refused with 413 unread),
@@ -14,6 +15,7 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "service/app_install.h"
 #include "service/inbound_events.h"
 
 namespace httplib {
@@ -33,9 +35,10 @@ class InboundEndpoint {
   // Binds `listen` (HOST:PORT, validated); returns the bound port.
   // INVALID_ARGUMENT naming events-listen when it cannot bind.
   absl::StatusOr<int> Bind(const std::string& listen);
-  // Serves with `events` (which must outlive the endpoint) on a thread of
-  // its own. REQUIRES: Bind() succeeded; called once.
-  void Serve(InboundEvents* events);
+  // Serves with `events`, and `install` (null: /app is not served) for
+  // POST /app, on a thread of its own. Both must outlive the endpoint.
+  // REQUIRES: Bind() succeeded; called once.
+  void Serve(InboundEvents* events, AppInstall* install);
   // Stops accepting and waits for the requests being served.
   void Stop();
 

@@ -38,6 +38,15 @@ bool InboundEvents::SameSecret(absl::string_view a, absl::string_view b) {
   return diff == 0;
 }
 
+// A registered portal's token is the one its install gave (the registry's
+// record, kept current by a reinstall); a configured portal's is in the
+// configuration.
+std::string InboundEvents::ExpectedToken(const Portal& portal) const {
+  absl::StatusOr<PortalRecord> record = gateway_->directory().Get(portal.name());
+  if (record.ok() && !record->application_token.empty()) return record->application_token;
+  return portal.options().application_token;
+}
+
 InboundEvents::Reply InboundEvents::Handle(const std::string& portal_name, absl::string_view body) {
   // The path names the portal ("" would be the default one).
   if (portal_name.empty()) return Refuse(404, "unknown_portal", "", "no such portal");
@@ -46,8 +55,8 @@ InboundEvents::Reply InboundEvents::Handle(const std::string& portal_name, absl:
   const std::string& name = (*portal)->name();
   absl::StatusOr<InboundPost> post = ParseInboundPost(body, limits_);
   if (!post.ok()) return Refuse(400, "malformed", name, post.status().message());
-  const std::string& expected = (*portal)->options().application_token;
-  if (expected.empty() || !SameSecret(post->application_token, expected)) {
+  if (!SameSecret(post->application_token, ExpectedToken(**portal)) ||
+      post->application_token.empty()) {
     return Refuse(403, "bad_token", name, "auth[application_token] is not the portal's");
   }
   ledger_->Received(name);

@@ -47,6 +47,7 @@ class InboundEvents {
   static bool SameSecret(absl::string_view a, absl::string_view b);
 
  private:
+  std::string ExpectedToken(const Portal& portal) const;
   Reply Refuse(int http_status, const std::string& reason, const std::string& portal,
                absl::string_view why);
 

@@ -290,7 +290,11 @@ absl::Status Server::WireEvents() {
   if (inbound_) {
     inbound_events_ = std::make_unique<InboundEvents>(gateway_.get(), online_hub_.get(), events_.get(),
                                                       event_ledger_.get(), &logger_);
-    inbound_->Serve(inbound_events_.get());
+    // The application's install events register portals with its OAuth client.
+    if (config_.application.enabled()) {
+      app_install_ = std::make_unique<AppInstall>(gateway_.get(), event_ledger_.get(), &logger_);
+    }
+    inbound_->Serve(inbound_events_.get(), app_install_.get());
   }
   return absl::OkStatus();
 }

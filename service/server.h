@@ -120,6 +120,7 @@ class Server {
   std::unique_ptr<EventService> events_;
   // The inbound endpoint goes before what it hands posts to.
   std::unique_ptr<InboundEvents> inbound_events_;
+  std::unique_ptr<AppInstall> app_install_;  // null: no application configured
   std::unique_ptr<InboundEndpoint> inbound_;
   std::unique_ptr<StreamTransport> file_transport_;
   std::unique_ptr<FileGateway> files_;
