@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # README command 2 (and CI's): installs what is missing, builds everything,
-# checks the proto with buf, and runs every test with ctest — unit tests two at
-# a time, end-to-end tests (label e2e, RUN_SERIAL) one at a time. Ends with the
-# line "N passed, N failed" for the ctest run, after the time each phase took
-# (install, build, buf checks, ctest, fuzz, total); exits non-zero on any
-# failure.
+# checks the proto with buf, and runs every test with ctest, JOBS at a time
+# (the few end-to-end tests marked RUN_SERIAL alone), while the fuzz targets
+# build and run at the lowest priority. Ends with the line "N passed, N failed"
+# for the ctest run, after the time each phase took (install, build, buf
+# checks, ctest, fuzz, total); exits non-zero on any failure.
 #
 #   JOBS=2         build and ctest parallelism
 #   CTEST_ARGS=..  extra ctest arguments, e.g. CTEST_ARGS="-L e2e" or "-R buf_curl"
@@ -32,16 +32,17 @@ end_phase build
 
 problems=()
 
-# The fuzz targets' clang build (scripts/fuzz.sh, build-fuzz/) runs at the
-# lowest CPU priority while buf and ctest run: it takes only the CPU the
-# tests leave idle (end-to-end tests mostly wait on rate limits), so the
-# tests see the cores as before. The targets run after ctest.
+# The fuzz targets' clang build (scripts/fuzz.sh, build-fuzz/) and then their
+# runs go on at the lowest CPU priority while buf and ctest run: they take only
+# the CPU the tests leave idle (end-to-end tests mostly wait on rate limits,
+# timeouts and faults), so the tests see the cores as before. Each target
+# still fuzzes for FUZZ_SECONDS. Their outcome is read after ctest.
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
-fuzz_build_pid=
+fuzz_pid=
 if ((FUZZ_SECONDS > 0)) && command -v clang++ >/dev/null 2>&1; then
-  fuzz_build_log=$(mktemp -t b24gate-fuzz-build.XXXXXX)
-  JOBS=$JOBS nice -n 19 bash scripts/fuzz.sh --build-only >"$fuzz_build_log" 2>&1 &
-  fuzz_build_pid=$!
+  fuzz_log=$(mktemp -t b24gate-fuzz.XXXXXX)
+  JOBS=$JOBS nice -n 19 bash scripts/fuzz.sh "$FUZZ_SECONDS" >"$fuzz_log" 2>&1 &
+  fuzz_pid=$!
 fi
 
 BUF=node_modules/.bin/buf  # pinned by package-lock.json, installed by npm ci
@@ -60,7 +61,7 @@ end_phase buf
 
 echo "== ctest"
 log=$(mktemp -t b24gate-ctest.XXXXXX)
-trap 'rm -f "$log" ${fuzz_build_log:-}' EXIT
+trap 'rm -f "$log" ${fuzz_log:-}' EXIT
 set +e
 # --timeout applies only to tests that set no TIMEOUT of their own.
 # shellcheck disable=SC2086
@@ -70,14 +71,16 @@ set -e
 end_phase ctest
 
 # Each fuzz target replays its corpus (seeds and regressions) and fuzzes for
-# FUZZ_SECONDS (default 20; 0 skips), JOBS targets at a time.
-if [[ -n $fuzz_build_pid ]]; then
+# FUZZ_SECONDS (default 20; 0 skips), JOBS targets at a time. This phase is
+# what is left of that after ctest.
+if [[ -n $fuzz_pid ]]; then
   echo "== fuzz (${FUZZ_SECONDS}s per target)"
-  if wait "$fuzz_build_pid"; then
-    if JOBS=$JOBS bash scripts/fuzz.sh --no-build "$FUZZ_SECONDS"; then :; else problems+=("fuzz"); fi
+  if wait "$fuzz_pid"; then
+    grep -E '^fuzz: ' "$fuzz_log" || true
   else
-    tail -n 40 "$fuzz_build_log" >&2
-    problems+=("fuzz build")
+    # A build error or the failed targets' last lines and how to replay them.
+    tail -n 80 "$fuzz_log" >&2
+    problems+=("fuzz")
   fi
 else
   echo "== fuzz: skipped (FUZZ_SECONDS=$FUZZ_SECONDS, clang++ $(command -v clang++ || echo missing))"
