@@ -59,30 +59,6 @@ pb::SubscribeResponse ToResponse(const std::string& portal, const QueuedEvent& e
   return response;
 }
 
-// How long after a stream's status was handed to gRPC its call is
-// cancelled if the subscriber has not closed its side by then.
-constexpr absl::Duration kFinishLinger = absl::Seconds(1);
-
-// The call of a reactor, for a cancel that may come after the reactor is
-// gone: Cancel() does nothing once Done().
-class CallHandle {
- public:
-  explicit CallHandle(grpc::CallbackServerContext* context) : context_(context) {}
-  void Cancel() {
-    absl::MutexLock lock(&mu_);
-    if (context_ != nullptr) context_->TryCancel();
-  }
-  // The call is over: its context is about to go.
-  void Done() {
-    absl::MutexLock lock(&mu_);
-    context_ = nullptr;
-  }
-
- private:
-  absl::Mutex mu_;
-  grpc::CallbackServerContext* context_ ABSL_GUARDED_BY(mu_);
-};
-
 }  // namespace
 
 // One Subscribe stream. The subscription writes through Deliver/End; the
@@ -93,9 +69,8 @@ class SubscribeReactor final
     : public grpc::ServerBidiReactor<pb::SubscribeRequest, pb::SubscribeResponse>,
       public EventSink {
  public:
-  SubscribeReactor(EventService* service, grpc::CallbackServerContext* context,
-                   absl::StatusOr<std::string> client)
-      : service_(service), call_(std::make_shared<CallHandle>(context)) {
+  SubscribeReactor(EventService* service, absl::StatusOr<std::string> client)
+      : service_(service) {
     if (!client.ok()) {
       Close(client.status());
       return;
@@ -135,7 +110,6 @@ class SubscribeReactor final
   void OnCancel() override { Close(absl::CancelledError("the subscriber cancelled the stream")); }
 
   void OnDone() override {
-    call_->Done();
     if (started_) service_->Unregister(key_, this);
     if (std::shared_ptr<EventSubscription> sub = subscription()) sub->Stop();
     { absl::MutexLock lock(&mu_); }  // a Deliver/End still returning from the lock
@@ -272,11 +246,6 @@ class SubscribeReactor final
     if (ending_) {
       finished_ = true;
       Finish(ToGrpcStatus(final_));
-      // A subscriber that keeps its side of the stream open would keep the
-      // call, and its connection, for ever: once the status has surely been
-      // written, the call is cancelled (the subscriber has its status by
-      // then; the cancel only closes the stream).
-      service_->timer_->After(kFinishLinger, [call = call_] { call->Cancel(); });
       return;
     }
     if (pending_.empty()) return;
@@ -287,7 +256,6 @@ class SubscribeReactor final
   }
 
   EventService* const service_;
-  const std::shared_ptr<CallHandle> call_;
   std::string client_;
   // Touched only by the read callbacks, which gRPC runs one at a time.
   pb::SubscribeRequest request_;
@@ -333,7 +301,7 @@ void EventService::PollNow(const std::string& portal) {
 
 grpc::ServerBidiReactor<pb::SubscribeRequest, pb::SubscribeResponse>* EventService::Subscribe(
     grpc::CallbackServerContext* context) {
-  return new SubscribeReactor(this, context, AdmittedClientName(access_, *context));
+  return new SubscribeReactor(this, AdmittedClientName(access_, *context));
 }
 
 bool EventService::Register(const Key& key, SubscribeReactor* reactor) {

@@ -1,9 +1,10 @@
-// How many RPCs the server holds, from the moment gRPC creates a call until
-// it destroys it (every answer sent and the call complete). The drain uses
-// it to tell "every call is over" from "a client still holds a connection
-// open": gRPC's shutdown waits for the connections, and a client that keeps
-// its half of a finished stream open (a subscriber that never closes its
-// side) would hold the gateway until the shutdown grace ran out.
+// How many calls of the gateway's own services (not health or reflection)
+// the server holds, from the moment gRPC creates one until it destroys it
+// (every answer sent and the call complete). The drain uses it to tell
+// "every call is over" from "a client still holds something open": gRPC's
+// shutdown waits for every call and connection, and a client such as buf
+// curl keeps its server-reflection stream and its connection open as long
+// as it runs, which held the gateway until the shutdown grace ran out.
 //
 // Thread-safety: thread-safe.
 #ifndef B24GATE_SERVICE_LIVE_CALLS_H_

@@ -99,7 +99,7 @@ class RpcInterceptor : public grpc::experimental::Interceptor {
     service_ = known_ ? full_method_.substr(1, slash - 1) : kUnknown;
     method_ = known_ ? full_method_.substr(slash + 1) : kUnknown;
     if (metrics_) metrics_->Started(service_, method_, server_stream_);
-    if (live_) live_->Started();
+    if (live_ && own_) live_->Started();
   }
 
   // A call gRPC ended without sending a status: the client went away, or
@@ -108,7 +108,7 @@ class RpcInterceptor : public grpc::experimental::Interceptor {
     if (!finished_) {
       Finish(DeadlinePassed() ? "DEADLINE_EXCEEDED" : "CANCELLED");
     }
-    if (live_) live_->Ended();
+    if (live_ && own_) live_->Ended();
   }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {

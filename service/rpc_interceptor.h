@@ -6,7 +6,8 @@
 // method, request id, portal and Bitrix24 method of the request, the calling
 // client (when clients are configured), status code and duration; a call
 // refused UNAUTHENTICATED or PERMISSION_DENIED also gets the peer's address.
-// It also counts the calls alive (LiveCalls), for the drain.
+// It also counts the calls of the gateway's own services alive (LiveCalls),
+// for the drain.
 //
 // Thread-safety: the factory is thread-safe; each interceptor belongs to one
 // RPC, whose hook points gRPC runs one batch at a time.

@@ -392,10 +392,11 @@ bool Server::AwaitDrained(absl::Time deadline) {
 }
 
 bool Server::AwaitAnswered(absl::Time deadline) {
-  // gRPC's shutdown ends when every connection is closed. A client that
-  // keeps its half of a finished stream open (a subscriber whose stream the
-  // drain ended) keeps its connection, so with every call over the
-  // connections are closed here: nothing is left on them to answer.
+  // gRPC's shutdown ends when every call and connection is closed. A client
+  // may keep a reflection stream (buf curl does, while it runs) or an idle
+  // connection open, so once every call of the gateway's services is over
+  // what is left is cancelled and closed here: nothing on it awaits an
+  // answer.
   if (live_calls_.AwaitNone(clock_, deadline)) grpc_server_cancel_all_calls(grpc_->c_server());
   return AwaitDrained(deadline);
 }

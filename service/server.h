@@ -92,8 +92,9 @@ class Server {
   void LogServing();
   // Waits until the gRPC server has drained or the clock reaches `deadline`.
   bool AwaitDrained(absl::Time deadline);
-  // The same, but once every call is over the connections still open are
-  // closed (gRPC would wait for their clients until its deadline).
+  // The same, but once every call of the gateway's services is over, the
+  // calls (reflection, health) and connections still open are closed (gRPC
+  // would wait for their clients until its deadline).
   bool AwaitAnswered(absl::Time deadline);
 
   const ServerConfig config_;
@@ -125,7 +126,8 @@ class Server {
   std::unique_ptr<StreamTransport> file_transport_;
   std::unique_ptr<FileGateway> files_;
   std::unique_ptr<FilesService> files_service_;
-  // Every RPC from its arrival until gRPC destroys it (the interceptor counts).
+  // The gateway's services' calls from arrival until gRPC destroys them (the
+  // interceptor counts).
   LiveCalls live_calls_;
   std::unique_ptr<grpc::Server> grpc_;
   int port_ = 0;

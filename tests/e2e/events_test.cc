@@ -296,9 +296,10 @@ TEST(Events, ANewerStreamOfTheConsumerTakesOver) {
   EXPECT_EQ(e->record_id(), std::to_string(id));
 }
 
-// buf curl (npm's, node_modules/.bin/buf): a Go client that keeps its side
-// of a stream open as long as its stdin is. Started in a process group of
-// its own; returns its pid.
+// buf curl (npm's, node_modules/.bin/buf) subscribing while its stdin stays
+// open: it keeps its connection and its server-reflection stream open as
+// long as it runs. Started in a process group of its own; returns its pid
+// (-1 when buf is missing).
 pid_t StartBufSubscriber(const std::string& gateway) {
   const std::string script = B24GATE_TEST_CERTS_SCRIPT;
   const std::string buf = script.substr(0, script.rfind("/tests/e2e/")) + "/node_modules/.bin/buf";
@@ -326,9 +327,8 @@ TEST(Events, ASubscriberThatKeepsItsSideOpenDoesNotHoldTheShutdown) {
   const pid_t subscriber = StartBufSubscriber(stack->gateway().address());
   ASSERT_GT(subscriber, 0) << "node_modules/.bin/buf is missing: run npm ci";
   ASSERT_TRUE(Bound(*stack, {kAdd}));
-  // The drain ends the stream; the subscriber never closes its side. The
-  // exit comes long before the 120 s grace (StopWith gives up after 60 s
-  // and answers -1).
+  // The drain ends the stream; buf curl keeps running. The exit comes long
+  // before the 120 s grace (StopWith gives up after 60 s and answers -1).
   EXPECT_EQ(stack->gateway().StopWith(SIGTERM, 60), 0);
   kill(-subscriber, SIGKILL);
   waitpid(subscriber, nullptr, 0);
