@@ -57,6 +57,8 @@ struct ServerConfig {
   // http://<the bound address>).
   std::string events_listen;
   std::string events_public_url;
+  // The largest file UploadFile takes, in bytes; 0 = no limit of ours.
+  int64_t max_file_size = 0;
   LogOptions log;
   // Settings of the gateway as a whole (file key "max_bulk_items").
   GatewayOptions gateway;

@@ -163,7 +163,7 @@ class UploadCall : public grpc::ServerReadReactor<pb::UploadFileRequest> {
       return std::nullopt;
     }
     UploadSpec spec = SpecFrom(message_.header());
-    if (absl::Status s = FileGateway::Validate(spec); !s.ok()) {
+    if (absl::Status s = files_->Validate(spec); !s.ok()) {
       Refuse(s);
       return std::nullopt;
     }
@@ -231,20 +231,16 @@ class DownloadCall : public grpc::ServerWriteReactor<pb::DownloadFileResponse> {
       : metrics_(metrics), portal_(request.portal()),
         pipe_(std::make_shared<BytePipe>(kPipeCapacity)), cancel_(std::make_shared<CancelToken>()),
         wake_(std::make_shared<WakeTarget<DownloadCall>>(this)) {
+    DownloadSpec spec{request.portal(), request.file_id(), request.attached_object_id(),
+                      request.offset()};
     absl::Status refusal = client.status();
-    if (refusal.ok() && request.file_id() <= 0) {
-      refusal = absl::InvalidArgumentError("file_id: must be a positive Drive file ID");
-    }
-    if (refusal.ok() && request.offset() < 0) {
-      refusal = absl::InvalidArgumentError("offset: must not be negative");
-    }
+    if (refusal.ok()) refusal = FileGateway::Validate(spec);
     if (!refusal.ok()) {
       absl::MutexLock lock(&mu_);
       Refuse(refusal);
       return;
     }
     pipe_->SetReaderWake([wake = wake_] { wake->Run(&DownloadCall::Pump); });
-    DownloadSpec spec{request.portal(), request.file_id(), request.offset()};
     // No lock: the engine may answer at once, calling Ready().
     files->Download(
         spec, OptionsFrom(context, *client, cancel_), pipe_,

@@ -8,7 +8,8 @@
 //
 // Every RPC first identifies its caller (AccessControl::Admit), like
 // GatewayService; the engine's per-command check then sees
-// disk.folder.uploadfile / disk.storage.uploadfile / disk.file.get.
+// disk.folder.uploadfile / disk.storage.uploadfile / disk.file.get /
+// disk.attachedObject.get.
 //
 // Thread-safety: thread-safe (gRPC calls it from many threads).
 #ifndef B24GATE_SERVICE_FILES_SERVICE_H_

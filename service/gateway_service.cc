@@ -13,6 +13,7 @@
 #include "service/message_limit.h"
 #include "service/request_params.h"
 #include "service/rest_v3_call.h"
+#include "service/result_links.h"
 #include "service/status_mapping.h"
 #include "service/stream_writer.h"
 #include "service/wire/request_decoder.h"
@@ -48,6 +49,7 @@ void FillOutcome(const absl::StatusOr<CallReply>& outcome, pb::CallResult* out) 
     return;
   }
   *out->mutable_result() = ToValue(outcome->result);
+  StripLinkCredentials(out->mutable_result());
   if (outcome->total) out->set_total(*outcome->total);
   if (outcome->next) out->set_next(*outcome->next);
   if (outcome->time.is_object()) *out->mutable_time() = ToStruct(outcome->time);
@@ -297,6 +299,7 @@ class GetByIdStream final : public FanoutStream<pb::GetByIdResponse> {
     *r->mutable_id() = ids_[index];
     if (result.ok()) {
       *r->mutable_result() = ToValue(result->result);
+      StripLinkCredentials(r->mutable_result());
     } else {
       *r->mutable_error() = ToCommandError(result.status());
     }
@@ -393,7 +396,11 @@ class GetAllStream final : public StreamWriter<pb::GetAllResponse, ListReader>, 
 
   void OnPage(ListPage page) override {
     pb::GetAllResponse message;
-    for (auto& item : page.items) *message.add_items() = ToValue(item);
+    for (auto& item : page.items) {
+      google::protobuf::Value* out = message.add_items();
+      *out = ToValue(item);
+      StripLinkCredentials(out);
+    }
     message.mutable_progress()->set_items_so_far(page.items_so_far);
     if (page.total) message.mutable_progress()->set_total(*page.total);
     message.set_resume_cursor(page.resume_cursor);

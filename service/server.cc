@@ -262,8 +262,9 @@ absl::Status Server::Wire(std::unique_ptr<HttpTransport> transport) {
   service_ = std::make_unique<GatewayService>(gateway_.get(), access_.get());
   admin_ = std::make_unique<AdminService>(gateway_.get(), access_.get());
   B24GATE_RETURN_IF_ERROR(WireEvents());
-  file_transport_ = std::make_unique<StreamTransport>();
-  files_ = std::make_unique<FileGateway>(gateway_.get(), file_transport_.get());
+  file_transport_ = std::make_unique<StreamTransport>(clock_);
+  files_ = std::make_unique<FileGateway>(gateway_.get(), file_transport_.get(),
+                                         config_.max_file_size);
   files_service_ = std::make_unique<FilesService>(files_.get(), access_.get(),
                                                   metrics_ ? metrics_->files.get() : nullptr);
   return absl::OkStatus();

@@ -99,6 +99,16 @@ absl::Status ListReadAheadBytes(const SettingValue& v, SettingsState* s) {
   return absl::OkStatus();
 }
 
+// A byte count from a flag (text) or the file (a number); 0 turns it off.
+absl::Status MaxFileSize(const SettingValue& v, SettingsState* s) {
+  int64_t bytes = -1;
+  if (v.json.is_number_integer()) bytes = v.json.get<int64_t>();
+  if (v.json.is_string() && !absl::SimpleAtoi(v.json.get<std::string>(), &bytes)) bytes = -1;
+  if (bytes < 0) return Bad(v.where, "must be a whole number of bytes (0: no limit)");
+  s->config.max_file_size = bytes;
+  return absl::OkStatus();
+}
+
 absl::Status MaxBulkItems(const SettingValue& v, SettingsState* s) {
   if (!v.json.is_number_integer() || v.json.get<int64_t>() < 1) {
     return Bad(v.where, "must be a whole number >= 1");
@@ -180,6 +190,8 @@ const Setting kSettings[] = {
     {"--events-public-url", "URL", nullptr, "events_public_url", "http://<events-listen>",
      "the inbound endpoint's URL as the portals reach it (behind an ingress: its https URL)", false,
      [](const Value& v, State* s) { return Text(v, &s->config.events_public_url); }},
+    {"--max-file-size", "BYTES", nullptr, "max_file_size_bytes", "0",
+     "UploadFile refuses larger files (0: no limit of ours)", false, &MaxFileSize},
     {"--redis", "redis://HOST:PORT[/DB]", "B24GATE_REDIS_URL", "redis.url", "off",
      "replicas share each portal's budget through this Redis", false,
      [](const Value& v, State* s) {

@@ -63,6 +63,10 @@ absl::StatusOr<UploadResult> UploadOutcome(const StreamResult& r) {
     return absl::InvalidArgumentError(absl::StrCat("size: ", r.failure_message,
                                                    "; nothing was stored"));
   }
+  if (r.local_stop == LocalStop::kTooLarge) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(r.failure_message, " (--max-file-size); nothing was stored"));
+  }
   if (r.local_stop == LocalStop::kPipeAborted) {
     return GatewayError(absl::StatusCode::kCancelled, kReasonCancelled,
                         "the upload stream ended early; nothing was stored");
@@ -124,13 +128,28 @@ int64_t IntField(const OJson& object, const char* name) {
 
 }  // namespace
 
-absl::Status FileGateway::Validate(const UploadSpec& spec) {
+absl::Status FileGateway::Validate(const UploadSpec& spec) const {
   if ((spec.folder_id > 0) == (spec.storage_id > 0)) {
     return absl::InvalidArgumentError(
         "header.target: exactly one of folder_id and storage_id must be set (a positive id)");
   }
   if (spec.size < -1) return absl::InvalidArgumentError("header.size: must not be negative");
+  if (max_file_size_ > 0 && spec.size > max_file_size_) {
+    return absl::InvalidArgumentError(absl::StrCat("header.size: ", spec.size,
+                                                   " bytes is more than the gateway's maximum of ",
+                                                   max_file_size_, " (--max-file-size)"));
+  }
   return CheckFileName(spec.name, "header.name");
+}
+
+absl::Status FileGateway::Validate(const DownloadSpec& spec) {
+  if (spec.file_id < 0 || spec.attached_object_id < 0 ||
+      (spec.file_id > 0) == (spec.attached_object_id > 0)) {
+    return absl::InvalidArgumentError(
+        "file_id, attached_object_id: exactly one must be set (a positive id)");
+  }
+  if (spec.offset < 0) return absl::InvalidArgumentError("offset: must not be negative");
+  return absl::OkStatus();
 }
 
 absl::Status FileGateway::PortalTransport(const std::string& portal, StreamRequest* request,
@@ -189,6 +208,7 @@ void FileGateway::SendUpload(const UploadSpec& spec, const CallReply& reply,
   request.head = framing.head;
   request.tail = framing.tail;
   request.upload_size = spec.size;
+  if (max_file_size_ > 0) request.max_upload_size = max_file_size_;
   request.content_type = framing.content_type;
   transport_->Start(std::move(request),
                     [done](StreamResult r) { done(UploadOutcome(r), r.bytes_sent); });
@@ -199,8 +219,9 @@ void FileGateway::Download(DownloadSpec spec, CallOptions options, std::shared_p
                            std::function<void(absl::Status)> done) {
   CallSpec call;
   call.portal = spec.portal;
-  call.method = "disk.file.get";
-  call.params = OJson{{"id", spec.file_id}};
+  const bool attached = spec.attached_object_id > 0;
+  call.method = attached ? "disk.attachedObject.get" : "disk.file.get";
+  call.params = OJson{{"id", attached ? spec.attached_object_id : spec.file_id}};
   call.cache = CacheMode::kBypass;  // DOWNLOAD_URL's authorization may not outlive a cache entry
   gateway_->Call(std::move(call), std::move(options), [this, spec, body, ready, done](
                                                           absl::StatusOr<CallReply> reply) {
@@ -211,7 +232,7 @@ void FileGateway::Download(DownloadSpec spec, CallOptions options, std::shared_p
     if (!reply.ok()) return fail(reply.status());
     const OJson& file = reply->result;
     if (!file.is_object() || !file.contains("DOWNLOAD_URL") || !file["DOWNLOAD_URL"].is_string()) {
-      return fail(BadAnswer("the portal's disk.file.get answer has no DOWNLOAD_URL"));
+      return fail(BadAnswer("the portal's file object has no DOWNLOAD_URL"));
     }
     StreamRequest request;
     std::string origin;

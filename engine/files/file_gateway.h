@@ -11,9 +11,10 @@
 // reached the portal, a failure is reported as UNAVAILABLE with reason
 // OUTCOME_UNKNOWN (the file may exist), not retried.
 //
-// Download: disk.file.get (a read, through the queue) gives NAME, SIZE and
-// DOWNLOAD_URL, which carries its own authorization; its body is streamed
-// into a BytePipe the caller drains.
+// Download: disk.file.get, or disk.attachedObject.get for an attached
+// object (a read, through the queue), gives NAME, SIZE and DOWNLOAD_URL,
+// which carries its own authorization; its body is streamed into a BytePipe
+// the caller drains.
 //
 // Both byte transfers run on a StreamTransport, which bounds how many run at
 // once; they do not count against the portal's request rate (the portal's
@@ -52,7 +53,10 @@ struct UploadSpec {
 
 struct DownloadSpec {
   std::string portal;
+  // Exactly one is set (> 0): a Drive file (disk.file.get) or a file's
+  // attachment to a record (disk.attachedObject.get).
   int64_t file_id = 0;
+  int64_t attached_object_id = 0;
   int64_t offset = 0;  // resume from this byte
 };
 
@@ -71,13 +75,16 @@ struct UploadResult {
 
 class FileGateway {
  public:
-  // `gateway` and `transport` must outlive it.
-  FileGateway(Gateway* gateway, StreamTransport* transport)
-      : gateway_(gateway), transport_(transport) {}
+  // `gateway` and `transport` must outlive it. An upload of more than
+  // `max_file_size` bytes (0: no limit) is refused: INVALID_ARGUMENT before
+  // anything is sent when its declared size is larger, RESOURCE_EXHAUSTED
+  // (nothing stored) once its stream passes the limit.
+  FileGateway(Gateway* gateway, StreamTransport* transport, int64_t max_file_size = 0)
+      : gateway_(gateway), transport_(transport), max_file_size_(max_file_size) {}
 
   // Checks `spec` (INVALID_ARGUMENT naming the field, before anything is
   // sent); nothing else happens on an error.
-  static absl::Status Validate(const UploadSpec& spec);
+  absl::Status Validate(const UploadSpec& spec) const;
 
   // Runs both steps, the POST's body read from `body` (which the caller
   // closes at the end or aborts). `done` runs once, with the outcome and
@@ -88,10 +95,14 @@ class FileGateway {
   void Upload(UploadSpec spec, CallOptions options, std::shared_ptr<BytePipe> body,
               UploadDone done);
 
+  // Checks `spec` (INVALID_ARGUMENT naming the field).
+  static absl::Status Validate(const DownloadSpec& spec);
+
   // Resolves the file, then streams its body (from spec.offset) into
   // `body`. `ready` runs once: the file's info before any byte, or the
   // error (then nothing else runs). After a successful `ready`, `done` runs
   // once when the transfer ended; `body` is then closed (whole) or aborted.
+  // REQUIRES: Validate(spec).ok().
   void Download(DownloadSpec spec, CallOptions options, std::shared_ptr<BytePipe> body,
                 std::function<void(absl::StatusOr<FileInfo>)> ready,
                 std::function<void(absl::Status)> done);
@@ -105,6 +116,7 @@ class FileGateway {
 
   Gateway* const gateway_;
   StreamTransport* const transport_;
+  const int64_t max_file_size_;
 };
 
 }  // namespace b24gate

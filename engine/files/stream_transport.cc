@@ -15,7 +15,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/time/clock.h"
 
 namespace b24gate {
 namespace {
@@ -37,6 +36,7 @@ struct Transfer {
   size_t tail_sent = 0;
   bool body_ended = false;
   std::string refusal;  // why our side stopped the transfer ("" = it did not)
+  const Clock* clock = nullptr;
   absl::Time last_progress;  // when a byte last moved (or the transfer began)
   size_t max_answer_bytes = 0;
   char error[CURL_ERROR_SIZE] = {};
@@ -60,7 +60,9 @@ size_t ReadBody(Transfer* t, char* buffer, size_t max);
 size_t OnRead(char* buffer, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   const size_t n = ReadBody(t, buffer, size * count);
-  if (n > 0 && n != CURL_READFUNC_PAUSE && n != CURL_READFUNC_ABORT) t->last_progress = absl::Now();
+  if (n > 0 && n != CURL_READFUNC_PAUSE && n != CURL_READFUNC_ABORT) {
+    t->last_progress = t->clock->Now();
+  }
   return n;
 }
 
@@ -75,6 +77,12 @@ size_t ReadBody(Transfer* t, char* buffer, size_t max) {
           t->result.local_stop = LocalStop::kSizeMismatch;
           t->refusal = absl::StrCat("the stream is longer than its declared size of ",
                                     t->request.upload_size, " bytes");
+          return CURL_READFUNC_ABORT;
+        }
+        if (t->request.max_upload_size >= 0 && t->result.bytes_sent > t->request.max_upload_size) {
+          t->result.local_stop = LocalStop::kTooLarge;
+          t->refusal = absl::StrCat("the stream passed the maximum size of ",
+                                    t->request.max_upload_size, " bytes");
           return CURL_READFUNC_ABORT;
         }
         return n;
@@ -109,7 +117,7 @@ size_t Collect(Transfer* t, const char* data, size_t n) {
     return 0;
   }
   t->result.answer.append(data, n);
-  t->last_progress = absl::Now();
+  t->last_progress = t->clock->Now();
   return n;
 }
 
@@ -132,7 +140,7 @@ size_t OnWrite(char* data, size_t size, size_t count, void* user) {
   switch (t->request.download->Write(absl::string_view(data, n))) {
     case BytePipe::WriteResult::kTaken:
       t->result.bytes_received += static_cast<int64_t>(n);
-      t->last_progress = absl::Now();
+      t->last_progress = t->clock->Now();
       return n;
     case BytePipe::WriteResult::kFull:
       return CURL_WRITEFUNC_PAUSE;  // libcurl keeps `data` and offers it again
@@ -245,8 +253,8 @@ void Fail(std::unique_ptr<Transfer> t, TransportFailure failure, std::string mes
 
 class StreamTransport::Loop {
  public:
-  explicit Loop(StreamTransportOptions options)
-      : options_(std::move(options)), multi_(curl_multi_init()) {
+  Loop(const Clock* clock, StreamTransportOptions options)
+      : clock_(clock), options_(std::move(options)), multi_(curl_multi_init()) {
     thread_ = std::thread([this] { Run(); });
   }
 
@@ -301,7 +309,7 @@ class StreamTransport::Loop {
       int still_running = 0;
       curl_multi_perform(multi_, &still_running);
       Reap();
-      FailStalled(absl::Now());
+      FailStalled(clock_->Now());
       curl_multi_poll(multi_, nullptr, 0, kMaxPollMillis, nullptr);
     }
     for (auto& [easy, t] : running_) {
@@ -333,6 +341,7 @@ class StreamTransport::Loop {
     t->easy = curl_easy_init();
     if (t->easy == nullptr) return Fail(std::move(t), TransportFailure::kNotSent, "curl_easy_init failed");
     t->max_answer_bytes = options_.max_answer_bytes;
+    t->clock = clock_;
     const CURLcode setup = Configure(t.get(), options_);
     if (setup != CURLE_OK) {
       return Fail(std::move(t), TransportFailure::kNotSent,
@@ -345,7 +354,7 @@ class StreamTransport::Loop {
     if (curl_multi_add_handle(multi_, t->easy) != CURLM_OK) {
       return Fail(std::move(t), TransportFailure::kNotSent, "curl_multi_add_handle failed");
     }
-    t->last_progress = absl::Now();
+    t->last_progress = t->clock->Now();
     by_id_[id] = t->easy;
     running_[t->easy] = std::move(t);
   }
@@ -398,6 +407,7 @@ class StreamTransport::Loop {
     }
   }
 
+  const Clock* const clock_;
   const StreamTransportOptions options_;
   CURLM* const multi_;
   std::thread thread_;
@@ -414,10 +424,10 @@ class StreamTransport::Loop {
   std::unordered_map<uint64_t, CURL*> by_id_;
 };
 
-StreamTransport::StreamTransport(StreamTransportOptions options) {
+StreamTransport::StreamTransport(const Clock* clock, StreamTransportOptions options) {
   static const CURLcode init = curl_global_init(CURL_GLOBAL_DEFAULT);
   (void)init;
-  loop_ = std::make_unique<Loop>(std::move(options));
+  loop_ = std::make_unique<Loop>(clock, std::move(options));
 }
 
 StreamTransport::~StreamTransport() = default;

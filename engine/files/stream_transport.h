@@ -35,6 +35,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "engine/common/clock.h"
 #include "engine/files/byte_pipe.h"
 #include "engine/http/http_transport.h"
 
@@ -49,6 +50,9 @@ struct StreamRequest {
   // The pipe's byte count when known (Content-Length is then exact and a
   // different count fails the transfer); -1: chunked encoding.
   int64_t upload_size = -1;
+  // The most bytes the pipe may carry; past it the transfer stops before
+  // the body is whole (kTooLarge). -1: no limit.
+  int64_t max_upload_size = -1;
   std::string content_type;  // of the POST body
   std::shared_ptr<BytePipe> download;
   // A download from this offset (an HTTP Range request); 0: the whole body.
@@ -64,6 +68,7 @@ struct StreamRequest {
 enum class LocalStop {
   kNone,
   kSizeMismatch,   // the upload's pipe held more or fewer bytes than declared
+  kTooLarge,       // the upload's pipe held more than max_upload_size
   kPipeAborted,    // the other side of a pipe gave up
   kAnswerTooLarge,  // the answer passed max_answer_bytes
   kStalled          // no byte moved for stall_timeout
@@ -95,7 +100,9 @@ struct StreamTransportOptions {
 class StreamTransport {
  public:
   using Done = std::function<void(StreamResult)>;
-  explicit StreamTransport(StreamTransportOptions options = {});
+  // `clock` (must outlive it) times the stall check: a FakeClock drives it
+  // in tests. The loop looks at it at least once a second.
+  explicit StreamTransport(const Clock* clock, StreamTransportOptions options = {});
   ~StreamTransport();
 
   StreamTransport(const StreamTransport&) = delete;

@@ -99,11 +99,8 @@ struct Downloaded {
   std::string first_bytes;  // up to 64
 };
 
-inline Downloaded Download(Stack& stack, int64_t file_id, int64_t offset = 0) {
+inline Downloaded DownloadWith(Stack& stack, const pb::DownloadFileRequest& request) {
   auto stub = pb::FilesService::NewStub(stack.channel());
-  pb::DownloadFileRequest request;
-  request.set_file_id(file_id);
-  request.set_offset(offset);
   auto ctx = Ctx(600);
   auto reader = stub->DownloadFile(ctx.get(), request);
   Downloaded out;
@@ -122,6 +119,13 @@ inline Downloaded Download(Stack& stack, int64_t file_id, int64_t offset = 0) {
   out.status = reader->Finish();
   out.sha256 = hash.Hex();
   return out;
+}
+
+inline Downloaded Download(Stack& stack, int64_t file_id, int64_t offset = 0) {
+  pb::DownloadFileRequest request;
+  request.set_file_id(file_id);
+  request.set_offset(offset);
+  return DownloadWith(stack, request);
 }
 
 // Peak resident memory of a process, in bytes (VmHWM).

@@ -113,6 +113,52 @@ TEST(Files, DownloadResumesFromAnOffset) {
   EXPECT_EQ(tail.first_bytes, whole.substr(250000, 64));
 }
 
+// A Drive file attached to a task (tasks.task.files.attach, through Call) is
+// downloaded by the attachment's id (disk.attachedObject.get), byte for
+// byte, with the attachment's object in the header and no link
+// authorization in it.
+TEST(Files, DownloadByAttachedObjectId) {
+  auto stack = Up();
+  ASSERT_TRUE(stack);
+  Uploaded up = Upload(*stack, Header("attached.pdf"), 700000, 65536, 5);
+  ASSERT_TRUE(up.status.ok()) << up.status.error_message();
+  CallOut task = Call1(*stack, "tasks.task.add", {{"fields", {{"TITLE", "Sign the scan"}}}});
+  ASSERT_TRUE(task.status.ok()) << task.status.error_message();
+  const json task_id = task.result()["task"]["id"];
+  CallOut attach =
+      Call1(*stack, "tasks.task.files.attach", {{"taskId", task_id}, {"fileId", FileId(up.response)}});
+  ASSERT_TRUE(attach.status.ok()) << attach.status.error_message();
+  const int64_t attached = attach.result()["attachmentId"].get<int64_t>();
+  pb::DownloadFileRequest request;
+  request.set_attached_object_id(attached);
+  Downloaded down = DownloadWith(*stack, request);
+  ASSERT_TRUE(down.status.ok()) << down.status.error_message();
+  EXPECT_EQ(down.header.name(), "attached.pdf");
+  EXPECT_EQ(down.header.size(), 700000);
+  json object = J(down.header.file());
+  EXPECT_EQ(object["ID"], std::to_string(attached)) << object;
+  EXPECT_EQ(object["ENTITY_ID"], task_id.is_string() ? task_id.get<std::string>() : task_id.dump())
+      << object;
+  EXPECT_FALSE(object.contains("DOWNLOAD_URL"));
+  EXPECT_EQ(down.sha256, up.sha256);
+  const json last = stack->EmulatorCommands().back();
+  EXPECT_EQ(last["method"], "disk.attachedobject.get") << last;
+
+  request.set_offset(699990);
+  Downloaded tail = DownloadWith(*stack, request);
+  ASSERT_TRUE(tail.status.ok()) << tail.status.error_message();
+  EXPECT_EQ(tail.bytes, 10);
+
+  request.set_attached_object_id(attached + 100);
+  request.set_offset(0);
+  Downloaded unknown = DownloadWith(*stack, request);
+  EXPECT_EQ(unknown.status.error_code(), grpc::StatusCode::NOT_FOUND) << unknown.status.error_message();
+  request.set_file_id(FileId(up.response));  // and an attachment too: which one?
+  Downloaded both = DownloadWith(*stack, request);
+  EXPECT_EQ(both.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(both.status.error_message().find("attached_object_id"), std::string::npos);
+}
+
 TEST(Files, BadInputIsRefusedBeforeAnyByteGoesOn) {
   auto stack = Up();
   ASSERT_TRUE(stack);
@@ -143,6 +189,35 @@ TEST(Files, BadInputIsRefusedBeforeAnyByteGoesOn) {
   d = Download(*stack, 0);
   EXPECT_EQ(d.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(Folder(*stack)["total"], 0) << Folder(*stack);
+}
+
+// --max-file-size: a larger declared size is refused before anything is
+// sent, an undeclared stream that passes the limit is stopped before the
+// form is whole (nothing stored), and a file of exactly the limit lands.
+TEST(Files, MaximumFileSizeRefusesLargerFiles) {
+  GatewaySpec gateway;
+  gateway.extra_args = {"--max-file-size", "100000"};
+  auto stack = Up({}, gateway);
+  ASSERT_TRUE(stack);
+  pb::UploadFileHeader declared = Header("declared.bin");
+  declared.set_size(100001);
+  Uploaded r = Upload(*stack, declared, 100001, 10000);
+  EXPECT_EQ(r.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << r.status.error_message();
+  EXPECT_NE(r.status.error_message().find("header.size"), std::string::npos) << r.status.error_message();
+  for (const json& command : stack->EmulatorCommands()) {
+    EXPECT_EQ(command["method"].get<std::string>().rfind("disk.", 0), std::string::npos) << command;
+  }
+
+  r = Upload(*stack, Header("streamed.bin"), 300000, 10000);
+  EXPECT_EQ(r.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << r.status.error_message();
+  EXPECT_NE(r.status.error_message().find("nothing was stored"), std::string::npos)
+      << r.status.error_message();
+  EXPECT_EQ(Folder(*stack)["total"], 0) << Folder(*stack);
+
+  Uploaded fits = Upload(*stack, Header("fits.bin"), 100000, 10000);
+  ASSERT_TRUE(fits.status.ok()) << fits.status.error_message();
+  EXPECT_EQ(fits.response.sha256(), fits.sha256);
+  EXPECT_EQ(Folder(*stack)["total"], 1) << Folder(*stack);
 }
 
 TEST(Files, WrongDeclaredSizeStoresNothing) {
@@ -203,6 +278,52 @@ TEST(Files, AnswerLostAfterTheBytesIsOutcomeUnknownNeverResent) {
   }
   // Each was stored exactly once by the one POST that carried it.
   EXPECT_EQ(Folder(*stack)["total"], uploads) << Folder(*stack);
+}
+
+// A file link in a portal's answer carries the portal's authorization
+// (`auth=`): whoever holds it acts as the webhook. Answers handed to callers
+// through Call, CallBatch and GetAll keep the links without it; the file is
+// downloaded through DownloadFile, which still works.
+TEST(Files, PlainCallsNeverHandOutTheLinksAuthorization) {
+  auto stack = Up();
+  ASSERT_TRUE(stack);
+  Uploaded up = Upload(*stack, Header("leak.bin"), 1000, 1000);
+  ASSERT_TRUE(up.status.ok()) << up.status.error_message();
+  const int64_t id = FileId(up.response);
+  // What the portal itself answers, and the secret in it.
+  const std::string portal_url =
+      stack->Rest("disk.file.get", {{"id", id}})["result"]["DOWNLOAD_URL"].get<std::string>();
+  const size_t at = portal_url.find("auth=");
+  ASSERT_NE(at, std::string::npos) << portal_url;
+  const std::string secret = portal_url.substr(at + 5, portal_url.find('&', at) - at - 5);
+  ASSERT_GE(secret.size(), 8u);
+  // A failure names the RPC, never the answer (it would print the secret).
+  auto expect_clean = [&](const json& answer, const char* where) {
+    EXPECT_EQ(answer.dump().find(secret), std::string::npos) << where;
+    EXPECT_EQ(answer.dump().find("auth="), std::string::npos) << where;
+  };
+
+  CallOut call = Call1(*stack, "disk.file.get", {{"id", id}});
+  ASSERT_TRUE(call.status.ok()) << call.status.error_message();
+  expect_clean(call.result(), "Call");
+  const std::string token = portal_url.substr(portal_url.find("token="));
+  EXPECT_TRUE(call.result()["DOWNLOAD_URL"] == portal_url.substr(0, portal_url.find('?') + 1) + token)
+      << "the link still names the file";
+  CallOut upload_url = Call1(*stack, "disk.folder.uploadfile", {{"id", 1}, {"data", {{"NAME", "x"}}}});
+  ASSERT_TRUE(upload_url.status.ok()) << upload_url.status.error_message();
+  EXPECT_NE(upload_url.result()["uploadUrl"].get<std::string>().find("token="), std::string::npos);
+  expect_clean(upload_url.result(), "Call uploadUrl");
+  BatchOut batch = CallBatch(*stack, {{"f", "disk.file.get", {{"id", id}}}});
+  ASSERT_TRUE(batch.status.ok()) << batch.status.error_message();
+  expect_clean(J(batch.by_key()["f"].result()), "CallBatch");
+  GetAllOut list = GetAll(*stack, "disk.folder.getchildren", {{"id", 1}});
+  ASSERT_TRUE(list.status.ok()) << list.status.error_message();
+  ASSERT_EQ(list.items.size(), 1u);
+  expect_clean(list.items[0], "GetAll");
+
+  Downloaded down = Download(*stack, id);
+  ASSERT_TRUE(down.status.ok()) << down.status.error_message();
+  EXPECT_EQ(down.sha256, up.sha256);
 }
 
 TEST(Files, BytesMovedAreCounted) {

@@ -150,7 +150,7 @@ bool Disk::Serves(const std::string& method) {
       "disk.storage.getlist",   "disk.storage.get",       "disk.storage.getchildren",
       "disk.storage.uploadfile", "disk.folder.get",       "disk.folder.getchildren",
       "disk.folder.addsubfolder", "disk.folder.uploadfile", "disk.file.get",
-      "disk.file.delete"};
+      "disk.file.delete",       "disk.attachedobject.get"};
   for (const char* m : kMethods) {
     if (method == m) return true;
   }
@@ -226,6 +226,41 @@ json Disk::Render(const Object& o, const DiskCaller& caller) const {
   return j;
 }
 
+absl::StatusOr<int64_t> Disk::AttachToTask(int64_t file_id, int64_t task_id, int64_t user_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = objects_.find(file_id);
+  if (it == objects_.end() || it->second.folder) {
+    return absl::NotFoundError(absl::StrCat("no file ", file_id));
+  }
+  const int64_t id = next_attachment_id_++;
+  attachments_[id] = Attachment{file_id, task_id, user_id, clock_->Now()};
+  return id;
+}
+
+// As a portal answers it, except DOWNLOAD_URL: a portal's points to
+// /bitrix/tools/disk/uf.php?attachedId=ID&auth[auth]=A, ours is the file's
+// own download link (README "Drive (files)").
+MethodResult Disk::AttachedObject(int64_t id, const DiskCaller& caller) const {
+  auto found = attachments_.find(id);
+  if (found == attachments_.end()) {
+    return Fail(400, "ERROR_NOT_FOUND", absl::StrCat("Could not find entity with id `", id, "`"));
+  }
+  const Attachment& a = found->second;
+  auto file = objects_.find(a.file_id);
+  if (file == objects_.end()) return NotFound(a.file_id);  // the file was deleted
+  const json object = Render(file->second, caller);
+  return Answer({{"ID", std::to_string(id)},
+                 {"OBJECT_ID", std::to_string(a.file_id)},
+                 {"MODULE_ID", "tasks"},
+                 {"ENTITY_TYPE", "tasks_task"},
+                 {"ENTITY_ID", std::to_string(a.task_id)},
+                 {"CREATE_TIME", Iso(a.created)},
+                 {"CREATED_BY", std::to_string(a.created_by)},
+                 {"DOWNLOAD_URL", object["DOWNLOAD_URL"]},
+                 {"NAME", object["NAME"]},
+                 {"SIZE", object["SIZE"]}});
+}
+
 std::optional<Disk::Inline> Disk::WriteInline(const json& content, MethodResult* refused) {
   if (!content.is_array() || content.size() != 2 || !content[0].is_string() ||
       !content[1].is_string()) {
@@ -277,6 +312,7 @@ MethodResult Disk::Invoke(const std::string& method, const json& params, const D
     return Children(folder->id, params, caller);
   }
   if (method == "disk.folder.addsubfolder") return AddSubfolder(params, caller.user_id);
+  if (method == "disk.attachedobject.get") return AttachedObject(*id, caller);
   if (method == "disk.storage.get") {
     for (const StorageDef& s : kStorages) {
       if (s.id == *id) {

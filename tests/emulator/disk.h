@@ -89,9 +89,20 @@ class Disk {
   // The file a DOWNLOAD_URL's `token` names; nullopt when none (deleted).
   std::optional<StoredFile> FindDownload(const std::string& token) const;
 
+  // Attaches file `file_id` to task `task_id` (tasks.task.files.attach):
+  // the new attached object's ID for disk.attachedObject.get, or NOT_FOUND
+  // for an unknown file.
+  absl::StatusOr<int64_t> AttachToTask(int64_t file_id, int64_t task_id, int64_t user_id);
+
  private:
   struct Object;
   struct Pending;
+  struct Attachment {
+    int64_t file_id = 0;
+    int64_t task_id = 0;
+    int64_t created_by = 1;
+    absl::Time created;
+  };
   struct Inline {  // a one-step upload's bytes, written to a file
     std::string path;
     std::string name;
@@ -116,6 +127,8 @@ class Disk {
   bool NameTaken(int64_t folder_id, const std::string& name) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   nlohmann::json Render(const Object& object, const DiskCaller& caller) const;
+  MethodResult AttachedObject(int64_t id, const DiskCaller& caller) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string NewToken() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Clock* const clock_;
@@ -124,6 +137,8 @@ class Disk {
   std::map<int64_t, Object> objects_ ABSL_GUARDED_BY(mu_);  // folders and files by ID
   std::map<std::string, Pending> pending_ ABSL_GUARDED_BY(mu_);  // upload token -> target
   std::map<std::string, int64_t> downloads_ ABSL_GUARDED_BY(mu_);  // download token -> file ID
+  std::map<int64_t, Attachment> attachments_ ABSL_GUARDED_BY(mu_);  // by attached object ID
+  int64_t next_attachment_id_ ABSL_GUARDED_BY(mu_) = 1;
   std::map<std::string, std::string> webhook_auth_ ABSL_GUARDED_BY(mu_);  // credential -> token
   std::map<std::string, int64_t> webhook_users_ ABSL_GUARDED_BY(mu_);     // token -> user
   int64_t next_id_ ABSL_GUARDED_BY(mu_) = 3;

@@ -36,6 +36,19 @@ MethodResult ErrorResult(int status, std::string code, std::string description) 
   return r;
 }
 
+constexpr char kAttachTaskFile[] = "tasks.task.files.attach";
+
+// A positive integer parameter, as a number or decimal text (forms).
+std::optional<int64_t> PositiveParam(const nlohmann::json& params, const char* name) {
+  if (!params.is_object() || !params.contains(name)) return std::nullopt;
+  const nlohmann::json& v = params[name];
+  int64_t n = 0;
+  if (v.is_number_integer()) n = v.get<int64_t>();
+  if (v.is_string() && !absl::SimpleAtoi(v.get<std::string>(), &n)) return std::nullopt;
+  if (n <= 0) return std::nullopt;
+  return n;
+}
+
 }  // namespace
 
 std::string MergeSlashes(absl::string_view path) {
@@ -241,7 +254,9 @@ Portal::Outcome Portal::RunCommand(const Caller& caller, const std::string& meth
     return refuse(405, "ERROR_BATCH_METHOD_NOT_ALLOWED", "Batch method is not allowed");
   }
   const bool disk_method = Disk::Serves(method);
-  if ((!disk_method && !methods_->HasMethod(method)) || absl::StartsWith(method, "v3/") != v3) {
+  const bool attach_method = method == kAttachTaskFile;
+  if ((!disk_method && !attach_method && !methods_->HasMethod(method)) ||
+      absl::StartsWith(method, "v3/") != v3) {
     return refuse(404, "ERROR_METHOD_NOT_FOUND", "Method not found!");
   }
   if (check_operating) {
@@ -275,8 +290,12 @@ Portal::Outcome Portal::RunCommand(const Caller& caller, const std::string& meth
   }
   call.user_id = caller.user_id;
   try {
-    out.result = disk_method ? disk_->Invoke(method, call.params, caller.disk)
-                             : methods_->Invoke(call);
+    if (attach_method) {
+      out.result = AttachTaskFile(call.params, caller.user_id);
+    } else {
+      out.result = disk_method ? disk_->Invoke(method, call.params, caller.disk)
+                               : methods_->Invoke(call);
+    }
   } catch (const std::exception& e) {
     // A data-layer bug must not take the server down; report it like PHP would.
     out.result = ErrorResult(500, "INTERNAL_SERVER_ERROR", e.what());
@@ -294,6 +313,29 @@ Portal::Outcome Portal::RunCommand(const Caller& caller, const std::string& meth
   out.timing.operating = charge ? operating_.Charge(caller.credential, account_key, cost, start)
                                 : operating_.Peek(caller.credential, account_key);
   return out;
+}
+
+MethodResult Portal::AttachTaskFile(const nlohmann::json& params, int64_t user_id) {
+  const std::optional<int64_t> task_id = PositiveParam(params, "taskId");
+  const std::optional<int64_t> file_id = PositiveParam(params, "fileId");
+  if (!task_id) return ErrorResult(400, "0", "wrong task id (internal error)");
+  if (!file_id) {
+    return ErrorResult(400, "100", "Could not find value for parameter {fileId} (internal error)");
+  }
+  if (!methods_->HasMethod("tasks.task.get")) {
+    return ErrorResult(404, "ERROR_METHOD_NOT_FOUND", "Method not found!");
+  }
+  MethodCall task;
+  task.method = "tasks.task.get";
+  task.params = {{"taskId", *task_id}, {"select", {"ID"}}};
+  task.user_id = user_id;
+  MethodResult found = methods_->Invoke(task);
+  if (found.is_error) return found;
+  absl::StatusOr<int64_t> attached = disk_->AttachToTask(*file_id, *task_id, user_id);
+  if (!attached.ok()) return ErrorResult(400, "ERROR_CORE", "Insufficient rights.");
+  MethodResult r;
+  r.result = {{"attachmentId", *attached}};
+  return r;
 }
 
 HttpReply Portal::RunSingle(const Caller& caller, const std::string& method, const OJson& params,

@@ -175,6 +175,9 @@ class Portal {
                      const nlohmann::ordered_json& params, absl::Time start,
                      bool check_operating, const std::string& charge_key, bool in_batch,
                      bool v3 = false);
+  // tasks.task.files.attach: attaches a Drive file to a task (the task from
+  // the data layer, the attachment in the Disk).
+  MethodResult AttachTaskFile(const nlohmann::json& params, int64_t user_id);
   HttpReply RunSingle(const Caller& caller, const std::string& method,
                       const nlohmann::ordered_json& params, absl::Time start);
   HttpReply RunBatch(const Caller& caller, const nlohmann::ordered_json& params, absl::Time start);

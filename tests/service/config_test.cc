@@ -304,6 +304,26 @@ TEST(Config, FairShareIsOnUnlessTheFileSaysOff) {
   for (const std::string& f : {on, off, bad}) std::remove(f.c_str());
 }
 
+TEST(Config, MaxFileSizeIsBytesFromAFlagOrTheFile) {
+  const std::string portal = std::string("a=") + kHook;
+  auto c = Load({"--portal", portal});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->max_file_size, 0);
+  c = Load({"--portal", portal, "--max-file-size", "1073741824"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->max_file_size, int64_t{1} << 30);
+  std::string file = TempFile(std::string(R"({"max_file_size_bytes": 5000, "portals": [{"name": "a", "webhook": ")") +
+                              kHook + R"("}]})");
+  c = Load({"--config", file});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->max_file_size, 5000);
+  std::remove(file.c_str());
+  for (const char* bad : {"-1", "1G", "1.5"}) {
+    EXPECT_THAT(ErrorOf(Load({"--portal", portal, "--max-file-size", bad})), HasSubstr("--max-file-size"))
+        << bad;
+  }
+}
+
 TEST(Config, ListReadAheadIsABudgetInBytes) {
   auto file_with = [](const std::string& value) {
     return TempFile(std::string(R"({"list_read_ahead_bytes": )") + value +

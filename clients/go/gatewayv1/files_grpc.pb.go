@@ -25,8 +25,9 @@ type FilesServiceClient interface {
 	// is UNAVAILABLE with reason OUTCOME_UNKNOWN (the file may exist); every
 	// other failure stored nothing. The gateway never sends a file twice.
 	UploadFile(ctx context.Context, opts ...grpc.CallOption) (FilesService_UploadFileClient, error)
-	// Downloads a Drive file: the first message carries `header`, every later
-	// one a `chunk` of its bytes, in order.
+	// Downloads a Drive file, by its ID or by the ID of its attachment to a
+	// record: the first message carries `header`, every later one a `chunk` of
+	// its bytes, in order.
 	DownloadFile(ctx context.Context, in *DownloadFileRequest, opts ...grpc.CallOption) (FilesService_DownloadFileClient, error)
 }
 
@@ -116,8 +117,9 @@ type FilesServiceServer interface {
 	// is UNAVAILABLE with reason OUTCOME_UNKNOWN (the file may exist); every
 	// other failure stored nothing. The gateway never sends a file twice.
 	UploadFile(FilesService_UploadFileServer) error
-	// Downloads a Drive file: the first message carries `header`, every later
-	// one a `chunk` of its bytes, in order.
+	// Downloads a Drive file, by its ID or by the ID of its attachment to a
+	// record: the first message carries `header`, every later one a `chunk` of
+	// its bytes, in order.
 	DownloadFile(*DownloadFileRequest, FilesService_DownloadFileServer) error
 	mustEmbedUnimplementedFilesServiceServer()
 }

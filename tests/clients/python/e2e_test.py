@@ -2,8 +2,11 @@
 b24-emulator (started by tests/clients/python_client_test.sh, which passes
 B24GATE_TARGET and B24_EXPECTED_LEADS)."""
 
+import hashlib
+import io
 import json
 import os
+import tempfile
 import time
 import unittest
 import urllib.request
@@ -170,6 +173,55 @@ class SyncClientTest(unittest.TestCase):
 
         halted = self.gw.batch({"bad": "no.such.method", "next": ("crm.lead.list", {})}, halt=True)
         self.assertEqual(halted["next"].code, "NOT_EXECUTED")
+
+
+class FilesTest(unittest.TestCase):
+    """upload_file / download_file: paths and file objects, byte for byte."""
+
+    def setUp(self):
+        self.gw = gateway()
+        self.addCleanup(self.gw.close)
+        self.dir = tempfile.TemporaryDirectory()
+        self.addCleanup(self.dir.cleanup)
+
+    def path(self, name):
+        return os.path.join(self.dir.name, name)
+
+    def test_a_path_goes_up_and_comes_back_identical(self):
+        data = os.urandom(3 * 1024 * 1024 + 17)
+        with open(self.path("scan.pdf"), "wb") as f:
+            f.write(data)
+        up = self.gw.upload_file(self.path("scan.pdf"), folder_id=1, generate_unique_name=True,
+                                 chunk_size=256 * 1024, progress=False)
+        self.assertEqual(up["size"], len(data))
+        self.assertEqual(up["sha256"], hashlib.sha256(data).hexdigest())
+        self.assertEqual(up["file"]["SIZE"], str(len(data)))
+        self.assertNotIn("DOWNLOAD_URL", up["file"])
+        file_id = int(up["file"]["ID"])
+        got = self.gw.download_file(file_id, self.path("back.pdf"), progress=False)
+        self.assertEqual(got["size"], len(data))
+        with open(self.path("back.pdf"), "rb") as f:
+            self.assertEqual(f.read(), data)
+        # Resumed from an offset into a file cut there.
+        with open(self.path("back.pdf"), "r+b") as f:
+            f.truncate(1000)
+        self.gw.download_file(file_id, self.path("back.pdf"), offset=1000, progress=False)
+        with open(self.path("back.pdf"), "rb") as f:
+            self.assertEqual(f.read(), data)
+
+    def test_file_objects_and_a_checked_size(self):
+        data = b"0123456789" * 1000
+        up = self.gw.upload_file(io.BytesIO(data), storage_id=1, name="digits-%d.txt" % time.time_ns(),
+                                 size=len(data), progress=False)
+        sink = io.BytesIO()
+        self.gw.download_file(int(up["file"]["ID"]), sink, progress=False)
+        self.assertEqual(sink.getvalue(), data)
+        with self.assertRaises(BitrixError) as caught:
+            self.gw.upload_file(io.BytesIO(data), folder_id=1, name="short.txt", size=len(data) + 1,
+                                progress=False)
+        self.assertEqual(caught.exception.grpc_code, grpc.StatusCode.INVALID_ARGUMENT)
+        with self.assertRaises(ValueError):
+            self.gw.upload_file(io.BytesIO(data), name="x.txt")
 
 
 def emulator(path, body=None):

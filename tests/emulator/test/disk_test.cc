@@ -184,5 +184,32 @@ TEST_F(DiskTest, SubfoldersTakeUploads) {
   EXPECT_EQ(file["result"]["PARENT_ID"], std::to_string(id)) << file;
 }
 
+// tasks.task.files.attach makes an attached object; disk.attachedObject.get
+// describes it and its DOWNLOAD_URL serves the file's bytes.
+TEST_F(DiskTest, AFileAttachedToATaskIsReadByItsAttachedObject) {
+  const std::string bytes = Bytes(5000);
+  json file = UploadTwoStep("a.bin", bytes);
+  const std::string file_id = file["result"]["ID"].get<std::string>();
+  json attached = Call("tasks.task.files.attach", {{"taskId", 7}, {"fileId", file_id}});
+  ASSERT_TRUE(attached["result"]["attachmentId"].is_number_integer()) << attached;
+  const int64_t id = attached["result"]["attachmentId"].get<int64_t>();
+  json object = Call("disk.attachedObject.get", {{"id", id}});
+  EXPECT_EQ(object["result"]["OBJECT_ID"], file_id) << object;
+  EXPECT_EQ(object["result"]["ENTITY_TYPE"], "tasks_task");
+  EXPECT_EQ(object["result"]["ENTITY_ID"], "7");
+  EXPECT_EQ(object["result"]["NAME"], "a.bin");
+  EXPECT_EQ(object["result"]["SIZE"], "5000");
+  auto res = client_->Get(PathOf(object["result"]["DOWNLOAD_URL"]));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body, bytes);
+
+  EXPECT_EQ(Call("disk.attachedObject.get", {{"id", id + 1}})["error"], "ERROR_NOT_FOUND");
+  EXPECT_EQ(Call("tasks.task.files.attach", {{"taskId", 500}, {"fileId", file_id}})["error"],
+            "ERROR_CORE");
+  EXPECT_EQ(Call("tasks.task.files.attach", {{"taskId", 7}, {"fileId", 9999}})["error"],
+            "ERROR_CORE");
+  EXPECT_EQ(Call("tasks.task.files.attach", {{"taskId", 7}})["error"], "100");
+}
+
 }  // namespace
 }  // namespace b24emu

@@ -8,6 +8,7 @@
 //   crm.item.list     same rows wrapped as {"items": [{"id": n}]}
 //   work              work.rows_returned = params.rows (cost tests)
 //   task.commentitem.add  result = params (positional list)
+//   tasks.task.get    {"task": {"id": n}} for taskId 1..99, else 400 ERROR_CORE
 //
 // Thread-safety: safe for concurrent use.
 #ifndef B24EMU_TEST_FAKE_METHODS_H_
@@ -28,7 +29,7 @@ class FakeMethods : public MethodTable {
   bool HasMethod(const std::string& method) const override {
     static const std::set<std::string> kMethods = {
         "echo", "crm.lead.get", "crm.lead.add", "crm.lead.list", "crm.item.list",
-        "work", "task.commentitem.add"};
+        "work", "task.commentitem.add", "tasks.task.get"};
     return kMethods.count(method) > 0;
   }
 
@@ -43,6 +44,10 @@ class FakeMethods : public MethodTable {
     if (call.method == "echo" || call.method == "task.commentitem.add") {
       r.result = p;
       r.work.rows_returned = 1;
+    } else if (call.method == "tasks.task.get") {
+      const long id = Int(p, "taskId", -1);
+      if (id < 1 || id >= 100) return Err(400, "ERROR_CORE", "Task not found");
+      r.result = {{"task", {{"id", id}}}};
     } else if (call.method == "crm.lead.get") {
       const long id = Int(p, "id", -1);
       if (id < 1 || id >= 1000) return Err(400, "", "Not found");

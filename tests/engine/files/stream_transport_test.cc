@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "engine/common/clock.h"
 
 namespace b24gate {
 namespace {
@@ -81,6 +82,21 @@ StreamResult Transfer(StreamTransport& transport, StreamRequest request,
   return result;
 }
 
+// Runs `request`, calling `meanwhile` with its completion (it returns when
+// the transfer ended or it gave up), and waits for the result.
+StreamResult TransferWhile(StreamTransport& transport, StreamRequest request,
+                           const std::function<void(absl::Notification*)>& meanwhile) {
+  absl::Notification done;
+  StreamResult result;
+  transport.Start(std::move(request), [&](StreamResult r) {
+    result = std::move(r);
+    done.Notify();
+  });
+  meanwhile(&done);
+  EXPECT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(1)));
+  return result;
+}
+
 std::string Pattern(size_t n) {
   std::string s(n, '\0');
   for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>(i * 31 + i / 977);
@@ -89,7 +105,7 @@ std::string Pattern(size_t n) {
 
 TEST(StreamTransport, UploadBodyIsHeadThenThePipesBytesAsTheyComeThenTail) {
   Server server;
-  StreamTransport transport;
+  StreamTransport transport(Clock::Real());
   auto pipe = std::make_shared<BytePipe>(4096);
   const std::string bytes = Pattern(200000);
   StreamRequest request;
@@ -122,7 +138,7 @@ TEST(StreamTransport, UploadBodyIsHeadThenThePipesBytesAsTheyComeThenTail) {
 
 TEST(StreamTransport, ADeclaredSizeTheStreamMissesStopsTheBodyBeforeItIsWhole) {
   Server server;
-  StreamTransport transport;
+  StreamTransport transport(Clock::Real());
   for (int64_t declared : {int64_t{10}, int64_t{5000}}) {
     auto pipe = std::make_shared<BytePipe>(1 << 16);
     pipe->Write(Pattern(1000));
@@ -142,7 +158,7 @@ TEST(StreamTransport, ADeclaredSizeTheStreamMissesStopsTheBodyBeforeItIsWhole) {
 TEST(StreamTransport, DownloadWaitsForItsReaderAndDeliversEveryByte) {
   Server server;
   server.payload_ = Pattern(3 << 20);
-  StreamTransport transport;
+  StreamTransport transport(Clock::Real());
   auto pipe = std::make_shared<BytePipe>(8192);
   StreamRequest request;
   request.url = server.Url("/down");
@@ -169,19 +185,29 @@ TEST(StreamTransport, DownloadWaitsForItsReaderAndDeliversEveryByte) {
 }
 
 // A caller that stops feeding an upload (or draining a download) leaves the
-// transfer paused; after stall_timeout without a byte it fails, freeing its
-// slot, instead of waiting for ever.
-TEST(StreamTransport, ATransferNoByteMovesForFails) {
+// transfer paused; after stall_timeout without a byte on the transport's
+// clock it fails, freeing its slot, instead of waiting for ever. The clock is
+// a FakeClock moved far past the timeout while the transfer sits paused: a
+// transport that read the real clock would wait the whole 60 s.
+TEST(StreamTransport, ATransferNoByteMovesForFailsByItsClock) {
   Server server;
   server.payload_ = Pattern(1 << 20);
-  StreamTransport transport;
+  FakeClock clock;
+  StreamTransport transport(&clock);
+  // The loop looks at the clock at least once a second; the clock moves on
+  // until the transfer is gone (for 20 s of real time at most).
+  auto advance_until_done = [&clock](absl::Notification* done) {
+    for (int i = 0; i < 400 && !done->WaitForNotificationWithTimeout(absl::Milliseconds(50)); ++i) {
+      clock.Advance(absl::Minutes(2));
+    }
+  };
   auto up = std::make_shared<BytePipe>(4096);
   up->Write("some bytes, then nothing");
   StreamRequest upload;
   upload.url = server.Url("/up");
   upload.upload = up;
-  upload.stall_timeout = absl::Seconds(1);
-  StreamResult r = Transfer(transport, upload);
+  upload.stall_timeout = absl::Seconds(60);
+  StreamResult r = TransferWhile(transport, upload, advance_until_done);
   EXPECT_EQ(r.local_stop, LocalStop::kStalled) << r.failure_message;
   EXPECT_FALSE(r.body_complete);
   EXPECT_TRUE(up->aborted());
@@ -190,8 +216,8 @@ TEST(StreamTransport, ATransferNoByteMovesForFails) {
   StreamRequest download;
   download.url = server.Url("/down");
   download.download = down;
-  download.stall_timeout = absl::Seconds(1);
-  r = Transfer(transport, download);
+  download.stall_timeout = absl::Seconds(60);
+  r = TransferWhile(transport, download, advance_until_done);
   EXPECT_EQ(r.local_stop, LocalStop::kStalled) << r.failure_message;
   EXPECT_LT(r.bytes_received, 1 << 20);
 }
@@ -199,7 +225,7 @@ TEST(StreamTransport, ATransferNoByteMovesForFails) {
 TEST(StreamTransport, AnAbandonedDownloadEndsTheTransfer) {
   Server server;
   server.payload_ = Pattern(4 << 20);
-  StreamTransport transport;
+  StreamTransport transport(Clock::Real());
   auto pipe = std::make_shared<BytePipe>(4096);
   StreamRequest request;
   request.url = server.Url("/down");

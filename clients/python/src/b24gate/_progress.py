@@ -1,4 +1,5 @@
-"""The GetAll progress bar: tqdm on a terminal, nothing otherwise."""
+"""Progress bars (GetAll items, file bytes): tqdm on a terminal, nothing
+otherwise."""
 
 import sys
 
@@ -15,8 +16,8 @@ class _NoBar:
 
 
 class _TqdmBar:
-    def __init__(self, tqdm, desc):
-        self._bar = tqdm(desc=desc, unit=" items", total=None, leave=False)
+    def __init__(self, tqdm, desc, unit):
+        self._bar = tqdm(desc=desc, unit=unit, unit_scale=unit == "B", total=None, leave=False)
 
     def update(self, n):
         self._bar.update(n)
@@ -30,12 +31,13 @@ class _TqdmBar:
         self._bar.close()
 
 
-def progress_bar(enabled, desc):
-    """A bar when `enabled`, stderr is a terminal and tqdm is installed."""
+def progress_bar(enabled, desc, unit=" items"):
+    """A bar when `enabled`, stderr is a terminal and tqdm is installed; unit
+    "B" counts bytes (scaled: kB, MB, ...)."""
     if not enabled or not sys.stderr.isatty():
         return _NoBar()
     try:
         from tqdm import tqdm
     except ImportError:
         return _NoBar()
-    return _TqdmBar(tqdm, desc)
+    return _TqdmBar(tqdm, desc, unit)

@@ -13,8 +13,8 @@ import time
 
 import grpc
 
-from bitrix24.gateway.v1 import gateway_pb2_grpc
-from b24gate import _convert
+from bitrix24.gateway.v1 import files_pb2, files_pb2_grpc, gateway_pb2_grpc
+from b24gate import _convert, _files
 from b24gate._channel import channel_options
 from b24gate._list_state import ListState, Resumption
 from b24gate._progress import progress_bar
@@ -54,6 +54,7 @@ class Gateway:
             self._channel = grpc.secure_channel(target, credentials, options=opts)
         calls = grpc.intercept_channel(self._channel, BearerToken(token)) if token else self._channel
         self._stub = gateway_pb2_grpc.GatewayServiceStub(calls)
+        self._files = files_pb2_grpc.FilesServiceStub(calls)
         self._portal = portal
         self._encoding = _convert.ParamsEncoding(params_as_json)
         # Which RPC the last call_many used: "CallMany", or "Call" when the
@@ -153,6 +154,35 @@ class Gateway:
         except grpc.RpcError as e:
             raise from_rpc_error(e) from None
         return results
+
+    def upload_file(self, source, *, folder_id=None, storage_id=None, name=None, size=None,
+                    generate_unique_name=False, progress=True, chunk_size=_files.CHUNK_SIZE,
+                    timeout=None):
+        """Uploads a file into a Drive folder or a storage's root (exactly one
+        of folder_id, storage_id); returns {"file": Bitrix24's file object,
+        "size": bytes, "sha256": hex}.
+
+        source: a path (name and size then default to the file's) or a binary
+                file object read to its end (give size when known: the
+                gateway then checks it).
+        progress: a tqdm bar of bytes on stderr when it is a terminal.
+        Raises BitrixError; CHECKSUM_MISMATCH when the gateway's SHA-256
+        differs from the bytes read here."""
+        if (folder_id is None) == (storage_id is None):
+            raise ValueError("give exactly one of folder_id and storage_id")
+        target = ("folder_id", folder_id) if folder_id is not None else ("storage_id", storage_id)
+        return _files.upload(self._files, self._portal, source, target, name, size,
+                             generate_unique_name, chunk_size,
+                             progress_bar(progress, name or "upload", unit="B"), timeout)
+
+    def download_file(self, file_id, dest, *, offset=0, progress=True, timeout=None):
+        """Downloads a Drive file into `dest`: a path (from `offset` on, the
+        file is cut there and continued) or a binary file object (written
+        from where it stands). Returns {"name", "size", "file"}."""
+        request = files_pb2.DownloadFileRequest(portal=self._portal, file_id=file_id,
+                                                offset=offset)
+        return _files.download(self._files, request, dest,
+                               progress_bar(progress, "download", unit="B"), timeout)
 
 
 class ListReader:

@@ -16,14 +16,16 @@ class DownloadFileHeader(_message.Message):
     def __init__(self, name: _Optional[str] = ..., size: _Optional[int] = ..., file: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class DownloadFileRequest(_message.Message):
-    __slots__ = ["file_id", "offset", "portal"]
+    __slots__ = ["attached_object_id", "file_id", "offset", "portal"]
+    ATTACHED_OBJECT_ID_FIELD_NUMBER: _ClassVar[int]
     FILE_ID_FIELD_NUMBER: _ClassVar[int]
     OFFSET_FIELD_NUMBER: _ClassVar[int]
     PORTAL_FIELD_NUMBER: _ClassVar[int]
+    attached_object_id: int
     file_id: int
     offset: int
     portal: str
-    def __init__(self, portal: _Optional[str] = ..., file_id: _Optional[int] = ..., offset: _Optional[int] = ...) -> None: ...
+    def __init__(self, portal: _Optional[str] = ..., file_id: _Optional[int] = ..., offset: _Optional[int] = ..., attached_object_id: _Optional[int] = ...) -> None: ...
 
 class DownloadFileResponse(_message.Message):
     __slots__ = ["chunk", "header"]

@@ -43,8 +43,9 @@ class FilesServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def DownloadFile(self, request, context):
-        """Downloads a Drive file: the first message carries `header`, every later
-        one a `chunk` of its bytes, in order.
+        """Downloads a Drive file, by its ID or by the ID of its attachment to a
+        record: the first message carries `header`, every later one a `chunk` of
+        its bytes, in order.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -74,17 +74,28 @@ export interface UploadFileResponse {
 
 export interface DownloadFileRequest {
   portal: string;
-  /** The Drive file's ID (disk.file.get). */
+  /**
+   * The Drive file's ID (disk.file.get). Exactly one of file_id and
+   * attached_object_id is set.
+   */
   fileId: number;
   /** Resume from this byte (the portal must honour ranges). */
   offset: number;
+  /**
+   * The ID of a file's attachment to a task, comment or other record, as
+   * the record lists it (disk.attachedObject.get).
+   */
+  attachedObjectId: number;
 }
 
 export interface DownloadFileHeader {
   name: string;
   /** The whole file's size in bytes (-1 when the portal did not say). */
   size: number;
-  /** Bitrix24's file object, without DOWNLOAD_URL. */
+  /**
+   * Bitrix24's file object (for an attached object, disk.attachedObject.get's
+   * answer), without DOWNLOAD_URL.
+   */
   file?: { [key: string]: any } | undefined;
 }
 
@@ -450,7 +461,7 @@ export const UploadFileResponse: MessageFns<UploadFileResponse> = {
 };
 
 function createBaseDownloadFileRequest(): DownloadFileRequest {
-  return { portal: "", fileId: 0, offset: 0 };
+  return { portal: "", fileId: 0, offset: 0, attachedObjectId: 0 };
 }
 
 export const DownloadFileRequest: MessageFns<DownloadFileRequest> = {
@@ -463,6 +474,9 @@ export const DownloadFileRequest: MessageFns<DownloadFileRequest> = {
     }
     if (message.offset !== 0) {
       writer.uint32(24).int64(message.offset);
+    }
+    if (message.attachedObjectId !== 0) {
+      writer.uint32(32).int64(message.attachedObjectId);
     }
     return writer;
   },
@@ -504,6 +518,14 @@ export const DownloadFileRequest: MessageFns<DownloadFileRequest> = {
             message.offset = longToNumber(reader.int64());
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.attachedObjectId = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -525,6 +547,11 @@ export const DownloadFileRequest: MessageFns<DownloadFileRequest> = {
         ? globalThis.Number(object.file_id)
         : 0,
       offset: isSet(object.offset) ? globalThis.Number(object.offset) : 0,
+      attachedObjectId: isSet(object.attachedObjectId)
+        ? globalThis.Number(object.attachedObjectId)
+        : isSet(object.attached_object_id)
+        ? globalThis.Number(object.attached_object_id)
+        : 0,
     };
   },
 
@@ -539,6 +566,9 @@ export const DownloadFileRequest: MessageFns<DownloadFileRequest> = {
     if (message.offset !== 0) {
       obj.offset = Math.round(message.offset);
     }
+    if (message.attachedObjectId !== 0) {
+      obj.attachedObjectId = Math.round(message.attachedObjectId);
+    }
     return obj;
   },
 
@@ -550,6 +580,7 @@ export const DownloadFileRequest: MessageFns<DownloadFileRequest> = {
     message.portal = object.portal ?? "";
     message.fileId = object.fileId ?? 0;
     message.offset = object.offset ?? 0;
+    message.attachedObjectId = object.attachedObjectId ?? 0;
     return message;
   },
 };
@@ -763,8 +794,9 @@ export const FilesServiceService = {
     responseDeserialize: (value: Buffer): UploadFileResponse => UploadFileResponse.decode(value),
   },
   /**
-   * Downloads a Drive file: the first message carries `header`, every later
-   * one a `chunk` of its bytes, in order.
+   * Downloads a Drive file, by its ID or by the ID of its attachment to a
+   * record: the first message carries `header`, every later one a `chunk` of
+   * its bytes, in order.
    */
   downloadFile: {
     path: "/bitrix24.gateway.v1.FilesService/DownloadFile" as const,
@@ -790,8 +822,9 @@ export interface FilesServiceServer extends UntypedServiceImplementation {
    */
   uploadFile: handleClientStreamingCall<UploadFileRequest, UploadFileResponse>;
   /**
-   * Downloads a Drive file: the first message carries `header`, every later
-   * one a `chunk` of its bytes, in order.
+   * Downloads a Drive file, by its ID or by the ID of its attachment to a
+   * record: the first message carries `header`, every later one a `chunk` of
+   * its bytes, in order.
    */
   downloadFile: handleServerStreamingCall<DownloadFileRequest, DownloadFileResponse>;
 }
@@ -823,8 +856,9 @@ export interface FilesServiceClient extends Client {
     callback: (error: ServiceError | null, response: UploadFileResponse) => void,
   ): ClientWritableStream<UploadFileRequest>;
   /**
-   * Downloads a Drive file: the first message carries `header`, every later
-   * one a `chunk` of its bytes, in order.
+   * Downloads a Drive file, by its ID or by the ID of its attachment to a
+   * record: the first message carries `header`, every later one a `chunk` of
+   * its bytes, in order.
    */
   downloadFile(
     request: DownloadFileRequest,

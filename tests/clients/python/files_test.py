@@ -1,0 +1,83 @@
+"""Unit tests of the file helpers (b24gate._files) over a fake FilesService
+stub: the upload streams a header then chunks and checks the gateway's
+SHA-256 against the bytes it read; the download writes the chunks in order
+and counts them on the bar."""
+
+import hashlib
+import io
+import unittest
+
+import grpc
+
+from b24gate import BitrixError
+from b24gate._files import download, upload
+from bitrix24.gateway.v1 import files_pb2
+
+
+class FakeBar:
+    def __init__(self):
+        self.n = 0
+        self.total = None
+        self.closed = False
+
+    def update(self, n):
+        self.n += n
+
+    def set_total(self, total):
+        self.total = total
+
+    def close(self):
+        self.closed = True
+
+
+class FakeStub:
+    def __init__(self, sha256=None):
+        self.sha256 = sha256  # None: the true one
+        self.messages = []
+
+    def UploadFile(self, messages, timeout=None):
+        self.messages = list(messages)
+        data = b"".join(m.chunk for m in self.messages[1:])
+        response = files_pb2.UploadFileResponse(size=len(data))
+        response.sha256 = self.sha256 or hashlib.sha256(data).hexdigest()
+        response.file.update({"ID": "7", "SIZE": str(len(data))})
+        return response
+
+    def DownloadFile(self, request, timeout=None):
+        header = files_pb2.DownloadFileResponse()
+        header.header.name = "a.bin"
+        header.header.size = 10
+        yield header
+        for chunk in (b"0123", b"456789"):
+            yield files_pb2.DownloadFileResponse(chunk=chunk)
+
+
+class FilesTest(unittest.TestCase):
+    def test_upload_streams_the_header_then_chunks(self):
+        stub, bar = FakeStub(), FakeBar()
+        result = upload(stub, "main", io.BytesIO(b"x" * 25), ("folder_id", 3), "a.bin", 25, False,
+                        10, bar, None)
+        self.assertEqual(stub.messages[0].header.folder_id, 3)
+        self.assertEqual(stub.messages[0].header.size, 25)
+        self.assertEqual([len(m.chunk) for m in stub.messages[1:]], [10, 10, 5])
+        self.assertEqual(result["file"], {"ID": "7", "SIZE": "25"})
+        self.assertEqual((bar.n, bar.closed), (25, True))
+
+    def test_a_different_checksum_is_an_error(self):
+        with self.assertRaises(BitrixError) as caught:
+            upload(FakeStub(sha256="0" * 64), "", io.BytesIO(b"abc"), ("storage_id", 1), "a.bin",
+                   None, False, 10, FakeBar(), None)
+        self.assertEqual(caught.exception.code, "CHECKSUM_MISMATCH")
+        self.assertEqual(caught.exception.grpc_code, grpc.StatusCode.DATA_LOSS)
+
+    def test_download_writes_every_chunk_in_order(self):
+        sink, bar = io.BytesIO(), FakeBar()
+        request = files_pb2.DownloadFileRequest(file_id=7)
+        header = download(FakeStub(), request, sink, bar, None)
+        self.assertEqual(sink.getvalue(), b"0123456789")
+        self.assertEqual(header["name"], "a.bin")
+        self.assertEqual((bar.n, bar.total, bar.closed), (10, 10, True))
+
+
+if __name__ == "__main__":
+    unittest.main()
