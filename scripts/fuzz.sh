@@ -42,9 +42,11 @@ if ! command -v clang++ >/dev/null 2>&1; then
 fi
 
 # Every library the targets link is instrumented (coverage for libFuzzer,
-# ASan, UBSan); UB is fatal so that it counts as a crash.
+# ASan, UBSan); UB is fatal so that it counts as a crash. -O1 with line
+# tables only, as OSS-Fuzz builds: reports still name file:line, and the
+# build takes about a quarter less CPU than -O2 -g.
 SAN_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined"
-SAN_FLAGS+=" -fno-omit-frame-pointer -g"
+SAN_FLAGS+=" -fno-omit-frame-pointer"
 launcher=()
 if command -v ccache >/dev/null 2>&1; then
   launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
@@ -53,7 +55,8 @@ fi
 if ((build)); then
   echo "== fuzz: build (${BUILD_DIR})"
   CC=clang CXX=clang++ cmake -S . -B "$BUILD_DIR" -DB24GATE_FUZZ=ON \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS="$SAN_FLAGS" "${launcher[@]}" >/dev/null
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only -DNDEBUG" \
+    -DCMAKE_CXX_FLAGS="$SAN_FLAGS" "${launcher[@]}" >/dev/null
   cmake --build "$BUILD_DIR" -j "$JOBS" --target "${TARGETS[@]}"
 fi
 ((run)) || exit 0

@@ -27,7 +27,8 @@ end_phase() {
 bash scripts/install-deps.sh
 end_phase install
 echo "== build"
-JOBS=$JOBS BUILD_DIR=$BUILD_DIR bash scripts/build.sh
+# The tests need file:line in backtraces, not a debugger's view of variables.
+LINE_TABLES_ONLY=ON JOBS=$JOBS BUILD_DIR=$BUILD_DIR bash scripts/build.sh
 end_phase build
 
 problems=()

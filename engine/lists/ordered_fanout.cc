@@ -1,5 +1,6 @@
 #include "engine/lists/ordered_fanout.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "engine/common/errors.h"
@@ -82,8 +83,13 @@ bool OrderedFanout::Deliver() {
 }
 
 bool OrderedFanout::Submit() {
+  const size_t left = params_.size() - next_submit_;
+  const size_t room = fanout_.window - (next_submit_ - next_deliver_);
+  if (left == 0 || room < std::min({left, fanout_.refill, fanout_.window})) return false;
   bool hits = false;
   auto self = shared_from_this();
+  // Handed over as one group, so the portal packs them into full batches.
+  std::vector<GroupedCall> calls;
   while (next_submit_ < params_.size() && next_submit_ - next_deliver_ < fanout_.window) {
     size_t index = next_submit_++;
     nlohmann::ordered_json params = std::move(params_[index]);
@@ -98,12 +104,15 @@ bool OrderedFanout::Submit() {
       }
       ticket = std::move(lookup.ticket);
     }
-    portal_->Call(method_, std::move(params), as_json_, options_,
-                  [self, index, ticket = std::move(ticket)](absl::StatusOr<CallReply> reply) {
-                    if (self->fanout_.cache != nullptr) self->fanout_.cache->Store(ticket, reply);
-                    self->OnResult(index, std::move(reply));
-                  });
+    calls.push_back({std::move(params),
+                     [self, index, ticket = std::move(ticket)](absl::StatusOr<CallReply> reply) {
+                       if (self->fanout_.cache != nullptr) {
+                         self->fanout_.cache->Store(ticket, reply);
+                       }
+                       self->OnResult(index, std::move(reply));
+                     }});
   }
+  if (!calls.empty()) portal_->Calls(method_, std::move(calls), as_json_, options_);
   return hits;
 }
 

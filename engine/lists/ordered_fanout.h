@@ -2,7 +2,10 @@
 // portal's queue, where they are packed into batches, and hands the results
 // back in request order.
 //
-// At most `window` calls are queued or in flight at once, and results are
+// At most `window` calls are queued or in flight at once, handed to the
+// portal in groups (Dispatcher::Calls) of at least `refill` calls, or what
+// is left: handed over one at a time as answers came back, a bulk under load
+// left the dispatcher part-filled batches to send. Results are
 // delivered as soon as a prefix of them is complete, in chunks of at most
 // `chunk` results; the consumer acknowledges each chunk (Ack) before more
 // than `max_unacked_chunks` pile up. Memory therefore stays bounded for any
@@ -39,6 +42,7 @@ class FanoutSink {
 
 struct FanoutOptions {
   size_t window = 1000;
+  size_t refill = 50;  // a full batch
   size_t chunk = 500;
   int max_unacked_chunks = 4;
   // When set: reads are answered from it where they can be and their answers

@@ -98,6 +98,12 @@ struct PortalBudget {
 using CallCallback = std::function<void(absl::StatusOr<CallReply>)>;
 using BatchCallback = std::function<void(absl::StatusOr<BatchResult>)>;
 
+// One call of a group of calls to one method (Dispatcher::Calls).
+struct GroupedCall {
+  nlohmann::ordered_json params;
+  CallCallback done;
+};
+
 }  // namespace b24gate
 
 #endif  // B24GATE_ENGINE_PORTAL_CALL_TYPES_H_

@@ -140,7 +140,8 @@ DispatchQueue::Choice DispatchQueue::Next(absl::Time now, const DispatchLimits& 
   const Work& head = *queue_[first];
   if (Shareable(head, now, operating) && head.attempts == 0 &&
       static_cast<int>(picked.size()) < limits.batch_size) {
-    absl::Time hold = head.linger_until;
+    absl::Time hold = absl::InfinitePast();
+    if (limits.company_expected || limits.budget_scarce) hold = head.linger_until;
     if (limits.company_expected) hold = std::max(hold, head.hold_until);
     if (hold > now) {
       wait.wait_until = hold;

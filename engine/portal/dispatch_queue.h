@@ -10,9 +10,14 @@
 //   - a request slot (concurrency) and the request budget (bucket);
 //   - company: calls that may ride with it in one `batch`, while their
 //     predicted operating time still fits. A full batch or a repeat goes at
-//     once; a partial one waits out the linger (callers arriving together)
-//     and, while more callers are expected, the hold that grows as the
-//     budget runs low (engine/throttle/coalescing.h).
+//     once. A partial one waits only when waiting can save a request: while
+//     more callers are expected (calls in flight, answered callers due
+//     back) or the request budget is scarce, it waits out the linger
+//     (callers arriving together), and while more callers are expected also
+//     the hold that grows as the budget runs low
+//     (engine/throttle/coalescing.h). On an idle portal with budget to
+//     spare it goes at once: a request spent then comes back before it is
+//     missed, and nobody is coming to share it.
 // Next() changes nothing; Take() then takes the chosen group out.
 //
 // Thread-safety: not thread-safe; the portal's lock guards it.
@@ -43,6 +48,8 @@ struct DispatchLimits {
   absl::Time bucket_free_at = absl::InfinitePast();
   // Whether more callers are expected soon (InflightLedger::CompanyExpected).
   bool company_expected = false;
+  // Whether the request budget is scarce (BudgetScarce in coalescing.h).
+  bool budget_scarce = false;
 };
 
 // What sending `w` would add to each method's operating time.

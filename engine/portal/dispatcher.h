@@ -34,6 +34,13 @@ class Dispatcher {
   virtual void Call(std::string method, nlohmann::ordered_json params, bool as_json,
                     CallOptions options, CallCallback done) = 0;
 
+  // Queues calls of one method together, each as Call would and answered
+  // on its own callback. They enter the queue at once: the dispatcher never
+  // sees part of them, so they ride in as few batches as they fill (queued
+  // one by one, a look between two may send the first part alone).
+  virtual void Calls(const std::string& method, std::vector<GroupedCall> calls, bool as_json,
+                     const CallOptions& options) = 0;
+
   // Queues a pre-formed batch of at most 50 commands; keys and order are kept
   // so `$result[key]` references work.
   // REQUIRES: 1 <= commands.size() <= 50, keys unique.

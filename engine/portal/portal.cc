@@ -128,6 +128,24 @@ Portal::~Portal() {
 
 void Portal::Call(std::string method, nlohmann::ordered_json params, bool as_json,
                   CallOptions options, CallCallback done) {
+  WorkPtr w = CallWorkOf(std::move(method), std::move(params), as_json, std::move(options),
+                         std::move(done));
+  if (w) Enqueue(std::move(w));
+}
+
+void Portal::Calls(const std::string& method, std::vector<GroupedCall> calls, bool as_json,
+                   const CallOptions& options) {
+  std::vector<WorkPtr> group;
+  group.reserve(calls.size());
+  for (GroupedCall& c : calls) {
+    WorkPtr w = CallWorkOf(method, std::move(c.params), as_json, options, std::move(c.done));
+    if (w) group.push_back(std::move(w));
+  }
+  EnqueueAll(std::move(group));
+}
+
+WorkPtr Portal::CallWorkOf(std::string method, nlohmann::ordered_json params, bool as_json,
+                           CallOptions options, CallCallback done) {
   auto w = std::make_unique<Work>();
   CallWork call;
   call.method = NormalizeMethod(method);
@@ -152,7 +170,7 @@ void Portal::Call(std::string method, nlohmann::ordered_json params, bool as_jso
       call.done(GatewayError(absl::StatusCode::kAborted, kReasonNotExecuted,
                              "another call with this idempotency_key is in progress; this one "
                              "was not sent"));
-      return;
+      return nullptr;
     }
     call.done = [this, key, done = std::move(call.done)](absl::StatusOr<CallReply> reply) {
       ReleaseKey(key);
@@ -161,7 +179,7 @@ void Portal::Call(std::string method, nlohmann::ordered_json params, bool as_jso
   }
   w->body = std::move(call);
   w->options = std::move(options);
-  Enqueue(std::move(w));
+  return w;
 }
 
 void Portal::Batch(std::vector<BatchCommandSpec> commands, bool halt, CallOptions options,
@@ -192,13 +210,23 @@ void Portal::ReleaseKey(const std::string& key) {
 }
 
 void Portal::Enqueue(WorkPtr w) {
+  std::vector<WorkPtr> group;
+  group.push_back(std::move(w));
+  EnqueueAll(std::move(group));
+}
+
+void Portal::EnqueueAll(std::vector<WorkPtr> group) {
+  if (group.empty()) return;
   absl::MutexLock lock(&mu_);
   const absl::Time now = clock_->Now();
-  w->enqueued = now;
-  w->linger_until = now + tuning_.linger;
-  w->hold_until = CoalesceUntil(bucket_.Level(now), bucket_.policy(), now);
-  if (!w->is_batch()) ledger_.CallArrived();
-  queue_.Push(std::move(w));
+  const absl::Time hold_until = CoalesceUntil(bucket_.Level(now), bucket_.policy(), now);
+  for (WorkPtr& w : group) {
+    w->enqueued = now;
+    w->linger_until = now + tuning_.linger;
+    w->hold_until = hold_until;
+    if (!w->is_batch()) ledger_.CallArrived();
+    queue_.Push(std::move(w));
+  }
   pool_->Wake(this);
 }
 
@@ -270,6 +298,7 @@ Portal::FlightPtr Portal::TakeFlight(absl::Time now, absl::Time* next) {
   limits.bucket_free_at = bucket_.NextFree(now);
   limits.company_expected =
       ledger_.CompanyExpected(now, absl::Seconds(1.0 / bucket_.policy().drain_per_second));
+  limits.budget_scarce = BudgetScarce(bucket_.Level(now), bucket_.policy());
   DispatchQueue::Choice choice = queue_.Next(now, limits, operating_);
   if (choice.picked.empty()) {
     *next = std::min(*next, choice.wait_until);

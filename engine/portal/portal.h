@@ -72,6 +72,8 @@ class Portal : public Dispatcher, private DispatchPool::Task {
   // Dispatcher (dispatcher.h).
   void Call(std::string method, nlohmann::ordered_json params, bool as_json, CallOptions options,
             CallCallback done) override;
+  void Calls(const std::string& method, std::vector<GroupedCall> calls, bool as_json,
+             const CallOptions& options) override;
   void Batch(std::vector<BatchCommandSpec> commands, bool halt, CallOptions options,
              BatchCallback done) override;
   PortalBudget Budget(const std::string& method) const override;
@@ -103,8 +105,12 @@ class Portal : public Dispatcher, private DispatchPool::Task {
   struct Flight;
   using FlightPtr = std::shared_ptr<Flight>;
 
-  // Queues new work (the caller's side).
+  // A call's work, or null when it was refused (and answered) at once.
+  WorkPtr CallWorkOf(std::string method, nlohmann::ordered_json params, bool as_json,
+                     CallOptions options, CallCallback done);
+  // Queues new work (the caller's side), all of it under one lock.
   void Enqueue(WorkPtr w);
+  void EnqueueAll(std::vector<WorkPtr> group);
   // One turn of the leader loop (DispatchPool::Task); see portal.cc.
   absl::Time RunTurn() override;
   // One pass of the loop at `now`: answers abandoned work, takes the next

@@ -41,7 +41,8 @@ struct PortalOptions {
   // HTTP requests in flight at once for this portal.
   int max_concurrency = 8;
   // How long a lone queued call waits for company before it is sent, so
-  // calls arriving together share a batch.
+  // calls arriving together share a batch. Only while waiting can save a
+  // request (DispatchQueue::Next): company expected or the budget scarce.
   absl::Duration linger = absl::Milliseconds(2);
   // Whole-exchange timeout of one HTTP request. The cloud cuts requests off
   // at 60 s, so a longer wait means the answer is lost.

@@ -35,6 +35,12 @@ absl::Time CoalesceUntil(const LeakyBucket& bucket, absl::Time enqueued);
 // The same from the bucket's `level` at `enqueued` and its policy.
 absl::Time CoalesceUntil(double level, const BucketPolicy& policy, absl::Time enqueued);
 
+// Whether the request budget is scarce at `level`: half the usable burst or
+// more in use. Below that a request spent on a lone call drains back long
+// before the portal would miss it, so waiting for company saves nothing
+// unless company is expected.
+bool BudgetScarce(double level, const BucketPolicy& policy);
+
 }  // namespace b24gate
 
 #endif  // B24GATE_ENGINE_THROTTLE_COALESCING_H_

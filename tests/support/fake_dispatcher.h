@@ -1,5 +1,5 @@
-// A Dispatcher (engine/portal/dispatcher.h) the test answers by hand: Call()
-// and Batch() only queue what was asked; the test takes each request with
+// A Dispatcher (engine/portal/dispatcher.h) the test answers by hand: Call(),
+// Calls() and Batch() only queue what was asked; the test takes each request with
 // Take() and answers it through its callback on the test's own thread, so the
 // code under test reacts before that call returns. No HTTP, no threads, no
 // clock: what happens, and in which order, is the test's to say.
@@ -72,6 +72,18 @@ class FakeDispatcher : public Dispatcher {
     Queue(std::move(r));
   }
 
+  // Each call of the group is one Request; groups() counts the handovers.
+  void Calls(const std::string& method, std::vector<GroupedCall> calls, bool as_json,
+             const CallOptions& options) override {
+    {
+      absl::MutexLock lock(&mu_);
+      groups_++;
+    }
+    for (GroupedCall& c : calls) {
+      Call(method, std::move(c.params), as_json, options, std::move(c.done));
+    }
+  }
+
   void Batch(std::vector<BatchCommandSpec> commands, bool halt, CallOptions options,
              BatchCallback done) override {
     Request r;
@@ -126,6 +138,11 @@ class FakeDispatcher : public Dispatcher {
     absl::MutexLock lock(&mu_);
     return max_waiting_;
   }
+  // Groups handed over with Calls() since the start.
+  int groups() const {
+    absl::MutexLock lock(&mu_);
+    return groups_;
+  }
 
  private:
   void Queue(Request r) {
@@ -141,6 +158,7 @@ class FakeDispatcher : public Dispatcher {
   std::deque<Request> queue_ ABSL_GUARDED_BY(mu_);
   int requests_ ABSL_GUARDED_BY(mu_) = 0;
   int max_waiting_ ABSL_GUARDED_BY(mu_) = 0;
+  int groups_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace b24gate

@@ -45,14 +45,18 @@ struct Row {
 };
 
 DispatchLimits Limits(int batch_size = 50, bool slot_free = true,
-                      absl::Time bucket = absl::InfinitePast(), bool company = false) {
+                      absl::Time bucket = absl::InfinitePast(), bool company = false,
+                      bool scarce = false) {
   DispatchLimits l;
   l.batch_size = batch_size;
   l.slot_free = slot_free;
   l.bucket_free_at = bucket;
   l.company_expected = company;
+  l.budget_scarce = scarce;
   return l;
 }
+
+DispatchLimits Scarce() { return Limits(50, true, absl::InfinitePast(), false, true); }
 
 TEST(DispatchQueue, NextTable) {
   const CallSpec plain;
@@ -76,16 +80,22 @@ TEST(DispatchQueue, NextTable) {
       {"the bucket is full until its next slot", {plain}, Limits(50, true, kNow + 500 * kMs), 0,
        {}, kNow + 500 * kMs},
       {"callers arrived together share one batch", {plain, plain, plain}, Limits(), 3, {0, 1, 2}},
-      {"a partial batch waits out the linger", {lingering, plain}, Limits(), 0, {},
-       kNow + 50 * kMs},
+      {"idle, budget to spare: a partial batch goes at once, linger or not",
+       {lingering, plain}, Limits(), 2, {0, 1}},
+      {"budget scarce: a partial batch waits out the linger", {lingering, plain}, Scarce(), 0,
+       {}, kNow + 50 * kMs},
+      {"company expected: a partial batch waits out the linger", {lingering, plain},
+       Limits(50, true, kNow, true), 0, {}, kNow + 50 * kMs},
+      {"budget scarce, nobody expected: the hold does not apply", {held, plain}, Scarce(), 2,
+       {0, 1}},
       {"a full batch goes at once, linger or not", {lingering, plain, plain}, Limits(2), 2,
        {0, 1}},
       {"company expected: held for the hold", {held, plain}, Limits(50, true, kNow, true), 0, {},
        kNow + 200 * kMs},
       {"nobody expected: the hold does not apply", {held, plain}, Limits(), 2, {0, 1}},
-      {"a JSON call travels alone and does not wait", {json, plain}, Limits(), 1, {0}},
+      {"a JSON call travels alone and does not wait", {json, plain}, Scarce(), 1, {0}},
       {"a JSON call does not join a batch", {plain, json, plain}, Limits(), 2, {0, 2}},
-      {"a repeat goes at once", {retry, plain}, Limits(), 2, {0, 1}},
+      {"a repeat goes at once", {retry, plain}, Scarce(), 2, {0, 1}},
       {"work in backoff waits without holding up the queue", {later, plain}, Limits(), 1, {1}},
       {"all in backoff: look again at the first end", {later_still, later}, Limits(), 0, {},
        kNow + 30 * kMs},

@@ -232,28 +232,29 @@ nlohmann::ordered_json Spent(double processing, double operating, absl::Time res
 }
 
 TEST(PortalLimits, BatchesAreSizedToTheOperatingTimeLeft) {
-  // A linger, so the 20 calls below are all queued before a batch is formed
-  // (without one, the dispatcher may send the first alone while the test is
-  // still queueing the rest).
+  // A linger, and the 20 calls below queued while the first is in flight
+  // (company expected), so they all wait for one another before a batch is
+  // formed (on an idle portal the first would go alone at once, while the
+  // test is still queueing the rest).
   PortalOptions options = SmallWindow();
   options.linger = absl::Milliseconds(10);
   PortalHarness h(options);
   const absl::Time reset = h.clock.Now() + absl::Seconds(30);
-  // One command reports 1 s of processing: 1 s used, 8 s left.
   Outcome first;
   h.portal->Call("crm.lead.get", {{"id", 0}}, false, {}, first.Callback());
-  h.clock.Advance(options.linger);
   auto e = h.transport.Next();
   ASSERT_TRUE(e);
-  e->done(ResultAnswer({{"ID", "0"}}, Spent(1, 1, reset)));
-  ASSERT_TRUE(first.Wait());
-  EXPECT_EQ(h.portal->Budget("crm.lead.get").command_cost, absl::Seconds(1));
-
   Outcome outs[20];
   for (int i = 0; i < 20; ++i) {
     h.portal->Call("crm.lead.get", {{"id", i + 1}}, false, {}, outs[i].Callback());
   }
-  h.clock.Advance(absl::Seconds(1));  // past any coalescing hold
+  // One command reports 1 s of processing: 1 s used, 8 s left.
+  e->done(ResultAnswer({{"ID", "0"}}, Spent(1, 1, reset)));
+  ASSERT_TRUE(first.Wait());
+  EXPECT_EQ(h.portal->Budget("crm.lead.get").command_cost, absl::Seconds(1));
+  ASSERT_TRUE(h.Idle());
+  EXPECT_EQ(h.transport.sent(), 1) << "sent before the linger ended";
+  h.clock.Advance(absl::Seconds(1));  // past the linger and any coalescing hold
   auto batch = h.transport.Next();
   ASSERT_TRUE(batch);
   auto cmd = nlohmann::ordered_json::parse(batch->request.body)["cmd"];

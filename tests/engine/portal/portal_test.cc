@@ -41,12 +41,17 @@ TEST(Portal, CallsArrivingTogetherShareOneBatch) {
   PortalOptions options = Options();
   options.linger = absl::Milliseconds(50);
   PortalHarness h(options);
+  // In flight: its caller may send more, so a partial batch lingers.
+  Outcome blocker;
+  h.portal->Call("crm.lead.list", kNoParams, /*as_json=*/true, {}, blocker.Callback());
+  auto in_flight = h.transport.Next();
+  ASSERT_TRUE(in_flight);
   Outcome outs[3];
   for (int i = 0; i < 3; ++i) {
     h.portal->Call("crm.lead.get", {{"id", i}}, false, {}, outs[i].Callback());
   }
   ASSERT_TRUE(h.Idle());
-  EXPECT_EQ(h.transport.sent(), 0) << "sent before the linger ended";
+  EXPECT_EQ(h.transport.sent(), 1) << "sent before the linger ended";
   h.clock.Advance(absl::Milliseconds(50));
   auto e = h.transport.Next();
   ASSERT_TRUE(e);
@@ -63,7 +68,42 @@ TEST(Portal, CallsArrivingTogetherShareOneBatch) {
   EXPECT_EQ(outs[0].reply->result["ID"], "0");
   EXPECT_EQ(outs[1].reply.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(outs[2].reply->result["ID"], "2");
-  EXPECT_EQ(h.transport.sent(), 1);
+  EXPECT_EQ(h.transport.sent(), 2);
+  in_flight->done(ResultAnswer(nlohmann::ordered_json::array()));
+  ASSERT_TRUE(blocker.Wait());
+}
+
+TEST(Portal, AGroupOfCallsRidesInFullBatches) {
+  // Handed over at once, a bulk's calls are never split by a look at the
+  // queue between two of them: 60 calls go as 50 + 10, not 1 + 50 + 9.
+  PortalHarness h(Options());
+  Outcome outs[60];
+  std::vector<GroupedCall> calls;
+  for (int i = 0; i < 60; ++i) calls.push_back({{{"id", i}}, outs[i].Callback()});
+  h.portal->Calls("crm.lead.get", std::move(calls), false, {});
+  auto first = h.transport.Next();
+  ASSERT_TRUE(first);
+  auto cmd = nlohmann::ordered_json::parse(first->request.body)["cmd"];
+  ASSERT_EQ(cmd.size(), 50u);
+  EXPECT_EQ(cmd["c0"], "crm.lead.get?id=0");
+  EXPECT_EQ(cmd["c49"], "crm.lead.get?id=49");
+  auto second = h.transport.Next();  // the clock never moves
+  ASSERT_TRUE(second);
+  cmd = nlohmann::ordered_json::parse(second->request.body)["cmd"];
+  ASSERT_EQ(cmd.size(), 10u);
+  EXPECT_EQ(cmd["c0"], "crm.lead.get?id=50");
+  BatchAnswerBuilder a, b;
+  for (int i = 0; i < 50; ++i) a.Result("c" + std::to_string(i), i);
+  for (int i = 0; i < 10; ++i) b.Result("c" + std::to_string(i), 50 + i);
+  first->done(a.Response());
+  second->done(b.Response());
+  for (int i = 0; i < 60; ++i) {
+    ASSERT_TRUE(outs[i].Wait());
+    ASSERT_TRUE(outs[i].reply.ok()) << outs[i].reply.status();
+    EXPECT_EQ(outs[i].reply->result, i);
+    EXPECT_EQ(outs[i].answers(), 1);
+  }
+  EXPECT_EQ(h.transport.sent(), 2);
 }
 
 TEST(Portal, NullParamsTravelAloneAsJson) {
@@ -354,12 +394,34 @@ void SpendBucket(PortalHarness& h, int requests) {
 }
 
 TEST(PortalCoalescing, ALoneCallOnAnIdlePortalGoesAtOnce) {
-  PortalHarness h(Standard());
+  PortalOptions options = Standard();
+  options.linger = absl::Milliseconds(50);  // waiting would save nothing
+  PortalHarness h(options);
   Outcome out;
   h.portal->Call("crm.lead.get", {{"id", 1}}, false, {}, out.Callback());
   auto e = h.transport.Next();  // the clock never moves
   ASSERT_TRUE(e) << "an idle gateway held a lone call";
   EXPECT_TRUE(absl::EndsWith(e->request.url, "/crm.lead.get"));
+  e->done(ResultAnswer({{"ID", "1"}}));
+  ASSERT_TRUE(out.Wait());
+}
+
+TEST(PortalCoalescing, ALoneCallLingersOnceTheBudgetIsScarce) {
+  PortalOptions options = Standard();
+  options.linger = absl::Milliseconds(50);
+  PortalHarness h(options);
+  // 26 of 49 usable; 501 ms later 25 remain (half is 24.5) and the callers
+  // answered are no longer expected back.
+  SpendBucket(h, 26);
+  h.clock.Advance(absl::Milliseconds(501));
+  Outcome out;
+  h.portal->Call("crm.lead.get", {{"id", 1}}, false, {}, out.Callback());
+  h.clock.Advance(options.linger - absl::Microseconds(1));
+  ASSERT_TRUE(h.Idle());
+  EXPECT_EQ(h.transport.sent(), 26) << "sent before the linger ended";
+  h.clock.Advance(absl::Microseconds(1));
+  auto e = h.transport.Next();
+  ASSERT_TRUE(e);
   e->done(ResultAnswer({{"ID", "1"}}));
   ASSERT_TRUE(out.Wait());
 }

@@ -1,6 +1,6 @@
 // The coalescing hold on both sides of its boundaries: none on an idle
 // portal, one drain interval on a full bucket, growing with the square root
-// of the level between.
+// of the level between; and where the budget turns scarce.
 #include "engine/throttle/coalescing.h"
 
 #include <gtest/gtest.h>
@@ -62,6 +62,14 @@ TEST(Coalescing, AFasterDrainHoldsLess) {
   LeakyBucket bucket(BucketPolicy{250, 5, 0});
   for (int i = 0; i < 250; ++i) bucket.Reserve(kT0);
   EXPECT_EQ(CoalesceUntil(bucket, kT0), kT0 + absl::Milliseconds(200));
+}
+
+TEST(Coalescing, TheBudgetIsScarceFromHalfTheUsableBurst) {
+  const BucketPolicy standard{50, 2, 1};  // 49 usable: scarce from 24.5
+  EXPECT_FALSE(BudgetScarce(0, standard));
+  EXPECT_FALSE(BudgetScarce(24, standard));
+  EXPECT_TRUE(BudgetScarce(24.5, standard));
+  EXPECT_TRUE(BudgetScarce(50, standard));
 }
 
 }  // namespace
