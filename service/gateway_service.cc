@@ -132,7 +132,9 @@ void StartSingleCall(Gateway* gateway, grpc::CallbackServerContext* context,
   spec.cache = CacheModeFrom(request.cache());
   const bool is_read = IsRead(request.method(), request.idempotent());
   CallOptions options = OptionsFrom(context, client, request.idempotent(), call->cancel());
-  if (absl::Status s = ApplyApiVersion(request, &spec, &options); !s.ok()) {
+  if (absl::Status s = ApplyApiVersion(request, &spec, &options,
+                                      DefaultApiOf(*gateway, request.portal()));
+      !s.ok()) {
     call->Reply(s);
     return;
   }
@@ -197,7 +199,9 @@ void StartBulkCall(Gateway* gateway, grpc::CallbackServerContext* context,
   // Only the checks matter here: a bulk call is classic.
   CallSpec checked;
   CallOptions checked_options;
-  if (absl::Status s = ApplyApiVersion(request, &checked, &checked_options); !s.ok()) {
+  if (absl::Status s = ApplyApiVersion(request, &checked, &checked_options,
+                                      DefaultApiOf(*gateway, request.portal()));
+      !s.ok()) {
     call->Reply(s);
     return;
   }
@@ -286,10 +290,18 @@ class GetByIdStream final : public FanoutStream<pb::GetByIdResponse> {
     spec.params = std::move(*params);
     spec.params_field = request->params_json().empty() ? "params" : "params_json";
     spec.cache = CacheModeFrom(request->cache());
-    StartOrRefuse(gateway->PrepareGetById(
-        std::move(spec),
-        OptionsFrom(context, *client, request->idempotent(), std::make_shared<CancelToken>()),
-        this));
+    CallOptions options =
+        OptionsFrom(context, *client, request->idempotent(), std::make_shared<CancelToken>());
+    if (absl::Status s = ApplyFanoutApiVersion(request->api_version(),
+                                               DefaultApiOf(*gateway, request->portal()), &options,
+                                               &spec.cache);
+        !s.ok()) {
+      Refuse(s);
+      return;
+    }
+    // REST 3.0 names fields in camelCase.
+    if (options.api == RestApi::kV3 && spec.id_field.empty()) spec.id_field = "id";
+    StartOrRefuse(gateway->PrepareGetById(std::move(spec), std::move(options), this));
   }
 
  private:
@@ -331,10 +343,17 @@ class CallManyStream final : public FanoutStream<pb::CallManyResponse> {
     bulk.params = std::move(*sets);
     bulk.params_field = request->params_json().empty() ? "params" : "params_json";
     bulk.cache = CacheModeFrom(request->cache());
-    StartOrRefuse(gateway->PrepareBulk(
-        std::move(bulk), BulkForm::kStreaming,
-        OptionsFrom(context, *client, request->idempotent(), std::make_shared<CancelToken>()),
-        this));
+    CallOptions options =
+        OptionsFrom(context, *client, request->idempotent(), std::make_shared<CancelToken>());
+    if (absl::Status s = ApplyFanoutApiVersion(request->api_version(),
+                                               DefaultApiOf(*gateway, request->portal()), &options,
+                                               &bulk.cache, &bulk.params, bulk.params_field);
+        !s.ok()) {
+      Refuse(s);
+      return;
+    }
+    StartOrRefuse(gateway->PrepareBulk(std::move(bulk), BulkForm::kStreaming, std::move(options),
+                                       this));
   }
 
  private:
@@ -385,6 +404,13 @@ class GetAllStream final : public StreamWriter<pb::GetAllResponse, ListReader>, 
     list.unordered = request->unordered();
     list.skip_total = request->skip_total();
     list.resume_cursor = request->resume_cursor();
+    if (absl::Status s = ApplyFanoutApiVersion(request->api_version(),
+                                               DefaultApiOf(*gateway, request->portal()),
+                                               &list.options, nullptr);
+        !s.ok()) {
+      Refuse(s);
+      return;
+    }
     absl::StatusOr<std::shared_ptr<ListReader>> reader =
         gateway->PrepareGetAll(request->portal(), std::move(list), this);
     if (!reader.ok()) {

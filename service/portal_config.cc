@@ -97,7 +97,7 @@ const std::vector<std::string>& PortalKeys() {
   static const auto* keys = [] {
     auto* k = new std::vector<std::string>{
         "name",    "webhook",     "webhook_file", "plan", "request_timeout_seconds", "max_attempts",
-        "ca_file", "insecure_skip_verify", "autothrottle", "oauth", "redirect_to",
+        "ca_file", "insecure_skip_verify", "autothrottle", "oauth", "redirect_to", "api_version",
         "application_token"};
     for (const TuningField& f : TuningFields()) k->push_back(f.name);
     return k;
@@ -171,7 +171,7 @@ absl::Status ReadRedirectTo(const ConfigJson& j, const std::string& where, Porta
   return absl::OkStatus();
 }
 
-// Timeout, attempts, autothrottle and the portal's TLS.
+// Timeout, attempts, autothrottle, the portal's TLS and its default API.
 absl::Status ReadRequestSettings(const ConfigJson& j, const std::string& where, PortalOptions* o) {
   B24GATE_RETURN_IF_ERROR(
       ReadSeconds(j, "request_timeout_seconds", where, 0.001, 3600, &o->request_timeout));
@@ -186,6 +186,12 @@ absl::Status ReadRequestSettings(const ConfigJson& j, const std::string& where, 
   bool insecure = !o->tls.verify;
   B24GATE_RETURN_IF_ERROR(ReadBool(j, "insecure_skip_verify", where, &insecure));
   o->tls.verify = !insecure;
+  std::string api = "classic";
+  B24GATE_RETURN_IF_ERROR(ReadString(j, "api_version", where, &api));
+  if (api != "classic" && api != "v3") {
+    return Bad(where + ".api_version", "must be \"classic\" or \"v3\"");
+  }
+  o->default_api = api == "v3" ? RestApi::kV3 : RestApi::kClassic;
   return absl::OkStatus();
 }
 

@@ -1,18 +1,33 @@
 #include "service/rest_v3_call.h"
 
 #include "absl/strings/str_cat.h"
+#include "engine/portal/portal.h"
 #include "engine/portal/rest_v3.h"
 
 namespace b24gate {
 
 namespace pb = bitrix24::gateway::v1;
 
-absl::Status ApplyApiVersion(const pb::CallRequest& request, CallSpec* spec,
-                             CallOptions* options) {
-  const pb::ApiVersion api = request.api_version();
+namespace {
+
+absl::Status CheckApiVersion(pb::ApiVersion api) {
   if (!pb::ApiVersion_IsValid(api)) {
     return absl::InvalidArgumentError(absl::StrCat("api_version: unknown value ", api));
   }
+  return absl::OkStatus();
+}
+
+pb::ApiVersion Effective(pb::ApiVersion requested, RestApi portal_default) {
+  if (requested != pb::API_VERSION_UNSPECIFIED) return requested;
+  return portal_default == RestApi::kV3 ? pb::API_VERSION_V3 : pb::API_VERSION_CLASSIC;
+}
+
+}  // namespace
+
+absl::Status ApplyApiVersion(const pb::CallRequest& request, CallSpec* spec,
+                             CallOptions* options, RestApi portal_default) {
+  if (absl::Status s = CheckApiVersion(request.api_version()); !s.ok()) return s;
+  const pb::ApiVersion api = Effective(request.api_version(), portal_default);
   if (api != pb::API_VERSION_V3) {
     if (!request.idempotency_key().empty()) {
       return absl::InvalidArgumentError(
@@ -23,7 +38,8 @@ absl::Status ApplyApiVersion(const pb::CallRequest& request, CallSpec* spec,
   }
   if (request.bulk_params_size() > 0) {
     return absl::InvalidArgumentError(
-        "bulk_params: API_VERSION_V3 takes one parameter set (params or params_json)");
+        "bulk_params: REST 3.0 (API_VERSION_V3, or the portal's default api_version) takes one "
+        "parameter set (params or params_json); use CallMany for many");
   }
   if (!spec->params.is_object()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -47,6 +63,29 @@ absl::Status ApplyApiVersion(const pb::CallRequest& request, CallSpec* spec,
   options->idempotency_key = request.idempotency_key();
   spec->cache = CacheMode::kBypass;
   return absl::OkStatus();
+}
+
+absl::Status ApplyFanoutApiVersion(pb::ApiVersion api, RestApi portal_default,
+                                   CallOptions* options, CacheMode* cache,
+                                   const std::vector<nlohmann::ordered_json>* sets,
+                                   const std::string& field) {
+  if (absl::Status s = CheckApiVersion(api); !s.ok()) return s;
+  if (Effective(api, portal_default) != pb::API_VERSION_V3) return absl::OkStatus();
+  for (size_t i = 0; sets != nullptr && i < sets->size(); ++i) {
+    if (!(*sets)[i].is_object()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, "[", i, "]: REST 3.0 parameters are a JSON object, got ", (*sets)[i].type_name()));
+    }
+  }
+  options->api = RestApi::kV3;
+  // The read cache holds classic answers.
+  if (cache != nullptr) *cache = CacheMode::kBypass;
+  return absl::OkStatus();
+}
+
+RestApi DefaultApiOf(const Gateway& gateway, const std::string& portal) {
+  absl::StatusOr<std::shared_ptr<Portal>> found = gateway.FindPortal(portal);
+  return found.ok() ? (*found)->options().default_api : RestApi::kClassic;
 }
 
 }  // namespace b24gate

@@ -44,7 +44,7 @@ absl::Status ValidateMethodName(absl::string_view method) {
 bool IsReadMethod(absl::string_view method) {
   static const auto* kReadVerbs = new std::set<std::string>{
       "get",    "list",   "fields", "search", "current", "getlist", "getfields",
-      "count",  "export", "info",   "access", "scope",   "methods", "getchildren",
+      "count",  "export", "info",   "access", "scope",   "methods", "getchildren", "tail",
   };
   std::string m = NormalizeMethod(method);
   std::string last = m.substr(m.rfind('.') == std::string::npos ? 0 : m.rfind('.') + 1);

@@ -12,8 +12,9 @@ namespace {
 constexpr int kVersion = 1;
 
 ListStrategyKind KindOf(const std::string& name) {
-  for (ListStrategyKind k : {ListStrategyKind::kOffset, ListStrategyKind::kKeysetChain,
-                             ListStrategyKind::kParallelKeyset}) {
+  for (ListStrategyKind k :
+       {ListStrategyKind::kOffset, ListStrategyKind::kKeysetChain, ListStrategyKind::kParallelKeyset,
+        ListStrategyKind::kV3Keyset, ListStrategyKind::kV3Tail, ListStrategyKind::kV3Offset}) {
     if (name == ListStrategyName(k)) return k;
   }
   return ListStrategyKind::kDefault;
@@ -32,6 +33,9 @@ const char* ListStrategyName(ListStrategyKind kind) {
     case ListStrategyKind::kOffset: return "offset";
     case ListStrategyKind::kKeysetChain: return "keyset";
     case ListStrategyKind::kParallelKeyset: return "parallel_keyset";
+    case ListStrategyKind::kV3Keyset: return "v3_keyset";
+    case ListStrategyKind::kV3Tail: return "v3_tail";
+    case ListStrategyKind::kV3Offset: return "v3_offset";
     case ListStrategyKind::kDefault: break;
   }
   return "default";

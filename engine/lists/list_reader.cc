@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/bitrix/query_encoder.h"
 #include "engine/common/errors.h"
+#include "engine/lists/v3_list_strategy.h"
 
 namespace b24gate {
 namespace {
@@ -50,34 +51,53 @@ ListStrategyKind DefaultStrategy(const ListRequest& request, const ListShape& sh
   return ListStrategyKind::kParallelKeyset;
 }
 
+// The strategy and resume state a read starts with: the resume cursor's, or
+// the one asked for (kDefault: chosen from the request).
+absl::StatusOr<ListCursor> StartingPoint(const ListRequest& request, const ListShape& shape,
+                                         uint64_t hash) {
+  const bool v3 = request.options.api == RestApi::kV3;
+  absl::StatusOr<ListStrategyKind> wanted =
+      v3 ? ChooseV3Strategy(request.strategy, request.params)
+         : absl::StatusOr<ListStrategyKind>(request.strategy == ListStrategyKind::kDefault
+                                                ? DefaultStrategy(request, shape)
+                                                : request.strategy);
+  if (!wanted.ok()) return wanted.status();
+  if (request.resume_cursor.empty()) return ListCursor{*wanted, 0, Json()};
+  absl::StatusOr<ListCursor> decoded = DecodeListCursor(request.resume_cursor, hash);
+  if (!decoded.ok()) return decoded.status();
+  if (request.strategy != ListStrategyKind::kDefault && *wanted != decoded->strategy) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "strategy: the resume_cursor was made by a ", ListStrategyName(decoded->strategy),
+        " read; resume with that strategy or leave it unspecified"));
+  }
+  return decoded;
+}
+
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<ListReader>> ListReader::Create(Dispatcher* portal, Clock* clock,
                                                                ListRequest request, ListSink* sink,
                                                                ListReaderOptions options) {
-  if (absl::Status s = ValidateParams(request); !s.ok()) return s;
-  ListShape shape = KnownListShape(request.method).value_or(ListShape{});
-  if (!request.items_key.empty()) shape.items_key = request.items_key;
-  uint64_t hash = ListRequestHash(request.method, request.params, request.items_key);
-  ListCursor resume;
-  if (!request.resume_cursor.empty()) {
-    absl::StatusOr<ListCursor> decoded = DecodeListCursor(request.resume_cursor, hash);
-    if (!decoded.ok()) return decoded.status();
-    if (request.strategy != ListStrategyKind::kDefault && request.strategy != decoded->strategy) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "strategy: the resume_cursor was made by a ", ListStrategyName(decoded->strategy),
-          " read; resume with that strategy or leave it unspecified"));
-    }
-    resume = std::move(*decoded);
-  } else {
-    resume.strategy = request.strategy == ListStrategyKind::kDefault ? DefaultStrategy(request, shape)
-                                                                    : request.strategy;
+  const bool v3 = request.options.api == RestApi::kV3;
+  if (absl::Status s = v3 ? ValidateV3ListParams(request.params) : ValidateParams(request);
+      !s.ok()) {
+    return s;
   }
+  // REST 3.0 lists keep their items under result.items; the classic table
+  // (tasks.task.list: "tasks") does not apply to them.
+  ListShape shape = v3 ? ListShape{"items", "", "", ""}
+                       : KnownListShape(request.method).value_or(ListShape{});
+  if (!request.items_key.empty()) shape.items_key = request.items_key;
+  // The API is part of what a cursor belongs to.
+  uint64_t hash = ListRequestHash(v3 ? "v3:" + request.method : request.method, request.params,
+                                  request.items_key);
+  absl::StatusOr<ListCursor> resume = StartingPoint(request, shape, hash);
+  if (!resume.ok()) return resume.status();
   std::shared_ptr<ListReader> reader(
-      new ListReader(portal, clock, std::move(request), sink, options, shape, resume, hash));
+      new ListReader(portal, clock, std::move(request), sink, options, shape, *resume, hash));
   absl::MutexLock lock(&reader->mu_);
   absl::StatusOr<std::unique_ptr<ListStrategy>> strategy =
-      MakeListStrategy(resume.strategy, reader.get(), shape, resume.state);
+      MakeListStrategy(resume->strategy, reader.get(), shape, resume->state);
   if (!strategy.ok()) return strategy.status();
   reader->strategy_ = std::move(*strategy);
   return reader;

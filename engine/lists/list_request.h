@@ -20,10 +20,14 @@ namespace b24gate {
 constexpr int64_t kDefaultListReadAheadBytes = int64_t{32} << 20;
 
 // How a list is read. kDefault lets the reader choose: parallel keyset where
-// the method can be ordered by id, else offset.
-enum class ListStrategyKind { kDefault, kOffset, kKeysetChain, kParallelKeyset };
+// the method can be ordered by id, else offset. The kV3 kinds read REST 3.0
+// lists (v3_list_strategy.h).
+enum class ListStrategyKind {
+  kDefault, kOffset, kKeysetChain, kParallelKeyset, kV3Keyset, kV3Tail, kV3Offset
+};
 
-// "offset", "keyset", "parallel_keyset" (the summary's and the cursor's name).
+// "offset", "keyset", "parallel_keyset", "v3_keyset", "v3_tail", "v3_offset"
+// (the summary's and the cursor's name).
 const char* ListStrategyName(ListStrategyKind kind);
 
 struct ListRequest {

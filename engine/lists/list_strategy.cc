@@ -3,6 +3,7 @@
 #include "engine/lists/keyset_chain_strategy.h"
 #include "engine/lists/offset_strategy.h"
 #include "engine/lists/parallel_keyset_strategy.h"
+#include "engine/lists/v3_list_strategy.h"
 
 namespace b24gate {
 
@@ -18,6 +19,13 @@ absl::StatusOr<std::unique_ptr<ListStrategy>> MakeListStrategy(ListStrategyKind 
     }
     case ListStrategyKind::kKeysetChain: {
       auto s = KeysetChainStrategy::Create(context, shape, resume);
+      if (!s.ok()) return s.status();
+      return std::unique_ptr<ListStrategy>(std::move(*s));
+    }
+    case ListStrategyKind::kV3Keyset:
+    case ListStrategyKind::kV3Tail:
+    case ListStrategyKind::kV3Offset: {
+      auto s = V3ListStrategy::Create(kind, context, resume);
       if (!s.ok()) return s.status();
       return std::unique_ptr<ListStrategy>(std::move(*s));
     }

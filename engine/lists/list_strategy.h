@@ -10,6 +10,8 @@
 //     pages, 50 to a batch.
 //   - ParallelKeysetStrategy (parallel_keyset_strategy.h): the id range split
 //     into several chains read at once.
+//   - V3ListStrategy (v3_list_strategy.h): REST 3.0 lists, by id keyset, tail
+//     cursor or offset.
 //
 // Thread-safety: a strategy is driven under the reader's lock: Start, Pump
 // and the callbacks wrapped by ListContext::Guard all run holding it, so a

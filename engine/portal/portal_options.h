@@ -14,6 +14,7 @@
 #include "engine/throttle/backoff.h"
 #include "engine/throttle/fair_share.h"
 #include "engine/auth/credentials.h"
+#include "engine/portal/call_types.h"
 #include "engine/http/http_transport.h"
 #include "engine/throttle/leaky_bucket.h"
 #include "engine/throttle/operating_tracker.h"
@@ -56,6 +57,9 @@ struct PortalOptions {
   // Origins ("https://host[:port]", UrlOrigin form) a redirect may lead to;
   // one that does is followed and kept. Other redirects fail the call.
   std::vector<std::string> redirect_to;
+  // The API a call that names none goes to (config "api_version"): classic
+  // REST, or REST 3.0 for a portal whose callers speak it.
+  RestApi default_api = RestApi::kClassic;
   // Each API client's share of the portal when several queue at once.
   FairSharePolicy fair_share;
   // Where the request budget and operating-time state live: null keeps them

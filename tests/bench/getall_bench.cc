@@ -1,7 +1,7 @@
 // GetAll speed and memory against a real b24-emulator and b24gate: one table
 // row per run. Prints figures only; never asserts timing.
 //
-//   getall_bench list   --profile small|huge --leads N --strategy offset|keyset|parallel
+//   getall_bench list   --profile small|huge --leads N --strategy offset|keyset|parallel|v3
 //                       [--time-scale F] [--max-seconds S] [--unordered] [--header]
 //                       [--offset-by-order]
 //   getall_bench relay  --leads N [--calls N]      (emulator --no-limits --cost-zero)
@@ -34,6 +34,10 @@
 // `--full-rows` reads every field (`select: ["*", "UF_*"]`) instead of
 // ID and TITLE: rows about a hundred times wider, for the read-ahead's
 // memory.
+//
+// `--strategy v3` reads N tasks instead, as a REST 3.0 list (tasks.task.list
+// at /rest/api/, `select id,title`, pages of 1,000 one after another): its
+// ceiling is reckoned the same way for pages of 1,000 items, one a request.
 //
 // `--offset-by-order` reads the offset row with `order: {ID: DESC}`, which
 // makes a gateway that predates the `strategy` field choose offset reading.
@@ -77,7 +81,7 @@ struct Args {
 
 int Usage() {
   std::cerr << "usage: getall_bench list|relay|slow [--profile small|huge] [--leads N]\n"
-               "  [--strategy offset|keyset|parallel] [--time-scale F] [--max-seconds S]\n"
+               "  [--strategy offset|keyset|parallel|v3] [--time-scale F] [--max-seconds S]\n"
                "  [--unordered] [--header] [--offset-by-order] [--calls N]\n"
                "  [--reader-items-per-second R] [--full-rows]\n";
   return 2;
@@ -117,15 +121,18 @@ Profile ProfileCost(const std::string& name) {
   return {0.010, 0.0001};
 }
 
-// The policy ceiling for `items` (see the file comment), in simulated seconds.
-double CeilingSeconds(int64_t items, const std::string& profile, int max_concurrency) {
+// The policy ceiling for `items` (see the file comment), in simulated seconds:
+// classic pages of 50 items, 50 to a request, or (`v3`) REST 3.0 pages of
+// 1,000 items, one to a request.
+double CeilingSeconds(int64_t items, const std::string& profile, int max_concurrency, bool v3) {
   const double burst = 50, drain = 2, operating_limit = 480, window = 600;
+  const double page_items = v3 ? 1000 : 50, pages_per_request = v3 ? 1 : 50;
   Profile p = ProfileCost(profile);
-  double pages = std::ceil(items / 50.0);
-  double requests = std::ceil(pages / 50.0);
-  double page_cost = p.base + 50 * p.per_row;
+  double pages = std::ceil(items / page_items);
+  double requests = std::ceil(pages / pages_per_request);
+  double page_cost = p.base + page_items * p.per_row;
   double operating = pages * page_cost;
-  double batch_seconds = std::min(pages, 50.0) * page_cost;
+  double batch_seconds = std::min(pages, pages_per_request) * page_cost;
   double t_bucket = std::max(0.0, requests - burst) / drain + batch_seconds;
   double t_conn = std::max(batch_seconds, operating / max_concurrency);
   double t_operating = operating <= operating_limit
@@ -164,9 +171,11 @@ struct ReadResult {
 
 // Reads the whole list through the gateway; `per_item_delay` slows the reader.
 ReadResult ReadAll(Stack& stack, const Args& a, double max_seconds, double items_per_second = 0) {
+  const bool v3 = a.strategy == "v3";
   pb::GetAllRequest request;
-  request.set_method("crm.lead.list");
-  json params = {{"select", {"ID", "TITLE"}}};
+  request.set_method(v3 ? "tasks.task.list" : "crm.lead.list");
+  json params = {{"select", v3 ? json{"id", "title"} : json{"ID", "TITLE"}}};
+  if (v3) request.set_api_version(pb::API_VERSION_V3);
   if (a.full_rows) params["select"] = {"*", "UF_*"};
   if (a.strategy == "offset" && a.offset_by_order) params["order"] = {{"ID", "DESC"}};
   *request.mutable_params() = S(params);
@@ -180,7 +189,9 @@ ReadResult ReadAll(Stack& stack, const Args& a, double max_seconds, double items
   int64_t last_id = -1;
   while (reader->Read(&message)) {
     for (const auto& item : message.items()) {
-      int64_t id = std::atoll(item.struct_value().fields().at("ID").string_value().c_str());
+      const auto& fields = item.struct_value().fields();
+      int64_t id = v3 ? static_cast<int64_t>(fields.at("id").number_value())
+                      : std::atoll(fields.at("ID").string_value().c_str());
       if (id <= last_id) out.ordered_violations++;
       last_id = id;
     }
@@ -213,8 +224,9 @@ int List(const Args& a) {
     std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     return 0;
   }
+  const bool v3 = a.strategy == "v3";
   EmulatorSpec emulator;
-  emulator.seed = absl::StrCat("crm.lead=", a.leads);
+  emulator.seed = absl::StrCat(v3 ? "tasks.task=" : "crm.lead=", a.leads);
   emulator.extra_args = {"--plan", "standard", "--profile", a.profile};
   if (a.time_scale != 1) {
     emulator.extra_args.push_back("--time-scale");
@@ -250,7 +262,7 @@ int List(const Args& a) {
   sampler.join();
   json stats = (*stack)->EmulatorStats();
   double seconds = r.seconds / a.time_scale;
-  double ceiling_seconds = CeilingSeconds(a.leads, a.profile, a.max_concurrency);
+  double ceiling_seconds = CeilingSeconds(a.leads, a.profile, a.max_concurrency, v3);
   double items_per_second = r.items / seconds;
   double ceiling_rate = a.leads / ceiling_seconds;
   std::string result = r.status.ok() ? "ok" : absl::StrCat("stopped: ", r.status.error_message());
@@ -262,7 +274,7 @@ int List(const Args& a) {
   }
   if (r.status.ok() && r.items != a.leads) result += absl::StrCat(", ", r.items, " items!");
   std::printf("| %s | %lld | %s%s | %s | %s | %.0f | %lld | %.0f | %s | %lld | %lld | %.0f | %.0f%% | %.0f | %s |\n",
-              a.profile.c_str(), static_cast<long long>(a.leads), a.strategy.c_str(),
+              a.profile.c_str(), static_cast<long long>(a.leads), v3 ? "v3 (tasks)" : a.strategy.c_str(),
               a.unordered ? " (unordered)" : "", a.time_scale == 1 ? "real" : Fmt(a.time_scale, 2).c_str(),
               Fmt(seconds, 2).c_str(), items_per_second,
               static_cast<long long>(StatInt(stats, "requests")),

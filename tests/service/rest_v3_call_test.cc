@@ -76,5 +76,33 @@ TEST(RestV3Call, RefusalsNameTheField) {
   }
 }
 
+// A portal whose default is REST 3.0 sends there what names no version; an
+// explicit API_VERSION_CLASSIC still goes to classic REST.
+TEST(RestV3Call, APortalsDefaultAppliesWhenTheRequestNamesNone) {
+  CallSpec spec = Spec(R"({"fields":{"title":"t"}})");
+  CallOptions options;
+  ASSERT_TRUE(ApplyApiVersion(Request(pb::API_VERSION_UNSPECIFIED), &spec, &options, RestApi::kV3).ok());
+  EXPECT_EQ(options.api, RestApi::kV3);
+  CallSpec classic_spec = Spec(R"({"fields":{"TITLE":"t"}})");
+  CallOptions classic;
+  ASSERT_TRUE(
+      ApplyApiVersion(Request(pb::API_VERSION_CLASSIC), &classic_spec, &classic, RestApi::kV3).ok());
+  EXPECT_EQ(classic.api, RestApi::kClassic);
+
+  CallOptions fanout;
+  CacheMode cache = CacheMode::kUse;
+  std::vector<nlohmann::ordered_json> sets = {nlohmann::ordered_json::object(),
+                                              nlohmann::ordered_json::array()};
+  absl::Status refused =
+      ApplyFanoutApiVersion(pb::API_VERSION_UNSPECIFIED, RestApi::kV3, &fanout, &cache, &sets);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.message().find("params[1]"), absl::string_view::npos) << refused;
+  sets.pop_back();
+  ASSERT_TRUE(
+      ApplyFanoutApiVersion(pb::API_VERSION_UNSPECIFIED, RestApi::kV3, &fanout, &cache, &sets).ok());
+  EXPECT_EQ(fanout.api, RestApi::kV3);
+  EXPECT_EQ(cache, CacheMode::kBypass);
+}
+
 }  // namespace
 }  // namespace b24gate

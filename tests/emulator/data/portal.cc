@@ -49,6 +49,7 @@ class Portal : public MethodTable {
     RegisterTaskMethods(&registry_);
     RegisterMiscMethods(&registry_);
     RegisterTaskV3Methods(&registry_);
+    RegisterEventLogV3Methods(&registry_);
   }
 
   bool HasMethod(const std::string& method) const override { return registry_.Find(method) != nullptr; }

@@ -32,6 +32,9 @@ struct PortalData {
   Table timeline_comment{&TimelineCommentDef(), &ctx};
   Table activity{&ActivityDef(), &ctx};
   int64_t next_multi_id = 1;
+  // Entries 1..eventlog_entries of the REST 3.0 event log (computed, not
+  // stored: methods_eventlog_v3.cc).
+  int64_t eventlog_entries = 0;
   // The clock stamping DATE_CREATE/DATE_MODIFY; tests may fix it.
   std::function<absl::Time()> now = [] { return absl::Now(); };
 
@@ -67,6 +70,7 @@ void RegisterItemMethods(MethodRegistry* registry);   // methods_item.cc
 void RegisterTaskMethods(MethodRegistry* registry);   // methods_tasks.cc
 void RegisterMiscMethods(MethodRegistry* registry);   // methods_misc.cc: user, status, timeline, activity
 void RegisterTaskV3Methods(MethodRegistry* registry); // methods_tasks_v3.cc: REST 3.0 "v3/tasks.task.*"
+void RegisterEventLogV3Methods(MethodRegistry* registry);  // methods_eventlog_v3.cc: "v3/main.eventlog.*"
 
 // The MethodTable over `data` (takes ownership).
 std::unique_ptr<MethodTable> MakePortal(std::unique_ptr<PortalData> data);

@@ -87,10 +87,13 @@ absl::StatusOr<SeedSpec> ParseSeedSpec(const std::string& spec) {
       out.users = std::max<int64_t>(1, count);
     } else if (key == "crm.item") {
       out.items = count;
+    } else if (key == "main.eventlog") {
+      out.eventlog = count;
     } else {
       return absl::InvalidArgumentError(absl::StrCat(
           "--seed: unknown entity '", key,
-          "' (known: crm.lead, crm.deal, crm.contact, crm.company, tasks.task, user, crm.item)"));
+          "' (known: crm.lead, crm.deal, crm.contact, crm.company, tasks.task, user, crm.item, "
+          "main.eventlog)"));
     }
   }
   return out;
@@ -98,6 +101,7 @@ absl::StatusOr<SeedSpec> ParseSeedSpec(const std::string& spec) {
 
 std::unique_ptr<PortalData> SeedPortal(const SeedSpec& spec) {
   auto d = std::make_unique<PortalData>();
+  d->eventlog_entries = spec.eventlog;
   SeedContext& c = d->ctx;
   c.user_ids = SeedIds(d->user, spec.users, 11);
   c.company_ids = SeedIds(d->company, spec.companies, 12);

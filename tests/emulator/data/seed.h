@@ -21,10 +21,11 @@ struct SeedSpec {
   int64_t tasks = 0;
   int64_t users = 1;  // at least the portal's administrator, id 1
   int64_t items = 0;  // smart process (entityTypeId 128), key "crm.item"
+  int64_t eventlog = 0;  // REST 3.0 event log entries, key "main.eventlog"
 };
 
 // Keys: crm.lead, crm.deal, crm.contact, crm.company, tasks.task, user,
-// crm.item. Unknown keys, repeated keys, negative or non-numeric counts are
+// crm.item, main.eventlog. Unknown keys, repeated keys, negative or non-numeric counts are
 // InvalidArgument. An empty spec seeds only user 1.
 absl::StatusOr<SeedSpec> ParseSeedSpec(const std::string& spec);
 

@@ -294,9 +294,11 @@ class Consumer : public ListSink {
 // else (nothing can move) asks `on_stall` whether it changed something, and
 // fails the test when it did not. After `stop_after_pages` pages (if >= 0)
 // it cancels, and records nothing more.
-inline ReadOutcome ReadList(FakeListServer* server, ListRequest request, int stop_after_pages = -1,
-                            ListReaderOptions options = {},
-                            const std::function<bool()>& on_stall = nullptr) {
+// `Server` is FakeListServer or another fake with its dispatcher(), clock()
+// and AnswerWaiting().
+template <typename Server>
+ReadOutcome ReadList(Server* server, ListRequest request, int stop_after_pages = -1,
+                     ListReaderOptions options = {}, const std::function<bool()>& on_stall = nullptr) {
   Consumer consumer;
   ReadOutcome out;
   auto reader = ListReader::Create(server->dispatcher(), server->clock(), std::move(request),

@@ -54,20 +54,22 @@ class CallBatchResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[BatchResult, _Mapping]]] = ...) -> None: ...
 
 class CallManyRequest(_message.Message):
-    __slots__ = ["cache", "idempotent", "method", "params", "params_json", "portal"]
+    __slots__ = ["api_version", "cache", "idempotent", "method", "params", "params_json", "portal"]
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
     CACHE_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENT_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
     PARAMS_FIELD_NUMBER: _ClassVar[int]
     PARAMS_JSON_FIELD_NUMBER: _ClassVar[int]
     PORTAL_FIELD_NUMBER: _ClassVar[int]
+    api_version: ApiVersion
     cache: CacheMode
     idempotent: bool
     method: str
     params: _containers.RepeatedCompositeFieldContainer[_struct_pb2.Value]
     params_json: _containers.RepeatedScalarFieldContainer[str]
     portal: str
-    def __init__(self, portal: _Optional[str] = ..., method: _Optional[str] = ..., params: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., params_json: _Optional[_Iterable[str]] = ..., idempotent: bool = ..., cache: _Optional[_Union[CacheMode, str]] = ...) -> None: ...
+    def __init__(self, portal: _Optional[str] = ..., method: _Optional[str] = ..., params: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., params_json: _Optional[_Iterable[str]] = ..., idempotent: bool = ..., cache: _Optional[_Union[CacheMode, str]] = ..., api_version: _Optional[_Union[ApiVersion, str]] = ...) -> None: ...
 
 class CallManyResponse(_message.Message):
     __slots__ = ["first_index", "results"]
@@ -140,7 +142,8 @@ class CommandError(_message.Message):
     def __init__(self, code: _Optional[str] = ..., description: _Optional[str] = ..., grpc_code: _Optional[int] = ...) -> None: ...
 
 class GetAllRequest(_message.Message):
-    __slots__ = ["idempotent", "items_key", "method", "params", "params_json", "portal", "resume_cursor", "skip_total", "strategy", "unordered"]
+    __slots__ = ["api_version", "idempotent", "items_key", "method", "params", "params_json", "portal", "resume_cursor", "skip_total", "strategy", "unordered"]
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENT_FIELD_NUMBER: _ClassVar[int]
     ITEMS_KEY_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
@@ -151,6 +154,7 @@ class GetAllRequest(_message.Message):
     SKIP_TOTAL_FIELD_NUMBER: _ClassVar[int]
     STRATEGY_FIELD_NUMBER: _ClassVar[int]
     UNORDERED_FIELD_NUMBER: _ClassVar[int]
+    api_version: ApiVersion
     idempotent: bool
     items_key: str
     method: str
@@ -161,7 +165,7 @@ class GetAllRequest(_message.Message):
     skip_total: bool
     strategy: ListStrategy
     unordered: bool
-    def __init__(self, portal: _Optional[str] = ..., method: _Optional[str] = ..., params: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., items_key: _Optional[str] = ..., params_json: _Optional[str] = ..., strategy: _Optional[_Union[ListStrategy, str]] = ..., unordered: bool = ..., skip_total: bool = ..., resume_cursor: _Optional[str] = ..., idempotent: bool = ...) -> None: ...
+    def __init__(self, portal: _Optional[str] = ..., method: _Optional[str] = ..., params: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., items_key: _Optional[str] = ..., params_json: _Optional[str] = ..., strategy: _Optional[_Union[ListStrategy, str]] = ..., unordered: bool = ..., skip_total: bool = ..., resume_cursor: _Optional[str] = ..., idempotent: bool = ..., api_version: _Optional[_Union[ApiVersion, str]] = ...) -> None: ...
 
 class GetAllResponse(_message.Message):
     __slots__ = ["items", "progress", "resume_cursor", "summary"]
@@ -190,7 +194,8 @@ class GetAllSummary(_message.Message):
     def __init__(self, count: _Optional[int] = ..., total: _Optional[int] = ..., total_matched: bool = ..., strategy: _Optional[str] = ..., warnings: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetByIdRequest(_message.Message):
-    __slots__ = ["cache", "id_field", "idempotent", "ids", "method", "params", "params_json", "portal"]
+    __slots__ = ["api_version", "cache", "id_field", "idempotent", "ids", "method", "params", "params_json", "portal"]
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
     CACHE_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENT_FIELD_NUMBER: _ClassVar[int]
     IDS_FIELD_NUMBER: _ClassVar[int]
@@ -199,6 +204,7 @@ class GetByIdRequest(_message.Message):
     PARAMS_FIELD_NUMBER: _ClassVar[int]
     PARAMS_JSON_FIELD_NUMBER: _ClassVar[int]
     PORTAL_FIELD_NUMBER: _ClassVar[int]
+    api_version: ApiVersion
     cache: CacheMode
     id_field: str
     idempotent: bool
@@ -207,7 +213,7 @@ class GetByIdRequest(_message.Message):
     params: _struct_pb2.Struct
     params_json: str
     portal: str
-    def __init__(self, portal: _Optional[str] = ..., method: _Optional[str] = ..., ids: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., id_field: _Optional[str] = ..., params: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., params_json: _Optional[str] = ..., cache: _Optional[_Union[CacheMode, str]] = ..., idempotent: bool = ...) -> None: ...
+    def __init__(self, portal: _Optional[str] = ..., method: _Optional[str] = ..., ids: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., id_field: _Optional[str] = ..., params: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., params_json: _Optional[str] = ..., cache: _Optional[_Union[CacheMode, str]] = ..., idempotent: bool = ..., api_version: _Optional[_Union[ApiVersion, str]] = ...) -> None: ...
 
 class GetByIdResponse(_message.Message):
     __slots__ = ["results"]

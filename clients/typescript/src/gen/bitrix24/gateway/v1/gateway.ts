@@ -363,6 +363,16 @@ export interface GetAllRequest {
    * nothing.
    */
   idempotent: boolean;
+  /**
+   * API_VERSION_V3 reads a REST 3.0 list (/rest/api/): `filter` is then a
+   * list of conditions, `pagination` is managed by the gateway, items are
+   * taken from result.items (unless items_key says otherwise), and there is
+   * no total. The read goes by id keyset when `order` is absent or by id
+   * ascending, by the tail cursor when params hold a `cursor` ({"field",
+   * "order"}; *.tail methods), else by offset. The summary's strategy is
+   * "v3_keyset", "v3_tail" or "v3_offset".
+   */
+  apiVersion: ApiVersion;
 }
 
 export interface Progress {
@@ -429,6 +439,11 @@ export interface GetByIdRequest {
    * crm.lead.delete, which it would run once per id.
    */
   idempotent: boolean;
+  /**
+   * API_VERSION_V3 calls the REST 3.0 method (/rest/api/) once per id, each
+   * call alone with a JSON body; id_field then defaults to "id". Not cached.
+   */
+  apiVersion: ApiVersion;
 }
 
 export interface IdResult {
@@ -455,6 +470,13 @@ export interface CallManyRequest {
   idempotent: boolean;
   /** What each call asks of the read cache (see CallRequest.cache). */
   cache: CacheMode;
+  /**
+   * API_VERSION_V3 calls the REST 3.0 method (/rest/api/) once per parameter
+   * set (each an object), each call alone; every write carries an
+   * Idempotency-Key of its own, so a write whose outcome is unknown is sent
+   * again with it and lands once. Not cached.
+   */
+  apiVersion: ApiVersion;
 }
 
 export interface CallManyResponse {
@@ -1468,6 +1490,7 @@ function createBaseGetAllRequest(): GetAllRequest {
     skipTotal: false,
     resumeCursor: "",
     idempotent: false,
+    apiVersion: 0,
   };
 }
 
@@ -1502,6 +1525,9 @@ export const GetAllRequest: MessageFns<GetAllRequest> = {
     }
     if (message.idempotent !== false) {
       writer.uint32(80).bool(message.idempotent);
+    }
+    if (message.apiVersion !== 0) {
+      writer.uint32(88).int32(message.apiVersion);
     }
     return writer;
   },
@@ -1599,6 +1625,14 @@ export const GetAllRequest: MessageFns<GetAllRequest> = {
             message.idempotent = reader.bool();
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.apiVersion = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1639,6 +1673,11 @@ export const GetAllRequest: MessageFns<GetAllRequest> = {
         ? globalThis.String(object.resume_cursor)
         : "",
       idempotent: isSet(object.idempotent) ? globalThis.Boolean(object.idempotent) : false,
+      apiVersion: isSet(object.apiVersion)
+        ? apiVersionFromJSON(object.apiVersion)
+        : isSet(object.api_version)
+        ? apiVersionFromJSON(object.api_version)
+        : 0,
     };
   },
 
@@ -1674,6 +1713,9 @@ export const GetAllRequest: MessageFns<GetAllRequest> = {
     if (message.idempotent !== false) {
       obj.idempotent = message.idempotent;
     }
+    if (message.apiVersion !== 0) {
+      obj.apiVersion = apiVersionToJSON(message.apiVersion);
+    }
     return obj;
   },
 
@@ -1692,6 +1734,7 @@ export const GetAllRequest: MessageFns<GetAllRequest> = {
     message.skipTotal = object.skipTotal ?? false;
     message.resumeCursor = object.resumeCursor ?? "";
     message.idempotent = object.idempotent ?? false;
+    message.apiVersion = object.apiVersion ?? 0;
     return message;
   },
 };
@@ -2057,6 +2100,7 @@ function createBaseGetByIdRequest(): GetByIdRequest {
     paramsJson: "",
     cache: 0,
     idempotent: false,
+    apiVersion: 0,
   };
 }
 
@@ -2085,6 +2129,9 @@ export const GetByIdRequest: MessageFns<GetByIdRequest> = {
     }
     if (message.idempotent !== false) {
       writer.uint32(64).bool(message.idempotent);
+    }
+    if (message.apiVersion !== 0) {
+      writer.uint32(72).int32(message.apiVersion);
     }
     return writer;
   },
@@ -2166,6 +2213,14 @@ export const GetByIdRequest: MessageFns<GetByIdRequest> = {
             message.idempotent = reader.bool();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.apiVersion = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2196,6 +2251,11 @@ export const GetByIdRequest: MessageFns<GetByIdRequest> = {
         : "",
       cache: isSet(object.cache) ? cacheModeFromJSON(object.cache) : 0,
       idempotent: isSet(object.idempotent) ? globalThis.Boolean(object.idempotent) : false,
+      apiVersion: isSet(object.apiVersion)
+        ? apiVersionFromJSON(object.apiVersion)
+        : isSet(object.api_version)
+        ? apiVersionFromJSON(object.api_version)
+        : 0,
     };
   },
 
@@ -2225,6 +2285,9 @@ export const GetByIdRequest: MessageFns<GetByIdRequest> = {
     if (message.idempotent !== false) {
       obj.idempotent = message.idempotent;
     }
+    if (message.apiVersion !== 0) {
+      obj.apiVersion = apiVersionToJSON(message.apiVersion);
+    }
     return obj;
   },
 
@@ -2241,6 +2304,7 @@ export const GetByIdRequest: MessageFns<GetByIdRequest> = {
     message.paramsJson = object.paramsJson ?? "";
     message.cache = object.cache ?? 0;
     message.idempotent = object.idempotent ?? false;
+    message.apiVersion = object.apiVersion ?? 0;
     return message;
   },
 };
@@ -2418,7 +2482,7 @@ export const GetByIdResponse: MessageFns<GetByIdResponse> = {
 };
 
 function createBaseCallManyRequest(): CallManyRequest {
-  return { portal: "", method: "", params: [], paramsJson: [], idempotent: false, cache: 0 };
+  return { portal: "", method: "", params: [], paramsJson: [], idempotent: false, cache: 0, apiVersion: 0 };
 }
 
 export const CallManyRequest: MessageFns<CallManyRequest> = {
@@ -2440,6 +2504,9 @@ export const CallManyRequest: MessageFns<CallManyRequest> = {
     }
     if (message.cache !== 0) {
       writer.uint32(48).int32(message.cache);
+    }
+    if (message.apiVersion !== 0) {
+      writer.uint32(56).int32(message.apiVersion);
     }
     return writer;
   },
@@ -2505,6 +2572,14 @@ export const CallManyRequest: MessageFns<CallManyRequest> = {
             message.cache = reader.int32() as any;
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.apiVersion = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2529,6 +2604,11 @@ export const CallManyRequest: MessageFns<CallManyRequest> = {
         : [],
       idempotent: isSet(object.idempotent) ? globalThis.Boolean(object.idempotent) : false,
       cache: isSet(object.cache) ? cacheModeFromJSON(object.cache) : 0,
+      apiVersion: isSet(object.apiVersion)
+        ? apiVersionFromJSON(object.apiVersion)
+        : isSet(object.api_version)
+        ? apiVersionFromJSON(object.api_version)
+        : 0,
     };
   },
 
@@ -2552,6 +2632,9 @@ export const CallManyRequest: MessageFns<CallManyRequest> = {
     if (message.cache !== 0) {
       obj.cache = cacheModeToJSON(message.cache);
     }
+    if (message.apiVersion !== 0) {
+      obj.apiVersion = apiVersionToJSON(message.apiVersion);
+    }
     return obj;
   },
 
@@ -2566,6 +2649,7 @@ export const CallManyRequest: MessageFns<CallManyRequest> = {
     message.paramsJson = object.paramsJson?.map((e) => e) || [];
     message.idempotent = object.idempotent ?? false;
     message.cache = object.cache ?? 0;
+    message.apiVersion = object.apiVersion ?? 0;
     return message;
   },
 };
