@@ -126,6 +126,11 @@ absl::Status Validate(ServerConfig* config) {
     config->metrics_listen = *metrics;
     B24GATE_RETURN_IF_ERROR(CheckMetricsPort(config->listen, config->metrics_listen));
   }
+  if (!config->events_listen.empty()) {
+    absl::StatusOr<std::string> events = ParseListenAddress(config->events_listen, "events-listen");
+    if (!events.ok()) return events.status();
+    config->events_listen = *events;
+  }
   if (config->portals.empty() && !config->registers_portals()) {
     return absl::InvalidArgumentError(
         "no portal configured: pass --portal NAME=WEBHOOK_URL, set B24GATE_PORTALS, list "
@@ -181,6 +186,7 @@ std::vector<std::string> SecretsOf(const ServerConfig& config) {
     }
     if (!p.oauth.client_secret.empty()) secrets.push_back(p.oauth.client_secret);
     if (!p.oauth.refresh_token.empty()) secrets.push_back(p.oauth.refresh_token);
+    if (!p.application_token.empty()) secrets.push_back(p.application_token);
   }
   if (!config.redis.password.empty()) secrets.push_back(config.redis.password);
   if (!config.application.client_secret.empty()) secrets.push_back(config.application.client_secret);

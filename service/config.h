@@ -55,6 +55,11 @@ struct ServerConfig {
   // queue again (EventService). Each read is a request out of the portal's
   // budget (2 per second on most plans), hence not every second.
   absl::Duration events_poll_interval = absl::Seconds(5);
+  // The inbound HTTP endpoint Bitrix24 posts events to ("" = off), and the
+  // URL under which the portals reach it (what event.bind is given; "" =
+  // http://<the bound address>).
+  std::string events_listen;
+  std::string events_public_url;
   // The largest file UploadFile takes, in bytes; 0 = no limit of ours.
   int64_t max_file_size = 0;
   LogOptions log;

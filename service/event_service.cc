@@ -67,7 +67,7 @@ pb::SubscribeResponse ToResponse(const std::string& portal, const QueuedEvent& e
 // it no subscription call can reach a finished reactor.
 class SubscribeReactor final
     : public grpc::ServerBidiReactor<pb::SubscribeRequest, pb::SubscribeResponse>,
-      public OfflineSubscription::Sink {
+      public EventSink {
  public:
   SubscribeReactor(EventService* service, absl::StatusOr<std::string> client)
       : service_(service) {
@@ -111,7 +111,7 @@ class SubscribeReactor final
 
   void OnDone() override {
     if (started_) service_->Unregister(key_, this);
-    if (std::shared_ptr<OfflineSubscription> sub = subscription()) sub->Stop();
+    if (std::shared_ptr<EventSubscription> sub = subscription()) sub->Stop();
     { absl::MutexLock lock(&mu_); }  // a Deliver/End still returning from the lock
     delete this;
   }
@@ -131,39 +131,81 @@ class SubscribeReactor final
   // Ends the stream with `status` once the write in flight (if any) is done;
   // events not yet written stay unacknowledged in the portal's queue.
   void Close(const absl::Status& status) {
-    if (std::shared_ptr<OfflineSubscription> sub = subscription()) sub->Stop();
+    if (std::shared_ptr<EventSubscription> sub = subscription()) sub->Stop();
     absl::MutexLock lock(&mu_);
     EndLocked(status);
+  }
+
+  // Null for an online stream.
+  std::shared_ptr<OfflineSubscription> offline() {
+    absl::MutexLock lock(&mu_);
+    return offline_;
   }
 
  private:
   absl::Status OnStart(const pb::SubscribeStart& start) {
     if (absl::Status s = ValidateStart(start); !s.ok()) return s;
+    const bool online = start.source() == pb::EVENT_SOURCE_ONLINE;
+    if (online && service_->options_.inbound_url.empty()) {
+      return absl::FailedPreconditionError(
+          "start.source: online events need the gateway's inbound endpoint (--events-listen)");
+    }
     absl::StatusOr<std::shared_ptr<Portal>> portal = service_->gateway_->FindPortal(start.portal());
     if (!portal.ok()) return portal.status();
-    OfflineSubscription::Options options;
-    options.portal = (*portal)->name();
-    options.consumer = start.consumer();
-    options.events.assign(start.events().begin(), start.events().end());
-    options.auth_connector = start.auth_connector();
-    options.poll_interval = service_->poll_interval_;
-    auto sub = std::make_shared<OfflineSubscription>(
-        options, CallerFor(options.portal),
-        [timer = service_->timer_](absl::Duration delay, std::function<void()> fire) {
-          timer->After(delay, std::move(fire));
-        },
-        service_->ledger_, this);
+    const std::string name = (*portal)->name();
+    std::vector<std::string> events(start.events().begin(), start.events().end());
+    std::shared_ptr<OfflineSubscription> offline;
+    std::shared_ptr<EventSubscription> sub;
+    if (online) {
+      absl::StatusOr<std::shared_ptr<EventSubscription>> made = MakeOnline(name, start.consumer(), events);
+      if (!made.ok()) return made.status();
+      sub = *made;
+    } else {
+      offline = MakeOffline(name, start, std::move(events));
+      sub = offline;
+    }
     started_ = true;
-    key_ = {options.portal, options.consumer};
+    key_ = {name, start.consumer()};
     {
       absl::MutexLock lock(&mu_);
       sub_ = sub;
+      offline_ = offline;
     }
     if (!service_->Register(key_, this)) {
       return absl::UnavailableError("the gateway is shutting down");
     }
     sub->Start();
     return absl::OkStatus();
+  }
+
+  std::shared_ptr<OfflineSubscription> MakeOffline(const std::string& portal,
+                                                   const pb::SubscribeStart& start,
+                                                   std::vector<std::string> events) {
+    OfflineSubscription::Options options;
+    options.portal = portal;
+    options.consumer = start.consumer();
+    options.events = std::move(events);
+    options.auth_connector = start.auth_connector();
+    options.poll_interval = service_->options_.poll_interval;
+    options.notify_handler = service_->HandlerUrl(portal);
+    return std::make_shared<OfflineSubscription>(
+        options, CallerFor(portal),
+        [timer = service_->timer_](absl::Duration delay, std::function<void()> fire) {
+          timer->After(delay, std::move(fire));
+        },
+        service_->ledger_, this);
+  }
+
+  // Bound with the handler URL before the first delivery.
+  absl::StatusOr<std::shared_ptr<EventSubscription>> MakeOnline(const std::string& portal,
+                                                                const std::string& consumer,
+                                                                const std::vector<std::string>& events) {
+    EventBinder::Binding binding{events, service_->HandlerUrl(portal), /*auth_connector=*/""};
+    return service_->hub_->Subscribe(
+        portal, consumer, events, this,
+        [caller = CallerFor(portal), binding](std::function<void(absl::Status)> done) {
+          EventBinder::Run(caller, binding, std::move(done));
+        });
   }
 
   // The subscription's calls: through the gateway as this client, never
@@ -185,10 +227,11 @@ class SubscribeReactor final
     };
   }
 
-  std::shared_ptr<OfflineSubscription> subscription() {
+  std::shared_ptr<EventSubscription> subscription() {
     absl::MutexLock lock(&mu_);
     return sub_;
   }
+
 
   void EndLocked(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (ending_) return;
@@ -220,7 +263,8 @@ class SubscribeReactor final
   EventService::Key key_;
 
   absl::Mutex mu_;
-  std::shared_ptr<OfflineSubscription> sub_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<EventSubscription> sub_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<OfflineSubscription> offline_ ABSL_GUARDED_BY(mu_);
   std::deque<pb::SubscribeResponse> pending_ ABSL_GUARDED_BY(mu_);
   pb::SubscribeResponse current_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
@@ -230,12 +274,30 @@ class SubscribeReactor final
 };
 
 EventService::EventService(Gateway* gateway, const AccessControl* access, EventLedger* ledger,
-                           PollTimer* timer, absl::Duration poll_interval)
+                           PollTimer* timer, OnlineEventHub* hub, Options options)
     : gateway_(gateway),
       access_(access),
       ledger_(ledger),
       timer_(timer),
-      poll_interval_(poll_interval) {}
+      hub_(hub),
+      options_(std::move(options)) {}
+
+std::string EventService::HandlerUrl(const std::string& portal) const {
+  if (options_.inbound_url.empty()) return "";
+  return absl::StrCat(options_.inbound_url, "/events/", portal);
+}
+
+void EventService::PollNow(const std::string& portal) {
+  std::vector<std::shared_ptr<OfflineSubscription>> subs;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto it = active_.lower_bound({portal, ""}); it != active_.end() && it->first.first == portal;
+         ++it) {
+      if (std::shared_ptr<OfflineSubscription> sub = it->second->offline()) subs.push_back(sub);
+    }
+  }
+  for (const std::shared_ptr<OfflineSubscription>& sub : subs) sub->PollNow();
+}
 
 grpc::ServerBidiReactor<pb::SubscribeRequest, pb::SubscribeResponse>* EventService::Subscribe(
     grpc::CallbackServerContext* context) {

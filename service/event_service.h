@@ -1,9 +1,9 @@
 // bitrix24.gateway.v1.EventService on the gRPC callback API: each Subscribe
 // stream is one small bidirectional reactor in front of an
-// OfflineSubscription (engine/events/), which does the work through the
-// gateway's portals (so its calls pass the throttle and the client's
-// permissions like any other). No thread per stream: engine callbacks, gRPC
-// callbacks and the shared PollTimer drive it.
+// OfflineSubscription or an OnlineEventHub stream (engine/events/), whose
+// Bitrix24 calls go through the gateway's portals (so they pass the
+// throttle and the client's permissions like any other). No thread per
+// stream: engine callbacks, gRPC callbacks and the shared PollTimer drive it.
 //
 // One stream per (portal, consumer) in this replica: a newer stream takes
 // over and the older one ends ABORTED (a reconnecting client need not wait
@@ -22,6 +22,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "engine/events/event_ledger.h"
+#include "engine/events/online_hub.h"
 #include "engine/events/poll_timer.h"
 #include "engine/gateway/gateway.h"
 #include "service/auth/access_control.h"
@@ -32,14 +33,29 @@ class SubscribeReactor;  // event_service.cc
 
 class EventService final : public bitrix24::gateway::v1::EventService::CallbackService {
  public:
+  struct Options {
+    // How long an empty offline queue rests between reads.
+    absl::Duration poll_interval = absl::Seconds(5);
+    // The inbound endpoint's public URL ("" = off): handlers are bound as
+    // INBOUND_URL/events/PORTAL.
+    std::string inbound_url;
+  };
+
   // Everything must outlive the service; `access` null: every call is
-  // anonymous. `poll_interval`: how long an empty queue rests between reads.
+  // anonymous.
   EventService(Gateway* gateway, const AccessControl* access, EventLedger* ledger,
-               PollTimer* timer, absl::Duration poll_interval);
+               PollTimer* timer, OnlineEventHub* hub, Options options);
 
   grpc::ServerBidiReactor<bitrix24::gateway::v1::SubscribeRequest,
                           bitrix24::gateway::v1::SubscribeResponse>*
   Subscribe(grpc::CallbackServerContext* context) override;
+
+  // The handler URL the portal `portal` posts its events to ("" = off).
+  std::string HandlerUrl(const std::string& portal) const;
+
+  // The portal says its offline queue is not empty (ONOFFLINEEVENT): its
+  // offline streams that wait for their timer read now.
+  void PollNow(const std::string& portal);
 
   // Server shutdown: every stream ends UNAVAILABLE (its unacknowledged
   // events stay in the portal's queue) and new ones are refused.
@@ -58,7 +74,8 @@ class EventService final : public bitrix24::gateway::v1::EventService::CallbackS
   const AccessControl* const access_;
   EventLedger* const ledger_;
   PollTimer* const timer_;
-  const absl::Duration poll_interval_;
+  OnlineEventHub* const hub_;
+  const Options options_;
 
   absl::Mutex mu_;
   std::map<Key, SubscribeReactor*> active_ ABSL_GUARDED_BY(mu_);

@@ -97,7 +97,8 @@ const std::vector<std::string>& PortalKeys() {
   static const auto* keys = [] {
     auto* k = new std::vector<std::string>{
         "name",    "webhook",     "webhook_file", "plan", "request_timeout_seconds", "max_attempts",
-        "ca_file", "insecure_skip_verify", "autothrottle", "oauth", "redirect_to", "api_version"};
+        "ca_file", "insecure_skip_verify", "autothrottle", "oauth", "redirect_to", "api_version",
+        "application_token"};
     for (const TuningField& f : TuningFields()) k->push_back(f.name);
     return k;
   }();
@@ -203,6 +204,7 @@ absl::StatusOr<PortalOptions> PortalFromJson(const ConfigJson& j, const std::str
   B24GATE_RETURN_IF_ERROR(ReadTuning(j, where, &o));
   B24GATE_RETURN_IF_ERROR(ReadRedirectTo(j, where, &o));
   B24GATE_RETURN_IF_ERROR(ReadWebhook(j, where, &o));
+  B24GATE_RETURN_IF_ERROR(ReadString(j, "application_token", where, &o.application_token));
   B24GATE_RETURN_IF_ERROR(ReadRequestSettings(j, where, &o));
   if (j.contains("oauth")) B24GATE_RETURN_IF_ERROR(OAuthFromJson(j["oauth"], where + ".oauth", &o.oauth));
   return o;

@@ -80,8 +80,9 @@ int ItemsIn(const google::protobuf::Message& message) {
 class RpcInterceptor : public grpc::experimental::Interceptor {
  public:
   RpcInterceptor(grpc::experimental::ServerRpcInfo* info, GrpcMetrics* metrics, Logger* logger,
-                 const Authenticator* authenticator)
+                 const Authenticator* authenticator, LiveCalls* live)
       : info_(info),
+        live_(live),
         metrics_(metrics),
         logger_(logger),
         authenticator_(authenticator),
@@ -98,6 +99,7 @@ class RpcInterceptor : public grpc::experimental::Interceptor {
     service_ = known_ ? full_method_.substr(1, slash - 1) : kUnknown;
     method_ = known_ ? full_method_.substr(slash + 1) : kUnknown;
     if (metrics_) metrics_->Started(service_, method_, server_stream_);
+    if (live_ && own_) live_->Started();
   }
 
   // A call gRPC ended without sending a status: the client went away, or
@@ -106,6 +108,7 @@ class RpcInterceptor : public grpc::experimental::Interceptor {
     if (!finished_) {
       Finish(DeadlinePassed() ? "DEADLINE_EXCEEDED" : "CANCELLED");
     }
+    if (live_ && own_) live_->Ended();
   }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
@@ -226,6 +229,7 @@ class RpcInterceptor : public grpc::experimental::Interceptor {
   }
 
   grpc::experimental::ServerRpcInfo* const info_;
+  LiveCalls* const live_;
   GrpcMetrics* const metrics_;
   Logger* const logger_;
   const Authenticator* const authenticator_;
@@ -257,7 +261,7 @@ std::string RequestIdFor(const std::string& given) {
 
 grpc::experimental::Interceptor* RpcInterceptorFactory::CreateServerInterceptor(
     grpc::experimental::ServerRpcInfo* info) {
-  return new RpcInterceptor(info, metrics_, logger_, authenticator_);
+  return new RpcInterceptor(info, metrics_, logger_, authenticator_, live_);
 }
 
 }  // namespace b24gate

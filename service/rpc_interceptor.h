@@ -6,6 +6,8 @@
 // method, request id, portal and Bitrix24 method of the request, the calling
 // client (when clients are configured), status code and duration; a call
 // refused UNAUTHENTICATED or PERMISSION_DENIED also gets the peer's address.
+// It also counts the calls of the gateway's own services alive (LiveCalls),
+// for the drain.
 //
 // Thread-safety: the factory is thread-safe; each interceptor belongs to one
 // RPC, whose hook points gRPC runs one batch at a time.
@@ -17,6 +19,7 @@
 #include <grpcpp/support/server_interceptor.h>
 
 #include "service/auth/authenticator.h"
+#include "service/live_calls.h"
 #include "service/logging/logger.h"
 #include "service/metrics/grpc_metrics.h"
 
@@ -25,10 +28,11 @@ namespace b24gate {
 class RpcInterceptorFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
   // `metrics` may be null (metrics off); `authenticator` may be null (no
-  // client names in the log). All must outlive the server.
+  // client names in the log); `live` may be null (calls not counted). All
+  // must outlive the server.
   RpcInterceptorFactory(GrpcMetrics* metrics, Logger* logger,
-                        const Authenticator* authenticator = nullptr)
-      : metrics_(metrics), logger_(logger), authenticator_(authenticator) {}
+                        const Authenticator* authenticator = nullptr, LiveCalls* live = nullptr)
+      : metrics_(metrics), logger_(logger), authenticator_(authenticator), live_(live) {}
 
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override;
@@ -37,6 +41,7 @@ class RpcInterceptorFactory : public grpc::experimental::ServerInterceptorFactor
   GrpcMetrics* const metrics_;
   Logger* const logger_;
   const Authenticator* const authenticator_;
+  LiveCalls* const live_;
 };
 
 // The id to use for a request: `given` when it is 1..128 printable ASCII

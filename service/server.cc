@@ -199,6 +199,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   if (!config.metrics_listen.empty()) {
     B24GATE_RETURN_IF_ERROR(CheckAddressFree(config.metrics_listen, "metrics-listen"));
   }
+  if (!config.events_listen.empty()) {
+    B24GATE_RETURN_IF_ERROR(CheckAddressFree(config.events_listen, "events-listen"));
+  }
   std::unique_ptr<Server> server(new Server(config, clock, parts.log));
   server->metrics_ = MakeMetrics(config);
   if (config.tls.enabled()) {
@@ -258,15 +261,42 @@ absl::Status Server::Wire(std::unique_ptr<HttpTransport> transport) {
                {"application", config_.application.client_id}});
   service_ = std::make_unique<GatewayService>(gateway_.get(), access_.get());
   admin_ = std::make_unique<AdminService>(gateway_.get(), access_.get());
-  event_ledger_ = std::make_unique<EventLedger>(clock_);
-  poll_timer_ = std::make_unique<PollTimer>(clock_);
-  events_ = std::make_unique<EventService>(gateway_.get(), access_.get(), event_ledger_.get(),
-                                           poll_timer_.get(), config_.events_poll_interval);
+  B24GATE_RETURN_IF_ERROR(WireEvents());
   file_transport_ = std::make_unique<StreamTransport>(clock_);
   files_ = std::make_unique<FileGateway>(gateway_.get(), file_transport_.get(),
                                          config_.max_file_size);
   files_service_ = std::make_unique<FilesService>(files_.get(), access_.get(),
                                                   metrics_ ? metrics_->files.get() : nullptr);
+  return absl::OkStatus();
+}
+
+absl::Status Server::WireEvents() {
+  event_ledger_ = std::make_unique<EventLedger>(clock_);
+  poll_timer_ = std::make_unique<PollTimer>(clock_);
+  online_hub_ = std::make_unique<OnlineEventHub>(event_ledger_.get(), OnlineEventHub::Options{});
+  EventService::Options options;
+  options.poll_interval = config_.events_poll_interval;
+  if (!config_.events_listen.empty()) {
+    inbound_ = std::make_unique<InboundEndpoint>(InboundPostLimits{});
+    absl::StatusOr<int> port = inbound_->Bind(config_.events_listen);
+    if (!port.ok()) return port.status();
+    events_port_ = *port;
+    options.inbound_url = config_.events_public_url.empty()
+                              ? absl::StrCat("http://", HostOf(config_.events_listen), ":", events_port_)
+                              : config_.events_public_url;
+    while (!options.inbound_url.empty() && options.inbound_url.back() == '/') options.inbound_url.pop_back();
+  }
+  events_ = std::make_unique<EventService>(gateway_.get(), access_.get(), event_ledger_.get(),
+                                           poll_timer_.get(), online_hub_.get(), options);
+  if (inbound_) {
+    inbound_events_ = std::make_unique<InboundEvents>(gateway_.get(), online_hub_.get(), events_.get(),
+                                                      event_ledger_.get(), &logger_);
+    // The application's install events register portals with its OAuth client.
+    if (config_.application.enabled()) {
+      app_install_ = std::make_unique<AppInstall>(gateway_.get(), event_ledger_.get(), &logger_);
+    }
+    inbound_->Serve(inbound_events_.get(), app_install_.get());
+  }
   return absl::OkStatus();
 }
 
@@ -329,7 +359,7 @@ absl::Status Server::ServeGrpc() {
   builder.SetMaxReceiveMessageSize(GrpcReceiveLimit(limits));
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<RpcInterceptorFactory>(
-      metrics_ ? metrics_->grpc.get() : nullptr, &logger_, &access_->authenticator()));
+      metrics_ ? metrics_->grpc.get() : nullptr, &logger_, &access_->authenticator(), &live_calls_));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   grpc_ = builder.BuildAndStart();
   if (!grpc_ || port_ == 0) {
@@ -343,6 +373,7 @@ void Server::LogServing() {
   // The first stdout lines are the contract with scripts and tests.
   std::printf("listening on %s:%d\n", HostOf(config_.listen).c_str(), port_);
   if (metrics_) std::printf("metrics on %s:%d\n", HostOf(config_.metrics_listen).c_str(), metrics_port_);
+  if (inbound_) std::printf("events on %s:%d\n", HostOf(config_.events_listen).c_str(), events_port_);
   std::fflush(stdout);
   const std::string bound = absl::StrCat(HostOf(config_.listen), ":", port_);
   logger_.Log(LogLevel::kInfo, "serving", {{"listen", bound}, {"tls", tls_ != nullptr}});
@@ -361,6 +392,16 @@ void Server::LogServing() {
 bool Server::AwaitDrained(absl::Time deadline) {
   absl::MutexLock lock(&mu_);
   return clock_->AwaitWithDeadline(&mu_, absl::Condition(&drained_), deadline);
+}
+
+bool Server::AwaitAnswered(absl::Time deadline) {
+  // gRPC's shutdown ends when every call and connection is closed. A client
+  // may keep a reflection stream (buf curl does, while it runs) or an idle
+  // connection open, so once every call of the gateway's services is over
+  // what is left is cancelled and closed here: nothing on it awaits an
+  // answer.
+  if (live_calls_.AwaitNone(clock_, deadline)) grpc_server_cancel_all_calls(grpc_->c_server());
+  return AwaitDrained(deadline);
 }
 
 // How long a drained gateway waits before it exits (see Drain).
@@ -394,12 +435,12 @@ bool Server::Drain(absl::Duration predrain) {
   // the drain until the grace runs out.
   events_->Shutdown();
   gateway_->BeginShutdown();
-  if (!AwaitDrained(answer_by)) {
+  if (!AwaitAnswered(answer_by)) {
     logger_.Log(LogLevel::kWarn, "grace period nearly over: answering calls still waiting for the "
                                  "portal with OUTCOME_UNKNOWN");
     gateway_->AbandonInFlight();
   }
-  bool done = AwaitDrained(deadline + absl::Seconds(1));
+  bool done = AwaitAnswered(deadline + absl::Seconds(1));
   bool upstream_left = false;
   for (const auto& portal : gateway_->portals()) upstream_left = upstream_left || portal->Stats().in_flight > 0;
   if (!done || upstream_left) {

@@ -36,6 +36,9 @@
 #include "service/event_service.h"
 #include "service/files_service.h"
 #include "service/gateway_service.h"
+#include "service/inbound_endpoint.h"
+#include "service/inbound_events.h"
+#include "service/live_calls.h"
 #include "service/logging/log_observer.h"
 #include "service/logging/logger.h"
 #include "service/observer_fanout.h"
@@ -64,6 +67,7 @@ class Server {
 
   int port() const { return port_; }                  // the bound gRPC port
   int metrics_port() const { return metrics_port_; }  // 0: metrics off
+  int events_port() const { return events_port_; }    // 0: inbound endpoint off
 
   // The sequence above. `predrain` is the pre-drain delay (main passes 0
   // for SIGINT). Returns true when every accepted call has its answer and no
@@ -82,10 +86,16 @@ class Server {
   Server(const ServerConfig& config, Clock* clock, std::ostream* log);
   absl::Status Wire(std::unique_ptr<HttpTransport> transport);
   absl::Status ServeMetrics();
+  // The event subscriptions and, with --events-listen, the inbound endpoint.
+  absl::Status WireEvents();
   absl::Status ServeGrpc();
   void LogServing();
   // Waits until the gRPC server has drained or the clock reaches `deadline`.
   bool AwaitDrained(absl::Time deadline);
+  // The same, but once every call of the gateway's services is over, the
+  // calls (reflection, health) and connections still open are closed (gRPC
+  // would wait for their clients until its deadline).
+  bool AwaitAnswered(absl::Time deadline);
 
   const ServerConfig config_;
   Clock* const clock_;
@@ -99,6 +109,9 @@ class Server {
   // What event subscriptions delivered: it outlives the gateway, whose
   // last callbacks may still count.
   std::unique_ptr<EventLedger> event_ledger_;
+  // Online events accepted and not yet acknowledged; it outlives the
+  // gateway too, whose last callbacks may still end an online stream.
+  std::unique_ptr<OnlineEventHub> online_hub_;
   std::unique_ptr<Gateway> gateway_;
   std::unique_ptr<GatewayService> service_;
   std::unique_ptr<AdminService> admin_;
@@ -106,12 +119,20 @@ class Server {
   // its callbacks call.
   std::unique_ptr<PollTimer> poll_timer_;
   std::unique_ptr<EventService> events_;
+  // The inbound endpoint goes before what it hands posts to.
+  std::unique_ptr<InboundEvents> inbound_events_;
+  std::unique_ptr<AppInstall> app_install_;  // null: no application configured
+  std::unique_ptr<InboundEndpoint> inbound_;
   std::unique_ptr<StreamTransport> file_transport_;
   std::unique_ptr<FileGateway> files_;
   std::unique_ptr<FilesService> files_service_;
+  // The gateway's services' calls from arrival until gRPC destroys them (the
+  // interceptor counts).
+  LiveCalls live_calls_;
   std::unique_ptr<grpc::Server> grpc_;
   int port_ = 0;
   int metrics_port_ = 0;
+  int events_port_ = 0;
   std::thread stop_;  // runs the gRPC server's Shutdown and Wait
 
   absl::Mutex mu_;

@@ -202,6 +202,12 @@ const Setting kSettings[] = {
        }
        return absl::OkStatus();
      }},
+    {"--events-listen", "HOST:PORT", nullptr, "events_listen", "off",
+     "serve the inbound HTTP endpoint Bitrix24 posts online events to (port 0: any free port)",
+     false, [](const Value& v, State* s) { return Text(v, &s->config.events_listen); }},
+    {"--events-public-url", "URL", nullptr, "events_public_url", "http://<events-listen>",
+     "the inbound endpoint's URL as the portals reach it (behind an ingress: its https URL)", false,
+     [](const Value& v, State* s) { return Text(v, &s->config.events_public_url); }},
     {"--max-file-size", "BYTES", nullptr, "max_file_size_bytes", "0",
      "UploadFile refuses larger files (0: no limit of ours)", false, &MaxFileSize},
     {"--redis", "redis://HOST:PORT[/DB]", "B24GATE_REDIS_URL", "redis.url", "off",

@@ -29,6 +29,21 @@ void EventLedger::Cleared(const std::string& portal, const std::string& consumer
   if (it->second.empty()) rows_.erase(it);
 }
 
+void EventLedger::Received(const std::string& portal) {
+  absl::MutexLock lock(&mu_);
+  ++counts_[portal].received;
+}
+
+void EventLedger::Refused(const std::string& reason) {
+  absl::MutexLock lock(&mu_);
+  ++refused_[reason];
+}
+
+std::map<std::string, int64_t> EventLedger::RefusedSnapshot() const {
+  absl::MutexLock lock(&mu_);
+  return refused_;
+}
+
 std::map<std::string, EventLedger::Counts> EventLedger::Snapshot() const {
   const absl::Time now = clock_->Now();
   absl::MutexLock lock(&mu_);

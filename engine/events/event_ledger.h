@@ -1,5 +1,6 @@
 // What the event subscriptions of this replica have delivered: per portal,
-// events delivered, redelivered and acknowledged, and the age of the oldest
+// online events accepted by the inbound endpoint, events delivered,
+// redelivered and acknowledged, posts refused (by reason), and the age of the oldest
 // event delivered but not yet cleared from the portal's queue (the consumer
 // lag). It also numbers the attempts of each queue row per consumer, so a
 // row read again after a subscriber left without acknowledging it is
@@ -30,6 +31,7 @@ namespace b24gate {
 class EventLedger {
  public:
   struct Counts {
+    int64_t received = 0;     // online posts accepted for the portal
     int64_t delivered = 0;    // every event written to a stream, redeliveries included
     int64_t redelivered = 0;  // of which attempt > 1
     int64_t acknowledged = 0;
@@ -48,8 +50,16 @@ class EventLedger {
   void Cleared(const std::string& portal, const std::string& consumer,
                const std::vector<std::string>& ids);
 
-  // Per portal that has had a subscriber.
+  // The inbound endpoint accepted a post for `portal`.
+  void Received(const std::string& portal);
+  // The inbound endpoint refused a post; `reason` is one of a fixed few
+  // (InboundEndpoint), never the caller's text.
+  void Refused(const std::string& reason);
+
+  // Per portal that has had a subscriber or an accepted post.
   std::map<std::string, Counts> Snapshot() const;
+  // Refused posts by reason.
+  std::map<std::string, int64_t> RefusedSnapshot() const;
 
  private:
   struct Attempts {
@@ -63,6 +73,7 @@ class EventLedger {
   mutable absl::Mutex mu_;
   std::map<std::string, Counts> counts_ ABSL_GUARDED_BY(mu_);
   std::map<Key, std::map<std::string, Attempts>> rows_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, int64_t> refused_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace b24gate

@@ -60,33 +60,16 @@ OfflineSubscription::OfflineSubscription(Options options, Caller caller, Timer t
 
 void OfflineSubscription::Start() {
   std::shared_ptr<OfflineSubscription> self = shared_from_this();
-  caller_("event.get", OJson::object(), [self](absl::StatusOr<CallReply> reply) {
-    if (!reply.ok()) return self->Fail(reply.status());
-    std::set<std::string> bound;
-    for (const OJson& b : reply->result) {
-      if (b.is_object()) bound.insert(absl::AsciiStrToUpper(TextOf(b.value("event", OJson()))));
-    }
-    std::vector<std::string> missing;
-    for (const std::string& event : self->options_.events) {
-      if (bound.insert(absl::AsciiStrToUpper(event)).second) missing.push_back(event);
-    }
-    self->BindMissing(std::move(missing));
+  EventBinder::Binding binding{options_.events, /*handler=*/"", options_.auth_connector};
+  EventBinder::Run(caller_, std::move(binding), [self](absl::Status status) {
+    if (!status.ok()) return self->Fail(status);
+    if (self->options_.notify_handler.empty()) return self->Poll();
+    EventBinder::Binding notify{{"ONOFFLINEEVENT"}, self->options_.notify_handler, ""};
+    EventBinder::Run(self->caller_, std::move(notify), [self](absl::Status status) {
+      if (!status.ok()) return self->Fail(status);
+      self->Poll();
+    });
   });
-}
-
-// One bind after another (they are few, and done once per stream).
-void OfflineSubscription::BindMissing(std::vector<std::string> missing) {
-  if (missing.empty()) return Poll();
-  const std::string event = missing.back();
-  missing.pop_back();
-  OJson params = {{"event", event}, {"event_type", "offline"}};
-  if (!options_.auth_connector.empty()) params["auth_connector"] = options_.auth_connector;
-  std::shared_ptr<OfflineSubscription> self = shared_from_this();
-  caller_("event.bind", std::move(params),
-          [self, missing = std::move(missing)](absl::StatusOr<CallReply> reply) mutable {
-            if (!reply.ok()) return self->Fail(reply.status());
-            self->BindMissing(std::move(missing));
-          });
 }
 
 void OfflineSubscription::Poll() {
@@ -103,13 +86,29 @@ void OfflineSubscription::Poll() {
           [self](absl::StatusOr<CallReply> reply) { self->OnBatch(std::move(reply)); });
 }
 
+void OfflineSubscription::PollNow() { PollIfWaiting(); }
+
+void OfflineSubscription::PollIfWaiting() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!waiting_) return;
+    waiting_ = false;
+  }
+  Poll();
+}
+
 void OfflineSubscription::OnBatch(absl::StatusOr<CallReply> reply) {
   absl::StatusOr<std::vector<QueuedEvent>> events =
       reply.ok() ? ParseBatch(reply->result) : absl::StatusOr<std::vector<QueuedEvent>>(reply.status());
   if (!events.ok()) return Fail(events.status());
   std::shared_ptr<OfflineSubscription> self = shared_from_this();
   if (events->empty()) {
-    timer_(options_.poll_interval, [self] { self->Poll(); });
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopped_) return;
+      waiting_ = true;
+    }
+    timer_(options_.poll_interval, [self] { self->PollIfWaiting(); });
     return;
   }
   {

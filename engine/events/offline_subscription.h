@@ -14,8 +14,9 @@
 // order in the order the portal queued them.
 //
 // At start the events named in Options are bound as offline events
-// (`event.get`, then `event.bind event_type=offline` for each one missing).
-// An empty queue is polled again after Options::poll_interval (the timer).
+// (EventBinder). An empty queue is polled again after Options::poll_interval
+// (the timer), or at once when PollNow() says the portal queued something
+// (its ONOFFLINEEVENT notification).
 //
 // Thread-safety: thread-safe. Sink calls are made one at a time, holding no
 // lock of the subscription except the one that lets Stop() wait for them;
@@ -35,36 +36,22 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "engine/events/event_binder.h"
 #include "engine/events/event_ledger.h"
+#include "engine/events/event_subscription.h"
 #include "engine/portal/call_types.h"
 
 namespace b24gate {
 
-// One queued event as a subscriber receives it.
-struct QueuedEvent {
-  std::string delivery_id;      // the queue row's ID: what the subscriber acknowledges
-  std::string event;            // EVENT_NAME, e.g. ONCRMDEALUPDATE
-  std::string record_id;        // EVENT_DATA.FIELDS.ID as text; "" when absent
-  std::string timestamp;        // TIMESTAMP_X as the portal wrote it
-  nlohmann::ordered_json data;  // EVENT_DATA
-  int attempt = 1;
-};
-
-class OfflineSubscription : public std::enable_shared_from_this<OfflineSubscription> {
+// For a queue row: delivery_id is its ID, timestamp its TIMESTAMP_X, data
+// its EVENT_DATA.
+class OfflineSubscription : public EventSubscription,
+                            public std::enable_shared_from_this<OfflineSubscription> {
  public:
-  // One Bitrix24 call on the subscription's portal, through its throttle.
-  using Caller = std::function<void(const std::string& method, nlohmann::ordered_json params,
-                                    CallCallback done)>;
+  using Caller = EventBinder::Caller;
   // Runs `fire` after `delay` (PollTimer::After).
   using Timer = std::function<void(absl::Duration delay, std::function<void()> fire)>;
-
-  class Sink {
-   public:
-    virtual ~Sink() = default;
-    virtual void Deliver(std::vector<QueuedEvent> events) = 0;
-    // The subscription ended on its own (a failed call); the last sink call.
-    virtual void End(const absl::Status& status) = 0;
-  };
+  using Sink = EventSink;
 
   struct Options {
     std::string portal;
@@ -73,6 +60,10 @@ class OfflineSubscription : public std::enable_shared_from_this<OfflineSubscript
     // Given to those binds: writes carrying the same auth_connector are not
     // queued for them. "" = none. REQUIRES: empty or a valid name.
     std::string auth_connector;
+    // The inbound endpoint's handler URL for this portal ("" = none): when
+    // set, ONOFFLINEEVENT is bound to it too, so the portal says when its
+    // queue fills and PollNow() reads at once.
+    std::string notify_handler;
     int batch_size = 50;
     absl::Duration poll_interval = absl::Seconds(1);
   };
@@ -87,18 +78,20 @@ class OfflineSubscription : public std::enable_shared_from_this<OfflineSubscript
   OfflineSubscription(Options options, Caller caller, Timer timer, EventLedger* ledger, Sink* sink);
 
   // Binds the events, then reads the queue. Call once.
-  void Start();
-  // The subscriber has processed these deliveries: their rows are cleared.
-  // INVALID_ARGUMENT (naming the position in `where`) for an id that is not
-  // an unacknowledged delivery of this subscription; then nothing is taken.
-  absl::Status Ack(const std::vector<std::string>& delivery_ids, const std::string& where);
-  // No more deliveries; rows acknowledged and not yet cleared are still
-  // cleared, the unacknowledged stay for the consumer's next stream.
-  void Stop();
+  void Start() override;
+  // Acknowledged rows are cleared.
+  absl::Status Ack(const std::vector<std::string>& delivery_ids, const std::string& where) override;
+  // Rows acknowledged and not yet cleared are still cleared, the
+  // unacknowledged stay for the consumer's next stream.
+  void Stop() override;
+  // The portal has queued events: an idle subscription (waiting out its
+  // poll interval) reads now; a busy one reads when its batch is done.
+  void PollNow();
 
  private:
-  void BindMissing(std::vector<std::string> missing);
   void Poll();
+  // Polls if the subscription is waiting for its timer (once per wait).
+  void PollIfWaiting();
   void OnBatch(absl::StatusOr<CallReply> reply);
   // Clears `ids` (acknowledged rows); one clear in flight at a time.
   void Clear(std::vector<std::string> ids);
@@ -121,6 +114,7 @@ class OfflineSubscription : public std::enable_shared_from_this<OfflineSubscript
   std::set<std::string> unacked_ ABSL_GUARDED_BY(mu_);   // delivered, not acknowledged
   std::vector<std::string> to_clear_ ABSL_GUARDED_BY(mu_);  // acknowledged, not yet cleared
   bool clearing_ ABSL_GUARDED_BY(mu_) = false;
+  bool waiting_ ABSL_GUARDED_BY(mu_) = false;  // an empty queue read; the timer is set
 };
 
 }  // namespace b24gate

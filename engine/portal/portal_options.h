@@ -29,6 +29,10 @@ struct PortalOptions {
   std::string webhook_url;
   // An OAuth application instead of a webhook (oauth.enabled()).
   OAuthOptions oauth;
+  // What the portal's event posts carry as auth[application_token]; the
+  // inbound event endpoint accepts a post for this portal only with it. A
+  // secret: never logged. Empty: the endpoint refuses the portal's posts.
+  std::string application_token;
   // Request-rate model (docs/bitrix24-protocol.md, "Limits"). Preset "standard": 50 / 2 per s.
   BucketPolicy bucket;
   // Operating-time limit per method.

@@ -9,6 +9,12 @@ using prometheus::MetricFamily;
 using prometheus::MetricType;
 
 std::vector<MetricFamily> EventMetrics::Collect() const {
+  MetricFamily received{"b24gate_events_received_total",
+                        "Online event posts the inbound endpoint accepted.", MetricType::Counter, {}};
+  MetricFamily refused{"b24gate_events_refused_total",
+                       "Posts the inbound endpoint refused, by reason (bad_token, unknown_portal, "
+                       "malformed, too_large).",
+                       MetricType::Counter, {}};
   MetricFamily delivered{"b24gate_events_delivered_total",
                          "Events written to subscribers' streams, redeliveries included.",
                          MetricType::Counter, {}};
@@ -32,14 +38,21 @@ std::vector<MetricFamily> EventMetrics::Collect() const {
     }
     return m;
   };
+  for (const auto& [reason, n] : ledger_->RefusedSnapshot()) {
+    ClientMetric m;
+    m.label = {{"reason", reason}};
+    m.counter.value = static_cast<double>(n);
+    refused.metric.push_back(m);
+  }
   for (const auto& [portal, c] : ledger_->Snapshot()) {
+    received.metric.push_back(sample(portal, static_cast<double>(c.received), true));
     delivered.metric.push_back(sample(portal, static_cast<double>(c.delivered), true));
     redelivered.metric.push_back(sample(portal, static_cast<double>(c.redelivered), true));
     acknowledged.metric.push_back(sample(portal, static_cast<double>(c.acknowledged), true));
     lag.metric.push_back(sample(portal, absl::ToDoubleSeconds(c.oldest_unacknowledged), false));
   }
   std::vector<MetricFamily> out;
-  for (MetricFamily* f : {&delivered, &redelivered, &acknowledged, &lag}) {
+  for (MetricFamily* f : {&received, &refused, &delivered, &redelivered, &acknowledged, &lag}) {
     if (!f->metric.empty()) out.push_back(std::move(*f));
   }
   return out;

@@ -3,6 +3,9 @@
 // comes back on the next stream (after a disconnect or a gateway killed with
 // SIGKILL), what is acknowledged never does; events of one record arrive in
 // order; bad requests are refused naming the field.
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <algorithm>
 #include <map>
@@ -15,13 +18,11 @@
 #include <gtest/gtest.h>
 
 #include "bitrix24/gateway/v1/events.grpc.pb.h"
-#include "tests/e2e/rpc_helpers.h"
+#include "tests/e2e/event_helpers.h"
 
 namespace b24gate::e2e {
 namespace {
 
-constexpr char kAdd[] = "ONCRMDEALADD";
-constexpr char kUpdate[] = "ONCRMDEALUPDATE";
 
 // A gateway that reads an empty queue again after 100 ms, with /metrics.
 GatewaySpec FastPolls() {
@@ -36,63 +37,6 @@ std::unique_ptr<Stack> EventStack() {
   emulator.extra_args = {"--no-limits", "--cost-zero"};
   return Up(emulator, FastPolls());
 }
-
-// One Subscribe stream, driven synchronously.
-class Subscriber {
- public:
-  Subscriber(std::shared_ptr<grpc::Channel> channel, const std::string& consumer,
-             std::vector<std::string> events = {kAdd, kUpdate},
-             const std::string& auth_connector = "")
-      : stub_(pb::EventService::NewStub(channel)), ctx_(Ctx(120)) {
-    stream_ = stub_->Subscribe(ctx_.get());
-    pb::SubscribeRequest start;
-    start.mutable_start()->set_consumer(consumer);
-    start.mutable_start()->set_auth_connector(auth_connector);
-    for (const std::string& e : events) start.mutable_start()->add_events(e);
-    written_ = stream_->Write(start);
-  }
-  ~Subscriber() {
-    if (!finished_) Drop();
-  }
-
-  // The next event; nullopt when the stream ended (see Finish()).
-  std::optional<pb::QueuedEvent> Next() {
-    pb::SubscribeResponse response;
-    if (!written_ || !stream_->Read(&response)) return std::nullopt;
-    return response.event();
-  }
-  std::vector<pb::QueuedEvent> Take(size_t n) {
-    std::vector<pb::QueuedEvent> out;
-    while (out.size() < n) {
-      std::optional<pb::QueuedEvent> e = Next();
-      if (!e) break;
-      out.push_back(*e);
-    }
-    return out;
-  }
-  bool Ack(const std::vector<std::string>& ids) {
-    pb::SubscribeRequest ack;
-    for (const std::string& id : ids) ack.mutable_ack()->add_delivery_ids(id);
-    return stream_->Write(ack);
-  }
-  // The client goes away without a word (like a crash).
-  void Drop() {
-    ctx_->TryCancel();
-    Finish();
-  }
-  grpc::Status Finish() {
-    finished_ = true;
-    stream_->WritesDone();
-    return stream_->Finish();
-  }
-
- private:
-  std::unique_ptr<pb::EventService::Stub> stub_;
-  std::unique_ptr<grpc::ClientContext> ctx_;
-  std::unique_ptr<grpc::ClientReaderWriter<pb::SubscribeRequest, pb::SubscribeResponse>> stream_;
-  bool written_ = false;
-  bool finished_ = false;
-};
 
 // Waits until the portal has offline bindings for `events`.
 bool Bound(Stack& stack, const std::vector<std::string>& events) {
@@ -122,33 +66,12 @@ size_t QueueLength(Stack& stack) {
   return list.is_object() && list.contains("total") ? list["total"].get<size_t>() : 999999;
 }
 
-int64_t AddDeal(Stack& stack, const std::string& title, const std::string& auth_connector = "") {
-  json params = {{"fields", {{"TITLE", title}}}};
-  if (!auth_connector.empty()) params["auth_connector"] = auth_connector;
-  CallOut out = Call1(stack, "crm.deal.add", params);
-  EXPECT_TRUE(out.status.ok()) << out.status.error_message();
-  return out.status.ok() ? out.result().get<int64_t>() : -1;
-}
-
 void UpdateDeal(Stack& stack, int64_t id, const std::string& title,
                 const std::string& auth_connector = "") {
   json params = {{"id", id}, {"fields", {{"TITLE", title}}}};
   if (!auth_connector.empty()) params["auth_connector"] = auth_connector;
   CallOut out = Call1(stack, "crm.deal.update", params);
   EXPECT_TRUE(out.status.ok()) << out.status.error_message();
-}
-
-std::vector<std::string> IdsOf(const std::vector<pb::QueuedEvent>& events) {
-  std::vector<std::string> ids;
-  for (const pb::QueuedEvent& e : events) ids.push_back(e.delivery_id());
-  return ids;
-}
-
-// A metric's value on the gateway's /metrics page (-1 when absent).
-double Metric(Process& gateway, const std::string& series) {
-  const std::string page = ScrapeMetrics(gateway);
-  const size_t at = page.find(series + " ");
-  return at == std::string::npos ? -1 : std::stod(page.substr(at + series.size() + 1));
 }
 
 TEST(Events, ADealAddedThroughTheGatewayReachesTheSubscriber) {
@@ -371,6 +294,44 @@ TEST(Events, ANewerStreamOfTheConsumerTakesOver) {
   std::optional<pb::QueuedEvent> e = fresh.Next();
   ASSERT_TRUE(e);
   EXPECT_EQ(e->record_id(), std::to_string(id));
+}
+
+// buf curl (npm's, node_modules/.bin/buf) subscribing while its stdin stays
+// open: it keeps its connection and its server-reflection stream open as
+// long as it runs. Started in a process group of its own; returns its pid
+// (-1 when buf is missing).
+pid_t StartBufSubscriber(const std::string& gateway) {
+  const std::string script = B24GATE_TEST_CERTS_SCRIPT;
+  const std::string buf = script.substr(0, script.rfind("/tests/e2e/")) + "/node_modules/.bin/buf";
+  const std::string command =
+      "(echo '{\"start\":{\"consumer\":\"crm-sync\",\"events\":[\"ONCRMDEALADD\"]}}'; sleep 300) | " +
+      buf + " curl --protocol grpc --http2-prior-knowledge -d @- http://" + gateway +
+      "/bitrix24.gateway.v1.EventService/Subscribe > /dev/null 2>&1";
+  if (access(buf.c_str(), X_OK) != 0) return -1;
+  pid_t pid = fork();
+  if (pid == 0) {
+    setpgid(0, 0);
+    execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
+
+TEST(Events, ASubscriberThatKeepsItsSideOpenDoesNotHoldTheShutdown) {
+  EmulatorSpec emulator;
+  emulator.extra_args = {"--no-limits", "--cost-zero"};
+  GatewaySpec gateway = FastPolls();
+  gateway.shutdown_grace_seconds = 120;
+  auto stack = Up(emulator, gateway);
+  ASSERT_TRUE(stack);
+  const pid_t subscriber = StartBufSubscriber(stack->gateway().address());
+  ASSERT_GT(subscriber, 0) << "node_modules/.bin/buf is missing: run npm ci";
+  ASSERT_TRUE(Bound(*stack, {kAdd}));
+  // The drain ends the stream; buf curl keeps running. The exit comes long
+  // before the 120 s grace (StopWith gives up after 60 s and answers -1).
+  EXPECT_EQ(stack->gateway().StopWith(SIGTERM, 60), 0);
+  kill(-subscriber, SIGKILL);
+  waitpid(subscriber, nullptr, 0);
 }
 
 }  // namespace

@@ -71,6 +71,19 @@ std::set<std::string> TextList(const Json& params, const char* key) {
   return out;
 }
 
+// Form encoding of one value.
+std::string UrlEncode(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      absl::StrAppend(&out, "%", absl::Hex(c, absl::kZeroPad2));
+    }
+  }
+  return out;
+}
+
 // The record id a successful write is about.
 Json RecordId(const MethodCall& call, const MethodResult& result) {
   if (absl::EndsWith(call.method, ".add")) return result.result;
@@ -134,29 +147,40 @@ MethodResult EventingMethods::Invoke(const MethodCall& call) {
 MethodResult EventingMethods::Bind(const MethodCall& call) {
   const std::string event = absl::AsciiStrToUpper(Text(call.params, "event"));
   if (event.empty()) return BadArgument("Event name is required");
-  if (std::find(FiredEvents().begin(), FiredEvents().end(), event) == FiredEvents().end()) {
-    return Refusal("ERROR_EVENT_NOT_FOUND", "Event not found");
-  }
-  if (Text(call.params, "event_type") != "offline" || !Text(call.params, "handler").empty()) {
+  const std::string handler = Text(call.params, "handler");
+  const bool offline = Text(call.params, "event_type") == "offline";
+  const bool known = std::find(FiredEvents().begin(), FiredEvents().end(), event) != FiredEvents().end();
+  if (!known && event != "ONOFFLINEEVENT") return Refusal("ERROR_EVENT_NOT_FOUND", "Event not found");
+  if (offline == !handler.empty() || (offline && event == "ONOFFLINEEVENT")) {
     return BadArgument(
-        "b24-emulator emulates offline events only: bind with event_type=offline and no handler");
+        "bind an offline event with event_type=offline and no handler, an online one (or "
+        "ONOFFLINEEVENT) with a handler URL");
   }
-  Binding binding{event, Text(call.params, "auth_connector"), call.user_id};
+  if (!handler.empty() && poster_ == nullptr) {
+    return BadArgument("this b24-emulator posts no online events");
+  }
   absl::MutexLock lock(&mu_);
   for (const Binding& b : bindings_) {
-    if (b.event == event) return Refusal("ERROR_HANDLER_ALREADY_BINDED", "Handler already binded");
+    if (b.event == event && b.handler == handler) {
+      return Refusal("ERROR_HANDLER_ALREADY_BINDED", "Handler already binded");
+    }
   }
-  bindings_.push_back(std::move(binding));
+  bindings_.push_back({next_binding_id_++, event, handler, Text(call.params, "auth_connector"),
+                       call.user_id});
   return Answer(true);
 }
 
+// Without `handler`, every binding of the event goes.
 MethodResult EventingMethods::Unbind(const MethodCall& call) {
   const std::string event = absl::AsciiStrToUpper(Text(call.params, "event"));
   if (event.empty()) return BadArgument("Event name is required");
+  const std::string handler = Text(call.params, "handler");
   absl::MutexLock lock(&mu_);
   const size_t before = bindings_.size();
   bindings_.erase(std::remove_if(bindings_.begin(), bindings_.end(),
-                                 [&](const Binding& b) { return b.event == event; }),
+                                 [&](const Binding& b) {
+                                   return b.event == event && (handler.empty() || b.handler == handler);
+                                 }),
                   bindings_.end());
   return Answer(Json{{"count", static_cast<int64_t>(before - bindings_.size())}});
 }
@@ -165,24 +189,42 @@ MethodResult EventingMethods::ListBindings() {
   absl::MutexLock lock(&mu_);
   Json list = Json::array();
   for (const Binding& b : bindings_) {
-    list.push_back({{"event", b.event},
-                    {"handler", ""},
-                    {"auth_type", std::to_string(b.user_id)},
-                    {"offline", 1},
-                    {"auth_connector", b.auth_connector}});
+    Json j = {{"event", b.event}, {"handler", b.handler}, {"auth_type", std::to_string(b.user_id)}};
+    if (b.handler.empty()) {
+      j["offline"] = 1;
+      j["auth_connector"] = b.auth_connector;
+    }
+    list.push_back(std::move(j));
   }
   return Answer(std::move(list));
 }
 
 void EventingMethods::Fire(const MethodCall& call, const MethodResult& result,
                            const std::string& event) {
-  const std::string connector = Text(call.params, "auth_connector");
   const Json data = {{"FIELDS", {{"ID", RecordId(call, result)}}}};
+  std::vector<Post> posts;
+  {
+    absl::MutexLock lock(&mu_);
+    const bool was_empty = queue_.empty();
+    Enqueue(call, event, data);
+    const bool filled = was_empty && !queue_.empty();
+    for (const Binding& b : bindings_) {
+      if (b.handler.empty()) continue;
+      if (b.event == event) posts.push_back({b.handler, PostForm(b, event, data)});
+      if (filled && b.event == "ONOFFLINEEVENT") {
+        posts.push_back({b.handler, PostForm(b, b.event, Json::array())});
+      }
+    }
+  }
+  for (Post& p : posts) poster_->Post(std::move(p.url), std::move(p.form));
+}
+
+void EventingMethods::Enqueue(const MethodCall& call, const std::string& event, const Json& data) {
+  const std::string connector = Text(call.params, "auth_connector");
   const std::string timestamp = absl::FormatTime("%Y-%m-%dT%H:%M:%S%Ez", clock_->Now(),
                                                  absl::UTCTimeZone());
-  absl::MutexLock lock(&mu_);
   for (const Binding& b : bindings_) {
-    if (b.event != event) continue;
+    if (b.event != event || !b.handler.empty()) continue;
     if (!b.auth_connector.empty() && b.auth_connector == connector) continue;
     // The queue keeps the object's latest change, not each one: a row of the
     // same event and data that no process has taken only gets the new time.
@@ -204,6 +246,26 @@ void EventingMethods::Fire(const MethodCall& call, const MethodResult& result,
     row.message_id = message_id;
     queue_.push_back(std::move(row));
   }
+}
+
+// As Bitrix24 writes it: event, event_handler_id, data[...], ts, auth[...].
+std::string EventingMethods::PostForm(const Binding& binding, const std::string& event,
+                                      const Json& data) const {
+  std::string form = absl::StrCat("event=", event, "&event_handler_id=", binding.id);
+  if (data.is_object() && data.contains("FIELDS")) {
+    absl::StrAppend(&form, "&data%5BFIELDS%5D%5BID%5D=", UrlEncode(Text(data["FIELDS"], "ID")));
+  }
+  absl::StrAppend(&form, "&ts=", absl::ToUnixSeconds(clock_->Now()));
+  const std::pair<const char*, std::string> auth[] = {
+      {"domain", identity_.domain},
+      {"client_endpoint", absl::StrCat("https://", identity_.domain, "/rest/")},
+      {"server_endpoint", "https://oauth.bitrix.info/rest/"},
+      {"member_id", identity_.member_id},
+      {"application_token", identity_.application_token}};
+  for (const auto& [key, value] : auth) {
+    absl::StrAppend(&form, "&auth%5B", key, "%5D=", UrlEncode(value));
+  }
+  return form;
 }
 
 Json EventingMethods::RowJson(const Row& row, bool with_state) {

@@ -7,8 +7,10 @@
 // offline binding of its name unless the call carried the binding's
 // `auth_connector`; a change of an object whose event is still queued and not
 // taken by a reader only updates that row's time (the queue holds the latest
-// change per object, not every change). Online handlers (a `handler` URL) are not emulated: such
-// a bind is refused, so nothing is silently dropped. README "Events".
+// change per object, not every change). A binding with a `handler` URL is
+// online: each fired event is posted to it (EventPoster) with the portal's
+// auth[application_token]; ONOFFLINEEVENT bound so is posted whenever the
+// offline queue goes from empty to not empty. README "Events".
 //
 // Thread-safety: thread-safe; the wrapped table is called without the lock.
 #ifndef B24EMU_EVENTS_H_
@@ -17,6 +19,7 @@
 #include <cstdint>
 #include <deque>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -25,13 +28,24 @@
 #include "absl/synchronization/mutex.h"
 #include "tests/emulator/clock.h"
 #include "tests/emulator/method_api.h"
+#include "tests/emulator/online_sender.h"
 
 namespace b24emu {
 
+// What the posts say about the portal (their auth[...] fields).
+struct PortalIdentity {
+  std::string domain = "b24-emulator.test";
+  std::string member_id = "b24emulatormember";
+  std::string application_token = "emulator-application-token";
+};
+
 class EventingMethods : public MethodTable {
  public:
-  // `inner` and `clock` must outlive this table.
-  EventingMethods(MethodTable* inner, const Clock* clock) : inner_(inner), clock_(clock) {}
+  // `inner`, `clock` and `poster` must outlive this table; `poster` null:
+  // online binds are refused.
+  EventingMethods(MethodTable* inner, const Clock* clock, EventPoster* poster = nullptr,
+                  PortalIdentity identity = {})
+      : inner_(inner), clock_(clock), poster_(poster), identity_(std::move(identity)) {}
 
   bool HasMethod(const std::string& method) const override;
   MethodResult Invoke(const MethodCall& call) override;
@@ -43,9 +57,15 @@ class EventingMethods : public MethodTable {
 
  private:
   struct Binding {
-    std::string event;  // upper case
+    int64_t id = 0;
+    std::string event;    // upper case
+    std::string handler;  // "" = offline
     std::string auth_connector;
     int64_t user_id = 1;
+  };
+  struct Post {
+    std::string url;
+    std::string form;
   };
   struct Row {
     int64_t id = 0;
@@ -68,15 +88,24 @@ class EventingMethods : public MethodTable {
   // Queues `event` for the offline bindings the call's auth_connector does
   // not exclude.
   void Fire(const MethodCall& call, const MethodResult& result, const std::string& event);
+  // REQUIRES: mu_ held. Queues `data` of `event` offline, or updates its row.
+  void Enqueue(const MethodCall& call, const std::string& event, const nlohmann::json& data)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The form body of an online post.
+  std::string PostForm(const Binding& binding, const std::string& event,
+                       const nlohmann::json& data) const;
   static nlohmann::json RowJson(const Row& row, bool with_state);
 
   MethodTable* const inner_;
   const Clock* const clock_;
+  EventPoster* const poster_;
+  const PortalIdentity identity_;
   absl::Mutex mu_;
   std::vector<Binding> bindings_ ABSL_GUARDED_BY(mu_);
   std::deque<Row> queue_ ABSL_GUARDED_BY(mu_);  // oldest first
   int64_t next_row_id_ ABSL_GUARDED_BY(mu_) = 1;
   int64_t next_process_ ABSL_GUARDED_BY(mu_) = 1;
+  int64_t next_binding_id_ ABSL_GUARDED_BY(mu_) = 1;
 };
 
 }  // namespace b24emu

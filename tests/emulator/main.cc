@@ -10,6 +10,7 @@
 #include "tests/emulator/clock.h"
 #include "tests/emulator/events.h"
 #include "tests/emulator/method_api.h"
+#include "tests/emulator/online_sender.h"
 #include "tests/emulator/options.h"
 #include "tests/emulator/portal.h"
 #include "tests/emulator/server.h"
@@ -24,7 +25,10 @@ int RunEmulator(const EmulatorOptions& options) {
     std::cerr << "b24-emulator: --seed: " << error << "\n";
     return 2;
   }
-  EventingMethods with_events(methods.get(), RealClock());
+  OnlineSender sender(absl::Seconds(options.event_delay_seconds));
+  PortalIdentity identity;
+  identity.application_token = options.application_token;
+  EventingMethods with_events(methods.get(), RealClock(), &sender, identity);
   Portal portal(MakePortalConfig(options), &with_events, RealClock());
   EmulatorServer server(MakeServerOptions(options), &portal);
   absl::StatusOr<int> port = server.Bind();

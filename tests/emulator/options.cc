@@ -62,6 +62,10 @@ A local Bitrix24 REST portal: protocol, limits, costs and faults (see README.md)
   --redirect-host NAME          host of the `redirect` fault (default: swaps
                                 127.0.0.1 and localhost)
   --threads N                   connection threads (default 128)
+  --application-token TOKEN     auth[application_token] of the online event posts
+                                (default emulator-application-token)
+  --event-delay SECONDS         an online event is posted this long after the
+                                change (default 0.1)
   --keep-alive-timeout SECONDS  idle keep-alive connection timeout (default 5)
   --help                        this text
 )";
@@ -195,6 +199,16 @@ absl::StatusOr<EmulatorOptions> ParseOptions(const std::vector<std::string>& arg
        }},
       {"--threads",
        [&](const std::string& f, const std::string& v) { return ParseInt(f, v, &o.threads, 1, 10000); }},
+      {"--application-token",
+       [&](const std::string& f, const std::string& v) {
+         if (v.empty()) return Bad(f, "must not be empty");
+         o.application_token = v;
+         return absl::OkStatus();
+       }},
+      {"--event-delay",
+       [&](const std::string& f, const std::string& v) {
+         return ParseDouble(f, v, &o.event_delay_seconds, 0);
+       }},
       {"--keep-alive-timeout",
        [&](const std::string& f, const std::string& v) {
          return ParseInt(f, v, &o.keep_alive_timeout_seconds, 1, 3600);

@@ -43,6 +43,10 @@ struct EmulatorOptions {
   bool require_https = false;
   std::string redirect_host;
   int threads = 128;
+  // Online events: auth[application_token] of every post, and how long
+  // after the change a post leaves (Bitrix24 posts from a queue).
+  std::string application_token = "emulator-application-token";
+  double event_delay_seconds = 0.1;
   int keep_alive_timeout_seconds = 5;
   bool help = false;
 

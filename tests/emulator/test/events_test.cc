@@ -182,3 +182,62 @@ TEST_F(EventsTest, EventNamesFollowTheMethod) {
 
 }  // namespace
 }  // namespace b24emu
+
+namespace b24emu {
+namespace {
+
+class RecordingPoster : public EventPoster {
+ public:
+  void Post(std::string url, std::string form) override { posts.push_back({url, form}); }
+  std::vector<std::pair<std::string, std::string>> posts;
+};
+
+class OnlineEventsTest : public EventsTest {
+ protected:
+  RecordingPoster poster_;
+  EventingMethods online_{&deals_, &clock_, &poster_,
+                          PortalIdentity{"p.example", "member42", "app-token-1"}};
+  MethodResult RunOnline(const std::string& method, Json params = Json::object()) {
+    MethodCall call;
+    call.method = method;
+    call.params = std::move(params);
+    return online_.Invoke(call);
+  }
+};
+
+TEST_F(OnlineEventsTest, ABoundHandlerIsPostedTheDocumentedFormOncePerChange) {
+  ASSERT_FALSE(RunOnline("event.bind", {{"event", "ONCRMDEALADD"}, {"handler", "http://h/events/main"}}).is_error);
+  EXPECT_EQ(RunOnline("event.bind", {{"event", "ONCRMDEALADD"}, {"handler", "http://h/events/main"}}).error,
+            "ERROR_HANDLER_ALREADY_BINDED");
+  RunOnline("crm.deal.add", {{"fields", {{"TITLE", "a"}}}});
+  RunOnline("crm.deal.update", {{"id", "1"}});  // not bound
+  ASSERT_EQ(poster_.posts.size(), 1u);
+  EXPECT_EQ(poster_.posts[0].first, "http://h/events/main");
+  const std::string& form = poster_.posts[0].second;
+  for (const char* part : {"event=ONCRMDEALADD", "event_handler_id=1", "data%5BFIELDS%5D%5BID%5D=1",
+                           "auth%5Bdomain%5D=p.example", "auth%5Bmember_id%5D=member42",
+                           "auth%5Bapplication_token%5D=app-token-1", "&ts="}) {
+    EXPECT_NE(form.find(part), std::string::npos) << part << " in " << form;
+  }
+  Json bindings = RunOnline("event.get").result;
+  ASSERT_EQ(bindings.size(), 1u);
+  EXPECT_EQ(bindings[0]["handler"], "http://h/events/main");
+}
+
+TEST_F(OnlineEventsTest, OnOfflineEventIsPostedWhenTheQueueStopsBeingEmpty) {
+  ASSERT_FALSE(RunOnline("event.bind", {{"event", "ONCRMDEALADD"}, {"event_type", "offline"}}).is_error);
+  ASSERT_FALSE(RunOnline("event.bind", {{"event", "ONOFFLINEEVENT"}, {"handler", "http://h/n"}}).is_error);
+  EXPECT_EQ(RunOnline("event.bind", {{"event", "ONOFFLINEEVENT"}, {"event_type", "offline"}}).error,
+            "ERROR_ARGUMENT");
+  RunOnline("crm.deal.add", Json::object());
+  RunOnline("crm.deal.add", Json::object());  // the queue was not empty: no second notice
+  ASSERT_EQ(poster_.posts.size(), 1u);
+  EXPECT_NE(poster_.posts[0].second.find("event=ONOFFLINEEVENT"), std::string::npos);
+  EXPECT_EQ(poster_.posts[0].second.find("data%5B"), std::string::npos) << "it carries no data";
+  RunOnline("event.offline.get", {{"clear", 1}});
+  RunOnline("crm.deal.add", Json::object());  // empty again, then not
+  EXPECT_EQ(poster_.posts.size(), 2u);
+}
+
+}  // namespace
+}  // namespace b24emu

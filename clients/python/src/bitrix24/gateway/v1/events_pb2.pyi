@@ -1,10 +1,14 @@
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+EVENT_SOURCE_OFFLINE: EventSource
+EVENT_SOURCE_ONLINE: EventSource
+EVENT_SOURCE_UNSPECIFIED: EventSource
 
 class QueuedEvent(_message.Message):
     __slots__ = ["attempt", "data", "delivery_id", "event", "portal", "record_id", "timestamp"]
@@ -45,13 +49,18 @@ class SubscribeResponse(_message.Message):
     def __init__(self, event: _Optional[_Union[QueuedEvent, _Mapping]] = ...) -> None: ...
 
 class SubscribeStart(_message.Message):
-    __slots__ = ["auth_connector", "consumer", "events", "portal"]
+    __slots__ = ["auth_connector", "consumer", "events", "portal", "source"]
     AUTH_CONNECTOR_FIELD_NUMBER: _ClassVar[int]
     CONSUMER_FIELD_NUMBER: _ClassVar[int]
     EVENTS_FIELD_NUMBER: _ClassVar[int]
     PORTAL_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
     auth_connector: str
     consumer: str
     events: _containers.RepeatedScalarFieldContainer[str]
     portal: str
-    def __init__(self, portal: _Optional[str] = ..., consumer: _Optional[str] = ..., events: _Optional[_Iterable[str]] = ..., auth_connector: _Optional[str] = ...) -> None: ...
+    source: EventSource
+    def __init__(self, portal: _Optional[str] = ..., consumer: _Optional[str] = ..., events: _Optional[_Iterable[str]] = ..., auth_connector: _Optional[str] = ..., source: _Optional[_Union[EventSource, str]] = ...) -> None: ...
+
+class EventSource(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []

@@ -26,9 +26,59 @@ export const protobufFileName = "bitrix24/gateway/v1/events.proto";
 /**
  * Bitrix24 events for services: one stream per consumer that delivers the
  * portal's offline events at least once, in queue order, and deletes each
- * from the portal only after the consumer has acknowledged it. README
+ * from the portal only after the consumer has acknowledged it; or the
+ * online events the portal posts to the gateway's inbound endpoint. README
  * "Events" has the guarantees and what is kept where.
  */
+
+export enum EventSource {
+  EVENT_SOURCE_UNSPECIFIED = 0,
+  /**
+   * EVENT_SOURCE_OFFLINE - The portal's offline queue: nothing is lost while the gateway or the
+   * subscriber is away.
+   */
+  EVENT_SOURCE_OFFLINE = 1,
+  /**
+   * EVENT_SOURCE_ONLINE - Online events the portal posts to the gateway's inbound endpoint
+   * (--events-listen), bound with that handler URL. Each consumer receives
+   * every event it names; events posted while the gateway is down are lost,
+   * and those not yet acknowledged are lost when it restarts.
+   */
+  EVENT_SOURCE_ONLINE = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function eventSourceFromJSON(object: any): EventSource {
+  switch (object) {
+    case 0:
+    case "EVENT_SOURCE_UNSPECIFIED":
+      return EventSource.EVENT_SOURCE_UNSPECIFIED;
+    case 1:
+    case "EVENT_SOURCE_OFFLINE":
+      return EventSource.EVENT_SOURCE_OFFLINE;
+    case 2:
+    case "EVENT_SOURCE_ONLINE":
+      return EventSource.EVENT_SOURCE_ONLINE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return EventSource.UNRECOGNIZED;
+  }
+}
+
+export function eventSourceToJSON(object: EventSource): string {
+  switch (object) {
+    case EventSource.EVENT_SOURCE_UNSPECIFIED:
+      return "EVENT_SOURCE_UNSPECIFIED";
+    case EventSource.EVENT_SOURCE_OFFLINE:
+      return "EVENT_SOURCE_OFFLINE";
+    case EventSource.EVENT_SOURCE_ONLINE:
+      return "EVENT_SOURCE_ONLINE";
+    case EventSource.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
 
 export interface SubscribeRequest {
   start?: SubscribeStart | undefined;
@@ -40,13 +90,15 @@ export interface SubscribeStart {
   portal: string;
   /**
    * Names the subscription (1 to 64 of A-Z a-z 0-9 _ . -). Its
-   * unacknowledged events wait for it; consumers with different names split
-   * the portal's queue between them (each event to one of them).
+   * unacknowledged events wait for it. Offline: consumers with different
+   * names split the portal's queue between them (each event to one of
+   * them). Online: each consumer receives every event it names.
    */
   consumer: string;
   /**
-   * Event names bound as offline events if they are not bound yet, e.g.
-   * ONCRMDEALADD. The stream carries every event in the portal's queue.
+   * Event names bound if they are not bound yet, e.g. ONCRMDEALADD.
+   * Offline, the stream carries every event in the portal's queue; online,
+   * only these.
    */
   events: string[];
   /**
@@ -57,6 +109,8 @@ export interface SubscribeStart {
    * theirs.
    */
   authConnector: string;
+  /** Where the events come from; unspecified = the offline queue. */
+  source: EventSource;
 }
 
 export interface SubscribeAck {
@@ -69,14 +123,20 @@ export interface SubscribeResponse {
 }
 
 export interface QueuedEvent {
-  /** What to acknowledge: the portal's id of the queued event. */
+  /**
+   * What to acknowledge: the portal's id of the queued event (offline), or
+   * "online-N" (online).
+   */
   deliveryId: string;
   /** e.g. ONCRMDEALUPDATE. */
   event: string;
   portal: string;
   /** data.FIELDS.ID as text; "" when the event carries none. */
   recordId: string;
-  /** When the portal queued it, as the portal wrote it (TIMESTAMP_X). */
+  /**
+   * When the portal queued it, as the portal wrote it (TIMESTAMP_X);
+   * online, the post's `ts`.
+   */
   timestamp: string;
   /** The event's data as Bitrix24 sent it (EVENT_DATA). */
   data?:
@@ -177,7 +237,7 @@ export const SubscribeRequest: MessageFns<SubscribeRequest> = {
 };
 
 function createBaseSubscribeStart(): SubscribeStart {
-  return { portal: "", consumer: "", events: [], authConnector: "" };
+  return { portal: "", consumer: "", events: [], authConnector: "", source: 0 };
 }
 
 export const SubscribeStart: MessageFns<SubscribeStart> = {
@@ -193,6 +253,9 @@ export const SubscribeStart: MessageFns<SubscribeStart> = {
     }
     if (message.authConnector !== "") {
       writer.uint32(34).string(message.authConnector);
+    }
+    if (message.source !== 0) {
+      writer.uint32(40).int32(message.source);
     }
     return writer;
   },
@@ -242,6 +305,14 @@ export const SubscribeStart: MessageFns<SubscribeStart> = {
             message.authConnector = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.source = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -264,6 +335,7 @@ export const SubscribeStart: MessageFns<SubscribeStart> = {
         : isSet(object.auth_connector)
         ? globalThis.String(object.auth_connector)
         : "",
+      source: isSet(object.source) ? eventSourceFromJSON(object.source) : 0,
     };
   },
 
@@ -281,6 +353,9 @@ export const SubscribeStart: MessageFns<SubscribeStart> = {
     if (message.authConnector !== "") {
       obj.authConnector = message.authConnector;
     }
+    if (message.source !== 0) {
+      obj.source = eventSourceToJSON(message.source);
+    }
     return obj;
   },
 
@@ -293,6 +368,7 @@ export const SubscribeStart: MessageFns<SubscribeStart> = {
     message.consumer = object.consumer ?? "";
     message.events = object.events?.map((e) => e) || [];
     message.authConnector = object.authConnector ?? "";
+    message.source = object.source ?? 0;
     return message;
   },
 };

@@ -1,0 +1,53 @@
+// What a Subscribe stream reads from: a subscription delivers events to its
+// sink and takes the subscriber's acknowledgements. Two kinds exist: the
+// portal's offline queue (OfflineSubscription) and the online events the
+// inbound endpoint accepted (OnlineEventHub).
+//
+// Thread-safety: implementations are thread-safe.
+#ifndef B24GATE_ENGINE_EVENTS_EVENT_SUBSCRIPTION_H_
+#define B24GATE_ENGINE_EVENTS_EVENT_SUBSCRIPTION_H_
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/status.h"
+
+namespace b24gate {
+
+// One event as a subscriber receives it.
+struct QueuedEvent {
+  std::string delivery_id;      // what the subscriber acknowledges
+  std::string event;            // e.g. ONCRMDEALUPDATE
+  std::string record_id;        // data.FIELDS.ID as text; "" when absent
+  std::string timestamp;        // as the portal wrote it
+  nlohmann::ordered_json data;  // the event's data
+  int attempt = 1;
+};
+
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void Deliver(std::vector<QueuedEvent> events) = 0;
+  // The subscription ended on its own (a failed call); the last sink call.
+  virtual void End(const absl::Status& status) = 0;
+};
+
+class EventSubscription {
+ public:
+  virtual ~EventSubscription() = default;
+  // Begins delivering. Call once.
+  virtual void Start() = 0;
+  // The subscriber has processed these deliveries. INVALID_ARGUMENT (naming
+  // the position in `where`) for an id that is not an unacknowledged
+  // delivery of this subscription; then nothing is taken.
+  virtual absl::Status Ack(const std::vector<std::string>& delivery_ids, const std::string& where) = 0;
+  // No more deliveries: after it returns the sink is never called again.
+  // The unacknowledged events wait for the consumer's next stream.
+  virtual void Stop() = 0;
+};
+
+}  // namespace b24gate
+
+#endif  // B24GATE_ENGINE_EVENTS_EVENT_SUBSCRIPTION_H_

@@ -1,0 +1,64 @@
+// What the inbound endpoint does with one post, apart from HTTP: finds the
+// portal the URL names, reads the form body (engine/events/inbound_post.h),
+// compares auth[application_token] with the portal's in constant time, and
+// only then acts on it: ONOFFLINEEVENT makes the portal's offline streams
+// read at once, any other event goes to the online consumers that named it
+// (OnlineEventHub). A refused post is counted by reason and never reaches a
+// consumer.
+//
+// Thread-safety: thread-safe.
+#ifndef B24GATE_SERVICE_INBOUND_EVENTS_H_
+#define B24GATE_SERVICE_INBOUND_EVENTS_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "engine/events/event_ledger.h"
+#include "engine/events/inbound_post.h"
+#include "engine/events/online_hub.h"
+#include "engine/gateway/gateway.h"
+#include "service/event_service.h"
+#include "service/logging/logger.h"
+
+namespace b24gate {
+
+class InboundEvents {
+ public:
+  struct Reply {
+    int http_status = 200;
+    std::string body;
+  };
+
+  // Everything must outlive this object.
+  InboundEvents(Gateway* gateway, OnlineEventHub* hub, EventService* events, EventLedger* ledger,
+                Logger* logger, InboundPostLimits limits = {})
+      : gateway_(gateway), hub_(hub), events_(events), ledger_(ledger), logger_(logger), limits_(limits) {}
+
+  // A POST to /events/`portal` with `body`.
+  Reply Handle(const std::string& portal, absl::string_view body);
+
+  // A post refused before Handle (by the HTTP layer); `reason` is one of
+  // the metric's fixed reasons (too_large).
+  void CountRefused(const std::string& reason) { ledger_->Refused(reason); }
+
+  const InboundPostLimits& limits() const { return limits_; }
+
+  // Equal texts, compared in time that does not depend on where they differ.
+  static bool SameSecret(absl::string_view a, absl::string_view b);
+
+ private:
+  std::string ExpectedToken(const Portal& portal) const;
+  Reply Refuse(int http_status, const std::string& reason, const std::string& portal,
+               absl::string_view why);
+
+  Gateway* const gateway_;
+  OnlineEventHub* const hub_;
+  EventService* const events_;
+  EventLedger* const ledger_;
+  Logger* const logger_;
+  const InboundPostLimits limits_;
+};
+
+}  // namespace b24gate
+
+#endif  // B24GATE_SERVICE_INBOUND_EVENTS_H_

@@ -1,0 +1,118 @@
+// Helpers of the EventService e2e tests: a synchronous Subscribe stream and
+// the gateway's metrics (header-only; not a test).
+#ifndef B24GATE_TESTS_E2E_EVENT_HELPERS_H_
+#define B24GATE_TESTS_E2E_EVENT_HELPERS_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bitrix24/gateway/v1/events.grpc.pb.h"
+#include "tests/e2e/rpc_helpers.h"
+
+namespace b24gate::e2e {
+
+constexpr char kAdd[] = "ONCRMDEALADD";
+constexpr char kUpdate[] = "ONCRMDEALUPDATE";
+
+// One Subscribe stream, driven synchronously.
+class Subscriber {
+ public:
+  Subscriber(std::shared_ptr<grpc::Channel> channel, const std::string& consumer,
+             std::vector<std::string> events = {kAdd, kUpdate},
+             const std::string& auth_connector = "",
+             pb::EventSource source = pb::EVENT_SOURCE_UNSPECIFIED)
+      : stub_(pb::EventService::NewStub(channel)), ctx_(Ctx(120)) {
+    stream_ = stub_->Subscribe(ctx_.get());
+    pb::SubscribeRequest start;
+    start.mutable_start()->set_consumer(consumer);
+    start.mutable_start()->set_auth_connector(auth_connector);
+    start.mutable_start()->set_source(source);
+    for (const std::string& e : events) start.mutable_start()->add_events(e);
+    written_ = stream_->Write(start);
+  }
+  ~Subscriber() {
+    if (!finished_) Drop();
+  }
+
+  // The next event; nullopt when the stream ended (see Finish()).
+  std::optional<pb::QueuedEvent> Next() {
+    pb::SubscribeResponse response;
+    if (!written_ || !stream_->Read(&response)) return std::nullopt;
+    return response.event();
+  }
+  std::vector<pb::QueuedEvent> Take(size_t n) {
+    std::vector<pb::QueuedEvent> out;
+    while (out.size() < n) {
+      std::optional<pb::QueuedEvent> e = Next();
+      if (!e) break;
+      out.push_back(*e);
+    }
+    return out;
+  }
+  bool Ack(const std::vector<std::string>& ids) {
+    pb::SubscribeRequest ack;
+    for (const std::string& id : ids) ack.mutable_ack()->add_delivery_ids(id);
+    return stream_->Write(ack);
+  }
+  // The client goes away without a word (like a crash).
+  void Drop() {
+    ctx_->TryCancel();
+    Finish();
+  }
+  grpc::Status Finish() {
+    finished_ = true;
+    stream_->WritesDone();
+    return stream_->Finish();
+  }
+
+ private:
+  std::unique_ptr<pb::EventService::Stub> stub_;
+  std::unique_ptr<grpc::ClientContext> ctx_;
+  std::unique_ptr<grpc::ClientReaderWriter<pb::SubscribeRequest, pb::SubscribeResponse>> stream_;
+  bool written_ = false;
+  bool finished_ = false;
+};
+
+// A deal added through the gateway; its id (-1 on failure).
+inline int64_t AddDeal(Stack& stack, const std::string& title, const std::string& auth_connector = "") {
+  json params = {{"fields", {{"TITLE", title}}}};
+  if (!auth_connector.empty()) params["auth_connector"] = auth_connector;
+  CallOut out = Call1(stack, "crm.deal.add", params);
+  EXPECT_TRUE(out.status.ok()) << out.status.error_message();
+  return out.status.ok() ? out.result().get<int64_t>() : -1;
+}
+
+// The HOST:PORT a gateway printed as "WHAT on HOST:PORT" ("events" for the
+// inbound endpoint); waits up to 5 s for it, "" when none comes.
+inline std::string PrintedAddress(Process& gateway, const std::string& what) {
+  const std::string prefix = what + " on ";
+  std::string address;
+  testing::WaitFor(
+      [&] {
+        for (const std::string& line : gateway.lines()) {
+          if (line.rfind(prefix, 0) == 0) address = line.substr(prefix.size());
+        }
+        return !address.empty();
+      },
+      5);
+  return address;
+}
+
+inline std::vector<std::string> IdsOf(const std::vector<pb::QueuedEvent>& events) {
+  std::vector<std::string> ids;
+  for (const pb::QueuedEvent& e : events) ids.push_back(e.delivery_id());
+  return ids;
+}
+
+// A metric's value on the gateway's /metrics page (-1 when absent).
+inline double Metric(Process& gateway, const std::string& series) {
+  const std::string page = ScrapeMetrics(gateway);
+  const size_t at = page.find(series + " ");
+  return at == std::string::npos ? -1 : std::stod(page.substr(at + series.size() + 1));
+}
+
+}  // namespace b24gate::e2e
+
+#endif  // B24GATE_TESTS_E2E_EVENT_HELPERS_H_

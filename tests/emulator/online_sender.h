@@ -1,0 +1,61 @@
+// Posts online events to their handlers the way Bitrix24 does: from the
+// portal's side, some time after the change (a fixed delay here), once. A
+// handler that is down or answers an error loses the event: nothing is
+// retried (the offline queue is Bitrix24's way not to lose events).
+//
+// Thread-safety: thread-safe; one background thread sends, in order of
+// due time.
+#ifndef B24EMU_ONLINE_SENDER_H_
+#define B24EMU_ONLINE_SENDER_H_
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace b24emu {
+
+// Where EventingMethods hands its online posts (a fake in unit tests).
+class EventPoster {
+ public:
+  virtual ~EventPoster() = default;
+  // POSTs `form` (application/x-www-form-urlencoded) to `url` later.
+  virtual void Post(std::string url, std::string form) = 0;
+};
+
+class OnlineSender : public EventPoster {
+ public:
+  explicit OnlineSender(absl::Duration delay);
+  ~OnlineSender() override;  // drops what is not sent yet
+
+  void Post(std::string url, std::string form) override;
+
+  int64_t sent() const;  // answered 2xx
+  int64_t lost() const;  // refused, or the handler unreachable
+
+ private:
+  struct Pending {
+    absl::Time due;
+    std::string url;
+    std::string form;
+  };
+  void Loop();
+  // One POST; true when answered 2xx.
+  static bool Send(const Pending& post);
+
+  const absl::Duration delay_;
+  mutable absl::Mutex mu_;
+  std::deque<Pending> pending_ ABSL_GUARDED_BY(mu_);  // due times ascending
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t sent_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t lost_ ABSL_GUARDED_BY(mu_) = 0;
+  std::thread thread_;
+};
+
+}  // namespace b24emu
+
+#endif  // B24EMU_ONLINE_SENDER_H_
