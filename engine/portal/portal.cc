@@ -109,12 +109,18 @@ Portal::Portal(PortalOptions options, HttpTransport* transport, Clock* clock, Di
 
 Portal::~Portal() {
   std::deque<WorkPtr> left;
+  std::vector<Completion> refused;
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
     left = queue_.TakeAll();
   }
   pool_->Remove(this);  // waits for a turn in progress
+  {
+    absl::MutexLock lock(&mu_);
+    refused.swap(refused_);
+  }
+  for (Completion& refusal : refused) refusal();
   for (auto& w : left) {
     FailureAnswer(*w, GatewayError(absl::StatusCode::kUnavailable, kReasonNotExecuted,
                                    "the gateway is shutting down; the call was not sent"))();
@@ -167,9 +173,16 @@ WorkPtr Portal::CallWorkOf(std::string method, nlohmann::ordered_json params, bo
   if (v3 && !options.idempotency_key.empty()) {
     const std::string key = options.idempotency_key;
     if (!ClaimKey(key)) {
-      call.done(GatewayError(absl::StatusCode::kAborted, kReasonNotExecuted,
-                             "another call with this idempotency_key is in progress; this one "
-                             "was not sent"));
+      // Answered from our next turn, not from here: a Dispatcher never runs
+      // a callback inside Call (its caller may hold a lock the callback takes).
+      const absl::Status refused =
+          GatewayError(absl::StatusCode::kAborted, kReasonNotExecuted,
+                       "another call with this idempotency_key is in progress; this one "
+                       "was not sent");
+      Completion refusal = [done = std::move(call.done), refused]() { done(refused); };
+      absl::MutexLock lock(&mu_);
+      refused_.push_back(std::move(refusal));
+      pool_->Wake(this);
       return nullptr;
     }
     call.done = [this, key, done = std::move(call.done)](absl::StatusOr<CallReply> reply) {
@@ -249,6 +262,8 @@ absl::Time Portal::RunTurn() {
 }
 
 absl::Time Portal::Pass(absl::Time now, Outbox* out, FlightPtr* flight) {
+  for (Completion& refusal : refused_) out->Complete(std::move(refusal));
+  refused_.clear();
   if (draining_) {
     // Shutting down: whatever is queued is answered, nothing is sent.
     FailQueueForShutdown(out);

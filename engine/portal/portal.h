@@ -208,6 +208,9 @@ class Portal : public Dispatcher, private DispatchPool::Task {
   // The autothrottle's last reported speed, to report changes only.
   double reported_rate_factor_ ABSL_GUARDED_BY(mu_) = 1;
   int reported_concurrency_ ABSL_GUARDED_BY(mu_) = 0;
+  // Calls refused before they were queued (an Idempotency-Key in use),
+  // answered by the next turn: callers are never answered from inside Call.
+  std::vector<Completion> refused_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   // Set by BeginShutdown: nothing more is sent.
   bool draining_ ABSL_GUARDED_BY(mu_) = false;

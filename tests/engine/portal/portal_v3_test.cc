@@ -3,9 +3,13 @@
 // writes exactly-once — a REST 3.0 write whose outcome is unknown is sent
 // again with the same Idempotency-Key (the portal replays its first answer),
 // while classic writes are never repeated (portal_test.cc).
+#include <atomic>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
+#include "absl/synchronization/notification.h"
 #include "engine/common/errors.h"
 #include "tests/engine/fake_transport.h"
 #include "tests/engine/portal/portal_harness.h"
@@ -152,6 +156,30 @@ TEST(PortalV3, OneKeyIsNeverInFlightTwice) {
   ASSERT_TRUE(again);
   again->done(ResultAnswer({{"item", {{"id", 1}}}}));
   EXPECT_TRUE(later.Wait());
+}
+
+// A Dispatcher never answers from inside Call: a caller (OrderedFanout)
+// holds its own lock while it calls in, and takes it again in the callback.
+TEST(PortalV3, ACallRefusedForItsKeyIsNotAnsweredInsideCall) {
+  PortalHarness h(Options());
+  Outcome first;
+  h.portal->Call("tasks.task.add", kAdd, false, V3("k"), first.Callback());
+  const std::thread::id caller = std::this_thread::get_id();
+  std::atomic<bool> in_call{true};
+  std::atomic<bool> answered_inside{false};
+  absl::Notification answered;
+  h.portal->Call("tasks.task.add", kAdd, false, V3("k"), [&](absl::StatusOr<CallReply> reply) {
+    answered_inside = in_call && std::this_thread::get_id() == caller;
+    EXPECT_EQ(reply.status().code(), absl::StatusCode::kAborted);
+    answered.Notify();
+  });
+  in_call = false;
+  ASSERT_TRUE(answered.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_FALSE(answered_inside);
+  auto e = h.transport.Next();
+  ASSERT_TRUE(e);
+  e->done(ResultAnswer({{"item", {{"id", 1}}}}));
+  ASSERT_TRUE(first.Wait());
 }
 
 TEST(PortalV3, AReusedKeyIsAFinalError) {
