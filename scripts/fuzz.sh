@@ -31,7 +31,7 @@ esac
 SECONDS_PER_TARGET=${1:-300}
 shift || true
 ALL_TARGETS=(query_encoder_fuzz portal_answer_fuzz call_response_fuzz batch_response_fuzz batch_plan_fuzz
-             json_value_fuzz config_fuzz list_cursor_fuzz sync_protocol_fuzz)
+             json_value_fuzz config_fuzz list_cursor_fuzz sync_protocol_fuzz inbound_post_fuzz)
 if (($#)); then TARGETS=("$@"); else TARGETS=("${ALL_TARGETS[@]}"); fi
 JOBS=${JOBS:-2}
 BUILD_DIR=${FUZZ_BUILD_DIR:-build-fuzz}

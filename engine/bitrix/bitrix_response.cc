@@ -45,30 +45,37 @@ size_t Utf8Length(const std::string& body, size_t i) {
   return len;
 }
 
-// Quotes the start of `body` with control characters folded into single
-// spaces and bytes that are not UTF-8 shown as '?': the text goes into gRPC
-// statuses and proto3 strings, which must be valid UTF-8.
-std::string Snippet(const std::string& body) {
-  if (body.empty()) return "empty body";
+// The start of `text` (about `max` bytes, then "...") with control
+// characters folded into single spaces and bytes that are not UTF-8 shown as
+// '?': the text goes into gRPC statuses and proto3 strings, which must be
+// valid UTF-8, and into logs.
+std::string Printable(const std::string& text, size_t max) {
   std::string out;
   size_t i = 0;
-  while (i < body.size() && out.size() < kSnippetBytes) {
-    unsigned char c = static_cast<unsigned char>(body[i]);
+  while (i < text.size() && out.size() < max) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
     if (c < 0x20 || c == 0x7f) {
       if (!out.empty() && out.back() != ' ') out.push_back(' ');
       ++i;
       continue;
     }
-    size_t len = Utf8Length(body, i);
+    size_t len = Utf8Length(text, i);
     if (len == 0) {
       out.push_back('?');
       ++i;
     } else {
-      out.append(body, i, len);
+      out.append(text, i, len);
       i += len;
     }
   }
-  return absl::StrCat("body \"", out, i < body.size() ? "...\"" : "\"");
+  if (i < text.size()) out.append("...");
+  return out;
+}
+
+// Quotes the start of `body` (see Printable).
+std::string Snippet(const std::string& body) {
+  if (body.empty()) return "empty body";
+  return absl::StrCat("body \"", Printable(body, kSnippetBytes), "\"");
 }
 
 // The code of a 4xx refusal that is not Bitrix24's: the web server or a
@@ -235,8 +242,9 @@ absl::Status CountOf(const Json* value, absl::string_view name, std::optional<in
     *count = parsed;
     return absl::OkStatus();
   }
-  std::string text = value->dump();
-  if (text.size() > 40) text = absl::StrCat(text.substr(0, 40), "...");
+  // Printable: a string's DEL and a cut inside a character would make the
+  // status unfit for logs and gRPC.
+  const std::string text = Printable(value->dump(), 40);
   return GatewayError(absl::StatusCode::kUnavailable, kReasonBadResponse,
                       absl::StrCat("unreadable Bitrix24 answer: \"", name, "\" is ", text,
                                    ", not a whole number of 64 bits"));

@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "engine/common/errors.h"
+#include "engine/common/field_text.h"
 
 namespace b24gate {
 namespace {
@@ -271,6 +272,23 @@ TEST(PortalAnswerLimitsTest, IntegersBeyondTwoToThe53AreKeptAsExactText) {
   EXPECT_EQ(r["edge"], 9007199254740992);  // 2^53 itself is exact
   EXPECT_EQ(r["float"], 1.5e300);
   EXPECT_EQ(r["small"], -42);
+}
+
+// The refusal quotes the count: without DEL or other control characters,
+// and cut at a character boundary (the status must be valid UTF-8).
+TEST(PortalAnswerLimitsTest, ARefusedCountIsQuotedPrintably) {
+  std::string zhe;  // seven two-byte letters: the old 40-byte cut fell inside one
+  for (int i = 0; i < 7; ++i) zhe += "\xd0\xb6";
+  const std::string body =
+      "{\"result\": [], \"total\": \"\x7f\x7f" "350" + std::string(21, 'x') + zhe + "\"}";
+  auto outcome = ParseCallResponse(Answer(200, body));
+  ASSERT_FALSE(outcome.ok());
+  const std::string message(outcome.status().message());
+  for (char c : message) {
+    EXPECT_TRUE(static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) << static_cast<int>(c);
+  }
+  EXPECT_EQ(FindInvalidUtf8(message), std::string::npos);
+  EXPECT_NE(message.find("350xxx"), std::string::npos) << message;
 }
 
 TEST(PortalAnswerLimitsTest, CountsThatAreNotWholeNumbersAreRefusedNotDropped) {
