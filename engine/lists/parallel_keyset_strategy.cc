@@ -1,6 +1,7 @@
 #include "engine/lists/parallel_keyset_strategy.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "engine/lists/keyset_chain_strategy.h"
@@ -87,13 +88,17 @@ bool ParallelKeysetStrategy::IsHead(const PlannedRange* r) const {
 }
 
 void ParallelKeysetStrategy::QueryBounds() {
-  // Both ends in one request: the first page ascending and descending.
+  // Both ends in one request: the first page ascending, as the caller asked
+  // for it (it is delivered: the first range goes on after it), and the
+  // first page of ids descending.
   const IdRange& r = plan_.at(0).left;
   std::vector<BatchCommandSpec> commands;
   for (bool ascending : {true, false}) {
     Json p = KeysetPageParams(query_.params, query_.base_filter, query_.shape, r.after, r.before);
-    p["select"] = Json::array({query_.shape.keyset_filter_field});
-    p["order"] = Json::object({{query_.shape.keyset_order_field, ascending ? "ASC" : "DESC"}});
+    if (!ascending) {
+      p["select"] = Json::array({query_.shape.keyset_filter_field});
+      p["order"] = Json::object({{query_.shape.keyset_order_field, "DESC"}});
+    }
     commands.push_back({ascending ? "asc" : "desc", query_.method, std::move(p)});
   }
   in_flight_++;
@@ -109,26 +114,42 @@ void ParallelKeysetStrategy::OnBounds(absl::StatusOr<BatchResult> result) {
     context_->Fail(result.status());
     return;
   }
-  absl::StatusOr<std::vector<int64_t>> ascending = BoundIds(*result, "asc");
-  if (!ascending.ok()) {
-    context_->Fail(ascending.status());
+  absl::StatusOr<std::vector<Json>> first_page = BoundItems(*result, "asc");
+  if (!first_page.ok()) {
+    context_->Fail(first_page.status());
     return;
   }
-  absl::StatusOr<std::vector<int64_t>> descending = BoundIds(*result, "desc");
+  absl::StatusOr<std::vector<Json>> descending = BoundItems(*result, "desc");
   if (!descending.ok()) {
     context_->Fail(descending.status());
     return;
   }
   context_->ListAnswered();
   find_bounds_ = false;
-  plan_.Split(*ascending, *descending,
-              BatchesAllowed(context_->portal()->Budget(query_.method), cost_));
-  // Nothing lies before the lowest id: delivery starts there.
-  buffer_.Restart(plan_.at(0).left.after);
+  // The count rides with the first batch that does not carry the first
+  // range (StartBatch): the second range's, or an unordered read's first.
+  int count_with = context_->CountOffered() ? (ordered() ? 1 : 0) : -1;
+  plan_.Split(IdsOf(*first_page), IdsOf(*descending),
+              BatchesAllowed(context_->portal()->Budget(query_.method), cost_), count_with);
+  // Nothing lies before the lowest id: delivery starts there, with the
+  // first page.
+  PlannedRange& head = plan_.at(0);
+  buffer_.Restart(head.start);
+  if (first_page->empty()) return;
+  size_t n = std::min(first_page->size(), kMeasuredItems);
+  buffer_.Measure(std::vector<Json>(first_page->begin(), first_page->begin() + n));
+  buffer_.Delivered(head.left.after);
+  Deliver(&head, std::move(*first_page), head.left.after);
 }
 
-absl::StatusOr<std::vector<int64_t>> ParallelKeysetStrategy::BoundIds(const BatchResult& result,
-                                                                      const std::string& key) {
+std::vector<int64_t> ParallelKeysetStrategy::IdsOf(const std::vector<Json>& items) const {
+  std::vector<int64_t> ids;
+  for (const Json& item : items) ids.push_back(*ItemId(item, query_.shape.item_id_field));
+  return ids;
+}
+
+absl::StatusOr<std::vector<Json>> ParallelKeysetStrategy::BoundItems(const BatchResult& result,
+                                                                     const std::string& key) {
   auto it = result.outcomes.find(key);
   if (it == result.outcomes.end()) {
     return absl::UnavailableError("the portal did not answer the id bounds query");
@@ -147,16 +168,13 @@ absl::StatusOr<std::vector<int64_t>> ParallelKeysetStrategy::BoundIds(const Batc
     return absl::InvalidArgumentError(absl::StrCat(
         query_.method, " did not return a list; set items_key to where the items sit in `result`"));
   }
-  std::vector<int64_t> ids;
   for (const Json& item : items) {
-    std::optional<int64_t> id = ItemId(item, query_.shape.item_id_field);
-    if (!id) {
+    if (!ItemId(item, query_.shape.item_id_field)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "items of ", query_.method, " lack an integer `", query_.shape.item_id_field, "` field"));
     }
-    ids.push_back(*id);
   }
-  return ids;
+  return items;
 }
 
 bool ParallelKeysetStrategy::BudgetHasRoom(const PlannedRange& r, bool filling) const {
@@ -200,7 +218,7 @@ void ParallelKeysetStrategy::Pump() {
   PortalBudget budget = context_->portal()->Budget(query_.method);
   int allowed = BatchesAllowed(budget, cost_);
   double free = budget.requests_free_now;
-  plan_.UpdateNearEnd(first());
+  plan_.UpdateNearEnd(first(), allowed);
   while (in_flight_ < allowed && context_->ConsumerHasRoom() && !HoldForFuller(free)) {
     PlannedRange* r = NextToRead(/*filling=*/false);
     // Splitting a range in flight helps only when none is waiting (while the
@@ -212,15 +230,15 @@ void ParallelKeysetStrategy::Pump() {
       if (r != nullptr && ordered() && !BudgetHasRoom(*r, /*filling=*/false)) r = nullptr;
     }
     if (r == nullptr) break;
-    StartBatch(r);
+    StartBatch(r, std::min(allowed - in_flight_ - 1, static_cast<int>(std::floor(free - 1))));
     free -= 1;
   }
 }
 
-void ParallelKeysetStrategy::StartBatch(PlannedRange* first) {
+void ParallelKeysetStrategy::StartBatch(PlannedRange* first, int spare) {
   // The count rides here if this batch does not carry the first range.
   BatchBuilder batch(context_->CountOffered() && !(ordered() && IsHead(first)));
-  std::vector<Segment> segments = FillBatch(first, &batch);
+  std::vector<Segment> segments = FillBatch(first, spare, &batch);
   std::vector<IdRange> ranges;
   for (Segment& seg : segments) {
     seg.range->pages = seg.pages;
@@ -247,16 +265,19 @@ void ParallelKeysetStrategy::StartBatch(PlannedRange* first) {
 }
 
 std::vector<ParallelKeysetStrategy::Segment> ParallelKeysetStrategy::FillBatch(
-    PlannedRange* first, BatchBuilder* batch) {
+    PlannedRange* first, int spare, BatchBuilder* batch) {
   // `first`'s pages, then the next waiting ranges' pages while there is
-  // room: each range is its own chain inside the batch.
+  // room: each range is its own chain inside the batch. Not while every
+  // waiting range could have a batch of its own now: a batch's pages are
+  // processed one after another, so two ranges in one take twice as long.
   std::vector<Segment> segments;
   for (PlannedRange* r = first; r != nullptr;) {
     int pages = batch->Add(plan_.PagesFor(*r), plan_.PagesToEnd(*r));
     r->in_flight = true;
     expected_in_flight_ += pages * kPageSize;
     segments.push_back({r, pages, BatchBuilder::Prefix(segments.size())});
-    r = batch->HasRoom() ? NextToRead(/*filling=*/true) : nullptr;
+    bool fill = batch->HasRoom() && plan_.IdleRanges(this->first()) > spare;
+    r = fill ? NextToRead(/*filling=*/true) : nullptr;
   }
   std::vector<int> added = batch->Finish(context_->CountOffered());
   for (size_t i = 0; i < segments.size(); ++i) {

@@ -1,25 +1,32 @@
 // Parallel keyset reading: the list's id range split into ranges, each read
 // by its own keyset chain (keyset_pages.h), several chains at once.
 //
-//   1. Bounds: the first page of the list ordered by id ascending and the
-//      first ordered descending (`start=-1`, ids only: no counting) give the
-//      lowest and highest id and how dense the ids are.
-//   2. Split: the range is cut into about three ranges per chain allowed
-//      (1,000 to 5,000 expected items each; fewer, longer ranges waste fewer
-//      part-empty last pages), their number a multiple of the chains so the
-//      last wave is full. The caller's own id bounds are intersected, not
-//      overwritten; the last range stays open so rows added meanwhile are read.
+//   1. Bounds: the first page of the list ordered by id ascending (as the
+//      caller asked for it: its items are delivered) and the first page of
+//      ids descending (`start=-1`: no counting) give the lowest and highest
+//      id and how dense the ids are.
+//   2. Split (range_plan.h): what follows the first page is cut. A short
+//      list, whose pages and count fit one batch per chain allowed, gets
+//      one range per chain, each read to its end in one batch, all sent at
+//      once, so they end together. A longer one is cut into about three
+//      ranges per chain (1,000 to 5,000 expected items each; fewer, longer
+//      ranges waste fewer part-empty last pages), their number a multiple
+//      of the chains so the last wave is full. The caller's own id bounds
+//      are intersected, not overwritten; the last range stays open so rows
+//      added meanwhile are read.
 //   3. Read: as many chains run as BatchesAllowed gives (connections, bucket,
 //      the method's operating time left). A batch asks a range for a little
 //      less than it is expected to hold (a page past a range's end re-reads
 //      it; a page short only leaves a rest, read on from its last id), the
 //      rest of a range to just past its end, and every range to its end near
-//      the end of the list. A batch is filled up to 50 pages with the next
-//      ranges' chains, so every request carries a full batch; while the
-//      bucket has no request to spare, a part-filled batch waits for more to
-//      put in it. When no range is waiting and connections (not the bucket)
-//      bind, the range in flight with most left is split again (work
-//      stealing), so sparse or uneven ids leave no slot idle.
+//      the end of the list (what is left fits one batch per chain). A batch
+//      is filled up to 50 pages with the next ranges' chains, so every
+//      request carries a full batch, unless each waiting range can have a
+//      batch of its own at once (pages of one batch run one after another);
+//      while the bucket has no request to spare, a part-filled batch waits
+//      for more to put in it. When no range is waiting and connections (not
+//      the bucket) bind, the range in flight with most left is split again
+//      (work stealing), so sparse or uneven ids leave no slot idle.
 //
 // The count (list_reader.h) rides as the last command of an early batch
 // that does not carry the first range (so the first items are not held up
@@ -94,8 +101,11 @@ class ParallelKeysetStrategy : public ListStrategy {
   bool IsHead(const PlannedRange* r) const;
   void QueryBounds();
   void OnBounds(absl::StatusOr<BatchResult> result);
-  // The ids of one side of the bounds query, or the error that ends the read.
-  absl::StatusOr<std::vector<int64_t>> BoundIds(const BatchResult& result, const std::string& key);
+  // The items of one side of the bounds query (each with an id), or the
+  // error that ends the read.
+  absl::StatusOr<std::vector<Json>> BoundItems(const BatchResult& result, const std::string& key);
+  // REQUIRES: every item has an id (BoundItems checked).
+  std::vector<int64_t> IdsOf(const std::vector<Json>& items) const;
   // The next range to read, or null. Ordered: a range past the first waits
   // while the read-ahead budget is spent.
   PlannedRange* NextToRead(bool filling);
@@ -104,8 +114,9 @@ class ParallelKeysetStrategy : public ListStrategy {
   bool BudgetHasRoom(const PlannedRange& r, bool filling) const;
   // Whether Pump should hold a part-filled batch back (see Pump).
   bool HoldForFuller(double free_requests) const;
-  void StartBatch(PlannedRange* first);
-  std::vector<Segment> FillBatch(PlannedRange* first, BatchBuilder* batch);
+  // `spare`: how many more batches may start now besides this one.
+  void StartBatch(PlannedRange* first, int spare);
+  std::vector<Segment> FillBatch(PlannedRange* first, int spare, BatchBuilder* batch);
   void OnBatch(const std::vector<Segment>& segments, absl::Time sent,
                absl::StatusOr<BatchResult> result);
   // One segment of an answered batch: learns from it and delivers or

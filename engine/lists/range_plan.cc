@@ -26,10 +26,17 @@ constexpr double kAskShare = 0.95;
 // ends in this round.
 constexpr double kRestShare = 1.05;
 constexpr double kShortRestPages = 10;
-// Near the end of the list (this many batches left to read), every range is
-// asked to just past its end: a few pages wasted rather than rounds for the
-// rests, each of which would take a request and a wait of its own.
+// Near the end of the list (what is left fits one batch per chain allowed,
+// give or take kOneWaveSlack, and at least this many batches), every range
+// is asked to just past its end: a few pages wasted rather than rounds for the rests, each of which
+// would take a request and a wait of its own.
 constexpr double kNearEndBatches = 2;
+// A list whose expected pages are within this factor of one batch per chain
+// is read in one wave. The density of two pages is a guess (ids 1 to 3
+// apart: about 4% off either way): a list that is one wave and a few pages
+// is read faster by one wave whose ranges each leave a short rest, all
+// read at once after it, than cut into three waves of ranges.
+constexpr double kOneWaveSlack = 1.1;
 
 // n ids spread over their span.
 double Span(const std::vector<int64_t>& ids) {
@@ -54,40 +61,97 @@ double RangePlan::density() const {
 }
 
 void RangePlan::Split(const std::vector<int64_t>& ascending, const std::vector<int64_t>& descending,
-                      int chains) {
+                      int chains, int count_with) {
   PlannedRange& only = *ranges_.front();
   if (ascending.empty()) {
     only.done = true;  // nothing matches
     return;
   }
   const int64_t lo = ascending.front();
-  hi_ = std::max(lo, descending.empty() ? lo : descending.front());
+  bounds_known_ = true;
+  hi_ = std::max(ascending.back(), descending.empty() ? lo : descending.front());
   rows_seen_ = static_cast<double>(ascending.size() + descending.size());
   ids_spanned_ = Span(ascending) + Span(descending);
-  only.start = only.left.after = lo - 1;
-  // The whole list fits in one page: one range, one short batch.
-  if (ascending.size() < static_cast<size_t>(kPageSize)) return;
-  const int64_t width = hi_ - lo + 1;
-  double expected = static_cast<double>(width) * density();
+  only.start = lo - 1;
+  only.left.after = ascending.back();  // the first page is read
+  // The whole list was on the first page (a short page, or the highest id
+  // on it): nothing is left to read.
+  if (ascending.size() < static_cast<size_t>(kPageSize) || hi_ <= ascending.back()) {
+    only.done = true;
+    return;
+  }
+  const double expected = static_cast<double>(hi_ - only.left.after) * density();
+  const double slots = std::ceil(expected / kPageSize) + (count_with >= 0 ? 1 : 0);
+  if (slots <= kOneWaveSlack * chains * kMaxPages) {
+    CutOneWave(expected, chains, count_with);
+  } else {
+    CutWaves(expected, chains);
+  }
+}
+
+void RangePlan::CutOneWave(double expected, int chains, int count_with) {
+  // As many ranges as the chains allowed (none under kMinItemsPerRange
+  // unless a batch could not hold it), each read in one batch: the ranges'
+  // shares of the items follow the pages their batches have room for, so
+  // the batch that carries the count holds a page less, and none leaves a
+  // rest unless the guess of the density was low.
+  const int fewest = std::min(chains, static_cast<int>(std::ceil(expected / kPageSize / kMaxPages)));
+  const int n = std::clamp(static_cast<int>(std::ceil(expected / kMinItemsPerRange)), fewest, chains);
+  std::vector<int64_t> room(static_cast<size_t>(n), kMaxPages);
+  if (count_with >= 0) room[static_cast<size_t>(std::min(count_with, n - 1))] -= 1;
+  int64_t all = 0;
+  for (int64_t r : room) all += r;
+  std::vector<int64_t> ends;
+  int64_t share = 0;
+  for (int k = 0; k + 1 < n; ++k) {
+    share += room[static_cast<size_t>(k)];
+    ends.push_back(CutPoint(share, all));
+  }
+  Cut(ends);
+}
+
+void RangePlan::CutWaves(double expected, int chains) {
   double per_range =
       std::clamp(expected / (kRangesPerChain * chains), kMinItemsPerRange, kMaxItemsPerRange);
+  const int64_t width = hi_ - ranges_.front()->left.after;
   int64_t pieces = static_cast<int64_t>(std::ceil(expected / per_range));
   pieces = (pieces + chains - 1) / chains * chains;  // full waves
   pieces = std::clamp<int64_t>(pieces, 1, std::max<int64_t>(1, width / kPageSize));
-  const std::optional<int64_t> before = only.left.before;
-  ranges_.clear();
-  int64_t after = lo - 1;
-  for (int64_t k = 1; k <= pieces; ++k) {
-    auto r = std::make_unique<PlannedRange>();
-    r->start = r->left.after = after;
-    if (k < pieces) {
-      r->left.before = lo + width * k / pieces;
-      after = *r->left.before - 1;
-    } else {
-      r->left.before = before;  // the last range stays open: rows added meanwhile
-    }
-    ranges_.push_back(std::move(r));
+  std::vector<int64_t> ends;
+  for (int64_t k = 1; k < pieces; ++k) {
+    ends.push_back(CutPoint(k, pieces));
   }
+  Cut(ends);
+}
+
+int64_t RangePlan::CutPoint(int64_t part, int64_t whole) const {
+  const int64_t after = ranges_.front()->left.after;
+  return after + 1 + (hi_ - after) * part / whole;
+}
+
+void RangePlan::Cut(const std::vector<int64_t>& ends) {
+  // The first range keeps its start and what was read of it; the last one
+  // keeps its bound (none: open, so rows added meanwhile are read).
+  PlannedRange& first = *ranges_.front();
+  const std::optional<int64_t> before = first.left.before;
+  int64_t after = first.left.after;
+  for (size_t k = 0; k <= ends.size(); ++k) {
+    PlannedRange* r = &first;
+    if (k > 0) {
+      ranges_.push_back(std::make_unique<PlannedRange>());
+      r = ranges_.back().get();
+      r->start = r->left.after = after;
+    }
+    r->left.before = k < ends.size() ? std::optional<int64_t>(ends[k]) : before;
+    if (k < ends.size()) after = ends[k] - 1;
+  }
+}
+
+bool RangePlan::Unbounded(const PlannedRange& r) const {
+  // A resumed open range with no bounds looked up: no idea how far it goes.
+  // Once the highest id is known, an open range past it is expected to
+  // hold nothing (a page past a range's end re-reads it: one page only).
+  return !bounds_known_ && !r.left.before && hi_ <= r.left.after;
 }
 
 int64_t RangePlan::EffectiveEnd(const PlannedRange& r) const {
@@ -100,8 +164,7 @@ double RangePlan::ExpectedItems(const PlannedRange& r) const {
 }
 
 int RangePlan::PagesFor(const PlannedRange& r) const {
-  // A resumed open range with no bounds looked up: no idea how far it goes.
-  if (!r.left.before && hi_ <= r.left.after) return kMaxPages;
+  if (Unbounded(r)) return kMaxPages;
   if (near_end_) return PagesToEnd(r);
   double expected = ExpectedItems(r);
   // A short rest of a range part read is asked to just past its expected
@@ -115,19 +178,20 @@ int RangePlan::PagesFor(const PlannedRange& r) const {
 }
 
 int RangePlan::PagesToEnd(const PlannedRange& r) const {
-  if (!r.left.before && hi_ <= r.left.after) return kMaxPages;
+  if (Unbounded(r)) return kMaxPages;
   double pages = std::ceil(ExpectedItems(r) / kAskShare / kPageSize);
   return static_cast<int>(std::clamp(pages, 1.0, static_cast<double>(kMaxPages)));
 }
 
-void RangePlan::UpdateNearEnd(size_t first) {
+void RangePlan::UpdateNearEnd(size_t first, int chains) {
+  const double wave = std::max(kNearEndBatches, kOneWaveSlack * chains) * kMaxPages;
   double pages = 0;
   for (size_t i = first; i < ranges_.size(); ++i) {
     const PlannedRange& r = *ranges_[i];
     if (r.done) continue;
     double left = ExpectedItems(r) / kPageSize;
     pages += r.in_flight ? std::max(0.0, left - r.pages) : left;
-    if (pages > kNearEndBatches * kMaxPages) {
+    if (pages > wave) {
       near_end_ = false;
       return;
     }
@@ -141,6 +205,12 @@ int RangePlan::IdlePages(size_t first) const {
     if (!ranges_[i]->done && !ranges_[i]->in_flight) pages += PagesFor(*ranges_[i]);
   }
   return pages;
+}
+
+int RangePlan::IdleRanges(size_t first) const {
+  int idle = 0;
+  for (size_t i = first; i < ranges_.size(); ++i) idle += !ranges_[i]->done && !ranges_[i]->in_flight;
+  return idle;
 }
 
 PlannedRange* RangePlan::NextIdle(size_t first) {

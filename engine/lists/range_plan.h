@@ -42,14 +42,24 @@ class RangePlan {
   explicit RangePlan(const std::vector<IdRange>& ranges);
 
   // Cuts the only range, once its bounds are known from the first page of
-  // ids ascending and the first descending (both within the range), into
-  // about three pieces per chain allowed (1,000 to 5,000 expected items
-  // each), their number a multiple of `chains` so the last wave is full. The
-  // last piece stays open: rows added meanwhile are read. `ascending` empty:
-  // nothing matches, the range is done.
+  // the list ascending and the first page of ids descending (both within
+  // the range). The first page is read: the first range continues after it.
+  // What is left is cut
+  //   - when it fits one batch per chain (with the count, when `count_with`
+  //     >= 0): into one range per chain (at least 1,000 expected items each,
+  //     unless that would not fit), each read in one batch, sized by what
+  //     its batch has room for: the `count_with`-th range's batch (or the
+  //     last range's, if there are fewer) carries the count, so it is
+  //     given a page less;
+  //   - else into about three pieces per chain (1,000 to 5,000 expected
+  //     items each), their number a multiple of `chains` so the last wave is
+  //     full.
+  // The last piece stays open: rows added meanwhile are read. `ascending`
+  // empty or short (the whole list), or ending at the highest id: the range
+  // is done.
   // REQUIRES: size() == 1, chains >= 1.
   void Split(const std::vector<int64_t>& ascending, const std::vector<int64_t>& descending,
-             int chains);
+             int chains, int count_with);
 
   size_t size() const { return ranges_.size(); }
   PlannedRange& at(size_t i) { return *ranges_[i]; }
@@ -66,13 +76,16 @@ class RangePlan {
   // past its end. Between 1 and kMaxPages.
   int PagesFor(const PlannedRange& r) const;
   int PagesToEnd(const PlannedRange& r) const;
-  // Recomputes whether no more than two batches are left to read from
-  // `first` on (then every range is asked to its end: PagesFor).
-  void UpdateNearEnd(size_t first);
+  // Recomputes whether what is left to read from `first` on fits one batch
+  // per chain allowed (and at least two batches): then every range is asked
+  // to its end (PagesFor), and the last ranges end in the same round.
+  void UpdateNearEnd(size_t first, int chains);
   bool near_end() const { return near_end_; }
   // Pages the waiting ranges from `first` would fill a batch with (at most
   // kMaxPages).
   int IdlePages(size_t first) const;
+  // How many ranges from `first` are neither done nor in flight.
+  int IdleRanges(size_t first) const;
   // The first range from `first` that is neither done nor in flight, or
   // null.
   PlannedRange* NextIdle(size_t first);
@@ -85,8 +98,21 @@ class RangePlan {
   void Learn(PlannedRange* r, double rows, int64_t read_to);
 
  private:
+  // Whether `r` is open with no idea how far it goes (a resumed read's).
+  bool Unbounded(const PlannedRange& r) const;
+  // Split's two ways of cutting `expected` items after the first page.
+  void CutOneWave(double expected, int chains, int count_with);
+  void CutWaves(double expected, int chains);
+  // The id where `part` / `whole` of the ids after the first page up to the
+  // highest ends.
+  int64_t CutPoint(int64_t part, int64_t whole) const;
+  // Replaces the only range by ranges ending (exclusive) at `ends`, then
+  // one up to its bound.
+  void Cut(const std::vector<int64_t>& ends);
+
   std::vector<std::unique_ptr<PlannedRange>> ranges_;
   int64_t hi_ = 0;  // the highest id known
+  bool bounds_known_ = false;  // Split saw the list's highest id
   double rows_seen_ = 0;
   double ids_spanned_ = 0;
   bool near_end_ = false;

@@ -58,6 +58,38 @@ TEST(ParallelKeysetStrategy, RunsSeveralChainsAtOnce) {
   EXPECT_EQ(server.max_waiting(), 8);
 }
 
+TEST(ParallelKeysetStrategy, AShortListIsReadInOneWaveAfterTheFirstPage) {
+  // 20,000 dense ids, 8 connections: the bounds query brings the first page
+  // as the caller asked for it (delivered, not read again) and the highest
+  // ids; the other 399 pages and the count are 400 commands: one batch of
+  // 50 per connection, all sent at once. The open last range then asks one
+  // page to see its end: 10 requests in all.
+  FakeListServer server(Ids(20000));
+  ReadOutcome out = ReadList(&server, ParallelRequest());
+  ASSERT_TRUE(out.status.ok()) << out.status;
+  EXPECT_EQ(out.Ids(), Ids(20000));
+  EXPECT_EQ(out.summary.total, 20000);
+  EXPECT_EQ(server.requests(), 10);
+  EXPECT_EQ(server.max_waiting(), 8);
+  EXPECT_EQ(server.counted_pages(), 1);
+  EXPECT_EQ(server.plain_counts(), 0);
+  // Every item once, besides the 50 ids of the descending probe and the
+  // count's page.
+  EXPECT_EQ(server.items_served(), 20000 + 50 + 50);
+}
+
+TEST(ParallelKeysetStrategy, AShortListsRangesEachHaveABatchOfTheirOwn) {
+  // 10,000 dense ids: eight ranges of about 25 pages. Two in one batch
+  // would be read one after the other; with connections free each goes in
+  // a batch of its own, all at once.
+  FakeListServer server(Ids(10000));
+  ReadOutcome out = ReadList(&server, ParallelRequest());
+  ASSERT_TRUE(out.status.ok()) << out.status;
+  EXPECT_EQ(out.Ids(), Ids(10000));
+  EXPECT_EQ(server.max_waiting(), 8);
+  EXPECT_LT(server.max_batch_pages(), 30);
+}
+
 TEST(ParallelKeysetStrategy, ClusteredIdsAreStolenIntoFreeChains) {
   // 50 ids at the bottom, 6,000 dense ids in one narrow cluster far above:
   // the first split gives most ranges nothing; the busy one must be split.

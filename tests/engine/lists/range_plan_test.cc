@@ -29,23 +29,28 @@ std::vector<int64_t> Down(int64_t last, int64_t step, int n = kPageSize) {
 struct Cut {
   int64_t lo, hi, step;  // the list's ids: lo, lo + step, …, hi
   int chains;
+  int count_with;  // the range whose batch carries the count, or -1
   size_t pieces;
-  int64_t first_before;  // where the first piece ends (exclusive)
+  int64_t first_before;   // where the first piece ends (exclusive)
+  int64_t second_before;  // where the second ends
 };
 
 class RangePlanSplit : public ::testing::TestWithParam<Cut> {};
 
-TEST_P(RangePlanSplit, CutsIntoFullWavesOfPieces) {
+TEST_P(RangePlanSplit, CutsWhatFollowsTheFirstPage) {
   const Cut& c = GetParam();
   RangePlan plan({IdRange{0, std::nullopt}});
-  plan.Split(Up(c.lo, c.step), Down(c.hi, c.step), c.chains);
+  plan.Split(Up(c.lo, c.step), Down(c.hi, c.step), c.chains, c.count_with);
   ASSERT_EQ(plan.size(), c.pieces);
-  EXPECT_EQ(plan.at(0).left.after, c.lo - 1);
   EXPECT_EQ(plan.at(0).start, c.lo - 1);
+  // The first page is read: the first piece goes on after it.
+  EXPECT_EQ(plan.at(0).left.after, c.lo + (kPageSize - 1) * c.step);
   EXPECT_EQ(plan.at(0).left.before, c.first_before);
+  EXPECT_EQ(plan.at(1).left.before, c.second_before);
   // Adjacent pieces, the last one open.
   for (size_t i = 1; i < plan.size(); ++i) {
     EXPECT_EQ(plan.at(i).left.after + 1, *plan.at(i - 1).left.before) << i;
+    EXPECT_EQ(plan.at(i).start, plan.at(i).left.after) << i;
   }
   EXPECT_FALSE(plan.at(plan.size() - 1).left.before.has_value());
 }
@@ -53,28 +58,75 @@ TEST_P(RangePlanSplit, CutsIntoFullWavesOfPieces) {
 INSTANTIATE_TEST_SUITE_P(
     Table, RangePlanSplit,
     ::testing::Values(
-        // 20,000 dense ids, 8 chains: 1,000 items a piece (the least), 20
-        // pieces rounded up to 3 waves of 8.
-        Cut{1, 20000, 1, 8, 24, 1 + 20000 / 24},
+        // 20,000 dense ids, 8 chains: the 19,950 after the first page are
+        // 399 pages, with the count 400 commands: one wave of 8 batches of
+        // 50. The second range's batch carries the count: 2,450 ids (49
+        // pages), the others 2,500 (50).
+        Cut{1, 20000, 1, 8, 1, 8, 51 + 2500, 51 + 2500 + 2450},
+        // No count: eight equal shares of 19,950 (2,493.75 ids).
+        Cut{1, 20000, 1, 8, -1, 8, 51 + 2493, 51 + 4987},
+        // 50 more ids: 401 commands, one wave still (the density is a
+        // guess, within a tenth): each range is a little over its batch.
+        Cut{1, 20050, 1, 8, 1, 8, 51 + 2506, 51 + 4962},
+        // 22,100 ids: 442 commands are past a tenth over. About three
+        // pieces per chain of 1,000 items at least: 23 pieces rounded up
+        // to 3 waves of 8 (918 ids each).
+        Cut{1, 22100, 1, 8, 1, 24, 51 + 918, 51 + 1837},
+        // 3,000 dense ids: one wave, but no range under 1,000 items: three,
+        // sized 50 : 49 : 50 pages of room.
+        Cut{1, 3000, 1, 8, 1, 3, 51 + 989, 51 + 1960},
         // One chain: 5,000 items a piece (the most), 4 pieces.
-        Cut{1, 20000, 1, 1, 4, 1 + 20000 / 4},
-        // 200,000 dense ids, 8 chains: 8,333 a piece is over the most, so
+        Cut{1, 20000, 1, 1, 1, 4, 51 + 4987, 51 + 9975},
+        // 200,000 dense ids, 8 chains: 8,331 a piece is over the most, so
         // 40 pieces of 5,000, already 5 full waves.
-        Cut{1, 200000, 1, 8, 40, 1 + 200000 / 40},
+        Cut{1, 200000, 1, 8, 1, 40, 51 + 4998, 51 + 9997},
         // One id in ten (density 100 / 982 from the two pages): about
-        // 10,182 items over 99,991 ids, 11 pieces rounded up to 16.
-        Cut{1, 99991, 10, 8, 16, 1 + 99991 / 16}));
+        // 10,132 items after the first page, 204 commands: one wave of 8.
+        Cut{1, 99991, 10, 8, 1, 8, 492 + 12468, 492 + 24687}));
 
-TEST(RangePlan, AListOfOnePageIsOneShortRange) {
+TEST(RangePlan, AListOfOnePageIsReadByTheFirstPage) {
+  // A short first page is the whole list.
   RangePlan plan({IdRange{0, std::nullopt}});
-  plan.Split(Up(7, 1, 30), Down(36, 1, 30), 8);
+  plan.Split(Up(7, 1, 30), Down(36, 1, 30), 8, 1);
   ASSERT_EQ(plan.size(), 1u);
-  EXPECT_EQ(plan.at(0).left.after, 6);
-  EXPECT_FALSE(plan.at(0).done);
+  EXPECT_EQ(plan.at(0).start, 6);
+  EXPECT_EQ(plan.at(0).left.after, 36);
+  EXPECT_TRUE(plan.at(0).done);
+  // So is a full one that ends at the highest id.
+  RangePlan full({IdRange{0, std::nullopt}});
+  full.Split(Up(1, 1), Down(50, 1), 8, 1);
+  ASSERT_EQ(full.size(), 1u);
+  EXPECT_TRUE(full.at(0).done);
   RangePlan empty({IdRange{0, std::nullopt}});
-  empty.Split({}, {}, 8);
+  empty.Split({}, {}, 8, 1);
   ASSERT_EQ(empty.size(), 1u);
   EXPECT_TRUE(empty.at(0).done);
+}
+
+TEST(RangePlan, OneWaveIsAskedToItsEndsInOneRound) {
+  // 20,000 dense ids, 8 chains, the count with the second range: every
+  // range is asked for its 50 pages (the count's batch has room for 49,
+  // all that range holds), and nothing is left for a second round but the
+  // open last range's end.
+  RangePlan plan({IdRange{0, std::nullopt}});
+  plan.Split(Up(1, 1), Down(20000, 1), 8, 1);
+  plan.UpdateNearEnd(0, 8);
+  ASSERT_TRUE(plan.near_end());
+  std::vector<int> asked;
+  for (size_t i = 0; i < plan.size(); ++i) asked.push_back(plan.PagesFor(plan.at(i)));
+  EXPECT_EQ(asked, std::vector<int>(8, 50));
+  EXPECT_DOUBLE_EQ(plan.ExpectedItems(plan.at(1)), 2450);
+  // The open last range read up to the highest id asks one page to see its
+  // end (a page past a range's end re-reads it: 49 more would re-read it
+  // 49 times).
+  plan.at(7).left.after = 20000;
+  plan.at(7).started = true;
+  EXPECT_EQ(plan.PagesFor(plan.at(7)), 1);
+  // With four chains the same list is three waves away from its end.
+  RangePlan four({IdRange{0, std::nullopt}});
+  four.Split(Up(1, 1), Down(20000, 1), 4, 1);
+  four.UpdateNearEnd(0, 4);
+  EXPECT_FALSE(four.near_end());
 }
 
 struct Ask {
@@ -89,7 +141,7 @@ TEST_P(RangePlanPages, AsksALittleUnderAndShortRestsALittleOver) {
   const Ask& a = GetParam();
   // A far range keeps the end away, so nothing is near the end.
   RangePlan plan({IdRange{a.after, a.before}, IdRange{a.before - 1, a.before + 100000}});
-  plan.UpdateNearEnd(0);
+  plan.UpdateNearEnd(0, 1);
   ASSERT_FALSE(plan.near_end());
   plan.at(0).started = a.started;
   EXPECT_EQ(plan.PagesFor(plan.at(0)), a.pages);
@@ -107,19 +159,30 @@ INSTANTIATE_TEST_SUITE_P(
         Ask{0, 20, false, 1, 1}, Ask{0, 100001, false, 50, 50}));
 
 TEST(RangePlan, NearTheEndEveryRangeIsAskedToItsEnd) {
-  // 5,000 ids are 100 pages: two batches, the end is near.
+  // 5,000 ids are 100 pages: two batches, the end is near (one chain: at
+  // least two batches count as near).
   RangePlan near({IdRange{0, 5001}});
-  near.UpdateNearEnd(0);
+  near.UpdateNearEnd(0, 1);
   EXPECT_TRUE(near.near_end());
   EXPECT_EQ(near.PagesFor(near.at(0)), near.PagesToEnd(near.at(0)));
   RangePlan far({IdRange{0, 5101}});
-  far.UpdateNearEnd(0);
+  far.UpdateNearEnd(0, 1);
   EXPECT_FALSE(far.near_end());
   // What a batch in flight will read does not count as left.
   far.at(0).in_flight = true;
   far.at(0).pages = 10;
-  far.UpdateNearEnd(0);
+  far.UpdateNearEnd(0, 1);
   EXPECT_TRUE(far.near_end());
+  // Eight chains: what eight batches hold, give or take a tenth (the
+  // density's guess), is near: 20,000 ids, 22,000 too, not 22,100.
+  for (int64_t ids : {20000, 22000}) {
+    RangePlan wave({IdRange{0, ids + 1}});
+    wave.UpdateNearEnd(0, 8);
+    EXPECT_TRUE(wave.near_end()) << ids;
+  }
+  RangePlan beyond({IdRange{0, 22101}});
+  beyond.UpdateNearEnd(0, 8);
+  EXPECT_FALSE(beyond.near_end());
 }
 
 TEST(RangePlan, AResumedOpenRangeIsReadFiftyPagesAtATime) {
