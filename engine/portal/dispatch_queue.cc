@@ -142,7 +142,11 @@ DispatchQueue::Choice DispatchQueue::Next(absl::Time now, const DispatchLimits& 
       static_cast<int>(picked.size()) < limits.batch_size) {
     absl::Time hold = absl::InfinitePast();
     if (limits.company_expected || limits.budget_scarce) hold = head.linger_until;
-    if (limits.company_expected) hold = std::max(hold, head.hold_until);
+    if (limits.company_expected) {
+      hold = std::max({hold, head.hold_until, limits.callers_due});
+      const absl::Time window_end = head.enqueued + limits.company_window;
+      if (limits.calls_due <= window_end) hold = std::max(hold, window_end);
+    }
     if (hold > now) {
       wait.wait_until = hold;
       return wait;

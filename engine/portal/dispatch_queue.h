@@ -15,9 +15,14 @@
 //     back) or the request budget is scarce, it waits out the linger
 //     (callers arriving together), and while more callers are expected also
 //     the hold that grows as the budget runs low
-//     (engine/throttle/coalescing.h). On an idle portal with budget to
-//     spare it goes at once: a request spent then comes back before it is
-//     missed, and nobody is coming to share it.
+//     (engine/throttle/coalescing.h), the callers just answered (until
+//     they are due back), and calls in flight due back within the company
+//     window (until they are answered, at most the window after the head
+//     arrived): callers that send one call at a time come back together
+//     with those answers, and a small batch sent before would split them
+//     into groups that each pay a request a round. On an idle portal with
+//     budget to spare it goes at once: a request spent then comes back
+//     before it is missed, and nobody is coming to share it.
 // Next() changes nothing; Take() then takes the chosen group out.
 //
 // Thread-safety: not thread-safe; the portal's lock guards it.
@@ -50,6 +55,16 @@ struct DispatchLimits {
   bool company_expected = false;
   // Whether the request budget is scarce (BudgetScarce in coalescing.h).
   bool budget_scarce = false;
+  // How long a partial batch waits for company at most after its head
+  // arrived: one drain interval of the bucket.
+  absl::Duration company_window = absl::ZeroDuration();
+  // When the first request in flight carrying calls of callers who send one
+  // at a time is expected back (sent plus the predicted operating time of
+  // its calls; InfiniteFuture: none, or no prediction).
+  absl::Time calls_due = absl::InfiniteFuture();
+  // Until when the callers answered last may take to send again
+  // (InfinitePast: none awaited).
+  absl::Time callers_due = absl::InfinitePast();
 };
 
 // What sending `w` would add to each method's operating time.

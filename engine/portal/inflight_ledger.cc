@@ -17,9 +17,30 @@ void InflightLedger::Settled(int calls, int answered, absl::Time now) {
 
 void InflightLedger::Ended() { --requests_; }
 
-void InflightLedger::CallArrived() {
+namespace {
+
+absl::Duration Median(const std::deque<absl::Duration>& values) {
+  if (values.empty()) return absl::ZeroDuration();
+  std::vector<absl::Duration> sorted(values.begin(), values.end());
+  auto middle = sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() / 2);
+  std::nth_element(sorted.begin(), middle, sorted.end());
+  return *middle;
+}
+
+}  // namespace
+
+void InflightLedger::CallArrived(absl::Time now) {
   if (awaiting_.empty()) return;
+  returns_.push_back(now - awaiting_.front().first);
+  if (returns_.size() > kLatencies) returns_.pop_front();
   if (--awaiting_.front().second == 0) awaiting_.pop_front();
+}
+
+absl::Time InflightLedger::CallersDueBack(absl::Duration least, absl::Duration window) const {
+  if (awaiting_.empty()) return absl::InfinitePast();
+  if (returns_.empty()) return awaiting_.back().first + window;
+  const absl::Duration slowest = *std::max_element(returns_.begin(), returns_.end());
+  return awaiting_.back().first + std::clamp(slowest, least, window);
 }
 
 bool InflightLedger::CompanyExpected(absl::Time now, absl::Duration window) {
@@ -34,12 +55,6 @@ void InflightLedger::Answered(absl::Duration latency) {
   if (latencies_.size() > kLatencies) latencies_.pop_front();
 }
 
-absl::Duration InflightLedger::TypicalLatency() const {
-  if (latencies_.empty()) return absl::ZeroDuration();
-  std::vector<absl::Duration> sorted(latencies_.begin(), latencies_.end());
-  auto middle = sorted.begin() + sorted.size() / 2;
-  std::nth_element(sorted.begin(), middle, sorted.end());
-  return *middle;
-}
+absl::Duration InflightLedger::TypicalLatency() const { return Median(latencies_); }
 
 }  // namespace b24gate

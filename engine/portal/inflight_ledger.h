@@ -38,11 +38,17 @@ class InflightLedger {
   // The request's concurrency slot is free again (after Settled; at
   // shutdown, calls may be settled long before their request ends).
   void Ended();
-  // A caller queued a new call: one answered caller is back.
-  void CallArrived();
+  // A caller queued a new call at `now`: one answered caller is back (how
+  // long it took is learned for CallersDueBack).
+  void CallArrived(absl::Time now);
   // Whether more calls are likely to join a batch soon: calls are in
   // flight, or callers answered within `window` before `now` are not back.
   bool CompanyExpected(absl::Time now, absl::Duration window);
+  // Until when the callers answered last are expected back: their answer
+  // plus the longest time recent callers took to send again (at least
+  // `least`, at most `window`; `window` before any came back).
+  // InfinitePast when none is awaited.
+  absl::Time CallersDueBack(absl::Duration least, absl::Duration window) const;
 
   // An answer came `latency` after its request was sent.
   void Answered(absl::Duration latency);
@@ -59,6 +65,7 @@ class InflightLedger {
   // (answered at, callers not back yet), oldest first.
   std::deque<std::pair<absl::Time, int>> awaiting_;
   std::deque<absl::Duration> latencies_;  // newest last
+  std::deque<absl::Duration> returns_;    // answer to next call, newest last
 };
 
 }  // namespace b24gate

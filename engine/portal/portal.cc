@@ -237,7 +237,8 @@ void Portal::EnqueueAll(std::vector<WorkPtr> group) {
     w->enqueued = now;
     w->linger_until = now + tuning_.linger;
     w->hold_until = hold_until;
-    if (!w->is_batch()) ledger_.CallArrived();
+    w->alone = group.size() == 1;
+    if (!w->is_batch()) ledger_.CallArrived(now);
     queue_.Push(std::move(w));
   }
   pool_->Wake(this);
@@ -311,8 +312,10 @@ Portal::FlightPtr Portal::TakeFlight(absl::Time now, absl::Time* next) {
   limits.batch_size = tuning_.batch_size;
   limits.slot_free = ledger_.requests() < MaxInFlight();
   limits.bucket_free_at = bucket_.NextFree(now);
-  limits.company_expected =
-      ledger_.CompanyExpected(now, absl::Seconds(1.0 / bucket_.policy().drain_per_second));
+  limits.company_window = absl::Seconds(1.0 / bucket_.policy().drain_per_second);
+  limits.company_expected = ledger_.CompanyExpected(now, limits.company_window);
+  limits.calls_due = CallsDue();
+  limits.callers_due = ledger_.CallersDueBack(tuning_.linger, limits.company_window);
   limits.budget_scarce = BudgetScarce(bucket_.Level(now), bucket_.policy());
   DispatchQueue::Choice choice = queue_.Next(now, limits, operating_);
   if (choice.picked.empty()) {
@@ -330,6 +333,27 @@ Portal::FlightPtr Portal::TakeFlight(absl::Time now, absl::Time* next) {
   ledger_.Started(CallsIn(flight->group));
   *next = now;
   return flight;
+}
+
+absl::Time Portal::CallsDue() const {
+  // Requests carrying calls of callers who send one at a time (their
+  // callers come back after the answer). A batch's commands run one after
+  // another on the portal: it is due back when their predicted operating
+  // time (as predicted now: the first requests go before any answer taught
+  // it) has passed since it was sent; with no prediction (methods not seen
+  // yet), nobody knows when, and it is not waited for.
+  absl::Time due = absl::InfiniteFuture();
+  for (const Flight* flight : on_wire_) {
+    absl::Duration work;
+    bool alone = false;
+    for (const WorkPtr& w : flight->group) {
+      if (!w || w->is_batch()) continue;
+      alone = alone || w->alone;
+      for (const auto& [method, cost] : CostOf(*w, operating_)) work += cost;
+    }
+    if (alone && work > absl::ZeroDuration()) due = std::min(due, flight->sent_at + work);
+  }
+  return due;
 }
 
 int Portal::MaxInFlight() const {

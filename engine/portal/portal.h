@@ -122,6 +122,9 @@ class Portal : public Dispatcher, private DispatchPool::Task {
   void ExpireWritesOnWire(absl::Time now, Outbox* out, absl::Time* next)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   FlightPtr TakeFlight(absl::Time now, absl::Time* next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // When the first request on the wire carrying calls of callers who send
+  // one at a time is expected back (DispatchLimits::calls_due).
+  absl::Time CallsDue() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int MaxInFlight() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Books (and gives back) the predicted operating cost of work in flight.
   void ReserveCosts(std::vector<WorkPtr>& group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

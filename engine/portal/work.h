@@ -64,6 +64,9 @@ struct Work {
   std::string client;
   FairShare::Place place;
   bool requeued = false;  // retries and token waits go ahead of the order
+  // Queued alone, not as part of a caller's group (bulk): a caller that
+  // sends one call at a time, likely to send the next after the answer.
+  bool alone = false;
   OperatingCosts reserved;  // booked while in flight
 
   bool is_batch() const { return std::holds_alternative<BatchWork>(body); }

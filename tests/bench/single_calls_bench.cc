@@ -16,6 +16,7 @@
 //                      [--linger-ms MS] [--leads N]
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -120,10 +121,17 @@ int Main(int argc, char** argv) {
   std::mutex mu;
   std::vector<double> latencies_ms;
   std::map<std::string, int> codes;
-  const auto start = SteadyClock::now();
+  // Every client is started before any sends, so the calls begin together
+  // rather than as fast as threads happen to start on a loaded machine.
+  std::condition_variable started;
+  bool go = false;
   std::vector<std::thread> clients;
   for (int t = 0; t < c.clients; ++t) {
     clients.emplace_back([&] {
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        started.wait(lock, [&] { return go; });
+      }
       std::vector<double> mine;
       std::map<std::string, int> my_codes;
       for (int i = next_call++; i < c.calls; i = next_call++) {
@@ -140,6 +148,12 @@ int Main(int argc, char** argv) {
       for (const auto& [code, n] : my_codes) codes[code] += n;
     });
   }
+  const auto start = SteadyClock::now();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    go = true;
+  }
+  started.notify_all();
   for (auto& t : clients) t.join();
   const double wall = std::chrono::duration<double>(SteadyClock::now() - start).count();
   const json after = s.EmulatorStats();

@@ -19,6 +19,7 @@ struct CallSpec {
   absl::Time hold_until = absl::InfinitePast();
   absl::Time not_before = absl::InfinitePast();
   int attempts = 0;
+  absl::Time enqueued = kNow;
 };
 
 WorkPtr MakeCall(const CallSpec& spec) {
@@ -32,6 +33,7 @@ WorkPtr MakeCall(const CallSpec& spec) {
   w->hold_until = spec.hold_until;
   w->not_before = spec.not_before;
   w->attempts = spec.attempts;
+  w->enqueued = spec.enqueued;
   return w;
 }
 
@@ -58,6 +60,16 @@ DispatchLimits Limits(int batch_size = 50, bool slot_free = true,
 
 DispatchLimits Scarce() { return Limits(50, true, absl::InfinitePast(), false, true); }
 
+// Company expected from calls in flight due back at `calls_due` and callers
+// answered due back by `callers_due`; a company window of 500 ms.
+DispatchLimits Awaiting(absl::Time calls_due, absl::Time callers_due = absl::InfinitePast()) {
+  DispatchLimits l = Limits(50, true, absl::InfinitePast(), true);
+  l.company_window = 500 * kMs;
+  l.calls_due = calls_due;
+  l.callers_due = callers_due;
+  return l;
+}
+
 TEST(DispatchQueue, NextTable) {
   const CallSpec plain;
   CallSpec lingering;
@@ -73,6 +85,8 @@ TEST(DispatchQueue, NextTable) {
   later_still.not_before = kNow + 70 * kMs;
   CallSpec retry = lingering;
   retry.attempts = 1;
+  CallSpec arrived_earlier;
+  arrived_earlier.enqueued = kNow - 200 * kMs;
   const std::vector<Row> rows = {
       {"nothing queued", {}, Limits(), 0, {}, absl::InfiniteFuture()},
       {"every slot in flight: an answer brings the next look", {plain, plain},
@@ -99,6 +113,19 @@ TEST(DispatchQueue, NextTable) {
       {"work in backoff waits without holding up the queue", {later, plain}, Limits(), 1, {1}},
       {"all in backoff: look again at the first end", {later_still, later}, Limits(), 0, {},
        kNow + 30 * kMs},
+      {"callers just answered: held until they are due back", {plain, plain},
+       Awaiting(absl::InfiniteFuture(), kNow + 30 * kMs), 0, {}, kNow + 30 * kMs},
+      {"callers just answered and due back: the batch goes", {plain, plain},
+       Awaiting(absl::InfiniteFuture(), kNow), 2, {0, 1}},
+      {"calls in flight due within the window: held (their answer ends it) to the window's end",
+       {plain, plain}, Awaiting(kNow + 400 * kMs), 0, {}, kNow + 500 * kMs},
+      {"calls in flight due past the window: not waited for", {plain, plain},
+       Awaiting(kNow + 600 * kMs), 2, {0, 1}},
+      {"the window counts from the head's arrival", {arrived_earlier, plain},
+       Awaiting(kNow + 250 * kMs), 0, {}, kNow + 300 * kMs},
+      {"calls in flight due: a full batch still goes at once", {plain, plain},
+       [] { DispatchLimits l = Awaiting(kNow + 400 * kMs); l.batch_size = 2; return l; }(), 2,
+       {0, 1}},
   };
   auto store = MakeLocalBudgetStore(BucketPolicy{}, OperatingPolicy{});
   for (const Row& row : rows) {

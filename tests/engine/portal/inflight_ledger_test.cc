@@ -27,9 +27,9 @@ TEST(InflightLedger, AnsweredCallersAreExpectedBackWithinTheWindow) {
   EXPECT_EQ(ledger.requests(), 0);
   EXPECT_EQ(ledger.calls(), 0);
   EXPECT_TRUE(ledger.CompanyExpected(kNow + kWindow, kWindow));
-  ledger.CallArrived();
+  ledger.CallArrived(kNow);
   EXPECT_TRUE(ledger.CompanyExpected(kNow, kWindow)) << "one of two is back";
-  ledger.CallArrived();
+  ledger.CallArrived(kNow);
   EXPECT_FALSE(ledger.CompanyExpected(kNow, kWindow)) << "both are back";
 }
 
@@ -48,7 +48,7 @@ TEST(InflightLedger, CallsSentAgainAreNotAwaited) {
   ledger.Started(3);
   ledger.Settled(3, 1, kNow);
   ledger.Ended();
-  ledger.CallArrived();  // the one answered caller is back
+  ledger.CallArrived(kNow);  // the one answered caller is back
   EXPECT_FALSE(ledger.CompanyExpected(kNow, kWindow));
 }
 
@@ -59,6 +59,30 @@ TEST(InflightLedger, CallsSettledEarlyKeepTheSlotUntilTheRequestEnds) {
   EXPECT_EQ(ledger.requests(), 1);
   ledger.Ended();
   EXPECT_EQ(ledger.requests(), 0);
+}
+
+TEST(InflightLedger, AnsweredCallersAreDueBackAfterTheSlowestRecentReturn) {
+  const absl::Duration ms = absl::Milliseconds(1);
+  InflightLedger ledger;
+  EXPECT_EQ(ledger.CallersDueBack(2 * ms, kWindow), absl::InfinitePast()) << "nobody awaited";
+  // Three callers answered at kNow: nothing learned yet, so the window.
+  ledger.Started(3);
+  ledger.Settled(3, 3, kNow);
+  ledger.Ended();
+  EXPECT_EQ(ledger.CallersDueBack(2 * ms, kWindow), kNow + kWindow);
+  // Back 4, 30 and 6 ms later.
+  ledger.CallArrived(kNow + 4 * ms);
+  ledger.CallArrived(kNow + 30 * ms);
+  ledger.CallArrived(kNow + 6 * ms);
+  EXPECT_EQ(ledger.CallersDueBack(2 * ms, kWindow), absl::InfinitePast());
+  // The next answer's callers are due the slowest return (30 ms) after it,
+  // at least `least`, at most the window.
+  ledger.Started(2);
+  ledger.Settled(2, 2, kNow + 100 * ms);
+  ledger.Ended();
+  EXPECT_EQ(ledger.CallersDueBack(2 * ms, kWindow), kNow + 130 * ms);
+  EXPECT_EQ(ledger.CallersDueBack(40 * ms, kWindow), kNow + 140 * ms);
+  EXPECT_EQ(ledger.CallersDueBack(2 * ms, 20 * ms), kNow + 120 * ms);
 }
 
 TEST(InflightLedger, TypicalLatencyIsTheMedianOfRecentAnswers) {
