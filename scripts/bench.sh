@@ -12,7 +12,9 @@
 #   4. Bulk writes: 20,000 crm.lead.add through one CallMany stream, standard
 #      plan, small profile, real time (about three minutes): the emulator's
 #      counts and the share of the policy ceiling.
-#   5. Every other benchmark binary in build/tests/bench/.
+#   5. GetAll of 20,000 leads through the generated Python client next to
+#      the bare stub (tests/bench/clients_bench.sh).
+#   6. Every other benchmark binary in build/tests/bench/.
 # Figures only, never pass/fail; the machine's load shows in them.
 # QUICK=1 runs part 1 on 20,000 leads only.
 set -euo pipefail
@@ -76,6 +78,16 @@ echo "distinct lead ids the stream returned."
 echo
 build/tests/bench/bulk_bench --header
 build/tests/bench/bulk_bench --adds 20000 --profile small 2>/dev/null || echo "| small | 20000 | failed |"
+
+echo
+echo "## The clients' share: GetAll of 20,000 leads through a generated client"
+echo
+echo "The same read as the small 20,000-lead parallel row above, through one gateway, by each client with its"
+echo "items converted to the language's values, and through the bare generated stub (items left as protobuf"
+echo "messages); two of each, in turn. Python only so far."
+echo
+bash tests/bench/clients_bench.sh build/tests/emulator/b24-emulator build/service/b24gate 2>/dev/null ||
+  echo "clients_bench failed"
 
 for bench in build/tests/bench/*; do
   name=$(basename "$bench")
