@@ -176,7 +176,8 @@ std::vector<Installed> InstallBatch(AppPortals& s) {
                                           "application/json");
   EXPECT_TRUE(res && res->status == 200) << (res ? res->body : "no answer");
   if (!res || res->status != 200) return batch;
-  for (const json& p : json::parse(res->body)["created"]) {
+  const json answer = json::parse(res->body);
+  for (const json& p : answer["created"]) {
     EXPECT_EQ(p["install_status"], 200) << p["name"];
     batch.push_back({p["name"], p["member_id"]});
   }

@@ -288,7 +288,8 @@ void EmulatorServer::InstallPortalSetHandlers() {
   server_->Delete("/_emulator/portals/([a-z0-9-]+)",
                   [this](const httplib::Request& req, httplib::Response& res) {
     const nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
-    const bool clean = body.is_object() && body.value("clean", false);
+    const bool clean = body.is_object() && body.contains("clean") && body["clean"].is_boolean() &&
+                       body["clean"].get<bool>();
     absl::StatusOr<nlohmann::json> removed = portals_->Remove(req.matches[1], clean);
     if (!removed.ok()) return SendJson(res, 404, {{"error", std::string(removed.status().message())}});
     SendJson(res, 200, *removed);
