@@ -170,6 +170,8 @@ absl::StatusOr<nlohmann::json> PortalSet::Create(const NewPortal& spec, bool pos
   hosted->config = make_config_(spec.plan);
   {
     absl::MutexLock lock(&mu_);
+    // An automatic name skips those taken by name already.
+    while (spec.name.empty() && by_name_.contains(absl::StrCat("portal-", next_serial_))) ++next_serial_;
     hosted->serial = next_serial_;
     hosted->name = spec.name.empty() ? absl::StrCat("portal-", hosted->serial) : spec.name;
     hosted->host = absl::StrCat(hosted->name, ".localhost");
@@ -193,10 +195,11 @@ absl::StatusOr<nlohmann::json> PortalSet::Create(const NewPortal& spec, bool pos
     by_name_[hosted->name] = hosted;
     by_domain_[hosted->host] = hosted;
   }
-  const int status = post_install && notifier_ != nullptr ? PostInstall(hosted->name, absl::ZeroDuration()) : 0;
+  const bool posting = post_install && notifier_ != nullptr;
+  const int status = posting ? PostInstall(hosted->name, absl::ZeroDuration()) : 0;
   absl::MutexLock lock(&mu_);
   nlohmann::json j = Describe(*hosted);
-  if (post_install && notifier_ != nullptr) j["install_status"] = status;
+  if (posting) j["install_status"] = status;
   return j;
 }
 

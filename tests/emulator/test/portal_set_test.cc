@@ -167,6 +167,11 @@ TEST_F(PortalSetTest, RemovingAPortalEndsItsTokensAndKeepsItsRotationCount) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(PortalSetTest, AnAutomaticNameSkipsTheNamesTaken) {
+  Create(NewPortal{"portal-2", {}});
+  EXPECT_EQ(Create()["name"], "portal-3");
+}
+
 TEST(ParseNewPortals, ReadsTheBodyAndNamesWhatIsWrong) {
   absl::StatusOr<std::vector<NewPortal>> three =
       ParseNewPortals(R"({"count": 3, "plan": "enterprise", "bucket_rate": 0.5})");
