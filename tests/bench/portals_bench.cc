@@ -232,18 +232,27 @@ void Limited(int portals, int window_seconds) {
   EmulatorSpec spec;
   spec.extra_args = {"--cost-zero", "--portals", absl::StrCat(portals), "--threads", "1024"};
   auto stack = Stack::Start(spec);
-  if (!stack.ok()) return;
+  if (!stack.ok()) {
+    std::cerr << "emulator did not start: " << stack.status() << "\n";
+    return;
+  }
   const std::string emulator = (*stack)->emulator().address();
   httplib::Client client("http://" + emulator);
   client.Post("/_emulator/portals",
               nlohmann::json{{"name", "quiet"}, {"bucket_burst", 100000}, {"bucket_rate", 100000}}.dump(),
               "application/json");
   httplib::Result list = client.Get("/_emulator/portals");
-  if (!list || list->status != 200) return;
+  if (!list || list->status != 200) {
+    std::cerr << "the emulator did not list its portals\n";
+    return;
+  }
   const nlohmann::json emulated = nlohmann::json::parse(list->body)["portals"];
   auto gateway = Process::Start(
       {B24GATE_BIN, "--config", WriteConfig(), "--portal-store", WriteEmulatedStore(emulated, "quiet")});
-  if (!gateway.ok()) return;
+  if (!gateway.ok()) {
+    std::cerr << "gateway did not start: " << gateway.status() << "\n";
+    return;
+  }
   auto channel = grpc::CreateChannel((*gateway)->address(), grpc::InsecureChannelCredentials());
   auto stub = pb::GatewayService::NewStub(channel);
   std::vector<double> alone = Latencies(*stub, "quiet", 200);
