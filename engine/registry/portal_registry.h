@@ -58,7 +58,8 @@ class PortalRegistry {
   virtual absl::StatusOr<int64_t> Head() { return 0; }
   // The changes after `seq`, oldest first, at most `limit`, each with the
   // portal's record as it is now. The newest change of a name replaces the
-  // older ones: one entry per name.
+  // older ones: one entry per name. A log that started again (the store
+  // lost its data) is read from its beginning.
   virtual absl::StatusOr<std::vector<RegistryChange>> ChangesSince(int64_t seq, size_t limit) {
     (void)seq;
     (void)limit;

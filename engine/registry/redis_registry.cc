@@ -21,10 +21,13 @@ const RedisScript& WriteScript() {
 // KEYS: hash, counter, log. ARGV: after, limit. Answers name, number,
 // record (nil when removed) for each name filed after `after`, oldest
 // first: read at one instant, so every record is at least as new as its
-// number.
+// number. A counter behind `after` means Redis lost its data and started
+// again: the whole log is read.
 const RedisScript& ChangesScript() {
   static const RedisScript* script = new RedisScript(
-      "local filed = redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. ARGV[1], '+inf', "
+      "local after = ARGV[1] "
+      "if tonumber(redis.call('GET', KEYS[2]) or '0') < tonumber(after) then after = '0' end "
+      "local filed = redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. after, '+inf', "
       "'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2])) "
       "local out = {} "
       "for i = 1, #filed, 2 do "

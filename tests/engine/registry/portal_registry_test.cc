@@ -140,6 +140,15 @@ TEST(RedisPortalRegistry, TheChangeLogGivesEachChangedNameOnceWithItsRecordNow) 
   ASSERT_EQ(first->size(), 1u);
   EXPECT_EQ(reader.ChangesSince(first->front().seq, 100)->size(), 2u);
   EXPECT_TRUE(reader.ChangesSince(changes->back().seq, 100)->empty());
+
+  // Redis lost everything and came back: the new log is read from its start.
+  ASSERT_TRUE(redis->Command({"FLUSHALL"}).ok());
+  ASSERT_TRUE(writer.Put(Record("cato")).ok());
+  absl::StatusOr<std::vector<RegistryChange>> after_loss =
+      reader.ChangesSince(changes->back().seq, 100);
+  ASSERT_TRUE(after_loss.ok()) << after_loss.status();
+  ASSERT_EQ(after_loss->size(), 1u);
+  EXPECT_EQ(after_loss->front().name, "cato");
 }
 
 }  // namespace
