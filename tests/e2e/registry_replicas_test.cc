@@ -9,6 +9,10 @@
 // and a refresh token is never used twice; replicas started again on the
 // same Redis still know the portals and their tokens.
 //
+// Installs: portals the emulator installs through one replica's /app (each
+// with its own OAuth chain) are callable through all three, and each
+// portal's expired token costs one refresh across the replicas.
+//
 // Restart: a registered portal, its rotated refresh token and the tuning
 // set through UpdatePortalTuning are there after the gateway restarts.
 #include <sys/types.h>
@@ -27,8 +31,11 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "bitrix24/gateway/v1/admin.grpc.pb.h"
+#include "absl/strings/str_cat.h"
+#include "tests/e2e/event_helpers.h"
 #include "tests/e2e/harness.h"
 #include "tests/e2e/rpc_helpers.h"
+#include "tests/support/free_port.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_file.h"
 
@@ -208,6 +215,72 @@ TEST(RegistryReplicas, PortalsAddedOrRemovedThroughOneReplicaReachTheOthersWithO
   stats = Stats(*r.emulator);
   EXPECT_EQ(stats["token_refreshes"], 3);
   EXPECT_EQ(stats["token_refusals"], 0);
+}
+
+// The emulator's stats of the portal at `domain` (NAME.localhost:PORT).
+nlohmann::json PortalStats(const std::string& emulator, const std::string& domain) {
+  httplib::Client client("http://" + emulator);
+  httplib::Result res = client.Get("/_emulator/stats", {{"Host", domain}});
+  return res && res->status == 200 ? nlohmann::json::parse(res->body, nullptr, false) : nullptr;
+}
+
+TEST(RegistryReplicas, PortalsInstalledThroughOneReplicaRefreshOncePerExpiryAcrossAll) {
+  auto redis = testing::RedisServer::Start();
+  ASSERT_TRUE(redis.ok()) << redis.status();
+  const std::string emu = absl::StrCat("127.0.0.1:", testing::FreePort());
+  const std::vector<std::string> shared = {"--redis", (*redis)->url(), "--replicas", "3"};
+  std::vector<GatewayProc> gateways;
+  std::vector<std::string> first = shared;
+  first.insert(first.end(), {"--events-listen", "127.0.0.1:0", "--events-log", testing::TempDir()});
+  gateways.push_back(StartGateway(emu, first));
+  for (int i = 1; i < 3; ++i) gateways.push_back(StartGateway(emu, shared));
+  for (const GatewayProc& g : gateways) ASSERT_TRUE(g.process);
+  absl::StatusOr<std::unique_ptr<Process>> emulator = Process::Start(
+      {B24_EMULATOR_BIN, "--listen", emu, "--oauth", "app.test:app-secret", "--app-url",
+       "http://" + PrintedAddress(*gateways[0].process, "events") + "/app", "--no-limits",
+       "--cost-zero", "--seed", "crm.lead=5"});
+  ASSERT_TRUE(emulator.ok()) << emulator.status();
+
+  httplib::Client control("http://" + emu);
+  control.set_read_timeout(60, 0);
+  httplib::Result created = control.Post("/_emulator/portals", R"({"count": 3})", "application/json");
+  ASSERT_TRUE(created && created->status == 200);
+  std::vector<std::pair<std::string, std::string>> portals;  // member_id, domain
+  const nlohmann::json answer = nlohmann::json::parse(created->body);
+  for (const nlohmann::json& p : answer["created"]) {
+    EXPECT_EQ(p["install_status"], 200) << p["name"];
+    portals.emplace_back(p["member_id"].get<std::string>(), p["domain"].get<std::string>());
+  }
+  ASSERT_EQ(portals.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    for (const auto& [member_id, domain] : portals) {
+      grpc::Status status = AwaitCode(gateways[i], member_id, grpc::StatusCode::OK);
+      EXPECT_TRUE(status.ok()) << "replica " << i << ", " << domain << ": " << status.error_message();
+    }
+  }
+  for (const auto& [member_id, domain] : portals) {
+    EXPECT_EQ(PortalStats(emu, domain)["token_refreshes"], 1) << domain;
+    control.Post("/_emulator/expire-tokens", {{"Host", domain}}, "", "text/plain");
+  }
+  // Every portal's token expired: 10 calls to each through each replica.
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 3; ++i) {
+    for (const auto& [member_id, domain] : portals) {
+      for (int k = 0; k < 10; ++k) {
+        threads.emplace_back(
+            [&, i, id = member_id] { ok += ListLeads(gateways[i], id).ok() ? 1 : 0; });
+      }
+    }
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 90);
+  for (const auto& [member_id, domain] : portals) {
+    nlohmann::json stats = PortalStats(emu, domain);
+    EXPECT_EQ(stats["token_refreshes"], 2) << domain << ": one refresh across the replicas";
+    EXPECT_EQ(stats["token_refusals"], 0) << domain;
+    EXPECT_EQ(stats["tokens_used_after_rotation"], 0) << domain;
+  }
 }
 
 TEST(RegistryRestart, APortalItsRotatedTokenAndItsTuningOutlastARestart) {

@@ -49,6 +49,15 @@ PortalRecord OAuth(const std::string& name, const std::string& refresh_token) {
   return r;
 }
 
+// Sets one tunable of a registered portal through its record.
+absl::Status SetTuning(PortalDirectory& directory, const std::string& key, const std::string& field,
+                       double value) {
+  return directory.Update(key, [&](PortalRecord* r) {
+    r->tuning[field] = value;
+    return absl::OkStatus();
+  });
+}
+
 // A call's outcome, waited for.
 struct Outcome {
   absl::Notification done;
@@ -298,13 +307,7 @@ TEST_F(PortalDirectoryTest, ARotatedTokenIsStoredBeforeItIsUsedAndItsWriteHoldsU
   absl::Notification changed;
   std::thread admin([&] {
     EXPECT_TRUE(directory().Add(Webhook("cato", "member-cato")).ok());
-    EXPECT_TRUE(directory()
-                    .Update("bolt",
-                            [](PortalRecord* r) {
-                              r->plan = "enterprise";
-                              return absl::OkStatus();
-                            })
-                    .ok());
+    EXPECT_TRUE(SetTuning(directory(), "bolt", "batch_size", 10).ok());
     changed.Notify();
   });
   const bool others_went_on = changed.WaitForNotificationWithTimeout(absl::Seconds(5));
@@ -381,24 +384,12 @@ TEST_F(SharedRegistryTest, AnotherReplicaSeesAPortalAddedChangedAndRemovedWithou
   absl::StatusOr<std::shared_ptr<Portal>> there = other_->FindPortal("member-acme");
   ASSERT_TRUE(there.ok()) << there.status();
 
-  ASSERT_TRUE(directory()
-                  .Update("acme",
-                          [](PortalRecord* r) {
-                            r->tuning["batch_size"] = 9;
-                            return absl::OkStatus();
-                          })
-                  .ok());
+  ASSERT_TRUE(SetTuning(directory(), "acme", "batch_size", 9).ok());
   ASSERT_TRUE(other().Sync().ok());
   EXPECT_EQ((*there)->Tuning().batch_size, 9) << "the live portal is retuned";
 
   // A call queued on the other replica when the portal is removed here.
-  ASSERT_TRUE(other()
-                  .Update("acme",
-                          [](PortalRecord* r) {
-                            r->tuning["max_concurrency"] = 1;
-                            return absl::OkStatus();
-                          })
-                  .ok());
+  ASSERT_TRUE(SetTuning(other(), "acme", "max_concurrency", 1).ok());
   ASSERT_TRUE(directory().Sync().ok());
   EXPECT_EQ(directory().Get("acme")->tuning.at("max_concurrency"), 1);
   Outcome on_wire;
