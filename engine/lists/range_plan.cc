@@ -95,8 +95,10 @@ void RangePlan::CutOneWave(double expected, int chains, int count_with) {
   // shares of the items follow the pages their batches have room for, so
   // the batch that carries the count holds a page less, and none leaves a
   // rest unless the guess of the density was low.
-  const int fewest = std::min(chains, static_cast<int>(std::ceil(expected / kPageSize / kMaxPages)));
-  const int n = std::clamp(static_cast<int>(std::ceil(expected / kMinItemsPerRange)), fewest, chains);
+  const int fewest =
+      std::min(chains, static_cast<int>(std::ceil(expected / kPageSize / kMaxPages)));
+  const int n =
+      std::clamp(static_cast<int>(std::ceil(expected / kMinItemsPerRange)), fewest, chains);
   std::vector<int64_t> room(static_cast<size_t>(n), kMaxPages);
   if (count_with >= 0) room[static_cast<size_t>(std::min(count_with, n - 1))] -= 1;
   int64_t all = 0;
@@ -209,7 +211,9 @@ int RangePlan::IdlePages(size_t first) const {
 
 int RangePlan::IdleRanges(size_t first) const {
   int idle = 0;
-  for (size_t i = first; i < ranges_.size(); ++i) idle += !ranges_[i]->done && !ranges_[i]->in_flight;
+  for (size_t i = first; i < ranges_.size(); ++i) {
+    idle += !ranges_[i]->done && !ranges_[i]->in_flight;
+  }
   return idle;
 }
 
