@@ -87,7 +87,9 @@ void CollectRefs(const nlohmann::ordered_json& v, RefScan* scan) {
   }
 }
 
-absl::Status ValidateKey(const std::string& key, size_t index) {
+}  // namespace
+
+absl::Status ValidateBatchKey(const std::string& key, size_t index) {
   if (key.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("commands[", index, "].key: must not be empty"));
   }
@@ -118,6 +120,8 @@ absl::Status ValidateKey(const std::string& key, size_t index) {
   }
   return absl::OkStatus();
 }
+
+namespace {
 
 // Checks command `i` and puts it in the form it travels in: parameters from
 // the method's query string moved into `params`, the method normalized.
@@ -209,7 +213,7 @@ absl::StatusOr<std::vector<std::vector<BatchCommandSpec>>> PlanBatch(
   std::map<std::string, size_t> index_of;
   for (size_t i = 0; i < commands.size(); ++i) {
     BatchCommandSpec& c = commands[i];
-    if (absl::Status s = ValidateKey(c.key, i); !s.ok()) return s;
+    if (absl::Status s = ValidateBatchKey(c.key, i); !s.ok()) return s;
     if (!index_of.emplace(c.key, i).second) {
       return absl::InvalidArgumentError(
           absl::StrCat("commands[", i, "].key: \"", c.key, "\" is used twice"));
@@ -217,6 +221,11 @@ absl::StatusOr<std::vector<std::vector<BatchCommandSpec>>> PlanBatch(
     if (absl::Status s = NormalizeCommand(c, i, limits); !s.ok()) return s;
     if (absl::Status s = CheckReferences(c, i, index_of, max_per_batch); !s.ok()) return s;
   }
+  return SplitBatch(std::move(commands), max_per_batch);
+}
+
+std::vector<std::vector<BatchCommandSpec>> SplitBatch(std::vector<BatchCommandSpec> commands,
+                                                      int max_per_batch) {
   std::vector<std::vector<BatchCommandSpec>> chunks;
   for (size_t i = 0; i < commands.size(); ++i) {
     if (i % max_per_batch == 0) chunks.emplace_back();

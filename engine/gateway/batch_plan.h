@@ -33,6 +33,15 @@ absl::StatusOr<std::vector<std::vector<BatchCommandSpec>>> PlanBatch(
     std::vector<BatchCommandSpec> commands, int max_per_batch = kMaxBatchCommands,
     const InputLimits& limits = InputLimits());
 
+// `commands` in order, in chunks of `max_per_batch`.
+std::vector<std::vector<BatchCommandSpec>> SplitBatch(std::vector<BatchCommandSpec> commands,
+                                                      int max_per_batch);
+
+// OK for a key a batch command may have (`index`: its position, for the
+// message): 1 to kMaxBatchKeyBytes letters, digits, '_', '-', '.', not all
+// digits.
+absl::Status ValidateBatchKey(const std::string& key, size_t index);
+
 // The command keys a parameter tree refers to through `$result...[key]`.
 std::set<std::string> ReferencedKeys(const nlohmann::ordered_json& params);
 
