@@ -155,8 +155,8 @@ void EmulatorServer::InstallHandlers() {
     r.host = req.get_header_value("Host");
     r.http_method = req.method;
     if (req.has_header("Idempotency-Key")) r.idempotency_key = req.get_header_value("Idempotency-Key");
-    if (absl::string_view bearer = req.get_header_value("Authorization");
-        absl::ConsumePrefix(&bearer, "Bearer ")) {
+    const std::string authorization = req.get_header_value("Authorization");
+    if (absl::string_view bearer = authorization; absl::ConsumePrefix(&bearer, "Bearer ")) {
       r.bearer = std::string(bearer);
     }
     if (reader != nullptr) {
