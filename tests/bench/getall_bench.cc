@@ -41,7 +41,8 @@
 // (v3_parallel_keyset: pieces of the id range side by side, their pages in
 // REST 3.0 batches); `--strategy v3-keyset` as one chain of pages, one after
 // another. Their ceiling is reckoned the same way for pages of 1,000 items,
-// 50 to a request.
+// 50 to a request, except that the pages need not run back to back: the
+// connections bind at their processing over 8, a page at least.
 //
 // `--offset-by-order` reads the offset row with `order: {ID: DESC}`, which
 // makes a gateway that predates the `strategy` field choose offset reading.
@@ -138,7 +139,9 @@ double CeilingSeconds(int64_t items, const std::string& profile, int max_concurr
   double requests = std::ceil(pages / pages_per_request);
   double page_cost = p.base + page_items * p.per_row;
   double operating = pages * page_cost;
-  double batch_seconds = std::min(pages, pages_per_request) * page_cost;
+  // Classic pages chain 50 to a request, back to back; REST 3.0 pages of
+  // pieces side by side need not share one, so the last may end a page in.
+  double batch_seconds = v3 ? page_cost : std::min(pages, pages_per_request) * page_cost;
   double t_bucket = std::max(0.0, requests - burst) / drain + batch_seconds;
   double t_conn = std::max(batch_seconds, operating / max_concurrency);
   double t_operating = operating <= operating_limit
