@@ -203,6 +203,17 @@ std::set<std::string> ReferencedKeys(const nlohmann::ordered_json& params) {
 
 absl::StatusOr<std::vector<std::vector<BatchCommandSpec>>> PlanBatch(
     std::vector<BatchCommandSpec> commands, int max_per_batch, const InputLimits& limits) {
+  return PlanCommands(
+      std::move(commands), max_per_batch, limits,
+      [&](BatchCommandSpec& c, size_t i, const std::map<std::string, size_t>& index_of) {
+        if (absl::Status s = NormalizeCommand(c, i, limits); !s.ok()) return s;
+        return CheckReferences(c, i, index_of, max_per_batch);
+      });
+}
+
+absl::StatusOr<std::vector<std::vector<BatchCommandSpec>>> PlanCommands(
+    std::vector<BatchCommandSpec> commands, int max_per_batch, const InputLimits& limits,
+    const CommandCheck& check) {
   if (commands.empty()) return absl::InvalidArgumentError("commands: at least one is required");
   if (absl::Status s = CheckCount(commands.size(), limits.max_batch_commands, "commands",
                                   "commands", "max_batch_commands",
@@ -218,14 +229,8 @@ absl::StatusOr<std::vector<std::vector<BatchCommandSpec>>> PlanBatch(
       return absl::InvalidArgumentError(
           absl::StrCat("commands[", i, "].key: \"", c.key, "\" is used twice"));
     }
-    if (absl::Status s = NormalizeCommand(c, i, limits); !s.ok()) return s;
-    if (absl::Status s = CheckReferences(c, i, index_of, max_per_batch); !s.ok()) return s;
+    if (absl::Status s = check(c, i, index_of); !s.ok()) return s;
   }
-  return SplitBatch(std::move(commands), max_per_batch);
-}
-
-std::vector<std::vector<BatchCommandSpec>> SplitBatch(std::vector<BatchCommandSpec> commands,
-                                                      int max_per_batch) {
   std::vector<std::vector<BatchCommandSpec>> chunks;
   for (size_t i = 0; i < commands.size(); ++i) {
     if (i % max_per_batch == 0) chunks.emplace_back();

@@ -32,8 +32,7 @@ void CollectReferences(const Json& params, std::vector<const Json*>* out) {
   }
 }
 
-absl::Status CheckKey(const std::string& key, size_t i) {
-  if (absl::Status s = ValidateBatchKey(key, i); !s.ok()) return s;
+absl::Status CheckDotlessKey(const std::string& key, size_t i) {
   if (key.find('.') != std::string::npos) {
     return absl::InvalidArgumentError(absl::StrCat(
         "commands[", i, "].key: \"", EchoText(key),
@@ -96,25 +95,13 @@ absl::Status CheckReferences(const BatchCommandSpec& c, size_t i,
 
 absl::StatusOr<std::vector<std::vector<BatchCommandSpec>>> PlanV3Batch(
     std::vector<BatchCommandSpec> commands, int max_per_batch, const InputLimits& limits) {
-  if (commands.empty()) return absl::InvalidArgumentError("commands: at least one is required");
-  if (absl::Status s = CheckCount(commands.size(), limits.max_batch_commands, "commands",
-                                  "commands", "max_batch_commands",
-                                  "split them over several CallBatch requests");
-      !s.ok()) {
-    return s;
-  }
-  std::map<std::string, size_t> index_of;
-  for (size_t i = 0; i < commands.size(); ++i) {
-    BatchCommandSpec& c = commands[i];
-    if (absl::Status s = CheckKey(c.key, i); !s.ok()) return s;
-    if (!index_of.emplace(c.key, i).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("commands[", i, "].key: \"", c.key, "\" is used twice"));
-    }
-    if (absl::Status s = CheckCommand(c, i, limits); !s.ok()) return s;
-    if (absl::Status s = CheckReferences(c, i, index_of, max_per_batch); !s.ok()) return s;
-  }
-  return SplitBatch(std::move(commands), max_per_batch);
+  return PlanCommands(
+      std::move(commands), max_per_batch, limits,
+      [&](BatchCommandSpec& c, size_t i, const std::map<std::string, size_t>& index_of) {
+        if (absl::Status s = CheckDotlessKey(c.key, i); !s.ok()) return s;
+        if (absl::Status s = CheckCommand(c, i, limits); !s.ok()) return s;
+        return CheckReferences(c, i, index_of, max_per_batch);
+      });
 }
 
 }  // namespace b24gate
