@@ -183,4 +183,18 @@ describe("REST 3.0 through the JS SDK (actions.v3)", () => {
     assertEachOnce(ids, EVENTLOG_ENTRIES, "callTail");
     assert.deepEqual(ids, Array.from({ length: EVENTLOG_ENTRIES }, (_, i) => i + 1));
   });
+
+  test("batch: array form answers in order", async () => {
+    const first = await addTask("batch one");
+    const second = await addTask("batch two");
+    const response = await b24.actions.v3.batch.make({
+      calls: [
+        ["tasks.task.get", { id: first.id, select: ["id", "title"] }],
+        { method: "tasks.task.get", params: { id: second.id, select: ["id", "title"] } },
+      ],
+    });
+    assert.ok(response.isSuccess, response.getErrorMessages().join("; "));
+    assert.deepEqual(response.getData().map((r) => r.item),
+      [{ id: first.id, title: "batch one" }, { id: second.id, title: "batch two" }]);
+  });
 });
