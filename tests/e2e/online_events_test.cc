@@ -18,7 +18,7 @@
 
 #include "tests/e2e/event_helpers.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::online_events_test {
 namespace {
 
 constexpr char kToken[] = "e2e-application-token-7f3a";
@@ -200,4 +200,4 @@ TEST(OnlineEvents, AnOnlineStreamNeedsTheInboundEndpoint) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::online_events_test

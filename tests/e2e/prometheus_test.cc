@@ -34,7 +34,7 @@
 
 extern char** environ;
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::prometheus_test {
 namespace {
 
 int FreePort() {
@@ -366,4 +366,4 @@ TEST(Prometheus, ScrapesTheGatewaysSeries) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::prometheus_test

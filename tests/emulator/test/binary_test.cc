@@ -15,6 +15,7 @@
 
 extern char** environ;
 
+namespace b24emu::binary_test {
 namespace {
 
 using nlohmann::json;
@@ -116,3 +117,4 @@ TEST_F(BinaryTest, HelpAndBadFlags) {
 }
 
 }  // namespace
+}  // namespace b24emu::binary_test

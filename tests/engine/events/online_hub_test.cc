@@ -12,7 +12,7 @@
 
 #include "engine/common/clock.h"
 
-namespace b24gate {
+namespace b24gate::online_hub_test {
 namespace {
 
 class RecordingSink : public EventSink {
@@ -125,4 +125,4 @@ TEST_F(OnlineHubTest, AFailedPrepareEndsTheStreamWithoutDeliveries) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::online_hub_test

@@ -15,7 +15,7 @@
 #include "absl/time/clock.h"
 #include "engine/common/clock.h"
 
-namespace b24gate {
+namespace b24gate::stream_transport_test {
 namespace {
 
 class Server {
@@ -244,4 +244,4 @@ TEST(StreamTransport, AnAbandonedDownloadEndsTheTransfer) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::stream_transport_test

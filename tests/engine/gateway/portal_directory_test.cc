@@ -20,7 +20,7 @@
 #include "tests/engine/fake_transport.h"
 #include "tests/support/temp_file.h"
 
-namespace b24gate {
+namespace b24gate::portal_directory_test {
 namespace {
 
 using OJson = nlohmann::ordered_json;
@@ -240,4 +240,4 @@ TEST_F(PortalDirectoryTest, RestartKeepsPortalsAndTheRotatedRefreshToken) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::portal_directory_test

@@ -6,7 +6,7 @@
 
 #include "engine/common/errors.h"
 
-namespace b24gate {
+namespace b24gate::retry_policy_test {
 namespace {
 
 using Action = Disposition::Action;
@@ -201,4 +201,4 @@ TEST(RetryPolicy, AWriteLeftUnknownNamesItsMethodAndCause) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::retry_policy_test

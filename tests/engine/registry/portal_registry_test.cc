@@ -18,7 +18,7 @@
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_file.h"
 
-namespace b24gate {
+namespace b24gate::portal_registry_test {
 namespace {
 
 PortalRecord Record(const std::string& name) {
@@ -105,4 +105,4 @@ TEST(RedisPortalRegistry, KeepsRecordsForEveryReplica) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::portal_registry_test
