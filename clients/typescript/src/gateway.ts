@@ -19,8 +19,14 @@ import {
   status,
 } from "@grpc/grpc-js";
 
+import type { Writable } from "node:stream";
+
 import { channelOptions } from "./channel.js";
 import { BitrixError, fromCommandError, fromRpcError } from "./errors.js";
+import { Subscription, type SubscribeOptions } from "./events.js";
+import * as files from "./files.js";
+import { FilesServiceClient } from "./gen/bitrix24/gateway/v1/files.js";
+import { EventServiceClient, EventSource } from "./gen/bitrix24/gateway/v1/events.js";
 import {
   BatchCommand,
   CallBatchRequest,
@@ -152,6 +158,8 @@ export function bearerToken(token: string): Interceptor {
 
 export class Gateway {
   private readonly client: GatewayServiceClient;
+  private readonly events: EventServiceClient;
+  private readonly files: FilesServiceClient;
   private readonly portal: string;
   private readonly paramsAsJson: boolean;
   /** Which RPC the last callMany used: "CallMany", or "Call" on gateways without it. */
@@ -162,6 +170,10 @@ export class Gateway {
     this.client = new GatewayServiceClient(target,
       options.credentials ?? grpcCredentials.createInsecure(),
       { ...channelOptions(options.channelOptions), interceptors });
+    this.events = new EventServiceClient(target, grpcCredentials.createInsecure(),
+      { channelOverride: this.client.getChannel(), interceptors });
+    this.files = new FilesServiceClient(target, grpcCredentials.createInsecure(),
+      { channelOverride: this.client.getChannel(), interceptors });
     this.portal = options.portal ?? "";
     this.paramsAsJson = options.paramsAsJson ?? true;
   }
@@ -235,6 +247,32 @@ export class Gateway {
     const results: Record<string, ItemResult> = {};
     for (const entry of response.results) results[entry.key] = entry.result ? itemResult(entry.result) : undefined;
     return results;
+  }
+
+  /**
+   * Subscribes `consumer` to the portal's events (EventService.Subscribe):
+   * `for await (const event of gw.subscribe(...)) { ...; event.ack(); }`.
+   */
+  subscribe(consumer: string, events: string[], options: SubscribeOptions = {}): Subscription {
+    const start = {
+      portal: this.portal, consumer, events, authConnector: options.authConnector ?? "",
+      source: options.source ?? EventSource.EVENT_SOURCE_UNSPECIFIED,
+    };
+    return new Subscription(this.events.subscribe(new Metadata(), callOptions(options)), start);
+  }
+
+  /**
+   * Uploads a file into a Drive folder or storage root (FilesService.UploadFile)
+   * from a path or any async iterable of bytes (a Node Readable), a chunk at a
+   * time; rejects with CHECKSUM_MISMATCH when the gateway's SHA-256 differs.
+   */
+  upload(source: string | AsyncIterable<Uint8Array | string>, options: files.UploadOptions): Promise<files.UploadResult> {
+    return files.upload(this.files, this.portal, source, options, callOptions(options));
+  }
+
+  /** Downloads a Drive file into a path (cut at `offset` and continued) or a Writable. */
+  download(fileId: number, dest: string | Writable, options: files.DownloadOptions = {}): Promise<files.DownloadResult> {
+    return files.download(this.files, this.portal, fileId, dest, options, callOptions(options));
   }
 
   /** Reads a whole list: `for await (const item of gw.getAll(...))`. */
