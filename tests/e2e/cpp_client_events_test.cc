@@ -27,7 +27,9 @@ std::set<std::string> Queued(Stack& stack) {
   std::set<std::string> ids;
   nlohmann::json list = stack.Rest("event.offline.list", nlohmann::json::object());
   if (!list.is_object() || !list["result"].is_array()) return {"?"};
-  for (const auto& row : list["result"]) ids.insert(row["ID"].is_string() ? row["ID"].get<std::string>() : row["ID"].dump());
+  for (const auto& row : list["result"]) {
+    ids.insert(row["ID"].is_string() ? row["ID"].get<std::string>() : row["ID"].dump());
+  }
   return ids;
 }
 

@@ -54,8 +54,7 @@ class Subscription {
   Subscription(std::shared_ptr<grpc::Channel> channel, const Options& options, std::string consumer,
                std::vector<std::string> events, SubscribeOptions subscribe = {})
       : stub_(bitrix24::gateway::v1::EventService::NewStub(channel)) {
-    internal::SetTimeout(&context_, subscribe.timeout);
-    if (!options.token.empty()) context_.AddMetadata("authorization", "Bearer " + options.token);
+    internal::Prepare(&context_, subscribe.timeout, options);
     auto* start = start_.mutable_start();
     start->set_portal(options.portal);
     start->set_consumer(std::move(consumer));

@@ -91,7 +91,7 @@ class Files {
                    grpc::StatusCode::INVALID_ARGUMENT, "", {}};
     }
     grpc::ClientContext context;
-    Prepare(&context, options.timeout);
+    internal::Prepare(&context, options.timeout, options_);
     bitrix24::gateway::v1::UploadFileResponse response;
     auto writer = stub_->UploadFile(&context, &response);
     bitrix24::gateway::v1::UploadFileRequest request;
@@ -146,7 +146,7 @@ class Files {
     request.set_file_id(file_id);
     request.set_offset(options.offset);
     grpc::ClientContext context;
-    Prepare(&context, options.timeout);
+    internal::Prepare(&context, options.timeout, options_);
     auto reader = stub_->DownloadFile(&context, request);
     DownloadResult result;
     bitrix24::gateway::v1::DownloadFileResponse message;
@@ -176,11 +176,6 @@ class Files {
     google::protobuf::Value value;
     *value.mutable_struct_value() = s;
     return internal::ToJson(value);
-  }
-
-  void Prepare(grpc::ClientContext* context, std::chrono::milliseconds timeout) const {
-    internal::SetTimeout(context, timeout);
-    if (!options_.token.empty()) context->AddMetadata("authorization", "Bearer " + options_.token);
   }
 
   std::unique_ptr<bitrix24::gateway::v1::FilesService::Stub> stub_;

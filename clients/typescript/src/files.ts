@@ -11,9 +11,10 @@ import { Metadata, status, type CallOptions, type ClientWritableStream } from "@
 
 import { BitrixError, fromRpcError } from "./errors.js";
 import {
+  DownloadFileRequest,
+  UploadFileHeader,
   type DownloadFileResponse,
   type FilesServiceClient,
-  type UploadFileHeader,
   type UploadFileRequest,
   type UploadFileResponse,
 } from "./gen/bitrix24/gateway/v1/files.js";
@@ -78,11 +79,11 @@ async function header(portal: string, source: string | AsyncIterable<Uint8Array 
     throw new TypeError("upload: give exactly one of folderId and storageId");
   }
   const path = typeof source === "string" ? source : undefined;
-  return {
+  return UploadFileHeader.fromPartial({
     portal, folderId: o.folderId, storageId: o.storageId, generateUniqueName: o.generateUniqueName ?? false,
     name: o.name ?? (path !== undefined ? basename(path) : ""),
     size: o.size ?? (path !== undefined ? (await stat(path)).size : undefined),
-  };
+  });
 }
 
 export async function upload(client: FilesServiceClient, portal: string,
@@ -131,7 +132,8 @@ export async function download(client: FilesServiceClient, portal: string, fileI
                                callOptions: Partial<CallOptions>): Promise<DownloadResult> {
   const offset = o.offset ?? 0;
   const out = await sink(dest, offset);
-  const call = client.downloadFile({ portal, fileId, offset, attachedObjectId: 0 }, new Metadata(), callOptions);
+  const call = client.downloadFile(DownloadFileRequest.fromPartial({ portal, fileId, offset }), new Metadata(),
+    callOptions);
   const result: DownloadResult = { name: "", size: -1, file: {}, written: 0 };
   try {
     for await (const message of call) {

@@ -26,7 +26,7 @@ import { BitrixError, fromCommandError, fromRpcError } from "./errors.js";
 import { Subscription, type SubscribeOptions } from "./events.js";
 import * as files from "./files.js";
 import { FilesServiceClient } from "./gen/bitrix24/gateway/v1/files.js";
-import { EventServiceClient, EventSource } from "./gen/bitrix24/gateway/v1/events.js";
+import { EventServiceClient, EventSource, SubscribeStart } from "./gen/bitrix24/gateway/v1/events.js";
 import {
   BatchCommand,
   CallBatchRequest,
@@ -254,10 +254,10 @@ export class Gateway {
    * `for await (const event of gw.subscribe(...)) { ...; event.ack(); }`.
    */
   subscribe(consumer: string, events: string[], options: SubscribeOptions = {}): Subscription {
-    const start = {
+    const start = SubscribeStart.fromPartial({
       portal: this.portal, consumer, events, authConnector: options.authConnector ?? "",
       source: options.source ?? EventSource.EVENT_SOURCE_UNSPECIFIED,
-    };
+    });
     return new Subscription(this.events.subscribe(new Metadata(), callOptions(options)), start);
   }
 
