@@ -1,4 +1,5 @@
 // b24-emulator: flags in, RunServer out. See README.md.
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -7,12 +8,14 @@
 #include <thread>
 #include <vector>
 
+#include "tests/emulator/app_notifier.h"
 #include "tests/emulator/clock.h"
 #include "tests/emulator/events.h"
 #include "tests/emulator/method_api.h"
 #include "tests/emulator/online_sender.h"
 #include "tests/emulator/options.h"
 #include "tests/emulator/portal.h"
+#include "tests/emulator/portal_set.h"
 #include "tests/emulator/server.h"
 
 namespace b24emu {
@@ -30,11 +33,23 @@ int RunEmulator(const EmulatorOptions& options) {
   identity.application_token = options.application_token;
   EventingMethods with_events(methods.get(), RealClock(), &sender, identity);
   Portal portal(MakePortalConfig(options), &with_events, RealClock());
-  EmulatorServer server(MakeServerOptions(options), &portal);
+  const AppNotifier notifier(options.app_url);
+  PortalSet portals(
+      &portal, [&options](const PortalPlan& plan) { return MakePlanPortalConfig(options, plan); },
+      [&options] {
+        std::string ignored;  // the seed was checked above
+        return MakeSeededPortal(options.seed, &ignored);
+      },
+      &sender, options.app_url.empty() ? nullptr : &notifier, RealClock());
+  EmulatorServer server(MakeServerOptions(options), &portals);
   absl::StatusOr<int> port = server.Bind();
   if (!port.ok()) {
     std::cerr << "b24-emulator: " << port.status().message() << "\n";
     return 1;
+  }
+  std::vector<std::string> created;
+  for (int i = 0; i < options.portals; ++i) {
+    created.push_back((*portals.Create(NewPortal{}, /*post_install=*/false))["name"]);
   }
   const std::string address = options.listen_host + ":" + std::to_string(*port);
   std::cout << "listening on " << address << std::endl;
@@ -57,8 +72,20 @@ int RunEmulator(const EmulatorOptions& options) {
     sigwait(&stop_signals, &sig);
     if (sig != 0) server.Stop();
   });
+  // The portals created at start post their installs once the server runs
+  // (the application may call back); it may not listen yet itself.
+  std::atomic<bool> stopping{false};
+  std::thread installs([&] {
+    if (options.app_url.empty()) return;
+    for (const std::string& name : created) {
+      if (stopping) return;
+      portals.PostInstall(name, absl::Seconds(30));
+    }
+  });
   server.Run();
   server.Stop();
+  stopping = true;
+  installs.join();
   // Wake the signal thread if the server stopped for another reason.
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();

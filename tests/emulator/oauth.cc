@@ -38,7 +38,7 @@ OAuthServer::OAuthServer(OAuthOptions options, const Clock* clock)
   absl::MutexLock lock(&mu_);
   initial_refresh_ = options_.initial_refresh_token.empty() ? NewTokenLocked()
                                                              : options_.initial_refresh_token;
-  refresh_tokens_[initial_refresh_] = clock_->Now() + options_.refresh_lifetime;
+  initial_access_ = IssueLocked(clock_->Now(), initial_refresh_);
 }
 
 std::string OAuthServer::NewTokenLocked() {
@@ -48,13 +48,44 @@ std::string OAuthServer::NewTokenLocked() {
     uint64_t v = rng_();
     for (int k = 0; k < 16; ++k, v >>= 4) token.push_back(kHex[v & 15]);
   }
-  token += "000071e8000000010000";  // real tokens end in a portal/user suffix
+  token += options_.token_suffix;  // real tokens end in a portal/user suffix
   return token;
+}
+
+std::string OAuthServer::IssueLocked(absl::Time now, std::string refresh) {
+  std::string access = NewTokenLocked();
+  access_tokens_[access] = now + options_.access_lifetime;
+  refresh_tokens_[std::move(refresh)] = {now + options_.refresh_lifetime, access};
+  return access;
+}
+
+void OAuthServer::RememberLocked(std::deque<std::pair<std::string, absl::Time>>* list,
+                                 std::string token, absl::Time expiry) {
+  list->emplace_back(std::move(token), expiry);
+  if (list->size() > kRememberedRotations) list->pop_front();
+}
+
+const std::pair<std::string, absl::Time>* OAuthServer::FindIn(
+    const std::deque<std::pair<std::string, absl::Time>>& list, const std::string& token) {
+  for (const auto& entry : list) {
+    if (entry.first == token) return &entry;
+  }
+  return nullptr;
 }
 
 std::string OAuthServer::InitialRefreshToken() const {
   absl::MutexLock lock(&mu_);
   return initial_refresh_;
+}
+
+std::string OAuthServer::InitialAccessToken() const {
+  absl::MutexLock lock(&mu_);
+  return initial_access_;
+}
+
+int64_t OAuthServer::UsesAfterRotation() const {
+  absl::MutexLock lock(&mu_);
+  return uses_after_rotation_;
 }
 
 TokenReply OAuthServer::HandleTokenRequest(const nlohmann::ordered_json& params,
@@ -71,15 +102,22 @@ TokenReply OAuthServer::HandleTokenRequest(const nlohmann::ordered_json& params,
 
   absl::MutexLock lock(&mu_);
   auto it = refresh_tokens_.find(used);
-  if (it == refresh_tokens_.end() || it->second <= now) {
+  if (it == refresh_tokens_.end() || it->second.expiry <= now) {
+    if (FindIn(used_refresh_, used) != nullptr) ++uses_after_rotation_;
     return OAuthError(400, "invalid_grant", "Invalid refresh token");
   }
+  const RefreshEntry entry = it->second;
   refresh_tokens_.erase(it);  // rotation: the used token is gone for good
-  const std::string access = NewTokenLocked();
+  RememberLocked(&used_refresh_, used, entry.expiry);
+  if (options_.revoke_on_refresh) {
+    if (auto paired = access_tokens_.find(entry.paired_access); paired != access_tokens_.end()) {
+      RememberLocked(&revoked_access_, paired->first, paired->second);
+      access_tokens_.erase(paired);
+    }
+  }
   const std::string refresh = NewTokenLocked();
+  const std::string access = IssueLocked(now, refresh);
   const absl::Time expires = now + options_.access_lifetime;
-  access_tokens_[access] = expires;
-  refresh_tokens_[refresh] = now + options_.refresh_lifetime;
 
   absl::string_view domain(portal_url);
   if (!absl::ConsumePrefix(&domain, "https://")) absl::ConsumePrefix(&domain, "http://");
@@ -93,18 +131,26 @@ TokenReply OAuthServer::HandleTokenRequest(const nlohmann::ordered_json& params,
       {"server_endpoint", "https://oauth.bitrix.info/rest/"},
       {"status", "L"},
       {"client_endpoint", portal_url + "/rest/"},
-      {"member_id", "b24emu0000000000000000000000member"},
+      {"member_id", options_.member_id},
       {"user_id", options_.user_id},
       {"refresh_token", refresh},
   };
   return reply;
 }
 
-AccessCheck OAuthServer::CheckAccessToken(const std::string& token, int64_t* user_id) const {
+AccessCheck OAuthServer::CheckAccessToken(const std::string& token, int64_t* user_id) {
   const absl::Time now = clock_->Now();
   absl::MutexLock lock(&mu_);
   auto it = access_tokens_.find(token);
-  if (it == access_tokens_.end()) return AccessCheck::kUnknown;
+  if (it == access_tokens_.end()) {
+    // Revoked by a refresh: still within its lifetime, a use after its
+    // rotation (refused as unknown); past it, just expired.
+    const auto* revoked = FindIn(revoked_access_, token);
+    if (revoked == nullptr) return AccessCheck::kUnknown;
+    if (revoked->second <= now) return AccessCheck::kExpired;
+    ++uses_after_rotation_;
+    return AccessCheck::kUnknown;
+  }
   if (it->second <= now) return AccessCheck::kExpired;
   *user_id = options_.user_id;
   return AccessCheck::kValid;
@@ -114,6 +160,7 @@ void OAuthServer::ExpireAccessTokens() {
   const absl::Time now = clock_->Now();
   absl::MutexLock lock(&mu_);
   for (auto& [token, expiry] : access_tokens_) expiry = std::min(expiry, now);
+  for (auto& [token, expiry] : revoked_access_) expiry = std::min(expiry, now);
 }
 
 }  // namespace b24emu

@@ -67,6 +67,12 @@ A local Bitrix24 REST portal: protocol, limits, costs and faults (see README.md)
   --event-delay SECONDS         an online event is posted this long after the
                                 change (default 0.1)
   --keep-alive-timeout SECONDS  idle keep-alive connection timeout (default 5)
+  --portals N                   also serve portals portal-1..portal-N, each at
+                                http://portal-K.localhost:PORT/ (README "Many
+                                portals"); more through /_emulator/portals
+  --app-url URL                 the application's install handler: creating a
+                                portal posts ONAPPINSTALL there, removing one
+                                ONAPPUNINSTALL (needs --oauth)
   --help                        this text
 )";
 }
@@ -209,6 +215,16 @@ absl::StatusOr<EmulatorOptions> ParseOptions(const std::vector<std::string>& arg
        [&](const std::string& f, const std::string& v) {
          return ParseDouble(f, v, &o.event_delay_seconds, 0);
        }},
+      {"--portals",
+       [&](const std::string& f, const std::string& v) { return ParseInt(f, v, &o.portals, 0, 100000); }},
+      {"--app-url",
+       [&](const std::string& f, const std::string& v) {
+         if (!absl::StartsWith(v, "http://") && !absl::StartsWith(v, "https://")) {
+           return Bad(f, "expected an http(s) URL");
+         }
+         o.app_url = v;
+         return absl::OkStatus();
+       }},
       {"--keep-alive-timeout",
        [&](const std::string& f, const std::string& v) {
          return ParseInt(f, v, &o.keep_alive_timeout_seconds, 1, 3600);
@@ -248,8 +264,34 @@ absl::StatusOr<EmulatorOptions> ParseOptions(const std::vector<std::string>& arg
   if (!o.oauth_refresh_token.empty() && !o.oauth_enabled()) {
     return Bad("--oauth-refresh-token", "needs --oauth");
   }
+  if (!o.app_url.empty() && !o.oauth_enabled()) return Bad("--app-url", "needs --oauth");
   if (o.webhooks.empty() && !o.oauth_enabled()) o.webhooks.push_back({1, "emulator"});
   return o;
+}
+
+namespace {
+
+LeakyBucketOptions PlanBucket(const EmulatorOptions& o, const PortalPlan& plan) {
+  const bool enterprise = plan.plan == "enterprise";
+  LeakyBucketOptions bucket;
+  bucket.burst = plan.burst.value_or(enterprise ? 250 : 50);
+  bucket.drain_per_second = plan.rate.value_or(enterprise ? 5 : 2) / o.time_scale;
+  bucket.enforce = !o.no_limits;
+  return bucket;
+}
+
+}  // namespace
+
+PortalConfig MakePlanPortalConfig(const EmulatorOptions& o, const PortalPlan& plan) {
+  PortalPlan resolved = plan;
+  if (resolved.plan.empty()) {  // the flags' plan, with what `plan` overrides
+    resolved.plan = o.plan;
+    if (!resolved.burst) resolved.burst = o.bucket_burst;
+    if (!resolved.rate) resolved.rate = o.bucket_rate;
+  }
+  PortalConfig c = MakePortalConfig(o);
+  c.bucket = PlanBucket(o, resolved);
+  return c;
 }
 
 PortalConfig MakePortalConfig(const EmulatorOptions& o) {
@@ -265,10 +307,7 @@ PortalConfig MakePortalConfig(const EmulatorOptions& o) {
     oauth.refresh_lifetime = absl::Hours(24 * 180) * f;
     c.oauth = oauth;
   }
-  const bool enterprise = o.plan == "enterprise";
-  c.bucket.burst = o.bucket_burst.value_or(enterprise ? 250 : 50);
-  c.bucket.drain_per_second = o.bucket_rate.value_or(enterprise ? 5 : 2) / f;
-  c.bucket.enforce = !o.no_limits;
+  c.bucket = PlanBucket(o, PortalPlan{o.plan, o.bucket_burst, o.bucket_rate});
   c.operating.limit = absl::Seconds(o.operating_limit_seconds * f);
   c.operating.basket = absl::Seconds(60 * f);
   c.operating.baskets = 10;

@@ -48,6 +48,10 @@ struct EmulatorOptions {
   std::string application_token = "emulator-application-token";
   double event_delay_seconds = 0.1;
   int keep_alive_timeout_seconds = 5;
+  // Many portals (README "Many portals"): created at start besides the
+  // first, and the application's install handler they post to.
+  int portals = 0;
+  std::string app_url;
   bool help = false;
 
   bool oauth_enabled() const { return !oauth_client_id.empty(); }
@@ -60,6 +64,9 @@ std::string UsageText();
 
 // REQUIRES: options came from ParseOptions (validated).
 PortalConfig MakePortalConfig(const EmulatorOptions& options);
+// A created portal's: the first portal's with `plan`'s bucket (no plan
+// name: the flags' plan and overrides, with what `plan` overrides).
+PortalConfig MakePlanPortalConfig(const EmulatorOptions& options, const PortalPlan& plan);
 ServerOptions MakeServerOptions(const EmulatorOptions& options);
 
 }  // namespace b24emu

@@ -99,7 +99,7 @@ std::string MergeSlashes(absl::string_view path) {
   return out;
 }
 
-Portal::Portal(PortalConfig config, MethodTable* methods, const Clock* clock)
+Portal::Portal(PortalConfig config, MethodTable* methods, const Clock* clock, OAuthServer* oauth)
     : config_(std::move(config)),
       methods_(methods),
       clock_(clock),
@@ -108,7 +108,11 @@ Portal::Portal(PortalConfig config, MethodTable* methods, const Clock* clock)
       faults_(config_.fault_seed),
       idempotency_(config_.idempotency_ttl, clock) {
   faults_.Set(config_.faults);
-  if (config_.oauth) oauth_ = std::make_unique<OAuthServer>(*config_.oauth, clock);
+  if (oauth == nullptr && config_.oauth) {
+    own_oauth_ = std::make_unique<OAuthServer>(*config_.oauth, clock);
+    oauth = own_oauth_.get();
+  }
+  oauth_ = oauth;
   absl::StatusOr<std::unique_ptr<Disk>> disk = Disk::Create(clock);
   if (!disk.ok()) throw std::runtime_error(std::string(disk.status().message()));
   disk_ = std::move(*disk);
@@ -119,6 +123,10 @@ Portal::Portal(PortalConfig config, MethodTable* methods, const Clock* clock)
 
 std::string Portal::InitialRefreshToken() const {
   return oauth_ ? oauth_->InitialRefreshToken() : "";
+}
+
+int64_t Portal::TokensUsedAfterRotation() const {
+  return oauth_ ? oauth_->UsesAfterRotation() : 0;
 }
 
 HttpReply Portal::ErrorReply(int status, const std::string& code, const std::string& description) {
@@ -650,6 +658,7 @@ nlohmann::json Portal::StatsJson() {
   for (const auto& [method, seconds] : operating_.TotalsByMethod()) operating[method] = seconds;
   j["operating"] = std::move(operating);
   j["faults"] = faults_.Describe();
+  j["tokens_used_after_rotation"] = TokensUsedAfterRotation();
   return j;
 }
 

@@ -107,8 +107,11 @@ struct HttpReply {
 
 class Portal {
  public:
-  // `methods` and `clock` must outlive the portal.
-  Portal(PortalConfig config, MethodTable* methods, const Clock* clock);
+  // `methods` and `clock` must outlive the portal. `oauth`, when given,
+  // serves OAuth instead of one made from config.oauth, and must outlive
+  // the portal (a portal's tokens exist before it is first called).
+  Portal(PortalConfig config, MethodTable* methods, const Clock* clock,
+         OAuthServer* oauth = nullptr);
 
   // A REST call (webhook or OAuth URL). Never fails: errors are replies.
   HttpReply HandleRest(const RestRequest& request);
@@ -149,6 +152,8 @@ class Portal {
   Stats& stats() { return stats_; }
   // Empty when OAuth is off.
   std::string InitialRefreshToken() const;
+  // OAuthServer::UsesAfterRotation (0 when OAuth is off).
+  int64_t TokensUsedAfterRotation() const;
 
  private:
   struct Caller {
@@ -213,7 +218,8 @@ class Portal {
   LeakyBucket bucket_;
   OperatingLimiter operating_;
   FaultInjector faults_;
-  std::unique_ptr<OAuthServer> oauth_;
+  std::unique_ptr<OAuthServer> own_oauth_;
+  OAuthServer* oauth_ = nullptr;  // own_oauth_ or the one given
   std::unique_ptr<Disk> disk_;
   std::unique_ptr<CrmFiles> crm_files_;
   IdempotencyStore idempotency_;

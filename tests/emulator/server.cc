@@ -138,8 +138,14 @@ void SendJson(httplib::Response& res, int status, const nlohmann::json& body) {
 
 }  // namespace
 
+EmulatorServer::EmulatorServer(ServerOptions options, PortalSet* portals)
+    : EmulatorServer(std::move(options), portals->first(), portals) {}
+
 EmulatorServer::EmulatorServer(ServerOptions options, Portal* portal)
-    : options_(std::move(options)), portal_(portal) {
+    : EmulatorServer(std::move(options), portal, nullptr) {}
+
+EmulatorServer::EmulatorServer(ServerOptions options, Portal* portal, PortalSet* portals)
+    : options_(std::move(options)), portal_(portal), portals_(portals) {
   if (tls()) {
     server_ = std::make_unique<TunedServer<httplib::SSLServer>>(options_.tls_cert_file.c_str(),
                                                                options_.tls_key_file.c_str());
@@ -156,6 +162,11 @@ EmulatorServer::EmulatorServer(ServerOptions options, Portal* portal)
 
 EmulatorServer::~EmulatorServer() { Stop(); }
 
+std::shared_ptr<Portal> EmulatorServer::Route(const httplib::Request& req) const {
+  if (portals_ != nullptr) return portals_->ForHost(req.get_header_value("Host"));
+  return std::shared_ptr<Portal>(std::shared_ptr<Portal>(), portal_);  // not owned
+}
+
 void EmulatorServer::InstallHandlers() {
   const bool https = tls();
   auto is_https = [https](const httplib::Request& req) {
@@ -166,7 +177,8 @@ void EmulatorServer::InstallHandlers() {
   // sorts fields and caps form bodies at 8 KiB).
   auto rest = [this, is_https](const httplib::Request& req, httplib::Response& res,
                                const httplib::ContentReader* reader) {
-    Stats& stats = portal_->stats();
+    const std::shared_ptr<Portal> portal = Route(req);
+    Stats& stats = portal->stats();
     stats.Enter();
     RestRequest r;
     r.target = req.target;
@@ -209,7 +221,7 @@ void EmulatorServer::InstallHandlers() {
         r.params.body = spool.TakeText();
       }
     }
-    HttpReply reply = portal_->HandleRest(r);
+    HttpReply reply = portal->HandleRest(r);
     if (reply.delay > absl::ZeroDuration()) stopping_.WaitForNotificationWithTimeout(reply.delay);
     if (reply.drop_connection && DropConnection(req)) {
       res.status = 500;  // never reaches the client
@@ -241,31 +253,45 @@ void EmulatorServer::InstallHandlers() {
     source.body = req.body;
     absl::StatusOr<nlohmann::ordered_json> params = ParseRequestParams(source);
     if (!params.ok()) params = nlohmann::ordered_json::object();
-    const std::string url =
+    std::string url =
         absl::StrCat(is_https(req) ? "https://" : "http://", req.get_header_value("Host"));
-    HttpReply reply = portal_->HandleToken(*params, url);
+    std::shared_ptr<Portal> portal = Route(req);
+    // The OAuth server is one host for every portal: a refresh token that
+    // did not come to its portal's own host names its portal itself.
+    if (portals_ != nullptr && portal.get() == portal_) {
+      auto token = params->is_object() ? params->find("refresh_token") : params->end();
+      if (token != params->end() && token->is_string()) {
+        portal = portals_->ForRefreshToken(token->get<std::string>(), &url);
+      }
+    }
+    HttpReply reply = portal->HandleToken(*params, url);
     res.status = reply.status;
     res.set_content(reply.body, reply.content_type);
   };
   server_->Get("/+oauth/+token/*", token);
   server_->Post("/+oauth/+token/*", token);
 
-  server_->Get("/_emulator/stats", [this](const httplib::Request&, httplib::Response& res) {
-    SendJson(res, 200, portal_->StatsJson());
+  InstallControlHandlers();
+  if (portals_ != nullptr) InstallPortalSetHandlers();
+}
+
+void EmulatorServer::InstallControlHandlers() {
+  server_->Get("/_emulator/stats", [this](const httplib::Request& req, httplib::Response& res) {
+    SendJson(res, 200, Route(req)->StatsJson());
   });
-  server_->Get("/_emulator/commands", [this](const httplib::Request&, httplib::Response& res) {
-    SendJson(res, 200, portal_->stats().CommandsJson());
+  server_->Get("/_emulator/commands", [this](const httplib::Request& req, httplib::Response& res) {
+    SendJson(res, 200, Route(req)->stats().CommandsJson());
   });
-  server_->Post("/_emulator/reset", [this](const httplib::Request&, httplib::Response& res) {
-    portal_->Reset();
+  server_->Post("/_emulator/reset", [this](const httplib::Request& req, httplib::Response& res) {
+    Route(req)->Reset();
     SendJson(res, 200, {{"ok", true}});
   });
-  server_->Post("/_emulator/expire-tokens", [this](const httplib::Request&, httplib::Response& res) {
-    portal_->ExpireTokens();
+  server_->Post("/_emulator/expire-tokens", [this](const httplib::Request& req, httplib::Response& res) {
+    Route(req)->ExpireTokens();
     SendJson(res, 200, {{"ok", true}});
   });
-  server_->Get("/_emulator/faults", [this](const httplib::Request&, httplib::Response& res) {
-    SendJson(res, 200, {{"spec", portal_->DescribeFaults()}});
+  server_->Get("/_emulator/faults", [this](const httplib::Request& req, httplib::Response& res) {
+    SendJson(res, 200, {{"spec", Route(req)->DescribeFaults()}});
   });
   server_->Post("/_emulator/faults", [this](const httplib::Request& req, httplib::Response& res) {
     std::string spec = req.body;
@@ -277,12 +303,43 @@ void EmulatorServer::InstallHandlers() {
       }
       spec = j["spec"].get<std::string>();
     }
-    const absl::Status status = portal_->SetFaults(spec);
+    const std::shared_ptr<Portal> portal = Route(req);
+    const absl::Status status = portal->SetFaults(spec);
     if (!status.ok()) {
       SendJson(res, 400, {{"error", std::string(status.message())}});
       return;
     }
-    SendJson(res, 200, {{"spec", portal_->DescribeFaults()}});
+    SendJson(res, 200, {{"spec", portal->DescribeFaults()}});
+  });
+}
+
+void EmulatorServer::InstallPortalSetHandlers() {
+  server_->Get("/_emulator/portals", [this](const httplib::Request&, httplib::Response& res) {
+    SendJson(res, 200, portals_->List());
+  });
+  server_->Post("/_emulator/portals", [this](const httplib::Request& req, httplib::Response& res) {
+    absl::StatusOr<std::vector<NewPortal>> specs = ParseNewPortals(req.body);
+    if (!specs.ok()) return SendJson(res, 400, {{"error", std::string(specs.status().message())}});
+    nlohmann::json created = nlohmann::json::array();
+    for (const NewPortal& spec : *specs) {
+      absl::StatusOr<nlohmann::json> portal = portals_->Create(spec);
+      if (!portal.ok()) {
+        const int status = portal.status().code() == absl::StatusCode::kAlreadyExists ? 409 : 400;
+        return SendJson(res, status, {{"error", std::string(portal.status().message())},
+                                      {"created", std::move(created)}});
+      }
+      created.push_back(std::move(*portal));
+    }
+    SendJson(res, 200, {{"created", std::move(created)}});
+  });
+  server_->Delete("/_emulator/portals/([a-z0-9-]+)",
+                  [this](const httplib::Request& req, httplib::Response& res) {
+    const nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
+    const bool clean = body.is_object() && body.contains("clean") && body["clean"].is_boolean() &&
+                       body["clean"].get<bool>();
+    absl::StatusOr<nlohmann::json> removed = portals_->Remove(req.matches[1], clean);
+    if (!removed.ok()) return SendJson(res, 404, {{"error", std::string(removed.status().message())}});
+    SendJson(res, 200, *removed);
   });
 }
 
@@ -306,7 +363,8 @@ void EmulatorServer::InstallFileHandlers(std::function<bool(const httplib::Reque
                                               const httplib::ContentReader& reader) {
     UploadSlot slot;
     DiskCaller caller;
-    HttpReply reply = portal_->OpenUpload(file_request(req), &slot, &caller);
+    const std::shared_ptr<Portal> portal = Route(req);
+    HttpReply reply = portal->OpenUpload(file_request(req), &slot, &caller);
     if (reply.status != 200) return send(res, reply);
     FILE* out = std::fopen(slot.temp_path.c_str(), "wb");
     bool in_field = false;
@@ -336,13 +394,13 @@ void EmulatorServer::InstallFileHandlers(std::function<bool(const httplib::Reque
     }
     if (out != nullptr) write_failed = std::fclose(out) != 0 || write_failed;
     if (!complete || !found || write_failed) {
-      portal_->AbandonUpload(slot);
+      portal->AbandonUpload(slot);
       return send(res, HttpReply{400, "application/json; charset=utf-8",
                                  absl::StrCat("{\"error\":\"ERROR_ARGUMENT\",\"error_description\":"
                                               "\"No file in the form field '", slot.field,
                                               "'\"}")});
     }
-    HttpReply done = portal_->FinishUpload(slot, size, file_name, caller);
+    HttpReply done = portal->FinishUpload(slot, size, file_name, caller);
     if (done.delay > absl::ZeroDuration()) stopping_.WaitForNotificationWithTimeout(done.delay);
     if (done.drop_connection && DropConnection(req)) {
       res.status = 500;  // never reaches the client
@@ -355,7 +413,7 @@ void EmulatorServer::InstallFileHandlers(std::function<bool(const httplib::Reque
   server_->Get("/+rest/+download\\.json", [this, file_request, send](const httplib::Request& req,
                                                                   httplib::Response& res) {
     StoredFile file;
-    HttpReply reply = portal_->OpenDownload(file_request(req), &file);
+    HttpReply reply = Route(req)->OpenDownload(file_request(req), &file);
     if (reply.status != 200) return send(res, reply);
     ServeStoredFile(file, res);
   });
@@ -393,6 +451,7 @@ absl::StatusOr<int> EmulatorServer::Bind() {
   } else {
     static_cast<TunedServer<httplib::Server>*>(server_.get())->RaiseBacklog(1024);
   }
+  if (portals_ != nullptr) portals_->SetOrigin(tls(), port);
   return port;
 }
 

@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
 #include "tests/emulator/portal.h"
+#include "tests/emulator/portal_set.h"
 
 namespace httplib {
 class Server;
@@ -38,8 +39,12 @@ struct ServerOptions {
 
 class EmulatorServer {
  public:
-  // `portal` must outlive the server.
+  // One portal. `portal` must outlive the server.
   EmulatorServer(ServerOptions options, Portal* portal);
+  // Many portals: a request goes to the portal its Host names (the set's
+  // first one otherwise), and /_emulator/portals creates and removes them.
+  // `portals` must outlive the server.
+  EmulatorServer(ServerOptions options, PortalSet* portals);
   ~EmulatorServer();  // stops if running
 
   // Binds the listening socket; returns the real port.
@@ -54,11 +59,17 @@ class EmulatorServer {
   bool tls() const { return !options_.tls_cert_file.empty(); }
 
  private:
+  EmulatorServer(ServerOptions options, Portal* portal, PortalSet* portals);
   void InstallHandlers();
+  void InstallControlHandlers();
+  void InstallPortalSetHandlers();
   void InstallFileHandlers(std::function<bool(const httplib::Request&)> is_https);
+  // The portal a request is for; held while it is served.
+  std::shared_ptr<Portal> Route(const httplib::Request& req) const;
 
   const ServerOptions options_;
-  Portal* const portal_;
+  Portal* const portal_;      // one portal, or the set's first
+  PortalSet* const portals_;  // null: one portal
   std::unique_ptr<httplib::Server> server_;
   absl::Notification stopping_;
   std::thread thread_;

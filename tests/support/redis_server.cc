@@ -13,24 +13,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "tests/support/free_port.h"
 
 namespace b24gate::testing {
 namespace {
-
-// A port the kernel just handed out (and took back): free unless someone
-// races us for it, in which case redis-server fails to start and we retry.
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 // Sends `command` (inline form) and reads the start of the reply, waiting up
 // to `timeout`; "" when nothing came.

@@ -124,9 +124,11 @@ std::optional<MethodResult> ParseV3Pagination(const json& params, int64_t defaul
     else if (name == "offset") offset = n;
     else return bad();
   }
-  if ((limit && *limit == 0) || (page && *page == 0)) return bad();
+  // The docs refuse only `limit` 0. Page 0 is the first page: the official
+  // JS SDK's callList/fetchList send it on every request.
+  if (limit && *limit == 0) return bad();
   out->limit = std::min(limit.value_or(default_limit), max_limit);
-  out->offset = offset ? *offset : (page.value_or(1) - 1) * out->limit;
+  out->offset = offset ? *offset : (std::max<int64_t>(page.value_or(1), 1) - 1) * out->limit;
   return std::nullopt;
 }
 

@@ -55,7 +55,7 @@ bool V3Matches(const V3Conditions& list, int64_t id, bool any = false);
 
 // `pagination` {page, limit, offset}: `default_limit` when absent, larger
 // limits cut to `max_limit` without a word (as the portal does); offset wins
-// over page.
+// over page; page 0 is page 1.
 struct V3Page {
   int64_t limit = 0;
   int64_t offset = 0;

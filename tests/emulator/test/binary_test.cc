@@ -7,11 +7,15 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
+
+#include "absl/synchronization/mutex.h"
 
 extern char** environ;
 
@@ -99,6 +103,59 @@ TEST_F(BinaryTest, StartupLinesAndRealCalls) {
   const json stats = json::parse(res->body);
   EXPECT_EQ(stats["requests"], 3);
   EXPECT_EQ(stats["commands"], 4);
+}
+
+// --portals with --app-url: each portal's ONAPPINSTALL reaches the
+// application even when it starts serving after the emulator; removing a
+// portal posts its ONAPPUNINSTALL.
+TEST_F(BinaryTest, PortalsCreatedAtStartInstallTheApplicationThatStartsLater) {
+  absl::Mutex mu;
+  std::vector<std::string> posts;
+  httplib::Server app;
+  app.Post("/app", [&](const httplib::Request& req, httplib::Response& res) {
+    absl::MutexLock lock(&mu);
+    posts.push_back(req.body);
+    res.set_content("OK", "text/plain");
+  });
+  const int app_port = app.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(app_port, 0);
+  Start({"--listen", "127.0.0.1:0", "--oauth", "app:sec", "--portals", "3", "--app-url",
+         "http://127.0.0.1:" + std::to_string(app_port) + "/app"});
+  const std::string first = ReadLine();
+  ASSERT_EQ(first.rfind("listening on 127.0.0.1:", 0), 0u) << first;
+  httplib::Client client("127.0.0.1", std::stoi(first.substr(first.rfind(':') + 1)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  std::thread serving([&app] { app.listen_after_bind(); });
+  {
+    absl::MutexLock lock(&mu);
+    auto three = [&posts]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return posts.size() >= 3; };
+    ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(&three), absl::Seconds(20)));
+  }
+
+  auto listed = client.Get("/_emulator/portals");
+  ASSERT_TRUE(listed);
+  const json portals = json::parse(listed->body)["portals"];
+  ASSERT_EQ(portals.size(), 3u);
+  {
+    absl::MutexLock lock(&mu);
+    for (size_t i = 0; i < 3; ++i) {
+      EXPECT_EQ(posts[i].rfind("event=ONAPPINSTALL&", 0), 0u) << posts[i];
+      const std::string member = portals[i]["member_id"];
+      EXPECT_NE(posts[i].find("auth%5Bmember_id%5D=" + member), std::string::npos) << posts[i];
+      EXPECT_NE(posts[i].find("auth%5Brefresh_token%5D="), std::string::npos) << posts[i];
+    }
+  }
+  auto removed = client.Delete("/_emulator/portals/portal-2");
+  ASSERT_TRUE(removed);
+  EXPECT_EQ(json::parse(removed->body)["uninstall_status"], 200);
+  {
+    absl::MutexLock lock(&mu);
+    ASSERT_EQ(posts.size(), 4u);
+    EXPECT_EQ(posts[3].rfind("event=ONAPPUNINSTALL&", 0), 0u) << posts[3];
+    EXPECT_NE(posts[3].find(portals[1]["member_id"].get<std::string>()), std::string::npos);
+  }
+  app.stop();
+  serving.join();
 }
 
 TEST_F(BinaryTest, HelpAndBadFlags) {

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/match.h"
+
 #include "tests/emulator/test/portal_harness.h"
 
 namespace b24emu {
@@ -105,6 +107,52 @@ TEST_F(OAuthTest, OldAccessTokenStaysValidAfterRefresh) {
   const json first = Refresh("refresh-0");
   Refresh(first["refresh_token"]);
   EXPECT_EQ(h_.Get("/rest/echo?auth=" + first["access_token"].get<std::string>()).status, 200);
+}
+
+TEST_F(OAuthTest, ARefreshTokenUsedAfterItsRotationIsCounted) {
+  const json first = Refresh("refresh-0");
+  EXPECT_EQ(h_.portal().TokensUsedAfterRotation(), 0);
+  int status = 0;
+  EXPECT_EQ(Refresh("refresh-0", &status)["error"], "invalid_grant");
+  EXPECT_EQ(h_.portal().TokensUsedAfterRotation(), 1);
+  EXPECT_EQ(Refresh("never-issued", &status)["error"], "invalid_grant");
+  EXPECT_EQ(h_.portal().TokensUsedAfterRotation(), 1) << "an unknown token was never rotated";
+  EXPECT_EQ(h_.Get("/rest/echo?auth=" + first["access_token"].get<std::string>()).status, 200)
+      << "this portal keeps access tokens valid after a refresh";
+  EXPECT_EQ(h_.portal().StatsJson()["tokens_used_after_rotation"], 1);
+}
+
+TEST(OAuthRevoking, ARefreshEndsTheAccessTokenIssuedWithTheRefreshTokenUsed) {
+  PortalConfig config = OAuthConfig();
+  config.oauth->revoke_on_refresh = true;
+  config.oauth->member_id = "member-7";
+  config.oauth->token_suffix = "b24e0000000700010000";
+  PortalHarness h(config);
+  auto refresh = [&h](const std::string& token) {
+    return json::parse(h.portal()
+                           .HandleToken(OJson{{"grant_type", "refresh_token"},
+                                              {"client_id", "app.1"},
+                                              {"client_secret", "s3cret"},
+                                              {"refresh_token", token}},
+                                        "http://p7.localhost:1")
+                           .body);
+  };
+  const json first = refresh("refresh-0");
+  EXPECT_EQ(first["member_id"], "member-7");
+  EXPECT_TRUE(absl::EndsWith(first["access_token"].get<std::string>(), "b24e0000000700010000"));
+  EXPECT_TRUE(absl::EndsWith(first["refresh_token"].get<std::string>(), "b24e0000000700010000"));
+  const json second = refresh(first["refresh_token"]);
+  const std::string old_access = first["access_token"];
+  EXPECT_EQ(PortalHarness::Json(h.Get("/rest/echo?auth=" + old_access))["error"], "invalid_token");
+  EXPECT_EQ(h.portal().TokensUsedAfterRotation(), 1);
+  EXPECT_EQ(h.Get("/rest/echo?auth=" + second["access_token"].get<std::string>()).status, 200);
+  EXPECT_EQ(refresh(first["refresh_token"])["error"], "invalid_grant");
+  EXPECT_EQ(h.portal().TokensUsedAfterRotation(), 2);
+  // Past its lifetime a revoked token is only expired: no client can be
+  // blamed for it any more.
+  h.clock().Advance(absl::Seconds(3600));
+  EXPECT_EQ(PortalHarness::Json(h.Get("/rest/echo?auth=" + old_access))["error"], "expired_token");
+  EXPECT_EQ(h.portal().TokensUsedAfterRotation(), 2);
 }
 
 TEST_F(OAuthTest, ScaledLifetimeIsFractional) {

@@ -52,6 +52,18 @@ TEST_F(TasksV3Test, PaginationPagesOffsetsAndCapsAtAThousand) {
   EXPECT_EQ(zero.error, "BITRIX_REST_V3_EXCEPTION_INVALIDPAGINATIONEXCEPTION");
 }
 
+// The official JS SDK's callList/fetchList send `"page": 0` on every request
+// (they move an id filter instead of the page): page 0 is the first page.
+TEST_F(TasksV3Test, PageZeroIsTheFirstPage) {
+  const std::vector<int64_t> all = AllIds();
+  MethodResult r = Call(*p_, "v3/tasks.task.list",
+                        {{"filter", json::array({json::array({"id", ">", all[4]})})},
+                         {"order", {{"id", "ASC"}}},
+                         {"pagination", {{"page", 0}, {"limit", 3}}}});
+  ASSERT_FALSE(r.is_error) << r.error_description;
+  EXPECT_EQ(Ids(r.result["items"]), (std::vector<int64_t>{all[5], all[6], all[7]}));
+}
+
 TEST_F(TasksV3Test, FilterConditionsOrGroupsAndOrder) {
   const std::vector<int64_t> all = AllIds();
   // id > all[10] AND (id in (all[11], all[12], all[0]) OR all[20] <= id <= all[21]).
