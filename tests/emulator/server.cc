@@ -191,11 +191,11 @@ void EmulatorServer::InstallHandlers() {
     // Long values (a file's base64 in a field) of a classic call go to disk
     // as they arrive (REST 3.0 takes no file values).
     const bool v3 = absl::StartsWith(MergeSlashes(r.path), "/rest/api/");
-    BodySpool spool(portal_->spool_dir(), v3 ? BodySpool::Encoding::kNone
+    BodySpool spool(portal->spool_dir(), v3 ? BodySpool::Encoding::kNone
                                              : BodySpool::EncodingOf(r.params.content_type));
     r.spool = &spool;
     if (reader != nullptr) {
-      r.fault = portal_->DrawFault(r.path);
+      r.fault = portal->DrawFault(r.path);
       if (*r.fault == FaultKind::kCut) {
         // Cut inside the body; a body too short for that is cut after it
         // (HandleRest drops the connection).
@@ -421,7 +421,7 @@ void EmulatorServer::InstallFileHandlers(std::function<bool(const httplib::Reque
   // redirects to the file's own link, which serves the bytes.
   server_->Get("/+bitrix/+components/+bitrix/+crm\\.deal\\.show/+show_file\\.php",
                [this, file_request](const httplib::Request& req, httplib::Response& res) {
-                 HttpReply reply = portal_->OpenCrmFileLink(file_request(req));
+                 HttpReply reply = Route(req)->OpenCrmFileLink(file_request(req));
                  res.status = reply.status;
                  for (const auto& [name, value] : reply.headers) res.set_header(name, value);
                  res.set_content(reply.body, reply.content_type);
@@ -429,7 +429,7 @@ void EmulatorServer::InstallFileHandlers(std::function<bool(const httplib::Reque
   server_->Get("/+upload/+b24emu-crm/+([0-9a-f]+)", [this, send](const httplib::Request& req,
                                                                httplib::Response& res) {
     StoredFile file;
-    HttpReply reply = portal_->OpenCrmFile(req.matches[1], &file);
+    HttpReply reply = Route(req)->OpenCrmFile(req.matches[1], &file);
     if (reply.status != 200) return send(res, reply);
     ServeStoredFile(file, res);
   });
