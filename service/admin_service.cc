@@ -220,16 +220,37 @@ grpc::ServerUnaryReactor* AdminService::UpdatePortalTuning(
     grpc::CallbackServerContext* context, const pb::UpdatePortalTuningRequest* request,
     pb::UpdatePortalTuningResponse* response) {
   return Run(context, [&]() -> absl::Status {
-    absl::StatusOr<std::shared_ptr<Portal>> portal = gateway_->FindPortal(request->portal());
-    if (!portal.ok()) return portal.status();
-    PortalTuning tuning = request->reset() ? TuningOf((*portal)->options()) : (*portal)->Tuning();
+    absl::StatusOr<PortalListing> listing = gateway_->directory().Describe(request->portal());
+    if (!listing.ok()) return listing.status();
+    // A registered portal's tuning is kept in its record, so it outlasts
+    // the portal leaving memory and restarts; a configured portal's lasts
+    // until restart (the configuration says what it starts with).
+    if (!listing->configured) return TuneRegistered(request, response->mutable_portal());
+    std::shared_ptr<Portal> portal = listing->live;
+    PortalTuning tuning = request->reset() ? TuningOf(portal->options()) : portal->Tuning();
     MergeTuning(request->tuning(), &tuning);
-    if (absl::Status s = (*portal)->Tune(tuning); !s.ok()) {
+    if (absl::Status s = portal->Tune(tuning); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("tuning.", s.message()));
     }
-    FillState(**portal, response->mutable_portal());
+    FillState(*portal, response->mutable_portal());
     return absl::OkStatus();
   });
+}
+
+absl::Status AdminService::TuneRegistered(const pb::UpdatePortalTuningRequest* request,
+                                          pb::PortalState* out) const {
+  std::string name;
+  absl::Status s = gateway_->directory().Update(request->portal(), [&](PortalRecord* r) {
+    name = r->name;
+    if (request->reset()) r->tuning.clear();
+    MergeTuning(request->tuning(), &r->tuning);
+    return absl::OkStatus();
+  });
+  if (s.code() == absl::StatusCode::kInvalidArgument && !absl::StartsWith(s.message(), "tuning")) {
+    return absl::InvalidArgumentError(absl::StrCat("tuning.", s.message()));
+  }
+  if (!s.ok()) return s;
+  return Describe(name, out);
 }
 
 grpc::ServerUnaryReactor* AdminService::GetPortal(grpc::CallbackServerContext* context,

@@ -64,6 +64,9 @@ class AdminService final : public bitrix24::gateway::v1::AdminService::CallbackS
                                 const std::function<absl::Status()>& work) const;
   // The state of portal `key` (name, member_id or domain) into `out`.
   absl::Status Describe(const std::string& key, bitrix24::gateway::v1::PortalState* out) const;
+  // UpdatePortalTuning of a registered portal: through its record.
+  absl::Status TuneRegistered(const bitrix24::gateway::v1::UpdatePortalTuningRequest* request,
+                              bitrix24::gateway::v1::PortalState* out) const;
 
   Gateway* const gateway_;
   const AccessControl* const access_;

@@ -60,6 +60,11 @@ struct ServerConfig {
   // http://<the bound address>).
   std::string events_listen;
   std::string events_public_url;
+  // With the inbound endpoint: where the online events and the consumers'
+  // acknowledgements are kept (EventLog), and its bounds.
+  std::string events_log = "/var/lib/b24gate/events";
+  int64_t events_log_max_bytes = int64_t{1} << 30;
+  absl::Duration events_log_max_age = absl::Hours(24 * 7);
   // The largest file UploadFile takes, in bytes; 0 = no limit of ours.
   int64_t max_file_size = 0;
   LogOptions log;

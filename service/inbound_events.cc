@@ -63,8 +63,13 @@ InboundEvents::Reply InboundEvents::Handle(const std::string& portal_name, absl:
   logger_->Log(LogLevel::kDebug, "event received", {{"portal", name}, {"event", post->event}});
   if (post->event == "ONOFFLINEEVENT") {
     events_->PollNow(name);
-  } else {
-    hub_->Publish(name, ToQueued(*std::move(post)));
+    return Reply{200, "OK"};
+  }
+  // 200 only once the event is on disk: then no restart loses it.
+  const OnlineEventHub::Published published = hub_->Publish(name, ToQueued(*std::move(post)));
+  if (absl::Status s = hub_->WaitStored(published.ticket); !s.ok()) {
+    logger_->Log(LogLevel::kError, "event not stored", {{"portal", name}, {"error", s.ToString()}});
+    return Reply{503, "not stored"};
   }
   return Reply{200, "OK"};
 }

@@ -3,8 +3,9 @@
 // compares auth[application_token] with the portal's in constant time, and
 // only then acts on it: ONOFFLINEEVENT makes the portal's offline streams
 // read at once, any other event goes to the online consumers that named it
-// (OnlineEventHub). A refused post is counted by reason and never reaches a
-// consumer.
+// (OnlineEventHub) and is answered 200 once it is in the events log (503
+// when the log cannot be written). A refused post is counted by reason and
+// never reaches a consumer.
 //
 // Thread-safety: thread-safe.
 #ifndef B24GATE_SERVICE_INBOUND_EVENTS_H_

@@ -270,13 +270,32 @@ absl::Status Server::Wire(std::unique_ptr<HttpTransport> transport) {
   return absl::OkStatus();
 }
 
+absl::Status Server::OpenEventsLog() {
+  EventLog::Options log;
+  log.dir = config_.events_log;
+  log.max_bytes = config_.events_log_max_bytes;
+  log.max_age = config_.events_log_max_age;
+  absl::StatusOr<std::unique_ptr<OnlineEventHub>> hub = OnlineEventHub::Open(
+      event_ledger_.get(), clock_, log, OnlineEventHub::Options{},
+      [logger = &logger_](int64_t deliveries, int64_t seq, const std::string& why) {
+        logger->Log(LogLevel::kWarn, "events log dropped unacknowledged events",
+                    {{"deliveries", deliveries}, {"through_seq", seq}, {"reason", why}});
+      });
+  if (!hub.ok()) {
+    return absl::Status(hub.status().code(),
+                        absl::StrCat("--events-log: ", hub.status().message()));
+  }
+  online_hub_ = *std::move(hub);
+  return absl::OkStatus();
+}
+
 absl::Status Server::WireEvents() {
   event_ledger_ = std::make_unique<EventLedger>(clock_);
   poll_timer_ = std::make_unique<PollTimer>(clock_);
-  online_hub_ = std::make_unique<OnlineEventHub>(event_ledger_.get(), OnlineEventHub::Options{});
   EventService::Options options;
   options.poll_interval = config_.events_poll_interval;
   if (!config_.events_listen.empty()) {
+    B24GATE_RETURN_IF_ERROR(OpenEventsLog());
     inbound_ = std::make_unique<InboundEndpoint>(InboundPostLimits{});
     absl::StatusOr<int> port = inbound_->Bind(config_.events_listen);
     if (!port.ok()) return port.status();
@@ -317,7 +336,7 @@ absl::Status Server::ServeMetrics() {
   }
   m.exposer->RegisterCollectable(m.registry);
   m.exposer->RegisterCollectable(m.gauges);
-  m.events = std::make_shared<EventMetrics>(event_ledger_.get());
+  m.events = std::make_shared<EventMetrics>(event_ledger_.get(), online_hub_.get());
   m.exposer->RegisterCollectable(m.events);
   if (gateway_->cache() != nullptr) {
     m.cache = std::make_shared<CacheMetrics>(gateway_->cache());

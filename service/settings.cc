@@ -124,6 +124,26 @@ absl::Status MaxFileSize(const SettingValue& v, SettingsState* s) {
   return absl::OkStatus();
 }
 
+absl::Status EventsLogMaxBytes(const SettingValue& v, SettingsState* s) {
+  int64_t bytes = -1;
+  if (v.json.is_number_integer()) bytes = v.json.get<int64_t>();
+  if (v.json.is_string() && !absl::SimpleAtoi(v.json.get<std::string>(), &bytes)) bytes = -1;
+  if (bytes < (int64_t{1} << 20)) return Bad(v.where, "must be a whole number of bytes >= 1048576");
+  s->config.events_log_max_bytes = bytes;
+  return absl::OkStatus();
+}
+
+// A duration ("72h", or seconds as a number), at least a minute.
+absl::Status EventsLogMaxAge(const SettingValue& v, SettingsState* s) {
+  absl::Duration d = absl::ZeroDuration();
+  bool ok = v.json.is_number();
+  if (ok) d = absl::Seconds(v.json.get<double>());
+  if (v.json.is_string()) ok = absl::ParseDuration(v.json.get<std::string>(), &d);
+  if (!ok || d < absl::Minutes(1)) return Bad(v.where, "must be a duration of at least 1m (e.g. 72h)");
+  s->config.events_log_max_age = d;
+  return absl::OkStatus();
+}
+
 absl::Status MaxBulkItems(const SettingValue& v, SettingsState* s) {
   if (!v.json.is_number_integer() || v.json.get<int64_t>() < 1) {
     return Bad(v.where, "must be a whole number >= 1");
@@ -208,6 +228,15 @@ const Setting kSettings[] = {
     {"--events-public-url", "URL", nullptr, "events_public_url", "http://<events-listen>",
      "the inbound endpoint's URL as the portals reach it (behind an ingress: its https URL)", false,
      [](const Value& v, State* s) { return Text(v, &s->config.events_public_url); }},
+    {"--events-log", "DIR", nullptr, "events_log", "/var/lib/b24gate/events",
+     "with --events-listen: keep the online events and the consumers' acknowledgements in this "
+     "directory", false,
+     [](const Value& v, State* s) { return Text(v, &s->config.events_log); }},
+    {"--events-log-max-bytes", "BYTES", nullptr, "events_log_max_bytes", "1073741824",
+     "the events log's size bound: beyond it the oldest events are dropped (counted)", false,
+     &EventsLogMaxBytes},
+    {"--events-log-max-age", "DURATION", nullptr, "events_log_max_age_seconds", "168h",
+     "events older than this are dropped from the events log (counted)", false, &EventsLogMaxAge},
     {"--max-file-size", "BYTES", nullptr, "max_file_size_bytes", "0",
      "UploadFile refuses larger files (0: no limit of ours)", false, &MaxFileSize},
     {"--redis", "redis://HOST:PORT[/DB]", "B24GATE_REDIS_URL", "redis.url", "off",

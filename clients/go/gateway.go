@@ -19,6 +19,7 @@ import (
 type Gateway struct {
 	conn         *grpc.ClientConn
 	stub         gatewayv1.GatewayServiceClient
+	events       gatewayv1.EventServiceClient // nil when made by New
 	portal       string
 	structParams bool
 }
@@ -70,7 +71,8 @@ func Dial(ctx context.Context, target string, opts ...Option) (*Gateway, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &Gateway{conn: conn, stub: gatewayv1.NewGatewayServiceClient(conn), portal: cfg.portal,
+	return &Gateway{conn: conn, stub: gatewayv1.NewGatewayServiceClient(conn),
+		events: gatewayv1.NewEventServiceClient(conn), portal: cfg.portal,
 		structParams: cfg.structParams}, nil
 }
 

@@ -29,6 +29,11 @@ void EventLedger::Cleared(const std::string& portal, const std::string& consumer
   if (it->second.empty()) rows_.erase(it);
 }
 
+void EventLedger::Dropped(const std::string& portal, int64_t count) {
+  absl::MutexLock lock(&mu_);
+  counts_[portal].dropped += count;
+}
+
 void EventLedger::Received(const std::string& portal) {
   absl::MutexLock lock(&mu_);
   ++counts_[portal].received;

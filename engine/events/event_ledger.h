@@ -35,6 +35,8 @@ class EventLedger {
     int64_t delivered = 0;    // every event written to a stream, redeliveries included
     int64_t redelivered = 0;  // of which attempt > 1
     int64_t acknowledged = 0;
+    // Unacknowledged deliveries the events log dropped at its bounds.
+    int64_t dropped = 0;
     // Age of the oldest event delivered and not yet cleared; zero when none.
     absl::Duration oldest_unacknowledged;
   };
@@ -49,6 +51,9 @@ class EventLedger {
   // The rows are gone from the portal's queue: forget their attempts.
   void Cleared(const std::string& portal, const std::string& consumer,
                const std::vector<std::string>& ids);
+
+  // The events log dropped `count` unacknowledged deliveries of `portal`.
+  void Dropped(const std::string& portal, int64_t count);
 
   // The inbound endpoint accepted a post for `portal`.
   void Received(const std::string& portal);

@@ -1,5 +1,7 @@
 #include "engine/events/online_hub.h"
 
+#include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -12,8 +14,27 @@ namespace {
 
 constexpr char kIdPrefix[] = "online-";
 
+using OJson = nlohmann::ordered_json;
+
 bool ParseId(const std::string& id, int64_t* n) {
   return absl::StartsWith(id, kIdPrefix) && absl::SimpleAtoi(id.substr(sizeof kIdPrefix - 1), n);
+}
+
+int64_t UnixMs(absl::Time t) { return absl::ToUnixMillis(t); }
+
+OJson EventRecord(int64_t seq, int64_t at_ms, const std::string& portal, const QueuedEvent& e) {
+  return OJson{{"t", "e"}, {"s", seq},          {"at", at_ms},      {"p", portal},
+               {"n", e.event}, {"r", e.record_id}, {"ts", e.timestamp}, {"d", e.data}};
+}
+
+QueuedEvent FromRecord(const OJson& record) {
+  QueuedEvent e;
+  e.delivery_id = absl::StrCat(kIdPrefix, record.value("s", int64_t{0}));
+  e.event = record.value("n", "");
+  e.record_id = record.value("r", "");
+  e.timestamp = record.value("ts", "");
+  e.data = record.value("d", OJson::object());
+  return e;
 }
 
 }  // namespace
@@ -71,29 +92,47 @@ class OnlineEventHub::Stream : public EventSubscription,
   bool started_ ABSL_GUARDED_BY(sink_mu_) = false;
 };
 
-int OnlineEventHub::Publish(const std::string& portal, QueuedEvent event) {
+absl::StatusOr<std::unique_ptr<OnlineEventHub>> OnlineEventHub::Open(
+    EventLedger* ledger, Clock* clock, EventLog::Options log_options, Options options,
+    EventLog::OnDrop on_drop) {
+  std::unique_ptr<OnlineEventHub> hub(new OnlineEventHub(ledger, clock, options));
+  absl::StatusOr<std::unique_ptr<EventLog>> log = EventLog::Open(
+      std::move(log_options), clock, [&hub](const OJson& record) { hub->Restore(record); });
+  if (!log.ok()) return log.status();
+  hub->log_ = *std::move(log);
+  hub->log_->Start(hub.get(), std::move(on_drop));
+  return hub;
+}
+
+OnlineEventHub::Published OnlineEventHub::Publish(const std::string& portal, QueuedEvent event) {
   const std::string name = absl::AsciiStrToUpper(event.event);
   std::vector<std::shared_ptr<Stream>> to_pump;
-  int taken = 0;
+  Published published;
   {
     absl::MutexLock lock(&mu_);
-    event.delivery_id = absl::StrCat(kIdPrefix, next_id_++);
+    const int64_t seq = next_id_;
+    event.delivery_id = absl::StrCat(kIdPrefix, seq);
     event.attempt = 1;
     for (auto it = consumers_.lower_bound({portal, ""}); it != consumers_.end() && it->first.first == portal;
          ++it) {
       Consumer& c = it->second;
       if (c.events.count(name) == 0) continue;
-      if (c.ready.size() + c.in_flight.size() >= options_.max_queued) {
-        ++dropped_;
-        continue;
-      }
-      c.ready.push_back(event);
-      ++taken;
+      c.ready.emplace(seq, event);
+      ++published.taken;
       if (std::shared_ptr<Stream> s = c.stream_ref.lock()) to_pump.push_back(std::move(s));
+    }
+    if (published.taken > 0) {
+      ++next_id_;
+      // Under the lock: the log's order is the order the consumers saw.
+      published.ticket = log_->Append(EventRecord(seq, UnixMs(clock_->Now()), portal, event), nullptr);
     }
   }
   for (const std::shared_ptr<Stream>& s : to_pump) s->PumpIfStarted();
-  return taken;
+  return published;
+}
+
+absl::Status OnlineEventHub::WaitStored(int64_t ticket) {
+  return ticket == 0 ? absl::OkStatus() : log_->WaitDurable(ticket);
 }
 
 absl::StatusOr<std::shared_ptr<EventSubscription>> OnlineEventHub::Subscribe(
@@ -116,7 +155,9 @@ absl::StatusOr<std::shared_ptr<EventSubscription>> OnlineEventHub::Subscribe(
     it = consumers_.emplace(key, Consumer{}).first;
   }
   Consumer& c = it->second;
+  const size_t named = c.events.size();
   for (const std::string& e : events) c.events.insert(absl::AsciiStrToUpper(e));
+  if (c.events.size() != named) log_->Append(GroupRecord(key, c), nullptr);
   Requeue(c);  // the older stream's unacknowledged events go to this one
   c.stream = stream.get();
   c.stream_ref = stream;
@@ -133,10 +174,9 @@ void OnlineEventHub::Pump(Stream* stream) {
     if (it == consumers_.end() || it->second.stream != stream) return;
     Consumer& c = it->second;
     while (!c.ready.empty() && c.in_flight.size() < options_.window) {
-      QueuedEvent e = std::move(c.ready.front());
-      c.ready.pop_front();
-      int64_t n = 0;
-      (void)ParseId(e.delivery_id, &n);
+      const int64_t n = c.ready.begin()->first;
+      QueuedEvent e = std::move(c.ready.begin()->second);
+      c.ready.erase(c.ready.begin());
       e.attempt = ledger_->Delivered(stream->key().first, stream->key().second, e.delivery_id);
       batch.push_back(e);
       c.in_flight.emplace(n, std::move(e));
@@ -148,6 +188,7 @@ void OnlineEventHub::Pump(Stream* stream) {
 absl::Status OnlineEventHub::Ack(Stream* stream, const std::vector<std::string>& ids,
                                  const std::string& where) {
   std::vector<std::string> taken;
+  OJson seqs = OJson::array();
   {
     absl::MutexLock lock(&mu_);
     auto it = consumers_.find(stream->key());
@@ -162,10 +203,21 @@ absl::Status OnlineEventHub::Ack(Stream* stream, const std::vector<std::string>&
     for (const std::string& id : ids) {
       int64_t n = 0;
       (void)ParseId(id, &n);
-      if (c->in_flight.erase(n) > 0) taken.push_back(id);
+      if (c->in_flight.erase(n) > 0) {
+        taken.push_back(id);
+        seqs.push_back(n);
+      }
+    }
+    if (!taken.empty()) {
+      const std::string portal = stream->key().first;
+      const int64_t count = static_cast<int64_t>(taken.size());
+      OJson record = {{"t", "a"}, {"p", portal}, {"c", stream->key().second}, {"ids", seqs}};
+      // Counted once on disk: a crash before that delivers them again.
+      log_->Append(record, [ledger = ledger_, portal, count](const absl::Status& s) {
+        if (s.ok()) ledger->Acknowledged(portal, count);
+      });
     }
   }
-  ledger_->Acknowledged(stream->key().first, static_cast<int64_t>(taken.size()));
   ledger_->Cleared(stream->key().first, stream->key().second, taken);
   return absl::OkStatus();
 }
@@ -180,15 +232,77 @@ void OnlineEventHub::Detach(Stream* stream) {
 }
 
 void OnlineEventHub::Requeue(Consumer& c) {
-  for (auto it = c.in_flight.rbegin(); it != c.in_flight.rend(); ++it) {
-    c.ready.push_front(std::move(it->second));
-  }
+  c.ready.merge(c.in_flight);
   c.in_flight.clear();
 }
 
-int64_t OnlineEventHub::dropped() const {
+OJson OnlineEventHub::GroupRecord(const Key& key, const Consumer& c) {
+  return OJson{{"t", "g"}, {"p", key.first}, {"c", key.second}, {"n", c.events}};
+}
+
+void OnlineEventHub::Restore(const OJson& record) {
   absl::MutexLock lock(&mu_);
-  return dropped_;
+  const std::string type = record.value("t", "");
+  const std::string portal = record.value("p", "");
+  if (type == "g") {
+    Consumer& c = consumers_[{portal, record.value("c", "")}];
+    for (const OJson& name : record.value("n", OJson::array())) {
+      if (name.is_string()) c.events.insert(name.get<std::string>());
+    }
+  } else if (type == "e") {
+    const int64_t seq = record.value("s", int64_t{0});
+    next_id_ = std::max(next_id_, seq + 1);
+    QueuedEvent e = FromRecord(record);
+    const std::string name = absl::AsciiStrToUpper(e.event);
+    for (auto it = consumers_.lower_bound({portal, ""}); it != consumers_.end() && it->first.first == portal;
+         ++it) {
+      if (it->second.events.count(name) > 0) it->second.ready.emplace(seq, e);
+    }
+  } else if (type == "a") {
+    auto it = consumers_.find({portal, record.value("c", "")});
+    if (it == consumers_.end()) return;
+    for (const OJson& seq : record.value("ids", OJson::array())) {
+      if (seq.is_number_integer()) it->second.ready.erase(seq.get<int64_t>());
+    }
+  }
+}
+
+std::vector<OJson> OnlineEventHub::Snapshot() {
+  absl::MutexLock lock(&mu_);
+  std::vector<OJson> records;
+  for (const auto& [key, c] : consumers_) records.push_back(GroupRecord(key, c));
+  return records;
+}
+
+int64_t OnlineEventHub::OldestNeeded() {
+  absl::MutexLock lock(&mu_);
+  int64_t oldest = std::numeric_limits<int64_t>::max();
+  for (const auto& [key, c] : consumers_) {
+    if (!c.ready.empty()) oldest = std::min(oldest, c.ready.begin()->first);
+    if (!c.in_flight.empty()) oldest = std::min(oldest, c.in_flight.begin()->first);
+  }
+  return oldest;
+}
+
+int64_t OnlineEventHub::DropThrough(int64_t seq) {
+  std::map<std::string, int64_t> dropped;  // by portal
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [key, c] : consumers_) {
+      for (auto* held : {&c.ready, &c.in_flight}) {
+        while (!held->empty() && held->begin()->first <= seq) {
+          held->erase(held->begin());
+          ++dropped[key.first];
+        }
+      }
+    }
+  }
+  int64_t total = 0;
+  for (const auto& [portal, n] : dropped) {
+    ledger_->Dropped(portal, n);
+    total += n;
+  }
+  return total;
 }
 
 }  // namespace b24gate

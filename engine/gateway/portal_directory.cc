@@ -63,21 +63,31 @@ absl::Status ApplyTuning(const PortalRecord& record, PortalOptions* options) {
   return absl::OkStatus();
 }
 
+// Whether `a` and `b` reach the portal alike. The refresh token is left
+// out: it rotates while a portal runs, and the portal keeps its own.
+bool SameEndpoint(const PortalRecord& a, const PortalRecord& b) {
+  return a.webhook_url == b.webhook_url && a.portal_url == b.portal_url &&
+         a.client_id == b.client_id && a.client_secret == b.client_secret;
+}
+
 }  // namespace
 
-// The rotated refresh token of a registered portal goes into its record.
+// The rotated refresh token of a registered portal goes into its record,
+// as long as the record still holds the credentials the portal was built
+// with.
 class PortalDirectory::RecordTokenStore : public TokenStore {
  public:
-  RecordTokenStore(PortalDirectory* directory, std::string name)
-      : directory_(directory), name_(std::move(name)) {}
+  RecordTokenStore(PortalDirectory* directory, std::string name, int64_t generation)
+      : directory_(directory), name_(std::move(name)), generation_(generation) {}
   absl::StatusOr<std::string> Load() override { return directory_->StoredRefreshToken(name_); }
   absl::Status Save(const std::string& token) override {
-    return directory_->SaveRefreshToken(name_, token);
+    return directory_->SaveRefreshToken(name_, generation_, token);
   }
 
  private:
   PortalDirectory* const directory_;
   const std::string name_;
+  const int64_t generation_;
 };
 
 PortalDirectory::PortalDirectory(std::vector<PortalOptions> configured,
@@ -105,6 +115,7 @@ PortalDirectory::PortalDirectory(std::vector<PortalOptions> configured,
 }
 
 PortalDirectory::~PortalDirectory() {
+  if (syncer_) syncer_->Remove(this);
   pool_->Remove(this);
   std::map<std::string, Entry> entries;
   std::vector<std::shared_ptr<Portal>> retired;
@@ -117,24 +128,34 @@ PortalDirectory::~PortalDirectory() {
 }
 
 absl::Status PortalDirectory::Load() {
-  absl::StatusOr<std::vector<PortalRecord>> records = registry_->LoadAll();
+  // The log's head first: what changes during the load is read again.
+  absl::StatusOr<int64_t> head = registry_->Head();
+  absl::StatusOr<std::vector<PortalRecord>> records =
+      head.ok() ? registry_->LoadAll() : head.status();
   if (!records.ok()) {
     return absl::Status(records.status().code(),
                         absl::StrCat("portal registry ", registry_->Describe(), ": ",
                                      records.status().message()));
   }
-  absl::MutexLock write(&write_mu_);
-  absl::MutexLock lock(&mu_);
-  for (PortalRecord& record : *records) {
-    if (absl::Status s = CheckKeysFree(record, ""); !s.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("portal registry ", registry_->Describe(),
-                                                     ": stored ", s.message()));
+  {
+    absl::MutexLock lock(&mu_);
+    for (PortalRecord& record : *records) {
+      if (absl::Status s = CheckKeysFree(record, ""); !s.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("portal registry ", registry_->Describe(),
+                                                       ": stored ", s.message()));
+      }
+      Index(record);
+      Entry entry;
+      entry.record = std::move(record);
+      entry.generation = ++generations_;
+      std::string name = entry.record.name;
+      entries_.emplace(std::move(name), std::move(entry));
     }
-    Index(record);
-    Entry entry;
-    entry.record = std::move(record);
-    std::string name = entry.record.name;
-    entries_.emplace(std::move(name), std::move(entry));
+    synced_ = *head;
+  }
+  if (registry_->shared() && options_.sync_every > absl::ZeroDuration()) {
+    syncer_ = std::make_unique<BudgetSyncer>(clock_);
+    syncer_->Add(this);
   }
   return absl::OkStatus();
 }
@@ -147,6 +168,11 @@ const std::string* PortalDirectory::Resolve(const std::string& key) const {
     return &it->second;
   }
   return nullptr;
+}
+
+const std::string* PortalDirectory::Find(const std::string& key) const {
+  const std::string* name = Resolve(key);
+  return name != nullptr && entries_.at(*name).adding ? nullptr : name;
 }
 
 absl::Status PortalDirectory::CheckKeysFree(const PortalRecord& record,
@@ -176,7 +202,8 @@ void PortalDirectory::Unindex(const PortalRecord& record) {
   }
 }
 
-absl::StatusOr<PortalOptions> PortalDirectory::OptionsFor(const PortalRecord& record) {
+absl::StatusOr<PortalOptions> PortalDirectory::OptionsFor(const PortalRecord& record,
+                                                          int64_t generation) {
   if (absl::Status s = ValidatePortalName(record.name); !s.ok()) return s;
   PortalOptions o = options_.base;
   o.name = record.name;
@@ -195,7 +222,7 @@ absl::StatusOr<PortalOptions> PortalDirectory::OptionsFor(const PortalRecord& re
     o.oauth.portal_url = record.portal_url;
     o.oauth.refresh_token = record.refresh_token;
     o.oauth.token_file.clear();
-    o.oauth.token_store = std::make_shared<RecordTokenStore>(this, record.name);
+    o.oauth.token_store = std::make_shared<RecordTokenStore>(this, record.name, generation);
     if (options_.token_sharing) o.oauth.sharing = options_.token_sharing(o.name, o.oauth.client_id);
   } else {
     o.webhook_url = record.webhook_url;
@@ -205,37 +232,66 @@ absl::StatusOr<PortalOptions> PortalDirectory::OptionsFor(const PortalRecord& re
   return o;
 }
 
-absl::Status PortalDirectory::Add(PortalRecord record) {
-  absl::MutexLock write(&write_mu_);
-  return AddLocked(std::move(record));
+absl::StatusOr<std::string> PortalDirectory::TakeTurn(const std::string& key) {
+  for (;;) {
+    const std::string* name = Find(key);
+    if (name == nullptr) return UnknownPortal(key);
+    Entry& entry = entries_.at(*name);
+    if (entry.configured) return Configured(*name);
+    if (!entry.writing) {
+      entry.writing = true;
+      return *name;
+    }
+    turn_ended_.Wait(&mu_);
+  }
 }
 
-absl::Status PortalDirectory::AddLocked(PortalRecord record) {
-  if (absl::Status s = OptionsFor(record).status(); !s.ok()) return s;
+void PortalDirectory::EndTurn(Entry* entry) {
+  entry->writing = false;
+  turn_ended_.SignalAll();
+}
+
+absl::Status PortalDirectory::Add(PortalRecord record) {
+  if (absl::Status s = OptionsFor(record, 0).status(); !s.ok()) return s;
+  const std::string name = record.name;
   {
-    absl::ReaderMutexLock lock(&mu_);
+    absl::MutexLock lock(&mu_);
     if (absl::Status s = CheckKeysFree(record, ""); !s.ok()) return s;
+    // Its keys are taken while it is stored; nobody addresses it yet.
+    Index(record);
+    Entry entry;
+    entry.record = record;
+    entry.generation = ++generations_;
+    entry.writing = entry.adding = true;
+    entries_.emplace(name, std::move(entry));
   }
-  if (absl::Status s = registry_->Put(record); !s.ok()) return s;
+  absl::Status stored = registry_->Put(record);
   absl::MutexLock lock(&mu_);
-  Index(record);
-  Entry entry;
-  entry.record = std::move(record);
-  std::string name = entry.record.name;
-  entries_.emplace(std::move(name), std::move(entry));
+  auto it = entries_.find(name);
+  if (!stored.ok()) {
+    Unindex(it->second.record);
+    entries_.erase(it);
+    turn_ended_.SignalAll();
+    return stored;
+  }
+  it->second.adding = false;
+  it->second.committed = ++commits_;
+  EndTurn(&it->second);
   return absl::OkStatus();
 }
 
 absl::Status PortalDirectory::Install(PortalRecord record) {
-  absl::MutexLock write(&write_mu_);
   std::optional<PortalRecord> known;
   {
-    absl::ReaderMutexLock lock(&mu_);
-    const std::string* name = record.member_id.empty() ? nullptr : Resolve(record.member_id);
-    if (name != nullptr && entries_.at(*name).configured) return Configured(*name);
-    if (name != nullptr) known = entries_.at(*name).record;
+    absl::MutexLock lock(&mu_);
+    if (!record.member_id.empty() && Find(record.member_id) != nullptr) {
+      absl::StatusOr<std::string> turn = TakeTurn(record.member_id);
+      // NOT_FOUND: removed while waiting for the turn; a new portal then.
+      if (turn.ok()) known = entries_.at(*turn).record;
+      else if (!absl::IsNotFound(turn.status())) return turn.status();
+    }
   }
-  if (!known) return AddLocked(std::move(record));
+  if (!known) return Add(std::move(record));
   known->webhook_url = record.webhook_url;
   known->portal_url = record.portal_url;
   known->refresh_token = record.refresh_token;
@@ -248,105 +304,138 @@ absl::Status PortalDirectory::Install(PortalRecord record) {
 
 absl::Status PortalDirectory::Update(const std::string& key,
                                      const std::function<absl::Status(PortalRecord*)>& change) {
-  absl::MutexLock write(&write_mu_);
   PortalRecord record;
   {
-    absl::ReaderMutexLock lock(&mu_);
-    const std::string* name = Resolve(key);
-    if (name == nullptr) return UnknownPortal(key);
-    if (entries_.at(*name).configured) return Configured(*name);
+    absl::MutexLock lock(&mu_);
+    absl::StatusOr<std::string> name = TakeTurn(key);
+    if (!name.ok()) return name.status();
     record = entries_.at(*name).record;
   }
   const std::string name = record.name;
-  if (absl::Status s = change(&record); !s.ok()) return s;
-  if (record.name != name) return absl::InvalidArgumentError("name: a portal's name cannot change");
-  return Replace(std::move(record));
+  absl::Status s = change(&record);
+  if (s.ok() && record.name != name) s = absl::InvalidArgumentError("name: a portal's name cannot change");
+  if (s.ok()) return Replace(std::move(record));
+  absl::MutexLock lock(&mu_);
+  EndTurn(&entries_.at(name));
+  return s;
+}
+
+std::shared_ptr<Portal> PortalDirectory::Apply(Entry* entry, PortalRecord record, bool renew) {
+  // The new record's keys, and the old ones no longer used, in the index.
+  Unindex(entry->record);
+  Index(record);
+  entry->record = std::move(record);
+  if (!renew) return entry->live;
+  // New credentials: the next call builds a portal with them; the old one
+  // finishes its work and goes when nobody holds it.
+  entry->generation = ++generations_;
+  if (entry->live) retired_.push_back(std::move(entry->live));
+  return nullptr;
 }
 
 absl::Status PortalDirectory::Replace(PortalRecord record) {
-  absl::StatusOr<PortalOptions> options = OptionsFor(record);
-  if (absl::Status s = options.status(); !s.ok()) return s;
+  const std::string name = record.name;
+  absl::StatusOr<PortalOptions> options = OptionsFor(record, 0);
+  absl::Status s = options.status();
+  bool reserved = false;
   {
-    absl::ReaderMutexLock lock(&mu_);
-    if (absl::Status s = CheckKeysFree(record, record.name); !s.ok()) return s;
+    absl::MutexLock lock(&mu_);
+    if (s.ok()) s = CheckKeysFree(record, name);
+    // Its new keys are taken while it is stored.
+    if (s.ok()) Index(record);
+    reserved = s.ok();
   }
-  if (absl::Status s = registry_->Put(record); !s.ok()) return s;
+  if (s.ok()) s = registry_->Put(record);
   std::shared_ptr<Portal> live;
   {
     absl::MutexLock lock(&mu_);
-    Entry& entry = entries_.at(record.name);
-    const bool same_credentials = entry.record.webhook_url == record.webhook_url &&
-                                  entry.record.portal_url == record.portal_url &&
-                                  entry.record.client_id == record.client_id &&
-                                  entry.record.client_secret == record.client_secret &&
-                                  entry.record.refresh_token == record.refresh_token;
-    Unindex(entry.record);
-    Index(record);
-    entry.record = std::move(record);
-    // New credentials: the next call builds a portal with them; the old one
-    // finishes its work and goes when nobody holds it.
-    if (!same_credentials && entry.live) retired_.push_back(std::move(entry.live));
-    live = entry.live;
+    Entry& entry = entries_.at(name);
+    if (s.ok()) {
+      // An install's fresh tokens are new credentials too.
+      const bool renew = !SameEndpoint(entry.record, record) ||
+                         entry.record.refresh_token != record.refresh_token;
+      live = Apply(&entry, std::move(record), renew);
+      entry.committed = ++commits_;
+    } else if (reserved) {
+      Unindex(record);
+      Index(entry.record);
+    }
+    EndTurn(&entry);
   }
   // Not under mu_: a portal is never called with it held.
+  if (!s.ok()) return s;
   if (live) return live->Tune(TuningOf(*options));
   return absl::OkStatus();
 }
-
 absl::Status PortalDirectory::Remove(const std::string& key) {
-  absl::MutexLock write(&write_mu_);
   std::string name;
   {
-    absl::ReaderMutexLock lock(&mu_);
-    const std::string* found = Resolve(key);
-    if (found == nullptr) return UnknownPortal(key);
-    if (entries_.at(*found).configured) return Configured(*found);
-    name = *found;
+    absl::MutexLock lock(&mu_);
+    absl::StatusOr<std::string> turn = TakeTurn(key);
+    if (!turn.ok()) return turn.status();
+    name = *turn;
   }
-  if (absl::Status s = registry_->Remove(name); !s.ok()) return s;
+  absl::Status s = registry_->Remove(name);
   std::shared_ptr<Portal> live;
   {
     absl::MutexLock lock(&mu_);
     auto it = entries_.find(name);
-    Unindex(it->second.record);
-    live = std::move(it->second.live);
-    entries_.erase(it);
-    if (live) retired_.push_back(live);
+    if (!s.ok()) {
+      EndTurn(&it->second);
+      return s;
+    }
+    live = Erase(it);
   }
   if (live) live->BeginShutdown();
   return absl::OkStatus();
 }
 
+std::shared_ptr<Portal> PortalDirectory::Erase(std::map<std::string, Entry>::iterator it) {
+  Unindex(it->second.record);
+  std::shared_ptr<Portal> live = std::move(it->second.live);
+  entries_.erase(it);
+  if (live) retired_.push_back(live);
+  // Whoever waits for its turn finds it gone.
+  turn_ended_.SignalAll();
+  return live;
+}
+
 absl::StatusOr<std::shared_ptr<Portal>> PortalDirectory::Acquire(const std::string& key) {
-  PortalRecord record;
-  {
+  for (;;) {
+    PortalRecord record;
+    int64_t generation;
+    {
+      absl::MutexLock lock(&mu_);
+      const std::string* name = Find(key);
+      if (name == nullptr) return UnknownPortal(key);
+      Entry& entry = entries_.at(*name);
+      entry.last_used = clock_->Now();
+      if (entry.live) return entry.live;
+      record = entry.record;
+      generation = entry.generation;
+    }
+    // Built without mu_: its token store reads the record.
+    absl::StatusOr<PortalOptions> options = OptionsFor(record, generation);
+    if (!options.ok()) return options.status();
+    auto portal = std::make_shared<Portal>(std::move(*options), transport_, clock_, pool_, observer_);
     absl::MutexLock lock(&mu_);
-    const std::string* name = Resolve(key);
-    if (name == nullptr) return UnknownPortal(key);
-    Entry& entry = entries_.at(*name);
-    entry.last_used = clock_->Now();
-    if (entry.live) return entry.live;
-    record = entry.record;
+    auto it = entries_.find(record.name);
+    // Removed, or given new credentials meanwhile: the new portal was never
+    // used and goes at once (and with new credentials, another is built).
+    if (it == entries_.end() || it->second.generation != generation) {
+      retired_.push_back(std::move(portal));
+      if (it == entries_.end()) return UnknownPortal(key);
+      continue;
+    }
+    if (!it->second.live) it->second.live = std::move(portal);
+    else retired_.push_back(std::move(portal));
+    return it->second.live;
   }
-  // Built without mu_: its token store reads the record.
-  absl::StatusOr<PortalOptions> options = OptionsFor(record);
-  if (!options.ok()) return options.status();
-  auto portal = std::make_shared<Portal>(std::move(*options), transport_, clock_, pool_, observer_);
-  absl::MutexLock lock(&mu_);
-  auto it = entries_.find(record.name);
-  // Removed meanwhile: the new portal was never used and goes at once.
-  if (it == entries_.end()) {
-    retired_.push_back(std::move(portal));
-    return UnknownPortal(key);
-  }
-  if (!it->second.live) it->second.live = std::move(portal);
-  else retired_.push_back(std::move(portal));
-  return it->second.live;
 }
 
 absl::StatusOr<PortalRecord> PortalDirectory::Get(const std::string& key) const {
   absl::ReaderMutexLock lock(&mu_);
-  const std::string* name = Resolve(key);
+  const std::string* name = Find(key);
   if (name == nullptr) return UnknownPortal(key);
   return entries_.at(*name).record;
 }
@@ -378,6 +467,7 @@ std::vector<PortalListing> PortalDirectory::List(
   std::vector<PortalListing> out;
   absl::ReaderMutexLock lock(&mu_);
   for (auto it = entries_.upper_bound(after); it != entries_.end() && out.size() < limit; ++it) {
+    if (it->second.adding) continue;
     if (!keep || keep(it->second.record)) out.push_back(ListingOf(it->second));
   }
   return out;
@@ -385,7 +475,7 @@ std::vector<PortalListing> PortalDirectory::List(
 
 absl::StatusOr<PortalListing> PortalDirectory::Describe(const std::string& key) const {
   absl::ReaderMutexLock lock(&mu_);
-  const std::string* name = Resolve(key);
+  const std::string* name = Find(key);
   if (name == nullptr) return UnknownPortal(key);
   return ListingOf(entries_.at(*name));
 }
@@ -401,7 +491,9 @@ std::vector<std::shared_ptr<Portal>> PortalDirectory::Live() const {
 
 size_t PortalDirectory::size() const {
   absl::ReaderMutexLock lock(&mu_);
-  return entries_.size();
+  size_t n = 0;
+  for (const auto& [name, entry] : entries_) n += entry.adding ? 0 : 1;
+  return n;
 }
 
 void PortalDirectory::BeginShutdown() {
@@ -431,22 +523,105 @@ absl::StatusOr<std::string> PortalDirectory::StoredRefreshToken(const std::strin
   return it->second.record.refresh_token;
 }
 
-absl::Status PortalDirectory::SaveRefreshToken(const std::string& name, const std::string& token) {
-  absl::MutexLock write(&write_mu_);
+absl::Status PortalDirectory::SaveRefreshToken(const std::string& name, int64_t generation,
+                                               const std::string& token) {
   PortalRecord record;
   {
-    absl::ReaderMutexLock lock(&mu_);
-    auto it = entries_.find(name);
-    // Removed: its tokens are not kept.
-    if (it == entries_.end()) return absl::OkStatus();
-    record = it->second.record;
+    absl::MutexLock lock(&mu_);
+    absl::StatusOr<std::string> turn = TakeTurn(name);
+    // Removed, or given other credentials since the portal was built: its
+    // tokens are not kept.
+    if (!turn.ok()) return absl::OkStatus();
+    Entry& entry = entries_.at(*turn);
+    if (*turn != name || entry.generation != generation) {
+      EndTurn(&entry);
+      return absl::OkStatus();
+    }
+    record = entry.record;
   }
+  // The write holds the portal's turn only: other portals' refreshes, calls
+  // and admin changes go on meanwhile; the caller uses the new access token
+  // once this returns.
   record.refresh_token = token;
-  if (absl::Status s = registry_->Put(record); !s.ok()) return s;
+  absl::Status s = registry_->Put(record);
   absl::MutexLock lock(&mu_);
-  auto it = entries_.find(name);
-  if (it != entries_.end()) it->second.record.refresh_token = token;
+  Entry& entry = entries_.at(name);
+  if (s.ok()) {
+    entry.record.refresh_token = token;
+    entry.committed = ++commits_;
+  }
+  EndTurn(&entry);
+  return s;
+}
+
+absl::Status PortalDirectory::Sync() {
+  // Any change of this process applied after this may be newer than what
+  // is read: ApplyRemote leaves such portals to the next round.
+  int64_t epoch;
+  int64_t after;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    epoch = commits_;
+    after = synced_;
+  }
+  constexpr size_t kPage = 1000;
+  absl::StatusOr<std::vector<RegistryChange>> changes = registry_->ChangesSince(after, kPage);
+  if (!changes.ok()) return changes.status();
+  std::vector<std::shared_ptr<Portal>> drain;
+  std::vector<Retune> retune;
+  {
+    absl::MutexLock lock(&mu_);
+    int64_t read_to = after;
+    bool all_applied = true;
+    for (const RegistryChange& change : *changes) {
+      // The log is read again from the first change left for later.
+      all_applied = ApplyRemote(change, epoch, &drain, &retune) && all_applied;
+      if (all_applied) read_to = change.seq;
+    }
+    synced_ = read_to;
+  }
+  for (const auto& p : drain) p->BeginShutdown();
+  RetuneAll(retune);
   return absl::OkStatus();
+}
+
+bool PortalDirectory::ApplyRemote(const RegistryChange& change, int64_t epoch,
+                                  std::vector<std::shared_ptr<Portal>>* drain,
+                                  std::vector<Retune>* retune) {
+  auto it = entries_.find(change.name);
+  if (it != entries_.end()) {
+    Entry& entry = it->second;
+    if (entry.configured) return true;  // the configuration wins
+    if (entry.writing || entry.committed > epoch) return false;
+    if (!change.record) {
+      if (std::shared_ptr<Portal> live = Erase(it)) drain->push_back(std::move(live));
+      return true;
+    }
+    if (EncodeRecord(entry.record) == EncodeRecord(*change.record)) return true;
+    // A stored portal whose keys another one has is left out (it cannot
+    // be addressed alike on every replica); so is its change.
+    if (!CheckKeysFree(*change.record, change.name).ok()) return true;
+    const bool renew = !SameEndpoint(entry.record, *change.record);
+    if (std::shared_ptr<Portal> live = Apply(&entry, *change.record, renew)) {
+      retune->push_back({std::move(live), *change.record});
+    }
+    return true;
+  }
+  if (!change.record || !CheckKeysFree(*change.record, "").ok()) return true;
+  Index(*change.record);
+  Entry entry;
+  entry.record = *change.record;
+  entry.generation = ++generations_;
+  entries_.emplace(change.name, std::move(entry));
+  return true;
+}
+
+void PortalDirectory::RetuneAll(const std::vector<Retune>& retune) {
+  for (const Retune& r : retune) {
+    absl::StatusOr<PortalOptions> options = OptionsFor(r.record, 0);
+    // A record another replica stored was checked there.
+    if (options.ok()) (void)r.live->Tune(TuningOf(*options));
+  }
 }
 
 std::vector<std::shared_ptr<Portal>> PortalDirectory::TakeIdle(absl::Time now) {
@@ -479,6 +654,14 @@ absl::Time PortalDirectory::RunTurn() {
   std::vector<std::shared_ptr<Portal>> idle = TakeIdle(now);
   idle.clear();
   return now + options_.sweep_every;
+}
+
+absl::Time PortalDirectory::DueAt(absl::Time) { return last_round_ + options_.sync_every; }
+
+void PortalDirectory::RunRound() {
+  last_round_ = clock_->Now();
+  // Unreachable Redis: the next round tries again; the portals known go on.
+  (void)Sync();
 }
 
 }  // namespace b24gate

@@ -26,11 +26,21 @@
 // operation ends, happen in the directory's own turns on the DispatchPool:
 // no thread of its own.
 //
+// Replicas sharing a registry (Redis): each follows the registry's change
+// log (PortalRegistry::ChangesSince) on a thread of its own, every
+// sync_every, so a portal added, changed or removed through one replica is
+// added, changed or removed on the others within about that time, removal
+// draining as Remove does. A change that races a local write of the same
+// portal is read again on the next round rather than applied out of order.
+//
 // Thread-safety: thread-safe. mu_ guards the maps and is never held during
-// I/O or while calling into a portal. write_mu_ orders the registry's
-// writes: a change takes it for its whole check-write-apply, so two changes
-// never interleave and the store sees them in the order memory does; only
-// other changes wait on it.
+// I/O or while calling into a portal. Each registered portal takes its
+// changes in turns: a change (an admin edit, a rotated refresh token, a
+// removal) marks the portal as writing, writes the registry without any
+// lock, then applies the result in memory; another change of the same
+// portal waits for the turn (turn_ended_), changes of other portals and
+// calls do not. So the store sees one portal's changes in the order memory
+// does, and a slow write never holds up anyone else.
 #ifndef B24GATE_ENGINE_GATEWAY_PORTAL_DIRECTORY_H_
 #define B24GATE_ENGINE_GATEWAY_PORTAL_DIRECTORY_H_
 
@@ -47,6 +57,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "engine/auth/token_sharing.h"
+#include "engine/budget/budget_syncer.h"
 #include "engine/common/clock.h"
 #include "engine/http/http_transport.h"
 #include "engine/portal/dispatch_pool.h"
@@ -68,6 +79,9 @@ struct DirectoryOptions {
   absl::Duration idle_after = absl::Minutes(10);
   // How often the directory looks for idle and removed portals.
   absl::Duration sweep_every = absl::Seconds(30);
+  // With a registry the replicas share: how often its change log is read
+  // (on the directory's sync thread). Zero: never (Sync() by hand).
+  absl::Duration sync_every = absl::Seconds(1);
   // Shares a registered OAuth portal's tokens between replicas (Redis);
   // null: this process only.
   std::function<std::shared_ptr<TokenSharing>(const std::string& portal,
@@ -87,7 +101,7 @@ struct PortalListing {
   PortalTuning tuning;
 };
 
-class PortalDirectory : private DispatchPool::Task {
+class PortalDirectory : private DispatchPool::Task, private BudgetSyncer::Task {
  public:
   // The configured portals are built at once; the first is the default.
   // REQUIRES: configured validated, names unique. `registry`, `transport`,
@@ -98,9 +112,19 @@ class PortalDirectory : private DispatchPool::Task {
   // Destroys every portal (see Portal::~Portal).
   ~PortalDirectory() override;
 
-  // Reads the registry (start-up). DATA_LOSS or UNAVAILABLE from the store;
+  // Reads the registry (start-up), and with a shared registry starts
+  // following its change log. DATA_LOSS or UNAVAILABLE from the store;
   // INVALID_ARGUMENT when a stored portal clashes with a configured one.
   absl::Status Load();
+  // Applies the changes other replicas made to a shared registry since the
+  // last round: new portals, changed records (plan and tuning apply at
+  // once; new credentials to later calls; a rotated refresh token alone
+  // changes nothing live, the portals share their tokens), removals
+  // (drained as Remove does). A stored portal whose keys clash with another
+  // is left out. The store's error, nothing applied. Blocks on the store
+  // without holding a lock. REQUIRES: one caller at a time (the sync
+  // thread, or a test).
+  absl::Status Sync();
 
   // Registers a new portal. INVALID_ARGUMENT naming the field;
   // ALREADY_EXISTS when its name, member_id or domain addresses another
@@ -148,30 +172,73 @@ class PortalDirectory : private DispatchPool::Task {
     std::shared_ptr<const PortalOptions> configured;
     std::shared_ptr<Portal> live;
     absl::Time last_used = absl::InfinitePast();
+    // Which credentials the record holds: changes when they do, so a
+    // replaced portal's late refresh never stores its token over the new
+    // ones (RecordTokenStore).
+    int64_t generation = 0;
+    // A change of this portal is being written (its turn is taken).
+    bool writing = false;
+    // Added but not yet stored: its keys are taken, nothing addresses it.
+    bool adding = false;
+    // commits_ when a change of this process was last applied (Sync leaves
+    // a change it read before that to its next round).
+    int64_t committed = 0;
   };
   class RecordTokenStore;
+  // A live portal to retune after a registry change, outside mu_.
+  struct Retune {
+    std::shared_ptr<Portal> live;
+    PortalRecord record;
+  };
 
-  // The name `key` addresses (name, then member_id, then domain), or null.
+  // The name `key` addresses (name, then member_id, then domain), or null;
+  // portals being added count (their keys are taken).
   const std::string* Resolve(const std::string& key) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Resolve, without the portals being added: what callers may address.
+  const std::string* Find(const std::string& key) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // ALREADY_EXISTS when one of the record's keys addresses a portal other
   // than `self` (a name; "" = none).
   absl::Status CheckKeysFree(const PortalRecord& record, const std::string& self) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  // The options a registered portal runs with; INVALID_ARGUMENT naming the field.
-  absl::StatusOr<PortalOptions> OptionsFor(const PortalRecord& record);
+  // The options a registered portal runs with; INVALID_ARGUMENT naming the
+  // field. `generation` is the record's (Entry::generation).
+  absl::StatusOr<PortalOptions> OptionsFor(const PortalRecord& record, int64_t generation);
   PortalListing ListingOf(const Entry& entry) const;
   void Index(const PortalRecord& record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Unindex(const PortalRecord& record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status AddLocked(PortalRecord record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Takes the turn of the registered portal `key`, waiting for a change of
+  // it in progress; its name. NOT_FOUND; FAILED_PRECONDITION for a
+  // configured portal.
+  absl::StatusOr<std::string> TakeTurn(const std::string& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EndTurn(Entry* entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Puts `record` in place of `entry`'s, keys included; `renew`: new
+  // credentials (the live portal is retired, the generation moves on).
+  // The live portal to retune, if one stays.
+  std::shared_ptr<Portal> Apply(Entry* entry, PortalRecord record, bool renew)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Stores `record` over the registered portal of its name and applies it.
-  absl::Status Replace(PortalRecord record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // REQUIRES: the caller took the portal's turn; it ends here.
+  absl::Status Replace(PortalRecord record) ABSL_LOCKS_EXCLUDED(mu_);
+  // Forgets `it`'s portal; its live portal, to drain outside mu_.
+  std::shared_ptr<Portal> Erase(std::map<std::string, Entry>::iterator it)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The registry's copy of the rotated refresh token (RecordTokenStore).
   absl::StatusOr<std::string> StoredRefreshToken(const std::string& name) const;
-  absl::Status SaveRefreshToken(const std::string& name, const std::string& token);
+  absl::Status SaveRefreshToken(const std::string& name, int64_t generation,
+                                const std::string& token);
+  // Sync: applies one change read when commits_ was `epoch`; false when it
+  // must be read again (a change of this process raced it).
+  bool ApplyRemote(const RegistryChange& change, int64_t epoch,
+                   std::vector<std::shared_ptr<Portal>>* drain, std::vector<Retune>* retune)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RetuneAll(const std::vector<Retune>& retune);
   // The janitor's turn (DispatchPool::Task): drops idle portals from memory
   // and destroys removed ones nobody holds any more.
   absl::Time RunTurn() override;
   std::vector<std::shared_ptr<Portal>> TakeIdle(absl::Time now);
+  // The sync thread's rounds (BudgetSyncer::Task).
+  absl::Time DueAt(absl::Time now) override;
+  void RunRound() override;
 
   std::unique_ptr<PortalRegistry> registry_;
   const DirectoryOptions options_;
@@ -180,14 +247,22 @@ class PortalDirectory : private DispatchPool::Task {
   DispatchPool* const pool_;
   PortalObserver* const observer_;
 
-  absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   mutable absl::Mutex mu_;
+  absl::CondVar turn_ended_;
   std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);  // by name
   absl::flat_hash_map<std::string, std::string> by_member_id_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::string> by_domain_ ABSL_GUARDED_BY(mu_);
   std::string default_name_ ABSL_GUARDED_BY(mu_);  // "" = none
   // Removed or replaced portals still in memory, until nobody holds them.
   std::vector<std::shared_ptr<Portal>> retired_ ABSL_GUARDED_BY(mu_);
+  int64_t generations_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t commits_ ABSL_GUARDED_BY(mu_) = 0;
+  // The shared registry's change log is read after this number.
+  int64_t synced_ ABSL_GUARDED_BY(mu_) = 0;
+  // When the last round began (the sync thread's only).
+  absl::Time last_round_ = absl::InfinitePast();
+  // Reads the change log every sync_every; null without a shared registry.
+  std::unique_ptr<BudgetSyncer> syncer_;
 };
 
 }  // namespace b24gate

@@ -67,12 +67,10 @@ absl::StatusOr<std::vector<PortalRecord>> FilePortalRegistry::LoadAll() {
 }
 
 absl::Status FilePortalRegistry::Put(const PortalRecord& record) {
-  absl::MutexLock lock(&write_mu_);
   return WriteFileAtomically(PathOf(record.name), EncodeRecord(record));
 }
 
 absl::Status FilePortalRegistry::Remove(const std::string& name) {
-  absl::MutexLock lock(&write_mu_);
   std::string path = PathOf(name);
   if (unlink(path.c_str()) != 0 && errno != ENOENT) {
     return absl::InternalError(absl::StrCat("unlink ", path, ": ", std::strerror(errno)));

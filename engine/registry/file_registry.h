@@ -11,15 +11,15 @@
 // keeps a refresh at the cost of one small write however many portals
 // there are.
 //
-// Thread-safety: thread-safe. Writes of one registry take turns (a mutex
-// held across the write orders them; nothing else waits on it).
+// Thread-safety: thread-safe, with the registry's rule that writes of one
+// name take turns (they share its temporary file); no lock is held across
+// a write, so portals' writes do not wait for each other's fsync.
 #ifndef B24GATE_ENGINE_REGISTRY_FILE_REGISTRY_H_
 #define B24GATE_ENGINE_REGISTRY_FILE_REGISTRY_H_
 
 #include <string>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
 #include "engine/registry/portal_registry.h"
 
 namespace b24gate {
@@ -40,7 +40,6 @@ class FilePortalRegistry : public PortalRegistry {
   std::string PathOf(const std::string& name) const;
 
   const std::string dir_;
-  absl::Mutex write_mu_;
 };
 
 }  // namespace b24gate

@@ -25,6 +25,16 @@ std::vector<MetricFamily> EventMetrics::Collect() const {
   MetricFamily acknowledged{"b24gate_events_acknowledged_total",
                             "Events subscribers acknowledged (then cleared from the portal).",
                             MetricType::Counter, {}};
+  MetricFamily dropped{"b24gate_events_dropped_total",
+                       "Unacknowledged deliveries the events log dropped at its size or age bound.",
+                       MetricType::Counter, {}};
+  MetricFamily log_bytes{"b24gate_events_log_bytes", "Size of the on-disk events log.",
+                         MetricType::Gauge, {}};
+  if (hub_ != nullptr) {
+    ClientMetric m;
+    m.gauge.value = static_cast<double>(hub_->log_bytes());
+    log_bytes.metric.push_back(m);
+  }
   MetricFamily lag{"b24gate_events_oldest_unacknowledged_seconds",
                    "Age of the oldest event delivered and not yet cleared from the portal.",
                    MetricType::Gauge, {}};
@@ -49,10 +59,12 @@ std::vector<MetricFamily> EventMetrics::Collect() const {
     delivered.metric.push_back(sample(portal, static_cast<double>(c.delivered), true));
     redelivered.metric.push_back(sample(portal, static_cast<double>(c.redelivered), true));
     acknowledged.metric.push_back(sample(portal, static_cast<double>(c.acknowledged), true));
+    dropped.metric.push_back(sample(portal, static_cast<double>(c.dropped), true));
     lag.metric.push_back(sample(portal, absl::ToDoubleSeconds(c.oldest_unacknowledged), false));
   }
   std::vector<MetricFamily> out;
-  for (MetricFamily* f : {&received, &refused, &delivered, &redelivered, &acknowledged, &lag}) {
+  for (MetricFamily* f :
+       {&received, &refused, &delivered, &redelivered, &acknowledged, &dropped, &log_bytes, &lag}) {
     if (!f->metric.empty()) out.push_back(std::move(*f));
   }
   return out;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "engine/portal/portal_stats.h"
@@ -85,12 +86,25 @@ void AddStats(const std::string& portal, const PortalStats& stats, Families* out
 #undef B24GATE_EXPORT_COUNTER
 }
 
-// Adds `stats`'s counters and gauges into `sum`.
-void Accumulate(const PortalStats& stats, PortalStats* sum) {
+// Adds `stats`'s gauges into `sum`.
+void AccumulateGauges(const PortalStats& stats, PortalStats* sum) {
 #define B24GATE_SUM_STAT(field, help) sum->field += stats.field;
   B24GATE_PORTAL_GAUGES(B24GATE_SUM_STAT)
-  B24GATE_PORTAL_COUNTERS(B24GATE_SUM_STAT)
 #undef B24GATE_SUM_STAT
+}
+
+// Adds to `sum` what `now`'s counters counted since `before`; false (and
+// nothing added) when one went down: `now` is another portal object.
+bool AddIncrease(const PortalStats& before, const PortalStats& now, PortalStats* sum) {
+  bool down = false;
+#define B24GATE_CHECK_STAT(field, help) down = down || now.field < before.field;
+  B24GATE_PORTAL_COUNTERS(B24GATE_CHECK_STAT)
+#undef B24GATE_CHECK_STAT
+  if (down) return false;
+#define B24GATE_ADD_STAT(field, help) sum->field += now.field - before.field;
+  B24GATE_PORTAL_COUNTERS(B24GATE_ADD_STAT)
+#undef B24GATE_ADD_STAT
+  return true;
 }
 
 // Per API client (configured names and "anonymous": a fixed set).
@@ -136,23 +150,60 @@ void AddDetail(const std::string& name, const PortalStats& stats, const PortalTu
 }  // namespace
 
 std::vector<MetricFamily> PortalGauges::Collect() const {
-  Families families;
-  // Portals without series of their own, summed.
-  PortalStats other;
-  bool any_other = false;
-  for (const std::shared_ptr<Portal>& portal : portals_()) {
-    const std::string& name = portal->name();
+  struct Read {
+    std::shared_ptr<Portal> portal;
+    PortalStats stats;
+    bool other;
+  };
+  // Read without mu_: a portal's stats take its own lock.
+  std::vector<Read> reads;
+  for (std::shared_ptr<Portal>& portal : portals_()) {
+    const bool other = label_ && label_(portal->name()) != portal->name();
     PortalStats stats = portal->Stats();
-    if (label_ && label_(name) != name) {
-      Accumulate(stats, &other);
-      any_other = true;
+    reads.push_back({std::move(portal), std::move(stats), other});
+  }
+  Families families;
+  PortalStats other;  // the gauges of the portals without series of their own
+  absl::MutexLock lock(&mu_);
+  std::map<std::string, Seen> seen;
+  std::set<std::string> own;
+  for (const Read& r : reads) {
+    const std::string& name = r.portal->name();
+    if (r.other) {
+      AccumulateGauges(r.stats, &other);
+      CountInOther(name, r.portal.get(), r.stats);
+      seen[name] = Seen{r.portal.get(), r.stats};
       continue;
     }
-    AddStats(name, stats, &families);
-    AddDetail(name, stats, portal->Tuning(), methods_, &families);
+    own.insert(name);
+    AddStats(name, r.stats, &families);
+    AddDetail(name, r.stats, r.portal->Tuning(), methods_, &families);
   }
-  if (any_other) AddStats("other", other, &families);
+  other_seen_.swap(seen);
+  own_.swap(own);
+  // Once shown, "other" stays: its counters must not vanish and come back.
+  other_shown_ = other_shown_ || !other_seen_.empty();
+  if (other_shown_) {
+#define B24GATE_COPY_STAT(field, help) other.field = other_counters_.field;
+    B24GATE_PORTAL_COUNTERS(B24GATE_COPY_STAT)
+#undef B24GATE_COPY_STAT
+    AddStats("other", other, &families);
+  }
   return families.Take();
+}
+
+void PortalGauges::CountInOther(const std::string& name, const Portal* portal,
+                                const PortalStats& stats) const {
+  auto it = other_seen_.find(name);
+  if (it != other_seen_.end() && it->second.portal == portal &&
+      AddIncrease(it->second.stats, stats, &other_counters_)) {
+    return;
+  }
+  // New in "other": what it counted under its own name stays there; a
+  // portal not seen before (new, or built again after leaving memory)
+  // counts from 0.
+  if (own_.count(name) > 0 && (it == other_seen_.end())) return;
+  AddIncrease(PortalStats(), stats, &other_counters_);
 }
 
 }  // namespace b24gate

@@ -1,8 +1,8 @@
 #include "service/metrics/portal_metrics.h"
 
-#include <vector>
-
+#include <algorithm>
 #include <array>
+#include <vector>
 
 namespace b24gate {
 namespace {
@@ -83,8 +83,12 @@ struct PortalMetrics::Series {
 };
 
 PortalMetrics::PortalMetrics(prometheus::Registry& registry, size_t label_cap,
-                             const std::vector<std::string>& named, size_t portal_cap)
-    : portal_labels_(named.size() + portal_cap),
+                             const std::vector<std::string>& named, size_t portal_cap,
+                             Clock* clock, absl::Duration rerank_every)
+    : clock_(clock),
+      rerank_every_(rerank_every),
+      portal_cap_(portal_cap),
+      named_(named.begin(), named.end()),
       methods_(label_cap),
       codes_(label_cap),
       http_requests_(CounterFamily(registry, "b24gate_http_requests_total",
@@ -112,20 +116,79 @@ PortalMetrics::PortalMetrics(prometheus::Registry& registry, size_t label_cap,
                                       "REST 3.0 (/rest/api/) requests sent to the portal")),
       idempotent_replays_(CounterFamily(registry, "b24gate_idempotent_replays_total",
                                         "REST 3.0 writes the portal answered from its "
-                                        "idempotency store (an earlier attempt had run them)")) {
-  // The configuration's portals always have series of their own.
-  for (const std::string& portal : named) portal_labels_.Label(portal);
-}
+                                        "idempotency store (an earlier attempt had run them)")),
+      next_rank_(clock->Now() + rerank_every) {}
 
 PortalMetrics::~PortalMetrics() = default;
 
 std::string PortalMetrics::PortalLabel(const std::string& portal) {
-  return portal_labels_.Label(portal);
+  absl::MutexLock lock(&mu_);
+  return LabelLocked(portal);
+}
+
+std::string PortalMetrics::LabelLocked(const std::string& portal) {
+  if (named_.count(portal) > 0 || top_.count(portal) > 0) return portal;
+  // Room left: a portal has its series from its first request.
+  if (top_.size() < portal_cap_) {
+    top_.insert(portal);
+    return portal;
+  }
+  return "other";
+}
+
+void PortalMetrics::Rerank(absl::Time now) {
+  next_rank_ = now + rerank_every_;
+  std::vector<std::pair<double, std::string>> ranked;
+  for (const auto& [portal, requests] : busy_) ranked.emplace_back(requests, portal);
+  // Busiest first; between equals, those in the top now, then by name.
+  auto before = [this](const auto& a, const auto& b) {
+    if (a.first != b.first) return a.first > b.first;
+    if (top_.count(a.second) != top_.count(b.second)) return top_.count(a.second) > 0;
+    return a.second < b.second;
+  };
+  std::sort(ranked.begin(), ranked.end(), before);
+  std::set<std::string> top;
+  for (const auto& [requests, portal] : ranked) {
+    if (top.size() == portal_cap_) break;
+    top.insert(portal);
+  }
+  // Portals idle for a whole period keep their place while there is room.
+  for (const std::string& portal : top_) {
+    if (top.size() < portal_cap_ && busy_.count(portal) == 0) top.insert(portal);
+  }
+  for (const std::string& portal : top_) {
+    if (top.count(portal) > 0) continue;
+    if (auto it = portals_.find(portal); it != portals_.end()) {
+      RemoveSeries(*it->second);
+      portals_.erase(it);
+    }
+  }
+  top_ = std::move(top);
+  for (auto it = busy_.begin(); it != busy_.end();) {
+    it->second /= 2;
+    if (it->second < 1) busy_.erase(it++);
+    else ++it;
+  }
+}
+
+void PortalMetrics::RemoveSeries(Series& s) {
+  for (Counter* c : s.http_requests) http_requests_.Remove(c);
+  for (Counter* c : s.retries) retries_.Remove(c);
+  batch_commands_.Remove(s.batch_commands);
+  latency_.Remove(s.latency);
+  outcome_unknown_.Remove(s.outcome_unknown);
+  token_refreshes_.Remove(s.token_refreshes);
+  redirects_.Remove(s.redirects);
+  redirects_refused_.Remove(s.redirects_refused);
+  rest_v3_requests_.Remove(s.rest_v3_requests);
+  idempotent_replays_.Remove(s.idempotent_replays);
+  for (const auto& [method, c] : s.commands) commands_.Remove(c);
+  for (const auto& [code, c] : s.errors) errors_.Remove(c);
 }
 
 PortalMetrics::Series& PortalMetrics::SeriesOf(const std::string& name) {
-  const std::string portal = portal_labels_.Label(name);
-  absl::MutexLock lock(&mu_);
+  if (const absl::Time now = clock_->Now(); now >= next_rank_) Rerank(now);
+  const std::string portal = LabelLocked(name);
   std::unique_ptr<Series>& s = portals_[portal];
   if (s) return *s;
   // First event of this portal: every fixed-label series at once, so they
@@ -163,18 +226,22 @@ prometheus::Counter& PortalMetrics::Keyed(std::map<std::string, prometheus::Coun
 }
 
 void PortalMetrics::OnRequestSent(const std::string& portal, int commands) {
-  SeriesOf(portal).batch_commands->Observe(commands);
+  absl::MutexLock lock(&mu_);
+  Series& s = SeriesOf(portal);  // may close the period: this request counts in the next
+  if (named_.count(portal) == 0) busy_[portal] += 1;
+  s.batch_commands->Observe(commands);
 }
 
 void PortalMetrics::OnCommandSent(const std::string& portal, const std::string& method) {
-  Series& s = SeriesOf(portal);
   std::string label = methods_.Label(method);
   absl::MutexLock lock(&mu_);
+  Series& s = SeriesOf(portal);
   Keyed(&s.commands, &commands_, s.portal, "method", label).Increment();
 }
 
 void PortalMetrics::OnRequestDone(const std::string& portal, HttpOutcome outcome,
                                   absl::Duration latency) {
+  absl::MutexLock lock(&mu_);
   Series& s = SeriesOf(portal);
   for (size_t i = 0; i < std::size(kOutcomes); ++i) {
     if (kOutcomes[i] == outcome) s.http_requests[i]->Increment();
@@ -184,14 +251,15 @@ void PortalMetrics::OnRequestDone(const std::string& portal, HttpOutcome outcome
 
 void PortalMetrics::OnBitrixError(const std::string& portal, const std::string&,
                                   const std::string& code, const std::string&) {
-  Series& s = SeriesOf(portal);
   std::string label = codes_.Label(code);
   absl::MutexLock lock(&mu_);
+  Series& s = SeriesOf(portal);
   Keyed(&s.errors, &errors_, s.portal, "code", label).Increment();
 }
 
 void PortalMetrics::OnRetry(const std::string& portal, const std::string&, RetryReason reason,
                             absl::Duration) {
+  absl::MutexLock lock(&mu_);
   Series& s = SeriesOf(portal);
   for (size_t i = 0; i < std::size(kReasons); ++i) {
     if (kReasons[i] == reason) s.retries[i]->Increment();
@@ -200,25 +268,33 @@ void PortalMetrics::OnRetry(const std::string& portal, const std::string&, Retry
 
 void PortalMetrics::OnOutcomeUnknown(const std::string& portal, const std::string&,
                                      const std::string&) {
+  absl::MutexLock lock(&mu_);
   SeriesOf(portal).outcome_unknown->Increment();
 }
 
 void PortalMetrics::OnTokenRefresh(const std::string& portal, bool) {
+  absl::MutexLock lock(&mu_);
   SeriesOf(portal).token_refreshes->Increment();
 }
 
-void PortalMetrics::OnRedirect(const std::string& portal) { SeriesOf(portal).redirects->Increment(); }
+void PortalMetrics::OnRedirect(const std::string& portal) {
+  absl::MutexLock lock(&mu_);
+  SeriesOf(portal).redirects->Increment();
+}
 
 void PortalMetrics::OnRedirectRefused(const std::string& portal, const std::string&,
                                       const std::string&) {
+  absl::MutexLock lock(&mu_);
   SeriesOf(portal).redirects_refused->Increment();
 }
 
 void PortalMetrics::OnRestV3Sent(const std::string& portal, const std::string&) {
+  absl::MutexLock lock(&mu_);
   SeriesOf(portal).rest_v3_requests->Increment();
 }
 
 void PortalMetrics::OnIdempotentReplay(const std::string& portal, const std::string&) {
+  absl::MutexLock lock(&mu_);
   SeriesOf(portal).idempotent_replays->Increment();
 }
 

@@ -56,7 +56,10 @@ start_servers() {
                         "token_sha256": "8bc5c257c6344c5f89832e5c4411dddc8fa329e3a9e2c536b8ab4272fdbe832c"}]}\n' \
     "$B24_EMULATOR_URL" \
     >"$DIR/gateway.json"
-  "$gateway" --listen 127.0.0.1:0 --config "$DIR/gateway.json" >"$DIR/gw.out" 2>"$DIR/gw.err" &
+  # An empty offline event queue is read again after 200 ms (the subscribe
+  # helpers' tests), not after the default 5 s.
+  "$gateway" --listen 127.0.0.1:0 --config "$DIR/gateway.json" --events-poll-interval 200ms \
+    >"$DIR/gw.out" 2>"$DIR/gw.err" &
   pids+=($!)
   B24GATE_TARGET=$(listening "$DIR/gw.out") || { cat "$DIR/gw.err" >&2; echo "FAIL: gateway did not start" >&2; exit 1; }
   export B24GATE_TARGET

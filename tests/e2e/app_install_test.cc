@@ -45,7 +45,8 @@ AppStack StartApp() {
                  {"shutdown_grace_seconds", 5},
                  {"predrain_delay_seconds", 0}};
   absl::StatusOr<std::unique_ptr<Process>> gw = Process::Start(
-      {B24GATE_BIN, "--config", testing::TempFile(config.dump()), "--events-listen", "127.0.0.1:0"});
+      {B24GATE_BIN, "--config", testing::TempFile(config.dump()), "--events-listen", "127.0.0.1:0",
+       "--events-log", testing::TempDir()});
   EXPECT_TRUE(gw.ok()) << gw.status();
   if (!gw.ok()) return s;
   s.gateway = std::move(*gw);

@@ -64,7 +64,7 @@ struct AppPortals {
                    {"predrain_delay_seconds", 0}};
     absl::StatusOr<std::unique_ptr<Process>> gw =
         Process::Start({B24GATE_BIN, "--config", ::b24gate::testing::TempFile(config.dump()),
-                        "--events-listen", "127.0.0.1:0"});
+                        "--events-listen", "127.0.0.1:0", "--events-log", ::b24gate::testing::TempDir()});
     if (!gw.ok()) return false;
     gateway = std::move(*gw);
     const std::string app_url = "http://" + PrintedAddress(*gateway, "events") + "/app";

@@ -17,6 +17,7 @@
 #include <httplib.h>
 
 #include "tests/e2e/event_helpers.h"
+#include "tests/support/temp_file.h"
 
 namespace b24gate::e2e {
 namespace {
@@ -29,7 +30,8 @@ std::unique_ptr<Stack> OnlineStack(const std::string& poll_interval = "5s") {
                          "--event-delay", "0.05"};
   GatewaySpec gateway;
   gateway.portal = {{"application_token", kToken}};
-  gateway.extra_args = {"--events-listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
+  gateway.extra_args = {"--events-listen", "127.0.0.1:0", "--events-log", testing::TempDir(),
+                        "--metrics-listen", "127.0.0.1:0",
                         "--events-poll-interval", poll_interval};
   return Up(emulator, gateway);
 }

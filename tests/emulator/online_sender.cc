@@ -8,14 +8,16 @@
 
 namespace b24emu {
 
-OnlineSender::OnlineSender(absl::Duration delay) : delay_(delay), thread_([this] { Loop(); }) {}
+OnlineSender::OnlineSender(absl::Duration delay, int senders) : delay_(delay) {
+  for (int i = 0; i < senders; ++i) threads_.emplace_back([this] { Loop(); });
+}
 
 OnlineSender::~OnlineSender() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  thread_.join();
+  for (std::thread& t : threads_) t.join();
 }
 
 void OnlineSender::Post(std::string url, std::string form) {

@@ -3,8 +3,9 @@
 // handler that is down or answers an error loses the event: nothing is
 // retried (the offline queue is Bitrix24's way not to lose events).
 //
-// Thread-safety: thread-safe; one background thread sends, in order of
-// due time.
+// Thread-safety: thread-safe; `senders` background threads send, taking
+// posts in order of due time (with more than one, posts may arrive out of
+// order, as from Bitrix24's many servers).
 #ifndef B24EMU_ONLINE_SENDER_H_
 #define B24EMU_ONLINE_SENDER_H_
 
@@ -12,6 +13,7 @@
 #include <deque>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -29,7 +31,7 @@ class EventPoster {
 
 class OnlineSender : public EventPoster {
  public:
-  explicit OnlineSender(absl::Duration delay);
+  OnlineSender(absl::Duration delay, int senders = 1);
   ~OnlineSender() override;  // drops what is not sent yet
 
   void Post(std::string url, std::string form) override;
@@ -53,7 +55,7 @@ class OnlineSender : public EventPoster {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int64_t sent_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t lost_ ABSL_GUARDED_BY(mu_) = 0;
-  std::thread thread_;
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace b24emu

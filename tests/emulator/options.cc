@@ -66,6 +66,7 @@ A local Bitrix24 REST portal: protocol, limits, costs and faults (see README.md)
                                 (default emulator-application-token)
   --event-delay SECONDS         an online event is posted this long after the
                                 change (default 0.1)
+  --event-senders N             threads posting online events (default 1)
   --keep-alive-timeout SECONDS  idle keep-alive connection timeout (default 5)
   --portals N                   also serve portals portal-1..portal-N, each at
                                 http://portal-K.localhost:PORT/ (README "Many
@@ -215,6 +216,8 @@ absl::StatusOr<EmulatorOptions> ParseOptions(const std::vector<std::string>& arg
        [&](const std::string& f, const std::string& v) {
          return ParseDouble(f, v, &o.event_delay_seconds, 0);
        }},
+      {"--event-senders",
+       [&](const std::string& f, const std::string& v) { return ParseInt(f, v, &o.event_senders, 1, 64); }},
       {"--portals",
        [&](const std::string& f, const std::string& v) { return ParseInt(f, v, &o.portals, 0, 100000); }},
       {"--app-url",

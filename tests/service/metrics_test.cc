@@ -130,6 +130,64 @@ TEST(PortalMetrics, PortalsBeyondTheCapAreCountedTogetherAsOther) {
   EXPECT_EQ(portals, (std::set<std::string>{"main", "a", "b", "other"}));
 }
 
+// Names of the portals with series of their own.
+std::set<std::string> PortalLabels(prometheus::Registry& registry) {
+  std::set<std::string> portals;
+  for (const auto& f : registry.Collect()) {
+    for (const auto& metric : f.metric) {
+      for (const auto& label : metric.label) {
+        if (label.name == "portal") portals.insert(label.value);
+      }
+    }
+  }
+  return portals;
+}
+
+void Requests(PortalMetrics& metrics, const std::string& portal, int n) {
+  for (int i = 0; i < n; ++i) {
+    metrics.OnRequestSent(portal, 1);
+    metrics.OnRequestDone(portal, HttpOutcome::kOk, absl::Milliseconds(1));
+  }
+}
+
+TEST(PortalMetrics, TheBusiestPortalsHaveSeriesAndOneLeavingTheTopFoldsIntoOtherWhichOnlyGrows) {
+  prometheus::Registry registry;
+  FakeClock clock;
+  PortalMetrics metrics(registry, 200, /*named=*/{"main"}, /*portal_cap=*/2, &clock,
+                        /*rerank_every=*/absl::Minutes(1));
+  const std::string ok = "b24gate_http_requests_total{outcome=ok,portal=";
+  Requests(metrics, "a", 1);  // the first two take the free places
+  Requests(metrics, "b", 1);
+  Requests(metrics, "c", 10);
+  Requests(metrics, "main", 1);
+  auto m = Flatten(registry.Collect());
+  EXPECT_EQ(m[ok + "other,}"], 10);
+  EXPECT_EQ(PortalLabels(registry), (std::set<std::string>{"main", "a", "b", "other"}));
+
+  // The next period: c is the busiest and takes b's place (a and b were
+  // equal; a stays by name); b's series go, its later requests count in
+  // "other", which never goes down; c starts series of its own from 0.
+  clock.Advance(absl::Minutes(1));
+  Requests(metrics, "c", 2);
+  Requests(metrics, "b", 1);
+  m = Flatten(registry.Collect());
+  EXPECT_EQ(PortalLabels(registry), (std::set<std::string>{"main", "a", "c", "other"}));
+  EXPECT_EQ(m[ok + "c,}"], 2);
+  EXPECT_EQ(m[ok + "other,}"], 11);
+  EXPECT_EQ(m[ok + "a,}"], 1);
+  EXPECT_EQ(metrics.PortalLabel("b"), "other");
+  EXPECT_EQ(metrics.PortalLabel("main"), "main") << "configured portals always have their own";
+
+  // A period later a, idle, leaves; b, busy again, comes back with fresh
+  // series, and "other" keeps what it counted.
+  clock.Advance(absl::Minutes(1));
+  Requests(metrics, "b", 3);
+  m = Flatten(registry.Collect());
+  EXPECT_EQ(PortalLabels(registry), (std::set<std::string>{"main", "b", "c", "other"}));
+  EXPECT_EQ(m[ok + "b,}"], 3);
+  EXPECT_EQ(m[ok + "other,}"], 11);
+}
+
 // The gauges' view of one portal the test owns.
 PortalGauges::PortalsFn Only(Portal* portal) {
   return [portal] { return std::vector<std::shared_ptr<Portal>>{{portal, [](Portal*) {}}}; };
@@ -241,6 +299,55 @@ TEST(PortalGauges, PortalsWithoutSeriesOfTheirOwnAreSummedAsOther) {
   second->done(FakeTransport::Failure(TransportFailure::kNotSent));
   transport.Close();
   portals.clear();
+}
+
+TEST(PortalGauges, OthersCountersNeverGoDownWhenPortalsLeaveMemoryOrGetSeriesOfTheirOwn) {
+  FakeTransport transport;
+  FakeClock clock;
+  DispatchPool pool(&clock, 1);
+  auto make = [&](const std::string& name) {
+    PortalOptions options;
+    options.name = name;
+    options.webhook_url = "https://p.example.com/rest/1/code/";
+    options.linger = absl::ZeroDuration();
+    return std::make_shared<Portal>(options, &transport, &clock, &pool);
+  };
+  // One request, answered.
+  auto request = [&](Portal& portal) {
+    absl::Notification done;
+    portal.Call("crm.lead.get", {{"id", 1}}, false, CallOptions(),
+                [&](absl::StatusOr<CallReply>) { done.Notify(); });
+    auto exchange = transport.Next();
+    ASSERT_TRUE(exchange);
+    exchange->done(FakeTransport::Json(200, R"({"result": {"ID": "1"}})"));
+    done.WaitForNotification();
+  };
+  std::vector<std::shared_ptr<Portal>> live = {make("x"), make("y")};
+  std::set<std::string> own;
+  PortalGauges gauges([&] { return live; },
+                      [&](const std::string& portal) {
+                        return own.count(portal) > 0 ? portal : std::string("other");
+                      });
+  const std::string other = "b24gate_portal_http_requests_total{portal=other,}";
+  request(*live[0]);
+  EXPECT_EQ(Flatten(gauges.Collect())[other], 1);
+  request(*live[1]);
+  EXPECT_EQ(Flatten(gauges.Collect())[other], 2);
+  live.erase(live.begin());  // x leaves memory
+  EXPECT_EQ(Flatten(gauges.Collect())[other], 2);
+  own.insert("y");  // y joins the busiest
+  auto m = Flatten(gauges.Collect());
+  EXPECT_EQ(m[other], 2);
+  EXPECT_EQ(m["b24gate_portal_http_requests_total{portal=y,}"], 1);
+  live.push_back(make("x"));  // x built again, from 0
+  request(*live.back());
+  EXPECT_EQ(Flatten(gauges.Collect())[other], 3);
+  own.clear();  // y back among the others: what it counted stays under y
+  EXPECT_EQ(Flatten(gauges.Collect())[other], 3);
+  request(*live[0]);
+  EXPECT_EQ(Flatten(gauges.Collect())[other], 4);
+  transport.Close();
+  live.clear();
 }
 
 TEST(PortalGauges, QueuedAndSentCommandsPerClient) {

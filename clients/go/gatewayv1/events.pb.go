@@ -37,7 +37,7 @@ const (
 	// Online events the portal posts to the gateway's inbound endpoint
 	// (--events-listen), bound with that handler URL. Each consumer receives
 	// every event it names; events posted while the gateway is down are lost,
-	// and those not yet acknowledged are lost when it restarts.
+	// those not yet acknowledged come back after a restart.
 	EventSource_EVENT_SOURCE_ONLINE EventSource = 2
 )
 

@@ -21,6 +21,8 @@ import {
 
 import { channelOptions } from "./channel.js";
 import { BitrixError, fromCommandError, fromRpcError } from "./errors.js";
+import { Subscription, type SubscribeOptions } from "./events.js";
+import { EventServiceClient, EventSource } from "./gen/bitrix24/gateway/v1/events.js";
 import {
   BatchCommand,
   CallBatchRequest,
@@ -152,6 +154,7 @@ export function bearerToken(token: string): Interceptor {
 
 export class Gateway {
   private readonly client: GatewayServiceClient;
+  private readonly events: EventServiceClient;
   private readonly portal: string;
   private readonly paramsAsJson: boolean;
   /** Which RPC the last callMany used: "CallMany", or "Call" on gateways without it. */
@@ -162,6 +165,8 @@ export class Gateway {
     this.client = new GatewayServiceClient(target,
       options.credentials ?? grpcCredentials.createInsecure(),
       { ...channelOptions(options.channelOptions), interceptors });
+    this.events = new EventServiceClient(target, grpcCredentials.createInsecure(),
+      { channelOverride: this.client.getChannel(), interceptors });
     this.portal = options.portal ?? "";
     this.paramsAsJson = options.paramsAsJson ?? true;
   }
@@ -235,6 +240,18 @@ export class Gateway {
     const results: Record<string, ItemResult> = {};
     for (const entry of response.results) results[entry.key] = entry.result ? itemResult(entry.result) : undefined;
     return results;
+  }
+
+  /**
+   * Subscribes `consumer` to the portal's events (EventService.Subscribe):
+   * `for await (const event of gw.subscribe(...)) { ...; event.ack(); }`.
+   */
+  subscribe(consumer: string, events: string[], options: SubscribeOptions = {}): Subscription {
+    const start = {
+      portal: this.portal, consumer, events, authConnector: options.authConnector ?? "",
+      source: options.source ?? EventSource.EVENT_SOURCE_UNSPECIFIED,
+    };
+    return new Subscription(this.events.subscribe(new Metadata(), callOptions(options)), start);
   }
 
   /** Reads a whole list: `for await (const item of gw.getAll(...))`. */

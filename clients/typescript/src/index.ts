@@ -3,5 +3,8 @@
 // BitrixError.
 export { Gateway, ListReader } from "./gateway.js";
 export type { Command, GatewayOptions, GetAllOptions, ItemResult, ListSummary, Params, RpcOptions } from "./gateway.js";
+export { Subscription } from "./events.js";
+export type { B24Event, SubscribeOptions } from "./events.js";
 export { BitrixError } from "./errors.js";
+export { EventSource } from "./gen/bitrix24/gateway/v1/events.js";
 export * as gatewayv1 from "./gen/bitrix24/gateway/v1/gateway.js";

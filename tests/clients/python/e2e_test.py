@@ -2,6 +2,7 @@
 b24-emulator (started by tests/clients/python_client_test.sh, which passes
 B24GATE_TARGET and B24_EXPECTED_LEADS)."""
 
+import asyncio
 import hashlib
 import io
 import json
@@ -20,6 +21,7 @@ TARGET = os.environ["B24GATE_TARGET"]
 EXPECTED_LEADS = int(os.environ["B24_EXPECTED_LEADS"])
 EMULATOR = os.environ["B24_EMULATOR_ADDR"]
 TOKEN = os.environ["B24GATE_TOKEN"]
+EMULATOR_URL = os.environ["B24_EMULATOR_URL"]
 
 
 def gateway():
@@ -323,6 +325,116 @@ class AsyncClientTest(unittest.IsolatedAsyncioTestCase):
         reader.cancel()
         self.assertEqual([item async for item in reader], [])
         self.assertEqual(len(await self.gw.call("crm.lead.list", {"select": ["ID"]})), 50)
+
+
+def rest(method):
+    """A REST method's result, asked of the emulator itself (not through the gateway)."""
+    with urllib.request.urlopen(EMULATOR_URL + method) as response:
+        return json.load(response)["result"]
+
+
+def wait_until(predicate, what):
+    for _ in range(300):
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError("waited 30 s for " + what)
+
+
+class SubscribeHelpers:
+    """The subscribe helpers' tests, sync and async: deals added through the
+    gateway arrive as events; acknowledged ones are never delivered again.
+    Events of other tests' deals may arrive too: they are acknowledged and
+    otherwise ignored."""
+
+    def wait_bound(self):
+        wait_until(lambda: any(b["event"] == "ONCRMDEALADD" for b in rest("event.get")),
+                   "ONCRMDEALADD bound")
+
+    def wait_cleared(self, delivery_ids):
+        wait_until(lambda: not delivery_ids & {str(e["ID"]) for e in rest("event.offline.list")},
+                   "the acknowledged events to leave the portal's queue")
+
+    def check_second(self, got, first, new_id):
+        """`got`: what the second subscription delivered up to the new deal's event."""
+        self.assertFalse({e.delivery_id for e in got} & {e.delivery_id for e in first},
+                         "acknowledged events delivered again: %r" % got)
+        self.assertEqual(got[-1].record_id, new_id)
+        self.assertEqual(got[-1].attempt, 1)
+
+
+class SubscribeTest(unittest.TestCase, SubscribeHelpers):
+    def setUp(self):
+        self.gw = gateway()
+        self.addCleanup(self.gw.close)
+
+    def add_deal(self, title):
+        return str(self.gw.call("crm.deal.add", {"fields": {"TITLE": title}}))
+
+    def take_until(self, events, record_ids):
+        """Acknowledges every event until all of `record_ids` arrived; returns those of the last."""
+        got, waiting = [], set(record_ids)
+        for event in events:
+            event.ack()
+            if event.record_id in record_ids:
+                self.assertEqual(event.event, "ONCRMDEALADD")
+                self.assertEqual(str(event.data["FIELDS"]["ID"]), event.record_id)
+                got.append(event)
+            waiting.discard(event.record_id)
+            if not waiting:
+                return got
+        self.fail("the stream ended before records %s arrived" % waiting)
+
+    def test_the_iterator_delivers_writes_and_acknowledged_events_never_return(self):
+        with self.gw.subscribe("py-sync", ["ONCRMDEALADD"], timeout=60) as events:
+            self.wait_bound()
+            ids = [self.add_deal("py-sync %d" % i) for i in range(3)]
+            first = self.take_until(events, ids)
+            self.assertEqual(sorted(e.record_id for e in first), sorted(ids))
+            self.wait_cleared({e.delivery_id for e in first})
+        with self.gw.subscribe("py-sync", ["ONCRMDEALADD"], timeout=60) as events:
+            new_id = self.add_deal("py-sync later")
+            got = []
+            for event in events:
+                event.ack()
+                got.append(event)
+                if event.record_id == new_id:
+                    break
+            self.check_second(got, first, new_id)
+
+
+class AsyncSubscribeTest(unittest.IsolatedAsyncioTestCase, SubscribeHelpers):
+    async def asyncSetUp(self):
+        self.gw = AsyncGateway(TARGET, token=TOKEN)
+
+    async def asyncTearDown(self):
+        await self.gw.close()
+
+    async def add_deal(self, title):
+        return str(await self.gw.call("crm.deal.add", {"fields": {"TITLE": title}}))
+
+    async def take_until(self, events, record_id):
+        """Acknowledges every event until `record_id`'s arrived; returns them all."""
+        got = []
+        async for event in events:
+            await event.ack()
+            got.append(event)
+            if event.record_id == record_id:
+                return got
+        self.fail("the stream ended before record %s arrived" % record_id)
+
+    async def test_the_async_iterator_delivers_writes_and_acknowledged_events_never_return(self):
+        async with self.gw.subscribe("py-aio", ["ONCRMDEALADD"], timeout=60) as events:
+            await asyncio.get_running_loop().run_in_executor(None, self.wait_bound)
+            ids = [await self.add_deal("py-aio %d" % i) for i in range(3)]
+            got = await self.take_until(events, ids[-1])
+            first = [e for e in got if e.record_id in ids]
+            self.assertEqual([e.record_id for e in first], ids)  # one record each: queue order
+            await asyncio.get_running_loop().run_in_executor(
+                None, self.wait_cleared, {e.delivery_id for e in first})
+        async with self.gw.subscribe("py-aio", ["ONCRMDEALADD"], timeout=60) as events:
+            new_id = await self.add_deal("py-aio later")
+            self.check_second(await self.take_until(events, new_id), first, new_id)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 // The online events held for consumers (online_hub.h): every consumer group
 // that named an event receives it, a stream's window, what a stream left
-// unacknowledged going to the consumer's next stream in order, and the
-// bound on what one consumer may hold.
+// unacknowledged going to the consumer's next stream in order, what a hub
+// opened again on the same log delivers (the unacknowledged, not the
+// acknowledged), and the log's bounds (nothing dropped within them, the
+// oldest dropped and counted beyond).
 #include "engine/events/online_hub.h"
 
 #include <gtest/gtest.h>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "engine/common/clock.h"
+#include "tests/support/temp_file.h"
 
 namespace b24gate {
 namespace {
@@ -39,33 +42,57 @@ QueuedEvent Event(const std::string& name, const std::string& record) {
 
 class OnlineHubTest : public ::testing::Test {
  protected:
+  OnlineHubTest() { Reopen(); }
+
+  // A hub on the same log, as after a restart (the old one is gone first).
+  void Reopen(int64_t max_bytes = int64_t{1} << 30) {
+    hub_.reset();
+    EventLog::Options log;
+    log.dir = dir_;
+    log.max_bytes = max_bytes;
+    log.segment_bytes = 1024;
+    auto hub = OnlineEventHub::Open(&ledger_, &clock_, log,
+                                    OnlineEventHub::Options{/*window=*/2, /*max_consumers=*/2},
+                                    [this](int64_t n, int64_t, const std::string&) { dropped_ += n; });
+    ASSERT_TRUE(hub.ok()) << hub.status();
+    hub_ = *std::move(hub);
+  }
+
   std::shared_ptr<EventSubscription> Open(const std::string& consumer, RecordingSink* sink,
                                           std::vector<std::string> events = {"ONCRMDEALADD"}) {
-    auto sub = hub_.Subscribe("main", consumer, events, sink,
-                              [](std::function<void(absl::Status)> done) { done(absl::OkStatus()); });
+    auto sub = hub_->Subscribe("main", consumer, events, sink,
+                               [](std::function<void(absl::Status)> done) { done(absl::OkStatus()); });
     EXPECT_TRUE(sub.ok()) << sub.status();
     (*sub)->Start();
     return *sub;
   }
 
+  // Publishes and waits until the event is on disk, as the inbound endpoint does.
+  int Stored(const std::string& portal, QueuedEvent e) {
+    OnlineEventHub::Published p = hub_->Publish(portal, std::move(e));
+    EXPECT_TRUE(hub_->WaitStored(p.ticket).ok());
+    return p.taken;
+  }
+
+  const std::string dir_ = testing::TempDir();
   FakeClock clock_;
   EventLedger ledger_{&clock_};
-  OnlineEventHub hub_{&ledger_, OnlineEventHub::Options{/*max_queued=*/4, /*window=*/2,
-                                                        /*max_consumers=*/2}};
+  std::atomic<int64_t> dropped_{0};
+  std::unique_ptr<OnlineEventHub> hub_;
 };
 
 TEST_F(OnlineHubTest, EveryConsumerThatNamedTheEventReceivesIt) {
   RecordingSink billing, search, tasks;
   auto a = Open("billing", &billing);
   auto b = Open("search", &search);
-  EXPECT_EQ(hub_.Publish("main", Event("ONCRMDEALADD", "7")), 2);
-  EXPECT_EQ(hub_.Publish("main", Event("ONCRMDEALUPDATE", "7")), 0) << "named by nobody";
-  EXPECT_EQ(hub_.Publish("other", Event("ONCRMDEALADD", "7")), 0) << "another portal's";
+  EXPECT_EQ(Stored("main", Event("ONCRMDEALADD", "7")), 2);
+  EXPECT_EQ(Stored("main", Event("ONCRMDEALUPDATE", "7")), 0) << "named by nobody";
+  EXPECT_EQ(Stored("other", Event("ONCRMDEALADD", "7")), 0) << "another portal's";
   ASSERT_EQ(billing.delivered.size(), 1u);
   ASSERT_EQ(search.delivered.size(), 1u);
   EXPECT_EQ(billing.delivered[0].record_id, "7");
   EXPECT_EQ(billing.delivered[0].attempt, 1);
-  EXPECT_TRUE(hub_.Subscribe("main", "third", {"ONCRMDEALADD"}, &tasks, nullptr).status().code() ==
+  EXPECT_TRUE(hub_->Subscribe("main", "third", {"ONCRMDEALADD"}, &tasks, nullptr).status().code() ==
               absl::StatusCode::kResourceExhausted)
       << "at most max_consumers per portal";
 }
@@ -73,7 +100,7 @@ TEST_F(OnlineHubTest, EveryConsumerThatNamedTheEventReceivesIt) {
 TEST_F(OnlineHubTest, AStreamHoldsAtMostItsWindowUnacknowledged) {
   RecordingSink sink;
   auto sub = Open("billing", &sink);
-  for (int i = 0; i < 3; ++i) hub_.Publish("main", Event("ONCRMDEALADD", std::to_string(i)));
+  for (int i = 0; i < 3; ++i) Stored("main", Event("ONCRMDEALADD", std::to_string(i)));
   ASSERT_EQ(sink.delivered.size(), 2u);
   ASSERT_TRUE(sub->Ack({sink.delivered[0].delivery_id}, "ack").ok());
   ASSERT_EQ(sink.delivered.size(), 3u);
@@ -86,10 +113,10 @@ TEST_F(OnlineHubTest, AStreamHoldsAtMostItsWindowUnacknowledged) {
 TEST_F(OnlineHubTest, WhatAStreamLeftGoesToTheNextStreamFirstAndInOrder) {
   RecordingSink first;
   auto sub = Open("billing", &first);
-  for (int i = 0; i < 3; ++i) hub_.Publish("main", Event("ONCRMDEALADD", std::to_string(i)));
+  for (int i = 0; i < 3; ++i) Stored("main", Event("ONCRMDEALADD", std::to_string(i)));
   ASSERT_TRUE(sub->Ack({first.delivered[0].delivery_id}, "ack").ok());
   sub->Stop();
-  hub_.Publish("main", Event("ONCRMDEALADD", "3"));  // queued while no stream is open
+  Stored("main", Event("ONCRMDEALADD", "3"));  // queued while no stream is open
   EXPECT_EQ(first.delivered.size(), 3u) << "nothing after Stop";
   RecordingSink second;
   auto again = Open("billing", &second);
@@ -103,23 +130,88 @@ TEST_F(OnlineHubTest, WhatAStreamLeftGoesToTheNextStreamFirstAndInOrder) {
   EXPECT_EQ(second.delivered[2].attempt, 1);
 }
 
-TEST_F(OnlineHubTest, AConsumerHoldsAtMostMaxQueuedAndTheRestIsCountedAsDropped) {
+TEST_F(OnlineHubTest, AfterARestartWhatWasNotAcknowledgedComesBackAndWhatWasNeverDoes) {
+  std::vector<std::string> ids;
+  {
+    RecordingSink sink;
+    auto sub = Open("billing", &sink);
+    for (int i = 0; i < 2; ++i) Stored("main", Event("ONCRMDEALADD", std::to_string(i)));
+    ASSERT_EQ(sink.delivered.size(), 2u);
+    ids = sink.Ids();
+    ASSERT_TRUE(sub->Ack({ids[0]}, "ack").ok());
+    sub->Stop();
+  }
+  Reopen();
+  // Known from the log: events for it are kept although no stream is open.
+  EXPECT_EQ(Stored("main", Event("ONCRMDEALADD", "2")), 1);
   RecordingSink sink;
   auto sub = Open("billing", &sink);
-  sub->Stop();
-  for (int i = 0; i < 6; ++i) hub_.Publish("main", Event("ONCRMDEALADD", std::to_string(i)));
-  EXPECT_EQ(hub_.dropped(), 2);
+  ASSERT_EQ(sink.Ids(), (std::vector<std::string>{ids[1], "online-3"}));
+  EXPECT_EQ(sink.delivered[0].record_id, "1");
+  EXPECT_EQ(sink.delivered[1].record_id, "2");
+}
+
+TEST_F(OnlineHubTest, AnAcknowledgedEventIsCountedOnDiskAndNotDeliveredAfterARestart) {
+  RecordingSink sink;
+  auto sub = Open("billing", &sink);
+  Stored("main", Event("ONCRMDEALADD", "1"));
+  ASSERT_TRUE(sub->Ack(sink.Ids(), "ack").ok());
+  Reopen();  // flushes what is queued
+  EXPECT_EQ(ledger_.Snapshot()["main"].acknowledged, 1);
+  RecordingSink again;
+  auto next = Open("billing", &again);
+  EXPECT_TRUE(again.delivered.empty());
+}
+
+TEST_F(OnlineHubTest, WithinTheBoundsNothingIsDropped) {
+  RecordingSink sink;
+  auto sub = Open("billing", &sink);
+  // Many segments of 1 KiB, every event acknowledged: the log stays small
+  // by deleting what is done, never by dropping.
+  for (int i = 0; i < 300; ++i) {
+    Stored("main", Event("ONCRMDEALADD", std::to_string(i)));
+    ASSERT_TRUE(sub->Ack({sink.delivered.back().delivery_id}, "ack").ok());
+  }
+  EXPECT_EQ(sink.delivered.size(), 300u);
+  EXPECT_EQ(dropped_.load(), 0);
+  EXPECT_EQ(ledger_.Snapshot()["main"].dropped, 0);
+  EXPECT_LT(hub_->log_bytes(), 8 * 1024) << "acknowledged segments are deleted";
+}
+
+TEST_F(OnlineHubTest, BeyondTheSizeBoundTheOldestAreDroppedAndCounted) {
+  Reopen(/*max_bytes=*/4 * 1024);
+  RecordingSink sink;
+  auto sub = Open("billing", &sink);
+  sub->Stop();  // nobody acknowledges: the log fills
+  for (int i = 0; i < 200; ++i) Stored("main", Event("ONCRMDEALADD", std::to_string(i)));
+  Reopen(4 * 1024);  // flushes; every drop is counted by then
+  EXPECT_GT(dropped_.load(), 0);
+  EXPECT_EQ(ledger_.Snapshot()["main"].dropped, dropped_.load());
+  EXPECT_LE(hub_->log_bytes(), 6 * 1024);
+  RecordingSink again;
+  auto next = Open("billing", &again);
+  // What is left is the newest, in order, with nothing missing in between.
+  std::vector<int> records;
+  while (records.size() < again.delivered.size()) {
+    const QueuedEvent& e = again.delivered[records.size()];
+    records.push_back(std::stoi(e.record_id));
+    ASSERT_TRUE(next->Ack({e.delivery_id}, "ack").ok());
+  }
+  ASSERT_EQ(static_cast<int64_t>(records.size()) + dropped_.load(), 200);
+  for (size_t i = 0; i < records.size(); ++i) {
+    EXPECT_EQ(records[i], 200 - static_cast<int>(records.size() - i));
+  }
 }
 
 TEST_F(OnlineHubTest, AFailedPrepareEndsTheStreamWithoutDeliveries) {
   RecordingSink sink;
-  auto sub = hub_.Subscribe("main", "billing", {"ONCRMDEALADD"}, &sink,
+  auto sub = hub_->Subscribe("main", "billing", {"ONCRMDEALADD"}, &sink,
                             [](std::function<void(absl::Status)> done) {
                               done(absl::UnavailableError("event.bind failed"));
                             });
   ASSERT_TRUE(sub.ok());
   (*sub)->Start();
-  hub_.Publish("main", Event("ONCRMDEALADD", "1"));
+  Stored("main", Event("ONCRMDEALADD", "1"));
   EXPECT_EQ(sink.ended.code(), absl::StatusCode::kUnavailable);
   EXPECT_TRUE(sink.delivered.empty());
 }

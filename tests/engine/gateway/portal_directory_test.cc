@@ -2,7 +2,10 @@
 // a fake transport and a fake clock: addressed by name, member_id or domain;
 // removal answers queued calls NOT_EXECUTED, lets calls on the wire finish
 // and makes later calls NOT_FOUND; idle portals leave memory and come back;
-// the registry keeps records and rotated tokens across a restart.
+// the registry keeps records and rotated tokens across a restart; a rotated
+// token is stored before its access token is used, and its write holds up
+// no other portal nor change; replicas sharing a Redis registry see each
+// other's additions, changes and removals.
 #include "engine/gateway/portal_directory.h"
 
 #include <sys/stat.h>
@@ -10,14 +13,18 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
 #include "absl/synchronization/notification.h"
 #include "engine/common/errors.h"
 #include "engine/gateway/gateway.h"
+#include "engine/redis/redis_url.h"
 #include "engine/registry/file_registry.h"
+#include "engine/registry/redis_registry.h"
 #include "tests/engine/fake_transport.h"
+#include "tests/support/redis_server.h"
 #include "tests/support/temp_file.h"
 
 namespace b24gate {
@@ -42,6 +49,15 @@ PortalRecord OAuth(const std::string& name, const std::string& refresh_token) {
   return r;
 }
 
+// Sets one tunable of a registered portal through its record.
+absl::Status SetTuning(PortalDirectory& directory, const std::string& key, const std::string& field,
+                       double value) {
+  return directory.Update(key, [&](PortalRecord* r) {
+    r->tuning[field] = value;
+    return absl::OkStatus();
+  });
+}
+
 // A call's outcome, waited for.
 struct Outcome {
   absl::Notification done;
@@ -58,6 +74,29 @@ struct Outcome {
   }
 };
 
+// Memory, whose writes of a record with refresh token `gated` wait until
+// Open(): a slow disk or Redis, under the test's control.
+class GatedRegistry : public MemoryPortalRegistry {
+ public:
+  explicit GatedRegistry(std::string gated) : gated_(std::move(gated)) {}
+  absl::Status Put(const PortalRecord& record) override {
+    if (record.refresh_token == gated_) {
+      entered_.Notify();
+      open_.WaitForNotification();
+    }
+    return MemoryPortalRegistry::Put(record);
+  }
+  void AwaitEntered() { EXPECT_TRUE(entered_.WaitForNotificationWithTimeout(absl::Seconds(5))); }
+  void Open() {
+    if (!open_.HasBeenNotified()) open_.Notify();
+  }
+
+ private:
+  const std::string gated_;
+  absl::Notification entered_;
+  absl::Notification open_;
+};
+
 class PortalDirectoryTest : public ::testing::Test {
  protected:
   void SetUp() override { Start(nullptr); }
@@ -66,6 +105,10 @@ class PortalDirectoryTest : public ::testing::Test {
   void Start(std::unique_ptr<PortalRegistry> registry) {
     auto transport = std::make_unique<FakeTransport>();
     transport_ = transport.get();
+    gateway_ = MakeGateway(std::move(registry), std::move(transport));
+  }
+  std::unique_ptr<Gateway> MakeGateway(std::unique_ptr<PortalRegistry> registry,
+                                       std::unique_ptr<FakeTransport> transport) {
     RegistryParts parts;
     parts.registry = std::move(registry);
     parts.options.base.oauth.client_id = "app";
@@ -74,10 +117,12 @@ class PortalDirectoryTest : public ::testing::Test {
     parts.options.base.linger = absl::ZeroDuration();
     parts.options.idle_after = absl::Minutes(10);
     parts.options.sweep_every = absl::Seconds(30);
-    gateway_ = std::make_unique<Gateway>(std::vector<PortalOptions>{}, std::move(transport), &clock_,
-                                         PortalObserver::Null(), GatewayOptions(), nullptr,
-                                         std::move(parts));
-    ASSERT_TRUE(gateway_->directory().Load().ok());
+    parts.options.sync_every = absl::ZeroDuration();  // Sync() by hand
+    auto gateway = std::make_unique<Gateway>(std::vector<PortalOptions>{}, std::move(transport),
+                                             &clock_, PortalObserver::Null(), GatewayOptions(),
+                                             nullptr, std::move(parts));
+    EXPECT_TRUE(gateway->directory().Load().ok());
+    return gateway;
   }
   void Stop() {
     if (!gateway_) return;
@@ -237,6 +282,155 @@ TEST_F(PortalDirectoryTest, RestartKeepsPortalsAndTheRotatedRefreshToken) {
   ASSERT_TRUE(acme.ok());
   EXPECT_EQ(acme->refresh_token, "refresh-1");
   EXPECT_EQ(directory().Get("bolt.example")->name, "bolt");
+}
+
+TEST_F(PortalDirectoryTest, ARotatedTokenIsStoredBeforeItIsUsedAndItsWriteHoldsUpNoOtherChange) {
+  Stop();
+  auto owned = std::make_unique<GatedRegistry>("refresh-1");
+  GatedRegistry* registry = owned.get();
+  Start(std::move(owned));
+  ASSERT_TRUE(directory().Add(OAuth("acme", "refresh-0")).ok());
+  ASSERT_TRUE(directory().Add(Webhook("bolt", "member-bolt")).ok());
+  Outcome acme;
+  Call("acme", &acme);
+  std::optional<FakeTransport::Exchange> refresh = transport_->Next();
+  ASSERT_TRUE(refresh);
+  // The answer is taken on a thread of its own, which stores the rotated
+  // token (and waits on the gate).
+  std::thread answer([&] {
+    refresh->done(FakeTransport::Json(
+        200, OJson{{"access_token", "access-1"}, {"refresh_token", "refresh-1"}}.dump()));
+  });
+  registry->AwaitEntered();
+
+  // Meanwhile other portals are added, changed and called...
+  absl::Notification changed;
+  std::thread admin([&] {
+    EXPECT_TRUE(directory().Add(Webhook("cato", "member-cato")).ok());
+    EXPECT_TRUE(SetTuning(directory(), "bolt", "batch_size", 10).ok());
+    changed.Notify();
+  });
+  const bool others_went_on = changed.WaitForNotificationWithTimeout(absl::Seconds(5));
+  EXPECT_TRUE(others_went_on) << "another portal's change waited for acme's token write";
+  std::string sent_while_storing = others_went_on ? CallAndAnswer("cato") : "";
+  EXPECT_EQ(sent_while_storing, "https://cato.example/rest/1/secret-cato/user.current");
+  // ...but acme's call waits for its token to be stored.
+  EXPECT_FALSE(transport_->Next(absl::Milliseconds(200))) << "sent before the token was stored";
+
+  registry->Open();
+  answer.join();
+  admin.join();
+  std::optional<FakeTransport::Exchange> call = transport_->Next();
+  ASSERT_TRUE(call);
+  EXPECT_NE(call->request.url.find("auth=access-1"), std::string::npos);
+  call->done(ResultAnswer(OJson{{"ID", 1}}));
+  EXPECT_TRUE(acme.Wait().ok());
+  EXPECT_EQ(directory().Get("acme")->refresh_token, "refresh-1");
+}
+
+TEST_F(PortalDirectoryTest, AReplacedPortalsLateRefreshDoesNotStoreItsTokenOverTheNewOnes) {
+  ASSERT_TRUE(directory().Add(OAuth("acme", "refresh-0")).ok());
+  Outcome outcome;
+  Call("acme", &outcome);
+  std::optional<FakeTransport::Exchange> refresh = transport_->Next();
+  ASSERT_TRUE(refresh);
+  // A reinstall brings new tokens while the old portal's refresh is out.
+  ASSERT_TRUE(directory().Install(OAuth("acme", "refresh-installed")).ok());
+  refresh->done(FakeTransport::Json(
+      200, OJson{{"access_token", "access-1"}, {"refresh_token", "refresh-old-1"}}.dump()));
+  if (std::optional<FakeTransport::Exchange> call = transport_->Next()) {
+    call->done(ResultAnswer(OJson{{"ID", 1}}));
+  }
+  outcome.Wait();
+  EXPECT_EQ(directory().Get("acme")->refresh_token, "refresh-installed");
+}
+
+// Two replicas' directories on one redis-server.
+class SharedRegistryTest : public PortalDirectoryTest {
+ protected:
+  void SetUp() override {
+    auto server = ::b24gate::testing::RedisServer::Start();
+    ASSERT_TRUE(server.ok()) << server.status();
+    redis_server_ = std::move(*server);
+    Start(Registry());
+    auto transport = std::make_unique<FakeTransport>();
+    other_transport_ = transport.get();
+    other_ = MakeGateway(Registry(), std::move(transport));
+  }
+  void TearDown() override {
+    if (other_) {
+      other_transport_->Close();
+      other_.reset();
+    }
+    Stop();
+  }
+  std::unique_ptr<PortalRegistry> Registry() {
+    RedisOptions options;
+    options.address = *ParseRedisUrl(redis_server_->url());
+    return std::make_unique<RedisPortalRegistry>(
+        std::make_shared<RedisClient>(options, Clock::Real()), "test:");
+  }
+  PortalDirectory& other() { return other_->directory(); }
+
+  std::unique_ptr<::b24gate::testing::RedisServer> redis_server_;
+  FakeTransport* other_transport_ = nullptr;
+  std::unique_ptr<Gateway> other_;
+};
+
+TEST_F(SharedRegistryTest, AnotherReplicaSeesAPortalAddedChangedAndRemovedWithoutRestart) {
+  ASSERT_TRUE(directory().Add(Webhook("acme", "member-acme")).ok());
+  EXPECT_EQ(other().Get("member-acme").status().code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(other().Sync().ok());
+  absl::StatusOr<std::shared_ptr<Portal>> there = other_->FindPortal("member-acme");
+  ASSERT_TRUE(there.ok()) << there.status();
+
+  ASSERT_TRUE(SetTuning(directory(), "acme", "batch_size", 9).ok());
+  ASSERT_TRUE(other().Sync().ok());
+  EXPECT_EQ((*there)->Tuning().batch_size, 9) << "the live portal is retuned";
+
+  // A call queued on the other replica when the portal is removed here.
+  ASSERT_TRUE(SetTuning(other(), "acme", "max_concurrency", 1).ok());
+  ASSERT_TRUE(directory().Sync().ok());
+  EXPECT_EQ(directory().Get("acme")->tuning.at("max_concurrency"), 1);
+  Outcome on_wire;
+  Outcome queued;
+  CallSpec call;
+  call.portal = "acme";
+  call.method = "user.current";
+  other_->Call(call, CallOptions(), on_wire.Callback());
+  std::optional<FakeTransport::Exchange> exchange = other_transport_->Next();
+  ASSERT_TRUE(exchange);
+  other_->Call(call, CallOptions(), queued.Callback());
+
+  ASSERT_TRUE(directory().Remove("acme").ok());
+  ASSERT_TRUE(other().Sync().ok());
+  absl::StatusOr<CallReply> refused = queued.Wait();
+  EXPECT_EQ(ReasonOf(refused.status()), kReasonNotExecuted);
+  exchange->done(ResultAnswer(OJson{{"ID", 1}}));
+  EXPECT_TRUE(on_wire.Wait().ok()) << "the call on the wire finishes";
+  EXPECT_EQ(other_->FindPortal("acme").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(SharedRegistryTest, ARotatedTokenReachesTheOtherReplicaWithoutRebuildingItsPortal) {
+  ASSERT_TRUE(directory().Add(OAuth("acme", "refresh-0")).ok());
+  ASSERT_TRUE(other().Sync().ok());
+  absl::StatusOr<std::shared_ptr<Portal>> there = other_->FindPortal("acme");
+  ASSERT_TRUE(there.ok());
+  Outcome outcome;
+  Call("acme", &outcome);
+  std::optional<FakeTransport::Exchange> refresh = transport_->Next();
+  ASSERT_TRUE(refresh);
+  refresh->done(FakeTransport::Json(
+      200, OJson{{"access_token", "access-1"}, {"refresh_token", "refresh-1"}}.dump()));
+  std::optional<FakeTransport::Exchange> sent = transport_->Next();
+  ASSERT_TRUE(sent);
+  sent->done(ResultAnswer(OJson{{"ID", 1}}));
+  ASSERT_TRUE(outcome.Wait().ok());
+
+  ASSERT_TRUE(other().Sync().ok());
+  EXPECT_EQ(other().Get("acme")->refresh_token, "refresh-1");
+  absl::StatusOr<std::shared_ptr<Portal>> still = other_->FindPortal("acme");
+  EXPECT_EQ(still->get(), there->get());
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The portal registry's stores keep what they are given across a reopen:
 // files (one per portal, 0600, written atomically) and Redis (a real
-// redis-server, as replicas share it).
+// redis-server, as replicas share it), whose change log tells a replica
+// what the others wrote since it last looked.
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -102,6 +103,52 @@ TEST(RedisPortalRegistry, KeepsRecordsForEveryReplica) {
     return std::make_unique<RedisPortalRegistry>(
         std::make_shared<RedisClient>(options, Clock::Real()), "test:");
   });
+}
+
+TEST(RedisPortalRegistry, TheChangeLogGivesEachChangedNameOnceWithItsRecordNow) {
+  auto server = testing::RedisServer::Start();
+  ASSERT_TRUE(server.ok()) << server.status();
+  RedisOptions options;
+  options.address = *ParseRedisUrl((*server)->url());
+  auto redis = std::make_shared<RedisClient>(options, Clock::Real());
+  RedisPortalRegistry writer(redis, "test:");
+  RedisPortalRegistry reader(redis, "test:");
+  ASSERT_TRUE(writer.Put(Record("old")).ok());
+  absl::StatusOr<int64_t> head = reader.Head();
+  ASSERT_TRUE(head.ok()) << head.status();
+  EXPECT_TRUE(reader.ChangesSince(*head, 100)->empty());
+
+  ASSERT_TRUE(writer.Put(Record("acme")).ok());
+  ASSERT_TRUE(writer.Put(Record("bolt")).ok());
+  PortalRecord rotated = Record("acme");
+  rotated.refresh_token = "refresh-acme-2";
+  ASSERT_TRUE(writer.Put(rotated).ok());
+  ASSERT_TRUE(writer.Remove("old").ok());
+  absl::StatusOr<std::vector<RegistryChange>> changes = reader.ChangesSince(*head, 100);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  ASSERT_EQ(changes->size(), 3u);
+  EXPECT_EQ((*changes)[0].name, "bolt");
+  EXPECT_EQ((*changes)[1].name, "acme");
+  ASSERT_TRUE((*changes)[1].record);
+  EXPECT_EQ((*changes)[1].record->refresh_token, "refresh-acme-2");
+  EXPECT_EQ((*changes)[2].name, "old");
+  EXPECT_FALSE((*changes)[2].record) << "removed";
+  EXPECT_LT((*changes)[0].seq, (*changes)[1].seq);
+
+  // In pages, and nothing after the last one read.
+  absl::StatusOr<std::vector<RegistryChange>> first = reader.ChangesSince(*head, 1);
+  ASSERT_EQ(first->size(), 1u);
+  EXPECT_EQ(reader.ChangesSince(first->front().seq, 100)->size(), 2u);
+  EXPECT_TRUE(reader.ChangesSince(changes->back().seq, 100)->empty());
+
+  // Redis lost everything and came back: the new log is read from its start.
+  ASSERT_TRUE(redis->Command({"FLUSHALL"}).ok());
+  ASSERT_TRUE(writer.Put(Record("cato")).ok());
+  absl::StatusOr<std::vector<RegistryChange>> after_loss =
+      reader.ChangesSince(changes->back().seq, 100);
+  ASSERT_TRUE(after_loss.ok()) << after_loss.status();
+  ASSERT_EQ(after_loss->size(), 1u);
+  EXPECT_EQ(after_loss->front().name, "cato");
 }
 
 }  // namespace

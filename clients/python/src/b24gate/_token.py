@@ -22,7 +22,7 @@ class _Details(collections.namedtuple(
 
 
 class BearerToken(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor,
-                  grpc.StreamUnaryClientInterceptor):
+                  grpc.StreamUnaryClientInterceptor, grpc.StreamStreamClientInterceptor):
     """For grpc.intercept_channel (the sync client)."""
 
     def __init__(self, token):
@@ -39,6 +39,9 @@ class BearerToken(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterc
         return continuation(self._details(details), request)
 
     def intercept_stream_unary(self, continuation, details, request_iterator):
+        return continuation(self._details(details), request_iterator)
+
+    def intercept_stream_stream(self, continuation, details, request_iterator):
         return continuation(self._details(details), request_iterator)
 
 

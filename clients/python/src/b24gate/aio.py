@@ -13,8 +13,8 @@ import asyncio
 import grpc
 import grpc.aio
 
-from bitrix24.gateway.v1 import gateway_pb2_grpc
-from b24gate import _convert
+from bitrix24.gateway.v1 import events_pb2_grpc, gateway_pb2_grpc
+from b24gate import _convert, _events
 from b24gate._channel import channel_options
 from b24gate._token import token_metadata
 from b24gate._list_state import ListState, Resumption
@@ -39,6 +39,7 @@ class AsyncGateway:
         # deadline passes.
         self._metadata = token_metadata(token)
         self._stub = gateway_pb2_grpc.GatewayServiceStub(self._channel)
+        self._events = events_pb2_grpc.EventServiceStub(self._channel)
         self._portal = portal
         self._encoding = _convert.ParamsEncoding(params_as_json)
         self.call_many_path = None
@@ -116,6 +117,16 @@ class AsyncGateway:
         except grpc.aio.AioRpcError as e:
             raise from_rpc_error(e) from None
         return results
+
+    def subscribe(self, consumer, events, *, auth_connector="", source=None, timeout=None):
+        """Gateway.subscribe as an async iterator; `await event.ack()`.
+
+            async with gw.subscribe("crm-sync", ["ONCRMDEALADD"]) as events:
+                async for event in events:
+                    await handle(event.record_id)
+                    await event.ack()"""
+        start = _events.start_request(self._portal, consumer, events, auth_connector, source)
+        return _events.AsyncSubscription(self._events, start, timeout, self._metadata)
 
 
 class AsyncListReader:

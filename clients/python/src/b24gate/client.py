@@ -13,8 +13,8 @@ import time
 
 import grpc
 
-from bitrix24.gateway.v1 import files_pb2, files_pb2_grpc, gateway_pb2_grpc
-from b24gate import _convert, _files
+from bitrix24.gateway.v1 import events_pb2_grpc, files_pb2, files_pb2_grpc, gateway_pb2_grpc
+from b24gate import _convert, _events, _files
 from b24gate._channel import channel_options
 from b24gate._list_state import ListState, Resumption
 from b24gate._progress import progress_bar
@@ -55,6 +55,7 @@ class Gateway:
         calls = grpc.intercept_channel(self._channel, BearerToken(token)) if token else self._channel
         self._stub = gateway_pb2_grpc.GatewayServiceStub(calls)
         self._files = files_pb2_grpc.FilesServiceStub(calls)
+        self._events = events_pb2_grpc.EventServiceStub(calls)
         self._portal = portal
         self._encoding = _convert.ParamsEncoding(params_as_json)
         # Which RPC the last call_many used: "CallMany", or "Call" when the
@@ -191,6 +192,24 @@ class Gateway:
                                                 offset=offset)
         return _files.download(self._files, request, dest,
                                progress_bar(progress, "download", unit="B"), timeout)
+
+    def subscribe(self, consumer, events, *, auth_connector="", source=None, timeout=None):
+        """Subscribes `consumer` to the portal's events (EventService.Subscribe):
+        an iterator of Events that runs until the stream ends; acknowledge each
+        processed one with event.ack(). Unacknowledged events come back on the
+        consumer's next subscription. Use it in a `with` block: leaving it
+        sends the acknowledgements and ends the stream.
+
+            with gw.subscribe("crm-sync", ["ONCRMDEALADD"]) as events:
+                for event in events:
+                    handle(event.record_id)
+                    event.ack()
+
+        events:         names to bind, e.g. ["ONCRMDEALADD", "ONCRMDEALUPDATE"].
+        auth_connector: the portal does not queue events of writes carrying it.
+        source:         None or "offline" (the portal's queue), "online"."""
+        start = _events.start_request(self._portal, consumer, events, auth_connector, source)
+        return _events.Subscription(self._events, start, timeout)
 
 
 def _record_field(value):

@@ -42,7 +42,7 @@ export enum EventSource {
    * EVENT_SOURCE_ONLINE - Online events the portal posts to the gateway's inbound endpoint
    * (--events-listen), bound with that handler URL. Each consumer receives
    * every event it names; events posted while the gateway is down are lost,
-   * and those not yet acknowledged are lost when it restarts.
+   * those not yet acknowledged come back after a restart.
    */
   EVENT_SOURCE_ONLINE = 2,
   UNRECOGNIZED = -1,
