@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -278,13 +279,9 @@ void FileGateway::DownloadRecordFile(const DownloadSpec& spec, const OJson& reco
                                      std::function<void(absl::StatusOr<FileInfo>)> ready,
                                      std::function<void(absl::Status)> done) {
   absl::StatusOr<OJson> value = FileValueOf(record, spec.record);
-  StreamRequest probe;
-  std::string origin;
-  absl::Status found = value.status();
-  if (found.ok()) found = PortalTransport(spec.portal, &probe, &origin);
-  if (!found.ok()) {
+  if (!value.ok()) {
     body->Abort();
-    return ready(found);
+    return ready(value.status());
   }
   FileInfo info;
   if (value->contains("name") && (*value)["name"].is_string()) {
@@ -293,8 +290,7 @@ void FileGateway::DownloadRecordFile(const DownloadSpec& spec, const OJson& reco
   info.size = IntField(*value, "size");
   info.file = WithoutLinkCredentials(*value);
   // A portal's file link answers with a redirect to where the bytes are.
-  StartDownload(spec, FileLinkOf(*value, origin), kMaxFileRedirects, std::move(info), body, ready,
-                done);
+  StartDownload(spec, FileLinkOf(*value), kMaxFileRedirects, std::move(info), body, ready, done);
 }
 
 void FileGateway::StartDownload(const DownloadSpec& spec, std::string url, int max_redirects,
@@ -304,6 +300,7 @@ void FileGateway::StartDownload(const DownloadSpec& spec, std::string url, int m
   StreamRequest request;
   std::string origin;
   absl::Status usable = PortalTransport(spec.portal, &request, &origin);
+  if (absl::StartsWith(url, "/")) url = origin + url;  // a path on the portal
   if (usable.ok() && UrlOrigin(url).value_or("?") != origin) {
     usable = BadAnswer("the portal's file link is not on the portal's own origin");
   }

@@ -142,8 +142,8 @@ class FileGateway {
                           std::shared_ptr<BytePipe> body,
                           std::function<void(absl::StatusOr<FileInfo>)> ready,
                           std::function<void(absl::Status)> done);
-  // Streams `url` into `body`: `info` goes to `ready` first. REQUIRES: `url`
-  // is on the portal's origin (checked here: BAD_RESPONSE otherwise).
+  // Streams `url` (a path: on the portal's origin) into `body`: `info`
+  // goes to `ready` first. A URL off the portal's origin is BAD_RESPONSE.
   void StartDownload(const DownloadSpec& spec, std::string url, int max_redirects, FileInfo info,
                      std::shared_ptr<BytePipe> body,
                      std::function<void(absl::StatusOr<FileInfo>)> ready,

@@ -3,7 +3,6 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/common/field_text.h"
 #include "engine/files/url_credentials.h"
@@ -91,17 +90,17 @@ absl::StatusOr<OJson> FileValueOf(const OJson& record_object, const RecordField&
     }
     value = &(*value)[static_cast<size_t>(record.index)];
   }
-  if (FileLinkOf(*value, "").empty()) return not_found("holds no file");
+  if (FileLinkOf(*value).empty()) return not_found("holds no file");
   return *value;
 }
 
-std::string FileLinkOf(const OJson& value, absl::string_view origin) {
+std::string FileLinkOf(const OJson& value) {
   if (!value.is_object()) return "";
   for (const char* name : {"urlMachine", "downloadUrl"}) {
     auto it = value.find(name);
-    if (it == value.end() || !it->is_string() || it->get<std::string>().empty()) continue;
-    const std::string link = it->get<std::string>();
-    return absl::StartsWith(link, "/") ? absl::StrCat(origin, link) : link;
+    if (it != value.end() && it->is_string() && !it->get<std::string>().empty()) {
+      return it->get<std::string>();
+    }
   }
   return "";
 }

@@ -68,9 +68,8 @@ absl::StatusOr<nlohmann::ordered_json> FileValueOf(const nlohmann::ordered_json&
                                                   const RecordField& record);
 
 // The link a file value's bytes are read from: urlMachine, else
-// downloadUrl, made absolute on `origin` when it is a path. Empty when the
-// value has neither.
-std::string FileLinkOf(const nlohmann::ordered_json& value, absl::string_view origin);
+// downloadUrl (a URL, or a path on the portal). Empty when it has neither.
+std::string FileLinkOf(const nlohmann::ordered_json& value);
 
 // `value` with the authorization taken out of its links
 // (url_credentials.h): what a caller may see.

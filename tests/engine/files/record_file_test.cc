@@ -35,12 +35,12 @@ TEST(RecordFile, TheFieldsValueIsFoundOrNamedMissing) {
   const OJson value = {{"id", 5}, {"showUrl", "/s?x=1"}, {"downloadUrl", "/d?auth=SECRET&x=1"}};
   absl::StatusOr<OJson> found = FileValueOf(OJson{{"UF_F", value}}, record);
   ASSERT_TRUE(found.ok()) << found.status();
-  EXPECT_EQ(FileLinkOf(*found, "https://p.example"), "https://p.example/d?auth=SECRET&x=1");
+  EXPECT_EQ(FileLinkOf(*found), "/d?auth=SECRET&x=1");
   EXPECT_EQ(WithoutLinkCredentials(*found)["downloadUrl"], "/d?x=1");
   // urlMachine wins where a portal gives one.
   OJson machine = value;
   machine["urlMachine"] = "https://p.example/m?auth=T";
-  EXPECT_EQ(FileLinkOf(machine, "https://p.example"), "https://p.example/m?auth=T");
+  EXPECT_EQ(FileLinkOf(machine), "https://p.example/m?auth=T");
   // A multiple field: the file at `index`.
   record.index = 1;
   found = FileValueOf(OJson{{"UF_F", OJson::array({value, machine})}}, record);
