@@ -20,6 +20,7 @@ type Gateway struct {
 	conn         *grpc.ClientConn
 	stub         gatewayv1.GatewayServiceClient
 	events       gatewayv1.EventServiceClient // nil when made by New
+	files        gatewayv1.FilesServiceClient // nil when made by New
 	portal       string
 	structParams bool
 }
@@ -72,7 +73,8 @@ func Dial(ctx context.Context, target string, opts ...Option) (*Gateway, error) 
 		return nil, err
 	}
 	return &Gateway{conn: conn, stub: gatewayv1.NewGatewayServiceClient(conn),
-		events: gatewayv1.NewEventServiceClient(conn), portal: cfg.portal,
+		events: gatewayv1.NewEventServiceClient(conn), files: gatewayv1.NewFilesServiceClient(conn),
+		portal:       cfg.portal,
 		structParams: cfg.structParams}, nil
 }
 

@@ -188,6 +188,12 @@ inline void SetTimeout(grpc::ClientContext* context, std::chrono::milliseconds t
   if (timeout.count() > 0) context->set_deadline(std::chrono::system_clock::now() + timeout);
 }
 
+// Every call's context: its deadline and the token.
+inline void Prepare(grpc::ClientContext* context, std::chrono::milliseconds timeout, const Options& options) {
+  SetTimeout(context, timeout);
+  if (!options.token.empty()) context->AddMetadata("authorization", "Bearer " + options.token);
+}
+
 }  // namespace internal
 
 class Gateway {
@@ -384,10 +390,8 @@ class Gateway {
   bitrix24::gateway::v1::GatewayService::Stub& stub() { return *stub_; }
 
  private:
-  // Every call's context: its deadline and the token.
   void Prepare(grpc::ClientContext* context, std::chrono::milliseconds timeout) const {
-    internal::SetTimeout(context, timeout);
-    if (!options_.token.empty()) context->AddMetadata("authorization", "Bearer " + options_.token);
+    internal::Prepare(context, timeout, options_);
   }
 
   std::unique_ptr<bitrix24::gateway::v1::GatewayService::Stub> stub_;

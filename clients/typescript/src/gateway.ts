@@ -19,10 +19,14 @@ import {
   status,
 } from "@grpc/grpc-js";
 
+import type { Writable } from "node:stream";
+
 import { channelOptions } from "./channel.js";
 import { BitrixError, fromCommandError, fromRpcError } from "./errors.js";
 import { Subscription, type SubscribeOptions } from "./events.js";
-import { EventServiceClient, EventSource } from "./gen/bitrix24/gateway/v1/events.js";
+import * as files from "./files.js";
+import { FilesServiceClient } from "./gen/bitrix24/gateway/v1/files.js";
+import { EventServiceClient, EventSource, SubscribeStart } from "./gen/bitrix24/gateway/v1/events.js";
 import {
   BatchCommand,
   CallBatchRequest,
@@ -155,6 +159,7 @@ export function bearerToken(token: string): Interceptor {
 export class Gateway {
   private readonly client: GatewayServiceClient;
   private readonly events: EventServiceClient;
+  private readonly files: FilesServiceClient;
   private readonly portal: string;
   private readonly paramsAsJson: boolean;
   /** Which RPC the last callMany used: "CallMany", or "Call" on gateways without it. */
@@ -166,6 +171,8 @@ export class Gateway {
       options.credentials ?? grpcCredentials.createInsecure(),
       { ...channelOptions(options.channelOptions), interceptors });
     this.events = new EventServiceClient(target, grpcCredentials.createInsecure(),
+      { channelOverride: this.client.getChannel(), interceptors });
+    this.files = new FilesServiceClient(target, grpcCredentials.createInsecure(),
       { channelOverride: this.client.getChannel(), interceptors });
     this.portal = options.portal ?? "";
     this.paramsAsJson = options.paramsAsJson ?? true;
@@ -247,11 +254,25 @@ export class Gateway {
    * `for await (const event of gw.subscribe(...)) { ...; event.ack(); }`.
    */
   subscribe(consumer: string, events: string[], options: SubscribeOptions = {}): Subscription {
-    const start = {
+    const start = SubscribeStart.fromPartial({
       portal: this.portal, consumer, events, authConnector: options.authConnector ?? "",
       source: options.source ?? EventSource.EVENT_SOURCE_UNSPECIFIED,
-    };
+    });
     return new Subscription(this.events.subscribe(new Metadata(), callOptions(options)), start);
+  }
+
+  /**
+   * Uploads a file into a Drive folder or storage root (FilesService.UploadFile)
+   * from a path or any async iterable of bytes (a Node Readable), a chunk at a
+   * time; rejects with CHECKSUM_MISMATCH when the gateway's SHA-256 differs.
+   */
+  upload(source: string | AsyncIterable<Uint8Array | string>, options: files.UploadOptions): Promise<files.UploadResult> {
+    return files.upload(this.files, this.portal, source, options, callOptions(options));
+  }
+
+  /** Downloads a Drive file into a path (cut at `offset` and continued) or a Writable. */
+  download(fileId: number, dest: string | Writable, options: files.DownloadOptions = {}): Promise<files.DownloadResult> {
+    return files.download(this.files, this.portal, fileId, dest, options, callOptions(options));
   }
 
   /** Reads a whole list: `for await (const item of gw.getAll(...))`. */

@@ -1,0 +1,187 @@
+// FilesService for C++: uploads from a path or std::istream and downloads
+// into a path or std::ostream, a chunk at a time, so neither side holds a
+// whole file.
+//
+//   b24gate::client::Files files(channel);
+//   b24gate::client::UploadOptions into;
+//   into.folder_id = 17;
+//   auto up = files.UploadFile("scan.pdf", into);
+//   if (up.ok()) files.DownloadFile(std::stoll(up.value().file["ID"].get<std::string>()), "copy.pdf");
+//
+// The gateway computes the upload's SHA-256 while it streams and returns it
+// (UploadResult::sha256); this header does not hash (no crypto dependency):
+// compare it with your own when you need the check.
+//
+// Thread-safety: a Files may be used from several threads at once.
+#ifndef B24GATE_CLIENTS_CPP_B24GATE_FILES_H_
+#define B24GATE_CLIENTS_CPP_B24GATE_FILES_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <istream>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bitrix24/gateway/v1/files.grpc.pb.h"
+#include "client.h"
+
+namespace b24gate::client {
+
+// Exactly one of folder_id and storage_id is set.
+struct UploadOptions {
+  int64_t folder_id = 0;   // a Drive folder (disk.folder.uploadfile)
+  int64_t storage_id = 0;  // a storage's root (disk.storage.uploadfile)
+  std::string name;        // UploadFile: default the path's file name
+  // Rename to "name (1).ext" when the name is taken, instead of failing.
+  bool generate_unique_name = false;
+  // The bytes the stream will give, when known (UploadFile: the file's
+  // size): the gateway refuses another length and stores nothing.
+  std::optional<int64_t> size;
+  size_t chunk_size = 1 << 20;  // bytes per message
+  std::function<void(int64_t sent)> progress;  // after each chunk
+  std::chrono::milliseconds timeout{0};  // 0 = the service config's deadline
+};
+
+struct UploadResult {
+  Json file;  // Bitrix24's file object (ID, NAME, SIZE, ...)
+  int64_t size = 0;
+  std::string sha256;  // the gateway's, of the bytes it received (hex)
+};
+
+struct DownloadOptions {
+  int64_t offset = 0;  // resume from this byte (DownloadFile: the file is cut there and continued)
+  std::function<void(int64_t written, int64_t total)> progress;  // total -1: unknown
+  std::chrono::milliseconds timeout{0};
+};
+
+struct DownloadResult {
+  std::string name;
+  int64_t size = -1;  // the whole file's size; -1 when the portal did not say
+  Json file;
+  int64_t written = 0;
+};
+
+class Files {
+ public:
+  explicit Files(std::shared_ptr<grpc::Channel> channel, Options options = {})
+      : stub_(bitrix24::gateway::v1::FilesService::NewStub(channel)), options_(std::move(options)) {}
+
+  Outcome<UploadResult> UploadFile(const std::string& path, UploadOptions options) {
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    if (!in) return Error{"NOT_FOUND", "cannot open " + path, grpc::StatusCode::NOT_FOUND, "", {}};
+    if (!options.size) options.size = static_cast<int64_t>(in.tellg());
+    in.seekg(0);
+    if (options.name.empty()) options.name = path.substr(path.find_last_of('/') + 1);
+    return Upload(in, options);
+  }
+
+  // Streams `in` to its end into the Drive (FilesService.UploadFile).
+  Outcome<UploadResult> Upload(std::istream& in, const UploadOptions& options) {
+    if ((options.folder_id != 0) == (options.storage_id != 0)) {
+      return Error{"INVALID_ARGUMENT", "set exactly one of folder_id and storage_id",
+                   grpc::StatusCode::INVALID_ARGUMENT, "", {}};
+    }
+    grpc::ClientContext context;
+    internal::Prepare(&context, options.timeout, options_);
+    bitrix24::gateway::v1::UploadFileResponse response;
+    auto writer = stub_->UploadFile(&context, &response);
+    bitrix24::gateway::v1::UploadFileRequest request;
+    auto* header = request.mutable_header();
+    header->set_portal(options_.portal);
+    if (options.folder_id != 0) header->set_folder_id(options.folder_id);
+    if (options.storage_id != 0) header->set_storage_id(options.storage_id);
+    header->set_name(options.name);
+    header->set_generate_unique_name(options.generate_unique_name);
+    if (options.size) header->set_size(*options.size);
+    bool open = writer->Write(request);
+    std::vector<char> buffer(options.chunk_size);
+    int64_t sent = 0;
+    while (open && in) {
+      in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+      if (in.gcount() == 0) break;
+      request.set_chunk(buffer.data(), static_cast<size_t>(in.gcount()));
+      open = writer->Write(request);
+      sent += in.gcount();
+      if (open && options.progress) options.progress(sent);
+    }
+    if (in.bad()) {
+      context.TryCancel();  // a source that failed: the gateway stores nothing
+      writer->Finish();
+      return Error{"DATA_LOSS", "reading the upload's source failed", grpc::StatusCode::DATA_LOSS, "", {}};
+    }
+    if (open) writer->WritesDone();
+    grpc::Status status = writer->Finish();  // the gateway's reason when a write failed
+    if (!status.ok()) return internal::FromStatus(status);
+    return UploadResult{StructJson(response.file()), response.size(), response.sha256()};
+  }
+
+  Outcome<DownloadResult> DownloadFile(int64_t file_id, const std::string& path,
+                                       const DownloadOptions& options = {}) {
+    std::fstream out;
+    std::error_code cut;
+    if (options.offset > 0) {
+      std::filesystem::resize_file(path, static_cast<uintmax_t>(options.offset), cut);
+      out.open(path, std::ios::binary | std::ios::in | std::ios::out);
+      out.seekp(options.offset);
+    } else {
+      out.open(path, std::ios::binary | std::ios::out | std::ios::trunc);
+    }
+    if (cut || !out) return Error{"NOT_FOUND", "cannot open " + path, grpc::StatusCode::NOT_FOUND, "", {}};
+    return Download(file_id, out, options);
+  }
+
+  // Streams a Drive file (FilesService.DownloadFile) into `out`.
+  Outcome<DownloadResult> Download(int64_t file_id, std::ostream& out, const DownloadOptions& options = {}) {
+    bitrix24::gateway::v1::DownloadFileRequest request;
+    request.set_portal(options_.portal);
+    request.set_file_id(file_id);
+    request.set_offset(options.offset);
+    grpc::ClientContext context;
+    internal::Prepare(&context, options.timeout, options_);
+    auto reader = stub_->DownloadFile(&context, request);
+    DownloadResult result;
+    bitrix24::gateway::v1::DownloadFileResponse message;
+    while (reader->Read(&message)) {
+      if (message.has_header()) {
+        result.name = message.header().name();
+        result.size = message.header().size();
+        result.file = StructJson(message.header().file());
+        continue;
+      }
+      out.write(message.chunk().data(), static_cast<std::streamsize>(message.chunk().size()));
+      if (!out) {
+        context.TryCancel();
+        reader->Finish();
+        return Error{"DATA_LOSS", "writing the download failed", grpc::StatusCode::DATA_LOSS, "", {}};
+      }
+      result.written += static_cast<int64_t>(message.chunk().size());
+      if (options.progress) options.progress(result.written, result.size);
+    }
+    grpc::Status status = reader->Finish();
+    if (!status.ok()) return internal::FromStatus(status);
+    return result;
+  }
+
+ private:
+  static Json StructJson(const google::protobuf::Struct& s) {
+    google::protobuf::Value value;
+    *value.mutable_struct_value() = s;
+    return internal::ToJson(value);
+  }
+
+  std::unique_ptr<bitrix24::gateway::v1::FilesService::Stub> stub_;
+  Options options_;
+};
+
+}  // namespace b24gate::client
+
+#endif  // B24GATE_CLIENTS_CPP_B24GATE_FILES_H_

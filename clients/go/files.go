@@ -1,0 +1,225 @@
+package b24gate
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"b24gate/clients/go/gatewayv1"
+)
+
+var errNotDialed = errors.New("b24gate: FilesService needs a Gateway made by Dial")
+
+// chunkSize is the default bytes per message: well below gRPC's 4 MiB limit.
+const chunkSize = 1 << 20
+
+// UploadOptions say where Upload puts the file; exactly one of FolderID and
+// StorageID is set.
+type UploadOptions struct {
+	FolderID  int64 // a Drive folder (disk.folder.uploadfile)
+	StorageID int64 // a storage's root (disk.storage.uploadfile)
+	Name      string
+	// Rename to "name (1).ext" when the name is taken, instead of failing.
+	GenerateUniqueName bool
+	// The bytes the reader will give, when known (> 0): the gateway then
+	// refuses a stream of another length and stores nothing.
+	Size      int64
+	ChunkSize int // bytes per message; 0 = 1 MiB
+	// Progress, when set, is called after each chunk with the bytes sent so far.
+	Progress func(sent int64)
+}
+
+// UploadResult is what the gateway stored.
+type UploadResult struct {
+	File   json.RawMessage // Bitrix24's file object (ID, NAME, SIZE, ...)
+	Size   int64
+	SHA256 string // lower-case hex, checked against the bytes read
+}
+
+// UploadFile uploads the file at path (FilesService.UploadFile); Name and
+// Size default to the file's.
+func (g *Gateway) UploadFile(ctx context.Context, path string, opts UploadOptions) (*UploadResult, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if opts.Name == "" {
+		opts.Name = filepath.Base(path)
+	}
+	if opts.Size == 0 {
+		info, err := f.Stat()
+		if err != nil {
+			return nil, err
+		}
+		opts.Size = info.Size()
+	}
+	return g.Upload(ctx, f, opts)
+}
+
+// Upload streams r to its end into the Drive, a chunk at a time, and checks
+// the gateway's SHA-256 against the bytes read (an *Error with Code
+// CHECKSUM_MISMATCH otherwise).
+func (g *Gateway) Upload(ctx context.Context, r io.Reader, opts UploadOptions) (*UploadResult, error) {
+	if g.files == nil {
+		return nil, errNotDialed
+	}
+	header := &gatewayv1.UploadFileHeader{Portal: g.portal, Name: opts.Name,
+		GenerateUniqueName: opts.GenerateUniqueName}
+	switch {
+	case (opts.FolderID != 0) == (opts.StorageID != 0):
+		return nil, errors.New("b24gate: Upload: set exactly one of FolderID and StorageID")
+	case opts.FolderID != 0:
+		header.Target = &gatewayv1.UploadFileHeader_FolderId{FolderId: opts.FolderID}
+	default:
+		header.Target = &gatewayv1.UploadFileHeader_StorageId{StorageId: opts.StorageID}
+	}
+	if opts.Size > 0 {
+		header.Size = &opts.Size
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // a failed read ends the stream without a response
+	stream, err := g.files.UploadFile(ctx)
+	if err != nil {
+		return nil, fromRPC(err)
+	}
+	digest := sha256.New()
+	if err := sendChunks(stream, header, io.TeeReader(r, digest), opts); err != nil {
+		return nil, err
+	}
+	response, err := stream.CloseAndRecv()
+	if err != nil {
+		return nil, fromRPC(err)
+	}
+	if sum := hex.EncodeToString(digest.Sum(nil)); response.Sha256 != sum {
+		return nil, &Error{Code: "CHECKSUM_MISMATCH", GRPCCode: codes.DataLoss,
+			Description: "the gateway's SHA-256 of the upload differs from what was sent"}
+	}
+	return &UploadResult{File: toJSON(structpb.NewStructValue(response.File)), Size: response.Size,
+		SHA256: response.Sha256}, nil
+}
+
+func sendChunks(stream gatewayv1.FilesService_UploadFileClient, header *gatewayv1.UploadFileHeader,
+	r io.Reader, opts UploadOptions) error {
+	if err := stream.Send(&gatewayv1.UploadFileRequest{Part: &gatewayv1.UploadFileRequest_Header{Header: header}}); err != nil {
+		_, err = stream.CloseAndRecv() // the gateway's reason
+		return fromRPC(err)
+	}
+	size := opts.ChunkSize
+	if size <= 0 {
+		size = chunkSize
+	}
+	buf := make([]byte, size)
+	var sent int64
+	for {
+		n, readErr := io.ReadFull(r, buf)
+		if n > 0 {
+			chunk := append([]byte(nil), buf[:n]...) // Send may keep it until it is written
+			if err := stream.Send(&gatewayv1.UploadFileRequest{Part: &gatewayv1.UploadFileRequest_Chunk{Chunk: chunk}}); err != nil {
+				_, err = stream.CloseAndRecv()
+				return fromRPC(err)
+			}
+			sent += int64(n)
+			if opts.Progress != nil {
+				opts.Progress(sent)
+			}
+		}
+		if readErr == io.EOF || readErr == io.ErrUnexpectedEOF {
+			return nil
+		}
+		if readErr != nil {
+			return readErr
+		}
+	}
+}
+
+// DownloadOptions are the optional settings of Download.
+type DownloadOptions struct {
+	Offset int64 // resume from this byte (the portal must honour ranges)
+	// Progress, when set, is called after each chunk with the bytes written
+	// so far and the file's size (-1 when the portal did not say).
+	Progress func(written, total int64)
+}
+
+// DownloadResult describes the downloaded file.
+type DownloadResult struct {
+	Name    string
+	Size    int64           // the whole file's size; -1 when the portal did not say
+	File    json.RawMessage // Bitrix24's file object
+	Written int64           // bytes written to w
+}
+
+// DownloadFile downloads a Drive file into path: created, or cut at
+// Offset and continued there.
+func (g *Gateway) DownloadFile(ctx context.Context, fileID int64, path string, opts ...DownloadOptions) (*DownloadResult, error) {
+	var offset int64
+	if len(opts) > 0 {
+		offset = opts[0].Offset
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o666)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Truncate(offset); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		f.Close()
+		return nil, err
+	}
+	result, err := g.Download(ctx, fileID, f, opts...)
+	if closeErr := f.Close(); err == nil && closeErr != nil {
+		return nil, closeErr
+	}
+	return result, err
+}
+
+// Download streams a Drive file's bytes (FilesService.DownloadFile) into w.
+func (g *Gateway) Download(ctx context.Context, fileID int64, w io.Writer, opts ...DownloadOptions) (*DownloadResult, error) {
+	if g.files == nil {
+		return nil, errNotDialed
+	}
+	var o DownloadOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // a failed write stops the transfer
+	stream, err := g.files.DownloadFile(ctx, &gatewayv1.DownloadFileRequest{Portal: g.portal,
+		FileId: fileID, Offset: o.Offset})
+	if err != nil {
+		return nil, fromRPC(err)
+	}
+	result := &DownloadResult{Size: -1}
+	for {
+		m, err := stream.Recv()
+		if err == io.EOF {
+			return result, nil
+		}
+		if err != nil {
+			return nil, fromRPC(err)
+		}
+		if h := m.GetHeader(); h != nil {
+			result.Name, result.Size = h.Name, h.Size
+			result.File = toJSON(structpb.NewStructValue(h.File))
+			continue
+		}
+		n, err := w.Write(m.GetChunk())
+		result.Written += int64(n)
+		if err != nil {
+			return nil, err
+		}
+		if o.Progress != nil {
+			o.Progress(result.Written, result.Size)
+		}
+	}
+}

@@ -1,0 +1,159 @@
+// FilesService from paths or Node streams: uploads and downloads a chunk at a
+// time, so neither side ever holds a whole file; the SHA-256 of what was sent
+// is compared with the one the gateway computed.
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { stat, truncate } from "node:fs/promises";
+import { once } from "node:events";
+import { basename } from "node:path";
+import type { Writable } from "node:stream";
+import { Metadata, status, type CallOptions, type ClientWritableStream } from "@grpc/grpc-js";
+
+import { BitrixError, fromRpcError } from "./errors.js";
+import {
+  DownloadFileRequest,
+  UploadFileHeader,
+  type DownloadFileResponse,
+  type FilesServiceClient,
+  type UploadFileRequest,
+  type UploadFileResponse,
+} from "./gen/bitrix24/gateway/v1/files.js";
+
+/** Bytes per message: well below gRPC's default 4 MiB limit. */
+const CHUNK_SIZE = 1 << 20;
+
+export interface UploadOptions {
+  /** A Drive folder (disk.folder.uploadfile); exactly one of folderId and storageId. */
+  folderId?: number;
+  /** A storage's root (disk.storage.uploadfile). */
+  storageId?: number;
+  /** The file's name in the Drive; default a path's base name. */
+  name?: string;
+  /** Rename to "name (1).ext" when the name is taken, instead of failing. */
+  generateUniqueName?: boolean;
+  /** The bytes the source will give, when known (default a path's size): the gateway checks it. */
+  size?: number;
+  /** Bytes per message; default 1 MiB. */
+  chunkSize?: number;
+  /** Called after each chunk with the bytes sent so far. */
+  onProgress?: (sent: number) => void;
+  /** Deadline in milliseconds from now; default the service config's. */
+  timeoutMs?: number;
+}
+
+export interface UploadResult {
+  /** Bitrix24's file object (ID, NAME, SIZE, ...). */
+  file: { [key: string]: unknown };
+  size: number;
+  /** Lower-case hex, checked against the bytes read. */
+  sha256: string;
+}
+
+export interface DownloadOptions {
+  /** Resume from this byte (a path is cut there and continued). */
+  offset?: number;
+  /** Called after each chunk with the bytes written so far and the file's size (-1 unknown). */
+  onProgress?: (written: number, total: number) => void;
+  timeoutMs?: number;
+}
+
+export interface DownloadResult {
+  name: string;
+  /** The whole file's size; -1 when the portal did not say. */
+  size: number;
+  file: { [key: string]: unknown };
+  written: number;
+}
+
+/** The source as chunks of at most `size` bytes. */
+async function* chunks(source: AsyncIterable<Uint8Array | string>, size: number): AsyncGenerator<Buffer> {
+  for await (const piece of source) {
+    const buffer = typeof piece === "string" ? Buffer.from(piece) : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+    for (let at = 0; at < buffer.length; at += size) yield buffer.subarray(at, at + size);
+  }
+}
+
+async function header(portal: string, source: string | AsyncIterable<Uint8Array | string>,
+                      o: UploadOptions): Promise<UploadFileHeader> {
+  if ((o.folderId === undefined) === (o.storageId === undefined)) {
+    throw new TypeError("upload: give exactly one of folderId and storageId");
+  }
+  const path = typeof source === "string" ? source : undefined;
+  return UploadFileHeader.fromPartial({
+    portal, folderId: o.folderId, storageId: o.storageId, generateUniqueName: o.generateUniqueName ?? false,
+    name: o.name ?? (path !== undefined ? basename(path) : ""),
+    size: o.size ?? (path !== undefined ? (await stat(path)).size : undefined),
+  });
+}
+
+export async function upload(client: FilesServiceClient, portal: string,
+                             source: string | AsyncIterable<Uint8Array | string>, o: UploadOptions,
+                             callOptions: Partial<CallOptions>): Promise<UploadResult> {
+  const first = await header(portal, source, o);
+  const chunkSize = o.chunkSize ?? CHUNK_SIZE;
+  let call!: ClientWritableStream<UploadFileRequest>;
+  const response = new Promise<UploadFileResponse>((resolve, reject) => {
+    call = client.uploadFile(new Metadata(), callOptions, (error, r) => (error ? reject(fromRpcError(error)) : resolve(r)));
+  });
+  response.catch(() => {});  // awaited below; a failure may come while we still write
+  const digest = createHash("sha256");
+  let sent = 0;
+  try {
+    call.write({ header: first });
+    const input = typeof source === "string" ? createReadStream(source, { highWaterMark: chunkSize }) : source;
+    for await (const chunk of chunks(input, chunkSize)) {
+      digest.update(chunk);
+      if (!call.write({ chunk })) await Promise.race([once(call, "drain"), response]);
+      sent += chunk.length;
+      o.onProgress?.(sent);
+    }
+  } catch (e) {
+    call.cancel();  // a source that failed: the gateway stores nothing
+    await response.catch(() => {});
+    throw e;
+  }
+  call.end();
+  const r = await response;
+  if (r.sha256 !== digest.digest("hex")) {
+    throw new BitrixError("CHECKSUM_MISMATCH", "the gateway's SHA-256 of the upload differs from what was sent",
+      status.DATA_LOSS);
+  }
+  return { file: r.file ?? {}, size: r.size, sha256: r.sha256 };
+}
+
+async function sink(dest: string | Writable, offset: number): Promise<Writable> {
+  if (typeof dest !== "string") return dest;
+  if (offset > 0) await truncate(dest, offset);
+  return createWriteStream(dest, offset > 0 ? { flags: "r+", start: offset } : { flags: "w" });
+}
+
+export async function download(client: FilesServiceClient, portal: string, fileId: number,
+                               dest: string | Writable, o: DownloadOptions,
+                               callOptions: Partial<CallOptions>): Promise<DownloadResult> {
+  const offset = o.offset ?? 0;
+  const out = await sink(dest, offset);
+  const call = client.downloadFile(DownloadFileRequest.fromPartial({ portal, fileId, offset }), new Metadata(),
+    callOptions);
+  const result: DownloadResult = { name: "", size: -1, file: {}, written: 0 };
+  try {
+    for await (const message of call) {
+      const m = message as DownloadFileResponse;
+      if (m.header) {
+        Object.assign(result, { name: m.header.name, size: m.header.size, file: m.header.file ?? {} });
+      } else if (m.chunk) {
+        if (!out.write(m.chunk)) await once(out, "drain");
+        result.written += m.chunk.length;
+        o.onProgress?.(result.written, result.size);
+      }
+    }
+  } catch (e) {
+    call.cancel();
+    throw fromRpcError(e);
+  } finally {
+    if (typeof dest === "string") {
+      out.end();
+      await once(out, "close");
+    }
+  }
+  return result;
+}
