@@ -44,7 +44,8 @@ struct CallOptions {
   bool idempotent = false;
   // Who asked (for per-client accounting); empty = anonymous.
   std::string client_id;
-  // Plain calls only (Dispatcher::Call); batches are classic.
+  // The API a call or a pre-formed batch goes to. A REST 3.0 batch's
+  // commands are REST 3.0's {"method", "query", "as": key} (rest_v3.h).
   RestApi api = RestApi::kClassic;
   // REST 3.0 writes: the Idempotency-Key sent with every attempt. Empty:
   // the portal makes one per call.
@@ -114,6 +115,8 @@ using BatchCallback = std::function<void(absl::StatusOr<BatchResult>)>;
 struct GroupedCall {
   nlohmann::ordered_json params;
   CallCallback done;
+  // A REST 3.0 write's own Idempotency-Key; empty: the group's options'.
+  std::string idempotency_key;
 };
 
 }  // namespace b24gate

@@ -147,7 +147,10 @@ void Portal::OnResponse(FlightPtr flight, HttpResponse response) {
   if (!redirect && flight->keys.empty()) {
     single = flight->v3 ? ParseV3CallResponse(response) : ParseCallResponse(response);
   }
-  if (!redirect && !flight->keys.empty()) batch = ParseBatchResponse(response, flight->keys);
+  if (!redirect && !flight->keys.empty()) {
+    batch = flight->v3 ? ParseV3BatchResponse(response, flight->keys)
+                       : ParseBatchResponse(response, flight->keys);
+  }
   Outbox out(options_.name, observer_);
   {
     absl::MutexLock lock(&mu_);
@@ -307,7 +310,8 @@ void Portal::HandleUserBatch(WorkPtr w, absl::StatusOr<BatchReply> reply, absl::
       continue;
     }
     if (!it->second.error) {
-      operating_.Observe(c.method, it->second.reply->time, now);
+      // A REST 3.0 batch's `time` is the batch's (charged to "batch").
+      if (w->options.api != RestApi::kV3) operating_.Observe(c.method, it->second.reply->time, now);
       batch.partial.outcomes.insert_or_assign(c.key, std::move(*it->second.reply));
       continue;
     }

@@ -85,6 +85,9 @@ struct RestRequest {
   // The fault drawn before the body was read (DrawFault); unset: drawn by
   // HandleRest.
   std::optional<FaultKind> fault;
+  // The token of an "Authorization: Bearer" header (REST 3.0 reads it when
+  // the body has no `auth`, e.g. a batch's list); empty when none.
+  std::string bearer;
 };
 
 // The byte endpoints of the Drive: a request's query, and how it arrived.
@@ -191,6 +194,11 @@ class Portal {
   // Runs a REST 3.0 method ("tasks.task.add") and renders its reply.
   HttpReply RunV3(const Caller& caller, const std::string& method,
                   const nlohmann::ordered_json& params, absl::Time start);
+  // REST 3.0's batch: `body` is its list of sub-requests (batch_v3.h).
+  HttpReply RunV3Batch(const Caller& caller, const nlohmann::ordered_json& body,
+                       absl::Time start);
+  // A REST 3.0 method's error, held `delay` (its processing so far).
+  HttpReply V3ErrorReply(const MethodResult& result, absl::Duration delay);
   // Runs one method with operating checks (when `check_operating`) and costs.
   // `charge_key` is the method name operating time is charged to ("" = none).
   // REST 3.0 methods ("v3/...") run only when `v3`: a classic batch cannot

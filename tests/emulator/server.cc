@@ -18,6 +18,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "tests/emulator/php_json.h"
 #include "tests/emulator/query_parser.h"
 
@@ -188,6 +189,10 @@ void EmulatorServer::InstallHandlers() {
     r.host = req.get_header_value("Host");
     r.http_method = req.method;
     if (req.has_header("Idempotency-Key")) r.idempotency_key = req.get_header_value("Idempotency-Key");
+    const std::string authorization = req.get_header_value("Authorization");
+    if (absl::string_view bearer = authorization; absl::ConsumePrefix(&bearer, "Bearer ")) {
+      r.bearer = std::string(bearer);
+    }
     // Long values (a file's base64 in a field) of a classic call go to disk
     // as they arrive (REST 3.0 takes no file values).
     const bool v3 = absl::StartsWith(MergeSlashes(r.path), "/rest/api/");
