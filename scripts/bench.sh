@@ -4,7 +4,8 @@
 #   1. GetAll of 20,000 and 200,000 leads, `select ID,TITLE`, standard plan,
 #      profiles small and huge, for each strategy (offset, keyset chain,
 #      parallel keyset), and next to them as many tasks read as a REST 3.0
-#      list (`v3 (tasks)`: pages of 1,000, one after another).
+#      list (pages of 1,000: `v3-keyset` one after another, `v3` the default,
+#      pieces side by side with their pages in REST 3.0 batches).
 #   2. The unthrottled relay: items/s through the gateway vs straight from the
 #      emulator, and the latency the gateway adds to one Call.
 #   3. GetAll read by a slow consumer (1,000,000 narrow rows; 100,000 rows of
@@ -35,7 +36,7 @@ sizes=(20000 200000)
 [[ ${QUICK:-0} == 1 ]] && sizes=(20000)
 for leads in "${sizes[@]}"; do
   for profile in small huge; do
-    for strategy in offset keyset parallel v3; do
+    for strategy in offset keyset parallel v3-keyset v3; do
       scale=1
       [[ $profile == huge && $leads == 200000 && $strategy != parallel ]] && scale=0.2
       cap=300

@@ -352,6 +352,10 @@ class CallManyStream final : public FanoutStream<pb::CallManyResponse> {
       Refuse(s);
       return;
     }
+    if (absl::Status s = ApplyCallManyKeys(*request, options, &bulk); !s.ok()) {
+      Refuse(s);
+      return;
+    }
     StartOrRefuse(gateway->PrepareBulk(std::move(bulk), BulkForm::kStreaming, std::move(options),
                                        this));
   }
@@ -501,11 +505,17 @@ grpc::ServerUnaryReactor* GatewayService::CallBatch(grpc::CallbackServerContext*
     call->Reply(commands.status());
     return call;
   }
+  CallOptions options = OptionsFrom(context, *client, false, call->cancel());
+  if (absl::Status s = ApplyBatchApiVersion(request->api_version(),
+                                            DefaultApiOf(*gateway_, request->portal()), &options);
+      !s.ok()) {
+    call->Reply(s);
+    return call;
+  }
   std::vector<bool> reads;
   for (const auto& c : *commands) reads.push_back(IsReadMethod(c.method.substr(0, c.method.find('?'))));
   gateway_->CallBatch(
-      request->portal(), std::move(*commands), request->halt(),
-      OptionsFrom(context, *client, false, call->cancel()),
+      request->portal(), std::move(*commands), request->halt(), std::move(options),
       [call, response, reads](absl::StatusOr<std::vector<KeyedOutcome>> results) {
         if (!results.ok()) {
           call->Reply(results.status());

@@ -1,5 +1,7 @@
 #include "service/rest_v3_call.h"
 
+#include <set>
+
 #include "absl/strings/str_cat.h"
 #include "engine/portal/portal.h"
 #include "engine/portal/rest_v3.h"
@@ -80,6 +82,46 @@ absl::Status ApplyFanoutApiVersion(pb::ApiVersion api, RestApi portal_default,
   options->api = RestApi::kV3;
   // The read cache holds classic answers.
   if (cache != nullptr) *cache = CacheMode::kBypass;
+  return absl::OkStatus();
+}
+
+absl::Status ApplyCallManyKeys(const pb::CallManyRequest& request, const CallOptions& options,
+                               BulkSpec* bulk) {
+  if (options.api != RestApi::kV3) {
+    if (request.idempotency_keys_size() == 0) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        "idempotency_keys: only REST 3.0 writes carry an Idempotency-Key; set api_version to "
+        "API_VERSION_V3");
+  }
+  if (bulk->params_field == "params") {
+    for (auto& set : bulk->params) set = nlohmann::ordered_json(nlohmann::json(set));
+  }
+  if (request.idempotency_keys_size() == 0) return absl::OkStatus();
+  if (static_cast<size_t>(request.idempotency_keys_size()) != bulk->params.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "idempotency_keys: ", request.idempotency_keys_size(), " keys for ", bulk->params.size(),
+        " parameter sets; give one per set (an empty one lets the gateway make it)"));
+  }
+  std::set<std::string> seen;
+  for (int i = 0; i < request.idempotency_keys_size(); ++i) {
+    const std::string& key = request.idempotency_keys(i);
+    if (key.empty()) continue;
+    const std::string field = absl::StrCat("idempotency_keys[", i, "]");
+    if (absl::Status s = CheckIdempotencyKey(key, field); !s.ok()) return s;
+    if (!seen.insert(key).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": the same key as an earlier set; each write needs its own"));
+    }
+  }
+  bulk->idempotency_keys.assign(request.idempotency_keys().begin(),
+                                request.idempotency_keys().end());
+  return absl::OkStatus();
+}
+
+absl::Status ApplyBatchApiVersion(pb::ApiVersion api, RestApi portal_default,
+                                  CallOptions* options) {
+  if (absl::Status s = CheckApiVersion(api); !s.ok()) return s;
+  if (Effective(api, portal_default) == pb::API_VERSION_V3) options->api = RestApi::kV3;
   return absl::OkStatus();
 }
 

@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "bitrix24/gateway/v1/gateway.pb.h"
+#include "engine/gateway/bulk_call.h"
 #include "engine/gateway/gateway.h"
 #include "engine/portal/call_types.h"
 
@@ -35,6 +36,19 @@ absl::Status ApplyFanoutApiVersion(bitrix24::gateway::v1::ApiVersion api, RestAp
                                    CallOptions* options, CacheMode* cache,
                                    const std::vector<nlohmann::ordered_json>* sets = nullptr,
                                    const std::string& field = "params");
+
+// CallMany's idempotency_keys: none, or one per parameter set of a REST 3.0
+// CallMany (`options` already applied), each empty or a valid key, no two
+// alike; they go to `bulk`. INVALID_ARGUMENT naming idempotency_keys[i]
+// otherwise. The sets of a REST 3.0 CallMany that came as Values (`params`)
+// get their keys sorted, as Call's Struct does.
+absl::Status ApplyCallManyKeys(const bitrix24::gateway::v1::CallManyRequest& request,
+                               const CallOptions& options, BulkSpec* bulk);
+
+// The api_version of CallBatch: checks it and, for REST 3.0, points
+// `options` at it (PlanV3Batch checks the commands).
+absl::Status ApplyBatchApiVersion(bitrix24::gateway::v1::ApiVersion api, RestApi portal_default,
+                                  CallOptions* options);
 
 // The default API of the named portal ("" = the default portal); classic
 // for a name the gateway does not know (the call then fails as it would).

@@ -3,6 +3,9 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "engine/common/errors.h"
+
 namespace b24gate {
 namespace {
 
@@ -35,6 +38,32 @@ absl::StatusOr<CommandOutcome> ParseV3CallResponse(const HttpResponse& response)
   }
   outcome->error = std::move(e);
   return outcome;
+}
+
+absl::StatusOr<BatchReply> ParseV3BatchResponse(const HttpResponse& response,
+                                                const std::vector<std::string>& keys) {
+  absl::StatusOr<CommandOutcome> outcome = ParseV3CallResponse(response);
+  if (!outcome.ok()) return outcome.status();
+  BatchReply reply;
+  if (outcome->error) {
+    reply.batch_error = std::move(outcome->error);
+    return reply;
+  }
+  reply.time = outcome->reply->time;
+  const Json& results = outcome->reply->result;
+  if (!results.is_array() || results.size() != keys.size()) {
+    return GatewayError(
+        absl::StatusCode::kUnavailable, kReasonBadResponse,
+        absl::StrCat("unreadable REST 3.0 batch answer: \"result\" is not a list of ",
+                     keys.size(), " results"));
+  }
+  for (size_t i = 0; i < keys.size(); ++i) {
+    CallReply command;
+    command.result = results[i];
+    command.time = reply.time;
+    reply.outcomes[keys[i]].reply = std::move(command);
+  }
+  return reply;
 }
 
 }  // namespace b24gate

@@ -10,6 +10,9 @@
 #ifndef B24GATE_ENGINE_BITRIX_V3_RESPONSE_H_
 #define B24GATE_ENGINE_BITRIX_V3_RESPONSE_H_
 
+#include <string>
+#include <vector>
+
 #include "absl/status/statusor.h"
 #include "engine/bitrix/bitrix_response.h"
 #include "engine/http/http_transport.h"
@@ -18,6 +21,15 @@ namespace b24gate {
 
 // As ParseCallResponse, for an answer of /rest/api/.
 absl::StatusOr<CommandOutcome> ParseV3CallResponse(const HttpResponse& response);
+
+// The answer of REST 3.0's `batch` for commands `keys` (in the order sent):
+// `{"result": [one result per command, in order], "time"}`, each command's
+// result with the batch's `time`. All or nothing: an error (the first
+// command that failed ended the batch, naming no command) is the whole
+// batch's `batch_error`. A list of another length is UNAVAILABLE /
+// BAD_RESPONSE.
+absl::StatusOr<BatchReply> ParseV3BatchResponse(const HttpResponse& response,
+                                                const std::vector<std::string>& keys);
 
 }  // namespace b24gate
 

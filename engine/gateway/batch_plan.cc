@@ -87,7 +87,9 @@ void CollectRefs(const nlohmann::ordered_json& v, RefScan* scan) {
   }
 }
 
-absl::Status ValidateKey(const std::string& key, size_t index) {
+}  // namespace
+
+absl::Status ValidateBatchKey(const std::string& key, size_t index) {
   if (key.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("commands[", index, "].key: must not be empty"));
   }
@@ -118,6 +120,8 @@ absl::Status ValidateKey(const std::string& key, size_t index) {
   }
   return absl::OkStatus();
 }
+
+namespace {
 
 // Checks command `i` and puts it in the form it travels in: parameters from
 // the method's query string moved into `params`, the method normalized.
@@ -199,6 +203,17 @@ std::set<std::string> ReferencedKeys(const nlohmann::ordered_json& params) {
 
 absl::StatusOr<std::vector<std::vector<BatchCommandSpec>>> PlanBatch(
     std::vector<BatchCommandSpec> commands, int max_per_batch, const InputLimits& limits) {
+  return PlanCommands(
+      std::move(commands), max_per_batch, limits,
+      [&](BatchCommandSpec& c, size_t i, const std::map<std::string, size_t>& index_of) {
+        if (absl::Status s = NormalizeCommand(c, i, limits); !s.ok()) return s;
+        return CheckReferences(c, i, index_of, max_per_batch);
+      });
+}
+
+absl::StatusOr<std::vector<std::vector<BatchCommandSpec>>> PlanCommands(
+    std::vector<BatchCommandSpec> commands, int max_per_batch, const InputLimits& limits,
+    const CommandCheck& check) {
   if (commands.empty()) return absl::InvalidArgumentError("commands: at least one is required");
   if (absl::Status s = CheckCount(commands.size(), limits.max_batch_commands, "commands",
                                   "commands", "max_batch_commands",
@@ -209,13 +224,12 @@ absl::StatusOr<std::vector<std::vector<BatchCommandSpec>>> PlanBatch(
   std::map<std::string, size_t> index_of;
   for (size_t i = 0; i < commands.size(); ++i) {
     BatchCommandSpec& c = commands[i];
-    if (absl::Status s = ValidateKey(c.key, i); !s.ok()) return s;
+    if (absl::Status s = ValidateBatchKey(c.key, i); !s.ok()) return s;
     if (!index_of.emplace(c.key, i).second) {
       return absl::InvalidArgumentError(
           absl::StrCat("commands[", i, "].key: \"", c.key, "\" is used twice"));
     }
-    if (absl::Status s = NormalizeCommand(c, i, limits); !s.ok()) return s;
-    if (absl::Status s = CheckReferences(c, i, index_of, max_per_batch); !s.ok()) return s;
+    if (absl::Status s = check(c, i, index_of); !s.ok()) return s;
   }
   std::vector<std::vector<BatchCommandSpec>> chunks;
   for (size_t i = 0; i < commands.size(); ++i) {

@@ -12,6 +12,8 @@
 #define B24GATE_ENGINE_GATEWAY_BATCH_PLAN_H_
 
 #include <cstddef>
+#include <functional>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -32,6 +34,23 @@ inline constexpr size_t kMaxBatchKeyBytes = 128;
 absl::StatusOr<std::vector<std::vector<BatchCommandSpec>>> PlanBatch(
     std::vector<BatchCommandSpec> commands, int max_per_batch = kMaxBatchCommands,
     const InputLimits& limits = InputLimits());
+
+// Checks command `i` (`index_of`: the keys so far → their positions, its
+// own included) and puts it in the form it travels in.
+using CommandCheck = std::function<absl::Status(
+    BatchCommandSpec& c, size_t i, const std::map<std::string, size_t>& index_of)>;
+
+// What PlanBatch and PlanV3Batch share: a count within `limits`, keys
+// (ValidateBatchKey) each used once, every command passing `check`, then
+// `commands` in order in chunks of `max_per_batch`.
+absl::StatusOr<std::vector<std::vector<BatchCommandSpec>>> PlanCommands(
+    std::vector<BatchCommandSpec> commands, int max_per_batch, const InputLimits& limits,
+    const CommandCheck& check);
+
+// OK for a key a batch command may have (`index`: its position, for the
+// message): 1 to kMaxBatchKeyBytes letters, digits, '_', '-', '.', not all
+// digits.
+absl::Status ValidateBatchKey(const std::string& key, size_t index);
 
 // The command keys a parameter tree refers to through `$result...[key]`.
 std::set<std::string> ReferencedKeys(const nlohmann::ordered_json& params);

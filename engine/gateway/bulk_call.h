@@ -31,6 +31,9 @@ struct BulkSpec {
   bool raw = false;
   // What the calls ask of the read cache (when one is configured).
   CacheMode cache = CacheMode::kUse;
+  // REST 3.0 writes: each call's Idempotency-Key, by index (empty: none
+  // given; see FanoutOptions::idempotency_keys).
+  std::vector<std::string> idempotency_keys;
 };
 
 enum class BulkForm {

@@ -7,6 +7,7 @@
 #include "engine/common/errors.h"
 #include "engine/common/field_text.h"
 #include "engine/gateway/batch_plan.h"
+#include "engine/gateway/v3_batch_plan.h"
 
 namespace b24gate {
 namespace {
@@ -161,7 +162,9 @@ void Gateway::CallBatch(const std::string& portal_name, std::vector<BatchCommand
     return;
   }
   absl::StatusOr<std::vector<std::vector<BatchCommandSpec>>> plan =
-      PlanBatch(std::move(commands), kMaxBatchCommands, options_.limits);
+      options.api == RestApi::kV3
+          ? PlanV3Batch(std::move(commands), kMaxBatchCommands, options_.limits)
+          : PlanBatch(std::move(commands), kMaxBatchCommands, options_.limits);
   if (!plan.ok()) {
     done(plan.status());
     return;
@@ -208,6 +211,7 @@ absl::StatusOr<std::shared_ptr<OrderedFanout>> Gateway::PrepareBulk(BulkSpec bul
   fanout.cache = cache_.get();
   fanout.cache_mode = bulk.cache;
   fanout.portal_hold = portal->hold;
+  fanout.idempotency_keys = std::move(bulk.idempotency_keys);
   return OrderedFanout::Create(portal->dispatcher, std::move(bulk.method), std::move(bulk.params), bulk.raw,
                                std::move(options), sink, fanout);
 }

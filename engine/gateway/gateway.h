@@ -112,8 +112,9 @@ class Gateway {
   // anything is queued.
   void Call(CallSpec call, CallOptions options, CallCallback done);
 
-  // A named batch, split into requests of up to 50 (see PlanBatch); commands
-  // run in order, one `batch` request after another.
+  // A named batch, split into requests of up to 50 (see PlanBatch, and
+  // PlanV3Batch when `options.api` is REST 3.0); commands run in order, one
+  // `batch` request after another.
   void CallBatch(const std::string& portal, std::vector<BatchCommandSpec> commands, bool halt,
                  CallOptions options, CallBatchCallback done);
 

@@ -14,7 +14,8 @@ constexpr int kVersion = 1;
 ListStrategyKind KindOf(const std::string& name) {
   for (ListStrategyKind k :
        {ListStrategyKind::kOffset, ListStrategyKind::kKeysetChain, ListStrategyKind::kParallelKeyset,
-        ListStrategyKind::kV3Keyset, ListStrategyKind::kV3Tail, ListStrategyKind::kV3Offset}) {
+        ListStrategyKind::kV3Keyset, ListStrategyKind::kV3Tail, ListStrategyKind::kV3Offset,
+        ListStrategyKind::kV3ParallelKeyset}) {
     if (name == ListStrategyName(k)) return k;
   }
   return ListStrategyKind::kDefault;
@@ -36,6 +37,7 @@ const char* ListStrategyName(ListStrategyKind kind) {
     case ListStrategyKind::kV3Keyset: return "v3_keyset";
     case ListStrategyKind::kV3Tail: return "v3_tail";
     case ListStrategyKind::kV3Offset: return "v3_offset";
+    case ListStrategyKind::kV3ParallelKeyset: return "v3_parallel_keyset";
     case ListStrategyKind::kDefault: break;
   }
   return "default";

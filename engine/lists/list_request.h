@@ -23,10 +23,12 @@ constexpr int64_t kDefaultListReadAheadBytes = int64_t{32} << 20;
 // the method can be ordered by id, else offset. The kV3 kinds read REST 3.0
 // lists (v3_list_strategy.h).
 enum class ListStrategyKind {
-  kDefault, kOffset, kKeysetChain, kParallelKeyset, kV3Keyset, kV3Tail, kV3Offset
+  kDefault, kOffset, kKeysetChain, kParallelKeyset, kV3Keyset, kV3Tail, kV3Offset,
+  kV3ParallelKeyset
 };
 
-// "offset", "keyset", "parallel_keyset", "v3_keyset", "v3_tail", "v3_offset"
+// "offset", "keyset", "parallel_keyset", "v3_keyset", "v3_tail", "v3_offset",
+// "v3_parallel_keyset"
 // (the summary's and the cursor's name).
 const char* ListStrategyName(ListStrategyKind kind);
 

@@ -4,6 +4,7 @@
 #include "engine/lists/offset_strategy.h"
 #include "engine/lists/parallel_keyset_strategy.h"
 #include "engine/lists/v3_list_strategy.h"
+#include "engine/lists/v3_parallel_keyset.h"
 
 namespace b24gate {
 
@@ -26,6 +27,11 @@ absl::StatusOr<std::unique_ptr<ListStrategy>> MakeListStrategy(ListStrategyKind 
     case ListStrategyKind::kV3Tail:
     case ListStrategyKind::kV3Offset: {
       auto s = V3ListStrategy::Create(kind, context, resume);
+      if (!s.ok()) return s.status();
+      return std::unique_ptr<ListStrategy>(std::move(*s));
+    }
+    case ListStrategyKind::kV3ParallelKeyset: {
+      auto s = V3ParallelKeysetStrategy::Create(context, resume);
       if (!s.ok()) return s.status();
       return std::unique_ptr<ListStrategy>(std::move(*s));
     }

@@ -110,7 +110,9 @@ bool OrderedFanout::Submit() {
                          self->fanout_.cache->Store(ticket, reply);
                        }
                        self->OnResult(index, std::move(reply));
-                     }});
+                     },
+                     index < fanout_.idempotency_keys.size() ? fanout_.idempotency_keys[index]
+                                                             : std::string()});
   }
   if (!calls.empty()) portal_->Calls(method_, std::move(calls), as_json_, options_);
   return hits;

@@ -53,6 +53,9 @@ struct FanoutOptions {
   // Kept as long as the fan-out: what keeps `portal` alive (the gateway's
   // portals may be removed while an operation runs on them).
   std::shared_ptr<const void> portal_hold;
+  // REST 3.0 writes: call i's Idempotency-Key at [i] (an empty one, or none
+  // at all: the portal makes a key per write).
+  std::vector<std::string> idempotency_keys;
 };
 
 class OrderedFanout : public std::enable_shared_from_this<OrderedFanout> {

@@ -54,6 +54,23 @@ Json WithField(Json list, const std::string& name) {
 
 }  // namespace
 
+Json V3KeysetPageParams(Json params, int64_t after, std::optional<int64_t> upto) {
+  Json filter = Json::array();
+  if (auto it = params.find("filter"); it != params.end() && !it->is_null()) {
+    filter = it->is_array() ? *it : Json::array({*it});
+  }
+  filter.push_back(Json::array({kId, ">", after}));
+  if (upto) filter.push_back(Json::array({kId, "<=", *upto}));
+  params["filter"] = std::move(filter);
+  params["order"] = {{kId, "ASC"}};
+  params["pagination"] = {{"limit", kV3PageLimit}};
+  // Looked up last: adding keys moves an ordered_json's members.
+  if (auto select = params.find("select"); select != params.end()) {
+    *select = WithField(*select, kId);
+  }
+  return params;
+}
+
 absl::Status ValidateV3ListParams(const Json& params) {
   if (!params.is_object()) {
     return absl::InvalidArgumentError("params: must be an object for a list method");
@@ -99,7 +116,8 @@ absl::StatusOr<ListStrategyKind> ChooseV3Strategy(ListStrategyKind requested, co
         "params.order: keyset reading delivers in id order; remove `order` or use the offset "
         "strategy");
   }
-  return ListStrategyKind::kV3Keyset;
+  return requested == ListStrategyKind::kKeysetChain ? ListStrategyKind::kV3Keyset
+                                                     : ListStrategyKind::kV3ParallelKeyset;
 }
 
 absl::StatusOr<std::unique_ptr<V3ListStrategy>> V3ListStrategy::Create(ListStrategyKind kind,
@@ -138,14 +156,9 @@ Json V3ListStrategy::PageParams() const {
     p["pagination"] = {{"limit", kV3PageLimit}, {"offset", position_.is_null() ? Json(0) : position_}};
     return p;
   } else {
-    Json filter = Json::array();
-    if (auto it = p.find("filter"); it != p.end() && !it->is_null()) {
-      filter = it->is_array() ? *it : Json::array({*it});
-    }
-    filter.push_back(Json::array({kId, ">", position_.is_null() ? Json(0) : position_}));
-    p["filter"] = std::move(filter);
-    p["order"] = {{kId, "ASC"}};
-    p["pagination"] = {{"limit", kV3PageLimit}};
+    int64_t after = 0;
+    if (!position_.is_null()) ToInt64(position_, &after);
+    return V3KeysetPageParams(p, after, std::nullopt);
   }
   // Looked up last: adding keys moves an ordered_json's members.
   if (auto select = p.find("select"); select != p.end()) {

@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,11 @@ namespace b24gate {
 // Items asked for per page (the documented maximum of tasks.task.list).
 constexpr int64_t kV3PageLimit = 1000;
 
+// The parameters of a keyset page: `params` with ["id", ">", after] (and
+// ["id", "<=", upto] when set) added to its filter, ordered by id ascending,
+// kV3PageLimit items, and `id` in its select.
+Json V3KeysetPageParams(Json params, int64_t after, std::optional<int64_t> upto);
+
 // INVALID_ARGUMENT naming the field when `params` cannot be read as a REST
 // 3.0 list: not an object, a `pagination` (GetAll pages by itself), a
 // `filter` that is neither a list of conditions nor a condition group, a
@@ -41,8 +47,9 @@ constexpr int64_t kV3PageLimit = 1000;
 absl::Status ValidateV3ListParams(const Json& params);
 
 // The form a REST 3.0 list is read in: `requested` when it fits the params
-// (kDefault chooses: tail with a `cursor`, keyset when `order` is absent or
-// by id ascending, else offset); INVALID_ARGUMENT when it does not fit.
+// (kDefault chooses: tail with a `cursor`, parallel keyset when `order` is
+// absent or by id ascending, else offset; kKeysetChain asks for the one
+// chain of kV3Keyset); INVALID_ARGUMENT when it does not fit.
 absl::StatusOr<ListStrategyKind> ChooseV3Strategy(ListStrategyKind requested, const Json& params);
 
 class V3ListStrategy : public ListStrategy {

@@ -144,7 +144,9 @@ void Portal::Calls(const std::string& method, std::vector<GroupedCall> calls, bo
   std::vector<WorkPtr> group;
   group.reserve(calls.size());
   for (GroupedCall& c : calls) {
-    WorkPtr w = CallWorkOf(method, std::move(c.params), as_json, options, std::move(c.done));
+    CallOptions own = options;
+    if (!c.idempotency_key.empty()) own.idempotency_key = std::move(c.idempotency_key);
+    WorkPtr w = CallWorkOf(method, std::move(c.params), as_json, std::move(own), std::move(c.done));
     if (w) group.push_back(std::move(w));
   }
   EnqueueAll(std::move(group));
@@ -160,7 +162,7 @@ WorkPtr Portal::CallWorkOf(std::string method, nlohmann::ordered_json params, bo
   // "$result" in a caller's value must stay data: inside a batch shared with
   // other calls Bitrix24 would replace it with another command's result.
   // REST 3.0 calls travel alone (this gateway sends no REST 3.0 batch).
-  call.as_json = v3 || as_json || ContainsNullOrTopLevelList(params) ||
+  call.as_json = v3 || as_json || options.send_streamed || ContainsNullOrTopLevelList(params) ||
                  FindBatchReference(params).has_value();
   call.params = std::move(params);
   call.done = std::move(done);
@@ -352,8 +354,9 @@ void Portal::ReleaseCosts(Work& w) {
 
 namespace {
 
+// REST 3.0 work travels alone: a call, or a caller's batch.
 bool IsV3(const std::vector<WorkPtr>& group) {
-  return group.size() == 1 && !group[0]->is_batch() && group[0]->options.api == RestApi::kV3;
+  return group.size() == 1 && group[0]->options.api == RestApi::kV3;
 }
 
 // The HTTP request that carries `encoded` for `group`.
@@ -362,7 +365,9 @@ HttpRequest RequestFor(const Auth& auth, EncodedRequest encoded, const PortalOpt
   HttpRequest request;
   request.method = "POST";
   request.content_type = "application/json";
-  if (IsV3(group)) {
+  if (IsV3(group) && group[0]->is_batch()) {
+    MakeV3BatchRequest(auth, group[0]->batch().commands, &request);
+  } else if (IsV3(group)) {
     const Work& w = *group[0];
     MakeV3Request(auth, encoded.method, w.call().params, w.options.idempotency_key, &request);
   } else {
@@ -404,6 +409,11 @@ void RecordSent(const std::vector<WorkPtr>& group, int commands, bool batch, Por
       command.method = c.method;
       out->Add(command, stats);
     }
+    if (w->options.api == RestApi::kV3) {
+      PortalEvent v3 = Event(Type::kRestV3Sent);
+      v3.method = "batch";
+      out->Add(v3, stats);
+    }
   }
 }
 
@@ -420,6 +430,12 @@ void Portal::Send(FlightPtr flight) {
   const int commands = encoded.commands;
   flight->keys = encoded.keys;
   flight->v3 = IsV3(flight->group);
+  // A streamed call travels alone (CallWorkOf), so its sender is the group's.
+  HttpTransport::Callback answer = [this, flight](HttpResponse response) {
+    OnResponse(flight, std::move(response));
+  };
+  auto send = flight->group[0]->options.send_streamed;
+  flight->streamed = static_cast<bool>(send);
   HttpRequest request = RequestFor(auth, std::move(encoded), options_, flight->group);
   request.starting = [flight] {
     int waiting = Flight::kWaiting;
@@ -447,9 +463,8 @@ void Portal::Send(FlightPtr flight) {
   }
   out.Deliver();
   if (!flight) return;
-  transport_->Send(std::move(request), [this, flight](HttpResponse response) {
-    OnResponse(flight, std::move(response));
-  });
+  if (send) return send(std::move(request), std::move(answer));
+  transport_->Send(std::move(request), std::move(answer));
 }
 
 // ---- Shutdown (the server's drain) ----------------------------------------------

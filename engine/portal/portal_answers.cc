@@ -147,7 +147,10 @@ void Portal::OnResponse(FlightPtr flight, HttpResponse response) {
   if (!redirect && flight->keys.empty()) {
     single = flight->v3 ? ParseV3CallResponse(response) : ParseCallResponse(response);
   }
-  if (!redirect && !flight->keys.empty()) batch = ParseBatchResponse(response, flight->keys);
+  if (!redirect && !flight->keys.empty()) {
+    batch = flight->v3 ? ParseV3BatchResponse(response, flight->keys)
+                       : ParseBatchResponse(response, flight->keys);
+  }
   Outbox out(options_.name, observer_);
   {
     absl::MutexLock lock(&mu_);
@@ -160,7 +163,9 @@ void Portal::OnResponse(FlightPtr flight, HttpResponse response) {
     }
     // Not on the wire any more: answered at shutdown already.
     if (on_wire_.erase(flight.get()) > 0) {
-      if (response.failure == TransportFailure::kNone) ledger_.Answered(now - flight->sent_at);
+      if (response.failure == TransportFailure::kNone && !flight->streamed) {
+        ledger_.Answered(now - flight->sent_at);
+      }
       const int calls = CallsIn(flight->group);
       for (auto& w : flight->group) {
         if (w) ReleaseCosts(*w);
@@ -305,7 +310,8 @@ void Portal::HandleUserBatch(WorkPtr w, absl::StatusOr<BatchReply> reply, absl::
       continue;
     }
     if (!it->second.error) {
-      operating_.Observe(c.method, it->second.reply->time, now);
+      // A REST 3.0 batch's `time` is the batch's (charged to "batch").
+      if (w->options.api != RestApi::kV3) operating_.Observe(c.method, it->second.reply->time, now);
       batch.partial.outcomes.insert_or_assign(c.key, std::move(*it->second.reply));
       continue;
     }
@@ -397,6 +403,7 @@ Portal::Fate Portal::Dispose(WorkPtr w, const AttemptOutcome& outcome, absl::Tim
   facts.redirects = w->redirects;
   facts.deadline = w->options.deadline;
   facts.can_refresh = credentials_->CanRefresh();
+  facts.single_attempt = static_cast<bool>(w->options.send_streamed);
   RetryLimits limits;
   limits.max_attempts = options_.max_attempts;
   const Disposition d = Decide(facts, outcome, now, limits, backoff_);

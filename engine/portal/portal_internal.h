@@ -29,7 +29,10 @@ struct Portal::Flight {
   // Null entries were answered while on the wire (deadline, shutdown).
   std::vector<WorkPtr> group;
   std::vector<std::string> keys;  // batch keys; empty for a single call
-  bool v3 = false;  // a REST 3.0 call (then alone in its group)
+  bool v3 = false;  // a REST 3.0 call or batch (then alone in its group)
+  // Sent by the call's own streamed sender (CallOptions::send_streamed):
+  // its time on the wire is the file's, not the portal's latency.
+  bool streamed = false;
   absl::Time sent_at;
   std::atomic<int> wire{kWaiting};
 };

@@ -40,6 +40,12 @@ EncodedRequest EncodeRequest(const std::vector<WorkPtr>& group) {
   r.method = "batch";
   std::vector<std::string> cmds;
   bool halt = false;
+  if (head.is_batch() && head.options.api == RestApi::kV3) {
+    // REST 3.0's list form is made with the request (MakeV3BatchRequest).
+    for (const auto& c : head.batch().commands) r.keys.push_back(c.key);
+    r.commands = static_cast<int>(r.keys.size());
+    return r;
+  }
   if (head.is_batch()) {
     for (const auto& c : head.batch().commands) {
       r.keys.push_back(c.key);

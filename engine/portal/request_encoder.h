@@ -3,7 +3,8 @@
 //   - calls sharing a batch: POST <base>/batch, commands keyed c0, c1, ...
 //     as "method?query";
 //   - a pre-formed batch: POST <base>/batch with its own keys, in order (so
-//     `$result[key]` references to earlier commands work), and its `halt`.
+//     `$result[key]` references to earlier commands work), and its `halt`;
+//     a REST 3.0 one gets only its keys here (rest_v3.h makes its body).
 //
 // Thread-safety: a pure function.
 #ifndef B24GATE_ENGINE_PORTAL_REQUEST_ENCODER_H_

@@ -28,6 +28,20 @@ void MakeV3Request(const Auth& auth, const std::string& method,
   if (!idempotency_key.empty()) request->headers.emplace_back("Idempotency-Key", idempotency_key);
 }
 
+void MakeV3BatchRequest(const Auth& auth, const std::vector<BatchCommandSpec>& commands,
+                        HttpRequest* request) {
+  request->url = V3Url(auth.base_url, "batch");
+  request->content_type = "application/json";
+  nlohmann::ordered_json body = nlohmann::ordered_json::array();
+  for (const BatchCommandSpec& c : commands) {
+    body.push_back({{"method", c.method}, {"query", c.params}, {"as", c.key}});
+  }
+  request->body = body.dump();
+  if (!auth.access_token.empty()) {
+    request->headers.emplace_back("Authorization", absl::StrCat("Bearer ", auth.access_token));
+  }
+}
+
 std::string NewIdempotencyKey() {
   thread_local std::mt19937_64 rng(std::random_device{}());
   return absl::StrFormat("b24gate-%016x%016x", rng(), rng());

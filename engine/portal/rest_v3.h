@@ -8,6 +8,7 @@
 #define B24GATE_ENGINE_PORTAL_REST_V3_H_
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -15,6 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "engine/auth/credentials.h"
 #include "engine/http/http_transport.h"
+#include "engine/portal/call_types.h"
 
 namespace b24gate {
 
@@ -29,6 +31,15 @@ std::string V3Url(absl::string_view base_url, absl::string_view method);
 void MakeV3Request(const Auth& auth, const std::string& method,
                    const nlohmann::ordered_json& params, const std::string& idempotency_key,
                    HttpRequest* request);
+
+// Points `request` at REST 3.0's `batch`: a JSON list of {"method", "query",
+// "as"} (each command's key as its `as`, so `{"$ref": "key.field"}` finds
+// it), in order. The list leaves no place for `auth`: an OAuth token goes in
+// an "Authorization: Bearer" header, which the portal reads as it reads a
+// body's `auth` (and which keeps it out of URLs). No Idempotency-Key: the
+// docs give a batch's key no meaning.
+void MakeV3BatchRequest(const Auth& auth, const std::vector<BatchCommandSpec>& commands,
+                        HttpRequest* request);
 
 // A fresh key: "b24gate-" and 32 random hex digits.
 std::string NewIdempotencyKey();

@@ -13,6 +13,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "tests/emulator/batch_v3.h"
 #include "tests/emulator/php_json.h"
 #include "tests/emulator/portal.h"
 
@@ -25,6 +26,7 @@ constexpr char kV3Prefix[] = "v3/";
 constexpr char kInvalidJson[] = "BITRIX_REST_V3_EXCEPTION_INVALIDJSONEXCEPTION";
 constexpr char kMethodNotFound[] = "BITRIX_REST_V3_EXCEPTION_METHODNOTFOUNDEXCEPTION";
 constexpr char kInvalidKey[] = "BITRIX_REST_V3_EXCEPTION_INVALIDIDEMPOTENCYKEYEXCEPTION";
+constexpr char kInvalidSelect[] = "BITRIX_REST_V3_EXCEPTION_INVALIDSELECTEXCEPTION";
 constexpr char kKeyReused[] = "BITRIX_REST_V3_EXCEPTION_IDEMPOTENCYKEYREUSEDEXCEPTION";
 
 OJson V3ErrorObject(const std::string& code, const std::string& message,
@@ -41,16 +43,16 @@ bool IsJsonContentType(const std::string& content_type) {
                                     "application/json");
 }
 
-// The parameters of a REST 3.0 request: the JSON object in a POST body.
-// GET requests carry none (query strings are not read).
-std::optional<OJson> V3Params(const RestRequest& request) {
+// The parameters of a REST 3.0 request: the JSON object in a POST body (a
+// batch's list too). GET requests carry none (query strings are not read).
+std::optional<OJson> V3Params(const RestRequest& request, bool batch) {
   const std::string& body = request.params.body;
   if (request.http_method == "GET" || absl::StripAsciiWhitespace(body).empty()) {
     return OJson::object();
   }
   if (!IsJsonContentType(request.params.content_type)) return std::nullopt;
   OJson params = OJson::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (!params.is_object()) return std::nullopt;
+  if (!params.is_object() && !(batch && params.is_array())) return std::nullopt;
   return params;
 }
 
@@ -68,10 +70,13 @@ HttpReply Portal::ServeV3(const RestRequest& request, const std::vector<std::str
   if (config_.require_https && !request.https) {
     return ErrorReply(400, "INVALID_REQUEST", "Https required");
   }
-  std::optional<OJson> params = V3Params(request);
+  std::optional<OJson> params = V3Params(request, method == "batch");
   if (!params) return error(400, kInvalidJson, "The request body is not a JSON object");
-  std::string auth;
-  if (auto it = params->find("auth"); it != params->end()) {
+  // The token: the body's `auth`, else the Authorization header (a batch's
+  // body is a list, with no place for it).
+  std::string auth = request.bearer;
+  if (auto it = params->is_object() ? params->find("auth") : params->end();
+      it != params->end()) {
     if (it->is_string()) auth = it->get<std::string>();
     params->erase(it);
   }
@@ -80,6 +85,9 @@ HttpReply Portal::ServeV3(const RestRequest& request, const std::vector<std::str
     return *refused;
   }
   if (!bucket_.TryAdmit()) return ErrorReply(503, "QUERY_LIMIT_EXCEEDED", "Too many requests");
+  // A batch is neither read nor write: the docs give its Idempotency-Key no
+  // meaning, so nothing is kept for it.
+  if (method == "batch") return RunV3Batch(caller, *params, start);
   const std::string name = absl::StrCat(kV3Prefix, method);
   if (!methods_->HasMethod(name)) {
     return error(404, kMethodNotFound, absl::StrCat("Method `", method, "` not found"));
@@ -125,21 +133,87 @@ HttpReply Portal::RunV3(const Caller& caller, const std::string& method, const O
   const Outcome out = RunCommand(caller, absl::StrCat(kV3Prefix, method), params, start,
                                  /*check_operating=*/true, method, /*in_batch=*/false,
                                  /*v3=*/true);
+  if (out.result.is_error) return V3ErrorReply(out.result, out.timing.processing);
   HttpReply reply;
   reply.delay = out.timing.processing;
   reply.status = out.result.http_status;
-  if (!out.result.is_error) {
-    OJson envelope = OJson::object();
-    envelope["result"] = ToPhpOrdered(out.result.result);
-    envelope["time"] = TimeObject(out.timing, config_.integer_reset_at);
-    reply.body = PhpJsonEncode(envelope);
-    return reply;
-  }
+  OJson envelope = OJson::object();
+  envelope["result"] = ToPhpOrdered(out.result.result);
+  envelope["time"] = TimeObject(out.timing, config_.integer_reset_at);
+  reply.body = PhpJsonEncode(envelope);
+  return reply;
+}
+
+HttpReply Portal::V3ErrorReply(const MethodResult& result, absl::Duration delay) {
+  HttpReply reply;
+  reply.delay = delay;
+  reply.status = result.http_status;
   // Limits and system errors keep the classic shape; method errors are v3.
   reply.body = PhpJsonEncode(
-      absl::StartsWith(out.result.error, "BITRIX_REST_V3_")
-          ? V3ErrorObject(out.result.error, out.result.error_description, out.result.validation)
-          : ErrorObject(out.result.error, out.result.error_description));
+      absl::StartsWith(result.error, "BITRIX_REST_V3_")
+          ? V3ErrorObject(result.error, result.error_description, result.validation)
+          : ErrorObject(result.error, result.error_description));
+  return reply;
+}
+
+HttpReply Portal::RunV3Batch(const Caller& caller, const OJson& body, absl::Time start) {
+  stats_.CountBatch();
+  auto refuse = [this](int status, const std::string& code, const std::string& message) {
+    MethodResult r;
+    r.is_error = true;
+    r.http_status = status;
+    r.error = code;
+    r.error_description = message;
+    stats_.CountError(code);
+    return V3ErrorReply(r, absl::ZeroDuration());
+  };
+  // Charged to `batch` whatever --batch-accounting says (the JS SDK found a
+  // portal billing a REST 3.0 batch so): checked before anything runs, so a
+  // refusal never comes after some sub-requests ran.
+  OperatingState state;
+  if (!operating_.Check(caller.credential, "batch", &state)) {
+    return ErrorReply(429, "OPERATION_TIME_LIMIT",
+                      "Method is blocked due to operation time limit.");
+  }
+  absl::StatusOr<std::vector<V3BatchRequest>> requests = ParseV3Batch(body);
+  if (!requests.ok()) return refuse(400, kInvalidSelect, std::string(requests.status().message()));
+  if (requests->size() > static_cast<size_t>(kMaxBatchCommands)) {
+    return ErrorReply(400, "ERROR_BATCH_LENGTH_EXCEEDED", "Max batch length exceeded");
+  }
+  V3BatchContext context;
+  OJson results = OJson::array();
+  absl::Time t = start;
+  absl::Duration total;
+  for (size_t i = 0; i < requests->size(); ++i) {
+    const V3BatchRequest& r = (*requests)[i];
+    const std::string name = absl::StrCat(kV3Prefix, r.method);
+    if (r.method == "batch" || !methods_->HasMethod(name)) {
+      return refuse(400, kMethodNotFound, absl::StrCat("Method `", r.method, "` not found"));
+    }
+    absl::StatusOr<OJson> query = context.Resolve(r.query);
+    if (!query.ok()) return refuse(400, kInvalidSelect, std::string(query.status().message()));
+    const Outcome out = RunCommand(caller, name, *query, t, /*check_operating=*/false, "batch",
+                                   /*in_batch=*/true, /*v3=*/true);
+    t = out.timing.finish;
+    total += out.timing.processing;
+    // All or nothing: the first error is the batch's answer (what ran before
+    // it stays done).
+    if (out.result.is_error) return V3ErrorReply(out.result, total);
+    OJson result = ToPhpOrdered(out.result.result);
+    context.Keep(r.as.empty() ? std::to_string(i) : r.as, result);
+    results.push_back(std::move(result));
+  }
+  CallTiming timing;
+  timing.start = start;
+  timing.finish = start + total;
+  timing.processing = total;
+  timing.operating = operating_.Charge(caller.credential, "batch", total, start);
+  OJson envelope = OJson::object();
+  envelope["result"] = std::move(results);
+  envelope["time"] = TimeObject(timing, config_.integer_reset_at);
+  HttpReply reply;
+  reply.delay = total;
+  reply.body = PhpJsonEncode(envelope);
   return reply;
 }
 

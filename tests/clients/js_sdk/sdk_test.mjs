@@ -1,6 +1,6 @@
 // The official Bitrix24 JS SDK (@bitrix24/b24jssdk, pinned in package-lock.json),
 // used unchanged, against a real b24-emulator over HTTPS (the SDK speaks only
-// HTTPS): classic REST and REST 3.0. Started by tests/clients/js_sdk_test.sh
+// HTTPS): classic REST and REST 3.0 (its batch with $ref / $refArray too). Started by tests/clients/js_sdk_test.sh
 // (B24_WEBHOOK_URL, B24_EVENTLOG_ENTRIES; NODE_EXTRA_CA_CERTS trusts the
 // emulator's test certificate). Expected counts are read from the emulator with
 // plain HTTPS requests, not through the SDK under test.
@@ -145,6 +145,36 @@ describe("REST 3.0 through the JS SDK (actions.v3)", () => {
     assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
   });
 
+  test("batch: named commands run in order and a $ref finds an earlier answer", async () => {
+    const response = await b24.actions.v3.batch.make({
+      calls: {
+        made: { method: "tasks.task.add",
+                params: { fields: { title: "Made in a REST 3.0 batch", creatorId: 1, responsibleId: 1 } } },
+        got: { method: "tasks.task.get", params: { id: { $ref: "made.id" }, select: ["id", "title"] } },
+        first: { method: "tasks.task.list", params: { select: ["id"], pagination: { limit: 3 } } },
+        same: { method: "tasks.task.list",
+                params: { select: ["id"], filter: [["id", "in", { $refArray: "first.id" }]] } },
+      },
+      options: { isHaltOnError: true, returnAjaxResult: true },
+    });
+    assert.ok(response.isSuccess, response.getErrorMessages().join("; "));
+    const results = response.getData();
+    const made = results.made.getData().result.item;
+    assert.deepEqual(results.got.getData().result.item, { id: made.id, title: "Made in a REST 3.0 batch" });
+    const first = results.first.getData().result.items;
+    assert.equal(first.length, 3);
+    assert.deepEqual(results.same.getData().result.items, first);
+  });
+
+  test("batch: a $ref that finds nothing fails the whole batch with the portal's code", async () => {
+    const response = await b24.actions.v3.batch.make({
+      calls: [{ method: "tasks.task.get", params: { id: { $ref: "nowhere.id" } } }],
+      options: { isHaltOnError: true },
+    });
+    assert.equal(response.isSuccess, false);
+    assert.match(response.getErrorMessages().join("; "), /not found in context/);
+  });
+
   test("callTail reads the whole event log once, in id order", async () => {
     const response = await b24.actions.v3.callTail.make({
       method: "main.eventlog.tail", params: { select: ["id", "auditTypeId"] }, limit: 400 });
@@ -152,5 +182,19 @@ describe("REST 3.0 through the JS SDK (actions.v3)", () => {
     const ids = response.getData().map((entry) => entry.id);
     assertEachOnce(ids, EVENTLOG_ENTRIES, "callTail");
     assert.deepEqual(ids, Array.from({ length: EVENTLOG_ENTRIES }, (_, i) => i + 1));
+  });
+
+  test("batch: array form answers in order", async () => {
+    const first = await addTask("batch one");
+    const second = await addTask("batch two");
+    const response = await b24.actions.v3.batch.make({
+      calls: [
+        ["tasks.task.get", { id: first.id, select: ["id", "title"] }],
+        { method: "tasks.task.get", params: { id: second.id, select: ["id", "title"] } },
+      ],
+    });
+    assert.ok(response.isSuccess, response.getErrorMessages().join("; "));
+    assert.deepEqual(response.getData().map((r) => r.item),
+      [{ id: first.id, title: "batch one" }, { id: second.id, title: "batch two" }]);
   });
 });

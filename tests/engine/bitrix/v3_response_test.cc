@@ -37,6 +37,37 @@ TEST(V3Response, ErrorObjectWithValidation) {
   EXPECT_EQ(o->error->violations[1].field, "");
 }
 
+TEST(V3Response, ABatchAnswersEachKeyInOrderWithTheBatchTime) {
+  absl::StatusOr<BatchReply> r = ParseV3BatchResponse(
+      Answer(200, R"({"result":[{"item":{"id":1}},{"result":true}],"time":{"operating":0.2}})"),
+      {"a", "b"});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(r->batch_error);
+  ASSERT_EQ(r->outcomes.size(), 2u);
+  EXPECT_EQ(r->outcomes["a"].reply->result["item"]["id"], 1);
+  EXPECT_EQ(r->outcomes["b"].reply->result["result"], true);
+  EXPECT_EQ(r->outcomes["b"].reply->time["operating"], 0.2);
+  EXPECT_EQ(r->time["operating"], 0.2);
+}
+
+TEST(V3Response, ABatchErrorIsTheWholeBatchsAndAShortListIsUnreadable) {
+  absl::StatusOr<BatchReply> error = ParseV3BatchResponse(
+      Answer(400, R"({"error":{"code":"BITRIX_REST_V3_EXCEPTION_INVALIDSELECTEXCEPTION","message":"Path 'x.id' not found in context"}})"),
+      {"a"});
+  ASSERT_TRUE(error.ok()) << error.status();
+  ASSERT_TRUE(error->batch_error);
+  EXPECT_EQ(error->batch_error->code, "BITRIX_REST_V3_EXCEPTION_INVALIDSELECTEXCEPTION");
+  EXPECT_TRUE(error->outcomes.empty());
+  absl::StatusOr<BatchReply> limit = ParseV3BatchResponse(
+      Answer(503, R"({"error":"QUERY_LIMIT_EXCEEDED","error_description":"Too many requests"})"),
+      {"a"});
+  ASSERT_TRUE(limit.ok());
+  EXPECT_EQ(limit->batch_error->code, "QUERY_LIMIT_EXCEEDED");
+  absl::StatusOr<BatchReply> short_list =
+      ParseV3BatchResponse(Answer(200, R"({"result":[{"result":true}]})"), {"a", "b"});
+  EXPECT_EQ(short_list.status().code(), absl::StatusCode::kUnavailable);
+}
+
 TEST(V3Response, SystemErrorsInTheClassicShape) {
   absl::StatusOr<CommandOutcome> o = ParseV3CallResponse(
       Answer(503, R"({"error":"QUERY_LIMIT_EXCEEDED","error_description":"Too many requests"})"));

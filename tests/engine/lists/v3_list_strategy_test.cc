@@ -33,18 +33,34 @@ class FakeV3List {
   // Answers as if the id filter were not there (a portal ignoring it).
   void IgnoreIdFilter() { ignore_filter_ = true; }
 
+  // Pages sent alone, and REST 3.0 batches of them (each page's result
+  // under its key, as the portal's batch answers).
   int AnswerWaiting() {
     int answered = 0;
     for (auto& r : dispatcher_.TakeAll()) {
       ++answered;
       EXPECT_EQ(r.options.api, RestApi::kV3);
-      sent_.push_back(r.params);
-      CallReply reply;
-      reply.result = {{"items", Page(r.params)}};
-      r.call_done(std::move(reply));
+      if (!r.is_batch) {
+        sent_.push_back(r.params);
+        CallReply reply;
+        reply.result = {{"items", Page(r.params)}};
+        r.call_done(std::move(reply));
+        continue;
+      }
+      ++batches_;
+      EXPECT_LE(r.commands.size(), 50u);
+      BatchResult out;
+      for (const BatchCommandSpec& c : r.commands) {
+        sent_.push_back(c.params);
+        CallReply reply;
+        reply.result = {{"items", Page(c.params)}};
+        out.outcomes[c.key] = std::move(reply);
+      }
+      r.batch_done(std::move(out));
     }
     return answered;
   }
+  int batches() const { return batches_; }
 
  private:
   static std::string Title(int64_t id) { return "Task " + std::to_string(10000 - id); }
@@ -103,6 +119,7 @@ class FakeV3List {
   const int64_t max_page_;
   bool ignore_filter_ = false;
   std::vector<json> sent_;
+  int batches_ = 0;
 };
 
 ListRequest V3Request(json params = json::object(),
@@ -125,7 +142,7 @@ TEST(V3ListStrategy, KeysetReadsEveryItemOnceAndEndsOnTheFirstShortPage) {
   // Pages are cut to 300 although 1000 are asked for: a reader that ended on
   // a page shorter than its limit would stop after the first.
   FakeV3List server(Ids(2345, 3), /*max_page=*/300);
-  ReadOutcome out = ReadList(&server, V3Request());
+  ReadOutcome out = ReadList(&server, V3Request(json::object(), ListStrategyKind::kKeysetChain));
   ASSERT_TRUE(out.status.ok()) << out.status;
   EXPECT_EQ(out.Ids("id"), Ids(2345, 3));
   EXPECT_EQ(out.summary.strategy, "v3_keyset");
@@ -141,7 +158,7 @@ TEST(V3ListStrategy, KeysetReadsEveryItemOnceAndEndsOnTheFirstShortPage) {
 
 TEST(V3ListStrategy, AListOfWholePagesEndsOnAnEmptyPage) {
   FakeV3List server(Ids(600), /*max_page=*/300);
-  ReadOutcome out = ReadList(&server, V3Request());
+  ReadOutcome out = ReadList(&server, V3Request(json::object(), ListStrategyKind::kKeysetChain));
   ASSERT_TRUE(out.status.ok()) << out.status;
   EXPECT_EQ(out.Ids("id"), Ids(600));
   EXPECT_EQ(server.requests(), 3);
@@ -150,12 +167,62 @@ TEST(V3ListStrategy, AListOfWholePagesEndsOnAnEmptyPage) {
 TEST(V3ListStrategy, TheCallersFilterAndSelectAreKept) {
   FakeV3List server(Ids(3000), /*max_page=*/1000);
   ReadOutcome out = ReadList(&server, V3Request({{"filter", {{"id", "<=", 1500}}},
-                                                 {"select", {"title"}}}));
+                                                 {"select", {"title"}}},
+                                                ListStrategyKind::kKeysetChain));
   ASSERT_TRUE(out.status.ok()) << out.status;
   EXPECT_EQ(out.Ids("id"), Ids(1500));
   EXPECT_EQ(server.sent()[0]["filter"],
             json::parse(R"([["id","<=",1500],["id",">",0]])"));
   EXPECT_EQ(server.sent()[0]["select"], json::parse(R"(["title","id"])"));
+}
+
+TEST(V3ParallelKeyset, ReadsEveryItemOnceInIdOrderWithPagesInBatches) {
+  FakeV3List server(Ids(20000), /*max_page=*/1000);
+  ReadOutcome out = ReadList(&server, V3Request({{"select", {"title"}}}));
+  ASSERT_TRUE(out.status.ok()) << out.status;
+  EXPECT_EQ(out.Ids("id"), Ids(20000));
+  EXPECT_EQ(out.summary.strategy, "v3_parallel_keyset");
+  EXPECT_FALSE(out.summary.total.has_value());
+  // The first page with the highest id; then 21 pieces of 900 ids and the
+  // rest, each read in its one page, in 4 batches side by side.
+  EXPECT_EQ(server.batches(), 5);
+  EXPECT_EQ(server.requests(), 5);
+  const json& highest = server.sent()[1];
+  EXPECT_EQ(highest["order"], json({{"id", "DESC"}}));
+  EXPECT_EQ(highest["pagination"], json({{"limit", 1}}));
+  const json& piece = server.sent()[2];
+  EXPECT_EQ(piece["filter"], json::parse(R"([["id",">",1000],["id","<=",1900]])"));
+  EXPECT_EQ(piece["select"], json::parse(R"(["title","id"])"));
+}
+
+TEST(V3ParallelKeyset, PagesCutSilentlyAndUnevenIdsLoseAndRepeatNothing) {
+  // 300 a page whatever is asked; ids sparse (every 7th) up to 7000, then
+  // every one: pieces cut by the first page's density run on for pages.
+  std::vector<int64_t> ids = Ids(1000, 7);
+  for (int64_t id = 7001; id <= 12000; ++id) ids.push_back(id);
+  FakeV3List server(ids, /*max_page=*/300);
+  ReadOutcome out = ReadList(&server, V3Request());
+  ASSERT_TRUE(out.status.ok()) << out.status;
+  EXPECT_EQ(out.Ids("id"), ids);
+  EXPECT_EQ(out.summary.count, static_cast<int64_t>(ids.size()));
+  EXPECT_EQ(server.requests(), server.batches());
+}
+
+TEST(V3ParallelKeyset, AnEmptyListAndAShortOneEndAfterTheFirstBatch) {
+  for (int n : {0, 1, 999}) {
+    FakeV3List server(Ids(n), /*max_page=*/1000);
+    ReadOutcome out = ReadList(&server, V3Request());
+    ASSERT_TRUE(out.status.ok()) << out.status;
+    EXPECT_EQ(out.Ids("id"), Ids(n));
+    EXPECT_EQ(server.batches(), 1) << n;
+  }
+}
+
+TEST(V3ParallelKeyset, APageThatDoesNotMoveForwardEndsTheRead) {
+  FakeV3List server(Ids(3000), /*max_page=*/1000);
+  server.IgnoreIdFilter();
+  ReadOutcome out = ReadList(&server, V3Request());
+  EXPECT_EQ(out.status.code(), absl::StatusCode::kFailedPrecondition) << out.status;
 }
 
 TEST(V3ListStrategy, AnotherOrderIsReadByOffsetInThatOrder) {
@@ -206,7 +273,7 @@ TEST(V3ListStrategy, AResumedReadContinuesExactly) {
 TEST(V3ListStrategy, APageThatDoesNotMoveForwardEndsTheRead) {
   FakeV3List server(Ids(100), /*max_page=*/50);
   server.IgnoreIdFilter();
-  ReadOutcome out = ReadList(&server, V3Request());
+  ReadOutcome out = ReadList(&server, V3Request(json::object(), ListStrategyKind::kKeysetChain));
   EXPECT_EQ(out.status.code(), absl::StatusCode::kFailedPrecondition) << out.status;
   EXPECT_EQ(out.Ids("id"), Ids(50));
   EXPECT_EQ(server.requests(), 2);

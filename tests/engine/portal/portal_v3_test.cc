@@ -73,6 +73,51 @@ TEST(PortalV3, AReadCarriesNoKeyAndTheCallersKeyIsSentAsGiven) {
   EXPECT_TRUE(write.Wait());
 }
 
+TEST(PortalV3, GroupedCallsCarryTheirOwnKeysOrOnesThePortalMakes) {
+  PortalHarness h(Options());
+  Outcome a, b;
+  std::vector<GroupedCall> calls;
+  calls.push_back({kAdd, a.Callback(), "caller-1"});
+  calls.push_back({kAdd, b.Callback(), ""});
+  h.portal->Calls("tasks.task.add", std::move(calls), false, V3());
+  std::vector<std::string> keys;
+  for (int i = 0; i < 2; ++i) {
+    auto e = h.transport.Next();
+    ASSERT_TRUE(e);
+    keys.push_back(KeyOf(e->request));
+    e->done(ResultAnswer({{"item", {{"id", i}}}}));
+  }
+  EXPECT_EQ(keys[0], "caller-1");
+  EXPECT_TRUE(absl::StartsWith(keys[1], "b24gate-")) << keys[1];
+  EXPECT_TRUE(a.Wait());
+  EXPECT_TRUE(b.Wait());
+}
+
+TEST(PortalV3, ABatchGoesToRestApiBatchAndEachKeyGetsItsResult) {
+  PortalHarness h(Options());
+  absl::Notification done;
+  absl::StatusOr<BatchResult> result;
+  h.portal->Batch({{"made", "tasks.task.add", kAdd},
+                   {"got", "tasks.task.get", {{"id", {{"$ref", "made.id"}}}}}},
+                  false, V3(), [&](absl::StatusOr<BatchResult> r) {
+                    result = std::move(r);
+                    done.Notify();
+                  });
+  auto e = h.transport.Next();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->request.url, "https://portal.example/rest/api/1/secret/batch");
+  EXPECT_EQ(KeyOf(e->request), "");
+  const auto body = nlohmann::ordered_json::parse(e->request.body);
+  ASSERT_TRUE(body.is_array());
+  EXPECT_EQ(body[1]["as"], "got");
+  e->done(ResultAnswer(nlohmann::ordered_json::array({{{"item", {{"id", 7}}}},
+                                                      {{"item", {{"id", 7}}}}})));
+  done.WaitForNotification();
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_EQ(result->outcomes.size(), 2u);
+  EXPECT_EQ(result->outcomes["got"]->result["item"]["id"], 7);
+}
+
 TEST(PortalV3, AWriteWithUnknownOutcomeIsSentAgainWithTheSameKey) {
   for (auto response : {ErrorAnswer(500, "INTERNAL_SERVER_ERROR"),
                         FakeTransport::Failure(TransportFailure::kAfterSend),

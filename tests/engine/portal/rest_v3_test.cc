@@ -39,6 +39,31 @@ TEST(RestV3, OAuthTokenRidesInTheBodyAndTheKeyInAHeader) {
   EXPECT_TRUE(webhook.headers.empty());
 }
 
+TEST(RestV3, ABatchIsAListWithTheKeysAsAliasesAndTheTokenInAHeader) {
+  Auth auth;
+  auth.base_url = "https://p.example/rest/";
+  auth.access_token = "tok";
+  HttpRequest r;
+  MakeV3BatchRequest(auth,
+                     {{"made", "tasks.task.add", {{"fields", {{"title", "t"}}}}},
+                      {"got", "tasks.task.get", {{"id", {{"$ref", "made.id"}}}}}},
+                     &r);
+  EXPECT_EQ(r.url, "https://p.example/rest/api/batch");
+  EXPECT_EQ(r.content_type, "application/json");
+  EXPECT_EQ(r.body,
+            R"([{"method":"tasks.task.add","query":{"fields":{"title":"t"}},"as":"made"},)"
+            R"({"method":"tasks.task.get","query":{"id":{"$ref":"made.id"}},"as":"got"}])");
+  ASSERT_EQ(r.headers.size(), 1u);
+  EXPECT_EQ(r.headers[0], (std::pair<std::string, std::string>{"Authorization", "Bearer tok"}));
+
+  Auth hook;
+  hook.base_url = "https://p.example/rest/1/c/";
+  HttpRequest webhook;
+  MakeV3BatchRequest(hook, {{"g", "tasks.task.get", {{"id", 1}}}}, &webhook);
+  EXPECT_EQ(webhook.url, "https://p.example/rest/api/1/c/batch");
+  EXPECT_TRUE(webhook.headers.empty());
+}
+
 TEST(RestV3, KeysAreFreshAndValid) {
   std::set<std::string> keys;
   for (int i = 0; i < 1000; ++i) {

@@ -38,14 +38,16 @@ class BatchResult(_message.Message):
     def __init__(self, key: _Optional[str] = ..., result: _Optional[_Union[CallResult, _Mapping]] = ...) -> None: ...
 
 class CallBatchRequest(_message.Message):
-    __slots__ = ["commands", "halt", "portal"]
+    __slots__ = ["api_version", "commands", "halt", "portal"]
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
     COMMANDS_FIELD_NUMBER: _ClassVar[int]
     HALT_FIELD_NUMBER: _ClassVar[int]
     PORTAL_FIELD_NUMBER: _ClassVar[int]
+    api_version: ApiVersion
     commands: _containers.RepeatedCompositeFieldContainer[BatchCommand]
     halt: bool
     portal: str
-    def __init__(self, portal: _Optional[str] = ..., commands: _Optional[_Iterable[_Union[BatchCommand, _Mapping]]] = ..., halt: bool = ...) -> None: ...
+    def __init__(self, portal: _Optional[str] = ..., commands: _Optional[_Iterable[_Union[BatchCommand, _Mapping]]] = ..., halt: bool = ..., api_version: _Optional[_Union[ApiVersion, str]] = ...) -> None: ...
 
 class CallBatchResponse(_message.Message):
     __slots__ = ["results"]
@@ -54,9 +56,10 @@ class CallBatchResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[BatchResult, _Mapping]]] = ...) -> None: ...
 
 class CallManyRequest(_message.Message):
-    __slots__ = ["api_version", "cache", "idempotent", "method", "params", "params_json", "portal"]
+    __slots__ = ["api_version", "cache", "idempotency_keys", "idempotent", "method", "params", "params_json", "portal"]
     API_VERSION_FIELD_NUMBER: _ClassVar[int]
     CACHE_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEYS_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENT_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
     PARAMS_FIELD_NUMBER: _ClassVar[int]
@@ -64,12 +67,13 @@ class CallManyRequest(_message.Message):
     PORTAL_FIELD_NUMBER: _ClassVar[int]
     api_version: ApiVersion
     cache: CacheMode
+    idempotency_keys: _containers.RepeatedScalarFieldContainer[str]
     idempotent: bool
     method: str
     params: _containers.RepeatedCompositeFieldContainer[_struct_pb2.Value]
     params_json: _containers.RepeatedScalarFieldContainer[str]
     portal: str
-    def __init__(self, portal: _Optional[str] = ..., method: _Optional[str] = ..., params: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., params_json: _Optional[_Iterable[str]] = ..., idempotent: bool = ..., cache: _Optional[_Union[CacheMode, str]] = ..., api_version: _Optional[_Union[ApiVersion, str]] = ...) -> None: ...
+    def __init__(self, portal: _Optional[str] = ..., method: _Optional[str] = ..., params: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., params_json: _Optional[_Iterable[str]] = ..., idempotent: bool = ..., cache: _Optional[_Union[CacheMode, str]] = ..., api_version: _Optional[_Union[ApiVersion, str]] = ..., idempotency_keys: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class CallManyResponse(_message.Message):
     __slots__ = ["first_index", "results"]

@@ -305,6 +305,16 @@ export interface CallBatchRequest {
   commands: BatchCommand[];
   /** Stop at the first failing command; later commands report NOT_EXECUTED. */
   halt: boolean;
+  /**
+   * API_VERSION_V3 sends the commands as REST 3.0's batch (/rest/api/): each
+   * command's params are its `query`, its key its `as`, and a later command
+   * refers to an earlier one's answer with {"$ref": "key.field"} or
+   * {"$refArray": "key.field"}. The portal runs them until the first error,
+   * which then answers every command (it names none; the commands before it
+   * ran). Writes in it carry no Idempotency-Key and are not repeated when
+   * the outcome is unknown; use Call or CallMany for exactly-once writes.
+   */
+  apiVersion: ApiVersion;
 }
 
 export interface BatchResult {
@@ -477,6 +487,14 @@ export interface CallManyRequest {
    * again with it and lands once. Not cached.
    */
   apiVersion: ApiVersion;
+  /**
+   * API_VERSION_V3 writes: the Idempotency-Key of each parameter set, by
+   * index (see CallRequest.idempotency_key): as many as there are sets, each
+   * 1 to 255 printable ASCII characters or empty (the gateway makes that
+   * call's key), no two alike. Give them to make your own retries of the
+   * whole CallMany (after a gateway restart too) land each write once.
+   */
+  idempotencyKeys: string[];
 }
 
 export interface CallManyResponse {
@@ -1220,7 +1238,7 @@ export const BatchCommand: MessageFns<BatchCommand> = {
 };
 
 function createBaseCallBatchRequest(): CallBatchRequest {
-  return { portal: "", commands: [], halt: false };
+  return { portal: "", commands: [], halt: false, apiVersion: 0 };
 }
 
 export const CallBatchRequest: MessageFns<CallBatchRequest> = {
@@ -1233,6 +1251,9 @@ export const CallBatchRequest: MessageFns<CallBatchRequest> = {
     }
     if (message.halt !== false) {
       writer.uint32(24).bool(message.halt);
+    }
+    if (message.apiVersion !== 0) {
+      writer.uint32(32).int32(message.apiVersion);
     }
     return writer;
   },
@@ -1274,6 +1295,14 @@ export const CallBatchRequest: MessageFns<CallBatchRequest> = {
             message.halt = reader.bool();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.apiVersion = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1293,6 +1322,11 @@ export const CallBatchRequest: MessageFns<CallBatchRequest> = {
         ? object.commands.map((e: any) => BatchCommand.fromJSON(e))
         : [],
       halt: isSet(object.halt) ? globalThis.Boolean(object.halt) : false,
+      apiVersion: isSet(object.apiVersion)
+        ? apiVersionFromJSON(object.apiVersion)
+        : isSet(object.api_version)
+        ? apiVersionFromJSON(object.api_version)
+        : 0,
     };
   },
 
@@ -1307,6 +1341,9 @@ export const CallBatchRequest: MessageFns<CallBatchRequest> = {
     if (message.halt !== false) {
       obj.halt = message.halt;
     }
+    if (message.apiVersion !== 0) {
+      obj.apiVersion = apiVersionToJSON(message.apiVersion);
+    }
     return obj;
   },
 
@@ -1318,6 +1355,7 @@ export const CallBatchRequest: MessageFns<CallBatchRequest> = {
     message.portal = object.portal ?? "";
     message.commands = object.commands?.map((e) => BatchCommand.fromPartial(e)) || [];
     message.halt = object.halt ?? false;
+    message.apiVersion = object.apiVersion ?? 0;
     return message;
   },
 };
@@ -2482,7 +2520,16 @@ export const GetByIdResponse: MessageFns<GetByIdResponse> = {
 };
 
 function createBaseCallManyRequest(): CallManyRequest {
-  return { portal: "", method: "", params: [], paramsJson: [], idempotent: false, cache: 0, apiVersion: 0 };
+  return {
+    portal: "",
+    method: "",
+    params: [],
+    paramsJson: [],
+    idempotent: false,
+    cache: 0,
+    apiVersion: 0,
+    idempotencyKeys: [],
+  };
 }
 
 export const CallManyRequest: MessageFns<CallManyRequest> = {
@@ -2507,6 +2554,9 @@ export const CallManyRequest: MessageFns<CallManyRequest> = {
     }
     if (message.apiVersion !== 0) {
       writer.uint32(56).int32(message.apiVersion);
+    }
+    for (const v of message.idempotencyKeys) {
+      writer.uint32(66).string(v!);
     }
     return writer;
   },
@@ -2580,6 +2630,14 @@ export const CallManyRequest: MessageFns<CallManyRequest> = {
             message.apiVersion = reader.int32() as any;
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.idempotencyKeys.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2609,6 +2667,11 @@ export const CallManyRequest: MessageFns<CallManyRequest> = {
         : isSet(object.api_version)
         ? apiVersionFromJSON(object.api_version)
         : 0,
+      idempotencyKeys: globalThis.Array.isArray(object?.idempotencyKeys)
+        ? object.idempotencyKeys.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.idempotency_keys)
+        ? object.idempotency_keys.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -2635,6 +2698,9 @@ export const CallManyRequest: MessageFns<CallManyRequest> = {
     if (message.apiVersion !== 0) {
       obj.apiVersion = apiVersionToJSON(message.apiVersion);
     }
+    if (message.idempotencyKeys?.length) {
+      obj.idempotencyKeys = message.idempotencyKeys;
+    }
     return obj;
   },
 
@@ -2650,6 +2716,7 @@ export const CallManyRequest: MessageFns<CallManyRequest> = {
     message.idempotent = object.idempotent ?? false;
     message.cache = object.cache ?? 0;
     message.apiVersion = object.apiVersion ?? 0;
+    message.idempotencyKeys = object.idempotencyKeys?.map((e) => e) || [];
     return message;
   },
 };
