@@ -12,7 +12,7 @@
 #include "tests/e2e/file_helpers.h"
 #include "tests/e2e/rpc_helpers.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::field_files_test {
 namespace {
 
 constexpr char kField[] = "UF_CRM_1700000103";  // the emulator's file field on deals
@@ -198,4 +198,4 @@ TEST(FieldFiles, LargeFieldUploadKeepsMemoryBounded) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::field_files_test

@@ -17,7 +17,7 @@
 
 #include "absl/strings/escaping.h"
 
-namespace b24emu {
+namespace b24emu::body_spool_test {
 namespace {
 
 std::string Dir() {
@@ -109,4 +109,4 @@ TEST(BodySpool, TextThatIsNotBase64IsRefusedAndLeavesNoFile) {
 }
 
 }  // namespace
-}  // namespace b24emu
+}  // namespace b24emu::body_spool_test

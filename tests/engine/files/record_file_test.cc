@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-namespace b24gate {
+namespace b24gate::record_file_test {
 namespace {
 
 using OJson = nlohmann::ordered_json;
@@ -80,4 +80,4 @@ TEST(RecordFile, BadTargetsAreNamed) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::record_file_test
