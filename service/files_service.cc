@@ -75,11 +75,20 @@ class Sha256 {
   EVP_MD_CTX* ctx_;
 };
 
+RecordField RecordFrom(const pb::RecordFileField& r) {
+  return RecordField{r.entity_type(), r.record_id(), r.field(), r.index()};
+}
+
 UploadSpec SpecFrom(const pb::UploadFileHeader& h) {
   UploadSpec spec;
   spec.portal = h.portal();
   if (h.target_case() == pb::UploadFileHeader::kFolderId) spec.folder_id = h.folder_id();
   if (h.target_case() == pb::UploadFileHeader::kStorageId) spec.storage_id = h.storage_id();
+  if (h.target_case() == pb::UploadFileHeader::kRecordField) {
+    spec.record = RecordFrom(h.record_field());
+    // An empty message still names the target: refused as incomplete.
+    if (!spec.record.set()) spec.record.record_id = -1;
+  }
   spec.name = h.name();
   spec.generate_unique_name = h.generate_unique_name();
   spec.size = h.has_size() ? h.size() : -1;
@@ -232,7 +241,9 @@ class DownloadCall : public grpc::ServerWriteReactor<pb::DownloadFileResponse> {
         pipe_(std::make_shared<BytePipe>(kPipeCapacity)), cancel_(std::make_shared<CancelToken>()),
         wake_(std::make_shared<WakeTarget<DownloadCall>>(this)) {
     DownloadSpec spec{request.portal(), request.file_id(), request.attached_object_id(),
+                      request.has_record_field() ? RecordFrom(request.record_field()) : RecordField{},
                       request.offset()};
+    if (request.has_record_field() && !spec.record.set()) spec.record.record_id = -1;
     absl::Status refusal = client.status();
     if (refusal.ok()) refusal = FileGateway::Validate(spec);
     if (!refusal.ok()) {

@@ -9,7 +9,8 @@
 // Every RPC first identifies its caller (AccessControl::Admit), like
 // GatewayService; the engine's per-command check then sees
 // disk.folder.uploadfile / disk.storage.uploadfile / disk.file.get /
-// disk.attachedObject.get.
+// disk.attachedObject.get, or for a record's file field crm.<entity>.update
+// and crm.<entity>.get.
 //
 // Thread-safety: thread-safe (gRPC calls it from many threads).
 #ifndef B24GATE_SERVICE_FILES_SERVICE_H_

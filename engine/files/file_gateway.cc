@@ -1,9 +1,11 @@
 #include "engine/files/file_gateway.h"
 
+#include <optional>
 #include <random>
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -42,6 +44,13 @@ OJson WithoutCredentials(OJson object) {
   return object;
 }
 
+absl::Status OutcomeUnknown(absl::string_view why) {
+  return GatewayError(
+      absl::StatusCode::kUnavailable, kReasonOutcomeUnknown,
+      absl::StrCat("the whole file was sent but the portal's answer was lost (", why,
+                   "); the file may have been stored: look before uploading again"));
+}
+
 // The portal's answer to the POST (or to a download that got no body).
 absl::StatusOr<OJson> AnswerOf(const StreamResult& r) {
   HttpResponse response;
@@ -56,9 +65,10 @@ absl::StatusOr<OJson> AnswerOf(const StreamResult& r) {
   return outcome->reply->result;
 }
 
-// What became of an upload's POST, in the terms of the retry classes
-// (docs/bitrix24-protocol.md): stored, not stored, or not known.
-absl::StatusOr<UploadResult> UploadOutcome(const StreamResult& r) {
+// What became of an upload whose transfer failed, in the terms of the
+// retry classes (docs/bitrix24-protocol.md): nothing stored, or not known.
+// Nullopt when the transfer got an answer.
+std::optional<absl::Status> TransferFailure(const StreamResult& r) {
   if (r.local_stop == LocalStop::kSizeMismatch) {
     return absl::InvalidArgumentError(absl::StrCat("size: ", r.failure_message,
                                                    "; nothing was stored"));
@@ -76,19 +86,19 @@ absl::StatusOr<UploadResult> UploadOutcome(const StreamResult& r) {
         "the upload stalled (", r.failure_message,
         ": the caller's stream or the portal stopped); nothing was stored"));
   }
-  if (r.failure != TransportFailure::kNone && !r.body_complete) {
+  if (r.failure == TransportFailure::kNone) return std::nullopt;
+  if (!r.body_complete) {
     return GatewayError(absl::StatusCode::kUnavailable, kReasonNotExecuted,
                         absl::StrCat("the upload failed before its last byte reached the portal (",
                                      r.failure_message, "); nothing was stored"));
   }
-  if (r.failure != TransportFailure::kNone || r.status >= 500) {
-    return GatewayError(
-        absl::StatusCode::kUnavailable, kReasonOutcomeUnknown,
-        absl::StrCat("the whole file was sent but the portal's answer was lost (",
-                     r.failure != TransportFailure::kNone ? r.failure_message
-                                                          : absl::StrCat("HTTP ", r.status),
-                     "); the file may have been stored: look before uploading again"));
-  }
+  return OutcomeUnknown(r.failure_message);
+}
+
+// What became of an upload's POST: stored, not stored, or not known.
+absl::StatusOr<UploadResult> UploadOutcome(const StreamResult& r) {
+  if (std::optional<absl::Status> failed = TransferFailure(r)) return *failed;
+  if (r.status >= 500) return OutcomeUnknown(absl::StrCat("HTTP ", r.status));
   absl::StatusOr<OJson> file = AnswerOf(r);
   if (!file.ok()) return file.status();
   if (!file->is_object() || !file->contains("ID")) {
@@ -116,6 +126,9 @@ absl::Status DownloadOutcome(const StreamResult& r) {
                                 r.status < 300 ? " (it ignored the requested range)" : ""));
 }
 
+// Redirects a record's file link may take to its bytes.
+constexpr int kMaxFileRedirects = 3;
+
 // An integer the portal wrote as a number or as decimal text.
 int64_t IntField(const OJson& object, const char* name) {
   int64_t value = -1;
@@ -129,9 +142,14 @@ int64_t IntField(const OJson& object, const char* name) {
 }  // namespace
 
 absl::Status FileGateway::Validate(const UploadSpec& spec) const {
-  if ((spec.folder_id > 0) == (spec.storage_id > 0)) {
+  const int targets = (spec.folder_id > 0) + (spec.storage_id > 0) + spec.record.set();
+  if (targets != 1 || spec.folder_id < 0 || spec.storage_id < 0) {
     return absl::InvalidArgumentError(
-        "header.target: exactly one of folder_id and storage_id must be set (a positive id)");
+        "header.target: exactly one of folder_id, storage_id (a positive id) and record_field "
+        "must be set");
+  }
+  if (spec.record.set()) {
+    if (absl::Status s = CheckRecordField(spec.record, "header.record_field"); !s.ok()) return s;
   }
   if (spec.size < -1) return absl::InvalidArgumentError("header.size: must not be negative");
   if (max_file_size_ > 0 && spec.size > max_file_size_) {
@@ -143,10 +161,13 @@ absl::Status FileGateway::Validate(const UploadSpec& spec) const {
 }
 
 absl::Status FileGateway::Validate(const DownloadSpec& spec) {
-  if (spec.file_id < 0 || spec.attached_object_id < 0 ||
-      (spec.file_id > 0) == (spec.attached_object_id > 0)) {
+  const int targets = (spec.file_id > 0) + (spec.attached_object_id > 0) + spec.record.set();
+  if (spec.file_id < 0 || spec.attached_object_id < 0 || targets != 1) {
     return absl::InvalidArgumentError(
-        "file_id, attached_object_id: exactly one must be set (a positive id)");
+        "file_id, attached_object_id, record_field: exactly one must be set (a positive id)");
+  }
+  if (spec.record.set()) {
+    if (absl::Status s = CheckRecordField(spec.record, "record_field"); !s.ok()) return s;
   }
   if (spec.offset < 0) return absl::InvalidArgumentError("offset: must not be negative");
   return absl::OkStatus();
@@ -164,6 +185,9 @@ absl::Status FileGateway::PortalTransport(const std::string& portal, StreamReque
 
 void FileGateway::Upload(UploadSpec spec, CallOptions options, std::shared_ptr<BytePipe> body,
                          UploadDone done) {
+  if (spec.record.set()) {
+    return UploadToField(std::move(spec), std::move(options), std::move(body), std::move(done));
+  }
   CallSpec call;
   call.portal = spec.portal;
   call.method = spec.folder_id > 0 ? "disk.folder.uploadfile" : "disk.storage.uploadfile";
@@ -220,35 +244,185 @@ void FileGateway::Download(DownloadSpec spec, CallOptions options, std::shared_p
   CallSpec call;
   call.portal = spec.portal;
   const bool attached = spec.attached_object_id > 0;
-  call.method = attached ? "disk.attachedObject.get" : "disk.file.get";
-  call.params = OJson{{"id", attached ? spec.attached_object_id : spec.file_id}};
-  call.cache = CacheMode::kBypass;  // DOWNLOAD_URL's authorization may not outlive a cache entry
+  if (spec.record.set()) {
+    call.method = GetMethodOf(spec.record);
+    call.params = OJson{{"id", spec.record.record_id}};
+  } else {
+    call.method = attached ? "disk.attachedObject.get" : "disk.file.get";
+    call.params = OJson{{"id", attached ? spec.attached_object_id : spec.file_id}};
+  }
+  // The links' authorization may not outlive a cache entry.
+  call.cache = CacheMode::kBypass;
   gateway_->Call(std::move(call), std::move(options), [this, spec, body, ready, done](
                                                           absl::StatusOr<CallReply> reply) {
-    auto fail = [&](absl::Status status) {
+    if (!reply.ok()) {
       body->Abort();
-      ready(std::move(status));
-    };
-    if (!reply.ok()) return fail(reply.status());
+      return ready(reply.status());
+    }
+    if (spec.record.set()) return DownloadRecordFile(spec, reply->result, body, ready, done);
     const OJson& file = reply->result;
     if (!file.is_object() || !file.contains("DOWNLOAD_URL") || !file["DOWNLOAD_URL"].is_string()) {
-      return fail(BadAnswer("the portal's file object has no DOWNLOAD_URL"));
-    }
-    StreamRequest request;
-    std::string origin;
-    if (absl::Status s = PortalTransport(spec.portal, &request, &origin); !s.ok()) return fail(s);
-    request.url = file["DOWNLOAD_URL"].get<std::string>();
-    if (UrlOrigin(request.url).value_or("?") != origin) {
-      return fail(BadAnswer("the portal's DOWNLOAD_URL is not on the portal's own origin"));
+      body->Abort();
+      return ready(BadAnswer("the portal's file object has no DOWNLOAD_URL"));
     }
     FileInfo info;
     info.name = file.contains("NAME") && file["NAME"].is_string() ? file["NAME"].get<std::string>() : "";
     info.size = IntField(file, "SIZE");
     info.file = WithoutCredentials(file);
-    request.download = body;
-    request.range_from = spec.offset;
-    ready(std::move(info));
-    transport_->Start(std::move(request), [done](StreamResult r) { done(DownloadOutcome(r)); });
+    StartDownload(spec, file["DOWNLOAD_URL"].get<std::string>(), /*max_redirects=*/0,
+                  std::move(info), body, ready, done);
+  });
+}
+
+void FileGateway::DownloadRecordFile(const DownloadSpec& spec, const OJson& record,
+                                     std::shared_ptr<BytePipe> body,
+                                     std::function<void(absl::StatusOr<FileInfo>)> ready,
+                                     std::function<void(absl::Status)> done) {
+  absl::StatusOr<OJson> value = FileValueOf(record, spec.record);
+  if (!value.ok()) {
+    body->Abort();
+    return ready(value.status());
+  }
+  FileInfo info;
+  if (value->contains("name") && (*value)["name"].is_string()) {
+    info.name = (*value)["name"].get<std::string>();
+  }
+  info.size = IntField(*value, "size");
+  info.file = WithoutLinkCredentials(*value);
+  // A portal's file link answers with a redirect to where the bytes are.
+  StartDownload(spec, FileLinkOf(*value), kMaxFileRedirects, std::move(info), body, ready, done);
+}
+
+void FileGateway::StartDownload(const DownloadSpec& spec, std::string url, int max_redirects,
+                                FileInfo info, std::shared_ptr<BytePipe> body,
+                                std::function<void(absl::StatusOr<FileInfo>)> ready,
+                                std::function<void(absl::Status)> done) {
+  StreamRequest request;
+  std::string origin;
+  absl::Status usable = PortalTransport(spec.portal, &request, &origin);
+  if (absl::StartsWith(url, "/")) url = origin + url;  // a path on the portal
+  if (usable.ok() && UrlOrigin(url).value_or("?") != origin) {
+    usable = BadAnswer("the portal's file link is not on the portal's own origin");
+  }
+  if (!usable.ok()) {
+    body->Abort();
+    return ready(usable);
+  }
+  request.url = std::move(url);
+  request.download = body;
+  request.range_from = spec.offset;
+  request.max_redirects = max_redirects;
+  ready(std::move(info));
+  transport_->Start(std::move(request), [done](StreamResult r) { done(DownloadOutcome(r)); });
+}
+
+// ---- A file for a record's field --------------------------------------------------
+
+// One field upload: what its streamed request did, for the caller's answer.
+struct FileGateway::FieldAttempt {
+  UploadSpec spec;
+  std::shared_ptr<BytePipe> body;
+  std::shared_ptr<CancelToken> cancel;
+  std::string placeholder;
+  CallOptions read_back;  // the caller's identity and deadline, for the read back
+  // Set (before the portal hears of it) once the request was streamed.
+  std::optional<StreamResult> sent;
+};
+
+void FileGateway::UploadToField(UploadSpec spec, CallOptions options,
+                                std::shared_ptr<BytePipe> body, UploadDone done) {
+  auto attempt = std::make_shared<FieldAttempt>();
+  attempt->body = body;
+  attempt->placeholder = RandomBoundary();
+  attempt->read_back.client_id = options.client_id;
+  attempt->read_back.deadline = options.deadline;
+  if (!options.cancel) options.cancel = std::make_shared<CancelToken>();
+  attempt->cancel = options.cancel;
+  CallSpec call;
+  call.portal = spec.portal;
+  call.method = UpdateMethodOf(spec.record);
+  call.params = FieldUploadParams(spec.record, spec.name, attempt->placeholder);
+  call.raw = true;
+  attempt->spec = std::move(spec);
+  options.api = RestApi::kClassic;
+  options.send_streamed = [this, attempt](HttpRequest request, HttpTransport::Callback sent) {
+    SendToField(attempt, std::move(request), std::move(sent));
+  };
+  gateway_->Call(std::move(call), std::move(options),
+                 [this, attempt, done](absl::StatusOr<CallReply> reply) {
+                   const int64_t bytes = attempt->sent ? attempt->sent->bytes_sent : 0;
+                   if (attempt->sent) {
+                     // The transfer's own account of a failure is the precise one.
+                     if (std::optional<absl::Status> failed = TransferFailure(*attempt->sent)) {
+                       return done(*failed, bytes);
+                     }
+                   }
+                   attempt->body->Abort();  // a no-op once the transfer read it all
+                   if (!reply.ok()) return done(reply.status(), bytes);
+                   ReadBackField(attempt, done);
+                 });
+}
+
+void FileGateway::SendToField(const std::shared_ptr<FieldAttempt>& attempt, HttpRequest request,
+                              HttpTransport::Callback done) {
+  HttpResponse withdrawn;
+  withdrawn.failure = TransportFailure::kNotSent;
+  withdrawn.failure_message = "withdrawn before it was sent";
+  if (request.starting && !request.starting()) return done(std::move(withdrawn));
+  absl::StatusOr<SplitBody> split = SplitAtPlaceholder(request.body, attempt->placeholder);
+  if (!split.ok()) {
+    withdrawn.failure_message = std::string(split.status().message());
+    withdrawn.permanent = true;
+    return done(std::move(withdrawn));
+  }
+  StreamRequest stream;
+  stream.url = std::move(request.url);
+  stream.tls = request.tls;
+  stream.content_type = request.content_type;
+  stream.upload = attempt->body;
+  stream.head = std::move(split->head);
+  stream.tail = std::move(split->tail);
+  stream.base64 = true;
+  stream.upload_size = attempt->spec.size;
+  if (max_file_size_ > 0) stream.max_upload_size = max_file_size_;
+  transport_->Start(std::move(stream), [attempt, done](StreamResult r) {
+    HttpResponse response;
+    response.failure = r.failure;
+    response.failure_message = r.failure_message;
+    response.status = r.status;
+    response.body = r.answer;
+    if (r.failure != TransportFailure::kNone && !r.body_complete) {
+      // The portal never had a whole request: nothing ran.
+      response.failure = TransportFailure::kNotSent;
+      // Our side stopped it (the caller's stream): not the portal's trouble.
+      if (r.local_stop != LocalStop::kNone) attempt->cancel->Cancel();
+    }
+    attempt->sent = std::move(r);
+    done(std::move(response));
+  });
+}
+
+void FileGateway::ReadBackField(const std::shared_ptr<FieldAttempt>& attempt, UploadDone done) {
+  const int64_t bytes = attempt->sent ? attempt->sent->bytes_sent : 0;
+  CallSpec call;
+  call.portal = attempt->spec.portal;
+  call.method = GetMethodOf(attempt->spec.record);
+  call.params = OJson{{"id", attempt->spec.record.record_id}};
+  call.cache = CacheMode::kBypass;
+  // Without the caller's cancellation: the file is stored, its value is owed.
+  gateway_->Call(std::move(call), attempt->read_back, [attempt, done, bytes](absl::StatusOr<CallReply> reply) {
+    absl::StatusOr<OJson> value =
+        reply.ok() ? FileValueOf(reply->result, attempt->spec.record) : reply.status();
+    if (!value.ok()) {
+      return done(absl::Status(value.status().code(),
+                               absl::StrCat("the file was stored in the field, but reading it "
+                                            "back failed: ", value.status().message())),
+                  bytes);
+    }
+    UploadResult result;
+    result.file = WithoutLinkCredentials(*std::move(value));
+    result.bytes = bytes;
+    done(std::move(result), bytes);
   });
 }
 

@@ -21,6 +21,16 @@
 // limits are on REST calls). The URLs the portal hands out must be on the
 // portal's own origin: bytes and the URL's credentials go nowhere else.
 //
+// A file for a CRM record's field (record_file.h) is one REST call,
+// crm.<entity>.update with {"fileData": [name, base64]}: it waits in the
+// portal's queue and takes its bucket slot like any call, and when its turn
+// comes its body is streamed (CallOptions::send_streamed), the file's
+// bytes base64-encoded on the way into the JSON, on the StreamTransport.
+// It is sent once: a write whose body is gone cannot be repeated. The
+// answer is the field's value, read back with crm.<entity>.get. Its
+// download reads that value again and streams its link (following the
+// portal's redirects).
+//
 // Thread-safety: thread-safe. Callbacks run on engine threads, never inline
 // in the call that starts the work.
 #ifndef B24GATE_ENGINE_FILES_FILE_GATEWAY_H_
@@ -35,6 +45,7 @@
 
 #include "absl/status/statusor.h"
 #include "engine/files/byte_pipe.h"
+#include "engine/files/record_file.h"
 #include "engine/files/stream_transport.h"
 #include "engine/gateway/gateway.h"
 
@@ -42,9 +53,10 @@ namespace b24gate {
 
 struct UploadSpec {
   std::string portal;  // "" = the default portal
-  // Exactly one of the two is set (> 0).
+  // Exactly one target: a folder or storage (> 0), or a record's field.
   int64_t folder_id = 0;
   int64_t storage_id = 0;
+  RecordField record;
   std::string name;
   bool generate_unique_name = false;
   // Bytes the caller will send; -1 when not known in advance.
@@ -53,10 +65,12 @@ struct UploadSpec {
 
 struct DownloadSpec {
   std::string portal;
-  // Exactly one is set (> 0): a Drive file (disk.file.get) or a file's
-  // attachment to a record (disk.attachedObject.get).
+  // Exactly one is set: a Drive file (disk.file.get) or a file's
+  // attachment to a record (disk.attachedObject.get), both > 0, or the file
+  // in a record's field (crm.<entity>.get).
   int64_t file_id = 0;
   int64_t attached_object_id = 0;
+  RecordField record;
   int64_t offset = 0;  // resume from this byte
 };
 
@@ -69,7 +83,9 @@ struct FileInfo {
 };
 
 struct UploadResult {
-  nlohmann::ordered_json file;  // the new file's object, without DOWNLOAD_URL
+  // The new file's object, without DOWNLOAD_URL; for a record's field, the
+  // field's value (id, showUrl, downloadUrl) without the links' auth.
+  nlohmann::ordered_json file;
   int64_t bytes = 0;            // bytes sent to the portal
 };
 
@@ -86,8 +102,8 @@ class FileGateway {
   // sent); nothing else happens on an error.
   absl::Status Validate(const UploadSpec& spec) const;
 
-  // Runs both steps, the POST's body read from `body` (which the caller
-  // closes at the end or aborts). `done` runs once, with the outcome and
+  // Runs both steps (or, for a record's field, the one update), the body
+  // read from `body` (which the caller closes at the end or aborts). `done` runs once, with the outcome and
   // the bytes of the file handed to the portal's connection (also when it
   // failed). On any failure `body` is aborted, so the caller stops filling
   // it. REQUIRES: Validate(spec).ok().
@@ -113,6 +129,25 @@ class FileGateway {
                                std::string* origin) const;
   void SendUpload(const UploadSpec& spec, const CallReply& reply, std::shared_ptr<BytePipe> body,
                   UploadDone done);
+  // A record's field: the update through the portal's queue, its body
+  // streamed by SendToField; then the field's value read back.
+  struct FieldAttempt;
+  void UploadToField(UploadSpec spec, CallOptions options, std::shared_ptr<BytePipe> body,
+                     UploadDone done);
+  void SendToField(const std::shared_ptr<FieldAttempt>& attempt, HttpRequest request,
+                   HttpTransport::Callback done);
+  void ReadBackField(const std::shared_ptr<FieldAttempt>& attempt, UploadDone done);
+  // The link of a record's file, once its value was read.
+  void DownloadRecordFile(const DownloadSpec& spec, const nlohmann::ordered_json& record,
+                          std::shared_ptr<BytePipe> body,
+                          std::function<void(absl::StatusOr<FileInfo>)> ready,
+                          std::function<void(absl::Status)> done);
+  // Streams `url` (a path: on the portal's origin) into `body`: `info`
+  // goes to `ready` first. A URL off the portal's origin is BAD_RESPONSE.
+  void StartDownload(const DownloadSpec& spec, std::string url, int max_redirects, FileInfo info,
+                     std::shared_ptr<BytePipe> body,
+                     std::function<void(absl::StatusOr<FileInfo>)> ready,
+                     std::function<void(absl::Status)> done);
 
   Gateway* const gateway_;
   StreamTransport* const transport_;

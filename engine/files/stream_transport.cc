@@ -12,6 +12,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -34,6 +35,12 @@ struct Transfer {
   curl_slist* headers = nullptr;
   size_t head_sent = 0;
   size_t tail_sent = 0;
+  // Base64 mode: the pipe's bytes not yet encoded (fewer than 3), and the
+  // encoded text not yet handed to libcurl.
+  std::string carry;
+  std::string encoded;
+  size_t encoded_sent = 0;
+  std::string scratch;
   bool body_ended = false;
   std::string refusal;  // why our side stopped the transfer ("" = it did not)
   const Clock* clock = nullptr;
@@ -66,46 +73,80 @@ size_t OnRead(char* buffer, size_t size, size_t count, void* user) {
   return n;
 }
 
+// The pipe's next bytes as they are: how many were put into `buffer`, or
+// CURL_READFUNC_PAUSE / CURL_READFUNC_ABORT; 0 once it ended (body_ended).
+size_t ReadPipe(Transfer* t, char* buffer, size_t max) {
+  size_t n = 0;
+  switch (t->request.upload->Read(buffer, max, &n)) {
+    case BytePipe::ReadResult::kData:
+      t->result.bytes_sent += static_cast<int64_t>(n);
+      if (t->request.upload_size >= 0 && t->result.bytes_sent > t->request.upload_size) {
+        t->result.local_stop = LocalStop::kSizeMismatch;
+        t->refusal = absl::StrCat("the stream is longer than its declared size of ",
+                                  t->request.upload_size, " bytes");
+        return CURL_READFUNC_ABORT;
+      }
+      if (t->request.max_upload_size >= 0 && t->result.bytes_sent > t->request.max_upload_size) {
+        t->result.local_stop = LocalStop::kTooLarge;
+        t->refusal = absl::StrCat("the stream passed the maximum size of ",
+                                  t->request.max_upload_size, " bytes");
+        return CURL_READFUNC_ABORT;
+      }
+      return n;
+    case BytePipe::ReadResult::kEmpty:
+      return CURL_READFUNC_PAUSE;
+    case BytePipe::ReadResult::kAborted:
+      t->result.local_stop = LocalStop::kPipeAborted;
+      t->refusal = "the upload stream was abandoned";
+      return CURL_READFUNC_ABORT;
+    case BytePipe::ReadResult::kEnd:
+      t->body_ended = true;
+      if (t->request.upload_size >= 0 && t->result.bytes_sent != t->request.upload_size) {
+        t->result.local_stop = LocalStop::kSizeMismatch;
+        t->refusal = absl::StrCat("the stream ended after ", t->result.bytes_sent,
+                                  " bytes, not its declared size of ", t->request.upload_size);
+        return CURL_READFUNC_ABORT;
+      }
+      return 0;
+  }
+  return CURL_READFUNC_ABORT;
+}
+
+// The pipe's next bytes base64-encoded, as ReadPipe answers. Whole groups of
+// three bytes are encoded as they come; the last one or two, padded, once
+// the pipe ended. So the text never holds more than one read's worth.
+size_t ReadEncoded(Transfer* t, char* buffer, size_t max) {
+  while (true) {
+    if (t->encoded_sent < t->encoded.size()) return CopyOut(t->encoded, &t->encoded_sent, buffer, max);
+    if (t->body_ended) return 0;
+    t->scratch.resize(std::max<size_t>(max / 4 * 3, 3));
+    const size_t n = ReadPipe(t, t->scratch.data(), t->scratch.size());
+    if (n == CURL_READFUNC_PAUSE || n == CURL_READFUNC_ABORT) return n;
+    t->carry.append(t->scratch.data(), n);
+    const size_t whole = t->body_ended ? t->carry.size() : t->carry.size() / 3 * 3;
+    t->encoded.clear();
+    t->encoded_sent = 0;
+    absl::Base64Escape(absl::string_view(t->carry.data(), whole), &t->encoded);
+    t->carry.erase(0, whole);
+  }
+}
+
 size_t ReadBody(Transfer* t, char* buffer, size_t max) {
   if (t->head_sent < t->request.head.size()) return CopyOut(t->request.head, &t->head_sent, buffer, max);
-  if (!t->body_ended) {
-    size_t n = 0;
-    switch (t->request.upload->Read(buffer, max, &n)) {
-      case BytePipe::ReadResult::kData:
-        t->result.bytes_sent += static_cast<int64_t>(n);
-        if (t->request.upload_size >= 0 && t->result.bytes_sent > t->request.upload_size) {
-          t->result.local_stop = LocalStop::kSizeMismatch;
-          t->refusal = absl::StrCat("the stream is longer than its declared size of ",
-                                    t->request.upload_size, " bytes");
-          return CURL_READFUNC_ABORT;
-        }
-        if (t->request.max_upload_size >= 0 && t->result.bytes_sent > t->request.max_upload_size) {
-          t->result.local_stop = LocalStop::kTooLarge;
-          t->refusal = absl::StrCat("the stream passed the maximum size of ",
-                                    t->request.max_upload_size, " bytes");
-          return CURL_READFUNC_ABORT;
-        }
-        return n;
-      case BytePipe::ReadResult::kEmpty:
-        return CURL_READFUNC_PAUSE;
-      case BytePipe::ReadResult::kAborted:
-        t->result.local_stop = LocalStop::kPipeAborted;
-        t->refusal = "the upload stream was abandoned";
-        return CURL_READFUNC_ABORT;
-      case BytePipe::ReadResult::kEnd:
-        t->body_ended = true;
-        if (t->request.upload_size >= 0 && t->result.bytes_sent != t->request.upload_size) {
-          t->result.local_stop = LocalStop::kSizeMismatch;
-          t->refusal = absl::StrCat("the stream ended after ", t->result.bytes_sent,
-                                    " bytes, not its declared size of ", t->request.upload_size);
-          return CURL_READFUNC_ABORT;
-        }
-        break;
-    }
+  if (!t->body_ended || t->encoded_sent < t->encoded.size()) {
+    const size_t n = t->request.base64 ? ReadEncoded(t, buffer, max) : ReadPipe(t, buffer, max);
+    if (n != 0) return n;
   }
   const size_t n = CopyOut(t->request.tail, &t->tail_sent, buffer, max);
   t->result.body_complete = t->tail_sent == t->request.tail.size();
   return n;
+}
+
+// The length of the POST body when the pipe's size is known, else -1.
+curl_off_t BodyLength(const StreamRequest& r) {
+  if (r.upload_size < 0) return -1;
+  const int64_t bytes = r.base64 ? (r.upload_size + 2) / 3 * 4 : r.upload_size;
+  return static_cast<curl_off_t>(r.head.size() + r.tail.size()) + bytes;
 }
 
 int RefuseRewind(void*, curl_off_t, int) { return CURL_SEEKFUNC_FAIL; }
@@ -196,15 +237,17 @@ CURLcode Configure(Transfer* t, const StreamTransportOptions& options) {
     SetOpt(easy, CURLOPT_READFUNCTION, &OnRead, &setup);
     SetOpt(easy, CURLOPT_READDATA, t, &setup);
     SetOpt(easy, CURLOPT_SEEKFUNCTION, &RefuseRewind, &setup);
-    const curl_off_t length =
-        r.upload_size < 0 ? -1
-                          : static_cast<curl_off_t>(r.head.size() + r.tail.size()) + r.upload_size;
-    SetOpt(easy, CURLOPT_POSTFIELDSIZE_LARGE, length, &setup);
+    SetOpt(easy, CURLOPT_POSTFIELDSIZE_LARGE, BodyLength(r), &setup);
     t->headers = curl_slist_append(t->headers, ("Content-Type: " + r.content_type).c_str());
     t->headers = curl_slist_append(t->headers, "Expect:");
   } else {
     SetOpt(easy, CURLOPT_HTTPGET, 1L, &setup);
     if (r.range_from > 0) SetOpt(easy, CURLOPT_RANGE, absl::StrCat(r.range_from, "-").c_str(), &setup);
+    if (r.max_redirects > 0) {
+      SetOpt(easy, CURLOPT_FOLLOWLOCATION, 1L, &setup);
+      SetOpt(easy, CURLOPT_MAXREDIRS, static_cast<long>(r.max_redirects), &setup);
+      SetOpt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https", &setup);
+    }
   }
   if (t->headers != nullptr) SetOpt(easy, CURLOPT_HTTPHEADER, t->headers, &setup);
   return setup;

@@ -9,8 +9,9 @@
 // wake callback, so no thread waits on a stream. At most `max_transfers`
 // run at once; later ones wait in order, unstarted.
 //
-// An upload's body is `head`, then the pipe's bytes, then `tail` (the
-// multipart framing around the file). Its answer (a small JSON object) is
+// An upload's body is `head`, then the pipe's bytes (as they are, or
+// base64-encoded on the way), then `tail` (the multipart framing around the
+// file, or the JSON around a file's base64 text). Its answer (a small JSON object) is
 // collected up to `max_answer_bytes`. A download's body goes into the pipe
 // when the answer is 2xx (206 when a range was asked for); any other
 // answer's body is collected like an upload's answer. When the transfer
@@ -54,7 +55,14 @@ struct StreamRequest {
   // the body is whole (kTooLarge). -1: no limit.
   int64_t max_upload_size = -1;
   std::string content_type;  // of the POST body
+  // The pipe's bytes go out base64-encoded (a file inside a JSON string);
+  // upload_size, max_upload_size and bytes_sent still count the pipe's.
+  bool base64 = false;
   std::shared_ptr<BytePipe> download;
+  // A download follows up to this many redirects, to any http(s) address
+  // (a record's file link answers with one to where its bytes are); 0: a
+  // redirect is the answer.
+  int max_redirects = 0;
   // A download from this offset (an HTTP Range request); 0: the whole body.
   int64_t range_from = 0;
   TlsOptions tls;

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "engine/bitrix/bitrix_response.h"
+#include "engine/http/http_transport.h"
 
 namespace b24gate {
 
@@ -49,6 +50,17 @@ struct CallOptions {
   // REST 3.0 writes: the Idempotency-Key sent with every attempt. Empty:
   // the portal makes one per call.
   std::string idempotency_key;
+  // Set for a call whose body is too large to hold (a file in a record's
+  // field, streamed): it waits in the queue and takes its bucket and
+  // concurrency slots like any call, travels alone, and when its turn comes
+  // the request the portal built is handed to `send_streamed` instead of the
+  // portal's transport. `send_streamed` sends it with its own body spliced
+  // in (engine/files/file_gateway.cc) and answers `done` exactly once, as a
+  // transport would, but may do so before it returns (the portal holds no
+  // lock when it calls it). Such a call has one attempt: its
+  // body cannot be read twice, so every failure is its caller's answer,
+  // never a retry. Classic REST only.
+  std::function<void(HttpRequest request, HttpTransport::Callback done)> send_streamed;
 };
 
 // One command of a pre-formed batch (CallBatch, chained list pages).

@@ -162,7 +162,7 @@ WorkPtr Portal::CallWorkOf(std::string method, nlohmann::ordered_json params, bo
   // "$result" in a caller's value must stay data: inside a batch shared with
   // other calls Bitrix24 would replace it with another command's result.
   // REST 3.0 calls travel alone (this gateway sends no REST 3.0 batch).
-  call.as_json = v3 || as_json || ContainsNullOrTopLevelList(params) ||
+  call.as_json = v3 || as_json || options.send_streamed || ContainsNullOrTopLevelList(params) ||
                  FindBatchReference(params).has_value();
   call.params = std::move(params);
   call.done = std::move(done);
@@ -454,6 +454,12 @@ void Portal::Send(FlightPtr flight) {
   const int commands = encoded.commands;
   flight->keys = encoded.keys;
   flight->v3 = IsV3(flight->group);
+  // A streamed call travels alone (CallWorkOf), so its sender is the group's.
+  HttpTransport::Callback answer = [this, flight](HttpResponse response) {
+    OnResponse(flight, std::move(response));
+  };
+  auto send = flight->group[0]->options.send_streamed;
+  flight->streamed = static_cast<bool>(send);
   HttpRequest request = RequestFor(auth, std::move(encoded), options_, flight->group);
   request.starting = [flight] {
     int waiting = Flight::kWaiting;
@@ -481,9 +487,8 @@ void Portal::Send(FlightPtr flight) {
   }
   out.Deliver();
   if (!flight) return;
-  transport_->Send(std::move(request), [this, flight](HttpResponse response) {
-    OnResponse(flight, std::move(response));
-  });
+  if (send) return send(std::move(request), std::move(answer));
+  transport_->Send(std::move(request), std::move(answer));
 }
 
 // ---- Shutdown (the server's drain) ----------------------------------------------

@@ -163,7 +163,9 @@ void Portal::OnResponse(FlightPtr flight, HttpResponse response) {
     }
     // Not on the wire any more: answered at shutdown already.
     if (on_wire_.erase(flight.get()) > 0) {
-      if (response.failure == TransportFailure::kNone) ledger_.Answered(now - flight->sent_at);
+      if (response.failure == TransportFailure::kNone && !flight->streamed) {
+        ledger_.Answered(now - flight->sent_at);
+      }
       const int calls = CallsIn(flight->group);
       for (auto& w : flight->group) {
         if (w) ReleaseCosts(*w);
@@ -401,6 +403,7 @@ Portal::Fate Portal::Dispose(WorkPtr w, const AttemptOutcome& outcome, absl::Tim
   facts.redirects = w->redirects;
   facts.deadline = w->options.deadline;
   facts.can_refresh = credentials_->CanRefresh();
+  facts.single_attempt = static_cast<bool>(w->options.send_streamed);
   RetryLimits limits;
   limits.max_attempts = options_.max_attempts;
   const Disposition d = Decide(facts, outcome, now, limits, backoff_);

@@ -30,6 +30,9 @@ struct Portal::Flight {
   std::vector<WorkPtr> group;
   std::vector<std::string> keys;  // batch keys; empty for a single call
   bool v3 = false;  // a REST 3.0 call or batch (then alone in its group)
+  // Sent by the call's own streamed sender (CallOptions::send_streamed):
+  // its time on the wire is the file's, not the portal's latency.
+  bool streamed = false;
   absl::Time sent_at;
   std::atomic<int> wire{kWaiting};
 };

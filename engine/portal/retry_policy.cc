@@ -83,16 +83,9 @@ Disposition BitrixError(const AttemptFacts& f, const AttemptOutcome& o, absl::Ti
   return Answer(o.cause);
 }
 
-}  // namespace
-
-bool IsOutcomeUnknownCode(const std::string& code, int http_status) {
-  if (code == "INTERNAL_SERVER_ERROR" || code == "ERROR_UNEXPECTED_ANSWER") return true;
-  if (code == "OVERLOAD_LIMIT" || code == "PORTAL_DELETED") return false;
-  return http_status >= 500 && code != "QUERY_LIMIT_EXCEEDED";
-}
-
-Disposition Decide(const AttemptFacts& facts, const AttemptOutcome& outcome, absl::Time now,
-                   const RetryLimits& limits, const Backoff& backoff) {
+// Decide, for a request that may be sent again.
+Disposition DecideRepeatable(const AttemptFacts& facts, const AttemptOutcome& outcome,
+                             absl::Time now, const RetryLimits& limits, const Backoff& backoff) {
   switch (outcome.kind) {
     case Kind::kCancelled:
     case Kind::kNotSentPermanent:
@@ -113,6 +106,21 @@ Disposition Decide(const AttemptFacts& facts, const AttemptOutcome& outcome, abs
       return BitrixError(facts, outcome, now, limits, backoff);
   }
   return Answer(outcome.cause);
+}
+
+}  // namespace
+
+bool IsOutcomeUnknownCode(const std::string& code, int http_status) {
+  if (code == "INTERNAL_SERVER_ERROR" || code == "ERROR_UNEXPECTED_ANSWER") return true;
+  if (code == "OVERLOAD_LIMIT" || code == "PORTAL_DELETED") return false;
+  return http_status >= 500 && code != "QUERY_LIMIT_EXCEEDED";
+}
+
+Disposition Decide(const AttemptFacts& facts, const AttemptOutcome& outcome, absl::Time now,
+                   const RetryLimits& limits, const Backoff& backoff) {
+  Disposition d = DecideRepeatable(facts, outcome, now, limits, backoff);
+  if (facts.single_attempt && d.action != Disposition::Action::kAnswer) return Answer(d.status);
+  return d;
 }
 
 }  // namespace b24gate

@@ -15,7 +15,9 @@
 //     they are answered OUTCOME_UNKNOWN; other writes are answered
 //     UNAVAILABLE / OUTCOME_UNKNOWN, never repeated;
 //   - an expired or invalid token: one refresh, then sent again;
-//   - anything else (auth, access, bad parameters) is final.
+//   - anything else (auth, access, bad parameters) is final;
+//   - a request whose body was streamed (AttemptFacts::single_attempt) is
+//     never sent again: the cause of a retry is its caller's answer.
 //
 // Thread-safety: Decide is a pure function.
 #ifndef B24GATE_ENGINE_PORTAL_RETRY_POLICY_H_
@@ -60,6 +62,9 @@ struct AttemptFacts {
   int redirects = 0;  // redirects before this one
   absl::Time deadline = absl::InfiniteFuture();
   bool can_refresh = false;  // the credentials can get a new token
+  // The request cannot be sent again (its body was streamed and is gone):
+  // whatever the outcome, it is the caller's answer.
+  bool single_attempt = false;
 };
 
 struct RetryLimits {

@@ -4,7 +4,7 @@
 #include "bitrix24/gateway/v1/admin.grpc.pb.h"
 #include "tests/e2e/rpc_helpers.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::admin_test {
 namespace {
 
 TEST(Admin, ListPortalsShowsTheConfiguredTuning) {
@@ -73,4 +73,4 @@ TEST(Admin, OutOfRangeTuningIsRefusedAndChangesNothing) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::admin_test

@@ -15,7 +15,7 @@
 #include "tests/e2e/event_helpers.h"
 #include "tests/support/temp_file.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::app_install_test {
 namespace {
 
 constexpr char kRefresh[] = "install-refresh-token-1";
@@ -117,4 +117,4 @@ TEST(AppInstall, AnInstallWhoseEndpointIsNotOnItsDomainIsRefused) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::app_install_test

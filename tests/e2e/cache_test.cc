@@ -16,7 +16,7 @@
 #include "tests/e2e/rpc_helpers.h"
 #include "tests/support/redis_server.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::cache_test {
 namespace {
 
 // Deals lists and gets for five minutes, lead gets for one second.
@@ -278,4 +278,4 @@ TEST(ReadCache, TwoGatewaysShareItThroughRedis) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::cache_test

@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "tests/e2e/rpc_helpers.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::call_many_test {
 namespace {
 
 // Limits are not under test: the emulator charges nothing and refuses
@@ -212,4 +212,4 @@ TEST(BulkCall, AnAnswerTooLargeLeavesOutReadBodiesOnly) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::call_many_test

@@ -14,7 +14,7 @@
 #include "tests/e2e/auth_clients.h"
 #include "tests/e2e/rpc_helpers.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::client_acl_test {
 namespace {
 
 void ExpectDenied(const grpc::Status& status, const std::vector<std::string>& named) {
@@ -185,4 +185,4 @@ TEST(ClientAcl, GetAllCannotRunABatch) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::client_acl_test

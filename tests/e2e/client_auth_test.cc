@@ -24,7 +24,7 @@
 #include "tests/e2e/auth_clients.h"
 #include "tests/e2e/rpc_helpers.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::client_auth_test {
 namespace {
 
 // Every RPC of both services once, with harmless reads; the name and status
@@ -193,4 +193,4 @@ TEST(ClientAuth, RefusalsAreCountedAndLoggedWithoutTheToken) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::client_auth_test

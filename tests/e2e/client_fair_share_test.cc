@@ -21,7 +21,7 @@
 #include "tests/e2e/rpc_helpers.h"
 #include "tests/support/percentile.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::client_fair_share_test {
 namespace {
 
 // Tokens and their SHA-256 (`printf %s TOKEN | sha256sum`), as the config
@@ -194,4 +194,4 @@ TEST(FairShare, InteractiveCallsAreServedWhileABulkClientSaturatesThePortal) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::client_fair_share_test

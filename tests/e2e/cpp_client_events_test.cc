@@ -17,7 +17,7 @@
 #include "tests/e2e/harness.h"
 #include "tests/support/wait_for.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::cpp_client_events_test {
 namespace {
 
 using client::Params;
@@ -122,4 +122,4 @@ TEST(CppClientEvents, AcknowledgedEventsAreNeverDeliveredAgain) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::cpp_client_events_test

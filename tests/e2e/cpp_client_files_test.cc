@@ -19,7 +19,7 @@
 #include "clients/cpp/b24gate/files.h"
 #include "tests/e2e/harness.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::cpp_client_files_test {
 namespace {
 
 std::string Sha256(const std::string& data) {
@@ -99,4 +99,4 @@ TEST(CppClientFiles, UploadThenDownloadIsByteIdentical) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::cpp_client_files_test

@@ -13,7 +13,7 @@
 #include "tests/e2e/auth_clients.h"
 #include "tests/e2e/harness.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::cpp_client_test {
 namespace {
 
 using client::Json;
@@ -194,4 +194,4 @@ TEST(CppClientToken, SendsTheTokenOnEveryCall) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::cpp_client_test

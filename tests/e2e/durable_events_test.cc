@@ -17,7 +17,7 @@
 #include "tests/e2e/event_helpers.h"
 #include "tests/support/temp_file.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::durable_events_test {
 namespace {
 
 constexpr char kToken[] = "e2e-durable-token-51c9";
@@ -203,4 +203,4 @@ TEST(DurableEvents, AGatewayKilledInTheMiddleLosesNothingAndRepeatsOnlyTheUnackn
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::durable_events_test

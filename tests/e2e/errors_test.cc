@@ -5,7 +5,7 @@
 
 #include "tests/e2e/rpc_helpers.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::errors_test {
 namespace {
 
 void ExpectInvalid(const grpc::Status& status, const std::string& what) {
@@ -233,4 +233,4 @@ TEST(Errors, HaltAcrossSplitBatchesStopsLaterChunks) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::errors_test

@@ -20,7 +20,7 @@
 #include "bitrix24/gateway/v1/events.grpc.pb.h"
 #include "tests/e2e/event_helpers.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::events_test {
 namespace {
 
 
@@ -335,4 +335,4 @@ TEST(Events, ASubscriberThatKeepsItsSideOpenDoesNotHoldTheShutdown) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::events_test

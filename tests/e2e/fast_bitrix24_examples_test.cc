@@ -7,7 +7,7 @@
 
 #include "tests/e2e/rpc_helpers.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::fast_bitrix24_examples_test {
 namespace {
 
 // leads = bx.get_all('crm.lead.list')
@@ -196,4 +196,4 @@ TEST(FastBitrix24Examples, SingleCallWithParams) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::fast_bitrix24_examples_test

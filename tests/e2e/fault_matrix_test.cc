@@ -23,7 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "tests/e2e/rpc_helpers.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::fault_matrix_test {
 namespace {
 
 // The `delay` fault holds the answer past the gateway's request timeout.
@@ -576,4 +576,4 @@ TEST(FaultMatrixOAuth, TokenExpiryMidStreamIsRefreshedOnceAndTheReadCompletes) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::fault_matrix_test

@@ -14,7 +14,7 @@
 #include "tests/e2e/file_helpers.h"
 #include "tests/e2e/rpc_helpers.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::files_test {
 namespace {
 
 pb::UploadFileHeader Header(const std::string& name, int64_t folder = 1) {
@@ -411,4 +411,4 @@ TEST(Files, LargeFileKeepsGatewayMemoryBounded) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::files_test

@@ -9,7 +9,7 @@
 
 #include "tests/e2e/rpc_helpers.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::getall_resume_test {
 namespace {
 
 struct Partial {
@@ -165,4 +165,4 @@ TEST(Strategies, SkipTotalReadsEverythingWithoutCounting) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::getall_resume_test

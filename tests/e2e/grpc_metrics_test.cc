@@ -19,7 +19,7 @@
 #include "grpc/health/v1/health.pb.h"
 #include "tests/e2e/rpc_helpers.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::grpc_metrics_test {
 namespace {
 
 namespace hv1 = grpc::health::v1;
@@ -143,4 +143,4 @@ TEST(GrpcMetrics, CallsWithAlmostNoTimeLeftAreNotCountedUnimplemented) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::grpc_metrics_test

@@ -25,7 +25,7 @@
 #include "service/tls/certificate_check.h"
 #include "tests/e2e/rpc_helpers.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::grpc_tls_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -345,4 +345,4 @@ TEST_F(GrpcTls, SighupReloadsAndABadFileKeepsTheOldCertificate) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::grpc_tls_test

@@ -26,7 +26,7 @@
 #include "absl/synchronization/notification.h"
 #include "tests/e2e/rpc_helpers.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::hostile_portal_test {
 namespace {
 
 constexpr char kCode[] = "h0stilec0de";  // the webhook's secret
@@ -372,4 +372,4 @@ TEST_F(Redirects, ToAnotherHostOnlyWhenConfiguredAndThenKept) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::hostile_portal_test

@@ -14,7 +14,7 @@
 #include "absl/strings/escaping.h"
 #include "tests/e2e/rpc_helpers.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::injection_test {
 namespace {
 
 // Rate limits are not under test here: a roomy bucket on both sides keeps
@@ -535,4 +535,4 @@ TEST(Injection, NulBytesAreRefusedNotSent) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::injection_test

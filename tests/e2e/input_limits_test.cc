@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "tests/e2e/rpc_helpers.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::input_limits_test {
 namespace {
 
 // A stack with small limits so each can be crossed cheaply; `limits` is the
@@ -439,4 +439,4 @@ TEST(InputLimits, EnumsIdsAndDuplicateKeys) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::input_limits_test

@@ -7,7 +7,7 @@
 
 #include "tests/e2e/rpc_helpers.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::js_client_examples_test {
 namespace {
 
 // callMethod('crm.lead.list', {filter:{'>ID':0}, select:[ID,NAME,EMAIL],
@@ -300,4 +300,4 @@ TEST(JsClientExamples, WrongWebhookIsUnauthenticated) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::js_client_examples_test

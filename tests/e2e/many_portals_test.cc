@@ -28,7 +28,7 @@
 #include "tests/support/free_port.h"
 #include "tests/support/temp_file.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::many_portals_test {
 namespace {
 
 constexpr int kPortals = 1000;
@@ -252,4 +252,4 @@ TEST(ManyPortals, ThousandInstalledWhileCallsRunHundredUninstalledNoTokenUsedAft
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::many_portals_test

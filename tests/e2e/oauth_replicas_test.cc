@@ -16,7 +16,7 @@
 #include "tests/e2e/rpc_helpers.h"
 #include "tests/support/redis_server.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::oauth_replicas_test {
 namespace {
 
 constexpr char kInitialRefresh[] = "initial-refresh-token-for-replicas";
@@ -155,4 +155,4 @@ TEST(OAuthReplicas, WithoutRedisEachReplicaStillWorksAlone) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::oauth_replicas_test

@@ -10,7 +10,7 @@
 
 #include "tests/e2e/harness.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::oauth_test {
 namespace {
 
 namespace pb = bitrix24::gateway::v1;
@@ -125,4 +125,4 @@ TEST(OAuth, RefusedRefreshIsUnauthenticatedWithoutALoop) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::oauth_test

@@ -19,7 +19,7 @@
 #include "tests/e2e/event_helpers.h"
 #include "tests/support/temp_file.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::online_events_test {
 namespace {
 
 constexpr char kToken[] = "e2e-application-token-7f3a";
@@ -202,4 +202,4 @@ TEST(OnlineEvents, AnOnlineStreamNeedsTheInboundEndpoint) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::online_events_test

@@ -15,7 +15,7 @@
 #include "tests/e2e/rpc_helpers.h"
 #include "tests/e2e/throttle_load.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::operating_time_test {
 namespace {
 
 constexpr double kScale = 0.02;
@@ -76,4 +76,4 @@ TEST(OperatingTime, HeavyBatchesNeverTripTheWholeWindowBlock) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::operating_time_test

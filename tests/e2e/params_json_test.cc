@@ -13,7 +13,7 @@
 #include "absl/strings/ascii.h"
 #include "tests/e2e/rpc_helpers.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::params_json_test {
 namespace {
 
 struct OrderKey {
@@ -190,4 +190,4 @@ TEST_F(ParamsJson, BothFormsOrMalformedTextAreRefusedNamingTheField) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::params_json_test

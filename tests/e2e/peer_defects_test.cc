@@ -8,7 +8,7 @@
 
 #include "tests/e2e/rpc_helpers.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::peer_defects_test {
 namespace {
 
 std::vector<json> LeadIds(Stack& stack, size_t n) {
@@ -394,4 +394,4 @@ TEST(PeerDefects, GetByIdWithTenThousandIds) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::peer_defects_test

@@ -15,7 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "tests/e2e/rpc_helpers.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::portal_threads_test {
 namespace {
 
 // Threads of process `pid` that the gateway's own code started: they keep
@@ -100,4 +100,4 @@ TEST(PortalThreads, FiveHundredPortalsRunOnTheThreadsOfOne) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::portal_threads_test

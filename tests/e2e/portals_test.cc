@@ -8,7 +8,7 @@
 #include "tests/e2e/rpc_helpers.h"
 #include "tests/support/temp_file.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::portals_test {
 namespace {
 
 // A stack whose gateway keeps registered portals in a fresh directory.
@@ -134,4 +134,4 @@ TEST(Portals, TheRegistryAndAChangeSurviveARestart) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::portals_test

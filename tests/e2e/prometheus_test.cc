@@ -35,7 +35,7 @@
 
 extern char** environ;
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::prometheus_test {
 namespace {
 
 using ::b24gate::testing::FreePort;
@@ -357,4 +357,4 @@ TEST(Prometheus, ScrapesTheGatewaysSeries) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::prometheus_test

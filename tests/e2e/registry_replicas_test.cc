@@ -39,7 +39,7 @@
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_file.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::registry_replicas_test {
 namespace {
 
 constexpr char kRefresh[] = "registry-replicas-refresh-0";
@@ -317,4 +317,4 @@ TEST(RegistryRestart, APortalItsRotatedTokenAndItsTuningOutlastARestart) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::registry_replicas_test

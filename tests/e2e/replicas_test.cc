@@ -28,7 +28,7 @@
 #include "tests/e2e/replica_load.h"
 #include "tests/support/redis_server.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::replicas_test {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
@@ -235,4 +235,4 @@ TEST(Replicas, WithoutRedisThreeReplicasTripThePortalsLimit) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::replicas_test

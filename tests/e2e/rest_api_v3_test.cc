@@ -13,7 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "tests/e2e/rpc_helpers.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::rest_api_v3_test {
 namespace {
 
 // The `delay` fault holds the answer past the gateway's request timeout.
@@ -168,4 +168,4 @@ TEST(RestV3, RequestsTheGatewayCannotHonourAreRefusedUnsent) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::rest_api_v3_test

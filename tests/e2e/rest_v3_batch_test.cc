@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "tests/e2e/rpc_helpers.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::rest_v3_batch_test {
 namespace {
 
 std::unique_ptr<Stack> UpV3() {
@@ -181,4 +181,4 @@ TEST(RestV3Batch, AWriteInABatchStruckByAFaultIsNotRepeated) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::rest_v3_batch_test

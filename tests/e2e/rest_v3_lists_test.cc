@@ -15,7 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "tests/e2e/rpc_helpers.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::rest_v3_lists_test {
 namespace {
 
 constexpr int kTasks = 2500;
@@ -317,4 +317,4 @@ TEST(RestV3Lists, CallManyKeysTheGatewayCannotHonourAreRefusedUnsent) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::rest_v3_lists_test

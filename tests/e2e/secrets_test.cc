@@ -27,7 +27,7 @@
 #include "bitrix24/gateway/v1/admin.grpc.pb.h"
 #include "tests/e2e/rpc_helpers.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::secrets_test {
 namespace {
 
 constexpr char kWebhookCode[] = "e2ewebhooksecret7";
@@ -196,4 +196,4 @@ TEST(Secrets, NeverInAnyOutputOfAFullRun) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::secrets_test

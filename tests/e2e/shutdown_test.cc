@@ -24,7 +24,7 @@
 #include "grpc/health/v1/health.pb.h"
 #include "tests/e2e/rpc_helpers.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::shutdown_test {
 namespace {
 
 namespace hv1 = grpc::health::v1;
@@ -397,4 +397,4 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<Moment>& info) { return info.param.name; });
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::shutdown_test

@@ -4,7 +4,7 @@
 
 #include "tests/e2e/rpc_helpers.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::smoke_test {
 namespace {
 
 TEST(Smoke, CallListsLeadsThroughTheGateway) {
@@ -49,4 +49,4 @@ TEST(Smoke, GetAllReadsEveryLeadOnceInIdOrder) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::smoke_test

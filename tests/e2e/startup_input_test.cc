@@ -22,7 +22,7 @@
 #include "tests/e2e/harness.h"
 #include "tests/support/temp_file.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::startup_input_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -300,4 +300,4 @@ TEST(StartupInput, BadTlsFilesAreOneLineWithoutKeyMaterial) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::startup_input_test

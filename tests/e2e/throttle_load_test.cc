@@ -12,7 +12,7 @@
 
 #include "tests/e2e/throttle_load.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::throttle_load_test {
 namespace {
 
 void RunAndCheck(const LoadConfig& config) {
@@ -81,4 +81,4 @@ TEST(ThrottleLoad, StandardPlanBatchAccounting) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::throttle_load_test

@@ -11,7 +11,7 @@
 
 #include "tests/e2e/rpc_helpers.h"
 
-namespace b24gate::e2e {
+namespace b24gate::e2e::tls_test {
 namespace {
 
 class Tls : public ::testing::Test {
@@ -100,4 +100,4 @@ TEST_F(Tls, InsecureSkipVerifyMakesItWork) {
 }
 
 }  // namespace
-}  // namespace b24gate::e2e
+}  // namespace b24gate::e2e::tls_test

@@ -19,7 +19,7 @@ constexpr KindName kKinds[] = {
     {FaultKind::k500, "500"},       {FaultKind::k502, "502"},
     {FaultKind::k504, "504"},       {FaultKind::kReset, "reset"},
     {FaultKind::kDelay, "delay"},   {FaultKind::kRedirect, "redirect"},
-    {FaultKind::kOverload, "overload"},
+    {FaultKind::kOverload, "overload"}, {FaultKind::kCut, "cut"},
 };
 
 }  // namespace
@@ -32,7 +32,8 @@ const char* FaultName(FaultKind kind) {
 }
 
 bool FaultPreventsExecution(FaultKind kind) {
-  return kind == FaultKind::k502 || kind == FaultKind::kRedirect || kind == FaultKind::kOverload;
+  return kind == FaultKind::k502 || kind == FaultKind::kRedirect || kind == FaultKind::kOverload ||
+         kind == FaultKind::kCut;
 }
 
 absl::StatusOr<FaultSpec> ParseFaultSpec(absl::string_view text) {

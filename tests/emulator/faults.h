@@ -11,6 +11,9 @@
 //   delay     execute, then hold the response for the fault delay
 //   redirect  302 to the same server under another host name, before executing
 //   overload  503 OVERLOAD_LIMIT, before executing
+//   cut       drop the connection while the request's body arrives (after
+//             half of it, or 64 KiB when its length is not given), before
+//             executing: the portal never had a whole request
 // At most one fault hits a request: counted (@N) kinds first, in spec order;
 // otherwise one uniform draw is matched against the cumulative probabilities.
 //
@@ -30,7 +33,7 @@
 
 namespace b24emu {
 
-enum class FaultKind { kNone, k500, k502, k504, kReset, kDelay, kRedirect, kOverload };
+enum class FaultKind { kNone, k500, k502, k504, kReset, kDelay, kRedirect, kOverload, kCut };
 
 // The SPEC name of a kind ("500", "reset", ...); "none" for kNone.
 const char* FaultName(FaultKind kind);

@@ -38,6 +38,44 @@ MethodResult ErrorResult(int status, std::string code, std::string description) 
 
 constexpr char kAttachTaskFile[] = "tasks.task.files.attach";
 
+bool IsDealFileMethod(const std::string& method) {
+  return method == "crm.deal.add" || method == "crm.deal.update" || method == "crm.deal.get";
+}
+
+// Puts every spooled value of `params` back in memory, except a deal file
+// field's value under fields / FIELDS, which crm_files.h decodes from disk.
+absl::Status InflateSpooled(const BodySpool& spool, OJson* params, bool in_file_field) {
+  if (params->is_string()) {
+    if (in_file_field || !spool.FileOf(params->get_ref<const std::string&>())) {
+      return absl::OkStatus();
+    }
+    absl::StatusOr<std::string> value = spool.Inflate(params->get_ref<const std::string&>());
+    if (!value.ok()) return value.status();
+    *params = *std::move(value);
+    return absl::OkStatus();
+  }
+  if (params->is_object()) {
+    for (auto& [key, item] : params->items()) {
+      const bool file = in_file_field || ((key == "fields" || key == "FIELDS") && item.is_object() &&
+                                          item.contains(CrmFiles::kDealFileField));
+      if (file && !in_file_field) {
+        for (auto& [field, value] : item.items()) {
+          absl::Status s = InflateSpooled(spool, &value, field == CrmFiles::kDealFileField);
+          if (!s.ok()) return s;
+        }
+        continue;
+      }
+      if (absl::Status s = InflateSpooled(spool, &item, in_file_field); !s.ok()) return s;
+    }
+  }
+  if (params->is_array()) {
+    for (auto& item : *params) {
+      if (absl::Status s = InflateSpooled(spool, &item, in_file_field); !s.ok()) return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
 // A positive integer parameter, as a number or decimal text (forms).
 std::optional<int64_t> PositiveParam(const nlohmann::json& params, const char* name) {
   if (!params.is_object() || !params.contains(name)) return std::nullopt;
@@ -78,6 +116,9 @@ Portal::Portal(PortalConfig config, MethodTable* methods, const Clock* clock, OA
   absl::StatusOr<std::unique_ptr<Disk>> disk = Disk::Create(clock);
   if (!disk.ok()) throw std::runtime_error(std::string(disk.status().message()));
   disk_ = std::move(*disk);
+  absl::StatusOr<std::unique_ptr<CrmFiles>> crm_files = CrmFiles::Create();
+  if (!crm_files.ok()) throw std::runtime_error(std::string(crm_files.status().message()));
+  crm_files_ = std::move(*crm_files);
 }
 
 std::string Portal::InitialRefreshToken() const {
@@ -107,6 +148,9 @@ HttpReply Portal::FaultReply(FaultKind kind, const RestRequest& request) {
     case FaultKind::kOverload:
       reply = ErrorReply(503, "OVERLOAD_LIMIT", "REST API is blocked due to overload");
       break;
+    case FaultKind::kCut:  // the body was too short to cut inside: cut after it
+      reply.drop_connection = true;
+      break;
     case FaultKind::kRedirect: {
       // The portal "moved" to another name of this very server.
       absl::string_view host = request.host;
@@ -132,30 +176,41 @@ HttpReply Portal::FaultReply(FaultKind kind, const RestRequest& request) {
   return reply;
 }
 
-HttpReply Portal::HandleRest(const RestRequest& request) {
-  stats_.CountRequest();
-  const absl::Time start = clock_->Now();
-
+std::string Portal::MethodOfPath(const std::string& raw_path, bool* v3,
+                                 std::vector<std::string>* segments) {
   // Route: /rest/{USER_ID}/{CODE}/{method} or /rest/{method}, and REST 3.0's
   // /rest/api/{USER_ID}/{CODE}/{method} or /rest/api/{method}, once runs of
   // '/' are merged as nginx does by default (README "URLs").
-  const std::string merged = MergeSlashes(request.path);
+  const std::string merged = MergeSlashes(raw_path);
   absl::string_view path = merged;
-  const bool v3 = absl::ConsumePrefix(&path, "/rest/api/");
-  if (!v3 && !absl::ConsumePrefix(&path, "/rest/")) {
-    return ErrorReply(404, "ERROR_METHOD_NOT_FOUND", "Method not found!");
-  }
-  std::vector<std::string> segments = absl::StrSplit(path, '/');
-  if (!segments.empty() && segments.back().empty()) segments.pop_back();  // "method/"
-  if (segments.size() != 1 && segments.size() != 3) {
-    return ErrorReply(404, "ERROR_METHOD_NOT_FOUND", "Method not found!");
-  }
+  *v3 = absl::ConsumePrefix(&path, "/rest/api/");
+  if (!*v3 && !absl::ConsumePrefix(&path, "/rest/")) return "";
+  *segments = absl::StrSplit(path, '/');
+  if (!segments->empty() && segments->back().empty()) segments->pop_back();  // "method/"
+  if (segments->size() != 1 && segments->size() != 3) return "";
   // REST 3.0 has no ".json" suffix: only the case is normalised.
-  const std::string method =
-      v3 ? absl::AsciiStrToLower(segments.back()) : NormalizeMethod(segments.back());
+  return *v3 ? absl::AsciiStrToLower(segments->back()) : NormalizeMethod(segments->back());
+}
 
-  const FaultKind fault = faults_.Draw(method);
+FaultKind Portal::DrawFault(const std::string& path) {
+  bool v3 = false;
+  std::vector<std::string> segments;
+  const std::string method = MethodOfPath(path, &v3, &segments);
+  const FaultKind fault = method.empty() ? FaultKind::kNone : faults_.Draw(method);
   if (fault != FaultKind::kNone) stats_.CountFault(FaultName(fault));
+  return fault;
+}
+
+HttpReply Portal::HandleRest(const RestRequest& request) {
+  stats_.CountRequest();
+  const absl::Time start = clock_->Now();
+  bool v3 = false;
+  std::vector<std::string> segments;
+  const std::string method = MethodOfPath(request.path, &v3, &segments);
+  if (method.empty()) return ErrorReply(404, "ERROR_METHOD_NOT_FOUND", "Method not found!");
+
+  const FaultKind fault = request.fault ? *request.fault : faults_.Draw(method);
+  if (fault != FaultKind::kNone && !request.fault) stats_.CountFault(FaultName(fault));
   if (FaultPreventsExecution(fault)) return FaultReply(fault, request);
 
   HttpReply reply = v3 ? ServeV3(request, segments, method, start)
@@ -206,10 +261,16 @@ HttpReply Portal::ServeClassic(const RestRequest& request, const std::vector<std
   absl::StatusOr<OJson> parsed = ParseRequestParams(request.params);
   if (!parsed.ok()) return ErrorReply(400, "INVALID_REQUEST", std::string(parsed.status().message()));
   OJson params = std::move(*parsed);
+  if (request.spool != nullptr) {
+    if (absl::Status s = InflateSpooled(*request.spool, &params, false); !s.ok()) {
+      return ErrorReply(400, "INVALID_REQUEST", std::string(s.message()));
+    }
+  }
   const std::string auth = TakeStringParam(params, "auth");
   params = ListIfSequential(std::move(params));
 
   Caller caller;
+  caller.spool = request.spool;
   if (std::optional<HttpReply> refused = Authenticate(request, segments, auth, &caller)) {
     return *refused;
   }
@@ -301,8 +362,9 @@ Portal::Outcome Portal::RunCommand(const Caller& caller, const std::string& meth
     if (attach_method) {
       out.result = AttachTaskFile(call.params, caller.user_id);
     } else {
-      out.result = disk_method ? disk_->Invoke(method, call.params, caller.disk)
-                               : methods_->Invoke(call);
+      out.result = disk_method                 ? disk_->Invoke(method, call.params, caller.disk)
+                   : IsDealFileMethod(method) ? InvokeWithDealFile(caller, std::move(call))
+                                              : methods_->Invoke(call);
     }
   } catch (const std::exception& e) {
     // A data-layer bug must not take the server down; report it like PHP would.
@@ -321,6 +383,26 @@ Portal::Outcome Portal::RunCommand(const Caller& caller, const std::string& meth
   out.timing.operating = charge ? operating_.Charge(caller.credential, account_key, cost, start)
                                 : operating_.Peek(caller.credential, account_key);
   return out;
+}
+
+MethodResult Portal::InvokeWithDealFile(const Caller& caller, MethodCall call) {
+  absl::StatusOr<std::optional<CrmFiles::Incoming>> file = std::nullopt;
+  if (call.method != "crm.deal.get") file = crm_files_->Take(&call.params, caller.spool);
+  if (!file.ok()) return ErrorResult(400, "ERROR_CORE", std::string(file.status().message()));
+  MethodResult result = methods_->Invoke(call);
+  std::optional<int64_t> id = PositiveParam(call.params, "id");
+  if (!id) id = PositiveParam(call.params, "ID");
+  if (call.method == "crm.deal.add") {
+    id = result.result.is_number_integer() ? std::optional<int64_t>(result.result.get<int64_t>())
+                                           : std::nullopt;
+  }
+  if (result.is_error || !id) {
+    if (*file) CrmFiles::Discard(**file);
+    return result;
+  }
+  if (*file) crm_files_->Attach(*id, std::move(**file));
+  if (call.method == "crm.deal.get") crm_files_->Render(*id, &result.result, caller.disk);
+  return result;
 }
 
 MethodResult Portal::AttachTaskFile(const nlohmann::json& params, int64_t user_id) {
@@ -538,6 +620,34 @@ HttpReply Portal::OpenDownload(const FileRequest& request, StoredFile* file) {
   if (!found) return ErrorReply(404, "ERROR_NOT_FOUND", "File not found");
   *file = std::move(*found);
   return reply;
+}
+
+HttpReply Portal::OpenCrmFileLink(const FileRequest& request) {
+  const OJson query = FileQuery(request);
+  DiskCaller caller;
+  HttpReply reply = FileAuth(query, request, &caller);
+  if (reply.status != 200) return reply;
+  const nlohmann::json params(query);
+  const std::optional<int64_t> deal = PositiveParam(params, "ownerId");
+  const std::optional<int64_t> file = PositiveParam(params, "fileId");
+  const std::string field = query.contains("fieldName") && query["fieldName"].is_string()
+                                ? query["fieldName"].get<std::string>()
+                                : "";
+  std::optional<std::string> link =
+      deal && file ? crm_files_->LinkOf(*deal, field, *file) : std::nullopt;
+  if (!link) return HttpReply{404, "text/html", HtmlPage(404, "Not Found")};
+  reply.status = 302;
+  reply.content_type = "text/html";
+  reply.headers.emplace_back("Location", absl::StrCat(caller.base_url, *link));
+  reply.body = HtmlPage(302, "Found");
+  return reply;
+}
+
+HttpReply Portal::OpenCrmFile(const std::string& token, StoredFile* file) {
+  std::optional<StoredFile> found = crm_files_->FindLink(token);
+  if (!found) return HttpReply{404, "text/html", HtmlPage(404, "Not Found")};
+  *file = std::move(*found);
+  return HttpReply{};
 }
 
 nlohmann::json Portal::StatsJson() {

@@ -23,7 +23,9 @@
 #include "absl/time/time.h"
 #include "tests/emulator/batch.h"
 #include "tests/emulator/clock.h"
+#include "tests/emulator/body_spool.h"
 #include "tests/emulator/cost_model.h"
+#include "tests/emulator/crm_files.h"
 #include "tests/emulator/disk.h"
 #include "tests/emulator/envelope.h"
 #include "tests/emulator/faults.h"
@@ -78,6 +80,11 @@ struct RestRequest {
   std::string http_method = "POST";  // "GET" or "POST"
   // The Idempotency-Key header, when the request had one.
   std::optional<std::string> idempotency_key;
+  // The body's long values, kept on disk (body_spool.h); null: none.
+  const BodySpool* spool = nullptr;
+  // The fault drawn before the body was read (DrawFault); unset: drawn by
+  // HandleRest.
+  std::optional<FaultKind> fault;
   // The token of an "Authorization: Bearer" header (REST 3.0 reads it when
   // the body has no `auth`, e.g. a batch's list); empty when none.
   std::string bearer;
@@ -111,6 +118,17 @@ class Portal {
 
   // A REST call (webhook or OAuth URL). Never fails: errors are replies.
   HttpReply HandleRest(const RestRequest& request);
+  // The fault for a REST request to `path`, drawn before its body is read
+  // (the `cut` fault acts while it is read); pass it on in RestRequest.
+  FaultKind DrawFault(const std::string& path);
+  // Where request bodies spool their long values.
+  const std::string& spool_dir() const { return crm_files_->spool_dir(); }
+
+  // A deal file field's downloadUrl (show_file.php): a redirect to the
+  // file's own link, or an error reply.
+  HttpReply OpenCrmFileLink(const FileRequest& request);
+  // That link: the file to stream, or an error reply (status != 200).
+  HttpReply OpenCrmFile(const std::string& token, StoredFile* file);
 
   // /oauth/token/ with its merged parameters; `portal_url` is
   // "http(s)://host:port" as the client reached us.
@@ -145,6 +163,7 @@ class Portal {
     std::string credential;  // operating-time key: "webhook:UID/CODE" or "app:CLIENT"
     int64_t user_id = 1;
     DiskCaller disk;  // for URLs a disk method hands out
+    const BodySpool* spool = nullptr;  // the request's long values
   };
   // The outcome of one command (top-level call or batch sub-command).
   struct Outcome {
@@ -191,6 +210,12 @@ class Portal {
   // tasks.task.files.attach: attaches a Drive file to a task (the task from
   // the data layer, the attachment in the Disk).
   MethodResult AttachTaskFile(const nlohmann::json& params, int64_t user_id);
+  // crm.deal.add / update / get with the deal file field (crm_files.h)
+  // around the data layer's method.
+  MethodResult InvokeWithDealFile(const Caller& caller, MethodCall call);
+  // The method a REST path names ("" when none), and whether it is REST 3.0.
+  static std::string MethodOfPath(const std::string& path, bool* v3,
+                                  std::vector<std::string>* segments);
   HttpReply RunSingle(const Caller& caller, const std::string& method,
                       const nlohmann::ordered_json& params, absl::Time start);
   HttpReply RunBatch(const Caller& caller, const nlohmann::ordered_json& params, absl::Time start);
@@ -204,6 +229,7 @@ class Portal {
   std::unique_ptr<OAuthServer> own_oauth_;
   OAuthServer* oauth_ = nullptr;  // own_oauth_ or the one given
   std::unique_ptr<Disk> disk_;
+  std::unique_ptr<CrmFiles> crm_files_;
   IdempotencyStore idempotency_;
   Stats stats_;
 };

@@ -98,6 +98,40 @@ void SplitTarget(const std::string& target, std::string* path, std::string* quer
   *query = q == std::string::npos ? "" : target.substr(q + 1);
 }
 
+// Serves a stored file's bytes, read in pieces as the client takes them
+// (cpp-httplib answers Range requests from the same provider).
+void ServeStoredFile(const StoredFile& file, httplib::Response& res) {
+  const int fd = ::open(file.path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    res.status = 404;
+    res.set_content("gone", "text/plain");
+    return;
+  }
+  res.set_header("Content-Disposition", absl::StrCat("attachment; filename=\"", file.name, "\""));
+  res.set_content_provider(
+      static_cast<size_t>(file.size), "application/octet-stream",
+      [fd](size_t offset, size_t length, httplib::DataSink& sink) {
+        char buffer[64 * 1024];
+        const ssize_t n =
+            ::pread(fd, buffer, std::min(length, sizeof(buffer)), static_cast<off_t>(offset));
+        return n > 0 && sink.write(buffer, static_cast<size_t>(n));
+      },
+      [fd](bool) { ::close(fd); });
+}
+
+// The `cut` fault: reads half of the body (64 KiB when its length is not
+// given) and stops, for the caller to drop the connection (DropConnection).
+// False when the body ended first (the fault then acts after it).
+bool CutWhileReading(const httplib::Request& req, const httplib::ContentReader& reader) {
+  const size_t length = static_cast<size_t>(req.get_header_value<uint64_t>("Content-Length"));
+  const size_t cut_at = length > 0 ? length / 2 : size_t{64} << 10;
+  size_t read = 0;
+  return !reader([&](const char*, size_t n) {
+    read += n;
+    return read < cut_at;
+  });
+}
+
 void SendJson(httplib::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
   res.set_content(body.dump(), "application/json; charset=utf-8");
@@ -159,8 +193,23 @@ void EmulatorServer::InstallHandlers() {
     if (absl::string_view bearer = authorization; absl::ConsumePrefix(&bearer, "Bearer ")) {
       r.bearer = std::string(bearer);
     }
+    // Long values (a file's base64 in a field) of a classic call go to disk
+    // as they arrive (REST 3.0 takes no file values).
+    const bool v3 = absl::StartsWith(MergeSlashes(r.path), "/rest/api/");
+    BodySpool spool(portal->spool_dir(), v3 ? BodySpool::Encoding::kNone
+                                             : BodySpool::EncodingOf(r.params.content_type));
+    r.spool = &spool;
     if (reader != nullptr) {
-      if (req.is_multipart_form_data()) {
+      r.fault = portal->DrawFault(r.path);
+      if (*r.fault == FaultKind::kCut) {
+        // Cut inside the body; a body too short for that is cut after it
+        // (HandleRest drops the connection).
+        if (CutWhileReading(req, *reader) && DropConnection(req)) {
+          res.status = 500;  // never reaches the client
+          stats.Exit();
+          return;
+        }
+      } else if (req.is_multipart_form_data()) {
         r.params.multipart = true;
         auto& parts = r.params.parts;
         (*reader)(
@@ -173,10 +222,8 @@ void EmulatorServer::InstallHandlers() {
               return true;
             });
       } else {
-        (*reader)([&r](const char* data, size_t n) {
-          r.params.body.append(data, n);
-          return true;
-        });
+        (*reader)([&spool](const char* data, size_t n) { return spool.Feed(data, n); });
+        r.params.body = spool.TakeText();
       }
     }
     HttpReply reply = portal->HandleRest(r);
@@ -373,18 +420,23 @@ void EmulatorServer::InstallFileHandlers(std::function<bool(const httplib::Reque
     StoredFile file;
     HttpReply reply = Route(req)->OpenDownload(file_request(req), &file);
     if (reply.status != 200) return send(res, reply);
-    const int fd = ::open(file.path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return send(res, HttpReply{404, "text/plain", "gone"});
-    res.set_header("Content-Disposition", absl::StrCat("attachment; filename=\"", file.name, "\""));
-    res.set_content_provider(
-        static_cast<size_t>(file.size), "application/octet-stream",
-        [fd](size_t offset, size_t length, httplib::DataSink& sink) {
-          char buffer[64 * 1024];
-          const ssize_t n = ::pread(fd, buffer, std::min(length, sizeof(buffer)),
-                                    static_cast<off_t>(offset));
-          return n > 0 && sink.write(buffer, static_cast<size_t>(n));
-        },
-        [fd](bool) { ::close(fd); });
+    ServeStoredFile(file, res);
+  });
+  // A deal file field's downloadUrl: authorized like a REST call, it
+  // redirects to the file's own link, which serves the bytes.
+  server_->Get("/+bitrix/+components/+bitrix/+crm\\.deal\\.show/+show_file\\.php",
+               [this, file_request](const httplib::Request& req, httplib::Response& res) {
+                 HttpReply reply = Route(req)->OpenCrmFileLink(file_request(req));
+                 res.status = reply.status;
+                 for (const auto& [name, value] : reply.headers) res.set_header(name, value);
+                 res.set_content(reply.body, reply.content_type);
+               });
+  server_->Get("/+upload/+b24emu-crm/+([0-9a-f]+)", [this, send](const httplib::Request& req,
+                                                               httplib::Response& res) {
+    StoredFile file;
+    HttpReply reply = Route(req)->OpenCrmFile(req.matches[1], &file);
+    if (reply.status != 200) return send(res, reply);
+    ServeStoredFile(file, res);
   });
 }
 

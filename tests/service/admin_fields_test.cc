@@ -8,7 +8,7 @@
 #include "engine/portal/tuning_fields.h"
 #include "service/admin_service.h"
 
-namespace b24gate {
+namespace b24gate::admin_fields_test {
 namespace {
 
 namespace pb = bitrix24::gateway::v1;
@@ -73,4 +73,4 @@ TEST(AdminFields, TuningRoundTripsAndMergeKeepsUnsetFields) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::admin_fields_test

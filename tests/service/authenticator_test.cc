@@ -11,7 +11,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 
-namespace b24gate {
+namespace b24gate::authenticator_test {
 namespace {
 
 std::string HexSha256(const std::string& text) {
@@ -123,4 +123,4 @@ TEST(Authenticator, CertificateIdentityFindsItsClient) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::authenticator_test

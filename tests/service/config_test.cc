@@ -12,7 +12,7 @@
 #include "service/config_reading.h"
 #include "tests/support/temp_file.h"
 
-namespace b24gate {
+namespace b24gate::config_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -533,4 +533,4 @@ TEST(Config, MetricsNeedAPortOfTheirOwn) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::config_test

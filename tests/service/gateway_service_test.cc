@@ -18,7 +18,7 @@
 #include "service/json_value.h"
 #include "tests/engine/fake_transport.h"
 
-namespace b24gate {
+namespace b24gate::gateway_service_test {
 namespace {
 
 namespace pb = bitrix24::gateway::v1;
@@ -161,4 +161,4 @@ TEST_F(GatewayServiceTest, RefusedInputNeverReachesTheTransport) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::gateway_service_test

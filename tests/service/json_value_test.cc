@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-namespace b24gate {
+namespace b24gate::json_value_test {
 namespace {
 
 using ::google::protobuf::ListValue;
@@ -146,4 +146,4 @@ TEST(RoundTripTest, ValueThroughJsonAndBack) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::json_value_test

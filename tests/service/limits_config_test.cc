@@ -11,7 +11,7 @@
 #include "service/config.h"
 #include "tests/support/temp_file.h"
 
-namespace b24gate {
+namespace b24gate::limits_config_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -83,4 +83,4 @@ TEST(LimitsConfig, BadValuesNameTheKey) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::limits_config_test

@@ -9,7 +9,7 @@
 #include "service/logging/log_observer.h"
 #include "service/logging/redact.h"
 
-namespace b24gate {
+namespace b24gate::logger_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -92,4 +92,4 @@ TEST(LogObserver, OneLinePerEventWorthATrace) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::logger_test

@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-namespace b24gate {
+namespace b24gate::message_limit_test {
 namespace {
 
 namespace pb = bitrix24::gateway::v1;
@@ -53,4 +53,4 @@ TEST(MessageLimit, AnAnswerThatFitsIsUntouched) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::message_limit_test

@@ -21,7 +21,7 @@
 #include "service/metrics/portal_metrics.h"
 #include "tests/engine/fake_transport.h"
 
-namespace b24gate {
+namespace b24gate::metrics_test {
 namespace {
 
 using prometheus::MetricFamily;
@@ -406,4 +406,4 @@ TEST(GrpcMetrics, StartedHandledStreamsAndItems) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::metrics_test

@@ -23,7 +23,7 @@
 #include "service/auth/access_control.h"
 #include "tests/engine/fake_transport.h"
 
-namespace b24gate {
+namespace b24gate::mtls_identity_test {
 namespace {
 
 namespace pb = bitrix24::gateway::v1;
@@ -150,4 +150,4 @@ TEST_F(MtlsIdentityTest, AVerifiedCertificateOfNobodyConfiguredIsRefused) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::mtls_identity_test

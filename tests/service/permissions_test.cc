@@ -6,7 +6,7 @@
 
 #include "absl/strings/match.h"
 
-namespace b24gate {
+namespace b24gate::permissions_test {
 namespace {
 
 TEST(MatchesPattern, StarMatchesAnyRunIgnoringCase) {
@@ -102,4 +102,4 @@ TEST(CheckAdmin, NeedsTheAdminRole) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::permissions_test

@@ -14,7 +14,7 @@
 #include "service/settings.h"
 #include "tests/support/temp_file.h"
 
-namespace b24gate {
+namespace b24gate::redis_config_test {
 namespace {
 
 using ::testing::Contains;
@@ -114,4 +114,4 @@ TEST(RedisConfig, UsageNamesTheFlags) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::redis_config_test

@@ -12,7 +12,7 @@
 
 #include "bitrix24/gateway/v1/gateway.pb.h"
 
-namespace b24gate {
+namespace b24gate::request_decoder_test {
 namespace {
 
 namespace pb = bitrix24::gateway::v1;
@@ -218,4 +218,4 @@ TEST(RequestDecoder, MalformedBytesAreRefused) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::request_decoder_test

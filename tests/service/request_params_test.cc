@@ -6,7 +6,7 @@
 
 #include "absl/strings/match.h"
 
-namespace b24gate {
+namespace b24gate::request_params_test {
 namespace {
 
 TEST(RequestParams, JsonTextKeepsTheCallersKeyOrder) {
@@ -63,4 +63,4 @@ TEST(RequestParams, ObjectsOnlyWhereListsMeanNothing) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::request_params_test

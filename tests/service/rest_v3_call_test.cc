@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-namespace b24gate {
+namespace b24gate::rest_v3_call_test {
 namespace {
 
 namespace pb = bitrix24::gateway::v1;
@@ -105,4 +105,4 @@ TEST(RestV3Call, APortalsDefaultAppliesWhenTheRequestNamesNone) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::rest_v3_call_test

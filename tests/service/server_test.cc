@@ -20,7 +20,7 @@
 #include "service/status_mapping.h"
 #include "tests/engine/fake_transport.h"
 
-namespace b24gate {
+namespace b24gate::server_test {
 namespace {
 
 namespace hv1 = grpc::health::v1;
@@ -183,4 +183,4 @@ TEST_F(ServerTest, ABusyPortIsStartUpInputNamedBeforeAnythingIsLogged) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::server_test

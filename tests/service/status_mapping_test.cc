@@ -13,7 +13,7 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 
-namespace b24gate {
+namespace b24gate::status_mapping_test {
 namespace {
 
 std::string Cyrillic(size_t letters) {
@@ -80,4 +80,4 @@ TEST(StatusMapping, ShortTextIsUnchanged) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::status_mapping_test

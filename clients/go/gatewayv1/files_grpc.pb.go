@@ -17,7 +17,10 @@ const _ = grpc.SupportPackageIsVersion7
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 type FilesServiceClient interface {
-	// Uploads a file into a Drive folder or a storage's root. The first
+	// Uploads a file into a Drive folder or a storage's root, or into a file
+	// field of a CRM record (crm.<entity>.update with the field's value
+	// {"fileData": [name, base64]}, the base64 made while streaming; the call
+	// waits in the portal's queue like any call and is sent once). The first
 	// message carries `header`, every later one a `chunk` of the file's bytes,
 	// in order. A bad header is refused (INVALID_ARGUMENT, NOT_FOUND for an
 	// unknown folder or portal) before any byte goes to the portal. When the
@@ -26,8 +29,8 @@ type FilesServiceClient interface {
 	// other failure stored nothing. The gateway never sends a file twice.
 	UploadFile(ctx context.Context, opts ...grpc.CallOption) (FilesService_UploadFileClient, error)
 	// Downloads a Drive file, by its ID or by the ID of its attachment to a
-	// record: the first message carries `header`, every later one a `chunk` of
-	// its bytes, in order.
+	// record, or the file in a CRM record's file field: the first message
+	// carries `header`, every later one a `chunk` of its bytes, in order.
 	DownloadFile(ctx context.Context, in *DownloadFileRequest, opts ...grpc.CallOption) (FilesService_DownloadFileClient, error)
 }
 
@@ -109,7 +112,10 @@ func (x *filesServiceDownloadFileClient) Recv() (*DownloadFileResponse, error) {
 // All implementations must embed UnimplementedFilesServiceServer
 // for forward compatibility
 type FilesServiceServer interface {
-	// Uploads a file into a Drive folder or a storage's root. The first
+	// Uploads a file into a Drive folder or a storage's root, or into a file
+	// field of a CRM record (crm.<entity>.update with the field's value
+	// {"fileData": [name, base64]}, the base64 made while streaming; the call
+	// waits in the portal's queue like any call and is sent once). The first
 	// message carries `header`, every later one a `chunk` of the file's bytes,
 	// in order. A bad header is refused (INVALID_ARGUMENT, NOT_FOUND for an
 	// unknown folder or portal) before any byte goes to the portal. When the
@@ -118,8 +124,8 @@ type FilesServiceServer interface {
 	// other failure stored nothing. The gateway never sends a file twice.
 	UploadFile(FilesService_UploadFileServer) error
 	// Downloads a Drive file, by its ID or by the ID of its attachment to a
-	// record: the first message carries `header`, every later one a `chunk` of
-	// its bytes, in order.
+	// record, or the file in a CRM record's file field: the first message
+	// carries `header`, every later one a `chunk` of its bytes, in order.
 	DownloadFile(*DownloadFileRequest, FilesService_DownloadFileServer) error
 	mustEmbedUnimplementedFilesServiceServer()
 }

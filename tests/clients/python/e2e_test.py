@@ -225,6 +225,18 @@ class FilesTest(unittest.TestCase):
         with self.assertRaises(ValueError):
             self.gw.upload_file(io.BytesIO(data), name="x.txt")
 
+    def test_a_deals_file_field_goes_up_and_comes_back_identical(self):
+        data = os.urandom(2 * 1024 * 1024 + 1)
+        deal = self.gw.call("crm.deal.add", {"fields": {"TITLE": "with a scan"}})
+        field = ("deal", deal, "UF_CRM_1700000103")  # the emulator's file field on deals
+        up = self.gw.upload_file(io.BytesIO(data), record_field=field, name="scan.pdf",
+                                 progress=False)
+        self.assertEqual(up["sha256"], hashlib.sha256(data).hexdigest())
+        self.assertNotIn("auth=", up["file"]["downloadUrl"])
+        sink = io.BytesIO()
+        self.gw.download_file(None, sink, record_field=field, progress=False)
+        self.assertEqual(hashlib.sha256(sink.getvalue()).hexdigest(), up["sha256"])
+
 
 def emulator(path, body=None):
     request = urllib.request.Request(EMULATOR + path, data=body, method="POST" if body is not None else "GET")

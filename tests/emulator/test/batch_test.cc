@@ -7,7 +7,7 @@
 #include "tests/emulator/query_parser.h"
 #include "tests/emulator/test/portal_harness.h"
 
-namespace b24emu {
+namespace b24emu::batch_test {
 namespace {
 
 using nlohmann::json;
@@ -231,4 +231,4 @@ TEST(BatchTest, ProcessingIsTheSumAndSubTimesAreSequential) {
 }
 
 }  // namespace
-}  // namespace b24emu
+}  // namespace b24emu::batch_test

@@ -11,7 +11,7 @@
 #include "tests/emulator/portal.h"
 #include "tests/emulator/test/fake_clock.h"
 
-namespace b24emu {
+namespace b24emu::batch_v3_test {
 namespace {
 
 using nlohmann::json;
@@ -159,4 +159,4 @@ TEST_F(PortalV3BatchTest, OAuthTakesTheTokenFromTheAuthorizationHeader) {
 }
 
 }  // namespace
-}  // namespace b24emu
+}  // namespace b24emu::batch_v3_test

@@ -19,6 +19,7 @@
 
 extern char** environ;
 
+namespace b24emu::binary_test {
 namespace {
 
 using nlohmann::json;
@@ -173,3 +174,4 @@ TEST_F(BinaryTest, HelpAndBadFlags) {
 }
 
 }  // namespace
+}  // namespace b24emu::binary_test

@@ -13,7 +13,7 @@
 #include "tests/emulator/test/fake_methods.h"
 #include "tests/emulator/test/portal_harness.h"
 
-namespace b24emu {
+namespace b24emu::disk_test {
 namespace {
 
 using nlohmann::json;
@@ -212,4 +212,4 @@ TEST_F(DiskTest, AFileAttachedToATaskIsReadByItsAttachedObject) {
 }
 
 }  // namespace
-}  // namespace b24emu
+}  // namespace b24emu::disk_test

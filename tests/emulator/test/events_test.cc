@@ -8,7 +8,7 @@
 
 #include "tests/emulator/test/fake_clock.h"
 
-namespace b24emu {
+namespace b24emu::events_test {
 namespace {
 
 using Json = nlohmann::json;
@@ -181,9 +181,9 @@ TEST_F(EventsTest, EventNamesFollowTheMethod) {
 }
 
 }  // namespace
-}  // namespace b24emu
+}  // namespace b24emu::events_test
 
-namespace b24emu {
+namespace b24emu::events_test {
 namespace {
 
 class RecordingPoster : public EventPoster {
@@ -240,4 +240,4 @@ TEST_F(OnlineEventsTest, OnOfflineEventIsPostedWhenTheQueueStopsBeingEmpty) {
 }
 
 }  // namespace
-}  // namespace b24emu
+}  // namespace b24emu::events_test

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace b24emu {
+namespace b24emu::faults_test {
 namespace {
 
 TEST(FaultSpecTest, ParsesKindsCountsAndMethod) {
@@ -81,4 +81,4 @@ TEST(FaultKindTest, WhichKindsPreventExecution) {
 }
 
 }  // namespace
-}  // namespace b24emu
+}  // namespace b24emu::faults_test

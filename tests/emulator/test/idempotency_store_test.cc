@@ -8,7 +8,7 @@
 
 #include "tests/emulator/test/fake_clock.h"
 
-namespace b24emu {
+namespace b24emu::idempotency_store_test {
 namespace {
 
 using Verdict = IdempotencyStore::Lookup::Verdict;
@@ -69,4 +69,4 @@ TEST(IdempotencyStoreTest, KeyExpiresAfterTtl) {
 }
 
 }  // namespace
-}  // namespace b24emu
+}  // namespace b24emu::idempotency_store_test

@@ -4,7 +4,7 @@
 
 #include "tests/emulator/test/fake_clock.h"
 
-namespace b24emu {
+namespace b24emu::leaky_bucket_test {
 namespace {
 
 TEST(LeakyBucketTest, BurstOfFiftyPassesAndFiftyFirstIsRefused) {
@@ -79,4 +79,4 @@ TEST(LeakyBucketTest, NotEnforcedStillTracksLevel) {
 }
 
 }  // namespace
-}  // namespace b24emu
+}  // namespace b24emu::leaky_bucket_test

@@ -7,7 +7,7 @@
 
 #include "tests/emulator/test/portal_harness.h"
 
-namespace b24emu {
+namespace b24emu::oauth_test {
 namespace {
 
 using nlohmann::json;
@@ -167,4 +167,4 @@ TEST_F(OAuthTest, ScaledLifetimeIsFractional) {
 }
 
 }  // namespace
-}  // namespace b24emu
+}  // namespace b24emu::oauth_test

@@ -4,7 +4,7 @@
 
 #include "tests/emulator/test/fake_clock.h"
 
-namespace b24emu {
+namespace b24emu::operating_limiter_test {
 namespace {
 
 class OperatingLimiterTest : public ::testing::Test {
@@ -148,4 +148,4 @@ TEST_F(BlockWindowTest, ResetClearsTheBlock) {
 }
 
 }  // namespace
-}  // namespace b24emu
+}  // namespace b24emu::operating_limiter_test

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace b24emu {
+namespace b24emu::options_test {
 namespace {
 
 TEST(OptionsTest, Defaults) {
@@ -80,4 +80,4 @@ TEST(OptionsTest, Errors) {
 }
 
 }  // namespace
-}  // namespace b24emu
+}  // namespace b24emu::options_test

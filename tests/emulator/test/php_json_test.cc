@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace b24emu {
+namespace b24emu::php_json_test {
 namespace {
 
 using OJson = nlohmann::ordered_json;
@@ -65,4 +65,4 @@ TEST(PhpJsonTest, ScalarsAndNesting) {
 }
 
 }  // namespace
-}  // namespace b24emu
+}  // namespace b24emu::php_json_test

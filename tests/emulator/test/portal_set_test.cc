@@ -9,7 +9,7 @@
 #include "tests/emulator/query_parser.h"
 #include "tests/emulator/test/portal_harness.h"
 
-namespace b24emu {
+namespace b24emu::portal_set_test {
 namespace {
 
 using nlohmann::json;
@@ -220,4 +220,4 @@ TEST(AppNotifier, TheInstallPostCarriesThePortalsTokensAndIdentity) {
 }
 
 }  // namespace
-}  // namespace b24emu
+}  // namespace b24emu::portal_set_test

@@ -5,7 +5,7 @@
 
 #include "tests/emulator/test/portal_harness.h"
 
-namespace b24emu {
+namespace b24emu::portal_test {
 namespace {
 
 using nlohmann::json;
@@ -314,4 +314,4 @@ TEST(PortalFaultTest, MethodRestriction) {
 }
 
 }  // namespace
-}  // namespace b24emu
+}  // namespace b24emu::portal_test

@@ -10,7 +10,7 @@
 #include "tests/emulator/portal.h"
 #include "tests/emulator/test/fake_clock.h"
 
-namespace b24emu {
+namespace b24emu::portal_v3_test {
 namespace {
 
 using nlohmann::json;
@@ -255,4 +255,4 @@ TEST_F(PortalV3CostTest, RepeatDuringTheFirstRunRunsAgainAndIsCounted) {
 }
 
 }  // namespace
-}  // namespace b24emu
+}  // namespace b24emu::portal_v3_test

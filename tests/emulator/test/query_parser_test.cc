@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace b24emu {
+namespace b24emu::query_parser_test {
 namespace {
 
 using OJson = nlohmann::ordered_json;
@@ -130,4 +130,4 @@ TEST(QueryParserTest, UrlEncodeRoundTrips) {
 }
 
 }  // namespace
-}  // namespace b24emu
+}  // namespace b24emu::query_parser_test

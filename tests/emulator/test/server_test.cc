@@ -20,7 +20,7 @@
 #include "tests/emulator/test/fake_methods.h"
 #include "tests/emulator/test/portal_harness.h"
 
-namespace b24emu {
+namespace b24emu::server_test {
 namespace {
 
 using nlohmann::json;
@@ -347,4 +347,4 @@ TEST_F(ServerTest, RequireHttpsRefusesPlainHttp) {
 }
 
 }  // namespace
-}  // namespace b24emu
+}  // namespace b24emu::server_test

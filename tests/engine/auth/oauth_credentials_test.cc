@@ -10,7 +10,7 @@
 #include "absl/synchronization/notification.h"
 #include "engine/auth/credentials.h"
 
-namespace b24gate {
+namespace b24gate::oauth_credentials_test {
 namespace {
 
 // Issues one new pair of tokens per refresh, answering on a thread of its own.
@@ -81,4 +81,4 @@ TEST(OAuthCredentials, ASlowTokenFileDoesNotHoldUpCurrent) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::oauth_credentials_test

@@ -14,7 +14,7 @@
 #include "engine/auth/credentials.h"
 #include "engine/bitrix/query_parser.h"
 
-namespace b24gate {
+namespace b24gate::shared_oauth_test {
 namespace {
 
 // Bitrix24's OAuth server as far as refreshes go: each valid refresh token
@@ -204,4 +204,4 @@ TEST(SharedOAuth, ARefusedTokenIsNeverSentAgainButANewSharedOneIsTried) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::shared_oauth_test

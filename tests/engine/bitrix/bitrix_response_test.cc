@@ -11,7 +11,7 @@
 #include "engine/common/errors.h"
 #include "engine/common/field_text.h"
 
-namespace b24gate {
+namespace b24gate::bitrix_response_test {
 namespace {
 
 using json = ::nlohmann::ordered_json;
@@ -563,4 +563,4 @@ TEST(ParseBatchResponseTest, TransportFailureIsUnavailable) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::bitrix_response_test

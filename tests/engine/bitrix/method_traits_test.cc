@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace b24gate {
+namespace b24gate::method_traits_test {
 namespace {
 
 TEST(MethodTraits, ReadsAreRecognisedByTheirLastWord) {
@@ -46,4 +46,4 @@ TEST(MethodTraits, KnownShapes) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::method_traits_test

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-namespace b24gate {
+namespace b24gate::query_encoder_test {
 namespace {
 
 struct PhpCase {
@@ -95,7 +95,7 @@ constexpr PhpCase kPhpCases[] = {
 };
 // clang-format on
 
-class HttpBuildQueryPhpTest : public testing::TestWithParam<PhpCase> {};
+class HttpBuildQueryPhpTest : public ::testing::TestWithParam<PhpCase> {};
 
 TEST_P(HttpBuildQueryPhpTest, MatchesPhp) {
   const PhpCase& c = GetParam();
@@ -104,7 +104,7 @@ TEST_P(HttpBuildQueryPhpTest, MatchesPhp) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Php82, HttpBuildQueryPhpTest,
-                         testing::ValuesIn(kPhpCases));
+                         ::testing::ValuesIn(kPhpCases));
 
 TEST(HttpBuildQueryTest, ScalarTopLevelEncodesNothing) {
   EXPECT_EQ(HttpBuildQuery(nlohmann::ordered_json(5)), "");
@@ -164,4 +164,4 @@ TEST(FindBatchReferenceTest, NamesThePathOfTheFirstReference) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::query_encoder_test

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace b24gate {
+namespace b24gate::query_parser_test {
 namespace {
 
 TEST(QueryParser, NestedKeysListsAndEscapes) {
@@ -35,4 +35,4 @@ TEST(QueryParser, MalformedInputIsAnError) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::query_parser_test

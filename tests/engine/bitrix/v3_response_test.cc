@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-namespace b24gate {
+namespace b24gate::v3_response_test {
 namespace {
 
 HttpResponse Answer(int status, const std::string& body) {
@@ -83,4 +83,4 @@ TEST(V3Response, NonJsonIsUnavailable) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::v3_response_test

@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-namespace b24gate {
+namespace b24gate::bucket_lease_test {
 namespace {
 
 const absl::Time kT0 = absl::FromUnixSeconds(1700000000);
@@ -95,4 +95,4 @@ TEST(BucketLeaseTest, DropGivesUpWhatIsHeld) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::bucket_lease_test

@@ -9,7 +9,7 @@
 
 #include "tests/support/threads.h"
 
-namespace b24gate {
+namespace b24gate::budget_syncer_test {
 namespace {
 
 using testing::ThreadsOfThisProcess;
@@ -100,4 +100,4 @@ TEST(BudgetSyncerTest, ARemovedTaskIsNotCalledAgain) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::budget_syncer_test

@@ -6,7 +6,7 @@
 
 #include "engine/common/clock.h"
 
-namespace b24gate {
+namespace b24gate::fallback_share_test {
 namespace {
 
 // Burst 30, 3 per second, headroom 3: a share of 10, 1 per second, headroom 1.
@@ -92,4 +92,4 @@ TEST(FallbackShareTest, APolicyChangeRescalesTheShare) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::fallback_share_test

@@ -17,7 +17,7 @@
 #include "tests/support/threads.h"
 #include "tests/support/wait_for.h"
 
-namespace b24gate {
+namespace b24gate::redis_budget_store_test {
 namespace {
 
 using testing::RedisServer;
@@ -232,4 +232,4 @@ TEST(LocalBudgetStoreTest, ReserveTakesOnlyAFreeSlot) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::redis_budget_store_test

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-namespace b24gate {
+namespace b24gate::sync_protocol_test {
 namespace {
 
 RedisReply Text(std::string s) {
@@ -142,4 +142,4 @@ TEST(SyncProtocolTest, LeavesOutAMethodsUnreadableParts) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::sync_protocol_test

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace b24gate {
+namespace b24gate::cache_key_test {
 namespace {
 
 using Json = nlohmann::ordered_json;
@@ -56,4 +56,4 @@ TEST(MethodMatches, GlobWithStarsIgnoringCase) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::cache_key_test

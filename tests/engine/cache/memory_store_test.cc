@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-namespace b24gate {
+namespace b24gate::memory_store_test {
 namespace {
 
 TEST(MemoryCacheStore, EntriesExpireAtTheirTimeToLive) {
@@ -71,4 +71,4 @@ TEST(MemoryCacheStore, GenerationsCountBumps) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::memory_store_test

@@ -4,7 +4,7 @@
 
 #include "engine/cache/memory_store.h"
 
-namespace b24gate {
+namespace b24gate::read_cache_test {
 namespace {
 
 using Json = nlohmann::ordered_json;
@@ -107,4 +107,4 @@ TEST_F(ReadCacheTest, ARaceWithAWriteNeverStoresUnderTheNewGeneration) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::read_cache_test

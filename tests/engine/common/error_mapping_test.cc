@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-namespace b24gate {
+namespace b24gate::error_mapping_test {
 namespace {
 
 TEST(Errors, KnownCodesMapByTableWhateverTheHttpStatus) {
@@ -34,4 +34,4 @@ TEST(Errors, OtherHttpStatusesStillChooseTheCode) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::error_mapping_test

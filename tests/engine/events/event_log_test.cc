@@ -12,7 +12,7 @@
 #include "engine/common/clock.h"
 #include "tests/support/temp_file.h"
 
-namespace b24gate {
+namespace b24gate::event_log_test {
 namespace {
 
 using OJson = nlohmann::ordered_json;
@@ -77,4 +77,4 @@ TEST(EventLog, OneProcessAtATime) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::event_log_test

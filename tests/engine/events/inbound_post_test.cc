@@ -5,7 +5,7 @@
 
 #include <string>
 
-namespace b24gate {
+namespace b24gate::inbound_post_test {
 namespace {
 
 TEST(InboundPost, ReadsTheDocumentedFields) {
@@ -55,4 +55,4 @@ TEST(InboundPost, RefusesWhatIsTooBigTooDeepOrNotAnEvent) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::inbound_post_test

@@ -12,7 +12,7 @@
 #include "engine/common/clock.h"
 #include "engine/events/event_ledger.h"
 
-namespace b24gate {
+namespace b24gate::offline_subscription_test {
 namespace {
 
 using OJson = nlohmann::ordered_json;
@@ -219,4 +219,4 @@ TEST_F(OfflineSubscriptionTest, ConsumerNamesAreChecked) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::offline_subscription_test

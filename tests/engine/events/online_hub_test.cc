@@ -15,7 +15,7 @@
 #include "engine/common/clock.h"
 #include "tests/support/temp_file.h"
 
-namespace b24gate {
+namespace b24gate::online_hub_test {
 namespace {
 
 class RecordingSink : public EventSink {
@@ -217,4 +217,4 @@ TEST_F(OnlineHubTest, AFailedPrepareEndsTheStreamWithoutDeliveries) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::online_hub_test

@@ -9,7 +9,7 @@
 #include "absl/synchronization/mutex.h"
 #include "engine/common/clock.h"
 
-namespace b24gate {
+namespace b24gate::poll_timer_test {
 namespace {
 
 TEST(PollTimerTest, RunsEachCallbackOnceItsDelayHasPassedInTimeOrder) {
@@ -51,4 +51,4 @@ TEST(PollTimerTest, DestroyingDropsWhatIsNotDue) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::poll_timer_test

@@ -4,7 +4,7 @@
 
 #include <string>
 
-namespace b24gate {
+namespace b24gate::byte_pipe_test {
 namespace {
 
 std::string ReadAll(BytePipe& pipe, BytePipe::ReadResult* last) {
@@ -80,4 +80,4 @@ TEST(BytePipe, AbortStopsBothSidesAndWakesThem) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::byte_pipe_test

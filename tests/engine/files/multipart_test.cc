@@ -4,7 +4,7 @@
 
 #include <string>
 
-namespace b24gate {
+namespace b24gate::multipart_test {
 namespace {
 
 TEST(Multipart, FramesOneFileAroundItsBytes) {
@@ -31,4 +31,4 @@ TEST(Multipart, FileNamesThatCannotTravelAreRefusedNamingTheField) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::multipart_test

@@ -10,12 +10,14 @@
 #include <string>
 #include <thread>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "engine/common/clock.h"
 
-namespace b24gate {
+namespace b24gate::stream_transport_test {
 namespace {
 
 class Server {
@@ -36,6 +38,9 @@ class Server {
     });
     server_.Get("/down", [this](const httplib::Request&, httplib::Response& res) {
       res.set_content(payload_, "application/octet-stream");
+    });
+    server_.Get("/moved", [](const httplib::Request&, httplib::Response& res) {
+      res.set_redirect("/down", 302);
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
@@ -103,6 +108,21 @@ std::string Pattern(size_t n) {
   return s;
 }
 
+// Writes `bytes` into `pipe` in pieces of `piece` bytes, each when the pipe
+// has room, then closes it.
+void FeedAll(BytePipe& pipe, const std::string& bytes, size_t piece) {
+  size_t at = 0;
+  while (at < bytes.size()) {
+    const size_t n = std::min(piece, bytes.size() - at);
+    if (pipe.Write(absl::string_view(bytes).substr(at, n)) == BytePipe::WriteResult::kTaken) {
+      at += n;
+    } else {
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+  }
+  pipe.Close();
+}
+
 TEST(StreamTransport, UploadBodyIsHeadThenThePipesBytesAsTheyComeThenTail) {
   Server server;
   StreamTransport transport(Clock::Real());
@@ -116,24 +136,56 @@ TEST(StreamTransport, UploadBodyIsHeadThenThePipesBytesAsTheyComeThenTail) {
   request.content_type = "application/x-test";
   // The feeder writes only when the pipe has room: the transfer pauses on
   // an empty pipe and is woken when more comes.
-  StreamResult r = Transfer(transport, request, [&] {
-    size_t at = 0;
-    while (at < bytes.size()) {
-      const size_t n = std::min<size_t>(1000, bytes.size() - at);
-      if (pipe->Write(absl::string_view(bytes).substr(at, n)) == BytePipe::WriteResult::kTaken) {
-        at += n;
-      } else {
-        absl::SleepFor(absl::Milliseconds(1));
-      }
-    }
-    pipe->Close();
-  });
+  StreamResult r = Transfer(transport, request, [&] { FeedAll(*pipe, bytes, 1000); });
   ASSERT_EQ(r.failure, TransportFailure::kNone) << r.failure_message;
   EXPECT_EQ(r.status, 200);
   EXPECT_TRUE(r.body_complete);
   EXPECT_EQ(r.bytes_sent, 200000);
   EXPECT_EQ(r.answer, R"({"result":{"ID":"7"}})");
   EXPECT_TRUE(server.received() == "HEAD|" + bytes + "|TAIL");
+}
+
+// Base64 mode: each length modulo 3 (the padding), in pieces that split
+// the groups of three anywhere, with and without a declared size.
+TEST(StreamTransport, Base64ModeEncodesThePipesBytesOnTheWay) {
+  Server server;
+  StreamTransport transport(Clock::Real());
+  for (size_t size : {size_t{0}, size_t{1}, size_t{2}, size_t{300001}, size_t{1} << 20}) {
+    for (bool declared : {false, true}) {
+      SCOPED_TRACE(absl::StrCat(size, declared ? " declared" : ""));
+      auto pipe = std::make_shared<BytePipe>(4096);
+      const std::string bytes = Pattern(size);
+      StreamRequest request;
+      request.url = server.Url("/up");
+      request.upload = pipe;
+      request.head = "[\"";
+      request.tail = "\"]";
+      request.base64 = true;
+      if (declared) request.upload_size = static_cast<int64_t>(size);
+      StreamResult r = Transfer(transport, request, [&] { FeedAll(*pipe, bytes, 1001); });
+      ASSERT_EQ(r.failure, TransportFailure::kNone) << r.failure_message;
+      EXPECT_TRUE(r.body_complete);
+      EXPECT_EQ(r.bytes_sent, static_cast<int64_t>(size));
+      EXPECT_TRUE(server.received() == "[\"" + absl::Base64Escape(bytes) + "\"]");
+    }
+  }
+}
+
+TEST(StreamTransport, ADownloadFollowsRedirectsOnlyWhenAskedTo) {
+  Server server;
+  server.payload_ = Pattern(100000);
+  StreamTransport transport(Clock::Real());
+  for (int redirects : {0, 2}) {
+    auto pipe = std::make_shared<BytePipe>(1 << 20);
+    StreamRequest request;
+    request.url = server.Url("/moved");
+    request.download = pipe;
+    request.max_redirects = redirects;
+    StreamResult r = Transfer(transport, request);
+    ASSERT_EQ(r.failure, TransportFailure::kNone) << r.failure_message;
+    EXPECT_EQ(r.status, redirects > 0 ? 200 : 302);
+    EXPECT_EQ(r.bytes_received, redirects > 0 ? 100000 : 0);
+  }
 }
 
 TEST(StreamTransport, ADeclaredSizeTheStreamMissesStopsTheBodyBeforeItIsWhole) {
@@ -244,4 +296,4 @@ TEST(StreamTransport, AnAbandonedDownloadEndsTheTransfer) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::stream_transport_test

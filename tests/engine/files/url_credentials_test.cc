@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-namespace b24gate {
+namespace b24gate::url_credentials_test {
 namespace {
 
 TEST(WithoutAuthParams, DropsAuthAndKeepsTheRestOfTheLink) {
@@ -31,4 +31,4 @@ TEST(MayCarryAuthParam, IsFalseOnlyWhereNoAuthParamCanBe) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::url_credentials_test

@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace b24gate {
+namespace b24gate::batch_plan_test {
 namespace {
 
 std::vector<BatchCommandSpec> Independent(int n) {
@@ -98,4 +98,4 @@ TEST(BatchPlan, NullAndNestedBatchAreRefused) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::batch_plan_test

@@ -17,7 +17,7 @@
 #include "engine/common/errors.h"
 #include "tests/support/fake_dispatcher.h"
 
-namespace b24gate {
+namespace b24gate::gateway_test {
 namespace {
 
 using Json = nlohmann::ordered_json;
@@ -320,4 +320,4 @@ TEST_F(AuthorizeHookTest, EveryEntryPointAsksBeforeQueueing) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::gateway_test

@@ -11,7 +11,7 @@
 #include "engine/http/curl_transport.h"
 #include "tests/support/threads.h"
 
-namespace b24gate {
+namespace b24gate::gateway_threads_test {
 namespace {
 
 using ::b24gate::testing::ThreadsOfThisProcess;
@@ -48,4 +48,4 @@ TEST(GatewayThreads, FiveHundredPortalsRunOnTheThreadsOfOne) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::gateway_threads_test

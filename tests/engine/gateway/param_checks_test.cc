@@ -11,7 +11,7 @@
 
 #include "engine/gateway/batch_plan.h"
 
-namespace b24gate {
+namespace b24gate::param_checks_test {
 namespace {
 
 using Json = nlohmann::ordered_json;
@@ -124,4 +124,4 @@ TEST(BatchReferences, CommandCountAndQueryParams) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::param_checks_test

@@ -27,7 +27,7 @@
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_file.h"
 
-namespace b24gate {
+namespace b24gate::portal_directory_test {
 namespace {
 
 using OJson = nlohmann::ordered_json;
@@ -434,4 +434,4 @@ TEST_F(SharedRegistryTest, ARotatedTokenReachesTheOtherReplicaWithoutRebuildingI
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::portal_directory_test

@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace b24gate {
+namespace b24gate::v3_batch_plan_test {
 namespace {
 
 using Json = nlohmann::ordered_json;
@@ -72,4 +72,4 @@ TEST(V3BatchPlan, RefusesQueryStringsDotsInKeysNestedBatchesAndNonObjects) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::v3_batch_plan_test

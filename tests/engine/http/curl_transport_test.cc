@@ -23,7 +23,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
-namespace b24gate {
+namespace b24gate::curl_transport_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -538,7 +538,7 @@ TEST(CurlTransportTest, DestructionCompletesRequestsInFlight) {
 }
 
 // HTTPS against a self-signed certificate made with the openssl command.
-class CurlTransportTlsTest : public testing::Test {
+class CurlTransportTlsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     char dir_template[] = "/tmp/b24gate_tls_XXXXXX";
@@ -614,4 +614,4 @@ TEST_F(CurlTransportTlsTest, ConnectionsDoNotMixTlsSettings) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::curl_transport_test

@@ -3,7 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-namespace b24gate {
+namespace b24gate::redirect_policy_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -62,4 +62,4 @@ TEST(DecideRedirectTest, ARelativeOrMalformedLocationIsRefusedWithoutQuotingIt) 
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::redirect_policy_test

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-namespace b24gate {
+namespace b24gate::batch_builder_test {
 namespace {
 
 struct Fill {
@@ -74,4 +74,4 @@ TEST(BatchBuilder, KeysEachRangesChainByItsOwnPrefix) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::batch_builder_test

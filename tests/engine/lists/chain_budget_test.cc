@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-namespace b24gate {
+namespace b24gate::chain_budget_test {
 namespace {
 
 // Eight connections, a full bucket, a batch of 50 pages of 0.097 s.
@@ -52,4 +52,4 @@ TEST(BatchesAllowed, TheBucketBindsWhenItIsEmpty) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::chain_budget_test

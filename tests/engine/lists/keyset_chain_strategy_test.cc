@@ -7,7 +7,7 @@
 
 #include "tests/engine/lists/list_test_util.h"
 
-namespace b24gate {
+namespace b24gate::keyset_chain_strategy_test {
 namespace {
 
 ListRequest ChainRequest(nlohmann::ordered_json params = {{"select", {"ID", "TITLE"}}}) {
@@ -91,4 +91,4 @@ TEST(KeysetChainStrategy, RefusesAMethodWithoutIdOrder) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::keyset_chain_strategy_test

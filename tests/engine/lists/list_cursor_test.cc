@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-namespace b24gate {
+namespace b24gate::list_cursor_test {
 namespace {
 
 TEST(ListCursor, RoundTrips) {
@@ -40,4 +40,4 @@ TEST(ListCursor, GarbageIsRefused) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::list_cursor_test

@@ -10,7 +10,7 @@
 #include "engine/lists/recent_ids.h"
 #include "tests/engine/lists/list_test_util.h"
 
-namespace b24gate {
+namespace b24gate::offset_strategy_test {
 namespace {
 
 ListRequest OffsetRequest() {
@@ -111,4 +111,4 @@ TEST(RecentIds, RemembersOnlyTheLastN) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::offset_strategy_test

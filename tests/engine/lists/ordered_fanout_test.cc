@@ -10,7 +10,7 @@
 
 #include "tests/support/fake_dispatcher.h"
 
-namespace b24gate {
+namespace b24gate::ordered_fanout_test {
 namespace {
 
 // Keeps what the fan-out delivers, acknowledging each chunk at once.
@@ -96,4 +96,4 @@ TEST(OrderedFanout, AWindowSmallerThanABatchStillRefills) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::ordered_fanout_test

@@ -13,7 +13,7 @@
 
 #include "tests/engine/lists/list_test_util.h"
 
-namespace b24gate {
+namespace b24gate::parallel_keyset_strategy_test {
 namespace {
 
 ListRequest ParallelRequest(nlohmann::ordered_json params = {{"select", {"ID", "TITLE"}}}) {
@@ -234,4 +234,4 @@ TEST(ParallelKeysetStrategy, ReadsTasksWrappedWithLowerCaseIds) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::parallel_keyset_strategy_test

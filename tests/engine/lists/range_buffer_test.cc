@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace b24gate {
+namespace b24gate::range_buffer_test {
 namespace {
 
 std::vector<Json> Rows(std::vector<int64_t> ids, size_t padding = 0) {
@@ -126,4 +126,4 @@ TEST(RangeBuffer, RowsMeasuredOnTheirWayOutCountTowardsTheirCost) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::range_buffer_test

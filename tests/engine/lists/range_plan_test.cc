@@ -11,7 +11,7 @@
 
 #include "engine/lists/keyset_pages.h"
 
-namespace b24gate {
+namespace b24gate::range_plan_test {
 namespace {
 
 // Ids first, first + step, … (n of them), and the same from the top down.
@@ -242,4 +242,4 @@ TEST(RangePlan, ARangesOwnDensityGuessesItsRest) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::range_plan_test

@@ -13,7 +13,7 @@
 #include "engine/lists/v3_list_strategy.h"
 #include "tests/engine/lists/list_test_util.h"
 
-namespace b24gate {
+namespace b24gate::v3_list_strategy_test {
 namespace {
 
 using json = nlohmann::ordered_json;
@@ -320,4 +320,4 @@ TEST(V3ListStrategy, AClassicCursorDoesNotResumeAV3Read) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::v3_list_strategy_test

@@ -15,7 +15,7 @@
 #include "tests/engine/fake_transport.h"
 #include "tests/engine/portal/portal_harness.h"
 
-namespace b24gate {
+namespace b24gate::dispatch_pool_test {
 namespace {
 
 // Records its turns in a shared log; each turn returns the next entry of
@@ -148,4 +148,4 @@ TEST_F(DispatchPoolTest, ASaturatedPortalDoesNotHoldUpAnothersCall) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::dispatch_pool_test

@@ -5,7 +5,7 @@
 
 #include "engine/common/errors.h"
 
-namespace b24gate {
+namespace b24gate::dispatch_queue_test {
 namespace {
 
 const absl::Time kNow = absl::FromUnixSeconds(1700000000);
@@ -217,4 +217,4 @@ TEST(DispatchQueue, AbandonedWorkIsTakenOutWithWhy) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::dispatch_queue_test

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-namespace b24gate {
+namespace b24gate::inflight_ledger_test {
 namespace {
 
 const absl::Time kNow = absl::FromUnixSeconds(1700000000);
@@ -95,4 +95,4 @@ TEST(InflightLedger, TypicalLatencyIsTheMedianOfRecentAnswers) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::inflight_ledger_test

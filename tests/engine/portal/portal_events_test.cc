@@ -12,7 +12,7 @@
 #include "tests/engine/fake_transport.h"
 #include "tests/engine/portal/portal_harness.h"
 
-namespace b24gate {
+namespace b24gate::portal_events_test {
 namespace {
 
 const nlohmann::ordered_json kNoParams = nlohmann::ordered_json::object();
@@ -129,4 +129,4 @@ TEST(PortalEvents, StatsAndObserverCountTheSameTraffic) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::portal_events_test

@@ -17,7 +17,7 @@
 #include "tests/engine/fake_transport.h"
 #include "tests/engine/portal/portal_harness.h"
 
-namespace b24gate {
+namespace b24gate::portal_fair_share_test {
 namespace {
 
 // Ids tell whose command a batch entry is: bulk 10000+, interactive 20000+.
@@ -269,4 +269,4 @@ TEST(FairShare, StatsCountQueuedAndSentPerClient) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::portal_fair_share_test

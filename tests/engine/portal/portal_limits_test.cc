@@ -16,7 +16,7 @@
 #include "tests/engine/fake_transport.h"
 #include "tests/engine/portal/portal_harness.h"
 
-namespace b24gate {
+namespace b24gate::portal_limits_test {
 namespace {
 
 const nlohmann::ordered_json kNoParams = nlohmann::ordered_json::object();
@@ -367,4 +367,4 @@ TEST(PortalLimits, AWriteOnTheWireAtItsDeadlineIsAnsweredOutcomeUnknown) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::portal_limits_test

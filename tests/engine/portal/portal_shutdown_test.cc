@@ -16,7 +16,7 @@
 #include "tests/engine/fake_transport.h"
 #include "tests/engine/portal/portal_harness.h"
 
-namespace b24gate {
+namespace b24gate::portal_shutdown_test {
 namespace {
 
 PortalOptions Options() {
@@ -150,4 +150,4 @@ TEST(PortalShutdown, RequestsStillWaitingForAConnectionAreNotExecuted) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::portal_shutdown_test

@@ -13,7 +13,7 @@
 #include "tests/engine/fake_transport.h"
 #include "tests/engine/portal/portal_harness.h"
 
-namespace b24gate {
+namespace b24gate::portal_test {
 namespace {
 
 const nlohmann::ordered_json kNoParams = nlohmann::ordered_json::object();
@@ -575,4 +575,4 @@ TEST(Portal, BudgetReportsBucketAndOperatingTimeLeft) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::portal_test

@@ -14,7 +14,7 @@
 #include "tests/engine/fake_transport.h"
 #include "tests/engine/portal/portal_harness.h"
 
-namespace b24gate {
+namespace b24gate::portal_v3_test {
 namespace {
 
 PortalOptions Options() {
@@ -241,4 +241,4 @@ TEST(PortalV3, AReusedKeyIsAFinalError) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::portal_v3_test

@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-namespace b24gate {
+namespace b24gate::request_encoder_test {
 namespace {
 
 WorkPtr Call(const std::string& method, nlohmann::ordered_json params) {
@@ -55,4 +55,4 @@ TEST(RequestEncoder, APreFormedBatchKeepsItsKeysOrderAndHalt) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::request_encoder_test

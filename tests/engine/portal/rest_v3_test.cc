@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-namespace b24gate {
+namespace b24gate::rest_v3_test {
 namespace {
 
 TEST(RestV3, UrlsSitBesideTheClassicOnes) {
@@ -85,4 +85,4 @@ TEST(RestV3, KeyCheckNamesTheField) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::rest_v3_test

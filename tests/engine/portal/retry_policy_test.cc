@@ -6,7 +6,7 @@
 
 #include "engine/common/errors.h"
 
-namespace b24gate {
+namespace b24gate::retry_policy_test {
 namespace {
 
 using Action = Disposition::Action;
@@ -200,5 +200,29 @@ TEST(RetryPolicy, AWriteLeftUnknownNamesItsMethodAndCause) {
   EXPECT_NE(d.status.message().find("simulated"), absl::string_view::npos) << d.status;
 }
 
+
+// A streamed request's body is gone after one attempt: what would be a
+// retry for any other call is its caller's answer, with the cause.
+TEST(RetryPolicy, AStreamedRequestIsNeverRetried) {
+  Backoff backoff(BackoffPolicy{}, [] { return 0.5; });
+  AttemptFacts facts;
+  facts.method = "crm.deal.update";
+  facts.single_attempt = true;
+  facts.can_refresh = true;
+  const std::vector<AttemptOutcome> outcomes = {
+      Outcome(Kind::kNotSent), Outcome(Kind::kBitrixError, "QUERY_LIMIT_EXCEEDED", 503),
+      Outcome(Kind::kBitrixError, "OPERATION_TIME_LIMIT", 429),
+      Outcome(Kind::kBitrixError, "expired_token", 401), Outcome(Kind::kRedirect)};
+  for (const AttemptOutcome& o : outcomes) {
+    SCOPED_TRACE(o.cause.ToString());
+    Disposition d = Decide(facts, o, kNow, RetryLimits{}, backoff);
+    EXPECT_EQ(static_cast<int>(d.action), static_cast<int>(Action::kAnswer));
+    EXPECT_EQ(d.status, o.cause);
+  }
+  facts.read = true;  // even a read: the body cannot be sent again
+  Disposition d = Decide(facts, Outcome(Kind::kOutcomeUnknown), kNow, RetryLimits{}, backoff);
+  EXPECT_EQ(static_cast<int>(d.action), static_cast<int>(Action::kAnswer));
+}
+
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::retry_policy_test

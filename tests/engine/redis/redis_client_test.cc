@@ -9,7 +9,7 @@
 
 #include "tests/support/redis_server.h"
 
-namespace b24gate {
+namespace b24gate::redis_client_test {
 namespace {
 
 using testing::RedisServer;
@@ -201,4 +201,4 @@ TEST_F(RedisClientTest, ConcurrentCommandsEachGetTheirOwnReply) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::redis_client_test

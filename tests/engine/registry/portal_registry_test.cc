@@ -19,7 +19,7 @@
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_file.h"
 
-namespace b24gate {
+namespace b24gate::portal_registry_test {
 namespace {
 
 PortalRecord Record(const std::string& name) {
@@ -152,4 +152,4 @@ TEST(RedisPortalRegistry, TheChangeLogGivesEachChangedNameOnceWithItsRecordNow) 
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::portal_registry_test

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace b24gate {
+namespace b24gate::autothrottle_test {
 namespace {
 
 const absl::Time kT0 = absl::FromUnixSeconds(1700000000);
@@ -93,4 +93,4 @@ TEST(Autothrottle, LoweringTheCeilingClampsAtOnce) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::autothrottle_test

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace b24gate {
+namespace b24gate::backoff_test {
 namespace {
 
 TEST(Backoff, GrowsExponentiallyWithinHalfJitter) {
@@ -25,4 +25,4 @@ TEST(Backoff, IsCappedAtMax) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::backoff_test

@@ -7,7 +7,7 @@
 
 #include <cmath>
 
-namespace b24gate {
+namespace b24gate::coalescing_test {
 namespace {
 
 const absl::Time kT0 = absl::FromUnixSeconds(1700000000);
@@ -73,4 +73,4 @@ TEST(Coalescing, TheBudgetIsScarceFromHalfTheUsableBurst) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::coalescing_test

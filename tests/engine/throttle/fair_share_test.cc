@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-namespace b24gate {
+namespace b24gate::fair_share_test {
 namespace {
 
 // Queues `n` commands of cost 1 per client, then takes `take` of them in
@@ -78,4 +78,4 @@ TEST(FairShare, SwitchedOffPlacesFollowArrival) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::fair_share_test

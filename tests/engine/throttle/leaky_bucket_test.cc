@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace b24gate {
+namespace b24gate::leaky_bucket_test {
 namespace {
 
 const absl::Time kT0 = absl::FromUnixSeconds(1700000000);
@@ -119,4 +119,4 @@ TEST(LeakyBucket, EnterprisePreset) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::leaky_bucket_test

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace b24gate {
+namespace b24gate::operating_tracker_test {
 namespace {
 
 const absl::Time kT0 = absl::FromUnixSeconds(1700000000);
@@ -108,4 +108,4 @@ TEST(OperatingTracker, AHeavyRequestWithNothingInFlightWaitsForTheReset) {
 }
 
 }  // namespace
-}  // namespace b24gate
+}  // namespace b24gate::operating_tracker_test

@@ -36,7 +36,8 @@ def _upload_messages(header, source, chunk_size, digest, bar):
 def upload(stub, portal, source, target, name, size, generate_unique_name, chunk_size, bar,
            timeout):
     """Runs UploadFile; returns {"file", "size", "sha256"}. `target` is
-    ("folder_id"|"storage_id", id); `source` a path or a binary file object."""
+    ("folder_id"|"storage_id", id) or ("record_field", RecordFileField);
+    `source` a path or a binary file object."""
     if isinstance(source, (str, os.PathLike)):
         if name is None:
             name = os.path.basename(os.fspath(source))
@@ -47,7 +48,10 @@ def upload(stub, portal, source, target, name, size, generate_unique_name, chunk
                           bar, timeout)
     header = files_pb2.UploadFileHeader(portal=portal, name=name or "",
                                         generate_unique_name=generate_unique_name)
-    setattr(header, target[0], target[1])
+    if target[0] == "record_field":
+        header.record_field.CopyFrom(target[1])
+    else:
+        setattr(header, target[0], target[1])
     if size is not None:
         header.size = size
     digest = hashlib.sha256()

@@ -156,12 +156,14 @@ class Gateway:
             raise from_rpc_error(e) from None
         return results
 
-    def upload_file(self, source, *, folder_id=None, storage_id=None, name=None, size=None,
-                    generate_unique_name=False, progress=True, chunk_size=_files.CHUNK_SIZE,
-                    timeout=None):
-        """Uploads a file into a Drive folder or a storage's root (exactly one
-        of folder_id, storage_id); returns {"file": Bitrix24's file object,
-        "size": bytes, "sha256": hex}.
+    def upload_file(self, source, *, folder_id=None, storage_id=None, record_field=None,
+                    name=None, size=None, generate_unique_name=False, progress=True,
+                    chunk_size=_files.CHUNK_SIZE, timeout=None):
+        """Uploads a file into a Drive folder or a storage's root, or into a
+        CRM record's file field (exactly one of folder_id, storage_id,
+        record_field = (entity_type, record_id, field), e.g. ("deal", 42,
+        "UF_CRM_1638795037")); returns {"file": Bitrix24's file object (for a
+        field, the field's value), "size": bytes, "sha256": hex}.
 
         source: a path (name and size then default to the file's) or a binary
                 file object read to its end (give size when known: the
@@ -169,18 +171,24 @@ class Gateway:
         progress: a tqdm bar of bytes on stderr when it is a terminal.
         Raises BitrixError; CHECKSUM_MISMATCH when the gateway's SHA-256
         differs from the bytes read here."""
-        if (folder_id is None) == (storage_id is None):
-            raise ValueError("give exactly one of folder_id and storage_id")
-        target = ("folder_id", folder_id) if folder_id is not None else ("storage_id", storage_id)
+        targets = [t for t in (("folder_id", folder_id), ("storage_id", storage_id),
+                               ("record_field", _record_field(record_field))) if t[1] is not None]
+        if len(targets) != 1:
+            raise ValueError("give exactly one of folder_id, storage_id and record_field")
+        target = targets[0]
         return _files.upload(self._files, self._portal, source, target, name, size,
                              generate_unique_name, chunk_size,
                              progress_bar(progress, name or "upload", unit="B"), timeout)
 
-    def download_file(self, file_id, dest, *, offset=0, progress=True, timeout=None):
-        """Downloads a Drive file into `dest`: a path (from `offset` on, the
-        file is cut there and continued) or a binary file object (written
-        from where it stands). Returns {"name", "size", "file"}."""
-        request = files_pb2.DownloadFileRequest(portal=self._portal, file_id=file_id,
+    def download_file(self, file_id, dest, *, record_field=None, offset=0, progress=True,
+                      timeout=None):
+        """Downloads a Drive file (file_id), or with file_id None the file in
+        a CRM record's file field (record_field = (entity_type, record_id,
+        field)), into `dest`: a path (from `offset` on, the file is cut there
+        and continued) or a binary file object (written from where it
+        stands). Returns {"name", "size", "file"}."""
+        request = files_pb2.DownloadFileRequest(portal=self._portal, file_id=file_id or 0,
+                                                record_field=_record_field(record_field),
                                                 offset=offset)
         return _files.download(self._files, request, dest,
                                progress_bar(progress, "download", unit="B"), timeout)
@@ -202,6 +210,14 @@ class Gateway:
         source:         None or "offline" (the portal's queue), "online"."""
         start = _events.start_request(self._portal, consumer, events, auth_connector, source)
         return _events.Subscription(self._events, start, timeout)
+
+
+def _record_field(value):
+    """(entity_type, record_id, field) as a RecordFileField; None stays None."""
+    if value is None:
+        return None
+    entity_type, record_id, field = value
+    return files_pb2.RecordFileField(entity_type=entity_type, record_id=record_id, field=field)
 
 
 class ListReader:

@@ -3,7 +3,7 @@
 
 #include "test_util.h"
 
-namespace b24emu::data::testing {
+namespace b24emu::data::testing::crm_test {
 namespace {
 
 class CrmTest : public ::testing::Test {
@@ -220,4 +220,4 @@ TEST_F(CrmTest, QueryStringStyleStringsWork) {
 }
 
 }  // namespace
-}  // namespace b24emu::data::testing
+}  // namespace b24emu::data::testing::crm_test

@@ -5,7 +5,7 @@
 
 #include "test_util.h"
 
-namespace b24emu::data::testing {
+namespace b24emu::data::testing::eventlog_v3_test {
 namespace {
 
 std::vector<int64_t> Range(int64_t from, int64_t to) {  // inclusive, either direction
@@ -63,4 +63,4 @@ TEST_F(EventLogV3Test, TailReadsAfterTheCursorEitherWay) {
 }
 
 }  // namespace
-}  // namespace b24emu::data::testing
+}  // namespace b24emu::data::testing::eventlog_v3_test

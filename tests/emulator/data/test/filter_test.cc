@@ -4,7 +4,7 @@
 
 #include "test_util.h"
 
-namespace b24emu::data::testing {
+namespace b24emu::data::testing::filter_test {
 namespace {
 
 class FilterTest : public ::testing::Test {
@@ -143,4 +143,4 @@ TEST_F(FilterTest, FieldNamesAreCaseInsensitive) {
 }
 
 }  // namespace
-}  // namespace b24emu::data::testing
+}  // namespace b24emu::data::testing::filter_test

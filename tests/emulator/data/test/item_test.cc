@@ -3,7 +3,7 @@
 
 #include "test_util.h"
 
-namespace b24emu::data::testing {
+namespace b24emu::data::testing::item_test {
 namespace {
 
 class ItemTest : public ::testing::Test {
@@ -95,4 +95,4 @@ TEST_F(ItemTest, FieldsAreWrapped) {
 }
 
 }  // namespace
-}  // namespace b24emu::data::testing
+}  // namespace b24emu::data::testing::item_test

@@ -6,7 +6,7 @@
 
 #include "test_util.h"
 
-namespace b24emu::data::testing {
+namespace b24emu::data::testing::list_test {
 namespace {
 
 TEST(ListPagingTest, ExactlyFiftyRowsIsOnePageWithoutNext) {
@@ -241,4 +241,4 @@ TEST(ListShapeTest, TimelineCommentsFilterByDeal) {
 }
 
 }  // namespace
-}  // namespace b24emu::data::testing
+}  // namespace b24emu::data::testing::list_test

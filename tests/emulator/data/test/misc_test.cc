@@ -5,7 +5,7 @@
 
 #include "test_util.h"
 
-namespace b24emu::data::testing {
+namespace b24emu::data::testing::misc_test {
 namespace {
 
 TEST(UserTest, GetIsAFlatListWithStringIds) {
@@ -88,4 +88,4 @@ TEST(TimelineTest, AddThenListByDeal) {
 }
 
 }  // namespace
-}  // namespace b24emu::data::testing
+}  // namespace b24emu::data::testing::misc_test

@@ -5,7 +5,7 @@
 
 #include "test_util.h"
 
-namespace b24emu::data::testing {
+namespace b24emu::data::testing::seed_test {
 namespace {
 
 TEST(SeedSpecTest, ParsesEveryKey) {
@@ -98,4 +98,4 @@ TEST(ConcurrencyTest, ReadsAndWritesFromManyThreads) {
 }
 
 }  // namespace
-}  // namespace b24emu::data::testing
+}  // namespace b24emu::data::testing::seed_test

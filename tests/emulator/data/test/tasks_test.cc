@@ -5,7 +5,7 @@
 
 #include "test_util.h"
 
-namespace b24emu::data::testing {
+namespace b24emu::data::testing::tasks_test {
 namespace {
 
 class TasksTest : public ::testing::Test {
@@ -79,4 +79,4 @@ TEST_F(TasksTest, CommentAddBreaksOnExtraParameters) {
 }
 
 }  // namespace
-}  // namespace b24emu::data::testing
+}  // namespace b24emu::data::testing::tasks_test

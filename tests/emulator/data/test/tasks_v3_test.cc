@@ -7,7 +7,7 @@
 
 #include "test_util.h"
 
-namespace b24emu::data::testing {
+namespace b24emu::data::testing::tasks_v3_test {
 namespace {
 
 constexpr char kValidation[] = "BITRIX_REST_V3_EXCEPTION_VALIDATION_REQUESTVALIDATIONEXCEPTION";
@@ -114,4 +114,4 @@ TEST_F(TasksV3Test, AddGetUpdateDeleteShareTheClassicTable) {
 }
 
 }  // namespace
-}  // namespace b24emu::data::testing
+}  // namespace b24emu::data::testing::tasks_v3_test

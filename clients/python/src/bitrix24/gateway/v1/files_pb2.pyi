@@ -16,16 +16,18 @@ class DownloadFileHeader(_message.Message):
     def __init__(self, name: _Optional[str] = ..., size: _Optional[int] = ..., file: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class DownloadFileRequest(_message.Message):
-    __slots__ = ["attached_object_id", "file_id", "offset", "portal"]
+    __slots__ = ["attached_object_id", "file_id", "offset", "portal", "record_field"]
     ATTACHED_OBJECT_ID_FIELD_NUMBER: _ClassVar[int]
     FILE_ID_FIELD_NUMBER: _ClassVar[int]
     OFFSET_FIELD_NUMBER: _ClassVar[int]
     PORTAL_FIELD_NUMBER: _ClassVar[int]
+    RECORD_FIELD_FIELD_NUMBER: _ClassVar[int]
     attached_object_id: int
     file_id: int
     offset: int
     portal: str
-    def __init__(self, portal: _Optional[str] = ..., file_id: _Optional[int] = ..., offset: _Optional[int] = ..., attached_object_id: _Optional[int] = ...) -> None: ...
+    record_field: RecordFileField
+    def __init__(self, portal: _Optional[str] = ..., file_id: _Optional[int] = ..., offset: _Optional[int] = ..., attached_object_id: _Optional[int] = ..., record_field: _Optional[_Union[RecordFileField, _Mapping]] = ...) -> None: ...
 
 class DownloadFileResponse(_message.Message):
     __slots__ = ["chunk", "header"]
@@ -35,21 +37,35 @@ class DownloadFileResponse(_message.Message):
     header: DownloadFileHeader
     def __init__(self, header: _Optional[_Union[DownloadFileHeader, _Mapping]] = ..., chunk: _Optional[bytes] = ...) -> None: ...
 
+class RecordFileField(_message.Message):
+    __slots__ = ["entity_type", "field", "index", "record_id"]
+    ENTITY_TYPE_FIELD_NUMBER: _ClassVar[int]
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    RECORD_ID_FIELD_NUMBER: _ClassVar[int]
+    entity_type: str
+    field: str
+    index: int
+    record_id: int
+    def __init__(self, entity_type: _Optional[str] = ..., record_id: _Optional[int] = ..., field: _Optional[str] = ..., index: _Optional[int] = ...) -> None: ...
+
 class UploadFileHeader(_message.Message):
-    __slots__ = ["folder_id", "generate_unique_name", "name", "portal", "size", "storage_id"]
+    __slots__ = ["folder_id", "generate_unique_name", "name", "portal", "record_field", "size", "storage_id"]
     FOLDER_ID_FIELD_NUMBER: _ClassVar[int]
     GENERATE_UNIQUE_NAME_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     PORTAL_FIELD_NUMBER: _ClassVar[int]
+    RECORD_FIELD_FIELD_NUMBER: _ClassVar[int]
     SIZE_FIELD_NUMBER: _ClassVar[int]
     STORAGE_ID_FIELD_NUMBER: _ClassVar[int]
     folder_id: int
     generate_unique_name: bool
     name: str
     portal: str
+    record_field: RecordFileField
     size: int
     storage_id: int
-    def __init__(self, portal: _Optional[str] = ..., folder_id: _Optional[int] = ..., storage_id: _Optional[int] = ..., name: _Optional[str] = ..., generate_unique_name: bool = ..., size: _Optional[int] = ...) -> None: ...
+    def __init__(self, portal: _Optional[str] = ..., folder_id: _Optional[int] = ..., storage_id: _Optional[int] = ..., record_field: _Optional[_Union[RecordFileField, _Mapping]] = ..., name: _Optional[str] = ..., generate_unique_name: bool = ..., size: _Optional[int] = ...) -> None: ...
 
 class UploadFileRequest(_message.Message):
     __slots__ = ["chunk", "header"]

@@ -30,7 +30,10 @@ class FilesServiceServicer(object):
     """Missing associated documentation comment in .proto file."""
 
     def UploadFile(self, request_iterator, context):
-        """Uploads a file into a Drive folder or a storage's root. The first
+        """Uploads a file into a Drive folder or a storage's root, or into a file
+        field of a CRM record (crm.<entity>.update with the field's value
+        {"fileData": [name, base64]}, the base64 made while streaming; the call
+        waits in the portal's queue like any call and is sent once). The first
         message carries `header`, every later one a `chunk` of the file's bytes,
         in order. A bad header is refused (INVALID_ARGUMENT, NOT_FOUND for an
         unknown folder or portal) before any byte goes to the portal. When the
@@ -44,8 +47,8 @@ class FilesServiceServicer(object):
 
     def DownloadFile(self, request, context):
         """Downloads a Drive file, by its ID or by the ID of its attachment to a
-        record: the first message carries `header`, every later one a `chunk` of
-        its bytes, in order.
+        record, or the file in a CRM record's file field: the first message
+        carries `header`, every later one a `chunk` of its bytes, in order.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

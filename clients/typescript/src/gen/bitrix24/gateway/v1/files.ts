@@ -34,12 +34,28 @@ export const protobufFileName = "bitrix24/gateway/v1/files.proto";
  * URLs and their credentials never leave the gateway.
  */
 
+/** A file field (a user field of type "file") of one CRM record. */
+export interface RecordFileField {
+  /**
+   * "deal", "lead", "contact" or "company": crm.<entity_type>.update writes
+   * the field, crm.<entity_type>.get reads it.
+   */
+  entityType: string;
+  /** The record's ID. */
+  recordId: number;
+  /** The field's code, e.g. "UF_CRM_1638795037". */
+  field: string;
+  /** Downloads from a multiple field: which of its files (0 = the first). */
+  index: number;
+}
+
 export interface UploadFileHeader {
   /** A configured portal's name; empty = the default portal. */
   portal: string;
   folderId?: number | undefined;
-  storageId?:
-    | number
+  storageId?: number | undefined;
+  recordField?:
+    | RecordFileField
     | undefined;
   /** The file's name in the Drive (Bitrix24's data.NAME). */
   name: string;
@@ -61,7 +77,9 @@ export interface UploadFileResponse {
   /**
    * Bitrix24's file object (ID, NAME, SIZE, PARENT_ID, ...) as
    * disk.file.get gives it, without DOWNLOAD_URL: download through
-   * DownloadFile.
+   * DownloadFile. For a record's field: the field's value as
+   * crm.<entity>.get gives it (id, showUrl, downloadUrl), its links without
+   * their authorization.
    */
   file?:
     | { [key: string]: any }
@@ -86,15 +104,26 @@ export interface DownloadFileRequest {
    * the record lists it (disk.attachedObject.get).
    */
   attachedObjectId: number;
+  /**
+   * The file in a CRM record's file field: the gateway reads the record
+   * and streams the field value's urlMachine or downloadUrl, following the
+   * portal's redirects.
+   */
+  recordField?: RecordFileField | undefined;
 }
 
 export interface DownloadFileHeader {
+  /**
+   * The file's name (empty when the portal did not say: a record's field
+   * value carries none).
+   */
   name: string;
   /** The whole file's size in bytes (-1 when the portal did not say). */
   size: number;
   /**
    * Bitrix24's file object (for an attached object, disk.attachedObject.get's
-   * answer), without DOWNLOAD_URL.
+   * answer), without DOWNLOAD_URL; for a record's field, the field's value,
+   * its links without their authorization.
    */
   file?: { [key: string]: any } | undefined;
 }
@@ -104,11 +133,137 @@ export interface DownloadFileResponse {
   chunk?: Buffer | undefined;
 }
 
+function createBaseRecordFileField(): RecordFileField {
+  return { entityType: "", recordId: 0, field: "", index: 0 };
+}
+
+export const RecordFileField: MessageFns<RecordFileField> = {
+  encode(message: RecordFileField, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.entityType !== "") {
+      writer.uint32(10).string(message.entityType);
+    }
+    if (message.recordId !== 0) {
+      writer.uint32(16).int64(message.recordId);
+    }
+    if (message.field !== "") {
+      writer.uint32(26).string(message.field);
+    }
+    if (message.index !== 0) {
+      writer.uint32(32).int32(message.index);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecordFileField {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecordFileField();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entityType = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.recordId = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.field = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.index = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecordFileField {
+    return {
+      entityType: isSet(object.entityType)
+        ? globalThis.String(object.entityType)
+        : isSet(object.entity_type)
+        ? globalThis.String(object.entity_type)
+        : "",
+      recordId: isSet(object.recordId)
+        ? globalThis.Number(object.recordId)
+        : isSet(object.record_id)
+        ? globalThis.Number(object.record_id)
+        : 0,
+      field: isSet(object.field) ? globalThis.String(object.field) : "",
+      index: isSet(object.index) ? globalThis.Number(object.index) : 0,
+    };
+  },
+
+  toJSON(message: RecordFileField): unknown {
+    const obj: any = {};
+    if (message.entityType !== "") {
+      obj.entityType = message.entityType;
+    }
+    if (message.recordId !== 0) {
+      obj.recordId = Math.round(message.recordId);
+    }
+    if (message.field !== "") {
+      obj.field = message.field;
+    }
+    if (message.index !== 0) {
+      obj.index = Math.round(message.index);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RecordFileField>, I>>(base?: I): RecordFileField {
+    return RecordFileField.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RecordFileField>, I>>(object: I): RecordFileField {
+    const message = createBaseRecordFileField();
+    message.entityType = object.entityType ?? "";
+    message.recordId = object.recordId ?? 0;
+    message.field = object.field ?? "";
+    message.index = object.index ?? 0;
+    return message;
+  },
+};
+
 function createBaseUploadFileHeader(): UploadFileHeader {
   return {
     portal: "",
     folderId: undefined,
     storageId: undefined,
+    recordField: undefined,
     name: "",
     generateUniqueName: false,
     size: undefined,
@@ -125,6 +280,9 @@ export const UploadFileHeader: MessageFns<UploadFileHeader> = {
     }
     if (message.storageId !== undefined) {
       writer.uint32(24).int64(message.storageId);
+    }
+    if (message.recordField !== undefined) {
+      RecordFileField.encode(message.recordField, writer.uint32(58).fork()).join();
     }
     if (message.name !== "") {
       writer.uint32(34).string(message.name);
@@ -173,6 +331,14 @@ export const UploadFileHeader: MessageFns<UploadFileHeader> = {
             }
 
             message.storageId = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.recordField = RecordFileField.decode(reader, reader.uint32());
             continue;
           }
           case 4: {
@@ -224,6 +390,11 @@ export const UploadFileHeader: MessageFns<UploadFileHeader> = {
         : isSet(object.storage_id)
         ? globalThis.Number(object.storage_id)
         : undefined,
+      recordField: isSet(object.recordField)
+        ? RecordFileField.fromJSON(object.recordField)
+        : isSet(object.record_field)
+        ? RecordFileField.fromJSON(object.record_field)
+        : undefined,
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       generateUniqueName: isSet(object.generateUniqueName)
         ? globalThis.Boolean(object.generateUniqueName)
@@ -245,6 +416,9 @@ export const UploadFileHeader: MessageFns<UploadFileHeader> = {
     if (message.storageId !== undefined) {
       obj.storageId = Math.round(message.storageId);
     }
+    if (message.recordField !== undefined) {
+      obj.recordField = RecordFileField.toJSON(message.recordField);
+    }
     if (message.name !== "") {
       obj.name = message.name;
     }
@@ -265,6 +439,9 @@ export const UploadFileHeader: MessageFns<UploadFileHeader> = {
     message.portal = object.portal ?? "";
     message.folderId = object.folderId ?? undefined;
     message.storageId = object.storageId ?? undefined;
+    message.recordField = (object.recordField !== undefined && object.recordField !== null)
+      ? RecordFileField.fromPartial(object.recordField)
+      : undefined;
     message.name = object.name ?? "";
     message.generateUniqueName = object.generateUniqueName ?? false;
     message.size = object.size ?? undefined;
@@ -461,7 +638,7 @@ export const UploadFileResponse: MessageFns<UploadFileResponse> = {
 };
 
 function createBaseDownloadFileRequest(): DownloadFileRequest {
-  return { portal: "", fileId: 0, offset: 0, attachedObjectId: 0 };
+  return { portal: "", fileId: 0, offset: 0, attachedObjectId: 0, recordField: undefined };
 }
 
 export const DownloadFileRequest: MessageFns<DownloadFileRequest> = {
@@ -477,6 +654,9 @@ export const DownloadFileRequest: MessageFns<DownloadFileRequest> = {
     }
     if (message.attachedObjectId !== 0) {
       writer.uint32(32).int64(message.attachedObjectId);
+    }
+    if (message.recordField !== undefined) {
+      RecordFileField.encode(message.recordField, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -526,6 +706,14 @@ export const DownloadFileRequest: MessageFns<DownloadFileRequest> = {
             message.attachedObjectId = longToNumber(reader.int64());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.recordField = RecordFileField.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -552,6 +740,11 @@ export const DownloadFileRequest: MessageFns<DownloadFileRequest> = {
         : isSet(object.attached_object_id)
         ? globalThis.Number(object.attached_object_id)
         : 0,
+      recordField: isSet(object.recordField)
+        ? RecordFileField.fromJSON(object.recordField)
+        : isSet(object.record_field)
+        ? RecordFileField.fromJSON(object.record_field)
+        : undefined,
     };
   },
 
@@ -569,6 +762,9 @@ export const DownloadFileRequest: MessageFns<DownloadFileRequest> = {
     if (message.attachedObjectId !== 0) {
       obj.attachedObjectId = Math.round(message.attachedObjectId);
     }
+    if (message.recordField !== undefined) {
+      obj.recordField = RecordFileField.toJSON(message.recordField);
+    }
     return obj;
   },
 
@@ -581,6 +777,9 @@ export const DownloadFileRequest: MessageFns<DownloadFileRequest> = {
     message.fileId = object.fileId ?? 0;
     message.offset = object.offset ?? 0;
     message.attachedObjectId = object.attachedObjectId ?? 0;
+    message.recordField = (object.recordField !== undefined && object.recordField !== null)
+      ? RecordFileField.fromPartial(object.recordField)
+      : undefined;
     return message;
   },
 };
@@ -776,7 +975,10 @@ export const DownloadFileResponse: MessageFns<DownloadFileResponse> = {
 export type FilesServiceService = typeof FilesServiceService;
 export const FilesServiceService = {
   /**
-   * Uploads a file into a Drive folder or a storage's root. The first
+   * Uploads a file into a Drive folder or a storage's root, or into a file
+   * field of a CRM record (crm.<entity>.update with the field's value
+   * {"fileData": [name, base64]}, the base64 made while streaming; the call
+   * waits in the portal's queue like any call and is sent once). The first
    * message carries `header`, every later one a `chunk` of the file's bytes,
    * in order. A bad header is refused (INVALID_ARGUMENT, NOT_FOUND for an
    * unknown folder or portal) before any byte goes to the portal. When the
@@ -795,8 +997,8 @@ export const FilesServiceService = {
   },
   /**
    * Downloads a Drive file, by its ID or by the ID of its attachment to a
-   * record: the first message carries `header`, every later one a `chunk` of
-   * its bytes, in order.
+   * record, or the file in a CRM record's file field: the first message
+   * carries `header`, every later one a `chunk` of its bytes, in order.
    */
   downloadFile: {
     path: "/bitrix24.gateway.v1.FilesService/DownloadFile" as const,
@@ -812,7 +1014,10 @@ export const FilesServiceService = {
 
 export interface FilesServiceServer extends UntypedServiceImplementation {
   /**
-   * Uploads a file into a Drive folder or a storage's root. The first
+   * Uploads a file into a Drive folder or a storage's root, or into a file
+   * field of a CRM record (crm.<entity>.update with the field's value
+   * {"fileData": [name, base64]}, the base64 made while streaming; the call
+   * waits in the portal's queue like any call and is sent once). The first
    * message carries `header`, every later one a `chunk` of the file's bytes,
    * in order. A bad header is refused (INVALID_ARGUMENT, NOT_FOUND for an
    * unknown folder or portal) before any byte goes to the portal. When the
@@ -823,15 +1028,18 @@ export interface FilesServiceServer extends UntypedServiceImplementation {
   uploadFile: handleClientStreamingCall<UploadFileRequest, UploadFileResponse>;
   /**
    * Downloads a Drive file, by its ID or by the ID of its attachment to a
-   * record: the first message carries `header`, every later one a `chunk` of
-   * its bytes, in order.
+   * record, or the file in a CRM record's file field: the first message
+   * carries `header`, every later one a `chunk` of its bytes, in order.
    */
   downloadFile: handleServerStreamingCall<DownloadFileRequest, DownloadFileResponse>;
 }
 
 export interface FilesServiceClient extends Client {
   /**
-   * Uploads a file into a Drive folder or a storage's root. The first
+   * Uploads a file into a Drive folder or a storage's root, or into a file
+   * field of a CRM record (crm.<entity>.update with the field's value
+   * {"fileData": [name, base64]}, the base64 made while streaming; the call
+   * waits in the portal's queue like any call and is sent once). The first
    * message carries `header`, every later one a `chunk` of the file's bytes,
    * in order. A bad header is refused (INVALID_ARGUMENT, NOT_FOUND for an
    * unknown folder or portal) before any byte goes to the portal. When the
@@ -857,8 +1065,8 @@ export interface FilesServiceClient extends Client {
   ): ClientWritableStream<UploadFileRequest>;
   /**
    * Downloads a Drive file, by its ID or by the ID of its attachment to a
-   * record: the first message carries `header`, every later one a `chunk` of
-   * its bytes, in order.
+   * record, or the file in a CRM record's file field: the first message
+   * carries `header`, every later one a `chunk` of its bytes, in order.
    */
   downloadFile(
     request: DownloadFileRequest,

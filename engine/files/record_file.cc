@@ -1,0 +1,119 @@
+#include "engine/files/record_file.h"
+
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "engine/common/field_text.h"
+#include "engine/files/url_credentials.h"
+
+namespace b24gate {
+namespace {
+
+using OJson = nlohmann::ordered_json;
+
+bool IsKnownEntity(const std::string& type) {
+  return type == "deal" || type == "lead" || type == "contact" || type == "company";
+}
+
+// A field code as Bitrix24 writes them (UF_CRM_..., letters, digits, _):
+// it becomes a JSON key and part of an error message, nothing else.
+bool IsFieldCode(const std::string& field) {
+  if (field.empty() || field.size() > 64) return false;
+  for (char c : field) {
+    if (!absl::ascii_isalnum(c) && c != '_') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::Status CheckRecordField(const RecordField& record, absl::string_view where) {
+  if (!IsKnownEntity(record.entity_type)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ".entity_type: \"", EchoText(record.entity_type),
+                     "\" is not one of deal, lead, contact, company"));
+  }
+  if (record.record_id <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat(where, ".record_id: must be a positive id"));
+  }
+  if (!IsFieldCode(record.field)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        where, ".field: \"", EchoText(record.field),
+        "\" is not a field code (letters, digits and _, at most 64, e.g. UF_CRM_1638795037)"));
+  }
+  if (record.index < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(where, ".index: must not be negative"));
+  }
+  return absl::OkStatus();
+}
+
+std::string UpdateMethodOf(const RecordField& record) {
+  return absl::StrCat("crm.", record.entity_type, ".update");
+}
+
+std::string GetMethodOf(const RecordField& record) {
+  return absl::StrCat("crm.", record.entity_type, ".get");
+}
+
+OJson FieldUploadParams(const RecordField& record, const std::string& name,
+                        const std::string& placeholder) {
+  OJson value = {{"fileData", OJson::array({name, placeholder})}};
+  return OJson{{"id", record.record_id}, {"fields", {{record.field, std::move(value)}}}};
+}
+
+absl::StatusOr<SplitBody> SplitAtPlaceholder(absl::string_view body,
+                                             absl::string_view placeholder) {
+  const std::string quoted = absl::StrCat("\"", placeholder, "\"");
+  const size_t at = body.find(quoted);
+  if (at == absl::string_view::npos || body.find(quoted, at + 1) != absl::string_view::npos) {
+    return absl::InternalError("the request's body does not hold the file's place exactly once");
+  }
+  SplitBody split;
+  split.head = std::string(body.substr(0, at + 1));
+  split.tail = std::string(body.substr(at + quoted.size() - 1));
+  return split;
+}
+
+absl::StatusOr<OJson> FileValueOf(const OJson& record_object, const RecordField& record) {
+  auto not_found = [&](absl::string_view why) {
+    return absl::NotFoundError(absl::StrCat(GetMethodOf(record), " ", record.record_id,
+                                            ": field ", record.field, " ", why));
+  };
+  if (!record_object.is_object()) return not_found("is not there (the answer is no record)");
+  auto it = record_object.find(record.field);
+  if (it == record_object.end()) return not_found("is not there");
+  const OJson* value = &*it;
+  if (value->is_array()) {
+    if (static_cast<size_t>(record.index) >= value->size()) {
+      return not_found(absl::StrCat("holds ", value->size(), " files, none at index ", record.index));
+    }
+    value = &(*value)[static_cast<size_t>(record.index)];
+  }
+  if (FileLinkOf(*value).empty()) return not_found("holds no file");
+  return *value;
+}
+
+std::string FileLinkOf(const OJson& value) {
+  if (!value.is_object()) return "";
+  for (const char* name : {"urlMachine", "downloadUrl"}) {
+    auto it = value.find(name);
+    if (it != value.end() && it->is_string() && !it->get<std::string>().empty()) {
+      return it->get<std::string>();
+    }
+  }
+  return "";
+}
+
+OJson WithoutLinkCredentials(OJson value) {
+  if (value.is_object()) {
+    for (auto& [key, item] : value.items()) {
+      if (item.is_string() && MayCarryAuthParam(item.get<std::string>())) {
+        item = WithoutAuthParams(item.get<std::string>());
+      }
+    }
+  }
+  return value;
+}
+
+}  // namespace b24gate

@@ -1,0 +1,80 @@
+// A file in a CRM record's field (a user field of type "file"): how the
+// gateway writes one and finds one again (docs/bitrix24-protocol.md,
+// "Files", "A file in a record's field").
+//
+// Writing: crm.<entity>.update with the field's value
+// {"fileData": [name, base64]}, a JSON body whose base64 text is far too
+// large to hold. FieldUploadCall builds that call with a placeholder where
+// the text goes; SplitAtPlaceholder cuts the request the portal encoded
+// around it, so the file's bytes can be streamed into the gap, encoded on
+// the way.
+//
+// Reading: crm.<entity>.get gives the field's value, {"id", "showUrl",
+// "downloadUrl"} (a list of them for a multiple field); `downloadUrl` (or
+// `urlMachine`, where a portal gives one) carries the caller's
+// authorization, like a Drive DOWNLOAD_URL.
+//
+// Thread-safety: pure functions.
+#ifndef B24GATE_ENGINE_FILES_RECORD_FILE_H_
+#define B24GATE_ENGINE_FILES_RECORD_FILE_H_
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace b24gate {
+
+// A file field of one CRM record.
+struct RecordField {
+  std::string entity_type;  // "deal", "lead", "contact" or "company"
+  int64_t record_id = 0;
+  std::string field;        // the field's code, e.g. UF_CRM_1638795037
+  int index = 0;            // a multiple field: which of its files (reading)
+
+  bool set() const { return !entity_type.empty() || record_id != 0 || !field.empty(); }
+};
+
+// INVALID_ARGUMENT naming `where` (e.g. "header.record_field") unless the
+// entity type is known, the id positive and the field a plain field code.
+absl::Status CheckRecordField(const RecordField& record, absl::string_view where);
+
+// "crm.deal.update", "crm.deal.get", ... REQUIRES: CheckRecordField ok.
+std::string UpdateMethodOf(const RecordField& record);
+std::string GetMethodOf(const RecordField& record);
+
+// crm.<entity>.update's params that put file `name` into the field, with
+// `placeholder` where its base64 text goes.
+nlohmann::ordered_json FieldUploadParams(const RecordField& record, const std::string& name,
+                                         const std::string& placeholder);
+
+// `body` (JSON) cut around the one string "<placeholder>": `head` ends with
+// its opening quote, `tail` starts with its closing one. Nullopt when it is
+// not there exactly once.
+struct SplitBody {
+  std::string head;
+  std::string tail;
+};
+absl::StatusOr<SplitBody> SplitAtPlaceholder(absl::string_view body,
+                                             absl::string_view placeholder);
+
+// The field's file value in crm.<entity>.get's `record` (the entry at
+// record.index of a multiple field's list), or NOT_FOUND naming the field.
+absl::StatusOr<nlohmann::ordered_json> FileValueOf(const nlohmann::ordered_json& record_object,
+                                                  const RecordField& record);
+
+// The link a file value's bytes are read from: urlMachine, else
+// downloadUrl (a URL, or a path on the portal). Empty when it has neither.
+std::string FileLinkOf(const nlohmann::ordered_json& value);
+
+// `value` with the authorization taken out of its links
+// (url_credentials.h): what a caller may see.
+nlohmann::ordered_json WithoutLinkCredentials(nlohmann::ordered_json value);
+
+}  // namespace b24gate
+
+#endif  // B24GATE_ENGINE_FILES_RECORD_FILE_H_

@@ -1,0 +1,83 @@
+// A file in a CRM record's field: the update's body cut around the file's
+// place, the field's value found in a record, bad targets named.
+#include "engine/files/record_file.h"
+
+#include <gtest/gtest.h>
+
+namespace b24gate::record_file_test {
+namespace {
+
+using OJson = nlohmann::ordered_json;
+
+TEST(RecordFile, TheUpdatesBodyIsCutAroundTheFilesPlace) {
+  RecordField record{"deal", 42, "UF_CRM_1", 0};
+  const std::string body = FieldUploadParams(record, "a \"q\".pdf", "PLACE").dump();
+  absl::StatusOr<SplitBody> split = SplitAtPlaceholder(body, "PLACE");
+  ASSERT_TRUE(split.ok()) << split.status();
+  // Whatever goes into the gap is the second element of fileData.
+  const OJson whole = OJson::parse(split->head + "QUJD" + split->tail);
+  EXPECT_EQ(whole["id"], 42);
+  EXPECT_EQ(whole["fields"]["UF_CRM_1"]["fileData"][0], "a \"q\".pdf");
+  EXPECT_EQ(whole["fields"]["UF_CRM_1"]["fileData"][1], "QUJD");
+  // A name spelling the quoted placeholder stays escaped text, not a place;
+  // a body with two places is refused, not cut at either.
+  const std::string spelled = FieldUploadParams(record, "\"PLACE\"", "PLACE").dump();
+  split = SplitAtPlaceholder(spelled, "PLACE");
+  ASSERT_TRUE(split.ok()) << split.status();
+  EXPECT_EQ(OJson::parse(split->head + split->tail)["fields"]["UF_CRM_1"]["fileData"][0],
+            "\"PLACE\"");
+  EXPECT_FALSE(SplitAtPlaceholder(R"({"a":"PLACE","b":"PLACE"})", "PLACE").ok());
+  EXPECT_FALSE(SplitAtPlaceholder(R"({"a":"x"})", "PLACE").ok());
+}
+
+TEST(RecordFile, TheFieldsValueIsFoundOrNamedMissing) {
+  RecordField record{"deal", 7, "UF_F", 0};
+  const OJson value = {{"id", 5}, {"showUrl", "/s?x=1"}, {"downloadUrl", "/d?auth=SECRET&x=1"}};
+  absl::StatusOr<OJson> found = FileValueOf(OJson{{"UF_F", value}}, record);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(FileLinkOf(*found), "/d?auth=SECRET&x=1");
+  EXPECT_EQ(WithoutLinkCredentials(*found)["downloadUrl"], "/d?x=1");
+  // urlMachine wins where a portal gives one.
+  OJson machine = value;
+  machine["urlMachine"] = "https://p.example/m?auth=T";
+  EXPECT_EQ(FileLinkOf(machine), "https://p.example/m?auth=T");
+  // A multiple field: the file at `index`.
+  record.index = 1;
+  found = FileValueOf(OJson{{"UF_F", OJson::array({value, machine})}}, record);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_TRUE(found->contains("urlMachine"));
+  record.index = 2;
+  EXPECT_EQ(FileValueOf(OJson{{"UF_F", OJson::array({value})}}, record).status().code(),
+            absl::StatusCode::kNotFound);
+  record.index = 0;
+  for (const OJson& record_object :
+       {OJson{{"UF_F", nullptr}}, OJson{{"UF_G", value}}, OJson{{"UF_F", OJson::array()}},
+        OJson{{"UF_F", ""}}, OJson::array()}) {
+    absl::Status s = FileValueOf(record_object, record).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kNotFound) << record_object;
+    EXPECT_NE(s.message().find("UF_F"), absl::string_view::npos) << s;
+  }
+}
+
+TEST(RecordFile, BadTargetsAreNamed) {
+  struct Case {
+    RecordField record;
+    const char* names;
+  };
+  for (const Case& c : {Case{{"invoice", 1, "UF_A", 0}, "r.entity_type"},
+                        Case{{"deal", 0, "UF_A", 0}, "r.record_id"},
+                        Case{{"deal", -3, "UF_A", 0}, "r.record_id"},
+                        Case{{"deal", 1, "", 0}, "r.field"},
+                        Case{{"deal", 1, "UF\"A", 0}, "r.field"},
+                        Case{{"deal", 1, "UF_A", -1}, "r.index"}}) {
+    absl::Status s = CheckRecordField(c.record, "r");
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.names;
+    EXPECT_NE(s.message().find(c.names), absl::string_view::npos) << s;
+  }
+  EXPECT_TRUE(CheckRecordField({"company", 9, "UF_CRM_1638795037", 0}, "r").ok());
+  EXPECT_EQ(UpdateMethodOf({"lead", 1, "UF_A", 0}), "crm.lead.update");
+  EXPECT_EQ(GetMethodOf({"lead", 1, "UF_A", 0}), "crm.lead.get");
+}
+
+}  // namespace
+}  // namespace b24gate::record_file_test
