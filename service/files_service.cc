@@ -123,7 +123,9 @@ class UploadCall : public grpc::ServerReadReactor<pb::UploadFileRequest> {
       if (finished_) return;
       if (!ok) {  // the client sent its last message (or went away)
         if (!started_) return Refuse(absl::InvalidArgumentError("header: the stream carried no header"));
-        pipe_->Close();
+        // A client that cancels ends its stream too; closing the pipe then
+        // would send the bytes so far as a whole file. OnCancel aborts it.
+        if (!context_->IsCancelled()) pipe_->Close();
         return;
       }
       if (!started_) {
