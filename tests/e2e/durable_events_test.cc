@@ -79,11 +79,16 @@ bool BoundOnline(Stack& stack, size_t n) {
 }
 
 // Makes the groups known to the gateway (their first stream), so every
-// event from now on is kept for them.
+// event from now on is kept for them. Each stream is ended from our side and
+// its OK awaited: the gateway reads the half-close only after the start, so
+// the group is known when Finish returns (a cancel could overtake the start,
+// and the group would miss the first events).
 void Register(Stack& stack, const std::vector<std::string>& groups) {
   for (const std::string& g : groups) {
     Subscriber sub(stack.channel(), g, {kAdd}, "", pb::EVENT_SOURCE_ONLINE);
     ASSERT_TRUE(BoundOnline(stack, 1));
+    grpc::Status ended = sub.Finish();
+    ASSERT_TRUE(ended.ok()) << g << ": " << ended.error_message();
   }
 }
 
