@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -78,6 +79,10 @@ class MethodTable {
   // sent with an Idempotency-Key). Tables that never say so serve no writes
   // worth replaying.
   virtual bool IsWrite(const std::string& /*method*/) const { return false; }
+  // Every method served (normalised names, sorted), for REST 3.0's
+  // self-description (rest.documentation.openapi). Tables that never say so
+  // describe none.
+  virtual std::vector<std::string> MethodNames() const { return {}; }
 };
 
 // Seeding: "crm.lead=1000,crm.deal=500,..." (see README). Deterministic for a

@@ -14,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tests/emulator/batch_v3.h"
+#include "tests/emulator/openapi.h"
 #include "tests/emulator/php_json.h"
 #include "tests/emulator/portal.h"
 
@@ -88,6 +89,13 @@ HttpReply Portal::ServeV3(const RestRequest& request, const std::vector<std::str
   // A batch is neither read nor write: the docs give its Idempotency-Key no
   // meaning, so nothing is kept for it.
   if (method == "batch") return RunV3Batch(caller, *params, start);
+  if (IsOpenApiMethod(method)) {
+    // Bare, as the docs show it: neither `result` nor `time`.
+    HttpReply reply;
+    reply.body = PhpJsonEncode(OpenApiDocument(
+        methods_->MethodNames(), [this](const std::string& m) { return methods_->IsWrite(m); }));
+    return reply;
+  }
   const std::string name = absl::StrCat(kV3Prefix, method);
   if (!methods_->HasMethod(name)) {
     return error(404, kMethodNotFound, absl::StrCat("Method `", method, "` not found"));

@@ -57,6 +57,7 @@ class Portal : public MethodTable {
     const MethodRegistry::Entry* entry = registry_.Find(method);
     return entry != nullptr && entry->write != nullptr;
   }
+  std::vector<std::string> MethodNames() const override { return registry_.Names(); }
 
   MethodResult Invoke(const MethodCall& call) override {
     const MethodRegistry::Entry* entry = registry_.Find(call.method);

@@ -4,10 +4,12 @@
 #ifndef B24EMU_DATA_PORTAL_H_
 #define B24EMU_DATA_PORTAL_H_
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/time/clock.h"
@@ -58,6 +60,13 @@ class MethodRegistry {
   const Entry* Find(const std::string& method) const {
     auto it = entries_.find(method);
     return it == entries_.end() ? nullptr : &it->second;
+  }
+  // Every method registered, sorted.
+  std::vector<std::string> Names() const {
+    std::vector<std::string> names;
+    for (const auto& [name, entry] : entries_) names.push_back(name);
+    std::sort(names.begin(), names.end());
+    return names;
   }
 
  private:

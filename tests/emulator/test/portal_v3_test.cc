@@ -3,6 +3,7 @@
 // and limits shared with classic calls. Uses an in-test v3 method table.
 #include <atomic>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -23,6 +24,9 @@ class V3Methods : public MethodTable {
     return m == "v3/things.thing.add" || m == "v3/things.thing.get" || m == "things.list";
   }
   bool IsWrite(const std::string& m) const override { return m == "v3/things.thing.add"; }
+  std::vector<std::string> MethodNames() const override {
+    return {"things.list", "v3/things.thing.add", "v3/things.thing.get"};
+  }
   MethodResult Invoke(const MethodCall& call) override {
     ++runs;
     MethodResult r;
@@ -237,6 +241,34 @@ TEST_F(PortalV3Test, LeakyBucketIsSharedWithClassicCalls) {
   const HttpReply refused = Send("/rest/api/1/secret/things.thing.get", R"({"id":1})");
   EXPECT_EQ(refused.status, 503);
   EXPECT_EQ(Json(refused)["error"], "QUERY_LIMIT_EXCEEDED");
+}
+
+// rest.documentation.openapi (and its short name), by GET or POST: a bare
+// OpenAPI document whose paths are the table's REST 3.0 methods, never its
+// classic ones; writes are described with the Idempotency-Key they take.
+TEST_F(PortalV3Test, OpenApiDocumentListsTheV3MethodsServed) {
+  for (const std::string verb : {"GET", "POST"}) {
+    for (const std::string name : {"rest.documentation.openapi", "documentation"}) {
+      SCOPED_TRACE(verb + " " + name);
+      clock_.Advance(absl::Seconds(10));  // the bucket drains
+      const HttpReply r = Send("/rest/api/1/secret/" + name, "", std::nullopt, verb);
+      ASSERT_EQ(r.status, 200) << r.body;
+      const json doc = Json(r);
+      EXPECT_FALSE(doc.contains("result"));
+      EXPECT_EQ(doc["openapi"], "3.0.0");
+      const json& paths = doc["paths"];
+      EXPECT_TRUE(paths.contains("/things.thing.add"));
+      EXPECT_TRUE(paths.contains("/things.thing.get"));
+      EXPECT_TRUE(paths.contains("/batch"));
+      EXPECT_TRUE(paths["/rest.documentation.openapi"].contains("get"));
+      EXPECT_FALSE(paths.contains("/things.list"));
+      EXPECT_EQ(paths["/things.thing.add"]["post"]["parameters"][0]["name"], "Idempotency-Key");
+      EXPECT_FALSE(paths["/things.thing.get"]["post"].contains("parameters"));
+    }
+  }
+  EXPECT_EQ(methods_.runs, 0);
+  // A wrong webhook learns nothing.
+  EXPECT_EQ(Send("/rest/api/1/wrong/rest.documentation.openapi", "").status, 401);
 }
 
 class PortalV3CostTest : public PortalV3Test {
