@@ -89,6 +89,20 @@ void CollectRefs(const nlohmann::ordered_json& v, RefScan* scan) {
 
 }  // namespace
 
+absl::Status CheckCommandMethod(BatchCommandSpec& c, size_t i) {
+  // Checked as written, as Call checks it: normalizing first would strip
+  // surrounding whitespace, CR/LF and a trailing '/' and hide them.
+  if (absl::Status s = ValidateMethodName(c.method); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("commands[", i, "].", s.message()));
+  }
+  c.method = NormalizeMethod(c.method);
+  if (c.method == "batch") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("commands[", i, "].method: Bitrix24 refuses a batch inside a batch"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateBatchKey(const std::string& key, size_t index) {
   if (key.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("commands[", index, "].key: must not be empty"));
@@ -142,16 +156,7 @@ absl::Status NormalizeCommand(BatchCommandSpec& c, size_t i, const InputLimits& 
     c.params = std::move(*parsed);
     c.method.resize(q);
   }
-  // Checked as written, as Call checks it: normalizing first would strip
-  // surrounding whitespace, CR/LF and a trailing '/' and hide them.
-  if (absl::Status s = ValidateMethodName(c.method); !s.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("commands[", i, "].", s.message()));
-  }
-  c.method = NormalizeMethod(c.method);
-  if (c.method == "batch") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("commands[", i, "].method: Bitrix24 refuses a batch inside a batch"));
-  }
+  if (absl::Status s = CheckCommandMethod(c, i); !s.ok()) return s;
   if (c.params.is_null()) c.params = nlohmann::ordered_json::object();
   if (!c.params.is_object()) {
     return absl::InvalidArgumentError(absl::StrCat("commands[", i, "].params: must be an object"));

@@ -47,6 +47,11 @@ absl::StatusOr<std::vector<std::vector<BatchCommandSpec>>> PlanCommands(
     std::vector<BatchCommandSpec> commands, int max_per_batch, const InputLimits& limits,
     const CommandCheck& check);
 
+// Command `i`'s method: a valid name (checked as written), normalized, and
+// not `batch` (Bitrix24 refuses a batch inside a batch); INVALID_ARGUMENT
+// naming commands[i] otherwise.
+absl::Status CheckCommandMethod(BatchCommandSpec& c, size_t i);
+
 // OK for a key a batch command may have (`index`: its position, for the
 // message): 1 to kMaxBatchKeyBytes letters, digits, '_', '-', '.', not all
 // digits.

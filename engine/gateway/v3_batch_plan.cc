@@ -5,7 +5,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "engine/bitrix/method_traits.h"
 #include "engine/common/field_text.h"
 
 namespace b24gate {
@@ -46,14 +45,7 @@ absl::Status CheckCommand(BatchCommandSpec& c, size_t i, const InputLimits& limi
     return absl::InvalidArgumentError(absl::StrCat(
         "commands[", i, "].method: REST 3.0 takes parameters in params, not in a query string"));
   }
-  if (absl::Status s = ValidateMethodName(c.method); !s.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("commands[", i, "].", s.message()));
-  }
-  c.method = NormalizeMethod(c.method);
-  if (c.method == "batch") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("commands[", i, "].method: Bitrix24 refuses a batch inside a batch"));
-  }
+  if (absl::Status s = CheckCommandMethod(c, i); !s.ok()) return s;
   if (c.params.is_null()) c.params = Json::object();
   if (!c.params.is_object()) {
     return absl::InvalidArgumentError(absl::StrCat("commands[", i, "].params: must be an object"));

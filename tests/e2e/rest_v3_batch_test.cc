@@ -26,19 +26,7 @@ std::unique_ptr<Stack> UpV3() {
   return Up(std::move(emulator), std::move(gateway));
 }
 
-BatchOut V3Batch(Stack& stack, const std::vector<Cmd>& commands) {
-  pb::CallBatchRequest request;
-  request.set_api_version(pb::API_VERSION_V3);
-  for (const auto& c : commands) {
-    pb::BatchCommand* b = request.add_commands();
-    b->set_key(c.key);
-    b->set_method(c.method);
-    if (!c.params.is_null()) *b->mutable_params() = S(c.params);
-  }
-  BatchOut out;
-  out.status = stack.stub().CallBatch(Ctx(120).get(), request, &out.response);
-  return out;
-}
+constexpr bool kNoHalt = false;
 
 json NewTask(const std::string& title) {
   return {{"fields", {{"title", title}, {"creatorId", 1}, {"responsibleId", 2}}}};
@@ -76,7 +64,7 @@ TEST(RestV3Batch, CommandsTravelInOneRequestAndFindEarlierAnswers) {
   auto stack = UpV3();
   ASSERT_TRUE(stack);
   stack->ResetEmulator();
-  ExpectChainAnswered(V3Batch(*stack, ChainedCommands()));
+  ExpectChainAnswered(CallBatch(*stack, ChainedCommands(), kNoHalt, "", pb::API_VERSION_V3));
   const json stats = stack->EmulatorStats();
   EXPECT_EQ(StatInt(stats, "requests"), 1);
   EXPECT_EQ(StatInt(stats, "batches"), 1);
@@ -103,16 +91,18 @@ TEST(RestV3Batch, AnOAuthTokenTravelsInTheAuthorizationHeader) {
   };
   auto stack = Up(std::move(emulator), std::move(gateway));
   ASSERT_TRUE(stack);
-  ExpectChainAnswered(V3Batch(*stack, ChainedCommands()));
+  ExpectChainAnswered(CallBatch(*stack, ChainedCommands(), kNoHalt, "", pb::API_VERSION_V3));
 }
 
 TEST(RestV3Batch, TheFirstErrorAnswersEveryCommandAndWhatRanBeforeItStays) {
   auto stack = UpV3();
   ASSERT_TRUE(stack);
   stack->ResetEmulator();
-  BatchOut out = V3Batch(*stack, {{"made", "tasks.task.add", NewTask("before the error")},
-                                  {"missing", "tasks.task.get", {{"id", 987654321}}},
-                                  {"after", "tasks.task.add", NewTask("after the error")}});
+  BatchOut out = CallBatch(*stack,
+                           {{"made", "tasks.task.add", NewTask("before the error")},
+                            {"missing", "tasks.task.get", {{"id", 987654321}}},
+                            {"after", "tasks.task.add", NewTask("after the error")}},
+                           kNoHalt, "", pb::API_VERSION_V3);
   ASSERT_TRUE(out.status.ok()) << out.status.error_message();
   ASSERT_EQ(out.response.results_size(), 3);
   for (const auto& r : out.response.results()) {
@@ -147,7 +137,7 @@ TEST(RestV3Batch, OverFiftyCommandsSplitOnlyWhereNoReferenceCrosses) {
     commands.push_back({absl::StrCat("g", i), "tasks.task.get", {{"id", ids[i]}}});
   }
   stack->ResetEmulator();
-  BatchOut out = V3Batch(*stack, commands);
+  BatchOut out = CallBatch(*stack, commands, kNoHalt, "", pb::API_VERSION_V3);
   ASSERT_TRUE(out.status.ok()) << out.status.error_message();
   ASSERT_EQ(out.response.results_size(), 60);
   for (int i = 0; i < 60; ++i) {
@@ -160,7 +150,7 @@ TEST(RestV3Batch, OverFiftyCommandsSplitOnlyWhereNoReferenceCrosses) {
 
   commands[55].params = {{"id", {{"$ref", "g10.id"}}}};
   stack->ResetEmulator();
-  out = V3Batch(*stack, commands);
+  out = CallBatch(*stack, commands, kNoHalt, "", pb::API_VERSION_V3);
   EXPECT_EQ(out.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_TRUE(absl::StrContains(out.status.error_message(), "commands[55]"))
       << out.status.error_message();
@@ -172,7 +162,8 @@ TEST(RestV3Batch, AWriteInABatchStruckByAFaultIsNotRepeated) {
   ASSERT_TRUE(stack);
   stack->ResetEmulator();
   stack->SetFaults("500=@1,method=batch");
-  BatchOut out = V3Batch(*stack, {{"made", "tasks.task.add", NewTask("once")}});
+  BatchOut out = CallBatch(*stack, {{"made", "tasks.task.add", NewTask("once")}}, kNoHalt, "",
+                           pb::API_VERSION_V3);
   ASSERT_TRUE(out.status.ok()) << out.status.error_message();
   ASSERT_EQ(out.response.results_size(), 1);
   EXPECT_EQ(out.response.results(0).result().error().grpc_code(), grpc::StatusCode::UNAVAILABLE);

@@ -75,10 +75,12 @@ struct BatchOut {
 };
 
 inline BatchOut CallBatch(Stack& stack, const std::vector<Cmd>& commands, bool halt = false,
-                          const std::string& portal = "") {
+                          const std::string& portal = "",
+                          pb::ApiVersion api_version = pb::API_VERSION_UNSPECIFIED) {
   pb::CallBatchRequest request;
   request.set_portal(portal);
   request.set_halt(halt);
+  request.set_api_version(api_version);
   for (const auto& c : commands) {
     pb::BatchCommand* b = request.add_commands();
     b->set_key(c.key);
