@@ -26,6 +26,15 @@ type Error struct {
 	// the status carried no ErrorInfo.
 	Domain   string
 	Metadata map[string]string
+	// The fields a REST 3.0 method refused (INVALID_ARGUMENT), or the request
+	// fields the gateway did: the status's google.rpc.BadRequest.
+	FieldViolations []FieldViolation
+}
+
+// FieldViolation is one entry of a google.rpc.BadRequest.
+type FieldViolation struct {
+	Field       string
+	Description string
 }
 
 func (e *Error) Error() string {
@@ -56,6 +65,14 @@ func fromRPC(err error) error {
 	if !ok {
 		return err
 	}
+	var violations []FieldViolation
+	for _, detail := range s.Details() {
+		if bad, ok := detail.(*errdetails.BadRequest); ok {
+			for _, v := range bad.GetFieldViolations() {
+				violations = append(violations, FieldViolation{Field: v.GetField(), Description: v.GetDescription()})
+			}
+		}
+	}
 	for _, detail := range s.Details() {
 		info, ok := detail.(*errdetails.ErrorInfo)
 		if !ok {
@@ -72,9 +89,10 @@ func fromRPC(err error) error {
 			description = d
 		}
 		return &Error{Code: code, Description: description, GRPCCode: s.Code(),
-			Domain: info.GetDomain(), Metadata: info.GetMetadata()}
+			Domain: info.GetDomain(), Metadata: info.GetMetadata(), FieldViolations: violations}
 	}
-	return &Error{Code: codeName(s.Code()), Description: s.Message(), GRPCCode: s.Code()}
+	return &Error{Code: codeName(s.Code()), Description: s.Message(), GRPCCode: s.Code(),
+		FieldViolations: violations}
 }
 
 func fromCommandError(e *gatewayv1.CommandError) *Error {

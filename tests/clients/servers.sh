@@ -50,11 +50,15 @@ start_servers() {
   # tests are about the clients, not about pacing.
   # One API client; its token_sha256 is printf %s clients-test-token | sha256sum.
   export B24GATE_TOKEN=clients-test-token
+  # Portal "rest3" is the same emulator with REST 3.0 as its default API, for
+  # the tests of REST 3.0 errors (field violations) through each client.
   printf '{"portals": [{"name": "test", "webhook": "%s", "max_attempts": 2, "autothrottle": false,
+                  "burst": 1000, "drain_per_second": 1000},
+                 {"name": "rest3", "webhook": "%s", "api_version": "v3", "autothrottle": false,
                   "burst": 1000, "drain_per_second": 1000}],
            "clients": [{"name": "clients-test", "roles": ["admin"],
                         "token_sha256": "8bc5c257c6344c5f89832e5c4411dddc8fa329e3a9e2c536b8ab4272fdbe832c"}]}\n' \
-    "$B24_EMULATOR_URL" \
+    "$B24_EMULATOR_URL" "$B24_EMULATOR_URL" \
     >"$DIR/gateway.json"
   # An empty offline event queue is read again after 200 ms (the subscribe
   # helpers' tests), not after the default 5 s.

@@ -1,7 +1,8 @@
 // End-to-end tests of the C++ client header (clients/cpp/b24gate/client.h)
 // against a real b24gate and b24-emulator: every RPC, an error with its
 // Bitrix24 code, a GetAll of a few thousand items counted against the
-// emulator, a stopped stream and a deadline.
+// emulator, a stopped stream and a deadline; a REST 3.0 validation error
+// read as field violations.
 #include <chrono>
 #include <iostream>
 #include <set>
@@ -191,6 +192,27 @@ TEST(CppClientToken, SendsTheTokenOnEveryCall) {
   auto refused = anonymous.Call("crm.lead.list", Json{{"select", {"ID"}}});
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().grpc_code, grpc::StatusCode::UNAUTHENTICATED);
+}
+
+// A portal whose default API is REST 3.0: the emulator refuses an add
+// without its required people, and the error names both fields.
+TEST(CppClientRest3, ValidationErrorsNameEachField) {
+  EmulatorSpec emulator;
+  emulator.extra_args = {"--no-limits"};
+  GatewaySpec gateway;
+  gateway.portal = {{"api_version", "v3"}};
+  auto stack = Up(std::move(emulator), std::move(gateway));
+  ASSERT_TRUE(stack);
+  client::Gateway gw(client::MakeChannel(stack->gateway().address()));
+  auto added = gw.Call("tasks.task.add", Params{{"fields", {{"title", "nobody's task"}}}});
+  ASSERT_FALSE(added.ok());
+  const client::Error& error = added.error();
+  EXPECT_EQ(error.grpc_code, grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(error.code, "BITRIX_REST_V3_EXCEPTION_VALIDATION_REQUESTVALIDATIONEXCEPTION");
+  ASSERT_EQ(error.field_violations.size(), 2u);
+  EXPECT_EQ(error.field_violations[0].field, "creatorId");
+  EXPECT_EQ(error.field_violations[1].field, "responsibleId");
+  EXPECT_NE(error.field_violations[0].description.find("creatorId"), std::string::npos);
 }
 
 }  // namespace

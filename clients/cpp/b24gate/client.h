@@ -39,6 +39,12 @@ namespace b24gate::client {
 using Json = nlohmann::json;
 using Params = nlohmann::ordered_json;
 
+// One entry of a google.rpc.BadRequest.
+struct FieldViolation {
+  std::string field;
+  std::string description;
+};
+
 // A Bitrix24 or gateway error, of a whole RPC or of one item.
 struct Error {
   // The Bitrix24 code ("ERROR_METHOD_NOT_FOUND"; "" for old CRM methods), a
@@ -49,6 +55,9 @@ struct Error {
   grpc::StatusCode grpc_code = grpc::StatusCode::UNKNOWN;
   std::string domain;  // "bitrix24.com", "b24gate", or "" without ErrorInfo
   std::map<std::string, std::string> metadata;
+  // The fields a REST 3.0 method refused (INVALID_ARGUMENT), or the request
+  // fields the gateway did: the status's google.rpc.BadRequest.
+  std::vector<FieldViolation> field_violations;
   // A write that may have run: never repeat it blindly.
   bool outcome_unknown() const { return code == "OUTCOME_UNKNOWN"; }
 };
@@ -140,11 +149,19 @@ inline const char* CodeName(grpc::StatusCode code) {
   return i >= 0 && i < 17 ? kNames[i] : "UNKNOWN";
 }
 
-// Reads the google.rpc.ErrorInfo the gateway puts in the status details.
+// Reads the google.rpc.ErrorInfo and BadRequest the gateway puts in the
+// status details.
 inline Error FromStatus(const grpc::Status& status) {
   Error error{CodeName(status.error_code()), status.error_message(), status.error_code(), "", {}};
   google::rpc::Status details;
   if (status.error_details().empty() || !details.ParseFromString(status.error_details())) return error;
+  for (const auto& any : details.details()) {
+    google::rpc::BadRequest bad;
+    if (!any.UnpackTo(&bad)) continue;
+    for (const auto& v : bad.field_violations()) {
+      error.field_violations.push_back({v.field(), v.description()});
+    }
+  }
   for (const auto& any : details.details()) {
     google::rpc::ErrorInfo info;
     if (!any.UnpackTo(&info)) continue;

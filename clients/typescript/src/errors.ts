@@ -3,11 +3,18 @@
 // results, so the other items' outcomes are kept).
 import { Metadata, status, type ServiceError } from "@grpc/grpc-js";
 
-import { ErrorInfo } from "./gen/google/rpc/error_details.js";
+import { BadRequest, ErrorInfo } from "./gen/google/rpc/error_details.js";
 import { Status } from "./gen/google/rpc/status.js";
 import type { CommandError } from "./gen/bitrix24/gateway/v1/gateway.js";
 
 const ERROR_INFO_TYPE = "type.googleapis.com/google.rpc.ErrorInfo";
+const BAD_REQUEST_TYPE = "type.googleapis.com/google.rpc.BadRequest";
+
+/** One entry of a google.rpc.BadRequest. */
+export interface FieldViolation {
+  readonly field: string;
+  readonly description: string;
+}
 
 export class BitrixError extends Error {
   /**
@@ -23,9 +30,14 @@ export class BitrixError extends Error {
   /** "bitrix24.com" for portal errors, "b24gate" for the gateway's, "" without ErrorInfo. */
   readonly domain: string;
   readonly metadata: Readonly<Record<string, string>>;
+  /**
+   * The fields a REST 3.0 method refused (INVALID_ARGUMENT), or the request
+   * fields the gateway did: the status's google.rpc.BadRequest.
+   */
+  readonly fieldViolations: readonly FieldViolation[];
 
   constructor(code: string, description: string, grpcCode: status, domain = "",
-              metadata: Record<string, string> = {}) {
+              metadata: Record<string, string> = {}, fieldViolations: FieldViolation[] = []) {
     super(`${code || status[grpcCode]}: ${description}`);
     this.name = "BitrixError";
     this.code = code;
@@ -33,6 +45,7 @@ export class BitrixError extends Error {
     this.grpcCode = grpcCode;
     this.domain = domain;
     this.metadata = metadata;
+    this.fieldViolations = fieldViolations;
   }
 
   /** A write that may have run (OUTCOME_UNKNOWN): never repeat it blindly. */
@@ -57,6 +70,13 @@ export function fromRpcError(e: unknown): unknown {
     } catch {
       continue;
     }
+    const violations: FieldViolation[] = [];
+    for (const any of details.details) {
+      if (any.typeUrl !== BAD_REQUEST_TYPE) continue;
+      for (const v of BadRequest.decode(any.value).fieldViolations) {
+        violations.push({ field: v.field, description: v.description });
+      }
+    }
     for (const any of details.details) {
       if (any.typeUrl !== ERROR_INFO_TYPE) continue;
       const info = ErrorInfo.decode(any.value);
@@ -65,7 +85,7 @@ export function fromRpcError(e: unknown): unknown {
       const code = info.domain === "bitrix24.com" && "bitrix_error" in info.metadata
         ? info.metadata["bitrix_error"] : info.reason;
       return new BitrixError(code, info.metadata["description"] ?? description, e.code,
-                             info.domain, info.metadata);
+                             info.domain, info.metadata, violations);
     }
   }
   return new BitrixError(status[e.code] ?? String(e.code), description, e.code);

@@ -7,5 +7,6 @@ export type { DownloadOptions, DownloadResult, UploadOptions, UploadResult } fro
 export { Subscription } from "./events.js";
 export type { B24Event, SubscribeOptions } from "./events.js";
 export { BitrixError } from "./errors.js";
+export type { FieldViolation } from "./errors.js";
 export { EventSource } from "./gen/bitrix24/gateway/v1/events.js";
 export * as gatewayv1 from "./gen/bitrix24/gateway/v1/gateway.js";

@@ -129,6 +129,34 @@ func TestUnknownMethodIsAnErrorWithTheBitrixCode(t *testing.T) {
 	}
 }
 
+// Portal "rest3" sends calls to REST 3.0 (servers.sh): the emulator refuses
+// an add without its required people, and the error names both fields.
+func TestRest3ValidationErrorsNameEachField(t *testing.T) {
+	gw, err := b24gate.Dial(context.Background(), os.Getenv("B24GATE_TARGET"),
+		b24gate.WithToken(os.Getenv("B24GATE_TOKEN")), b24gate.WithPortal("rest3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gw.Close()
+	_, err = gw.Call(context.Background(), "tasks.task.add",
+		map[string]any{"fields": map[string]any{"title": "nobody's task"}})
+	var be *b24gate.Error
+	if !errors.As(err, &be) || be.GRPCCode != codes.InvalidArgument {
+		t.Fatalf("tasks.task.add without people: %v", err)
+	}
+	if be.Code != "BITRIX_REST_V3_EXCEPTION_VALIDATION_REQUESTVALIDATIONEXCEPTION" {
+		t.Errorf("code %q", be.Code)
+	}
+	var fields []string
+	for _, v := range be.FieldViolations {
+		fields = append(fields, v.Field)
+	}
+	if strings.Join(fields, ",") != "creatorId,responsibleId" ||
+		!strings.Contains(be.FieldViolations[0].Description, "creatorId") {
+		t.Errorf("field violations %+v", be.FieldViolations)
+	}
+}
+
 func TestGetAllReadsEveryLeadOnce(t *testing.T) {
 	gw := dial(t)
 	seen := map[string]bool{}

@@ -72,6 +72,18 @@ class SyncClientTest(unittest.TestCase):
         self.assertEqual(error.domain, "bitrix24.com")
         self.assertTrue(error.description)
 
+    def test_rest3_validation_errors_name_each_field(self):
+        # Portal "rest3" sends calls to REST 3.0 (servers.sh); the emulator
+        # refuses an add without its required people, naming both fields.
+        with Gateway(TARGET, token=TOKEN, portal="rest3") as rest3:
+            with self.assertRaises(BitrixError) as caught:
+                rest3.call("tasks.task.add", {"fields": {"title": "nobody's task"}})
+        error = caught.exception
+        self.assertEqual(error.grpc_code, grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertEqual(error.code, "BITRIX_REST_V3_EXCEPTION_VALIDATION_REQUESTVALIDATIONEXCEPTION")
+        self.assertEqual([field for field, _ in error.field_violations], ["creatorId", "responsibleId"])
+        self.assertIn("creatorId", error.field_violations[0][1])
+
     def test_get_all_reads_every_lead_once(self):
         reader = self.gw.get_all("crm.lead.list", {"select": ["ID", "TITLE"]}, progress=False)
         ids = [lead["ID"] for lead in reader]

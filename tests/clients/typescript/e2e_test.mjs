@@ -61,6 +61,24 @@ describe("typescript client", () => {
     });
   });
 
+  test("a REST 3.0 validation error names each field", async () => {
+    // Portal "rest3" sends calls to REST 3.0 (servers.sh): the emulator
+    // refuses an add without its required people, naming both fields.
+    const rest3 = new Gateway(TARGET, { token: TOKEN, portal: "rest3" });
+    try {
+      await assert.rejects(rest3.call("tasks.task.add", { fields: { title: "nobody's task" } }), (e) => {
+        assert.ok(e instanceof BitrixError);
+        assert.equal(e.grpcCode, status.INVALID_ARGUMENT);
+        assert.equal(e.code, "BITRIX_REST_V3_EXCEPTION_VALIDATION_REQUESTVALIDATIONEXCEPTION");
+        assert.deepEqual(e.fieldViolations.map((v) => v.field), ["creatorId", "responsibleId"]);
+        assert.match(e.fieldViolations[0].description, /creatorId/);
+        return true;
+      });
+    } finally {
+      rest3.close();
+    }
+  });
+
   test("getAll reads every lead once", async () => {
     const reader = gw.getAll("crm.lead.list", { select: ["ID", "TITLE"] });
     const ids = new Set();

@@ -1,13 +1,14 @@
 """Decodes the google.rpc.Status the gateway puts in `grpc-status-details-bin`.
 
-Only the two messages the gateway sends are read: google.rpc.Status and the
-google.rpc.ErrorInfo packed in its details. They are decoded from the wire
+Only the messages the gateway sends are read: google.rpc.Status, and the
+google.rpc.ErrorInfo and google.rpc.BadRequest packed in its details. They are decoded from the wire
 format here because Debian has no package of the generated google.rpc modules
 (googleapis-common-protos), and shipping our own copies of them would clash
 with that package wherever it is installed.
 """
 
 _ERROR_INFO_TYPE = "type.googleapis.com/google.rpc.ErrorInfo"
+_BAD_REQUEST_TYPE = "type.googleapis.com/google.rpc.BadRequest"
 
 
 def _fields(data):
@@ -41,19 +42,41 @@ def _varint(data, pos):
         shift += 7
 
 
+def _details(status_details, type_url):
+    """Yields the value bytes of each detail of `type_url` in a Status."""
+    for number, any_bytes in _fields(status_details):
+        if number != 3:  # Status.details (repeated Any)
+            continue
+        any_fields = dict(_fields(any_bytes))
+        if any_fields.get(1, b"").decode() == type_url:
+            yield any_fields.get(2, b"")
+
+
+def field_violations(status_details):
+    """Returns [(field, description), ...] of the google.rpc.BadRequest in a
+    serialized google.rpc.Status ([] when there is none or the bytes are not
+    a Status)."""
+    violations = []
+    try:
+        for bad_request in _details(status_details, _BAD_REQUEST_TYPE):
+            for number, violation in _fields(bad_request):
+                if number != 1:  # BadRequest.field_violations
+                    continue
+                fields = dict(_fields(violation))
+                violations.append((fields.get(1, b"").decode(), fields.get(2, b"").decode()))
+    except (ValueError, IndexError, UnicodeDecodeError, AttributeError):
+        return []
+    return violations
+
+
 def error_info(status_details):
     """Returns (reason, domain, metadata dict) of the first ErrorInfo in a
     serialized google.rpc.Status, or None when there is none or the bytes are
     not a Status."""
     try:
-        for number, any_bytes in _fields(status_details):
-            if number != 3:  # Status.details (repeated Any)
-                continue
-            any_fields = dict(_fields(any_bytes))
-            if any_fields.get(1, b"").decode() != _ERROR_INFO_TYPE:
-                continue
+        for info in _details(status_details, _ERROR_INFO_TYPE):
             reason, domain, metadata = "", "", {}
-            for field, value in _fields(any_fields.get(2, b"")):
+            for field, value in _fields(info):
                 if field == 1:
                     reason = value.decode()
                 elif field == 2:

@@ -7,7 +7,7 @@ batch and get_by_id results.
 
 import grpc
 
-from b24gate._status_details import error_info
+from b24gate._status_details import error_info, field_violations
 
 _CODES_BY_NUMBER = {code.value[0]: code for code in grpc.StatusCode}
 
@@ -24,15 +24,20 @@ class BitrixError(Exception):
     domain:      "bitrix24.com" for portal errors, "b24gate" for the gateway's,
                  "" when the error carried no ErrorInfo.
     metadata:    the ErrorInfo metadata (description, bitrix_error, http_status).
+    field_violations: [(field, description), ...] from the status's
+                 google.rpc.BadRequest: each field a REST 3.0 method refused
+                 (INVALID_ARGUMENT), or the request fields the gateway did.
     """
 
-    def __init__(self, code, description, grpc_code, domain="", metadata=None):
+    def __init__(self, code, description, grpc_code, domain="", metadata=None,
+                 field_violations=()):
         super().__init__("%s: %s" % (code or grpc_code.name, description))
         self.code = code
         self.description = description
         self.grpc_code = grpc_code
         self.domain = domain
         self.metadata = dict(metadata or {})
+        self.field_violations = list(field_violations)
 
     @property
     def outcome_unknown(self):
@@ -58,7 +63,7 @@ def from_rpc_error(error):
                 # in ErrorInfo and keeps the code as sent in bitrix_error.
                 bitrix_code = metadata.get("bitrix_error", reason) if domain == "bitrix24.com" else reason
                 return BitrixError(bitrix_code, metadata.get("description", description), code,
-                                   domain, metadata)
+                                   domain, metadata, field_violations(value))
     return BitrixError(code.name, description, code)
 
 

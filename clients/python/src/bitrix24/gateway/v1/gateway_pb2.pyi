@@ -5,6 +5,7 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
+API_VERSION_AUTO: ApiVersion
 API_VERSION_CLASSIC: ApiVersion
 API_VERSION_UNSPECIFIED: ApiVersion
 API_VERSION_V3: ApiVersion

@@ -43,7 +43,10 @@ export const protobufFileName = "bitrix24/gateway/v1/gateway.proto";
 
 /** The Bitrix24 REST API a call goes to. */
 export enum ApiVersion {
-  /** API_VERSION_UNSPECIFIED - Classic REST (/rest/...), as API_VERSION_CLASSIC. */
+  /**
+   * API_VERSION_UNSPECIFIED - The portal's "api_version" setting: classic unless it says "v3" or
+   * "auto".
+   */
   API_VERSION_UNSPECIFIED = 0,
   API_VERSION_CLASSIC = 1,
   /**
@@ -51,6 +54,15 @@ export enum ApiVersion {
    * field violations, and writes made exactly-once with Idempotency-Key.
    */
   API_VERSION_V3 = 2,
+  /**
+   * API_VERSION_AUTO - REST 3.0 when the portal's own OpenAPI document
+   * (rest.documentation.openapi) lists the method (for CallBatch: every
+   * command's method), else classic. The gateway reads the document once per
+   * portal and again after a portal answers that a method was not found (at
+   * most once a minute); a document it cannot read fails the call with the
+   * reason. A portal's "api_version" setting may be "auto" too.
+   */
+  API_VERSION_AUTO = 3,
   UNRECOGNIZED = -1,
 }
 
@@ -65,6 +77,9 @@ export function apiVersionFromJSON(object: any): ApiVersion {
     case 2:
     case "API_VERSION_V3":
       return ApiVersion.API_VERSION_V3;
+    case 3:
+    case "API_VERSION_AUTO":
+      return ApiVersion.API_VERSION_AUTO;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -80,6 +95,8 @@ export function apiVersionToJSON(object: ApiVersion): string {
       return "API_VERSION_CLASSIC";
     case ApiVersion.API_VERSION_V3:
       return "API_VERSION_V3";
+    case ApiVersion.API_VERSION_AUTO:
+      return "API_VERSION_AUTO";
     case ApiVersion.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -377,10 +394,12 @@ export interface GetAllRequest {
    * API_VERSION_V3 reads a REST 3.0 list (/rest/api/): `filter` is then a
    * list of conditions, `pagination` is managed by the gateway, items are
    * taken from result.items (unless items_key says otherwise), and there is
-   * no total. The read goes by id keyset when `order` is absent or by id
-   * ascending, by the tail cursor when params hold a `cursor` ({"field",
-   * "order"}; *.tail methods), else by offset. The summary's strategy is
-   * "v3_keyset", "v3_tail" or "v3_offset".
+   * no total. When `order` is absent or by id ascending the read goes by id
+   * keyset: the id range cut into pieces read side by side, their pages in
+   * REST 3.0 batches ("v3_parallel_keyset"), or one chain of pages with
+   * LIST_STRATEGY_KEYSET ("v3_keyset"); by the tail cursor when params hold
+   * a `cursor` ({"field", "order"}; *.tail methods, "v3_tail"); else by
+   * offset ("v3_offset"). The summary's strategy names which.
    */
   apiVersion: ApiVersion;
 }
@@ -404,7 +423,8 @@ export interface GetAllSummary {
   totalMatched: boolean;
   /**
    * How the list was read: "parallel_keyset", "keyset" (ID-ordered, no
-   * offsets) or "offset".
+   * offsets) or "offset"; REST 3.0 lists "v3_parallel_keyset", "v3_keyset",
+   * "v3_tail" or "v3_offset" (see GetAllRequest.api_version).
    */
   strategy: string;
   /** Human-readable notes, e.g. why the count differs. */
