@@ -114,8 +114,10 @@ class UnaryCall : public grpc::ServerUnaryReactor {
 };
 
 // Call with one parameter set: the method's answer, or the RPC's error.
+// `api`: where the request's api_version (or the portal's default) sends it.
 void StartSingleCall(Gateway* gateway, grpc::CallbackServerContext* context,
-                     const std::string& client, const pb::CallRequest& request, pb::CallResponse* response, UnaryCall* call) {
+                     const std::string& client, const pb::CallRequest& request,
+                     pb::CallResponse* response, UnaryCall* call, RestApi api) {
   absl::StatusOr<nlohmann::ordered_json> params =
       ParamsOrJson(request.has_params() ? &request.params() : nullptr, request.params_json(),
                    FieldsFor(gateway));
@@ -132,9 +134,7 @@ void StartSingleCall(Gateway* gateway, grpc::CallbackServerContext* context,
   spec.cache = CacheModeFrom(request.cache());
   const bool is_read = IsRead(request.method(), request.idempotent());
   CallOptions options = OptionsFrom(context, client, request.idempotent(), call->cancel());
-  if (absl::Status s = ApplyApiVersion(request, &spec, &options,
-                                      DefaultApiOf(*gateway, request.portal()));
-      !s.ok()) {
+  if (absl::Status s = ApplyApiVersion(request, &spec, &options, api); !s.ok()) {
     call->Reply(s);
     return;
   }
@@ -188,7 +188,8 @@ class BulkReply : public FanoutSink {
 
 // Call with bulk_params: one result per parameter set, in one reply.
 void StartBulkCall(Gateway* gateway, grpc::CallbackServerContext* context,
-                   const std::string& client, const pb::CallRequest& request, pb::CallResponse* response, UnaryCall* call) {
+                   const std::string& client, const pb::CallRequest& request,
+                   pb::CallResponse* response, UnaryCall* call, RestApi api) {
   if (request.has_params() || !request.params_json().empty()) {
     call->Reply(absl::InvalidArgumentError(absl::StrCat(
         request.has_params() ? "params" : "params_json",
@@ -199,9 +200,7 @@ void StartBulkCall(Gateway* gateway, grpc::CallbackServerContext* context,
   // Only the checks matter here: a bulk call is classic.
   CallSpec checked;
   CallOptions checked_options;
-  if (absl::Status s = ApplyApiVersion(request, &checked, &checked_options,
-                                      DefaultApiOf(*gateway, request.portal()));
-      !s.ok()) {
+  if (absl::Status s = ApplyApiVersion(request, &checked, &checked_options, api); !s.ok()) {
     call->Reply(s);
     return;
   }
@@ -275,6 +274,20 @@ class GetByIdStream final : public FanoutStream<pb::GetByIdResponse> {
       Refuse(s);
       return;
     }
+    ResolveApi(gateway, request->portal(), request->api_version(), {request->method()},
+               [this, gateway, context, client = *client, request](absl::StatusOr<RestApi> api) {
+                 if (!api.ok()) {
+                   Refuse(api.status());
+                 } else {
+                   StartWith(gateway, context, client, request, *api);
+                 }
+               });
+  }
+
+ private:
+  // The rest of the constructor, once the request's API is known.
+  void StartWith(Gateway* gateway, grpc::CallbackServerContext* context, const std::string& client,
+                 const pb::GetByIdRequest* request, RestApi api) {
     absl::StatusOr<nlohmann::ordered_json> params =
         ParamsOrJson(request->has_params() ? &request->params() : nullptr, request->params_json(),
                      FieldsFor(gateway));
@@ -291,10 +304,8 @@ class GetByIdStream final : public FanoutStream<pb::GetByIdResponse> {
     spec.params_field = request->params_json().empty() ? "params" : "params_json";
     spec.cache = CacheModeFrom(request->cache());
     CallOptions options =
-        OptionsFrom(context, *client, request->idempotent(), std::make_shared<CancelToken>());
-    if (absl::Status s = ApplyFanoutApiVersion(request->api_version(),
-                                               DefaultApiOf(*gateway, request->portal()), &options,
-                                               &spec.cache);
+        OptionsFrom(context, client, request->idempotent(), std::make_shared<CancelToken>());
+    if (absl::Status s = ApplyFanoutApiVersion(request->api_version(), api, &options, &spec.cache);
         !s.ok()) {
       Refuse(s);
       return;
@@ -304,7 +315,6 @@ class GetByIdStream final : public FanoutStream<pb::GetByIdResponse> {
     StartOrRefuse(gateway->PrepareGetById(std::move(spec), std::move(options), this));
   }
 
- private:
   size_t Fill(size_t index, absl::StatusOr<CallReply> result,
               pb::GetByIdResponse* message) override {
     pb::IdResult* r = message->add_results();
@@ -330,6 +340,20 @@ class CallManyStream final : public FanoutStream<pb::CallManyResponse> {
       Refuse(s);
       return;
     }
+    ResolveApi(gateway, request->portal(), request->api_version(), {request->method()},
+               [this, gateway, context, client = *client, request](absl::StatusOr<RestApi> api) {
+                 if (!api.ok()) {
+                   Refuse(api.status());
+                 } else {
+                   StartWith(gateway, context, client, request, *api);
+                 }
+               });
+  }
+
+ private:
+  // The rest of the constructor, once the request's API is known.
+  void StartWith(Gateway* gateway, grpc::CallbackServerContext* context, const std::string& client,
+                 const pb::CallManyRequest* request, RestApi api) {
     absl::StatusOr<std::vector<nlohmann::ordered_json>> sets =
         ParameterSets(request->params(), request->params_json(), "params", "params_json",
                       gateway->options().limits.max_depth);
@@ -344,10 +368,9 @@ class CallManyStream final : public FanoutStream<pb::CallManyResponse> {
     bulk.params_field = request->params_json().empty() ? "params" : "params_json";
     bulk.cache = CacheModeFrom(request->cache());
     CallOptions options =
-        OptionsFrom(context, *client, request->idempotent(), std::make_shared<CancelToken>());
-    if (absl::Status s = ApplyFanoutApiVersion(request->api_version(),
-                                               DefaultApiOf(*gateway, request->portal()), &options,
-                                               &bulk.cache, &bulk.params, bulk.params_field);
+        OptionsFrom(context, client, request->idempotent(), std::make_shared<CancelToken>());
+    if (absl::Status s = ApplyFanoutApiVersion(request->api_version(), api, &options, &bulk.cache,
+                                               &bulk.params, bulk.params_field);
         !s.ok()) {
       Refuse(s);
       return;
@@ -360,7 +383,6 @@ class CallManyStream final : public FanoutStream<pb::CallManyResponse> {
                                        this));
   }
 
- private:
   void Begin(size_t first, pb::CallManyResponse* message) override {
     message->set_first_index(static_cast<int64_t>(first));
   }
@@ -390,6 +412,20 @@ class GetAllStream final : public StreamWriter<pb::GetAllResponse, ListReader>, 
       Refuse(s);
       return;
     }
+    ResolveApi(gateway, request->portal(), request->api_version(), {request->method()},
+               [this, gateway, context, client = *client, request](absl::StatusOr<RestApi> api) {
+                 if (!api.ok()) {
+                   Refuse(api.status());
+                 } else {
+                   StartWith(gateway, context, client, request, *api);
+                 }
+               });
+  }
+
+ private:
+  // The rest of the constructor, once the request's API is known.
+  void StartWith(Gateway* gateway, grpc::CallbackServerContext* context, const std::string& client,
+                 const pb::GetAllRequest* request, RestApi api) {
     absl::StatusOr<nlohmann::ordered_json> params =
         ParamsOrJson(request->has_params() ? &request->params() : nullptr, request->params_json(),
                      FieldsFor(gateway));
@@ -403,14 +439,12 @@ class GetAllStream final : public StreamWriter<pb::GetAllResponse, ListReader>, 
     list.params_field = request->params_json().empty() ? "params" : "params_json";
     list.items_key = request->items_key();
     list.options =
-        OptionsFrom(context, *client, request->idempotent(), std::make_shared<CancelToken>());
+        OptionsFrom(context, client, request->idempotent(), std::make_shared<CancelToken>());
     list.strategy = StrategyFrom(request->strategy());
     list.unordered = request->unordered();
     list.skip_total = request->skip_total();
     list.resume_cursor = request->resume_cursor();
-    if (absl::Status s = ApplyFanoutApiVersion(request->api_version(),
-                                               DefaultApiOf(*gateway, request->portal()),
-                                               &list.options, nullptr);
+    if (absl::Status s = ApplyFanoutApiVersion(request->api_version(), api, &list.options, nullptr);
         !s.ok()) {
       Refuse(s);
       return;
@@ -424,6 +458,7 @@ class GetAllStream final : public StreamWriter<pb::GetAllResponse, ListReader>, 
     Start(std::move(*reader));
   }
 
+ public:
   void OnPage(ListPage page) override {
     pb::GetAllResponse message;
     for (auto& item : page.items) {
@@ -474,6 +509,35 @@ absl::StatusOr<std::vector<BatchCommandSpec>> BatchCommands(const Gateway* gatew
   return commands;
 }
 
+// CallBatch once its API is known (`api`, see ResolveApi).
+void StartBatch(Gateway* gateway, const pb::CallBatchRequest& request,
+                std::vector<BatchCommandSpec> commands, CallOptions options, RestApi api,
+                pb::CallBatchResponse* response, UnaryCall* call) {
+  if (absl::Status s = ApplyBatchApiVersion(request.api_version(), api, &options); !s.ok()) {
+    call->Reply(s);
+    return;
+  }
+  std::vector<bool> reads;
+  for (const auto& c : commands) reads.push_back(IsReadMethod(c.method.substr(0, c.method.find('?'))));
+  gateway->CallBatch(
+      request.portal(), std::move(commands), request.halt(), std::move(options),
+      [call, response, reads](absl::StatusOr<std::vector<KeyedOutcome>> results) {
+        if (!results.ok()) {
+          call->Reply(results.status());
+          return;
+        }
+        std::vector<FittableResult> parts;
+        for (size_t i = 0; i < results->size(); ++i) {
+          pb::BatchResult* out = response->add_results();
+          out->set_key((*results)[i].key);
+          FillOutcome((*results)[i].outcome, out->mutable_result());
+          parts.push_back({out->mutable_result(), i < reads.size() && reads[i]});
+        }
+        FitUnderMessageLimit(std::move(parts), response->ByteSizeLong());
+        call->Reply(absl::OkStatus());
+      });
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* GatewayService::Call(grpc::CallbackServerContext* context,
@@ -483,11 +547,19 @@ grpc::ServerUnaryReactor* GatewayService::Call(grpc::CallbackServerContext* cont
   absl::StatusOr<std::string> client = AdmittedClientName(access_, *context);
   if (absl::Status s = Admission(client, *request); !s.ok()) {
     call->Reply(s);
-  } else if (request->bulk_params_size() > 0) {
-    StartBulkCall(gateway_, context, *client, *request, response, call);
-  } else {
-    StartSingleCall(gateway_, context, *client, *request, response, call);
+    return call;
   }
+  ResolveApi(gateway_, request->portal(), request->api_version(), {request->method()},
+             [gateway = gateway_, context, client = *client, request, response,
+              call](absl::StatusOr<RestApi> api) {
+               if (!api.ok()) {
+                 call->Reply(api.status());
+               } else if (request->bulk_params_size() > 0) {
+                 StartBulkCall(gateway, context, client, *request, response, call, *api);
+               } else {
+                 StartSingleCall(gateway, context, client, *request, response, call, *api);
+               }
+             });
   return call;
 }
 
@@ -505,32 +577,19 @@ grpc::ServerUnaryReactor* GatewayService::CallBatch(grpc::CallbackServerContext*
     call->Reply(commands.status());
     return call;
   }
-  CallOptions options = OptionsFrom(context, *client, false, call->cancel());
-  if (absl::Status s = ApplyBatchApiVersion(request->api_version(),
-                                            DefaultApiOf(*gateway_, request->portal()), &options);
-      !s.ok()) {
-    call->Reply(s);
-    return call;
-  }
-  std::vector<bool> reads;
-  for (const auto& c : *commands) reads.push_back(IsReadMethod(c.method.substr(0, c.method.find('?'))));
-  gateway_->CallBatch(
-      request->portal(), std::move(*commands), request->halt(), std::move(options),
-      [call, response, reads](absl::StatusOr<std::vector<KeyedOutcome>> results) {
-        if (!results.ok()) {
-          call->Reply(results.status());
-          return;
-        }
-        std::vector<FittableResult> parts;
-        for (size_t i = 0; i < results->size(); ++i) {
-          pb::BatchResult* out = response->add_results();
-          out->set_key((*results)[i].key);
-          FillOutcome((*results)[i].outcome, out->mutable_result());
-          parts.push_back({out->mutable_result(), i < reads.size() && reads[i]});
-        }
-        FitUnderMessageLimit(std::move(parts), response->ByteSizeLong());
-        call->Reply(absl::OkStatus());
-      });
+  std::vector<std::string> methods;
+  for (const auto& c : *commands) methods.push_back(c.method.substr(0, c.method.find('?')));
+  ResolveApi(gateway_, request->portal(), request->api_version(), std::move(methods),
+             [gateway = gateway_, request, response, call, commands = std::move(*commands),
+              options = OptionsFrom(context, *client, false, call->cancel())](
+                 absl::StatusOr<RestApi> api) mutable {
+               if (!api.ok()) {
+                 call->Reply(api.status());
+                 return;
+               }
+               StartBatch(gateway, *request, std::move(commands), std::move(options), *api,
+                          response, call);
+             });
   return call;
 }
 

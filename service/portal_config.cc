@@ -188,10 +188,15 @@ absl::Status ReadRequestSettings(const ConfigJson& j, const std::string& where, 
   o->tls.verify = !insecure;
   std::string api = "classic";
   B24GATE_RETURN_IF_ERROR(ReadString(j, "api_version", where, &api));
-  if (api != "classic" && api != "v3") {
-    return Bad(where + ".api_version", "must be \"classic\" or \"v3\"");
+  if (api == "classic") {
+    o->default_api = ApiChoice::kClassic;
+  } else if (api == "v3") {
+    o->default_api = ApiChoice::kV3;
+  } else if (api == "auto") {
+    o->default_api = ApiChoice::kAuto;
+  } else {
+    return Bad(where + ".api_version", "must be \"classic\", \"v3\" or \"auto\"");
   }
-  o->default_api = api == "v3" ? RestApi::kV3 : RestApi::kClassic;
   return absl::OkStatus();
 }
 

@@ -19,17 +19,18 @@ absl::Status CheckApiVersion(pb::ApiVersion api) {
   return absl::OkStatus();
 }
 
-pb::ApiVersion Effective(pb::ApiVersion requested, RestApi portal_default) {
-  if (requested != pb::API_VERSION_UNSPECIFIED) return requested;
-  return portal_default == RestApi::kV3 ? pb::API_VERSION_V3 : pb::API_VERSION_CLASSIC;
+// A request's explicit CLASSIC or V3 stands; otherwise `resolved` decides.
+pb::ApiVersion Effective(pb::ApiVersion requested, RestApi resolved) {
+  if (requested == pb::API_VERSION_CLASSIC || requested == pb::API_VERSION_V3) return requested;
+  return resolved == RestApi::kV3 ? pb::API_VERSION_V3 : pb::API_VERSION_CLASSIC;
 }
 
 }  // namespace
 
 absl::Status ApplyApiVersion(const pb::CallRequest& request, CallSpec* spec,
-                             CallOptions* options, RestApi portal_default) {
+                             CallOptions* options, RestApi resolved) {
   if (absl::Status s = CheckApiVersion(request.api_version()); !s.ok()) return s;
-  const pb::ApiVersion api = Effective(request.api_version(), portal_default);
+  const pb::ApiVersion api = Effective(request.api_version(), resolved);
   if (api != pb::API_VERSION_V3) {
     if (!request.idempotency_key().empty()) {
       return absl::InvalidArgumentError(
@@ -67,12 +68,12 @@ absl::Status ApplyApiVersion(const pb::CallRequest& request, CallSpec* spec,
   return absl::OkStatus();
 }
 
-absl::Status ApplyFanoutApiVersion(pb::ApiVersion api, RestApi portal_default,
+absl::Status ApplyFanoutApiVersion(pb::ApiVersion api, RestApi resolved,
                                    CallOptions* options, CacheMode* cache,
                                    const std::vector<nlohmann::ordered_json>* sets,
                                    const std::string& field) {
   if (absl::Status s = CheckApiVersion(api); !s.ok()) return s;
-  if (Effective(api, portal_default) != pb::API_VERSION_V3) return absl::OkStatus();
+  if (Effective(api, resolved) != pb::API_VERSION_V3) return absl::OkStatus();
   for (size_t i = 0; sets != nullptr && i < sets->size(); ++i) {
     if (!(*sets)[i].is_object()) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -118,16 +119,33 @@ absl::Status ApplyCallManyKeys(const pb::CallManyRequest& request, const CallOpt
   return absl::OkStatus();
 }
 
-absl::Status ApplyBatchApiVersion(pb::ApiVersion api, RestApi portal_default,
+absl::Status ApplyBatchApiVersion(pb::ApiVersion api, RestApi resolved,
                                   CallOptions* options) {
   if (absl::Status s = CheckApiVersion(api); !s.ok()) return s;
-  if (Effective(api, portal_default) == pb::API_VERSION_V3) options->api = RestApi::kV3;
+  if (Effective(api, resolved) == pb::API_VERSION_V3) options->api = RestApi::kV3;
   return absl::OkStatus();
 }
 
-RestApi DefaultApiOf(const Gateway& gateway, const std::string& portal) {
+ApiChoice DefaultApiOf(const Gateway& gateway, const std::string& portal) {
   absl::StatusOr<std::shared_ptr<Portal>> found = gateway.FindPortal(portal);
-  return found.ok() ? (*found)->options().default_api : RestApi::kClassic;
+  return found.ok() ? (*found)->options().default_api : ApiChoice::kClassic;
+}
+
+void ResolveApi(Gateway* gateway, const std::string& portal, pb::ApiVersion requested,
+                std::vector<std::string> methods,
+                std::function<void(absl::StatusOr<RestApi>)> then) {
+  ApiChoice choice = ApiChoice::kClassic;
+  switch (requested) {
+    case pb::API_VERSION_V3: choice = ApiChoice::kV3; break;
+    case pb::API_VERSION_AUTO: choice = ApiChoice::kAuto; break;
+    case pb::API_VERSION_UNSPECIFIED: choice = DefaultApiOf(*gateway, portal); break;
+    default: break;  // classic, or a value the Apply functions refuse
+  }
+  if (choice == ApiChoice::kAuto) {
+    gateway->ResolveAutoApi(portal, std::move(methods), std::move(then));
+    return;
+  }
+  then(choice == ApiChoice::kV3 ? RestApi::kV3 : RestApi::kClassic);
 }
 
 }  // namespace b24gate

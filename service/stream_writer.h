@@ -62,6 +62,7 @@ class StreamWriter : public grpc::ServerWriteReactor<Message> {
     std::shared_ptr<Producer> producer;
     {
       absl::MutexLock lock(&mu_);
+      cancelled_ = true;
       producer = producer_;
     }
     if (producer) producer->Cancel();
@@ -75,13 +76,17 @@ class StreamWriter : public grpc::ServerWriteReactor<Message> {
 
  protected:
   // Stores the producer, then runs it, so its first result finds it stored.
-  // Call at most once, holding no lock.
+  // Call at most once, holding no lock. A producer started after the RPC
+  // was cancelled (its start waited for something) is cancelled at once.
   void Start(std::shared_ptr<Producer> producer) {
+    bool cancelled;
     {
       absl::MutexLock lock(&mu_);
       producer_ = producer;
+      cancelled = cancelled_;
     }
     producer->Run();
+    if (cancelled) producer->Cancel();
   }
 
   // Fails the RPC before any producer was started (invalid input).
@@ -140,6 +145,7 @@ class StreamWriter : public grpc::ServerWriteReactor<Message> {
   bool producer_done_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool broken_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status final_status_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -17,11 +17,32 @@ std::string Text(const Json& object, const char* name) {
   return it->is_string() ? it->get<std::string>() : it->dump();
 }
 
+// A success that is a bare OpenAPI document (rest.documentation.openapi
+// answers one, not wrapped in `result`) becomes the result as a whole;
+// anything else keeps `unreadable`, the classic reading's verdict.
+absl::StatusOr<CommandOutcome> BareDocument(const HttpResponse& response,
+                                            absl::Status unreadable) {
+  if (response.failure != TransportFailure::kNone || response.status < 200 ||
+      response.status >= 300) {
+    return unreadable;
+  }
+  absl::StatusOr<Json> body = ReadAnswerJson(response.body);
+  if (!body.ok() || !body->is_object() || !body->contains("openapi") ||
+      body->contains("result") || body->contains("error")) {
+    return unreadable;
+  }
+  CommandOutcome outcome;
+  outcome.reply.emplace();
+  outcome.reply->result = std::move(*body);
+  return outcome;
+}
+
 }  // namespace
 
 absl::StatusOr<CommandOutcome> ParseV3CallResponse(const HttpResponse& response) {
   absl::StatusOr<CommandOutcome> outcome = ParseCallResponse(response);
-  if (!outcome.ok() || !outcome->error) return outcome;
+  if (!outcome.ok()) return BareDocument(response, outcome.status());
+  if (!outcome->error) return outcome;
   // An error: ParseCallResponse read the body already, so it is JSON.
   absl::StatusOr<Json> body = ReadAnswerJson(response.body);
   if (!body.ok()) return outcome;

@@ -19,7 +19,9 @@
 
 namespace b24gate {
 
-// As ParseCallResponse, for an answer of /rest/api/.
+// As ParseCallResponse, for an answer of /rest/api/. A success that is a
+// bare OpenAPI 3 document (an object with `openapi` and neither `result` nor
+// `error`: rest.documentation.openapi's answer) is the result as a whole.
 absl::StatusOr<CommandOutcome> ParseV3CallResponse(const HttpResponse& response);
 
 // The answer of REST 3.0's `batch` for commands `keys` (in the order sent):

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "engine/bitrix/method_traits.h"
 #include "engine/common/errors.h"
@@ -51,7 +52,10 @@ Gateway::Gateway(std::vector<PortalOptions> portals, std::unique_ptr<HttpTranspo
 Gateway::Gateway(std::vector<Dispatcher*> dispatchers, Clock* clock, GatewayOptions options,
                  std::unique_ptr<ReadCache> cache)
     : clock_(clock), options_(options), cache_(std::move(cache)), fakes_(std::move(dispatchers)) {
-  for (Dispatcher* d : fakes_) fakes_by_name_[d->name()] = d;
+  for (Dispatcher* d : fakes_) {
+    fakes_by_name_[d->name()] = d;
+    fake_catalogs_[d] = std::make_unique<V3Catalog>(d, clock);
+  }
 }
 
 Gateway::~Gateway() {
@@ -96,6 +100,38 @@ void Gateway::BeginShutdown() {
 
 void Gateway::AbandonInFlight() {
   if (directory_) directory_->AbandonInFlight();
+}
+
+void Gateway::ResolveAutoApi(const std::string& portal, std::vector<std::string> methods,
+                             std::function<void(absl::StatusOr<RestApi>)> done) {
+  absl::StatusOr<PortalRef> found = Find(portal);
+  if (!found.ok()) {
+    done(found.status());
+    return;
+  }
+  V3Catalog& catalog =
+      found->hold ? found->hold->v3_catalog() : *fake_catalogs_.at(found->dispatcher);
+  catalog.Methods(Holding<V3Catalog::Callback>(
+      found->hold, [methods = std::move(methods), done = std::move(done)](
+                       absl::StatusOr<std::shared_ptr<const V3MethodSet>> listed) {
+        if (!listed.ok()) {
+          absl::Status failed(listed.status().code(),
+                              absl::StrCat("api_version auto: the portal's list of REST 3.0 "
+                                           "methods (rest.documentation.openapi) is unreadable: ",
+                                           listed.status().message()));
+          listed.status().ForEachPayload(
+              [&failed](absl::string_view url, const absl::Cord& payload) {
+                failed.SetPayload(url, payload);
+              });
+          done(failed);
+          return;
+        }
+        bool all_listed = !methods.empty();
+        for (const std::string& m : methods) {
+          all_listed = all_listed && (*listed)->count(absl::AsciiStrToLower(m)) > 0;
+        }
+        done(all_listed ? RestApi::kV3 : RestApi::kClassic);
+      }));
 }
 
 absl::Status Gateway::ValidateCall(const std::string& method, const nlohmann::ordered_json& params,

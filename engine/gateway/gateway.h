@@ -41,6 +41,7 @@
 #include "engine/portal/dispatcher.h"
 #include "engine/portal/portal.h"
 #include "engine/portal/portal_options.h"
+#include "engine/portal/v3_catalog.h"
 
 namespace b24gate {
 
@@ -103,6 +104,14 @@ class Gateway {
   // is still on the wire is answered OUTCOME_UNKNOWN.
   void BeginShutdown();
   void AbandonInFlight();
+
+  // The API `auto` sends `methods` to on `portal`: REST 3.0 when the
+  // portal's OpenAPI document lists every one of them, else classic
+  // (v3_catalog.h). NOT_FOUND for an unknown portal; a document that cannot
+  // be read fails with the reason, its message saying so. `done` may run
+  // before this returns.
+  void ResolveAutoApi(const std::string& portal, std::vector<std::string> methods,
+                      std::function<void(absl::StatusOr<RestApi>)> done);
 
   // Validates method and params (INVALID_ARGUMENT, naming `where`).
   static absl::Status ValidateCall(const std::string& method, const nlohmann::ordered_json& params,
@@ -175,6 +184,8 @@ class Gateway {
   // The dispatchers given (a test's fakes); the first is the default.
   std::vector<Dispatcher*> fakes_;
   std::map<std::string, Dispatcher*> fakes_by_name_;
+  // The REST 3.0 method lists of the fakes (a Portal keeps its own).
+  std::map<const Dispatcher*, std::unique_ptr<V3Catalog>> fake_catalogs_;
 };
 
 }  // namespace b24gate

@@ -53,6 +53,7 @@
 #include "engine/portal/inflight_ledger.h"
 #include "engine/portal/portal_events.h"
 #include "engine/portal/retry_policy.h"
+#include "engine/portal/v3_catalog.h"
 #include "engine/portal/work.h"
 
 namespace b24gate {
@@ -97,6 +98,8 @@ class Portal : public Dispatcher, private DispatchPool::Task {
   absl::Status Tune(const PortalTuning& tuning);
   PortalTuning Tuning() const;
   Credentials& credentials() { return *credentials_; }
+  // The REST 3.0 methods the portal lists, for `auto` API selection.
+  V3Catalog& v3_catalog() { return v3_catalog_; }
   const PortalOptions& options() const { return options_; }
 
  private:
@@ -226,6 +229,8 @@ class Portal : public Dispatcher, private DispatchPool::Task {
   // Runs our turns; woken (under mu_) whenever something a turn's decision
   // depends on changed: work queued, an answer in, tuning, shutdown.
   DispatchPool* const pool_;
+  // Told of every "method not found" answer (OnB24Error).
+  V3Catalog v3_catalog_{this, clock_};
 };
 
 }  // namespace b24gate

@@ -372,6 +372,11 @@ Portal::Fate Portal::OnB24Error(WorkPtr w, const B24Error& error, absl::Time now
     operating_.Blocked(w->method(), nullptr, now);
   } else if (IsOutcomeUnknownCode(error.code, error.http_status)) {
     ServerTrouble(now, out);
+  } else if (error.code == "ERROR_METHOD_NOT_FOUND" ||
+             error.code == "BITRIX_REST_V3_EXCEPTION_METHODNOTFOUNDEXCEPTION") {
+    // The list `auto` routes by may be out of date (takes only the
+    // catalog's own lock, which is never held while calling us).
+    v3_catalog_.MarkStale();
   }
   AttemptOutcome o;
   o.kind = AttemptOutcome::Kind::kBitrixError;

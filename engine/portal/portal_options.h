@@ -21,6 +21,15 @@
 
 namespace b24gate {
 
+// The API of a call that names none (config "api_version").
+enum class ApiChoice {
+  kClassic,
+  kV3,
+  // REST 3.0 for the methods the portal's OpenAPI document lists, classic
+  // for the others (v3_catalog.h).
+  kAuto,
+};
+
 struct PortalOptions {
   // Name used in requests' `portal` field.
   std::string name = "default";
@@ -58,8 +67,8 @@ struct PortalOptions {
   // one that does is followed and kept. Other redirects fail the call.
   std::vector<std::string> redirect_to;
   // The API a call that names none goes to (config "api_version"): classic
-  // REST, or REST 3.0 for a portal whose callers speak it.
-  RestApi default_api = RestApi::kClassic;
+  // REST, REST 3.0 for a portal whose callers speak it, or auto.
+  ApiChoice default_api = ApiChoice::kClassic;
   // Each API client's share of the portal when several queue at once.
   FairSharePolicy fair_share;
   // Where the request budget and operating-time state live: null keeps them

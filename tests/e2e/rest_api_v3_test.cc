@@ -3,8 +3,11 @@
 // (and one that strikes before): the caller gets OK and the emulator counts
 // exactly one task created, the retry answered from its idempotency store;
 // a caller's key reused with another body; validation errors as
-// google.rpc.BadRequest; the metrics of v3 calls and idempotent retries.
+// google.rpc.BadRequest; the metrics of v3 calls and idempotent retries;
+// "auto" routing by the portal's OpenAPI document.
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -169,3 +172,44 @@ TEST(RestV3, RequestsTheGatewayCannotHonourAreRefusedUnsent) {
 
 }  // namespace
 }  // namespace b24gate::e2e::rest_api_v3_test
+
+// A portal whose "api_version" is "auto": the gateway reads the emulator's
+// OpenAPI document once, for all the calls that arrive together, and sends
+// each method the document lists to REST 3.0, the others to classic REST.
+TEST(RestV3, AutoRoutesEachMethodByThePortalsOpenApiDocument) {
+  EmulatorSpec emulator;
+  emulator.extra_args = {"--no-limits"};
+  GatewaySpec gateway;
+  gateway.portal = {{"burst", 10000}, {"drain_per_second", 10000}, {"api_version", "auto"}};
+  auto stack = Up(std::move(emulator), std::move(gateway));
+  ASSERT_TRUE(stack);
+  stack->ResetEmulator();
+  constexpr int kCallers = 8;
+  std::vector<CallOut> gets(kCallers);
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kCallers; ++i) {
+    callers.emplace_back([&stack, &gets, i] {
+      gets[i] = Call1(*stack, "tasks.task.get", {{"id", i + 1}, {"select", {"id", "title"}}});
+    });
+  }
+  for (std::thread& t : callers) t.join();
+  for (int i = 0; i < kCallers; ++i) {
+    ASSERT_TRUE(gets[i].status.ok()) << gets[i].status.error_message();
+    EXPECT_EQ(IdOf(gets[i].result()["item"], "id"), i + 1) << gets[i].result();
+  }
+  // One request for the document, one per call (REST 3.0 calls travel alone).
+  EXPECT_EQ(Requests(*stack), kCallers + 1);
+  // crm.lead.list is not in the document: classic REST, its classic answer.
+  CallOut leads = Call1(*stack, "crm.lead.list", {{"select", {"ID"}}});
+  ASSERT_TRUE(leads.status.ok()) << leads.status.error_message();
+  EXPECT_TRUE(leads.result().is_array()) << leads.result();
+  EXPECT_EQ(Requests(*stack), kCallers + 2);
+  // An explicit version still wins over the portal's "auto".
+  pb::CallRequest classic;
+  classic.set_method("tasks.task.get");
+  *classic.mutable_params() = V({{"taskId", 1}});
+  classic.set_api_version(pb::API_VERSION_CLASSIC);
+  CallOut old = DoCall(*stack, classic);
+  ASSERT_TRUE(old.status.ok()) << old.status.error_message();
+  EXPECT_TRUE(old.result().contains("task")) << old.result();
+}

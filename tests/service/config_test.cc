@@ -426,7 +426,7 @@ TEST(Config, OutOfRangeNumbersNameTheKey) {
            {"", R"(, "request_timeout_seconds": 1e308)", "portals[0].request_timeout_seconds"},
            {"", R"(, "request_timeout_seconds": 0)", "portals[0].request_timeout_seconds"},
            {"", R"(, "max_attempts": 1e308)", "portals[0].max_attempts"},
-           {"", R"(, "api_version": "v2")", "portals[0].api_version: must be \"classic\" or \"v3\""},
+           {"", R"(, "api_version": "v2")", "portals[0].api_version: must be \"classic\", \"v3\" or \"auto\""},
            {R"(, "shutdown_grace_seconds": 1e308)", "", "config.shutdown_grace_seconds"},
            {R"(, "predrain_delay_seconds": 1e308)", "", "config.predrain_delay_seconds"},
            {R"(, "predrain_delay_seconds": -1)", "", "config.predrain_delay_seconds"},

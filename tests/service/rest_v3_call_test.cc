@@ -2,7 +2,11 @@
 // queued, and a REST 3.0 call's options and parameters are set for sending.
 #include "service/rest_v3_call.h"
 
+#include <optional>
+
 #include <gtest/gtest.h>
+
+#include "tests/support/fake_dispatcher.h"
 
 namespace b24gate::rest_v3_call_test {
 namespace {
@@ -102,6 +106,46 @@ TEST(RestV3Call, APortalsDefaultAppliesWhenTheRequestNamesNone) {
       ApplyFanoutApiVersion(pb::API_VERSION_UNSPECIFIED, RestApi::kV3, &fanout, &cache, &sets).ok());
   EXPECT_EQ(fanout.api, RestApi::kV3);
   EXPECT_EQ(cache, CacheMode::kBypass);
+}
+
+// API_VERSION_AUTO: one fetch of the portal's OpenAPI document decides for
+// every request; a method it lists goes to REST 3.0, one it does not (or a
+// batch with any such command) stays classic; explicit versions and
+// UNSPECIFIED (the fakes' default is classic) never fetch it.
+TEST(RestV3Call, AutoRoutesByThePortalsOpenApiDocument) {
+  FakeClock clock;
+  FakeDispatcher portal;
+  Gateway gateway({&portal}, &clock);
+  std::vector<std::optional<absl::StatusOr<RestApi>>> got(5);
+  auto into = [&got](int i) { return [&got, i](absl::StatusOr<RestApi> api) { got[i] = api; }; };
+  ResolveApi(&gateway, "", pb::API_VERSION_AUTO, {"tasks.task.list"}, into(0));
+  ResolveApi(&gateway, "", pb::API_VERSION_AUTO, {"crm.lead.list"}, into(1));
+  EXPECT_FALSE(got[0] || got[1]);
+  std::optional<FakeDispatcher::Request> fetch = portal.Take();
+  ASSERT_TRUE(fetch);
+  EXPECT_EQ(fetch->method, "rest.documentation.openapi");
+  EXPECT_EQ(portal.waiting(), 0u);
+  CallReply document;
+  document.result = nlohmann::ordered_json::parse(
+      R"({"openapi":"3.0.0","paths":{"/tasks.task.list":{},"/tasks.task.add":{}}})");
+  fetch->call_done(document);
+  ASSERT_TRUE(got[0] && got[1]);
+  EXPECT_EQ(got[0]->value(), RestApi::kV3);
+  EXPECT_EQ(got[1]->value(), RestApi::kClassic);
+
+  ResolveApi(&gateway, "", pb::API_VERSION_AUTO, {"TASKS.TASK.ADD", "tasks.task.list"}, into(2));
+  ResolveApi(&gateway, "", pb::API_VERSION_AUTO, {"tasks.task.add", "crm.lead.add"}, into(3));
+  ResolveApi(&gateway, "", pb::API_VERSION_UNSPECIFIED, {"tasks.task.list"}, into(4));
+  EXPECT_EQ(got[2]->value(), RestApi::kV3);
+  EXPECT_EQ(got[3]->value(), RestApi::kClassic);
+  EXPECT_EQ(got[4]->value(), RestApi::kClassic);
+  EXPECT_EQ(portal.requests(), 1);
+
+  std::optional<absl::StatusOr<RestApi>> unknown;
+  ResolveApi(&gateway, "nowhere", pb::API_VERSION_AUTO, {"tasks.task.list"},
+             [&unknown](absl::StatusOr<RestApi> api) { unknown = api; });
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status().code(), absl::StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -23,6 +23,19 @@ TEST(V3Response, ResultAndTime) {
   EXPECT_EQ(o->reply->time["operating"], 0.5);
 }
 
+// rest.documentation.openapi answers its document bare: the whole body is
+// the result. A 2xx object that is no such document stays unreadable.
+TEST(V3Response, ABareOpenApiDocumentIsTheResult) {
+  absl::StatusOr<CommandOutcome> o = ParseV3CallResponse(
+      Answer(200, R"({"openapi":"3.0.0","paths":{"\/tasks.task.get":{"post":{}}}})"));
+  ASSERT_TRUE(o.ok()) << o.status();
+  ASSERT_TRUE(o->reply);
+  EXPECT_EQ(o->reply->result["openapi"], "3.0.0");
+  EXPECT_TRUE(o->reply->result["paths"].contains("/tasks.task.get"));
+  EXPECT_FALSE(ParseV3CallResponse(Answer(200, R"({"paths":{}})")).ok());
+  EXPECT_FALSE(ParseV3CallResponse(Answer(502, R"({"openapi":"3.0.0"})")).ok());
+}
+
 TEST(V3Response, ErrorObjectWithValidation) {
   absl::StatusOr<CommandOutcome> o = ParseV3CallResponse(Answer(
       400, R"({"error":{"code":"BITRIX_REST_V3_EXCEPTION_VALIDATION_REQUESTVALIDATIONEXCEPTION","message":"Error validating","validation":[{"field":"id","message":"Required"},{"message":"no field"}]}})"));
