@@ -264,6 +264,17 @@ class FanoutStream : public StreamWriter<Message, OrderedFanout>, public FanoutS
   }
 };
 
+// Hands `stream` its request's API once ResolveApi knows it (at once,
+// unless the portal's OpenAPI document must be read first).
+template <typename Stream, typename Request>
+void StartOnceResolved(Stream* stream, Gateway* gateway, grpc::CallbackServerContext* context,
+                       const std::string& client, const Request* request) {
+  ResolveApi(gateway, request->portal(), request->api_version(), {request->method()},
+             [stream, gateway, context, client, request](absl::StatusOr<RestApi> api) {
+               stream->StartWith(gateway, context, client, request, std::move(api));
+             });
+}
+
 // GetById: results in id order.
 class GetByIdStream final : public FanoutStream<pb::GetByIdResponse> {
  public:
@@ -274,20 +285,18 @@ class GetByIdStream final : public FanoutStream<pb::GetByIdResponse> {
       Refuse(s);
       return;
     }
-    ResolveApi(gateway, request->portal(), request->api_version(), {request->method()},
-               [this, gateway, context, client = *client, request](absl::StatusOr<RestApi> api) {
-                 if (!api.ok()) {
-                   Refuse(api.status());
-                 } else {
-                   StartWith(gateway, context, client, request, *api);
-                 }
-               });
+    StartOnceResolved(this, gateway, context, *client, request);
   }
 
- private:
-  // The rest of the constructor, once the request's API is known.
+  // The rest of the constructor, once the request's API is known (see
+  // StartOnceResolved).
   void StartWith(Gateway* gateway, grpc::CallbackServerContext* context, const std::string& client,
-                 const pb::GetByIdRequest* request, RestApi api) {
+                 const pb::GetByIdRequest* request, absl::StatusOr<RestApi> resolved) {
+    if (!resolved.ok()) {
+      Refuse(resolved.status());
+      return;
+    }
+    const RestApi api = *resolved;
     absl::StatusOr<nlohmann::ordered_json> params =
         ParamsOrJson(request->has_params() ? &request->params() : nullptr, request->params_json(),
                      FieldsFor(gateway));
@@ -315,6 +324,7 @@ class GetByIdStream final : public FanoutStream<pb::GetByIdResponse> {
     StartOrRefuse(gateway->PrepareGetById(std::move(spec), std::move(options), this));
   }
 
+ private:
   size_t Fill(size_t index, absl::StatusOr<CallReply> result,
               pb::GetByIdResponse* message) override {
     pb::IdResult* r = message->add_results();
@@ -340,20 +350,18 @@ class CallManyStream final : public FanoutStream<pb::CallManyResponse> {
       Refuse(s);
       return;
     }
-    ResolveApi(gateway, request->portal(), request->api_version(), {request->method()},
-               [this, gateway, context, client = *client, request](absl::StatusOr<RestApi> api) {
-                 if (!api.ok()) {
-                   Refuse(api.status());
-                 } else {
-                   StartWith(gateway, context, client, request, *api);
-                 }
-               });
+    StartOnceResolved(this, gateway, context, *client, request);
   }
 
- private:
-  // The rest of the constructor, once the request's API is known.
+  // The rest of the constructor, once the request's API is known (see
+  // StartOnceResolved).
   void StartWith(Gateway* gateway, grpc::CallbackServerContext* context, const std::string& client,
-                 const pb::CallManyRequest* request, RestApi api) {
+                 const pb::CallManyRequest* request, absl::StatusOr<RestApi> resolved) {
+    if (!resolved.ok()) {
+      Refuse(resolved.status());
+      return;
+    }
+    const RestApi api = *resolved;
     absl::StatusOr<std::vector<nlohmann::ordered_json>> sets =
         ParameterSets(request->params(), request->params_json(), "params", "params_json",
                       gateway->options().limits.max_depth);
@@ -383,6 +391,7 @@ class CallManyStream final : public FanoutStream<pb::CallManyResponse> {
                                        this));
   }
 
+ private:
   void Begin(size_t first, pb::CallManyResponse* message) override {
     message->set_first_index(static_cast<int64_t>(first));
   }
@@ -412,20 +421,18 @@ class GetAllStream final : public StreamWriter<pb::GetAllResponse, ListReader>, 
       Refuse(s);
       return;
     }
-    ResolveApi(gateway, request->portal(), request->api_version(), {request->method()},
-               [this, gateway, context, client = *client, request](absl::StatusOr<RestApi> api) {
-                 if (!api.ok()) {
-                   Refuse(api.status());
-                 } else {
-                   StartWith(gateway, context, client, request, *api);
-                 }
-               });
+    StartOnceResolved(this, gateway, context, *client, request);
   }
 
- private:
-  // The rest of the constructor, once the request's API is known.
+  // The rest of the constructor, once the request's API is known (see
+  // StartOnceResolved).
   void StartWith(Gateway* gateway, grpc::CallbackServerContext* context, const std::string& client,
-                 const pb::GetAllRequest* request, RestApi api) {
+                 const pb::GetAllRequest* request, absl::StatusOr<RestApi> resolved) {
+    if (!resolved.ok()) {
+      Refuse(resolved.status());
+      return;
+    }
+    const RestApi api = *resolved;
     absl::StatusOr<nlohmann::ordered_json> params =
         ParamsOrJson(request->has_params() ? &request->params() : nullptr, request->params_json(),
                      FieldsFor(gateway));
@@ -458,7 +465,6 @@ class GetAllStream final : public StreamWriter<pb::GetAllResponse, ListReader>, 
     Start(std::move(*reader));
   }
 
- public:
   void OnPage(ListPage page) override {
     pb::GetAllResponse message;
     for (auto& item : page.items) {

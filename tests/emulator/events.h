@@ -50,6 +50,9 @@ class EventingMethods : public MethodTable {
   bool HasMethod(const std::string& method) const override;
   MethodResult Invoke(const MethodCall& call) override;
   bool IsWrite(const std::string& method) const override { return inner_->IsWrite(method); }
+  // The inner table's, with the event methods this table adds to it (none
+  // of them REST 3.0's).
+  std::vector<std::string> MethodNames() const override { return inner_->MethodNames(); }
 
   // The event a successful call fires ("" = none), e.g. crm.deal.update ->
   // ONCRMDEALUPDATE. Exposed for tests.
