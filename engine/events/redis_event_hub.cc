@@ -45,13 +45,53 @@ local function fields(flat)
 end
 )lua";
 
-// KEYS: stream, the group's names. ARGV: group, consumer, room, visibility
-// timeout in ms. Claims entries idle longer than the timeout, then reads new
-// ones; entries of events the group did not name (names, or patterns where
-// `*` stands for any run of characters) are acknowledged, not returned.
-// Returns {more, {{id, attempt, event, record, ts, data}...}}.
+// Helpers of the order per record: of a record's events only one is out at
+// a time per group (its id in the group's `busy` hash, by record); the
+// others wait in the group's `parked` sorted set ("RECORD|MS-SEQ", padded so
+// the names sort as the ids) and under the consumer "parked". `advance`
+// passes the record on to its oldest parked event: that event goes to the
+// consumer "released", looking long idle, so the group's next read takes it.
+constexpr char kOrderFunctions[] = R"lua(
+local function parked_member(r, id)
+  local ms, seq = parse(id)
+  return string.format('%s|%015d-%010d', r, ms, seq)
+end
+local function unpark(member)
+  local ms, seq = string.match(member, '|(%d+)-(%d+)$')
+  return string.format('%d-%d', tonumber(ms), tonumber(seq))
+end
+local function advance(stream, group, busy, parked, r)
+  while true do
+    local nxt = redis.call('ZRANGEBYLEX', parked, '[' .. r .. '|', '[' .. r .. '|~', 'LIMIT', 0, 1)
+    if #nxt == 0 then
+      redis.call('HDEL', busy, r)
+      return
+    end
+    redis.call('ZREM', parked, nxt[1])
+    local id = unpark(nxt[1])
+    if #redis.call('XCLAIM', stream, group, 'released', 0, id, 'IDLE', RELEASED_IDLE, 'JUSTID') > 0 then
+      redis.call('HSET', busy, r, id)
+      return
+    end
+  end
+end
+)lua";
+
+// The script text: the helpers, then `body`.
+std::string Script(const char* body) {
+  return absl::StrCat(kIdFunctions, "local RELEASED_IDLE = '", kReleasedIdleMs, "'\n", kOrderFunctions,
+                      body);
+}
+
+// KEYS: stream, the group's names, busy, parked. ARGV: group, consumer,
+// room, visibility timeout in ms. Claims entries idle longer than the
+// timeout, then reads new ones; entries of events the group did not name
+// (names, or patterns where `*` stands for any run of characters) are
+// acknowledged, entries of a record with another event out are parked, and
+// neither is returned. Returns {more, {{id, attempt, event, record, ts,
+// data}...}}.
 const RedisScript& ReadScript() {
-  static const RedisScript* script = new RedisScript(absl::StrCat(kIdFunctions, R"lua(
+  static const RedisScript* script = new RedisScript(Script(R"lua(
 local out = {}
 local room = tonumber(ARGV[3])
 local more = 0
@@ -77,6 +117,16 @@ local function take(e, attempt)
     redis.call('XACK', KEYS[1], ARGV[1], e[1])
     return
   end
+  local r = f.r or ''
+  if r ~= '' then
+    local holder = redis.call('HGET', KEYS[3], r)
+    if holder and holder ~= e[1] then
+      redis.call('ZADD', KEYS[4], 0, parked_member(r, e[1]))
+      redis.call('XCLAIM', KEYS[1], ARGV[1], 'parked', 0, e[1], 'IDLE', 0, 'RETRYCOUNT', attempt - 1, 'JUSTID')
+      return
+    end
+    redis.call('HSET', KEYS[3], r, e[1])
+  end
   out[#out + 1] = {e[1], attempt, f.n or '', f.r or '', f.ts or '', f.d or '{}'}
 end
 local claimed = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[4], '0-0', 'COUNT', room)
@@ -97,6 +147,25 @@ else
   more = 1
 end
 return {more, out}
+)lua"));
+  return *script;
+}
+
+// KEYS: stream, busy, parked. ARGV: group, then the ids acknowledged.
+// XACK, and each record's next event goes out. Returns how many XACK took.
+const RedisScript& AckScript() {
+  static const RedisScript* script = new RedisScript(Script(R"lua(
+local acked = 0
+for i = 2, #ARGV do
+  local id = ARGV[i]
+  acked = acked + redis.call('XACK', KEYS[1], ARGV[1], id)
+  local entry = redis.call('XRANGE', KEYS[1], id, id)
+  if #entry > 0 then
+    local r = fields(entry[1][2]).r or ''
+    if r ~= '' and redis.call('HGET', KEYS[2], r) == id then advance(KEYS[1], ARGV[1], KEYS[2], KEYS[3], r) end
+  end
+end
+return acked
 )lua"));
   return *script;
 }
@@ -132,12 +201,13 @@ return n
 // the bounds. Returns {acknowledged entries deleted, unacknowledged
 // deliveries dropped, "size" | "age" | ""}.
 const RedisScript& TrimScript() {
-  static const RedisScript* script = new RedisScript(absl::StrCat(kIdFunctions, R"lua(
+  static const RedisScript* script = new RedisScript(Script(R"lua(
 if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0, ''} end
-local lows = {}
+local lows, names = {}, {}
 local needed = nil
 for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
   local info = fields(g)
+  names[#names + 1] = info['name']
   local summary = redis.call('XPENDING', KEYS[1], info['name'])
   local low = after(info['last-delivered-id'])
   if summary[1] > 0 then low = summary[2] end
@@ -170,6 +240,17 @@ local lost = 0
 for _, e in ipairs(drop) do
   for _, low in ipairs(lows) do
     if not less(e[1], low) then lost = lost + 1 end
+  end
+end
+-- A dropped event out or parked passes its record on (oldest first).
+for _, g in ipairs(names) do
+  local busy, parked = KEYS[1] .. ':busy:' .. g, KEYS[1] .. ':parked:' .. g
+  for _, e in ipairs(drop) do
+    local r = fields(e[2]).r or ''
+    if r ~= '' then
+      redis.call('ZREM', parked, parked_member(r, e[1]))
+      if redis.call('HGET', busy, r) == e[1] then advance(KEYS[1], g, busy, parked, r) end
+    end
   end
 end
 redis.call('XTRIM', KEYS[1], 'MINID', after(drop[#drop][1]))
@@ -331,9 +412,9 @@ class RedisEventHub::Stream : public EventSubscription, public std::enable_share
       ids.swap(to_ack_);
     }
     if (ids.empty()) return absl::OkStatus();
-    std::vector<std::string> command = {"XACK", hub_->StreamKey(portal_), group_};
-    command.insert(command.end(), ids.begin(), ids.end());
-    absl::StatusOr<RedisReply> acked = redis->Command(command);
+    std::vector<std::string> args = {group_};
+    args.insert(args.end(), ids.begin(), ids.end());
+    absl::StatusOr<RedisReply> acked = redis->Eval(AckScript(), OrderKeys(), args);
     if (!acked.ok() && !IsNoGroup(acked.status())) {
       absl::MutexLock lock(&mu_);
       to_ack_.insert(to_ack_.begin(), ids.begin(), ids.end());  // sent again next turn
@@ -344,8 +425,10 @@ class RedisEventHub::Stream : public EventSubscription, public std::enable_share
   }
 
   absl::Status Read(RedisClient* redis, size_t room, bool* busy) {
+    std::vector<std::string> keys = OrderKeys();
+    keys.insert(keys.begin() + 1, hub_->NamesKey(portal_, group_));
     absl::StatusOr<RedisReply> reply = redis->Eval(
-        ReadScript(), {hub_->StreamKey(portal_), hub_->NamesKey(portal_, group_)},
+        ReadScript(), keys,
         {group_, consumer_, absl::StrCat(room),
          absl::StrCat(absl::ToInt64Milliseconds(hub_->options_.visibility_timeout))});
     if (!reply.ok()) return reply.status();
@@ -373,6 +456,12 @@ class RedisEventHub::Stream : public EventSubscription, public std::enable_share
       }
     }
     sink_->Deliver(std::move(events));
+  }
+
+  // The stream, and the group's busy and parked keys (order per record).
+  std::vector<std::string> OrderKeys() const {
+    const std::string stream = hub_->StreamKey(portal_);
+    return {stream, absl::StrCat(stream, ":busy:", group_), absl::StrCat(stream, ":parked:", group_)};
   }
 
   absl::Status Release(RedisClient* redis) {

@@ -13,10 +13,16 @@
 //   Each read is one script: XAUTOCLAIM of entries left unacknowledged
 //   longer than Options::visibility_timeout by any member, on any replica
 //   (a dead one too), then XREADGROUP of new ones; entries of events the
-//   group did not name are acknowledged there and never delivered. At most
-//   Options::window unacknowledged per stream. The attempt number is
-//   Redis's delivery count, so it survives a restart of any replica.
-// - Ack: XACK, sent by a reader; counted acknowledged once Redis took it.
+//   group did not name (names or `*` patterns) are acknowledged there and
+//   never delivered. At most Options::window unacknowledged per stream. The
+//   attempt number is Redis's delivery count, so it survives a restart of
+//   any replica.
+// - Order per record, as ConsumerGroup keeps it in process: of a record's
+//   events only the oldest unacknowledged one is out in the group at a
+//   time; a later one read meanwhile is parked in Redis and goes out (to
+//   whichever member reads next) when the one before is acknowledged.
+// - Ack: one script (XACK, then the record's next event), sent by a
+//   reader; counted acknowledged once Redis took it.
 // - A stream that ends hands what it did not acknowledge to the group's
 //   consumer "released" marked long idle, so the group's next read (any
 //   member, any replica) claims it at once, and drops its Redis consumer.

@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <set>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -194,6 +195,39 @@ TEST_F(RedisEventHubTest, WhatAMemberHoldsPastTheVisibilityTimeoutGoesToAnother)
   ASSERT_TRUE(testing::WaitFor([&] { return other.size() == 3; }));
   EXPECT_EQ(other.Ids(), slow.Ids());
   for (const QueuedEvent& e : other.delivered()) EXPECT_EQ(e.attempt, 2) << e.record_id;
+}
+
+TEST_F(RedisEventHubTest, ARecordsNextEventGoesOutOnlyOnceItsPreviousIsAcknowledged) {
+  auto hub = Hub();
+  RecordingSink m1, m2;
+  auto s1 = Open(*hub, "billing", &m1, {"ONCRMDEAL*"});
+  auto s2 = Open(*hub, "billing", &m2, {"ONCRMDEAL*"});
+  ASSERT_TRUE(GroupMade("billing"));
+  const std::vector<std::string> names = {"ONCRMDEALADD", "ONCRMDEALUPDATE", "ONCRMDEALDELETE"};
+  for (const std::string& name : names) ASSERT_TRUE(hub->Store("main", Event(name, "5")).ok());
+  ASSERT_TRUE(hub->Store("main", Event("ONCRMDEALADD", "6")).ok());
+  // Record 5's deliveries so far, to either member, with the member's stream.
+  auto record5 = [&] {
+    std::vector<std::pair<QueuedEvent, EventSubscription*>> out;
+    for (auto [sink, sub] : {std::pair{&m1, s1.get()}, std::pair{&m2, s2.get()}}) {
+      for (const QueuedEvent& e : sink->delivered()) {
+        if (e.record_id == "5") out.emplace_back(e, sub);
+      }
+    }
+    return out;
+  };
+  std::set<std::string> acked;
+  for (size_t i = 0; i < names.size(); ++i) {
+    ASSERT_TRUE(testing::WaitFor([&] { return record5().size() == i + 1; })) << names[i];
+    if (i == 0) EXPECT_FALSE(testing::WaitFor([&] { return record5().size() > 1; }, 0.3)) << "held back";
+    for (const auto& [e, sub] : record5()) {
+      if (!acked.insert(e.delivery_id).second) continue;
+      EXPECT_EQ(e.event, names[i]) << "in the order stored";
+      EXPECT_EQ(e.attempt, 1);
+      ASSERT_TRUE(sub->Ack({e.delivery_id}, "ack").ok());
+    }
+  }
+  EXPECT_EQ(m1.Records().count("6") + m2.Records().count("6"), 1u) << "record 6 not held up";
 }
 
 TEST_F(RedisEventHubTest, BeyondTheLengthBoundTheOldestAreDroppedAndCounted) {
