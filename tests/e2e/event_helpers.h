@@ -3,8 +3,10 @@
 #ifndef B24GATE_TESTS_E2E_EVENT_HELPERS_H_
 #define B24GATE_TESTS_E2E_EVENT_HELPERS_H_
 
+#include <algorithm>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,13 +24,14 @@ class Subscriber {
   Subscriber(std::shared_ptr<grpc::Channel> channel, const std::string& consumer,
              std::vector<std::string> events = {kAdd, kUpdate},
              const std::string& auth_connector = "",
-             pb::EventSource source = pb::EVENT_SOURCE_UNSPECIFIED)
+             pb::EventSource source = pb::EVENT_SOURCE_UNSPECIFIED, bool enrich = false)
       : stub_(pb::EventService::NewStub(channel)), ctx_(Ctx(120)) {
     stream_ = stub_->Subscribe(ctx_.get());
     pb::SubscribeRequest start;
     start.mutable_start()->set_consumer(consumer);
     start.mutable_start()->set_auth_connector(auth_connector);
     start.mutable_start()->set_source(source);
+    start.mutable_start()->set_enrich(enrich);
     for (const std::string& e : events) start.mutable_start()->add_events(e);
     written_ = stream_->Write(start);
   }
@@ -82,6 +85,37 @@ inline int64_t AddDeal(Stack& stack, const std::string& title, const std::string
   CallOut out = Call1(stack, "crm.deal.add", params);
   EXPECT_TRUE(out.status.ok()) << out.status.error_message();
   return out.status.ok() ? out.result().get<int64_t>() : -1;
+}
+
+// `n` deals added through the gateway, 1,000 to a CallMany; their ids.
+inline std::set<std::string> AddDeals(Stack& stack, int n, const std::string& title) {
+  std::set<std::string> ids;
+  for (int done = 0; done < n; done += 1000) {
+    std::vector<json> sets;
+    for (int i = done; i < std::min(n, done + 1000); ++i) {
+      sets.push_back({{"fields", {{"TITLE", title + std::to_string(i)}}}});
+    }
+    CallManyOut out = CallMany(stack, "crm.deal.add", sets);
+    EXPECT_TRUE(out.status.ok()) << out.status.error_message();
+    for (const pb::CallResult& r : out.results) {
+      if (r.has_result()) ids.insert(std::to_string(static_cast<int64_t>(r.result().number_value())));
+    }
+  }
+  EXPECT_EQ(ids.size(), static_cast<size_t>(n));
+  return ids;
+}
+
+// Waits until the portal has offline bindings for `events`.
+inline bool Bound(Stack& stack, const std::vector<std::string>& events) {
+  return testing::WaitFor([&] {
+    json bound = stack.Rest("event.get", json::object());
+    if (!bound.is_object() || !bound["result"].is_array()) return false;
+    size_t found = 0;
+    for (const std::string& e : events) {
+      for (const json& b : bound["result"]) found += b["event"] == e ? 1 : 0;
+    }
+    return found == events.size();
+  });
 }
 
 // The HOST:PORT a gateway printed as "WHAT on HOST:PORT" ("events" for the

@@ -1,6 +1,7 @@
 #include "tests/emulator/portal.h"
 
 #include <exception>
+#include <set>
 #include <stdexcept>
 #include "absl/strings/string_view.h"
 #include <utility>
@@ -430,6 +431,7 @@ MethodResult Portal::AttachTaskFile(const nlohmann::json& params, int64_t user_i
 
 HttpReply Portal::RunSingle(const Caller& caller, const std::string& method, const OJson& params,
                             absl::Time start) {
+  stats_.CountRequestFor({method});
   Outcome out = RunCommand(caller, method, params, start, /*check_operating=*/true, method,
                            /*in_batch=*/false);
   HttpReply reply;
@@ -461,6 +463,9 @@ HttpReply Portal::RunBatch(const Caller& caller, const OJson& params, absl::Time
   }
   const std::vector<BatchCommand> commands = ParseBatchCommands(params);
   const bool halt = ParseHalt(params);
+  std::set<std::string> methods;
+  for (const BatchCommand& c : commands) methods.insert(c.method);
+  stats_.CountRequestFor(methods);
 
   BatchResults results;
   absl::Time t = start;
