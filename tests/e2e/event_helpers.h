@@ -3,8 +3,10 @@
 #ifndef B24GATE_TESTS_E2E_EVENT_HELPERS_H_
 #define B24GATE_TESTS_E2E_EVENT_HELPERS_H_
 
+#include <algorithm>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -56,6 +58,13 @@ class Subscriber {
     for (const std::string& id : ids) ack.mutable_ack()->add_delivery_ids(id);
     return stream_->Write(ack);
   }
+  // Ends our side of the stream (a half-close): the gateway reads every
+  // acknowledgement written before it, then ends the stream. May be called
+  // from another thread than the one reading, not with a concurrent Ack.
+  void CloseWrites() {
+    writes_done_ = true;
+    stream_->WritesDone();
+  }
   // The client goes away without a word (like a crash).
   void Drop() {
     ctx_->TryCancel();
@@ -63,7 +72,7 @@ class Subscriber {
   }
   grpc::Status Finish() {
     finished_ = true;
-    stream_->WritesDone();
+    if (!writes_done_) stream_->WritesDone();
     return stream_->Finish();
   }
 
@@ -73,6 +82,7 @@ class Subscriber {
   std::unique_ptr<grpc::ClientReaderWriter<pb::SubscribeRequest, pb::SubscribeResponse>> stream_;
   bool written_ = false;
   bool finished_ = false;
+  bool writes_done_ = false;
 };
 
 // Makes `consumer` known to the gateway (online events are kept for a
@@ -94,6 +104,24 @@ inline int64_t AddDeal(Stack& stack, const std::string& title, const std::string
   CallOut out = Call1(stack, "crm.deal.add", params);
   EXPECT_TRUE(out.status.ok()) << out.status.error_message();
   return out.status.ok() ? out.result().get<int64_t>() : -1;
+}
+
+// `n` deals added through the gateway, 1,000 to a CallMany; their ids.
+inline std::set<std::string> AddDeals(Stack& stack, int n, const std::string& title) {
+  std::set<std::string> ids;
+  for (int done = 0; done < n; done += 1000) {
+    std::vector<json> sets;
+    for (int i = done; i < std::min(n, done + 1000); ++i) {
+      sets.push_back({{"fields", {{"TITLE", title + std::to_string(i)}}}});
+    }
+    CallManyOut out = CallMany(stack, "crm.deal.add", sets);
+    EXPECT_TRUE(out.status.ok()) << out.status.error_message();
+    for (const pb::CallResult& r : out.results) {
+      if (r.has_result()) ids.insert(std::to_string(static_cast<int64_t>(r.result().number_value())));
+    }
+  }
+  EXPECT_EQ(ids.size(), static_cast<size_t>(n));
+  return ids;
 }
 
 // The HOST:PORT a gateway printed as "WHAT on HOST:PORT" ("events" for the
