@@ -15,7 +15,10 @@
 #      counts and the share of the policy ceiling.
 #   5. GetAll of 20,000 leads through the generated Python client next to
 #      the bare stub (tests/bench/clients_bench.sh).
-#   6. Every other benchmark binary in build/tests/bench/.
+#   6. Files: one 2 GiB file up and down through the gateway next to curl
+#      straight to the emulator; 50 concurrent 20 MiB uploads under the
+#      standard plan (tests/bench/files_bench.cc).
+#   7. Every other benchmark binary in build/tests/bench/.
 # Figures only, never pass/fail; the machine's load shows in them.
 # QUICK=1 runs part 1 on 20,000 leads only.
 set -euo pipefail
@@ -90,9 +93,18 @@ echo
 bash tests/bench/clients_bench.sh build/tests/emulator/b24-emulator build/service/b24gate 2>/dev/null ||
   echo "clients_bench failed"
 
+echo
+echo "## Files: throughput and memory"
+echo
+echo "A file generated on the fly (SHA-256 checked both ways); the gateway's path has a third process on the"
+echo "same cores."
+build/tests/bench/files_bench --mib 2048 2>/dev/null || echo "files_bench --mib 2048 failed"
+build/tests/bench/files_bench --concurrent 50 --mib 20 2>/dev/null || echo "files_bench --concurrent 50 failed"
+
 for bench in build/tests/bench/*; do
   name=$(basename "$bench")
-  [[ -x $bench && -f $bench && $name != getall_bench && $name != bulk_bench ]] || continue
+  [[ -x $bench && -f $bench && $name != getall_bench && $name != bulk_bench && $name != files_bench ]] ||
+    continue
   echo
   echo "## $name"
   echo
