@@ -96,6 +96,7 @@ class UploadCall : public grpc::ServerReadReactor<pb::UploadFileRequest> {
         cancel_(std::make_shared<CancelToken>()),
         wake_(std::make_shared<WakeTarget<UploadCall>>(this)) {
     pipe_->SetWriterWake([wake = wake_] { wake->Run(&UploadCall::OnRoom); });
+    if (metrics_ != nullptr) metrics_->Started(/*upload=*/true);
     absl::MutexLock lock(&mu_);
     if (!client_.ok()) {
       Refuse(client_.status());
@@ -233,6 +234,7 @@ class DownloadCall : public grpc::ServerWriteReactor<pb::DownloadFileResponse> {
       : metrics_(metrics), portal_(request.portal()),
         pipe_(std::make_shared<BytePipe>(kPipeCapacity)), cancel_(std::make_shared<CancelToken>()),
         wake_(std::make_shared<WakeTarget<DownloadCall>>(this)) {
+    if (metrics_ != nullptr) metrics_->Started(/*upload=*/false);
     DownloadSpec spec{request.portal(), request.file_id(), request.attached_object_id(),
                       request.has_record_field() ? RecordFrom(request.record_field()) : RecordField{},
                       request.offset()};
