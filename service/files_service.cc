@@ -66,7 +66,7 @@ class Sha256 {
 };
 
 RecordField RecordFrom(const pb::RecordFileField& r) {
-  return RecordField{r.entity_type(), r.record_id(), r.field(), r.index()};
+  return RecordField{r.entity_type(), r.record_id(), r.field(), r.index(), r.entity_type_id()};
 }
 
 UploadSpec SpecFrom(const pb::UploadFileHeader& h) {

@@ -422,15 +422,20 @@ void EmulatorServer::InstallFileHandlers(std::function<bool(const httplib::Reque
     if (reply.status != 200) return send(res, reply);
     ServeStoredFile(file, res);
   });
-  // A deal file field's downloadUrl: authorized like a REST call, it
-  // redirects to the file's own link, which serves the bytes.
+  // A file field's download link -- a deal's downloadUrl, an item's
+  // urlMachine (on a REST path) -- authorized like a REST call, redirects to
+  // the file's own link, which serves the bytes.
+  auto file_link = [this, file_request](const CrmFileField& field) {
+    return [this, file_request, &field](const httplib::Request& req, httplib::Response& res) {
+      HttpReply reply = Route(req)->OpenCrmFileLink(file_request(req), field);
+      res.status = reply.status;
+      for (const auto& [name, value] : reply.headers) res.set_header(name, value);
+      res.set_content(reply.body, reply.content_type);
+    };
+  };
   server_->Get("/+bitrix/+components/+bitrix/+crm\\.deal\\.show/+show_file\\.php",
-               [this, file_request](const httplib::Request& req, httplib::Response& res) {
-                 HttpReply reply = Route(req)->OpenCrmFileLink(file_request(req));
-                 res.status = reply.status;
-                 for (const auto& [name, value] : reply.headers) res.set_header(name, value);
-                 res.set_content(reply.body, reply.content_type);
-               });
+               file_link(CrmFiles::kDeal));
+  server_->Get("/+rest/+crm\\.controller\\.item\\.getFile\\.json", file_link(CrmFiles::kItem));
   server_->Get("/+upload/+b24emu-crm/+([0-9a-f]+)", [this, send](const httplib::Request& req,
                                                                httplib::Response& res) {
     StoredFile file;
