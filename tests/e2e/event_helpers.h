@@ -75,6 +75,18 @@ class Subscriber {
   bool finished_ = false;
 };
 
+// Makes `consumer` known to the gateway (online events are kept for a
+// consumer from its first stream on) with a stream that sends its start,
+// ends its side and awaits the gateway's OK: the gateway reads the
+// half-close only after the start, so the consumer is known when this
+// returns. A stream that is merely opened, or cancelled, gives no such
+// guarantee: its start may still be on its way when the test writes.
+inline grpc::Status Introduce(std::shared_ptr<grpc::Channel> channel, const std::string& consumer,
+                              std::vector<std::string> events = {kAdd}) {
+  Subscriber sub(std::move(channel), consumer, std::move(events), "", pb::EVENT_SOURCE_ONLINE);
+  return sub.Finish();
+}
+
 // A deal added through the gateway; its id (-1 on failure).
 inline int64_t AddDeal(Stack& stack, const std::string& title, const std::string& auth_connector = "") {
   json params = {{"fields", {{"TITLE", title}}}};

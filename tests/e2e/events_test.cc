@@ -54,10 +54,16 @@ bool Bound(Stack& stack, const std::vector<std::string>& events) {
 // A stream only to bind the events, gone before anything is queued: the
 // events written next are all in the queue when a consumer connects, so its
 // first batch holds them all (a consumer gets the next batch only after
-// acknowledging the last).
+// acknowledging the last). The stream is ended from our side and its OK
+// awaited, so the gateway has stopped its polling when this returns: a
+// cancel could reach the gateway after the next writes, and a last poll of
+// "binder" would take their rows (marked for its process, the consumer
+// under test would never see them).
 void BindOnly(Stack& stack) {
   Subscriber binder(stack.channel(), "binder");
   ASSERT_TRUE(Bound(stack, {kAdd, kUpdate}));
+  grpc::Status ended = binder.Finish();
+  ASSERT_TRUE(ended.ok()) << ended.error_message();
 }
 
 // The rows left in the emulator's offline queue.

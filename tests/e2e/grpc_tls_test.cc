@@ -327,12 +327,19 @@ TEST_F(GrpcTls, SighupReloadsAndABadFileKeepsTheOldCertificate) {
   EXPECT_TRUE(WaitForServedSerial(address, Credentials(), second, 5));
 
   // A certificate that does not match the key, then one that is not PEM.
+  // Each SIGHUP's failure is awaited on /metrics before the next: a signal
+  // sent while the last is still pending is merged with it, and a reload
+  // may take seconds on a loaded machine (fixed sleeps of 0.5 s and 2 s
+  // raced both).
+  auto reload_errors = [&] {
+    return MetricValue(ScrapeMetrics(stack->gateway()), "b24gate_tls_reload_errors_total");
+  };
   Replace(File("server-1001.pem"), cert_);
   ASSERT_EQ(kill(stack->gateway().pid(), SIGHUP), 0);
+  ASSERT_TRUE(WaitFor([&] { return reload_errors() == "1"; })) << reload_errors();
   std::ofstream(cert_) << "not a certificate\n";
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
   ASSERT_EQ(kill(stack->gateway().pid(), SIGHUP), 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(2000));
+  ASSERT_TRUE(WaitFor([&] { return reload_errors() == "2"; })) << reload_errors();
   Probe probe = ProbeNewConnection(address, Credentials());
   EXPECT_TRUE(probe.status.ok()) << probe.status.error_message();
   EXPECT_EQ(probe.peer_serial, second);

@@ -140,10 +140,14 @@ class Callers {
     while (!stop_) {
       std::string member_id;
       {
+        // Counted under the lock that guards the pick: counted after it, a
+        // caller that picked a portal just before Withdraw took it out
+        // could count its pick after Withdraw's snapshot and let Withdraw
+        // return while it still calls that portal.
         absl::MutexLock lock(&mu_);
         if (!live_.empty()) member_id = live_[rng() % live_.size()];
+        ++*picks_[i];
       }
-      ++*picks_[i];
       if (member_id.empty()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
         continue;
