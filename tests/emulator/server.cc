@@ -157,6 +157,10 @@ EmulatorServer::EmulatorServer(ServerOptions options, Portal* portal, PortalSet*
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server_->set_keep_alive_max_count(static_cast<size_t>(1) << 30);
   server_->set_keep_alive_timeout(options_.keep_alive_timeout_seconds);
+  // A request body may pause for up to 60 s between reads, as nginx's
+  // client_body_timeout allows in front of a portal (cpp-httplib's own 5 s
+  // cut streamed uploads short that wait their turn on a loaded machine).
+  server_->set_read_timeout(60, 0);
   server_->set_tcp_nodelay(true);
   InstallHandlers();
 }
