@@ -36,11 +36,11 @@ absl::Status ValidateStart(const pb::SubscribeStart& start) {
   for (int i = 0; i < start.events_size(); ++i) {
     const std::string& name = start.events(i);
     bool ok = !name.empty() && name.size() <= 64;
-    for (char c : name) ok = ok && (absl::ascii_isalnum(c) || c == '_');
+    for (char c : name) ok = ok && (absl::ascii_isalnum(c) || c == '_' || c == '*');
     if (!ok) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "start.events[", i, "]: an event name is 1 to 64 of A-Z a-z 0-9 _ (got ", name.size(),
-          " characters)"));
+          "start.events[", i, "]: an event name or pattern is 1 to 64 of A-Z a-z 0-9 _ * (got ",
+          name.size(), " characters)"));
     }
   }
   return absl::OkStatus();
@@ -171,7 +171,7 @@ class SubscribeReactor final
       sub_ = sub;
       offline_ = offline;
     }
-    if (!service_->Register(key_, this)) {
+    if (!service_->Register(key_, this, !online)) {
       return absl::UnavailableError("the gateway is shutting down");
     }
     sub->Start();
@@ -293,7 +293,7 @@ void EventService::PollNow(const std::string& portal) {
     absl::MutexLock lock(&mu_);
     for (auto it = active_.lower_bound({portal, ""}); it != active_.end() && it->first.first == portal;
          ++it) {
-      if (std::shared_ptr<OfflineSubscription> sub = it->second->offline()) subs.push_back(sub);
+      if (std::shared_ptr<OfflineSubscription> sub = it->second.reactor->offline()) subs.push_back(sub);
     }
   }
   for (const std::shared_ptr<OfflineSubscription>& sub : subs) sub->PollNow();
@@ -304,31 +304,41 @@ grpc::ServerBidiReactor<pb::SubscribeRequest, pb::SubscribeResponse>* EventServi
   return new SubscribeReactor(this, AdmittedClientName(access_, *context));
 }
 
-bool EventService::Register(const Key& key, SubscribeReactor* reactor) {
+bool EventService::Register(const Key& key, SubscribeReactor* reactor, bool offline) {
   absl::MutexLock lock(&mu_);
   if (shutting_down_) return false;
-  SubscribeReactor*& slot = active_[key];
-  // Under the lock, so the older stream's OnDone (which unregisters first)
-  // cannot delete it meanwhile.
-  if (slot != nullptr && slot != reactor) {
-    slot->Close(absl::AbortedError(absl::StrCat("a newer stream of consumer \"", key.second,
-                                                "\" on portal \"", key.first, "\" took over")));
+  auto [begin, end] = active_.equal_range(key);
+  for (auto it = begin; it != end;) {
+    if (!offline || !it->second.offline || it->second.reactor == reactor) {
+      ++it;
+      continue;
+    }
+    // Under the lock, so the older stream's OnDone (which unregisters first)
+    // cannot delete it meanwhile.
+    it->second.reactor->Close(absl::AbortedError(absl::StrCat(
+        "a newer stream of consumer \"", key.second, "\" on portal \"", key.first, "\" took over")));
+    it = active_.erase(it);
   }
-  slot = reactor;
+  active_.emplace(key, Active{reactor, offline});
   return true;
 }
 
 void EventService::Unregister(const Key& key, SubscribeReactor* reactor) {
   absl::MutexLock lock(&mu_);
-  auto it = active_.find(key);
-  if (it != active_.end() && it->second == reactor) active_.erase(it);
+  auto [begin, end] = active_.equal_range(key);
+  for (auto it = begin; it != end; ++it) {
+    if (it->second.reactor == reactor) {
+      active_.erase(it);
+      return;
+    }
+  }
 }
 
 void EventService::Shutdown() {
   absl::MutexLock lock(&mu_);
   shutting_down_ = true;
-  for (auto& [key, reactor] : active_) {
-    reactor->Close(absl::UnavailableError("the gateway is shutting down; reconnect to another"));
+  for (auto& [key, stream] : active_) {
+    stream.reactor->Close(absl::UnavailableError("the gateway is shutting down; reconnect to another"));
   }
 }
 

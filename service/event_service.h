@@ -5,9 +5,12 @@
 // throttle and the client's permissions like any other). No thread per
 // stream: engine callbacks, gRPC callbacks and the shared PollTimer drive it.
 //
-// One stream per (portal, consumer) in this replica: a newer stream takes
+// Offline: one stream per (portal, consumer) in this replica, since the
+// portal marks a consumer's rows with one process_id: a newer stream takes
 // over and the older one ends ABORTED (a reconnecting client need not wait
-// for the gateway to notice the old connection is gone).
+// for the gateway to notice the old connection is gone). Online: every
+// stream of a consumer is a member of its group and they share its events
+// (OnlineEventHub).
 //
 // Thread-safety: thread-safe (gRPC calls it from many threads).
 #ifndef B24GATE_SERVICE_EVENT_SERVICE_H_
@@ -65,9 +68,9 @@ class EventService final : public bitrix24::gateway::v1::EventService::CallbackS
   friend class SubscribeReactor;
   using Key = std::pair<std::string, std::string>;  // (portal, consumer)
 
-  // Makes `reactor` the stream of `key`, ending the one before it. False
-  // when shutting down.
-  bool Register(const Key& key, SubscribeReactor* reactor);
+  // Adds `reactor` to the streams of `key`; an offline one ends the offline
+  // stream before it. False when shutting down.
+  bool Register(const Key& key, SubscribeReactor* reactor, bool offline);
   void Unregister(const Key& key, SubscribeReactor* reactor);
 
   Gateway* const gateway_;
@@ -78,7 +81,11 @@ class EventService final : public bitrix24::gateway::v1::EventService::CallbackS
   const Options options_;
 
   absl::Mutex mu_;
-  std::map<Key, SubscribeReactor*> active_ ABSL_GUARDED_BY(mu_);
+  struct Active {
+    SubscribeReactor* reactor;
+    bool offline;
+  };
+  std::multimap<Key, Active> active_ ABSL_GUARDED_BY(mu_);
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
 };
 

@@ -275,8 +275,15 @@ absl::Status Server::OpenEventsLog() {
   log.dir = config_.events_log;
   log.max_bytes = config_.events_log_max_bytes;
   log.max_age = config_.events_log_max_age;
+  OnlineEventHub::Options options;
+  options.visibility_timeout = config_.events_visibility_timeout;
+  event_timer_ = std::make_unique<PollTimer>(clock_);
   absl::StatusOr<std::unique_ptr<OnlineEventHub>> hub = OnlineEventHub::Open(
-      event_ledger_.get(), clock_, log, OnlineEventHub::Options{},
+      event_ledger_.get(), clock_,
+      [timer = event_timer_.get()](absl::Duration delay, std::function<void()> fire) {
+        timer->After(delay, std::move(fire));
+      },
+      log, options,
       [logger = &logger_](int64_t deliveries, int64_t seq, const std::string& why) {
         logger->Log(LogLevel::kWarn, "events log dropped unacknowledged events",
                     {{"deliveries", deliveries}, {"through_seq", seq}, {"reason", why}});

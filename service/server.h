@@ -111,6 +111,9 @@ class Server {
   // What event subscriptions delivered: it outlives the gateway, whose
   // last callbacks may still count.
   std::unique_ptr<EventLedger> event_ledger_;
+  // The visibility timeouts of online events: it outlives the hub, which
+  // sets it from any of its calls.
+  std::unique_ptr<PollTimer> event_timer_;
   // Online events accepted and not yet acknowledged; it outlives the
   // gateway too, whose last callbacks may still end an online stream.
   std::unique_ptr<OnlineEventHub> online_hub_;  // with the inbound endpoint only

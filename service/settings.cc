@@ -237,6 +237,15 @@ const Setting kSettings[] = {
      &EventsLogMaxBytes},
     {"--events-log-max-age", "DURATION", nullptr, "events_log_max_age_seconds", "168h",
      "events older than this are dropped from the events log (counted)", false, &EventsLogMaxAge},
+    {"--events-visibility-timeout", "DURATION", nullptr, "events_visibility_timeout_seconds", "5m",
+     "an online event not acknowledged this long after its delivery goes to a member of the group "
+     "again (1s to 1h)",
+     false,
+     [](const Value& v, State* s) {
+       B24GATE_RETURN_IF_ERROR(Wait(v, &s->config.events_visibility_timeout));
+       if (s->config.events_visibility_timeout < absl::Seconds(1)) return Bad(v.where, "must be at least 1s");
+       return absl::OkStatus();
+     }},
     {"--max-file-size", "BYTES", nullptr, "max_file_size_bytes", "0",
      "UploadFile refuses larger files (0: no limit of ours)", false, &MaxFileSize},
     {"--redis", "redis://HOST:PORT[/DB]", "B24GATE_REDIS_URL", "redis.url", "off",

@@ -1,11 +1,14 @@
 #include "engine/events/event_binder.h"
 
+#include <algorithm>
 #include <memory>
 #include <set>
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "engine/common/errors.h"
+#include "engine/events/event_pattern.h"
 
 namespace b24gate {
 namespace {
@@ -44,13 +47,7 @@ void BindNext(std::shared_ptr<Pass> pass) {
   });
 }
 
-}  // namespace
-
-void EventBinder::Run(Caller caller, Binding binding, std::function<void(absl::Status)> done) {
-  auto pass = std::make_shared<Pass>();
-  pass->caller = std::move(caller);
-  pass->binding = std::move(binding);
-  pass->done = std::move(done);
+void ReadBindings(std::shared_ptr<Pass> pass) {
   pass->caller("event.get", OJson::object(), [pass](absl::StatusOr<CallReply> reply) {
     if (!reply.ok()) return pass->done(reply.status());
     std::set<std::string> bound;
@@ -63,6 +60,42 @@ void EventBinder::Run(Caller caller, Binding binding, std::function<void(absl::S
     }
     BindNext(pass);
   });
+}
+
+// Patterns stand for the names of the portal's events (method `events`)
+// they match; one that matches none is refused, as it would bind nothing.
+void ExpandPatterns(std::shared_ptr<Pass> pass) {
+  pass->caller("events", OJson::object(), [pass](absl::StatusOr<CallReply> reply) {
+    if (!reply.ok()) return pass->done(reply.status());
+    std::vector<std::string> known;
+    if (reply->result.is_array()) {
+      for (const OJson& name : reply->result) {
+        if (name.is_string()) known.push_back(name.get<std::string>());
+      }
+    }
+    std::vector<std::string> unmatched;
+    pass->binding.events = ExpandEventPatterns(pass->binding.events, known, &unmatched);
+    if (!unmatched.empty()) {
+      return pass->done(absl::InvalidArgumentError(absl::StrCat(
+          "event pattern \"", unmatched.front(), "\" matches none of the portal's ", known.size(),
+          " events")));
+    }
+    ReadBindings(pass);
+  });
+}
+
+}  // namespace
+
+void EventBinder::Run(Caller caller, Binding binding, std::function<void(absl::Status)> done) {
+  auto pass = std::make_shared<Pass>();
+  pass->caller = std::move(caller);
+  pass->binding = std::move(binding);
+  pass->done = std::move(done);
+  const std::vector<std::string>& events = pass->binding.events;
+  if (std::any_of(events.begin(), events.end(), [](const std::string& e) { return IsEventPattern(e); })) {
+    return ExpandPatterns(std::move(pass));
+  }
+  ReadBindings(std::move(pass));
 }
 
 }  // namespace b24gate

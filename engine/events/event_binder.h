@@ -2,7 +2,9 @@
 // portal's bindings with `event.get` and binds what is missing with
 // `event.bind`, one call after another (they are few). An offline binding
 // has no handler; an online one names the handler URL the portal posts to,
-// and counts as present only with that URL.
+// and counts as present only with that URL. Patterns (ONCRMDEAL*,
+// event_pattern.h) are first turned into the names of the portal's events
+// they match (method `events`).
 //
 // Thread-safety: a binder runs one binding pass; its callbacks run on the
 // caller's threads.
@@ -27,13 +29,14 @@ class EventBinder {
                                     CallCallback done)>;
 
   struct Binding {
-    std::vector<std::string> events;
+    std::vector<std::string> events;  // names or patterns
     std::string handler;         // "" = offline
     std::string auth_connector;  // "" = none; given to new offline binds only
   };
 
   // Binds what `binding` lists and the portal lacks, then calls `done` once
-  // (OK, or the first failed call's status).
+  // (OK, or the first failed call's status; INVALID_ARGUMENT naming a
+  // pattern that matches none of the portal's events).
   static void Run(Caller caller, Binding binding, std::function<void(absl::Status)> done);
 };
 

@@ -15,6 +15,17 @@ int EventLedger::Delivered(const std::string& portal, const std::string& consume
   return attempts.count;
 }
 
+void EventLedger::CountDelivery(const std::string& portal, const std::string& consumer,
+                                const std::string& id, int attempt) {
+  absl::MutexLock lock(&mu_);
+  Attempts& attempts = rows_[{portal, consumer}][id];
+  if (attempts.count == 0) attempts.first = clock_->Now();
+  attempts.count = attempt;
+  Counts& counts = counts_[portal];
+  ++counts.delivered;
+  if (attempt > 1) ++counts.redelivered;
+}
+
 void EventLedger::Acknowledged(const std::string& portal, int64_t count) {
   absl::MutexLock lock(&mu_);
   counts_[portal].acknowledged += count;

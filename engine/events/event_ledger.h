@@ -2,14 +2,15 @@
 // online events accepted by the inbound endpoint, events delivered,
 // redelivered and acknowledged, posts refused (by reason), and the age of the oldest
 // event delivered but not yet cleared from the portal's queue (the consumer
-// lag). It also numbers the attempts of each queue row per consumer, so a
-// row read again after a subscriber left without acknowledging it is
-// delivered with attempt 2, 3, ... The numbering is this replica's memory
-// only: after a restart a redelivery starts again at 1 (README "Events").
+// lag). It also numbers the attempts of each offline queue row per
+// consumer, so a row read again after a subscriber left without
+// acknowledging it is delivered with attempt 2, 3, ... That numbering is
+// this replica's memory only: after a restart a redelivery starts again at
+// 1 (README "Events"). Online events bring their own attempt numbers.
 //
-// Memory: one entry per row delivered and not yet cleared; a consumer holds
-// at most one batch (OfflineSubscription), so the ledger is bounded by the
-// batch size times the consumers.
+// Memory: one entry per row delivered and not yet cleared; an offline
+// consumer holds at most one batch (OfflineSubscription), an online stream
+// its window, so the ledger is bounded by those times the streams.
 //
 // Thread-safety: thread-safe.
 #ifndef B24GATE_ENGINE_EVENTS_EVENT_LEDGER_H_
@@ -47,6 +48,10 @@ class EventLedger {
   // Counts one delivery of queue row `id` to `consumer` and returns its
   // attempt number (1 for the first).
   int Delivered(const std::string& portal, const std::string& consumer, const std::string& id);
+  // Counts a delivery whose attempt the caller numbers (the online events,
+  // whose attempts the events log keeps).
+  void CountDelivery(const std::string& portal, const std::string& consumer, const std::string& id,
+                     int attempt);
   void Acknowledged(const std::string& portal, int64_t count);
   // The rows are gone from the portal's queue: forget their attempts.
   void Cleared(const std::string& portal, const std::string& consumer,

@@ -1,6 +1,7 @@
 #include "engine/events/online_hub.h"
 
 #include <algorithm>
+#include <atomic>
 #include <limits>
 #include <utility>
 
@@ -8,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "engine/events/event_pattern.h"
 
 namespace b24gate {
 namespace {
@@ -37,65 +39,87 @@ QueuedEvent FromRecord(const OJson& record) {
   return e;
 }
 
+bool Names(const std::set<std::string>& patterns, const std::string& event) {
+  for (const std::string& p : patterns) {
+    if (MatchesEventPattern(p, event)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 class OnlineEventHub::Stream : public EventSubscription,
                                public std::enable_shared_from_this<Stream> {
  public:
-  Stream(OnlineEventHub* hub, Key key, EventSink* sink, Prepare prepare)
-      : hub_(hub), key_(std::move(key)), prepare_(std::move(prepare)), sink_(sink) {}
+  Stream(OnlineEventHub* hub, Key key, MemberId member, EventSink* sink, Prepare prepare)
+      : hub_(hub), key_(std::move(key)), member_(member), prepare_(std::move(prepare)), sink_(sink) {}
   ~Stream() override { hub_->Detach(this); }
 
   void Start() override {
     std::shared_ptr<Stream> self = shared_from_this();
     prepare_([self](absl::Status status) {
-      absl::MutexLock lock(&self->sink_mu_);
-      if (self->sink_ == nullptr) return;
-      if (!status.ok()) {
-        self->sink_->End(status);
-        self->sink_ = nullptr;
-        return;
+      {
+        absl::MutexLock lock(&self->sink_mu_);
+        if (self->sink_ == nullptr) return;
+        if (!status.ok()) {
+          self->sink_->End(status);
+          self->sink_ = nullptr;
+          return;
+        }
+        self->started_ = true;
       }
-      self->started_ = true;
-      self->hub_->Pump(self.get());
+      PumpAll(self->hub_->Join(self.get()));
     });
   }
   absl::Status Ack(const std::vector<std::string>& ids, const std::string& where) override {
-    if (absl::Status s = hub_->Ack(this, ids, where); !s.ok()) return s;
-    absl::MutexLock lock(&sink_mu_);
-    if (started_) hub_->Pump(this);
-    return absl::OkStatus();
+    return hub_->Ack(this, ids, where);
   }
   void Stop() override {
     {
       absl::MutexLock lock(&sink_mu_);
       sink_ = nullptr;
     }
+    stopped_ = true;
     hub_->Detach(this);
   }
-  // Starts after prepare; the hub pumps it only then.
+  // Delivers its outbox once prepared.
   void PumpIfStarted() {
     absl::MutexLock lock(&sink_mu_);
     if (started_) hub_->Pump(this);
   }
 
   const Key& key() const { return key_; }
+  MemberId member() const { return member_; }
+  bool stopped() const { return stopped_.load(); }
   // REQUIRES: sink_mu_ held (Pump's contract).
   EventSink* sink() ABSL_NO_THREAD_SAFETY_ANALYSIS { return sink_; }
-  absl::Mutex sink_mu_;
 
  private:
   OnlineEventHub* const hub_;
   const Key key_;
+  const MemberId member_;
   const Prepare prepare_;
+  std::atomic<bool> stopped_{false};
+  absl::Mutex sink_mu_;
   EventSink* sink_ ABSL_GUARDED_BY(sink_mu_);
   bool started_ ABSL_GUARDED_BY(sink_mu_) = false;
 };
 
+OnlineEventHub::OnlineEventHub(EventLedger* ledger, Clock* clock, Timer timer, Options options)
+    : ledger_(ledger), clock_(clock), timer_(std::move(timer)), options_(options) {
+  absl::MutexLock lock(&guard_->mu);
+  guard_->hub = this;
+}
+
+OnlineEventHub::~OnlineEventHub() {
+  absl::MutexLock lock(&guard_->mu);  // waits for a timer callback running
+  guard_->hub = nullptr;
+}
+
 absl::StatusOr<std::unique_ptr<OnlineEventHub>> OnlineEventHub::Open(
-    EventLedger* ledger, Clock* clock, EventLog::Options log_options, Options options,
+    EventLedger* ledger, Clock* clock, Timer timer, EventLog::Options log_options, Options options,
     EventLog::OnDrop on_drop) {
-  std::unique_ptr<OnlineEventHub> hub(new OnlineEventHub(ledger, clock, options));
+  std::unique_ptr<OnlineEventHub> hub(new OnlineEventHub(ledger, clock, std::move(timer), options));
   absl::StatusOr<std::unique_ptr<EventLog>> log = EventLog::Open(
       std::move(log_options), clock, [&hub](const OJson& record) { hub->Restore(record); });
   if (!log.ok()) return log.status();
@@ -105,29 +129,28 @@ absl::StatusOr<std::unique_ptr<OnlineEventHub>> OnlineEventHub::Open(
 }
 
 OnlineEventHub::Published OnlineEventHub::Publish(const std::string& portal, QueuedEvent event) {
-  const std::string name = absl::AsciiStrToUpper(event.event);
-  std::vector<std::shared_ptr<Stream>> to_pump;
+  StreamRefs to_pump;
   Published published;
   {
     absl::MutexLock lock(&mu_);
     const int64_t seq = next_id_;
     event.delivery_id = absl::StrCat(kIdPrefix, seq);
     event.attempt = 1;
-    for (auto it = consumers_.lower_bound({portal, ""}); it != consumers_.end() && it->first.first == portal;
-         ++it) {
-      Consumer& c = it->second;
-      if (c.events.count(name) == 0) continue;
-      c.ready.emplace(seq, event);
-      ++published.taken;
-      if (std::shared_ptr<Stream> s = c.stream_ref.lock()) to_pump.push_back(std::move(s));
+    std::vector<std::map<Key, Group>::iterator> taken;
+    for (auto it = groups_.lower_bound({portal, ""}); it != groups_.end() && it->first.first == portal; ++it) {
+      if (!Names(it->second.events, event.event)) continue;
+      it->second.members.Add(seq, event);
+      taken.push_back(it);
     }
-    if (published.taken > 0) {
+    if (!taken.empty()) {
       ++next_id_;
-      // Under the lock: the log's order is the order the consumers saw.
+      published.taken = static_cast<int>(taken.size());
+      // Before the deliveries' records: the log's order is the order the groups saw.
       published.ticket = log_->Append(EventRecord(seq, UnixMs(clock_->Now()), portal, event), nullptr);
+      for (auto it : taken) Dispatch(it->first, it->second, &to_pump);
     }
   }
-  for (const std::shared_ptr<Stream>& s : to_pump) s->PumpIfStarted();
+  PumpAll(to_pump);
   return published;
 }
 
@@ -139,29 +162,42 @@ absl::StatusOr<std::shared_ptr<EventSubscription>> OnlineEventHub::Subscribe(
     const std::string& portal, const std::string& consumer, const std::vector<std::string>& events,
     EventSink* sink, Prepare prepare) {
   Key key{portal, consumer};
-  auto stream = std::make_shared<Stream>(this, key, sink, std::move(prepare));
   absl::MutexLock lock(&mu_);
-  auto it = consumers_.find(key);
-  if (it == consumers_.end()) {
+  auto it = groups_.find(key);
+  if (it == groups_.end()) {
     size_t others = 0;
-    for (auto c = consumers_.lower_bound({portal, ""}); c != consumers_.end() && c->first.first == portal;
-         ++c) {
+    for (auto g = groups_.lower_bound({portal, ""}); g != groups_.end() && g->first.first == portal; ++g) {
       ++others;
     }
     if (others >= options_.max_consumers) {
       return absl::ResourceExhaustedError(absl::StrCat("portal \"", portal, "\" has ", others,
                                                        " online consumers already (the most)"));
     }
-    it = consumers_.emplace(key, Consumer{}).first;
+    it = groups_.try_emplace(key, ConsumerGroup::Options{options_.window, options_.visibility_timeout}).first;
   }
-  Consumer& c = it->second;
-  const size_t named = c.events.size();
-  for (const std::string& e : events) c.events.insert(absl::AsciiStrToUpper(e));
-  if (c.events.size() != named) log_->Append(GroupRecord(key, c), nullptr);
-  Requeue(c);  // the older stream's unacknowledged events go to this one
-  c.stream = stream.get();
-  c.stream_ref = stream;
-  return stream;
+  Group& group = it->second;
+  if (group.members.member_count() >= options_.max_members) {
+    return absl::ResourceExhaustedError(absl::StrCat("consumer \"", consumer, "\" has ",
+                                                     group.members.member_count(),
+                                                     " streams open already (the most)"));
+  }
+  const size_t named = group.events.size();
+  for (const std::string& e : events) group.events.insert(absl::AsciiStrToUpper(e));
+  if (group.events.size() != named) log_->Append(GroupRecord(key, group), nullptr);
+  return std::make_shared<Stream>(this, key, next_member_++, sink, std::move(prepare));
+}
+
+OnlineEventHub::StreamRefs OnlineEventHub::Join(Stream* stream) {
+  StreamRefs to_pump;
+  absl::MutexLock lock(&mu_);
+  Group* group = FindGroup(stream->key());
+  // Stop() sets `stopped` before it detaches: a stream stopped meanwhile
+  // does not join.
+  if (group == nullptr || stream->stopped()) return to_pump;
+  group->members.Join(stream->member());
+  group->streams[stream->member()] = stream->weak_from_this();
+  Dispatch(stream->key(), *group, &to_pump);
+  return to_pump;
 }
 
 void OnlineEventHub::Pump(Stream* stream) {
@@ -170,74 +206,129 @@ void OnlineEventHub::Pump(Stream* stream) {
   std::vector<QueuedEvent> batch;
   {
     absl::MutexLock lock(&mu_);
-    auto it = consumers_.find(stream->key());
-    if (it == consumers_.end() || it->second.stream != stream) return;
-    Consumer& c = it->second;
-    while (!c.ready.empty() && c.in_flight.size() < options_.window) {
-      const int64_t n = c.ready.begin()->first;
-      QueuedEvent e = std::move(c.ready.begin()->second);
-      c.ready.erase(c.ready.begin());
-      e.attempt = ledger_->Delivered(stream->key().first, stream->key().second, e.delivery_id);
-      batch.push_back(e);
-      c.in_flight.emplace(n, std::move(e));
-    }
+    Group* group = FindGroup(stream->key());
+    if (group == nullptr) return;
+    auto out = group->outbox.find(stream->member());
+    if (out == group->outbox.end()) return;
+    for (auto& [seq, e] : out->second) batch.push_back(std::move(e));
+    group->outbox.erase(out);
   }
   if (!batch.empty()) sink->Deliver(std::move(batch));
+}
+
+void OnlineEventHub::Dispatch(const Key& key, Group& group, StreamRefs* to_pump) {
+  std::vector<ConsumerGroup::Delivery> deliveries = group.members.Assign(clock_->Now());
+  if (deliveries.empty()) return;
+  OJson seqs = OJson::array();
+  std::set<MemberId> served;
+  for (ConsumerGroup::Delivery& d : deliveries) {
+    ledger_->CountDelivery(key.first, key.second, d.event.delivery_id, d.event.attempt);
+    seqs.push_back(d.seq);
+    served.insert(d.member);
+    group.outbox[d.member][d.seq] = std::move(d.event);
+  }
+  // Attempts count on after a restart; a crash before this is on disk
+  // repeats the attempt number, never an event.
+  log_->Append(OJson{{"t", "d"}, {"p", key.first}, {"c", key.second}, {"ids", seqs}}, nullptr);
+  for (MemberId m : served) {
+    if (std::shared_ptr<Stream> s = group.streams[m].lock()) to_pump->push_back(std::move(s));
+  }
+  ArmTimer();
+}
+
+void OnlineEventHub::ArmTimer() {
+  absl::Time next = absl::InfiniteFuture();
+  for (const auto& [key, group] : groups_) next = std::min(next, group.members.NextDeadline());
+  if (next == absl::InfiniteFuture() || armed_at_ <= next) return;
+  armed_at_ = next;
+  timer_(std::max(next - clock_->Now(), absl::ZeroDuration()), [guard = guard_] {
+    absl::MutexLock lock(&guard->mu);
+    if (guard->hub != nullptr) guard->hub->OnTimer();
+  });
+}
+
+void OnlineEventHub::OnTimer() {
+  StreamRefs to_pump;
+  {
+    absl::MutexLock lock(&mu_);
+    armed_at_ = absl::InfiniteFuture();
+    const absl::Time now = clock_->Now();
+    for (auto& [key, group] : groups_) {
+      std::vector<std::pair<MemberId, int64_t>> expired = group.members.Expire(now);
+      // Not given to its sink yet: it goes to whoever receives it next.
+      for (const auto& [member, seq] : expired) group.outbox[member].erase(seq);
+      if (!expired.empty()) Dispatch(key, group, &to_pump);
+    }
+    ArmTimer();
+  }
+  PumpAll(to_pump);
 }
 
 absl::Status OnlineEventHub::Ack(Stream* stream, const std::vector<std::string>& ids,
                                  const std::string& where) {
   std::vector<std::string> taken;
-  OJson seqs = OJson::array();
+  StreamRefs to_pump;
+  const std::string& portal = stream->key().first;
   {
     absl::MutexLock lock(&mu_);
-    auto it = consumers_.find(stream->key());
-    Consumer* c = it != consumers_.end() && it->second.stream == stream ? &it->second : nullptr;
+    Group* group = FindGroup(stream->key());
     for (size_t i = 0; i < ids.size(); ++i) {
       int64_t n = 0;
-      if (c == nullptr || !ParseId(ids[i], &n) || c->in_flight.count(n) == 0) {
+      if (group == nullptr || !ParseId(ids[i], &n) ||
+          group->members.CheckAck(stream->member(), n) == ConsumerGroup::AckResult::kUnknown) {
         return absl::InvalidArgumentError(absl::StrCat(
             where, "[", i, "]: \"", ids[i], "\" is not an unacknowledged delivery of this stream"));
       }
     }
+    OJson seqs = OJson::array();
     for (const std::string& id : ids) {
       int64_t n = 0;
       (void)ParseId(id, &n);
-      if (c->in_flight.erase(n) > 0) {
-        taken.push_back(id);
-        seqs.push_back(n);
-      }
+      if (group->members.Ack(stream->member(), n) != ConsumerGroup::AckResult::kAcknowledged) continue;
+      group->outbox[stream->member()].erase(n);
+      taken.push_back(id);
+      seqs.push_back(n);
     }
     if (!taken.empty()) {
-      const std::string portal = stream->key().first;
       const int64_t count = static_cast<int64_t>(taken.size());
       OJson record = {{"t", "a"}, {"p", portal}, {"c", stream->key().second}, {"ids", seqs}};
       // Counted once on disk: a crash before that delivers them again.
       log_->Append(record, [ledger = ledger_, portal, count](const absl::Status& s) {
         if (s.ok()) ledger->Acknowledged(portal, count);
       });
+      Dispatch(stream->key(), *group, &to_pump);
     }
   }
-  ledger_->Cleared(stream->key().first, stream->key().second, taken);
+  ledger_->Cleared(portal, stream->key().second, taken);
+  PumpAll(to_pump);
   return absl::OkStatus();
 }
 
 void OnlineEventHub::Detach(Stream* stream) {
-  absl::MutexLock lock(&mu_);
-  auto it = consumers_.find(stream->key());
-  if (it == consumers_.end() || it->second.stream != stream) return;
-  Requeue(it->second);
-  it->second.stream = nullptr;
-  it->second.stream_ref.reset();
+  StreamRefs to_pump;
+  {
+    absl::MutexLock lock(&mu_);
+    Group* group = FindGroup(stream->key());
+    if (group == nullptr || !group->members.HasMember(stream->member())) return;
+    group->members.Leave(stream->member());
+    group->outbox.erase(stream->member());
+    group->streams.erase(stream->member());
+    Dispatch(stream->key(), *group, &to_pump);
+  }
+  PumpAll(to_pump);
 }
 
-void OnlineEventHub::Requeue(Consumer& c) {
-  c.ready.merge(c.in_flight);
-  c.in_flight.clear();
+OnlineEventHub::Group* OnlineEventHub::FindGroup(const Key& key) {
+  auto it = groups_.find(key);
+  return it == groups_.end() ? nullptr : &it->second;
 }
 
-OJson OnlineEventHub::GroupRecord(const Key& key, const Consumer& c) {
-  return OJson{{"t", "g"}, {"p", key.first}, {"c", key.second}, {"n", c.events}};
+void OnlineEventHub::PumpAll(const StreamRefs& streams) {
+  for (const std::shared_ptr<Stream>& s : streams) s->PumpIfStarted();
+}
+
+OJson OnlineEventHub::GroupRecord(const Key& key, const Group& group) {
+  return OJson{{"t", "g"}, {"p", key.first}, {"c", key.second}, {"n", group.events}};
 }
 
 void OnlineEventHub::Restore(const OJson& record) {
@@ -245,24 +336,26 @@ void OnlineEventHub::Restore(const OJson& record) {
   const std::string type = record.value("t", "");
   const std::string portal = record.value("p", "");
   if (type == "g") {
-    Consumer& c = consumers_[{portal, record.value("c", "")}];
+    Group& group = groups_.try_emplace(Key{portal, record.value("c", "")},
+                                       ConsumerGroup::Options{options_.window, options_.visibility_timeout})
+                       .first->second;
     for (const OJson& name : record.value("n", OJson::array())) {
-      if (name.is_string()) c.events.insert(name.get<std::string>());
+      if (name.is_string()) group.events.insert(name.get<std::string>());
     }
   } else if (type == "e") {
     const int64_t seq = record.value("s", int64_t{0});
     next_id_ = std::max(next_id_, seq + 1);
     QueuedEvent e = FromRecord(record);
-    const std::string name = absl::AsciiStrToUpper(e.event);
-    for (auto it = consumers_.lower_bound({portal, ""}); it != consumers_.end() && it->first.first == portal;
-         ++it) {
-      if (it->second.events.count(name) > 0) it->second.ready.emplace(seq, e);
+    for (auto it = groups_.lower_bound({portal, ""}); it != groups_.end() && it->first.first == portal; ++it) {
+      if (Names(it->second.events, e.event)) it->second.members.Add(seq, e);
     }
-  } else if (type == "a") {
-    auto it = consumers_.find({portal, record.value("c", "")});
-    if (it == consumers_.end()) return;
+  } else if (type == "a" || type == "d") {
+    Group* group = FindGroup({portal, record.value("c", "")});
+    if (group == nullptr) return;
     for (const OJson& seq : record.value("ids", OJson::array())) {
-      if (seq.is_number_integer()) it->second.ready.erase(seq.get<int64_t>());
+      if (!seq.is_number_integer()) continue;
+      if (type == "a") group->members.Forget(seq.get<int64_t>());
+      if (type == "d") group->members.CountDelivery(seq.get<int64_t>());
     }
   }
 }
@@ -270,17 +363,14 @@ void OnlineEventHub::Restore(const OJson& record) {
 std::vector<OJson> OnlineEventHub::Snapshot() {
   absl::MutexLock lock(&mu_);
   std::vector<OJson> records;
-  for (const auto& [key, c] : consumers_) records.push_back(GroupRecord(key, c));
+  for (const auto& [key, group] : groups_) records.push_back(GroupRecord(key, group));
   return records;
 }
 
 int64_t OnlineEventHub::OldestNeeded() {
   absl::MutexLock lock(&mu_);
   int64_t oldest = std::numeric_limits<int64_t>::max();
-  for (const auto& [key, c] : consumers_) {
-    if (!c.ready.empty()) oldest = std::min(oldest, c.ready.begin()->first);
-    if (!c.in_flight.empty()) oldest = std::min(oldest, c.in_flight.begin()->first);
-  }
+  for (const auto& [key, group] : groups_) oldest = std::min(oldest, group.members.OldestSeq());
   return oldest;
 }
 
@@ -288,13 +378,11 @@ int64_t OnlineEventHub::DropThrough(int64_t seq) {
   std::map<std::string, int64_t> dropped;  // by portal
   {
     absl::MutexLock lock(&mu_);
-    for (auto& [key, c] : consumers_) {
-      for (auto* held : {&c.ready, &c.in_flight}) {
-        while (!held->empty() && held->begin()->first <= seq) {
-          held->erase(held->begin());
-          ++dropped[key.first];
-        }
-      }
+    for (auto& [key, group] : groups_) {
+      const int64_t n = group.members.DropThrough(seq);
+      if (n == 0) continue;
+      dropped[key.first] += n;
+      for (auto& [member, out] : group.outbox) out.erase(out.begin(), out.upper_bound(seq));
     }
   }
   int64_t total = 0;

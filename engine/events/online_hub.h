@@ -1,26 +1,31 @@
 // The online events the inbound endpoint accepted, kept in an on-disk log
-// (EventLog) until each consumer that wants them has acknowledged them. A
-// consumer (a name per portal: the consumer group) is known from its first
-// stream on; from then on every accepted event it names is kept for it,
-// whether a stream of it is open or not, and each consumer gets every such
-// event (two consumers of one portal each receive all of them).
+// (EventLog) until each consumer group that wants them has acknowledged
+// them. A consumer group (a name per portal) is known from its first stream
+// on; from then on every accepted event it names (names or patterns,
+// event_pattern.h) is kept for it, whether a stream of it is open or not,
+// and each group gets every such event (two groups of one portal each
+// receive all of them).
 //
-// Durability: the event, each consumer's first stream (with the events it
-// names) and each acknowledgement are records of the log, appended under
-// the hub's lock (a queue push; the writer thread does the I/O). After a
-// restart, SIGKILL included, Open reads them back: what a consumer had not
-// acknowledged is delivered again, what it had is not. Publish's ticket
-// tells the inbound endpoint when the event is on disk (it answers 200
-// only then); acknowledgements count in the ledger once they are on disk.
+// Members: every open stream of a group is a member, and the members share
+// the group's events as ConsumerGroup decides (each event to one member, a
+// record's next event only once its previous one is acknowledged, what a
+// member leaves or does not acknowledge within Options::visibility_timeout
+// to the others, attempt + 1). Delivery ids are "online-SEQ", SEQ the
+// event's number in the log, the same for every group and after a restart.
 //
-// Delivery: in order of acceptance, at most Options::window unacknowledged
-// at a time per stream; when a stream ends, what it did not acknowledge goes
-// back to the consumer's queue, in order, with attempt + 1. Delivery ids are
-// "online-SEQ", SEQ the event's number in the log, the same after a restart.
+// Durability: the event, each group's first stream (with the events it
+// names), each delivery and each acknowledgement are records of the log,
+// appended under the hub's lock (a queue push; the writer thread does the
+// I/O). After a restart, SIGKILL included, Open reads them back: what a
+// group had not acknowledged is delivered again, with the attempts counted
+// on, and what it had is not. Publish's ticket tells the inbound endpoint
+// when the event is on disk (it answers 200 only then); acknowledgements
+// count in the ledger once they are on disk.
 //
 // Bounds: the log's (EventLog::Options max_bytes, max_age); events it drops
-// are taken from the consumers and counted (ledger, `on_drop`). At most
-// Options::max_consumers consumers per portal.
+// are taken from the groups and counted (ledger, `on_drop`). At most
+// Options::max_consumers groups per portal and max_members streams per
+// group.
 //
 // Thread-safety: thread-safe. Sink calls for one stream are made one at a
 // time and in order, holding no lock of the hub (only the stream's own sink
@@ -40,6 +45,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "engine/events/consumer_group.h"
 #include "engine/events/event_ledger.h"
 #include "engine/events/event_log.h"
 #include "engine/events/event_subscription.h"
@@ -50,22 +56,33 @@ class OnlineEventHub : private EventLog::Owner {
  public:
   struct Options {
     size_t window = 50;         // unacknowledged per stream
-    size_t max_consumers = 64;  // per portal
+    size_t max_consumers = 64;  // groups per portal
+    // A delivery not acknowledged in this time goes to another member (or
+    // the same, when it is the only one with room) again.
+    absl::Duration visibility_timeout = absl::Minutes(5);
+    size_t max_members = 64;  // streams per group
   };
 
+  // Runs `fire` after `delay` on the clock (PollTimer::After); a `fire`
+  // that runs after the hub is gone does nothing.
+  using Timer = std::function<void(absl::Duration delay, std::function<void()> fire)>;
+
   // Opens the log in `log_options.dir` and restores what it holds.
-  // `ledger` and `clock` must outlive the hub; `on_drop` as in EventLog.
+  // `ledger` and `clock` must outlive the hub; `timer` wakes it at the
+  // visibility timeouts; `on_drop` as in EventLog.
   static absl::StatusOr<std::unique_ptr<OnlineEventHub>> Open(EventLedger* ledger, Clock* clock,
+                                                              Timer timer,
                                                               EventLog::Options log_options,
                                                               Options options,
                                                               EventLog::OnDrop on_drop);
+  ~OnlineEventHub() override;
 
   struct Published {
-    int taken = 0;       // consumers that took it
+    int taken = 0;       // groups that took it
     int64_t ticket = 0;  // its log record; 0 when nobody took it
   };
   // Keeps `event` (its delivery_id and attempt are set here) for every
-  // consumer of `portal` that named event.event.
+  // group of `portal` with a name or pattern that matches event.event.
   Published Publish(const std::string& portal, QueuedEvent event);
   // Blocks until Publish's record `ticket` is on disk (OK at once for 0).
   absl::Status WaitStored(int64_t ticket);
@@ -74,12 +91,11 @@ class OnlineEventHub : private EventLog::Owner {
   // calls back once; a failure ends the stream through its sink.
   using Prepare = std::function<void(std::function<void(absl::Status)> done)>;
 
-  // A stream of `consumer` on `portal` wanting `events` (names, any case;
-  // added to what the consumer wants). Start() runs `prepare`, then
-  // delivers. A
-  // newer stream of the same consumer replaces the older, which then gets
-  // nothing more. RESOURCE_EXHAUSTED when the portal has max_consumers
-  // others already.
+  // A stream of group `consumer` on `portal` wanting `events` (names or
+  // patterns, any case; added to what the group wants). Start() runs
+  // `prepare`, then joins the group's members. RESOURCE_EXHAUSTED when the
+  // portal has max_consumers other groups, or the group max_members
+  // streams, already.
   absl::StatusOr<std::shared_ptr<EventSubscription>> Subscribe(const std::string& portal,
                                                                const std::string& consumer,
                                                                const std::vector<std::string>& events,
@@ -89,30 +105,47 @@ class OnlineEventHub : private EventLog::Owner {
 
  private:
   class Stream;
-  struct Consumer {
-    std::set<std::string> events;            // upper case
-    std::map<int64_t, QueuedEvent> ready;    // not delivered to the attached stream; by number
-    std::map<int64_t, QueuedEvent> in_flight;  // delivered, not acknowledged; by number
-    Stream* stream = nullptr;                  // the attached one
-    std::weak_ptr<Stream> stream_ref;          // the same, to pump it outside the lock
+  using StreamRefs = std::vector<std::shared_ptr<Stream>>;
+  using MemberId = ConsumerGroup::MemberId;
+  struct Group {
+    explicit Group(ConsumerGroup::Options options) : members(options) {}
+    std::set<std::string> events;  // names and patterns, upper case
+    ConsumerGroup members;
+    // Handed to a started member and not yet given to its sink; by seq.
+    std::map<MemberId, std::map<int64_t, QueuedEvent>> outbox;
+    std::map<MemberId, std::weak_ptr<Stream>> streams;  // the started ones
   };
   using Key = std::pair<std::string, std::string>;  // (portal, consumer)
+  // Lets a timer callback that outlives the hub do nothing.
+  struct TimerGuard {
+    absl::Mutex mu;
+    OnlineEventHub* hub ABSL_GUARDED_BY(mu) = nullptr;
+  };
 
-  // Hands the stream what its window allows. REQUIRES: the stream's sink
-  // lock held (so deliveries to it keep their order).
+  OnlineEventHub(EventLedger* ledger, Clock* clock, Timer timer, Options options);
+
+  // The stream's prepare succeeded: it becomes a member. Returns the
+  // streams to pump.
+  StreamRefs Join(Stream* stream);
+  // Hands the stream its outbox. REQUIRES: the stream's sink lock held (so
+  // deliveries to it keep their order).
   void Pump(Stream* stream);
   absl::Status Ack(Stream* stream, const std::vector<std::string>& ids, const std::string& where);
   void Detach(Stream* stream);
-  // REQUIRES: mu_ held. Moves what `c`'s stream holds unacknowledged back to
-  // its queue.
-  static void Requeue(Consumer& c);
+  void OnTimer();
+  // REQUIRES: mu_ held. Hands out what `group` may deliver now (outboxes,
+  // the log's delivery record, the ledger) and adds the streams that got
+  // something to `to_pump`.
+  void Dispatch(const Key& key, Group& group, StreamRefs* to_pump) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // REQUIRES: mu_ held. Sets the timer for the earliest delivery deadline.
+  void ArmTimer() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Group* FindGroup(const Key& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static void PumpAll(const StreamRefs& streams);
 
-  OnlineEventHub(EventLedger* ledger, Clock* clock, Options options)
-      : ledger_(ledger), clock_(clock), options_(options) {}
   // A record read back from the log at Open.
   void Restore(const nlohmann::ordered_json& record);
-  // REQUIRES: mu_ held. The record that says `key` names its events.
-  static nlohmann::ordered_json GroupRecord(const Key& key, const Consumer& c);
+  // The record that says `key` names its events.
+  static nlohmann::ordered_json GroupRecord(const Key& key, const Group& group);
 
   // EventLog::Owner.
   std::vector<nlohmann::ordered_json> Snapshot() override;
@@ -121,10 +154,14 @@ class OnlineEventHub : private EventLog::Owner {
 
   EventLedger* const ledger_;
   Clock* const clock_;
+  const Timer timer_;
   const Options options_;
+  const std::shared_ptr<TimerGuard> guard_ = std::make_shared<TimerGuard>();
   mutable absl::Mutex mu_;
-  std::map<Key, Consumer> consumers_ ABSL_GUARDED_BY(mu_);
+  std::map<Key, Group> groups_ ABSL_GUARDED_BY(mu_);
   int64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  MemberId next_member_ ABSL_GUARDED_BY(mu_) = 1;
+  absl::Time armed_at_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();  // the timer set
   // Last: its writer thread, which calls the Owner methods, stops first.
   std::unique_ptr<EventLog> log_;
 };

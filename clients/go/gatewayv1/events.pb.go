@@ -173,11 +173,15 @@ type SubscribeStart struct {
 	// Names the subscription (1 to 64 of A-Z a-z 0-9 _ . -). Its
 	// unacknowledged events wait for it. Offline: consumers with different
 	// names split the portal's queue between them (each event to one of
-	// them). Online: each consumer receives every event it names.
+	// them), one stream per consumer. Online: the consumer is a group, each
+	// group receives every event it names, and the open streams of one group
+	// share its events (each to one of them; a record's next event only once
+	// its previous one is acknowledged).
 	Consumer string `protobuf:"bytes,2,opt,name=consumer,proto3" json:"consumer,omitempty"`
-	// Event names bound if they are not bound yet, e.g. ONCRMDEALADD.
-	// Offline, the stream carries every event in the portal's queue; online,
-	// only these.
+	// Event names bound if they are not bound yet, e.g. ONCRMDEALADD, or
+	// patterns where `*` stands for any run of characters (ONCRMDEAL*),
+	// bound as the portal's events they match. Offline, the stream carries
+	// every event in the portal's queue; online, only these.
 	Events []string `protobuf:"bytes,3,rep,name=events,proto3" json:"events,omitempty"`
 	// Given to the binds this stream makes (1 to 64 of A-Z a-z 0-9 _ . -):
 	// the portal does not queue events for changes made by calls that carry
@@ -370,7 +374,8 @@ type QueuedEvent struct {
 	// The event's data as Bitrix24 sent it (EVENT_DATA).
 	Data *structpb.Struct `protobuf:"bytes,6,opt,name=data,proto3" json:"data,omitempty"`
 	// 1 for the first delivery; more when delivered again after a stream
-	// ended without its acknowledgement.
+	// ended without its acknowledgement or (online) its visibility timeout
+	// passed. Online events count on across a gateway restart.
 	Attempt int32 `protobuf:"varint,7,opt,name=attempt,proto3" json:"attempt,omitempty"`
 }
 

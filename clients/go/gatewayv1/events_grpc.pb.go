@@ -19,11 +19,12 @@ const _ = grpc.SupportPackageIsVersion7
 type EventServiceClient interface {
 	// The first request is `start`; then the client sends `ack` with the
 	// delivery ids it has processed, in any grouping. Events not
-	// acknowledged when the stream ends are delivered again on the consumer's
-	// next stream (with a higher attempt while the same gateway serves it).
-	// The stream ends UNAVAILABLE when the portal cannot be read or the
-	// gateway shuts down, ABORTED when a newer stream of the same consumer
-	// takes over; reconnecting is always safe.
+	// acknowledged when the stream ends are delivered again (with a higher
+	// attempt): offline on the consumer's next stream, online to another
+	// stream of the consumer group, also when the visibility timeout passes
+	// with the stream open. The stream ends UNAVAILABLE when the portal
+	// cannot be read or the gateway shuts down, ABORTED when a newer offline
+	// stream of the same consumer takes over; reconnecting is always safe.
 	Subscribe(ctx context.Context, opts ...grpc.CallOption) (EventService_SubscribeClient, error)
 }
 
@@ -72,11 +73,12 @@ func (x *eventServiceSubscribeClient) Recv() (*SubscribeResponse, error) {
 type EventServiceServer interface {
 	// The first request is `start`; then the client sends `ack` with the
 	// delivery ids it has processed, in any grouping. Events not
-	// acknowledged when the stream ends are delivered again on the consumer's
-	// next stream (with a higher attempt while the same gateway serves it).
-	// The stream ends UNAVAILABLE when the portal cannot be read or the
-	// gateway shuts down, ABORTED when a newer stream of the same consumer
-	// takes over; reconnecting is always safe.
+	// acknowledged when the stream ends are delivered again (with a higher
+	// attempt): offline on the consumer's next stream, online to another
+	// stream of the consumer group, also when the visibility timeout passes
+	// with the stream open. The stream ends UNAVAILABLE when the portal
+	// cannot be read or the gateway shuts down, ABORTED when a newer offline
+	// stream of the same consumer takes over; reconnecting is always safe.
 	Subscribe(EventService_SubscribeServer) error
 	mustEmbedUnimplementedEventServiceServer()
 }

@@ -1,14 +1,18 @@
 // The online events held for consumers (online_hub.h): every consumer group
-// that named an event receives it, a stream's window, what a stream left
-// unacknowledged going to the consumer's next stream in order, what a hub
-// opened again on the same log delivers (the unacknowledged, not the
-// acknowledged), and the log's bounds (nothing dropped within them, the
-// oldest dropped and counted beyond).
+// that named an event (or a pattern matching it) receives it, the streams
+// of one group share it, a stream's window, what a stream left
+// unacknowledged going to the consumer's next stream in order, what a
+// stream does not acknowledge in time going to another, what a hub opened
+// again on the same log delivers (the unacknowledged, not the acknowledged,
+// with the attempts counted on), and the log's bounds (nothing dropped
+// within them, the oldest dropped and counted beyond).
 #include "engine/events/online_hub.h"
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -51,8 +55,16 @@ class OnlineHubTest : public ::testing::Test {
     log.dir = dir_;
     log.max_bytes = max_bytes;
     log.segment_bytes = 1024;
-    auto hub = OnlineEventHub::Open(&ledger_, &clock_, log,
-                                    OnlineEventHub::Options{/*window=*/2, /*max_consumers=*/2},
+    OnlineEventHub::Options options;
+    options.window = 2;
+    options.max_consumers = 2;
+    options.visibility_timeout = absl::Seconds(30);
+    auto hub = OnlineEventHub::Open(&ledger_, &clock_,
+                                    [this](absl::Duration delay, std::function<void()> fire) {
+                                      absl::MutexLock lock(&timer_mu_);
+                                      timers_.emplace(clock_.Now() + delay, std::move(fire));
+                                    },
+                                    log, options,
                                     [this](int64_t n, int64_t, const std::string&) { dropped_ += n; });
     ASSERT_TRUE(hub.ok()) << hub.status();
     hub_ = *std::move(hub);
@@ -67,6 +79,20 @@ class OnlineHubTest : public ::testing::Test {
     return *sub;
   }
 
+  // Moves the clock and runs the timers due by then.
+  void Advance(absl::Duration d) {
+    clock_.Advance(d);
+    std::vector<std::function<void()>> due;
+    {
+      absl::MutexLock lock(&timer_mu_);
+      while (!timers_.empty() && timers_.begin()->first <= clock_.Now()) {
+        due.push_back(std::move(timers_.begin()->second));
+        timers_.erase(timers_.begin());
+      }
+    }
+    for (auto& fire : due) fire();
+  }
+
   // Publishes and waits until the event is on disk, as the inbound endpoint does.
   int Stored(const std::string& portal, QueuedEvent e) {
     OnlineEventHub::Published p = hub_->Publish(portal, std::move(e));
@@ -78,6 +104,8 @@ class OnlineHubTest : public ::testing::Test {
   FakeClock clock_;
   EventLedger ledger_{&clock_};
   std::atomic<int64_t> dropped_{0};
+  absl::Mutex timer_mu_;
+  std::multimap<absl::Time, std::function<void()>> timers_ ABSL_GUARDED_BY(timer_mu_);
   std::unique_ptr<OnlineEventHub> hub_;
 };
 
@@ -156,7 +184,8 @@ TEST_F(OnlineHubTest, AnAcknowledgedEventIsCountedOnDiskAndNotDeliveredAfterARes
   auto sub = Open("billing", &sink);
   Stored("main", Event("ONCRMDEALADD", "1"));
   ASSERT_TRUE(sub->Ack(sink.Ids(), "ack").ok());
-  Reopen();  // flushes what is queued
+  sub.reset();  // a stream does not outlive its hub
+  Reopen();     // flushes what is queued
   EXPECT_EQ(ledger_.Snapshot()["main"].acknowledged, 1);
   RecordingSink again;
   auto next = Open("billing", &again);
@@ -182,7 +211,7 @@ TEST_F(OnlineHubTest, BeyondTheSizeBoundTheOldestAreDroppedAndCounted) {
   Reopen(/*max_bytes=*/4 * 1024);
   RecordingSink sink;
   auto sub = Open("billing", &sink);
-  sub->Stop();  // nobody acknowledges: the log fills
+  sub.reset();  // nobody acknowledges: the log fills
   for (int i = 0; i < 200; ++i) Stored("main", Event("ONCRMDEALADD", std::to_string(i)));
   Reopen(4 * 1024);  // flushes; every drop is counted by then
   EXPECT_GT(dropped_.load(), 0);
@@ -214,6 +243,89 @@ TEST_F(OnlineHubTest, AFailedPrepareEndsTheStreamWithoutDeliveries) {
   Stored("main", Event("ONCRMDEALADD", "1"));
   EXPECT_EQ(sink.ended.code(), absl::StatusCode::kUnavailable);
   EXPECT_TRUE(sink.delivered.empty());
+}
+
+TEST_F(OnlineHubTest, TheStreamsOfOneGroupShareItsEventsAndAnotherGroupGetsEveryOne) {
+  RecordingSink first, second, other;
+  auto a = Open("billing", &first);
+  auto b = Open("billing", &second);
+  auto c = Open("search", &other);
+  // Window 2 per stream: four events fill both billing streams.
+  for (int i = 0; i < 4; ++i) Stored("main", Event("ONCRMDEALADD", std::to_string(i)));
+  EXPECT_EQ(first.delivered.size(), 2u);
+  EXPECT_EQ(second.delivered.size(), 2u);
+  std::set<std::string> records;
+  for (auto* sink : {&first, &second}) {
+    for (const QueuedEvent& e : sink->delivered) EXPECT_TRUE(records.insert(e.record_id).second) << e.record_id;
+  }
+  EXPECT_EQ(records.size(), 4u) << "each event to one of them";
+  EXPECT_EQ(other.delivered.size(), 2u) << "search's own window";
+  EXPECT_EQ(b->Ack({first.delivered[0].delivery_id}, "ack").code(), absl::StatusCode::kInvalidArgument)
+      << "a delivery of the other stream";
+}
+
+TEST_F(OnlineHubTest, WhatAStreamLeavesGoesToTheOtherStreamsOfItsGroup) {
+  RecordingSink first, second;
+  auto a = Open("billing", &first);
+  auto b = Open("billing", &second);
+  for (int i = 0; i < 2; ++i) Stored("main", Event("ONCRMDEALADD", std::to_string(i)));
+  ASSERT_EQ(first.delivered.size(), 1u);
+  ASSERT_EQ(second.delivered.size(), 1u);
+  a->Stop();
+  ASSERT_EQ(second.delivered.size(), 2u);
+  EXPECT_EQ(second.delivered[1].delivery_id, first.delivered[0].delivery_id);
+  EXPECT_EQ(second.delivered[1].attempt, 2);
+}
+
+TEST_F(OnlineHubTest, AnEventNotAcknowledgedInTimeGoesToAnotherStreamOfTheGroup) {
+  RecordingSink slow, quick;
+  auto a = Open("billing", &slow);
+  Stored("main", Event("ONCRMDEALADD", "1"));
+  ASSERT_EQ(slow.delivered.size(), 1u);
+  auto b = Open("billing", &quick);
+  Advance(absl::Seconds(29));
+  EXPECT_TRUE(quick.delivered.empty()) << "not before the visibility timeout";
+  Advance(absl::Seconds(1));
+  ASSERT_EQ(quick.delivered.size(), 1u) << "the open but silent stream's event";
+  EXPECT_EQ(quick.delivered[0].delivery_id, slow.delivered[0].delivery_id);
+  EXPECT_EQ(quick.delivered[0].attempt, 2);
+  ASSERT_TRUE(a->Ack({slow.delivered[0].delivery_id}, "ack").ok()) << "late, ignored";
+  ASSERT_TRUE(b->Ack({quick.delivered[0].delivery_id}, "ack").ok());
+  a.reset();
+  b.reset();
+  Reopen();
+  EXPECT_EQ(ledger_.Snapshot()["main"].acknowledged, 1) << "acknowledged once";
+}
+
+TEST_F(OnlineHubTest, AttemptsCountOnAfterARestart) {
+  {
+    RecordingSink sink;
+    auto sub = Open("billing", &sink);
+    Stored("main", Event("ONCRMDEALADD", "1"));
+    ASSERT_EQ(sink.delivered.size(), 1u);
+    sub->Stop();
+    RecordingSink again;
+    auto next = Open("billing", &again);
+    ASSERT_EQ(again.delivered.size(), 1u);
+    EXPECT_EQ(again.delivered[0].attempt, 2);
+    next->Stop();
+  }
+  Reopen();
+  RecordingSink after;
+  auto sub = Open("billing", &after);
+  ASSERT_EQ(after.delivered.size(), 1u);
+  EXPECT_EQ(after.delivered[0].attempt, 3);
+}
+
+TEST_F(OnlineHubTest, APatternNamesEveryEventItMatches) {
+  RecordingSink sink;
+  auto sub = Open("billing", &sink, {"oncrmdeal*"});
+  EXPECT_EQ(Stored("main", Event("ONCRMDEALADD", "1")), 1);
+  EXPECT_EQ(Stored("main", Event("ONCRMDEALUPDATE", "1")), 1);
+  EXPECT_EQ(Stored("main", Event("ONCRMLEADADD", "1")), 0);
+  sub.reset();
+  Reopen();  // the pattern is kept in the log
+  EXPECT_EQ(Stored("main", Event("ONCRMDEALDELETE", "1")), 1);
 }
 
 }  // namespace

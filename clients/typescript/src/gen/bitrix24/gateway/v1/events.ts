@@ -92,13 +92,17 @@ export interface SubscribeStart {
    * Names the subscription (1 to 64 of A-Z a-z 0-9 _ . -). Its
    * unacknowledged events wait for it. Offline: consumers with different
    * names split the portal's queue between them (each event to one of
-   * them). Online: each consumer receives every event it names.
+   * them), one stream per consumer. Online: the consumer is a group, each
+   * group receives every event it names, and the open streams of one group
+   * share its events (each to one of them; a record's next event only once
+   * its previous one is acknowledged).
    */
   consumer: string;
   /**
-   * Event names bound if they are not bound yet, e.g. ONCRMDEALADD.
-   * Offline, the stream carries every event in the portal's queue; online,
-   * only these.
+   * Event names bound if they are not bound yet, e.g. ONCRMDEALADD, or
+   * patterns where `*` stands for any run of characters (ONCRMDEAL*),
+   * bound as the portal's events they match. Offline, the stream carries
+   * every event in the portal's queue; online, only these.
    */
   events: string[];
   /**
@@ -144,7 +148,8 @@ export interface QueuedEvent {
     | undefined;
   /**
    * 1 for the first delivery; more when delivered again after a stream
-   * ended without its acknowledgement.
+   * ended without its acknowledgement or (online) its visibility timeout
+   * passed. Online events count on across a gateway restart.
    */
   attempt: number;
 }
@@ -693,11 +698,12 @@ export const EventServiceService = {
   /**
    * The first request is `start`; then the client sends `ack` with the
    * delivery ids it has processed, in any grouping. Events not
-   * acknowledged when the stream ends are delivered again on the consumer's
-   * next stream (with a higher attempt while the same gateway serves it).
-   * The stream ends UNAVAILABLE when the portal cannot be read or the
-   * gateway shuts down, ABORTED when a newer stream of the same consumer
-   * takes over; reconnecting is always safe.
+   * acknowledged when the stream ends are delivered again (with a higher
+   * attempt): offline on the consumer's next stream, online to another
+   * stream of the consumer group, also when the visibility timeout passes
+   * with the stream open. The stream ends UNAVAILABLE when the portal
+   * cannot be read or the gateway shuts down, ABORTED when a newer offline
+   * stream of the same consumer takes over; reconnecting is always safe.
    */
   subscribe: {
     path: "/bitrix24.gateway.v1.EventService/Subscribe" as const,
@@ -714,11 +720,12 @@ export interface EventServiceServer extends UntypedServiceImplementation {
   /**
    * The first request is `start`; then the client sends `ack` with the
    * delivery ids it has processed, in any grouping. Events not
-   * acknowledged when the stream ends are delivered again on the consumer's
-   * next stream (with a higher attempt while the same gateway serves it).
-   * The stream ends UNAVAILABLE when the portal cannot be read or the
-   * gateway shuts down, ABORTED when a newer stream of the same consumer
-   * takes over; reconnecting is always safe.
+   * acknowledged when the stream ends are delivered again (with a higher
+   * attempt): offline on the consumer's next stream, online to another
+   * stream of the consumer group, also when the visibility timeout passes
+   * with the stream open. The stream ends UNAVAILABLE when the portal
+   * cannot be read or the gateway shuts down, ABORTED when a newer offline
+   * stream of the same consumer takes over; reconnecting is always safe.
    */
   subscribe: handleBidiStreamingCall<SubscribeRequest, SubscribeResponse>;
 }
@@ -727,11 +734,12 @@ export interface EventServiceClient extends Client {
   /**
    * The first request is `start`; then the client sends `ack` with the
    * delivery ids it has processed, in any grouping. Events not
-   * acknowledged when the stream ends are delivered again on the consumer's
-   * next stream (with a higher attempt while the same gateway serves it).
-   * The stream ends UNAVAILABLE when the portal cannot be read or the
-   * gateway shuts down, ABORTED when a newer stream of the same consumer
-   * takes over; reconnecting is always safe.
+   * acknowledged when the stream ends are delivered again (with a higher
+   * attempt): offline on the consumer's next stream, online to another
+   * stream of the consumer group, also when the visibility timeout passes
+   * with the stream open. The stream ends UNAVAILABLE when the portal
+   * cannot be read or the gateway shuts down, ABORTED when a newer offline
+   * stream of the same consumer takes over; reconnecting is always safe.
    */
   subscribe(): ClientDuplexStream<SubscribeRequest, SubscribeResponse>;
   subscribe(options: Partial<CallOptions>): ClientDuplexStream<SubscribeRequest, SubscribeResponse>;

@@ -1,0 +1,30 @@
+// Event names as a subscriber gives them: a name (ONCRMDEALADD) or a
+// pattern with `*` standing for any run of characters (ONCRMDEAL*, *ADD),
+// compared without regard to case, as Bitrix24 compares event names.
+//
+// Thread-safety: pure functions.
+#ifndef B24GATE_ENGINE_EVENTS_EVENT_PATTERN_H_
+#define B24GATE_ENGINE_EVENTS_EVENT_PATTERN_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+
+namespace b24gate {
+
+bool IsEventPattern(absl::string_view name);
+
+// Whether `event` is named by `pattern` (a name or a pattern).
+bool MatchesEventPattern(absl::string_view pattern, absl::string_view event);
+
+// The event names `patterns` stand for, upper case, each once: a plain
+// name as it is (known or not), a pattern as the names of `known` it
+// matches. `unmatched` (may be null) receives the patterns that match none.
+std::vector<std::string> ExpandEventPatterns(const std::vector<std::string>& patterns,
+                                             const std::vector<std::string>& known,
+                                             std::vector<std::string>* unmatched);
+
+}  // namespace b24gate
+
+#endif  // B24GATE_ENGINE_EVENTS_EVENT_PATTERN_H_

@@ -1,0 +1,297 @@
+// Online consumer groups with several members, end to end: the streams of
+// one group split its events (each to one of them, none twice when all are
+// acknowledged); an event a member holds without acknowledging it goes to
+// another member after the visibility timeout although its stream stays
+// open; with three members a record's events are processed one after
+// another in the order they arrived; event name patterns bind and deliver
+// every event they match.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "absl/synchronization/mutex.h"
+#include "tests/e2e/event_helpers.h"
+#include "tests/support/temp_file.h"
+
+namespace b24gate::e2e::event_groups_test {
+namespace {
+
+constexpr char kToken[] = "e2e-groups-token-3d1e";
+
+// One sender thread in the emulator: its posts arrive in the order of the
+// changes.
+std::unique_ptr<Stack> GroupStack(const std::string& visibility_timeout = "5m") {
+  EmulatorSpec emulator;
+  emulator.extra_args = {"--no-limits", "--cost-zero", "--application-token", kToken,
+                         "--event-delay", "0"};
+  GatewaySpec gateway;
+  gateway.portal = {{"application_token", kToken}, {"burst", 1000}, {"drain_per_second", 1000}};
+  gateway.extra_args = {"--events-listen", "127.0.0.1:0", "--events-log", testing::TempDir(),
+                        "--metrics-listen", "127.0.0.1:0",
+                        "--events-visibility-timeout", visibility_timeout};
+  return Up(emulator, gateway);
+}
+
+// Waits until the portal has an online binding of each of `events` to the gateway.
+bool BoundOnline(Stack& stack, const std::set<std::string>& events) {
+  return testing::WaitFor([&] {
+    json bound = stack.Rest("event.get", json::object());
+    if (!bound.is_object() || !bound["result"].is_array()) return false;
+    std::set<std::string> found;
+    for (const json& b : bound["result"]) {
+      if (b.value("handler", "").find("/events/main") != std::string::npos) found.insert(b.value("event", ""));
+    }
+    return found == events;
+  });
+}
+
+// One member of a group: a stream read on its own thread, which
+// acknowledges each event after `hold` (never when `ack` is false) and
+// records what it received.
+class Member {
+ public:
+  struct Received {
+    std::string delivery_id;
+    std::string record;
+    int attempt = 0;
+    int64_t received_tick = 0;  // Member::Tick() when it arrived ...
+    int64_t acked_tick = 0;     // ... and when it was acknowledged (0: not)
+  };
+
+  Member(Stack& stack, const std::string& group, std::vector<std::string> events, bool ack,
+         std::chrono::milliseconds hold = std::chrono::milliseconds(0))
+      : stub_(pb::EventService::NewStub(stack.channel())), ctx_(Ctx(300)), ack_(ack), hold_(hold) {
+    stream_ = stub_->Subscribe(ctx_.get());
+    pb::SubscribeRequest start;
+    start.mutable_start()->set_consumer(group);
+    start.mutable_start()->set_source(pb::EVENT_SOURCE_ONLINE);
+    for (const std::string& e : events) start.mutable_start()->add_events(e);
+    if (stream_->Write(start)) thread_ = std::thread([this] { Run(); });
+  }
+  ~Member() { Stop(); }
+
+  // Ends the stream from our side unless the gateway has ended it; returns
+  // how it ended.
+  grpc::Status Stop() {
+    if (stopped_) return ended_;
+    stopped_ = true;
+    if (running()) ctx_->TryCancel();
+    if (thread_.joinable()) thread_.join();
+    ended_ = stream_->Finish();
+    return ended_;
+  }
+  bool running() {
+    absl::MutexLock lock(&mu_);
+    return !done_;
+  }
+  std::vector<Received> received() {
+    absl::MutexLock lock(&mu_);
+    return received_;
+  }
+  size_t count() {
+    absl::MutexLock lock(&mu_);
+    return received_.size();
+  }
+
+ private:
+  static int64_t Tick() {
+    static std::atomic<int64_t> ticks{0};
+    return ++ticks;
+  }
+
+  void Run() {
+    pb::SubscribeResponse response;
+    while (stream_->Read(&response)) {
+      const pb::QueuedEvent& e = response.event();
+      size_t index = 0;
+      {
+        absl::MutexLock lock(&mu_);
+        received_.push_back({e.delivery_id(), e.record_id(), e.attempt(), Tick(), 0});
+        index = received_.size() - 1;
+      }
+      if (!ack_) continue;
+      std::this_thread::sleep_for(hold_);
+      {
+        // Before the ack is sent: no other member can have the record's next
+        // event before this tick.
+        absl::MutexLock lock(&mu_);
+        received_[index].acked_tick = Tick();
+      }
+      pb::SubscribeRequest request;
+      request.mutable_ack()->add_delivery_ids(e.delivery_id());
+      if (!stream_->Write(request)) break;
+    }
+    absl::MutexLock lock(&mu_);
+    done_ = true;
+  }
+
+  std::unique_ptr<pb::EventService::Stub> stub_;
+  std::unique_ptr<grpc::ClientContext> ctx_;
+  std::unique_ptr<grpc::ClientReaderWriter<pb::SubscribeRequest, pb::SubscribeResponse>> stream_;
+  const bool ack_;
+  const std::chrono::milliseconds hold_;
+  std::thread thread_;
+  bool stopped_ = false;
+  grpc::Status ended_;
+  absl::Mutex mu_;
+  std::vector<Received> received_ ABSL_GUARDED_BY(mu_);
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// `n` deals added through the gateway, 500 to a CallMany; their ids.
+std::set<std::string> AddDeals(Stack& stack, int n) {
+  std::set<std::string> ids;
+  for (int done = 0; done < n; done += 500) {
+    std::vector<json> sets;
+    for (int i = done; i < std::min(n, done + 500); ++i) sets.push_back({{"fields", {{"TITLE", "g" + std::to_string(i)}}}});
+    CallManyOut out = CallMany(stack, "crm.deal.add", sets);
+    EXPECT_TRUE(out.status.ok()) << out.status.error_message();
+    for (const pb::CallResult& r : out.results) {
+      if (r.has_result()) ids.insert(std::to_string(static_cast<int64_t>(r.result().number_value())));
+    }
+  }
+  EXPECT_EQ(ids.size(), static_cast<size_t>(n));
+  return ids;
+}
+
+TEST(EventGroups, TwoMembersOfOneGroupSplitAThousandEventsNoneTwice) {
+  constexpr size_t kEvents = 1000;
+  auto stack = GroupStack();
+  ASSERT_TRUE(stack);
+  Member a(*stack, "billing", {kAdd}, /*ack=*/true);
+  Member b(*stack, "billing", {kAdd}, /*ack=*/true);
+  ASSERT_TRUE(BoundOnline(*stack, {kAdd}));
+  const std::set<std::string> ids = AddDeals(*stack, kEvents);
+  EXPECT_TRUE(testing::WaitFor([&] { return a.count() + b.count() >= kEvents; }, 60))
+      << a.count() << " + " << b.count();
+  // Anything more would be a repeat: give it time to show.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  std::map<std::string, int> by_id;
+  std::set<std::string> records;
+  for (Member* m : {&a, &b}) {
+    EXPECT_GT(m->count(), 0u) << "each member has a share";
+    for (const Member::Received& r : m->received()) {
+      ++by_id[r.delivery_id];
+      records.insert(r.record);
+      EXPECT_EQ(r.attempt, 1) << r.delivery_id;
+    }
+  }
+  EXPECT_EQ(a.count() + b.count(), kEvents) << "none delivered twice";
+  EXPECT_EQ(by_id.size(), kEvents);
+  EXPECT_EQ(records, ids);
+  EXPECT_TRUE(testing::WaitFor([&] {
+    return Metric(stack->gateway(), "b24gate_events_acknowledged_total{portal=\"main\"}") == kEvents;
+  }));
+  EXPECT_EQ(Metric(stack->gateway(), "b24gate_events_redelivered_total{portal=\"main\"}"), 0);
+}
+
+TEST(EventGroups, AMemberThatStopsAcknowledgingHasItsEventsRedeliveredToAnotherAfterTheTimeout) {
+  constexpr size_t kEvents = 5;
+  auto stack = GroupStack(/*visibility_timeout=*/"5s");
+  ASSERT_TRUE(stack);
+  Member silent(*stack, "billing", {kAdd}, /*ack=*/false);
+  ASSERT_TRUE(BoundOnline(*stack, {kAdd}));
+  AddDeals(*stack, kEvents);
+  ASSERT_TRUE(testing::WaitFor([&] { return silent.count() == kEvents; }));
+  Member busy(*stack, "billing", {kAdd}, /*ack=*/true);
+  ASSERT_TRUE(testing::WaitFor([&] { return busy.count() == kEvents; }, 30))
+      << busy.count() << " of the silent member's events reached the other";
+  std::set<std::string> held, redelivered;
+  for (const Member::Received& r : silent.received()) held.insert(r.delivery_id);
+  for (const Member::Received& r : busy.received()) {
+    redelivered.insert(r.delivery_id);
+    EXPECT_EQ(r.attempt, 2) << r.delivery_id;
+  }
+  EXPECT_EQ(redelivered, held);
+  EXPECT_TRUE(silent.running()) << "the silent member's stream stays open";
+  EXPECT_TRUE(testing::WaitFor([&] {
+    return Metric(stack->gateway(), "b24gate_events_acknowledged_total{portal=\"main\"}") == kEvents;
+  }));
+  EXPECT_EQ(silent.count(), kEvents) << "acknowledged by the other: not back to the silent one";
+}
+
+TEST(EventGroups, WithThreeMembersARecordsEventsAreProcessedOneAfterAnotherInOrder) {
+  constexpr int kDeals = 20, kUpdates = 10;
+  auto stack = GroupStack();
+  ASSERT_TRUE(stack);
+  std::vector<std::unique_ptr<Member>> members;
+  // One slow member: without the order per record, the fast ones would
+  // overtake it on the records it holds.
+  for (int hold_ms : {50, 2, 2}) {
+    members.push_back(std::make_unique<Member>(*stack, "billing", std::vector<std::string>{kUpdate},
+                                               /*ack=*/true, std::chrono::milliseconds(hold_ms)));
+  }
+  ASSERT_TRUE(BoundOnline(*stack, {kUpdate}));
+  std::vector<std::string> deals;
+  for (int i = 0; i < kDeals; ++i) deals.push_back(std::to_string(AddDeal(*stack, "ordered")));
+  // Round after round, every deal updated once per round, in one call: a
+  // record's events arrive interleaved with the others', faster than the
+  // members process them.
+  std::vector<json> sets;
+  for (int round = 0; round < kUpdates; ++round) {
+    for (const std::string& id : deals) {
+      sets.push_back({{"id", id}, {"fields", {{"TITLE", "round " + std::to_string(round)}}}});
+    }
+  }
+  CallManyOut out = CallMany(*stack, "crm.deal.update", sets);
+  ASSERT_TRUE(out.status.ok()) << out.status.error_message();
+  auto total = [&] {
+    size_t n = 0;
+    for (auto& m : members) n += m->count();
+    return n;
+  };
+  ASSERT_TRUE(testing::WaitFor([&] { return total() == static_cast<size_t>(kDeals * kUpdates); }, 60))
+      << total();
+  std::map<std::string, std::vector<Member::Received>> by_record;
+  int busy_members = 0;
+  for (auto& m : members) {
+    busy_members += m->count() > 0 ? 1 : 0;
+    for (const Member::Received& r : m->received()) by_record[r.record].push_back(r);
+  }
+  EXPECT_GE(busy_members, 2) << "the work was shared";
+  ASSERT_EQ(by_record.size(), static_cast<size_t>(kDeals));
+  for (auto& [record, got] : by_record) {
+    ASSERT_EQ(got.size(), static_cast<size_t>(kUpdates)) << record;
+    std::sort(got.begin(), got.end(),
+              [](const auto& x, const auto& y) { return x.received_tick < y.received_tick; });
+    for (size_t i = 1; i < got.size(); ++i) {
+      const int64_t before = std::stoll(got[i - 1].delivery_id.substr(7));
+      const int64_t after = std::stoll(got[i].delivery_id.substr(7));
+      EXPECT_LT(before, after) << "record " << record << ": out of order";
+      EXPECT_LT(got[i - 1].acked_tick, got[i].received_tick)
+          << "record " << record << ": " << got[i].delivery_id << " went out before "
+          << got[i - 1].delivery_id << " was acknowledged";
+    }
+  }
+}
+
+TEST(EventGroups, APatternBindsAndDeliversEveryEventItMatches) {
+  auto stack = GroupStack();
+  ASSERT_TRUE(stack);
+  Member deals(*stack, "deals", {"ONCRMDEAL*"}, /*ack=*/true);
+  ASSERT_TRUE(BoundOnline(*stack, {"ONCRMDEALADD", "ONCRMDEALUPDATE", "ONCRMDEALDELETE"}));
+  json lead = stack->Rest("crm.lead.add", {{"fields", {{"TITLE", "not a deal"}}}});
+  ASSERT_TRUE(lead.is_object() && lead.contains("result")) << lead.dump();
+  const std::string id = std::to_string(AddDeal(*stack, "patterned"));
+  CallOut updated = Call1(*stack, "crm.deal.update", {{"id", id}, {"fields", {{"TITLE", "again"}}}});
+  ASSERT_TRUE(updated.status.ok()) << updated.status.error_message();
+  ASSERT_TRUE(testing::WaitFor([&] { return deals.count() == 2; }));
+  for (const Member::Received& r : deals.received()) EXPECT_EQ(r.record, id);
+
+  Member nothing(*stack, "nothing", {"ONNOSUCHTHING*"}, /*ack=*/true);
+  ASSERT_TRUE(testing::WaitFor([&] { return !nothing.running(); }));
+  grpc::Status ended = nothing.Stop();
+  EXPECT_EQ(ended.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(ended.error_message().find("ONNOSUCHTHING*"), std::string::npos) << ended.error_message();
+}
+
+}  // namespace
+}  // namespace b24gate::e2e::event_groups_test
