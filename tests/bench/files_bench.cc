@@ -78,7 +78,7 @@ Timed Curl(Stack& stack, const std::string& path) {
   Timed t;
   auto start = std::chrono::steady_clock::now();
   Shell("curl -sS -H 'Expect:' -o '" + answer + "' -F '" + field + "=@" + path +
-        ";filename=direct.bin;type=application/octet-stream' '" + url + "' && echo ok");
+        ";filename=direct.bin;type=application/octet-stream' '" + url + "'");
   t.up = Seconds(start);
   std::ifstream in(answer);
   json file = json::parse(in, nullptr, /*allow_exceptions=*/false)["result"];
