@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/str_join.h"
+#include "engine/common/glob.h"
 
 namespace b24gate {
 namespace {
@@ -55,26 +56,7 @@ std::string EntityOf(absl::string_view normalized_method) {
 }
 
 bool MethodMatches(absl::string_view pattern, absl::string_view method) {
-  // Classic glob matching with one backtrack point per '*'.
-  size_t p = 0, m = 0, star = absl::string_view::npos, star_m = 0;
-  while (m < method.size()) {
-    if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      star_m = m;
-    } else if (p < pattern.size() &&
-               absl::ascii_tolower(static_cast<unsigned char>(pattern[p])) ==
-                   absl::ascii_tolower(static_cast<unsigned char>(method[m]))) {
-      ++p;
-      ++m;
-    } else if (star != absl::string_view::npos) {
-      p = star + 1;
-      m = ++star_m;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
+  return GlobMatches(pattern, method);
 }
 
 }  // namespace b24gate

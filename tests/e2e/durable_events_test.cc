@@ -92,24 +92,6 @@ void Register(Stack& stack, const std::vector<std::string>& groups) {
   }
 }
 
-// `n` deals added through the gateway, 1,000 to a CallMany; their ids.
-std::set<std::string> AddDeals(Stack& stack, int n, const std::string& title) {
-  std::set<std::string> ids;
-  for (int done = 0; done < n; done += 1000) {
-    std::vector<json> sets;
-    for (int i = done; i < std::min(n, done + 1000); ++i) {
-      sets.push_back({{"fields", {{"TITLE", title + std::to_string(i)}}}});
-    }
-    CallManyOut out = CallMany(stack, "crm.deal.add", sets);
-    EXPECT_TRUE(out.status.ok()) << out.status.error_message();
-    for (const pb::CallResult& r : out.results) {
-      if (r.has_result()) ids.insert(std::to_string(static_cast<int64_t>(r.result().number_value())));
-    }
-  }
-  EXPECT_EQ(ids.size(), static_cast<size_t>(n));
-  return ids;
-}
-
 double Acknowledged(Process& gateway) {
   return Metric(gateway, "b24gate_events_acknowledged_total{portal=\"main\"}");
 }

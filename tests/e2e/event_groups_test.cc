@@ -146,22 +146,6 @@ class Member {
   bool done_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-// `n` deals added through the gateway, 500 to a CallMany; their ids.
-std::set<std::string> AddDeals(Stack& stack, int n) {
-  std::set<std::string> ids;
-  for (int done = 0; done < n; done += 500) {
-    std::vector<json> sets;
-    for (int i = done; i < std::min(n, done + 500); ++i) sets.push_back({{"fields", {{"TITLE", "g" + std::to_string(i)}}}});
-    CallManyOut out = CallMany(stack, "crm.deal.add", sets);
-    EXPECT_TRUE(out.status.ok()) << out.status.error_message();
-    for (const pb::CallResult& r : out.results) {
-      if (r.has_result()) ids.insert(std::to_string(static_cast<int64_t>(r.result().number_value())));
-    }
-  }
-  EXPECT_EQ(ids.size(), static_cast<size_t>(n));
-  return ids;
-}
-
 TEST(EventGroups, TwoMembersOfOneGroupSplitAThousandEventsNoneTwice) {
   constexpr size_t kEvents = 1000;
   auto stack = GroupStack();
@@ -169,7 +153,7 @@ TEST(EventGroups, TwoMembersOfOneGroupSplitAThousandEventsNoneTwice) {
   Member a(*stack, "billing", {kAdd}, /*ack=*/true);
   Member b(*stack, "billing", {kAdd}, /*ack=*/true);
   ASSERT_TRUE(BoundOnline(*stack, {kAdd}));
-  const std::set<std::string> ids = AddDeals(*stack, kEvents);
+  const std::set<std::string> ids = AddDeals(*stack, kEvents, "g");
   EXPECT_TRUE(testing::WaitFor([&] { return a.count() + b.count() >= kEvents; }, 60))
       << a.count() << " + " << b.count();
   // Anything more would be a repeat: give it time to show.
@@ -199,7 +183,7 @@ TEST(EventGroups, AMemberThatStopsAcknowledgingHasItsEventsRedeliveredToAnotherA
   ASSERT_TRUE(stack);
   Member silent(*stack, "billing", {kAdd}, /*ack=*/false);
   ASSERT_TRUE(BoundOnline(*stack, {kAdd}));
-  AddDeals(*stack, kEvents);
+  AddDeals(*stack, kEvents, "g");
   ASSERT_TRUE(testing::WaitFor([&] { return silent.count() == kEvents; }));
   Member busy(*stack, "billing", {kAdd}, /*ack=*/true);
   ASSERT_TRUE(testing::WaitFor([&] { return busy.count() == kEvents; }, 30))

@@ -3,8 +3,10 @@
 #ifndef B24GATE_TESTS_E2E_EVENT_HELPERS_H_
 #define B24GATE_TESTS_E2E_EVENT_HELPERS_H_
 
+#include <algorithm>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -94,6 +96,24 @@ inline int64_t AddDeal(Stack& stack, const std::string& title, const std::string
   CallOut out = Call1(stack, "crm.deal.add", params);
   EXPECT_TRUE(out.status.ok()) << out.status.error_message();
   return out.status.ok() ? out.result().get<int64_t>() : -1;
+}
+
+// `n` deals added through the gateway, 1,000 to a CallMany; their ids.
+inline std::set<std::string> AddDeals(Stack& stack, int n, const std::string& title) {
+  std::set<std::string> ids;
+  for (int done = 0; done < n; done += 1000) {
+    std::vector<json> sets;
+    for (int i = done; i < std::min(n, done + 1000); ++i) {
+      sets.push_back({{"fields", {{"TITLE", title + std::to_string(i)}}}});
+    }
+    CallManyOut out = CallMany(stack, "crm.deal.add", sets);
+    EXPECT_TRUE(out.status.ok()) << out.status.error_message();
+    for (const pb::CallResult& r : out.results) {
+      if (r.has_result()) ids.insert(std::to_string(static_cast<int64_t>(r.result().number_value())));
+    }
+  }
+  EXPECT_EQ(ids.size(), static_cast<size_t>(n));
+  return ids;
 }
 
 // The HOST:PORT a gateway printed as "WHAT on HOST:PORT" ("events" for the
