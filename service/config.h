@@ -60,6 +60,8 @@ struct ServerConfig {
   // http://<the bound address>).
   std::string events_listen;
   std::string events_public_url;
+  // With Redis: the most entries each portal's events stream keeps.
+  int64_t events_stream_max_len = 1000000;
   // With the inbound endpoint: where the online events and the consumers'
   // acknowledgements are kept (EventLog), and its bounds.
   std::string events_log = "/var/lib/b24gate/events";

@@ -274,7 +274,7 @@ class SubscribeReactor final
 };
 
 EventService::EventService(Gateway* gateway, const AccessControl* access, EventLedger* ledger,
-                           PollTimer* timer, OnlineEventHub* hub, Options options)
+                           PollTimer* timer, OnlineEventStore* hub, Options options)
     : gateway_(gateway),
       access_(access),
       ledger_(ledger),

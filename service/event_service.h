@@ -1,6 +1,6 @@
 // bitrix24.gateway.v1.EventService on the gRPC callback API: each Subscribe
 // stream is one small bidirectional reactor in front of an
-// OfflineSubscription or an OnlineEventHub stream (engine/events/), whose
+// OfflineSubscription or an online stream (OnlineEventStore, engine/events/), whose
 // Bitrix24 calls go through the gateway's portals (so they pass the
 // throttle and the client's permissions like any other). No thread per
 // stream: engine callbacks, gRPC callbacks and the shared PollTimer drive it.
@@ -10,7 +10,7 @@
 // over and the older one ends ABORTED (a reconnecting client need not wait
 // for the gateway to notice the old connection is gone). Online: every
 // stream of a consumer is a member of its group and they share its events
-// (OnlineEventHub).
+// (OnlineEventStore: in process, or in Redis Streams across replicas).
 //
 // Thread-safety: thread-safe (gRPC calls it from many threads).
 #ifndef B24GATE_SERVICE_EVENT_SERVICE_H_
@@ -25,7 +25,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "engine/events/event_ledger.h"
-#include "engine/events/online_hub.h"
+#include "engine/events/online_event_store.h"
 #include "engine/events/poll_timer.h"
 #include "engine/gateway/gateway.h"
 #include "service/auth/access_control.h"
@@ -47,7 +47,7 @@ class EventService final : public bitrix24::gateway::v1::EventService::CallbackS
   // Everything must outlive the service; `access` null: every call is
   // anonymous.
   EventService(Gateway* gateway, const AccessControl* access, EventLedger* ledger,
-               PollTimer* timer, OnlineEventHub* hub, Options options);
+               PollTimer* timer, OnlineEventStore* hub, Options options);
 
   grpc::ServerBidiReactor<bitrix24::gateway::v1::SubscribeRequest,
                           bitrix24::gateway::v1::SubscribeResponse>*
@@ -77,7 +77,7 @@ class EventService final : public bitrix24::gateway::v1::EventService::CallbackS
   const AccessControl* const access_;
   EventLedger* const ledger_;
   PollTimer* const timer_;
-  OnlineEventHub* const hub_;
+  OnlineEventStore* const hub_;
   const Options options_;
 
   absl::Mutex mu_;

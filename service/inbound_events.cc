@@ -65,9 +65,8 @@ InboundEvents::Reply InboundEvents::Handle(const std::string& portal_name, absl:
     events_->PollNow(name);
     return Reply{200, "OK"};
   }
-  // 200 only once the event is on disk: then no restart loses it.
-  const OnlineEventHub::Published published = hub_->Publish(name, ToQueued(*std::move(post)));
-  if (absl::Status s = hub_->WaitStored(published.ticket); !s.ok()) {
+  // 200 only once the event is stored: then no restart loses it.
+  if (absl::Status s = hub_->Store(name, ToQueued(*std::move(post))); !s.ok()) {
     logger_->Log(LogLevel::kError, "event not stored", {{"portal", name}, {"error", s.ToString()}});
     return Reply{503, "not stored"};
   }

@@ -3,8 +3,9 @@
 // compares auth[application_token] with the portal's in constant time, and
 // only then acts on it: ONOFFLINEEVENT makes the portal's offline streams
 // read at once, any other event goes to the online consumers that named it
-// (OnlineEventHub) and is answered 200 once it is in the events log (503
-// when the log cannot be written). A refused post is counted by reason and
+// (OnlineEventStore) and is answered 200 once it is stored durably (503
+// when the events log or Redis cannot take it, so a retrying sender sends
+// it again). A refused post is counted by reason and
 // never reaches a consumer.
 //
 // Thread-safety: thread-safe.
@@ -16,7 +17,7 @@
 #include "absl/strings/string_view.h"
 #include "engine/events/event_ledger.h"
 #include "engine/events/inbound_post.h"
-#include "engine/events/online_hub.h"
+#include "engine/events/online_event_store.h"
 #include "engine/gateway/gateway.h"
 #include "service/event_service.h"
 #include "service/logging/logger.h"
@@ -31,7 +32,7 @@ class InboundEvents {
   };
 
   // Everything must outlive this object.
-  InboundEvents(Gateway* gateway, OnlineEventHub* hub, EventService* events, EventLedger* ledger,
+  InboundEvents(Gateway* gateway, OnlineEventStore* hub, EventService* events, EventLedger* ledger,
                 Logger* logger, InboundPostLimits limits = {})
       : gateway_(gateway), hub_(hub), events_(events), ledger_(ledger), logger_(logger), limits_(limits) {}
 
@@ -53,7 +54,7 @@ class InboundEvents {
                absl::string_view why);
 
   Gateway* const gateway_;
-  OnlineEventHub* const hub_;
+  OnlineEventStore* const hub_;
   EventService* const events_;
   EventLedger* const ledger_;
   Logger* const logger_;

@@ -17,6 +17,8 @@
 #include "engine/cache/memory_store.h"
 #include "engine/cache/read_cache.h"
 #include "engine/cache/redis_store.h"
+#include "engine/events/online_hub.h"
+#include "engine/events/redis_event_hub.h"
 #include "engine/http/curl_transport.h"
 #include "engine/redis/redis_client.h"
 #include "engine/redis/redis_url.h"
@@ -296,13 +298,38 @@ absl::Status Server::OpenEventsLog() {
   return absl::OkStatus();
 }
 
+// Every replica stores the posts it takes in Redis and serves any consumer
+// from there. The commands get at least a second: a slow answer costs a
+// post's latency, a timeout a 503 and a resend.
+void Server::OpenEventStreams() {
+  RedisEventHub::Options options;
+  options.redis = SharedBudgetOptionsOf(config_.redis).redis;
+  options.redis.command_timeout = std::max(options.redis.command_timeout, absl::Seconds(1));
+  options.key_prefix = config_.redis.key_prefix;
+  options.visibility_timeout = config_.events_visibility_timeout;
+  options.max_len = config_.events_stream_max_len;
+  options.max_age = config_.events_log_max_age;
+  online_hub_ = std::make_unique<RedisEventHub>(
+      event_ledger_.get(), clock_, options,
+      [logger = &logger_](const std::string& portal, int64_t deliveries, const std::string& why) {
+        logger->Log(LogLevel::kWarn, "events stream dropped unacknowledged events",
+                    {{"portal", portal}, {"deliveries", deliveries}, {"reason", why}});
+      });
+  logger_.Log(LogLevel::kInfo, "online events in Redis Streams",
+              {{"redis", RedisUrlOf(options.redis.address)}, {"key_prefix", options.key_prefix}});
+}
+
 absl::Status Server::WireEvents() {
   event_ledger_ = std::make_unique<EventLedger>(clock_);
   poll_timer_ = std::make_unique<PollTimer>(clock_);
   EventService::Options options;
   options.poll_interval = config_.events_poll_interval;
   if (!config_.events_listen.empty()) {
-    B24GATE_RETURN_IF_ERROR(OpenEventsLog());
+    if (config_.redis.enabled()) {
+      OpenEventStreams();
+    } else {
+      B24GATE_RETURN_IF_ERROR(OpenEventsLog());
+    }
     inbound_ = std::make_unique<InboundEndpoint>(InboundPostLimits{});
     absl::StatusOr<int> port = inbound_->Bind(config_.events_listen);
     if (!port.ok()) return port.status();
@@ -343,7 +370,9 @@ absl::Status Server::ServeMetrics() {
   }
   m.exposer->RegisterCollectable(m.registry);
   m.exposer->RegisterCollectable(m.gauges);
-  m.events = std::make_shared<EventMetrics>(event_ledger_.get(), online_hub_.get());
+  // The log's size is the on-disk log's only.
+  m.events = std::make_shared<EventMetrics>(event_ledger_.get(),
+                                            config_.redis.enabled() ? nullptr : online_hub_.get());
   m.exposer->RegisterCollectable(m.events);
   if (gateway_->cache() != nullptr) {
     m.cache = std::make_shared<CacheMetrics>(gateway_->cache());

@@ -88,8 +88,10 @@ class Server {
   absl::Status ServeMetrics();
   // The event subscriptions and, with --events-listen, the inbound endpoint.
   absl::Status WireEvents();
-  // The online events hub and its log (--events-log).
+  // Where online events wait: the on-disk log (--events-log), or Redis
+  // Streams with --redis.
   absl::Status OpenEventsLog();
+  void OpenEventStreams();
   absl::Status ServeGrpc();
   void LogServing();
   // Waits until the gRPC server has drained or the clock reaches `deadline`.
@@ -116,7 +118,7 @@ class Server {
   std::unique_ptr<PollTimer> event_timer_;
   // Online events accepted and not yet acknowledged; it outlives the
   // gateway too, whose last callbacks may still end an online stream.
-  std::unique_ptr<OnlineEventHub> online_hub_;  // with the inbound endpoint only
+  std::unique_ptr<OnlineEventStore> online_hub_;  // with the inbound endpoint only
   std::unique_ptr<Gateway> gateway_;
   std::unique_ptr<GatewayService> service_;
   std::unique_ptr<AdminService> admin_;

@@ -133,6 +133,15 @@ absl::Status EventsLogMaxBytes(const SettingValue& v, SettingsState* s) {
   return absl::OkStatus();
 }
 
+absl::Status EventsStreamMaxLen(const SettingValue& v, SettingsState* s) {
+  int64_t n = -1;
+  if (v.json.is_number_integer()) n = v.json.get<int64_t>();
+  if (v.json.is_string() && !absl::SimpleAtoi(v.json.get<std::string>(), &n)) n = -1;
+  if (n < 1000) return Bad(v.where, "must be a whole number >= 1000");
+  s->config.events_stream_max_len = n;
+  return absl::OkStatus();
+}
+
 // A duration ("72h", or seconds as a number), at least a minute.
 absl::Status EventsLogMaxAge(const SettingValue& v, SettingsState* s) {
   absl::Duration d = absl::ZeroDuration();
@@ -228,6 +237,10 @@ const Setting kSettings[] = {
     {"--events-public-url", "URL", nullptr, "events_public_url", "http://<events-listen>",
      "the inbound endpoint's URL as the portals reach it (behind an ingress: its https URL)", false,
      [](const Value& v, State* s) { return Text(v, &s->config.events_public_url); }},
+    {"--events-stream-max-len", "N", nullptr, "events_stream_max_len", "1000000",
+     "with --redis: the most online events each portal's Redis stream keeps; beyond it the oldest "
+     "are dropped (counted)",
+     false, &EventsStreamMaxLen},
     {"--events-log", "DIR", nullptr, "events_log", "/var/lib/b24gate/events",
      "with --events-listen: keep the online events and the consumers' acknowledgements in this "
      "directory", false,

@@ -158,6 +158,10 @@ absl::Status OnlineEventHub::WaitStored(int64_t ticket) {
   return ticket == 0 ? absl::OkStatus() : log_->WaitDurable(ticket);
 }
 
+absl::Status OnlineEventHub::Store(const std::string& portal, QueuedEvent event) {
+  return WaitStored(Publish(portal, std::move(event)).ticket);
+}
+
 absl::StatusOr<std::shared_ptr<EventSubscription>> OnlineEventHub::Subscribe(
     const std::string& portal, const std::string& consumer, const std::vector<std::string>& events,
     EventSink* sink, Prepare prepare) {

@@ -49,10 +49,11 @@
 #include "engine/events/event_ledger.h"
 #include "engine/events/event_log.h"
 #include "engine/events/event_subscription.h"
+#include "engine/events/online_event_store.h"
 
 namespace b24gate {
 
-class OnlineEventHub : private EventLog::Owner {
+class OnlineEventHub : public OnlineEventStore, private EventLog::Owner {
  public:
   struct Options {
     size_t window = 50;         // unacknowledged per stream
@@ -87,9 +88,8 @@ class OnlineEventHub : private EventLog::Owner {
   // Blocks until Publish's record `ticket` is on disk (OK at once for 0).
   absl::Status WaitStored(int64_t ticket);
 
-  // Runs before a stream's first delivery (the binds of its events) and
-  // calls back once; a failure ends the stream through its sink.
-  using Prepare = std::function<void(std::function<void(absl::Status)> done)>;
+  // OnlineEventStore: Publish, then WaitStored.
+  absl::Status Store(const std::string& portal, QueuedEvent event) override;
 
   // A stream of group `consumer` on `portal` wanting `events` (names or
   // patterns, any case; added to what the group wants). Start() runs
@@ -99,9 +99,9 @@ class OnlineEventHub : private EventLog::Owner {
   absl::StatusOr<std::shared_ptr<EventSubscription>> Subscribe(const std::string& portal,
                                                                const std::string& consumer,
                                                                const std::vector<std::string>& events,
-                                                               EventSink* sink, Prepare prepare);
+                                                               EventSink* sink, Prepare prepare) override;
 
-  int64_t log_bytes() const { return log_->bytes(); }
+  int64_t log_bytes() const override { return log_->bytes(); }
 
  private:
   class Stream;

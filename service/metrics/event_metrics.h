@@ -16,19 +16,19 @@
 #include <prometheus/metric_family.h>
 
 #include "engine/events/event_ledger.h"
-#include "engine/events/online_hub.h"
+#include "engine/events/online_event_store.h"
 
 namespace b24gate {
 
 class EventMetrics : public prometheus::Collectable {
  public:
   // `ledger` and `hub` must outlive this object; `hub` null: no events log.
-  EventMetrics(const EventLedger* ledger, const OnlineEventHub* hub) : ledger_(ledger), hub_(hub) {}
+  EventMetrics(const EventLedger* ledger, const OnlineEventStore* hub) : ledger_(ledger), hub_(hub) {}
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:
   const EventLedger* const ledger_;
-  const OnlineEventHub* const hub_;
+  const OnlineEventStore* const hub_;
 };
 
 }  // namespace b24gate

@@ -58,6 +58,13 @@ class Subscriber {
     for (const std::string& id : ids) ack.mutable_ack()->add_delivery_ids(id);
     return stream_->Write(ack);
   }
+  // Ends our side of the stream (a half-close): the gateway reads every
+  // acknowledgement written before it, then ends the stream. May be called
+  // from another thread than the one reading, not with a concurrent Ack.
+  void CloseWrites() {
+    writes_done_ = true;
+    stream_->WritesDone();
+  }
   // The client goes away without a word (like a crash).
   void Drop() {
     ctx_->TryCancel();
@@ -65,7 +72,7 @@ class Subscriber {
   }
   grpc::Status Finish() {
     finished_ = true;
-    stream_->WritesDone();
+    if (!writes_done_) stream_->WritesDone();
     return stream_->Finish();
   }
 
@@ -75,6 +82,7 @@ class Subscriber {
   std::unique_ptr<grpc::ClientReaderWriter<pb::SubscribeRequest, pb::SubscribeResponse>> stream_;
   bool written_ = false;
   bool finished_ = false;
+  bool writes_done_ = false;
 };
 
 // Makes `consumer` known to the gateway (online events are kept for a

@@ -28,7 +28,8 @@ int RunEmulator(const EmulatorOptions& options) {
     std::cerr << "b24-emulator: --seed: " << error << "\n";
     return 2;
   }
-  OnlineSender sender(absl::Seconds(options.event_delay_seconds), options.event_senders);
+  OnlineSender sender(absl::Seconds(options.event_delay_seconds), options.event_senders,
+                      options.event_retries);
   PortalIdentity identity;
   identity.application_token = options.application_token;
   EventingMethods with_events(methods.get(), RealClock(), &sender, identity);

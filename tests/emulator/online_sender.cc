@@ -2,13 +2,15 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/time/clock.h"
 
 namespace b24emu {
 
-OnlineSender::OnlineSender(absl::Duration delay, int senders) : delay_(delay) {
+OnlineSender::OnlineSender(absl::Duration delay, int senders, int retries)
+    : delay_(delay), retries_(retries) {
   for (int i = 0; i < senders; ++i) threads_.emplace_back([this] { Loop(); });
 }
 
@@ -22,7 +24,13 @@ OnlineSender::~OnlineSender() {
 
 void OnlineSender::Post(std::string url, std::string form) {
   absl::MutexLock lock(&mu_);
-  pending_.push_back({absl::Now() + delay_, std::move(url), std::move(form)});
+  Queue({absl::Now() + delay_, std::move(url), std::move(form)});
+}
+
+void OnlineSender::Queue(Pending post) {
+  auto at = std::upper_bound(pending_.begin(), pending_.end(), post.due,
+                             [](absl::Time due, const Pending& p) { return due < p.due; });
+  pending_.insert(at, std::move(post));
 }
 
 int64_t OnlineSender::sent() const {
@@ -44,6 +52,12 @@ void OnlineSender::Loop() {
       mu_.Unlock();
       const bool ok = Send(post);
       mu_.Lock();
+      if (!ok && post.attempt <= retries_) {
+        post.due = absl::Now() + std::min(absl::Seconds(2), absl::Milliseconds(100) * post.attempt);
+        ++post.attempt;
+        Queue(std::move(post));
+        continue;
+      }
       ++(ok ? sent_ : lost_);
       continue;
     }

@@ -67,6 +67,8 @@ A local Bitrix24 REST portal: protocol, limits, costs and faults (see README.md)
   --event-delay SECONDS         an online event is posted this long after the
                                 change (default 0.1)
   --event-senders N             threads posting online events (default 1)
+  --event-retries N             send a failed online event post again up to N
+                                times (default 0: never, as Bitrix24 is documented)
   --keep-alive-timeout SECONDS  idle keep-alive connection timeout (default 5)
   --portals N                   also serve portals portal-1..portal-N, each at
                                 http://portal-K.localhost:PORT/ (README "Many
@@ -218,6 +220,8 @@ absl::StatusOr<EmulatorOptions> ParseOptions(const std::vector<std::string>& arg
        }},
       {"--event-senders",
        [&](const std::string& f, const std::string& v) { return ParseInt(f, v, &o.event_senders, 1, 64); }},
+      {"--event-retries",
+       [&](const std::string& f, const std::string& v) { return ParseInt(f, v, &o.event_retries, 0, 1000); }},
       {"--portals",
        [&](const std::string& f, const std::string& v) { return ParseInt(f, v, &o.portals, 0, 100000); }},
       {"--app-url",

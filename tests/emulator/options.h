@@ -48,6 +48,7 @@ struct EmulatorOptions {
   std::string application_token = "emulator-application-token";
   double event_delay_seconds = 0.1;
   int event_senders = 1;  // threads posting online events
+  int event_retries = 0;  // a failed online post is sent again this many times
   int keep_alive_timeout_seconds = 5;
   // Many portals (README "Many portals"): created at start besides the
   // first, and the application's install handler they post to.

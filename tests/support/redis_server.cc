@@ -47,8 +47,9 @@ bool AnswersPing(int port) { return Ask(port, "PING", 1).rfind("+PONG", 0) == 0;
 
 std::string RedisServer::url() const { return absl::StrCat("redis://127.0.0.1:", port_); }
 
-absl::StatusOr<std::unique_ptr<RedisServer>> RedisServer::Start() {
+absl::StatusOr<std::unique_ptr<RedisServer>> RedisServer::Start(const std::string& dir) {
   std::unique_ptr<RedisServer> server(new RedisServer);
+  server->dir_ = dir;
   absl::Status last;
   for (int attempt = 0; attempt < 5; ++attempt) {
     server->port_ = FreePort();
@@ -60,10 +61,15 @@ absl::StatusOr<std::unique_ptr<RedisServer>> RedisServer::Start() {
 
 absl::Status RedisServer::Launch() {
   std::vector<std::string> argv = {REDIS_SERVER_BIN, "--port", absl::StrCat(port_),
-                                   "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                                   "--bind", "127.0.0.1", "--save", "",
                                    "--protected-mode", "no", "--loglevel", "warning",
                                    // DEBUG SLEEP for Stall(); off by default since Redis 7.
                                    "--enable-debug-command", "local"};
+  if (dir_.empty()) {
+    argv.insert(argv.end(), {"--appendonly", "no"});
+  } else {
+    argv.insert(argv.end(), {"--dir", dir_, "--appendonly", "yes", "--appendfsync", "always"});
+  }
   pid_t pid = fork();
   if (pid < 0) return absl::InternalError("fork failed");
   if (pid == 0) {

@@ -1,0 +1,51 @@
+// Where the online events the inbound endpoint accepted wait for the
+// portal's consumer groups, and what an online Subscribe stream reads from.
+// Two kinds: the on-disk events log of one gateway process (OnlineEventHub,
+// the default) and Redis Streams shared by every replica (RedisEventHub,
+// with --redis), so the inbound endpoint and EventService need not know
+// which one runs.
+//
+// Thread-safety: implementations are thread-safe.
+#ifndef B24GATE_ENGINE_EVENTS_ONLINE_EVENT_STORE_H_
+#define B24GATE_ENGINE_EVENTS_ONLINE_EVENT_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "engine/events/event_subscription.h"
+
+namespace b24gate {
+
+class OnlineEventStore {
+ public:
+  virtual ~OnlineEventStore() = default;
+
+  // Keeps `event` (its delivery_id and attempt are set by the store) for the
+  // consumers of `portal` that named event.event. Returns once it is durable
+  // (then no restart loses it); an error when it could not be stored, so the
+  // poster is not told it was.
+  virtual absl::Status Store(const std::string& portal, QueuedEvent event) = 0;
+
+  // Runs before a stream's first delivery (the binds of its events) and
+  // calls back once; a failure ends the stream through its sink.
+  using Prepare = std::function<void(std::function<void(absl::Status)> done)>;
+
+  // A stream of consumer group `consumer` on `portal` wanting `events`
+  // (names, any case; added to what the group wants). Start() runs
+  // `prepare`, then delivers.
+  virtual absl::StatusOr<std::shared_ptr<EventSubscription>> Subscribe(
+      const std::string& portal, const std::string& consumer, const std::vector<std::string>& events,
+      EventSink* sink, Prepare prepare) = 0;
+
+  // Bytes the store keeps on this process's disk (0 when it keeps none).
+  virtual int64_t log_bytes() const = 0;
+};
+
+}  // namespace b24gate
+
+#endif  // B24GATE_ENGINE_EVENTS_ONLINE_EVENT_STORE_H_
