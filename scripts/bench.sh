@@ -13,9 +13,14 @@
 #   4. Bulk writes: 20,000 crm.lead.add through one CallMany stream, standard
 #      plan, small profile, real time (about three minutes): the emulator's
 #      counts and the share of the policy ceiling.
-#   5. GetAll of 20,000 leads through the generated Python client next to
-#      the bare stub (tests/bench/clients_bench.sh).
-#   6. Every other benchmark binary in build/tests/bench/.
+#   5. GetAll of 20,000 leads through each generated client (Python, Go,
+#      TypeScript, C++) next to its bare stub, and what each client's own
+#      work on the items costs beside the gateway's time
+#      (tests/bench/clients_bench.sh).
+#   6. Files: one 2 GiB file up and down through the gateway next to curl
+#      straight to the emulator; 50 concurrent 20 MiB uploads under the
+#      standard plan (tests/bench/files_bench.cc).
+#   7. Every other benchmark binary in build/tests/bench/.
 # Figures only, never pass/fail; the machine's load shows in them.
 # QUICK=1 runs part 1 on 20,000 leads only.
 set -euo pipefail
@@ -85,14 +90,25 @@ echo "## The clients' share: GetAll of 20,000 leads through a generated client"
 echo
 echo "The same read as the small 20,000-lead parallel row above, through one gateway, by each client with its"
 echo "items converted to the language's values, and through the bare generated stub (items left as protobuf"
-echo "messages); two of each, in turn. Python only so far."
+echo "messages), in turn; and each client's own work on the items of a bare read, timed apart, as a share of"
+echo "the gateway's time (the bare C++ stub's read)."
 echo
-bash tests/bench/clients_bench.sh build/tests/emulator/b24-emulator build/service/b24gate 2>/dev/null ||
-  echo "clients_bench failed"
+bash tests/bench/clients_bench.sh build/tests/emulator/b24-emulator build/service/b24gate \
+  build/tests/bench/cpp_client_getall 2>/dev/null || echo "clients_bench failed"
+
+echo
+echo "## Files: throughput and memory"
+echo
+echo "A file generated on the fly (SHA-256 checked both ways); the gateway's path has a third process on the"
+echo "same cores."
+build/tests/bench/files_bench --mib 2048 2>/dev/null || echo "files_bench --mib 2048 failed"
+build/tests/bench/files_bench --concurrent 50 --mib 20 2>/dev/null || echo "files_bench --concurrent 50 failed"
 
 for bench in build/tests/bench/*; do
   name=$(basename "$bench")
-  [[ -x $bench && -f $bench && $name != getall_bench && $name != bulk_bench ]] || continue
+  [[ -x $bench && -f $bench && $name != getall_bench && $name != bulk_bench && $name != files_bench &&
+     $name != cpp_client_getall ]] ||
+    continue
   echo
   echo "## $name"
   echo

@@ -6,27 +6,40 @@ namespace b24gate {
 
 void OrderedRangeBuffer::Add(int64_t after, int64_t upto, std::vector<Json> items) {
   if (upto <= after) return;
-  Packed packed;
-  packed.upto = upto;
-  packed.items = static_cast<int64_t>(items.size());
-  if (!items.empty()) packed.bytes = Json::to_msgpack(Json(std::move(items)));
-  Count(packed.items, static_cast<int64_t>(packed.bytes.size()));
-  measured_items_ += static_cast<double>(packed.items);
-  measured_bytes_ += static_cast<double>(packed.bytes.size());
-  pieces_[after] = std::move(packed);
+  Held held;
+  held.upto = upto;
+  held.items = static_cast<int64_t>(items.size());
+  if (!items.empty()) {
+    Json list(std::move(items));
+    held.packed = Json::to_msgpack(list);
+    held.bytes = static_cast<int64_t>(held.packed.size());
+    if (tree_bytes_ + held.bytes <= kTreeBytes) {
+      held.trees = std::move(list.get_ref<Json::array_t&>());
+      held.packed.clear();
+      held.packed.shrink_to_fit();
+      tree_bytes_ += held.bytes;
+    }
+  }
+  Count(held.items, held.bytes);
+  measured_items_ += static_cast<double>(held.items);
+  measured_bytes_ += static_cast<double>(held.bytes);
+  pieces_[after] = std::move(held);
 }
 
 std::optional<OrderedRangeBuffer::Piece> OrderedRangeBuffer::PopNext() {
   auto it = pieces_.find(delivered_upto_);
   if (it == pieces_.end()) return std::nullopt;
+  Held& held = it->second;
   Piece piece;
-  piece.upto = it->second.upto;
-  if (!it->second.bytes.empty()) {
-    Json unpacked = Json::from_msgpack(it->second.bytes);
-    piece.items.reserve(unpacked.size());
-    for (Json& item : unpacked) piece.items.push_back(std::move(item));
+  piece.upto = held.upto;
+  if (!held.packed.empty()) {
+    Json unpacked = Json::from_msgpack(held.packed);
+    piece.items = std::move(unpacked.get_ref<Json::array_t&>());
+  } else {
+    piece.items = std::move(held.trees);
+    tree_bytes_ -= held.bytes;
   }
-  Count(-it->second.items, -static_cast<int64_t>(it->second.bytes.size()));
+  Count(-held.items, -held.bytes);
   delivered_upto_ = piece.upto;
   pieces_.erase(it);
   return piece;

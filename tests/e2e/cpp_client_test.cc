@@ -3,6 +3,7 @@
 // Bitrix24 code, a GetAll of a few thousand items counted against the
 // emulator, a stopped stream and a deadline.
 #include <chrono>
+#include <cmath>
 #include <iostream>
 #include <set>
 #include <string>
@@ -171,6 +172,32 @@ TEST_F(CppClientTest, ServiceConfigRetriesReadsOnly) {
 }
 
 // Options::token reaches a gateway configured with API clients.
+// Items are converted value by value (not printed as JSON text and parsed
+// again): every kind comes back as JSON would give it, and a number JSON
+// cannot carry becomes null (protobuf's JSON printer made it the text "NaN").
+TEST(CppClientConvert, EveryKindOfValueComesBackAsJson) {
+  google::protobuf::Value item;
+  auto& fields = *item.mutable_struct_value()->mutable_fields();
+  fields["text"].set_string_value("a \"quoted\" line\n\u00e9");
+  fields["whole"].set_number_value(12345);
+  fields["negative"].set_number_value(-7);
+  fields["fraction"].set_number_value(0.25);
+  fields["huge"].set_number_value(1e300);
+  fields["yes"].set_bool_value(true);
+  fields["nothing"].set_null_value(google::protobuf::NULL_VALUE);
+  fields["not_a_number"].set_number_value(std::nan(""));
+  auto* list = fields["list"].mutable_list_value();
+  list->add_values()->set_string_value("x");
+  list->add_values()->mutable_struct_value();
+  const Json expected = Json::parse(R"({"text": "a \"quoted\" line\n\u00e9", "whole": 12345,
+      "negative": -7, "fraction": 0.25, "huge": 1e300, "yes": true, "nothing": null,
+      "not_a_number": null, "list": ["x", {}]})");
+  const Json got = client::internal::ToJson(item);
+  EXPECT_EQ(got, expected) << got.dump();
+  EXPECT_TRUE(got["whole"].is_number_integer());
+  EXPECT_TRUE(got["fraction"].is_number_float());
+}
+
 TEST(CppClientToken, SendsTheTokenOnEveryCall) {
   auto stack = Up({}, WithClients(""));
   ASSERT_TRUE(stack);

@@ -1,59 +1,66 @@
-"""Times one GetAll of every lead through the Python client (clients/python),
-items converted to Python values, and the same read through the bare
-generated stub, items left as protobuf Structs: what the client adds.
+"""Times one GetAll of every lead (`select ID,TITLE`) through the Python
+client (clients/python), items converted to Python values, or through the
+bare generated stub, items left as protobuf Values; after a bare read, also
+the client's conversion of those same items (best of 3), which is what the
+client adds to the read, measured apart from the machine's noise. Run by
+tests/bench/clients_bench.sh, which resets the servers between reads.
 
-usage: python_getall.py TARGET EMULATOR_CONTROL_URL [ROUNDS]
-Prints one Markdown row per read, ROUNDS (default 1) times each, in turn."""
+usage: python_getall.py TARGET bare|client
+Prints "ITEMS SECONDS [CONVERSION_SECONDS]"; the connection is made before
+the clock starts."""
 
 import json
 import sys
 import time
-import urllib.request
 
 import grpc
 
 from b24gate import Gateway
+from b24gate._convert import to_python
 from bitrix24.gateway.v1 import gateway_pb2 as pb
 from bitrix24.gateway.v1 import gateway_pb2_grpc as pb_grpc
 
 PARAMS = {"select": ["ID", "TITLE"]}
 
 
-def reset(control):
-    """Each read starts idle: the gateway's bucket drains (a read spends
-    about 13 of its 50 requests, 2 a second drain), the emulator's is
-    emptied with its counters."""
-    time.sleep(8)
-    request = urllib.request.Request(control + "/_emulator/reset", data=b"", method="POST")
-    urllib.request.urlopen(request).read()
-
-
 def bare(target):
-    stub = pb_grpc.GatewayServiceStub(grpc.insecure_channel(target))
+    channel = grpc.insecure_channel(target)
+    grpc.channel_ready_future(channel).result(timeout=10)
+    stub = pb_grpc.GatewayServiceStub(channel)
     request = pb.GetAllRequest(method="crm.lead.list", params_json=json.dumps(PARAMS))
-    items = 0
-    for message in stub.GetAll(request):
-        items += len(message.items)
-    return items
+    start = time.monotonic()
+    messages = list(stub.GetAll(request))
+    seconds = time.monotonic() - start
+    return sum(len(m.items) for m in messages), seconds, convert(messages)
+
+
+def convert(messages):
+    """What the client does to each item, timed apart: best of 3."""
+    best = None
+    for _ in range(3):
+        start = time.monotonic()
+        for message in messages:
+            [to_python(v) for v in message.items]
+        took = time.monotonic() - start
+        best = took if best is None else min(best, took)
+    return best
 
 
 def client(target):
     gateway = Gateway(target)
+    grpc.channel_ready_future(gateway._channel).result(timeout=10)
+    start = time.monotonic()
     items = 0
     for _ in gateway.get_all("crm.lead.list", PARAMS, progress=False):
         items += 1
-    return items
+    return items, time.monotonic() - start, None
 
 
 def main():
-    target, control = sys.argv[1], sys.argv[2]
-    rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 1
-    for _ in range(rounds):
-        for name, read in (("bare stub (Struct items)", bare), ("client (Python values)", client)):
-            reset(control)
-            start = time.monotonic()
-            items = read(target)
-            print("| Python | %s | %d | %.2f |" % (name, items, time.monotonic() - start))
+    if len(sys.argv) != 3 or sys.argv[2] not in ("bare", "client"):
+        sys.exit("usage: python_getall.py TARGET bare|client")
+    items, seconds, conversion = (bare if sys.argv[2] == "bare" else client)(sys.argv[1])
+    print("%d %.3f" % (items, seconds) + ("" if conversion is None else " %.3f" % conversion))
 
 
 if __name__ == "__main__":

@@ -118,6 +118,33 @@ INSTANTIATE_TEST_SUITE_P(
         Width{2000, 10, 1 + 10 * 2013},     // a wide row: 2,013 bytes
         Width{2000, 20, 3 + 20 * 2013}));
 
+TEST(RangeBuffer, PiecesPastTheTreeAllowanceComeBackTheSame) {
+  // The first MiB of MessagePack stays as trees; what comes after it is
+  // packed. Both come back whole, in order, and are counted alike.
+  OrderedRangeBuffer buffer(0);
+  const size_t padding = 1000;  // about 1 KB a row
+  std::vector<std::vector<int64_t>> pieces;
+  int64_t id = 0;
+  for (int p = 0; p < 4; ++p) {  // 4 pieces of 400 rows: about 1.6 MB
+    std::vector<int64_t> ids;
+    for (int i = 0; i < 400; ++i) ids.push_back(++id);
+    pieces.push_back(ids);
+  }
+  for (int p = 3; p >= 0; --p) {
+    buffer.Add(p * 400, (p + 1) * 400, Rows(pieces[static_cast<size_t>(p)], padding));
+  }
+  EXPECT_EQ(buffer.items(), 1600);
+  EXPECT_GT(buffer.bytes(), OrderedRangeBuffer::kTreeBytes);
+  for (const auto& ids : pieces) {
+    auto piece = buffer.PopNext();
+    ASSERT_TRUE(piece.has_value());
+    EXPECT_EQ(IdsOf(piece->items), ids);
+    EXPECT_EQ(piece->items.back()["TEXT"], std::string(padding, 'x'));
+  }
+  EXPECT_EQ(buffer.items(), 0);
+  EXPECT_EQ(buffer.bytes(), 0);
+}
+
 TEST(RangeBuffer, RowsMeasuredOnTheirWayOutCountTowardsTheirCost) {
   OrderedRangeBuffer buffer(0);
   buffer.Measure(Rows({101, 102}, 10));  // 21 bytes a row, array header 1

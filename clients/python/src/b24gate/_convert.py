@@ -55,7 +55,15 @@ def to_python(value):
     if kind == "bool_value":
         return value.bool_value
     if kind == "struct_value":
-        return {k: to_python(v) for k, v in value.struct_value.fields.items()}
+        # Records are mostly text fields: those are read here rather than
+        # through another call (a GetAll converts every field of every item).
+        out = {}
+        for key, field in value.struct_value.fields.items():
+            if field.WhichOneof("kind") == "string_value":
+                out[key] = field.string_value
+            else:
+                out[key] = to_python(field)
+        return out
     if kind == "list_value":
         return [to_python(v) for v in value.list_value.values]
     return None
