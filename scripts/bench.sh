@@ -17,7 +17,10 @@
 #      TypeScript, C++) next to its bare stub, and what each client's own
 #      work on the items costs beside the gateway's time
 #      (tests/bench/clients_bench.sh).
-#   6. Every other benchmark binary in build/tests/bench/.
+#   6. Files: one 2 GiB file up and down through the gateway next to curl
+#      straight to the emulator; 50 concurrent 20 MiB uploads under the
+#      standard plan (tests/bench/files_bench.cc).
+#   7. Every other benchmark binary in build/tests/bench/.
 # Figures only, never pass/fail; the machine's load shows in them.
 # QUICK=1 runs part 1 on 20,000 leads only.
 set -euo pipefail
@@ -93,9 +96,18 @@ echo
 bash tests/bench/clients_bench.sh build/tests/emulator/b24-emulator build/service/b24gate \
   build/tests/bench/cpp_client_getall 2>/dev/null || echo "clients_bench failed"
 
+echo
+echo "## Files: throughput and memory"
+echo
+echo "A file generated on the fly (SHA-256 checked both ways); the gateway's path has a third process on the"
+echo "same cores."
+build/tests/bench/files_bench --mib 2048 2>/dev/null || echo "files_bench --mib 2048 failed"
+build/tests/bench/files_bench --concurrent 50 --mib 20 2>/dev/null || echo "files_bench --concurrent 50 failed"
+
 for bench in build/tests/bench/*; do
   name=$(basename "$bench")
-  [[ -x $bench && -f $bench && $name != getall_bench && $name != bulk_bench && $name != cpp_client_getall ]] ||
+  [[ -x $bench && -f $bench && $name != getall_bench && $name != bulk_bench && $name != files_bench &&
+     $name != cpp_client_getall ]] ||
     continue
   echo
   echo "## $name"

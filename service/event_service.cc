@@ -7,6 +7,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "engine/events/event_enricher.h"
 #include "engine/events/offline_subscription.h"
 #include "service/json_value.h"
 #include "service/status_mapping.h"
@@ -46,6 +47,16 @@ absl::Status ValidateStart(const pb::SubscribeStart& start) {
   return absl::OkStatus();
 }
 
+pb::RecordState ToProto(RecordState state) {
+  switch (state) {
+    case RecordState::kPresent: return pb::RECORD_STATE_PRESENT;
+    case RecordState::kDeleted: return pb::RECORD_STATE_DELETED;
+    case RecordState::kUnreadable: return pb::RECORD_STATE_UNREADABLE;
+    case RecordState::kNotRead: break;
+  }
+  return pb::RECORD_STATE_UNSPECIFIED;
+}
+
 pb::SubscribeResponse ToResponse(const std::string& portal, const QueuedEvent& e) {
   pb::SubscribeResponse response;
   pb::QueuedEvent* out = response.mutable_event();
@@ -56,6 +67,9 @@ pb::SubscribeResponse ToResponse(const std::string& portal, const QueuedEvent& e
   out->set_timestamp(e.timestamp);
   *out->mutable_data() = ToStruct(e.data);
   out->set_attempt(e.attempt);
+  out->set_record_state(ToProto(e.record_state));
+  if (e.record_state == RecordState::kPresent) *out->mutable_record() = ToStruct(e.record);
+  out->set_record_error(e.record_error);
   return response;
 }
 
@@ -154,16 +168,21 @@ class SubscribeReactor final
     if (!portal.ok()) return portal.status();
     const std::string name = (*portal)->name();
     std::vector<std::string> events(start.events().begin(), start.events().end());
+    std::shared_ptr<EventEnricher> enricher =
+        start.enrich() ? std::make_shared<EventEnricher>(ReaderFor(name), this) : nullptr;
+    EventSink* sink = enricher ? static_cast<EventSink*>(enricher.get()) : this;
     std::shared_ptr<OfflineSubscription> offline;
     std::shared_ptr<EventSubscription> sub;
     if (online) {
-      absl::StatusOr<std::shared_ptr<EventSubscription>> made = MakeOnline(name, start.consumer(), events);
+      absl::StatusOr<std::shared_ptr<EventSubscription>> made =
+          MakeOnline(name, start.consumer(), events, sink);
       if (!made.ok()) return made.status();
       sub = *made;
     } else {
-      offline = MakeOffline(name, start, std::move(events));
+      offline = MakeOffline(name, start, std::move(events), sink);
       sub = offline;
     }
+    if (enricher) sub = EventEnricher::Enriched(sub, enricher);
     started_ = true;
     key_ = {name, start.consumer()};
     {
@@ -180,7 +199,7 @@ class SubscribeReactor final
 
   std::shared_ptr<OfflineSubscription> MakeOffline(const std::string& portal,
                                                    const pb::SubscribeStart& start,
-                                                   std::vector<std::string> events) {
+                                                   std::vector<std::string> events, EventSink* sink) {
     OfflineSubscription::Options options;
     options.portal = portal;
     options.consumer = start.consumer();
@@ -193,16 +212,17 @@ class SubscribeReactor final
         [timer = service_->timer_](absl::Duration delay, std::function<void()> fire) {
           timer->After(delay, std::move(fire));
         },
-        service_->ledger_, this);
+        service_->ledger_, sink);
   }
 
   // Bound with the handler URL before the first delivery.
   absl::StatusOr<std::shared_ptr<EventSubscription>> MakeOnline(const std::string& portal,
                                                                 const std::string& consumer,
-                                                                const std::vector<std::string>& events) {
+                                                                const std::vector<std::string>& events,
+                                                                EventSink* sink) {
     EventBinder::Binding binding{events, service_->HandlerUrl(portal), /*auth_connector=*/""};
     return service_->hub_->Subscribe(
-        portal, consumer, events, this,
+        portal, consumer, events, sink,
         [caller = CallerFor(portal), binding](std::function<void(absl::Status)> done) {
           EventBinder::Run(caller, binding, std::move(done));
         });
@@ -224,6 +244,29 @@ class SubscribeReactor final
       options.client_id = client;
       options.idempotent = method != "event.bind";
       gateway->Call(std::move(spec), std::move(options), std::move(done));
+    };
+  }
+
+  // The enricher's reads: one CallBatch (batch requests of up to 50) as
+  // this client; a command that fails does not stop the others.
+  EventEnricher::Reader ReaderFor(const std::string& portal) {
+    return [gateway = service_->gateway_, portal, client = client_](
+               std::vector<BatchCommandSpec> commands, std::function<void(EventEnricher::Outcomes)> done) {
+      CallOptions options;
+      options.client_id = client;
+      const size_t n = commands.size();
+      gateway->CallBatch(portal, std::move(commands), /*halt=*/false, std::move(options),
+                         [n, done = std::move(done)](absl::StatusOr<std::vector<KeyedOutcome>> run) {
+                           EventEnricher::Outcomes outcomes;
+                           for (size_t i = 0; i < n; ++i) {
+                             if (!run.ok() || i >= run->size()) {
+                               outcomes.push_back(run.ok() ? absl::InternalError("no outcome") : run.status());
+                             } else {
+                               outcomes.push_back(std::move((*run)[i].outcome));
+                             }
+                           }
+                           done(std::move(outcomes));
+                         });
     };
   }
 

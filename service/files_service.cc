@@ -11,9 +11,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/time/clock.h"
 #include "engine/files/byte_pipe.h"
 #include "service/json_value.h"
+#include "service/rpc_call_options.h"
 #include "service/status_mapping.h"
 
 namespace b24gate {
@@ -48,16 +48,6 @@ class WakeTarget {
   Reactor* reactor_ ABSL_GUARDED_BY(mu_);
 };
 
-CallOptions OptionsFrom(grpc::CallbackServerContext* context, const std::string& client,
-                        std::shared_ptr<CancelToken> cancel) {
-  CallOptions o;
-  o.client_id = client;
-  auto deadline = context->deadline();
-  if (deadline != std::chrono::system_clock::time_point::max()) o.deadline = absl::FromChrono(deadline);
-  o.cancel = std::move(cancel);
-  return o;
-}
-
 // SHA-256 of a stream, fed as it passes.
 class Sha256 {
  public:
@@ -76,7 +66,7 @@ class Sha256 {
 };
 
 RecordField RecordFrom(const pb::RecordFileField& r) {
-  return RecordField{r.entity_type(), r.record_id(), r.field(), r.index()};
+  return RecordField{r.entity_type(), r.record_id(), r.field(), r.index(), r.entity_type_id()};
 }
 
 UploadSpec SpecFrom(const pb::UploadFileHeader& h) {
@@ -106,6 +96,7 @@ class UploadCall : public grpc::ServerReadReactor<pb::UploadFileRequest> {
         cancel_(std::make_shared<CancelToken>()),
         wake_(std::make_shared<WakeTarget<UploadCall>>(this)) {
     pipe_->SetWriterWake([wake = wake_] { wake->Run(&UploadCall::OnRoom); });
+    if (metrics_ != nullptr) metrics_->Started(/*upload=*/true);
     absl::MutexLock lock(&mu_);
     if (!client_.ok()) {
       Refuse(client_.status());
@@ -141,7 +132,8 @@ class UploadCall : public grpc::ServerReadReactor<pb::UploadFileRequest> {
       }
     }
     if (!start) return pipe_->Abort();  // Done() comes with local_error_
-    files_->Upload(std::move(*start), OptionsFrom(context_, *client_, cancel_), pipe_,
+    files_->Upload(std::move(*start),
+                   RpcCallOptions(*context_, *client_, /*idempotent=*/false, cancel_), pipe_,
                    [this](absl::StatusOr<UploadResult> result, int64_t sent) {
                      Done(std::move(result), sent);
                    });
@@ -242,6 +234,7 @@ class DownloadCall : public grpc::ServerWriteReactor<pb::DownloadFileResponse> {
       : metrics_(metrics), portal_(request.portal()),
         pipe_(std::make_shared<BytePipe>(kPipeCapacity)), cancel_(std::make_shared<CancelToken>()),
         wake_(std::make_shared<WakeTarget<DownloadCall>>(this)) {
+    if (metrics_ != nullptr) metrics_->Started(/*upload=*/false);
     DownloadSpec spec{request.portal(), request.file_id(), request.attached_object_id(),
                       request.has_record_field() ? RecordFrom(request.record_field()) : RecordField{},
                       request.offset()};
@@ -256,7 +249,7 @@ class DownloadCall : public grpc::ServerWriteReactor<pb::DownloadFileResponse> {
     pipe_->SetReaderWake([wake = wake_] { wake->Run(&DownloadCall::Pump); });
     // No lock: the engine may answer at once, calling Ready().
     files->Download(
-        spec, OptionsFrom(context, *client, cancel_), pipe_,
+        spec, RpcCallOptions(*context, *client, /*idempotent=*/false, cancel_), pipe_,
         [this](absl::StatusOr<FileInfo> info) { Ready(std::move(info)); },
         [this](absl::Status status) { Ended(std::move(status)); });
   }

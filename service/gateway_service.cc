@@ -6,13 +6,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "engine/bitrix/method_traits.h"
 #include "engine/common/errors.h"
 #include "service/json_value.h"
 #include "service/message_limit.h"
 #include "service/request_params.h"
 #include "service/rest_v3_call.h"
+#include "service/rpc_call_options.h"
 #include "service/result_links.h"
 #include "service/status_mapping.h"
 #include "service/stream_writer.h"
@@ -30,18 +30,6 @@ absl::Status Admission(const absl::StatusOr<std::string>& client,
 }
 
 namespace pb = bitrix24::gateway::v1;
-
-// `client` is the caller's client name ("" = anonymous).
-CallOptions OptionsFrom(grpc::CallbackServerContext* context, const std::string& client,
-                        bool idempotent, std::shared_ptr<CancelToken> cancel) {
-  CallOptions o;
-  o.client_id = client;
-  auto deadline = context->deadline();
-  if (deadline != std::chrono::system_clock::time_point::max()) o.deadline = absl::FromChrono(deadline);
-  o.cancel = std::move(cancel);
-  o.idempotent = idempotent;
-  return o;
-}
 
 void FillOutcome(const absl::StatusOr<CallReply>& outcome, pb::CallResult* out) {
   if (!outcome.ok()) {
@@ -133,7 +121,7 @@ void StartSingleCall(Gateway* gateway, grpc::CallbackServerContext* context,
   spec.raw = request.raw();
   spec.cache = CacheModeFrom(request.cache());
   const bool is_read = IsRead(request.method(), request.idempotent());
-  CallOptions options = OptionsFrom(context, client, request.idempotent(), call->cancel());
+  CallOptions options = RpcCallOptions(*context, client, request.idempotent(), call->cancel());
   if (absl::Status s = ApplyApiVersion(request, &spec, &options, api); !s.ok()) {
     call->Reply(s);
     return;
@@ -215,7 +203,7 @@ void StartBulkCall(Gateway* gateway, grpc::CallbackServerContext* context,
                               IsRead(request.method(), request.idempotent()));
   absl::StatusOr<std::shared_ptr<OrderedFanout>> fanout =
       gateway->PrepareBulk(std::move(bulk), BulkForm::kUnary,
-                           OptionsFrom(context, client, request.idempotent(), call->cancel()), reply);
+                           RpcCallOptions(*context, client, request.idempotent(), call->cancel()), reply);
   if (!fanout.ok()) {
     response->Clear();
     delete reply;
@@ -313,7 +301,7 @@ class GetByIdStream final : public FanoutStream<pb::GetByIdResponse> {
     spec.params_field = request->params_json().empty() ? "params" : "params_json";
     spec.cache = CacheModeFrom(request->cache());
     CallOptions options =
-        OptionsFrom(context, client, request->idempotent(), std::make_shared<CancelToken>());
+        RpcCallOptions(*context, client, request->idempotent(), std::make_shared<CancelToken>());
     if (absl::Status s = ApplyFanoutApiVersion(request->api_version(), api, &options, &spec.cache);
         !s.ok()) {
       Refuse(s);
@@ -376,7 +364,7 @@ class CallManyStream final : public FanoutStream<pb::CallManyResponse> {
     bulk.params_field = request->params_json().empty() ? "params" : "params_json";
     bulk.cache = CacheModeFrom(request->cache());
     CallOptions options =
-        OptionsFrom(context, client, request->idempotent(), std::make_shared<CancelToken>());
+        RpcCallOptions(*context, client, request->idempotent(), std::make_shared<CancelToken>());
     if (absl::Status s = ApplyFanoutApiVersion(request->api_version(), api, &options, &bulk.cache,
                                                &bulk.params, bulk.params_field);
         !s.ok()) {
@@ -446,7 +434,7 @@ class GetAllStream final : public StreamWriter<pb::GetAllResponse, ListReader>, 
     list.params_field = request->params_json().empty() ? "params" : "params_json";
     list.items_key = request->items_key();
     list.options =
-        OptionsFrom(context, client, request->idempotent(), std::make_shared<CancelToken>());
+        RpcCallOptions(*context, client, request->idempotent(), std::make_shared<CancelToken>());
     list.strategy = StrategyFrom(request->strategy());
     list.unordered = request->unordered();
     list.skip_total = request->skip_total();
@@ -587,7 +575,7 @@ grpc::ServerUnaryReactor* GatewayService::CallBatch(grpc::CallbackServerContext*
   for (const auto& c : *commands) methods.push_back(c.method.substr(0, c.method.find('?')));
   ResolveApi(gateway_, request->portal(), request->api_version(), std::move(methods),
              [gateway = gateway_, request, response, call, commands = std::move(*commands),
-              options = OptionsFrom(context, *client, false, call->cancel())](
+              options = RpcCallOptions(*context, *client, false, call->cancel())](
                  absl::StatusOr<RestApi> api) mutable {
                if (!api.ok()) {
                  call->Reply(api.status());

@@ -21,12 +21,30 @@ var errNotDialed = errors.New("b24gate: FilesService needs a Gateway made by Dia
 // chunkSize is the default bytes per message: well below gRPC's 4 MiB limit.
 const chunkSize = 1 << 20
 
-// UploadOptions say where Upload puts the file; exactly one of FolderID and
-// StorageID is set.
+// RecordField names a file field of one CRM record: Upload writes the file
+// into it (crm.<entity>.update), Download reads it back (crm.<entity>.get).
+type RecordField struct {
+	EntityType string // "deal", "lead", "contact", "company", or "item" (crm.item.*)
+	RecordID   int64
+	Field      string // the field's code, e.g. "UF_CRM_1638795037"
+	Index      int32  // Download from a multiple field: which of its files (0 = the first)
+	// EntityType "item" only: the record's entityTypeId (a smart process's).
+	EntityTypeID int64
+}
+
+func (f *RecordField) proto() *gatewayv1.RecordFileField {
+	return &gatewayv1.RecordFileField{EntityType: f.EntityType, RecordId: f.RecordID, Field: f.Field,
+		Index: f.Index, EntityTypeId: f.EntityTypeID}
+}
+
+// UploadOptions say where Upload puts the file; exactly one of FolderID,
+// StorageID and RecordField is set.
 type UploadOptions struct {
 	FolderID  int64 // a Drive folder (disk.folder.uploadfile)
 	StorageID int64 // a storage's root (disk.storage.uploadfile)
-	Name      string
+	// A CRM record's file field: its value becomes this one file.
+	RecordField *RecordField
+	Name        string
 	// Rename to "name (1).ext" when the name is taken, instead of failing.
 	GenerateUniqueName bool
 	// The bytes the reader will give, when known (> 0): the gateway then
@@ -39,7 +57,9 @@ type UploadOptions struct {
 
 // UploadResult is what the gateway stored.
 type UploadResult struct {
-	File   json.RawMessage // Bitrix24's file object (ID, NAME, SIZE, ...)
+	// Bitrix24's file object (ID, NAME, SIZE, ...); for a record's field,
+	// the field's value (id, showUrl, downloadUrl without its auth).
+	File   json.RawMessage
 	Size   int64
 	SHA256 string // lower-case hex, checked against the bytes read
 }
@@ -74,13 +94,21 @@ func (g *Gateway) Upload(ctx context.Context, r io.Reader, opts UploadOptions) (
 	}
 	header := &gatewayv1.UploadFileHeader{Portal: g.portal, Name: opts.Name,
 		GenerateUniqueName: opts.GenerateUniqueName}
-	switch {
-	case (opts.FolderID != 0) == (opts.StorageID != 0):
-		return nil, errors.New("b24gate: Upload: set exactly one of FolderID and StorageID")
-	case opts.FolderID != 0:
+	targets := 0
+	if opts.FolderID != 0 {
+		targets++
 		header.Target = &gatewayv1.UploadFileHeader_FolderId{FolderId: opts.FolderID}
-	default:
+	}
+	if opts.StorageID != 0 {
+		targets++
 		header.Target = &gatewayv1.UploadFileHeader_StorageId{StorageId: opts.StorageID}
+	}
+	if opts.RecordField != nil {
+		targets++
+		header.Target = &gatewayv1.UploadFileHeader_RecordField{RecordField: opts.RecordField.proto()}
+	}
+	if targets != 1 {
+		return nil, errors.New("b24gate: Upload: set exactly one of FolderID, StorageID and RecordField")
 	}
 	if opts.Size > 0 {
 		header.Size = &opts.Size
@@ -144,6 +172,9 @@ func sendChunks(stream gatewayv1.FilesService_UploadFileClient, header *gatewayv
 // DownloadOptions are the optional settings of Download.
 type DownloadOptions struct {
 	Offset int64 // resume from this byte (the portal must honour ranges)
+	// The file in a CRM record's file field instead of a Drive file (the
+	// file ID is then 0).
+	RecordField *RecordField
 	// Progress, when set, is called after each chunk with the bytes written
 	// so far and the file's size (-1 when the portal did not say).
 	Progress func(written, total int64)
@@ -157,8 +188,8 @@ type DownloadResult struct {
 	Written int64           // bytes written to w
 }
 
-// DownloadFile downloads a Drive file into path: created, or cut at
-// Offset and continued there.
+// DownloadFile downloads a Drive file (or with RecordField, fileID 0, a
+// record's file) into path: created, or cut at Offset and continued there.
 func (g *Gateway) DownloadFile(ctx context.Context, fileID int64, path string, opts ...DownloadOptions) (*DownloadResult, error) {
 	var offset int64
 	if len(opts) > 0 {
@@ -183,7 +214,8 @@ func (g *Gateway) DownloadFile(ctx context.Context, fileID int64, path string, o
 	return result, err
 }
 
-// Download streams a Drive file's bytes (FilesService.DownloadFile) into w.
+// Download streams a Drive file's bytes (FilesService.DownloadFile) into w;
+// with RecordField (fileID 0), the file in that record's field.
 func (g *Gateway) Download(ctx context.Context, fileID int64, w io.Writer, opts ...DownloadOptions) (*DownloadResult, error) {
 	if g.files == nil {
 		return nil, errNotDialed
@@ -194,8 +226,11 @@ func (g *Gateway) Download(ctx context.Context, fileID int64, w io.Writer, opts 
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // a failed write stops the transfer
-	stream, err := g.files.DownloadFile(ctx, &gatewayv1.DownloadFileRequest{Portal: g.portal,
-		FileId: fileID, Offset: o.Offset})
+	request := &gatewayv1.DownloadFileRequest{Portal: g.portal, FileId: fileID, Offset: o.Offset}
+	if o.RecordField != nil {
+		request.RecordField = o.RecordField.proto()
+	}
+	stream, err := g.files.DownloadFile(ctx, request)
 	if err != nil {
 		return nil, fromRPC(err)
 	}

@@ -16,6 +16,15 @@
 
 namespace b24gate {
 
+// What an enriching subscription learned of an event's record
+// (EventEnricher); kNotRead for every other one.
+enum class RecordState {
+  kNotRead,     // not asked for, or the event names no record the gateway reads
+  kPresent,     // QueuedEvent::record holds its fields, read after the event
+  kDeleted,     // the record is gone (a delete event, or the read found none)
+  kUnreadable,  // the read failed; QueuedEvent::record_error says why
+};
+
 // One event as a subscriber receives it.
 struct QueuedEvent {
   std::string delivery_id;      // what the subscriber acknowledges
@@ -24,6 +33,9 @@ struct QueuedEvent {
   std::string timestamp;        // as the portal wrote it
   nlohmann::ordered_json data;  // the event's data
   int attempt = 1;
+  RecordState record_state = RecordState::kNotRead;
+  nlohmann::ordered_json record;  // the record's fields when kPresent
+  std::string record_error;       // why, when kUnreadable
 };
 
 class EventSink {

@@ -246,7 +246,7 @@ void FileGateway::Download(DownloadSpec spec, CallOptions options, std::shared_p
   const bool attached = spec.attached_object_id > 0;
   if (spec.record.set()) {
     call.method = GetMethodOf(spec.record);
-    call.params = OJson{{"id", spec.record.record_id}};
+    call.params = GetParamsOf(spec.record);
   } else {
     call.method = attached ? "disk.attachedObject.get" : "disk.file.get";
     call.params = OJson{{"id", attached ? spec.attached_object_id : spec.file_id}};
@@ -407,7 +407,7 @@ void FileGateway::ReadBackField(const std::shared_ptr<FieldAttempt>& attempt, Up
   CallSpec call;
   call.portal = attempt->spec.portal;
   call.method = GetMethodOf(attempt->spec.record);
-  call.params = OJson{{"id", attempt->spec.record.record_id}};
+  call.params = GetParamsOf(attempt->spec.record);
   call.cache = CacheMode::kBypass;
   // Without the caller's cancellation: the file is stored, its value is owed.
   gateway_->Call(std::move(call), attempt->read_back, [attempt, done, bytes](absl::StatusOr<CallReply> reply) {

@@ -12,8 +12,11 @@ namespace {
 
 using OJson = nlohmann::ordered_json;
 
+constexpr char kItem[] = "item";
+
 bool IsKnownEntity(const std::string& type) {
-  return type == "deal" || type == "lead" || type == "contact" || type == "company";
+  return type == "deal" || type == "lead" || type == "contact" || type == "company" ||
+         type == kItem;
 }
 
 // A field code as Bitrix24 writes them (UF_CRM_..., letters, digits, _):
@@ -32,7 +35,11 @@ absl::Status CheckRecordField(const RecordField& record, absl::string_view where
   if (!IsKnownEntity(record.entity_type)) {
     return absl::InvalidArgumentError(
         absl::StrCat(where, ".entity_type: \"", EchoText(record.entity_type),
-                     "\" is not one of deal, lead, contact, company"));
+                     "\" is not one of deal, lead, contact, company, item"));
+  }
+  if ((record.entity_type == kItem) != (record.entity_type_id > 0)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        where, ".entity_type_id: a positive entityTypeId for entity_type item, and only for it"));
   }
   if (record.record_id <= 0) {
     return absl::InvalidArgumentError(absl::StrCat(where, ".record_id: must be a positive id"));
@@ -56,10 +63,23 @@ std::string GetMethodOf(const RecordField& record) {
   return absl::StrCat("crm.", record.entity_type, ".get");
 }
 
+OJson GetParamsOf(const RecordField& record) {
+  if (record.entity_type == kItem) {
+    return OJson{{"entityTypeId", record.entity_type_id}, {"id", record.record_id}};
+  }
+  return OJson{{"id", record.record_id}};
+}
+
 OJson FieldUploadParams(const RecordField& record, const std::string& name,
                         const std::string& placeholder) {
-  OJson value = {{"fileData", OJson::array({name, placeholder})}};
-  return OJson{{"id", record.record_id}, {"fields", {{record.field, std::move(value)}}}};
+  OJson params = GetParamsOf(record);
+  // crm.item takes the pair itself (its docs); the older methods' docs
+  // show it wrapped in fileData.
+  OJson pair = OJson::array({name, placeholder});
+  params["fields"] = {{record.field, record.entity_type == kItem
+                                         ? std::move(pair)
+                                         : OJson{{"fileData", std::move(pair)}}}};
+  return params;
 }
 
 absl::StatusOr<SplitBody> SplitAtPlaceholder(absl::string_view body,
@@ -75,11 +95,14 @@ absl::StatusOr<SplitBody> SplitAtPlaceholder(absl::string_view body,
   return split;
 }
 
-absl::StatusOr<OJson> FileValueOf(const OJson& record_object, const RecordField& record) {
+absl::StatusOr<OJson> FileValueOf(const OJson& answer, const RecordField& record) {
   auto not_found = [&](absl::string_view why) {
     return absl::NotFoundError(absl::StrCat(GetMethodOf(record), " ", record.record_id,
                                             ": field ", record.field, " ", why));
   };
+  // crm.item.get wraps the record: {"item": {...}}.
+  const bool wrapped = record.entity_type == kItem && answer.is_object() && answer.contains("item");
+  const OJson& record_object = wrapped ? answer["item"] : answer;
   if (!record_object.is_object()) return not_found("is not there (the answer is no record)");
   auto it = record_object.find(record.field);
   if (it == record_object.end()) return not_found("is not there");

@@ -14,6 +14,12 @@
 // `urlMachine`, where a portal gives one) carries the caller's
 // authorization, like a Drive DOWNLOAD_URL.
 //
+// A record of the universal API (entity type "item": smart processes and
+// the other types by entityTypeId) is written with crm.item.update
+// (entityTypeId, id, fields: {field: [name, base64]}) and read with
+// crm.item.get, whose answer wraps it in {"item": ...} and gives a file as
+// {"id", "url", "urlMachine"}.
+//
 // Thread-safety: pure functions.
 #ifndef B24GATE_ENGINE_FILES_RECORD_FILE_H_
 #define B24GATE_ENGINE_FILES_RECORD_FILE_H_
@@ -31,23 +37,30 @@ namespace b24gate {
 
 // A file field of one CRM record.
 struct RecordField {
-  std::string entity_type;  // "deal", "lead", "contact" or "company"
+  std::string entity_type;  // "deal", "lead", "contact", "company" or "item"
   int64_t record_id = 0;
   std::string field;        // the field's code, e.g. UF_CRM_1638795037
   int index = 0;            // a multiple field: which of its files (reading)
+  int64_t entity_type_id = 0;  // "item" only: the record's entityTypeId
 
-  bool set() const { return !entity_type.empty() || record_id != 0 || !field.empty(); }
+  bool set() const {
+    return !entity_type.empty() || record_id != 0 || !field.empty() || entity_type_id != 0;
+  }
 };
 
 // INVALID_ARGUMENT naming `where` (e.g. "header.record_field") unless the
-// entity type is known, the id positive and the field a plain field code.
+// entity type is known (with an entityTypeId exactly for "item"), the id
+// positive and the field a plain field code.
 absl::Status CheckRecordField(const RecordField& record, absl::string_view where);
 
-// "crm.deal.update", "crm.deal.get", ... REQUIRES: CheckRecordField ok.
+// "crm.deal.update", "crm.item.get", ... REQUIRES: CheckRecordField ok.
 std::string UpdateMethodOf(const RecordField& record);
 std::string GetMethodOf(const RecordField& record);
 
-// crm.<entity>.update's params that put file `name` into the field, with
+// The params of GetMethodOf's call that reads the record.
+nlohmann::ordered_json GetParamsOf(const RecordField& record);
+
+// The update's params that put file `name` into the field, with
 // `placeholder` where its base64 text goes.
 nlohmann::ordered_json FieldUploadParams(const RecordField& record, const std::string& name,
                                          const std::string& placeholder);
@@ -62,9 +75,9 @@ struct SplitBody {
 absl::StatusOr<SplitBody> SplitAtPlaceholder(absl::string_view body,
                                              absl::string_view placeholder);
 
-// The field's file value in crm.<entity>.get's `record` (the entry at
+// The field's file value in the answer of GetMethodOf's call (the entry at
 // record.index of a multiple field's list), or NOT_FOUND naming the field.
-absl::StatusOr<nlohmann::ordered_json> FileValueOf(const nlohmann::ordered_json& record_object,
+absl::StatusOr<nlohmann::ordered_json> FileValueOf(const nlohmann::ordered_json& answer,
                                                   const RecordField& record);
 
 // The link a file value's bytes are read from: urlMachine, else

@@ -17,10 +17,15 @@ FileMetrics::FileMetrics(prometheus::Registry& registry, const std::vector<std::
                     .Name("b24gate_file_transfers_total")
                     .Help("file transfers ended, by direction and gRPC status code")
                     .Register(registry);
+  auto& in_progress = prometheus::BuildGauge()
+                          .Name("b24gate_file_transfers_in_progress")
+                          .Help("file transfers begun and not ended, by direction")
+                          .Register(registry);
   if (!portals.empty()) default_portal_ = portals.front();
   std::vector<std::string> names = portals;
   names.push_back(kOther);
   for (bool upload : {true, false}) {
+    in_progress_[upload] = &in_progress.Add({{"direction", Direction(upload)}});
     for (const std::string& p : names) {
       bytes_[{p, upload}] = &bytes.Add({{"portal", p}, {"direction", Direction(upload)}});
     }
@@ -31,6 +36,8 @@ FileMetrics::FileMetrics(prometheus::Registry& registry, const std::vector<std::
   }
 }
 
+void FileMetrics::Started(bool upload) { in_progress_.at(upload)->Increment(); }
+
 void FileMetrics::Moved(const std::string& portal, bool upload, int64_t bytes) {
   auto it = bytes_.find({portal.empty() ? default_portal_ : portal, upload});
   if (it == bytes_.end()) it = bytes_.find({kOther, upload});
@@ -38,6 +45,7 @@ void FileMetrics::Moved(const std::string& portal, bool upload, int64_t bytes) {
 }
 
 void FileMetrics::Ended(bool upload, const absl::Status& status) {
+  in_progress_.at(upload)->Decrement();
   auto it = ended_.find({static_cast<int>(status.code()), upload});
   if (it != ended_.end()) it->second->Increment();
 }

@@ -1,7 +1,8 @@
 // File transfers as Prometheus series: b24gate_file_bytes_total{portal,
-// direction} (bytes of files moved: "up" to the portal, "down" from it) and
+// direction} (bytes of files moved: "up" to the portal, "down" from it),
 // b24gate_file_transfers_total{direction, code} (transfers ended, by gRPC
-// status code name). Portal labels are fixed at start-up from the
+// status code name) and b24gate_file_transfers_in_progress{direction}
+// (begun and not ended). Portal labels are fixed at start-up from the
 // configuration, so a caller cannot grow them; an unknown name counts as
 // "other".
 //
@@ -17,6 +18,7 @@
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
+#include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
 #include "absl/status/status.h"
@@ -29,6 +31,8 @@ class FileMetrics {
   // the first is also what "" (the default portal) counts as.
   FileMetrics(prometheus::Registry& registry, const std::vector<std::string>& portals);
 
+  // Every Started is followed by exactly one Ended.
+  void Started(bool upload);
   void Moved(const std::string& portal, bool upload, int64_t bytes);
   void Ended(bool upload, const absl::Status& status);
 
@@ -37,6 +41,7 @@ class FileMetrics {
   // Built in the constructor and only read afterwards.
   std::map<std::pair<std::string, bool>, prometheus::Counter*> bytes_;
   std::map<std::pair<int, bool>, prometheus::Counter*> ended_;
+  std::map<bool, prometheus::Gauge*> in_progress_;
 };
 
 }  // namespace b24gate

@@ -1,7 +1,8 @@
 // End-to-end test of the C++ file helpers (clients/cpp/b24gate/files.h)
 // against a real b24gate and b24-emulator: a file uploaded from a path and
 // one from a stream come back byte for byte (SHA-256), to a path (also
-// resumed from an offset) and to a stream.
+// resumed from an offset) and to a stream; a file put into a deal's file field
+// comes back from it identical.
 #include <openssl/evp.h>
 #include <unistd.h>
 
@@ -96,6 +97,41 @@ TEST(CppClientFiles, UploadThenDownloadIsByteIdentical) {
   ASSERT_TRUE(files.Download(IdOf(small.value().file), out).ok());
   EXPECT_EQ(Sha256(out.str()), Sha256(digits));
   std::filesystem::remove_all(dir);
+}
+
+TEST(CppClientFiles, RecordFieldGoesUpAndComesBackIdentical) {
+  auto stack = Up();
+  ASSERT_TRUE(stack);
+  client::Files files(client::MakeChannel(stack->gateway().address()));
+  nlohmann::json added = stack->Rest("crm.deal.add", {{"fields", {{"TITLE", "with a scan"}}}});
+  ASSERT_TRUE(added["result"].is_number_integer()) << added;
+  client::RecordField field;
+  field.entity_type = "deal";
+  field.record_id = added["result"].get<int64_t>();
+  field.field = "UF_CRM_1700000103";  // the emulator's file field on deals
+  std::string data(2 * 1024 * 1024 + 1, '\0');
+  std::mt19937 random(11);
+  for (char& c : data) c = static_cast<char>(random());
+
+  std::istringstream in(data);
+  client::UploadOptions into_field;
+  into_field.record_field = field;
+  into_field.name = "scan.pdf";
+  into_field.size = static_cast<int64_t>(data.size());
+  auto up = files.Upload(in, into_field);
+  ASSERT_TRUE(up.ok()) << up.error().description;
+  EXPECT_EQ(up.value().sha256, Sha256(data));
+  const std::string link = up.value().file.value("downloadUrl", "");
+  EXPECT_FALSE(link.empty()) << up.value().file;
+  EXPECT_EQ(link.find("auth="), std::string::npos) << link;
+
+  std::ostringstream out;
+  client::DownloadOptions from_field;
+  from_field.record_field = field;
+  auto got = files.Download(0, out, from_field);
+  ASSERT_TRUE(got.ok()) << got.error().description;
+  EXPECT_EQ(got.value().written, static_cast<int64_t>(data.size()));
+  EXPECT_EQ(Sha256(out.str()), Sha256(data));
 }
 
 }  // namespace

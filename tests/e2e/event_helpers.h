@@ -24,13 +24,14 @@ class Subscriber {
   Subscriber(std::shared_ptr<grpc::Channel> channel, const std::string& consumer,
              std::vector<std::string> events = {kAdd, kUpdate},
              const std::string& auth_connector = "",
-             pb::EventSource source = pb::EVENT_SOURCE_UNSPECIFIED)
+             pb::EventSource source = pb::EVENT_SOURCE_UNSPECIFIED, bool enrich = false)
       : stub_(pb::EventService::NewStub(channel)), ctx_(Ctx(120)) {
     stream_ = stub_->Subscribe(ctx_.get());
     pb::SubscribeRequest start;
     start.mutable_start()->set_consumer(consumer);
     start.mutable_start()->set_auth_connector(auth_connector);
     start.mutable_start()->set_source(source);
+    start.mutable_start()->set_enrich(enrich);
     for (const std::string& e : events) start.mutable_start()->add_events(e);
     written_ = stream_->Write(start);
   }
@@ -122,6 +123,19 @@ inline std::set<std::string> AddDeals(Stack& stack, int n, const std::string& ti
   }
   EXPECT_EQ(ids.size(), static_cast<size_t>(n));
   return ids;
+}
+
+// Waits until the portal has offline bindings for `events`.
+inline bool Bound(Stack& stack, const std::vector<std::string>& events) {
+  return testing::WaitFor([&] {
+    json bound = stack.Rest("event.get", json::object());
+    if (!bound.is_object() || !bound["result"].is_array()) return false;
+    size_t found = 0;
+    for (const std::string& e : events) {
+      for (const json& b : bound["result"]) found += b["event"] == e ? 1 : 0;
+    }
+    return found == events.size();
+  });
 }
 
 // The HOST:PORT a gateway printed as "WHAT on HOST:PORT" ("events" for the

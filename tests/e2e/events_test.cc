@@ -38,19 +38,6 @@ std::unique_ptr<Stack> EventStack() {
   return Up(emulator, FastPolls());
 }
 
-// Waits until the portal has offline bindings for `events`.
-bool Bound(Stack& stack, const std::vector<std::string>& events) {
-  return testing::WaitFor([&] {
-    json bound = stack.Rest("event.get", json::object());
-    if (!bound.is_object() || !bound["result"].is_array()) return false;
-    size_t found = 0;
-    for (const std::string& e : events) {
-      for (const json& b : bound["result"]) found += b["event"] == e ? 1 : 0;
-    }
-    return found == events.size();
-  });
-}
-
 // A stream only to bind the events, gone before anything is queued: the
 // events written next are all in the queue when a consumer connects, so its
 // first batch holds them all (a consumer gets the next batch only after

@@ -13,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "tests/e2e/file_helpers.h"
 #include "tests/e2e/rpc_helpers.h"
+#include "tests/support/wait_for.h"
 
 namespace b24gate::e2e::files_test {
 namespace {
@@ -345,6 +346,37 @@ TEST(Files, BytesMovedAreCounted) {
                            "b24gate_file_transfers_total{code=\"NOT_FOUND\",direction=\"up\"} 1"}) {
     EXPECT_NE(metrics.find(line), std::string::npos) << line;
   }
+}
+
+// A transfer counts as in progress from its RPC's start to its end, in
+// each direction, whatever the end (here an upload's client goes away).
+TEST(Files, TransfersInProgressAreCounted) {
+  GatewaySpec gateway;
+  gateway.extra_args = {"--metrics-listen", "127.0.0.1:0"};
+  auto stack = Up({}, gateway);
+  ASSERT_TRUE(stack);
+  auto in_progress = [&](const char* direction, int n) {
+    const std::string line = std::string("b24gate_file_transfers_in_progress{direction=\"") +
+                             direction + "\"} " + std::to_string(n) + "\n";
+    return testing::WaitFor([&] { return ScrapeMetrics(stack->gateway()).find(line) != std::string::npos; });
+  };
+  auto stub = pb::FilesService::NewStub(stack->channel());
+  pb::UploadFileResponse response;
+  auto ctx = Ctx(60);
+  auto writer = stub->UploadFile(ctx.get(), &response);
+  pb::UploadFileRequest message;
+  *message.mutable_header() = Header("slow.bin");
+  ASSERT_TRUE(writer->Write(message));
+  EXPECT_TRUE(in_progress("up", 1));
+  EXPECT_TRUE(in_progress("down", 0));
+  ctx->TryCancel();
+  writer->Finish();
+  EXPECT_TRUE(in_progress("up", 0));
+  Uploaded up = Upload(*stack, Header("m.bin"), 1000, 100);
+  ASSERT_TRUE(up.status.ok()) << up.status.error_message();
+  ASSERT_TRUE(Download(*stack, FileId(up.response)).status.ok());
+  EXPECT_TRUE(in_progress("up", 0));
+  EXPECT_TRUE(in_progress("down", 0));
 }
 
 // Many uploads at once on one channel: every file lands whole, the first

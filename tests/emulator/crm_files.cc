@@ -15,8 +15,12 @@ namespace {
 using json = nlohmann::json;
 
 constexpr char kShowFile[] = "/bitrix/components/bitrix/crm.deal.show/show_file.php";
+constexpr char kItemShowFile[] =
+    "/bitrix/services/main/ajax.php?action=crm.controller.item.getFile&SITE_ID=s1";
+constexpr char kItemMachineFile[] = "/rest/crm.controller.item.getFile.json";
 
-// The [name, content] pair of a file value, or null when `value` is not one.
+// The [name, content] pair of a file value ([name, content] or
+// {"fileData": [name, content]}), or null when `value` is not one.
 const json* FileData(const json& value) {
   const json* pair = &value;
   if (value.is_object()) {
@@ -24,7 +28,15 @@ const json* FileData(const json& value) {
     if (it == value.end()) return nullptr;
     pair = &*it;
   }
-  return pair->is_array() && pair->size() == 2 ? pair : nullptr;
+  if (!pair->is_array() || pair->size() != 2) return nullptr;
+  // [[name, content], [name, content]] is a list of two files, not a pair.
+  return (*pair)[0].is_array() || (*pair)[0].is_object() ? nullptr : pair;
+}
+
+absl::Status ShapeError(const CrmFileField& field) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      "Field ", field.code, ": a file value is {\"fileData\": [name, base64]} or [name, base64]",
+      field.multiple ? ", or a list of them" : ""));
 }
 
 }  // namespace
@@ -43,92 +55,134 @@ CrmFiles::~CrmFiles() {
   std::filesystem::remove_all(dir_, ignored);
 }
 
-absl::StatusOr<std::optional<CrmFiles::Incoming>> CrmFiles::Take(json* params,
-                                                                 const BodySpool* spool) {
+absl::StatusOr<CrmFiles::Incoming> CrmFiles::Decode(const CrmFileField& field, const json& pair,
+                                                    const BodySpool* spool) {
+  if (!pair[0].is_string() || pair[0].get<std::string>().empty() || !pair[1].is_string()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Field ", field.code, ": fileData must be [name, base64] (strings, a name)"));
+  }
+  Incoming file;
+  file.name = pair[0].get<std::string>();
+  file.path = absl::StrCat(dir_, "/incoming-", next_temp_.fetch_add(1));
+  absl::StatusOr<int64_t> size = DecodeBase64ToFile(spool, pair[1].get_ref<const std::string&>(), file.path);
+  if (!size.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("Field ", field.code, ": ", size.status().message()));
+  }
+  file.size = *size;
+  return file;
+}
+
+absl::StatusOr<std::optional<std::vector<CrmFiles::Incoming>>> CrmFiles::Take(
+    const CrmFileField& field, json* params, const BodySpool* spool) {
   if (!params->is_object()) return std::nullopt;
   for (const char* key : {"fields", "FIELDS"}) {
     auto fields = params->find(key);
     if (fields == params->end() || !fields->is_object()) continue;
-    auto value = fields->find(kDealFileField);
+    auto value = fields->find(field.code);
     if (value == fields->end()) continue;
     const json taken = std::move(*value);
-    fields->erase(kDealFileField);
-    const json* pair = FileData(taken);
-    if (pair == nullptr) {
-      if (taken.is_object() && taken.contains("id")) return std::nullopt;  // kept as it is
-      return absl::InvalidArgumentError(absl::StrCat(
-          "Field ", kDealFileField, ": a file value is {\"fileData\": [name, base64]} or [name, base64]"));
+    fields->erase(field.code);
+    std::vector<const json*> pairs;
+    if (const json* pair = FileData(taken)) {
+      pairs.push_back(pair);
+    } else if (field.multiple && taken.is_array()) {
+      for (const json& item : taken) {
+        const json* pair = FileData(item);
+        if (pair == nullptr) return ShapeError(field);
+        pairs.push_back(pair);
+      }
+    } else if (taken.is_object() && taken.contains("id")) {
+      return std::nullopt;  // kept as it is
+    } else {
+      return ShapeError(field);
     }
-    if (!(*pair)[0].is_string() || (*pair)[0].get<std::string>().empty() || !(*pair)[1].is_string()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("Field ", kDealFileField, ": fileData must be [name, base64] (strings, a name)"));
+    std::vector<Incoming> files;
+    for (const json* pair : pairs) {
+      absl::StatusOr<Incoming> file = Decode(field, *pair, spool);
+      if (!file.ok()) {
+        Discard(files);
+        return file.status();
+      }
+      files.push_back(*std::move(file));
     }
-    Incoming file;
-    file.name = (*pair)[0].get<std::string>();
-    file.path = absl::StrCat(dir_, "/incoming-", next_temp_.fetch_add(1));
-    absl::StatusOr<int64_t> size =
-        DecodeBase64ToFile(spool, (*pair)[1].get_ref<const std::string&>(), file.path);
-    if (!size.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("Field ", kDealFileField, ": ", size.status().message()));
-    }
-    file.size = *size;
-    return file;
+    return files;
   }
   return std::nullopt;
 }
 
-void CrmFiles::Attach(int64_t deal_id, Incoming file) {
-  std::string replaced;
+void CrmFiles::Attach(const CrmFileField& field, int64_t owner_id, std::vector<Incoming> files) {
+  std::vector<std::string> replaced;
   {
     absl::MutexLock lock(&mu_);
-    Stored stored;
-    stored.id = next_id_++;
-    stored.file = StoredFile{std::move(file.path), std::move(file.name), file.size};
-    stored.token = absl::StrFormat("%016x%016x", rng_(), rng_());
-    auto old = by_deal_.find(deal_id);
-    if (old != by_deal_.end()) {
-      replaced = old->second.file.path;
-      deal_by_token_.erase(old->second.token);
+    std::vector<Stored>& held = by_owner_[Key(field.owner, owner_id)];
+    for (const Stored& old : held) {
+      replaced.push_back(old.file.path);
+      by_token_.erase(old.token);
     }
-    deal_by_token_[stored.token] = deal_id;
-    by_deal_[deal_id] = std::move(stored);
+    held.clear();
+    for (Incoming& file : files) {
+      Stored stored;
+      stored.id = next_id_++;
+      stored.file = StoredFile{std::move(file.path), std::move(file.name), file.size};
+      stored.token = absl::StrFormat("%016x%016x", rng_(), rng_());
+      by_token_[stored.token] = stored.file;
+      held.push_back(std::move(stored));
+    }
   }
-  if (!replaced.empty()) ::unlink(replaced.c_str());
+  for (const std::string& path : replaced) ::unlink(path.c_str());
 }
 
-void CrmFiles::Discard(const Incoming& file) { ::unlink(file.path.c_str()); }
+void CrmFiles::Discard(const std::vector<Incoming>& files) {
+  for (const Incoming& file : files) ::unlink(file.path.c_str());
+}
 
-void CrmFiles::Render(int64_t deal_id, json* record, const DiskCaller& caller) const {
+void CrmFiles::Render(const CrmFileField& field, int64_t owner_id, json* record,
+                      const DiskCaller& caller) const {
   if (!record->is_object()) return;
+  json values = json::array();
   absl::MutexLock lock(&mu_);
-  auto it = by_deal_.find(deal_id);
-  if (it == by_deal_.end()) {
-    (*record)[kDealFileField] = nullptr;
-    return;
+  auto it = by_owner_.find(Key(field.owner, owner_id));
+  static const std::vector<Stored> kNone;
+  for (const Stored& stored : it == by_owner_.end() ? kNone : it->second) {
+    if (!field.multiple) {
+      const std::string query = absl::StrCat("ownerId=", owner_id, "&fieldName=", field.code,
+                                             "&dynamic=Y&fileId=", stored.id);
+      values.push_back({{"id", stored.id},
+                        {"showUrl", absl::StrCat(kShowFile, "?", query)},
+                        {"downloadUrl", absl::StrCat(kShowFile, "?auth=", caller.url_auth, "&", query)}});
+      continue;
+    }
+    const std::string query = absl::StrCat("entityTypeId=128&id=", owner_id, "&fieldName=", field.code,
+                                           "&fileId=", stored.id);
+    values.push_back({{"id", stored.id},
+                      {"url", absl::StrCat(caller.base_url, kItemShowFile, "&", query)},
+                      {"urlMachine", absl::StrCat(caller.base_url, kItemMachineFile,
+                                                  "?auth=", caller.url_auth, "&", query)}});
   }
-  const std::string query = absl::StrCat("ownerId=", deal_id, "&fieldName=", kDealFileField,
-                                         "&dynamic=Y&fileId=", it->second.id);
-  (*record)[kDealFileField] = {
-      {"id", it->second.id},
-      {"showUrl", absl::StrCat(kShowFile, "?", query)},
-      {"downloadUrl", absl::StrCat(kShowFile, "?auth=", caller.url_auth, "&", query)}};
+  if (field.multiple) {
+    (*record)[field.code] = std::move(values);
+  } else {
+    (*record)[field.code] = values.empty() ? json(nullptr) : values[0];
+  }
 }
 
-std::optional<std::string> CrmFiles::LinkOf(int64_t deal_id, const std::string& field,
-                                            int64_t file_id) const {
-  if (field != kDealFileField) return std::nullopt;
+std::optional<std::string> CrmFiles::LinkOf(const CrmFileField& field, int64_t owner_id,
+                                            const std::string& code, int64_t file_id) const {
+  if (code != field.code) return std::nullopt;
   absl::MutexLock lock(&mu_);
-  auto it = by_deal_.find(deal_id);
-  if (it == by_deal_.end() || it->second.id != file_id) return std::nullopt;
-  return absl::StrCat("/upload/b24emu-crm/", it->second.token);
+  auto it = by_owner_.find(Key(field.owner, owner_id));
+  if (it == by_owner_.end()) return std::nullopt;
+  for (const Stored& stored : it->second) {
+    if (stored.id == file_id) return absl::StrCat("/upload/b24emu-crm/", stored.token);
+  }
+  return std::nullopt;
 }
 
 std::optional<StoredFile> CrmFiles::FindLink(const std::string& token) const {
   absl::MutexLock lock(&mu_);
-  auto deal = deal_by_token_.find(token);
-  if (deal == deal_by_token_.end()) return std::nullopt;
-  return by_deal_.at(deal->second).file;
+  auto it = by_token_.find(token);
+  if (it == by_token_.end()) return std::nullopt;
+  return it->second;
 }
 
 }  // namespace b24emu

@@ -1,13 +1,17 @@
-// A file field on deals: the user field UF_CRM_1700000103 ("Scan", type
+// CRM file fields: the deal user field UF_CRM_1700000103 ("Scan", type
 // file, one file), as crm.deal.add / crm.deal.update write it
 // ({"fileData": [name, base64]} or [name, base64]) and crm.deal.get reads
-// it ({"id", "showUrl", "downloadUrl"}). What is emulated and which choices
-// are ours is in README.md, "A file field on deals".
+// it ({"id", "showUrl", "downloadUrl"}); and the multiple file field
+// ufCrm1_1700000300 of the seeded smart process (entityTypeId 128), as
+// crm.item.add / crm.item.update write it ([name, base64], or a list of
+// such values) and crm.item.get reads it (a list of {"id", "url",
+// "urlMachine"}). What is emulated and which choices are ours is in
+// README.md, "CRM file fields".
 //
 // Bytes are decoded from the request (from the body spool's file for a long
 // value) straight into a file and read back from it in pieces; never held.
-// downloadUrl needs the caller's authorization and answers with a redirect
-// to a link of the file's own, which serves the bytes.
+// A value's download link needs the caller's authorization and answers
+// with a redirect to a link of the file's own, which serves the bytes.
 //
 // Thread-safety: safe for concurrent use; one lock guards the index, file
 // bytes are written and read outside it.
@@ -21,6 +25,8 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -33,9 +39,26 @@
 
 namespace b24emu {
 
+// A file field the emulator keeps files for.
+struct CrmFileField {
+  const char* owner;  // "deal", or "item" (the smart process's items)
+  const char* code;   // the field's code in writes and reads
+  bool multiple;
+  const char* owner_param;  // the record's id in its download link's query
+};
+
 class CrmFiles {
  public:
   static constexpr char kDealFileField[] = "UF_CRM_1700000103";
+  static constexpr char kItemFileField[] = "ufCrm1_1700000300";
+  static constexpr CrmFileField kDeal{"deal", kDealFileField, false, "ownerId"};
+  static constexpr CrmFileField kItem{"item", kItemFileField, true, "id"};
+
+  // Whether `code` is one of the fields above (its value is decoded from
+  // the spool, not inflated).
+  static bool IsFileField(const std::string& code) {
+    return code == kDealFileField || code == kItemFileField;
+  }
 
   // Keeps files under a fresh directory in $TMPDIR (or /tmp), removed with
   // it; long request values are spooled there too (spool_dir()).
@@ -50,24 +73,26 @@ class CrmFiles {
     std::string name;
     int64_t size = 0;
   };
-  // crm.deal.add / crm.deal.update: takes the file field's value out of
-  // `params` (fields / FIELDS) and decodes it. Nullopt when the call
-  // brings no file; an error result for a value it cannot use.
-  absl::StatusOr<std::optional<Incoming>> Take(nlohmann::json* params, const BodySpool* spool);
-  // The write succeeded: deal `deal_id`'s field now holds the file (its
-  // earlier file is deleted, as the docs say of a single field).
-  void Attach(int64_t deal_id, Incoming file);
-  // The write failed: the file is dropped.
-  static void Discard(const Incoming& file);
+  // A write (add / update): takes `field`'s value out of `params` (fields /
+  // FIELDS) and decodes its files. Nullopt when the call leaves the field
+  // as it is; an error for a value it cannot use (nothing kept).
+  absl::StatusOr<std::optional<std::vector<Incoming>>> Take(const CrmFileField& field,
+                                                            nlohmann::json* params,
+                                                            const BodySpool* spool);
+  // The write succeeded: record `owner_id`'s field now holds `files` (its
+  // earlier files are deleted, as the docs say of a new value).
+  void Attach(const CrmFileField& field, int64_t owner_id, std::vector<Incoming> files);
+  // The write failed: the files are dropped.
+  static void Discard(const std::vector<Incoming>& files);
 
-  // crm.deal.get's `record` of `deal_id` gets the field's value.
-  void Render(int64_t deal_id, nlohmann::json* record, const DiskCaller& caller) const;
+  // A read's `record` of `owner_id` gets the field's value.
+  void Render(const CrmFileField& field, int64_t owner_id, nlohmann::json* record,
+              const DiskCaller& caller) const;
 
-  // show_file.php: the link that serves the bytes of file `file_id` in
-  // field `field` of deal `deal_id` (a path), or nullopt when it is not
-  // there.
-  std::optional<std::string> LinkOf(int64_t deal_id, const std::string& field,
-                                    int64_t file_id) const;
+  // The link that serves the bytes of file `file_id` in field `code` of
+  // record `owner_id` (a path), or nullopt when it is not there.
+  std::optional<std::string> LinkOf(const CrmFileField& field, int64_t owner_id,
+                                    const std::string& code, int64_t file_id) const;
   // That link's file, or nullopt (replaced since).
   std::optional<StoredFile> FindLink(const std::string& token) const;
 
@@ -77,13 +102,16 @@ class CrmFiles {
     StoredFile file;
     std::string token;
   };
+  using Key = std::pair<std::string, int64_t>;  // (owner, owner_id)
   explicit CrmFiles(std::string dir) : dir_(std::move(dir)), rng_(std::random_device{}()) {}
+  absl::StatusOr<Incoming> Decode(const CrmFileField& field, const nlohmann::json& pair,
+                                  const BodySpool* spool);
 
   const std::string dir_;
   std::atomic<int64_t> next_temp_{1};
   mutable absl::Mutex mu_;
-  std::map<int64_t, Stored> by_deal_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, int64_t> deal_by_token_ ABSL_GUARDED_BY(mu_);
+  std::map<Key, std::vector<Stored>> by_owner_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, StoredFile> by_token_ ABSL_GUARDED_BY(mu_);
   int64_t next_id_ ABSL_GUARDED_BY(mu_) = 1001;
   std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_);
 };

@@ -170,16 +170,19 @@ MethodResult EventingMethods::Bind(const MethodCall& call) {
   return Answer(true);
 }
 
-// Without `handler`, every binding of the event goes.
+// event_type=offline removes the event's offline binding, anything else
+// (online, the default) its online ones: without `handler` every one of them.
 MethodResult EventingMethods::Unbind(const MethodCall& call) {
   const std::string event = absl::AsciiStrToUpper(Text(call.params, "event"));
   if (event.empty()) return BadArgument("Event name is required");
   const std::string handler = Text(call.params, "handler");
+  const bool offline = Text(call.params, "event_type") == "offline";
   absl::MutexLock lock(&mu_);
   const size_t before = bindings_.size();
   bindings_.erase(std::remove_if(bindings_.begin(), bindings_.end(),
                                  [&](const Binding& b) {
-                                   return b.event == event && (handler.empty() || b.handler == handler);
+                                   if (b.event != event || b.handler.empty() != offline) return false;
+                                   return offline || handler.empty() || b.handler == handler;
                                  }),
                   bindings_.end());
   return Answer(Json{{"count", static_cast<int64_t>(before - bindings_.size())}});

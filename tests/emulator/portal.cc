@@ -1,6 +1,7 @@
 #include "tests/emulator/portal.h"
 
 #include <exception>
+#include <set>
 #include <stdexcept>
 #include "absl/strings/string_view.h"
 #include <utility>
@@ -38,11 +39,30 @@ MethodResult ErrorResult(int status, std::string code, std::string description) 
 
 constexpr char kAttachTaskFile[] = "tasks.task.files.attach";
 
-bool IsDealFileMethod(const std::string& method) {
-  return method == "crm.deal.add" || method == "crm.deal.update" || method == "crm.deal.get";
+// The file field a call writes or reads (crm_files.h), or null.
+const CrmFileField* FileFieldOf(const std::string& method, const nlohmann::json& params) {
+  if (method == "crm.deal.add" || method == "crm.deal.update" || method == "crm.deal.get") {
+    return &CrmFiles::kDeal;
+  }
+  if (method != "crm.item.add" && method != "crm.item.update" && method != "crm.item.get") {
+    return nullptr;
+  }
+  const nlohmann::json* type = params.is_object() && params.contains("entityTypeId")
+                                   ? &params["entityTypeId"]
+                                   : nullptr;
+  const bool smart_process = type != nullptr && (*type == 128 || *type == "128");
+  return smart_process ? &CrmFiles::kItem : nullptr;
 }
 
-// Puts every spooled value of `params` back in memory, except a deal file
+bool HoldsFileField(const OJson& fields) {
+  if (!fields.is_object()) return false;
+  for (const auto& [code, value] : fields.items()) {
+    if (CrmFiles::IsFileField(code)) return true;
+  }
+  return false;
+}
+
+// Puts every spooled value of `params` back in memory, except a file
 // field's value under fields / FIELDS, which crm_files.h decodes from disk.
 absl::Status InflateSpooled(const BodySpool& spool, OJson* params, bool in_file_field) {
   if (params->is_string()) {
@@ -56,11 +76,10 @@ absl::Status InflateSpooled(const BodySpool& spool, OJson* params, bool in_file_
   }
   if (params->is_object()) {
     for (auto& [key, item] : params->items()) {
-      const bool file = in_file_field || ((key == "fields" || key == "FIELDS") && item.is_object() &&
-                                          item.contains(CrmFiles::kDealFileField));
+      const bool file = in_file_field || ((key == "fields" || key == "FIELDS") && HoldsFileField(item));
       if (file && !in_file_field) {
         for (auto& [field, value] : item.items()) {
-          absl::Status s = InflateSpooled(spool, &value, field == CrmFiles::kDealFileField);
+          absl::Status s = InflateSpooled(spool, &value, CrmFiles::IsFileField(field));
           if (!s.ok()) return s;
         }
         continue;
@@ -358,13 +377,14 @@ Portal::Outcome Portal::RunCommand(const Caller& caller, const std::string& meth
     }
   }
   call.user_id = caller.user_id;
+  const CrmFileField* file_field = FileFieldOf(method, call.params);
   try {
     if (attach_method) {
       out.result = AttachTaskFile(call.params, caller.user_id);
     } else {
-      out.result = disk_method                 ? disk_->Invoke(method, call.params, caller.disk)
-                   : IsDealFileMethod(method) ? InvokeWithDealFile(caller, std::move(call))
-                                              : methods_->Invoke(call);
+      out.result = disk_method  ? disk_->Invoke(method, call.params, caller.disk)
+                   : file_field ? InvokeWithFileField(caller, std::move(call), *file_field)
+                                : methods_->Invoke(call);
     }
   } catch (const std::exception& e) {
     // A data-layer bug must not take the server down; report it like PHP would.
@@ -385,23 +405,28 @@ Portal::Outcome Portal::RunCommand(const Caller& caller, const std::string& meth
   return out;
 }
 
-MethodResult Portal::InvokeWithDealFile(const Caller& caller, MethodCall call) {
-  absl::StatusOr<std::optional<CrmFiles::Incoming>> file = std::nullopt;
-  if (call.method != "crm.deal.get") file = crm_files_->Take(&call.params, caller.spool);
-  if (!file.ok()) return ErrorResult(400, "ERROR_CORE", std::string(file.status().message()));
+MethodResult Portal::InvokeWithFileField(const Caller& caller, MethodCall call,
+                                         const CrmFileField& field) {
+  const bool read = absl::EndsWith(call.method, ".get");
+  absl::StatusOr<std::optional<std::vector<CrmFiles::Incoming>>> files = std::nullopt;
+  if (!read) files = crm_files_->Take(field, &call.params, caller.spool);
+  if (!files.ok()) return ErrorResult(400, "ERROR_CORE", std::string(files.status().message()));
   MethodResult result = methods_->Invoke(call);
+  // crm.item.* answer {"item": {...}}; crm.deal.add the new id.
+  nlohmann::json* record = &result.result;
+  if (record->is_object() && record->contains("item")) record = &(*record)["item"];
   std::optional<int64_t> id = PositiveParam(call.params, "id");
   if (!id) id = PositiveParam(call.params, "ID");
-  if (call.method == "crm.deal.add") {
-    id = result.result.is_number_integer() ? std::optional<int64_t>(result.result.get<int64_t>())
-                                           : std::nullopt;
+  if (absl::EndsWith(call.method, ".add")) {
+    id = record->is_number_integer() ? std::optional<int64_t>(record->get<int64_t>())
+                                     : PositiveParam(*record, "id");
   }
   if (result.is_error || !id) {
-    if (*file) CrmFiles::Discard(**file);
+    if (*files) CrmFiles::Discard(**files);
     return result;
   }
-  if (*file) crm_files_->Attach(*id, std::move(**file));
-  if (call.method == "crm.deal.get") crm_files_->Render(*id, &result.result, caller.disk);
+  if (*files) crm_files_->Attach(field, *id, std::move(**files));
+  if (read) crm_files_->Render(field, *id, record, caller.disk);
   return result;
 }
 
@@ -430,6 +455,7 @@ MethodResult Portal::AttachTaskFile(const nlohmann::json& params, int64_t user_i
 
 HttpReply Portal::RunSingle(const Caller& caller, const std::string& method, const OJson& params,
                             absl::Time start) {
+  stats_.CountRequestFor({method});
   Outcome out = RunCommand(caller, method, params, start, /*check_operating=*/true, method,
                            /*in_batch=*/false);
   HttpReply reply;
@@ -461,6 +487,9 @@ HttpReply Portal::RunBatch(const Caller& caller, const OJson& params, absl::Time
   }
   const std::vector<BatchCommand> commands = ParseBatchCommands(params);
   const bool halt = ParseHalt(params);
+  std::set<std::string> methods;
+  for (const BatchCommand& c : commands) methods.insert(c.method);
+  stats_.CountRequestFor(methods);
 
   BatchResults results;
   absl::Time t = start;
@@ -622,19 +651,19 @@ HttpReply Portal::OpenDownload(const FileRequest& request, StoredFile* file) {
   return reply;
 }
 
-HttpReply Portal::OpenCrmFileLink(const FileRequest& request) {
+HttpReply Portal::OpenCrmFileLink(const FileRequest& request, const CrmFileField& field) {
   const OJson query = FileQuery(request);
   DiskCaller caller;
   HttpReply reply = FileAuth(query, request, &caller);
   if (reply.status != 200) return reply;
   const nlohmann::json params(query);
-  const std::optional<int64_t> deal = PositiveParam(params, "ownerId");
+  const std::optional<int64_t> owner = PositiveParam(params, field.owner_param);
   const std::optional<int64_t> file = PositiveParam(params, "fileId");
-  const std::string field = query.contains("fieldName") && query["fieldName"].is_string()
-                                ? query["fieldName"].get<std::string>()
-                                : "";
+  const std::string code = query.contains("fieldName") && query["fieldName"].is_string()
+                               ? query["fieldName"].get<std::string>()
+                               : "";
   std::optional<std::string> link =
-      deal && file ? crm_files_->LinkOf(*deal, field, *file) : std::nullopt;
+      owner && file ? crm_files_->LinkOf(field, *owner, code, *file) : std::nullopt;
   if (!link) return HttpReply{404, "text/html", HtmlPage(404, "Not Found")};
   reply.status = 302;
   reply.content_type = "text/html";

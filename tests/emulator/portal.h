@@ -124,9 +124,10 @@ class Portal {
   // Where request bodies spool their long values.
   const std::string& spool_dir() const { return crm_files_->spool_dir(); }
 
-  // A deal file field's downloadUrl (show_file.php): a redirect to the
-  // file's own link, or an error reply.
-  HttpReply OpenCrmFileLink(const FileRequest& request);
+  // A file field's download link (a deal's downloadUrl, show_file.php; an
+  // item's urlMachine): a redirect to the file's own link, or an error
+  // reply.
+  HttpReply OpenCrmFileLink(const FileRequest& request, const CrmFileField& field);
   // That link: the file to stream, or an error reply (status != 200).
   HttpReply OpenCrmFile(const std::string& token, StoredFile* file);
 
@@ -210,9 +211,10 @@ class Portal {
   // tasks.task.files.attach: attaches a Drive file to a task (the task from
   // the data layer, the attachment in the Disk).
   MethodResult AttachTaskFile(const nlohmann::json& params, int64_t user_id);
-  // crm.deal.add / update / get with the deal file field (crm_files.h)
+  // crm.deal.* / crm.item.* add, update and get with `field` (crm_files.h)
   // around the data layer's method.
-  MethodResult InvokeWithDealFile(const Caller& caller, MethodCall call);
+  MethodResult InvokeWithFileField(const Caller& caller, MethodCall call,
+                                   const CrmFileField& field);
   // The method a REST path names ("" when none), and whether it is REST 3.0.
   static std::string MethodOfPath(const std::string& path, bool* v3,
                                   std::vector<std::string>* segments);

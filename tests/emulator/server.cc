@@ -157,6 +157,10 @@ EmulatorServer::EmulatorServer(ServerOptions options, Portal* portal, PortalSet*
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server_->set_keep_alive_max_count(static_cast<size_t>(1) << 30);
   server_->set_keep_alive_timeout(options_.keep_alive_timeout_seconds);
+  // A request body may pause for up to 60 s between reads, as nginx's
+  // client_body_timeout allows in front of a portal (cpp-httplib's own 5 s
+  // cut streamed uploads short that wait their turn on a loaded machine).
+  server_->set_read_timeout(60, 0);
   server_->set_tcp_nodelay(true);
   InstallHandlers();
 }
@@ -422,15 +426,20 @@ void EmulatorServer::InstallFileHandlers(std::function<bool(const httplib::Reque
     if (reply.status != 200) return send(res, reply);
     ServeStoredFile(file, res);
   });
-  // A deal file field's downloadUrl: authorized like a REST call, it
-  // redirects to the file's own link, which serves the bytes.
+  // A file field's download link -- a deal's downloadUrl, an item's
+  // urlMachine (on a REST path) -- authorized like a REST call, redirects to
+  // the file's own link, which serves the bytes.
+  auto file_link = [this, file_request](const CrmFileField& field) {
+    return [this, file_request, &field](const httplib::Request& req, httplib::Response& res) {
+      HttpReply reply = Route(req)->OpenCrmFileLink(file_request(req), field);
+      res.status = reply.status;
+      for (const auto& [name, value] : reply.headers) res.set_header(name, value);
+      res.set_content(reply.body, reply.content_type);
+    };
+  };
   server_->Get("/+bitrix/+components/+bitrix/+crm\\.deal\\.show/+show_file\\.php",
-               [this, file_request](const httplib::Request& req, httplib::Response& res) {
-                 HttpReply reply = Route(req)->OpenCrmFileLink(file_request(req));
-                 res.status = reply.status;
-                 for (const auto& [name, value] : reply.headers) res.set_header(name, value);
-                 res.set_content(reply.body, reply.content_type);
-               });
+               file_link(CrmFiles::kDeal));
+  server_->Get("/+rest/+crm\\.controller\\.item\\.getFile\\.json", file_link(CrmFiles::kItem));
   server_->Get("/+upload/+b24emu-crm/+([0-9a-f]+)", [this, send](const httplib::Request& req,
                                                                httplib::Response& res) {
     StoredFile file;

@@ -17,6 +17,11 @@ void Stats::CountFault(const std::string& kind) {
   ++faults_[kind];
 }
 
+void Stats::CountRequestFor(const std::set<std::string>& methods) {
+  absl::MutexLock lock(&mu_);
+  for (const std::string& m : methods) ++requests_by_method_[m];
+}
+
 void Stats::RecordCommand(const std::string& method, const nlohmann::json& params) {
   nlohmann::json entry = {{"method", method}, {"params", params}};
   absl::MutexLock lock(&mu_);
@@ -53,8 +58,9 @@ nlohmann::json Stats::ToJson() const {
   j["errors"] = nlohmann::json(errors_);
   j["created"] = nlohmann::json(created_);
   j["faults_injected"] = nlohmann::json(faults_);
+  j["requests_by_method"] = nlohmann::json(requests_by_method_);
   // nlohmann turns an empty std::map into `null`; stats promise objects.
-  for (const char* key : {"errors", "created", "faults_injected"}) {
+  for (const char* key : {"errors", "created", "faults_injected", "requests_by_method"}) {
     if (!j[key].is_object()) j[key] = nlohmann::json::object();
   }
   return j;
@@ -73,6 +79,7 @@ void Stats::Reset() {
   errors_.clear();
   created_.clear();
   faults_.clear();
+  requests_by_method_.clear();
   commands_seen_.clear();
 }
 

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <set>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -28,6 +29,10 @@ class Stats {
   void CountError(const std::string& code);
   void CountCreated(const std::string& entity);
   void CountFault(const std::string& kind);
+  // One classic REST request that reached its methods: a single call
+  // counts for its method, a batch once for each distinct method of its
+  // commands (so a test can count the requests that read deals).
+  void CountRequestFor(const std::set<std::string>& methods);
   // REST 3.0: a write answered from the idempotency store without running;
   // a write whose key was still running under an earlier request.
   void CountReplay() { idempotent_replays_.fetch_add(1, std::memory_order_relaxed); }
@@ -53,7 +58,7 @@ class Stats {
 
   // requests, batches, commands, errors, created, peak_concurrency,
   // in_flight, faults_injected, token_refreshes, token_refusals,
-  // idempotent_replays, idempotency_overlaps.
+  // idempotent_replays, idempotency_overlaps, requests_by_method.
   nlohmann::json ToJson() const;
 
   // Clears everything except the in-flight count (requests may be running).
@@ -73,6 +78,7 @@ class Stats {
   std::map<std::string, int64_t> errors_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int64_t> created_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int64_t> faults_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, int64_t> requests_by_method_ ABSL_GUARDED_BY(mu_);
   std::deque<nlohmann::json> commands_seen_ ABSL_GUARDED_BY(mu_);
 };
 

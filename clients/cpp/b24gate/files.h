@@ -1,6 +1,6 @@
 // FilesService for C++: uploads from a path or std::istream and downloads
 // into a path or std::ostream, a chunk at a time, so neither side holds a
-// whole file.
+// whole file; into and out of a Drive folder or a CRM record's file field.
 //
 //   b24gate::client::Files files(channel);
 //   b24gate::client::UploadOptions into;
@@ -36,10 +36,21 @@
 
 namespace b24gate::client {
 
-// Exactly one of folder_id and storage_id is set.
+// A file field of one CRM record: Upload writes the file into it
+// (crm.<entity>.update), Download reads it back (crm.<entity>.get).
+struct RecordField {
+  std::string entity_type;  // "deal", "lead", "contact", "company", or "item" (crm.item.*)
+  int64_t record_id = 0;
+  std::string field;  // the field's code, e.g. "UF_CRM_1638795037"
+  int32_t index = 0;  // Download from a multiple field: which of its files
+  int64_t entity_type_id = 0;  // entity_type "item" only: the record's entityTypeId
+};
+
+// Exactly one of folder_id, storage_id and record_field is set.
 struct UploadOptions {
   int64_t folder_id = 0;   // a Drive folder (disk.folder.uploadfile)
   int64_t storage_id = 0;  // a storage's root (disk.storage.uploadfile)
+  std::optional<RecordField> record_field;  // its value becomes this one file
   std::string name;        // UploadFile: default the path's file name
   // Rename to "name (1).ext" when the name is taken, instead of failing.
   bool generate_unique_name = false;
@@ -52,13 +63,15 @@ struct UploadOptions {
 };
 
 struct UploadResult {
-  Json file;  // Bitrix24's file object (ID, NAME, SIZE, ...)
+  Json file;  // Bitrix24's file object (ID, NAME, SIZE, ...); for a record's field, its value
   int64_t size = 0;
   std::string sha256;  // the gateway's, of the bytes it received (hex)
 };
 
 struct DownloadOptions {
   int64_t offset = 0;  // resume from this byte (DownloadFile: the file is cut there and continued)
+  // The file in a CRM record's file field instead of a Drive file (file_id 0).
+  std::optional<RecordField> record_field;
   std::function<void(int64_t written, int64_t total)> progress;  // total -1: unknown
   std::chrono::milliseconds timeout{0};
 };
@@ -84,10 +97,10 @@ class Files {
     return Upload(in, options);
   }
 
-  // Streams `in` to its end into the Drive (FilesService.UploadFile).
+  // Streams `in` to its end into the Drive or a record's field (FilesService.UploadFile).
   Outcome<UploadResult> Upload(std::istream& in, const UploadOptions& options) {
-    if ((options.folder_id != 0) == (options.storage_id != 0)) {
-      return Error{"INVALID_ARGUMENT", "set exactly one of folder_id and storage_id",
+    if ((options.folder_id != 0) + (options.storage_id != 0) + options.record_field.has_value() != 1) {
+      return Error{"INVALID_ARGUMENT", "set exactly one of folder_id, storage_id and record_field",
                    grpc::StatusCode::INVALID_ARGUMENT, "", {}};
     }
     grpc::ClientContext context;
@@ -99,6 +112,7 @@ class Files {
     header->set_portal(options_.portal);
     if (options.folder_id != 0) header->set_folder_id(options.folder_id);
     if (options.storage_id != 0) header->set_storage_id(options.storage_id);
+    if (options.record_field) *header->mutable_record_field() = ToProto(*options.record_field);
     header->set_name(options.name);
     header->set_generate_unique_name(options.generate_unique_name);
     if (options.size) header->set_size(*options.size);
@@ -139,12 +153,14 @@ class Files {
     return Download(file_id, out, options);
   }
 
-  // Streams a Drive file (FilesService.DownloadFile) into `out`.
+  // Streams a Drive file (FilesService.DownloadFile) into `out`; with
+  // options.record_field (file_id 0), the file in that record's field.
   Outcome<DownloadResult> Download(int64_t file_id, std::ostream& out, const DownloadOptions& options = {}) {
     bitrix24::gateway::v1::DownloadFileRequest request;
     request.set_portal(options_.portal);
     request.set_file_id(file_id);
     request.set_offset(options.offset);
+    if (options.record_field) *request.mutable_record_field() = ToProto(*options.record_field);
     grpc::ClientContext context;
     internal::Prepare(&context, options.timeout, options_);
     auto reader = stub_->DownloadFile(&context, request);
@@ -172,6 +188,16 @@ class Files {
   }
 
  private:
+  static bitrix24::gateway::v1::RecordFileField ToProto(const RecordField& f) {
+    bitrix24::gateway::v1::RecordFileField out;
+    out.set_entity_type(f.entity_type);
+    out.set_record_id(f.record_id);
+    out.set_field(f.field);
+    out.set_index(f.index);
+    out.set_entity_type_id(f.entity_type_id);
+    return out;
+  }
+
   static Json StructJson(const google::protobuf::Struct& s) {
     google::protobuf::Value value;
     *value.mutable_struct_value() = s;

@@ -19,7 +19,8 @@ const _ = grpc.SupportPackageIsVersion7
 type FilesServiceClient interface {
 	// Uploads a file into a Drive folder or a storage's root, or into a file
 	// field of a CRM record (crm.<entity>.update with the field's value
-	// {"fileData": [name, base64]}, the base64 made while streaming; the call
+	// {"fileData": [name, base64]}, or crm.item.update with [name, base64];
+	// the base64 made while streaming; the call
 	// waits in the portal's queue like any call and is sent once). The first
 	// message carries `header`, every later one a `chunk` of the file's bytes,
 	// in order. A bad header is refused (INVALID_ARGUMENT, NOT_FOUND for an
@@ -114,7 +115,8 @@ func (x *filesServiceDownloadFileClient) Recv() (*DownloadFileResponse, error) {
 type FilesServiceServer interface {
 	// Uploads a file into a Drive folder or a storage's root, or into a file
 	// field of a CRM record (crm.<entity>.update with the field's value
-	// {"fileData": [name, base64]}, the base64 made while streaming; the call
+	// {"fileData": [name, base64]}, or crm.item.update with [name, base64];
+	// the base64 made while streaming; the call
 	// waits in the portal's queue like any call and is sent once). The first
 	// message carries `header`, every later one a `chunk` of the file's bytes,
 	// in order. A bad header is refused (INVALID_ARGUMENT, NOT_FOUND for an

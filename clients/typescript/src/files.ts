@@ -22,11 +22,26 @@ import {
 /** Bytes per message: well below gRPC's default 4 MiB limit. */
 const CHUNK_SIZE = 1 << 20;
 
+/** A file field of one CRM record: upload writes into it (crm.<entity>.update), download reads it. */
+export interface RecordField {
+  /** "deal", "lead", "contact", "company", or "item" (crm.item.*, with entityTypeId). */
+  entityType: string;
+  /** entityType "item" only: the record's entityTypeId (a smart process's). */
+  entityTypeId?: number;
+  recordId: number;
+  /** The field's code, e.g. "UF_CRM_1638795037". */
+  field: string;
+  /** Downloads from a multiple field: which of its files (default the first). */
+  index?: number;
+}
+
 export interface UploadOptions {
-  /** A Drive folder (disk.folder.uploadfile); exactly one of folderId and storageId. */
+  /** A Drive folder (disk.folder.uploadfile); exactly one of folderId, storageId and recordField. */
   folderId?: number;
   /** A storage's root (disk.storage.uploadfile). */
   storageId?: number;
+  /** A CRM record's file field: its value becomes this one file. */
+  recordField?: RecordField;
   /** The file's name in the Drive; default a path's base name. */
   name?: string;
   /** Rename to "name (1).ext" when the name is taken, instead of failing. */
@@ -42,7 +57,7 @@ export interface UploadOptions {
 }
 
 export interface UploadResult {
-  /** Bitrix24's file object (ID, NAME, SIZE, ...). */
+  /** Bitrix24's file object (ID, NAME, SIZE, ...); for a record's field, the field's value. */
   file: { [key: string]: unknown };
   size: number;
   /** Lower-case hex, checked against the bytes read. */
@@ -52,6 +67,8 @@ export interface UploadResult {
 export interface DownloadOptions {
   /** Resume from this byte (a path is cut there and continued). */
   offset?: number;
+  /** The file in a CRM record's file field instead of a Drive file (the file id is then 0). */
+  recordField?: RecordField;
   /** Called after each chunk with the bytes written so far and the file's size (-1 unknown). */
   onProgress?: (written: number, total: number) => void;
   timeoutMs?: number;
@@ -75,12 +92,13 @@ async function* chunks(source: AsyncIterable<Uint8Array | string>, size: number)
 
 async function header(portal: string, source: string | AsyncIterable<Uint8Array | string>,
                       o: UploadOptions): Promise<UploadFileHeader> {
-  if ((o.folderId === undefined) === (o.storageId === undefined)) {
-    throw new TypeError("upload: give exactly one of folderId and storageId");
+  if ([o.folderId, o.storageId, o.recordField].filter((t) => t !== undefined).length !== 1) {
+    throw new TypeError("upload: give exactly one of folderId, storageId and recordField");
   }
   const path = typeof source === "string" ? source : undefined;
   return UploadFileHeader.fromPartial({
-    portal, folderId: o.folderId, storageId: o.storageId, generateUniqueName: o.generateUniqueName ?? false,
+    portal, folderId: o.folderId, storageId: o.storageId, recordField: o.recordField,
+    generateUniqueName: o.generateUniqueName ?? false,
     name: o.name ?? (path !== undefined ? basename(path) : ""),
     size: o.size ?? (path !== undefined ? (await stat(path)).size : undefined),
   });
@@ -132,8 +150,8 @@ export async function download(client: FilesServiceClient, portal: string, fileI
                                callOptions: Partial<CallOptions>): Promise<DownloadResult> {
   const offset = o.offset ?? 0;
   const out = await sink(dest, offset);
-  const call = client.downloadFile(DownloadFileRequest.fromPartial({ portal, fileId, offset }), new Metadata(),
-    callOptions);
+  const request = DownloadFileRequest.fromPartial({ portal, fileId, offset, recordField: o.recordField });
+  const call = client.downloadFile(request, new Metadata(), callOptions);
   const result: DownloadResult = { name: "", size: -1, file: {}, written: 0 };
   try {
     for await (const message of call) {

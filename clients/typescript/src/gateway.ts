@@ -262,15 +262,18 @@ export class Gateway {
   }
 
   /**
-   * Uploads a file into a Drive folder or storage root (FilesService.UploadFile)
-   * from a path or any async iterable of bytes (a Node Readable), a chunk at a
+   * Uploads a file into a Drive folder or storage root, or into a CRM record's
+   * file field (FilesService.UploadFile) from a path or any async iterable of bytes (a Node Readable), a chunk at a
    * time; rejects with CHECKSUM_MISMATCH when the gateway's SHA-256 differs.
    */
   upload(source: string | AsyncIterable<Uint8Array | string>, options: files.UploadOptions): Promise<files.UploadResult> {
     return files.upload(this.files, this.portal, source, options, callOptions(options));
   }
 
-  /** Downloads a Drive file into a path (cut at `offset` and continued) or a Writable. */
+  /**
+   * Downloads a Drive file (or with `recordField` and file id 0, a record's file)
+   * into a path (cut at `offset` and continued) or a Writable.
+   */
   download(fileId: number, dest: string | Writable, options: files.DownloadOptions = {}): Promise<files.DownloadResult> {
     return files.download(this.files, this.portal, fileId, dest, options, callOptions(options));
   }

@@ -3,7 +3,7 @@
 // BitrixError.
 export { Gateway, ListReader } from "./gateway.js";
 export type { Command, GatewayOptions, GetAllOptions, ItemResult, ListSummary, Params, RpcOptions } from "./gateway.js";
-export type { DownloadOptions, DownloadResult, UploadOptions, UploadResult } from "./files.js";
+export type { DownloadOptions, DownloadResult, RecordField, UploadOptions, UploadResult } from "./files.js";
 export { Subscription } from "./events.js";
 export type { B24Event, SubscribeOptions } from "./events.js";
 export { BitrixError } from "./errors.js";

@@ -249,6 +249,19 @@ class FilesTest(unittest.TestCase):
         self.gw.download_file(None, sink, record_field=field, progress=False)
         self.assertEqual(hashlib.sha256(sink.getvalue()).hexdigest(), up["sha256"])
 
+    def test_a_smart_process_items_file_field_goes_up_and_comes_back_identical(self):
+        data = os.urandom(1024 * 1024 + 2)
+        item = self.gw.call("crm.item.add", {"entityTypeId": 128, "fields": {"title": "with files"}})
+        # The emulator's multiple file field on its smart process (entityTypeId 128).
+        field = ("item", item["item"]["id"], "ufCrm1_1700000300", 128)
+        up = self.gw.upload_file(io.BytesIO(data), record_field=field, name="contract.pdf",
+                                 progress=False)
+        self.assertEqual(up["sha256"], hashlib.sha256(data).hexdigest())
+        self.assertNotIn("auth=", up["file"]["urlMachine"])
+        sink = io.BytesIO()
+        self.gw.download_file(None, sink, record_field=field, progress=False)
+        self.assertEqual(hashlib.sha256(sink.getvalue()).hexdigest(), up["sha256"])
+
 
 def emulator(path, body=None):
     request = urllib.request.Request(EMULATOR + path, data=body, method="POST" if body is not None else "GET")

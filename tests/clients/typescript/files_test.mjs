@@ -1,7 +1,8 @@
 // The TypeScript file helpers against a real b24gate and b24-emulator
 // (started by tests/clients/typescript_client_test.sh): a file uploaded from
 // a path and one from a stream come back byte for byte (SHA-256), to a path
-// (also resumed from an offset) and to a Writable.
+// (also resumed from an offset) and to a Writable; a file put into a deal's
+// file field comes back from it identical.
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, truncate, writeFile } from "node:fs/promises";
@@ -53,5 +54,20 @@ test("a stream goes up and comes back into a Writable", async () => {
   const pieces = [];
   const sink = new Writable({ write(chunk, _enc, done) { pieces.push(chunk); done(); } });
   await gw.download(Number(up.file.ID), sink);
+  assert.equal(sha256(Buffer.concat(pieces)), sha256(data));
+});
+
+test("a deal's file field gets the file and gives it back identical", async () => {
+  const deal = await gw.call("crm.deal.add", { fields: { TITLE: "with a scan" } });
+  // The emulator's file field on deals.
+  const recordField = { entityType: "deal", recordId: Number(deal), field: "UF_CRM_1700000103" };
+  const data = randomBytes(2 * 1024 * 1024 + 1);
+  const up = await gw.upload(Readable.from([data]), { recordField, name: "scan.pdf", size: data.length });
+  assert.equal(up.sha256, sha256(data));
+  assert.ok(up.file.downloadUrl && !String(up.file.downloadUrl).includes("auth="), JSON.stringify(up.file));
+  const pieces = [];
+  const sink = new Writable({ write(chunk, _enc, done) { pieces.push(chunk); done(); } });
+  const got = await gw.download(0, sink, { recordField });
+  assert.equal(got.written, data.length);
   assert.equal(sha256(Buffer.concat(pieces)), sha256(data));
 });

@@ -93,7 +93,9 @@ TEST_F(EventsTest, BindRefusesOnlineHandlersUnknownEventsAndDuplicates) {
   EXPECT_EQ(Run("event.bind", {{"event", "ONCRMDEALADD"}, {"event_type", "offline"}}).error,
             "ERROR_HANDLER_ALREADY_BINDED");
   EXPECT_EQ(Run("event.get").result.size(), 1u);
-  EXPECT_EQ(Run("event.unbind", {{"event", "ONCRMDEALADD"}}).result["count"], 1);
+  EXPECT_EQ(Run("event.unbind", {{"event", "ONCRMDEALADD"}}).result["count"], 0)
+      << "online by default: the offline binding stays";
+  EXPECT_EQ(Run("event.unbind", {{"event", "ONCRMDEALADD"}, {"event_type", "offline"}}).result["count"], 1);
   EXPECT_EQ(Run("event.get").result.size(), 0u);
 }
 

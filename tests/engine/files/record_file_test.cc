@@ -79,5 +79,38 @@ TEST(RecordFile, BadTargetsAreNamed) {
   EXPECT_EQ(GetMethodOf({"lead", 1, "UF_A", 0}), "crm.lead.get");
 }
 
+// crm.item: the entityTypeId goes into both calls, the pair is the field's
+// value itself, and the record is found inside crm.item.get's {"item": ...}.
+TEST(RecordFile, ItemsAreWrittenAndReadThroughTheUniversalApi) {
+  RecordField record{"item", 8, "ufCrm1_1", 0, 128};
+  ASSERT_TRUE(CheckRecordField(record, "r").ok());
+  EXPECT_EQ(UpdateMethodOf(record), "crm.item.update");
+  EXPECT_EQ(GetMethodOf(record), "crm.item.get");
+  EXPECT_EQ(GetParamsOf(record), (OJson{{"entityTypeId", 128}, {"id", 8}}));
+  absl::StatusOr<SplitBody> split =
+      SplitAtPlaceholder(FieldUploadParams(record, "a.pdf", "PLACE").dump(), "PLACE");
+  ASSERT_TRUE(split.ok()) << split.status();
+  const OJson whole = OJson::parse(split->head + "QUJD" + split->tail);
+  EXPECT_EQ(whole["entityTypeId"], 128);
+  EXPECT_EQ(whole["id"], 8);
+  EXPECT_EQ(whole["fields"]["ufCrm1_1"], (OJson{"a.pdf", "QUJD"}));
+
+  const OJson value = {{"id", 3}, {"url", "https://p/u"}, {"urlMachine", "https://p/m?auth=T"}};
+  absl::StatusOr<OJson> found =
+      FileValueOf(OJson{{"item", {{"id", 8}, {"ufCrm1_1", OJson::array({value})}}}}, record);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(FileLinkOf(*found), "https://p/m?auth=T");
+  EXPECT_EQ(WithoutLinkCredentials(*found)["urlMachine"], "https://p/m");
+
+  // entityTypeId with item and only with it.
+  for (const RecordField& bad : {RecordField{"item", 8, "ufCrm1_1", 0, 0},
+                                 RecordField{"item", 8, "ufCrm1_1", 0, -1},
+                                 RecordField{"deal", 8, "UF_A", 0, 128}}) {
+    absl::Status s = CheckRecordField(bad, "r");
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad.entity_type;
+    EXPECT_NE(s.message().find("r.entity_type_id"), absl::string_view::npos) << s;
+  }
+}
+
 }  // namespace
 }  // namespace b24gate::record_file_test

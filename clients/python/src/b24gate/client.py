@@ -162,7 +162,8 @@ class Gateway:
         """Uploads a file into a Drive folder or a storage's root, or into a
         CRM record's file field (exactly one of folder_id, storage_id,
         record_field = (entity_type, record_id, field), e.g. ("deal", 42,
-        "UF_CRM_1638795037")); returns {"file": Bitrix24's file object (for a
+        "UF_CRM_1638795037"), or for a crm.item record ("item", record_id,
+        field, entity_type_id)); returns {"file": Bitrix24's file object (for a
         field, the field's value), "size": bytes, "sha256": hex}.
 
         source: a path (name and size then default to the file's) or a binary
@@ -213,11 +214,13 @@ class Gateway:
 
 
 def _record_field(value):
-    """(entity_type, record_id, field) as a RecordFileField; None stays None."""
+    """(entity_type, record_id, field) or ("item", record_id, field,
+    entity_type_id) as a RecordFileField; None stays None."""
     if value is None:
         return None
-    entity_type, record_id, field = value
-    return files_pb2.RecordFileField(entity_type=entity_type, record_id=record_id, field=field)
+    entity_type, record_id, field, *type_id = value
+    return files_pb2.RecordFileField(entity_type=entity_type, record_id=record_id, field=field,
+                                     entity_type_id=type_id[0] if type_id else 0)
 
 
 class ListReader:

@@ -14,7 +14,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n bitrix24/gateway/v1/events.proto\x12\x13\x62itrix24.gateway.v1\x1a\x1cgoogle/protobuf/struct.proto\"\x8e\x01\n\x10SubscribeRequest\x12;\n\x05start\x18\x01 \x01(\x0b\x32#.bitrix24.gateway.v1.SubscribeStartH\x00R\x05start\x12\x35\n\x03\x61\x63k\x18\x02 \x01(\x0b\x32!.bitrix24.gateway.v1.SubscribeAckH\x00R\x03\x61\x63kB\x06\n\x04kind\"\xbd\x01\n\x0eSubscribeStart\x12\x16\n\x06portal\x18\x01 \x01(\tR\x06portal\x12\x1a\n\x08\x63onsumer\x18\x02 \x01(\tR\x08\x63onsumer\x12\x16\n\x06\x65vents\x18\x03 \x03(\tR\x06\x65vents\x12%\n\x0e\x61uth_connector\x18\x04 \x01(\tR\rauthConnector\x12\x38\n\x06source\x18\x05 \x01(\x0e\x32 .bitrix24.gateway.v1.EventSourceR\x06source\"1\n\x0cSubscribeAck\x12!\n\x0c\x64\x65livery_ids\x18\x01 \x03(\tR\x0b\x64\x65liveryIds\"K\n\x11SubscribeResponse\x12\x36\n\x05\x65vent\x18\x01 \x01(\x0b\x32 .bitrix24.gateway.v1.QueuedEventR\x05\x65vent\"\xde\x01\n\x0bQueuedEvent\x12\x1f\n\x0b\x64\x65livery_id\x18\x01 \x01(\tR\ndeliveryId\x12\x14\n\x05\x65vent\x18\x02 \x01(\tR\x05\x65vent\x12\x16\n\x06portal\x18\x03 \x01(\tR\x06portal\x12\x1b\n\trecord_id\x18\x04 \x01(\tR\x08recordId\x12\x1c\n\ttimestamp\x18\x05 \x01(\tR\ttimestamp\x12+\n\x04\x64\x61ta\x18\x06 \x01(\x0b\x32\x17.google.protobuf.StructR\x04\x64\x61ta\x12\x18\n\x07\x61ttempt\x18\x07 \x01(\x05R\x07\x61ttempt*^\n\x0b\x45ventSource\x12\x1c\n\x18\x45VENT_SOURCE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x45VENT_SOURCE_OFFLINE\x10\x01\x12\x17\n\x13\x45VENT_SOURCE_ONLINE\x10\x02\x32n\n\x0c\x45ventService\x12^\n\tSubscribe\x12%.bitrix24.gateway.v1.SubscribeRequest\x1a&.bitrix24.gateway.v1.SubscribeResponse(\x01\x30\x01\x42*P\x01Z&b24gate/clients/go/gatewayv1;gatewayv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n bitrix24/gateway/v1/events.proto\x12\x13\x62itrix24.gateway.v1\x1a\x1cgoogle/protobuf/struct.proto\"\x8e\x01\n\x10SubscribeRequest\x12;\n\x05start\x18\x01 \x01(\x0b\x32#.bitrix24.gateway.v1.SubscribeStartH\x00R\x05start\x12\x35\n\x03\x61\x63k\x18\x02 \x01(\x0b\x32!.bitrix24.gateway.v1.SubscribeAckH\x00R\x03\x61\x63kB\x06\n\x04kind\"\xd5\x01\n\x0eSubscribeStart\x12\x16\n\x06portal\x18\x01 \x01(\tR\x06portal\x12\x1a\n\x08\x63onsumer\x18\x02 \x01(\tR\x08\x63onsumer\x12\x16\n\x06\x65vents\x18\x03 \x03(\tR\x06\x65vents\x12%\n\x0e\x61uth_connector\x18\x04 \x01(\tR\rauthConnector\x12\x38\n\x06source\x18\x05 \x01(\x0e\x32 .bitrix24.gateway.v1.EventSourceR\x06source\x12\x16\n\x06\x65nrich\x18\x06 \x01(\x08R\x06\x65nrich\"1\n\x0cSubscribeAck\x12!\n\x0c\x64\x65livery_ids\x18\x01 \x03(\tR\x0b\x64\x65liveryIds\"K\n\x11SubscribeResponse\x12\x36\n\x05\x65vent\x18\x01 \x01(\x0b\x32 .bitrix24.gateway.v1.QueuedEventR\x05\x65vent\"\xf7\x02\n\x0bQueuedEvent\x12\x1f\n\x0b\x64\x65livery_id\x18\x01 \x01(\tR\ndeliveryId\x12\x14\n\x05\x65vent\x18\x02 \x01(\tR\x05\x65vent\x12\x16\n\x06portal\x18\x03 \x01(\tR\x06portal\x12\x1b\n\trecord_id\x18\x04 \x01(\tR\x08recordId\x12\x1c\n\ttimestamp\x18\x05 \x01(\tR\ttimestamp\x12+\n\x04\x64\x61ta\x18\x06 \x01(\x0b\x32\x17.google.protobuf.StructR\x04\x64\x61ta\x12\x18\n\x07\x61ttempt\x18\x07 \x01(\x05R\x07\x61ttempt\x12\x43\n\x0crecord_state\x18\x08 \x01(\x0e\x32 .bitrix24.gateway.v1.RecordStateR\x0brecordState\x12/\n\x06record\x18\t \x01(\x0b\x32\x17.google.protobuf.StructR\x06record\x12!\n\x0crecord_error\x18\n \x01(\tR\x0brecordError*^\n\x0b\x45ventSource\x12\x1c\n\x18\x45VENT_SOURCE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x45VENT_SOURCE_OFFLINE\x10\x01\x12\x17\n\x13\x45VENT_SOURCE_ONLINE\x10\x02*|\n\x0bRecordState\x12\x1c\n\x18RECORD_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14RECORD_STATE_PRESENT\x10\x01\x12\x18\n\x14RECORD_STATE_DELETED\x10\x02\x12\x1b\n\x17RECORD_STATE_UNREADABLE\x10\x03\x32n\n\x0c\x45ventService\x12^\n\tSubscribe\x12%.bitrix24.gateway.v1.SubscribeRequest\x1a&.bitrix24.gateway.v1.SubscribeResponse(\x01\x30\x01\x42*P\x01Z&b24gate/clients/go/gatewayv1;gatewayv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'bitrix24.gateway.v1.events_pb2', globals())
@@ -22,18 +22,20 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'P\001Z&b24gate/clients/go/gatewayv1;gatewayv1'
-  _EVENTSOURCE._serialized_start=777
-  _EVENTSOURCE._serialized_end=871
+  _EVENTSOURCE._serialized_start=954
+  _EVENTSOURCE._serialized_end=1048
+  _RECORDSTATE._serialized_start=1050
+  _RECORDSTATE._serialized_end=1174
   _SUBSCRIBEREQUEST._serialized_start=88
   _SUBSCRIBEREQUEST._serialized_end=230
   _SUBSCRIBESTART._serialized_start=233
-  _SUBSCRIBESTART._serialized_end=422
-  _SUBSCRIBEACK._serialized_start=424
-  _SUBSCRIBEACK._serialized_end=473
-  _SUBSCRIBERESPONSE._serialized_start=475
-  _SUBSCRIBERESPONSE._serialized_end=550
-  _QUEUEDEVENT._serialized_start=553
-  _QUEUEDEVENT._serialized_end=775
-  _EVENTSERVICE._serialized_start=873
-  _EVENTSERVICE._serialized_end=983
+  _SUBSCRIBESTART._serialized_end=446
+  _SUBSCRIBEACK._serialized_start=448
+  _SUBSCRIBEACK._serialized_end=497
+  _SUBSCRIBERESPONSE._serialized_start=499
+  _SUBSCRIBERESPONSE._serialized_end=574
+  _QUEUEDEVENT._serialized_start=577
+  _QUEUEDEVENT._serialized_end=952
+  _EVENTSERVICE._serialized_start=1176
+  _EVENTSERVICE._serialized_end=1286
 # @@protoc_insertion_point(module_scope)

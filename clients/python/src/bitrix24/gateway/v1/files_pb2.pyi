@@ -38,16 +38,18 @@ class DownloadFileResponse(_message.Message):
     def __init__(self, header: _Optional[_Union[DownloadFileHeader, _Mapping]] = ..., chunk: _Optional[bytes] = ...) -> None: ...
 
 class RecordFileField(_message.Message):
-    __slots__ = ["entity_type", "field", "index", "record_id"]
+    __slots__ = ["entity_type", "entity_type_id", "field", "index", "record_id"]
     ENTITY_TYPE_FIELD_NUMBER: _ClassVar[int]
+    ENTITY_TYPE_ID_FIELD_NUMBER: _ClassVar[int]
     FIELD_FIELD_NUMBER: _ClassVar[int]
     INDEX_FIELD_NUMBER: _ClassVar[int]
     RECORD_ID_FIELD_NUMBER: _ClassVar[int]
     entity_type: str
+    entity_type_id: int
     field: str
     index: int
     record_id: int
-    def __init__(self, entity_type: _Optional[str] = ..., record_id: _Optional[int] = ..., field: _Optional[str] = ..., index: _Optional[int] = ...) -> None: ...
+    def __init__(self, entity_type: _Optional[str] = ..., record_id: _Optional[int] = ..., field: _Optional[str] = ..., index: _Optional[int] = ..., entity_type_id: _Optional[int] = ...) -> None: ...
 
 class UploadFileHeader(_message.Message):
     __slots__ = ["folder_id", "generate_unique_name", "name", "portal", "record_field", "size", "storage_id"]

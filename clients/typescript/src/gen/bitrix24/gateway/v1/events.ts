@@ -80,6 +80,55 @@ export function eventSourceToJSON(object: EventSource): string {
   }
 }
 
+export enum RecordState {
+  /** RECORD_STATE_UNSPECIFIED - Not asked for, or the event names no record the gateway reads. */
+  RECORD_STATE_UNSPECIFIED = 0,
+  /** RECORD_STATE_PRESENT - `record` holds its fields as read after the event. */
+  RECORD_STATE_PRESENT = 1,
+  /** RECORD_STATE_DELETED - The record is gone: a delete event, or the read found none. */
+  RECORD_STATE_DELETED = 2,
+  /** RECORD_STATE_UNREADABLE - The read failed (`record_error`); the event is delivered all the same. */
+  RECORD_STATE_UNREADABLE = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function recordStateFromJSON(object: any): RecordState {
+  switch (object) {
+    case 0:
+    case "RECORD_STATE_UNSPECIFIED":
+      return RecordState.RECORD_STATE_UNSPECIFIED;
+    case 1:
+    case "RECORD_STATE_PRESENT":
+      return RecordState.RECORD_STATE_PRESENT;
+    case 2:
+    case "RECORD_STATE_DELETED":
+      return RecordState.RECORD_STATE_DELETED;
+    case 3:
+    case "RECORD_STATE_UNREADABLE":
+      return RecordState.RECORD_STATE_UNREADABLE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return RecordState.UNRECOGNIZED;
+  }
+}
+
+export function recordStateToJSON(object: RecordState): string {
+  switch (object) {
+    case RecordState.RECORD_STATE_UNSPECIFIED:
+      return "RECORD_STATE_UNSPECIFIED";
+    case RecordState.RECORD_STATE_PRESENT:
+      return "RECORD_STATE_PRESENT";
+    case RecordState.RECORD_STATE_DELETED:
+      return "RECORD_STATE_DELETED";
+    case RecordState.RECORD_STATE_UNREADABLE:
+      return "RECORD_STATE_UNREADABLE";
+    case RecordState.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export interface SubscribeRequest {
   start?: SubscribeStart | undefined;
   ack?: SubscribeAck | undefined;
@@ -115,6 +164,14 @@ export interface SubscribeStart {
   authConnector: string;
   /** Where the events come from; unspecified = the offline queue. */
   source: EventSource;
+  /**
+   * Each event carries its record's current fields (QueuedEvent.record),
+   * read by the gateway after the event arrived: CRM leads, deals, contacts
+   * and companies, and tasks. The records of the events waiting are read
+   * together, up to 50 per batch request through the portal's throttle, as
+   * this stream's client (its permissions apply).
+   */
+  enrich: boolean;
 }
 
 export interface SubscribeAck {
@@ -152,6 +209,14 @@ export interface QueuedEvent {
    * passed. Online events count on across a gateway restart.
    */
   attempt: number;
+  /** Set on the streams that asked for enrichment. */
+  recordState: RecordState;
+  /** The record's fields when record_state is RECORD_STATE_PRESENT. */
+  record?:
+    | { [key: string]: any }
+    | undefined;
+  /** Why, when record_state is RECORD_STATE_UNREADABLE. */
+  recordError: string;
 }
 
 function createBaseSubscribeRequest(): SubscribeRequest {
@@ -242,7 +307,7 @@ export const SubscribeRequest: MessageFns<SubscribeRequest> = {
 };
 
 function createBaseSubscribeStart(): SubscribeStart {
-  return { portal: "", consumer: "", events: [], authConnector: "", source: 0 };
+  return { portal: "", consumer: "", events: [], authConnector: "", source: 0, enrich: false };
 }
 
 export const SubscribeStart: MessageFns<SubscribeStart> = {
@@ -261,6 +326,9 @@ export const SubscribeStart: MessageFns<SubscribeStart> = {
     }
     if (message.source !== 0) {
       writer.uint32(40).int32(message.source);
+    }
+    if (message.enrich !== false) {
+      writer.uint32(48).bool(message.enrich);
     }
     return writer;
   },
@@ -318,6 +386,14 @@ export const SubscribeStart: MessageFns<SubscribeStart> = {
             message.source = reader.int32() as any;
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.enrich = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -341,6 +417,7 @@ export const SubscribeStart: MessageFns<SubscribeStart> = {
         ? globalThis.String(object.auth_connector)
         : "",
       source: isSet(object.source) ? eventSourceFromJSON(object.source) : 0,
+      enrich: isSet(object.enrich) ? globalThis.Boolean(object.enrich) : false,
     };
   },
 
@@ -361,6 +438,9 @@ export const SubscribeStart: MessageFns<SubscribeStart> = {
     if (message.source !== 0) {
       obj.source = eventSourceToJSON(message.source);
     }
+    if (message.enrich !== false) {
+      obj.enrich = message.enrich;
+    }
     return obj;
   },
 
@@ -374,6 +454,7 @@ export const SubscribeStart: MessageFns<SubscribeStart> = {
     message.events = object.events?.map((e) => e) || [];
     message.authConnector = object.authConnector ?? "";
     message.source = object.source ?? 0;
+    message.enrich = object.enrich ?? false;
     return message;
   },
 };
@@ -521,7 +602,18 @@ export const SubscribeResponse: MessageFns<SubscribeResponse> = {
 };
 
 function createBaseQueuedEvent(): QueuedEvent {
-  return { deliveryId: "", event: "", portal: "", recordId: "", timestamp: "", data: undefined, attempt: 0 };
+  return {
+    deliveryId: "",
+    event: "",
+    portal: "",
+    recordId: "",
+    timestamp: "",
+    data: undefined,
+    attempt: 0,
+    recordState: 0,
+    record: undefined,
+    recordError: "",
+  };
 }
 
 export const QueuedEvent: MessageFns<QueuedEvent> = {
@@ -546,6 +638,15 @@ export const QueuedEvent: MessageFns<QueuedEvent> = {
     }
     if (message.attempt !== 0) {
       writer.uint32(56).int32(message.attempt);
+    }
+    if (message.recordState !== 0) {
+      writer.uint32(64).int32(message.recordState);
+    }
+    if (message.record !== undefined) {
+      Struct.encode(Struct.wrap(message.record), writer.uint32(74).fork()).join();
+    }
+    if (message.recordError !== "") {
+      writer.uint32(82).string(message.recordError);
     }
     return writer;
   },
@@ -619,6 +720,30 @@ export const QueuedEvent: MessageFns<QueuedEvent> = {
             message.attempt = reader.int32();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.recordState = reader.int32() as any;
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.record = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.recordError = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -648,6 +773,17 @@ export const QueuedEvent: MessageFns<QueuedEvent> = {
       timestamp: isSet(object.timestamp) ? globalThis.String(object.timestamp) : "",
       data: isObject(object.data) ? object.data : undefined,
       attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
+      recordState: isSet(object.recordState)
+        ? recordStateFromJSON(object.recordState)
+        : isSet(object.record_state)
+        ? recordStateFromJSON(object.record_state)
+        : 0,
+      record: isObject(object.record) ? object.record : undefined,
+      recordError: isSet(object.recordError)
+        ? globalThis.String(object.recordError)
+        : isSet(object.record_error)
+        ? globalThis.String(object.record_error)
+        : "",
     };
   },
 
@@ -674,6 +810,15 @@ export const QueuedEvent: MessageFns<QueuedEvent> = {
     if (message.attempt !== 0) {
       obj.attempt = Math.round(message.attempt);
     }
+    if (message.recordState !== 0) {
+      obj.recordState = recordStateToJSON(message.recordState);
+    }
+    if (message.record !== undefined) {
+      obj.record = message.record;
+    }
+    if (message.recordError !== "") {
+      obj.recordError = message.recordError;
+    }
     return obj;
   },
 
@@ -689,6 +834,9 @@ export const QueuedEvent: MessageFns<QueuedEvent> = {
     message.timestamp = object.timestamp ?? "";
     message.data = object.data ?? undefined;
     message.attempt = object.attempt ?? 0;
+    message.recordState = object.recordState ?? 0;
+    message.record = object.record ?? undefined;
+    message.recordError = object.recordError ?? "";
     return message;
   },
 };

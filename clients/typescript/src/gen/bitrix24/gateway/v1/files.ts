@@ -38,7 +38,10 @@ export const protobufFileName = "bitrix24/gateway/v1/files.proto";
 export interface RecordFileField {
   /**
    * "deal", "lead", "contact" or "company": crm.<entity_type>.update writes
-   * the field, crm.<entity_type>.get reads it.
+   * the field, crm.<entity_type>.get reads it. "item": a record of the
+   * universal API (a smart process's item, ...) of type `entity_type_id`:
+   * crm.item.update writes the field ([name, base64]), crm.item.get reads
+   * it (its value's urlMachine).
    */
   entityType: string;
   /** The record's ID. */
@@ -47,6 +50,11 @@ export interface RecordFileField {
   field: string;
   /** Downloads from a multiple field: which of its files (0 = the first). */
   index: number;
+  /**
+   * For entity_type "item" (and only for it): the record's entityTypeId,
+   * e.g. a smart process's.
+   */
+  entityTypeId: number;
 }
 
 export interface UploadFileHeader {
@@ -78,8 +86,8 @@ export interface UploadFileResponse {
    * Bitrix24's file object (ID, NAME, SIZE, PARENT_ID, ...) as
    * disk.file.get gives it, without DOWNLOAD_URL: download through
    * DownloadFile. For a record's field: the field's value as
-   * crm.<entity>.get gives it (id, showUrl, downloadUrl), its links without
-   * their authorization.
+   * crm.<entity>.get gives it (id, showUrl, downloadUrl; an item's id, url,
+   * urlMachine), its links without their authorization.
    */
   file?:
     | { [key: string]: any }
@@ -134,7 +142,7 @@ export interface DownloadFileResponse {
 }
 
 function createBaseRecordFileField(): RecordFileField {
-  return { entityType: "", recordId: 0, field: "", index: 0 };
+  return { entityType: "", recordId: 0, field: "", index: 0, entityTypeId: 0 };
 }
 
 export const RecordFileField: MessageFns<RecordFileField> = {
@@ -150,6 +158,9 @@ export const RecordFileField: MessageFns<RecordFileField> = {
     }
     if (message.index !== 0) {
       writer.uint32(32).int32(message.index);
+    }
+    if (message.entityTypeId !== 0) {
+      writer.uint32(40).int64(message.entityTypeId);
     }
     return writer;
   },
@@ -199,6 +210,14 @@ export const RecordFileField: MessageFns<RecordFileField> = {
             message.index = reader.int32();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.entityTypeId = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -225,6 +244,11 @@ export const RecordFileField: MessageFns<RecordFileField> = {
         : 0,
       field: isSet(object.field) ? globalThis.String(object.field) : "",
       index: isSet(object.index) ? globalThis.Number(object.index) : 0,
+      entityTypeId: isSet(object.entityTypeId)
+        ? globalThis.Number(object.entityTypeId)
+        : isSet(object.entity_type_id)
+        ? globalThis.Number(object.entity_type_id)
+        : 0,
     };
   },
 
@@ -242,6 +266,9 @@ export const RecordFileField: MessageFns<RecordFileField> = {
     if (message.index !== 0) {
       obj.index = Math.round(message.index);
     }
+    if (message.entityTypeId !== 0) {
+      obj.entityTypeId = Math.round(message.entityTypeId);
+    }
     return obj;
   },
 
@@ -254,6 +281,7 @@ export const RecordFileField: MessageFns<RecordFileField> = {
     message.recordId = object.recordId ?? 0;
     message.field = object.field ?? "";
     message.index = object.index ?? 0;
+    message.entityTypeId = object.entityTypeId ?? 0;
     return message;
   },
 };
@@ -977,7 +1005,8 @@ export const FilesServiceService = {
   /**
    * Uploads a file into a Drive folder or a storage's root, or into a file
    * field of a CRM record (crm.<entity>.update with the field's value
-   * {"fileData": [name, base64]}, the base64 made while streaming; the call
+   * {"fileData": [name, base64]}, or crm.item.update with [name, base64];
+   * the base64 made while streaming; the call
    * waits in the portal's queue like any call and is sent once). The first
    * message carries `header`, every later one a `chunk` of the file's bytes,
    * in order. A bad header is refused (INVALID_ARGUMENT, NOT_FOUND for an
@@ -1016,7 +1045,8 @@ export interface FilesServiceServer extends UntypedServiceImplementation {
   /**
    * Uploads a file into a Drive folder or a storage's root, or into a file
    * field of a CRM record (crm.<entity>.update with the field's value
-   * {"fileData": [name, base64]}, the base64 made while streaming; the call
+   * {"fileData": [name, base64]}, or crm.item.update with [name, base64];
+   * the base64 made while streaming; the call
    * waits in the portal's queue like any call and is sent once). The first
    * message carries `header`, every later one a `chunk` of the file's bytes,
    * in order. A bad header is refused (INVALID_ARGUMENT, NOT_FOUND for an
@@ -1038,7 +1068,8 @@ export interface FilesServiceClient extends Client {
   /**
    * Uploads a file into a Drive folder or a storage's root, or into a file
    * field of a CRM record (crm.<entity>.update with the field's value
-   * {"fileData": [name, base64]}, the base64 made while streaming; the call
+   * {"fileData": [name, base64]}, or crm.item.update with [name, base64];
+   * the base64 made while streaming; the call
    * waits in the portal's queue like any call and is sent once). The first
    * message carries `header`, every later one a `chunk` of the file's bytes,
    * in order. A bad header is refused (INVALID_ARGUMENT, NOT_FOUND for an
