@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/portal/portal_stats.h"
 #include "engine/portal/tuning_fields.h"
+#include "service/event_status.h"
 #include "service/status_mapping.h"
 
 namespace b24gate {
@@ -257,6 +258,15 @@ grpc::ServerUnaryReactor* AdminService::GetPortal(grpc::CallbackServerContext* c
                                                   const pb::GetPortalRequest* request,
                                                   pb::GetPortalResponse* response) {
   return Run(context, [&] { return Describe(request->portal(), response->mutable_portal()); });
+}
+
+grpc::ServerUnaryReactor* AdminService::GetEventStatus(grpc::CallbackServerContext* context,
+                                                       const pb::GetEventStatusRequest* request,
+                                                       pb::GetEventStatusResponse* response) {
+  return Run(context, [&]() -> absl::Status {
+    if (!events_) return absl::UnimplementedError("this gateway serves no events");
+    return DescribeEvents(*gateway_, *events_->bindings, *events_->ledger, request->portal(), response);
+  });
 }
 
 grpc::ServerUnaryReactor* AdminService::AddPortal(grpc::CallbackServerContext* context,

@@ -1,5 +1,6 @@
-// bitrix24.gateway.v1.AdminService: portal state, run-time speed control, and
-// portals added, changed and removed at run time (PortalDirectory). Answers
+// bitrix24.gateway.v1.AdminService: portal state, run-time speed control,
+// portals added, changed and removed at run time (PortalDirectory), and the
+// event bindings and consumers' lag (event_status.h). Answers
 // from engine state and the portal registry; never calls Bitrix24. Secrets
 // given (webhooks, tokens, client secrets) are never returned.
 //
@@ -8,11 +9,14 @@
 #define B24GATE_SERVICE_ADMIN_SERVICE_H_
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "bitrix24/gateway/v1/admin.grpc.pb.h"
+#include "engine/events/event_ledger.h"
 #include "engine/gateway/gateway.h"
 #include "service/auth/access_control.h"
+#include "service/event_bindings.h"
 
 namespace b24gate {
 
@@ -29,11 +33,18 @@ void MergeTuning(const bitrix24::gateway::v1::PortalTuning& in,
 
 class AdminService final : public bitrix24::gateway::v1::AdminService::CallbackService {
  public:
-  // `gateway` and `access` must outlive the service; `access` null: no
-  // client authentication. With clients configured, only clients with the
-  // `admin` role may call it.
-  explicit AdminService(Gateway* gateway, const AccessControl* access = nullptr)
-      : gateway_(gateway), access_(access) {}
+  // What the events side reports (GetEventStatus).
+  struct Events {
+    const EventBindings* bindings;
+    const EventLedger* ledger;
+  };
+
+  // Everything given must outlive the service; `access` null: no client
+  // authentication. With clients configured, only clients with the `admin`
+  // role may call it. `events` unset: GetEventStatus is UNIMPLEMENTED.
+  explicit AdminService(Gateway* gateway, const AccessControl* access = nullptr,
+                        std::optional<Events> events = std::nullopt)
+      : gateway_(gateway), access_(access), events_(events) {}
 
   grpc::ServerUnaryReactor* ListPortals(grpc::CallbackServerContext* context,
                                         const bitrix24::gateway::v1::ListPortalsRequest* request,
@@ -54,6 +65,9 @@ class AdminService final : public bitrix24::gateway::v1::AdminService::CallbackS
   grpc::ServerUnaryReactor* RemovePortal(grpc::CallbackServerContext* context,
                                          const bitrix24::gateway::v1::RemovePortalRequest* request,
                                          bitrix24::gateway::v1::RemovePortalResponse* response) override;
+  grpc::ServerUnaryReactor* GetEventStatus(grpc::CallbackServerContext* context,
+                                           const bitrix24::gateway::v1::GetEventStatusRequest* request,
+                                           bitrix24::gateway::v1::GetEventStatusResponse* response) override;
 
  private:
   // OK when the caller may use this service; UNAUTHENTICATED or
@@ -70,6 +84,7 @@ class AdminService final : public bitrix24::gateway::v1::AdminService::CallbackS
 
   Gateway* const gateway_;
   const AccessControl* const access_;
+  const std::optional<Events> events_;
 };
 
 }  // namespace b24gate

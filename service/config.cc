@@ -136,7 +136,14 @@ absl::Status Validate(ServerConfig* config) {
         "no portal configured: pass --portal NAME=WEBHOOK_URL, set B24GATE_PORTALS, list "
         "portals in --config, or give --portal-store or an application to register them at run time");
   }
-  for (const PortalOptions& portal : config->portals) B24GATE_RETURN_IF_ERROR(ValidatePortal(portal));
+  for (const PortalOptions& portal : config->portals) {
+    B24GATE_RETURN_IF_ERROR(ValidatePortal(portal));
+    // Online bindings name the inbound endpoint's URL as their handler.
+    if (portal.event_bindings.online && config->events_listen.empty()) {
+      return Bad(absl::StrCat("portal \"", portal.name, "\": event_bindings.online"),
+                 "online bindings need the inbound endpoint (--events-listen)");
+    }
+  }
   B24GATE_RETURN_IF_ERROR(ValidateServerTls(config->tls));
   absl::StatusOr<std::string> exposure = DescribeListenExposure(
       config->listen, config->authenticates_clients(), config->insecure_listen_any);

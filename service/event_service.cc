@@ -5,9 +5,9 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "engine/events/event_enricher.h"
+#include "engine/events/event_pattern.h"
 #include "engine/events/offline_subscription.h"
 #include "service/json_value.h"
 #include "service/status_mapping.h"
@@ -35,13 +35,9 @@ absl::Status ValidateStart(const pb::SubscribeStart& start) {
         absl::StrCat("start.events: at most ", kMaxEventNames, " names (got ", start.events_size(), ")"));
   }
   for (int i = 0; i < start.events_size(); ++i) {
-    const std::string& name = start.events(i);
-    bool ok = !name.empty() && name.size() <= 64;
-    for (char c : name) ok = ok && (absl::ascii_isalnum(c) || c == '_' || c == '*');
-    if (!ok) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "start.events[", i, "]: an event name or pattern is 1 to 64 of A-Z a-z 0-9 _ * (got ",
-          name.size(), " characters)"));
+    if (absl::Status s = ValidateEventName(start.events(i), absl::StrCat("start.events[", i, "]"), /*patterns=*/true);
+        !s.ok()) {
+      return s;
     }
   }
   return absl::OkStatus();

@@ -1,12 +1,16 @@
 #include "service/portal_config.h"
 
+#include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "engine/events/event_pattern.h"
+#include "engine/events/offline_subscription.h"
 #include "engine/http/redirect_policy.h"
 #include "engine/portal/tuning_fields.h"
 
@@ -98,7 +102,7 @@ const std::vector<std::string>& PortalKeys() {
     auto* k = new std::vector<std::string>{
         "name",    "webhook",     "webhook_file", "plan", "request_timeout_seconds", "max_attempts",
         "ca_file", "insecure_skip_verify", "autothrottle", "oauth", "redirect_to", "api_version",
-        "application_token"};
+        "application_token", "event_bindings"};
     for (const TuningField& f : TuningFields()) k->push_back(f.name);
     return k;
   }();
@@ -171,6 +175,44 @@ absl::Status ReadRedirectTo(const ConfigJson& j, const std::string& where, Porta
   return absl::OkStatus();
 }
 
+// One list of "event_bindings" (names, no patterns: the list is compared
+// with event.get as it is), upper case, each once.
+absl::Status ReadEventNames(const ConfigJson& j, const char* key, const std::string& where,
+                            std::optional<std::vector<std::string>>* out) {
+  if (!j.contains(key)) return absl::OkStatus();
+  std::vector<std::string> names;
+  B24GATE_RETURN_IF_ERROR(ReadStringList(j, key, where, &names));
+  out->emplace();
+  for (size_t i = 0; i < names.size(); ++i) {
+    const std::string at = absl::StrCat(where, ".", key, "[", i, "]");
+    B24GATE_RETURN_IF_ERROR(ValidateEventName(names[i], at, /*patterns=*/false));
+    const std::string name = absl::AsciiStrToUpper(names[i]);
+    if (name == "ONOFFLINEEVENT") {
+      return Bad(at, "ONOFFLINEEVENT is bound by the offline streams themselves; do not list it");
+    }
+    if (std::find((*out)->begin(), (*out)->end(), name) == (*out)->end()) (*out)->push_back(name);
+  }
+  return absl::OkStatus();
+}
+
+// "event_bindings": {"offline": [NAME...], "online": [NAME...],
+// "auth_connector": KEY}, each optional.
+absl::Status ReadEventBindings(const ConfigJson& j, const std::string& where, PortalOptions* o) {
+  if (!j.contains("event_bindings")) return absl::OkStatus();
+  const std::string at = where + ".event_bindings";
+  const ConfigJson& b = j["event_bindings"];
+  if (!b.is_object()) return Bad(at, "must be an object");
+  B24GATE_RETURN_IF_ERROR(CheckKeys(b, at, {"offline", "online", "auth_connector"}));
+  PortalOptions::EventBindings& out = o->event_bindings;
+  B24GATE_RETURN_IF_ERROR(ReadEventNames(b, "offline", at, &out.offline));
+  B24GATE_RETURN_IF_ERROR(ReadEventNames(b, "online", at, &out.online));
+  B24GATE_RETURN_IF_ERROR(ReadString(b, "auth_connector", at, &out.auth_connector));
+  if (!out.auth_connector.empty()) {
+    B24GATE_RETURN_IF_ERROR(OfflineSubscription::ValidateName(out.auth_connector, at + ".auth_connector"));
+  }
+  return absl::OkStatus();
+}
+
 // Timeout, attempts, autothrottle, the portal's TLS and its default API.
 absl::Status ReadRequestSettings(const ConfigJson& j, const std::string& where, PortalOptions* o) {
   B24GATE_RETURN_IF_ERROR(
@@ -210,6 +252,7 @@ absl::StatusOr<PortalOptions> PortalFromJson(const ConfigJson& j, const std::str
   B24GATE_RETURN_IF_ERROR(ReadRedirectTo(j, where, &o));
   B24GATE_RETURN_IF_ERROR(ReadWebhook(j, where, &o));
   B24GATE_RETURN_IF_ERROR(ReadString(j, "application_token", where, &o.application_token));
+  B24GATE_RETURN_IF_ERROR(ReadEventBindings(j, where, &o));
   B24GATE_RETURN_IF_ERROR(ReadRequestSettings(j, where, &o));
   if (j.contains("oauth")) B24GATE_RETURN_IF_ERROR(OAuthFromJson(j["oauth"], where + ".oauth", &o.oauth));
   return o;

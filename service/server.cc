@@ -262,8 +262,9 @@ absl::Status Server::Wire(std::unique_ptr<HttpTransport> transport) {
                {"portals", static_cast<int64_t>(gateway_->directory().size())},
                {"application", config_.application.client_id}});
   service_ = std::make_unique<GatewayService>(gateway_.get(), access_.get());
-  admin_ = std::make_unique<AdminService>(gateway_.get(), access_.get());
   B24GATE_RETURN_IF_ERROR(WireEvents());
+  admin_ = std::make_unique<AdminService>(gateway_.get(), access_.get(),
+                                          AdminService::Events{event_bindings_.get(), event_ledger_.get()});
   file_transport_ = std::make_unique<StreamTransport>(clock_);
   files_ = std::make_unique<FileGateway>(gateway_.get(), file_transport_.get(),
                                          config_.max_file_size);
@@ -350,6 +351,9 @@ absl::Status Server::WireEvents() {
     }
     inbound_->Serve(inbound_events_.get(), app_install_.get());
   }
+  event_bindings_ = std::make_unique<EventBindings>(&logger_);
+  event_bindings_->Start(gateway_.get(), config_.portals,
+                         [events = events_.get()](const std::string& portal) { return events->HandlerUrl(portal); });
   return absl::OkStatus();
 }
 

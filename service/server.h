@@ -33,6 +33,7 @@
 #include "service/admin_service.h"
 #include "service/auth/access_control.h"
 #include "service/config.h"
+#include "service/event_bindings.h"
 #include "service/event_service.h"
 #include "service/files_service.h"
 #include "service/gateway_service.h"
@@ -86,7 +87,8 @@ class Server {
   Server(const ServerConfig& config, Clock* clock, std::ostream* log);
   absl::Status Wire(std::unique_ptr<HttpTransport> transport);
   absl::Status ServeMetrics();
-  // The event subscriptions and, with --events-listen, the inbound endpoint.
+  // The event subscriptions, the start-up binding passes and, with
+  // --events-listen, the inbound endpoint.
   absl::Status WireEvents();
   // Where online events wait: the on-disk log (--events-log), or Redis
   // Streams with --redis.
@@ -119,6 +121,9 @@ class Server {
   // Online events accepted and not yet acknowledged; it outlives the
   // gateway too, whose last callbacks may still end an online stream.
   std::unique_ptr<OnlineEventStore> online_hub_;  // with the inbound endpoint only
+  // The start-up binding passes: it outlives the gateway, whose last
+  // callbacks may still finish a pass.
+  std::unique_ptr<EventBindings> event_bindings_;
   std::unique_ptr<Gateway> gateway_;
   std::unique_ptr<GatewayService> service_;
   std::unique_ptr<AdminService> admin_;

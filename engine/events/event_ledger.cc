@@ -7,9 +7,13 @@ namespace b24gate {
 int EventLedger::Delivered(const std::string& portal, const std::string& consumer,
                            const std::string& id) {
   absl::MutexLock lock(&mu_);
+  consumers_.insert({portal, consumer});
   Attempts& attempts = rows_[{portal, consumer}][id];
-  if (attempts.count++ == 0) attempts.first = clock_->Now();
   Counts& counts = counts_[portal];
+  if (attempts.count++ == 0) {
+    attempts.first = clock_->Now();
+    ++counts.received_offline;
+  }
   ++counts.delivered;
   if (attempts.count > 1) ++counts.redelivered;
   return attempts.count;
@@ -18,6 +22,7 @@ int EventLedger::Delivered(const std::string& portal, const std::string& consume
 void EventLedger::CountDelivery(const std::string& portal, const std::string& consumer,
                                 const std::string& id, int attempt) {
   absl::MutexLock lock(&mu_);
+  consumers_.insert({portal, consumer});
   Attempts& attempts = rows_[{portal, consumer}][id];
   if (attempts.count == 0) attempts.first = clock_->Now();
   attempts.count = attempt;
@@ -47,7 +52,7 @@ void EventLedger::Dropped(const std::string& portal, int64_t count) {
 
 void EventLedger::Received(const std::string& portal) {
   absl::MutexLock lock(&mu_);
-  ++counts_[portal].received;
+  ++counts_[portal].received_inbound;
 }
 
 void EventLedger::Refused(const std::string& reason) {
@@ -69,6 +74,21 @@ std::map<std::string, EventLedger::Counts> EventLedger::Snapshot() const {
     Counts& counts = out[key.first];
     for (const auto& [id, attempts] : rows) {
       counts.oldest_unacknowledged = std::max(counts.oldest_unacknowledged, now - attempts.first);
+    }
+  }
+  return out;
+}
+
+std::map<std::pair<std::string, std::string>, EventLedger::ConsumerLag> EventLedger::ConsumerLags() const {
+  const absl::Time now = clock_->Now();
+  absl::MutexLock lock(&mu_);
+  std::map<Key, ConsumerLag> out;
+  for (const Key& key : consumers_) out[key];
+  for (const auto& [key, rows] : rows_) {
+    ConsumerLag& lag = out[key];
+    lag.unacknowledged = static_cast<int64_t>(rows.size());
+    for (const auto& [id, attempts] : rows) {
+      lag.oldest_unacknowledged = std::max(lag.oldest_unacknowledged, now - attempts.first);
     }
   }
   return out;

@@ -1,5 +1,7 @@
 // What the event subscriptions of this replica have delivered: per portal,
-// online events accepted by the inbound endpoint, events delivered,
+// events received (online posts the inbound endpoint accepted; offline
+// queue rows read for the first time, counted at their first delivery),
+// events delivered,
 // redelivered and acknowledged, posts refused (by reason), and the age of the oldest
 // event delivered but not yet cleared from the portal's queue (the consumer
 // lag). It also numbers the attempts of each offline queue row per
@@ -10,7 +12,8 @@
 //
 // Memory: one entry per row delivered and not yet cleared; an offline
 // consumer holds at most one batch (OfflineSubscription), an online stream
-// its window, so the ledger is bounded by those times the streams.
+// its window, so the ledger is bounded by those times the streams; and
+// one entry per (portal, consumer) delivered to since the start.
 //
 // Thread-safety: thread-safe.
 #ifndef B24GATE_ENGINE_EVENTS_EVENT_LEDGER_H_
@@ -18,6 +21,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,7 +36,8 @@ namespace b24gate {
 class EventLedger {
  public:
   struct Counts {
-    int64_t received = 0;     // online posts accepted for the portal
+    int64_t received_inbound = 0;  // posts the inbound endpoint accepted for the portal
+    int64_t received_offline = 0;  // offline queue rows delivered for the first time
     int64_t delivered = 0;    // every event written to a stream, redeliveries included
     int64_t redelivered = 0;  // of which attempt > 1
     int64_t acknowledged = 0;
@@ -45,8 +50,9 @@ class EventLedger {
   // `clock` must outlive the ledger.
   explicit EventLedger(Clock* clock) : clock_(clock) {}
 
-  // Counts one delivery of queue row `id` to `consumer` and returns its
-  // attempt number (1 for the first).
+  // Counts one delivery of offline queue row `id` to `consumer` and returns
+  // its attempt number (1 for the first, which also counts the row as
+  // received).
   int Delivered(const std::string& portal, const std::string& consumer, const std::string& id);
   // Counts a delivery whose attempt the caller numbers (the online events,
   // whose attempts the events log keeps).
@@ -68,6 +74,14 @@ class EventLedger {
 
   // Per portal that has had a subscriber or an accepted post.
   std::map<std::string, Counts> Snapshot() const;
+
+  // One consumer's events delivered and not yet acknowledged (cleared).
+  struct ConsumerLag {
+    int64_t unacknowledged = 0;
+    absl::Duration oldest_unacknowledged;  // since its first delivery; zero when none
+  };
+  // Per (portal, consumer) this replica has delivered to, in that order.
+  std::map<std::pair<std::string, std::string>, ConsumerLag> ConsumerLags() const;
   // Refused posts by reason.
   std::map<std::string, int64_t> RefusedSnapshot() const;
 
@@ -83,6 +97,7 @@ class EventLedger {
   mutable absl::Mutex mu_;
   std::map<std::string, Counts> counts_ ABSL_GUARDED_BY(mu_);
   std::map<Key, std::map<std::string, Attempts>> rows_ ABSL_GUARDED_BY(mu_);
+  std::set<Key> consumers_ ABSL_GUARDED_BY(mu_);  // every one delivered to
   std::map<std::string, int64_t> refused_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -3,11 +3,22 @@
 #include <set>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "engine/common/glob.h"
 
 namespace b24gate {
 
 bool IsEventPattern(absl::string_view name) { return name.find('*') != absl::string_view::npos; }
+
+absl::Status ValidateEventName(absl::string_view name, absl::string_view where, bool patterns) {
+  bool ok = !name.empty() && name.size() <= 64;
+  for (char c : name) ok = ok && (absl::ascii_isalnum(c) || c == '_' || (patterns && c == '*'));
+  if (ok) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      where, patterns ? ": an event name or pattern is 1 to 64 of A-Z a-z 0-9 _ *"
+                      : ": an event name is 1 to 64 of A-Z a-z 0-9 _",
+      " (got ", name.size(), " characters)"));
+}
 
 bool MatchesEventPattern(absl::string_view pattern, absl::string_view event) {
   return GlobMatches(pattern, event);

@@ -9,11 +9,17 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
 namespace b24gate {
 
 bool IsEventPattern(absl::string_view name);
+
+// OK for a name Bitrix24 could bind: 1 to 64 of A-Z a-z 0-9 _, and `*`
+// too when `patterns` allows them; else INVALID_ARGUMENT naming `where`
+// (the name itself is not quoted).
+absl::Status ValidateEventName(absl::string_view name, absl::string_view where, bool patterns);
 
 // Whether `event` is named by `pattern` (a name or a pattern).
 bool MatchesEventPattern(absl::string_view pattern, absl::string_view event);

@@ -4,6 +4,7 @@
 #define B24GATE_ENGINE_PORTAL_PORTAL_OPTIONS_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,16 @@ struct PortalOptions {
   // inbound event endpoint accepts a post for this portal only with it. A
   // secret: never logged. Empty: the endpoint refuses the portal's posts.
   std::string application_token;
+  // The event bindings the gateway keeps on this portal (config
+  // "event_bindings"), made to match at start-up by EventBindings
+  // (service/event_bindings.h). A list left unset is not managed: the
+  // bindings of that kind are left as they are.
+  struct EventBindings {
+    std::optional<std::vector<std::string>> offline;  // upper case
+    std::optional<std::vector<std::string>> online;   // bound to the inbound endpoint
+    std::string auth_connector;                       // given to new offline binds; "" = none
+  };
+  EventBindings event_bindings;
   // Request-rate model (docs/bitrix24-protocol.md, "Limits"). Preset "standard": 50 / 2 per s.
   BucketPolicy bucket;
   // Operating-time limit per method.

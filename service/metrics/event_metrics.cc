@@ -1,6 +1,7 @@
 #include "service/metrics/event_metrics.h"
 
 #include <string>
+#include <utility>
 
 namespace b24gate {
 
@@ -10,7 +11,9 @@ using prometheus::MetricType;
 
 std::vector<MetricFamily> EventMetrics::Collect() const {
   MetricFamily received{"b24gate_events_received_total",
-                        "Online event posts the inbound endpoint accepted.", MetricType::Counter, {}};
+                        "Events that came in, by source: posts the inbound endpoint accepted "
+                        "(inbound), offline queue rows read for the first time (offline).",
+                        MetricType::Counter, {}};
   MetricFamily refused{"b24gate_events_refused_total",
                        "Posts the inbound endpoint refused, by reason (bad_token, unknown_portal, "
                        "malformed, too_large).",
@@ -55,7 +58,12 @@ std::vector<MetricFamily> EventMetrics::Collect() const {
     refused.metric.push_back(m);
   }
   for (const auto& [portal, c] : ledger_->Snapshot()) {
-    received.metric.push_back(sample(portal, static_cast<double>(c.received), true));
+    for (const auto& [source, n] :
+         {std::pair{"inbound", c.received_inbound}, std::pair{"offline", c.received_offline}}) {
+      ClientMetric m = sample(portal, static_cast<double>(n), true);
+      m.label.push_back({"source", source});
+      received.metric.push_back(std::move(m));
+    }
     delivered.metric.push_back(sample(portal, static_cast<double>(c.delivered), true));
     redelivered.metric.push_back(sample(portal, static_cast<double>(c.redelivered), true));
     acknowledged.metric.push_back(sample(portal, static_cast<double>(c.acknowledged), true));

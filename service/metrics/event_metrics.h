@@ -1,6 +1,8 @@
 // A Prometheus Collectable that reads the event subscriptions' ledger when
 // scraped, per portal that has had a subscriber or an accepted post:
-//   b24gate_events_received_total{portal} (online posts accepted),
+//   b24gate_events_received_total{portal,source} (source "inbound": posts
+//   the inbound endpoint accepted; "offline": offline queue rows read for
+//   the first time),
 //   b24gate_events_refused_total{reason} (posts refused),
 //   b24gate_events_delivered_total{portal}, b24gate_events_redelivered_total{portal},
 //   b24gate_events_acknowledged_total{portal},

@@ -119,6 +119,9 @@ TEST(Events, WhatWasNotAcknowledgedComesBackOnceAndWhatWasNeverDoes) {
   }));
   EXPECT_EQ(Metric(stack->gateway(), "b24gate_events_delivered_total{portal=\"main\"}"), 6);
   EXPECT_EQ(Metric(stack->gateway(), "b24gate_events_redelivered_total{portal=\"main\"}"), 2);
+  EXPECT_EQ(Metric(stack->gateway(), "b24gate_events_received_total{portal=\"main\",source=\"offline\"}"), 4)
+      << "each row once: a redelivery is not received again";
+  EXPECT_EQ(Metric(stack->gateway(), "b24gate_events_received_total{portal=\"main\",source=\"inbound\"}"), 0);
 }
 
 TEST(Events, EventsOfOneRecordArriveInTheOrderTheyHappened) {

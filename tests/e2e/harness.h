@@ -87,6 +87,9 @@ class Stack {
   Process& emulator() { return *emulator_; }
   Process& gateway() { return *gateway_; }
   const std::string& webhook_url() const { return webhook_url_; }
+  // The gateway's config file: a test may rewrite it before
+  // RestartGateway().
+  const std::string& config_path() const { return config_path_; }
   // Stops the gateway (SIGTERM, expecting exit 0) and starts it again with
   // the same configuration; the stub talks to the new process.
   absl::Status RestartGateway();

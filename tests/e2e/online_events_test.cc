@@ -93,7 +93,7 @@ TEST(OnlineEvents, EachConsumerGroupReceivesEveryEventOnce) {
     EXPECT_EQ(records, added);
     ASSERT_TRUE(sub->Ack(IdsOf(got)));
   }
-  EXPECT_EQ(Metric(stack->gateway(), "b24gate_events_received_total{portal=\"main\"}"), 5);
+  EXPECT_EQ(Metric(stack->gateway(), "b24gate_events_received_total{portal=\"main\",source=\"inbound\"}"), 5);
   EXPECT_TRUE(testing::WaitFor([&] {
     return Metric(stack->gateway(), "b24gate_events_acknowledged_total{portal=\"main\"}") == 10;
   }));
@@ -146,7 +146,7 @@ TEST(OnlineEvents, ForgedAndBrokenPostsAreRefusedCountedAndNeverDelivered) {
   EXPECT_EQ(Metric(gw, "b24gate_events_refused_total{reason=\"unknown_portal\"}"), 1);
   EXPECT_EQ(Metric(gw, "b24gate_events_refused_total{reason=\"malformed\"}"), 3);
   EXPECT_EQ(Metric(gw, "b24gate_events_refused_total{reason=\"too_large\"}"), 1);
-  EXPECT_EQ(Metric(gw, "b24gate_events_received_total{portal=\"main\"}"), 1);
+  EXPECT_EQ(Metric(gw, "b24gate_events_received_total{portal=\"main\",source=\"inbound\"}"), 1);
 }
 
 TEST(OnlineEvents, AnEventPostedWhileTheGatewayIsDownIsLost) {
@@ -193,7 +193,7 @@ TEST(OnlineEvents, OnOfflineEventMakesAnOfflineStreamReadAtOnce) {
   ASSERT_TRUE(e) << "not read before the stream's deadline";
   EXPECT_EQ(e->record_id(), record);
   ASSERT_TRUE(sub.Ack({e->delivery_id()}));
-  EXPECT_EQ(Metric(stack->gateway(), "b24gate_events_received_total{portal=\"main\"}"), 1);
+  EXPECT_EQ(Metric(stack->gateway(), "b24gate_events_received_total{portal=\"main\",source=\"inbound\"}"), 1);
 }
 
 TEST(OnlineEvents, AnOnlineStreamNeedsTheInboundEndpoint) {

@@ -532,5 +532,57 @@ TEST(Config, MetricsNeedAPortOfTheirOwn) {
                   .ok());
 }
 
+TEST(Config, EventBindingsAreReadPerPortal) {
+  std::string file = FileWith(R"(, "events_listen": "127.0.0.1:0")",
+                              R"(, "event_bindings": {"offline": ["ONCRMDEALADD", "onCrmDealUpdate", "ONCRMDEALADD"],
+      "online": "ONCRMLEADADD", "auth_connector": "crm-sync-writes"})");
+  absl::StatusOr<ServerConfig> c = Load({"--config", file});
+  ASSERT_TRUE(c.ok()) << c.status();
+  const PortalOptions::EventBindings& b = c->portals[0].event_bindings;
+  ASSERT_TRUE(b.offline);
+  EXPECT_EQ(*b.offline, (std::vector<std::string>{"ONCRMDEALADD", "ONCRMDEALUPDATE"})) << "upper case, once";
+  ASSERT_TRUE(b.online);
+  EXPECT_EQ(*b.online, (std::vector<std::string>{"ONCRMLEADADD"}));
+  EXPECT_EQ(b.auth_connector, "crm-sync-writes");
+  std::remove(file.c_str());
+
+  file = FileWith("", R"(, "event_bindings": {"offline": []})");
+  c = Load({"--config", file});
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_TRUE(c->portals[0].event_bindings.offline) << "an empty list is managed: unbind every offline binding";
+  EXPECT_TRUE(c->portals[0].event_bindings.offline->empty());
+  EXPECT_FALSE(c->portals[0].event_bindings.online) << "a list not given is left alone";
+  std::remove(file.c_str());
+
+  file = FileWith("");
+  c = Load({"--config", file});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_FALSE(c->portals[0].event_bindings.offline);
+  EXPECT_FALSE(c->portals[0].event_bindings.online);
+  std::remove(file.c_str());
+}
+
+TEST(Config, BadEventBindingsNameWhere) {
+  for (auto [top, portal, expected] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"", R"(, "event_bindings": ["ONCRMDEALADD"])", "portals[0].event_bindings: must be an object"},
+           {"", R"(, "event_bindings": {"offline": ["ONCRMDEALADD", "ON CRM"]})",
+            "portals[0].event_bindings.offline[1]: an event name is 1 to 64 of A-Z a-z 0-9 _"},
+           {"", R"(, "event_bindings": {"offline": ["ONCRMDEAL*"]})", "portals[0].event_bindings.offline[0]"},
+           {"", R"(, "event_bindings": {"offline": [7]})", "portals[0].event_bindings.offline"},
+           {"", R"(, "event_bindings": {"offline": ["OnOfflineEvent"]})",
+            "portals[0].event_bindings.offline[0]: ONOFFLINEEVENT is bound by the offline streams"},
+           {R"(, "events_listen": "127.0.0.1:0")", R"(, "event_bindings": {"online": [""]})",
+            "portals[0].event_bindings.online[0]: an event name"},
+           {"", R"(, "event_bindings": {"auth_connector": "a b"})", "portals[0].event_bindings.auth_connector"},
+           {"", R"(, "event_bindings": {"offlne": []})", "portals[0].event_bindings"},
+           {"", R"(, "event_bindings": {"online": ["ONCRMLEADADD"]})",
+            "portal \"a\": event_bindings.online: online bindings need the inbound endpoint (--events-listen)"},
+       }) {
+    std::string file = FileWith(top, portal);
+    EXPECT_THAT(ErrorOf(Load({"--config", file})), HasSubstr(expected)) << portal;
+    std::remove(file.c_str());
+  }
+}
+
 }  // namespace
 }  // namespace b24gate::config_test

@@ -35,6 +35,10 @@ type AdminServiceClient interface {
 	// commands are answered NOT_EXECUTED, those on the wire finish, later
 	// calls get NOT_FOUND.
 	RemovePortal(ctx context.Context, in *RemovePortalRequest, opts ...grpc.CallOption) (*RemovePortalResponse, error)
+	// The events side of the portals: the event bindings the configuration
+	// lists with what the start-up pass found and changed, and the lag of
+	// each consumer this replica has delivered to. Never calls Bitrix24.
+	GetEventStatus(ctx context.Context, in *GetEventStatusRequest, opts ...grpc.CallOption) (*GetEventStatusResponse, error)
 }
 
 type adminServiceClient struct {
@@ -99,6 +103,15 @@ func (c *adminServiceClient) RemovePortal(ctx context.Context, in *RemovePortalR
 	return out, nil
 }
 
+func (c *adminServiceClient) GetEventStatus(ctx context.Context, in *GetEventStatusRequest, opts ...grpc.CallOption) (*GetEventStatusResponse, error) {
+	out := new(GetEventStatusResponse)
+	err := c.cc.Invoke(ctx, "/bitrix24.gateway.v1.AdminService/GetEventStatus", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility
@@ -121,6 +134,10 @@ type AdminServiceServer interface {
 	// commands are answered NOT_EXECUTED, those on the wire finish, later
 	// calls get NOT_FOUND.
 	RemovePortal(context.Context, *RemovePortalRequest) (*RemovePortalResponse, error)
+	// The events side of the portals: the event bindings the configuration
+	// lists with what the start-up pass found and changed, and the lag of
+	// each consumer this replica has delivered to. Never calls Bitrix24.
+	GetEventStatus(context.Context, *GetEventStatusRequest) (*GetEventStatusResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -145,6 +162,9 @@ func (UnimplementedAdminServiceServer) UpdatePortal(context.Context, *UpdatePort
 }
 func (UnimplementedAdminServiceServer) RemovePortal(context.Context, *RemovePortalRequest) (*RemovePortalResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method RemovePortal not implemented")
+}
+func (UnimplementedAdminServiceServer) GetEventStatus(context.Context, *GetEventStatusRequest) (*GetEventStatusResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetEventStatus not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 
@@ -267,6 +287,24 @@ func _AdminService_RemovePortal_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_GetEventStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetEventStatusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).GetEventStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/bitrix24.gateway.v1.AdminService/GetEventStatus",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).GetEventStatus(ctx, req.(*GetEventStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _AdminService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "bitrix24.gateway.v1.AdminService",
 	HandlerType: (*AdminServiceServer)(nil),
@@ -294,6 +332,10 @@ var _AdminService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RemovePortal",
 			Handler:    _AdminService_RemovePortal_Handler,
+		},
+		{
+			MethodName: "GetEventStatus",
+			Handler:    _AdminService_GetEventStatus_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

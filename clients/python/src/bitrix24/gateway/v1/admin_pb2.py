@@ -11,9 +11,10 @@ from google.protobuf import symbol_database as _symbol_database
 _sym_db = _symbol_database.Default()
 
 
+from bitrix24.gateway.v1 import events_pb2 as bitrix24_dot_gateway_dot_v1_dot_events__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x62itrix24/gateway/v1/admin.proto\x12\x13\x62itrix24.gateway.v1\"\xdb\x04\n\x0cPortalTuning\x12\x19\n\x05\x62urst\x18\x01 \x01(\x01H\x00R\x05\x62urst\x88\x01\x01\x12-\n\x10\x64rain_per_second\x18\x02 \x01(\x01H\x01R\x0e\x64rainPerSecond\x88\x01\x01\x12\x1f\n\x08headroom\x18\x03 \x01(\x01H\x02R\x08headroom\x88\x01\x01\x12;\n\x17operating_limit_seconds\x18\x04 \x01(\x01H\x03R\x15operatingLimitSeconds\x88\x01\x01\x12=\n\x18operating_window_seconds\x18\x05 \x01(\x01H\x04R\x16operatingWindowSeconds\x88\x01\x01\x12=\n\x18operating_margin_seconds\x18\x06 \x01(\x01H\x05R\x16operatingMarginSeconds\x88\x01\x01\x12\"\n\nbatch_size\x18\x07 \x01(\x05H\x06R\tbatchSize\x88\x01\x01\x12,\n\x0fmax_concurrency\x18\x08 \x01(\x05H\x07R\x0emaxConcurrency\x88\x01\x01\x12 \n\tlinger_ms\x18\t \x01(\x01H\x08R\x08lingerMs\x88\x01\x01\x42\x08\n\x06_burstB\x13\n\x11_drain_per_secondB\x0b\n\t_headroomB\x1a\n\x18_operating_limit_secondsB\x1b\n\x19_operating_window_secondsB\x1b\n\x19_operating_margin_secondsB\r\n\x0b_batch_sizeB\x12\n\x10_max_concurrencyB\x0c\n\n_linger_ms\"\xa1\x06\n\x0cPortalStatus\x12!\n\x0c\x62ucket_level\x18\x01 \x01(\x01R\x0b\x62ucketLevel\x12\x16\n\x06queued\x18\x02 \x01(\x03R\x06queued\x12\x1b\n\tin_flight\x18\x03 \x01(\x03R\x08inFlight\x12+\n\x11\x63oncurrency_limit\x18\x04 \x01(\x05R\x10\x63oncurrencyLimit\x12\x1f\n\x0brate_factor\x18\x05 \x01(\x01R\nrateFactor\x12\x1c\n\tslowdowns\x18\x06 \x01(\x03R\tslowdowns\x12#\n\rhttp_requests\x18\x07 \x01(\x03R\x0chttpRequests\x12%\n\x0e\x62\x61tch_requests\x18\x08 \x01(\x03R\rbatchRequests\x12#\n\rcommands_sent\x18\t \x01(\x03R\x0c\x63ommandsSent\x12\x18\n\x07retries\x18\n \x01(\x03R\x07retries\x12!\n\x0crate_limited\x18\x0b \x01(\x03R\x0brateLimited\x12+\n\x11operating_blocked\x18\x0c \x01(\x03R\x10operatingBlocked\x12\'\n\x0foutcome_unknown\x18\r \x01(\x03R\x0eoutcomeUnknown\x12\'\n\x0ftoken_refreshes\x18\x0e \x01(\x03R\x0etokenRefreshes\x12\x1c\n\tredirects\x18\x0f \x01(\x03R\tredirects\x12\x64\n\x11operating_seconds\x18\x10 \x03(\x0b\x32\x37.bitrix24.gateway.v1.PortalStatus.OperatingSecondsEntryR\x10operatingSeconds\x12\x34\n\x16shared_budget_fallback\x18\x11 \x01(\x01R\x14sharedBudgetFallback\x12!\n\x0credis_errors\x18\x12 \x01(\x03R\x0bredisErrors\x1a\x43\n\x15OperatingSecondsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\x01R\x05value:\x02\x38\x01\"\xaa\x02\n\x0bPortalState\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x39\n\x06tuning\x18\x02 \x01(\x0b\x32!.bitrix24.gateway.v1.PortalTuningR\x06tuning\x12\x39\n\x06status\x18\x03 \x01(\x0b\x32!.bitrix24.gateway.v1.PortalStatusR\x06status\x12\x1b\n\tmember_id\x18\x04 \x01(\tR\x08memberId\x12\x16\n\x06\x64omain\x18\x05 \x01(\tR\x06\x64omain\x12\x1e\n\nconfigured\x18\x06 \x01(\x08R\nconfigured\x12\x12\n\x04live\x18\x07 \x01(\x08R\x04live\x12\x12\n\x04plan\x18\x08 \x01(\tR\x04plan\x12\x14\n\x05oauth\x18\t \x01(\x08R\x05oauth\"h\n\x12ListPortalsRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\x12\x16\n\x06\x66ilter\x18\x03 \x01(\tR\x06\x66ilter\"y\n\x13ListPortalsResponse\x12:\n\x07portals\x18\x01 \x03(\x0b\x32 .bitrix24.gateway.v1.PortalStateR\x07portals\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xe7\x01\n\x11PortalCredentials\x12\x1f\n\x0bwebhook_url\x18\x01 \x01(\tR\nwebhookUrl\x12\x1d\n\nportal_url\x18\x02 \x01(\tR\tportalUrl\x12#\n\rrefresh_token\x18\x03 \x01(\tR\x0crefreshToken\x12\x1b\n\tclient_id\x18\x04 \x01(\tR\x08\x63lientId\x12#\n\rclient_secret\x18\x05 \x01(\tR\x0c\x63lientSecret\x12+\n\x11\x61pplication_token\x18\x06 \x01(\tR\x10\x61pplicationToken\"*\n\x10GetPortalRequest\x12\x16\n\x06portal\x18\x01 \x01(\tR\x06portal\"M\n\x11GetPortalResponse\x12\x38\n\x06portal\x18\x01 \x01(\x0b\x32 .bitrix24.gateway.v1.PortalStateR\x06portal\"\xf4\x01\n\x10\x41\x64\x64PortalRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n\tmember_id\x18\x02 \x01(\tR\x08memberId\x12\x16\n\x06\x64omain\x18\x03 \x01(\tR\x06\x64omain\x12H\n\x0b\x63redentials\x18\x04 \x01(\x0b\x32&.bitrix24.gateway.v1.PortalCredentialsR\x0b\x63redentials\x12\x12\n\x04plan\x18\x05 \x01(\tR\x04plan\x12\x39\n\x06tuning\x18\x06 \x01(\x0b\x32!.bitrix24.gateway.v1.PortalTuningR\x06tuning\"M\n\x11\x41\x64\x64PortalResponse\x12\x38\n\x06portal\x18\x01 \x01(\x0b\x32 .bitrix24.gateway.v1.PortalStateR\x06portal\"\xf7\x01\n\x13UpdatePortalRequest\x12\x16\n\x06portal\x18\x01 \x01(\tR\x06portal\x12H\n\x0b\x63redentials\x18\x02 \x01(\x0b\x32&.bitrix24.gateway.v1.PortalCredentialsR\x0b\x63redentials\x12\x17\n\x04plan\x18\x03 \x01(\tH\x00R\x04plan\x88\x01\x01\x12\x39\n\x06tuning\x18\x04 \x01(\x0b\x32!.bitrix24.gateway.v1.PortalTuningR\x06tuning\x12!\n\x0creset_tuning\x18\x05 \x01(\x08R\x0bresetTuningB\x07\n\x05_plan\"P\n\x14UpdatePortalResponse\x12\x38\n\x06portal\x18\x01 \x01(\x0b\x32 .bitrix24.gateway.v1.PortalStateR\x06portal\"-\n\x13RemovePortalRequest\x12\x16\n\x06portal\x18\x01 \x01(\tR\x06portal\"\x16\n\x14RemovePortalResponse\"\x84\x01\n\x19UpdatePortalTuningRequest\x12\x16\n\x06portal\x18\x01 \x01(\tR\x06portal\x12\x39\n\x06tuning\x18\x02 \x01(\x0b\x32!.bitrix24.gateway.v1.PortalTuningR\x06tuning\x12\x14\n\x05reset\x18\x03 \x01(\x08R\x05reset\"V\n\x1aUpdatePortalTuningResponse\x12\x38\n\x06portal\x18\x01 \x01(\x0b\x32 .bitrix24.gateway.v1.PortalStateR\x06portal2\xe9\x04\n\x0c\x41\x64minService\x12`\n\x0bListPortals\x12\'.bitrix24.gateway.v1.ListPortalsRequest\x1a(.bitrix24.gateway.v1.ListPortalsResponse\x12u\n\x12UpdatePortalTuning\x12..bitrix24.gateway.v1.UpdatePortalTuningRequest\x1a/.bitrix24.gateway.v1.UpdatePortalTuningResponse\x12Z\n\tGetPortal\x12%.bitrix24.gateway.v1.GetPortalRequest\x1a&.bitrix24.gateway.v1.GetPortalResponse\x12Z\n\tAddPortal\x12%.bitrix24.gateway.v1.AddPortalRequest\x1a&.bitrix24.gateway.v1.AddPortalResponse\x12\x63\n\x0cUpdatePortal\x12(.bitrix24.gateway.v1.UpdatePortalRequest\x1a).bitrix24.gateway.v1.UpdatePortalResponse\x12\x63\n\x0cRemovePortal\x12(.bitrix24.gateway.v1.RemovePortalRequest\x1a).bitrix24.gateway.v1.RemovePortalResponseB*P\x01Z&b24gate/clients/go/gatewayv1;gatewayv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x62itrix24/gateway/v1/admin.proto\x12\x13\x62itrix24.gateway.v1\x1a bitrix24/gateway/v1/events.proto\"\xdb\x04\n\x0cPortalTuning\x12\x19\n\x05\x62urst\x18\x01 \x01(\x01H\x00R\x05\x62urst\x88\x01\x01\x12-\n\x10\x64rain_per_second\x18\x02 \x01(\x01H\x01R\x0e\x64rainPerSecond\x88\x01\x01\x12\x1f\n\x08headroom\x18\x03 \x01(\x01H\x02R\x08headroom\x88\x01\x01\x12;\n\x17operating_limit_seconds\x18\x04 \x01(\x01H\x03R\x15operatingLimitSeconds\x88\x01\x01\x12=\n\x18operating_window_seconds\x18\x05 \x01(\x01H\x04R\x16operatingWindowSeconds\x88\x01\x01\x12=\n\x18operating_margin_seconds\x18\x06 \x01(\x01H\x05R\x16operatingMarginSeconds\x88\x01\x01\x12\"\n\nbatch_size\x18\x07 \x01(\x05H\x06R\tbatchSize\x88\x01\x01\x12,\n\x0fmax_concurrency\x18\x08 \x01(\x05H\x07R\x0emaxConcurrency\x88\x01\x01\x12 \n\tlinger_ms\x18\t \x01(\x01H\x08R\x08lingerMs\x88\x01\x01\x42\x08\n\x06_burstB\x13\n\x11_drain_per_secondB\x0b\n\t_headroomB\x1a\n\x18_operating_limit_secondsB\x1b\n\x19_operating_window_secondsB\x1b\n\x19_operating_margin_secondsB\r\n\x0b_batch_sizeB\x12\n\x10_max_concurrencyB\x0c\n\n_linger_ms\"\xa1\x06\n\x0cPortalStatus\x12!\n\x0c\x62ucket_level\x18\x01 \x01(\x01R\x0b\x62ucketLevel\x12\x16\n\x06queued\x18\x02 \x01(\x03R\x06queued\x12\x1b\n\tin_flight\x18\x03 \x01(\x03R\x08inFlight\x12+\n\x11\x63oncurrency_limit\x18\x04 \x01(\x05R\x10\x63oncurrencyLimit\x12\x1f\n\x0brate_factor\x18\x05 \x01(\x01R\nrateFactor\x12\x1c\n\tslowdowns\x18\x06 \x01(\x03R\tslowdowns\x12#\n\rhttp_requests\x18\x07 \x01(\x03R\x0chttpRequests\x12%\n\x0e\x62\x61tch_requests\x18\x08 \x01(\x03R\rbatchRequests\x12#\n\rcommands_sent\x18\t \x01(\x03R\x0c\x63ommandsSent\x12\x18\n\x07retries\x18\n \x01(\x03R\x07retries\x12!\n\x0crate_limited\x18\x0b \x01(\x03R\x0brateLimited\x12+\n\x11operating_blocked\x18\x0c \x01(\x03R\x10operatingBlocked\x12\'\n\x0foutcome_unknown\x18\r \x01(\x03R\x0eoutcomeUnknown\x12\'\n\x0ftoken_refreshes\x18\x0e \x01(\x03R\x0etokenRefreshes\x12\x1c\n\tredirects\x18\x0f \x01(\x03R\tredirects\x12\x64\n\x11operating_seconds\x18\x10 \x03(\x0b\x32\x37.bitrix24.gateway.v1.PortalStatus.OperatingSecondsEntryR\x10operatingSeconds\x12\x34\n\x16shared_budget_fallback\x18\x11 \x01(\x01R\x14sharedBudgetFallback\x12!\n\x0credis_errors\x18\x12 \x01(\x03R\x0bredisErrors\x1a\x43\n\x15OperatingSecondsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\x01R\x05value:\x02\x38\x01\"\xaa\x02\n\x0bPortalState\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x39\n\x06tuning\x18\x02 \x01(\x0b\x32!.bitrix24.gateway.v1.PortalTuningR\x06tuning\x12\x39\n\x06status\x18\x03 \x01(\x0b\x32!.bitrix24.gateway.v1.PortalStatusR\x06status\x12\x1b\n\tmember_id\x18\x04 \x01(\tR\x08memberId\x12\x16\n\x06\x64omain\x18\x05 \x01(\tR\x06\x64omain\x12\x1e\n\nconfigured\x18\x06 \x01(\x08R\nconfigured\x12\x12\n\x04live\x18\x07 \x01(\x08R\x04live\x12\x12\n\x04plan\x18\x08 \x01(\tR\x04plan\x12\x14\n\x05oauth\x18\t \x01(\x08R\x05oauth\"h\n\x12ListPortalsRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\x12\x16\n\x06\x66ilter\x18\x03 \x01(\tR\x06\x66ilter\"y\n\x13ListPortalsResponse\x12:\n\x07portals\x18\x01 \x03(\x0b\x32 .bitrix24.gateway.v1.PortalStateR\x07portals\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xe7\x01\n\x11PortalCredentials\x12\x1f\n\x0bwebhook_url\x18\x01 \x01(\tR\nwebhookUrl\x12\x1d\n\nportal_url\x18\x02 \x01(\tR\tportalUrl\x12#\n\rrefresh_token\x18\x03 \x01(\tR\x0crefreshToken\x12\x1b\n\tclient_id\x18\x04 \x01(\tR\x08\x63lientId\x12#\n\rclient_secret\x18\x05 \x01(\tR\x0c\x63lientSecret\x12+\n\x11\x61pplication_token\x18\x06 \x01(\tR\x10\x61pplicationToken\"*\n\x10GetPortalRequest\x12\x16\n\x06portal\x18\x01 \x01(\tR\x06portal\"M\n\x11GetPortalResponse\x12\x38\n\x06portal\x18\x01 \x01(\x0b\x32 .bitrix24.gateway.v1.PortalStateR\x06portal\"\xf4\x01\n\x10\x41\x64\x64PortalRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n\tmember_id\x18\x02 \x01(\tR\x08memberId\x12\x16\n\x06\x64omain\x18\x03 \x01(\tR\x06\x64omain\x12H\n\x0b\x63redentials\x18\x04 \x01(\x0b\x32&.bitrix24.gateway.v1.PortalCredentialsR\x0b\x63redentials\x12\x12\n\x04plan\x18\x05 \x01(\tR\x04plan\x12\x39\n\x06tuning\x18\x06 \x01(\x0b\x32!.bitrix24.gateway.v1.PortalTuningR\x06tuning\"M\n\x11\x41\x64\x64PortalResponse\x12\x38\n\x06portal\x18\x01 \x01(\x0b\x32 .bitrix24.gateway.v1.PortalStateR\x06portal\"\xf7\x01\n\x13UpdatePortalRequest\x12\x16\n\x06portal\x18\x01 \x01(\tR\x06portal\x12H\n\x0b\x63redentials\x18\x02 \x01(\x0b\x32&.bitrix24.gateway.v1.PortalCredentialsR\x0b\x63redentials\x12\x17\n\x04plan\x18\x03 \x01(\tH\x00R\x04plan\x88\x01\x01\x12\x39\n\x06tuning\x18\x04 \x01(\x0b\x32!.bitrix24.gateway.v1.PortalTuningR\x06tuning\x12!\n\x0creset_tuning\x18\x05 \x01(\x08R\x0bresetTuningB\x07\n\x05_plan\"P\n\x14UpdatePortalResponse\x12\x38\n\x06portal\x18\x01 \x01(\x0b\x32 .bitrix24.gateway.v1.PortalStateR\x06portal\"-\n\x13RemovePortalRequest\x12\x16\n\x06portal\x18\x01 \x01(\tR\x06portal\"\x16\n\x14RemovePortalResponse\"\x84\x01\n\x19UpdatePortalTuningRequest\x12\x16\n\x06portal\x18\x01 \x01(\tR\x06portal\x12\x39\n\x06tuning\x18\x02 \x01(\x0b\x32!.bitrix24.gateway.v1.PortalTuningR\x06tuning\x12\x14\n\x05reset\x18\x03 \x01(\x08R\x05reset\"V\n\x1aUpdatePortalTuningResponse\x12\x38\n\x06portal\x18\x01 \x01(\x0b\x32 .bitrix24.gateway.v1.PortalStateR\x06portal\"/\n\x15GetEventStatusRequest\x12\x16\n\x06portal\x18\x01 \x01(\tR\x06portal\"Z\n\x16GetEventStatusResponse\x12@\n\x07portals\x18\x01 \x03(\x0b\x32&.bitrix24.gateway.v1.PortalEventStatusR\x07portals\"\xb1\x01\n\x11PortalEventStatus\x12\x16\n\x06portal\x18\x01 \x01(\tR\x06portal\x12\x44\n\x08\x62indings\x18\x02 \x01(\x0b\x32(.bitrix24.gateway.v1.EventBindingsReportR\x08\x62indings\x12>\n\tconsumers\x18\x03 \x03(\x0b\x32 .bitrix24.gateway.v1.ConsumerLagR\tconsumers\"\xad\x02\n\x13\x45ventBindingsReport\x12\x12\n\x04\x64one\x18\x01 \x01(\x08R\x04\x64one\x12;\n\x07\x64\x65sired\x18\x02 \x03(\x0b\x32!.bitrix24.gateway.v1.EventBindingR\x07\x64\x65sired\x12\x37\n\x05\x66ound\x18\x03 \x03(\x0b\x32!.bitrix24.gateway.v1.EventBindingR\x05\x66ound\x12\x37\n\x05\x62ound\x18\x04 \x03(\x0b\x32!.bitrix24.gateway.v1.EventBindingR\x05\x62ound\x12;\n\x07unbound\x18\x05 \x03(\x0b\x32!.bitrix24.gateway.v1.EventBindingR\x07unbound\x12\x16\n\x06\x65rrors\x18\x06 \x03(\tR\x06\x65rrors\"^\n\x0c\x45ventBinding\x12\x14\n\x05\x65vent\x18\x01 \x01(\tR\x05\x65vent\x12\x38\n\x06source\x18\x02 \x01(\x0e\x32 .bitrix24.gateway.v1.EventSourceR\x06source\"\x95\x01\n\x0b\x43onsumerLag\x12\x1a\n\x08\x63onsumer\x18\x01 \x01(\tR\x08\x63onsumer\x12&\n\x0eunacknowledged\x18\x02 \x01(\x03R\x0eunacknowledged\x12\x42\n\x1doldest_unacknowledged_seconds\x18\x03 \x01(\x01R\x1boldestUnacknowledgedSeconds2\xd4\x05\n\x0c\x41\x64minService\x12`\n\x0bListPortals\x12\'.bitrix24.gateway.v1.ListPortalsRequest\x1a(.bitrix24.gateway.v1.ListPortalsResponse\x12u\n\x12UpdatePortalTuning\x12..bitrix24.gateway.v1.UpdatePortalTuningRequest\x1a/.bitrix24.gateway.v1.UpdatePortalTuningResponse\x12Z\n\tGetPortal\x12%.bitrix24.gateway.v1.GetPortalRequest\x1a&.bitrix24.gateway.v1.GetPortalResponse\x12Z\n\tAddPortal\x12%.bitrix24.gateway.v1.AddPortalRequest\x1a&.bitrix24.gateway.v1.AddPortalResponse\x12\x63\n\x0cUpdatePortal\x12(.bitrix24.gateway.v1.UpdatePortalRequest\x1a).bitrix24.gateway.v1.UpdatePortalResponse\x12\x63\n\x0cRemovePortal\x12(.bitrix24.gateway.v1.RemovePortalRequest\x1a).bitrix24.gateway.v1.RemovePortalResponse\x12i\n\x0eGetEventStatus\x12*.bitrix24.gateway.v1.GetEventStatusRequest\x1a+.bitrix24.gateway.v1.GetEventStatusResponseB*P\x01Z&b24gate/clients/go/gatewayv1;gatewayv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'bitrix24.gateway.v1.admin_pb2', globals())
@@ -23,40 +24,52 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._serialized_options = b'P\001Z&b24gate/clients/go/gatewayv1;gatewayv1'
   _PORTALSTATUS_OPERATINGSECONDSENTRY._options = None
   _PORTALSTATUS_OPERATINGSECONDSENTRY._serialized_options = b'8\001'
-  _PORTALTUNING._serialized_start=57
-  _PORTALTUNING._serialized_end=660
-  _PORTALSTATUS._serialized_start=663
-  _PORTALSTATUS._serialized_end=1464
-  _PORTALSTATUS_OPERATINGSECONDSENTRY._serialized_start=1397
-  _PORTALSTATUS_OPERATINGSECONDSENTRY._serialized_end=1464
-  _PORTALSTATE._serialized_start=1467
-  _PORTALSTATE._serialized_end=1765
-  _LISTPORTALSREQUEST._serialized_start=1767
-  _LISTPORTALSREQUEST._serialized_end=1871
-  _LISTPORTALSRESPONSE._serialized_start=1873
-  _LISTPORTALSRESPONSE._serialized_end=1994
-  _PORTALCREDENTIALS._serialized_start=1997
-  _PORTALCREDENTIALS._serialized_end=2228
-  _GETPORTALREQUEST._serialized_start=2230
-  _GETPORTALREQUEST._serialized_end=2272
-  _GETPORTALRESPONSE._serialized_start=2274
-  _GETPORTALRESPONSE._serialized_end=2351
-  _ADDPORTALREQUEST._serialized_start=2354
-  _ADDPORTALREQUEST._serialized_end=2598
-  _ADDPORTALRESPONSE._serialized_start=2600
-  _ADDPORTALRESPONSE._serialized_end=2677
-  _UPDATEPORTALREQUEST._serialized_start=2680
-  _UPDATEPORTALREQUEST._serialized_end=2927
-  _UPDATEPORTALRESPONSE._serialized_start=2929
-  _UPDATEPORTALRESPONSE._serialized_end=3009
-  _REMOVEPORTALREQUEST._serialized_start=3011
-  _REMOVEPORTALREQUEST._serialized_end=3056
-  _REMOVEPORTALRESPONSE._serialized_start=3058
-  _REMOVEPORTALRESPONSE._serialized_end=3080
-  _UPDATEPORTALTUNINGREQUEST._serialized_start=3083
-  _UPDATEPORTALTUNINGREQUEST._serialized_end=3215
-  _UPDATEPORTALTUNINGRESPONSE._serialized_start=3217
-  _UPDATEPORTALTUNINGRESPONSE._serialized_end=3303
-  _ADMINSERVICE._serialized_start=3306
-  _ADMINSERVICE._serialized_end=3923
+  _PORTALTUNING._serialized_start=91
+  _PORTALTUNING._serialized_end=694
+  _PORTALSTATUS._serialized_start=697
+  _PORTALSTATUS._serialized_end=1498
+  _PORTALSTATUS_OPERATINGSECONDSENTRY._serialized_start=1431
+  _PORTALSTATUS_OPERATINGSECONDSENTRY._serialized_end=1498
+  _PORTALSTATE._serialized_start=1501
+  _PORTALSTATE._serialized_end=1799
+  _LISTPORTALSREQUEST._serialized_start=1801
+  _LISTPORTALSREQUEST._serialized_end=1905
+  _LISTPORTALSRESPONSE._serialized_start=1907
+  _LISTPORTALSRESPONSE._serialized_end=2028
+  _PORTALCREDENTIALS._serialized_start=2031
+  _PORTALCREDENTIALS._serialized_end=2262
+  _GETPORTALREQUEST._serialized_start=2264
+  _GETPORTALREQUEST._serialized_end=2306
+  _GETPORTALRESPONSE._serialized_start=2308
+  _GETPORTALRESPONSE._serialized_end=2385
+  _ADDPORTALREQUEST._serialized_start=2388
+  _ADDPORTALREQUEST._serialized_end=2632
+  _ADDPORTALRESPONSE._serialized_start=2634
+  _ADDPORTALRESPONSE._serialized_end=2711
+  _UPDATEPORTALREQUEST._serialized_start=2714
+  _UPDATEPORTALREQUEST._serialized_end=2961
+  _UPDATEPORTALRESPONSE._serialized_start=2963
+  _UPDATEPORTALRESPONSE._serialized_end=3043
+  _REMOVEPORTALREQUEST._serialized_start=3045
+  _REMOVEPORTALREQUEST._serialized_end=3090
+  _REMOVEPORTALRESPONSE._serialized_start=3092
+  _REMOVEPORTALRESPONSE._serialized_end=3114
+  _UPDATEPORTALTUNINGREQUEST._serialized_start=3117
+  _UPDATEPORTALTUNINGREQUEST._serialized_end=3249
+  _UPDATEPORTALTUNINGRESPONSE._serialized_start=3251
+  _UPDATEPORTALTUNINGRESPONSE._serialized_end=3337
+  _GETEVENTSTATUSREQUEST._serialized_start=3339
+  _GETEVENTSTATUSREQUEST._serialized_end=3386
+  _GETEVENTSTATUSRESPONSE._serialized_start=3388
+  _GETEVENTSTATUSRESPONSE._serialized_end=3478
+  _PORTALEVENTSTATUS._serialized_start=3481
+  _PORTALEVENTSTATUS._serialized_end=3658
+  _EVENTBINDINGSREPORT._serialized_start=3661
+  _EVENTBINDINGSREPORT._serialized_end=3962
+  _EVENTBINDING._serialized_start=3964
+  _EVENTBINDING._serialized_end=4058
+  _CONSUMERLAG._serialized_start=4061
+  _CONSUMERLAG._serialized_end=4210
+  _ADMINSERVICE._serialized_start=4213
+  _ADMINSERVICE._serialized_end=4937
 # @@protoc_insertion_point(module_scope)

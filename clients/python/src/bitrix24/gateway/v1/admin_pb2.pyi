@@ -1,3 +1,4 @@
+from bitrix24.gateway.v1 import events_pb2 as _events_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -26,6 +27,52 @@ class AddPortalResponse(_message.Message):
     PORTAL_FIELD_NUMBER: _ClassVar[int]
     portal: PortalState
     def __init__(self, portal: _Optional[_Union[PortalState, _Mapping]] = ...) -> None: ...
+
+class ConsumerLag(_message.Message):
+    __slots__ = ["consumer", "oldest_unacknowledged_seconds", "unacknowledged"]
+    CONSUMER_FIELD_NUMBER: _ClassVar[int]
+    OLDEST_UNACKNOWLEDGED_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    UNACKNOWLEDGED_FIELD_NUMBER: _ClassVar[int]
+    consumer: str
+    oldest_unacknowledged_seconds: float
+    unacknowledged: int
+    def __init__(self, consumer: _Optional[str] = ..., unacknowledged: _Optional[int] = ..., oldest_unacknowledged_seconds: _Optional[float] = ...) -> None: ...
+
+class EventBinding(_message.Message):
+    __slots__ = ["event", "source"]
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    event: str
+    source: _events_pb2.EventSource
+    def __init__(self, event: _Optional[str] = ..., source: _Optional[_Union[_events_pb2.EventSource, str]] = ...) -> None: ...
+
+class EventBindingsReport(_message.Message):
+    __slots__ = ["bound", "desired", "done", "errors", "found", "unbound"]
+    BOUND_FIELD_NUMBER: _ClassVar[int]
+    DESIRED_FIELD_NUMBER: _ClassVar[int]
+    DONE_FIELD_NUMBER: _ClassVar[int]
+    ERRORS_FIELD_NUMBER: _ClassVar[int]
+    FOUND_FIELD_NUMBER: _ClassVar[int]
+    UNBOUND_FIELD_NUMBER: _ClassVar[int]
+    bound: _containers.RepeatedCompositeFieldContainer[EventBinding]
+    desired: _containers.RepeatedCompositeFieldContainer[EventBinding]
+    done: bool
+    errors: _containers.RepeatedScalarFieldContainer[str]
+    found: _containers.RepeatedCompositeFieldContainer[EventBinding]
+    unbound: _containers.RepeatedCompositeFieldContainer[EventBinding]
+    def __init__(self, done: bool = ..., desired: _Optional[_Iterable[_Union[EventBinding, _Mapping]]] = ..., found: _Optional[_Iterable[_Union[EventBinding, _Mapping]]] = ..., bound: _Optional[_Iterable[_Union[EventBinding, _Mapping]]] = ..., unbound: _Optional[_Iterable[_Union[EventBinding, _Mapping]]] = ..., errors: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class GetEventStatusRequest(_message.Message):
+    __slots__ = ["portal"]
+    PORTAL_FIELD_NUMBER: _ClassVar[int]
+    portal: str
+    def __init__(self, portal: _Optional[str] = ...) -> None: ...
+
+class GetEventStatusResponse(_message.Message):
+    __slots__ = ["portals"]
+    PORTALS_FIELD_NUMBER: _ClassVar[int]
+    portals: _containers.RepeatedCompositeFieldContainer[PortalEventStatus]
+    def __init__(self, portals: _Optional[_Iterable[_Union[PortalEventStatus, _Mapping]]] = ...) -> None: ...
 
 class GetPortalRequest(_message.Message):
     __slots__ = ["portal"]
@@ -72,6 +119,16 @@ class PortalCredentials(_message.Message):
     refresh_token: str
     webhook_url: str
     def __init__(self, webhook_url: _Optional[str] = ..., portal_url: _Optional[str] = ..., refresh_token: _Optional[str] = ..., client_id: _Optional[str] = ..., client_secret: _Optional[str] = ..., application_token: _Optional[str] = ...) -> None: ...
+
+class PortalEventStatus(_message.Message):
+    __slots__ = ["bindings", "consumers", "portal"]
+    BINDINGS_FIELD_NUMBER: _ClassVar[int]
+    CONSUMERS_FIELD_NUMBER: _ClassVar[int]
+    PORTAL_FIELD_NUMBER: _ClassVar[int]
+    bindings: EventBindingsReport
+    consumers: _containers.RepeatedCompositeFieldContainer[ConsumerLag]
+    portal: str
+    def __init__(self, portal: _Optional[str] = ..., bindings: _Optional[_Union[EventBindingsReport, _Mapping]] = ..., consumers: _Optional[_Iterable[_Union[ConsumerLag, _Mapping]]] = ...) -> None: ...
 
 class PortalState(_message.Message):
     __slots__ = ["configured", "domain", "live", "member_id", "name", "oauth", "plan", "status", "tuning"]

@@ -44,6 +44,11 @@ class AdminServiceStub(object):
                 request_serializer=bitrix24_dot_gateway_dot_v1_dot_admin__pb2.RemovePortalRequest.SerializeToString,
                 response_deserializer=bitrix24_dot_gateway_dot_v1_dot_admin__pb2.RemovePortalResponse.FromString,
                 )
+        self.GetEventStatus = channel.unary_unary(
+                '/bitrix24.gateway.v1.AdminService/GetEventStatus',
+                request_serializer=bitrix24_dot_gateway_dot_v1_dot_admin__pb2.GetEventStatusRequest.SerializeToString,
+                response_deserializer=bitrix24_dot_gateway_dot_v1_dot_admin__pb2.GetEventStatusResponse.FromString,
+                )
 
 
 class AdminServiceServicer(object):
@@ -97,6 +102,15 @@ class AdminServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetEventStatus(self, request, context):
+        """The events side of the portals: the event bindings the configuration
+        lists with what the start-up pass found and changed, and the lag of
+        each consumer this replica has delivered to. Never calls Bitrix24.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -129,6 +143,11 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.RemovePortal,
                     request_deserializer=bitrix24_dot_gateway_dot_v1_dot_admin__pb2.RemovePortalRequest.FromString,
                     response_serializer=bitrix24_dot_gateway_dot_v1_dot_admin__pb2.RemovePortalResponse.SerializeToString,
+            ),
+            'GetEventStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetEventStatus,
+                    request_deserializer=bitrix24_dot_gateway_dot_v1_dot_admin__pb2.GetEventStatusRequest.FromString,
+                    response_serializer=bitrix24_dot_gateway_dot_v1_dot_admin__pb2.GetEventStatusResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -239,5 +258,22 @@ class AdminService(object):
         return grpc.experimental.unary_unary(request, target, '/bitrix24.gateway.v1.AdminService/RemovePortal',
             bitrix24_dot_gateway_dot_v1_dot_admin__pb2.RemovePortalRequest.SerializeToString,
             bitrix24_dot_gateway_dot_v1_dot_admin__pb2.RemovePortalResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def GetEventStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/bitrix24.gateway.v1.AdminService/GetEventStatus',
+            bitrix24_dot_gateway_dot_v1_dot_admin__pb2.GetEventStatusRequest.SerializeToString,
+            bitrix24_dot_gateway_dot_v1_dot_admin__pb2.GetEventStatusResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -18,6 +18,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { EventSource, eventSourceFromJSON, eventSourceToJSON } from "./events.js";
 
 export const protobufPackage = "bitrix24.gateway.v1";
 
@@ -210,6 +211,76 @@ export interface UpdatePortalTuningRequest {
 export interface UpdatePortalTuningResponse {
   /** The portal after the change. */
   portal?: PortalState | undefined;
+}
+
+export interface GetEventStatusRequest {
+  /**
+   * A portal's name, member_id or domain; empty = every portal with event
+   * bindings in the configuration or a consumer.
+   */
+  portal: string;
+}
+
+export interface GetEventStatusResponse {
+  /** In name order. */
+  portals: PortalEventStatus[];
+}
+
+export interface PortalEventStatus {
+  portal: string;
+  /** Unset when the configuration lists no event bindings for the portal. */
+  bindings?:
+    | EventBindingsReport
+    | undefined;
+  /**
+   * The consumers (online: consumer groups) this replica has delivered the
+   * portal's events to since it started, by name.
+   */
+  consumers: ConsumerLag[];
+}
+
+/**
+ * The start-up pass over a portal's configured event bindings. Each list is
+ * in (source, event) order.
+ */
+export interface EventBindingsReport {
+  /** False while the pass runs. */
+  done: boolean;
+  /** What the configuration lists. */
+  desired: EventBinding[];
+  /**
+   * The gateway's own bindings event.get listed, of the sources the
+   * configuration manages (offline ones; online ones to this gateway's
+   * handler URL).
+   */
+  found: EventBinding[];
+  /** Listed and missing: bound by the pass. */
+  bound: EventBinding[];
+  /** The gateway's and no longer listed: unbound by the pass. */
+  unbound: EventBinding[];
+  /**
+   * One line per call that failed ("event.bind ONCRMDEALADD (offline):
+   * ..."); a failed event.get ends the pass with nothing changed.
+   */
+  errors: string[];
+}
+
+export interface EventBinding {
+  /** Upper case, e.g. ONCRMDEALADD. */
+  event: string;
+  /**
+   * EVENT_SOURCE_OFFLINE, or EVENT_SOURCE_ONLINE (bound to the gateway's
+   * inbound endpoint).
+   */
+  source: EventSource;
+}
+
+export interface ConsumerLag {
+  consumer: string;
+  /** Events delivered to it and not yet acknowledged. */
+  unacknowledged: number;
+  /** Age of the oldest of them (since its first delivery); 0 when none. */
+  oldestUnacknowledgedSeconds: number;
 }
 
 function createBasePortalTuning(): PortalTuning {
@@ -2440,6 +2511,592 @@ export const UpdatePortalTuningResponse: MessageFns<UpdatePortalTuningResponse> 
   },
 };
 
+function createBaseGetEventStatusRequest(): GetEventStatusRequest {
+  return { portal: "" };
+}
+
+export const GetEventStatusRequest: MessageFns<GetEventStatusRequest> = {
+  encode(message: GetEventStatusRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.portal !== "") {
+      writer.uint32(10).string(message.portal);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetEventStatusRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetEventStatusRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.portal = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetEventStatusRequest {
+    return { portal: isSet(object.portal) ? globalThis.String(object.portal) : "" };
+  },
+
+  toJSON(message: GetEventStatusRequest): unknown {
+    const obj: any = {};
+    if (message.portal !== "") {
+      obj.portal = message.portal;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetEventStatusRequest>, I>>(base?: I): GetEventStatusRequest {
+    return GetEventStatusRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetEventStatusRequest>, I>>(object: I): GetEventStatusRequest {
+    const message = createBaseGetEventStatusRequest();
+    message.portal = object.portal ?? "";
+    return message;
+  },
+};
+
+function createBaseGetEventStatusResponse(): GetEventStatusResponse {
+  return { portals: [] };
+}
+
+export const GetEventStatusResponse: MessageFns<GetEventStatusResponse> = {
+  encode(message: GetEventStatusResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.portals) {
+      PortalEventStatus.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetEventStatusResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetEventStatusResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.portals.push(PortalEventStatus.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetEventStatusResponse {
+    return {
+      portals: globalThis.Array.isArray(object?.portals)
+        ? object.portals.map((e: any) => PortalEventStatus.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetEventStatusResponse): unknown {
+    const obj: any = {};
+    if (message.portals?.length) {
+      obj.portals = message.portals.map((e) => PortalEventStatus.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetEventStatusResponse>, I>>(base?: I): GetEventStatusResponse {
+    return GetEventStatusResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetEventStatusResponse>, I>>(object: I): GetEventStatusResponse {
+    const message = createBaseGetEventStatusResponse();
+    message.portals = object.portals?.map((e) => PortalEventStatus.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBasePortalEventStatus(): PortalEventStatus {
+  return { portal: "", bindings: undefined, consumers: [] };
+}
+
+export const PortalEventStatus: MessageFns<PortalEventStatus> = {
+  encode(message: PortalEventStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.portal !== "") {
+      writer.uint32(10).string(message.portal);
+    }
+    if (message.bindings !== undefined) {
+      EventBindingsReport.encode(message.bindings, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.consumers) {
+      ConsumerLag.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PortalEventStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePortalEventStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.portal = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.bindings = EventBindingsReport.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.consumers.push(ConsumerLag.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PortalEventStatus {
+    return {
+      portal: isSet(object.portal) ? globalThis.String(object.portal) : "",
+      bindings: isSet(object.bindings) ? EventBindingsReport.fromJSON(object.bindings) : undefined,
+      consumers: globalThis.Array.isArray(object?.consumers)
+        ? object.consumers.map((e: any) => ConsumerLag.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: PortalEventStatus): unknown {
+    const obj: any = {};
+    if (message.portal !== "") {
+      obj.portal = message.portal;
+    }
+    if (message.bindings !== undefined) {
+      obj.bindings = EventBindingsReport.toJSON(message.bindings);
+    }
+    if (message.consumers?.length) {
+      obj.consumers = message.consumers.map((e) => ConsumerLag.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PortalEventStatus>, I>>(base?: I): PortalEventStatus {
+    return PortalEventStatus.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PortalEventStatus>, I>>(object: I): PortalEventStatus {
+    const message = createBasePortalEventStatus();
+    message.portal = object.portal ?? "";
+    message.bindings = (object.bindings !== undefined && object.bindings !== null)
+      ? EventBindingsReport.fromPartial(object.bindings)
+      : undefined;
+    message.consumers = object.consumers?.map((e) => ConsumerLag.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseEventBindingsReport(): EventBindingsReport {
+  return { done: false, desired: [], found: [], bound: [], unbound: [], errors: [] };
+}
+
+export const EventBindingsReport: MessageFns<EventBindingsReport> = {
+  encode(message: EventBindingsReport, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.done !== false) {
+      writer.uint32(8).bool(message.done);
+    }
+    for (const v of message.desired) {
+      EventBinding.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.found) {
+      EventBinding.encode(v!, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.bound) {
+      EventBinding.encode(v!, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.unbound) {
+      EventBinding.encode(v!, writer.uint32(42).fork()).join();
+    }
+    for (const v of message.errors) {
+      writer.uint32(50).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EventBindingsReport {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEventBindingsReport();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.done = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.desired.push(EventBinding.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.found.push(EventBinding.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.bound.push(EventBinding.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.unbound.push(EventBinding.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.errors.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EventBindingsReport {
+    return {
+      done: isSet(object.done) ? globalThis.Boolean(object.done) : false,
+      desired: globalThis.Array.isArray(object?.desired)
+        ? object.desired.map((e: any) => EventBinding.fromJSON(e))
+        : [],
+      found: globalThis.Array.isArray(object?.found) ? object.found.map((e: any) => EventBinding.fromJSON(e)) : [],
+      bound: globalThis.Array.isArray(object?.bound) ? object.bound.map((e: any) => EventBinding.fromJSON(e)) : [],
+      unbound: globalThis.Array.isArray(object?.unbound)
+        ? object.unbound.map((e: any) => EventBinding.fromJSON(e))
+        : [],
+      errors: globalThis.Array.isArray(object?.errors) ? object.errors.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: EventBindingsReport): unknown {
+    const obj: any = {};
+    if (message.done !== false) {
+      obj.done = message.done;
+    }
+    if (message.desired?.length) {
+      obj.desired = message.desired.map((e) => EventBinding.toJSON(e));
+    }
+    if (message.found?.length) {
+      obj.found = message.found.map((e) => EventBinding.toJSON(e));
+    }
+    if (message.bound?.length) {
+      obj.bound = message.bound.map((e) => EventBinding.toJSON(e));
+    }
+    if (message.unbound?.length) {
+      obj.unbound = message.unbound.map((e) => EventBinding.toJSON(e));
+    }
+    if (message.errors?.length) {
+      obj.errors = message.errors;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EventBindingsReport>, I>>(base?: I): EventBindingsReport {
+    return EventBindingsReport.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EventBindingsReport>, I>>(object: I): EventBindingsReport {
+    const message = createBaseEventBindingsReport();
+    message.done = object.done ?? false;
+    message.desired = object.desired?.map((e) => EventBinding.fromPartial(e)) || [];
+    message.found = object.found?.map((e) => EventBinding.fromPartial(e)) || [];
+    message.bound = object.bound?.map((e) => EventBinding.fromPartial(e)) || [];
+    message.unbound = object.unbound?.map((e) => EventBinding.fromPartial(e)) || [];
+    message.errors = object.errors?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseEventBinding(): EventBinding {
+  return { event: "", source: 0 };
+}
+
+export const EventBinding: MessageFns<EventBinding> = {
+  encode(message: EventBinding, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.event !== "") {
+      writer.uint32(10).string(message.event);
+    }
+    if (message.source !== 0) {
+      writer.uint32(16).int32(message.source);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EventBinding {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEventBinding();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.event = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.source = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EventBinding {
+    return {
+      event: isSet(object.event) ? globalThis.String(object.event) : "",
+      source: isSet(object.source) ? eventSourceFromJSON(object.source) : 0,
+    };
+  },
+
+  toJSON(message: EventBinding): unknown {
+    const obj: any = {};
+    if (message.event !== "") {
+      obj.event = message.event;
+    }
+    if (message.source !== 0) {
+      obj.source = eventSourceToJSON(message.source);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EventBinding>, I>>(base?: I): EventBinding {
+    return EventBinding.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EventBinding>, I>>(object: I): EventBinding {
+    const message = createBaseEventBinding();
+    message.event = object.event ?? "";
+    message.source = object.source ?? 0;
+    return message;
+  },
+};
+
+function createBaseConsumerLag(): ConsumerLag {
+  return { consumer: "", unacknowledged: 0, oldestUnacknowledgedSeconds: 0 };
+}
+
+export const ConsumerLag: MessageFns<ConsumerLag> = {
+  encode(message: ConsumerLag, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.consumer !== "") {
+      writer.uint32(10).string(message.consumer);
+    }
+    if (message.unacknowledged !== 0) {
+      writer.uint32(16).int64(message.unacknowledged);
+    }
+    if (message.oldestUnacknowledgedSeconds !== 0) {
+      writer.uint32(25).double(message.oldestUnacknowledgedSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConsumerLag {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConsumerLag();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.consumer = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.unacknowledged = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.oldestUnacknowledgedSeconds = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConsumerLag {
+    return {
+      consumer: isSet(object.consumer) ? globalThis.String(object.consumer) : "",
+      unacknowledged: isSet(object.unacknowledged) ? globalThis.Number(object.unacknowledged) : 0,
+      oldestUnacknowledgedSeconds: isSet(object.oldestUnacknowledgedSeconds)
+        ? globalThis.Number(object.oldestUnacknowledgedSeconds)
+        : isSet(object.oldest_unacknowledged_seconds)
+        ? globalThis.Number(object.oldest_unacknowledged_seconds)
+        : 0,
+    };
+  },
+
+  toJSON(message: ConsumerLag): unknown {
+    const obj: any = {};
+    if (message.consumer !== "") {
+      obj.consumer = message.consumer;
+    }
+    if (message.unacknowledged !== 0) {
+      obj.unacknowledged = Math.round(message.unacknowledged);
+    }
+    if (message.oldestUnacknowledgedSeconds !== 0) {
+      obj.oldestUnacknowledgedSeconds = floatToJson(message.oldestUnacknowledgedSeconds);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ConsumerLag>, I>>(base?: I): ConsumerLag {
+    return ConsumerLag.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ConsumerLag>, I>>(object: I): ConsumerLag {
+    const message = createBaseConsumerLag();
+    message.consumer = object.consumer ?? "";
+    message.unacknowledged = object.unacknowledged ?? 0;
+    message.oldestUnacknowledgedSeconds = object.oldestUnacknowledgedSeconds ?? 0;
+    return message;
+  },
+};
+
 export type AdminServiceService = typeof AdminServiceService;
 export const AdminServiceService = {
   /**
@@ -2522,6 +3179,22 @@ export const AdminServiceService = {
       Buffer.from(RemovePortalResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RemovePortalResponse => RemovePortalResponse.decode(value),
   },
+  /**
+   * The events side of the portals: the event bindings the configuration
+   * lists with what the start-up pass found and changed, and the lag of
+   * each consumer this replica has delivered to. Never calls Bitrix24.
+   */
+  getEventStatus: {
+    path: "/bitrix24.gateway.v1.AdminService/GetEventStatus" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetEventStatusRequest): Buffer =>
+      Buffer.from(GetEventStatusRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetEventStatusRequest => GetEventStatusRequest.decode(value),
+    responseSerialize: (value: GetEventStatusResponse): Buffer =>
+      Buffer.from(GetEventStatusResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetEventStatusResponse => GetEventStatusResponse.decode(value),
+  },
 } as const;
 
 export interface AdminServiceServer extends UntypedServiceImplementation {
@@ -2553,6 +3226,12 @@ export interface AdminServiceServer extends UntypedServiceImplementation {
    * calls get NOT_FOUND.
    */
   removePortal: handleUnaryCall<RemovePortalRequest, RemovePortalResponse>;
+  /**
+   * The events side of the portals: the event bindings the configuration
+   * lists with what the start-up pass found and changed, and the lag of
+   * each consumer this replica has delivered to. Never calls Bitrix24.
+   */
+  getEventStatus: handleUnaryCall<GetEventStatusRequest, GetEventStatusResponse>;
 }
 
 export interface AdminServiceClient extends Client {
@@ -2667,6 +3346,26 @@ export interface AdminServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RemovePortalResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The events side of the portals: the event bindings the configuration
+   * lists with what the start-up pass found and changed, and the lag of
+   * each consumer this replica has delivered to. Never calls Bitrix24.
+   */
+  getEventStatus(
+    request: GetEventStatusRequest,
+    callback: (error: ServiceError | null, response: GetEventStatusResponse) => void,
+  ): ClientUnaryCall;
+  getEventStatus(
+    request: GetEventStatusRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetEventStatusResponse) => void,
+  ): ClientUnaryCall;
+  getEventStatus(
+    request: GetEventStatusRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetEventStatusResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -1,0 +1,51 @@
+// EventLedger: what it counts as received per source, and each consumer's
+// lag (events delivered and not yet cleared, and the age of the oldest).
+#include "engine/events/event_ledger.h"
+
+#include <gtest/gtest.h>
+
+namespace b24gate::event_ledger_test {
+namespace {
+
+TEST(EventLedger, AnOfflineRowIsReceivedAtItsFirstDeliveryOnly) {
+  FakeClock clock;
+  EventLedger ledger(&clock);
+  EXPECT_EQ(ledger.Delivered("main", "crm-sync", "17"), 1);
+  EXPECT_EQ(ledger.Delivered("main", "crm-sync", "17"), 2);
+  EXPECT_EQ(ledger.Delivered("main", "crm-sync", "18"), 1);
+  ledger.Received("main");
+  const EventLedger::Counts counts = ledger.Snapshot()["main"];
+  EXPECT_EQ(counts.received_offline, 2) << "a redelivery is not received again";
+  EXPECT_EQ(counts.received_inbound, 1);
+  EXPECT_EQ(counts.delivered, 3);
+}
+
+TEST(EventLedger, EachConsumersLagIsWhatItHoldsUnacknowledged) {
+  FakeClock clock;
+  EventLedger ledger(&clock);
+  ledger.Delivered("main", "crm-sync", "17");
+  clock.Advance(absl::Seconds(30));
+  ledger.Delivered("main", "crm-sync", "18");
+  ledger.CountDelivery("main", "billing", "online-1", 1);
+  ledger.CountDelivery("other", "billing", "online-1", 1);
+  clock.Advance(absl::Seconds(10));
+  auto lags = ledger.ConsumerLags();
+  ASSERT_EQ(lags.size(), 3u);
+  EXPECT_EQ(lags[{"main", "crm-sync"}].unacknowledged, 2);
+  EXPECT_EQ(lags[{"main", "crm-sync"}].oldest_unacknowledged, absl::Seconds(40));
+  EXPECT_EQ(lags[{"main", "billing"}].unacknowledged, 1);
+  EXPECT_EQ(lags[{"main", "billing"}].oldest_unacknowledged, absl::Seconds(10));
+
+  ledger.Cleared("main", "crm-sync", {"17"});
+  lags = ledger.ConsumerLags();
+  EXPECT_EQ(lags[{"main", "crm-sync"}].unacknowledged, 1);
+  EXPECT_EQ(lags[{"main", "crm-sync"}].oldest_unacknowledged, absl::Seconds(10));
+  ledger.Cleared("main", "crm-sync", {"18"});
+  lags = ledger.ConsumerLags();
+  ASSERT_EQ(lags.count({"main", "crm-sync"}), 1u) << "a consumer with nothing outstanding is still shown";
+  EXPECT_EQ(lags[{"main", "crm-sync"}].unacknowledged, 0);
+  EXPECT_EQ(lags[{"main", "crm-sync"}].oldest_unacknowledged, absl::ZeroDuration());
+}
+
+}  // namespace
+}  // namespace b24gate::event_ledger_test
