@@ -14,7 +14,10 @@
 #include <gtest/gtest.h>
 
 #include "bitrix24/gateway/v1/admin.grpc.pb.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
 #include "tests/e2e/event_helpers.h"
+#include "tests/e2e/output_capture.h"
 #include "tests/support/free_port.h"
 #include "tests/support/temp_file.h"
 
@@ -91,7 +94,8 @@ std::set<std::string> Names(const google::protobuf::RepeatedPtrField<pb::EventBi
   return out;
 }
 
-// The methods the emulator ran since its last reset, in order.
+// The methods the emulator ran since its last reset, in order (the test's
+// own calls to it included).
 std::vector<std::string> Methods(Stack& stack) {
   std::vector<std::string> out;
   for (const json& c : stack.EmulatorCommands()) out.push_back(c.value("method", ""));
@@ -104,7 +108,7 @@ TEST(EventBindings, StartUpMakesThePortalsBindingsWhatTheConfigListsAndNoMore) {
   pb::EventBindingsReport r = PassDone(*stack);
   EXPECT_EQ(Bindings(*stack),
             (std::set<std::string>{"ONCRMDEALADD offline", "ONCRMDEALUPDATE offline", "ONCRMLEADADD gateway"}));
-  EXPECT_EQ(Names(r.bound), (std::set<std::string>{"ONCRMDEALADD offline", "ONCRMDEALUPDATE offline",
+  EXPECT_EQ(Names(r.bound()), (std::set<std::string>{"ONCRMDEALADD offline", "ONCRMDEALUPDATE offline",
                                                    "ONCRMLEADADD online"}));
   EXPECT_EQ(r.unbound_size(), 0);
   // Somebody else's online binding, which no list may touch.
@@ -116,18 +120,18 @@ TEST(EventBindings, StartUpMakesThePortalsBindingsWhatTheConfigListsAndNoMore) {
   stack->ResetEmulator();
   RestartWith(*stack, Lists({"ONCRMDEALADD", "ONCRMCONTACTADD"}, {"ONCRMLEADUPDATE"}));
   r = PassDone(*stack);
+  EXPECT_EQ(Methods(*stack),
+            (std::vector<std::string>{"event.get", "event.bind", "event.bind", "event.unbind", "event.unbind"}));
   EXPECT_EQ(Bindings(*stack),
             (std::set<std::string>{"ONCRMDEALADD offline", "ONCRMCONTACTADD offline", "ONCRMLEADUPDATE gateway",
                                    std::string("ONCRMLEADDELETE ") + kOtherHandler}))
       << "the gateway's bindings no longer listed are gone; another handler's stays";
-  EXPECT_EQ(Names(r.desired), (std::set<std::string>{"ONCRMDEALADD offline", "ONCRMCONTACTADD offline",
+  EXPECT_EQ(Names(r.desired()), (std::set<std::string>{"ONCRMDEALADD offline", "ONCRMCONTACTADD offline",
                                                      "ONCRMLEADUPDATE online"}));
-  EXPECT_EQ(Names(r.found), (std::set<std::string>{"ONCRMDEALADD offline", "ONCRMDEALUPDATE offline",
+  EXPECT_EQ(Names(r.found()), (std::set<std::string>{"ONCRMDEALADD offline", "ONCRMDEALUPDATE offline",
                                                    "ONCRMLEADADD online"}));
-  EXPECT_EQ(Names(r.bound), (std::set<std::string>{"ONCRMCONTACTADD offline", "ONCRMLEADUPDATE online"}));
-  EXPECT_EQ(Names(r.unbound), (std::set<std::string>{"ONCRMDEALUPDATE offline", "ONCRMLEADADD online"}));
-  EXPECT_EQ(Methods(*stack),
-            (std::vector<std::string>{"event.get", "event.bind", "event.bind", "event.unbind", "event.unbind"}));
+  EXPECT_EQ(Names(r.bound()), (std::set<std::string>{"ONCRMCONTACTADD offline", "ONCRMLEADUPDATE online"}));
+  EXPECT_EQ(Names(r.unbound()), (std::set<std::string>{"ONCRMDEALUPDATE offline", "ONCRMLEADADD online"}));
 
   // Nothing changed: the next start reads and changes nothing.
   stack->ResetEmulator();
@@ -135,7 +139,27 @@ TEST(EventBindings, StartUpMakesThePortalsBindingsWhatTheConfigListsAndNoMore) {
   r = PassDone(*stack);
   EXPECT_EQ(Methods(*stack), (std::vector<std::string>{"event.get"}));
   EXPECT_EQ(r.bound_size() + r.unbound_size(), 0);
-  EXPECT_EQ(Names(r.found), Names(r.desired));
+  EXPECT_EQ(Names(r.found()), Names(r.desired()));
+}
+
+TEST(EventBindings, EachPortalsPassIsOneLogLineWithoutSecrets) {
+  OutputCapture capture;
+  {
+    auto stack = BindingStack(Lists({"ONCRMDEALADD"}, {"ONCRMLEADADD"}));
+    if (stack) PassDone(*stack);
+  }  // the gateway stops: its output is complete
+  const std::string output = capture.Stop();
+  std::vector<std::string> lines;
+  for (absl::string_view line : absl::StrSplit(output, '\n')) {
+    if (absl::StrContains(line, "\"message\":\"event bindings\"")) lines.emplace_back(line);
+  }
+  ASSERT_EQ(lines.size(), 1u) << output;
+  json line = json::parse(lines[0], nullptr, false);
+  EXPECT_EQ(line.value("level", ""), "info") << lines[0];
+  EXPECT_EQ(line.value("portal", ""), "main") << lines[0];
+  EXPECT_EQ(line["bound"], json({"ONCRMDEALADD (offline)", "ONCRMLEADADD (online)"})) << lines[0];
+  EXPECT_EQ(line["unbound"], json::array()) << lines[0];
+  EXPECT_FALSE(absl::StrContains(output, "e2esecretcode")) << "the webhook's code was printed";
 }
 
 TEST(EventBindings, TheConfigsAuthConnectorKeepsTheServicesOwnWritesOutOfItsQueue) {

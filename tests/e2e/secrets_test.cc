@@ -25,6 +25,7 @@
 
 #include "absl/strings/match.h"
 #include "bitrix24/gateway/v1/admin.grpc.pb.h"
+#include "tests/e2e/output_capture.h"
 #include "tests/e2e/rpc_helpers.h"
 
 namespace b24gate::e2e::secrets_test {
@@ -34,43 +35,6 @@ constexpr char kWebhookCode[] = "e2ewebhooksecret7";
 constexpr char kClientSecret[] = "oauth-client-secret-k3y";
 constexpr char kRefreshToken[] = "oauth-refresh-tok-9x";
 constexpr char kPassword[] = "pa55w0rdInUrl";
-
-// Sends fds 1 and 2 to a file until Stop(); children started meanwhile
-// inherit the file.
-class Capture {
- public:
-  Capture() {
-    char path[] = "/tmp/b24gate-secrets-XXXXXX";
-    int fd = mkstemp(path);
-    path_ = path;
-    std::fflush(nullptr);
-    std::cout.flush();
-    saved_out_ = dup(1);
-    saved_err_ = dup(2);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    close(fd);
-  }
-  // Restores the descriptors and returns what was written.
-  std::string Stop() {
-    std::fflush(nullptr);
-    std::cout.flush();
-    std::cerr.flush();
-    dup2(saved_out_, 1);
-    dup2(saved_err_, 2);
-    close(saved_out_);
-    close(saved_err_);
-    std::ifstream in(path_);
-    std::stringstream text;
-    text << in.rdbuf();
-    std::remove(path_.c_str());
-    return text.str();
-  }
-
- private:
-  std::string path_;
-  int saved_out_ = -1, saved_err_ = -1;
-};
 
 void PrintMetricsAndPortals(Stack& stack) {
   std::cout << ScrapeMetrics(stack.gateway()) << std::endl;
@@ -100,7 +64,7 @@ void Traffic(Stack& stack) {
 TEST(Secrets, NeverInAnyOutputOfAFullRun) {
   std::string token_file = ::testing::TempDir() + "/b24gate-secrets-token-" + std::to_string(getpid());
   std::remove(token_file.c_str());
-  Capture capture;
+  OutputCapture capture;
   {
     // A webhook portal, debug logs and metrics on.
     EmulatorSpec emulator;

@@ -4,8 +4,20 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <string>
+#include <utility>
+
 namespace b24gate::event_ledger_test {
 namespace {
+
+using Lags = std::map<std::pair<std::string, std::string>, EventLedger::ConsumerLag>;
+using Key = Lags::key_type;
+
+EventLedger::ConsumerLag Lag(const Lags& lags, const std::string& portal, const std::string& consumer) {
+  auto it = lags.find({portal, consumer});
+  return it == lags.end() ? EventLedger::ConsumerLag{-1, absl::ZeroDuration()} : it->second;
+}
 
 TEST(EventLedger, AnOfflineRowIsReceivedAtItsFirstDeliveryOnly) {
   FakeClock clock;
@@ -31,20 +43,20 @@ TEST(EventLedger, EachConsumersLagIsWhatItHoldsUnacknowledged) {
   clock.Advance(absl::Seconds(10));
   auto lags = ledger.ConsumerLags();
   ASSERT_EQ(lags.size(), 3u);
-  EXPECT_EQ(lags[{"main", "crm-sync"}].unacknowledged, 2);
-  EXPECT_EQ(lags[{"main", "crm-sync"}].oldest_unacknowledged, absl::Seconds(40));
-  EXPECT_EQ(lags[{"main", "billing"}].unacknowledged, 1);
-  EXPECT_EQ(lags[{"main", "billing"}].oldest_unacknowledged, absl::Seconds(10));
+  EXPECT_EQ(Lag(lags, "main", "crm-sync").unacknowledged, 2);
+  EXPECT_EQ(Lag(lags, "main", "crm-sync").oldest_unacknowledged, absl::Seconds(40));
+  EXPECT_EQ(Lag(lags, "main", "billing").unacknowledged, 1);
+  EXPECT_EQ(Lag(lags, "main", "billing").oldest_unacknowledged, absl::Seconds(10));
 
   ledger.Cleared("main", "crm-sync", {"17"});
   lags = ledger.ConsumerLags();
-  EXPECT_EQ(lags[{"main", "crm-sync"}].unacknowledged, 1);
-  EXPECT_EQ(lags[{"main", "crm-sync"}].oldest_unacknowledged, absl::Seconds(10));
+  EXPECT_EQ(Lag(lags, "main", "crm-sync").unacknowledged, 1);
+  EXPECT_EQ(Lag(lags, "main", "crm-sync").oldest_unacknowledged, absl::Seconds(10));
   ledger.Cleared("main", "crm-sync", {"18"});
   lags = ledger.ConsumerLags();
-  ASSERT_EQ(lags.count({"main", "crm-sync"}), 1u) << "a consumer with nothing outstanding is still shown";
-  EXPECT_EQ(lags[{"main", "crm-sync"}].unacknowledged, 0);
-  EXPECT_EQ(lags[{"main", "crm-sync"}].oldest_unacknowledged, absl::ZeroDuration());
+  ASSERT_EQ(lags.count(Key{"main", "crm-sync"}), 1u) << "a consumer with nothing outstanding is still shown";
+  EXPECT_EQ(Lag(lags, "main", "crm-sync").unacknowledged, 0);
+  EXPECT_EQ(Lag(lags, "main", "crm-sync").oldest_unacknowledged, absl::ZeroDuration());
 }
 
 }  // namespace
