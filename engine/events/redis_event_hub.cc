@@ -307,9 +307,7 @@ class RedisEventHub::Stream : public EventSubscription, public std::enable_share
     std::shared_ptr<Stream> self = shared_from_this();
     prepare_([self](absl::Status status) {
       if (!status.ok()) {
-        absl::MutexLock lock(&self->sink_mu_);
-        if (self->sink_ != nullptr) self->sink_->End(status);
-        self->sink_ = nullptr;
+        self->CallSink(/*last=*/true, [&status](EventSink* sink) { sink->End(status); });
         return;
       }
       {
@@ -342,6 +340,7 @@ class RedisEventHub::Stream : public EventSubscription, public std::enable_share
     {
       absl::MutexLock lock(&sink_mu_);
       sink_ = nullptr;
+      sink_mu_.Await(absl::Condition(+[](int* calls) { return *calls == 0; }, &sink_calls_));
     }
     std::vector<std::string> held;
     {
@@ -446,16 +445,35 @@ class RedisEventHub::Stream : public EventSubscription, public std::enable_share
   // Entries read after Stop stay pending for this consumer: Release hands
   // them on with the rest.
   void Deliver(std::vector<QueuedEvent> events) {
-    absl::MutexLock sink_lock(&sink_mu_);
-    if (sink_ == nullptr) return;
-    {
-      absl::MutexLock lock(&mu_);
-      for (QueuedEvent& e : events) {
-        in_flight_.insert(e.delivery_id);
-        hub_->ledger_->CountDelivery(portal_, consumer_, e.delivery_id, e.attempt);
+    CallSink(/*last=*/false, [&](EventSink* sink) {
+      {
+        absl::MutexLock lock(&mu_);
+        for (QueuedEvent& e : events) {
+          in_flight_.insert(e.delivery_id);
+          hub_->ledger_->CountDelivery(portal_, consumer_, e.delivery_id, e.attempt);
+        }
       }
+      sink->Deliver(std::move(events));
+    });
+  }
+
+  // Runs `call` with the sink unless the stream was stopped (`last`: no
+  // sink call after it). No lock is held during the call, as the sink may
+  // start I/O (the enricher's reads); Stop waits for a call under way, so
+  // after Stop the sink is never called.
+  template <typename F>
+  void CallSink(bool last, F call) {
+    EventSink* sink;
+    {
+      absl::MutexLock lock(&sink_mu_);
+      if (sink_ == nullptr) return;
+      sink = sink_;
+      if (last) sink_ = nullptr;
+      ++sink_calls_;
     }
-    sink_->Deliver(std::move(events));
+    call(sink);
+    absl::MutexLock lock(&sink_mu_);
+    --sink_calls_;
   }
 
   // The stream, and the group's busy and parked keys (order per record).
@@ -478,8 +496,9 @@ class RedisEventHub::Stream : public EventSubscription, public std::enable_share
   const std::vector<std::string> names_;
   const Prepare prepare_;
 
-  absl::Mutex sink_mu_ ABSL_ACQUIRED_BEFORE(mu_);
-  EventSink* sink_ ABSL_GUARDED_BY(sink_mu_);
+  absl::Mutex sink_mu_;
+  EventSink* sink_ ABSL_GUARDED_BY(sink_mu_);  // null once stopped or ended
+  int sink_calls_ ABSL_GUARDED_BY(sink_mu_) = 0;  // under way, outside the lock
 
   absl::Mutex mu_;
   bool started_ ABSL_GUARDED_BY(mu_) = false;

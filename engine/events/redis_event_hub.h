@@ -40,8 +40,8 @@
 // Store runs on its caller's thread on a connection of its own.
 //
 // Thread-safety: thread-safe. Sink calls for one stream are made by one
-// reader at a time, holding only the stream's sink lock (so Stop() can wait
-// for them); Redis is never called under a lock of the hub.
+// reader at a time, with no lock held (Stop() waits for a call under way);
+// neither Redis nor a sink is called under a lock of the hub.
 #ifndef B24GATE_ENGINE_EVENTS_REDIS_EVENT_HUB_H_
 #define B24GATE_ENGINE_EVENTS_REDIS_EVENT_HUB_H_
 
