@@ -15,9 +15,11 @@ namespace {
 
 using OJson = nlohmann::ordered_json;
 
-// The group's consumer that holds what ended streams left unacknowledged.
+// The group's consumer that holds what ended streams left unacknowledged
+// (RELEASED in the scripts).
 constexpr char kReleased[] = "released";
-// How idle a released entry looks: more than any visibility timeout.
+// How idle a released entry looks: more than any visibility timeout
+// (RELEASED_IDLE in the scripts).
 constexpr char kReleasedIdleMs[] = "315360000000";  // ten years
 // A trim drops at most this many entries at its bounds per pass.
 constexpr int kTrimBatch = 10000;
@@ -69,7 +71,7 @@ local function advance(stream, group, busy, parked, r)
     end
     redis.call('ZREM', parked, nxt[1])
     local id = unpark(nxt[1])
-    if #redis.call('XCLAIM', stream, group, 'released', 0, id, 'IDLE', RELEASED_IDLE, 'JUSTID') > 0 then
+    if #redis.call('XCLAIM', stream, group, RELEASED, 0, id, 'IDLE', RELEASED_IDLE, 'JUSTID') > 0 then
       redis.call('HSET', busy, r, id)
       return
     end
@@ -77,10 +79,10 @@ local function advance(stream, group, busy, parked, r)
 end
 )lua";
 
-// The script text: the helpers, then `body`.
+// The script text: the constants, the helpers, then `body`.
 std::string Script(const char* body) {
-  return absl::StrCat(kIdFunctions, "local RELEASED_IDLE = '", kReleasedIdleMs, "'\n", kOrderFunctions,
-                      body);
+  return absl::StrCat("local RELEASED = '", kReleased, "'\nlocal RELEASED_IDLE = '", kReleasedIdleMs, "'\n",
+                      kIdFunctions, kOrderFunctions, body);
 }
 
 // KEYS: stream, the group's names, busy, parked. ARGV: group, consumer,
@@ -170,27 +172,27 @@ return acked
   return *script;
 }
 
-// KEYS: stream. ARGV: group, consumer, idle ms, the "released" consumer.
-// Hands the consumer's pending entries to the released consumer, looking
-// idle for ARGV[3] (so the group's next claim takes them), and deletes the
-// consumer. Returns how many it handed over.
+// KEYS: stream. ARGV: group, consumer. Hands the consumer's pending
+// entries to the released consumer, looking long idle (so the group's next
+// claim takes them), and deletes the consumer. Returns how many it handed
+// over.
 const RedisScript& ReleaseScript() {
-  static const RedisScript* script = new RedisScript(R"lua(
+  static const RedisScript* script = new RedisScript(Script(R"lua(
 local n = 0
 for _ = 1, 100 do
   local pending = redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 100, ARGV[2])
   if #pending == 0 then break end
-  local args = {'XCLAIM', KEYS[1], ARGV[1], ARGV[4], 0}
+  local args = {'XCLAIM', KEYS[1], ARGV[1], RELEASED, 0}
   for _, p in ipairs(pending) do args[#args + 1] = p[1] end
   args[#args + 1] = 'IDLE'
-  args[#args + 1] = ARGV[3]
+  args[#args + 1] = RELEASED_IDLE
   args[#args + 1] = 'JUSTID'
   redis.call(unpack(args))
   n = n + #pending
 end
 redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
 return n
-)lua");
+)lua"));
   return *script;
 }
 
@@ -484,8 +486,7 @@ class RedisEventHub::Stream : public EventSubscription, public std::enable_share
 
   absl::Status Release(RedisClient* redis) {
     absl::StatusOr<RedisReply> released =
-        redis->Eval(ReleaseScript(), {hub_->StreamKey(portal_)},
-                    {group_, consumer_, kReleasedIdleMs, kReleased});
+        redis->Eval(ReleaseScript(), {hub_->StreamKey(portal_)}, {group_, consumer_});
     return released.ok() || IsNoGroup(released.status()) ? absl::OkStatus() : released.status();
   }
 
