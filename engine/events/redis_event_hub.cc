@@ -201,10 +201,10 @@ return n
 // a consumer with nothing pending is deleted. Deletes what every group has
 // acknowledged (everything when there is no group), then the oldest beyond
 // the bounds. Returns {acknowledged entries deleted, unacknowledged
-// deliveries dropped, "size" | "age" | ""}.
+// deliveries dropped, "size" | "age" | "", entries left}.
 const RedisScript& TrimScript() {
   static const RedisScript* script = new RedisScript(Script(R"lua(
-if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0, ''} end
+if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0, '', 0} end
 local lows, names = {}, {}
 local needed = nil
 for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
@@ -237,7 +237,7 @@ if over > 0 then
 end
 local old = redis.call('XRANGE', KEYS[1], '-', '(' .. ARGV[2] .. '-0', 'COUNT', cap)
 if #old > #drop then drop, why = old, 'age' end
-if #drop == 0 then return {acked, 0, ''} end
+if #drop == 0 then return {acked, 0, '', redis.call('XLEN', KEYS[1])} end
 local lost = 0
 for _, e in ipairs(drop) do
   for _, low in ipairs(lows) do
@@ -256,7 +256,7 @@ for _, g in ipairs(names) do
   end
 end
 redis.call('XTRIM', KEYS[1], 'MINID', after(drop[#drop][1]))
-return {acked, lost, why}
+return {acked, lost, why, redis.call('XLEN', KEYS[1])}
 )lua"));
   return *script;
 }
@@ -542,6 +542,11 @@ RedisEventHub::~RedisEventHub() {
   }
 }
 
+std::map<std::string, int64_t> RedisEventHub::stream_entries() const {
+  absl::MutexLock lock(&mu_);
+  return entries_;
+}
+
 std::string RedisEventHub::StreamKey(const std::string& portal) const {
   return absl::StrCat(options_.key_prefix, "events:{", portal, "}");
 }
@@ -682,7 +687,11 @@ void RedisEventHub::Trim(RedisClient* redis, const std::string& portal) {
       redis->Eval(TrimScript(), {StreamKey(portal)},
                   {absl::StrCat(options_.max_len), absl::StrCat(std::max<int64_t>(0, oldest_ms)),
                    absl::StrCat(kTrimBatch), absl::StrCat(forget_ms)});
-  if (!trimmed.ok() || trimmed->elements.size() != 3) return;  // the next pass tries again
+  if (!trimmed.ok() || trimmed->elements.size() != 4) return;  // the next pass tries again
+  {
+    absl::MutexLock lock(&mu_);
+    entries_[portal] = trimmed->elements[3].AsInt();
+  }
   const int64_t dropped = trimmed->elements[1].AsInt();
   if (dropped > 0) {
     ledger_->Dropped(portal, dropped);
