@@ -169,6 +169,25 @@ TEST(FieldFiles, FaultsGiveOneClearOutcomeAndTheUpdateIsNeverRepeated) {
   }
 }
 
+// The client cancels halfway through a field's file: the update's body never
+// completed, so the portal ran nothing and the field stays as it was; the
+// gateway keeps serving.
+TEST(FieldFiles, ClientCancelledMidUploadStoresNothing) {
+  auto stack = Up();
+  ASSERT_TRUE(stack);
+  const int64_t deal = NewDeal(*stack);
+  stack->ResetEmulator();
+  pb::UploadFileHeader header = FieldHeader(deal, "cut.bin");
+  header.set_size(int64_t{32} << 20);
+  EXPECT_EQ(CancelledUpload(*stack, header, 8, 256 * 1024).error_code(),
+            grpc::StatusCode::CANCELLED);
+  EXPECT_TRUE(FieldOf(*stack, deal).is_null()) << "the cancelled upload stored a file";
+  EXPECT_EQ(Updates(*stack), 0) << "an update ran";
+  Uploaded after = Upload(*stack, FieldHeader(deal, "whole.bin"), 1000, 100);
+  ASSERT_TRUE(after.status.ok()) << after.status.error_message();
+  EXPECT_TRUE(FieldOf(*stack, deal).is_object());
+}
+
 // A 300 MiB file into a deal's field: 400 MiB of base64 text go out, made
 // on the way, and neither the gateway nor the emulator holds it.
 TEST(FieldFiles, LargeFieldUploadKeepsMemoryBounded) {
