@@ -5,6 +5,7 @@
 // its redirect). Faults on the update give one clear outcome and it is
 // never sent twice.
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -179,8 +180,12 @@ TEST(FieldFiles, ClientCancelledMidUploadStoresNothing) {
   stack->ResetEmulator();
   pb::UploadFileHeader header = FieldHeader(deal, "cut.bin");
   header.set_size(int64_t{32} << 20);
-  EXPECT_EQ(CancelledUpload(*stack, header, 8, 256 * 1024).error_code(),
-            grpc::StatusCode::CANCELLED);
+  std::unique_ptr<OpenedUpload> cut = OpenUpload(*stack, header);
+  ASSERT_TRUE(cut->open);
+  ByteSource source(5);
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(cut->Send(source.Next(256 * 1024)));
+  cut->ctx->TryCancel();
+  EXPECT_EQ(cut->Finish().error_code(), grpc::StatusCode::CANCELLED);
   EXPECT_TRUE(FieldOf(*stack, deal).is_null()) << "the cancelled upload stored a file";
   EXPECT_EQ(Updates(*stack), 0) << "an update ran";
   Uploaded after = Upload(*stack, FieldHeader(deal, "whole.bin"), 1000, 100);
