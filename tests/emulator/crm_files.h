@@ -121,7 +121,8 @@ class CrmFiles {
   explicit CrmFiles(std::string dir) : dir_(std::move(dir)), rng_(std::random_device{}()) {}
   absl::StatusOr<Incoming> Decode(const CrmFileField& field, const nlohmann::json& pair,
                                   const BodySpool* spool);
-  // The entries of a value taken out of a write (not yet decoded).
+  // The entries of a value taken out of a write, its new files decoded
+  // (none kept on an error).
   absl::StatusOr<Write> Entries(const CrmFileField& field, const nlohmann::json& taken,
                                 const BodySpool* spool);
 

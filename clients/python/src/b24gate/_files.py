@@ -111,8 +111,8 @@ def _open_for_download(dest, offset):
 
 
 class _Download:
-    """What a DownloadFile stream's messages amount to: the header kept, the
-    chunks written to `write`, counted on the bar."""
+    """What a DownloadFile stream's messages amount to: the header kept, each
+    chunk's bytes counted on the bar and handed back to be written."""
 
     def __init__(self, offset, bar):
         self.offset = offset
@@ -169,7 +169,7 @@ def upload(stub, portal, source, target, name, size, generate_unique_name, drive
 
 def download(stub, request, dest, bar, timeout):
     """Runs DownloadFile into `dest` (a path, or a binary file object written
-    from where it stands); returns {"name", "size", "file"}."""
+    from where it stands); returns {"name", "size", "file", "content_type"}."""
     if _is_path(dest):
         with _open_for_download(dest, request.offset) as f:
             return download(stub, request, f, bar, timeout)
@@ -196,8 +196,7 @@ def download(stub, request, dest, bar, timeout):
 async def _call(method, *args):
     if inspect.iscoroutinefunction(method):
         return await method(*args)
-    result = await asyncio.to_thread(method, *args)
-    return await result if inspect.isawaitable(result) else result
+    return await asyncio.to_thread(method, *args)
 
 
 async def _upload_messages_async(header, source, chunk_size, digest, bar):
