@@ -66,6 +66,10 @@ class Subscriber {
     writes_done_ = true;
     stream_->WritesDone();
   }
+  // Ends the stream from any thread, also while another one waits in Next()
+  // (which then returns nullopt). Unlike Drop(), leaves Finish() to the
+  // reading thread's owner.
+  void Cancel() { ctx_->TryCancel(); }
   // The client goes away without a word (like a crash).
   void Drop() {
     ctx_->TryCancel();
