@@ -38,7 +38,6 @@
 namespace b24gate::e2e::inbound_hostile_test {
 namespace {
 
-constexpr char kToken[] = "e2e-hostile-token-9b1f";
 constexpr double kPostsPerSecond = 1000;
 constexpr int kPosts = 4000;
 constexpr int kSenders = 8;
@@ -48,7 +47,7 @@ constexpr char kBadPrefix[] = "forged-";
 
 // A form as Bitrix24 posts it, the token first (so that a body cut short
 // still carries it) and the record last.
-std::string Form(const std::string& record, const std::string& token = kToken) {
+std::string Form(const std::string& record, const std::string& token = kApplicationToken) {
   return absl::StrCat("auth%5Bapplication_token%5D=", token,
                       "&event=ONCRMDEALADD&event_handler_id=1&ts=1700000000",
                       "&auth%5Bdomain%5D=b24-emulator.test&auth%5Bmember_id%5D=m",
@@ -101,8 +100,9 @@ Raw Deflated(const std::string& body) {
 
 std::string Multipart(const std::string& record) {
   std::string body;
-  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
-           {"auth[application_token]", kToken}, {"event", "ONCRMDEALADD"}, {"data[FIELDS][ID]", record}}) {
+  const std::vector<std::pair<std::string, std::string>> fields = {
+      {"auth[application_token]", kApplicationToken}, {"event", "ONCRMDEALADD"}, {"data[FIELDS][ID]", record}};
+  for (const auto& [name, value] : fields) {
     absl::StrAppend(&body, "--b0undary\r\nContent-Disposition: form-data; name=\"", name, "\"\r\n\r\n",
                     value, "\r\n");
   }
@@ -153,9 +153,9 @@ const std::vector<Kind>& Kinds() {
        }},
       {"JSON", 415, "malformed",
        [](const std::string& r) {
-         return Post("/events/main", absl::StrCat(R"({"event":"ONCRMDEALADD","data":{"FIELDS":{"ID":")", r,
-                                                  R"("}},"auth":{"application_token":")", kToken, "\"}}"),
-                     "application/json");
+         const std::string json = absl::StrCat(R"({"event":"ONCRMDEALADD","data":{"FIELDS":{"ID":")", r,
+                                               R"("}},"auth":{"application_token":")", kApplicationToken, "\"}}");
+         return Post("/events/main", json, "application/json");
        }},
       {"multipart", 415, "malformed",
        [](const std::string& r) {
@@ -237,14 +237,9 @@ std::string LogText(const std::string& dir) {
 }
 
 TEST(InboundHostile, BadPostsAreRefusedCountedAndStoredNowhereGoodOnesDeliveredExactlyOnce) {
-  const std::string log_dir = testing::TempDir();
-  EmulatorSpec emulator;
-  emulator.extra_args = {"--no-limits", "--cost-zero"};
-  GatewaySpec gateway;
-  gateway.portal = {{"application_token", kToken}};
-  gateway.extra_args = {"--events-listen", "127.0.0.1:0", "--events-log", log_dir, "--metrics-listen",
-                        "127.0.0.1:0"};
-  auto stack = Up(emulator, gateway);
+  OnlineEventsOptions options;
+  options.events_log = testing::TempDir();
+  auto stack = OnlineEventsStack(options);
   ASSERT_TRUE(stack);
   ASSERT_TRUE(Introduce(stack->channel(), "billing").ok());
   const std::string address = PrintedAddress(stack->gateway(), "events");
@@ -308,10 +303,10 @@ TEST(InboundHostile, BadPostsAreRefusedCountedAndStoredNowhereGoodOnesDeliveredE
   EXPECT_EQ(Metric(gw, "b24gate_events_acknowledged_total" + portal), good);
   for (const char* reason : {"bad_token", "unknown_portal", "truncated", "malformed", "too_large"}) {
     const std::string series = absl::StrCat("b24gate_events_refused_total{reason=\"", reason, "\"}");
-    EXPECT_EQ(std::max(0.0, Metric(gw, series)), expected_refused[reason])
-        << reason;
+    EXPECT_EQ(std::max(0.0, Metric(gw, series)), expected_refused[reason]) << reason;
   }
-  EXPECT_EQ(LogText(log_dir).find(kBadPrefix), std::string::npos) << "a bad post is in the events log";
+  EXPECT_EQ(LogText(options.events_log).find(kBadPrefix), std::string::npos)
+      << "a bad post is in the events log";
 }
 
 }  // namespace
