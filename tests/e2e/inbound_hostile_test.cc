@@ -6,9 +6,10 @@
 // cut short (the connection closed before the Content-Length or the last
 // chunk arrived), cut mid-field, oversized (by Content-Length, chunked, or
 // inflating past the limit), or not a form (JSON, multipart). Two streams of
-// one consumer group read and acknowledge meanwhile. Every bad post gets its
-// 4xx, is counted under its reason, is stored nowhere and reaches nobody;
-// every good one is answered 200 and is delivered exactly once to the group.
+// one consumer group read and acknowledge meanwhile. Every bad post is
+// refused (its 4xx, if the sender is still there to hear it), counted under
+// its reason, stored nowhere and delivered to nobody; every good one is
+// answered 200 and delivered exactly once to the group.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
