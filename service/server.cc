@@ -324,6 +324,8 @@ absl::Status Server::WireEvents() {
   poll_timer_ = std::make_unique<PollTimer>(clock_);
   EventService::Options options;
   options.poll_interval = config_.events_poll_interval;
+  options.visibility_timeout = config_.events_visibility_timeout;
+  options.clock = clock_;
   if (!config_.events_listen.empty()) {
     if (config_.redis.enabled()) {
       OpenEventStreams();
