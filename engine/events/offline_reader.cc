@@ -73,7 +73,7 @@ void OfflineReader::Join(MemberId id, std::weak_ptr<Member> member, Caller calle
       members_[id] = std::move(member);
       callers_[id] = std::move(caller);
       AssignLocked(&work);
-      work.call = NextCallLocked(/*may_read=*/true);
+      work.call = NextCallLocked();
     }
   }
   if (!failed.ok()) return joining->End(failed);
@@ -94,7 +94,7 @@ void OfflineReader::Leave(MemberId id) {
     callers_.erase(caller);
     AssignLocked(&work);
     // The clears of what it acknowledged go on without it.
-    work.call = NextCallLocked(/*may_read=*/true);
+    work.call = NextCallLocked();
   }
   Do(std::move(work));
 }
@@ -121,12 +121,11 @@ absl::Status OfflineReader::Ack(MemberId id, const std::vector<std::string>& del
       auto out = outbox_.find(id);
       if (out != outbox_.end()) out->second.erase(row->second);
       rows_.erase(row);
-      acked_.insert(row_id);
       to_clear_.push_back(row_id);
       ++taken;
     }
     AssignLocked(&work);
-    work.call = NextCallLocked(/*may_read=*/true);
+    work.call = NextCallLocked();
   }
   ledger_->Acknowledged(options_.portal, taken);
   Do(std::move(work));
@@ -148,7 +147,7 @@ void OfflineReader::PollNow() {
   {
     absl::MutexLock lock(&mu_);
     waiting_ = false;
-    work.call = NextCallLocked(/*may_read=*/true);
+    work.call = NextCallLocked();
   }
   Do(std::move(work));
 }
@@ -163,7 +162,7 @@ size_t OfflineReader::attached() const {
   return attached_;
 }
 
-std::optional<OfflineReader::Call> OfflineReader::NextCallLocked(bool may_read) {
+std::optional<OfflineReader::Call> OfflineReader::NextCallLocked() {
   if (busy_ || !failed_.ok()) return std::nullopt;
   const Caller& caller = callers_.empty() ? last_caller_ : callers_.begin()->second;
   if (!caller) return std::nullopt;
@@ -175,9 +174,7 @@ std::optional<OfflineReader::Call> OfflineReader::NextCallLocked(bool may_read) 
     to_clear_.clear();
     return clear;
   }
-  const bool due = may_read && !waiting_ && !callers_.empty() &&
-                   rows_.size() <= static_cast<size_t>(options_.batch_size / 2);
-  if (!due) return std::nullopt;
+  if (waiting_ || callers_.empty() || !rows_.empty()) return std::nullopt;
   busy_ = true;
   OJson params = {{"process_id", process_id},
                   {"clear", 0},
@@ -237,21 +234,17 @@ void OfflineReader::OnRead(absl::StatusOr<CallReply> reply) {
   {
     absl::MutexLock lock(&mu_);
     busy_ = false;
-    size_t fresh = 0;
     for (QueuedEvent& e : *events) {
-      // The rows it holds come back with its process_id: one copy of each.
-      if (rows_.count(e.delivery_id) > 0 || acked_.count(e.delivery_id) > 0) continue;
       rows_[e.delivery_id] = next_seq_;
       group_.Add(next_seq_++, std::move(e));
-      ++fresh;
     }
-    if (fresh == 0) {
+    if (events->empty()) {
       waiting_ = true;
       arm_poll = !poll_armed_;
       poll_armed_ = true;
     }
     AssignLocked(&work);
-    work.call = NextCallLocked(/*may_read=*/false);
+    work.call = NextCallLocked();
   }
   if (arm_poll) {
     timer_(options_.poll_interval, [weak = weak_from_this()] {
@@ -270,9 +263,7 @@ void OfflineReader::OnCleared(std::vector<std::string> ids, const absl::Status& 
   {
     absl::MutexLock lock(&mu_);
     busy_ = false;
-    for (const std::string& id : ids) acked_.erase(id);
-    if (rows_.empty()) waiting_ = false;
-    work.call = NextCallLocked(/*may_read=*/true);
+    work.call = NextCallLocked();
   }
   Do(std::move(work));
 }

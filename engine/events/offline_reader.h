@@ -11,15 +11,14 @@
 // (ProcessId), and calls `event.offline.clear` for exactly the rows a
 // member acknowledged, so a row is deleted only after its acknowledgement
 // and a crash between the two leaves it marked for the next read with that
-// process_id. Such a read also returns the rows the reader holds already;
-// it knows them by ID (until their clear has succeeded) and does not hand
-// them out twice. One call (a read or a clear) is in flight at a time, so
-// a read never crosses a clear of rows it would return.
+// process_id (which returns it again).
 //
-// When: a member's join reads; after a clear the reader reads again once
-// it holds at most half a batch. A read that brings nothing new waits for
-// Options::poll_interval (or PollNow), or for a clear that leaves nothing
-// held (as a lone reader of whole batches would). Attempts are the
+// Batches: one at a time, shared between the members; the next is read
+// once every row of the last is acknowledged and cleared (one call, a
+// read or a clear, in flight at a time), so a read never returns a row the
+// reader still holds, and a record's events stay in the portal's order
+// across batches as ConsumerGroup keeps them within one. An empty queue is
+// read again after Options::poll_interval, or at PollNow. Attempts are the
 // ledger's (EventLedger::Delivered), so they count on across readers of
 // the same consumer on this replica.
 //
@@ -39,7 +38,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -126,8 +124,8 @@ class OfflineReader : public std::enable_shared_from_this<OfflineReader> {
   };
 
   // REQUIRES: mu_ held. The call to make next, if any (then busy_): the
-  // acknowledged rows' clear, else a read when `may_read` and due.
-  std::optional<Call> NextCallLocked(bool may_read) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // acknowledged rows' clear, else the next batch's read when it is due.
+  std::optional<Call> NextCallLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // REQUIRES: mu_ held. Hands out what may go out now into the outboxes.
   void AssignLocked(Work* work) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // REQUIRES: mu_ held. Sets the timer for the earliest delivery deadline.
@@ -155,11 +153,10 @@ class OfflineReader : public std::enable_shared_from_this<OfflineReader> {
   // Handed to a member and not yet taken; by seq.
   std::map<MemberId, std::map<int64_t, QueuedEvent>> outbox_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int64_t> rows_ ABSL_GUARDED_BY(mu_);  // row ID -> seq, unacknowledged
-  std::set<std::string> acked_ ABSL_GUARDED_BY(mu_);          // acknowledged, clear not done
   std::vector<std::string> to_clear_ ABSL_GUARDED_BY(mu_);    // acknowledged, clear not sent
   int64_t next_seq_ ABSL_GUARDED_BY(mu_) = 1;
   bool busy_ ABSL_GUARDED_BY(mu_) = false;         // a read or clear in flight
-  bool waiting_ ABSL_GUARDED_BY(mu_) = false;      // a read found nothing new
+  bool waiting_ ABSL_GUARDED_BY(mu_) = false;      // a read found the queue empty
   bool poll_armed_ ABSL_GUARDED_BY(mu_) = false;   // the poll timer is set
   absl::Time armed_at_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();  // visibility timer
   absl::Status failed_ ABSL_GUARDED_BY(mu_);

@@ -40,12 +40,12 @@ std::unique_ptr<Stack> EventStack() {
 
 // A stream only to bind the events, gone before anything is queued: the
 // events written next are all in the queue when a consumer connects, so its
-// first batch holds them all (a consumer gets the next batch only after
-// acknowledging the last). The stream is ended from our side and its OK
-// awaited, so the gateway has stopped its polling when this returns: a
-// cancel could reach the gateway after the next writes, and a last poll of
-// "binder" would take their rows (marked for its process, the consumer
-// under test would never see them).
+// first batch holds them all (a consumer's next batch is read only after
+// every event of the last is acknowledged). The stream is ended from our
+// side and its OK awaited, so the gateway has stopped its polling when this
+// returns: a cancel could reach the gateway after the next writes, and a
+// last poll of "binder" would take their rows (marked for its process, the
+// consumer under test would never see them).
 void BindOnly(Stack& stack) {
   Subscriber binder(stack.channel(), "binder");
   ASSERT_TRUE(Bound(stack, {kAdd, kUpdate}));
@@ -275,18 +275,26 @@ TEST(Events, BadRequestsAreRefusedNamingTheField) {
   EXPECT_EQ(QueueLength(*stack), 1u) << "a refused acknowledgement clears nothing";
 }
 
-TEST(Events, ANewerStreamOfTheConsumerTakesOver) {
+// A reconnect while the old connection lingers: the new stream joins the
+// consumer beside the old one, and what the old one held reaches it (with
+// attempt 2) once the old one is gone.
+TEST(Events, ANewerStreamOfTheConsumerGetsWhatTheOlderHeldWhenItGoes) {
   auto stack = EventStack();
   ASSERT_TRUE(stack);
   Subscriber old(stack->channel(), "crm-sync");
   ASSERT_TRUE(Bound(*stack, {kAdd, kUpdate}));
+  const int64_t id = AddDeal(*stack, "before the reconnect");
+  std::optional<pb::QueuedEvent> held = old.Next();
+  ASSERT_TRUE(held);
   Subscriber fresh(stack->channel(), "crm-sync");
-  EXPECT_FALSE(old.Next());
-  EXPECT_EQ(old.Finish().error_code(), grpc::StatusCode::ABORTED);
-  const int64_t id = AddDeal(*stack, "after takeover");
-  std::optional<pb::QueuedEvent> e = fresh.Next();
-  ASSERT_TRUE(e);
-  EXPECT_EQ(e->record_id(), std::to_string(id));
+  old.Drop();
+  std::optional<pb::QueuedEvent> again = fresh.Next();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->delivery_id(), held->delivery_id());
+  EXPECT_EQ(again->record_id(), std::to_string(id));
+  EXPECT_EQ(again->attempt(), 2);
+  ASSERT_TRUE(fresh.Ack({again->delivery_id()}));
+  EXPECT_TRUE(testing::WaitFor([&] { return QueueLength(*stack) == 0; }));
 }
 
 // buf curl (npm's, node_modules/.bin/buf) subscribing while its stdin stays
