@@ -318,8 +318,6 @@ EventService::EventService(Gateway* gateway, const AccessControl* access, EventL
                            PollTimer* timer, OnlineEventStore* hub, Options options)
     : gateway_(gateway),
       access_(access),
-      ledger_(ledger),
-      timer_(timer),
       hub_(hub),
       options_(std::move(options)),
       offline_(ledger, options_.clock,

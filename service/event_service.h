@@ -79,8 +79,6 @@ class EventService final : public bitrix24::gateway::v1::EventService::CallbackS
 
   Gateway* const gateway_;
   const AccessControl* const access_;
-  EventLedger* const ledger_;
-  PollTimer* const timer_;
   OnlineEventStore* const hub_;
   const Options options_;
   OfflineReaders offline_;

@@ -199,6 +199,31 @@ class GroupMember {
   bool done_ ABSL_GUARDED_BY(mu_) = false;
 };
 
+// What `members` received, member after member.
+inline std::vector<GroupMember::Received> All(const std::vector<GroupMember*>& members) {
+  std::vector<GroupMember::Received> all;
+  for (GroupMember* m : members) {
+    for (const GroupMember::Received& r : m->received()) all.push_back(r);
+  }
+  return all;
+}
+
+// The rows left in the emulator's offline queue.
+inline size_t QueueLength(Stack& stack) {
+  json list = stack.Rest("event.offline.list", json::object());
+  return list.is_object() && list.contains("total") ? list["total"].get<size_t>() : 999999;
+}
+
+// The offline queue is empty and every delivery to `members` is
+// acknowledged: everything queued has been received (a row is cleared only
+// after its acknowledgement).
+inline bool Drained(Stack& stack, const std::vector<GroupMember*>& members) {
+  for (const GroupMember::Received& r : All(members)) {
+    if (r.acked_tick == 0) return false;
+  }
+  return QueueLength(stack) == 0;
+}
+
 // A deal added through the gateway; its id (-1 on failure).
 inline int64_t AddDeal(Stack& stack, const std::string& title, const std::string& auth_connector = "") {
   json params = {{"fields", {{"TITLE", title}}}};

@@ -114,6 +114,24 @@ class OfflineSubscriptionTest : public ::testing::Test {
     Answer(clear, true);
     return clear.params["id"];
   }
+  // Two streams of the consumer, both members, whose first read brought
+  // `rows`; stopped when it goes.
+  struct TwoStreams {
+    RecordingSink a, b;
+    std::shared_ptr<OfflineSubscription> first, second;
+    ~TwoStreams() {
+      first->Stop();
+      second->Stop();
+    }
+  };
+  std::unique_ptr<TwoStreams> StartTwo(const std::vector<OJson>& rows) {
+    auto two = std::make_unique<TwoStreams>();
+    two->first = Subscribe(&two->a);
+    two->second = Subscribe(&two->b);
+    PendingCall poll = StartedPoll(2);
+    Answer(poll, Rows(rows));
+    return two;
+  }
   // Fires the timers due by now; returns how many fired.
   int FireDue() {
     int fired = 0;
@@ -285,14 +303,10 @@ TEST_F(OfflineSubscriptionTest, AFailedReadEndsEveryStreamAndAStoppedOneIsNotCal
 }
 
 TEST_F(OfflineSubscriptionTest, StreamsOfAConsumerShareOneReaderEachEventToOne) {
-  RecordingSink a;
-  RecordingSink b;
-  auto first = Subscribe(&a);
-  auto second = Subscribe(&b);
-  PendingCall poll = StartedPoll(2);
-  EXPECT_TRUE(calls_.empty()) << "one reader: one read in flight";
-  Answer(poll, Rows({Row(1, "ONCRMDEALADD", 10), Row(2, "ONCRMDEALADD", 11), Row(3, "ONCRMDEALADD", 12),
-                     Row(4, "ONCRMDEALADD", 13)}));
+  auto two = StartTwo({Row(1, "ONCRMDEALADD", 10), Row(2, "ONCRMDEALADD", 11), Row(3, "ONCRMDEALADD", 12),
+                       Row(4, "ONCRMDEALADD", 13)});
+  auto& [a, b, first, second] = *two;
+  EXPECT_TRUE(calls_.empty()) << "one reader: one read, and its batch shared";
   EXPECT_EQ(a.delivered.size(), 2u);
   EXPECT_EQ(b.delivered.size(), 2u);
   std::set<std::string> all;
@@ -306,17 +320,11 @@ TEST_F(OfflineSubscriptionTest, StreamsOfAConsumerShareOneReaderEachEventToOne) 
   OJson cleared = AnswerClear();
   for (const OJson& id : AnswerClear()) cleared.push_back(id);
   EXPECT_EQ(cleared.size(), 4u);
-  first->Stop();
-  second->Stop();
 }
 
 TEST_F(OfflineSubscriptionTest, ARecordsNextEventWaitsForTheAcknowledgementOfItsPrevious) {
-  RecordingSink a;
-  RecordingSink b;
-  auto first = Subscribe(&a);
-  auto second = Subscribe(&b);
-  PendingCall poll = StartedPoll(2);
-  Answer(poll, Rows({Row(1, "ONCRMDEALADD", 5), Row(2, "ONCRMDEALUPDATE", 5), Row(3, "ONCRMDEALADD", 6)}));
+  auto two = StartTwo({Row(1, "ONCRMDEALADD", 5), Row(2, "ONCRMDEALUPDATE", 5), Row(3, "ONCRMDEALADD", 6)});
+  auto& [a, b, first, second] = *two;
   ASSERT_EQ(Ids(a.delivered), (std::vector<std::string>{"1"}));
   ASSERT_EQ(Ids(b.delivered), (std::vector<std::string>{"3"}));
   ASSERT_TRUE(second->Ack({"3"}, "ack").ok());
@@ -327,17 +335,11 @@ TEST_F(OfflineSubscriptionTest, ARecordsNextEventWaitsForTheAcknowledgementOfIts
   EXPECT_EQ(std::set<std::string>(all.begin(), all.end()), (std::set<std::string>{"1", "2", "3"}))
       << "then it goes out";
   EXPECT_EQ(all.size(), 3u);
-  first->Stop();
-  second->Stop();
 }
 
 TEST_F(OfflineSubscriptionTest, WhatAStreamLeavesGoesToAnotherWithTheNextAttemptUncleared) {
-  RecordingSink a;
-  RecordingSink b;
-  auto first = Subscribe(&a);
-  auto second = Subscribe(&b);
-  PendingCall poll = StartedPoll(2);
-  Answer(poll, Rows({Row(1, "ONCRMDEALADD", 5), Row(2, "ONCRMDEALADD", 6)}));
+  auto two = StartTwo({Row(1, "ONCRMDEALADD", 5), Row(2, "ONCRMDEALADD", 6)});
+  auto& [a, b, first, second] = *two;
   ASSERT_EQ(Ids(a.delivered), (std::vector<std::string>{"1"}));
   ASSERT_EQ(Ids(b.delivered), (std::vector<std::string>{"2"}));
   first->Stop();
@@ -346,16 +348,11 @@ TEST_F(OfflineSubscriptionTest, WhatAStreamLeavesGoesToAnotherWithTheNextAttempt
   EXPECT_EQ(ledger_.Snapshot()["p"].redelivered, 1);
   ASSERT_TRUE(second->Ack({"1"}, "ack").ok());
   EXPECT_EQ(AnswerClear(), OJson::array({"1"}));
-  second->Stop();
 }
 
 TEST_F(OfflineSubscriptionTest, AnUnacknowledgedEventGoesToAnotherStreamAfterTheVisibilityTimeout) {
-  RecordingSink a;
-  RecordingSink b;
-  auto first = Subscribe(&a);
-  auto second = Subscribe(&b);
-  PendingCall poll = StartedPoll(2);
-  Answer(poll, Rows({Row(1, "ONCRMDEALADD", 5), Row(2, "ONCRMDEALADD", 6)}));
+  auto two = StartTwo({Row(1, "ONCRMDEALADD", 5), Row(2, "ONCRMDEALADD", 6)});
+  auto& [a, b, first, second] = *two;
   ASSERT_EQ(Ids(a.delivered), (std::vector<std::string>{"1"}));
   ASSERT_TRUE(second->Ack({"2"}, "ack").ok());
   EXPECT_EQ(AnswerClear(), OJson::array({"2"}));
@@ -371,8 +368,6 @@ TEST_F(OfflineSubscriptionTest, AnUnacknowledgedEventGoesToAnotherStreamAfterThe
   ASSERT_TRUE(first->Ack({"1"}, "ack").ok());
   ASSERT_TRUE(second->Ack({"1"}, "ack").ok());
   EXPECT_EQ(ledger_.Snapshot()["p"].acknowledged, 2);
-  first->Stop();
-  second->Stop();
 }
 
 TEST_F(OfflineSubscriptionTest, AConsumerHasAtMostMaxMembersStreams) {
