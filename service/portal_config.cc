@@ -98,27 +98,36 @@ const std::vector<std::string>& PortalKeys() {
     auto* k = new std::vector<std::string>{
         "name",    "webhook",     "webhook_file", "plan", "request_timeout_seconds", "max_attempts",
         "ca_file", "insecure_skip_verify", "autothrottle", "oauth", "redirect_to", "api_version",
-        "application_token"};
+        "application_token", "application_token_file"};
     for (const TuningField& f : TuningFields()) k->push_back(f.name);
     return k;
   }();
   return *keys;
 }
 
-// "webhook", or the file "webhook_file" names (Kubernetes mounts secrets as
-// files; the webhook URL holds one); not both.
+// The secret `key`, or the text of the file `key`_file names (Kubernetes
+// mounts secrets as files); not both. The file's surrounding white space
+// (its final newline) is dropped.
+absl::Status ReadSecret(const ConfigJson& j, const std::string& key, const std::string& where,
+                        std::string* out) {
+  const std::string file_key = key + "_file";
+  if (j.contains(key) && j.contains(file_key)) {
+    return Bad(where, absl::StrCat("give either ", key, " or ", file_key, ", not both"));
+  }
+  std::string file;
+  B24GATE_RETURN_IF_ERROR(ReadString(j, key.c_str(), where, out));
+  B24GATE_RETURN_IF_ERROR(ReadString(j, file_key.c_str(), where, &file));
+  if (file.empty()) return absl::OkStatus();
+  absl::StatusOr<std::string> text = ReadFile(file, absl::StrCat(where, ".", file_key));
+  if (!text.ok()) return text.status();
+  *out = std::string(absl::StripAsciiWhitespace(*text));
+  return absl::OkStatus();
+}
+
+// "webhook" or "webhook_file" (the webhook URL holds a secret).
 absl::Status ReadWebhook(const ConfigJson& j, const std::string& where, PortalOptions* o) {
-  if (j.contains("webhook") && j.contains("webhook_file")) {
-    return Bad(where, "give either webhook or webhook_file, not both");
-  }
-  std::string webhook, webhook_file;
-  B24GATE_RETURN_IF_ERROR(ReadString(j, "webhook", where, &webhook));
-  B24GATE_RETURN_IF_ERROR(ReadString(j, "webhook_file", where, &webhook_file));
-  if (!webhook_file.empty()) {
-    absl::StatusOr<std::string> text = ReadFile(webhook_file, where + ".webhook_file");
-    if (!text.ok()) return text.status();
-    webhook = *text;
-  }
+  std::string webhook;
+  B24GATE_RETURN_IF_ERROR(ReadSecret(j, "webhook", where, &webhook));
   if (webhook.empty()) return absl::OkStatus();
   absl::StatusOr<std::string> url = NormalizeUrl(webhook, where + ".webhook");
   if (!url.ok()) return url.status();
@@ -209,7 +218,7 @@ absl::StatusOr<PortalOptions> PortalFromJson(const ConfigJson& j, const std::str
   B24GATE_RETURN_IF_ERROR(ReadTuning(j, where, &o));
   B24GATE_RETURN_IF_ERROR(ReadRedirectTo(j, where, &o));
   B24GATE_RETURN_IF_ERROR(ReadWebhook(j, where, &o));
-  B24GATE_RETURN_IF_ERROR(ReadString(j, "application_token", where, &o.application_token));
+  B24GATE_RETURN_IF_ERROR(ReadSecret(j, "application_token", where, &o.application_token));
   B24GATE_RETURN_IF_ERROR(ReadRequestSettings(j, where, &o));
   if (j.contains("oauth")) B24GATE_RETURN_IF_ERROR(OAuthFromJson(j["oauth"], where + ".oauth", &o.oauth));
   return o;

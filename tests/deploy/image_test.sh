@@ -226,12 +226,14 @@ run_case() {
   if [[ -z $config_path ]]; then fail "$name: the Deployment passes no --config"; return; fi
   rm -rf "$rootfs/etc/b24gate" "$rootfs/run/secrets"
   install -D -m 0644 "$config" "$rootfs$config_path"
-  # Each webhook_file gets an emulator webhook URL; client secrets a dummy.
+  # Each webhook_file gets an emulator webhook URL; client secrets and
+  # application tokens a dummy.
   node -e '
     const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
     for (const p of c.portals ?? []) {
       if (p.webhook_file) console.log(`${p.webhook_file} webhook`);
       if (p.oauth?.client_secret_file) console.log(`${p.oauth.client_secret_file} secret`);
+      if (p.application_token_file) console.log(`${p.application_token_file} secret`);
     }
     if (c.application?.client_secret_file) console.log(`${c.application.client_secret_file} secret`);
     ' "$config" | while read -r file kind; do
@@ -246,6 +248,13 @@ run_case() {
   # application's) gets one registered at run time, kept in its portal store.
   local first
   first=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).portals?.[0]?.name ?? "")' "$config")
+  # The config file's inbound endpoint moves to 127.0.0.1 too (a flag wins
+  # over the file).
+  local inbound=
+  if grep -q '"events_listen"' "$config" && [[ " ${gateway_args[*]} " != *" --events-listen "* ]]; then
+    inbound=yes
+    gateway_args+=(--events-listen 127.0.0.1:0)
+  fi
 
   env -i "$(command -v chroot)" --userspec=$IMAGE_USER:$IMAGE_USER "$rootfs" /usr/local/bin/b24gate "${gateway_args[@]}" \
     >"$DIR/gw.out" 2>"$DIR/gw.err" &
@@ -284,6 +293,21 @@ run_case() {
     pass "$name: Call crm.lead.list on portal \"$first\" through the image: 50 leads of 120"
   else
     fail "$name: Call crm.lead.list"; cat "$DIR/call.err" >&2; head -c 1000 "$DIR/call" >&2
+  fi
+  # The inbound endpoint takes a post carrying the portal's application
+  # token (read from its file) into its events log on the image's volume,
+  # and refuses a forged one.
+  if [[ -n $inbound ]]; then
+    local events form code forged
+    events=$(sed -n 's/^events on //p' "$DIR/gw.out" | head -1)
+    form="event=ONCRMDEALADD&data%5BFIELDS%5D%5BID%5D=1&auth%5Bapplication_token%5D"
+    code=$(curl -s -o /dev/null -w '%{http_code}' --data "$form=not-a-real-secret" "http://$events/events/$first")
+    forged=$(curl -s -o /dev/null -w '%{http_code}' --data "$form=forged" "http://$events/events/$first")
+    if [[ $code == 200 && $forged == 403 ]]; then
+      pass "$name: the inbound endpoint stores a post with the portal's token (200) and refuses a forged one (403)"
+    else
+      fail "$name: inbound endpoint at '$events' answered $code to the portal's token and $forged to a forged one"
+    fi
   fi
   # With --redis the gateway keeps its shared state (budgets, cached
   # answers) in that Redis.

@@ -142,6 +142,36 @@ if [[ -n ${rendered[0]:-} ]]; then
   fi
 fi
 
+# The same for the inbound event endpoint (overlays/events): its port, what
+# the Ingress reaches, the NetworkPolicy, the events log, the token.
+if [[ -n ${rendered[0]:-} ]]; then
+  inbound=$(grep -l '"events_listen"' "${rendered[@]}" | head -1)
+  if [[ -z $inbound ]]; then
+    fail "no rendering serves the inbound event endpoint (overlays/events)"
+  else
+    events_mistakes=(
+      's/"events_listen": "0.0.0.0:8080"/"events_listen": "0.0.0.0:8081"/'        # not the container port
+      '/backend:/,/name: events/{s/name: b24gate-events/name: b24gate/;s/name: events/name: grpc/}' # Ingress to gRPC
+      's/targetPort: events/targetPort: grpc/'                                     # events Service is gRPC
+      's/^    targetPort: events$/&\n  - {name: grpc, port: 50051, targetPort: grpc}/' # and gRPC beside it
+      '/kind: NetworkPolicy/,/^---/s/- port: events/- port: 8081/'                 # nobody admitted to the port
+      's#"events_log": "/var/lib/b24gate/events"#"events_log": "/etc/b24gate/events"#' # log on a read-only mount
+      's#/run/secrets/b24gate/acme-application-token#/run/secrets/b24gate/acme-token#' # token not in the Secret
+      '/"application_token_file"/d'                                                # no token: every post refused
+    )
+    for m in "${events_mistakes[@]}"; do
+      sed "$m" "$inbound" >"$DIR/broken.yaml"
+      if cmp -s "$inbound" "$DIR/broken.yaml"; then
+        fail "mistake '$m' matched nothing in $(basename "$inbound")"
+      elif node "$VALIDATE" "$DIR/broken.yaml" >/dev/null 2>"$DIR/broken.err"; then
+        fail "validator accepted the mistake '$m'"
+      else
+        pass "validator refuses '$m': $(grep -m1 INVALID "$DIR/broken.err" | sed 's/^INVALID: [^:]*: //')"
+      fi
+    done
+  fi
+fi
+
 # The Grafana dashboard: valid offline (its queries run against a real
 # Prometheus in tests/e2e/prometheus_test.cc), small enough for `kubectl
 # apply` (whose last-applied annotation holds 256 KiB), shipped unchanged by

@@ -176,9 +176,10 @@ function crossCheck(file, objects) {
         fail(svc, `port ${p.name}: targetPort "${p.targetPort}" is not a container port name`);
       }
     }
-    if (target === deploy && !svc.spec.ports.some((p) => p.name === "grpc" && p.appProtocol === "grpc")) {
-      fail(svc, 'needs a port named "grpc" with appProtocol grpc');
-    }
+  }
+  const gatewayServices = byKind("Service").filter((s) => selected(s.spec.selector ?? {}) === deploy);
+  if (!gatewayServices.some((s) => s.spec.ports.some((p) => p.name === "grpc" && p.appProtocol === "grpc"))) {
+    fail(deploy, 'no Service of the gateway has a port named "grpc" with appProtocol grpc');
   }
   for (const hpa of byKind("HorizontalPodAutoscaler")) {
     const ref = hpa.spec.scaleTargetRef;
@@ -291,7 +292,8 @@ function crossCheck(file, objects) {
     return fail(deploy, `--config ${configPath}: not JSON: ${e.message}`);
   }
   for (const [i, portal] of (config.portals ?? []).entries()) {
-    const files = [portal.webhook_file, portal.ca_file, portal.oauth?.client_secret_file].filter(Boolean);
+    const files = [portal.webhook_file, portal.application_token_file, portal.ca_file,
+      portal.oauth?.client_secret_file].filter(Boolean);
     for (const f of files) {
       const s = fileSource(f);
       if (s.error) fail(deploy, `config portals[${i}] (${portal.name}): ${s.error}`);
@@ -300,6 +302,8 @@ function crossCheck(file, objects) {
       fail(deploy, `config portals[${i}] (${portal.name}): token_file ${portal.oauth.token_file} is on no writable volume`);
     }
   }
+
+  checkEvents(file, objects, deploy, argv, config, writable);
 
   // Shutdown: preStop sleep, then the gateway's pre-drain delay, then its
   // grace period must all fit in terminationGracePeriodSeconds.
@@ -325,6 +329,53 @@ function crossCheck(file, objects) {
     for (const rule of byKind("PrometheusRule")) {
       fs.mkdirSync(outDir, { recursive: true });
       fs.writeFileSync(path.join(outDir, `${rule.metadata.name}.rules.yaml`), JSON.stringify({ groups: rule.spec.groups }, null, 2));
+    }
+  }
+}
+
+// The inbound event endpoint (--events-listen, or events_listen in the
+// config file): its port is the container port named "events"; whatever an
+// Ingress routes to is that port and nothing else of the gateway (never gRPC,
+// which has AdminService, nor the metrics); a NetworkPolicy of the gateway
+// admits that port; the events log is on a writable volume; and each portal
+// has an application_token, without which every post for it is refused.
+function checkEvents(file, objects, deploy, argv, config, writable) {
+  const fail = (o, msg) => problems.push(`${file}: ${o.kind}/${o.metadata?.name}: ${msg}`);
+  const ingresses = objects.filter((o) => o.kind === "Ingress");
+  const listen = flagValue(argv, "--events-listen") ?? config.events_listen;
+  if (!listen) {
+    for (const ing of ingresses) fail(ing, "routes to the gateway, which has no --events-listen");
+    return;
+  }
+  const ports = deploy.spec.template.spec.containers.find((c) => c.name === "b24gate").ports ?? [];
+  const events = ports.find((p) => p.name === "events");
+  if (!events) return fail(deploy, `--events-listen ${listen} but no container port named "events"`);
+  if (Number(listen.split(":").pop()) !== events.containerPort) {
+    fail(deploy, `--events-listen ${listen} is not the events port ${events.containerPort}`);
+  }
+  const isEvents = (port) => port === "events" || port === events.containerPort;
+  for (const ing of ingresses) {
+    const backends = (ing.spec.rules ?? []).flatMap((r) => r.http?.paths ?? []).map((p) => p.backend.service);
+    if (ing.spec.defaultBackend?.service) backends.push(ing.spec.defaultBackend.service);
+    for (const b of backends) {
+      const svc = objects.find((o) => o.kind === "Service" && o.metadata?.name === b.name);
+      const port = svc?.spec.ports.find((p) => p.name === b.port.name || p.port === b.port.number);
+      if (!port) fail(ing, `backend ${b.name}:${b.port.name ?? b.port.number} is not a Service port of this rendering`);
+      else if (!isEvents(port.targetPort)) fail(ing, `routes to ${b.name}:${port.name}, not to the events port`);
+      for (const other of svc?.spec.ports ?? []) {
+        if (!isEvents(other.targetPort)) fail(svc, `routed to by Ingress ${ing.metadata.name}, exposes ${other.name} beside the events port`);
+      }
+    }
+  }
+  const podLabels = deploy.spec.template.metadata?.labels ?? {};
+  const admits = objects.filter((o) => o.kind === "NetworkPolicy" && matches(o.spec.podSelector.matchLabels ?? {}, podLabels))
+    .some((np) => (np.spec.ingress ?? []).some((rule) => (rule.ports ?? []).some((p) => isEvents(p.port))));
+  if (!admits) fail(deploy, "no NetworkPolicy of the gateway admits the events port: Bitrix24's posts cannot reach it");
+  const log = flagValue(argv, "--events-log") ?? config.events_log ?? "/var/lib/b24gate/events";
+  if (!flagValue(argv, "--redis") && !writable(log)) fail(deploy, `events log ${log} is on no writable volume`);
+  for (const [i, portal] of (config.portals ?? []).entries()) {
+    if (!portal.application_token && !portal.application_token_file) {
+      fail(deploy, `config portals[${i}] (${portal.name}): no application_token: every post for it is refused`);
     }
   }
 }

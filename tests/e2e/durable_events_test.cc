@@ -15,26 +15,9 @@
 #include <httplib.h>
 
 #include "tests/e2e/event_helpers.h"
-#include "tests/support/temp_file.h"
 
 namespace b24gate::e2e::durable_events_test {
 namespace {
-
-constexpr char kToken[] = "e2e-durable-token-51c9";
-
-// `senders` threads post the emulator's events at once after each change.
-std::unique_ptr<Stack> DurableStack(int senders = 1) {
-  EmulatorSpec emulator;
-  emulator.extra_args = {"--no-limits",   "--cost-zero", "--application-token", kToken,
-                         "--event-delay", "0",           "--event-senders",     std::to_string(senders)};
-  GatewaySpec gateway;
-  // The emulator has no limits: nor has the gateway's throttle here.
-  gateway.portal = {{"application_token", kToken}, {"burst", 1000}, {"drain_per_second", 1000}};
-  // StartReplica passes the same --events-log: the next process reads it.
-  gateway.extra_args = {"--events-listen", "127.0.0.1:0", "--events-log", testing::TempDir(),
-                        "--metrics-listen", "127.0.0.1:0"};
-  return Up(emulator, gateway);
-}
 
 std::shared_ptr<grpc::Channel> ChannelTo(Process& gateway) {
   return grpc::CreateChannel(gateway.address(), grpc::InsecureChannelCredentials());
@@ -67,17 +50,6 @@ Tally Consume(std::shared_ptr<grpc::Channel> channel, const std::string& group, 
   return t;
 }
 
-// Waits until the portal has `n` online bindings of ONCRMDEALADD.
-bool BoundOnline(Stack& stack, size_t n) {
-  return testing::WaitFor([&] {
-    json bound = stack.Rest("event.get", json::object());
-    if (!bound.is_object() || !bound["result"].is_array()) return false;
-    size_t found = 0;
-    for (const json& b : bound["result"]) found += b["event"] == kAdd ? 1 : 0;
-    return found == n;
-  });
-}
-
 // Makes the groups known to the gateway (their first stream), so every
 // event from now on is kept for them. Each stream is ended from our side and
 // its OK awaited: the gateway reads the half-close only after the start, so
@@ -86,7 +58,7 @@ bool BoundOnline(Stack& stack, size_t n) {
 void Register(Stack& stack, const std::vector<std::string>& groups) {
   for (const std::string& g : groups) {
     Subscriber sub(stack.channel(), g, {kAdd}, "", pb::EVENT_SOURCE_ONLINE);
-    ASSERT_TRUE(BoundOnline(stack, 1));
+    ASSERT_TRUE(BoundOnline(stack, {{kAdd, 1}}));
     grpc::Status ended = sub.Finish();
     ASSERT_TRUE(ended.ok()) << g << ": " << ended.error_message();
   }
@@ -97,14 +69,14 @@ double Acknowledged(Process& gateway) {
 }
 
 TEST(DurableEvents, AnEventAnswered200SurvivesASigkill) {
-  auto stack = DurableStack();
+  auto stack = OnlineEventsStack();
   ASSERT_TRUE(stack);
   Register(*stack, {"billing"});
   httplib::Client client("http://" + PrintedAddress(stack->gateway(), "events"));
   httplib::Result res = client.Post(
       "/events/main",
       "event=ONCRMDEALADD&event_handler_id=1&data%5BFIELDS%5D%5BID%5D=4242&ts=1700000000"
-      "&auth%5Bmember_id%5D=m&auth%5Bapplication_token%5D=" + std::string(kToken),
+      "&auth%5Bmember_id%5D=m&auth%5Bapplication_token%5D=" + std::string(kApplicationToken),
       "application/x-www-form-urlencoded");
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200);
@@ -121,7 +93,9 @@ TEST(DurableEvents, AnEventAnswered200SurvivesASigkill) {
 
 TEST(DurableEvents, TwoGroupsEachProcessEveryOneOfTenThousandWritesOnce) {
   constexpr int kWrites = 10000;
-  auto stack = DurableStack(/*senders=*/8);
+  OnlineEventsOptions options;
+  options.event_senders = 8;
+  auto stack = OnlineEventsStack(options);
   ASSERT_TRUE(stack);
   Register(*stack, {"billing", "search"});
   auto billing = std::async(std::launch::async, Consume, stack->channel(), "billing", kWrites, kWrites);
@@ -144,7 +118,9 @@ TEST(DurableEvents, TwoGroupsEachProcessEveryOneOfTenThousandWritesOnce) {
 
 TEST(DurableEvents, AGatewayKilledInTheMiddleLosesNothingAndRepeatsOnlyTheUnacknowledged) {
   constexpr int kBefore = 500, kAfter = 500, kBillingAcks = 200, kWindow = 50;
-  auto stack = DurableStack(/*senders=*/4);
+  OnlineEventsOptions options;
+  options.event_senders = 4;
+  auto stack = OnlineEventsStack(options);
   ASSERT_TRUE(stack);
   Register(*stack, {"billing", "search"});
   std::set<std::string> ids = AddDeals(*stack, kBefore, "before");
@@ -165,7 +141,7 @@ TEST(DurableEvents, AGatewayKilledInTheMiddleLosesNothingAndRepeatsOnlyTheUnackn
   auto search2 = std::async(std::launch::async, Consume, ChannelTo(**replica), "search", kAfter, kAfter);
   auto billing2 = std::async(std::launch::async, Consume, ChannelTo(**replica), "billing",
                              kBefore - kBillingAcks + kAfter, kBefore + kAfter);
-  ASSERT_TRUE(BoundOnline(*stack, 2));
+  ASSERT_TRUE(BoundOnline(*stack, {{kAdd, 2}}));
   // Straight to the portal: the stack's stub still names the killed process.
   for (int i = 0; i < kAfter; ++i) {
     json added = stack->Rest("crm.deal.add", {{"fields", {{"TITLE", "after" + std::to_string(i)}}}});

@@ -19,51 +19,31 @@
 
 #include "absl/synchronization/mutex.h"
 #include "tests/e2e/event_helpers.h"
-#include "tests/support/temp_file.h"
 
 namespace b24gate::e2e::event_groups_test {
 namespace {
-
-constexpr char kToken[] = "e2e-groups-token-3d1e";
-
-// One sender thread in the emulator: its posts arrive in the order of the
-// changes.
-std::unique_ptr<Stack> GroupStack(const std::string& visibility_timeout = "5m") {
-  EmulatorSpec emulator;
-  emulator.extra_args = {"--no-limits", "--cost-zero", "--application-token", kToken,
-                         "--event-delay", "0"};
-  GatewaySpec gateway;
-  gateway.portal = {{"application_token", kToken}, {"burst", 1000}, {"drain_per_second", 1000}};
-  gateway.extra_args = {"--events-listen", "127.0.0.1:0", "--events-log", testing::TempDir(),
-                        "--metrics-listen", "127.0.0.1:0",
-                        "--events-visibility-timeout", visibility_timeout};
-  return Up(emulator, gateway);
-}
-
-// Waits until the portal has an online binding of each of `events` to the gateway.
-bool BoundOnline(Stack& stack, const std::set<std::string>& events) {
-  return testing::WaitFor([&] {
-    json bound = stack.Rest("event.get", json::object());
-    if (!bound.is_object() || !bound["result"].is_array()) return false;
-    std::set<std::string> found;
-    for (const json& b : bound["result"]) {
-      if (b.value("handler", "").find("/events/main") != std::string::npos) found.insert(b.value("event", ""));
-    }
-    return found == events;
-  });
-}
 
 using Member = GroupMember;
 
 TEST(EventGroups, TwoMembersOfOneGroupSplitAThousandEventsNoneTwice) {
   constexpr size_t kEvents = 1000;
-  auto stack = GroupStack();
+  auto stack = OnlineEventsStack();
   ASSERT_TRUE(stack);
   Member a(*stack, "billing", {kAdd}, /*ack=*/true);
   Member b(*stack, "billing", {kAdd}, /*ack=*/true);
-  ASSERT_TRUE(BoundOnline(*stack, {kAdd}));
-  const std::set<std::string> ids = AddDeals(*stack, kEvents, "g");
-  EXPECT_TRUE(testing::WaitFor([&] { return a.count() + b.count() >= kEvents; }, 60))
+  ASSERT_TRUE(BoundOnline(*stack, {{kAdd, 1}}));
+  // The binding shows one member in, not both: one deal at a time, each
+  // delivered before the next, until each member has had one (a member
+  // that is in takes its turn); these count with the thousand.
+  std::set<std::string> ids;
+  ASSERT_TRUE(testing::WaitFor([&] {
+    if (a.count() > 0 && b.count() > 0) return true;
+    if (a.count() + b.count() == ids.size()) ids.insert(std::to_string(AddDeal(*stack, "first")));
+    return false;
+  }, 60)) << "a member never joined";
+  const size_t total = ids.size() + kEvents;
+  for (const std::string& id : AddDeals(*stack, kEvents, "g")) ids.insert(id);
+  EXPECT_TRUE(testing::WaitFor([&] { return a.count() + b.count() >= total; }, 60))
       << a.count() << " + " << b.count();
   // Anything more would be a repeat: give it time to show.
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -77,43 +57,52 @@ TEST(EventGroups, TwoMembersOfOneGroupSplitAThousandEventsNoneTwice) {
       EXPECT_EQ(r.attempt, 1) << r.delivery_id;
     }
   }
-  EXPECT_EQ(a.count() + b.count(), kEvents) << "none delivered twice";
-  EXPECT_EQ(by_id.size(), kEvents);
+  EXPECT_EQ(a.count() + b.count(), total) << "none delivered twice";
+  EXPECT_EQ(by_id.size(), total);
   EXPECT_EQ(records, ids);
   EXPECT_TRUE(testing::WaitFor([&] {
-    return Metric(stack->gateway(), "b24gate_events_acknowledged_total{portal=\"main\"}") == kEvents;
+    return Metric(stack->gateway(), "b24gate_events_acknowledged_total{portal=\"main\"}") == total;
   }));
   EXPECT_EQ(Metric(stack->gateway(), "b24gate_events_redelivered_total{portal=\"main\"}"), 0);
 }
 
 TEST(EventGroups, AMemberThatStopsAcknowledgingHasItsEventsRedeliveredToAnotherAfterTheTimeout) {
   constexpr size_t kEvents = 5;
-  auto stack = GroupStack(/*visibility_timeout=*/"5s");
+  OnlineEventsOptions options;
+  options.gateway_args = {"--events-visibility-timeout", "5s"};
+  auto stack = OnlineEventsStack(options);
   ASSERT_TRUE(stack);
   Member silent(*stack, "billing", {kAdd}, /*ack=*/false);
-  ASSERT_TRUE(BoundOnline(*stack, {kAdd}));
+  ASSERT_TRUE(BoundOnline(*stack, {{kAdd, 1}}));
   AddDeals(*stack, kEvents, "g");
   ASSERT_TRUE(testing::WaitFor([&] { return silent.count() == kEvents; }));
   Member busy(*stack, "billing", {kAdd}, /*ack=*/true);
-  ASSERT_TRUE(testing::WaitFor([&] { return busy.count() == kEvents; }, 30))
+  ASSERT_TRUE(testing::WaitFor([&] { return busy.count() == kEvents; }, 60))
       << busy.count() << " of the silent member's events reached the other";
-  std::set<std::string> held, redelivered;
-  for (const Member::Received& r : silent.received()) held.insert(r.delivery_id);
-  for (const Member::Received& r : busy.received()) {
-    redelivered.insert(r.delivery_id);
-    EXPECT_EQ(r.attempt, 2) << r.delivery_id;
+  // Times the silent member had each: once, or (when a slow machine let the
+  // timeout pass before the other joined) once more per timeout alone.
+  std::map<std::string, int> held;
+  for (const Member::Received& r : silent.received()) ++held[r.delivery_id];
+  ASSERT_EQ(held.size(), kEvents);
+  std::map<std::string, int> redelivered;  // delivery id -> attempt
+  for (const Member::Received& r : busy.received()) redelivered[r.delivery_id] = r.attempt;
+  ASSERT_EQ(redelivered.size(), held.size()) << "each held event went to the other";
+  for (const auto& [id, times] : held) {
+    EXPECT_EQ(redelivered[id], times + 1) << id << ": every delivery counts";
   }
-  EXPECT_EQ(redelivered, held);
   EXPECT_TRUE(silent.running()) << "the silent member's stream stays open";
+  const size_t silent_had = silent.count();
   EXPECT_TRUE(testing::WaitFor([&] {
     return Metric(stack->gateway(), "b24gate_events_acknowledged_total{portal=\"main\"}") == kEvents;
   }));
-  EXPECT_EQ(silent.count(), kEvents) << "acknowledged by the other: not back to the silent one";
+  EXPECT_EQ(silent.count(), silent_had) << "acknowledged by the other: not back to the silent one";
 }
 
 TEST(EventGroups, WithThreeMembersARecordsEventsAreProcessedOneAfterAnotherInOrder) {
   constexpr int kDeals = 20, kUpdates = 10;
-  auto stack = GroupStack();
+  // One sender thread in the emulator: its posts arrive in the order of the
+  // changes.
+  auto stack = OnlineEventsStack();
   ASSERT_TRUE(stack);
   std::vector<std::unique_ptr<Member>> members;
   // One slow member: without the order per record, the fast ones would
@@ -122,7 +111,7 @@ TEST(EventGroups, WithThreeMembersARecordsEventsAreProcessedOneAfterAnotherInOrd
     members.push_back(std::make_unique<Member>(*stack, "billing", std::vector<std::string>{kUpdate},
                                                /*ack=*/true, std::chrono::milliseconds(hold_ms)));
   }
-  ASSERT_TRUE(BoundOnline(*stack, {kUpdate}));
+  ASSERT_TRUE(BoundOnline(*stack, {{kUpdate, 1}}));
   std::vector<std::string> deals;
   for (int i = 0; i < kDeals; ++i) deals.push_back(std::to_string(AddDeal(*stack, "ordered")));
   // Round after round, every deal updated once per round, in one call: a
@@ -167,10 +156,10 @@ TEST(EventGroups, WithThreeMembersARecordsEventsAreProcessedOneAfterAnotherInOrd
 }
 
 TEST(EventGroups, APatternBindsAndDeliversEveryEventItMatches) {
-  auto stack = GroupStack();
+  auto stack = OnlineEventsStack();
   ASSERT_TRUE(stack);
   Member deals(*stack, "deals", {"ONCRMDEAL*"}, /*ack=*/true);
-  ASSERT_TRUE(BoundOnline(*stack, {"ONCRMDEALADD", "ONCRMDEALUPDATE", "ONCRMDEALDELETE"}));
+  ASSERT_TRUE(BoundOnline(*stack, {{"ONCRMDEALADD", 1}, {"ONCRMDEALUPDATE", 1}, {"ONCRMDEALDELETE", 1}}));
   json lead = stack->Rest("crm.lead.add", {{"fields", {{"TITLE", "not a deal"}}}});
   ASSERT_TRUE(lead.is_object() && lead.contains("result")) << lead.dump();
   const std::string id = std::to_string(AddDeal(*stack, "patterned"));

@@ -1,12 +1,13 @@
-// Helpers of the EventService e2e tests: a synchronous Subscribe stream, a
-// consumer group's member on a thread of its own, and the gateway's metrics
-// (header-only; not a test).
+// Helpers of the EventService e2e tests: a stack with online events, a
+// synchronous Subscribe stream, a consumer group's member on a thread of its
+// own, and the gateway's metrics (header-only; not a test).
 #ifndef B24GATE_TESTS_E2E_EVENT_HELPERS_H_
 #define B24GATE_TESTS_E2E_EVENT_HELPERS_H_
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -17,11 +18,38 @@
 #include "bitrix24/gateway/v1/events.grpc.pb.h"
 #include "absl/synchronization/mutex.h"
 #include "tests/e2e/rpc_helpers.h"
+#include "tests/support/temp_file.h"
 
 namespace b24gate::e2e {
 
 constexpr char kAdd[] = "ONCRMDEALADD";
 constexpr char kUpdate[] = "ONCRMDEALUPDATE";
+// The application token the emulator signs its event posts with.
+constexpr char kApplicationToken[] = "e2e-application-token-7f3a";
+
+struct OnlineEventsOptions {
+  // Emulator threads posting events: with one, the posts arrive in the
+  // order of the changes.
+  int event_senders = 1;
+  // More gateway flags, e.g. {"--events-visibility-timeout", "5s"}.
+  std::vector<std::string> gateway_args;
+};
+
+// The emulator (no limits, posting each online event at once after its
+// change, signed with kApplicationToken) and a gateway with the inbound endpoint, an on-disk
+// event log in a fresh directory (a replica the stack starts reads the same
+// one) and /metrics. Neither side throttles.
+inline std::unique_ptr<Stack> OnlineEventsStack(const OnlineEventsOptions& options = {}) {
+  EmulatorSpec emulator;
+  emulator.extra_args = {"--no-limits",   "--cost-zero", "--application-token", kApplicationToken,
+                         "--event-delay", "0",           "--event-senders",     std::to_string(options.event_senders)};
+  GatewaySpec gateway;
+  gateway.portal = {{"application_token", kApplicationToken}, {"burst", 1000}, {"drain_per_second", 1000}};
+  gateway.extra_args = {"--events-listen", "127.0.0.1:0", "--events-log", testing::TempDir(),
+                        "--metrics-listen", "127.0.0.1:0"};
+  gateway.extra_args.insert(gateway.extra_args.end(), options.gateway_args.begin(), options.gateway_args.end());
+  return Up(emulator, gateway);
+}
 
 // One Subscribe stream, driven synchronously.
 class Subscriber {
@@ -262,6 +290,23 @@ inline bool Bound(Stack& stack, const std::vector<std::string>& events) {
     }
     return found == events.size();
   });
+}
+
+// The portal's online bindings to a gateway of the stack: how many of each
+// event (offline bindings have no handler and are not counted).
+inline std::map<std::string, size_t> OnlineBindings(Stack& stack) {
+  std::map<std::string, size_t> found;
+  json bound = stack.Rest("event.get", json::object());
+  if (!bound.is_object() || !bound["result"].is_array()) return found;
+  for (const json& b : bound["result"]) {
+    if (b.value("handler", "").find("/events/main") != std::string::npos) ++found[b.value("event", "")];
+  }
+  return found;
+}
+
+// Waits until the online bindings are exactly `want`.
+inline bool BoundOnline(Stack& stack, const std::map<std::string, size_t>& want) {
+  return testing::WaitFor([&] { return OnlineBindings(stack) == want; });
 }
 
 // The HOST:PORT a gateway printed as "WHAT on HOST:PORT" ("events" for the

@@ -10,7 +10,9 @@
 #include <algorithm>
 #include <cstdint>
 #include <fstream>
+#include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/strings/escaping.h"
 #include "bitrix24/gateway/v1/files.grpc.pb.h"
@@ -58,6 +60,40 @@ class Sha256 {
   EVP_MD_CTX* ctx_;
 };
 
+// An UploadFile call whose header has gone out: the caller sends the
+// chunks and finishes it, or cancels it (ctx->TryCancel()).
+struct OpenedUpload {
+  std::unique_ptr<pb::FilesService::Stub> stub;
+  std::unique_ptr<grpc::ClientContext> ctx;
+  pb::UploadFileResponse response;  // the gateway's answer, after an OK Finish()
+  std::unique_ptr<grpc::ClientWriter<pb::UploadFileRequest>> writer;
+  bool open = false;  // the last write went out: the stream takes more
+
+  bool Send(std::string chunk) {
+    pb::UploadFileRequest message;
+    message.set_chunk(std::move(chunk));
+    open = writer->Write(message);
+    return open;
+  }
+  // Ends our side and awaits the gateway's status.
+  grpc::Status Finish() {
+    writer->WritesDone();
+    return writer->Finish();
+  }
+};
+
+inline std::unique_ptr<OpenedUpload> OpenUpload(Stack& stack, const pb::UploadFileHeader& header,
+                                                double deadline_seconds = 60) {
+  auto up = std::make_unique<OpenedUpload>();
+  up->stub = pb::FilesService::NewStub(stack.channel());
+  up->ctx = Ctx(deadline_seconds);
+  up->writer = up->stub->UploadFile(up->ctx.get(), &up->response);
+  pb::UploadFileRequest message;
+  *message.mutable_header() = header;
+  up->open = up->writer->Write(message);
+  return up;
+}
+
 struct Uploaded {
   grpc::Status status;
   pb::UploadFileResponse response;
@@ -68,24 +104,19 @@ struct Uploaded {
 // `hash`: compute `sha256` (a benchmark leaves it out of its timing).
 inline Uploaded Upload(Stack& stack, const pb::UploadFileHeader& header, int64_t size, size_t chunk,
                        uint64_t seed = 1, bool hash = true) {
-  auto stub = pb::FilesService::NewStub(stack.channel());
-  Uploaded out;
-  auto ctx = Ctx(600);
-  auto writer = stub->UploadFile(ctx.get(), &out.response);
-  pb::UploadFileRequest message;
-  *message.mutable_header() = header;
+  std::unique_ptr<OpenedUpload> call = OpenUpload(stack, header, 600);
   ByteSource source(seed);
   Sha256 sha;
-  bool open = writer->Write(message);
-  for (int64_t sent = 0; open && sent < size;) {
+  for (int64_t sent = 0; call->open && sent < size;) {
     const size_t n = static_cast<size_t>(std::min<int64_t>(chunk, size - sent));
-    message.set_chunk(source.Next(n));
-    if (hash) sha.Update(message.chunk());
-    open = writer->Write(message);
+    std::string bytes = source.Next(n);
+    if (hash) sha.Update(bytes);
+    call->Send(std::move(bytes));
     sent += static_cast<int64_t>(n);
   }
-  writer->WritesDone();
-  out.status = writer->Finish();
+  Uploaded out;
+  out.status = call->Finish();
+  out.response = call->response;
   out.sha256 = sha.Hex();
   return out;
 }

@@ -4,8 +4,10 @@
 // file's size (VmHWM of the real b24gate process).
 #include <cstdint>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -80,25 +82,19 @@ TEST(Files, UndeclaredSizesAndEmptyFilesRoundTrip) {
 TEST(Files, EmptyChunksAreSkipped) {
   auto stack = Up();
   ASSERT_TRUE(stack);
-  auto stub = pb::FilesService::NewStub(stack->channel());
-  pb::UploadFileResponse response;
-  auto ctx = Ctx(60);
-  auto writer = stub->UploadFile(ctx.get(), &response);
-  pb::UploadFileRequest message;
-  *message.mutable_header() = Header("gaps.bin");
-  ASSERT_TRUE(writer->Write(message));
+  std::unique_ptr<OpenedUpload> up = OpenUpload(*stack, Header("gaps.bin"));
+  ASSERT_TRUE(up->open);
   ByteSource source(11);
   Sha256 sha;
   for (int i = 0; i < 40; ++i) {
-    message.set_chunk(i % 2 == 0 ? source.Next(512 * 1024) : std::string());
-    sha.Update(message.chunk());
-    ASSERT_TRUE(writer->Write(message));
+    std::string chunk = i % 2 == 0 ? source.Next(512 * 1024) : std::string();
+    sha.Update(chunk);
+    ASSERT_TRUE(up->Send(std::move(chunk)));
   }
-  writer->WritesDone();
-  grpc::Status status = writer->Finish();
+  grpc::Status status = up->Finish();
   ASSERT_TRUE(status.ok()) << status.error_message();
-  EXPECT_EQ(response.size(), 20 * 512 * 1024);
-  EXPECT_EQ(response.sha256(), sha.Hex());
+  EXPECT_EQ(up->response.size(), 20 * 512 * 1024);
+  EXPECT_EQ(up->response.sha256(), sha.Hex());
 }
 
 TEST(Files, DownloadResumesFromAnOffset) {
@@ -238,20 +234,12 @@ TEST(Files, WrongDeclaredSizeStoresNothing) {
 TEST(Files, ClientCancelledMidUploadStoresNothing) {
   auto stack = Up();
   ASSERT_TRUE(stack);
-  auto stub = pb::FilesService::NewStub(stack->channel());
-  pb::UploadFileResponse response;
-  auto ctx = Ctx(60);
-  auto writer = stub->UploadFile(ctx.get(), &response);
-  pb::UploadFileRequest message;
-  *message.mutable_header() = Header("cut.bin");
-  ASSERT_TRUE(writer->Write(message));
+  std::unique_ptr<OpenedUpload> cut = OpenUpload(*stack, Header("cut.bin"));
+  ASSERT_TRUE(cut->open);
   ByteSource source(3);
-  for (int i = 0; i < 20; ++i) {
-    message.set_chunk(source.Next(64 * 1024));
-    ASSERT_TRUE(writer->Write(message));
-  }
-  ctx->TryCancel();
-  EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(cut->Send(source.Next(64 * 1024)));
+  cut->ctx->TryCancel();
+  EXPECT_EQ(cut->Finish().error_code(), grpc::StatusCode::CANCELLED);
   // The gateway keeps serving, and the cut file never appears.
   Uploaded after = Upload(*stack, Header("whole.bin"), 1000, 100);
   ASSERT_TRUE(after.status.ok()) << after.status.error_message();
@@ -360,17 +348,12 @@ TEST(Files, TransfersInProgressAreCounted) {
                              direction + "\"} " + std::to_string(n) + "\n";
     return testing::WaitFor([&] { return ScrapeMetrics(stack->gateway()).find(line) != std::string::npos; });
   };
-  auto stub = pb::FilesService::NewStub(stack->channel());
-  pb::UploadFileResponse response;
-  auto ctx = Ctx(60);
-  auto writer = stub->UploadFile(ctx.get(), &response);
-  pb::UploadFileRequest message;
-  *message.mutable_header() = Header("slow.bin");
-  ASSERT_TRUE(writer->Write(message));
+  std::unique_ptr<OpenedUpload> slow = OpenUpload(*stack, Header("slow.bin"));
+  ASSERT_TRUE(slow->open);
   EXPECT_TRUE(in_progress("up", 1));
   EXPECT_TRUE(in_progress("down", 0));
-  ctx->TryCancel();
-  writer->Finish();
+  slow->ctx->TryCancel();
+  slow->Finish();
   EXPECT_TRUE(in_progress("up", 0));
   Uploaded up = Upload(*stack, Header("m.bin"), 1000, 100);
   ASSERT_TRUE(up.status.ok()) << up.status.error_message();

@@ -77,10 +77,19 @@ TEST(OfflineGroups, ThreeMembersShareTheirConsumersRowsEachOnceInOrderPerRecord)
   std::unique_ptr<GroupMember> a3 = Offline(*stack, "billing");
   std::unique_ptr<GroupMember> b = Offline(*stack, "audit");
   ASSERT_TRUE(Bound(*stack, {kAdd, kUpdate}));
-  const std::set<std::string> deals = AddDeals(*stack, kDeals, "o");
-  for (int round = 0; round < kUpdateRounds; ++round) UpdateAll(*stack, deals, "round " + std::to_string(round));
   const std::vector<GroupMember*> billing = {a1.get(), a2.get(), a3.get()};
   const std::vector<GroupMember*> everyone = {a1.get(), a2.get(), a3.get(), b.get()};
+  // The binding shows one stream in, not all: one deal at a time, each
+  // delivered before the next, until each stream has had one (a member that
+  // is in and has had none takes the next of its consumer's events).
+  std::set<std::string> deals;
+  ASSERT_TRUE(testing::WaitFor([&] {
+    if (std::all_of(everyone.begin(), everyone.end(), [](GroupMember* m) { return m->count() > 0; })) return true;
+    if (All(everyone).size() == deals.size()) deals.insert(std::to_string(AddDeal(*stack, "first")));
+    return false;
+  }, 60)) << "a stream never joined";
+  for (const std::string& id : AddDeals(*stack, kDeals, "o")) deals.insert(id);
+  for (int round = 0; round < kUpdateRounds; ++round) UpdateAll(*stack, deals, "round " + std::to_string(round));
   ASSERT_TRUE(testing::WaitFor([&] { return Drained(*stack, everyone); }, 120))
       << "received " << All(everyone).size() << ", queue " << QueueLength(*stack);
   // Anything more would be a repeat: give it time to show.
@@ -101,7 +110,6 @@ TEST(OfflineGroups, ThreeMembersShareTheirConsumersRowsEachOnceInOrderPerRecord)
   EXPECT_EQ(times.size(), static_cast<size_t>(produced)) << "a row reached nobody";
   for (const auto& [id, n] : times) EXPECT_EQ(n, 1) << "row " << id << " delivered " << n << " times";
   EXPECT_EQ(records, deals);
-  for (GroupMember* m : everyone) EXPECT_GT(m->count(), 0u) << "each stream has a share";
   std::printf("%lld rows: billing members %zu, %zu, %zu; audit %zu\n", static_cast<long long>(produced),
               a1->count(), a2->count(), a3->count(), b->count());
   EXPECT_GT(ExpectOrderPerRecord(All(billing), "billing"), 0) << "the test needs records with several rows";

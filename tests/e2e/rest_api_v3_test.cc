@@ -174,11 +174,7 @@ TEST(RestV3, RequestsTheGatewayCannotHonourAreRefusedUnsent) {
 // OpenAPI document once, for all the calls that arrive together, and sends
 // each method the document lists to REST 3.0, the others to classic REST.
 TEST(RestV3, AutoRoutesEachMethodByThePortalsOpenApiDocument) {
-  EmulatorSpec emulator;
-  emulator.extra_args = {"--no-limits"};
-  GatewaySpec gateway;
-  gateway.portal = {{"burst", 10000}, {"drain_per_second", 10000}, {"api_version", "auto"}};
-  auto stack = Up(std::move(emulator), std::move(gateway));
+  auto stack = UpWithApiVersion("auto");
   ASSERT_TRUE(stack);
   constexpr int kCallers = 8;
   // Task ids from the emulator itself (its seeded ids have gaps).
@@ -207,13 +203,7 @@ TEST(RestV3, AutoRoutesEachMethodByThePortalsOpenApiDocument) {
   EXPECT_TRUE(leads.result().is_array()) << leads.result();
   EXPECT_EQ(Requests(*stack), kCallers + 2);
   // An explicit version still wins over the portal's "auto".
-  pb::CallRequest classic;
-  classic.set_method("tasks.task.get");
-  *classic.mutable_params() = V({{"taskId", IdOf(tasks[0], "id")}});
-  classic.set_api_version(pb::API_VERSION_CLASSIC);
-  CallOut old = DoCall(*stack, classic);
-  ASSERT_TRUE(old.status.ok()) << old.status.error_message();
-  EXPECT_TRUE(old.result().contains("task")) << old.result();
+  ExpectClassicTaskGet(*stack, IdOf(tasks[0], "id"));
 }
 
 }  // namespace

@@ -171,11 +171,7 @@ TEST(RestV3Lists, GetAllFollowsATailCursorAndReadsOtherOrdersByOffset) {
 // A portal configured with "api_version": "v3" sends what names no version
 // to REST 3.0; API_VERSION_CLASSIC still reaches classic REST.
 TEST(RestV3Lists, APortalsDefaultVersionAppliesToRequestsThatNameNone) {
-  EmulatorSpec emulator;
-  emulator.extra_args = {"--no-limits"};
-  GatewaySpec gateway;
-  gateway.portal = {{"burst", 10000}, {"drain_per_second", 10000}, {"api_version", "v3"}};
-  auto stack = Up(std::move(emulator), std::move(gateway));
+  auto stack = UpWithApiVersion("v3");
   ASSERT_TRUE(stack);
   pb::GetAllRequest list = V3List({{"select", {"id"}}});
   list.clear_api_version();
@@ -187,13 +183,7 @@ TEST(RestV3Lists, APortalsDefaultVersionAppliesToRequestsThatNameNone) {
   CallOut v3 = Call1(*stack, "tasks.task.get", {{"id", id}});
   ASSERT_TRUE(v3.status.ok()) << v3.status.error_message();
   EXPECT_EQ(IdOf(v3.result()["item"], "id"), id);
-  pb::CallRequest classic;
-  classic.set_method("tasks.task.get");
-  *classic.mutable_params() = V({{"taskId", id}});
-  classic.set_api_version(pb::API_VERSION_CLASSIC);
-  CallOut old = DoCall(*stack, classic);
-  ASSERT_TRUE(old.status.ok()) << old.status.error_message();
-  EXPECT_TRUE(old.result().contains("task")) << old.result();
+  ExpectClassicTaskGet(*stack, id);
 }
 
 TEST(RestV3Lists, GetAllRefusesPagingItDoesItself) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <utility>
@@ -247,6 +248,29 @@ inline int64_t StatIn(const json& stats, const std::string& map, const std::stri
 inline int64_t IdOf(const json& item, const char* key = "ID") {
   const json& v = item.at(key);
   return v.is_string() ? std::stoll(v.get<std::string>()) : v.get<int64_t>();
+}
+
+// The emulator without limits and a gateway that does not throttle, whose
+// portal is configured with "api_version": `api_version` ("v3", "auto"...):
+// the version of every request that names none.
+inline std::unique_ptr<Stack> UpWithApiVersion(const std::string& api_version) {
+  EmulatorSpec emulator;
+  emulator.extra_args = {"--no-limits"};
+  GatewaySpec gateway;
+  gateway.portal = {{"burst", 10000}, {"drain_per_second", 10000}, {"api_version", api_version}};
+  return Up(std::move(emulator), std::move(gateway));
+}
+
+// tasks.task.get of task `id` naming API_VERSION_CLASSIC, which reaches
+// classic REST whatever the portal's version; its "task" is checked.
+inline void ExpectClassicTaskGet(Stack& stack, int64_t id) {
+  pb::CallRequest classic;
+  classic.set_method("tasks.task.get");
+  *classic.mutable_params() = V({{"taskId", id}});
+  classic.set_api_version(pb::API_VERSION_CLASSIC);
+  CallOut old = DoCall(stack, classic);
+  ASSERT_TRUE(old.status.ok()) << old.status.error_message();
+  EXPECT_TRUE(old.result().contains("task")) << old.result();
 }
 
 // Reads a whole ID-ordered list straight from the emulator (keyset paging,

@@ -472,6 +472,26 @@ TEST(Config, WebhookAndWebhookFileTogetherAreRefused) {
   std::remove(hook.c_str());
 }
 
+// A Kubernetes Secret mounted as a file, its final newline not part of it.
+TEST(Config, ApplicationTokenComesInlineOrFromAFileNotBoth) {
+  std::string token = TempFile("tok-from-file-5e1\n");
+  std::string file = FileWith("", R"(, "application_token_file": ")" + token + "\"");
+  auto c = Load({"--config", file});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->portals[0].application_token, "tok-from-file-5e1");
+  EXPECT_THAT(SecretsOf(*c), ::testing::Contains("tok-from-file-5e1"));
+  std::remove(file.c_str());
+  file = FileWith("", R"(, "application_token": "x", "application_token_file": ")" + token + "\"");
+  EXPECT_THAT(ErrorOf(Load({"--config", file})),
+              HasSubstr("portals[0]: give either application_token or application_token_file, not both"));
+  std::remove(file.c_str());
+  file = FileWith("", R"(, "application_token_file": "/nonexistent/token")");
+  EXPECT_THAT(ErrorOf(Load({"--config", file})),
+              HasSubstr("portals[0].application_token_file: cannot read \"/nonexistent/token\""));
+  std::remove(file.c_str());
+  std::remove(token.c_str());
+}
+
 TEST(Config, PortalNamesArePlainAndNotEchoed) {
   for (const std::string& name : {std::string("a b"), std::string("a/b"), std::string(".."),
                                   std::string("a\0b", 3), std::string(".hidden"), std::string(65, 'n'),
