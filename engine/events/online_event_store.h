@@ -11,7 +11,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,8 +44,12 @@ class OnlineEventStore {
       const std::string& portal, const std::string& consumer, const std::vector<std::string>& events,
       EventSink* sink, Prepare prepare) = 0;
 
-  // Bytes the store keeps on this process's disk (0 when it keeps none).
-  virtual int64_t log_bytes() const = 0;
+  // Bytes the store keeps on this process's disk; nullopt when it keeps
+  // none (Redis).
+  virtual std::optional<int64_t> log_bytes() const = 0;
+  // Entries per portal the store keeps in Redis, as last counted; empty
+  // for a store on disk (its size is log_bytes()).
+  virtual std::map<std::string, int64_t> stream_entries() const = 0;
 };
 
 }  // namespace b24gate

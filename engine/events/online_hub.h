@@ -101,7 +101,8 @@ class OnlineEventHub : public OnlineEventStore, private EventLog::Owner {
                                                                const std::vector<std::string>& events,
                                                                EventSink* sink, Prepare prepare) override;
 
-  int64_t log_bytes() const override { return log_->bytes(); }
+  std::optional<int64_t> log_bytes() const override { return log_->bytes(); }
+  std::map<std::string, int64_t> stream_entries() const override { return {}; }
 
  private:
   class Stream;

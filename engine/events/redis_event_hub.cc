@@ -15,9 +15,11 @@ namespace {
 
 using OJson = nlohmann::ordered_json;
 
-// The group's consumer that holds what ended streams left unacknowledged.
+// The group's consumer that holds what ended streams left unacknowledged
+// (RELEASED in the scripts).
 constexpr char kReleased[] = "released";
-// How idle a released entry looks: more than any visibility timeout.
+// How idle a released entry looks: more than any visibility timeout
+// (RELEASED_IDLE in the scripts).
 constexpr char kReleasedIdleMs[] = "315360000000";  // ten years
 // A trim drops at most this many entries at its bounds per pass.
 constexpr int kTrimBatch = 10000;
@@ -69,7 +71,7 @@ local function advance(stream, group, busy, parked, r)
     end
     redis.call('ZREM', parked, nxt[1])
     local id = unpark(nxt[1])
-    if #redis.call('XCLAIM', stream, group, 'released', 0, id, 'IDLE', RELEASED_IDLE, 'JUSTID') > 0 then
+    if #redis.call('XCLAIM', stream, group, RELEASED, 0, id, 'IDLE', RELEASED_IDLE, 'JUSTID') > 0 then
       redis.call('HSET', busy, r, id)
       return
     end
@@ -77,10 +79,10 @@ local function advance(stream, group, busy, parked, r)
 end
 )lua";
 
-// The script text: the helpers, then `body`.
+// The script text: the constants, the helpers, then `body`.
 std::string Script(const char* body) {
-  return absl::StrCat(kIdFunctions, "local RELEASED_IDLE = '", kReleasedIdleMs, "'\n", kOrderFunctions,
-                      body);
+  return absl::StrCat("local RELEASED = '", kReleased, "'\nlocal RELEASED_IDLE = '", kReleasedIdleMs, "'\n",
+                      kIdFunctions, kOrderFunctions, body);
 }
 
 // KEYS: stream, the group's names, busy, parked. ARGV: group, consumer,
@@ -170,27 +172,27 @@ return acked
   return *script;
 }
 
-// KEYS: stream. ARGV: group, consumer, idle ms, the "released" consumer.
-// Hands the consumer's pending entries to the released consumer, looking
-// idle for ARGV[3] (so the group's next claim takes them), and deletes the
-// consumer. Returns how many it handed over.
+// KEYS: stream. ARGV: group, consumer. Hands the consumer's pending
+// entries to the released consumer, looking long idle (so the group's next
+// claim takes them), and deletes the consumer. Returns how many it handed
+// over.
 const RedisScript& ReleaseScript() {
-  static const RedisScript* script = new RedisScript(R"lua(
+  static const RedisScript* script = new RedisScript(Script(R"lua(
 local n = 0
 for _ = 1, 100 do
   local pending = redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 100, ARGV[2])
   if #pending == 0 then break end
-  local args = {'XCLAIM', KEYS[1], ARGV[1], ARGV[4], 0}
+  local args = {'XCLAIM', KEYS[1], ARGV[1], RELEASED, 0}
   for _, p in ipairs(pending) do args[#args + 1] = p[1] end
   args[#args + 1] = 'IDLE'
-  args[#args + 1] = ARGV[3]
+  args[#args + 1] = RELEASED_IDLE
   args[#args + 1] = 'JUSTID'
   redis.call(unpack(args))
   n = n + #pending
 end
 redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
 return n
-)lua");
+)lua"));
   return *script;
 }
 
@@ -199,10 +201,10 @@ return n
 // a consumer with nothing pending is deleted. Deletes what every group has
 // acknowledged (everything when there is no group), then the oldest beyond
 // the bounds. Returns {acknowledged entries deleted, unacknowledged
-// deliveries dropped, "size" | "age" | ""}.
+// deliveries dropped, "size" | "age" | "", entries left}.
 const RedisScript& TrimScript() {
   static const RedisScript* script = new RedisScript(Script(R"lua(
-if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0, ''} end
+if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0, '', 0} end
 local lows, names = {}, {}
 local needed = nil
 for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
@@ -235,7 +237,7 @@ if over > 0 then
 end
 local old = redis.call('XRANGE', KEYS[1], '-', '(' .. ARGV[2] .. '-0', 'COUNT', cap)
 if #old > #drop then drop, why = old, 'age' end
-if #drop == 0 then return {acked, 0, ''} end
+if #drop == 0 then return {acked, 0, '', redis.call('XLEN', KEYS[1])} end
 local lost = 0
 for _, e in ipairs(drop) do
   for _, low in ipairs(lows) do
@@ -254,7 +256,7 @@ for _, g in ipairs(names) do
   end
 end
 redis.call('XTRIM', KEYS[1], 'MINID', after(drop[#drop][1]))
-return {acked, lost, why}
+return {acked, lost, why, redis.call('XLEN', KEYS[1])}
 )lua"));
   return *script;
 }
@@ -307,9 +309,7 @@ class RedisEventHub::Stream : public EventSubscription, public std::enable_share
     std::shared_ptr<Stream> self = shared_from_this();
     prepare_([self](absl::Status status) {
       if (!status.ok()) {
-        absl::MutexLock lock(&self->sink_mu_);
-        if (self->sink_ != nullptr) self->sink_->End(status);
-        self->sink_ = nullptr;
+        self->CallSink(/*last=*/true, [&status](EventSink* sink) { sink->End(status); });
         return;
       }
       {
@@ -342,6 +342,7 @@ class RedisEventHub::Stream : public EventSubscription, public std::enable_share
     {
       absl::MutexLock lock(&sink_mu_);
       sink_ = nullptr;
+      sink_mu_.Await(absl::Condition(+[](int* calls) { return *calls == 0; }, &sink_calls_));
     }
     std::vector<std::string> held;
     {
@@ -446,16 +447,35 @@ class RedisEventHub::Stream : public EventSubscription, public std::enable_share
   // Entries read after Stop stay pending for this consumer: Release hands
   // them on with the rest.
   void Deliver(std::vector<QueuedEvent> events) {
-    absl::MutexLock sink_lock(&sink_mu_);
-    if (sink_ == nullptr) return;
-    {
-      absl::MutexLock lock(&mu_);
-      for (QueuedEvent& e : events) {
-        in_flight_.insert(e.delivery_id);
-        hub_->ledger_->CountDelivery(portal_, consumer_, e.delivery_id, e.attempt);
+    CallSink(/*last=*/false, [&](EventSink* sink) {
+      {
+        absl::MutexLock lock(&mu_);
+        for (QueuedEvent& e : events) {
+          in_flight_.insert(e.delivery_id);
+          hub_->ledger_->CountDelivery(portal_, consumer_, e.delivery_id, e.attempt);
+        }
       }
+      sink->Deliver(std::move(events));
+    });
+  }
+
+  // Runs `call` with the sink unless the stream was stopped (`last`: no
+  // sink call after it). No lock is held during the call, as the sink may
+  // start I/O (the enricher's reads); Stop waits for a call under way, so
+  // after Stop the sink is never called.
+  template <typename F>
+  void CallSink(bool last, F call) {
+    EventSink* sink;
+    {
+      absl::MutexLock lock(&sink_mu_);
+      if (sink_ == nullptr) return;
+      sink = sink_;
+      if (last) sink_ = nullptr;
+      ++sink_calls_;
     }
-    sink_->Deliver(std::move(events));
+    call(sink);
+    absl::MutexLock lock(&sink_mu_);
+    --sink_calls_;
   }
 
   // The stream, and the group's busy and parked keys (order per record).
@@ -466,8 +486,7 @@ class RedisEventHub::Stream : public EventSubscription, public std::enable_share
 
   absl::Status Release(RedisClient* redis) {
     absl::StatusOr<RedisReply> released =
-        redis->Eval(ReleaseScript(), {hub_->StreamKey(portal_)},
-                    {group_, consumer_, kReleasedIdleMs, kReleased});
+        redis->Eval(ReleaseScript(), {hub_->StreamKey(portal_)}, {group_, consumer_});
     return released.ok() || IsNoGroup(released.status()) ? absl::OkStatus() : released.status();
   }
 
@@ -478,8 +497,9 @@ class RedisEventHub::Stream : public EventSubscription, public std::enable_share
   const std::vector<std::string> names_;
   const Prepare prepare_;
 
-  absl::Mutex sink_mu_ ABSL_ACQUIRED_BEFORE(mu_);
-  EventSink* sink_ ABSL_GUARDED_BY(sink_mu_);
+  absl::Mutex sink_mu_;
+  EventSink* sink_ ABSL_GUARDED_BY(sink_mu_);  // null once stopped or ended
+  int sink_calls_ ABSL_GUARDED_BY(sink_mu_) = 0;  // under way, outside the lock
 
   absl::Mutex mu_;
   bool started_ ABSL_GUARDED_BY(mu_) = false;
@@ -520,6 +540,11 @@ RedisEventHub::~RedisEventHub() {
   for (auto& [raw, stream] : streams) {
     if (stream->stopped()) stream->Run(&store_);
   }
+}
+
+std::map<std::string, int64_t> RedisEventHub::stream_entries() const {
+  absl::MutexLock lock(&mu_);
+  return entries_;
 }
 
 std::string RedisEventHub::StreamKey(const std::string& portal) const {
@@ -662,7 +687,11 @@ void RedisEventHub::Trim(RedisClient* redis, const std::string& portal) {
       redis->Eval(TrimScript(), {StreamKey(portal)},
                   {absl::StrCat(options_.max_len), absl::StrCat(std::max<int64_t>(0, oldest_ms)),
                    absl::StrCat(kTrimBatch), absl::StrCat(forget_ms)});
-  if (!trimmed.ok() || trimmed->elements.size() != 3) return;  // the next pass tries again
+  if (!trimmed.ok() || trimmed->elements.size() != 4) return;  // the next pass tries again
+  {
+    absl::MutexLock lock(&mu_);
+    entries_[portal] = trimmed->elements[3].AsInt();
+  }
   const int64_t dropped = trimmed->elements[1].AsInt();
   if (dropped > 0) {
     ledger_->Dropped(portal, dropped);

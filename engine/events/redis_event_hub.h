@@ -29,7 +29,8 @@
 // - Trimming, every Options::trim_interval per portal: entries every group
 //   has acknowledged (or never wanted) go; beyond Options::max_len entries
 //   or Options::max_age the oldest go anyway, and the unacknowledged
-//   deliveries that took are counted (ledger Dropped, `on_drop`).
+//   deliveries that took are counted (ledger Dropped, `on_drop`). The
+//   entries left are counted (stream_entries()).
 //
 // Delivery ids are the Redis entry ids ("1733400000000-0").
 //
@@ -40,8 +41,8 @@
 // Store runs on its caller's thread on a connection of its own.
 //
 // Thread-safety: thread-safe. Sink calls for one stream are made by one
-// reader at a time, holding only the stream's sink lock (so Stop() can wait
-// for them); Redis is never called under a lock of the hub.
+// reader at a time, with no lock held (Stop() waits for a call under way);
+// neither Redis nor a sink is called under a lock of the hub.
 #ifndef B24GATE_ENGINE_EVENTS_REDIS_EVENT_HUB_H_
 #define B24GATE_ENGINE_EVENTS_REDIS_EVENT_HUB_H_
 
@@ -92,7 +93,10 @@ class RedisEventHub : public OnlineEventStore {
                                                                const std::string& consumer,
                                                                const std::vector<std::string>& events,
                                                                EventSink* sink, Prepare prepare) override;
-  int64_t log_bytes() const override { return 0; }
+  std::optional<int64_t> log_bytes() const override { return std::nullopt; }
+  // Counted by each trim pass (every Options::trim_interval): what some
+  // group has not acknowledged yet.
+  std::map<std::string, int64_t> stream_entries() const override;
 
   // The keys of `portal`'s stream and of `group`'s event names.
   std::string StreamKey(const std::string& portal) const;
@@ -126,10 +130,11 @@ class RedisEventHub : public OnlineEventStore {
   const std::string replica_;  // names this process's Redis consumers
   RedisClient store_;          // Store's connection
 
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   std::map<Stream*, std::shared_ptr<Stream>> streams_ ABSL_GUARDED_BY(mu_);
   std::map<Stream*, Slot> slots_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, absl::Time> trims_ ABSL_GUARDED_BY(mu_);  // portal -> next trim
+  std::map<std::string, int64_t> entries_ ABSL_GUARDED_BY(mu_);   // portal -> after its last trim
   int64_t next_consumer_ ABSL_GUARDED_BY(mu_) = 1;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int64_t wakes_ ABSL_GUARDED_BY(mu_) = 0;  // changes that should wake a reader

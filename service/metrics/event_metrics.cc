@@ -1,5 +1,6 @@
 #include "service/metrics/event_metrics.h"
 
+#include <optional>
 #include <string>
 
 namespace b24gate {
@@ -30,10 +31,22 @@ std::vector<MetricFamily> EventMetrics::Collect() const {
                        MetricType::Counter, {}};
   MetricFamily log_bytes{"b24gate_events_log_bytes", "Size of the on-disk events log.",
                          MetricType::Gauge, {}};
+  MetricFamily stream_entries{"b24gate_events_stream_entries",
+                              "Entries of the portal's Redis stream not yet acknowledged by every "
+                              "group, as of the last trim.",
+                              MetricType::Gauge, {}};
   if (hub_ != nullptr) {
-    ClientMetric m;
-    m.gauge.value = static_cast<double>(hub_->log_bytes());
-    log_bytes.metric.push_back(m);
+    if (std::optional<int64_t> bytes = hub_->log_bytes()) {
+      ClientMetric m;
+      m.gauge.value = static_cast<double>(*bytes);
+      log_bytes.metric.push_back(m);
+    }
+    for (const auto& [portal, n] : hub_->stream_entries()) {
+      ClientMetric m;
+      m.label = {{"portal", portal}};
+      m.gauge.value = static_cast<double>(n);
+      stream_entries.metric.push_back(m);
+    }
   }
   MetricFamily lag{"b24gate_events_oldest_unacknowledged_seconds",
                    "Age of the oldest event delivered and not yet cleared from the portal.",
@@ -64,7 +77,8 @@ std::vector<MetricFamily> EventMetrics::Collect() const {
   }
   std::vector<MetricFamily> out;
   for (MetricFamily* f :
-       {&received, &refused, &delivered, &redelivered, &acknowledged, &dropped, &log_bytes, &lag}) {
+       {&received, &refused, &delivered, &redelivered, &acknowledged, &dropped, &log_bytes, &stream_entries,
+        &lag}) {
     if (!f->metric.empty()) out.push_back(std::move(*f));
   }
   return out;

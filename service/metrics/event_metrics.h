@@ -4,7 +4,9 @@
 //   b24gate_events_refused_total{reason} (posts refused),
 //   b24gate_events_delivered_total{portal}, b24gate_events_redelivered_total{portal},
 //   b24gate_events_acknowledged_total{portal},
-//   b24gate_events_oldest_unacknowledged_seconds{portal} (the consumer lag).
+//   b24gate_events_oldest_unacknowledged_seconds{portal} (the consumer lag),
+//   b24gate_events_log_bytes (the on-disk log) or
+//   b24gate_events_stream_entries{portal} (Redis), per the store.
 //
 // Thread-safety: thread-safe (EventLedger is).
 #ifndef B24GATE_SERVICE_METRICS_EVENT_METRICS_H_

@@ -7,8 +7,12 @@
 
 namespace b24gate::testing {
 
-// A port the kernel just handed out (and took back): free unless someone
-// races us for it, so a caller whose server fails to bind starts again.
+// A port no other caller on the machine gets while this process lives:
+// each is reserved by a lock on a file named after it (released when the
+// process exits), and taken outside the kernel's ephemeral range, so no
+// outgoing connection or server on port 0 takes it meanwhile either. A
+// server killed and started again finds its port still free. 0 when none
+// is left.
 int FreePort();
 
 }  // namespace b24gate::testing

@@ -204,7 +204,7 @@ TEST_F(OnlineHubTest, WithinTheBoundsNothingIsDropped) {
   EXPECT_EQ(sink.delivered.size(), 300u);
   EXPECT_EQ(dropped_.load(), 0);
   EXPECT_EQ(ledger_.Snapshot()["main"].dropped, 0);
-  EXPECT_LT(hub_->log_bytes(), 8 * 1024) << "acknowledged segments are deleted";
+  EXPECT_LT(hub_->log_bytes().value(), 8 * 1024) << "acknowledged segments are deleted";
 }
 
 TEST_F(OnlineHubTest, BeyondTheSizeBoundTheOldestAreDroppedAndCounted) {
@@ -216,7 +216,7 @@ TEST_F(OnlineHubTest, BeyondTheSizeBoundTheOldestAreDroppedAndCounted) {
   Reopen(4 * 1024);  // flushes; every drop is counted by then
   EXPECT_GT(dropped_.load(), 0);
   EXPECT_EQ(ledger_.Snapshot()["main"].dropped, dropped_.load());
-  EXPECT_LE(hub_->log_bytes(), 6 * 1024);
+  EXPECT_LE(hub_->log_bytes().value(), 6 * 1024);
   RecordingSink again;
   auto next = Open("billing", &again);
   // What is left is the newest, in order, with nothing missing in between.

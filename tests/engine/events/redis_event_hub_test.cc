@@ -2,7 +2,8 @@
 // redis-server: each group gets every event it named and its members share
 // them, what a stream left unacknowledged goes at once to the group's next
 // read with the next attempt, what a member holds too long goes to another,
-// and the stream's length bound drops the oldest and counts what that cost.
+// the stream's length bound drops the oldest and counts what that cost, and
+// each trim counts the entries left.
 // Redis keeps its own time (idle times), so these run on the real clock
 // with short intervals.
 #include "engine/events/redis_event_hub.h"
@@ -235,6 +236,22 @@ TEST_F(RedisEventHubTest, ARecordsNextEventGoesOutOnlyOnceItsPreviousIsAcknowled
   EXPECT_EQ(m1.Records().count("6") + m2.Records().count("6"), 1u) << "record 6 not held up";
 }
 
+TEST_F(RedisEventHubTest, EachTrimCountsTheEntriesNotYetAcknowledged) {
+  auto hub = Hub();
+  RecordingSink sink;
+  auto sub = Open(*hub, "billing", &sink);
+  ASSERT_TRUE(GroupMade("billing"));
+  for (const char* r : {"1", "2", "3"}) ASSERT_TRUE(hub->Store("main", Event("ONCRMDEALADD", r)).ok());
+  auto entries = [&] { return hub->stream_entries()["main"]; };
+  ASSERT_TRUE(testing::WaitFor([&] { return sink.size() == 3 && entries() == 3; })) << entries();
+  const std::vector<std::string> ids = sink.Ids();
+  ASSERT_TRUE(sub->Ack({ids[0], ids[1]}, "ack").ok());
+  EXPECT_TRUE(testing::WaitFor([&] { return entries() == 1; })) << entries();
+  ASSERT_TRUE(sub->Ack({ids[2]}, "ack").ok());
+  EXPECT_TRUE(testing::WaitFor([&] { return entries() == 0; })) << entries();
+  EXPECT_FALSE(hub->log_bytes()) << "nothing on this process's disk";
+}
+
 TEST_F(RedisEventHubTest, BeyondTheLengthBoundTheOldestAreDroppedAndCounted) {
   auto hub = Hub(absl::Seconds(30), /*max_len=*/5);
   RecordingSink never;
@@ -249,6 +266,7 @@ TEST_F(RedisEventHubTest, BeyondTheLengthBoundTheOldestAreDroppedAndCounted) {
   for (int i = 5; i < 8; ++i) ASSERT_TRUE(hub->Store("main", Event("ONCRMDEALADD", std::to_string(i))).ok());
   ASSERT_TRUE(testing::WaitFor([&] { return dropped() == 3; }));
   EXPECT_EQ(ledger_.Snapshot()["main"].dropped, 3);
+  EXPECT_TRUE(testing::WaitFor([&] { return hub->stream_entries()["main"] == 5; }));
   absl::MutexLock lock(&mu_);
   EXPECT_EQ(why_, "size");
 }

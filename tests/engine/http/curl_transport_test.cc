@@ -22,6 +22,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "tests/support/free_port.h"
 
 namespace b24gate::curl_transport_test {
 namespace {
@@ -43,20 +44,19 @@ class TestServer {
     server_->set_tcp_nodelay(true);  // else Nagle adds 40 ms per answer
     server_->Get("/slow",
                  [this](const httplib::Request&, httplib::Response& res) {
-                   // Sleeps past any client timeout, but lets the server stop
-                   // promptly.
-                   absl::Time deadline = absl::Now() + absl::Seconds(5);
-                   while (!stopping_ && absl::Now() < deadline)
-                     absl::SleepFor(absl::Milliseconds(10));
+                   // Answers only when the server stops: past any client
+                   // timeout, however slow the machine.
+                   while (!stopping_) absl::SleepFor(absl::Milliseconds(10));
                    res.set_content("late", "text/plain");
                  });
     server_->Get("/fast", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("fast", "text/plain");
     });
-    // Held until Release() (or 10 s, so a failing test ends).
+    // Held until Release() (the destructor releases too, so a failing
+    // test ends).
     server_->Get("/hold", [this](const httplib::Request&, httplib::Response& res) {
       held_.Notify();
-      release_.WaitForNotificationWithTimeout(absl::Seconds(10));
+      release_.WaitForNotification();
       res.set_content("held", "text/plain");
     });
   }
@@ -158,19 +158,6 @@ class RawServer {
   int port_ = 0;
   std::thread thread_;
 };
-
-// A port with nothing listening on it.
-int ClosedPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 HttpRequest Get(const std::string& url) {
   HttpRequest request;
@@ -328,6 +315,7 @@ TEST(CurlTransportTest, SequentialRequestsReuseTheConnection) {
                         client_ports.insert(req.remote_port);
                         res.set_content("ok", "text/plain");
                       });
+  server.server().set_keep_alive_timeout(60);  // kept open however slow the test
   std::string base = server.Start();
   CurlTransport transport;
   for (int i = 0; i < 10; ++i) {
@@ -340,7 +328,7 @@ TEST(CurlTransportTest, SequentialRequestsReuseTheConnection) {
 TEST(CurlTransportTest, ConnectionRefusedIsNotSent) {
   CurlTransport transport;
   HttpResponse response =
-      SendAndWait(transport, Get(absl::StrCat("http://127.0.0.1:", ClosedPort(),
+      SendAndWait(transport, Get(absl::StrCat("http://127.0.0.1:", testing::FreePort(),
                                               "/rest/1/", kSecret, "/x")));
   EXPECT_EQ(response.failure, TransportFailure::kNotSent);
   EXPECT_FALSE(response.permanent) << "the portal may come back: retried";
@@ -362,7 +350,8 @@ TEST(CurlTransportTest, ServerTooSlowIsAfterSend) {
   std::string base = server.Start();
   CurlTransport transport;
   HttpRequest request = Get(base + "/slow?auth=" + kSecret);
-  request.timeout = absl::Milliseconds(300);
+  // Long enough for the request to be out first on a slow machine.
+  request.timeout = absl::Seconds(2);
   HttpResponse response = SendAndWait(transport, request);
   EXPECT_EQ(response.failure, TransportFailure::kAfterSend);
   EXPECT_THAT(response.failure_message, HasSubstr("timed out"));
@@ -388,7 +377,8 @@ TEST(CurlTransportTest, AnAbandonedTransferIsAbortedNotWaitedFor) {
   EXPECT_FALSE(done.WaitForNotificationWithTimeout(absl::Milliseconds(300)))
       << "ended before it was abandoned";
   abandoned->store(true);
-  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(2)))
+  // Before the request's own 30 s timeout.
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(20)))
       << "the transfer ran on after its caller abandoned it";
   EXPECT_EQ(response.failure, TransportFailure::kAfterSend);
   EXPECT_THAT(response.failure_message, HasSubstr("abandoned"));
@@ -406,11 +396,12 @@ TEST(CurlTransportTest, ARefusedHttp2StreamWasNotSent) {
 
 TEST(CurlTransportTest, TimeoutOnReusedConnectionIsAfterSend) {
   TestServer server(std::make_unique<httplib::Server>());
+  server.server().set_keep_alive_timeout(60);  // kept open however slow the test
   std::string base = server.Start();
   CurlTransport transport;
   ASSERT_EQ(SendAndWait(transport, Get(base + "/fast")).status, 200);
   HttpRequest request = Get(base + "/slow");
-  request.timeout = absl::Milliseconds(300);
+  request.timeout = absl::Seconds(2);
   EXPECT_EQ(SendAndWait(transport, request).failure,
             TransportFailure::kAfterSend);
 }
@@ -526,11 +517,11 @@ TEST(CurlTransportTest, DestructionCompletesRequestsInFlight) {
   int calls = 0;
   {
     CurlTransport transport;
-    transport.Send(Get(base + "/slow"), [&](HttpResponse r) {
+    transport.Send(Get(base + "/hold"), [&](HttpResponse r) {
       response = std::move(r);
       ++calls;
     });
-    absl::SleepFor(absl::Milliseconds(200));
+    ASSERT_TRUE(server.held().WaitForNotificationWithTimeout(absl::Seconds(20)));  // it is out
   }
   EXPECT_EQ(calls, 1);
   EXPECT_EQ(response.failure, TransportFailure::kAfterSend);
