@@ -1,6 +1,7 @@
 #include "engine/events/offline_reader.h"
 
 #include <algorithm>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
