@@ -175,11 +175,11 @@ class UploadCall : public grpc::ServerReadReactor<pb::UploadFileRequest> {
     return spec;
   }
 
-  // Hands the chunk in hand to the pipe; reads on once it is taken.
+  // Hands the chunk in hand to the pipe (moved, not copied); reads on once
+  // it is taken.
   void OfferHeld() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    switch (pipe_->Write(held_)) {
+    switch (pipe_->Write(&held_)) {
       case BytePipe::WriteResult::kTaken:
-        held_.clear();
         StartRead(&message_);
         break;
       case BytePipe::WriteResult::kFull:

@@ -16,21 +16,28 @@ void BytePipe::SetWriterWake(std::function<void()> wake) {
   writer_wake_ = std::move(wake);
 }
 
-BytePipe::WriteResult BytePipe::Write(absl::string_view data) {
+BytePipe::WriteResult BytePipe::Write(absl::string_view data) { return Put(data, nullptr); }
+
+BytePipe::WriteResult BytePipe::Write(std::string* data) { return Put(*data, data); }
+
+BytePipe::WriteResult BytePipe::Put(absl::string_view data, std::string* owner) {
   std::function<void()> wake;
   {
     absl::MutexLock lock(&mu_);
     if (aborted_) return WriteResult::kAborted;
-    if (buffer_.size() - read_pos_ >= capacity_) {
+    if (held_ >= capacity_) {
       writer_waiting_ = true;
       return WriteResult::kFull;
     }
-    if (read_pos_ > 0) {  // drop what was read before growing
-      buffer_.erase(0, read_pos_);
-      read_pos_ = 0;
+    if (data.empty()) return WriteResult::kTaken;
+    held_ += data.size();
+    if (owner != nullptr) {
+      chunks_.push_back(std::move(*owner));
+      owner->clear();
+    } else {
+      chunks_.emplace_back(data);
     }
-    buffer_.append(data.data(), data.size());
-    if (reader_waiting_ && !data.empty()) {
+    if (reader_waiting_) {
       reader_waiting_ = false;
       wake = reader_wake_;
     }
@@ -54,32 +61,34 @@ void BytePipe::Close() {
 
 BytePipe::ReadResult BytePipe::Read(char* out, size_t max, size_t* n) {
   std::function<void()> wake;
-  ReadResult result;
   {
     absl::MutexLock lock(&mu_);
     *n = 0;
     if (aborted_) return ReadResult::kAborted;
-    const size_t held = buffer_.size() - read_pos_;
-    if (held == 0) {
+    if (held_ == 0) {
       if (closed_) return ReadResult::kEnd;
       reader_waiting_ = true;
       return ReadResult::kEmpty;
     }
-    *n = std::min(max, held);
-    std::memcpy(out, buffer_.data() + read_pos_, *n);
-    read_pos_ += *n;
-    if (read_pos_ == buffer_.size()) {
-      buffer_.clear();
-      read_pos_ = 0;
+    while (*n < max && !chunks_.empty()) {
+      const std::string& front = chunks_.front();
+      const size_t piece = std::min(max - *n, front.size() - read_pos_);
+      std::memcpy(out + *n, front.data() + read_pos_, piece);
+      *n += piece;
+      read_pos_ += piece;
+      if (read_pos_ == front.size()) {
+        chunks_.pop_front();
+        read_pos_ = 0;
+      }
     }
-    result = ReadResult::kData;
-    if (writer_waiting_ && buffer_.size() - read_pos_ < capacity_) {
+    held_ -= *n;
+    if (writer_waiting_ && held_ < capacity_) {
       writer_waiting_ = false;
       wake = writer_wake_;
     }
   }
   Run(wake);
-  return result;
+  return ReadResult::kData;
 }
 
 void BytePipe::Abort() {
@@ -89,9 +98,9 @@ void BytePipe::Abort() {
     absl::MutexLock lock(&mu_);
     if (aborted_) return;
     aborted_ = true;
-    buffer_.clear();
-    buffer_.shrink_to_fit();
+    chunks_.clear();
     read_pos_ = 0;
+    held_ = 0;
     reader = reader_wake_;
     writer = writer_wake_;
   }

@@ -7,6 +7,8 @@
 // The bound is on what the pipe holds: a write is taken whole while the pipe
 // holds less than `capacity`, so it holds at most capacity plus one write.
 // Memory therefore does not grow with the file, only with the chunk sizes.
+// The pipe keeps the writes as they came (a queue of strings): a string
+// handed over is moved in, never copied, and a read copies straight out.
 //
 // Thread-safety: thread-safe. Wake callbacks run on the thread of the call
 // that made room or data (or of Abort), with no lock held; they must not
@@ -15,6 +17,7 @@
 #define B24GATE_ENGINE_FILES_BYTE_PIPE_H_
 
 #include <cstddef>
+#include <deque>
 #include <functional>
 #include <string>
 
@@ -42,6 +45,9 @@ class BytePipe {
   // more (kFull: nothing taken; the writer is woken when room appears).
   // REQUIRES: Close() not called.
   WriteResult Write(absl::string_view data);
+  // The same without copying: *data is moved in when taken (left empty),
+  // and left as it was otherwise.
+  WriteResult Write(std::string* data);
   // No more data: the reader sees the end once it has read everything.
   void Close();
 
@@ -62,10 +68,15 @@ class BytePipe {
     if (wake) wake();
   }
 
+  // Both Writes: `data` is queued, moved from *owner (which holds it) when
+  // that is given, else copied.
+  WriteResult Put(absl::string_view data, std::string* owner);
+
   const size_t capacity_;
   mutable absl::Mutex mu_;
-  std::string buffer_ ABSL_GUARDED_BY(mu_);
-  size_t read_pos_ ABSL_GUARDED_BY(mu_) = 0;
+  std::deque<std::string> chunks_ ABSL_GUARDED_BY(mu_);  // the writes not yet read
+  size_t read_pos_ ABSL_GUARDED_BY(mu_) = 0;             // into chunks_.front()
+  size_t held_ ABSL_GUARDED_BY(mu_) = 0;                 // bytes in chunks_ not yet read
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   bool aborted_ ABSL_GUARDED_BY(mu_) = false;
   bool reader_waiting_ ABSL_GUARDED_BY(mu_) = false;

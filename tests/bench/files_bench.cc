@@ -2,19 +2,23 @@
 // both ways), with real b24-emulator and b24gate processes on loopback.
 // Prints figures only; never asserts timing.
 //
-//   files_bench [--mib N]
+//   files_bench [--mib N] [--chunk-kib K]
 //     One file of N MiB (default 256), generated on the fly into a temporary
 //     file (removed at the end): uploaded and downloaded by `curl` straight
-//     to the emulator (disk.folder.uploadfile's uploadUrl as a multipart
-//     POST, its DOWNLOAD_URL piped into sha256sum) and through the gateway
-//     (read from the same file, downloaded with SHA-256). Prints MB/s for
-//     each, the gateway's share of curl's, whether every SHA-256 matches and
-//     the gateway's peak RSS.
+//     to the emulator (disk.folder.uploadfile, then the file as a multipart
+//     POST to its uploadUrl; its DOWNLOAD_URL piped into sha256sum) and
+//     through the gateway (read from the same file in K KiB messages,
+//     default 1024; downloaded with SHA-256). Both uploads are timed from
+//     the first step to the stored file's answer, each after the other's
+//     file was deleted and the disk synced. Prints MB/s for each, the
+//     gateway's share of curl's, whether every SHA-256 matches, the CPU
+//     seconds each process spent on the upload and the gateway's peak RSS.
 //   files_bench --concurrent N [--mib M]
 //     N uploads of M MiB at once (default 20), the emulator's limits on
 //     (standard plan): how many landed whole, the time, the gateway's peak
 //     RSS, and the emulator's request bucket at its fullest and its
 //     QUERY_LIMIT_EXCEEDED answers.
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -23,6 +27,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -62,24 +68,80 @@ std::string Shell(const std::string& command) {
   return out.substr(0, out.find('\n'));
 }
 
+// CPU seconds (user + system) used so far by the processes of a transfer.
+// The sender is this process on the gateway path and the curl commands
+// (reaped children) on the direct one.
+struct Cpu {
+  double self = 0;
+  double children = 0;
+  double gateway = 0;
+  double emulator = 0;
+};
+
+double Seconds(const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; }
+
+double ProcessCpu(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream fields(text.substr(text.rfind(')') + 2));  // after the command's name
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i >= 14) ticks += std::stod(field);  // utime, stime
+  }
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+Cpu CpuNow(Stack& stack) {
+  Cpu c;
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  c.self = Seconds(usage.ru_utime) + Seconds(usage.ru_stime);
+  ::getrusage(RUSAGE_CHILDREN, &usage);
+  c.children = Seconds(usage.ru_utime) + Seconds(usage.ru_stime);
+  c.gateway = ProcessCpu(stack.gateway().pid());
+  c.emulator = ProcessCpu(stack.emulator().pid());
+  return c;
+}
+
+// One upload, timed from its first step (disk.folder.uploadfile) to the
+// stored file's answer, and the download of what it stored.
 struct Timed {
   double up = 0;
   double down = 0;
+  // CPU seconds of the upload: the sender's, the gateway's, the emulator's.
+  double sender_cpu = 0;
+  double gateway_cpu = 0;
+  double emulator_cpu = 0;
+  int64_t file_id = 0;
+  std::string sha_up;    // the gateway's, of what it received
   std::string sha_down;  // of the bytes downloaded
 };
 
-// curl straight to the emulator: the multipart POST to the uploadUrl (no
-// Expect: 100-continue, as the gateway sends it), then the DOWNLOAD_URL.
+// Stops the clock of an upload that began at `start` with `cpu`.
+void Stop(Stack& stack, std::chrono::steady_clock::time_point start, const Cpu& cpu, bool curl,
+          Timed* t) {
+  t->up = Seconds(start);
+  const Cpu now = CpuNow(stack);
+  t->sender_cpu = curl ? now.children - cpu.children : now.self - cpu.self;
+  t->gateway_cpu = now.gateway - cpu.gateway;
+  t->emulator_cpu = now.emulator - cpu.emulator;
+}
+
+// curl straight to the emulator: the first step, the multipart POST of the
+// file to its uploadUrl (no Expect: 100-continue, as the gateway sends it),
+// then the DOWNLOAD_URL.
 Timed Curl(Stack& stack, const std::string& path) {
+  const std::string answer = path + ".answer";
+  Timed t;
+  const Cpu cpu = CpuNow(stack);
+  auto start = std::chrono::steady_clock::now();
   json first = stack.Rest("disk.folder.uploadfile", {{"id", 1}, {"data", {{"NAME", "direct.bin"}}}});
   const std::string url = first["result"]["uploadUrl"];
   const std::string field = first["result"]["field"];
-  const std::string answer = path + ".answer";
-  Timed t;
-  auto start = std::chrono::steady_clock::now();
   Shell("curl -sS -H 'Expect:' -o '" + answer + "' -F '" + field + "=@" + path +
         ";filename=direct.bin;type=application/octet-stream' '" + url + "'");
-  t.up = Seconds(start);
+  Stop(stack, start, cpu, /*curl=*/true, &t);
   std::ifstream in(answer);
   json file = json::parse(in, nullptr, /*allow_exceptions=*/false)["result"];
   std::filesystem::remove(answer);
@@ -87,6 +149,7 @@ Timed Curl(Stack& stack, const std::string& path) {
     std::cerr << "curl upload failed\n";
     return t;
   }
+  t.file_id = std::stoll(file["ID"].get<std::string>());
   start = std::chrono::steady_clock::now();
   t.sha_down = Shell("curl -sS '" + file["DOWNLOAD_URL"].get<std::string>() + "' | sha256sum");
   t.down = Seconds(start);
@@ -94,13 +157,15 @@ Timed Curl(Stack& stack, const std::string& path) {
   return t;
 }
 
-// The same through the gateway: UploadFile fed from the file, DownloadFile
-// hashed. `sha_up` gets the gateway's SHA-256 of what it received.
-Timed Gateway(Stack& stack, const std::string& path, int64_t size, std::string* sha_up) {
+// The same through the gateway: UploadFile fed from the file in `chunk`-byte
+// messages (read straight into the message, as curl reads into its
+// buffer), DownloadFile hashed.
+Timed Gateway(Stack& stack, const std::string& path, int64_t size, size_t chunk) {
   auto stub = pb::FilesService::NewStub(stack.channel());
   pb::UploadFileResponse response;
   auto ctx = Ctx(3600);
   Timed t;
+  const Cpu cpu = CpuNow(stack);
   auto start = std::chrono::steady_clock::now();
   auto writer = stub->UploadFile(ctx.get(), &response);
   pb::UploadFileRequest message;
@@ -109,28 +174,38 @@ Timed Gateway(Stack& stack, const std::string& path, int64_t size, std::string* 
   message.mutable_header()->set_size(size);
   bool open = writer->Write(message);
   std::ifstream in(path, std::ios::binary);
-  std::string buffer(kChunk, '\0');
-  while (open && in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())).gcount() > 0) {
-    message.set_chunk(buffer.data(), static_cast<size_t>(in.gcount()));
+  std::string* bytes = message.mutable_chunk();
+  while (open) {
+    bytes->resize(chunk);
+    bytes->resize(static_cast<size_t>(in.read(bytes->data(), static_cast<std::streamsize>(chunk)).gcount()));
+    if (bytes->empty()) break;
     open = writer->Write(message);
   }
   writer->WritesDone();
   grpc::Status status = writer->Finish();
-  t.up = Seconds(start);
+  Stop(stack, start, cpu, /*curl=*/false, &t);
   if (!status.ok()) {
     std::cerr << "gateway upload: " << status.error_message() << "\n";
     return t;
   }
-  *sha_up = response.sha256();
+  t.sha_up = response.sha256();
+  t.file_id = std::stoll(J(response.file())["ID"].get<std::string>());
   start = std::chrono::steady_clock::now();
-  Downloaded down = Download(stack, std::stoll(J(response.file())["ID"].get<std::string>()));
+  Downloaded down = Download(stack, t.file_id);
   t.down = Seconds(start);
   if (!down.status.ok() || down.bytes != size) std::cerr << "gateway download failed\n";
   t.sha_down = down.sha256;
   return t;
 }
 
-int OneFile(int64_t mib) {
+// Each path starts alike: nothing of the source or of the other path's file
+// is left for the kernel to write back while it runs.
+void Settle(Stack& stack, const Timed& done) {
+  if (done.file_id > 0) stack.Rest("disk.file.delete", {{"id", done.file_id}});
+  ::sync();
+}
+
+int OneFile(int64_t mib, size_t chunk) {
   EmulatorSpec emulator;
   emulator.seed = "user=1";
   emulator.extra_args = {"--no-limits", "--cost-zero"};
@@ -141,21 +216,26 @@ int OneFile(int64_t mib) {
                            "/files_bench-" + std::to_string(::getpid()) + ".bin";
   const std::string sha = WriteSource(path, mib);
   const int64_t size = mib << 20;
+  Settle(**stack, Timed{});
   const Timed curl = Curl(**stack, path);
-  std::string sha_up;
-  const Timed gateway = Gateway(**stack, path, size, &sha_up);
+  Settle(**stack, curl);
+  const Timed gateway = Gateway(**stack, path, size, chunk);
   std::filesystem::remove(path);
 
   const double mb = static_cast<double>(size) / 1e6;
   auto rate = [mb](double seconds) { return seconds > 0 ? mb / seconds : 0.0; };
   std::printf("\n### Files: one %lld MiB file, %zu KiB messages, loopback\n\n",
-              static_cast<long long>(mib), kChunk >> 10);
-  std::printf("| path | upload MB/s | download MB/s | SHA-256 round trip |\n|---|---|---|---|\n");
-  std::printf("| curl straight to the emulator | %.0f | %.0f | %s |\n", rate(curl.up), rate(curl.down),
-              curl.sha_down == sha ? "identical" : "DIFFERS");
-  std::printf("| through the gateway | %.0f | %.0f | %s |\n", rate(gateway.up), rate(gateway.down),
-              sha_up == sha && gateway.sha_down == sha ? "identical" : "DIFFERS");
-  std::printf("| gateway / curl | %.2f | %.2f | |\n", curl.up / gateway.up, curl.down / gateway.down);
+              static_cast<long long>(mib), chunk >> 10);
+  std::printf("| path | upload MB/s | download MB/s | SHA-256 round trip | upload CPU s: sender, "
+              "gateway, emulator |\n|---|---|---|---|---|\n");
+  std::printf("| curl straight to the emulator | %.0f | %.0f | %s | %.2f, -, %.2f |\n", rate(curl.up),
+              rate(curl.down), curl.sha_down == sha ? "identical" : "DIFFERS", curl.sender_cpu,
+              curl.emulator_cpu);
+  std::printf("| through the gateway | %.0f | %.0f | %s | %.2f, %.2f, %.2f |\n", rate(gateway.up),
+              rate(gateway.down),
+              gateway.sha_up == sha && gateway.sha_down == sha ? "identical" : "DIFFERS",
+              gateway.sender_cpu, gateway.gateway_cpu, gateway.emulator_cpu);
+  std::printf("| gateway / curl | %.2f | %.2f | | |\n", curl.up / gateway.up, curl.down / gateway.down);
   std::printf("\ngateway peak RSS (VmHWM): %lld MiB\n",
               static_cast<long long>(PeakRss((*stack)->gateway().pid()) >> 20));
   return 0;
@@ -204,14 +284,16 @@ int Concurrent(int uploads, int64_t mib) {
 int Main(int argc, char** argv) {
   int64_t mib = -1;
   int concurrent = 0;
+  size_t chunk = kChunk;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--mib") mib = std::atoll(argv[i + 1]);
     else if (flag == "--concurrent") concurrent = std::atoi(argv[i + 1]);
-    else return std::cerr << "usage: files_bench [--mib N] [--concurrent N]\n", 2;
+    else if (flag == "--chunk-kib") chunk = static_cast<size_t>(std::atoll(argv[i + 1])) << 10;
+    else return std::cerr << "usage: files_bench [--mib N] [--chunk-kib N] [--concurrent N]\n", 2;
   }
   if (concurrent > 0) return Concurrent(concurrent, mib > 0 ? mib : 20);
-  return OneFile(mib > 0 ? mib : 256);
+  return OneFile(mib > 0 ? mib : 256, chunk > 0 ? chunk : kChunk);
 }
 
 }  // namespace

@@ -36,18 +36,18 @@ struct OnlineEventsOptions {
 };
 
 // The emulator (no limits, posting each online event at once after its
-// change, signed with kApplicationToken) and a gateway with the inbound endpoint, an on-disk
-// event log in a fresh directory (a replica the stack starts reads the same
-// one) and /metrics. Neither side throttles.
+// change, signed with kApplicationToken) and a gateway with the inbound
+// endpoint, an on-disk event log in a fresh directory (a replica the stack
+// starts reads the same one) and /metrics. Neither side throttles.
 inline std::unique_ptr<Stack> OnlineEventsStack(const OnlineEventsOptions& options = {}) {
   EmulatorSpec emulator;
-  emulator.extra_args = {"--no-limits",   "--cost-zero", "--application-token", kApplicationToken,
-                         "--event-delay", "0",           "--event-senders",     std::to_string(options.event_senders)};
+  emulator.extra_args = {"--no-limits", "--cost-zero", "--application-token", kApplicationToken,
+                         "--event-delay", "0", "--event-senders", std::to_string(options.event_senders)};
   GatewaySpec gateway;
   gateway.portal = {{"application_token", kApplicationToken}, {"burst", 1000}, {"drain_per_second", 1000}};
   gateway.extra_args = {"--events-listen", "127.0.0.1:0", "--events-log", testing::TempDir(),
                         "--metrics-listen", "127.0.0.1:0"};
-  gateway.extra_args.insert(gateway.extra_args.end(), options.gateway_args.begin(), options.gateway_args.end());
+  for (const std::string& arg : options.gateway_args) gateway.extra_args.push_back(arg);
   return Up(emulator, gateway);
 }
 

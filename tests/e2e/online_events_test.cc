@@ -105,7 +105,8 @@ TEST(OnlineEvents, ForgedAndBrokenPostsAreRefusedCountedAndNeverDelivered) {
   EXPECT_EQ(PostToGateway(*stack, "/events/main", "event=" + std::string(70, 'A')), 400);
   const std::string deep = "event=ONCRMDEALADD&data" + std::string(10, '[') + "]=1&auth%5Bapplication_token%5D=";
   EXPECT_EQ(PostToGateway(*stack, "/events/main", deep + kApplicationToken), 400);
-  EXPECT_EQ(PostToGateway(*stack, "/events/main", EventForm(std::string(70000, '1'), kApplicationToken)), 413);
+  const std::string huge = EventForm(std::string(70000, '1'), kApplicationToken);
+  EXPECT_EQ(PostToGateway(*stack, "/events/main", huge), 413);
   // The first event the consumer receives is the genuine one after them.
   const std::string record = std::to_string(AddDeal(*stack, "genuine"));
   std::optional<pb::QueuedEvent> e = sub.Next();

@@ -35,6 +35,24 @@ TEST(BytePipe, RefusesWritesOnceFullAndWakesTheWriterWhenRoomAppears) {
   EXPECT_EQ(last, BytePipe::ReadResult::kEmpty);
 }
 
+TEST(BytePipe, AStringHandedOverIsTakenWholeOrLeftAsItWas) {
+  BytePipe pipe(4);
+  std::string first = "12345";
+  EXPECT_EQ(pipe.Write(&first), BytePipe::WriteResult::kTaken);
+  EXPECT_EQ(first, "");  // moved in
+  std::string second = "678";
+  EXPECT_EQ(pipe.Write(&second), BytePipe::WriteResult::kFull);  // held 5 >= 4
+  EXPECT_EQ(second, "678");
+  char buf[3];
+  size_t n = 0;
+  ASSERT_EQ(pipe.Read(buf, 3, &n), BytePipe::ReadResult::kData);  // held 2: room
+  EXPECT_EQ(std::string(buf, n), "123");
+  EXPECT_EQ(pipe.Write(&second), BytePipe::WriteResult::kTaken);
+  BytePipe::ReadResult last;
+  EXPECT_EQ(ReadAll(pipe, &last), "45678");  // one read across both strings
+  EXPECT_EQ(last, BytePipe::ReadResult::kEmpty);
+}
+
 TEST(BytePipe, WakesTheReaderOnDataAndOnCloseAfterItFoundNothing) {
   BytePipe pipe(100);
   int reader_wakes = 0;
