@@ -12,7 +12,7 @@ void InflightLedger::Started(int calls) {
 
 void InflightLedger::Settled(int calls, int answered, absl::Time now) {
   calls_ -= calls;
-  if (answered > 0) awaiting_.emplace_back(now, answered);
+  if (answered > 0) awaiting_.push_back(Group{now, answered, answered});
 }
 
 void InflightLedger::Ended() { --requests_; }
@@ -31,22 +31,42 @@ absl::Duration Median(const std::deque<absl::Duration>& values) {
 
 void InflightLedger::CallArrived(absl::Time now) {
   if (awaiting_.empty()) return;
-  returns_.push_back(now - awaiting_.front().first);
-  if (returns_.size() > kLatencies) returns_.pop_front();
-  if (--awaiting_.front().second == 0) awaiting_.pop_front();
+  Group& group = awaiting_.front();
+  if (--group.left > 0) return;
+  returns_.push_back(Return{group.size, now - group.answered});
+  if (returns_.size() > kReturns) returns_.pop_front();
+  awaiting_.pop_front();
+}
+
+absl::Duration InflightLedger::ExpectedReturn(int size, absl::Duration unknown) const {
+  if (returns_.empty()) return unknown;
+  // A group as large as one seen takes as long as the slowest of those;
+  // a larger one longer in proportion. Twice that: return times on a busy
+  // machine vary from one round to the next, and waiting too short splits
+  // the group into two requests (and keeps it split), while waiting too
+  // long costs only when callers do not come back, and then at most the
+  // company window.
+  constexpr double kSlack = 2;
+  absl::Duration expected;
+  for (const Return& r : returns_) {
+    expected = std::max(expected, r.took * std::max(1.0, static_cast<double>(size) / r.size));
+  }
+  return expected * kSlack;
 }
 
 absl::Time InflightLedger::CallersDueBack(absl::Duration least, absl::Duration window) const {
-  if (awaiting_.empty()) return absl::InfinitePast();
-  if (returns_.empty()) return awaiting_.back().first + window;
-  const absl::Duration slowest = *std::max_element(returns_.begin(), returns_.end());
-  return awaiting_.back().first + std::clamp(slowest, least, window);
+  absl::Time due = absl::InfinitePast();
+  for (const Group& group : awaiting_) {
+    const absl::Duration expected = std::max(ExpectedReturn(group.size, window), least);
+    due = std::max(due, group.answered + std::min(expected, window));
+  }
+  return due;
 }
 
 bool InflightLedger::CompanyExpected(absl::Time now, absl::Duration window) {
   // Answered callers who have not sent again within the window are not
   // coming back (or not soon).
-  while (!awaiting_.empty() && awaiting_.front().first + window < now) awaiting_.pop_front();
+  while (!awaiting_.empty() && awaiting_.front().answered + window < now) awaiting_.pop_front();
   return calls_ > 0 || !awaiting_.empty();
 }
 

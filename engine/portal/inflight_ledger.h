@@ -13,6 +13,14 @@
 // Coalescing waits for company only while calls are in flight or answered
 // callers are due back (CompanyExpected).
 //
+// How long answered callers take to come back grows with their number: the
+// gateway hands the answers over one after another and each caller's thread
+// must run before it sends again, so on a busy machine fifty callers take
+// several times as long as one. The ledger learns from whole groups (the
+// callers of one answer, until the last is back) and expects a larger group
+// to take proportionally longer; the first callers of a group back teach
+// nothing, or the fastest few would set the pace for the rest.
+//
 // It also keeps the latencies of recent answers, to tell whether a write
 // can still finish before its caller's deadline.
 //
@@ -21,7 +29,6 @@
 #define B24GATE_ENGINE_PORTAL_INFLIGHT_LEDGER_H_
 
 #include <deque>
-#include <utility>
 
 #include "absl/time/time.h"
 
@@ -38,16 +45,17 @@ class InflightLedger {
   // The request's concurrency slot is free again (after Settled; at
   // shutdown, calls may be settled long before their request ends).
   void Ended();
-  // A caller queued a new call at `now`: one answered caller is back (how
-  // long it took is learned for CallersDueBack).
+  // A caller queued a new call at `now`: one answered caller is back,
+  // counted to the oldest group awaited (how long a whole group took is
+  // learned for CallersDueBack).
   void CallArrived(absl::Time now);
   // Whether more calls are likely to join a batch soon: calls are in
   // flight, or callers answered within `window` before `now` are not back.
   bool CompanyExpected(absl::Time now, absl::Duration window);
-  // Until when the callers answered last are expected back: their answer
-  // plus the longest time recent callers took to send again (at least
-  // `least`, at most `window`; `window` before any came back).
-  // InfinitePast when none is awaited.
+  // Until when the answered callers not back yet are expected: for each
+  // group awaited, its answer plus the time a group of its size takes
+  // (ExpectedReturn), at least `least`, at most `window` (which wins); the
+  // latest of these. InfinitePast when none is awaited.
   absl::Time CallersDueBack(absl::Duration least, absl::Duration window) const;
 
   // An answer came `latency` after its request was sent.
@@ -59,13 +67,28 @@ class InflightLedger {
   int calls() const { return calls_; }
 
  private:
+  // The callers of one answer.
+  struct Group {
+    absl::Time answered;
+    int size = 0;
+    int left = 0;  // not back yet
+  };
+  // A group that came back whole: its size and its answer to its last call.
+  struct Return {
+    int size = 0;
+    absl::Duration took;
+  };
+  // How long a group of `size` callers is expected to take to come back
+  // (`unknown` before any group came back whole).
+  absl::Duration ExpectedReturn(int size, absl::Duration unknown) const;
+
   static constexpr size_t kLatencies = 32;
+  static constexpr size_t kReturns = 8;
   int requests_ = 0;
   int calls_ = 0;
-  // (answered at, callers not back yet), oldest first.
-  std::deque<std::pair<absl::Time, int>> awaiting_;
+  std::deque<Group> awaiting_;            // oldest first
   std::deque<absl::Duration> latencies_;  // newest last
-  std::deque<absl::Duration> returns_;    // answer to next call, newest last
+  std::deque<Return> returns_;            // newest last
 };
 
 }  // namespace b24gate

@@ -525,6 +525,90 @@ TEST(PortalCoalescing, CallersComingBackFillTheNextBatch) {
   for (auto& out : second) ASSERT_TRUE(out.Wait());
 }
 
+// The commands of a batch request, each answered with a result.
+HttpResponse AnswerEveryCommand(const FakeTransport::Exchange& e) {
+  const auto body = nlohmann::ordered_json::parse(e.request.body);
+  BatchAnswerBuilder answer;
+  for (const auto& [key, command] : body["cmd"].items()) answer.Result(key, {{"ID", "1"}});
+  return answer.Response();
+}
+
+// The next request carries every call of `outs` in one batch: answers it.
+void ExpectOneBatchOf(PortalHarness& h, std::vector<Outcome>& outs) {
+  auto e = h.transport.Next();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(nlohmann::ordered_json::parse(e->request.body)["cmd"].size(), outs.size());
+  e->done(AnswerEveryCommand(*e));
+  for (auto& out : outs) ASSERT_TRUE(out.Wait());
+}
+
+// Each of `outs`' callers sends a call, all as one group (one batch on an
+// idle portal).
+void CallTogether(PortalHarness& h, std::vector<Outcome>& outs) {
+  std::vector<GroupedCall> calls;
+  for (auto& out : outs) calls.push_back({{{"id", 1}}, out.Callback()});
+  h.portal->Calls("crm.lead.get", std::move(calls), false, {});
+}
+
+// Callers `from` to `to` (exclusive) of `outs` each send a call of their own.
+void CallEach(PortalHarness& h, std::vector<Outcome>& outs, size_t from, size_t to) {
+  for (size_t i = from; i < to; ++i) {
+    h.portal->Call("crm.lead.get", {{"id", 2}}, false, {}, outs[i].Callback());
+  }
+}
+
+TEST(PortalCoalescing, TheFirstCallersBackDoNotSetTheirGroupsPace) {
+  // 50 callers answered together; two are back after 21 ms, the other 48
+  // after 36 ms (a busy machine runs their threads one after another). The
+  // two wait for the rest: one batch of 50, not one of 2 and one of 48.
+  PortalHarness h(Standard());
+  std::vector<Outcome> first(50);
+  CallTogether(h, first);
+  ASSERT_TRUE(h.Idle());
+  h.clock.Advance(absl::Milliseconds(520));  // the bucket has drained
+  ExpectOneBatchOf(h, first);
+  std::vector<Outcome> second(50);
+  h.clock.Advance(absl::Milliseconds(21));
+  CallEach(h, second, 0, 2);
+  ASSERT_TRUE(h.Idle());
+  EXPECT_EQ(h.transport.sent(), 1) << "the first two callers back left without the others";
+  h.clock.Advance(absl::Milliseconds(15));
+  CallEach(h, second, 2, 50);
+  ExpectOneBatchOf(h, second);
+  EXPECT_EQ(h.transport.sent(), 2);
+}
+
+TEST(PortalCoalescing, ALargerGroupIsWaitedForByItsSize) {
+  // A caller out of step with 49 others (sent alone while their batch was
+  // on the wire) came back 2 ms after its answer. When the 49 are answered,
+  // it waits for them as long as 49 callers take at that pace, not 2 ms:
+  // they are back 90 ms later and all 50 share one batch.
+  PortalHarness h(Standard());
+  std::vector<Outcome> group(49);
+  CallTogether(h, group);
+  auto batch = h.transport.Next();
+  ASSERT_TRUE(batch);
+  Outcome lone;
+  h.portal->Call("crm.lead.get", {{"id", 1}}, false, {}, lone.Callback());
+  h.clock.Advance(absl::Milliseconds(72));  // its hold (the bucket holds 1 of 49) is over
+  auto alone = h.transport.Next();
+  ASSERT_TRUE(alone);
+  alone->done(ResultAnswer({{"ID", "1"}}));
+  ASSERT_TRUE(lone.Wait());
+  std::vector<Outcome> next(50);
+  h.clock.Advance(absl::Milliseconds(2));
+  CallEach(h, next, 0, 1);
+  h.clock.Advance(absl::Milliseconds(26));  // t = 100 ms
+  batch->done(AnswerEveryCommand(*batch));
+  for (auto& out : group) ASSERT_TRUE(out.Wait());
+  h.clock.Advance(absl::Milliseconds(90));  // past the lone call's own hold (171 ms)
+  ASSERT_TRUE(h.Idle());
+  EXPECT_EQ(h.transport.sent(), 2) << "the lone caller left before the 49 were back";
+  CallEach(h, next, 1, 50);
+  ExpectOneBatchOf(h, next);
+  EXPECT_EQ(h.transport.sent(), 3);
+}
+
 TEST(PortalCoalescing, AFullBatchGoesAtOnceWhateverTheBucket) {
   PortalHarness h(Standard());
   SpendBucket(h, 39);
