@@ -533,8 +533,13 @@ HttpResponse AnswerEveryCommand(const FakeTransport::Exchange& e) {
   return answer.Response();
 }
 
-size_t CommandsIn(const FakeTransport::Exchange& e) {
-  return nlohmann::ordered_json::parse(e.request.body)["cmd"].size();
+// The next request carries every call of `outs` in one batch: answers it.
+void ExpectOneBatchOf(PortalHarness& h, std::vector<Outcome>& outs) {
+  auto e = h.transport.Next();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(nlohmann::ordered_json::parse(e->request.body)["cmd"].size(), outs.size());
+  e->done(AnswerEveryCommand(*e));
+  for (auto& out : outs) ASSERT_TRUE(out.Wait());
 }
 
 // Each of `outs`' callers sends a call, all as one group (one batch on an
@@ -559,11 +564,9 @@ TEST(PortalCoalescing, TheFirstCallersBackDoNotSetTheirGroupsPace) {
   PortalHarness h(Standard());
   std::vector<Outcome> first(50);
   CallTogether(h, first);
-  auto e = h.transport.Next();
-  ASSERT_TRUE(e);
+  ASSERT_TRUE(h.Idle());
   h.clock.Advance(absl::Milliseconds(520));  // the bucket has drained
-  e->done(AnswerEveryCommand(*e));
-  for (auto& out : first) ASSERT_TRUE(out.Wait());
+  ExpectOneBatchOf(h, first);
   std::vector<Outcome> second(50);
   h.clock.Advance(absl::Milliseconds(21));
   CallEach(h, second, 0, 2);
@@ -571,11 +574,7 @@ TEST(PortalCoalescing, TheFirstCallersBackDoNotSetTheirGroupsPace) {
   EXPECT_EQ(h.transport.sent(), 1) << "the first two callers back left without the others";
   h.clock.Advance(absl::Milliseconds(15));
   CallEach(h, second, 2, 50);
-  auto again = h.transport.Next();
-  ASSERT_TRUE(again);
-  EXPECT_EQ(CommandsIn(*again), 50u);
-  again->done(AnswerEveryCommand(*again));
-  for (auto& out : second) ASSERT_TRUE(out.Wait());
+  ExpectOneBatchOf(h, second);
   EXPECT_EQ(h.transport.sent(), 2);
 }
 
@@ -606,11 +605,7 @@ TEST(PortalCoalescing, ALargerGroupIsWaitedForByItsSize) {
   ASSERT_TRUE(h.Idle());
   EXPECT_EQ(h.transport.sent(), 2) << "the lone caller left before the 49 were back";
   CallEach(h, next, 1, 50);
-  auto again = h.transport.Next();
-  ASSERT_TRUE(again);
-  EXPECT_EQ(CommandsIn(*again), 50u);
-  again->done(AnswerEveryCommand(*again));
-  for (auto& out : next) ASSERT_TRUE(out.Wait());
+  ExpectOneBatchOf(h, next);
   EXPECT_EQ(h.transport.sent(), 3);
 }
 
