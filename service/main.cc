@@ -32,7 +32,7 @@ namespace {
 // serves such sizes with mmap, or trims them off the heap's top once freed,
 // so every message's pages were faulted in afresh -- on a virtual machine the
 // largest single cost of an upload (about 40% of the gateway's CPU for a
-// 256 MiB file). Sizes up to 8 MiB now come from the heap, and up to 64 MiB
+// 256 MiB file). So sizes up to 8 MiB come from the heap, and up to 64 MiB
 // of freed heap stays mapped for the next message; what the process holds
 // at its peak is unchanged.
 void KeepLargeBuffersMapped() {

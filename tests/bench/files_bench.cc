@@ -177,7 +177,8 @@ Timed Gateway(Stack& stack, const std::string& path, int64_t size, size_t chunk)
   std::string* bytes = message.mutable_chunk();
   while (open) {
     bytes->resize(chunk);
-    bytes->resize(static_cast<size_t>(in.read(bytes->data(), static_cast<std::streamsize>(chunk)).gcount()));
+    in.read(bytes->data(), static_cast<std::streamsize>(chunk));
+    bytes->resize(static_cast<size_t>(in.gcount()));
     if (bytes->empty()) break;
     open = writer->Write(message);
   }

@@ -33,6 +33,8 @@ struct OnlineEventsOptions {
   int event_senders = 1;
   // More gateway flags, e.g. {"--events-visibility-timeout", "5s"}.
   std::vector<std::string> gateway_args;
+  // The event log's directory; "": a fresh one.
+  std::string events_log;
 };
 
 // The emulator (no limits, posting each online event at once after its
@@ -45,7 +47,8 @@ inline std::unique_ptr<Stack> OnlineEventsStack(const OnlineEventsOptions& optio
                          "--event-delay", "0", "--event-senders", std::to_string(options.event_senders)};
   GatewaySpec gateway;
   gateway.portal = {{"application_token", kApplicationToken}, {"burst", 1000}, {"drain_per_second", 1000}};
-  gateway.extra_args = {"--events-listen", "127.0.0.1:0", "--events-log", testing::TempDir(),
+  gateway.extra_args = {"--events-listen", "127.0.0.1:0", "--events-log",
+                        options.events_log.empty() ? testing::TempDir() : options.events_log,
                         "--metrics-listen", "127.0.0.1:0"};
   for (const std::string& arg : options.gateway_args) gateway.extra_args.push_back(arg);
   return Up(emulator, gateway);
@@ -99,6 +102,10 @@ class Subscriber {
     writes_done_ = true;
     stream_->WritesDone();
   }
+  // Ends the stream from any thread, also while another one waits in Next()
+  // (which then returns nullopt). Unlike Drop(), leaves Finish() to the
+  // reading thread's owner.
+  void Cancel() { ctx_->TryCancel(); }
   // The client goes away without a word (like a crash).
   void Drop() {
     ctx_->TryCancel();
