@@ -12,6 +12,8 @@ APT_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev nlohmann-json3-dev prometheus-cpp-dev
   libcurl4-openssl-dev libssl-dev libgtest-dev libgmock-dev libcpp-httplib-dev
+  # tests/e2e/inbound_hostile_test.cc compresses a post.
+  zlib1g-dev
   # Replicas share portal budgets through Redis (engine/redis: hiredis); tests
   # start a real redis-server.
   libhiredis-dev redis-server

@@ -67,8 +67,8 @@ struct ServerConfig {
   std::string events_log = "/var/lib/b24gate/events";
   int64_t events_log_max_bytes = int64_t{1} << 30;
   absl::Duration events_log_max_age = absl::Hours(24 * 7);
-  // An online event delivered and not acknowledged in this time goes to a
-  // member of its consumer group again (OnlineEventHub).
+  // An event (online or offline) delivered and not acknowledged in this
+  // time goes to a member of its consumer group again (ConsumerGroup).
   absl::Duration events_visibility_timeout = absl::Minutes(5);
   // The largest file UploadFile takes, in bytes; 0 = no limit of ours.
   int64_t max_file_size = 0;

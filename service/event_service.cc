@@ -43,6 +43,13 @@ absl::Status ValidateStart(const pb::SubscribeStart& start) {
   return absl::OkStatus();
 }
 
+OfflineReader::Options OfflineReaderOptions(const EventService::Options& service) {
+  OfflineReader::Options options;
+  options.poll_interval = service.poll_interval;
+  options.visibility_timeout = service.visibility_timeout;
+  return options;
+}
+
 pb::RecordState ToProto(RecordState state) {
   switch (state) {
     case RecordState::kPresent: return pb::RECORD_STATE_PRESENT;
@@ -72,8 +79,8 @@ pb::SubscribeResponse ToResponse(const std::string& portal, const QueuedEvent& e
 }  // namespace
 
 // One Subscribe stream. The subscription writes through Deliver/End; the
-// stream's own reasons to end (the client left, a bad request, a takeover,
-// shutdown) go through Close, which stops the subscription first, so after
+// stream's own reasons to end (the client left, a bad request, shutdown)
+// go through Close, which stops the subscription first, so after
 // it no subscription call can reach a finished reactor.
 class SubscribeReactor final
     : public grpc::ServerBidiReactor<pb::SubscribeRequest, pb::SubscribeResponse>,
@@ -146,12 +153,6 @@ class SubscribeReactor final
     EndLocked(status);
   }
 
-  // Null for an online stream.
-  std::shared_ptr<OfflineSubscription> offline() {
-    absl::MutexLock lock(&mu_);
-    return offline_;
-  }
-
  private:
   absl::Status OnStart(const pb::SubscribeStart& start) {
     if (absl::Status s = ValidateStart(start); !s.ok()) return s;
@@ -167,48 +168,46 @@ class SubscribeReactor final
     std::shared_ptr<EventEnricher> enricher =
         start.enrich() ? std::make_shared<EventEnricher>(ReaderFor(name), this) : nullptr;
     EventSink* sink = enricher ? static_cast<EventSink*>(enricher.get()) : this;
-    std::shared_ptr<OfflineSubscription> offline;
-    std::shared_ptr<EventSubscription> sub;
-    if (online) {
-      absl::StatusOr<std::shared_ptr<EventSubscription>> made =
-          MakeOnline(name, start.consumer(), events, sink);
-      if (!made.ok()) return made.status();
-      sub = *made;
-    } else {
-      offline = MakeOffline(name, start, std::move(events), sink);
-      sub = offline;
-    }
+    absl::StatusOr<std::shared_ptr<EventSubscription>> made =
+        online ? MakeOnline(name, start.consumer(), events, sink)
+               : MakeOffline(name, start, std::move(events), sink);
+    if (!made.ok()) return made.status();
+    std::shared_ptr<EventSubscription> sub = *std::move(made);
     if (enricher) sub = EventEnricher::Enriched(sub, enricher);
     started_ = true;
     key_ = {name, start.consumer()};
     {
       absl::MutexLock lock(&mu_);
       sub_ = sub;
-      offline_ = offline;
     }
-    if (!service_->Register(key_, this, !online)) {
+    if (!service_->Register(key_, this)) {
       return absl::UnavailableError("the gateway is shutting down");
     }
     sub->Start();
     return absl::OkStatus();
   }
 
-  std::shared_ptr<OfflineSubscription> MakeOffline(const std::string& portal,
-                                                   const pb::SubscribeStart& start,
-                                                   std::vector<std::string> events, EventSink* sink) {
+  // A member of the consumer's reader, whose reads and clears may go as
+  // this client: so it must be allowed them, like its binds.
+  absl::StatusOr<std::shared_ptr<EventSubscription>> MakeOffline(const std::string& portal,
+                                                                 const pb::SubscribeStart& start,
+                                                                 std::vector<std::string> events,
+                                                                 EventSink* sink) {
+    if (service_->access_ != nullptr) {
+      for (const char* method : {"event.offline.get", "event.offline.clear"}) {
+        absl::Status allowed = service_->access_->AuthorizeCommand(client_, portal, method);
+        if (!allowed.ok()) return allowed;
+      }
+    }
+    absl::StatusOr<OfflineReaders::Attached> attached = service_->offline_.Attach(portal, start.consumer());
+    if (!attached.ok()) return attached.status();
     OfflineSubscription::Options options;
     options.portal = portal;
     options.consumer = start.consumer();
     options.events = std::move(events);
     options.auth_connector = start.auth_connector();
-    options.poll_interval = service_->options_.poll_interval;
     options.notify_handler = service_->HandlerUrl(portal);
-    return std::make_shared<OfflineSubscription>(
-        options, CallerFor(portal),
-        [timer = service_->timer_](absl::Duration delay, std::function<void()> fire) {
-          timer->After(delay, std::move(fire));
-        },
-        service_->ledger_, sink);
+    return std::make_shared<OfflineSubscription>(options, CallerFor(portal), *std::move(attached), sink);
   }
 
   // Bound with the handler URL before the first delivery.
@@ -303,7 +302,6 @@ class SubscribeReactor final
 
   absl::Mutex mu_;
   std::shared_ptr<EventSubscription> sub_ ABSL_GUARDED_BY(mu_);
-  std::shared_ptr<OfflineSubscription> offline_ ABSL_GUARDED_BY(mu_);
   std::deque<pb::SubscribeResponse> pending_ ABSL_GUARDED_BY(mu_);
   pb::SubscribeResponse current_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
@@ -316,49 +314,28 @@ EventService::EventService(Gateway* gateway, const AccessControl* access, EventL
                            PollTimer* timer, OnlineEventStore* hub, Options options)
     : gateway_(gateway),
       access_(access),
-      ledger_(ledger),
-      timer_(timer),
       hub_(hub),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      offline_(ledger, options_.clock,
+               [timer](absl::Duration delay, std::function<void()> fire) { timer->After(delay, std::move(fire)); },
+               OfflineReaderOptions(options_)) {}
 
 std::string EventService::HandlerUrl(const std::string& portal) const {
   if (options_.inbound_url.empty()) return "";
   return absl::StrCat(options_.inbound_url, "/events/", portal);
 }
 
-void EventService::PollNow(const std::string& portal) {
-  std::vector<std::shared_ptr<OfflineSubscription>> subs;
-  {
-    absl::MutexLock lock(&mu_);
-    for (auto it = active_.lower_bound({portal, ""}); it != active_.end() && it->first.first == portal;
-         ++it) {
-      if (std::shared_ptr<OfflineSubscription> sub = it->second.reactor->offline()) subs.push_back(sub);
-    }
-  }
-  for (const std::shared_ptr<OfflineSubscription>& sub : subs) sub->PollNow();
-}
+void EventService::PollNow(const std::string& portal) { offline_.PollNow(portal); }
 
 grpc::ServerBidiReactor<pb::SubscribeRequest, pb::SubscribeResponse>* EventService::Subscribe(
     grpc::CallbackServerContext* context) {
   return new SubscribeReactor(this, AdmittedClientName(access_, *context));
 }
 
-bool EventService::Register(const Key& key, SubscribeReactor* reactor, bool offline) {
+bool EventService::Register(const Key& key, SubscribeReactor* reactor) {
   absl::MutexLock lock(&mu_);
   if (shutting_down_) return false;
-  auto [begin, end] = active_.equal_range(key);
-  for (auto it = begin; it != end;) {
-    if (!offline || !it->second.offline || it->second.reactor == reactor) {
-      ++it;
-      continue;
-    }
-    // Under the lock, so the older stream's OnDone (which unregisters first)
-    // cannot delete it meanwhile.
-    it->second.reactor->Close(absl::AbortedError(absl::StrCat(
-        "a newer stream of consumer \"", key.second, "\" on portal \"", key.first, "\" took over")));
-    it = active_.erase(it);
-  }
-  active_.emplace(key, Active{reactor, offline});
+  active_.emplace(key, reactor);
   return true;
 }
 
@@ -366,7 +343,7 @@ void EventService::Unregister(const Key& key, SubscribeReactor* reactor) {
   absl::MutexLock lock(&mu_);
   auto [begin, end] = active_.equal_range(key);
   for (auto it = begin; it != end; ++it) {
-    if (it->second.reactor == reactor) {
+    if (it->second == reactor) {
       active_.erase(it);
       return;
     }
@@ -376,8 +353,8 @@ void EventService::Unregister(const Key& key, SubscribeReactor* reactor) {
 void EventService::Shutdown() {
   absl::MutexLock lock(&mu_);
   shutting_down_ = true;
-  for (auto& [key, stream] : active_) {
-    stream.reactor->Close(absl::UnavailableError("the gateway is shutting down; reconnect to another"));
+  for (auto& [key, reactor] : active_) {
+    reactor->Close(absl::UnavailableError("the gateway is shutting down; reconnect to another"));
   }
 }
 

@@ -5,12 +5,11 @@
 // throttle and the client's permissions like any other). No thread per
 // stream: engine callbacks, gRPC callbacks and the shared PollTimer drive it.
 //
-// Offline: one stream per (portal, consumer) in this replica, since the
-// portal marks a consumer's rows with one process_id: a newer stream takes
-// over and the older one ends ABORTED (a reconnecting client need not wait
-// for the gateway to notice the old connection is gone). Online: every
-// stream of a consumer is a member of its group and they share its events
-// (OnlineEventStore: in process, or in Redis Streams across replicas).
+// Every stream of a consumer is a member of its group and they share its
+// events. Offline: one OfflineReader per (portal, consumer) in this
+// replica reads the portal's queue with the consumer's one process_id for
+// all its streams (OfflineReaders). Online: OnlineEventStore, in process or
+// in Redis Streams across replicas.
 //
 // Thread-safety: thread-safe (gRPC calls it from many threads).
 #ifndef B24GATE_SERVICE_EVENT_SERVICE_H_
@@ -24,7 +23,9 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "engine/common/clock.h"
 #include "engine/events/event_ledger.h"
+#include "engine/events/offline_readers.h"
 #include "engine/events/online_event_store.h"
 #include "engine/events/poll_timer.h"
 #include "engine/gateway/gateway.h"
@@ -42,6 +43,10 @@ class EventService final : public bitrix24::gateway::v1::EventService::CallbackS
     // The inbound endpoint's public URL ("" = off): handlers are bound as
     // INBOUND_URL/events/PORTAL.
     std::string inbound_url;
+    // An offline event delivered and not acknowledged this long goes to
+    // another stream of its consumer.
+    absl::Duration visibility_timeout = absl::Minutes(5);
+    Clock* clock = Clock::Real();  // must outlive the service
   };
 
   // Everything must outlive the service; `access` null: every call is
@@ -57,7 +62,7 @@ class EventService final : public bitrix24::gateway::v1::EventService::CallbackS
   std::string HandlerUrl(const std::string& portal) const;
 
   // The portal says its offline queue is not empty (ONOFFLINEEVENT): its
-  // offline streams that wait for their timer read now.
+  // offline readers that wait for their timer read now.
   void PollNow(const std::string& portal);
 
   // Server shutdown: every stream ends UNAVAILABLE (its unacknowledged
@@ -68,24 +73,18 @@ class EventService final : public bitrix24::gateway::v1::EventService::CallbackS
   friend class SubscribeReactor;
   using Key = std::pair<std::string, std::string>;  // (portal, consumer)
 
-  // Adds `reactor` to the streams of `key`; an offline one ends the offline
-  // stream before it. False when shutting down.
-  bool Register(const Key& key, SubscribeReactor* reactor, bool offline);
+  // Adds `reactor` to the streams of `key`. False when shutting down.
+  bool Register(const Key& key, SubscribeReactor* reactor);
   void Unregister(const Key& key, SubscribeReactor* reactor);
 
   Gateway* const gateway_;
   const AccessControl* const access_;
-  EventLedger* const ledger_;
-  PollTimer* const timer_;
   OnlineEventStore* const hub_;
   const Options options_;
+  OfflineReaders offline_;
 
   absl::Mutex mu_;
-  struct Active {
-    SubscribeReactor* reactor;
-    bool offline;
-  };
-  std::multimap<Key, Active> active_ ABSL_GUARDED_BY(mu_);
+  std::multimap<Key, SubscribeReactor*> active_ ABSL_GUARDED_BY(mu_);
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
 };
 

@@ -66,7 +66,8 @@ class Sha256 {
 };
 
 RecordField RecordFrom(const pb::RecordFileField& r) {
-  return RecordField{r.entity_type(), r.record_id(), r.field(), r.index(), r.entity_type_id()};
+  return RecordField{r.entity_type(), r.record_id(), r.field(), r.index(), r.entity_type_id(),
+                     r.append()};
 }
 
 UploadSpec SpecFrom(const pb::UploadFileHeader& h) {
@@ -82,6 +83,10 @@ UploadSpec SpecFrom(const pb::UploadFileHeader& h) {
   spec.name = h.name();
   spec.generate_unique_name = h.generate_unique_name();
   spec.size = h.has_size() ? h.size() : -1;
+  for (const pb::DriveRight& right : h.rights()) {
+    spec.rights.push_back(DriveRight{right.task_id(), right.access_code()});
+  }
+  spec.content_type = h.content_type();
   return spec;
 }
 
@@ -288,6 +293,7 @@ class DownloadCall : public grpc::ServerWriteReactor<pb::DownloadFileResponse> {
     header->set_name(info->name);
     header->set_size(info->size);
     *header->mutable_file() = ToStruct(info->file);
+    header->set_content_type(info->content_type);
     writing_ = true;
     header_sent_ = true;
     StartWrite(&out_);

@@ -3,8 +3,11 @@
 // install and uninstall events at POST /app (AppInstall). It faces the internet, so
 // it runs on a fixed pool of kWorkers threads (connections beyond them wait
 // in the accept queue, never get a thread of their own), reads at most
-// InboundPostLimits::max_bytes of body (more is refused with 413 unread),
-// and gives a slow client kIoTimeout per read or write.
+// InboundPostLimits::max_bytes of body however it is sent (more is refused
+// with 413), and gives a slow client kIoTimeout per read or write. Each
+// post's body is read in the handler, so that every refusal of a post,
+// one whose body never arrived whole included, is decided and counted in
+// one place.
 //
 // Thread-safety: Start and Stop from one thread; requests run on the pool.
 #ifndef B24GATE_SERVICE_INBOUND_ENDPOINT_H_

@@ -39,9 +39,12 @@ class InboundEvents {
   // A POST to /events/`portal` with `body`.
   Reply Handle(const std::string& portal, absl::string_view body);
 
-  // A post refused before Handle (by the HTTP layer); `reason` is one of
-  // the metric's fixed reasons (too_large).
-  void CountRefused(const std::string& reason) { ledger_->Refused(reason); }
+  // A post refused by what the HTTP layer saw of it, before Handle: counted
+  // under `reason`, one of the metric's fixed reasons (too_large,
+  // truncated, malformed).
+  Reply Refused(int http_status, const std::string& reason, absl::string_view why) {
+    return Refuse(http_status, reason, "", why);
+  }
 
   const InboundPostLimits& limits() const { return limits_; }
 

@@ -250,6 +250,11 @@ absl::Status Server::Wire(std::unique_ptr<HttpTransport> transport) {
   }
   absl::StatusOr<RegistryParts> registry = MakeRegistry(config_, base, clock_);
   if (!registry.ok()) return absl::InvalidArgumentError(registry.status().message());
+  registry->options.on_load_retry = [this](const absl::Status& error, absl::Duration wait) {
+    logger_.Log(LogLevel::kWarn, "portal registry not answering at start-up; trying again",
+                {{"error", std::string(error.message())},
+                 {"retry_in_ms", absl::ToInt64Milliseconds(wait)}});
+  };
   const std::string store = registry->registry ? registry->registry->Describe() : "memory";
   gateway_ = std::make_unique<Gateway>(portals, std::move(transport), clock_, observer_.get(),
                                        gateway_options, MakeReadCache(config_, clock_, logger_),
@@ -325,6 +330,8 @@ absl::Status Server::WireEvents() {
   poll_timer_ = std::make_unique<PollTimer>(clock_);
   EventService::Options options;
   options.poll_interval = config_.events_poll_interval;
+  options.visibility_timeout = config_.events_visibility_timeout;
+  options.clock = clock_;
   if (!config_.events_listen.empty()) {
     if (config_.redis.enabled()) {
       OpenEventStreams();

@@ -251,8 +251,8 @@ const Setting kSettings[] = {
     {"--events-log-max-age", "DURATION", nullptr, "events_log_max_age_seconds", "168h",
      "events older than this are dropped from the events log (counted)", false, &EventsLogMaxAge},
     {"--events-visibility-timeout", "DURATION", nullptr, "events_visibility_timeout_seconds", "5m",
-     "an online event not acknowledged this long after its delivery goes to a member of the group "
-     "again (1s to 1h)",
+     "an event (online or offline) not acknowledged this long after its delivery goes to a member "
+     "of its group again (1s to 1h)",
      false,
      [](const Value& v, State* s) {
        B24GATE_RETURN_IF_ERROR(Wait(v, &s->config.events_visibility_timeout));

@@ -30,11 +30,22 @@ type RecordField struct {
 	Index      int32  // Download from a multiple field: which of its files (0 = the first)
 	// EntityType "item" only: the record's entityTypeId (a smart process's).
 	EntityTypeID int64
+	// Upload into a multiple field: add the file to those it holds (else it
+	// holds only this one afterwards).
+	Append bool
 }
 
 func (f *RecordField) proto() *gatewayv1.RecordFileField {
 	return &gatewayv1.RecordFileField{EntityType: f.EntityType, RecordId: f.RecordID, Field: f.Field,
-		Index: f.Index, EntityTypeId: f.EntityTypeID}
+		Index: f.Index, EntityTypeId: f.EntityTypeID, Append: f.Append}
+}
+
+// DriveRight is an access right on a Drive upload: an access level
+// (TaskID, as disk.rights.getTasks lists them) for whom AccessCode names
+// ("U35", "G2", "DR12", "AU", ...).
+type DriveRight struct {
+	TaskID     int64
+	AccessCode string
 }
 
 // UploadOptions say where Upload puts the file; exactly one of FolderID,
@@ -47,6 +58,10 @@ type UploadOptions struct {
 	Name        string
 	// Rename to "name (1).ext" when the name is taken, instead of failing.
 	GenerateUniqueName bool
+	// A Drive upload only: the file's access rights and media type ("" =
+	// application/octet-stream).
+	Rights      []DriveRight
+	ContentType string
 	// The bytes the reader will give, when known (> 0): the gateway then
 	// refuses a stream of another length and stores nothing.
 	Size      int64
@@ -93,7 +108,10 @@ func (g *Gateway) Upload(ctx context.Context, r io.Reader, opts UploadOptions) (
 		return nil, errNotDialed
 	}
 	header := &gatewayv1.UploadFileHeader{Portal: g.portal, Name: opts.Name,
-		GenerateUniqueName: opts.GenerateUniqueName}
+		GenerateUniqueName: opts.GenerateUniqueName, ContentType: opts.ContentType}
+	for _, r := range opts.Rights {
+		header.Rights = append(header.Rights, &gatewayv1.DriveRight{TaskId: r.TaskID, AccessCode: r.AccessCode})
+	}
 	targets := 0
 	if opts.FolderID != 0 {
 		targets++
@@ -186,6 +204,8 @@ type DownloadResult struct {
 	Size    int64           // the whole file's size; -1 when the portal did not say
 	File    json.RawMessage // Bitrix24's file object
 	Written int64           // bytes written to w
+	// The media type the portal serves the file with ("" when it names none).
+	ContentType string
 }
 
 // DownloadFile downloads a Drive file (or with RecordField, fileID 0, a
@@ -244,7 +264,7 @@ func (g *Gateway) Download(ctx context.Context, fileID int64, w io.Writer, opts 
 			return nil, fromRPC(err)
 		}
 		if h := m.GetHeader(); h != nil {
-			result.Name, result.Size = h.Name, h.Size
+			result.Name, result.Size, result.ContentType = h.Name, h.Size, h.ContentType
 			result.File = toJSON(structpb.NewStructValue(h.File))
 			continue
 		}

@@ -11,7 +11,7 @@
 // 1 (README "Events"). Online events bring their own attempt numbers.
 //
 // Memory: one entry per row delivered and not yet cleared; an offline
-// consumer holds at most one batch (OfflineSubscription), an online stream
+// consumer holds at most one batch (OfflineReader), an online stream
 // its window, so the ledger is bounded by those times the streams; and
 // one entry per (portal, consumer) delivered to since the start.
 //

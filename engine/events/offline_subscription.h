@@ -1,22 +1,14 @@
 // One subscriber's stream of a portal's offline events, delivered at least
-// once. Bitrix24 itself is the durable log: the subscription reads the
-// portal's offline queue with `event.offline.get clear=0` and a process_id
-// fixed by the consumer's name, hands the batch to its sink, and calls
-// `event.offline.clear` for exactly the rows the subscriber acknowledged.
-// A row is therefore deleted only after its acknowledgement; a row
-// delivered and not acknowledged stays marked with the consumer's
-// process_id, and the portal returns it again to the next `get` with that
-// process_id, after a subscriber's reconnect or a gateway's restart alike.
-//
-// Order: one batch at a time, in queue order (ID ascending); the next batch
-// is read only once every row of the last one is acknowledged and cleared,
-// so the events of one record reach a subscriber that acknowledges them in
-// order in the order the portal queued them.
+// once: a member of its consumer's OfflineReader, which reads the portal's
+// offline queue once for all the consumer's streams on this replica and
+// shares the events between them (each to one stream, a record's events
+// one after another, what a stream leaves or does not acknowledge in time
+// to the others). The portal is the durable log: a row is cleared only
+// after its acknowledgement, and what is not acknowledged stays marked with
+// the consumer's process_id for its next read (OfflineReader).
 //
 // At start the events named in Options are bound as offline events
-// (EventBinder). An empty queue is polled again after Options::poll_interval
-// (the timer), or at once when PollNow() says the portal queued something
-// (its ONOFFLINEEVENT notification).
+// (EventBinder), then the stream joins the reader.
 //
 // Thread-safety: thread-safe. Sink calls are made one at a time, holding no
 // lock of the subscription except the one that lets Stop() wait for them;
@@ -24,33 +16,27 @@
 #ifndef B24GATE_ENGINE_EVENTS_OFFLINE_SUBSCRIPTION_H_
 #define B24GATE_ENGINE_EVENTS_OFFLINE_SUBSCRIPTION_H_
 
-#include <functional>
+#include <atomic>
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/time/time.h"
 #include "engine/events/event_binder.h"
-#include "engine/events/event_ledger.h"
 #include "engine/events/event_subscription.h"
-#include "engine/portal/call_types.h"
+#include "engine/events/offline_readers.h"
 
 namespace b24gate {
 
 // For a queue row: delivery_id is its ID, timestamp its TIMESTAMP_X, data
 // its EVENT_DATA.
 class OfflineSubscription : public EventSubscription,
+                            public OfflineReader::Member,
                             public std::enable_shared_from_this<OfflineSubscription> {
  public:
   using Caller = EventBinder::Caller;
-  // Runs `fire` after `delay` (PollTimer::After).
-  using Timer = std::function<void(absl::Duration delay, std::function<void()> fire)>;
   using Sink = EventSink;
 
   struct Options {
@@ -62,59 +48,48 @@ class OfflineSubscription : public EventSubscription,
     std::string auth_connector;
     // The inbound endpoint's handler URL for this portal ("" = none): when
     // set, ONOFFLINEEVENT is bound to it too, so the portal says when its
-    // queue fills and PollNow() reads at once.
+    // queue fills and the reader reads at once (OfflineReaders::PollNow).
     std::string notify_handler;
-    int batch_size = 50;
-    absl::Duration poll_interval = absl::Seconds(1);
   };
 
   // For consumer names and auth_connector keys: OK, or INVALID_ARGUMENT
   // naming `where`; 1 to 64 of [A-Za-z0-9_.-].
   static absl::Status ValidateName(const std::string& name, const std::string& where);
-  // The process_id the consumer's rows are marked with.
-  static std::string ProcessId(const std::string& consumer) { return "b24gate." + consumer; }
 
-  // `ledger` and `sink` must outlive the subscription or its Stop().
-  OfflineSubscription(Options options, Caller caller, Timer timer, EventLedger* ledger, Sink* sink);
+  // `attached`: from OfflineReaders::Attach for the options' portal and
+  // consumer. `caller` makes this stream's binds, and the reader's calls
+  // while it is the longest-joined member. `sink` must outlive the
+  // subscription or its Stop().
+  OfflineSubscription(Options options, Caller caller, OfflineReaders::Attached attached, Sink* sink);
+  ~OfflineSubscription() override { Leave(); }
 
-  // Binds the events, then reads the queue. Call once.
+  // Binds the events, then joins the reader. Call once.
   void Start() override;
   // Acknowledged rows are cleared.
   absl::Status Ack(const std::vector<std::string>& delivery_ids, const std::string& where) override;
-  // Rows acknowledged and not yet cleared are still cleared, the
-  // unacknowledged stay for the consumer's next stream.
+  // What it held unacknowledged goes to the consumer's other streams (or
+  // waits for its next one); what it acknowledged is still cleared.
   void Stop() override;
-  // The portal has queued events: an idle subscription (waiting out its
-  // poll interval) reads now; a busy one reads when its batch is done.
-  void PollNow();
+
+  // OfflineReader::Member.
+  void Pump() override;
+  void End(const absl::Status& status) override;
+  bool Stopped() const override { return stopped_.load(); }
 
  private:
-  void Poll();
-  // Polls if the subscription is waiting for its timer (once per wait).
-  void PollIfWaiting();
-  void OnBatch(absl::StatusOr<CallReply> reply);
-  // Clears `ids` (acknowledged rows); one clear in flight at a time.
-  void Clear(std::vector<std::string> ids);
-  void OnCleared(std::vector<std::string> ids, absl::Status status);
-  // Ends the subscription with `status` (sink End) unless it was stopped.
-  void Fail(const absl::Status& status);
-  void DeliverToSink(std::vector<QueuedEvent> events);
+  // Leaves the reader once.
+  void Leave();
 
   const Options options_;
   const Caller caller_;
-  const Timer timer_;
-  EventLedger* const ledger_;
+  const std::shared_ptr<OfflineReader> reader_;
+  const OfflineReader::MemberId member_;
+  std::atomic<bool> stopped_{false};
+  std::atomic<bool> left_{false};
 
   // Held across every sink call, so Stop() can wait for one in progress.
-  absl::Mutex sink_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  absl::Mutex sink_mu_;
   Sink* sink_ ABSL_GUARDED_BY(sink_mu_);
-
-  absl::Mutex mu_;
-  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
-  std::set<std::string> unacked_ ABSL_GUARDED_BY(mu_);   // delivered, not acknowledged
-  std::vector<std::string> to_clear_ ABSL_GUARDED_BY(mu_);  // acknowledged, not yet cleared
-  bool clearing_ ABSL_GUARDED_BY(mu_) = false;
-  bool waiting_ ABSL_GUARDED_BY(mu_) = false;  // an empty queue read; the timer is set
 };
 
 }  // namespace b24gate

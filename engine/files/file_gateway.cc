@@ -150,7 +150,15 @@ absl::Status FileGateway::Validate(const UploadSpec& spec) const {
   }
   if (spec.record.set()) {
     if (absl::Status s = CheckRecordField(spec.record, "header.record_field"); !s.ok()) return s;
+    // A field's value is [name, base64]: it carries neither.
+    if (!spec.rights.empty() || !spec.content_type.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          spec.rights.empty() ? "header.content_type" : "header.rights",
+          ": only for a Drive upload (folder_id, storage_id); a record's field keeps no such thing"));
+    }
   }
+  if (absl::Status s = CheckDriveRights(spec.rights, "header.rights"); !s.ok()) return s;
+  if (absl::Status s = CheckContentType(spec.content_type, "header.content_type"); !s.ok()) return s;
   if (spec.size < -1) return absl::InvalidArgumentError("header.size: must not be negative");
   if (max_file_size_ > 0 && spec.size > max_file_size_) {
     return absl::InvalidArgumentError(absl::StrCat("header.size: ", spec.size,
@@ -168,6 +176,9 @@ absl::Status FileGateway::Validate(const DownloadSpec& spec) {
   }
   if (spec.record.set()) {
     if (absl::Status s = CheckRecordField(spec.record, "record_field"); !s.ok()) return s;
+    if (spec.record.append) {
+      return absl::InvalidArgumentError("record_field.append: only an upload appends");
+    }
   }
   if (spec.offset < 0) return absl::InvalidArgumentError("offset: must not be negative");
   return absl::OkStatus();
@@ -194,6 +205,7 @@ void FileGateway::Upload(UploadSpec spec, CallOptions options, std::shared_ptr<B
   call.params = OJson{{"id", spec.folder_id > 0 ? spec.folder_id : spec.storage_id},
                       {"data", {{"NAME", spec.name}}},
                       {"generateUniqueName", spec.generate_unique_name}};
+  if (!spec.rights.empty()) call.params["rights"] = DriveRightsParam(spec.rights);
   // Without fileContent the method only hands out an uploadUrl: repeating
   // it creates nothing.
   options.idempotent = true;
@@ -227,7 +239,7 @@ void FileGateway::SendUpload(const UploadSpec& spec, const CallReply& reply,
     return fail(BadAnswer("the portal's uploadUrl is not on the portal's own origin"));
   }
   const MultipartFraming framing =
-      FrameOneFile(result["field"].get<std::string>(), spec.name, RandomBoundary());
+      FrameOneFile(result["field"].get<std::string>(), spec.name, RandomBoundary(), spec.content_type);
   request.upload = body;
   request.head = framing.head;
   request.tail = framing.tail;
@@ -312,8 +324,19 @@ void FileGateway::StartDownload(const DownloadSpec& spec, std::string url, int m
   request.download = body;
   request.range_from = spec.offset;
   request.max_redirects = max_redirects;
-  ready(std::move(info));
-  transport_->Start(std::move(request), [done](StreamResult r) { done(DownloadOutcome(r)); });
+  // Both run on the transfer loop, in turn: `began` needs no lock.
+  auto began = std::make_shared<bool>(false);
+  request.on_body = [info = std::move(info), ready, began](const std::string& content_type) mutable {
+    *began = true;
+    info.content_type = content_type;
+    ready(std::move(info));
+  };
+  transport_->Start(std::move(request), [ready, done, began](StreamResult r) {
+    absl::Status outcome = DownloadOutcome(r);
+    if (*began) return done(std::move(outcome));
+    // No body began: the caller hears the failure instead of the header.
+    ready(outcome.ok() ? BadAnswer("the portal's answer to the download carried no body") : outcome);
+  });
 }
 
 // ---- A file for a record's field --------------------------------------------------
@@ -325,6 +348,7 @@ struct FileGateway::FieldAttempt {
   std::shared_ptr<CancelToken> cancel;
   std::string placeholder;
   CallOptions read_back;  // the caller's identity and deadline, for the read back
+  std::vector<int64_t> kept;  // an append: the field's files the update keeps
   // Set (before the portal hears of it) once the request was streamed.
   std::optional<StreamResult> sent;
 };
@@ -338,12 +362,39 @@ void FileGateway::UploadToField(UploadSpec spec, CallOptions options,
   attempt->read_back.deadline = options.deadline;
   if (!options.cancel) options.cancel = std::make_shared<CancelToken>();
   attempt->cancel = options.cancel;
-  CallSpec call;
-  call.portal = spec.portal;
-  call.method = UpdateMethodOf(spec.record);
-  call.params = FieldUploadParams(spec.record, spec.name, attempt->placeholder);
-  call.raw = true;
   attempt->spec = std::move(spec);
+  if (!attempt->spec.record.append) return UpdateField(attempt, std::move(options), std::move(done));
+  // The update must name the field's files, or the portal deletes them:
+  // read their ids first (a read; the caller's cancellation stops it).
+  CallSpec call;
+  call.portal = attempt->spec.portal;
+  call.method = GetMethodOf(attempt->spec.record);
+  call.params = GetParamsOf(attempt->spec.record);
+  call.cache = CacheMode::kBypass;
+  CallOptions read = attempt->read_back;
+  read.cancel = options.cancel;
+  gateway_->Call(std::move(call), std::move(read),
+                 [this, attempt, options = std::move(options),
+                  done = std::move(done)](absl::StatusOr<CallReply> reply) mutable {
+                   absl::StatusOr<std::vector<int64_t>> kept =
+                       reply.ok() ? FileIdsOf(reply->result, attempt->spec.record) : reply.status();
+                   if (!kept.ok()) {
+                     attempt->body->Abort();
+                     return done(kept.status(), 0);
+                   }
+                   attempt->kept = *std::move(kept);
+                   UpdateField(attempt, std::move(options), std::move(done));
+                 });
+}
+
+void FileGateway::UpdateField(const std::shared_ptr<FieldAttempt>& attempt, CallOptions options,
+                              UploadDone done) {
+  CallSpec call;
+  call.portal = attempt->spec.portal;
+  call.method = UpdateMethodOf(attempt->spec.record);
+  call.params = FieldUploadParams(attempt->spec.record, attempt->spec.name, attempt->placeholder,
+                                  attempt->kept);
+  call.raw = true;
   options.api = RestApi::kClassic;
   options.send_streamed = [this, attempt](HttpRequest request, HttpTransport::Callback sent) {
     SendToField(attempt, std::move(request), std::move(sent));
@@ -411,8 +462,11 @@ void FileGateway::ReadBackField(const std::shared_ptr<FieldAttempt>& attempt, Up
   call.cache = CacheMode::kBypass;
   // Without the caller's cancellation: the file is stored, its value is owed.
   gateway_->Call(std::move(call), attempt->read_back, [attempt, done, bytes](absl::StatusOr<CallReply> reply) {
+    const RecordField& record = attempt->spec.record;
     absl::StatusOr<OJson> value =
-        reply.ok() ? FileValueOf(reply->result, attempt->spec.record) : reply.status();
+        !reply.ok()    ? absl::StatusOr<OJson>(reply.status())
+        : record.append ? AddedFileValueOf(reply->result, record, attempt->kept)
+                        : FileValueOf(reply->result, record);
     if (!value.ok()) {
       return done(absl::Status(value.status().code(),
                                absl::StrCat("the file was stored in the field, but reading it "

@@ -27,7 +27,10 @@
 // comes its body is streamed (CallOptions::send_streamed), the file's
 // bytes base64-encoded on the way into the JSON, on the StreamTransport.
 // It is sent once: a write whose body is gone cannot be repeated. The
-// answer is the field's value, read back with crm.<entity>.get. Its
+// answer is the field's value, read back with crm.<entity>.get. Appending
+// to a multiple field reads the field first: the update lists the ids of
+// its files ({"id": N}) before the new one, as the portal deletes the
+// files an update does not name. Its
 // download reads that value again and streams its link (following the
 // portal's redirects).
 //
@@ -40,11 +43,13 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
 #include "engine/files/byte_pipe.h"
+#include "engine/files/drive_rights.h"
 #include "engine/files/record_file.h"
 #include "engine/files/stream_transport.h"
 #include "engine/gateway/gateway.h"
@@ -61,6 +66,10 @@ struct UploadSpec {
   bool generate_unique_name = false;
   // Bytes the caller will send; -1 when not known in advance.
   int64_t size = -1;
+  // A folder or storage only: the file's access rights and media type
+  // ("" : application/octet-stream).
+  std::vector<DriveRight> rights;
+  std::string content_type;
 };
 
 struct DownloadSpec {
@@ -80,6 +89,7 @@ struct FileInfo {
   std::string name;
   int64_t size = -1;
   nlohmann::ordered_json file;
+  std::string content_type;  // as the portal serves the bytes; "" when it names none
 };
 
 struct UploadResult {
@@ -115,9 +125,10 @@ class FileGateway {
   static absl::Status Validate(const DownloadSpec& spec);
 
   // Resolves the file, then streams its body (from spec.offset) into
-  // `body`. `ready` runs once: the file's info before any byte, or the
-  // error (then nothing else runs). After a successful `ready`, `done` runs
-  // once when the transfer ended; `body` is then closed (whole) or aborted.
+  // `body`. `ready` runs once: the file's info (with the Content-Type the
+  // portal answered) when its body begins, before any byte, or the error
+  // (then nothing else runs). After a successful `ready`, `done` runs once
+  // when the transfer ended; `body` is then closed (whole) or aborted.
   // REQUIRES: Validate(spec).ok().
   void Download(DownloadSpec spec, CallOptions options, std::shared_ptr<BytePipe> body,
                 std::function<void(absl::StatusOr<FileInfo>)> ready,
@@ -129,11 +140,14 @@ class FileGateway {
                                std::string* origin) const;
   void SendUpload(const UploadSpec& spec, const CallReply& reply, std::shared_ptr<BytePipe> body,
                   UploadDone done);
-  // A record's field: the update through the portal's queue, its body
-  // streamed by SendToField; then the field's value read back.
+  // A record's field: for an append, the field's file ids read first; the
+  // update through the portal's queue, its body streamed by SendToField;
+  // then the field's value read back.
   struct FieldAttempt;
   void UploadToField(UploadSpec spec, CallOptions options, std::shared_ptr<BytePipe> body,
                      UploadDone done);
+  void UpdateField(const std::shared_ptr<FieldAttempt>& attempt, CallOptions options,
+                   UploadDone done);
   void SendToField(const std::shared_ptr<FieldAttempt>& attempt, HttpRequest request,
                    HttpTransport::Callback done);
   void ReadBackField(const std::shared_ptr<FieldAttempt>& attempt, UploadDone done);

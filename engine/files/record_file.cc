@@ -1,8 +1,10 @@
 #include "engine/files/record_file.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "engine/common/field_text.h"
 #include "engine/files/url_credentials.h"
@@ -71,14 +73,19 @@ OJson GetParamsOf(const RecordField& record) {
 }
 
 OJson FieldUploadParams(const RecordField& record, const std::string& name,
-                        const std::string& placeholder) {
+                        const std::string& placeholder, const std::vector<int64_t>& kept) {
   OJson params = GetParamsOf(record);
   // crm.item takes the pair itself (its docs); the older methods' docs
   // show it wrapped in fileData.
   OJson pair = OJson::array({name, placeholder});
-  params["fields"] = {{record.field, record.entity_type == kItem
-                                         ? std::move(pair)
-                                         : OJson{{"fileData", std::move(pair)}}}};
+  OJson value = record.entity_type == kItem ? std::move(pair) : OJson{{"fileData", std::move(pair)}};
+  if (record.append) {
+    OJson list = OJson::array();
+    for (int64_t id : kept) list.push_back({{"id", id}});
+    list.push_back(std::move(value));
+    value = std::move(list);
+  }
+  params["fields"] = {{record.field, std::move(value)}};
   return params;
 }
 
@@ -95,26 +102,81 @@ absl::StatusOr<SplitBody> SplitAtPlaceholder(absl::string_view body,
   return split;
 }
 
-absl::StatusOr<OJson> FileValueOf(const OJson& answer, const RecordField& record) {
-  auto not_found = [&](absl::string_view why) {
-    return absl::NotFoundError(absl::StrCat(GetMethodOf(record), " ", record.record_id,
-                                            ": field ", record.field, " ", why));
-  };
+namespace {
+
+absl::Status FieldNotFound(const RecordField& record, absl::string_view why) {
+  return absl::NotFoundError(absl::StrCat(GetMethodOf(record), " ", record.record_id, ": field ",
+                                          record.field, " ", why));
+}
+
+// The field's value in the answer of GetMethodOf's call.
+absl::StatusOr<const OJson*> FieldValue(const OJson& answer, const RecordField& record) {
   // crm.item.get wraps the record: {"item": {...}}.
   const bool wrapped = record.entity_type == kItem && answer.is_object() && answer.contains("item");
   const OJson& record_object = wrapped ? answer["item"] : answer;
-  if (!record_object.is_object()) return not_found("is not there (the answer is no record)");
+  if (!record_object.is_object()) return FieldNotFound(record, "is not there (the answer is no record)");
   auto it = record_object.find(record.field);
-  if (it == record_object.end()) return not_found("is not there");
-  const OJson* value = &*it;
-  if (value->is_array()) {
-    if (static_cast<size_t>(record.index) >= value->size()) {
-      return not_found(absl::StrCat("holds ", value->size(), " files, none at index ", record.index));
+  if (it == record_object.end()) return FieldNotFound(record, "is not there");
+  return &*it;
+}
+
+// A file value's id (a number or decimal text), or 0.
+int64_t IdOf(const OJson& value) {
+  int64_t id = 0;
+  auto it = value.is_object() ? value.find("id") : value.end();
+  if (it == value.end()) return 0;
+  if (it->is_number_integer()) return it->get<int64_t>();
+  if (it->is_string() && absl::SimpleAtoi(it->get<std::string>(), &id)) return id;
+  return 0;
+}
+
+}  // namespace
+
+absl::StatusOr<OJson> FileValueOf(const OJson& answer, const RecordField& record) {
+  absl::StatusOr<const OJson*> value = FieldValue(answer, record);
+  if (!value.ok()) return value.status();
+  const OJson* file = *value;
+  if (file->is_array()) {
+    if (static_cast<size_t>(record.index) >= file->size()) {
+      return FieldNotFound(record, absl::StrCat("holds ", file->size(), " files, none at index ",
+                                                record.index));
     }
-    value = &(*value)[static_cast<size_t>(record.index)];
+    file = &(*file)[static_cast<size_t>(record.index)];
   }
-  if (FileLinkOf(*value).empty()) return not_found("holds no file");
-  return *value;
+  if (FileLinkOf(*file).empty()) return FieldNotFound(record, "holds no file");
+  return *file;
+}
+
+absl::StatusOr<std::vector<int64_t>> FileIdsOf(const OJson& answer, const RecordField& record) {
+  absl::StatusOr<const OJson*> value = FieldValue(answer, record);
+  if (!value.ok()) return value.status();
+  std::vector<int64_t> ids;
+  if ((*value)->is_array()) {
+    for (const OJson& file : **value) {
+      const int64_t id = IdOf(file);
+      if (id <= 0) return FieldNotFound(record, "holds a file value without an id");
+      ids.push_back(id);
+    }
+    return ids;
+  }
+  if ((*value)->is_object()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "header.record_field.append: field ", record.field, " of ", GetMethodOf(record), " ",
+        record.record_id, " holds a single file, not a list: it is not a multiple field"));
+  }
+  return ids;  // null, "" or false: an empty field
+}
+
+absl::StatusOr<OJson> AddedFileValueOf(const OJson& answer, const RecordField& record,
+                                       const std::vector<int64_t>& kept) {
+  absl::StatusOr<const OJson*> value = FieldValue(answer, record);
+  if (!value.ok()) return value.status();
+  if ((*value)->is_array()) {
+    for (const OJson& file : **value) {
+      if (std::find(kept.begin(), kept.end(), IdOf(file)) == kept.end() && !FileLinkOf(file).empty()) return file;
+    }
+  }
+  return FieldNotFound(record, "holds no file besides those it held before");
 }
 
 std::string FileLinkOf(const OJson& value) {

@@ -26,6 +26,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -42,9 +43,13 @@ struct RecordField {
   std::string field;        // the field's code, e.g. UF_CRM_1638795037
   int index = 0;            // a multiple field: which of its files (reading)
   int64_t entity_type_id = 0;  // "item" only: the record's entityTypeId
+  // Writing a multiple field: keep its files and add the new one (else the
+  // field holds only the new one).
+  bool append = false;
 
   bool set() const {
-    return !entity_type.empty() || record_id != 0 || !field.empty() || entity_type_id != 0;
+    return !entity_type.empty() || record_id != 0 || !field.empty() || entity_type_id != 0 ||
+           append;
   }
 };
 
@@ -61,9 +66,25 @@ std::string GetMethodOf(const RecordField& record);
 nlohmann::ordered_json GetParamsOf(const RecordField& record);
 
 // The update's params that put file `name` into the field, with
-// `placeholder` where its base64 text goes.
+// `placeholder` where its base64 text goes. With record.append the value
+// is a list: {"id": N} for each of `kept` (the field's files, which the
+// portal deletes unless the update names them), then the new file.
 nlohmann::ordered_json FieldUploadParams(const RecordField& record, const std::string& name,
-                                         const std::string& placeholder);
+                                         const std::string& placeholder,
+                                         const std::vector<int64_t>& kept = {});
+
+// The ids of the files a multiple field holds, in the answer of
+// GetMethodOf's call (none when it is empty); NOT_FOUND when the record
+// has no such field, FAILED_PRECONDITION when it holds a single file's
+// value (not a multiple field: appending cannot keep its file).
+absl::StatusOr<std::vector<int64_t>> FileIdsOf(const nlohmann::ordered_json& answer,
+                                              const RecordField& record);
+
+// The value in a multiple field whose id is not one of `kept`: the file an
+// append added. NOT_FOUND when there is none.
+absl::StatusOr<nlohmann::ordered_json> AddedFileValueOf(const nlohmann::ordered_json& answer,
+                                                       const RecordField& record,
+                                                       const std::vector<int64_t>& kept);
 
 // `body` (JSON) cut around the one string "<placeholder>": `head` ends with
 // its opening quote, `tail` starts with its closing one. Nullopt when it is

@@ -42,6 +42,7 @@ struct Transfer {
   size_t encoded_sent = 0;
   std::string scratch;
   bool body_ended = false;
+  bool body_began = false;  // a download's wanted body, announced by on_body
   std::string refusal;  // why our side stopped the transfer ("" = it did not)
   const Clock* clock = nullptr;
   absl::Time last_progress;  // when a byte last moved (or the transfer began)
@@ -171,6 +172,13 @@ bool IsWantedBody(const Transfer& t, long status) {
   return status >= 200 && status < 300;
 }
 
+// Announces a download's wanted body once (StreamRequest::on_body).
+void BodyBegins(Transfer* t) {
+  if (t->body_began) return;
+  t->body_began = true;
+  if (t->request.on_body) t->request.on_body(t->result.content_type);
+}
+
 // A download's body goes into the pipe; everything else is collected.
 size_t OnWrite(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
@@ -178,6 +186,7 @@ size_t OnWrite(char* data, size_t size, size_t count, void* user) {
   long status = 0;
   curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
   if (!IsWantedBody(*t, status)) return Collect(t, data, n);
+  BodyBegins(t);
   switch (t->request.download->Write(absl::string_view(data, n))) {
     case BytePipe::WriteResult::kTaken:
       t->result.bytes_received += static_cast<int64_t>(n);
@@ -196,6 +205,9 @@ size_t OnWrite(char* data, size_t size, size_t count, void* user) {
 size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   absl::string_view line(data, size * count);
+  // Each answer of a redirect chain starts with its status line: only the
+  // last one's Content-Type counts.
+  if (absl::StartsWith(line, "HTTP/")) t->result.content_type.clear();
   if (absl::StartsWithIgnoreCase(line, "content-type:")) {
     t->result.content_type = std::string(absl::StripAsciiWhitespace(line.substr(13)));
   }
@@ -271,6 +283,7 @@ void Finish(std::unique_ptr<Transfer> t) {
   if (t->request.download) {
     t->request.download->SetWriterWake(nullptr);
     if (ok && IsWantedBody(*t, t->result.status)) {
+      BodyBegins(t.get());  // an empty body
       t->request.download->Close();
     } else {
       t->request.download->Abort();

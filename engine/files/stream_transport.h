@@ -65,6 +65,11 @@ struct StreamRequest {
   int max_redirects = 0;
   // A download from this offset (an HTTP Range request); 0: the whole body.
   int64_t range_from = 0;
+  // A download: runs once, on the loop thread, when the body asked for
+  // begins -- before its first byte goes into the pipe (at the end, for an
+  // empty body) -- with that answer's Content-Type ("" when it has none).
+  // Not run when the answer is not that body (an error, an ignored range).
+  std::function<void(const std::string& content_type)> on_body;
   TlsOptions tls;
   // No byte moved either way for this long: the transfer fails (kStalled),
   // whichever side stopped -- the far side, or the caller feeding or

@@ -1,5 +1,6 @@
 #include "engine/gateway/portal_directory.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -128,6 +129,23 @@ PortalDirectory::~PortalDirectory() {
 }
 
 absl::Status PortalDirectory::Load() {
+  const absl::Time give_up = clock_->Now() + options_.load_patience;
+  absl::Duration wait = absl::Milliseconds(200);
+  for (;;) {
+    absl::Status s = LoadOnce();
+    if (s.code() != absl::StatusCode::kUnavailable) return s;
+    const absl::Time now = clock_->Now();
+    if (now >= give_up) return s;
+    // Computed before telling: a caller that moves the clock on being told
+    // (a test) does not make the wait longer.
+    const absl::Time next = std::min(now + wait, give_up);
+    if (options_.on_load_retry) options_.on_load_retry(s, next - now);
+    clock_->SleepUntil(next);
+    wait = std::min(wait * 2, absl::Seconds(1));
+  }
+}
+
+absl::Status PortalDirectory::LoadOnce() {
   // The log's head first: what changes during the load is read again.
   absl::StatusOr<int64_t> head = registry_->Head();
   absl::StatusOr<std::vector<PortalRecord>> records =

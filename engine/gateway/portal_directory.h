@@ -87,6 +87,14 @@ struct DirectoryOptions {
   std::function<std::shared_ptr<TokenSharing>(const std::string& portal,
                                               const std::string& client_id)>
       token_sharing;
+  // How long Load() keeps trying a store that answers UNAVAILABLE (a Redis
+  // slow to answer under load, or restarting): its operation timeout is
+  // short for the hot path, and one late answer must not stop a start-up.
+  // Zero: one attempt.
+  absl::Duration load_patience = absl::Seconds(5);
+  // Told of each failed attempt Load() will retry, and how long it waits
+  // before the next (for a log line). May be null.
+  std::function<void(const absl::Status& error, absl::Duration wait)> on_load_retry;
 };
 
 // One portal as listed: its record without the secrets, and where it is.
@@ -113,8 +121,11 @@ class PortalDirectory : private DispatchPool::Task, private BudgetSyncer::Task {
   ~PortalDirectory() override;
 
   // Reads the registry (start-up), and with a shared registry starts
-  // following its change log. DATA_LOSS or UNAVAILABLE from the store;
+  // following its change log. A store that answers UNAVAILABLE is asked
+  // again with back-off (0.2 s doubling to 1 s) for options.load_patience.
+  // DATA_LOSS, or UNAVAILABLE once the patience is spent, from the store;
   // INVALID_ARGUMENT when a stored portal clashes with a configured one.
+  // Blocks on the clock between attempts.
   absl::Status Load();
   // Applies the changes other replicas made to a shared registry since the
   // last round: new portals, changed records (plan and tuning apply at
@@ -185,6 +196,8 @@ class PortalDirectory : private DispatchPool::Task, private BudgetSyncer::Task {
     int64_t committed = 0;
   };
   class RecordTokenStore;
+  // One attempt of Load(): nothing is applied unless it succeeds.
+  absl::Status LoadOnce();
   // A live portal to retune after a registry change, outside mu_.
   struct Retune {
     std::shared_ptr<Portal> live;

@@ -17,7 +17,7 @@ std::vector<MetricFamily> EventMetrics::Collect() const {
                         MetricType::Counter, {}};
   MetricFamily refused{"b24gate_events_refused_total",
                        "Posts the inbound endpoint refused, by reason (bad_token, unknown_portal, "
-                       "malformed, too_large).",
+                       "malformed, truncated, too_large, conflict).",
                        MetricType::Counter, {}};
   MetricFamily delivered{"b24gate_events_delivered_total",
                          "Events written to subscribers' streams, redeliveries included.",

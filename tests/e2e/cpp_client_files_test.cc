@@ -64,6 +64,8 @@ TEST(CppClientFiles, UploadThenDownloadIsByteIdentical) {
   client::UploadOptions into_folder;
   into_folder.folder_id = 1;
   into_folder.generate_unique_name = true;
+  into_folder.rights = {{42, "U1"}};
+  into_folder.content_type = "application/pdf";
   into_folder.progress = [&](int64_t sent) { progress.push_back(sent); };
   auto up = files.UploadFile((dir / "scan.bin").string(), into_folder);
   ASSERT_TRUE(up.ok()) << up.error().description;
@@ -76,6 +78,9 @@ TEST(CppClientFiles, UploadThenDownloadIsByteIdentical) {
   auto got = files.DownloadFile(id, back);
   ASSERT_TRUE(got.ok()) << got.error().description;
   EXPECT_EQ(got.value().size, static_cast<int64_t>(data.size()));
+  EXPECT_EQ(got.value().content_type, "application/pdf");
+  EXPECT_EQ(stack->EmulatorGet("disk/files/" + std::to_string(id))["rights"],
+            client::Json::parse(R"([{"TASK_ID":"42","ACCESS_CODE":"U1"}])"));
   EXPECT_EQ(Sha256(ReadAll(back)), Sha256(data));
   std::filesystem::resize_file(back, 1000);
   client::DownloadOptions resumed;

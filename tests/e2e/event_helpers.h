@@ -1,18 +1,22 @@
 // Helpers of the EventService e2e tests: a stack with online events, a
-// synchronous Subscribe stream and the gateway's metrics (header-only; not
-// a test).
+// synchronous Subscribe stream, a consumer group's member on a thread of its
+// own, and the gateway's metrics (header-only; not a test).
 #ifndef B24GATE_TESTS_E2E_EVENT_HELPERS_H_
 #define B24GATE_TESTS_E2E_EVENT_HELPERS_H_
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bitrix24/gateway/v1/events.grpc.pb.h"
+#include "absl/synchronization/mutex.h"
 #include "tests/e2e/rpc_helpers.h"
 #include "tests/support/temp_file.h"
 
@@ -29,6 +33,8 @@ struct OnlineEventsOptions {
   int event_senders = 1;
   // More gateway flags, e.g. {"--events-visibility-timeout", "5s"}.
   std::vector<std::string> gateway_args;
+  // The event log's directory; "": a fresh one.
+  std::string events_log;
 };
 
 // The emulator (no limits, posting each online event at once after its
@@ -41,7 +47,8 @@ inline std::unique_ptr<Stack> OnlineEventsStack(const OnlineEventsOptions& optio
                          "--event-delay", "0", "--event-senders", std::to_string(options.event_senders)};
   GatewaySpec gateway;
   gateway.portal = {{"application_token", kApplicationToken}, {"burst", 1000}, {"drain_per_second", 1000}};
-  gateway.extra_args = {"--events-listen", "127.0.0.1:0", "--events-log", testing::TempDir(),
+  gateway.extra_args = {"--events-listen", "127.0.0.1:0", "--events-log",
+                        options.events_log.empty() ? testing::TempDir() : options.events_log,
                         "--metrics-listen", "127.0.0.1:0"};
   for (const std::string& arg : options.gateway_args) gateway.extra_args.push_back(arg);
   return Up(emulator, gateway);
@@ -95,6 +102,10 @@ class Subscriber {
     writes_done_ = true;
     stream_->WritesDone();
   }
+  // Ends the stream from any thread, also while another one waits in Next()
+  // (which then returns nullopt). Unlike Drop(), leaves Finish() to the
+  // reading thread's owner.
+  void Cancel() { ctx_->TryCancel(); }
   // The client goes away without a word (like a crash).
   void Drop() {
     ctx_->TryCancel();
@@ -125,6 +136,127 @@ inline grpc::Status Introduce(std::shared_ptr<grpc::Channel> channel, const std:
                               std::vector<std::string> events = {kAdd}) {
   Subscriber sub(std::move(channel), consumer, std::move(events), "", pb::EVENT_SOURCE_ONLINE);
   return sub.Finish();
+}
+
+// One member of a consumer group (online by default): a stream read on its
+// own thread, which
+// acknowledges each event after `hold` (never when `ack` is false) and
+// records what it received.
+class GroupMember {
+ public:
+  struct Received {
+    std::string delivery_id;
+    std::string event;
+    std::string record;
+    int attempt = 0;
+    int64_t received_tick = 0;  // GroupMember::Tick() when it arrived ...
+    int64_t acked_tick = 0;     // ... and when it was acknowledged (0: not)
+  };
+
+  GroupMember(Stack& stack, const std::string& group, std::vector<std::string> events, bool ack,
+              std::chrono::milliseconds hold = std::chrono::milliseconds(0),
+              pb::EventSource source = pb::EVENT_SOURCE_ONLINE)
+      : stub_(pb::EventService::NewStub(stack.channel())), ctx_(Ctx(300)), ack_(ack), hold_(hold) {
+    stream_ = stub_->Subscribe(ctx_.get());
+    pb::SubscribeRequest start;
+    start.mutable_start()->set_consumer(group);
+    start.mutable_start()->set_source(source);
+    for (const std::string& e : events) start.mutable_start()->add_events(e);
+    if (stream_->Write(start)) thread_ = std::thread([this] { Run(); });
+  }
+  ~GroupMember() { Stop(); }
+
+  // Ends the stream from our side unless the gateway has ended it; returns
+  // how it ended.
+  grpc::Status Stop() {
+    if (stopped_) return ended_;
+    stopped_ = true;
+    if (running()) ctx_->TryCancel();
+    if (thread_.joinable()) thread_.join();
+    ended_ = stream_->Finish();
+    return ended_;
+  }
+  bool running() {
+    absl::MutexLock lock(&mu_);
+    return !done_;
+  }
+  std::vector<Received> received() {
+    absl::MutexLock lock(&mu_);
+    return received_;
+  }
+  size_t count() {
+    absl::MutexLock lock(&mu_);
+    return received_.size();
+  }
+
+ private:
+  static int64_t Tick() {
+    static std::atomic<int64_t> ticks{0};
+    return ++ticks;
+  }
+
+  void Run() {
+    pb::SubscribeResponse response;
+    while (stream_->Read(&response)) {
+      const pb::QueuedEvent& e = response.event();
+      size_t index = 0;
+      {
+        absl::MutexLock lock(&mu_);
+        received_.push_back({e.delivery_id(), e.event(), e.record_id(), e.attempt(), Tick(), 0});
+        index = received_.size() - 1;
+      }
+      if (!ack_) continue;
+      std::this_thread::sleep_for(hold_);
+      {
+        // Before the ack is sent: no other member can have the record's next
+        // event before this tick.
+        absl::MutexLock lock(&mu_);
+        received_[index].acked_tick = Tick();
+      }
+      pb::SubscribeRequest request;
+      request.mutable_ack()->add_delivery_ids(e.delivery_id());
+      if (!stream_->Write(request)) break;
+    }
+    absl::MutexLock lock(&mu_);
+    done_ = true;
+  }
+
+  std::unique_ptr<pb::EventService::Stub> stub_;
+  std::unique_ptr<grpc::ClientContext> ctx_;
+  std::unique_ptr<grpc::ClientReaderWriter<pb::SubscribeRequest, pb::SubscribeResponse>> stream_;
+  const bool ack_;
+  const std::chrono::milliseconds hold_;
+  std::thread thread_;
+  bool stopped_ = false;
+  grpc::Status ended_;
+  absl::Mutex mu_;
+  std::vector<Received> received_ ABSL_GUARDED_BY(mu_);
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// What `members` received, member after member.
+inline std::vector<GroupMember::Received> All(const std::vector<GroupMember*>& members) {
+  std::vector<GroupMember::Received> all;
+  for (GroupMember* m : members) {
+    for (const GroupMember::Received& r : m->received()) all.push_back(r);
+  }
+  return all;
+}
+
+// The rows left in the emulator's offline queue.
+inline size_t QueueLength(Stack& stack) {
+  json list = stack.Rest("event.offline.list", json::object());
+  return list.is_object() && list.contains("total") ? list["total"].get<size_t>() : 999999;
+}
+
+// The offline queue is empty and every delivery to `members` is
+// acknowledged: everything queued has been received (a row is cleared only
+// after its acknowledgement).
+inline bool Drained(Stack& stack, const std::vector<GroupMember*>& members) {
+  for (const GroupMember::Received& r : All(members)) {
+    if (r.acked_tick == 0) return false;
+  }
+  return QueueLength(stack) == 0;
 }
 
 // A deal added through the gateway; its id (-1 on failure).

@@ -8,6 +8,7 @@
 
 #include <csignal>
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -40,23 +41,17 @@ std::unique_ptr<Stack> EventStack() {
 
 // A stream only to bind the events, gone before anything is queued: the
 // events written next are all in the queue when a consumer connects, so its
-// first batch holds them all (a consumer gets the next batch only after
-// acknowledging the last). The stream is ended from our side and its OK
-// awaited, so the gateway has stopped its polling when this returns: a
-// cancel could reach the gateway after the next writes, and a last poll of
-// "binder" would take their rows (marked for its process, the consumer
-// under test would never see them).
+// first batch holds them all (a consumer's next batch is read only after
+// every event of the last is acknowledged). The stream is ended from our
+// side and its OK awaited, so the gateway has stopped its polling when this
+// returns: a cancel could reach the gateway after the next writes, and a
+// last poll of "binder" would take their rows (marked for its process, the
+// consumer under test would never see them).
 void BindOnly(Stack& stack) {
   Subscriber binder(stack.channel(), "binder");
   ASSERT_TRUE(Bound(stack, {kAdd, kUpdate}));
   grpc::Status ended = binder.Finish();
   ASSERT_TRUE(ended.ok()) << ended.error_message();
-}
-
-// The rows left in the emulator's offline queue.
-size_t QueueLength(Stack& stack) {
-  json list = stack.Rest("event.offline.list", json::object());
-  return list.is_object() && list.contains("total") ? list["total"].get<size_t>() : 999999;
 }
 
 void UpdateDeal(Stack& stack, int64_t id, const std::string& title,
@@ -124,37 +119,34 @@ TEST(Events, WhatWasNotAcknowledgedComesBackOnceAndWhatWasNeverDoes) {
   EXPECT_EQ(Metric(stack->gateway(), "b24gate_events_received_total{portal=\"main\",source=\"inbound\"}"), 0);
 }
 
+// Per record: the stream's events of other records may pass a record's
+// later event while its earlier one is unacknowledged, never its own.
 TEST(Events, EventsOfOneRecordArriveInTheOrderTheyHappened) {
   auto stack = EventStack();
   ASSERT_TRUE(stack);
-  Subscriber sub(stack->channel(), "crm-sync");
+  GroupMember sub(*stack, "crm-sync", {kAdd, kUpdate}, /*ack=*/true, std::chrono::milliseconds(0),
+                  pb::EVENT_SOURCE_UNSPECIFIED);
   ASSERT_TRUE(Bound(*stack, {kAdd, kUpdate}));
   const int64_t a = AddDeal(*stack, "a0");
   const int64_t b = AddDeal(*stack, "b0");
   for (int i = 1; i <= 20; ++i) UpdateDeal(*stack, i % 3 == 0 ? b : a, "v" + std::to_string(i));
-  // Queued after every change above, so read after all of them.
-  const std::string sentinel = std::to_string(AddDeal(*stack, "end"));
-  std::map<std::string, std::vector<std::string>> by_record;
-  std::vector<long> queue_ids;
-  for (;;) {
-    std::optional<pb::QueuedEvent> e = sub.Next();
-    ASSERT_TRUE(e) << "after " << queue_ids.size() << " events";
-    ASSERT_TRUE(sub.Ack({e->delivery_id()}));
-    if (e->record_id() == sentinel) break;
-    by_record[e->record_id()].push_back(e->event());
-    queue_ids.push_back(std::stol(e->delivery_id()));
-  }
-  EXPECT_TRUE(std::is_sorted(queue_ids.begin(), queue_ids.end()));
+  ASSERT_TRUE(testing::WaitFor([&] { return Drained(*stack, {&sub}); }));
+  std::map<std::string, std::vector<GroupMember::Received>> by_record;  // in order of arrival
+  for (const GroupMember::Received& r : sub.received()) by_record[r.record].push_back(r);
   EXPECT_EQ(by_record.size(), 2u);
   // The portal keeps an object's latest change rather than each one, so
   // updates may arrive as fewer events; but the add comes first, once, and
   // the last change is never missing.
   for (const std::string& record : {std::to_string(a), std::to_string(b)}) {
-    const std::vector<std::string>& seen = by_record[record];
+    const std::vector<GroupMember::Received>& seen = by_record[record];
     ASSERT_GE(seen.size(), 2u) << record;
-    EXPECT_EQ(seen.front(), kAdd) << record;
-    EXPECT_EQ(std::count(seen.begin(), seen.end(), kAdd), 1) << record;
-    EXPECT_EQ(seen.back(), kUpdate) << record;
+    EXPECT_EQ(seen.front().event, kAdd) << record;
+    EXPECT_EQ(seen.back().event, kUpdate) << record;
+    for (size_t i = 1; i < seen.size(); ++i) {
+      EXPECT_EQ(seen[i].event, kUpdate) << record;
+      EXPECT_LT(std::stol(seen[i - 1].delivery_id), std::stol(seen[i].delivery_id)) << record << ": queue order";
+      EXPECT_GT(seen[i].received_tick, seen[i - 1].acked_tick) << record << ": before the previous was acknowledged";
+    }
   }
 }
 
@@ -278,18 +270,26 @@ TEST(Events, BadRequestsAreRefusedNamingTheField) {
   EXPECT_EQ(QueueLength(*stack), 1u) << "a refused acknowledgement clears nothing";
 }
 
-TEST(Events, ANewerStreamOfTheConsumerTakesOver) {
+// A reconnect while the old connection lingers: the new stream joins the
+// consumer beside the old one, and what the old one held reaches it (with
+// attempt 2) once the old one is gone.
+TEST(Events, ANewerStreamOfTheConsumerGetsWhatTheOlderHeldWhenItGoes) {
   auto stack = EventStack();
   ASSERT_TRUE(stack);
   Subscriber old(stack->channel(), "crm-sync");
   ASSERT_TRUE(Bound(*stack, {kAdd, kUpdate}));
+  const int64_t id = AddDeal(*stack, "before the reconnect");
+  std::optional<pb::QueuedEvent> held = old.Next();
+  ASSERT_TRUE(held);
   Subscriber fresh(stack->channel(), "crm-sync");
-  EXPECT_FALSE(old.Next());
-  EXPECT_EQ(old.Finish().error_code(), grpc::StatusCode::ABORTED);
-  const int64_t id = AddDeal(*stack, "after takeover");
-  std::optional<pb::QueuedEvent> e = fresh.Next();
-  ASSERT_TRUE(e);
-  EXPECT_EQ(e->record_id(), std::to_string(id));
+  old.Drop();
+  std::optional<pb::QueuedEvent> again = fresh.Next();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->delivery_id(), held->delivery_id());
+  EXPECT_EQ(again->record_id(), std::to_string(id));
+  EXPECT_EQ(again->attempt(), 2);
+  ASSERT_TRUE(fresh.Ack({again->delivery_id()}));
+  EXPECT_TRUE(testing::WaitFor([&] { return QueueLength(*stack) == 0; }));
 }
 
 // buf curl (npm's, node_modules/.bin/buf) subscribing while its stdin stays

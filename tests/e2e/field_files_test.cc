@@ -5,6 +5,7 @@
 // its redirect). Faults on the update give one clear outcome and it is
 // never sent twice.
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -167,6 +168,29 @@ TEST(FieldFiles, FaultsGiveOneClearOutcomeAndTheUpdateIsNeverRepeated) {
     EXPECT_TRUE(FieldOf(*stack, deal).is_object());
     EXPECT_EQ(Updates(*stack), 1) << "the update was sent again";
   }
+}
+
+// The client cancels halfway through a field's file: the update's body never
+// completed, so the portal ran nothing and the field stays as it was; the
+// gateway keeps serving.
+TEST(FieldFiles, ClientCancelledMidUploadStoresNothing) {
+  auto stack = Up();
+  ASSERT_TRUE(stack);
+  const int64_t deal = NewDeal(*stack);
+  stack->ResetEmulator();
+  pb::UploadFileHeader header = FieldHeader(deal, "cut.bin");
+  header.set_size(int64_t{32} << 20);
+  std::unique_ptr<OpenedUpload> cut = OpenUpload(*stack, header);
+  ASSERT_TRUE(cut->open);
+  ByteSource source(5);
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(cut->Send(source.Next(256 * 1024)));
+  cut->ctx->TryCancel();
+  EXPECT_EQ(cut->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_TRUE(FieldOf(*stack, deal).is_null()) << "the cancelled upload stored a file";
+  EXPECT_EQ(Updates(*stack), 0) << "an update ran";
+  Uploaded after = Upload(*stack, FieldHeader(deal, "whole.bin"), 1000, 100);
+  ASSERT_TRUE(after.status.ok()) << after.status.error_message();
+  EXPECT_TRUE(FieldOf(*stack, deal).is_object());
 }
 
 // A 300 MiB file into a deal's field: 400 MiB of base64 text go out, made

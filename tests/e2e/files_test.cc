@@ -248,6 +248,30 @@ TEST(Files, ClientCancelledMidUploadStoresNothing) {
   EXPECT_EQ(folder["result"][0]["NAME"], "whole.bin");
 }
 
+// The portal drops the connection halfway through the POST's body: it never
+// had a whole form, so nothing was stored (NOT_EXECUTED), and the gateway
+// does not send the file again (the fault hits the first POST only: a
+// second one would have stored it). Large enough that the half left cannot
+// all sit in the sockets' buffers when the cut comes.
+TEST(Files, PortalResetMidUploadStoresNothingAndIsNotResent) {
+  auto stack = Up();
+  ASSERT_TRUE(stack);
+  constexpr int64_t kSize = 32 << 20;
+  stack->SetFaults("cut=@1,method=upload");
+  pb::UploadFileHeader header = Header("cut.bin");
+  header.set_size(kSize);
+  Uploaded r = Upload(*stack, header, kSize, 1 << 20);
+  EXPECT_EQ(r.status.error_code(), grpc::StatusCode::UNAVAILABLE) << r.status.error_message();
+  EXPECT_EQ(ReasonOf(r.status), "NOT_EXECUTED") << r.status.error_message();
+  EXPECT_NE(r.status.error_message().find("nothing was stored"), std::string::npos)
+      << r.status.error_message();
+  EXPECT_EQ(Folder(*stack)["total"], 0) << Folder(*stack);
+  // The gateway keeps serving.
+  Uploaded after = Upload(*stack, Header("whole.bin"), 1000, 100);
+  ASSERT_TRUE(after.status.ok()) << after.status.error_message();
+  EXPECT_EQ(Folder(*stack)["total"], 1) << Folder(*stack);
+}
+
 // The portal took the whole file, then failed its answer: the caller learns
 // the file may exist (OUTCOME_UNKNOWN), and the gateway never sends it again.
 TEST(Files, AnswerLostAfterTheBytesIsOutcomeUnknownNeverResent) {

@@ -258,6 +258,12 @@ nlohmann::json Stack::EmulatorStats() {
   return nlohmann::json::parse(res->body, nullptr, false);
 }
 
+nlohmann::json Stack::EmulatorGet(const std::string& path) {
+  auto res = Control(emulator_->address()).Get("/_emulator/" + path);
+  if (!res || res->status != 200) return nullptr;
+  return nlohmann::json::parse(res->body, nullptr, false);
+}
+
 nlohmann::json Stack::EmulatorCommands() {
   auto res = Control(emulator_->address()).Get("/_emulator/commands");
   if (!res || res->status != 200) return nullptr;

@@ -112,6 +112,8 @@ class Stack {
   void SetFaults(const std::string& spec);
   // POST /_emulator/expire-tokens: every access token expires now.
   void ExpireTokens();
+  // GET /_emulator/PATH (e.g. "disk/files/7"): its JSON, null unless 200.
+  nlohmann::json EmulatorGet(const std::string& path);
   // Direct REST call to the emulator, bypassing the gateway (for checks).
   nlohmann::json Rest(const std::string& method, const nlohmann::json& params);
 

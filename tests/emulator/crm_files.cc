@@ -3,9 +3,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -36,7 +38,18 @@ const json* FileData(const json& value) {
 absl::Status ShapeError(const CrmFileField& field) {
   return absl::InvalidArgumentError(absl::StrCat(
       "Field ", field.code, ": a file value is {\"fileData\": [name, base64]} or [name, base64]",
-      field.multiple ? ", or a list of them" : ""));
+      field.multiple ? ", or a list of them and of {\"id\": N} to keep the field's file N" : ""));
+}
+
+// The id a multiple field's {"id": N} entry keeps, or 0 when `entry` is not
+// one.
+int64_t KeptId(const json& entry) {
+  if (!entry.is_object() || entry.size() != 1 || !entry.contains("id")) return 0;
+  const json& id = entry["id"];
+  int64_t value = 0;
+  if (id.is_number_integer()) value = id.get<int64_t>();
+  if (id.is_string() && !absl::SimpleAtoi(id.get<std::string>(), &value)) return 0;
+  return value > 0 ? value : 0;
 }
 
 }  // namespace
@@ -72,8 +85,41 @@ absl::StatusOr<CrmFiles::Incoming> CrmFiles::Decode(const CrmFileField& field, c
   return file;
 }
 
-absl::StatusOr<std::optional<std::vector<CrmFiles::Incoming>>> CrmFiles::Take(
-    const CrmFileField& field, json* params, const BodySpool* spool) {
+absl::StatusOr<CrmFiles::Write> CrmFiles::Entries(const CrmFileField& field, const json& taken,
+                                                  const BodySpool* spool) {
+  std::vector<const json*> items;
+  if (FileData(taken) != nullptr) {
+    items.push_back(&taken);
+  } else if (field.multiple && taken.is_array()) {
+    for (const json& item : taken) items.push_back(&item);
+  } else {
+    return ShapeError(field);
+  }
+  Write write;
+  for (const json* item : items) {
+    Write::Entry entry;
+    entry.keep_id = field.multiple ? KeptId(*item) : 0;
+    const json* pair = entry.keep_id > 0 ? nullptr : FileData(*item);
+    if (entry.keep_id == 0 && pair == nullptr) {
+      Discard(write);
+      return ShapeError(field);
+    }
+    if (pair != nullptr) {
+      absl::StatusOr<Incoming> file = Decode(field, *pair, spool);
+      if (!file.ok()) {
+        Discard(write);
+        return file.status();
+      }
+      entry.file = *std::move(file);
+    }
+    write.entries.push_back(std::move(entry));
+  }
+  return write;
+}
+
+absl::StatusOr<std::optional<CrmFiles::Write>> CrmFiles::Take(const CrmFileField& field,
+                                                              json* params,
+                                                              const BodySpool* spool) {
   if (!params->is_object()) return std::nullopt;
   for (const char* key : {"fields", "FIELDS"}) {
     auto fields = params->find(key);
@@ -82,69 +128,63 @@ absl::StatusOr<std::optional<std::vector<CrmFiles::Incoming>>> CrmFiles::Take(
     if (value == fields->end()) continue;
     const json taken = std::move(*value);
     fields->erase(field.code);
-    std::vector<const json*> pairs;
-    if (const json* pair = FileData(taken)) {
-      pairs.push_back(pair);
-    } else if (field.multiple && taken.is_array()) {
-      for (const json& item : taken) {
-        const json* pair = FileData(item);
-        if (pair == nullptr) return ShapeError(field);
-        pairs.push_back(pair);
-      }
-    } else if (taken.is_object() && taken.contains("id")) {
-      return std::nullopt;  // kept as it is
-    } else {
-      return ShapeError(field);
-    }
-    std::vector<Incoming> files;
-    for (const json* pair : pairs) {
-      absl::StatusOr<Incoming> file = Decode(field, *pair, spool);
-      if (!file.ok()) {
-        Discard(files);
-        return file.status();
-      }
-      files.push_back(*std::move(file));
-    }
-    return files;
+    // {"id": N} alone leaves the field as it is.
+    if (taken.is_object() && taken.contains("id")) return std::nullopt;
+    absl::StatusOr<Write> write = Entries(field, taken, spool);
+    if (!write.ok()) return write.status();
+    return *std::move(write);
   }
   return std::nullopt;
 }
 
-void CrmFiles::Attach(const CrmFileField& field, int64_t owner_id, std::vector<Incoming> files) {
-  std::vector<std::string> replaced;
+void CrmFiles::Attach(const CrmFileField& field, int64_t owner_id, Write write) {
+  std::vector<std::string> dropped;
   {
     absl::MutexLock lock(&mu_);
-    std::vector<Stored>& held = by_owner_[Key(field.owner, owner_id)];
-    for (const Stored& old : held) {
-      replaced.push_back(old.file.path);
-      by_token_.erase(old.token);
-    }
-    held.clear();
-    for (Incoming& file : files) {
+    std::vector<Stored>& held = by_owner_[Key(field.code, owner_id)];
+    std::vector<Stored> now;
+    for (Write::Entry& entry : write.entries) {
+      if (entry.keep_id > 0) {
+        auto kept = std::find_if(held.begin(), held.end(),
+                                 [&](const Stored& s) { return s.id == entry.keep_id; });
+        if (kept == held.end()) continue;  // not this field's: ignored
+        now.push_back(std::move(*kept));
+        held.erase(kept);
+        continue;
+      }
       Stored stored;
       stored.id = next_id_++;
-      stored.file = StoredFile{std::move(file.path), std::move(file.name), file.size};
+      stored.file = StoredFile{std::move(entry.file.path), std::move(entry.file.name),
+                               entry.file.size};
       stored.token = absl::StrFormat("%016x%016x", rng_(), rng_());
       by_token_[stored.token] = stored.file;
-      held.push_back(std::move(stored));
+      now.push_back(std::move(stored));
     }
+    for (const Stored& old : held) {
+      dropped.push_back(old.file.path);
+      by_token_.erase(old.token);
+    }
+    held = std::move(now);
   }
-  for (const std::string& path : replaced) ::unlink(path.c_str());
+  for (const std::string& path : dropped) ::unlink(path.c_str());
 }
 
-void CrmFiles::Discard(const std::vector<Incoming>& files) {
-  for (const Incoming& file : files) ::unlink(file.path.c_str());
+void CrmFiles::Discard(const Write& write) {
+  for (const Write::Entry& entry : write.entries) {
+    if (entry.keep_id == 0) ::unlink(entry.file.path.c_str());
+  }
 }
 
 void CrmFiles::Render(const CrmFileField& field, int64_t owner_id, json* record,
                       const DiskCaller& caller) const {
   if (!record->is_object()) return;
+  const bool deal = std::string(field.owner) == "deal";
   json values = json::array();
   absl::MutexLock lock(&mu_);
-  auto it = by_owner_.find(Key(field.owner, owner_id));
+  auto it = by_owner_.find(Key(field.code, owner_id));
   static const std::vector<Stored> kNone;
   for (const Stored& stored : it == by_owner_.end() ? kNone : it->second) {
-    if (!field.multiple) {
+    if (deal) {
       const std::string query = absl::StrCat("ownerId=", owner_id, "&fieldName=", field.code,
                                              "&dynamic=Y&fileId=", stored.id);
       values.push_back({{"id", stored.id},
@@ -168,9 +208,13 @@ void CrmFiles::Render(const CrmFileField& field, int64_t owner_id, json* record,
 
 std::optional<std::string> CrmFiles::LinkOf(const CrmFileField& field, int64_t owner_id,
                                             const std::string& code, int64_t file_id) const {
-  if (code != field.code) return std::nullopt;
+  bool owned = false;
+  for (const CrmFileField* f : {&kDeal, &kDealFiles, &kItem}) {
+    owned = owned || (code == f->code && std::string(f->owner) == field.owner);
+  }
+  if (!owned) return std::nullopt;
   absl::MutexLock lock(&mu_);
-  auto it = by_owner_.find(Key(field.owner, owner_id));
+  auto it = by_owner_.find(Key(code, owner_id));
   if (it == by_owner_.end()) return std::nullopt;
   for (const Stored& stored : it->second) {
     if (stored.id == file_id) return absl::StrCat("/upload/b24emu-crm/", stored.token);

@@ -1,12 +1,14 @@
-// CRM file fields: the deal user field UF_CRM_1700000103 ("Scan", type
-// file, one file), as crm.deal.add / crm.deal.update write it
-// ({"fileData": [name, base64]} or [name, base64]) and crm.deal.get reads
-// it ({"id", "showUrl", "downloadUrl"}); and the multiple file field
-// ufCrm1_1700000300 of the seeded smart process (entityTypeId 128), as
-// crm.item.add / crm.item.update write it ([name, base64], or a list of
-// such values) and crm.item.get reads it (a list of {"id", "url",
-// "urlMachine"}). What is emulated and which choices are ours is in
-// README.md, "CRM file fields".
+// CRM file fields: the deal user fields UF_CRM_1700000103 ("Scan", type
+// file, one file) and UF_CRM_1700000104 ("Documents", type file, multiple),
+// as crm.deal.add / crm.deal.update write them ({"fileData": [name,
+// base64]} or [name, base64]; for the multiple one a list of such values
+// and {"id": N} entries, which keep the field's file N) and crm.deal.get
+// reads them ({"id", "showUrl", "downloadUrl"}, a list of them for the
+// multiple one); and the multiple file field ufCrm1_1700000300 of the
+// seeded smart process (entityTypeId 128), as crm.item.add /
+// crm.item.update write it (the same list) and crm.item.get reads it (a
+// list of {"id", "url", "urlMachine"}). What is emulated and which
+// choices are ours is in README.md, "CRM file fields".
 //
 // Bytes are decoded from the request (from the body spool's file for a long
 // value) straight into a file and read back from it in pieces; never held.
@@ -50,14 +52,16 @@ struct CrmFileField {
 class CrmFiles {
  public:
   static constexpr char kDealFileField[] = "UF_CRM_1700000103";
+  static constexpr char kDealFilesField[] = "UF_CRM_1700000104";
   static constexpr char kItemFileField[] = "ufCrm1_1700000300";
   static constexpr CrmFileField kDeal{"deal", kDealFileField, false, "ownerId"};
+  static constexpr CrmFileField kDealFiles{"deal", kDealFilesField, true, "ownerId"};
   static constexpr CrmFileField kItem{"item", kItemFileField, true, "id"};
 
   // Whether `code` is one of the fields above (its value is decoded from
   // the spool, not inflated).
   static bool IsFileField(const std::string& code) {
-    return code == kDealFileField || code == kItemFileField;
+    return code == kDealFileField || code == kDealFilesField || code == kItemFileField;
   }
 
   // Keeps files under a fresh directory in $TMPDIR (or /tmp), removed with
@@ -73,24 +77,35 @@ class CrmFiles {
     std::string name;
     int64_t size = 0;
   };
+  // What a write puts into a field: the field's files to keep (a multiple
+  // field's {"id": N} entries) and the new ones, in the value's order.
+  struct Write {
+    struct Entry {
+      int64_t keep_id = 0;  // > 0: the field's file of this id
+      Incoming file;        // otherwise: a new file
+    };
+    std::vector<Entry> entries;
+  };
   // A write (add / update): takes `field`'s value out of `params` (fields /
   // FIELDS) and decodes its files. Nullopt when the call leaves the field
   // as it is; an error for a value it cannot use (nothing kept).
-  absl::StatusOr<std::optional<std::vector<Incoming>>> Take(const CrmFileField& field,
-                                                            nlohmann::json* params,
-                                                            const BodySpool* spool);
-  // The write succeeded: record `owner_id`'s field now holds `files` (its
-  // earlier files are deleted, as the docs say of a new value).
-  void Attach(const CrmFileField& field, int64_t owner_id, std::vector<Incoming> files);
-  // The write failed: the files are dropped.
-  static void Discard(const std::vector<Incoming>& files);
+  absl::StatusOr<std::optional<Write>> Take(const CrmFileField& field, nlohmann::json* params,
+                                            const BodySpool* spool);
+  // The write succeeded: record `owner_id`'s field now holds the write's
+  // files -- the kept ones that it held (ids it never held are ignored) and
+  // the new ones; the files it held and the write did not keep are deleted,
+  // as the docs say.
+  void Attach(const CrmFileField& field, int64_t owner_id, Write write);
+  // The write failed: its new files are dropped.
+  static void Discard(const Write& write);
 
   // A read's `record` of `owner_id` gets the field's value.
   void Render(const CrmFileField& field, int64_t owner_id, nlohmann::json* record,
               const DiskCaller& caller) const;
 
-  // The link that serves the bytes of file `file_id` in field `code` of
-  // record `owner_id` (a path), or nullopt when it is not there.
+  // The link that serves the bytes of file `file_id` in field `code` (one
+  // of the fields of `field.owner`) of record `owner_id` (a path), or
+  // nullopt when it is not there.
   std::optional<std::string> LinkOf(const CrmFileField& field, int64_t owner_id,
                                     const std::string& code, int64_t file_id) const;
   // That link's file, or nullopt (replaced since).
@@ -102,10 +117,14 @@ class CrmFiles {
     StoredFile file;
     std::string token;
   };
-  using Key = std::pair<std::string, int64_t>;  // (owner, owner_id)
+  using Key = std::pair<std::string, int64_t>;  // (field code, owner_id)
   explicit CrmFiles(std::string dir) : dir_(std::move(dir)), rng_(std::random_device{}()) {}
   absl::StatusOr<Incoming> Decode(const CrmFileField& field, const nlohmann::json& pair,
                                   const BodySpool* spool);
+  // The entries of a value taken out of a write, its new files decoded
+  // (none kept on an error).
+  absl::StatusOr<Write> Entries(const CrmFileField& field, const nlohmann::json& taken,
+                                const BodySpool* spool);
 
   const std::string dir_;
   std::atomic<int64_t> next_temp_{1};

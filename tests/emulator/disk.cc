@@ -32,12 +32,13 @@ struct Disk::Object {
   int64_t size = 0;
   std::string path;
   std::string download_token;
+  nlohmann::json rights = nlohmann::json::array();  // [{TASK_ID, ACCESS_CODE}]
+  std::string content_type;
 };
 
 struct Disk::Pending {
   int64_t folder_id = 0;
-  std::string name;  // "" : the multipart part's file name
-  bool unique = false;
+  NewFile file;  // its name "" : the multipart part's file name
 };
 
 namespace {
@@ -105,6 +106,55 @@ std::string DataName(const json& params) {
   return name != data->end() && name->is_string() ? name->get<std::string>() : "";
 }
 
+// The access levels disk.rights.getTasks lists (ids as a portal numbers
+// them); a right names one of them.
+struct TaskDef {
+  const char* id;
+  const char* name;
+  const char* title;
+};
+constexpr TaskDef kTasks[] = {{"42", "disk_access_full", "Full access"},
+                              {"40", "disk_access_edit", "Edit"},
+                              {"38", "disk_access_read", "Read"}};
+
+// An access code as Bitrix24 writes them: a kind in capitals, then its id
+// ("U35" a user, "G2" a group, "DR12" a department with its subdepartments,
+// "SG4_A" a workgroup's owners, "AU" every authorized user).
+bool IsAccessCode(const std::string& code) {
+  if (code.empty() || code.size() > 64 || !absl::ascii_isupper(code[0])) return false;
+  for (char c : code) {
+    if (!absl::ascii_isupper(c) && !absl::ascii_isdigit(c) && c != '_') return false;
+  }
+  return true;
+}
+
+// An upload's `rights`: absent or a list of {TASK_ID, ACCESS_CODE} with a
+// known task and an access code; nullopt and *refused otherwise.
+std::optional<json> RightsParam(const json& params, MethodResult* refused) {
+  json rights = json::array();
+  if (!params.is_object() || !params.contains("rights")) return rights;
+  const json& given = params["rights"];
+  // A form body's empty list arrives as "" (rights=).
+  if (given.is_string() && given.get<std::string>().empty()) return rights;
+  bool ok = given.is_array() || given.is_object();
+  for (const json& right : ok ? given : json::array()) {
+    std::optional<int64_t> task = IdParam(right, "TASK_ID");
+    auto code = right.is_object() ? right.find("ACCESS_CODE") : right.end();
+    bool known = false;
+    for (const TaskDef& t : kTasks) known = known || (task && std::to_string(*task) == t.id);
+    if (!known || code == right.end() || !code->is_string() || !IsAccessCode(code->get<std::string>())) {
+      ok = false;
+      break;
+    }
+    rights.push_back({{"TASK_ID", std::to_string(*task)}, {"ACCESS_CODE", *code}});
+  }
+  if (ok) return rights;
+  *refused = Fail(400, "ERROR_ARGUMENT",
+                  "Parameter 'rights' must be a list of {TASK_ID, ACCESS_CODE} with TASK_ID from "
+                  "disk.rights.getTasks");
+  return std::nullopt;
+}
+
 std::string Iso(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%S+00:00", t, absl::UTCTimeZone());
 }
@@ -150,7 +200,7 @@ bool Disk::Serves(const std::string& method) {
       "disk.storage.getlist",   "disk.storage.get",       "disk.storage.getchildren",
       "disk.storage.uploadfile", "disk.folder.get",       "disk.folder.getchildren",
       "disk.folder.addsubfolder", "disk.folder.uploadfile", "disk.file.get",
-      "disk.file.delete",       "disk.attachedobject.get"};
+      "disk.file.delete",       "disk.attachedobject.get", "disk.rights.gettasks"};
   for (const char* m : kMethods) {
     if (method == m) return true;
   }
@@ -300,6 +350,11 @@ MethodResult Disk::Invoke(const std::string& method, const json& params, const D
     r.total = static_cast<int64_t>(r.result.size());
     return r;
   }
+  if (method == "disk.rights.gettasks") {
+    json list = json::array();
+    for (const TaskDef& t : kTasks) list.push_back({{"ID", t.id}, {"NAME", t.name}, {"TITLE", t.title}});
+    return Answer(std::move(list));
+  }
   const bool storage = method.rfind("disk.storage.", 0) == 0;
   const std::optional<int64_t> id = IdParam(params, "id");
   if (!id) return Fail(400, "ERROR_ARGUMENT", "Required parameter 'id' is not set or not valid");
@@ -384,27 +439,32 @@ MethodResult Disk::Upload(const json& params, bool storage, const DiskCaller& ca
                           const Inline* inline_file) {
   const int64_t id = *IdParam(params, "id");
   const Object* folder = FolderOf(id, storage);
-  const bool unique = TruthyParam(params, "generateUniqueName");
-  std::string name = DataName(params);
+  NewFile spec;
+  spec.unique = TruthyParam(params, "generateUniqueName");
+  spec.name = DataName(params);
+  MethodResult refused;
+  std::optional<json> rights = RightsParam(params, &refused);
+  if (rights) spec.rights = *std::move(rights);
   if (inline_file != nullptr) {  // one step: [name, base64], already written
-    if (name.empty()) name = inline_file->name;
-    if (folder == nullptr) {
+    if (spec.name.empty()) spec.name = inline_file->name;
+    if (folder == nullptr || !rights) {
       AbandonUpload(UploadSlot{inline_file->path, ""});
-      return NotFound(id);
+      return rights ? NotFound(id) : refused;
     }
-    return StoreFile(folder->id, name, unique, inline_file->path, inline_file->size, caller);
+    return StoreFile(folder->id, std::move(spec), inline_file->path, inline_file->size, caller);
   }
   if (folder == nullptr) return NotFound(id);
+  if (!rights) return refused;
   // First step of the two-step upload: where to POST the bytes.
   const std::string token = NewToken();
-  pending_[token] = Pending{folder->id, name, unique};
+  pending_[token] = Pending{folder->id, std::move(spec)};
   return Answer({{"field", kUploadField},
                  {"uploadUrl", absl::StrCat(caller.base_url, "/rest/upload.json?auth=",
                                             caller.url_auth, "&token=disk%7C", token)}});
 }
 
-MethodResult Disk::StoreFile(int64_t folder_id, std::string name, bool unique,
-                             const std::string& path, int64_t size, const DiskCaller& caller) {
+MethodResult Disk::StoreFile(int64_t folder_id, NewFile spec, const std::string& path,
+                             int64_t size, const DiskCaller& caller) {
   auto fail = [&path](MethodResult r) {
     std::error_code ignored;
     std::filesystem::remove(path, ignored);
@@ -412,9 +472,10 @@ MethodResult Disk::StoreFile(int64_t folder_id, std::string name, bool unique,
   };
   const auto folder = objects_.find(folder_id);
   if (folder == objects_.end()) return fail(NotFound(folder_id));  // deleted meanwhile
+  std::string name = std::move(spec.name);
   if (name.empty()) return fail(Fail(400, "ERROR_ARGUMENT", "The file has no name"));
   if (NameTaken(folder_id, name)) {
-    if (!unique) {
+    if (!spec.unique) {
       return fail(Fail(400, "DISK_OBJ_22000", "A file or folder with this name already exists"));
     }
     int n = 1;
@@ -432,6 +493,8 @@ MethodResult Disk::StoreFile(int64_t folder_id, std::string name, bool unique,
   file.size = size;
   file.path = absl::StrCat(dir_, "/file-", file.id);
   file.download_token = NewToken();
+  file.rights = std::move(spec.rights);
+  file.content_type = std::move(spec.content_type);
   std::error_code error;
   std::filesystem::rename(path, file.path, error);
   if (error) return fail(Fail(500, "INTERNAL_SERVER_ERROR", "cannot store the file"));
@@ -453,7 +516,7 @@ std::optional<UploadSlot> Disk::BeginUpload(const std::string& token) {
 }
 
 MethodResult Disk::FinishUpload(const UploadSlot& slot, int64_t size, const std::string& file_name,
-                                const DiskCaller& caller) {
+                                const std::string& content_type, const DiskCaller& caller) {
   absl::MutexLock lock(&mu_);
   const std::string token = slot.temp_path.substr(slot.temp_path.rfind('-') + 1);
   auto it = pending_.find(token);
@@ -462,10 +525,11 @@ MethodResult Disk::FinishUpload(const UploadSlot& slot, int64_t size, const std:
     std::filesystem::remove(slot.temp_path, ignored);
     return Fail(400, "ERROR_ARGUMENT", "The upload URL was used already");
   }
-  const Pending pending = it->second;
+  Pending pending = std::move(it->second);
   pending_.erase(it);
-  return StoreFile(pending.folder_id, pending.name.empty() ? file_name : pending.name,
-                   pending.unique, slot.temp_path, size, caller);
+  if (pending.file.name.empty()) pending.file.name = file_name;
+  pending.file.content_type = content_type;
+  return StoreFile(pending.folder_id, std::move(pending.file), slot.temp_path, size, caller);
 }
 
 void Disk::AbandonUpload(const UploadSlot& slot) {
@@ -478,7 +542,14 @@ std::optional<StoredFile> Disk::FindDownload(const std::string& token) const {
   auto it = downloads_.find(token);
   if (it == downloads_.end()) return std::nullopt;
   const Object& file = objects_.at(it->second);
-  return StoredFile{file.path, file.name, file.size};
+  return StoredFile{file.path, file.name, file.size, file.content_type};
+}
+
+std::optional<json> Disk::Inspect(int64_t id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = objects_.find(id);
+  if (it == objects_.end() || it->second.folder) return std::nullopt;
+  return json{{"rights", it->second.rights}, {"content_type", it->second.content_type}};
 }
 
 }  // namespace b24emu

@@ -50,6 +50,7 @@ struct StoredFile {
   std::string path;
   std::string name;
   int64_t size = 0;
+  std::string content_type;  // as the upload's part named it; "" = unknown
 };
 
 class Disk {
@@ -79,15 +80,21 @@ class Disk {
   // an upload cut short may be sent to the same uploadUrl again.
   std::optional<UploadSlot> BeginUpload(const std::string& token);
   // Files the bytes written to `slot.temp_path` (`size` of them) under the
-  // name given at the first step, else `file_name` (the multipart part's).
-  // The answer is disk.file.get's object; on an error the temp file is gone.
+  // name given at the first step, else `file_name` (the multipart part's),
+  // with the part's `content_type` and the first step's rights. The answer
+  // is disk.file.get's object; on an error the temp file is gone.
   MethodResult FinishUpload(const UploadSlot& slot, int64_t size, const std::string& file_name,
-                            const DiskCaller& caller);
+                            const std::string& content_type, const DiskCaller& caller);
   // Forgets an upload whose bytes never arrived whole.
   void AbandonUpload(const UploadSlot& slot);
 
   // The file a DOWNLOAD_URL's `token` names; nullopt when none (deleted).
   std::optional<StoredFile> FindDownload(const std::string& token) const;
+
+  // What a portal keeps of file `id` and no method shows, for tests
+  // (/_emulator/disk/files/ID): {"rights": [{TASK_ID, ACCESS_CODE}...],
+  // "content_type"}; nullopt for no such file.
+  std::optional<nlohmann::json> Inspect(int64_t id) const;
 
   // Attaches file `file_id` to task `task_id` (tasks.task.files.attach):
   // the new attached object's ID for disk.attachedObject.get, or NOT_FOUND
@@ -120,8 +127,14 @@ class Disk {
   MethodResult AddSubfolder(const nlohmann::json& params, int64_t user_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Creates a file object for bytes at `path`; renames the bytes into place.
-  MethodResult StoreFile(int64_t folder_id, std::string name, bool unique, const std::string& path,
-                         int64_t size, const DiskCaller& caller) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  struct NewFile {  // what a file is stored with besides its bytes
+    std::string name;
+    bool unique = false;
+    nlohmann::json rights = nlohmann::json::array();
+    std::string content_type;
+  };
+  MethodResult StoreFile(int64_t folder_id, NewFile spec, const std::string& path, int64_t size,
+                         const DiskCaller& caller) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The folder `id` names (a storage id when `storage`), or null.
   const Object* FolderOf(int64_t id, bool storage) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool NameTaken(int64_t folder_id, const std::string& name) const

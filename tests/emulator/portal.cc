@@ -39,19 +39,21 @@ MethodResult ErrorResult(int status, std::string code, std::string description) 
 
 constexpr char kAttachTaskFile[] = "tasks.task.files.attach";
 
-// The file field a call writes or reads (crm_files.h), or null.
-const CrmFileField* FileFieldOf(const std::string& method, const nlohmann::json& params) {
+// The file fields a call writes or reads (crm_files.h); none for most.
+std::vector<const CrmFileField*> FileFieldsOf(const std::string& method,
+                                              const nlohmann::json& params) {
   if (method == "crm.deal.add" || method == "crm.deal.update" || method == "crm.deal.get") {
-    return &CrmFiles::kDeal;
+    return {&CrmFiles::kDeal, &CrmFiles::kDealFiles};
   }
   if (method != "crm.item.add" && method != "crm.item.update" && method != "crm.item.get") {
-    return nullptr;
+    return {};
   }
   const nlohmann::json* type = params.is_object() && params.contains("entityTypeId")
                                    ? &params["entityTypeId"]
                                    : nullptr;
   const bool smart_process = type != nullptr && (*type == 128 || *type == "128");
-  return smart_process ? &CrmFiles::kItem : nullptr;
+  if (!smart_process) return {};
+  return {&CrmFiles::kItem};
 }
 
 bool HoldsFileField(const OJson& fields) {
@@ -377,13 +379,13 @@ Portal::Outcome Portal::RunCommand(const Caller& caller, const std::string& meth
     }
   }
   call.user_id = caller.user_id;
-  const CrmFileField* file_field = FileFieldOf(method, call.params);
+  const std::vector<const CrmFileField*> file_fields = FileFieldsOf(method, call.params);
   try {
     if (attach_method) {
       out.result = AttachTaskFile(call.params, caller.user_id);
     } else {
       out.result = disk_method  ? disk_->Invoke(method, call.params, caller.disk)
-                   : file_field ? InvokeWithFileField(caller, std::move(call), *file_field)
+                   : !file_fields.empty() ? InvokeWithFileFields(caller, std::move(call), file_fields)
                                 : methods_->Invoke(call);
     }
   } catch (const std::exception& e) {
@@ -405,12 +407,25 @@ Portal::Outcome Portal::RunCommand(const Caller& caller, const std::string& meth
   return out;
 }
 
-MethodResult Portal::InvokeWithFileField(const Caller& caller, MethodCall call,
-                                         const CrmFileField& field) {
+MethodResult Portal::InvokeWithFileFields(const Caller& caller, MethodCall call,
+                                          const std::vector<const CrmFileField*>& fields) {
   const bool read = absl::EndsWith(call.method, ".get");
-  absl::StatusOr<std::optional<std::vector<CrmFiles::Incoming>>> files = std::nullopt;
-  if (!read) files = crm_files_->Take(field, &call.params, caller.spool);
-  if (!files.ok()) return ErrorResult(400, "ERROR_CORE", std::string(files.status().message()));
+  // What the write puts into each field (nullopt: left as it is).
+  std::vector<std::optional<CrmFiles::Write>> writes(fields.size());
+  auto discard = [&writes] {
+    for (const std::optional<CrmFiles::Write>& write : writes) {
+      if (write) CrmFiles::Discard(*write);
+    }
+  };
+  for (size_t i = 0; i < fields.size() && !read; ++i) {
+    absl::StatusOr<std::optional<CrmFiles::Write>> taken =
+        crm_files_->Take(*fields[i], &call.params, caller.spool);
+    if (!taken.ok()) {
+      discard();
+      return ErrorResult(400, "ERROR_CORE", std::string(taken.status().message()));
+    }
+    writes[i] = *std::move(taken);
+  }
   MethodResult result = methods_->Invoke(call);
   // crm.item.* answer {"item": {...}}; crm.deal.add the new id.
   nlohmann::json* record = &result.result;
@@ -422,11 +437,13 @@ MethodResult Portal::InvokeWithFileField(const Caller& caller, MethodCall call,
                                      : PositiveParam(*record, "id");
   }
   if (result.is_error || !id) {
-    if (*files) CrmFiles::Discard(**files);
+    discard();
     return result;
   }
-  if (*files) crm_files_->Attach(field, *id, std::move(**files));
-  if (read) crm_files_->Render(field, *id, record, caller.disk);
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (writes[i]) crm_files_->Attach(*fields[i], *id, *std::move(writes[i]));
+    if (read) crm_files_->Render(*fields[i], *id, record, caller.disk);
+  }
   return result;
 }
 
@@ -594,26 +611,28 @@ OJson FileQuery(const FileRequest& request) {
 
 }  // namespace
 
-HttpReply Portal::OpenUpload(const FileRequest& request, UploadSlot* slot, DiskCaller* caller) {
+HttpReply Portal::OpenUpload(const FileRequest& request, UploadSlot* slot, DiskCaller* caller,
+                             FaultKind* fault) {
   const OJson query = FileQuery(request);
   HttpReply reply = FileAuth(query, request, caller);
   if (reply.status != 200) return reply;
   std::optional<UploadSlot> opened = disk_->BeginUpload(DiskToken(query));
   if (!opened) return ErrorReply(400, "ERROR_ARGUMENT", "Unknown or used upload token");
   *slot = std::move(*opened);
+  // Faults hit the POST as the method `upload` (README "Drive (files)").
+  *fault = faults_.Draw("upload");
+  if (*fault != FaultKind::kNone) stats_.CountFault(FaultName(*fault));
   return reply;
 }
 
 HttpReply Portal::FinishUpload(const UploadSlot& slot, int64_t size, const std::string& file_name,
-                               const DiskCaller& caller) {
-  // Faults hit the POST as the method `upload` (README "Drive (files)").
-  const FaultKind fault = faults_.Draw("upload");
-  if (fault != FaultKind::kNone) stats_.CountFault(FaultName(fault));
+                               const std::string& content_type, const DiskCaller& caller,
+                               FaultKind fault) {
   if (fault == FaultKind::k502) {
     disk_->AbandonUpload(slot);
     return FaultReply(fault, RestRequest{});
   }
-  MethodResult result = disk_->FinishUpload(slot, size, file_name, caller);
+  MethodResult result = disk_->FinishUpload(slot, size, file_name, content_type, caller);
   if (result.is_error) return ErrorReply(result.http_status, result.error, result.error_description);
   stats_.CountCreated(result.created_entity);
   HttpReply reply;

@@ -138,10 +138,17 @@ class Portal {
   // The second step of a Drive upload (POST to an uploadUrl), in two halves
   // around the server streaming the bytes into `slot->temp_path`. An error
   // reply (status != 200) from OpenUpload means: read nothing, send it.
-  HttpReply OpenUpload(const FileRequest& request, UploadSlot* slot, DiskCaller* caller);
+  // `fault` is the fault drawn for the POST (the method `upload`): kCut is
+  // the server's to act on while the body arrives (the upload is then
+  // abandoned), the others FinishUpload's.
+  HttpReply OpenUpload(const FileRequest& request, UploadSlot* slot, DiskCaller* caller,
+                       FaultKind* fault);
   HttpReply FinishUpload(const UploadSlot& slot, int64_t size, const std::string& file_name,
-                         const DiskCaller& caller);
+                         const std::string& content_type, const DiskCaller& caller,
+                         FaultKind fault);
   void AbandonUpload(const UploadSlot& slot) { disk_->AbandonUpload(slot); }
+  // Disk::Inspect, for /_emulator/disk/files/ID.
+  std::optional<nlohmann::json> InspectFile(int64_t id) const { return disk_->Inspect(id); }
   // A DOWNLOAD_URL: the file to stream, or an error reply (status != 200).
   HttpReply OpenDownload(const FileRequest& request, StoredFile* file);
 
@@ -211,10 +218,10 @@ class Portal {
   // tasks.task.files.attach: attaches a Drive file to a task (the task from
   // the data layer, the attachment in the Disk).
   MethodResult AttachTaskFile(const nlohmann::json& params, int64_t user_id);
-  // crm.deal.* / crm.item.* add, update and get with `field` (crm_files.h)
-  // around the data layer's method.
-  MethodResult InvokeWithFileField(const Caller& caller, MethodCall call,
-                                   const CrmFileField& field);
+  // crm.deal.* / crm.item.* add, update and get with their file `fields`
+  // (crm_files.h) around the data layer's method.
+  MethodResult InvokeWithFileFields(const Caller& caller, MethodCall call,
+                                    const std::vector<const CrmFileField*>& fields);
   // The method a REST path names ("" when none), and whether it is REST 3.0.
   static std::string MethodOfPath(const std::string& path, bool* v3,
                                   std::vector<std::string>* segments);

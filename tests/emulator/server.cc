@@ -17,6 +17,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "tests/emulator/php_json.h"
@@ -109,7 +110,8 @@ void ServeStoredFile(const StoredFile& file, httplib::Response& res) {
   }
   res.set_header("Content-Disposition", absl::StrCat("attachment; filename=\"", file.name, "\""));
   res.set_content_provider(
-      static_cast<size_t>(file.size), "application/octet-stream",
+      static_cast<size_t>(file.size),
+      file.content_type.empty() ? "application/octet-stream" : file.content_type,
       [fd](size_t offset, size_t length, httplib::DataSink& sink) {
         char buffer[64 * 1024];
         const ssize_t n =
@@ -126,10 +128,16 @@ bool CutWhileReading(const httplib::Request& req, const httplib::ContentReader& 
   const size_t length = static_cast<size_t>(req.get_header_value<uint64_t>("Content-Length"));
   const size_t cut_at = length > 0 ? length / 2 : size_t{64} << 10;
   size_t read = 0;
-  return !reader([&](const char*, size_t n) {
+  auto count = [&](const char*, size_t n) {
     read += n;
     return read < cut_at;
-  });
+  };
+  // A multipart body is only read through the multipart reader (its parts'
+  // bytes are what is counted).
+  if (req.is_multipart_form_data()) {
+    return !reader([](const httplib::MultipartFormData&) { return true; }, count);
+  }
+  return !reader(count);
 }
 
 void SendJson(httplib::Response& res, int status, const nlohmann::json& body) {
@@ -288,6 +296,14 @@ void EmulatorServer::InstallControlHandlers() {
   server_->Get("/_emulator/stats", [this](const httplib::Request& req, httplib::Response& res) {
     SendJson(res, 200, Route(req)->StatsJson());
   });
+  server_->Get("/_emulator/disk/files/([0-9]+)", [this](const httplib::Request& req,
+                                                          httplib::Response& res) {
+    int64_t id = 0;
+    std::optional<nlohmann::json> file;
+    if (absl::SimpleAtoi(req.matches[1].str(), &id)) file = Route(req)->InspectFile(id);
+    if (!file) return SendJson(res, 404, {{"error", "no such file"}});
+    SendJson(res, 200, *file);
+  });
   server_->Get("/_emulator/commands", [this](const httplib::Request& req, httplib::Response& res) {
     SendJson(res, 200, Route(req)->stats().CommandsJson());
   });
@@ -373,14 +389,25 @@ void EmulatorServer::InstallFileHandlers(std::function<bool(const httplib::Reque
     UploadSlot slot;
     DiskCaller caller;
     const std::shared_ptr<Portal> portal = Route(req);
-    HttpReply reply = portal->OpenUpload(file_request(req), &slot, &caller);
+    FaultKind fault = FaultKind::kNone;
+    HttpReply reply = portal->OpenUpload(file_request(req), &slot, &caller, &fault);
     if (reply.status != 200) return send(res, reply);
+    if (fault == FaultKind::kCut) {
+      // Half the body (or all of a short one), then the connection is gone:
+      // the form never completed, nothing is filed.
+      CutWhileReading(req, reader);
+      portal->AbandonUpload(slot);
+      DropConnection(req);
+      res.status = 500;  // never reaches the client
+      return;
+    }
     FILE* out = std::fopen(slot.temp_path.c_str(), "wb");
     bool in_field = false;
     bool found = false;
     bool write_failed = out == nullptr;
     int64_t size = 0;
     std::string file_name;
+    std::string content_type;
     // A body cut short (the client went away mid-file) leaves an incomplete
     // form, which a portal never files: the reader reports it.
     bool complete = false;
@@ -391,6 +418,7 @@ void EmulatorServer::InstallFileHandlers(std::function<bool(const httplib::Reque
             if (in_field) {
               found = true;
               file_name = part.filename;
+              content_type = part.content_type;
             }
             return true;
           },
@@ -409,7 +437,7 @@ void EmulatorServer::InstallFileHandlers(std::function<bool(const httplib::Reque
                                               "\"No file in the form field '", slot.field,
                                               "'\"}")});
     }
-    HttpReply done = portal->FinishUpload(slot, size, file_name, caller);
+    HttpReply done = portal->FinishUpload(slot, size, file_name, content_type, caller, fault);
     if (done.delay > absl::ZeroDuration()) stopping_.WaitForNotificationWithTimeout(done.delay);
     if (done.drop_connection && DropConnection(req)) {
       res.status = 500;  // never reaches the client

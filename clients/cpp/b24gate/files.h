@@ -44,16 +44,30 @@ struct RecordField {
   std::string field;  // the field's code, e.g. "UF_CRM_1638795037"
   int32_t index = 0;  // Download from a multiple field: which of its files
   int64_t entity_type_id = 0;  // entity_type "item" only: the record's entityTypeId
+  // Upload into a multiple field: add the file to those it holds (else it
+  // holds only this one afterwards).
+  bool append = false;
+};
+
+// An access right on a Drive upload: an access level (disk.rights.getTasks'
+// id) for whom the access code names ("U35", "G2", "DR12", "AU", ...).
+struct DriveRight {
+  int64_t task_id = 0;
+  std::string access_code;
 };
 
 // Exactly one of folder_id, storage_id and record_field is set.
 struct UploadOptions {
   int64_t folder_id = 0;   // a Drive folder (disk.folder.uploadfile)
   int64_t storage_id = 0;  // a storage's root (disk.storage.uploadfile)
-  std::optional<RecordField> record_field;  // its value becomes this one file
+  std::optional<RecordField> record_field;  // its value becomes this one file (or gains it: append)
   std::string name;        // UploadFile: default the path's file name
   // Rename to "name (1).ext" when the name is taken, instead of failing.
   bool generate_unique_name = false;
+  // A Drive upload only: the file's access rights and media type ("" :
+  // application/octet-stream).
+  std::vector<DriveRight> rights;
+  std::string content_type;
   // The bytes the stream will give, when known (UploadFile: the file's
   // size): the gateway refuses another length and stores nothing.
   std::optional<int64_t> size;
@@ -81,6 +95,7 @@ struct DownloadResult {
   int64_t size = -1;  // the whole file's size; -1 when the portal did not say
   Json file;
   int64_t written = 0;
+  std::string content_type;  // as the portal serves the file
 };
 
 class Files {
@@ -116,6 +131,12 @@ class Files {
     header->set_name(options.name);
     header->set_generate_unique_name(options.generate_unique_name);
     if (options.size) header->set_size(*options.size);
+    for (const DriveRight& right : options.rights) {
+      auto* r = header->add_rights();
+      r->set_task_id(right.task_id);
+      r->set_access_code(right.access_code);
+    }
+    header->set_content_type(options.content_type);
     bool open = writer->Write(request);
     std::vector<char> buffer(options.chunk_size);
     int64_t sent = 0;
@@ -171,6 +192,7 @@ class Files {
         result.name = message.header().name();
         result.size = message.header().size();
         result.file = StructJson(message.header().file());
+        result.content_type = message.header().content_type();
         continue;
       }
       out.write(message.chunk().data(), static_cast<std::streamsize>(message.chunk().size()));
@@ -195,6 +217,7 @@ class Files {
     out.set_field(f.field);
     out.set_index(f.index);
     out.set_entity_type_id(f.entity_type_id);
+    out.set_append(f.append);
     return out;
   }
 

@@ -18,13 +18,12 @@ const _ = grpc.SupportPackageIsVersion7
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 type EventServiceClient interface {
 	// The first request is `start`; then the client sends `ack` with the
-	// delivery ids it has processed, in any grouping. Events not
-	// acknowledged when the stream ends are delivered again (with a higher
-	// attempt): offline on the consumer's next stream, online to another
-	// stream of the consumer group, also when the visibility timeout passes
+	// delivery ids it has processed, in any grouping. The streams of one
+	// consumer share its events. Events not acknowledged when the stream
+	// ends are delivered again (with a higher attempt) to another stream of
+	// the consumer, or its next one; also when the visibility timeout passes
 	// with the stream open. The stream ends UNAVAILABLE when the portal
-	// cannot be read or the gateway shuts down, ABORTED when a newer offline
-	// stream of the same consumer takes over; reconnecting is always safe.
+	// cannot be read or the gateway shuts down; reconnecting is always safe.
 	Subscribe(ctx context.Context, opts ...grpc.CallOption) (EventService_SubscribeClient, error)
 }
 
@@ -72,13 +71,12 @@ func (x *eventServiceSubscribeClient) Recv() (*SubscribeResponse, error) {
 // for forward compatibility
 type EventServiceServer interface {
 	// The first request is `start`; then the client sends `ack` with the
-	// delivery ids it has processed, in any grouping. Events not
-	// acknowledged when the stream ends are delivered again (with a higher
-	// attempt): offline on the consumer's next stream, online to another
-	// stream of the consumer group, also when the visibility timeout passes
+	// delivery ids it has processed, in any grouping. The streams of one
+	// consumer share its events. Events not acknowledged when the stream
+	// ends are delivered again (with a higher attempt) to another stream of
+	// the consumer, or its next one; also when the visibility timeout passes
 	// with the stream open. The stream ends UNAVAILABLE when the portal
-	// cannot be read or the gateway shuts down, ABORTED when a newer offline
-	// stream of the same consumer takes over; reconnecting is always safe.
+	// cannot be read or the gateway shuts down; reconnecting is always safe.
 	Subscribe(EventService_SubscribeServer) error
 	mustEmbedUnimplementedEventServiceServer()
 }

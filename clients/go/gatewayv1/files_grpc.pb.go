@@ -31,7 +31,9 @@ type FilesServiceClient interface {
 	UploadFile(ctx context.Context, opts ...grpc.CallOption) (FilesService_UploadFileClient, error)
 	// Downloads a Drive file, by its ID or by the ID of its attachment to a
 	// record, or the file in a CRM record's file field: the first message
-	// carries `header`, every later one a `chunk` of its bytes, in order.
+	// carries `header` (sent once the portal's answer carries the file, so a
+	// refusal comes as the call's status, without one), every later one a
+	// `chunk` of its bytes, in order.
 	DownloadFile(ctx context.Context, in *DownloadFileRequest, opts ...grpc.CallOption) (FilesService_DownloadFileClient, error)
 }
 
@@ -127,7 +129,9 @@ type FilesServiceServer interface {
 	UploadFile(FilesService_UploadFileServer) error
 	// Downloads a Drive file, by its ID or by the ID of its attachment to a
 	// record, or the file in a CRM record's file field: the first message
-	// carries `header`, every later one a `chunk` of its bytes, in order.
+	// carries `header` (sent once the portal's answer carries the file, so a
+	// refusal comes as the call's status, without one), every later one a
+	// `chunk` of its bytes, in order.
 	DownloadFile(*DownloadFileRequest, FilesService_DownloadFileServer) error
 	mustEmbedUnimplementedFilesServiceServer()
 }

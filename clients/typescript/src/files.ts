@@ -33,6 +33,8 @@ export interface RecordField {
   field: string;
   /** Downloads from a multiple field: which of its files (default the first). */
   index?: number;
+  /** Uploads into a multiple field: add the file to those it holds (else it holds only this one). */
+  append?: boolean;
 }
 
 export interface UploadOptions {
@@ -40,12 +42,16 @@ export interface UploadOptions {
   folderId?: number;
   /** A storage's root (disk.storage.uploadfile). */
   storageId?: number;
-  /** A CRM record's file field: its value becomes this one file. */
+  /** A CRM record's file field: its value becomes this one file (or gains it, with `append`). */
   recordField?: RecordField;
   /** The file's name in the Drive; default a path's base name. */
   name?: string;
   /** Rename to "name (1).ext" when the name is taken, instead of failing. */
   generateUniqueName?: boolean;
+  /** A Drive upload's access rights: taskId from disk.rights.getTasks, accessCode "U35", "G2", "DR12", "AU", ... */
+  rights?: { taskId: number; accessCode: string }[];
+  /** A Drive upload's media type, e.g. "application/pdf"; default application/octet-stream. */
+  contentType?: string;
   /** The bytes the source will give, when known (default a path's size): the gateway checks it. */
   size?: number;
   /** Bytes per message; default 1 MiB. */
@@ -80,6 +86,8 @@ export interface DownloadResult {
   size: number;
   file: { [key: string]: unknown };
   written: number;
+  /** The media type the portal serves the file with ("" when it names none). */
+  contentType: string;
 }
 
 /** The source as chunks of at most `size` bytes. */
@@ -99,6 +107,7 @@ async function header(portal: string, source: string | AsyncIterable<Uint8Array 
   return UploadFileHeader.fromPartial({
     portal, folderId: o.folderId, storageId: o.storageId, recordField: o.recordField,
     generateUniqueName: o.generateUniqueName ?? false,
+    rights: o.rights ?? [], contentType: o.contentType ?? "",
     name: o.name ?? (path !== undefined ? basename(path) : ""),
     size: o.size ?? (path !== undefined ? (await stat(path)).size : undefined),
   });
@@ -152,12 +161,13 @@ export async function download(client: FilesServiceClient, portal: string, fileI
   const out = await sink(dest, offset);
   const request = DownloadFileRequest.fromPartial({ portal, fileId, offset, recordField: o.recordField });
   const call = client.downloadFile(request, new Metadata(), callOptions);
-  const result: DownloadResult = { name: "", size: -1, file: {}, written: 0 };
+  const result: DownloadResult = { name: "", size: -1, file: {}, written: 0, contentType: "" };
   try {
     for await (const message of call) {
       const m = message as DownloadFileResponse;
       if (m.header) {
-        Object.assign(result, { name: m.header.name, size: m.header.size, file: m.header.file ?? {} });
+        Object.assign(result, { name: m.header.name, size: m.header.size, file: m.header.file ?? {},
+                                contentType: m.header.contentType });
       } else if (m.chunk) {
         if (!out.write(m.chunk)) await once(out, "drain");
         result.written += m.chunk.length;

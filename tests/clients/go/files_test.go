@@ -39,6 +39,7 @@ func TestUploadThenDownloadIsByteIdentical(t *testing.T) {
 	}
 	var progress []int64
 	up, err := gw.UploadFile(ctx, src, b24gate.UploadOptions{FolderID: 1, GenerateUniqueName: true,
+		Rights: []b24gate.DriveRight{{TaskID: 42, AccessCode: "U1"}}, ContentType: "application/pdf",
 		ChunkSize: 1 << 20, Progress: func(sent int64) { progress = append(progress, sent) }})
 	if err != nil {
 		t.Fatal(err)
@@ -63,6 +64,9 @@ func TestUploadThenDownloadIsByteIdentical(t *testing.T) {
 	read, _ := os.ReadFile(back)
 	if sha(read) != sha(data) || got.Size != int64(len(data)) || got.Written != int64(len(data)) {
 		t.Fatalf("downloaded %d bytes (header %d), sha %s", len(read), got.Size, sha(read))
+	}
+	if got.ContentType != "application/pdf" {
+		t.Errorf("content type %q", got.ContentType)
 	}
 	// Resumed into a file cut at an offset.
 	if err := os.Truncate(back, 1000); err != nil {

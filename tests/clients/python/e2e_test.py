@@ -249,6 +249,35 @@ class FilesTest(unittest.TestCase):
         self.gw.download_file(None, sink, record_field=field, progress=False)
         self.assertEqual(hashlib.sha256(sink.getvalue()).hexdigest(), up["sha256"])
 
+    def test_rights_and_the_content_type_reach_the_drive(self):
+        up = self.gw.upload_file(io.BytesIO(b"%PDF-1.4 ..."), folder_id=1,
+                                 name="r-%d.pdf" % time.time_ns(), rights=[(42, "U1"), (38, "AU")],
+                                 content_type="application/pdf", progress=False)
+        kept = emulator("/_emulator/disk/files/%s" % up["file"]["ID"])
+        self.assertEqual(kept["rights"], [{"TASK_ID": "42", "ACCESS_CODE": "U1"},
+                                          {"TASK_ID": "38", "ACCESS_CODE": "AU"}])
+        got = self.gw.download_file(int(up["file"]["ID"]), io.BytesIO(), progress=False)
+        self.assertEqual(got["content_type"], "application/pdf")
+        with self.assertRaises(BitrixError) as caught:
+            self.gw.upload_file(io.BytesIO(b"x"), folder_id=1, name="x.pdf", rights=[(0, "U1")],
+                                progress=False)
+        self.assertEqual(caught.exception.grpc_code, grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertIn("header.rights[0].task_id", str(caught.exception))
+
+    def test_append_adds_to_a_deals_multiple_field(self):
+        deal = self.gw.call("crm.deal.add", {"fields": {"TITLE": "with documents"}})
+        field = ("deal", deal, "UF_CRM_1700000104")  # the emulator's multiple file field on deals
+        parts = [os.urandom(100000 + i) for i in range(3)]
+        ups = [self.gw.upload_file(io.BytesIO(p), record_field=field, name="part%d.bin" % i,
+                                   append=True, progress=False) for i, p in enumerate(parts)]
+        self.assertEqual(len({up["file"]["id"] for up in ups}), 3)
+        for i, part in enumerate(parts):
+            sink = io.BytesIO()
+            self.gw.download_file(None, sink, record_field=field, index=i, progress=False)
+            self.assertEqual(sink.getvalue(), part)
+        with self.assertRaises(ValueError):
+            self.gw.upload_file(io.BytesIO(b"x"), folder_id=1, name="x.txt", append=True)
+
     def test_a_smart_process_items_file_field_goes_up_and_comes_back_identical(self):
         data = os.urandom(1024 * 1024 + 2)
         item = self.gw.call("crm.item.add", {"entityTypeId": 128, "fields": {"title": "with files"}})
@@ -350,6 +379,100 @@ class AsyncClientTest(unittest.IsolatedAsyncioTestCase):
         reader.cancel()
         self.assertEqual([item async for item in reader], [])
         self.assertEqual(len(await self.gw.call("crm.lead.list", {"select": ["ID"]})), 50)
+
+
+class AsyncSink:
+    """A destination whose write is a coroutine; `gate` (an asyncio.Event)
+    holds every write until it is set."""
+
+    def __init__(self, gate=None):
+        self.data = bytearray()
+        self.gate = gate
+        self.first = asyncio.Event()
+
+    async def write(self, chunk):
+        self.first.set()
+        if self.gate is not None:
+            await self.gate.wait()
+        self.data += chunk
+
+
+class AsyncFilesTest(unittest.IsolatedAsyncioTestCase):
+    """AsyncGateway.upload_file / download_file: paths, asyncio streams and
+    a record's field, byte for byte; a cancelled download."""
+
+    async def asyncSetUp(self):
+        self.gw = AsyncGateway(TARGET, token=TOKEN)
+        self.dir = tempfile.TemporaryDirectory()
+
+    async def asyncTearDown(self):
+        await self.gw.close()
+        self.dir.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.dir.name, name)
+
+    async def test_a_path_goes_up_and_comes_back_identical(self):
+        data = os.urandom(3 * 1024 * 1024 + 5)
+        with open(self.path("scan.pdf"), "wb") as f:
+            f.write(data)
+        up = await self.gw.upload_file(self.path("scan.pdf"), folder_id=1, generate_unique_name=True,
+                                       content_type="application/pdf", chunk_size=256 * 1024,
+                                       progress=False)
+        self.assertEqual((up["size"], up["sha256"]), (len(data), hashlib.sha256(data).hexdigest()))
+        self.assertEqual(up["file"]["SIZE"], str(len(data)))
+        file_id = int(up["file"]["ID"])
+        got = await self.gw.download_file(file_id, self.path("back.pdf"), progress=False)
+        self.assertEqual((got["name"], got["size"], got["content_type"]),
+                         (up["file"]["NAME"], len(data), "application/pdf"))
+        with open(self.path("back.pdf"), "r+b") as f:
+            self.assertEqual(f.read(), data)
+            f.truncate(4096)
+        await self.gw.download_file(file_id, self.path("back.pdf"), offset=4096, progress=False)
+        with open(self.path("back.pdf"), "rb") as f:
+            self.assertEqual(f.read(), data)
+
+    async def test_asyncio_streams_and_a_deals_file_field(self):
+        data = os.urandom(2 * 1024 * 1024 + 3)
+        source = asyncio.StreamReader()
+        source.feed_data(data)
+        source.feed_eof()
+        deal = await self.gw.call("crm.deal.add", {"fields": {"TITLE": "async scan"}})
+        field = ("deal", deal, "UF_CRM_1700000103")  # the emulator's file field on deals
+        up = await self.gw.upload_file(source, record_field=field, name="scan.pdf", size=len(data),
+                                       progress=False)
+        self.assertEqual(up["sha256"], hashlib.sha256(data).hexdigest())
+        self.assertNotIn("auth=", up["file"]["downloadUrl"])
+        sink = AsyncSink()
+        await self.gw.download_file(None, sink, record_field=field, progress=False)
+        self.assertEqual(bytes(sink.data), data)
+
+    async def test_bad_input_raises_before_anything_is_sent(self):
+        with self.assertRaises(ValueError):
+            await self.gw.upload_file(io.BytesIO(b"x"), name="x.txt")
+        with self.assertRaises(BitrixError) as caught:
+            await self.gw.upload_file(io.BytesIO(b"x"), folder_id=1, name="a/b.txt", progress=False)
+        self.assertEqual(caught.exception.grpc_code, grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertIn("header.name", str(caught.exception))
+        with self.assertRaises(BitrixError) as caught:
+            await self.gw.download_file(987654321, io.BytesIO(), progress=False)
+        self.assertEqual(caught.exception.grpc_code, grpc.StatusCode.NOT_FOUND)
+
+    async def test_a_cancelled_download_stops_and_the_gateway_keeps_serving(self):
+        data = os.urandom(8 * 1024 * 1024)
+        up = await self.gw.upload_file(io.BytesIO(data), folder_id=1, progress=False,
+                                       name="big-%d.bin" % time.time_ns())
+        sink = AsyncSink(gate=asyncio.Event())  # never opened: the download stalls
+        task = asyncio.ensure_future(
+            self.gw.download_file(int(up["file"]["ID"]), sink, progress=False))
+        await asyncio.wait_for(sink.first.wait(), 30)
+        task.cancel()
+        with self.assertRaises(asyncio.CancelledError):
+            await task
+        self.assertEqual(len(sink.data), 0)
+        whole = AsyncSink()
+        await self.gw.download_file(int(up["file"]["ID"]), whole, progress=False)
+        self.assertEqual(hashlib.sha256(whole.data).hexdigest(), up["sha256"])
 
 
 def rest(method):

@@ -10,7 +10,7 @@ import unittest
 import grpc
 
 from b24gate import BitrixError
-from b24gate._files import download, upload
+from b24gate._files import DriveOptions, download, upload
 from bitrix24.gateway.v1 import files_pb2
 
 
@@ -47,6 +47,7 @@ class FakeStub:
         header = files_pb2.DownloadFileResponse()
         header.header.name = "a.bin"
         header.header.size = 10
+        header.header.content_type = "text/plain"
         yield header
         for chunk in (b"0123", b"456789"):
             yield files_pb2.DownloadFileResponse(chunk=chunk)
@@ -56,9 +57,12 @@ class FilesTest(unittest.TestCase):
     def test_upload_streams_the_header_then_chunks(self):
         stub, bar = FakeStub(), FakeBar()
         result = upload(stub, "main", io.BytesIO(b"x" * 25), ("folder_id", 3), "a.bin", 25, False,
-                        10, bar, None)
+                        DriveOptions([(42, "U35")], "application/pdf"), 10, bar, None)
         self.assertEqual(stub.messages[0].header.folder_id, 3)
         self.assertEqual(stub.messages[0].header.size, 25)
+        self.assertEqual([(r.task_id, r.access_code) for r in stub.messages[0].header.rights],
+                         [(42, "U35")])
+        self.assertEqual(stub.messages[0].header.content_type, "application/pdf")
         self.assertEqual([len(m.chunk) for m in stub.messages[1:]], [10, 10, 5])
         self.assertEqual(result["file"], {"ID": "7", "SIZE": "25"})
         self.assertEqual((bar.n, bar.closed), (25, True))
@@ -66,7 +70,7 @@ class FilesTest(unittest.TestCase):
     def test_a_different_checksum_is_an_error(self):
         with self.assertRaises(BitrixError) as caught:
             upload(FakeStub(sha256="0" * 64), "", io.BytesIO(b"abc"), ("storage_id", 1), "a.bin",
-                   None, False, 10, FakeBar(), None)
+                   None, False, None, 10, FakeBar(), None)
         self.assertEqual(caught.exception.code, "CHECKSUM_MISMATCH")
         self.assertEqual(caught.exception.grpc_code, grpc.StatusCode.DATA_LOSS)
 
@@ -75,7 +79,7 @@ class FilesTest(unittest.TestCase):
         request = files_pb2.DownloadFileRequest(file_id=7)
         header = download(FakeStub(), request, sink, bar, None)
         self.assertEqual(sink.getvalue(), b"0123456789")
-        self.assertEqual(header["name"], "a.bin")
+        self.assertEqual((header["name"], header["content_type"]), ("a.bin", "text/plain"))
         self.assertEqual((bar.n, bar.total, bar.closed), (10, 10, True))
 
 

@@ -32,6 +32,7 @@ test("a path goes up and comes back identical, also resumed", async () => {
   const progress = [];
   const up = await gw.upload(join(dir, "scan.bin"), {
     folderId: 1, generateUniqueName: true, chunkSize: 1024 * 1024, onProgress: (sent) => progress.push(sent),
+    rights: [{ taskId: 42, accessCode: "U1" }], contentType: "application/pdf",
   });
   assert.equal(up.size, data.length);
   assert.equal(up.sha256, sha256(data));
@@ -40,6 +41,7 @@ test("a path goes up and comes back identical, also resumed", async () => {
   const got = await gw.download(Number(up.file.ID), back);
   assert.equal(got.size, data.length);
   assert.equal(got.written, data.length);
+  assert.equal(got.contentType, "application/pdf");
   assert.equal(sha256(await readFile(back)), sha256(data));
   await truncate(back, 1000);
   await gw.download(Number(up.file.ID), back, { offset: 1000 });

@@ -112,5 +112,46 @@ TEST(RecordFile, ItemsAreWrittenAndReadThroughTheUniversalApi) {
   }
 }
 
+// An append names the field's files ({"id": N}) before the new one, in
+// either API's form; the ids are read from a multiple field's list, a
+// single file's value is no list to append to, and the added file is the
+// one whose id was not kept.
+TEST(RecordFile, AnAppendKeepsTheFieldsFilesByTheirIds) {
+  RecordField deal{"deal", 4, "UF_M", 0, 0, /*append=*/true};
+  absl::StatusOr<SplitBody> split =
+      SplitAtPlaceholder(FieldUploadParams(deal, "c.pdf", "PLACE", {7, 9}).dump(), "PLACE");
+  ASSERT_TRUE(split.ok()) << split.status();
+  EXPECT_EQ(OJson::parse(split->head + "QUJD" + split->tail)["fields"]["UF_M"],
+            OJson::parse(R"([{"id":7},{"id":9},{"fileData":["c.pdf","QUJD"]}])"));
+  RecordField item{"item", 8, "ufCrm1_1", 0, 128, /*append=*/true};
+  split = SplitAtPlaceholder(FieldUploadParams(item, "c.pdf", "PLACE", {}).dump(), "PLACE");
+  ASSERT_TRUE(split.ok()) << split.status();
+  EXPECT_EQ(OJson::parse(split->head + "QUJD" + split->tail)["fields"]["ufCrm1_1"],
+            OJson::parse(R"([["c.pdf","QUJD"]])"));
+
+  const OJson a = {{"id", 7}, {"downloadUrl", "/d?fileId=7"}};
+  const OJson b = {{"id", "9"}, {"downloadUrl", "/d?fileId=9"}};
+  const OJson c = {{"id", 12}, {"downloadUrl", "/d?fileId=12"}};
+  absl::StatusOr<std::vector<int64_t>> ids = FileIdsOf(OJson{{"UF_M", OJson::array({a, b})}}, deal);
+  ASSERT_TRUE(ids.ok()) << ids.status();
+  EXPECT_EQ(*ids, (std::vector<int64_t>{7, 9}));
+  for (const OJson& empty : {OJson(nullptr), OJson(""), OJson(false), OJson::array()}) {
+    ids = FileIdsOf(OJson{{"UF_M", empty}}, deal);
+    ASSERT_TRUE(ids.ok()) << empty;
+    EXPECT_TRUE(ids->empty()) << empty;
+  }
+  EXPECT_EQ(FileIdsOf(OJson{{"UF_M", a}}, deal).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(FileIdsOf(OJson{{"UF_X", a}}, deal).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(FileIdsOf(OJson{{"item", {{"ufCrm1_1", OJson::array({a})}}}}, item).value(),
+            std::vector<int64_t>{7});
+
+  absl::StatusOr<OJson> added = AddedFileValueOf(OJson{{"UF_M", OJson::array({a, b, c})}}, deal, {7, 9});
+  ASSERT_TRUE(added.ok()) << added.status();
+  EXPECT_EQ((*added)["id"], 12);
+  EXPECT_EQ(AddedFileValueOf(OJson{{"UF_M", OJson::array({a, b})}}, deal, {7, 9}).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace b24gate::record_file_test

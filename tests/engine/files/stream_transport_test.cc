@@ -42,6 +42,20 @@ class Server {
     server_.Get("/moved", [](const httplib::Request&, httplib::Response& res) {
       res.set_redirect("/down", 302);
     });
+    server_.Get("/typed", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(payload_, "application/pdf");
+    });
+    server_.Get("/typed-moved", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("<a href=/typed>moved</a>", "text/html");
+      res.set_redirect("/typed", 302);
+    });
+    server_.Get("/empty", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("", "text/plain");
+    });
+    server_.Get("/missing", [](const httplib::Request&, httplib::Response& res) {
+      res.status = 404;
+      res.set_content(R"({"error":"ERROR_NOT_FOUND"})", "application/json");
+    });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     while (!server_.is_running()) std::this_thread::yield();
@@ -185,6 +199,49 @@ TEST(StreamTransport, ADownloadFollowsRedirectsOnlyWhenAskedTo) {
     ASSERT_EQ(r.failure, TransportFailure::kNone) << r.failure_message;
     EXPECT_EQ(r.status, redirects > 0 ? 200 : 302);
     EXPECT_EQ(r.bytes_received, redirects > 0 ? 100000 : 0);
+  }
+}
+
+// on_body announces the body asked for, once, before its first byte is in
+// the pipe, with the Content-Type of the answer that carries it (not a
+// redirect's); an empty body is announced too; an error answer or a
+// redirect not followed is no body.
+TEST(StreamTransport, OnBodyComesOnceBeforeTheBytesWithTheServedType) {
+  Server server;
+  server.payload_ = Pattern(300000);
+  StreamTransport transport(Clock::Real());
+  struct Case {
+    const char* path;
+    int redirects;
+    int calls;
+    const char* type;
+    int64_t bytes;
+  };
+  for (const Case& c : {Case{"/typed-moved", 2, 1, "application/pdf", 300000},
+                        Case{"/empty", 0, 1, "text/plain", 0}, Case{"/missing", 0, 0, "", 0},
+                        Case{"/typed-moved", 0, 0, "", 0}}) {
+    SCOPED_TRACE(c.path);
+    auto pipe = std::make_shared<BytePipe>(1 << 20);
+    int calls = 0;
+    std::string type;
+    bool pipe_was_empty = false;
+    StreamRequest request;
+    request.url = server.Url(c.path);
+    request.download = pipe;
+    request.max_redirects = c.redirects;
+    request.on_body = [&](const std::string& content_type) {
+      ++calls;
+      type = content_type;
+      char byte;
+      size_t n = 0;
+      pipe_was_empty = pipe->Read(&byte, 1, &n) == BytePipe::ReadResult::kEmpty;
+    };
+    StreamResult r = Transfer(transport, request);
+    ASSERT_EQ(r.failure, TransportFailure::kNone) << r.failure_message;
+    EXPECT_EQ(calls, c.calls);
+    EXPECT_EQ(type, c.type);
+    EXPECT_EQ(r.bytes_received, c.bytes);
+    if (c.calls > 0) EXPECT_TRUE(pipe_was_empty);
   }
 }
 

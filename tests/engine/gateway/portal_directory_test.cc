@@ -97,18 +97,37 @@ class GatedRegistry : public MemoryPortalRegistry {
   absl::Notification open_;
 };
 
+// Memory, whose reads answer `error` the first `failures` times: a Redis
+// too slow for its operation timeout at start-up, or one that is down.
+class FlakyRegistry : public MemoryPortalRegistry {
+ public:
+  FlakyRegistry(absl::Status error, int failures) : error_(std::move(error)), failures_(failures) {}
+  absl::StatusOr<std::vector<PortalRecord>> LoadAll() override {
+    if (++reads_ <= failures_) return error_;
+    return MemoryPortalRegistry::LoadAll();
+  }
+  int reads() const { return reads_; }
+
+ private:
+  const absl::Status error_;
+  const int failures_;
+  int reads_ = 0;  // Load() runs on the test's thread
+};
+
 class PortalDirectoryTest : public ::testing::Test {
  protected:
   void SetUp() override { Start(nullptr); }
   void TearDown() override { Stop(); }
 
-  void Start(std::unique_ptr<PortalRegistry> registry) {
+  // `loaded`: where Load()'s outcome goes; null: it must succeed.
+  void Start(std::unique_ptr<PortalRegistry> registry, absl::Status* loaded = nullptr) {
     auto transport = std::make_unique<FakeTransport>();
     transport_ = transport.get();
-    gateway_ = MakeGateway(std::move(registry), std::move(transport));
+    gateway_ = MakeGateway(std::move(registry), std::move(transport), loaded);
   }
   std::unique_ptr<Gateway> MakeGateway(std::unique_ptr<PortalRegistry> registry,
-                                       std::unique_ptr<FakeTransport> transport) {
+                                       std::unique_ptr<FakeTransport> transport,
+                                       absl::Status* loaded = nullptr) {
     RegistryParts parts;
     parts.registry = std::move(registry);
     parts.options.base.oauth.client_id = "app";
@@ -118,10 +137,20 @@ class PortalDirectoryTest : public ::testing::Test {
     parts.options.idle_after = absl::Minutes(10);
     parts.options.sweep_every = absl::Seconds(30);
     parts.options.sync_every = absl::ZeroDuration();  // Sync() by hand
+    // Load's waits between attempts pass at once, and are recorded.
+    parts.options.on_load_retry = [this](const absl::Status&, absl::Duration wait) {
+      load_waits_.push_back(wait);
+      clock_.Advance(wait);
+    };
     auto gateway = std::make_unique<Gateway>(std::vector<PortalOptions>{}, std::move(transport),
                                              &clock_, PortalObserver::Null(), GatewayOptions(),
                                              nullptr, std::move(parts));
-    EXPECT_TRUE(gateway->directory().Load().ok());
+    absl::Status s = gateway->directory().Load();
+    if (loaded != nullptr) {
+      *loaded = s;
+    } else {
+      EXPECT_TRUE(s.ok()) << s;
+    }
     return gateway;
   }
   void Stop() {
@@ -152,6 +181,7 @@ class PortalDirectoryTest : public ::testing::Test {
   FakeClock clock_;
   FakeTransport* transport_ = nullptr;
   std::unique_ptr<Gateway> gateway_;
+  std::vector<absl::Duration> load_waits_;
 };
 
 TEST_F(PortalDirectoryTest, AnAddedPortalIsAddressedByNameMemberIdOrDomain) {
@@ -282,6 +312,45 @@ TEST_F(PortalDirectoryTest, RestartKeepsPortalsAndTheRotatedRefreshToken) {
   ASSERT_TRUE(acme.ok());
   EXPECT_EQ(acme->refresh_token, "refresh-1");
   EXPECT_EQ(directory().Get("bolt.example")->name, "bolt");
+}
+
+TEST_F(PortalDirectoryTest, StartUpWaitsForARegistryThatAnswersLate) {
+  Stop();
+  auto owned =
+      std::make_unique<FlakyRegistry>(absl::UnavailableError("redis: timed out"), 3);
+  FlakyRegistry* registry = owned.get();
+  ASSERT_TRUE(registry->Put(Webhook("acme", "member-acme")).ok());
+  Start(std::move(owned));
+  EXPECT_EQ(registry->reads(), 4);
+  EXPECT_EQ(load_waits_, (std::vector<absl::Duration>{
+                             absl::Milliseconds(200), absl::Milliseconds(400),
+                             absl::Milliseconds(800)}));
+  EXPECT_EQ(directory().size(), 1u);
+  EXPECT_EQ(CallAndAnswer("member-acme"), "https://acme.example/rest/1/secret-acme/user.current");
+}
+
+TEST_F(PortalDirectoryTest, StartUpGivesUpOnARegistryThatStaysDown) {
+  Stop();
+  const absl::Time start = clock_.Now();
+  absl::Status loaded;
+  Start(std::make_unique<FlakyRegistry>(absl::UnavailableError("redis: connection refused"), 1000),
+        &loaded);
+  EXPECT_EQ(loaded.code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(loaded.message().find("connection refused"), absl::string_view::npos);
+  // Waits of 0.2, 0.4, 0.8 s, then 1 s each, up to the 5 s patience.
+  EXPECT_EQ(load_waits_.size(), 7u);
+  EXPECT_EQ(clock_.Now() - start, absl::Seconds(5));
+}
+
+TEST_F(PortalDirectoryTest, StartUpDoesNotRetryADamagedRegistry) {
+  Stop();
+  auto owned = std::make_unique<FlakyRegistry>(absl::DataLossError("record acme: bad JSON"), 1);
+  FlakyRegistry* registry = owned.get();
+  absl::Status loaded;
+  Start(std::move(owned), &loaded);
+  EXPECT_EQ(loaded.code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(registry->reads(), 1);
+  EXPECT_TRUE(load_waits_.empty());
 }
 
 TEST_F(PortalDirectoryTest, ARotatedTokenIsStoredBeforeItIsUsedAndItsWriteHoldsUpNoOtherChange) {

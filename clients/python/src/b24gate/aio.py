@@ -13,8 +13,8 @@ import asyncio
 import grpc
 import grpc.aio
 
-from bitrix24.gateway.v1 import events_pb2_grpc, gateway_pb2_grpc
-from b24gate import _convert, _events
+from bitrix24.gateway.v1 import events_pb2_grpc, files_pb2_grpc, gateway_pb2_grpc
+from b24gate import _convert, _events, _files
 from b24gate._channel import channel_options
 from b24gate._token import token_metadata
 from b24gate._list_state import ListState, Resumption
@@ -40,6 +40,7 @@ class AsyncGateway:
         self._metadata = token_metadata(token)
         self._stub = gateway_pb2_grpc.GatewayServiceStub(self._channel)
         self._events = events_pb2_grpc.EventServiceStub(self._channel)
+        self._files = files_pb2_grpc.FilesServiceStub(self._channel)
         self._portal = portal
         self._encoding = _convert.ParamsEncoding(params_as_json)
         self.call_many_path = None
@@ -117,6 +118,29 @@ class AsyncGateway:
         except grpc.aio.AioRpcError as e:
             raise from_rpc_error(e) from None
         return results
+
+    async def upload_file(self, source, *, folder_id=None, storage_id=None, record_field=None,
+                          name=None, size=None, generate_unique_name=False, append=False,
+                          rights=None, content_type=None, progress=True,
+                          chunk_size=_files.CHUNK_SIZE, timeout=None):
+        """Gateway.upload_file. `source` is a path, a binary file object (read
+        in a worker thread, so the event loop never waits on the disk) or an
+        object whose read(n) is a coroutine (an asyncio.StreamReader, ...)."""
+        target = _files.target(folder_id, storage_id, record_field, append)
+        return await _files.upload_async(self._files, self._metadata, self._portal, source, target,
+                                         name, size, generate_unique_name,
+                                         _files.DriveOptions(rights, content_type), chunk_size,
+                                         progress_bar(progress, name or "upload", unit="B"),
+                                         timeout)
+
+    async def download_file(self, file_id, dest, *, record_field=None, index=0, offset=0,
+                            progress=True, timeout=None):
+        """Gateway.download_file. `dest` is a path, a binary file object
+        (written in a worker thread) or an object whose write(data) is a
+        coroutine. Cancelling the awaiting task stops the transfer."""
+        request = _files.download_request(self._portal, file_id, record_field, index, offset)
+        return await _files.download_async(self._files, self._metadata, request, dest,
+                                           progress_bar(progress, "download", unit="B"), timeout)
 
     def subscribe(self, consumer, events, *, auth_connector="", source=None, timeout=None):
         """Gateway.subscribe as an async iterator; `await event.ack()`.

@@ -13,7 +13,7 @@ import time
 
 import grpc
 
-from bitrix24.gateway.v1 import events_pb2_grpc, files_pb2, files_pb2_grpc, gateway_pb2_grpc
+from bitrix24.gateway.v1 import events_pb2_grpc, files_pb2_grpc, gateway_pb2_grpc
 from b24gate import _convert, _events, _files
 from b24gate._channel import channel_options
 from b24gate._list_state import ListState, Resumption
@@ -157,8 +157,8 @@ class Gateway:
         return results
 
     def upload_file(self, source, *, folder_id=None, storage_id=None, record_field=None,
-                    name=None, size=None, generate_unique_name=False, progress=True,
-                    chunk_size=_files.CHUNK_SIZE, timeout=None):
+                    name=None, size=None, generate_unique_name=False, append=False, rights=None,
+                    content_type=None, progress=True, chunk_size=_files.CHUNK_SIZE, timeout=None):
         """Uploads a file into a Drive folder or a storage's root, or into a
         CRM record's file field (exactly one of folder_id, storage_id,
         record_field = (entity_type, record_id, field), e.g. ("deal", 42,
@@ -169,28 +169,31 @@ class Gateway:
         source: a path (name and size then default to the file's) or a binary
                 file object read to its end (give size when known: the
                 gateway then checks it).
+        append: with a multiple record_field, add the file to those the
+                field holds (else it holds only this one afterwards); the
+                answer's "file" is the added file's value.
+        rights: a Drive upload's access rights, [(task_id, access_code),
+                ...], e.g. [(42, "U35")] (task ids from disk.rights.getTasks).
+        content_type: a Drive upload's media type, e.g. "application/pdf"
+                (default application/octet-stream); download_file returns it.
         progress: a tqdm bar of bytes on stderr when it is a terminal.
         Raises BitrixError; CHECKSUM_MISMATCH when the gateway's SHA-256
         differs from the bytes read here."""
-        targets = [t for t in (("folder_id", folder_id), ("storage_id", storage_id),
-                               ("record_field", _record_field(record_field))) if t[1] is not None]
-        if len(targets) != 1:
-            raise ValueError("give exactly one of folder_id, storage_id and record_field")
-        target = targets[0]
+        target = _files.target(folder_id, storage_id, record_field, append)
         return _files.upload(self._files, self._portal, source, target, name, size,
-                             generate_unique_name, chunk_size,
+                             generate_unique_name, _files.DriveOptions(rights, content_type),
+                             chunk_size,
                              progress_bar(progress, name or "upload", unit="B"), timeout)
 
-    def download_file(self, file_id, dest, *, record_field=None, offset=0, progress=True,
+    def download_file(self, file_id, dest, *, record_field=None, index=0, offset=0, progress=True,
                       timeout=None):
         """Downloads a Drive file (file_id), or with file_id None the file in
         a CRM record's file field (record_field = (entity_type, record_id,
-        field)), into `dest`: a path (from `offset` on, the file is cut there
-        and continued) or a binary file object (written from where it
-        stands). Returns {"name", "size", "file"}."""
-        request = files_pb2.DownloadFileRequest(portal=self._portal, file_id=file_id or 0,
-                                                record_field=_record_field(record_field),
-                                                offset=offset)
+        field); `index` picks one of a multiple field's files), into `dest`:
+        a path (from `offset` on, the file is cut there and continued) or a
+        binary file object (written from where it stands). Returns {"name",
+        "size", "file", "content_type"}."""
+        request = _files.download_request(self._portal, file_id, record_field, index, offset)
         return _files.download(self._files, request, dest,
                                progress_bar(progress, "download", unit="B"), timeout)
 
@@ -211,16 +214,6 @@ class Gateway:
         source:         None or "offline" (the portal's queue), "online"."""
         start = _events.start_request(self._portal, consumer, events, auth_connector, source)
         return _events.Subscription(self._events, start, timeout)
-
-
-def _record_field(value):
-    """(entity_type, record_id, field) or ("item", record_id, field,
-    entity_type_id) as a RecordFileField; None stays None."""
-    if value is None:
-        return None
-    entity_type, record_id, field, *type_id = value
-    return files_pb2.RecordFileField(entity_type=entity_type, record_id=record_id, field=field,
-                                     entity_type_id=type_id[0] if type_id else 0)
 
 
 class ListReader:

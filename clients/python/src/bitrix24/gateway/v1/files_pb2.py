@@ -14,7 +14,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x62itrix24/gateway/v1/files.proto\x12\x13\x62itrix24.gateway.v1\x1a\x1cgoogle/protobuf/struct.proto\"\xa1\x01\n\x0fRecordFileField\x12\x1f\n\x0b\x65ntity_type\x18\x01 \x01(\tR\nentityType\x12\x1b\n\trecord_id\x18\x02 \x01(\x03R\x08recordId\x12\x14\n\x05\x66ield\x18\x03 \x01(\tR\x05\x66ield\x12\x14\n\x05index\x18\x04 \x01(\x05R\x05index\x12$\n\x0e\x65ntity_type_id\x18\x05 \x01(\x03R\x0c\x65ntityTypeId\"\xa7\x02\n\x10UploadFileHeader\x12\x16\n\x06portal\x18\x01 \x01(\tR\x06portal\x12\x1d\n\tfolder_id\x18\x02 \x01(\x03H\x00R\x08\x66olderId\x12\x1f\n\nstorage_id\x18\x03 \x01(\x03H\x00R\tstorageId\x12I\n\x0crecord_field\x18\x07 \x01(\x0b\x32$.bitrix24.gateway.v1.RecordFileFieldH\x00R\x0brecordField\x12\x12\n\x04name\x18\x04 \x01(\tR\x04name\x12\x30\n\x14generate_unique_name\x18\x05 \x01(\x08R\x12generateUniqueName\x12\x17\n\x04size\x18\x06 \x01(\x03H\x01R\x04size\x88\x01\x01\x42\x08\n\x06targetB\x07\n\x05_size\"t\n\x11UploadFileRequest\x12?\n\x06header\x18\x01 \x01(\x0b\x32%.bitrix24.gateway.v1.UploadFileHeaderH\x00R\x06header\x12\x16\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00R\x05\x63hunkB\x06\n\x04part\"m\n\x12UploadFileResponse\x12+\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x17.google.protobuf.StructR\x04\x66ile\x12\x12\n\x04size\x18\x02 \x01(\x03R\x04size\x12\x16\n\x06sha256\x18\x03 \x01(\tR\x06sha256\"\xd5\x01\n\x13\x44ownloadFileRequest\x12\x16\n\x06portal\x18\x01 \x01(\tR\x06portal\x12\x17\n\x07\x66ile_id\x18\x02 \x01(\x03R\x06\x66ileId\x12\x16\n\x06offset\x18\x03 \x01(\x03R\x06offset\x12,\n\x12\x61ttached_object_id\x18\x04 \x01(\x03R\x10\x61ttachedObjectId\x12G\n\x0crecord_field\x18\x05 \x01(\x0b\x32$.bitrix24.gateway.v1.RecordFileFieldR\x0brecordField\"i\n\x12\x44ownloadFileHeader\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n\x04size\x18\x02 \x01(\x03R\x04size\x12+\n\x04\x66ile\x18\x03 \x01(\x0b\x32\x17.google.protobuf.StructR\x04\x66ile\"y\n\x14\x44ownloadFileResponse\x12\x41\n\x06header\x18\x01 \x01(\x0b\x32\'.bitrix24.gateway.v1.DownloadFileHeaderH\x00R\x06header\x12\x16\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00R\x05\x63hunkB\x06\n\x04part2\xd6\x01\n\x0c\x46ilesService\x12_\n\nUploadFile\x12&.bitrix24.gateway.v1.UploadFileRequest\x1a\'.bitrix24.gateway.v1.UploadFileResponse(\x01\x12\x65\n\x0c\x44ownloadFile\x12(.bitrix24.gateway.v1.DownloadFileRequest\x1a).bitrix24.gateway.v1.DownloadFileResponse0\x01\x42*P\x01Z&b24gate/clients/go/gatewayv1;gatewayv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x62itrix24/gateway/v1/files.proto\x12\x13\x62itrix24.gateway.v1\x1a\x1cgoogle/protobuf/struct.proto\"\xb9\x01\n\x0fRecordFileField\x12\x1f\n\x0b\x65ntity_type\x18\x01 \x01(\tR\nentityType\x12\x1b\n\trecord_id\x18\x02 \x01(\x03R\x08recordId\x12\x14\n\x05\x66ield\x18\x03 \x01(\tR\x05\x66ield\x12\x14\n\x05index\x18\x04 \x01(\x05R\x05index\x12$\n\x0e\x65ntity_type_id\x18\x05 \x01(\x03R\x0c\x65ntityTypeId\x12\x16\n\x06\x61ppend\x18\x06 \x01(\x08R\x06\x61ppend\"F\n\nDriveRight\x12\x17\n\x07task_id\x18\x01 \x01(\x03R\x06taskId\x12\x1f\n\x0b\x61\x63\x63\x65ss_code\x18\x02 \x01(\tR\naccessCode\"\x83\x03\n\x10UploadFileHeader\x12\x16\n\x06portal\x18\x01 \x01(\tR\x06portal\x12\x1d\n\tfolder_id\x18\x02 \x01(\x03H\x00R\x08\x66olderId\x12\x1f\n\nstorage_id\x18\x03 \x01(\x03H\x00R\tstorageId\x12I\n\x0crecord_field\x18\x07 \x01(\x0b\x32$.bitrix24.gateway.v1.RecordFileFieldH\x00R\x0brecordField\x12\x12\n\x04name\x18\x04 \x01(\tR\x04name\x12\x30\n\x14generate_unique_name\x18\x05 \x01(\x08R\x12generateUniqueName\x12\x17\n\x04size\x18\x06 \x01(\x03H\x01R\x04size\x88\x01\x01\x12\x37\n\x06rights\x18\x08 \x03(\x0b\x32\x1f.bitrix24.gateway.v1.DriveRightR\x06rights\x12!\n\x0c\x63ontent_type\x18\t \x01(\tR\x0b\x63ontentTypeB\x08\n\x06targetB\x07\n\x05_size\"t\n\x11UploadFileRequest\x12?\n\x06header\x18\x01 \x01(\x0b\x32%.bitrix24.gateway.v1.UploadFileHeaderH\x00R\x06header\x12\x16\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00R\x05\x63hunkB\x06\n\x04part\"m\n\x12UploadFileResponse\x12+\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x17.google.protobuf.StructR\x04\x66ile\x12\x12\n\x04size\x18\x02 \x01(\x03R\x04size\x12\x16\n\x06sha256\x18\x03 \x01(\tR\x06sha256\"\xd5\x01\n\x13\x44ownloadFileRequest\x12\x16\n\x06portal\x18\x01 \x01(\tR\x06portal\x12\x17\n\x07\x66ile_id\x18\x02 \x01(\x03R\x06\x66ileId\x12\x16\n\x06offset\x18\x03 \x01(\x03R\x06offset\x12,\n\x12\x61ttached_object_id\x18\x04 \x01(\x03R\x10\x61ttachedObjectId\x12G\n\x0crecord_field\x18\x05 \x01(\x0b\x32$.bitrix24.gateway.v1.RecordFileFieldR\x0brecordField\"\x8c\x01\n\x12\x44ownloadFileHeader\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n\x04size\x18\x02 \x01(\x03R\x04size\x12+\n\x04\x66ile\x18\x03 \x01(\x0b\x32\x17.google.protobuf.StructR\x04\x66ile\x12!\n\x0c\x63ontent_type\x18\x04 \x01(\tR\x0b\x63ontentType\"y\n\x14\x44ownloadFileResponse\x12\x41\n\x06header\x18\x01 \x01(\x0b\x32\'.bitrix24.gateway.v1.DownloadFileHeaderH\x00R\x06header\x12\x16\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00R\x05\x63hunkB\x06\n\x04part2\xd6\x01\n\x0c\x46ilesService\x12_\n\nUploadFile\x12&.bitrix24.gateway.v1.UploadFileRequest\x1a\'.bitrix24.gateway.v1.UploadFileResponse(\x01\x12\x65\n\x0c\x44ownloadFile\x12(.bitrix24.gateway.v1.DownloadFileRequest\x1a).bitrix24.gateway.v1.DownloadFileResponse0\x01\x42*P\x01Z&b24gate/clients/go/gatewayv1;gatewayv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'bitrix24.gateway.v1.files_pb2', globals())
@@ -23,19 +23,21 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'P\001Z&b24gate/clients/go/gatewayv1;gatewayv1'
   _RECORDFILEFIELD._serialized_start=87
-  _RECORDFILEFIELD._serialized_end=248
-  _UPLOADFILEHEADER._serialized_start=251
-  _UPLOADFILEHEADER._serialized_end=546
-  _UPLOADFILEREQUEST._serialized_start=548
-  _UPLOADFILEREQUEST._serialized_end=664
-  _UPLOADFILERESPONSE._serialized_start=666
-  _UPLOADFILERESPONSE._serialized_end=775
-  _DOWNLOADFILEREQUEST._serialized_start=778
-  _DOWNLOADFILEREQUEST._serialized_end=991
-  _DOWNLOADFILEHEADER._serialized_start=993
-  _DOWNLOADFILEHEADER._serialized_end=1098
-  _DOWNLOADFILERESPONSE._serialized_start=1100
-  _DOWNLOADFILERESPONSE._serialized_end=1221
-  _FILESSERVICE._serialized_start=1224
-  _FILESSERVICE._serialized_end=1438
+  _RECORDFILEFIELD._serialized_end=272
+  _DRIVERIGHT._serialized_start=274
+  _DRIVERIGHT._serialized_end=344
+  _UPLOADFILEHEADER._serialized_start=347
+  _UPLOADFILEHEADER._serialized_end=734
+  _UPLOADFILEREQUEST._serialized_start=736
+  _UPLOADFILEREQUEST._serialized_end=852
+  _UPLOADFILERESPONSE._serialized_start=854
+  _UPLOADFILERESPONSE._serialized_end=963
+  _DOWNLOADFILEREQUEST._serialized_start=966
+  _DOWNLOADFILEREQUEST._serialized_end=1179
+  _DOWNLOADFILEHEADER._serialized_start=1182
+  _DOWNLOADFILEHEADER._serialized_end=1322
+  _DOWNLOADFILERESPONSE._serialized_start=1324
+  _DOWNLOADFILERESPONSE._serialized_end=1445
+  _FILESSERVICE._serialized_start=1448
+  _FILESSERVICE._serialized_end=1662
 # @@protoc_insertion_point(module_scope)

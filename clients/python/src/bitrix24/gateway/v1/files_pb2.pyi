@@ -1,19 +1,22 @@
 from google.protobuf import struct_pb2 as _struct_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from typing import ClassVar as _ClassVar, Mapping as _Mapping, Optional as _Optional, Union as _Union
+from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class DownloadFileHeader(_message.Message):
-    __slots__ = ["file", "name", "size"]
+    __slots__ = ["content_type", "file", "name", "size"]
+    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
     FILE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     SIZE_FIELD_NUMBER: _ClassVar[int]
+    content_type: str
     file: _struct_pb2.Struct
     name: str
     size: int
-    def __init__(self, name: _Optional[str] = ..., size: _Optional[int] = ..., file: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., size: _Optional[int] = ..., file: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., content_type: _Optional[str] = ...) -> None: ...
 
 class DownloadFileRequest(_message.Message):
     __slots__ = ["attached_object_id", "file_id", "offset", "portal", "record_field"]
@@ -37,37 +40,51 @@ class DownloadFileResponse(_message.Message):
     header: DownloadFileHeader
     def __init__(self, header: _Optional[_Union[DownloadFileHeader, _Mapping]] = ..., chunk: _Optional[bytes] = ...) -> None: ...
 
+class DriveRight(_message.Message):
+    __slots__ = ["access_code", "task_id"]
+    ACCESS_CODE_FIELD_NUMBER: _ClassVar[int]
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    access_code: str
+    task_id: int
+    def __init__(self, task_id: _Optional[int] = ..., access_code: _Optional[str] = ...) -> None: ...
+
 class RecordFileField(_message.Message):
-    __slots__ = ["entity_type", "entity_type_id", "field", "index", "record_id"]
+    __slots__ = ["append", "entity_type", "entity_type_id", "field", "index", "record_id"]
+    APPEND_FIELD_NUMBER: _ClassVar[int]
     ENTITY_TYPE_FIELD_NUMBER: _ClassVar[int]
     ENTITY_TYPE_ID_FIELD_NUMBER: _ClassVar[int]
     FIELD_FIELD_NUMBER: _ClassVar[int]
     INDEX_FIELD_NUMBER: _ClassVar[int]
     RECORD_ID_FIELD_NUMBER: _ClassVar[int]
+    append: bool
     entity_type: str
     entity_type_id: int
     field: str
     index: int
     record_id: int
-    def __init__(self, entity_type: _Optional[str] = ..., record_id: _Optional[int] = ..., field: _Optional[str] = ..., index: _Optional[int] = ..., entity_type_id: _Optional[int] = ...) -> None: ...
+    def __init__(self, entity_type: _Optional[str] = ..., record_id: _Optional[int] = ..., field: _Optional[str] = ..., index: _Optional[int] = ..., entity_type_id: _Optional[int] = ..., append: bool = ...) -> None: ...
 
 class UploadFileHeader(_message.Message):
-    __slots__ = ["folder_id", "generate_unique_name", "name", "portal", "record_field", "size", "storage_id"]
+    __slots__ = ["content_type", "folder_id", "generate_unique_name", "name", "portal", "record_field", "rights", "size", "storage_id"]
+    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
     FOLDER_ID_FIELD_NUMBER: _ClassVar[int]
     GENERATE_UNIQUE_NAME_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     PORTAL_FIELD_NUMBER: _ClassVar[int]
     RECORD_FIELD_FIELD_NUMBER: _ClassVar[int]
+    RIGHTS_FIELD_NUMBER: _ClassVar[int]
     SIZE_FIELD_NUMBER: _ClassVar[int]
     STORAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    content_type: str
     folder_id: int
     generate_unique_name: bool
     name: str
     portal: str
     record_field: RecordFileField
+    rights: _containers.RepeatedCompositeFieldContainer[DriveRight]
     size: int
     storage_id: int
-    def __init__(self, portal: _Optional[str] = ..., folder_id: _Optional[int] = ..., storage_id: _Optional[int] = ..., record_field: _Optional[_Union[RecordFileField, _Mapping]] = ..., name: _Optional[str] = ..., generate_unique_name: bool = ..., size: _Optional[int] = ...) -> None: ...
+    def __init__(self, portal: _Optional[str] = ..., folder_id: _Optional[int] = ..., storage_id: _Optional[int] = ..., record_field: _Optional[_Union[RecordFileField, _Mapping]] = ..., name: _Optional[str] = ..., generate_unique_name: bool = ..., size: _Optional[int] = ..., rights: _Optional[_Iterable[_Union[DriveRight, _Mapping]]] = ..., content_type: _Optional[str] = ...) -> None: ...
 
 class UploadFileRequest(_message.Message):
     __slots__ = ["chunk", "header"]

@@ -49,7 +49,9 @@ class FilesServiceServicer(object):
     def DownloadFile(self, request, context):
         """Downloads a Drive file, by its ID or by the ID of its attachment to a
         record, or the file in a CRM record's file field: the first message
-        carries `header`, every later one a `chunk` of its bytes, in order.
+        carries `header` (sent once the portal's answer carries the file, so a
+        refusal comes as the call's status, without one), every later one a
+        `chunk` of its bytes, in order.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

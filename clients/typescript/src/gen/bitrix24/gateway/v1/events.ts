@@ -845,13 +845,12 @@ export type EventServiceService = typeof EventServiceService;
 export const EventServiceService = {
   /**
    * The first request is `start`; then the client sends `ack` with the
-   * delivery ids it has processed, in any grouping. Events not
-   * acknowledged when the stream ends are delivered again (with a higher
-   * attempt): offline on the consumer's next stream, online to another
-   * stream of the consumer group, also when the visibility timeout passes
+   * delivery ids it has processed, in any grouping. The streams of one
+   * consumer share its events. Events not acknowledged when the stream
+   * ends are delivered again (with a higher attempt) to another stream of
+   * the consumer, or its next one; also when the visibility timeout passes
    * with the stream open. The stream ends UNAVAILABLE when the portal
-   * cannot be read or the gateway shuts down, ABORTED when a newer offline
-   * stream of the same consumer takes over; reconnecting is always safe.
+   * cannot be read or the gateway shuts down; reconnecting is always safe.
    */
   subscribe: {
     path: "/bitrix24.gateway.v1.EventService/Subscribe" as const,
@@ -867,13 +866,12 @@ export const EventServiceService = {
 export interface EventServiceServer extends UntypedServiceImplementation {
   /**
    * The first request is `start`; then the client sends `ack` with the
-   * delivery ids it has processed, in any grouping. Events not
-   * acknowledged when the stream ends are delivered again (with a higher
-   * attempt): offline on the consumer's next stream, online to another
-   * stream of the consumer group, also when the visibility timeout passes
+   * delivery ids it has processed, in any grouping. The streams of one
+   * consumer share its events. Events not acknowledged when the stream
+   * ends are delivered again (with a higher attempt) to another stream of
+   * the consumer, or its next one; also when the visibility timeout passes
    * with the stream open. The stream ends UNAVAILABLE when the portal
-   * cannot be read or the gateway shuts down, ABORTED when a newer offline
-   * stream of the same consumer takes over; reconnecting is always safe.
+   * cannot be read or the gateway shuts down; reconnecting is always safe.
    */
   subscribe: handleBidiStreamingCall<SubscribeRequest, SubscribeResponse>;
 }
@@ -881,13 +879,12 @@ export interface EventServiceServer extends UntypedServiceImplementation {
 export interface EventServiceClient extends Client {
   /**
    * The first request is `start`; then the client sends `ack` with the
-   * delivery ids it has processed, in any grouping. Events not
-   * acknowledged when the stream ends are delivered again (with a higher
-   * attempt): offline on the consumer's next stream, online to another
-   * stream of the consumer group, also when the visibility timeout passes
+   * delivery ids it has processed, in any grouping. The streams of one
+   * consumer share its events. Events not acknowledged when the stream
+   * ends are delivered again (with a higher attempt) to another stream of
+   * the consumer, or its next one; also when the visibility timeout passes
    * with the stream open. The stream ends UNAVAILABLE when the portal
-   * cannot be read or the gateway shuts down, ABORTED when a newer offline
-   * stream of the same consumer takes over; reconnecting is always safe.
+   * cannot be read or the gateway shuts down; reconnecting is always safe.
    */
   subscribe(): ClientDuplexStream<SubscribeRequest, SubscribeResponse>;
   subscribe(options: Partial<CallOptions>): ClientDuplexStream<SubscribeRequest, SubscribeResponse>;

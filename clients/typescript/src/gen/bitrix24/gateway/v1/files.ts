@@ -55,6 +55,34 @@ export interface RecordFileField {
    * e.g. a smart process's.
    */
   entityTypeId: number;
+  /**
+   * Uploads into a multiple field: add the file to those the field holds.
+   * The gateway reads the field first and the update names its files'
+   * ids before the new one (the portal deletes the files an update of a
+   * multiple field does not name). A file another writer adds between
+   * that read and the update is dropped. FAILED_PRECONDITION when the
+   * field holds a single file (it is not a multiple field). Without it, a
+   * multiple field holds only the new file afterwards.
+   */
+  append: boolean;
+}
+
+/**
+ * An access right on a file uploaded to the Drive: one entry of
+ * disk.folder.uploadfile's `rights`.
+ */
+export interface DriveRight {
+  /**
+   * An access level's ID, as disk.rights.getTasks lists them (read, edit,
+   * full access; the IDs are the portal's).
+   */
+  taskId: number;
+  /**
+   * Who gets it: an access code, e.g. "U35" (user 35), "G2" (group 2),
+   * "DR12" (department 12 and its subdepartments), "AU" (every
+   * authorized user).
+   */
+  accessCode: string;
 }
 
 export interface UploadFileHeader {
@@ -73,7 +101,20 @@ export interface UploadFileHeader {
    * The file's size in bytes, when known: the stream must then carry exactly
    * this many (else INVALID_ARGUMENT and nothing is stored).
    */
-  size?: number | undefined;
+  size?:
+    | number
+    | undefined;
+  /**
+   * A Drive upload only: access rights on the new file (Bitrix24's
+   * `rights`); none = what the folder gives.
+   */
+  rights: DriveRight[];
+  /**
+   * A Drive upload only: the file's media type, e.g. "application/pdf",
+   * sent as its multipart part's Content-Type (the portal serves the file
+   * with it); empty = application/octet-stream.
+   */
+  contentType: string;
 }
 
 export interface UploadFileRequest {
@@ -133,7 +174,14 @@ export interface DownloadFileHeader {
    * answer), without DOWNLOAD_URL; for a record's field, the field's value,
    * its links without their authorization.
    */
-  file?: { [key: string]: any } | undefined;
+  file?:
+    | { [key: string]: any }
+    | undefined;
+  /**
+   * The Content-Type the portal serves the file with (empty when it names
+   * none).
+   */
+  contentType: string;
 }
 
 export interface DownloadFileResponse {
@@ -142,7 +190,7 @@ export interface DownloadFileResponse {
 }
 
 function createBaseRecordFileField(): RecordFileField {
-  return { entityType: "", recordId: 0, field: "", index: 0, entityTypeId: 0 };
+  return { entityType: "", recordId: 0, field: "", index: 0, entityTypeId: 0, append: false };
 }
 
 export const RecordFileField: MessageFns<RecordFileField> = {
@@ -161,6 +209,9 @@ export const RecordFileField: MessageFns<RecordFileField> = {
     }
     if (message.entityTypeId !== 0) {
       writer.uint32(40).int64(message.entityTypeId);
+    }
+    if (message.append !== false) {
+      writer.uint32(48).bool(message.append);
     }
     return writer;
   },
@@ -218,6 +269,14 @@ export const RecordFileField: MessageFns<RecordFileField> = {
             message.entityTypeId = longToNumber(reader.int64());
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.append = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -249,6 +308,7 @@ export const RecordFileField: MessageFns<RecordFileField> = {
         : isSet(object.entity_type_id)
         ? globalThis.Number(object.entity_type_id)
         : 0,
+      append: isSet(object.append) ? globalThis.Boolean(object.append) : false,
     };
   },
 
@@ -269,6 +329,9 @@ export const RecordFileField: MessageFns<RecordFileField> = {
     if (message.entityTypeId !== 0) {
       obj.entityTypeId = Math.round(message.entityTypeId);
     }
+    if (message.append !== false) {
+      obj.append = message.append;
+    }
     return obj;
   },
 
@@ -282,6 +345,100 @@ export const RecordFileField: MessageFns<RecordFileField> = {
     message.field = object.field ?? "";
     message.index = object.index ?? 0;
     message.entityTypeId = object.entityTypeId ?? 0;
+    message.append = object.append ?? false;
+    return message;
+  },
+};
+
+function createBaseDriveRight(): DriveRight {
+  return { taskId: 0, accessCode: "" };
+}
+
+export const DriveRight: MessageFns<DriveRight> = {
+  encode(message: DriveRight, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.taskId !== 0) {
+      writer.uint32(8).int64(message.taskId);
+    }
+    if (message.accessCode !== "") {
+      writer.uint32(18).string(message.accessCode);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DriveRight {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDriveRight();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.taskId = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.accessCode = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DriveRight {
+    return {
+      taskId: isSet(object.taskId)
+        ? globalThis.Number(object.taskId)
+        : isSet(object.task_id)
+        ? globalThis.Number(object.task_id)
+        : 0,
+      accessCode: isSet(object.accessCode)
+        ? globalThis.String(object.accessCode)
+        : isSet(object.access_code)
+        ? globalThis.String(object.access_code)
+        : "",
+    };
+  },
+
+  toJSON(message: DriveRight): unknown {
+    const obj: any = {};
+    if (message.taskId !== 0) {
+      obj.taskId = Math.round(message.taskId);
+    }
+    if (message.accessCode !== "") {
+      obj.accessCode = message.accessCode;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DriveRight>, I>>(base?: I): DriveRight {
+    return DriveRight.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DriveRight>, I>>(object: I): DriveRight {
+    const message = createBaseDriveRight();
+    message.taskId = object.taskId ?? 0;
+    message.accessCode = object.accessCode ?? "";
     return message;
   },
 };
@@ -295,6 +452,8 @@ function createBaseUploadFileHeader(): UploadFileHeader {
     name: "",
     generateUniqueName: false,
     size: undefined,
+    rights: [],
+    contentType: "",
   };
 }
 
@@ -320,6 +479,12 @@ export const UploadFileHeader: MessageFns<UploadFileHeader> = {
     }
     if (message.size !== undefined) {
       writer.uint32(48).int64(message.size);
+    }
+    for (const v of message.rights) {
+      DriveRight.encode(v!, writer.uint32(66).fork()).join();
+    }
+    if (message.contentType !== "") {
+      writer.uint32(74).string(message.contentType);
     }
     return writer;
   },
@@ -393,6 +558,22 @@ export const UploadFileHeader: MessageFns<UploadFileHeader> = {
             message.size = longToNumber(reader.int64());
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.rights.push(DriveRight.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.contentType = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -430,6 +611,14 @@ export const UploadFileHeader: MessageFns<UploadFileHeader> = {
         ? globalThis.Boolean(object.generate_unique_name)
         : false,
       size: isSet(object.size) ? globalThis.Number(object.size) : undefined,
+      rights: globalThis.Array.isArray(object?.rights)
+        ? object.rights.map((e: any) => DriveRight.fromJSON(e))
+        : [],
+      contentType: isSet(object.contentType)
+        ? globalThis.String(object.contentType)
+        : isSet(object.content_type)
+        ? globalThis.String(object.content_type)
+        : "",
     };
   },
 
@@ -456,6 +645,12 @@ export const UploadFileHeader: MessageFns<UploadFileHeader> = {
     if (message.size !== undefined) {
       obj.size = Math.round(message.size);
     }
+    if (message.rights?.length) {
+      obj.rights = message.rights.map((e) => DriveRight.toJSON(e));
+    }
+    if (message.contentType !== "") {
+      obj.contentType = message.contentType;
+    }
     return obj;
   },
 
@@ -473,6 +668,8 @@ export const UploadFileHeader: MessageFns<UploadFileHeader> = {
     message.name = object.name ?? "";
     message.generateUniqueName = object.generateUniqueName ?? false;
     message.size = object.size ?? undefined;
+    message.rights = object.rights?.map((e) => DriveRight.fromPartial(e)) || [];
+    message.contentType = object.contentType ?? "";
     return message;
   },
 };
@@ -813,7 +1010,7 @@ export const DownloadFileRequest: MessageFns<DownloadFileRequest> = {
 };
 
 function createBaseDownloadFileHeader(): DownloadFileHeader {
-  return { name: "", size: 0, file: undefined };
+  return { name: "", size: 0, file: undefined, contentType: "" };
 }
 
 export const DownloadFileHeader: MessageFns<DownloadFileHeader> = {
@@ -826,6 +1023,9 @@ export const DownloadFileHeader: MessageFns<DownloadFileHeader> = {
     }
     if (message.file !== undefined) {
       Struct.encode(Struct.wrap(message.file), writer.uint32(26).fork()).join();
+    }
+    if (message.contentType !== "") {
+      writer.uint32(34).string(message.contentType);
     }
     return writer;
   },
@@ -867,6 +1067,14 @@ export const DownloadFileHeader: MessageFns<DownloadFileHeader> = {
             message.file = Struct.unwrap(Struct.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.contentType = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -884,6 +1092,11 @@ export const DownloadFileHeader: MessageFns<DownloadFileHeader> = {
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       size: isSet(object.size) ? globalThis.Number(object.size) : 0,
       file: isObject(object.file) ? object.file : undefined,
+      contentType: isSet(object.contentType)
+        ? globalThis.String(object.contentType)
+        : isSet(object.content_type)
+        ? globalThis.String(object.content_type)
+        : "",
     };
   },
 
@@ -898,6 +1111,9 @@ export const DownloadFileHeader: MessageFns<DownloadFileHeader> = {
     if (message.file !== undefined) {
       obj.file = message.file;
     }
+    if (message.contentType !== "") {
+      obj.contentType = message.contentType;
+    }
     return obj;
   },
 
@@ -909,6 +1125,7 @@ export const DownloadFileHeader: MessageFns<DownloadFileHeader> = {
     message.name = object.name ?? "";
     message.size = object.size ?? 0;
     message.file = object.file ?? undefined;
+    message.contentType = object.contentType ?? "";
     return message;
   },
 };
@@ -1027,7 +1244,9 @@ export const FilesServiceService = {
   /**
    * Downloads a Drive file, by its ID or by the ID of its attachment to a
    * record, or the file in a CRM record's file field: the first message
-   * carries `header`, every later one a `chunk` of its bytes, in order.
+   * carries `header` (sent once the portal's answer carries the file, so a
+   * refusal comes as the call's status, without one), every later one a
+   * `chunk` of its bytes, in order.
    */
   downloadFile: {
     path: "/bitrix24.gateway.v1.FilesService/DownloadFile" as const,
@@ -1059,7 +1278,9 @@ export interface FilesServiceServer extends UntypedServiceImplementation {
   /**
    * Downloads a Drive file, by its ID or by the ID of its attachment to a
    * record, or the file in a CRM record's file field: the first message
-   * carries `header`, every later one a `chunk` of its bytes, in order.
+   * carries `header` (sent once the portal's answer carries the file, so a
+   * refusal comes as the call's status, without one), every later one a
+   * `chunk` of its bytes, in order.
    */
   downloadFile: handleServerStreamingCall<DownloadFileRequest, DownloadFileResponse>;
 }
@@ -1097,7 +1318,9 @@ export interface FilesServiceClient extends Client {
   /**
    * Downloads a Drive file, by its ID or by the ID of its attachment to a
    * record, or the file in a CRM record's file field: the first message
-   * carries `header`, every later one a `chunk` of its bytes, in order.
+   * carries `header` (sent once the portal's answer carries the file, so a
+   * refusal comes as the call's status, without one), every later one a
+   * `chunk` of its bytes, in order.
    */
   downloadFile(
     request: DownloadFileRequest,

@@ -1,0 +1,162 @@
+// Offline consumer groups with several members, end to end (real emulator
+// and gateway): the streams of one consumer share the rows its one reader
+// takes from the portal's offline queue, each row to one stream, a record's
+// rows one after another in the portal's order; another consumer takes the
+// rest of the queue (the portal gives readers with different process ids
+// disjoint rows); what a stream held when it is cancelled reaches the
+// others with attempt 2, and nothing is left in the queue.
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tests/e2e/event_helpers.h"
+
+namespace b24gate::e2e::offline_groups_test {
+namespace {
+
+using Received = GroupMember::Received;
+
+std::unique_ptr<Stack> OfflineStack() {
+  EmulatorSpec emulator;
+  emulator.extra_args = {"--no-limits", "--cost-zero"};
+  GatewaySpec gateway;
+  gateway.extra_args = {"--events-poll-interval", "100ms", "--metrics-listen", "127.0.0.1:0"};
+  return Up(emulator, gateway);
+}
+
+// An offline member of `group` that acknowledges what it receives (or not).
+std::unique_ptr<GroupMember> Offline(Stack& stack, const std::string& group, bool ack = true) {
+  return std::make_unique<GroupMember>(stack, group, std::vector<std::string>{kAdd, kUpdate}, ack,
+                                       std::chrono::milliseconds(0), pb::EVENT_SOURCE_UNSPECIFIED);
+}
+
+// Every deal of `ids` updated once, through the gateway.
+void UpdateAll(Stack& stack, const std::set<std::string>& ids, const std::string& title) {
+  std::vector<json> sets;
+  for (const std::string& id : ids) sets.push_back({{"id", std::stoll(id)}, {"fields", {{"TITLE", title}}}});
+  CallManyOut out = CallMany(stack, "crm.deal.update", sets);
+  ASSERT_TRUE(out.status.ok()) << out.status.error_message();
+}
+
+// Within one group: of each record's rows, each is received only after the
+// previous one was acknowledged, and in the portal's order (row ID).
+// Returns how many records had several rows there.
+int ExpectOrderPerRecord(const std::vector<Received>& group, const std::string& name) {
+  std::map<std::string, std::vector<Received>> by_record;
+  for (const Received& r : group) by_record[r.record].push_back(r);
+  int records_with_several = 0;
+  for (auto& [record, rows] : by_record) {
+    std::sort(rows.begin(), rows.end(),
+              [](const Received& a, const Received& b) { return a.received_tick < b.received_tick; });
+    records_with_several += rows.size() > 1 ? 1 : 0;
+    for (size_t i = 1; i < rows.size(); ++i) {
+      EXPECT_LT(std::stoll(rows[i - 1].delivery_id), std::stoll(rows[i].delivery_id))
+          << name << ": record " << record << " out of the portal's order";
+      EXPECT_GT(rows[i].received_tick, rows[i - 1].acked_tick)
+          << name << ": record " << record << " row " << rows[i].delivery_id
+          << " went out before row " << rows[i - 1].delivery_id << " was acknowledged";
+    }
+  }
+  return records_with_several;
+}
+
+TEST(OfflineGroups, ThreeMembersShareTheirConsumersRowsEachOnceInOrderPerRecord) {
+  constexpr int kDeals = 200;
+  constexpr int kUpdateRounds = 4;
+  auto stack = OfflineStack();
+  ASSERT_TRUE(stack);
+  std::unique_ptr<GroupMember> a1 = Offline(*stack, "billing");
+  std::unique_ptr<GroupMember> a2 = Offline(*stack, "billing");
+  std::unique_ptr<GroupMember> a3 = Offline(*stack, "billing");
+  std::unique_ptr<GroupMember> b = Offline(*stack, "audit");
+  ASSERT_TRUE(Bound(*stack, {kAdd, kUpdate}));
+  const std::vector<GroupMember*> billing = {a1.get(), a2.get(), a3.get()};
+  const std::vector<GroupMember*> everyone = {a1.get(), a2.get(), a3.get(), b.get()};
+  // The binding shows one stream in, not all: one deal at a time, each
+  // delivered before the next, until each stream has had one (a member that
+  // is in and has had none takes the next of its consumer's events).
+  std::set<std::string> deals;
+  ASSERT_TRUE(testing::WaitFor([&] {
+    if (std::all_of(everyone.begin(), everyone.end(), [](GroupMember* m) { return m->count() > 0; })) return true;
+    if (All(everyone).size() == deals.size()) deals.insert(std::to_string(AddDeal(*stack, "first")));
+    return false;
+  }, 60)) << "a stream never joined";
+  for (const std::string& id : AddDeals(*stack, kDeals, "o")) deals.insert(id);
+  for (int round = 0; round < kUpdateRounds; ++round) UpdateAll(*stack, deals, "round " + std::to_string(round));
+  ASSERT_TRUE(testing::WaitFor([&] { return Drained(*stack, everyone); }, 120))
+      << "received " << All(everyone).size() << ", queue " << QueueLength(*stack);
+  // Anything more would be a repeat: give it time to show.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+
+  // Rows are numbered from 1 as the portal makes them: every one reached
+  // exactly one stream of the two consumers, at the first attempt.
+  std::map<int64_t, int> times;
+  std::set<std::string> records;
+  for (const Received& r : All(everyone)) {
+    ++times[std::stoll(r.delivery_id)];
+    records.insert(r.record);
+    EXPECT_EQ(r.attempt, 1) << r.delivery_id;
+  }
+  ASSERT_FALSE(times.empty());
+  const int64_t produced = times.rbegin()->first;
+  EXPECT_GE(produced, kDeals + kDeals) << "adds, and updates of rows already taken";
+  EXPECT_EQ(times.size(), static_cast<size_t>(produced)) << "a row reached nobody";
+  for (const auto& [id, n] : times) EXPECT_EQ(n, 1) << "row " << id << " delivered " << n << " times";
+  EXPECT_EQ(records, deals);
+  std::printf("%lld rows: billing members %zu, %zu, %zu; audit %zu\n", static_cast<long long>(produced),
+              a1->count(), a2->count(), a3->count(), b->count());
+  EXPECT_GT(ExpectOrderPerRecord(All(billing), "billing"), 0) << "the test needs records with several rows";
+  ExpectOrderPerRecord(b->received(), "audit");
+  EXPECT_EQ(Metric(stack->gateway(), "b24gate_events_redelivered_total{portal=\"main\"}"), 0);
+}
+
+TEST(OfflineGroups, WhatACancelledMemberHeldReachesTheOthersOnce) {
+  constexpr int kDeals = 300;
+  auto stack = OfflineStack();
+  ASSERT_TRUE(stack);
+  // Alone at first, so it certainly holds part of the queue; it never
+  // acknowledges, so the consumer's next batch waits for it.
+  std::unique_ptr<GroupMember> silent = Offline(*stack, "billing", /*ack=*/false);
+  ASSERT_TRUE(Bound(*stack, {kAdd, kUpdate}));
+  const std::set<std::string> deals = AddDeals(*stack, kDeals, "c");
+  ASSERT_TRUE(testing::WaitFor([&] { return silent->count() > 0; }, 60));
+  // Whether they join before the cancel or after it, what the silent one
+  // held reaches them: kept by the consumer's reader, or read again from
+  // the portal, where it stays marked with the consumer's process id.
+  std::unique_ptr<GroupMember> a1 = Offline(*stack, "billing");
+  std::unique_ptr<GroupMember> a2 = Offline(*stack, "billing");
+  const grpc::Status ended = silent->Stop();  // cancelled with its share unacknowledged
+  EXPECT_EQ(ended.error_code(), grpc::StatusCode::CANCELLED)
+      << "newer streams of the consumer do not end it: " << ended.error_message();
+  std::set<std::string> held;
+  for (const Received& r : silent->received()) held.insert(r.delivery_id);
+
+  const std::vector<GroupMember*> others = {a1.get(), a2.get()};
+  ASSERT_TRUE(testing::WaitFor([&] { return Drained(*stack, others); }, 120))
+      << "received " << All(others).size() << ", queue " << QueueLength(*stack);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  std::map<std::string, int> times;
+  std::set<std::string> records, redelivered;
+  for (const Received& r : All(others)) {
+    ++times[r.delivery_id];
+    records.insert(r.record);
+    if (r.attempt > 1) redelivered.insert(r.delivery_id);
+    EXPECT_EQ(r.attempt, held.count(r.delivery_id) > 0 ? 2 : 1) << r.delivery_id;
+  }
+  EXPECT_EQ(records, deals) << "every deal's event reached a member that acknowledges";
+  EXPECT_EQ(times.size(), static_cast<size_t>(kDeals));
+  for (const auto& [id, n] : times) EXPECT_EQ(n, 1) << "row " << id << " reached the others " << n << " times";
+  EXPECT_EQ(redelivered, held) << "what the cancelled member held, and only that, came again";
+  EXPECT_EQ(Metric(stack->gateway(), "b24gate_events_redelivered_total{portal=\"main\"}"),
+            static_cast<double>(held.size()));
+}
+
+}  // namespace
+}  // namespace b24gate::e2e::offline_groups_test
