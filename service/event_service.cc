@@ -20,12 +20,12 @@ namespace pb = bitrix24::gateway::v1;
 constexpr int kMaxEventNames = 64;
 
 absl::Status ValidateStart(const pb::SubscribeStart& start) {
-  if (absl::Status s = OfflineSubscription::ValidateName(start.consumer(), "start.consumer");
+  if (absl::Status s = ValidateConsumerName(start.consumer(), "start.consumer");
       !s.ok()) {
     return s;
   }
   if (!start.auth_connector().empty()) {
-    if (absl::Status s = OfflineSubscription::ValidateName(start.auth_connector(), "start.auth_connector");
+    if (absl::Status s = ValidateConsumerName(start.auth_connector(), "start.auth_connector");
         !s.ok()) {
       return s;
     }

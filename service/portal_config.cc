@@ -10,7 +10,6 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "engine/events/event_pattern.h"
-#include "engine/events/offline_subscription.h"
 #include "engine/http/redirect_policy.h"
 #include "engine/portal/tuning_fields.h"
 
@@ -217,7 +216,7 @@ absl::Status ReadEventBindings(const ConfigJson& j, const std::string& where, Po
   B24GATE_RETURN_IF_ERROR(ReadEventNames(b, "online", at, &out.online));
   B24GATE_RETURN_IF_ERROR(ReadString(b, "auth_connector", at, &out.auth_connector));
   if (!out.auth_connector.empty()) {
-    B24GATE_RETURN_IF_ERROR(OfflineSubscription::ValidateName(out.auth_connector, at + ".auth_connector"));
+    B24GATE_RETURN_IF_ERROR(ValidateConsumerName(out.auth_connector, at + ".auth_connector"));
   }
   return absl::OkStatus();
 }

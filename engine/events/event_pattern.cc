@@ -20,6 +20,14 @@ absl::Status ValidateEventName(absl::string_view name, absl::string_view where, 
       " (got ", name.size(), " characters)"));
 }
 
+absl::Status ValidateConsumerName(absl::string_view name, absl::string_view where) {
+  bool ok = !name.empty() && name.size() <= 64;
+  for (char c : name) ok = ok && (absl::ascii_isalnum(c) || c == '_' || c == '.' || c == '-');
+  if (ok) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      where, ": must be 1 to 64 of A-Z a-z 0-9 _ . - (got ", name.size(), " characters)"));
+}
+
 bool MatchesEventPattern(absl::string_view pattern, absl::string_view event) {
   return GlobMatches(pattern, event);
 }

@@ -1,6 +1,7 @@
-// Event names as a subscriber gives them: a name (ONCRMDEALADD) or a
+// Names as a subscriber gives them. Event names: a name (ONCRMDEALADD) or a
 // pattern with `*` standing for any run of characters (ONCRMDEAL*, *ADD),
-// compared without regard to case, as Bitrix24 compares event names.
+// compared without regard to case, as Bitrix24 compares event names. And
+// the consumer and auth_connector names a subscription or a config carries.
 //
 // Thread-safety: pure functions.
 #ifndef B24GATE_ENGINE_EVENTS_EVENT_PATTERN_H_
@@ -20,6 +21,10 @@ bool IsEventPattern(absl::string_view name);
 // too when `patterns` allows them; else INVALID_ARGUMENT naming `where`
 // (the name itself is not quoted).
 absl::Status ValidateEventName(absl::string_view name, absl::string_view where, bool patterns);
+
+// For consumer names and auth_connector keys: OK, or INVALID_ARGUMENT
+// naming `where`; 1 to 64 of [A-Za-z0-9_.-] (the name is not quoted).
+absl::Status ValidateConsumerName(absl::string_view name, absl::string_view where);
 
 // Whether `event` is named by `pattern` (a name or a pattern).
 bool MatchesEventPattern(absl::string_view pattern, absl::string_view event);

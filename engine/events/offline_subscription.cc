@@ -2,18 +2,7 @@
 
 #include <utility>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/str_cat.h"
-
 namespace b24gate {
-
-absl::Status OfflineSubscription::ValidateName(const std::string& name, const std::string& where) {
-  bool ok = !name.empty() && name.size() <= 64;
-  for (char c : name) ok = ok && (absl::ascii_isalnum(c) || c == '_' || c == '.' || c == '-');
-  if (ok) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(
-      where, ": must be 1 to 64 of A-Z a-z 0-9 _ . - (got ", name.size(), " characters)"));
-}
 
 OfflineSubscription::OfflineSubscription(Options options, Caller caller,
                                          OfflineReaders::Attached attached, Sink* sink)

@@ -41,7 +41,7 @@ class OfflineSubscription : public EventSubscription,
 
   struct Options {
     std::string portal;
-    std::string consumer;             // REQUIRES: a valid name (ValidateName)
+    std::string consumer;             // REQUIRES: a valid name (ValidateConsumerName)
     std::vector<std::string> events;  // bound as offline events at start
     // Given to those binds: writes carrying the same auth_connector are not
     // queued for them. "" = none. REQUIRES: empty or a valid name.
@@ -51,10 +51,6 @@ class OfflineSubscription : public EventSubscription,
     // queue fills and the reader reads at once (OfflineReaders::PollNow).
     std::string notify_handler;
   };
-
-  // For consumer names and auth_connector keys: OK, or INVALID_ARGUMENT
-  // naming `where`; 1 to 64 of [A-Za-z0-9_.-].
-  static absl::Status ValidateName(const std::string& name, const std::string& where);
 
   // `attached`: from OfflineReaders::Attach for the options' portal and
   // consumer. `caller` makes this stream's binds, and the reader's calls

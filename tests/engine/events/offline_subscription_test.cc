@@ -17,6 +17,7 @@
 
 #include "engine/common/clock.h"
 #include "engine/events/event_ledger.h"
+#include "engine/events/event_pattern.h"
 #include "engine/events/offline_readers.h"
 
 namespace b24gate::offline_subscription_test {
@@ -381,9 +382,9 @@ TEST_F(OfflineSubscriptionTest, AConsumerHasAtMostMaxMembersStreams) {
 }
 
 TEST_F(OfflineSubscriptionTest, ConsumerNamesAreChecked) {
-  EXPECT_TRUE(OfflineSubscription::ValidateName("billing-v2.eu_1", "start.consumer").ok());
+  EXPECT_TRUE(ValidateConsumerName("billing-v2.eu_1", "start.consumer").ok());
   for (const std::string& bad : std::vector<std::string>{"", "a b", std::string(65, 'a'), "x/y"}) {
-    absl::Status s = OfflineSubscription::ValidateName(bad, "start.consumer");
+    absl::Status s = ValidateConsumerName(bad, "start.consumer");
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
     EXPECT_NE(s.message().find("start.consumer"), std::string::npos);
   }
