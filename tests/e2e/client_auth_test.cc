@@ -3,13 +3,6 @@
 // bearer token (UNAUTHENTICATED, nothing sent to the portal), accepts the
 // configured ones, leaves health checks open, counts refusals by reason,
 // names the client in the access log, and never prints a presented token.
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cstdio>
-#include <fstream>
-#include <iostream>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,6 +15,7 @@
 #include "bitrix24/gateway/v1/admin.grpc.pb.h"
 #include "grpc/health/v1/health.pb.h"
 #include "tests/e2e/auth_clients.h"
+#include "tests/e2e/output_capture.h"
 #include "tests/e2e/rpc_helpers.h"
 
 namespace b24gate::e2e::client_auth_test {
@@ -119,45 +113,10 @@ TEST(ClientAuth, AnonymousWithoutClientsConfigured) {
   }
 }
 
-// Sends fds 1 and 2 to a file until Stop(); children started meanwhile
-// inherit the file.
-class Capture {
- public:
-  Capture() {
-    char path[] = "/tmp/b24gate-auth-XXXXXX";
-    int fd = mkstemp(path);
-    path_ = path;
-    std::fflush(nullptr);
-    saved_out_ = dup(1);
-    saved_err_ = dup(2);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    close(fd);
-  }
-  std::string Stop() {
-    std::fflush(nullptr);
-    std::cout.flush();
-    std::cerr.flush();
-    dup2(saved_out_, 1);
-    dup2(saved_err_, 2);
-    close(saved_out_);
-    close(saved_err_);
-    std::ifstream in(path_);
-    std::stringstream text;
-    text << in.rdbuf();
-    std::remove(path_.c_str());
-    return text.str();
-  }
-
- private:
-  std::string path_;
-  int saved_out_ = -1, saved_err_ = -1;
-};
-
 TEST(ClientAuth, RefusalsAreCountedAndLoggedWithoutTheToken) {
   GatewaySpec spec = WithClients(kWrongToken);
   spec.extra_args = {"--metrics-listen", "127.0.0.1:0", "--log-level", "debug"};
-  Capture capture;
+  OutputCapture capture;
   std::string metrics;
   std::vector<std::string> errors;
   {
