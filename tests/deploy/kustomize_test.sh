@@ -27,6 +27,27 @@ failures=0
 pass() { echo "PASS: $1"; }
 fail() { echo "FAIL: $1" >&2; failures=$((failures + 1)); }
 
+# expect_refused FILE [VALIDATOR OPTION...] -- SED_EXPRESSION...
+# Each expression, applied to FILE alone, must change it and make the
+# validator refuse the result.
+expect_refused() {
+  local file=$1 m
+  shift
+  local options=()
+  while [[ $1 != -- ]]; do options+=("$1"); shift; done
+  shift
+  for m in "$@"; do
+    sed "$m" "$file" >"$DIR/broken.yaml"
+    if cmp -s "$file" "$DIR/broken.yaml"; then
+      fail "mistake '$m' matched nothing in $(basename "$file")"
+    elif node "$VALIDATE" "${options[@]}" "$DIR/broken.yaml" >/dev/null 2>"$DIR/broken.err"; then
+      fail "validator accepted the mistake '$m'"
+    else
+      pass "validator refuses '$m': $(grep -m1 INVALID "$DIR/broken.err" | sed 's/^INVALID: [^:]*: //')"
+    fi
+  done
+}
+
 mapfile -t kustomizations < <(find deploy/kubernetes -name kustomization.yaml -printf '%h\n' | sort)
 ((${#kustomizations[@]})) || { echo "FAIL: no kustomization under deploy/kubernetes" >&2; exit 1; }
 
@@ -104,16 +125,7 @@ if [[ -z ${extra[*]} ]]; then
     's/terminationGracePeriodSeconds: 45/terminationGracePeriodSeconds: 20/' # shorter than the drain
   )
 fi
-for m in "${mistakes[@]}"; do
-  sed "$m" "$good" >"$DIR/broken.yaml"
-  if cmp -s "$good" "$DIR/broken.yaml"; then
-    fail "mistake '$m' matched nothing in $(basename "$good")"
-  elif node "$VALIDATE" "${extra[@]}" "$DIR/broken.yaml" >/dev/null 2>"$DIR/broken.err"; then
-    fail "validator accepted the mistake '$m'"
-  else
-    pass "validator refuses '$m': $(grep -m1 INVALID "$DIR/broken.err" | sed 's/^INVALID: [^:]*: //')"
-  fi
-done
+expect_refused "$good" "${extra[@]}" -- "${mistakes[@]}"
 
 # The same for mistakes only a rendering with several replicas can make
 # (overlays/replicas: Redis, the autoscaler).
@@ -129,16 +141,7 @@ if [[ -n ${rendered[0]:-} ]]; then
       's/maxReplicas: 6/maxReplicas: 1/'                                # below minReplicas
       's/averageUtilization: 70/averageUtilisation: 70/'                # unknown field in the autoscaler
     )
-    for m in "${replica_mistakes[@]}"; do
-      sed "$m" "$several" >"$DIR/broken.yaml"
-      if cmp -s "$several" "$DIR/broken.yaml"; then
-        fail "mistake '$m' matched nothing in $(basename "$several")"
-      elif node "$VALIDATE" "$DIR/broken.yaml" >/dev/null 2>"$DIR/broken.err"; then
-        fail "validator accepted the mistake '$m'"
-      else
-        pass "validator refuses '$m': $(grep -m1 INVALID "$DIR/broken.err" | sed 's/^INVALID: [^:]*: //')"
-      fi
-    done
+    expect_refused "$several" -- "${replica_mistakes[@]}"
   fi
 fi
 
@@ -159,16 +162,7 @@ if [[ -n ${rendered[0]:-} ]]; then
       's#/run/secrets/b24gate/acme-application-token#/run/secrets/b24gate/acme-token#' # token not in the Secret
       '/"application_token_file"/d'                                                # no token: every post refused
     )
-    for m in "${events_mistakes[@]}"; do
-      sed "$m" "$inbound" >"$DIR/broken.yaml"
-      if cmp -s "$inbound" "$DIR/broken.yaml"; then
-        fail "mistake '$m' matched nothing in $(basename "$inbound")"
-      elif node "$VALIDATE" "$DIR/broken.yaml" >/dev/null 2>"$DIR/broken.err"; then
-        fail "validator accepted the mistake '$m'"
-      else
-        pass "validator refuses '$m': $(grep -m1 INVALID "$DIR/broken.err" | sed 's/^INVALID: [^:]*: //')"
-      fi
-    done
+    expect_refused "$inbound" -- "${events_mistakes[@]}"
   fi
 fi
 
