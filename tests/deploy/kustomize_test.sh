@@ -146,7 +146,8 @@ if [[ -n ${rendered[0]:-} ]]; then
 fi
 
 # The same for the inbound event endpoint (overlays/events): its port, what
-# the Ingress reaches, the NetworkPolicy, the events log, the token.
+# the Ingress reaches, the NetworkPolicy, the events log, the token, the
+# public URL the online bindings point at, the event bindings.
 if [[ -n ${rendered[0]:-} ]]; then
   inbound=$(grep -l '"events_listen"' "${rendered[@]}" | head -1)
   if [[ -z $inbound ]]; then
@@ -161,6 +162,11 @@ if [[ -n ${rendered[0]:-} ]]; then
       's#"events_log": "/var/lib/b24gate/events"#"events_log": "/etc/b24gate/events"#' # log on a read-only mount
       's#/run/secrets/b24gate/acme-application-token#/run/secrets/b24gate/acme-token#' # token not in the Secret
       '/"application_token_file"/d'                                                # no token: every post refused
+      's#"events_public_url": "https://events.example.com"#"events_public_url": "https://events.example.org"#' # bound to an unrouted host
+      's/"online": \["ONCRMLEADADD"\]/"online": ["ONCRMLEAD*"]/'                    # a pattern in the bindings
+      's/"offline": \["ONCRMDEALADD"/"offline": ["ONOFFLINEEVENT"/'                # the streams' own event
+      's/"auth_connector": "crm-sync-writes"/"auth_connector": "crm sync writes"/' # not a connector name
+      's/"event_bindings": {/"event_bindings": {"onlin": [],/'                      # unknown key
     )
     expect_refused "$inbound" -- "${events_mistakes[@]}"
   fi

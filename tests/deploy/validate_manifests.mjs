@@ -377,6 +377,42 @@ function checkEvents(file, objects, deploy, argv, config, writable) {
     if (!portal.application_token && !portal.application_token_file) {
       fail(deploy, `config portals[${i}] (${portal.name}): no application_token: every post for it is refused`);
     }
+    checkBindings(`config portals[${i}] (${portal.name}).event_bindings`, portal.event_bindings, (msg) => fail(deploy, msg));
+  }
+  // Online bindings and streams are bound to events_public_url/events/PORTAL:
+  // an Ingress of this rendering must route it, or Bitrix24's posts go nowhere.
+  const publicUrl = flagValue(argv, "--events-public-url") ?? config.events_public_url;
+  if (!publicUrl) return fail(deploy, "--events-listen without --events-public-url: the portal would post to the pod's own address");
+  let url;
+  try {
+    url = new URL(publicUrl.replace(/\/+$/, "") + "/events/");
+  } catch (e) {
+    return fail(deploy, `events_public_url ${publicUrl}: not a URL`);
+  }
+  const routed = ingresses.some((ing) => (ing.spec.rules ?? []).some((r) => r.host === url.hostname &&
+    (r.http?.paths ?? []).some((p) => url.pathname.startsWith(p.path ?? "/"))));
+  if (!routed) fail(deploy, `events_public_url ${publicUrl}: no Ingress of this rendering routes ${url.hostname}${url.pathname}`);
+}
+
+// A portal's "event_bindings" as the gateway reads them: names only (no
+// patterns; ONOFFLINEEVENT is the streams' own), an auth_connector name.
+function checkBindings(where, bindings, fail) {
+  if (bindings === undefined) return;
+  if (typeof bindings !== "object" || bindings === null || Array.isArray(bindings)) return fail(`${where}: not an object`);
+  for (const key of Object.keys(bindings)) {
+    if (!["offline", "online", "auth_connector"].includes(key)) fail(`${where}: unknown key ${key}`);
+  }
+  for (const kind of ["offline", "online"]) {
+    if (bindings[kind] === undefined) continue;
+    if (!Array.isArray(bindings[kind])) { fail(`${where}.${kind}: not a list of event names`); continue; }
+    for (const [j, name] of bindings[kind].entries()) {
+      if (typeof name !== "string" || !/^[A-Za-z0-9_]{1,64}$/.test(name)) fail(`${where}.${kind}[${j}]: not an event name (no patterns here)`);
+      else if (name.toUpperCase() === "ONOFFLINEEVENT") fail(`${where}.${kind}[${j}]: ONOFFLINEEVENT is bound by the offline streams themselves`);
+    }
+  }
+  const connector = bindings.auth_connector;
+  if (connector !== undefined && !(typeof connector === "string" && /^[A-Za-z0-9_.-]{1,64}$/.test(connector))) {
+    fail(`${where}.auth_connector: 1 to 64 of A-Z a-z 0-9 _ . -`);
   }
 }
 
