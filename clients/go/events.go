@@ -40,7 +40,8 @@ type SubscribeOptions struct {
 
 // Subscription is one EventService.Subscribe stream. Events is closed when
 // the stream ends; Err then tells why (nil when it ended normally, an *Error
-// otherwise: UNAVAILABLE and ABORTED mean subscribing again is safe).
+// otherwise: UNAVAILABLE means subscribing again is safe; the other codes
+// are a subscription or acknowledgement the gateway refused).
 // Ack and Close are safe for concurrent use; read Events from one goroutine
 // or many.
 type Subscription struct {

@@ -67,7 +67,8 @@ class Subscription {
   // An event is acknowledged when `handle` returns true; false leaves it
   // unacknowledged and ends the stream (it is delivered again next time).
   // Returns the number of events acknowledged, or the stream's Error
-  // (UNAVAILABLE and ABORTED: subscribing again is safe).
+  // (UNAVAILABLE: subscribing again is safe; the other codes are a
+  // subscription or acknowledgement the gateway refused).
   // REQUIRES: called once.
   Outcome<int64_t> Run(const std::function<bool(const Event&)>& handle) {
     {

@@ -48,8 +48,9 @@ export interface B24Event {
 
 /**
  * One Subscribe stream: iterate it once with `for await`. The iteration ends
- * when the stream does; failures throw BitrixError (UNAVAILABLE and ABORTED:
- * subscribing again is safe).
+ * when the stream does; failures throw BitrixError (UNAVAILABLE: subscribing
+ * again is safe; the other codes are a subscription or acknowledgement the
+ * gateway refused).
  */
 export class Subscription implements AsyncIterable<B24Event> {
   private ended = false;

@@ -65,8 +65,9 @@ class Subscription:
     """Iterator over the events of one Subscribe stream (from
     Gateway.subscribe). It ends only when the stream does: iterate it in the
     thread that consumes the events; close() (or leaving a `with` block)
-    ends it from any thread. Failures raise BitrixError (UNAVAILABLE and
-    ABORTED: subscribing again is always safe).
+    ends it from any thread. Failures raise BitrixError (UNAVAILABLE:
+    subscribing again is safe; the other codes are a subscription or
+    acknowledgement the gateway refused).
 
     Thread-safety: ack() and close() may be called from any thread; one
     thread iterates."""
