@@ -142,6 +142,15 @@ void SetCredentials(const pb::PortalCredentials& c, PortalRecord* r) {
   r->application_token = c.application_token();
 }
 
+// The given lists, as given (EventBindings::Check normalises them).
+EventBindingsSpec SpecOf(const pb::PortalEventBindings& in) {
+  EventBindingsSpec spec;
+  if (in.has_offline()) spec.offline.emplace(in.offline().names().begin(), in.offline().names().end());
+  if (in.has_online()) spec.online.emplace(in.online().names().begin(), in.online().names().end());
+  spec.auth_connector = in.auth_connector();
+  return spec;
+}
+
 absl::Status CheckCredentials(const PortalRecord& r) {
   if (!r.webhook_url.empty() && (!r.portal_url.empty() || !r.refresh_token.empty())) {
     return absl::InvalidArgumentError(
@@ -180,6 +189,14 @@ grpc::ServerUnaryReactor* AdminService::Run(grpc::CallbackServerContext* context
   if (s.ok()) s = work();
   reactor->Finish(ToGrpcStatus(s));
   return reactor;
+}
+
+absl::Status AdminService::ReadBindings(const pb::PortalEventBindings& in, PortalRecord* record) const {
+  if (!events_) return absl::InvalidArgumentError("event_bindings: this gateway serves no events");
+  EventBindingsSpec spec = SpecOf(in);
+  if (absl::Status s = events_->bindings->Check("event_bindings", &spec); !s.ok()) return s;
+  record->event_bindings = std::move(spec);
+  return absl::OkStatus();
 }
 
 absl::Status AdminService::Describe(const std::string& key, pb::PortalState* out) const {
@@ -265,7 +282,8 @@ grpc::ServerUnaryReactor* AdminService::GetEventStatus(grpc::CallbackServerConte
                                                        pb::GetEventStatusResponse* response) {
   return Run(context, [&]() -> absl::Status {
     if (!events_) return absl::UnimplementedError("this gateway serves no events");
-    return DescribeEvents(*gateway_, *events_->bindings, *events_->ledger, request->portal(), response);
+    return DescribeEvents(*gateway_, *events_->bindings, *events_->ledger, events_->redis_lag,
+                          request->portal(), response);
   });
 }
 
@@ -281,6 +299,9 @@ grpc::ServerUnaryReactor* AdminService::AddPortal(grpc::CallbackServerContext* c
     SetCredentials(request->credentials(), &record);
     if (absl::Status s = CheckCredentials(record); !s.ok()) return s;
     MergeTuning(request->tuning(), &record.tuning);
+    if (request->has_event_bindings()) {
+      if (absl::Status s = ReadBindings(request->event_bindings(), &record); !s.ok()) return s;
+    }
     if (absl::Status s = gateway_->directory().Add(record); !s.ok()) return s;
     return Describe(record.name, response->mutable_portal());
   });
@@ -300,6 +321,7 @@ grpc::ServerUnaryReactor* AdminService::UpdatePortal(grpc::CallbackServerContext
       if (request->has_plan()) r->plan = request->plan();
       if (request->reset_tuning()) r->tuning.clear();
       MergeTuning(request->tuning(), &r->tuning);
+      if (request->has_event_bindings()) return ReadBindings(request->event_bindings(), r);
       return absl::OkStatus();
     });
     if (!s.ok()) return s;

@@ -14,6 +14,7 @@
 
 #include "bitrix24/gateway/v1/admin.grpc.pb.h"
 #include "engine/events/event_ledger.h"
+#include "engine/events/redis_event_lag.h"
 #include "engine/gateway/gateway.h"
 #include "service/auth/access_control.h"
 #include "service/event_bindings.h"
@@ -37,6 +38,8 @@ class AdminService final : public bitrix24::gateway::v1::AdminService::CallbackS
   struct Events {
     const EventBindings* bindings;
     const EventLedger* ledger;
+    // With --redis: the online groups' lag across the replicas; else null.
+    RedisEventLag* redis_lag = nullptr;
   };
 
   // Everything given must outlive the service; `access` null: no client
@@ -78,6 +81,9 @@ class AdminService final : public bitrix24::gateway::v1::AdminService::CallbackS
                                 const std::function<absl::Status()>& work) const;
   // The state of portal `key` (name, member_id or domain) into `out`.
   absl::Status Describe(const std::string& key, bitrix24::gateway::v1::PortalState* out) const;
+  // The event bindings given for a portal into its record. INVALID_ARGUMENT
+  // naming the field.
+  absl::Status ReadBindings(const bitrix24::gateway::v1::PortalEventBindings& in, PortalRecord* record) const;
   // UpdatePortalTuning of a registered portal: through its record.
   absl::Status TuneRegistered(const bitrix24::gateway::v1::UpdatePortalTuningRequest* request,
                               bitrix24::gateway::v1::PortalState* out) const;

@@ -183,24 +183,12 @@ absl::Status ReadRedirectTo(const ConfigJson& j, const std::string& where, Porta
   return absl::OkStatus();
 }
 
-// One list of "event_bindings" (names, no patterns: the list is compared
-// with event.get as it is), upper case, each once.
+// One list of "event_bindings", as given (NormalizeEventBindings checks it).
 absl::Status ReadEventNames(const ConfigJson& j, const char* key, const std::string& where,
                             std::optional<std::vector<std::string>>* out) {
   if (!j.contains(key)) return absl::OkStatus();
-  std::vector<std::string> names;
-  B24GATE_RETURN_IF_ERROR(ReadStringList(j, key, where, &names));
   out->emplace();
-  for (size_t i = 0; i < names.size(); ++i) {
-    const std::string at = absl::StrCat(where, ".", key, "[", i, "]");
-    B24GATE_RETURN_IF_ERROR(ValidateEventName(names[i], at, /*patterns=*/false));
-    const std::string name = absl::AsciiStrToUpper(names[i]);
-    if (name == "ONOFFLINEEVENT") {
-      return Bad(at, "ONOFFLINEEVENT is bound by the offline streams themselves; do not list it");
-    }
-    if (std::find((*out)->begin(), (*out)->end(), name) == (*out)->end()) (*out)->push_back(name);
-  }
-  return absl::OkStatus();
+  return ReadStringList(j, key, where, &**out);
 }
 
 // "event_bindings": {"offline": [NAME...], "online": [NAME...],
@@ -215,10 +203,7 @@ absl::Status ReadEventBindings(const ConfigJson& j, const std::string& where, Po
   B24GATE_RETURN_IF_ERROR(ReadEventNames(b, "offline", at, &out.offline));
   B24GATE_RETURN_IF_ERROR(ReadEventNames(b, "online", at, &out.online));
   B24GATE_RETURN_IF_ERROR(ReadString(b, "auth_connector", at, &out.auth_connector));
-  if (!out.auth_connector.empty()) {
-    B24GATE_RETURN_IF_ERROR(ValidateConsumerName(out.auth_connector, at + ".auth_connector"));
-  }
-  return absl::OkStatus();
+  return NormalizeEventBindings(at, &out);
 }
 
 // Timeout, attempts, autothrottle, the portal's TLS and its default API.

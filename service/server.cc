@@ -269,7 +269,7 @@ absl::Status Server::Wire(std::unique_ptr<HttpTransport> transport) {
   service_ = std::make_unique<GatewayService>(gateway_.get(), access_.get());
   B24GATE_RETURN_IF_ERROR(WireEvents());
   admin_ = std::make_unique<AdminService>(gateway_.get(), access_.get(),
-                                          AdminService::Events{event_bindings_.get(), event_ledger_.get()});
+                                          AdminService::Events{event_bindings_.get(), event_ledger_.get(), redis_lag_.get()});
   file_transport_ = std::make_unique<StreamTransport>(clock_);
   files_ = std::make_unique<FileGateway>(gateway_.get(), file_transport_.get(),
                                          config_.max_file_size);
@@ -321,6 +321,8 @@ void Server::OpenEventStreams() {
         logger->Log(LogLevel::kWarn, "events stream dropped unacknowledged events",
                     {{"portal", portal}, {"deliveries", deliveries}, {"reason", why}});
       });
+  // GetEventStatus's lag of the groups, as Redis has them: every replica's.
+  redis_lag_ = std::make_unique<RedisEventLag>(options.redis, options.key_prefix, clock_);
   logger_.Log(LogLevel::kInfo, "online events in Redis Streams",
               {{"redis", RedisUrlOf(options.redis.address)}, {"key_prefix", options.key_prefix}});
 }
@@ -358,7 +360,7 @@ absl::Status Server::WireEvents() {
     }
     inbound_->Serve(inbound_events_.get(), app_install_.get());
   }
-  event_bindings_ = std::make_unique<EventBindings>(&logger_);
+  event_bindings_ = std::make_unique<EventBindings>(&logger_, clock_, poll_timer_.get());
   event_bindings_->Start(gateway_.get(), config_.portals,
                          [events = events_.get()](const std::string& portal) { return events->HandlerUrl(portal); });
   return absl::OkStatus();
@@ -500,6 +502,7 @@ bool Server::Drain(absl::Duration predrain) {
   // unacknowledged events stay in the portals' queues) so they do not hold
   // the drain until the grace runs out.
   events_->Shutdown();
+  event_bindings_->Shutdown();
   gateway_->BeginShutdown();
   if (!AwaitAnswered(answer_by)) {
     logger_.Log(LogLevel::kWarn, "grace period nearly over: answering calls still waiting for the "
@@ -549,6 +552,8 @@ Server::~Server() {
     }
     (void)metrics_->exposer.release();
   }
+  // The binding passes' timer (poll_timer_) goes before them.
+  if (event_bindings_) event_bindings_->Shutdown();
   if (grpc_ && !stop_.joinable()) {
     grpc_->Shutdown();
     grpc_->Wait();

@@ -121,8 +121,9 @@ class Server {
   // Online events accepted and not yet acknowledged; it outlives the
   // gateway too, whose last callbacks may still end an online stream.
   std::unique_ptr<OnlineEventStore> online_hub_;  // with the inbound endpoint only
-  // The start-up binding passes: it outlives the gateway, whose last
-  // callbacks may still finish a pass.
+  std::unique_ptr<RedisEventLag> redis_lag_;      // with it and --redis only
+  // Binding management: it outlives the gateway, whose last callbacks may
+  // still finish a pass, and the timer it starts passes from.
   std::unique_ptr<EventBindings> event_bindings_;
   std::unique_ptr<Gateway> gateway_;
   std::unique_ptr<GatewayService> service_;

@@ -44,17 +44,6 @@ std::set<Binding> Owned(const Pass& pass, const OJson& bindings) {
   return owned;
 }
 
-std::vector<Binding> Desired(const PortalOptions::EventBindings& wanted) {
-  std::set<Binding> desired;
-  if (wanted.offline) {
-    for (const std::string& e : *wanted.offline) desired.insert({e, false});
-  }
-  if (wanted.online) {
-    for (const std::string& e : *wanted.online) desired.insert({e, true});
-  }
-  return {desired.begin(), desired.end()};
-}
-
 void Plan(Pass& pass, const std::set<Binding>& owned) {
   const std::set<Binding> desired(pass.report.desired.begin(), pass.report.desired.end());
   pass.report.found.assign(owned.begin(), owned.end());
@@ -96,6 +85,17 @@ void Next(std::shared_ptr<Pass> pass) {
 
 }  // namespace
 
+std::vector<Binding> BindingSync::Desired(const PortalOptions::EventBindings& wanted) {
+  std::set<Binding> desired;
+  if (wanted.offline) {
+    for (const std::string& e : *wanted.offline) desired.insert({e, false});
+  }
+  if (wanted.online) {
+    for (const std::string& e : *wanted.online) desired.insert({e, true});
+  }
+  return {desired.begin(), desired.end()};
+}
+
 std::string BindingSync::Describe(const Binding& binding) {
   return absl::StrCat(binding.event, binding.online ? " (online)" : " (offline)");
 }
@@ -107,7 +107,7 @@ void BindingSync::Run(Caller caller, PortalOptions::EventBindings wanted, std::s
   pass->wanted = std::move(wanted);
   pass->handler = std::move(handler);
   pass->done = std::move(done);
-  pass->report.desired = Desired(pass->wanted);
+  pass->report.desired = BindingSync::Desired(pass->wanted);
   pass->caller("event.get", OJson::object(), [pass](absl::StatusOr<CallReply> reply) {
     if (!reply.ok()) {
       pass->report.errors.push_back(absl::StrCat("event.get: ", reply.status().ToString()));

@@ -54,6 +54,9 @@ class BindingSync {
   static void Run(Caller caller, PortalOptions::EventBindings wanted, std::string handler,
                   std::function<void(Report)> done);
 
+  // The bindings `wanted` lists, in (offline first, name) order.
+  static std::vector<Binding> Desired(const PortalOptions::EventBindings& wanted);
+
   // "ONCRMDEALADD (offline)".
   static std::string Describe(const Binding& binding);
 };

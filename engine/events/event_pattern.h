@@ -1,7 +1,8 @@
 // Names as a subscriber gives them. Event names: a name (ONCRMDEALADD) or a
 // pattern with `*` standing for any run of characters (ONCRMDEAL*, *ADD),
 // compared without regard to case, as Bitrix24 compares event names. And
-// the consumer and auth_connector names a subscription or a config carries.
+// the consumer and auth_connector names a subscription or a config carries,
+// and the event bindings a portal is given.
 //
 // Thread-safety: pure functions.
 #ifndef B24GATE_ENGINE_EVENTS_EVENT_PATTERN_H_
@@ -12,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "engine/common/event_bindings_spec.h"
 
 namespace b24gate {
 
@@ -25,6 +27,13 @@ absl::Status ValidateEventName(absl::string_view name, absl::string_view where, 
 // For consumer names and auth_connector keys: OK, or INVALID_ARGUMENT
 // naming `where`; 1 to 64 of [A-Za-z0-9_.-] (the name is not quoted).
 absl::Status ValidateConsumerName(absl::string_view name, absl::string_view where);
+
+// Checks and normalises a portal's event bindings as the configuration or
+// an admin gives them: the names upper case, each once, no patterns (a list
+// is compared with event.get as it is), no ONOFFLINEEVENT (offline streams
+// bind it for themselves), an auth_connector as ValidateConsumerName says.
+// INVALID_ARGUMENT naming `where`.offline[i], .online[i] or .auth_connector.
+absl::Status NormalizeEventBindings(absl::string_view where, EventBindingsSpec* bindings);
 
 // Whether `event` is named by `pattern` (a name or a pattern).
 bool MatchesEventPattern(absl::string_view pattern, absl::string_view event);

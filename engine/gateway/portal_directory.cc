@@ -229,6 +229,7 @@ absl::StatusOr<PortalOptions> PortalDirectory::OptionsFor(const PortalRecord& re
     if (absl::Status s = ApplyPlan(record.plan, &o); !s.ok()) return s;
   }
   if (absl::Status s = ApplyTuning(record, &o); !s.ok()) return s;
+  o.event_bindings = record.event_bindings;
   if (record.oauth()) {
     if (!record.client_id.empty()) o.oauth.client_id = record.client_id;
     if (!record.client_secret.empty()) o.oauth.client_secret = record.client_secret;
@@ -284,17 +285,20 @@ absl::Status PortalDirectory::Add(PortalRecord record) {
     entries_.emplace(name, std::move(entry));
   }
   absl::Status stored = registry_->Put(record);
-  absl::MutexLock lock(&mu_);
-  auto it = entries_.find(name);
-  if (!stored.ok()) {
-    Unindex(it->second.record);
-    entries_.erase(it);
-    turn_ended_.SignalAll();
-    return stored;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(name);
+    if (!stored.ok()) {
+      Unindex(it->second.record);
+      entries_.erase(it);
+      turn_ended_.SignalAll();
+      return stored;
+    }
+    it->second.adding = false;
+    it->second.committed = ++commits_;
+    EndTurn(&it->second);
   }
-  it->second.adding = false;
-  it->second.committed = ++commits_;
-  EndTurn(&it->second);
+  Notify({name});
   return absl::OkStatus();
 }
 
@@ -382,9 +386,11 @@ absl::Status PortalDirectory::Replace(PortalRecord record) {
   }
   // Not under mu_: a portal is never called with it held.
   if (!s.ok()) return s;
+  Notify({name});
   if (live) return live->Tune(TuningOf(*options));
   return absl::OkStatus();
 }
+
 absl::Status PortalDirectory::Remove(const std::string& key) {
   std::string name;
   {
@@ -405,6 +411,7 @@ absl::Status PortalDirectory::Remove(const std::string& key) {
     live = Erase(it);
   }
   if (live) live->BeginShutdown();
+  Notify({name});
   return absl::OkStatus();
 }
 
@@ -587,19 +594,23 @@ absl::Status PortalDirectory::Sync() {
   if (!changes.ok()) return changes.status();
   std::vector<std::shared_ptr<Portal>> drain;
   std::vector<Retune> retune;
+  std::vector<std::string> applied;
   {
     absl::MutexLock lock(&mu_);
     int64_t read_to = after;
     bool all_applied = true;
     for (const RegistryChange& change : *changes) {
       // The log is read again from the first change left for later.
-      all_applied = ApplyRemote(change, epoch, &drain, &retune) && all_applied;
+      const bool done = ApplyRemote(change, epoch, &drain, &retune);
+      if (done) applied.push_back(change.name);
+      all_applied = done && all_applied;
       if (all_applied) read_to = change.seq;
     }
     synced_ = read_to;
   }
   for (const auto& p : drain) p->BeginShutdown();
   RetuneAll(retune);
+  Notify(applied);
   return absl::OkStatus();
 }
 
@@ -640,6 +651,22 @@ void PortalDirectory::RetuneAll(const std::vector<Retune>& retune) {
     // A record another replica stored was checked there.
     if (options.ok()) (void)r.live->Tune(TuningOf(*options));
   }
+}
+
+void PortalDirectory::Watch(std::function<void(const std::string&)> watcher) {
+  auto shared = std::make_shared<const std::function<void(const std::string&)>>(std::move(watcher));
+  absl::MutexLock lock(&mu_);
+  watcher_ = std::move(shared);
+}
+
+void PortalDirectory::Notify(const std::vector<std::string>& names) {
+  std::shared_ptr<const std::function<void(const std::string&)>> watcher;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    watcher = watcher_;
+  }
+  if (!watcher) return;
+  for (const std::string& name : names) (*watcher)(name);
 }
 
 std::vector<std::shared_ptr<Portal>> PortalDirectory::TakeIdle(absl::Time now) {

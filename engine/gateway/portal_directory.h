@@ -172,6 +172,14 @@ class PortalDirectory : private DispatchPool::Task, private BudgetSyncer::Task {
   // Portals known (configured and registered).
   size_t size() const;
 
+  // Tells `watcher` the name of each registered portal this process added,
+  // changed or removed, or read added, changed or removed from the shared
+  // registry (Sync), once the change applies; it may find the portal
+  // changed again since (read it with Describe). Called with no lock
+  // held, on the thread that made or read the change; may be called for a
+  // portal whose record did not change. Replaces the previous watcher.
+  void Watch(std::function<void(const std::string& name)> watcher);
+
   // Server shutdown (see Portal): every portal in memory, removed ones too.
   void BeginShutdown();
   void AbandonInFlight();
@@ -245,6 +253,8 @@ class PortalDirectory : private DispatchPool::Task, private BudgetSyncer::Task {
                    std::vector<std::shared_ptr<Portal>>* drain, std::vector<Retune>* retune)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RetuneAll(const std::vector<Retune>& retune);
+  // Tells the watcher of `names`.
+  void Notify(const std::vector<std::string>& names) ABSL_LOCKS_EXCLUDED(mu_);
   // The janitor's turn (DispatchPool::Task): drops idle portals from memory
   // and destroys removed ones nobody holds any more.
   absl::Time RunTurn() override;
@@ -274,6 +284,7 @@ class PortalDirectory : private DispatchPool::Task, private BudgetSyncer::Task {
   int64_t synced_ ABSL_GUARDED_BY(mu_) = 0;
   // When the last round began (the sync thread's only).
   absl::Time last_round_ = absl::InfinitePast();
+  std::shared_ptr<const std::function<void(const std::string&)>> watcher_ ABSL_GUARDED_BY(mu_);
   // Reads the change log every sync_every; null without a shared registry.
   std::unique_ptr<BudgetSyncer> syncer_;
 };

@@ -15,6 +15,7 @@
 #include "engine/throttle/backoff.h"
 #include "engine/throttle/fair_share.h"
 #include "engine/auth/credentials.h"
+#include "engine/common/event_bindings_spec.h"
 #include "engine/portal/call_types.h"
 #include "engine/http/http_transport.h"
 #include "engine/throttle/leaky_bucket.h"
@@ -44,14 +45,9 @@ struct PortalOptions {
   // secret: never logged. Empty: the endpoint refuses the portal's posts.
   std::string application_token;
   // The event bindings the gateway keeps on this portal (config
-  // "event_bindings"), made to match at start-up by EventBindings
-  // (service/event_bindings.h). A list left unset is not managed: the
-  // bindings of that kind are left as they are.
-  struct EventBindings {
-    std::optional<std::vector<std::string>> offline;  // upper case
-    std::optional<std::vector<std::string>> online;   // bound to the inbound endpoint
-    std::string auth_connector;                       // given to new offline binds; "" = none
-  };
+  // "event_bindings", or a registered portal's record), kept matching by
+  // BindingKeeper (engine/events/binding_keeper.h).
+  using EventBindings = EventBindingsSpec;
   EventBindings event_bindings;
   // Request-rate model (docs/bitrix24-protocol.md, "Limits"). Preset "standard": 50 / 2 per s.
   BucketPolicy bucket;

@@ -36,6 +36,41 @@ std::string HostOf(const std::string& url) {
   return url.substr(start, end == std::string::npos ? std::string::npos : end - start);
 }
 
+Json EncodeBindings(const EventBindingsSpec& b) {
+  Json j = Json::object();
+  if (b.offline) j["offline"] = *b.offline;
+  if (b.online) j["online"] = *b.online;
+  if (!b.auth_connector.empty()) j["auth_connector"] = b.auth_connector;
+  return j;
+}
+
+absl::Status DecodeNames(const Json& j, const char* key, std::optional<std::vector<std::string>>* out) {
+  auto it = j.find(key);
+  if (it == j.end()) return absl::OkStatus();
+  const absl::Status bad =
+      absl::DataLossError(absl::StrCat("a stored portal's event_bindings.", key, " is not a list of names"));
+  if (!it->is_array()) return bad;
+  out->emplace();
+  for (const Json& name : *it) {
+    if (!name.is_string()) return bad;
+    (*out)->push_back(name.get<std::string>());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DecodeBindings(const Json& j, EventBindingsSpec* out) {
+  if (!j.is_object()) return absl::DataLossError("a stored portal's event_bindings is not an object");
+  if (absl::Status s = DecodeNames(j, "offline", &out->offline); !s.ok()) return s;
+  if (absl::Status s = DecodeNames(j, "online", &out->online); !s.ok()) return s;
+  if (auto it = j.find("auth_connector"); it != j.end()) {
+    if (!it->is_string()) {
+      return absl::DataLossError("a stored portal's event_bindings.auth_connector is not a string");
+    }
+    out->auth_connector = it->get<std::string>();
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::string PortalRecord::Domain() const {
@@ -54,6 +89,7 @@ std::string EncodeRecord(const PortalRecord& record) {
     if (!(record.*f.field).empty()) j[f.key] = record.*f.field;
   }
   if (!record.tuning.empty()) j["tuning"] = record.tuning;
+  if (record.event_bindings.listed()) j["event_bindings"] = EncodeBindings(record.event_bindings);
   return j.dump();
 }
 
@@ -77,6 +113,9 @@ absl::StatusOr<PortalRecord> DecodeRecord(const std::string& text) {
       }
       record.tuning[key] = value.get<double>();
     }
+  }
+  if (auto it = j.find("event_bindings"); it != j.end()) {
+    if (absl::Status s = DecodeBindings(*it, &record.event_bindings); !s.ok()) return s;
   }
   if (record.name.empty()) return absl::DataLossError("a stored portal has no name");
   return record;

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "engine/common/event_bindings_spec.h"
 
 namespace b24gate {
 
@@ -46,6 +47,9 @@ struct PortalRecord {
   // Tunables set for this portal by name (engine/portal/tuning_fields.h),
   // applied over the plan.
   std::map<std::string, double> tuning;
+  // The event bindings the gateway keeps on the portal (as a configured
+  // portal's "event_bindings"); nothing listed = none managed.
+  EventBindingsSpec event_bindings;
 
   bool oauth() const { return webhook_url.empty(); }
   // The domain, or the host of the webhook or portal URL.

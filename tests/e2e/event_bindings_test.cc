@@ -3,7 +3,10 @@
 // event.get, binds what is listed and missing, unbinds what is its own and
 // no longer listed, and leaves everybody else's alone. A second start with
 // nothing changed makes no call but event.get. AdminService.GetEventStatus
-// reports what the pass saw and did, and each consumer's lag.
+// reports what the pass saw and did, and each consumer's lag. A portal
+// registered at run time with event_bindings (AddPortal, or read from the
+// registry another replica shares) gets the same, and a pass that failed is
+// made again once the portal answers, not at the next start.
 #include <fstream>
 #include <map>
 #include <memory>
@@ -19,12 +22,45 @@
 #include "tests/e2e/event_helpers.h"
 #include "tests/e2e/output_capture.h"
 #include "tests/support/free_port.h"
+#include "tests/support/redis_server.h"
 #include "tests/support/temp_file.h"
 
 namespace b24gate::e2e::event_bindings_test {
 namespace {
 
 constexpr char kOtherHandler[] = "http://someone-else.example/hook";
+
+// GetEventStatus of one portal through `channel` (a gateway or replica).
+pb::PortalEventStatus StatusOf(std::shared_ptr<grpc::Channel> channel, const std::string& portal) {
+  auto admin = pb::AdminService::NewStub(channel);
+  pb::GetEventStatusRequest request;
+  request.set_portal(portal);
+  pb::GetEventStatusResponse response;
+  grpc::Status status = admin->GetEventStatus(Ctx(10).get(), request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return response.portals_size() == 1 ? response.portals(0) : pb::PortalEventStatus();
+}
+
+// event_bindings for AddPortal / UpdatePortal: offline names, and online
+// ones unless `online` is empty.
+pb::PortalEventBindings ProtoLists(std::vector<std::string> offline, std::vector<std::string> online = {}) {
+  pb::PortalEventBindings b;
+  for (const std::string& e : offline) b.mutable_offline()->add_names(e);
+  for (const std::string& e : online) b.mutable_online()->add_names(e);
+  return b;
+}
+
+// Registers "second": the emulator's portal again, under a domain of its
+// own, with `bindings`.
+grpc::Status AddSecond(Stack& stack, const pb::PortalEventBindings& bindings) {
+  pb::AddPortalRequest request;
+  request.set_name("second");
+  request.set_domain("second.example");
+  request.mutable_credentials()->set_webhook_url(stack.webhook_url());
+  *request.mutable_event_bindings() = bindings;
+  pb::AddPortalResponse response;
+  return pb::AdminService::NewStub(stack.channel())->AddPortal(Ctx(10).get(), request, &response);
+}
 
 json Lists(std::vector<std::string> offline, std::vector<std::string> online) {
   return {{"offline", offline}, {"online", online}, {"auth_connector", "crm-sync-writes"}};
@@ -52,27 +88,21 @@ void RestartWith(Stack& stack, json bindings) {
 }
 
 // The portal's bindings as "EVENT offline", "EVENT gateway" (this
-// gateway's handler) or "EVENT HANDLER".
-std::set<std::string> Bindings(Stack& stack) {
+// gateway's handler for `portal`) or "EVENT HANDLER".
+std::set<std::string> Bindings(Stack& stack, const std::string& portal = "main") {
   std::set<std::string> out;
   json bound = stack.Rest("event.get", json::object());
   if (!bound.is_object() || !bound["result"].is_array()) return {"event.get failed"};
   for (const json& b : bound["result"]) {
     const std::string handler = b.value("handler", "");
-    const bool ours = handler.find("/events/main") != std::string::npos;
+    const bool ours = absl::EndsWith(handler, "/events/" + portal);
     out.insert(b.value("event", "") + " " + (handler.empty() ? "offline" : ours ? "gateway" : handler));
   }
   return out;
 }
 
-pb::PortalEventStatus Status(Stack& stack) {
-  auto admin = pb::AdminService::NewStub(stack.channel());
-  pb::GetEventStatusRequest request;
-  request.set_portal("main");
-  pb::GetEventStatusResponse response;
-  grpc::Status status = admin->GetEventStatus(Ctx(10).get(), request, &response);
-  EXPECT_TRUE(status.ok()) << status.error_message();
-  return response.portals_size() == 1 ? response.portals(0) : pb::PortalEventStatus();
+pb::PortalEventStatus Status(Stack& stack, const std::string& portal = "main") {
+  return StatusOf(stack.channel(), portal);
 }
 
 // Waits for the start-up pass to end; the report then.
@@ -195,6 +225,139 @@ TEST(EventBindings, GetEventStatusShowsEachConsumersLag) {
     return s.consumers_size() == 1 && s.consumers(0).unacknowledged() == 0;
   })) << "acknowledged and cleared: no lag";
   EXPECT_EQ(s.consumers(0).oldest_unacknowledged_seconds(), 0);
+}
+
+TEST(EventBindings, APortalAddedAtRunTimeGetsItsBindingsOnceItAnswers) {
+  auto stack = BindingStack(nullptr);
+  ASSERT_TRUE(stack);
+  // Every event.get fails (after the gateway's own retries): the portal is
+  // "down" for binding management.
+  stack->SetFaults("502=1,method=event.get");
+  grpc::Status added = AddSecond(*stack, ProtoLists({"ONCRMCONTACTADD", "onCrmContactUpdate"}, {"ONCRMLEADADD"}));
+  ASSERT_TRUE(added.ok()) << added.error_message();
+  pb::PortalEventStatus s;
+  ASSERT_TRUE(testing::WaitFor([&] {
+    s = Status(*stack, "second");
+    return s.bindings().state() == pb::EVENT_BINDINGS_STATE_FAILED;
+  }, 60)) << s.DebugString();
+  EXPECT_GE(s.bindings().attempts(), 1);
+  EXPECT_TRUE(absl::StartsWith(s.bindings().last_error(), "event.get: ")) << s.bindings().last_error();
+  EXPECT_FALSE(absl::StrContains(s.DebugString(), "e2esecretcode")) << "the webhook's code is in the report";
+  EXPECT_GT(s.bindings().retry_in_seconds(), 0);
+  EXPECT_EQ(Names(s.bindings().desired()), (std::set<std::string>{"ONCRMCONTACTADD offline",
+                                                                  "ONCRMCONTACTUPDATE offline", "ONCRMLEADADD online"}));
+
+  // The portal answers again: the next pass, after the back-off, binds.
+  stack->SetFaults("none");
+  ASSERT_TRUE(testing::WaitFor([&] {
+    s = Status(*stack, "second");
+    return s.bindings().state() == pb::EVENT_BINDINGS_STATE_OK;
+  }, 60)) << s.DebugString();
+  EXPECT_GE(s.bindings().attempts(), 2);
+  EXPECT_EQ(s.bindings().last_error(), "");
+  EXPECT_EQ(Bindings(*stack, "second"),
+            (std::set<std::string>{"ONCRMCONTACTADD offline", "ONCRMCONTACTUPDATE offline", "ONCRMLEADADD gateway"}));
+
+  // Removed: no longer reported (nor kept).
+  pb::RemovePortalRequest remove;
+  remove.set_portal("second");
+  pb::RemovePortalResponse removed;
+  ASSERT_TRUE(pb::AdminService::NewStub(stack->channel())->RemovePortal(Ctx(10).get(), remove, &removed).ok());
+  auto admin = pb::AdminService::NewStub(stack->channel());
+  pb::GetEventStatusResponse all;
+  ASSERT_TRUE(admin->GetEventStatus(Ctx(10).get(), pb::GetEventStatusRequest(), &all).ok());
+  for (const pb::PortalEventStatus& p : all.portals()) EXPECT_NE(p.portal(), "second");
+}
+
+TEST(EventBindings, BadBindingsAreRefusedNamingTheField) {
+  auto stack = BindingStack(nullptr);
+  ASSERT_TRUE(stack);
+  grpc::Status s = AddSecond(*stack, ProtoLists({"ONCRMDEALADD", "ONCRMDEAL*"}));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(s.error_message(), "event_bindings.offline[1]: ")) << s.error_message();
+  s = AddSecond(*stack, ProtoLists({}, {"ONOFFLINEEVENT"}));
+  EXPECT_TRUE(absl::StartsWith(s.error_message(), "event_bindings.online[0]: ")) << s.error_message();
+  pb::GetPortalRequest get;
+  get.set_portal("second");
+  pb::GetPortalResponse got;
+  EXPECT_EQ(pb::AdminService::NewStub(stack->channel())->GetPortal(Ctx(10).get(), get, &got).error_code(),
+            grpc::StatusCode::NOT_FOUND)
+      << "a refused AddPortal registers nothing";
+}
+
+// Replicas sharing a registry (Redis): a portal added or changed through one
+// is kept by the others as well, each with its own pass.
+TEST(EventBindings, APortalAddedThroughOneReplicaIsKeptByTheOthers) {
+  absl::StatusOr<std::unique_ptr<testing::RedisServer>> redis = testing::RedisServer::Start();
+  ASSERT_TRUE(redis.ok()) << redis.status();
+  EmulatorSpec emulator;
+  emulator.extra_args = {"--no-limits", "--cost-zero"};
+  GatewaySpec gateway;
+  gateway.extra_args = {"--redis", (*redis)->url()};
+  auto stack = Up(emulator, gateway);
+  ASSERT_TRUE(stack);
+  absl::StatusOr<std::unique_ptr<Process>> replica = stack->StartReplica();
+  ASSERT_TRUE(replica.ok()) << replica.status();
+  auto other = grpc::CreateChannel((*replica)->address(), grpc::InsecureChannelCredentials());
+
+  ASSERT_TRUE(AddSecond(*stack, ProtoLists({"ONCRMCONTACTADD"})).ok());
+  pb::PortalEventStatus s;
+  EXPECT_TRUE(testing::WaitFor([&] {
+    s = StatusOf(other, "second");
+    return s.bindings().state() == pb::EVENT_BINDINGS_STATE_OK;
+  })) << "the replica that did not take AddPortal keeps the bindings too: " << s.DebugString();
+  EXPECT_EQ(Names(s.bindings().desired()), (std::set<std::string>{"ONCRMCONTACTADD offline"}));
+
+  pb::UpdatePortalRequest update;
+  update.set_portal("second");
+  *update.mutable_event_bindings() = ProtoLists({"ONCRMCONTACTDELETE"});
+  pb::UpdatePortalResponse updated;
+  ASSERT_TRUE(pb::AdminService::NewStub(stack->channel())->UpdatePortal(Ctx(10).get(), update, &updated).ok());
+  EXPECT_TRUE(testing::WaitFor([&] {
+    s = StatusOf(other, "second");
+    return s.bindings().state() == pb::EVENT_BINDINGS_STATE_OK &&
+           Names(s.bindings().desired()) == std::set<std::string>{"ONCRMCONTACTDELETE offline"};
+  })) << s.DebugString();
+  EXPECT_TRUE(testing::WaitFor([&] {
+    return Bindings(*stack, "second") == std::set<std::string>{"ONCRMCONTACTDELETE offline"};
+  }));
+}
+
+// With --redis an online group's lag is Redis's: a replica that serves none
+// of the group's streams reports what another replica's stream holds.
+TEST(EventBindings, WithRedisEveryReplicaReportsTheLagOfEveryReplicasStreams) {
+  absl::StatusOr<std::unique_ptr<testing::RedisServer>> redis = testing::RedisServer::Start();
+  ASSERT_TRUE(redis.ok()) << redis.status();
+  OnlineEventsOptions options;
+  options.gateway_args = {"--redis", (*redis)->url()};
+  auto stack = OnlineEventsStack(options);
+  ASSERT_TRUE(stack);
+  absl::StatusOr<std::unique_ptr<Process>> replica = stack->StartReplica();
+  ASSERT_TRUE(replica.ok()) << replica.status();
+  auto other = grpc::CreateChannel((*replica)->address(), grpc::InsecureChannelCredentials());
+
+  Subscriber billing(stack->channel(), "billing", {kAdd}, "", pb::EVENT_SOURCE_ONLINE);
+  ASSERT_TRUE(BoundOnline(*stack, {{kAdd, 1}}));
+  AddDeal(*stack, "one");
+  AddDeal(*stack, "two");
+  std::vector<pb::QueuedEvent> got = billing.Take(2);
+  ASSERT_EQ(got.size(), 2u);
+  pb::PortalEventStatus s;
+  auto billing_lag = [&]() -> pb::ConsumerLag {
+    s = StatusOf(other, "main");
+    for (const pb::ConsumerLag& c : s.consumers()) {
+      if (c.consumer() == "billing") return c;
+    }
+    return pb::ConsumerLag();
+  };
+  EXPECT_TRUE(testing::WaitFor([&] { return billing_lag().unacknowledged() == 2; })) << s.DebugString();
+  pb::ConsumerLag lag = billing_lag();
+  EXPECT_TRUE(lag.all_replicas());
+  EXPECT_GT(lag.oldest_unacknowledged_seconds(), 0);
+
+  ASSERT_TRUE(billing.Ack(IdsOf(got)));
+  EXPECT_TRUE(testing::WaitFor([&] { return billing_lag().unacknowledged() == 0; })) << s.DebugString();
+  EXPECT_EQ(billing_lag().oldest_unacknowledged_seconds(), 0);
 }
 
 }  // namespace

@@ -35,9 +35,10 @@ type AdminServiceClient interface {
 	// commands are answered NOT_EXECUTED, those on the wire finish, later
 	// calls get NOT_FOUND.
 	RemovePortal(ctx context.Context, in *RemovePortalRequest, opts ...grpc.CallOption) (*RemovePortalResponse, error)
-	// The events side of the portals: the event bindings the configuration
-	// lists with what the start-up pass found and changed, and the lag of
-	// each consumer this replica has delivered to. Never calls Bitrix24.
+	// The events side of the portals: the event bindings each portal lists
+	// (configured, or given to AddPortal / UpdatePortal) with what the last
+	// pass found and changed, and the lag of each consumer. Never calls
+	// Bitrix24.
 	GetEventStatus(ctx context.Context, in *GetEventStatusRequest, opts ...grpc.CallOption) (*GetEventStatusResponse, error)
 }
 
@@ -134,9 +135,10 @@ type AdminServiceServer interface {
 	// commands are answered NOT_EXECUTED, those on the wire finish, later
 	// calls get NOT_FOUND.
 	RemovePortal(context.Context, *RemovePortalRequest) (*RemovePortalResponse, error)
-	// The events side of the portals: the event bindings the configuration
-	// lists with what the start-up pass found and changed, and the lag of
-	// each consumer this replica has delivered to. Never calls Bitrix24.
+	// The events side of the portals: the event bindings each portal lists
+	// (configured, or given to AddPortal / UpdatePortal) with what the last
+	// pass found and changed, and the lag of each consumer. Never calls
+	// Bitrix24.
 	GetEventStatus(context.Context, *GetEventStatusRequest) (*GetEventStatusResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }

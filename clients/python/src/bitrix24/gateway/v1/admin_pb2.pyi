@@ -1,26 +1,33 @@
 from bitrix24.gateway.v1 import events_pb2 as _events_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+EVENT_BINDINGS_STATE_FAILED: EventBindingsState
+EVENT_BINDINGS_STATE_OK: EventBindingsState
+EVENT_BINDINGS_STATE_PENDING: EventBindingsState
+EVENT_BINDINGS_STATE_UNSPECIFIED: EventBindingsState
 
 class AddPortalRequest(_message.Message):
-    __slots__ = ["credentials", "domain", "member_id", "name", "plan", "tuning"]
+    __slots__ = ["credentials", "domain", "event_bindings", "member_id", "name", "plan", "tuning"]
     CREDENTIALS_FIELD_NUMBER: _ClassVar[int]
     DOMAIN_FIELD_NUMBER: _ClassVar[int]
+    EVENT_BINDINGS_FIELD_NUMBER: _ClassVar[int]
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     PLAN_FIELD_NUMBER: _ClassVar[int]
     TUNING_FIELD_NUMBER: _ClassVar[int]
     credentials: PortalCredentials
     domain: str
+    event_bindings: PortalEventBindings
     member_id: str
     name: str
     plan: str
     tuning: PortalTuning
-    def __init__(self, name: _Optional[str] = ..., member_id: _Optional[str] = ..., domain: _Optional[str] = ..., credentials: _Optional[_Union[PortalCredentials, _Mapping]] = ..., plan: _Optional[str] = ..., tuning: _Optional[_Union[PortalTuning, _Mapping]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., member_id: _Optional[str] = ..., domain: _Optional[str] = ..., credentials: _Optional[_Union[PortalCredentials, _Mapping]] = ..., plan: _Optional[str] = ..., tuning: _Optional[_Union[PortalTuning, _Mapping]] = ..., event_bindings: _Optional[_Union[PortalEventBindings, _Mapping]] = ...) -> None: ...
 
 class AddPortalResponse(_message.Message):
     __slots__ = ["portal"]
@@ -29,14 +36,16 @@ class AddPortalResponse(_message.Message):
     def __init__(self, portal: _Optional[_Union[PortalState, _Mapping]] = ...) -> None: ...
 
 class ConsumerLag(_message.Message):
-    __slots__ = ["consumer", "oldest_unacknowledged_seconds", "unacknowledged"]
+    __slots__ = ["all_replicas", "consumer", "oldest_unacknowledged_seconds", "unacknowledged"]
+    ALL_REPLICAS_FIELD_NUMBER: _ClassVar[int]
     CONSUMER_FIELD_NUMBER: _ClassVar[int]
     OLDEST_UNACKNOWLEDGED_SECONDS_FIELD_NUMBER: _ClassVar[int]
     UNACKNOWLEDGED_FIELD_NUMBER: _ClassVar[int]
+    all_replicas: bool
     consumer: str
     oldest_unacknowledged_seconds: float
     unacknowledged: int
-    def __init__(self, consumer: _Optional[str] = ..., unacknowledged: _Optional[int] = ..., oldest_unacknowledged_seconds: _Optional[float] = ...) -> None: ...
+    def __init__(self, consumer: _Optional[str] = ..., unacknowledged: _Optional[int] = ..., oldest_unacknowledged_seconds: _Optional[float] = ..., all_replicas: bool = ...) -> None: ...
 
 class EventBinding(_message.Message):
     __slots__ = ["event", "source"]
@@ -47,20 +56,34 @@ class EventBinding(_message.Message):
     def __init__(self, event: _Optional[str] = ..., source: _Optional[_Union[_events_pb2.EventSource, str]] = ...) -> None: ...
 
 class EventBindingsReport(_message.Message):
-    __slots__ = ["bound", "desired", "done", "errors", "found", "unbound"]
+    __slots__ = ["attempts", "bound", "desired", "done", "errors", "found", "last_error", "retry_in_seconds", "state", "unbound"]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     BOUND_FIELD_NUMBER: _ClassVar[int]
     DESIRED_FIELD_NUMBER: _ClassVar[int]
     DONE_FIELD_NUMBER: _ClassVar[int]
     ERRORS_FIELD_NUMBER: _ClassVar[int]
     FOUND_FIELD_NUMBER: _ClassVar[int]
+    LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
+    RETRY_IN_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
     UNBOUND_FIELD_NUMBER: _ClassVar[int]
+    attempts: int
     bound: _containers.RepeatedCompositeFieldContainer[EventBinding]
     desired: _containers.RepeatedCompositeFieldContainer[EventBinding]
     done: bool
     errors: _containers.RepeatedScalarFieldContainer[str]
     found: _containers.RepeatedCompositeFieldContainer[EventBinding]
+    last_error: str
+    retry_in_seconds: float
+    state: EventBindingsState
     unbound: _containers.RepeatedCompositeFieldContainer[EventBinding]
-    def __init__(self, done: bool = ..., desired: _Optional[_Iterable[_Union[EventBinding, _Mapping]]] = ..., found: _Optional[_Iterable[_Union[EventBinding, _Mapping]]] = ..., bound: _Optional[_Iterable[_Union[EventBinding, _Mapping]]] = ..., unbound: _Optional[_Iterable[_Union[EventBinding, _Mapping]]] = ..., errors: _Optional[_Iterable[str]] = ...) -> None: ...
+    def __init__(self, done: bool = ..., desired: _Optional[_Iterable[_Union[EventBinding, _Mapping]]] = ..., found: _Optional[_Iterable[_Union[EventBinding, _Mapping]]] = ..., bound: _Optional[_Iterable[_Union[EventBinding, _Mapping]]] = ..., unbound: _Optional[_Iterable[_Union[EventBinding, _Mapping]]] = ..., errors: _Optional[_Iterable[str]] = ..., state: _Optional[_Union[EventBindingsState, str]] = ..., attempts: _Optional[int] = ..., last_error: _Optional[str] = ..., retry_in_seconds: _Optional[float] = ...) -> None: ...
+
+class EventNames(_message.Message):
+    __slots__ = ["names"]
+    NAMES_FIELD_NUMBER: _ClassVar[int]
+    names: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, names: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetEventStatusRequest(_message.Message):
     __slots__ = ["portal"]
@@ -119,6 +142,16 @@ class PortalCredentials(_message.Message):
     refresh_token: str
     webhook_url: str
     def __init__(self, webhook_url: _Optional[str] = ..., portal_url: _Optional[str] = ..., refresh_token: _Optional[str] = ..., client_id: _Optional[str] = ..., client_secret: _Optional[str] = ..., application_token: _Optional[str] = ...) -> None: ...
+
+class PortalEventBindings(_message.Message):
+    __slots__ = ["auth_connector", "offline", "online"]
+    AUTH_CONNECTOR_FIELD_NUMBER: _ClassVar[int]
+    OFFLINE_FIELD_NUMBER: _ClassVar[int]
+    ONLINE_FIELD_NUMBER: _ClassVar[int]
+    auth_connector: str
+    offline: EventNames
+    online: EventNames
+    def __init__(self, offline: _Optional[_Union[EventNames, _Mapping]] = ..., online: _Optional[_Union[EventNames, _Mapping]] = ..., auth_connector: _Optional[str] = ...) -> None: ...
 
 class PortalEventStatus(_message.Message):
     __slots__ = ["bindings", "consumers", "portal"]
@@ -232,18 +265,20 @@ class RemovePortalResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class UpdatePortalRequest(_message.Message):
-    __slots__ = ["credentials", "plan", "portal", "reset_tuning", "tuning"]
+    __slots__ = ["credentials", "event_bindings", "plan", "portal", "reset_tuning", "tuning"]
     CREDENTIALS_FIELD_NUMBER: _ClassVar[int]
+    EVENT_BINDINGS_FIELD_NUMBER: _ClassVar[int]
     PLAN_FIELD_NUMBER: _ClassVar[int]
     PORTAL_FIELD_NUMBER: _ClassVar[int]
     RESET_TUNING_FIELD_NUMBER: _ClassVar[int]
     TUNING_FIELD_NUMBER: _ClassVar[int]
     credentials: PortalCredentials
+    event_bindings: PortalEventBindings
     plan: str
     portal: str
     reset_tuning: bool
     tuning: PortalTuning
-    def __init__(self, portal: _Optional[str] = ..., credentials: _Optional[_Union[PortalCredentials, _Mapping]] = ..., plan: _Optional[str] = ..., tuning: _Optional[_Union[PortalTuning, _Mapping]] = ..., reset_tuning: bool = ...) -> None: ...
+    def __init__(self, portal: _Optional[str] = ..., credentials: _Optional[_Union[PortalCredentials, _Mapping]] = ..., plan: _Optional[str] = ..., tuning: _Optional[_Union[PortalTuning, _Mapping]] = ..., reset_tuning: bool = ..., event_bindings: _Optional[_Union[PortalEventBindings, _Mapping]] = ...) -> None: ...
 
 class UpdatePortalResponse(_message.Message):
     __slots__ = ["portal"]
@@ -266,3 +301,6 @@ class UpdatePortalTuningResponse(_message.Message):
     PORTAL_FIELD_NUMBER: _ClassVar[int]
     portal: PortalState
     def __init__(self, portal: _Optional[_Union[PortalState, _Mapping]] = ...) -> None: ...
+
+class EventBindingsState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []

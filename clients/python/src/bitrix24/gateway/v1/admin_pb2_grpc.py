@@ -103,9 +103,10 @@ class AdminServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def GetEventStatus(self, request, context):
-        """The events side of the portals: the event bindings the configuration
-        lists with what the start-up pass found and changed, and the lag of
-        each consumer this replica has delivered to. Never calls Bitrix24.
+        """The events side of the portals: the event bindings each portal lists
+        (configured, or given to AddPortal / UpdatePortal) with what the last
+        pass found and changed, and the lag of each consumer. Never calls
+        Bitrix24.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -31,6 +31,54 @@ export const protobufFileName = "bitrix24/gateway/v1/admin.proto";
  * per second, batch size, operating-time limit).
  */
 
+export enum EventBindingsState {
+  EVENT_BINDINGS_STATE_UNSPECIFIED = 0,
+  /** EVENT_BINDINGS_STATE_PENDING - No pass over the current list has ended yet. */
+  EVENT_BINDINGS_STATE_PENDING = 1,
+  /** EVENT_BINDINGS_STATE_OK - The last pass ended without an error: the portal has what it lists. */
+  EVENT_BINDINGS_STATE_OK = 2,
+  /** EVENT_BINDINGS_STATE_FAILED - The last pass had an error; another follows after retry_in_seconds. */
+  EVENT_BINDINGS_STATE_FAILED = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function eventBindingsStateFromJSON(object: any): EventBindingsState {
+  switch (object) {
+    case 0:
+    case "EVENT_BINDINGS_STATE_UNSPECIFIED":
+      return EventBindingsState.EVENT_BINDINGS_STATE_UNSPECIFIED;
+    case 1:
+    case "EVENT_BINDINGS_STATE_PENDING":
+      return EventBindingsState.EVENT_BINDINGS_STATE_PENDING;
+    case 2:
+    case "EVENT_BINDINGS_STATE_OK":
+      return EventBindingsState.EVENT_BINDINGS_STATE_OK;
+    case 3:
+    case "EVENT_BINDINGS_STATE_FAILED":
+      return EventBindingsState.EVENT_BINDINGS_STATE_FAILED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return EventBindingsState.UNRECOGNIZED;
+  }
+}
+
+export function eventBindingsStateToJSON(object: EventBindingsState): string {
+  switch (object) {
+    case EventBindingsState.EVENT_BINDINGS_STATE_UNSPECIFIED:
+      return "EVENT_BINDINGS_STATE_UNSPECIFIED";
+    case EventBindingsState.EVENT_BINDINGS_STATE_PENDING:
+      return "EVENT_BINDINGS_STATE_PENDING";
+    case EventBindingsState.EVENT_BINDINGS_STATE_OK:
+      return "EVENT_BINDINGS_STATE_OK";
+    case EventBindingsState.EVENT_BINDINGS_STATE_FAILED:
+      return "EVENT_BINDINGS_STATE_FAILED";
+    case EventBindingsState.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** Speed settings. In requests every field is optional; in answers all are set. */
 export interface PortalTuning {
   /**
@@ -163,7 +211,43 @@ export interface AddPortalRequest {
     | undefined;
   /** "standard" (default) or "enterprise". */
   plan: string;
-  tuning?: PortalTuning | undefined;
+  tuning?:
+    | PortalTuning
+    | undefined;
+  /**
+   * The event bindings the gateway keeps on the portal (binding
+   * management), made to match at once and kept so; unset: none.
+   */
+  eventBindings?: PortalEventBindings | undefined;
+}
+
+/**
+ * The event bindings the gateway keeps on a portal, as a configured
+ * portal's "event_bindings": the portal's bindings are read with event.get
+ * and made to match, one call after another through its throttle.
+ */
+export interface PortalEventBindings {
+  /**
+   * Unset: the offline bindings are left as they are. Set: exactly these
+   * (an empty list unbinds every offline binding).
+   */
+  offline?:
+    | EventNames
+    | undefined;
+  /**
+   * The same for the online bindings to the gateway's inbound endpoint
+   * (needs --events-listen); bindings to other handlers are never touched.
+   */
+  online?:
+    | EventNames
+    | undefined;
+  /** Given to new offline binds; empty = none. */
+  authConnector: string;
+}
+
+export interface EventNames {
+  /** Event names (no patterns), e.g. ONCRMDEALADD; case does not matter. */
+  names: string[];
 }
 
 export interface AddPortalResponse {
@@ -187,6 +271,11 @@ export interface UpdatePortalRequest {
     | undefined;
   /** Forget the tuning set for this portal first (the plan's values apply). */
   resetTuning: boolean;
+  /**
+   * When set: the new event bindings, made to match at once (an empty
+   * message: none kept any more; the portal's bindings stay as they are).
+   */
+  eventBindings?: PortalEventBindings | undefined;
 }
 
 export interface UpdatePortalResponse {
@@ -215,8 +304,8 @@ export interface UpdatePortalTuningResponse {
 
 export interface GetEventStatusRequest {
   /**
-   * A portal's name, member_id or domain; empty = every portal with event
-   * bindings in the configuration or a consumer.
+   * A portal's name, member_id or domain; empty = every portal with listed
+   * event bindings or a consumer.
    */
   portal: string;
 }
@@ -228,25 +317,28 @@ export interface GetEventStatusResponse {
 
 export interface PortalEventStatus {
   portal: string;
-  /** Unset when the configuration lists no event bindings for the portal. */
+  /** Unset when the portal lists no event bindings. */
   bindings?:
     | EventBindingsReport
     | undefined;
   /**
    * The consumers (online: consumer groups) this replica has delivered the
-   * portal's events to since it started, by name.
+   * portal's events to since it started, and with --redis every online
+   * group Redis keeps for the portal, by name.
    */
   consumers: ConsumerLag[];
 }
 
 /**
- * The start-up pass over a portal's configured event bindings. Each list is
- * in (source, event) order.
+ * Binding management of one portal: its state, and what the last pass over
+ * its listed bindings did (a pass is made at start-up, when the list is
+ * given or changes, and again after a back-off when one failed). Each list
+ * is in (source, event) order.
  */
 export interface EventBindingsReport {
-  /** False while the pass runs. */
+  /** True once a pass over the current list has ended. */
   done: boolean;
-  /** What the configuration lists. */
+  /** What the portal lists. */
   desired: EventBinding[];
   /**
    * The gateway's own bindings event.get listed, of the sources the
@@ -263,6 +355,16 @@ export interface EventBindingsReport {
    * ..."); a failed event.get ends the pass with nothing changed.
    */
   errors: string[];
+  state: EventBindingsState;
+  /** Passes ended over the current list. */
+  attempts: number;
+  /** FAILED: the first error of the last pass (errors[0]). */
+  lastError: string;
+  /**
+   * FAILED: seconds until the next pass (the wait doubles from 1 s to at
+   * most 5 min while the passes fail).
+   */
+  retryInSeconds: number;
 }
 
 export interface EventBinding {
@@ -279,8 +381,17 @@ export interface ConsumerLag {
   consumer: string;
   /** Events delivered to it and not yet acknowledged. */
   unacknowledged: number;
-  /** Age of the oldest of them (since its first delivery); 0 when none. */
+  /**
+   * Age of the oldest of them (since its first delivery; with all_replicas,
+   * since it was stored); 0 when none.
+   */
   oldestUnacknowledgedSeconds: number;
+  /**
+   * True: the figures are Redis's (an online group with --redis) and cover
+   * every replica's streams, parked events included. False: this replica's
+   * deliveries only.
+   */
+  allReplicas: boolean;
 }
 
 function createBasePortalTuning(): PortalTuning {
@@ -1785,7 +1896,15 @@ export const GetPortalResponse: MessageFns<GetPortalResponse> = {
 };
 
 function createBaseAddPortalRequest(): AddPortalRequest {
-  return { name: "", memberId: "", domain: "", credentials: undefined, plan: "", tuning: undefined };
+  return {
+    name: "",
+    memberId: "",
+    domain: "",
+    credentials: undefined,
+    plan: "",
+    tuning: undefined,
+    eventBindings: undefined,
+  };
 }
 
 export const AddPortalRequest: MessageFns<AddPortalRequest> = {
@@ -1807,6 +1926,9 @@ export const AddPortalRequest: MessageFns<AddPortalRequest> = {
     }
     if (message.tuning !== undefined) {
       PortalTuning.encode(message.tuning, writer.uint32(50).fork()).join();
+    }
+    if (message.eventBindings !== undefined) {
+      PortalEventBindings.encode(message.eventBindings, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -1872,6 +1994,14 @@ export const AddPortalRequest: MessageFns<AddPortalRequest> = {
             message.tuning = PortalTuning.decode(reader, reader.uint32());
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.eventBindings = PortalEventBindings.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1896,6 +2026,11 @@ export const AddPortalRequest: MessageFns<AddPortalRequest> = {
       credentials: isSet(object.credentials) ? PortalCredentials.fromJSON(object.credentials) : undefined,
       plan: isSet(object.plan) ? globalThis.String(object.plan) : "",
       tuning: isSet(object.tuning) ? PortalTuning.fromJSON(object.tuning) : undefined,
+      eventBindings: isSet(object.eventBindings)
+        ? PortalEventBindings.fromJSON(object.eventBindings)
+        : isSet(object.event_bindings)
+        ? PortalEventBindings.fromJSON(object.event_bindings)
+        : undefined,
     };
   },
 
@@ -1919,6 +2054,9 @@ export const AddPortalRequest: MessageFns<AddPortalRequest> = {
     if (message.tuning !== undefined) {
       obj.tuning = PortalTuning.toJSON(message.tuning);
     }
+    if (message.eventBindings !== undefined) {
+      obj.eventBindings = PortalEventBindings.toJSON(message.eventBindings);
+    }
     return obj;
   },
 
@@ -1937,6 +2075,185 @@ export const AddPortalRequest: MessageFns<AddPortalRequest> = {
     message.tuning = (object.tuning !== undefined && object.tuning !== null)
       ? PortalTuning.fromPartial(object.tuning)
       : undefined;
+    message.eventBindings = (object.eventBindings !== undefined && object.eventBindings !== null)
+      ? PortalEventBindings.fromPartial(object.eventBindings)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePortalEventBindings(): PortalEventBindings {
+  return { offline: undefined, online: undefined, authConnector: "" };
+}
+
+export const PortalEventBindings: MessageFns<PortalEventBindings> = {
+  encode(message: PortalEventBindings, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.offline !== undefined) {
+      EventNames.encode(message.offline, writer.uint32(10).fork()).join();
+    }
+    if (message.online !== undefined) {
+      EventNames.encode(message.online, writer.uint32(18).fork()).join();
+    }
+    if (message.authConnector !== "") {
+      writer.uint32(26).string(message.authConnector);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PortalEventBindings {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePortalEventBindings();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.offline = EventNames.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.online = EventNames.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.authConnector = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PortalEventBindings {
+    return {
+      offline: isSet(object.offline) ? EventNames.fromJSON(object.offline) : undefined,
+      online: isSet(object.online) ? EventNames.fromJSON(object.online) : undefined,
+      authConnector: isSet(object.authConnector)
+        ? globalThis.String(object.authConnector)
+        : isSet(object.auth_connector)
+        ? globalThis.String(object.auth_connector)
+        : "",
+    };
+  },
+
+  toJSON(message: PortalEventBindings): unknown {
+    const obj: any = {};
+    if (message.offline !== undefined) {
+      obj.offline = EventNames.toJSON(message.offline);
+    }
+    if (message.online !== undefined) {
+      obj.online = EventNames.toJSON(message.online);
+    }
+    if (message.authConnector !== "") {
+      obj.authConnector = message.authConnector;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PortalEventBindings>, I>>(base?: I): PortalEventBindings {
+    return PortalEventBindings.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PortalEventBindings>, I>>(object: I): PortalEventBindings {
+    const message = createBasePortalEventBindings();
+    message.offline = (object.offline !== undefined && object.offline !== null)
+      ? EventNames.fromPartial(object.offline)
+      : undefined;
+    message.online = (object.online !== undefined && object.online !== null)
+      ? EventNames.fromPartial(object.online)
+      : undefined;
+    message.authConnector = object.authConnector ?? "";
+    return message;
+  },
+};
+
+function createBaseEventNames(): EventNames {
+  return { names: [] };
+}
+
+export const EventNames: MessageFns<EventNames> = {
+  encode(message: EventNames, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.names) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EventNames {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEventNames();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.names.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EventNames {
+    return { names: globalThis.Array.isArray(object?.names) ? object.names.map((e: any) => globalThis.String(e)) : [] };
+  },
+
+  toJSON(message: EventNames): unknown {
+    const obj: any = {};
+    if (message.names?.length) {
+      obj.names = message.names;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EventNames>, I>>(base?: I): EventNames {
+    return EventNames.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EventNames>, I>>(object: I): EventNames {
+    const message = createBaseEventNames();
+    message.names = object.names?.map((e) => e) || [];
     return message;
   },
 };
@@ -2011,7 +2328,14 @@ export const AddPortalResponse: MessageFns<AddPortalResponse> = {
 };
 
 function createBaseUpdatePortalRequest(): UpdatePortalRequest {
-  return { portal: "", credentials: undefined, plan: undefined, tuning: undefined, resetTuning: false };
+  return {
+    portal: "",
+    credentials: undefined,
+    plan: undefined,
+    tuning: undefined,
+    resetTuning: false,
+    eventBindings: undefined,
+  };
 }
 
 export const UpdatePortalRequest: MessageFns<UpdatePortalRequest> = {
@@ -2030,6 +2354,9 @@ export const UpdatePortalRequest: MessageFns<UpdatePortalRequest> = {
     }
     if (message.resetTuning !== false) {
       writer.uint32(40).bool(message.resetTuning);
+    }
+    if (message.eventBindings !== undefined) {
+      PortalEventBindings.encode(message.eventBindings, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -2087,6 +2414,14 @@ export const UpdatePortalRequest: MessageFns<UpdatePortalRequest> = {
             message.resetTuning = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.eventBindings = PortalEventBindings.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2110,6 +2445,11 @@ export const UpdatePortalRequest: MessageFns<UpdatePortalRequest> = {
         : isSet(object.reset_tuning)
         ? globalThis.Boolean(object.reset_tuning)
         : false,
+      eventBindings: isSet(object.eventBindings)
+        ? PortalEventBindings.fromJSON(object.eventBindings)
+        : isSet(object.event_bindings)
+        ? PortalEventBindings.fromJSON(object.event_bindings)
+        : undefined,
     };
   },
 
@@ -2130,6 +2470,9 @@ export const UpdatePortalRequest: MessageFns<UpdatePortalRequest> = {
     if (message.resetTuning !== false) {
       obj.resetTuning = message.resetTuning;
     }
+    if (message.eventBindings !== undefined) {
+      obj.eventBindings = PortalEventBindings.toJSON(message.eventBindings);
+    }
     return obj;
   },
 
@@ -2147,6 +2490,9 @@ export const UpdatePortalRequest: MessageFns<UpdatePortalRequest> = {
       ? PortalTuning.fromPartial(object.tuning)
       : undefined;
     message.resetTuning = object.resetTuning ?? false;
+    message.eventBindings = (object.eventBindings !== undefined && object.eventBindings !== null)
+      ? PortalEventBindings.fromPartial(object.eventBindings)
+      : undefined;
     return message;
   },
 };
@@ -2755,7 +3101,18 @@ export const PortalEventStatus: MessageFns<PortalEventStatus> = {
 };
 
 function createBaseEventBindingsReport(): EventBindingsReport {
-  return { done: false, desired: [], found: [], bound: [], unbound: [], errors: [] };
+  return {
+    done: false,
+    desired: [],
+    found: [],
+    bound: [],
+    unbound: [],
+    errors: [],
+    state: 0,
+    attempts: 0,
+    lastError: "",
+    retryInSeconds: 0,
+  };
 }
 
 export const EventBindingsReport: MessageFns<EventBindingsReport> = {
@@ -2777,6 +3134,18 @@ export const EventBindingsReport: MessageFns<EventBindingsReport> = {
     }
     for (const v of message.errors) {
       writer.uint32(50).string(v!);
+    }
+    if (message.state !== 0) {
+      writer.uint32(56).int32(message.state);
+    }
+    if (message.attempts !== 0) {
+      writer.uint32(64).int32(message.attempts);
+    }
+    if (message.lastError !== "") {
+      writer.uint32(74).string(message.lastError);
+    }
+    if (message.retryInSeconds !== 0) {
+      writer.uint32(81).double(message.retryInSeconds);
     }
     return writer;
   },
@@ -2842,6 +3211,38 @@ export const EventBindingsReport: MessageFns<EventBindingsReport> = {
             message.errors.push(reader.string());
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.attempts = reader.int32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.lastError = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 81) {
+              break;
+            }
+
+            message.retryInSeconds = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2866,6 +3267,18 @@ export const EventBindingsReport: MessageFns<EventBindingsReport> = {
         ? object.unbound.map((e: any) => EventBinding.fromJSON(e))
         : [],
       errors: globalThis.Array.isArray(object?.errors) ? object.errors.map((e: any) => globalThis.String(e)) : [],
+      state: isSet(object.state) ? eventBindingsStateFromJSON(object.state) : 0,
+      attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
+      lastError: isSet(object.lastError)
+        ? globalThis.String(object.lastError)
+        : isSet(object.last_error)
+        ? globalThis.String(object.last_error)
+        : "",
+      retryInSeconds: isSet(object.retryInSeconds)
+        ? globalThis.Number(object.retryInSeconds)
+        : isSet(object.retry_in_seconds)
+        ? globalThis.Number(object.retry_in_seconds)
+        : 0,
     };
   },
 
@@ -2889,6 +3302,18 @@ export const EventBindingsReport: MessageFns<EventBindingsReport> = {
     if (message.errors?.length) {
       obj.errors = message.errors;
     }
+    if (message.state !== 0) {
+      obj.state = eventBindingsStateToJSON(message.state);
+    }
+    if (message.attempts !== 0) {
+      obj.attempts = Math.round(message.attempts);
+    }
+    if (message.lastError !== "") {
+      obj.lastError = message.lastError;
+    }
+    if (message.retryInSeconds !== 0) {
+      obj.retryInSeconds = floatToJson(message.retryInSeconds);
+    }
     return obj;
   },
 
@@ -2903,6 +3328,10 @@ export const EventBindingsReport: MessageFns<EventBindingsReport> = {
     message.bound = object.bound?.map((e) => EventBinding.fromPartial(e)) || [];
     message.unbound = object.unbound?.map((e) => EventBinding.fromPartial(e)) || [];
     message.errors = object.errors?.map((e) => e) || [];
+    message.state = object.state ?? 0;
+    message.attempts = object.attempts ?? 0;
+    message.lastError = object.lastError ?? "";
+    message.retryInSeconds = object.retryInSeconds ?? 0;
     return message;
   },
 };
@@ -2993,7 +3422,7 @@ export const EventBinding: MessageFns<EventBinding> = {
 };
 
 function createBaseConsumerLag(): ConsumerLag {
-  return { consumer: "", unacknowledged: 0, oldestUnacknowledgedSeconds: 0 };
+  return { consumer: "", unacknowledged: 0, oldestUnacknowledgedSeconds: 0, allReplicas: false };
 }
 
 export const ConsumerLag: MessageFns<ConsumerLag> = {
@@ -3006,6 +3435,9 @@ export const ConsumerLag: MessageFns<ConsumerLag> = {
     }
     if (message.oldestUnacknowledgedSeconds !== 0) {
       writer.uint32(25).double(message.oldestUnacknowledgedSeconds);
+    }
+    if (message.allReplicas !== false) {
+      writer.uint32(32).bool(message.allReplicas);
     }
     return writer;
   },
@@ -3047,6 +3479,14 @@ export const ConsumerLag: MessageFns<ConsumerLag> = {
             message.oldestUnacknowledgedSeconds = reader.double();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.allReplicas = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3068,6 +3508,11 @@ export const ConsumerLag: MessageFns<ConsumerLag> = {
         : isSet(object.oldest_unacknowledged_seconds)
         ? globalThis.Number(object.oldest_unacknowledged_seconds)
         : 0,
+      allReplicas: isSet(object.allReplicas)
+        ? globalThis.Boolean(object.allReplicas)
+        : isSet(object.all_replicas)
+        ? globalThis.Boolean(object.all_replicas)
+        : false,
     };
   },
 
@@ -3082,6 +3527,9 @@ export const ConsumerLag: MessageFns<ConsumerLag> = {
     if (message.oldestUnacknowledgedSeconds !== 0) {
       obj.oldestUnacknowledgedSeconds = floatToJson(message.oldestUnacknowledgedSeconds);
     }
+    if (message.allReplicas !== false) {
+      obj.allReplicas = message.allReplicas;
+    }
     return obj;
   },
 
@@ -3093,6 +3541,7 @@ export const ConsumerLag: MessageFns<ConsumerLag> = {
     message.consumer = object.consumer ?? "";
     message.unacknowledged = object.unacknowledged ?? 0;
     message.oldestUnacknowledgedSeconds = object.oldestUnacknowledgedSeconds ?? 0;
+    message.allReplicas = object.allReplicas ?? false;
     return message;
   },
 };
@@ -3180,9 +3629,10 @@ export const AdminServiceService = {
     responseDeserialize: (value: Buffer): RemovePortalResponse => RemovePortalResponse.decode(value),
   },
   /**
-   * The events side of the portals: the event bindings the configuration
-   * lists with what the start-up pass found and changed, and the lag of
-   * each consumer this replica has delivered to. Never calls Bitrix24.
+   * The events side of the portals: the event bindings each portal lists
+   * (configured, or given to AddPortal / UpdatePortal) with what the last
+   * pass found and changed, and the lag of each consumer. Never calls
+   * Bitrix24.
    */
   getEventStatus: {
     path: "/bitrix24.gateway.v1.AdminService/GetEventStatus" as const,
@@ -3227,9 +3677,10 @@ export interface AdminServiceServer extends UntypedServiceImplementation {
    */
   removePortal: handleUnaryCall<RemovePortalRequest, RemovePortalResponse>;
   /**
-   * The events side of the portals: the event bindings the configuration
-   * lists with what the start-up pass found and changed, and the lag of
-   * each consumer this replica has delivered to. Never calls Bitrix24.
+   * The events side of the portals: the event bindings each portal lists
+   * (configured, or given to AddPortal / UpdatePortal) with what the last
+   * pass found and changed, and the lag of each consumer. Never calls
+   * Bitrix24.
    */
   getEventStatus: handleUnaryCall<GetEventStatusRequest, GetEventStatusResponse>;
 }
@@ -3348,9 +3799,10 @@ export interface AdminServiceClient extends Client {
     callback: (error: ServiceError | null, response: RemovePortalResponse) => void,
   ): ClientUnaryCall;
   /**
-   * The events side of the portals: the event bindings the configuration
-   * lists with what the start-up pass found and changed, and the lag of
-   * each consumer this replica has delivered to. Never calls Bitrix24.
+   * The events side of the portals: the event bindings each portal lists
+   * (configured, or given to AddPortal / UpdatePortal) with what the last
+   * pass found and changed, and the lag of each consumer. Never calls
+   * Bitrix24.
    */
   getEventStatus(
     request: GetEventStatusRequest,
