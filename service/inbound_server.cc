@@ -177,13 +177,13 @@ void InboundServer::Loop() {
       next_sweep = now + std::chrono::milliseconds(kSweepMillis);
     }
     const bool stopped = Stopped();
-    for (auto it = conns_.begin(); it != conns_.end();) {
-      it = it->second->fd < 0 ? conns_.erase(it) : std::next(it);
-    }
+    for (uint64_t id : closed_) conns_.erase(id);
+    closed_.clear();
     if (stopped) break;
   }
   for (auto& [id, conn] : conns_) Close(*conn);
   conns_.clear();
+  closed_.clear();
 }
 
 // After Stop: no new connections, none still reading or lingering; done
@@ -398,6 +398,7 @@ void InboundServer::Close(Conn& conn) {
   if (conn.watched) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, conn.fd, nullptr);
   close(conn.fd);
   conn.fd = -1;
+  closed_.push_back(conn.id);
   if (!accepting_ && listen_fd_ >= 0) {
     Control(EPOLL_CTL_MOD, listen_fd_, EPOLLIN, kListenId);
     accepting_ = true;

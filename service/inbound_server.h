@@ -131,6 +131,7 @@ class InboundServer {
   // The loop thread's own. A closed connection (fd -1) is forgotten at the
   // end of the loop's turn, so that no reference to it dangles within one.
   std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns_;
+  std::vector<uint64_t> closed_;  // closed in this turn of the loop
   uint64_t next_id_ = 2;   // 0: the listening socket, 1: wake_fd_
   bool accepting_ = true;  // false while out of file descriptors
 

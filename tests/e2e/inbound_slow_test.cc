@@ -105,16 +105,19 @@ void Trickle(std::vector<Slow>& slow, std::atomic<int>& cut, const std::atomic<b
 }
 
 // kGood posts, records 1..kGood, from kSenders threads; their statuses.
+// The senders stop at the first post not answered 200.
 std::map<int, int> SendGood(const std::string& address) {
   std::map<int, int> statuses;
   std::mutex mu;
   std::atomic<int> next{0};
+  std::atomic<bool> failed{false};
   std::vector<std::thread> senders;
   for (int s = 0; s < kSenders; ++s) {
     senders.emplace_back([&] {
-      for (int i; (i = next++) < kGood;) {
+      for (int i; !failed && (i = next++) < kGood;) {
         const int status = Exchange(address, Post("/events/main", InboundForm(std::to_string(i + 1))),
                                     /*hang_up=*/false, kGiveUpSeconds);
+        if (status != 200) failed = true;
         std::lock_guard<std::mutex> lock(mu);
         ++statuses[status];
       }
