@@ -9,7 +9,8 @@
 // caller cannot grow them; an unknown name counts as "other". Reasons come
 // from a fixed set, so a portal's answers cannot grow them either.
 //
-// Thread-safety: thread-safe (the series are created in the constructor).
+// Thread-safety: thread-safe (the series are created in the constructor,
+// but for the failures', which Family::Add creates under its own lock).
 #ifndef B24GATE_SERVICE_METRICS_FILE_METRICS_H_
 #define B24GATE_SERVICE_METRICS_FILE_METRICS_H_
 

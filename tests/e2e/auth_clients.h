@@ -1,13 +1,16 @@
 // The API clients the authentication and permission tests configure, with
-// their tokens (header-only; not a test). Each token_sha256 was made as the
+// their tokens, and the check of a refusal (header-only; not a test). Each token_sha256 was made as the
 // README says: printf %s TOKEN | sha256sum.
 #ifndef B24GATE_TESTS_E2E_AUTH_CLIENTS_H_
 #define B24GATE_TESTS_E2E_AUTH_CLIENTS_H_
 
 #include <string>
+#include <vector>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/match.h"
 #include "tests/e2e/harness.h"
 
 namespace b24gate::e2e {
@@ -56,6 +59,16 @@ inline GatewaySpec WithClients(const std::string& token = kFullToken) {
   spec.settings["clients"] = TestClients();
   spec.token = token;
   return spec;
+}
+
+// `status` is PERMISSION_DENIED and its message names each of `named` (the
+// client, the method, ...).
+inline void ExpectDenied(const grpc::Status& status, const std::vector<std::string>& named) {
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
+  for (const std::string& n : named) {
+    EXPECT_TRUE(absl::StrContains(status.error_message(), n))
+        << "\"" << n << "\" not in: " << status.error_message();
+  }
 }
 
 }  // namespace b24gate::e2e

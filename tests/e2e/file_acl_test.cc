@@ -7,11 +7,9 @@
 // were, and the error (PERMISSION_DENIED) names the client and the method.
 #include <cstdint>
 #include <string>
-#include <vector>
 
 #include <gtest/gtest.h>
 
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "tests/e2e/auth_clients.h"
 #include "tests/e2e/file_helpers.h"
@@ -20,29 +18,11 @@
 namespace b24gate::e2e::file_acl_test {
 namespace {
 
-constexpr char kField[] = "UF_CRM_1700000103";  // the emulator's file field on deals
-
-void ExpectDenied(const grpc::Status& status, const std::vector<std::string>& named) {
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
-  for (const std::string& n : named) {
-    EXPECT_TRUE(absl::StrContains(status.error_message(), n))
-        << "\"" << n << "\" not in: " << status.error_message();
-  }
-}
-
 pb::UploadFileHeader IntoFolder(const std::string& name) {
   pb::UploadFileHeader h;
   h.set_folder_id(1);
   h.set_name(name);
   return h;
-}
-
-pb::RecordFileField DealField(int64_t deal) {
-  pb::RecordFileField f;
-  f.set_entity_type("deal");
-  f.set_record_id(deal);
-  f.set_field(kField);
-  return f;
 }
 
 // The files in the emulator's folder 1, as the portal itself lists them.
@@ -66,11 +46,11 @@ void ExpectEveryFileRpcRefused(Stack& stack, const char* client, int64_t file_id
     ExpectDenied(DownloadWith(stack, attached).status, {"disk.attachedobject.get", client});
   }
   pb::UploadFileHeader field;
-  *field.mutable_record_field() = DealField(deal);
+  *field.mutable_record_field() = DealFileField(deal);
   field.set_name("no.pdf");
   ExpectDenied(Upload(stack, field, 1000, 1000).status, {"crm.deal.update", client});
   pb::DownloadFileRequest from_field;
-  *from_field.mutable_record_field() = DealField(deal);
+  *from_field.mutable_record_field() = DealFileField(deal);
   ExpectDenied(DownloadWith(stack, from_field).status, {"crm.deal.get", client});
   EXPECT_EQ(Requests(stack), before) << client << ": a refused transfer reached the portal";
 }
@@ -109,7 +89,7 @@ TEST(FileAcl, TransfersAreCheckedByTheMethodsTheyRun) {
   ASSERT_TRUE(back.status.ok()) << back.status.error_message();
   EXPECT_EQ(back.sha256, mine.sha256);
   EXPECT_EQ(FolderTotal(*stack), 2);
-  const json field = stack->Rest("crm.deal.get", {{"id", deal}})["result"][kField];
+  const json field = stack->Rest("crm.deal.get", {{"id", deal}})["result"][kDealFileField];
   EXPECT_FALSE(field.is_object()) << "a refused upload reached the deal's field: " << field;
 }
 

@@ -13,10 +13,10 @@
 
 #include "absl/synchronization/notification.h"
 #include "engine/common/clock.h"
+#include "engine/common/errors.h"
 #include "engine/portal/portal.h"
 #include "engine/portal/portal_stats.h"
 #include "engine/portal/tuning_fields.h"
-#include "engine/common/errors.h"
 #include "service/metrics/file_metrics.h"
 #include "service/metrics/grpc_metrics.h"
 #include "service/metrics/portal_gauges.h"
