@@ -242,8 +242,8 @@ const Setting kSettings[] = {
      "are dropped (counted)",
      false, &EventsStreamMaxLen},
     {"--events-log", "DIR", nullptr, "events_log", "/var/lib/b24gate/events",
-     "with --events-listen: keep the online events and the consumers' acknowledgements in this "
-     "directory", false,
+     "keep the events (online ones with --events-listen; offline ones in DIR/offline) and the "
+     "consumers' acknowledgements in this directory", false,
      [](const Value& v, State* s) { return Text(v, &s->config.events_log); }},
     {"--events-log-max-bytes", "BYTES", nullptr, "events_log_max_bytes", "1073741824",
      "the events log's size bound: beyond it the oldest events are dropped (counted)", false,

@@ -40,10 +40,11 @@ int64_t DealReads(Stack& stack) {
   return stats["requests_by_method"].value("crm.deal.get", int64_t{0});
 }
 
-// Binds ONCRMDEALADD with a stream ended from our side and its OK awaited:
-// no poll of it can take the rows written next.
+// Binds ONCRMDEALADD and makes the offline group "crm-sync" known with a
+// stream ended from our side and its OK awaited: the rows written next wait
+// in the gateway's log for the group's next stream.
 void BindOnly(Stack& stack) {
-  Subscriber binder(stack.channel(), "binder", {kAdd});
+  Subscriber binder(stack.channel(), "crm-sync", {kAdd});
   ASSERT_TRUE(Bound(stack, {kAdd}));
   grpc::Status ended = binder.Finish();
   ASSERT_TRUE(ended.ok()) << ended.error_message();

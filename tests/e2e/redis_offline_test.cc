@@ -1,0 +1,104 @@
+// Offline events in Redis Streams (--redis), end to end: two gateway
+// replicas both read the portal's offline queue (with the one process id
+// every replica uses, so both may read the same rows before either clears
+// them) into the same Redis streams. A group with a member on each replica
+// and a group on one replica each get every row exactly once: a row read by
+// both replicas is stored once, and any replica serves any member.
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tests/e2e/event_helpers.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/temp_file.h"
+
+namespace b24gate::e2e::redis_offline_test {
+namespace {
+
+using Received = GroupMember::Received;
+
+constexpr char kReceived[] = "b24gate_events_received_total{portal=\"main\",source=\"offline\"}";
+
+// Each delivery id once in `group`, all at the first attempt; returns them.
+std::set<std::string> EachOnce(const std::vector<Received>& group, const std::string& name) {
+  std::map<std::string, int> times;
+  for (const Received& r : group) {
+    ++times[r.delivery_id];
+    EXPECT_EQ(r.attempt, 1) << name << " " << r.delivery_id;
+  }
+  std::set<std::string> ids;
+  for (const auto& [id, n] : times) {
+    EXPECT_EQ(n, 1) << name << ": " << id << " delivered " << n << " times";
+    ids.insert(id);
+  }
+  return ids;
+}
+
+TEST(RedisOffline, TwoReplicasReadTheQueueAndEachGroupGetsEveryRowOnce) {
+  constexpr int kDeals = 150;
+  absl::StatusOr<std::unique_ptr<testing::RedisServer>> redis = testing::RedisServer::Start(testing::TempDir());
+  ASSERT_TRUE(redis.ok()) << redis.status();
+  EmulatorSpec emulator;
+  emulator.extra_args = {"--no-limits", "--cost-zero"};
+  GatewaySpec gateway;
+  gateway.portal = {{"burst", 1000}, {"drain_per_second", 1000}};
+  gateway.extra_args = {"--redis", (*redis)->url(), "--replicas", "2", "--events-poll-interval", "100ms",
+                        "--metrics-listen", "127.0.0.1:0"};
+  auto stack = Up(emulator, gateway);
+  ASSERT_TRUE(stack);
+  absl::StatusOr<std::unique_ptr<Process>> second = stack->StartReplica();
+  ASSERT_TRUE(second.ok()) << second.status();
+  auto there = grpc::CreateChannel((*second)->address(), grpc::InsecureChannelCredentials());
+  const std::vector<std::string> events = {kAdd, kUpdate};
+  const auto offline = pb::EVENT_SOURCE_UNSPECIFIED;
+  GroupMember here1(stack->channel(), "billing", events, true, std::chrono::milliseconds(0), offline);
+  GroupMember there1(there, "billing", events, true, std::chrono::milliseconds(0), offline);
+  GroupMember audit(there, "audit", events, true, std::chrono::milliseconds(0), offline);
+  ASSERT_TRUE(Bound(*stack, events));
+  std::set<std::string> deals = AddDeals(*stack, kDeals, "r");
+  std::vector<json> sets;
+  for (const std::string& id : deals) sets.push_back({{"id", std::stoll(id)}, {"fields", {{"TITLE", "u"}}}});
+  ASSERT_TRUE(CallMany(*stack, "crm.deal.update", sets).status.ok());
+
+  // Rows each replica stored (-1, absent, before its first).
+  auto received = [](Process& p) { return std::max(0.0, Metric(p, kReceived)); };
+  auto stored = [&] { return received(stack->gateway()) + received(**second); };
+  auto acked = [](const std::vector<Received>& group) {
+    std::set<std::string> ids;
+    for (const Received& r : group) {
+      if (r.acked_tick != 0) ids.insert(r.delivery_id);
+    }
+    return ids.size();
+  };
+  // Every row stored (by either replica) reached both groups.
+  ASSERT_TRUE(testing::WaitFor([&] {
+    if (QueueLength(*stack) != 0) return false;
+    const double n = stored();
+    return n > 0 && acked(All({&here1, &there1})) == n && acked(audit.received()) == n;
+  }, 120)) << "billing " << All({&here1, &there1}).size() << ", audit " << audit.count() << ", stored "
+           << stored() << ", queue " << QueueLength(*stack);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a repeat would show by now
+
+  const std::set<std::string> billed = EachOnce(All({&here1, &there1}), "billing");
+  const std::set<std::string> audited = EachOnce(audit.received(), "audit");
+  EXPECT_EQ(billed, audited);
+  EXPECT_EQ(static_cast<double>(billed.size()), stored()) << "a row stored by both replicas";
+  EXPECT_GE(billed.size(), static_cast<size_t>(kDeals) + 1) << "adds and updates";
+  std::set<std::string> records;
+  for (const Received& r : audit.received()) records.insert(r.record);
+  EXPECT_EQ(records, deals);
+  EXPECT_GT(here1.count(), 0u) << "both members of billing took part";
+  EXPECT_GT(there1.count(), 0u) << "both members of billing took part";
+  std::printf("%zu rows; stored by the replicas %g and %g; billing %zu here, %zu there\n", billed.size(),
+              received(stack->gateway()), received(**second), here1.count(), there1.count());
+}
+
+}  // namespace
+}  // namespace b24gate::e2e::redis_offline_test
