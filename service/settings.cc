@@ -223,7 +223,7 @@ const Setting kSettings[] = {
      "then answer every accepted call within this (at most 1h)", false,
      [](const Value& v, State* s) { return Wait(v, &s->config.shutdown_grace); }},
     {"--events-poll-interval", "DURATION", nullptr, "events_poll_interval_seconds", "5s",
-     "an event subscription reads an empty offline queue again after this (100ms to 1h)", false,
+     "a portal's offline reader reads an empty offline queue again after this (100ms to 1h)", false,
      [](const Value& v, State* s) {
        B24GATE_RETURN_IF_ERROR(Wait(v, &s->config.events_poll_interval));
        if (s->config.events_poll_interval < absl::Milliseconds(100)) {

@@ -359,6 +359,23 @@ inline int64_t SeqOf(const std::string& delivery_id) {
   return std::stoll(delivery_id.substr(delivery_id.rfind('-') + 1));
 }
 
+// Expects each delivery id once in `group` (the streams of one group), all
+// at the first attempt; returns them.
+inline std::set<std::string> ExpectEachOnce(const std::vector<GroupMember::Received>& group,
+                                            const std::string& name) {
+  std::map<std::string, int> times;
+  for (const GroupMember::Received& r : group) {
+    ++times[r.delivery_id];
+    EXPECT_EQ(r.attempt, 1) << name << " " << r.delivery_id;
+  }
+  std::set<std::string> ids;
+  for (const auto& [id, n] : times) {
+    EXPECT_EQ(n, 1) << name << ": " << id << " delivered " << n << " times";
+    ids.insert(id);
+  }
+  return ids;
+}
+
 }  // namespace b24gate::e2e
 
 #endif  // B24GATE_TESTS_E2E_EVENT_HELPERS_H_

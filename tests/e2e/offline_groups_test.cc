@@ -70,21 +70,6 @@ int ExpectOrderPerRecord(const std::vector<Received>& group, const std::string& 
   return records_with_several;
 }
 
-// Each delivery id of `group` once, all at the first attempt; returns them.
-std::set<std::string> ExpectEachOnce(const std::vector<Received>& group, const std::string& name) {
-  std::map<std::string, int> times;
-  for (const Received& r : group) {
-    ++times[r.delivery_id];
-    EXPECT_EQ(r.attempt, 1) << name << " " << r.delivery_id;
-  }
-  std::set<std::string> ids;
-  for (const auto& [id, n] : times) {
-    EXPECT_EQ(n, 1) << name << ": " << id << " delivered " << n << " times";
-    ids.insert(id);
-  }
-  return ids;
-}
-
 TEST(OfflineGroups, EachGroupGetsEveryRowOnceAndItsStreamsShareThemInOrderPerRecord) {
   constexpr int kDeals = 200;
   constexpr int kUpdateRounds = 4;

@@ -26,21 +26,6 @@ using Received = GroupMember::Received;
 
 constexpr char kReceived[] = "b24gate_events_received_total{portal=\"main\",source=\"offline\"}";
 
-// Each delivery id once in `group`, all at the first attempt; returns them.
-std::set<std::string> EachOnce(const std::vector<Received>& group, const std::string& name) {
-  std::map<std::string, int> times;
-  for (const Received& r : group) {
-    ++times[r.delivery_id];
-    EXPECT_EQ(r.attempt, 1) << name << " " << r.delivery_id;
-  }
-  std::set<std::string> ids;
-  for (const auto& [id, n] : times) {
-    EXPECT_EQ(n, 1) << name << ": " << id << " delivered " << n << " times";
-    ids.insert(id);
-  }
-  return ids;
-}
-
 TEST(RedisOffline, TwoReplicasReadTheQueueAndEachGroupGetsEveryRowOnce) {
   constexpr int kDeals = 150;
   absl::StatusOr<std::unique_ptr<testing::RedisServer>> redis = testing::RedisServer::Start(testing::TempDir());
@@ -86,8 +71,8 @@ TEST(RedisOffline, TwoReplicasReadTheQueueAndEachGroupGetsEveryRowOnce) {
            << stored() << ", queue " << QueueLength(*stack);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a repeat would show by now
 
-  const std::set<std::string> billed = EachOnce(All({&here1, &there1}), "billing");
-  const std::set<std::string> audited = EachOnce(audit.received(), "audit");
+  const std::set<std::string> billed = ExpectEachOnce(All({&here1, &there1}), "billing");
+  const std::set<std::string> audited = ExpectEachOnce(audit.received(), "audit");
   EXPECT_EQ(billed, audited);
   EXPECT_EQ(static_cast<double>(billed.size()), stored()) << "a row stored by both replicas";
   EXPECT_GE(billed.size(), static_cast<size_t>(kDeals) + 1) << "adds and updates";
