@@ -337,7 +337,7 @@ TEST_F(OnlineHubTest, APatternNamesEveryEventItMatches) {
 // What an offline source hands again (a pass that died before its clear)
 // is not delivered twice, neither before a restart nor after one; the
 // group that makes the source read is durable.
-TEST_F(OnlineHubTest, StoreOnceSkipsWhatItTookBeforeAcrossRestartsAndSegments) {
+TEST_F(OnlineHubTest, StoreOnceSkipsWhatItTookBeforeAcrossARestart) {
   RecordingSink billing;
   auto a = Open("billing", &billing, {"ONCRMDEALADD"});
   auto batch = [](int from, int to) {
