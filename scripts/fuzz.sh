@@ -51,6 +51,8 @@ launcher=()
 if command -v ccache >/dev/null 2>&1; then
   launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
   export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$(pwd)}
+  # No second preprocessor run on a miss (see scripts/build.sh).
+  [[ -n ${CCACHE_NODEPEND:-} ]] || export CCACHE_DEPEND=1
 fi
 if ((build)); then
   echo "== fuzz: build (${BUILD_DIR})"

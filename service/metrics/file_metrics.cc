@@ -1,11 +1,28 @@
 #include "service/metrics/file_metrics.h"
 
+#include <string>
+
 #include "absl/status/status.h"
+#include "engine/common/errors.h"
 
 namespace b24gate {
 namespace {
 constexpr char kOther[] = "other";
 const char* Direction(bool upload) { return upload ? "up" : "down"; }
+
+// Why a transfer failed, from a fixed set: UNAVAILABLE alone does not say
+// whether the file may have been stored (OUTCOME_UNKNOWN) or surely was not
+// (NOT_EXECUTED).
+std::string FailureReason(const absl::Status& status) {
+  if (IsB24Error(status)) return "B24_ERROR";  // its code: b24gate_bitrix_errors_total
+  const std::string reason = ReasonOf(status);
+  for (absl::string_view known : {kReasonOutcomeUnknown, kReasonTransport, kReasonBadResponse,
+                                  kReasonNotExecuted, kReasonInvalidRequest, kReasonDeadline,
+                                  kReasonCancelled, kReasonUnknownPortal}) {
+    if (reason == known) return reason;
+  }
+  return absl::StatusCodeToString(status.code());
+}
 }  // namespace
 
 FileMetrics::FileMetrics(prometheus::Registry& registry, const std::vector<std::string>& portals) {
@@ -16,6 +33,10 @@ FileMetrics::FileMetrics(prometheus::Registry& registry, const std::vector<std::
   auto& ended = prometheus::BuildCounter()
                     .Name("b24gate_file_transfers_total")
                     .Help("file transfers ended, by direction and gRPC status code")
+                    .Register(registry);
+  failures_ = &prometheus::BuildCounter()
+                    .Name("b24gate_file_failures_total")
+                    .Help("file transfers that failed, by direction and reason")
                     .Register(registry);
   auto& in_progress = prometheus::BuildGauge()
                           .Name("b24gate_file_transfers_in_progress")
@@ -48,6 +69,9 @@ void FileMetrics::Ended(bool upload, const absl::Status& status) {
   in_progress_.at(upload)->Decrement();
   auto it = ended_.find({static_cast<int>(status.code()), upload});
   if (it != ended_.end()) it->second->Increment();
+  if (!status.ok()) {
+    failures_->Add({{"direction", Direction(upload)}, {"reason", FailureReason(status)}}).Increment();
+  }
 }
 
 }  // namespace b24gate

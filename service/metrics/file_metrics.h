@@ -1,12 +1,16 @@
 // File transfers as Prometheus series: b24gate_file_bytes_total{portal,
 // direction} (bytes of files moved: "up" to the portal, "down" from it),
 // b24gate_file_transfers_total{direction, code} (transfers ended, by gRPC
-// status code name) and b24gate_file_transfers_in_progress{direction}
-// (begun and not ended). Portal labels are fixed at start-up from the
-// configuration, so a caller cannot grow them; an unknown name counts as
-// "other".
+// status code name), b24gate_file_failures_total{direction, reason} (those
+// that failed, by why: the gateway's reason such as OUTCOME_UNKNOWN or
+// NOT_EXECUTED, B24_ERROR for a portal's error answer, else the status code
+// name) and b24gate_file_transfers_in_progress{direction} (begun and not
+// ended). Portal labels are fixed at start-up from the configuration, so a
+// caller cannot grow them; an unknown name counts as "other". Reasons come
+// from a fixed set, so a portal's answers cannot grow them either.
 //
-// Thread-safety: thread-safe (the series are created in the constructor).
+// Thread-safety: thread-safe (the series are created in the constructor,
+// but for the failures', which Family::Add creates under its own lock).
 #ifndef B24GATE_SERVICE_METRICS_FILE_METRICS_H_
 #define B24GATE_SERVICE_METRICS_FILE_METRICS_H_
 
@@ -42,6 +46,9 @@ class FileMetrics {
   std::map<std::pair<std::string, bool>, prometheus::Counter*> bytes_;
   std::map<std::pair<int, bool>, prometheus::Counter*> ended_;
   std::map<bool, prometheus::Gauge*> in_progress_;
+  // Series are added on a failure's first occurrence (Family::Add is
+  // thread-safe and returns the existing series after that).
+  prometheus::Family<prometheus::Counter>* failures_;
 };
 
 }  // namespace b24gate

@@ -1,13 +1,16 @@
 // The API clients the authentication and permission tests configure, with
-// their tokens (header-only; not a test). Each token_sha256 was made as the
+// their tokens, and the check of a refusal (header-only; not a test). Each token_sha256 was made as the
 // README says: printf %s TOKEN | sha256sum.
 #ifndef B24GATE_TESTS_E2E_AUTH_CLIENTS_H_
 #define B24GATE_TESTS_E2E_AUTH_CLIENTS_H_
 
 #include <string>
+#include <vector>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/match.h"
 #include "tests/e2e/harness.h"
 
 namespace b24gate::e2e {
@@ -20,6 +23,8 @@ inline constexpr char kLimitedToken[] = "limited-token-2b8e41";
 inline constexpr char kReaderToken[] = "reader-token-c05d77";
 // Only crm.lead.* methods.
 inline constexpr char kNarrowToken[] = "narrow-token-9e1f03";
+// Only the Drive's methods (disk.*).
+inline constexpr char kDriveToken[] = "drive-token-61c0e8";
 // Only a portal named "elsewhere" (not the test's "main").
 inline constexpr char kOutsiderToken[] = "outsider-token-44d2aa";
 // No client has it.
@@ -39,6 +44,9 @@ inline nlohmann::json TestClients() {
       {{"name", "narrow"},
        {"token_sha256", "f425d7f253408f3f1418c7e7f263ff1ceed6e3b8c8571a65640cef7fb9b6d8b0"},
        {"allow", {"crm.lead.*"}}},
+      {{"name", "drive"},
+       {"token_sha256", "94efd59c09735d5f24e83fb100efcb306b8b33cdce6b42cdcb3d6e68021cbf6e"},
+       {"allow", {"disk.*"}}},
       {{"name", "outsider"},
        {"token_sha256", "4581c1874e919753b5ce340c3934151d68ad3808db094480baa973ca5f63d871"},
        {"portals", {"elsewhere"}}},
@@ -51,6 +59,16 @@ inline GatewaySpec WithClients(const std::string& token = kFullToken) {
   spec.settings["clients"] = TestClients();
   spec.token = token;
   return spec;
+}
+
+// `status` is PERMISSION_DENIED and its message names each of `named` (the
+// client, the method, ...).
+inline void ExpectDenied(const grpc::Status& status, const std::vector<std::string>& named) {
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
+  for (const std::string& n : named) {
+    EXPECT_TRUE(absl::StrContains(status.error_message(), n))
+        << "\"" << n << "\" not in: " << status.error_message();
+  }
 }
 
 }  // namespace b24gate::e2e

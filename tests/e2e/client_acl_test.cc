@@ -17,14 +17,6 @@
 namespace b24gate::e2e::client_acl_test {
 namespace {
 
-void ExpectDenied(const grpc::Status& status, const std::vector<std::string>& named) {
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
-  for (const std::string& n : named) {
-    EXPECT_TRUE(absl::StrContains(status.error_message(), n))
-        << "\"" << n << "\" not in: " << status.error_message();
-  }
-}
-
 // Read straight from the emulator (it counts as one request there).
 bool DealExists(Stack& stack, int id) {
   json got = stack.Rest("crm.deal.get", {{"id", id}});

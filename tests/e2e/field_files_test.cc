@@ -16,7 +16,7 @@
 namespace b24gate::e2e::field_files_test {
 namespace {
 
-constexpr char kField[] = "UF_CRM_1700000103";  // the emulator's file field on deals
+constexpr const char* kField = kDealFileField;
 
 int64_t NewDeal(Stack& stack) {
   json added = stack.Rest("crm.deal.add", {{"fields", {{"TITLE", "with a scan"}}}});
@@ -24,24 +24,16 @@ int64_t NewDeal(Stack& stack) {
   return added["result"].get<int64_t>();
 }
 
-pb::RecordFileField DealField(int64_t deal) {
-  pb::RecordFileField f;
-  f.set_entity_type("deal");
-  f.set_record_id(deal);
-  f.set_field(kField);
-  return f;
-}
-
 pb::UploadFileHeader FieldHeader(int64_t deal, const std::string& name) {
   pb::UploadFileHeader h;
-  *h.mutable_record_field() = DealField(deal);
+  *h.mutable_record_field() = DealFileField(deal);
   h.set_name(name);
   return h;
 }
 
 Downloaded DownloadField(Stack& stack, int64_t deal) {
   pb::DownloadFileRequest request;
-  *request.mutable_record_field() = DealField(deal);
+  *request.mutable_record_field() = DealFileField(deal);
   return DownloadWith(stack, request);
 }
 

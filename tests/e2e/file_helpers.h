@@ -94,6 +94,16 @@ inline std::unique_ptr<OpenedUpload> OpenUpload(Stack& stack, const pb::UploadFi
   return up;
 }
 
+// The emulator's file field on deals (a single one), of deal `deal`.
+inline constexpr char kDealFileField[] = "UF_CRM_1700000103";
+inline pb::RecordFileField DealFileField(int64_t deal) {
+  pb::RecordFileField f;
+  f.set_entity_type("deal");
+  f.set_record_id(deal);
+  f.set_field(kDealFileField);
+  return f;
+}
+
 struct Uploaded {
   grpc::Status status;
   pb::UploadFileResponse response;

@@ -386,6 +386,41 @@ TEST(Files, TransfersInProgressAreCounted) {
   EXPECT_TRUE(in_progress("down", 0));
 }
 
+// A client that cancels a download mid-file stops the gateway's transfer from
+// the portal at once: the transfer ends (it counts as in progress until then)
+// well before the 60 s a stalled transfer is given, and the next download of
+// the same file arrives whole.
+TEST(Files, ACancelledDownloadStopsItsTransfer) {
+  GatewaySpec gateway;
+  gateway.extra_args = {"--metrics-listen", "127.0.0.1:0"};
+  auto stack = Up({}, gateway);
+  ASSERT_TRUE(stack);
+  constexpr int64_t kSize = int64_t{64} << 20;  // far more than the buffers on the way hold
+  Uploaded up = Upload(*stack, Header("long.bin"), kSize, 1 << 20, 8);
+  ASSERT_TRUE(up.status.ok()) << up.status.error_message();
+  auto stub = pb::FilesService::NewStub(stack->channel());
+  auto ctx = Ctx(600);
+  pb::DownloadFileRequest request;
+  request.set_file_id(FileId(up.response));
+  auto reader = stub->DownloadFile(ctx.get(), request);
+  pb::DownloadFileResponse message;
+  ASSERT_TRUE(reader->Read(&message) && message.has_header());
+  ASSERT_TRUE(reader->Read(&message) && !message.chunk().empty());
+  ctx->TryCancel();
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_TRUE(testing::WaitFor([&] {
+    return ScrapeMetrics(stack->gateway())
+               .find("b24gate_file_transfers_total{code=\"CANCELLED\",direction=\"down\"} 1") !=
+           std::string::npos;
+  })) << "the cancelled download's transfer went on";
+  EXPECT_NE(ScrapeMetrics(stack->gateway())
+                .find("b24gate_file_failures_total{direction=\"down\",reason=\"CANCELLED\"} 1"),
+            std::string::npos);
+  Downloaded whole = Download(*stack, FileId(up.response));
+  ASSERT_TRUE(whole.status.ok()) << whole.status.error_message();
+  EXPECT_EQ(whole.sha256, up.sha256);
+}
+
 // Many uploads at once on one channel: every file lands whole, the first
 // steps stay within the portal's request bucket, and the gateway's memory
 // stays far below the bytes in flight (at most 16 transfers run; the others

@@ -13,9 +13,11 @@
 
 #include "absl/synchronization/notification.h"
 #include "engine/common/clock.h"
+#include "engine/common/errors.h"
 #include "engine/portal/portal.h"
 #include "engine/portal/portal_stats.h"
 #include "engine/portal/tuning_fields.h"
+#include "service/metrics/file_metrics.h"
 #include "service/metrics/grpc_metrics.h"
 #include "service/metrics/portal_gauges.h"
 #include "service/metrics/portal_metrics.h"
@@ -403,6 +405,44 @@ TEST(GrpcMetrics, StartedHandledStreamsAndItems) {
   EXPECT_EQ(m["b24gate_grpc_handling_seconds{grpc_method=Call,grpc_service=" + svc + ",}"], 1);
   EXPECT_EQ(m["b24gate_grpc_open_streams{grpc_method=GetAll,}"], 1);
   EXPECT_EQ(m["b24gate_grpc_stream_items_total{grpc_method=GetAll,}"], 57);
+}
+
+// A failed transfer is counted by why it failed, not only by its code:
+// UNAVAILABLE is an upload that may have been stored (OUTCOME_UNKNOWN) or
+// surely was not (NOT_EXECUTED). A portal's own error codes are not labels
+// (a portal could grow them): they count as B24_ERROR.
+TEST(FileMetrics, FailuresAreCountedByReason) {
+  prometheus::Registry registry;
+  FileMetrics metrics(registry, {"main"});
+  const absl::Status failures[] = {
+      GatewayError(absl::StatusCode::kUnavailable, kReasonOutcomeUnknown, "may be stored"),
+      GatewayError(absl::StatusCode::kUnavailable, kReasonNotExecuted, "not stored"),
+      GatewayError(absl::StatusCode::kUnavailable, kReasonNotExecuted, "not stored"),
+      B24ErrorStatus("ERROR_NOT_FOUND", "no such folder", 400),
+      B24ErrorStatus("SOME_NEW_CODE_42", "whatever the portal says", 400),
+      absl::ResourceExhaustedError("past --max-file-size"),
+      GatewayError(absl::StatusCode::kUnavailable, "MADE_UP_REASON", "not ours"),
+  };
+  for (const absl::Status& s : failures) {
+    metrics.Started(/*upload=*/true);
+    metrics.Ended(/*upload=*/true, s);
+  }
+  metrics.Started(/*upload=*/false);
+  metrics.Ended(/*upload=*/false, absl::OkStatus());
+  auto m = Flatten(registry.Collect());
+  EXPECT_EQ(m["b24gate_file_failures_total{direction=up,reason=OUTCOME_UNKNOWN,}"], 1);
+  EXPECT_EQ(m["b24gate_file_failures_total{direction=up,reason=NOT_EXECUTED,}"], 2);
+  EXPECT_EQ(m["b24gate_file_failures_total{direction=up,reason=B24_ERROR,}"], 2);
+  EXPECT_EQ(m["b24gate_file_failures_total{direction=up,reason=RESOURCE_EXHAUSTED,}"], 1);
+  EXPECT_EQ(m["b24gate_file_failures_total{direction=up,reason=UNAVAILABLE,}"], 1);
+  EXPECT_EQ(m["b24gate_file_transfers_total{code=UNAVAILABLE,direction=up,}"], 4);
+  EXPECT_EQ(m["b24gate_file_transfers_total{code=OK,direction=down,}"], 1);
+  EXPECT_EQ(m["b24gate_file_transfers_in_progress{direction=up,}"], 0);
+  int failure_series = 0;
+  for (const auto& [key, value] : Flatten(registry.Collect())) {
+    failure_series += key.rfind("b24gate_file_failures_total{", 0) == 0;
+  }
+  EXPECT_EQ(failure_series, 5) << "a success or a portal's code made a series of its own";
 }
 
 }  // namespace
