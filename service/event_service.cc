@@ -42,22 +42,6 @@ absl::Status ValidateStart(const pb::SubscribeStart& start) {
   return absl::OkStatus();
 }
 
-// A stream's calls: through the gateway as `client`, never from the read
-// cache; all but event.bind are safe to repeat.
-EventBinder::Caller GatewayCaller(Gateway* gateway, const std::string& portal, const std::string& client) {
-  return [gateway, portal, client](const std::string& method, nlohmann::ordered_json params, CallCallback done) {
-    CallSpec spec;
-    spec.portal = portal;
-    spec.method = method;
-    spec.params = std::move(params);
-    spec.cache = CacheMode::kBypass;
-    CallOptions options;
-    options.client_id = client;
-    options.idempotent = method != "event.bind";
-    gateway->Call(std::move(spec), std::move(options), std::move(done));
-  };
-}
-
 pb::RecordState ToProto(RecordState state) {
   switch (state) {
     case RecordState::kPresent: return pb::RECORD_STATE_PRESENT;
@@ -241,9 +225,21 @@ class SubscribeReactor final
         });
   }
 
-  // The stream's binds, as this client.
+  // The stream's binds: through the gateway as this client, never from the
+  // read cache; all but event.bind are safe to repeat.
   EventBinder::Caller CallerFor(const std::string& portal) {
-    return GatewayCaller(service_->gateway_, portal, client_);
+    return [gateway = service_->gateway_, portal, client = client_](
+               const std::string& method, nlohmann::ordered_json params, CallCallback done) {
+      CallSpec spec;
+      spec.portal = portal;
+      spec.method = method;
+      spec.params = std::move(params);
+      spec.cache = CacheMode::kBypass;
+      CallOptions options;
+      options.client_id = client;
+      options.idempotent = method != "event.bind";
+      gateway->Call(std::move(spec), std::move(options), std::move(done));
+    };
   }
 
   // The enricher's reads: one CallBatch (batch requests of up to 50) as
