@@ -8,7 +8,8 @@
 # --build-only built (scripts/test.sh builds while ctest runs, then fuzzes).
 # SECONDS per target (default 300); TARGETs default to all of them
 # (query_encoder_fuzz portal_answer_fuzz call_response_fuzz batch_response_fuzz
-# batch_plan_fuzz json_value_fuzz config_fuzz list_cursor_fuzz sync_protocol_fuzz).
+# batch_plan_fuzz json_value_fuzz config_fuzz list_cursor_fuzz sync_protocol_fuzz inbound_post_fuzz
+# http_request_reader_fuzz).
 # Each run first replays the seed and regression inputs in
 # tests/fuzz/corpus/TARGET/, then mutates them
 # (inputs up to FUZZ_MAX_LEN bytes, default 4096); new interesting inputs go
@@ -31,7 +32,8 @@ esac
 SECONDS_PER_TARGET=${1:-300}
 shift || true
 ALL_TARGETS=(query_encoder_fuzz portal_answer_fuzz call_response_fuzz batch_response_fuzz batch_plan_fuzz
-             json_value_fuzz config_fuzz list_cursor_fuzz sync_protocol_fuzz inbound_post_fuzz)
+             json_value_fuzz config_fuzz list_cursor_fuzz sync_protocol_fuzz inbound_post_fuzz
+             http_request_reader_fuzz)
 if (($#)); then TARGETS=("$@"); else TARGETS=("${ALL_TARGETS[@]}"); fi
 JOBS=${JOBS:-2}
 BUILD_DIR=${FUZZ_BUILD_DIR:-build-fuzz}

@@ -1,103 +1,39 @@
 #include "service/inbound_endpoint.h"
 
-#include <httplib.h>
+#include <algorithm>
 
-#include <optional>
-#include <utility>
-
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace b24gate {
-
-InboundEndpoint::InboundEndpoint(const InboundPostLimits& limits)
-    : server_(std::make_unique<httplib::Server>()) {
-  server_->new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
-  // A body over the limit is refused with 413 (one whose Content-Length
-  // says so, unread).
-  server_->set_payload_max_length(limits.max_bytes);
-  server_->set_read_timeout(kIoTimeoutSeconds, 0);
-  server_->set_write_timeout(kIoTimeoutSeconds, 0);
-  server_->set_keep_alive_timeout(kIoTimeoutSeconds);
-}
-
 namespace {
 
-// A post's body as it arrived.
-struct Body {
-  std::string text;
-  bool whole = false;      // read to its end
-  bool too_large = false;  // more than the limit, declared or sent
-};
+constexpr absl::string_view kEventsPrefix = "/events/";
 
-// Reads the body, whatever its type, keeping at most `limit` bytes of it
-// however it is sent (chunked, or inflating from a Content-Encoding), not
-// relying on what httplib's own payload limit covers. A multipart body is
-// read with httplib's multipart reader (its plain one cannot take one).
-Body ReadBody(const httplib::Request& req, const httplib::Response& res, const httplib::ContentReader& read,
-              size_t limit) {
-  Body body;
-  auto keep = [&body, limit](const char* data, size_t n) {
-    if (n > limit - body.text.size()) {
-      body.too_large = true;
-      return false;
-    }
-    body.text.append(data, n);
-    return true;
-  };
-  body.whole = req.is_multipart_form_data()
-                   ? read([](const httplib::MultipartFormData&) { return true; }, keep)
-                   : read(keep);
-  // httplib answers 413 itself for a declared length over the limit.
-  body.too_large = body.too_large || res.status == 413;
-  return body;
+InboundServer::Options ServerOptions(const InboundPostLimits& limits) {
+  InboundServer::Options options;
+  options.limits.max_body_bytes = limits.max_bytes;
+  return options;
 }
 
-void Answer(const InboundEvents::Reply& reply, httplib::Response& res) {
-  res.status = reply.http_status;
-  res.set_content(reply.body, "text/plain");
+// The portal a path /events/PORTAL names ("" when it names none): 1 to 64
+// of A-Z a-z 0-9 _ . -
+absl::string_view PortalOf(absl::string_view path) {
+  if (!absl::StartsWith(path, kEventsPrefix)) return "";
+  const absl::string_view name = path.substr(kEventsPrefix.size());
+  const bool valid = !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+  });
+  return valid ? name : "";
 }
 
-// The body of a post if it is a whole form within the limit; otherwise the
-// post is refused here and counted. The body is read before anything is
-// decided, so that no rest of it is taken for the next request on the
-// connection; one that could not be read whole closes the connection.
-std::optional<std::string> FormBody(const httplib::Request& req, const httplib::ContentReader& read,
-                                    size_t limit, InboundEvents* events, httplib::Response& res) {
-  Body body = ReadBody(req, res, read, limit);
-  if (!body.whole) res.set_header("Connection", "close");
-  if (body.too_large) {
-    Answer(events->Refused(413, "too_large", absl::StrCat("the body is over ", limit, " bytes")), res);
-  } else if (!absl::StartsWith(req.get_header_value("Content-Type"), "application/x-www-form-urlencoded")) {
-    Answer(events->Refused(415, "malformed", "the body must be application/x-www-form-urlencoded"), res);
-  } else if (!body.whole) {
-    Answer(events->Refused(400, "truncated", "the body ended before its Content-Length or last chunk"), res);
-  } else {
-    return std::move(body.text);
-  }
-  return std::nullopt;
-}
+InboundServer::Reply Answer(const InboundEvents::Reply& reply) { return {reply.http_status, reply.body}; }
 
 }  // namespace
 
-void InboundEndpoint::Serve(InboundEvents* events, AppInstall* install) {
-  const size_t limit = events->limits().max_bytes;
-  server_->Post(R"(/events/([A-Za-z0-9_.-]{1,64}))",
-                [events, limit](const httplib::Request& req, httplib::Response& res,
-                                const httplib::ContentReader& read) {
-                  std::optional<std::string> body = FormBody(req, read, limit, events, res);
-                  if (body) Answer(events->Handle(req.matches[1], *body), res);
-                });
-  if (install != nullptr) {
-    server_->Post("/app", [events, install, limit](const httplib::Request& req, httplib::Response& res,
-                                                   const httplib::ContentReader& read) {
-      std::optional<std::string> body = FormBody(req, read, limit, events, res);
-      if (body) Answer(install->Handle(*body), res);
-    });
-  }
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
-}
+InboundEndpoint::InboundEndpoint(const InboundPostLimits& limits) : server_(ServerOptions(limits)) {}
 
 InboundEndpoint::~InboundEndpoint() { Stop(); }
 
@@ -106,20 +42,41 @@ absl::StatusOr<int> InboundEndpoint::Bind(const std::string& listen) {
   std::string host = listen.substr(0, colon);
   if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
   int wanted = -1;
-  int port = -1;
-  if (colon != std::string::npos && absl::SimpleAtoi(listen.substr(colon + 1), &wanted)) {
-    port = wanted == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, wanted) ? wanted : -1);
+  absl::StatusOr<int> port = absl::InvalidArgumentError("no port");
+  if (colon != std::string::npos && absl::SimpleAtoi(listen.substr(colon + 1), &wanted) && wanted >= 0 &&
+      wanted <= 65535) {
+    port = server_.Bind(host, wanted);
   }
-  if (port <= 0) {
+  if (!port.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("events-listen \"", listen, "\": cannot listen there"));
   }
   return port;
 }
 
-void InboundEndpoint::Stop() {
-  if (!thread_.joinable()) return;
-  server_->stop();
-  thread_.join();
+void InboundEndpoint::Serve(InboundEvents* events, AppInstall* install) {
+  events_ = events;
+  install_ = install;
+  server_.Serve(this);
+}
+
+void InboundEndpoint::Stop() { server_.Stop(); }
+
+bool InboundEndpoint::Serves(absl::string_view method, absl::string_view path) const {
+  return method == "POST" && (!PortalOf(path).empty() || (install_ != nullptr && path == "/app"));
+}
+
+// The body is whole and within the limit by now (the server refused it
+// otherwise): what is left to check before the post is decided is its type.
+InboundServer::Reply InboundEndpoint::Handle(const InboundServer::Request& request) {
+  if (!absl::StartsWith(request.content_type, "application/x-www-form-urlencoded")) {
+    return Answer(events_->Refused(415, "malformed", "the body must be application/x-www-form-urlencoded"));
+  }
+  if (request.path == "/app") return Answer(install_->Handle(request.body));
+  return Answer(events_->Handle(std::string(PortalOf(request.path)), request.body));
+}
+
+InboundServer::Reply InboundEndpoint::Refused(const HttpRefusal& refusal) {
+  return Answer(events_->Refused(refusal.status, refusal.reason, refusal.why));
 }
 
 }  // namespace b24gate

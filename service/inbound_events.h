@@ -39,9 +39,9 @@ class InboundEvents {
   // A POST to /events/`portal` with `body`.
   Reply Handle(const std::string& portal, absl::string_view body);
 
-  // A post refused by what the HTTP layer saw of it, before Handle: counted
-  // under `reason`, one of the metric's fixed reasons (too_large,
-  // truncated, malformed).
+  // A post or connection refused by what the HTTP layer saw of it, before
+  // Handle: counted under `reason`, one of the metric's fixed reasons
+  // (too_large, truncated, malformed, headers_too_large, slow, busy).
   Reply Refused(int http_status, const std::string& reason, absl::string_view why) {
     return Refuse(http_status, reason, "", why);
   }

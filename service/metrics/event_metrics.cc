@@ -17,8 +17,9 @@ std::vector<MetricFamily> EventMetrics::Collect() const {
                         "(inbound), offline queue rows read for the first time (offline).",
                         MetricType::Counter, {}};
   MetricFamily refused{"b24gate_events_refused_total",
-                       "Posts the inbound endpoint refused, by reason (bad_token, unknown_portal, "
-                       "malformed, truncated, too_large, conflict).",
+                       "Posts and connections the inbound endpoint refused, by reason (bad_token, "
+                       "unknown_portal, malformed, truncated, too_large, headers_too_large, slow, busy, "
+                       "conflict).",
                        MetricType::Counter, {}};
   MetricFamily delivered{"b24gate_events_delivered_total",
                          "Events written to subscribers' streams, redeliveries included.",

@@ -116,5 +116,14 @@ TEST(AppInstall, AnInstallWhoseEndpointIsNotOnItsDomainIsRefused) {
   EXPECT_EQ(CallOn(s, kMember).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
+// /app takes no more than the event posts do: 64 KiB of body.
+TEST(AppInstall, AnInstallOverTheBodyBoundIsRefused) {
+  AppStack s = StartApp();
+  ASSERT_TRUE(s.gateway);
+  const std::string form = AppEvent(s, "ONAPPINSTALL", kAppToken) + "&pad=" + std::string(70000, 'x');
+  EXPECT_EQ(PostApp(s, "/app", form), 413);
+  EXPECT_EQ(CallOn(s, kMember).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
 }  // namespace
 }  // namespace b24gate::e2e::app_install_test

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "bitrix24/gateway/v1/events.grpc.pb.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "tests/e2e/rpc_helpers.h"
 #include "tests/support/temp_file.h"
@@ -330,6 +331,16 @@ inline std::vector<std::string> IdsOf(const std::vector<pb::QueuedEvent>& events
   std::vector<std::string> ids;
   for (const pb::QueuedEvent& e : events) ids.push_back(e.delivery_id());
   return ids;
+}
+
+// An online event's form as Bitrix24 posts it to the inbound endpoint, the
+// token first (so that a body cut short still carries it) and the record
+// last.
+inline std::string InboundForm(const std::string& record, const std::string& token = kApplicationToken) {
+  return absl::StrCat("auth%5Bapplication_token%5D=", token,
+                      "&event=ONCRMDEALADD&event_handler_id=1&ts=1700000000",
+                      "&auth%5Bdomain%5D=b24-emulator.test&auth%5Bmember_id%5D=m",
+                      "&data%5BFIELDS%5D%5BID%5D=", record);
 }
 
 // A metric's value on the gateway's /metrics page (-1 when absent).

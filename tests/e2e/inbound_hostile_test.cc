@@ -10,11 +10,6 @@
 // refused (its 4xx, if the sender is still there to hear it), counted under
 // its reason, stored nowhere and delivered to nobody; every good one is
 // answered 200 and delivered exactly once to the group.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -34,6 +29,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "tests/e2e/event_helpers.h"
+#include "tests/e2e/raw_http.h"
 #include "tests/support/temp_file.h"
 
 namespace b24gate::e2e::inbound_hostile_test {
@@ -46,30 +42,9 @@ constexpr int kSenders = 8;
 // delivery nor anywhere in the events log.
 constexpr char kBadPrefix[] = "forged-";
 
-// A form as Bitrix24 posts it, the token first (so that a body cut short
-// still carries it) and the record last.
-std::string Form(const std::string& record, const std::string& token = kApplicationToken) {
-  return absl::StrCat("auth%5Bapplication_token%5D=", token,
-                      "&event=ONCRMDEALADD&event_handler_id=1&ts=1700000000",
-                      "&auth%5Bdomain%5D=b24-emulator.test&auth%5Bmember_id%5D=m",
-                      "&data%5BFIELDS%5D%5BID%5D=", record);
-}
-
 // `form` with a field of `n` more bytes.
 std::string Padded(const std::string& form, size_t n) {
   return form + "&data%5BPAD%5D=" + std::string(n, 'x');
-}
-
-// A request, and how much of it is sent.
-struct Raw {
-  std::string bytes;
-  size_t send = std::string::npos;  // all
-};
-
-Raw Post(const std::string& path, const std::string& body,
-         const std::string& type = "application/x-www-form-urlencoded") {
-  return {absl::StrCat("POST ", path, " HTTP/1.1\r\nHost: gateway\r\nContent-Type: ", type,
-                       "\r\nContent-Length: ", body.size(), "\r\nConnection: close\r\n\r\n", body)};
 }
 
 // `body` in chunks of 4 KiB; without the last (empty) chunk when `cut`.
@@ -123,33 +98,34 @@ struct Kind {
 
 const std::vector<Kind>& Kinds() {
   static const auto* kinds = new std::vector<Kind>{
-      {"good", 200, "", [](const std::string& r) { return Post("/events/main", Form(r)); }},
+      {"good", 200, "", [](const std::string& r) { return Post("/events/main", InboundForm(r)); }},
       {"wrong token", 403, "bad_token",
-       [](const std::string& r) { return Post("/events/main", Form(r, "forged-token")); }},
-      {"no token", 403, "bad_token", [](const std::string& r) { return Post("/events/main", Form(r, "")); }},
+       [](const std::string& r) { return Post("/events/main", InboundForm(r, "forged-token")); }},
+      {"no token", 403, "bad_token",
+       [](const std::string& r) { return Post("/events/main", InboundForm(r, "")); }},
       {"unknown member_id", 404, "unknown_portal",
-       [](const std::string& r) { return Post("/events/0123456789abcdef0123456789abcdef", Form(r)); }},
+       [](const std::string& r) { return Post("/events/0123456789abcdef0123456789abcdef", InboundForm(r)); }},
       {"unknown domain", 404, "unknown_portal",
-       [](const std::string& r) { return Post("/events/nosuch.bitrix24.com", Form(r)); }},
+       [](const std::string& r) { return Post("/events/nosuch.bitrix24.com", InboundForm(r)); }},
       {"connection closed before Content-Length", 400, "truncated",
        [](const std::string& r) {
-         Raw raw = Post("/events/main", Form(r));
+         Raw raw = Post("/events/main", InboundForm(r));
          raw.send = raw.bytes.size() - 20;  // mid-field
          return raw;
        },
        /*hangs_up=*/true},
       {"connection closed before the last chunk", 400, "truncated",
-       [](const std::string& r) { return Chunked(Form(r), /*cut=*/true); }, /*hangs_up=*/true},
+       [](const std::string& r) { return Chunked(InboundForm(r), /*cut=*/true); }, /*hangs_up=*/true},
       {"form cut mid-field", 400, "malformed",
-       [](const std::string& r) { return Post("/events/main", Form(r) + "&data%5BFIELDS%5D%5BTITLE%5"); }},
+       [](const std::string& r) { return Post("/events/main", InboundForm(r) + "&data%5BFIELDS%5D%5BTITLE%5"); }},
       {"Content-Length over 64 KiB", 413, "too_large",
-       [](const std::string& r) { return Post("/events/main", Padded(Form(r), 70000)); }},
+       [](const std::string& r) { return Post("/events/main", Padded(InboundForm(r), 70000)); }},
       {"chunked over 64 KiB", 413, "too_large",
-       [](const std::string& r) { return Chunked(Padded(Form(r), 70000)); }},
+       [](const std::string& r) { return Chunked(Padded(InboundForm(r), 70000)); }},
       {"1 MiB deflated to 1 KiB", 413, "too_large",
        [](const std::string&) {
          // Compressed once: the record does not matter, the prefix does.
-         static const auto* raw = new Raw(Deflated(Padded(Form(kBadPrefix), 1 << 20)));
+         static const auto* raw = new Raw(Deflated(Padded(InboundForm(kBadPrefix), 1 << 20)));
          return *raw;
        }},
       {"JSON", 415, "malformed",
@@ -170,32 +146,6 @@ const std::vector<Kind>& Kinds() {
 size_t KindOf(int i) { return i % 2 == 0 ? 0 : 1 + (i / 2) % (Kinds().size() - 1); }
 
 std::string RecordOf(int i) { return KindOf(i) == 0 ? std::to_string(i + 1) : absl::StrCat(kBadPrefix, i); }
-
-// Sends `raw` on a connection of its own, then (when `hang_up`) closes the
-// sending side, and reads the answer. Its HTTP status, -1 for none.
-int Exchange(const std::string& address, const Raw& raw, bool hang_up) {
-  const size_t colon = address.rfind(':');
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(static_cast<uint16_t>(std::stoi(address.substr(colon + 1))));
-  inet_pton(AF_INET, address.substr(0, colon).c_str(), &to.sin_addr);
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
-  std::string answer;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0) {
-    const std::string bytes = raw.bytes.substr(0, raw.send);
-    for (size_t sent = 0; sent < bytes.size();) {
-      const ssize_t n = send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) break;
-      sent += static_cast<size_t>(n);
-    }
-    if (hang_up) shutdown(fd, SHUT_WR);
-    char buf[1024];
-    for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;) answer.append(buf, static_cast<size_t>(n));
-  }
-  close(fd);
-  return answer.rfind("HTTP/1.1 ", 0) == 0 ? std::stoi(answer.substr(9, 3)) : -1;
-}
 
 // The statuses each kind was answered (kind -> status -> posts).
 using Answers = std::map<size_t, std::map<int, int>>;

@@ -1,16 +1,25 @@
 // StreamTransport against a local HTTP server: bodies stream through pipes
 // in both directions, a transfer waits (paused, no thread) for an empty or
-// full pipe, and a wrong declared size stops the body before it is whole.
+// full pipe, a wrong declared size stops the body before it is whole, and a
+// whole answer to a range request is not taken for the rest of the file.
 #include "engine/files/stream_transport.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -85,6 +94,61 @@ class Server {
   std::string received_;
   bool whole_ = false;
   std::string content_type_;
+};
+
+// A portal that ignores ranges: answers its one connection's request with
+// 200 and the whole body, whatever the request's Range (cpp-httplib would
+// honour it).
+class RangeIgnoringServer {
+ public:
+  explicit RangeIgnoringServer(std::string body) : body_(std::move(body)) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), len);
+    ::listen(listener_, 1);
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { ServeOne(); });
+  }
+  ~RangeIgnoringServer() {
+    ::shutdown(listener_, SHUT_RDWR);  // ends a pending accept
+    thread_.join();
+    ::close(listener_);
+  }
+  std::string Url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/file"; }
+  bool range_asked() const { return range_asked_; }
+
+ private:
+  void ServeOne() {
+    const int conn = ::accept(listener_, nullptr, nullptr);
+    if (conn < 0) return;
+    std::string request;
+    char buffer[4096];
+    while (request.find("\r\n\r\n") == std::string::npos) {
+      const ssize_t n = ::recv(conn, buffer, sizeof buffer, 0);
+      if (n <= 0) break;
+      request.append(buffer, static_cast<size_t>(n));
+    }
+    range_asked_ = absl::StrContains(absl::AsciiStrToLower(request), "\r\nrange: bytes=");
+    const std::string answer = absl::StrCat("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n",
+                                            "Content-Length: ", body_.size(),
+                                            "\r\nConnection: close\r\n\r\n", body_);
+    for (size_t sent = 0; sent < answer.size();) {
+      const ssize_t n = ::send(conn, answer.data() + sent, answer.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) break;
+      sent += static_cast<size_t>(n);
+    }
+    ::close(conn);
+  }
+
+  const std::string body_;
+  int listener_ = -1;
+  int port_ = 0;
+  std::atomic<bool> range_asked_{false};
+  std::thread thread_;
 };
 
 // Runs `request` and waits for its result.
@@ -243,6 +307,28 @@ TEST(StreamTransport, OnBodyComesOnceBeforeTheBytesWithTheServedType) {
     EXPECT_EQ(r.bytes_received, c.bytes);
     if (c.calls > 0) EXPECT_TRUE(pipe_was_empty);
   }
+}
+
+// A resumed download whose portal ignores the Range answers 200 with the
+// whole file: that is not the rest of the file, so none of it goes into the
+// pipe and on_body never comes (the caller's call fails instead of getting
+// the file's start appended to what it has).
+TEST(StreamTransport, AWholeAnswerToARangeIsNotTakenForTheRest) {
+  RangeIgnoringServer server(Pattern(100000));
+  StreamTransport transport(Clock::Real());
+  auto pipe = std::make_shared<BytePipe>(1 << 20);
+  bool began = false;
+  StreamRequest request;
+  request.url = server.Url();
+  request.download = pipe;
+  request.range_from = 10;
+  request.on_body = [&](const std::string&) { began = true; };
+  StreamResult r = Transfer(transport, request);
+  EXPECT_TRUE(server.range_asked());
+  EXPECT_EQ(r.status, 200);
+  EXPECT_FALSE(began);
+  EXPECT_EQ(r.bytes_received, 0);
+  EXPECT_TRUE(pipe->aborted());
 }
 
 TEST(StreamTransport, ADeclaredSizeTheStreamMissesStopsTheBodyBeforeItIsWhole) {
