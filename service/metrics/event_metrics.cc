@@ -14,7 +14,7 @@ using prometheus::MetricType;
 std::vector<MetricFamily> EventMetrics::Collect() const {
   MetricFamily received{"b24gate_events_received_total",
                         "Events that came in, by source: posts the inbound endpoint accepted "
-                        "(inbound), offline queue rows read for the first time (offline).",
+                        "(inbound), offline queue rows stored in the events log (offline).",
                         MetricType::Counter, {}};
   MetricFamily refused{"b24gate_events_refused_total",
                        "Posts and connections the inbound endpoint refused, by reason (bad_token, "
