@@ -27,6 +27,7 @@
 #include "tests/e2e/event_helpers.h"
 #include "tests/support/free_port.h"
 #include "tests/support/temp_file.h"
+#include "tests/support/wait_for.h"
 
 namespace b24gate::e2e::many_portals_test {
 namespace {
@@ -230,9 +231,13 @@ TEST(ManyPortals, ThousandInstalledWhileCallsRunHundredUninstalledNoTokenUsedAft
 
   // The first portal's first access token (from its first call, before the
   // other batches) has expired by now; every kept portal is called once
-  // more.
+  // more. The callers go on until they have made more calls than there are
+  // portals: how many they make in a given time is the machine's speed (818
+  // next to other builds), which is not what this test is about.
   std::this_thread::sleep_until(all_installed + std::chrono::milliseconds(
                                                     static_cast<int>(kTokenLifetime * 1500)));
+  EXPECT_TRUE(::b24gate::testing::WaitFor([&] { return callers.succeeded() > kPortals; }, 300))
+      << callers.succeeded() << " calls succeeded";
   callers.Stop();
   int failed_last_pass = 0;
   for (const Installed& p : kept) {
@@ -243,7 +248,6 @@ TEST(ManyPortals, ThousandInstalledWhileCallsRunHundredUninstalledNoTokenUsedAft
   }
   EXPECT_EQ(failed_last_pass, 0);
   EXPECT_EQ(callers.failures(), std::vector<std::string>()) << "calls to installed portals failed";
-  EXPECT_GT(callers.succeeded(), kPortals);
 
   httplib::Result list = s.Emulator().Get("/_emulator/portals");
   ASSERT_TRUE(list && list->status == 200);

@@ -102,9 +102,10 @@ struct GetAllOut {
   int messages = 0;
 };
 
-// Reads a whole list with a request built by the caller (strategy, cursor...).
-inline GetAllOut GetAllWith(Stack& stack, const pb::GetAllRequest& request) {
-  auto ctx = Ctx(300);
+// Reads a whole list with a request built by the caller (strategy, cursor...),
+// giving up after `seconds`.
+inline GetAllOut GetAllWith(Stack& stack, const pb::GetAllRequest& request, double seconds = 300) {
+  auto ctx = Ctx(seconds);
   auto reader = stack.stub().GetAll(ctx.get(), request);
   GetAllOut out;
   pb::GetAllResponse message;
@@ -122,13 +123,14 @@ inline GetAllOut GetAllWith(Stack& stack, const pb::GetAllRequest& request) {
 }
 
 inline GetAllOut GetAll(Stack& stack, const std::string& method, const json& params,
-                        const std::string& items_key = "", const std::string& portal = "") {
+                        const std::string& items_key = "", const std::string& portal = "",
+                        double seconds = 300) {
   pb::GetAllRequest request;
   request.set_portal(portal);
   request.set_method(method);
   if (!params.is_null()) *request.mutable_params() = S(params);
   request.set_items_key(items_key);
-  return GetAllWith(stack, request);
+  return GetAllWith(stack, request, seconds);
 }
 
 struct GetByIdOut {
