@@ -8,7 +8,6 @@
 #include "absl/strings/str_cat.h"
 #include "engine/events/event_enricher.h"
 #include "engine/events/event_pattern.h"
-#include "engine/events/offline_subscription.h"
 #include "service/json_value.h"
 #include "service/status_mapping.h"
 
@@ -41,13 +40,6 @@ absl::Status ValidateStart(const pb::SubscribeStart& start) {
     }
   }
   return absl::OkStatus();
-}
-
-OfflineReader::Options OfflineReaderOptions(const EventService::Options& service) {
-  OfflineReader::Options options;
-  options.poll_interval = service.poll_interval;
-  options.visibility_timeout = service.visibility_timeout;
-  return options;
 }
 
 pb::RecordState ToProto(RecordState state) {
@@ -157,9 +149,13 @@ class SubscribeReactor final
   absl::Status OnStart(const pb::SubscribeStart& start) {
     if (absl::Status s = ValidateStart(start); !s.ok()) return s;
     const bool online = start.source() == pb::EVENT_SOURCE_ONLINE;
-    if (online && service_->options_.inbound_url.empty()) {
+    if (online && (service_->options_.inbound_url.empty() || service_->online_ == nullptr)) {
       return absl::FailedPreconditionError(
           "start.source: online events need the gateway's inbound endpoint (--events-listen)");
+    }
+    if (!online && service_->offline_ == nullptr) {
+      return absl::FailedPreconditionError(
+          "start.source: offline events need the gateway's event store (a writable --events-log, or --redis)");
     }
     absl::StatusOr<std::shared_ptr<Portal>> portal = service_->gateway_->FindPortal(start.portal());
     if (!portal.ok()) return portal.status();
@@ -184,11 +180,15 @@ class SubscribeReactor final
       return absl::UnavailableError("the gateway is shutting down");
     }
     sub->Start();
+    // The portal's reader reads now that the group is known (in Redis, once
+    // the stream has made it: else at its next poll).
+    if (!online) service_->PollNow(name);
     return absl::OkStatus();
   }
 
-  // A member of the consumer's reader, whose reads and clears may go as
-  // this client: so it must be allowed them, like its binds.
+  // A member of the consumer's group in the offline store. Its binds go
+  // as this client, the portal's offline source reads and clears for every
+  // group: so the client must be allowed those calls too.
   absl::StatusOr<std::shared_ptr<EventSubscription>> MakeOffline(const std::string& portal,
                                                                  const pb::SubscribeStart& start,
                                                                  std::vector<std::string> events,
@@ -199,15 +199,17 @@ class SubscribeReactor final
         if (!allowed.ok()) return allowed;
       }
     }
-    absl::StatusOr<OfflineReaders::Attached> attached = service_->offline_.Attach(portal, start.consumer());
-    if (!attached.ok()) return attached.status();
-    OfflineSubscription::Options options;
-    options.portal = portal;
-    options.consumer = start.consumer();
-    options.events = std::move(events);
-    options.auth_connector = start.auth_connector();
-    options.notify_handler = service_->HandlerUrl(portal);
-    return std::make_shared<OfflineSubscription>(options, CallerFor(portal), *std::move(attached), sink);
+    EventBinder::Binding binding{events, /*handler=*/"", start.auth_connector()};
+    // With the inbound endpoint, the portal says when its queue fills.
+    const std::string notify = service_->HandlerUrl(portal);
+    return service_->offline_->Subscribe(
+        portal, start.consumer(), events, sink,
+        [caller = CallerFor(portal), binding, notify](std::function<void(absl::Status)> done) {
+          EventBinder::Run(caller, binding, [caller, notify, done](absl::Status status) {
+            if (!status.ok() || notify.empty()) return done(status);
+            EventBinder::Run(caller, EventBinder::Binding{{"ONOFFLINEEVENT"}, notify, ""}, done);
+          });
+        });
   }
 
   // Bound with the handler URL before the first delivery.
@@ -216,18 +218,16 @@ class SubscribeReactor final
                                                                 const std::vector<std::string>& events,
                                                                 EventSink* sink) {
     EventBinder::Binding binding{events, service_->HandlerUrl(portal), /*auth_connector=*/""};
-    return service_->hub_->Subscribe(
+    return service_->online_->Subscribe(
         portal, consumer, events, sink,
         [caller = CallerFor(portal), binding](std::function<void(absl::Status)> done) {
           EventBinder::Run(caller, binding, std::move(done));
         });
   }
 
-  // The subscription's calls: through the gateway as this client, never
-  // from the read cache; all but event.bind are safe to repeat (a get with
-  // the same process_id reads the same rows, a clear of the same ids
-  // deletes nothing more).
-  OfflineSubscription::Caller CallerFor(const std::string& portal) {
+  // The stream's binds: through the gateway as this client, never from the
+  // read cache; all but event.bind are safe to repeat.
+  EventBinder::Caller CallerFor(const std::string& portal) {
     return [gateway = service_->gateway_, portal, client = client_](
                const std::string& method, nlohmann::ordered_json params, CallCallback done) {
       CallSpec spec;
@@ -311,21 +311,59 @@ class SubscribeReactor final
 };
 
 EventService::EventService(Gateway* gateway, const AccessControl* access, EventLedger* ledger,
-                           PollTimer* timer, OnlineEventStore* hub, Options options)
+                           PollTimer* timer, OnlineEventStore* online, OnlineEventStore* offline,
+                           Options options)
     : gateway_(gateway),
       access_(access),
-      hub_(hub),
-      options_(std::move(options)),
-      offline_(ledger, options_.clock,
-               [timer](absl::Duration delay, std::function<void()> fire) { timer->After(delay, std::move(fire)); },
-               OfflineReaderOptions(options_)) {}
+      ledger_(ledger),
+      timer_(timer),
+      online_(online),
+      offline_(offline),
+      options_(std::move(options)) {}
 
 std::string EventService::HandlerUrl(const std::string& portal) const {
   if (options_.inbound_url.empty()) return "";
   return absl::StrCat(options_.inbound_url, "/events/", portal);
 }
 
-void EventService::PollNow(const std::string& portal) { offline_.PollNow(portal); }
+void EventService::PollNow(const std::string& portal) {
+  if (std::shared_ptr<OfflineSource> source = SourceFor(portal)) source->PollNow();
+}
+
+std::shared_ptr<OfflineSource> EventService::SourceFor(const std::string& portal) {
+  if (offline_ == nullptr) return nullptr;
+  {
+    absl::MutexLock lock(&mu_);
+    if (shutting_down_) return nullptr;
+    auto it = sources_.find(portal);
+    if (it != sources_.end()) return it->second;
+  }
+  absl::StatusOr<std::shared_ptr<Portal>> found = gateway_->FindPortal(portal);
+  if (!found.ok()) return nullptr;
+  OfflineSource::Options options;
+  options.portal = portal;
+  options.poll_interval = options_.poll_interval;
+  OfflineSource::Listener listener;
+  listener.stored = [ledger = ledger_, portal](int fresh) { ledger->ReceivedOffline(portal, fresh); };
+  listener.failed = [report = options_.on_source_failed, portal](const absl::Status& status) {
+    if (report) report(portal, status);
+  };
+  // The gateway's own work, like the binding passes: the portal's queue
+  // (its throttle), no client's permissions.
+  auto caller = [target = *std::move(found)](const std::string& method, nlohmann::ordered_json params,
+                                             CallCallback done) {
+    CallOptions call;
+    call.idempotent = true;  // a get with the process_id reads the same rows; a clear deletes once
+    target->Call(method, std::move(params), /*as_json=*/false, std::move(call), std::move(done));
+  };
+  auto made = std::make_shared<OfflineSource>(
+      options, offline_, std::move(caller),
+      [timer = timer_](absl::Duration delay, std::function<void()> fire) { timer->After(delay, std::move(fire)); },
+      std::move(listener));
+  absl::MutexLock lock(&mu_);
+  if (shutting_down_) return nullptr;
+  return sources_.try_emplace(portal, std::move(made)).first->second;
+}
 
 grpc::ServerBidiReactor<pb::SubscribeRequest, pb::SubscribeResponse>* EventService::Subscribe(
     grpc::CallbackServerContext* context) {
@@ -353,6 +391,7 @@ void EventService::Unregister(const Key& key, SubscribeReactor* reactor) {
 void EventService::Shutdown() {
   absl::MutexLock lock(&mu_);
   shutting_down_ = true;
+  for (auto& [portal, source] : sources_) source->Stop();
   for (auto& [key, reactor] : active_) {
     reactor->Close(absl::UnavailableError("the gateway is shutting down; reconnect to another"));
   }

@@ -1,7 +1,11 @@
 #include "service/server.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -278,53 +282,86 @@ absl::Status Server::Wire(std::unique_ptr<HttpTransport> transport) {
   return absl::OkStatus();
 }
 
-absl::Status Server::OpenEventsLog() {
+absl::StatusOr<std::unique_ptr<OnlineEventStore>> Server::OpenEventsLog(const std::string& dir,
+                                                                        const std::string& id_prefix) {
   EventLog::Options log;
-  log.dir = config_.events_log;
+  log.dir = dir;
   log.max_bytes = config_.events_log_max_bytes;
   log.max_age = config_.events_log_max_age;
   OnlineEventHub::Options options;
   options.visibility_timeout = config_.events_visibility_timeout;
-  event_timer_ = std::make_unique<PollTimer>(clock_);
+  options.id_prefix = id_prefix;
   absl::StatusOr<std::unique_ptr<OnlineEventHub>> hub = OnlineEventHub::Open(
       event_ledger_.get(), clock_,
       [timer = event_timer_.get()](absl::Duration delay, std::function<void()> fire) {
         timer->After(delay, std::move(fire));
       },
       log, options,
-      [logger = &logger_](int64_t deliveries, int64_t seq, const std::string& why) {
+      [logger = &logger_, id_prefix](int64_t deliveries, int64_t seq, const std::string& why) {
         logger->Log(LogLevel::kWarn, "events log dropped unacknowledged events",
-                    {{"deliveries", deliveries}, {"through_seq", seq}, {"reason", why}});
+                    {{"source", id_prefix}, {"deliveries", deliveries}, {"through_seq", seq}, {"reason", why}});
       });
   if (!hub.ok()) {
-    return absl::Status(hub.status().code(),
-                        absl::StrCat("--events-log: ", hub.status().message()));
+    return absl::Status(hub.status().code(), absl::StrCat("--events-log: ", hub.status().message()));
   }
-  online_hub_ = *std::move(hub);
-  return absl::OkStatus();
+  return std::unique_ptr<OnlineEventStore>(*std::move(hub));
 }
 
-// Every replica stores the posts it takes in Redis and serves any consumer
-// from there. The commands get at least a second: a slow answer costs a
-// post's latency, a timeout a 503 and a resend.
-void Server::OpenEventStreams() {
+// Every replica stores the posts (and the offline rows) it takes in Redis
+// and serves any consumer from there. The commands get at least a second: a
+// slow answer costs a post's latency, a timeout a 503 and a resend.
+std::unique_ptr<OnlineEventStore> Server::OpenEventStreams(const std::string& key_prefix) {
   RedisEventHub::Options options;
   options.redis = SharedBudgetOptionsOf(config_.redis).redis;
   options.redis.command_timeout = std::max(options.redis.command_timeout, absl::Seconds(1));
-  options.key_prefix = config_.redis.key_prefix;
+  options.key_prefix = key_prefix;
   options.visibility_timeout = config_.events_visibility_timeout;
   options.max_len = config_.events_stream_max_len;
   options.max_age = config_.events_log_max_age;
-  online_hub_ = std::make_unique<RedisEventHub>(
+  logger_.Log(LogLevel::kInfo, "events in Redis Streams",
+              {{"redis", RedisUrlOf(options.redis.address)}, {"key_prefix", options.key_prefix}});
+  return std::make_unique<RedisEventHub>(
       event_ledger_.get(), clock_, options,
       [logger = &logger_](const std::string& portal, int64_t deliveries, const std::string& why) {
         logger->Log(LogLevel::kWarn, "events stream dropped unacknowledged events",
                     {{"portal", portal}, {"deliveries", deliveries}, {"reason", why}});
       });
-  // GetEventStatus's lag of the groups, as Redis has them: every replica's.
-  redis_lag_ = std::make_unique<RedisEventLag>(options.redis, options.key_prefix, clock_);
-  logger_.Log(LogLevel::kInfo, "online events in Redis Streams",
-              {{"redis", RedisUrlOf(options.redis.address)}, {"key_prefix", options.key_prefix}});
+}
+
+// The online store with the inbound endpoint only (its failure stops the
+// start); the offline store always, but a gateway that cannot open it
+// serves everything else and refuses offline streams.
+absl::Status Server::OpenEventStores() {
+  event_timer_ = std::make_unique<PollTimer>(clock_);
+  if (config_.redis.enabled()) {
+    if (!config_.events_listen.empty()) {
+      online_hub_ = OpenEventStreams(config_.redis.key_prefix);
+      // GetEventStatus's lag of the online groups, as Redis has them: every
+      // replica's.
+      redis_lag_ = std::make_unique<RedisEventLag>(SharedBudgetOptionsOf(config_.redis).redis,
+                                                   config_.redis.key_prefix, clock_);
+    }
+    offline_hub_ = OpenEventStreams(absl::StrCat(config_.redis.key_prefix, "offline:"));
+    return absl::OkStatus();
+  }
+  if (!config_.events_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<OnlineEventStore>> online = OpenEventsLog(config_.events_log, "online");
+    if (!online.ok()) return online.status();
+    online_hub_ = *std::move(online);
+  } else if (mkdir(config_.events_log.c_str(), 0700) != 0 && errno != EEXIST) {
+    logger_.Log(LogLevel::kWarn, "offline events off: cannot make the events log directory",
+                {{"dir", config_.events_log}, {"error", std::strerror(errno)}});
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::unique_ptr<OnlineEventStore>> offline =
+      OpenEventsLog(absl::StrCat(config_.events_log, "/offline"), "offline");
+  if (!offline.ok()) {
+    logger_.Log(LogLevel::kWarn, "offline events off: cannot open their events log",
+                {{"error", std::string(offline.status().message())}});
+    return absl::OkStatus();
+  }
+  offline_hub_ = *std::move(offline);
+  return absl::OkStatus();
 }
 
 absl::Status Server::WireEvents() {
@@ -332,14 +369,12 @@ absl::Status Server::WireEvents() {
   poll_timer_ = std::make_unique<PollTimer>(clock_);
   EventService::Options options;
   options.poll_interval = config_.events_poll_interval;
-  options.visibility_timeout = config_.events_visibility_timeout;
-  options.clock = clock_;
+  options.on_source_failed = [logger = &logger_](const std::string& portal, const absl::Status& status) {
+    logger->Log(LogLevel::kWarn, "offline events: a read of the portal's queue failed",
+                {{"portal", portal}, {"error", std::string(status.message())}});
+  };
+  B24GATE_RETURN_IF_ERROR(OpenEventStores());
   if (!config_.events_listen.empty()) {
-    if (config_.redis.enabled()) {
-      OpenEventStreams();
-    } else {
-      B24GATE_RETURN_IF_ERROR(OpenEventsLog());
-    }
     inbound_ = std::make_unique<InboundEndpoint>(InboundPostLimits{});
     absl::StatusOr<int> port = inbound_->Bind(config_.events_listen);
     if (!port.ok()) return port.status();
@@ -350,7 +385,9 @@ absl::Status Server::WireEvents() {
     while (!options.inbound_url.empty() && options.inbound_url.back() == '/') options.inbound_url.pop_back();
   }
   events_ = std::make_unique<EventService>(gateway_.get(), access_.get(), event_ledger_.get(),
-                                           poll_timer_.get(), online_hub_.get(), options);
+                                           poll_timer_.get(), online_hub_.get(), offline_hub_.get(), options);
+  // Each portal's offline source, reading while the store has its groups.
+  for (const PortalOptions& portal : config_.portals) events_->PollNow(portal.name);
   if (inbound_) {
     inbound_events_ = std::make_unique<InboundEvents>(gateway_.get(), online_hub_.get(), events_.get(),
                                                       event_ledger_.get(), &logger_);
@@ -383,9 +420,8 @@ absl::Status Server::ServeMetrics() {
   }
   m.exposer->RegisterCollectable(m.registry);
   m.exposer->RegisterCollectable(m.gauges);
-  // The log's size is the on-disk log's only.
-  m.events = std::make_shared<EventMetrics>(event_ledger_.get(),
-                                            config_.redis.enabled() ? nullptr : online_hub_.get());
+  m.events = std::make_shared<EventMetrics>(
+      event_ledger_.get(), std::vector<const OnlineEventStore*>{online_hub_.get(), offline_hub_.get()});
   m.exposer->RegisterCollectable(m.events);
   if (gateway_->cache() != nullptr) {
     m.cache = std::make_shared<CacheMetrics>(gateway_->cache());
@@ -499,7 +535,7 @@ bool Server::Drain(absl::Duration predrain) {
     drained_ = true;
   });
   // Subscription streams never end on their own: end them now (their
-  // unacknowledged events stay in the portals' queues) so they do not hold
+  // unacknowledged events stay in the stores) so they do not hold
   // the drain until the grace runs out.
   events_->Shutdown();
   event_bindings_->Shutdown();

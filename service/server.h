@@ -90,10 +90,12 @@ class Server {
   // The event subscriptions, the start-up binding passes and, with
   // --events-listen, the inbound endpoint.
   absl::Status WireEvents();
-  // Where online events wait: the on-disk log (--events-log), or Redis
-  // Streams with --redis.
-  absl::Status OpenEventsLog();
-  void OpenEventStreams();
+  // Where online and offline events wait: on-disk logs (--events-log DIR
+  // and DIR/offline), or Redis Streams with --redis.
+  absl::Status OpenEventStores();
+  absl::StatusOr<std::unique_ptr<OnlineEventStore>> OpenEventsLog(const std::string& dir,
+                                                                  const std::string& id_prefix);
+  std::unique_ptr<OnlineEventStore> OpenEventStreams(const std::string& key_prefix);
   absl::Status ServeGrpc();
   void LogServing();
   // Waits until the gRPC server has drained or the clock reaches `deadline`.
@@ -122,6 +124,8 @@ class Server {
   // gateway too, whose last callbacks may still end an online stream.
   std::unique_ptr<OnlineEventStore> online_hub_;  // with the inbound endpoint only
   std::unique_ptr<RedisEventLag> redis_lag_;      // with it and --redis only
+  // The rows the offline sources read; null when it could not be opened.
+  std::unique_ptr<OnlineEventStore> offline_hub_;
   // Binding management: it outlives the gateway, whose last callbacks may
   // still finish a pass, and the timer it starts passes from.
   std::unique_ptr<EventBindings> event_bindings_;

@@ -223,7 +223,7 @@ const Setting kSettings[] = {
      "then answer every accepted call within this (at most 1h)", false,
      [](const Value& v, State* s) { return Wait(v, &s->config.shutdown_grace); }},
     {"--events-poll-interval", "DURATION", nullptr, "events_poll_interval_seconds", "5s",
-     "an event subscription reads an empty offline queue again after this (100ms to 1h)", false,
+     "a portal's offline reader reads an empty offline queue again after this (100ms to 1h)", false,
      [](const Value& v, State* s) {
        B24GATE_RETURN_IF_ERROR(Wait(v, &s->config.events_poll_interval));
        if (s->config.events_poll_interval < absl::Milliseconds(100)) {
@@ -242,8 +242,8 @@ const Setting kSettings[] = {
      "are dropped (counted)",
      false, &EventsStreamMaxLen},
     {"--events-log", "DIR", nullptr, "events_log", "/var/lib/b24gate/events",
-     "with --events-listen: keep the online events and the consumers' acknowledgements in this "
-     "directory", false,
+     "keep the events (online ones with --events-listen; offline ones in DIR/offline) and the "
+     "consumers' acknowledgements in this directory", false,
      [](const Value& v, State* s) { return Text(v, &s->config.events_log); }},
     {"--events-log-max-bytes", "BYTES", nullptr, "events_log_max_bytes", "1073741824",
      "the events log's size bound: beyond it the oldest events are dropped (counted)", false,

@@ -4,21 +4,6 @@
 
 namespace b24gate {
 
-int EventLedger::Delivered(const std::string& portal, const std::string& consumer,
-                           const std::string& id) {
-  absl::MutexLock lock(&mu_);
-  consumers_.insert({portal, consumer});
-  Attempts& attempts = rows_[{portal, consumer}][id];
-  Counts& counts = counts_[portal];
-  if (attempts.count++ == 0) {
-    attempts.first = clock_->Now();
-    ++counts.received_offline;
-  }
-  ++counts.delivered;
-  if (attempts.count > 1) ++counts.redelivered;
-  return attempts.count;
-}
-
 void EventLedger::CountDelivery(const std::string& portal, const std::string& consumer,
                                 const std::string& id, int attempt) {
   absl::MutexLock lock(&mu_);
@@ -53,6 +38,11 @@ void EventLedger::Dropped(const std::string& portal, int64_t count) {
 void EventLedger::Received(const std::string& portal) {
   absl::MutexLock lock(&mu_);
   ++counts_[portal].received_inbound;
+}
+
+void EventLedger::ReceivedOffline(const std::string& portal, int64_t count) {
+  absl::MutexLock lock(&mu_);
+  counts_[portal].received_offline += count;
 }
 
 void EventLedger::Refused(const std::string& reason) {

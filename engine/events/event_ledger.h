@@ -1,19 +1,13 @@
 // What the event subscriptions of this replica have delivered: per portal,
 // events received (online posts the inbound endpoint accepted; offline
-// queue rows read for the first time, counted at their first delivery),
-// events delivered,
-// redelivered and acknowledged, posts refused (by reason), and the age of the oldest
-// event delivered but not yet cleared from the portal's queue (the consumer
-// lag). It also numbers the attempts of each offline queue row per
-// consumer, so a row read again after a subscriber left without
-// acknowledging it is delivered with attempt 2, 3, ... That numbering is
-// this replica's memory only: after a restart a redelivery starts again at
-// 1 (README "Events"). Online events bring their own attempt numbers.
+// queue rows its offline source stored for the first time), events
+// delivered, redelivered and acknowledged, posts refused (by reason), and
+// per consumer the deliveries not yet acknowledged and the age of the
+// oldest (the consumer lag). Attempts are the stores' (they survive a
+// restart there); the ledger only counts them.
 //
-// Memory: one entry per row delivered and not yet cleared; an offline
-// consumer holds at most one batch (OfflineReader), an online stream
-// its window, so the ledger is bounded by those times the streams; and
-// one entry per (portal, consumer) delivered to since the start.
+// Memory: one entry per delivery not yet acknowledged (at most a window
+// per stream) and one per (portal, consumer) delivered to since the start.
 //
 // Thread-safety: thread-safe.
 #ifndef B24GATE_ENGINE_EVENTS_EVENT_LEDGER_H_
@@ -37,7 +31,7 @@ class EventLedger {
  public:
   struct Counts {
     int64_t received_inbound = 0;  // posts the inbound endpoint accepted for the portal
-    int64_t received_offline = 0;  // offline queue rows delivered for the first time
+    int64_t received_offline = 0;  // offline queue rows stored for the first time
     int64_t delivered = 0;    // every event written to a stream, redeliveries included
     int64_t redelivered = 0;  // of which attempt > 1
     int64_t acknowledged = 0;
@@ -50,16 +44,11 @@ class EventLedger {
   // `clock` must outlive the ledger.
   explicit EventLedger(Clock* clock) : clock_(clock) {}
 
-  // Counts one delivery of offline queue row `id` to `consumer` and returns
-  // its attempt number (1 for the first, which also counts the row as
-  // received).
-  int Delivered(const std::string& portal, const std::string& consumer, const std::string& id);
-  // Counts a delivery whose attempt the caller numbers (the online events,
-  // whose attempts the events log keeps).
+  // Counts a delivery; the store numbers the attempts.
   void CountDelivery(const std::string& portal, const std::string& consumer, const std::string& id,
                      int attempt);
   void Acknowledged(const std::string& portal, int64_t count);
-  // The rows are gone from the portal's queue: forget their attempts.
+  // The deliveries are acknowledged (or handed back): forget them.
   void Cleared(const std::string& portal, const std::string& consumer,
                const std::vector<std::string>& ids);
 
@@ -68,6 +57,8 @@ class EventLedger {
 
   // The inbound endpoint accepted a post for `portal`.
   void Received(const std::string& portal);
+  // The portal's offline source stored `count` rows new to the store.
+  void ReceivedOffline(const std::string& portal, int64_t count);
   // The inbound endpoint refused a post; `reason` is one of a fixed few
   // (InboundEndpoint), never the caller's text.
   void Refused(const std::string& reason);

@@ -1,7 +1,7 @@
 // What a Subscribe stream reads from: a subscription delivers events to its
-// sink and takes the subscriber's acknowledgements. Two kinds exist: the
-// portal's offline queue (OfflineSubscription) and the online events the
-// inbound endpoint accepted (OnlineEventHub).
+// sink and takes the subscriber's acknowledgements: a member of a consumer
+// group of an OnlineEventStore (OnlineEventHub or RedisEventHub), online or
+// offline events alike.
 //
 // Thread-safety: implementations are thread-safe.
 #ifndef B24GATE_ENGINE_EVENTS_EVENT_SUBSCRIPTION_H_
@@ -28,6 +28,9 @@ enum class RecordState {
 // One event as a subscriber receives it.
 struct QueuedEvent {
   std::string delivery_id;      // what the subscriber acknowledges
+  // The source's own id, by which a store recognises a repeat (an offline
+  // row's ID); "" for online posts. Not delivered.
+  std::string source_id;
   std::string event;            // e.g. ONCRMDEALUPDATE
   std::string record_id;        // data.FIELDS.ID as text; "" when absent
   std::string timestamp;        // as the portal wrote it

@@ -14,24 +14,21 @@
 namespace b24gate {
 namespace {
 
-constexpr char kIdPrefix[] = "online-";
-
 using OJson = nlohmann::ordered_json;
-
-bool ParseId(const std::string& id, int64_t* n) {
-  return absl::StartsWith(id, kIdPrefix) && absl::SimpleAtoi(id.substr(sizeof kIdPrefix - 1), n);
-}
 
 int64_t UnixMs(absl::Time t) { return absl::ToUnixMillis(t); }
 
 OJson EventRecord(int64_t seq, int64_t at_ms, const std::string& portal, const QueuedEvent& e) {
-  return OJson{{"t", "e"}, {"s", seq},          {"at", at_ms},      {"p", portal},
-               {"n", e.event}, {"r", e.record_id}, {"ts", e.timestamp}, {"d", e.data}};
+  OJson record = {{"t", "e"}, {"s", seq},          {"at", at_ms},      {"p", portal},
+                  {"n", e.event}, {"r", e.record_id}, {"ts", e.timestamp}, {"d", e.data}};
+  if (!e.source_id.empty()) record["o"] = e.source_id;
+  return record;
 }
 
+// delivery_id is left to the caller.
 QueuedEvent FromRecord(const OJson& record) {
   QueuedEvent e;
-  e.delivery_id = absl::StrCat(kIdPrefix, record.value("s", int64_t{0}));
+  e.source_id = record.value("o", "");
   e.event = record.value("n", "");
   e.record_id = record.value("r", "");
   e.timestamp = record.value("ts", "");
@@ -128,13 +125,36 @@ absl::StatusOr<std::unique_ptr<OnlineEventHub>> OnlineEventHub::Open(
   return hub;
 }
 
+std::string OnlineEventHub::IdOf(int64_t seq) const { return absl::StrCat(options_.id_prefix, "-", seq); }
+
+bool OnlineEventHub::ParseId(const std::string& id, int64_t* seq) const {
+  const std::string prefix = options_.id_prefix + "-";
+  return absl::StartsWith(id, prefix) && absl::SimpleAtoi(id.substr(prefix.size()), seq);
+}
+
+void OnlineEventHub::RememberLocked(const std::string& portal, const std::string& id) {
+  Seen& seen = seen_[portal];
+  if (!seen.ids.insert(id).second) return;
+  seen.order.push_back(id);
+  if (seen.order.size() <= options_.remembered) return;
+  seen.ids.erase(seen.order.front());
+  seen.order.pop_front();
+}
+
 OnlineEventHub::Published OnlineEventHub::Publish(const std::string& portal, QueuedEvent event) {
   StreamRefs to_pump;
   Published published;
   {
     absl::MutexLock lock(&mu_);
+    if (!event.source_id.empty()) {
+      auto seen = seen_.find(portal);
+      if (seen != seen_.end() && seen->second.ids.count(event.source_id) > 0) {
+        published.repeat = true;
+        return published;
+      }
+    }
     const int64_t seq = next_id_;
-    event.delivery_id = absl::StrCat(kIdPrefix, seq);
+    event.delivery_id = IdOf(seq);
     event.attempt = 1;
     std::vector<std::map<Key, Group>::iterator> taken;
     for (auto it = groups_.lower_bound({portal, ""}); it != groups_.end() && it->first.first == portal; ++it) {
@@ -145,6 +165,7 @@ OnlineEventHub::Published OnlineEventHub::Publish(const std::string& portal, Que
     if (!taken.empty()) {
       ++next_id_;
       published.taken = static_cast<int>(taken.size());
+      if (!event.source_id.empty()) RememberLocked(portal, event.source_id);
       // Before the deliveries' records: the log's order is the order the groups saw.
       published.ticket = log_->Append(EventRecord(seq, UnixMs(clock_->Now()), portal, event), nullptr);
       for (auto it : taken) Dispatch(it->first, it->second, &to_pump);
@@ -160,6 +181,24 @@ absl::Status OnlineEventHub::WaitStored(int64_t ticket) {
 
 absl::Status OnlineEventHub::Store(const std::string& portal, QueuedEvent event) {
   return WaitStored(Publish(portal, std::move(event)).ticket);
+}
+
+absl::StatusOr<int> OnlineEventHub::StoreOnce(const std::string& portal, std::vector<QueuedEvent> events) {
+  int64_t last = 0;
+  int fresh = 0;
+  for (QueuedEvent& e : events) {
+    const Published published = Publish(portal, std::move(e));
+    last = std::max(last, published.ticket);
+    if (!published.repeat) ++fresh;
+  }
+  if (absl::Status s = WaitStored(last); !s.ok()) return s;
+  return fresh;
+}
+
+absl::StatusOr<bool> OnlineEventHub::HasGroups(const std::string& portal) {
+  absl::MutexLock lock(&mu_);
+  auto it = groups_.lower_bound({portal, ""});
+  return it != groups_.end() && it->first.first == portal;
 }
 
 absl::StatusOr<std::shared_ptr<EventSubscription>> OnlineEventHub::Subscribe(
@@ -346,10 +385,16 @@ void OnlineEventHub::Restore(const OJson& record) {
     for (const OJson& name : record.value("n", OJson::array())) {
       if (name.is_string()) group.events.insert(name.get<std::string>());
     }
+  } else if (type == "o") {
+    for (const OJson& id : record.value("ids", OJson::array())) {
+      if (id.is_string()) RememberLocked(portal, id.get<std::string>());
+    }
   } else if (type == "e") {
     const int64_t seq = record.value("s", int64_t{0});
     next_id_ = std::max(next_id_, seq + 1);
     QueuedEvent e = FromRecord(record);
+    e.delivery_id = IdOf(seq);
+    if (!e.source_id.empty()) RememberLocked(portal, e.source_id);
     for (auto it = groups_.lower_bound({portal, ""}); it != groups_.end() && it->first.first == portal; ++it) {
       if (Names(it->second.events, e.event)) it->second.members.Add(seq, e);
     }
@@ -368,6 +413,9 @@ std::vector<OJson> OnlineEventHub::Snapshot() {
   absl::MutexLock lock(&mu_);
   std::vector<OJson> records;
   for (const auto& [key, group] : groups_) records.push_back(GroupRecord(key, group));
+  for (const auto& [portal, seen] : seen_) {
+    records.push_back(OJson{{"t", "o"}, {"p", portal}, {"ids", seen.order}});
+  }
   return records;
 }
 

@@ -10,8 +10,14 @@
 // the group's events as ConsumerGroup decides (each event to one member, a
 // record's next event only once its previous one is acknowledged, what a
 // member leaves or does not acknowledge within Options::visibility_timeout
-// to the others, attempt + 1). Delivery ids are "online-SEQ", SEQ the
-// event's number in the log, the same for every group and after a restart.
+// to the others, attempt + 1). Delivery ids are "PREFIX-SEQ" (PREFIX
+// Options::id_prefix, "online" or "offline"), SEQ the event's number in the
+// log, the same for every group and after a restart.
+//
+// Repeats: an event stored with a source_id (StoreOnce) is skipped when the
+// hub took one with the same source_id among the portal's last
+// Options::remembered such events; those ids are in the event records and
+// restated at each segment's start, so a restart remembers them too.
 //
 // Durability: the event, each group's first stream (with the events it
 // names), each delivery and each acknowledgement are records of the log,
@@ -34,6 +40,7 @@
 #define B24GATE_ENGINE_EVENTS_ONLINE_HUB_H_
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -62,6 +69,9 @@ class OnlineEventHub : public OnlineEventStore, private EventLog::Owner {
     // the same, when it is the only one with room) again.
     absl::Duration visibility_timeout = absl::Minutes(5);
     size_t max_members = 64;  // streams per group
+    std::string id_prefix = "online";
+    // Source ids remembered per portal (StoreOnce's repeats).
+    size_t remembered = 1000;
   };
 
   // Runs `fire` after `delay` on the clock (PollTimer::After); a `fire`
@@ -79,8 +89,9 @@ class OnlineEventHub : public OnlineEventStore, private EventLog::Owner {
   ~OnlineEventHub() override;
 
   struct Published {
-    int taken = 0;       // groups that took it
-    int64_t ticket = 0;  // its log record; 0 when nobody took it
+    int taken = 0;        // groups that took it
+    int64_t ticket = 0;   // its log record; 0 when nobody took it
+    bool repeat = false;  // its source_id was taken before: skipped
   };
   // Keeps `event` (its delivery_id and attempt are set here) for every
   // group of `portal` with a name or pattern that matches event.event.
@@ -90,6 +101,9 @@ class OnlineEventHub : public OnlineEventStore, private EventLog::Owner {
 
   // OnlineEventStore: Publish, then WaitStored.
   absl::Status Store(const std::string& portal, QueuedEvent event) override;
+  // Publish each, then WaitStored for the last.
+  absl::StatusOr<int> StoreOnce(const std::string& portal, std::vector<QueuedEvent> events) override;
+  absl::StatusOr<bool> HasGroups(const std::string& portal) override;
 
   // A stream of group `consumer` on `portal` wanting `events` (names or
   // patterns, any case; added to what the group wants). Start() runs
@@ -117,6 +131,11 @@ class OnlineEventHub : public OnlineEventStore, private EventLog::Owner {
     std::map<MemberId, std::weak_ptr<Stream>> streams;  // the started ones
   };
   using Key = std::pair<std::string, std::string>;  // (portal, consumer)
+  // A portal's last source ids taken, oldest first, and the same as a set.
+  struct Seen {
+    std::deque<std::string> order;
+    std::set<std::string> ids;
+  };
   // Lets a timer callback that outlives the hub do nothing.
   struct TimerGuard {
     absl::Mutex mu;
@@ -147,6 +166,11 @@ class OnlineEventHub : public OnlineEventStore, private EventLog::Owner {
   void Restore(const nlohmann::ordered_json& record);
   // The record that says `key` names its events.
   static nlohmann::ordered_json GroupRecord(const Key& key, const Group& group);
+  // REQUIRES: mu_ held. Remembers `id` as taken for `portal`.
+  void RememberLocked(const std::string& portal, const std::string& id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The delivery id of event `seq`, and back.
+  std::string IdOf(int64_t seq) const;
+  bool ParseId(const std::string& id, int64_t* seq) const;
 
   // EventLog::Owner.
   std::vector<nlohmann::ordered_json> Snapshot() override;
@@ -160,6 +184,7 @@ class OnlineEventHub : public OnlineEventStore, private EventLog::Owner {
   const std::shared_ptr<TimerGuard> guard_ = std::make_shared<TimerGuard>();
   mutable absl::Mutex mu_;
   std::map<Key, Group> groups_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Seen> seen_ ABSL_GUARDED_BY(mu_);  // by portal
   int64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
   MemberId next_member_ ABSL_GUARDED_BY(mu_) = 1;
   absl::Time armed_at_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();  // the timer set

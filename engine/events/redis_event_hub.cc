@@ -153,6 +153,27 @@ return {more, out}
   return *script;
 }
 
+// KEYS: stream, the portal's source ids taken (a sorted set scored by the
+// time taken). ARGV: now in ms, the oldest score to keep, then per event its
+// source id, name, record, ts and data. Adds each event whose source id is
+// not in the set, and the id to the set (the same script, so two replicas
+// storing the same row add it once). Returns how many it added.
+const RedisScript& StoreOnceScript() {
+  static const RedisScript* script = new RedisScript(Script(R"lua(
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[2])
+local added = 0
+for i = 3, #ARGV, 5 do
+  if not redis.call('ZSCORE', KEYS[2], ARGV[i]) then
+    redis.call('XADD', KEYS[1], '*', 'n', ARGV[i + 1], 'r', ARGV[i + 2], 'ts', ARGV[i + 3], 'd', ARGV[i + 4])
+    redis.call('ZADD', KEYS[2], ARGV[1], ARGV[i])
+    added = added + 1
+  end
+end
+return added
+)lua"));
+  return *script;
+}
+
 // KEYS: stream, busy, parked. ARGV: group, then the ids acknowledged.
 // XACK, and each record's next event goes out. Returns how many XACK took.
 const RedisScript& AckScript() {
@@ -551,6 +572,10 @@ std::string RedisEventHub::StreamKey(const std::string& portal) const {
   return absl::StrCat(options_.key_prefix, "events:{", portal, "}");
 }
 
+std::string RedisEventHub::SeenKey(const std::string& portal) const {
+  return absl::StrCat(StreamKey(portal), ":seen");
+}
+
 std::string RedisEventHub::NamesKey(const std::string& portal, const std::string& group) const {
   return absl::StrCat(StreamKey(portal), ":names:", group);
 }
@@ -562,6 +587,29 @@ absl::Status RedisEventHub::Store(const std::string& portal, QueuedEvent event) 
   if (!added.ok()) return added.status();
   WakePortal(portal);
   return absl::OkStatus();
+}
+
+absl::StatusOr<int> RedisEventHub::StoreOnce(const std::string& portal, std::vector<QueuedEvent> events) {
+  if (events.empty()) return 0;
+  const int64_t now_ms = absl::ToUnixMillis(clock_->Now());
+  std::vector<std::string> args = {
+      absl::StrCat(now_ms), absl::StrCat(now_ms - absl::ToInt64Milliseconds(options_.remember_for))};
+  for (const QueuedEvent& e : events) {
+    args.insert(args.end(), {e.source_id, e.event, e.record_id, e.timestamp, e.data.dump()});
+  }
+  absl::StatusOr<RedisReply> added = store_.Eval(StoreOnceScript(), {StreamKey(portal), SeenKey(portal)}, args);
+  if (!added.ok()) return added.status();
+  WakePortal(portal);
+  return static_cast<int>(added->AsInt());
+}
+
+absl::StatusOr<bool> RedisEventHub::HasGroups(const std::string& portal) {
+  absl::StatusOr<RedisReply> groups = store_.Command({"XINFO", "GROUPS", StreamKey(portal)});
+  if (!groups.ok()) {
+    if (absl::StrContains(groups.status().message(), "no such key")) return false;
+    return groups.status();
+  }
+  return !groups->elements.empty();
 }
 
 absl::StatusOr<std::shared_ptr<EventSubscription>> RedisEventHub::Subscribe(

@@ -32,6 +32,11 @@
 //   deliveries that took are counted (ledger Dropped, `on_drop`). The
 //   entries left are counted (stream_entries()).
 //
+// - StoreOnce (the offline sources): one script adds the events whose
+//   source ids are not among those taken in the last Options::remember_for
+//   (KEY events:{PORTAL}:seen), so every replica may store the rows it read
+//   and a row read twice is added once.
+//
 // Delivery ids are the Redis entry ids ("1733400000000-0").
 //
 // Threads: Options::readers threads, each with its own Redis connection,
@@ -78,6 +83,10 @@ class RedisEventHub : public OnlineEventStore {
     int64_t max_len = 1000000;  // entries per portal
     absl::Duration max_age = absl::Hours(24 * 7);
     int readers = 2;
+    // How long StoreOnce remembers a source id: longer than a read of the
+    // portal's queue and its clear take, so a row another replica read
+    // before it was cleared is not added again.
+    absl::Duration remember_for = absl::Hours(1);
   };
   // The bounds took `deliveries` unacknowledged deliveries of `portal`;
   // `why` is "size" or "age".
@@ -89,6 +98,8 @@ class RedisEventHub : public OnlineEventStore {
   ~RedisEventHub() override;
 
   absl::Status Store(const std::string& portal, QueuedEvent event) override;
+  absl::StatusOr<int> StoreOnce(const std::string& portal, std::vector<QueuedEvent> events) override;
+  absl::StatusOr<bool> HasGroups(const std::string& portal) override;
   absl::StatusOr<std::shared_ptr<EventSubscription>> Subscribe(const std::string& portal,
                                                                const std::string& consumer,
                                                                const std::vector<std::string>& events,
@@ -101,6 +112,8 @@ class RedisEventHub : public OnlineEventStore {
   // The keys of `portal`'s stream and of `group`'s event names.
   std::string StreamKey(const std::string& portal) const;
   std::string NamesKey(const std::string& portal, const std::string& group) const;
+  // The source ids StoreOnce took for `portal`.
+  std::string SeenKey(const std::string& portal) const;
 
  private:
   class Stream;

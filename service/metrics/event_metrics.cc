@@ -1,5 +1,6 @@
 #include "service/metrics/event_metrics.h"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -13,7 +14,7 @@ using prometheus::MetricType;
 std::vector<MetricFamily> EventMetrics::Collect() const {
   MetricFamily received{"b24gate_events_received_total",
                         "Events that came in, by source: posts the inbound endpoint accepted "
-                        "(inbound), offline queue rows read for the first time (offline).",
+                        "(inbound), offline queue rows stored in the events log (offline).",
                         MetricType::Counter, {}};
   MetricFamily refused{"b24gate_events_refused_total",
                        "Posts and connections the inbound endpoint refused, by reason (bad_token, "
@@ -28,7 +29,7 @@ std::vector<MetricFamily> EventMetrics::Collect() const {
                            "acknowledgement.",
                            MetricType::Counter, {}};
   MetricFamily acknowledged{"b24gate_events_acknowledged_total",
-                            "Events subscribers acknowledged (then cleared from the portal).",
+                            "Events subscribers acknowledged.",
                             MetricType::Counter, {}};
   MetricFamily dropped{"b24gate_events_dropped_total",
                        "Unacknowledged deliveries the events log dropped at its size or age bound.",
@@ -39,18 +40,23 @@ std::vector<MetricFamily> EventMetrics::Collect() const {
                               "Entries of the portal's Redis stream not yet acknowledged by every "
                               "group, as of the last trim.",
                               MetricType::Gauge, {}};
-  if (hub_ != nullptr) {
-    if (std::optional<int64_t> bytes = hub_->log_bytes()) {
-      ClientMetric m;
-      m.gauge.value = static_cast<double>(*bytes);
-      log_bytes.metric.push_back(m);
-    }
-    for (const auto& [portal, n] : hub_->stream_entries()) {
-      ClientMetric m;
-      m.label = {{"portal", portal}};
-      m.gauge.value = static_cast<double>(n);
-      stream_entries.metric.push_back(m);
-    }
+  std::optional<int64_t> bytes;
+  std::map<std::string, int64_t> entries;
+  for (const OnlineEventStore* store : stores_) {
+    if (store == nullptr) continue;
+    if (std::optional<int64_t> b = store->log_bytes()) bytes = bytes.value_or(0) + *b;
+    for (const auto& [portal, n] : store->stream_entries()) entries[portal] += n;
+  }
+  if (bytes) {
+    ClientMetric m;
+    m.gauge.value = static_cast<double>(*bytes);
+    log_bytes.metric.push_back(m);
+  }
+  for (const auto& [portal, n] : entries) {
+    ClientMetric m;
+    m.label = {{"portal", portal}};
+    m.gauge.value = static_cast<double>(n);
+    stream_entries.metric.push_back(m);
   }
   MetricFamily lag{"b24gate_events_oldest_unacknowledged_seconds",
                    "Age of the oldest event delivered and not yet cleared from the portal.",

@@ -61,8 +61,10 @@ start_servers() {
     "$B24_EMULATOR_URL" "$B24_EMULATOR_URL" \
     >"$DIR/gateway.json"
   # An empty offline event queue is read again after 200 ms (the subscribe
-  # helpers' tests), not after the default 5 s.
+  # helpers' tests), not after the default 5 s; the offline events wait in
+  # an events log of the run's own.
   "$gateway" --listen 127.0.0.1:0 --config "$DIR/gateway.json" --events-poll-interval 200ms \
+    --events-log "$DIR/events" \
     >"$DIR/gw.out" 2>"$DIR/gw.err" &
   pids+=($!)
   B24GATE_TARGET=$(listening "$DIR/gw.out") || { cat "$DIR/gw.err" >&2; echo "FAIL: gateway did not start" >&2; exit 1; }

@@ -157,7 +157,11 @@ class GroupMember {
   GroupMember(Stack& stack, const std::string& group, std::vector<std::string> events, bool ack,
               std::chrono::milliseconds hold = std::chrono::milliseconds(0),
               pb::EventSource source = pb::EVENT_SOURCE_ONLINE)
-      : stub_(pb::EventService::NewStub(stack.channel())), ctx_(Ctx(300)), ack_(ack), hold_(hold) {
+      : GroupMember(stack.channel(), group, std::move(events), ack, hold, source) {}
+  // The same on `channel` (a replica's).
+  GroupMember(std::shared_ptr<grpc::Channel> channel, const std::string& group, std::vector<std::string> events,
+              bool ack, std::chrono::milliseconds hold, pb::EventSource source)
+      : stub_(pb::EventService::NewStub(channel)), ctx_(Ctx(300)), ack_(ack), hold_(hold) {
     stream_ = stub_->Subscribe(ctx_.get());
     pb::SubscribeRequest start;
     start.mutable_start()->set_consumer(group);
@@ -248,16 +252,6 @@ inline std::vector<GroupMember::Received> All(const std::vector<GroupMember*>& m
 inline size_t QueueLength(Stack& stack) {
   json list = stack.Rest("event.offline.list", json::object());
   return list.is_object() && list.contains("total") ? list["total"].get<size_t>() : 999999;
-}
-
-// The offline queue is empty and every delivery to `members` is
-// acknowledged: everything queued has been received (a row is cleared only
-// after its acknowledgement).
-inline bool Drained(Stack& stack, const std::vector<GroupMember*>& members) {
-  for (const GroupMember::Received& r : All(members)) {
-    if (r.acked_tick == 0) return false;
-  }
-  return QueueLength(stack) == 0;
 }
 
 // A deal added through the gateway; its id (-1 on failure).
@@ -354,6 +348,43 @@ inline double Metric(Process& gateway, const std::string& series) {
   const std::string page = ScrapeMetrics(gateway);
   const size_t at = page.find(series + " ");
   return at == std::string::npos ? -1 : std::stod(page.substr(at + series.size() + 1));
+}
+
+// The offline queue is empty, and `members` (the streams of one offline
+// group) have received and acknowledged every row the gateway stored from
+// it (b24gate_events_received_total{source="offline"}, with /metrics).
+inline bool Drained(Stack& stack, const std::vector<GroupMember*>& members) {
+  std::set<std::string> acked;
+  for (const GroupMember::Received& r : All(members)) {
+    if (r.acked_tick == 0) return false;
+    acked.insert(r.delivery_id);
+  }
+  if (QueueLength(stack) != 0) return false;
+  return static_cast<double>(acked.size()) ==
+         Metric(stack.gateway(), "b24gate_events_received_total{portal=\"main\",source=\"offline\"}");
+}
+
+// The number at the end of a delivery id ("offline-17": 17): the order in
+// which the gateway stored the events.
+inline int64_t SeqOf(const std::string& delivery_id) {
+  return std::stoll(delivery_id.substr(delivery_id.rfind('-') + 1));
+}
+
+// Expects each delivery id once in `group` (the streams of one group), all
+// at the first attempt; returns them.
+inline std::set<std::string> ExpectEachOnce(const std::vector<GroupMember::Received>& group,
+                                            const std::string& name) {
+  std::map<std::string, int> times;
+  for (const GroupMember::Received& r : group) {
+    ++times[r.delivery_id];
+    EXPECT_EQ(r.attempt, 1) << name << " " << r.delivery_id;
+  }
+  std::set<std::string> ids;
+  for (const auto& [id, n] : times) {
+    EXPECT_EQ(n, 1) << name << ": " << id << " delivered " << n << " times";
+    ids.insert(id);
+  }
+  return ids;
 }
 
 }  // namespace b24gate::e2e

@@ -1,5 +1,7 @@
 #include "tests/e2e/harness.h"
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -150,6 +152,11 @@ absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(EmulatorSpec emulator, Gatew
   stack->token_ = gateway.token;
   stack->gateway_args_ = {B24GATE_BIN, "--config", stack->config_path_};
   for (auto& a : gateway.extra_args) stack->gateway_args_.push_back(a);
+  // Offline events wait in the events log: a fresh one unless the test
+  // names it (the default directory is the deployment's).
+  if (std::find(gateway.extra_args.begin(), gateway.extra_args.end(), "--events-log") == gateway.extra_args.end()) {
+    stack->gateway_args_.insert(stack->gateway_args_.end(), {"--events-log", testing::TempDir()});
+  }
   stack->credentials_ = gateway.credentials ? gateway.credentials : grpc::InsecureChannelCredentials();
   if (absl::Status s = stack->StartGateway(); !s.ok()) return s;
   return stack;

@@ -334,5 +334,38 @@ TEST_F(OnlineHubTest, APatternNamesEveryEventItMatches) {
   EXPECT_EQ(Stored("main", Event("ONCRMDEALDELETE", "1")), 1);
 }
 
+// What an offline source hands again (a pass that died before its clear)
+// is not delivered twice, neither before a restart nor after one; the
+// group that makes the source read is durable.
+TEST_F(OnlineHubTest, StoreOnceSkipsWhatItTookBeforeAcrossARestart) {
+  RecordingSink billing;
+  auto a = Open("billing", &billing, {"ONCRMDEALADD"});
+  auto batch = [](int from, int to) {
+    std::vector<QueuedEvent> events;
+    for (int i = from; i <= to; ++i) {
+      QueuedEvent e = Event("ONCRMDEALADD", std::to_string(i));
+      e.source_id = std::to_string(i);
+      events.push_back(std::move(e));
+    }
+    return events;
+  };
+  absl::StatusOr<int> fresh = hub_->StoreOnce("main", batch(1, 3));
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  EXPECT_EQ(*fresh, 3);
+  EXPECT_EQ(*hub_->StoreOnce("main", batch(2, 4)), 1) << "2 and 3 again, 4 new";
+  ASSERT_EQ(billing.delivered.size(), 2u) << "the window";
+  ASSERT_TRUE(a->Ack({billing.delivered[0].delivery_id, billing.delivered[1].delivery_id}, "ack").ok());
+  a->Stop();
+  Reopen();
+  EXPECT_EQ(*hub_->StoreOnce("main", batch(1, 4)), 0) << "remembered after the restart";
+  EXPECT_TRUE(*hub_->HasGroups("main")) << "the group is durable";
+  EXPECT_FALSE(*hub_->HasGroups("nobody"));
+  RecordingSink after;
+  auto c = Open("billing", &after, {"ONCRMDEALADD"});
+  std::set<std::string> records;
+  for (const QueuedEvent& e : after.delivered) records.insert(e.record_id);
+  EXPECT_EQ(records, (std::set<std::string>{"3", "4"})) << "only what was never acknowledged";
+}
+
 }  // namespace
 }  // namespace b24gate::online_hub_test

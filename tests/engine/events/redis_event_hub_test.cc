@@ -14,6 +14,8 @@
 #include <set>
 #include <utility>
 #include <string>
+#include <chrono>
+#include <thread>
 #include <vector>
 
 #include "tests/support/redis_server.h"
@@ -269,6 +271,37 @@ TEST_F(RedisEventHubTest, BeyondTheLengthBoundTheOldestAreDroppedAndCounted) {
   EXPECT_TRUE(testing::WaitFor([&] { return hub->stream_entries()["main"] == 5; }));
   absl::MutexLock lock(&mu_);
   EXPECT_EQ(why_, "size");
+}
+
+// What offline sources store: a row handed twice (by two replicas, or again
+// after a crash before its clear) is added once, also by another hub on the
+// same Redis; the portal's groups are what make the sources read.
+TEST_F(RedisEventHubTest, StoreOnceAddsARowOnceWhicheverReplicaStoresIt) {
+  auto a = Hub();
+  auto b = Hub();
+  auto rows = [](int from, int to) {
+    std::vector<QueuedEvent> events;
+    for (int i = from; i <= to; ++i) {
+      QueuedEvent e = Event("ONCRMDEALADD", std::to_string(i));
+      e.source_id = std::to_string(i);
+      events.push_back(std::move(e));
+    }
+    return events;
+  };
+  EXPECT_FALSE(*a->HasGroups("main")) << "nobody to keep them for";
+  RecordingSink billing;
+  auto sub = Open(*a, "billing", &billing);
+  ASSERT_TRUE(GroupMade("billing"));
+  EXPECT_TRUE(*b->HasGroups("main"));
+  EXPECT_EQ(*a->StoreOnce("main", rows(1, 3)), 3);
+  EXPECT_EQ(*b->StoreOnce("main", rows(2, 5)), 2) << "2 and 3 were added by the other replica";
+  EXPECT_EQ(*a->StoreOnce("main", rows(1, 5)), 0);
+  ASSERT_TRUE(testing::WaitFor([&] { return billing.size() == 3; })) << "the window";
+  ASSERT_TRUE(sub->Ack(billing.Ids(), "ack").ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return billing.size() == 5; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(billing.Records(), (std::set<std::string>{"1", "2", "3", "4", "5"}));
+  EXPECT_EQ(billing.size(), 5u) << "each row once";
 }
 
 }  // namespace

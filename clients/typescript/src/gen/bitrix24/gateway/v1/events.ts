@@ -24,11 +24,11 @@ export const protobufPackage = "bitrix24.gateway.v1";
 export const protobufFileName = "bitrix24/gateway/v1/events.proto";
 
 /**
- * Bitrix24 events for services: one stream per consumer that delivers the
- * portal's offline events at least once, in queue order, and deletes each
- * from the portal only after the consumer has acknowledged it; or the
- * online events the portal posts to the gateway's inbound endpoint. README
- * "Events" has the guarantees and what is kept where.
+ * Bitrix24 events for services, delivered at least once to consumer groups:
+ * the portal's offline events, which the gateway moves from the portal's
+ * queue into its durable events log, or the online events the portal posts
+ * to the gateway's inbound endpoint. README "Events" has the guarantees and
+ * what is kept where.
  */
 
 export enum EventSource {
@@ -139,19 +139,17 @@ export interface SubscribeStart {
   portal: string;
   /**
    * Names the subscription (1 to 64 of A-Z a-z 0-9 _ . -). Its
-   * unacknowledged events wait for it. Offline: consumers with different
-   * names split the portal's queue between them (each event to one of
-   * them), one stream per consumer. Online: the consumer is a group, each
-   * group receives every event it names, and the open streams of one group
-   * share its events (each to one of them; a record's next event only once
-   * its previous one is acknowledged).
+   * unacknowledged events wait for it. The consumer is a group (per
+   * source): each group receives every event it names, and the open
+   * streams of one group share its events (each to one of them; a record's
+   * next event only once its previous one is acknowledged).
    */
   consumer: string;
   /**
    * Event names bound if they are not bound yet, e.g. ONCRMDEALADD, or
    * patterns where `*` stands for any run of characters (ONCRMDEAL*),
-   * bound as the portal's events they match. Offline, the stream carries
-   * every event in the portal's queue; online, only these.
+   * bound as the portal's events they match. The stream carries only the
+   * events these name or match.
    */
   events: string[];
   /**
@@ -185,8 +183,8 @@ export interface SubscribeResponse {
 
 export interface QueuedEvent {
   /**
-   * What to acknowledge: the portal's id of the queued event (offline), or
-   * "online-N" (online).
+   * What to acknowledge (opaque): "offline-N" or "online-N" from the
+   * gateway's events logs, a Redis entry id with --redis.
    */
   deliveryId: string;
   /** e.g. ONCRMDEALUPDATE. */
@@ -205,8 +203,8 @@ export interface QueuedEvent {
     | undefined;
   /**
    * 1 for the first delivery; more when delivered again after a stream
-   * ended without its acknowledgement or (online) its visibility timeout
-   * passed. Online events count on across a gateway restart.
+   * ended without its acknowledgement or its visibility timeout passed.
+   * Counts on across a gateway restart.
    */
   attempt: number;
   /** Set on the streams that asked for enrichment. */
