@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/common/clock.h"
+#include "tests/engine/events/offline_rows.h"
 #include "tests/support/temp_file.h"
 
 namespace b24gate::online_hub_test {
@@ -340,24 +341,15 @@ TEST_F(OnlineHubTest, APatternNamesEveryEventItMatches) {
 TEST_F(OnlineHubTest, StoreOnceSkipsWhatItTookBeforeAcrossARestart) {
   RecordingSink billing;
   auto a = Open("billing", &billing, {"ONCRMDEALADD"});
-  auto batch = [](int from, int to) {
-    std::vector<QueuedEvent> events;
-    for (int i = from; i <= to; ++i) {
-      QueuedEvent e = Event("ONCRMDEALADD", std::to_string(i));
-      e.source_id = std::to_string(i);
-      events.push_back(std::move(e));
-    }
-    return events;
-  };
-  absl::StatusOr<int> fresh = hub_->StoreOnce("main", batch(1, 3));
+  absl::StatusOr<int> fresh = hub_->StoreOnce("main", testing::OfflineRows(1, 3));
   ASSERT_TRUE(fresh.ok()) << fresh.status();
   EXPECT_EQ(*fresh, 3);
-  EXPECT_EQ(*hub_->StoreOnce("main", batch(2, 4)), 1) << "2 and 3 again, 4 new";
+  EXPECT_EQ(*hub_->StoreOnce("main", testing::OfflineRows(2, 4)), 1) << "2 and 3 again, 4 new";
   ASSERT_EQ(billing.delivered.size(), 2u) << "the window";
   ASSERT_TRUE(a->Ack({billing.delivered[0].delivery_id, billing.delivered[1].delivery_id}, "ack").ok());
   a->Stop();
   Reopen();
-  EXPECT_EQ(*hub_->StoreOnce("main", batch(1, 4)), 0) << "remembered after the restart";
+  EXPECT_EQ(*hub_->StoreOnce("main", testing::OfflineRows(1, 4)), 0) << "remembered after the restart";
   EXPECT_TRUE(*hub_->HasGroups("main")) << "the group is durable";
   EXPECT_FALSE(*hub_->HasGroups("nobody"));
   RecordingSink after;

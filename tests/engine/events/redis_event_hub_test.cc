@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/engine/events/offline_rows.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/wait_for.h"
 
@@ -279,23 +280,14 @@ TEST_F(RedisEventHubTest, BeyondTheLengthBoundTheOldestAreDroppedAndCounted) {
 TEST_F(RedisEventHubTest, StoreOnceAddsARowOnceWhicheverReplicaStoresIt) {
   auto a = Hub();
   auto b = Hub();
-  auto rows = [](int from, int to) {
-    std::vector<QueuedEvent> events;
-    for (int i = from; i <= to; ++i) {
-      QueuedEvent e = Event("ONCRMDEALADD", std::to_string(i));
-      e.source_id = std::to_string(i);
-      events.push_back(std::move(e));
-    }
-    return events;
-  };
   EXPECT_FALSE(*a->HasGroups("main")) << "nobody to keep them for";
   RecordingSink billing;
   auto sub = Open(*a, "billing", &billing);
   ASSERT_TRUE(GroupMade("billing"));
   EXPECT_TRUE(*b->HasGroups("main"));
-  EXPECT_EQ(*a->StoreOnce("main", rows(1, 3)), 3);
-  EXPECT_EQ(*b->StoreOnce("main", rows(2, 5)), 2) << "2 and 3 were added by the other replica";
-  EXPECT_EQ(*a->StoreOnce("main", rows(1, 5)), 0);
+  EXPECT_EQ(*a->StoreOnce("main", testing::OfflineRows(1, 3)), 3);
+  EXPECT_EQ(*b->StoreOnce("main", testing::OfflineRows(2, 5)), 2) << "2 and 3 were added by the other replica";
+  EXPECT_EQ(*a->StoreOnce("main", testing::OfflineRows(1, 5)), 0);
   ASSERT_TRUE(testing::WaitFor([&] { return billing.size() == 3; })) << "the window";
   ASSERT_TRUE(sub->Ack(billing.Ids(), "ack").ok());
   ASSERT_TRUE(testing::WaitFor([&] { return billing.size() == 5; }));
