@@ -18,13 +18,6 @@
 namespace b24gate::e2e::file_acl_test {
 namespace {
 
-pb::UploadFileHeader IntoFolder(const std::string& name) {
-  pb::UploadFileHeader h;
-  h.set_folder_id(1);
-  h.set_name(name);
-  return h;
-}
-
 // The files in the emulator's folder 1, as the portal itself lists them.
 json FolderTotal(Stack& stack) { return stack.Rest("disk.folder.getchildren", {{"id", 1}})["total"]; }
 

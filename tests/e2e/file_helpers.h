@@ -94,6 +94,15 @@ inline std::unique_ptr<OpenedUpload> OpenUpload(Stack& stack, const pb::UploadFi
   return up;
 }
 
+// The header of an upload named `name` into Drive folder 1 (the emulator's
+// first storage's root).
+inline pb::UploadFileHeader IntoFolder(const std::string& name) {
+  pb::UploadFileHeader h;
+  h.set_folder_id(1);
+  h.set_name(name);
+  return h;
+}
+
 // The emulator's file field on deals (a single one), of deal `deal`.
 inline constexpr char kDealFileField[] = "UF_CRM_1700000103";
 inline pb::RecordFileField DealFileField(int64_t deal) {

@@ -16,13 +16,6 @@
 namespace b24gate::e2e::file_rights_test {
 namespace {
 
-pb::UploadFileHeader Header(const std::string& name) {
-  pb::UploadFileHeader h;
-  h.set_folder_id(1);
-  h.set_name(name);
-  return h;
-}
-
 void AddRight(pb::UploadFileHeader* h, int64_t task_id, const std::string& code) {
   pb::DriveRight* right = h->add_rights();
   right->set_task_id(task_id);
@@ -39,7 +32,7 @@ TEST(FileRights, RightsAndTheContentTypeReachTheDriveAndComeBack) {
   auto stack = Up();
   ASSERT_TRUE(stack);
   stack->ResetEmulator();
-  pb::UploadFileHeader header = Header("report.pdf");
+  pb::UploadFileHeader header = IntoFolder("report.pdf");
   AddRight(&header, 42, "U1");
   AddRight(&header, 38, "AU");
   header.set_content_type("application/pdf");
@@ -66,7 +59,7 @@ TEST(FileRights, RightsAndTheContentTypeReachTheDriveAndComeBack) {
   EXPECT_EQ(down.header.name(), "report.pdf");
 
   // Without a type the part is application/octet-stream, and so is the file.
-  pb::UploadFileHeader plain = Header("data.bin");
+  pb::UploadFileHeader plain = IntoFolder("data.bin");
   plain.clear_folder_id();
   plain.set_storage_id(1);
   AddRight(&plain, 40, "DR12");
@@ -90,17 +83,17 @@ TEST(FileRights, BadRightsAndTypesAreRefusedBeforeAnythingIsSent) {
     const char* names;
   };
   std::vector<Case> cases;
-  cases.push_back({Header("a.pdf"), "header.rights[0].task_id"});
+  cases.push_back({IntoFolder("a.pdf"), "header.rights[0].task_id"});
   AddRight(&cases.back().header, 0, "U1");
-  cases.push_back({Header("a.pdf"), "header.rights[1].access_code"});
+  cases.push_back({IntoFolder("a.pdf"), "header.rights[1].access_code"});
   AddRight(&cases.back().header, 42, "U1");
   AddRight(&cases.back().header, 42, "u1; DROP");
-  cases.push_back({Header("a.pdf"), "header.content_type"});
+  cases.push_back({IntoFolder("a.pdf"), "header.content_type"});
   cases.back().header.set_content_type("text/plain\r\nX-Injected: 1");
-  cases.push_back({Header("a.pdf"), "header.content_type"});
+  cases.push_back({IntoFolder("a.pdf"), "header.content_type"});
   cases.back().header.set_content_type("pdf");
   // A record's field keeps no rights and no type.
-  cases.push_back({Header("a.pdf"), "header.rights"});
+  cases.push_back({IntoFolder("a.pdf"), "header.rights"});
   {
     pb::RecordFileField* field = cases.back().header.mutable_record_field();
     field->set_entity_type("deal");
@@ -116,7 +109,7 @@ TEST(FileRights, BadRightsAndTypesAreRefusedBeforeAnythingIsSent) {
   }
   EXPECT_EQ(stack->EmulatorStats()["requests"], 0) << "a refused upload reached the portal";
   // Accepted: a type with parameters.
-  pb::UploadFileHeader ok = Header("notes.txt");
+  pb::UploadFileHeader ok = IntoFolder("notes.txt");
   ok.set_content_type("text/plain; charset=\"utf-8\"");
   Uploaded fine = Upload(*stack, ok, 10, 10);
   ASSERT_TRUE(fine.status.ok()) << fine.status.error_message();
