@@ -69,9 +69,12 @@ class HttpRequestReader::Inflater {
       zs_.next_out = reinterpret_cast<Bytef*>(buf);
       zs_.avail_out = sizeof buf;
       const int rc = inflate(&zs_, Z_NO_FLUSH);
-      if (rc != Z_OK && rc != Z_BUF_ERROR && rc != Z_STREAM_END) return Result::kBad;
+      // The size first: the call that meets a corrupt byte may have written
+      // past the limit already, and which of the two is reported must not
+      // depend on how the body was split into reads.
       const size_t n = sizeof buf - zs_.avail_out;
       if (n > limit - out->size()) return Result::kTooLarge;
+      if (rc != Z_OK && rc != Z_BUF_ERROR && rc != Z_STREAM_END) return Result::kBad;
       out->append(buf, n);
       if (rc == Z_STREAM_END) ended_ = true;
       if (rc != Z_OK) break;

@@ -97,6 +97,28 @@ TEST(HttpRequestReader, RefusesABodyOverTheBoundHoweverItIsSent) {
   }
 }
 
+// A compressed body that inflates past the bound and is corrupt further on
+// is too large whether it comes in one read or a byte at a time (zlib can
+// write past the bound in the very call that meets the corrupt byte).
+TEST(HttpRequestReader, ACompressedBodyCorruptPastTheBoundIsTooLargeHoweverItIsSplit) {
+  const HttpReadLimits limits = Limits(8192, 64, 1000);
+  // 5,000 bytes: one call of the inflater's (16 KiB) writes them all and
+  // meets the checksum.
+  std::string packed = Deflated(std::string(5000, 'a'));
+  packed.resize(packed.size() - 4);
+  packed += "\xff\xff\xff\xff";  // the stream's checksum, wrong
+  const std::string request =
+      absl::StrCat(kHead, "Content-Encoding: deflate\r\nContent-Length: ", packed.size(), "\r\n\r\n", packed);
+  HttpRequestReader whole(limits);
+  HttpRequestReader pieces(limits);
+  EXPECT_EQ(whole.Feed(request), Stage::kRefused);
+  EXPECT_EQ(ByteByByte(pieces, request), Stage::kRefused);
+  for (HttpRequestReader* r : {&whole, &pieces}) {
+    EXPECT_EQ(r->refusal().status, 413);
+    EXPECT_EQ(r->refusal().reason, "too_large");
+  }
+}
+
 TEST(HttpRequestReader, RefusesFramingItWouldHaveToGuessAt) {
   for (const std::string& head :
        {"Content-Length: 5\r\nContent-Length: 6\r\n", "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
