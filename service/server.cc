@@ -548,16 +548,18 @@ bool Server::Drain(absl::Duration predrain) {
   bool done = AwaitAnswered(deadline + absl::Seconds(1));
   bool upstream_left = false;
   for (const auto& portal : gateway_->portals()) upstream_left = upstream_left || portal->Stats().in_flight > 0;
-  if (!done || upstream_left) {
-    logger_.Log(LogLevel::kWarn, "exiting with upstream requests still in flight");
-    return false;
-  }
   // The last answers were handed to the kernel a moment ago. A client that
   // has not read them when the process exits loses them: the exit closes the
   // connection with the client's last frames unread, the kernel answers with
   // a reset, and the client's kernel drops what it had not read yet (seen as
-  // "Broken pipe" by a GetById answered OK 1 ms before the exit).
+  // "Broken pipe" by a GetById answered OK 1 ms before the exit). The
+  // OUTCOME_UNKNOWN answers given while upstream requests are left need it
+  // most.
   absl::SleepFor(kAnswerLinger);
+  if (!done || upstream_left) {
+    logger_.Log(LogLevel::kWarn, "exiting with upstream requests still in flight");
+    return false;
+  }
   logger_.Log(LogLevel::kInfo, "stopped");
   return true;
 }
