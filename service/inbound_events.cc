@@ -8,19 +8,11 @@
 namespace b24gate {
 namespace {
 
-std::string TextOf(const nlohmann::ordered_json& value) {
-  if (value.is_string()) return value.get<std::string>();
-  if (value.is_number()) return value.dump();
-  return "";
-}
-
 QueuedEvent ToQueued(InboundPost post) {
   QueuedEvent e;
   e.event = std::move(post.event);
   e.timestamp = std::move(post.ts);
-  if (post.data.contains("FIELDS") && post.data["FIELDS"].is_object()) {
-    e.record_id = TextOf(post.data["FIELDS"].value("ID", nlohmann::ordered_json()));
-  }
+  e.record_id = RecordIdOf(post.data);
   e.data = std::move(post.data);
   return e;
 }

@@ -41,6 +41,20 @@ struct QueuedEvent {
   std::string record_error;       // why, when kUnreadable
 };
 
+// A scalar of the portal's JSON as text: strings as they are, numbers as
+// written (ids come as either), anything else "".
+inline std::string ScalarText(const nlohmann::ordered_json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_number()) return value.dump();
+  return "";
+}
+
+// An event's data.FIELDS.ID as text (QueuedEvent::record_id); "" when absent.
+inline std::string RecordIdOf(const nlohmann::ordered_json& data) {
+  if (!data.is_object() || !data.contains("FIELDS") || !data["FIELDS"].is_object()) return "";
+  return ScalarText(data["FIELDS"].value("ID", nlohmann::ordered_json()));
+}
+
 class EventSink {
  public:
   virtual ~EventSink() = default;

@@ -7,13 +7,6 @@ namespace {
 
 using OJson = nlohmann::ordered_json;
 
-// A scalar as text: strings as they are, numbers as written.
-std::string TextOf(const OJson& value) {
-  if (value.is_string()) return value.get<std::string>();
-  if (value.is_number()) return value.dump();
-  return "";
-}
-
 // For a queue row: source_id is its ID, timestamp its TIMESTAMP_X, data its
 // EVENT_DATA, record_id its EVENT_DATA.FIELDS.ID.
 absl::StatusOr<std::vector<QueuedEvent>> ParseBatch(const OJson& result) {
@@ -24,14 +17,12 @@ absl::StatusOr<std::vector<QueuedEvent>> ParseBatch(const OJson& result) {
   std::vector<QueuedEvent> events;
   for (const OJson& row : *rows) {
     QueuedEvent e;
-    e.source_id = row.is_object() && row.contains("ID") ? TextOf(row["ID"]) : "";
+    e.source_id = row.is_object() && row.contains("ID") ? ScalarText(row["ID"]) : "";
     if (e.source_id.empty()) return absl::UnavailableError("event.offline.get answered an event without an ID");
-    e.event = TextOf(row.value("EVENT_NAME", OJson()));
-    e.timestamp = TextOf(row.value("TIMESTAMP_X", OJson()));
+    e.event = ScalarText(row.value("EVENT_NAME", OJson()));
+    e.timestamp = ScalarText(row.value("TIMESTAMP_X", OJson()));
     e.data = row.value("EVENT_DATA", OJson::object());
-    if (e.data.is_object() && e.data.contains("FIELDS") && e.data["FIELDS"].is_object()) {
-      e.record_id = TextOf(e.data["FIELDS"].value("ID", OJson()));
-    }
+    e.record_id = RecordIdOf(e.data);
     events.push_back(std::move(e));
   }
   return events;
