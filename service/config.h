@@ -72,6 +72,10 @@ struct ServerConfig {
   absl::Duration events_visibility_timeout = absl::Minutes(5);
   // The largest file UploadFile takes, in bytes; 0 = no limit of ours.
   int64_t max_file_size = 0;
+  // A file transfer in which no byte moves this long fails, and an upload
+  // whose first message (its header) has not come this long after the call
+  // opened is refused: a stalled client frees its slot and memory.
+  absl::Duration file_stall_timeout = absl::Seconds(60);
   LogOptions log;
   // Settings of the gateway as a whole (file key "max_bulk_items").
   GatewayOptions gateway;

@@ -11,6 +11,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "engine/common/errors.h"
 #include "engine/files/byte_pipe.h"
 #include "service/json_value.h"
 #include "service/rpc_call_options.h"
@@ -94,11 +95,12 @@ UploadSpec SpecFrom(const pb::UploadFileHeader& h) {
 // the pipe, and the next message is read once the pipe took it.
 class UploadCall : public grpc::ServerReadReactor<pb::UploadFileRequest> {
  public:
-  UploadCall(FileGateway* files, FileMetrics* metrics, grpc::CallbackServerContext* context,
-             absl::StatusOr<std::string> client, pb::UploadFileResponse* response)
-      : files_(files), metrics_(metrics), context_(context), client_(std::move(client)),
-        response_(response), pipe_(std::make_shared<BytePipe>(kPipeCapacity)),
-        cancel_(std::make_shared<CancelToken>()),
+  UploadCall(FileGateway* files, FileMetrics* metrics, const FilesServiceOptions& options,
+             grpc::CallbackServerContext* context, absl::StatusOr<std::string> client,
+             pb::UploadFileResponse* response)
+      : files_(files), metrics_(metrics), stall_timeout_(options.stall_timeout), context_(context),
+        client_(std::move(client)), response_(response),
+        pipe_(std::make_shared<BytePipe>(kPipeCapacity)), cancel_(std::make_shared<CancelToken>()),
         wake_(std::make_shared<WakeTarget<UploadCall>>(this)) {
     pipe_->SetWriterWake([wake = wake_] { wake->Run(&UploadCall::OnRoom); });
     if (metrics_ != nullptr) metrics_->Started(/*upload=*/true);
@@ -106,6 +108,11 @@ class UploadCall : public grpc::ServerReadReactor<pb::UploadFileRequest> {
     if (!client_.ok()) {
       Refuse(client_.status());
       return;
+    }
+    // The entry outlives a call that ends sooner; the detached target
+    // makes it a no-op then.
+    if (options.timer != nullptr) {
+      options.timer->After(stall_timeout_, [wake = wake_] { wake->Run(&UploadCall::OnNoHeader); });
     }
     StartRead(&message_);
   }
@@ -200,6 +207,18 @@ class UploadCall : public grpc::ServerReadReactor<pb::UploadFileRequest> {
     if (!finished_ && !held_.empty()) OfferHeld();
   }
 
+  // The stall bound from the call's opening: a client that never sends its
+  // header is refused, and the engine never hears of the upload.
+  void OnNoHeader() {
+    absl::MutexLock lock(&mu_);
+    if (finished_ || started_) return;
+    Refuse(GatewayError(
+        absl::StatusCode::kDeadlineExceeded, kReasonNotExecuted,
+        absl::StrCat("nothing arrived within ", absl::ToDoubleSeconds(stall_timeout_),
+                     "s of the upload's start: its first message (the header) must come within "
+                     "--file-stall-timeout; nothing was sent to the portal")));
+  }
+
   void Done(absl::StatusOr<UploadResult> result, int64_t sent) {
     absl::MutexLock lock(&mu_);
     if (result.ok() && local_error_.ok()) {
@@ -213,6 +232,7 @@ class UploadCall : public grpc::ServerReadReactor<pb::UploadFileRequest> {
 
   FileGateway* const files_;
   FileMetrics* const metrics_;
+  const absl::Duration stall_timeout_;
   grpc::CallbackServerContext* const context_;
   const absl::StatusOr<std::string> client_;
   pb::UploadFileResponse* const response_;
@@ -362,7 +382,8 @@ class DownloadCall : public grpc::ServerWriteReactor<pb::DownloadFileResponse> {
 
 grpc::ServerReadReactor<pb::UploadFileRequest>* FilesService::UploadFile(
     grpc::CallbackServerContext* context, pb::UploadFileResponse* response) {
-  return new UploadCall(files_, metrics_, context, AdmittedClientName(access_, *context), response);
+  return new UploadCall(files_, metrics_, options_, context, AdmittedClientName(access_, *context),
+                        response);
 }
 
 grpc::ServerWriteReactor<pb::DownloadFileResponse>* FilesService::DownloadFile(

@@ -12,6 +12,12 @@
 // disk.attachedObject.get, or for a record's file field crm.<entity>.update
 // and crm.<entity>.get.
 //
+// An upload whose first message has not come `stall_timeout` after the call
+// opened is refused (DEADLINE_EXCEEDED, reason NOT_EXECUTED: nothing was
+// sent to the portal); from its header on, the transfer's own stall check
+// (FileGatewayOptions::stall_timeout) bounds it. The bound is one entry in
+// a shared PollTimer per call, not a thread.
+//
 // Thread-safety: thread-safe (gRPC calls it from many threads).
 #ifndef B24GATE_SERVICE_FILES_SERVICE_H_
 #define B24GATE_SERVICE_FILES_SERVICE_H_
@@ -21,18 +27,28 @@
 
 #include "bitrix24/gateway/v1/files.grpc.pb.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "engine/events/poll_timer.h"
 #include "engine/files/file_gateway.h"
 #include "service/auth/access_control.h"
 #include "service/metrics/file_metrics.h"
 
 namespace b24gate {
 
+struct FilesServiceOptions {
+  // Times the wait for an upload's first message; null: it is not bounded
+  // (the client's deadline is).
+  PollTimer* timer = nullptr;
+  absl::Duration stall_timeout = absl::Seconds(60);
+};
+
 class FilesService final : public bitrix24::gateway::v1::FilesService::CallbackService {
  public:
-  // `files`, `access` (null: every call anonymous) and `metrics` (null:
-  // none) must outlive the service.
-  FilesService(FileGateway* files, const AccessControl* access, FileMetrics* metrics)
-      : files_(files), access_(access), metrics_(metrics) {}
+  // `files`, `access` (null: every call anonymous), `metrics` (null: none)
+  // and `options.timer` must outlive the service.
+  FilesService(FileGateway* files, const AccessControl* access, FileMetrics* metrics,
+               FilesServiceOptions options = {})
+      : files_(files), access_(access), metrics_(metrics), options_(options) {}
 
   grpc::ServerReadReactor<bitrix24::gateway::v1::UploadFileRequest>* UploadFile(
       grpc::CallbackServerContext* context,
@@ -45,6 +61,7 @@ class FilesService final : public bitrix24::gateway::v1::FilesService::CallbackS
   FileGateway* const files_;
   const AccessControl* const access_;
   FileMetrics* const metrics_;
+  const FilesServiceOptions options_;
 };
 
 }  // namespace b24gate

@@ -275,10 +275,13 @@ absl::Status Server::Wire(std::unique_ptr<HttpTransport> transport) {
   admin_ = std::make_unique<AdminService>(gateway_.get(), access_.get(),
                                           AdminService::Events{event_bindings_.get(), event_ledger_.get(), redis_lag_.get()});
   file_transport_ = std::make_unique<StreamTransport>(clock_);
-  files_ = std::make_unique<FileGateway>(gateway_.get(), file_transport_.get(),
-                                         config_.max_file_size);
-  files_service_ = std::make_unique<FilesService>(files_.get(), access_.get(),
-                                                  metrics_ ? metrics_->files.get() : nullptr);
+  files_ = std::make_unique<FileGateway>(
+      gateway_.get(), file_transport_.get(),
+      FileGatewayOptions{config_.max_file_size, config_.file_stall_timeout});
+  // The uploads' first-message bound shares the events' timer thread.
+  files_service_ = std::make_unique<FilesService>(
+      files_.get(), access_.get(), metrics_ ? metrics_->files.get() : nullptr,
+      FilesServiceOptions{poll_timer_.get(), config_.file_stall_timeout});
   return absl::OkStatus();
 }
 

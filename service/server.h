@@ -132,8 +132,8 @@ class Server {
   std::unique_ptr<Gateway> gateway_;
   std::unique_ptr<GatewayService> service_;
   std::unique_ptr<AdminService> admin_;
-  // The one timer thread between event polls: it goes before the gateway
-  // its callbacks call.
+  // The one timer thread between event polls, and of the uploads' wait for
+  // their first message: it goes before the gateway its callbacks call.
   std::unique_ptr<PollTimer> poll_timer_;
   std::unique_ptr<EventService> events_;
   // The inbound endpoint goes before what it hands posts to.

@@ -261,6 +261,16 @@ const Setting kSettings[] = {
      }},
     {"--max-file-size", "BYTES", nullptr, "max_file_size_bytes", "0",
      "UploadFile refuses larger files (0: no limit of ours)", false, &MaxFileSize},
+    {"--file-stall-timeout", "DURATION", nullptr, "file_stall_timeout_seconds", "60s",
+     "a file transfer in which no byte moves this long fails, and so does an UploadFile whose "
+     "first message has not come this long after it opened (1s to 1h)",
+     false,
+     [](const Value& v, State* s) {
+       B24GATE_RETURN_IF_ERROR(Wait(v, &s->config.file_stall_timeout));
+       // The transfers' loop looks at its clock once a second: less means nothing.
+       if (s->config.file_stall_timeout < absl::Seconds(1)) return Bad(v.where, "must be at least 1s");
+       return absl::OkStatus();
+     }},
     {"--redis", "redis://HOST:PORT[/DB]", "B24GATE_REDIS_URL", "redis.url", "off",
      "replicas share each portal's budget through this Redis", false,
      [](const Value& v, State* s) {

@@ -82,9 +82,12 @@ std::optional<absl::Status> TransferFailure(const StreamResult& r) {
                         "the upload stream ended early; nothing was stored");
   }
   if (r.local_stop == LocalStop::kStalled && !r.body_complete) {
-    return absl::DeadlineExceededError(absl::StrCat(
-        "the upload stalled (", r.failure_message,
-        ": the caller's stream or the portal stopped); nothing was stored"));
+    // NOT_EXECUTED: a DEADLINE_EXCEEDED of a write is otherwise read as
+    // "may have run" (README "Errors").
+    return GatewayError(absl::StatusCode::kDeadlineExceeded, kReasonNotExecuted,
+                        absl::StrCat("the upload stalled (", r.failure_message,
+                                     ": the caller's stream or the portal stopped; "
+                                     "--file-stall-timeout); nothing was stored"));
   }
   if (r.failure == TransportFailure::kNone) return std::nullopt;
   if (!r.body_complete) {
@@ -160,10 +163,10 @@ absl::Status FileGateway::Validate(const UploadSpec& spec) const {
   if (absl::Status s = CheckDriveRights(spec.rights, "header.rights"); !s.ok()) return s;
   if (absl::Status s = CheckContentType(spec.content_type, "header.content_type"); !s.ok()) return s;
   if (spec.size < -1) return absl::InvalidArgumentError("header.size: must not be negative");
-  if (max_file_size_ > 0 && spec.size > max_file_size_) {
+  if (options_.max_file_size > 0 && spec.size > options_.max_file_size) {
     return absl::InvalidArgumentError(absl::StrCat("header.size: ", spec.size,
                                                    " bytes is more than the gateway's maximum of ",
-                                                   max_file_size_, " (--max-file-size)"));
+                                                   options_.max_file_size, " (--max-file-size)"));
   }
   return CheckFileName(spec.name, "header.name");
 }
@@ -244,8 +247,9 @@ void FileGateway::SendUpload(const UploadSpec& spec, const CallReply& reply,
   request.head = framing.head;
   request.tail = framing.tail;
   request.upload_size = spec.size;
-  if (max_file_size_ > 0) request.max_upload_size = max_file_size_;
+  if (options_.max_file_size > 0) request.max_upload_size = options_.max_file_size;
   request.content_type = framing.content_type;
+  request.stall_timeout = options_.stall_timeout;
   transport_->Start(std::move(request),
                     [done](StreamResult r) { done(UploadOutcome(r), r.bytes_sent); });
 }
@@ -324,6 +328,7 @@ void FileGateway::StartDownload(const DownloadSpec& spec, std::string url, int m
   request.download = body;
   request.range_from = spec.offset;
   request.max_redirects = max_redirects;
+  request.stall_timeout = options_.stall_timeout;
   // Both run on the transfer loop, in turn: `began` needs no lock.
   auto began = std::make_shared<bool>(false);
   request.on_body = [info = std::move(info), ready, began](const std::string& content_type) mutable {
@@ -435,7 +440,8 @@ void FileGateway::SendToField(const std::shared_ptr<FieldAttempt>& attempt, Http
   stream.tail = std::move(split->tail);
   stream.base64 = true;
   stream.upload_size = attempt->spec.size;
-  if (max_file_size_ > 0) stream.max_upload_size = max_file_size_;
+  if (options_.max_file_size > 0) stream.max_upload_size = options_.max_file_size;
+  stream.stall_timeout = options_.stall_timeout;
   transport_->Start(std::move(stream), [attempt, done](StreamResult r) {
     HttpResponse response;
     response.failure = r.failure;

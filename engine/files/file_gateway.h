@@ -48,6 +48,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "engine/files/byte_pipe.h"
 #include "engine/files/drive_rights.h"
 #include "engine/files/record_file.h"
@@ -99,14 +100,22 @@ struct UploadResult {
   int64_t bytes = 0;            // bytes sent to the portal
 };
 
+struct FileGatewayOptions {
+  // An upload of more than this many bytes (0: no limit) is refused:
+  // INVALID_ARGUMENT before anything is sent when its declared size is
+  // larger, RESOURCE_EXHAUSTED (nothing stored) once its stream passes it.
+  int64_t max_file_size = 0;
+  // A transfer in which no byte moves this long fails (StreamRequest's
+  // stall_timeout); an upload cut short that way stored nothing and is
+  // DEADLINE_EXCEEDED with reason NOT_EXECUTED.
+  absl::Duration stall_timeout = absl::Seconds(60);
+};
+
 class FileGateway {
  public:
-  // `gateway` and `transport` must outlive it. An upload of more than
-  // `max_file_size` bytes (0: no limit) is refused: INVALID_ARGUMENT before
-  // anything is sent when its declared size is larger, RESOURCE_EXHAUSTED
-  // (nothing stored) once its stream passes the limit.
-  FileGateway(Gateway* gateway, StreamTransport* transport, int64_t max_file_size = 0)
-      : gateway_(gateway), transport_(transport), max_file_size_(max_file_size) {}
+  // `gateway` and `transport` must outlive it.
+  FileGateway(Gateway* gateway, StreamTransport* transport, FileGatewayOptions options = {})
+      : gateway_(gateway), transport_(transport), options_(options) {}
 
   // Checks `spec` (INVALID_ARGUMENT naming the field, before anything is
   // sent); nothing else happens on an error.
@@ -165,7 +174,7 @@ class FileGateway {
 
   Gateway* const gateway_;
   StreamTransport* const transport_;
-  const int64_t max_file_size_;
+  const FileGatewayOptions options_;
 };
 
 }  // namespace b24gate

@@ -16,6 +16,12 @@ const char* Direction(bool upload) { return upload ? "up" : "down"; }
 std::string FailureReason(const absl::Status& status) {
   if (IsB24Error(status)) return "B24_ERROR";  // its code: b24gate_bitrix_errors_total
   const std::string reason = ReasonOf(status);
+  // Out of time (a stall, a deadline) is one series whether or not the
+  // reason adds NOT_EXECUTED for the caller; OUTCOME_UNKNOWN keeps its own,
+  // as that the file may exist matters more.
+  if (status.code() == absl::StatusCode::kDeadlineExceeded && reason != kReasonOutcomeUnknown) {
+    return std::string(kReasonDeadline);
+  }
   for (absl::string_view known : {kReasonOutcomeUnknown, kReasonTransport, kReasonBadResponse,
                                   kReasonNotExecuted, kReasonInvalidRequest, kReasonDeadline,
                                   kReasonCancelled, kReasonUnknownPortal}) {

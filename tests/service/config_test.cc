@@ -324,6 +324,27 @@ TEST(Config, MaxFileSizeIsBytesFromAFlagOrTheFile) {
   }
 }
 
+TEST(Config, FileStallTimeoutIsADurationOfAtLeastASecond) {
+  const std::string portal = std::string("a=") + kHook;
+  auto c = Load({"--portal", portal});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->file_stall_timeout, absl::Seconds(60));
+  c = Load({"--portal", portal, "--file-stall-timeout", "2s"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->file_stall_timeout, absl::Seconds(2));
+  std::string file = TempFile(std::string(R"({"file_stall_timeout_seconds": 90, "portals": [{"name": "a", "webhook": ")") +
+                              kHook + R"("}]})");
+  c = Load({"--config", file});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->file_stall_timeout, absl::Seconds(90));
+  std::remove(file.c_str());
+  for (const char* bad : {"500ms", "0", "2h", "soon"}) {
+    EXPECT_THAT(ErrorOf(Load({"--portal", portal, "--file-stall-timeout", bad})),
+                HasSubstr("--file-stall-timeout"))
+        << bad;
+  }
+}
+
 TEST(Config, ListReadAheadIsABudgetInBytes) {
   auto file_with = [](const std::string& value) {
     return TempFile(std::string(R"({"list_read_ahead_bytes": )") + value +

@@ -445,5 +445,28 @@ TEST(FileMetrics, FailuresAreCountedByReason) {
   EXPECT_EQ(failure_series, 5) << "a success or a portal's code made a series of its own";
 }
 
+// A stall or a deadline is one series, DEADLINE_EXCEEDED, also when its
+// reason tells the caller nothing was stored (NOT_EXECUTED); one whose file
+// may exist still counts as OUTCOME_UNKNOWN.
+TEST(FileMetrics, RunningOutOfTimeCountsAsDeadlineExceeded) {
+  prometheus::Registry registry;
+  FileMetrics metrics(registry, {"main"});
+  const absl::Status failures[] = {
+      GatewayError(absl::StatusCode::kDeadlineExceeded, kReasonNotExecuted, "stalled, not stored"),
+      GatewayError(absl::StatusCode::kDeadlineExceeded, kReasonNotExecuted, "no header in time"),
+      absl::DeadlineExceededError("the client's deadline"),
+      GatewayError(absl::StatusCode::kDeadlineExceeded, kReasonOutcomeUnknown, "may be stored"),
+  };
+  for (const absl::Status& s : failures) {
+    metrics.Started(/*upload=*/true);
+    metrics.Ended(/*upload=*/true, s);
+  }
+  auto m = Flatten(registry.Collect());
+  EXPECT_EQ(m["b24gate_file_failures_total{direction=up,reason=DEADLINE_EXCEEDED,}"], 3);
+  EXPECT_EQ(m["b24gate_file_failures_total{direction=up,reason=OUTCOME_UNKNOWN,}"], 1);
+  EXPECT_EQ(m.count("b24gate_file_failures_total{direction=up,reason=NOT_EXECUTED,}"), 0);
+  EXPECT_EQ(m["b24gate_file_transfers_in_progress{direction=up,}"], 0);
+}
+
 }  // namespace
 }  // namespace b24gate::metrics_test
