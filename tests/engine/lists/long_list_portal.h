@@ -1,5 +1,5 @@
-// A simulated portal that times a list read deterministically: the requests
-// the reader hands its FakeDispatcher are sent as the gateway's dispatcher
+// A simulated portal that times a long list read deterministically: the
+// requests the reader hands its FakeDispatcher are sent as the gateway's dispatcher
 // sends them (at most `connections` at once, each only when the modelled
 // leaky bucket has room for it, the bucket draining as simulated time
 // passes), each processed for the profile's server time (a batch's commands
@@ -9,14 +9,14 @@
 //
 // It answers `crm.lead.list`-shaped keyset reads only (filter >ID / <ID,
 // order by ID, start=-1 or a counted start=0, `$result[key][49][ID]`
-// references), by binary search, so a list of 200,000 ids is read in well
-// under a second of real time. It checks that the bucket never overflows
+// references), by binary search, so a list of 200,000 ids is read in a
+// second or two of real time. It checks that the bucket never overflows
 // (the portal's QUERY_LIMIT_EXCEEDED) and records what a timeline needs:
 // requests, commands, and when the last one ended.
 //
 // Thread-safety: not thread-safe; one test thread drives it (Read).
-#ifndef B24GATE_TESTS_ENGINE_LISTS_TIMED_LIST_SERVER_H_
-#define B24GATE_TESTS_ENGINE_LISTS_TIMED_LIST_SERVER_H_
+#ifndef B24GATE_TESTS_ENGINE_LISTS_LONG_LIST_PORTAL_H_
+#define B24GATE_TESTS_ENGINE_LISTS_LONG_LIST_PORTAL_H_
 
 #include <algorithm>
 #include <cmath>
@@ -40,11 +40,11 @@ namespace b24gate {
 
 // The emulator's cost profiles and the standard plan's bucket.
 struct SimProfile {
-  double page_seconds = 0.015;         // a start=-1 page of 50 rows
-  double counted_row_seconds = 2e-6;   // counting, per matching row
-  double latency_seconds = 0.002;      // the round trip added to each request
-  double burst = 50;                   // the portal's bucket
-  double headroom = 1;                 // the gateway keeps unused
+  double page_seconds = 0.015;        // a start=-1 page of 50 rows
+  double counted_row_seconds = 2e-6;  // counting, per matching row
+  double latency_seconds = 0.002;     // the round trip added to each request
+  double burst = 50;                  // the portal's bucket
+  double headroom = 1;                // the gateway keeps unused
   double drain_per_second = 2;
   int connections = 8;
 
@@ -64,8 +64,8 @@ struct SimRead {
   ReadOutcome outcome;
   int requests = 0;
   int commands = 0;
-  double seconds = 0;        // simulated, from the first request to the last answer
-  double peak_level = 0;     // the bucket's highest level at a request's arrival
+  double seconds = 0;     // simulated, from the first request to the last answer
+  double peak_level = 0;  // the bucket's highest level at a request's arrival
   // The policy ceiling (tests/bench/getall_bench.cc): the slowest of the
   // bucket (fewest requests, the burst at once, the rest at the drain rate,
   // plus one batch) and the connections (every page's time over them).
@@ -73,9 +73,9 @@ struct SimRead {
   double share() const { return seconds > 0 ? ceiling_seconds / seconds : 0; }
 };
 
-class TimedListServer {
+class LongListPortal {
  public:
-  TimedListServer(std::vector<int64_t> ids, SimProfile profile)
+  LongListPortal(std::vector<int64_t> ids, SimProfile profile)
       : ids_(std::move(ids)), profile_(profile), start_(clock_.Now()) {
     UpdateBudget();
   }
@@ -86,7 +86,8 @@ class TimedListServer {
   // Reads `request` to its end on simulated time.
   SimRead Read(ListRequest request, ListReaderOptions options = {}) {
     SimRead out;
-    auto reader = ListReader::Create(&dispatcher_, &clock_, std::move(request), &consumer_, options);
+    auto reader =
+        ListReader::Create(&dispatcher_, &clock_, std::move(request), &consumer_, options);
     if (!reader.ok()) {
       out.outcome.status = reader.status();
       return out;
@@ -183,7 +184,8 @@ class TimedListServer {
     double work = 0;
     for (const BatchCommandSpec& c : r.commands) {
       work += profile_.page_seconds;
-      if (Counted(c.params)) work += profile_.counted_row_seconds * static_cast<double>(ids_.size());
+      if (Counted(c.params))
+        work += profile_.counted_row_seconds * static_cast<double>(ids_.size());
     }
     commands_ += static_cast<int>(r.commands.size());
     absl::Time done = clock_.Now() + absl::Seconds(work + profile_.latency_seconds);
@@ -283,4 +285,4 @@ class TimedListServer {
 
 }  // namespace b24gate
 
-#endif  // B24GATE_TESTS_ENGINE_LISTS_TIMED_LIST_SERVER_H_
+#endif  // B24GATE_TESTS_ENGINE_LISTS_LONG_LIST_PORTAL_H_
