@@ -255,7 +255,8 @@ int ParallelKeysetStrategy::BatchPages(const PortalBudget& budget, int allowed,
 
 void ParallelKeysetStrategy::StartBatch(PlannedRange* first, int spare, int max_pages) {
   // The count rides here if this batch does not carry the first range.
-  BatchBuilder batch(context_->CountOffered() && !(ordered() && IsHead(first)), max_pages);
+  BatchBuilder batch(context_->CountOffered() && !(ordered() && IsHead(first)),
+                     plan_.count_pages(), max_pages);
   std::vector<Segment> segments = FillBatch(first, spare, &batch);
   std::vector<IdRange> ranges;
   for (Segment& seg : segments) {
