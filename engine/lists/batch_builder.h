@@ -13,6 +13,7 @@
 #ifndef B24GATE_ENGINE_LISTS_BATCH_BUILDER_H_
 #define B24GATE_ENGINE_LISTS_BATCH_BUILDER_H_
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -22,8 +23,16 @@ namespace b24gate {
 
 class BatchBuilder {
  public:
-  // `count_first`: keep the last command for the count from the start.
-  explicit BatchBuilder(bool count_first) : with_count_(count_first) {}
+  // `count_first`: keep room for the count from the start. `count_pages`:
+  // the pages' worth of the batch's time the count takes (RangePlan::
+  // count_pages), so a batch carrying it ends with the others; at least 1
+  // (its command). `max_pages`: the pages' worth the batch may carry (at
+  // most kMaxPages, and at least one page besides a count kept from the
+  // start).
+  explicit BatchBuilder(bool count_first, int count_pages = 1, int max_pages = kMaxPages)
+      : with_count_(count_first),
+        count_pages_(std::max(count_pages, 1)),
+        max_pages_(std::clamp(max_pages, count_first ? count_pages_ + 1 : 1, kMaxPages)) {}
 
   // Room for another range's pages.
   bool HasRoom() const { return total_ < Capacity(); }
@@ -48,9 +57,11 @@ class BatchBuilder {
   static std::string Prefix(size_t i);
 
  private:
-  int Capacity() const { return with_count_ ? kMaxPages - 1 : kMaxPages; }
+  int Capacity() const { return with_count_ ? max_pages_ - count_pages_ : max_pages_; }
 
   bool with_count_;
+  const int count_pages_;
+  const int max_pages_;
   std::vector<int> pages_;
   std::vector<int> to_end_;
   int total_ = 0;
