@@ -70,6 +70,8 @@ TEST(ItemFiles, UploadIntoAnItemsFieldAndDownloadItBackByUrlMachine) {
   ASSERT_TRUE(down.status.ok()) << down.status.error_message();
   EXPECT_EQ(down.bytes, kSize);
   EXPECT_EQ(down.sha256, up.sha256);
+  ASSERT_TRUE(down.summary.has_value()) << "the file came without the gateway's hash";
+  EXPECT_EQ(down.summary->sha256(), up.sha256);
   EXPECT_EQ(J(down.header.file())["id"], files[0]["id"]);
 }
 

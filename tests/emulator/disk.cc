@@ -287,9 +287,9 @@ absl::StatusOr<int64_t> Disk::AttachToTask(int64_t file_id, int64_t task_id, int
   return id;
 }
 
-// As a portal answers it, except DOWNLOAD_URL: a portal's points to
-// /bitrix/tools/disk/uf.php?attachedId=ID&auth[auth]=A, ours is the file's
-// own download link (README "Drive (files)").
+// As a portal answers it: DOWNLOAD_URL is the attachment's link,
+// /bitrix/tools/disk/uf.php?attachedId=ID&auth[auth]=A&action=download,
+// which redirects to the file's own download link (AttachedFileLink).
 MethodResult Disk::AttachedObject(int64_t id, const DiskCaller& caller) const {
   auto found = attachments_.find(id);
   if (found == attachments_.end()) {
@@ -306,7 +306,10 @@ MethodResult Disk::AttachedObject(int64_t id, const DiskCaller& caller) const {
                  {"ENTITY_ID", std::to_string(a.task_id)},
                  {"CREATE_TIME", Iso(a.created)},
                  {"CREATED_BY", std::to_string(a.created_by)},
-                 {"DOWNLOAD_URL", object["DOWNLOAD_URL"]},
+                 {"DOWNLOAD_URL", absl::StrCat(caller.base_url,
+                                               "/bitrix/tools/disk/uf.php?attachedId=", id,
+                                               "&auth%5Bauth%5D=", caller.url_auth,
+                                               "&action=download")},
                  {"NAME", object["NAME"]},
                  {"SIZE", object["SIZE"]}});
 }
@@ -543,6 +546,16 @@ std::optional<StoredFile> Disk::FindDownload(const std::string& token) const {
   if (it == downloads_.end()) return std::nullopt;
   const Object& file = objects_.at(it->second);
   return StoredFile{file.path, file.name, file.size, file.content_type};
+}
+
+std::optional<std::string> Disk::AttachedFileLink(int64_t attached_id,
+                                                  const DiskCaller& caller) const {
+  absl::MutexLock lock(&mu_);
+  auto found = attachments_.find(attached_id);
+  if (found == attachments_.end()) return std::nullopt;
+  auto file = objects_.find(found->second.file_id);
+  if (file == objects_.end()) return std::nullopt;  // the file was deleted
+  return Render(file->second, caller)["DOWNLOAD_URL"].get<std::string>();
 }
 
 std::optional<json> Disk::Inspect(int64_t id) const {

@@ -88,6 +88,10 @@ class Disk {
   // Forgets an upload whose bytes never arrived whole.
   void AbandonUpload(const UploadSlot& slot);
 
+  // The download link (DOWNLOAD_URL) of the file that attached object
+  // `attached_id` names, for `caller`; nullopt when there is none.
+  std::optional<std::string> AttachedFileLink(int64_t attached_id, const DiskCaller& caller) const;
+
   // The file a DOWNLOAD_URL's `token` names; nullopt when none (deleted).
   std::optional<StoredFile> FindDownload(const std::string& token) const;
 

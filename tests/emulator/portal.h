@@ -151,6 +151,9 @@ class Portal {
   std::optional<nlohmann::json> InspectFile(int64_t id) const { return disk_->Inspect(id); }
   // A DOWNLOAD_URL: the file to stream, or an error reply (status != 200).
   HttpReply OpenDownload(const FileRequest& request, StoredFile* file);
+  // An attached object's DOWNLOAD_URL (uf.php, authorized by its
+  // auth[auth]): a redirect to the file's own link, or an error reply.
+  HttpReply OpenAttachedLink(const FileRequest& request);
 
   // Control endpoints.
   nlohmann::json StatsJson();
