@@ -133,11 +133,12 @@ TEST(Files, DownloadEndsWithTheSha256OfTheBytesStreamed) {
   ASSERT_TRUE(tail.summary.has_value());
   ByteSource source(21);
   source.Next(kOffset);
-  Sha256 expected;
-  expected.Update(source.Next(kSize - kOffset));
+  Sha256 part;
+  part.Update(source.Next(kSize - kOffset));
+  const std::string expected = part.Hex();
   EXPECT_EQ(tail.summary->size(), kSize - kOffset);
-  EXPECT_EQ(tail.summary->sha256(), expected.Hex()) << "not the hash of the part streamed";
-  EXPECT_EQ(tail.sha256, expected.Hex());
+  EXPECT_EQ(tail.summary->sha256(), expected) << "not the hash of the part streamed";
+  EXPECT_EQ(tail.sha256, expected);
 
   Uploaded empty = Upload(*stack, Header("empty.bin"), 0, 1);
   ASSERT_TRUE(empty.status.ok()) << empty.status.error_message();
@@ -326,6 +327,26 @@ TEST(Files, APortalsRequestSizeLimitIsReportedAndNeverRetried) {
   Uploaded fits = Upload(*stack, Header("fits.bin"), 512 << 10, 65536);
   ASSERT_TRUE(fits.status.ok()) << fits.status.error_message();
   EXPECT_EQ(Folder(*stack)["total"], 1);
+}
+
+// A full Drive (the emulator's --disk-quota) refuses the POST that would
+// pass it with the docs' ERROR_COULD_NOT_SAVE_FILE: the caller gets the
+// portal's code and description, nothing is stored, nothing sent again.
+TEST(Files, AFullDriveIsThePortalsErrorAndStoresNothing) {
+  EmulatorSpec emulator;
+  emulator.extra_args = {"--disk-quota", "1000000"};
+  auto stack = Up(emulator);
+  ASSERT_TRUE(stack);
+  Uploaded first = Upload(*stack, Header("first.bin"), 600000, 65536);
+  ASSERT_TRUE(first.status.ok()) << first.status.error_message();
+  Uploaded full = Upload(*stack, Header("second.bin"), 600000, 65536);
+  EXPECT_EQ(full.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << full.status.error_message();
+  EXPECT_EQ(ReasonOf(full.status), "ERROR_COULD_NOT_SAVE_FILE");
+  EXPECT_EQ(full.status.error_message(), "Could not save file");
+  EXPECT_EQ(Folder(*stack)["total"], 1) << Folder(*stack);
+  int first_steps = 0;
+  for (const json& c : stack->EmulatorCommands()) first_steps += c["method"] == "disk.folder.uploadfile";
+  EXPECT_EQ(first_steps, 2);
 }
 
 TEST(Files, WrongDeclaredSizeStoresNothing) {

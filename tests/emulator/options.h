@@ -54,6 +54,9 @@ struct EmulatorOptions {
   // The largest request body the web server takes (--max-request-size,
   // bytes; 0 = no limit): the docs give 2 GB for a cloud portal's POST.
   int64_t max_request_size = int64_t{2} << 30;
+  // The Drive's space (--disk-quota, bytes; 0 = unlimited, the default: the
+  // docs give no figure, it depends on the plan).
+  int64_t disk_quota = 0;
   // Many portals (README "Many portals"): created at start besides the
   // first, and the application's install handler they post to.
   int portals = 0;

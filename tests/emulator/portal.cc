@@ -134,7 +134,7 @@ Portal::Portal(PortalConfig config, MethodTable* methods, const Clock* clock, OA
     oauth = own_oauth_.get();
   }
   oauth_ = oauth;
-  absl::StatusOr<std::unique_ptr<Disk>> disk = Disk::Create(clock);
+  absl::StatusOr<std::unique_ptr<Disk>> disk = Disk::Create(clock, config_.disk_quota);
   if (!disk.ok()) throw std::runtime_error(std::string(disk.status().message()));
   disk_ = std::move(*disk);
   absl::StatusOr<std::unique_ptr<CrmFiles>> crm_files = CrmFiles::Create();
@@ -686,7 +686,8 @@ HttpReply Portal::OpenAttachedLink(const FileRequest& request) {
   reply.status = 302;
   reply.content_type = "text/html";
   reply.headers.emplace_back("Location", *link);
-  reply.body = HtmlPage(302, "Found");
+  // No body: cpp-httplib would apply a resumed download's Range to it and
+  // answer 416 instead of the redirect.
   return reply;
 }
 
@@ -707,7 +708,8 @@ HttpReply Portal::OpenCrmFileLink(const FileRequest& request, const CrmFileField
   reply.status = 302;
   reply.content_type = "text/html";
   reply.headers.emplace_back("Location", absl::StrCat(caller.base_url, *link));
-  reply.body = HtmlPage(302, "Found");
+  // No body: cpp-httplib would apply a resumed download's Range to it and
+  // answer 416 instead of the redirect.
   return reply;
 }
 

@@ -64,6 +64,9 @@ struct PortalConfig {
   // How long REST 3.0 keeps the answer of a write sent with an
   // Idempotency-Key (24 h on a real portal).
   absl::Duration idempotency_ttl = absl::Hours(24);
+  // The Drive's space in bytes (0: unlimited): a file that would pass it is
+  // ERROR_COULD_NOT_SAVE_FILE, as the docs name for a full Drive.
+  int64_t disk_quota = 0;
 };
 
 // `path` with every run of '/' made one, as nginx's `merge_slashes on` (its

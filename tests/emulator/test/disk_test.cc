@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include <httplib.h>
 
@@ -24,8 +25,8 @@ class DiskTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { std::signal(SIGPIPE, SIG_IGN); }
 
-  explicit DiskTest(ServerOptions options = ServerOptions())
-      : portal_(TestConfig(), &methods_, RealClock()), server_(options, &portal_) {
+  explicit DiskTest(ServerOptions options = ServerOptions(), PortalConfig config = TestConfig())
+      : portal_(std::move(config), &methods_, RealClock()), server_(options, &portal_) {
     port_ = server_.Start().value_or(0);
     client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
     client_->set_read_timeout(10, 0);
@@ -219,6 +220,35 @@ TEST_F(LimitedDiskTest, ARestCallOverTheRequestLimitIs413AndNeverRuns) {
   EXPECT_EQ(Call("disk.folder.getchildren", {{"id", 1}})["total"], 0);
   big.erase("note");
   EXPECT_EQ(Call("disk.folder.addsubfolder", big)["result"]["NAME"], "deals");
+}
+
+// A Drive of 10,000 bytes (--disk-quota): a file that would pass it is
+// ERROR_COULD_NOT_SAVE_FILE and stored nowhere, in either form of upload;
+// deleting a file makes room again.
+class QuotaDiskTest : public DiskTest {
+ protected:
+  static PortalConfig WithQuota() {
+    PortalConfig config = TestConfig();
+    config.disk_quota = 10000;
+    return config;
+  }
+  QuotaDiskTest() : DiskTest(ServerOptions(), WithQuota()) {}
+};
+
+TEST_F(QuotaDiskTest, AFileThatWouldPassTheQuotaCouldNotBeSaved) {
+  json first = UploadTwoStep("a.bin", Bytes(6000));
+  ASSERT_TRUE(first.contains("result")) << first;
+  json full = UploadTwoStep("b.bin", Bytes(6000));
+  EXPECT_EQ(full["error"], "ERROR_COULD_NOT_SAVE_FILE") << full;
+  EXPECT_EQ(full["error_description"], "Could not save file");
+  json inline_full = Call("disk.folder.uploadfile", {{"id", 1},
+                                                     {"data", {{"NAME", "c.bin"}}},
+                                                     {"fileContent", {"c.bin", std::string(8000, 'A')}}});
+  EXPECT_EQ(inline_full["error"], "ERROR_COULD_NOT_SAVE_FILE") << inline_full;
+  EXPECT_EQ(Call("disk.folder.getchildren", {{"id", 1}})["total"], 1);
+  EXPECT_TRUE(UploadTwoStep("d.bin", Bytes(4000)).contains("result")) << "exactly the quota fits";
+  ASSERT_EQ(Call("disk.file.delete", {{"id", first["result"]["ID"]}})["result"], true);
+  EXPECT_TRUE(UploadTwoStep("b.bin", Bytes(6000)).contains("result")) << "the deleted file's room";
 }
 
 TEST_F(DiskTest, UnknownFolderIsNotFound) {

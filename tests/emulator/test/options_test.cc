@@ -78,6 +78,12 @@ TEST(OptionsTest, MaxRequestSize) {
   EXPECT_FALSE(ParseOptions({"--max-request-size", "2g"}).ok());
 }
 
+TEST(OptionsTest, DiskQuota) {
+  EXPECT_EQ(MakePortalConfig(*ParseOptions({})).disk_quota, 0);
+  EXPECT_EQ(MakePortalConfig(*ParseOptions({"--disk-quota", "5000"})).disk_quota, 5000);
+  EXPECT_FALSE(ParseOptions({"--disk-quota", "-1"}).ok());
+}
+
 TEST(OptionsTest, Errors) {
   EXPECT_FALSE(ParseOptions({"--listen", "nohost"}).ok());
   EXPECT_FALSE(ParseOptions({"--webhook", "abc"}).ok());
