@@ -13,6 +13,7 @@
 #ifndef B24GATE_ENGINE_LISTS_BATCH_BUILDER_H_
 #define B24GATE_ENGINE_LISTS_BATCH_BUILDER_H_
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -22,8 +23,12 @@ namespace b24gate {
 
 class BatchBuilder {
  public:
-  // `count_first`: keep the last command for the count from the start.
-  explicit BatchBuilder(bool count_first) : with_count_(count_first) {}
+  // `count_first`: keep room for the count from the start. `count_pages`:
+  // the pages' worth of the batch's time the count takes (RangePlan::
+  // count_pages), so a batch carrying it ends with the others; at least 1
+  // (its command).
+  explicit BatchBuilder(bool count_first, int count_pages = 1)
+      : with_count_(count_first), count_pages_(std::max(count_pages, 1)) {}
 
   // Room for another range's pages.
   bool HasRoom() const { return total_ < Capacity(); }
@@ -48,9 +53,10 @@ class BatchBuilder {
   static std::string Prefix(size_t i);
 
  private:
-  int Capacity() const { return with_count_ ? kMaxPages - 1 : kMaxPages; }
+  int Capacity() const { return with_count_ ? kMaxPages - count_pages_ : kMaxPages; }
 
   bool with_count_;
+  const int count_pages_;
   std::vector<int> pages_;
   std::vector<int> to_end_;
   int total_ = 0;

@@ -237,7 +237,7 @@ void ParallelKeysetStrategy::Pump() {
 
 void ParallelKeysetStrategy::StartBatch(PlannedRange* first, int spare) {
   // The count rides here if this batch does not carry the first range.
-  BatchBuilder batch(context_->CountOffered() && !(ordered() && IsHead(first)));
+  BatchBuilder batch(context_->CountOffered() && !(ordered() && IsHead(first)), plan_.count_pages());
   std::vector<Segment> segments = FillBatch(first, spare, &batch);
   std::vector<IdRange> ranges;
   for (Segment& seg : segments) {

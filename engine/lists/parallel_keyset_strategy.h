@@ -30,7 +30,9 @@
 //
 // The count (list_reader.h) rides as the last command of an early batch
 // that does not carry the first range (so the first items are not held up
-// by it), or of one with room to spare: a request saved.
+// by it), or of one with room to spare: a request saved. In a short list's
+// one wave that batch holds fewer pages, by what counting the list costs the
+// portal (RangePlan::count_pages), so it ends with the others.
 //
 // Items come out exactly once. Ordered (default): ranges are delivered in id
 // order; items read out of order wait in the ordered buffer (range_buffer.h)

@@ -38,12 +38,21 @@ constexpr double kNearEndBatches = 2;
 // read at once after it, than cut into three waves of ranges.
 constexpr double kOneWaveSlack = 1.1;
 
+// A counted row's share of an uncounted page's cost: the docs' table of
+// 2,387,743 rows, (49.9 s - 0.097 s) / 2,387,743 per row, 0.097 s a page.
+constexpr double kCountedRowPages = (49.9 - 0.097) / 2387743 / 0.097;
+
 // n ids spread over their span.
 double Span(const std::vector<int64_t>& ids) {
   return ids.empty() ? 0.0 : static_cast<double>(std::llabs(ids.back() - ids.front()) + 1);
 }
 
 }  // namespace
+
+int CountPages(double items) {
+  double pages = 1 + std::max(items, 0.0) * kCountedRowPages;
+  return static_cast<int>(std::clamp(std::round(pages), 1.0, kMaxPages / 2.0));
+}
 
 RangePlan::RangePlan(const std::vector<IdRange>& ranges) {
   for (const IdRange& r : ranges) {
@@ -81,8 +90,10 @@ void RangePlan::Split(const std::vector<int64_t>& ascending, const std::vector<i
     return;
   }
   const double expected = static_cast<double>(hi_ - only.left.after) * density();
-  const double slots = std::ceil(expected / kPageSize) + (count_with >= 0 ? 1 : 0);
+  const int count = count_with >= 0 ? CountPages(expected) : 0;
+  const double slots = std::ceil(expected / kPageSize) + count;
   if (slots <= kOneWaveSlack * chains * kMaxPages) {
+    count_pages_ = std::max(count, 1);
     CutOneWave(expected, chains, count_with);
   } else {
     CutWaves(expected, chains);
@@ -93,14 +104,14 @@ void RangePlan::CutOneWave(double expected, int chains, int count_with) {
   // As many ranges as the chains allowed (none under kMinItemsPerRange
   // unless a batch could not hold it), each read in one batch: the ranges'
   // shares of the items follow the pages their batches have room for, so
-  // the batch that carries the count holds a page less, and none leaves a
-  // rest unless the guess of the density was low.
+  // the batch that carries the count holds the count's pages less, and
+  // none leaves more than a short rest.
   const int fewest =
       std::min(chains, static_cast<int>(std::ceil(expected / kPageSize / kMaxPages)));
   const int n =
       std::clamp(static_cast<int>(std::ceil(expected / kMinItemsPerRange)), fewest, chains);
   std::vector<int64_t> room(static_cast<size_t>(n), kMaxPages);
-  if (count_with >= 0) room[static_cast<size_t>(std::min(count_with, n - 1))] -= 1;
+  if (count_with >= 0) room[static_cast<size_t>(std::min(count_with, n - 1))] -= count_pages_;
   int64_t all = 0;
   for (int64_t r : room) all += r;
   std::vector<int64_t> ends;

@@ -22,8 +22,12 @@ type EventServiceClient interface {
 	// consumer share its events. Events not acknowledged when the stream
 	// ends are delivered again (with a higher attempt) to another stream of
 	// the consumer, or its next one; also when the visibility timeout passes
-	// with the stream open. The stream ends UNAVAILABLE when the portal
-	// cannot be read or the gateway shuts down; reconnecting is always safe.
+	// with the stream open. When the portal refuses to bind the events
+	// before the first delivery, the stream ends with the code of the
+	// portal's answer (for example PERMISSION_DENIED for a missing scope,
+	// UNAVAILABLE when the portal cannot be reached); it ends UNAVAILABLE
+	// when the gateway shuts down or the stream breaks. Reconnecting is
+	// always safe.
 	Subscribe(ctx context.Context, opts ...grpc.CallOption) (EventService_SubscribeClient, error)
 }
 
@@ -75,8 +79,12 @@ type EventServiceServer interface {
 	// consumer share its events. Events not acknowledged when the stream
 	// ends are delivered again (with a higher attempt) to another stream of
 	// the consumer, or its next one; also when the visibility timeout passes
-	// with the stream open. The stream ends UNAVAILABLE when the portal
-	// cannot be read or the gateway shuts down; reconnecting is always safe.
+	// with the stream open. When the portal refuses to bind the events
+	// before the first delivery, the stream ends with the code of the
+	// portal's answer (for example PERMISSION_DENIED for a missing scope,
+	// UNAVAILABLE when the portal cannot be reached); it ends UNAVAILABLE
+	// when the gateway shuts down or the stream breaks. Reconnecting is
+	// always safe.
 	Subscribe(EventService_SubscribeServer) error
 	mustEmbedUnimplementedEventServiceServer()
 }

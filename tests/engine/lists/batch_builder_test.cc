@@ -17,13 +17,14 @@ struct Fill {
   bool count_offered;                     // at Finish
   std::vector<int> pages;                 // what each range gets
   bool with_count;
+  int count_pages = 1;  // the pages' worth of time the count takes
 };
 
 class BatchBuilderFill : public ::testing::TestWithParam<Fill> {};
 
 TEST_P(BatchBuilderFill, GivesEachRangeItsPages) {
   const Fill& f = GetParam();
-  BatchBuilder batch(f.count_first);
+  BatchBuilder batch(f.count_first, f.count_pages);
   for (auto [pages, to_end] : f.asks) {
     ASSERT_TRUE(batch.HasRoom());
     batch.Add(pages, to_end);
@@ -34,7 +35,7 @@ TEST_P(BatchBuilderFill, GivesEachRangeItsPages) {
   int total = 0;
   for (int p : f.pages) total += p;
   EXPECT_EQ(batch.total(), total);
-  EXPECT_LE(total + (f.with_count ? 1 : 0), kMaxPages);
+  EXPECT_LE(total + (f.with_count ? f.count_pages : 0), kMaxPages);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -52,7 +53,13 @@ INSTANTIATE_TEST_SUITE_P(
         // A full batch has no room for the count.
         Fill{false, {{50, 50}}, true, {50}, false},
         // Nothing to spare: a range already at its end asks no more.
-        Fill{false, {{5, 5}, {7, 7}}, false, {5, 7}, false}));
+        Fill{false, {{5, 5}, {7, 7}}, false, {5, 7}, false},
+        // A count worth 5 pages asked for up front: 45 pages besides it, so
+        // the batch takes as long as one of 50 pages.
+        Fill{true, {{50, 50}}, true, {45}, true, 5},
+        // Offered at the end, it rides only where its 5 pages fit.
+        Fill{false, {{45, 45}}, true, {45}, true, 5},
+        Fill{false, {{46, 46}}, true, {46}, false, 5}));
 
 TEST(BatchBuilder, KeysEachRangesChainByItsOwnPrefix) {
   BatchBuilder batch(false);

@@ -49,6 +49,7 @@ class FakeListServer {
 
   FakeDispatcher* dispatcher() { return &dispatcher_; }
   Clock* clock() { return &clock_; }
+  FakeClock* fake_clock() { return &clock_; }
 
   // Inserts an id before the next offset page is answered (rows added
   // while a list is read).
@@ -62,6 +63,61 @@ class FakeListServer {
   // The `processing` seconds each page reports (default 1 ms): a dear
   // table's pages, without waiting for them.
   void ReportPageProcessing(double seconds) { page_processing_ = seconds; }
+
+  // What a page costs the portal, as the emulator's cost model reckons it
+  // (tests/emulator/cost_model.h): each page then reports that as its
+  // `processing` instead of the fixed figure above.
+  struct PageCosts {
+    double base = 0;
+    double per_row_returned = 0;
+    double per_row_counted = 0;  // every matching row of a counted page
+  };
+  void ChargePages(const PageCosts& costs) { costs_ = costs; }
+
+  // The answer the portal gives `r` now (a cancelled request: CANCELLED),
+  // and the seconds it processes it (its pages' `processing`, one after
+  // another), without calling back: a caller that models time answers it
+  // later (timed_list_server.h).
+  struct Prepared {
+    absl::StatusOr<CallReply> call = absl::UnknownError("not a call");
+    absl::StatusOr<BatchResult> batch = absl::UnknownError("not a batch");
+    double seconds = 0;
+    bool counted = false;  // it carries a counted page
+  };
+  Prepared Prepare(const FakeDispatcher::Request& r) {
+    Prepared out;
+    out.counted = IsCount(r);
+    if (r.cancelled()) {
+      out.call = absl::CancelledError("cancelled");
+      out.batch = absl::CancelledError("cancelled");
+      return out;
+    }
+    if (!r.is_batch) {
+      if (Counted(r.params)) plain_counts_++;
+      json answer = List(r.params);
+      out.seconds = answer["time"]["processing"].get<double>();
+      out.call = Reply(answer);
+      return out;
+    }
+    max_batch_pages_ = std::max<int>(max_batch_pages_, static_cast<int>(r.commands.size()));
+    json results = json::object();
+    BatchResult batch;
+    for (const BatchCommandSpec& c : r.commands) {
+      json params = c.params;
+      Resolve(&params, results);
+      json answer = List(params);
+      out.seconds += answer["time"]["processing"].get<double>();
+      results[c.key] = answer["result"];
+      batch.outcomes[c.key] = Reply(answer);
+    }
+    out.batch = std::move(batch);
+    return out;
+  }
+  // Calls `r` back with what Prepare gave.
+  static void Complete(FakeDispatcher::Request& r, Prepared p) {
+    if (r.is_batch) r.batch_done(std::move(p.batch));
+    else r.call_done(std::move(p.call));
+  }
 
   // Answers every request waiting (a cancelled one CANCELLED, as the portal
   // drops it), held counts aside; returns how many it answered.
@@ -120,29 +176,7 @@ class FakeListServer {
     return reply;
   }
 
-  void Answer(FakeDispatcher::Request& r) {
-    if (r.cancelled()) {
-      if (r.is_batch) r.batch_done(absl::CancelledError("cancelled"));
-      else r.call_done(absl::CancelledError("cancelled"));
-      return;
-    }
-    if (!r.is_batch) {
-      if (Counted(r.params)) plain_counts_++;
-      r.call_done(Reply(List(r.params)));
-      return;
-    }
-    max_batch_pages_ = std::max<int>(max_batch_pages_, static_cast<int>(r.commands.size()));
-    json results = json::object();
-    BatchResult out;
-    for (const BatchCommandSpec& c : r.commands) {
-      json params = c.params;
-      Resolve(&params, results);
-      json answer = List(params);
-      results[c.key] = answer["result"];
-      out.outcomes[c.key] = Reply(answer);
-    }
-    r.batch_done(std::move(out));
-  }
+  void Answer(FakeDispatcher::Request& r) { Complete(r, Prepare(r)); }
 
   // `$result[key][a][b]` → the value, or "" when any step is missing.
   static void Resolve(json* v, const json& results) {
@@ -181,21 +215,27 @@ class FakeListServer {
       insert_.reset();
     }
     const std::vector<int64_t>& ids = ids_;
+    // Each condition once, as a test on the id (a page's filter is read
+    // for every row of the table).
     json filter = params.value("filter", json::object());
+    std::vector<std::function<bool(int64_t)>> tests;
+    for (auto& [key, value] : filter.items()) {
+      std::string k = key;
+      for (auto& c : k) c = static_cast<char>(std::toupper(c));
+      std::optional<double> n = Number(value);
+      // "" compares as text: every id is greater (the portal's behaviour).
+      bool empty = value.is_string() && value.get<std::string>().empty();
+      double v = n.value_or(0);
+      bool known = n.has_value();
+      if (k == ">ID") tests.push_back([=](int64_t id) { return empty || (known && id > v); });
+      if (k == ">=ID") tests.push_back([=](int64_t id) { return empty || (known && id >= v); });
+      if (k == "<ID") tests.push_back([=](int64_t id) { return !empty && known && id < v; });
+      if (k == "<=ID") tests.push_back([=](int64_t id) { return !empty && known && id <= v; });
+    }
     std::vector<int64_t> match;
     for (int64_t id : ids) {
       bool ok = true;
-      for (auto& [key, value] : filter.items()) {
-        std::string k = key;
-        for (auto& c : k) c = static_cast<char>(std::toupper(c));
-        std::optional<double> v = Number(value);
-        // "" compares as text: every id is greater (the portal's behaviour).
-        bool empty = value.is_string() && value.get<std::string>().empty();
-        if (k == ">ID") ok = ok && (empty || (v && id > *v));
-        if (k == ">=ID") ok = ok && (empty || (v && id >= *v));
-        if (k == "<ID") ok = ok && !empty && v && id < *v;
-        if (k == "<=ID") ok = ok && !empty && v && id <= *v;
-      }
+      for (const auto& test : tests) ok = ok && test(id);
       if (ok) match.push_back(id);
     }
     json order = params.value("order", json::object());
@@ -227,12 +267,18 @@ class FakeListServer {
       reply["total"] = match.size();
       if (from + 50 < match.size()) reply["next"] = from + 50;
     }
-    reply["time"] = {{"processing", page_processing_}, {"operating", 0}};
+    double processing = page_processing_;
+    if (costs_) {
+      processing = costs_->base + costs_->per_row_returned * static_cast<double>(items.size()) +
+                   (counted ? costs_->per_row_counted * static_cast<double>(match.size()) : 0);
+    }
+    reply["time"] = {{"processing", processing}, {"operating", 0}};
     return reply;
   }
 
   FakeDispatcher dispatcher_;
   FakeClock clock_;
+  std::optional<PageCosts> costs_;
   std::vector<int64_t> ids_;
   std::optional<int64_t> insert_;
   const FakeListShape shape_;

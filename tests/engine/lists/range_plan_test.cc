@@ -59,30 +59,52 @@ INSTANTIATE_TEST_SUITE_P(
     Table, RangePlanSplit,
     ::testing::Values(
         // 20,000 dense ids, 8 chains: the 19,950 after the first page are
-        // 399 pages, with the count 400 commands: one wave of 8 batches of
-        // 50. The second range's batch carries the count: 2,450 ids (49
-        // pages), the others 2,500 (50).
-        Cut{1, 20000, 1, 8, 1, 8, 51 + 2500, 51 + 2500 + 2450},
+        // 399 pages, with the count (5 pages' worth: counting 19,950 rows)
+        // 404: one wave of 8 batches. The second range's batch carries the
+        // count: 45 pages of room to the others' 50, so the ranges hold
+        // 2,525 ids and 2,273, each a little over its batch.
+        Cut{1, 20000, 1, 8, 1, 8, 51 + 2525, 51 + 2525 + 2273},
         // No count: eight equal shares of 19,950 (2,493.75 ids).
         Cut{1, 20000, 1, 8, -1, 8, 51 + 2493, 51 + 4987},
-        // 50 more ids: 401 commands, one wave still (the density is a
+        // 50 more ids: 405 pages' worth, one wave still (the density is a
         // guess, within a tenth): each range is a little over its batch.
-        Cut{1, 20050, 1, 8, 1, 8, 51 + 2506, 51 + 4962},
+        Cut{1, 20050, 1, 8, 1, 8, 51 + 2531, 51 + 4810},
         // 22,100 ids: 442 commands are past a tenth over. About three
         // pieces per chain of 1,000 items at least: 23 pieces rounded up
         // to 3 waves of 8 (918 ids each).
         Cut{1, 22100, 1, 8, 1, 24, 51 + 918, 51 + 1837},
         // 3,000 dense ids: one wave, but no range under 1,000 items: three,
-        // sized 50 : 49 : 50 pages of room.
-        Cut{1, 3000, 1, 8, 1, 3, 51 + 989, 51 + 1960},
+        // sized 50 : 48 : 50 pages of room (the count is 2 pages' worth).
+        Cut{1, 3000, 1, 8, 1, 3, 51 + 996, 51 + 1953},
         // One chain: 5,000 items a piece (the most), 4 pieces.
         Cut{1, 20000, 1, 1, 1, 4, 51 + 4987, 51 + 9975},
         // 200,000 dense ids, 8 chains: 8,331 a piece is over the most, so
         // 40 pieces of 5,000, already 5 full waves.
         Cut{1, 200000, 1, 8, 1, 40, 51 + 4998, 51 + 9997},
         // One id in ten (density 100 / 982 from the two pages): about
-        // 10,132 items after the first page, 204 commands: one wave of 8.
-        Cut{1, 99991, 10, 8, 1, 8, 492 + 12468, 492 + 24687}));
+        // 10,132 items after the first page, 203 pages and the count's 3:
+        // one wave of 8.
+        Cut{1, 99991, 10, 8, 1, 8, 492 + 12531, 492 + 24311}));
+
+TEST(RangePlan, TheCountWeighsItsRowsInAShortListsOneWave) {
+  // A counted page is a page plus 1/4,600 of one per row counted.
+  EXPECT_EQ(CountPages(0), 1);
+  EXPECT_EQ(CountPages(2000), 1);
+  EXPECT_EQ(CountPages(20000), 5);
+  EXPECT_EQ(CountPages(1e9), kMaxPages / 2);
+  // In a short list's one wave the count's batch holds that many pages
+  // less; a long list's batches all carry 50 commands (requests are what
+  // binds it), the count one of them.
+  RangePlan one_wave({IdRange{0, std::nullopt}});
+  one_wave.Split(Up(1, 1), Down(20000, 1), 8, 1);
+  EXPECT_EQ(one_wave.count_pages(), 5);
+  RangePlan waves({IdRange{0, std::nullopt}});
+  waves.Split(Up(1, 1), Down(200000, 1), 8, 1);
+  EXPECT_EQ(waves.count_pages(), 1);
+  RangePlan no_count({IdRange{0, std::nullopt}});
+  no_count.Split(Up(1, 1), Down(20000, 1), 8, -1);
+  EXPECT_EQ(no_count.count_pages(), 1);
+}
 
 TEST(RangePlan, AListOfOnePageIsReadByTheFirstPage) {
   // A short first page is the whole list.
@@ -105,17 +127,18 @@ TEST(RangePlan, AListOfOnePageIsReadByTheFirstPage) {
 
 TEST(RangePlan, OneWaveIsAskedToItsEndsInOneRound) {
   // 20,000 dense ids, 8 chains, the count with the second range: every
-  // range is asked for its 50 pages (the count's batch has room for 49,
-  // all that range holds), and nothing is left for a second round but the
-  // open last range's end.
+  // range is asked to its end, 50 pages at most (the count's range, 2,273
+  // ids, for 48: its batch has room for 45 besides the count's 5 pages'
+  // worth), and only short rests are left for a second round.
   RangePlan plan({IdRange{0, std::nullopt}});
   plan.Split(Up(1, 1), Down(20000, 1), 8, 1);
   plan.UpdateNearEnd(0, 8);
   ASSERT_TRUE(plan.near_end());
   std::vector<int> asked;
   for (size_t i = 0; i < plan.size(); ++i) asked.push_back(plan.PagesFor(plan.at(i)));
-  EXPECT_EQ(asked, std::vector<int>(8, 50));
-  EXPECT_DOUBLE_EQ(plan.ExpectedItems(plan.at(1)), 2450);
+  EXPECT_EQ(asked, (std::vector<int>{50, 48, 50, 50, 50, 50, 50, 50}));
+  EXPECT_DOUBLE_EQ(plan.ExpectedItems(plan.at(1)), 2273);
+  EXPECT_EQ(plan.count_pages(), 5);
   // The open last range read up to the highest id asks one page to see its
   // end (a page past a range's end re-reads it: 49 more would re-read it
   // 49 times).

@@ -847,8 +847,12 @@ export const EventServiceService = {
    * consumer share its events. Events not acknowledged when the stream
    * ends are delivered again (with a higher attempt) to another stream of
    * the consumer, or its next one; also when the visibility timeout passes
-   * with the stream open. The stream ends UNAVAILABLE when the portal
-   * cannot be read or the gateway shuts down; reconnecting is always safe.
+   * with the stream open. When the portal refuses to bind the events
+   * before the first delivery, the stream ends with the code of the
+   * portal's answer (for example PERMISSION_DENIED for a missing scope,
+   * UNAVAILABLE when the portal cannot be reached); it ends UNAVAILABLE
+   * when the gateway shuts down or the stream breaks. Reconnecting is
+   * always safe.
    */
   subscribe: {
     path: "/bitrix24.gateway.v1.EventService/Subscribe" as const,
@@ -868,8 +872,12 @@ export interface EventServiceServer extends UntypedServiceImplementation {
    * consumer share its events. Events not acknowledged when the stream
    * ends are delivered again (with a higher attempt) to another stream of
    * the consumer, or its next one; also when the visibility timeout passes
-   * with the stream open. The stream ends UNAVAILABLE when the portal
-   * cannot be read or the gateway shuts down; reconnecting is always safe.
+   * with the stream open. When the portal refuses to bind the events
+   * before the first delivery, the stream ends with the code of the
+   * portal's answer (for example PERMISSION_DENIED for a missing scope,
+   * UNAVAILABLE when the portal cannot be reached); it ends UNAVAILABLE
+   * when the gateway shuts down or the stream breaks. Reconnecting is
+   * always safe.
    */
   subscribe: handleBidiStreamingCall<SubscribeRequest, SubscribeResponse>;
 }
@@ -881,8 +889,12 @@ export interface EventServiceClient extends Client {
    * consumer share its events. Events not acknowledged when the stream
    * ends are delivered again (with a higher attempt) to another stream of
    * the consumer, or its next one; also when the visibility timeout passes
-   * with the stream open. The stream ends UNAVAILABLE when the portal
-   * cannot be read or the gateway shuts down; reconnecting is always safe.
+   * with the stream open. When the portal refuses to bind the events
+   * before the first delivery, the stream ends with the code of the
+   * portal's answer (for example PERMISSION_DENIED for a missing scope,
+   * UNAVAILABLE when the portal cannot be reached); it ends UNAVAILABLE
+   * when the gateway shuts down or the stream breaks. Reconnecting is
+   * always safe.
    */
   subscribe(): ClientDuplexStream<SubscribeRequest, SubscribeResponse>;
   subscribe(options: Partial<CallOptions>): ClientDuplexStream<SubscribeRequest, SubscribeResponse>;
