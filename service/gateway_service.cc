@@ -437,6 +437,7 @@ class GetAllStream final : public StreamWriter<pb::GetAllResponse, ListReader>, 
         RpcCallOptions(*context, client, request->idempotent(), std::make_shared<CancelToken>());
     list.strategy = StrategyFrom(request->strategy());
     list.unordered = request->unordered();
+    items_as_json_ = request->items_as_json();
     list.skip_total = request->skip_total();
     list.resume_cursor = request->resume_cursor();
     if (absl::Status s = ApplyFanoutApiVersion(request->api_version(), api, &list.options, nullptr);
@@ -455,10 +456,14 @@ class GetAllStream final : public StreamWriter<pb::GetAllResponse, ListReader>, 
 
   void OnPage(ListPage page) override {
     pb::GetAllResponse message;
-    for (auto& item : page.items) {
-      google::protobuf::Value* out = message.add_items();
-      *out = ToValue(item);
-      StripLinkCredentials(out);
+    if (items_as_json_) {
+      if (!page.items.empty()) message.set_items_json(ItemsJsonText(page.items));
+    } else {
+      for (auto& item : page.items) {
+        google::protobuf::Value* out = message.add_items();
+        *out = ToValue(item);
+        StripLinkCredentials(out);
+      }
     }
     message.mutable_progress()->set_items_so_far(page.items_so_far);
     if (page.total) message.mutable_progress()->set_total(*page.total);
@@ -485,6 +490,9 @@ class GetAllStream final : public StreamWriter<pb::GetAllResponse, ListReader>, 
     message.set_resume_cursor(summary.resume_cursor);
     return message;
   }
+
+  // GetAllRequest.items_as_json: set before the reader starts.
+  bool items_as_json_ = false;
 };
 
 // Reads each command's params or params_json.

@@ -24,4 +24,24 @@ void StripLinkCredentials(google::protobuf::Value* value) {
   }
 }
 
+void StripLinkCredentials(nlohmann::ordered_json* value) {
+  if (value->is_string()) {
+    const std::string& text = value->get_ref<const std::string&>();
+    if (MayCarryAuthParam(text)) *value = WithoutAuthParams(text);
+  } else if (value->is_structured()) {
+    for (auto& field : *value) StripLinkCredentials(&field);
+  }
+}
+
+std::string ItemsJsonText(std::vector<nlohmann::ordered_json>& items) {
+  std::string text = "[";
+  for (size_t i = 0; i < items.size(); ++i) {
+    StripLinkCredentials(&items[i]);
+    if (i > 0) text += ',';
+    text += items[i].dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  }
+  text += ']';
+  return text;
+}
+
 }  // namespace b24gate

@@ -8,12 +8,22 @@
 #ifndef B24GATE_SERVICE_RESULT_LINKS_H_
 #define B24GATE_SERVICE_RESULT_LINKS_H_
 
+#include <string>
+#include <vector>
+
 #include <google/protobuf/struct.pb.h>
+#include <nlohmann/json.hpp>
 
 namespace b24gate {
 
 // Strips auth parameters from every link in `value`, at any depth.
 void StripLinkCredentials(google::protobuf::Value* value);
+void StripLinkCredentials(nlohmann::ordered_json* value);
+
+// `items` as one JSON array, each stripped as above, keys in the portal's
+// order. Text that is not UTF-8 is replaced (U+FFFD), as a protobuf string
+// must be UTF-8.
+std::string ItemsJsonText(std::vector<nlohmann::ordered_json>& items);
 
 }  // namespace b24gate
 

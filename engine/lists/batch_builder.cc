@@ -15,7 +15,7 @@ int BatchBuilder::Add(int pages, int pages_to_end) {
 }
 
 std::vector<int> BatchBuilder::Finish(bool count_offered) {
-  if (!with_count_ && total_ + count_pages_ <= kMaxPages && count_offered) with_count_ = true;
+  if (!with_count_ && total_ + count_pages_ <= max_pages_ && count_offered) with_count_ = true;
   std::vector<int> added(pages_.size(), 0);
   for (size_t i = 0; i < pages_.size(); ++i) {
     int more = std::min(to_end_[i] - pages_[i], Capacity() - total_);

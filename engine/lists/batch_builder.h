@@ -26,9 +26,13 @@ class BatchBuilder {
   // `count_first`: keep room for the count from the start. `count_pages`:
   // the pages' worth of the batch's time the count takes (RangePlan::
   // count_pages), so a batch carrying it ends with the others; at least 1
-  // (its command).
-  explicit BatchBuilder(bool count_first, int count_pages = 1)
-      : with_count_(count_first), count_pages_(std::max(count_pages, 1)) {}
+  // (its command). `max_pages`: the pages' worth the batch may carry (at
+  // most kMaxPages, and at least one page besides a count kept from the
+  // start).
+  explicit BatchBuilder(bool count_first, int count_pages = 1, int max_pages = kMaxPages)
+      : with_count_(count_first),
+        count_pages_(std::max(count_pages, 1)),
+        max_pages_(std::clamp(max_pages, count_first ? count_pages_ + 1 : 1, kMaxPages)) {}
 
   // Room for another range's pages.
   bool HasRoom() const { return total_ < Capacity(); }
@@ -53,10 +57,11 @@ class BatchBuilder {
   static std::string Prefix(size_t i);
 
  private:
-  int Capacity() const { return with_count_ ? kMaxPages - count_pages_ : kMaxPages; }
+  int Capacity() const { return with_count_ ? max_pages_ - count_pages_ : max_pages_; }
 
   bool with_count_;
   const int count_pages_;
+  const int max_pages_;
   std::vector<int> pages_;
   std::vector<int> to_end_;
   int total_ = 0;

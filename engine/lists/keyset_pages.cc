@@ -35,6 +35,7 @@ absl::StatusOr<ChainPages> ReadChain(const KeysetQuery& query, const BatchResult
       return it->second.status();
     }
     const CallReply& reply = *it->second;
+    out.pages_read++;
     if (reply.time.is_object() && reply.time.contains("processing") &&
         reply.time["processing"].is_number()) {
       out.processing_seconds += reply.time["processing"].get<double>();

@@ -39,6 +39,7 @@ struct ChainPages {
   int64_t last_id = 0;      // where the range continues (range.after when nothing was read)
   bool range_done = false;  // nothing more in the range
   double processing_seconds = 0;  // the portal's processing of the pages read
+  int pages_read = 0;             // pages that were run
 };
 
 // Reads the pages of a chain in order. Pages the portal did not run (a halt,

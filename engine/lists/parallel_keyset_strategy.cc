@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/lists/keyset_chain_strategy.h"
+#include "engine/lists/tail_split.h"
 
 namespace b24gate {
 namespace {
@@ -160,6 +161,7 @@ absl::StatusOr<std::vector<Json>> ParallelKeysetStrategy::BoundItems(const Batch
   if (reply.time.is_object() && reply.time.contains("processing") &&
       reply.time["processing"].is_number()) {
     double page = reply.time["processing"].get<double>();
+    page_seconds_ = std::max(page_seconds_, page);
     cost_.operating_seconds = std::max(cost_.operating_seconds, page * kMaxPages);
     cost_.wall_seconds = page * kMaxPages;
   }
@@ -230,14 +232,31 @@ void ParallelKeysetStrategy::Pump() {
       if (r != nullptr && ordered() && !BudgetHasRoom(*r, /*filling=*/false)) r = nullptr;
     }
     if (r == nullptr) break;
-    StartBatch(r, std::min(allowed - in_flight_ - 1, static_cast<int>(std::floor(free - 1))));
+    StartBatch(r, std::min(allowed - in_flight_ - 1, static_cast<int>(std::floor(free - 1))),
+               BatchPages(budget, allowed, free));
     free -= 1;
   }
 }
 
-void ParallelKeysetStrategy::StartBatch(PlannedRange* first, int spare) {
+int ParallelKeysetStrategy::BatchPages(const PortalBudget& budget, int allowed,
+                                       double free_requests) const {
+  // While the bucket binds, requests are what the read pays for: every one
+  // carries all it can. While the connections bind, time on them is: the
+  // last batches are cut so that they end together.
+  if (free_requests < 1 || allowed < budget.max_in_flight || page_seconds_ <= 0) return kMaxPages;
+  absl::Time now = context_->Now();
+  std::vector<double> busy;
+  for (const auto& [id, f] : flights_) {
+    busy.push_back(std::max(0.0, f.pages * page_seconds_ - absl::ToDoubleSeconds(now - f.sent)));
+  }
+  if (static_cast<int>(busy.size()) >= allowed) return kMaxPages;
+  return TailPages(std::move(busy), plan_.PagesLeft(first()), page_seconds_, allowed);
+}
+
+void ParallelKeysetStrategy::StartBatch(PlannedRange* first, int spare, int max_pages) {
   // The count rides here if this batch does not carry the first range.
-  BatchBuilder batch(context_->CountOffered() && !(ordered() && IsHead(first)), plan_.count_pages());
+  BatchBuilder batch(context_->CountOffered() && !(ordered() && IsHead(first)),
+                     plan_.count_pages(), max_pages);
   std::vector<Segment> segments = FillBatch(first, spare, &batch);
   std::vector<IdRange> ranges;
   for (Segment& seg : segments) {
@@ -256,12 +275,16 @@ void ParallelKeysetStrategy::StartBatch(PlannedRange* first, int spare) {
   }
   in_flight_++;
   absl::Time sent = context_->Now();
+  int64_t flight = next_flight_++;
+  flights_[flight] = {sent, batch.total()};
   context_->portal()->Batch(
       std::move(commands), /*halt=*/false, context_->Options(),
-      context_->GuardBatch([this, segments, sent, count_carried](absl::StatusOr<BatchResult> result) {
-        if (count_carried) AnswerCount(result);
-        OnBatch(segments, sent, std::move(result));
-      }));
+      context_->GuardBatch(
+          [this, segments, sent, count_carried, flight](absl::StatusOr<BatchResult> result) {
+            flights_.erase(flight);
+            if (count_carried) AnswerCount(result);
+            OnBatch(segments, sent, std::move(result));
+          }));
 }
 
 std::vector<ParallelKeysetStrategy::Segment> ParallelKeysetStrategy::FillBatch(
@@ -325,6 +348,7 @@ bool ParallelKeysetStrategy::ReadSegment(const Segment& seg, const BatchResult& 
   int64_t read_to = read->range_done ? plan_.EffectiveEnd(*r) - 1 : read->last_id;
   plan_.Learn(r, static_cast<double>(read->items.size()), read_to);
   cost_.operating_seconds += read->processing_seconds;
+  if (read->pages_read > 0) page_seconds_ = read->processing_seconds / read->pages_read;
   // Ordered: items that continue right where delivery stands go straight
   // out while the consumer has room; the rest through the buffer, in order
   // and only as fast as the consumer takes them (DeliverHead).

@@ -26,7 +26,10 @@
 //      while the bucket has no request to spare, a part-filled batch waits
 //      for more to put in it. When no range is waiting and connections (not
 //      the bucket) bind, the range in flight with most left is split again
-//      (work stealing), so sparse or uneven ids leave no slot idle.
+//      (work stealing), so sparse or uneven ids leave no slot idle. Near
+//      the end of a read the connections bind, batches are cut short so
+//      that the connections end together (tail_split.h): a full batch of
+//      dear pages sent last would run alone for seconds.
 //
 // The count (list_reader.h) rides as the last command of an early batch
 // that does not carry the first range (so the first items are not held up
@@ -55,6 +58,7 @@
 #define B24GATE_ENGINE_LISTS_PARALLEL_KEYSET_STRATEGY_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -116,8 +120,12 @@ class ParallelKeysetStrategy : public ListStrategy {
   bool BudgetHasRoom(const PlannedRange& r, bool filling) const;
   // Whether Pump should hold a part-filled batch back (see Pump).
   bool HoldForFuller(double free_requests) const;
-  // `spare`: how many more batches may start now besides this one.
-  void StartBatch(PlannedRange* first, int spare);
+  // The pages a batch starting now may carry: fewer near the end of a read
+  // the connections bind, so that they end together (tail_split.h).
+  int BatchPages(const PortalBudget& budget, int allowed, double free_requests) const;
+  // `spare`: how many more batches may start now besides this one;
+  // `max_pages`: what the batch may carry.
+  void StartBatch(PlannedRange* first, int spare, int max_pages);
   std::vector<Segment> FillBatch(PlannedRange* first, int spare, BatchBuilder* batch);
   void OnBatch(const std::vector<Segment>& segments, absl::Time sent,
                absl::StatusOr<BatchResult> result);
@@ -146,6 +154,14 @@ class ParallelKeysetStrategy : public ListStrategy {
   bool done_ = false;
   int in_flight_ = 0;
   BatchCost cost_;
+  // The batches in flight: when each was sent and its pages (BatchPages).
+  struct Flight {
+    absl::Time sent;
+    int pages = 0;
+  };
+  std::map<int64_t, Flight> flights_;
+  int64_t next_flight_ = 0;
+  double page_seconds_ = 0;  // one page's processing, as the portal last reported it
 };
 
 }  // namespace b24gate

@@ -198,18 +198,18 @@ int RangePlan::PagesToEnd(const PlannedRange& r) const {
 
 void RangePlan::UpdateNearEnd(size_t first, int chains) {
   const double wave = std::max(kNearEndBatches, kOneWaveSlack * chains) * kMaxPages;
+  near_end_ = PagesLeft(first) <= wave;
+}
+
+double RangePlan::PagesLeft(size_t first) const {
   double pages = 0;
   for (size_t i = first; i < ranges_.size(); ++i) {
     const PlannedRange& r = *ranges_[i];
     if (r.done) continue;
     double left = ExpectedItems(r) / kPageSize;
     pages += r.in_flight ? std::max(0.0, left - r.pages) : left;
-    if (pages > wave) {
-      near_end_ = false;
-      return;
-    }
   }
-  near_end_ = true;
+  return pages;
 }
 
 int RangePlan::IdlePages(size_t first) const {

@@ -94,6 +94,9 @@ class RangePlan {
   // per chain allowed (and at least two batches): then every range is asked
   // to its end (PagesFor), and the last ranges end in the same round.
   void UpdateNearEnd(size_t first, int chains);
+  // Pages still to read from `first` on besides what the batches in flight
+  // are expected to bring.
+  double PagesLeft(size_t first) const;
   bool near_end() const { return near_end_; }
   // Pages the waiting ranges from `first` would fill a batch with (at most
   // kMaxPages).

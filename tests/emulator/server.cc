@@ -20,6 +20,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "tests/emulator/php_json.h"
 #include "tests/emulator/query_parser.h"
 
@@ -282,8 +284,13 @@ void EmulatorServer::InstallHandlers() {
       stats.Exit();
       return;
     }
+    // The modelled processing time is the portal's whole time on the
+    // request: the emulator's own work on it is part of it, not added.
+    const absl::Time received = absl::Now();
     HttpReply reply = portal->HandleRest(r);
-    if (reply.delay > absl::ZeroDuration()) stopping_.WaitForNotificationWithTimeout(reply.delay);
+    if (reply.delay > absl::ZeroDuration()) {
+      stopping_.WaitForNotificationWithDeadline(received + reply.delay);
+    }
     if (reply.drop_connection && DropConnection(req)) {
       res.status = 500;  // never reaches the client
     } else {
@@ -487,8 +494,11 @@ void EmulatorServer::InstallFileHandlers(std::function<bool(const httplib::Reque
                                               "\"No file in the form field '", slot.field,
                                               "'\"}")});
     }
+    const absl::Time finishing = absl::Now();
     HttpReply done = portal->FinishUpload(slot, size, file_name, content_type, caller, fault);
-    if (done.delay > absl::ZeroDuration()) stopping_.WaitForNotificationWithTimeout(done.delay);
+    if (done.delay > absl::ZeroDuration()) {
+      stopping_.WaitForNotificationWithDeadline(finishing + done.delay);
+    }
     if (done.drop_connection && DropConnection(req)) {
       res.status = 500;  // never reaches the client
       return;

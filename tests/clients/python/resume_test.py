@@ -12,6 +12,7 @@ from bitrix24.gateway.v1 import gateway_pb2 as pb
 from google.protobuf import struct_pb2
 
 from b24gate import BitrixError
+from b24gate._convert import ParamsEncoding
 from b24gate._list_state import ListState, Resumption
 from b24gate._progress import progress_bar
 from b24gate.aio import AsyncListReader
@@ -138,6 +139,20 @@ class ResumeTest(unittest.TestCase):
         with self.assertRaises(BitrixError):
             list(reader(stub, timeout=0.2))  # the first backoff alone is 0.5 s
         self.assertEqual(len(stub.requests), 1)
+
+
+class ItemsJsonTest(unittest.TestCase):
+    """GetAll asks for its items as JSON text and reads either form."""
+
+    def test_the_request_asks_for_json_items(self):
+        request = ParamsEncoding().get_all_request("", "crm.lead.list", None, "", None, False, False, None)
+        self.assertTrue(request.items_as_json)
+
+    def test_json_items_and_value_items_read_alike(self):
+        stub = FakeStub(([pb.GetAllResponse(items_json='[{"ID":"1","N":9007199254740993},2]',
+                                            resume_cursor="c1"),
+                          message([3], "c2", summary=True)], None))
+        self.assertEqual(list(reader(stub)), [{"ID": "1", "N": 9007199254740993}, 2, 3])
 
 
 class FakeAioCall:

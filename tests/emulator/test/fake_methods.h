@@ -7,6 +7,7 @@
 //                     filter[>ID] and start (-1: no count); total/next
 //   crm.item.list     same rows wrapped as {"items": [{"id": n}]}
 //   work              work.rows_returned = params.rows (cost tests)
+//   slow              sleeps params.ms milliseconds of the emulator's own time
 //   task.commentitem.add  result = params (positional list)
 //   tasks.task.get    {"task": {"id": n}} for taskId 1..99, else 400 ERROR_CORE
 //
@@ -20,6 +21,7 @@
 #include <string>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "tests/emulator/method_api.h"
 
 namespace b24emu {
@@ -29,7 +31,7 @@ class FakeMethods : public MethodTable {
   bool HasMethod(const std::string& method) const override {
     static const std::set<std::string> kMethods = {
         "echo", "crm.lead.get", "crm.lead.add", "crm.lead.list", "crm.item.list",
-        "work", "task.commentitem.add", "tasks.task.get"};
+        "work", "task.commentitem.add", "tasks.task.get", "slow"};
     return kMethods.count(method) > 0;
   }
 
@@ -80,6 +82,9 @@ class FakeMethods : public MethodTable {
         if (start + 50 < matching) r.next = start + 50;
       }
       r.result = item ? nlohmann::json{{"items", rows}} : rows;
+    } else if (call.method == "slow") {
+      absl::SleepFor(absl::Milliseconds(Int(p, "ms", 0)));
+      r.result = true;
     } else if (call.method == "work") {
       r.result = true;
       r.work.rows_returned = Int(p, "rows", 0);

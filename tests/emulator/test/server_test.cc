@@ -15,6 +15,8 @@
 
 #include <httplib.h>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "tests/emulator/clock.h"
 #include "tests/emulator/query_parser.h"
 #include "tests/emulator/test/fake_methods.h"
@@ -254,6 +256,24 @@ TEST_F(ServerTest, ProcessingDelayHoldsResponsesAndPeakConcurrencyCounts) {
   EXPECT_EQ(stats["requests"], 4);
   EXPECT_GE(stats["peak_concurrency"], 2);  // four 0.8 s holds started together
   EXPECT_EQ(stats["in_flight"], 0);
+}
+
+// A real portal's processing time is all of its time on a request, so the
+// emulator's own work on one is inside the modelled time, not added to it:
+// 0.6 s of the emulator's work under a modelled 1.2 s answers after about
+// 1.2 s, not 1.8 s.
+TEST_F(ServerTest, ProcessingDelayIncludesTheEmulatorsOwnWork) {
+  PortalConfig config = TestConfig();
+  config.cost = CostModel{absl::Milliseconds(1200), absl::ZeroDuration(), absl::ZeroDuration(),
+                          absl::ZeroDuration()};
+  Emulator e(config);
+  const absl::Time start = absl::Now();
+  auto res = e.Client()->Get("/rest/1/secret/slow?ms=600");
+  const absl::Duration took = absl::Now() - start;
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_GE(took, absl::Milliseconds(1200));
+  EXPECT_LT(took, absl::Milliseconds(1700)) << "the emulator's work was added to the modelled time";
 }
 
 TEST_F(ServerTest, OAuthFlowOverHttp) {

@@ -69,9 +69,9 @@ INSTANTIATE_TEST_SUITE_P(
         // 50 more ids: 405 pages' worth, one wave still (the density is a
         // guess, within a tenth): each range is a little over its batch.
         Cut{1, 20050, 1, 8, 1, 8, 51 + 2531, 51 + 4810},
-        // 22,100 ids: 442 commands are past a tenth over. About three
-        // pieces per chain of 1,000 items at least: 23 pieces rounded up
-        // to 3 waves of 8 (918 ids each).
+        // 22,100 ids: 441 pages and the count's 6 are past a tenth over
+        // one wave (440). About three pieces per chain of 1,000 items at
+        // least: 23 pieces rounded up to 3 waves of 8 (918 ids each).
         Cut{1, 22100, 1, 8, 1, 24, 51 + 918, 51 + 1837},
         // 3,000 dense ids: one wave, but no range under 1,000 items: three,
         // sized 50 : 48 : 50 pages of room (the count is 2 pages' worth).

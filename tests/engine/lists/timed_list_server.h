@@ -74,8 +74,9 @@ class TimedListServer {
     for (;;) {
       StartWhatMay();
       if (running_.empty()) return 0;
-      auto first = std::min_element(running_.begin(), running_.end(),
-                                    [](const Running& a, const Running& b) { return a.end < b.end; });
+      auto first =
+          std::min_element(running_.begin(), running_.end(),
+                           [](const Running& a, const Running& b) { return a.end < b.end; });
       absl::Time bucket_at = BucketRoomAt();
       if (!waiting_.empty() && static_cast<int>(running_.size()) < portal_.connections &&
           bucket_at < first->end) {

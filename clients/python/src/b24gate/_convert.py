@@ -125,9 +125,12 @@ class ParamsEncoding:
                         resume_cursor):
         if strategy not in _STRATEGIES:
             raise ValueError("strategy must be one of %s" % sorted(s for s in _STRATEGIES if s))
+        # Items as JSON text: json.loads reads them several times faster than
+        # to_python walks google.protobuf.Value (a GetAll converts every item).
         request = pb.GetAllRequest(portal=portal, method=method, items_key=items_key,
                                    strategy=_STRATEGIES[strategy], unordered=unordered,
-                                   skip_total=skip_total, resume_cursor=resume_cursor or "")
+                                   skip_total=skip_total, resume_cursor=resume_cursor or "",
+                                   items_as_json=True)
         if params is not None:
             if self.as_json_text:
                 request.params_json = params_json(params)

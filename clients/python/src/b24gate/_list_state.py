@@ -1,6 +1,7 @@
 """What a GetAll stream has told so far: progress, summary, resume cursor.
 Shared by the sync and asyncio readers."""
 
+import json
 import time
 
 import grpc
@@ -21,8 +22,13 @@ class ListState:
         self._received = self.resume_cursor
 
     def take(self, message):
-        """Records a GetAllResponse; returns its items as Python values."""
-        items = [to_python(v) for v in message.items]
+        """Records a GetAllResponse; returns its items as Python values
+        (from items_json, or from `items` where a gateway without
+        items_as_json sent them as google.protobuf.Value)."""
+        if message.items_json:
+            items = json.loads(message.items_json)
+        else:
+            items = [to_python(v) for v in message.items]
         if message.HasField("progress"):
             self.items_so_far = message.progress.items_so_far
             if message.progress.HasField("total"):

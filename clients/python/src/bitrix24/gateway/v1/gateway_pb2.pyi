@@ -147,9 +147,10 @@ class CommandError(_message.Message):
     def __init__(self, code: _Optional[str] = ..., description: _Optional[str] = ..., grpc_code: _Optional[int] = ...) -> None: ...
 
 class GetAllRequest(_message.Message):
-    __slots__ = ["api_version", "idempotent", "items_key", "method", "params", "params_json", "portal", "resume_cursor", "skip_total", "strategy", "unordered"]
+    __slots__ = ["api_version", "idempotent", "items_as_json", "items_key", "method", "params", "params_json", "portal", "resume_cursor", "skip_total", "strategy", "unordered"]
     API_VERSION_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENT_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_AS_JSON_FIELD_NUMBER: _ClassVar[int]
     ITEMS_KEY_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
     PARAMS_FIELD_NUMBER: _ClassVar[int]
@@ -161,6 +162,7 @@ class GetAllRequest(_message.Message):
     UNORDERED_FIELD_NUMBER: _ClassVar[int]
     api_version: ApiVersion
     idempotent: bool
+    items_as_json: bool
     items_key: str
     method: str
     params: _struct_pb2.Struct
@@ -170,19 +172,21 @@ class GetAllRequest(_message.Message):
     skip_total: bool
     strategy: ListStrategy
     unordered: bool
-    def __init__(self, portal: _Optional[str] = ..., method: _Optional[str] = ..., params: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., items_key: _Optional[str] = ..., params_json: _Optional[str] = ..., strategy: _Optional[_Union[ListStrategy, str]] = ..., unordered: bool = ..., skip_total: bool = ..., resume_cursor: _Optional[str] = ..., idempotent: bool = ..., api_version: _Optional[_Union[ApiVersion, str]] = ...) -> None: ...
+    def __init__(self, portal: _Optional[str] = ..., method: _Optional[str] = ..., params: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., items_key: _Optional[str] = ..., params_json: _Optional[str] = ..., strategy: _Optional[_Union[ListStrategy, str]] = ..., unordered: bool = ..., skip_total: bool = ..., resume_cursor: _Optional[str] = ..., idempotent: bool = ..., api_version: _Optional[_Union[ApiVersion, str]] = ..., items_as_json: bool = ...) -> None: ...
 
 class GetAllResponse(_message.Message):
-    __slots__ = ["items", "progress", "resume_cursor", "summary"]
+    __slots__ = ["items", "items_json", "progress", "resume_cursor", "summary"]
     ITEMS_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_JSON_FIELD_NUMBER: _ClassVar[int]
     PROGRESS_FIELD_NUMBER: _ClassVar[int]
     RESUME_CURSOR_FIELD_NUMBER: _ClassVar[int]
     SUMMARY_FIELD_NUMBER: _ClassVar[int]
     items: _containers.RepeatedCompositeFieldContainer[_struct_pb2.Value]
+    items_json: str
     progress: Progress
     resume_cursor: str
     summary: GetAllSummary
-    def __init__(self, items: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., progress: _Optional[_Union[Progress, _Mapping]] = ..., summary: _Optional[_Union[GetAllSummary, _Mapping]] = ..., resume_cursor: _Optional[str] = ...) -> None: ...
+    def __init__(self, items: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., progress: _Optional[_Union[Progress, _Mapping]] = ..., summary: _Optional[_Union[GetAllSummary, _Mapping]] = ..., resume_cursor: _Optional[str] = ..., items_json: _Optional[str] = ...) -> None: ...
 
 class GetAllSummary(_message.Message):
     __slots__ = ["count", "strategy", "total", "total_matched", "warnings"]
