@@ -106,8 +106,9 @@ echo
 echo "## The clients' share: GetAll of 20,000 leads through a generated client"
 echo
 echo "The same read as the small 20,000-lead parallel row above, through one gateway, by each client with its"
-echo "items converted to the language's values, and through the bare generated stub (items left as protobuf"
-echo "messages), in turn; and each client's own work on the items of a bare read, timed apart, as a share of"
+echo "items converted to the language's values, and through the bare generated stub (items left as the client"
+echo "receives them: protobuf messages, JSON text for Python), in turn; and each client's own work on the items"
+echo "of a bare read, timed apart, as a share of"
 echo "the gateway's time (the bare C++ stub's read). Goal: a client adds at most 10% to the gateway's time."
 echo
 bash tests/bench/clients_bench.sh build/tests/emulator/b24-emulator build/service/b24gate \

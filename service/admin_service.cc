@@ -280,11 +280,29 @@ grpc::ServerUnaryReactor* AdminService::GetPortal(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* AdminService::GetEventStatus(grpc::CallbackServerContext* context,
                                                        const pb::GetEventStatusRequest* request,
                                                        pb::GetEventStatusResponse* response) {
-  return Run(context, [&]() -> absl::Status {
-    if (!events_) return absl::UnimplementedError("this gateway serves no events");
+  auto* reactor = context->DefaultReactor();
+  absl::Status s = Admit(context);
+  if (s.ok() && !events_) s = absl::UnimplementedError("this gateway serves no events");
+  if (!s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  auto describe = [this, request, response] {
     return DescribeEvents(*gateway_, *events_->bindings, *events_->ledger, events_->redis_lag,
                           request->portal(), response);
-  });
+  };
+  // Without Redis the answer is in memory: at once, on this thread.
+  if (events_->redis_lag == nullptr || event_status_reads_ == nullptr) {
+    reactor->Finish(ToGrpcStatus(describe()));
+    return reactor;
+  }
+  // Redis: off gRPC's callback threads, a few at a time; the request and
+  // response live until Finish.
+  if (!event_status_reads_->Submit([reactor, describe] { reactor->Finish(ToGrpcStatus(describe())); })) {
+    reactor->Finish(ToGrpcStatus(absl::UnavailableError(
+        "GetEventStatus: too many event status reads under way; try again shortly")));
+  }
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* AdminService::AddPortal(grpc::CallbackServerContext* context,

@@ -9,10 +9,13 @@
 #define B24GATE_SERVICE_ADMIN_SERVICE_H_
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "bitrix24/gateway/v1/admin.grpc.pb.h"
+#include "engine/common/blocking_lane.h"
+#include "engine/common/blocking_pool.h"
 #include "engine/events/event_ledger.h"
 #include "engine/events/redis_event_lag.h"
 #include "engine/gateway/gateway.h"
@@ -40,14 +43,26 @@ class AdminService final : public bitrix24::gateway::v1::AdminService::CallbackS
     const EventLedger* ledger;
     // With --redis: the online groups' lag across the replicas; else null.
     RedisEventLag* redis_lag = nullptr;
+    // Where GetEventStatus reads redis_lag (a SCAN and a script per portal,
+    // each up to Redis's timeouts): never on gRPC's callback threads, which
+    // every RPC shares. REQUIRES: set when redis_lag is.
+    BlockingPool* blocking = nullptr;
   };
+  // GetEventStatus calls reading Redis at a time (waiting or running);
+  // more are answered UNAVAILABLE at once.
+  static constexpr int kMaxEventStatusReads = 4;
 
   // Everything given must outlive the service; `access` null: no client
   // authentication. With clients configured, only clients with the `admin`
   // role may call it. `events` unset: GetEventStatus is UNIMPLEMENTED.
   explicit AdminService(Gateway* gateway, const AccessControl* access = nullptr,
                         std::optional<Events> events = std::nullopt)
-      : gateway_(gateway), access_(access), events_(events) {}
+      : gateway_(gateway),
+        access_(access),
+        events_(events),
+        event_status_reads_(events && events->blocking ? std::make_unique<BlockingLane>(events->blocking,
+                                                                                          kMaxEventStatusReads)
+                                                        : nullptr) {}
 
   grpc::ServerUnaryReactor* ListPortals(grpc::CallbackServerContext* context,
                                         const bitrix24::gateway::v1::ListPortalsRequest* request,
@@ -91,6 +106,8 @@ class AdminService final : public bitrix24::gateway::v1::AdminService::CallbackS
   Gateway* const gateway_;
   const AccessControl* const access_;
   const std::optional<Events> events_;
+  // GetEventStatus's reads of Redis; null without a pool.
+  const std::unique_ptr<BlockingLane> event_status_reads_;
 };
 
 }  // namespace b24gate

@@ -321,6 +321,11 @@ EventService::EventService(Gateway* gateway, const AccessControl* access, EventL
       offline_(offline),
       options_(std::move(options)) {}
 
+EventService::~EventService() {
+  absl::MutexLock lock(&mu_);
+  for (auto& [portal, source] : sources_) source->Stop();
+}
+
 std::string EventService::HandlerUrl(const std::string& portal) const {
   if (options_.inbound_url.empty()) return "";
   return absl::StrCat(options_.inbound_url, "/events/", portal);
@@ -359,6 +364,7 @@ std::shared_ptr<OfflineSource> EventService::SourceFor(const std::string& portal
   auto made = std::make_shared<OfflineSource>(
       options, offline_, std::move(caller),
       [timer = timer_](absl::Duration delay, std::function<void()> fire) { timer->After(delay, std::move(fire)); },
+      [pool = options_.blocking](std::function<void()> job) { return pool->Submit(std::move(job)); },
       std::move(listener));
   absl::MutexLock lock(&mu_);
   if (shutting_down_) return nullptr;

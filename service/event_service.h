@@ -26,6 +26,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "engine/common/blocking_pool.h"
 #include "engine/common/clock.h"
 #include "engine/events/event_ledger.h"
 #include "engine/events/offline_source.h"
@@ -48,6 +49,10 @@ class EventService final : public bitrix24::gateway::v1::EventService::CallbackS
     std::string inbound_url;
     // Told when an offline source's pass failed (may be null).
     std::function<void(const std::string& portal, const absl::Status&)> on_source_failed;
+    // Where the offline sources store their rows and ask the store for the
+    // portal's groups (blocking I/O, off the shared threads); it must
+    // outlive the service. REQUIRES: set when `offline` is.
+    BlockingPool* blocking = nullptr;
   };
 
   // Everything must outlive the service; `access` null: every call is
@@ -56,6 +61,9 @@ class EventService final : public bitrix24::gateway::v1::EventService::CallbackS
   // not open).
   EventService(Gateway* gateway, const AccessControl* access, EventLedger* ledger, PollTimer* timer,
                OnlineEventStore* online, OnlineEventStore* offline, Options options);
+  // Stops the offline sources (as Shutdown does), so none hands a job to
+  // Options::blocking once the service is gone.
+  ~EventService() override;
 
   grpc::ServerBidiReactor<bitrix24::gateway::v1::SubscribeRequest,
                           bitrix24::gateway::v1::SubscribeResponse>*

@@ -273,7 +273,8 @@ absl::Status Server::Wire(std::unique_ptr<HttpTransport> transport) {
   service_ = std::make_unique<GatewayService>(gateway_.get(), access_.get());
   B24GATE_RETURN_IF_ERROR(WireEvents());
   admin_ = std::make_unique<AdminService>(gateway_.get(), access_.get(),
-                                          AdminService::Events{event_bindings_.get(), event_ledger_.get(), redis_lag_.get()});
+                                          AdminService::Events{event_bindings_.get(), event_ledger_.get(), redis_lag_.get(),
+                                                               blocking_.get()});
   file_transport_ = std::make_unique<StreamTransport>(clock_);
   files_ = std::make_unique<FileGateway>(gateway_.get(), file_transport_.get(),
                                          config_.max_file_size);
@@ -367,7 +368,9 @@ absl::Status Server::OpenEventStores() {
 absl::Status Server::WireEvents() {
   event_ledger_ = std::make_unique<EventLedger>(clock_);
   poll_timer_ = std::make_unique<PollTimer>(clock_);
+  blocking_ = std::make_unique<BlockingPool>(BlockingPool::Options{});
   EventService::Options options;
+  options.blocking = blocking_.get();
   options.poll_interval = config_.events_poll_interval;
   options.on_source_failed = [logger = &logger_](const std::string& portal, const absl::Status& status) {
     logger->Log(LogLevel::kWarn, "offline events: a read of the portal's queue failed",

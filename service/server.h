@@ -135,6 +135,10 @@ class Server {
   // The one timer thread between event polls: it goes before the gateway
   // its callbacks call.
   std::unique_ptr<PollTimer> poll_timer_;
+  // Blocking work (offline rows stored, Redis read for GetEventStatus) off
+  // the threads every portal shares. Its jobs use the timer, the gateway
+  // and the stores, so it goes (running what is queued) before them.
+  std::unique_ptr<BlockingPool> blocking_;
   std::unique_ptr<EventService> events_;
   // The inbound endpoint goes before what it hands posts to.
   std::unique_ptr<InboundEvents> inbound_events_;

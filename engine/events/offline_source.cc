@@ -31,11 +31,12 @@ absl::StatusOr<std::vector<QueuedEvent>> ParseBatch(const OJson& result) {
 }  // namespace
 
 OfflineSource::OfflineSource(Options options, OnlineEventStore* store, Caller caller, Timer timer,
-                             Listener listener)
+                             Executor blocking, Listener listener)
     : options_(std::move(options)),
       store_(store),
       caller_(std::move(caller)),
       timer_(std::move(timer)),
+      blocking_(std::move(blocking)),
       listener_(std::move(listener)) {}
 
 void OfflineSource::PollNow() { Begin(); }
@@ -55,6 +56,25 @@ void OfflineSource::Begin() {
     }
     running_ = true;
   }
+  OffThread([self = shared_from_this()] { self->CheckGroups(); });
+}
+
+void OfflineSource::OffThread(std::function<void()> job) {
+  bool stopped = false, taken = false;
+  {
+    // Handed in under the lock (a queue push, no I/O) so that no job
+    // arrives after Stop returns: the executor may be gone soon after.
+    absl::MutexLock lock(&mu_);
+    stopped = stopped_;
+    taken = !stopped && blocking_(std::move(job));
+  }
+  if (taken) return;
+  // Stopped: the rows read stay marked for the next start's pass.
+  End(/*more=*/false, stopped ? absl::OkStatus()
+                              : absl::UnavailableError("offline events: the pool for blocking work is full"));
+}
+
+void OfflineSource::CheckGroups() {
   absl::StatusOr<bool> wanted = store_->HasGroups(options_.portal);
   if (!wanted.ok() || !*wanted) return End(/*more=*/false, wanted.status());
   Read();
@@ -76,9 +96,15 @@ void OfflineSource::OnRead(absl::StatusOr<CallReply> reply) {
   if (events->empty()) return End(false, absl::OkStatus());
   OJson ids = OJson::array();
   for (const QueuedEvent& e : *events) ids.push_back(e.source_id);
+  OffThread([self = shared_from_this(), events = *std::move(events), ids = std::move(ids)]() mutable {
+    self->StoreAndClear(std::move(events), std::move(ids));
+  });
+}
+
+void OfflineSource::StoreAndClear(std::vector<QueuedEvent> events, OJson ids) {
   // Durable before the clear: a crash in between leaves the rows marked
   // for the next pass, whose StoreOnce skips them.
-  absl::StatusOr<int> fresh = store_->StoreOnce(options_.portal, *std::move(events));
+  absl::StatusOr<int> fresh = store_->StoreOnce(options_.portal, std::move(events));
   if (!fresh.ok()) return End(false, fresh.status());
   if (listener_.stored) listener_.stored(*fresh);
   const bool full = ids.size() >= static_cast<size_t>(options_.batch_size);

@@ -19,10 +19,17 @@
 // reads only while the store has a consumer group of the portal
 // (HasGroups, durable), and rests otherwise.
 //
-// Thread-safety: thread-safe. One call (a read or a clear) is in flight at
-// a time; StoreOnce and HasGroups run on the thread that completes the read
-// (or fires the timer) and may block it for a disk sync or a Redis round
-// trip; no lock of the source is held meanwhile.
+// Threads: the read's answer and the timer arrive on threads every portal
+// shares (HTTP completions, the poll timer), and PollNow on a gRPC callback
+// thread; StoreOnce (a disk sync, a Redis script) and HasGroups (a Redis
+// round trip) would hold them up for every portal, so they run as jobs of
+// the `blocking` executor (the gateway's BlockingPool) instead. A pass is
+// still one chain (at most one job or call of it at a time), so the order
+// "durable, then clear exactly those ids" holds. An executor that refuses
+// the job fails the pass (UNAVAILABLE): the rows stay marked for the next.
+//
+// Thread-safety: thread-safe. No lock of the source is held while a job,
+// a call or a listener runs.
 #ifndef B24GATE_ENGINE_EVENTS_OFFLINE_SOURCE_H_
 #define B24GATE_ENGINE_EVENTS_OFFLINE_SOURCE_H_
 
@@ -46,6 +53,9 @@ class OfflineSource : public std::enable_shared_from_this<OfflineSource> {
   using Caller = EventBinder::Caller;
   // Runs `fire` after `delay` (PollTimer::After).
   using Timer = std::function<void(absl::Duration delay, std::function<void()> fire)>;
+  // Runs `job` later on a thread that may block (BlockingPool::Submit);
+  // false when it refuses the job.
+  using Executor = std::function<bool(std::function<void()> job)>;
 
   struct Options {
     std::string portal;
@@ -60,19 +70,30 @@ class OfflineSource : public std::enable_shared_from_this<OfflineSource> {
     std::function<void(const absl::Status&)> failed;
   };
 
-  // `store` must outlive the source; `caller` makes its Bitrix24 calls.
-  OfflineSource(Options options, OnlineEventStore* store, Caller caller, Timer timer, Listener listener);
+  // `store` must outlive the source and every job it handed `blocking`;
+  // `caller` makes its Bitrix24 calls.
+  OfflineSource(Options options, OnlineEventStore* store, Caller caller, Timer timer, Executor blocking,
+                Listener listener);
 
   // A pass now, unless one is under way (then another follows it at once).
   void PollNow();
-  // No pass starts after it returns; one under way ends after its call.
+  // No pass starts after it returns, and no job goes to the executor (so
+  // the executor may go once the jobs it has are done); a pass under way
+  // ends after its call, and rows it read but had not stored stay marked
+  // in the portal for the next pass (of a later start or another replica).
   void Stop();
 
  private:
   // Begins a pass unless one runs or the source stopped.
   void Begin();
+  // On the executor: reads if the store has a group of the portal.
+  void CheckGroups();
   void Read();
   void OnRead(absl::StatusOr<CallReply> reply);
+  // On the executor: stores the batch, then clears exactly `ids`.
+  void StoreAndClear(std::vector<QueuedEvent> events, nlohmann::ordered_json ids);
+  // Hands `job` to the executor; ends the pass when it refuses.
+  void OffThread(std::function<void()> job);
   // The pass is over: `more` (a full batch) or a PollNow meanwhile starts
   // the next at once, else the next waits for the timer.
   void End(bool more, const absl::Status& status);
@@ -82,6 +103,7 @@ class OfflineSource : public std::enable_shared_from_this<OfflineSource> {
   OnlineEventStore* const store_;
   const Caller caller_;
   const Timer timer_;
+  const Executor blocking_;
   const Listener listener_;
 
   absl::Mutex mu_;

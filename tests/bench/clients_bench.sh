@@ -4,8 +4,10 @@
 # `getall_bench list --profile small --leads 20000`) read through a real
 # b24gate in front of a real b24-emulator by each client (Python, Go,
 # TypeScript, C++), items converted to the language's own values, next to
-# the same read through that language's bare generated stub and through the
-# bare C++ stub (items left as protobuf messages: the gateway's own time).
+# the same read through that language's bare generated stub (items left as
+# the client receives them: protobuf messages, JSON text for Python, which
+# asks for items_as_json) and through the bare C++ stub (the gateway's own
+# time).
 # Each read starts idle (the gateway's bucket drained, the emulator's reset)
 # with its connection made; the kinds take turns, ROUNDS (default 3) reads
 # each, and the table gives their median. On a loaded machine reads of the
@@ -113,7 +115,7 @@ gateway_s = median(gateway, 1) if gateway else None
 print("| client | read | items | seconds (median of %d) | runs | / gateway's read | client's conversion of the same items (s) | conversion / gateway's read (goal <= 10%%) |" % rounds)
 print("|---|---|---|---|---|---|---|---|")
 for lang in languages:
-    for kind, label in (("bare", "bare stub (protobuf items)"), ("client", "client (native values)")):
+    for kind, label in (("bare", "bare stub (items as received)"), ("client", "client (native values)")):
         r = runs(lang, kind)
         if r is None:
             print("| %s | %s | failed or not run | | | | | |" % (lang, label))

@@ -88,11 +88,27 @@ class OfflineSourceTest : public ::testing::Test {
           calls_.push_back({method, std::move(params), std::move(done)});
         },
         [this](absl::Duration, std::function<void()> fire) { timers_.push_back(std::move(fire)); },
+        [this](std::function<void()> job) {
+          if (refuse_jobs_) return false;
+          jobs_.push_back(std::move(job));
+          return true;
+        },
         std::move(listener));
+  }
+
+  // Runs the jobs handed to the executor (the store's calls), and those
+  // they hand on, as the blocking pool would.
+  void RunJobs() {
+    while (!jobs_.empty()) {
+      std::function<void()> job = std::move(jobs_.front());
+      jobs_.pop_front();
+      job();
+    }
   }
 
   // The oldest unanswered call, which must be `method`.
   PendingCall Next(const std::string& method) {
+    RunJobs();
     EXPECT_FALSE(calls_.empty()) << "expected " << method;
     if (calls_.empty()) return {};
     PendingCall call = std::move(calls_.front());
@@ -105,11 +121,14 @@ class OfflineSourceTest : public ::testing::Test {
     std::vector<std::function<void()>> due;
     due.swap(timers_);
     for (auto& fire : due) fire();
+    RunJobs();
   }
 
   FakeStore store_;
   std::deque<PendingCall> calls_;
   std::vector<std::function<void()>> timers_;
+  std::deque<std::function<void()>> jobs_;
+  bool refuse_jobs_ = false;
   std::shared_ptr<OfflineSource> source_;
   int fresh_ = 0;
   int failures_ = 0;
@@ -118,6 +137,7 @@ class OfflineSourceTest : public ::testing::Test {
 TEST_F(OfflineSourceTest, ReadsNothingWhileTheStoreHasNoGroupOfThePortal) {
   store_.groups = false;
   source_->PollNow();
+  RunJobs();
   EXPECT_TRUE(calls_.empty()) << "no group: the portal keeps its rows";
   ASSERT_EQ(timers_.size(), 1u);
   store_.groups = true;
@@ -129,6 +149,8 @@ TEST_F(OfflineSourceTest, ReadsNothingWhileTheStoreHasNoGroupOfThePortal) {
 TEST_F(OfflineSourceTest, StoresABatchBeforeItClearsExactlyThoseRows) {
   source_->PollNow();
   Next("event.offline.get").done(Rows({Row(7, 70)}));
+  EXPECT_TRUE(store_.stored.empty()) << "not on the thread that completed the read";
+  RunJobs();
   ASSERT_EQ(store_.stored.size(), 1u) << "stored when the read returned";
   EXPECT_EQ(store_.stored[0].source_id, "7");
   EXPECT_EQ(store_.stored[0].record_id, "70");
@@ -136,6 +158,7 @@ TEST_F(OfflineSourceTest, StoresABatchBeforeItClearsExactlyThoseRows) {
   PendingCall clear = Next("event.offline.clear");
   EXPECT_EQ(clear.params["id"], OJson::array({"7"}));
   clear.done(CallReply{});
+  RunJobs();
   EXPECT_TRUE(calls_.empty()) << "a short batch: the queue is drained, rest";
   EXPECT_EQ(timers_.size(), 1u);
   EXPECT_EQ(fresh_, 1);
@@ -145,6 +168,7 @@ TEST_F(OfflineSourceTest, ClearsNothingItCouldNotStore) {
   store_.fail = absl::UnavailableError("disk full");
   source_->PollNow();
   Next("event.offline.get").done(Rows({Row(1, 10), Row(2, 20)}));
+  RunJobs();
   EXPECT_TRUE(calls_.empty()) << "not stored: the rows stay in the portal";
   EXPECT_EQ(failures_, 1);
   store_.fail = absl::OkStatus();
@@ -173,26 +197,55 @@ TEST_F(OfflineSourceTest, AFullBatchOrAPollDuringAPassReadsOnAtOnce) {
   Next("event.offline.get").done(Rows({Row(1, 10), Row(2, 20)}));
   Next("event.offline.clear").done(CallReply{});
   Next("event.offline.get").done(Rows({}));  // a full batch: read on
+  RunJobs();
   EXPECT_TRUE(calls_.empty());
   source_->PollNow();  // ONOFFLINEEVENT while resting
   PendingCall get = Next("event.offline.get");
   source_->PollNow();  // and again while a read is under way
+  RunJobs();
   EXPECT_TRUE(calls_.empty()) << "one call at a time";
   get.done(Rows({}));
   Next("event.offline.get").done(Rows({}));
+  RunJobs();
   EXPECT_TRUE(calls_.empty());
 }
 
 TEST_F(OfflineSourceTest, StoppedItStartsNoPass) {
   source_->PollNow();
-  PendingCall get = Next("event.offline.get");
+  Next("event.offline.get").done(Rows({Row(1, 10), Row(2, 20)}));
+  PendingCall clear = Next("event.offline.clear");
   source_->Stop();
-  get.done(Rows({Row(1, 10), Row(2, 20)}));
-  Next("event.offline.clear").done(CallReply{});  // the pass under way ends
+  clear.done(CallReply{});  // the pass under way ends
+  RunJobs();
   EXPECT_TRUE(calls_.empty()) << "a full batch, but stopped";
   source_->PollNow();
   FireTimers();
   EXPECT_TRUE(calls_.empty());
+  EXPECT_TRUE(jobs_.empty());
+}
+
+TEST_F(OfflineSourceTest, StoppedItHandsTheExecutorNoJobAndLeavesTheRowsMarked) {
+  source_->PollNow();
+  PendingCall get = Next("event.offline.get");
+  source_->Stop();
+  get.done(Rows({Row(1, 10)}));
+  EXPECT_TRUE(jobs_.empty()) << "the executor may be gone once Stop returned";
+  EXPECT_EQ(store_.store_calls, 0);
+  EXPECT_TRUE(calls_.empty()) << "no clear: the rows stay marked for the next start";
+  EXPECT_EQ(failures_, 0);
+}
+
+TEST_F(OfflineSourceTest, AnExecutorThatRefusesFailsThePassAndTheTimerTriesAgain) {
+  refuse_jobs_ = true;
+  source_->PollNow();
+  EXPECT_TRUE(calls_.empty());
+  EXPECT_EQ(failures_, 1);
+  ASSERT_EQ(timers_.size(), 1u);
+  refuse_jobs_ = false;
+  FireTimers();
+  Next("event.offline.get").done(Rows({Row(1, 10)}));
+  EXPECT_EQ(Next("event.offline.clear").params["id"], OJson::array({"1"}));
+  EXPECT_EQ(store_.stored.size(), 1u);
 }
 
 }  // namespace

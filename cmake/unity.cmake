@@ -1,0 +1,77 @@
+# b24gate_unity(TARGET)
+#
+# Compiles the .cc sources of the library TARGET B24GATE_UNITY_BATCH at a
+# time as one translation unit: the files of a folder include the same
+# headers (Abseil, nlohmann/json, the standard library) and instantiate the
+# same templates, which a batch parses and optimises once instead of once a
+# file. Measured with g++ 12, -O2 -g1 (CI's flags), CPU user+sys: the 53
+# files of the ten engine libraries engine/CMakeLists.txt batches take
+# 226 s one at a time, 94 s in 10 batches (portal/: 85.7 s -> 24.6 s).
+#
+# Unlike CMake's UNITY_BUILD (which tests/CMakeLists.txt uses for test code),
+# the batch files include the sources by their path from the repository's
+# root ("engine/common/clock.cc"), so they are the same text in every clone:
+# ccache (CCACHE_BASEDIR, scripts/build.sh) finds a batch another checkout on
+# this machine compiled, whatever its path.
+#
+# Files of one batch share one translation unit: two of them must not define
+# the same name in an anonymous namespace (or `static`); a clash is a
+# compile error naming both. The batches follow the order of the target's
+# source list. B24GATE_UNITY_BATCH=0 compiles each file on its own (quicker
+# to rebuild after editing one file of a library).
+set(B24GATE_UNITY_BATCH 8 CACHE STRING
+  "Library source files compiled together as one translation unit (0: one at a time)")
+
+function(b24gate_unity target)
+  set(size ${B24GATE_UNITY_BATCH})
+  if(NOT size GREATER 1)
+    return()
+  endif()
+  get_target_property(sources ${target} SOURCES)
+  get_target_property(source_dir ${target} SOURCE_DIR)
+  set(batch 0)
+  set(count 0)
+  set(content "")
+  set(batch_files)
+  foreach(source ${sources})
+    if(NOT source MATCHES "\\.cc$")
+      continue()
+    endif()
+    get_filename_component(path ${source} ABSOLUTE BASE_DIR ${source_dir})
+    file(RELATIVE_PATH rel ${PROJECT_SOURCE_DIR} ${path})
+    string(APPEND content "#include \"${rel}\"\n")
+    list(APPEND batch_files ${path})
+    math(EXPR count "${count} + 1")
+    if(count EQUAL size)
+      _b24gate_unity_batch(${target} ${batch} "${content}" "${batch_files}")
+      math(EXPR batch "${batch} + 1")
+      set(count 0)
+      set(content "")
+      set(batch_files)
+    endif()
+  endforeach()
+  if(count GREATER 0)
+    _b24gate_unity_batch(${target} ${batch} "${content}" "${batch_files}")
+  endif()
+  # The batch files' #include lines are relative to the repository's root.
+  target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR})
+  # g++ takes an included .cc for a header and warns of each class whose
+  # members use a type of the file's anonymous namespace (a real problem only
+  # in a header that several files include; a batch's files are included once).
+  target_compile_options(${target} PRIVATE $<$<CXX_COMPILER_ID:GNU>:-Wno-subobject-linkage>)
+endfunction()
+
+# One batch: a file of #include lines (rewritten only when it changes, so an
+# unchanged batch is not recompiled), compiled instead of its sources. A
+# batch of one file compiles the file itself.
+function(_b24gate_unity_batch target batch content files)
+  list(LENGTH files n)
+  if(n LESS 2)
+    return()
+  endif()
+  get_target_property(binary_dir ${target} BINARY_DIR)
+  set(out ${binary_dir}/${target}_unity/batch_${batch}.cc)
+  file(CONFIGURE OUTPUT ${out} CONTENT "${content}" @ONLY)
+  target_sources(${target} PRIVATE ${out})
+  set_source_files_properties(${files} TARGET_DIRECTORY ${target} PROPERTIES HEADER_FILE_ONLY ON)
+endfunction()
