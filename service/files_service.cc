@@ -251,7 +251,8 @@ class UploadCall : public grpc::ServerReadReactor<pb::UploadFileRequest> {
 };
 
 // DownloadFile: the header once the engine resolved the file, then chunks
-// read from the pipe, one write at a time.
+// read from the pipe, one write at a time, hashed as they go; the summary
+// (their count and SHA-256) last, once the transfer ended whole.
 class DownloadCall : public grpc::ServerWriteReactor<pb::DownloadFileResponse> {
  public:
   DownloadCall(FileGateway* files, FileMetrics* metrics, grpc::CallbackServerContext* context,
@@ -280,12 +281,12 @@ class DownloadCall : public grpc::ServerWriteReactor<pb::DownloadFileResponse> {
   }
 
   void OnWriteDone(bool ok) override {
-    {
-      absl::MutexLock lock(&mu_);
-      writing_ = false;
-      if (ok) return PumpLocked();
-    }
-    pipe_->Abort();  // the client is gone; Ended() comes next
+    // The client is gone: the transfer stops (Ended() comes unless it
+    // already did). Outside the lock: the pipe wakes this reactor.
+    if (!ok) pipe_->Abort();
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    PumpLocked();  // the next chunk, or the end (an aborted pipe reads as one)
   }
 
   void OnCancel() override {
@@ -335,14 +336,17 @@ class DownloadCall : public grpc::ServerWriteReactor<pb::DownloadFileResponse> {
       case BytePipe::ReadResult::kData:
         chunk->resize(n);
         sent_ += static_cast<int64_t>(n);
+        hash_.Update(*chunk);
         writing_ = true;
         StartWrite(&out_);
         return;
       case BytePipe::ReadResult::kEmpty:
         chunk->clear();
         return;  // Pump comes with more
-      case BytePipe::ReadResult::kEnd:
       case BytePipe::ReadResult::kAborted:
+        aborted_ = true;
+        [[fallthrough]];
+      case BytePipe::ReadResult::kEnd:
         chunk->clear();
         ended_ = true;
         return MaybeFinish();
@@ -356,8 +360,25 @@ class DownloadCall : public grpc::ServerWriteReactor<pb::DownloadFileResponse> {
     MaybeFinish();
   }
 
+  // Finishes once the pipe ended, the transfer reported and the last write
+  // went out; a whole transfer's summary is that last write.
   void MaybeFinish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (finished_ || writing_ || !ended_ || !result_) return;
+    if (result_->ok() && aborted_) {
+      // The portal's answer came whole, but the client went away before
+      // it had all of it.
+      result_ = GatewayError(absl::StatusCode::kCancelled, kReasonCancelled,
+                             "the download was abandoned");
+    }
+    if (result_->ok() && !summary_sent_) {
+      pb::DownloadFileSummary* summary = out_.mutable_summary();
+      summary->set_size(sent_);
+      summary->set_sha256(hash_.HexDigest());
+      summary_sent_ = true;
+      writing_ = true;
+      StartWrite(&out_);
+      return;  // OnWriteDone comes back here
+    }
     if (metrics_ != nullptr) metrics_->Moved(portal_, /*upload=*/false, sent_);
     Refuse(*result_);
   }
@@ -374,7 +395,10 @@ class DownloadCall : public grpc::ServerWriteReactor<pb::DownloadFileResponse> {
   bool header_sent_ ABSL_GUARDED_BY(mu_) = false;
   bool ended_ ABSL_GUARDED_BY(mu_) = false;  // the pipe has nothing more
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool summary_sent_ ABSL_GUARDED_BY(mu_) = false;
+  bool aborted_ ABSL_GUARDED_BY(mu_) = false;  // the pipe ended by an abort
   int64_t sent_ ABSL_GUARDED_BY(mu_) = 0;
+  Sha256 hash_ ABSL_GUARDED_BY(mu_);  // of the chunks written
   std::optional<absl::Status> result_ ABSL_GUARDED_BY(mu_);  // the transfer's end
 };
 

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -206,6 +208,10 @@ type DownloadResult struct {
 	Written int64           // bytes written to w
 	// The media type the portal serves the file with ("" when it names none).
 	ContentType string
+	// The gateway's SHA-256 (lower-case hex) of the bytes written to w (for
+	// a resumed download, those from Offset on), checked against them; ""
+	// from a gateway that predates it.
+	SHA256 string
 }
 
 // DownloadFile downloads a Drive file (or with RecordField, fileID 0, a
@@ -235,7 +241,9 @@ func (g *Gateway) DownloadFile(ctx context.Context, fileID int64, path string, o
 }
 
 // Download streams a Drive file's bytes (FilesService.DownloadFile) into w;
-// with RecordField (fileID 0), the file in that record's field.
+// with RecordField (fileID 0), the file in that record's field. The bytes
+// are checked against the gateway's count and SHA-256 of what it sent (an
+// *Error with Code CHECKSUM_MISMATCH otherwise).
 func (g *Gateway) Download(ctx context.Context, fileID int64, w io.Writer, opts ...DownloadOptions) (*DownloadResult, error) {
 	if g.files == nil {
 		return nil, errNotDialed
@@ -254,10 +262,21 @@ func (g *Gateway) Download(ctx context.Context, fileID int64, w io.Writer, opts 
 	if err != nil {
 		return nil, fromRPC(err)
 	}
+	return receive(stream, w, o)
+}
+
+// receive writes the stream's chunks to w, hashing them, and checks them
+// against the summary that ends the stream.
+func receive(stream gatewayv1.FilesService_DownloadFileClient, w io.Writer, o DownloadOptions) (*DownloadResult, error) {
 	result := &DownloadResult{Size: -1}
+	digest := sha256.New()
+	var summary *gatewayv1.DownloadFileSummary
 	for {
 		m, err := stream.Recv()
 		if err == io.EOF {
+			if err := checkSummary(summary, digest, result); err != nil {
+				return nil, err
+			}
 			return result, nil
 		}
 		if err != nil {
@@ -268,6 +287,11 @@ func (g *Gateway) Download(ctx context.Context, fileID int64, w io.Writer, opts 
 			result.File = toJSON(structpb.NewStructValue(h.File))
 			continue
 		}
+		if s := m.GetSummary(); s != nil {
+			summary = s
+			continue
+		}
+		digest.Write(m.GetChunk())
 		n, err := w.Write(m.GetChunk())
 		result.Written += int64(n)
 		if err != nil {
@@ -277,4 +301,20 @@ func (g *Gateway) Download(ctx context.Context, fileID int64, w io.Writer, opts 
 			o.Progress(result.Written, result.Size)
 		}
 	}
+}
+
+// checkSummary compares what was received with what the gateway says it
+// sent; no summary (an older gateway) leaves SHA256 empty.
+func checkSummary(s *gatewayv1.DownloadFileSummary, digest hash.Hash, result *DownloadResult) error {
+	if s == nil {
+		return nil
+	}
+	sum := hex.EncodeToString(digest.Sum(nil))
+	if s.Sha256 != sum || s.Size != result.Written {
+		return &Error{Code: "CHECKSUM_MISMATCH", GRPCCode: codes.DataLoss,
+			Description: fmt.Sprintf("the bytes received (%d, SHA-256 %s) differ from those the gateway sent (%d, SHA-256 %s)",
+				result.Written, sum, s.Size, s.Sha256)}
+	}
+	result.SHA256 = s.Sha256
+	return nil
 }

@@ -65,9 +65,22 @@ absl::StatusOr<OJson> AnswerOf(const StreamResult& r) {
   return outcome->reply->result;
 }
 
+// The web server in front of a portal refused the request as larger than it
+// takes (HTTP 413, before the portal saw it): the docs cap a cloud portal's
+// POST at 2 GB; a self-hosted portal's is its server's setting. A field's
+// value is base64, a third larger than the file. The same request will
+// never fit: not retried, by the gateway or (RESOURCE_EXHAUSTED) a client.
+absl::Status PortalTooLarge(const StreamResult& r) {
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "the portal refused the upload as too large (HTTP 413 after ", r.bytes_sent,
+      " bytes of the file: a portal's web server caps a request's size, 2 GB on a cloud "
+      "Bitrix24, the server's own setting on a self-hosted one; a record field's base64 is a "
+      "third larger than the file); nothing was stored"));
+}
+
 // What became of an upload whose transfer failed, in the terms of the
 // retry classes (docs/bitrix24-protocol.md): nothing stored, or not known.
-// Nullopt when the transfer got an answer.
+// Nullopt when the transfer got an answer other than a 413.
 std::optional<absl::Status> TransferFailure(const StreamResult& r) {
   if (r.local_stop == LocalStop::kSizeMismatch) {
     return absl::InvalidArgumentError(absl::StrCat("size: ", r.failure_message,
@@ -89,6 +102,8 @@ std::optional<absl::Status> TransferFailure(const StreamResult& r) {
                                      ": the caller's stream or the portal stopped; "
                                      "--file-stall-timeout); nothing was stored"));
   }
+  // Also when the server answered before the body's end and closed.
+  if (r.status == 413) return PortalTooLarge(r);
   if (r.failure == TransportFailure::kNone) return std::nullopt;
   if (!r.body_complete) {
     return GatewayError(absl::StatusCode::kUnavailable, kReasonNotExecuted,
@@ -285,7 +300,8 @@ void FileGateway::Download(DownloadSpec spec, CallOptions options, std::shared_p
     info.name = file.contains("NAME") && file["NAME"].is_string() ? file["NAME"].get<std::string>() : "";
     info.size = IntField(file, "SIZE");
     info.file = WithoutCredentials(file);
-    StartDownload(spec, file["DOWNLOAD_URL"].get<std::string>(), /*max_redirects=*/0,
+    // An attachment's link (uf.php) redirects to the file's own.
+    StartDownload(spec, file["DOWNLOAD_URL"].get<std::string>(), kMaxFileRedirects,
                   std::move(info), body, ready, done);
   });
 }

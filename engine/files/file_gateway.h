@@ -14,7 +14,8 @@
 // Download: disk.file.get, or disk.attachedObject.get for an attached
 // object (a read, through the queue), gives NAME, SIZE and DOWNLOAD_URL,
 // which carries its own authorization; its body is streamed into a BytePipe
-// the caller drains.
+// the caller drains, following up to 3 redirects (an attachment's link,
+// uf.php, redirects to the file's).
 //
 // Both byte transfers run on a StreamTransport, which bounds how many run at
 // once; they do not count against the portal's request rate (the portal's

@@ -16,10 +16,10 @@ start_servers "${1:?usage: typescript_client_test.sh B24_EMULATOR B24GATE}" "${2
 # A consumer's code type-checks against those declarations.
 "$TSC" -p "$ROOT/tests/clients/typescript" || { echo "FAIL: types_check.ts" >&2; exit 1; }
 
-# resume_test.mjs, call_many_test.mjs: the layer's own logic over fakes; e2e_test.mjs,
-# events_test.mjs and files_test.mjs: against the servers.
+# resume_test.mjs, call_many_test.mjs, files_unit_test.mjs: the layer's own logic over fakes;
+# e2e_test.mjs, events_test.mjs and files_test.mjs: against the servers.
 node --test --test-reporter=spec "$ROOT/tests/clients/typescript/resume_test.mjs" \
-  "$ROOT/tests/clients/typescript/call_many_test.mjs" \
+  "$ROOT/tests/clients/typescript/call_many_test.mjs" "$ROOT/tests/clients/typescript/files_unit_test.mjs" \
   "$ROOT/tests/clients/typescript/e2e_test.mjs" "$ROOT/tests/clients/typescript/events_test.mjs" \
   "$ROOT/tests/clients/typescript/files_test.mjs" 2>&1
 status=$?

@@ -82,10 +82,13 @@ TEST(CppClientFiles, UploadThenDownloadIsByteIdentical) {
   EXPECT_EQ(stack->EmulatorGet("disk/files/" + std::to_string(id))["rights"],
             client::Json::parse(R"([{"TASK_ID":"42","ACCESS_CODE":"U1"}])"));
   EXPECT_EQ(Sha256(ReadAll(back)), Sha256(data));
+  EXPECT_EQ(got.value().sha256, up.value().sha256) << "the gateway's hash of what it streamed";
   std::filesystem::resize_file(back, 1000);
   client::DownloadOptions resumed;
   resumed.offset = 1000;
-  ASSERT_TRUE(files.DownloadFile(id, back, resumed).ok());
+  auto tail = files.DownloadFile(id, back, resumed);
+  ASSERT_TRUE(tail.ok()) << tail.error().description;
+  EXPECT_EQ(tail.value().sha256, Sha256(data.substr(1000))) << "the hash covers the part streamed";
   EXPECT_EQ(Sha256(ReadAll(back)), Sha256(data));
 
   // A stream up, a stream down.
@@ -136,6 +139,7 @@ TEST(CppClientFiles, RecordFieldGoesUpAndComesBackIdentical) {
   auto got = files.Download(0, out, from_field);
   ASSERT_TRUE(got.ok()) << got.error().description;
   EXPECT_EQ(got.value().written, static_cast<int64_t>(data.size()));
+  EXPECT_EQ(got.value().sha256, up.value().sha256);
   EXPECT_EQ(Sha256(out.str()), Sha256(data));
 }
 

@@ -76,6 +76,8 @@ TEST(FieldFiles, UploadIntoADealsFieldAndDownloadItBack) {
       EXPECT_EQ(J(down.header.file())["id"], stored["id"]);
       EXPECT_EQ(down.bytes, size);
       EXPECT_EQ(down.sha256, up.sha256);
+      ASSERT_TRUE(down.summary.has_value()) << "a record's file came without the gateway's hash";
+      EXPECT_EQ(down.summary->sha256(), up.sha256);
     }
   }
 }

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -145,8 +146,10 @@ struct Downloaded {
   pb::DownloadFileHeader header;
   int64_t bytes = 0;
   int chunks = 0;
-  std::string sha256;
-  std::string first_bytes;  // up to 64
+  std::string sha256;        // of the chunks received
+  std::string first_bytes;   // up to 64
+  std::optional<pb::DownloadFileSummary> summary;  // the gateway's, when it sent one
+  int after_summary = 0;     // messages that came after the summary (none should)
 };
 
 inline Downloaded DownloadWith(Stack& stack, const pb::DownloadFileRequest& request) {
@@ -157,8 +160,13 @@ inline Downloaded DownloadWith(Stack& stack, const pb::DownloadFileRequest& requ
   Sha256 hash;
   pb::DownloadFileResponse message;
   while (reader->Read(&message)) {
+    if (out.summary) ++out.after_summary;
     if (message.has_header()) {
       out.header = message.header();
+      continue;
+    }
+    if (message.has_summary()) {
+      out.summary = message.summary();
       continue;
     }
     hash.Update(message.chunk());

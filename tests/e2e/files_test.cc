@@ -110,6 +110,50 @@ TEST(Files, DownloadResumesFromAnOffset) {
   EXPECT_EQ(tail.first_bytes, whole.substr(250000, 64));
 }
 
+// The gateway hashes what it streams: a download's last message carries the
+// count and SHA-256 of exactly the bytes in its chunks (the whole file, or a
+// resumed download's part from its offset on), and nothing comes after it.
+// A refused download carries none.
+TEST(Files, DownloadEndsWithTheSha256OfTheBytesStreamed) {
+  auto stack = Up();
+  ASSERT_TRUE(stack);
+  constexpr int64_t kSize = 600000;
+  Uploaded up = Upload(*stack, Header("sum.bin"), kSize, 65536, 21);
+  ASSERT_TRUE(up.status.ok()) << up.status.error_message();
+  Downloaded whole = Download(*stack, FileId(up.response));
+  ASSERT_TRUE(whole.status.ok()) << whole.status.error_message();
+  ASSERT_TRUE(whole.summary.has_value()) << "the download carried no summary";
+  EXPECT_EQ(whole.summary->size(), kSize);
+  EXPECT_EQ(whole.summary->sha256(), up.sha256);
+  EXPECT_EQ(whole.after_summary, 0);
+
+  constexpr int64_t kOffset = 599000;
+  Downloaded tail = Download(*stack, FileId(up.response), kOffset);
+  ASSERT_TRUE(tail.status.ok()) << tail.status.error_message();
+  ASSERT_TRUE(tail.summary.has_value());
+  ByteSource source(21);
+  source.Next(kOffset);
+  Sha256 part;
+  part.Update(source.Next(kSize - kOffset));
+  const std::string expected = part.Hex();
+  EXPECT_EQ(tail.summary->size(), kSize - kOffset);
+  EXPECT_EQ(tail.summary->sha256(), expected) << "not the hash of the part streamed";
+  EXPECT_EQ(tail.sha256, expected);
+
+  Uploaded empty = Upload(*stack, Header("empty.bin"), 0, 1);
+  ASSERT_TRUE(empty.status.ok()) << empty.status.error_message();
+  Downloaded nothing = Download(*stack, FileId(empty.response));
+  ASSERT_TRUE(nothing.status.ok()) << nothing.status.error_message();
+  ASSERT_TRUE(nothing.summary.has_value());
+  EXPECT_EQ(nothing.summary->size(), 0);
+  EXPECT_EQ(nothing.summary->sha256(),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+
+  Downloaded missing = Download(*stack, FileId(up.response) + 1000);
+  EXPECT_EQ(missing.status.error_code(), grpc::StatusCode::NOT_FOUND) << missing.status.error_message();
+  EXPECT_FALSE(missing.summary.has_value());
+}
+
 // A Drive file attached to a task (tasks.task.files.attach, through Call) is
 // downloaded by the attachment's id (disk.attachedObject.get), byte for
 // byte, with the attachment's object in the header and no link
@@ -138,6 +182,8 @@ TEST(Files, DownloadByAttachedObjectId) {
       << object;
   EXPECT_FALSE(object.contains("DOWNLOAD_URL"));
   EXPECT_EQ(down.sha256, up.sha256);
+  ASSERT_TRUE(down.summary.has_value()) << "the attachment came without the gateway's hash";
+  EXPECT_EQ(down.summary->sha256(), up.sha256);
   const json last = stack->EmulatorCommands().back();
   EXPECT_EQ(last["method"], "disk.attachedobject.get") << last;
 
@@ -154,6 +200,33 @@ TEST(Files, DownloadByAttachedObjectId) {
   Downloaded both = DownloadWith(*stack, request);
   EXPECT_EQ(both.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(both.status.error_message().find("attached_object_id"), std::string::npos);
+}
+
+// The gateway as an OAuth application: the upload URL and DOWNLOAD_URL the
+// portal hands out carry the access token instead of a webhook's, and both
+// transfers work with it (the emulator checks it like a REST call's).
+TEST(Files, AnOAuthPortalsFilesGoUpAndComeBack) {
+  EmulatorSpec emulator;
+  emulator.extra_args = {"--oauth", "app.test:app-secret", "--oauth-refresh-token", "files-refresh"};
+  GatewaySpec gateway;
+  gateway.customize = [](json* portal, const std::string& address) {
+    portal->erase("webhook");
+    (*portal)["oauth"] = {{"client_id", "app.test"},
+                          {"client_secret", "app-secret"},
+                          {"refresh_token", "files-refresh"},
+                          {"oauth_url", "http://" + address + "/oauth/token/"},
+                          {"portal_url", "http://" + address + "/rest/"}};
+  };
+  auto stack = Up(emulator, gateway);
+  ASSERT_TRUE(stack);
+  Uploaded up = Upload(*stack, Header("oauth.bin"), 300000, 65536, 31);
+  ASSERT_TRUE(up.status.ok()) << up.status.error_message();
+  Downloaded down = Download(*stack, FileId(up.response));
+  ASSERT_TRUE(down.status.ok()) << down.status.error_message();
+  EXPECT_EQ(down.bytes, 300000);
+  ASSERT_TRUE(down.summary.has_value());
+  EXPECT_EQ(down.summary->sha256(), up.sha256);
+  EXPECT_GE(stack->EmulatorStats()["token_refreshes"], 1) << "not an OAuth portal";
 }
 
 TEST(Files, BadInputIsRefusedBeforeAnyByteGoesOn) {
@@ -215,6 +288,65 @@ TEST(Files, MaximumFileSizeRefusesLargerFiles) {
   ASSERT_TRUE(fits.status.ok()) << fits.status.error_message();
   EXPECT_EQ(fits.response.sha256(), fits.sha256);
   EXPECT_EQ(Folder(*stack)["total"], 1) << Folder(*stack);
+}
+
+// The web server in front of a portal caps a request's size (the docs: 2 GB
+// on a cloud portal; the emulator's --max-request-size, here 1 MiB) and
+// answers a larger request 413 before the portal sees it. A Drive upload
+// (size declared or not) and a record field's (its base64 a third larger
+// than the file) over it are RESOURCE_EXHAUSTED naming the limit, store
+// nothing and are sent once each; a file that fits lands.
+TEST(Files, APortalsRequestSizeLimitIsReportedAndNeverRetried) {
+  EmulatorSpec emulator;
+  emulator.extra_args = {"--max-request-size", "1048576"};
+  auto stack = Up(emulator);
+  ASSERT_TRUE(stack);
+  auto expect_refused = [](const Uploaded& up) {
+    const std::string message = up.status.error_message();
+    EXPECT_EQ(up.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << message;
+    EXPECT_NE(message.find("HTTP 413"), std::string::npos) << message;
+    EXPECT_NE(message.find("2 GB on a cloud Bitrix24"), std::string::npos) << message;
+    EXPECT_NE(message.find("nothing was stored"), std::string::npos) << message;
+  };
+  for (bool declared : {true, false}) {
+    SCOPED_TRACE(declared ? "declared" : "undeclared");
+    pb::UploadFileHeader header = Header(declared ? "declared.bin" : "streamed.bin");
+    if (declared) header.set_size(2 << 20);
+    expect_refused(Upload(*stack, header, 2 << 20, 65536));
+  }
+  EXPECT_EQ(Folder(*stack)["total"], 0) << Folder(*stack);
+
+  const json deal = stack->Rest("crm.deal.add", {{"fields", {{"TITLE", "too large"}}}})["result"];
+  ASSERT_TRUE(deal.is_number_integer()) << deal;
+  pb::UploadFileHeader field;
+  *field.mutable_record_field() = DealFileField(deal.get<int64_t>());
+  field.set_name("scan.pdf");
+  expect_refused(Upload(*stack, field, 900 << 10, 65536));  // 1.2 MB of base64
+  EXPECT_EQ(stack->EmulatorStats()["too_large"], 3) << "an upload was sent again";
+
+  Uploaded fits = Upload(*stack, Header("fits.bin"), 512 << 10, 65536);
+  ASSERT_TRUE(fits.status.ok()) << fits.status.error_message();
+  EXPECT_EQ(Folder(*stack)["total"], 1);
+}
+
+// A full Drive (the emulator's --disk-quota) refuses the POST that would
+// pass it with the docs' ERROR_COULD_NOT_SAVE_FILE: the caller gets the
+// portal's code and description, nothing is stored, nothing sent again.
+TEST(Files, AFullDriveIsThePortalsErrorAndStoresNothing) {
+  EmulatorSpec emulator;
+  emulator.extra_args = {"--disk-quota", "1000000"};
+  auto stack = Up(emulator);
+  ASSERT_TRUE(stack);
+  Uploaded first = Upload(*stack, Header("first.bin"), 600000, 65536);
+  ASSERT_TRUE(first.status.ok()) << first.status.error_message();
+  Uploaded full = Upload(*stack, Header("second.bin"), 600000, 65536);
+  EXPECT_EQ(full.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << full.status.error_message();
+  EXPECT_EQ(ReasonOf(full.status), "ERROR_COULD_NOT_SAVE_FILE");
+  EXPECT_EQ(full.status.error_message(), "Could not save file");
+  EXPECT_EQ(Folder(*stack)["total"], 1) << Folder(*stack);
+  int first_steps = 0;
+  for (const json& c : stack->EmulatorCommands()) first_steps += c["method"] == "disk.folder.uploadfile";
+  EXPECT_EQ(first_steps, 2);
 }
 
 TEST(Files, WrongDeclaredSizeStoresNothing) {

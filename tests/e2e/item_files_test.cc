@@ -70,7 +70,22 @@ TEST(ItemFiles, UploadIntoAnItemsFieldAndDownloadItBackByUrlMachine) {
   ASSERT_TRUE(down.status.ok()) << down.status.error_message();
   EXPECT_EQ(down.bytes, kSize);
   EXPECT_EQ(down.sha256, up.sha256);
+  ASSERT_TRUE(down.summary.has_value()) << "the file came without the gateway's hash";
+  EXPECT_EQ(down.summary->sha256(), up.sha256);
   EXPECT_EQ(J(down.header.file())["id"], files[0]["id"]);
+
+  // Resumed: the range goes with the link's redirect to the bytes.
+  pb::DownloadFileRequest resume;
+  *resume.mutable_record_field() = ItemField(item);
+  resume.set_offset(kSize - 1000);
+  Downloaded tail = DownloadWith(*stack, resume);
+  ASSERT_TRUE(tail.status.ok()) << tail.status.error_message();
+  EXPECT_EQ(tail.bytes, 1000);
+  ByteSource source(17);
+  source.Next(kSize - 1000);
+  EXPECT_EQ(tail.first_bytes, source.Next(64));
+  ASSERT_TRUE(tail.summary.has_value());
+  EXPECT_EQ(tail.summary->size(), 1000);
 }
 
 // A multiple field that holds several files (written straight to the

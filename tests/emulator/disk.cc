@@ -168,17 +168,17 @@ std::string Numbered(const std::string& name, int n) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Disk>> Disk::Create(const Clock* clock) {
+absl::StatusOr<std::unique_ptr<Disk>> Disk::Create(const Clock* clock, int64_t quota) {
   const char* tmp = getenv("TMPDIR");
   std::string templ = absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/b24emu-disk-XXXXXX");
   if (mkdtemp(templ.data()) == nullptr) {
     return absl::UnavailableError(absl::StrCat("cannot create a directory for files: ", templ));
   }
-  return std::unique_ptr<Disk>(new Disk(clock, templ));
+  return std::unique_ptr<Disk>(new Disk(clock, templ, quota));
 }
 
-Disk::Disk(const Clock* clock, std::string dir)
-    : clock_(clock), dir_(std::move(dir)), rng_(std::random_device{}()) {
+Disk::Disk(const Clock* clock, std::string dir, int64_t quota)
+    : clock_(clock), dir_(std::move(dir)), quota_(quota), rng_(std::random_device{}()) {
   absl::MutexLock lock(&mu_);
   for (const StorageDef& s : kStorages) {
     Object root;
@@ -287,9 +287,9 @@ absl::StatusOr<int64_t> Disk::AttachToTask(int64_t file_id, int64_t task_id, int
   return id;
 }
 
-// As a portal answers it, except DOWNLOAD_URL: a portal's points to
-// /bitrix/tools/disk/uf.php?attachedId=ID&auth[auth]=A, ours is the file's
-// own download link (README "Drive (files)").
+// As a portal answers it: DOWNLOAD_URL is the attachment's link,
+// /bitrix/tools/disk/uf.php?attachedId=ID&auth[auth]=A&action=download,
+// which redirects to the file's own download link (AttachedFileLink).
 MethodResult Disk::AttachedObject(int64_t id, const DiskCaller& caller) const {
   auto found = attachments_.find(id);
   if (found == attachments_.end()) {
@@ -306,7 +306,10 @@ MethodResult Disk::AttachedObject(int64_t id, const DiskCaller& caller) const {
                  {"ENTITY_ID", std::to_string(a.task_id)},
                  {"CREATE_TIME", Iso(a.created)},
                  {"CREATED_BY", std::to_string(a.created_by)},
-                 {"DOWNLOAD_URL", object["DOWNLOAD_URL"]},
+                 {"DOWNLOAD_URL", absl::StrCat(caller.base_url,
+                                               "/bitrix/tools/disk/uf.php?attachedId=", id,
+                                               "&auth%5Bauth%5D=", caller.url_auth,
+                                               "&action=download")},
                  {"NAME", object["NAME"]},
                  {"SIZE", object["SIZE"]}});
 }
@@ -383,6 +386,7 @@ MethodResult Disk::Invoke(const std::string& method, const json& params, const D
   if (method == "disk.file.delete") {
     std::error_code ignored;
     std::filesystem::remove(it->second.path, ignored);
+    used_ -= it->second.size;
     downloads_.erase(it->second.download_token);
     objects_.erase(it);
     return Answer(true);
@@ -482,6 +486,10 @@ MethodResult Disk::StoreFile(int64_t folder_id, NewFile spec, const std::string&
     while (NameTaken(folder_id, Numbered(name, n))) ++n;
     name = Numbered(name, n);
   }
+  // A full Drive: the docs' error for it (they give no quota's size).
+  if (quota_ > 0 && used_ + size > quota_) {
+    return fail(Fail(400, "ERROR_COULD_NOT_SAVE_FILE", "Could not save file"));
+  }
   Object file;
   file.id = next_id_++;
   file.name = std::move(name);
@@ -499,6 +507,7 @@ MethodResult Disk::StoreFile(int64_t folder_id, NewFile spec, const std::string&
   std::filesystem::rename(path, file.path, error);
   if (error) return fail(Fail(500, "INTERNAL_SERVER_ERROR", "cannot store the file"));
   downloads_[file.download_token] = file.id;
+  used_ += size;
   const int64_t id = file.id;
   objects_[id] = std::move(file);
   MethodResult r = Answer(Render(objects_[id], caller));
@@ -543,6 +552,16 @@ std::optional<StoredFile> Disk::FindDownload(const std::string& token) const {
   if (it == downloads_.end()) return std::nullopt;
   const Object& file = objects_.at(it->second);
   return StoredFile{file.path, file.name, file.size, file.content_type};
+}
+
+std::optional<std::string> Disk::AttachedFileLink(int64_t attached_id,
+                                                  const DiskCaller& caller) const {
+  absl::MutexLock lock(&mu_);
+  auto found = attachments_.find(attached_id);
+  if (found == attachments_.end()) return std::nullopt;
+  auto file = objects_.find(found->second.file_id);
+  if (file == objects_.end()) return std::nullopt;  // the file was deleted
+  return Render(file->second, caller)["DOWNLOAD_URL"].get<std::string>();
 }
 
 std::optional<json> Disk::Inspect(int64_t id) const {

@@ -56,8 +56,9 @@ struct StoredFile {
 class Disk {
  public:
   // Keeps files under a fresh directory in $TMPDIR (or /tmp), removed with
-  // the Disk. `clock` must outlive it.
-  static absl::StatusOr<std::unique_ptr<Disk>> Create(const Clock* clock);
+  // the Disk, at most `quota` bytes of them (0: no limit). `clock` must
+  // outlive it.
+  static absl::StatusOr<std::unique_ptr<Disk>> Create(const Clock* clock, int64_t quota = 0);
   ~Disk();
 
   Disk(const Disk&) = delete;
@@ -88,6 +89,10 @@ class Disk {
   // Forgets an upload whose bytes never arrived whole.
   void AbandonUpload(const UploadSlot& slot);
 
+  // The download link (DOWNLOAD_URL) of the file that attached object
+  // `attached_id` names, for `caller`; nullopt when there is none.
+  std::optional<std::string> AttachedFileLink(int64_t attached_id, const DiskCaller& caller) const;
+
   // The file a DOWNLOAD_URL's `token` names; nullopt when none (deleted).
   std::optional<StoredFile> FindDownload(const std::string& token) const;
 
@@ -115,7 +120,7 @@ class Disk {
     std::string name;
     int64_t size = 0;
   };
-  explicit Disk(const Clock* clock, std::string dir);
+  Disk(const Clock* clock, std::string dir, int64_t quota);
 
   // Decodes fileContent ([name, base64]) into a file; nullopt and *refused
   // when it is malformed. Called without the lock.
@@ -146,6 +151,7 @@ class Disk {
 
   const Clock* const clock_;
   const std::string dir_;
+  const int64_t quota_;  // bytes the files may take; 0: no limit
   mutable absl::Mutex mu_;
   std::map<int64_t, Object> objects_ ABSL_GUARDED_BY(mu_);  // folders and files by ID
   std::map<std::string, Pending> pending_ ABSL_GUARDED_BY(mu_);  // upload token -> target
@@ -155,6 +161,7 @@ class Disk {
   std::map<std::string, std::string> webhook_auth_ ABSL_GUARDED_BY(mu_);  // credential -> token
   std::map<std::string, int64_t> webhook_users_ ABSL_GUARDED_BY(mu_);     // token -> user
   int64_t next_id_ ABSL_GUARDED_BY(mu_) = 3;
+  int64_t used_ ABSL_GUARDED_BY(mu_) = 0;  // bytes of the stored files
   std::atomic<int64_t> next_temp_{1};  // names temp files
   std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_);
 };

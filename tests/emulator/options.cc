@@ -70,6 +70,12 @@ A local Bitrix24 REST portal: protocol, limits, costs and faults (see README.md)
   --event-retries N             send a failed online event post again up to N
                                 times (default 0: never, as Bitrix24 is documented)
   --keep-alive-timeout SECONDS  idle keep-alive connection timeout (default 5)
+  --max-request-size BYTES      the largest request body taken, as a cloud
+                                portal's web server caps a POST (default
+                                2147483648, the docs' 2 GB; 0 = no limit): a
+                                larger one is read, dropped and answered 413
+  --disk-quota BYTES            the Drive's space (default 0: unlimited); a file
+                                that would pass it is 400 ERROR_COULD_NOT_SAVE_FILE
   --portals N                   also serve portals portal-1..portal-N, each at
                                 http://portal-K.localhost:PORT/ (README "Many
                                 portals"); more through /_emulator/portals
@@ -236,6 +242,20 @@ absl::StatusOr<EmulatorOptions> ParseOptions(const std::vector<std::string>& arg
        [&](const std::string& f, const std::string& v) {
          return ParseInt(f, v, &o.keep_alive_timeout_seconds, 1, 3600);
        }},
+      {"--disk-quota",
+       [&](const std::string& f, const std::string& v) {
+         if (!absl::SimpleAtoi(v, &o.disk_quota) || o.disk_quota < 0) {
+           return Bad(f, "expected a number of bytes (0: unlimited)");
+         }
+         return absl::OkStatus();
+       }},
+      {"--max-request-size",
+       [&](const std::string& f, const std::string& v) {
+         if (!absl::SimpleAtoi(v, &o.max_request_size) || o.max_request_size < 0) {
+           return Bad(f, "expected a number of bytes (0: no limit)");
+         }
+         return absl::OkStatus();
+       }},
   };
   const std::map<std::string, bool*> switches = {
       {"--no-limits", &o.no_limits},
@@ -329,6 +349,7 @@ PortalConfig MakePortalConfig(const EmulatorOptions& o) {
   c.integer_reset_at = f >= 1;
   c.redirect_host = o.redirect_host;
   c.idempotency_ttl = absl::Hours(24) * f;
+  c.disk_quota = o.disk_quota;
   return c;
 }
 
@@ -340,6 +361,7 @@ ServerOptions MakeServerOptions(const EmulatorOptions& o) {
   s.tls_key_file = o.tls_key_file;
   s.threads = o.threads;
   s.keep_alive_timeout_seconds = o.keep_alive_timeout_seconds;
+  s.max_request_size = o.max_request_size;
   return s;
 }
 

@@ -6,6 +6,7 @@
 #ifndef B24EMU_OPTIONS_H_
 #define B24EMU_OPTIONS_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,6 +51,12 @@ struct EmulatorOptions {
   int event_senders = 1;  // threads posting online events
   int event_retries = 0;  // a failed online post is sent again this many times
   int keep_alive_timeout_seconds = 5;
+  // The largest request body the web server takes (--max-request-size,
+  // bytes; 0 = no limit): the docs give 2 GB for a cloud portal's POST.
+  int64_t max_request_size = int64_t{2} << 30;
+  // The Drive's space (--disk-quota, bytes; 0 = unlimited, the default: the
+  // docs give no figure, it depends on the plan).
+  int64_t disk_quota = 0;
   // Many portals (README "Many portals"): created at start besides the
   // first, and the application's install handler they post to.
   int portals = 0;

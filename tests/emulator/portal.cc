@@ -134,7 +134,7 @@ Portal::Portal(PortalConfig config, MethodTable* methods, const Clock* clock, OA
     oauth = own_oauth_.get();
   }
   oauth_ = oauth;
-  absl::StatusOr<std::unique_ptr<Disk>> disk = Disk::Create(clock);
+  absl::StatusOr<std::unique_ptr<Disk>> disk = Disk::Create(clock, config_.disk_quota);
   if (!disk.ok()) throw std::runtime_error(std::string(disk.status().message()));
   disk_ = std::move(*disk);
   absl::StatusOr<std::unique_ptr<CrmFiles>> crm_files = CrmFiles::Create();
@@ -670,6 +670,27 @@ HttpReply Portal::OpenDownload(const FileRequest& request, StoredFile* file) {
   return reply;
 }
 
+HttpReply Portal::OpenAttachedLink(const FileRequest& request) {
+  OJson query = FileQuery(request);
+  // The link carries its authorization as auth[auth] (the docs' form).
+  const bool nested = query.contains("auth") && query["auth"].is_object() &&
+                      query["auth"].contains("auth") && query["auth"]["auth"].is_string();
+  query["auth"] = nested ? query["auth"]["auth"].get<std::string>() : std::string();
+  DiskCaller caller;
+  HttpReply reply = FileAuth(query, request, &caller);
+  if (reply.status != 200) return reply;
+  const std::optional<int64_t> attached = PositiveParam(nlohmann::json(query), "attachedId");
+  std::optional<std::string> link =
+      attached ? disk_->AttachedFileLink(*attached, caller) : std::nullopt;
+  if (!link) return HttpReply{404, "text/html", HtmlPage(404, "Not Found")};
+  reply.status = 302;
+  reply.content_type = "text/html";
+  reply.headers.emplace_back("Location", *link);
+  // No body: cpp-httplib would apply a resumed download's Range to it and
+  // answer 416 instead of the redirect.
+  return reply;
+}
+
 HttpReply Portal::OpenCrmFileLink(const FileRequest& request, const CrmFileField& field) {
   const OJson query = FileQuery(request);
   DiskCaller caller;
@@ -687,7 +708,8 @@ HttpReply Portal::OpenCrmFileLink(const FileRequest& request, const CrmFileField
   reply.status = 302;
   reply.content_type = "text/html";
   reply.headers.emplace_back("Location", absl::StrCat(caller.base_url, *link));
-  reply.body = HtmlPage(302, "Found");
+  // No body: cpp-httplib would apply a resumed download's Range to it and
+  // answer 416 instead of the redirect.
   return reply;
 }
 

@@ -64,6 +64,9 @@ struct PortalConfig {
   // How long REST 3.0 keeps the answer of a write sent with an
   // Idempotency-Key (24 h on a real portal).
   absl::Duration idempotency_ttl = absl::Hours(24);
+  // The Drive's space in bytes (0: unlimited): a file that would pass it is
+  // ERROR_COULD_NOT_SAVE_FILE, as the docs name for a full Drive.
+  int64_t disk_quota = 0;
 };
 
 // `path` with every run of '/' made one, as nginx's `merge_slashes on` (its
@@ -151,6 +154,9 @@ class Portal {
   std::optional<nlohmann::json> InspectFile(int64_t id) const { return disk_->Inspect(id); }
   // A DOWNLOAD_URL: the file to stream, or an error reply (status != 200).
   HttpReply OpenDownload(const FileRequest& request, StoredFile* file);
+  // An attached object's DOWNLOAD_URL (uf.php, authorized by its
+  // auth[auth]): a redirect to the file's own link, or an error reply.
+  HttpReply OpenAttachedLink(const FileRequest& request);
 
   // Control endpoints.
   nlohmann::json StatsJson();

@@ -142,6 +142,41 @@ bool CutWhileReading(const httplib::Request& req, const httplib::ContentReader& 
   return !reader(count);
 }
 
+// A request body counted against ServerOptions::max_request_size. A body
+// over it is still read to its end, its bytes dropped: a web server reads on
+// before it refuses (nginx too), else the client, still sending, may meet a
+// reset instead of the answer.
+class BodyLimit {
+ public:
+  BodyLimit(const httplib::Request& req, int64_t max) : max_(max) {
+    const auto declared = static_cast<int64_t>(req.get_header_value<uint64_t>("Content-Length"));
+    over_ = max_ > 0 && declared > max_;
+  }
+  // Counts `n` more bytes: false once the body is over the limit (drop them).
+  bool Take(size_t n) {
+    read_ += static_cast<int64_t>(n);
+    if (max_ > 0 && read_ > max_) over_ = true;
+    return !over_;
+  }
+  bool over() const { return over_; }
+
+ private:
+  const int64_t max_;
+  int64_t read_ = 0;
+  bool over_ = false;
+};
+
+// The web server's refusal of a body over the limit (nginx's page: the docs
+// name no error of their own; the portal never sees the request).
+void SendTooLarge(httplib::Response& res) {
+  res.status = 413;
+  res.set_content(
+      "<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n"
+      "<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>nginx</center>\r\n"
+      "</body>\r\n</html>\r\n",
+      "text/html");
+}
+
 void SendJson(httplib::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
   res.set_content(body.dump(), "application/json; charset=utf-8");
@@ -213,6 +248,7 @@ void EmulatorServer::InstallHandlers() {
     BodySpool spool(portal->spool_dir(), v3 ? BodySpool::Encoding::kNone
                                              : BodySpool::EncodingOf(r.params.content_type));
     r.spool = &spool;
+    BodyLimit limit(req, options_.max_request_size);
     if (reader != nullptr) {
       r.fault = portal->DrawFault(r.path);
       if (*r.fault == FaultKind::kCut) {
@@ -231,14 +267,22 @@ void EmulatorServer::InstallHandlers() {
               parts.emplace_back(file.name, "");
               return true;
             },
-            [&parts](const char* data, size_t n) {
-              parts.back().second.append(data, n);
+            [&parts, &limit](const char* data, size_t n) {
+              if (limit.Take(n)) parts.back().second.append(data, n);
               return true;
             });
       } else {
-        (*reader)([&spool](const char* data, size_t n) { return spool.Feed(data, n); });
+        (*reader)([&spool, &limit](const char* data, size_t n) {
+          return !limit.Take(n) || spool.Feed(data, n);
+        });
         r.params.body = spool.TakeText();
       }
+    }
+    if (limit.over()) {  // the web server's refusal: the portal never saw it
+      stats.CountTooLarge();
+      SendTooLarge(res);
+      stats.Exit();
+      return;
     }
     // The modelled processing time is the portal's whole time on the
     // request: the emulator's own work on it is part of it, not added.
@@ -418,6 +462,7 @@ void EmulatorServer::InstallFileHandlers(std::function<bool(const httplib::Reque
     // A body cut short (the client went away mid-file) leaves an incomplete
     // form, which a portal never files: the reader reports it.
     bool complete = false;
+    BodyLimit limit(req, options_.max_request_size);
     if (req.is_multipart_form_data()) {
       complete = reader(
           [&](const httplib::MultipartFormData& part) {
@@ -430,13 +475,18 @@ void EmulatorServer::InstallFileHandlers(std::function<bool(const httplib::Reque
             return true;
           },
           [&](const char* data, size_t n) {
-            if (!in_field || write_failed) return true;
+            if (!limit.Take(n) || !in_field || write_failed) return true;
             write_failed = std::fwrite(data, 1, n, out) != n;
             size += static_cast<int64_t>(n);
             return true;
           });
     }
     if (out != nullptr) write_failed = std::fclose(out) != 0 || write_failed;
+    if (limit.over()) {  // the web server's refusal: nothing is filed
+      portal->stats().CountTooLarge();
+      portal->AbandonUpload(slot);
+      return SendTooLarge(res);
+    }
     if (!complete || !found || write_failed) {
       portal->AbandonUpload(slot);
       return send(res, HttpReply{400, "application/json; charset=utf-8",
@@ -463,6 +513,14 @@ void EmulatorServer::InstallFileHandlers(std::function<bool(const httplib::Reque
     HttpReply reply = Route(req)->OpenDownload(file_request(req), &file);
     if (reply.status != 200) return send(res, reply);
     ServeStoredFile(file, res);
+  });
+  // An attached object's DOWNLOAD_URL: a redirect to the file's own link.
+  server_->Get("/+bitrix/+tools/+disk/+uf\\.php", [this, file_request](const httplib::Request& req,
+                                                                     httplib::Response& res) {
+    HttpReply reply = Route(req)->OpenAttachedLink(file_request(req));
+    res.status = reply.status;
+    for (const auto& [name, value] : reply.headers) res.set_header(name, value);
+    res.set_content(reply.body, reply.content_type);
   });
   // A file field's download link -- a deal's downloadUrl, an item's
   // urlMachine (on a REST path) -- authorized like a REST call, redirects to

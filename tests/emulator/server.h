@@ -11,6 +11,7 @@
 #define B24EMU_SERVER_H_
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -35,6 +36,10 @@ struct ServerOptions {
   std::string tls_key_file;
   int threads = 128;          // connection-serving threads
   int keep_alive_timeout_seconds = 5;
+  // A request whose body is larger (0: no limit) is answered 413, as the
+  // web server in front of a portal does, before the portal sees it: its
+  // body is read and dropped, nothing runs and nothing is stored.
+  int64_t max_request_size = 0;
 };
 
 class EmulatorServer {

@@ -53,6 +53,7 @@ nlohmann::json Stats::ToJson() const {
   j["token_refusals"] = token_refusals_.load();
   j["idempotent_replays"] = idempotent_replays_.load();
   j["idempotency_overlaps"] = idempotency_overlaps_.load();
+  j["too_large"] = too_large_.load();
   j["in_flight"] = in_flight_.load();
   absl::MutexLock lock(&mu_);
   j["errors"] = nlohmann::json(errors_);
@@ -75,6 +76,7 @@ void Stats::Reset() {
   token_refusals_ = 0;
   idempotent_replays_ = 0;
   idempotency_overlaps_ = 0;
+  too_large_ = 0;
   absl::MutexLock lock(&mu_);
   errors_.clear();
   created_.clear();

@@ -49,6 +49,10 @@ class Stats {
   nlohmann::json CommandsJson() const;
   static constexpr size_t kRecordedCommands = 1000;
 
+  // One request the web server refused as over --max-request-size (413):
+  // never seen by the portal, so in no other count.
+  void CountTooLarge() { too_large_.fetch_add(1, std::memory_order_relaxed); }
+
   // Brackets one in-flight REST request (for peak_concurrency).
   void Enter();
   void Exit() { in_flight_.fetch_sub(1, std::memory_order_relaxed); }
@@ -58,7 +62,7 @@ class Stats {
 
   // requests, batches, commands, errors, created, peak_concurrency,
   // in_flight, faults_injected, token_refreshes, token_refusals,
-  // idempotent_replays, idempotency_overlaps, requests_by_method.
+  // idempotent_replays, idempotency_overlaps, too_large, requests_by_method.
   nlohmann::json ToJson() const;
 
   // Clears everything except the in-flight count (requests may be running).
@@ -74,6 +78,7 @@ class Stats {
   std::atomic<int64_t> token_refusals_{0};
   std::atomic<int64_t> idempotent_replays_{0};
   std::atomic<int64_t> idempotency_overlaps_{0};
+  std::atomic<int64_t> too_large_{0};
   mutable absl::Mutex mu_;
   std::map<std::string, int64_t> errors_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int64_t> created_ ABSL_GUARDED_BY(mu_);

@@ -8,9 +8,10 @@
 //   auto up = files.UploadFile("scan.pdf", into);
 //   if (up.ok()) files.DownloadFile(std::stoll(up.value().file["ID"].get<std::string>()), "copy.pdf");
 //
-// The gateway computes the upload's SHA-256 while it streams and returns it
-// (UploadResult::sha256); this header does not hash (no crypto dependency):
-// compare it with your own when you need the check.
+// The gateway computes SHA-256 while it streams, of an upload's bytes as
+// they arrived and of a download's as they left; both helpers hash the same
+// bytes here (sha256.h, no crypto library needed) and fail with
+// CHECKSUM_MISMATCH (DATA_LOSS) when the two differ.
 //
 // Thread-safety: a Files may be used from several threads at once.
 #ifndef B24GATE_CLIENTS_CPP_B24GATE_FILES_H_
@@ -33,6 +34,7 @@
 
 #include "bitrix24/gateway/v1/files.grpc.pb.h"
 #include "client.h"
+#include "sha256.h"
 
 namespace b24gate::client {
 
@@ -96,6 +98,10 @@ struct DownloadResult {
   Json file;
   int64_t written = 0;
   std::string content_type;  // as the portal serves the file
+  // The gateway's SHA-256 (hex) of the bytes written (for a resumed
+  // download, those from the offset on), checked against them; "" from a
+  // gateway that predates it.
+  std::string sha256;
 };
 
 class Files {
@@ -140,9 +146,11 @@ class Files {
     bool open = writer->Write(request);
     std::vector<char> buffer(options.chunk_size);
     int64_t sent = 0;
+    Sha256 hash;
     while (open && in) {
       in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
       if (in.gcount() == 0) break;
+      hash.Update(buffer.data(), static_cast<size_t>(in.gcount()));
       request.set_chunk(buffer.data(), static_cast<size_t>(in.gcount()));
       open = writer->Write(request);
       sent += in.gcount();
@@ -156,6 +164,10 @@ class Files {
     if (open) writer->WritesDone();
     grpc::Status status = writer->Finish();  // the gateway's reason when a write failed
     if (!status.ok()) return internal::FromStatus(status);
+    if (response.sha256() != hash.HexDigest()) {
+      return Error{"CHECKSUM_MISMATCH", "the gateway's SHA-256 of the upload differs from what was sent",
+                   grpc::StatusCode::DATA_LOSS, "", {}};
+    }
     return UploadResult{StructJson(response.file()), response.size(), response.sha256()};
   }
 
@@ -175,7 +187,9 @@ class Files {
   }
 
   // Streams a Drive file (FilesService.DownloadFile) into `out`; with
-  // options.record_field (file_id 0), the file in that record's field.
+  // options.record_field (file_id 0), the file in that record's field. The
+  // bytes are checked against the gateway's count and SHA-256 of what it
+  // sent: CHECKSUM_MISMATCH (DATA_LOSS) when they differ.
   Outcome<DownloadResult> Download(int64_t file_id, std::ostream& out, const DownloadOptions& options = {}) {
     bitrix24::gateway::v1::DownloadFileRequest request;
     request.set_portal(options_.portal);
@@ -186,6 +200,8 @@ class Files {
     internal::Prepare(&context, options.timeout, options_);
     auto reader = stub_->DownloadFile(&context, request);
     DownloadResult result;
+    Sha256 hash;
+    std::optional<bitrix24::gateway::v1::DownloadFileSummary> summary;
     bitrix24::gateway::v1::DownloadFileResponse message;
     while (reader->Read(&message)) {
       if (message.has_header()) {
@@ -195,6 +211,11 @@ class Files {
         result.content_type = message.header().content_type();
         continue;
       }
+      if (message.has_summary()) {
+        summary = message.summary();
+        continue;
+      }
+      hash.Update(message.chunk());
       out.write(message.chunk().data(), static_cast<std::streamsize>(message.chunk().size()));
       if (!out) {
         context.TryCancel();
@@ -206,6 +227,17 @@ class Files {
     }
     grpc::Status status = reader->Finish();
     if (!status.ok()) return internal::FromStatus(status);
+    if (summary) {
+      const std::string received = hash.HexDigest();
+      if (summary->sha256() != received || summary->size() != result.written) {
+        return Error{"CHECKSUM_MISMATCH",
+                     "the bytes received (" + std::to_string(result.written) + ", SHA-256 " + received +
+                         ") differ from those the gateway sent (" + std::to_string(summary->size()) +
+                         ", SHA-256 " + summary->sha256() + ")",
+                     grpc::StatusCode::DATA_LOSS, "", {}};
+      }
+      result.sha256 = summary->sha256();
+    }
     return result;
   }
 

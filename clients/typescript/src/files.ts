@@ -14,6 +14,7 @@ import {
   DownloadFileRequest,
   UploadFileHeader,
   type DownloadFileResponse,
+  type DownloadFileSummary,
   type FilesServiceClient,
   type UploadFileRequest,
   type UploadFileResponse,
@@ -88,6 +89,11 @@ export interface DownloadResult {
   written: number;
   /** The media type the portal serves the file with ("" when it names none). */
   contentType: string;
+  /**
+   * The gateway's SHA-256 (lower-case hex) of the bytes written (for a resumed download, those from
+   * the offset on), checked against them; "" from a gateway that predates it.
+   */
+  sha256: string;
 }
 
 /** The source as chunks of at most `size` bytes. */
@@ -161,14 +167,19 @@ export async function download(client: FilesServiceClient, portal: string, fileI
   const out = await sink(dest, offset);
   const request = DownloadFileRequest.fromPartial({ portal, fileId, offset, recordField: o.recordField });
   const call = client.downloadFile(request, new Metadata(), callOptions);
-  const result: DownloadResult = { name: "", size: -1, file: {}, written: 0, contentType: "" };
+  const result: DownloadResult = { name: "", size: -1, file: {}, written: 0, contentType: "", sha256: "" };
+  const digest = createHash("sha256");
+  let summary: DownloadFileSummary | undefined;
   try {
     for await (const message of call) {
       const m = message as DownloadFileResponse;
       if (m.header) {
         Object.assign(result, { name: m.header.name, size: m.header.size, file: m.header.file ?? {},
                                 contentType: m.header.contentType });
+      } else if (m.summary) {
+        summary = m.summary;
       } else if (m.chunk) {
+        digest.update(m.chunk);
         if (!out.write(m.chunk)) await once(out, "drain");
         result.written += m.chunk.length;
         o.onProgress?.(result.written, result.size);
@@ -183,5 +194,19 @@ export async function download(client: FilesServiceClient, portal: string, fileI
       await once(out, "close");
     }
   }
+  if (summary !== undefined) result.sha256 = checkSummary(summary, digest.digest("hex"), result.written);
   return result;
+}
+
+/**
+ * The gateway's hash when it matches what was received; BitrixError CHECKSUM_MISMATCH (DATA_LOSS)
+ * otherwise.
+ */
+export function checkSummary(summary: DownloadFileSummary, sha256: string, written: number): string {
+  if (summary.sha256 !== sha256 || Number(summary.size) !== written) {
+    throw new BitrixError("CHECKSUM_MISMATCH",
+      `the bytes received (${written}, SHA-256 ${sha256}) differ from those the gateway sent ` +
+      `(${summary.size}, SHA-256 ${summary.sha256})`, status.DATA_LOSS);
+  }
+  return summary.sha256;
 }

@@ -68,12 +68,20 @@ func TestUploadThenDownloadIsByteIdentical(t *testing.T) {
 	if got.ContentType != "application/pdf" {
 		t.Errorf("content type %q", got.ContentType)
 	}
-	// Resumed into a file cut at an offset.
+	// The gateway's hash of what it streamed, checked by the helper.
+	if got.SHA256 != up.SHA256 {
+		t.Errorf("download sha %q, upload sha %q", got.SHA256, up.SHA256)
+	}
+	// Resumed into a file cut at an offset: the hash covers the part streamed.
 	if err := os.Truncate(back, 1000); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := gw.DownloadFile(ctx, id, back, b24gate.DownloadOptions{Offset: 1000}); err != nil {
+	tail, err := gw.DownloadFile(ctx, id, back, b24gate.DownloadOptions{Offset: 1000})
+	if err != nil {
 		t.Fatal(err)
+	}
+	if tail.SHA256 != sha(data[1000:]) {
+		t.Errorf("resumed download sha %q", tail.SHA256)
 	}
 	if read, _ = os.ReadFile(back); sha(read) != sha(data) {
 		t.Fatalf("resumed download: %d bytes, sha %s", len(read), sha(read))
@@ -138,7 +146,7 @@ func TestRecordFieldGoesUpAndComesBackIdentical(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sha(sink.Bytes()) != sha(data) || got.Written != int64(len(data)) {
-		t.Fatalf("field round trip: %d bytes, sha %s", sink.Len(), sha(sink.Bytes()))
+	if sha(sink.Bytes()) != sha(data) || got.Written != int64(len(data)) || got.SHA256 != up.SHA256 {
+		t.Fatalf("field round trip: %d bytes, sha %s, the gateway's %s", sink.Len(), sha(sink.Bytes()), got.SHA256)
 	}
 }

@@ -214,12 +214,15 @@ class FilesTest(unittest.TestCase):
         file_id = int(up["file"]["ID"])
         got = self.gw.download_file(file_id, self.path("back.pdf"), progress=False)
         self.assertEqual(got["size"], len(data))
+        # The gateway's hash of what it streamed, checked by the helper, is the upload's.
+        self.assertEqual(got["sha256"], up["sha256"])
         with open(self.path("back.pdf"), "rb") as f:
             self.assertEqual(f.read(), data)
-        # Resumed from an offset into a file cut there.
+        # Resumed from an offset into a file cut there: the hash covers the part streamed.
         with open(self.path("back.pdf"), "r+b") as f:
             f.truncate(1000)
-        self.gw.download_file(file_id, self.path("back.pdf"), offset=1000, progress=False)
+        tail = self.gw.download_file(file_id, self.path("back.pdf"), offset=1000, progress=False)
+        self.assertEqual(tail["sha256"], hashlib.sha256(data[1000:]).hexdigest())
         with open(self.path("back.pdf"), "rb") as f:
             self.assertEqual(f.read(), data)
 
@@ -246,7 +249,8 @@ class FilesTest(unittest.TestCase):
         self.assertEqual(up["sha256"], hashlib.sha256(data).hexdigest())
         self.assertNotIn("auth=", up["file"]["downloadUrl"])
         sink = io.BytesIO()
-        self.gw.download_file(None, sink, record_field=field, progress=False)
+        got = self.gw.download_file(None, sink, record_field=field, progress=False)
+        self.assertEqual(got["sha256"], up["sha256"])
         self.assertEqual(hashlib.sha256(sink.getvalue()).hexdigest(), up["sha256"])
 
     def test_rights_and_the_content_type_reach_the_drive(self):
@@ -431,10 +435,13 @@ class AsyncFilesTest(unittest.IsolatedAsyncioTestCase):
         got = await self.gw.download_file(file_id, self.path("back.pdf"), progress=False)
         self.assertEqual((got["name"], got["size"], got["content_type"]),
                          (up["file"]["NAME"], len(data), "application/pdf"))
+        self.assertEqual(got["sha256"], up["sha256"])
         with open(self.path("back.pdf"), "r+b") as f:
             self.assertEqual(f.read(), data)
             f.truncate(4096)
-        await self.gw.download_file(file_id, self.path("back.pdf"), offset=4096, progress=False)
+        tail = await self.gw.download_file(file_id, self.path("back.pdf"), offset=4096,
+                                           progress=False)
+        self.assertEqual(tail["sha256"], hashlib.sha256(data[4096:]).hexdigest())
         with open(self.path("back.pdf"), "rb") as f:
             self.assertEqual(f.read(), data)
 

@@ -1,7 +1,7 @@
 """Unit tests of the file helpers (b24gate._files) over a fake FilesService
 stub: the upload streams a header then chunks and checks the gateway's
-SHA-256 against the bytes it read; the download writes the chunks in order
-and counts them on the bar."""
+SHA-256 against the bytes it read; the download writes the chunks in order,
+counts them on the bar and checks them against the gateway's summary."""
 
 import hashlib
 import io
@@ -31,9 +31,11 @@ class FakeBar:
 
 
 class FakeStub:
-    def __init__(self, sha256=None):
+    def __init__(self, sha256=None, chunks=(b"0123", b"456789"), summary=True):
         self.sha256 = sha256  # None: the true one
         self.messages = []
+        self.chunks = chunks  # what DownloadFile streams
+        self.summary = summary  # False: no summary (a gateway that predates it)
 
     def UploadFile(self, messages, timeout=None):
         self.messages = list(messages)
@@ -49,8 +51,12 @@ class FakeStub:
         header.header.size = 10
         header.header.content_type = "text/plain"
         yield header
-        for chunk in (b"0123", b"456789"):
+        for chunk in self.chunks:
             yield files_pb2.DownloadFileResponse(chunk=chunk)
+        if self.summary:
+            # What the gateway hashed: the true bytes, whatever the stream carried.
+            yield files_pb2.DownloadFileResponse(summary=files_pb2.DownloadFileSummary(
+                size=10, sha256=self.sha256 or hashlib.sha256(b"0123456789").hexdigest()))
 
 
 class FilesTest(unittest.TestCase):
@@ -81,6 +87,21 @@ class FilesTest(unittest.TestCase):
         self.assertEqual(sink.getvalue(), b"0123456789")
         self.assertEqual((header["name"], header["content_type"]), ("a.bin", "text/plain"))
         self.assertEqual((bar.n, bar.total, bar.closed), (10, 10, True))
+        self.assertEqual(header["sha256"], hashlib.sha256(b"0123456789").hexdigest())
+        self.assertEqual(header["written"], 10)
+
+    def test_a_corrupted_download_is_an_error(self):
+        request = files_pb2.DownloadFileRequest(file_id=7)
+        for chunks in ((b"0123", b"456788"), (b"0123", b"45678"), (b"0123", b"456789", b"x")):
+            with self.subTest(chunks=chunks), self.assertRaises(BitrixError) as caught:
+                download(FakeStub(chunks=chunks), request, io.BytesIO(), FakeBar(), None)
+            self.assertEqual(caught.exception.code, "CHECKSUM_MISMATCH")
+            self.assertEqual(caught.exception.grpc_code, grpc.StatusCode.DATA_LOSS)
+
+    def test_a_download_without_a_summary_has_no_hash(self):
+        got = download(FakeStub(summary=False), files_pb2.DownloadFileRequest(file_id=7),
+                       io.BytesIO(), FakeBar(), None)
+        self.assertEqual((got["sha256"], got["written"]), ("", 10))
 
 
 if __name__ == "__main__":

@@ -43,8 +43,10 @@ test("a path goes up and comes back identical, also resumed", async () => {
   assert.equal(got.written, data.length);
   assert.equal(got.contentType, "application/pdf");
   assert.equal(sha256(await readFile(back)), sha256(data));
+  assert.equal(got.sha256, up.sha256, "the gateway's hash of what it streamed");
   await truncate(back, 1000);
-  await gw.download(Number(up.file.ID), back, { offset: 1000 });
+  const tail = await gw.download(Number(up.file.ID), back, { offset: 1000 });
+  assert.equal(tail.sha256, sha256(data.subarray(1000)), "the hash covers the part streamed");
   assert.equal(sha256(await readFile(back)), sha256(data));
 });
 
@@ -71,5 +73,6 @@ test("a deal's file field gets the file and gives it back identical", async () =
   const sink = new Writable({ write(chunk, _enc, done) { pieces.push(chunk); done(); } });
   const got = await gw.download(0, sink, { recordField });
   assert.equal(got.written, data.length);
+  assert.equal(got.sha256, up.sha256);
   assert.equal(sha256(Buffer.concat(pieces)), sha256(data));
 });

@@ -2,8 +2,11 @@
 // uploadUrl, then a multipart POST) and the authorised DOWNLOAD_URL.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
+#include <cstdint>
 #include <string>
+#include <utility>
 
 #include <httplib.h>
 
@@ -22,7 +25,8 @@ class DiskTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { std::signal(SIGPIPE, SIG_IGN); }
 
-  DiskTest() : portal_(TestConfig(), &methods_, RealClock()), server_(ServerOptions(), &portal_) {
+  explicit DiskTest(ServerOptions options = ServerOptions(), PortalConfig config = TestConfig())
+      : portal_(std::move(config), &methods_, RealClock()), server_(options, &portal_) {
     port_ = server_.Start().value_or(0);
     client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
     client_->set_read_timeout(10, 0);
@@ -156,6 +160,97 @@ TEST_F(DiskTest, NameClashRefusedOrMadeUnique) {
   EXPECT_EQ(unique["result"]["NAME"], "r (1).txt") << unique;
 }
 
+// A server that takes request bodies of up to 64 KiB (--max-request-size;
+// the docs give a cloud portal's web server 2 GB).
+class LimitedDiskTest : public DiskTest {
+ protected:
+  static constexpr int64_t kLimit = 64 << 10;
+  static ServerOptions Limited() {
+    ServerOptions options;
+    options.max_request_size = kLimit;
+    return options;
+  }
+  LimitedDiskTest() : DiskTest(Limited()) {}
+
+  // The multipart form of one file in the field "file", sent chunked (no
+  // Content-Length: the server only finds out as it reads).
+  httplib::Result PostChunked(const std::string& url, const std::string& bytes) {
+    const std::string form = "--b24\r\nContent-Disposition: form-data; name=\"file\"; "
+                             "filename=\"x.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n" +
+                             bytes + "\r\n--b24--\r\n";
+    return client_->Post(
+        PathOf(url),
+        [form](size_t offset, httplib::DataSink& sink) {
+          if (offset < form.size()) {
+            sink.write(form.data() + offset, std::min<size_t>(4096, form.size() - offset));
+          } else {
+            sink.done();
+          }
+          return true;
+        },
+        "multipart/form-data; boundary=b24");
+  }
+};
+
+TEST_F(LimitedDiskTest, AnUploadOverTheRequestLimitIs413AndStoresNothing) {
+  json first = Call("disk.folder.uploadfile", {{"id", 1}, {"data", {{"NAME", "big.bin"}}}});
+  const std::string url = first["result"]["uploadUrl"];
+  auto declared = PostFile(url, "file", Bytes(kLimit + 1));
+  ASSERT_TRUE(declared);
+  EXPECT_EQ(declared->status, 413);
+  EXPECT_NE(declared->body.find("413 Request Entity Too Large"), std::string::npos) << declared->body;
+  auto chunked = PostChunked(url, Bytes(kLimit + 1));
+  ASSERT_TRUE(chunked);
+  EXPECT_EQ(chunked->status, 413);
+  EXPECT_EQ(Call("disk.folder.getchildren", {{"id", 1}})["total"], 0);
+  // Refused by the web server, the upload never reached the portal: its
+  // URL still files one that fits, either way it is sent.
+  auto fits = PostChunked(url, Bytes(kLimit - 1024));
+  ASSERT_TRUE(fits);
+  EXPECT_EQ(fits->status, 200) << fits->body;
+  json file = json::parse(fits->body);
+  EXPECT_EQ(file["result"]["SIZE"], std::to_string(kLimit - 1024)) << file;
+}
+
+TEST_F(LimitedDiskTest, ARestCallOverTheRequestLimitIs413AndNeverRuns) {
+  json big = {{"id", 1}, {"data", {{"NAME", "deals"}}}, {"note", std::string(kLimit, 'x')}};
+  auto res = client_->Post("/rest/1/secret/disk.folder.addsubfolder", big.dump(), "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 413);
+  EXPECT_EQ(Call("disk.folder.getchildren", {{"id", 1}})["total"], 0);
+  big.erase("note");
+  EXPECT_EQ(Call("disk.folder.addsubfolder", big)["result"]["NAME"], "deals");
+}
+
+// A Drive of 10,000 bytes (--disk-quota): a file that would pass it is
+// ERROR_COULD_NOT_SAVE_FILE and stored nowhere, in either form of upload;
+// deleting a file makes room again.
+class QuotaDiskTest : public DiskTest {
+ protected:
+  static PortalConfig WithQuota() {
+    PortalConfig config = TestConfig();
+    config.disk_quota = 10000;
+    return config;
+  }
+  QuotaDiskTest() : DiskTest(ServerOptions(), WithQuota()) {}
+};
+
+TEST_F(QuotaDiskTest, AFileThatWouldPassTheQuotaCouldNotBeSaved) {
+  json first = UploadTwoStep("a.bin", Bytes(6000));
+  ASSERT_TRUE(first.contains("result")) << first;
+  json full = UploadTwoStep("b.bin", Bytes(6000));
+  EXPECT_EQ(full["error"], "ERROR_COULD_NOT_SAVE_FILE") << full;
+  EXPECT_EQ(full["error_description"], "Could not save file");
+  json inline_full = Call("disk.folder.uploadfile", {{"id", 1},
+                                                     {"data", {{"NAME", "c.bin"}}},
+                                                     {"fileContent", {"c.bin", std::string(8000, 'A')}}});
+  EXPECT_EQ(inline_full["error"], "ERROR_COULD_NOT_SAVE_FILE") << inline_full;
+  EXPECT_EQ(Call("disk.folder.getchildren", {{"id", 1}})["total"], 1);
+  EXPECT_TRUE(UploadTwoStep("d.bin", Bytes(4000)).contains("result")) << "exactly the quota fits";
+  ASSERT_EQ(Call("disk.file.delete", {{"id", first["result"]["ID"]}})["result"], true);
+  EXPECT_TRUE(UploadTwoStep("b.bin", Bytes(6000)).contains("result")) << "the deleted file's room";
+}
+
 TEST_F(DiskTest, UnknownFolderIsNotFound) {
   json r = Call("disk.folder.uploadfile", {{"id", 999}, {"data", {{"NAME", "x"}}}});
   EXPECT_EQ(r["error"], "ERROR_NOT_FOUND") << r;
@@ -185,7 +280,7 @@ TEST_F(DiskTest, SubfoldersTakeUploads) {
 }
 
 // tasks.task.files.attach makes an attached object; disk.attachedObject.get
-// describes it and its DOWNLOAD_URL serves the file's bytes.
+// describes it and its DOWNLOAD_URL redirects to the file's bytes.
 TEST_F(DiskTest, AFileAttachedToATaskIsReadByItsAttachedObject) {
   const std::string bytes = Bytes(5000);
   json file = UploadTwoStep("a.bin", bytes);
@@ -199,9 +294,22 @@ TEST_F(DiskTest, AFileAttachedToATaskIsReadByItsAttachedObject) {
   EXPECT_EQ(object["result"]["ENTITY_ID"], "7");
   EXPECT_EQ(object["result"]["NAME"], "a.bin");
   EXPECT_EQ(object["result"]["SIZE"], "5000");
-  auto res = client_->Get(PathOf(object["result"]["DOWNLOAD_URL"]));
+  // The attachment's own link, as a portal's: it redirects to the file's.
+  const std::string link = object["result"]["DOWNLOAD_URL"];
+  EXPECT_NE(link.find("/bitrix/tools/disk/uf.php?attachedId=" + std::to_string(id) + "&auth%5Bauth%5D="),
+            std::string::npos)
+      << link;
+  auto res = client_->Get(PathOf(link));
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 302) << res->body;
+  res = client_->Get(PathOf(res->get_header_value("Location")));
   ASSERT_TRUE(res);
   EXPECT_EQ(res->body, bytes);
+  // Its authorization is checked like the file's own link's.
+  const size_t auth = link.find("auth%5Bauth%5D=") + 15;
+  auto forged = client_->Get(PathOf(link.substr(0, auth) + "nope" + link.substr(link.find('&', auth))));
+  ASSERT_TRUE(forged);
+  EXPECT_EQ(forged->status, 401);
 
   EXPECT_EQ(Call("disk.attachedObject.get", {{"id", id + 1}})["error"], "ERROR_NOT_FOUND");
   EXPECT_EQ(Call("tasks.task.files.attach", {{"taskId", 500}, {"fileId", file_id}})["error"],

@@ -67,6 +67,23 @@ TEST(OptionsTest, ExplicitBucketAndNoLimits) {
   EXPECT_EQ(c.cost.Cost(WorkDone{50, 1000, 1000}), absl::ZeroDuration());
 }
 
+// The web server's request size limit: the docs' 2 GB by default, any
+// number of bytes, or 0 for none.
+TEST(OptionsTest, MaxRequestSize) {
+  EXPECT_EQ(MakeServerOptions(*ParseOptions({})).max_request_size, int64_t{2} << 30);
+  EXPECT_EQ(MakeServerOptions(*ParseOptions({"--max-request-size", "1048576"})).max_request_size,
+            1048576);
+  EXPECT_EQ(MakeServerOptions(*ParseOptions({"--max-request-size=0"})).max_request_size, 0);
+  EXPECT_FALSE(ParseOptions({"--max-request-size", "-1"}).ok());
+  EXPECT_FALSE(ParseOptions({"--max-request-size", "2g"}).ok());
+}
+
+TEST(OptionsTest, DiskQuota) {
+  EXPECT_EQ(MakePortalConfig(*ParseOptions({})).disk_quota, 0);
+  EXPECT_EQ(MakePortalConfig(*ParseOptions({"--disk-quota", "5000"})).disk_quota, 5000);
+  EXPECT_FALSE(ParseOptions({"--disk-quota", "-1"}).ok());
+}
+
 TEST(OptionsTest, Errors) {
   EXPECT_FALSE(ParseOptions({"--listen", "nohost"}).ok());
   EXPECT_FALSE(ParseOptions({"--webhook", "abc"}).ok());

@@ -112,27 +112,51 @@ def _open_for_download(dest, offset):
 
 class _Download:
     """What a DownloadFile stream's messages amount to: the header kept, each
-    chunk's bytes counted on the bar and handed back to be written."""
+    chunk's bytes counted on the bar, hashed and handed back to be written,
+    and the gateway's summary checked against them."""
 
     def __init__(self, offset, bar):
         self.offset = offset
         self.bar = bar
         self.header = None
+        self.summary = None
+        self.digest = hashlib.sha256()
+        self.written = 0
 
     def chunk_of(self, message):
-        """The message's bytes, or None for the header (kept)."""
-        if message.WhichOneof("part") == "header":
+        """The message's bytes, or None for the header or the summary (kept)."""
+        part = message.WhichOneof("part")
+        if part == "header":
             self.header = message.header
             if self.header.size >= 0:
                 self.bar.set_total(self.header.size - self.offset)
             return None
+        if part == "summary":
+            self.summary = message.summary
+            return None
         self.bar.update(len(message.chunk))
+        self.digest.update(message.chunk)
+        self.written += len(message.chunk)
         return message.chunk
 
     def result(self):
+        """The download's description; BitrixError CHECKSUM_MISMATCH when
+        the bytes received are not those the gateway hashed. A gateway
+        older than the summary sends none: sha256 is then ""."""
+        sha256 = ""
+        if self.summary is not None:
+            if (self.summary.sha256 != self.digest.hexdigest()
+                    or self.summary.size != self.written):
+                raise BitrixError(
+                    "CHECKSUM_MISMATCH",
+                    "the bytes received (%d, SHA-256 %s) differ from those the gateway sent "
+                    "(%d, SHA-256 %s)" % (self.written, self.digest.hexdigest(),
+                                          self.summary.size, self.summary.sha256),
+                    grpc.StatusCode.DATA_LOSS)
+            sha256 = self.summary.sha256
         h = self.header
         return {"name": h.name, "size": h.size, "file": _struct(h.file),
-                "content_type": h.content_type}
+                "content_type": h.content_type, "written": self.written, "sha256": sha256}
 
 
 def _upload_messages(header, source, chunk_size, digest, bar):
@@ -169,7 +193,10 @@ def upload(stub, portal, source, target, name, size, generate_unique_name, drive
 
 def download(stub, request, dest, bar, timeout):
     """Runs DownloadFile into `dest` (a path, or a binary file object written
-    from where it stands); returns {"name", "size", "file", "content_type"}."""
+    from where it stands); returns {"name", "size", "file", "content_type",
+    "written", "sha256"}: sha256 is the gateway's hash of the bytes written
+    by this call (from the offset on), checked against them (BitrixError
+    CHECKSUM_MISMATCH, DATA_LOSS, when they differ)."""
     if _is_path(dest):
         with _open_for_download(dest, request.offset) as f:
             return download(stub, request, f, bar, timeout)

@@ -192,7 +192,10 @@ class Gateway:
         field); `index` picks one of a multiple field's files), into `dest`:
         a path (from `offset` on, the file is cut there and continued) or a
         binary file object (written from where it stands). Returns {"name",
-        "size", "file", "content_type"}."""
+        "size", "file", "content_type", "written", "sha256"}: the bytes
+        written by this call (from `offset` on) and the gateway's SHA-256 of
+        them, checked here against what was written. Raises BitrixError;
+        CHECKSUM_MISMATCH (DATA_LOSS) when they differ."""
         request = _files.download_request(self._portal, file_id, record_field, index, offset)
         return _files.download(self._files, request, dest,
                                progress_bar(progress, "download", unit="B"), timeout)

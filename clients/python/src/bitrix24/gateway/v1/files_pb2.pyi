@@ -33,12 +33,22 @@ class DownloadFileRequest(_message.Message):
     def __init__(self, portal: _Optional[str] = ..., file_id: _Optional[int] = ..., offset: _Optional[int] = ..., attached_object_id: _Optional[int] = ..., record_field: _Optional[_Union[RecordFileField, _Mapping]] = ...) -> None: ...
 
 class DownloadFileResponse(_message.Message):
-    __slots__ = ["chunk", "header"]
+    __slots__ = ["chunk", "header", "summary"]
     CHUNK_FIELD_NUMBER: _ClassVar[int]
     HEADER_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
     chunk: bytes
     header: DownloadFileHeader
-    def __init__(self, header: _Optional[_Union[DownloadFileHeader, _Mapping]] = ..., chunk: _Optional[bytes] = ...) -> None: ...
+    summary: DownloadFileSummary
+    def __init__(self, header: _Optional[_Union[DownloadFileHeader, _Mapping]] = ..., chunk: _Optional[bytes] = ..., summary: _Optional[_Union[DownloadFileSummary, _Mapping]] = ...) -> None: ...
+
+class DownloadFileSummary(_message.Message):
+    __slots__ = ["sha256", "size"]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    sha256: str
+    size: int
+    def __init__(self, size: _Optional[int] = ..., sha256: _Optional[str] = ...) -> None: ...
 
 class DriveRight(_message.Message):
     __slots__ = ["access_code", "task_id"]

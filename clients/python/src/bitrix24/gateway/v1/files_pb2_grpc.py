@@ -50,8 +50,11 @@ class FilesServiceServicer(object):
         """Downloads a Drive file, by its ID or by the ID of its attachment to a
         record, or the file in a CRM record's file field: the first message
         carries `header` (sent once the portal's answer carries the file, so a
-        refusal comes as the call's status, without one), every later one a
-        `chunk` of its bytes, in order.
+        refusal comes as the call's status, without one), the next ones a
+        `chunk` of its bytes each, in order, and the last one, once the
+        portal's answer ended whole, `summary`: the count and SHA-256 of the
+        bytes in the chunks. A stream that fails carries no summary. A gateway
+        older than the summary ends with the last chunk.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -184,9 +184,31 @@ export interface DownloadFileHeader {
   contentType: string;
 }
 
+/**
+ * What a download streamed, computed by the gateway as the chunks passed:
+ * a client checks the bytes it wrote against it.
+ */
+export interface DownloadFileSummary {
+  /**
+   * Bytes in this call's chunks: for a resumed download (offset > 0), the
+   * bytes from the offset to the end, not the whole file.
+   */
+  size: number;
+  /**
+   * SHA-256 of exactly those bytes, lower-case hex. For a resumed download
+   * it covers the part from the offset on, not the whole file: a client
+   * that wants the whole file's hashes the part it kept with it.
+   */
+  sha256: string;
+}
+
 export interface DownloadFileResponse {
   header?: DownloadFileHeader | undefined;
-  chunk?: Buffer | undefined;
+  chunk?:
+    | Buffer
+    | undefined;
+  /** The last message of a download that ended whole. */
+  summary?: DownloadFileSummary | undefined;
 }
 
 function createBaseRecordFileField(): RecordFileField {
@@ -1130,8 +1152,93 @@ export const DownloadFileHeader: MessageFns<DownloadFileHeader> = {
   },
 };
 
+function createBaseDownloadFileSummary(): DownloadFileSummary {
+  return { size: 0, sha256: "" };
+}
+
+export const DownloadFileSummary: MessageFns<DownloadFileSummary> = {
+  encode(message: DownloadFileSummary, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.size !== 0) {
+      writer.uint32(8).int64(message.size);
+    }
+    if (message.sha256 !== "") {
+      writer.uint32(18).string(message.sha256);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DownloadFileSummary {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDownloadFileSummary();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.size = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sha256 = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DownloadFileSummary {
+    return {
+      size: isSet(object.size) ? globalThis.Number(object.size) : 0,
+      sha256: isSet(object.sha256) ? globalThis.String(object.sha256) : "",
+    };
+  },
+
+  toJSON(message: DownloadFileSummary): unknown {
+    const obj: any = {};
+    if (message.size !== 0) {
+      obj.size = Math.round(message.size);
+    }
+    if (message.sha256 !== "") {
+      obj.sha256 = message.sha256;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DownloadFileSummary>, I>>(base?: I): DownloadFileSummary {
+    return DownloadFileSummary.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DownloadFileSummary>, I>>(object: I): DownloadFileSummary {
+    const message = createBaseDownloadFileSummary();
+    message.size = object.size ?? 0;
+    message.sha256 = object.sha256 ?? "";
+    return message;
+  },
+};
+
 function createBaseDownloadFileResponse(): DownloadFileResponse {
-  return { header: undefined, chunk: undefined };
+  return { header: undefined, chunk: undefined, summary: undefined };
 }
 
 export const DownloadFileResponse: MessageFns<DownloadFileResponse> = {
@@ -1141,6 +1248,9 @@ export const DownloadFileResponse: MessageFns<DownloadFileResponse> = {
     }
     if (message.chunk !== undefined) {
       writer.uint32(18).bytes(message.chunk);
+    }
+    if (message.summary !== undefined) {
+      DownloadFileSummary.encode(message.summary, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -1174,6 +1284,14 @@ export const DownloadFileResponse: MessageFns<DownloadFileResponse> = {
             message.chunk = Buffer.from(reader.bytes());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.summary = DownloadFileSummary.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1190,6 +1308,7 @@ export const DownloadFileResponse: MessageFns<DownloadFileResponse> = {
     return {
       header: isSet(object.header) ? DownloadFileHeader.fromJSON(object.header) : undefined,
       chunk: isSet(object.chunk) ? Buffer.from(bytesFromBase64(object.chunk)) : undefined,
+      summary: isSet(object.summary) ? DownloadFileSummary.fromJSON(object.summary) : undefined,
     };
   },
 
@@ -1200,6 +1319,9 @@ export const DownloadFileResponse: MessageFns<DownloadFileResponse> = {
     }
     if (message.chunk !== undefined) {
       obj.chunk = base64FromBytes(message.chunk);
+    }
+    if (message.summary !== undefined) {
+      obj.summary = DownloadFileSummary.toJSON(message.summary);
     }
     return obj;
   },
@@ -1213,6 +1335,9 @@ export const DownloadFileResponse: MessageFns<DownloadFileResponse> = {
       ? DownloadFileHeader.fromPartial(object.header)
       : undefined;
     message.chunk = object.chunk ?? undefined;
+    message.summary = (object.summary !== undefined && object.summary !== null)
+      ? DownloadFileSummary.fromPartial(object.summary)
+      : undefined;
     return message;
   },
 };
@@ -1245,8 +1370,11 @@ export const FilesServiceService = {
    * Downloads a Drive file, by its ID or by the ID of its attachment to a
    * record, or the file in a CRM record's file field: the first message
    * carries `header` (sent once the portal's answer carries the file, so a
-   * refusal comes as the call's status, without one), every later one a
-   * `chunk` of its bytes, in order.
+   * refusal comes as the call's status, without one), the next ones a
+   * `chunk` of its bytes each, in order, and the last one, once the
+   * portal's answer ended whole, `summary`: the count and SHA-256 of the
+   * bytes in the chunks. A stream that fails carries no summary. A gateway
+   * older than the summary ends with the last chunk.
    */
   downloadFile: {
     path: "/bitrix24.gateway.v1.FilesService/DownloadFile" as const,
@@ -1279,8 +1407,11 @@ export interface FilesServiceServer extends UntypedServiceImplementation {
    * Downloads a Drive file, by its ID or by the ID of its attachment to a
    * record, or the file in a CRM record's file field: the first message
    * carries `header` (sent once the portal's answer carries the file, so a
-   * refusal comes as the call's status, without one), every later one a
-   * `chunk` of its bytes, in order.
+   * refusal comes as the call's status, without one), the next ones a
+   * `chunk` of its bytes each, in order, and the last one, once the
+   * portal's answer ended whole, `summary`: the count and SHA-256 of the
+   * bytes in the chunks. A stream that fails carries no summary. A gateway
+   * older than the summary ends with the last chunk.
    */
   downloadFile: handleServerStreamingCall<DownloadFileRequest, DownloadFileResponse>;
 }
@@ -1319,8 +1450,11 @@ export interface FilesServiceClient extends Client {
    * Downloads a Drive file, by its ID or by the ID of its attachment to a
    * record, or the file in a CRM record's file field: the first message
    * carries `header` (sent once the portal's answer carries the file, so a
-   * refusal comes as the call's status, without one), every later one a
-   * `chunk` of its bytes, in order.
+   * refusal comes as the call's status, without one), the next ones a
+   * `chunk` of its bytes each, in order, and the last one, once the
+   * portal's answer ended whole, `summary`: the count and SHA-256 of the
+   * bytes in the chunks. A stream that fails carries no summary. A gateway
+   * older than the summary ends with the last chunk.
    */
   downloadFile(
     request: DownloadFileRequest,

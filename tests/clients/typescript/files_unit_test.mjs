@@ -1,0 +1,58 @@
+// Unit tests of download's check over a fake client: the bytes written are
+// compared with the gateway's summary, and a stream whose bytes differ from
+// what the gateway hashed (corrupted, cut, or grown on the way) is thrown as
+// CHECKSUM_MISMATCH. No servers.
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { Readable, Writable } from "node:stream";
+import { test } from "node:test";
+import { status } from "@grpc/grpc-js";
+
+import { BitrixError, Gateway } from "../../../clients/typescript/dist/index.js";
+
+const sha256 = (data) => createHash("sha256").update(data).digest("hex");
+
+// A download of "0123456789" whose chunks are `chunks`; the summary is the
+// gateway's, of the true bytes (none when !summary).
+function gatewayStreaming(chunks, summary = true) {
+  const gw = new Gateway("127.0.0.1:1");  // never dialled: the fake answers
+  gw.files.close();
+  gw.files = {
+    downloadFile: () => {
+      const messages = [{ header: { name: "a.bin", size: 10, contentType: "" } },
+        ...chunks.map((c) => ({ chunk: Buffer.from(c) }))];
+      if (summary) messages.push({ summary: { size: 10, sha256: sha256("0123456789") } });
+      const stream = Readable.from(messages);
+      stream.cancel = () => stream.destroy();
+      return stream;
+    },
+    close: () => {},
+  };
+  return gw;
+}
+
+function sink(pieces) {
+  return new Writable({ write(chunk, _enc, done) { pieces.push(chunk); done(); } });
+}
+
+test("the bytes are checked against the gateway's summary", async () => {
+  const pieces = [];
+  const got = await gatewayStreaming(["0123", "456789"]).download(7, sink(pieces));
+  assert.equal(Buffer.concat(pieces).toString(), "0123456789");
+  assert.equal(got.written, 10);
+  assert.equal(got.sha256, sha256("0123456789"));
+});
+
+test("a corrupted, cut or grown download is CHECKSUM_MISMATCH", async () => {
+  for (const chunks of [["0123", "456788"], ["0123", "45678"], ["0123", "456789", "x"]]) {
+    await assert.rejects(gatewayStreaming(chunks).download(7, sink([])),
+      (e) => e instanceof BitrixError && e.code === "CHECKSUM_MISMATCH" && e.grpcCode === status.DATA_LOSS,
+      JSON.stringify(chunks));
+  }
+});
+
+test("a download without a summary has no hash", async () => {
+  const got = await gatewayStreaming(["0123456789"], false).download(7, sink([]));
+  assert.equal(got.sha256, "");
+  assert.equal(got.written, 10);
+});
