@@ -358,9 +358,11 @@ TEST(PeerDefects, KeysetReadingOfALongList) {
   json stats = stack->EmulatorStats();
   EXPECT_EQ(StatIn(stats, "errors", "OPERATION_TIME_LIMIT"), 0);
   EXPECT_EQ(StatIn(stats, "errors", "QUERY_LIMIT_EXCEEDED"), 0);
-  // 70 pages in far fewer requests: the id bounds, the count, and one chained
-  // batch per range (at most one range per chain the gateway may run, 8).
-  EXPECT_LE(StatInt(stats, "requests"), 12) << stats.dump();
+  // 70 pages in far fewer requests, never one a page. With the bucket idle
+  // the read spends some of it to end sooner (the count's batch carries fewer
+  // pages, and the tail is split so that the connections finish together):
+  // 23-25 requests here.
+  EXPECT_LE(StatInt(stats, "requests"), 35) << stats.dump();
   // The last row really is the last lead.
   json last = stack->Rest("crm.lead.list", {{"order", {{"ID", "DESC"}}}, {"select", {"ID"}}})["result"][0];
   EXPECT_EQ(ids.back(), IdOf(last));
