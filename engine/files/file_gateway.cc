@@ -132,6 +132,11 @@ absl::Status DownloadOutcome(const StreamResult& r) {
   if (r.local_stop == LocalStop::kPipeAborted) {
     return GatewayError(absl::StatusCode::kCancelled, kReasonCancelled, "the download was abandoned");
   }
+  // As the call path answers a refused redirect (portal_answers.cc):
+  // resuming would meet the same answer, so no offset is offered.
+  if (r.local_stop == LocalStop::kRedirectRefused) {
+    return GatewayError(absl::StatusCode::kUnavailable, kReasonTransport, r.failure_message);
+  }
   if (r.failure != TransportFailure::kNone) {
     return GatewayError(absl::StatusCode::kUnavailable, kReasonTransport,
                         absl::StrCat("the download failed after ", r.bytes_received, " bytes (",

@@ -15,7 +15,9 @@
 // object (a read, through the queue), gives NAME, SIZE and DOWNLOAD_URL,
 // which carries its own authorization; its body is streamed into a BytePipe
 // the caller drains, following up to 3 redirects (an attachment's link,
-// uf.php, redirects to the file's).
+// uf.php, redirects to the file's; a cloud portal's may go to a storage host),
+// never from https to plain http (DecideDownloadRedirect): that one fails
+// the download UNAVAILABLE / TRANSPORT_ERROR, as a refused call redirect.
 //
 // Both byte transfers run on a StreamTransport, which bounds how many run at
 // once; they do not count against the portal's request rate (the portal's

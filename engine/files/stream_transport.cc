@@ -15,7 +15,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
 #include "absl/synchronization/mutex.h"
+#include "engine/http/redirect_policy.h"
 
 namespace b24gate {
 namespace {
@@ -44,6 +46,7 @@ struct Transfer {
   bool body_ended = false;
   bool body_began = false;  // a download's wanted body, announced by on_body
   std::string refusal;  // why our side stopped the transfer ("" = it did not)
+  int hop_status = 0;   // the status line of the answer whose headers are coming
   const Clock* clock = nullptr;
   absl::Time last_progress;  // when a byte last moved (or the transfer began)
   size_t max_answer_bytes = 0;
@@ -202,14 +205,40 @@ size_t OnWrite(char* data, size_t size, size_t count, void* user) {
   return 0;
 }
 
+// Whether a download may follow the redirect to `location`, decided here,
+// before libcurl follows it: libcurl's own rules (REDIR_PROTOCOLS) cannot
+// say why, and ours are the call path's (redirect_policy.h). Refused, the
+// transfer stops (a header callback answering 0) before anything of it
+// reached the pipe, and the message names only the target's origin.
+bool CheckRedirect(Transfer* t, absl::string_view location) {
+  const RedirectDecision d = DecideDownloadRedirect(t->request.url, location);
+  if (d.follow) return true;
+  t->result.local_stop = LocalStop::kRedirectRefused;
+  t->refusal = absl::StrCat("the portal redirected the download to ",
+                            d.to.empty() ? "an unusable address" : d.to,
+                            " and the gateway did not follow: ", d.why);
+  return false;
+}
+
 size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   absl::string_view line(data, size * count);
   // Each answer of a redirect chain starts with its status line: only the
   // last one's Content-Type counts.
-  if (absl::StartsWith(line, "HTTP/")) t->result.content_type.clear();
+  if (absl::StartsWith(line, "HTTP/")) {
+    t->result.content_type.clear();
+    const size_t space = line.find(' ');
+    if (space == absl::string_view::npos ||
+        !absl::SimpleAtoi(line.substr(space + 1, 3), &t->hop_status)) {
+      t->hop_status = 0;
+    }
+  }
   if (absl::StartsWithIgnoreCase(line, "content-type:")) {
     t->result.content_type = std::string(absl::StripAsciiWhitespace(line.substr(13)));
+  }
+  if (t->request.max_redirects > 0 && t->hop_status >= 300 && t->hop_status < 400 &&
+      absl::StartsWithIgnoreCase(line, "location:")) {
+    return CheckRedirect(t, line.substr(9)) ? line.size() : 0;
   }
   return line.size();
 }
@@ -258,7 +287,16 @@ CURLcode Configure(Transfer* t, const StreamTransportOptions& options) {
     if (r.max_redirects > 0) {
       SetOpt(easy, CURLOPT_FOLLOWLOCATION, 1L, &setup);
       SetOpt(easy, CURLOPT_MAXREDIRS, static_cast<long>(r.max_redirects), &setup);
-      SetOpt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https", &setup);
+      // CheckRedirect decides each hop; libcurl is held to the same rule
+      // too. A redirect to another origin (a storage host) gets no
+      // credential of ours: a download sets no Authorization header (and
+      // libcurl would not send one to another host without
+      // UNRESTRICTED_AUTH), no cookies and no Referer -- only the URL the
+      // portal itself wrote in the Location.
+      const bool tls = absl::StartsWithIgnoreCase(r.url, "https://");
+      SetOpt(easy, CURLOPT_REDIR_PROTOCOLS_STR, tls ? "https" : "http,https", &setup);
+      SetOpt(easy, CURLOPT_UNRESTRICTED_AUTH, 0L, &setup);
+      SetOpt(easy, CURLOPT_AUTOREFERER, 0L, &setup);
     }
   }
   if (t->headers != nullptr) SetOpt(easy, CURLOPT_HTTPHEADER, t->headers, &setup);

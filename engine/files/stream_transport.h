@@ -59,9 +59,11 @@ struct StreamRequest {
   // upload_size, max_upload_size and bytes_sent still count the pipe's.
   bool base64 = false;
   std::shared_ptr<BytePipe> download;
-  // A download follows up to this many redirects, to any http(s) address
-  // (a record's file link answers with one to where its bytes are); 0: a
-  // redirect is the answer.
+  // A download follows up to this many redirects (a record's file link
+  // answers with one to where its bytes are): to any https address, or
+  // http when `url` is plain http -- never from https to http
+  // (DecideDownloadRedirect); a refused one fails the transfer
+  // (kRedirectRefused). 0: a redirect is the answer.
   int max_redirects = 0;
   // A download from this offset (an HTTP Range request); 0: the whole body.
   int64_t range_from = 0;
@@ -84,7 +86,8 @@ enum class LocalStop {
   kTooLarge,       // the upload's pipe held more than max_upload_size
   kPipeAborted,    // the other side of a pipe gave up
   kAnswerTooLarge,  // the answer passed max_answer_bytes
-  kStalled          // no byte moved for stall_timeout
+  kStalled,         // no byte moved for stall_timeout
+  kRedirectRefused  // a download's redirect broke DecideDownloadRedirect
 };
 
 struct StreamResult {

@@ -61,4 +61,28 @@ RedirectDecision DecideRedirect(absl::string_view from_url, absl::string_view lo
   return d;
 }
 
+RedirectDecision DecideDownloadRedirect(absl::string_view from_url, absl::string_view location) {
+  RedirectDecision d;
+  const absl::string_view target = absl::StripAsciiWhitespace(location);
+  const size_t colon = target.find(':');
+  const bool relative = colon == absl::string_view::npos ||
+                        target.find_first_of("/?#") < colon;  // a path, or "//host/..."
+  if (relative) {
+    d.follow = true;
+    return d;
+  }
+  std::optional<std::string> to = UrlOrigin(target);
+  if (!to) {
+    d.why = "the Location is not an http(s) URL";
+    return d;
+  }
+  d.to = *to;
+  if (absl::StartsWithIgnoreCase(from_url, "https://") && absl::StartsWith(d.to, "http://")) {
+    d.why = "it leads from https to plain http, which would send the link's credentials in cleartext";
+    return d;
+  }
+  d.follow = true;
+  return d;
+}
+
 }  // namespace b24gate

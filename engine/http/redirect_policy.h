@@ -39,6 +39,17 @@ struct RedirectDecision {
 RedirectDecision DecideRedirect(absl::string_view from_url, absl::string_view location,
                                 const std::vector<std::string>& allowed_origins);
 
+// Decides on one redirect of a file download from `from_url` (the first
+// URL of the chain) to `location`. A portal's file link answers with a
+// redirect to where the bytes are -- which Bitrix24's docs do not name; a
+// cloud portal may serve them from a storage host, not a moved portal --
+// so another origin is followed without `redirect_to`: what
+// reaches it is only the Location the portal itself wrote (the download
+// carries no Authorization header and no Referer). Never from https to
+// plain http: the chain's URLs carry the link's `auth` token. A relative
+// Location stays on the current scheme and is followed.
+RedirectDecision DecideDownloadRedirect(absl::string_view from_url, absl::string_view location);
+
 }  // namespace b24gate
 
 #endif  // B24GATE_ENGINE_HTTP_REDIRECT_POLICY_H_

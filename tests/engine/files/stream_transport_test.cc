@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -28,6 +29,9 @@
 
 namespace b24gate::stream_transport_test {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 class Server {
  public:
@@ -436,6 +440,106 @@ TEST(StreamTransport, AnAbandonedDownloadEndsTheTransfer) {
   EXPECT_NE(r.failure, TransportFailure::kNone);
   EXPECT_EQ(r.local_stop, LocalStop::kPipeAborted);
   EXPECT_LT(r.bytes_received, 4 << 20);
+}
+
+// A download over https whose link redirects to plain http: refused before
+// libcurl follows (the link's auth token would go out in cleartext), the
+// plain server never asked, nothing put into the pipe, the pipe aborted, and
+// the message names the target's origin only. Another https host (a storage
+// host) is followed.
+class StreamTransportTls : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    char dir_template[] = "/tmp/b24gate_stream_tls_XXXXXX";
+    dir_ = mkdtemp(dir_template);
+    std::string command = absl::StrCat(
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+        "-nodes -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout ",
+        dir_, "/key.pem -out ", dir_, "/cert.pem 2>/dev/null");
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  }
+  static void TearDownTestSuite() { std::system(absl::StrCat("rm -rf ", dir_).c_str()); }
+
+  // An https server whose /link answers 302 to `target`.
+  struct Linking {
+    explicit Linking(std::string target)
+        : server((dir_ + "/cert.pem").c_str(), (dir_ + "/key.pem").c_str()) {
+      server.Get("/link", [target](const httplib::Request&, httplib::Response& res) {
+        res.set_redirect(target, 302);
+      });
+      server.Get("/down", [](const httplib::Request&, httplib::Response& res) {
+        res.set_content("stored bytes", "application/octet-stream");
+      });
+      port = server.bind_to_any_port("127.0.0.1");
+      thread = std::thread([this] { server.listen_after_bind(); });
+      while (!server.is_running()) std::this_thread::yield();
+    }
+    ~Linking() {
+      server.stop();
+      thread.join();
+    }
+    std::string Url(const std::string& path) const {
+      return absl::StrCat("https://127.0.0.1:", port, path);
+    }
+    httplib::SSLServer server;
+    int port = 0;
+    std::thread thread;
+  };
+
+  static StreamRequest Download(const Linking& from, std::shared_ptr<BytePipe> pipe) {
+    StreamRequest request;
+    request.url = from.Url("/link?auth=s3cr3t");
+    request.download = std::move(pipe);
+    request.max_redirects = 3;
+    request.tls.ca_file = dir_ + "/cert.pem";
+    return request;
+  }
+
+  static std::string dir_;
+};
+
+std::string StreamTransportTls::dir_;
+
+TEST_F(StreamTransportTls, ADownloadIsNeverRedirectedFromHttpsToHttp) {
+  std::atomic<int> plain_requests{0};
+  httplib::Server plain;
+  plain.Get(".*", [&](const httplib::Request&, httplib::Response& res) {
+    ++plain_requests;
+    res.set_content("cleartext", "application/octet-stream");
+  });
+  const int plain_port = plain.bind_to_any_port("127.0.0.1");
+  std::thread plain_thread([&] { plain.listen_after_bind(); });
+  Linking link(absl::StrCat("http://127.0.0.1:", plain_port, "/file?auth=s3cr3t"));
+  StreamTransport transport(Clock::Real());
+  auto pipe = std::make_shared<BytePipe>(1 << 20);
+  bool body_announced = false;
+  StreamRequest request = Download(link, pipe);
+  request.on_body = [&](const std::string&) { body_announced = true; };
+  StreamResult r = Transfer(transport, std::move(request));
+  plain.stop();
+  plain_thread.join();
+  EXPECT_NE(r.failure, TransportFailure::kNone);
+  EXPECT_EQ(r.local_stop, LocalStop::kRedirectRefused);
+  EXPECT_THAT(r.failure_message, HasSubstr("from https to plain http"));
+  EXPECT_THAT(r.failure_message, HasSubstr(absl::StrCat("http://127.0.0.1:", plain_port)));
+  EXPECT_THAT(r.failure_message, Not(HasSubstr("s3cr3t")));
+  EXPECT_EQ(plain_requests, 0) << "the link's token went out in cleartext";
+  EXPECT_EQ(r.bytes_received, 0);
+  EXPECT_FALSE(body_announced);
+  char byte = 0;
+  size_t n = 0;
+  EXPECT_EQ(pipe->Read(&byte, 1, &n), BytePipe::ReadResult::kAborted);
+}
+
+TEST_F(StreamTransportTls, ADownloadFollowsARedirectToAnotherHttpsOrigin) {
+  Linking storage("/unused");
+  Linking link(storage.Url("/down"));
+  StreamTransport transport(Clock::Real());
+  auto pipe = std::make_shared<BytePipe>(1 << 20);
+  StreamResult r = Transfer(transport, Download(link, pipe));
+  ASSERT_EQ(r.failure, TransportFailure::kNone) << r.failure_message;
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.bytes_received, static_cast<int64_t>(std::string("stored bytes").size()));
 }
 
 }  // namespace

@@ -61,5 +61,26 @@ TEST(DecideRedirectTest, ARelativeOrMalformedLocationIsRefusedWithoutQuotingIt) 
   EXPECT_THAT(relative.why, Not(HasSubstr("s3cr3t")));
 }
 
+TEST(DecideDownloadRedirectTest, NeverFromHttpsToHttpNorToAnotherScheme) {
+  const char kLink[] = "https://old.bitrix24.ru/disk/downloadFile/10/?auth=s3cr3t";
+  RedirectDecision down = DecideDownloadRedirect(kLink, "http://storage.example/f?auth=s3cr3t");
+  EXPECT_FALSE(down.follow);
+  EXPECT_EQ(down.to, "http://storage.example");
+  EXPECT_THAT(down.why, HasSubstr("cleartext"));
+  EXPECT_THAT(down.why, Not(HasSubstr("s3cr3t")));
+  EXPECT_FALSE(DecideDownloadRedirect(kLink, " HTTP://storage.example/f").follow);
+  EXPECT_FALSE(DecideDownloadRedirect(kLink, "ftp://storage.example/f").follow);
+  // A plain-http link (a test or self-hosted portal) may go on in http.
+  EXPECT_TRUE(DecideDownloadRedirect("http://127.0.0.1:8080/x", "http://127.0.0.1:9090/y").follow);
+}
+
+TEST(DecideDownloadRedirectTest, FollowsToAStorageHostInHttpsAndRelativeLocations) {
+  const char kLink[] = "https://old.bitrix24.ru/disk/downloadFile/10/?auth=s3cr3t";
+  EXPECT_TRUE(DecideDownloadRedirect(kLink, "https://storage.example/bucket/f?sig=1").follow);
+  EXPECT_TRUE(DecideDownloadRedirect(kLink, "/disk/showFile/10/").follow);
+  EXPECT_TRUE(DecideDownloadRedirect(kLink, "//storage.example/f").follow) << "keeps https";
+  EXPECT_TRUE(DecideDownloadRedirect(kLink, "f?x=a:b").follow);
+}
+
 }  // namespace
 }  // namespace b24gate::redirect_policy_test
