@@ -14,6 +14,12 @@ bool HostChar(char c) {
          c == '_' || c == ':' || c == '[' || c == ']';
 }
 
+// From https to plain http: whatever the request carries would travel in
+// cleartext.
+bool Downgrades(absl::string_view from_url, absl::string_view to_origin) {
+  return absl::StartsWithIgnoreCase(from_url, "https://") && absl::StartsWith(to_origin, "http://");
+}
+
 }  // namespace
 
 std::optional<std::string> UrlOrigin(absl::string_view url) {
@@ -49,7 +55,7 @@ RedirectDecision DecideRedirect(absl::string_view from_url, absl::string_view lo
     return d;
   }
   d.to = *to;
-  if (absl::StartsWithIgnoreCase(from_url, "https://") && absl::StartsWith(d.to, "http://")) {
+  if (Downgrades(from_url, d.to)) {
     d.why = "it leads from https to plain http, which would send the credentials in cleartext";
     return d;
   }
@@ -77,7 +83,7 @@ RedirectDecision DecideDownloadRedirect(absl::string_view from_url, absl::string
     return d;
   }
   d.to = *to;
-  if (absl::StartsWithIgnoreCase(from_url, "https://") && absl::StartsWith(d.to, "http://")) {
+  if (Downgrades(from_url, d.to)) {
     d.why = "it leads from https to plain http, which would send the link's credentials in cleartext";
     return d;
   }

@@ -19,8 +19,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "google/rpc/error_details.pb.h"
-#include "google/rpc/status.pb.h"
 #include "service/json_value.h"
 #include "tests/support/temp_file.h"
 #include "tests/support/wait_for.h"
@@ -311,16 +309,6 @@ std::unique_ptr<grpc::ClientContext> Ctx(double seconds) {
   ctx->set_deadline(std::chrono::system_clock::now() +
                     std::chrono::milliseconds(static_cast<int>(seconds * 1000)));
   return ctx;
-}
-
-std::string ReasonOf(const grpc::Status& status) {
-  google::rpc::Status details;
-  if (!details.ParseFromString(status.error_details())) return "";
-  for (const auto& any : details.details()) {
-    google::rpc::ErrorInfo info;
-    if (any.UnpackTo(&info)) return info.reason();
-  }
-  return "";
 }
 
 }  // namespace b24gate::e2e

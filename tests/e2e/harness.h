@@ -21,6 +21,7 @@
 
 #include "absl/status/statusor.h"
 #include "bitrix24/gateway/v1/gateway.grpc.pb.h"
+#include "tests/support/error_reason.h"
 
 namespace b24gate::e2e {
 
@@ -151,8 +152,7 @@ nlohmann::json J(const google::protobuf::Struct& s);
 // A context with a deadline `seconds` from now.
 std::unique_ptr<grpc::ClientContext> Ctx(double seconds = 60);
 
-// The ErrorInfo reason in a failed status's details ("" if none).
-std::string ReasonOf(const grpc::Status& status);
+using testing::ReasonOf;
 
 }  // namespace b24gate::e2e
 

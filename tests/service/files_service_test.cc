@@ -21,28 +21,18 @@
 #include "engine/events/poll_timer.h"
 #include "engine/files/stream_transport.h"
 #include "engine/gateway/gateway.h"
-#include "google/rpc/error_details.pb.h"
-#include "google/rpc/status.pb.h"
 #include "service/metrics/file_metrics.h"
 #include "tests/engine/fake_transport.h"
+#include "tests/support/error_reason.h"
 #include "tests/support/wait_for.h"
 
 namespace b24gate::files_service_test {
 namespace {
 
 namespace pb = bitrix24::gateway::v1;
+using testing::ReasonOf;
 
 constexpr absl::Duration kStall = absl::Seconds(60);
-
-std::string ReasonOf(const grpc::Status& status) {
-  google::rpc::Status details;
-  if (!details.ParseFromString(status.error_details())) return "";
-  for (const auto& any : details.details()) {
-    google::rpc::ErrorInfo info;
-    if (any.UnpackTo(&info)) return info.reason();
-  }
-  return "";
-}
 
 // The value of the series whose text form starts `name{` and holds every
 // label=value of `labels` (0 when there is none).

@@ -4,6 +4,7 @@
 // store, reads a row again after a failed clear without storing it twice,
 // and reads on at once after a full batch or a PollNow during a pass.
 #include "engine/events/offline_source.h"
+#include "tests/engine/events/offline_only_store.h"
 
 #include <gtest/gtest.h>
 
@@ -22,9 +23,8 @@ using OJson = nlohmann::ordered_json;
 
 // Keeps what StoreOnce takes, skipping repeated source ids as a real store
 // does; can be told to have no group or to fail.
-class FakeStore : public OnlineEventStore {
+class FakeStore : public OfflineOnlyStore {
  public:
-  absl::Status Store(const std::string&, QueuedEvent) override { return absl::UnimplementedError("online"); }
   absl::StatusOr<int> StoreOnce(const std::string& portal, std::vector<QueuedEvent> events) override {
     ++store_calls;
     if (!fail.ok()) return fail;
@@ -38,13 +38,6 @@ class FakeStore : public OnlineEventStore {
     return fresh;
   }
   absl::StatusOr<bool> HasGroups(const std::string&) override { return groups; }
-  absl::StatusOr<std::shared_ptr<EventSubscription>> Subscribe(const std::string&, const std::string&,
-                                                               const std::vector<std::string>&, EventSink*,
-                                                               Prepare) override {
-    return absl::UnimplementedError("not here");
-  }
-  std::optional<int64_t> log_bytes() const override { return std::nullopt; }
-  std::map<std::string, int64_t> stream_entries() const override { return {}; }
 
   bool groups = true;
   absl::Status fail;

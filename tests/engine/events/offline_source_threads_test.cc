@@ -18,6 +18,7 @@
 #include "absl/synchronization/notification.h"
 #include "engine/common/blocking_pool.h"
 #include "engine/events/offline_source.h"
+#include "tests/engine/events/offline_only_store.h"
 #include "tests/support/wait_for.h"
 
 namespace b24gate::offline_source_threads_test {
@@ -27,9 +28,8 @@ using OJson = nlohmann::ordered_json;
 using ::b24gate::testing::WaitFor;
 
 // StoreOnce for portal "p" waits until released; "q" stores at once.
-class GateStore : public OnlineEventStore {
+class GateStore : public OfflineOnlyStore {
  public:
-  absl::Status Store(const std::string&, QueuedEvent) override { return absl::UnimplementedError("online"); }
   absl::StatusOr<int> StoreOnce(const std::string& portal, std::vector<QueuedEvent> events) override {
     if (portal == "p") {
       p_entered.Notify();
@@ -40,13 +40,6 @@ class GateStore : public OnlineEventStore {
     return static_cast<int>(events.size());
   }
   absl::StatusOr<bool> HasGroups(const std::string&) override { return true; }
-  absl::StatusOr<std::shared_ptr<EventSubscription>> Subscribe(const std::string&, const std::string&,
-                                                               const std::vector<std::string>&, EventSink*,
-                                                               Prepare) override {
-    return absl::UnimplementedError("not here");
-  }
-  std::optional<int64_t> log_bytes() const override { return std::nullopt; }
-  std::map<std::string, int64_t> stream_entries() const override { return {}; }
 
   int Stored(const std::string& portal) {
     absl::MutexLock lock(&mu);
