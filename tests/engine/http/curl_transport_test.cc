@@ -1,10 +1,8 @@
 #include "engine/http/curl_transport.h"
 
-#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -23,6 +21,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "tests/support/free_port.h"
+#include "tests/support/listening_socket.h"
 
 namespace b24gate::curl_transport_test {
 namespace {
@@ -97,18 +96,9 @@ class TestServer {
 class RawServer {
  public:
   explicit RawServer(std::string reply = "") : reply_(std::move(reply)) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    socklen_t len = sizeof(addr);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    listen(fd_, 16);
     thread_ = std::thread([this] {
       while (true) {
-        int client = accept(fd_, nullptr, nullptr);
+        int client = listener_.Accept();
         if (client < 0) return;
         ReadWholeRequest(client);
         if (!reply_.empty()) send(client, reply_.data(), reply_.size(), MSG_NOSIGNAL);
@@ -124,11 +114,10 @@ class RawServer {
     });
   }
   ~RawServer() {
-    shutdown(fd_, SHUT_RDWR);
-    close(fd_);
+    listener_.Shutdown();
     thread_.join();
   }
-  int port() const { return port_; }
+  int port() const { return listener_.port(); }
 
  private:
   // Reads the head and as many body bytes as its Content-Length names.
@@ -154,8 +143,7 @@ class RawServer {
   }
 
   const std::string reply_;
-  int fd_ = -1;
-  int port_ = 0;
+  testing::ListeningSocket listener_;
   std::thread thread_;
 };
 
