@@ -24,6 +24,7 @@
 #include "absl/synchronization/notification.h"
 #include "tests/e2e/rpc_helpers.h"
 #include "tests/support/listening_socket.h"
+#include "tests/support/self_signed_certificate.h"
 
 namespace b24gate::e2e::hostile_portal_test {
 namespace {
@@ -269,15 +270,9 @@ TEST(HostilePortal, AHeldRequestDelaysNoOtherCall) {
 class Redirects : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    char dir[] = "/tmp/b24gate-redirect-XXXXXX";
-    ASSERT_NE(mkdtemp(dir), nullptr);
-    dir_ = dir;
-    std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
-                      " -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1"
-                      " -keyout " + dir_ + "/key.pem -out " + dir_ + "/cert.pem >/dev/null 2>&1";
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    dir_ = testing::SelfSignedCertificate();
+    ASSERT_FALSE(dir_.empty()) << "openssl could not make a certificate";
   }
-  static void TearDownTestSuite() { std::system(("rm -rf " + dir_).c_str()); }
 
   // An https portal answering every request with a 302 to `target` + the
   // request's own path.

@@ -25,6 +25,7 @@
 #include "absl/time/clock.h"
 #include "engine/common/clock.h"
 #include "tests/support/listening_socket.h"
+#include "tests/support/self_signed_certificate.h"
 
 namespace b24gate::stream_transport_test {
 namespace {
@@ -438,15 +439,9 @@ TEST(StreamTransport, AnAbandonedDownloadEndsTheTransfer) {
 class StreamTransportTls : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    char dir_template[] = "/tmp/b24gate_stream_tls_XXXXXX";
-    dir_ = mkdtemp(dir_template);
-    std::string command = absl::StrCat(
-        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
-        "-nodes -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout ",
-        dir_, "/key.pem -out ", dir_, "/cert.pem 2>/dev/null");
-    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    dir_ = testing::SelfSignedCertificate();
+    ASSERT_FALSE(dir_.empty()) << "openssl could not make a certificate";
   }
-  static void TearDownTestSuite() { std::system(absl::StrCat("rm -rf ", dir_).c_str()); }
 
   // An https server whose /link answers 302 to `target`.
   struct Linking {

@@ -22,6 +22,7 @@
 #include "absl/time/time.h"
 #include "tests/support/free_port.h"
 #include "tests/support/listening_socket.h"
+#include "tests/support/self_signed_certificate.h"
 
 namespace b24gate::curl_transport_test {
 namespace {
@@ -520,17 +521,8 @@ TEST(CurlTransportTest, DestructionCompletesRequestsInFlight) {
 class CurlTransportTlsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    char dir_template[] = "/tmp/b24gate_tls_XXXXXX";
-    dir_ = mkdtemp(dir_template);
-    std::string command = absl::StrCat(
-        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
-        "-nodes -days 2 -subj /CN=127.0.0.1 "
-        "-addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout ",
-        dir_, "/key.pem -out ", dir_, "/cert.pem 2>/dev/null");
-    ASSERT_EQ(std::system(command.c_str()), 0) << command;
-  }
-  static void TearDownTestSuite() {
-    std::system(absl::StrCat("rm -rf ", dir_).c_str());
+    dir_ = testing::SelfSignedCertificate();
+    ASSERT_FALSE(dir_.empty()) << "openssl could not make a certificate";
   }
 
   void SetUp() override {
