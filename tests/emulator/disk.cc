@@ -140,8 +140,8 @@ std::optional<json> RightsParam(const json& params, MethodResult* refused) {
   }
   if (ok) return rights;
   *refused = Error(400, "ERROR_ARGUMENT",
-                  "Parameter 'rights' must be a list of {TASK_ID, ACCESS_CODE} with TASK_ID from "
-                  "disk.rights.getTasks");
+                   "Parameter 'rights' must be a list of {TASK_ID, ACCESS_CODE} with TASK_ID from "
+                   "disk.rights.getTasks");
   return std::nullopt;
 }
 

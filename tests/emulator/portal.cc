@@ -344,8 +344,8 @@ Portal::Outcome Portal::RunCommand(const Caller& caller, const std::string& meth
   if (check_operating) {
     OperatingState state;
     if (!operating_.Check(caller.credential, account_key, &state)) {
-      out.result = Error(429, "OPERATION_TIME_LIMIT",
-                               "Method is blocked due to operation time limit.");
+      out.result =
+          Error(429, "OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit.");
       stats_.CountError(out.result.error);
       out.timing.operating = state;
       return out;
