@@ -209,7 +209,11 @@ void AdminService::FinishOn(BlockingLane* lane, grpc::ServerUnaryReactor* reacto
     reactor->Finish(ToGrpcStatus(work()));
     return;
   }
-  if (!lane->Submit([reactor, work = std::move(work)] { reactor->Finish(ToGrpcStatus(work())); })) {
+  // Finished after the job has left the lane: a client that has its answer
+  // and writes again must find the place its write held free.
+  auto status = std::make_shared<grpc::Status>();
+  if (!lane->Submit([status, work = std::move(work)] { *status = ToGrpcStatus(work()); },
+                    [reactor, status] { reactor->Finish(*status); })) {
     reactor->Finish(ToGrpcStatus(
         absl::UnavailableError(absl::StrCat("too many ", what, " under way; try again shortly"))));
   }

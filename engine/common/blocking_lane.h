@@ -21,10 +21,13 @@ class BlockingLane {
   // `pool` must outlive the lane's jobs. REQUIRES: max_in_flight >= 1.
   BlockingLane(BlockingPool* pool, int max_in_flight);
 
-  // Queues `job` on the pool. Returns false (and drops it) when
+  // Queues `job` on the pool. Returns false (and drops both) when
   // max_in_flight jobs of the lane wait or run already, or the pool
-  // refused it.
-  bool Submit(std::function<void()> job);
+  // refused it. `then` (optional) runs on the same thread after `job`, once
+  // the job no longer counts against the lane: what answers the caller
+  // (an RPC's Finish) goes there, so a caller that has its answer and
+  // submits again never finds its own finished job still holding a place.
+  bool Submit(std::function<void()> job, std::function<void()> then = nullptr);
 
   // Jobs of the lane waiting or running (for tests).
   int in_flight() const;
