@@ -113,7 +113,9 @@ class Portal : public Dispatcher, private DispatchPool::Task {
                      CallOptions options, CallCallback done);
   // Queues new work (the caller's side), all of it under one lock.
   void Enqueue(WorkPtr w);
-  void EnqueueAll(std::vector<WorkPtr> group);
+  // `lend_thread`: CallOptions::lend_thread.
+  void EnqueueAll(std::vector<WorkPtr> group, bool lend_thread = false);
+  void QueueGroup(std::vector<WorkPtr> group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // One turn of the leader loop (DispatchPool::Task); see portal.cc.
   absl::Time RunTurn() override;
   // One pass of the loop at `now`: answers abandoned work, takes the next
