@@ -18,8 +18,9 @@
 // Methods whose operating time nears the limit wait in the queue while other
 // methods flow.
 //
-// Thread-safety: thread-safe. Callbacks run on the transport's thread or on
-// a pool thread, never while internal locks are held.
+// Thread-safety: thread-safe. Callbacks run on the transport's thread, on
+// a pool thread or on a caller's thread it lent (CallOptions::lend_thread),
+// never while internal locks are held.
 #ifndef B24GATE_ENGINE_PORTAL_PORTAL_H_
 #define B24GATE_ENGINE_PORTAL_PORTAL_H_
 
