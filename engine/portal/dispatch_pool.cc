@@ -95,6 +95,7 @@ void DispatchPool::Work() {
     entry.running = true;
     entry.woken = false;
     mu_.Unlock();
+    turns_.fetch_add(1);
     const absl::Time again = task->RunTurn();
     mu_.Lock();
     // `entry` stays valid: Remove waits while the task is running.

@@ -258,10 +258,11 @@ absl::Time Portal::RunTurn() {
     look_again = Pass(clock_->Now(), &out, &flight);
   }
   out.Deliver();
-  if (!flight) return look_again;
-  Send(std::move(flight));
-  // More may be ready: another turn, after the other portals' turns.
-  return absl::InfinitePast();
+  // With more queued, look_again is now: another turn, after the other
+  // portals' turns. With nothing left, no turn follows until something
+  // changes (a pool thread woken for nothing is CPU taken from the sends).
+  if (flight) Send(std::move(flight));
+  return look_again;
 }
 
 absl::Time Portal::Pass(absl::Time now, Outbox* out, FlightPtr* flight) {
@@ -276,12 +277,13 @@ absl::Time Portal::Pass(absl::Time now, Outbox* out, FlightPtr* flight) {
   // nor is a write too close to its deadline to finish. Cancellation is set
   // without our lock, so it is noticed when we look: look again soon (an
   // idle portal only when woken).
-  absl::Time next = queue_.size() > 0 ? now + kRecheckCancellation : absl::InfiniteFuture();
+  absl::Time next = absl::InfiniteFuture();
   for (auto& [w, why] : queue_.TakeAbandoned(now, ledger_.TypicalLatency(), &next)) {
     out->Complete(FailureAnswer(*w, std::move(why)));
   }
   ExpireWritesOnWire(now, out, &next);
   *flight = TakeFlight(now, &next);
+  if (queue_.size() > 0) next = std::min(next, now + kRecheckCancellation);
   return next;
 }
 
@@ -333,7 +335,12 @@ Portal::FlightPtr Portal::TakeFlight(absl::Time now, absl::Time* next) {
   flight->group = queue_.Take(choice);
   ReserveCosts(flight->group);
   ledger_.Started(CallsIn(flight->group));
-  *next = now;
+  // Its writes join those on the wire: the turn that would expire them.
+  for (const WorkPtr& w : flight->group) {
+    if (!w->read) *next = std::min(*next, w->options.deadline);
+  }
+  // More queued: look again at once (the pool runs the other portals first).
+  if (queue_.size() > 0) *next = now;
   return flight;
 }
 

@@ -175,7 +175,11 @@ void Portal::OnResponse(FlightPtr flight, HttpResponse response) {
       ledger_.Settled(calls, answered_calls, now);
     }
     ledger_.Ended();
-    pool_->Wake(this);
+    // A turn's decisions depend on the answer (a free slot, the callers due
+    // back, work queued again) only while work waits; on an idle portal a
+    // turn would find nothing to send, and its pool thread would compete
+    // with this one for a core while the answer goes to its caller.
+    if (queue_.size() > 0 || !refused_.empty()) pool_->Wake(this);
   }
   out.Deliver();
 }

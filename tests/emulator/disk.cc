@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <utility>
 #include <vector>
 
@@ -73,6 +74,10 @@ MethodResult Answer(json result) {
 
 MethodResult NotFound(int64_t id) {
   return Fail(400, "ERROR_NOT_FOUND", absl::StrCat("Could not find entity with id '", id, "'"));
+}
+
+MethodResult MissingId() {
+  return Fail(400, "ERROR_ARGUMENT", "Required parameter 'id' is not set or not valid");
 }
 
 // A parameter's value as a positive integer id (strings from forms count).
@@ -241,8 +246,10 @@ const Disk::Object* Disk::FolderOf(int64_t id, bool storage) const {
 }
 
 bool Disk::NameTaken(int64_t folder_id, const std::string& name) const {
-  for (const auto& [id, object] : objects_) {
-    if (object.parent_id == folder_id && absl::EqualsIgnoreCase(object.name, name)) return true;
+  for (const std::map<int64_t, Object>* objects : {&objects_, &storing_}) {
+    for (const auto& [id, object] : *objects) {
+      if (object.parent_id == folder_id && absl::EqualsIgnoreCase(object.name, name)) return true;
+    }
   }
   return false;
 }
@@ -332,14 +339,12 @@ std::optional<Disk::Inline> Disk::WriteInline(const json& content, MethodResult*
 }
 
 MethodResult Disk::Invoke(const std::string& method, const json& params, const DiskCaller& caller) {
-  // A one-step upload's bytes are decoded and written before the lock.
-  std::optional<Inline> inline_file;
-  if ((method == "disk.storage.uploadfile" || method == "disk.folder.uploadfile") &&
-      params.is_object() && params.contains("fileContent")) {
-    MethodResult refused;
-    inline_file = WriteInline(params["fileContent"], &refused);
-    if (!inline_file) return refused;
+  // These move file bytes (write, rename, remove): they take the lock
+  // themselves, never across the file I/O.
+  if (method == "disk.storage.uploadfile" || method == "disk.folder.uploadfile") {
+    return Upload(params, method == "disk.storage.uploadfile", caller);
   }
+  if (method == "disk.file.delete") return DeleteFile(params);
   absl::MutexLock lock(&mu_);
   if (method == "disk.storage.getlist") {
     json list = json::array();
@@ -360,10 +365,7 @@ MethodResult Disk::Invoke(const std::string& method, const json& params, const D
   }
   const bool storage = method.rfind("disk.storage.", 0) == 0;
   const std::optional<int64_t> id = IdParam(params, "id");
-  if (!id) return Fail(400, "ERROR_ARGUMENT", "Required parameter 'id' is not set or not valid");
-  if (method == "disk.storage.uploadfile" || method == "disk.folder.uploadfile") {
-    return Upload(params, storage, caller, inline_file ? &*inline_file : nullptr);
-  }
+  if (!id) return MissingId();
   if (method == "disk.storage.getchildren" || method == "disk.folder.getchildren") {
     const Object* folder = FolderOf(*id, storage);
     if (folder == nullptr) return NotFound(*id);
@@ -383,15 +385,26 @@ MethodResult Disk::Invoke(const std::string& method, const json& params, const D
   auto it = objects_.find(*id);
   const bool want_folder = method == "disk.folder.get";
   if (it == objects_.end() || it->second.folder != want_folder) return NotFound(*id);
-  if (method == "disk.file.delete") {
-    std::error_code ignored;
-    std::filesystem::remove(it->second.path, ignored);
+  return Answer(Render(it->second, caller));
+}
+
+MethodResult Disk::DeleteFile(const json& params) {
+  const std::optional<int64_t> id = IdParam(params, "id");
+  if (!id) return MissingId();
+  std::string path;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = objects_.find(*id);
+    if (it == objects_.end() || it->second.folder) return NotFound(*id);
+    path = it->second.path;
     used_ -= it->second.size;
     downloads_.erase(it->second.download_token);
     objects_.erase(it);
-    return Answer(true);
   }
-  return Answer(Render(it->second, caller));
+  // Gone from every listing already; a download that opened it reads on.
+  std::error_code ignored;
+  std::filesystem::remove(path, ignored);
+  return Answer(true);
 }
 
 MethodResult Disk::Children(int64_t folder_id, const json& params, const DiskCaller& caller) {
@@ -439,48 +452,84 @@ MethodResult Disk::AddSubfolder(const json& params, int64_t user_id) {
   return Answer(Render(objects_[new_id], DiskCaller{}));
 }
 
-MethodResult Disk::Upload(const json& params, bool storage, const DiskCaller& caller,
-                          const Inline* inline_file) {
-  const int64_t id = *IdParam(params, "id");
-  const Object* folder = FolderOf(id, storage);
+MethodResult Disk::Upload(const json& params, bool storage, const DiskCaller& caller) {
+  const std::optional<int64_t> id = IdParam(params, "id");
+  if (!id) return MissingId();
   NewFile spec;
   spec.unique = TruthyParam(params, "generateUniqueName");
   spec.name = DataName(params);
   MethodResult refused;
   std::optional<json> rights = RightsParam(params, &refused);
   if (rights) spec.rights = *std::move(rights);
-  if (inline_file != nullptr) {  // one step: [name, base64], already written
-    if (spec.name.empty()) spec.name = inline_file->name;
-    if (folder == nullptr || !rights) {
-      AbandonUpload(UploadSlot{inline_file->path, ""});
-      return rights ? NotFound(id) : refused;
-    }
-    return StoreFile(folder->id, std::move(spec), inline_file->path, inline_file->size, caller);
+  if (!params.contains("fileContent")) {
+    // First step of the two-step upload: where to POST the bytes.
+    absl::MutexLock lock(&mu_);
+    const Object* folder = FolderOf(*id, storage);
+    if (folder == nullptr) return NotFound(*id);
+    if (!rights) return refused;
+    const std::string token = NewToken();
+    pending_[token] = Pending{folder->id, std::move(spec)};
+    return Answer({{"field", kUploadField},
+                   {"uploadUrl", absl::StrCat(caller.base_url, "/rest/upload.json?auth=",
+                                              caller.url_auth, "&token=disk%7C", token)}});
   }
-  if (folder == nullptr) return NotFound(id);
-  if (!rights) return refused;
-  // First step of the two-step upload: where to POST the bytes.
-  const std::string token = NewToken();
-  pending_[token] = Pending{folder->id, std::move(spec)};
-  return Answer({{"field", kUploadField},
-                 {"uploadUrl", absl::StrCat(caller.base_url, "/rest/upload.json?auth=",
-                                            caller.url_auth, "&token=disk%7C", token)}});
+  // One step: [name, base64], decoded and written before the lock.
+  std::optional<Inline> inline_file = WriteInline(params["fileContent"], &refused);
+  if (!inline_file) return refused;
+  std::optional<int64_t> folder_id;
+  {
+    absl::MutexLock lock(&mu_);
+    if (const Object* folder = FolderOf(*id, storage)) folder_id = folder->id;
+  }
+  if (!folder_id || !rights) {
+    AbandonUpload(UploadSlot{inline_file->path, ""});
+    return rights ? NotFound(*id) : refused;
+  }
+  if (spec.name.empty()) spec.name = inline_file->name;
+  return StoreFile(*folder_id, std::move(spec), inline_file->path, inline_file->size, caller);
 }
 
 MethodResult Disk::StoreFile(int64_t folder_id, NewFile spec, const std::string& path,
                              int64_t size, const DiskCaller& caller) {
-  auto fail = [&path](MethodResult r) {
-    std::error_code ignored;
+  MethodResult refused;
+  std::optional<Object> file;
+  std::function<void()> hook;
+  {
+    absl::MutexLock lock(&mu_);
+    file = Reserve(folder_id, std::move(spec), size, caller, &refused);
+    hook = store_hook_;
+  }
+  std::error_code ignored;
+  if (!file) {
     std::filesystem::remove(path, ignored);
-    return r;
-  };
+    return refused;
+  }
+  // The rename without the lock: other requests go on meanwhile, and the
+  // reservation keeps the file's id, name and bytes its own.
+  if (hook) hook();
+  std::error_code error;
+  std::filesystem::rename(path, file->path, error);
+  if (error) std::filesystem::remove(path, ignored);
+  absl::MutexLock lock(&mu_);
+  return Commit(*std::move(file), !error, caller);
+}
+
+std::optional<Disk::Object> Disk::Reserve(int64_t folder_id, NewFile spec, int64_t size,
+                                          const DiskCaller& caller, MethodResult* refused) {
   const auto folder = objects_.find(folder_id);
-  if (folder == objects_.end()) return fail(NotFound(folder_id));  // deleted meanwhile
+  if (folder == objects_.end()) {  // deleted meanwhile
+    *refused = NotFound(folder_id);
+    return std::nullopt;
+  }
   std::string name = std::move(spec.name);
-  if (name.empty()) return fail(Fail(400, "ERROR_ARGUMENT", "The file has no name"));
+  if (name.empty()) {
+    *refused = Fail(400, "ERROR_ARGUMENT", "The file has no name");
+    return std::nullopt;
+  }
   if (NameTaken(folder_id, name)) {
     if (!spec.unique) {
-      return fail(Fail(400, "DISK_OBJ_22000", "A file or folder with this name already exists"));
+      *refused = Fail(400, "DISK_OBJ_22000", "A file or folder with this name already exists");
+      return std::nullopt;
     }
     int n = 1;
     while (NameTaken(folder_id, Numbered(name, n))) ++n;
@@ -488,7 +537,8 @@ MethodResult Disk::StoreFile(int64_t folder_id, NewFile spec, const std::string&
   }
   // A full Drive: the docs' error for it (they give no quota's size).
   if (quota_ > 0 && used_ + size > quota_) {
-    return fail(Fail(400, "ERROR_COULD_NOT_SAVE_FILE", "Could not save file"));
+    *refused = Fail(400, "ERROR_COULD_NOT_SAVE_FILE", "Could not save file");
+    return std::nullopt;
   }
   Object file;
   file.id = next_id_++;
@@ -503,16 +553,28 @@ MethodResult Disk::StoreFile(int64_t folder_id, NewFile spec, const std::string&
   file.download_token = NewToken();
   file.rights = std::move(spec.rights);
   file.content_type = std::move(spec.content_type);
-  std::error_code error;
-  std::filesystem::rename(path, file.path, error);
-  if (error) return fail(Fail(500, "INTERNAL_SERVER_ERROR", "cannot store the file"));
-  downloads_[file.download_token] = file.id;
   used_ += size;
+  storing_[file.id] = file;
+  return file;
+}
+
+MethodResult Disk::Commit(Object file, bool stored, const DiskCaller& caller) {
+  storing_.erase(file.id);
+  if (!stored) {
+    used_ -= file.size;
+    return Fail(500, "INTERNAL_SERVER_ERROR", "cannot store the file");
+  }
+  downloads_[file.download_token] = file.id;
   const int64_t id = file.id;
   objects_[id] = std::move(file);
   MethodResult r = Answer(Render(objects_[id], caller));
   r.created_entity = "disk.file";
   return r;
+}
+
+void Disk::SetStoreHook(std::function<void()> hook) {
+  absl::MutexLock lock(&mu_);
+  store_hook_ = std::move(hook);
 }
 
 std::optional<UploadSlot> Disk::BeginUpload(const std::string& token) {
@@ -526,16 +588,21 @@ std::optional<UploadSlot> Disk::BeginUpload(const std::string& token) {
 
 MethodResult Disk::FinishUpload(const UploadSlot& slot, int64_t size, const std::string& file_name,
                                 const std::string& content_type, const DiskCaller& caller) {
-  absl::MutexLock lock(&mu_);
   const std::string token = slot.temp_path.substr(slot.temp_path.rfind('-') + 1);
-  auto it = pending_.find(token);
-  if (it == pending_.end()) {  // two POSTs raced for one uploadUrl
-    std::error_code ignored;
-    std::filesystem::remove(slot.temp_path, ignored);
+  std::optional<Pending> taken;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = pending_.find(token);
+    if (it != pending_.end()) {
+      taken = std::move(it->second);
+      pending_.erase(it);
+    }
+  }
+  if (!taken) {  // two POSTs raced for one uploadUrl
+    AbandonUpload(slot);
     return Fail(400, "ERROR_ARGUMENT", "The upload URL was used already");
   }
-  Pending pending = std::move(it->second);
-  pending_.erase(it);
+  Pending pending = *std::move(taken);
   if (pending.file.name.empty()) pending.file.name = file_name;
   pending.file.content_type = content_type;
   return StoreFile(pending.folder_id, std::move(pending.file), slot.temp_path, size, caller);

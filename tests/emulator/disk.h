@@ -8,12 +8,16 @@
 // from it in pieces (the server does both; the Disk hands out paths).
 //
 // Thread-safety: safe for concurrent use. One lock guards the metadata; file
-// bytes are written and read outside it.
+// bytes are written, read, renamed into place and removed outside it. A file
+// being stored is reserved under the lock first (its id, its name in the
+// folder, its bytes against the quota), so requests that come during its
+// rename see those taken, and list it once it is in place.
 #ifndef B24EMU_DISK_H_
 #define B24EMU_DISK_H_
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -101,6 +105,10 @@ class Disk {
   // "content_type"}; nullopt for no such file.
   std::optional<nlohmann::json> Inspect(int64_t id) const;
 
+  // Runs `hook` in each store between the reservation and the rename of
+  // the bytes, holding no lock (tests: a slow disk).
+  void SetStoreHook(std::function<void()> hook);
+
   // Attaches file `file_id` to task `task_id` (tasks.task.files.attach):
   // the new attached object's ID for disk.attachedObject.get, or NOT_FOUND
   // for an unknown file.
@@ -125,21 +133,32 @@ class Disk {
   // Decodes fileContent ([name, base64]) into a file; nullopt and *refused
   // when it is malformed. Called without the lock.
   std::optional<Inline> WriteInline(const nlohmann::json& content, MethodResult* refused);
-  MethodResult Upload(const nlohmann::json& params, bool storage, const DiskCaller& caller,
-                      const Inline* inline_file) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // disk.{storage,folder}.uploadfile: its first step, or a one-step upload.
+  MethodResult Upload(const nlohmann::json& params, bool storage, const DiskCaller& caller)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  MethodResult DeleteFile(const nlohmann::json& params) ABSL_LOCKS_EXCLUDED(mu_);
   MethodResult Children(int64_t folder_id, const nlohmann::json& params, const DiskCaller& caller)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   MethodResult AddSubfolder(const nlohmann::json& params, int64_t user_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Creates a file object for bytes at `path`; renames the bytes into place.
   struct NewFile {  // what a file is stored with besides its bytes
     std::string name;
     bool unique = false;
     nlohmann::json rights = nlohmann::json::array();
     std::string content_type;
   };
+  // Creates a file object for bytes at `path`: reserves it, renames the
+  // bytes into place without the lock, then commits it. On an error the
+  // bytes at `path` are gone.
   MethodResult StoreFile(int64_t folder_id, NewFile spec, const std::string& path, int64_t size,
-                         const DiskCaller& caller) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                         const DiskCaller& caller) ABSL_LOCKS_EXCLUDED(mu_);
+  // The file object to store, its id, name and bytes taken (storing_,
+  // used_); nullopt and *refused when it cannot be.
+  std::optional<Object> Reserve(int64_t folder_id, NewFile spec, int64_t size, const DiskCaller& caller,
+                                MethodResult* refused) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The reserved `file` in place (`stored`: its bytes are), or its
+  // reservation given back.
+  MethodResult Commit(Object file, bool stored, const DiskCaller& caller) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The folder `id` names (a storage id when `storage`), or null.
   const Object* FolderOf(int64_t id, bool storage) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool NameTaken(int64_t folder_id, const std::string& name) const
@@ -154,6 +173,8 @@ class Disk {
   const int64_t quota_;  // bytes the files may take; 0: no limit
   mutable absl::Mutex mu_;
   std::map<int64_t, Object> objects_ ABSL_GUARDED_BY(mu_);  // folders and files by ID
+  std::map<int64_t, Object> storing_ ABSL_GUARDED_BY(mu_);  // files reserved, bytes on their way
+  std::function<void()> store_hook_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Pending> pending_ ABSL_GUARDED_BY(mu_);  // upload token -> target
   std::map<std::string, int64_t> downloads_ ABSL_GUARDED_BY(mu_);  // download token -> file ID
   std::map<int64_t, Attachment> attachments_ ABSL_GUARDED_BY(mu_);  // by attached object ID
@@ -161,7 +182,7 @@ class Disk {
   std::map<std::string, std::string> webhook_auth_ ABSL_GUARDED_BY(mu_);  // credential -> token
   std::map<std::string, int64_t> webhook_users_ ABSL_GUARDED_BY(mu_);     // token -> user
   int64_t next_id_ ABSL_GUARDED_BY(mu_) = 3;
-  int64_t used_ ABSL_GUARDED_BY(mu_) = 0;  // bytes of the stored files
+  int64_t used_ ABSL_GUARDED_BY(mu_) = 0;  // bytes of the stored and reserved files
   std::atomic<int64_t> next_temp_{1};  // names temp files
   std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_);
 };

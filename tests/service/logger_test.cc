@@ -2,6 +2,8 @@
 #include "service/logging/logger.h"
 
 #include <sstream>
+#include <streambuf>
+#include <string>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -35,6 +37,38 @@ TEST(Logger, JsonLineHasTimeLevelMessageAndFields) {
   EXPECT_EQ(j["duration_ms"], 1.5);
   EXPECT_FALSE(j.contains("none"));
   EXPECT_THAT(j["time"].get<std::string>(), ::testing::MatchesRegex("....-..-..T..:..:..\\....Z"));
+}
+
+// Unbuffered, as std::cerr: counts the writes that reach it, each of which
+// std::cerr hands to the operating system.
+class CountingBuf : public std::streambuf {
+ public:
+  std::string text;
+  int writes = 0;
+
+ protected:
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    ++writes;
+    text.append(s, static_cast<size_t>(n));
+    return n;
+  }
+  int_type overflow(int_type c) override {
+    ++writes;
+    if (c != traits_type::eof()) text.push_back(traits_type::to_char_type(c));
+    return traits_type::not_eof(c);
+  }
+};
+
+TEST(Logger, ALineIsOneWrite) {
+  // stderr is unbuffered: a line in two writes is two system calls per
+  // logged RPC.
+  CountingBuf buf;
+  std::ostream out(&buf);
+  Logger logger({LogFormat::kJson, LogLevel::kInfo}, &out);
+  logger.Log(LogLevel::kInfo, "rpc", {{"portal", "main"}});
+  EXPECT_EQ(buf.writes, 1);
+  EXPECT_EQ(Lines(buf.text).size(), 1u);
+  EXPECT_EQ(buf.text.back(), '\n');
 }
 
 TEST(Logger, LevelFilters) {

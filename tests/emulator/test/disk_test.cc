@@ -5,16 +5,22 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdint>
+#include <atomic>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include <httplib.h>
 
+#include "absl/strings/escaping.h"
+#include "absl/synchronization/notification.h"
 #include "tests/emulator/clock.h"
+#include "tests/emulator/disk.h"
 #include "tests/emulator/portal.h"
 #include "tests/emulator/server.h"
 #include "tests/emulator/test/fake_methods.h"
 #include "tests/emulator/test/portal_harness.h"
+#include "tests/support/wait_for.h"
 
 namespace b24emu::disk_test {
 namespace {
@@ -317,6 +323,67 @@ TEST_F(DiskTest, AFileAttachedToATaskIsReadByItsAttachedObject) {
   EXPECT_EQ(Call("tasks.task.files.attach", {{"taskId", 7}, {"fileId", 9999}})["error"],
             "ERROR_CORE");
   EXPECT_EQ(Call("tasks.task.files.attach", {{"taskId", 7}})["error"], "100");
+}
+
+
+// A store renames its bytes into place without the Disk's lock: while one
+// stalls there (a slow disk), other requests are answered, and they see the
+// stalled file's id, name and bytes taken, so nothing is given twice; the
+// file is listed once its bytes are in place.
+TEST(DiskStoreTest, AStalledStoreHoldsUpNoOtherRequestAndKeepsItsReservation) {
+  absl::StatusOr<std::unique_ptr<Disk>> made = Disk::Create(RealClock(), /*quota=*/10);
+  ASSERT_TRUE(made.ok()) << made.status();
+  Disk& disk = **made;
+  absl::Notification entered, release;
+  std::atomic<int> stores{0};
+  disk.SetStoreHook([&] {
+    if (stores.fetch_add(1) > 0) return;  // only the first store stalls
+    entered.Notify();
+    release.WaitForNotification();
+  });
+  auto upload = [&disk](const std::string& name, const std::string& bytes, bool unique) {
+    return disk.Invoke("disk.folder.uploadfile",
+                       {{"id", 1},
+                        {"fileContent", {name, absl::Base64Escape(bytes)}},
+                        {"generateUniqueName", unique}},
+                       DiskCaller{});
+  };
+  MethodResult stalled;
+  std::thread first([&] { stalled = upload("a.txt", "123456", false); });
+  entered.WaitForNotification();
+
+  // Run on a thread so that a Disk holding its lock across the stall fails
+  // the test instead of hanging it.
+  std::atomic<bool> done{false};
+  MethodResult listed, same_name, unique_name, over_quota;
+  std::thread others([&] {
+    listed = disk.Invoke("disk.folder.getchildren", {{"id", 1}}, DiskCaller{});
+    same_name = upload("A.TXT", "1", false);
+    unique_name = upload("a.txt", "1", true);
+    over_quota = upload("b.txt", "12345", false);
+    done = true;
+  });
+  const bool answered = b24gate::testing::WaitFor([&] { return done.load(); }, 20);
+  release.Notify();
+  first.join();
+  others.join();
+  ASSERT_TRUE(answered) << "requests waited for a store's rename";
+
+  EXPECT_EQ(listed.result.size(), 0u) << "a file listed before its bytes were in place";
+  EXPECT_EQ(same_name.error, "DISK_OBJ_22000") << "the stalled file's name was given again";
+  ASSERT_FALSE(unique_name.is_error) << unique_name.error_description;
+  EXPECT_EQ(unique_name.result["NAME"], "a (1).txt");
+  EXPECT_EQ(over_quota.error, "ERROR_COULD_NOT_SAVE_FILE") << "the stalled file's bytes were not counted";
+  ASSERT_FALSE(stalled.is_error) << stalled.error_description;
+  EXPECT_EQ(stalled.result["NAME"], "a.txt");
+  EXPECT_LT(std::stoll(stalled.result["ID"].get<std::string>()),
+            std::stoll(unique_name.result["ID"].get<std::string>()))
+      << "ids in the order the files were reserved";
+  MethodResult after = disk.Invoke("disk.folder.getchildren", {{"id", 1}}, DiskCaller{});
+  ASSERT_EQ(after.result.size(), 2u) << after.result;
+  // The quota counts the stored files once: 6 + 1 bytes of 10 taken.
+  EXPECT_EQ(upload("c.txt", "123", false).error, "");
+  EXPECT_EQ(upload("d.txt", "1", false).error, "ERROR_COULD_NOT_SAVE_FILE");
 }
 
 }  // namespace

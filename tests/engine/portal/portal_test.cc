@@ -37,6 +37,44 @@ TEST(Portal, ALoneCallGoesAsAPlainJsonRequest) {
   EXPECT_EQ(out.reply->result["ID"], "7");
 }
 
+TEST(Portal, ACallOnAnIdlePortalCostsOneTurn) {
+  // A turn is a hand-off to a pool thread (on a loaded machine, a wait for
+  // a core): the call needs one, to be sent. Neither the empty queue after
+  // the send nor the answer calls for another.
+  PortalHarness h(Options());
+  ASSERT_TRUE(h.Idle());
+  const int64_t before = h.pool.turns();
+  Outcome out;
+  h.portal->Call("crm.lead.get", {{"id", 7}}, false, {}, out.Callback());
+  auto e = h.transport.Next();
+  ASSERT_TRUE(e);
+  ASSERT_TRUE(h.Idle());
+  EXPECT_EQ(h.pool.turns() - before, 1) << "turns before the answer";
+  e->done(ResultAnswer({{"ID", "7"}}, {{"operating", 0.1}}));
+  ASSERT_TRUE(out.Wait());
+  ASSERT_TRUE(h.Idle());
+  EXPECT_EQ(h.pool.turns() - before, 1) << "turns after the answer";
+}
+
+TEST(Portal, AWriteSentAsTheLastQueuedStillExpiresAtItsDeadline) {
+  // No turn follows a send that emptied the queue, so the write's deadline
+  // must be among the times the sending turn asks to look again at.
+  PortalHarness h(Options());
+  Outcome out;
+  CallOptions options;
+  options.deadline = h.clock.Now() + absl::Seconds(10);
+  h.portal->Call("crm.lead.add", {{"fields", {{"TITLE", "x"}}}}, false, options,
+                 out.Callback());
+  auto e = h.transport.Next();
+  ASSERT_TRUE(e);
+  ASSERT_TRUE(h.Idle());
+  h.clock.Advance(absl::Seconds(10));
+  ASSERT_TRUE(out.Wait());
+  EXPECT_EQ(out.reply.status().code(), absl::StatusCode::kDeadlineExceeded);
+  e->done(ResultAnswer(1));
+  EXPECT_EQ(out.answers(), 1);
+}
+
 TEST(Portal, CallsArrivingTogetherShareOneBatch) {
   PortalOptions options = Options();
   options.linger = absl::Milliseconds(50);
