@@ -67,6 +67,21 @@ ParamsFields FieldsFor(const Gateway* gateway, std::string params = "params",
   return fields;
 }
 
+// A request's one parameter set, given as a Value or as JSON text, never
+// both.
+template <typename Request>
+absl::StatusOr<nlohmann::ordered_json> RequestParams(const Request& request,
+                                                     const Gateway* gateway) {
+  return ParamsOrJson(request.has_params() ? &request.params() : nullptr, request.params_json(),
+                      FieldsFor(gateway));
+}
+
+// The field a request's parameters came in, which the engine's errors name.
+template <typename Request>
+std::string ParamsField(const Request& request) {
+  return request.params_json().empty() ? "params" : "params_json";
+}
+
 // Parameter sets given as Values or as JSON texts, never both.
 absl::StatusOr<std::vector<nlohmann::ordered_json>> ParameterSets(
     const google::protobuf::RepeatedPtrField<google::protobuf::Value>& values,
@@ -106,9 +121,7 @@ class UnaryCall : public grpc::ServerUnaryReactor {
 void StartSingleCall(Gateway* gateway, grpc::CallbackServerContext* context,
                      const std::string& client, const pb::CallRequest& request,
                      pb::CallResponse* response, UnaryCall* call, RestApi api) {
-  absl::StatusOr<nlohmann::ordered_json> params =
-      ParamsOrJson(request.has_params() ? &request.params() : nullptr, request.params_json(),
-                   FieldsFor(gateway));
+  absl::StatusOr<nlohmann::ordered_json> params = RequestParams(request, gateway);
   if (!params.ok()) {
     call->Reply(params.status());
     return;
@@ -117,7 +130,7 @@ void StartSingleCall(Gateway* gateway, grpc::CallbackServerContext* context,
   spec.portal = request.portal();
   spec.method = request.method();
   spec.params = std::move(*params);
-  spec.params_field = request.params_json().empty() ? "params" : "params_json";
+  spec.params_field = ParamsField(request);
   spec.raw = request.raw();
   spec.cache = CacheModeFrom(request.cache());
   const bool is_read = IsRead(request.method(), request.idempotent());
@@ -285,9 +298,7 @@ class GetByIdStream final : public FanoutStream<pb::GetByIdResponse> {
       return;
     }
     const RestApi api = *resolved;
-    absl::StatusOr<nlohmann::ordered_json> params =
-        ParamsOrJson(request->has_params() ? &request->params() : nullptr, request->params_json(),
-                     FieldsFor(gateway));
+    absl::StatusOr<nlohmann::ordered_json> params = RequestParams(*request, gateway);
     if (!params.ok()) {
       Refuse(params.status());
       return;
@@ -298,7 +309,7 @@ class GetByIdStream final : public FanoutStream<pb::GetByIdResponse> {
     for (const auto& id : ids_) spec.ids.push_back(ToJson(id));
     spec.id_field = request->id_field();
     spec.params = std::move(*params);
-    spec.params_field = request->params_json().empty() ? "params" : "params_json";
+    spec.params_field = ParamsField(*request);
     spec.cache = CacheModeFrom(request->cache());
     CallOptions options =
         RpcCallOptions(*context, client, request->idempotent(), std::make_shared<CancelToken>());
@@ -361,7 +372,7 @@ class CallManyStream final : public FanoutStream<pb::CallManyResponse> {
     bulk.portal = request->portal();
     bulk.method = request->method();
     bulk.params = std::move(*sets);
-    bulk.params_field = request->params_json().empty() ? "params" : "params_json";
+    bulk.params_field = ParamsField(*request);
     bulk.cache = CacheModeFrom(request->cache());
     CallOptions options =
         RpcCallOptions(*context, client, request->idempotent(), std::make_shared<CancelToken>());
@@ -421,9 +432,7 @@ class GetAllStream final : public StreamWriter<pb::GetAllResponse, ListReader>, 
       return;
     }
     const RestApi api = *resolved;
-    absl::StatusOr<nlohmann::ordered_json> params =
-        ParamsOrJson(request->has_params() ? &request->params() : nullptr, request->params_json(),
-                     FieldsFor(gateway));
+    absl::StatusOr<nlohmann::ordered_json> params = RequestParams(*request, gateway);
     if (!params.ok()) {
       Refuse(params.status());
       return;
@@ -431,7 +440,7 @@ class GetAllStream final : public StreamWriter<pb::GetAllResponse, ListReader>, 
     ListRequest list;
     list.method = request->method();
     list.params = std::move(*params);
-    list.params_field = request->params_json().empty() ? "params" : "params_json";
+    list.params_field = ParamsField(*request);
     list.items_key = request->items_key();
     list.options =
         RpcCallOptions(*context, client, request->idempotent(), std::make_shared<CancelToken>());

@@ -58,8 +58,6 @@ void SyncDir(const std::string& dir) {
   close(fd);
 }
 
-int64_t UnixMs(absl::Time t) { return absl::ToUnixMillis(t); }
-
 }  // namespace
 
 EventLog::EventLog(Options options, Clock* clock, int lock_fd)
@@ -237,7 +235,7 @@ absl::Status EventLog::Write(const std::vector<Pending>& batch) {
 }
 
 void EventLog::Maintain() {
-  const int64_t now_ms = UnixMs(clock_->Now());
+  const int64_t now_ms = absl::ToUnixMillis(clock_->Now());
   const int64_t max_age_ms = absl::ToInt64Milliseconds(options_.max_age);
   const Segment& active = segments_.back();
   const bool old = active.first_ms != 0 && now_ms - active.first_ms > max_age_ms / 2;

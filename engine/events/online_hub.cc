@@ -16,8 +16,6 @@ namespace {
 
 using OJson = nlohmann::ordered_json;
 
-int64_t UnixMs(absl::Time t) { return absl::ToUnixMillis(t); }
-
 OJson EventRecord(int64_t seq, int64_t at_ms, const std::string& portal, const QueuedEvent& e) {
   OJson record = {{"t", "e"}, {"s", seq},          {"at", at_ms},      {"p", portal},
                   {"n", e.event}, {"r", e.record_id}, {"ts", e.timestamp}, {"d", e.data}};
@@ -167,7 +165,7 @@ OnlineEventHub::Published OnlineEventHub::Publish(const std::string& portal, Que
       published.taken = static_cast<int>(taken.size());
       if (!event.source_id.empty()) RememberLocked(portal, event.source_id);
       // Before the deliveries' records: the log's order is the order the groups saw.
-      published.ticket = log_->Append(EventRecord(seq, UnixMs(clock_->Now()), portal, event), nullptr);
+      published.ticket = log_->Append(EventRecord(seq, absl::ToUnixMillis(clock_->Now()), portal, event), nullptr);
       for (auto it : taken) Dispatch(it->first, it->second, &to_pump);
     }
   }

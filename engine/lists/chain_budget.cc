@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/lists/keyset_pages.h"
+
 namespace b24gate {
 
 int BatchesAllowed(const PortalBudget& budget, const BatchCost& cost) {
@@ -19,6 +21,14 @@ int BatchesAllowed(const PortalBudget& budget, const BatchCost& cost) {
   double by_operating = std::floor(room / std::max(cost.operating_seconds, 1e-3));
   double allowed = std::min({slots, by_bucket, by_operating});
   return static_cast<int>(std::clamp(allowed, 1.0, slots));
+}
+
+bool BucketBinds(const PortalBudget& budget, double pages, double page_seconds) {
+  if (budget.drain_per_second <= 0 || page_seconds <= 0) return false;
+  double requests = pages / kMaxPages;
+  double bucket = std::max(0.0, requests - budget.requests_free_now) / budget.drain_per_second;
+  double connections = pages * page_seconds / std::max(budget.max_in_flight, 1);
+  return bucket > connections;
 }
 
 }  // namespace b24gate

@@ -31,6 +31,13 @@ struct BatchCost {
 
 int BatchesAllowed(const PortalBudget& budget, const BatchCost& cost);
 
+// Whether the bucket, not the connections, sets the pace of a read of
+// `pages` keyset pages (50 to a request) of `page_seconds` each: the
+// requests beyond those free now take longer to drain than the pages take
+// on the connections. Then requests are what the read pays for, and every
+// command of every request should be a page it needs.
+bool BucketBinds(const PortalBudget& budget, double pages, double page_seconds);
+
 }  // namespace b24gate
 
 #endif  // B24GATE_ENGINE_LISTS_CHAIN_BUDGET_H_

@@ -130,8 +130,9 @@ void ParallelKeysetStrategy::OnBounds(absl::StatusOr<BatchResult> result) {
   // The count rides with the first batch that does not carry the first
   // range (StartBatch): the second range's, or an unordered read's first.
   int count_with = context_->CountOffered() ? (ordered() ? 1 : 0) : -1;
-  plan_.Split(IdsOf(*first_page), IdsOf(*descending),
-              BatchesAllowed(context_->portal()->Budget(query_.method), cost_), count_with);
+  PortalBudget budget = context_->portal()->Budget(query_.method);
+  plan_.Split(IdsOf(*first_page), IdsOf(*descending), BatchesAllowed(budget, cost_), count_with,
+              [&](double pages) { return BucketBinds(budget, pages, page_seconds_); });
   // Nothing lies before the lowest id: delivery starts there, with the
   // first page.
   PlannedRange& head = plan_.at(0);
@@ -202,8 +203,10 @@ bool ParallelKeysetStrategy::HoldForFuller(double free_requests) const {
   // anyway: hold a part-filled one until the batches in flight leave more
   // to put in it, so every scarce request carries 50 pages. Near the end
   // there is no more to wait for, and an idle bucket is time lost.
-  return free_requests < 1 && in_flight_ > 0 && !plan_.near_end() &&
-         plan_.IdlePages(first()) < kMaxPages;
+  // Paced by the bucket, a request to spare now is one the end lacks: hold
+  // then too.
+  bool scarce = free_requests < 1 || plan_.bucket_bound();
+  return scarce && in_flight_ > 0 && !plan_.near_end() && plan_.IdlePages(first()) < kMaxPages;
 }
 
 void ParallelKeysetStrategy::Pump() {
@@ -226,8 +229,8 @@ void ParallelKeysetStrategy::Pump() {
     // Splitting a range in flight helps only when none is waiting (while the
     // ordered buffer is full it would only cut the list into more pieces),
     // and only when connections bind: a piece taken from a batch in flight
-    // costs a request of its own.
-    if (r == nullptr && plan_.NextIdle(first()) == nullptr && free >= 1) {
+    // costs a request of its own (so never in a read the bucket paces).
+    if (r == nullptr && plan_.NextIdle(first()) == nullptr && free >= 1 && !plan_.bucket_bound()) {
       r = plan_.Steal(first());
       if (r != nullptr && ordered() && !BudgetHasRoom(*r, /*filling=*/false)) r = nullptr;
     }
@@ -241,8 +244,18 @@ void ParallelKeysetStrategy::Pump() {
 int ParallelKeysetStrategy::BatchPages(const PortalBudget& budget, int allowed,
                                        double free_requests) const {
   // While the bucket binds, requests are what the read pays for: every one
-  // carries all it can. While the connections bind, time on them is: the
-  // last batches are cut so that they end together.
+  // carries all it can, but for the last two of a read the bucket paces:
+  // the next goes a drain interval after this one, so this one takes the
+  // pages that make both end together. While the connections bind, time on
+  // them is: the last batches are cut so that they end together.
+  if (plan_.bucket_bound() && free_requests < 1 && page_seconds_ > 0 &&
+      budget.drain_per_second > 0) {
+    double left = plan_.PagesLeft(first());
+    int pages = TailPages({1 / budget.drain_per_second}, left, page_seconds_, 2);
+    // One request takes all that is left: asked to their ends, with the
+    // margin of PagesToEnd, not cut at the bare expectation.
+    return pages >= std::ceil(left) ? kMaxPages : pages;
+  }
   if (free_requests < 1 || allowed < budget.max_in_flight || page_seconds_ <= 0) return kMaxPages;
   absl::Time now = context_->Now();
   std::vector<double> busy;
@@ -296,6 +309,9 @@ std::vector<ParallelKeysetStrategy::Segment> ParallelKeysetStrategy::FillBatch(
   std::vector<Segment> segments;
   for (PlannedRange* r = first; r != nullptr;) {
     int pages = batch->Add(plan_.PagesFor(*r), plan_.PagesToEnd(*r));
+    // The last requests of a bucket-paced read: what this batch has no room
+    // for becomes a piece of its own, for the next request to take at once.
+    if (plan_.bucket_bound() && plan_.near_end() && !batch->HasRoom()) plan_.CutAfter(r, pages);
     r->in_flight = true;
     expected_in_flight_ += pages * kPageSize;
     segments.push_back({r, pages, BatchBuilder::Prefix(segments.size())});

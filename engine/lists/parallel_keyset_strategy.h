@@ -29,7 +29,12 @@
 //      (work stealing), so sparse or uneven ids leave no slot idle. Near
 //      the end of a read the connections bind, batches are cut short so
 //      that the connections end together (tail_split.h): a full batch of
-//      dear pages sent last would run alone for seconds.
+//      dear pages sent last would run alone for seconds. A long list of
+//      cheap pages is paced by the bucket instead (BucketBinds): every
+//      request then carries 50 pages, no range is split in flight, ranges
+//      are fewer (two per chain), the last three requests ask their ranges to
+//      their ends, and the last two share what is left so that they end
+//      together (the second goes a drain interval after the first).
 //
 // The count (list_reader.h) rides as the last command of an early batch
 // that does not carry the first range (so the first items are not held up

@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -62,13 +63,19 @@ class RangePlan {
   //     one more round of small batches side by side;
   //   - else into about three pieces per chain (1,000 to 5,000 expected
   //     items each), their number a multiple of `chains` so the last wave is
-  //     full.
+  //     full; or, when `bucket_binds(pages left)` says the bucket sets the
+  //     pace (bucket_bound()), into two pieces per chain however long:
+  //     every piece's last page is part-empty, a command a request could
+  //     have carried.
   // The last piece stays open: rows added meanwhile are read. `ascending`
   // empty or short (the whole list), or ending at the highest id: the range
   // is done.
   // REQUIRES: size() == 1, chains >= 1.
   void Split(const std::vector<int64_t>& ascending, const std::vector<int64_t>& descending,
-             int chains, int count_with);
+             int chains, int count_with,
+             const std::function<bool(double pages)>& bucket_binds = nullptr);
+  // Split found a long list whose read the bucket paces (see Split).
+  bool bucket_bound() const { return bucket_bound_; }
 
   // The pages' worth of a batch's time the count takes in it: a short
   // list's one wave (see Split) weighs it (CountPages); otherwise it takes
@@ -91,8 +98,9 @@ class RangePlan {
   int PagesFor(const PlannedRange& r) const;
   int PagesToEnd(const PlannedRange& r) const;
   // Recomputes whether what is left to read from `first` on fits one batch
-  // per chain allowed (and at least two batches): then every range is asked
-  // to its end (PagesFor), and the last ranges end in the same round.
+  // per chain allowed (and at least two batches; when bucket_bound(), three
+  // batches: the last requests): then every range is asked to its end
+  // (PagesFor), and the last ranges end in the same round.
   void UpdateNearEnd(size_t first, int chains);
   // Pages still to read from `first` on besides what the batches in flight
   // are expected to bring.
@@ -111,6 +119,13 @@ class RangePlan {
   // half, a new range right after it, is returned. Null when none is worth
   // it.
   PlannedRange* Steal(size_t first);
+  // Cuts idle `r` where `pages` pages asked to its end (PagesToEnd) are
+  // expected to end; the rest, a new idle range right after it, is
+  // returned. Null when `r` is in flight, done, unbounded, or expected to
+  // end within `pages` anyway. A bucket-paced read's last requests
+  // take independent pieces this way: a range's continuation could not go
+  // before its batch came back.
+  PlannedRange* CutAfter(PlannedRange* r, int pages);
   // A batch read `rows` items of `r`, passing ids up to `read_to`.
   void Learn(PlannedRange* r, double rows, int64_t read_to);
 
@@ -119,7 +134,7 @@ class RangePlan {
   bool Unbounded(const PlannedRange& r) const;
   // Split's two ways of cutting `expected` items after the first page.
   void CutOneWave(double expected, int chains, int count_with);
-  void CutWaves(double expected, int chains);
+  void CutWaves(double expected, int chains, double ranges_per_chain);
   // The id where `part` / `whole` of the ids after the first page up to the
   // highest ends.
   int64_t CutPoint(int64_t part, int64_t whole) const;
@@ -134,6 +149,7 @@ class RangePlan {
   double ids_spanned_ = 0;
   bool near_end_ = false;
   int count_pages_ = 1;
+  bool bucket_bound_ = false;
 };
 
 }  // namespace b24gate

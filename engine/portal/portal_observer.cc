@@ -2,6 +2,7 @@
 
 namespace b24gate {
 
+// The names are metric label values and log fields: README "Metrics" lists them.
 const char* HttpOutcomeName(HttpOutcome outcome) {
   switch (outcome) {
     case HttpOutcome::kOk: return "ok";

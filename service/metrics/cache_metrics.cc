@@ -3,9 +3,10 @@
 #include <map>
 #include <string>
 
+#include "service/metrics/scrape.h"
+
 namespace b24gate {
 
-using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
 
@@ -20,27 +21,15 @@ std::vector<MetricFamily> CacheMetrics::Collect() const {
                          MetricType::Counter, {}};
   MetricFamily entries{"b24gate_cache_entries", "Answers held in the in-memory read cache.",
                        MetricType::Gauge, {}};
-  auto sample = [](const std::string& portal, double value, bool counter) {
-    ClientMetric m;
-    m.label = {{"portal", portal}};
-    if (counter) {
-      m.counter.value = value;
-    } else {
-      m.gauge.value = value;
-    }
-    return m;
-  };
   for (const auto& [portal, c] : cache_->Counts()) {
-    hits.metric.push_back(sample(portal, static_cast<double>(c.hits), true));
-    misses.metric.push_back(sample(portal, static_cast<double>(c.misses), true));
-    if (c.evictions >= 0) evictions.metric.push_back(sample(portal, static_cast<double>(c.evictions), true));
-    if (c.entries >= 0) entries.metric.push_back(sample(portal, static_cast<double>(c.entries), false));
+    AddSample(&hits, {{"portal", portal}}, static_cast<double>(c.hits));
+    AddSample(&misses, {{"portal", portal}}, static_cast<double>(c.misses));
+    if (c.evictions >= 0) {
+      AddSample(&evictions, {{"portal", portal}}, static_cast<double>(c.evictions));
+    }
+    if (c.entries >= 0) AddSample(&entries, {{"portal", portal}}, static_cast<double>(c.entries));
   }
-  std::vector<MetricFamily> out;
-  for (MetricFamily* f : {&hits, &misses, &evictions, &entries}) {
-    if (!f->metric.empty()) out.push_back(std::move(*f));
-  }
-  return out;
+  return WithSeries({&hits, &misses, &evictions, &entries});
 }
 
 }  // namespace b24gate

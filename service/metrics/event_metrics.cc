@@ -5,9 +5,10 @@
 #include <string>
 #include <utility>
 
+#include "service/metrics/scrape.h"
+
 namespace b24gate {
 
-using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
 
@@ -47,56 +48,29 @@ std::vector<MetricFamily> EventMetrics::Collect() const {
     if (std::optional<int64_t> b = store->log_bytes()) bytes = bytes.value_or(0) + *b;
     for (const auto& [portal, n] : store->stream_entries()) entries[portal] += n;
   }
-  if (bytes) {
-    ClientMetric m;
-    m.gauge.value = static_cast<double>(*bytes);
-    log_bytes.metric.push_back(m);
-  }
+  if (bytes) AddSample(&log_bytes, {}, static_cast<double>(*bytes));
   for (const auto& [portal, n] : entries) {
-    ClientMetric m;
-    m.label = {{"portal", portal}};
-    m.gauge.value = static_cast<double>(n);
-    stream_entries.metric.push_back(m);
+    AddSample(&stream_entries, {{"portal", portal}}, static_cast<double>(n));
   }
   MetricFamily lag{"b24gate_events_oldest_unacknowledged_seconds",
                    "Age of the oldest event delivered and not yet cleared from the portal.",
                    MetricType::Gauge, {}};
-  auto sample = [](const std::string& portal, double value, bool counter) {
-    ClientMetric m;
-    m.label = {{"portal", portal}};
-    if (counter) {
-      m.counter.value = value;
-    } else {
-      m.gauge.value = value;
-    }
-    return m;
-  };
   for (const auto& [reason, n] : ledger_->RefusedSnapshot()) {
-    ClientMetric m;
-    m.label = {{"reason", reason}};
-    m.counter.value = static_cast<double>(n);
-    refused.metric.push_back(m);
+    AddSample(&refused, {{"reason", reason}}, static_cast<double>(n));
   }
   for (const auto& [portal, c] : ledger_->Snapshot()) {
     for (const auto& [source, n] :
          {std::pair{"inbound", c.received_inbound}, std::pair{"offline", c.received_offline}}) {
-      ClientMetric m = sample(portal, static_cast<double>(n), true);
-      m.label.push_back({"source", source});
-      received.metric.push_back(std::move(m));
+      AddSample(&received, {{"portal", portal}, {"source", source}}, static_cast<double>(n));
     }
-    delivered.metric.push_back(sample(portal, static_cast<double>(c.delivered), true));
-    redelivered.metric.push_back(sample(portal, static_cast<double>(c.redelivered), true));
-    acknowledged.metric.push_back(sample(portal, static_cast<double>(c.acknowledged), true));
-    dropped.metric.push_back(sample(portal, static_cast<double>(c.dropped), true));
-    lag.metric.push_back(sample(portal, absl::ToDoubleSeconds(c.oldest_unacknowledged), false));
+    AddSample(&delivered, {{"portal", portal}}, static_cast<double>(c.delivered));
+    AddSample(&redelivered, {{"portal", portal}}, static_cast<double>(c.redelivered));
+    AddSample(&acknowledged, {{"portal", portal}}, static_cast<double>(c.acknowledged));
+    AddSample(&dropped, {{"portal", portal}}, static_cast<double>(c.dropped));
+    AddSample(&lag, {{"portal", portal}}, absl::ToDoubleSeconds(c.oldest_unacknowledged));
   }
-  std::vector<MetricFamily> out;
-  for (MetricFamily* f :
-       {&received, &refused, &delivered, &redelivered, &acknowledged, &dropped, &log_bytes, &stream_entries,
-        &lag}) {
-    if (!f->metric.empty()) out.push_back(std::move(*f));
-  }
-  return out;
+  return WithSeries({&received, &refused, &delivered, &redelivered, &acknowledged, &dropped,
+                     &log_bytes, &stream_entries, &lag});
 }
 
 }  // namespace b24gate

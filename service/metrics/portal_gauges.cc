@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/portal/portal_stats.h"
 #include "engine/portal/tuning_fields.h"
+#include "service/metrics/scrape.h"
 
 namespace b24gate {
 namespace {
@@ -24,17 +25,6 @@ const std::map<std::string, std::string>& GaugeNames() {
       {"rate_factor", "b24gate_autothrottle_rate_factor"},
   };
   return *names;
-}
-
-ClientMetric Sample(std::vector<ClientMetric::Label> labels, double value, MetricType type) {
-  ClientMetric m;
-  m.label = std::move(labels);
-  if (type == MetricType::Counter) {
-    m.counter.value = value;
-  } else {
-    m.gauge.value = value;
-  }
-  return m;
 }
 
 }  // namespace
@@ -62,7 +52,7 @@ class Families {
            std::vector<ClientMetric::Label> labels, double value) {
     auto [it, inserted] = index_.emplace(name, families_.size());
     if (inserted) families_.push_back(MetricFamily{name, help, type, {}});
-    families_[it->second].metric.push_back(Sample(std::move(labels), value, type));
+    AddSample(&families_[it->second], std::move(labels), value);
   }
   std::vector<MetricFamily> Take() { return std::move(families_); }
 

@@ -19,43 +19,6 @@ constexpr RetryReason kReasons[] = {RetryReason::kRateLimited, RetryReason::kOpe
                                     RetryReason::kRedirect,    RetryReason::kTokenRefresh,
                                     RetryReason::kIdempotentWrite};
 
-// Metric label values; match the names in README "Metrics".
-const char* OutcomeLabel(HttpOutcome o) {
-  switch (o) {
-    case HttpOutcome::kOk:
-      return "ok";
-    case HttpOutcome::kBitrixError:
-      return "b24_error";
-    case HttpOutcome::kNotSent:
-      return "not_sent";
-    case HttpOutcome::kOutcomeUnknown:
-      return "outcome_unknown";
-    case HttpOutcome::kRedirect:
-      return "redirect";
-  }
-  return "ok";
-}
-
-const char* ReasonLabel(RetryReason r) {
-  switch (r) {
-    case RetryReason::kRateLimited:
-      return "rate_limited";
-    case RetryReason::kOperatingLimit:
-      return "operating_limit";
-    case RetryReason::kNotSent:
-      return "not_sent";
-    case RetryReason::kServerError:
-      return "server_error";
-    case RetryReason::kRedirect:
-      return "redirect";
-    case RetryReason::kTokenRefresh:
-      return "token_refresh";
-    case RetryReason::kIdempotentWrite:
-      return "idempotent_write";
-  }
-  return "other";
-}
-
 Family<Counter>& CounterFamily(prometheus::Registry& r, const char* name, const char* help) {
   return prometheus::BuildCounter().Name(name).Help(help).Register(r);
 }
@@ -196,10 +159,10 @@ PortalMetrics::Series& PortalMetrics::SeriesOf(const std::string& name) {
   s = std::make_unique<Series>();
   s->portal = portal;
   for (size_t i = 0; i < std::size(kOutcomes); ++i) {
-    s->http_requests[i] = &http_requests_.Add({{"portal", portal}, {"outcome", OutcomeLabel(kOutcomes[i])}});
+    s->http_requests[i] = &http_requests_.Add({{"portal", portal}, {"outcome", HttpOutcomeName(kOutcomes[i])}});
   }
   for (size_t i = 0; i < std::size(kReasons); ++i) {
-    s->retries[i] = &retries_.Add({{"portal", portal}, {"reason", ReasonLabel(kReasons[i])}});
+    s->retries[i] = &retries_.Add({{"portal", portal}, {"reason", RetryReasonName(kReasons[i])}});
   }
   s->batch_commands = &batch_commands_.Add(
       {{"portal", portal}}, Histogram::BucketBoundaries{1, 2, 5, 10, 20, 30, 40, 50});

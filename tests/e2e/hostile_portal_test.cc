@@ -4,8 +4,6 @@
 // A small fake portal started here (cpp-httplib, or a raw socket where
 // httplib cannot misbehave enough) stands behind a real b24gate process; the
 // emulator the harness starts is not used.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -25,6 +23,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "tests/e2e/rpc_helpers.h"
+#include "tests/support/listening_socket.h"
+#include "tests/support/self_signed_certificate.h"
 
 namespace b24gate::e2e::hostile_portal_test {
 namespace {
@@ -78,17 +78,8 @@ class FakePortal {
 class RawPortal {
  public:
   explicit RawPortal(std::string reply) : reply_(std::move(reply)) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    socklen_t len = sizeof(addr);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    listen(fd_, 16);
     thread_ = std::thread([this] {
-      for (int client; (client = accept(fd_, nullptr, nullptr)) >= 0; close(client)) {
+      for (int client; (client = listener_.Accept()) >= 0; close(client)) {
         ReadRequest(client);
         ++requests_;
         send(client, reply_.data(), reply_.size(), MSG_NOSIGNAL);
@@ -96,11 +87,12 @@ class RawPortal {
     });
   }
   ~RawPortal() {
-    shutdown(fd_, SHUT_RDWR);
-    close(fd_);
+    listener_.Shutdown();
     thread_.join();
   }
-  std::string webhook() const { return absl::StrCat("http://127.0.0.1:", port_, "/rest/1/", kCode, "/"); }
+  std::string webhook() const {
+    return absl::StrCat("http://", listener_.address(), "/rest/1/", kCode, "/");
+  }
   int requests() const { return requests_; }
 
  private:
@@ -126,8 +118,7 @@ class RawPortal {
   }
 
   const std::string reply_;
-  int fd_ = -1;
-  int port_ = 0;
+  testing::ListeningSocket listener_;
   std::atomic<int> requests_{0};
   std::thread thread_;
 };
@@ -279,15 +270,9 @@ TEST(HostilePortal, AHeldRequestDelaysNoOtherCall) {
 class Redirects : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    char dir[] = "/tmp/b24gate-redirect-XXXXXX";
-    ASSERT_NE(mkdtemp(dir), nullptr);
-    dir_ = dir;
-    std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
-                      " -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1"
-                      " -keyout " + dir_ + "/key.pem -out " + dir_ + "/cert.pem >/dev/null 2>&1";
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    dir_ = testing::SelfSignedCertificate();
+    ASSERT_FALSE(dir_.empty()) << "openssl could not make a certificate";
   }
-  static void TearDownTestSuite() { std::system(("rm -rf " + dir_).c_str()); }
 
   // An https portal answering every request with a 302 to `target` + the
   // request's own path.

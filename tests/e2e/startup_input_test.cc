@@ -1,11 +1,8 @@
 // Bad start-up input: each case is one line on stderr naming what is wrong,
 // a non-zero exit, and no credential anywhere in the output. Runs the real
 // b24gate binary.
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -20,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "tests/e2e/harness.h"
+#include "tests/support/listening_socket.h"
 #include "tests/support/temp_file.h"
 
 namespace b24gate::e2e::startup_input_test {
@@ -125,30 +123,10 @@ TEST(StartupInput, MetricsAddressThatCannotBeBound) {
 }
 
 // A TCP port held by a listening socket of this test ("another program").
-class HeldPort {
- public:
-  HeldPort() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    listen(fd_, 1);
-    socklen_t len = sizeof addr;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-  }
-  ~HeldPort() { close(fd_); }
-  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
-  int port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
+using HeldPort = ::b24gate::testing::ListeningSocket;
 
 TEST(StartupInput, ListenOnAPortInUseIsAnError) {
-  HeldPort held;
+  HeldPort held(1);
   RunResult run = Gateway({"--listen", held.address(), "--portal", "a=" + kHook});
   EXPECT_EQ(run.exit_code, 2) << run.output;
   ExpectOneLineError(run, "listen \"" + held.address() + "\": address in use");
@@ -170,7 +148,7 @@ TEST(StartupInput, SecondGatewayOnTheSamePortIsAnError) {
 }
 
 TEST(StartupInput, MetricsOnTheGrpcPortIsAnError) {
-  int port = HeldPort().port();  // free again once the holder is gone
+  int port = HeldPort(1).port();  // free again once the holder is gone
   const std::string address = "127.0.0.1:" + std::to_string(port);
   RunResult run = Gateway({"--listen", address, "--metrics-listen", address, "--portal", "a=" + kHook});
   EXPECT_EQ(run.exit_code, 2) << run.output;

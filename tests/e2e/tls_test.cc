@@ -1,15 +1,13 @@
 // TLS to the portal: verified by default, a per-portal CA file, and an
 // explicit insecure switch (fast_bitrix24's ssl=False). The emulator serves
 // HTTPS with a self-signed certificate made here with the openssl CLI.
-#include <unistd.h>
-
-#include <cstdlib>
 #include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "tests/e2e/rpc_helpers.h"
+#include "tests/support/self_signed_certificate.h"
 
 namespace b24gate::e2e::tls_test {
 namespace {
@@ -17,16 +15,8 @@ namespace {
 class Tls : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    char dir[] = "/tmp/b24gate-tls-XXXXXX";
-    ASSERT_NE(mkdtemp(dir), nullptr);
-    dir_ = dir;
-    std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1"
-                      " -addext subjectAltName=IP:127.0.0.1,DNS:localhost"
-                      " -keyout " + dir_ + "/key.pem -out " + dir_ + "/cert.pem >/dev/null 2>&1";
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << "openssl failed: " << cmd;
-  }
-  static void TearDownTestSuite() {
-    if (!dir_.empty()) std::system(("rm -rf " + dir_).c_str());
+    dir_ = testing::SelfSignedCertificate();
+    ASSERT_FALSE(dir_.empty()) << "openssl could not make a certificate";
   }
 
   static EmulatorSpec Https() {

@@ -57,27 +57,12 @@ struct StorageDef {
 };
 constexpr StorageDef kStorages[] = {{1, "Admin", "user", 1}, {2, "Shared drive", "common", 2}};
 
-MethodResult Fail(int status, std::string code, std::string description) {
-  MethodResult r;
-  r.http_status = status;
-  r.is_error = true;
-  r.error = std::move(code);
-  r.error_description = std::move(description);
-  return r;
-}
-
-MethodResult Answer(json result) {
-  MethodResult r;
-  r.result = std::move(result);
-  return r;
-}
-
 MethodResult NotFound(int64_t id) {
-  return Fail(400, "ERROR_NOT_FOUND", absl::StrCat("Could not find entity with id '", id, "'"));
+  return Error(400, "ERROR_NOT_FOUND", absl::StrCat("Could not find entity with id '", id, "'"));
 }
 
 MethodResult MissingId() {
-  return Fail(400, "ERROR_ARGUMENT", "Required parameter 'id' is not set or not valid");
+  return Error(400, "ERROR_ARGUMENT", "Required parameter 'id' is not set or not valid");
 }
 
 // A parameter's value as a positive integer id (strings from forms count).
@@ -154,9 +139,9 @@ std::optional<json> RightsParam(const json& params, MethodResult* refused) {
     rights.push_back({{"TASK_ID", std::to_string(*task)}, {"ACCESS_CODE", *code}});
   }
   if (ok) return rights;
-  *refused = Fail(400, "ERROR_ARGUMENT",
-                  "Parameter 'rights' must be a list of {TASK_ID, ACCESS_CODE} with TASK_ID from "
-                  "disk.rights.getTasks");
+  *refused = Error(400, "ERROR_ARGUMENT",
+                   "Parameter 'rights' must be a list of {TASK_ID, ACCESS_CODE} with TASK_ID from "
+                   "disk.rights.getTasks");
   return std::nullopt;
 }
 
@@ -300,13 +285,13 @@ absl::StatusOr<int64_t> Disk::AttachToTask(int64_t file_id, int64_t task_id, int
 MethodResult Disk::AttachedObject(int64_t id, const DiskCaller& caller) const {
   auto found = attachments_.find(id);
   if (found == attachments_.end()) {
-    return Fail(400, "ERROR_NOT_FOUND", absl::StrCat("Could not find entity with id `", id, "`"));
+    return Error(400, "ERROR_NOT_FOUND", absl::StrCat("Could not find entity with id `", id, "`"));
   }
   const Attachment& a = found->second;
   auto file = objects_.find(a.file_id);
   if (file == objects_.end()) return NotFound(a.file_id);  // the file was deleted
   const json object = Render(file->second, caller);
-  return Answer({{"ID", std::to_string(id)},
+  return Ok({{"ID", std::to_string(id)},
                  {"OBJECT_ID", std::to_string(a.file_id)},
                  {"MODULE_ID", "tasks"},
                  {"ENTITY_TYPE", "tasks_task"},
@@ -324,12 +309,12 @@ MethodResult Disk::AttachedObject(int64_t id, const DiskCaller& caller) const {
 std::optional<Disk::Inline> Disk::WriteInline(const json& content, MethodResult* refused) {
   if (!content.is_array() || content.size() != 2 || !content[0].is_string() ||
       !content[1].is_string()) {
-    *refused = Fail(400, "ERROR_ARGUMENT", "Parameter 'fileContent' must be [name, base64 content]");
+    *refused = Error(400, "ERROR_ARGUMENT", "Parameter 'fileContent' must be [name, base64 content]");
     return std::nullopt;
   }
   std::string bytes;
   if (!absl::Base64Unescape(content[1].get<std::string>(), &bytes)) {
-    *refused = Fail(400, "ERROR_ARGUMENT", "Parameter 'fileContent' is not valid base64");
+    *refused = Error(400, "ERROR_ARGUMENT", "Parameter 'fileContent' is not valid base64");
     return std::nullopt;
   }
   Inline file{absl::StrCat(dir_, "/inline-", next_temp_.fetch_add(1)), content[0].get<std::string>(),
@@ -354,14 +339,14 @@ MethodResult Disk::Invoke(const std::string& method, const json& params, const D
                       {"ENTITY_ID", s.id == 1 ? "1" : "shared_files_s1"},
                       {"ROOT_OBJECT_ID", std::to_string(s.root)}});
     }
-    MethodResult r = Answer(std::move(list));
+    MethodResult r = Ok(std::move(list));
     r.total = static_cast<int64_t>(r.result.size());
     return r;
   }
   if (method == "disk.rights.gettasks") {
     json list = json::array();
     for (const TaskDef& t : kTasks) list.push_back({{"ID", t.id}, {"NAME", t.name}, {"TITLE", t.title}});
-    return Answer(std::move(list));
+    return Ok(std::move(list));
   }
   const bool storage = method.rfind("disk.storage.", 0) == 0;
   const std::optional<int64_t> id = IdParam(params, "id");
@@ -376,7 +361,7 @@ MethodResult Disk::Invoke(const std::string& method, const json& params, const D
   if (method == "disk.storage.get") {
     for (const StorageDef& s : kStorages) {
       if (s.id == *id) {
-        return Answer({{"ID", std::to_string(s.id)}, {"NAME", s.name}, {"MODULE_ID", "disk"},
+        return Ok({{"ID", std::to_string(s.id)}, {"NAME", s.name}, {"MODULE_ID", "disk"},
                        {"ENTITY_TYPE", s.entity_type}, {"ROOT_OBJECT_ID", std::to_string(s.root)}});
       }
     }
@@ -385,7 +370,7 @@ MethodResult Disk::Invoke(const std::string& method, const json& params, const D
   auto it = objects_.find(*id);
   const bool want_folder = method == "disk.folder.get";
   if (it == objects_.end() || it->second.folder != want_folder) return NotFound(*id);
-  return Answer(Render(it->second, caller));
+  return Ok(Render(it->second, caller));
 }
 
 MethodResult Disk::DeleteFile(const json& params) {
@@ -404,7 +389,7 @@ MethodResult Disk::DeleteFile(const json& params) {
   // Gone from every listing already; a download that opened it reads on.
   std::error_code ignored;
   std::filesystem::remove(path, ignored);
-  return Answer(true);
+  return Ok(true);
 }
 
 MethodResult Disk::Children(int64_t folder_id, const json& params, const DiskCaller& caller) {
@@ -424,7 +409,7 @@ MethodResult Disk::Children(int64_t folder_id, const json& params, const DiskCal
   for (int64_t i = start; i < total && i < start + kPageSize; ++i) {
     page.push_back(Render(*children[i], caller));
   }
-  MethodResult r = Answer(std::move(page));
+  MethodResult r = Ok(std::move(page));
   r.total = total;
   if (start + kPageSize < total) r.next = start + kPageSize;
   r.work.rows_returned = static_cast<int64_t>(r.result.size());
@@ -436,9 +421,9 @@ MethodResult Disk::AddSubfolder(const json& params, int64_t user_id) {
   const Object* parent = FolderOf(id, /*storage=*/false);
   if (parent == nullptr) return NotFound(id);
   const std::string name = DataName(params);
-  if (name.empty()) return Fail(400, "ERROR_ARGUMENT", "Required field 'data[NAME]' is empty");
+  if (name.empty()) return Error(400, "ERROR_ARGUMENT", "Required field 'data[NAME]' is empty");
   if (NameTaken(id, name)) {
-    return Fail(400, "DISK_OBJ_22000", "A file or folder with this name already exists");
+    return Error(400, "DISK_OBJ_22000", "A file or folder with this name already exists");
   }
   Object folder;
   folder.id = next_id_++;
@@ -449,7 +434,7 @@ MethodResult Disk::AddSubfolder(const json& params, int64_t user_id) {
   folder.created = clock_->Now();
   const int64_t new_id = folder.id;
   objects_[new_id] = std::move(folder);
-  return Answer(Render(objects_[new_id], DiskCaller{}));
+  return Ok(Render(objects_[new_id], DiskCaller{}));
 }
 
 MethodResult Disk::Upload(const json& params, bool storage, const DiskCaller& caller) {
@@ -469,7 +454,7 @@ MethodResult Disk::Upload(const json& params, bool storage, const DiskCaller& ca
     if (!rights) return refused;
     const std::string token = NewToken();
     pending_[token] = Pending{folder->id, std::move(spec)};
-    return Answer({{"field", kUploadField},
+    return Ok({{"field", kUploadField},
                    {"uploadUrl", absl::StrCat(caller.base_url, "/rest/upload.json?auth=",
                                               caller.url_auth, "&token=disk%7C", token)}});
   }
@@ -523,12 +508,12 @@ std::optional<Disk::Object> Disk::Reserve(int64_t folder_id, NewFile spec, int64
   }
   std::string name = std::move(spec.name);
   if (name.empty()) {
-    *refused = Fail(400, "ERROR_ARGUMENT", "The file has no name");
+    *refused = Error(400, "ERROR_ARGUMENT", "The file has no name");
     return std::nullopt;
   }
   if (NameTaken(folder_id, name)) {
     if (!spec.unique) {
-      *refused = Fail(400, "DISK_OBJ_22000", "A file or folder with this name already exists");
+      *refused = Error(400, "DISK_OBJ_22000", "A file or folder with this name already exists");
       return std::nullopt;
     }
     int n = 1;
@@ -537,7 +522,7 @@ std::optional<Disk::Object> Disk::Reserve(int64_t folder_id, NewFile spec, int64
   }
   // A full Drive: the docs' error for it (they give no quota's size).
   if (quota_ > 0 && used_ + size > quota_) {
-    *refused = Fail(400, "ERROR_COULD_NOT_SAVE_FILE", "Could not save file");
+    *refused = Error(400, "ERROR_COULD_NOT_SAVE_FILE", "Could not save file");
     return std::nullopt;
   }
   Object file;
@@ -562,12 +547,12 @@ MethodResult Disk::Commit(Object file, bool stored, const DiskCaller& caller) {
   storing_.erase(file.id);
   if (!stored) {
     used_ -= file.size;
-    return Fail(500, "INTERNAL_SERVER_ERROR", "cannot store the file");
+    return Error(500, "INTERNAL_SERVER_ERROR", "cannot store the file");
   }
   downloads_[file.download_token] = file.id;
   const int64_t id = file.id;
   objects_[id] = std::move(file);
-  MethodResult r = Answer(Render(objects_[id], caller));
+  MethodResult r = Ok(Render(objects_[id], caller));
   r.created_entity = "disk.file";
   return r;
 }
@@ -600,7 +585,7 @@ MethodResult Disk::FinishUpload(const UploadSlot& slot, int64_t size, const std:
   }
   if (!taken) {  // two POSTs raced for one uploadUrl
     AbandonUpload(slot);
-    return Fail(400, "ERROR_ARGUMENT", "The upload URL was used already");
+    return Error(400, "ERROR_ARGUMENT", "The upload URL was used already");
   }
   Pending pending = *std::move(taken);
   if (pending.file.name.empty()) pending.file.name = file_name;

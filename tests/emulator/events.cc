@@ -93,21 +93,8 @@ Json RecordId(const MethodCall& call, const MethodResult& result) {
   return absl::SimpleAtoi(id, &n) ? Json(n) : Json(id);
 }
 
-// The data layer's Ok/Error live in b24emu_data, which the protocol layer
-// does not link.
-MethodResult Answer(Json value) {
-  MethodResult result;
-  result.result = std::move(value);
-  return result;
-}
-
 MethodResult Refusal(std::string code, std::string description) {
-  MethodResult result;
-  result.http_status = 400;
-  result.is_error = true;
-  result.error = std::move(code);
-  result.error_description = std::move(description);
-  return result;
+  return Error(400, std::move(code), std::move(description));
 }
 
 MethodResult BadArgument(const std::string& description) {
@@ -133,7 +120,7 @@ MethodResult EventingMethods::Invoke(const MethodCall& call) {
   if (call.method == "event.bind") return Bind(call);
   if (call.method == "event.unbind") return Unbind(call);
   if (call.method == "event.get") return ListBindings();
-  if (call.method == "events") return Answer(FiredEvents());
+  if (call.method == "events") return Ok(FiredEvents());
   if (call.method == "event.offline.get") return OfflineGet(call);
   if (call.method == "event.offline.clear") return OfflineClear(call);
   if (call.method == "event.offline.error") return OfflineError(call);
@@ -167,7 +154,7 @@ MethodResult EventingMethods::Bind(const MethodCall& call) {
   }
   bindings_.push_back({next_binding_id_++, event, handler, Text(call.params, "auth_connector"),
                        call.user_id});
-  return Answer(true);
+  return Ok(true);
 }
 
 // event_type=offline removes the event's offline binding, anything else
@@ -185,7 +172,7 @@ MethodResult EventingMethods::Unbind(const MethodCall& call) {
                                    return offline || handler.empty() || b.handler == handler;
                                  }),
                   bindings_.end());
-  return Answer(Json{{"count", static_cast<int64_t>(before - bindings_.size())}});
+  return Ok(Json{{"count", static_cast<int64_t>(before - bindings_.size())}});
 }
 
 MethodResult EventingMethods::ListBindings() {
@@ -199,7 +186,7 @@ MethodResult EventingMethods::ListBindings() {
     }
     list.push_back(std::move(j));
   }
-  return Answer(std::move(list));
+  return Ok(std::move(list));
 }
 
 void EventingMethods::Fire(const MethodCall& call, const MethodResult& result,
@@ -319,7 +306,7 @@ MethodResult EventingMethods::OfflineGet(const MethodCall& call) {
     std::sort(picked.rbegin(), picked.rend());
     for (size_t i : picked) queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(i));
   }
-  MethodResult result = Answer(Json{{"process_id", process_id}, {"events", std::move(events)}});
+  MethodResult result = Ok(Json{{"process_id", process_id}, {"events", std::move(events)}});
   result.work.rows_returned = static_cast<int64_t>(picked.size());
   return result;
 }
@@ -340,7 +327,7 @@ MethodResult EventingMethods::OfflineClear(const MethodCall& call) {
                                 return true;
                               }),
                queue_.end());
-  return Answer(true);
+  return Ok(true);
 }
 
 MethodResult EventingMethods::OfflineError(const MethodCall& call) {
@@ -351,7 +338,7 @@ MethodResult EventingMethods::OfflineError(const MethodCall& call) {
   for (Row& row : queue_) {
     if (row.process_id == process_id && message_ids.count(row.message_id) > 0) row.error = true;
   }
-  return Answer(true);
+  return Ok(true);
 }
 
 // The queue as it is, 50 rows a page from `start`, changing nothing.
@@ -363,7 +350,7 @@ MethodResult EventingMethods::OfflineList(const MethodCall& call) {
   for (int64_t i = start; i < total && i < start + 50; ++i) {
     rows.push_back(RowJson(queue_[static_cast<size_t>(i)], /*with_state=*/true));
   }
-  MethodResult result = Answer(std::move(rows));
+  MethodResult result = Ok(std::move(rows));
   result.total = total;
   if (start + 50 < total) result.next = start + 50;
   result.work.rows_returned = static_cast<int64_t>(result.result.size());

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -62,9 +63,21 @@ struct MethodResult {
   std::string created_entity;
 };
 
-// Helpers for building results.
-MethodResult Ok(nlohmann::json result);
-MethodResult Error(int http_status, std::string code, std::string description);
+// Helpers for building results, for both layers (header-only: the protocol
+// layer does not link the data layer).
+inline MethodResult Ok(nlohmann::json result) {
+  MethodResult r;
+  r.result = std::move(result);
+  return r;
+}
+inline MethodResult Error(int http_status, std::string code, std::string description) {
+  MethodResult r;
+  r.http_status = http_status;
+  r.is_error = true;
+  r.error = std::move(code);
+  r.error_description = std::move(description);
+  return r;
+}
 
 // The data layer: every data method of the emulated portal.
 class MethodTable {

@@ -28,14 +28,6 @@ std::string HtmlPage(int status, const char* reason) {
                       "</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n");
 }
 
-MethodResult ErrorResult(int status, std::string code, std::string description) {
-  MethodResult r;
-  r.http_status = status;
-  r.is_error = true;
-  r.error = std::move(code);
-  r.error_description = std::move(description);
-  return r;
-}
 
 constexpr char kAttachTaskFile[] = "tasks.task.files.attach";
 
@@ -333,7 +325,7 @@ Portal::Outcome Portal::RunCommand(const Caller& caller, const std::string& meth
   out.timing.finish = start;
   const bool charge = check_operating;  // the modes that check also charge
   auto refuse = [&](int status, const char* code, const char* description) {
-    out.result = ErrorResult(status, code, description);
+    out.result = Error(status, code, description);
     stats_.CountError(code);
     out.timing.operating = operating_.Peek(caller.credential, account_key);
     return out;
@@ -352,8 +344,8 @@ Portal::Outcome Portal::RunCommand(const Caller& caller, const std::string& meth
   if (check_operating) {
     OperatingState state;
     if (!operating_.Check(caller.credential, account_key, &state)) {
-      out.result = ErrorResult(429, "OPERATION_TIME_LIMIT",
-                               "Method is blocked due to operation time limit.");
+      out.result =
+          Error(429, "OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit.");
       stats_.CountError(out.result.error);
       out.timing.operating = state;
       return out;
@@ -390,7 +382,7 @@ Portal::Outcome Portal::RunCommand(const Caller& caller, const std::string& meth
     }
   } catch (const std::exception& e) {
     // A data-layer bug must not take the server down; report it like PHP would.
-    out.result = ErrorResult(500, "INTERNAL_SERVER_ERROR", e.what());
+    out.result = Error(500, "INTERNAL_SERVER_ERROR", e.what());
   }
   stats_.CountCommand();
   if (out.result.is_error) {
@@ -422,7 +414,7 @@ MethodResult Portal::InvokeWithFileFields(const Caller& caller, MethodCall call,
         crm_files_->Take(*fields[i], &call.params, caller.spool);
     if (!taken.ok()) {
       discard();
-      return ErrorResult(400, "ERROR_CORE", std::string(taken.status().message()));
+      return Error(400, "ERROR_CORE", std::string(taken.status().message()));
     }
     writes[i] = *std::move(taken);
   }
@@ -450,12 +442,12 @@ MethodResult Portal::InvokeWithFileFields(const Caller& caller, MethodCall call,
 MethodResult Portal::AttachTaskFile(const nlohmann::json& params, int64_t user_id) {
   const std::optional<int64_t> task_id = PositiveParam(params, "taskId");
   const std::optional<int64_t> file_id = PositiveParam(params, "fileId");
-  if (!task_id) return ErrorResult(400, "0", "wrong task id (internal error)");
+  if (!task_id) return Error(400, "0", "wrong task id (internal error)");
   if (!file_id) {
-    return ErrorResult(400, "100", "Could not find value for parameter {fileId} (internal error)");
+    return Error(400, "100", "Could not find value for parameter {fileId} (internal error)");
   }
   if (!methods_->HasMethod("tasks.task.get")) {
-    return ErrorResult(404, "ERROR_METHOD_NOT_FOUND", "Method not found!");
+    return Error(404, "ERROR_METHOD_NOT_FOUND", "Method not found!");
   }
   MethodCall task;
   task.method = "tasks.task.get";
@@ -464,7 +456,7 @@ MethodResult Portal::AttachTaskFile(const nlohmann::json& params, int64_t user_i
   MethodResult found = methods_->Invoke(task);
   if (found.is_error) return found;
   absl::StatusOr<int64_t> attached = disk_->AttachToTask(*file_id, *task_id, user_id);
-  if (!attached.ok()) return ErrorResult(400, "ERROR_CORE", "Insufficient rights.");
+  if (!attached.ok()) return Error(400, "ERROR_CORE", "Insufficient rights.");
   MethodResult r;
   r.result = {{"attachmentId", *attached}};
   return r;

@@ -4,10 +4,6 @@
 // calls wait on it, the next is answered UNAVAILABLE at once, another
 // AdminService call is answered meanwhile, and the waiting ones are
 // answered (with this replica's figures) once Redis goes away.
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -27,7 +23,8 @@
 #include "service/admin_service.h"
 #include "service/event_bindings.h"
 #include "service/logging/logger.h"
-#include "tests/engine/fake_transport.h"
+#include "tests/support/listening_socket.h"
+#include "tests/support/one_portal_gateway.h"
 #include "tests/support/wait_for.h"
 
 namespace b24gate::event_status_reads_test {
@@ -36,44 +33,10 @@ namespace {
 namespace pb = bitrix24::gateway::v1;
 using ::b24gate::testing::WaitFor;
 
-// A listening socket nobody accepts from: connections complete in the
-// kernel's backlog, commands are sent, and no reply ever comes. Closing it
-// resets them.
-class SilentRedis {
- public:
-  SilentRedis() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 || listen(fd_, 64) != 0 ||
-        getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      return;
-    }
-    port_ = ntohs(addr.sin_port);
-  }
-  ~SilentRedis() { Close(); }
-  void Close() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
-  int port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
-
 class EventStatusReadsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_GT(redis_.port(), 0);
-    PortalOptions portal;
-    portal.name = "main";
-    portal.webhook_url = "https://portal.example/rest/1/secret/";
-    gateway_ = std::make_unique<Gateway>(std::vector<PortalOptions>{portal},
-                                         std::make_unique<FakeTransport>(), Clock::Real());
     RedisOptions redis;
     redis.address.host = "127.0.0.1";
     redis.address.port = redis_.port();
@@ -82,7 +45,8 @@ class EventStatusReadsTest : public ::testing::Test {
     redis.command_timeout = absl::Minutes(5);
     lag_ = std::make_unique<RedisEventLag>(redis, "b24gate:", Clock::Real());
     admin_ = std::make_unique<AdminService>(
-        gateway_.get(), nullptr, AdminService::Events{&bindings_, &ledger_, lag_.get(), &pool_});
+        main_.gateway.get(), nullptr,
+        AdminService::Events{&bindings_, &ledger_, lag_.get(), &pool_});
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
     builder.RegisterService(admin_.get());
@@ -114,13 +78,16 @@ class EventStatusReadsTest : public ::testing::Test {
                                    });
   }
 
-  SilentRedis redis_;
+  // A Redis that never answers: nobody accepts, so connections complete in
+  // the kernel's backlog, commands are sent, and no reply ever comes.
+  // Closing it resets them.
+  testing::ListeningSocket redis_{64};
   std::ostringstream log_;
   Logger logger_{LogOptions{}, &log_};
   PollTimer timer_{Clock::Real()};
   EventBindings bindings_{&logger_, Clock::Real(), &timer_};
   EventLedger ledger_{Clock::Real()};
-  std::unique_ptr<Gateway> gateway_;
+  testing::OnePortalGateway main_;
   std::unique_ptr<RedisEventLag> lag_;
   std::unique_ptr<AdminService> admin_;
   // Goes before the service its jobs answer for.

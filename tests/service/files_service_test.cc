@@ -24,6 +24,7 @@
 #include "service/metrics/file_metrics.h"
 #include "tests/engine/fake_transport.h"
 #include "tests/support/error_reason.h"
+#include "tests/support/one_portal_gateway.h"
 #include "tests/support/wait_for.h"
 
 namespace b24gate::files_service_test {
@@ -57,19 +58,8 @@ double Metric(prometheus::Registry& registry, const std::string& name,
 class FilesServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto transport = std::make_unique<FakeTransport>();
-    transport_ = transport.get();
-    PortalOptions portal;
-    portal.name = "main";
-    portal.webhook_url = "https://portal.example/rest/1/secret/";
-    portal.bucket = BucketPolicy{1000, 1000, 0};
-    portal.linger = absl::Milliseconds(1);
-    // The gateway on the real clock: only the timer waits on the fake one,
-    // so AwaitBlocked(1) means the timer has done what was due.
-    gateway_ = std::make_unique<Gateway>(std::vector<PortalOptions>{portal}, std::move(transport),
-                                         Clock::Real(), PortalObserver::Null(), GatewayOptions{});
     streams_ = std::make_unique<StreamTransport>(&clock_);
-    files_ = std::make_unique<FileGateway>(gateway_.get(), streams_.get(),
+    files_ = std::make_unique<FileGateway>(main_.gateway.get(), streams_.get(),
                                            FileGatewayOptions{0, kStall});
     timer_ = std::make_unique<PollTimer>(&clock_);
     metrics_ = std::make_unique<FileMetrics>(registry_, std::vector<std::string>{"main"});
@@ -90,8 +80,9 @@ class FilesServiceTest : public ::testing::Test {
   }
 
   FakeClock clock_;
-  FakeTransport* transport_ = nullptr;
-  std::unique_ptr<Gateway> gateway_;
+  // The gateway on the real clock: only the timer waits on the fake one,
+  // so AwaitBlocked(1) means the timer has done what was due.
+  testing::OnePortalGateway main_;
   std::unique_ptr<StreamTransport> streams_;
   std::unique_ptr<FileGateway> files_;
   std::unique_ptr<PollTimer> timer_;
@@ -115,7 +106,7 @@ TEST_F(FilesServiceTest, AnUploadWhoseHeaderNeverComesEndsAtTheStallBound) {
   EXPECT_TRUE(absl::StrContains(status.error_message(), "nothing arrived within 60s"))
       << status.error_message();
   EXPECT_EQ(ReasonOf(status), "NOT_EXECUTED") << "the caller must know nothing was stored";
-  EXPECT_FALSE(transport_->Next(absl::Milliseconds(100))) << "the portal heard of the upload";
+  EXPECT_FALSE(main_.transport->Next(absl::Milliseconds(100))) << "the portal heard of the upload";
   EXPECT_EQ(Metric(registry_, "b24gate_file_failures_total",
                    {{"direction", "up"}, {"reason", "DEADLINE_EXCEEDED"}}),
             1);
@@ -140,7 +131,7 @@ TEST_F(FilesServiceTest, AHeaderJustInsideTheStallBoundIsNotCutShort) {
   header.mutable_header()->set_folder_id(1);
   header.mutable_header()->set_name("late.bin");
   ASSERT_TRUE(writer->Write(header));
-  std::optional<FakeTransport::Exchange> first_step = transport_->Next();
+  std::optional<FakeTransport::Exchange> first_step = main_.transport->Next();
   ASSERT_TRUE(first_step);
   EXPECT_TRUE(absl::StrContains(first_step->request.url, "disk.folder.uploadfile"))
       << first_step->request.url;

@@ -17,6 +17,7 @@
 #include "absl/strings/numbers.h"
 #include "service/json_value.h"
 #include "tests/engine/fake_transport.h"
+#include "tests/support/one_portal_gateway.h"
 
 namespace b24gate::gateway_service_test {
 namespace {
@@ -30,21 +31,17 @@ std::string IdIn(const std::string& query) {
   return at == std::string::npos ? "" : query.substr(at + 3);
 }
 
+// A Call takes at most 4 bulk items, so a test's 5 are refused.
+GatewayOptions BulkOfAtMost4() {
+  GatewayOptions options;
+  options.limits.max_bulk_items = 4;
+  return options;
+}
+
 class GatewayServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto transport = std::make_unique<FakeTransport>();
-    transport_ = transport.get();
-    PortalOptions portal;
-    portal.name = "main";
-    portal.webhook_url = "https://portal.example/rest/1/secret/";
-    portal.bucket = BucketPolicy{1000, 1000, 0};
-    portal.linger = absl::Milliseconds(1);
-    GatewayOptions options;
-    options.limits.max_bulk_items = 4;
-    gateway_ = std::make_unique<Gateway>(std::vector<PortalOptions>{portal}, std::move(transport),
-                                         Clock::Real(), PortalObserver::Null(), options);
-    service_ = std::make_unique<GatewayService>(gateway_.get());
+    service_ = std::make_unique<GatewayService>(main_.gateway.get());
     grpc::ServerBuilder builder;
     builder.RegisterService(service_.get());
     server_ = builder.BuildAndStart();
@@ -56,13 +53,13 @@ class GatewayServiceTest : public ::testing::Test {
     stop_ = true;
     answerer_.join();
     server_->Shutdown();
-    gateway_.reset();
+    main_.gateway.reset();
   }
 
   // Answers every request: each `get` returns {"ID": id, "BODY": body_bytes_ of text}.
   void Answer() {
     while (!stop_) {
-      auto e = transport_->Next(absl::Milliseconds(20));
+      auto e = main_.transport->Next(absl::Milliseconds(20));
       if (!e) continue;
       std::string body(body_bytes_, 'x');
       if (absl::EndsWith(e->request.url, "/batch")) {
@@ -79,8 +76,7 @@ class GatewayServiceTest : public ::testing::Test {
     }
   }
 
-  FakeTransport* transport_;
-  std::unique_ptr<Gateway> gateway_;
+  testing::OnePortalGateway main_{BulkOfAtMost4()};
   std::unique_ptr<GatewayService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<pb::GatewayService::Stub> stub_;
@@ -157,7 +153,7 @@ TEST_F(GatewayServiceTest, RefusedInputNeverReachesTheTransport) {
   EXPECT_TRUE(absl::StrContains(malformed.error_message(), "params_json: not valid JSON"))
       << malformed.error_message();
 
-  EXPECT_EQ(transport_->sent(), 0);
+  EXPECT_EQ(main_.transport->sent(), 0);
 }
 
 }  // namespace

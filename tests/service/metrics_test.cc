@@ -1,6 +1,7 @@
 // Prometheus series read through Collect(), no HTTP: the portal observer's
 // counters and histograms, the label cap, the scrape-time gauges generated
-// from the stat and tuning lists, and the gRPC series.
+// from the stat and tuning lists, the events ledger's series, and the gRPC
+// series.
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -17,6 +18,8 @@
 #include "engine/portal/portal.h"
 #include "engine/portal/portal_stats.h"
 #include "engine/portal/tuning_fields.h"
+#include "engine/events/event_ledger.h"
+#include "service/metrics/event_metrics.h"
 #include "service/metrics/file_metrics.h"
 #include "service/metrics/grpc_metrics.h"
 #include "service/metrics/portal_gauges.h"
@@ -386,6 +389,38 @@ TEST(PortalGauges, QueuedAndSentCommandsPerClient) {
   }
   exchange->done(FakeTransport::Failure(TransportFailure::kNotSent));
   transport.Close();
+}
+
+// Counters as counters, the lag as a gauge, under their labels; the
+// families of the events log and the Redis streams are left out when no
+// store reports them.
+TEST(EventMetrics, LedgerCountsAreLabelledAndFamiliesWithoutSeriesLeftOut) {
+  FakeClock clock;
+  EventLedger ledger(&clock);
+  ledger.Received("main");
+  ledger.ReceivedOffline("main", 3);
+  ledger.CountDelivery("main", "billing", "e1", 1);
+  ledger.CountDelivery("main", "billing", "e1", 2);
+  ledger.Acknowledged("main", 1);
+  ledger.Dropped("main", 4);
+  ledger.Refused("bad_token");
+  clock.Advance(absl::Seconds(7));
+  EventMetrics metrics(&ledger, {});
+  const std::vector<MetricFamily> families = metrics.Collect();
+  auto m = Flatten(families);
+  EXPECT_EQ(m["b24gate_events_received_total{portal=main,source=inbound,}"], 1);
+  EXPECT_EQ(m["b24gate_events_received_total{portal=main,source=offline,}"], 3);
+  EXPECT_EQ(m["b24gate_events_delivered_total{portal=main,}"], 2);
+  EXPECT_EQ(m["b24gate_events_redelivered_total{portal=main,}"], 1);
+  EXPECT_EQ(m["b24gate_events_acknowledged_total{portal=main,}"], 1);
+  EXPECT_EQ(m["b24gate_events_dropped_total{portal=main,}"], 4);
+  EXPECT_EQ(m["b24gate_events_refused_total{reason=bad_token,}"], 1);
+  EXPECT_EQ(m["b24gate_events_oldest_unacknowledged_seconds{portal=main,}"], 7);
+  std::set<std::string> names;
+  for (const MetricFamily& f : families) names.insert(f.name);
+  EXPECT_EQ(names.size(), 7u);
+  EXPECT_EQ(names.count("b24gate_events_log_bytes"), 0u);
+  EXPECT_EQ(names.count("b24gate_events_stream_entries"), 0u);
 }
 
 TEST(GrpcMetrics, StartedHandledStreamsAndItems) {

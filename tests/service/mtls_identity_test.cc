@@ -21,7 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "service/admin_service.h"
 #include "service/auth/access_control.h"
-#include "tests/engine/fake_transport.h"
+#include "tests/support/one_portal_gateway.h"
 
 namespace b24gate::mtls_identity_test {
 namespace {
@@ -88,14 +88,9 @@ class MtlsIdentityTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(pki_.ok()) << "openssl could not make the test certificates";
-    PortalOptions portal;
-    portal.name = "main";
-    portal.webhook_url = "https://portal.example/rest/1/secret/";
-    gateway_ = std::make_unique<Gateway>(std::vector<PortalOptions>{portal},
-                                         std::make_unique<FakeTransport>(), Clock::Real());
     access_ = std::make_unique<AccessControl>(std::vector<ClientSpec>{
         CertClient("ops", "ops.test", {kRoleAdmin}), CertClient("viewer", "viewer.test", {})});
-    admin_ = std::make_unique<AdminService>(gateway_.get(), access_.get());
+    admin_ = std::make_unique<AdminService>(main_.gateway.get(), access_.get());
 
     grpc::SslServerCredentialsOptions tls(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
     tls.pem_root_certs = pki_.Pem("ca");
@@ -128,7 +123,7 @@ class MtlsIdentityTest : public ::testing::Test {
   }
 
   TestPki pki_;
-  std::unique_ptr<Gateway> gateway_;
+  testing::OnePortalGateway main_;
   std::unique_ptr<AccessControl> access_;
   std::unique_ptr<AdminService> admin_;
   std::unique_ptr<grpc::Server> server_;

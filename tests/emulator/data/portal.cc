@@ -8,21 +8,6 @@
 
 namespace b24emu {
 
-MethodResult Ok(nlohmann::json result) {
-  MethodResult r;
-  r.result = std::move(result);
-  return r;
-}
-
-MethodResult Error(int http_status, std::string code, std::string description) {
-  MethodResult r;
-  r.http_status = http_status;
-  r.is_error = true;
-  r.error = std::move(code);
-  r.error_description = std::move(description);
-  return r;
-}
-
 namespace data {
 
 Table* PortalData::CrmTable(std::string_view entity) {

@@ -21,6 +21,7 @@
 #include "tests/emulator/query_parser.h"
 #include "tests/emulator/test/fake_methods.h"
 #include "tests/emulator/test/portal_harness.h"
+#include "tests/support/self_signed_certificate.h"
 #include "tests/support/wait_for.h"
 
 namespace b24emu::server_test {
@@ -304,17 +305,9 @@ TEST_F(ServerTest, OAuthFlowOverHttp) {
 class TlsServerTest : public ServerTest {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("b24emu-tls-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
-    const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
-                            "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout " +
-                            (dir_ / "key.pem").string() + " -out " + (dir_ / "cert.pem").string() +
-                            " >/dev/null 2>&1";
-    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    dir_ = ::b24gate::testing::SelfSignedCertificate();
+    ASSERT_FALSE(dir_.empty()) << "openssl could not make a certificate";
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   ServerOptions TlsOptions() {
     ServerOptions options;
     options.tls_cert_file = (dir_ / "cert.pem").string();

@@ -4,8 +4,6 @@
 // whole answer to a range request is not taken for the rest of the file.
 #include "engine/files/stream_transport.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -26,6 +24,8 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "engine/common/clock.h"
+#include "tests/support/listening_socket.h"
+#include "tests/support/self_signed_certificate.h"
 
 namespace b24gate::stream_transport_test {
 namespace {
@@ -106,28 +106,18 @@ class Server {
 class RangeIgnoringServer {
  public:
   explicit RangeIgnoringServer(std::string body) : body_(std::move(body)) {
-    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), len);
-    ::listen(listener_, 1);
-    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
     thread_ = std::thread([this] { ServeOne(); });
   }
   ~RangeIgnoringServer() {
-    ::shutdown(listener_, SHUT_RDWR);  // ends a pending accept
+    listener_.Shutdown();  // ends a pending accept
     thread_.join();
-    ::close(listener_);
   }
-  std::string Url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/file"; }
+  std::string Url() const { return "http://" + listener_.address() + "/file"; }
   bool range_asked() const { return range_asked_; }
 
  private:
   void ServeOne() {
-    const int conn = ::accept(listener_, nullptr, nullptr);
+    const int conn = listener_.Accept();
     if (conn < 0) return;
     std::string request;
     char buffer[4096];
@@ -149,8 +139,7 @@ class RangeIgnoringServer {
   }
 
   const std::string body_;
-  int listener_ = -1;
-  int port_ = 0;
+  testing::ListeningSocket listener_{1};
   std::atomic<bool> range_asked_{false};
   std::thread thread_;
 };
@@ -450,15 +439,9 @@ TEST(StreamTransport, AnAbandonedDownloadEndsTheTransfer) {
 class StreamTransportTls : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    char dir_template[] = "/tmp/b24gate_stream_tls_XXXXXX";
-    dir_ = mkdtemp(dir_template);
-    std::string command = absl::StrCat(
-        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
-        "-nodes -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout ",
-        dir_, "/key.pem -out ", dir_, "/cert.pem 2>/dev/null");
-    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    dir_ = testing::SelfSignedCertificate();
+    ASSERT_FALSE(dir_.empty()) << "openssl could not make a certificate";
   }
-  static void TearDownTestSuite() { std::system(absl::StrCat("rm -rf ", dir_).c_str()); }
 
   // An https server whose /link answers 302 to `target`.
   struct Linking {

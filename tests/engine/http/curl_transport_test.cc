@@ -1,10 +1,8 @@
 #include "engine/http/curl_transport.h"
 
-#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -23,6 +21,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "tests/support/free_port.h"
+#include "tests/support/listening_socket.h"
+#include "tests/support/self_signed_certificate.h"
 
 namespace b24gate::curl_transport_test {
 namespace {
@@ -97,18 +97,9 @@ class TestServer {
 class RawServer {
  public:
   explicit RawServer(std::string reply = "") : reply_(std::move(reply)) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    socklen_t len = sizeof(addr);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    listen(fd_, 16);
     thread_ = std::thread([this] {
       while (true) {
-        int client = accept(fd_, nullptr, nullptr);
+        int client = listener_.Accept();
         if (client < 0) return;
         ReadWholeRequest(client);
         if (!reply_.empty()) send(client, reply_.data(), reply_.size(), MSG_NOSIGNAL);
@@ -124,11 +115,10 @@ class RawServer {
     });
   }
   ~RawServer() {
-    shutdown(fd_, SHUT_RDWR);
-    close(fd_);
+    listener_.Shutdown();
     thread_.join();
   }
-  int port() const { return port_; }
+  int port() const { return listener_.port(); }
 
  private:
   // Reads the head and as many body bytes as its Content-Length names.
@@ -154,8 +144,7 @@ class RawServer {
   }
 
   const std::string reply_;
-  int fd_ = -1;
-  int port_ = 0;
+  testing::ListeningSocket listener_;
   std::thread thread_;
 };
 
@@ -532,17 +521,8 @@ TEST(CurlTransportTest, DestructionCompletesRequestsInFlight) {
 class CurlTransportTlsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    char dir_template[] = "/tmp/b24gate_tls_XXXXXX";
-    dir_ = mkdtemp(dir_template);
-    std::string command = absl::StrCat(
-        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
-        "-nodes -days 2 -subj /CN=127.0.0.1 "
-        "-addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout ",
-        dir_, "/key.pem -out ", dir_, "/cert.pem 2>/dev/null");
-    ASSERT_EQ(std::system(command.c_str()), 0) << command;
-  }
-  static void TearDownTestSuite() {
-    std::system(absl::StrCat("rm -rf ", dir_).c_str());
+    dir_ = testing::SelfSignedCertificate();
+    ASSERT_FALSE(dir_.empty()) << "openssl could not make a certificate";
   }
 
   void SetUp() override {

@@ -51,5 +51,22 @@ TEST(BatchesAllowed, TheBucketBindsWhenItIsEmpty) {
   EXPECT_EQ(BatchesAllowed(b, BatchCost{0.75, 0.75}), 2);
 }
 
+TEST(BucketBinds, TheBucketPacesManyCheapPagesTheConnectionsFewDearOnes) {
+  PortalBudget b;
+  b.max_in_flight = 8;
+  b.requests_free_now = 48;
+  b.drain_per_second = 2;
+  // 4,000 pages: 80 requests, 32 beyond the free ones take 16 s to drain;
+  // on 8 connections the pages take 7.5 s at 15 ms, 48.5 s at 97 ms.
+  EXPECT_TRUE(BucketBinds(b, 4000, 0.015));
+  EXPECT_FALSE(BucketBinds(b, 4000, 0.097));
+  // 2,000 pages fit the free requests: the connections pace them.
+  EXPECT_FALSE(BucketBinds(b, 2000, 0.015));
+  // Nothing known of a page's cost or the drain: not judged.
+  EXPECT_FALSE(BucketBinds(b, 4000, 0));
+  b.drain_per_second = 0;
+  EXPECT_FALSE(BucketBinds(b, 4000, 0.015));
+}
+
 }  // namespace
 }  // namespace b24gate::chain_budget_test

@@ -59,6 +59,15 @@ struct SimProfile {
   }
 };
 
+// One request of a simulated read: when it was sent and answered, what it
+// carried.
+struct SimRequest {
+  double sent = 0;
+  double answered = 0;
+  int commands = 0;
+  bool counted = false;
+};
+
 // What one simulated read did.
 struct SimRead {
   ReadOutcome outcome;
@@ -66,6 +75,7 @@ struct SimRead {
   int commands = 0;
   double seconds = 0;     // simulated, from the first request to the last answer
   double peak_level = 0;  // the bucket's highest level at a request's arrival
+  std::vector<SimRequest> log;  // every request, in the order sent
   // The policy ceiling (tests/bench/getall_bench.cc): the slowest of the
   // bucket (fewest requests, the burst at once, the rest at the drain rate,
   // plus one batch) and the connections (every page's time over them).
@@ -113,6 +123,7 @@ class LongListPortal {
     out.commands = commands_;
     out.seconds = absl::ToDoubleSeconds(last_answer_ - start_);
     out.peak_level = peak_level_;
+    out.log = log_;
     out.ceiling_seconds = Ceiling();
     return out;
   }
@@ -189,6 +200,11 @@ class LongListPortal {
     }
     commands_ += static_cast<int>(r.commands.size());
     absl::Time done = clock_.Now() + absl::Seconds(work + profile_.latency_seconds);
+    bool counted = std::any_of(r.commands.begin(), r.commands.end(),
+                               [](const BatchCommandSpec& c) { return Counted(c.params); });
+    log_.push_back({absl::ToDoubleSeconds(clock_.Now() - start_),
+                    absl::ToDoubleSeconds(done - start_), static_cast<int>(r.commands.size()),
+                    counted});
     sending_.push_back({done, std::move(r)});
     UpdateBudget();
   }
@@ -280,6 +296,7 @@ class LongListPortal {
   double peak_level_ = 0;
   int requests_ = 0;
   int commands_ = 0;
+  std::vector<SimRequest> log_;
   absl::Time last_answer_ = start_;
 };
 

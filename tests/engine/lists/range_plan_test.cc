@@ -106,6 +106,53 @@ TEST(RangePlan, TheCountWeighsItsRowsInAShortListsOneWave) {
   EXPECT_EQ(no_count.count_pages(), 1);
 }
 
+TEST(RangePlan, ABucketPacedListIsCutIntoTwoRangesPerChain) {
+  // 200,000 dense ids on 8 chains: 16 ranges when the bucket paces the read
+  // (each range's part-empty last page is a command lost), 40 of at most
+  // 5,000 items when the connections do. The callback is asked about the
+  // commands left after the first page: the pages and the count.
+  double asked = 0;
+  RangePlan bucket({IdRange{0, std::nullopt}});
+  bucket.Split(Up(1, 1), Down(200000, 1), 8, 1, [&](double pages) {
+    asked = pages;
+    return true;
+  });
+  EXPECT_TRUE(bucket.bucket_bound());
+  EXPECT_EQ(bucket.size(), 16u);
+  EXPECT_EQ(asked, 4000);  // 3,999 pages and the count
+  RangePlan connections({IdRange{0, std::nullopt}});
+  connections.Split(Up(1, 1), Down(200000, 1), 8, 1, [](double) { return false; });
+  EXPECT_FALSE(connections.bucket_bound());
+  EXPECT_EQ(connections.size(), 40u);
+  // A short list's one wave never asks.
+  RangePlan one_wave({IdRange{0, std::nullopt}});
+  one_wave.Split(Up(1, 1), Down(20000, 1), 8, 1, [](double) { return true; });
+  EXPECT_FALSE(one_wave.bucket_bound());
+  EXPECT_EQ(one_wave.size(), 8u);
+}
+
+TEST(RangePlan, CutAfterLeavesThePagesGivenWhatTheyReach) {
+  // A range of 5,000 dense ids not yet read: 30 pages asked to its end
+  // (PagesToEnd's margin) reach 1,425 ids; the rest is a new idle range
+  // right after it, with the rest of the bound.
+  RangePlan plan({IdRange{100, 5101}});
+  PlannedRange* rest = plan.CutAfter(&plan.at(0), 30);
+  ASSERT_NE(rest, nullptr);
+  ASSERT_EQ(plan.size(), 2u);
+  EXPECT_EQ(plan.at(0).left.before, 1526);
+  EXPECT_EQ(plan.PagesToEnd(plan.at(0)), 30);
+  EXPECT_EQ(rest, &plan.at(1));
+  EXPECT_EQ(rest->left.after, 1525);
+  EXPECT_EQ(rest->left.before, 5101);
+  EXPECT_FALSE(rest->in_flight);
+  // Nothing to cut when the pages reach the end anyway, or the range is in
+  // flight.
+  EXPECT_EQ(plan.CutAfter(&plan.at(0), 30), nullptr);
+  plan.at(1).in_flight = true;
+  EXPECT_EQ(plan.CutAfter(&plan.at(1), 10), nullptr);
+  EXPECT_EQ(plan.size(), 2u);
+}
+
 TEST(RangePlan, AListOfOnePageIsReadByTheFirstPage) {
   // A short first page is the whole list.
   RangePlan plan({IdRange{0, std::nullopt}});
