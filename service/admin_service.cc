@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -191,6 +192,29 @@ grpc::ServerUnaryReactor* AdminService::Run(grpc::CallbackServerContext* context
   return reactor;
 }
 
+grpc::ServerUnaryReactor* AdminService::RunWrite(grpc::CallbackServerContext* context,
+                                                 std::function<absl::Status()> work) {
+  auto* reactor = context->DefaultReactor();
+  if (absl::Status s = Admit(context); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  FinishOn(registry_writes_.get(), reactor, std::move(work), "portal registry writes");
+  return reactor;
+}
+
+void AdminService::FinishOn(BlockingLane* lane, grpc::ServerUnaryReactor* reactor,
+                            std::function<absl::Status()> work, const std::string& what) {
+  if (lane == nullptr) {
+    reactor->Finish(ToGrpcStatus(work()));
+    return;
+  }
+  if (!lane->Submit([reactor, work = std::move(work)] { reactor->Finish(ToGrpcStatus(work())); })) {
+    reactor->Finish(ToGrpcStatus(
+        absl::UnavailableError(absl::StrCat("too many ", what, " under way; try again shortly"))));
+  }
+}
+
 absl::Status AdminService::ReadBindings(const pb::PortalEventBindings& in, PortalRecord* record) const {
   if (!events_) return absl::InvalidArgumentError("event_bindings: this gateway serves no events");
   EventBindingsSpec spec = SpecOf(in);
@@ -237,22 +261,36 @@ grpc::ServerUnaryReactor* AdminService::ListPortals(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* AdminService::UpdatePortalTuning(
     grpc::CallbackServerContext* context, const pb::UpdatePortalTuningRequest* request,
     pb::UpdatePortalTuningResponse* response) {
-  return Run(context, [&]() -> absl::Status {
-    absl::StatusOr<PortalListing> listing = gateway_->directory().Describe(request->portal());
-    if (!listing.ok()) return listing.status();
-    // A registered portal's tuning is kept in its record, so it outlasts
-    // the portal leaving memory and restarts; a configured portal's lasts
-    // until restart (the configuration says what it starts with).
-    if (!listing->configured) return TuneRegistered(request, response->mutable_portal());
-    std::shared_ptr<Portal> portal = listing->live;
-    PortalTuning tuning = request->reset() ? TuningOf(portal->options()) : portal->Tuning();
-    MergeTuning(request->tuning(), &tuning);
-    if (absl::Status s = portal->Tune(tuning); !s.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("tuning.", s.message()));
-    }
-    FillState(*portal, response->mutable_portal());
-    return absl::OkStatus();
-  });
+  auto* reactor = context->DefaultReactor();
+  if (absl::Status s = Admit(context); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  absl::StatusOr<PortalListing> listing = gateway_->directory().Describe(request->portal());
+  // A registered portal's tuning is kept in its record, so it outlasts
+  // the portal leaving memory and restarts: a registry write. A configured
+  // portal's lasts until restart (the configuration says what it starts
+  // with): in memory, at once.
+  if (listing.ok() && !listing->configured) {
+    FinishOn(registry_writes_.get(), reactor,
+             [this, request, response] { return TuneRegistered(request, response->mutable_portal()); },
+             "portal registry writes");
+    return reactor;
+  }
+  reactor->Finish(ToGrpcStatus(listing.ok() ? TuneConfigured(*listing->live, *request, response->mutable_portal())
+                                            : listing.status()));
+  return reactor;
+}
+
+absl::Status AdminService::TuneConfigured(Portal& portal, const pb::UpdatePortalTuningRequest& request,
+                                          pb::PortalState* out) const {
+  PortalTuning tuning = request.reset() ? TuningOf(portal.options()) : portal.Tuning();
+  MergeTuning(request.tuning(), &tuning);
+  if (absl::Status s = portal.Tune(tuning); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("tuning.", s.message()));
+  }
+  FillState(portal, out);
+  return absl::OkStatus();
 }
 
 absl::Status AdminService::TuneRegistered(const pb::UpdatePortalTuningRequest* request,
@@ -292,23 +330,20 @@ grpc::ServerUnaryReactor* AdminService::GetEventStatus(grpc::CallbackServerConte
                           request->portal(), response);
   };
   // Without Redis the answer is in memory: at once, on this thread.
-  if (events_->redis_lag == nullptr || event_status_reads_ == nullptr) {
+  if (events_->redis_lag == nullptr) {
     reactor->Finish(ToGrpcStatus(describe()));
     return reactor;
   }
   // Redis: off gRPC's callback threads, a few at a time; the request and
   // response live until Finish.
-  if (!event_status_reads_->Submit([reactor, describe] { reactor->Finish(ToGrpcStatus(describe())); })) {
-    reactor->Finish(ToGrpcStatus(absl::UnavailableError(
-        "GetEventStatus: too many event status reads under way; try again shortly")));
-  }
+  FinishOn(event_status_reads_.get(), reactor, describe, "event status reads");
   return reactor;
 }
 
 grpc::ServerUnaryReactor* AdminService::AddPortal(grpc::CallbackServerContext* context,
                                                   const pb::AddPortalRequest* request,
                                                   pb::AddPortalResponse* response) {
-  return Run(context, [&]() -> absl::Status {
+  return RunWrite(context, [this, request, response]() -> absl::Status {
     PortalRecord record;
     record.name = request->name();
     record.member_id = request->member_id();
@@ -328,7 +363,7 @@ grpc::ServerUnaryReactor* AdminService::AddPortal(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* AdminService::UpdatePortal(grpc::CallbackServerContext* context,
                                                      const pb::UpdatePortalRequest* request,
                                                      pb::UpdatePortalResponse* response) {
-  return Run(context, [&]() -> absl::Status {
+  return RunWrite(context, [this, request, response]() -> absl::Status {
     std::string name;
     absl::Status s = gateway_->directory().Update(request->portal(), [&](PortalRecord* r) {
       name = r->name;
@@ -350,7 +385,7 @@ grpc::ServerUnaryReactor* AdminService::UpdatePortal(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* AdminService::RemovePortal(grpc::CallbackServerContext* context,
                                                      const pb::RemovePortalRequest* request,
                                                      pb::RemovePortalResponse*) {
-  return Run(context, [&] { return gateway_->directory().Remove(request->portal()); });
+  return RunWrite(context, [this, request] { return gateway_->directory().Remove(request->portal()); });
 }
 
 }  // namespace b24gate

@@ -4,6 +4,15 @@
 // from engine state and the portal registry; never calls Bitrix24. Secrets
 // given (webhooks, tokens, client secrets) are never returned.
 //
+// The calls that write the portal registry (AddPortal, UpdatePortal,
+// RemovePortal, a registered portal's UpdatePortalTuning: a file synced to
+// disk, or a Redis round trip, each up to its timeouts) and GetEventStatus
+// with Redis run on a BlockingPool and finish the RPC from its thread:
+// never on gRPC's callback threads, which every RPC shares, so a slow disk
+// or Redis holds up only the calls that wait on it. Each kind is a
+// BlockingLane of a few at a time; one more is answered UNAVAILABLE at
+// once.
+//
 // Thread-safety: thread-safe.
 #ifndef B24GATE_SERVICE_ADMIN_SERVICE_H_
 #define B24GATE_SERVICE_ADMIN_SERVICE_H_
@@ -42,27 +51,29 @@ class AdminService final : public bitrix24::gateway::v1::AdminService::CallbackS
     const EventBindings* bindings;
     const EventLedger* ledger;
     // With --redis: the online groups' lag across the replicas; else null.
+    // Read (a SCAN and a script per portal) on the blocking pool.
     RedisEventLag* redis_lag = nullptr;
-    // Where GetEventStatus reads redis_lag (a SCAN and a script per portal,
-    // each up to Redis's timeouts): never on gRPC's callback threads, which
-    // every RPC shares. REQUIRES: set when redis_lag is.
-    BlockingPool* blocking = nullptr;
   };
   // GetEventStatus calls reading Redis at a time (waiting or running);
   // more are answered UNAVAILABLE at once.
   static constexpr int kMaxEventStatusReads = 4;
+  // Calls writing the portal registry at a time (waiting or running); more
+  // are answered UNAVAILABLE at once. Writes of one portal take turns
+  // (PortalDirectory), so a few cover an operator's script.
+  static constexpr int kMaxRegistryWrites = 4;
 
-  // Everything given must outlive the service; `access` null: no client
-  // authentication. With clients configured, only clients with the `admin`
-  // role may call it. `events` unset: GetEventStatus is UNIMPLEMENTED.
+  // Everything given must outlive the service, `blocking` its jobs too;
+  // `access` null: no client authentication. With clients configured, only
+  // clients with the `admin` role may call it. `events` unset:
+  // GetEventStatus is UNIMPLEMENTED. `blocking` null: the registry writes
+  // and Redis reads run on the calling thread (tests that need neither).
   explicit AdminService(Gateway* gateway, const AccessControl* access = nullptr,
-                        std::optional<Events> events = std::nullopt)
+                        std::optional<Events> events = std::nullopt, BlockingPool* blocking = nullptr)
       : gateway_(gateway),
         access_(access),
         events_(events),
-        event_status_reads_(events && events->blocking ? std::make_unique<BlockingLane>(events->blocking,
-                                                                                          kMaxEventStatusReads)
-                                                        : nullptr) {}
+        event_status_reads_(blocking ? std::make_unique<BlockingLane>(blocking, kMaxEventStatusReads) : nullptr),
+        registry_writes_(blocking ? std::make_unique<BlockingLane>(blocking, kMaxRegistryWrites) : nullptr) {}
 
   grpc::ServerUnaryReactor* ListPortals(grpc::CallbackServerContext* context,
                                         const bitrix24::gateway::v1::ListPortalsRequest* request,
@@ -94,6 +105,14 @@ class AdminService final : public bitrix24::gateway::v1::AdminService::CallbackS
   // Admits the caller, runs `work`, and finishes the RPC with its status.
   grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context,
                                 const std::function<absl::Status()>& work) const;
+  // Run, with `work` (a registry write) on the registry_writes_ lane. `work`
+  // runs after the handler returned: it captures by value what it uses
+  // (the request and response live until Finish).
+  grpc::ServerUnaryReactor* RunWrite(grpc::CallbackServerContext* context, std::function<absl::Status()> work);
+  // Finishes `reactor` with `work`'s status, run on `lane` (null: here, at
+  // once); UNAVAILABLE naming `what` when the lane is full.
+  static void FinishOn(BlockingLane* lane, grpc::ServerUnaryReactor* reactor,
+                       std::function<absl::Status()> work, const std::string& what);
   // The state of portal `key` (name, member_id or domain) into `out`.
   absl::Status Describe(const std::string& key, bitrix24::gateway::v1::PortalState* out) const;
   // The event bindings given for a portal into its record. INVALID_ARGUMENT
@@ -102,12 +121,17 @@ class AdminService final : public bitrix24::gateway::v1::AdminService::CallbackS
   // UpdatePortalTuning of a registered portal: through its record.
   absl::Status TuneRegistered(const bitrix24::gateway::v1::UpdatePortalTuningRequest* request,
                               bitrix24::gateway::v1::PortalState* out) const;
+  // UpdatePortalTuning of a configured portal: in memory only.
+  absl::Status TuneConfigured(Portal& portal, const bitrix24::gateway::v1::UpdatePortalTuningRequest& request,
+                              bitrix24::gateway::v1::PortalState* out) const;
 
   Gateway* const gateway_;
   const AccessControl* const access_;
   const std::optional<Events> events_;
-  // GetEventStatus's reads of Redis; null without a pool.
+  // GetEventStatus's reads of Redis, and the registry writes; null without
+  // a pool.
   const std::unique_ptr<BlockingLane> event_status_reads_;
+  const std::unique_ptr<BlockingLane> registry_writes_;
 };
 
 }  // namespace b24gate

@@ -98,7 +98,8 @@ class UploadCall : public grpc::ServerReadReactor<pb::UploadFileRequest> {
   UploadCall(FileGateway* files, FileMetrics* metrics, const FilesServiceOptions& options,
              grpc::CallbackServerContext* context, absl::StatusOr<std::string> client,
              pb::UploadFileResponse* response)
-      : files_(files), metrics_(metrics), stall_timeout_(options.stall_timeout), context_(context),
+      : files_(files), metrics_(metrics), timer_(options.timer), stall_timeout_(options.stall_timeout),
+        context_(context),
         client_(std::move(client)), response_(response),
         pipe_(std::make_shared<BytePipe>(kPipeCapacity)), cancel_(std::make_shared<CancelToken>()),
         wake_(std::make_shared<WakeTarget<UploadCall>>(this)) {
@@ -109,10 +110,13 @@ class UploadCall : public grpc::ServerReadReactor<pb::UploadFileRequest> {
       Refuse(client_.status());
       return;
     }
-    // The entry outlives a call that ends sooner; the detached target
-    // makes it a no-op then.
-    if (options.timer != nullptr) {
-      options.timer->After(stall_timeout_, [wake = wake_] { wake->Run(&UploadCall::OnNoHeader); });
+    // Cancelled once the header came (the transfer's own stall check
+    // bounds it from there) or the call ended, so the timer holds an entry
+    // per upload waiting for its header, not one per upload of the last
+    // stall_timeout. The detached target makes one that fires meanwhile a
+    // no-op.
+    if (timer_ != nullptr) {
+      bound_ = timer_->After(stall_timeout_, [wake = wake_] { wake->Run(&UploadCall::OnNoHeader); });
     }
     StartRead(&message_);
   }
@@ -160,7 +164,10 @@ class UploadCall : public grpc::ServerReadReactor<pb::UploadFileRequest> {
 
   void OnDone() override {
     wake_->Detach();
-    { absl::MutexLock lock(&mu_); }  // a Done() still returning from the lock
+    {
+      absl::MutexLock lock(&mu_);  // a Done() still returning from the lock
+      Disarm();
+    }
     delete this;
   }
 
@@ -184,7 +191,15 @@ class UploadCall : public grpc::ServerReadReactor<pb::UploadFileRequest> {
     }
     started_ = true;
     portal_ = spec.portal;
+    Disarm();
     return spec;
+  }
+
+  // Takes the first-message bound off the timer (the timer's lock is taken
+  // inside ours, never the other way: it calls back holding none).
+  void Disarm() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (bound_) timer_->Cancel(*bound_);
+    bound_.reset();
   }
 
   // Hands the chunk in hand to the pipe (moved, not copied); reads on once
@@ -232,6 +247,7 @@ class UploadCall : public grpc::ServerReadReactor<pb::UploadFileRequest> {
 
   FileGateway* const files_;
   FileMetrics* const metrics_;
+  PollTimer* const timer_;  // null: no first-message bound
   const absl::Duration stall_timeout_;
   grpc::CallbackServerContext* const context_;
   const absl::StatusOr<std::string> client_;
@@ -248,6 +264,7 @@ class UploadCall : public grpc::ServerReadReactor<pb::UploadFileRequest> {
   std::string held_ ABSL_GUARDED_BY(mu_);  // a chunk the pipe has not taken yet
   Sha256 hash_ ABSL_GUARDED_BY(mu_);
   absl::Status local_error_ ABSL_GUARDED_BY(mu_);  // the client's stream was wrong
+  std::optional<PollTimer::Entry> bound_ ABSL_GUARDED_BY(mu_);  // the first-message bound, armed
 };
 
 // DownloadFile: the header once the engine resolved the file, then chunks

@@ -16,7 +16,8 @@
 // opened is refused (DEADLINE_EXCEEDED, reason NOT_EXECUTED: nothing was
 // sent to the portal); from its header on, the transfer's own stall check
 // (FileGatewayOptions::stall_timeout) bounds it. The bound is one entry in
-// a shared PollTimer per call, not a thread.
+// a shared PollTimer per call, not a thread, cancelled once the header came
+// or the call ended.
 //
 // Thread-safety: thread-safe (gRPC calls it from many threads).
 #ifndef B24GATE_SERVICE_FILES_SERVICE_H_

@@ -273,8 +273,8 @@ absl::Status Server::Wire(std::unique_ptr<HttpTransport> transport) {
   service_ = std::make_unique<GatewayService>(gateway_.get(), access_.get());
   B24GATE_RETURN_IF_ERROR(WireEvents());
   admin_ = std::make_unique<AdminService>(gateway_.get(), access_.get(),
-                                          AdminService::Events{event_bindings_.get(), event_ledger_.get(), redis_lag_.get(),
-                                                               blocking_.get()});
+                                          AdminService::Events{event_bindings_.get(), event_ledger_.get(), redis_lag_.get()},
+                                          blocking_.get());
   file_transport_ = std::make_unique<StreamTransport>(clock_);
   files_ = std::make_unique<FileGateway>(
       gateway_.get(), file_transport_.get(),

@@ -135,9 +135,10 @@ class Server {
   // The one timer thread between event polls, and of the uploads' wait for
   // their first message: it goes before the gateway its callbacks call.
   std::unique_ptr<PollTimer> poll_timer_;
-  // Blocking work (offline rows stored, Redis read for GetEventStatus) off
-  // the threads every portal shares. Its jobs use the timer, the gateway
-  // and the stores, so it goes (running what is queued) before them.
+  // Blocking work (offline rows stored, Redis read for GetEventStatus, the
+  // admin calls' registry writes) off the threads every portal shares. Its
+  // jobs use the timer, the gateway, the admin service and the stores, so
+  // it goes (running what is queued) before them.
   std::unique_ptr<BlockingPool> blocking_;
   std::unique_ptr<EventService> events_;
   // The inbound endpoint goes before what it hands posts to.

@@ -195,6 +195,10 @@ type DownloadOptions struct {
 	// The file in a CRM record's file field instead of a Drive file (the
 	// file ID is then 0).
 	RecordField *RecordField
+	// The file of an attached object (a file's attachment to a task,
+	// comment or other record, as the record lists it) instead of a Drive
+	// file (the file ID is then 0).
+	AttachedObjectID int64
 	// Progress, when set, is called after each chunk with the bytes written
 	// so far and the file's size (-1 when the portal did not say).
 	Progress func(written, total int64)
@@ -214,8 +218,9 @@ type DownloadResult struct {
 	SHA256 string
 }
 
-// DownloadFile downloads a Drive file (or with RecordField, fileID 0, a
-// record's file) into path: created, or cut at Offset and continued there.
+// DownloadFile downloads a Drive file (or with RecordField or
+// AttachedObjectID, fileID 0, a record's file or an attached object's) into
+// path: created, or cut at Offset and continued there.
 func (g *Gateway) DownloadFile(ctx context.Context, fileID int64, path string, opts ...DownloadOptions) (*DownloadResult, error) {
 	var offset int64
 	if len(opts) > 0 {
@@ -241,9 +246,10 @@ func (g *Gateway) DownloadFile(ctx context.Context, fileID int64, path string, o
 }
 
 // Download streams a Drive file's bytes (FilesService.DownloadFile) into w;
-// with RecordField (fileID 0), the file in that record's field. The bytes
-// are checked against the gateway's count and SHA-256 of what it sent (an
-// *Error with Code CHECKSUM_MISMATCH otherwise).
+// with RecordField (fileID 0), the file in that record's field; with
+// AttachedObjectID (fileID 0), that attached object's file. Exactly one of
+// the three is set. The bytes are checked against the gateway's count and
+// SHA-256 of what it sent (an *Error with Code CHECKSUM_MISMATCH otherwise).
 func (g *Gateway) Download(ctx context.Context, fileID int64, w io.Writer, opts ...DownloadOptions) (*DownloadResult, error) {
 	if g.files == nil {
 		return nil, errNotDialed
@@ -252,9 +258,19 @@ func (g *Gateway) Download(ctx context.Context, fileID int64, w io.Writer, opts 
 	if len(opts) > 0 {
 		o = opts[0]
 	}
+	targets := 0
+	for _, set := range []bool{fileID != 0, o.AttachedObjectID != 0, o.RecordField != nil} {
+		if set {
+			targets++
+		}
+	}
+	if targets != 1 {
+		return nil, errors.New("b24gate: Download: set exactly one of fileID, AttachedObjectID and RecordField")
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // a failed write stops the transfer
-	request := &gatewayv1.DownloadFileRequest{Portal: g.portal, FileId: fileID, Offset: o.Offset}
+	request := &gatewayv1.DownloadFileRequest{Portal: g.portal, FileId: fileID,
+		AttachedObjectId: o.AttachedObjectID, Offset: o.Offset}
 	if o.RecordField != nil {
 		request.RecordField = o.RecordField.proto()
 	}

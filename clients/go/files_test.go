@@ -2,6 +2,7 @@ package b24gate
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -16,7 +17,9 @@ import (
 
 // Unit tests of Download's check over fake streams: the bytes written are
 // compared with the gateway's summary, and a stream whose bytes differ from
-// what the gateway hashed (corrupted, cut, or grown on the way) is an error.
+// what the gateway hashed (corrupted, cut, or grown on the way) is an error;
+// and of the file Download asks for: by ID, attached object or record field,
+// exactly one of them.
 
 type fakeDownload struct {
 	grpc.ClientStream
@@ -74,5 +77,58 @@ func TestADownloadWithoutASummaryHasNoHash(t *testing.T) {
 	got, err := receive(stream(false, "0123456789"), io.Discard, DownloadOptions{})
 	if err != nil || got.SHA256 != "" || got.Written != 10 {
 		t.Fatalf("%+v, %v", got, err)
+	}
+}
+
+// A FilesService client whose DownloadFile records the request and streams
+// "0123456789".
+type fakeFiles struct {
+	gatewayv1.FilesServiceClient
+	requests []*gatewayv1.DownloadFileRequest
+}
+
+func (f *fakeFiles) DownloadFile(_ context.Context, in *gatewayv1.DownloadFileRequest, _ ...grpc.CallOption) (gatewayv1.FilesService_DownloadFileClient, error) {
+	f.requests = append(f.requests, in)
+	return stream(true, "0123456789"), nil
+}
+
+func TestDownloadByAttachedObjectID(t *testing.T) {
+	files := &fakeFiles{}
+	g := &Gateway{portal: "main", files: files}
+	var sink bytes.Buffer
+	got, err := g.Download(context.Background(), 0, &sink, DownloadOptions{AttachedObjectID: 12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files.requests) != 1 {
+		t.Fatalf("%d requests", len(files.requests))
+	}
+	r := files.requests[0]
+	if r.Portal != "main" || r.AttachedObjectId != 12 || r.FileId != 0 || r.RecordField != nil {
+		t.Fatalf("asked for %v", r)
+	}
+	if sink.String() != "0123456789" || got.Written != 10 {
+		t.Fatalf("wrote %q (%d)", sink.String(), got.Written)
+	}
+}
+
+func TestDownloadNamesExactlyOneFile(t *testing.T) {
+	files := &fakeFiles{}
+	g := &Gateway{portal: "main", files: files}
+	field := &RecordField{EntityType: "deal", RecordID: 1, Field: "UF_CRM_FILE"}
+	for _, c := range []struct {
+		fileID int64
+		o      DownloadOptions
+	}{{0, DownloadOptions{}}, {7, DownloadOptions{AttachedObjectID: 12}},
+		{0, DownloadOptions{AttachedObjectID: 12, RecordField: field}}} {
+		if _, err := g.Download(context.Background(), c.fileID, io.Discard, c.o); err == nil {
+			t.Errorf("file %d, %+v: no error", c.fileID, c.o)
+		}
+	}
+	if len(files.requests) != 0 {
+		t.Fatalf("%d requests sent", len(files.requests))
+	}
+	if _, err := g.Download(context.Background(), 7, io.Discard); err != nil || files.requests[0].FileId != 7 {
+		t.Fatalf("%v, %v", err, files.requests)
 	}
 }

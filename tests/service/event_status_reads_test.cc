@@ -45,8 +45,7 @@ class EventStatusReadsTest : public ::testing::Test {
     redis.command_timeout = absl::Minutes(5);
     lag_ = std::make_unique<RedisEventLag>(redis, "b24gate:", Clock::Real());
     admin_ = std::make_unique<AdminService>(
-        main_.gateway.get(), nullptr,
-        AdminService::Events{&bindings_, &ledger_, lag_.get(), &pool_});
+        main_.gateway.get(), nullptr, AdminService::Events{&bindings_, &ledger_, lag_.get()}, &pool_);
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
     builder.RegisterService(admin_.get());

@@ -3,6 +3,8 @@
 // FakeClock: a client that opens UploadFile and sends nothing is refused
 // when the stall bound passes (nothing reaches the portal, the failure is
 // counted), and one whose header comes a moment before it is not cut short.
+// The bound's timer entry goes when the header comes or the call ends, not
+// when the bound passes.
 #include "service/files_service.h"
 
 #include <chrono>
@@ -146,6 +148,52 @@ TEST_F(FilesServiceTest, AHeaderJustInsideTheStallBoundIsNotCutShort) {
                    {{"direction", "up"}, {"reason", "DEADLINE_EXCEEDED"}}),
             0);
   EXPECT_EQ(Metric(registry_, "b24gate_file_transfers_in_progress", {{"direction", "up"}}), 0);
+}
+
+// Without the cancel each upload would leave its entry for the whole bound
+// (60 s here: the fake clock never moves).
+TEST_F(FilesServiceTest, TheStallBoundsEntryGoesOnceTheHeaderCame) {
+  grpc::ClientContext ctx;
+  Bound(&ctx);
+  pb::UploadFileResponse response;
+  auto writer = stub_->UploadFile(&ctx, &response);
+  ASSERT_TRUE(testing::WaitFor([&] { return timer_->pending() == 1; }));
+  pb::UploadFileRequest header;
+  header.mutable_header()->set_folder_id(1);
+  header.mutable_header()->set_name("a.bin");
+  ASSERT_TRUE(writer->Write(header));
+  std::optional<FakeTransport::Exchange> first_step = main_.transport->Next();
+  ASSERT_TRUE(first_step);
+  EXPECT_EQ(timer_->pending(), 0) << "the header came, the bound's entry stayed";
+  first_step->done(FakeTransport::Json(
+      400, R"({"error":"ERROR_NOT_FOUND","error_description":"no such folder"})"));
+  const grpc::Status status = writer->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND) << status.error_message();
+  EXPECT_EQ(timer_->pending(), 0);
+}
+
+TEST_F(FilesServiceTest, TheStallBoundsEntryGoesWithACallEndedBeforeItsHeader) {
+  for (int i = 0; i < 3; ++i) {
+    grpc::ClientContext ctx;
+    Bound(&ctx);
+    pb::UploadFileResponse response;
+    auto writer = stub_->UploadFile(&ctx, &response);
+    ASSERT_TRUE(testing::WaitFor([&] { return timer_->pending() == 1; }));
+    if (i == 0) {
+      ctx.TryCancel();  // the client gives up
+    } else if (i == 1) {
+      writer->WritesDone();  // a stream with no header
+    } else {
+      pb::UploadFileRequest chunk;  // a chunk where the header belongs
+      chunk.set_chunk("x");
+      writer->Write(chunk);
+    }
+    const grpc::Status status = writer->Finish();
+    EXPECT_FALSE(status.ok());
+    EXPECT_TRUE(testing::WaitFor([&] { return timer_->pending() == 0; }))
+        << "case " << i << ": the ended call's entry stayed";
+  }
+  EXPECT_FALSE(main_.transport->Next(absl::Milliseconds(100))) << "the portal heard of an upload";
 }
 
 }  // namespace

@@ -88,6 +88,10 @@ struct DownloadOptions {
   int64_t offset = 0;  // resume from this byte (DownloadFile: the file is cut there and continued)
   // The file in a CRM record's file field instead of a Drive file (file_id 0).
   std::optional<RecordField> record_field;
+  // The file of an attached object (a file's attachment to a task, comment
+  // or other record, as the record lists it) instead of a Drive file
+  // (file_id 0).
+  int64_t attached_object_id = 0;
   std::function<void(int64_t written, int64_t total)> progress;  // total -1: unknown
   std::chrono::milliseconds timeout{0};
 };
@@ -173,6 +177,7 @@ class Files {
 
   Outcome<DownloadResult> DownloadFile(int64_t file_id, const std::string& path,
                                        const DownloadOptions& options = {}) {
+    if (std::optional<Error> wrong = TargetError(file_id, options)) return *wrong;  // before the file is cut
     std::fstream out;
     std::error_code cut;
     if (options.offset > 0) {
@@ -187,13 +192,17 @@ class Files {
   }
 
   // Streams a Drive file (FilesService.DownloadFile) into `out`; with
-  // options.record_field (file_id 0), the file in that record's field. The
+  // options.record_field (file_id 0), the file in that record's field; with
+  // options.attached_object_id (file_id 0), that attached object's file.
+  // Exactly one of the three is set (INVALID_ARGUMENT otherwise). The
   // bytes are checked against the gateway's count and SHA-256 of what it
   // sent: CHECKSUM_MISMATCH (DATA_LOSS) when they differ.
   Outcome<DownloadResult> Download(int64_t file_id, std::ostream& out, const DownloadOptions& options = {}) {
+    if (std::optional<Error> wrong = TargetError(file_id, options)) return *wrong;
     bitrix24::gateway::v1::DownloadFileRequest request;
     request.set_portal(options_.portal);
     request.set_file_id(file_id);
+    request.set_attached_object_id(options.attached_object_id);
     request.set_offset(options.offset);
     if (options.record_field) *request.mutable_record_field() = ToProto(*options.record_field);
     grpc::ClientContext context;
@@ -242,6 +251,16 @@ class Files {
   }
 
  private:
+  // INVALID_ARGUMENT unless exactly one of file_id, record_field and
+  // attached_object_id names the file to download.
+  static std::optional<Error> TargetError(int64_t file_id, const DownloadOptions& options) {
+    if ((file_id != 0) + (options.attached_object_id != 0) + options.record_field.has_value() == 1) {
+      return std::nullopt;
+    }
+    return Error{"INVALID_ARGUMENT", "set exactly one of file_id, attached_object_id and record_field",
+                 grpc::StatusCode::INVALID_ARGUMENT, "", {}};
+  }
+
   static bitrix24::gateway::v1::RecordFileField ToProto(const RecordField& f) {
     bitrix24::gateway::v1::RecordFileField out;
     out.set_entity_type(f.entity_type);

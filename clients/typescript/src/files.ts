@@ -76,6 +76,11 @@ export interface DownloadOptions {
   offset?: number;
   /** The file in a CRM record's file field instead of a Drive file (the file id is then 0). */
   recordField?: RecordField;
+  /**
+   * The file of an attached object (a file's attachment to a task, comment or other record, as the
+   * record lists it) instead of a Drive file (the file id is then 0).
+   */
+  attachedObjectId?: number;
   /** Called after each chunk with the bytes written so far and the file's size (-1 unknown). */
   onProgress?: (written: number, total: number) => void;
   timeoutMs?: number;
@@ -163,9 +168,14 @@ async function sink(dest: string | Writable, offset: number): Promise<Writable> 
 export async function download(client: FilesServiceClient, portal: string, fileId: number,
                                dest: string | Writable, o: DownloadOptions,
                                callOptions: Partial<CallOptions>): Promise<DownloadResult> {
+  if ([fileId !== 0, o.attachedObjectId !== undefined, o.recordField !== undefined].filter(Boolean).length !== 1) {
+    throw new TypeError("download: give exactly one of fileId (non-zero), attachedObjectId and recordField");
+  }
   const offset = o.offset ?? 0;
   const out = await sink(dest, offset);
-  const request = DownloadFileRequest.fromPartial({ portal, fileId, offset, recordField: o.recordField });
+  const request = DownloadFileRequest.fromPartial({
+    portal, fileId, offset, recordField: o.recordField, attachedObjectId: o.attachedObjectId,
+  });
   const call = client.downloadFile(request, new Metadata(), callOptions);
   const result: DownloadResult = { name: "", size: -1, file: {}, written: 0, contentType: "", sha256: "" };
   const digest = createHash("sha256");

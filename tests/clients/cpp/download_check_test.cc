@@ -3,10 +3,12 @@
 // the header-only SHA-256 agrees with OpenSSL's on every length around its
 // block boundaries, and a download whose bytes differ from what the
 // gateway's summary says it sent (corrupted, cut, or grown on the way) is
-// CHECKSUM_MISMATCH, while a whole one returns the gateway's hash.
+// CHECKSUM_MISMATCH, while a whole one returns the gateway's hash; the file
+// is asked for by id, attached object or record field, exactly one of them.
 #include <openssl/evp.h>
 
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -60,8 +62,18 @@ class FakeFiles final : public pb::FilesService::Service {
   std::vector<std::string> chunks;
   bool summary = true;
 
-  grpc::Status DownloadFile(grpc::ServerContext*, const pb::DownloadFileRequest*,
+  // The requests received (read after the client's call returned).
+  std::vector<pb::DownloadFileRequest> requests() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return requests_;
+  }
+
+  grpc::Status DownloadFile(grpc::ServerContext*, const pb::DownloadFileRequest* request,
                             grpc::ServerWriter<pb::DownloadFileResponse>* writer) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      requests_.push_back(*request);
+    }
     pb::DownloadFileResponse message;
     message.mutable_header()->set_name("a.bin");
     message.mutable_header()->set_size(10);
@@ -77,6 +89,10 @@ class FakeFiles final : public pb::FilesService::Service {
     }
     return grpc::Status::OK;
   }
+
+ private:
+  std::mutex mu_;
+  std::vector<pb::DownloadFileRequest> requests_;
 };
 
 class DownloadCheck : public ::testing::Test {
@@ -129,6 +145,41 @@ TEST_F(DownloadCheck, ADownloadWithoutASummaryHasNoHash) {
   ASSERT_TRUE(got.ok()) << got.error().description;
   EXPECT_EQ(got.value().sha256, "");
   EXPECT_EQ(got.value().written, 10);
+}
+
+TEST_F(DownloadCheck, ADownloadByAttachedObjectIdAsksForThatObjectsFile) {
+  fake_.chunks = {"0123456789"};
+  std::ostringstream out;
+  client::DownloadOptions options;
+  options.attached_object_id = 12;
+  auto got = files_->Download(0, out, options);
+  ASSERT_TRUE(got.ok()) << got.error().description;
+  EXPECT_EQ(out.str(), "0123456789");
+  const std::vector<pb::DownloadFileRequest> requests = fake_.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].attached_object_id(), 12);
+  EXPECT_EQ(requests[0].file_id(), 0);
+  EXPECT_FALSE(requests[0].has_record_field());
+}
+
+TEST_F(DownloadCheck, ADownloadNamesExactlyOneFile) {
+  fake_.chunks = {"0123456789"};
+  client::DownloadOptions none, both, all;
+  both.attached_object_id = 12;
+  all.attached_object_id = 12;
+  all.record_field = client::RecordField{"deal", 1, "UF_CRM_FILE"};
+  for (auto [file_id, options] : {std::pair{int64_t{0}, none}, std::pair{int64_t{7}, both},
+                                  std::pair{int64_t{0}, all}}) {
+    std::ostringstream out;
+    auto got = files_->Download(file_id, out, options);
+    ASSERT_FALSE(got.ok()) << file_id;
+    EXPECT_EQ(got.error().grpc_code, grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  EXPECT_TRUE(fake_.requests().empty()) << "a request without exactly one file was sent";
+  std::ostringstream out;
+  ASSERT_TRUE(files_->Download(7, out).ok());
+  ASSERT_EQ(fake_.requests().size(), 1u);
+  EXPECT_EQ(fake_.requests()[0].file_id(), 7);
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // The Go file helpers against a real b24gate and b24-emulator: a file
 // uploaded from a path and one from a reader come back byte for byte
 // (SHA-256), to a path and to a writer; a file put into a deal's file field
-// comes back from it identical.
+// comes back from it identical, and one attached to a task by its attached
+// object id.
 package clients_test
 
 import (
@@ -148,5 +149,54 @@ func TestRecordFieldGoesUpAndComesBackIdentical(t *testing.T) {
 	}
 	if sha(sink.Bytes()) != sha(data) || got.Written != int64(len(data)) || got.SHA256 != up.SHA256 {
 		t.Fatalf("field round trip: %d bytes, sha %s, the gateway's %s", sink.Len(), sha(sink.Bytes()), got.SHA256)
+	}
+}
+
+// A Drive file attached to a task (tasks.task.files.attach) and back by the
+// attachment's id: byte for byte.
+func TestAnAttachedObjectComesBackIdentical(t *testing.T) {
+	gw := dial(t)
+	ctx := context.Background()
+	data := make([]byte, 200<<10+3)
+	if _, err := rand.Read(data); err != nil {
+		t.Fatal(err)
+	}
+	up, err := gw.Upload(ctx, bytes.NewReader(data), b24gate.UploadOptions{FolderID: 1,
+		Name: fmt.Sprintf("attached-%d.pdf", time.Now().UnixNano()), Size: int64(len(data))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct{ ID json.Number }
+	if err := json.Unmarshal(up.File, &file); err != nil {
+		t.Fatal(err)
+	}
+	fileID, _ := file.ID.Int64()
+	raw, err := gw.Call(ctx, "tasks.task.add", map[string]any{"fields": map[string]any{"TITLE": "Sign the scan"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var task struct {
+		Task struct{ ID json.Number } `json:"task"`
+	}
+	if err := json.Unmarshal(raw, &task); err != nil {
+		t.Fatalf("tasks.task.add answered %s", raw)
+	}
+	raw, err = gw.Call(ctx, "tasks.task.files.attach", map[string]any{"taskId": task.Task.ID, "fileId": fileID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var attached struct {
+		AttachmentID int64 `json:"attachmentId"`
+	}
+	if err := json.Unmarshal(raw, &attached); err != nil || attached.AttachmentID == 0 {
+		t.Fatalf("tasks.task.files.attach answered %s", raw)
+	}
+	var sink bytes.Buffer
+	got, err := gw.Download(ctx, 0, &sink, b24gate.DownloadOptions{AttachedObjectID: attached.AttachmentID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sha(sink.Bytes()) != sha(data) || got.SHA256 != up.SHA256 {
+		t.Fatalf("attached object round trip: %d bytes, sha %s, the gateway's %s", sink.Len(), sha(sink.Bytes()), got.SHA256)
 	}
 }

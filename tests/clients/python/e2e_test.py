@@ -226,6 +226,20 @@ class FilesTest(unittest.TestCase):
         with open(self.path("back.pdf"), "rb") as f:
             self.assertEqual(f.read(), data)
 
+    def test_a_file_attached_to_a_task_comes_back_by_its_attached_object_id(self):
+        data = os.urandom(200 * 1024 + 3)
+        up = self.gw.upload_file(io.BytesIO(data), folder_id=1, name="attached-%d.pdf" % time.time_ns(),
+                                 size=len(data), progress=False)
+        task = self.gw.call("tasks.task.add", {"fields": {"TITLE": "Sign the scan"}})
+        attached = self.gw.call("tasks.task.files.attach",
+                                {"taskId": task["task"]["id"], "fileId": int(up["file"]["ID"])})
+        sink = io.BytesIO()
+        got = self.gw.download_file(None, sink, attached_object_id=int(attached["attachmentId"]),
+                                    progress=False)
+        self.assertEqual(sink.getvalue(), data)
+        self.assertEqual(got["sha256"], up["sha256"])
+        self.assertEqual(got["file"]["ID"], str(attached["attachmentId"]))
+
     def test_file_objects_and_a_checked_size(self):
         data = b"0123456789" * 1000
         up = self.gw.upload_file(io.BytesIO(data), storage_id=1, name="digits-%d.txt" % time.time_ns(),

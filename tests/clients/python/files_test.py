@@ -1,15 +1,19 @@
 """Unit tests of the file helpers (b24gate._files) over a fake FilesService
 stub: the upload streams a header then chunks and checks the gateway's
 SHA-256 against the bytes it read; the download writes the chunks in order,
-counts them on the bar and checks them against the gateway's summary."""
+counts them on the bar and checks them against the gateway's summary; the
+clients' download_file (Gateway and AsyncGateway) asks for the file by id,
+by attached object or by record field, exactly one of them."""
 
+import asyncio
 import hashlib
 import io
 import unittest
 
 import grpc
 
-from b24gate import BitrixError
+from b24gate import BitrixError, Gateway
+from b24gate.aio import AsyncGateway
 from b24gate._files import DriveOptions, download, upload
 from bitrix24.gateway.v1 import files_pb2
 
@@ -36,6 +40,7 @@ class FakeStub:
         self.messages = []
         self.chunks = chunks  # what DownloadFile streams
         self.summary = summary  # False: no summary (a gateway that predates it)
+        self.requests = []  # the DownloadFile requests
 
     def UploadFile(self, messages, timeout=None):
         self.messages = list(messages)
@@ -46,6 +51,7 @@ class FakeStub:
         return response
 
     def DownloadFile(self, request, timeout=None):
+        self.requests.append(request)
         header = files_pb2.DownloadFileResponse()
         header.header.name = "a.bin"
         header.header.size = 10
@@ -57,6 +63,19 @@ class FakeStub:
             # What the gateway hashed: the true bytes, whatever the stream carried.
             yield files_pb2.DownloadFileResponse(summary=files_pb2.DownloadFileSummary(
                 size=10, sha256=self.sha256 or hashlib.sha256(b"0123456789").hexdigest()))
+
+
+class AsyncFakeStub:
+    """FakeStub's DownloadFile as a grpc.aio stream."""
+
+    def __init__(self):
+        self.stub = FakeStub()
+
+    def DownloadFile(self, request, timeout=None, metadata=None):
+        async def stream():
+            for message in self.stub.DownloadFile(request, timeout):
+                yield message
+        return stream()
 
 
 class FilesTest(unittest.TestCase):
@@ -102,6 +121,47 @@ class FilesTest(unittest.TestCase):
         got = download(FakeStub(summary=False), files_pb2.DownloadFileRequest(file_id=7),
                        io.BytesIO(), FakeBar(), None)
         self.assertEqual((got["sha256"], got["written"]), ("", 10))
+
+
+class DownloadTargetTest(unittest.TestCase):
+    def gateway(self):
+        gw = Gateway("127.0.0.1:1", portal="main")  # never dialled: the stub answers
+        gw._files = FakeStub()
+        return gw
+
+    def test_download_by_attached_object_id(self):
+        gw, sink = self.gateway(), io.BytesIO()
+        got = gw.download_file(None, sink, attached_object_id=12, progress=False)
+        request = gw._files.requests[0]
+        self.assertEqual((request.portal, request.attached_object_id, request.file_id), ("main", 12, 0))
+        self.assertFalse(request.HasField("record_field"))
+        self.assertEqual((sink.getvalue(), got["written"]), (b"0123456789", 10))
+
+    def test_download_names_exactly_one_file(self):
+        gw = self.gateway()
+        for args, kwargs in (((None,), {}), ((7,), {"attached_object_id": 12}),
+                             ((None,), {"attached_object_id": 12,
+                                        "record_field": ("deal", 1, "UF_CRM_FILE")})):
+            with self.subTest(args=args, kwargs=kwargs), self.assertRaises(ValueError):
+                gw.download_file(*args, io.BytesIO(), progress=False, **kwargs)
+        self.assertEqual(gw._files.requests, [])
+        gw.download_file(7, io.BytesIO(), progress=False)
+        self.assertEqual((gw._files.requests[0].file_id, gw._files.requests[0].attached_object_id), (7, 0))
+
+    def test_async_download_by_attached_object_id(self):
+        async def run():
+            gw = AsyncGateway("127.0.0.1:1", portal="main")
+            gw._files = AsyncFakeStub()
+            sink = io.BytesIO()
+            got = await gw.download_file(None, sink, attached_object_id=12, progress=False)
+            with self.assertRaises(ValueError):
+                await gw.download_file(3, io.BytesIO(), attached_object_id=12, progress=False)
+            await gw.close()
+            return gw._files.stub.requests, sink.getvalue(), got
+        requests, data, got = asyncio.run(run())
+        self.assertEqual(len(requests), 1)
+        self.assertEqual((requests[0].attached_object_id, requests[0].file_id), (12, 0))
+        self.assertEqual((data, got["written"]), (b"0123456789", 10))
 
 
 if __name__ == "__main__":

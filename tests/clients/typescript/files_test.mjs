@@ -2,7 +2,8 @@
 // (started by tests/clients/typescript_client_test.sh): a file uploaded from
 // a path and one from a stream come back byte for byte (SHA-256), to a path
 // (also resumed from an offset) and to a Writable; a file put into a deal's
-// file field comes back from it identical.
+// file field comes back from it identical, and one attached to a task by
+// its attached object id.
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, truncate, writeFile } from "node:fs/promises";
@@ -75,4 +76,17 @@ test("a deal's file field gets the file and gives it back identical", async () =
   assert.equal(got.written, data.length);
   assert.equal(got.sha256, up.sha256);
   assert.equal(sha256(Buffer.concat(pieces)), sha256(data));
+});
+
+test("a file attached to a task comes back identical by its attached object id", async () => {
+  const data = randomBytes(200 * 1024 + 3);
+  const up = await gw.upload(Readable.from([data]), { folderId: 1, name: `attached-${Date.now()}.pdf`, size: data.length });
+  const task = await gw.call("tasks.task.add", { fields: { TITLE: "Sign the scan" } });
+  const attached = await gw.call("tasks.task.files.attach", { taskId: task.task.id, fileId: Number(up.file.ID) });
+  const pieces = [];
+  const sink = new Writable({ write(chunk, _enc, done) { pieces.push(chunk); done(); } });
+  const got = await gw.download(0, sink, { attachedObjectId: Number(attached.attachmentId) });
+  assert.equal(got.sha256, up.sha256);
+  assert.equal(sha256(Buffer.concat(pieces)), sha256(data));
+  assert.equal(got.file.ID, String(attached.attachmentId));
 });

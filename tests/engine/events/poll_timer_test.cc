@@ -1,9 +1,10 @@
 // PollTimer on a FakeClock: callbacks run when their time comes, in time
-// order, and not before.
+// order, and not before; a cancelled one goes at once and never runs.
 #include "engine/events/poll_timer.h"
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 
 #include "absl/synchronization/mutex.h"
@@ -48,6 +49,36 @@ TEST(PollTimerTest, DestroyingDropsWhatIsNotDue) {
     timer.After(absl::Hours(1), [&] { ran = true; });
   }
   EXPECT_FALSE(ran);
+}
+
+TEST(PollTimerTest, ACancelledEntryGoesAtOnceAndNeverRuns) {
+  FakeClock clock;
+  PollTimer timer(&clock);
+  absl::Mutex mu;
+  std::string fired;
+  auto mark = [&](char c) {
+    return [&, c] {
+      absl::MutexLock lock(&mu);
+      fired += c;
+    };
+  };
+  // Two entries due at the same time: cancelling one leaves the other.
+  const PollTimer::Entry a = timer.After(absl::Seconds(1), mark('a'));
+  const PollTimer::Entry b = timer.After(absl::Seconds(1), mark('b'));
+  auto held = std::make_shared<int>(0);
+  const PollTimer::Entry c = timer.After(absl::Hours(1), [held] {});
+  EXPECT_EQ(held.use_count(), 2);
+  EXPECT_TRUE(timer.Cancel(b));
+  EXPECT_TRUE(timer.Cancel(c));
+  EXPECT_EQ(timer.pending(), 1);
+  EXPECT_EQ(held.use_count(), 1) << "the cancelled callback was kept";
+  EXPECT_FALSE(timer.Cancel(b)) << "cancelled twice";
+  clock.Advance(absl::Seconds(1));
+  ASSERT_TRUE(clock.AwaitBlocked(1));
+  EXPECT_EQ(timer.pending(), 0);
+  EXPECT_FALSE(timer.Cancel(a)) << "it ran already";
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(fired, "a");
 }
 
 }  // namespace

@@ -52,12 +52,18 @@ def target(folder_id, storage_id, record_field, append):
     return targets[0]
 
 
-def download_request(portal, file_id, record_field, index, offset):
+def download_request(portal, file_id, record_field, index, offset, attached_object_id=None):
+    """The DownloadFileRequest; ValueError unless exactly one of file_id,
+    attached_object_id and record_field is given (None or 0: not given)."""
+    given = [t for t in (file_id, attached_object_id, record_field) if t is not None and t != 0]
+    if len(given) != 1:
+        raise ValueError("give exactly one of file_id, attached_object_id and record_field")
     field = _record_field(record_field)
     if field is not None:
         field.index = index
-    return files_pb2.DownloadFileRequest(portal=portal, file_id=file_id or 0, record_field=field,
-                                         offset=offset)
+    return files_pb2.DownloadFileRequest(portal=portal, file_id=file_id or 0,
+                                         attached_object_id=attached_object_id or 0,
+                                         record_field=field, offset=offset)
 
 
 class DriveOptions:

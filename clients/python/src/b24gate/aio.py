@@ -133,12 +133,13 @@ class AsyncGateway:
                                          progress_bar(progress, name or "upload", unit="B"),
                                          timeout)
 
-    async def download_file(self, file_id, dest, *, record_field=None, index=0, offset=0,
-                            progress=True, timeout=None):
+    async def download_file(self, file_id, dest, *, record_field=None, index=0,
+                            attached_object_id=None, offset=0, progress=True, timeout=None):
         """Gateway.download_file. `dest` is a path, a binary file object
         (written in a worker thread) or an object whose write(data) is a
         coroutine. Cancelling the awaiting task stops the transfer."""
-        request = _files.download_request(self._portal, file_id, record_field, index, offset)
+        request = _files.download_request(self._portal, file_id, record_field, index, offset,
+                                          attached_object_id)
         return await _files.download_async(self._files, self._metadata, request, dest,
                                            progress_bar(progress, "download", unit="B"), timeout)
 

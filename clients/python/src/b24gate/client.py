@@ -185,18 +185,21 @@ class Gateway:
                              chunk_size,
                              progress_bar(progress, name or "upload", unit="B"), timeout)
 
-    def download_file(self, file_id, dest, *, record_field=None, index=0, offset=0, progress=True,
-                      timeout=None):
+    def download_file(self, file_id, dest, *, record_field=None, index=0, attached_object_id=None,
+                      offset=0, progress=True, timeout=None):
         """Downloads a Drive file (file_id), or with file_id None the file in
         a CRM record's file field (record_field = (entity_type, record_id,
-        field); `index` picks one of a multiple field's files), into `dest`:
+        field); `index` picks one of a multiple field's files) or the file
+        of an attached object (attached_object_id: a file's attachment to a
+        task, comment or other record, as the record lists it), into `dest`:
         a path (from `offset` on, the file is cut there and continued) or a
         binary file object (written from where it stands). Returns {"name",
         "size", "file", "content_type", "written", "sha256"}: the bytes
         written by this call (from `offset` on) and the gateway's SHA-256 of
         them, checked here against what was written. Raises BitrixError;
         CHECKSUM_MISMATCH (DATA_LOSS) when they differ."""
-        request = _files.download_request(self._portal, file_id, record_field, index, offset)
+        request = _files.download_request(self._portal, file_id, record_field, index, offset,
+                                          attached_object_id)
         return _files.download(self._files, request, dest,
                                progress_bar(progress, "download", unit="B"), timeout)
 
