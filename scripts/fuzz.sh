@@ -53,6 +53,10 @@ launcher=()
 if command -v ccache >/dev/null 2>&1; then
   launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
   export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$(pwd)}
+  # As in scripts/build.sh: on CI, a fresh clone's path does not count, so it
+  # hits the objects an earlier clone's fuzz build left (without this, every
+  # CI run compiled the fuzz build again: the line tables name the directory).
+  if [[ ${CI:-} == true ]]; then export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}; fi
   # No second preprocessor run on a miss (see scripts/build.sh).
   [[ -n ${CCACHE_NODEPEND:-} ]] || export CCACHE_DEPEND=1
 fi

@@ -135,6 +135,9 @@ void StartSingleCall(Gateway* gateway, grpc::CallbackServerContext* context,
   spec.cache = CacheModeFrom(request.cache());
   const bool is_read = IsRead(request.method(), request.idempotent());
   CallOptions options = RpcCallOptions(*context, client, request.idempotent(), call->cancel());
+  // This gRPC thread holds no lock: on an idle portal it sends the call
+  // itself rather than waking a dispatcher thread to do so.
+  options.lend_thread = true;
   if (absl::Status s = ApplyApiVersion(request, &spec, &options, api); !s.ok()) {
     call->Reply(s);
     return;

@@ -262,12 +262,14 @@ const Json* Member(const Json& object, const char* name) {
   return it == object.end() ? nullptr : &*it;
 }
 
-absl::StatusOr<CallReply> ReplyOf(const Json& result, const Json* total, const Json* next,
+// `result` is moved out of the parsed answer, which is not read after: a
+// list batch's rows are not copied on their way to the caller.
+absl::StatusOr<CallReply> ReplyOf(const Json* result, const Json* total, const Json* next,
                                   const Json* time) {
   CallReply reply;
   if (absl::Status s = CountOf(total, "total", &reply.total); !s.ok()) return s;
   if (absl::Status s = CountOf(next, "next", &reply.next); !s.ok()) return s;
-  reply.result = result;
+  reply.result = std::move(*const_cast<Json*>(result));
   if (time != nullptr && time->is_object()) reply.time = *time;
   return reply;
 }
@@ -367,7 +369,7 @@ absl::StatusOr<CommandOutcome> ParseCallResponse(const HttpResponse& response) {
     return Unreadable(response, "neither \"result\" nor \"error\"");
   }
   absl::StatusOr<CallReply> reply =
-      ReplyOf(*result, Member(*body, "total"), Member(*body, "next"), Member(*body, "time"));
+      ReplyOf(result, Member(*body, "total"), Member(*body, "next"), Member(*body, "time"));
   if (!reply.ok()) return reply.status();
   outcome.reply = std::move(*reply);
   return outcome;
@@ -415,6 +417,7 @@ absl::StatusOr<BatchReply> ParseBatchResponse(
         ErrorFromEntry(*entry, response.status));
   }
   for (const std::string& key : keys) {
+    if (reply.outcomes.count(key) > 0) continue;  // a key named twice: its result is moved
     CommandOutcome outcome;
     if (const Json* error = errors.Find(key)) {
       outcome.error = ErrorFromEntry(*error, response.status);
@@ -422,7 +425,7 @@ absl::StatusOr<BatchReply> ParseBatchResponse(
       // A count that cannot be read fails the whole answer: attributing it
       // to one command of a batch would be a guess too.
       absl::StatusOr<CallReply> command_reply =
-          ReplyOf(*result, totals.Find(key), nexts.Find(key), times.Find(key));
+          ReplyOf(result, totals.Find(key), nexts.Find(key), times.Find(key));
       if (!command_reply.ok()) return command_reply.status();
       outcome.reply = std::move(*command_reply);
     } else {

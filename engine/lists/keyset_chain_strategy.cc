@@ -93,7 +93,7 @@ void KeysetChainStrategy::OnBatch(int pages, absl::StatusOr<BatchResult> result)
     context_->Fail(result.status());
     return;
   }
-  absl::StatusOr<ChainPages> read = ReadChain(query_, *result, pages, range_, context_->extractor());
+  absl::StatusOr<ChainPages> read = ReadChain(query_, &*result, pages, range_, context_->extractor());
   if (!read.ok()) {
     context_->Fail(read.status());
     return;

@@ -22,26 +22,26 @@ std::vector<BatchCommandSpec> ChainCommands(const KeysetQuery& query, const std:
   return commands;
 }
 
-absl::StatusOr<ChainPages> ReadChain(const KeysetQuery& query, const BatchResult& result, int pages,
+absl::StatusOr<ChainPages> ReadChain(const KeysetQuery& query, BatchResult* result, int pages,
                                      const IdRange& range, ItemExtractor* extractor,
                                      const std::string& prefix) {
   ChainPages out;
   out.last_id = range.after;
   for (int i = 0; i < pages && !out.range_done; ++i) {
-    auto it = result.outcomes.find(absl::StrCat(prefix, i));
-    if (it == result.outcomes.end()) break;
+    auto it = result->outcomes.find(absl::StrCat(prefix, i));
+    if (it == result->outcomes.end()) break;
     if (!it->second.ok()) {
       if (it->second.status().code() == absl::StatusCode::kResourceExhausted) break;
       return it->second.status();
     }
-    const CallReply& reply = *it->second;
+    CallReply& reply = *it->second;
     out.pages_read++;
     if (reply.time.is_object() && reply.time.contains("processing") &&
         reply.time["processing"].is_number()) {
       out.processing_seconds += reply.time["processing"].get<double>();
     }
     std::vector<Json> items;
-    if (!extractor->Extract(reply.result, &items)) {
+    if (!extractor->Take(&reply.result, &items)) {
       return absl::InvalidArgumentError(
           absl::StrCat(query.method, " did not return a list in a keyset page"));
     }

@@ -47,9 +47,10 @@ struct ChainPages {
 // last_id. Pages after the first short one re-read the range (their reference
 // was empty) and are ignored. Items at or past `range.before` are dropped:
 // the range may have been split while the batch was in flight.
+// The items are moved out of `result`'s pages, not copied.
 // Errors: the status of a failed page; INVALID_ARGUMENT for a page that is
 // not a list or items without an integer id.
-absl::StatusOr<ChainPages> ReadChain(const KeysetQuery& query, const BatchResult& result, int pages,
+absl::StatusOr<ChainPages> ReadChain(const KeysetQuery& query, BatchResult* result, int pages,
                                      const IdRange& range, ItemExtractor* extractor,
                                      const std::string& prefix = "p");
 

@@ -9,25 +9,28 @@
 namespace b24gate {
 
 bool ItemExtractor::Extract(const Json& result, std::vector<Json>* items) {
-  const Json* list = &result;
+  Json copy = result;
+  return Take(&copy, items);
+}
+
+bool ItemExtractor::Take(Json* result, std::vector<Json>* items) {
+  Json* list = result;
   if (!items_key_.empty()) {
-    if (!result.is_object() || !result.contains(items_key_)) {
+    if (!result->is_object() || !result->contains(items_key_)) {
       // An empty wrapped list may come back as `[]` (PHP's empty map).
-      return result.is_array() && result.empty();
+      return result->is_array() && result->empty();
     }
-    list = &result[items_key_];
-  } else if (result.is_object() && result.size() == 1 && result.begin()->is_array()) {
+    list = &(*result)[items_key_];
+  } else if (result->is_object() && result->size() == 1 && result->begin()->is_array()) {
     // Auto-detect a wrapped list the table does not know: {"things": [...]}.
-    items_key_ = result.begin().key();
-    list = &*result.begin();
+    items_key_ = result->begin().key();
+    list = &*result->begin();
   }
-  if (list->is_object()) {
-    // PHP `{}` for none, or a map with non-sequential keys: its values.
-    for (const auto& v : *list) items->push_back(v);
-    return true;
-  }
-  if (!list->is_array()) return false;
-  for (const auto& v : *list) items->push_back(v);
+  if (!list->is_object() && !list->is_array()) return false;
+  // An object: PHP `{}` for none, or a map with non-sequential keys: its
+  // values.
+  items->reserve(items->size() + list->size());
+  for (auto& v : *list) items->push_back(std::move(v));
   return true;
 }
 

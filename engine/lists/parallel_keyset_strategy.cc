@@ -340,7 +340,7 @@ void ParallelKeysetStrategy::OnBatch(const std::vector<Segment>& segments, absl:
   cost_.wall_seconds = absl::ToDoubleSeconds(context_->Now() - sent);
   cost_.operating_seconds = 0;
   for (const Segment& seg : segments) {
-    if (!ReadSegment(seg, *result)) return;
+    if (!ReadSegment(seg, &*result)) return;
   }
   if (ordered()) DeliverHead();
   // The bucket term of BatchesAllowed wants how long the portal works on a
@@ -352,7 +352,7 @@ void ParallelKeysetStrategy::OnBatch(const std::vector<Segment>& segments, absl:
   }
 }
 
-bool ParallelKeysetStrategy::ReadSegment(const Segment& seg, const BatchResult& result) {
+bool ParallelKeysetStrategy::ReadSegment(const Segment& seg, BatchResult* result) {
   PlannedRange* r = seg.range;
   absl::StatusOr<ChainPages> read =
       ReadChain(query_, result, seg.pages, r->left, context_->extractor(), seg.prefix);

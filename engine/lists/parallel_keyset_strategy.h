@@ -135,8 +135,8 @@ class ParallelKeysetStrategy : public ListStrategy {
   void OnBatch(const std::vector<Segment>& segments, absl::Time sent,
                absl::StatusOr<BatchResult> result);
   // One segment of an answered batch: learns from it and delivers or
-  // buffers its items. False when the read failed.
-  bool ReadSegment(const Segment& seg, const BatchResult& result);
+  // buffers its items (moved out of `result`). False when the read failed.
+  bool ReadSegment(const Segment& seg, BatchResult* result);
   // Hands the carried count's answer to the reader.
   void AnswerCount(const absl::StatusOr<BatchResult>& result);
   // Ordered: hands over what the buffer holds in order, while the consumer

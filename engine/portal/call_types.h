@@ -61,6 +61,14 @@ struct CallOptions {
   // body cannot be read twice, so every failure is its caller's answer,
   // never a retry. Classic REST only.
   std::function<void(HttpRequest request, HttpTransport::Callback done)> send_streamed;
+  // Dispatcher::Call only. The caller holds no lock and lends its thread:
+  // when the portal's dispatcher is idle, the turn that sends the call runs
+  // on it inside Call (DispatchPool::TurnHere), instead of waking a pool
+  // thread. That turn may answer other callers (work given up) and, if it
+  // is refused before it is sent, this call, before Call returns; both
+  // break the Dispatcher's rule that no callback runs inside Call, hence
+  // the opt-in. Set by the unary Call RPC.
+  bool lend_thread = false;
 };
 
 // One command of a pre-formed batch (CallBatch, chained list pages).

@@ -43,6 +43,37 @@ void DispatchPool::Wake(Task* task) {
   }
 }
 
+void DispatchPool::TurnHere(Task* task) {
+  absl::MutexLock lock(&mu_);
+  auto it = tasks_.find(task);
+  if (it == tasks_.end()) return;
+  Entry& entry = it->second;
+  if (entry.running) {
+    entry.woken = true;
+    return;
+  }
+  if (entry.ready) return;  // a worker takes it in its order
+  entry.due = absl::InfiniteFuture();
+  entry.running = true;
+  entry.woken = false;
+  mu_.Unlock();
+  const absl::Time again = task->RunTurn();
+  mu_.Lock();
+  // `entry` stays valid: Remove waits while the task is running.
+  const size_t timers = timers_.size();
+  AfterTurn(task, entry, again);
+  if (timers_.size() != timers) ++timers_set_here_;
+}
+
+void DispatchPool::AfterTurn(Task* task, Entry& e, absl::Time again) {
+  e.running = false;
+  if (e.woken) {
+    MakeReady(task, e);
+  } else {
+    Schedule(task, e, again, clock_->Now());
+  }
+}
+
 void DispatchPool::MakeReady(Task* task, Entry& e) {
   e.due = absl::InfiniteFuture();
   if (e.ready || e.running) return;
@@ -77,15 +108,13 @@ void DispatchPool::Work() {
     if (stopping_) return;
     const absl::Time next_timer = FireTimers(clock_->Now());
     if (ready_.empty()) {
-      // Nothing to run before the next timer, unless a task is woken.
-      clock_->AwaitWithDeadline(
-          &mu_,
-          absl::Condition(
-              +[](DispatchPool* p) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-                return !p->ready_.empty() || p->stopping_;
-              },
-              this),
-          next_timer);
+      // Nothing to run before the next timer, unless a task is woken or a
+      // turn run by TurnHere sets an earlier one.
+      const uint64_t seen = timers_set_here_;
+      auto woken = [this, seen]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        return !ready_.empty() || stopping_ || timers_set_here_ != seen;
+      };
+      clock_->AwaitWithDeadline(&mu_, absl::Condition(&woken), next_timer);
       continue;
     }
     Task* task = ready_.front();
@@ -99,12 +128,7 @@ void DispatchPool::Work() {
     const absl::Time again = task->RunTurn();
     mu_.Lock();
     // `entry` stays valid: Remove waits while the task is running.
-    entry.running = false;
-    if (entry.woken) {
-      MakeReady(task, entry);
-    } else {
-      Schedule(task, entry, again, clock_->Now());
-    }
+    AfterTurn(task, entry, again);
   }
 }
 

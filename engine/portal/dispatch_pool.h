@@ -56,11 +56,19 @@ class DispatchPool {
   void Remove(Task* task);
   // Gives `task` a turn soon (after its current one, if it is running).
   void Wake(Task* task);
+  // As Wake, but when `task` is idle (no turn running or waiting for a
+  // thread) its turn runs now on the calling thread, sparing the hand-off
+  // to a pool thread (a futex wake and a context switch; on a loaded
+  // machine, a wait for a core). It is still one turn of the task: never two
+  // at once, Remove waits for it. REQUIRES: the caller holds no lock the
+  // turn takes.
+  void TurnHere(Task* task);
 
   int threads() const { return static_cast<int>(threads_.size()); }
-  // Turns run so far, of every task. Each is a pool thread taking up work
-  // (when asleep, woken: a futex wake and a context switch), so tests count
-  // them to keep the turns an idle portal's call costs from growing.
+  // Turns pool threads have run so far, of every task (TurnHere's are not
+  // counted). Each is a pool thread taking up work (when asleep, woken: a
+  // futex wake and a context switch), so tests count them to keep the
+  // hand-offs an idle portal's call costs from growing.
   int64_t turns() const { return turns_.load(); }
 
  private:
@@ -77,6 +85,8 @@ class DispatchPool {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Moves tasks whose timer is due to ready_; returns the next timer.
   absl::Time FireTimers(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // After a turn: another soon if woken meanwhile, else at its `again`.
+  void AfterTurn(Task* task, Entry& e, absl::Time again) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Clock* const clock_;
   absl::Mutex mu_;
@@ -85,6 +95,9 @@ class DispatchPool {
   // (due, task); stale pairs (the task's due moved) are skipped.
   std::multimap<absl::Time, Task*> timers_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Bumped when a turn run by TurnHere sets a timer: idle workers sleep
+  // until the earliest timer they saw, and this one may be earlier.
+  uint64_t timers_set_here_ ABSL_GUARDED_BY(mu_) = 0;
   std::atomic<int64_t> turns_{0};
   std::vector<std::thread> threads_;
 };

@@ -6,7 +6,8 @@
 // Portal (portal.h) is the real one.
 //
 // Thread-safety: implementations are thread-safe. Callbacks are never run
-// from inside Call or Batch, and never while the implementation holds a lock
+// from inside Call or Batch (unless the caller lent its thread to Call,
+// CallOptions::lend_thread), and never while the implementation holds a lock
 // of its own: a caller may hold its own lock while it calls in and take that
 // lock again in the callback.
 #ifndef B24GATE_ENGINE_PORTAL_DISPATCHER_H_

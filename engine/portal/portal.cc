@@ -134,9 +134,13 @@ Portal::~Portal() {
 
 void Portal::Call(std::string method, nlohmann::ordered_json params, bool as_json,
                   CallOptions options, CallCallback done) {
+  const bool lend_thread = options.lend_thread;
   WorkPtr w = CallWorkOf(std::move(method), std::move(params), as_json, std::move(options),
                          std::move(done));
-  if (w) Enqueue(std::move(w));
+  if (!w) return;
+  std::vector<WorkPtr> group;
+  group.push_back(std::move(w));
+  EnqueueAll(std::move(group), lend_thread);
 }
 
 void Portal::Calls(const std::string& method, std::vector<GroupedCall> calls, bool as_json,
@@ -230,9 +234,17 @@ void Portal::Enqueue(WorkPtr w) {
   EnqueueAll(std::move(group));
 }
 
-void Portal::EnqueueAll(std::vector<WorkPtr> group) {
+void Portal::EnqueueAll(std::vector<WorkPtr> group, bool lend_thread) {
   if (group.empty()) return;
-  absl::MutexLock lock(&mu_);
+  {
+    absl::MutexLock lock(&mu_);
+    QueueGroup(std::move(group));
+    if (!lend_thread) pool_->Wake(this);
+  }
+  if (lend_thread) pool_->TurnHere(this);
+}
+
+void Portal::QueueGroup(std::vector<WorkPtr> group) {
   const absl::Time now = clock_->Now();
   const absl::Time hold_until = CoalesceUntil(bucket_.Level(now), bucket_.policy(), now);
   for (WorkPtr& w : group) {
@@ -243,7 +255,6 @@ void Portal::EnqueueAll(std::vector<WorkPtr> group) {
     if (!w->is_batch()) ledger_.CallArrived(now);
     queue_.Push(std::move(w));
   }
-  pool_->Wake(this);
 }
 
 // ---- The leader loop --------------------------------------------------------

@@ -18,8 +18,9 @@
 // Methods whose operating time nears the limit wait in the queue while other
 // methods flow.
 //
-// Thread-safety: thread-safe. Callbacks run on the transport's thread or on
-// a pool thread, never while internal locks are held.
+// Thread-safety: thread-safe. Callbacks run on the transport's thread, on
+// a pool thread or on a caller's thread it lent (CallOptions::lend_thread),
+// never while internal locks are held.
 #ifndef B24GATE_ENGINE_PORTAL_PORTAL_H_
 #define B24GATE_ENGINE_PORTAL_PORTAL_H_
 
@@ -113,7 +114,9 @@ class Portal : public Dispatcher, private DispatchPool::Task {
                      CallOptions options, CallCallback done);
   // Queues new work (the caller's side), all of it under one lock.
   void Enqueue(WorkPtr w);
-  void EnqueueAll(std::vector<WorkPtr> group);
+  // `lend_thread`: CallOptions::lend_thread.
+  void EnqueueAll(std::vector<WorkPtr> group, bool lend_thread = false);
+  void QueueGroup(std::vector<WorkPtr> group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // One turn of the leader loop (DispatchPool::Task); see portal.cc.
   absl::Time RunTurn() override;
   // One pass of the loop at `now`: answers abandoned work, takes the next

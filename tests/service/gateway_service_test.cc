@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -17,7 +18,9 @@
 #include "absl/strings/numbers.h"
 #include "service/json_value.h"
 #include "tests/engine/fake_transport.h"
+#include "tests/support/fake_dispatcher.h"
 #include "tests/support/one_portal_gateway.h"
+#include "tests/support/wait_for.h"
 
 namespace b24gate::gateway_service_test {
 namespace {
@@ -154,6 +157,38 @@ TEST_F(GatewayServiceTest, RefusedInputNeverReachesTheTransport) {
       << malformed.error_message();
 
   EXPECT_EQ(main_.transport->sent(), 0);
+}
+
+// The unary Call holds no lock when it hands its call to the portal, so it
+// lends its gRPC thread to the portal's dispatcher (CallOptions::lend_thread):
+// on an idle portal the request leaves without waking a dispatcher thread.
+TEST(GatewayServiceLending, TheUnaryCallLendsItsThread) {
+  FakeDispatcher portal("main");
+  Gateway gateway(std::vector<Dispatcher*>{&portal}, Clock::Real());
+  GatewayService service(&gateway);
+  grpc::ServerBuilder builder;
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  auto stub = pb::GatewayService::NewStub(server->InProcessChannel(grpc::ChannelArguments()));
+  grpc::Status status;
+  std::thread caller([&] {
+    grpc::ClientContext context;
+    pb::CallRequest request;
+    request.set_method("crm.lead.get");
+    request.set_params_json(R"({"id":7})");
+    pb::CallResponse response;
+    status = stub->Call(&context, request, &response);
+  });
+  ASSERT_TRUE(testing::WaitFor([&] { return portal.waiting() == 1; }));
+  std::optional<FakeDispatcher::Request> call = portal.Take();
+  ASSERT_TRUE(call);
+  EXPECT_TRUE(call->options.lend_thread);
+  CallReply reply;
+  reply.result = {{"ID", "7"}};
+  call->call_done(reply);
+  caller.join();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  server->Shutdown();
 }
 
 }  // namespace

@@ -56,6 +56,52 @@ TEST(Portal, ACallOnAnIdlePortalCostsOneTurn) {
   EXPECT_EQ(h.pool.turns() - before, 1) << "turns after the answer";
 }
 
+TEST(Portal, ACallLendingItsThreadIsSentBeforeCallReturns) {
+  // A caller holding no lock lends its thread (the unary Call RPC): on an
+  // idle portal the turn that sends runs on it, and no pool thread is woken.
+  PortalHarness h(Options());
+  ASSERT_TRUE(h.Idle());
+  const int64_t before = h.pool.turns();
+  Outcome out;
+  CallOptions options;
+  options.lend_thread = true;
+  h.portal->Call("crm.lead.get", {{"id", 7}}, false, options, out.Callback());
+  EXPECT_EQ(h.transport.sent(), 1) << "not sent when Call returned";
+  auto e = h.transport.Next();
+  ASSERT_TRUE(e);
+  e->done(ResultAnswer({{"ID", "7"}}, {{"operating", 0.1}}));
+  ASSERT_TRUE(out.Wait());
+  ASSERT_TRUE(h.Idle());
+  EXPECT_EQ(h.pool.turns() - before, 0) << "a pool thread took a turn";
+}
+
+TEST(Portal, ALingerDecidedOnALentThreadEndsOnTime) {
+  // The lent turn decides to wait (a request in flight: the call lingers
+  // for company) and leaves a timer with the pool, whose worker sleeps
+  // until the timers it saw: it must see this one.
+  PortalOptions options = Options();
+  options.linger = absl::Milliseconds(50);
+  PortalHarness h(options);
+  Outcome blocker;
+  h.portal->Call("crm.lead.list", kNoParams, /*as_json=*/true, {}, blocker.Callback());
+  auto in_flight = h.transport.Next();
+  ASSERT_TRUE(in_flight);
+  ASSERT_TRUE(h.Idle());
+  Outcome out;
+  CallOptions lend;
+  lend.lend_thread = true;
+  h.portal->Call("crm.lead.get", {{"id", 1}}, false, lend, out.Callback());
+  ASSERT_TRUE(h.Idle());
+  EXPECT_EQ(h.transport.sent(), 1) << "sent before the linger ended";
+  h.clock.Advance(absl::Milliseconds(50));
+  auto e = h.transport.Next();
+  ASSERT_TRUE(e) << "the linger's end was missed";
+  e->done(ResultAnswer({{"ID", "1"}}));
+  ASSERT_TRUE(out.Wait());
+  in_flight->done(ResultAnswer(nlohmann::ordered_json::array()));
+  ASSERT_TRUE(blocker.Wait());
+}
+
 TEST(Portal, AWriteSentAsTheLastQueuedStillExpiresAtItsDeadline) {
   // No turn follows a send that emptied the queue, so the write's deadline
   // must be among the times the sending turn asks to look again at.
