@@ -19,7 +19,7 @@ std::string Field(const OJson& binding, const char* key) {
   return it != binding.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
-struct Pass {
+struct SyncPass {
   BindingSync::Caller caller;
   PortalOptions::EventBindings wanted;
   std::string handler;
@@ -30,7 +30,7 @@ struct Pass {
 };
 
 // What `event.get` lists that the gateway owns, of the kinds it manages.
-std::set<Binding> Owned(const Pass& pass, const OJson& bindings) {
+std::set<Binding> Owned(const SyncPass& pass, const OJson& bindings) {
   std::set<Binding> owned;
   if (!bindings.is_array()) return owned;
   for (const OJson& b : bindings) {
@@ -44,7 +44,7 @@ std::set<Binding> Owned(const Pass& pass, const OJson& bindings) {
   return owned;
 }
 
-void Plan(Pass& pass, const std::set<Binding>& owned) {
+void Plan(SyncPass& pass, const std::set<Binding>& owned) {
   const std::set<Binding> desired(pass.report.desired.begin(), pass.report.desired.end());
   pass.report.found.assign(owned.begin(), owned.end());
   for (const Binding& b : desired) {
@@ -55,7 +55,7 @@ void Plan(Pass& pass, const std::set<Binding>& owned) {
   }
 }
 
-OJson ParamsOf(const Pass& pass, const Binding& binding, bool bind) {
+OJson ParamsOf(const SyncPass& pass, const Binding& binding, bool bind) {
   OJson params = {{"event", binding.event}};
   if (binding.online) {
     params["handler"] = pass.handler;
@@ -66,7 +66,7 @@ OJson ParamsOf(const Pass& pass, const Binding& binding, bool bind) {
   return params;
 }
 
-void Next(std::shared_ptr<Pass> pass) {
+void Next(std::shared_ptr<SyncPass> pass) {
   if (pass->next == pass->todo.size()) return pass->done(std::move(pass->report));
   const auto [binding, bind] = pass->todo[pass->next++];
   const char* method = bind ? "event.bind" : "event.unbind";
@@ -102,7 +102,7 @@ std::string BindingSync::Describe(const Binding& binding) {
 
 void BindingSync::Run(Caller caller, PortalOptions::EventBindings wanted, std::string handler,
                       std::function<void(Report)> done) {
-  auto pass = std::make_shared<Pass>();
+  auto pass = std::make_shared<SyncPass>();
   pass->caller = std::move(caller);
   pass->wanted = std::move(wanted);
   pass->handler = std::move(handler);

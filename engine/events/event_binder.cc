@@ -20,14 +20,14 @@ std::string TextOf(const OJson& object, const char* key) {
   return object[key].get<std::string>();
 }
 
-struct Pass {
+struct BindPass {
   EventBinder::Caller caller;
   EventBinder::Binding binding;
   std::vector<std::string> missing;
   std::function<void(absl::Status)> done;
 };
 
-void BindNext(std::shared_ptr<Pass> pass) {
+void BindNext(std::shared_ptr<BindPass> pass) {
   if (pass->missing.empty()) return pass->done(absl::OkStatus());
   const std::string event = pass->missing.back();
   pass->missing.pop_back();
@@ -47,7 +47,7 @@ void BindNext(std::shared_ptr<Pass> pass) {
   });
 }
 
-void ReadBindings(std::shared_ptr<Pass> pass) {
+void ReadBindings(std::shared_ptr<BindPass> pass) {
   pass->caller("event.get", OJson::object(), [pass](absl::StatusOr<CallReply> reply) {
     if (!reply.ok()) return pass->done(reply.status());
     std::set<std::string> bound;
@@ -64,7 +64,7 @@ void ReadBindings(std::shared_ptr<Pass> pass) {
 
 // Patterns stand for the names of the portal's events (method `events`)
 // they match; one that matches none is refused, as it would bind nothing.
-void ExpandPatterns(std::shared_ptr<Pass> pass) {
+void ExpandPatterns(std::shared_ptr<BindPass> pass) {
   pass->caller("events", OJson::object(), [pass](absl::StatusOr<CallReply> reply) {
     if (!reply.ok()) return pass->done(reply.status());
     std::vector<std::string> known;
@@ -87,7 +87,7 @@ void ExpandPatterns(std::shared_ptr<Pass> pass) {
 }  // namespace
 
 void EventBinder::Run(Caller caller, Binding binding, std::function<void(absl::Status)> done) {
-  auto pass = std::make_shared<Pass>();
+  auto pass = std::make_shared<BindPass>();
   pass->caller = std::move(caller);
   pass->binding = std::move(binding);
   pass->done = std::move(done);

@@ -14,15 +14,15 @@ using OJson = nlohmann::ordered_json;
 
 // What one read asks of the portal: command i reads the record that
 // events[readers[i][...]] name (one command per distinct record).
-struct Plan {
+struct ReadPlan {
   std::vector<BatchCommandSpec> commands;
   std::vector<std::vector<size_t>> readers;
   std::vector<std::string> result_keys;
 };
 
 // Marks delete events and plans a command per record the others name.
-Plan PlanReads(std::vector<QueuedEvent>& events) {
-  Plan plan;
+ReadPlan PlanReads(std::vector<QueuedEvent>& events) {
+  ReadPlan plan;
   std::map<std::string, size_t> by_record;  // "method id" -> command
   for (size_t i = 0; i < events.size(); ++i) {
     QueuedEvent& e = events[i];
@@ -124,7 +124,7 @@ void EventEnricher::Deliver(std::vector<QueuedEvent> events) {
 
 void EventEnricher::Read(std::vector<QueuedEvent> events) {
   while (true) {
-    Plan plan = PlanReads(events);
+    ReadPlan plan = PlanReads(events);
     if (!plan.commands.empty()) {
       std::shared_ptr<EventEnricher> self = shared_from_this();
       std::vector<BatchCommandSpec> commands = std::move(plan.commands);

@@ -41,7 +41,7 @@ absl::Status CheckShape(absl::string_view body, const InboundPostLimits& limits)
   return absl::OkStatus();
 }
 
-std::string ScalarText(const OJson& object, const char* key) {
+std::string FormText(const OJson& object, const char* key) {
   if (!object.is_object()) return "";
   auto it = object.find(key);
   return it != object.end() && it->is_string() ? it->get<std::string>() : "";
@@ -60,12 +60,12 @@ absl::StatusOr<InboundPost> ParseInboundPost(absl::string_view body, const Inbou
   absl::StatusOr<OJson> form = ParseQueryString(body);
   if (!form.ok()) return absl::InvalidArgumentError("body: not form encoding");
   InboundPost post;
-  post.event = absl::AsciiStrToUpper(ScalarText(*form, "event"));
+  post.event = absl::AsciiStrToUpper(FormText(*form, "event"));
   if (!ValidEventName(post.event)) {
     return absl::InvalidArgumentError("event: missing, or not 1 to 64 of A-Z a-z 0-9 _");
   }
-  post.handler_id = ScalarText(*form, "event_handler_id");
-  post.ts = ScalarText(*form, "ts");
+  post.handler_id = FormText(*form, "event_handler_id");
+  post.ts = FormText(*form, "ts");
   if (form->contains("data")) {
     post.data = (*form)["data"];
     // data[] with nothing else decodes as a list; no data is an empty object.
@@ -78,9 +78,9 @@ absl::StatusOr<InboundPost> ParseInboundPost(absl::string_view body, const Inbou
     }
     post.auth = (*form)["auth"];
   }
-  post.domain = ScalarText(post.auth, "domain");
-  post.member_id = ScalarText(post.auth, "member_id");
-  post.application_token = ScalarText(post.auth, "application_token");
+  post.domain = FormText(post.auth, "domain");
+  post.member_id = FormText(post.auth, "member_id");
+  post.application_token = FormText(post.auth, "application_token");
   return post;
 }
 

@@ -54,7 +54,7 @@ absl::Status CheckCommand(BatchCommandSpec& c, size_t i, const InputLimits& limi
 }
 
 // Command `i`'s references name earlier commands of the same request.
-absl::Status CheckReferences(const BatchCommandSpec& c, size_t i,
+absl::Status CheckV3References(const BatchCommandSpec& c, size_t i,
                              const std::map<std::string, size_t>& index_of, int max_per_batch) {
   std::vector<const Json*> refs;
   CollectReferences(c.params, &refs);
@@ -92,7 +92,7 @@ absl::StatusOr<std::vector<std::vector<BatchCommandSpec>>> PlanV3Batch(
       [&](BatchCommandSpec& c, size_t i, const std::map<std::string, size_t>& index_of) {
         if (absl::Status s = CheckDotlessKey(c.key, i); !s.ok()) return s;
         if (absl::Status s = CheckCommand(c, i, limits); !s.ok()) return s;
-        return CheckReferences(c, i, index_of, max_per_batch);
+        return CheckV3References(c, i, index_of, max_per_batch);
       });
 }
 

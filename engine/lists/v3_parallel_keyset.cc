@@ -11,7 +11,7 @@
 namespace b24gate {
 namespace {
 
-constexpr char kId[] = "id";
+constexpr char kIdField[] = "id";
 // A REST 3.0 batch's limit.
 constexpr int kMaxPagesPerBatch = 50;
 // What an item is reckoned to weigh before the read-ahead budget is spent.
@@ -25,9 +25,9 @@ std::string KeyOf(int64_t piece) { return absl::StrCat("p", piece); }
 // The highest id the list holds (beyond `after`): one item by id descending.
 Json HighestIdParams(const Json& params, int64_t after) {
   Json p = V3KeysetPageParams(params, after, std::nullopt);
-  p["order"] = {{kId, "DESC"}};
+  p["order"] = {{kIdField, "DESC"}};
   p["pagination"] = {{"limit", 1}};
-  p["select"] = Json::array({kId});
+  p["select"] = Json::array({kIdField});
   return p;
 }
 
@@ -83,10 +83,10 @@ void V3ParallelKeysetStrategy::OnProbe(absl::StatusOr<BatchResult> batch) {
   }
   longest_page_ = static_cast<int64_t>(items.size());
   const int64_t last = first.after;
-  const std::optional<int64_t> top_id = highest.empty() ? std::nullopt : ItemId(highest[0], kId);
+  const std::optional<int64_t> top_id = highest.empty() ? std::nullopt : ItemId(highest[0], kIdField);
   if (!items.empty() && top_id && *top_id > last) {
     // Ids per item on the first page: how wide a piece of one page is.
-    const std::optional<int64_t> low = ItemId(items.front(), kId);
+    const std::optional<int64_t> low = ItemId(items.front(), kIdField);
     const double density =
         items.size() > 1 && low ? static_cast<double>(last - *low) / (items.size() - 1) : 1.0;
     Plan(last, *top_id,
@@ -189,7 +189,7 @@ absl::Status V3ParallelKeysetStrategy::TakePage(Piece& p, const absl::StatusOr<C
                                                     context_->extractor()->items_key()));
   }
   if (items->empty()) return absl::OkStatus();
-  const std::optional<int64_t> last = ItemId(items->back(), kId);
+  const std::optional<int64_t> last = ItemId(items->back(), kIdField);
   if (!last || *last <= p.after) return NotForward(method, last.value_or(p.after));
   p.after = *last;
   return absl::OkStatus();
@@ -201,7 +201,7 @@ void V3ParallelKeysetStrategy::DeliverReady() {
     std::vector<Json>& items = head.items;
     for (size_t first = 0; first < items.size(); first += kPageSize) {
       const size_t end = std::min(items.size(), first + kPageSize);
-      after_ = ItemId(items[end - 1], kId).value_or(after_);
+      after_ = ItemId(items[end - 1], kIdField).value_or(after_);
       std::vector<Json> page(std::make_move_iterator(items.begin() + first),
                              std::make_move_iterator(items.begin() + end));
       context_->Deliver(std::move(page), Json{{"after", after_}});

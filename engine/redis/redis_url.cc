@@ -7,7 +7,7 @@
 namespace b24gate {
 namespace {
 
-absl::Status Bad(absl::string_view url, absl::string_view why) {
+absl::Status BadUrl(absl::string_view url, absl::string_view why) {
   return absl::InvalidArgumentError(
       absl::StrCat("redis URL \"", url, "\": ", why, " (expected redis://HOST:PORT[/DB])"));
 }
@@ -16,10 +16,10 @@ absl::Status Bad(absl::string_view url, absl::string_view why) {
 
 absl::StatusOr<RedisAddress> ParseRedisUrl(absl::string_view url) {
   constexpr absl::string_view kScheme = "redis://";
-  if (!absl::StartsWith(url, kScheme)) return Bad(url, "the scheme must be redis://");
+  if (!absl::StartsWith(url, kScheme)) return BadUrl(url, "the scheme must be redis://");
   absl::string_view rest = url.substr(kScheme.size());
   if (rest.find_first_of("?#") != absl::string_view::npos) {
-    return Bad(url, "a query or fragment is not allowed");
+    return BadUrl(url, "a query or fragment is not allowed");
   }
   if (rest.find('@') != absl::string_view::npos) {
     // Not echoed further: what precedes '@' may be a password.
@@ -34,17 +34,17 @@ absl::StatusOr<RedisAddress> ParseRedisUrl(absl::string_view url) {
     absl::string_view db = rest.substr(slash + 1);
     if (!db.empty() && (!absl::SimpleAtoi(db, &address.db) || address.db < 0 ||
                         address.db > 1000)) {
-      return Bad(url, "the database must be a number 0..1000");
+      return BadUrl(url, "the database must be a number 0..1000");
     }
   }
   absl::string_view port;
   if (absl::StartsWith(authority, "[")) {
     size_t close = authority.find(']');
-    if (close == absl::string_view::npos) return Bad(url, "unclosed [ in the host");
+    if (close == absl::string_view::npos) return BadUrl(url, "unclosed [ in the host");
     address.host = std::string(authority.substr(1, close - 1));
     absl::string_view after = authority.substr(close + 1);
     if (!after.empty()) {
-      if (after[0] != ':') return Bad(url, "junk after the host");
+      if (after[0] != ':') return BadUrl(url, "junk after the host");
       port = after.substr(1);
     }
   } else {
@@ -56,10 +56,10 @@ absl::StatusOr<RedisAddress> ParseRedisUrl(absl::string_view url) {
       address.host = std::string(authority);
     }
   }
-  if (address.host.empty()) return Bad(url, "the host is missing");
+  if (address.host.empty()) return BadUrl(url, "the host is missing");
   if (!port.empty() &&
       (!absl::SimpleAtoi(port, &address.port) || address.port < 1 || address.port > 65535)) {
-    return Bad(url, "the port must be a number 1..65535");
+    return BadUrl(url, "the port must be a number 1..65535");
   }
   return address;
 }

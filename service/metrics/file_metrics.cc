@@ -7,7 +7,7 @@
 
 namespace b24gate {
 namespace {
-constexpr char kOther[] = "other";
+constexpr char kOtherUpload[] = "other";
 const char* Direction(bool upload) { return upload ? "up" : "down"; }
 
 // Why a transfer failed, from a fixed set: UNAVAILABLE alone does not say
@@ -50,7 +50,7 @@ FileMetrics::FileMetrics(prometheus::Registry& registry, const std::vector<std::
                           .Register(registry);
   if (!portals.empty()) default_portal_ = portals.front();
   std::vector<std::string> names = portals;
-  names.push_back(kOther);
+  names.push_back(kOtherUpload);
   for (bool upload : {true, false}) {
     in_progress_[upload] = &in_progress.Add({{"direction", Direction(upload)}});
     for (const std::string& p : names) {
@@ -67,7 +67,7 @@ void FileMetrics::Started(bool upload) { in_progress_.at(upload)->Increment(); }
 
 void FileMetrics::Moved(const std::string& portal, bool upload, int64_t bytes) {
   auto it = bytes_.find({portal.empty() ? default_portal_ : portal, upload});
-  if (it == bytes_.end()) it = bytes_.find({kOther, upload});
+  if (it == bytes_.end()) it = bytes_.find({kOtherUpload, upload});
   it->second->Increment(static_cast<double>(bytes));
 }
 

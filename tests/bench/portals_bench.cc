@@ -44,6 +44,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "tests/e2e/binaries.h"
 #include "tests/e2e/rpc_helpers.h"
 #include "tests/support/percentile.h"
 #include "tests/support/temp_file.h"
@@ -97,7 +98,7 @@ Run Measure(int portals, int live, const std::string& webhook_url) {
   Run run;
   const std::string store = WriteStore(portals, webhook_url);
   const auto start = std::chrono::steady_clock::now();
-  auto gateway = Process::Start({B24GATE_BIN, "--config", WriteConfig(), "--portal-store", store});
+  auto gateway = Process::Start({kGatewayBin, "--config", WriteConfig(), "--portal-store", store});
   if (!gateway.ok()) {
     std::cerr << "gateway did not start: " << gateway.status() << "\n";
     std::exit(1);
@@ -148,7 +149,7 @@ void Fairness(const std::string& webhook_url) {
                           {"webhook_url", webhook_url},
                           {"tuning", {{"burst", 10000}, {"drain_per_second", 10000}}}};
   std::ofstream(absl::StrCat(store, "/portal-", absl::BytesToHexString("p1"), ".json")) << quiet.dump();
-  auto gateway = Process::Start({B24GATE_BIN, "--config", WriteConfig(), "--portal-store", store});
+  auto gateway = Process::Start({kGatewayBin, "--config", WriteConfig(), "--portal-store", store});
   if (!gateway.ok()) return;
   auto channel = grpc::CreateChannel((*gateway)->address(), grpc::InsecureChannelCredentials());
   auto stub = pb::GatewayService::NewStub(channel);
@@ -248,7 +249,7 @@ void Limited(int portals, int window_seconds) {
   }
   const nlohmann::json emulated = nlohmann::json::parse(list->body)["portals"];
   auto gateway = Process::Start(
-      {B24GATE_BIN, "--config", WriteConfig(), "--portal-store", WriteEmulatedStore(emulated, "quiet")});
+      {kGatewayBin, "--config", WriteConfig(), "--portal-store", WriteEmulatedStore(emulated, "quiet")});
   if (!gateway.ok()) {
     std::cerr << "gateway did not start: " << gateway.status() << "\n";
     return;

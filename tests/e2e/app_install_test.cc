@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include "tests/e2e/binaries.h"
 #include "tests/e2e/event_helpers.h"
 #include "tests/support/temp_file.h"
 
@@ -45,7 +46,7 @@ AppStack StartApp() {
                  {"shutdown_grace_seconds", 5},
                  {"predrain_delay_seconds", 0}};
   absl::StatusOr<std::unique_ptr<Process>> gw = Process::Start(
-      {B24GATE_BIN, "--config", testing::TempFile(config.dump()), "--events-listen", "127.0.0.1:0",
+      {kGatewayBin, "--config", testing::TempFile(config.dump()), "--events-listen", "127.0.0.1:0",
        "--events-log", testing::TempDir()});
   EXPECT_TRUE(gw.ok()) << gw.status();
   if (!gw.ok()) return s;

@@ -20,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include "bitrix24/gateway/v1/events.grpc.pb.h"
+#include "tests/e2e/binaries.h"
 #include "tests/e2e/event_helpers.h"
 
 namespace b24gate::e2e::events_test {
@@ -295,7 +296,7 @@ TEST(Events, ANewerStreamOfTheConsumerGetsWhatTheOlderHeldWhenItGoes) {
 // long as it runs. Started in a process group of its own; returns its pid
 // (-1 when buf is missing).
 pid_t StartBufSubscriber(const std::string& gateway) {
-  const std::string script = B24GATE_TEST_CERTS_SCRIPT;
+  const std::string script = kTestCertsScript;
   const std::string buf = script.substr(0, script.rfind("/tests/e2e/")) + "/node_modules/.bin/buf";
   const std::string command =
       "(echo '{\"start\":{\"consumer\":\"crm-sync\",\"events\":[\"ONCRMDEALADD\"]}}'; sleep 300) | " +

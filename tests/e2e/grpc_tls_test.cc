@@ -23,6 +23,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "service/tls/certificate_check.h"
+#include "tests/e2e/binaries.h"
 #include "tests/e2e/rpc_helpers.h"
 
 namespace b24gate::e2e::grpc_tls_test {
@@ -51,7 +52,7 @@ class GrpcTls : public ::testing::Test {
     char dir[] = "/tmp/b24gate-grpc-tls-XXXXXX";
     ASSERT_NE(mkdtemp(dir), nullptr);
     pki_ = dir;
-    std::string cmd = absl::StrCat("bash ", B24GATE_TEST_CERTS_SCRIPT, " ", pki_, " >/dev/null");
+    std::string cmd = absl::StrCat("bash ", kTestCertsScript, " ", pki_, " >/dev/null");
     ASSERT_EQ(std::system(cmd.c_str()), 0) << "make_test_certs.sh failed";
   }
   static void TearDownTestSuite() {

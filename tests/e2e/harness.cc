@@ -20,6 +20,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "service/json_value.h"
+#include "tests/e2e/binaries.h"
 #include "tests/support/temp_file.h"
 #include "tests/support/wait_for.h"
 
@@ -120,7 +121,7 @@ Process::~Process() {
 
 absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(EmulatorSpec emulator, GatewaySpec gateway) {
   auto stack = std::unique_ptr<Stack>(new Stack);
-  std::vector<std::string> emu_args = {B24_EMULATOR_BIN, "--listen", "127.0.0.1:0", "--webhook",
+  std::vector<std::string> emu_args = {kEmulatorBin, "--listen", "127.0.0.1:0", "--webhook",
                                        emulator.webhook};
   if (!emulator.seed.empty()) {
     emu_args.push_back("--seed");
@@ -148,7 +149,7 @@ absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(EmulatorSpec emulator, Gatew
   for (auto& [k, v] : gateway.settings.items()) config[k] = v;
   stack->config_path_ = testing::TempFile(config.dump(2));
   stack->token_ = gateway.token;
-  stack->gateway_args_ = {B24GATE_BIN, "--config", stack->config_path_};
+  stack->gateway_args_ = {kGatewayBin, "--config", stack->config_path_};
   for (auto& a : gateway.extra_args) stack->gateway_args_.push_back(a);
   // Offline events wait in the events log: a fresh one unless the test
   // names it (the default directory is the deployment's).

@@ -24,6 +24,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "tests/e2e/binaries.h"
 #include "tests/e2e/event_helpers.h"
 #include "tests/support/free_port.h"
 #include "tests/support/temp_file.h"
@@ -64,13 +65,13 @@ struct AppPortals {
                    {"shutdown_grace_seconds", 5},
                    {"predrain_delay_seconds", 0}};
     absl::StatusOr<std::unique_ptr<Process>> gw =
-        Process::Start({B24GATE_BIN, "--config", ::b24gate::testing::TempFile(config.dump()),
+        Process::Start({kGatewayBin, "--config", ::b24gate::testing::TempFile(config.dump()),
                         "--events-listen", "127.0.0.1:0", "--events-log", ::b24gate::testing::TempDir()});
     if (!gw.ok()) return false;
     gateway = std::move(*gw);
     const std::string app_url = "http://" + PrintedAddress(*gateway, "events") + "/app";
     absl::StatusOr<std::unique_ptr<Process>> emu = Process::Start(
-        {B24_EMULATOR_BIN, "--listen", emulator_address, "--oauth", "app.test:app-secret",
+        {kEmulatorBin, "--listen", emulator_address, "--oauth", "app.test:app-secret",
          "--app-url", app_url, "--token-lifetime", absl::StrCat(kTokenLifetime), "--cost-zero",
          "--seed", "user=2", "--threads", "512", "--keep-alive-timeout", "2"});
     if (!emu.ok()) return false;

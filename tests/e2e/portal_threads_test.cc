@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "tests/e2e/binaries.h"
 #include "tests/e2e/rpc_helpers.h"
 
 namespace b24gate::e2e::portal_threads_test {
@@ -68,7 +69,7 @@ std::unique_ptr<Process> StartGateway(int portals, const std::string& webhook_ur
   if (fd < 0) return nullptr;
   close(fd);
   std::ofstream(path) << config.dump();
-  auto process = Process::Start({B24GATE_BIN, "--config", path});
+  auto process = Process::Start({kGatewayBin, "--config", path});
   unlink(path);
   return process.ok() ? std::move(*process) : nullptr;
 }

@@ -30,6 +30,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "tests/e2e/binaries.h"
 #include "tests/e2e/rpc_helpers.h"
 #include "tests/support/free_port.h"
 
@@ -195,9 +196,9 @@ void ExpectPanelAnswers(Prometheus& prometheus, const std::string& where, const 
 // own label_values() query finds; $__rate_interval (Grafana derives it from
 // the scrape interval) is 1m, which spans the whole test at 0.5 s scrapes.
 void ExpectDashboardAnswers(Prometheus& prometheus) {
-  std::ifstream file(B24GATE_DASHBOARD_JSON);
+  std::ifstream file(kDashboardJson);
   json dashboard = json::parse(file, nullptr, false);
-  ASSERT_FALSE(dashboard.is_discarded()) << B24GATE_DASHBOARD_JSON << " is not JSON";
+  ASSERT_FALSE(dashboard.is_discarded()) << kDashboardJson << " is not JSON";
   json names = prometheus.Api("/api/v1/label/__name__/values");
   ASSERT_TRUE(names.is_object() && names["status"] == "success") << names.dump();
   std::set<std::string> exported(names["data"].begin(), names["data"].end());

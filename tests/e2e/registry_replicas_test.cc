@@ -32,6 +32,7 @@
 #include "absl/time/clock.h"
 #include "bitrix24/gateway/v1/admin.grpc.pb.h"
 #include "absl/strings/str_cat.h"
+#include "tests/e2e/binaries.h"
 #include "tests/e2e/event_helpers.h"
 #include "tests/e2e/harness.h"
 #include "tests/e2e/rpc_helpers.h"
@@ -54,7 +55,7 @@ struct GatewayProc {
 // server, whose first refresh token is kRefresh.
 std::unique_ptr<Process> StartEmulator() {
   absl::StatusOr<std::unique_ptr<Process>> emulator = Process::Start(
-      {B24_EMULATOR_BIN, "--listen", "127.0.0.1:0", "--webhook", kWebhook, "--seed", "crm.lead=20",
+      {kEmulatorBin, "--listen", "127.0.0.1:0", "--webhook", kWebhook, "--seed", "crm.lead=20",
        "--no-limits", "--cost-zero", "--oauth", "app.test:app-secret", "--oauth-refresh-token",
        kRefresh});
   EXPECT_TRUE(emulator.ok()) << emulator.status();
@@ -80,7 +81,7 @@ GatewayProc StartGateway(const std::string& emulator, const std::vector<std::str
                              {"oauth_url", "http://" + emulator + "/oauth/token/"}}},
                            {"shutdown_grace_seconds", 5},
                            {"predrain_delay_seconds", 0}};
-  std::vector<std::string> argv = {B24GATE_BIN, "--config", testing::TempFile(config.dump())};
+  std::vector<std::string> argv = {kGatewayBin, "--config", testing::TempFile(config.dump())};
   argv.insert(argv.end(), args.begin(), args.end());
   absl::StatusOr<std::unique_ptr<Process>> process = Process::Start(argv);
   EXPECT_TRUE(process.ok()) << process.status();
@@ -236,7 +237,7 @@ TEST(RegistryReplicas, PortalsInstalledThroughOneReplicaRefreshOncePerExpiryAcro
   for (int i = 1; i < 3; ++i) gateways.push_back(StartGateway(emu, shared));
   for (const GatewayProc& g : gateways) ASSERT_TRUE(g.process);
   absl::StatusOr<std::unique_ptr<Process>> emulator = Process::Start(
-      {B24_EMULATOR_BIN, "--listen", emu, "--oauth", "app.test:app-secret", "--app-url",
+      {kEmulatorBin, "--listen", emu, "--oauth", "app.test:app-secret", "--app-url",
        "http://" + PrintedAddress(*gateways[0].process, "events") + "/app", "--no-limits",
        "--cost-zero", "--seed", "crm.lead=5"});
   ASSERT_TRUE(emulator.ok()) << emulator.status();

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/e2e/binaries.h"
 #include "tests/e2e/harness.h"
 #include "tests/support/temp_file.h"
 
@@ -30,7 +31,7 @@ inline nlohmann::json GatewayConfig(const nlohmann::json& portal) {
 // Starts b24gate with `config` (written to a temporary file) and `args`.
 inline absl::StatusOr<Replica> StartReplica(const nlohmann::json& config,
                                             const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {B24GATE_BIN, "--config", testing::TempFile(config.dump(2))};
+  std::vector<std::string> argv = {kGatewayBin, "--config", testing::TempFile(config.dump(2))};
   argv.insert(argv.end(), args.begin(), args.end());
   absl::StatusOr<std::unique_ptr<Process>> process = Process::Start(argv);
   if (!process.ok()) return process.status();

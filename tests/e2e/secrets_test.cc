@@ -25,6 +25,7 @@
 
 #include "absl/strings/match.h"
 #include "bitrix24/gateway/v1/admin.grpc.pb.h"
+#include "tests/e2e/binaries.h"
 #include "tests/e2e/output_capture.h"
 #include "tests/e2e/rpc_helpers.h"
 
@@ -112,10 +113,10 @@ TEST(Secrets, NeverInAnyOutputOfAFullRun) {
   }
   // Start-up errors that would have to mention a credential.
   std::string hook = std::string("https://admin:") + kPassword + "@p.example.com/rest/1/" + kWebhookCode + "/";
-  std::system(("'" + std::string(B24GATE_BIN) + "' --portal 'a=" + hook + "'").c_str());
-  std::system(("'" + std::string(B24GATE_BIN) + "' --portl='a=" + hook + "'").c_str());
+  std::system(("'" + std::string(kGatewayBin) + "' --portal 'a=" + hook + "'").c_str());
+  std::system(("'" + std::string(kGatewayBin) + "' --portl='a=" + hook + "'").c_str());
   std::system(("B24GATE_PORTALS='a=https://p.example.com/rest/1/" + std::string(kWebhookCode) +
-               "/,a=https://p.example.com/rest/1/" + kWebhookCode + "/' '" + B24GATE_BIN + "'")
+               "/,a=https://p.example.com/rest/1/" + kWebhookCode + "/' '" + kGatewayBin + "'")
                   .c_str());
   std::string output = capture.Stop();
 

@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "tests/e2e/binaries.h"
 #include "tests/e2e/harness.h"
 #include "tests/support/listening_socket.h"
 #include "tests/support/temp_file.h"
@@ -45,7 +46,7 @@ std::string Quote(const std::string& arg) {
 // `seconds` (then the exit code is timeout's 124: it was still running).
 RunResult Gateway(const std::vector<std::string>& args, const std::string& env = "",
                   int seconds = 10) {
-  std::string cmd = env + " timeout " + std::to_string(seconds) + " " + Quote(B24GATE_BIN);
+  std::string cmd = env + " timeout " + std::to_string(seconds) + " " + Quote(kGatewayBin);
   for (const auto& a : args) cmd += " " + Quote(a);
   cmd += " 2>&1 </dev/null";
   RunResult run;
@@ -139,7 +140,7 @@ TEST(StartupInput, ListenOnAPortInUseIsAnError) {
 // started too and the kernel split the connections between them.
 TEST(StartupInput, SecondGatewayOnTheSamePortIsAnError) {
   auto first = Process::Start(
-      {B24GATE_BIN, "--listen", "127.0.0.1:0", "--predrain-delay", "0", "--portal", "a=" + kHook});
+      {kGatewayBin, "--listen", "127.0.0.1:0", "--predrain-delay", "0", "--portal", "a=" + kHook});
   ASSERT_TRUE(first.ok()) << first.status();
   RunResult run = Gateway({"--listen", (*first)->address(), "--portal", "a=" + kHook});
   EXPECT_EQ(run.exit_code, 2) << run.output;
@@ -250,7 +251,7 @@ TEST(StartupInput, AnyInterfaceWithConfiguredClientsIsAllowed) {
 TEST(StartupInput, BadTlsFilesAreOneLineWithoutKeyMaterial) {
   std::string dir = TempFile("");
   std::remove(dir.c_str());
-  ASSERT_EQ(std::system(("bash " + Quote(B24GATE_TEST_CERTS_SCRIPT) + " " + dir + " >/dev/null").c_str()), 0);
+  ASSERT_EQ(std::system(("bash " + Quote(kTestCertsScript) + " " + dir + " >/dev/null").c_str()), 0);
   const std::string cert = dir + "/server-1001.pem", key = dir + "/server-1001.key";
   std::ifstream key_in(key);
   std::string key_text((std::istreambuf_iterator<char>(key_in)), std::istreambuf_iterator<char>());

@@ -57,7 +57,7 @@ struct StorageDef {
 };
 constexpr StorageDef kStorages[] = {{1, "Admin", "user", 1}, {2, "Shared drive", "common", 2}};
 
-MethodResult NotFound(int64_t id) {
+MethodResult ObjectNotFound(int64_t id) {
   return Error(400, "ERROR_NOT_FOUND", absl::StrCat("Could not find entity with id '", id, "'"));
 }
 
@@ -289,7 +289,7 @@ MethodResult Disk::AttachedObject(int64_t id, const DiskCaller& caller) const {
   }
   const Attachment& a = found->second;
   auto file = objects_.find(a.file_id);
-  if (file == objects_.end()) return NotFound(a.file_id);  // the file was deleted
+  if (file == objects_.end()) return ObjectNotFound(a.file_id);  // the file was deleted
   const json object = Render(file->second, caller);
   return Ok({{"ID", std::to_string(id)},
                  {"OBJECT_ID", std::to_string(a.file_id)},
@@ -353,7 +353,7 @@ MethodResult Disk::Invoke(const std::string& method, const json& params, const D
   if (!id) return MissingId();
   if (method == "disk.storage.getchildren" || method == "disk.folder.getchildren") {
     const Object* folder = FolderOf(*id, storage);
-    if (folder == nullptr) return NotFound(*id);
+    if (folder == nullptr) return ObjectNotFound(*id);
     return Children(folder->id, params, caller);
   }
   if (method == "disk.folder.addsubfolder") return AddSubfolder(params, caller.user_id);
@@ -365,11 +365,11 @@ MethodResult Disk::Invoke(const std::string& method, const json& params, const D
                        {"ENTITY_TYPE", s.entity_type}, {"ROOT_OBJECT_ID", std::to_string(s.root)}});
       }
     }
-    return NotFound(*id);
+    return ObjectNotFound(*id);
   }
   auto it = objects_.find(*id);
   const bool want_folder = method == "disk.folder.get";
-  if (it == objects_.end() || it->second.folder != want_folder) return NotFound(*id);
+  if (it == objects_.end() || it->second.folder != want_folder) return ObjectNotFound(*id);
   return Ok(Render(it->second, caller));
 }
 
@@ -380,7 +380,7 @@ MethodResult Disk::DeleteFile(const json& params) {
   {
     absl::MutexLock lock(&mu_);
     auto it = objects_.find(*id);
-    if (it == objects_.end() || it->second.folder) return NotFound(*id);
+    if (it == objects_.end() || it->second.folder) return ObjectNotFound(*id);
     path = it->second.path;
     used_ -= it->second.size;
     downloads_.erase(it->second.download_token);
@@ -419,7 +419,7 @@ MethodResult Disk::Children(int64_t folder_id, const json& params, const DiskCal
 MethodResult Disk::AddSubfolder(const json& params, int64_t user_id) {
   const int64_t id = *IdParam(params, "id");
   const Object* parent = FolderOf(id, /*storage=*/false);
-  if (parent == nullptr) return NotFound(id);
+  if (parent == nullptr) return ObjectNotFound(id);
   const std::string name = DataName(params);
   if (name.empty()) return Error(400, "ERROR_ARGUMENT", "Required field 'data[NAME]' is empty");
   if (NameTaken(id, name)) {
@@ -450,7 +450,7 @@ MethodResult Disk::Upload(const json& params, bool storage, const DiskCaller& ca
     // First step of the two-step upload: where to POST the bytes.
     absl::MutexLock lock(&mu_);
     const Object* folder = FolderOf(*id, storage);
-    if (folder == nullptr) return NotFound(*id);
+    if (folder == nullptr) return ObjectNotFound(*id);
     if (!rights) return refused;
     const std::string token = NewToken();
     pending_[token] = Pending{folder->id, std::move(spec)};
@@ -468,7 +468,7 @@ MethodResult Disk::Upload(const json& params, bool storage, const DiskCaller& ca
   }
   if (!folder_id || !rights) {
     AbandonUpload(UploadSlot{inline_file->path, ""});
-    return rights ? NotFound(*id) : refused;
+    return rights ? ObjectNotFound(*id) : refused;
   }
   if (spec.name.empty()) spec.name = inline_file->name;
   return StoreFile(*folder_id, std::move(spec), inline_file->path, inline_file->size, caller);
@@ -503,7 +503,7 @@ std::optional<Disk::Object> Disk::Reserve(int64_t folder_id, NewFile spec, int64
                                           const DiskCaller& caller, MethodResult* refused) {
   const auto folder = objects_.find(folder_id);
   if (folder == objects_.end()) {  // deleted meanwhile
-    *refused = NotFound(folder_id);
+    *refused = ObjectNotFound(folder_id);
     return std::nullopt;
   }
   std::string name = std::move(spec.name);

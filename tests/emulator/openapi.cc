@@ -10,7 +10,7 @@ namespace {
 
 using OJson = nlohmann::ordered_json;
 
-constexpr char kV3Prefix[] = "v3/";
+constexpr char kV3MethodPrefix[] = "v3/";
 constexpr char kOpenApi[] = "rest.documentation.openapi";
 constexpr char kOpenApiShort[] = "documentation";
 
@@ -38,8 +38,8 @@ OJson OpenApiDocument(const std::vector<std::string>& served,
                       const std::function<bool(const std::string&)>& is_write) {
   OJson paths = OJson::object();
   for (const std::string& name : served) {
-    if (!absl::StartsWith(name, kV3Prefix)) continue;
-    const std::string method = name.substr(sizeof(kV3Prefix) - 1);
+    if (!absl::StartsWith(name, kV3MethodPrefix)) continue;
+    const std::string method = name.substr(sizeof(kV3MethodPrefix) - 1);
     paths[absl::StrCat("/", method)] = OJson{{"post", Operation(method, is_write(name))}};
   }
   paths["/batch"] = OJson{{"post", Operation("batch", false)}};

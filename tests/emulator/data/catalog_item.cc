@@ -22,7 +22,7 @@ constexpr const char* kStages[] = {"DT128_9:NEW", "DT128_9:NEW", "DT128_9:PREPAR
 constexpr const char* kProjects[] = {"Warehouse rollout", "CRM migration", "Office move",
                                      "Website relaunch", "Fleet tracking", "Audit"};
 
-int64_t Created(const Row& r, const SeedContext& c) { return gen::CreatedAt(r.id, c.max_item_id); }
+int64_t ItemCreated(const Row& r, const SeedContext& c) { return gen::CreatedAt(r.id, c.max_item_id); }
 
 EntityDef* MakeSmartItem() {
   std::vector<FieldDef> f;
@@ -41,13 +41,13 @@ EntityDef* MakeSmartItem() {
     return gen::IdCell(gen::PickId(r.id, 23, c.user_ids));
   })));
   f.push_back(ReadOnly(F("CREATED_TIME", FT::kDateTime, "Created on", +[](const Row& r, const SeedContext& c) {
-    return Text(FormatDateTime(Created(r, c)));
+    return Text(FormatDateTime(ItemCreated(r, c)));
   })));
   f.push_back(ReadOnly(F("UPDATED_TIME", FT::kDateTime, "Updated on", +[](const Row& r, const SeedContext& c) {
-    return Text(FormatDateTime(Created(r, c) + 3600 * gen::Pick(r.id, 15, 400)));
+    return Text(FormatDateTime(ItemCreated(r, c) + 3600 * gen::Pick(r.id, 15, 400)));
   })));
   f.push_back(ReadOnly(F("MOVED_TIME", FT::kDateTime, "Moved on", +[](const Row& r, const SeedContext& c) {
-    return Text(FormatDateTime(Created(r, c) + 3600 * gen::Pick(r.id, 15, 400)));
+    return Text(FormatDateTime(ItemCreated(r, c) + 3600 * gen::Pick(r.id, 15, 400)));
   })));
   f.push_back(F("CATEGORY_ID", FT::kCrmCategory, "Pipeline",
                 +[](const Row&, const SeedContext&) { return Text("9"); }));
@@ -58,10 +58,10 @@ EntityDef* MakeSmartItem() {
   }), "DYNAMIC_128_STAGE_9"));
   f.push_back(ReadOnly(F("PREVIOUS_STAGE_ID", FT::kCrmStatus, "Previous stage")));
   f.push_back(F("BEGINDATE", FT::kDate, "Start date", +[](const Row& r, const SeedContext& c) {
-    return Text(FormatDate(Created(r, c)));
+    return Text(FormatDate(ItemCreated(r, c)));
   }));
   f.push_back(F("CLOSEDATE", FT::kDate, "End date", +[](const Row& r, const SeedContext& c) {
-    return Text(FormatDate(Created(r, c) + 86400 * (7 + gen::Pick(r.id, 10, 60))));
+    return Text(FormatDate(ItemCreated(r, c) + 86400 * (7 + gen::Pick(r.id, 10, 60))));
   }));
   f.push_back(F("COMPANY_ID", FT::kCrmCompany, "Company", +[](const Row& r, const SeedContext& c) {
     return gen::Chance(r.id, 16, 60) ? gen::IdCell(gen::PickId(r.id, 17, c.company_ids)) : Null();

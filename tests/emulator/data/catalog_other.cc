@@ -25,7 +25,7 @@ constexpr const char* kTaskTitles[] = {"Prepare the quote", "Call the client bac
 constexpr const char* kPositions[] = {"Sales manager", "Account manager", "Support engineer",
                                       "Head of sales", "Marketing specialist", "Accountant"};
 
-Cell UserId(const Row& r, const SeedContext& c, uint64_t salt) {
+Cell SeededUserId(const Row& r, const SeedContext& c, uint64_t salt) {
   return gen::IdCell(gen::PickId(r.id, salt, c.user_ids));
 }
 
@@ -54,14 +54,14 @@ EntityDef* MakeTask() {
   f.push_back(F("GROUP_ID", FT::kInteger, "Project", +[](const Row&, const SeedContext&) { return Text("0"); }));
   f.push_back(F("STAGE_ID", FT::kInteger, "Stage", +[](const Row&, const SeedContext&) { return Text("0"); }));
   f.push_back(F("CREATED_BY", FT::kUser, "Created by",
-                +[](const Row& r, const SeedContext& c) { return UserId(r, c, 5); }));
+                +[](const Row& r, const SeedContext& c) { return SeededUserId(r, c, 5); }));
   f.push_back(ReadOnly(F("CREATED_DATE", FT::kDateTime, "Created on", +[](const Row& r, const SeedContext& c) {
     return Text(FormatDateTime(gen::CreatedAt(r.id, c.max_task_id)));
   })));
   f.push_back(Required(F("RESPONSIBLE_ID", FT::kUser, "Assignee",
-                         +[](const Row& r, const SeedContext& c) { return UserId(r, c, 6); })));
+                         +[](const Row& r, const SeedContext& c) { return SeededUserId(r, c, 6); })));
   f.push_back(ReadOnly(F("CHANGED_BY", FT::kUser, "Changed by",
-                         +[](const Row& r, const SeedContext& c) { return UserId(r, c, 7); })));
+                         +[](const Row& r, const SeedContext& c) { return SeededUserId(r, c, 7); })));
   f.push_back(ReadOnly(F("CHANGED_DATE", FT::kDateTime, "Changed on", +[](const Row& r, const SeedContext& c) {
     return Text(FormatDateTime(gen::CreatedAt(r.id, c.max_task_id) + 3600 * gen::Pick(r.id, 8, 200)));
   })));
@@ -89,7 +89,7 @@ EntityDef* MakeTaskComment() {
   f.push_back(IdField());
   f.push_back(F("TASK_ID", FT::kInteger, "Task"));
   f.push_back(F("AUTHOR_ID", FT::kUser, "Author",
-                +[](const Row& r, const SeedContext& c) { return UserId(r, c, 1); }));
+                +[](const Row& r, const SeedContext& c) { return SeededUserId(r, c, 1); }));
   f.push_back(F("POST_DATE", FT::kDateTime, "Posted on", +[](const Row& r, const SeedContext& c) {
     return Text(FormatDateTime(gen::CreatedAt(r.id, c.max_task_comment_id)));
   }));
@@ -180,7 +180,7 @@ EntityDef* MakeTimelineComment() {
   f.push_back(Required(F("ENTITY_ID", FT::kInteger, "Entity ID")));
   f.push_back(Required(F("ENTITY_TYPE", FT::kString, "Entity type")));
   f.push_back(F("AUTHOR_ID", FT::kUser, "Author",
-                +[](const Row& r, const SeedContext& c) { return UserId(r, c, 1); }));
+                +[](const Row& r, const SeedContext& c) { return SeededUserId(r, c, 1); }));
   f.push_back(Required(F("COMMENT", FT::kString, "Comment",
                          +[](const Row& r, const SeedContext&) { return Text(gen::Sentence(r.id, 2)); })));
   return new EntityDef("crm.timeline.comment", std::move(f));
@@ -224,16 +224,16 @@ EntityDef* MakeActivity() {
   f.push_back(F("STATUS", FT::kInteger, "Status",
                 +[](const Row& r, const SeedContext&) { return Text(gen::Chance(r.id, 3, 70) ? "2" : "1"); }));
   f.push_back(F("RESPONSIBLE_ID", FT::kUser, "Responsible",
-                +[](const Row& r, const SeedContext& c) { return UserId(r, c, 4); }));
+                +[](const Row& r, const SeedContext& c) { return SeededUserId(r, c, 4); }));
   f.push_back(F("PRIORITY", FT::kInteger, "Priority", +[](const Row&, const SeedContext&) { return Text("2"); }));
   f.push_back(F("DESCRIPTION", FT::kString, "Description",
                 +[](const Row& r, const SeedContext&) { return Text(gen::Sentence(r.id, 5)); }));
   f.push_back(F("DIRECTION", FT::kInteger, "Direction",
                 +[](const Row& r, const SeedContext&) { return Text(gen::Chance(r.id, 6, 50) ? "1" : "2"); }));
   f.push_back(F("AUTHOR_ID", FT::kUser, "Author",
-                +[](const Row& r, const SeedContext& c) { return UserId(r, c, 4); }));
+                +[](const Row& r, const SeedContext& c) { return SeededUserId(r, c, 4); }));
   f.push_back(F("EDITOR_ID", FT::kUser, "Editor",
-                +[](const Row& r, const SeedContext& c) { return UserId(r, c, 4); }));
+                +[](const Row& r, const SeedContext& c) { return SeededUserId(r, c, 4); }));
   auto* def = new EntityDef("crm.activity", std::move(f));
   // fast_bitrix24's README filters activities by ENTITY_TYPE/ENTITY_ID.
   def->AddAlias("ENTITY_TYPE", "OWNER_TYPE_ID");

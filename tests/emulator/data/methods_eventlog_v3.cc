@@ -21,11 +21,11 @@ namespace {
 using json = nlohmann::json;
 
 constexpr char kDto[] = "EventLogDto";
-constexpr int64_t kDefaultLimit = 50;
-constexpr int64_t kMaxLimit = 1000;
+constexpr int64_t kLogDefaultLimit = 50;
+constexpr int64_t kLogMaxLimit = 1000;
 constexpr int64_t kFirstStamp = 1767225600;  // 2026-01-01T00:00:00Z
 
-constexpr const char* kFields[] = {"id",         "timestampX", "severity",  "auditTypeId",
+constexpr const char* kLogFields[] = {"id",         "timestampX", "severity",  "auditTypeId",
                                    "moduleId",   "itemId",     "remoteAddr", "userAgent",
                                    "requestUri", "siteId",     "userId",    "guestId",
                                    "description"};
@@ -51,17 +51,17 @@ json FieldOf(int64_t id, const std::string& field) {
 }
 
 // `select`: field names; absent means every field.
-std::optional<MethodResult> ParseSelect(const json& params, std::vector<std::string>* out) {
+std::optional<MethodResult> ParseLogSelect(const json& params, std::vector<std::string>* out) {
   auto it = params.find("select");
   if (it == params.end()) {
-    out->assign(std::begin(kFields), std::end(kFields));
+    out->assign(std::begin(kLogFields), std::end(kLogFields));
     return std::nullopt;
   }
   if (!it->is_array()) return V3Invalid("select", "The `select` field requires an array");
   for (const json& name : *it) {
     const bool known = name.is_string() &&
-                       std::find(std::begin(kFields), std::end(kFields), name.get<std::string>()) !=
-                           std::end(kFields);
+                       std::find(std::begin(kLogFields), std::end(kLogFields), name.get<std::string>()) !=
+                           std::end(kLogFields);
     if (!known) {
       return V3Error(kV3UnknownField,
                      absl::StrCat("Unknown field `", name.dump(), "` for entity `", kDto, "`"));
@@ -71,7 +71,7 @@ std::optional<MethodResult> ParseSelect(const json& params, std::vector<std::str
   return std::nullopt;
 }
 
-json Entry(int64_t id, const std::vector<std::string>& select) {
+json LogEntry(int64_t id, const std::vector<std::string>& select) {
   json item = json::object();
   for (const std::string& f : select) item[f] = FieldOf(id, f);
   return item;
@@ -92,7 +92,7 @@ MethodResult Read(const PortalData& d, const V3Conditions& filter, bool desc, in
       ++skipped;
       continue;
     }
-    items.push_back(Entry(id, select));
+    items.push_back(LogEntry(id, select));
   }
   MethodResult res = Ok({{"items", items}});
   res.work.rows_returned = static_cast<int64_t>(items.size());
@@ -113,22 +113,22 @@ std::optional<MethodResult> ParseIdOrder(const json& params, bool* desc) {
   return std::nullopt;
 }
 
-MethodResult List(const PortalData& d, const MethodCall& call) {
+MethodResult ListLog(const PortalData& d, const MethodCall& call) {
   const json& p = call.params;
   std::vector<std::string> select;
   V3Conditions filter;
   bool desc = false;
   V3Page page;
-  if (auto err = ParseSelect(p, &select)) return *err;
+  if (auto err = ParseLogSelect(p, &select)) return *err;
   if (p.contains("filter")) {
     if (auto err = ParseV3Filter(p["filter"], kDto, &filter)) return *err;
   }
   if (auto err = ParseIdOrder(p, &desc)) return *err;
-  if (auto err = ParseV3Pagination(p, kDefaultLimit, kMaxLimit, &page)) return *err;
+  if (auto err = ParseV3Pagination(p, kLogDefaultLimit, kLogMaxLimit, &page)) return *err;
   return Read(d, filter, desc, desc ? d.eventlog_entries + 1 : 0, page.offset, page.limit, select);
 }
 
-MethodResult Tail(const PortalData& d, const MethodCall& call) {
+MethodResult TailLog(const PortalData& d, const MethodCall& call) {
   const json& p = call.params;
   const json cursor = p.value("cursor", json::object());
   auto bad = [&] {
@@ -138,7 +138,7 @@ MethodResult Tail(const PortalData& d, const MethodCall& call) {
   if (!cursor.is_object() || cursor.value("field", json("id")) != "id") return bad();
   const std::string order = absl::AsciiStrToUpper(cursor.value("order", std::string("ASC")));
   std::optional<int64_t> value = JsonToInt(cursor.value("value", json(0)));
-  std::optional<int64_t> limit = JsonToInt(cursor.value("limit", json(kDefaultLimit)));
+  std::optional<int64_t> limit = JsonToInt(cursor.value("limit", json(kLogDefaultLimit)));
   if ((order != "ASC" && order != "DESC") || !value || !limit || *limit <= 0) return bad();
   if (p.contains("filter") && !p["filter"].empty()) {
     // Only id is filterable here, and id is the cursor's field.
@@ -146,8 +146,8 @@ MethodResult Tail(const PortalData& d, const MethodCall& call) {
                    "Unable to recognize filter expression `Cursor field id cannot be used at filter.`");
   }
   std::vector<std::string> select;
-  if (auto err = ParseSelect(p, &select)) return *err;
-  return Read(d, {}, order == "DESC", *value, 0, std::min(*limit, kMaxLimit), select);
+  if (auto err = ParseLogSelect(p, &select)) return *err;
+  return Read(d, {}, order == "DESC", *value, 0, std::min(*limit, kLogMaxLimit), select);
 }
 
 }  // namespace
@@ -160,13 +160,13 @@ void RegisterEventLogV3Methods(MethodRegistry* r) {
       return V3Error(kV3NotFound, absl::StrCat("Event log entry with id `", *id, "` not found"));
     }
     std::vector<std::string> select;
-    if (auto err = ParseSelect(call.params, &select)) return *err;
-    MethodResult res = Ok({{"item", Entry(*id, select)}});
+    if (auto err = ParseLogSelect(call.params, &select)) return *err;
+    MethodResult res = Ok({{"item", LogEntry(*id, select)}});
     res.work.rows_returned = 1;
     return res;
   });
-  r->AddRead("v3/main.eventlog.list", List);
-  r->AddRead("v3/main.eventlog.tail", Tail);
+  r->AddRead("v3/main.eventlog.list", ListLog);
+  r->AddRead("v3/main.eventlog.tail", TailLog);
 }
 
 }  // namespace b24emu::data

@@ -150,7 +150,7 @@ void WriteV3Fields(Table& t, Row& row, const json& fields) {
   }
 }
 
-MethodResult NotFound(int64_t id) {
+MethodResult TaskNotFound(int64_t id) {
   return V3Error(kV3NotFound, absl::StrCat("Task with id `", id, "` not found"));
 }
 
@@ -263,7 +263,7 @@ MethodResult Update(PortalData& d, const MethodCall& call) {
   }
   if (auto err = CheckV3Fields(*fields)) return *err;
   Row* row = d.task.FindMutable(*id);
-  if (row == nullptr) return NotFound(*id);
+  if (row == nullptr) return TaskNotFound(*id);
   WriteV3Fields(d.task, *row, *fields);
   d.task.Set(*row, d.task.def().Find("CHANGED_DATE"), FormatDateTime(d.now()));
   return Ok({{"result", true}});
@@ -277,14 +277,14 @@ void RegisterTaskV3Methods(MethodRegistry* r) {
   r->AddWrite("v3/tasks.task.delete", [](PortalData& d, const MethodCall& call) {
     std::optional<int64_t> id = V3IdOf(call.params);
     if (!id) return V3Invalid("id", "Required field `id` is not specified");
-    if (!d.task.Erase(*id)) return NotFound(*id);
+    if (!d.task.Erase(*id)) return TaskNotFound(*id);
     return Ok({{"result", true}});
   });
   r->AddRead("v3/tasks.task.get", [](const PortalData& d, const MethodCall& call) {
     std::optional<int64_t> id = V3IdOf(call.params);
     if (!id) return V3Invalid("id", "Required field `id` is not specified");
     const Row* row = d.task.Find(*id);
-    if (row == nullptr) return NotFound(*id);
+    if (row == nullptr) return TaskNotFound(*id);
     std::vector<const V3Field*> select;
     if (auto err = ParseSelect(call.params, AllFields(), &select)) return *err;
     MethodResult res = Ok({{"item", Render(d.task, *row, select)}});

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/synchronization/mutex.h"
+#include "tests/emulator/test/emulator_binary.h"
 
 extern char** environ;
 
@@ -33,11 +34,11 @@ class BinaryTest : public ::testing::Test {
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
     posix_spawn_file_actions_addclose(&actions, fds[0]);
-    args.insert(args.begin(), B24EMU_BINARY);
+    args.insert(args.begin(), kEmulatorBinary);
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    ASSERT_EQ(posix_spawn(&pid_, B24EMU_BINARY, &actions, nullptr, argv.data(), environ), 0);
+    ASSERT_EQ(posix_spawn(&pid_, kEmulatorBinary, &actions, nullptr, argv.data(), environ), 0);
     close(fds[1]);
     out_ = fds[0];
   }
