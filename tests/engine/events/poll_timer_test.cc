@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -13,19 +14,32 @@
 namespace b24gate::poll_timer_test {
 namespace {
 
+// The letters of the callbacks that ran, in the order they ran (on the
+// timer's thread).
+class FiredLog {
+ public:
+  std::function<void()> Mark(char c) {
+    return [this, c] {
+      absl::MutexLock lock(&mu_);
+      fired_ += c;
+    };
+  }
+  std::string fired() {
+    absl::MutexLock lock(&mu_);
+    return fired_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::string fired_;
+};
+
 TEST(PollTimerTest, RunsEachCallbackOnceItsDelayHasPassedInTimeOrder) {
   FakeClock clock;
   PollTimer timer(&clock);
-  absl::Mutex mu;
-  std::string fired;
-  auto mark = [&](char c) {
-    return [&, c] {
-      absl::MutexLock lock(&mu);
-      fired += c;
-    };
-  };
-  timer.After(absl::Seconds(2), mark('b'));
-  timer.After(absl::Seconds(1), mark('a'));
+  FiredLog log;
+  timer.After(absl::Seconds(2), log.Mark('b'));
+  timer.After(absl::Seconds(1), log.Mark('a'));
   ASSERT_TRUE(clock.AwaitBlocked(1));
   EXPECT_EQ(timer.pending(), 2);
   clock.Advance(absl::Milliseconds(999));
@@ -37,8 +51,7 @@ TEST(PollTimerTest, RunsEachCallbackOnceItsDelayHasPassedInTimeOrder) {
   clock.Advance(absl::Seconds(1));
   ASSERT_TRUE(clock.AwaitBlocked(1));
   EXPECT_EQ(timer.pending(), 0);
-  absl::MutexLock lock(&mu);
-  EXPECT_EQ(fired, "ab");
+  EXPECT_EQ(log.fired(), "ab");
 }
 
 TEST(PollTimerTest, DestroyingDropsWhatIsNotDue) {
@@ -54,17 +67,10 @@ TEST(PollTimerTest, DestroyingDropsWhatIsNotDue) {
 TEST(PollTimerTest, ACancelledEntryGoesAtOnceAndNeverRuns) {
   FakeClock clock;
   PollTimer timer(&clock);
-  absl::Mutex mu;
-  std::string fired;
-  auto mark = [&](char c) {
-    return [&, c] {
-      absl::MutexLock lock(&mu);
-      fired += c;
-    };
-  };
+  FiredLog log;
   // Two entries due at the same time: cancelling one leaves the other.
-  const PollTimer::Entry a = timer.After(absl::Seconds(1), mark('a'));
-  const PollTimer::Entry b = timer.After(absl::Seconds(1), mark('b'));
+  const PollTimer::Entry a = timer.After(absl::Seconds(1), log.Mark('a'));
+  const PollTimer::Entry b = timer.After(absl::Seconds(1), log.Mark('b'));
   auto held = std::make_shared<int>(0);
   const PollTimer::Entry c = timer.After(absl::Hours(1), [held] {});
   EXPECT_EQ(held.use_count(), 2);
@@ -77,8 +83,7 @@ TEST(PollTimerTest, ACancelledEntryGoesAtOnceAndNeverRuns) {
   ASSERT_TRUE(clock.AwaitBlocked(1));
   EXPECT_EQ(timer.pending(), 0);
   EXPECT_FALSE(timer.Cancel(a)) << "it ran already";
-  absl::MutexLock lock(&mu);
-  EXPECT_EQ(fired, "a");
+  EXPECT_EQ(log.fired(), "a");
 }
 
 }  // namespace
