@@ -276,6 +276,9 @@ int ParallelKeysetStrategy::RestPages(const PlannedRange& r, int tail_pages) con
   // while a page takes the portal longer than a round's own cost (HTTP, the
   // gateway's queue and parsing: on the real stack about 22 ms, more than a
   // small page's 15 ms, less than a huge page's 97 ms).
+  // A short wave's ranges were cut for their connections' shares (they end
+  // together as cut): the tail split would only leave each one a rest.
+  if (plan_.short_wave() && !r.started) return kMaxPages;
   if (!plan_.one_wave() || !r.started || overhead_seconds_ < 0) return tail_pages;
   if (page_seconds_ > overhead_seconds_) return tail_pages;
   return std::max(tail_pages, plan_.PagesToEnd(r));
@@ -340,7 +343,10 @@ std::vector<ParallelKeysetStrategy::Segment> ParallelKeysetStrategy::FillBatch(
     bool fill = batch->HasRoom() && plan_.IdleRanges(this->first()) > spare;
     r = fill ? NextToRead(/*filling=*/true) : nullptr;
   }
-  std::vector<int> added = batch->Finish(context_->CountOffered());
+  // Never with the head's range: its items are delivered first, and a
+  // part-filled head batch (a short wave's) would take the count's time.
+  std::vector<int> added =
+      batch->Finish(context_->CountOffered() && !(ordered() && IsHead(first)));
   for (size_t i = 0; i < segments.size(); ++i) {
     segments[i].pages += added[i];
     expected_in_flight_ += added[i] * kPageSize;

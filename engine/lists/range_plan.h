@@ -80,6 +80,10 @@ class RangePlan {
   // its own, so what a batch leaves of its range is read after it, in a
   // round of its own.
   bool one_wave() const { return one_wave_; }
+  // A one wave whose ranges each fit their batch with room to spare: each is
+  // cut for its connection's share of the pages and asked to its end in
+  // one batch (PagesToEnd), not cut again to end with the others.
+  bool short_wave() const { return short_wave_; }
 
   // The pages' worth of a batch's time the count takes in it: a short
   // list's one wave (see Split) weighs it (CountPages); otherwise it takes
@@ -155,6 +159,7 @@ class RangePlan {
   int count_pages_ = 1;
   bool bucket_bound_ = false;
   bool one_wave_ = false;
+  bool short_wave_ = false;
 };
 
 }  // namespace b24gate
