@@ -74,7 +74,7 @@ INSTANTIATE_TEST_SUITE_P(
         // least: 23 pieces rounded up to 3 waves of 8 (918 ids each).
         Cut{1, 22100, 1, 8, 1, 24, 51 + 918, 51 + 1837},
         // 3,000 dense ids: 59 pages after the first and the count's 2, far
-        // under one wave: a range per chain (at least 5 pages each), each
+        // under one wave: a range per chain (at least 3 pages each), each
         // its chain's share, 8 pages of room, the count's 6 (2,950 ids
         // shared 8 : 6 : 8 : … of 62). Three ranges of 1,000 items used to
         // be cut again in flight to fill the idle chains: 18 to 21 requests.
