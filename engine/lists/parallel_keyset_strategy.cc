@@ -270,15 +270,15 @@ int ParallelKeysetStrategy::BatchPages(const PortalBudget& budget, int allowed,
 }
 
 int ParallelKeysetStrategy::RestPages(const PlannedRange& r, int tail_pages) const {
+  // A short wave's ranges were cut for their connections' shares (they end
+  // together as cut): the tail split would only leave each one a rest.
+  if (plan_.short_wave() && !r.started) return kMaxPages;
   // In a short list's one wave, a rest cut short by the tail split leaves a
   // remainder that takes a round of its own (after this one, or stolen by
   // a free connection), with its own part-empty last page: worth it only
   // while a page takes the portal longer than a round's own cost (HTTP, the
   // gateway's queue and parsing: on the real stack about 22 ms, more than a
   // small page's 15 ms, less than a huge page's 97 ms).
-  // A short wave's ranges were cut for their connections' shares (they end
-  // together as cut): the tail split would only leave each one a rest.
-  if (plan_.short_wave() && !r.started) return kMaxPages;
   if (!plan_.one_wave() || !r.started || overhead_seconds_ < 0) return tail_pages;
   if (page_seconds_ > overhead_seconds_) return tail_pages;
   return std::max(tail_pages, plan_.PagesToEnd(r));

@@ -128,20 +128,20 @@ void RangePlan::Split(const std::vector<int64_t>& ascending, const std::vector<i
 }
 
 void RangePlan::CutOneWave(double expected, int chains, int count_with) {
-  // As many ranges as the chains allowed (see kMinPagesPerRange), each
-  // read in one batch: the ranges'
-  // shares of the items follow the pages their batches have room for, so
-  // the batch that carries the count holds the count's pages less, and
-  // none leaves more than a short rest.
-  // A list of a few batches' pages is cut into no more ranges than it has
-  // kMinPagesPerRange pages for, each asked to its end (short_wave()): a
-  // range's pages run one after another on its connection, so fewer and
-  // longer ranges would end later, and ranges cut shorter than their
-  // connections' share were cut again in flight (rests of rests, a request
-  // each: 2,500 leads took 18 to 21 requests).
+  // As many ranges as the chains allowed and no range under
+  // kMinPagesPerRange pages, each read in one batch: the ranges' shares of
+  // the items follow the pages their batches have room for, so the batch
+  // that carries the count holds the count's pages less. When the pages fit
+  // the batches with room to spare (short_wave()), each range's room is its
+  // chain's share and it is asked to its end: fewer, longer ranges would end
+  // later, and ranges shorter than their chains' shares were cut again in
+  // flight for the idle chains (rests of rests, a request each: 2,500 leads
+  // took 18 to 21 requests). Otherwise each is cut a little over its batch
+  // and leaves a short rest.
   const double pages = std::ceil(expected / kPageSize);
   const int fewest = std::min(chains, static_cast<int>(std::ceil(pages / kMaxPages)));
-  const int n = std::clamp(static_cast<int>(pages / kMinPagesPerRange), std::max(fewest, 1), chains);
+  const int n =
+      std::clamp(static_cast<int>(pages / kMinPagesPerRange), std::max(fewest, 1), chains);
   const int64_t count = count_with >= 0 ? count_pages_ : 0;
   short_wave_ = pages + static_cast<double>(count) <= kAskShare * n * kMaxPages;
   const int64_t each = short_wave_

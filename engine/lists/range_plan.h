@@ -53,14 +53,16 @@ class RangePlan {
   // the range). The first page is read: the first range continues after it.
   // What is left is cut
   //   - when it fits one batch per chain (with the count, when `count_with`
-  //     >= 0): into one range per chain (at least 1,000 expected items each,
-  //     unless that would not fit), each read in one batch, sized by what
-  //     its batch has room for: the `count_with`-th range's batch (or the
-  //     last range's, if there are fewer) carries the count, so it is
-  //     given count_pages() pages less (the batches' pages run one after
-  //     another: so it ends with the others). When the pages and the count
-  //     pass the batches' room, every range leaves a short rest, read in
-  //     one more round of small batches side by side;
+  //     >= 0): into one range per chain (at least 3 pages each), each
+  //     read in one batch, sized by what its batch has room for: the
+  //     `count_with`-th range's batch (or the last range's, if there are
+  //     fewer) carries the count, so it is given count_pages() pages less
+  //     (the batches' pages run one after another: so it ends with the
+  //     others). When the pages fit with room to spare (short_wave()), a
+  //     batch's room is its chain's share and each range is asked to its
+  //     end; when the pages and the count pass the batches' room, every
+  //     range leaves a short rest, read in one more round of small batches
+  //     side by side;
   //   - else into about three pieces per chain (1,000 to 5,000 expected
   //     items each), their number a multiple of `chains` so the last wave is
   //     full; or, when `bucket_binds(pages left)` says the bucket sets the
