@@ -8,6 +8,9 @@ namespace {
 class WallClock : public Clock {
  public:
   absl::Time Now() const override { return absl::Now(); }
+  bool WaitUntil(absl::Time deadline, const absl::Notification& interrupt) const override {
+    return interrupt.WaitForNotificationWithDeadline(deadline);
+  }
 };
 
 }  // namespace

@@ -1,11 +1,13 @@
 // The emulator's only source of "now". Everything that depends on time (the
-// leaky bucket, operating-time baskets, token expiry, the `time` envelope) reads
-// it through a Clock so that tests can drive boundaries exactly with a fake.
+// leaky bucket, operating-time baskets, token expiry, the `time` envelope, a
+// reply held for its processing time) reads it through a Clock so that tests
+// can drive boundaries exactly with a fake.
 //
 // Thread-safety: implementations must be safe to call from many threads.
 #ifndef B24EMU_CLOCK_H_
 #define B24EMU_CLOCK_H_
 
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 
 namespace b24emu {
@@ -14,6 +16,9 @@ class Clock {
  public:
   virtual ~Clock() = default;
   virtual absl::Time Now() const = 0;
+  // Waits until Now() reaches `deadline`, or until `interrupt` is notified
+  // (true then). A fake clock moves itself to the deadline at once.
+  virtual bool WaitUntil(absl::Time deadline, const absl::Notification& interrupt) const = 0;
 };
 
 // The wall clock. Never null; lives for the whole process.

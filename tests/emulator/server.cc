@@ -286,10 +286,10 @@ void EmulatorServer::InstallHandlers() {
     }
     // The modelled processing time is the portal's whole time on the
     // request: the emulator's own work on it is part of it, not added.
-    const absl::Time received = absl::Now();
+    const absl::Time received = options_.clock->Now();
     HttpReply reply = portal->HandleRest(r);
     if (reply.delay > absl::ZeroDuration()) {
-      stopping_.WaitForNotificationWithDeadline(received + reply.delay);
+      options_.clock->WaitUntil(received + reply.delay, stopping_);
     }
     if (reply.drop_connection && DropConnection(req)) {
       res.status = 500;  // never reaches the client
@@ -494,10 +494,10 @@ void EmulatorServer::InstallFileHandlers(std::function<bool(const httplib::Reque
                                               "\"No file in the form field '", slot.field,
                                               "'\"}")});
     }
-    const absl::Time finishing = absl::Now();
+    const absl::Time finishing = options_.clock->Now();
     HttpReply done = portal->FinishUpload(slot, size, file_name, content_type, caller, fault);
     if (done.delay > absl::ZeroDuration()) {
-      stopping_.WaitForNotificationWithDeadline(finishing + done.delay);
+      options_.clock->WaitUntil(finishing + done.delay, stopping_);
     }
     if (done.drop_connection && DropConnection(req)) {
       res.status = 500;  // never reaches the client

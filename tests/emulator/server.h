@@ -19,6 +19,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
+#include "tests/emulator/clock.h"
 #include "tests/emulator/portal.h"
 #include "tests/emulator/portal_set.h"
 
@@ -40,6 +41,10 @@ struct ServerOptions {
   // web server in front of a portal does, before the portal sees it: its
   // body is read and dropped, nothing runs and nothing is stored.
   int64_t max_request_size = 0;
+  // Times a reply's hold: the modelled processing time counts from when the
+  // request was read (tests: a fake, to see how long a reply was held).
+  // Must outlive the server.
+  const Clock* clock = RealClock();
 };
 
 class EmulatorServer {

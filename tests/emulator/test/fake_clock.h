@@ -4,6 +4,8 @@
 #ifndef B24EMU_TEST_FAKE_CLOCK_H_
 #define B24EMU_TEST_FAKE_CLOCK_H_
 
+#include <algorithm>
+
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "tests/emulator/clock.h"
@@ -22,10 +24,17 @@ class FakeClock : public Clock {
     absl::MutexLock lock(&mu_);
     now_ += d;
   }
+  // Waiting takes no real time: the clock moves to the deadline (if not past it).
+  bool WaitUntil(absl::Time deadline, const absl::Notification& interrupt) const override {
+    if (interrupt.HasBeenNotified()) return true;
+    absl::MutexLock lock(&mu_);
+    now_ = std::max(now_, deadline);
+    return false;
+  }
 
  private:
   mutable absl::Mutex mu_;
-  absl::Time now_ ABSL_GUARDED_BY(mu_);
+  mutable absl::Time now_ ABSL_GUARDED_BY(mu_);  // a const WaitUntil moves it
 };
 
 }  // namespace b24emu

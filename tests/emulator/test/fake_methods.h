@@ -8,6 +8,7 @@
 //   crm.item.list     same rows wrapped as {"items": [{"id": n}]}
 //   work              work.rows_returned = params.rows (cost tests)
 //   slow              sleeps params.ms milliseconds of the emulator's own time
+//                     (or moves the work clock that long, when one is set)
 //   task.commentitem.add  result = params (positional list)
 //   tasks.task.get    {"task": {"id": n}} for taskId 1..99, else 400 ERROR_CORE
 //
@@ -23,6 +24,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "tests/emulator/method_api.h"
+#include "tests/emulator/test/fake_clock.h"
 
 namespace b24emu {
 
@@ -83,7 +85,12 @@ class FakeMethods : public MethodTable {
       }
       r.result = item ? nlohmann::json{{"items", rows}} : rows;
     } else if (call.method == "slow") {
-      absl::SleepFor(absl::Milliseconds(Int(p, "ms", 0)));
+      const absl::Duration ms = absl::Milliseconds(Int(p, "ms", 0));
+      if (FakeClock* clock = work_clock_.load()) {
+        clock->Advance(ms);
+      } else {
+        absl::SleepFor(ms);
+      }
       r.result = true;
     } else if (call.method == "work") {
       r.result = true;
@@ -100,6 +107,9 @@ class FakeMethods : public MethodTable {
     absl::MutexLock lock(&mu_);
     return calls_;
   }
+  // "slow" spends its time on `clock` (must outlive its calls) instead of
+  // sleeping.
+  void set_work_clock(FakeClock* clock) { work_clock_ = clock; }
 
  private:
   static long Int(const nlohmann::json& p, const char* key, long fallback) {
@@ -123,6 +133,7 @@ class FakeMethods : public MethodTable {
   MethodCall last_ ABSL_GUARDED_BY(mu_);
   int calls_ ABSL_GUARDED_BY(mu_) = 0;
   std::atomic<int64_t> next_id_{1001};
+  std::atomic<FakeClock*> work_clock_{nullptr};
 };
 
 }  // namespace b24emu
