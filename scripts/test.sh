@@ -3,8 +3,9 @@
 # checks the proto with buf, and runs every test with ctest, JOBS at a time
 # (the few end-to-end tests marked RUN_SERIAL alone), while the fuzz targets
 # build and run at the lowest priority. Ends with the line "N passed, N failed"
-# for the ctest run, after the time each phase took (install, build, buf
-# checks, ctest, fuzz, total); exits non-zero on any failure.
+# for the ctest run, after the time and the CPU (user+sys) each phase took
+# (install, build, buf checks, ctest, fuzz, total); exits non-zero on any
+# failure.
 #
 #   JOBS=2         build and ctest parallelism
 #   CTEST_ARGS=..  extra ctest arguments, e.g. CTEST_ARGS="-L e2e" or "-R buf_curl"
@@ -15,12 +16,32 @@ cd "$(dirname "$0")/.."
 JOBS=${JOBS:-2}
 BUILD_DIR=${BUILD_DIR:-build}
 
-# Phase durations, printed at the end: "install 0:41".
+# Phase durations and CPU, printed at the end: "install 0:41  cpu 0:12".
+# The CPU is user+sys of the processes the phase ran (bash's `times`): on a
+# shared, loaded machine it says what the phase cost, where the wall time says
+# mostly how busy the machine was. The fuzz build and runs, which go on beside
+# buf and ctest, count on the fuzz line alone (see below).
+cpu_times=$(mktemp -t b24gate-times.XXXXXX)
+trap 'rm -f "$cpu_times" ${log:-} ${fuzz_log:-}' EXIT
+# Sets children_cpu: the children's user+sys so far, in whole seconds
+# ("times" prints "0m1.500s").
+children_cpu=0
+count_children_cpu() {
+  times >"$cpu_times"  # in this shell, not in a $(...) subshell of its own
+  children_cpu=$(awk 'NR == 2 { n = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); sub("s", "", a[2]); n += a[1] * 60 + a[2] }
+                                printf "%d", n }' "$cpu_times")
+}
 phases=()
 phase_start=$SECONDS
+phase_cpu=0
+# end_phase NAME [CPU]: CPU seconds spent outside this shell's children added.
 end_phase() {
-  local took=$((SECONDS - phase_start))
-  phases+=("$(printf '%-8s %d:%02d' "$1" $((took / 60)) $((took % 60)))")
+  local took=$((SECONDS - phase_start)) cpu
+  count_children_cpu
+  cpu=$((children_cpu - phase_cpu))
+  phase_cpu=$((phase_cpu + cpu))
+  cpu=$((cpu + ${2:-0}))
+  phases+=("$(printf '%-8s %d:%02d  cpu %d:%02d' "$1" $((took / 60)) $((took % 60)) $((cpu / 60)) $((cpu % 60)))")
   phase_start=$SECONDS
 }
 
@@ -39,11 +60,24 @@ problems=()
 # timeouts and faults), so the tests see the cores as before. Each target
 # still fuzzes for FUZZ_SECONDS. Their outcome is read after ctest.
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
-fuzz_pid=
+#
+# It is not a child of this shell (the process substitution's process starts
+# it and exits), so its CPU does not land in whichever phase it happens to end
+# in: it writes its exit status and its own CPU, "STATUS SECONDS", to the
+# pipe read after ctest, which also waits for it.
+fuzz_done=
 if ((FUZZ_SECONDS > 0)) && command -v clang++ >/dev/null 2>&1; then
   fuzz_log=$(mktemp -t b24gate-fuzz.XXXXXX)
-  JOBS=$JOBS nice -n 19 bash scripts/fuzz.sh "$FUZZ_SECONDS" >"$fuzz_log" 2>&1 &
-  fuzz_pid=$!
+  exec {fuzz_done}< <(
+    {
+      status=0
+      JOBS=$JOBS nice -n 19 bash scripts/fuzz.sh "$FUZZ_SECONDS" >"$fuzz_log" 2>&1 || status=$?
+      cpu_times=$fuzz_log.times  # not the main shell's file
+      count_children_cpu
+      rm -f "$cpu_times"
+      echo "$status $children_cpu"
+    } &
+  )
 fi
 
 BUF=node_modules/.bin/buf  # pinned by package-lock.json, installed by npm ci
@@ -62,7 +96,6 @@ end_phase buf
 
 echo "== ctest"
 log=$(mktemp -t b24gate-ctest.XXXXXX)
-trap 'rm -f "$log" ${fuzz_log:-}' EXIT
 set +e
 # --timeout applies only to tests that set no TIMEOUT of their own.
 # shellcheck disable=SC2086
@@ -74,9 +107,14 @@ end_phase ctest
 # Each fuzz target replays its corpus (seeds and regressions) and fuzzes for
 # FUZZ_SECONDS (default 20; 0 skips), JOBS targets at a time. This phase is
 # what is left of that after ctest.
-if [[ -n $fuzz_pid ]]; then
+fuzz_cpu=0
+if [[ -n $fuzz_done ]]; then
   echo "== fuzz (${FUZZ_SECONDS}s per target)"
-  if wait "$fuzz_pid"; then
+  fuzz_status=
+  read -r fuzz_status fuzz_cpu <&"$fuzz_done" || true
+  [[ $fuzz_cpu =~ ^[0-9]+$ ]] || fuzz_cpu=0
+  exec {fuzz_done}<&-
+  if [[ $fuzz_status == 0 ]]; then
     grep -E '^fuzz: ' "$fuzz_log" || true
   else
     # A build error or the failed targets' last lines and how to replay them.
@@ -86,7 +124,7 @@ if [[ -n $fuzz_pid ]]; then
 else
   echo "== fuzz: skipped (FUZZ_SECONDS=$FUZZ_SECONDS, clang++ $(command -v clang++ || echo missing))"
 fi
-end_phase fuzz
+end_phase fuzz "$fuzz_cpu"
 
 # "100% tests passed, 0 tests failed out of 57"
 summary=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -1 || true)
@@ -103,7 +141,9 @@ if ((ctest_status != 0)); then problems+=("ctest"); fi
 
 echo "== phase times (m:ss)"
 printf '%s\n' "${phases[@]}"
-printf '%-8s %d:%02d\n' total $((SECONDS / 60)) $((SECONDS % 60))
+count_children_cpu
+all_cpu=$((children_cpu + fuzz_cpu))
+printf '%-8s %d:%02d  cpu %d:%02d\n' total $((SECONDS / 60)) $((SECONDS % 60)) $((all_cpu / 60)) $((all_cpu % 60))
 if ((${#problems[@]})); then
   echo "FAILED: ${problems[*]}" >&2
 fi

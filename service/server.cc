@@ -1,6 +1,7 @@
 #include "service/server.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -192,8 +193,11 @@ std::unique_ptr<ServerMetrics> MakeMetrics(const ServerConfig& config) {
 
 }  // namespace
 
-Server::Server(const ServerConfig& config, Clock* clock, std::ostream* log)
-    : config_(config), clock_(clock), logger_(config.log, log) {
+Server::Server(const ServerConfig& config, Clock* clock, LogSink* log)
+    : config_(config),
+      clock_(clock),
+      stderr_sink_(log == nullptr ? std::make_unique<FdLogSink>(STDERR_FILENO) : nullptr),
+      logger_(config.log, log != nullptr ? log : stderr_sink_.get()) {
   for (const std::string& secret : SecretsOf(config_)) logger_.AddSecret(secret);
 }
 

@@ -15,7 +15,6 @@
 #ifndef B24GATE_SERVICE_SERVER_H_
 #define B24GATE_SERVICE_SERVER_H_
 
-#include <iostream>
 #include <memory>
 #include <thread>
 
@@ -41,6 +40,7 @@
 #include "service/inbound_events.h"
 #include "service/live_calls.h"
 #include "service/logging/log_observer.h"
+#include "service/logging/log_sink.h"
 #include "service/logging/logger.h"
 #include "service/observer_fanout.h"
 #include "service/tls/server_tls.h"
@@ -52,7 +52,7 @@ struct ServerMetrics;  // server.cc
 // What tests replace in a Server; the defaults are the real ones.
 struct ServerParts {
   std::unique_ptr<HttpTransport> transport;  // null: libcurl
-  std::ostream* log = &std::cerr;            // must outlive the Server
+  LogSink* log = nullptr;                    // null: stderr; must outlive the Server
 };
 
 class Server {
@@ -84,7 +84,7 @@ class Server {
   void ReloadTls();
 
  private:
-  Server(const ServerConfig& config, Clock* clock, std::ostream* log);
+  Server(const ServerConfig& config, Clock* clock, LogSink* log);
   absl::Status Wire(std::unique_ptr<HttpTransport> transport);
   absl::Status ServeMetrics();
   // The event subscriptions, the start-up binding passes and, with
@@ -107,6 +107,7 @@ class Server {
 
   const ServerConfig config_;
   Clock* const clock_;
+  const std::unique_ptr<LogSink> stderr_sink_;  // when no sink was given
   Logger logger_;
   // Declared in the order they are built, so they are destroyed in reverse.
   std::unique_ptr<ServerMetrics> metrics_;

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
 #include "absl/synchronization/mutex.h"
+#include "engine/http/easy_handle_pool.h"
 #include "engine/http/redirect_policy.h"
 
 namespace b24gate {
@@ -26,13 +27,18 @@ constexpr int kMaxPollMillis = 1000;
 constexpr char kShutDown[] = "transport shut down";
 constexpr long kUploadBufferBytes = 512 * 1024;
 constexpr long kDownloadBufferBytes = 256 * 1024;
+// Easy handles kept between transfers: a few, as each may keep its buffers
+// (the sizes above) while idle.
+constexpr size_t kMaxIdleHandles = 4;
 
-// One transfer: owns the request, the easy handle and what is collected.
+// One transfer: owns the request, the easy handle (lent by the loop's pool)
+// and what is collected.
 struct Transfer {
   uint64_t id = 0;
   StreamRequest request;
   StreamTransport::Done done;
   StreamResult result;
+  EasyHandlePool* pool = nullptr;
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
   size_t head_sent = 0;
@@ -53,7 +59,8 @@ struct Transfer {
   char error[CURL_ERROR_SIZE] = {};
 
   ~Transfer() {
-    if (easy != nullptr) curl_easy_cleanup(easy);
+    // Reset (by the pool) before the header list it points at goes.
+    if (easy != nullptr) pool->Give(easy);
     if (headers != nullptr) curl_slist_free_all(headers);
   }
 };
@@ -432,7 +439,8 @@ class StreamTransport::Loop {
   }
 
   void Begin(std::unique_ptr<Transfer> t) {
-    t->easy = curl_easy_init();
+    t->pool = &pool_;
+    t->easy = pool_.Take();
     if (t->easy == nullptr) return Fail(std::move(t), TransportFailure::kNotSent, "curl_easy_init failed");
     t->max_answer_bytes = options_.max_answer_bytes;
     t->clock = clock_;
@@ -513,6 +521,7 @@ class StreamTransport::Loop {
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
 
   // Loop thread only.
+  EasyHandlePool pool_{kMaxIdleHandles};
   std::deque<std::unique_ptr<Transfer>> waiting_;
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> running_;
   std::unordered_map<uint64_t, CURL*> by_id_;

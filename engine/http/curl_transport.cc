@@ -18,6 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "engine/http/easy_handle_pool.h"
 
 namespace b24gate {
 namespace {
@@ -32,6 +33,11 @@ constexpr int kAbandonPollMillis = 100;
 
 constexpr char kShutDown[] = "transport shut down";
 
+// Easy handles kept between requests: enough for a burst's completions to
+// serve the next burst without making new ones, few enough that idle
+// handles cost little memory.
+constexpr size_t kMaxIdleHandles = 64;
+
 void InitCurlOnce() {
   // curl_global_init is not thread-safe; a function-local static is.
   static const CURLcode result = curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -39,11 +45,13 @@ void InitCurlOnce() {
 }
 
 // One request on its way: owns the request (curl reads the URL and body from
-// it), the easy handle and the response being assembled.
+// it), the easy handle (lent by the loop's pool) and the response being
+// assembled.
 struct Transfer {
   HttpRequest request;
   HttpTransport::Callback done;
   HttpResponse response;
+  EasyHandlePool* pool = nullptr;
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
   size_t body_sent = 0;  // bytes of request.body handed to curl
@@ -53,7 +61,8 @@ struct Transfer {
   char error[CURL_ERROR_SIZE] = {};
 
   ~Transfer() {
-    if (easy != nullptr) curl_easy_cleanup(easy);
+    // Reset (by the pool) before the header list it points at goes.
+    if (easy != nullptr) pool->Give(easy);
     if (headers != nullptr) curl_slist_free_all(headers);
   }
 };
@@ -389,12 +398,13 @@ class CurlTransport::Loop {
   }
 
   void Start(std::unique_ptr<Transfer> transfer) {
-    CURL* easy = curl_easy_init();
+    CURL* easy = pool_.Take();
     if (easy == nullptr) {
       Fail(std::move(transfer), TransportFailure::kNotSent,
            "curl_easy_init failed");
       return;
     }
+    transfer->pool = &pool_;
     transfer->easy = easy;
     transfer->max_answer_bytes = options_.max_answer_bytes;
     CURLcode setup = ConfigureExchange(easy, transfer.get(), options_);
@@ -481,6 +491,7 @@ class CurlTransport::Loop {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 
   // Loop thread only.
+  EasyHandlePool pool_{kMaxIdleHandles};
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> running_;
 };
 

@@ -128,6 +128,13 @@ class ParallelKeysetStrategy : public ListStrategy {
   // The pages a batch starting now may carry: fewer near the end of a read
   // the connections bind, so that they end together (tail_split.h).
   int BatchPages(const PortalBudget& budget, int allowed, double free_requests) const;
+  // The pages for a batch that starts with `r`, given the tail split's
+  // `tail_pages`: in a short list's one wave, `r`'s rest is not cut while a
+  // page costs less than a round.
+  int RestPages(const PlannedRange& r, int tail_pages) const;
+  // A request sent at `sent` was answered now, after `processing` seconds
+  // of the portal's work: what a round costs besides it.
+  void LearnOverhead(absl::Time sent, double processing);
   // `spare`: how many more batches may start now besides this one;
   // `max_pages`: what the batch may carry.
   void StartBatch(PlannedRange* first, int spare, int max_pages);
@@ -167,6 +174,11 @@ class ParallelKeysetStrategy : public ListStrategy {
   std::map<int64_t, Flight> flights_;
   int64_t next_flight_ = 0;
   double page_seconds_ = 0;  // one page's processing, as the portal last reported it
+  absl::Time bounds_sent_;
+  double bounds_processing_ = 0;  // the bounds query's pages' processing
+  // The least a request took beyond the portal's processing (LearnOverhead);
+  // < 0 before the first answer.
+  double overhead_seconds_ = -1;
 };
 
 }  // namespace b24gate

@@ -106,6 +106,7 @@ void RangePlan::Split(const std::vector<int64_t>& ascending, const std::vector<i
   const double slots = std::ceil(expected / kPageSize) + count;
   if (slots <= kOneWaveSlack * chains * kMaxPages) {
     count_pages_ = std::max(count, 1);
+    one_wave_ = true;
     CutOneWave(expected, chains, count_with);
   } else {
     // A long read's count takes one command, whatever it weighs in time.

@@ -76,6 +76,10 @@ class RangePlan {
              const std::function<bool(double pages)>& bucket_binds = nullptr);
   // Split found a long list whose read the bucket paces (see Split).
   bool bucket_bound() const { return bucket_bound_; }
+  // Split cut a short list for one wave: each range has a connection of
+  // its own, so what a batch leaves of its range is read after it, in a
+  // round of its own.
+  bool one_wave() const { return one_wave_; }
 
   // The pages' worth of a batch's time the count takes in it: a short
   // list's one wave (see Split) weighs it (CountPages); otherwise it takes
@@ -150,6 +154,7 @@ class RangePlan {
   bool near_end_ = false;
   int count_pages_ = 1;
   bool bucket_bound_ = false;
+  bool one_wave_ = false;
 };
 
 }  // namespace b24gate

@@ -7,10 +7,17 @@
 // any string registered with AddSecret (webhook codes, OAuth secrets and
 // tokens from the configuration) is replaced by "***" wherever it appears.
 //
-// Thread-safety: thread-safe; lines from several threads never interleave.
+// A line is at most kMaxLogLineBytes long (log_sink.h says why): a longer
+// one has its values cut, after they were masked, and says "truncated".
+//
+// Thread-safety: thread-safe. A line is made under no lock and handed to the
+// sink under none (a thread whose write waits holds up no other); the sink
+// keeps lines from several threads whole. A line is in the sink when Log
+// returns.
 #ifndef B24GATE_SERVICE_LOGGING_LOGGER_H_
 #define B24GATE_SERVICE_LOGGING_LOGGER_H_
 
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -21,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "service/logging/log_sink.h"
 
 namespace b24gate {
 
@@ -40,8 +48,11 @@ struct LogOptions {
 
 class Logger {
  public:
-  // `out` must outlive the logger.
-  explicit Logger(LogOptions options, std::ostream* out);
+  // `sink` must outlive the logger.
+  Logger(LogOptions options, LogSink* sink);
+  // Through a StreamLogSink: for in-memory streams (tests). `out` must
+  // outlive the logger.
+  Logger(LogOptions options, std::ostream* out);
 
   bool Enabled(LogLevel level) const { return level >= options_.level; }
 
@@ -56,9 +67,17 @@ class Logger {
  private:
   std::string Format(LogLevel level, absl::string_view message,
                      const nlohmann::ordered_json& fields) const;
+  // Format's line, masked, within kMaxLogLineBytes with its newline.
+  std::string Line(LogLevel level, absl::string_view message,
+                   const nlohmann::ordered_json& fields) const;
+  // `text` with every secret masked and on one line.
+  std::string Mask(std::string text) const;
+  // `fields` with each value masked and cut to `cap` bytes, and "truncated".
+  nlohmann::ordered_json Shortened(const nlohmann::ordered_json& fields, size_t cap) const;
 
   const LogOptions options_;
-  std::ostream* const out_;
+  const std::unique_ptr<LogSink> owned_sink_;  // the ostream constructor's
+  LogSink* const sink_;
   mutable absl::Mutex mu_;
   std::vector<std::string> secrets_ ABSL_GUARDED_BY(mu_);
 };

@@ -4,7 +4,6 @@
 // writes wait (kMaxRegistryWrites at a time, one more answered UNAVAILABLE
 // at once), other calls on other portals are answered meanwhile, and the
 // writes complete once the store answers.
-#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -16,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "engine/common/blocking_pool.h"
 #include "engine/registry/portal_registry.h"
 #include "service/admin_service.h"
@@ -67,14 +67,23 @@ class GatedRegistry : public MemoryPortalRegistry {
   int waiting_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-// One unary call in flight, answered into `status`.
-template <typename Request, typename Response>
-struct Call {
+// One unary call, answered into `status`. The fixture owns every call
+// (NewCall), so none dies while gRPC may still write into it: a test that
+// stops early (a failed ASSERT) leaves its calls to TearDown, which cancels
+// and waits for them.
+struct CallBase {
+  virtual ~CallBase() = default;
+  bool done() const { return answered.HasBeenNotified(); }
+
   grpc::ClientContext context;
+  grpc::Status status;
+  bool started = false;
+  absl::Notification answered;
+};
+template <typename Request, typename Response>
+struct Call : CallBase {
   Request request;
   Response response;
-  grpc::Status status;
-  std::atomic<bool> done{false};
 };
 using Add = Call<pb::AddPortalRequest, pb::AddPortalResponse>;
 
@@ -113,7 +122,19 @@ class AdminWritesTest : public ::testing::Test {
 
   void TearDown() override {
     registry_->Release();  // the writes waiting on it end
+    // Whatever path the test took, no call is left in flight: each started
+    // call's callback runs (at once, if cancelled) before the calls go.
+    for (const auto& call : calls_) call->context.TryCancel();
+    for (const auto& call : calls_) {
+      if (call->started) call->answered.WaitForNotification();
+    }
     if (server_) server_->Shutdown();
+  }
+
+  template <typename C>
+  C* NewCall() {
+    calls_.push_back(std::make_unique<C>());
+    return static_cast<C*>(calls_.back().get());
   }
 
   static void Bound(grpc::ClientContext* context) {
@@ -130,9 +151,10 @@ class AdminWritesTest : public ::testing::Test {
   template <typename C, typename Start>
   void Begin(C* call, Start start) {
     Bound(&call->context);
+    call->started = true;
     start(&call->context, &call->request, &call->response, [call](grpc::Status s) {
       call->status = std::move(s);
-      call->done = true;
+      call->answered.Notify();
     });
   }
   void BeginAdd(Add* call) {
@@ -163,6 +185,7 @@ class AdminWritesTest : public ::testing::Test {
   BlockingPool pool_{BlockingPool::Options{}};
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<pb::AdminService::Stub> stub_;
+  std::vector<std::unique_ptr<CallBase>> calls_;  // NewCall's
 };
 
 
@@ -171,35 +194,34 @@ class AdminWritesTest : public ::testing::Test {
 // answered meanwhile; the four complete once the store answers.
 TEST_F(AdminWritesTest, AddPortalsWaitingOnAStuckStoreHoldUpNoOtherCall) {
   registry_->Hold();
-  std::vector<std::unique_ptr<Add>> adds;
+  std::vector<Add*> adds;
   for (int i = 0; i < AdminService::kMaxRegistryWrites; ++i) {
-    adds.push_back(std::make_unique<Add>());
+    adds.push_back(NewCall<Add>());
     adds.back()->request = Request(absl::StrCat("new", i));
-    BeginAdd(adds.back().get());
+    BeginAdd(adds.back());
   }
-  // EXPECT, not ASSERT: the calls must be answered (below) before they go.
-  EXPECT_TRUE(WaitFor([&] { return registry_->waiting() == 2 && pool_.queued() == 2; }))
+  ASSERT_TRUE(WaitFor([&] { return registry_->waiting() == 2 && pool_.queued() == 2; }))
       << "the writes wait on the pool: " << registry_->waiting() << " in the store, " << pool_.queued()
       << " queued";
-  Add beyond;
-  beyond.request = Request("beyond");
-  BeginAdd(&beyond);
-  EXPECT_TRUE(WaitFor([&] { return beyond.done.load(); }));
-  EXPECT_EQ(beyond.status.error_code(), grpc::StatusCode::UNAVAILABLE) << beyond.status.error_message();
+  Add* beyond = NewCall<Add>();
+  beyond->request = Request("beyond");
+  BeginAdd(beyond);
+  ASSERT_TRUE(WaitFor([&] { return beyond->done(); }));
+  EXPECT_EQ(beyond->status.error_code(), grpc::StatusCode::UNAVAILABLE) << beyond->status.error_message();
 
   ExpectReadsAnswered();
   int answered = 0;
-  for (const auto& add : adds) answered += add->done ? 1 : 0;
+  for (const Add* add : adds) answered += add->done() ? 1 : 0;
   EXPECT_EQ(answered, 0) << "a write finished before its store answered";
 
   registry_->Release();
-  EXPECT_TRUE(WaitFor([&] {
-    for (const auto& add : adds) {
-      if (!add->done) return false;
+  ASSERT_TRUE(WaitFor([&] {
+    for (const Add* add : adds) {
+      if (!add->done()) return false;
     }
     return true;
   }, 120));
-  for (const auto& add : adds) {
+  for (const Add* add : adds) {
     EXPECT_TRUE(add->status.ok()) << add->status.error_message();
     EXPECT_EQ(add->response.portal().name(), add->request.name());
     EXPECT_TRUE(gateway_->directory().Get(add->request.name()).ok());
@@ -213,29 +235,30 @@ TEST_F(AdminWritesTest, AddPortalsWaitingOnAStuckStoreHoldUpNoOtherCall) {
 TEST_F(AdminWritesTest, EveryRegistryWriteWaitsOffTheCallbackThreads) {
   registry_->Hold();
   // The pool's two threads wait in the store.
-  Add first, second;
-  first.request = Request("first");
-  second.request = Request("second");
-  BeginAdd(&first);
-  BeginAdd(&second);
-  EXPECT_TRUE(WaitFor([&] { return registry_->waiting() == 2; }));
+  Add* first = NewCall<Add>();
+  Add* second = NewCall<Add>();
+  first->request = Request("first");
+  second->request = Request("second");
+  BeginAdd(first);
+  BeginAdd(second);
+  ASSERT_TRUE(WaitFor([&] { return registry_->waiting() == 2; }));
 
-  Call<pb::UpdatePortalRequest, pb::UpdatePortalResponse> update;
-  update.request.set_portal("other");
-  update.request.set_plan("enterprise");
-  Begin(&update, [this](auto... args) { stub_->async()->UpdatePortal(args...); });
+  auto* update = NewCall<Call<pb::UpdatePortalRequest, pb::UpdatePortalResponse>>();
+  update->request.set_portal("other");
+  update->request.set_plan("enterprise");
+  Begin(update, [this](auto... args) { stub_->async()->UpdatePortal(args...); });
   EXPECT_TRUE(WaitFor([&] { return pool_.queued() == 1; })) << "UpdatePortal did not wait on the pool";
-  Call<pb::UpdatePortalTuningRequest, pb::UpdatePortalTuningResponse> tune;
-  tune.request.set_portal("other");
-  tune.request.mutable_tuning()->set_max_concurrency(3);
-  Begin(&tune, [this](auto... args) { stub_->async()->UpdatePortalTuning(args...); });
+  auto* tune = NewCall<Call<pb::UpdatePortalTuningRequest, pb::UpdatePortalTuningResponse>>();
+  tune->request.set_portal("other");
+  tune->request.mutable_tuning()->set_max_concurrency(3);
+  Begin(tune, [this](auto... args) { stub_->async()->UpdatePortalTuning(args...); });
   EXPECT_TRUE(WaitFor([&] { return pool_.queued() == 2; })) << "UpdatePortalTuning did not wait on the pool";
   // The lane is full: RemovePortal, were it in it, is refused at once.
-  Call<pb::RemovePortalRequest, pb::RemovePortalResponse> remove;
-  remove.request.set_portal("spare");
-  Begin(&remove, [this](auto... args) { stub_->async()->RemovePortal(args...); });
-  EXPECT_TRUE(WaitFor([&] { return remove.done.load(); }));
-  EXPECT_EQ(remove.status.error_code(), grpc::StatusCode::UNAVAILABLE) << remove.status.error_message();
+  auto* remove = NewCall<Call<pb::RemovePortalRequest, pb::RemovePortalResponse>>();
+  remove->request.set_portal("spare");
+  Begin(remove, [this](auto... args) { stub_->async()->RemovePortal(args...); });
+  ASSERT_TRUE(WaitFor([&] { return remove->done(); }));
+  EXPECT_EQ(remove->status.error_code(), grpc::StatusCode::UNAVAILABLE) << remove->status.error_message();
 
   grpc::ClientContext configured_context;
   Bound(&configured_context);
@@ -248,15 +271,15 @@ TEST_F(AdminWritesTest, EveryRegistryWriteWaitsOffTheCallbackThreads) {
   EXPECT_EQ(configured_out.portal().tuning().max_concurrency(), 2);
 
   registry_->Release();
-  EXPECT_TRUE(WaitFor([&] { return first.done && second.done && update.done && tune.done; }, 120));
-  EXPECT_TRUE(update.status.ok()) << update.status.error_message();
-  EXPECT_EQ(update.response.portal().plan(), "enterprise");
-  EXPECT_TRUE(tune.status.ok()) << tune.status.error_message();
-  EXPECT_EQ(tune.response.portal().tuning().max_concurrency(), 3);
+  ASSERT_TRUE(WaitFor([&] { return first->done() && second->done() && update->done() && tune->done(); }, 120));
+  EXPECT_TRUE(update->status.ok()) << update->status.error_message();
+  EXPECT_EQ(update->response.portal().plan(), "enterprise");
+  EXPECT_TRUE(tune->status.ok()) << tune->status.error_message();
+  EXPECT_EQ(tune->response.portal().tuning().max_concurrency(), 3);
   grpc::ClientContext remove_context;
   Bound(&remove_context);
   pb::RemovePortalResponse removed;
-  s = stub_->RemovePortal(&remove_context, remove.request, &removed);
+  s = stub_->RemovePortal(&remove_context, remove->request, &removed);
   EXPECT_TRUE(s.ok()) << s.error_message();
   EXPECT_FALSE(gateway_->directory().Get("spare").ok());
 }

@@ -45,7 +45,7 @@ class ServerTest : public ::testing::Test {
     auto transport = std::make_unique<FakeTransport>();
     transport_ = transport.get();
     absl::StatusOr<std::unique_ptr<Server>> started =
-        Server::Start(config, &clock_, ServerParts{std::move(transport), &log_});
+        Server::Start(config, &clock_, ServerParts{std::move(transport), &log_sink_});
     ASSERT_TRUE(started.ok()) << started.status();
     server_ = std::move(*started);
     ASSERT_GT(server_->port(), 0);
@@ -96,6 +96,7 @@ class ServerTest : public ::testing::Test {
 
   FakeClock clock_;
   std::ostringstream log_;
+  StreamLogSink log_sink_{&log_};
   FakeTransport* transport_ = nullptr;
   std::unique_ptr<Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
@@ -174,8 +175,9 @@ TEST_F(ServerTest, ABusyPortIsStartUpInputNamedBeforeAnythingIsLogged) {
   ServerConfig config = Config();
   config.listen = "127.0.0.1:" + std::to_string(server_->port());
   std::ostringstream log;
+  StreamLogSink log_sink(&log);
   absl::StatusOr<std::unique_ptr<Server>> second =
-      Server::Start(config, &clock_, ServerParts{std::make_unique<FakeTransport>(), &log});
+      Server::Start(config, &clock_, ServerParts{std::make_unique<FakeTransport>(), &log_sink});
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(second.status().message()), ::testing::HasSubstr("address in use"));

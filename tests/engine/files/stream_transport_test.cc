@@ -259,6 +259,34 @@ TEST(StreamTransport, ADownloadFollowsRedirectsOnlyWhenAskedTo) {
   }
 }
 
+// One transfer at a time, so each gets the easy handle the last one used:
+// nothing that transfer set reaches the next -- a range, a redirect policy.
+TEST(StreamTransport, ATransferKeepsNothingOfTheOneBefore) {
+  Server server;
+  server.payload_ = Pattern(100000);
+  StreamTransport transport(Clock::Real());
+  struct Case {
+    const char* path;
+    int64_t range_from;
+    int redirects;
+    int status;
+    int64_t bytes;
+  };
+  for (const Case& c : {Case{"/down", 10, 0, 206, 99990}, Case{"/down", 0, 0, 200, 100000},
+                        Case{"/moved", 0, 2, 200, 100000}, Case{"/moved", 0, 0, 302, 0}}) {
+    SCOPED_TRACE(absl::StrCat(c.path, " from ", c.range_from, " redirects ", c.redirects));
+    StreamRequest request;
+    request.url = server.Url(c.path);
+    request.download = std::make_shared<BytePipe>(1 << 20);
+    request.range_from = c.range_from;
+    request.max_redirects = c.redirects;
+    StreamResult r = Transfer(transport, request);
+    ASSERT_EQ(r.failure, TransportFailure::kNone) << r.failure_message;
+    EXPECT_EQ(r.status, c.status);
+    EXPECT_EQ(r.bytes_received, c.bytes);
+  }
+}
+
 // on_body announces the body asked for, once, before its first byte is in
 // the pipe, with the Content-Type of the answer that carries it (not a
 // redirect's); an empty body is announced too; an error answer or a

@@ -237,6 +237,41 @@ TEST(CurlTransportTest, ARequestWithdrawnBeforeItLeavesIsNotSent) {
   EXPECT_EQ(seen.load(), 1) << "the withdrawn request reached the server";
 }
 
+// One request at a time, so each gets the easy handle the last one used:
+// nothing that request set reaches the next -- its method, body, headers
+// (a token), its withdrawal callback (whose transfer is gone).
+TEST(CurlTransportTest, ARequestKeepsNothingOfTheOneBefore) {
+  TestServer server(std::make_unique<httplib::Server>());
+  absl::Mutex mu;
+  std::vector<std::string> seen;
+  auto record = [&](const httplib::Request& req, httplib::Response& res) {
+    absl::MutexLock lock(&mu);
+    seen.push_back(absl::StrCat(req.method, " ", req.path, " auth=", req.get_header_value("Authorization"),
+                                " type=", req.get_header_value("Content-Type"), " body=", req.body));
+    res.set_content("{}", "application/json");
+  };
+  server.server().Put("/first", record);
+  server.server().Get("/second", record);
+  std::string base = server.Start();
+  CurlTransport transport;
+  for (int round = 0; round < 2; ++round) {
+    HttpRequest first = Get(absl::StrCat(base, "/first?auth=", kSecret));
+    first.method = "PUT";
+    first.content_type = "application/json";
+    first.body = R"({"x":1})";
+    first.headers = {{"Authorization", "Bearer tok-first"}};
+    first.starting = [] { return true; };
+    ASSERT_EQ(SendAndWait(transport, first).status, 200);
+    ASSERT_EQ(SendAndWait(transport, Get(base + "/second")).status, 200);
+  }
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen[0], R"(PUT /first auth=Bearer tok-first type=application/json body={"x":1})");
+  EXPECT_EQ(seen[1], "GET /second auth= type= body=");
+  EXPECT_EQ(seen[2], seen[0]);
+  EXPECT_EQ(seen[3], seen[1]);
+}
+
 TEST(CurlTransportTest, CompletionRunsOnTransportThread) {
   TestServer server(std::make_unique<httplib::Server>());
   std::string base = server.Start();
@@ -571,6 +606,16 @@ TEST_F(CurlTransportTlsTest, AHeldRequestDelaysNoOtherOverHttps) {
   TlsOptions tls;
   tls.ca_file = dir_ + "/cert.pem";
   ExpectAHeldRequestDelaysNoOther(*server_, base_, tls);
+}
+
+TEST_F(CurlTransportTlsTest, ARequestsCaFileIsNotKeptForTheNext) {
+  // The second request gets the first one's easy handle: the CA file that
+  // made the certificate trusted must not come with it.
+  CurlTransport transport;
+  HttpRequest trusting = Get(base_ + "/fast");
+  trusting.tls.ca_file = dir_ + "/cert.pem";
+  ASSERT_EQ(SendAndWait(transport, trusting).status, 200);
+  EXPECT_EQ(SendAndWait(transport, Get(base_ + "/fast")).failure, TransportFailure::kNotSent);
 }
 
 TEST_F(CurlTransportTlsTest, ConnectionsDoNotMixTlsSettings) {

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -83,6 +84,7 @@ class FakeListServer {
     absl::StatusOr<BatchResult> batch = absl::UnknownError("not a batch");
     double seconds = 0;
     bool counted = false;  // it carries a counted page
+    int64_t rows = 0;      // items in its answer (pages re-read included)
   };
   Prepared Prepare(const FakeDispatcher::Request& r) {
     Prepared out;
@@ -107,6 +109,7 @@ class FakeListServer {
       Resolve(&params, results);
       json answer = List(params);
       out.seconds += answer["time"]["processing"].get<double>();
+      if (answer["result"].is_array()) out.rows += static_cast<int64_t>(answer["result"].size());
       results[c.key] = answer["result"];
       batch.outcomes[c.key] = Reply(answer);
     }
@@ -392,6 +395,19 @@ ReadOutcome ReadList(Server* server, ListRequest request, int stop_after_pages =
 inline std::vector<int64_t> Ids(int64_t n, int64_t step = 1, int64_t first = 1) {
   std::vector<int64_t> out;
   for (int64_t i = 0; i < n; ++i) out.push_back(first + i * step);
+  return out;
+}
+
+// n ids with gaps of 1 to 3, as the emulator seeds them (tests/emulator/
+// data/seed.cc: rows deleted here and there); the same seed, the same ids.
+inline std::vector<int64_t> SeededIds(int64_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::vector<int64_t> out;
+  int64_t id = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    id += 1 + static_cast<int64_t>(rng() % 3);
+    out.push_back(id);
+  }
   return out;
 }
 

@@ -8,24 +8,11 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <random>
 
 #include "tests/engine/lists/long_list_portal.h"
 
 namespace b24gate::parallel_keyset_timeline_test {
 namespace {
-
-// Ids with gaps of 1 to 3, as the emulator seeds them.
-std::vector<int64_t> SeededIds(int n, int seed) {
-  std::mt19937 rng(seed);
-  std::vector<int64_t> ids;
-  int64_t id = 0;
-  for (int i = 0; i < n; ++i) {
-    id += 1 + static_cast<int64_t>(rng() % 3);
-    ids.push_back(id);
-  }
-  return ids;
-}
 
 ListRequest Leads() {
   ListRequest r;
