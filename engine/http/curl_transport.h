@@ -16,7 +16,9 @@
 // Failure messages never contain the request's path or query, where webhook
 // secrets live.
 //
-// libcurl is used in curl_transport.cc only.
+// libcurl stays out of this header: it is used in the .cc files of
+// engine/http (this transport, easy_handle_pool) and in
+// engine/files/stream_transport.cc.
 //
 // Thread-safety: Send() may be called from any thread, including from a
 // completion. Completions run on the loop thread, one at a time; they must

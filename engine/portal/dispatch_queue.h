@@ -60,7 +60,8 @@ struct DispatchLimits {
   absl::Duration company_window = absl::ZeroDuration();
   // When the first request in flight carrying calls of callers who send one
   // at a time is expected back (sent plus the predicted operating time of
-  // its calls; InfiniteFuture: none, or no prediction).
+  // its calls; InfiniteFuture: none, or no prediction; before the portal's
+  // first answer one with no prediction is due at once: Portal::CallsDue).
   absl::Time calls_due = absl::InfiniteFuture();
   // Until when the callers answered last may take to send again
   // (InfinitePast: none awaited).

@@ -62,6 +62,8 @@ class InflightLedger {
   void Answered(absl::Duration latency);
   // The median latency of recent answers (zero before the first).
   absl::Duration TypicalLatency() const;
+  // Whether an answer came yet (one that counts for TypicalLatency).
+  bool AnyAnswered() const { return !latencies_.empty(); }
 
   int requests() const { return requests_; }
   int calls() const { return calls_; }

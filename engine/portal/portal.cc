@@ -361,8 +361,13 @@ absl::Time Portal::CallsDue() const {
   // callers come back after the answer). A batch's commands run one after
   // another on the portal: it is due back when their predicted operating
   // time (as predicted now: the first requests go before any answer taught
-  // it) has passed since it was sent; with no prediction (methods not seen
-  // yet), nobody knows when, and it is not waited for.
+  // it) has passed since it was sent. With no prediction (methods not seen
+  // yet), nobody knows when, and it is not waited for, except before the
+  // portal's first answer: then it is the head of the first burst, sent
+  // alone at once on the idle portal while the rest of the burst was still
+  // arriving, and those wait for it (at most the company window) instead
+  // of leaving without it and keeping its caller out of step for good.
+  const bool first_burst = !ledger_.AnyAnswered();
   absl::Time due = absl::InfiniteFuture();
   for (const Flight* flight : on_wire_) {
     absl::Duration work;
@@ -372,7 +377,12 @@ absl::Time Portal::CallsDue() const {
       alone = alone || w->alone;
       for (const auto& [method, cost] : CostOf(*w, operating_)) work += cost;
     }
-    if (alone && work > absl::ZeroDuration()) due = std::min(due, flight->sent_at + work);
+    if (!alone) continue;
+    if (work > absl::ZeroDuration()) {
+      due = std::min(due, flight->sent_at + work);
+    } else if (first_burst) {
+      due = std::min(due, flight->sent_at);
+    }
   }
   return due;
 }
