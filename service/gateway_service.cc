@@ -471,10 +471,12 @@ class GetAllStream final : public StreamWriter<pb::GetAllResponse, ListReader>, 
     if (items_as_json_) {
       if (!page.items.empty()) message.set_items_json(ItemsJsonText(page.items));
     } else {
+      message.mutable_items()->Reserve(static_cast<int>(page.items.size()));
       for (auto& item : page.items) {
-        google::protobuf::Value* out = message.add_items();
-        *out = ToValue(item);
-        StripLinkCredentials(out);
+        // Stripped as JSON, then written in place: a read's last pages are
+        // converted in one run after its last answer, on the critical path.
+        StripLinkCredentials(&item);
+        ToValue(item, message.add_items());
       }
     }
     message.mutable_progress()->set_items_so_far(page.items_so_far);

@@ -54,34 +54,42 @@ nlohmann::ordered_json ToJson(const google::protobuf::ListValue& list) {
   return out;
 }
 
-google::protobuf::Value ToValue(const nlohmann::ordered_json& json) {
-  google::protobuf::Value out;
+void ToValue(const nlohmann::ordered_json& json, google::protobuf::Value* out) {
   switch (json.type()) {
     case nlohmann::ordered_json::value_t::boolean:
-      out.set_bool_value(json.get<bool>());
+      out->set_bool_value(json.get<bool>());
       break;
     case nlohmann::ordered_json::value_t::number_integer:
-      out.set_number_value(static_cast<double>(json.get<int64_t>()));
+      out->set_number_value(static_cast<double>(json.get<int64_t>()));
       break;
     case nlohmann::ordered_json::value_t::number_unsigned:
-      out.set_number_value(static_cast<double>(json.get<uint64_t>()));
+      out->set_number_value(static_cast<double>(json.get<uint64_t>()));
       break;
     case nlohmann::ordered_json::value_t::number_float:
-      out.set_number_value(json.get<double>());
+      out->set_number_value(json.get<double>());
       break;
     case nlohmann::ordered_json::value_t::string:
-      out.set_string_value(json.get_ref<const std::string&>());
+      out->set_string_value(json.get_ref<const std::string&>());
       break;
-    case nlohmann::ordered_json::value_t::object:
-      *out.mutable_struct_value() = ToStruct(json);
+    case nlohmann::ordered_json::value_t::object: {
+      auto& fields = *out->mutable_struct_value()->mutable_fields();
+      for (const auto& [key, value] : json.items()) ToValue(value, &fields[key]);
       break;
-    case nlohmann::ordered_json::value_t::array:
-      *out.mutable_list_value() = ToListValue(json);
+    }
+    case nlohmann::ordered_json::value_t::array: {
+      google::protobuf::ListValue* list = out->mutable_list_value();
+      for (const nlohmann::ordered_json& value : json) ToValue(value, list->add_values());
       break;
+    }
     default:  // null, discarded, binary
-      out.set_null_value(google::protobuf::NULL_VALUE);
+      out->set_null_value(google::protobuf::NULL_VALUE);
       break;
   }
+}
+
+google::protobuf::Value ToValue(const nlohmann::ordered_json& json) {
+  google::protobuf::Value out;
+  ToValue(json, &out);
   return out;
 }
 
@@ -89,14 +97,14 @@ google::protobuf::Struct ToStruct(const nlohmann::ordered_json& object) {
   google::protobuf::Struct out;
   if (!object.is_object()) return out;
   auto& fields = *out.mutable_fields();
-  for (const auto& [key, value] : object.items()) fields[key] = ToValue(value);
+  for (const auto& [key, value] : object.items()) ToValue(value, &fields[key]);
   return out;
 }
 
 google::protobuf::ListValue ToListValue(const nlohmann::ordered_json& array) {
   google::protobuf::ListValue out;
   if (!array.is_array()) return out;
-  for (const nlohmann::ordered_json& value : array) *out.add_values() = ToValue(value);
+  for (const nlohmann::ordered_json& value : array) ToValue(value, out.add_values());
   return out;
 }
 

@@ -32,6 +32,9 @@ nlohmann::ordered_json ToJson(const google::protobuf::ListValue& list);
 // JSON null, bools, numbers, strings, arrays and objects map onto the
 // matching Value kinds; a discarded or binary json becomes null.
 google::protobuf::Value ToValue(const nlohmann::ordered_json& json);
+// The same, written into `out` (a message's new field): no Value, Struct or
+// ListValue is built and then moved, level by level. REQUIRES: `out` empty.
+void ToValue(const nlohmann::ordered_json& json, google::protobuf::Value* out);
 
 // Returns the Struct for a JSON object, and an empty Struct for anything
 // else (callers check is_object() first when the difference matters).

@@ -270,6 +270,9 @@ int ParallelKeysetStrategy::BatchPages(const PortalBudget& budget, int allowed,
 }
 
 int ParallelKeysetStrategy::RestPages(const PlannedRange& r, int tail_pages) const {
+  // A short wave's ranges were cut for their connections' shares (they end
+  // together as cut): the tail split would only leave each one a rest.
+  if (plan_.short_wave() && !r.started) return kMaxPages;
   // In a short list's one wave, a rest cut short by the tail split leaves a
   // remainder that takes a round of its own (after this one, or stolen by
   // a free connection), with its own part-empty last page: worth it only
@@ -340,7 +343,10 @@ std::vector<ParallelKeysetStrategy::Segment> ParallelKeysetStrategy::FillBatch(
     bool fill = batch->HasRoom() && plan_.IdleRanges(this->first()) > spare;
     r = fill ? NextToRead(/*filling=*/true) : nullptr;
   }
-  std::vector<int> added = batch->Finish(context_->CountOffered());
+  // Never with the head's range: its items are delivered first, and a
+  // part-filled head batch (a short wave's) would take the count's time.
+  std::vector<int> added =
+      batch->Finish(context_->CountOffered() && !(ordered() && IsHead(first)));
   for (size_t i = 0; i < segments.size(); ++i) {
     segments[i].pages += added[i];
     expected_in_flight_ += added[i] * kPageSize;

@@ -53,14 +53,16 @@ class RangePlan {
   // the range). The first page is read: the first range continues after it.
   // What is left is cut
   //   - when it fits one batch per chain (with the count, when `count_with`
-  //     >= 0): into one range per chain (at least 1,000 expected items each,
-  //     unless that would not fit), each read in one batch, sized by what
-  //     its batch has room for: the `count_with`-th range's batch (or the
-  //     last range's, if there are fewer) carries the count, so it is
-  //     given count_pages() pages less (the batches' pages run one after
-  //     another: so it ends with the others). When the pages and the count
-  //     pass the batches' room, every range leaves a short rest, read in
-  //     one more round of small batches side by side;
+  //     >= 0): into one range per chain (at least 3 pages each), each
+  //     read in one batch, sized by what its batch has room for: the
+  //     `count_with`-th range's batch (or the last range's, if there are
+  //     fewer) carries the count, so it is given count_pages() pages less
+  //     (the batches' pages run one after another: so it ends with the
+  //     others). When the pages fit with room to spare (short_wave()), a
+  //     batch's room is its chain's share and each range is asked to its
+  //     end; when the pages and the count pass the batches' room, every
+  //     range leaves a short rest, read in one more round of small batches
+  //     side by side;
   //   - else into about three pieces per chain (1,000 to 5,000 expected
   //     items each), their number a multiple of `chains` so the last wave is
   //     full; or, when `bucket_binds(pages left)` says the bucket sets the
@@ -80,6 +82,10 @@ class RangePlan {
   // its own, so what a batch leaves of its range is read after it, in a
   // round of its own.
   bool one_wave() const { return one_wave_; }
+  // A one wave whose ranges each fit their batch with room to spare: each is
+  // cut for its connection's share of the pages and asked to its end in
+  // one batch (PagesToEnd), not cut again to end with the others.
+  bool short_wave() const { return short_wave_; }
 
   // The pages' worth of a batch's time the count takes in it: a short
   // list's one wave (see Split) weighs it (CountPages); otherwise it takes
@@ -155,6 +161,7 @@ class RangePlan {
   int count_pages_ = 1;
   bool bucket_bound_ = false;
   bool one_wave_ = false;
+  bool short_wave_ = false;
 };
 
 }  // namespace b24gate

@@ -43,6 +43,11 @@ void DispatchPool::Wake(Task* task) {
   }
 }
 
+void DispatchPool::Run(std::function<void()> job) {
+  absl::MutexLock lock(&mu_);
+  jobs_.push_back(std::move(job));
+}
+
 void DispatchPool::TurnHere(Task* task) {
   absl::MutexLock lock(&mu_);
   auto it = tasks_.find(task);
@@ -104,15 +109,21 @@ absl::Time DispatchPool::FireTimers(absl::Time now) {
 
 void DispatchPool::Work() {
   absl::MutexLock lock(&mu_);
+  bool job_next = false;  // when both wait: a job after a turn, a turn after a job
   for (;;) {
-    if (stopping_) return;
     const absl::Time next_timer = FireTimers(clock_->Now());
+    if (!jobs_.empty() && (job_next || ready_.empty() || stopping_)) {
+      job_next = false;
+      RunJob();
+      continue;
+    }
+    if (stopping_) return;
     if (ready_.empty()) {
-      // Nothing to run before the next timer, unless a task is woken or a
-      // turn run by TurnHere sets an earlier one.
+      // Nothing to run before the next timer, unless a task is woken, a job
+      // handed in or a turn run by TurnHere sets an earlier one.
       const uint64_t seen = timers_set_here_;
       auto woken = [this, seen]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-        return !ready_.empty() || stopping_ || timers_set_here_ != seen;
+        return !ready_.empty() || !jobs_.empty() || stopping_ || timers_set_here_ != seen;
       };
       clock_->AwaitWithDeadline(&mu_, absl::Condition(&woken), next_timer);
       continue;
@@ -129,7 +140,17 @@ void DispatchPool::Work() {
     mu_.Lock();
     // `entry` stays valid: Remove waits while the task is running.
     AfterTurn(task, entry, again);
+    job_next = true;
   }
+}
+
+void DispatchPool::RunJob() {
+  std::function<void()> job = std::move(jobs_.front());
+  jobs_.pop_front();
+  mu_.Unlock();
+  job();
+  job = nullptr;  // what it holds goes before the lock is taken again
+  mu_.Lock();
 }
 
 }  // namespace b24gate

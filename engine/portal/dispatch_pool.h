@@ -20,6 +20,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <thread>
 #include <vector>
@@ -64,6 +65,16 @@ class DispatchPool {
   // turn takes.
   void TurnHere(Task* task);
 
+  // Runs `job` once on a pool thread: for work too long for the thread that
+  // has it (a large answer's parse would hold up the HTTP transport's single
+  // thread, and with it every other transfer's reading and sending), spread
+  // over the pool's threads. While turns and jobs both wait, a thread takes
+  // them in turn, one of each: a turn sends a request in well under a
+  // millisecond, a job may take ten (a 170 KB answer), and a send waiting
+  // behind every queued parse would delay the read it belongs to. Every job
+  // handed in before the destructor runs.
+  void Run(std::function<void()> job);
+
   int threads() const { return static_cast<int>(threads_.size()); }
   // Turns pool threads have run so far, of every task (TurnHere's are not
   // counted). Each is a pool thread taking up work (when asleep, woken: a
@@ -79,6 +90,8 @@ class DispatchPool {
     bool woken = false;     // woken while running: another turn follows
   };
   void Work();
+  // Runs the first job, the lock released meanwhile. REQUIRES: mu_ held, a job waiting.
+  void RunJob() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // REQUIRES: mu_ held.
   void MakeReady(Task* task, Entry& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Schedule(Task* task, Entry& e, absl::Time at, absl::Time now)
@@ -92,6 +105,7 @@ class DispatchPool {
   absl::Mutex mu_;
   std::map<Task*, Entry> tasks_ ABSL_GUARDED_BY(mu_);
   std::deque<Task*> ready_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::function<void()>> jobs_ ABSL_GUARDED_BY(mu_);
   // (due, task); stale pairs (the task's due moved) are skipped.
   std::multimap<absl::Time, Task*> timers_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

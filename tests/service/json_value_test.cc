@@ -108,6 +108,17 @@ TEST(ToValueTest, LargeIntegersBecomeNearestDouble) {
   EXPECT_TRUE(ToJson(ToValue(big)).is_number_float());
 }
 
+TEST(ToValueTest, WrittenInPlaceMatchesTheValueReturned) {
+  // GetAll writes each item straight into its message's repeated field.
+  const json item = json::parse(R"({"ID": "7", "TITLE": "Лид", "PHONE": [{"VALUE": "+1"}],
+                                    "EMPTY": {}, "NONE": [], "N": 1.5, "X": null})");
+  google::protobuf::ListValue list;
+  ToValue(item, list.add_values());
+  EXPECT_TRUE(MessageDifferencer::Equals(list.values(0), ToValue(item)));
+  EXPECT_EQ(list.values(0).struct_value().fields().at("EMPTY").kind_case(), Value::kStructValue);
+  EXPECT_EQ(list.values(0).struct_value().fields().at("NONE").kind_case(), Value::kListValue);
+}
+
 TEST(ToStructTest, ObjectMatchesProtobufsOwnJsonParser) {
   const std::string text = R"({
     "id": 410,

@@ -73,9 +73,12 @@ INSTANTIATE_TEST_SUITE_P(
         // one wave (440). About three pieces per chain of 1,000 items at
         // least: 23 pieces rounded up to 3 waves of 8 (918 ids each).
         Cut{1, 22100, 1, 8, 1, 24, 51 + 918, 51 + 1837},
-        // 3,000 dense ids: one wave, but no range under 1,000 items: three,
-        // sized 50 : 48 : 50 pages of room (the count is 2 pages' worth).
-        Cut{1, 3000, 1, 8, 1, 3, 51 + 996, 51 + 1953},
+        // 3,000 dense ids: 59 pages after the first and the count's 2, far
+        // under one wave: a range per chain (at least 3 pages each), each
+        // its chain's share, 8 pages of room, the count's 6 (2,950 ids
+        // shared 8 : 6 : 8 : … of 62). Three ranges of 1,000 items used to
+        // be cut again in flight to fill the idle chains: 18 to 21 requests.
+        Cut{1, 3000, 1, 8, 1, 8, 51 + 380, 51 + 666},
         // One chain: 5,000 items a piece (the most), 4 pieces.
         Cut{1, 20000, 1, 1, 1, 4, 51 + 4987, 51 + 9975},
         // 200,000 dense ids, 8 chains: 8,331 a piece is over the most, so
@@ -83,8 +86,9 @@ INSTANTIATE_TEST_SUITE_P(
         Cut{1, 200000, 1, 8, 1, 40, 51 + 4998, 51 + 9997},
         // One id in ten (density 100 / 982 from the two pages): about
         // 10,132 items after the first page, 203 pages and the count's 3:
-        // one wave of 8.
-        Cut{1, 99991, 10, 8, 1, 8, 492 + 12531, 492 + 24311}));
+        // one wave of 8, each range its chain's share (26 pages of room,
+        // the count's 23 of 205).
+        Cut{1, 99991, 10, 8, 1, 8, 492 + 12619, 492 + 23782}));
 
 TEST(RangePlan, TheCountWeighsItsRowsInAShortListsOneWave) {
   // A counted page is a page plus 1/4,600 of one per row counted.

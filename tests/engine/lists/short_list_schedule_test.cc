@@ -4,7 +4,9 @@
 // seconds, the same on every run; each test prints its timeline.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <string>
 #include <vector>
 
 #include "tests/engine/lists/timed_list_server.h"
@@ -124,6 +126,36 @@ TEST(ShortListSchedule, HugeTwentyThousandOnTheRealStack) {
     Outcome run = Read(ids, portal, seed == 0 ? "huge, real stack, dense ids" : "huge, real stack");
     ExpectEveryLeadOnceInOrder(run, ids);
     EXPECT_GE(Ceiling(20000, portal) / run.seconds, 0.9) << "seed " << seed;
+  }
+}
+
+
+// A list of a few batches' pages (1,000 to 10,000 leads) is read in one wave
+// of a range per connection (no range under 3 pages), each asked to its end:
+// the probe and one request per range, give or take a rest or two where the
+// density's guess was short. Before, fewer and longer ranges (1,000 items
+// at least) were cut again in flight for the idle connections and left rests
+// of rests: 1,000 leads took 11 to 15 requests, 2,500 took 18 to 21, 5,000
+// took 20 to 25 (small on the real stack's costs 0.234 s and 0.329 s, now
+// 0.184 s and 0.283 s).
+TEST(ShortListSchedule, AFewBatchesOfPagesTakeARequestPerRange) {
+  for (int64_t n : {1000, 2500, 5000, 10000}) {
+    const int64_t pages = (n + kPageSize - 1) / kPageSize;
+    for (bool huge : {false, true}) {
+      const SimulatedPortal base = huge ? SimulatedPortal::Huge() : SimulatedPortal::Small();
+      for (bool stack : {false, true}) {
+        const SimulatedPortal portal = stack ? SimulatedPortal::Stack(base) : base;
+        const int64_t ranges = std::min<int64_t>(portal.connections, (pages - 1) / 3);
+        for (unsigned seed : {0u, 1u, 3u}) {
+          std::vector<int64_t> ids = seed == 0 ? Ids(n) : SeededIds(n, seed);
+          std::string name = std::string(huge ? "huge" : "small") +
+                             (stack ? ", real stack" : "") + ", seed " + std::to_string(seed);
+          Outcome run = Read(ids, portal, name.c_str());
+          ExpectEveryLeadOnceInOrder(run, ids);
+          EXPECT_LE(run.requests, 1 + ranges + 2) << name << ", " << n << " leads";
+        }
+      }
+    }
   }
 }
 

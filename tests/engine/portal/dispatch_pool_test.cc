@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -145,6 +146,71 @@ TEST_F(DispatchPoolTest, ASaturatedPortalDoesNotHoldUpAnothersCall) {
   busy.reset();
   quiet.reset();
   pool.Remove(&blocker);
+}
+
+TEST_F(DispatchPoolTest, JobsRunSideBySideOnThePoolsThreads) {
+  // Two answers' parses handed in together take both threads: each job
+  // here waits until the other has started, which one thread never allows.
+  DispatchPool pool(&clock_, 2);
+  absl::Notification first_started, second_started;
+  std::atomic<int> met{0};
+  pool.Run([&] {
+    first_started.Notify();
+    if (second_started.WaitForNotificationWithTimeout(absl::Seconds(10))) met++;
+  });
+  pool.Run([&] {
+    second_started.Notify();
+    if (first_started.WaitForNotificationWithTimeout(absl::Seconds(10))) met++;
+  });
+  ASSERT_TRUE(first_started.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  ASSERT_TRUE(second_started.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  ASSERT_TRUE(clock_.AwaitBlocked(2));
+  EXPECT_EQ(met.load(), 2);
+}
+
+TEST_F(DispatchPoolTest, ATurnReadyWhileJobsWaitGoesAfterOneOfThem) {
+  // A turn sends the next request; the jobs queued before it (answers to
+  // parse, milliseconds each) must not all run first.
+  DispatchPool pool(&clock_, 1);
+  PlannedTask task("turn", {}, &mu_, &log_);
+  pool.Add(&task);
+  ASSERT_TRUE(clock_.AwaitBlocked(1));
+  absl::Notification running, release;
+  auto job = [this](std::string name) {
+    return [this, name] {
+      absl::MutexLock lock(&mu_);
+      log_.push_back(name);
+    };
+  };
+  pool.Run([&] {
+    running.Notify();
+    release.WaitForNotificationWithTimeout(absl::Seconds(10));
+    job("job 1")();
+  });
+  ASSERT_TRUE(running.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  pool.Run(job("job 2"));
+  pool.Run(job("job 3"));
+  pool.Wake(&task);
+  release.Notify();
+  ASSERT_TRUE(clock_.AwaitBlocked(1));
+  EXPECT_EQ(Log(), (std::vector<std::string>{"turn", "job 1", "turn", "job 2", "job 3"}));
+  pool.Remove(&task);
+}
+
+TEST_F(DispatchPoolTest, EveryJobHandedInRunsBeforeThePoolIsGone) {
+  // A job may be what answers a caller: none is dropped at shutdown.
+  std::atomic<int> ran{0};
+  {
+    DispatchPool pool(&clock_, 1);
+    absl::Notification release;
+    pool.Run([&] {
+      release.WaitForNotificationWithTimeout(absl::Seconds(10));
+      ran++;
+    });
+    for (int i = 0; i < 5; ++i) pool.Run([&] { ran++; });
+    release.Notify();
+  }
+  EXPECT_EQ(ran.load(), 6);
 }
 
 }  // namespace

@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
+#include <string>
 
 #include "absl/strings/match.h"
 #include "absl/synchronization/notification.h"
@@ -100,6 +102,41 @@ TEST(Portal, ALingerDecidedOnALentThreadEndsOnTime) {
   ASSERT_TRUE(out.Wait());
   in_flight->done(ResultAnswer(nlohmann::ordered_json::array()));
   ASSERT_TRUE(blocker.Wait());
+}
+
+TEST(Portal, ALargeAnswerIsHandledOffTheTransportsThread) {
+  // A list batch's answer (170 KB, 5-10 ms to parse) handled on the
+  // transport's single thread would hold up every other transfer, and
+  // answers arriving together would be parsed one after another. Here the
+  // caller's callback waits until the transport's done() has returned:
+  // handled on the transport's thread, it would wait for itself.
+  PortalHarness h(Options());
+  absl::Notification transport_free;
+  std::atomic<bool> saw_transport_free{false};
+  std::atomic<int> answers{0};
+  const std::string title(Portal::kParseOnPoolBytes, 'x');
+  h.portal->Call("crm.lead.get", {{"id", 7}}, false, {}, [&](absl::StatusOr<CallReply> r) {
+    saw_transport_free = transport_free.WaitForNotificationWithTimeout(absl::Seconds(5));
+    if (r.ok() && (*r).result["TITLE"] == title) answers++;
+  });
+  auto e = h.transport.Next();
+  ASSERT_TRUE(e);
+  e->done(ResultAnswer({{"ID", "7"}, {"TITLE", title}}));
+  transport_free.Notify();
+  ASSERT_TRUE(h.Idle());
+  EXPECT_TRUE(saw_transport_free.load()) << "the answer was handled on the transport's thread";
+  EXPECT_EQ(answers.load(), 1);
+}
+
+TEST(Portal, ASmallAnswerIsHandledOnTheTransportsThread) {
+  // A call's usual answer is handed to nobody: no pool thread is woken.
+  PortalHarness h(Options());
+  Outcome out;
+  h.portal->Call("crm.lead.get", {{"id", 7}}, false, {}, out.Callback());
+  auto e = h.transport.Next();
+  ASSERT_TRUE(e);
+  e->done(ResultAnswer({{"ID", "7"}}));
+  EXPECT_EQ(out.answers(), 1) << "not answered when done() returned";
 }
 
 TEST(Portal, AWriteSentAsTheLastQueuedStillExpiresAtItsDeadline) {
