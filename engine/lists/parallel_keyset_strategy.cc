@@ -88,6 +88,18 @@ bool ParallelKeysetStrategy::IsHead(const PlannedRange* r) const {
   return head_ < plan_.size() && &plan_.at(head_) == r;
 }
 
+bool ParallelKeysetStrategy::CountMayRideWith(const PlannedRange* first,
+                                              bool from_the_start) const {
+  if (!context_->CountOffered()) return false;
+  if (!ordered() || !IsHead(first)) return true;
+  // Not with the head's range while another range can take it: the head's
+  // items are delivered first, and a part-filled head batch (a short wave's)
+  // would take the count's time. A list left with the head's range alone
+  // has no other batch: the count rides in its room, or the read would end
+  // without a total.
+  return !from_the_start && plan_.size() == 1;
+}
+
 void ParallelKeysetStrategy::QueryBounds() {
   // Both ends in one request: the first page ascending, as the caller asked
   // for it (it is delivered: the first range goes on after it), and the
@@ -293,8 +305,8 @@ void ParallelKeysetStrategy::LearnOverhead(absl::Time sent, double processing) {
 
 void ParallelKeysetStrategy::StartBatch(PlannedRange* first, int spare, int max_pages) {
   // The count rides here if this batch does not carry the first range.
-  BatchBuilder batch(context_->CountOffered() && !(ordered() && IsHead(first)),
-                     plan_.count_pages(), max_pages);
+  BatchBuilder batch(CountMayRideWith(first, /*from_the_start=*/true), plan_.count_pages(),
+                     max_pages);
   std::vector<Segment> segments = FillBatch(first, spare, &batch);
   std::vector<IdRange> ranges;
   for (Segment& seg : segments) {
@@ -343,10 +355,7 @@ std::vector<ParallelKeysetStrategy::Segment> ParallelKeysetStrategy::FillBatch(
     bool fill = batch->HasRoom() && plan_.IdleRanges(this->first()) > spare;
     r = fill ? NextToRead(/*filling=*/true) : nullptr;
   }
-  // Never with the head's range: its items are delivered first, and a
-  // part-filled head batch (a short wave's) would take the count's time.
-  std::vector<int> added =
-      batch->Finish(context_->CountOffered() && !(ordered() && IsHead(first)));
+  std::vector<int> added = batch->Finish(CountMayRideWith(first, /*from_the_start=*/false));
   for (size_t i = 0; i < segments.size(); ++i) {
     segments[i].pages += added[i];
     expected_in_flight_ += added[i] * kPageSize;

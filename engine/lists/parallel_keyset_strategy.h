@@ -135,6 +135,9 @@ class ParallelKeysetStrategy : public ListStrategy {
   // A request sent at `sent` was answered now, after `processing` seconds
   // of the portal's work: what a round costs besides it.
   void LearnOverhead(absl::Time sent, double processing);
+  // Whether a batch starting with `first` may carry the count: kept room for
+  // `from_the_start`, or added in room left after its pages.
+  bool CountMayRideWith(const PlannedRange* first, bool from_the_start) const;
   // `spare`: how many more batches may start now besides this one;
   // `max_pages`: what the batch may carry.
   void StartBatch(PlannedRange* first, int spare, int max_pages);

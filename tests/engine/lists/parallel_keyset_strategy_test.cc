@@ -48,6 +48,24 @@ TEST(ParallelKeysetStrategy, IsTheDefaultAndReadsEveryItemOnceInIdOrder) {
   EXPECT_LE(server.requests(), 20);
 }
 
+// A short list left with a single range after its first page (the head,
+// whose batch does not take the count while another range could) still
+// carries the count: every size past the first page reports its total. (A
+// list the first page holds whole is read by the bounds query alone, which
+// carries no count.)
+TEST(ParallelKeysetStrategy, AShortListOfAnySizeCarriesItsTotal) {
+  for (int n : {51, 120, 300, 400, 1000, 2500}) {
+    std::vector<int64_t> ids = RandomIds(n, 7);
+    FakeListServer server(ids);
+    ReadOutcome out = ReadList(&server, ParallelRequest());
+    ASSERT_TRUE(out.status.ok()) << n << ": " << out.status;
+    EXPECT_EQ(out.Ids(), ids) << n;
+    EXPECT_EQ(out.summary.total, n) << n;
+    EXPECT_TRUE(out.summary.total_matched) << n;
+    EXPECT_EQ(server.counted_pages(), 1) << n;
+  }
+}
+
 TEST(ParallelKeysetStrategy, RunsSeveralChainsAtOnce) {
   FakeListServer server(Ids(20000));
   // Answers come only once nothing more is sent: the dispatcher's
