@@ -144,32 +144,38 @@ OnlineEventHub::Published OnlineEventHub::Publish(const std::string& portal, Que
   Published published;
   {
     absl::MutexLock lock(&mu_);
-    if (!event.source_id.empty()) {
-      auto seen = seen_.find(portal);
-      if (seen != seen_.end() && seen->second.ids.count(event.source_id) > 0) {
-        published.repeat = true;
-        return published;
-      }
-    }
-    const int64_t seq = next_id_;
-    event.delivery_id = IdOf(seq);
-    event.attempt = 1;
-    std::vector<std::map<Key, Group>::iterator> taken;
-    for (auto it = groups_.lower_bound({portal, ""}); it != groups_.end() && it->first.first == portal; ++it) {
-      if (!Names(it->second.events, event.event)) continue;
-      it->second.members.Add(seq, event);
-      taken.push_back(it);
-    }
-    if (!taken.empty()) {
-      ++next_id_;
-      published.taken = static_cast<int>(taken.size());
-      if (!event.source_id.empty()) RememberLocked(portal, event.source_id);
-      // Before the deliveries' records: the log's order is the order the groups saw.
-      published.ticket = log_->Append(EventRecord(seq, absl::ToUnixMillis(clock_->Now()), portal, event), nullptr);
-      for (auto it : taken) Dispatch(it->first, it->second, &to_pump);
-    }
+    published = PublishLocked(portal, std::move(event), &to_pump);
   }
   PumpAll(to_pump);
+  return published;
+}
+
+OnlineEventHub::Published OnlineEventHub::PublishLocked(const std::string& portal, QueuedEvent event,
+                                                        StreamRefs* to_pump) {
+  Published published;
+  if (!event.source_id.empty()) {
+    auto seen = seen_.find(portal);
+    if (seen != seen_.end() && seen->second.ids.count(event.source_id) > 0) {
+      published.repeat = true;
+      return published;
+    }
+  }
+  const int64_t seq = next_id_;
+  event.delivery_id = IdOf(seq);
+  event.attempt = 1;
+  std::vector<std::map<Key, Group>::iterator> taken;
+  for (auto it = groups_.lower_bound({portal, ""}); it != groups_.end() && it->first.first == portal; ++it) {
+    if (!Names(it->second.events, event.event)) continue;
+    it->second.members.Add(seq, event);
+    taken.push_back(it);
+  }
+  if (taken.empty()) return published;
+  ++next_id_;
+  published.taken = static_cast<int>(taken.size());
+  if (!event.source_id.empty()) RememberLocked(portal, event.source_id);
+  // Before the deliveries' records: the log's order is the order the groups saw.
+  published.ticket = log_->Append(EventRecord(seq, absl::ToUnixMillis(clock_->Now()), portal, event), nullptr);
+  for (auto it : taken) Dispatch(it->first, it->second, to_pump);
   return published;
 }
 
@@ -182,13 +188,22 @@ absl::Status OnlineEventHub::Store(const std::string& portal, QueuedEvent event)
 }
 
 absl::StatusOr<int> OnlineEventHub::StoreOnce(const std::string& portal, std::vector<QueuedEvent> events) {
+  // The whole pass under one lock, its streams pumped once after: a stream
+  // that keeps up with the source gets the pass in one delivery (an
+  // enriching stream reads its records in one request), not its first row
+  // alone and the rest after.
   int64_t last = 0;
   int fresh = 0;
-  for (QueuedEvent& e : events) {
-    const Published published = Publish(portal, std::move(e));
-    last = std::max(last, published.ticket);
-    if (!published.repeat) ++fresh;
+  StreamRefs to_pump;
+  {
+    absl::MutexLock lock(&mu_);
+    for (QueuedEvent& e : events) {
+      const Published published = PublishLocked(portal, std::move(e), &to_pump);
+      last = std::max(last, published.ticket);
+      if (!published.repeat) ++fresh;
+    }
   }
+  PumpAll(to_pump);
   if (absl::Status s = WaitStored(last); !s.ok()) return s;
   return fresh;
 }

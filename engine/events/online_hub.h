@@ -101,7 +101,8 @@ class OnlineEventHub : public OnlineEventStore, private EventLog::Owner {
 
   // OnlineEventStore: Publish, then WaitStored.
   absl::Status Store(const std::string& portal, QueuedEvent event) override;
-  // Publish each, then WaitStored for the last.
+  // Publishes each under one lock, pumps the streams once, then WaitStored
+  // for the last.
   absl::StatusOr<int> StoreOnce(const std::string& portal, std::vector<QueuedEvent> events) override;
   absl::StatusOr<bool> HasGroups(const std::string& portal) override;
 
@@ -157,6 +158,10 @@ class OnlineEventHub : public OnlineEventStore, private EventLog::Owner {
   // the log's delivery record, the ledger) and adds the streams that got
   // something to `to_pump`.
   void Dispatch(const Key& key, Group& group, StreamRefs* to_pump) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // REQUIRES: mu_ held. Publish's work; the streams that got something are
+  // added to `to_pump`, for the caller to pump once the lock is released.
+  Published PublishLocked(const std::string& portal, QueuedEvent event, StreamRefs* to_pump)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // REQUIRES: mu_ held. Sets the timer for the earliest delivery deadline.
   void ArmTimer() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Group* FindGroup(const Key& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

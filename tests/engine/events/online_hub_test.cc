@@ -26,6 +26,7 @@ namespace {
 class RecordingSink : public EventSink {
  public:
   void Deliver(std::vector<QueuedEvent> events) override {
+    ++deliveries;
     for (QueuedEvent& e : events) delivered.push_back(std::move(e));
   }
   void End(const absl::Status& status) override { ended = status; }
@@ -35,6 +36,7 @@ class RecordingSink : public EventSink {
     return ids;
   }
   std::vector<QueuedEvent> delivered;
+  int deliveries = 0;  // Deliver calls
   absl::Status ended = absl::OkStatus();
 };
 
@@ -50,14 +52,14 @@ class OnlineHubTest : public ::testing::Test {
   OnlineHubTest() { Reopen(); }
 
   // A hub on the same log, as after a restart (the old one is gone first).
-  void Reopen(int64_t max_bytes = int64_t{1} << 30) {
+  void Reopen(int64_t max_bytes = int64_t{1} << 30, int window = 2) {
     hub_.reset();
     EventLog::Options log;
     log.dir = dir_;
     log.max_bytes = max_bytes;
     log.segment_bytes = 1024;
     OnlineEventHub::Options options;
-    options.window = 2;
+    options.window = window;
     options.max_consumers = 2;
     options.visibility_timeout = absl::Seconds(30);
     auto hub = OnlineEventHub::Open(&ledger_, &clock_,
@@ -357,6 +359,19 @@ TEST_F(OnlineHubTest, StoreOnceSkipsWhatItTookBeforeAcrossARestart) {
   std::set<std::string> records;
   for (const QueuedEvent& e : after.delivered) records.insert(e.record_id);
   EXPECT_EQ(records, (std::set<std::string>{"3", "4"})) << "only what was never acknowledged";
+}
+
+// An offline pass reaches a stream that keeps up with the source in one
+// delivery (an enriching stream reads its records in one request), not its
+// first row alone and the rest after it.
+TEST_F(OnlineHubTest, StoreOnceHandsAStreamThePassInOneDelivery) {
+  Reopen(int64_t{1} << 30, /*window=*/10);
+  RecordingSink billing;
+  auto a = Open("billing", &billing, {"ONCRMDEALADD"});
+  ASSERT_EQ(*hub_->StoreOnce("main", testing::OfflineRows(1, 10)), 10);
+  EXPECT_EQ(billing.delivered.size(), 10u);
+  EXPECT_EQ(billing.deliveries, 1);
+  a->Stop();
 }
 
 }  // namespace
