@@ -398,18 +398,21 @@ inline std::vector<int64_t> Ids(int64_t n, int64_t step = 1, int64_t first = 1) 
   return out;
 }
 
-// n ids with gaps of 1 to 3, as the emulator seeds them (tests/emulator/
-// data/seed.cc: rows deleted here and there); the same seed, the same ids.
-inline std::vector<int64_t> SeededIds(int64_t n, unsigned seed) {
+// n ids with random gaps of 1 to max_gap; the same seed, the same ids.
+inline std::vector<int64_t> IdsWithGaps(int64_t n, unsigned seed, int64_t max_gap) {
   std::mt19937 rng(seed);
   std::vector<int64_t> out;
   int64_t id = 0;
   for (int64_t i = 0; i < n; ++i) {
-    id += 1 + static_cast<int64_t>(rng() % 3);
+    id += 1 + static_cast<int64_t>(rng() % static_cast<uint64_t>(max_gap));
     out.push_back(id);
   }
   return out;
 }
+
+// n ids with gaps of 1 to 3, as the emulator seeds them (tests/emulator/
+// data/seed.cc: rows deleted here and there).
+inline std::vector<int64_t> SeededIds(int64_t n, unsigned seed) { return IdsWithGaps(n, seed, 3); }
 
 }  // namespace b24gate
 

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <optional>
-#include <random>
 #include <set>
 
 #include "tests/engine/lists/list_test_util.h"
@@ -23,16 +22,7 @@ ListRequest ParallelRequest(nlohmann::ordered_json params = {{"select", {"ID", "
   return r;  // the default for an id-ordered method
 }
 
-std::vector<int64_t> RandomIds(int n, int seed) {
-  std::mt19937 rng(seed);
-  std::vector<int64_t> ids;
-  int64_t id = 0;
-  for (int i = 0; i < n; ++i) {
-    id += 1 + static_cast<int64_t>(rng() % 4);
-    ids.push_back(id);
-  }
-  return ids;
-}
+std::vector<int64_t> RandomIds(int n, unsigned seed) { return IdsWithGaps(n, seed, 4); }
 
 TEST(ParallelKeysetStrategy, IsTheDefaultAndReadsEveryItemOnceInIdOrder) {
   std::vector<int64_t> ids = RandomIds(20000, 1);
