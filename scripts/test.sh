@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # README command 2 (and CI's): installs what is missing, builds everything,
-# checks the proto with buf, and runs every test with ctest, JOBS at a time
-# (the few end-to-end tests marked RUN_SERIAL alone), while the fuzz targets
+# checks the proto with buf, and runs every test with ctest, as many at a time
+# as JOBS cores hold (2 x JOBS of the tests that mostly wait, JOBS of those
+# that keep a core busy, the few marked RUN_SERIAL alone), while the fuzz targets
 # build and run at the lowest priority. Ends with the line "N passed, N failed"
 # for the ctest run, after the time and the CPU (user+sys) each phase took
 # (install, build, buf checks, ctest, fuzz, total); exits non-zero on any
@@ -97,9 +98,11 @@ end_phase buf
 echo "== ctest"
 log=$(mktemp -t b24gate-ctest.XXXXXX)
 set +e
-# --timeout applies only to tests that set no TIMEOUT of their own.
+# --timeout applies only to tests that set no TIMEOUT of their own. ctest's
+# slots are half cores: a test that keeps a core busy takes two (PROCESSORS 2,
+# b24gate_busy_tests in tests/CMakeLists.txt), one that mostly waits one.
 # shellcheck disable=SC2086
-ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS" --timeout 600 ${CTEST_ARGS:-} 2>&1 | tee "$log"
+ctest --test-dir "$BUILD_DIR" --output-on-failure -j $((2 * JOBS)) --timeout 600 ${CTEST_ARGS:-} 2>&1 | tee "$log"
 ctest_status=${PIPESTATUS[0]}
 set -e
 end_phase ctest
