@@ -22,7 +22,8 @@
 //      the end of the list (what is left fits one batch per chain). A batch
 //      is filled up to 50 pages with the next ranges' chains, so every
 //      request carries a full batch, unless each waiting range can have a
-//      batch of its own at once (pages of one batch run one after another);
+//      batch of its own at once (pages of one batch run one after another;
+//      not in a read the bucket paces, where a batch costs a place);
 //      while the bucket has no request to spare, a part-filled batch waits
 //      for more to put in it. When no range is waiting and connections (not
 //      the bucket) bind, the range in flight with most left is split again
@@ -34,7 +35,10 @@
 //      request then carries 50 pages, no range is split in flight, ranges
 //      are fewer (two per chain), the last three requests ask their ranges to
 //      their ends, and the last two share what is left so that they end
-//      together (the second goes a drain interval after the first).
+//      together (the second goes a drain interval after the first). Near
+//      that end a part-filled batch also waits for a batch in flight that
+//      carries only part of its range: held back, a request loses no place
+//      in the bucket, sent, it leaves that rest one request more.
 //
 // The count (list_reader.h) rides as the last command of an early batch
 // that does not carry the first range (so the first items are not held up

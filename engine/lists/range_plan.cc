@@ -227,6 +227,11 @@ int RangePlan::PagesFor(const PlannedRange& r) const {
   bool short_rest = r.started && expected <= kShortRestPages * kPageSize;
   double pages = short_rest ? std::ceil(expected * kRestShare / kPageSize)
                             : std::floor(expected * kAskShare / kPageSize);
+  // Paced by the bucket, a rest costs no round of its own (it rides in a
+  // batch that goes anyway), while a page past the end is a command the
+  // read's end pays for: asks stay at the pages the range is expected to
+  // fill. Near the end (above) a rest would cost a request more.
+  if (bucket_bound_) pages = std::floor(expected / kPageSize);
   return static_cast<int>(std::clamp(pages, 1.0, static_cast<double>(kMaxPages)));
 }
 
@@ -254,6 +259,15 @@ double RangePlan::PagesLeft(size_t first) const {
     if (r.done) continue;
     double left = ExpectedItems(r) / kPageSize;
     pages += r.in_flight ? std::max(0.0, left - r.pages) : left;
+  }
+  return pages;
+}
+
+double RangePlan::PagesAfterFlights(size_t first) const {
+  double pages = 0;
+  for (size_t i = first; i < ranges_.size(); ++i) {
+    const PlannedRange& r = *ranges_[i];
+    if (!r.done && r.in_flight) pages += std::max(0.0, ExpectedItems(r) / kPageSize - r.pages);
   }
   return pages;
 }
