@@ -104,7 +104,7 @@ class ParallelKeysetStrategy : public ListStrategy {
   };
 
   ParallelKeysetStrategy(ListContext* context, KeysetQuery query, const std::vector<IdRange>& ranges,
-                         bool find_bounds, int64_t read_ahead_bytes);
+                         bool find_bounds, bool resumed, int64_t read_ahead_bytes);
 
   bool ordered() const { return !context_->request().unordered; }
   // Ordered reads skip the ranges already delivered.
@@ -161,6 +161,8 @@ class ParallelKeysetStrategy : public ListStrategy {
   const KeysetQuery query_;
   const int64_t read_ahead_bytes_;
   bool find_bounds_;
+  // Continues an earlier read: the first page is not the whole list's.
+  const bool resumed_;
   RangePlan plan_;
   OrderedRangeBuffer buffer_;
   size_t head_ = 0;              // ordered: the first range not fully delivered
