@@ -127,9 +127,15 @@ CallOptions ListReader::Options() const {
 }
 
 void ListReader::Run() {
-  absl::MutexLock lock(&mu_);
-  strategy_->Start();
-  Pump();
+  int warm = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    strategy_->Start();
+    Pump();
+    warm = finished_ ? 0 : strategy_->ConnectionsWanted();
+  }
+  // Outside the lock: it wakes the transport's loop.
+  if (warm > 1) portal_->Warm(warm);
 }
 
 void ListReader::Ack() {

@@ -83,7 +83,10 @@ void ParallelKeysetStrategy::Start() {
     done_ = true;
     return;
   }
-  if (find_bounds_) QueryBounds();
+  if (find_bounds_) {
+    connections_wanted_ = context_->portal()->Budget(query_.method).max_in_flight;
+    QueryBounds();
+  }
   Pump();
 }
 

@@ -94,6 +94,9 @@ class ParallelKeysetStrategy : public ListStrategy {
   bool done() const override { return done_; }
   int in_flight() const override { return in_flight_; }
   bool CarriesCount() const override { return true; }
+  // While the bounds query is out: every connection, for the batches its
+  // answer starts together.
+  int ConnectionsWanted() const override { return find_bounds_ ? connections_wanted_ : 0; }
 
  private:
   // One range's chain inside a batch.
@@ -163,6 +166,7 @@ class ParallelKeysetStrategy : public ListStrategy {
   bool find_bounds_;
   // Continues an earlier read: the first page is not the whole list's.
   const bool resumed_;
+  int connections_wanted_ = 0;
   RangePlan plan_;
   OrderedRangeBuffer buffer_;
   size_t head_ = 0;              // ordered: the first range not fully delivered

@@ -78,6 +78,19 @@ TEST(ParallelKeysetStrategy, AListTheFirstPageHoldsReportsItsLengthAsTotal) {
   EXPECT_EQ(server.requests(), 0);
 }
 
+// Once the bounds query is queued, the read asks the portal to open every
+// connection (max_in_flight: 8) while it is answered: the batches its answer
+// starts all go at once.
+TEST(ParallelKeysetStrategy, WarmsEveryConnectionWhileTheBoundsAreAsked) {
+  FakeListServer server(Ids(20000));
+  ReadOutcome out = ReadList(&server, ParallelRequest());
+  ASSERT_TRUE(out.status.ok()) << out.status;
+  std::vector<std::pair<int, int>> warms = server.dispatcher()->warms();
+  ASSERT_EQ(warms.size(), 1u);
+  EXPECT_EQ(warms[0].first, 1) << "requests handed over before the hint";
+  EXPECT_EQ(warms[0].second, 8);
+}
+
 TEST(ParallelKeysetStrategy, RunsSeveralChainsAtOnce) {
   FakeListServer server(Ids(20000));
   // Answers come only once nothing more is sent: the dispatcher's
