@@ -232,7 +232,16 @@ bool ParallelKeysetStrategy::HoldForFuller(double free_requests) const {
   // Paced by the bucket, a request to spare now is one the end lacks: hold
   // then too.
   bool scarce = free_requests < 1 || plan_.bucket_bound();
-  return scarce && in_flight_ > 0 && !plan_.near_end() && plan_.IdlePages(first()) < kMaxPages;
+  if (!scarce || in_flight_ == 0 || plan_.IdlePages(first()) >= kMaxPages) return false;
+  if (!plan_.near_end()) return true;
+  // Near the end of a bucket-paced read, a batch in flight that leaves a
+  // range's rest (it carried only part of it) is worth waiting for too: a
+  // request held back loses no place in the bucket (the next still goes on
+  // its turn), while one sent part-filled pushes the rest into one more
+  // request, half a second later. On the real stack, where an answer comes
+  // 50-100 ms after its pages, that turn came before the answer and the read
+  // took 83 requests (17.24-17.31 s) where 82 would do.
+  return plan_.bucket_bound() && plan_.PagesAfterFlights(first()) >= 1;
 }
 
 void ParallelKeysetStrategy::Pump() {

@@ -34,7 +34,10 @@
 //      request then carries 50 pages, no range is split in flight, ranges
 //      are fewer (two per chain), the last three requests ask their ranges to
 //      their ends, and the last two share what is left so that they end
-//      together (the second goes a drain interval after the first).
+//      together (the second goes a drain interval after the first). Near
+//      that end a part-filled batch also waits for a batch in flight that
+//      carries only part of its range: held back, a request loses no place
+//      in the bucket, sent, it leaves that rest one request more.
 //
 // The count (list_reader.h) rides as the last command of an early batch
 // that does not carry the first range (so the first items are not held up

@@ -260,6 +260,15 @@ double RangePlan::PagesLeft(size_t first) const {
   return pages;
 }
 
+double RangePlan::PagesAfterFlights(size_t first) const {
+  double pages = 0;
+  for (size_t i = first; i < ranges_.size(); ++i) {
+    const PlannedRange& r = *ranges_[i];
+    if (!r.done && r.in_flight) pages += std::max(0.0, ExpectedItems(r) / kPageSize - r.pages);
+  }
+  return pages;
+}
+
 int RangePlan::IdlePages(size_t first) const {
   int pages = 0;
   for (size_t i = first; i < ranges_.size() && pages < kMaxPages; ++i) {

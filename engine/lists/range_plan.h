@@ -118,6 +118,9 @@ class RangePlan {
   // Pages still to read from `first` on besides what the batches in flight
   // are expected to bring.
   double PagesLeft(size_t first) const;
+  // Of PagesLeft(first), what the ranges in flight are expected to leave
+  // after their batches: work that becomes idle only once they answer.
+  double PagesAfterFlights(size_t first) const;
   bool near_end() const { return near_end_; }
   // Pages the waiting ranges from `first` would fill a batch with (at most
   // kMaxPages).

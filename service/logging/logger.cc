@@ -20,6 +20,21 @@ std::string CutUtf8(std::string text, size_t cap) {
   return text;
 }
 
+// A text-format value as logfmt writes it: bare when it is one word, else
+// quoted with its quotes and backslashes escaped, so a value holding
+// `" level=error` cannot pass for another field of the line.
+std::string TextValue(std::string text) {
+  const bool bare = !text.empty() && text.find_first_of(" \"=\\\t\r\n") == std::string::npos;
+  if (bare) return text;
+  std::string quoted = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') quoted.push_back('\\');
+    quoted.push_back(c);
+  }
+  quoted.push_back('"');
+  return quoted;
+}
+
 }  // namespace
 
 absl::StatusOr<LogLevel> ParseLogLevel(absl::string_view name) {
@@ -83,8 +98,7 @@ std::string Logger::Format(LogLevel level, absl::string_view message,
                            ? value.get<std::string>()
                            : value.dump(-1, ' ', false,
                                         nlohmann::ordered_json::error_handler_t::replace);
-    if (text.find(' ') != std::string::npos) text = absl::StrCat("\"", text, "\"");
-    absl::StrAppend(&line, " ", key, "=", text);
+    absl::StrAppend(&line, " ", key, "=", TextValue(std::move(text)));
   }
   return line;
 }

@@ -91,6 +91,18 @@ TEST(Logger, LevelFilters) {
   EXPECT_THAT(lines[0], HasSubstr(" ERROR loud thing portal=\"a b\""));
 }
 
+TEST(Logger, ATextValueCannotForgeAnotherField) {
+  std::stringstream out;
+  Logger logger({LogFormat::kText, LogLevel::kInfo}, &out);
+  logger.Log(LogLevel::kInfo, "rpc",
+             {{"method", "x\" level=error"}, {"path", "C:\\dir"}, {"empty", ""}, {"word", "crm.lead.add"}});
+  auto lines = Lines(out.str());
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_THAT(lines[0], HasSubstr(" rpc method=\"x\\\" level=error\" path=\"C:\\\\dir\" empty=\"\" "
+                                  "word=crm.lead.add"))
+      << lines[0];
+}
+
 TEST(Logger, RegisteredSecretsAndWebhookCodesAreMasked) {
   std::stringstream out;
   Logger logger({LogFormat::kJson, LogLevel::kDebug}, &out);

@@ -12,7 +12,8 @@
 // references), by binary search, so a list of 200,000 ids is read in a
 // second or two of real time. It checks that the bucket never overflows
 // (the portal's QUERY_LIMIT_EXCEEDED) and records what a timeline needs:
-// requests, commands, and when the last one ended.
+// requests, commands, when the last one ended, and what each request's pages
+// brought (where commands were lost).
 //
 // Thread-safety: not thread-safe; one test thread drives it (Read).
 #ifndef B24GATE_TESTS_ENGINE_LISTS_LONG_LIST_PORTAL_H_
@@ -22,6 +23,7 @@
 #include <cmath>
 #include <deque>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -66,6 +68,13 @@ struct SimRequest {
   double answered = 0;
   int commands = 0;
   bool counted = false;
+  // What its list pages (not the count) returned: items, pages of fewer
+  // than 50 (a range's last page, or an empty one), and items an earlier
+  // page had returned already (a page asked past its range's end re-reads
+  // the range: a command lost).
+  int rows = 0;
+  int short_pages = 0;
+  int repeated_rows = 0;
 };
 
 // What one simulated read did.
@@ -133,6 +142,7 @@ class LongListPortal {
   struct Sending {
     absl::Time done;
     FakeDispatcher::Request request;
+    size_t log_index = 0;
   };
 
   double Level() const {
@@ -175,6 +185,7 @@ class LongListPortal {
         continue;
       }
       FakeDispatcher::Request r = std::move(sending_[i].request);
+      answering_ = sending_[i].log_index;
       sending_.erase(sending_.begin() + static_cast<std::ptrdiff_t>(i));
       last_answer_ = clock_.Now();
       UpdateBudget();
@@ -205,7 +216,7 @@ class LongListPortal {
     log_.push_back({absl::ToDoubleSeconds(clock_.Now() - start_),
                     absl::ToDoubleSeconds(done - start_), static_cast<int>(r.commands.size()),
                     counted});
-    sending_.push_back({done, std::move(r)});
+    sending_.push_back({done, std::move(r), log_.size() - 1});
     UpdateBudget();
   }
 
@@ -231,6 +242,15 @@ class LongListPortal {
       }
       if (Counted(c.params)) reply.total = static_cast<int64_t>(ids_.size());
       reply.time = {{"processing", profile_.page_seconds}, {"operating", 0}};
+      SimRequest& logged = log_[answering_];
+      if (!Counted(c.params)) {
+        logged.rows += static_cast<int>(page.size());
+        logged.short_pages += page.size() < 50;
+        bool ascending = !(c.params.contains("order") && c.params["order"].value("ID", "") == "DESC");
+        for (int64_t id : page) {
+          if (ascending && !returned_.insert(id).second) logged.repeated_rows++;
+        }
+      }
       pages[c.key] = std::move(page);
       out.outcomes[c.key] = std::move(reply);
     }
@@ -297,6 +317,8 @@ class LongListPortal {
   int requests_ = 0;
   int commands_ = 0;
   std::vector<SimRequest> log_;
+  size_t answering_ = 0;        // the log entry of the request being answered
+  std::set<int64_t> returned_;  // ids an ascending page returned
   absl::Time last_answer_ = start_;
 };
 
