@@ -10,6 +10,7 @@
 #include "engine/common/errors.h"
 #include "service/json_value.h"
 #include "service/message_limit.h"
+#include "service/owned_message.h"
 #include "service/request_params.h"
 #include "service/rest_v3_call.h"
 #include "service/rpc_call_options.h"
@@ -30,6 +31,12 @@ absl::Status Admission(const absl::StatusOr<std::string>& client,
 }
 
 namespace pb = bitrix24::gateway::v1;
+
+// A GetAll page's arena: 2,500 narrow rows (ID and TITLE) take about 1.1 MB
+// of it; its blocks stay under glibc's mmap threshold (128 KiB), so they are
+// reused from the heap rather than mapped and faulted in afresh.
+constexpr size_t kPageArenaStartBytes = 16 * 1024;
+constexpr size_t kPageArenaMaxBlockBytes = 64 * 1024;
 
 void FillOutcome(const absl::StatusOr<CallReply>& outcome, pb::CallResult* out) {
   if (!outcome.ok()) {
@@ -467,21 +474,24 @@ class GetAllStream final : public StreamWriter<pb::GetAllResponse, ListReader>, 
   }
 
   void OnPage(ListPage page) override {
-    pb::GetAllResponse message;
+    // On its own arena: a page's thousands of Structs cost a few blocks
+    // instead of mallocs and frees for every field (kPageArena*).
+    auto message =
+        OwnedMessage<pb::GetAllResponse>::OnArena(kPageArenaStartBytes, kPageArenaMaxBlockBytes);
     if (items_as_json_) {
-      if (!page.items.empty()) message.set_items_json(ItemsJsonText(page.items));
+      if (!page.items.empty()) message->set_items_json(ItemsJsonText(page.items));
     } else {
-      message.mutable_items()->Reserve(static_cast<int>(page.items.size()));
+      message->mutable_items()->Reserve(static_cast<int>(page.items.size()));
       for (auto& item : page.items) {
         // Stripped as JSON, then written in place: a read's last pages are
         // converted in one run after its last answer, on the critical path.
         StripLinkCredentials(&item);
-        ToValue(item, message.add_items());
+        ToValue(item, message->add_items());
       }
     }
-    message.mutable_progress()->set_items_so_far(page.items_so_far);
-    if (page.total) message.mutable_progress()->set_total(*page.total);
-    message.set_resume_cursor(page.resume_cursor);
+    message->mutable_progress()->set_items_so_far(page.items_so_far);
+    if (page.total) message->mutable_progress()->set_total(*page.total);
+    message->set_resume_cursor(page.resume_cursor);
     Send(std::move(message), /*ends_unit=*/true);
   }
 

@@ -15,9 +15,9 @@
 // dropped and the producer cancelled; the RPC finishes once the producer has
 // reported done, so no producer callback can outlive the reactor.
 //
-// Thread-safety: thread-safe. Lock order: producers call Send/ProducerDone
-// holding their own lock, so the writer never calls a producer holding its
-// own.
+// Thread-safety: thread-safe. Lock order: producers may call Send/ProducerDone
+// holding their own lock (an OrderedFanout does), so the writer never calls a
+// producer holding its own.
 #ifndef B24GATE_SERVICE_STREAM_WRITER_H_
 #define B24GATE_SERVICE_STREAM_WRITER_H_
 
@@ -30,6 +30,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "service/owned_message.h"
 #include "service/status_mapping.h"
 
 namespace b24gate {
@@ -99,6 +100,11 @@ class StreamWriter : public grpc::ServerWriteReactor<Message> {
   // Queues one message; `ends_unit`: writing it acknowledges one unit of
   // the producer's output.
   void Send(Message message, bool ends_unit) {
+    Send(OwnedMessage<Message>(std::move(message)), ends_unit);
+  }
+
+  // The same for a message built where the caller chose (on an arena).
+  void Send(OwnedMessage<Message> message, bool ends_unit) {
     absl::MutexLock lock(&mu_);
     if (broken_) return;
     pending_.push_back({std::move(message), ends_unit});
@@ -116,7 +122,7 @@ class StreamWriter : public grpc::ServerWriteReactor<Message> {
 
  private:
   struct Outgoing {
-    Message message;
+    OwnedMessage<Message> message;
     bool ends_unit;
   };
 
@@ -127,7 +133,7 @@ class StreamWriter : public grpc::ServerWriteReactor<Message> {
       current_acks_ = pending_.front().ends_unit;
       pending_.pop_front();
       writing_ = true;
-      this->StartWrite(&current_);
+      this->StartWrite(current_.get());
       return;
     }
     if (producer_done_) {
@@ -139,7 +145,8 @@ class StreamWriter : public grpc::ServerWriteReactor<Message> {
   absl::Mutex mu_;
   std::shared_ptr<Producer> producer_ ABSL_GUARDED_BY(mu_);
   std::deque<Outgoing> pending_ ABSL_GUARDED_BY(mu_);
-  Message current_ ABSL_GUARDED_BY(mu_);
+  // Written by gRPC until OnWriteDone; replaced by the next one.
+  OwnedMessage<Message> current_ ABSL_GUARDED_BY(mu_);
   bool current_acks_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool producer_done_ ABSL_GUARDED_BY(mu_) = false;

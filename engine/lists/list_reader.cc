@@ -128,46 +128,99 @@ CallOptions ListReader::Options() const {
 
 void ListReader::Run() {
   int warm = 0;
+  bool drain;
   {
     absl::MutexLock lock(&mu_);
     strategy_->Start();
     Pump();
     warm = finished_ ? 0 : strategy_->ConnectionsWanted();
+    drain = ClaimDrain();
   }
-  // Outside the lock: it wakes the transport's loop.
+  // Outside the lock: it wakes the transport's loop. Before the drain,
+  // which may take a while.
   if (warm > 1) portal_->Warm(warm);
+  if (drain) Drain();
 }
 
 void ListReader::Ack() {
-  absl::MutexLock lock(&mu_);
-  unacked_pages_--;
-  Pump();
+  bool drain;
+  {
+    absl::MutexLock lock(&mu_);
+    unacked_pages_--;
+    Pump();
+    drain = ClaimDrain();
+  }
+  if (drain) Drain();
 }
 
 void ListReader::Cancel() {
   cancel_->Cancel();
-  absl::MutexLock lock(&mu_);
-  Pump();
+  bool drain;
+  {
+    absl::MutexLock lock(&mu_);
+    Pump();
+    drain = ClaimDrain();
+  }
+  if (drain) Drain();
 }
 
 CallCallback ListReader::Guard(std::function<void(absl::StatusOr<CallReply>)> fn) {
   auto self = shared_from_this();
   return [self, fn = std::move(fn)](absl::StatusOr<CallReply> reply) {
-    absl::MutexLock lock(&self->mu_);
-    if (self->finished_) return;
-    fn(std::move(reply));
-    self->Pump();
+    bool drain;
+    {
+      absl::MutexLock lock(&self->mu_);
+      if (self->finished_) return;
+      fn(std::move(reply));
+      self->Pump();
+      drain = self->ClaimDrain();
+    }
+    if (drain) self->Drain();
   };
 }
 
 BatchCallback ListReader::GuardBatch(std::function<void(absl::StatusOr<BatchResult>)> fn) {
   auto self = shared_from_this();
   return [self, fn = std::move(fn)](absl::StatusOr<BatchResult> result) {
-    absl::MutexLock lock(&self->mu_);
-    if (self->finished_) return;
-    fn(std::move(result));
-    self->Pump();
+    bool drain;
+    {
+      absl::MutexLock lock(&self->mu_);
+      if (self->finished_) return;
+      fn(std::move(result));
+      self->Pump();
+      drain = self->ClaimDrain();
+    }
+    if (drain) self->Drain();
   };
+}
+
+bool ListReader::ClaimDrain() {
+  if (draining_ || sink_calls_.empty()) return false;
+  draining_ = true;
+  return true;
+}
+
+void ListReader::Drain() {
+  // Callers hold the reader (shared_from_this, or the consumer's pointer),
+  // so it outlives this loop. Nothing follows the end: after OnDone the sink
+  // may be gone, and draining_ stays set.
+  for (;;) {
+    SinkCall call;
+    {
+      absl::MutexLock lock(&mu_);
+      if (sink_calls_.empty()) {
+        draining_ = false;
+        return;
+      }
+      call = std::move(sink_calls_.front());
+      sink_calls_.pop_front();
+    }
+    if (!call.page) {
+      sink_->OnDone(std::move(call.status), std::move(call.summary));
+      return;
+    }
+    sink_->OnPage(std::move(*call.page));
+  }
 }
 
 void ListReader::ListAnswered() {
@@ -244,7 +297,7 @@ void ListReader::Deliver(std::vector<Json> items, Json resume) {
   page.total = total_;
   total_sent_ = total_.has_value();
   page.resume_cursor = Cursor();
-  sink_->OnPage(std::move(page));
+  sink_calls_.push_back({std::move(page), absl::OkStatus(), {}});
 }
 
 bool ListReader::ConsumerHasRoom() const { return unacked_pages_ < std::max(options_.max_unacked_pages, 1); }
@@ -303,7 +356,7 @@ void ListReader::Finish(absl::Status status) {
                                             *total_, " (the list changed while it was read)"));
   }
   summary.resume_cursor = Cursor();
-  sink_->OnDone(std::move(status), std::move(summary));
+  sink_calls_.push_back({std::nullopt, std::move(status), std::move(summary)});
 }
 
 }  // namespace b24gate

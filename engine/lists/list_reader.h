@@ -21,12 +21,16 @@
 // Items are unwrapped from `result` by the method's known shape (items, tasks,
 // ...), the caller's override, or auto-detection.
 //
-// Thread-safety: thread-safe. Sink callbacks are serialised and run holding
-// the reader's lock: the sink must not call back into the reader from them.
+// Thread-safety: thread-safe. Sink callbacks are serialised, in order, and
+// run holding no lock of the reader's: a page's conversion (thousands of
+// items) must not hold up the threads that bring answers, and the sink may
+// call Ack from them. They are queued under the lock and handed over by
+// whichever thread finds none handing over (Drain).
 #ifndef B24GATE_ENGINE_LISTS_LIST_READER_H_
 #define B24GATE_ENGINE_LISTS_LIST_READER_H_
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -98,6 +102,18 @@ class ListReader : public std::enable_shared_from_this<ListReader>, private List
   void Warn(std::string warning) override;
   void Fail(absl::Status status) override;
 
+  // What the sink is to be told, queued under mu_ (Deliver, Finish).
+  struct SinkCall {
+    std::optional<ListPage> page;  // else the end
+    absl::Status status;
+    ListSummary summary;
+  };
+  // Run while holding mu_ at the end of a locked section: whether this thread
+  // is to hand the queued calls over (none is doing so). Then, with mu_
+  // released, Drain() hands them over until the queue is empty.
+  bool ClaimDrain() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Drain() ABSL_LOCKS_EXCLUDED(mu_);
+
   Json CountParams() const;
   void StartCount() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnCount(absl::StatusOr<CallReply> reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -131,6 +147,8 @@ class ListReader : public std::enable_shared_from_this<ListReader>, private List
   bool total_sent_ ABSL_GUARDED_BY(mu_) = false;
   Json resume_state_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> warnings_ ABSL_GUARDED_BY(mu_);
+  std::deque<SinkCall> sink_calls_ ABSL_GUARDED_BY(mu_);
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace b24gate

@@ -13,7 +13,8 @@
 // prints: simulated seconds (real seconds / F), items/s, HTTP requests, the
 // emulator's peak bucket level and peak operating seconds of crm.lead.list,
 // its 503 and 429 counts, the policy ceiling for the list and the fraction of
-// it reached, and the gateway's peak RSS during the run.
+// it reached, the gateway's peak RSS during the run and the CPU (user plus
+// system) it used for the read.
 //
 // The policy ceiling is the shortest time the portal's policy allows for the
 // list, read as keyset pages (50 items, start=-1) chained 50 to a batch, the
@@ -47,6 +48,7 @@
 // `--offset-by-order` reads the offset row with `order: {ID: DESC}`, which
 // makes a gateway that predates the `strategy` field choose offset reading.
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -56,6 +58,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <iterator>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -114,6 +118,22 @@ double RssMiB(pid_t pid) {
 }
 
 // Writing 5 to clear_refs resets VmHWM to the current RSS (Linux >= 4.0).
+// User plus system CPU `pid` has used so far, in milliseconds (fields 14
+// and 15 of /proc/<pid>/stat, after the parenthesised command name).
+double CpuMs(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  size_t close = text.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::istringstream rest(text.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i >= 14) ticks += std::atof(field.c_str());
+  }
+  return 1000.0 * ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 void ResetPeakRss(pid_t pid) {
   std::ofstream("/proc/" + std::to_string(pid) + "/clear_refs") << "5";
 }
@@ -229,8 +249,8 @@ int List(const Args& a) {
   if (a.header) {
     std::printf("| profile | leads | strategy | time scale | seconds | items/s | HTTP requests | peak bucket "
                 "| peak operating s | 503 | 429 | ceiling items/s | of ceiling | gateway peak RSS MiB | "
-                "result |\n");
-    std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+                "gateway CPU ms | result |\n");
+    std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     return 0;
   }
   const bool v3 = absl::StartsWith(a.strategy, "v3");
@@ -266,7 +286,9 @@ int List(const Args& a) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   });
+  const double cpu_before = CpuMs(gateway_pid);
   ReadResult r = ReadAll(**stack, a, a.max_seconds);
+  const double gateway_cpu_ms = CpuMs(gateway_pid) - cpu_before;
   stop.store(true);
   sampler.join();
   json stats = (*stack)->EmulatorStats();
@@ -283,7 +305,7 @@ int List(const Args& a) {
   }
   if (r.status.ok() && r.items != a.leads) result += absl::StrCat(", ", r.items, " items!");
   const std::string label = v3 ? absl::StrCat(a.strategy, " (tasks)") : a.strategy;
-  std::printf("| %s | %lld | %s%s | %s | %s | %.0f | %lld | %.0f | %s | %lld | %lld | %.0f | %.0f%% | %.0f | %s |\n",
+  std::printf("| %s | %lld | %s%s | %s | %s | %.0f | %lld | %.0f | %s | %lld | %lld | %.0f | %.0f%% | %.0f | %.0f | %s |\n",
               a.profile.c_str(), static_cast<long long>(a.leads), label.c_str(),
               a.unordered ? " (unordered)" : "", a.time_scale == 1 ? "real" : Fmt(a.time_scale, 2).c_str(),
               Fmt(seconds, 2).c_str(), items_per_second,
@@ -291,7 +313,8 @@ int List(const Args& a) {
               stats.value("peak_bucket_level", 0.0), Fmt(peak_operating.load() / a.time_scale, 1).c_str(),
               static_cast<long long>(StatIn(stats, "errors", "QUERY_LIMIT_EXCEEDED")),
               static_cast<long long>(StatIn(stats, "errors", "OPERATION_TIME_LIMIT")), ceiling_rate,
-              100 * items_per_second / ceiling_rate, PeakRssMiB(gateway_pid), result.c_str());
+              100 * items_per_second / ceiling_rate, PeakRssMiB(gateway_pid), gateway_cpu_ms,
+              result.c_str());
   return 0;
 }
 
@@ -341,7 +364,10 @@ int Relay(const Args& a) {
   double direct_seconds = std::chrono::duration<double>(SteadyClock::now() - t0).count();
   Args through = a;
   through.strategy = "parallel";
+  const pid_t gateway_pid = s.gateway().pid();
+  const double cpu_before = CpuMs(gateway_pid);
   ReadResult r = ReadAll(s, through, 600);
+  const double cpu_us_per_item = 1000 * (CpuMs(gateway_pid) - cpu_before) / std::max<int64_t>(r.items, 1);
   Args chain = a;
   chain.strategy = "keyset";
   ReadResult rc = ReadAll(s, chain, 600);
@@ -363,8 +389,9 @@ int Relay(const Args& a) {
               direct_items / direct_seconds);
   std::printf("| through the gateway, keyset chain | %.0f (%s) |\n", rc.items / rc.seconds,
               rc.status.ok() ? "ok" : rc.status.error_message().c_str());
-  std::printf("| through the gateway, parallel keyset | %.0f (%s) |\n", r.items / r.seconds,
-              r.status.ok() ? "ok" : r.status.error_message().c_str());
+  std::printf("| through the gateway, parallel keyset | %.0f (%s; the gateway's CPU %.2f us an item) |\n",
+              r.items / r.seconds, r.status.ok() ? "ok" : r.status.error_message().c_str(),
+              cpu_us_per_item);
   std::printf("\n| one `crm.lead.get`, %d in a row | p50 ms | p99 ms |\n|---|---|---|\n", a.calls);
   std::printf("| straight from the emulator | %.2f | %.2f |\n", Percentile(direct_ms, 0.5),
               Percentile(direct_ms, 0.99));

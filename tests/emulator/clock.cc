@@ -11,6 +11,7 @@ class WallClock : public Clock {
   bool WaitUntil(absl::Time deadline, const absl::Notification& interrupt) const override {
     return interrupt.WaitForNotificationWithDeadline(deadline);
   }
+  absl::Time Ago(absl::Duration real_age) const override { return absl::Now() - real_age; }
 };
 
 }  // namespace

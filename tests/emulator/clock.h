@@ -19,6 +19,10 @@ class Clock {
   // Waits until Now() reaches `deadline`, or until `interrupt` is notified
   // (true then). A fake clock moves itself to the deadline at once.
   virtual bool WaitUntil(absl::Time deadline, const absl::Notification& interrupt) const = 0;
+  // This clock's reading `real_age` of wall-clock time ago (when a request's
+  // bytes arrived, by the kernel's record). A fake clock gives the reading
+  // it had at that real instant.
+  virtual absl::Time Ago(absl::Duration real_age) const = 0;
 };
 
 // The wall clock. Never null; lives for the whole process.

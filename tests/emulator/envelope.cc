@@ -19,7 +19,8 @@ double UnixSeconds(absl::Time t) {
 }
 
 nlohmann::ordered_json TimeObject(const CallTiming& timing, bool integer_reset_at) {
-  nlohmann::ordered_json time;
+  nlohmann::ordered_json time = nlohmann::ordered_json::object();
+  time.get_ref<nlohmann::ordered_json::object_t&>().reserve(9);  // grown, it would copy
   time["start"] = UnixSeconds(timing.start);
   time["finish"] = UnixSeconds(timing.finish);
   time["duration"] = RoundMicros(absl::ToDoubleSeconds(timing.finish - timing.start));

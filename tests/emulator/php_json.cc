@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "tests/emulator/query_parser.h"
@@ -59,9 +61,18 @@ uint32_t NextCodePoint(std::string_view s, size_t& i) {
   return cp;
 }
 
+// True for a byte written as it is (printable ASCII but `"`, `\\`, `/`).
+bool IsPlain(unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\' && c != '/'; }
+
 void AppendString(std::string& out, std::string_view s) {
   out.push_back('"');
   for (size_t i = 0; i < s.size();) {
+    // Runs of plain bytes (most of a value) are copied whole.
+    size_t plain = i;
+    while (plain < s.size() && IsPlain(static_cast<unsigned char>(s[plain]))) ++plain;
+    out.append(s, i, plain - i);
+    i = plain;
+    if (i == s.size()) break;
     const unsigned char c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
       const uint32_t cp = NextCodePoint(s, i);
@@ -84,12 +95,7 @@ void AppendString(std::string& out, std::string_view s) {
       case '\n': out += "\\n"; break;
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          AppendHex4(out, c);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
+      default: AppendHex4(out, c);  // the other control characters
     }
   }
   out.push_back('"');
@@ -119,6 +125,13 @@ bool IsPhpList(const Json& obj, bool ordered) {
   return true;
 }
 
+template <typename Integer>
+void AppendInteger(std::string& out, Integer v) {
+  char buf[24];
+  const auto res = std::to_chars(buf, buf + sizeof(buf), v);
+  out.append(buf, res.ptr);
+}
+
 template <typename Json>
 void Encode(std::string& out, const Json& v, bool ordered) {
   switch (v.type()) {
@@ -130,10 +143,10 @@ void Encode(std::string& out, const Json& v, bool ordered) {
       out += v.template get<bool>() ? "true" : "false";
       return;
     case nlohmann::json::value_t::number_integer:
-      out += std::to_string(v.template get<int64_t>());
+      AppendInteger(out, v.template get<int64_t>());
       return;
     case nlohmann::json::value_t::number_unsigned:
-      out += std::to_string(v.template get<uint64_t>());
+      AppendInteger(out, v.template get<uint64_t>());
       return;
     case nlohmann::json::value_t::number_float:
       out += PhpFormatDouble(v.template get<double>());
@@ -225,24 +238,45 @@ std::string PhpFormatDouble(double value) {
   return out;
 }
 
-nlohmann::ordered_json ToPhpOrdered(const nlohmann::json& value) {
+namespace {
+
+// ToPhpOrdered of `value` (a const or a spent nlohmann::json): a spent one's
+// strings are moved, not copied. Containers are made at their final size:
+// an ordered object's keys are const, so one that grows copies its values.
+template <typename Json>
+nlohmann::ordered_json Ordered(Json& value) {
+  using OJson = nlohmann::ordered_json;
   if (value.is_array()) {
-    nlohmann::ordered_json out = nlohmann::ordered_json::array();
-    for (const auto& e : value) out.push_back(ToPhpOrdered(e));
+    OJson out = OJson::array();
+    out.template get_ref<OJson::array_t&>().reserve(value.size());
+    for (auto& e : value) out.push_back(Ordered(e));
     return out;
   }
   if (value.is_object()) {
     if (!value.empty() && IsPhpList(value, /*ordered=*/false)) {
-      nlohmann::ordered_json out = nlohmann::ordered_json::array();
-      for (size_t i = 0; i < value.size(); ++i) out.push_back(ToPhpOrdered(value.at(std::to_string(i))));
+      OJson out = OJson::array();
+      out.template get_ref<OJson::array_t&>().reserve(value.size());
+      for (size_t i = 0; i < value.size(); ++i) out.push_back(Ordered(value.at(std::to_string(i))));
       return out;
     }
-    nlohmann::ordered_json out = nlohmann::ordered_json::object();
-    for (auto it = value.begin(); it != value.end(); ++it) out[it.key()] = ToPhpOrdered(it.value());
+    OJson out = OJson::object();
+    auto& fields = out.template get_ref<OJson::object_t&>();
+    fields.reserve(value.size());
+    // A sorted map's keys are unique: appended without a lookup.
+    for (auto it = value.begin(); it != value.end(); ++it) fields.emplace_back(it.key(), Ordered(it.value()));
     return out;
   }
-  return nlohmann::ordered_json(value);
+  if constexpr (!std::is_const_v<Json>) {
+    if (value.is_string()) return OJson(std::move(value.template get_ref<std::string&>()));
+  }
+  return OJson(value);
 }
+
+}  // namespace
+
+nlohmann::ordered_json ToPhpOrdered(const nlohmann::json& value) { return Ordered(value); }
+
+nlohmann::ordered_json ToPhpOrdered(nlohmann::json&& value) { return Ordered(value); }
 
 std::string PhpJsonEncode(const nlohmann::ordered_json& value) {
   std::string out;

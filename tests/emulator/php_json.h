@@ -31,6 +31,8 @@ std::string PhpJsonEncode(const nlohmann::json& value);
 // turning every map whose key set is exactly {0..n-1} into a list first, so
 // the ordered encoder and batch references see PHP's view of it.
 nlohmann::ordered_json ToPhpOrdered(const nlohmann::json& value);
+// The same for a value no longer needed: its strings are moved out.
+nlohmann::ordered_json ToPhpOrdered(nlohmann::json&& value);
 
 // One double as PHP json_encode writes it.
 std::string PhpFormatDouble(double value);

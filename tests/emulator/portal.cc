@@ -89,6 +89,11 @@ absl::Status InflateSpooled(const BodySpool& spool, OJson* params, bool in_file_
   return absl::OkStatus();
 }
 
+// Makes room for `n` fields in an ordered object before they are added: its
+// keys are const, so an object that grows copies its values (a batch's every
+// page before) instead of moving them.
+void ReserveFields(OJson* object, size_t n) { object->get_ref<OJson::object_t&>().reserve(n); }
+
 // A positive integer parameter, as a number or decimal text (forms).
 std::optional<int64_t> PositiveParam(const nlohmann::json& params, const char* name) {
   if (!params.is_object() || !params.contains(name)) return std::nullopt;
@@ -476,7 +481,8 @@ HttpReply Portal::RunSingle(const Caller& caller, const std::string& method, con
   }
   reply.status = out.result.http_status;
   OJson envelope = OJson::object();
-  envelope["result"] = ToPhpOrdered(out.result.result);
+  ReserveFields(&envelope, 4);
+  envelope["result"] = ToPhpOrdered(std::move(out.result.result));
   if (out.result.next) envelope["next"] = *out.result.next;
   if (out.result.total) envelope["total"] = *out.result.total;
   envelope["time"] = TimeObject(out.timing, config_.integer_reset_at);
@@ -501,6 +507,10 @@ HttpReply Portal::RunBatch(const Caller& caller, const OJson& params, absl::Time
   stats_.CountRequestFor(methods);
 
   BatchResults results;
+  for (OJson* map : {&results.result, &results.result_error, &results.result_total,
+                     &results.result_next, &results.result_time}) {
+    ReserveFields(map, commands.size());
+  }
   absl::Time t = start;
   absl::Duration total;
   for (size_t i = 0; i < commands.size(); ++i) {
@@ -525,7 +535,7 @@ HttpReply Portal::RunBatch(const Caller& caller, const OJson& params, absl::Time
       if (halt) break;
       continue;
     }
-    results.result[command.key] = ToPhpOrdered(out.result.result);
+    results.result[command.key] = ToPhpOrdered(std::move(out.result.result));
     if (out.result.total) results.result_total[command.key] = *out.result.total;
     if (out.result.next) results.result_next[command.key] = *out.result.next;
     results.result_time[command.key] = TimeObject(out.timing, config_.integer_reset_at);
@@ -537,12 +547,17 @@ HttpReply Portal::RunBatch(const Caller& caller, const OJson& params, absl::Time
   timing.processing = total;
   timing.operating = per_method ? operating_.Peek(caller.credential, "batch")
                                 : operating_.Charge(caller.credential, "batch", total, start);
+  // Built by moves: an initializer list would copy every page.
+  OJson maps = OJson::object();
+  ReserveFields(&maps, 5);
+  maps["result"] = std::move(results.result);
+  maps["result_error"] = std::move(results.result_error);
+  maps["result_total"] = std::move(results.result_total);
+  maps["result_next"] = std::move(results.result_next);
+  maps["result_time"] = std::move(results.result_time);
   OJson body = OJson::object();
-  body["result"] = OJson{{"result", std::move(results.result)},
-                         {"result_error", std::move(results.result_error)},
-                         {"result_total", std::move(results.result_total)},
-                         {"result_next", std::move(results.result_next)},
-                         {"result_time", std::move(results.result_time)}};
+  ReserveFields(&body, 2);
+  body["result"] = std::move(maps);
   body["time"] = TimeObject(timing, config_.integer_reset_at);
   HttpReply reply;
   reply.delay = total;

@@ -1,8 +1,6 @@
 #include "tests/emulator/server.h"
 
-#include <dirent.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -13,7 +11,6 @@
 #include <utility>
 
 #include <httplib.h>
-#include <openssl/ssl.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -22,6 +19,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "tests/emulator/connection_socket.h"
 #include "tests/emulator/php_json.h"
 #include "tests/emulator/query_parser.h"
 
@@ -38,53 +36,12 @@ class TunedServer : public Base {
   void RaiseBacklog(int backlog) { ::listen(this->svr_sock_, backlog); }
 };
 
-// The numeric host of a socket address, formatted like cpp-httplib does.
-bool SocketEndpoint(int fd, bool peer, std::string* host, int* port) {
-  sockaddr_storage addr{};
-  socklen_t len = sizeof(addr);
-  const int rc = peer ? getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len)
-                      : getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  if (rc != 0) return false;
-  char buf[NI_MAXHOST];
-  char serv[NI_MAXSERV];
-  if (getnameinfo(reinterpret_cast<sockaddr*>(&addr), len, buf, sizeof(buf), serv, sizeof(serv),
-                  NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-    return false;
-  }
-  *host = buf;
-  *port = std::atoi(serv);
-  return true;
-}
-
-// Finds the accepted socket a plain-HTTP request arrived on. cpp-httplib
-// 0.11 does not expose it; the (local, remote) address pair identifies it
-// uniquely among this process's descriptors. Only used by the `reset` fault.
-int FindConnectionSocket(const httplib::Request& req) {
-  DIR* dir = opendir("/proc/self/fd");
-  if (dir == nullptr) return -1;
-  int found = -1;
-  while (dirent* entry = readdir(dir)) {
-    const int fd = std::atoi(entry->d_name);
-    if (fd <= 2 || fd == dirfd(dir)) continue;
-    std::string host;
-    int port = 0;
-    if (!SocketEndpoint(fd, /*peer=*/true, &host, &port)) continue;
-    if (port != req.remote_port || host != req.remote_addr) continue;
-    if (!SocketEndpoint(fd, /*peer=*/false, &host, &port)) continue;
-    if (port != req.local_port || host != req.local_addr) continue;
-    found = fd;
-    break;
-  }
-  closedir(dir);
-  return found;
-}
-
 // Resets the connection without a response: linger 0 makes the close send
 // RST, and dup2 closes the socket while leaving cpp-httplib a harmless
 // /dev/null descriptor under the same number (no double close, no fd reuse
 // race); cpp-httplib's own write then fails and it closes that descriptor.
 bool DropConnection(const httplib::Request& req) {
-  const int fd = req.ssl != nullptr ? SSL_get_fd(req.ssl) : FindConnectionSocket(req);
+  const int fd = ConnectionSocket(req);
   if (fd < 0) return false;
   linger l{1, 0};
   setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
@@ -175,6 +132,12 @@ void SendTooLarge(httplib::Response& res) {
       "<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>nginx</center>\r\n"
       "</body>\r\n</html>\r\n",
       "text/html");
+}
+
+// res.set_content without its copy of the body (a list batch's is 170 KB).
+void SetBody(httplib::Response& res, std::string body, const std::string& content_type) {
+  res.set_content("", 0, content_type);
+  res.body = std::move(body);
 }
 
 void SendJson(httplib::Response& res, int status, const nlohmann::json& body) {
@@ -285,8 +248,11 @@ void EmulatorServer::InstallHandlers() {
       return;
     }
     // The modelled processing time is the portal's whole time on the
-    // request: the emulator's own work on it is part of it, not added.
-    const absl::Time received = options_.clock->Now();
+    // request, from when its bytes had arrived: the emulator's own work on
+    // it, and any wait for a busy thread to read it, are part of it, not
+    // added (a portal's front end takes requests in on many machines).
+    const absl::Time received = options_.clock->Ago(
+        options_.request_age ? options_.request_age(req) : LastDataAge(ConnectionSocket(req)));
     HttpReply reply = portal->HandleRest(r);
     if (reply.delay > absl::ZeroDuration()) {
       options_.clock->WaitUntil(received + reply.delay, stopping_);
@@ -296,7 +262,7 @@ void EmulatorServer::InstallHandlers() {
     } else {
       res.status = reply.status;
       for (const auto& [name, value] : reply.headers) res.set_header(name, value);
-      res.set_content(reply.body, reply.content_type);
+      SetBody(res, std::move(reply.body), reply.content_type);
     }
     stats.Exit();
   };

@@ -19,6 +19,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "tests/emulator/clock.h"
 #include "tests/emulator/portal.h"
 #include "tests/emulator/portal_set.h"
@@ -42,9 +43,12 @@ struct ServerOptions {
   // body is read and dropped, nothing runs and nothing is stored.
   int64_t max_request_size = 0;
   // Times a reply's hold: the modelled processing time counts from when the
-  // request was read (tests: a fake, to see how long a reply was held).
-  // Must outlive the server.
+  // request's bytes had arrived (tests: a fake, to see how long a reply was
+  // held). Must outlive the server.
   const Clock* clock = RealClock();
+  // How long before it was read a request's bytes arrived (tests); unset:
+  // the kernel's record for its connection (connection_socket.h).
+  std::function<absl::Duration(const httplib::Request&)> request_age;
 };
 
 class EmulatorServer {

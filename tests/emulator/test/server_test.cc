@@ -286,6 +286,30 @@ TEST_F(ServerTest, ProcessingDelayIncludesTheEmulatorsOwnWork) {
          "not held for the rest of it";
 }
 
+// A request read late (a busy server) is still answered its processing time
+// after its bytes arrived: the hold counts from the arrival, as on a portal
+// whose front end takes requests in on many machines. Here the request's
+// bytes arrived when the fake clock first read `start`, and the server read
+// it 500 ms later.
+TEST_F(ServerTest, AHoldCountsFromWhenTheRequestArrivedNotWhenItWasRead) {
+  FakeClock clock;
+  const absl::Time start = clock.Now();
+  PortalConfig config = TestConfig();
+  config.cost = CostModel{absl::Milliseconds(1200), absl::ZeroDuration(), absl::ZeroDuration(),
+                          absl::ZeroDuration()};
+  ServerOptions options;
+  options.clock = &clock;
+  // Older than the fake clock itself: it arrived at the clock's first reading.
+  options.request_age = [](const httplib::Request&) { return absl::Hours(1); };
+  Emulator e(config, options);
+  clock.Advance(absl::Milliseconds(500));
+  auto res = e.Client()->Get("/rest/1/secret/crm.lead.get?id=7");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(clock.Now() - start, absl::Milliseconds(1200))
+      << "1,700 ms: the hold counted from when the server read the request";
+}
+
 TEST_F(ServerTest, OAuthFlowOverHttp) {
   PortalConfig config = TestConfig();
   OAuthOptions oauth;
