@@ -372,7 +372,10 @@ std::vector<ParallelKeysetStrategy::Segment> ParallelKeysetStrategy::FillBatch(
     r->in_flight = true;
     expected_in_flight_ += pages * kPageSize;
     segments.push_back({r, pages, BatchBuilder::Prefix(segments.size())});
-    bool fill = batch->HasRoom() && plan_.IdleRanges(this->first()) > spare;
+    // Paced by the bucket, two batches cost two places where one would do
+    // (near the end, requests held back leave more than one to spare).
+    bool fill = batch->HasRoom() &&
+                (plan_.bucket_bound() || plan_.IdleRanges(this->first()) > spare);
     r = fill ? NextToRead(/*filling=*/true) : nullptr;
   }
   std::vector<int> added = batch->Finish(CountMayRideWith(first, /*from_the_start=*/false));

@@ -22,7 +22,8 @@
 //      the end of the list (what is left fits one batch per chain). A batch
 //      is filled up to 50 pages with the next ranges' chains, so every
 //      request carries a full batch, unless each waiting range can have a
-//      batch of its own at once (pages of one batch run one after another);
+//      batch of its own at once (pages of one batch run one after another;
+//      not in a read the bucket paces, where a batch costs a place);
 //      while the bucket has no request to spare, a part-filled batch waits
 //      for more to put in it. When no range is waiting and connections (not
 //      the bucket) bind, the range in flight with most left is split again

@@ -229,6 +229,11 @@ int RangePlan::PagesFor(const PlannedRange& r) const {
   bool short_rest = r.started && expected <= kShortRestPages * kPageSize;
   double pages = short_rest ? std::ceil(expected * kRestShare / kPageSize)
                             : std::floor(expected * kAskShare / kPageSize);
+  // Paced by the bucket, a rest costs no round of its own (it rides in a
+  // batch that goes anyway), while a page past the end is a command the
+  // read's end pays for: asks stay at the pages the range is expected to
+  // fill. Near the end (above) a rest would cost a request more.
+  if (bucket_bound_) pages = std::floor(expected / kPageSize);
   return static_cast<int>(std::clamp(pages, 1.0, static_cast<double>(kMaxPages)));
 }
 

@@ -107,7 +107,8 @@ class RangePlan {
   double ExpectedItems(const PlannedRange& r) const;
   // Pages a batch asks of `r`: a little under what it is expected to hold,
   // a short rest of a started range (and near the end, every range) to just
-  // past its end. Between 1 and kMaxPages.
+  // past its end; in a read the bucket paces, before the end, the full pages
+  // it is expected to fill (no page past its end). Between 1 and kMaxPages.
   int PagesFor(const PlannedRange& r) const;
   int PagesToEnd(const PlannedRange& r) const;
   // Recomputes whether what is left to read from `first` on fits one batch

@@ -114,10 +114,14 @@ bool IsPhpList(const Json& obj, bool ordered) {
     }
     return true;
   }
-  std::vector<bool> seen(n, false);
+  // Keys first, with nothing allocated: most maps (every row) fail here.
   for (auto it = obj.begin(); it != obj.end(); ++it) {
     const std::string& k = it.key();
     if (!IsPhpIntegerKey(k) || k[0] == '-') return false;
+  }
+  std::vector<bool> seen(n, false);
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    const std::string& k = it.key();
     const long long v = std::atoll(k.c_str());
     if (v < 0 || static_cast<size_t>(v) >= n || seen[v]) return false;
     seen[v] = true;

@@ -1,5 +1,9 @@
 #include "data/render.h"
 
+#include <string>
+#include <utility>
+#include <variant>
+
 #include "absl/strings/str_split.h"
 #include "data/values.h"
 
@@ -30,6 +34,21 @@ json IntList(const std::string& s) {
     if (v) out.push_back(*v);
   }
   return out;
+}
+
+// True when RenderValue writes a text cell as that very text.
+bool RendersAsText(const FieldDef& field, Style style) {
+  switch (style) {
+    case Style::kUpper:
+    case Style::kTask:
+      return true;
+    case Style::kUser:
+      return field.type != FieldType::kBoolean && field.type != FieldType::kIntegerList;
+    case Style::kItem:
+      return !IsIntegerType(field.type) && field.type != FieldType::kDouble &&
+             field.type != FieldType::kBoolean && field.type != FieldType::kIntegerList;
+  }
+  return false;
 }
 
 }  // namespace
@@ -87,7 +106,10 @@ json RenderRow(const Table& table, const Row& row, const std::vector<int>& field
       const MultiList* m = std::get_if<MultiList>(&cell);
       if (m == nullptr || m->empty() || style != Style::kUpper) continue;
     }
-    out[camel ? f.camel : f.name] = RenderValue(cell, f, style);
+    // A text cell is the row's own copy (Table::Get): moved into the answer.
+    std::string* text = std::get_if<std::string>(&cell);
+    out[camel ? f.camel : f.name] =
+        text != nullptr && RendersAsText(f, style) ? json(std::move(*text)) : RenderValue(cell, f, style);
   }
   return out;
 }

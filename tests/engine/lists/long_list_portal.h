@@ -246,7 +246,8 @@ class LongListPortal {
       if (!Counted(c.params)) {
         logged.rows += static_cast<int>(page.size());
         logged.short_pages += page.size() < 50;
-        bool ascending = !(c.params.contains("order") && c.params["order"].value("ID", "") == "DESC");
+        bool ascending =
+            !(c.params.contains("order") && c.params["order"].value("ID", "") == "DESC");
         for (int64_t id : page) {
           if (ascending && !returned_.insert(id).second) logged.repeated_rows++;
         }

@@ -80,6 +80,27 @@ TEST(ParallelKeysetTimeline, SmallPagesOfDenseIdsEndTheLastTwoRequestsTogether) 
   EXPECT_EQ(read.requests, 82);
 }
 
+// A page asked past a range's end re-reads the range (its `$result`
+// reference is empty): a command lost, and paced by the bucket every 7.5 to
+// 15 ms of commands lost is on the read's end. A page short costs nothing:
+// the rest is read on from the last id in a batch that goes anyway. So
+// before the last requests (which ask their ranges to their ends, where a
+// rest would cost a request more) no page goes past a range's end. Before,
+// the short rests were asked 5% over: dense ids read 1,000 items twice in
+// 4,024 commands (16.83 s simulated, 93.6%), seeded ids 250-300.
+TEST(ParallelKeysetTimeline, SmallPagesAskNoPagePastARangesEndBeforeTheLastRequests) {
+  for (int seed : {0, 1, 2}) {
+    std::vector<int64_t> ids = seed == 0 ? Ids(200000) : SeededIds(200000, seed);
+    SimRead read = ReadAll(ids, SimProfile::Small(), seed == 0 ? "small, dense ids" : "small");
+    int repeated_before_the_last = 0;
+    for (size_t i = 0; i + 3 < read.log.size(); ++i) {
+      repeated_before_the_last += read.log[i].repeated_rows;
+    }
+    EXPECT_EQ(repeated_before_the_last, 0) << "seed " << seed;
+    EXPECT_LE(read.requests, 82) << "seed " << seed;
+  }
+}
+
 // On the real stack an answer comes 20-100 ms after its pages are processed
 // (HTTP, parsing, a loaded machine), so near the end a bucket turn came
 // before the answer that held a range's rest: the turn went with a rest of
