@@ -1,9 +1,13 @@
 #include "engine/http/curl_transport.h"
 
 #include <curl/curl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -44,6 +48,52 @@ void InitCurlOnce() {
   (void)result;
 }
 
+// The sockets libcurl has open, by the origin (scheme://host:port) of the
+// request each was opened for: how many connections an origin has, busy
+// or idle, for Warm. Loop thread only.
+class OpenSockets {
+ public:
+  void Opened(curl_socket_t fd, const std::string& origin) {
+    origin_of_[fd] = origin;
+    ++open_[origin];
+  }
+  void Closed(curl_socket_t fd) {
+    auto it = origin_of_.find(fd);
+    if (it == origin_of_.end()) return;
+    if (--open_[it->second] == 0) open_.erase(it->second);
+    origin_of_.erase(it);
+  }
+  int To(const std::string& origin) const {
+    auto it = open_.find(origin);
+    return it == open_.end() ? 0 : it->second;
+  }
+
+ private:
+  std::unordered_map<curl_socket_t, std::string> origin_of_;
+  std::map<std::string, int> open_;
+};
+
+// scheme://host:port of `url` (the default port spelt out), or "" when it
+// does not parse.
+std::string OriginOf(const std::string& url) {
+  CURLU* parsed = curl_url();
+  std::string origin;
+  char* scheme = nullptr;
+  char* host = nullptr;
+  char* port = nullptr;
+  if (parsed != nullptr && curl_url_set(parsed, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK &&
+      curl_url_get(parsed, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+      curl_url_get(parsed, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+      curl_url_get(parsed, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+    origin = absl::StrCat(scheme, "://", host, ":", port);
+  }
+  curl_free(scheme);
+  curl_free(host);
+  curl_free(port);
+  curl_url_cleanup(parsed);
+  return origin;
+}
+
 // One request on its way: owns the request (curl reads the URL and body from
 // it), the easy handle (lent by the loop's pool) and the response being
 // assembled.
@@ -56,6 +106,11 @@ struct Transfer {
   curl_slist* headers = nullptr;
   size_t body_sent = 0;  // bytes of request.body handed to curl
   bool withdrawn = false;  // request.starting said no: nothing was written
+  std::string origin;  // OriginOf(request.url)
+  OpenSockets* sockets = nullptr;
+  // A connection is the transfer's (opened for it or reused): it no longer
+  // waits for one.
+  bool connected = false;
   size_t max_answer_bytes = 0;
   bool answer_too_large = false;
   char error[CURL_ERROR_SIZE] = {};
@@ -71,6 +126,7 @@ struct Transfer {
 // request is written; asks the sender whether it still wants it sent.
 int OnPrereq(void* data, char*, char*, int, int) {
   auto* transfer = static_cast<Transfer*>(data);
+  transfer->connected = true;
   if (!transfer->request.starting || transfer->request.starting()) return CURL_PREREQFUNC_OK;
   transfer->withdrawn = true;
   return CURL_PREREQFUNC_ABORT;
@@ -92,6 +148,23 @@ size_t OnReadBody(char* buffer, size_t size, size_t count, void* user) {
 }
 
 int RefuseRewind(void*, curl_off_t, int) { return CURL_SEEKFUNC_FAIL; }
+
+// CURLOPT_OPENSOCKETFUNCTION: opens the socket as libcurl would, and counts
+// it for the transfer's origin.
+curl_socket_t OnOpenSocket(void* data, curlsocktype, curl_sockaddr* address) {
+  auto* transfer = static_cast<Transfer*>(data);
+  curl_socket_t fd = ::socket(address->family, address->socktype, address->protocol);
+  if (fd != CURL_SOCKET_BAD) transfer->sockets->Opened(fd, transfer->origin);
+  transfer->connected = true;
+  return fd;
+}
+
+// CURLOPT_CLOSESOCKETFUNCTION: the connection keeps it from the transfer
+// that opened it, so its data is the loop's OpenSockets, not a transfer.
+int OnCloseSocket(void* data, curl_socket_t fd) {
+  static_cast<OpenSockets*>(data)->Closed(fd);
+  return ::close(fd);
+}
 
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
   auto* transfer = static_cast<Transfer*>(user);
@@ -280,6 +353,8 @@ CURLcode ConfigureBody(CURL* easy, Transfer* transfer) {
   CURLcode setup = CURLE_OK;
   if (request.method == "GET") {
     SetOpt(easy, CURLOPT_HTTPGET, 1L, &setup);
+  } else if (request.method == "HEAD") {
+    SetOpt(easy, CURLOPT_NOBODY, 1L, &setup);
   } else {
     if (request.method != "POST") {
       SetOpt(easy, CURLOPT_CUSTOMREQUEST, request.method.c_str(), &setup);
@@ -303,10 +378,13 @@ CURLcode ConfigureBody(CURL* easy, Transfer* transfer) {
   // "Expect: 100-continue" would add a round trip to every large POST.
   transfer->headers = curl_slist_append(transfer->headers, "Expect:");
   SetOpt(easy, CURLOPT_HTTPHEADER, transfer->headers, &setup);
-  if (request.starting) {
-    SetOpt(easy, CURLOPT_PREREQFUNCTION, &OnPrereq, &setup);
-    SetOpt(easy, CURLOPT_PREREQDATA, transfer, &setup);
-  }
+  // Also tells when the transfer has its connection (Transfer::connected).
+  SetOpt(easy, CURLOPT_PREREQFUNCTION, &OnPrereq, &setup);
+  SetOpt(easy, CURLOPT_PREREQDATA, transfer, &setup);
+  SetOpt(easy, CURLOPT_OPENSOCKETFUNCTION, &OnOpenSocket, &setup);
+  SetOpt(easy, CURLOPT_OPENSOCKETDATA, transfer, &setup);
+  SetOpt(easy, CURLOPT_CLOSESOCKETFUNCTION, &OnCloseSocket, &setup);
+  SetOpt(easy, CURLOPT_CLOSESOCKETDATA, transfer->sockets, &setup);
   return setup;
 }
 
@@ -333,6 +411,8 @@ class CurlTransport::Loop {
                       static_cast<long>(options_.max_total_connections));
     curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS,
                       static_cast<long>(options_.max_connections_per_host));
+    curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS,
+                      static_cast<long>(options_.max_idle_connections));
     thread_ = std::thread([this] { Run(); });
   }
 
@@ -354,14 +434,33 @@ class CurlTransport::Loop {
     curl_multi_wakeup(multi_);
   }
 
+  // What Warm() asked for.
+  struct WarmWish {
+    std::string origin;
+    int connections = 0;
+    TlsOptions tls;
+  };
+
+  int warming() const { return warming_.load(); }
+
+  void EnqueueWarm(WarmWish wish) {
+    {
+      absl::MutexLock lock(&mu_);
+      wishes_.push_back(std::move(wish));
+    }
+    curl_multi_wakeup(multi_);
+  }
+
  private:
   void Run() {
     while (true) {
       std::vector<std::unique_ptr<Transfer>> fresh;
+      std::vector<WarmWish> wishes;
       bool stopping;
       {
         absl::MutexLock lock(&mu_);
         fresh.swap(queued_);
+        wishes.swap(wishes_);
         stopping = stopping_;
       }
       if (stopping) {
@@ -371,6 +470,8 @@ class CurlTransport::Loop {
         break;
       }
       for (auto& transfer : fresh) Start(std::move(transfer));
+      // After the requests that came with them: those count as waiting.
+      for (const WarmWish& wish : wishes) WarmUp(wish);
       int still_running = 0;
       curl_multi_perform(multi_, &still_running);
       ReapFinished();
@@ -406,6 +507,8 @@ class CurlTransport::Loop {
     }
     transfer->pool = &pool_;
     transfer->easy = easy;
+    transfer->origin = OriginOf(transfer->request.url);
+    transfer->sockets = &sockets_;
     transfer->max_answer_bytes = options_.max_answer_bytes;
     CURLcode setup = ConfigureExchange(easy, transfer.get(), options_);
     if (setup == CURLE_OK) setup = ConfigureBody(easy, transfer.get());
@@ -421,6 +524,27 @@ class CurlTransport::Loop {
       return;
     }
     running_[easy] = std::move(transfer);
+  }
+
+  // Opens what `wish` lacks: one HEAD request per connection, each on a
+  // connection of its own while none is idle (libcurl reuses idle ones
+  // first). Those waiting for a connection count as connections.
+  void WarmUp(const WarmWish& wish) {
+    if (wish.origin.empty()) return;
+    int have = sockets_.To(wish.origin);
+    for (const auto& [easy, transfer] : running_) {
+      if (transfer->origin == wish.origin && !transfer->connected) ++have;
+    }
+    for (int i = have; i < wish.connections; ++i) {
+      auto transfer = std::make_unique<Transfer>();
+      transfer->request.method = "HEAD";
+      transfer->request.url = absl::StrCat(wish.origin, options_.warm_path);
+      transfer->request.timeout = options_.connect_timeout + absl::Seconds(5);
+      transfer->request.tls = wish.tls;
+      transfer->done = [this](HttpResponse) { warming_--; };
+      warming_++;
+      Start(std::move(transfer));
+    }
   }
 
   // Aborts the transfers nobody waits for any more; returns whether any
@@ -488,10 +612,14 @@ class CurlTransport::Loop {
 
   absl::Mutex mu_;
   std::vector<std::unique_ptr<Transfer>> queued_ ABSL_GUARDED_BY(mu_);
+  std::vector<WarmWish> wishes_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 
-  // Loop thread only.
+  // Loop thread only. curl_multi_cleanup (in ~Loop's body) closes the
+  // cached connections through OnCloseSocket: sockets_ outlives it.
+  OpenSockets sockets_;
   EasyHandlePool pool_{kMaxIdleHandles};
+  std::atomic<int> warming_{0};
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> running_;
 };
 
@@ -501,6 +629,15 @@ CurlTransport::CurlTransport(CurlTransportOptions options) {
 }
 
 CurlTransport::~CurlTransport() = default;
+
+void CurlTransport::Warm(const std::string& url, int connections, const TlsOptions& tls) {
+  // Parsed here, off the loop's thread; only the origin travels on.
+  std::string origin = OriginOf(url);
+  if (origin.empty() || connections < 1) return;
+  loop_->EnqueueWarm({std::move(origin), connections, tls});
+}
+
+int CurlTransport::warming() const { return loop_->warming(); }
 
 void CurlTransport::Send(HttpRequest request, Callback done) {
   auto transfer = std::make_unique<Transfer>();

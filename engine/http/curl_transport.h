@@ -51,6 +51,14 @@ struct CurlTransportOptions {
   // TCP connect plus TLS handshake; counts against the request's timeout too.
   absl::Duration connect_timeout = absl::Seconds(10);
   std::string user_agent = "b24gate/0.1";
+  // Idle connections kept for reuse, across all hosts. libcurl's own
+  // default is 4 per transfer running, so that when a burst ends, each
+  // transfer leaving closes one connection more: a portal's 8 connections
+  // warmed ahead, or kept from its last burst, were down to 4 or fewer
+  // when its next burst came.
+  int max_idle_connections = 256;
+  // The path Warm() asks for (HEAD) to open a connection.
+  std::string warm_path = "/favicon.ico";
 };
 
 class CurlTransport : public HttpTransport {
@@ -69,6 +77,17 @@ class CurlTransport : public HttpTransport {
   // Supports "GET" and "POST" (any other method is sent as a custom verb
   // with the body, if any). Never blocks on the network.
   void Send(HttpRequest request, Callback done) override;
+  // Opens the missing connections with a HEAD request each for the
+  // origin's /favicon.ico (options.warm_path): libcurl keeps a connection
+  // in its cache only once a request has run on it (a connect-only one is
+  // never reused, and 7.88 cannot be handed a connected socket), and a
+  // static file is the cheapest request there is: the web server answers
+  // it, the portal's REST API never sees it, nor its request budget.
+  // Connections counted: every socket open to the origin, and requests to
+  // it waiting for one.
+  void Warm(const std::string& url, int connections, const TlsOptions& tls) override;
+  // Connections Warm() is opening now (their HEAD request not answered).
+  int warming() const;
 
  private:
   class Loop;  // everything that touches libcurl

@@ -85,6 +85,15 @@ class HttpTransport {
   virtual ~HttpTransport() = default;
   // Starts `request`; `done` runs exactly once, never inside Send().
   virtual void Send(HttpRequest request, Callback done) = 0;
+  // A hint that about `connections` requests to the origin of `url` (its
+  // scheme, host and port; the rest of `url` is ignored) are about to go
+  // at once: the transport may open connections to it ahead, so that they
+  // find them ready, never more than `connections` open to it counting
+  // those in use. `tls`: as those requests' will be. Never blocks; may do
+  // nothing (the default).
+  virtual void Warm(const std::string& url, int connections, const TlsOptions& tls) {
+    (void)url, (void)connections, (void)tls;
+  }
 };
 
 }  // namespace b24gate

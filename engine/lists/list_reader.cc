@@ -127,13 +127,18 @@ CallOptions ListReader::Options() const {
 }
 
 void ListReader::Run() {
+  int warm = 0;
   bool drain;
   {
     absl::MutexLock lock(&mu_);
     strategy_->Start();
     Pump();
+    warm = finished_ ? 0 : strategy_->ConnectionsWanted();
     drain = ClaimDrain();
   }
+  // Outside the lock: it wakes the transport's loop. Before the drain,
+  // which may take a while.
+  if (warm > 1) portal_->Warm(warm);
   if (drain) Drain();
 }
 

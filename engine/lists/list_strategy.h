@@ -100,6 +100,10 @@ class ListStrategy {
   // Whether the count rides in the strategy's own batches
   // (ListContext::TakeCountCommand) instead of a request of its own.
   virtual bool CarriesCount() const { return false; }
+  // After Start: how many requests the strategy expects to have in flight
+  // at once soon after its first is answered; the reader asks the portal to
+  // open that many connections meanwhile (Dispatcher::Warm). 0: no hint.
+  virtual int ConnectionsWanted() const { return 0; }
 };
 
 // A strategy for `context`, continuing from `resume` (null: from the start;

@@ -58,16 +58,17 @@ absl::StatusOr<std::unique_ptr<ParallelKeysetStrategy>> ParallelKeysetStrategy::
   // unordered read's cursor and are read as they are.
   bool find_bounds = ranges.size() == 1;
   return std::unique_ptr<ParallelKeysetStrategy>(new ParallelKeysetStrategy(
-      context, std::move(query), ranges, find_bounds, read_ahead_bytes));
+      context, std::move(query), ranges, find_bounds, !resume.is_null(), read_ahead_bytes));
 }
 
 ParallelKeysetStrategy::ParallelKeysetStrategy(ListContext* context, KeysetQuery query,
                                                const std::vector<IdRange>& ranges, bool find_bounds,
-                                               int64_t read_ahead_bytes)
+                                               bool resumed, int64_t read_ahead_bytes)
     : context_(context),
       query_(std::move(query)),
       read_ahead_bytes_(std::max<int64_t>(read_ahead_bytes, 1)),
       find_bounds_(find_bounds),
+      resumed_(resumed),
       plan_(ranges) {
   if (plan_.size() > 0) {
     delivered_after_ = plan_.at(0).left.after;
@@ -77,10 +78,15 @@ ParallelKeysetStrategy::ParallelKeysetStrategy(ListContext* context, KeysetQuery
 
 void ParallelKeysetStrategy::Start() {
   if (plan_.size() == 0) {
+    // The caller's id bounds hold no id: an empty list, known unasked.
+    if (!resumed_) context_->ReportTotal(0);
     done_ = true;
     return;
   }
-  if (find_bounds_) QueryBounds();
+  if (find_bounds_) {
+    connections_wanted_ = context_->portal()->Budget(query_.method).max_in_flight;
+    QueryBounds();
+  }
   Pump();
 }
 
@@ -147,6 +153,11 @@ void ParallelKeysetStrategy::OnBounds(absl::StatusOr<BatchResult> result) {
   PortalBudget budget = context_->portal()->Budget(query_.method);
   plan_.Split(IdsOf(*first_page), IdsOf(*descending), BatchesAllowed(budget, cost_), count_with,
               [&](double pages) { return BucketBinds(budget, pages, page_seconds_); });
+  // A list the first page holds whole is read by this query alone, which
+  // counts nothing (start=-1): its length is the total, known for free.
+  if (plan_.whole_on_first_page() && !resumed_) {
+    context_->ReportTotal(static_cast<int64_t>(first_page->size()));
+  }
   // Nothing lies before the lowest id: delivery starts there, with the
   // first page.
   PlannedRange& head = plan_.at(0);

@@ -98,6 +98,9 @@ class ParallelKeysetStrategy : public ListStrategy {
   bool done() const override { return done_; }
   int in_flight() const override { return in_flight_; }
   bool CarriesCount() const override { return true; }
+  // While the bounds query is out: every connection, for the batches its
+  // answer starts together.
+  int ConnectionsWanted() const override { return find_bounds_ ? connections_wanted_ : 0; }
 
  private:
   // One range's chain inside a batch.
@@ -108,7 +111,7 @@ class ParallelKeysetStrategy : public ListStrategy {
   };
 
   ParallelKeysetStrategy(ListContext* context, KeysetQuery query, const std::vector<IdRange>& ranges,
-                         bool find_bounds, int64_t read_ahead_bytes);
+                         bool find_bounds, bool resumed, int64_t read_ahead_bytes);
 
   bool ordered() const { return !context_->request().unordered; }
   // Ordered reads skip the ranges already delivered.
@@ -165,6 +168,9 @@ class ParallelKeysetStrategy : public ListStrategy {
   const KeysetQuery query_;
   const int64_t read_ahead_bytes_;
   bool find_bounds_;
+  // Continues an earlier read: the first page is not the whole list's.
+  const bool resumed_;
+  int connections_wanted_ = 0;
   RangePlan plan_;
   OrderedRangeBuffer buffer_;
   size_t head_ = 0;              // ordered: the first range not fully delivered

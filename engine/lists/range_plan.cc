@@ -98,6 +98,7 @@ void RangePlan::Split(const std::vector<int64_t>& ascending, const std::vector<i
   PlannedRange& only = *ranges_.front();
   if (ascending.empty()) {
     only.done = true;  // nothing matches
+    whole_on_first_page_ = true;
     return;
   }
   const int64_t lo = ascending.front();
@@ -111,6 +112,7 @@ void RangePlan::Split(const std::vector<int64_t>& ascending, const std::vector<i
   // on it): nothing is left to read.
   if (ascending.size() < static_cast<size_t>(kPageSize) || hi_ <= ascending.back()) {
     only.done = true;
+    whole_on_first_page_ = true;
     return;
   }
   const double expected = static_cast<double>(hi_ - only.left.after) * density();

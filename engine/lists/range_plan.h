@@ -86,6 +86,9 @@ class RangePlan {
   // cut for its connection's share of the pages and asked to its end in
   // one batch (PagesToEnd), not cut again to end with the others.
   bool short_wave() const { return short_wave_; }
+  // Split found the whole list on the first page (none, a short page, or
+  // the highest id on it): its length is the list's, no count needed.
+  bool whole_on_first_page() const { return whole_on_first_page_; }
 
   // The pages' worth of a batch's time the count takes in it: a short
   // list's one wave (see Split) weighs it (CountPages); otherwise it takes
@@ -166,6 +169,7 @@ class RangePlan {
   bool bucket_bound_ = false;
   bool one_wave_ = false;
   bool short_wave_ = false;
+  bool whole_on_first_page_ = false;
 };
 
 }  // namespace b24gate

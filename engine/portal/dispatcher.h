@@ -53,6 +53,12 @@ class Dispatcher {
   // stale as soon as it returns, so use it to choose how much to queue, not
   // as a promise that it will be sent at once.
   virtual PortalBudget Budget(const std::string& method) const = 0;
+
+  // A hint that about `requests` requests will be queued at once soon (a
+  // parallel list read has sent its first request): the portal may open
+  // its idle connections ahead, up to its max_concurrency, so that they are
+  // ready when they go. Costs no request of the portal's budget.
+  virtual void Warm(int requests) { (void)requests; }
 };
 
 }  // namespace b24gate

@@ -82,6 +82,7 @@ class Portal : public Dispatcher, private DispatchPool::Task {
   void Batch(std::vector<BatchCommandSpec> commands, bool halt, CallOptions options,
              BatchCallback done) override;
   PortalBudget Budget(const std::string& method) const override;
+  void Warm(int requests) override;
   const std::string& name() const override { return options_.name; }
 
   PortalStats Stats() const;

@@ -51,6 +51,19 @@ PortalBudget Portal::Budget(const std::string& method) const {
   return b;
 }
 
+void Portal::Warm(int requests) {
+  int connections = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    if (draining_ || stopping_) return;
+    connections = std::min(requests, MaxInFlight());
+  }
+  // Every request to the portal goes to its base URL's origin (REST 3.0's
+  // /rest/api/ too).
+  const std::string base_url = credentials_->Current().base_url;
+  if (connections > 1 && !base_url.empty()) transport_->Warm(base_url, connections, options_.tls);
+}
+
 PortalStats Portal::Stats() const {
   absl::MutexLock lock(&mu_);
   PortalStats s = stats_;

@@ -1,7 +1,8 @@
 // GetAll's resume cursors and strategies end to end: a read stopped part way
 // is continued by a new gateway process from the last message's cursor, with
 // no item lost or repeated, for every strategy, ordered and unordered; bad
-// cursors are refused; the count can be skipped.
+// cursors are refused; the count can be skipped; a list of any length reports
+// its total.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -149,6 +150,29 @@ TEST(Strategies, KeysetOnAMethodWithoutIdOrderIsRefused) {
   ASSERT_TRUE(out.status.ok()) << out.status.error_message();
   EXPECT_EQ(out.summary.strategy(), "offset");
   EXPECT_EQ(out.ids.size(), 2400u);
+}
+
+// A list the first page holds whole is read by the parallel keyset's bounds
+// query alone, which counts nothing: its length is the total, for an empty
+// list too (`<ID 1`: no request at all).
+TEST(Strategies, AListOfOnePageOrNoneReportsItsTotal) {
+  auto stack = Up();
+  ASSERT_TRUE(stack);
+  for (int64_t below : {int64_t{1}, int64_t{12}, int64_t{60}}) {
+    json params = {{"select", {"ID", "TITLE"}}, {"filter", {{"<ID", below}}}};
+    std::vector<json> direct = RestAll(*stack, "crm.lead.list", params);
+    ASSERT_LE(direct.size(), 50u) << below;
+    pb::GetAllRequest r;
+    r.set_method("crm.lead.list");
+    *r.mutable_params() = S(params);
+    Partial out = Read(*stack, r);
+    ASSERT_TRUE(out.status.ok()) << below << ": " << out.status.error_message();
+    EXPECT_EQ(out.summary.strategy(), "parallel_keyset") << below;
+    EXPECT_EQ(out.ids.size(), direct.size()) << below;
+    ASSERT_TRUE(out.summary.has_total()) << below;
+    EXPECT_EQ(out.summary.total(), static_cast<int64_t>(direct.size())) << below;
+    EXPECT_TRUE(out.summary.total_matched()) << below;
+  }
 }
 
 TEST(Strategies, SkipTotalReadsEverythingWithoutCounting) {

@@ -221,7 +221,10 @@ FaultKind Portal::DrawFault(const std::string& path) {
 
 HttpReply Portal::HandleRest(const RestRequest& request) {
   stats_.CountRequest();
-  const absl::Time start = clock_->Now();
+  // From the arrival, when the server knows it: the reply is held until
+  // arrival + processing, and everything the run keeps (the idempotency
+  // store's finish, the operating time) must count from the same instant.
+  const absl::Time start = request.arrived.value_or(clock_->Now());
   bool v3 = false;
   std::vector<std::string> segments;
   const std::string method = MethodOfPath(request.path, &v3, &segments);

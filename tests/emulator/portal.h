@@ -91,6 +91,11 @@ struct RestRequest {
   // The token of an "Authorization: Bearer" header (REST 3.0 reads it when
   // the body has no `auth`, e.g. a batch's list); empty when none.
   std::string bearer;
+  // When the request's bytes arrived, on the portal's clock (the server's
+  // reading of the kernel's record); unset: when HandleRest runs. The run
+  // counts from here, as the server's hold of the reply does, so a keyed
+  // write is kept as finished by the time its answer leaves.
+  std::optional<absl::Time> arrived;
 };
 
 // The byte endpoints of the Drive: a request's query, and how it arrived.

@@ -253,6 +253,10 @@ void EmulatorServer::InstallHandlers() {
     // added (a portal's front end takes requests in on many machines).
     const absl::Time received = options_.clock->Ago(
         options_.request_age ? options_.request_age(req) : LastDataAge(ConnectionSocket(req)));
+    // The portal's run starts there too: a keyed write's answer is kept as
+    // finished at received + processing, when it leaves, not later (a
+    // repeat sent on the answer would otherwise run again as an overlap).
+    r.arrived = received;
     HttpReply reply = portal->HandleRest(r);
     if (reply.delay > absl::ZeroDuration()) {
       options_.clock->WaitUntil(received + reply.delay, stopping_);

@@ -112,6 +112,16 @@ class FakeTransport : public HttpTransport {
     return mu_.AwaitWithTimeout(absl::Condition(&has), timeout);
   }
 
+  // Warm() hints so far: (url, connections).
+  void Warm(const std::string& url, int connections, const TlsOptions&) override {
+    absl::MutexLock lock(&mu_);
+    warms_.emplace_back(url, connections);
+  }
+  std::vector<std::pair<std::string, int>> warms() {
+    absl::MutexLock lock(&mu_);
+    return warms_;
+  }
+
   // Requests sent so far, answered or not.
   int sent() {
     absl::MutexLock lock(&mu_);
@@ -177,6 +187,7 @@ class FakeTransport : public HttpTransport {
   std::vector<Callback> abandoned_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   int sent_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::pair<std::string, int>> warms_ ABSL_GUARDED_BY(mu_);
 };
 
 // Answers in the shapes Bitrix24 sends.

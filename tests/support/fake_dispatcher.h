@@ -103,6 +103,17 @@ class FakeDispatcher : public Dispatcher {
     return b;
   }
 
+  void Warm(int requests) override {
+    absl::MutexLock lock(&mu_);
+    warms_.emplace_back(requests_, requests);
+  }
+  // Warm() hints since the start: (requests handed over before it, the
+  // requests it announced).
+  std::vector<std::pair<int, int>> warms() const {
+    absl::MutexLock lock(&mu_);
+    return warms_;
+  }
+
   void set_budget(const PortalBudget& budget) {
     absl::MutexLock lock(&mu_);
     budget_ = budget;
@@ -158,6 +169,7 @@ class FakeDispatcher : public Dispatcher {
   std::deque<Request> queue_ ABSL_GUARDED_BY(mu_);
   int requests_ ABSL_GUARDED_BY(mu_) = 0;
   int max_waiting_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::pair<int, int>> warms_ ABSL_GUARDED_BY(mu_);
   int groups_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -308,6 +309,63 @@ TEST_F(ServerTest, AHoldCountsFromWhenTheRequestArrivedNotWhenItWasRead) {
   EXPECT_EQ(res->status, 200);
   EXPECT_EQ(clock.Now() - start, absl::Milliseconds(1200))
       << "1,700 ms: the hold counted from when the server read the request";
+}
+
+// v3/things.thing.add: a REST 3.0 write that counts its runs.
+class V3Adds : public MethodTable {
+ public:
+  bool HasMethod(const std::string& m) const override { return m == "v3/things.thing.add"; }
+  bool IsWrite(const std::string& m) const override { return HasMethod(m); }
+  MethodResult Invoke(const MethodCall&) override {
+    MethodResult r;
+    r.result = {{"item", {{"id", ++runs}}}};
+    return r;
+  }
+  std::atomic<int> runs{0};
+};
+
+// A keyed write read late (a busy server) is answered its processing time
+// after it arrived; a repeat sent on that answer is answered from the
+// idempotency store and does not run again. The store counted the run from
+// when the request was read, 500 ms later than the hold did, so the repeat
+// came "before the first run had finished" and ran as an overlap: a second
+// write for one key (the e2e CallManyWithTheCallersKeys test saw created 5
+// under load).
+TEST_F(ServerTest, AKeyedWriteReadLateIsKeptByTheTimeItsAnswerLeaves) {
+  FakeClock clock;
+  const absl::Time start = clock.Now();
+  PortalConfig config = TestConfig();
+  config.cost = CostModel{absl::Milliseconds(1200), absl::ZeroDuration(), absl::ZeroDuration(),
+                          absl::ZeroDuration()};
+  V3Adds methods;
+  Portal portal(config, &methods, &clock);
+  ServerOptions options;
+  options.clock = &clock;
+  // The first request arrived at the clock's first reading (older than the
+  // fake clock itself) and was read 500 ms later; the repeat is read at once.
+  std::atomic<int> reads{0};
+  options.request_age = [&reads](const httplib::Request&) {
+    return reads++ == 0 ? absl::Hours(1) : absl::ZeroDuration();
+  };
+  EmulatorServer server(options, &portal);
+  absl::StatusOr<int> port = server.Start();
+  ASSERT_TRUE(port.ok()) << port.status();
+  clock.Advance(absl::Milliseconds(500));
+  httplib::Client client("127.0.0.1", *port);
+  client.set_read_timeout(10, 0);
+  const httplib::Headers key = {{"Idempotency-Key", "order-1"}};
+  const std::string body = R"({"fields":{"title":"x"}})";
+  auto first = client.Post("/rest/api/1/secret/things.thing.add", key, body, "application/json");
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->status, 200) << first->body;
+  ASSERT_EQ(clock.Now() - start, absl::Milliseconds(1200));
+  auto again = client.Post("/rest/api/1/secret/things.thing.add", key, body, "application/json");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 200) << again->body;
+  EXPECT_EQ(again->get_header_value("Idempotent-Replayed"), "true");
+  EXPECT_EQ(again->body, first->body);
+  EXPECT_EQ(methods.runs, 1) << "the repeat ran again as an overlap";
+  server.Stop();
 }
 
 TEST_F(ServerTest, OAuthFlowOverHttp) {

@@ -23,6 +23,7 @@
 #include "tests/support/free_port.h"
 #include "tests/support/listening_socket.h"
 #include "tests/support/self_signed_certificate.h"
+#include "tests/support/wait_for.h"
 
 namespace b24gate::curl_transport_test {
 namespace {
@@ -347,6 +348,129 @@ TEST(CurlTransportTest, SequentialRequestsReuseTheConnection) {
   }
   absl::MutexLock lock(&mu);
   EXPECT_EQ(client_ports.size(), 1u);
+}
+
+// Warm() opens the connections a burst will need ahead, with a HEAD request
+// each for the origin's /favicon.ico (never the URL's path, where webhook
+// codes live): the four requests that then go at once each find one ready
+// and open none of their own. Asked again with them open, it opens none.
+TEST(CurlTransportTest, WarmedConnectionsAreTheOnesABurstUses) {
+  TestServer server(std::make_unique<httplib::Server>());
+  absl::Mutex mu;
+  std::set<int> warm_ports;
+  int warm_requests = 0;
+  std::set<int> burst_ports;
+  int arrived = 0;
+  server.server().Get("/favicon.ico", [&](const httplib::Request& req, httplib::Response& res) {
+    absl::MutexLock lock(&mu);
+    EXPECT_EQ(req.method, "HEAD");
+    warm_ports.insert(req.remote_port);
+    ++warm_requests;
+    res.status = 404;
+  });
+  // Each is held until all four are in: four connections at once.
+  server.server().Get("/together", [&](const httplib::Request& req, httplib::Response& res) {
+    absl::MutexLock lock(&mu);
+    burst_ports.insert(req.remote_port);
+    ++arrived;
+    auto all_in = [&] { return arrived >= 4; };
+    mu.AwaitWithTimeout(absl::Condition(&all_in), absl::Seconds(20));
+    res.set_content("ok", "text/plain");
+  });
+  server.server().set_keep_alive_timeout(60);  // kept open however slow the test
+  std::string base = server.Start();
+  CurlTransport transport;
+  const std::string portal = absl::StrCat(base, "/rest/1/", kSecret, "/");
+  transport.Warm(portal, 4, {});
+  ASSERT_TRUE(testing::WaitFor([&] {
+    absl::MutexLock lock(&mu);
+    return warm_requests == 4 && transport.warming() == 0;
+  }));
+  absl::Mutex done_mu;
+  int done = 0;
+  for (int i = 0; i < 4; ++i) {
+    transport.Send(Get(base + "/together"), [&](HttpResponse r) {
+      EXPECT_EQ(r.status, 200) << r.failure_message;
+      absl::MutexLock lock(&done_mu);
+      ++done;
+    });
+  }
+  ASSERT_TRUE(testing::WaitFor([&] {
+    absl::MutexLock lock(&done_mu);
+    return done == 4;
+  }));
+  // Four open: the hint adds none (the request after it is answered once
+  // the hint was looked at, and a HEAD it started would be answered too).
+  transport.Warm(portal, 4, {});
+  EXPECT_EQ(SendAndWait(transport, Get(base + "/together")).status, 200);
+  ASSERT_TRUE(testing::WaitFor([&] { return transport.warming() == 0; }));
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(warm_ports.size(), 4u);
+  EXPECT_EQ(burst_ports, warm_ports);
+  EXPECT_EQ(warm_requests, 4);
+}
+
+// The connections of a burst stay open for the next one, also when its last
+// request ends alone: libcurl's default cache (4 connections per transfer
+// running) closed one as that last request left, and the next burst opened
+// it again.
+TEST(CurlTransportTest, ABurstsConnectionsAreKeptForTheNext) {
+  TestServer server(std::make_unique<httplib::Server>());
+  absl::Mutex mu;
+  std::vector<std::set<int>> ports(2);
+  int burst = 0;
+  int arrived = 0;
+  bool last_released = false;
+  // Each request of a burst is held until all eight are in (eight
+  // connections at once); the first burst's /last is held until released.
+  auto handler = [&](const httplib::Request& req, httplib::Response& res) {
+    absl::MutexLock lock(&mu);
+    ports[burst].insert(req.remote_port);
+    ++arrived;
+    auto all_in = [&] { return arrived >= 8; };
+    mu.AwaitWithTimeout(absl::Condition(&all_in), absl::Seconds(20));
+    if (req.path == "/last") {
+      auto released = [&] { return last_released; };
+      mu.AwaitWithTimeout(absl::Condition(&released), absl::Seconds(20));
+    }
+    res.set_content("ok", "text/plain");
+  };
+  server.server().Get("/together", handler);
+  server.server().Get("/last", handler);
+  server.server().set_keep_alive_timeout(60);  // kept open however slow the test
+  std::string base = server.Start();
+  CurlTransport transport;
+  absl::Mutex done_mu;
+  int done = 0;
+  auto count = [&](HttpResponse r) {
+    EXPECT_EQ(r.status, 200) << r.failure_message;
+    absl::MutexLock lock(&done_mu);
+    ++done;
+  };
+  auto done_reaches = [&](int n) {
+    return testing::WaitFor([&] {
+      absl::MutexLock lock(&done_mu);
+      return done >= n;
+    });
+  };
+  for (int i = 0; i < 7; ++i) transport.Send(Get(base + "/together"), count);
+  transport.Send(Get(base + "/last"), count);
+  ASSERT_TRUE(done_reaches(7));
+  {
+    absl::MutexLock lock(&mu);
+    last_released = true;
+  }
+  ASSERT_TRUE(done_reaches(8));
+  {
+    absl::MutexLock lock(&mu);
+    burst = 1;
+    arrived = 0;
+  }
+  for (int i = 0; i < 8; ++i) transport.Send(Get(base + "/together"), count);
+  ASSERT_TRUE(done_reaches(16));
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(ports[0].size(), 8u);
+  EXPECT_EQ(ports[1], ports[0]);
 }
 
 TEST(CurlTransportTest, ConnectionRefusedIsNotSent) {

@@ -40,9 +40,7 @@ TEST(ParallelKeysetStrategy, IsTheDefaultAndReadsEveryItemOnceInIdOrder) {
 
 // A short list left with a single range after its first page (the head,
 // whose batch does not take the count while another range could) still
-// carries the count: every size past the first page reports its total. (A
-// list the first page holds whole is read by the bounds query alone, which
-// carries no count.)
+// carries the count: every size past the first page reports its total.
 TEST(ParallelKeysetStrategy, AShortListOfAnySizeCarriesItsTotal) {
   for (int n : {51, 120, 300, 400, 1000, 2500}) {
     std::vector<int64_t> ids = RandomIds(n, 7);
@@ -54,6 +52,43 @@ TEST(ParallelKeysetStrategy, AShortListOfAnySizeCarriesItsTotal) {
     EXPECT_TRUE(out.summary.total_matched) << n;
     EXPECT_EQ(server.counted_pages(), 1) << n;
   }
+}
+
+// A list the first page holds whole (none, a short page, or exactly 50
+// ending at the highest id) is read by the bounds query alone, which counts
+// nothing: the page's length is the total, with no request and no counted
+// page more.
+TEST(ParallelKeysetStrategy, AListTheFirstPageHoldsReportsItsLengthAsTotal) {
+  for (int n : {0, 1, 30, 49, 50}) {
+    std::vector<int64_t> ids = RandomIds(n, 3);
+    FakeListServer server(ids);
+    ReadOutcome out = ReadList(&server, ParallelRequest());
+    ASSERT_TRUE(out.status.ok()) << n << ": " << out.status;
+    EXPECT_EQ(out.Ids(), ids) << n;
+    EXPECT_EQ(out.summary.total, n) << n;
+    EXPECT_TRUE(out.summary.total_matched) << n;
+    EXPECT_EQ(server.requests(), 1) << n;
+    EXPECT_EQ(server.counted_pages(), 0) << n;
+  }
+  // Id bounds that hold no id: empty, known without a request.
+  FakeListServer server(RandomIds(100, 3));
+  ReadOutcome out = ReadList(&server, ParallelRequest({{"filter", {{">ID", 5}, {"<ID", 6}}}}));
+  ASSERT_TRUE(out.status.ok()) << out.status;
+  EXPECT_EQ(out.summary.total, 0);
+  EXPECT_EQ(server.requests(), 0);
+}
+
+// Once the bounds query is queued, the read asks the portal to open every
+// connection (max_in_flight: 8) while it is answered: the batches its answer
+// starts all go at once.
+TEST(ParallelKeysetStrategy, WarmsEveryConnectionWhileTheBoundsAreAsked) {
+  FakeListServer server(Ids(20000));
+  ReadOutcome out = ReadList(&server, ParallelRequest());
+  ASSERT_TRUE(out.status.ok()) << out.status;
+  std::vector<std::pair<int, int>> warms = server.dispatcher()->warms();
+  ASSERT_EQ(warms.size(), 1u);
+  EXPECT_EQ(warms[0].first, 1) << "requests handed over before the hint";
+  EXPECT_EQ(warms[0].second, 8);
 }
 
 TEST(ParallelKeysetStrategy, RunsSeveralChainsAtOnce) {

@@ -39,6 +39,21 @@ TEST(Portal, ALoneCallGoesAsAPlainJsonRequest) {
   EXPECT_EQ(out.reply->result["ID"], "7");
 }
 
+// A hint that many requests will go at once opens connections up to the
+// portal's max_concurrency (8 here), to its base URL's origin; a single
+// request needs none opened ahead.
+TEST(Portal, AWarmHintOpensUpToMaxConcurrencyConnections) {
+  PortalHarness h(Options());
+  h.portal->Warm(20);
+  h.portal->Warm(3);
+  h.portal->Warm(1);
+  std::vector<std::pair<std::string, int>> warms = h.transport.warms();
+  ASSERT_EQ(warms.size(), 2u);
+  EXPECT_EQ(warms[0], std::make_pair(std::string("https://portal.example/rest/1/secret/"), 8));
+  EXPECT_EQ(warms[1].second, 3);
+  EXPECT_EQ(h.transport.sent(), 0);  // no request of the portal's budget
+}
+
 TEST(Portal, ACallOnAnIdlePortalCostsOneTurn) {
   // A turn is a hand-off to a pool thread (on a loaded machine, a wait for
   // a core): the call needs one, to be sent. Neither the empty queue after
