@@ -164,24 +164,13 @@ void ListReader::Cancel() {
   if (drain) Drain();
 }
 
-CallCallback ListReader::Guard(std::function<void(absl::StatusOr<CallReply>)> fn) {
+// One wrapper for both callback kinds: the answer is handled under the lock
+// unless the read has finished, the strategy goes on, and what that queued
+// reaches the sink once the lock is released.
+template <typename Result>
+std::function<void(Result)> ListReader::Guarded(std::function<void(Result)> fn) {
   auto self = shared_from_this();
-  return [self, fn = std::move(fn)](absl::StatusOr<CallReply> reply) {
-    bool drain;
-    {
-      absl::MutexLock lock(&self->mu_);
-      if (self->finished_) return;
-      fn(std::move(reply));
-      self->Pump();
-      drain = self->ClaimDrain();
-    }
-    if (drain) self->Drain();
-  };
-}
-
-BatchCallback ListReader::GuardBatch(std::function<void(absl::StatusOr<BatchResult>)> fn) {
-  auto self = shared_from_this();
-  return [self, fn = std::move(fn)](absl::StatusOr<BatchResult> result) {
+  return [self, fn = std::move(fn)](Result result) {
     bool drain;
     {
       absl::MutexLock lock(&self->mu_);
@@ -192,6 +181,14 @@ BatchCallback ListReader::GuardBatch(std::function<void(absl::StatusOr<BatchResu
     }
     if (drain) self->Drain();
   };
+}
+
+CallCallback ListReader::Guard(std::function<void(absl::StatusOr<CallReply>)> fn) {
+  return Guarded(std::move(fn));
+}
+
+BatchCallback ListReader::GuardBatch(std::function<void(absl::StatusOr<BatchResult>)> fn) {
+  return Guarded(std::move(fn));
 }
 
 bool ListReader::ClaimDrain() {

@@ -117,6 +117,8 @@ class ListReader : public std::enable_shared_from_this<ListReader>, private List
   Json CountParams() const;
   void StartCount() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnCount(absl::StatusOr<CallReply> reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  template <typename Result>
+  std::function<void(Result)> Guarded(std::function<void(Result)> fn);
   // Lets the strategy send more, then finishes when everything is done.
   void Pump() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Finish(absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
