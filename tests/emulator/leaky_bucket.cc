@@ -19,18 +19,19 @@ double LeakyBucket::DrainedLocked(absl::Time now) const {
   return std::max(0.0, level_ - elapsed * options_.drain_per_second);
 }
 
-bool LeakyBucket::TryAdmit() {
-  const absl::Time now = clock_->Now();
+bool LeakyBucket::TryAdmit(absl::Time arrival) {
   absl::MutexLock lock(&mu_);
-  const double level = DrainedLocked(now);
+  // Read after a later arrival was judged: judged at that later instant.
+  const absl::Time at = std::max(arrival, updated_);
+  const double level = DrainedLocked(at);
   if (options_.enforce && level > options_.burst - 1 + kEpsilon) {
     // Refused requests do not count; keep the drained level for later.
     level_ = level;
-    updated_ = std::max(updated_, now);
+    updated_ = at;
     return false;
   }
   level_ = level + 1;
-  updated_ = std::max(updated_, now);
+  updated_ = at;
   peak_ = std::max(peak_, level_);
   return true;
 }

@@ -5,6 +5,15 @@
 // From an empty bucket exactly `burst` requests pass at once; then one more
 // passes every 1/drain_per_second. Refused requests add nothing.
 //
+// A request is judged at its arrival ("a request arriving when the counter is
+// above X", the docs), not when a busy thread read it, as a portal's check
+// runs inside the request, at the instant its `time.start` reports. Requests
+// read out of arrival order by different threads: one that arrived before the
+// last judged is judged at that later instant (the counter never goes back).
+// Judged later, it finds the counter more drained, never fuller, so counted
+// at the real arrivals the counter passes burst - 1 by at most what drains
+// over the reordering's span.
+//
 // With `enforce` false every request is admitted but the level is still
 // tracked, so stats show whether a client would have been throttled.
 //
@@ -30,9 +39,11 @@ class LeakyBucket {
   // `clock` must outlive the bucket.
   LeakyBucket(const LeakyBucketOptions& options, const Clock* clock);
 
-  // Admits one request (adding 1) and returns true, or returns false and
-  // leaves the counter unchanged.
-  bool TryAdmit();
+  // Admits one request that arrived at `arrival` (adding 1) and returns
+  // true, or returns false and leaves the counter unchanged.
+  bool TryAdmit(absl::Time arrival);
+  // One arriving now.
+  bool TryAdmit() { return TryAdmit(clock_->Now()); }
 
   // The counter drained to now.
   double Level() const;

@@ -295,7 +295,10 @@ HttpReply Portal::ServeClassic(const RestRequest& request, const std::vector<std
   if (std::optional<HttpReply> refused = Authenticate(request, segments, auth, &caller)) {
     return *refused;
   }
-  if (!bucket_.TryAdmit()) return ErrorReply(503, "QUERY_LIMIT_EXCEEDED", "Too many requests");
+  // At its arrival, like its `time.start` and its run.
+  if (!bucket_.TryAdmit(start)) {
+    return ErrorReply(503, "QUERY_LIMIT_EXCEEDED", "Too many requests");
+  }
   if (method == "batch") return RunBatch(caller, params, start);
   return RunSingle(caller, method, params, start);
 }

@@ -85,7 +85,10 @@ HttpReply Portal::ServeV3(const RestRequest& request, const std::vector<std::str
   if (std::optional<HttpReply> refused = Authenticate(request, segments, auth, &caller)) {
     return *refused;
   }
-  if (!bucket_.TryAdmit()) return ErrorReply(503, "QUERY_LIMIT_EXCEEDED", "Too many requests");
+  // At its arrival, like its `time.start` and its run.
+  if (!bucket_.TryAdmit(start)) {
+    return ErrorReply(503, "QUERY_LIMIT_EXCEEDED", "Too many requests");
+  }
   // A batch is neither read nor write: the docs give its Idempotency-Key no
   // meaning, so nothing is kept for it.
   if (method == "batch") return RunV3Batch(caller, *params, start);

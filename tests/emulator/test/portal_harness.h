@@ -3,6 +3,7 @@
 #define B24EMU_TEST_PORTAL_HARNESS_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -44,6 +45,7 @@ class PortalHarness {
     r.params.body = body;
     r.host = "127.0.0.1:8080";
     r.https = https_;
+    r.arrived = arrived_;
     return portal_->HandleRest(r);
   }
 
@@ -53,11 +55,15 @@ class PortalHarness {
   FakeMethods& methods() { return methods_; }
   Portal& portal() { return *portal_; }
   void set_https(bool https) { https_ = https; }
+  // When the requests sent from now on arrived (the server's reading of
+  // the kernel's record); unset: when HandleRest runs.
+  void set_arrived(std::optional<absl::Time> arrived) { arrived_ = arrived; }
 
  private:
   FakeClock clock_;
   FakeMethods methods_;
   bool https_ = false;
+  std::optional<absl::Time> arrived_;
   std::unique_ptr<Portal> portal_;
 };
 

@@ -146,6 +146,25 @@ TEST(PortalLimitsTest, FiftiethPassesFiftyFirstGets503ThenOneMoreAfterHalfSecond
   EXPECT_EQ(stats["commands"], 51);
 }
 
+// A request read 1 s after the burst (a busy thread) but arrived 0.4 s
+// after it is judged at its arrival: refused, as on a portal whose check
+// runs in the request; one that arrived at 0.5 s passes, and its
+// `time.start` is that arrival, the instant it was admitted.
+TEST(PortalLimitsTest, ARequestIsAdmittedByTheCounterWhenItArrivedNotWhenItWasRead) {
+  PortalHarness h;
+  const absl::Time t0 = h.clock().Now();
+  const std::string url = std::string(kHook) + "crm.lead.get?id=1";
+  for (int i = 0; i < 50; ++i) ASSERT_EQ(h.Get(url).status, 200) << i;
+  h.clock().Advance(absl::Seconds(1));
+  h.set_arrived(t0 + absl::Milliseconds(400));
+  EXPECT_EQ(h.Get(url).status, 503) << "admitted by the counter when the request was read";
+  h.set_arrived(t0 + absl::Milliseconds(500));
+  const HttpReply admitted = h.Get(url);
+  ASSERT_EQ(admitted.status, 200);
+  EXPECT_DOUBLE_EQ(PortalHarness::Json(admitted)["time"]["start"].get<double>(),
+                   absl::ToUnixMicros(t0 + absl::Milliseconds(500)) / 1e6);
+}
+
 TEST(PortalLimitsTest, BatchCostsOneInTheBucket) {
   PortalHarness h;
   for (int i = 0; i < 49; ++i) ASSERT_EQ(h.Get(std::string(kHook) + "echo").status, 200);
