@@ -47,6 +47,16 @@ class RequestBudget {
   // Runtime tuning and the autothrottle; see LeakyBucket::SetPolicy.
   virtual void SetPolicy(BucketPolicy policy, absl::Time now) = 0;
   virtual BucketPolicy policy() const = 0;
+  // An answer's `time.start` (the portal's clock) for a request whose slot
+  // was taken at `slot` (ours): the delays' jitter sizes the headroom (see
+  // JitterHeadroom). The shared store keeps its configured headroom: its
+  // replicas' requests leave from several machines, each with delays of its
+  // own, and its lease margin already sits on top.
+  virtual void ObserveStart(absl::Time /*slot*/, absl::Time /*start*/, absl::Time /*now*/) {}
+  // The requests of the burst kept unused now (at most policy().headroom).
+  virtual double Headroom() const { return policy().headroom; }
+  // The jitter the headroom is sized by (zero until measured).
+  virtual absl::Duration Jitter(absl::Time /*now*/) const { return absl::ZeroDuration(); }
 };
 
 // Per-method operating time. See OperatingTracker for the model; the methods

@@ -8,22 +8,37 @@
 #define B24GATE_ENGINE_BUDGET_LOCAL_BUDGET_STORE_H_
 
 #include "engine/budget/budget_store.h"
+#include "engine/throttle/jitter_headroom.h"
 
 namespace b24gate {
 
+// The bucket keeps the headroom the measured jitter needs (JitterHeadroom),
+// at most the configured one; policy() is the configured policy.
 class LocalRequestBudget : public RequestBudget {
  public:
-  explicit LocalRequestBudget(BucketPolicy policy) : bucket_(policy) {}
+  explicit LocalRequestBudget(BucketPolicy policy, JitterPolicy jitter = {})
+      : configured_(policy), bucket_(policy), jitter_(jitter) {}
   absl::Time NextFree(absl::Time now) const override { return bucket_.NextFree(now); }
   absl::Time Reserve(absl::Time now) override;
   void MarkFull(absl::Time now) override { bucket_.MarkFull(now); }
   double Level(absl::Time now) const override { return bucket_.Level(now); }
-  void SetPolicy(BucketPolicy policy, absl::Time now) override { bucket_.SetPolicy(policy, now); }
-  BucketPolicy policy() const override { return bucket_.policy(); }
+  void SetPolicy(BucketPolicy policy, absl::Time now) override;
+  BucketPolicy policy() const override { return configured_; }
+  void ObserveStart(absl::Time slot, absl::Time start, absl::Time now) override;
+  double Headroom() const override { return bucket_.policy().headroom; }
+  absl::Duration Jitter(absl::Time now) const override {
+    return jitter_.Spread(now).value_or(absl::ZeroDuration());
+  }
   LeakyBucket& bucket() { return bucket_; }
 
  private:
-  LeakyBucket bucket_;
+  // Gives the bucket the headroom the jitter of the window ending at `now`
+  // needs.
+  void Resize(absl::Time now);
+
+  BucketPolicy configured_;
+  LeakyBucket bucket_;  // its policy's headroom is the one in force
+  JitterHeadroom jitter_;
 };
 
 // Forwards to an OperatingTracker; the Redis store adds publishing on top.

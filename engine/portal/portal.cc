@@ -344,6 +344,7 @@ Portal::FlightPtr Portal::TakeFlight(absl::Time now, absl::Time* next) {
     return nullptr;
   }
   auto flight = std::make_shared<Flight>();
+  flight->slot = now;
   flight->group = queue_.Take(choice);
   ReserveCosts(flight->group);
   ledger_.Started(CallsIn(flight->group));

@@ -94,6 +94,19 @@ bool IsReplay(const HttpResponse& r) {
          absl::AsciiStrToLower(it->second) == "true";
 }
 
+// When the portal began the request (the answer's `time.start`, unix
+// seconds on its clock), if the answer says.
+std::optional<absl::Time> StartOf(const absl::StatusOr<CommandOutcome>& single,
+                                  const absl::StatusOr<BatchReply>& batch) {
+  const nlohmann::ordered_json* time = nullptr;
+  if (single.ok() && single->reply) time = &single->reply->time;
+  if (batch.ok()) time = &batch->time;
+  if (time == nullptr || !time->is_object()) return std::nullopt;
+  auto start = time->find("start");
+  if (start == time->end() || !start->is_number()) return std::nullopt;
+  return absl::UnixEpoch() + absl::Seconds(start->get<double>());
+}
+
 bool AllCancelled(const std::vector<WorkPtr>& group) {
   bool any = false;
   for (const auto& w : group) {
@@ -156,6 +169,10 @@ void Portal::OnResponse(FlightPtr flight, HttpResponse response) {
     absl::MutexLock lock(&mu_);
     const absl::Time now = clock_->Now();
     RecordDone(response, outcome, redirect, now - flight->sent_at, &stats_, &out);
+    std::optional<absl::Time> start = StartOf(single, batch);
+    if (start && flight->slot != absl::InfinitePast()) {
+      bucket_.ObserveStart(flight->slot, *start, now);
+    }
     if (flight->v3 && IsReplay(response)) {
       PortalEvent replay = Event(Type::kIdempotentReplay);
       if (!flight->group.empty() && flight->group[0]) replay.method = flight->group[0]->method();

@@ -34,6 +34,9 @@ struct Portal::Flight {
   // its time on the wire is the file's, not the portal's latency.
   bool streamed = false;
   absl::Time sent_at;
+  // When its slot in the bucket was taken: the answer's `time.start` less
+  // this is the delay whose jitter sizes the headroom.
+  absl::Time slot = absl::InfinitePast();
   std::atomic<int> wire{kWaiting};
 };
 

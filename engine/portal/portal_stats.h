@@ -29,6 +29,8 @@
 // Gauges (double), sampled when the stats are read.
 #define B24GATE_PORTAL_GAUGES(X)                                                    \
   X(bucket_level, "modelled leaky-bucket counter now")                              \
+  X(bucket_headroom_effective, "requests of the burst kept unused now (measured jitter; at most the configured headroom)") \
+  X(bucket_jitter_seconds, "jitter of the delays to the portal (its start times less our send times)") \
   X(queued, "commands waiting in the queue now")                                    \
   X(in_flight, "HTTP requests in flight now")                                       \
   X(concurrency_limit, "in-flight ceiling now (autothrottle)")                      \

@@ -35,7 +35,9 @@ PortalBudget Portal::Budget(const std::string& method) const {
   PortalBudget b;
   const BucketPolicy policy = bucket_.policy();
   b.bucket_level = bucket_.Level(now);
-  b.bucket_usable = std::max(1.0, policy.burst - policy.headroom);
+  // The headroom in force (measured jitter), not the configured most: the
+  // planners' free requests are the ones the bucket will let go.
+  b.bucket_usable = std::max(1.0, policy.burst - bucket_.Headroom());
   b.drain_per_second = policy.drain_per_second;
   b.requests_free_now = std::max(0.0, b.bucket_usable - b.bucket_level);
   b.in_flight = ledger_.requests();
@@ -73,6 +75,8 @@ PortalStats Portal::Stats() const {
   for (const std::string& client : queue_.Classes()) s.client_commands.emplace(client, 0);
   s.in_flight = ledger_.requests();
   s.bucket_level = bucket_.Level(now);
+  s.bucket_headroom_effective = bucket_.Headroom();
+  s.bucket_jitter_seconds = absl::ToDoubleSeconds(bucket_.Jitter(now));
   s.operating = operating_.Snapshot();
   for (const auto& [method, seconds] : s.operating) {
     s.paused[method] = operating_.ReadyAt(method) > now;

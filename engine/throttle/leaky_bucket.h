@@ -8,8 +8,9 @@
 // emission interval. Reserve() hands out send times and commits them, so any
 // number of callers asking at once are spread out and never overshoot.
 //
-// `headroom` keeps that many requests of the burst unused, to absorb network
-// jitter that compresses the spacing of requests on their way to the portal.
+// `headroom` keeps that many requests of the burst unused, to absorb the
+// jitter that compresses the spacing of requests on their way to the portal
+// (JitterHeadroom measures it; the configured value is the most kept).
 //
 // Thread-safety: not thread-safe; the owner serialises calls.
 #ifndef B24GATE_ENGINE_THROTTLE_LEAKY_BUCKET_H_
@@ -54,6 +55,10 @@ class LeakyBucket {
   // think the bucket emptier than it is and overshoot.
   void SetPolicy(BucketPolicy policy, absl::Time now);
   const BucketPolicy& policy() const { return policy_; }
+
+  // Keeps `headroom` requests of the burst unused from now on. The counter
+  // is kept: it is the portal's, whatever we keep in reserve.
+  void SetHeadroom(double headroom) { policy_.headroom = headroom; }
 
  private:
   absl::Duration Interval() const;   // 1 / drain rate

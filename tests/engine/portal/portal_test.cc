@@ -860,5 +860,30 @@ TEST(Portal, BudgetReportsBucketAndOperatingTimeLeft) {
   EXPECT_DOUBLE_EQ(h.portal->Budget("crm.deal.list").bucket_level, 0);
 }
 
+// The answers' `time.start` (the portal's clock) less when each request's
+// slot was taken tell the delays' jitter: steady delays leave the floor's
+// headroom (0.1 s × 2/s), in the budget the list planners read and in the
+// stats; the configured headroom stays what it was.
+TEST(Portal, TheAnswersStartTimesSizeTheHeadroom) {
+  PortalOptions options = Options();
+  options.bucket = BucketPolicy{50, 2, 1};
+  PortalHarness h(options);
+  EXPECT_EQ(h.portal->Budget("crm.lead.get").bucket_usable, 49);
+  for (int i = 0; i < 10; ++i) {
+    Outcome out;
+    h.portal->Call("crm.lead.get", {{"id", i}}, false, {}, out.Callback());
+    auto e = h.transport.Next();
+    ASSERT_TRUE(e);
+    const double start = absl::ToUnixMicros(h.clock.Now() + absl::Milliseconds(30)) / 1e6;
+    e->done(ResultAnswer({{"ID", i}}, {{"start", start}}));
+    ASSERT_TRUE(out.Wait());
+  }
+  EXPECT_DOUBLE_EQ(h.portal->Budget("crm.lead.get").bucket_usable, 49.8);
+  const PortalStats stats = h.portal->Stats();
+  EXPECT_DOUBLE_EQ(stats.bucket_headroom_effective, 0.2);
+  EXPECT_LT(stats.bucket_jitter_seconds, 1e-6);
+  EXPECT_EQ(h.portal->Tuning().bucket.headroom, 1);
+}
+
 }  // namespace
 }  // namespace b24gate::portal_test

@@ -186,7 +186,7 @@ class PortalState(_message.Message):
     def __init__(self, name: _Optional[str] = ..., tuning: _Optional[_Union[PortalTuning, _Mapping]] = ..., status: _Optional[_Union[PortalStatus, _Mapping]] = ..., member_id: _Optional[str] = ..., domain: _Optional[str] = ..., configured: bool = ..., live: bool = ..., plan: _Optional[str] = ..., oauth: bool = ...) -> None: ...
 
 class PortalStatus(_message.Message):
-    __slots__ = ["batch_requests", "bucket_level", "commands_sent", "concurrency_limit", "http_requests", "in_flight", "operating_blocked", "operating_seconds", "outcome_unknown", "queued", "rate_factor", "rate_limited", "redirects", "redis_errors", "retries", "shared_budget_fallback", "slowdowns", "token_refreshes"]
+    __slots__ = ["batch_requests", "bucket_headroom_effective", "bucket_jitter_seconds", "bucket_level", "commands_sent", "concurrency_limit", "http_requests", "in_flight", "operating_blocked", "operating_seconds", "outcome_unknown", "queued", "rate_factor", "rate_limited", "redirects", "redis_errors", "retries", "shared_budget_fallback", "slowdowns", "token_refreshes"]
     class OperatingSecondsEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -195,6 +195,8 @@ class PortalStatus(_message.Message):
         value: float
         def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
     BATCH_REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    BUCKET_HEADROOM_EFFECTIVE_FIELD_NUMBER: _ClassVar[int]
+    BUCKET_JITTER_SECONDS_FIELD_NUMBER: _ClassVar[int]
     BUCKET_LEVEL_FIELD_NUMBER: _ClassVar[int]
     COMMANDS_SENT_FIELD_NUMBER: _ClassVar[int]
     CONCURRENCY_LIMIT_FIELD_NUMBER: _ClassVar[int]
@@ -213,6 +215,8 @@ class PortalStatus(_message.Message):
     SLOWDOWNS_FIELD_NUMBER: _ClassVar[int]
     TOKEN_REFRESHES_FIELD_NUMBER: _ClassVar[int]
     batch_requests: int
+    bucket_headroom_effective: float
+    bucket_jitter_seconds: float
     bucket_level: float
     commands_sent: int
     concurrency_limit: int
@@ -230,7 +234,7 @@ class PortalStatus(_message.Message):
     shared_budget_fallback: float
     slowdowns: int
     token_refreshes: int
-    def __init__(self, bucket_level: _Optional[float] = ..., queued: _Optional[int] = ..., in_flight: _Optional[int] = ..., concurrency_limit: _Optional[int] = ..., rate_factor: _Optional[float] = ..., slowdowns: _Optional[int] = ..., http_requests: _Optional[int] = ..., batch_requests: _Optional[int] = ..., commands_sent: _Optional[int] = ..., retries: _Optional[int] = ..., rate_limited: _Optional[int] = ..., operating_blocked: _Optional[int] = ..., outcome_unknown: _Optional[int] = ..., token_refreshes: _Optional[int] = ..., redirects: _Optional[int] = ..., operating_seconds: _Optional[_Mapping[str, float]] = ..., shared_budget_fallback: _Optional[float] = ..., redis_errors: _Optional[int] = ...) -> None: ...
+    def __init__(self, bucket_level: _Optional[float] = ..., queued: _Optional[int] = ..., in_flight: _Optional[int] = ..., concurrency_limit: _Optional[int] = ..., rate_factor: _Optional[float] = ..., slowdowns: _Optional[int] = ..., http_requests: _Optional[int] = ..., batch_requests: _Optional[int] = ..., commands_sent: _Optional[int] = ..., retries: _Optional[int] = ..., rate_limited: _Optional[int] = ..., operating_blocked: _Optional[int] = ..., outcome_unknown: _Optional[int] = ..., token_refreshes: _Optional[int] = ..., redirects: _Optional[int] = ..., operating_seconds: _Optional[_Mapping[str, float]] = ..., shared_budget_fallback: _Optional[float] = ..., redis_errors: _Optional[int] = ..., bucket_headroom_effective: _Optional[float] = ..., bucket_jitter_seconds: _Optional[float] = ...) -> None: ...
 
 class PortalTuning(_message.Message):
     __slots__ = ["batch_size", "burst", "drain_per_second", "headroom", "linger_ms", "max_concurrency", "operating_limit_seconds", "operating_margin_seconds", "operating_window_seconds"]

@@ -133,6 +133,13 @@ export interface PortalStatus {
    */
   sharedBudgetFallback: number;
   redisErrors: number;
+  /**
+   * Requests of the burst the gateway keeps unused now: sized by the jitter
+   * of its requests' delays to the portal (bucket_jitter_seconds, from the
+   * portal's start times less the send times), at most tuning.headroom.
+   */
+  bucketHeadroomEffective: number;
+  bucketJitterSeconds: number;
 }
 
 export interface PortalStatus_OperatingSecondsEntry {
@@ -649,6 +656,8 @@ function createBasePortalStatus(): PortalStatus {
     operatingSeconds: {},
     sharedBudgetFallback: 0,
     redisErrors: 0,
+    bucketHeadroomEffective: 0,
+    bucketJitterSeconds: 0,
   };
 }
 
@@ -707,6 +716,12 @@ export const PortalStatus: MessageFns<PortalStatus> = {
     }
     if (message.redisErrors !== 0) {
       writer.uint32(144).int64(message.redisErrors);
+    }
+    if (message.bucketHeadroomEffective !== 0) {
+      writer.uint32(153).double(message.bucketHeadroomEffective);
+    }
+    if (message.bucketJitterSeconds !== 0) {
+      writer.uint32(161).double(message.bucketJitterSeconds);
     }
     return writer;
   },
@@ -871,6 +886,22 @@ export const PortalStatus: MessageFns<PortalStatus> = {
             message.redisErrors = longToNumber(reader.int64());
             continue;
           }
+          case 19: {
+            if (tag !== 153) {
+              break;
+            }
+
+            message.bucketHeadroomEffective = reader.double();
+            continue;
+          }
+          case 20: {
+            if (tag !== 161) {
+              break;
+            }
+
+            message.bucketJitterSeconds = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -981,6 +1012,16 @@ export const PortalStatus: MessageFns<PortalStatus> = {
         : isSet(object.redis_errors)
         ? globalThis.Number(object.redis_errors)
         : 0,
+      bucketHeadroomEffective: isSet(object.bucketHeadroomEffective)
+        ? globalThis.Number(object.bucketHeadroomEffective)
+        : isSet(object.bucket_headroom_effective)
+        ? globalThis.Number(object.bucket_headroom_effective)
+        : 0,
+      bucketJitterSeconds: isSet(object.bucketJitterSeconds)
+        ? globalThis.Number(object.bucketJitterSeconds)
+        : isSet(object.bucket_jitter_seconds)
+        ? globalThis.Number(object.bucket_jitter_seconds)
+        : 0,
     };
   },
 
@@ -1046,6 +1087,12 @@ export const PortalStatus: MessageFns<PortalStatus> = {
     if (message.redisErrors !== 0) {
       obj.redisErrors = Math.round(message.redisErrors);
     }
+    if (message.bucketHeadroomEffective !== 0) {
+      obj.bucketHeadroomEffective = floatToJson(message.bucketHeadroomEffective);
+    }
+    if (message.bucketJitterSeconds !== 0) {
+      obj.bucketJitterSeconds = floatToJson(message.bucketJitterSeconds);
+    }
     return obj;
   },
 
@@ -1080,6 +1127,8 @@ export const PortalStatus: MessageFns<PortalStatus> = {
     );
     message.sharedBudgetFallback = object.sharedBudgetFallback ?? 0;
     message.redisErrors = object.redisErrors ?? 0;
+    message.bucketHeadroomEffective = object.bucketHeadroomEffective ?? 0;
+    message.bucketJitterSeconds = object.bucketJitterSeconds ?? 0;
     return message;
   },
 };
