@@ -170,6 +170,12 @@ EmulatorServer::EmulatorServer(ServerOptions options, Portal* portal, PortalSet*
   // cut streamed uploads short that wait their turn on a loaded machine).
   server_->set_read_timeout(60, 0);
   server_->set_tcp_nodelay(true);
+  if (AccessLog* log = options_.access_log; log != nullptr) {
+    // cpp-httplib calls it once the reply is written.
+    server_->set_logger([log](const httplib::Request& req, const httplib::Response& res) {
+      log->Write(req.method, req.path, res.status, res.body.size());
+    });
+  }
   InstallHandlers();
 }
 
