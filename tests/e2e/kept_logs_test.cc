@@ -1,5 +1,6 @@
 // A failed test keeps its output and its servers' logs (tests/support/
-// kept_logs.h), with no secret in them; a passed one leaves nothing. The
+// kept_logs.h; the emulators' access logs, harness.h), with no secret in
+// them; a passed one leaves nothing. The
 // tests run this binary again, as ctest would, on two hidden tests: one that
 // sends traffic through a stack whose webhook code is a secret and fails on
 // purpose, and one that passes.
@@ -88,6 +89,10 @@ TEST(KeptLogs, AFailedTestKeepsItsOutputAndTheServersLogsWithNoSecret) {
   EXPECT_TRUE(absl::StrContains(kept, dir)) << "where the logs are: " << kept;
   // What ctest saw is what was kept.
   EXPECT_EQ(Read(output), kept);
+  // What the emulator was asked and answered, the injected 500s among it.
+  const std::string access = Read(dir + "/emulator-1.log");
+  EXPECT_TRUE(absl::StrContains(access, "/rest/1/***/crm.lead.list")) << access;
+  EXPECT_TRUE(absl::StrContains(access, " 500 ")) << access;
 
   int files = 0;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {

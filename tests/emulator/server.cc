@@ -181,11 +181,15 @@ EmulatorServer::EmulatorServer(ServerOptions options, Portal* portal, PortalSet*
   server_->set_read_timeout(60, 0);
   server_->set_tcp_nodelay(true);
   // Called once a response is written: a REST reply's lateness, from its
-  // due time to its last byte (stats "reply_lateness_max_ms").
-  server_->set_logger([this](const httplib::Request& req, const httplib::Response&) {
-    if (due_reply.request != &req) return;
-    due_reply.portal->stats().RecordReplyWritten(options_.clock->Now() - due_reply.due);
-    due_reply = DueReply{};
+  // due time to its last byte (stats "reply_lateness_max_ms"), and the
+  // access log's line (null: none).
+  server_->set_logger([this, log = options_.access_log](const httplib::Request& req,
+                                                       const httplib::Response& res) {
+    if (due_reply.request == &req) {
+      due_reply.portal->stats().RecordReplyWritten(options_.clock->Now() - due_reply.due);
+      due_reply = DueReply{};
+    }
+    if (log != nullptr) log->Write(req.method, req.path, res.status, res.body.size());
   });
   InstallHandlers();
 }

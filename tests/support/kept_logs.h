@@ -2,7 +2,9 @@
 // test of a b24gate_test_binary, tests/CMakeLists.txt): its output — gtest's
 // lines, and the log lines of the gateways and emulators it starts, which
 // inherit its stdout and stderr — is written as it goes to
-// B24GATE_TEST_LOGS/output.log as well as to ctest. A test process that passes removes
+// B24GATE_TEST_LOGS/output.log as well as to ctest, and the e2e harness has
+// each emulator write its access log beside it (emulator-N.log, one line per
+// request; tests/emulator/access_log.h). A test process that passes removes
 // the directory; one that fails keeps it and prints where it is and
 // B24GATE_TEST_RERUN, the command that runs the test alone. A test killed
 // (a crash, ctest's timeout) keeps it too: scripts/test.sh prints the tail of
