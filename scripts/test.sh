@@ -11,6 +11,7 @@
 #   JOBS=2         build and ctest parallelism
 #   CTEST_ARGS=..  extra ctest arguments, e.g. CTEST_ARGS="-L e2e" or "-R buf_curl"
 #   FUZZ_SECONDS=20  run time of each fuzz target (scripts/fuzz.sh); 0 skips fuzzing
+#   KEPT_LOG_LINES=200  lines printed from the end of each kept log of a failed test
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -105,6 +106,31 @@ set +e
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j $((2 * JOBS)) --timeout 600 ${CTEST_ARGS:-} 2>&1 | tee "$log"
 ctest_status=${PIPESTATUS[0]}
 set -e
+# A failed test keeps its output, with the log lines of the gateways and
+# emulators it started, in $BUILD_DIR/test-logs/NAME (a passed one removes
+# its directory; tests/support/kept_logs.h). CI's machine is gone once the run
+# ends, so the end of each kept file goes into this log too, with the command
+# that reruns the test alone. ctest printed the output's start already (it
+# cuts a failed test's output after 300 KB).
+KEPT_LOG_LINES=${KEPT_LOG_LINES:-200}
+print_kept_logs() {
+  local failed=$BUILD_DIR/Testing/Temporary/LastTestsFailed.log name dir file
+  [[ -s $failed ]] || return 0
+  while IFS=: read -r _ name; do
+    dir=$BUILD_DIR/test-logs/$name
+    echo "== failed: $name"
+    echo "rerun it alone: ctest --test-dir $BUILD_DIR -R '^$name\$' --output-on-failure"
+    if [[ ! -d $dir ]]; then
+      echo "(no logs kept: not a gtest binary's test)"
+      continue
+    fi
+    while IFS= read -r file; do
+      echo "-- last $KEPT_LOG_LINES lines of $file"
+      tail -n "$KEPT_LOG_LINES" "$file"
+    done < <(find "$dir" -type f | sort)
+  done <"$failed"
+}
+if ((ctest_status != 0)); then print_kept_logs; fi
 end_phase ctest
 
 # Each fuzz target replays its corpus (seeds and regressions) and fuzzes for

@@ -1,6 +1,7 @@
 #include "tests/e2e/harness.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -21,13 +22,32 @@
 #include "absl/strings/str_cat.h"
 #include "service/json_value.h"
 #include "tests/e2e/binaries.h"
+#include "tests/support/kept_logs.h"
 #include "tests/support/temp_file.h"
 #include "tests/support/wait_for.h"
 
 namespace b24gate::e2e {
 
+namespace {
+
+// Under ctest, each emulator's access log goes beside the test's output
+// (tests/support/kept_logs.h): emulator-1.log, emulator-2.log, ... in the
+// order they start.
+void AddAccessLog(std::vector<std::string>* argv) {
+  static std::atomic<int> emulators{0};
+  const std::string dir = testing::KeptLogsDir();
+  if (dir.empty() || argv->empty() || (*argv)[0] != kEmulatorBin) return;
+  for (const std::string& arg : *argv) {
+    if (absl::StartsWith(arg, "--access-log")) return;  // the test's own
+  }
+  argv->insert(argv->end(), {"--access-log", absl::StrCat(dir, "/emulator-", ++emulators, ".log")});
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Process>> Process::Start(std::vector<std::string> argv,
                                                         double startup_seconds) {
+  AddAccessLog(&argv);
   int pipe_fds[2];
   if (pipe(pipe_fds) != 0) return absl::InternalError("pipe failed");
   pid_t pid = fork();

@@ -29,7 +29,9 @@ namespace b24gate::e2e {
 class Process {
  public:
   // Starts argv[0] with the arguments; waits up to `startup` seconds for the
-  // listening line. Stdout lines after it are kept (see lines()).
+  // listening line. Stdout lines after it are kept (see lines()). An emulator
+  // started under ctest writes its access log beside the test's output
+  // (tests/support/kept_logs.h).
   static absl::StatusOr<std::unique_ptr<Process>> Start(std::vector<std::string> argv,
                                                         double startup_seconds = 60);
   ~Process();

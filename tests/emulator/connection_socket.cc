@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -16,9 +17,8 @@
 namespace b24emu {
 namespace {
 
-// The coarsest kernel tick (HZ=100): TCP_INFO's last_data_recv may be up to
-// one tick more than the real age.
-constexpr absl::Duration kJiffy = absl::Milliseconds(10);
+// The coarsest kernel tick (HZ=100), when the running kernel's is unknown.
+constexpr absl::Duration kCoarsestJiffy = absl::Milliseconds(10);
 
 // The numeric host of a socket address, formatted like cpp-httplib does.
 bool SocketEndpoint(int fd, bool peer, std::string* host, int* port) {
@@ -72,12 +72,27 @@ int ConnectionSocket(const httplib::Request& req) {
   return last;
 }
 
+absl::Duration AgeRounding() {
+  static const absl::Duration rounding = [] {
+    timespec resolution{};
+    if (clock_getres(CLOCK_MONOTONIC_COARSE, &resolution) != 0) return kCoarsestJiffy;
+    const absl::Duration tick = absl::DurationFromTimespec(resolution);
+    if (tick <= absl::ZeroDuration() || tick > kCoarsestJiffy) return kCoarsestJiffy;
+    const absl::Duration ms = absl::Milliseconds(1);
+    return tick % ms == absl::ZeroDuration() ? tick : absl::Ceil(tick, ms) + ms;
+  }();
+  return rounding;
+}
+
 absl::Duration LastDataAge(int fd) {
   if (fd < 0) return absl::ZeroDuration();
   tcp_info info{};
   socklen_t len = sizeof(info);
   if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return absl::ZeroDuration();
-  return std::max(absl::ZeroDuration(), absl::Milliseconds(info.tcpi_last_data_recv) - kJiffy);
+  // last_data_recv counts the jiffies from the one the bytes came in to the
+  // current one, so it can exceed the real age by up to a jiffy.
+  return std::max(absl::ZeroDuration(),
+                  absl::Milliseconds(info.tcpi_last_data_recv) - AgeRounding());
 }
 
 }  // namespace b24emu

@@ -23,9 +23,18 @@ namespace b24emu {
 int ConnectionSocket(const httplib::Request& req);
 
 // How long ago `fd` (a TCP socket) last received data; zero when unknown.
-// The kernel counts it in jiffies (up to 10 ms), so one jiffy of rounding is
-// taken off: the age is never more than the real one.
+// The kernel counts it in whole jiffies, so AgeRounding() is taken off: the
+// age is never more than the real one.
 absl::Duration LastDataAge(int fd);
+
+// The most TCP_INFO's last_data_recv can exceed the real age: one kernel
+// jiffy, the resolution of CLOCK_MONOTONIC_COARSE (1 / CONFIG_HZ: 4 ms at
+// HZ=250, 1 ms at HZ=1000), plus 1 ms where a jiffy is not whole
+// milliseconds (HZ=300: the kernel rounds its count up to one); 10 ms (HZ=100,
+// the coarsest) when the clock cannot be read. Taking off more would count
+// every request as arriving later than it did and hold its reply that much
+// past its modelled processing time.
+absl::Duration AgeRounding();
 
 }  // namespace b24emu
 

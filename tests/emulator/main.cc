@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/emulator/access_log.h"
 #include "tests/emulator/app_notifier.h"
 #include "tests/emulator/clock.h"
 #include "tests/emulator/events.h"
@@ -42,7 +43,18 @@ int RunEmulator(const EmulatorOptions& options) {
         return MakeSeededPortal(options.seed, &ignored);
       },
       &sender, options.app_url.empty() ? nullptr : &notifier, RealClock());
-  EmulatorServer server(MakeServerOptions(options), &portals);
+  std::unique_ptr<AccessLog> access_log;
+  if (!options.access_log.empty()) {
+    absl::StatusOr<std::unique_ptr<AccessLog>> opened = AccessLog::Open(options.access_log);
+    if (!opened.ok()) {
+      std::cerr << "b24-emulator: " << opened.status().message() << "\n";
+      return 2;
+    }
+    access_log = std::move(*opened);
+  }
+  ServerOptions server_options = MakeServerOptions(options);
+  server_options.access_log = access_log.get();
+  EmulatorServer server(std::move(server_options), &portals);
   absl::StatusOr<int> port = server.Bind();
   if (!port.ok()) {
     std::cerr << "b24-emulator: " << port.status().message() << "\n";

@@ -82,6 +82,9 @@ A local Bitrix24 REST portal: protocol, limits, costs and faults (see README.md)
   --app-url URL                 the application's install handler: creating a
                                 portal posts ONAPPINSTALL there, removing one
                                 ONAPPUNINSTALL (needs --oauth)
+  --access-log FILE             append a line per request answered to FILE (time,
+                                method, path with the webhook code masked,
+                                status, body bytes)
   --help                        this text
 )";
 }
@@ -230,6 +233,11 @@ absl::StatusOr<EmulatorOptions> ParseOptions(const std::vector<std::string>& arg
        [&](const std::string& f, const std::string& v) { return ParseInt(f, v, &o.event_retries, 0, 1000); }},
       {"--portals",
        [&](const std::string& f, const std::string& v) { return ParseInt(f, v, &o.portals, 0, 100000); }},
+      {"--access-log",
+       [&](const std::string&, const std::string& v) {
+         o.access_log = v;
+         return absl::OkStatus();
+       }},
       {"--app-url",
        [&](const std::string& f, const std::string& v) {
          if (!absl::StartsWith(v, "http://") && !absl::StartsWith(v, "https://")) {

@@ -61,6 +61,8 @@ struct EmulatorOptions {
   // first, and the application's install handler they post to.
   int portals = 0;
   std::string app_url;
+  // A line per request answered is appended here (access_log.h); empty: none.
+  std::string access_log;
   bool help = false;
 
   bool oauth_enabled() const { return !oauth_client_id.empty(); }

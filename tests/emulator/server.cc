@@ -140,6 +140,16 @@ void SetBody(httplib::Response& res, std::string body, const std::string& conten
   res.body = std::move(body);
 }
 
+// A REST reply between its handler and cpp-httplib's logger, which runs on
+// the same thread once the reply's last byte is written: when it was due,
+// and the portal whose stats count it (held alive until then).
+struct DueReply {
+  const httplib::Request* request = nullptr;
+  std::shared_ptr<Portal> portal;
+  absl::Time due;
+};
+thread_local DueReply due_reply;
+
 void SendJson(httplib::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
   res.set_content(body.dump(), "application/json; charset=utf-8");
@@ -170,6 +180,17 @@ EmulatorServer::EmulatorServer(ServerOptions options, Portal* portal, PortalSet*
   // cut streamed uploads short that wait their turn on a loaded machine).
   server_->set_read_timeout(60, 0);
   server_->set_tcp_nodelay(true);
+  // Called once a response is written: a REST reply's lateness, from its
+  // due time to its last byte (stats "reply_lateness_max_ms"), and the
+  // access log's line (null: none).
+  server_->set_logger([this, log = options_.access_log](const httplib::Request& req,
+                                                       const httplib::Response& res) {
+    if (due_reply.request == &req) {
+      due_reply.portal->stats().RecordReplyWritten(options_.clock->Now() - due_reply.due);
+      due_reply = DueReply{};
+    }
+    if (log != nullptr) log->Write(req.method, req.path, res.status, res.body.size());
+  });
   InstallHandlers();
 }
 
@@ -264,6 +285,7 @@ void EmulatorServer::InstallHandlers() {
     if (reply.drop_connection && DropConnection(req)) {
       res.status = 500;  // never reaches the client
     } else {
+      due_reply = DueReply{&req, portal, received + reply.delay};
       res.status = reply.status;
       for (const auto& [name, value] : reply.headers) res.set_header(name, value);
       SetBody(res, std::move(reply.body), reply.content_type);

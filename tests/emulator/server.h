@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "tests/emulator/access_log.h"
 #include "tests/emulator/clock.h"
 #include "tests/emulator/portal.h"
 #include "tests/emulator/portal_set.h"
@@ -49,6 +50,8 @@ struct ServerOptions {
   // How long before it was read a request's bytes arrived (tests); unset:
   // the kernel's record for its connection (connection_socket.h).
   std::function<absl::Duration(const httplib::Request&)> request_age;
+  // Gets a line per request answered (null: none). Must outlive the server.
+  AccessLog* access_log = nullptr;
 };
 
 class EmulatorServer {

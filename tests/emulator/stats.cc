@@ -43,6 +43,17 @@ void Stats::Enter() {
   }
 }
 
+void Stats::RecordReplyWritten(absl::Duration late) {
+  replies_written_.fetch_add(1, std::memory_order_relaxed);
+  const int64_t us = absl::ToInt64Microseconds(late);
+  if (us <= 0) return;
+  if (late > absl::Milliseconds(1)) replies_late_.fetch_add(1, std::memory_order_relaxed);
+  lateness_total_us_.fetch_add(us, std::memory_order_relaxed);
+  int64_t max = lateness_max_us_.load(std::memory_order_relaxed);
+  while (us > max && !lateness_max_us_.compare_exchange_weak(max, us)) {
+  }
+}
+
 nlohmann::json Stats::ToJson() const {
   nlohmann::json j;
   j["requests"] = requests_.load();
@@ -55,6 +66,10 @@ nlohmann::json Stats::ToJson() const {
   j["idempotency_overlaps"] = idempotency_overlaps_.load();
   j["too_large"] = too_large_.load();
   j["in_flight"] = in_flight_.load();
+  j["replies_written"] = replies_written_.load();
+  j["replies_late"] = replies_late_.load();
+  j["reply_lateness_max_ms"] = static_cast<double>(lateness_max_us_.load()) / 1000;
+  j["reply_lateness_total_ms"] = static_cast<double>(lateness_total_us_.load()) / 1000;
   absl::MutexLock lock(&mu_);
   j["errors"] = nlohmann::json(errors_);
   j["created"] = nlohmann::json(created_);
@@ -77,6 +92,10 @@ void Stats::Reset() {
   idempotent_replays_ = 0;
   idempotency_overlaps_ = 0;
   too_large_ = 0;
+  replies_written_ = 0;
+  replies_late_ = 0;
+  lateness_max_us_ = 0;
+  lateness_total_us_ = 0;
   absl::MutexLock lock(&mu_);
   errors_.clear();
   created_.clear();

@@ -18,6 +18,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 
 namespace b24emu {
 
@@ -53,6 +54,12 @@ class Stats {
   // never seen by the portal, so in no other count.
   void CountTooLarge() { too_large_.fetch_add(1, std::memory_order_relaxed); }
 
+  // One REST reply written out (its last byte handed to the kernel) `late`
+  // after it was due: arrival + modelled processing. Zero or less is on
+  // time; more is time a real portal would not have added (the emulator's
+  // own work unfinished, or its thread not yet run on a busy machine).
+  void RecordReplyWritten(absl::Duration late);
+
   // Brackets one in-flight REST request (for peak_concurrency).
   void Enter();
   void Exit() { in_flight_.fetch_sub(1, std::memory_order_relaxed); }
@@ -62,7 +69,9 @@ class Stats {
 
   // requests, batches, commands, errors, created, peak_concurrency,
   // in_flight, faults_injected, token_refreshes, token_refusals,
-  // idempotent_replays, idempotency_overlaps, too_large, requests_by_method.
+  // idempotent_replays, idempotency_overlaps, too_large, requests_by_method,
+  // replies_written, replies_late (over 1 ms past due), reply_lateness_max_ms,
+  // reply_lateness_total_ms.
   nlohmann::json ToJson() const;
 
   // Clears everything except the in-flight count (requests may be running).
@@ -79,6 +88,10 @@ class Stats {
   std::atomic<int64_t> idempotent_replays_{0};
   std::atomic<int64_t> idempotency_overlaps_{0};
   std::atomic<int64_t> too_large_{0};
+  std::atomic<int64_t> replies_written_{0};
+  std::atomic<int64_t> replies_late_{0};
+  std::atomic<int64_t> lateness_max_us_{0};
+  std::atomic<int64_t> lateness_total_us_{0};
   mutable absl::Mutex mu_;
   std::map<std::string, int64_t> errors_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int64_t> created_ ABSL_GUARDED_BY(mu_);

@@ -10,12 +10,17 @@
 // compiler saw it); no test there is an error, so a renamed file cannot
 // silently run nothing. Without --test_file the binary runs like any gtest
 // binary (all tests, or --gtest_filter).
+//
+// Under ctest a failed test process keeps its output in a directory of the
+// build tree (kept_logs.h).
 #include <cstdio>
 #include <cstring>
 #include <string>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "tests/support/kept_logs.h"
 
 namespace {
 
@@ -47,6 +52,7 @@ std::string FilterForFile(const std::string& wanted) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  b24gate::testing::StartKeepingLogs();  // before gtest or a test starts a thread
   ::testing::InitGoogleMock(&argc, argv);
   std::string wanted;
   for (int i = 1; i < argc; ++i) {
@@ -69,5 +75,7 @@ int main(int argc, char** argv) {
     }
     GTEST_FLAG_SET(filter, filter);
   }
-  return RUN_ALL_TESTS();
+  int status = RUN_ALL_TESTS();
+  b24gate::testing::FinishKeepingLogs(status == 0);
+  return status;
 }

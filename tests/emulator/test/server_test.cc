@@ -311,6 +311,44 @@ TEST_F(ServerTest, AHoldCountsFromWhenTheRequestArrivedNotWhenItWasRead) {
       << "1,700 ms: the hold counted from when the server read the request";
 }
 
+// A reply's last byte leaves when it is due (arrival + modelled processing):
+// on a fake clock the stats count it written 0 ms late. One that arrived
+// long before the server read it (its processing time over before it was
+// read) cannot leave on time: it is counted late by the difference.
+TEST_F(ServerTest, AReplyIsCountedLateByTheTimeFromItsDueToItsLastByte) {
+  FakeClock clock;
+  PortalConfig config = TestConfig();
+  config.cost = CostModel{absl::Milliseconds(1200), absl::ZeroDuration(), absl::ZeroDuration(),
+                          absl::ZeroDuration()};
+  ServerOptions options;
+  options.clock = &clock;
+  // The first request is read as it arrives; the second arrived at the
+  // clock's first reading (older than the fake clock itself).
+  std::atomic<int> reads{0};
+  options.request_age = [&reads](const httplib::Request&) {
+    return reads++ == 0 ? absl::ZeroDuration() : absl::Hours(1);
+  };
+  Emulator e(config, options);
+  auto on_time = e.Client()->Get("/rest/1/secret/crm.lead.get?id=7");
+  ASSERT_TRUE(on_time);
+  ASSERT_EQ(on_time->status, 200);
+  // The count follows the last byte: awaited, the client may read it first.
+  ASSERT_TRUE(b24gate::testing::WaitFor([&] { return e.Stats()["replies_written"] == 1; }));
+  json stats = e.Stats();
+  EXPECT_EQ(stats["replies_late"], 0);
+  EXPECT_EQ(stats["reply_lateness_max_ms"], 0.0);
+
+  clock.Advance(absl::Seconds(2));  // 3.2 s after the second request arrived
+  auto late = e.Client()->Get("/rest/1/secret/crm.lead.get?id=7");
+  ASSERT_TRUE(late);
+  ASSERT_EQ(late->status, 200);
+  ASSERT_TRUE(b24gate::testing::WaitFor([&] { return e.Stats()["replies_written"] == 2; }));
+  stats = e.Stats();
+  EXPECT_EQ(stats["replies_late"], 1);
+  EXPECT_EQ(stats["reply_lateness_max_ms"], 2000.0);
+  EXPECT_EQ(stats["reply_lateness_total_ms"], 2000.0);
+}
+
 // v3/things.thing.add: a REST 3.0 write that counts its runs.
 class V3Adds : public MethodTable {
  public:
