@@ -48,7 +48,7 @@ constexpr size_t kMeasuredItems = 8;
 // while the rest is read. Not compared with the round's cost learned from
 // the bounds query: on the real stack that query's own pages leave it 4 to
 // 50 ms, either side of a small page's 15 ms. Simulated on the real stack's
-// costs, huge pages (97 ms) lose 1 to 3% in two rounds.
+// costs, huge pages (97 ms) would lose 0 to 3% in two rounds.
 constexpr double kCheapPageSeconds = 0.05;
 
 }  // namespace

@@ -10,8 +10,8 @@
 //      one range per chain, each read to its end in one batch, all sent at
 //      once, so they end together. One that fits only just (about 20,000
 //      items: a second round is needed anyway) gets two ranges per chain
-//      when a page costs the portal less than a round's own cost, read in
-//      two rounds, the lower half of the ids first: the first round's
+//      when its pages are cheap (a small profile's 15 ms, not a huge one's
+//      97 ms), read in two rounds, the lower half of the ids first: the first round's
 //      answers are handled (parsed, ordered, streamed) while the second is
 //      read, and what the first round leaves of a range rides with a
 //      second-round range. A longer one is cut into about three

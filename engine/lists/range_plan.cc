@@ -168,7 +168,8 @@ void RangePlan::CutOneWave(double expected, int chains, int count_with, bool che
       : kMaxPages;
   std::vector<int64_t> room(static_cast<size_t>(n), each);
   if (two_rounds_) {
-    const auto first = static_cast<int64_t>(std::round(kFirstRoundShare * static_cast<double>(each)));
+    const auto first =
+        static_cast<int64_t>(std::round(kFirstRoundShare * static_cast<double>(each)));
     room.assign(static_cast<size_t>(n), first);
     room.insert(room.end(), static_cast<size_t>(n), each - first);
   }

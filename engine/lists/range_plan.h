@@ -61,8 +61,8 @@ class RangePlan {
   //     others). When the pages fit with room to spare (short_wave()), a
   //     batch's room is its chain's share and each range is asked to its
   //     end; when the pages and the count pass the batches' room, a second
-  //     round is needed anyway: with `cheap_pages` (a page costs the portal
-  //     less than a round's own cost) the list is cut in two rounds of one
+  //     round is needed anyway: with `cheap_pages` (the strategy's call:
+  //     a small profile's 15 ms pages) the list is cut in two rounds of one
   //     range per chain each (two_rounds()), the lower half first, so half
   //     the answers are in and handled while the upper half is read; else
   //     every range leaves a short rest, read in one more round of small
