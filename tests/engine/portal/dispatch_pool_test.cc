@@ -88,8 +88,13 @@ TEST_F(DispatchPoolTest, BusyTasksTakeTurnsInRoundRobin) {
   const absl::Time now = clock_.Now();
   PlannedTask a("a", {now, now, now}, &mu_, &log_);
   PlannedTask b("b", {now, now, now}, &mu_, &log_);
-  pool.Add(&a);
-  pool.Add(&b);
+  {
+    // a's first turn waits for the log until b is in line too: otherwise
+    // the worker may run all of a's turns before b is added.
+    absl::MutexLock lock(&mu_);
+    pool.Add(&a);
+    pool.Add(&b);
+  }
   ASSERT_TRUE(clock_.AwaitBlocked(1));
   EXPECT_EQ(Log(), (std::vector<std::string>{"a", "b", "a", "b", "a", "b", "a", "b"}));
   pool.Remove(&a);
