@@ -25,7 +25,7 @@
 // operator's value stays the maximum), and the configured headroom until
 // `min_answers` answers fall in the window (a new portal, or one idle for a
 // window). A slower answer widens the spread at once; it narrows only when
-// the slow answers have left the window.
+// the slow answers have left the window and the busy period they were in.
 //
 // Thread-safety: not thread-safe; the owner serialises calls.
 #ifndef B24GATE_ENGINE_THROTTLE_JITTER_HEADROOM_H_
