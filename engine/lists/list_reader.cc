@@ -123,6 +123,9 @@ ListReader::~ListReader() = default;
 CallOptions ListReader::Options() const {
   CallOptions o = request_.options;
   o.cancel = cancel_;
+  // Any answer, however small, may let Drain hand on every page that waited
+  // for it: never on the transport's thread.
+  o.heavy_callback = true;
   return o;
 }
 

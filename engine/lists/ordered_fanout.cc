@@ -32,6 +32,9 @@ OrderedFanout::OrderedFanout(Dispatcher* portal, std::string method, std::vector
       sink_(sink),
       fanout_(fanout) {
   if (!options_.cancel) options_.cancel = std::make_shared<CancelToken>();
+  // Any answer may complete a prefix and hand the sink a chunk of hundreds
+  // of results: never on the transport's thread.
+  options_.heavy_callback = true;
 }
 
 void OrderedFanout::Ack() {

@@ -69,6 +69,13 @@ struct CallOptions {
   // break the Dispatcher's rule that no callback runs inside Call, hence
   // the opt-in. Set by the unary Call RPC.
   bool lend_thread = false;
+  // The callback may do work out of proportion with its answer's size: a
+  // list read's hands on the pages earlier answers left waiting for this
+  // one (ordered delivery, converting hundreds of pages for the stream). Its
+  // answer is then parsed and handled on a pool thread whatever its size,
+  // never on the transport's single thread, which every portal's transfers
+  // share. Costs the answer a hand-off between threads.
+  bool heavy_callback = false;
 };
 
 // One command of a pre-formed batch (CallBatch, chained list pages).

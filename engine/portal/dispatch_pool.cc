@@ -1,5 +1,7 @@
 #include "engine/portal/dispatch_pool.h"
 
+#include <cstddef>
+
 namespace b24gate {
 
 DispatchPool::DispatchPool(Clock* clock, int threads) : clock_(clock) {
@@ -43,9 +45,14 @@ void DispatchPool::Wake(Task* task) {
   }
 }
 
-void DispatchPool::Run(std::function<void()> job) {
+void DispatchPool::Run(std::function<void()> job, bool quick) {
   absl::MutexLock lock(&mu_);
-  jobs_.push_back(std::move(job));
+  if (!quick) {
+    jobs_.push_back(std::move(job));
+    return;
+  }
+  jobs_.insert(jobs_.begin() + static_cast<std::ptrdiff_t>(quick_jobs_), std::move(job));
+  ++quick_jobs_;
 }
 
 void DispatchPool::TurnHere(Task* task) {
@@ -147,6 +154,7 @@ void DispatchPool::Work() {
 void DispatchPool::RunJob() {
   std::function<void()> job = std::move(jobs_.front());
   jobs_.pop_front();
+  if (quick_jobs_ > 0) --quick_jobs_;
   mu_.Unlock();
   job();
   job = nullptr;  // what it holds goes before the lock is taken again

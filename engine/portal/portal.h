@@ -62,7 +62,8 @@ namespace b24gate {
 class Portal : public Dispatcher, private DispatchPool::Task {
  public:
   // Answers this large or larger are parsed and handled on the dispatch
-  // pool, not on the transport's thread (about 2 ms of parsing).
+  // pool, not on the transport's thread (about 2 ms of parsing); so are
+  // those of calls marked CallOptions::heavy_callback, whatever their size.
   static constexpr size_t kParseOnPoolBytes = size_t{64} << 10;
   // Runs its dispatcher on `pool`. `transport`, `clock`, `pool` and
   // `observer` must outlive the Portal.
@@ -142,6 +143,9 @@ class Portal : public Dispatcher, private DispatchPool::Task {
 
   // Encodes and sends `flight` (no lock held).
   void Send(FlightPtr flight);
+  // What the transport calls with `flight`'s answer: OnResponse, on its own
+  // thread or handed to the pool (see kParseOnPoolBytes).
+  HttpTransport::Callback AnswerCallback(FlightPtr flight);
   void OnResponse(FlightPtr flight, HttpResponse response);
   // Settles a flight's answer. REQUIRES: the flight was still on the wire.
   // Returns how many of its plain calls were answered.

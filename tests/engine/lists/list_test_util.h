@@ -13,6 +13,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -22,6 +23,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/time.h"
 #include "engine/common/clock.h"
 #include "engine/lists/list_reader.h"
 #include "tests/support/fake_dispatcher.h"
@@ -300,6 +302,9 @@ struct ReadOutcome {
   absl::Status status = absl::UnknownError("not finished");
   std::vector<nlohmann::ordered_json> items;
   std::vector<ListPage> pages;  // items moved out; cursors and progress kept
+  // When each page was handed over (the server's clock), and how many items
+  // had been handed over by then.
+  std::vector<std::pair<absl::Time, size_t>> handed_over;
   ListSummary summary;
   std::vector<int64_t> Ids(const std::string& key = "ID") const {
     std::vector<int64_t> out;
@@ -368,6 +373,7 @@ ReadOutcome ReadList(Server* server, ListRequest request, int stop_after_pages =
       if (!cancelled) {
         for (auto& item : page->items) out.items.push_back(std::move(item));
         page->items.clear();
+        out.handed_over.emplace_back(server->clock()->Now(), out.items.size());
         out.pages.push_back(std::move(*page));
       }
       (*reader)->Ack();

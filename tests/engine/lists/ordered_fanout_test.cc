@@ -82,6 +82,25 @@ TEST(OrderedFanout, HandsItsWindowOverAsOneGroupAndRefillsInFullBatches) {
   for (int i = 0; i < 230; ++i) EXPECT_EQ(sink.ids[i], i) << "at " << i;
 }
 
+TEST(OrderedFanout, EveryCallAsksForItsAnswerOffTheTransportsThread) {
+  // Any answer may complete a prefix and hand the sink hundreds of results:
+  // on the transport's single thread that would hold up every transfer.
+  FakeDispatcher portal;
+  RecordingSink sink;
+  auto fanout = Started(&portal, &sink, 120, 100);
+  int calls = 0;
+  while (auto r = portal.Take()) {
+    EXPECT_TRUE(r->options.heavy_callback) << "call " << calls;
+    ++calls;
+    CallReply reply;
+    reply.result = r->params["fields"]["TITLE"];
+    r->call_done(reply);
+  }
+  EXPECT_EQ(calls, 120);
+  ASSERT_EQ(sink.done, 1);
+  EXPECT_EQ(sink.ids.size(), 120u);
+}
+
 TEST(OrderedFanout, AWindowSmallerThanABatchStillRefills) {
   FakeDispatcher portal;
   RecordingSink sink;

@@ -88,8 +88,13 @@ TEST_F(DispatchPoolTest, BusyTasksTakeTurnsInRoundRobin) {
   const absl::Time now = clock_.Now();
   PlannedTask a("a", {now, now, now}, &mu_, &log_);
   PlannedTask b("b", {now, now, now}, &mu_, &log_);
-  pool.Add(&a);
-  pool.Add(&b);
+  {
+    // a's first turn waits for the log until b is in line too: otherwise
+    // the worker may run all of a's turns before b is added.
+    absl::MutexLock lock(&mu_);
+    pool.Add(&a);
+    pool.Add(&b);
+  }
   ASSERT_TRUE(clock_.AwaitBlocked(1));
   EXPECT_EQ(Log(), (std::vector<std::string>{"a", "b", "a", "b", "a", "b", "a", "b"}));
   pool.Remove(&a);
@@ -195,6 +200,35 @@ TEST_F(DispatchPoolTest, ATurnReadyWhileJobsWaitGoesAfterOneOfThem) {
   ASSERT_TRUE(clock_.AwaitBlocked(1));
   EXPECT_EQ(Log(), (std::vector<std::string>{"turn", "job 1", "turn", "job 2", "job 3"}));
   pool.Remove(&task);
+}
+
+TEST_F(DispatchPoolTest, AQuickJobGoesAheadOfTheOthersWaiting) {
+  // A small answer's handling may send the next request: it must not wait
+  // for every large answer's parse queued before it. Quick ones keep their
+  // own order.
+  DispatchPool pool(&clock_, 1);
+  absl::Notification running, release;
+  auto job = [this](std::string name) {
+    return [this, name] {
+      absl::MutexLock lock(&mu_);
+      log_.push_back(name);
+    };
+  };
+  pool.Run([&] {
+    running.Notify();
+    release.WaitForNotificationWithTimeout(absl::Seconds(10));
+    job("job 1")();
+  });
+  ASSERT_TRUE(running.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  pool.Run(job("parse 2"));
+  pool.Run(job("parse 3"));
+  pool.Run(job("quick 4"), /*quick=*/true);
+  pool.Run(job("quick 5"), /*quick=*/true);
+  pool.Run(job("parse 6"));
+  release.Notify();
+  ASSERT_TRUE(clock_.AwaitBlocked(1));
+  EXPECT_EQ(Log(), (std::vector<std::string>{"job 1", "quick 4", "quick 5", "parse 2", "parse 3",
+                                             "parse 6"}));
 }
 
 TEST_F(DispatchPoolTest, EveryJobHandedInRunsBeforeThePoolIsGone) {

@@ -143,6 +143,31 @@ TEST(Portal, ALargeAnswerIsHandledOffTheTransportsThread) {
   EXPECT_EQ(answers.load(), 1);
 }
 
+TEST(Portal, ASmallAnswerForAHeavyCallbackIsHandledOffTheTransportsThread) {
+  // A list read's one-page answer may release every page that waited for
+  // it (tens of milliseconds of conversion for the stream): on the
+  // transport's single thread that would hold up every other transfer. As
+  // above, the caller's callback waits until the transport's done() has
+  // returned: handled on the transport's thread, it would wait for itself.
+  PortalHarness h(Options());
+  absl::Notification transport_free;
+  std::atomic<bool> saw_transport_free{false};
+  std::atomic<int> answers{0};
+  CallOptions heavy;
+  heavy.heavy_callback = true;
+  h.portal->Call("crm.lead.get", {{"id", 7}}, false, heavy, [&](absl::StatusOr<CallReply> r) {
+    saw_transport_free = transport_free.WaitForNotificationWithTimeout(absl::Seconds(5));
+    if (r.ok() && (*r).result["ID"] == "7") answers++;
+  });
+  auto e = h.transport.Next();
+  ASSERT_TRUE(e);
+  e->done(ResultAnswer({{"ID", "7"}}));
+  transport_free.Notify();
+  ASSERT_TRUE(h.Idle());
+  EXPECT_TRUE(saw_transport_free.load()) << "the answer was handled on the transport's thread";
+  EXPECT_EQ(answers.load(), 1);
+}
+
 TEST(Portal, ASmallAnswerIsHandledOnTheTransportsThread) {
   // A call's usual answer is handed to nobody: no pool thread is woken.
   PortalHarness h(Options());
