@@ -285,6 +285,13 @@ constexpr absl::Duration kPollEvery = absl::Milliseconds(25);
 // A replica gives up waiting after this (the holder died: the lock freed
 // itself after kLockTime and someone should have taken over).
 constexpr absl::Duration kMaxWait = absl::Seconds(100);
+// How long the shared store may fail before this replica counts it as out of
+// reach and refreshes on its own: one timed-out command (a busy or briefly
+// stalled Redis) is not enough, as a refresh of its own would likely spend a
+// refresh token another replica already rotated. Longer than the Redis
+// client's first reconnect backoff plus a command (100 + 100 ms), so the
+// second look reaches Redis; short against a refresh's round trip.
+constexpr absl::Duration kStoreGrace = absl::Milliseconds(400);
 
 bool NewerThan(const std::optional<SharedTokens>& shared, const std::string& failed_access) {
   return shared && !shared->access_token.empty() && shared->access_token != failed_access;
@@ -292,20 +299,64 @@ bool NewerThan(const std::optional<SharedTokens>& shared, const std::string& fai
 
 }  // namespace
 
+absl::StatusOr<std::optional<SharedTokens>> OAuthCredentials::LoadShared(TokenSharing& sharing) {
+  const absl::Time until = clock_->Now() + kStoreGrace;
+  for (int attempt = 1;; ++attempt) {
+    absl::StatusOr<std::optional<SharedTokens>> shared = sharing.Load();
+    if (shared.ok() || (attempt >= 2 && clock_->Now() >= until)) return shared;
+    clock_->SleepUntil(clock_->Now() + kPollEvery);
+  }
+}
+
+bool OAuthCredentials::AdoptIfNewer(const std::optional<SharedTokens>& shared,
+                                    const std::string& failed_access) {
+  if (!NewerThan(shared, failed_access)) return false;
+  Adopt(shared->access_token, shared->refresh_token, shared->base_url);
+  return true;
+}
+
+OAuthCredentials::SharedStep OAuthCredentials::StepShared(TokenSharing& sharing,
+                                                          const std::string& failed_access,
+                                                          absl::Status* status) {
+  absl::StatusOr<std::optional<SharedTokens>> shared = LoadShared(sharing);
+  if (!shared.ok()) return SharedStep::kStoreDown;
+  *status = absl::OkStatus();
+  if (AdoptIfNewer(*shared, failed_access)) return SharedStep::kDone;
+  absl::StatusOr<bool> locked = sharing.Lock(kLockTime);
+  if (!locked.ok()) return SharedStep::kStoreDown;
+  if (!*locked) return SharedStep::kWait;
+  // Another replica may have finished between the look and the lock.
+  shared = LoadShared(sharing);
+  if (!shared.ok() || AdoptIfNewer(*shared, failed_access)) {
+    sharing.Unlock();
+    return shared.ok() ? SharedStep::kDone : SharedStep::kStoreDown;
+  }
+  *status = RefreshUnderSharedLock(sharing, *shared);
+  return SharedStep::kDone;
+}
+
 void OAuthCredentials::RefreshShared(std::string failed_access) {
   TokenSharing& sharing = *options_.sharing;
   const absl::Time give_up = clock_->Now() + kMaxWait;
+  // Set when this replica's own refresh, made while the store was out of
+  // reach, was refused.
+  absl::Status refused_alone;
   for (;;) {
-    absl::StatusOr<std::optional<SharedTokens>> shared = sharing.Load();
-    if (!shared.ok()) return Finish(RefreshAlone());  // Redis unreachable
-    if (NewerThan(*shared, failed_access)) {
-      Adopt((*shared)->access_token, (*shared)->refresh_token, (*shared)->base_url);
-      return Finish(absl::OkStatus());
+    absl::Status status;
+    switch (StepShared(sharing, failed_access, &status)) {
+      case SharedStep::kDone:
+        return Finish(status);
+      case SharedStep::kStoreDown:
+        if (!refused_alone.ok()) return Finish(refused_alone);
+        status = RefreshAlone();
+        if (status.code() != absl::StatusCode::kUnauthenticated) return Finish(status);
+        // Most likely another replica spent that refresh token and shared
+        // the next pair: look at the store once more before failing.
+        refused_alone = status;
+        continue;
+      case SharedStep::kWait:  // another replica is refreshing: wait for its tokens
+        break;
     }
-    absl::StatusOr<bool> locked = sharing.Lock(kLockTime);
-    if (!locked.ok()) return Finish(RefreshAlone());
-    if (*locked) return Finish(RefreshUnderSharedLock(sharing, failed_access));
-    // Another replica is refreshing: wait for its tokens.
     if (clock_->Now() >= give_up) {
       return Finish(GatewayError(absl::StatusCode::kUnavailable, kReasonTransport,
                                  "OAuth: gave up waiting for another replica's token refresh"));
@@ -315,23 +366,12 @@ void OAuthCredentials::RefreshShared(std::string failed_access) {
 }
 
 absl::Status OAuthCredentials::RefreshUnderSharedLock(TokenSharing& sharing,
-                                                      const std::string& failed_access) {
-  // Another replica may have finished between the look and the lock.
-  absl::StatusOr<std::optional<SharedTokens>> shared = sharing.Load();
-  if (!shared.ok()) {
-    sharing.Unlock();
-    return RefreshAlone();
-  }
-  if (NewerThan(*shared, failed_access)) {
-    Adopt((*shared)->access_token, (*shared)->refresh_token, (*shared)->base_url);
-    sharing.Unlock();
-    return absl::OkStatus();
-  }
+                                                      const std::optional<SharedTokens>& shared) {
   // The shared refresh token is the newest; this process's own (from its
   // token file) is tried only when the shared one is refused and differs
   // (Redis lost its data and came back with an older copy).
   std::vector<std::string> candidates;
-  if (*shared && !(*shared)->refresh_token.empty()) candidates.push_back((*shared)->refresh_token);
+  if (shared && !shared->refresh_token.empty()) candidates.push_back(shared->refresh_token);
   {
     absl::MutexLock lock(&mu_);
     if (candidates.empty() || candidates.front() != refresh_token_) candidates.push_back(refresh_token_);
@@ -342,7 +382,7 @@ absl::Status OAuthCredentials::RefreshUnderSharedLock(TokenSharing& sharing,
     return issued.status();
   }
   SharedTokens next{issued->access_token, issued->refresh_token, issued->client_endpoint,
-                    (*shared ? (*shared)->version : 0) + 1};
+                    (shared ? shared->version : 0) + 1};
   // Shared before anyone uses the new access token, and before the lock is
   // released, so a replica that takes the lock next finds the new tokens and
   // does not spend the old one. A few tries: the others can only get the new

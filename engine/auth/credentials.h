@@ -14,9 +14,13 @@
 // otherwise refreshes under the shared lock (token_sharing.h), so one refresh
 // serves every replica and a rotated refresh token is used once. That work
 // blocks on Redis, so it runs on a thread of its own. When the shared store
-// cannot be reached, the replica refreshes on its own as a single process does.
-// A refusal is then not final: a refused refresh token is never sent again,
-// but one another replica shares later is tried.
+// cannot be reached (a second look after a failed one, up to about 0.4 s
+// later, fails too), the replica refreshes on its own as a single process
+// does. Should the OAuth server refuse that refresh (another replica spent the
+// token), the store is looked at once more and a newer access token shared
+// there is taken instead of failing. A refusal is not final either: a refused
+// refresh token is never sent again, but one another replica shares later is
+// tried.
 //
 // Both follow a 302 domain change (MoveTo).
 //
@@ -29,6 +33,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -129,6 +134,21 @@ class OAuthCredentials : public Credentials {
   // With sharing: the work of one refresh, on the sharing thread.
   // `failed_access` is the access token the portal refused.
   void RefreshShared(std::string failed_access);
+  // What one look at the shared store came to.
+  enum class SharedStep {
+    kDone,       // newer tokens adopted, or refreshed under the lock: see `status`
+    kWait,       // another replica holds the refresh lock
+    kStoreDown,  // the store could not be reached
+  };
+  // Adopts newer shared tokens, or takes the lock and refreshes under it.
+  SharedStep StepShared(TokenSharing& sharing, const std::string& failed_access,
+                        absl::Status* status);
+  // sharing.Load(), tried again for a short while (kStoreGrace) when it
+  // fails: one timed-out Redis command does not yet make a replica refresh
+  // on its own.
+  absl::StatusOr<std::optional<SharedTokens>> LoadShared(TokenSharing& sharing);
+  // Adopts `shared` when it holds an access token other than `failed_access`.
+  bool AdoptIfNewer(const std::optional<SharedTokens>& shared, const std::string& failed_access);
   absl::Status RefreshAlone();
   // Refreshes with the first of `candidates` the server has not refused
   // before; a refused one (invalid_grant) is remembered and the next tried.
@@ -140,10 +160,12 @@ class OAuthCredentials : public Credentials {
   // (refreshing_), so no other Adopt runs meanwhile.
   void Adopt(const std::string& access_token, const std::string& refresh_token,
              const std::string& base_url) ABSL_LOCKS_EXCLUDED(mu_);
-  // With sharing, holding the replicas' refresh lock: adopts tokens another
-  // replica shared meanwhile, or refreshes and shares the new ones; then
-  // releases the lock. REQUIRES: this replica holds the sharing lock.
-  absl::Status RefreshUnderSharedLock(TokenSharing& sharing, const std::string& failed_access);
+  // With sharing, holding the replicas' refresh lock, `shared` being what
+  // the store held after the lock was taken (no newer access token):
+  // refreshes and shares the new tokens; then releases the lock.
+  // REQUIRES: this replica holds the sharing lock.
+  absl::Status RefreshUnderSharedLock(TokenSharing& sharing,
+                                      const std::optional<SharedTokens>& shared);
   // Ends a refresh: every waiter gets `status`.
   void Finish(absl::Status status);
 

@@ -41,16 +41,6 @@ absl::StatusOr<std::vector<IdRange>> ResumeRanges(const Json& resume, const IdRa
 // buffer's reckoning of what an item costs: a sample, not all of them.
 constexpr size_t kMeasuredItems = 8;
 
-// The dearest page (the portal's processing) for which a short list that
-// needs two rounds is read in two rounds of ranges, the lower half first
-// (RangePlan::two_rounds()): the second round's own cost and its ranges'
-// part-empty last pages are then worth less than handling half the answers
-// while the rest is read. Not compared with the round's cost learned from
-// the bounds query: on the real stack that query's own pages leave it 4 to
-// 50 ms, either side of a small page's 15 ms. Simulated on the real stack's
-// costs, huge pages (97 ms) would lose 0 to 3% in two rounds.
-constexpr double kCheapPageSeconds = 0.05;
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ParallelKeysetStrategy>> ParallelKeysetStrategy::Create(
@@ -161,12 +151,8 @@ void ParallelKeysetStrategy::OnBounds(absl::StatusOr<BatchResult> result) {
   // range (StartBatch): the second range's, or an unordered read's first.
   int count_with = context_->CountOffered() ? (ordered() ? 1 : 0) : -1;
   PortalBudget budget = context_->portal()->Budget(query_.method);
-  // Cheap pages (a small profile's 15 ms; a huge one's 97 ms is not): a
-  // short list that needs a second round anyway may read its lower half first.
-  bool cheap_pages = page_seconds_ > 0 && page_seconds_ <= kCheapPageSeconds;
   plan_.Split(IdsOf(*first_page), IdsOf(*descending), BatchesAllowed(budget, cost_), count_with,
-              [&](double pages) { return BucketBinds(budget, pages, page_seconds_); },
-              cheap_pages);
+              [&](double pages) { return BucketBinds(budget, pages, page_seconds_); });
   // A list the first page holds whole is read by this query alone, which
   // counts nothing (start=-1): its length is the total, known for free.
   if (plan_.whole_on_first_page() && !resumed_) {
@@ -319,9 +305,6 @@ int ParallelKeysetStrategy::RestPages(const PlannedRange& r, int tail_pages) con
   // A short wave's ranges were cut for their connections' shares (they end
   // together as cut): the tail split would only leave each one a rest.
   if (plan_.short_wave() && !r.started) return kMaxPages;
-  // A two-round list's batches are cut as planned: a rest the first round
-  // left rides with a second-round range, both to their ends.
-  if (plan_.two_rounds()) return kMaxPages;
   // In a short list's one wave, a rest cut short by the tail split leaves a
   // remainder that takes a round of its own (after this one, or stolen by
   // a free connection), with its own part-empty last page: worth it only
@@ -380,11 +363,8 @@ std::vector<ParallelKeysetStrategy::Segment> ParallelKeysetStrategy::FillBatch(
   // room: each range is its own chain inside the batch. Not while every
   // waiting range could have a batch of its own now: a batch's pages are
   // processed one after another, so two ranges in one take twice as long.
-  // A two-round list's batch takes one range not yet started, after the
-  // rests waiting before it: a round's share of a chain.
   std::vector<Segment> segments;
   for (PlannedRange* r = first; r != nullptr;) {
-    const bool starts_range = !r->started;
     int pages = batch->Add(plan_.PagesFor(*r), plan_.PagesToEnd(*r));
     // The last requests of a bucket-paced read: what this batch has no room
     // for becomes a piece of its own, for the next request to take at once.
@@ -395,8 +375,7 @@ std::vector<ParallelKeysetStrategy::Segment> ParallelKeysetStrategy::FillBatch(
     // Paced by the bucket, two batches cost two places where one would do
     // (near the end, requests held back leave more than one to spare).
     bool fill = batch->HasRoom() &&
-                (plan_.bucket_bound() || plan_.IdleRanges(this->first()) > spare) &&
-                !(plan_.two_rounds() && starts_range);
+                (plan_.bucket_bound() || plan_.IdleRanges(this->first()) > spare);
     r = fill ? NextToRead(/*filling=*/true) : nullptr;
   }
   std::vector<int> added = batch->Finish(CountMayRideWith(first, /*from_the_start=*/false));

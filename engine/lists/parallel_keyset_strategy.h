@@ -8,13 +8,7 @@
 //   2. Split (range_plan.h): what follows the first page is cut. A short
 //      list, whose pages and count fit one batch per chain allowed, gets
 //      one range per chain, each read to its end in one batch, all sent at
-//      once, so they end together. One that fits only just (about 20,000
-//      items: a second round is needed anyway) gets two ranges per chain
-//      when its pages are cheap (a small profile's 15 ms, not a huge one's
-//      97 ms), read in two rounds, the lower half of the ids first: the first round's
-//      answers are handled (parsed, ordered, streamed) while the second is
-//      read, and what the first round leaves of a range rides with a
-//      second-round range. A longer one is cut into about three
+//      once, so they end together. A longer one is cut into about three
 //      ranges per chain (1,000 to 5,000 expected items each; fewer, longer
 //      ranges waste fewer part-empty last pages), their number a multiple
 //      of the chains so the last wave is full. The caller's own id bounds
@@ -143,7 +137,7 @@ class ParallelKeysetStrategy : public ListStrategy {
   int BatchPages(const PortalBudget& budget, int allowed, double free_requests) const;
   // The pages for a batch that starts with `r`, given the tail split's
   // `tail_pages`: in a short list's one wave, `r`'s rest is not cut while a
-  // page costs less than a round, nor a two-round list's batch.
+  // page costs less than a round.
   int RestPages(const PlannedRange& r, int tail_pages) const;
   // A request sent at `sent` was answered now, after `processing` seconds
   // of the portal's work: what a round costs besides it.

@@ -45,21 +45,6 @@ constexpr double kRestShare = 1.05;
 // leads on uneven ids 1.65 -> 1.75 s simulated).
 constexpr double kShortWaveShare = 1.0;
 constexpr double kShortRestPages = 10;
-// A two-round short list (RangePlan::two_rounds()): the share of each chain's
-// pages read in the first round. The answers of a round arrive together and
-// are handled one after another; what the first round brings is handled
-// while the second is read, so the read's end waits only for the second's
-// answers. Small 20,000 leads simulated on the real stack's costs: 0.919 to
-// 0.924 -> 0.908 to 0.922 s; on the real stack at load 11 to 19, each read in
-// turn with the one-wave plan, paired median 0.92 and 0.99 (19 of 26 pairs
-// faster).
-constexpr double kFirstRoundShare = 0.5;
-// What a second-round range is asked for, of what it is expected to hold,
-// once answers have shown the density (to within about 1% on 10,000 items): a
-// little over, so it ends in its round (asked exactly, 3 seeds of 4 left a
-// rest for a third round, 18 to 20 requests; 5% over read pages past the
-// ends, 0.924 to 0.937 s).
-constexpr double kSecondRoundShare = 1.03;
 // Near the end of the list (what is left fits one batch per chain allowed,
 // give or take kOneWaveSlack, and at least this many batches), every range
 // is asked to just past its end: a few pages wasted rather than rounds for the rests, each of which
@@ -109,7 +94,7 @@ double RangePlan::density() const {
 
 void RangePlan::Split(const std::vector<int64_t>& ascending, const std::vector<int64_t>& descending,
                       int chains, int count_with,
-                      const std::function<bool(double pages)>& bucket_binds, bool cheap_pages) {
+                      const std::function<bool(double pages)>& bucket_binds) {
   PlannedRange& only = *ranges_.front();
   if (ascending.empty()) {
     only.done = true;  // nothing matches
@@ -136,7 +121,7 @@ void RangePlan::Split(const std::vector<int64_t>& ascending, const std::vector<i
   if (slots <= kOneWaveSlack * chains * kMaxPages) {
     count_pages_ = std::max(count, 1);
     one_wave_ = true;
-    CutOneWave(expected, chains, count_with, cheap_pages);
+    CutOneWave(expected, chains, count_with);
   } else {
     // A long read's count takes one command, whatever it weighs in time.
     bucket_bound_ = bucket_binds && bucket_binds(std::ceil(expected / kPageSize) + (count > 0));
@@ -144,7 +129,7 @@ void RangePlan::Split(const std::vector<int64_t>& ascending, const std::vector<i
   }
 }
 
-void RangePlan::CutOneWave(double expected, int chains, int count_with, bool cheap_pages) {
+void RangePlan::CutOneWave(double expected, int chains, int count_with) {
   // As many ranges as the chains allowed and no range under
   // kMinPagesPerRange pages, each read in one batch: the ranges' shares of
   // the items follow the pages their batches have room for, so the batch
@@ -154,32 +139,24 @@ void RangePlan::CutOneWave(double expected, int chains, int count_with, bool che
   // later, and ranges shorter than their chains' shares were cut again in
   // flight for the idle chains (rests of rests, a request each: 2,500 leads
   // took 18 to 21 requests). Otherwise each is cut a little over its batch
-  // and leaves a short rest, unless pages are cheap: then the list is read in
-  // two rounds (two_rounds()), each range given its chain's share of a round.
+  // and leaves a short rest.
   const double pages = std::ceil(expected / kPageSize);
   const int fewest = std::min(chains, static_cast<int>(std::ceil(pages / kMaxPages)));
   const int n =
       std::clamp(static_cast<int>(pages / kMinPagesPerRange), std::max(fewest, 1), chains);
   const int64_t count = count_with >= 0 ? count_pages_ : 0;
   short_wave_ = pages + static_cast<double>(count) <= kAskShare * n * kMaxPages;
-  two_rounds_ = cheap_pages && !short_wave_ && n == chains;
-  const int64_t each = short_wave_ || two_rounds_
+  const int64_t each = short_wave_
       ? static_cast<int64_t>(std::ceil((pages + static_cast<double>(count)) / n))
       : kMaxPages;
   std::vector<int64_t> room(static_cast<size_t>(n), each);
-  if (two_rounds_) {
-    const auto first =
-        static_cast<int64_t>(std::round(kFirstRoundShare * static_cast<double>(each)));
-    room.assign(static_cast<size_t>(n), first);
-    room.insert(room.end(), static_cast<size_t>(n), each - first);
-  }
   if (count_with >= 0) room[static_cast<size_t>(std::min(count_with, n - 1))] -= count;
   int64_t all = 0;
   for (int64_t r : room) all += r;
   std::vector<int64_t> ends;
   int64_t share = 0;
-  for (size_t k = 0; k + 1 < room.size(); ++k) {
-    share += room[k];
+  for (int k = 0; k + 1 < n; ++k) {
+    share += room[static_cast<size_t>(k)];
     ends.push_back(CutPoint(share, all));
   }
   Cut(ends);
@@ -243,7 +220,7 @@ double RangePlan::ExpectedItems(const PlannedRange& r) const {
 
 int RangePlan::PagesFor(const PlannedRange& r) const {
   if (Unbounded(r)) return kMaxPages;
-  if (near_end_ || ((short_wave_ || two_rounds_) && !r.started)) return PagesToEnd(r);
+  if (near_end_ || (short_wave_ && !r.started)) return PagesToEnd(r);
   double expected = ExpectedItems(r);
   // A short rest of a range part read is asked to just past its expected
   // end: a page wasted now and then rather than another round for most
@@ -263,10 +240,8 @@ int RangePlan::PagesFor(const PlannedRange& r) const {
 int RangePlan::PagesToEnd(const PlannedRange& r) const {
   if (Unbounded(r)) return kMaxPages;
   // A short wave's range, not yet started: to its end, give or take the
-  // density's error (see short_wave()); a two-round list's, once answers have
-  // shown the density, a little over (see kSecondRoundShare).
+  // density's error (see short_wave()).
   double share = short_wave_ && !r.started ? kShortWaveShare : 1 / kAskShare;
-  if (two_rounds_ && !r.started) share = learned_ ? kSecondRoundShare : kShortWaveShare;
   double pages = std::ceil(ExpectedItems(r) * share / kPageSize);
   return static_cast<int>(std::clamp(pages, 1.0, static_cast<double>(kMaxPages)));
 }
@@ -379,7 +354,6 @@ void RangePlan::Learn(PlannedRange* r, double rows, int64_t read_to) {
   double ids = static_cast<double>(read_to - r->left.after);
   rows_seen_ += rows;
   ids_spanned_ += ids;
-  learned_ = true;
   r->rows_read += rows;
   r->ids_passed += ids;
 }

@@ -60,13 +60,9 @@ class RangePlan {
   //     (the batches' pages run one after another: so it ends with the
   //     others). When the pages fit with room to spare (short_wave()), a
   //     batch's room is its chain's share and each range is asked to its
-  //     end; when the pages and the count pass the batches' room, a second
-  //     round is needed anyway: with `cheap_pages` (the strategy's call:
-  //     a small profile's 15 ms pages) the list is cut in two rounds of one
-  //     range per chain each (two_rounds()), the lower half first, so half
-  //     the answers are in and handled while the upper half is read; else
-  //     every range leaves a short rest, read in one more round of small
-  //     batches side by side;
+  //     end; when the pages and the count pass the batches' room, every
+  //     range leaves a short rest, read in one more round of small batches
+  //     side by side;
   //   - else into about three pieces per chain (1,000 to 5,000 expected
   //     items each), their number a multiple of `chains` so the last wave is
   //     full; or, when `bucket_binds(pages left)` says the bucket sets the
@@ -79,8 +75,7 @@ class RangePlan {
   // REQUIRES: size() == 1, chains >= 1.
   void Split(const std::vector<int64_t>& ascending, const std::vector<int64_t>& descending,
              int chains, int count_with,
-             const std::function<bool(double pages)>& bucket_binds = nullptr,
-             bool cheap_pages = false);
+             const std::function<bool(double pages)>& bucket_binds = nullptr);
   // Split found a long list whose read the bucket paces (see Split).
   bool bucket_bound() const { return bucket_bound_; }
   // Split cut a short list for one wave: each range has a connection of
@@ -91,13 +86,6 @@ class RangePlan {
   // cut for its connection's share of the pages and asked to its end in
   // one batch (PagesToEnd), not cut again to end with the others.
   bool short_wave() const { return short_wave_; }
-  // A one wave of cheap pages that does not fit its batches (see Split): 2 x
-  // chains ranges, the first `chains` (the lower half of the ids, the count's
-  // pages less) read first, one range a batch, each asked to its end; the
-  // others, each in a batch of its own with what the first round left of
-  // the ranges before it, asked to their ends with a margin, as the first
-  // answers have shown how dense the ids are.
-  bool two_rounds() const { return two_rounds_; }
   // Split found the whole list on the first page (none, a short page, or
   // the highest id on it): its length is the list's, no count needed.
   bool whole_on_first_page() const { return whole_on_first_page_; }
@@ -162,7 +150,7 @@ class RangePlan {
   // Whether `r` is open with no idea how far it goes (a resumed read's).
   bool Unbounded(const PlannedRange& r) const;
   // Split's two ways of cutting `expected` items after the first page.
-  void CutOneWave(double expected, int chains, int count_with, bool cheap_pages);
+  void CutOneWave(double expected, int chains, int count_with);
   void CutWaves(double expected, int chains, double ranges_per_chain);
   // The id where `part` / `whole` of the ids after the first page up to the
   // highest ends.
@@ -181,8 +169,6 @@ class RangePlan {
   bool bucket_bound_ = false;
   bool one_wave_ = false;
   bool short_wave_ = false;
-  bool two_rounds_ = false;
-  bool learned_ = false;  // a batch's answer has been learned from (Learn)
   bool whole_on_first_page_ = false;
 };
 

@@ -1,8 +1,10 @@
 // OAuthCredentials with shared tokens: replicas (several credential objects)
 // sharing one TokenSharing refresh once between them, a rotated refresh token
 // is never sent twice, and a sharing store that cannot be reached leaves
-// each replica refreshing on its own.
+// each replica refreshing on its own; one that merely timed out once does
+// not, and a replica whose own refresh is refused takes a newer shared token.
 #include <atomic>
+#include <functional>
 #include <set>
 #include <thread>
 
@@ -75,6 +77,10 @@ struct SharedState {
   std::optional<SharedTokens> tokens;
   int lock_holder = 0;  // 0: free
   bool unreachable = false;
+  // Unreachable while this says so (checked under `mu`).
+  std::function<bool()> unreachable_while;
+  int loads_to_fail = 0;  // the next Load()s time out
+  bool Down() const { return unreachable || (unreachable_while && unreachable_while()); }
 };
 
 class FakeSharing : public TokenSharing {
@@ -82,12 +88,16 @@ class FakeSharing : public TokenSharing {
   FakeSharing(SharedState* state, int id) : state_(state), id_(id) {}
   absl::StatusOr<std::optional<SharedTokens>> Load() override {
     absl::MutexLock lock(&state_->mu);
-    if (state_->unreachable) return absl::UnavailableError("down");
+    if (state_->Down()) return absl::UnavailableError("down");
+    if (state_->loads_to_fail > 0) {
+      --state_->loads_to_fail;
+      return absl::UnavailableError("command timed out");
+    }
     return state_->tokens;
   }
   absl::StatusOr<bool> Lock(absl::Duration) override {
     absl::MutexLock lock(&state_->mu);
-    if (state_->unreachable) return absl::UnavailableError("down");
+    if (state_->Down()) return absl::UnavailableError("down");
     if (state_->lock_holder != 0) return false;
     state_->lock_holder = id_;
     return true;
@@ -98,7 +108,7 @@ class FakeSharing : public TokenSharing {
   }
   absl::Status Store(const SharedTokens& tokens) override {
     absl::MutexLock lock(&state_->mu);
-    if (state_->unreachable) return absl::UnavailableError("down");
+    if (state_->Down()) return absl::UnavailableError("down");
     state_->tokens = tokens;
     return absl::OkStatus();
   }
@@ -201,6 +211,53 @@ TEST(SharedOAuth, ARefusedTokenIsNeverSentAgainButANewSharedOneIsTried) {
   EXPECT_TRUE(RefreshAndWait(*late, 0).ok());
   EXPECT_EQ(late->Current().access_token, "access-1");
   EXPECT_EQ(server.issued(), 1);
+}
+
+// Two replicas on access-1; `a` then refreshed (access-2, refresh-2 shared)
+// while `b` still holds access-1 and the spent refresh-1.
+void AfterARotation(FakeOAuthServer& server, OAuthCredentials& a, OAuthCredentials& b) {
+  ASSERT_TRUE(RefreshAndWait(a, 0).ok());
+  ASSERT_TRUE(RefreshAndWait(b, 0).ok());  // taken from the store
+  ASSERT_TRUE(RefreshAndWait(a, a.Current().generation).ok());
+  ASSERT_EQ(server.issued(), 2);
+  ASSERT_EQ(b.Current().access_token, "access-1");
+}
+
+TEST(SharedOAuth, OneTimedOutLookDoesNotMakeAReplicaRefreshAlone) {
+  FakeOAuthServer server("refresh-0");
+  SharedState state;
+  auto a = Replica(&server, &state, 1);
+  auto b = Replica(&server, &state, 2);
+  AfterARotation(server, *a, *b);
+  {
+    absl::MutexLock lock(&state.mu);
+    state.loads_to_fail = 1;  // Redis busy for one command
+  }
+  EXPECT_TRUE(RefreshAndWait(*b, b->Current().generation).ok());
+  EXPECT_EQ(b->Current().access_token, "access-2");
+  EXPECT_EQ(server.sent(), (std::vector<std::string>{"refresh-0", "refresh-1"}))
+      << "no rotated refresh token was sent again";
+}
+
+TEST(SharedOAuth, ARefusedRefreshAloneTakesTheNewerSharedToken) {
+  FakeOAuthServer server("refresh-0");
+  SharedState state;
+  auto a = Replica(&server, &state, 1);
+  auto b = Replica(&server, &state, 2);
+  AfterARotation(server, *a, *b);
+  {
+    // Out of reach until `b`, alone, has sent its (spent) refresh token.
+    absl::MutexLock lock(&state.mu);
+    state.unreachable_while = [&server] { return server.sent().size() < 3; };
+  }
+  EXPECT_TRUE(RefreshAndWait(*b, b->Current().generation).ok());
+  EXPECT_EQ(b->Current().access_token, "access-2");
+  EXPECT_EQ(server.issued(), 2);
+  EXPECT_EQ(server.sent(), (std::vector<std::string>{"refresh-0", "refresh-1", "refresh-1"}));
+  // The refused token is not sent again later.
+  EXPECT_TRUE(RefreshAndWait(*b, b->Current().generation).ok());
+  EXPECT_EQ(server.issued(), 3);
+  EXPECT_EQ(server.sent().back(), "refresh-2");
 }
 
 }  // namespace

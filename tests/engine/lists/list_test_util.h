@@ -13,7 +13,6 @@
 #include <optional>
 #include <random>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -23,7 +22,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/time/time.h"
 #include "engine/common/clock.h"
 #include "engine/lists/list_reader.h"
 #include "tests/support/fake_dispatcher.h"
@@ -302,9 +300,6 @@ struct ReadOutcome {
   absl::Status status = absl::UnknownError("not finished");
   std::vector<nlohmann::ordered_json> items;
   std::vector<ListPage> pages;  // items moved out; cursors and progress kept
-  // When each page was handed over (the server's clock), and how many items
-  // had been handed over by then.
-  std::vector<std::pair<absl::Time, size_t>> handed_over;
   ListSummary summary;
   std::vector<int64_t> Ids(const std::string& key = "ID") const {
     std::vector<int64_t> out;
@@ -373,7 +368,6 @@ ReadOutcome ReadList(Server* server, ListRequest request, int stop_after_pages =
       if (!cancelled) {
         for (auto& item : page->items) out.items.push_back(std::move(item));
         page->items.clear();
-        out.handed_over.emplace_back(server->clock()->Now(), out.items.size());
         out.pages.push_back(std::move(*page));
       }
       (*reader)->Ack();

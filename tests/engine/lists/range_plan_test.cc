@@ -135,31 +135,6 @@ TEST(RangePlan, ABucketPacedListIsCutIntoTwoRangesPerChain) {
   EXPECT_EQ(one_wave.size(), 8u);
 }
 
-TEST(RangePlan, ACheapListThatFitsItsBatchesOnlyJustIsReadInTwoRounds) {
-  // 20,000 dense ids: 399 pages after the first and a count of 5 pass 8
-  // batches of 50 with the margin a wave needs. With pages cheaper than a
-  // round: 16 ranges, the first 8 holding the lower half (the count's
-  // batch 5 pages less), each asked to its end.
-  RangePlan rounds({IdRange{0, std::nullopt}});
-  rounds.Split(Up(1, 1), Down(20000, 1), 8, 1, nullptr, /*cheap_pages=*/true);
-  EXPECT_TRUE(rounds.one_wave());
-  EXPECT_TRUE(rounds.two_rounds());
-  ASSERT_EQ(rounds.size(), 16u);
-  // 403 pages' room: 8 x 26 - 5 in the first round, 8 x 25 in the second.
-  EXPECT_NEAR(static_cast<double>(*rounds.at(7).left.before), 50 + 19950.0 * 203 / 403, 50);
-  EXPECT_EQ(rounds.PagesFor(rounds.at(0)), 26);
-  // Dear pages: a range per chain, each leaving a short rest.
-  RangePlan wave({IdRange{0, std::nullopt}});
-  wave.Split(Up(1, 1), Down(20000, 1), 8, 1, nullptr, /*cheap_pages=*/false);
-  EXPECT_FALSE(wave.two_rounds());
-  EXPECT_EQ(wave.size(), 8u);
-  // A list that fits with room to spare stays one wave of 8.
-  RangePlan short_wave({IdRange{0, std::nullopt}});
-  short_wave.Split(Up(1, 1), Down(10000, 1), 8, 1, nullptr, /*cheap_pages=*/true);
-  EXPECT_FALSE(short_wave.two_rounds());
-  EXPECT_EQ(short_wave.size(), 8u);
-}
-
 TEST(RangePlan, CutAfterLeavesThePagesGivenWhatTheyReach) {
   // A range of 5,000 dense ids not yet read: 30 pages asked to its end
   // (PagesToEnd's margin) reach 1,425 ids; the rest is a new idle range
