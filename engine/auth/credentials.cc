@@ -1,5 +1,7 @@
 #include "engine/auth/credentials.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
@@ -120,7 +122,7 @@ void OAuthCredentials::Refresh(int64_t generation, std::function<void(absl::Stat
           // The previous refresh's thread has ended (or is about to):
           // refreshing_ was false.
           finished.swap(sharing_thread_);
-          sharing_thread_ = std::thread(&OAuthCredentials::RefreshShared, this, access_token_);
+          sharing_thread_ = std::thread(&OAuthCredentials::RefreshShared, this);
         } else {
           request = RefreshRequest(refresh_token_);
         }
@@ -263,7 +265,7 @@ absl::StatusOr<OAuthCredentials::Issued> OAuthCredentials::RefreshWithFirstOf(
   return issued;
 }
 
-absl::Status OAuthCredentials::RefreshAlone() {
+absl::Status OAuthCredentials::RefreshAlone(TokenSharing& sharing) {
   std::string refresh_token;
   {
     absl::MutexLock lock(&mu_);
@@ -272,7 +274,35 @@ absl::Status OAuthCredentials::RefreshAlone() {
   absl::StatusOr<Issued> issued = RefreshWithFirstOf({refresh_token});
   if (!issued.ok()) return issued.status();
   Adopt(issued->access_token, issued->refresh_token, issued->client_endpoint);
+  {
+    // The store still holds the pair whose refresh token was just spent: the
+    // new one must reach it, as the newest version, or the other replicas'
+    // refreshes are refused.
+    absl::MutexLock lock(&mu_);
+    unshared_ = SharedTokens{issued->access_token, issued->refresh_token, issued->client_endpoint,
+                             ++shared_version_};
+  }
+  // The store may answer again by now; if not, the next look stores it.
+  absl::StatusOr<std::optional<SharedTokens>> shared = sharing.Load();
+  if (shared.ok()) ShareUnshared(sharing, &*shared);
   return absl::OkStatus();
+}
+
+void OAuthCredentials::ShareUnshared(TokenSharing& sharing, std::optional<SharedTokens>* shared) {
+  std::optional<SharedTokens> mine;
+  {
+    absl::MutexLock lock(&mu_);
+    mine = unshared_;
+  }
+  if (!mine) return;
+  // A version as new or newer was shared meanwhile: the store moved on
+  // without this pair (AdoptIfNewer then decides).
+  if (!*shared || (*shared)->version < mine->version) {
+    if (!sharing.Store(*mine).ok()) return;  // tried again at the next look
+    *shared = mine;
+  }
+  absl::MutexLock lock(&mu_);
+  unshared_.reset();
 }
 
 namespace {
@@ -293,10 +323,6 @@ constexpr absl::Duration kMaxWait = absl::Seconds(100);
 // second look reaches Redis; short against a refresh's round trip.
 constexpr absl::Duration kStoreGrace = absl::Milliseconds(400);
 
-bool NewerThan(const std::optional<SharedTokens>& shared, const std::string& failed_access) {
-  return shared && !shared->access_token.empty() && shared->access_token != failed_access;
-}
-
 }  // namespace
 
 absl::StatusOr<std::optional<SharedTokens>> OAuthCredentials::LoadShared(TokenSharing& sharing) {
@@ -308,26 +334,37 @@ absl::StatusOr<std::optional<SharedTokens>> OAuthCredentials::LoadShared(TokenSh
   }
 }
 
-bool OAuthCredentials::AdoptIfNewer(const std::optional<SharedTokens>& shared,
-                                    const std::string& failed_access) {
-  if (!NewerThan(shared, failed_access)) return false;
+bool OAuthCredentials::AdoptIfNewer(const std::optional<SharedTokens>& shared) {
+  if (!shared || shared->access_token.empty()) return false;
+  {
+    absl::MutexLock lock(&mu_);
+    // An older or equal version is never newer, whatever its access token:
+    // its refresh token may be one this replica already spent.
+    if (shared->version <= shared_version_) return false;
+    if (shared->access_token == access_token_ && shared->refresh_token == refresh_token_) {
+      shared_version_ = shared->version;  // the same pair: nothing to take
+      return false;
+    }
+  }
   Adopt(shared->access_token, shared->refresh_token, shared->base_url);
+  absl::MutexLock lock(&mu_);
+  shared_version_ = std::max(shared_version_, shared->version);
   return true;
 }
 
 OAuthCredentials::SharedStep OAuthCredentials::StepShared(TokenSharing& sharing,
-                                                          const std::string& failed_access,
                                                           absl::Status* status) {
   absl::StatusOr<std::optional<SharedTokens>> shared = LoadShared(sharing);
   if (!shared.ok()) return SharedStep::kStoreDown;
+  ShareUnshared(sharing, &*shared);
   *status = absl::OkStatus();
-  if (AdoptIfNewer(*shared, failed_access)) return SharedStep::kDone;
+  if (AdoptIfNewer(*shared)) return SharedStep::kDone;
   absl::StatusOr<bool> locked = sharing.Lock(kLockTime);
   if (!locked.ok()) return SharedStep::kStoreDown;
   if (!*locked) return SharedStep::kWait;
   // Another replica may have finished between the look and the lock.
   shared = LoadShared(sharing);
-  if (!shared.ok() || AdoptIfNewer(*shared, failed_access)) {
+  if (!shared.ok() || AdoptIfNewer(*shared)) {
     sharing.Unlock();
     return shared.ok() ? SharedStep::kDone : SharedStep::kStoreDown;
   }
@@ -335,7 +372,7 @@ OAuthCredentials::SharedStep OAuthCredentials::StepShared(TokenSharing& sharing,
   return SharedStep::kDone;
 }
 
-void OAuthCredentials::RefreshShared(std::string failed_access) {
+void OAuthCredentials::RefreshShared() {
   TokenSharing& sharing = *options_.sharing;
   const absl::Time give_up = clock_->Now() + kMaxWait;
   // Set when this replica's own refresh, made while the store was out of
@@ -343,12 +380,12 @@ void OAuthCredentials::RefreshShared(std::string failed_access) {
   absl::Status refused_alone;
   for (;;) {
     absl::Status status;
-    switch (StepShared(sharing, failed_access, &status)) {
+    switch (StepShared(sharing, &status)) {
       case SharedStep::kDone:
         return Finish(status);
       case SharedStep::kStoreDown:
         if (!refused_alone.ok()) return Finish(refused_alone);
-        status = RefreshAlone();
+        status = RefreshAlone(sharing);
         if (status.code() != absl::StatusCode::kUnauthenticated) return Finish(status);
         // Most likely another replica spent that refresh token and shared
         // the next pair: look at the store once more before failing.
@@ -367,22 +404,25 @@ void OAuthCredentials::RefreshShared(std::string failed_access) {
 
 absl::Status OAuthCredentials::RefreshUnderSharedLock(TokenSharing& sharing,
                                                       const std::optional<SharedTokens>& shared) {
-  // The shared refresh token is the newest; this process's own (from its
-  // token file) is tried only when the shared one is refused and differs
+  // The newer version's refresh token first: usually the shared one; this
+  // process's own (from its token file) when it is newer (refreshed while the
+  // store was out of reach and not yet stored) or the shared one is refused
   // (Redis lost its data and came back with an older copy).
   std::vector<std::string> candidates;
-  if (shared && !shared->refresh_token.empty()) candidates.push_back(shared->refresh_token);
+  int64_t version;
   {
     absl::MutexLock lock(&mu_);
-    if (candidates.empty() || candidates.front() != refresh_token_) candidates.push_back(refresh_token_);
+    version = std::max(shared ? shared->version : 0, shared_version_) + 1;
+    if (shared && shared->version >= shared_version_) candidates.push_back(shared->refresh_token);
+    candidates.push_back(refresh_token_);
+    if (shared && shared->version < shared_version_) candidates.push_back(shared->refresh_token);
   }
   absl::StatusOr<Issued> issued = RefreshWithFirstOf(candidates);
   if (!issued.ok()) {
     sharing.Unlock();
     return issued.status();
   }
-  SharedTokens next{issued->access_token, issued->refresh_token, issued->client_endpoint,
-                    (shared ? shared->version : 0) + 1};
+  SharedTokens next{issued->access_token, issued->refresh_token, issued->client_endpoint, version};
   // Shared before anyone uses the new access token, and before the lock is
   // released, so a replica that takes the lock next finds the new tokens and
   // does not spend the old one. A few tries: the others can only get the new
@@ -397,6 +437,16 @@ absl::Status OAuthCredentials::RefreshUnderSharedLock(TokenSharing& sharing,
     persist_failures_++;
   }
   Adopt(next.access_token, next.refresh_token, next.base_url);  // token_file first
+  {
+    absl::MutexLock lock(&mu_);
+    shared_version_ = next.version;
+    // Not stored: the next look stores it (the store has no newer version).
+    if (stored) {
+      unshared_.reset();
+    } else {
+      unshared_ = next;
+    }
+  }
   sharing.Unlock();
   return absl::OkStatus();
 }

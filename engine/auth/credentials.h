@@ -10,17 +10,20 @@
 // later refreshes fail at once instead of hammering the OAuth server.
 //
 // With several replicas (OAuthOptions::sharing, Redis), the tokens are shared:
-// a refresh first looks for a newer access token another replica got, and
-// otherwise refreshes under the shared lock (token_sharing.h), so one refresh
-// serves every replica and a rotated refresh token is used once. That work
-// blocks on Redis, so it runs on a thread of its own. When the shared store
-// cannot be reached (a second look after a failed one, up to about 0.4 s
-// later, fails too), the replica refreshes on its own as a single process
-// does. Should the OAuth server refuse that refresh (another replica spent the
-// token), the store is looked at once more and a newer access token shared
-// there is taken instead of failing. A refusal is not final either: a refused
-// refresh token is never sent again, but one another replica shares later is
-// tried.
+// a refresh first looks for a newer shared pair (a higher version than the
+// pair this replica holds) another replica got, and otherwise refreshes under
+// the shared lock (token_sharing.h), so one refresh serves every replica and
+// a rotated refresh token is used once. That work blocks on Redis, so it runs
+// on a thread of its own. When the shared store cannot be reached (a second
+// look after a failed one, up to about 0.4 s later, fails too), the replica
+// refreshes on its own as a single process does, and stores the new pair as
+// the next version as soon as the store answers (right after the refresh, or
+// at its next look), since the stored refresh token is spent. Should the
+// OAuth server refuse that refresh (another replica spent the token), the
+// store is looked at once more and a newer shared pair is taken instead of
+// failing. A refusal is not final either: a refused refresh token is never
+// sent again, but one another replica shares later is tried. An older shared
+// version never replaces the pair this replica holds.
 //
 // Both follow a 302 domain change (MoveTo).
 //
@@ -132,8 +135,7 @@ class OAuthCredentials : public Credentials {
   // Single process: the answer to the refresh Refresh() sent.
   void OnRefreshed(HttpResponse response);
   // With sharing: the work of one refresh, on the sharing thread.
-  // `failed_access` is the access token the portal refused.
-  void RefreshShared(std::string failed_access);
+  void RefreshShared();
   // What one look at the shared store came to.
   enum class SharedStep {
     kDone,       // newer tokens adopted, or refreshed under the lock: see `status`
@@ -141,15 +143,20 @@ class OAuthCredentials : public Credentials {
     kStoreDown,  // the store could not be reached
   };
   // Adopts newer shared tokens, or takes the lock and refreshes under it.
-  SharedStep StepShared(TokenSharing& sharing, const std::string& failed_access,
-                        absl::Status* status);
+  SharedStep StepShared(TokenSharing& sharing, absl::Status* status);
   // sharing.Load(), tried again for a short while (kStoreGrace) when it
   // fails: one timed-out Redis command does not yet make a replica refresh
   // on its own.
   absl::StatusOr<std::optional<SharedTokens>> LoadShared(TokenSharing& sharing);
-  // Adopts `shared` when it holds an access token other than `failed_access`.
-  bool AdoptIfNewer(const std::optional<SharedTokens>& shared, const std::string& failed_access);
-  absl::Status RefreshAlone();
+  // Adopts `shared` when its version is above the one this replica holds
+  // and it is another pair.
+  bool AdoptIfNewer(const std::optional<SharedTokens>& shared);
+  // Refreshes without the lock (the store is out of reach) and keeps the new
+  // pair as unshared_, stored at once if the store answers again.
+  absl::Status RefreshAlone(TokenSharing& sharing);
+  // Stores unshared_ unless `*shared` (what the store holds; updated) is as
+  // new; a failed store keeps it for the next look. Never fails the caller.
+  void ShareUnshared(TokenSharing& sharing, std::optional<SharedTokens>* shared);
   // Refreshes with the first of `candidates` the server has not refused
   // before; a refused one (invalid_grant) is remembered and the next tried.
   absl::StatusOr<Issued> RefreshWithFirstOf(const std::vector<std::string>& candidates);
@@ -184,6 +191,11 @@ class OAuthCredentials : public Credentials {
   int64_t persist_failures_ ABSL_GUARDED_BY(mu_) = 0;
   bool refreshing_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status refused_ ABSL_GUARDED_BY(mu_);  // set after invalid_grant / invalid_client
+  // With sharing: the version of the shared pair this replica holds (adopted
+  // or written; one above the last seen after a refresh on its own).
+  int64_t shared_version_ ABSL_GUARDED_BY(mu_) = 0;
+  // With sharing: a pair this replica got that the store does not hold yet.
+  std::optional<SharedTokens> unshared_ ABSL_GUARDED_BY(mu_);
   // With sharing: refresh tokens the server refused, never sent again.
   absl::flat_hash_set<std::string> refused_tokens_ ABSL_GUARDED_BY(mu_);
   std::vector<std::function<void(absl::Status)>> waiters_ ABSL_GUARDED_BY(mu_);

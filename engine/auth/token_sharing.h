@@ -5,10 +5,12 @@
 // Bitrix24 refuses a refresh token once it has been used, so replicas that
 // each refreshed on their own would lock each other out. With sharing, a
 // replica that needs a new access token first looks at the shared tokens (a
-// newer access token than the one that failed is simply taken); otherwise it
-// takes the lock, looks again, and only then refreshes, with the shared
-// refresh token, and writes the new pair back before releasing the lock. The
-// others wait for the shared tokens to change.
+// higher version than the pair it holds is simply taken); otherwise it takes
+// the lock, looks again, and only then refreshes, with the shared refresh
+// token, and writes the new pair back before releasing the lock. The others
+// wait for the shared tokens to change. A replica that refreshed without the
+// lock (store out of reach) writes its pair, as the next version, once the
+// store answers.
 //
 // Thread-safety: implementations are safe for concurrent use.
 #ifndef B24GATE_ENGINE_AUTH_TOKEN_SHARING_H_
@@ -27,7 +29,7 @@ struct SharedTokens {
   std::string access_token;
   std::string refresh_token;
   std::string base_url;  // the client_endpoint of the last refresh; may be empty
-  int64_t version = 0;   // +1 per refresh
+  int64_t version = 0;   // +1 per refresh; decides which pair is newer
 };
 
 class TokenSharing {

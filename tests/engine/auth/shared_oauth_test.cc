@@ -3,6 +3,8 @@
 // is never sent twice, and a sharing store that cannot be reached leaves
 // each replica refreshing on its own; one that merely timed out once does
 // not, and a replica whose own refresh is refused takes a newer shared token.
+// A replica that refreshed on its own shares the new pair once the store
+// answers, and an older shared pair never replaces its own.
 #include <atomic>
 #include <functional>
 #include <set>
@@ -79,7 +81,8 @@ struct SharedState {
   bool unreachable = false;
   // Unreachable while this says so (checked under `mu`).
   std::function<bool()> unreachable_while;
-  int loads_to_fail = 0;  // the next Load()s time out
+  int loads_to_fail = 0;   // the next Load()s time out
+  int stores_to_fail = 0;  // the next Store()s time out
   bool Down() const { return unreachable || (unreachable_while && unreachable_while()); }
 };
 
@@ -109,6 +112,10 @@ class FakeSharing : public TokenSharing {
   absl::Status Store(const SharedTokens& tokens) override {
     absl::MutexLock lock(&state_->mu);
     if (state_->Down()) return absl::UnavailableError("down");
+    if (state_->stores_to_fail > 0) {
+      --state_->stores_to_fail;
+      return absl::UnavailableError("command timed out");
+    }
     state_->tokens = tokens;
     return absl::OkStatus();
   }
@@ -119,7 +126,8 @@ class FakeSharing : public TokenSharing {
 };
 
 std::unique_ptr<OAuthCredentials> Replica(FakeOAuthServer* server, SharedState* state, int id,
-                                          const std::string& refresh = "refresh-0") {
+                                          const std::string& refresh = "refresh-0",
+                                          std::shared_ptr<TokenStore> file = nullptr) {
   OAuthOptions o;
   o.client_id = "app";
   o.client_secret = "secret";
@@ -127,8 +135,8 @@ std::unique_ptr<OAuthCredentials> Replica(FakeOAuthServer* server, SharedState* 
   o.oauth_url = "https://oauth.example/token/";
   o.portal_url = "https://portal.example/rest/";
   o.sharing = std::make_shared<FakeSharing>(state, id);
-  return std::make_unique<OAuthCredentials>(o, std::make_unique<MemoryTokenStore>(), server,
-                                            TlsOptions{});
+  if (!file) file = std::make_shared<MemoryTokenStore>();
+  return std::make_unique<OAuthCredentials>(o, std::move(file), server, TlsOptions{});
 }
 
 absl::Status RefreshAndWait(OAuthCredentials& c, int64_t generation) {
@@ -258,6 +266,71 @@ TEST(SharedOAuth, ARefusedRefreshAloneTakesTheNewerSharedToken) {
   EXPECT_TRUE(RefreshAndWait(*b, b->Current().generation).ok());
   EXPECT_EQ(server.issued(), 3);
   EXPECT_EQ(server.sent().back(), "refresh-2");
+}
+
+// `a` refreshed alone while the store was out of reach: the store still
+// holds refresh-1, which `a` spent. Once the store answers, `b` (on
+// access-1) takes a's pair and then refreshes with a's refresh token.
+TEST(SharedOAuth, APairRefreshedAloneIsSharedOnceTheStoreAnswers) {
+  FakeOAuthServer server("refresh-0");
+  SharedState state;
+  auto a = Replica(&server, &state, 1);
+  auto b = Replica(&server, &state, 2);
+  ASSERT_TRUE(RefreshAndWait(*a, 0).ok());
+  ASSERT_TRUE(RefreshAndWait(*b, 0).ok());  // access-1 from the store
+  {
+    // Out of reach until `a`, alone, has sent refresh-1.
+    absl::MutexLock lock(&state.mu);
+    state.unreachable_while = [&server] { return server.sent().size() < 2; };
+  }
+  ASSERT_TRUE(RefreshAndWait(*a, a->Current().generation).ok());
+  ASSERT_EQ(a->Current().access_token, "access-2");
+  ASSERT_TRUE(state.tokens.has_value());
+  EXPECT_EQ(state.tokens->refresh_token, "refresh-2");
+  EXPECT_EQ(state.tokens->version, 2);
+  EXPECT_TRUE(RefreshAndWait(*b, b->Current().generation).ok());
+  EXPECT_EQ(b->Current().access_token, "access-2") << "taken, not refreshed";
+  EXPECT_TRUE(RefreshAndWait(*b, b->Current().generation).ok());
+  EXPECT_EQ(b->Current().access_token, "access-3");
+  EXPECT_EQ(server.sent(), (std::vector<std::string>{"refresh-0", "refresh-1", "refresh-2"}))
+      << "no spent refresh token sent";
+}
+
+// The store answers again but cannot be written yet: the older shared pair
+// (refresh-1, spent by `a` alone) never replaces a's own, in memory or in its
+// token file, and the store gets a's newest pair.
+TEST(SharedOAuth, AnOlderSharedPairNeverReplacesTheOwn) {
+  FakeOAuthServer server("refresh-0");
+  SharedState state;
+  auto file = std::make_shared<MemoryTokenStore>();
+  auto a = Replica(&server, &state, 1, "refresh-0", file);
+  auto b = Replica(&server, &state, 2);
+  ASSERT_TRUE(RefreshAndWait(*a, 0).ok());
+  {
+    absl::MutexLock lock(&state.mu);
+    state.unreachable = true;
+  }
+  ASSERT_TRUE(RefreshAndWait(*a, a->Current().generation).ok()) << "a failed store fails no caller";
+  ASSERT_EQ(a->Current().access_token, "access-2");
+  {
+    absl::MutexLock lock(&state.mu);
+    state.unreachable = false;
+    state.stores_to_fail = 1;
+  }
+  // Another call of a's, refused with access-2, looks at the store.
+  EXPECT_TRUE(RefreshAndWait(*a, a->Current().generation).ok());
+  EXPECT_EQ(a->Current().access_token, "access-3");
+  EXPECT_EQ(file->Load().value_or(""), "refresh-3");
+  EXPECT_EQ(server.sent(), (std::vector<std::string>{"refresh-0", "refresh-1", "refresh-2"}));
+  ASSERT_TRUE(state.tokens.has_value());
+  EXPECT_EQ(state.tokens->refresh_token, "refresh-3");
+  EXPECT_EQ(state.tokens->version, 3);
+  // `b` starts from the store and refreshes with the newest token.
+  ASSERT_TRUE(RefreshAndWait(*b, 0).ok());
+  EXPECT_EQ(b->Current().access_token, "access-3");
+  EXPECT_TRUE(RefreshAndWait(*b, b->Current().generation).ok());
+  EXPECT_EQ(server.sent().back(), "refresh-3");
+  EXPECT_EQ(server.issued(), 4);
 }
 
 }  // namespace
