@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,13 @@ class DispatchPoolTest : public ::testing::Test {
   std::vector<std::string> Log() {
     absl::MutexLock lock(&mu_);
     return log_;
+  }
+  // A job that writes `name` to the log.
+  std::function<void()> Logs(std::string name) {
+    return [this, name = std::move(name)] {
+      absl::MutexLock lock(&mu_);
+      log_.push_back(name);
+    };
   }
   FakeClock clock_;
   absl::Mutex mu_;
@@ -181,20 +189,14 @@ TEST_F(DispatchPoolTest, ATurnReadyWhileJobsWaitGoesAfterOneOfThem) {
   pool.Add(&task);
   ASSERT_TRUE(clock_.AwaitBlocked(1));
   absl::Notification running, release;
-  auto job = [this](std::string name) {
-    return [this, name] {
-      absl::MutexLock lock(&mu_);
-      log_.push_back(name);
-    };
-  };
   pool.Run([&] {
     running.Notify();
     release.WaitForNotificationWithTimeout(absl::Seconds(10));
-    job("job 1")();
+    Logs("job 1")();
   });
   ASSERT_TRUE(running.WaitForNotificationWithTimeout(absl::Seconds(10)));
-  pool.Run(job("job 2"));
-  pool.Run(job("job 3"));
+  pool.Run(Logs("job 2"));
+  pool.Run(Logs("job 3"));
   pool.Wake(&task);
   release.Notify();
   ASSERT_TRUE(clock_.AwaitBlocked(1));
@@ -208,23 +210,17 @@ TEST_F(DispatchPoolTest, AQuickJobGoesAheadOfTheOthersWaiting) {
   // own order.
   DispatchPool pool(&clock_, 1);
   absl::Notification running, release;
-  auto job = [this](std::string name) {
-    return [this, name] {
-      absl::MutexLock lock(&mu_);
-      log_.push_back(name);
-    };
-  };
   pool.Run([&] {
     running.Notify();
     release.WaitForNotificationWithTimeout(absl::Seconds(10));
-    job("job 1")();
+    Logs("job 1")();
   });
   ASSERT_TRUE(running.WaitForNotificationWithTimeout(absl::Seconds(10)));
-  pool.Run(job("parse 2"));
-  pool.Run(job("parse 3"));
-  pool.Run(job("quick 4"), /*quick=*/true);
-  pool.Run(job("quick 5"), /*quick=*/true);
-  pool.Run(job("parse 6"));
+  pool.Run(Logs("parse 2"));
+  pool.Run(Logs("parse 3"));
+  pool.Run(Logs("quick 4"), /*quick=*/true);
+  pool.Run(Logs("quick 5"), /*quick=*/true);
+  pool.Run(Logs("parse 6"));
   release.Notify();
   ASSERT_TRUE(clock_.AwaitBlocked(1));
   EXPECT_EQ(Log(), (std::vector<std::string>{"job 1", "quick 4", "quick 5", "parse 2", "parse 3",
