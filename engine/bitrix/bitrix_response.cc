@@ -206,15 +206,16 @@ const Json* Member(const Json& object, const char* name) {
   return it == object.end() ? nullptr : &*it;
 }
 
-// `result` is moved out of the parsed answer, which is not read after: a
-// list batch's rows are not copied on their way to the caller.
+// `result` and `time` are moved out of the parsed answer, which is not read
+// after: a list batch's rows (and its 50 pages' time objects) are not copied
+// on their way to the caller.
 absl::StatusOr<CallReply> ReplyOf(const Json* result, const Json* total, const Json* next,
                                   const Json* time) {
   CallReply reply;
   if (absl::Status s = CountOf(total, "total", &reply.total); !s.ok()) return s;
   if (absl::Status s = CountOf(next, "next", &reply.next); !s.ok()) return s;
   reply.result = std::move(*const_cast<Json*>(result));
-  if (time != nullptr && time->is_object()) reply.time = *time;
+  if (time != nullptr && time->is_object()) reply.time = std::move(*const_cast<Json*>(time));
   return reply;
 }
 
