@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/lists/keyset_pages.h"
 #include "tests/engine/lists/timed_list_server.h"
 
 namespace b24gate::short_list_schedule_test {
