@@ -106,62 +106,6 @@ absl::Status Unreadable(const HttpResponse& response, absl::string_view why) {
                    response.status, "): ", why, "; ", Snippet(response.body)));
 }
 
-// Builds an answer's tree in one pass and without recursion (nlohmann's SAX
-// parser keeps its own stack), refusing it past kMaxAnswerDepth levels, so
-// no later step (copies, dumps, protobuf conversion, all recursive) meets a
-// deep tree. Integers beyond 2^53 become their exact text: the answer
-// travels on as protobuf Values, whose numbers are doubles.
-class AnswerReader {
- public:
-  explicit AnswerReader(Json* root) : dom_(*root, /*allow_exceptions=*/false) {}
-
-  bool too_deep() const { return too_deep_; }
-
-  bool null() { return dom_.null(); }
-  bool boolean(bool value) { return dom_.boolean(value); }
-  bool number_integer(Json::number_integer_t value) {
-    if (value >= -kExact && value <= kExact) return dom_.number_integer(value);
-    return Text(std::to_string(value));
-  }
-  bool number_unsigned(Json::number_unsigned_t value) {
-    if (value <= static_cast<uint64_t>(kExact)) return dom_.number_unsigned(value);
-    return Text(std::to_string(value));
-  }
-  bool number_float(Json::number_float_t value, const Json::string_t& literal) {
-    // An integer literal arrives here when 64 bits cannot hold it.
-    if (literal.find_first_of(".eE") == Json::string_t::npos) return Text(literal);
-    return dom_.number_float(value, literal);
-  }
-  bool string(Json::string_t& value) { return dom_.string(value); }
-  bool binary(Json::binary_t& value) { return dom_.binary(value); }
-  bool start_object(std::size_t size) { return Open() && dom_.start_object(size); }
-  bool key(Json::string_t& name) { return dom_.key(name); }
-  bool end_object() { return Close() && dom_.end_object(); }
-  bool start_array(std::size_t size) { return Open() && dom_.start_array(size); }
-  bool end_array() { return Close() && dom_.end_array(); }
-  bool parse_error(std::size_t position, const std::string& token,
-                   const nlohmann::detail::exception& e) {
-    return dom_.parse_error(position, token, e);
-  }
-
- private:
-  static constexpr int64_t kExact = int64_t{1} << 53;
-
-  bool Text(std::string text) { return dom_.string(text); }
-  bool Open() {
-    too_deep_ = ++depth_ > kMaxAnswerDepth;
-    return !too_deep_;
-  }
-  bool Close() {
-    --depth_;
-    return true;
-  }
-
-  nlohmann::detail::json_sax_dom_parser<Json> dom_;
-  int depth_ = 0;
-  bool too_deep_ = false;
-};
-
 absl::Status TransportFailed(const HttpResponse& response) {
   // An answer cut short or too large did arrive: the portal ran the
   // request, and what it said is lost.
@@ -227,7 +171,7 @@ absl::Status CountOf(const Json* value, absl::string_view name, std::optional<in
   if (value == nullptr || value->is_null()) return absl::OkStatus();
   int64_t parsed = 0;
   if (value->is_number_integer()) {
-    // Beyond 2^53 integers are text already (AnswerReader).
+    // Beyond 2^53 integers are text already (ReadAnswerJson).
     *count = value->get<int64_t>();
     return absl::OkStatus();
   }
@@ -262,15 +206,16 @@ const Json* Member(const Json& object, const char* name) {
   return it == object.end() ? nullptr : &*it;
 }
 
-// `result` is moved out of the parsed answer, which is not read after: a
-// list batch's rows are not copied on their way to the caller.
+// `result` and `time` are moved out of the parsed answer, which is not read
+// after: a list batch's rows (and its 50 pages' time objects) are not copied
+// on their way to the caller.
 absl::StatusOr<CallReply> ReplyOf(const Json* result, const Json* total, const Json* next,
                                   const Json* time) {
   CallReply reply;
   if (absl::Status s = CountOf(total, "total", &reply.total); !s.ok()) return s;
   if (absl::Status s = CountOf(next, "next", &reply.next); !s.ok()) return s;
   reply.result = std::move(*const_cast<Json*>(result));
-  if (time != nullptr && time->is_object()) reply.time = *time;
+  if (time != nullptr && time->is_object()) reply.time = std::move(*const_cast<Json*>(time));
   return reply;
 }
 
@@ -345,16 +290,6 @@ void AttributeHaltedError(const std::vector<std::string>& keys,
 }
 
 }  // namespace
-
-absl::StatusOr<nlohmann::ordered_json> ReadAnswerJson(const std::string& text) {
-  Json root;
-  AnswerReader reader(&root);
-  if (Json::sax_parse(text, &reader)) return root;
-  return GatewayError(absl::StatusCode::kUnavailable, kReasonBadResponse,
-                      reader.too_deep()
-                          ? absl::StrCat("nested deeper than ", kMaxAnswerDepth, " levels")
-                          : std::string("not JSON"));
-}
 
 absl::StatusOr<CommandOutcome> ParseCallResponse(const HttpResponse& response) {
   absl::StatusOr<Json> body = ParseBody(response);

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/bitrix/answer_json.h"
 #include "engine/common/errors.h"
 #include "engine/http/http_transport.h"
 
@@ -72,20 +73,6 @@ struct BatchReply {
   std::vector<B24Error> unattributed_errors;
   nlohmann::ordered_json time;  // top-level "time" object, or null
 };
-
-// The deepest answer read, counting the body's object as level 1. Bitrix24's
-// answers stay below 10 levels. The bound matters downstream: a result is
-// sent on as a google.protobuf.Value, where each JSON object level costs
-// three nested messages (Value, Struct, map entry), and protobuf readers
-// (C++, Python, Java) refuse messages nested deeper than 100 by default; a
-// result at most 31 levels deep (32 minus the envelope) fits with the
-// response around it.
-inline constexpr int kMaxAnswerDepth = 32;
-
-// Reads JSON text from a portal (or its OAuth server) without recursion:
-// UNAVAILABLE with reason BAD_RESPONSE when it is not JSON or nests deeper
-// than kMaxAnswerDepth. Integers beyond 2^53 become their decimal text.
-absl::StatusOr<nlohmann::ordered_json> ReadAnswerJson(const std::string& text);
 
 // Parses the answer of one method call.
 // Returns UNAVAILABLE when the transport failed (reason TRANSPORT_ERROR, or

@@ -23,6 +23,9 @@ constexpr double kRangesPerChain = 3;
 // (short_list_schedule_test), 1,000 leads: 3 pages a range, 7 requests and
 // faster than before on both profiles; 5 pages, 4 requests but 20-30% slower.
 constexpr double kMinPagesPerRange = 3;
+// Steal hands a chain no piece under this many pages: the piece costs a
+// request and a round of its own, and its last page is part-empty.
+constexpr double kStealPages = 2;
 // A read the bucket paces has about two batches in flight once its burst is
 // spent, so it needs fewer ranges; each range's last page is part-empty, a
 // command a request could have carried. Two per chain, however long: one per
@@ -299,18 +302,17 @@ PlannedRange* RangePlan::NextIdle(size_t first) {
 
 PlannedRange* RangePlan::Steal(size_t first) {
   size_t best = ranges_.size();
-  double best_left = 2 * kPageSize;  // not worth a chain below two pages
+  double best_left = kStealPages * kPageSize;
   int64_t best_split = 0;
   for (size_t i = first; i < ranges_.size(); ++i) {
     const PlannedRange& r = *ranges_[i];
     if (r.done || !r.in_flight) continue;
-    double reach = static_cast<double>(r.left.after) + r.pages * kPageSize / std::max(density(), 1e-9);
-    double end = static_cast<double>(EffectiveEnd(r));
-    double left = (end - reach) * density();
+    double reach = 0;
+    double left = LeftBeyond(r, r.pages, &reach);
     if (left > best_left) {
       best = i;
       best_left = left;
-      best_split = static_cast<int64_t>(reach + (end - reach) / 2);
+      best_split = static_cast<int64_t>(reach + (static_cast<double>(EffectiveEnd(r)) - reach) / 2);
     }
   }
   if (best == ranges_.size()) return nullptr;
@@ -323,6 +325,16 @@ PlannedRange* RangePlan::Steal(size_t first) {
   PlannedRange* out = piece.get();
   ranges_.insert(ranges_.begin() + static_cast<std::ptrdiff_t>(best) + 1, std::move(piece));
   return out;
+}
+
+double RangePlan::LeftBeyond(const PlannedRange& r, int pages, double* reach) const {
+  *reach = static_cast<double>(r.left.after) + pages * kPageSize / std::max(density(), 1e-9);
+  return (static_cast<double>(EffectiveEnd(r)) - *reach) * density();
+}
+
+bool RangePlan::Stealable(const PlannedRange& r, int pages) const {
+  double reach = 0;
+  return LeftBeyond(r, pages, &reach) > kStealPages * kPageSize;
 }
 
 PlannedRange* RangePlan::CutAfter(PlannedRange* r, int pages) {

@@ -132,10 +132,14 @@ class RangePlan {
   // null.
   PlannedRange* NextIdle(size_t first);
   // Splits the range in flight from `first` on with most left beyond what
-  // its batch will reach (at least two pages' worth) in two; the second
-  // half, a new range right after it, is returned. Null when none is worth
-  // it.
+  // its batch will reach (more than two pages' worth: Stealable) in two;
+  // the second half, a new range right after it, is returned. Null when
+  // none is worth it.
   PlannedRange* Steal(size_t first);
+  // Whether a batch of `pages` pages would leave enough of `r` beyond its
+  // reach for Steal to hand to another chain. What it leaves otherwise is
+  // read only after that batch, in a round of its own.
+  bool Stealable(const PlannedRange& r, int pages) const;
   // Cuts idle `r` where `pages` pages asked to its end (PagesToEnd) are
   // expected to end; the rest, a new idle range right after it, is
   // returned. Null when `r` is in flight, done, unbounded, or expected to
@@ -149,6 +153,9 @@ class RangePlan {
  private:
   // Whether `r` is open with no idea how far it goes (a resumed read's).
   bool Unbounded(const PlannedRange& r) const;
+  // Items of `r` beyond what `pages` pages read from where it stands reach,
+  // at the list's density (Steal's measure), and the id that reach ends at.
+  double LeftBeyond(const PlannedRange& r, int pages, double* reach) const;
   // Split's two ways of cutting `expected` items after the first page.
   void CutOneWave(double expected, int chains, int count_with);
   void CutWaves(double expected, int chains, double ranges_per_chain);

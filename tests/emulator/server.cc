@@ -22,6 +22,7 @@
 #include "tests/emulator/connection_socket.h"
 #include "tests/emulator/php_json.h"
 #include "tests/emulator/query_parser.h"
+#include "tests/emulator/reply_turns.h"
 
 namespace b24emu {
 namespace {
@@ -211,6 +212,9 @@ void EmulatorServer::InstallHandlers() {
   // sorts fields and caps form bodies at 8 KiB).
   auto rest = [this, is_https](const httplib::Request& req, httplib::Response& res,
                                const httplib::ContentReader* reader) {
+    // Working a reply out: the default turns (a held reply's short ones
+    // would only multiply this work's switches).
+    UseReplyTurns(false);
     const std::shared_ptr<Portal> portal = Route(req);
     Stats& stats = portal->stats();
     stats.Enter();
@@ -280,6 +284,8 @@ void EmulatorServer::InstallHandlers() {
     r.arrived = received;
     HttpReply reply = portal->HandleRest(r);
     if (reply.delay > absl::ZeroDuration()) {
+      // Held until due: short turns, to run as soon as it is (reply_turns.h).
+      UseReplyTurns(true);
       options_.clock->WaitUntil(received + reply.delay, stopping_);
     }
     if (reply.drop_connection && DropConnection(req)) {

@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "tests/emulator/clock.h"
 #include "tests/emulator/query_parser.h"
+#include "tests/emulator/reply_turns.h"
 #include "tests/emulator/test/fake_clock.h"
 #include "tests/emulator/test/fake_methods.h"
 #include "tests/emulator/test/portal_harness.h"
@@ -347,6 +348,61 @@ TEST_F(ServerTest, AReplyIsCountedLateByTheTimeFromItsDueToItsLastByte) {
   EXPECT_EQ(stats["replies_late"], 1);
   EXPECT_EQ(stats["reply_lateness_max_ms"], 2000.0);
   EXPECT_EQ(stats["reply_lateness_total_ms"], 2000.0);
+}
+
+// A fake clock that notes the turns (reply_turns.h) of each thread holding
+// a reply until it is due.
+class TurnsNotingClock : public FakeClock {
+ public:
+  bool WaitUntil(absl::Time deadline, const absl::Notification& interrupt) const override {
+    {
+      absl::MutexLock lock(&mu_);
+      held_.push_back(CurrentTurn());
+    }
+    return FakeClock::WaitUntil(deadline, interrupt);
+  }
+  std::vector<absl::Duration> held() const {
+    absl::MutexLock lock(&mu_);
+    return held_;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  mutable std::vector<absl::Duration> held_ ABSL_GUARDED_BY(mu_);
+};
+
+// A thread holding a reply for its due time runs with short turns, so it
+// writes the reply as soon as it is due on a busy machine; working out the
+// next reply on the same connection it is back on the kernel's default.
+TEST_F(ServerTest, AHeldReplysThreadRunsWithShortTurnsAndWorksWithTheDefault) {
+  bool offered = false;
+  std::thread([&] { offered = UseReplyTurns(true) && CurrentTurn() == kReplyTurn; }).join();
+  if (!offered) GTEST_SKIP() << "this kernel sets no turn per thread (Linux 6.12 and later do)";
+  TurnsNotingClock clock;
+  PortalConfig config = TestConfig();
+  config.cost = CostModel{absl::Milliseconds(1200), absl::ZeroDuration(), absl::ZeroDuration(),
+                          absl::ZeroDuration()};
+  ServerOptions options;
+  options.clock = &clock;
+  absl::Mutex mu;
+  std::vector<absl::Duration> working;
+  options.request_age = [&](const httplib::Request&) {
+    absl::MutexLock lock(&mu);
+    working.push_back(CurrentTurn());
+    return absl::ZeroDuration();
+  };
+  Emulator e(config, options);
+  auto client = e.Client();
+  client->set_keep_alive(true);  // both on one connection: one thread
+  for (int i = 0; i < 2; ++i) {
+    auto res = client->Get("/rest/1/secret/crm.lead.get?id=7");
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200);
+  }
+  EXPECT_EQ(clock.held(), (std::vector<absl::Duration>{kReplyTurn, kReplyTurn}));
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(working.size(), 2u);
+  EXPECT_NE(working[1], kReplyTurn) << "the second reply was worked out with a held one's turns";
 }
 
 // v3/things.thing.add: a REST 3.0 write that counts its runs.

@@ -274,6 +274,47 @@ TEST(PortalAnswerLimitsTest, IntegersBeyondTwoToThe53AreKeptAsExactText) {
   EXPECT_EQ(r["small"], -42);
 }
 
+// The reader builds each object and list whole when it closes; the tree is
+// the one nlohmann's own parser builds: every member in its place, every
+// kind of value, lists of objects, empty containers, escapes.
+TEST(ReadAnswerJsonTest, BuildsTheSameTreeAsNlohmannsParser) {
+  const std::string text = R"({"result":{"result":{"p0":[{"ID":"1","TITLE":"a\u00e9\"b"},
+      {"ID":"3","TITLE":"c","EMAIL":[{"VALUE":"x@y","TYPE":"WORK"}],"N":null}],
+      "p1":[],"p2":{}},"result_error":[],"result_total":{"p0":"2"},
+      "result_next":{"p0":50},"result_time":{"p0":{"start":1.5,"ok":true,"no":false}}},
+      "time":{"start":-0.25,"list":[[1,[2,[]]],{"z":{"y":{}}},-7]}})";
+  absl::StatusOr<json> read = ReadAnswerJson(text);
+  ASSERT_TRUE(read.ok()) << read.status();
+  const json expected = json::parse(text);
+  EXPECT_EQ(*read, expected);
+  EXPECT_EQ(read->dump(), expected.dump());  // the members' order too
+}
+
+// A name repeated in an object keeps its first place and takes its last
+// value, as with nlohmann's parser (the tree before this reader).
+TEST(ReadAnswerJsonTest, ARepeatedNameKeepsItsFirstPlaceAndItsLastValue) {
+  absl::StatusOr<json> read = ReadAnswerJson(R"({"a":1,"b":{"x":1},"a":[2],"c":3,"b":4})");
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->dump(), R"({"a":[2],"b":4,"c":3})");
+}
+
+TEST(ReadAnswerJsonTest, AScalarOrAnEmptyContainerIsTheWholeTree) {
+  EXPECT_EQ(ReadAnswerJson("\"text\"").value(), json("text"));
+  EXPECT_EQ(ReadAnswerJson(" 12 ").value(), json(12));
+  EXPECT_EQ(ReadAnswerJson("null").value(), json(nullptr));
+  EXPECT_EQ(ReadAnswerJson("[]").value().dump(), "[]");
+  EXPECT_EQ(ReadAnswerJson("{}").value().dump(), "{}");
+}
+
+TEST(ReadAnswerJsonTest, TextAfterTheValueOrAnUnclosedContainerIsNotJson) {
+  for (const char* text : {R"({"a":1} x)", R"({"a":[1,2)", R"([{"a":1},)", R"({"a" 1})", ""}) {
+    absl::StatusOr<json> read = ReadAnswerJson(text);
+    ASSERT_FALSE(read.ok()) << text;
+    EXPECT_EQ(ReasonOf(read.status()), kReasonBadResponse) << text;
+    EXPECT_THAT(read.status().message(), HasSubstr("not JSON")) << text;
+  }
+}
+
 // The refusal quotes the count: without DEL or other control characters,
 // and cut at a character boundary (the status must be valid UTF-8).
 TEST(PortalAnswerLimitsTest, ARefusedCountIsQuotedPrintably) {

@@ -276,6 +276,9 @@ TEST_P(RangePlanSteal, SplitsHalfOfWhatTheBatchWillNotReach) {
   RangePlan plan({IdRange{0, t.before}});
   plan.at(0).in_flight = true;
   plan.at(0).pages = 50;
+  // What a short list's rest is asked to its end by (RestPages): a batch
+  // whose remainder Steal would not take.
+  EXPECT_EQ(plan.Stealable(plan.at(0), 50), t.split.has_value());
   PlannedRange* piece = plan.Steal(0);
   if (!t.split) {
     EXPECT_EQ(piece, nullptr);

@@ -98,13 +98,16 @@ TEST(ShortListSchedule, SmallTwentyThousandAtNinetyPercentOfTheCeiling) {
   }
 }
 
-// With what a round costs on the real stack (SimulatedPortal::Stack: 22 ms
-// a request besides the portal's work, answers handled one at a time), a
-// small page (15 ms) costs less than a round: the tail split no longer cuts
-// a range's rest short, which left a remainder for one more round or two
-// after it (before: up to 24 requests and 0.950 s, 78.9% of the ceiling;
-// now at most the probe, 8 batches and 8 rests, 0.919 to 0.924 s). The
-// figures match the real stack's 0.92 to 0.97 s.
+// With what a round costs on the real stack (SimulatedPortal::Stack: 10 ms a
+// request besides the portal's work, answers handled one at a time), each
+// range's rest is read in one round. The round's own cost the reader learns
+// (the least seen, 1 to 5 ms on the real stack) is under a small page's
+// 15 ms, so the tail split cut rests short; a remainder too short for a free
+// connection to take then took a round of its own after its rest, and the
+// next: 17 to 24 requests, 0.882 to 0.890 s. Such rests are now asked to
+// their ends: 16 or 17 requests, 0.883 to 0.888 s (the real stack: 0.87 to
+// 0.91 s and 17 requests quiet, the head range's second rest 23 ms after
+// its first).
 TEST(ShortListSchedule, SmallTwentyThousandOnTheRealStackReadsEachRestInOneRound) {
   const SimulatedPortal portal = SimulatedPortal::Stack(SimulatedPortal::Small());
   for (unsigned seed : {0u, 1u, 3u, 4u}) {
@@ -113,7 +116,7 @@ TEST(ShortListSchedule, SmallTwentyThousandOnTheRealStackReadsEachRestInOneRound
     Outcome run = Read(ids, portal, name);
     ExpectEveryLeadOnceInOrder(run, ids);
     EXPECT_LE(run.requests, 1 + 2 * portal.connections) << "seed " << seed;
-    EXPECT_GE(Ceiling(20000, portal) / run.seconds, 0.81) << "seed " << seed;
+    EXPECT_GE(Ceiling(20000, portal) / run.seconds, 0.84) << "seed " << seed;
   }
 }
 
