@@ -206,26 +206,20 @@ ListReader::AfterLock ListReader::EndLocked() {
   return after;
 }
 
-namespace {
-
-// Makes `pages` from page `next` on, one page a job, on `portal`'s threads
-// when they have nothing else to do: a job at a time holds up no answer
-// for longer than one page takes (0.1-0.2 ms). Stops once nothing else
-// holds the pages (the read has handed them over, or ended).
-void MakeInBackground(Dispatcher* portal, std::shared_ptr<EarlyPages> pages, size_t next) {
-  portal->Background([portal, pages = std::move(pages), next]() mutable {
-    if (pages.use_count() == 1) return;
-    pages->Prepare(next);
-    if (next + 1 < pages->pages()) MakeInBackground(portal, std::move(pages), next + 1);
-  });
-}
-
-}  // namespace
-
 void ListReader::Finally(AfterLock work) {
+  // One page a job, on the portal's threads when they have nothing else to
+  // do: a job holds up no answer longer than one page takes (0.1-0.2 ms).
   // A page handed over before it was made is made by the thread that hands
-  // it over (or waits for the making under way).
-  for (auto& pages : work.prepare) MakeInBackground(portal_, std::move(pages), 0);
+  // it over (or waits for the making under way); pages the read no longer
+  // holds (handed over, or the read ended) are left alone.
+  for (const auto& pages : work.prepare) {
+    std::weak_ptr<EarlyPages> weak = pages;
+    for (size_t i = 0; i < pages->pages(); ++i) {
+      portal_->Background([weak, i] {
+        if (std::shared_ptr<EarlyPages> held = weak.lock()) held->Prepare(i);
+      });
+    }
+  }
   if (work.drain) Drain();
 }
 

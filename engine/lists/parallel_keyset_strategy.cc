@@ -449,6 +449,7 @@ bool ParallelKeysetStrategy::ReadSegment(const Segment& seg, BatchResult* result
   r->done = read->range_done;
   return true;
 }
+
 void ParallelKeysetStrategy::Buffer(int64_t after, int64_t upto, std::vector<Json> items) {
   if (!items.empty() && buffer_.EarlyHasRoom(static_cast<int64_t>(items.size()))) {
     size_t n = std::min(items.size(), kMeasuredItems);
