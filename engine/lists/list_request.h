@@ -60,8 +60,9 @@ class PreparedPage {
 };
 
 // Makes pages into the consumer's form. An ordered read whose later ranges
-// wait for the first has the waiting items made on the threads that read
-// them, while it waits, rather than in one run after its last answer.
+// wait for the first has the waiting items made while it waits (on the
+// portal's threads, in their idle time), rather than in one run after its
+// last answer.
 // Thread-safe: called from any thread, holding none of the reader's locks,
 // while the sink hands other pages on.
 class PagePreparer {

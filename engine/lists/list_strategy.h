@@ -56,9 +56,10 @@ class ListContext {
   virtual void Deliver(std::vector<Json> items, Json resume) = 0;
   // Items read ahead of their turn (an ordered read's later range, waiting
   // for the ranges before it), ascending and ending at `last_id`: cut into
-  // pages and made into the consumer's form on this thread once it has
-  // released the reader's lock, while the read waits (EarlyPages). Null,
-  // `items` left as they were, when the consumer makes nothing ahead.
+  // pages and made into the consumer's form while the read waits, on the
+  // portal's threads in their idle time, holding none of the reader's locks
+  // (EarlyPages). Null, `items` left as they were, when the consumer makes
+  // nothing ahead.
   virtual std::shared_ptr<EarlyPages> ReadAhead(std::vector<Json>* items, int64_t last_id) = 0;
   // Hands page `page` of `pages` to the consumer, as Deliver.
   virtual void Deliver(std::shared_ptr<EarlyPages> pages, size_t page, Json resume) = 0;
