@@ -52,16 +52,32 @@ OAuthCredentials::OAuthCredentials(OAuthOptions options, std::shared_ptr<TokenSt
       tls_(tls),
       clock_(clock) {
   base_url_ = options_.portal_url;
-  absl::StatusOr<std::string> saved = store_->Load();
+  absl::StatusOr<StoredTokens> saved = store_->LoadTokens();
   // The stored token is newer than the configured one whenever it exists:
   // every refresh rotates it.
-  refresh_token_ = saved.ok() ? *saved : options_.refresh_token;
+  refresh_token_ = saved.ok() ? saved->refresh_token : options_.refresh_token;
+  if (saved.ok() && options_.sharing && saved->version > 0) RestoreShared(*saved);
+}
+
+void OAuthCredentials::RestoreShared(const StoredTokens& saved) {
+  absl::MutexLock lock(&mu_);
+  // The pair this replica last held, at its shared version. It may never
+  // have reached the store (refreshed on its own, then a restart): offered
+  // to the store at once, which takes it only over a lower version, so an
+  // older shared pair never replaces it.
+  access_token_ = saved.access_token;
+  if (!saved.base_url.empty()) base_url_ = saved.base_url;
+  shared_version_ = saved.version;
+  unshared_ = SharedTokens{saved.access_token, saved.refresh_token, saved.base_url, saved.version};
+  worker_running_ = true;
+  sharing_thread_ = std::thread(&OAuthCredentials::SharingWork, this);
 }
 
 OAuthCredentials::~OAuthCredentials() {
   std::thread worker;
   {
     absl::MutexLock lock(&mu_);
+    stopping_ = true;
     worker.swap(sharing_thread_);
   }
   if (worker.joinable()) worker.join();
@@ -119,10 +135,13 @@ void OAuthCredentials::Refresh(int64_t generation, std::function<void(absl::Stat
         refreshing_ = true;
         start = true;
         if (options_.sharing) {
-          // The previous refresh's thread has ended (or is about to):
-          // refreshing_ was false.
-          finished.swap(sharing_thread_);
-          sharing_thread_ = std::thread(&OAuthCredentials::RefreshShared, this);
+          // A running sharing thread sees refreshing_; else the last one has
+          // ended (or is about to: worker_running_ is its last change).
+          if (!worker_running_) {
+            worker_running_ = true;
+            finished.swap(sharing_thread_);
+            sharing_thread_ = std::thread(&OAuthCredentials::SharingWork, this);
+          }
         } else {
           request = RefreshRequest(refresh_token_);
         }
@@ -183,7 +202,7 @@ absl::StatusOr<OAuthCredentials::Issued> OAuthCredentials::ParseAnswer(const Htt
 }
 
 void OAuthCredentials::Adopt(const std::string& access_token, const std::string& refresh_token,
-                             const std::string& base_url) {
+                             const std::string& base_url, int64_t version) {
   // Persist first: the old refresh token is dead from now on. If the store
   // fails, the token still works in memory; the failure is counted
   // (persist_failures) so the operator can see it.
@@ -192,7 +211,8 @@ void OAuthCredentials::Adopt(const std::string& access_token, const std::string&
     absl::MutexLock lock(&mu_);
     rotated = refresh_token != refresh_token_;
   }
-  const bool saved = !rotated || store_->Save(refresh_token).ok();
+  const bool saved =
+      !rotated || store_->SaveTokens(StoredTokens{refresh_token, access_token, base_url, version}).ok();
   absl::MutexLock lock(&mu_);
   if (!saved) persist_failures_++;
   refresh_token_ = refresh_token;
@@ -217,7 +237,7 @@ void OAuthCredentials::Finish(absl::Status status) {
 void OAuthCredentials::OnRefreshed(HttpResponse response) {
   absl::StatusOr<Issued> issued = ParseAnswer(response);
   if (issued.ok()) {
-    Adopt(issued->access_token, issued->refresh_token, issued->client_endpoint);
+    Adopt(issued->access_token, issued->refresh_token, issued->client_endpoint, 0);
     absl::MutexLock lock(&mu_);
     refreshes_++;
   }
@@ -265,46 +285,6 @@ absl::StatusOr<OAuthCredentials::Issued> OAuthCredentials::RefreshWithFirstOf(
   return issued;
 }
 
-absl::Status OAuthCredentials::RefreshAlone(TokenSharing& sharing) {
-  std::string refresh_token;
-  {
-    absl::MutexLock lock(&mu_);
-    refresh_token = refresh_token_;
-  }
-  absl::StatusOr<Issued> issued = RefreshWithFirstOf({refresh_token});
-  if (!issued.ok()) return issued.status();
-  Adopt(issued->access_token, issued->refresh_token, issued->client_endpoint);
-  {
-    // The store still holds the pair whose refresh token was just spent: the
-    // new one must reach it, as the newest version, or the other replicas'
-    // refreshes are refused.
-    absl::MutexLock lock(&mu_);
-    unshared_ = SharedTokens{issued->access_token, issued->refresh_token, issued->client_endpoint,
-                             ++shared_version_};
-  }
-  // The store may answer again by now; if not, the next look stores it.
-  absl::StatusOr<std::optional<SharedTokens>> shared = sharing.Load();
-  if (shared.ok()) ShareUnshared(sharing, &*shared);
-  return absl::OkStatus();
-}
-
-void OAuthCredentials::ShareUnshared(TokenSharing& sharing, std::optional<SharedTokens>* shared) {
-  std::optional<SharedTokens> mine;
-  {
-    absl::MutexLock lock(&mu_);
-    mine = unshared_;
-  }
-  if (!mine) return;
-  // A version as new or newer was shared meanwhile: the store moved on
-  // without this pair (AdoptIfNewer then decides).
-  if (!*shared || (*shared)->version < mine->version) {
-    if (!sharing.Store(*mine).ok()) return;  // tried again at the next look
-    *shared = mine;
-  }
-  absl::MutexLock lock(&mu_);
-  unshared_.reset();
-}
-
 namespace {
 
 // How long the refresh lock lasts: longer than one refresh request (30 s)
@@ -322,16 +302,137 @@ constexpr absl::Duration kMaxWait = absl::Seconds(100);
 // client's first reconnect backoff plus a command (100 + 100 ms), so the
 // second look reaches Redis; short against a refresh's round trip.
 constexpr absl::Duration kStoreGrace = absl::Milliseconds(400);
+// Writing a pending pair (or releasing the lock) again, after the store
+// failed: from the first wait, doubling up to the last. The first is the
+// Redis client's reconnect backoff, so a retry is not refused by it at once.
+constexpr absl::Duration kRetryFirst = absl::Milliseconds(100);
+constexpr absl::Duration kRetryMax = absl::Seconds(5);
+
+// `attempt()` (a StatusOr), tried again every kPollEvery while it fails, at
+// least twice and for up to kStoreGrace: every command to the store is safe
+// to send twice (token_sharing.h).
+template <typename Attempt>
+auto WithGrace(Clock* clock, Attempt attempt) -> decltype(attempt()) {
+  const absl::Time until = clock->Now() + kStoreGrace;
+  for (int n = 1;; ++n) {
+    auto result = attempt();
+    if (result.ok() || (n >= 2 && clock->Now() >= until)) return result;
+    clock->SleepUntil(clock->Now() + kPollEvery);
+  }
+}
 
 }  // namespace
 
-absl::StatusOr<std::optional<SharedTokens>> OAuthCredentials::LoadShared(TokenSharing& sharing) {
-  const absl::Time until = clock_->Now() + kStoreGrace;
-  for (int attempt = 1;; ++attempt) {
-    absl::StatusOr<std::optional<SharedTokens>> shared = sharing.Load();
-    if (shared.ok() || (attempt >= 2 && clock_->Now() >= until)) return shared;
-    clock_->SleepUntil(clock_->Now() + kPollEvery);
+absl::Status OAuthCredentials::RefreshAlone(TokenSharing& sharing) {
+  std::string refresh_token;
+  {
+    absl::MutexLock lock(&mu_);
+    refresh_token = refresh_token_;
   }
+  absl::StatusOr<Issued> issued = RefreshWithFirstOf({refresh_token});
+  if (!issued.ok()) return issued.status();
+  // The store still holds the pair whose refresh token was just spent: the
+  // new one must reach it, as the newest version, or the other replicas'
+  // refreshes are refused. The token file keeps it (with its version) until
+  // then, should this process end first.
+  SharedTokens next{issued->access_token, issued->refresh_token, issued->client_endpoint, 0};
+  {
+    absl::MutexLock lock(&mu_);
+    next.version = shared_version_ + 1;
+  }
+  Adopt(next.access_token, next.refresh_token, next.base_url, next.version);
+  {
+    absl::MutexLock lock(&mu_);
+    shared_version_ = std::max(shared_version_, next.version);
+    unshared_ = next;
+  }
+  // The store may answer again by now; if not, the sharing thread writes it
+  // once it does (SharingWork), after the callers have their answer.
+  absl::StatusOr<std::optional<SharedTokens>> shared = sharing.Load();
+  if (shared.ok()) ShareUnshared(sharing, &*shared);
+  return absl::OkStatus();
+}
+
+bool OAuthCredentials::ShareUnshared(TokenSharing& sharing, std::optional<SharedTokens>* shared) {
+  std::optional<SharedTokens> mine;
+  {
+    absl::MutexLock lock(&mu_);
+    mine = unshared_;
+  }
+  if (!mine) return true;
+  // A version as new or newer was shared meanwhile: the store moved on
+  // without this pair (AdoptIfNewer then decides). Store() checks that
+  // again in the store itself: a pair written since the look is never
+  // replaced, so the write needs no lock.
+  if (!*shared || (*shared)->version < mine->version) {
+    absl::StatusOr<bool> stored = sharing.Store(*mine);
+    if (!stored.ok()) return false;  // tried again (SharingWork)
+    if (*stored) *shared = mine;
+  }
+  absl::MutexLock lock(&mu_);
+  if (unshared_ && unshared_->version == mine->version) unshared_.reset();
+  return true;
+}
+
+bool OAuthCredentials::SharePending(TokenSharing& sharing) {
+  bool pending;
+  {
+    absl::MutexLock lock(&mu_);
+    pending = unshared_.has_value();
+  }
+  if (pending) {
+    absl::StatusOr<std::optional<SharedTokens>> shared = sharing.Load();
+    if (!shared.ok() || !ShareUnshared(sharing, &*shared)) return false;
+  }
+  // Only now: a replica that takes the lock next finds the pair stored.
+  {
+    absl::MutexLock lock(&mu_);
+    if (!unlock_pending_) return true;
+  }
+  if (!sharing.Unlock().ok()) return false;
+  absl::MutexLock lock(&mu_);
+  unlock_pending_ = false;
+  return true;
+}
+
+OAuthCredentials::SharingJob OAuthCredentials::NextSharingJob(absl::Time retry_at) {
+  absl::MutexLock lock(&mu_);
+  auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return refreshing_ || stopping_; };
+  auto pending = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return unshared_.has_value() || unlock_pending_;
+  };
+  if (pending() && !woken()) clock_->AwaitWithDeadline(&mu_, absl::Condition(&woken), retry_at);
+  if (refreshing_) return SharingJob::kRefresh;  // its callers wait, even at destruction
+  if (pending() && !stopping_) return SharingJob::kRetry;
+  worker_running_ = false;
+  return SharingJob::kExit;
+}
+
+void OAuthCredentials::SharingWork() {
+  TokenSharing& sharing = *options_.sharing;
+  absl::Duration backoff = kRetryFirst;
+  // Pending work (RestoreShared) is tried at once.
+  absl::Time retry_at = clock_->Now();
+  for (;;) {
+    switch (NextSharingJob(retry_at)) {
+      case SharingJob::kExit:
+        return;
+      case SharingJob::kRefresh:
+        RefreshShared();
+        backoff = kRetryFirst;
+        retry_at = clock_->Now() + backoff;
+        break;
+      case SharingJob::kRetry:
+        if (SharePending(sharing)) break;
+        backoff = std::min(backoff * 2, kRetryMax);
+        retry_at = clock_->Now() + backoff;
+        break;
+    }
+  }
+}
+
+absl::StatusOr<std::optional<SharedTokens>> OAuthCredentials::LoadShared(TokenSharing& sharing) {
+  return WithGrace(clock_, [&sharing] { return sharing.Load(); });
 }
 
 bool OAuthCredentials::AdoptIfNewer(const std::optional<SharedTokens>& shared) {
@@ -346,7 +447,7 @@ bool OAuthCredentials::AdoptIfNewer(const std::optional<SharedTokens>& shared) {
       return false;
     }
   }
-  Adopt(shared->access_token, shared->refresh_token, shared->base_url);
+  Adopt(shared->access_token, shared->refresh_token, shared->base_url, shared->version);
   absl::MutexLock lock(&mu_);
   shared_version_ = std::max(shared_version_, shared->version);
   return true;
@@ -359,17 +460,39 @@ OAuthCredentials::SharedStep OAuthCredentials::StepShared(TokenSharing& sharing,
   ShareUnshared(sharing, &*shared);
   *status = absl::OkStatus();
   if (AdoptIfNewer(*shared)) return SharedStep::kDone;
-  absl::StatusOr<bool> locked = sharing.Lock(kLockTime);
-  if (!locked.ok()) return SharedStep::kStoreDown;
+  // A lock command whose reply timed out may have taken the lock: the next
+  // attempt counts it as taken (token_sharing.h).
+  absl::StatusOr<bool> locked =
+      WithGrace(clock_, [&sharing] { return sharing.Lock(kLockTime); });
+  if (!locked.ok()) {
+    // It may hold the lock all the same: released once the store answers.
+    absl::MutexLock lock(&mu_);
+    unlock_pending_ = true;
+    return SharedStep::kStoreDown;
+  }
   if (!*locked) return SharedStep::kWait;
   // Another replica may have finished between the look and the lock.
   shared = LoadShared(sharing);
   if (!shared.ok() || AdoptIfNewer(*shared)) {
-    sharing.Unlock();
+    ReleaseLock(sharing);
     return shared.ok() ? SharedStep::kDone : SharedStep::kStoreDown;
   }
   *status = RefreshUnderSharedLock(sharing, *shared);
+  if (status->code() == absl::StatusCode::kUnauthenticated) {
+    // Refused: most likely a pair refreshed on its own elsewhere spent the
+    // token and was written meanwhile (without the lock): take it.
+    shared = LoadShared(sharing);
+    if (shared.ok() && AdoptIfNewer(*shared)) *status = absl::OkStatus();
+  }
   return SharedStep::kDone;
+}
+
+void OAuthCredentials::ReleaseLock(TokenSharing& sharing) {
+  if (sharing.Unlock().ok()) return;
+  // Tried again by the sharing thread; meanwhile the others wait for it, or
+  // for the lock's time to run out.
+  absl::MutexLock lock(&mu_);
+  unlock_pending_ = true;
 }
 
 void OAuthCredentials::RefreshShared() {
@@ -419,7 +542,7 @@ absl::Status OAuthCredentials::RefreshUnderSharedLock(TokenSharing& sharing,
   }
   absl::StatusOr<Issued> issued = RefreshWithFirstOf(candidates);
   if (!issued.ok()) {
-    sharing.Unlock();
+    ReleaseLock(sharing);
     return issued.status();
   }
   SharedTokens next{issued->access_token, issued->refresh_token, issued->client_endpoint, version};
@@ -429,25 +552,26 @@ absl::Status OAuthCredentials::RefreshUnderSharedLock(TokenSharing& sharing,
   // refresh token from here.
   bool stored = false;
   for (int attempt = 0; attempt < 5 && !stored; ++attempt) {
-    stored = sharing.Store(next).ok();
+    stored = sharing.Store(next).ok();  // false: a newer pair is there already
     if (!stored) clock_->SleepUntil(clock_->Now() + absl::Milliseconds(100));
   }
-  if (!stored) {
-    absl::MutexLock lock(&mu_);
-    persist_failures_++;
-  }
-  Adopt(next.access_token, next.refresh_token, next.base_url);  // token_file first
+  Adopt(next.access_token, next.refresh_token, next.base_url, next.version);  // token_file first
   {
     absl::MutexLock lock(&mu_);
     shared_version_ = next.version;
-    // Not stored: the next look stores it (the store has no newer version).
     if (stored) {
       unshared_.reset();
     } else {
+      // The sharing thread stores it once the store answers, and only then
+      // releases the lock: until then the others wait rather than refresh
+      // with the spent token.
+      persist_failures_++;
       unshared_ = next;
+      unlock_pending_ = true;
+      return absl::OkStatus();
     }
   }
-  sharing.Unlock();
+  ReleaseLock(sharing);
   return absl::OkStatus();
 }
 

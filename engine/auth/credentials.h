@@ -17,8 +17,10 @@
 // on a thread of its own. When the shared store cannot be reached (a second
 // look after a failed one, up to about 0.4 s later, fails too), the replica
 // refreshes on its own as a single process does, and stores the new pair as
-// the next version as soon as the store answers (right after the refresh, or
-// at its next look), since the stored refresh token is spent. Should the
+// the next version as soon as the store answers (the sharing thread tries
+// again with a backoff once the callers have their answer), since the stored
+// refresh token is spent; the token file keeps the pair with its version
+// meanwhile, and a restarted replica offers it to the store again. Should the
 // OAuth server refuse that refresh (another replica spent the token), the
 // store is looked at once more and a newer shared pair is taken instead of
 // failing. A refusal is not final either: a refused refresh token is never
@@ -134,6 +136,30 @@ class OAuthCredentials : public Credentials {
   absl::StatusOr<Issued> RefreshNow(const std::string& refresh_token);
   // Single process: the answer to the refresh Refresh() sent.
   void OnRefreshed(HttpResponse response);
+  // With sharing, at construction: takes the pair the token file kept with
+  // its shared version, and starts the sharing thread to offer it to the
+  // store (it may be a pair the store never got).
+  void RestoreShared(const StoredTokens& saved);
+  // What the sharing thread does next.
+  enum class SharingJob {
+    kRefresh,  // a refresh was asked for (refreshing_)
+    kRetry,    // a pair to store or a lock to release, after a failure
+    kExit,     // nothing left (or destruction)
+  };
+  // The sharing thread: refreshes when asked, and between refreshes writes
+  // a pending pair (and releases a pending lock) once the store answers,
+  // waiting longer after each failure. Ends when nothing is left, so no
+  // thread is kept per portal.
+  void SharingWork();
+  // Waits until `retry_at` for pending work, or less when a refresh is asked
+  // for. Clears worker_running_ when returning kExit.
+  SharingJob NextSharingJob(absl::Time retry_at) ABSL_LOCKS_EXCLUDED(mu_);
+  // Stores unshared_ and then releases a pending lock; false when the store
+  // failed and something is still pending.
+  bool SharePending(TokenSharing& sharing);
+  // Releases the refresh lock, or leaves it to the sharing thread should the
+  // store not answer.
+  void ReleaseLock(TokenSharing& sharing);
   // With sharing: the work of one refresh, on the sharing thread.
   void RefreshShared();
   // What one look at the shared store came to.
@@ -154,9 +180,10 @@ class OAuthCredentials : public Credentials {
   // Refreshes without the lock (the store is out of reach) and keeps the new
   // pair as unshared_, stored at once if the store answers again.
   absl::Status RefreshAlone(TokenSharing& sharing);
-  // Stores unshared_ unless `*shared` (what the store holds; updated) is as
-  // new; a failed store keeps it for the next look. Never fails the caller.
-  void ShareUnshared(TokenSharing& sharing, std::optional<SharedTokens>* shared);
+  // Stores unshared_ unless `*shared` (what the store holds; updated) or
+  // the store itself holds a version as new; a failed store keeps it for the
+  // next try and returns false. Never fails the caller.
+  bool ShareUnshared(TokenSharing& sharing, std::optional<SharedTokens>* shared);
   // Refreshes with the first of `candidates` the server has not refused
   // before; a refused one (invalid_grant) is remembered and the next tried.
   absl::StatusOr<Issued> RefreshWithFirstOf(const std::vector<std::string>& candidates);
@@ -165,8 +192,10 @@ class OAuthCredentials : public Credentials {
   // disk never holds up Current() and the requests waiting on it.
   // REQUIRES: mu_ not held; called by the refresh in progress only
   // (refreshing_), so no other Adopt runs meanwhile.
+  // `version` is the pair's shared version (0 without sharing), kept in the
+  // token file with it.
   void Adopt(const std::string& access_token, const std::string& refresh_token,
-             const std::string& base_url) ABSL_LOCKS_EXCLUDED(mu_);
+             const std::string& base_url, int64_t version) ABSL_LOCKS_EXCLUDED(mu_);
   // With sharing, holding the replicas' refresh lock, `shared` being what
   // the store held after the lock was taken (no newer access token):
   // refreshes and shares the new tokens; then releases the lock.
@@ -196,10 +225,17 @@ class OAuthCredentials : public Credentials {
   int64_t shared_version_ ABSL_GUARDED_BY(mu_) = 0;
   // With sharing: a pair this replica got that the store does not hold yet.
   std::optional<SharedTokens> unshared_ ABSL_GUARDED_BY(mu_);
+  // With sharing: the refresh lock may be held by this replica (a lock or
+  // release command failed, or a pair is still to be stored under it).
+  bool unlock_pending_ ABSL_GUARDED_BY(mu_) = false;
+  // The sharing thread runs (SharingWork); set before it starts, cleared as
+  // its last change.
+  bool worker_running_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;  // destruction: pending work is dropped
   // With sharing: refresh tokens the server refused, never sent again.
   absl::flat_hash_set<std::string> refused_tokens_ ABSL_GUARDED_BY(mu_);
   std::vector<std::function<void(absl::Status)>> waiters_ ABSL_GUARDED_BY(mu_);
-  // Runs RefreshShared; joined before the next one starts and at destruction.
+  // Runs SharingWork; joined before the next one starts and at destruction.
   std::thread sharing_thread_ ABSL_GUARDED_BY(mu_);
 };
 

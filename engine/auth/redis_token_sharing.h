@@ -1,7 +1,10 @@
 // TokenSharing in Redis: the tokens of one OAuth application on one portal
-// as a JSON string without expiry, and the refresh lock as a key set with
-// SET NX PX and a random value, released by a compare-and-delete script so
-// that a holder whose lock has expired never deletes the next holder's.
+// as a JSON string without expiry, written by a script that compares
+// versions (never over a higher one), and the refresh lock as a key with a
+// random value and an expiry, taken by a script that counts the lock as taken
+// when it already holds this holder's value (a retried attempt whose first
+// reply timed out), released by a compare-and-delete script so that a holder
+// whose lock has expired never deletes the next holder's.
 //
 // The tokens are secrets: whoever can read this Redis can call the portal
 // (keep it private to the gateways, see deploy/README.md).
@@ -29,8 +32,8 @@ class RedisTokenSharing : public TokenSharing {
 
   absl::StatusOr<std::optional<SharedTokens>> Load() override;
   absl::StatusOr<bool> Lock(absl::Duration ttl) override;
-  void Unlock() override;
-  absl::Status Store(const SharedTokens& tokens) override;
+  absl::Status Unlock() override;
+  absl::StatusOr<bool> Store(const SharedTokens& tokens) override;
 
  private:
   const std::shared_ptr<RedisClient> redis_;
@@ -38,7 +41,9 @@ class RedisTokenSharing : public TokenSharing {
   const std::string lock_key_;
 
   absl::Mutex mu_;
-  std::string lock_value_ ABSL_GUARDED_BY(mu_);  // empty when not held
+  // The value the lock holds or may hold (an attempt without an answer);
+  // empty when it holds none of ours.
+  std::string lock_value_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace b24gate

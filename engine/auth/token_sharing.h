@@ -12,6 +12,13 @@
 // lock (store out of reach) writes its pair, as the next version, once the
 // store answers.
 //
+// Every command may have run although its reply timed out, so each is safe
+// to send again: Lock() with the value of the attempt that timed out counts
+// a lock already held with that value as taken, Unlock() deletes only a lock
+// holding this object's value, and Store() writes only over a lower version
+// (a compare-and-set: a write sent twice, or one racing a newer pair, never
+// replaces the newer pair).
+//
 // Thread-safety: implementations are safe for concurrent use.
 #ifndef B24GATE_ENGINE_AUTH_TOKEN_SHARING_H_
 #define B24GATE_ENGINE_AUTH_TOKEN_SHARING_H_
@@ -39,11 +46,16 @@ class TokenSharing {
   // the store cannot be reached (the caller then refreshes on its own).
   virtual absl::StatusOr<std::optional<SharedTokens>> Load() = 0;
   // Takes the refresh lock for at most `ttl` (it frees itself after that,
-  // should its holder die); false when another replica holds it.
+  // should its holder die); false when another replica holds it. After an
+  // error the lock may be held (the command may have run): call Lock()
+  // again, which then counts this object's own lock as taken, or Unlock().
   virtual absl::StatusOr<bool> Lock(absl::Duration ttl) = 0;
-  // Releases the lock if this object still holds it (never another's).
-  virtual void Unlock() = 0;
-  virtual absl::Status Store(const SharedTokens& tokens) = 0;
+  // Releases the lock if it holds this object's value (never another's). OK
+  // also when nothing was held; after an error, calling again is safe.
+  virtual absl::Status Unlock() = 0;
+  // Writes `tokens` unless the store holds a version as high or higher:
+  // true when written, false when not (the store has moved on).
+  virtual absl::StatusOr<bool> Store(const SharedTokens& tokens) = 0;
 };
 
 }  // namespace b24gate

@@ -8,12 +8,16 @@
 //   2. Split (range_plan.h): what follows the first page is cut. A short
 //      list, whose pages and count fit one batch per chain allowed, gets
 //      one range per chain, each read to its end in one batch, all sent at
-//      once, so they end together. A longer one is cut into about three
-//      ranges per chain (1,000 to 5,000 expected items each; fewer, longer
-//      ranges waste fewer part-empty last pages), their number a multiple
-//      of the chains so the last wave is full. The caller's own id bounds
-//      are intersected, not overwritten; the last range stays open so rows
-//      added meanwhile are read.
+//      once, so they end together; one whose ranges pass their batches
+//      leaves each a rest, and its batches are staggered (each asks a page
+//      or so less than the next: LagPages) so that their answers come one
+//      after another, as fast as the gateway handles them, and each rest
+//      goes as soon as its batch is handled. A longer one is cut into
+//      about three ranges per chain (1,000 to 5,000 expected items each;
+//      fewer, longer ranges waste fewer part-empty last pages), their
+//      number a multiple of the chains so the last wave is full. The
+//      caller's own id bounds are intersected, not overwritten; the last
+//      range stays open so rows added meanwhile are read.
 //   3. Read: as many chains run as BatchesAllowed gives (connections, bucket,
 //      the method's operating time left). A batch asks a range for a little
 //      less than it is expected to hold (a page past a range's end re-reads
@@ -139,7 +143,12 @@ class ParallelKeysetStrategy : public ListStrategy {
   // The pages for a batch that starts with `r`, given the tail split's
   // `tail_pages`: in a short list's one wave, `r`'s rest is not cut while a
   // page costs less than a round.
+  // (A short list's one wave whose ranges leave rests: each range's batch
+  // is asked LagPages fewer.)
   int RestPages(const PlannedRange& r, int tail_pages) const;
+  // The pages a one wave's batch for `r` leaves to its rest so that the
+  // wave's answers come one handling time apart (PlannedRange::wave_rank).
+  int LagPages(const PlannedRange& r) const;
   // A request sent at `sent` was answered now, after `processing` seconds
   // of the portal's work: what a round costs besides it.
   void LearnOverhead(absl::Time sent, double processing);

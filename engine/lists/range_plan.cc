@@ -163,6 +163,10 @@ void RangePlan::CutOneWave(double expected, int chains, int count_with) {
     ends.push_back(CutPoint(share, all));
   }
   Cut(ends);
+  if (short_wave_) return;
+  for (size_t k = 0; k < ranges_.size(); ++k) {
+    ranges_[k]->wave_rank = static_cast<int>(ranges_.size() - 1 - k);
+  }
 }
 
 void RangePlan::CutWaves(double expected, int chains, double ranges_per_chain) {

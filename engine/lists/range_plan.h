@@ -40,6 +40,12 @@ struct PlannedRange {
   // guesses its rest better than the list's (ids thin out unevenly).
   double rows_read = 0;
   double ids_passed = 0;
+  // A short list's one wave whose ranges leave rests (RangePlan::Split):
+  // how many of the wave's batches should answer after this range's, so
+  // that the gateway handles their answers one after another instead of
+  // all at once (the reader asks this range's batch that many handling
+  // times' worth of pages less, and reads them with its rest).
+  int wave_rank = 0;
 };
 
 class RangePlan {

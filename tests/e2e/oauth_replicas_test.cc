@@ -3,7 +3,12 @@
 // emulator counts the refreshes its OAuth server issued: three gateways
 // starting need one, and after every access token expired 50 concurrent
 // calls through each gateway need one more; every call succeeds, and every
-// gateway's token file ends with the same (newest) refresh token.
+// gateway's token file ends with the same (newest) refresh token. A gateway
+// that refreshed on its own while Redis did not answer puts the new pair in
+// Redis once it answers, with no further call, and after a restart too: the
+// others then take it instead of spending the old refresh token.
+#include <signal.h>
+
 #include <atomic>
 #include <cstdio>
 #include <fstream>
@@ -14,7 +19,9 @@
 #include "tests/e2e/harness.h"
 #include "tests/e2e/replica.h"
 #include "tests/e2e/rpc_helpers.h"
+#include "engine/redis/redis_client.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/wait_for.h"
 
 namespace b24gate::e2e::oauth_replicas_test {
 namespace {
@@ -46,12 +53,35 @@ std::string FirstLine(const std::string& path) {
   return s;
 }
 
+// The refresh token the replicas share in Redis ("" when none or unreadable).
+std::string SharedRefreshToken(const testing::RedisServer& redis) {
+  RedisOptions options;
+  options.address = *ParseRedisUrl(redis.url());
+  RedisClient client(options, Clock::Real());
+  absl::StatusOr<RedisReply> reply = client.Command({"GET", "b24gate:oauth:4:main:app.test"});
+  if (!reply.ok() || reply->is_nil()) return "";
+  nlohmann::json j = nlohmann::json::parse(reply->str, nullptr, /*allow_exceptions=*/false);
+  return j.is_object() ? j.value("refresh_token", "") : "";
+}
+
 struct ThreeReplicas {
   std::unique_ptr<testing::RedisServer> redis;
   std::unique_ptr<Stack> stack;  // the emulator and replica 0
   std::vector<Replica> others;   // replicas 1 and 2
   std::vector<std::string> token_files;
+  std::vector<std::string> args;
   pb::GatewayService::Stub& stub(int i) { return i == 0 ? stack->stub() : *others[i - 1].stub; }
+  // Replica 1 or 2 killed (SIGKILL: nothing more reaches Redis).
+  void Kill(int i) { others[i - 1].process->StopWith(SIGKILL); }
+  // Started again with the same configuration and token file.
+  bool StartAgain(int i) {
+    auto replica = StartReplica(
+        GatewayConfig(OAuthPortal(stack->emulator().address(), token_files[i])), args);
+    EXPECT_TRUE(replica.ok()) << replica.status();
+    if (!replica.ok()) return false;
+    others[i - 1] = std::move(*replica);
+    return true;
+  }
 };
 
 ThreeReplicas Start() {
@@ -61,6 +91,7 @@ ThreeReplicas Start() {
   if (!redis.ok()) return r;
   r.redis = std::move(*redis);
   const std::vector<std::string> args = {"--redis", r.redis->url(), "--replicas", "3"};
+  r.args = args;
   for (int i = 0; i < 3; ++i) r.token_files.push_back(TokenFile(i));
   EmulatorSpec emulator;
   emulator.extra_args = {"--oauth", "app.test:app-secret", "--oauth-refresh-token", kInitialRefresh};
@@ -152,6 +183,61 @@ TEST(OAuthReplicas, WithoutRedisEachReplicaStillWorksAlone) {
   EXPECT_EQ(lone.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_TRUE(ListLeads(r.stub(0)).ok());
   EXPECT_EQ(r.stack->EmulatorStats()["token_refusals"], 1);
+}
+
+// Replica 1 refreshes on its own while Redis does not answer (its refresh
+// token is then spent, and Redis still holds it). Once Redis answers again,
+// replica 1's sharing thread writes the new pair there without another call;
+// replicas 0 and 2 take it.
+TEST(OAuthReplicas, APairRefreshedWhileRedisStalledReachesRedisWithoutAnotherCall) {
+  ThreeReplicas r = Start();
+  ASSERT_EQ(r.others.size(), 2u);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(ListLeads(r.stub(i)).ok());
+  const std::string spent = SharedRefreshToken(*r.redis);
+  ASSERT_FALSE(spent.empty());
+  r.stack->ExpireTokens();
+  r.redis->Pause();
+  grpc::Status alone = ListLeads(r.stub(1));
+  r.redis->Resume();
+  ASSERT_TRUE(alone.ok()) << alone.error_message();
+  ASSERT_EQ(r.stack->EmulatorStats()["token_refreshes"], 2) << "replica 1 refreshed on its own";
+  const std::string newest = FirstLine(r.token_files[1]);
+  ASSERT_NE(newest, spent);
+  EXPECT_TRUE(testing::WaitFor([&] { return SharedRefreshToken(*r.redis) == newest; }))
+      << "replica 1's pair is written once Redis answers";
+  EXPECT_TRUE(ListLeads(r.stub(0)).ok());
+  EXPECT_TRUE(ListLeads(r.stub(2)).ok());
+  auto stats = r.stack->EmulatorStats();
+  EXPECT_EQ(stats["token_refreshes"], 2) << "replicas 0 and 2 took replica 1's pair";
+  EXPECT_EQ(stats["token_refusals"], 0) << "nobody sent the spent refresh token";
+}
+
+// As above, but replica 1 is killed before Redis answers again. Its token
+// file kept the pair with its version: started again, it puts that pair in
+// Redis instead of taking Redis's older one (whose refresh token it spent).
+TEST(OAuthReplicas, AReplicaRestartedBeforeRedisAnsweredPublishesThePairItRefreshedAlone) {
+  ThreeReplicas r = Start();
+  ASSERT_EQ(r.others.size(), 2u);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(ListLeads(r.stub(i)).ok());
+  const std::string spent = SharedRefreshToken(*r.redis);
+  r.stack->ExpireTokens();
+  r.redis->Pause();
+  ASSERT_TRUE(ListLeads(r.stub(1)).ok());
+  // While Redis is paused only reads were sent (a write follows a read that
+  // answered), so the killed replica left nothing behind to run later.
+  r.Kill(1);
+  r.redis->Resume();
+  const std::string newest = FirstLine(r.token_files[1]);
+  ASSERT_NE(newest, spent);
+  ASSERT_EQ(SharedRefreshToken(*r.redis), spent) << "Redis holds the spent token";
+  ASSERT_TRUE(r.StartAgain(1));  // a gateway starts only with Redis answering
+  EXPECT_TRUE(testing::WaitFor([&] { return SharedRefreshToken(*r.redis) == newest; }))
+      << "the restarted replica 1 publishes its pair";
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(ListLeads(r.stub(i)).ok()) << "replica " << i;
+  auto stats = r.stack->EmulatorStats();
+  EXPECT_EQ(stats["token_refreshes"], 2);
+  EXPECT_EQ(stats["token_refusals"], 0);
+  EXPECT_EQ(FirstLine(r.token_files[1]), newest) << "the pair was not replaced by the older one";
 }
 
 }  // namespace

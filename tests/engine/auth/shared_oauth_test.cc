@@ -4,7 +4,9 @@
 // each replica refreshing on its own; one that merely timed out once does
 // not, and a replica whose own refresh is refused takes a newer shared token.
 // A replica that refreshed on its own shares the new pair once the store
-// answers, and an older shared pair never replaces its own.
+// answers (without another call, and after a restart too), and an older
+// shared pair never replaces its own. A lock command whose reply timed out
+// is tried again rather than taken for the store being down.
 #include <atomic>
 #include <functional>
 #include <set>
@@ -17,6 +19,7 @@
 #include "absl/synchronization/notification.h"
 #include "engine/auth/credentials.h"
 #include "engine/bitrix/query_parser.h"
+#include "tests/support/wait_for.h"
 
 namespace b24gate::shared_oauth_test {
 namespace {
@@ -49,8 +52,9 @@ class FakeOAuthServer : public HttpTransport {
         response.status = 400;
         response.body = R"({"error":"invalid_grant","error_description":"refresh token spent"})";
       }
-      threads_.emplace_back([response, done = std::move(done)]() mutable {
+      threads_.emplace_back([this, response, done = std::move(done)]() mutable {
         absl::SleepFor(absl::Milliseconds(20));  // a round trip
+        if (before_answer) before_answer();
         done(std::move(response));
       });
     }
@@ -63,6 +67,9 @@ class FakeOAuthServer : public HttpTransport {
     absl::MutexLock lock(&mu_);
     return sent_;
   }
+  // Runs before each answer is delivered, on the answering thread (set
+  // before the first request).
+  std::function<void()> before_answer;
 
  private:
   absl::Mutex mu_;
@@ -81,9 +88,16 @@ struct SharedState {
   bool unreachable = false;
   // Unreachable while this says so (checked under `mu`).
   std::function<bool()> unreachable_while;
+  std::set<int> down_for;  // unreachable for these replicas only
   int loads_to_fail = 0;   // the next Load()s time out
   int stores_to_fail = 0;  // the next Store()s time out
-  bool Down() const { return unreachable || (unreachable_while && unreachable_while()); }
+  // The next Lock()s take the lock (when free) but their reply times out.
+  int lock_replies_lost = 0;
+  int loads = 0;                   // Load()s answered
+  bool stored_unlocked = false;    // a Store() by a replica not holding the lock
+  bool Down(int id) const {
+    return unreachable || down_for.count(id) > 0 || (unreachable_while && unreachable_while());
+  }
 };
 
 class FakeSharing : public TokenSharing {
@@ -91,33 +105,45 @@ class FakeSharing : public TokenSharing {
   FakeSharing(SharedState* state, int id) : state_(state), id_(id) {}
   absl::StatusOr<std::optional<SharedTokens>> Load() override {
     absl::MutexLock lock(&state_->mu);
-    if (state_->Down()) return absl::UnavailableError("down");
+    if (state_->Down(id_)) return absl::UnavailableError("down");
     if (state_->loads_to_fail > 0) {
       --state_->loads_to_fail;
       return absl::UnavailableError("command timed out");
     }
+    ++state_->loads;
     return state_->tokens;
   }
+  // As RedisTokenSharing's script: a lock held by this replica counts as
+  // taken.
   absl::StatusOr<bool> Lock(absl::Duration) override {
     absl::MutexLock lock(&state_->mu);
-    if (state_->Down()) return absl::UnavailableError("down");
-    if (state_->lock_holder != 0) return false;
+    if (state_->Down(id_)) return absl::UnavailableError("down");
+    if (state_->lock_holder != 0 && state_->lock_holder != id_) return false;
     state_->lock_holder = id_;
+    if (state_->lock_replies_lost > 0) {
+      --state_->lock_replies_lost;
+      return absl::UnavailableError("command timed out");
+    }
     return true;
   }
-  void Unlock() override {
+  absl::Status Unlock() override {
     absl::MutexLock lock(&state_->mu);
+    if (state_->Down(id_)) return absl::UnavailableError("down");
     if (state_->lock_holder == id_) state_->lock_holder = 0;
+    return absl::OkStatus();
   }
-  absl::Status Store(const SharedTokens& tokens) override {
+  // As RedisTokenSharing's script: never over a version as high.
+  absl::StatusOr<bool> Store(const SharedTokens& tokens) override {
     absl::MutexLock lock(&state_->mu);
-    if (state_->Down()) return absl::UnavailableError("down");
+    if (state_->Down(id_)) return absl::UnavailableError("down");
     if (state_->stores_to_fail > 0) {
       --state_->stores_to_fail;
       return absl::UnavailableError("command timed out");
     }
+    if (state_->tokens && state_->tokens->version >= tokens.version) return false;
+    if (state_->lock_holder != id_) state_->stored_unlocked = true;
     state_->tokens = tokens;
-    return absl::OkStatus();
+    return true;
   }
 
  private:
@@ -331,6 +357,119 @@ TEST(SharedOAuth, AnOlderSharedPairNeverReplacesTheOwn) {
   EXPECT_TRUE(RefreshAndWait(*b, b->Current().generation).ok());
   EXPECT_EQ(server.sent().back(), "refresh-3");
   EXPECT_EQ(server.issued(), 4);
+}
+
+void Change(SharedState& state, const std::function<void(SharedState&)>& change) {
+  absl::MutexLock lock(&state.mu);
+  change(state);
+}
+
+bool Shares(SharedState& state, const std::string& refresh_token, int64_t version) {
+  absl::MutexLock lock(&state.mu);
+  return state.tokens && state.tokens->refresh_token == refresh_token &&
+         state.tokens->version == version;
+}
+
+// `a` refreshed alone and its callers have their answer while the store is
+// still out of reach. The pair reaches the store once it answers, with no
+// further call of a's: `b` then takes it instead of spending refresh-1.
+TEST(SharedOAuth, APairRefreshedAloneIsWrittenWhenTheStoreAnswersWithoutAnotherCall) {
+  FakeOAuthServer server("refresh-0");
+  SharedState state;
+  auto a = Replica(&server, &state, 1);
+  auto b = Replica(&server, &state, 2);
+  ASSERT_TRUE(RefreshAndWait(*a, 0).ok());
+  ASSERT_TRUE(RefreshAndWait(*b, 0).ok());  // access-1 from the store
+  Change(state, [](SharedState& s) { s.unreachable = true; });
+  ASSERT_TRUE(RefreshAndWait(*a, a->Current().generation).ok());
+  ASSERT_EQ(a->Current().access_token, "access-2");
+  EXPECT_TRUE(Shares(state, "refresh-1", 1)) << "the store could not be written yet";
+  Change(state, [](SharedState& s) { s.unreachable = false; });
+  EXPECT_TRUE(testing::WaitFor([&] { return Shares(state, "refresh-2", 2); }))
+      << "written by a's sharing thread once the store answers";
+  EXPECT_TRUE(RefreshAndWait(*b, b->Current().generation).ok());
+  EXPECT_EQ(b->Current().access_token, "access-2") << "taken, not refreshed";
+  EXPECT_EQ(server.sent(), (std::vector<std::string>{"refresh-0", "refresh-1"}));
+}
+
+// `a` refreshed alone, then restarted before the store answered. Its token
+// file kept the pair with its version: the restarted `a` offers it to the
+// store rather than taking the store's older pair (whose refresh token it
+// spent).
+TEST(SharedOAuth, ARestartedReplicaSharesThePairItRefreshedAlone) {
+  FakeOAuthServer server("refresh-0");
+  SharedState state;
+  auto file = std::make_shared<MemoryTokenStore>();
+  auto a = Replica(&server, &state, 1, "refresh-0", file);
+  auto b = Replica(&server, &state, 2);
+  ASSERT_TRUE(RefreshAndWait(*a, 0).ok());
+  ASSERT_TRUE(RefreshAndWait(*b, 0).ok());
+  Change(state, [](SharedState& s) { s.unreachable = true; });
+  ASSERT_TRUE(RefreshAndWait(*a, a->Current().generation).ok());
+  a.reset();  // the pair refreshed alone (refresh-2) was never shared
+  Change(state, [](SharedState& s) { s.unreachable = false; });
+  ASSERT_TRUE(Shares(state, "refresh-1", 1));
+  a = Replica(&server, &state, 1, "refresh-0", file);
+  EXPECT_EQ(a->Current().access_token, "access-2") << "the pair of its token file";
+  EXPECT_TRUE(testing::WaitFor([&] { return Shares(state, "refresh-2", 2); }));
+  EXPECT_TRUE(RefreshAndWait(*b, b->Current().generation).ok());
+  EXPECT_EQ(b->Current().access_token, "access-2");
+  // The next refresh, by either, spends refresh-2: nothing was lost.
+  EXPECT_TRUE(RefreshAndWait(*a, a->Current().generation).ok());
+  EXPECT_EQ(a->Current().access_token, "access-3");
+  EXPECT_EQ(file->Load().value_or(""), "refresh-3");
+  EXPECT_EQ(server.sent(), (std::vector<std::string>{"refresh-0", "refresh-1", "refresh-2"}));
+}
+
+// The reply to the lock command timed out although the lock was taken. The
+// replica tries again, finds the lock its own, refreshes under it and
+// releases it, instead of refreshing alone and leaving the lock to block
+// the others until it expires.
+TEST(SharedOAuth, ALockWhoseReplyTimedOutIsTakenOnTheNextTry) {
+  FakeOAuthServer server("refresh-0");
+  SharedState state;
+  auto a = Replica(&server, &state, 1);
+  auto b = Replica(&server, &state, 2);
+  Change(state, [](SharedState& s) { s.lock_replies_lost = 1; });
+  ASSERT_TRUE(RefreshAndWait(*a, 0).ok());
+  {
+    absl::MutexLock lock(&state.mu);
+    EXPECT_EQ(state.lock_holder, 0) << "released";
+    EXPECT_FALSE(state.stored_unlocked) << "refreshed and stored under the lock";
+    ASSERT_TRUE(state.tokens.has_value());
+    EXPECT_EQ(state.tokens->version, 1);
+  }
+  ASSERT_TRUE(RefreshAndWait(*b, 0).ok());
+  EXPECT_TRUE(RefreshAndWait(*b, b->Current().generation).ok()) << "the lock is free for b";
+  EXPECT_EQ(server.sent(), (std::vector<std::string>{"refresh-0", "refresh-1"}));
+}
+
+// `a` refreshed alone (store out of reach for `a` only) and spent refresh-1;
+// `b`, under the lock, refreshes with refresh-1 and is refused; a's pair is
+// written (without the lock) before b's refusal arrives. `b` takes a's pair:
+// its callers do not fail, and neither write replaced the other's newer one.
+TEST(SharedOAuth, ARefreshUnderTheLockRefusedByAPairRefreshedAloneTakesThatPair) {
+  FakeOAuthServer server("refresh-0");
+  SharedState state;
+  auto a = Replica(&server, &state, 1);
+  auto b = Replica(&server, &state, 2);
+  ASSERT_TRUE(RefreshAndWait(*a, 0).ok());
+  ASSERT_TRUE(RefreshAndWait(*b, 0).ok());
+  Change(state, [](SharedState& s) { s.down_for.insert(1); });
+  ASSERT_TRUE(RefreshAndWait(*a, a->Current().generation).ok());
+  ASSERT_EQ(server.sent().size(), 2u);
+  server.before_answer = [&] {
+    if (server.sent().size() != 3) return;
+    // b's refusal waits until a's pair is in the store.
+    Change(state, [](SharedState& s) { s.down_for.clear(); });
+    testing::WaitFor([&] { return Shares(state, "refresh-2", 2); });
+  };
+  EXPECT_TRUE(RefreshAndWait(*b, b->Current().generation).ok());
+  EXPECT_EQ(b->Current().access_token, "access-2");
+  EXPECT_TRUE(Shares(state, "refresh-2", 2));
+  EXPECT_EQ(server.sent(), (std::vector<std::string>{"refresh-0", "refresh-1", "refresh-1"}));
+  absl::MutexLock lock(&state.mu);
+  EXPECT_EQ(state.lock_holder, 0);
 }
 
 }  // namespace
