@@ -202,7 +202,7 @@ absl::StatusOr<OAuthCredentials::Issued> OAuthCredentials::ParseAnswer(const Htt
 }
 
 void OAuthCredentials::Adopt(const std::string& access_token, const std::string& refresh_token,
-                             const std::string& base_url, int64_t version) {
+                             const std::string& base_url, int64_t unshared_version) {
   // Persist first: the old refresh token is dead from now on. If the store
   // fails, the token still works in memory; the failure is counted
   // (persist_failures) so the operator can see it.
@@ -212,7 +212,8 @@ void OAuthCredentials::Adopt(const std::string& access_token, const std::string&
     rotated = refresh_token != refresh_token_;
   }
   const bool saved =
-      !rotated || store_->SaveTokens(StoredTokens{refresh_token, access_token, base_url, version}).ok();
+      !rotated ||
+      store_->SaveTokens(StoredTokens{refresh_token, access_token, base_url, unshared_version}).ok();
   absl::MutexLock lock(&mu_);
   if (!saved) persist_failures_++;
   refresh_token_ = refresh_token;
@@ -369,8 +370,15 @@ bool OAuthCredentials::ShareUnshared(TokenSharing& sharing, std::optional<Shared
     if (!stored.ok()) return false;  // tried again (SharingWork)
     if (*stored) *shared = mine;
   }
-  absl::MutexLock lock(&mu_);
-  if (unshared_ && unshared_->version == mine->version) unshared_.reset();
+  bool current;
+  {
+    absl::MutexLock lock(&mu_);
+    if (unshared_ && unshared_->version == mine->version) unshared_.reset();
+    current = refresh_token_ == mine->refresh_token;
+  }
+  // The token file no longer marks the pair as one to offer at start (a
+  // restart then takes the store's pair, as for any pair the store had).
+  if (current) (void)store_->SaveTokens(StoredTokens{mine->refresh_token, "", "", 0});
   return true;
 }
 
@@ -447,7 +455,7 @@ bool OAuthCredentials::AdoptIfNewer(const std::optional<SharedTokens>& shared) {
       return false;
     }
   }
-  Adopt(shared->access_token, shared->refresh_token, shared->base_url, shared->version);
+  Adopt(shared->access_token, shared->refresh_token, shared->base_url, 0);  // the store has it
   absl::MutexLock lock(&mu_);
   shared_version_ = std::max(shared_version_, shared->version);
   return true;
@@ -555,7 +563,9 @@ absl::Status OAuthCredentials::RefreshUnderSharedLock(TokenSharing& sharing,
     stored = sharing.Store(next).ok();  // false: a newer pair is there already
     if (!stored) clock_->SleepUntil(clock_->Now() + absl::Milliseconds(100));
   }
-  Adopt(next.access_token, next.refresh_token, next.base_url, next.version);  // token_file first
+  // token_file first; a pair the store did not take is marked to be offered
+  // again after a restart.
+  Adopt(next.access_token, next.refresh_token, next.base_url, stored ? 0 : next.version);
   {
     absl::MutexLock lock(&mu_);
     shared_version_ = next.version;

@@ -20,7 +20,8 @@
 // the next version as soon as the store answers (the sharing thread tries
 // again with a backoff once the callers have their answer), since the stored
 // refresh token is spent; the token file keeps the pair with its version
-// meanwhile, and a restarted replica offers it to the store again. Should the
+// until then, and a replica restarted meanwhile offers it to the store
+// again. Should the
 // OAuth server refuse that refresh (another replica spent the token), the
 // store is looked at once more and a newer shared pair is taken instead of
 // failing. A refusal is not final either: a refused refresh token is never
@@ -192,10 +193,11 @@ class OAuthCredentials : public Credentials {
   // disk never holds up Current() and the requests waiting on it.
   // REQUIRES: mu_ not held; called by the refresh in progress only
   // (refreshing_), so no other Adopt runs meanwhile.
-  // `version` is the pair's shared version (0 without sharing), kept in the
-  // token file with it.
+  // `unshared_version`: the pair's shared version while the store does not
+  // hold it (kept in the token file, to be offered again after a restart);
+  // 0 when it does, or without sharing.
   void Adopt(const std::string& access_token, const std::string& refresh_token,
-             const std::string& base_url, int64_t version) ABSL_LOCKS_EXCLUDED(mu_);
+             const std::string& base_url, int64_t unshared_version) ABSL_LOCKS_EXCLUDED(mu_);
   // With sharing, holding the replicas' refresh lock, `shared` being what
   // the store held after the lock was taken (no newer access token):
   // refreshes and shares the new tokens; then releases the lock.

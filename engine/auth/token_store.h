@@ -6,10 +6,10 @@
 // a temporary file, fsyncs it and renames it over the old one (atomic on
 // POSIX), then fsyncs the directory.
 //
-// With tokens shared between replicas, the whole pair is kept with the
-// version it has there (SaveTokens): a replica restarted before it could
-// share a pair it refreshed on its own still has that pair, and knows it is
-// newer than the one the other replicas share.
+// With tokens shared between replicas, a pair the shared store does not hold
+// yet is kept whole with its version (SaveTokens): a replica restarted before
+// it could share a pair it refreshed on its own still has that pair, and
+// knows it is newer than the one the other replicas share.
 //
 // Thread-safety: implementations are safe for concurrent use.
 #ifndef B24GATE_ENGINE_AUTH_TOKEN_STORE_H_
@@ -29,7 +29,9 @@ struct StoredTokens {
   std::string refresh_token;
   std::string access_token;
   std::string base_url;
-  int64_t version = 0;  // the shared version (token_sharing.h); 0: none
+  // The shared version (token_sharing.h) of a pair the shared store does not
+  // hold yet (refreshed while it was out of reach); 0 otherwise.
+  int64_t version = 0;
 };
 
 class TokenStore {

@@ -323,7 +323,9 @@ int ParallelKeysetStrategy::RestPages(const PlannedRange& r, int tail_pages) con
   // the least seen on the real stack 1 to 5 ms, under a small page's 15 ms,
   // far under a huge page's 97 ms).
   if (!plan_.one_wave()) return tail_pages;
-  if (!r.started) return std::min(tail_pages, kMaxPages - LagPages(r));
+  // The wave's own batches, staggered; a piece stolen from a range in
+  // flight (its answer late) goes as a rest does.
+  if (!r.started && LagPages(r) > 0) return std::min(tail_pages, kMaxPages - LagPages(r));
   const int to_end = std::max(tail_pages, plan_.PagesToEnd(r));
   if (!plan_.Stealable(r, tail_pages)) return to_end;
   if (overhead_seconds_ < 0 || page_seconds_ > overhead_seconds_) return tail_pages;

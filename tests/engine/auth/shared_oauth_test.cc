@@ -376,17 +376,23 @@ bool Shares(SharedState& state, const std::string& refresh_token, int64_t versio
 TEST(SharedOAuth, APairRefreshedAloneIsWrittenWhenTheStoreAnswersWithoutAnotherCall) {
   FakeOAuthServer server("refresh-0");
   SharedState state;
-  auto a = Replica(&server, &state, 1);
+  auto file = std::make_shared<MemoryTokenStore>();
+  auto a = Replica(&server, &state, 1, "refresh-0", file);
   auto b = Replica(&server, &state, 2);
   ASSERT_TRUE(RefreshAndWait(*a, 0).ok());
   ASSERT_TRUE(RefreshAndWait(*b, 0).ok());  // access-1 from the store
+  EXPECT_EQ(file->LoadTokens()->version, 0) << "a pair the store holds is not marked";
   Change(state, [](SharedState& s) { s.unreachable = true; });
   ASSERT_TRUE(RefreshAndWait(*a, a->Current().generation).ok());
   ASSERT_EQ(a->Current().access_token, "access-2");
   EXPECT_TRUE(Shares(state, "refresh-1", 1)) << "the store could not be written yet";
+  EXPECT_EQ(file->LoadTokens()->version, 2) << "kept, to be offered after a restart";
   Change(state, [](SharedState& s) { s.unreachable = false; });
   EXPECT_TRUE(testing::WaitFor([&] { return Shares(state, "refresh-2", 2); }))
       << "written by a's sharing thread once the store answers";
+  EXPECT_TRUE(testing::WaitFor([&] { return file->LoadTokens()->version == 0; }))
+      << "no longer marked once shared";
+  EXPECT_EQ(file->Load().value_or(""), "refresh-2");
   EXPECT_TRUE(RefreshAndWait(*b, b->Current().generation).ok());
   EXPECT_EQ(b->Current().access_token, "access-2") << "taken, not refreshed";
   EXPECT_EQ(server.sent(), (std::vector<std::string>{"refresh-0", "refresh-1"}));
@@ -470,6 +476,25 @@ TEST(SharedOAuth, ARefreshUnderTheLockRefusedByAPairRefreshedAloneTakesThatPair)
   EXPECT_EQ(server.sent(), (std::vector<std::string>{"refresh-0", "refresh-1", "refresh-1"}));
   absl::MutexLock lock(&state.mu);
   EXPECT_EQ(state.lock_holder, 0);
+}
+
+// A token file whose pair the store held is not offered again at a
+// restart: the restarted replica takes the store's pair as before. (An
+// operator who replaced the shared tokens, or deleted them, does not get an
+// old pair back from a replica's file.)
+TEST(SharedOAuth, AReplicaRestartedWithASharedPairTakesTheStoresPair) {
+  FakeOAuthServer server("refresh-0");
+  SharedState state;
+  auto file = std::make_shared<MemoryTokenStore>();
+  auto a = Replica(&server, &state, 1, "refresh-0", file);
+  ASSERT_TRUE(RefreshAndWait(*a, 0).ok());
+  a.reset();
+  Change(state, [](SharedState& s) { s.tokens.reset(); });  // deleted by hand
+  a = Replica(&server, &state, 1, "refresh-0", file);
+  EXPECT_TRUE(a->Current().access_token.empty()) << "nothing taken from the file but its token";
+  EXPECT_TRUE(RefreshAndWait(*a, 0).ok());
+  EXPECT_EQ(a->Current().access_token, "access-2");
+  EXPECT_TRUE(Shares(state, "refresh-2", 1));
 }
 
 }  // namespace

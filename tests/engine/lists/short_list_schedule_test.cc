@@ -152,6 +152,26 @@ TEST(ShortListSchedule, SmallTwentyThousandOnTheRealStackAnswersOneAfterAnother)
   }
 }
 
+// One batch of the wave answers 100 ms late (the portal took it in late):
+// a connection left idle meanwhile takes a piece of its range (Steal), asked
+// to its end like a rest. Before, the piece was asked what the tail split
+// gave (a page) and left a rest of its own: 19 to 22 requests; now 18 to 20
+// (the probe, 8 batches, 8 rests, the piece and at most one rest more).
+TEST(ShortListSchedule, APieceOfALateBatchIsReadInOneRound) {
+  SimulatedPortal portal = SimulatedPortal::Stack(SimulatedPortal::Small());
+  portal.late_seconds = 0.1;
+  for (int late : {4, 5, 6, 7}) {
+    portal.late_request = late;
+    for (unsigned seed : {1u, 3u}) {
+      std::vector<int64_t> ids = Leads20000(seed);
+      std::string name = "small, real stack, request " + std::to_string(late) + " late";
+      Outcome run = Read(ids, portal, name.c_str());
+      ExpectEveryLeadOnceInOrder(run, ids);
+      EXPECT_LE(run.requests, 4 + 2 * portal.connections) << name << ", seed " << seed;
+    }
+  }
+}
+
 // A huge page (97 ms) costs more than a round: rests are still cut so that
 // the connections end together.
 TEST(ShortListSchedule, HugeTwentyThousandOnTheRealStack) {

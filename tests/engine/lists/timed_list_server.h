@@ -41,6 +41,10 @@ struct SimulatedPortal {
   double round_trip_seconds = 0.002;  // HTTP and parsing, per request
   // The gateway's handling of an answer, per item, one answer at a time.
   double handle_seconds_per_row = 0;
+  // The `late_request`-th request (from 1; 0: none) answers this much later
+  // than its processing and round trip say (a portal that took it in late).
+  int late_request = 0;
+  double late_seconds = 0;
 
   // The emulator's profiles (tests/emulator/cost_model.cc).
   static SimulatedPortal Small() { return {{0.010, 0.0001, 0.000002}}; }
@@ -160,6 +164,7 @@ class TimedListServer {
       waiting_.pop_front();
       r.answer = server_.Prepare(r.request);
       double seconds = r.answer.seconds + portal_.round_trip_seconds;
+      if (++started_ == portal_.late_request) seconds += portal_.late_seconds;
       r.end = now + absl::Seconds(seconds);
       r.span.start = absl::ToDoubleSeconds(now - start_);
       r.span.end = r.span.start + seconds;
@@ -194,6 +199,7 @@ class TimedListServer {
   std::deque<FakeDispatcher::Request> waiting_;
   std::vector<Running> running_;
   std::vector<Span> timeline_;
+  int started_ = 0;
   double level_ = 0;
   absl::Time level_at_;
   absl::Time handled_until_ = absl::InfinitePast();
