@@ -86,16 +86,40 @@ std::string Script(const char* body) {
 }
 
 // KEYS: stream, the group's names, busy, parked. ARGV: group, consumer,
-// room, visibility timeout in ms. Claims entries idle longer than the
-// timeout, then reads new ones; entries of events the group did not name
-// (names, or patterns where `*` stands for any run of characters) are
-// acknowledged, entries of a record with another event out are parked, and
-// neither is returned. Returns {more, {{id, attempt, event, record, ts,
-// data}...}}.
+// room, visibility timeout in ms, how many of the consumer's own pending
+// entries to take back (0: none), then the ids the consumer holds (delivered
+// and unacknowledged, or acknowledged with the XACK not sent yet).
+// Taking back (after a read whose reply was lost: it may have taken entries
+// the consumer never got) first claims the consumer's pending entries it
+// does not hold, with the next attempt, within the room: they were taken as
+// a read takes them (wanted, their records' `busy` held by them), so they go
+// out as they are. Then, in the room left, claims
+// entries idle longer than the timeout, then reads new ones; entries of
+// events the group did not name (names, or patterns where `*` stands for
+// any run of characters) are acknowledged, entries of a record with another
+// event out are parked, and neither is returned. Returns {more, {{id,
+// attempt, event, record, ts, data}...}}.
 const RedisScript& ReadScript() {
   static const RedisScript* script = new RedisScript(Script(R"lua(
 local out = {}
 local room = tonumber(ARGV[3])
+local function entry(id, attempt, flat)
+  local f = fields(flat)
+  return {id, attempt, f.n or '', f.r or '', f.ts or '', f.d or '{}'}
+end
+if tonumber(ARGV[5]) > 0 then
+  local held = {}
+  for i = 6, #ARGV do held[ARGV[i]] = true end
+  for _, p in ipairs(redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', ARGV[5], ARGV[2])) do
+    if not held[p[1]] and #out < room then
+      -- A trimmed entry comes back empty (and leaves the pending list).
+      local e = redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, p[1])
+      if e[1] and type(e[1][2]) == 'table' then out[#out + 1] = entry(p[1], p[4] + 1, e[1][2]) end
+    end
+  end
+  room = room - #out
+  if room == 0 then return {1, out} end
+end
 local more = 0
 local exact, globs = {}, {}
 for _, n in ipairs(redis.call('SMEMBERS', KEYS[2])) do
@@ -129,7 +153,7 @@ local function take(e, attempt)
     end
     redis.call('HSET', KEYS[3], r, e[1])
   end
-  out[#out + 1] = {e[1], attempt, f.n or '', f.r or '', f.ts or '', f.d or '{}'}
+  out[#out + 1] = entry(e[1], attempt, e[2])
 end
 local claimed = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[4], '0-0', 'COUNT', room)
 for _, e in ipairs(claimed[2]) do
@@ -449,12 +473,20 @@ class RedisEventHub::Stream : public EventSubscription, public std::enable_share
   absl::Status Read(RedisClient* redis, size_t room, bool* busy) {
     std::vector<std::string> keys = OrderKeys();
     keys.insert(keys.begin() + 1, hub_->NamesKey(portal_, group_));
-    absl::StatusOr<RedisReply> reply = redis->Eval(
-        ReadScript(), keys,
-        {group_, consumer_, absl::StrCat(room),
-         absl::StrCat(absl::ToInt64Milliseconds(hub_->options_.visibility_timeout))});
-    if (!reply.ok()) return reply.status();
-    if (reply->elements.size() != 2) return absl::InternalError("events read: unexpected reply");
+    std::vector<std::string> args = {
+        group_, consumer_, absl::StrCat(room),
+        absl::StrCat(absl::ToInt64Milliseconds(hub_->options_.visibility_timeout)), "0"};
+    if (take_back_) AddHeld(room, &args);
+    absl::StatusOr<RedisReply> reply = redis->Eval(ReadScript(), keys, args);
+    if (!reply.ok() || reply->elements.size() != 2) {
+      // The script may have run and taken entries for this consumer that
+      // never reached it; they would wait out the visibility timeout (and
+      // hold up their records' later events) unless the next read takes
+      // them back.
+      if (!IsNoGroup(reply.status())) take_back_ = true;
+      return reply.ok() ? absl::InternalError("events read: unexpected reply") : reply.status();
+    }
+    take_back_ = false;
     *busy = reply->elements[0].AsInt() != 0;
     std::vector<QueuedEvent> events;
     for (const RedisReply& entry : reply->elements[1].elements) {
@@ -463,6 +495,16 @@ class RedisEventHub::Stream : public EventSubscription, public std::enable_share
     }
     if (!events.empty()) Deliver(std::move(events));
     return absl::OkStatus();
+  }
+
+  // The read script's take-back arguments: how many pending entries to
+  // look at (all this consumer can have: the lost read took at most the
+  // room), then the ids it holds, which must not go out twice.
+  void AddHeld(size_t room, std::vector<std::string>* args) {
+    absl::MutexLock lock(&mu_);
+    (*args)[4] = absl::StrCat(room + in_flight_.size() + to_ack_.size());
+    args->insert(args->end(), in_flight_.begin(), in_flight_.end());
+    args->insert(args->end(), to_ack_.begin(), to_ack_.end());
   }
 
   // Entries read after Stop stay pending for this consumer: Release hands
@@ -531,6 +573,7 @@ class RedisEventHub::Stream : public EventSubscription, public std::enable_share
   // Touched only by the reader running the stream.
   bool set_up_ = false;
   bool recreate_ = false;
+  bool take_back_ = false;  // the last read's reply was lost
 };
 
 RedisEventHub::RedisEventHub(EventLedger* ledger, Clock* clock, Options options, OnDrop on_drop)

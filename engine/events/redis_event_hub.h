@@ -16,7 +16,11 @@
 //   group did not name (names or `*` patterns) are acknowledged there and
 //   never delivered. At most Options::window unacknowledged per stream. The
 //   attempt number is Redis's delivery count, so it survives a restart of
-//   any replica.
+//   any replica. After a read whose reply was lost (it timed out, so the
+//   script may have taken entries for the consumer), the next read first
+//   claims back the consumer's pending entries the stream does not hold:
+//   they go out at once, with the next attempt, rather than after the
+//   visibility timeout (holding up their records' later events meanwhile).
 // - Order per record, as ConsumerGroup keeps it in process: of a record's
 //   events only the oldest unacknowledged one is out in the group at a
 //   time; a later one read meanwhile is parked in Redis and goes out (to

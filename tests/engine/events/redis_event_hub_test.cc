@@ -3,13 +3,20 @@
 // them, what a stream left unacknowledged goes at once to the group's next
 // read with the next attempt, what a member holds too long goes to another,
 // the stream's length bound drops the oldest and counts what that cost, and
-// each trim counts the entries left.
+// each trim counts the entries left, and what a read whose reply was lost
+// took goes out at the next read.
 // Redis keeps its own time (idle times), so these run on the real clock
 // with short intervals.
 #include "engine/events/redis_event_hub.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <memory>
 #include <set>
 #include <utility>
@@ -19,6 +26,7 @@
 #include <vector>
 
 #include "tests/engine/events/offline_rows.h"
+#include "tests/support/listening_socket.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/wait_for.h"
 
@@ -67,6 +75,70 @@ QueuedEvent Event(const std::string& name, const std::string& record) {
   return e;
 }
 
+// A TCP relay to redis-server that can drop Redis's replies: the commands
+// still run, but their callers time out, as when a reply is lost or late.
+class ReplyDropper {
+ public:
+  explicit ReplyDropper(int redis_port) : redis_port_(redis_port), acceptor_([this] { AcceptLoop(); }) {}
+  ~ReplyDropper() {
+    stop_ = true;
+    listener_.Shutdown();
+    acceptor_.join();
+    absl::MutexLock lock(&mu_);
+    for (std::thread& t : pumps_) t.join();
+  }
+  std::string url() const { return "redis://" + listener_.address(); }
+  void set_dropping(bool dropping) { dropping_ = dropping; }
+
+ private:
+  void AcceptLoop() {
+    for (int client; (client = listener_.Accept()) >= 0;) {
+      int server = socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_port = htons(static_cast<uint16_t>(redis_port_));
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      if (connect(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        close(server);
+        close(client);
+        continue;
+      }
+      absl::MutexLock lock(&mu_);
+      pumps_.emplace_back([this, client, server] { Pump(client, server); });
+    }
+  }
+  // Copies both ways (Redis's side dropped while dropping) until either
+  // side closes or the relay stops.
+  void Pump(int client, int server) {
+    pollfd fds[2] = {{client, POLLIN, 0}, {server, POLLIN, 0}};
+    char buf[65536];
+    bool open = true;
+    while (open && !stop_) {
+      if (poll(fds, 2, 20) <= 0) continue;
+      for (int i = 0; i < 2 && open; ++i) {
+        if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+        ssize_t n = read(fds[i].fd, buf, sizeof buf);
+        open = n > 0;
+        if (!open || (i == 1 && dropping_)) continue;
+        for (ssize_t sent = 0, w = 0; sent < n && open; sent += w) {
+          w = write(fds[1 - i].fd, buf + sent, n - sent);
+          open = w > 0;
+        }
+      }
+    }
+    close(client);
+    close(server);
+  }
+
+  const int redis_port_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> dropping_{false};
+  testing::ListeningSocket listener_;
+  absl::Mutex mu_;
+  std::vector<std::thread> pumps_ ABSL_GUARDED_BY(mu_);
+  std::thread acceptor_;  // last: starts once the rest is made
+};
+
 OnlineEventStore::Prepare Ready() {
   return [](std::function<void(absl::Status)> done) { done(absl::OkStatus()); };
 }
@@ -79,9 +151,10 @@ class RedisEventHubTest : public ::testing::Test {
     server_ = std::move(*server);
   }
 
-  std::unique_ptr<RedisEventHub> Hub(absl::Duration visibility = absl::Seconds(30), int64_t max_len = 1000000) {
+  std::unique_ptr<RedisEventHub> Hub(absl::Duration visibility = absl::Seconds(30), int64_t max_len = 1000000,
+                                     const std::string& url = "") {
     RedisEventHub::Options options;
-    options.redis.address = *ParseRedisUrl(server_->url());
+    options.redis.address = *ParseRedisUrl(url.empty() ? server_->url() : url);
     options.redis.command_timeout = absl::Seconds(1);
     options.window = 3;
     options.visibility_timeout = visibility;
@@ -237,6 +310,46 @@ TEST_F(RedisEventHubTest, ARecordsNextEventGoesOutOnlyOnceItsPreviousIsAcknowled
     }
   }
   EXPECT_EQ(m1.Records().count("6") + m2.Records().count("6"), 1u) << "record 6 not held up";
+}
+
+TEST_F(RedisEventHubTest, WhatAReadWhoseReplyWasLostTookGoesOutAtTheNextRead) {
+  ReplyDropper relay(server_->port());
+  auto hub = Hub(/*visibility=*/absl::Minutes(5), 1000000, relay.url());
+  RecordingSink sink;
+  auto sub = Open(*hub, "billing", &sink);
+  ASSERT_TRUE(GroupMade("billing"));
+  RedisOptions direct_options;
+  direct_options.address = *ParseRedisUrl(server_->url());
+  RedisClient direct(direct_options, Clock::Real());
+  const std::string key = "b24gate:events:{main}";
+  auto pending = [&] {
+    absl::StatusOr<RedisReply> summary = direct.Command({"XPENDING", key, "billing"});
+    return summary.ok() && !summary->elements.empty() ? summary->elements[0].AsInt() : -1;
+  };
+  // One delivered first: the stream is set up and reading (and it holds
+  // one entry, which must not go out again).
+  ASSERT_TRUE(direct.Command({"XADD", key, "*", "n", "ONCRMDEALADD", "r", "0", "ts", "", "d", "{}"}).ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return sink.size() == 1; }));
+  // Two entries at once while Redis's replies are dropped: a read script
+  // takes them for the stream's consumer, and its caller times out.
+  relay.set_dropping(true);
+  const RedisScript add(R"lua(
+for i = 1, 2 do redis.call('XADD', KEYS[1], '*', 'n', 'ONCRMDEALADD', 'r', tostring(i), 'ts', '', 'd', '{}') end
+)lua");
+  ASSERT_TRUE(direct.Eval(add, {key}, {}).ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return pending() == 3; }));
+  relay.set_dropping(false);
+  // Well before the visibility timeout (5 min), each once.
+  ASSERT_TRUE(testing::WaitFor([&] { return sink.size() == 3; })) << sink.size();
+  EXPECT_EQ(sink.Records(), (std::set<std::string>{"0", "1", "2"}));
+  for (const QueuedEvent& e : sink.delivered()) {
+    if (e.record_id != "0") EXPECT_GE(e.attempt, 2) << e.record_id;
+  }
+  ASSERT_TRUE(sub->Ack(sink.Ids(), "ack").ok());
+  ASSERT_TRUE(direct.Command({"XADD", key, "*", "n", "ONCRMDEALADD", "r", "3", "ts", "", "d", "{}"}).ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return sink.Records().count("3") == 1; }));
+  EXPECT_EQ(sink.size(), 4u) << "none twice";
+  ASSERT_TRUE(testing::WaitFor([&] { return pending() == 1; })) << "the three acknowledged in Redis";
 }
 
 TEST_F(RedisEventHubTest, EachTrimCountsTheEntriesNotYetAcknowledged) {
