@@ -421,6 +421,50 @@ ListStrategyKind StrategyFrom(pb::ListStrategy strategy) {
   }
 }
 
+// A GetAll page's items in its message, on an arena of its own (a page's
+// thousands of Structs cost a few blocks instead of mallocs and frees for
+// every field, kPageArena*): stripped of link credentials as JSON, then
+// written in place, as Values or as one JSON text.
+OwnedMessage<pb::GetAllResponse> ItemsMessage(std::vector<nlohmann::ordered_json> items,
+                                              bool as_json) {
+  auto message =
+      OwnedMessage<pb::GetAllResponse>::OnArena(kPageArenaStartBytes, kPageArenaMaxBlockBytes);
+  if (as_json) {
+    if (!items.empty()) message->set_items_json(ItemsJsonText(items));
+    return message;
+  }
+  message->mutable_items()->Reserve(static_cast<int>(items.size()));
+  for (auto& item : items) {
+    StripLinkCredentials(&item);
+    ToValue(item, message->add_items());
+  }
+  return message;
+}
+
+// A page's message made ahead of its turn (PagePreparer): an ordered read's
+// later ranges, waiting for the first, are converted while they wait
+// instead of in one run after the read's last answer.
+class GetAllPage final : public PreparedPage {
+ public:
+  explicit GetAllPage(OwnedMessage<pb::GetAllResponse> message) : message_(std::move(message)) {}
+  int64_t bytes() const override { return message_.arena_bytes(); }
+  OwnedMessage<pb::GetAllResponse> Take() { return std::move(message_); }
+
+ private:
+  OwnedMessage<pb::GetAllResponse> message_;
+};
+
+class GetAllPreparer final : public PagePreparer {
+ public:
+  explicit GetAllPreparer(bool items_as_json) : items_as_json_(items_as_json) {}
+  std::unique_ptr<PreparedPage> Prepare(std::vector<nlohmann::ordered_json> items) const override {
+    return std::make_unique<GetAllPage>(ItemsMessage(std::move(items), items_as_json_));
+  }
+
+ private:
+  const bool items_as_json_;
+};
+
 // GetAll: pages of items with progress, then the summary.
 class GetAllStream final : public StreamWriter<pb::GetAllResponse, ListReader>, public ListSink {
  public:
@@ -473,22 +517,15 @@ class GetAllStream final : public StreamWriter<pb::GetAllResponse, ListReader>, 
     Start(std::move(*reader));
   }
 
+  std::shared_ptr<const PagePreparer> Preparer() override {
+    return std::make_shared<GetAllPreparer>(items_as_json_);
+  }
+
   void OnPage(ListPage page) override {
-    // On its own arena: a page's thousands of Structs cost a few blocks
-    // instead of mallocs and frees for every field (kPageArena*).
-    auto message =
-        OwnedMessage<pb::GetAllResponse>::OnArena(kPageArenaStartBytes, kPageArenaMaxBlockBytes);
-    if (items_as_json_) {
-      if (!page.items.empty()) message->set_items_json(ItemsJsonText(page.items));
-    } else {
-      message->mutable_items()->Reserve(static_cast<int>(page.items.size()));
-      for (auto& item : page.items) {
-        // Stripped as JSON, then written in place: a read's last pages are
-        // converted in one run after its last answer, on the critical path.
-        StripLinkCredentials(&item);
-        ToValue(item, message->add_items());
-      }
-    }
+    // Made ahead (the reader's only prepared pages are this sink's), or now.
+    OwnedMessage<pb::GetAllResponse> message =
+        page.prepared ? static_cast<GetAllPage&>(*page.prepared).Take()
+                      : ItemsMessage(std::move(page.items), items_as_json_);
     message->mutable_progress()->set_items_so_far(page.items_so_far);
     if (page.total) message->mutable_progress()->set_total(*page.total);
     message->set_resume_cursor(page.resume_cursor);

@@ -11,6 +11,7 @@
 #define B24GATE_SERVICE_OWNED_MESSAGE_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <utility>
 
@@ -36,6 +37,12 @@ class OwnedMessage {
     out.arena_ = std::make_unique<google::protobuf::Arena>(options);
     out.message_ = google::protobuf::Arena::CreateMessage<Message>(out.arena_.get());
     return out;
+  }
+
+  // The memory its arena holds (what the message takes there); 0 on the
+  // heap.
+  int64_t arena_bytes() const {
+    return arena_ ? static_cast<int64_t>(arena_->SpaceAllocated()) : 0;
   }
 
   Message* get() const { return message_; }

@@ -25,7 +25,10 @@
 // run holding no lock of the reader's: a page's conversion (thousands of
 // items) must not hold up the threads that bring answers, and the sink may
 // call Ack from them. They are queued under the lock and handed over by
-// whichever thread finds none handing over (Drain).
+// whichever thread finds none handing over (Drain). Pages that wait for
+// earlier ones (ListContext::ReadAhead) are made into the sink's form
+// (ListSink::Preparer) ahead, on the portal's threads when they have nothing
+// else to do (Dispatcher::Background), holding no lock of the reader's.
 #ifndef B24GATE_ENGINE_LISTS_LIST_READER_H_
 #define B24GATE_ENGINE_LISTS_LIST_READER_H_
 
@@ -50,7 +53,8 @@ struct ListReaderOptions {
   // Pages handed to the sink and not yet acknowledged, about.
   int max_unacked_pages = 100;
   // How far a parallel keyset read may get ahead of the consumer: bytes of
-  // items waiting in its ordered buffer (MessagePack) plus those expected
+  // items waiting in its ordered buffer (MessagePack, or what their pages
+  // made ahead hold) plus those expected
   // from the batches in flight, reckoned at the size of the items seen so
   // far (the first batches, sent before any was seen, at 256 bytes each).
   int64_t read_ahead_bytes = kDefaultListReadAheadBytes;
@@ -90,6 +94,8 @@ class ListReader : public std::enable_shared_from_this<ListReader>, private List
   CallCallback Guard(std::function<void(absl::StatusOr<CallReply>)> fn) override;
   BatchCallback GuardBatch(std::function<void(absl::StatusOr<BatchResult>)> fn) override;
   void Deliver(std::vector<Json> items, Json resume) override;
+  std::shared_ptr<EarlyPages> ReadAhead(std::vector<Json>* items, int64_t last_id) override;
+  void Deliver(std::shared_ptr<EarlyPages> pages, size_t page, Json resume) override;
   bool ConsumerHasRoom() const override;
   int64_t read_ahead_bytes() const override { return options_.read_ahead_bytes; }
   void ReportTotal(int64_t total) override;
@@ -107,11 +113,24 @@ class ListReader : public std::enable_shared_from_this<ListReader>, private List
     std::optional<ListPage> page;  // else the end
     absl::Status status;
     ListSummary summary;
+    // The page's items, made ahead (ReadAhead), when it has no items.
+    std::shared_ptr<EarlyPages> early;
+    size_t early_page = 0;
   };
-  // Run while holding mu_ at the end of a locked section: whether this thread
-  // is to hand the queued calls over (none is doing so). Then, with mu_
-  // released, Drain() hands them over until the queue is empty.
-  bool ClaimDrain() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues `call`, a page of `items` items, with the cursor after them.
+  void QueuePage(int64_t items, Json resume, SinkCall call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // What a locked section leaves to the thread once it has released mu_:
+  // the pages read ahead there to make, and whether it is to hand the
+  // queued calls over (none is doing so).
+  struct AfterLock {
+    std::vector<std::shared_ptr<EarlyPages>> prepare;
+    bool drain = false;
+  };
+  // Run while holding mu_ at the end of a locked section. Then, with mu_
+  // released, Finally() makes the pages and Drain() hands the queued calls
+  // over until the queue is empty.
+  AfterLock EndLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Finally(AfterLock work) ABSL_LOCKS_EXCLUDED(mu_);
   void Drain() ABSL_LOCKS_EXCLUDED(mu_);
 
   Json CountParams() const;
@@ -131,6 +150,8 @@ class ListReader : public std::enable_shared_from_this<ListReader>, private List
   const ListReaderOptions options_;
   const ListShape shape_;
   const uint64_t request_hash_;
+  // The sink's (ListSink::Preparer), or null.
+  const std::shared_ptr<const PagePreparer> preparer_;
   std::shared_ptr<CancelToken> cancel_;
 
   // mutable: const ListContext accessors are called holding it.
@@ -151,6 +172,8 @@ class ListReader : public std::enable_shared_from_this<ListReader>, private List
   std::vector<std::string> warnings_ ABSL_GUARDED_BY(mu_);
   std::deque<SinkCall> sink_calls_ ABSL_GUARDED_BY(mu_);
   bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  // Read ahead and not yet made (ReadAhead): for the thread that read them.
+  std::vector<std::shared_ptr<EarlyPages>> to_prepare_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace b24gate

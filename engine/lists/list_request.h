@@ -4,6 +4,7 @@
 #define B24GATE_ENGINE_LISTS_LIST_REQUEST_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,9 +50,34 @@ struct ListRequest {
   std::string resume_cursor;
 };
 
+// A page's items already made into the consumer's own form, ahead of their
+// turn (PagePreparer).
+class PreparedPage {
+ public:
+  virtual ~PreparedPage() = default;
+  // The memory it holds: an ordered read's read-ahead budget counts it.
+  virtual int64_t bytes() const = 0;
+};
+
+// Makes pages into the consumer's form. An ordered read whose later ranges
+// wait for the first has the waiting items made while it waits (on the
+// portal's threads, in their idle time), rather than in one run after its
+// last answer.
+// Thread-safe: called from any thread, holding none of the reader's locks,
+// while the sink hands other pages on.
+class PagePreparer {
+ public:
+  virtual ~PagePreparer() = default;
+  // `items` is one page's (at most 50).
+  virtual std::unique_ptr<PreparedPage> Prepare(std::vector<nlohmann::ordered_json> items) const = 0;
+};
+
 struct ListPage {
-  // May be empty: a message that only brings the total.
+  // May be empty: a message that only brings the total, or one whose items
+  // come `prepared`.
   std::vector<nlohmann::ordered_json> items;
+  // The page's items as the sink's PagePreparer made them, or null.
+  std::unique_ptr<PreparedPage> prepared;
   int64_t items_so_far = 0;
   std::optional<int64_t> total;
   // Opaque; a read given it continues after `items`.
@@ -71,6 +97,10 @@ class ListSink {
  public:
   virtual ~ListSink() = default;
   virtual void OnPage(ListPage page) = 0;
+  // What makes this sink's pages ahead of their turn, asked once when the
+  // reader is made; kept by the reader (not the sink) as long as it needs
+  // it. Null: pages bring their items as JSON.
+  virtual std::shared_ptr<const PagePreparer> Preparer() { return nullptr; }
   // Called once, last.
   virtual void OnDone(absl::Status status, ListSummary summary) = 0;
 };

@@ -27,6 +27,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "engine/lists/early_pages.h"
 #include "engine/lists/list_items.h"
 #include "engine/lists/list_request.h"
 #include "engine/portal/dispatcher.h"
@@ -53,6 +54,15 @@ class ListContext {
   // them (see ListStrategy::Resume): a read resumed from it continues with
   // what follows these items.
   virtual void Deliver(std::vector<Json> items, Json resume) = 0;
+  // Items read ahead of their turn (an ordered read's later range, waiting
+  // for the ranges before it), ascending and ending at `last_id`: cut into
+  // pages and made into the consumer's form while the read waits, on the
+  // portal's threads in their idle time, holding none of the reader's locks
+  // (EarlyPages). Null, `items` left as they were, when the consumer makes
+  // nothing ahead.
+  virtual std::shared_ptr<EarlyPages> ReadAhead(std::vector<Json>* items, int64_t last_id) = 0;
+  // Hands page `page` of `pages` to the consumer, as Deliver.
+  virtual void Deliver(std::shared_ptr<EarlyPages> pages, size_t page, Json resume) = 0;
   // False while the consumer holds as many pages as it may: fetch no more.
   virtual bool ConsumerHasRoom() const = 0;
   // How far a strategy may read ahead of the consumer, in bytes of items

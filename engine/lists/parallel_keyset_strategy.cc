@@ -460,7 +460,7 @@ bool ParallelKeysetStrategy::ReadSegment(const Segment& seg, BatchResult* result
   // out while the consumer has room; the rest through the buffer, in order
   // and only as fast as the consumer takes them (DeliverHead).
   if (ordered() && !(buffer_.IsNext(r->left.after) && context_->ConsumerHasRoom())) {
-    buffer_.Add(r->left.after, read_to, std::move(read->items));
+    Buffer(r->left.after, read_to, std::move(read->items));
     r->left.after = read->last_id;
   } else {
     if (ordered()) {
@@ -473,6 +473,21 @@ bool ParallelKeysetStrategy::ReadSegment(const Segment& seg, BatchResult* result
   r->done = read->range_done;
   return true;
 }
+
+void ParallelKeysetStrategy::Buffer(int64_t after, int64_t upto, std::vector<Json> items) {
+  if (!items.empty() && buffer_.EarlyHasRoom(static_cast<int64_t>(items.size()))) {
+    size_t n = std::min(items.size(), kMeasuredItems);
+    std::vector<Json> sample(items.begin(), items.begin() + n);
+    int64_t last = ItemId(items.back(), query_.shape.item_id_field).value_or(upto);
+    if (std::shared_ptr<EarlyPages> pages = context_->ReadAhead(&items, last)) {
+      buffer_.Measure(sample);
+      buffer_.AddEarly(after, upto, std::move(pages));
+      return;
+    }
+  }
+  buffer_.Add(after, upto, std::move(items));
+}
+
 void ParallelKeysetStrategy::AnswerCount(const absl::StatusOr<BatchResult>& result) {
   if (!result.ok()) {
     context_->CountAnswered(result.status());
@@ -517,9 +532,20 @@ void ParallelKeysetStrategy::DeliverHead() {
     if (!context_->ConsumerHasRoom()) return;
     std::optional<OrderedRangeBuffer::Piece> piece = buffer_.PopNext();
     if (!piece) return;
+    if (piece->early) {
+      DeliverEarly(std::move(piece->early));
+      continue;
+    }
     if (piece->items.empty()) continue;
     int64_t last = ItemId(piece->items.back(), query_.shape.item_id_field).value_or(piece->upto);
     Deliver(nullptr, std::move(piece->items), last);
+  }
+}
+
+void ParallelKeysetStrategy::DeliverEarly(std::shared_ptr<EarlyPages> pages) {
+  for (size_t i = 0; i < pages->pages(); ++i) {
+    delivered_after_ = std::max(delivered_after_, pages->last_id(i));
+    context_->Deliver(pages, i, ResumeState());
   }
 }
 

@@ -52,7 +52,8 @@
 //
 // Items come out exactly once. Ordered (default): ranges are delivered in id
 // order; items read out of order wait in the ordered buffer (range_buffer.h)
-// until everything before them has gone out and the consumer has room. New
+// until everything before them has gone out and the consumer has room
+// (made into the consumer's form meanwhile, ListContext::ReadAhead). New
 // ranges start only while the buffer plus the batches in flight stay within
 // half the read-ahead budget, in bytes (ListReaderOptions::read_ahead_bytes);
 // filling a batch that goes anyway, or reading a range's rest (which is what
@@ -163,6 +164,11 @@ class ParallelKeysetStrategy : public ListStrategy {
   // One segment of an answered batch: learns from it and delivers or
   // buffers its items (moved out of `result`). False when the read failed.
   bool ReadSegment(const Segment& seg, BatchResult* result);
+  // Ordered: keeps the items of (after, upto] in the buffer until their
+  // turn; made into the consumer's form ahead (ListContext::ReadAhead),
+  // while the buffer's room for such pages lasts, so that a late first
+  // range leaves nothing to convert after the read's last answer.
+  void Buffer(int64_t after, int64_t upto, std::vector<Json> items);
   // Hands the carried count's answer to the reader.
   void AnswerCount(const absl::StatusOr<BatchResult>& result);
   // Ordered: hands over what the buffer holds in order, while the consumer
@@ -171,6 +177,8 @@ class ParallelKeysetStrategy : public ListStrategy {
   // Hands `items` (ascending, ending at `last_id`) to the consumer; `r`, if
   // not null, is the range they were read from (it has read up to them).
   void Deliver(PlannedRange* r, std::vector<Json> items, int64_t last_id);
+  // Ordered: hands a buffered piece's pages made ahead to the consumer.
+  void DeliverEarly(std::shared_ptr<EarlyPages> pages);
   Json ResumeState() const;
 
   ListContext* const context_;

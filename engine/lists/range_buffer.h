@@ -16,6 +16,11 @@
 // quarter of the gateway's time for such a list). Beyond that they are kept
 // as MessagePack, about a tenth of the memory of their trees.
 //
+// Pieces may also come as pages made ahead into the consumer's form
+// (EarlyPages, AddEarly), while those hold less than kEarlyBytes: such a
+// piece counts what its made pages hold (the items of those not made yet
+// at ItemBytes each), since their JSON is gone once they are.
+//
 // Thread-safety: not thread-safe; the strategy uses it under the reader's
 // lock.
 #ifndef B24GATE_ENGINE_LISTS_RANGE_BUFFER_H_
@@ -23,9 +28,11 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <vector>
 
+#include "engine/lists/early_pages.h"
 #include "engine/lists/list_items.h"
 
 namespace b24gate {
@@ -38,6 +45,11 @@ class OrderedRangeBuffer {
   // MessagePack bytes of the pieces held as trees, at most (a few MiB as
   // trees).
   static constexpr int64_t kTreeBytes = int64_t{1} << 20;
+  // Bytes of the pieces held as pages made ahead, at most: room for a
+  // short read's later ranges as GetAll messages (15,000 narrow rows
+  // waiting for the first range: a few MiB), half the default read-ahead
+  // budget.
+  static constexpr int64_t kEarlyBytes = int64_t{16} << 20;
 
   // Delivery stands after id `delivered_upto`.
   explicit OrderedRangeBuffer(int64_t delivered_upto = 0) : delivered_upto_(delivered_upto) {}
@@ -53,13 +65,20 @@ class OrderedRangeBuffer {
   // closes nothing (upto <= after) is ignored.
   // REQUIRES: intervals of different calls do not overlap.
   void Add(int64_t after, int64_t upto, std::vector<Json> items);
+  // Whether a piece of `items` items may come as pages made ahead: those
+  // held so far and it stay within kEarlyBytes.
+  bool EarlyHasRoom(int64_t items) const;
+  // Keeps the items of (after, upto] as `pages` (not empty). REQUIRES: as
+  // Add.
+  void AddEarly(int64_t after, int64_t upto, std::shared_ptr<EarlyPages> pages);
   // Delivery stands at `upto`: the ids before it were delivered straight,
   // or hold nothing to deliver. REQUIRES: upto >= delivered_upto(), nothing
   // buffered below it.
   void Delivered(int64_t upto) { delivered_upto_ = upto; }
 
   struct Piece {
-    std::vector<Json> items;
+    std::vector<Json> items;  // empty when `early`
+    std::shared_ptr<EarlyPages> early;
     int64_t upto = 0;
   };
   // The next piece in order, taken out of the buffer (delivery then stands
@@ -68,7 +87,7 @@ class OrderedRangeBuffer {
 
   // Items and bytes held.
   int64_t items() const { return items_; }
-  int64_t bytes() const { return bytes_; }
+  int64_t bytes() const { return bytes_ + EarlyBytes(); }
   // Measures `items` (a sample of those delivered straight) for ItemBytes.
   void Measure(const std::vector<Json>& items);
   // What one item costs here, on average of those measured.
@@ -81,14 +100,20 @@ class OrderedRangeBuffer {
     int64_t bytes = 0;             // as MessagePack
     std::vector<uint8_t> packed;   // the items as MessagePack, or
     std::vector<Json> trees;       // as they came (tree_bytes_ has room)
+    // Or as pages made ahead, which count what they hold (EarlyBytes),
+    // not `bytes`.
+    std::shared_ptr<EarlyPages> early;
   };
   void Count(int64_t items, int64_t bytes);
+  // What the pieces held as pages made ahead hold.
+  int64_t EarlyBytes() const;
 
   int64_t delivered_upto_;
   std::map<int64_t, Held> pieces_;  // by `after`
   int64_t items_ = 0;
   int64_t bytes_ = 0;
   int64_t tree_bytes_ = 0;  // of the pieces held as trees
+  int early_pieces_ = 0;    // held as pages made ahead
   double measured_items_ = 0;
   double measured_bytes_ = 0;
 };

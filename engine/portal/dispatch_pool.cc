@@ -55,6 +55,11 @@ void DispatchPool::Run(std::function<void()> job, bool quick) {
   ++quick_jobs_;
 }
 
+void DispatchPool::RunWhenIdle(std::function<void()> job) {
+  absl::MutexLock lock(&mu_);
+  idle_jobs_.push_back(std::move(job));
+}
+
 void DispatchPool::TurnHere(Task* task) {
   absl::MutexLock lock(&mu_);
   auto it = tasks_.find(task);
@@ -124,13 +129,18 @@ void DispatchPool::Work() {
       RunJob();
       continue;
     }
+    if (!idle_jobs_.empty() && (ready_.empty() || stopping_)) {
+      RunIdleJob();
+      continue;
+    }
     if (stopping_) return;
     if (ready_.empty()) {
       // Nothing to run before the next timer, unless a task is woken, a job
       // handed in or a turn run by TurnHere sets an earlier one.
       const uint64_t seen = timers_set_here_;
       auto woken = [this, seen]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-        return !ready_.empty() || !jobs_.empty() || stopping_ || timers_set_here_ != seen;
+        return !ready_.empty() || !jobs_.empty() || !idle_jobs_.empty() || stopping_ ||
+               timers_set_here_ != seen;
       };
       clock_->AwaitWithDeadline(&mu_, absl::Condition(&woken), next_timer);
       continue;
@@ -155,6 +165,15 @@ void DispatchPool::RunJob() {
   std::function<void()> job = std::move(jobs_.front());
   jobs_.pop_front();
   if (quick_jobs_ > 0) --quick_jobs_;
+  mu_.Unlock();
+  job();
+  job = nullptr;  // what it holds goes before the lock is taken again
+  mu_.Lock();
+}
+
+void DispatchPool::RunIdleJob() {
+  std::function<void()> job = std::move(idle_jobs_.front());
+  idle_jobs_.pop_front();
   mu_.Unlock();
   job();
   job = nullptr;  // what it holds goes before the lock is taken again

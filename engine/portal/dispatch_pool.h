@@ -78,6 +78,12 @@ class DispatchPool {
   // others waiting, behind earlier quick ones: behind every queued 170 KB
   // parse it would wait tens of milliseconds.
   void Run(std::function<void()> job, bool quick = false);
+  // Runs `job` once on a pool thread when no turn and no job waits: work
+  // that may wait, and must hold up nothing (a read's pages made ahead of
+  // their turn). Keep it short (a fraction of a millisecond): a thread
+  // busy with it takes no turn until it ends. Every job handed in before
+  // the destructor runs.
+  void RunWhenIdle(std::function<void()> job);
 
   int threads() const { return static_cast<int>(threads_.size()); }
   // Turns pool threads have run so far, of every task (TurnHere's are not
@@ -96,6 +102,8 @@ class DispatchPool {
   void Work();
   // Runs the first job, the lock released meanwhile. REQUIRES: mu_ held, a job waiting.
   void RunJob() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The same for the first idle job. REQUIRES: mu_ held, an idle job waiting.
+  void RunIdleJob() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // REQUIRES: mu_ held.
   void MakeReady(Task* task, Entry& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Schedule(Task* task, Entry& e, absl::Time at, absl::Time now)
@@ -112,6 +120,7 @@ class DispatchPool {
   std::deque<std::function<void()>> jobs_ ABSL_GUARDED_BY(mu_);
   // Quick jobs at the front of jobs_.
   size_t quick_jobs_ ABSL_GUARDED_BY(mu_) = 0;
+  std::deque<std::function<void()>> idle_jobs_ ABSL_GUARDED_BY(mu_);  // RunWhenIdle
   // (due, task); stale pairs (the task's due moved) are skipped.
   std::multimap<absl::Time, Task*> timers_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

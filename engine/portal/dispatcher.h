@@ -13,6 +13,7 @@
 #ifndef B24GATE_ENGINE_PORTAL_DISPATCHER_H_
 #define B24GATE_ENGINE_PORTAL_DISPATCHER_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,13 @@ class Dispatcher {
   // its idle connections ahead, up to its max_concurrency, so that they are
   // ready when they go. Costs no request of the portal's budget.
   virtual void Warm(int requests) { (void)requests; }
+
+  // Runs `job` (short: a fraction of a millisecond) once, where it holds
+  // up no answer and no request: on the portal's threads when they have
+  // nothing else to do (a list read makes the pages that wait for its first
+  // range there, while it waits). By default: now, on the calling thread.
+  // REQUIRES: the caller holds no lock `job` takes.
+  virtual void Background(std::function<void()> job) { job(); }
 };
 
 }  // namespace b24gate

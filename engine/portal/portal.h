@@ -84,6 +84,8 @@ class Portal : public Dispatcher, private DispatchPool::Task {
              BatchCallback done) override;
   PortalBudget Budget(const std::string& method) const override;
   void Warm(int requests) override;
+  // On the pool when it has nothing else to do (DispatchPool::RunWhenIdle).
+  void Background(std::function<void()> job) override { pool_->RunWhenIdle(std::move(job)); }
   const std::string& name() const override { return options_.name; }
 
   PortalStats Stats() const;

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -150,6 +151,90 @@ TEST(RangeBuffer, RowsMeasuredOnTheirWayOutCountTowardsTheirCost) {
   buffer.Measure(Rows({101, 102}, 10));  // 21 bytes a row, array header 1
   EXPECT_DOUBLE_EQ(buffer.ItemBytes(), (1 + 2 * 21) / 2.0);
   EXPECT_EQ(buffer.bytes(), 0);  // measured, not held
+}
+
+// Makes a page into a block of `bytes_per_item` bytes an item.
+class SizedPreparer : public PagePreparer {
+ public:
+  class Page : public PreparedPage {
+   public:
+    explicit Page(int64_t bytes) : bytes_(bytes) {}
+    int64_t bytes() const override { return bytes_; }
+
+   private:
+    int64_t bytes_;
+  };
+  explicit SizedPreparer(int64_t bytes_per_item) : bytes_per_item_(bytes_per_item) {}
+  std::unique_ptr<PreparedPage> Prepare(std::vector<Json> items) const override {
+    return std::make_unique<Page>(static_cast<int64_t>(items.size()) * bytes_per_item_);
+  }
+
+ private:
+  int64_t bytes_per_item_;
+};
+
+std::shared_ptr<EarlyPages> Early(std::vector<int64_t> ids, int64_t bytes_per_item) {
+  int64_t last = ids.back();
+  return std::make_shared<EarlyPages>(Rows(std::move(ids)), "ID", last,
+                                      std::make_shared<SizedPreparer>(bytes_per_item));
+}
+
+TEST(RangeBuffer, PagesMadeAheadComeBackInOrderAmongTheOthers) {
+  OrderedRangeBuffer buffer(0);
+  std::vector<int64_t> early_ids;
+  for (int64_t id = 101; id <= 220; ++id) early_ids.push_back(id);
+  buffer.AddEarly(100, 300, Early(early_ids, 1000));
+  buffer.Add(0, 100, Rows({5, 50}));
+  buffer.Add(300, 400, Rows({350}));
+  EXPECT_EQ(buffer.items(), 123);
+  auto first = buffer.PopNext();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(IdsOf(first->items), (std::vector<int64_t>{5, 50}));
+  auto early = buffer.PopNext();
+  ASSERT_TRUE(early.has_value());
+  ASSERT_NE(early->early, nullptr);
+  EXPECT_TRUE(early->items.empty());
+  EXPECT_EQ(early->upto, 300);
+  // Cut as DeliverByPage cuts: 50 from the first, the last page ending at
+  // the last id.
+  ASSERT_EQ(early->early->pages(), 3u);
+  EXPECT_EQ(early->early->items(0), 50);
+  EXPECT_EQ(early->early->last_id(0), 150);
+  EXPECT_EQ(early->early->last_id(1), 200);
+  EXPECT_EQ(early->early->items(2), 20);
+  EXPECT_EQ(early->early->last_id(2), 220);
+  auto last = buffer.PopNext();
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(IdsOf(last->items), std::vector<int64_t>{350});
+  EXPECT_EQ(buffer.items(), 0);
+  EXPECT_EQ(buffer.bytes(), 0);
+}
+
+TEST(RangeBuffer, PagesMadeAheadCountWhatTheyHoldOnceMade) {
+  // Their JSON is gone once they are made: what is held is the made pages
+  // (here 1,000 bytes an item), and before that the items at ItemBytes.
+  OrderedRangeBuffer buffer(0);
+  std::vector<int64_t> ids;
+  for (int64_t id = 101; id <= 200; ++id) ids.push_back(id);
+  std::shared_ptr<EarlyPages> pages = Early(ids, 1000);
+  buffer.AddEarly(100, 200, pages);
+  EXPECT_EQ(buffer.bytes(), static_cast<int64_t>(100 * OrderedRangeBuffer::kDefaultItemBytes));
+  pages->Prepare(0);
+  EXPECT_EQ(buffer.bytes(),
+            50 * 1000 + static_cast<int64_t>(50 * OrderedRangeBuffer::kDefaultItemBytes));
+  pages->Prepare(1);
+  EXPECT_EQ(buffer.bytes(), 100 * 1000);
+  // The room for such pages is bounded in those bytes.
+  int64_t room = (OrderedRangeBuffer::kEarlyBytes - 100 * 1000) /
+                 static_cast<int64_t>(OrderedRangeBuffer::kDefaultItemBytes);
+  EXPECT_TRUE(buffer.EarlyHasRoom(room));
+  EXPECT_FALSE(buffer.EarlyHasRoom(room + 1));
+  buffer.Delivered(100);
+  auto piece = buffer.PopNext();
+  ASSERT_TRUE(piece.has_value());
+  EXPECT_EQ(buffer.bytes(), 0);
+  EXPECT_TRUE(buffer.EarlyHasRoom(OrderedRangeBuffer::kEarlyBytes /
+                                  static_cast<int64_t>(OrderedRangeBuffer::kDefaultItemBytes)));
 }
 
 }  // namespace

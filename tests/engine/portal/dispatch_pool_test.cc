@@ -227,6 +227,32 @@ TEST_F(DispatchPoolTest, AQuickJobGoesAheadOfTheOthersWaiting) {
                                              "parse 6"}));
 }
 
+TEST_F(DispatchPoolTest, AnIdleJobWaitsForEveryTurnAndJobWaiting) {
+  // A read's pages made ahead of their turn must hold up no answer's parse
+  // and no request's sending: they run when the pool has nothing else.
+  DispatchPool pool(&clock_, 1);
+  PlannedTask task("turn", {}, &mu_, &log_);
+  pool.Add(&task);
+  ASSERT_TRUE(clock_.AwaitBlocked(1));
+  absl::Notification running, release;
+  pool.Run([&] {
+    running.Notify();
+    release.WaitForNotificationWithTimeout(absl::Seconds(10));
+    Logs("job 1")();
+  });
+  ASSERT_TRUE(running.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  pool.RunWhenIdle(Logs("idle 2"));
+  pool.RunWhenIdle(Logs("idle 3"));
+  pool.Run(Logs("parse 4"));
+  pool.Run(Logs("quick 5"), /*quick=*/true);
+  pool.Wake(&task);
+  release.Notify();
+  ASSERT_TRUE(clock_.AwaitBlocked(1));
+  EXPECT_EQ(Log(), (std::vector<std::string>{"turn", "job 1", "turn", "quick 5", "parse 4",
+                                             "idle 2", "idle 3"}));
+  pool.Remove(&task);
+}
+
 TEST_F(DispatchPoolTest, EveryJobHandedInRunsBeforeThePoolIsGone) {
   // A job may be what answers a caller: none is dropped at shutdown.
   std::atomic<int> ran{0};
@@ -238,9 +264,10 @@ TEST_F(DispatchPoolTest, EveryJobHandedInRunsBeforeThePoolIsGone) {
       ran++;
     });
     for (int i = 0; i < 5; ++i) pool.Run([&] { ran++; });
+    pool.RunWhenIdle([&] { ran++; });
     release.Notify();
   }
-  EXPECT_EQ(ran.load(), 6);
+  EXPECT_EQ(ran.load(), 7);
 }
 
 }  // namespace
