@@ -11,10 +11,14 @@ namespace b24gate {
 namespace {
 
 // What handling a batch's answer of 2,500 items takes the gateway: traced on
-// the real stack, 11 to 24 ms on a pool thread; a small profile's page is
-// 15 ms. Simulated (short_list_schedule_test, 10 ms a round, answers handled
-// one at a time at 3.5 us an item), small 20,000 leads: 0.836-0.852 s with
-// 15 ms, 0.842-0.858 s with 9 ms, 0.883-0.888 s without staggering.
+// the real stack, 11 to 24 ms on a pool thread when this was set, 2 to 6 ms
+// since answers are read without copying (answer_json.h); a small profile's
+// page is 15 ms. Simulated (short_list_schedule_test, 10 ms a round, answers
+// handled one at a time at 3.5 us an item), small 20,000 leads: 0.836-0.852 s
+// with 15 ms, 0.842-0.858 s with 9 ms, 0.883-0.888 s without staggering. On
+// the real stack with the faster handling (load 1, 4 runs each in turn):
+// 0.85 s with 15 ms, 0.85-0.86 s with 7.5 ms, 0.87-0.89 s without: the
+// stagger still pays, as the rests' pages still take a round.
 constexpr double kAnswerHandlingSeconds = 0.015;
 
 // A resume state's range list, clipped to the caller's range.
