@@ -1,7 +1,5 @@
 #include "engine/lists/early_pages.h"
 
-#include <algorithm>
-#include <iterator>
 #include <utility>
 
 #include "engine/lists/keyset_pages.h"
@@ -11,14 +9,11 @@ namespace b24gate {
 EarlyPages::EarlyPages(std::vector<Json> items, const std::string& id_field, int64_t last_id,
                        std::shared_ptr<const PagePreparer> preparer)
     : preparer_(std::move(preparer)), items_(static_cast<int64_t>(items.size())) {
-  for (size_t first = 0; first < items.size(); first += kPageSize) {
-    size_t end = std::min(items.size(), first + kPageSize);
+  for (ItemPage& cut : CutIntoPages(std::move(items), id_field, last_id)) {
     Page page;
-    page.json.assign(std::make_move_iterator(items.begin() + first),
-                     std::make_move_iterator(items.begin() + end));
-    page.items = static_cast<int64_t>(page.json.size());
-    page.last_id =
-        end == items.size() ? last_id : ItemId(page.json.back(), id_field).value_or(last_id);
+    page.items = static_cast<int64_t>(cut.items.size());
+    page.last_id = cut.last_id;
+    page.json = std::move(cut.items);
     pages_.push_back(std::move(page));
   }
   unmade_items_.store(items_, std::memory_order_relaxed);

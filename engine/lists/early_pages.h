@@ -26,9 +26,9 @@ namespace b24gate {
 
 class EarlyPages {
  public:
-  // `items` (ascending ids under `id_field`, at least one) cut into pages of
-  // kPageSize from the first, as DeliverByPage cuts them; the last page
-  // ends at `last_id`. REQUIRES: `preparer` is not null.
+  // `items` (ascending ids under `id_field`, at least one) cut into pages as
+  // DeliverByPage hands them over (CutIntoPages); the last page ends at
+  // `last_id`. REQUIRES: `preparer` is not null.
   EarlyPages(std::vector<Json> items, const std::string& id_field, int64_t last_id,
              std::shared_ptr<const PagePreparer> preparer);
 

@@ -33,12 +33,8 @@ void DeliverByPage(ListContext* context, std::vector<Json> items, const std::str
     context->Deliver({}, resume(last_id));
     return;
   }
-  for (size_t first = 0; first < items.size(); first += kPageSize) {
-    size_t end = std::min(items.size(), first + kPageSize);
-    std::vector<Json> page(std::make_move_iterator(items.begin() + first),
-                           std::make_move_iterator(items.begin() + end));
-    int64_t page_last = end == items.size() ? last_id : ItemId(page.back(), id_field).value_or(last_id);
-    context->Deliver(std::move(page), resume(page_last));
+  for (ItemPage& page : CutIntoPages(std::move(items), id_field, last_id)) {
+    context->Deliver(std::move(page.items), resume(page.last_id));
   }
 }
 

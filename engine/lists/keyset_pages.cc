@@ -1,8 +1,27 @@
 #include "engine/lists/keyset_pages.h"
 
+#include <algorithm>
+#include <iterator>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 
 namespace b24gate {
+
+std::vector<ItemPage> CutIntoPages(std::vector<Json> items, const std::string& id_field,
+                                   int64_t last_id) {
+  std::vector<ItemPage> pages;
+  for (size_t first = 0; first < items.size(); first += kPageSize) {
+    size_t end = std::min(items.size(), first + kPageSize);
+    ItemPage page;
+    page.items.assign(std::make_move_iterator(items.begin() + first),
+                      std::make_move_iterator(items.begin() + end));
+    page.last_id =
+        end == items.size() ? last_id : ItemId(page.items.back(), id_field).value_or(last_id);
+    pages.push_back(std::move(page));
+  }
+  return pages;
+}
 
 std::vector<BatchCommandSpec> ChainCommands(const KeysetQuery& query, const std::string& items_key,
                                             const IdRange& range, int pages,

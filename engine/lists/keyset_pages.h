@@ -7,6 +7,7 @@
 #ifndef B24GATE_ENGINE_LISTS_KEYSET_PAGES_H_
 #define B24GATE_ENGINE_LISTS_KEYSET_PAGES_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,18 @@ namespace b24gate {
 
 constexpr int kPageSize = 50;   // fixed by Bitrix24
 constexpr int kMaxPages = 50;   // commands per batch
+
+// A page of items as it is handed to the consumer, with the id its resume
+// cursor ends at.
+struct ItemPage {
+  std::vector<Json> items;
+  int64_t last_id = 0;
+};
+// `items` (ascending ids under `id_field`) cut into pages of kPageSize from
+// the first: each page ends at its last item's id, the last one at
+// `last_id`. No items, no pages.
+std::vector<ItemPage> CutIntoPages(std::vector<Json> items, const std::string& id_field,
+                                   int64_t last_id);
 
 // What a chain reads besides the range.
 struct KeysetQuery {
