@@ -153,7 +153,9 @@ void RangePlan::CutOneWave(double expected, int chains, int count_with) {
       ? static_cast<int64_t>(std::ceil((pages + static_cast<double>(count)) / n))
       : kMaxPages;
   std::vector<int64_t> room(static_cast<size_t>(n), each);
-  if (count_with >= 0) room[static_cast<size_t>(std::min(count_with, n - 1))] -= count;
+  // See count_range().
+  const size_t carrier = short_wave_ ? static_cast<size_t>(std::min(count_with, n - 1)) : 0;
+  if (count_with >= 0) room[carrier] -= count;
   int64_t all = 0;
   for (int64_t r : room) all += r;
   std::vector<int64_t> ends;
@@ -163,6 +165,7 @@ void RangePlan::CutOneWave(double expected, int chains, int count_with) {
     ends.push_back(CutPoint(share, all));
   }
   Cut(ends);
+  if (count_with >= 0) count_range_ = ranges_[carrier].get();
   if (short_wave_) return;
   for (size_t k = 0; k < ranges_.size(); ++k) {
     ranges_[k]->wave_rank = static_cast<int>(ranges_.size() - 1 - k);
