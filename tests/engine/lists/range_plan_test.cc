@@ -177,6 +177,28 @@ TEST(RangePlan, AListOfOnePageIsReadByTheFirstPage) {
   EXPECT_TRUE(empty.at(0).done);
 }
 
+TEST(RangePlan, AOneWavesRestIsAskedToJustPastItsEnd) {
+  // 20,000 dense ids, one wave whose ranges leave rests: a range whose
+  // batch read all but its last 147 ids (2.94 pages, at the density it
+  // learned) is asked 3 pages. 5% over, as before, asked 4: the last a page
+  // past its end, which re-reads the range.
+  RangePlan plan({IdRange{0, std::nullopt}});
+  plan.Split(Up(1, 1), Down(20000, 1), 8, 1);
+  ASSERT_TRUE(plan.one_wave());
+  ASSERT_FALSE(plan.short_wave());
+  plan.UpdateNearEnd(0, 8);
+  PlannedRange& r = plan.at(3);
+  const int64_t read_to = *r.left.before - 148;
+  plan.Learn(&r, static_cast<double>(read_to - r.left.after), read_to);
+  r.left.after = read_to;
+  r.started = true;
+  EXPECT_DOUBLE_EQ(plan.ExpectedItems(r), 147);
+  EXPECT_EQ(plan.PagesToEnd(r), 3);
+  EXPECT_EQ(plan.PagesFor(r), 3);
+  // A range not started is asked as before (its density is the list's guess).
+  EXPECT_EQ(plan.PagesToEnd(plan.at(4)), 50);
+}
+
 TEST(RangePlan, OneWaveIsAskedToItsEndsInOneRound) {
   // 20,000 dense ids, 8 chains, the count with the first range (the
   // ranges leave rests: count_range()): every range is asked to its end, 50
