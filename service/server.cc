@@ -480,6 +480,7 @@ absl::Status Server::ServeGrpc() {
     return absl::InvalidArgumentError(absl::StrCat("listen \"", config_.listen, "\": cannot listen there"));
   }
   grpc_->GetHealthCheckService()->SetServingStatus(true);
+  waker_ = std::make_unique<CallbackQueueWaker>();
   return absl::OkStatus();
 }
 

@@ -108,6 +108,10 @@ bool ParallelKeysetStrategy::IsHead(const PlannedRange* r) const {
 bool ParallelKeysetStrategy::CountMayRideWith(const PlannedRange* first,
                                               bool from_the_start) const {
   if (!context_->CountOffered()) return false;
+  // The plan's carrier, until its batch has gone (without the count, when
+  // it was not offered yet): then as below.
+  const PlannedRange* carrier = plan_.count_range();
+  if (carrier != nullptr && !carrier->started) return first == carrier;
   if (!ordered() || !IsHead(first)) return true;
   // Not with the head's range while another range can take it: the head's
   // items are delivered first, and a part-filled head batch (a short wave's)
@@ -159,7 +163,9 @@ void ParallelKeysetStrategy::OnBounds(absl::StatusOr<BatchResult> result) {
   LearnOverhead(bounds_sent_, bounds_processing_);
   find_bounds_ = false;
   // The count rides with the first batch that does not carry the first
-  // range (StartBatch): the second range's, or an unordered read's first.
+  // range (StartBatch): the second range's, or an unordered read's first;
+  // in a short list's one wave, with the range the plan says
+  // (RangePlan::count_range).
   int count_with = context_->CountOffered() ? (ordered() ? 1 : 0) : -1;
   PortalBudget budget = context_->portal()->Budget(query_.method);
   plan_.Split(IdsOf(*first_page), IdsOf(*descending), BatchesAllowed(budget, cost_), count_with,

@@ -12,12 +12,15 @@
 //      leaves each a rest, and its batches are staggered (each asks a page
 //      or so less than the next: LagPages) so that their answers come one
 //      after another, as fast as the gateway handles them, and each rest
-//      goes as soon as its batch is handled. A longer one is cut into
-//      about three ranges per chain (1,000 to 5,000 expected items each;
-//      fewer, longer ranges waste fewer part-empty last pages), their
-//      number a multiple of the chains so the last wave is full. The
-//      caller's own id bounds are intersected, not overwritten; the last
-//      range stays open so rows added meanwhile are read.
+//      goes as soon as its batch is handled; the count rides with the first
+//      range (RangePlan::count_range), which then tends to end first, so an
+//      ordered read hands the ranges over while the last ones are read. A
+//      longer one is cut into about three ranges per chain (1,000 to 5,000
+//      expected items each; fewer, longer ranges waste fewer part-empty
+//      last pages), their number a multiple of the chains so the last wave
+//      is full. The caller's own id bounds are intersected, not
+//      overwritten; the last range stays open so rows added meanwhile are
+//      read.
 //   3. Read: as many chains run as BatchesAllowed gives (connections, bucket,
 //      the method's operating time left). A batch asks a range for a little
 //      less than it is expected to hold (a page past a range's end re-reads

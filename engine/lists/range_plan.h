@@ -61,14 +61,15 @@ class RangePlan {
   //   - when it fits one batch per chain (with the count, when `count_with`
   //     >= 0): into one range per chain (at least 3 pages each), each
   //     read in one batch, sized by what its batch has room for: the
-  //     `count_with`-th range's batch (or the last range's, if there are
-  //     fewer) carries the count, so it is given count_pages() pages less
-  //     (the batches' pages run one after another: so it ends with the
-  //     others). When the pages fit with room to spare (short_wave()), a
-  //     batch's room is its chain's share and each range is asked to its
-  //     end; when the pages and the count pass the batches' room, every
-  //     range leaves a short rest, read in one more round of small batches
-  //     side by side;
+  //     count_range()'s batch carries the count, so it is given
+  //     count_pages() pages less (the batches' pages run one after another:
+  //     so it ends with the others). When the pages fit with room to spare
+  //     (short_wave()), a batch's room is its chain's share, each range is
+  //     asked to its end, and the count rides with the `count_with`-th
+  //     range (or the last, if there are fewer); when the pages and the
+  //     count pass the batches' room, every range leaves a short rest, read
+  //     in one more round of small batches side by side, and the count
+  //     rides with the first range (see count_range());
   //   - else into about three pieces per chain (1,000 to 5,000 expected
   //     items each), their number a multiple of `chains` so the last wave is
   //     full; or, when `bucket_binds(pages left)` says the bucket sets the
@@ -100,6 +101,14 @@ class RangePlan {
   // list's one wave (see Split) weighs it (CountPages); otherwise it takes
   // one command's slot, and every request should carry 50 commands.
   int count_pages() const { return count_pages_; }
+  // The range whose batch carries the count in a short list's one wave
+  // (Split), or null (none, or not one wave: the strategy's own rule). In a
+  // one wave whose ranges leave rests, the first range: the count is
+  // weighed by the docs' figures (CountPages), and on a portal where
+  // counting costs less than that its batch, with its range, ends early;
+  // the first range ending early lets an ordered read hand every range
+  // over as it ends instead of all of them after the first.
+  const PlannedRange* count_range() const { return count_range_; }
 
   size_t size() const { return ranges_.size(); }
   PlannedRange& at(size_t i) { return *ranges_[i]; }
@@ -179,6 +188,7 @@ class RangePlan {
   double ids_spanned_ = 0;
   bool near_end_ = false;
   int count_pages_ = 1;
+  const PlannedRange* count_range_ = nullptr;
   bool bucket_bound_ = false;
   bool one_wave_ = false;
   bool short_wave_ = false;

@@ -58,8 +58,12 @@
 // the last read spent (b24gate_bucket_level 0 on its /metrics) and the
 // emulator's counters, bucket and operating time are reset. The gateway's
 // other state (its record of the method's operating time, its connections
-// and caches) is what the last read left, as on a deployed gateway. The
-// first read stays the headline figure.
+// and caches) is what the last read left, as on a deployed gateway. A later
+// read's call thus comes after seconds with no call, as a deployed client's
+// first call after a pause: it measures what such a call pays (gRPC's
+// callback threads napped through it until service/callback_queue_waker.h;
+// the emulator has closed the gateway's idle connections, which are opened
+// again). The first read stays the headline figure.
 //
 // `--offset-by-order` reads the offset row with `order: {ID: DESC}`, which
 // makes a gateway that predates the `strategy` field choose offset reading.

@@ -300,6 +300,10 @@ struct ReadOutcome {
   absl::Status status = absl::UnknownError("not finished");
   std::vector<nlohmann::ordered_json> items;
   std::vector<ListPage> pages;  // items moved out; cursors and progress kept
+  // When each page (of `pages`) reached the consumer, on the server's clock,
+  // and how many items it held.
+  std::vector<absl::Time> page_times;
+  std::vector<size_t> page_items;
   ListSummary summary;
   std::vector<int64_t> Ids(const std::string& key = "ID") const {
     std::vector<int64_t> out;
@@ -366,6 +370,8 @@ ReadOutcome ReadList(Server* server, ListRequest request, int stop_after_pages =
     }
     if (std::optional<ListPage> page = consumer.Pop()) {
       if (!cancelled) {
+        out.page_times.push_back(server->clock()->Now());
+        out.page_items.push_back(page->items.size());
         for (auto& item : page->items) out.items.push_back(std::move(item));
         page->items.clear();
         out.pages.push_back(std::move(*page));
