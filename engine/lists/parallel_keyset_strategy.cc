@@ -280,11 +280,12 @@ bool ParallelKeysetStrategy::HoldForFuller(double free_requests) const {
   bool scarce = free_requests < 1 || plan_.bucket_bound();
   if (!scarce || in_flight_ == 0) return false;
   // Pages enough wait, but the read-ahead budget may let only part of them
-  // in (an ordered read whose first range lags, its buffer full): such a
-  // batch waits as well, for the first range's answer to drain the buffer.
-  // Sent, it took a request of its own for a page or two (simulated at a
-  // budget the buffer fills: 84-86 requests of small 200,000 leads, not 82).
-  if (plan_.IdlePages(first()) >= kMaxPages) return BudgetStopsFill();
+  // in (an ordered read whose first range lags, its buffer full): paced by
+  // the bucket, such a batch waits as well, for the answers in flight to
+  // drain the buffer. Sent, it took a request of its own for a page or two
+  // (simulated at a budget the buffer fills: 84-86 requests of small
+  // 200,000 leads, not 82).
+  if (plan_.IdlePages(first()) >= kMaxPages) return plan_.bucket_bound() && BudgetStopsFill();
   if (!plan_.near_end()) return true;
   // Near the end of a bucket-paced read, a batch in flight that leaves a
   // range's rest (it carried only part of it) is worth waiting for too: a

@@ -60,12 +60,11 @@
 // ranges start only while the buffer plus the batches in flight stay within
 // half the read-ahead budget, in bytes (ListReaderOptions::read_ahead_bytes);
 // filling a batch that goes anyway, or reading a range's rest (which is what
-// lets the buffer drain), may use all of it. While requests are scarce, a
+// lets the buffer drain), may use all of it. In a read the bucket paces, a
 // batch the budget keeps from filling waits for the answers in flight (as
-// the first range is read, the buffer drains) rather than go part-filled;
-// and in a read the bucket paces, the first range's rests are asked to
-// their ends while the buffer is past half the budget, so none is left to
-// go alone (AskFor).
+// the first range is read, the buffer drains) rather than go part-filled,
+// and the first range's rests are asked to their ends while the buffer is
+// past half the budget, so none is left to go alone (AskFor).
 // Unordered: each batch's items as they arrive.
 //
 // The parts: the ranges and their arithmetic (range_plan.h), the ordered
