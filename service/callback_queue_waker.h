@@ -10,11 +10,13 @@
 // src/cpp/common/completion_queue_cc.cc). Threads that went idle together
 // time out together and stay in step, so an idle gateway read none of its
 // sockets for 100 ms in every 1.1 s: a call that arrived then waited for the
-// end of the nap. getall_bench --reads 3 showed it on every later read (the
-// bench's wait for the bucket to drain put its call at the same point of
-// that cycle each time): the GetAll reached its handler 46-74 ms after the
-// client's call, against 2-9 ms for the first read; a client calling after
-// any idle second has a 1 in 11 chance of up to 100 ms more.
+// end of the nap. getall_bench --reads 3 showed it on most later reads, 13
+// of the 15 traced (the bench's wait for the bucket to drain puts its call
+// at about the same point of that cycle each time): the GetAll reached its
+// handler 39-92 ms after the client's call, against 1-4 ms when the call
+// missed the nap. A client calling after any idle second has a 1 in 11
+// chance of up to 100 ms more; one calling every 1.05 s paid ~50 ms each
+// time (single_calls_bench --pause-ms 1050).
 //
 // One completion on that queue every `period` (well under the 1 s wait)
 // keeps the thread that took the last one inside its wait, and so polling,
