@@ -142,8 +142,8 @@ class ParallelKeysetStrategy : public ListStrategy {
   // Ordered: may `r`, past the first range, start a batch without the
   // buffer and the batches in flight passing the read-ahead budget?
   bool BudgetHasRoom(const PlannedRange& r, bool filling) const;
-  // Ordered: whether the buffer and the batches in flight would stay within
-  // the budget with `items` more in flight (`r`'s among them).
+  // Ordered: whether the buffer would stay within the budget with `items`
+  // in flight in all, `r`'s batch among them.
   bool BudgetAdmits(const PlannedRange& r, double items, bool filling) const;
   // Ordered: whether the buffer and the batches in flight hold more than
   // half the budget (no new range starts).
@@ -176,7 +176,8 @@ class ParallelKeysetStrategy : public ListStrategy {
   // `max_pages`: what the batch may carry.
   void StartBatch(PlannedRange* first, int spare, int max_pages);
   std::vector<Segment> FillBatch(PlannedRange* first, int spare, BatchBuilder* batch);
-  // The pages a batch asks of `r` (PagesFor; see there for the first range's).
+  // The pages a batch asks of `r`: PagesFor, but in a read the bucket paces
+  // the first range's to its end while the buffer is past half the budget.
   int AskFor(const PlannedRange& r) const;
   void OnBatch(const std::vector<Segment>& segments, absl::Time sent,
                absl::StatusOr<BatchResult> result);
