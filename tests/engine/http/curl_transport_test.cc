@@ -149,6 +149,57 @@ class RawServer {
   std::thread thread_;
 };
 
+// A TCP server that keeps a connection alive: it answers the first request
+// on each connection with a 200, and hangs up on the second one after
+// reading it whole, without answering. Counts the requests it read.
+class HangUpOnSecondServer {
+ public:
+  HangUpOnSecondServer() {
+    thread_ = std::thread([this] {
+      while (true) {
+        int client = listener_.Accept();
+        if (client < 0) return;
+        for (int n = 0; n < 2 && ReadRequest(client); ++n) {
+          requests_++;
+          if (n == 1) break;
+          static constexpr char kOk[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+          send(client, kOk, sizeof(kOk) - 1, MSG_NOSIGNAL);
+        }
+        shutdown(client, SHUT_WR);
+        char drain[4096];
+        while (recv(client, drain, sizeof(drain), 0) > 0) {
+        }
+        close(client);
+      }
+    });
+  }
+  ~HangUpOnSecondServer() {
+    listener_.Shutdown();
+    thread_.join();
+  }
+  int port() const { return listener_.port(); }
+  int requests() const { return requests_.load(); }
+
+ private:
+  // One request of "a=1" (its head, then the 3 body bytes).
+  static bool ReadRequest(int client) {
+    std::string request;
+    char c;
+    while (request.size() < 4 || request.compare(request.size() - 4, 4, "\r\n\r\n") != 0) {
+      if (recv(client, &c, 1, 0) <= 0) return false;
+      request.push_back(c);
+    }
+    for (int i = 0; i < 3; ++i) {
+      if (recv(client, &c, 1, 0) <= 0) return false;
+    }
+    return true;
+  }
+
+  std::atomic<int> requests_{0};
+  testing::ListeningSocket listener_;
+  std::thread thread_;
+};
+
 HttpRequest Get(const std::string& url) {
   HttpRequest request;
   request.method = "GET";
@@ -580,6 +631,25 @@ TEST(CurlTransportTest, ServerHangingUpIsAfterSend) {
   request.body = "a=1";
   HttpResponse response = SendAndWait(transport, request);
   EXPECT_EQ(response.failure, TransportFailure::kAfterSend);
+  EXPECT_THAT(response.failure_message, Not(HasSubstr(kSecret)));
+}
+
+// A kept-alive connection the server closes after reading a request, without
+// answering: libcurl would send the request again on a new connection by
+// itself, a second execution of a write the portal may have run. The
+// transport never lets it: the request is read once, and its outcome is
+// unknown (after send).
+TEST(CurlTransportTest, ARequestOnAReusedConnectionThatDiesIsNotSentAgain) {
+  HangUpOnSecondServer server;
+  CurlTransport transport;
+  HttpRequest request;
+  request.url = absl::StrCat("http://127.0.0.1:", server.port(), "/rest/1/", kSecret, "/x");
+  request.body = "a=1";
+  request.timeout = absl::Seconds(10);
+  ASSERT_EQ(SendAndWait(transport, request).status, 200);
+  HttpResponse response = SendAndWait(transport, request);
+  EXPECT_EQ(response.failure, TransportFailure::kAfterSend);
+  EXPECT_EQ(server.requests(), 2) << "the second request was sent again";
   EXPECT_THAT(response.failure_message, Not(HasSubstr(kSecret)));
 }
 
