@@ -60,8 +60,12 @@
 // ranges start only while the buffer plus the batches in flight stay within
 // half the read-ahead budget, in bytes (ListReaderOptions::read_ahead_bytes);
 // filling a batch that goes anyway, or reading a range's rest (which is what
-// lets the buffer drain), may use all of it. Unordered: each batch's items
-// as they arrive.
+// lets the buffer drain), may use all of it. In a read the bucket paces, a
+// batch the budget keeps from filling waits for the answers in flight (as
+// the first range is read, the buffer drains) rather than go part-filled,
+// and the first range's rests are asked to their ends while the buffer is
+// past half the budget, so none is left to go alone (AskFor).
+// Unordered: each batch's items as they arrive.
 //
 // The parts: the ranges and their arithmetic (range_plan.h), the ordered
 // buffer (range_buffer.h), one batch's contents (batch_builder.h); this
@@ -138,6 +142,16 @@ class ParallelKeysetStrategy : public ListStrategy {
   // Ordered: may `r`, past the first range, start a batch without the
   // buffer and the batches in flight passing the read-ahead budget?
   bool BudgetHasRoom(const PlannedRange& r, bool filling) const;
+  // Ordered: whether the buffer would stay within the budget with `items`
+  // in flight in all, `r`'s batch among them.
+  bool BudgetAdmits(const PlannedRange& r, double items, bool filling) const;
+  // Ordered: whether the buffer and the batches in flight hold more than
+  // half the budget (no new range starts).
+  bool BudgetTight() const;
+  // Ordered: whether the budget keeps a batch starting now, with a range
+  // other than the first, from being filled (its waiting ranges hold a full
+  // batch, but the budget lets fewer in).
+  bool BudgetStopsFill() const;
   // Whether Pump should hold a part-filled batch back (see Pump).
   bool HoldForFuller(double free_requests) const;
   // The pages a batch starting now may carry: fewer near the end of a read
@@ -162,6 +176,9 @@ class ParallelKeysetStrategy : public ListStrategy {
   // `max_pages`: what the batch may carry.
   void StartBatch(PlannedRange* first, int spare, int max_pages);
   std::vector<Segment> FillBatch(PlannedRange* first, int spare, BatchBuilder* batch);
+  // The pages a batch asks of `r`: PagesFor, but in a read the bucket paces
+  // the first range's to its end while the buffer is past half the budget.
+  int AskFor(const PlannedRange& r) const;
   void OnBatch(const std::vector<Segment>& segments, absl::Time sent,
                absl::StatusOr<BatchResult> result);
   // One segment of an answered batch: learns from it and delivers or

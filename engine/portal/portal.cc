@@ -265,16 +265,21 @@ absl::Time Portal::RunTurn() {
   Outbox out(options_.name, observer_);
   FlightPtr flight;
   absl::Time look_again;
+  int warm = 0;
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return absl::InfiniteFuture();
     look_again = Pass(clock_->Now(), &out, &flight);
+    warm = draining_ ? 0 : std::exchange(warm_wanted_, 0);
   }
   out.Deliver();
   // With more queued, look_again is now: another turn, after the other
   // portals' turns. With nothing left, no turn follows until something
   // changes (a pool thread woken for nothing is CPU taken from the sends).
   if (flight) Send(std::move(flight));
+  // After the send: the transport takes the request first, and counts it
+  // among the connections wanted.
+  if (warm > 1) WarmNow(warm);
   return look_again;
 }
 

@@ -83,6 +83,8 @@ class Portal : public Dispatcher, private DispatchPool::Task {
   void Batch(std::vector<BatchCommandSpec> commands, bool halt, CallOptions options,
              BatchCallback done) override;
   PortalBudget Budget(const std::string& method) const override;
+  // Opens the connections on the next turn, after the turn's send: a hint
+  // given just after queuing a request never reaches the transport first.
   void Warm(int requests) override;
   // On the pool when it has nothing else to do (DispatchPool::RunWhenIdle).
   void Background(std::function<void()> job) override { pool_->RunWhenIdle(std::move(job)); }
@@ -139,6 +141,8 @@ class Portal : public Dispatcher, private DispatchPool::Task {
   // one at a time is expected back (DispatchLimits::calls_due).
   absl::Time CallsDue() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int MaxInFlight() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Asks the transport to open `connections` to the portal. No lock held.
+  void WarmNow(int connections) ABSL_LOCKS_EXCLUDED(mu_);
   // Books (and gives back) the predicted operating cost of work in flight.
   void ReserveCosts(std::vector<WorkPtr>& group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReleaseCosts(Work& w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -233,6 +237,8 @@ class Portal : public Dispatcher, private DispatchPool::Task {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   // Set by BeginShutdown: nothing more is sent.
   bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  // Connections a Warm() hint asked for, opened by the next turn (0: none).
+  int warm_wanted_ ABSL_GUARDED_BY(mu_) = 0;
   PortalStats stats_ ABSL_GUARDED_BY(mu_);
   // Idempotency-Keys of the REST 3.0 writes queued or in flight. A second
   // call with a key in use is refused unsent: the portal may run two

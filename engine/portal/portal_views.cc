@@ -54,12 +54,20 @@ PortalBudget Portal::Budget(const std::string& method) const {
 }
 
 void Portal::Warm(int requests) {
-  int connections = 0;
-  {
-    absl::MutexLock lock(&mu_);
-    if (draining_ || stopping_) return;
-    connections = std::min(requests, MaxInFlight());
-  }
+  absl::MutexLock lock(&mu_);
+  if (draining_ || stopping_) return;
+  // Opened by the next turn, after it has sent what is queued: the hint
+  // comes just after a read's first request was queued, and warmed on this
+  // thread it reached the transport first, whose loop then spent ~1 ms
+  // opening the connections and writing their HEAD requests before it took
+  // the request, which then had none free and opened one more.
+  const int connections = std::min(requests, MaxInFlight());
+  if (connections < 2) return;  // the request itself opens its one
+  warm_wanted_ = std::max(warm_wanted_, connections);
+  pool_->Wake(this);
+}
+
+void Portal::WarmNow(int connections) {
   // Every request to the portal goes to its base URL's origin (REST 3.0's
   // /rest/api/ too).
   const std::string base_url = credentials_->Current().base_url;

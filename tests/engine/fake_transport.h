@@ -116,10 +116,16 @@ class FakeTransport : public HttpTransport {
   void Warm(const std::string& url, int connections, const TlsOptions&) override {
     absl::MutexLock lock(&mu_);
     warms_.emplace_back(url, connections);
+    sent_before_warms_.push_back(sent_);
   }
   std::vector<std::pair<std::string, int>> warms() {
     absl::MutexLock lock(&mu_);
     return warms_;
+  }
+  // For each Warm() hint, how many requests had been sent before it.
+  std::vector<int> sent_before_warms() {
+    absl::MutexLock lock(&mu_);
+    return sent_before_warms_;
   }
 
   // Requests sent so far, answered or not.
@@ -188,6 +194,7 @@ class FakeTransport : public HttpTransport {
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   int sent_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::pair<std::string, int>> warms_ ABSL_GUARDED_BY(mu_);
+  std::vector<int> sent_before_warms_ ABSL_GUARDED_BY(mu_);
 };
 
 // Answers in the shapes Bitrix24 sends.

@@ -8,6 +8,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
+#include <vector>
 
 #include "tests/engine/lists/long_list_portal.h"
 
@@ -23,9 +25,10 @@ ListRequest Leads() {
 
 // Reads `ids` whole and checks what every read must keep; prints the
 // timeline's figures.
-SimRead ReadAll(const std::vector<int64_t>& ids, SimProfile profile, const char* name) {
+SimRead ReadAll(const std::vector<int64_t>& ids, SimProfile profile, const char* name,
+                ListReaderOptions options = {}) {
   LongListPortal portal(ids, profile);
-  SimRead read = portal.Read(Leads());
+  SimRead read = portal.Read(Leads(), options);
   std::printf(
       "%s, %zu items: %d requests, %d commands, %.2f s simulated, ceiling %.2f s (%.1f%%)\n", name,
       ids.size(), read.requests, read.commands, read.seconds, read.ceiling_seconds,
@@ -115,6 +118,27 @@ TEST(ParallelKeysetTimeline, SmallPagesAnsweredLateTakeNoRequestMore) {
     std::printf("%.0f ms a round: ", 1000 * latency);
     SimRead read = ReadAll(SeededIds(200000, 1), profile, "small");
     EXPECT_LE(read.requests, 82) << latency << " s a round";
+  }
+}
+
+// An ordered read whose first range lags holds the later ranges' items in
+// its buffer, up to the read-ahead budget. On the real stack (small
+// 200,000 leads, default budget of 32 MiB, the buffer's items made into
+// messages ahead at several times their MessagePack size) the buffer reached
+// 33 MB at 5.4 s in 1 run of 7: the first range's second one-page rest then
+// found nothing the budget let ride with it and went alone, 83 requests
+// (16.85-16.89 s). The simulation's rows are narrow, so a budget of 1.5-2
+// MiB fills the same way: 83-86 requests before, each part-filled batch a
+// rest sent alone. Now such a batch waits for the first range's answer, and
+// the first range's rests are asked to their ends while the buffer is past
+// half the budget.
+TEST(ParallelKeysetTimeline, SmallPagesWithTheReadAheadBudgetFullTakeNoRequestMore) {
+  for (auto [seed, mib] : {std::pair{0, 2.0}, {1, 2.0}, {2, 1.5}}) {
+    std::vector<int64_t> ids = seed == 0 ? Ids(200000) : SeededIds(200000, seed);
+    ListReaderOptions options;
+    options.read_ahead_bytes = static_cast<int64_t>(mib * (1 << 20));
+    SimRead read = ReadAll(ids, SimProfile::Small(), "small, budget full", options);
+    EXPECT_EQ(read.requests, 82) << "seed " << seed << ", " << mib << " MiB";
   }
 }
 

@@ -45,13 +45,42 @@ TEST(Portal, ALoneCallGoesAsAPlainJsonRequest) {
 TEST(Portal, AWarmHintOpensUpToMaxConcurrencyConnections) {
   PortalHarness h(Options());
   h.portal->Warm(20);
+  ASSERT_TRUE(h.Idle());
   h.portal->Warm(3);
+  ASSERT_TRUE(h.Idle());
   h.portal->Warm(1);
+  ASSERT_TRUE(h.Idle());
   std::vector<std::pair<std::string, int>> warms = h.transport.warms();
   ASSERT_EQ(warms.size(), 2u);
   EXPECT_EQ(warms[0], std::make_pair(std::string("https://portal.example/rest/1/secret/"), 8));
   EXPECT_EQ(warms[1].second, 3);
   EXPECT_EQ(h.transport.sent(), 0);  // no request of the portal's budget
+}
+
+// A list read queues its first request, then hints that more will follow:
+// the request reaches the transport before the hint, so the transport's
+// loop starts it before opening connections for the rest (and counts it
+// among them), even when the request waits for a pool thread.
+TEST(Portal, AWarmHintGoesAfterTheRequestQueuedBeforeIt) {
+  PortalHarness h(Options());
+  ASSERT_TRUE(h.Idle());
+  absl::Notification holding, release;
+  h.pool.Run([&] {
+    holding.Notify();
+    release.WaitForNotification();
+  });
+  holding.WaitForNotification();  // the pool's one thread is busy
+  h.portal->Batch({{"b", "crm.lead.list", {{"order", {{"ID", "ASC"}}}}}}, false, {},
+                  [](absl::StatusOr<BatchResult>) {});
+  h.portal->Warm(8);
+  EXPECT_TRUE(h.transport.warms().empty()) << "warmed before the request was sent";
+  release.Notify();
+  ASSERT_TRUE(h.transport.AwaitWaiting(1));
+  ASSERT_TRUE(h.Idle());
+  ASSERT_EQ(h.transport.warms().size(), 1u);
+  EXPECT_EQ(h.transport.warms()[0].second, 8);
+  EXPECT_EQ(h.transport.sent_before_warms(), std::vector<int>{1});
+  h.transport.Close();
 }
 
 TEST(Portal, ACallOnAnIdlePortalCostsOneTurn) {
