@@ -39,6 +39,7 @@
 #include "service/metrics/grpc_metrics.h"
 #include "service/metrics/portal_gauges.h"
 #include "service/metrics/portal_metrics.h"
+#include "service/metrics/transport_metrics.h"
 #include "service/port_check.h"
 #include "service/redis_config.h"
 #include "service/rpc_interceptor.h"
@@ -59,6 +60,7 @@ struct ServerMetrics {
   std::shared_ptr<PortalGauges> gauges;
   std::shared_ptr<CacheMetrics> cache;
   std::shared_ptr<EventMetrics> events;
+  std::shared_ptr<TransportMetrics> transport;  // with the libcurl transport only
   std::unique_ptr<prometheus::Exposer> exposer;
 };
 
@@ -220,7 +222,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
     if (!tls.ok()) return absl::InvalidArgumentError(tls.status().message());
     server->tls_ = std::move(*tls);
   }
-  if (!parts.transport) parts.transport = std::make_unique<CurlTransport>();
+  if (!parts.transport) {
+    auto curl = std::make_unique<CurlTransport>();
+    server->curl_transport_ = curl.get();
+    parts.transport = std::move(curl);
+  }
   B24GATE_RETURN_IF_ERROR(server->Wire(std::move(parts.transport)));
   B24GATE_RETURN_IF_ERROR(server->ServeMetrics());
   B24GATE_RETURN_IF_ERROR(server->ServeGrpc());
@@ -437,6 +443,10 @@ absl::Status Server::ServeMetrics() {
     m.cache = std::make_shared<CacheMetrics>(gateway_->cache());
     m.exposer->RegisterCollectable(m.cache);
   }
+  if (curl_transport_ != nullptr) {
+    m.transport = std::make_shared<TransportMetrics>(curl_transport_);
+    m.exposer->RegisterCollectable(m.transport);
+  }
   std::vector<int> ports = m.exposer->GetListeningPorts();
   metrics_port_ = ports.empty() ? 0 : ports.front();
   return absl::OkStatus();
@@ -596,7 +606,8 @@ Server::~Server() {
   if (metrics_ && metrics_->exposer) {
     for (const std::shared_ptr<prometheus::Collectable>& c :
          std::vector<std::shared_ptr<prometheus::Collectable>>{metrics_->registry, metrics_->gauges,
-                                                               metrics_->cache, metrics_->events}) {
+                                                               metrics_->cache, metrics_->events,
+                                                               metrics_->transport}) {
       if (c) metrics_->exposer->RemoveCollectable(c);
     }
     (void)metrics_->exposer.release();

@@ -28,6 +28,7 @@
 #include "engine/files/file_gateway.h"
 #include "engine/files/stream_transport.h"
 #include "engine/gateway/gateway.h"
+#include "engine/http/curl_transport.h"
 #include "engine/http/http_transport.h"
 #include "service/admin_service.h"
 #include "service/auth/access_control.h"
@@ -132,6 +133,9 @@ class Server {
   // still finish a pass, and the timer it starts passes from.
   std::unique_ptr<EventBindings> event_bindings_;
   std::unique_ptr<Gateway> gateway_;
+  // The gateway's transport when it is the libcurl one (its counts are
+  // exported); owned by the gateway.
+  CurlTransport* curl_transport_ = nullptr;
   std::unique_ptr<GatewayService> service_;
   std::unique_ptr<AdminService> admin_;
   // The one timer thread between event polls, and of the uploads' wait for

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -15,6 +16,8 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -23,6 +26,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "engine/http/easy_handle_pool.h"
+#include "engine/http/open_sockets.h"
 
 namespace b24gate {
 namespace {
@@ -47,31 +51,6 @@ void InitCurlOnce() {
   static const CURLcode result = curl_global_init(CURL_GLOBAL_DEFAULT);
   (void)result;
 }
-
-// The sockets libcurl has open, by the origin (scheme://host:port) of the
-// request each was opened for: how many connections an origin has, busy
-// or idle, for Warm. Loop thread only.
-class OpenSockets {
- public:
-  void Opened(curl_socket_t fd, const std::string& origin) {
-    origin_of_[fd] = origin;
-    ++open_[origin];
-  }
-  void Closed(curl_socket_t fd) {
-    auto it = origin_of_.find(fd);
-    if (it == origin_of_.end()) return;
-    if (--open_[it->second] == 0) open_.erase(it->second);
-    origin_of_.erase(it);
-  }
-  int To(const std::string& origin) const {
-    auto it = open_.find(origin);
-    return it == open_.end() ? 0 : it->second;
-  }
-
- private:
-  std::unordered_map<curl_socket_t, std::string> origin_of_;
-  std::map<std::string, int> open_;
-};
 
 // scheme://host:port of `url` (the default port spelt out), or "" when it
 // does not parse.
@@ -111,6 +90,15 @@ struct Transfer {
   bool resend_refused = false;
   std::string origin;  // OriginOf(request.url)
   OpenSockets* sockets = nullptr;
+  // A HEAD that opens a connection ahead (Warm, or in place of one the
+  // server closed), not a caller's request.
+  bool warm = false;
+  // Opens a connection of its own even when one is idle (CURLOPT_FRESH_CONNECT).
+  bool fresh = false;
+  // Connections opened, by whose path (the loop's counts): a caller's
+  // request's, or ahead (warm).
+  std::atomic<int64_t>* request_path_connects = nullptr;
+  std::atomic<int64_t>* ahead_connects = nullptr;
   // A connection is the transfer's (opened for it or reused): it no longer
   // waits for one.
   bool connected = false;
@@ -148,7 +136,10 @@ int OnPrereq(void* data, char*, char*, int, int) {
 curl_socket_t OnOpenSocket(void* data, curlsocktype, curl_sockaddr* address) {
   auto* transfer = static_cast<Transfer*>(data);
   curl_socket_t fd = ::socket(address->family, address->socktype, address->protocol);
-  if (fd != CURL_SOCKET_BAD) transfer->sockets->Opened(fd, transfer->origin);
+  if (fd != CURL_SOCKET_BAD) {
+    transfer->sockets->Opened(fd, transfer->origin);
+    ++*(transfer->warm ? transfer->ahead_connects : transfer->request_path_connects);
+  }
   transfer->connected = true;
   return fd;
 }
@@ -320,6 +311,7 @@ CURLcode ConfigureExchange(CURL* easy, Transfer* transfer, const CurlTransportOp
   const HttpRequest& request = transfer->request;
   CURLcode setup = CURLE_OK;
   SetOpt(easy, CURLOPT_URL, request.url.c_str(), &setup);
+  if (transfer->fresh) SetOpt(easy, CURLOPT_FRESH_CONNECT, 1L, &setup);
   SetOpt(easy, CURLOPT_PROTOCOLS_STR, "http,https", &setup);
   SetOpt(easy, CURLOPT_NOSIGNAL, 1L, &setup);
   SetOpt(easy, CURLOPT_ERRORBUFFER, transfer->error, &setup);
@@ -454,6 +446,8 @@ class CurlTransport::Loop {
   };
 
   int warming() const { return warming_.load(); }
+  int64_t request_path_connects() const { return request_path_connects_.load(); }
+  int64_t ahead_connects() const { return ahead_connects_.load(); }
 
   void EnqueueWarm(WarmWish wish) {
     {
@@ -488,7 +482,10 @@ class CurlTransport::Loop {
       curl_multi_perform(multi_, &still_running);
       ReapFinished();
       bool watching = AbortAbandoned();
-      curl_multi_poll(multi_, nullptr, 0, watching ? kAbandonPollMillis : kMaxPollMillis, nullptr);
+      std::vector<curl_waitfd> idle = IdleSockets();
+      curl_multi_poll(multi_, idle.data(), static_cast<unsigned>(idle.size()),
+                      watching ? kAbandonPollMillis : kMaxPollMillis, nullptr);
+      ReplaceClosed(idle);
     }
     for (auto& [easy, transfer] : running_) {
       curl_multi_remove_handle(multi_, easy);
@@ -521,6 +518,11 @@ class CurlTransport::Loop {
     transfer->easy = easy;
     transfer->origin = OriginOf(transfer->request.url);
     transfer->sockets = &sockets_;
+    transfer->request_path_connects = &request_path_connects_;
+    transfer->ahead_connects = &ahead_connects_;
+    if (!transfer->warm && options_.keep_warm_for > absl::ZeroDuration()) {
+      used_[transfer->origin] = {absl::Now(), transfer->request.tls};
+    }
     transfer->max_answer_bytes = options_.max_answer_bytes;
     CURLcode setup = ConfigureExchange(easy, transfer.get(), options_);
     if (setup == CURLE_OK) setup = ConfigureBody(easy, transfer.get());
@@ -543,19 +545,62 @@ class CurlTransport::Loop {
   // first). Those waiting for a connection count as connections.
   void WarmUp(const WarmWish& wish) {
     if (wish.origin.empty()) return;
+    sockets_.FindClosed(wish.origin);  // those no request can use
     int have = sockets_.To(wish.origin);
     for (const auto& [easy, transfer] : running_) {
       if (transfer->origin == wish.origin && !transfer->connected) ++have;
     }
-    for (int i = have; i < wish.connections; ++i) {
-      auto transfer = std::make_unique<Transfer>();
-      transfer->request.method = "HEAD";
-      transfer->request.url = absl::StrCat(wish.origin, options_.warm_path);
-      transfer->request.timeout = options_.connect_timeout + absl::Seconds(5);
-      transfer->request.tls = wish.tls;
-      transfer->done = [this](HttpResponse) { warming_--; };
-      warming_++;
-      Start(std::move(transfer));
+    for (int i = have; i < wish.connections; ++i) StartWarm(wish.origin, wish.tls, false);
+  }
+
+  // One HEAD for the origin's warm_path, to open a connection (`fresh`: a
+  // new one even if one is idle).
+  void StartWarm(const std::string& origin, const TlsOptions& tls, bool fresh) {
+    auto transfer = std::make_unique<Transfer>();
+    transfer->request.method = "HEAD";
+    transfer->request.url = absl::StrCat(origin, options_.warm_path);
+    transfer->request.timeout = options_.connect_timeout + absl::Seconds(5);
+    transfer->request.tls = tls;
+    transfer->warm = true;
+    transfer->fresh = fresh;
+    transfer->done = [this](HttpResponse) { warming_--; };
+    warming_++;
+    Start(std::move(transfer));
+  }
+
+  // The sockets to watch in the poll: those of origins a request went to
+  // within options_.keep_warm_for, while no transfer to that origin runs
+  // (so each is idle and readable only when the server closes it). Forgets
+  // the origins used longer ago: their connections are left to expire.
+  std::vector<curl_waitfd> IdleSockets() {
+    std::vector<curl_waitfd> idle;
+    if (used_.empty()) return idle;
+    const absl::Time now = absl::Now();
+    if (now >= next_forget_) {
+      absl::erase_if(used_, [&](const auto& entry) {
+        return now - entry.second.last > options_.keep_warm_for;
+      });
+      next_forget_ = now + absl::Seconds(1);
+    }
+    absl::flat_hash_set<absl::string_view> busy;
+    for (const auto& [easy, transfer] : running_) busy.insert(transfer->origin);
+    auto watch = [&](const std::string& origin) {
+      return used_.contains(origin) && !busy.contains(origin);
+    };
+    for (int fd : sockets_.Watched(watch)) idle.push_back({fd, CURL_WAIT_POLLIN, 0});
+    return idle;
+  }
+
+  // Opens a connection, in the background, in place of each watched one
+  // the server closed: the next request finds one ready instead of opening
+  // one on its own path.
+  void ReplaceClosed(const std::vector<curl_waitfd>& idle) {
+    for (const curl_waitfd& socket : idle) {
+      if (socket.revents == 0) continue;
+      std::optional<std::string> origin = sockets_.CheckReadable(socket.fd);
+      if (!origin) continue;
+      auto use = used_.find(*origin);
+      if (use != used_.end()) StartWarm(*origin, use->second.tls, true);
     }
   }
 
@@ -637,6 +682,16 @@ class CurlTransport::Loop {
   OpenSockets sockets_;
   EasyHandlePool pool_{kMaxIdleHandles};
   std::atomic<int> warming_{0};
+  std::atomic<int64_t> request_path_connects_{0};
+  std::atomic<int64_t> ahead_connects_{0};
+  // Origins a caller's request went to, by origin: when the last started
+  // and its TLS options (for the HEADs that keep the origin warm).
+  struct Use {
+    absl::Time last;
+    TlsOptions tls;
+  };
+  absl::flat_hash_map<std::string, Use> used_;
+  absl::Time next_forget_ = absl::InfinitePast();
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> running_;
 };
 
@@ -655,6 +710,10 @@ void CurlTransport::Warm(const std::string& url, int connections, const TlsOptio
 }
 
 int CurlTransport::warming() const { return loop_->warming(); }
+
+int64_t CurlTransport::request_path_connects() const { return loop_->request_path_connects(); }
+
+int64_t CurlTransport::ahead_connects() const { return loop_->ahead_connects(); }
 
 void CurlTransport::Send(HttpRequest request, Callback done) {
   auto transfer = std::make_unique<Transfer>();

@@ -27,6 +27,7 @@
 #ifndef B24GATE_ENGINE_HTTP_CURL_TRANSPORT_H_
 #define B24GATE_ENGINE_HTTP_CURL_TRANSPORT_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -59,6 +60,14 @@ struct CurlTransportOptions {
   int max_idle_connections = 256;
   // The path Warm() asks for (HEAD) to open a connection.
   std::string warm_path = "/favicon.ico";
+  // For this long after a request to an origin, the transport watches that
+  // origin's idle connections and, when the server closes one (its
+  // keep-alive limit passed), opens one in its place with a HEAD for
+  // warm_path, so the next request after a quiet spell finds one ready
+  // instead of connecting (TCP + TLS) on its own path. Origins not asked
+  // for longer are left alone: their connections expire with the server's
+  // limit. Zero: never.
+  absl::Duration keep_warm_for = absl::Minutes(5);
 };
 
 class CurlTransport : public HttpTransport {
@@ -83,11 +92,19 @@ class CurlTransport : public HttpTransport {
   // never reused, and 7.88 cannot be handed a connected socket), and a
   // static file is the cheapest request there is: the web server answers
   // it, the portal's REST API never sees it, nor its request budget.
-  // Connections counted: every socket open to the origin, and requests to
-  // it waiting for one.
+  // Connections counted: every socket open to the origin that its server
+  // has not closed (looked at on each call), and requests to it waiting
+  // for one.
   void Warm(const std::string& url, int connections, const TlsOptions& tls) override;
-  // Connections Warm() is opening now (their HEAD request not answered).
+  // Connections Warm() or the keeping warm (keep_warm_for) is opening now
+  // (their HEAD request not answered).
   int warming() const;
+  // Connections opened for callers' requests, on their path (not ahead):
+  // each added a TCP (and TLS) handshake to a call.
+  int64_t request_path_connects() const;
+  // Connections opened ahead, by Warm() or in place of one the server
+  // closed.
+  int64_t ahead_connects() const;
 
  private:
   class Loop;  // everything that touches libcurl

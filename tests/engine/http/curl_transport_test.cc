@@ -478,6 +478,76 @@ TEST(CurlTransportTest, WarmedConnectionsAreTheOnesABurstUses) {
   EXPECT_EQ(warm_requests, 4);
 }
 
+// A server closes a keep-alive connection once it has been idle past its
+// limit. The transport, watching the idle connections of an origin it was
+// asked for recently, opens one in its place ahead (a HEAD for
+// /favicon.ico), so the request after the quiet spell uses that one and
+// connects on no path of its own. With keep_warm_for zero nothing is opened
+// ahead and the wait below times out (checked so).
+TEST(CurlTransportTest, AConnectionTheServerClosedIsReplacedAhead) {
+  TestServer server(std::make_unique<httplib::Server>());
+  absl::Mutex mu;
+  std::set<int> warm_ports;
+  std::vector<int> request_ports;
+  server.server().Get("/favicon.ico", [&](const httplib::Request& req, httplib::Response& res) {
+    absl::MutexLock lock(&mu);
+    EXPECT_EQ(req.method, "HEAD");
+    warm_ports.insert(req.remote_port);
+    res.status = 404;
+  });
+  server.server().Get("/port", [&](const httplib::Request& req, httplib::Response& res) {
+    absl::MutexLock lock(&mu);
+    request_ports.push_back(req.remote_port);
+    res.set_content("ok", "text/plain");
+  });
+  // The quiet spell is what the test is about: the server closes after 2 s.
+  server.server().set_keep_alive_timeout(2);
+  std::string base = server.Start();
+  CurlTransport transport;
+  ASSERT_EQ(SendAndWait(transport, Get(base + "/port")).status, 200);
+  EXPECT_EQ(transport.request_path_connects(), 1);
+  ASSERT_TRUE(testing::WaitFor([&] {
+    absl::MutexLock lock(&mu);
+    return !warm_ports.empty() && transport.warming() == 0;
+  }));
+  ASSERT_EQ(SendAndWait(transport, Get(base + "/port")).status, 200);
+  EXPECT_EQ(transport.request_path_connects(), 1);
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(request_ports.size(), 2u);
+  EXPECT_NE(request_ports[0], request_ports[1]);
+  EXPECT_TRUE(warm_ports.count(request_ports[1])) << "the second request used no warmed connection";
+}
+
+// Warm() no longer counts a connection the server closed as open: it opens
+// one in its place. (It counted it, and opened none, until a request found
+// it dead and connected on its own path.) Nothing is kept warm here, so only
+// Warm() can open it.
+TEST(CurlTransportTest, WarmReplacesAConnectionTheServerClosed) {
+  TestServer server(std::make_unique<httplib::Server>());
+  absl::Mutex mu;
+  int warm_requests = 0;
+  server.server().Get("/favicon.ico", [&](const httplib::Request&, httplib::Response& res) {
+    absl::MutexLock lock(&mu);
+    ++warm_requests;
+    res.status = 404;
+  });
+  server.server().set_keep_alive_timeout(1);  // the quiet spell the test is about
+  std::string base = server.Start();
+  CurlTransportOptions options;
+  options.keep_warm_for = absl::ZeroDuration();
+  CurlTransport transport(options);
+  ASSERT_EQ(SendAndWait(transport, Get(base + "/fast")).status, 200);
+  const std::string portal = absl::StrCat(base, "/rest/1/", kSecret, "/");
+  // Asked until the server has closed the first connection (Warm looks each time).
+  ASSERT_TRUE(testing::WaitFor([&] {
+    transport.Warm(portal, 1, {});
+    absl::MutexLock lock(&mu);
+    return warm_requests >= 1;
+  }));
+  ASSERT_TRUE(testing::WaitFor([&] { return transport.warming() == 0; }));
+  EXPECT_EQ(transport.request_path_connects(), 1);  // the HEAD's was not on a request's path
+}
+
 // The connections of a burst stay open for the next one, also when its last
 // request ends alone: libcurl's default cache (4 connections per transfer
 // running) closed one as that last request left, and the next burst opened

@@ -1,0 +1,53 @@
+// A portal's web server closes a keep-alive connection once it has been idle
+// past its limit (the emulator after --keep-alive-timeout seconds; a real
+// portal's nginx the same, over HTTPS, where reopening is a TCP and a TLS
+// handshake). The gateway, watching the idle connections of the portals it
+// was asked for recently, opens one in place of each the server closed, so
+// the call after a quiet spell finds one open instead of connecting on its
+// own path. Read from the gateway's metric of connections opened, by path.
+#include <sstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "tests/e2e/rpc_helpers.h"
+#include "tests/support/wait_for.h"
+
+namespace b24gate::e2e::keep_warm_test {
+namespace {
+
+// b24gate_transport_connects_total{path=PATH} from the gateway's /metrics
+// ("" when absent).
+std::string Connects(Stack& stack, const std::string& path) {
+  const std::string name = "b24gate_transport_connects_total{path=\"" + path + "\"} ";
+  std::istringstream lines(ScrapeMetrics(stack.gateway()));
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind(name, 0) == 0) return line.substr(name.size());
+  }
+  return "";
+}
+
+// Without the keeping warm no connection is opened ahead and the wait
+// times out (checked with keep_warm_for zero).
+TEST(KeepWarm, ACallAfterTheKeepAliveLimitConnectsNotOnItsPath) {
+  EmulatorSpec emulator;
+  emulator.extra_args = {"--keep-alive-timeout", "2"};  // the quiet spell the test is about
+  GatewaySpec gateway;
+  gateway.extra_args = {"--metrics-listen", "127.0.0.1:0"};
+  auto stack = Up(std::move(emulator), std::move(gateway));
+  ASSERT_TRUE(stack);
+  ASSERT_TRUE(Call1(*stack, "crm.lead.get", {{"id", 1}}).status.ok());
+  const std::string on_path = Connects(*stack, "request");
+  const std::string ahead = Connects(*stack, "ahead");
+  ASSERT_NE(on_path, "");
+  ASSERT_NE(on_path, "0");
+  // The emulator closes the idle connection; the gateway opens one ahead.
+  ASSERT_TRUE(WaitFor([&] { return Connects(*stack, "ahead") != ahead; }))
+      << "no connection opened ahead; ahead " << ahead;
+  ASSERT_TRUE(Call1(*stack, "crm.lead.get", {{"id", 1}}).status.ok());
+  EXPECT_EQ(Connects(*stack, "request"), on_path);
+}
+
+}  // namespace
+}  // namespace b24gate::e2e::keep_warm_test
