@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,19 @@ class DispatchPoolTest : public ::testing::Test {
       absl::MutexLock lock(&mu_);
       log_.push_back(name);
     };
+  }
+  // Keeps the pool's one thread on a job that logs "job 1" once `release`
+  // is notified; returns when the job is running, so what the test queues
+  // next waits behind it.
+  void HoldTheThread(DispatchPool* pool, absl::Notification* release) {
+    // Shared: the job may still be inside Notify() when this returns.
+    auto running = std::make_shared<absl::Notification>();
+    pool->Run([running, release, job = Logs("job 1")] {
+      running->Notify();
+      release->WaitForNotificationWithTimeout(absl::Seconds(10));
+      job();
+    });
+    ASSERT_TRUE(running->WaitForNotificationWithTimeout(absl::Seconds(10)));
   }
   FakeClock clock_;
   absl::Mutex mu_;
@@ -188,13 +202,8 @@ TEST_F(DispatchPoolTest, ATurnReadyWhileJobsWaitGoesAfterOneOfThem) {
   PlannedTask task("turn", {}, &mu_, &log_);
   pool.Add(&task);
   ASSERT_TRUE(clock_.AwaitBlocked(1));
-  absl::Notification running, release;
-  pool.Run([&] {
-    running.Notify();
-    release.WaitForNotificationWithTimeout(absl::Seconds(10));
-    Logs("job 1")();
-  });
-  ASSERT_TRUE(running.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  absl::Notification release;
+  HoldTheThread(&pool, &release);
   pool.Run(Logs("job 2"));
   pool.Run(Logs("job 3"));
   pool.Wake(&task);
@@ -209,13 +218,8 @@ TEST_F(DispatchPoolTest, AQuickJobGoesAheadOfTheOthersWaiting) {
   // for every large answer's parse queued before it. Quick ones keep their
   // own order.
   DispatchPool pool(&clock_, 1);
-  absl::Notification running, release;
-  pool.Run([&] {
-    running.Notify();
-    release.WaitForNotificationWithTimeout(absl::Seconds(10));
-    Logs("job 1")();
-  });
-  ASSERT_TRUE(running.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  absl::Notification release;
+  HoldTheThread(&pool, &release);
   pool.Run(Logs("parse 2"));
   pool.Run(Logs("parse 3"));
   pool.Run(Logs("quick 4"), /*quick=*/true);
@@ -234,13 +238,8 @@ TEST_F(DispatchPoolTest, AnIdleJobWaitsForEveryTurnAndJobWaiting) {
   PlannedTask task("turn", {}, &mu_, &log_);
   pool.Add(&task);
   ASSERT_TRUE(clock_.AwaitBlocked(1));
-  absl::Notification running, release;
-  pool.Run([&] {
-    running.Notify();
-    release.WaitForNotificationWithTimeout(absl::Seconds(10));
-    Logs("job 1")();
-  });
-  ASSERT_TRUE(running.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  absl::Notification release;
+  HoldTheThread(&pool, &release);
   pool.RunWhenIdle(Logs("idle 2"));
   pool.RunWhenIdle(Logs("idle 3"));
   pool.Run(Logs("parse 4"));
