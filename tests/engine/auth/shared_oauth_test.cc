@@ -222,26 +222,25 @@ TEST(SharedOAuth, UnreachableStoreMeansRefreshingAlone) {
   EXPECT_EQ(server.issued(), 1);
 }
 
+void Change(SharedState& state, const std::function<void(SharedState&)>& change) {
+  absl::MutexLock lock(&state.mu);
+  change(state);
+}
+
 TEST(SharedOAuth, ARefusedTokenIsNeverSentAgainButANewSharedOneIsTried) {
   FakeOAuthServer server("refresh-0");
   SharedState state;
   auto first = Replica(&server, &state, 1);
   ASSERT_TRUE(RefreshAndWait(*first, 0).ok());  // spends refresh-0, shares refresh-1
   // A replica that starts while the store is down has only the spent token.
-  {
-    absl::MutexLock lock(&state.mu);
-    state.unreachable = true;
-  }
+  Change(state, [](SharedState& s) { s.unreachable = true; });
   auto late = Replica(&server, &state, 2);
   absl::Status refused = RefreshAndWait(*late, 0);
   EXPECT_EQ(refused.code(), absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(RefreshAndWait(*late, 0).code(), absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(server.sent().size(), 2u) << "the refused token was sent once";
   // The store is back: the shared tokens are taken without a refresh.
-  {
-    absl::MutexLock lock(&state.mu);
-    state.unreachable = false;
-  }
+  Change(state, [](SharedState& s) { s.unreachable = false; });
   EXPECT_TRUE(RefreshAndWait(*late, 0).ok());
   EXPECT_EQ(late->Current().access_token, "access-1");
   EXPECT_EQ(server.issued(), 1);
@@ -263,10 +262,7 @@ TEST(SharedOAuth, OneTimedOutLookDoesNotMakeAReplicaRefreshAlone) {
   auto a = Replica(&server, &state, 1);
   auto b = Replica(&server, &state, 2);
   AfterARotation(server, *a, *b);
-  {
-    absl::MutexLock lock(&state.mu);
-    state.loads_to_fail = 1;  // Redis busy for one command
-  }
+  Change(state, [](SharedState& s) { s.loads_to_fail = 1; });  // Redis busy for one command
   EXPECT_TRUE(RefreshAndWait(*b, b->Current().generation).ok());
   EXPECT_EQ(b->Current().access_token, "access-2");
   EXPECT_EQ(server.sent(), (std::vector<std::string>{"refresh-0", "refresh-1"}))
@@ -279,11 +275,10 @@ TEST(SharedOAuth, ARefusedRefreshAloneTakesTheNewerSharedToken) {
   auto a = Replica(&server, &state, 1);
   auto b = Replica(&server, &state, 2);
   AfterARotation(server, *a, *b);
-  {
-    // Out of reach until `b`, alone, has sent its (spent) refresh token.
-    absl::MutexLock lock(&state.mu);
-    state.unreachable_while = [&server] { return server.sent().size() < 3; };
-  }
+  // Out of reach until `b`, alone, has sent its (spent) refresh token.
+  Change(state, [&](SharedState& s) {
+    s.unreachable_while = [&server] { return server.sent().size() < 3; };
+  });
   EXPECT_TRUE(RefreshAndWait(*b, b->Current().generation).ok());
   EXPECT_EQ(b->Current().access_token, "access-2");
   EXPECT_EQ(server.issued(), 2);
@@ -304,11 +299,10 @@ TEST(SharedOAuth, APairRefreshedAloneIsSharedOnceTheStoreAnswers) {
   auto b = Replica(&server, &state, 2);
   ASSERT_TRUE(RefreshAndWait(*a, 0).ok());
   ASSERT_TRUE(RefreshAndWait(*b, 0).ok());  // access-1 from the store
-  {
-    // Out of reach until `a`, alone, has sent refresh-1.
-    absl::MutexLock lock(&state.mu);
-    state.unreachable_while = [&server] { return server.sent().size() < 2; };
-  }
+  // Out of reach until `a`, alone, has sent refresh-1.
+  Change(state, [&](SharedState& s) {
+    s.unreachable_while = [&server] { return server.sent().size() < 2; };
+  });
   ASSERT_TRUE(RefreshAndWait(*a, a->Current().generation).ok());
   ASSERT_EQ(a->Current().access_token, "access-2");
   ASSERT_TRUE(state.tokens.has_value());
@@ -332,17 +326,13 @@ TEST(SharedOAuth, AnOlderSharedPairNeverReplacesTheOwn) {
   auto a = Replica(&server, &state, 1, "refresh-0", file);
   auto b = Replica(&server, &state, 2);
   ASSERT_TRUE(RefreshAndWait(*a, 0).ok());
-  {
-    absl::MutexLock lock(&state.mu);
-    state.unreachable = true;
-  }
+  Change(state, [](SharedState& s) { s.unreachable = true; });
   ASSERT_TRUE(RefreshAndWait(*a, a->Current().generation).ok()) << "a failed store fails no caller";
   ASSERT_EQ(a->Current().access_token, "access-2");
-  {
-    absl::MutexLock lock(&state.mu);
-    state.unreachable = false;
-    state.stores_to_fail = 1;
-  }
+  Change(state, [](SharedState& s) {
+    s.unreachable = false;
+    s.stores_to_fail = 1;
+  });
   // Another call of a's, refused with access-2, looks at the store.
   EXPECT_TRUE(RefreshAndWait(*a, a->Current().generation).ok());
   EXPECT_EQ(a->Current().access_token, "access-3");
@@ -357,11 +347,6 @@ TEST(SharedOAuth, AnOlderSharedPairNeverReplacesTheOwn) {
   EXPECT_TRUE(RefreshAndWait(*b, b->Current().generation).ok());
   EXPECT_EQ(server.sent().back(), "refresh-3");
   EXPECT_EQ(server.issued(), 4);
-}
-
-void Change(SharedState& state, const std::function<void(SharedState&)>& change) {
-  absl::MutexLock lock(&state.mu);
-  change(state);
 }
 
 bool Shares(SharedState& state, const std::string& refresh_token, int64_t version) {
