@@ -231,7 +231,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
     server->tls_ = std::move(*tls);
   }
   if (!parts.transport) {
-    auto curl = std::make_unique<CurlTransport>();
+    CurlTransportOptions options;
+    options.keep_warm_for = config.keep_warm_for;
+    auto curl = std::make_unique<CurlTransport>(std::move(options));
     server->curl_transport_ = curl.get();
     parts.transport = std::move(curl);
   }

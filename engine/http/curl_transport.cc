@@ -16,8 +16,6 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -26,6 +24,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "engine/http/easy_handle_pool.h"
+#include "engine/http/epoll_watch_list.h"
+#include "engine/http/keep_warm_set.h"
 #include "engine/http/open_sockets.h"
 
 namespace b24gate {
@@ -482,10 +482,11 @@ class CurlTransport::Loop {
       curl_multi_perform(multi_, &still_running);
       ReapFinished();
       bool watching = AbortAbandoned();
-      std::vector<curl_waitfd> idle = IdleSockets();
-      curl_multi_poll(multi_, idle.data(), static_cast<unsigned>(idle.size()),
+      // The idle sockets kept warm, all behind one descriptor.
+      curl_waitfd idle{watch_list_.fd(), CURL_WAIT_POLLIN, 0};
+      curl_multi_poll(multi_, &idle, WatchIdle() ? 1 : 0,
                       watching ? kAbandonPollMillis : kMaxPollMillis, nullptr);
-      ReplaceClosed(idle);
+      if (idle.revents != 0) ReplaceClosed();
     }
     for (auto& [easy, transfer] : running_) {
       curl_multi_remove_handle(multi_, easy);
@@ -520,9 +521,6 @@ class CurlTransport::Loop {
     transfer->sockets = &sockets_;
     transfer->request_path_connects = &request_path_connects_;
     transfer->ahead_connects = &ahead_connects_;
-    if (!transfer->warm && options_.keep_warm_for > absl::ZeroDuration()) {
-      used_[transfer->origin] = {absl::Now(), transfer->request.tls};
-    }
     transfer->max_answer_bytes = options_.max_answer_bytes;
     CURLcode setup = ConfigureExchange(easy, transfer.get(), options_);
     if (setup == CURLE_OK) setup = ConfigureBody(easy, transfer.get());
@@ -536,6 +534,12 @@ class CurlTransport::Loop {
       Fail(std::move(transfer), TransportFailure::kNotSent,
            "curl_multi_add_handle failed");
       return;
+    }
+    // Busy before used: an origin kept warm from now on is busy, so its
+    // sockets join the watched list when it is idle, not now.
+    keep_warm_.Started(transfer->origin);
+    if (!transfer->warm && options_.keep_warm_for > absl::ZeroDuration()) {
+      keep_warm_.Used(transfer->origin, absl::Now(), transfer->request.tls);
     }
     running_[easy] = std::move(transfer);
   }
@@ -568,39 +572,29 @@ class CurlTransport::Loop {
     Start(std::move(transfer));
   }
 
-  // The sockets to watch in the poll: those of origins a request went to
-  // within options_.keep_warm_for, while no transfer to that origin runs
-  // (so each is idle and readable only when the server closes it). Forgets
-  // the origins used longer ago: their connections are left to expire.
-  std::vector<curl_waitfd> IdleSockets() {
-    std::vector<curl_waitfd> idle;
-    if (used_.empty()) return idle;
-    const absl::Time now = absl::Now();
-    if (now >= next_forget_) {
-      absl::erase_if(used_, [&](const auto& entry) {
-        return now - entry.second.last > options_.keep_warm_for;
-      });
-      next_forget_ = now + absl::Seconds(1);
-    }
-    absl::flat_hash_set<absl::string_view> busy;
-    for (const auto& [easy, transfer] : running_) busy.insert(transfer->origin);
-    auto watch = [&](const std::string& origin) {
-      return used_.contains(origin) && !busy.contains(origin);
-    };
-    for (int fd : sockets_.Watched(watch)) idle.push_back({fd, CURL_WAIT_POLLIN, 0});
-    return idle;
+  // Whether any socket is watched (the poll then waits on the list's
+  // descriptor too). Origins not used within options_.keep_warm_for stop
+  // being kept warm first: their connections are left to expire.
+  bool WatchIdle() {
+    if (keep_warm_.kept() > 0) keep_warm_.Expire(absl::Now());
+    return watch_list_.size() > 0 && watch_list_.fd() >= 0;
   }
 
   // Opens a connection, in the background, in place of each watched one
   // the server closed: the next request finds one ready instead of opening
   // one on its own path.
-  void ReplaceClosed(const std::vector<curl_waitfd>& idle) {
-    for (const curl_waitfd& socket : idle) {
-      if (socket.revents == 0) continue;
-      std::optional<std::string> origin = sockets_.CheckReadable(socket.fd);
-      if (!origin) continue;
-      auto use = used_.find(*origin);
-      if (use != used_.end()) StartWarm(*origin, use->second.tls, true);
+  // All are looked at before any is replaced: a replacement makes its
+  // origin busy, and the origin's other closed sockets would wait for it.
+  void ReplaceClosed() {
+    watch_list_.Ready(&ready_);
+    closed_.clear();
+    for (int fd : ready_) {
+      if (!keep_warm_.Readable(fd)) continue;  // a busy origin's
+      std::optional<std::string> origin = sockets_.CheckReadable(fd);
+      if (origin) closed_.push_back(std::move(*origin));
+    }
+    for (const std::string& origin : closed_) {
+      if (const TlsOptions* tls = keep_warm_.Kept(origin)) StartWarm(origin, *tls, true);
     }
   }
 
@@ -622,6 +616,7 @@ class CurlTransport::Loop {
       curl_multi_remove_handle(multi_, it->first);
       std::unique_ptr<Transfer> transfer = std::move(it->second);
       it = running_.erase(it);
+      keep_warm_.Finished(transfer->origin);
       Fail(std::move(transfer), TransportFailure::kAfterSend,
            "abandoned by its caller; the transfer was aborted");
     }
@@ -639,6 +634,7 @@ class CurlTransport::Loop {
       if (it == running_.end()) continue;
       std::unique_ptr<Transfer> transfer = std::move(it->second);
       running_.erase(it);
+      keep_warm_.Finished(transfer->origin);
       if (code != CURLE_OK && transfer->resend_refused) {
         Fail(std::move(transfer), TransportFailure::kAfterSend,
              "the connection closed before the answer; the request was not sent again");
@@ -678,20 +674,19 @@ class CurlTransport::Loop {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 
   // Loop thread only. curl_multi_cleanup (in ~Loop's body) closes the
-  // cached connections through OnCloseSocket: sockets_ outlives it.
-  OpenSockets sockets_;
+  // cached connections through OnCloseSocket: these three outlive it. The
+  // sockets tell keep_warm_ what counts; keep_warm_ tells watch_list_
+  // what to watch.
+  EpollWatchList watch_list_;
+  KeepWarmSet keep_warm_{options_.keep_warm_for, &watch_list_};
+  OpenSockets sockets_{&keep_warm_};
+  // ReplaceClosed's, kept for their capacity.
+  std::vector<int> ready_;
+  std::vector<std::string> closed_;
   EasyHandlePool pool_{kMaxIdleHandles};
   std::atomic<int> warming_{0};
   std::atomic<int64_t> request_path_connects_{0};
   std::atomic<int64_t> ahead_connects_{0};
-  // Origins a caller's request went to, by origin: when the last started
-  // and its TLS options (for the HEADs that keep the origin warm).
-  struct Use {
-    absl::Time last;
-    TlsOptions tls;
-  };
-  absl::flat_hash_map<std::string, Use> used_;
-  absl::Time next_forget_ = absl::InfinitePast();
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> running_;
 };
 
