@@ -462,6 +462,7 @@ class CurlTransport::Loop {
 
  private:
   void Run() {
+    bool idle_readable = false;  // the last poll found a watched socket readable
     while (true) {
       std::vector<std::unique_ptr<Transfer>> fresh;
       std::vector<WarmWish> wishes;
@@ -485,10 +486,15 @@ class CurlTransport::Loop {
       curl_multi_perform(multi_, &still_running);
       ReapFinished();
       bool watching = AbortAbandoned();
+      // Looked at once libcurl has read its transfers' data and run their
+      // completions: what is still readable is a close (or a running
+      // transfer's data still coming), and an answer on a watched socket
+      // costs no system call on its way to its caller.
+      if (idle_readable) ReplaceClosed();
       // The idle sockets kept warm, all behind one descriptor.
       curl_waitfd idle{watch_list_.fd(), CURL_WAIT_POLLIN, 0};
       curl_multi_poll(multi_, &idle, WatchIdle() ? 1 : 0, PollMillis(watching), nullptr);
-      if (idle.revents != 0) ReplaceClosed();
+      idle_readable = idle.revents != 0;
       ReplaceDue();
     }
     for (auto& [easy, transfer] : running_) {
