@@ -76,6 +76,11 @@ struct ServerConfig {
   // whose first message (its header) has not come this long after the call
   // opened is refused: a stalled client frees its slot and memory.
   absl::Duration file_stall_timeout = absl::Seconds(60);
+  // For this long after a request to a portal, the transport replaces each
+  // of the portal's idle connections its server closes (or is about to
+  // close), so a call after a quiet spell connects on nobody's path
+  // (CurlTransportOptions::keep_warm_for). Zero: off.
+  absl::Duration keep_warm_for = absl::Minutes(5);
   LogOptions log;
   // Settings of the gateway as a whole (file key "max_bulk_items").
   GatewayOptions gateway;

@@ -68,6 +68,14 @@ namespace {
 
 constexpr int kStreamWindowBytes = 2 << 20;
 
+// The heap each dispatch thread touches before the gateway serves, for its
+// first answers (a fresh gateway's two threads faulted in about 3,200 pages
+// while they parsed a 20,000-item read's answers, 12 MiB; 300-900 with
+// this). Later reads reuse what the first freed: main keeps it mapped. It
+// costs its size in resident memory from the start: the 20,000-item read's
+// peak went from 39 to 52 MiB (16 MiB a thread: 59 MiB).
+constexpr size_t kDispatchWarmBytes = 12 << 20;
+
 std::string HostOf(const std::string& listen) { return listen.substr(0, listen.rfind(':')); }
 
 void LogPortals(const ServerConfig& config, Logger& logger) {
@@ -223,7 +231,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
     server->tls_ = std::move(*tls);
   }
   if (!parts.transport) {
-    auto curl = std::make_unique<CurlTransport>();
+    CurlTransportOptions options;
+    options.keep_warm_for = config.keep_warm_for;
+    auto curl = std::make_unique<CurlTransport>(std::move(options));
     server->curl_transport_ = curl.get();
     parts.transport = std::move(curl);
   }
@@ -244,6 +254,7 @@ absl::Status Server::Wire(std::unique_ptr<HttpTransport> transport) {
               access_->enabled() ? "client authentication on" : "client authentication off",
               {{"clients", config_.clients.size()}});
   GatewayOptions gateway_options = config_.gateway;
+  gateway_options.dispatch_warm_bytes = kDispatchWarmBytes;
   if (access_->enabled()) {
     gateway_options.authorize = [access = access_.get()](const std::string& client,
                                                          const std::string& portal,

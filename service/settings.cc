@@ -212,6 +212,10 @@ const Setting kSettings[] = {
     {"--insecure-skip-verify", nullptr, nullptr, nullptr, "false",
      "do not verify those portals' TLS certificates", false,
      [](const Value& v, State* s) { return Switch(v, &s->portals.insecure_skip_verify); }},
+    {"--keep-warm-for", "DURATION", nullptr, "keep_warm_for_seconds", "5m",
+     "for this long after a call to a portal, reopen at once each of its idle connections its "
+     "server closes (0: off; at most 1h)",
+     false, [](const Value& v, State* s) { return Wait(v, &s->config.keep_warm_for); }},
     {"--log-format", "json|text", nullptr, "log_format", "json", "log lines on stderr", false,
      [](const Value& v, State* s) { return LogFormatOf(v, &s->config.log); }},
     {"--log-level", "debug|info|warn|error", nullptr, "log_level", "info", "the least level logged",

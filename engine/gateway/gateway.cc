@@ -44,7 +44,7 @@ Gateway::Gateway(std::vector<PortalOptions> portals, std::unique_ptr<HttpTranspo
       options_(options),
       cache_(std::move(cache)),
       transport_(std::move(transport)),
-      pool_(std::make_unique<DispatchPool>(clock, kDispatchThreads)),
+      pool_(std::make_unique<DispatchPool>(clock, kDispatchThreads, options.dispatch_warm_bytes)),
       directory_(std::make_unique<PortalDirectory>(std::move(portals), std::move(registry.registry),
                                                    std::move(registry.options), transport_.get(),
                                                    clock, pool_.get(), observer)) {}

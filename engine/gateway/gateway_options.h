@@ -22,6 +22,10 @@ struct GatewayOptions {
   // in bytes of rows (ListReaderOptions::read_ahead_bytes; config file key
   // "list_read_ahead_bytes").
   int64_t list_read_ahead_bytes = kDefaultListReadAheadBytes;
+  // How much heap each dispatch thread touches before the gateway serves
+  // (DispatchPool's warm_bytes): the memory its first answers are parsed
+  // into. 0 in tests; the service sets it (service/server.cc).
+  size_t dispatch_warm_bytes = 0;
   // Whether a caller may send a command: gets the caller's
   // CallOptions::client_id, the portal's configured name and the method in
   // its normal form (NormalizeMethod); returns OK or the refusal

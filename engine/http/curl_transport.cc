@@ -16,8 +16,6 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -26,6 +24,9 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "engine/http/easy_handle_pool.h"
+#include "engine/http/epoll_watch_list.h"
+#include "engine/http/keep_alive_header.h"
+#include "engine/http/keep_warm_set.h"
 #include "engine/http/open_sockets.h"
 
 namespace b24gate {
@@ -448,6 +449,8 @@ class CurlTransport::Loop {
   int warming() const { return warming_.load(); }
   int64_t request_path_connects() const { return request_path_connects_.load(); }
   int64_t ahead_connects() const { return ahead_connects_.load(); }
+  int64_t replaced_before_limit() const { return replaced_before_limit_.load(); }
+  int64_t replaced_after_close() const { return replaced_after_close_.load(); }
 
   void EnqueueWarm(WarmWish wish) {
     {
@@ -459,6 +462,7 @@ class CurlTransport::Loop {
 
  private:
   void Run() {
+    bool idle_readable = false;  // the last poll found a watched socket readable
     while (true) {
       std::vector<std::unique_ptr<Transfer>> fresh;
       std::vector<WarmWish> wishes;
@@ -482,10 +486,16 @@ class CurlTransport::Loop {
       curl_multi_perform(multi_, &still_running);
       ReapFinished();
       bool watching = AbortAbandoned();
-      std::vector<curl_waitfd> idle = IdleSockets();
-      curl_multi_poll(multi_, idle.data(), static_cast<unsigned>(idle.size()),
-                      watching ? kAbandonPollMillis : kMaxPollMillis, nullptr);
-      ReplaceClosed(idle);
+      // Looked at once libcurl has read its transfers' data and run their
+      // completions: what is still readable is a close (or a running
+      // transfer's data still coming), and an answer on a watched socket
+      // costs no system call on its way to its caller.
+      if (idle_readable) ReplaceClosed();
+      // The idle sockets kept warm, all behind one descriptor.
+      curl_waitfd idle{watch_list_.fd(), CURL_WAIT_POLLIN, 0};
+      curl_multi_poll(multi_, &idle, WatchIdle() ? 1 : 0, PollMillis(watching), nullptr);
+      idle_readable = idle.revents != 0;
+      ReplaceDue();
     }
     for (auto& [easy, transfer] : running_) {
       curl_multi_remove_handle(multi_, easy);
@@ -520,12 +530,14 @@ class CurlTransport::Loop {
     transfer->sockets = &sockets_;
     transfer->request_path_connects = &request_path_connects_;
     transfer->ahead_connects = &ahead_connects_;
-    if (!transfer->warm && options_.keep_warm_for > absl::ZeroDuration()) {
-      used_[transfer->origin] = {absl::Now(), transfer->request.tls};
-    }
     transfer->max_answer_bytes = options_.max_answer_bytes;
     CURLcode setup = ConfigureExchange(easy, transfer.get(), options_);
     if (setup == CURLE_OK) setup = ConfigureBody(easy, transfer.get());
+    // No connection idle to within 1 s of the server's announced limit:
+    // the server may close it as the request arrives.
+    if (std::optional<long> age = keep_warm_.MaxAgeSeconds(transfer->origin)) {
+      SetOpt(easy, CURLOPT_MAXAGE_CONN, *age, &setup);
+    }
     if (setup != CURLE_OK) {
       std::string message =
           absl::StrCat("curl setup failed: ", curl_easy_strerror(setup));
@@ -536,6 +548,12 @@ class CurlTransport::Loop {
       Fail(std::move(transfer), TransportFailure::kNotSent,
            "curl_multi_add_handle failed");
       return;
+    }
+    // Busy before used: an origin kept warm from now on is busy, so its
+    // sockets join the watched list when it is idle, not now.
+    keep_warm_.Started(transfer->origin);
+    if (!transfer->warm && options_.keep_warm_for > absl::ZeroDuration()) {
+      keep_warm_.Used(transfer->origin, absl::Now(), transfer->request.tls);
     }
     running_[easy] = std::move(transfer);
   }
@@ -568,39 +586,61 @@ class CurlTransport::Loop {
     Start(std::move(transfer));
   }
 
-  // The sockets to watch in the poll: those of origins a request went to
-  // within options_.keep_warm_for, while no transfer to that origin runs
-  // (so each is idle and readable only when the server closes it). Forgets
-  // the origins used longer ago: their connections are left to expire.
-  std::vector<curl_waitfd> IdleSockets() {
-    std::vector<curl_waitfd> idle;
-    if (used_.empty()) return idle;
-    const absl::Time now = absl::Now();
-    if (now >= next_forget_) {
-      absl::erase_if(used_, [&](const auto& entry) {
-        return now - entry.second.last > options_.keep_warm_for;
-      });
-      next_forget_ = now + absl::Seconds(1);
-    }
-    absl::flat_hash_set<absl::string_view> busy;
-    for (const auto& [easy, transfer] : running_) busy.insert(transfer->origin);
-    auto watch = [&](const std::string& origin) {
-      return used_.contains(origin) && !busy.contains(origin);
-    };
-    for (int fd : sockets_.Watched(watch)) idle.push_back({fd, CURL_WAIT_POLLIN, 0});
-    return idle;
+  // Whether any socket is watched (the poll then waits on the list's
+  // descriptor too). Origins not used within options_.keep_warm_for stop
+  // being kept warm first: their connections are left to expire.
+  bool WatchIdle() {
+    if (keep_warm_.kept() > 0) keep_warm_.Expire(absl::Now());
+    return watch_list_.size() > 0 && watch_list_.fd() >= 0;
   }
 
   // Opens a connection, in the background, in place of each watched one
   // the server closed: the next request finds one ready instead of opening
   // one on its own path.
-  void ReplaceClosed(const std::vector<curl_waitfd>& idle) {
-    for (const curl_waitfd& socket : idle) {
-      if (socket.revents == 0) continue;
-      std::optional<std::string> origin = sockets_.CheckReadable(socket.fd);
-      if (!origin) continue;
-      auto use = used_.find(*origin);
-      if (use != used_.end()) StartWarm(*origin, use->second.tls, true);
+  // All are looked at before any is replaced: a replacement makes its
+  // origin busy, and the origin's other closed sockets would wait for it.
+  void ReplaceClosed() {
+    watch_list_.Ready(&ready_);
+    closed_.clear();
+    for (int fd : ready_) {
+      if (!keep_warm_.Readable(fd)) continue;  // a busy origin's
+      std::optional<std::string> origin = sockets_.CheckReadable(fd);
+      if (origin) closed_.push_back(std::move(*origin));
+    }
+    for (const std::string& origin : closed_) {
+      const TlsOptions* tls = keep_warm_.Kept(origin);
+      if (tls == nullptr) continue;
+      ++replaced_after_close_;
+      StartWarm(origin, *tls, true);
+    }
+  }
+
+  // The poll's bound: wakes for the abandoned transfers, and for the next
+  // origin due for replacing its connections ahead.
+  int PollMillis(bool watching) {
+    const int most = watching ? kAbandonPollMillis : kMaxPollMillis;
+    const absl::Time due = keep_warm_.NextDue();
+    if (due == absl::InfiniteFuture()) return most;
+    // Rounded up: a wake-up just before the due time would find nothing due.
+    const int64_t until = absl::ToInt64Milliseconds(due - absl::Now()) + 1;
+    return static_cast<int>(std::clamp<int64_t>(until, 0, most));
+  }
+
+  // Closes and replaces the connections of each origin due (its server's
+  // idle limit is near): a fresh connection each, opened ahead with a HEAD,
+  // before the server closes the old one under a request.
+  void ReplaceDue() {
+    if (keep_warm_.NextDue() == absl::InfiniteFuture()) return;
+    keep_warm_.TakeDue(absl::Now(), &due_);
+    for (const KeepWarmSet::Due& due : due_) {
+      const TlsOptions* kept = keep_warm_.Kept(due.origin);
+      if (kept == nullptr) continue;
+      const TlsOptions tls = *kept;  // StartWarm may move the origin's entry
+      for (int fd : due.fds) {
+        if (!sockets_.Retire(fd)) continue;
+        ++replaced_before_limit_;
+        StartWarm(due.origin, tls, true);
+      }
     }
   }
 
@@ -622,10 +662,20 @@ class CurlTransport::Loop {
       curl_multi_remove_handle(multi_, it->first);
       std::unique_ptr<Transfer> transfer = std::move(it->second);
       it = running_.erase(it);
+      keep_warm_.Finished(transfer->origin, absl::Now());
       Fail(std::move(transfer), TransportFailure::kAfterSend,
            "abandoned by its caller; the transfer was aborted");
     }
     return watching;
+  }
+
+  // What the server's Keep-Alive header says of its idle limit.
+  void LearnIdleLimit(const Transfer& transfer) {
+    auto header = transfer.response.headers.find("keep-alive");
+    if (header == transfer.response.headers.end()) return;
+    if (std::optional<absl::Duration> limit = KeepAliveTimeout(header->second)) {
+      keep_warm_.Limit(transfer.origin, *limit);
+    }
   }
 
   void ReapFinished() {
@@ -639,6 +689,8 @@ class CurlTransport::Loop {
       if (it == running_.end()) continue;
       std::unique_ptr<Transfer> transfer = std::move(it->second);
       running_.erase(it);
+      LearnIdleLimit(*transfer);
+      keep_warm_.Finished(transfer->origin, absl::Now());
       if (code != CURLE_OK && transfer->resend_refused) {
         Fail(std::move(transfer), TransportFailure::kAfterSend,
              "the connection closed before the answer; the request was not sent again");
@@ -678,20 +730,22 @@ class CurlTransport::Loop {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 
   // Loop thread only. curl_multi_cleanup (in ~Loop's body) closes the
-  // cached connections through OnCloseSocket: sockets_ outlives it.
-  OpenSockets sockets_;
+  // cached connections through OnCloseSocket: these three outlive it. The
+  // sockets tell keep_warm_ what counts; keep_warm_ tells watch_list_
+  // what to watch.
+  EpollWatchList watch_list_;
+  KeepWarmSet keep_warm_{options_.keep_warm_for, &watch_list_};
+  OpenSockets sockets_{&keep_warm_};
+  // ReplaceClosed's, kept for their capacity.
+  std::vector<int> ready_;
+  std::vector<std::string> closed_;
+  std::vector<KeepWarmSet::Due> due_;  // ReplaceDue's, likewise
   EasyHandlePool pool_{kMaxIdleHandles};
   std::atomic<int> warming_{0};
   std::atomic<int64_t> request_path_connects_{0};
   std::atomic<int64_t> ahead_connects_{0};
-  // Origins a caller's request went to, by origin: when the last started
-  // and its TLS options (for the HEADs that keep the origin warm).
-  struct Use {
-    absl::Time last;
-    TlsOptions tls;
-  };
-  absl::flat_hash_map<std::string, Use> used_;
-  absl::Time next_forget_ = absl::InfinitePast();
+  std::atomic<int64_t> replaced_before_limit_{0};
+  std::atomic<int64_t> replaced_after_close_{0};
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> running_;
 };
 
@@ -714,6 +768,10 @@ int CurlTransport::warming() const { return loop_->warming(); }
 int64_t CurlTransport::request_path_connects() const { return loop_->request_path_connects(); }
 
 int64_t CurlTransport::ahead_connects() const { return loop_->ahead_connects(); }
+
+int64_t CurlTransport::replaced_before_limit() const { return loop_->replaced_before_limit(); }
+
+int64_t CurlTransport::replaced_after_close() const { return loop_->replaced_after_close(); }
 
 void CurlTransport::Send(HttpRequest request, Callback done) {
   auto transfer = std::make_unique<Transfer>();

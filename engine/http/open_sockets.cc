@@ -9,12 +9,13 @@ void OpenSockets::Opened(int fd, const std::string& origin) {
   Closed(fd);  // a number the kernel handed out again
   sockets_[fd] = Socket{origin};
   ++counted_[origin];
+  if (keep_warm_ != nullptr) keep_warm_->Counted(fd, origin);
 }
 
 void OpenSockets::Closed(int fd) {
   auto it = sockets_.find(fd);
   if (it == sockets_.end()) return;
-  if (!it->second.closed) MarkClosed(&it->second);
+  if (!it->second.closed) MarkClosed(fd, &it->second);
   sockets_.erase(it);
 }
 
@@ -27,27 +28,26 @@ int OpenSockets::FindClosed(const std::string& origin) {
   int found = 0;
   for (auto& [fd, socket] : sockets_) {
     if (socket.closed || socket.origin != origin || !PeerClosed(fd)) continue;
-    MarkClosed(&socket);
+    MarkClosed(fd, &socket);
     ++found;
   }
   return found;
-}
-
-std::vector<int> OpenSockets::Watched(
-    const std::function<bool(const std::string&)>& watch) const {
-  std::vector<int> fds;
-  for (const auto& [fd, socket] : sockets_) {
-    if (!socket.closed && watch(socket.origin)) fds.push_back(fd);
-  }
-  return fds;
 }
 
 std::optional<std::string> OpenSockets::CheckReadable(int fd) {
   auto it = sockets_.find(fd);
   if (it == sockets_.end() || it->second.closed) return std::nullopt;
   if (!PeerClosed(fd) && !HasData(fd)) return std::nullopt;
-  MarkClosed(&it->second);
+  MarkClosed(fd, &it->second);
   return it->second.origin;
+}
+
+bool OpenSockets::Retire(int fd) {
+  auto it = sockets_.find(fd);
+  if (it == sockets_.end() || it->second.closed) return false;
+  MarkClosed(fd, &it->second);
+  ::shutdown(fd, SHUT_RDWR);
+  return true;
 }
 
 bool OpenSockets::PeerClosed(int fd) {
@@ -61,8 +61,10 @@ bool OpenSockets::HasData(int fd) {
   return ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
 }
 
-void OpenSockets::MarkClosed(Socket* socket) {
+void OpenSockets::MarkClosed(int fd, Socket* socket) {
   socket->closed = true;
+  // Before the caller closes it: a closed number may not stay watched.
+  if (keep_warm_ != nullptr) keep_warm_->Uncounted(fd);
   auto it = counted_.find(socket->origin);
   if (it != counted_.end() && --it->second == 0) counted_.erase(it);
 }

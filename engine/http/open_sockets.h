@@ -15,21 +15,27 @@
 // wait for the peer's FIN (POLLRDHUP; a TLS server's close_notify before it
 // is data still unread), and recv(MSG_PEEK) for data.
 //
+// Each change of what counts is told to the KeepWarmSet, which keeps the
+// list of sockets the loop watches.
+//
 // Thread-safety: none; the transport's loop thread only.
 #ifndef B24GATE_ENGINE_HTTP_OPEN_SOCKETS_H_
 #define B24GATE_ENGINE_HTTP_OPEN_SOCKETS_H_
 
-#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
-#include <vector>
+
+#include "engine/http/keep_warm_set.h"
 
 namespace b24gate {
 
 class OpenSockets {
  public:
+  // `keep_warm` (may be null) outlives this.
+  explicit OpenSockets(KeepWarmSet* keep_warm = nullptr) : keep_warm_(keep_warm) {}
+
   void Opened(int fd, const std::string& origin);
   void Closed(int fd);
   // Sockets open to `origin`, not counting those found closed by the peer.
@@ -37,15 +43,17 @@ class OpenSockets {
   // Looks at every counted socket to `origin`; those the peer has closed no
   // longer count. Returns how many were found closed.
   int FindClosed(const std::string& origin);
-  // The counted sockets of the origins `watch` accepts: the ones to poll
-  // for readability while their connection is idle.
-  std::vector<int> Watched(const std::function<bool(const std::string&)>& watch) const;
   // `fd` was readable while idle: its origin if the connection is going
   // away (it no longer counts). Besides a FIN, any data on an idle
   // connection counts: libcurl drops a plain one that has some, and on TLS
   // it is the close_notify (or HTTP/2's GOAWAY) a server sends right before
   // its FIN. nullopt when nothing is there after all.
   std::optional<std::string> CheckReadable(int fd);
+  // Closes our side of an idle counted socket (it no longer counts), to
+  // replace it before the server's idle limit: the server gets our FIN now
+  // and libcurl, finding it at end of file, reuses it for no request and
+  // closes it. False if `fd` is not counted.
+  bool Retire(int fd);
 
  private:
   struct Socket {
@@ -56,8 +64,9 @@ class OpenSockets {
   static bool PeerClosed(int fd);
   // True if data from the peer waits on `fd`.
   static bool HasData(int fd);
-  void MarkClosed(Socket* socket);
+  void MarkClosed(int fd, Socket* socket);
 
+  KeepWarmSet* const keep_warm_;
   std::unordered_map<int, Socket> sockets_;
   std::map<std::string, int> counted_;
 };

@@ -2,10 +2,21 @@
 
 #include <cstddef>
 
+#include "absl/synchronization/blocking_counter.h"
+#include "engine/common/heap_warmth.h"
+
 namespace b24gate {
 
-DispatchPool::DispatchPool(Clock* clock, int threads) : clock_(clock) {
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
+DispatchPool::DispatchPool(Clock* clock, int threads, size_t warm_bytes) : clock_(clock) {
+  absl::BlockingCounter warm(threads);
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this, &warm, warm_bytes] {
+      if (warm_bytes > 0) WarmThreadHeap(warm_bytes);
+      warm.DecrementCount();
+      Work();
+    });
+  }
+  warm.Wait();
 }
 
 DispatchPool::~DispatchPool() {

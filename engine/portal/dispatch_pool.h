@@ -18,6 +18,7 @@
 #define B24GATE_ENGINE_PORTAL_DISPATCH_POOL_H_
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -42,8 +43,11 @@ class DispatchPool {
     virtual absl::Time RunTurn() = 0;
   };
 
-  // `clock` must outlive the pool. REQUIRES: threads >= 1.
-  DispatchPool(Clock* clock, int threads);
+  // `clock` must outlive the pool. REQUIRES: threads >= 1. With
+  // `warm_bytes`, each thread first touches that much of its heap
+  // (WarmThreadHeap: its first answers are parsed into memory that does not
+  // fault), and the constructor returns once every thread has.
+  DispatchPool(Clock* clock, int threads, size_t warm_bytes = 0);
   // REQUIRES: every task removed.
   ~DispatchPool();
 

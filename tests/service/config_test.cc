@@ -345,6 +345,32 @@ TEST(Config, FileStallTimeoutIsADurationOfAtLeastASecond) {
   }
 }
 
+// The keeping warm of recently used portals' connections: on by default
+// for 5 minutes, 0 turns it off, and a value that is no duration from 0 to
+// 1h is refused naming the setting.
+TEST(Config, KeepWarmForIsADurationUpToAnHour) {
+  const std::string portal = std::string("a=") + kHook;
+  auto c = Load({"--portal", portal});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->keep_warm_for, absl::Minutes(5));
+  c = Load({"--portal", portal, "--keep-warm-for", "0"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->keep_warm_for, absl::ZeroDuration());
+  c = Load({"--portal", portal, "--keep-warm-for", "90s"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->keep_warm_for, absl::Seconds(90));
+  std::string file = TempFile(std::string(R"({"keep_warm_for_seconds": 600, "portals": [{"name": "a", "webhook": ")") +
+                              kHook + R"("}]})");
+  c = Load({"--config", file});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->keep_warm_for, absl::Minutes(10));
+  std::remove(file.c_str());
+  for (const char* bad : {"-1s", "2h", "soon", ""}) {
+    EXPECT_THAT(ErrorOf(Load({"--portal", portal, "--keep-warm-for", bad})), HasSubstr("--keep-warm-for"))
+        << bad;
+  }
+}
+
 TEST(Config, ListReadAheadIsABudgetInBytes) {
   auto file_with = [](const std::string& value) {
     return TempFile(std::string(R"({"list_read_ahead_bytes": )") + value +
