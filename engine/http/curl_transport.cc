@@ -25,6 +25,7 @@
 #include "absl/synchronization/mutex.h"
 #include "engine/http/easy_handle_pool.h"
 #include "engine/http/epoll_watch_list.h"
+#include "engine/http/keep_alive_header.h"
 #include "engine/http/keep_warm_set.h"
 #include "engine/http/open_sockets.h"
 
@@ -448,6 +449,8 @@ class CurlTransport::Loop {
   int warming() const { return warming_.load(); }
   int64_t request_path_connects() const { return request_path_connects_.load(); }
   int64_t ahead_connects() const { return ahead_connects_.load(); }
+  int64_t replaced_before_limit() const { return replaced_before_limit_.load(); }
+  int64_t replaced_after_close() const { return replaced_after_close_.load(); }
 
   void EnqueueWarm(WarmWish wish) {
     {
@@ -459,6 +462,7 @@ class CurlTransport::Loop {
 
  private:
   void Run() {
+    bool idle_readable = false;  // the last poll found a watched socket readable
     while (true) {
       std::vector<std::unique_ptr<Transfer>> fresh;
       std::vector<WarmWish> wishes;
@@ -482,11 +486,16 @@ class CurlTransport::Loop {
       curl_multi_perform(multi_, &still_running);
       ReapFinished();
       bool watching = AbortAbandoned();
+      // Looked at once libcurl has read its transfers' data and run their
+      // completions: what is still readable is a close (or a running
+      // transfer's data still coming), and an answer on a watched socket
+      // costs no system call on its way to its caller.
+      if (idle_readable) ReplaceClosed();
       // The idle sockets kept warm, all behind one descriptor.
       curl_waitfd idle{watch_list_.fd(), CURL_WAIT_POLLIN, 0};
-      curl_multi_poll(multi_, &idle, WatchIdle() ? 1 : 0,
-                      watching ? kAbandonPollMillis : kMaxPollMillis, nullptr);
-      if (idle.revents != 0) ReplaceClosed();
+      curl_multi_poll(multi_, &idle, WatchIdle() ? 1 : 0, PollMillis(watching), nullptr);
+      idle_readable = idle.revents != 0;
+      ReplaceDue();
     }
     for (auto& [easy, transfer] : running_) {
       curl_multi_remove_handle(multi_, easy);
@@ -524,6 +533,11 @@ class CurlTransport::Loop {
     transfer->max_answer_bytes = options_.max_answer_bytes;
     CURLcode setup = ConfigureExchange(easy, transfer.get(), options_);
     if (setup == CURLE_OK) setup = ConfigureBody(easy, transfer.get());
+    // No connection idle to within 1 s of the server's announced limit:
+    // the server may close it as the request arrives.
+    if (std::optional<long> age = keep_warm_.MaxAgeSeconds(transfer->origin)) {
+      SetOpt(easy, CURLOPT_MAXAGE_CONN, *age, &setup);
+    }
     if (setup != CURLE_OK) {
       std::string message =
           absl::StrCat("curl setup failed: ", curl_easy_strerror(setup));
@@ -594,7 +608,39 @@ class CurlTransport::Loop {
       if (origin) closed_.push_back(std::move(*origin));
     }
     for (const std::string& origin : closed_) {
-      if (const TlsOptions* tls = keep_warm_.Kept(origin)) StartWarm(origin, *tls, true);
+      const TlsOptions* tls = keep_warm_.Kept(origin);
+      if (tls == nullptr) continue;
+      ++replaced_after_close_;
+      StartWarm(origin, *tls, true);
+    }
+  }
+
+  // The poll's bound: wakes for the abandoned transfers, and for the next
+  // origin due for replacing its connections ahead.
+  int PollMillis(bool watching) {
+    const int most = watching ? kAbandonPollMillis : kMaxPollMillis;
+    const absl::Time due = keep_warm_.NextDue();
+    if (due == absl::InfiniteFuture()) return most;
+    // Rounded up: a wake-up just before the due time would find nothing due.
+    const int64_t until = absl::ToInt64Milliseconds(due - absl::Now()) + 1;
+    return static_cast<int>(std::clamp<int64_t>(until, 0, most));
+  }
+
+  // Closes and replaces the connections of each origin due (its server's
+  // idle limit is near): a fresh connection each, opened ahead with a HEAD,
+  // before the server closes the old one under a request.
+  void ReplaceDue() {
+    if (keep_warm_.NextDue() == absl::InfiniteFuture()) return;
+    keep_warm_.TakeDue(absl::Now(), &due_);
+    for (const KeepWarmSet::Due& due : due_) {
+      const TlsOptions* kept = keep_warm_.Kept(due.origin);
+      if (kept == nullptr) continue;
+      const TlsOptions tls = *kept;  // StartWarm may move the origin's entry
+      for (int fd : due.fds) {
+        if (!sockets_.Retire(fd)) continue;
+        ++replaced_before_limit_;
+        StartWarm(due.origin, tls, true);
+      }
     }
   }
 
@@ -616,11 +662,20 @@ class CurlTransport::Loop {
       curl_multi_remove_handle(multi_, it->first);
       std::unique_ptr<Transfer> transfer = std::move(it->second);
       it = running_.erase(it);
-      keep_warm_.Finished(transfer->origin);
+      keep_warm_.Finished(transfer->origin, absl::Now());
       Fail(std::move(transfer), TransportFailure::kAfterSend,
            "abandoned by its caller; the transfer was aborted");
     }
     return watching;
+  }
+
+  // What the server's Keep-Alive header says of its idle limit.
+  void LearnIdleLimit(const Transfer& transfer) {
+    auto header = transfer.response.headers.find("keep-alive");
+    if (header == transfer.response.headers.end()) return;
+    if (std::optional<absl::Duration> limit = KeepAliveTimeout(header->second)) {
+      keep_warm_.Limit(transfer.origin, *limit);
+    }
   }
 
   void ReapFinished() {
@@ -634,7 +689,8 @@ class CurlTransport::Loop {
       if (it == running_.end()) continue;
       std::unique_ptr<Transfer> transfer = std::move(it->second);
       running_.erase(it);
-      keep_warm_.Finished(transfer->origin);
+      LearnIdleLimit(*transfer);
+      keep_warm_.Finished(transfer->origin, absl::Now());
       if (code != CURLE_OK && transfer->resend_refused) {
         Fail(std::move(transfer), TransportFailure::kAfterSend,
              "the connection closed before the answer; the request was not sent again");
@@ -683,10 +739,13 @@ class CurlTransport::Loop {
   // ReplaceClosed's, kept for their capacity.
   std::vector<int> ready_;
   std::vector<std::string> closed_;
+  std::vector<KeepWarmSet::Due> due_;  // ReplaceDue's, likewise
   EasyHandlePool pool_{kMaxIdleHandles};
   std::atomic<int> warming_{0};
   std::atomic<int64_t> request_path_connects_{0};
   std::atomic<int64_t> ahead_connects_{0};
+  std::atomic<int64_t> replaced_before_limit_{0};
+  std::atomic<int64_t> replaced_after_close_{0};
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> running_;
 };
 
@@ -709,6 +768,10 @@ int CurlTransport::warming() const { return loop_->warming(); }
 int64_t CurlTransport::request_path_connects() const { return loop_->request_path_connects(); }
 
 int64_t CurlTransport::ahead_connects() const { return loop_->ahead_connects(); }
+
+int64_t CurlTransport::replaced_before_limit() const { return loop_->replaced_before_limit(); }
+
+int64_t CurlTransport::replaced_after_close() const { return loop_->replaced_after_close(); }
 
 void CurlTransport::Send(HttpRequest request, Callback done) {
   auto transfer = std::make_unique<Transfer>();

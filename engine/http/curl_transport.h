@@ -64,9 +64,13 @@ struct CurlTransportOptions {
   // origin's idle connections and, when the server closes one (its
   // keep-alive limit passed), opens one in its place with a HEAD for
   // warm_path, so the next request after a quiet spell finds one ready
-  // instead of connecting (TCP + TLS) on its own path. Origins not asked
-  // for longer are left alone: their connections expire with the server's
-  // limit. Zero: never.
+  // instead of connecting (TCP + TLS) on its own path. Where the server
+  // announces its limit (Keep-Alive: timeout=N, N of 3 s or more), the
+  // connections are replaced 2 s before it instead, so that no request
+  // takes one as the server closes it. Origins not asked for longer are
+  // left alone: their connections expire with the server's limit. Zero:
+  // never. (libcurl reuses no connection idle within 1 s of an announced
+  // limit either way.)
   absl::Duration keep_warm_for = absl::Minutes(5);
 };
 
@@ -105,6 +109,11 @@ class CurlTransport : public HttpTransport {
   // Connections opened ahead, by Warm() or in place of one the server
   // closed.
   int64_t ahead_connects() const;
+  // Idle connections of origins kept warm replaced ahead (keep_warm_for):
+  // before the idle limit their server announces (Keep-Alive: timeout=N),
+  // or after the server closed them (no limit announced, or one under 3 s).
+  int64_t replaced_before_limit() const;
+  int64_t replaced_after_close() const;
 
  private:
   class Loop;  // everything that touches libcurl

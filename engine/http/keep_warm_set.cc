@@ -1,6 +1,7 @@
 #include "engine/http/keep_warm_set.h"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace b24gate {
 
@@ -28,14 +29,45 @@ void KeepWarmSet::Used(const std::string& origin, absl::Time now, const TlsOptio
   for (int fd : o.fds) Watch(fd, fds_.at(fd));
 }
 
-void KeepWarmSet::Started(const std::string& origin) { ++Get(origin).running; }
+void KeepWarmSet::Started(const std::string& origin) {
+  Origin& o = Get(origin);
+  if (o.running++ == 0) Unschedule(o);
+}
 
-void KeepWarmSet::Finished(const std::string& origin) {
+void KeepWarmSet::Finished(const std::string& origin, absl::Time now) {
   auto it = origins_.find(origin);
   if (it == origins_.end() || it->second.running == 0) return;
   Origin& o = it->second;
-  if (--o.running == 0) ListWaiting(o);
+  if (--o.running == 0) {
+    ListWaiting(o);
+    Schedule(o, now);
+  }
   Drop(o);
+}
+
+void KeepWarmSet::Limit(const std::string& origin, absl::Duration limit) {
+  auto it = origins_.find(origin);
+  if (it != origins_.end()) it->second.limit = limit;
+}
+
+std::optional<long> KeepWarmSet::MaxAgeSeconds(const std::string& origin) const {
+  auto it = origins_.find(origin);
+  if (it == origins_.end() || !it->second.limit) return std::nullopt;
+  const int64_t seconds = absl::ToInt64Seconds(*it->second.limit - kAhead);
+  return static_cast<long>(std::max<int64_t>(seconds, 0));
+}
+
+absl::Time KeepWarmSet::NextDue() const {
+  return due_.empty() ? absl::InfiniteFuture() : due_.begin()->first;
+}
+
+void KeepWarmSet::TakeDue(absl::Time now, std::vector<Due>* due) {
+  due->clear();
+  while (!due_.empty() && due_.begin()->first <= now) {
+    Origin& o = *due_.begin()->second;
+    Unschedule(o);
+    due->push_back({o.name, std::vector<int>(o.fds.begin(), o.fds.end())});
+  }
 }
 
 void KeepWarmSet::Counted(int fd, const std::string& origin) {
@@ -75,6 +107,7 @@ void KeepWarmSet::Expire(absl::Time now) {
     Origin& o = *by_use_.front();
     by_use_.pop_front();
     o.kept = false;
+    Unschedule(o);
     for (int fd : o.fds) {
       Socket& socket = fds_.at(fd);
       if (socket.listed) Unlist(fd, socket);
@@ -114,6 +147,18 @@ void KeepWarmSet::ListWaiting(Origin& origin) {
     ++watched_;
   }
   origin.waiting.clear();
+}
+
+void KeepWarmSet::Schedule(Origin& origin, absl::Time now) {
+  if (!origin.kept || !origin.limit || *origin.limit - kAhead < kShortestSpell) return;
+  origin.due = now + *origin.limit - kAhead;
+  due_.emplace(origin.due, &origin);
+}
+
+void KeepWarmSet::Unschedule(Origin& origin) {
+  if (origin.due == absl::InfiniteFuture()) return;
+  due_.erase({origin.due, &origin});
+  origin.due = absl::InfiniteFuture();
 }
 
 void KeepWarmSet::Drop(Origin& origin) {

@@ -22,12 +22,23 @@
 //   portal's (taking all 8 of a portal's connections out of the list and
 //   back for each call was 16 epoll_ctl calls).
 //
+// Where the server announces its idle limit (Keep-Alive: timeout=N), the
+// set also says when a kept origin's connections are due to be replaced
+// BEFORE the server closes them: kAhead before the limit, counted from when
+// the origin last went idle. Replaced after the server's close, a request
+// could take a connection at the very moment the server closed it, and a
+// POST then failed with an unknown outcome. libcurl is told too (MaxAge):
+// it reuses no connection idle within 1 s of the limit, whatever the
+// keeping warm does.
+//
 // Thread-safety: none; the transport's loop thread only.
 #ifndef B24GATE_ENGINE_HTTP_KEEP_WARM_SET_H_
 #define B24GATE_ENGINE_HTTP_KEEP_WARM_SET_H_
 
 #include <cstddef>
 #include <list>
+#include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -52,9 +63,12 @@ class KeepWarmSet {
   // is kept warm until keep_warm_for after it.
   void Used(const std::string& origin, absl::Time now, const TlsOptions& tls);
   // A transfer to `origin` (a caller's request or a HEAD opening a
-  // connection) starts or ends.
+  // connection) starts or ends (at `now`).
   void Started(const std::string& origin);
-  void Finished(const std::string& origin);
+  void Finished(const std::string& origin, absl::Time now);
+  // The server of `origin` closes connections idle for `limit` (its
+  // Keep-Alive header said so). Applies from its next idle spell.
+  void Limit(const std::string& origin, absl::Duration limit);
   // A socket to `origin` counts (opened), or no longer does (closed by
   // either side). An unknown fd is ignored; a known one counted again is a
   // number the kernel handed out again.
@@ -68,6 +82,31 @@ class KeepWarmSet {
   // kept warm: their sockets are left to expire with the server's limit.
   // Costs nothing while the oldest is still young.
   void Expire(absl::Time now);
+
+  // Whole seconds libcurl may keep reusing an idle connection to `origin`
+  // (CURLOPT_MAXAGE_CONN; libcurl truncates the idle time to whole seconds,
+  // so it refuses from 1 s past this, 1 s before the server's limit), or
+  // nullopt when its server announced no limit.
+  std::optional<long> MaxAgeSeconds(const std::string& origin) const;
+  // When the next origin is due for replacing its connections ahead
+  // (absl::InfiniteFuture() when none is).
+  absl::Time NextDue() const;
+  // One origin due: its name and its counted sockets, which the caller
+  // closes (they stop counting) and replaces.
+  struct Due {
+    std::string origin;
+    std::vector<int> fds;
+  };
+  // The origins due by `now` (idle and kept warm, past their idle limit
+  // less kAhead), each taken off the schedule until its next idle spell.
+  void TakeDue(absl::Time now, std::vector<Due>* due);
+
+  // How long before the server's limit connections are replaced, and the
+  // shortest idle spell worth replacing after: with a limit under 3 s the
+  // connections are replaced when the server closes them, as without a
+  // limit (replacing sooner than every second is churn).
+  static constexpr absl::Duration kAhead = absl::Seconds(2);
+  static constexpr absl::Duration kShortestSpell = absl::Seconds(1);
 
   // The TLS options of a kept-warm origin, or nullptr if it is not kept.
   const TlsOptions* Kept(const std::string& origin) const;
@@ -87,6 +126,8 @@ class KeepWarmSet {
     absl::Time last_used;
     TlsOptions tls;
     std::list<Origin*>::iterator use;  // in by_use_, while kept
+    std::optional<absl::Duration> limit;  // the server's idle limit
+    absl::Time due = absl::InfiniteFuture();  // in due_ unless infinite
   };
   struct Socket {
     Origin* origin;
@@ -102,6 +143,9 @@ class KeepWarmSet {
   void ListWaiting(Origin& origin);
   // Forgets `origin` when nothing of it is left to remember.
   void Drop(Origin& origin);
+  // Puts an origin gone idle at `now` on (and takes one off) the schedule.
+  void Schedule(Origin& origin, absl::Time now);
+  void Unschedule(Origin& origin);
 
   const absl::Duration keep_warm_for_;
   WatchList* const list_;
@@ -111,6 +155,8 @@ class KeepWarmSet {
   // Kept-warm origins, least recently used first: Expire() stops at the
   // first one still young.
   std::list<Origin*> by_use_;
+  // Origins due for replacing ahead, soonest first.
+  std::set<std::pair<absl::Time, Origin*>> due_;
   size_t watched_ = 0;
 };
 

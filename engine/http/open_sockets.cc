@@ -42,6 +42,14 @@ std::optional<std::string> OpenSockets::CheckReadable(int fd) {
   return it->second.origin;
 }
 
+bool OpenSockets::Retire(int fd) {
+  auto it = sockets_.find(fd);
+  if (it == sockets_.end() || it->second.closed) return false;
+  MarkClosed(fd, &it->second);
+  ::shutdown(fd, SHUT_RDWR);
+  return true;
+}
+
 bool OpenSockets::PeerClosed(int fd) {
   pollfd look{fd, POLLIN | POLLRDHUP, 0};
   if (::poll(&look, 1, 0) <= 0) return false;

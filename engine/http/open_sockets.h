@@ -49,6 +49,11 @@ class OpenSockets {
   // it is the close_notify (or HTTP/2's GOAWAY) a server sends right before
   // its FIN. nullopt when nothing is there after all.
   std::optional<std::string> CheckReadable(int fd);
+  // Closes our side of an idle counted socket (it no longer counts), to
+  // replace it before the server's idle limit: the server gets our FIN now
+  // and libcurl, finding it at end of file, reuses it for no request and
+  // closes it. False if `fd` is not counted.
+  bool Retire(int fd);
 
  private:
   struct Socket {

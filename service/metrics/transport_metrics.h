@@ -5,7 +5,10 @@
 //     handshake added to a call);
 //   b24gate_transport_connects_total{path="ahead"}: opened before any
 //     request needed them (Warm, and in place of a recently used portal's
-//     connection the server closed at its keep-alive limit).
+//     connection the server closed at its keep-alive limit);
+//   b24gate_transport_replaced_total{when="before_limit"|"after_close"}:
+//     idle connections of recently used portals replaced ahead, before the
+//     idle limit their server announces, or after the server closed them.
 //
 // Thread-safety: thread-safe (CurlTransport's counts are).
 #ifndef B24GATE_SERVICE_METRICS_TRANSPORT_METRICS_H_

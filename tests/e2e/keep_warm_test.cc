@@ -49,5 +49,41 @@ TEST(KeepWarm, ACallAfterTheKeepAliveLimitConnectsNotOnItsPath) {
   EXPECT_EQ(Connects(*stack, "request"), on_path);
 }
 
+// b24gate_transport_replaced_total{when=WHEN} ("" when absent).
+std::string Replaced(Stack& stack, const std::string& when) {
+  const std::string name = "b24gate_transport_replaced_total{when=\"" + when + "\"} ";
+  std::istringstream lines(ScrapeMetrics(stack.gateway()));
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind(name, 0) == 0) return line.substr(name.size());
+  }
+  return "";
+}
+
+// The emulator announces its idle limit (cpp-httplib's `Keep-Alive:
+// timeout=3, max=...`), so the gateway replaces its connections 2 s before
+// it: 1 s into each quiet spell, and never after the emulator closed one,
+// since none stays idle long enough for that. The call after the spell
+// connects on no path of its own. Without the learning the replacement
+// comes after the emulator's close (checked with the header not read:
+// before_limit stays 0 and the wait times out).
+TEST(KeepWarm, ConnectionsAreReplacedBeforeTheLimitTheEmulatorAnnounces) {
+  EmulatorSpec emulator;
+  emulator.extra_args = {"--keep-alive-timeout", "3"};
+  GatewaySpec gateway;
+  gateway.extra_args = {"--metrics-listen", "127.0.0.1:0"};
+  auto stack = Up(std::move(emulator), std::move(gateway));
+  ASSERT_TRUE(stack);
+  ASSERT_TRUE(Call1(*stack, "crm.lead.get", {{"id", 1}}).status.ok());
+  const std::string on_path = Connects(*stack, "request");
+  ASSERT_TRUE(WaitFor([&] {
+    const std::string before = Replaced(*stack, "before_limit");
+    return before != "" && before != "0";
+  })) << "nothing replaced before the limit";
+  ASSERT_TRUE(Call1(*stack, "crm.lead.get", {{"id", 1}}).status.ok());
+  EXPECT_EQ(Connects(*stack, "request"), on_path);
+  EXPECT_EQ(Replaced(*stack, "after_close"), "0");
+}
+
 }  // namespace
 }  // namespace b24gate::e2e::keep_warm_test

@@ -82,7 +82,7 @@ class KeepWarmSetTest : public ::testing::Test {
     ++model_.running[origin];
   }
   void Finish(const std::string& origin) {
-    set_.Finished(origin);
+    set_.Finished(origin, model_.now);
     if (--model_.running[origin] > 0) return;
     for (const auto& [fd, o] : model_.sockets) {
       if (o == origin) model_.waiting.erase(fd);
@@ -254,6 +254,76 @@ TEST_F(KeepWarmSetTest, RandomEventsKeepTheSetExact) {
     ExpectRight(absl::StrCat("step ", step));
     if (HasFailure()) return;
   }
+}
+
+// Taken off the schedule: the origins due by `now`, as names and sockets.
+std::vector<KeepWarmSet::Due> TakeDue(KeepWarmSet& set, absl::Time now) {
+  std::vector<KeepWarmSet::Due> due;
+  set.TakeDue(now, &due);
+  return due;
+}
+
+// With the server's idle limit known (5 s), a kept origin's connections are
+// due 2 s before it, counted from when the origin last went idle; a
+// transfer in between puts the time off; libcurl may reuse a connection
+// idle up to 3 whole seconds (so not from 4 s on).
+TEST_F(KeepWarmSetTest, ConnectionsAreDueTwoSecondsBeforeTheAnnouncedLimit) {
+  Start("a");
+  Use("a");
+  Open(10, "a");
+  Open(11, "a");
+  EXPECT_EQ(set_.MaxAgeSeconds("a"), std::nullopt);
+  set_.Limit("a", absl::Seconds(5));
+  EXPECT_EQ(set_.MaxAgeSeconds("a"), 3);
+  EXPECT_EQ(set_.NextDue(), absl::InfiniteFuture()) << "due while busy";
+  Finish("a");
+  EXPECT_EQ(set_.NextDue(), kStart + absl::Seconds(3));
+  Pass(absl::Seconds(2));
+  EXPECT_TRUE(TakeDue(set_, model_.now).empty());
+  Start("a");
+  EXPECT_EQ(set_.NextDue(), absl::InfiniteFuture()) << "due while busy";
+  Finish("a");
+  EXPECT_EQ(set_.NextDue(), model_.now + absl::Seconds(3));
+  Pass(absl::Seconds(3) - absl::Milliseconds(1));
+  EXPECT_TRUE(TakeDue(set_, model_.now).empty());
+  Pass(absl::Milliseconds(1));
+  std::vector<KeepWarmSet::Due> due = TakeDue(set_, model_.now);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].origin, "a");
+  EXPECT_EQ(std::set<int>(due[0].fds.begin(), due[0].fds.end()), (std::set<int>{10, 11}));
+  EXPECT_EQ(set_.NextDue(), absl::InfiniteFuture()) << "taken off until the next idle spell";
+  ExpectRight("taken due");
+}
+
+// Nothing is due for an origin whose server announced no limit, one under
+// 3 s (replaced after the server's close instead), one not kept warm, or
+// one aged out while scheduled; the soonest of several comes first.
+TEST_F(KeepWarmSetTest, WhatIsNeverDueAndTheOrderOfTheRest) {
+  int fd = 40;
+  for (const std::string origin : {"none", "short", "cold", "aged", "late", "soon"}) {
+    Start(origin);
+    if (origin != "cold") Use(origin);
+    Open(fd++, origin);  // an origin with no connection is forgotten, limit and all
+  }
+  set_.Limit("short", absl::Seconds(2));
+  set_.Limit("cold", absl::Seconds(10));
+  set_.Limit("aged", absl::Seconds(600));
+  set_.Limit("late", absl::Seconds(20));
+  set_.Limit("soon", absl::Seconds(10));
+  for (const std::string origin : {"none", "short", "cold", "aged", "late", "soon"}) Finish(origin);
+  EXPECT_EQ(set_.MaxAgeSeconds("short"), 0);
+  EXPECT_EQ(set_.NextDue(), kStart + absl::Seconds(8));
+  Pass(kWindow + absl::Seconds(1));  // all age out
+  EXPECT_EQ(set_.NextDue(), absl::InfiniteFuture());
+  for (const std::string origin : {"late", "soon"}) {
+    Start(origin);
+    Use(origin);
+    Finish(origin);
+  }
+  std::vector<KeepWarmSet::Due> due = TakeDue(set_, model_.now + absl::Seconds(20));
+  ASSERT_EQ(due.size(), 2u);
+  EXPECT_EQ(due[0].origin, "soon");
+  EXPECT_EQ(due[1].origin, "late");
 }
 
 // The epoll list names the watched sockets that turn readable, and only
