@@ -8,7 +8,7 @@ namespace b24gate {
 void OpenSockets::Opened(int fd, const std::string& origin) {
   Closed(fd);  // a number the kernel handed out again
   sockets_[fd] = Socket{origin};
-  ++counted_[origin];
+  counted_[origin].insert(fd);
   if (keep_warm_ != nullptr) keep_warm_->Counted(fd, origin);
 }
 
@@ -21,14 +21,18 @@ void OpenSockets::Closed(int fd) {
 
 int OpenSockets::To(const std::string& origin) const {
   auto it = counted_.find(origin);
-  return it == counted_.end() ? 0 : it->second;
+  return it == counted_.end() ? 0 : static_cast<int>(it->second.size());
 }
 
 int OpenSockets::FindClosed(const std::string& origin) {
+  auto counted = counted_.find(origin);
+  if (counted == counted_.end()) return 0;
+  // A copy: MarkClosed takes each one found out of the origin's set.
+  const absl::flat_hash_set<int> fds = counted->second;
   int found = 0;
-  for (auto& [fd, socket] : sockets_) {
-    if (socket.closed || socket.origin != origin || !PeerClosed(fd)) continue;
-    MarkClosed(fd, &socket);
+  for (int fd : fds) {
+    if (!PeerClosed(fd)) continue;
+    MarkClosed(fd, &sockets_.at(fd));
     ++found;
   }
   return found;
@@ -66,7 +70,9 @@ void OpenSockets::MarkClosed(int fd, Socket* socket) {
   // Before the caller closes it: a closed number may not stay watched.
   if (keep_warm_ != nullptr) keep_warm_->Uncounted(fd);
   auto it = counted_.find(socket->origin);
-  if (it != counted_.end() && --it->second == 0) counted_.erase(it);
+  if (it == counted_.end()) return;
+  it->second.erase(fd);
+  if (it->second.empty()) counted_.erase(it);
 }
 
 }  // namespace b24gate

@@ -22,11 +22,11 @@
 #ifndef B24GATE_ENGINE_HTTP_OPEN_SOCKETS_H_
 #define B24GATE_ENGINE_HTTP_OPEN_SOCKETS_H_
 
-#include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
 
+#include "absl/container/flat_hash_set.h"
 #include "engine/http/keep_warm_set.h"
 
 namespace b24gate {
@@ -68,7 +68,9 @@ class OpenSockets {
 
   KeepWarmSet* const keep_warm_;
   std::unordered_map<int, Socket> sockets_;
-  std::map<std::string, int> counted_;
+  // The counted sockets by origin: Warm() looks at its origin's alone, not
+  // at every open socket of every portal.
+  std::unordered_map<std::string, absl::flat_hash_set<int>> counted_;
 };
 
 }  // namespace b24gate

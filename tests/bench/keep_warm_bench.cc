@@ -149,7 +149,7 @@ double After(const Portals& p, int turns, double* changes) {
   auto start = std::chrono::steady_clock::now();
   for (int turn = 0; turn < turns; ++turn) {
     std::string& slot = running[turn % kRunning];
-    set.Finished(slot);
+    set.Finished(slot, now);
     const size_t origin = (turn * 7919) % p.origins.size();
     slot = p.origins[origin];
     set.Started(slot);
