@@ -80,8 +80,8 @@ class RawPortal {
   explicit RawPortal(std::string reply) : reply_(std::move(reply)) {
     thread_ = std::thread([this] {
       for (int client; (client = listener_.Accept()) >= 0; close(client)) {
-        ReadRequest(client);
-        ++requests_;
+        // The gateway's start-up connection (a HEAD) is no REST request.
+        if (ReadRequest(client).rfind("HEAD ", 0) != 0) ++requests_;
         send(client, reply_.data(), reply_.size(), MSG_NOSIGNAL);
       }
     });
@@ -96,14 +96,14 @@ class RawPortal {
   int requests() const { return requests_; }
 
  private:
-  // Headers, then Content-Length bytes of body.
-  static void ReadRequest(int client) {
+  // Headers, then Content-Length bytes of body; returns what was read.
+  static std::string ReadRequest(int client) {
     std::string in;
     char buffer[4096];
     size_t need = std::string::npos;
     while (need == std::string::npos || in.size() < need) {
       ssize_t n = recv(client, buffer, sizeof(buffer), 0);
-      if (n <= 0) return;
+      if (n <= 0) return in;
       in.append(buffer, n);
       size_t end = in.find("\r\n\r\n");
       if (need != std::string::npos || end == std::string::npos) continue;
@@ -115,6 +115,7 @@ class RawPortal {
       }
       need = end + 4 + length;
     }
+    return in;
   }
 
   const std::string reply_;
