@@ -100,6 +100,8 @@ class Server {
   std::unique_ptr<OnlineEventStore> OpenEventStreams(const std::string& key_prefix);
   absl::Status ServeGrpc();
   void LogServing();
+  // Opens a connection to each of the first few configured portals.
+  void PreconnectPortals();
   // Waits until the gRPC server has drained or the clock reaches `deadline`.
   bool AwaitDrained(absl::Time deadline);
   // The same, but once every call of the gateway's services is over, the

@@ -86,6 +86,10 @@ class Portal : public Dispatcher, private DispatchPool::Task {
   // Opens the connections on the next turn, after the turn's send: a hint
   // given just after queuing a request never reaches the transport first.
   void Warm(int requests) override;
+  // Opens one connection to the portal now (a HEAD for a static file, never
+  // a REST call: no request of its budget), so that its first request does
+  // not connect on its own path. For a gateway starting up. Never blocks.
+  void Preconnect();
   // On the pool when it has nothing else to do (DispatchPool::RunWhenIdle).
   void Background(std::function<void()> job) override { pool_->RunWhenIdle(std::move(job)); }
   const std::string& name() const override { return options_.name; }

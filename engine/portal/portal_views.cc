@@ -74,6 +74,11 @@ void Portal::WarmNow(int connections) {
   if (connections > 1 && !base_url.empty()) transport_->Warm(base_url, connections, options_.tls);
 }
 
+void Portal::Preconnect() {
+  const std::string base_url = credentials_->Current().base_url;
+  if (!base_url.empty()) transport_->Warm(base_url, 1, options_.tls);
+}
+
 PortalStats Portal::Stats() const {
   absl::MutexLock lock(&mu_);
   PortalStats s = stats_;
