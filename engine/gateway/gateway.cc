@@ -59,6 +59,12 @@ Gateway::Gateway(std::vector<Dispatcher*> dispatchers, Clock* clock, GatewayOpti
 }
 
 Gateway::~Gateway() {
+  // The directory's sync rounds end first, while directory() still answers:
+  // reset() clears the pointer before the directory's destructor waits for
+  // a round in progress, whose watcher (EventBindings::Changed) reads the
+  // directory through directory() -- a null dereference (SIGSEGV) when a
+  // replica stopped while it applied another replica's change.
+  if (directory_) directory_->StopSync();
   // Portals wait for their in-flight requests, which need the transport;
   // the pool runs their turns until they are gone.
   directory_.reset();

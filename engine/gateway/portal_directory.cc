@@ -116,7 +116,7 @@ PortalDirectory::PortalDirectory(std::vector<PortalOptions> configured,
 }
 
 PortalDirectory::~PortalDirectory() {
-  if (syncer_) syncer_->Remove(this);
+  StopSync();
   pool_->Remove(this);
   std::map<std::string, Entry> entries;
   std::vector<std::shared_ptr<Portal>> retired;
@@ -126,6 +126,12 @@ PortalDirectory::~PortalDirectory() {
     retired.swap(retired_);
   }
   // Portals are destroyed here, without mu_: their token stores call back.
+}
+
+void PortalDirectory::StopSync() {
+  if (!syncer_) return;
+  syncer_->Remove(this);
+  syncer_.reset();  // joins the sync thread
 }
 
 absl::Status PortalDirectory::Load() {

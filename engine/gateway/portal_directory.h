@@ -180,6 +180,14 @@ class PortalDirectory : private DispatchPool::Task, private BudgetSyncer::Task {
   // portal whose record did not change. Replaces the previous watcher.
   void Watch(std::function<void(const std::string& name)> watcher);
 
+  // Ends the shared registry's sync rounds: waits for the round in
+  // progress, its watcher calls included, and starts none after. For an
+  // owner about to destroy the directory: a watcher that reaches the
+  // directory through its owner (EventBindings through Gateway) must not
+  // run while the owner's pointer to it is already cleared. Not on the
+  // sync thread (a watcher call).
+  void StopSync();
+
   // Server shutdown (see Portal): every portal in memory, removed ones too.
   void BeginShutdown();
   void AbandonInFlight();

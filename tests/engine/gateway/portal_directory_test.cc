@@ -503,5 +503,54 @@ TEST_F(SharedRegistryTest, ARotatedTokenReachesTheOtherReplicaWithoutRebuildingI
   EXPECT_EQ(still->get(), there->get());
 }
 
+// A shared registry in memory whose change log holds one removal, of a
+// portal this replica never had: the sync thread's first round applies it
+// and tells the watcher.
+class OneChangeRegistry : public MemoryPortalRegistry {
+ public:
+  bool shared() const override { return true; }
+  absl::StatusOr<std::vector<RegistryChange>> ChangesSince(int64_t seq, size_t) override {
+    if (seq >= 1) return std::vector<RegistryChange>{};
+    return std::vector<RegistryChange>{RegistryChange{1, "gone", std::nullopt}};
+  }
+};
+
+// A replica stopped while its sync thread told EventBindings of a change
+// (EventBindings::Changed reads the directory through the gateway) crashed
+// after its last log line: ~Gateway's directory_.reset() cleared the
+// pointer before the directory's destructor waited for the round, and the
+// watcher read the directory through a null pointer (SIGSEGV; seen as a
+// replica's exit status 139 in registry_replicas_test).
+TEST(PortalDirectoryTeardown, AWatcherCallInProgressAsTheGatewayGoesStillFindsTheDirectory) {
+  FakeClock clock;  // no second round: the first is woken, the next never due
+  RegistryParts parts;
+  parts.registry = std::make_unique<OneChangeRegistry>();
+  parts.options.sync_every = absl::Seconds(1);
+  auto gateway = std::make_unique<Gateway>(std::vector<PortalOptions>{},
+                                           std::make_unique<FakeTransport>(), &clock,
+                                           PortalObserver::Null(), GatewayOptions(), nullptr,
+                                           std::move(parts));
+  Gateway* const reader = gateway.get();
+  absl::Notification entered;
+  absl::Notification destroying;
+  absl::StatusCode found = absl::StatusCode::kUnknown;
+  gateway->directory().Watch([&](const std::string& name) {
+    entered.Notify();
+    destroying.WaitForNotification();
+    // ~Gateway is under way on the test's thread: without the fix it has
+    // cleared its pointer to the directory by now (its first statement)
+    // and waits for this round. The pause only widens that window; with
+    // the fix the gateway waits for this call before it touches the
+    // pointer, whatever the timing.
+    absl::SleepFor(absl::Milliseconds(100));
+    found = reader->directory().Describe(name).status().code();
+  });
+  ASSERT_TRUE(gateway->directory().Load().ok());  // starts the sync thread
+  ASSERT_TRUE(entered.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  destroying.Notify();
+  gateway.reset();
+  EXPECT_EQ(found, absl::StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace b24gate::portal_directory_test
