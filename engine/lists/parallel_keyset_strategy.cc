@@ -128,17 +128,16 @@ bool ParallelKeysetStrategy::CountMayRideWith(const PlannedRange* first,
 }
 
 void ParallelKeysetStrategy::QueryBounds() {
-  // Both ends in one request: the first page ascending, as the caller asked
-  // for it (it is delivered: the first range goes on after it), and the
-  // first page of ids descending.
+  // Both ends in one request, each as the caller asked for it (select and
+  // filter; the id added): the first page ascending (delivered: the first
+  // range goes on after it) and the first page descending (the list's top,
+  // delivered as its end: the last range stops below it, a page less on
+  // the connection that ends the read).
   const IdRange& r = plan_.at(0).left;
   std::vector<BatchCommandSpec> commands;
   for (bool ascending : {true, false}) {
     Json p = KeysetPageParams(query_.params, query_.base_filter, query_.shape, r.after, r.before);
-    if (!ascending) {
-      p["select"] = Json::array({query_.shape.keyset_filter_field});
-      p["order"] = Json::object({{query_.shape.keyset_order_field, "DESC"}});
-    }
+    if (!ascending) p["order"] = Json::object({{query_.shape.keyset_order_field, "DESC"}});
     commands.push_back({ascending ? "asc" : "desc", query_.method, std::move(p)});
   }
   in_flight_++;
@@ -176,10 +175,13 @@ void ParallelKeysetStrategy::OnBounds(absl::StatusOr<BatchResult> result) {
   PortalBudget budget = context_->portal()->Budget(query_.method);
   plan_.Split(IdsOf(*first_page), IdsOf(*descending), BatchesAllowed(budget, cost_), count_with,
               [&](double pages) { return BucketBinds(budget, pages, page_seconds_); });
-  // A list the first page holds whole is read by this query alone, which
-  // counts nothing (start=-1): its length is the total, known for free.
+  std::vector<Json> top = TopItems(std::move(*descending));
+  // Unordered: the first page's cursor still owes the top, delivered next.
+  if (!top.empty()) top_owed_after_ = plan_.top_after();
+  // A list the bounds hold whole is read by this query alone, which counts
+  // nothing (start=-1): its length is the total, known for free.
   if (plan_.whole_on_first_page() && !resumed_) {
-    context_->ReportTotal(static_cast<int64_t>(first_page->size()));
+    context_->ReportTotal(static_cast<int64_t>(first_page->size() + top.size()));
   }
   // Nothing lies before the lowest id: delivery starts there, with the
   // first page.
@@ -190,6 +192,7 @@ void ParallelKeysetStrategy::OnBounds(absl::StatusOr<BatchResult> result) {
   buffer_.Measure(std::vector<Json>(first_page->begin(), first_page->begin() + n));
   buffer_.Delivered(head.left.after);
   DeliverFirst(&head, std::move(*first_page));
+  DeliverTop(std::move(top));
 }
 
 void ParallelKeysetStrategy::DeliverFirst(PlannedRange* head, std::vector<Json> items) {
@@ -207,6 +210,33 @@ void ParallelKeysetStrategy::DeliverFirst(PlannedRange* head, std::vector<Json> 
     }
   }
   Deliver(head, std::move(items), head->left.after);
+}
+
+std::vector<Json> ParallelKeysetStrategy::TopItems(std::vector<Json> descending) const {
+  std::vector<Json> top;
+  std::optional<int64_t> after = plan_.top_after();
+  if (!after) return top;
+  // Ascending, without those the first page holds (the two pages meet in a
+  // list of under 100 items).
+  for (auto it = descending.rbegin(); it != descending.rend(); ++it) {
+    if (*ItemId(*it, query_.shape.item_id_field) > *after) top.push_back(std::move(*it));
+  }
+  return top;
+}
+
+void ParallelKeysetStrategy::DeliverTop(std::vector<Json> top) {
+  std::optional<int64_t> after = plan_.top_after();
+  if (!after || top.empty()) return;
+  int64_t last = *ItemId(top.back(), query_.shape.item_id_field);
+  // Ordered: the list's end waits for the ranges below it, unless nothing
+  // is left to read (the two pages met).
+  if (ordered() && !buffer_.IsNext(*after)) {
+    Buffer(*after, last, std::move(top));
+    return;
+  }
+  if (ordered()) buffer_.Delivered(last);
+  top_owed_after_.reset();
+  Deliver(nullptr, std::move(top), last);
 }
 
 std::vector<int64_t> ParallelKeysetStrategy::IdsOf(const std::vector<Json>& items) const {
@@ -672,6 +702,14 @@ Json ParallelKeysetStrategy::ResumeState() const {
       continue;
     }
     ranges.push_back(Json::array({r.left.after, before}));
+  }
+  // Open: a resumed read clips it to the caller's bounds (ResumeRanges).
+  if (top_owed_after_) {
+    if (!ranges.empty() && ranges.back()[1] == Json(*top_owed_after_ + 1)) {
+      ranges.back()[1] = nullptr;
+    } else {
+      ranges.push_back(Json::array({*top_owed_after_, nullptr}));
+    }
   }
   return Json{{"ranges", ranges}};
 }

@@ -1,11 +1,15 @@
 // Parallel keyset reading: the list's id range split into ranges, each read
 // by its own keyset chain (keyset_pages.h), several chains at once.
 //
-//   1. Bounds: the first page of the list ordered by id ascending (as the
-//      caller asked for it: its items are delivered) and the first page of
-//      ids descending (`start=-1`: no counting) give the lowest and highest
-//      id and how dense the ids are.
-//   2. Split (range_plan.h): what follows the first page is cut. A short
+//   1. Bounds: the first page of the list ordered by id ascending and the
+//      first page descending (`start=-1`: no counting; both as the caller
+//      asked for them, the id added) give the lowest and highest id and
+//      how dense the ids are. The first page's items are delivered as the
+//      list's start; in a short list's one wave, a full descending page's
+//      as its end (the last range stops below it instead of reading its top
+//      page again: its rest of a page, the read's last answer, is gone);
+//      when the two pages meet, they are the whole list.
+//   2. Split (range_plan.h): what lies between the two pages is cut. A short
 //      list, whose pages and count fit one batch per chain allowed, gets
 //      one range per chain, each read to its end in one batch, all sent at
 //      once, so they end together; one whose ranges pass their batches
@@ -19,8 +23,9 @@
 //      expected items each; fewer, longer ranges waste fewer part-empty
 //      last pages), their number a multiple of the chains so the last wave
 //      is full. The caller's own id bounds are intersected, not
-//      overwritten; the last range stays open so rows added meanwhile are
-//      read.
+//      overwritten. A longer read's last range stays open, so rows added
+//      meanwhile are read; a one wave's ends below the top page (rows
+//      added after the bounds query are not read).
 //   3. Read: as many chains run as BatchesAllowed gives (connections, bucket,
 //      the method's operating time left). A batch asks a range for a little
 //      less than it is expected to hold (a page past a range's end re-reads
@@ -142,6 +147,12 @@ class ParallelKeysetStrategy : public ListStrategy {
   absl::StatusOr<std::vector<Json>> BoundItems(const BatchResult& result, const std::string& key);
   // REQUIRES: every item has an id (BoundItems checked).
   std::vector<int64_t> IdsOf(const std::vector<Json>& items) const;
+  // Of the descending page, the list's top no range reads
+  // (RangePlan::top_after), ascending; empty when the plan took none.
+  std::vector<Json> TopItems(std::vector<Json> descending) const;
+  // Hands the top over after the first page: unordered or when the bounds
+  // hold the whole list, at once; ordered, to the buffer, after the ranges.
+  void DeliverTop(std::vector<Json> top);
   // The next range to read, or null. Ordered: a range past the first waits
   // while the read-ahead budget is spent.
   PlannedRange* NextToRead(bool filling);
@@ -229,6 +240,9 @@ class ParallelKeysetStrategy : public ListStrategy {
   size_t head_ = 0;              // ordered: the first range not fully delivered
   int64_t delivered_after_ = 0;  // ordered: every id up to this delivered
   int64_t expected_in_flight_ = 0;  // items the batches in flight may bring
+  // Unordered: the ids after this (the top, RangePlan::top_after), owed by
+  // the cursor until the top is delivered (right after the first page).
+  std::optional<int64_t> top_owed_after_;
   bool done_ = false;
   int in_flight_ = 0;
   BatchCost cost_;

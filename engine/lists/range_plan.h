@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "engine/lists/list_items.h"
@@ -76,9 +77,10 @@ class RangePlan {
   //     pace (bucket_bound()), into two pieces per chain however long:
   //     every piece's last page is part-empty, a command a request could
   //     have carried.
-  // The last piece stays open: rows added meanwhile are read. `ascending`
-  // empty or short (the whole list), or ending at the highest id: the range
-  // is done.
+  // In a one wave, the last piece ends below a full descending page's
+  // lowest id (those ids are the list's top, already read: top_after());
+  // otherwise it stays open. `ascending` empty or short, ending at the highest id, or
+  // meeting a full `descending` (the whole list): the range is done.
   // REQUIRES: size() == 1, chains >= 1.
   void Split(const std::vector<int64_t>& ascending, const std::vector<int64_t>& descending,
              int chains, int count_with,
@@ -94,8 +96,15 @@ class RangePlan {
   // one batch (PagesToEnd), not cut again to end with the others.
   bool short_wave() const { return short_wave_; }
   // Split found the whole list on the first page (none, a short page, or
-  // the highest id on it): its length is the list's, no count needed.
+  // the highest id on it), or on the two pages of the bounds (they meet):
+  // its length is the list's, no count needed.
   bool whole_on_first_page() const { return whole_on_first_page_; }
+  // A short list's one wave (or a list the two pages hold) whose
+  // descending page was full: its items with ids after this are the list's
+  // top, delivered as its end; no range reads them (the last one ends below
+  // them, so rows added after the bounds query are not read). Nullopt when
+  // Split took no top (a longer read: its last range stays open).
+  std::optional<int64_t> top_after() const { return top_after_; }
 
   // The pages' worth of a batch's time the count takes in it: a short
   // list's one wave (see Split) weighs it (CountPages); otherwise it takes
@@ -171,6 +180,8 @@ class RangePlan {
   // Items of `r` beyond what `pages` pages read from where it stands reach,
   // at the list's density (Steal's measure), and the id that reach ends at.
   double LeftBeyond(const PlannedRange& r, int pages, double* reach) const;
+  // Split's cut of what follows the first page up to hi_ (see Split).
+  void CutRest(int chains, int count_with, const std::function<bool(double pages)>& bucket_binds);
   // Split's two ways of cutting `expected` items after the first page.
   void CutOneWave(double expected, int chains, int count_with);
   void CutWaves(double expected, int chains, double ranges_per_chain);
@@ -193,6 +204,7 @@ class RangePlan {
   bool one_wave_ = false;
   bool short_wave_ = false;
   bool whole_on_first_page_ = false;
+  std::optional<int64_t> top_after_;
 };
 
 }  // namespace b24gate

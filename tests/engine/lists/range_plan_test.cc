@@ -47,12 +47,55 @@ TEST_P(RangePlanSplit, CutsWhatFollowsTheFirstPage) {
   EXPECT_EQ(plan.at(0).left.after, c.lo + (kPageSize - 1) * c.step);
   EXPECT_EQ(plan.at(0).left.before, c.first_before);
   EXPECT_EQ(plan.at(1).left.before, c.second_before);
-  // Adjacent pieces, the last one open.
+  // Adjacent pieces.
   for (size_t i = 1; i < plan.size(); ++i) {
     EXPECT_EQ(plan.at(i).left.after + 1, *plan.at(i - 1).left.before) << i;
     EXPECT_EQ(plan.at(i).start, plan.at(i).left.after) << i;
   }
-  EXPECT_FALSE(plan.at(plan.size() - 1).left.before.has_value());
+  // A one wave's last piece ends below the top page (the descending page,
+  // delivered as the list's end); a longer read's stays open.
+  const int64_t top_lo = c.hi - (kPageSize - 1) * c.step;
+  if (plan.one_wave()) {
+    EXPECT_EQ(plan.at(plan.size() - 1).left.before, top_lo);
+    EXPECT_EQ(plan.top_after(), top_lo - 1);
+  } else {
+    EXPECT_FALSE(plan.at(plan.size() - 1).left.before.has_value());
+    EXPECT_FALSE(plan.top_after().has_value());
+  }
+}
+
+// In a short list's one wave, a full descending page is the list's top,
+// already read: what is left ends below its lowest id (the last piece
+// bounded there, not open; the others cut as before). Two pages that meet, or touch, are the whole
+// list; a short descending page (a list of under 50) takes no top.
+TEST(RangePlan, TheTopPageIsNotLeftToRead) {
+  for (int64_t n : {101, 150, 2000, 20000}) {
+    RangePlan plan({IdRange{0, std::nullopt}});
+    plan.Split(Up(1, 1), Down(n, 1), 8, 1);
+    ASSERT_TRUE(plan.top_after().has_value()) << n;
+    EXPECT_EQ(*plan.top_after(), n - kPageSize) << n;
+    EXPECT_FALSE(plan.whole_on_first_page()) << n;
+    EXPECT_EQ(plan.at(plan.size() - 1).left.before, n - kPageSize + 1) << n;
+    double items = 0;
+    for (size_t i = 0; i < plan.size(); ++i) items += plan.ExpectedItems(plan.at(i));
+    EXPECT_NEAR(items, static_cast<double>(n - 2 * kPageSize), 1) << n;
+  }
+  for (int64_t n : {60, 99, 100}) {
+    RangePlan plan({IdRange{0, std::nullopt}});
+    plan.Split(Up(1, 1), Down(n, 1), 8, 1);
+    EXPECT_TRUE(plan.whole_on_first_page()) << n;
+    EXPECT_TRUE(plan.at(0).done) << n;
+    EXPECT_EQ(plan.top_after(), kPageSize) << n;  // the top: what follows the first page
+  }
+  // A longer read (several waves) takes no top: its last range stays open.
+  RangePlan waves({IdRange{0, std::nullopt}});
+  waves.Split(Up(1, 1), Down(200000, 1), 8, 1);
+  EXPECT_FALSE(waves.top_after().has_value());
+  EXPECT_FALSE(waves.at(waves.size() - 1).left.before.has_value());
+  RangePlan short_top({IdRange{0, std::nullopt}});
+  short_top.Split(Up(1, 1), Down(60, 1, 10), 8, 1);
+  EXPECT_FALSE(short_top.top_after().has_value());
+  EXPECT_FALSE(short_top.at(short_top.size() - 1).left.before.has_value());
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -215,10 +258,10 @@ TEST(RangePlan, OneWaveIsAskedToItsEndsInOneRound) {
   EXPECT_DOUBLE_EQ(plan.ExpectedItems(plan.at(0)), 2272);
   EXPECT_EQ(plan.count_range(), &plan.at(0));
   EXPECT_EQ(plan.count_pages(), 5);
-  // The open last range read up to the highest id asks one page to see its
+  // The last range read up to below the top page asks one page to see its
   // end (a page past a range's end re-reads it: 49 more would re-read it
   // 49 times).
-  plan.at(7).left.after = 20000;
+  plan.at(7).left.after = 19950;
   plan.at(7).started = true;
   EXPECT_EQ(plan.PagesFor(plan.at(7)), 1);
   // With four chains the same list is three waves away from its end.

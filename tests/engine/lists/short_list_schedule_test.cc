@@ -175,6 +175,41 @@ TEST(ShortListSchedule, SmallTwentyThousandOnTheRealStackReadsEachRestInOneRound
   }
 }
 
+// The bounds query's descending page is the list's top, delivered as its
+// end: no range reads it again. Before, it selected only ids, and the last
+// range re-read it (on the real stack, small 20,000 leads: the last range's
+// one-page rest was the read's last answer). On the emulator's own ids and
+// a dense list, smaller than, as long as, and longer than two pages: every
+// lead served once (a list under two pages: the two pages, in one request),
+// delivered once, in order.
+TEST(ShortListSchedule, TheTopPageIsReadOnce) {
+  const SimulatedPortal portal = SimulatedPortal::Stack(SimulatedPortal::Small());
+  const int64_t two_pages = 2 * kPageSize;
+  for (int64_t n : {60, 100, 101, 2000, 20000}) {
+    for (bool emulator : {false, true}) {
+      std::vector<int64_t> ids = emulator ? EmulatorLeads(n) : Ids(n);
+      TimedListServer server(ids, portal);
+      Outcome run;
+      run.out = ReadList(&server, Leads());
+      run.seconds = server.elapsed();
+      std::printf("%lld leads%s: %.3f s simulated, %d requests, %lld items served\n",
+                  static_cast<long long>(n), emulator ? " (emulator's ids)" : "", run.seconds,
+                  server.server().requests(),
+                  static_cast<long long>(server.server().items_served()));
+      ExpectEveryLeadOnceInOrder(run, ids);
+      // The count's page (50 rows) aside.
+      EXPECT_EQ(server.server().items_served() - kPageSize * server.server().counted_pages(),
+                std::max(n, two_pages))
+          << n;
+      // Two pages that meet or touch are the whole list; with a gap between
+      // them (the emulator's 100 ids) a page must look into it.
+      if (n < two_pages || (n == two_pages && !emulator)) {
+        EXPECT_EQ(server.server().requests(), 1) << n;
+      }
+    }
+  }
+}
+
 // The wave's eight batches, each asked a page less than the next (the
 // gateway handles an answer in about a small page's time): their answers
 // come one after another instead of all at once, so no answer waits behind
