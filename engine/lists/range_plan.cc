@@ -142,35 +142,43 @@ void RangePlan::Split(const std::vector<int64_t>& ascending, const std::vector<i
       whole_on_first_page_ = true;
       return;
     }
-    // Cut as if the ranges went on to the highest id, then the last one
-    // stops below the top: the other ranges' batches stay as they were,
-    // and the last range's is a page shorter (in a short list's one wave,
-    // its rest of about a page, the read's last answer, is gone). A last
-    // range the top would swallow (a list of a few pages): cut what lies
-    // below the top instead.
-    CutRest(chains, count_with, bucket_binds);
-    // Only a short list's one wave: in a longer read the page saved is not
-    // on the read's end, and ranges a page shorter moved the last requests'
-    // asks to their ends a request earlier (simulated, small 200,000 dense
-    // leads: 350 rows re-read by pages past ranges' ends, 100 of them
-    // before the last three requests). Its last range stays open.
-    if (!one_wave_) {
-      top_after_.reset();
-      return;
-    }
-    PlannedRange& last = *ranges_.back();
-    if (last.left.after + 1 < top_lo) {
-      last.left.before = top_lo;
-      return;
-    }
-    ranges_.resize(1);
-    only.left.before = top_lo;
-    only.wave_rank = 0;
-    hi_ = top_lo - 1;
-    count_range_ = nullptr;
-    count_pages_ = 1;
-    one_wave_ = short_wave_ = bucket_bound_ = false;
+    CutBelowTop(top_lo, chains, count_with, bucket_binds);
+    return;
   }
+  CutRest(chains, count_with, bucket_binds);
+}
+
+void RangePlan::CutBelowTop(int64_t top_lo, int chains, int count_with,
+                            const std::function<bool(double pages)>& bucket_binds) {
+  PlannedRange& only = *ranges_.front();
+  // Cut as if the ranges went on to the highest id, then the last one
+  // stops below the top: the other ranges' batches stay as they were,
+  // and the last range's is a page shorter (in a short list's one wave,
+  // its rest of about a page, the read's last answer, is gone). A last
+  // range the top would swallow (a list of a few pages): cut what lies
+  // below the top instead.
+  CutRest(chains, count_with, bucket_binds);
+  // Only a short list's one wave: in a longer read the page saved is not
+  // on the read's end, and ranges a page shorter moved the last requests'
+  // asks to their ends a request earlier (simulated, small 200,000 dense
+  // leads: 350 rows re-read by pages past ranges' ends, 100 of them
+  // before the last three requests). Its last range stays open.
+  if (!one_wave_) {
+    top_after_.reset();
+    return;
+  }
+  PlannedRange& last = *ranges_.back();
+  if (last.left.after + 1 < top_lo) {
+    last.left.before = top_lo;
+    return;
+  }
+  ranges_.resize(1);
+  only.left.before = top_lo;
+  only.wave_rank = 0;
+  hi_ = top_lo - 1;
+  count_range_ = nullptr;
+  count_pages_ = 1;
+  one_wave_ = short_wave_ = bucket_bound_ = false;
   CutRest(chains, count_with, bucket_binds);
 }
 

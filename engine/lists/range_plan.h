@@ -180,6 +180,10 @@ class RangePlan {
   // Items of `r` beyond what `pages` pages read from where it stands reach,
   // at the list's density (Steal's measure), and the id that reach ends at.
   double LeftBeyond(const PlannedRange& r, int pages, double* reach) const;
+  // Split's cut when a full descending page (from `top_lo` up) is the
+  // list's top, already read (see top_after()).
+  void CutBelowTop(int64_t top_lo, int chains, int count_with,
+                   const std::function<bool(double pages)>& bucket_binds);
   // Split's cut of what follows the first page up to hi_ (see Split).
   void CutRest(int chains, int count_with, const std::function<bool(double pages)>& bucket_binds);
   // Split's two ways of cutting `expected` items after the first page.
