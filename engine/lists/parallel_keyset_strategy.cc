@@ -299,19 +299,19 @@ double ParallelKeysetStrategy::NewRangeMargin() const {
   // the bucket, that is the batches of the next kFillingBatches requests,
   // in what their rows would hold here: half the budget was held by the
   // pages made ahead alone once they filled their room (kEarlyBytes, half
-  // the default budget), and the last requests of small 200,000 leads (seed
-  // 1) waited for each other's answers (simulated, 17.01 s against 16.71 s).
+  // the default budget), and the last requests of small 200,000 leads
+  // waited for each other's answers (simulated, 17.01 s against 16.71 s).
   // Otherwise half the budget.
   if (plan_.bucket_bound()) return buffer_.ArrivingBytes(kFillingBatches * kMaxPages * kPageSize);
   return static_cast<double>(read_ahead_bytes_) / 2;
 }
 
 double ParallelKeysetStrategy::BufferedInFlight() const {
-  // The first range's rows go straight out while the consumer has room
-  // (without room, no batch starts). Reckoned at what a row made ahead
-  // holds (984 bytes a small-profile lead), its batch alone weighed 2.4 MB,
-  // and the last requests of small 200,000 dense leads waited for each
-  // other's answers (simulated, 17.01 s against 16.71 s).
+  // The first range's rows go straight out: they are never held. Reckoned
+  // at what a row made ahead holds (984 bytes a small-profile lead), its
+  // batch alone weighed 2.4 MB, and the last requests of small 200,000
+  // leads waited for each other's answers (simulated, 17.01 s against
+  // 16.71 s).
   double items = static_cast<double>(expected_in_flight_);
   if (head_ < plan_.size() && plan_.at(head_).in_flight) {
     items -= static_cast<double>(plan_.at(head_).pages) * kPageSize;
