@@ -54,10 +54,9 @@ struct ListReaderOptions {
   int max_unacked_pages = 100;
   // How far a parallel keyset read may get ahead of the consumer: bytes of
   // items waiting in its ordered buffer (MessagePack, or what their pages
-  // made ahead hold) plus those expected from the batches in flight,
-  // reckoned at what the items seen so far hold in the form they will be
-  // kept in (OrderedRangeBuffer::ArrivingBytes; a consumer's pages made
-  // ahead at what its first page, made at once, holds an item).
+  // made ahead hold) plus those expected
+  // from the batches in flight, reckoned at the size of the items seen so
+  // far (the first batches, sent before any was seen, at 256 bytes each).
   int64_t read_ahead_bytes = kDefaultListReadAheadBytes;
   // Kept as long as the reader: what keeps its portal alive (the gateway's
   // portals may be removed while a read runs on them).
@@ -96,7 +95,6 @@ class ListReader : public std::enable_shared_from_this<ListReader>, private List
   BatchCallback GuardBatch(std::function<void(absl::StatusOr<BatchResult>)> fn) override;
   void Deliver(std::vector<Json> items, Json resume) override;
   std::shared_ptr<EarlyPages> ReadAhead(std::vector<Json>* items, int64_t last_id) override;
-  bool MakesPagesAhead() const override { return preparer_ != nullptr; }
   void Deliver(std::shared_ptr<EarlyPages> pages, size_t page, Json resume) override;
   bool ConsumerHasRoom() const override;
   int64_t read_ahead_bytes() const override { return options_.read_ahead_bytes; }

@@ -61,8 +61,6 @@ class ListContext {
   // (EarlyPages). Null, `items` left as they were, when the consumer makes
   // nothing ahead.
   virtual std::shared_ptr<EarlyPages> ReadAhead(std::vector<Json>* items, int64_t last_id) = 0;
-  // Whether ReadAhead makes pages (the consumer makes its pages ahead).
-  virtual bool MakesPagesAhead() const = 0;
   // Hands page `page` of `pages` to the consumer, as Deliver.
   virtual void Deliver(std::shared_ptr<EarlyPages> pages, size_t page, Json resume) = 0;
   // False while the consumer holds as many pages as it may: fetch no more.

@@ -48,11 +48,6 @@ absl::StatusOr<std::vector<IdRange>> ResumeRanges(const Json& resume, const IdRa
   return out;
 }
 
-// The requests a new range leaves room for in the read-ahead budget, in a
-// read the bucket paces (NewRangeMargin): the one that goes next and the
-// one after it, both while this range's batch may be in flight.
-constexpr int kFillingBatches = 2;
-
 // How many items of each range delivered straight are measured for the
 // buffer's reckoning of what an item costs: a sample, not all of them.
 constexpr size_t kMeasuredItems = 8;
@@ -90,7 +85,6 @@ ParallelKeysetStrategy::ParallelKeysetStrategy(ListContext* context, KeysetQuery
     delivered_after_ = plan_.at(0).left.after;
     buffer_.Restart(delivered_after_);
   }
-  buffer_.set_pages_made_ahead(context_->MakesPagesAhead());
 }
 
 void ParallelKeysetStrategy::Start() {
@@ -191,25 +185,8 @@ void ParallelKeysetStrategy::OnBounds(absl::StatusOr<BatchResult> result) {
   size_t n = std::min(first_page->size(), kMeasuredItems);
   buffer_.Measure(std::vector<Json>(first_page->begin(), first_page->begin() + n));
   buffer_.Delivered(head.left.after);
-  DeliverFirst(&head, std::move(*first_page));
+  Deliver(&head, std::move(*first_page), head.left.after);
   DeliverTop(std::move(top));
-}
-
-void ParallelKeysetStrategy::DeliverFirst(PlannedRange* head, std::vector<Json> items) {
-  // Made now (the consumer makes it next anyway), before the first batches
-  // go: what it holds a row is what the budget reckons their rows at. The
-  // guess of 256 bytes a row was a quarter of a small-profile lead made into
-  // a GetAll message (984), and a long read's first batches, 8 x 2,500
-  // rows, held up to 4 times a small budget.
-  if (context_->MakesPagesAhead()) {
-    if (std::shared_ptr<EarlyPages> pages = context_->ReadAhead(&items, head->left.after)) {
-      for (size_t i = 0; i < pages->pages(); ++i) pages->Prepare(i);
-      buffer_.LearnMade(*pages);
-      DeliverEarly(std::move(pages));
-      return;
-    }
-  }
-  Deliver(head, std::move(items), head->left.after);
 }
 
 std::vector<Json> ParallelKeysetStrategy::TopItems(std::vector<Json> descending) const {
@@ -277,7 +254,8 @@ absl::StatusOr<std::vector<Json>> ParallelKeysetStrategy::BoundItems(const Batch
 }
 
 bool ParallelKeysetStrategy::BudgetHasRoom(const PlannedRange& r, bool filling) const {
-  return BudgetAdmits(r, BufferedInFlight() + plan_.PagesFor(r) * kPageSize, filling);
+  return BudgetAdmits(r, static_cast<double>(expected_in_flight_ + plan_.PagesFor(r) * kPageSize),
+                      filling);
 }
 
 bool ParallelKeysetStrategy::BudgetAdmits(const PlannedRange& r, double items, bool filling) const {
@@ -285,43 +263,15 @@ bool ParallelKeysetStrategy::BudgetAdmits(const PlannedRange& r, double items, b
   // half empty costs more than the items it would have brought. So may the
   // rest of a range already part read (a cautious ask leaves one): its
   // items wait in the buffer until it is done, so reading it is what lets
-  // the buffer drain. So may a short list's one wave: its ranges are the
-  // whole list, cut to be read at once, and one held back is read in rounds
-  // of its own (small 20,000 leads, its rows reckoned at what they hold made
-  // into messages: 28 requests and 0.93 s against 17 and 0.84 s).
-  double limit = static_cast<double>(read_ahead_bytes_);
-  if (!filling && !r.started && !plan_.one_wave()) limit -= NewRangeMargin();
-  return static_cast<double>(buffer_.bytes()) + buffer_.ArrivingBytes(items) <= limit;
-}
-
-double ParallelKeysetStrategy::NewRangeMargin() const {
-  // A new range leaves room for what fills the requests after it. Paced by
-  // the bucket, that is the batches of the next kFillingBatches requests,
-  // in what their rows would hold here: half the budget was held by the
-  // pages made ahead alone once they filled their room (kEarlyBytes, half
-  // the default budget), and the last requests of small 200,000 leads
-  // waited for each other's answers (simulated, 17.01 s against 16.71 s).
-  // Otherwise half the budget.
-  if (plan_.bucket_bound()) return buffer_.ArrivingBytes(kFillingBatches * kMaxPages * kPageSize);
-  return static_cast<double>(read_ahead_bytes_) / 2;
-}
-
-double ParallelKeysetStrategy::BufferedInFlight() const {
-  // The first range's rows go straight out: they are never held. Reckoned
-  // at what a row made ahead holds (984 bytes a small-profile lead), its
-  // batch alone weighed 2.4 MB, and the last requests of small 200,000
-  // leads waited for each other's answers (simulated, 17.01 s against
-  // 16.71 s).
-  double items = static_cast<double>(expected_in_flight_);
-  if (head_ < plan_.size() && plan_.at(head_).in_flight) {
-    items -= static_cast<double>(plan_.at(head_).pages) * kPageSize;
-  }
-  return std::max(items, 0.0);
+  // the buffer drain. A new range starts within half of it.
+  int64_t limit = filling || r.started ? read_ahead_bytes_ : read_ahead_bytes_ / 2;
+  return static_cast<double>(buffer_.bytes()) + items * buffer_.ItemBytes() <=
+         static_cast<double>(limit);
 }
 
 bool ParallelKeysetStrategy::BudgetTight() const {
-  double items = BufferedInFlight();
-  return ordered() && static_cast<double>(buffer_.bytes()) + buffer_.ArrivingBytes(items) >
+  double items = static_cast<double>(expected_in_flight_);
+  return ordered() && static_cast<double>(buffer_.bytes()) + items * buffer_.ItemBytes() >
                           static_cast<double>(read_ahead_bytes_ / 2);
 }
 
@@ -330,7 +280,7 @@ bool ParallelKeysetStrategy::BudgetStopsFill() const {
   // budget lets them in.
   if (!ordered()) return false;
   int pages = 0;
-  double items = BufferedInFlight();
+  double items = static_cast<double>(expected_in_flight_);
   for (size_t i = first(); i < plan_.size() && pages < kMaxPages; ++i) {
     const PlannedRange& r = plan_.at(i);
     if (r.done || r.in_flight) continue;

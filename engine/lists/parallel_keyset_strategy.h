@@ -61,17 +61,11 @@
 // Items come out exactly once. Ordered (default): ranges are delivered in id
 // order; items read out of order wait in the ordered buffer (range_buffer.h)
 // until everything before them has gone out and the consumer has room
-// (made into the consumer's form meanwhile, ListContext::ReadAhead). The
-// buffer plus the batches in flight (but the first range's, whose rows go
-// straight out) stay within the read-ahead budget, in bytes
-// (ListReaderOptions::read_ahead_bytes), the rows in flight reckoned at
-// what they will hold once buffered (OrderedRangeBuffer::ArrivingBytes;
-// the first page is made at once to learn it). A new range starts only
-// while that leaves a margin: in a read the bucket paces, what the batches
-// of the next two requests would hold; else half the budget; none in a
-// short list's one wave (NewRangeMargin). Filling a batch that goes anyway,
-// or reading a range's rest (which is what lets the buffer drain), may use
-// all of it. In a read the bucket paces, a
+// (made into the consumer's form meanwhile, ListContext::ReadAhead). New
+// ranges start only while the buffer plus the batches in flight stay within
+// half the read-ahead budget, in bytes (ListReaderOptions::read_ahead_bytes);
+// filling a batch that goes anyway, or reading a range's rest (which is what
+// lets the buffer drain), may use all of it. In a read the bucket paces, a
 // batch the budget keeps from filling waits for the answers in flight (as
 // the first range is read, the buffer drains) rather than go part-filled,
 // and the first range's rests are asked to their ends while the buffer is
@@ -162,12 +156,6 @@ class ParallelKeysetStrategy : public ListStrategy {
   // Ordered: whether the buffer would stay within the budget with `items`
   // in flight in all, `r`'s batch among them.
   bool BudgetAdmits(const PlannedRange& r, double items, bool filling) const;
-  // Ordered: the bytes of the budget a new range (not a batch's filling)
-  // leaves free.
-  double NewRangeMargin() const;
-  // The items the batches in flight may bring to the buffer: all but the
-  // first range's.
-  double BufferedInFlight() const;
   // Ordered: whether the buffer and the batches in flight hold more than
   // half the budget (no new range starts).
   bool BudgetTight() const;
@@ -220,10 +208,6 @@ class ParallelKeysetStrategy : public ListStrategy {
   // Hands `items` (ascending, ending at `last_id`) to the consumer; `r`, if
   // not null, is the range they were read from (it has read up to them).
   void Deliver(PlannedRange* r, std::vector<Json> items, int64_t last_id);
-  // Hands the bounds query's first page, the first of `head`, to the
-  // consumer; made here when the consumer makes pages ahead, to learn what
-  // a made row holds (OrderedRangeBuffer::LearnMade).
-  void DeliverFirst(PlannedRange* head, std::vector<Json> items);
   // Ordered: hands a buffered piece's pages made ahead to the consumer.
   void DeliverEarly(std::shared_ptr<EarlyPages> pages);
   Json ResumeState() const;

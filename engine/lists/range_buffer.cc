@@ -1,6 +1,5 @@
 #include "engine/lists/range_buffer.h"
 
-#include <algorithm>
 #include <utility>
 
 namespace b24gate {
@@ -28,7 +27,7 @@ void OrderedRangeBuffer::Add(int64_t after, int64_t upto, std::vector<Json> item
 }
 
 bool OrderedRangeBuffer::EarlyHasRoom(int64_t items) const {
-  double bytes = static_cast<double>(EarlyBytes()) + static_cast<double>(items) * MadeItemBytes();
+  double bytes = static_cast<double>(EarlyBytes()) + static_cast<double>(items) * ItemBytes();
   return bytes <= static_cast<double>(kEarlyBytes);
 }
 
@@ -43,45 +42,15 @@ void OrderedRangeBuffer::AddEarly(int64_t after, int64_t upto, std::shared_ptr<E
   pieces_[after] = std::move(held);
 }
 
-OrderedRangeBuffer::EarlyTally OrderedRangeBuffer::Tally() const {
-  EarlyTally tally;
-  if (early_pieces_ == 0) return tally;
-  for (const auto& [after, held] : pieces_) {
-    if (!held.early) continue;
-    auto unmade = static_cast<double>(held.early->unmade_items());
-    tally.made_bytes += static_cast<double>(held.early->made_bytes());
-    tally.made_items += static_cast<double>(held.items) - unmade;
-    tally.unmade_items += unmade;
-  }
-  return tally;
-}
-
-double OrderedRangeBuffer::MadeItemBytes(const EarlyTally& held) const {
-  double items = gone_made_items_ + held.made_items;
-  if (items > 0) return (gone_made_bytes_ + held.made_bytes) / items;
-  return std::max(kDefaultItemBytes, ItemBytes());
-}
-
-double OrderedRangeBuffer::MadeItemBytes() const { return MadeItemBytes(Tally()); }
-
-void OrderedRangeBuffer::LearnMade(const EarlyPages& pages) {
-  gone_made_bytes_ += static_cast<double>(pages.made_bytes());
-  gone_made_items_ += static_cast<double>(pages.items() - pages.unmade_items());
-}
-
 int64_t OrderedRangeBuffer::EarlyBytes() const {
   if (early_pieces_ == 0) return 0;
-  EarlyTally held = Tally();
-  return static_cast<int64_t>(held.made_bytes + held.unmade_items * MadeItemBytes(held));
-}
-
-double OrderedRangeBuffer::ArrivingBytes(double items) const {
-  if (!pages_made_ahead_) return items * ItemBytes();
-  EarlyTally held = Tally();
-  double per_item = MadeItemBytes(held);
-  double room = static_cast<double>(kEarlyBytes) - held.made_bytes - held.unmade_items * per_item;
-  double made = std::clamp(room / per_item, 0.0, items);
-  return made * per_item + (items - made) * ItemBytes();
+  int64_t bytes = 0;
+  for (const auto& [after, held] : pieces_) {
+    if (!held.early) continue;
+    bytes += held.early->made_bytes() +
+             static_cast<int64_t>(static_cast<double>(held.early->unmade_items()) * ItemBytes());
+  }
+  return bytes;
 }
 
 std::optional<OrderedRangeBuffer::Piece> OrderedRangeBuffer::PopNext() {
@@ -91,8 +60,6 @@ std::optional<OrderedRangeBuffer::Piece> OrderedRangeBuffer::PopNext() {
   Piece piece;
   piece.upto = held.upto;
   if (held.early) {
-    // What its pages made hold a row stays learned once they are gone.
-    LearnMade(*held.early);
     piece.early = std::move(held.early);
     items_ -= held.items;
     early_pieces_--;

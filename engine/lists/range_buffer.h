@@ -19,12 +19,7 @@
 // Pieces may also come as pages made ahead into the consumer's form
 // (EarlyPages, AddEarly), while those hold less than kEarlyBytes: such a
 // piece counts what its made pages hold (the items of those not made yet
-// at MadeItemBytes each, what a made page holds a row), since their JSON is
-// gone once they are. A small-profile lead made into a GetAll message holds
-// 984 bytes against 56 of MessagePack (small 200,000 leads, the real stack).
-// So rows on their way are reckoned at what they will hold here
-// (ArrivingBytes): reckoned as MessagePack, the budget let in batches
-// whose rows, once made, held several times it.
+// at ItemBytes each), since their JSON is gone once they are.
 //
 // Thread-safety: not thread-safe; the strategy uses it under the reader's
 // lock.
@@ -95,19 +90,8 @@ class OrderedRangeBuffer {
   int64_t bytes() const { return bytes_ + EarlyBytes(); }
   // Measures `items` (a sample of those delivered straight) for ItemBytes.
   void Measure(const std::vector<Json>& items);
-  // What one item costs as MessagePack, on average of those measured.
+  // What one item costs here, on average of those measured.
   double ItemBytes() const;
-  // Whether pieces may come as pages made ahead (the consumer makes them).
-  void set_pages_made_ahead(bool made) { pages_made_ahead_ = made; }
-  // What a row held as a page made ahead holds: learned from the pages made
-  // so far, held or handed over; before any, at least kDefaultItemBytes.
-  double MadeItemBytes() const;
-  // Learns what a row of `pages` (made, not held here) holds, for
-  // MadeItemBytes.
-  void LearnMade(const EarlyPages& pages);
-  // What `items` rows that come now will hold here: as pages made ahead as
-  // far as those have room, the rest as MessagePack.
-  double ArrivingBytes(double items) const;
 
  private:
   struct Held {
@@ -121,15 +105,6 @@ class OrderedRangeBuffer {
     std::shared_ptr<EarlyPages> early;
   };
   void Count(int64_t items, int64_t bytes);
-  // The pages made ahead held: what the made ones hold, and their items,
-  // and the items of those not made yet.
-  struct EarlyTally {
-    double made_bytes = 0;
-    double made_items = 0;
-    double unmade_items = 0;
-  };
-  EarlyTally Tally() const;
-  double MadeItemBytes(const EarlyTally& held) const;
   // What the pieces held as pages made ahead hold.
   int64_t EarlyBytes() const;
 
@@ -141,10 +116,6 @@ class OrderedRangeBuffer {
   int early_pieces_ = 0;    // held as pages made ahead
   double measured_items_ = 0;
   double measured_bytes_ = 0;
-  bool pages_made_ahead_ = false;
-  // Of the pages made ahead and handed over, or learned from (MadeItemBytes).
-  double gone_made_bytes_ = 0;
-  double gone_made_items_ = 0;
 };
 
 }  // namespace b24gate

@@ -23,7 +23,6 @@
 #include <cmath>
 #include <deque>
 #include <map>
-#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -86,66 +85,11 @@ struct SimRead {
   double seconds = 0;     // simulated, from the first request to the last answer
   double peak_level = 0;  // the bucket's highest level at a request's arrival
   std::vector<SimRequest> log;  // every request, in the order sent
-  // With pages made ahead (LongListPortal::MakePagesAhead): the most bytes
-  // their made pages held at once before being handed to the consumer.
-  int64_t peak_held_bytes = 0;
   // The policy ceiling (tests/bench/getall_bench.cc): the slowest of the
   // bucket (fewest requests, the burst at once, the rest at the drain rate,
   // plus one batch) and the connections (every page's time over them).
   double ceiling_seconds = 0;
   double share() const { return seconds > 0 ? ceiling_seconds / seconds : 0; }
-};
-
-// A GetAll stream's consumer: it makes pages ahead of their turn
-// (PagePreparer), each page holding `page_bytes` (a GetAll message of 50
-// small-profile leads holds about 48 KiB), and records the bytes of the
-// pages made and not yet handed over, which is what an ordered read's
-// buffer holds of them. Single-threaded, as the simulation.
-class MakingConsumer : public Consumer {
- public:
-  explicit MakingConsumer(int64_t page_bytes)
-      : preparer_(std::make_shared<SimPreparer>(page_bytes, &held_)) {}
-
-  std::shared_ptr<const PagePreparer> Preparer() override { return preparer_; }
-  void OnPage(ListPage page) override {
-    if (page.prepared) {
-      page.items = std::move(static_cast<SimPage&>(*page.prepared).items);
-      page.prepared.reset();
-    }
-    Consumer::OnPage(std::move(page));
-  }
-  int64_t peak_held_bytes() const { return held_.peak; }
-
- private:
-  struct Held {
-    int64_t bytes = 0;
-    int64_t peak = 0;
-  };
-  struct SimPage : PreparedPage {
-    SimPage(std::vector<nlohmann::ordered_json> rows, int64_t size, Held* held)
-        : items(std::move(rows)), size_(size), held_(held) {
-      held_->bytes += size_;
-      held_->peak = std::max(held_->peak, held_->bytes);
-    }
-    ~SimPage() override { held_->bytes -= size_; }
-    int64_t bytes() const override { return size_; }
-    std::vector<nlohmann::ordered_json> items;
-    int64_t size_;
-    Held* held_;
-  };
-  class SimPreparer : public PagePreparer {
-   public:
-    SimPreparer(int64_t page_bytes, Held* held) : page_bytes_(page_bytes), held_(held) {}
-    std::unique_ptr<PreparedPage> Prepare(std::vector<nlohmann::ordered_json> items) const override {
-      return std::make_unique<SimPage>(std::move(items), page_bytes_, held_);
-    }
-
-   private:
-    int64_t page_bytes_;
-    Held* held_;
-  };
-  Held held_;
-  std::shared_ptr<SimPreparer> preparer_;
 };
 
 class LongListPortal {
@@ -157,46 +101,38 @@ class LongListPortal {
 
   FakeDispatcher* dispatcher() { return &dispatcher_; }
   Clock* clock() { return &clock_; }
-  // The reads that follow have their pages made ahead, `page_bytes` each,
-  // as GetAll's are (MakingConsumer).
-  void MakePagesAhead(int64_t page_bytes) {
-    consumer_ = std::make_unique<MakingConsumer>(page_bytes);
-  }
 
   // Reads `request` to its end on simulated time.
   SimRead Read(ListRequest request, ListReaderOptions options = {}) {
     SimRead out;
     auto reader =
-        ListReader::Create(&dispatcher_, &clock_, std::move(request), consumer_.get(), options);
+        ListReader::Create(&dispatcher_, &clock_, std::move(request), &consumer_, options);
     if (!reader.ok()) {
       out.outcome.status = reader.status();
       return out;
     }
     (*reader)->Run();
     for (int steps = 0; steps < 10000000; ++steps) {
-      if (std::optional<ListPage> page = consumer_->Pop()) {
+      if (std::optional<ListPage> page = consumer_.Pop()) {
         for (auto& item : page->items) out.outcome.items.push_back(std::move(item));
         page->items.clear();
         out.outcome.pages.push_back(std::move(*page));
         (*reader)->Ack();
         continue;
       }
-      if (consumer_->done()) break;
+      if (consumer_.done()) break;
       if (!Step()) {
         ADD_FAILURE() << "the read stalled";
         break;
       }
     }
-    out.outcome.status = consumer_->status();
-    out.outcome.summary = consumer_->summary();
+    out.outcome.status = consumer_.status();
+    out.outcome.summary = consumer_.summary();
     out.requests = requests_;
     out.commands = commands_;
     out.seconds = absl::ToDoubleSeconds(last_answer_ - start_);
     out.peak_level = peak_level_;
     out.log = log_;
-    if (auto* making = dynamic_cast<MakingConsumer*>(consumer_.get())) {
-      out.peak_held_bytes = making->peak_held_bytes();
-    }
     out.ceiling_seconds = Ceiling();
     return out;
   }
@@ -373,7 +309,7 @@ class LongListPortal {
   FakeDispatcher dispatcher_;
   FakeClock clock_;
   const absl::Time start_;
-  std::unique_ptr<Consumer> consumer_ = std::make_unique<Consumer>();
+  Consumer consumer_;
   std::deque<FakeDispatcher::Request> waiting_;
   std::vector<Sending> sending_;
   double level_ = 0;

@@ -25,18 +25,14 @@ ListRequest Leads() {
 
 // Reads `ids` whole and checks what every read must keep; prints the
 // timeline's figures.
-// `made_page_bytes` > 0: pages are made ahead as GetAll's are, each holding
-// that many bytes (LongListPortal::MakePagesAhead).
 SimRead ReadAll(const std::vector<int64_t>& ids, SimProfile profile, const char* name,
-                ListReaderOptions options = {}, int64_t made_page_bytes = 0) {
+                ListReaderOptions options = {}) {
   LongListPortal portal(ids, profile);
-  if (made_page_bytes > 0) portal.MakePagesAhead(made_page_bytes);
   SimRead read = portal.Read(Leads(), options);
   std::printf(
-      "%s, %zu items: %d requests, %d commands, %.2f s simulated, ceiling %.2f s (%.1f%%), "
-      "made pages held at most %.2f MiB\n",
-      name, ids.size(), read.requests, read.commands, read.seconds, read.ceiling_seconds,
-      100 * read.share(), static_cast<double>(read.peak_held_bytes) / (1 << 20));
+      "%s, %zu items: %d requests, %d commands, %.2f s simulated, ceiling %.2f s (%.1f%%)\n", name,
+      ids.size(), read.requests, read.commands, read.seconds, read.ceiling_seconds,
+      100 * read.share());
   // TIMELINE=1 prints every request: when it went, when it was answered,
   // its commands.
   if (std::getenv("TIMELINE") != nullptr) {
@@ -143,54 +139,6 @@ TEST(ParallelKeysetTimeline, SmallPagesWithTheReadAheadBudgetFullTakeNoRequestMo
     options.read_ahead_bytes = static_cast<int64_t>(mib * (1 << 20));
     SimRead read = ReadAll(ids, SimProfile::Small(), "small, budget full", options);
     EXPECT_EQ(read.requests, 82) << "seed " << seed << ", " << mib << " MiB";
-  }
-}
-
-// GetAll makes the rows that wait in the ordered buffer into its messages
-// ahead (EarlyPages): on the real stack a small-profile lead so made holds
-// 984 bytes (the strategy's own reckoning, small 200,000 leads), where the
-// MessagePack the rows in flight were reckoned at is 56 (21 here). Reckoned
-// so, the budget let in batches whose rows, once made, held several times
-// it: at 1, 8 and 16 MiB the made pages held up to 16.4 MiB. Rows in flight
-// are now reckoned at what a made row holds, learned from the first page on
-// (0.05 / 7.0 / 14.1 MiB; with the first batches reckoned at a guess of
-// 256 bytes a row, 2.3 / 14.0 / 14.0 MiB). At budgets this small for such
-// rows the read is paced by its first range, whose later rows it cannot
-// hold ahead (60 s simulated at 1 MiB), so requests are not asserted here;
-// at the default budget it is paced by the bucket and takes 82, as before.
-constexpr int64_t kMadePageBytes = 48 << 10;
-
-TEST(ParallelKeysetTimeline, SmallPagesMadeAheadHoldNoMoreThanTheBudget) {
-  for (int64_t mib : {1, 8, 16}) {
-    ListReaderOptions options;
-    options.read_ahead_bytes = mib << 20;
-    SimRead read = ReadAll(SeededIds(200000, 1), SimProfile::Small(), "small, pages made ahead",
-                           options, kMadePageBytes);
-    EXPECT_LE(read.peak_held_bytes, options.read_ahead_bytes) << mib << " MiB";
-  }
-}
-
-TEST(ParallelKeysetTimeline, SmallPagesMadeAheadTakeNoRequestMoreAtTheDefaultBudget) {
-  for (int seed : {0, 1, 2, 3}) {
-    std::vector<int64_t> ids = seed == 0 ? Ids(200000) : SeededIds(200000, seed);
-    SimRead read = ReadAll(ids, SimProfile::Small(), "small, pages made ahead", {}, kMadePageBytes);
-    EXPECT_EQ(read.requests, 82) << "seed " << seed;
-    EXPECT_LE(read.peak_held_bytes, kDefaultListReadAheadBytes) << "seed " << seed;
-  }
-}
-
-// A short list's one wave reads its ranges at once, all of them new: with
-// its rows reckoned at what they hold made into messages (small 20,000
-// leads: 19.7 MB) they passed half the budget, and the ranges held back
-// were read in rounds of their own (on the real stack 28 requests and
-// 0.93 s against 17 and 0.84 s). The wave may use all of the budget.
-TEST(ParallelKeysetTimeline, AShortListsOneWaveOfPagesMadeAheadGoesAtOnce) {
-  for (int seed : {0, 1, 2}) {
-    std::vector<int64_t> ids = seed == 0 ? Ids(20000) : SeededIds(20000, seed);
-    SimRead plain = ReadAll(ids, SimProfile::Small(), "small");
-    SimRead made = ReadAll(ids, SimProfile::Small(), "small, pages made ahead", {}, kMadePageBytes);
-    EXPECT_EQ(made.requests, plain.requests) << "seed " << seed;
-    EXPECT_LE(made.peak_held_bytes, kDefaultListReadAheadBytes) << "seed " << seed;
   }
 }
 
