@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <sstream>
 #include <thread>
 
 #include <grpcpp/support/client_interceptor.h>
@@ -267,6 +268,16 @@ std::string ScrapeMetrics(Process& gateway) {
   httplib::Client client("http://" + address);
   httplib::Result page = client.Get("/metrics");
   return page && page->status == 200 ? page->body : "";
+}
+
+std::string MetricText(Process& gateway, const std::string& series) {
+  const std::string name = series + " ";
+  std::istringstream lines(ScrapeMetrics(gateway));
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind(name, 0) == 0) return line.substr(name.size());
+  }
+  return "";
 }
 
 namespace {

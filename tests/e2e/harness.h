@@ -139,6 +139,10 @@ class Stack {
 std::string MetricsAddress(Process& gateway);
 // The gateway's /metrics page; "" when there is none or it cannot be read.
 std::string ScrapeMetrics(Process& gateway);
+// The value of one series on that page, as text: SERIES is the metric's
+// name with its labels, e.g. `b24gate_transport_connects_total{path="ahead"}`
+// ("" when the series is absent).
+std::string MetricText(Process& gateway, const std::string& series);
 
 // Starts a stack for the running test: a failure to start fails the test
 // and returns null (tests then ASSERT_TRUE(stack)). The one preamble of the

@@ -5,7 +5,6 @@
 // was asked for recently, opens one in place of each the server closed, so
 // the call after a quiet spell finds one open instead of connecting on its
 // own path. Read from the gateway's metric of connections opened, by path.
-#include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -19,13 +18,7 @@ namespace {
 // b24gate_transport_connects_total{path=PATH} from the gateway's /metrics
 // ("" when absent).
 std::string Connects(Stack& stack, const std::string& path) {
-  const std::string name = "b24gate_transport_connects_total{path=\"" + path + "\"} ";
-  std::istringstream lines(ScrapeMetrics(stack.gateway()));
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.rfind(name, 0) == 0) return line.substr(name.size());
-  }
-  return "";
+  return MetricText(stack.gateway(), "b24gate_transport_connects_total{path=\"" + path + "\"}");
 }
 
 // Without the keeping warm no connection is opened ahead and the wait
@@ -51,13 +44,7 @@ TEST(KeepWarm, ACallAfterTheKeepAliveLimitConnectsNotOnItsPath) {
 
 // b24gate_transport_replaced_total{when=WHEN} ("" when absent).
 std::string Replaced(Stack& stack, const std::string& when) {
-  const std::string name = "b24gate_transport_replaced_total{when=\"" + when + "\"} ";
-  std::istringstream lines(ScrapeMetrics(stack.gateway()));
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.rfind(name, 0) == 0) return line.substr(name.size());
-  }
-  return "";
+  return MetricText(stack.gateway(), "b24gate_transport_replaced_total{when=\"" + when + "\"}");
 }
 
 // The emulator announces its idle limit (cpp-httplib's `Keep-Alive:

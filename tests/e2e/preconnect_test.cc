@@ -2,7 +2,6 @@
 // portals (a HEAD for a static file), so that the first call to one does
 // not connect on its own path. Read from the gateway's metric of
 // connections opened, by path, and the emulator's count of REST requests.
-#include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -16,13 +15,7 @@ namespace {
 // b24gate_transport_connects_total{path=PATH} from the gateway's /metrics
 // ("" when absent).
 std::string Connects(Stack& stack, const std::string& path) {
-  const std::string name = "b24gate_transport_connects_total{path=\"" + path + "\"} ";
-  std::istringstream lines(ScrapeMetrics(stack.gateway()));
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.rfind(name, 0) == 0) return line.substr(name.size());
-  }
-  return "";
+  return MetricText(stack.gateway(), "b24gate_transport_connects_total{path=\"" + path + "\"}");
 }
 
 // Without the start-up connection no connection is opened before a call
